@@ -1,0 +1,17 @@
+"""sourcediff: automatic differentiation of Python numeric code by source
+transformation, compiled with Numba.
+
+>>> import sourcediff as sd
+>>> def f(x, w):
+...     return w * x * x
+>>> sd.grad(f, wrt=(0, 1), target="python")(3.0, 2.0)
+(12.0, 9.0)
+"""
+from .errors import TransformError
+from .rules.registry import adjoint
+from .api import function, grad, show, source, value_and_grad
+
+__version__ = "0.1.0"
+
+__all__ = ["TransformError", "adjoint", "function", "grad", "show", "source",
+           "value_and_grad"]

@@ -1,0 +1,344 @@
+"""The transforms users call: ``grad``, ``value_and_grad``, ``function``.
+
+Generated code is specialised per argument types and cached: the first
+call with a new signature runs the passes and compiles; later calls go
+straight to the compiled function.
+"""
+from __future__ import annotations
+
+import inspect
+import threading
+
+import numpy as np
+
+from .backends import TARGETS, load_numba, load_python
+from .frontend.source import get_source, unwrap
+from .passes.types import type_of_value
+from .program import Program
+
+_LOCK = threading.RLock()
+
+
+def _param_names(func):
+    return get_source(func).params
+
+
+def _normalize_wrt(func, wrt):
+    params = _param_names(func)
+    single = not isinstance(wrt, (tuple, list))
+    items = [wrt] if single else list(wrt)
+    if not items:
+        raise ValueError("wrt must name at least one argument")
+    idx = []
+    for w in items:
+        if isinstance(w, bool) or not isinstance(w, (int, str)):
+            raise TypeError(f"wrt must be an int, a parameter name or a tuple of them, got {w!r}")
+        if isinstance(w, str):
+            if w not in params:
+                raise ValueError(f"wrt={w!r} is not a parameter of '{func.__name__}' "
+                                 f"(parameters: {', '.join(params)})")
+            idx.append(params.index(w))
+        else:
+            k = w + len(params) if w < 0 else w
+            if not 0 <= k < len(params):
+                raise ValueError(f"wrt={w} is out of range: '{func.__name__}' has "
+                                 f"{len(params)} parameters")
+            idx.append(k)
+    return tuple(idx), single
+
+
+class _Compiled:
+    """One generated module for one signature."""
+
+    def __init__(self, program: Program, names: dict, source: str):
+        self.program = program
+        self.names = names
+        self.source = source
+
+
+class Transformed:
+    """A function of the user's arguments produced by a transform.
+
+    ``.source`` is the generated Python source of the last signature called
+    (or, before any call, of float64 scalar arguments).
+    """
+
+    def __init__(self, func, wrt=0, target="cpu", mode="value_and_grad"):
+        if target not in TARGETS:
+            if target in ("parallel", "cuda"):
+                raise ValueError(f"target={target!r} needs the batched mode (batch=...), "
+                                 "not available yet")
+            raise ValueError(f"unknown target {target!r}; choose one of {', '.join(TARGETS)}")
+        self.func, self.jit_options = unwrap(func)
+        self.src = get_source(self.func)
+        self.signature = inspect.signature(self.func)
+        self.wrt, self.single = _normalize_wrt(self.func, wrt)
+        self.target = target
+        self.mode = mode
+        self._cache: dict = {}
+        self._last = None
+        self.__name__ = f"{mode}_{self.func.__name__}"
+        self.__doc__ = f"{mode} of {self.func.__name__} with respect to " \
+                       f"{', '.join(self.src.params[i] for i in self.wrt)}."
+
+    # -- arguments -------------------------------------------------------
+    def bind(self, args, kwargs):
+        try:
+            bound = self.signature.bind(*args, **kwargs)
+        except TypeError as exc:
+            raise TypeError(f"{self.func.__name__}(): {exc}") from None
+        bound.apply_defaults()
+        values = list(bound.arguments.values())
+        types = []
+        for name, v in zip(self.src.params, values):
+            try:
+                types.append(type_of_value(v))
+            except TypeError:
+                raise TypeError(f"argument '{name}' of {self.func.__name__}() must be a float, "
+                                f"int, bool, NumPy array or tuple of these, "
+                                f"got {type(v).__name__}") from None
+        for k in self.wrt:
+            t = types[k]
+            name = self.src.params[k]
+            if not t.is_float:
+                what = "an integer" if t.kind == "int" or (t.is_array and t.dtype.kind in "iu") \
+                    else f"a {t}"
+                raise TypeError(f"cannot differentiate with respect to argument '{name}' of "
+                                f"{self.func.__name__}(): it is {what}; pass a float "
+                                f"(e.g. {name}=float(...)) or a float array")
+        return values, types
+
+    def compiled(self, types) -> _Compiled:
+        key = tuple(types)
+        c = self._cache.get(key)
+        if c is None:
+            with _LOCK:
+                c = self._cache.get(key)
+                if c is None:
+                    c = self._build(types)
+                    self._cache[key] = c
+        self._last = c
+        return c
+
+    def _build(self, types) -> _Compiled:
+        program = Program(self.func, types)
+        params = self.src.params
+        wrt_names = [params[k] for k in self.wrt]
+        pname = program.analyze(self.func, types)[0]
+        aname = program.adjoint(self.func, types, wrt_names, "grad")
+        source = program.source()
+        names = {"primal": pname, "grad": aname}
+        injected = dict(program.injected)
+        injected.update(program.user_rules)
+        if self.target == "python":
+            ns = load_python(source, f"<sourcediff {self.func.__name__}>", injected)
+            funcs = {k: ns[v] for k, v in names.items()}
+        else:
+            import numba
+            for k, v in list(injected.items()):
+                if callable(v) and not hasattr(v, "py_func") and inspect.isfunction(v):
+                    injected[k] = numba.njit(cache=True)(v)
+            funcs_by_name = load_numba(source, self.func.__name__, injected, self.jit_options,
+                                       list(program.order))
+            funcs = {k: funcs_by_name[v] for k, v in names.items()}
+        return _Compiled(program, funcs, source)
+
+    # -- calling ---------------------------------------------------------
+    def run(self, args, kwargs):
+        values, types = self.bind(args, kwargs)
+        c = self.compiled(types)
+        values = self._protect(values, c)
+        value, grads = c.names["grad"](*values)
+        grads = tuple(_like(g, values[k]) for g, k in zip(grads, self.wrt))
+        return value, grads
+
+    def _protect(self, values, c):
+        """Copy argument arrays the function writes into, so callers keep theirs."""
+        written = c.program._written_params if hasattr(c.program, "_written_params") else None
+        if written is None:
+            written = set()
+            for node in _walk(self.src.tree):
+                import ast
+                if isinstance(node, (ast.Assign, ast.AugAssign)):
+                    targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+                    for t in targets:
+                        while isinstance(t, ast.Subscript):
+                            t = t.value
+                        if isinstance(t, ast.Name):
+                            written.add(t.id)
+            c.program._written_params = written
+        return [v.copy() if isinstance(v, np.ndarray) and p in written else v
+                for p, v in zip(self.src.params, values)]
+
+    @property
+    def source(self) -> str:
+        if self._last is None:
+            from .passes.types import F64
+            self.compiled_for_source([F64] * len(self.src.params))
+        return self._last.source
+
+    def compiled_for_source(self, types):
+        self._last = _Compiled(None, {}, self._source_only(types))
+
+    def _source_only(self, types):
+        program = Program(self.func, types)
+        params = self.src.params
+        program.analyze(self.func, types)
+        program.adjoint(self.func, types, [params[k] for k in self.wrt], "grad")
+        return program.source()
+
+    def source_for(self, *args, **kwargs) -> str:
+        """The generated source for the types of these arguments (nothing runs)."""
+        _, types = self.bind(args, kwargs)
+        return self._source_only(types)
+
+
+def _walk(tree):
+    import ast
+    return ast.walk(tree)
+
+
+def _like(g, arg):
+    """A gradient with the type of its argument."""
+    if isinstance(arg, np.ndarray):
+        g = np.asarray(g)
+        return g.astype(arg.dtype, copy=False) if g.dtype != arg.dtype else g
+    if isinstance(arg, np.floating):
+        return type(arg)(g)
+    return float(g)
+
+
+class Grad(Transformed):
+    def __call__(self, *args, **kwargs):
+        _, grads = self.run(args, kwargs)
+        return grads[0] if self.single else grads
+
+
+class ValueAndGrad(Transformed):
+    def __call__(self, *args, **kwargs):
+        value, grads = self.run(args, kwargs)
+        return _value(value), (grads[0] if self.single else grads)
+
+
+def _value(v):
+    if isinstance(v, np.ndarray):
+        return v
+    if isinstance(v, (np.floating, float)):
+        return float(v) if not isinstance(v, np.float32) else v
+    return v
+
+
+def grad(func, wrt=0, target: str = "cpu") -> Grad:
+    """Gradient of the scalar-valued ``func`` with respect to ``wrt``.
+
+    ``wrt`` is a parameter index, a parameter name, or a tuple of them (then
+    the result is a tuple).  ``target``: ``"cpu"`` (Numba) or ``"python"``.
+
+    >>> import math, sourcediff as sd
+    >>> def f(x):
+    ...     return math.sin(x) * x
+    >>> round(sd.grad(f, target="python")(1.0), 6)   # sin(1) + cos(1)
+    1.381773
+    """
+    return Grad(func, wrt, target, "grad")
+
+
+def value_and_grad(func, wrt=0, target: str = "cpu") -> ValueAndGrad:
+    """Like :func:`grad`, returning ``(func(*args), gradient)`` from one sweep.
+
+    Plugs into ``scipy.optimize.minimize(vg, x0, jac=True)``.
+    """
+    return ValueAndGrad(func, wrt, target, "value_and_grad")
+
+
+class Function:
+    """``@sd.function``: the primal compiled with Numba, with its transforms."""
+
+    def __init__(self, func, target="cpu"):
+        self.__sourcediff_function__, _ = unwrap(func)
+        self.py_func = self.__sourcediff_function__
+        self.target = target
+        self.__name__ = self.py_func.__name__
+        self.__doc__ = self.py_func.__doc__
+        self.__wrapped__ = self.py_func
+        self._primal = Grad(self.py_func, 0 if get_source(self.py_func).params else 0, target) \
+            if False else None
+        self._transforms: dict = {}
+
+    def _transform(self, cls, wrt, target):
+        key = (cls, wrt if not isinstance(wrt, list) else tuple(wrt), target or self.target)
+        t = self._transforms.get(key)
+        if t is None:
+            t = self._transforms[key] = cls(self.py_func, wrt, target or self.target)
+        return t
+
+    def __call__(self, *args, **kwargs):
+        params = get_source(self.py_func).params
+        if not params:
+            return self.py_func()
+        t = self._primal_transform()
+        values, types = t.bind_primal(args, kwargs)
+        c = t.compiled(types)
+        return c.names["primal"](*values)
+
+    def _primal_transform(self):
+        t = self._transforms.get("primal")
+        if t is None:
+            t = self._transforms["primal"] = _Primal(self.py_func, 0, self.target)
+        return t
+
+    def grad(self, wrt=0, target=None) -> Grad:
+        return self._transform(Grad, wrt, target)
+
+    def value_and_grad(self, wrt=0, target=None) -> ValueAndGrad:
+        return self._transform(ValueAndGrad, wrt, target)
+
+    def source(self, kind: str = "grad", wrt=0) -> str:
+        """Generated source: ``"primal"`` or ``"grad"``."""
+        if kind not in ("primal", "grad"):
+            raise ValueError(f"kind must be 'primal' or 'grad', got {kind!r}")
+        t = self.grad(wrt)
+        text = t.source
+        if kind == "grad":
+            return text
+        return text
+
+    def __repr__(self):
+        return f"<sourcediff.function {self.__name__}>"
+
+
+class _Primal(Transformed):
+    def __init__(self, func, wrt, target):
+        super().__init__(func, 0, target, "primal")
+        self.wrt = ()
+
+    def bind_primal(self, args, kwargs):
+        return self.bind(args, kwargs)
+
+
+def function(func=None, *, target: str = "cpu"):
+    """Decorator: compile ``func`` with Numba and give it ``.grad``,
+    ``.value_and_grad`` and ``.source``."""
+    if func is None:
+        return lambda f: Function(f, target)
+    return Function(func, target)
+
+
+def source(obj, kind: str = "grad") -> str:
+    """The generated Python source of a transform, an ``@sd.function`` or a
+    plain function (its gradient)."""
+    if isinstance(obj, Transformed):
+        return obj.source
+    if isinstance(obj, Function):
+        return obj.source(kind)
+    return grad(obj).source
+
+
+def show(func, wrt=0) -> None:
+    """Print the generated primal and adjoint source of ``func``."""
+    if isinstance(func, Transformed):
+        print(func.source)
+        return
+    if isinstance(func, Function):
+        func = func.py_func
+    print(grad(func, wrt).source)

@@ -1,0 +1,58 @@
+"""The ``cpu`` target: generated modules compiled with ``numba.njit``.
+
+Numba caches compiled code only for functions that live in a real file, so
+each generated module is written to the cache directory under a name that
+hashes its source; a second process imports the same file and Numba loads
+the machine code from its on-disk cache instead of compiling again.
+"""
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import os
+import sys
+from pathlib import Path
+
+
+def cache_dir() -> Path:
+    d = os.environ.get("SOURCEDIFF_CACHE_DIR")
+    path = Path(d) if d else Path.home() / ".cache" / "sourcediff"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def module_path(source: str, stem: str) -> Path:
+    digest = hashlib.sha256(source.encode()).hexdigest()[:16]
+    return cache_dir() / f"sd_{stem}_{digest}.py"
+
+
+def write_module(source: str, stem: str) -> Path:
+    path = module_path(source, stem)
+    if not path.exists():
+        tmp = path.with_suffix(f".{os.getpid()}.tmp")
+        tmp.write_text(source)
+        os.replace(tmp, path)   # atomic: a concurrent process sees all or nothing
+    return path
+
+
+def load_numba(source: str, stem: str, injected: dict, jit_options: dict,
+               function_names: list) -> dict:
+    """Import the generated module and ``njit`` its functions (lazily compiled)."""
+    import numba
+
+    path = write_module(source, stem)
+    name = path.stem
+    module = sys.modules.get(name)
+    if module is None:
+        spec = importlib.util.spec_from_file_location(name, path)
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module
+        spec.loader.exec_module(module)
+        for k, v in injected.items():
+            setattr(module, k, v)
+        options = {"cache": True, **jit_options}
+        for fname in function_names:
+            py = getattr(module, fname)
+            if not hasattr(py, "py_func"):
+                setattr(module, fname, numba.njit(**options)(py))
+    return {fname: getattr(module, fname) for fname in function_names}

@@ -1,0 +1,113 @@
+"""Emit generated functions as readable Python source.
+
+Statements are rendered with astor; each group of statements that came from
+one line of the user's function is preceded by a comment quoting that line,
+so the adjoint can be read side by side with the original.
+"""
+from __future__ import annotations
+
+import ast
+
+import astor
+
+from .runtime import helpers
+
+HELPER_NAMES = set(helpers.__all__)
+
+
+def expr(node) -> str:
+    return astor.to_source(node).strip()
+
+
+class Emitter:
+    def __init__(self, info=None):
+        self.info = info     # SourceInfo of the user's function, for comments
+        self.lines: list[str] = []
+
+    def comment_for(self, line):
+        if self.info is None or line is None:
+            return None
+        text = self.info.lines[line - 1].strip() if 0 < line <= len(self.info.lines) else ""
+        return f"# {self.info.name}:{line + self.info.line_offset}  {text}"
+
+    def block(self, stmts, indent, last_line=None):
+        for s in stmts:
+            line = getattr(s, "sd_line", None)
+            if line is not None and line != last_line:
+                c = self.comment_for(line)
+                if c:
+                    self.lines.append("    " * indent + c)
+                last_line = line
+            self.stmt(s, indent)
+        return last_line
+
+    def stmt(self, s, indent):
+        pad = "    " * indent
+        if isinstance(s, ast.If):
+            self.lines.append(f"{pad}if {expr(s.test)}:")
+            self.block(s.body or [ast.Pass()], indent + 1, getattr(s, "sd_line", None))
+            if s.orelse:
+                self.lines.append(f"{pad}else:")
+                self.block(s.orelse, indent + 1, getattr(s, "sd_line", None))
+        elif isinstance(s, ast.For):
+            self.lines.append(f"{pad}for {expr(s.target)} in {expr(s.iter)}:")
+            self.block(s.body or [ast.Pass()], indent + 1, getattr(s, "sd_line", None))
+        elif isinstance(s, ast.While):
+            self.lines.append(f"{pad}while {expr(s.test)}:")
+            self.block(s.body or [ast.Pass()], indent + 1, getattr(s, "sd_line", None))
+        elif getattr(s, "sd_kind", None) == "accumulate" and isinstance(s, ast.Assign):
+            v = s.value
+            op = "+=" if isinstance(v.op, ast.Add) else "-="
+            self.lines.append(f"{pad}{expr(s.targets[0])} {op} {expr(v.right)}")
+        else:
+            self.lines.append(pad + astor.to_source(s).rstrip().replace("\n", "\n" + pad))
+
+    def function(self, fn: ast.FunctionDef, docstring=None, sections=None):
+        params = ", ".join(a.arg for a in fn.args.args)
+        self.lines.append(f"def {fn.name}({params}):")
+        if docstring:
+            self.lines.append(f'    """{docstring}"""')
+        if sections is None:
+            self.block(fn.body, 1)
+        else:
+            for title, stmts in sections:
+                if not stmts:
+                    continue
+                self.lines.append(f"    # -- {title}")
+                self.block(stmts, 1)
+        self.lines.append("")
+        return "\n".join(self.lines)
+
+
+def emit_function(fn, info=None, docstring=None) -> str:
+    """Source of a generated function; adjoints are split into their sweeps."""
+    em = Emitter(info)
+    reverse = getattr(fn, "sd_reverse", None)
+    if reverse is None:
+        return em.function(fn, docstring)
+    setup = [s for s in fn.body if getattr(s, "sd_section", None) == "setup"]
+    n_fwd = fn.sd_forward_len
+    forward = fn.body[len(setup):n_fwd]
+    init = [s for s in reverse if getattr(s, "sd_section", None) == "init"]
+    rev = reverse[len(init):]
+    ret = fn.body[-1:]
+    sections = [("tape", setup), ("forward sweep", forward),
+                ("reverse sweep", init + rev), ("result", ret)]
+    return em.function(fn, docstring, sections)
+
+
+def module_source(functions: list[str], header: str) -> str:
+    """A self-contained module: imports of NumPy, math and the helpers used."""
+    body = "\n\n".join(functions)
+    used = sorted(n for n in HELPER_NAMES if _mentions(body, n))
+    lines = [f"# {line}" for line in header.splitlines()]
+    lines += ["import math", "", "import numpy as np", ""]
+    if used:
+        lines.append(f"from sourcediff.runtime.helpers import {', '.join(used)}")
+        lines.append("")
+    return "\n".join(lines) + "\n\n" + body
+
+
+def _mentions(text, name):
+    import re
+    return re.search(rf"\b{name}\(", text) is not None

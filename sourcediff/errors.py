@@ -1,0 +1,61 @@
+"""Errors raised while transforming user code.
+
+A :class:`TransformError` points at the user's own source: file, line,
+column and the offending line, so a bad construct is reported where it was
+written, at transform time, instead of producing a wrong gradient later.
+"""
+from __future__ import annotations
+
+import ast
+
+
+class TransformError(Exception):
+    """A construct outside the differentiable subset.
+
+    ``str(err)`` reads ``file.py:12:8: cannot differentiate through 'yield'``
+    followed by the source line and a caret under the column.
+    """
+
+    def __init__(self, message: str, filename: str = "<unknown>", lineno: int = 0,
+                 col_offset: int = 0, source_line: str = ""):
+        self.message = message
+        self.filename = filename
+        self.lineno = lineno
+        self.col_offset = col_offset
+        self.source_line = source_line
+        super().__init__(self._format())
+
+    def _format(self) -> str:
+        head = f"{self.filename}:{self.lineno}:{self.col_offset}: {self.message}"
+        if not self.source_line:
+            return head
+        line = self.source_line.rstrip()
+        stripped = line.lstrip()
+        caret = " " * max(0, self.col_offset - (len(line) - len(stripped)))
+        return f"{head}\n    {stripped}\n    {caret}^"
+
+
+class SourceInfo:
+    """Where a function's source lives, to turn AST positions into messages."""
+
+    def __init__(self, filename: str, lines: list[str], line_offset: int, col_offset: int,
+                 name: str):
+        self.filename = filename
+        self.lines = lines          # the function's source lines, dedented
+        self.line_offset = line_offset  # add to AST lineno to get the file's line
+        self.col_offset = col_offset    # indentation removed by dedent
+        self.name = name
+
+    def file_line(self, node: ast.AST) -> int:
+        return getattr(node, "lineno", 1) + self.line_offset
+
+    def text(self, node: ast.AST) -> str:
+        i = getattr(node, "lineno", 0) - 1
+        if 0 <= i < len(self.lines):
+            return self.lines[i]
+        return ""
+
+    def error(self, node: ast.AST, message: str) -> TransformError:
+        return TransformError(message, self.filename, self.file_line(node),
+                              getattr(node, "col_offset", 0) + self.col_offset,
+                              self.text(node))

@@ -1,0 +1,4 @@
+"""The transformation pipeline, one pass per module:
+
+normalize -> types -> activity -> reverse -> (emit)
+"""

@@ -1,0 +1,837 @@
+"""Normalize a function to one primitive operation per statement.
+
+After this pass a function body holds only these statements (each carries
+``sd_line``, the user's source line it came from):
+
+* ``z = <prim>`` where ``<prim>`` is one operation on atoms (names and
+  constants): a copy, a binary/unary operator, a comparison, a call, a
+  subscript read, an attribute (``x.T``), a tuple.  ``z = z + a`` is kept
+  as an accumulation (``sd_kind == 'accumulate'``).
+* ``a[idx] = atom`` and ``a[idx] += atom`` on an array name.
+* ``if name:`` / ``if not name:`` with normalized branches.
+* ``for i in range(...)`` and ``while True`` loops whose jumps (``break``,
+  ``continue``, ``return``) have been turned into flags, plus the real
+  ``if <exit>: break`` that ends the forward loop.
+* one final ``return atom``.
+
+Index expressions (``x[i + 1]``) and ``range`` bounds stay inline when they
+are plain integer arithmetic: the reverse sweep re-evaluates them instead of
+taping them.  Anything outside the subset raises ``TransformError`` here.
+"""
+from __future__ import annotations
+
+import ast
+import builtins
+import math
+
+import numpy as np
+
+from ..errors import SourceInfo
+from ..frontend.source import FunctionSource
+from .resolve import MISSING, canonical_name, is_module, resolve
+
+UNSUPPORTED_STATEMENTS = {
+    ast.Try: "'try' statements", ast.With: "'with' statements",
+    ast.AsyncWith: "'async with'", ast.AsyncFor: "'async for'",
+    ast.FunctionDef: "nested function definitions", ast.AsyncFunctionDef: "nested functions",
+    ast.ClassDef: "class definitions", ast.Global: "'global'", ast.Nonlocal: "'nonlocal'",
+    ast.Delete: "'del'", ast.Import: "'import' inside a function",
+    ast.ImportFrom: "'import' inside a function", ast.Raise: "'raise'",
+    ast.Assert: "'assert'", ast.Match: "'match' statements",
+}
+if hasattr(ast, "TryStar"):
+    UNSUPPORTED_STATEMENTS[ast.TryStar] = "'try' statements"
+
+UNSUPPORTED_EXPRESSIONS = {
+    ast.Yield: "'yield'", ast.YieldFrom: "'yield from'", ast.Await: "'await'",
+    ast.Lambda: "'lambda'", ast.ListComp: "list comprehensions",
+    ast.SetComp: "set comprehensions", ast.DictComp: "dict comprehensions",
+    ast.GeneratorExp: "generator expressions", ast.Dict: "dict literals",
+    ast.Set: "set literals", ast.JoinedStr: "f-strings", ast.NamedExpr: "':='",
+    ast.Starred: "starred expressions", ast.List: "list literals",
+}
+
+# array methods and the primitive they become
+ARRAY_METHODS_TO_NUMPY = {"sum": np.sum, "mean": np.mean, "prod": np.prod, "max": np.max,
+                          "min": np.min, "dot": np.dot}
+ARRAY_METHODS = {"reshape", "copy", "astype", "ravel", "flatten"}
+ARRAY_ATTRIBUTES = {"T", "shape", "size", "ndim"}
+INT_BUILTINS = {len, int, min, max, abs}
+
+
+def _name(id_, ctx=None):
+    return ast.Name(id=id_, ctx=ctx or ast.Load())
+
+
+def _mark(node, prim):
+    node.sd_prim = prim
+    return node
+
+
+class _Loop:
+    """Book-keeping for one loop while its jumps are lowered."""
+
+    def __init__(self, index: int, is_while: bool):
+        self.skip = f"_skip{index}"
+        self.exit = f"_exit{index}"
+        self.count = f"_n{index}"
+        self.is_while = is_while
+        self.uses_skip = False
+        self.uses_exit = False
+
+
+class Normalizer:
+    """Turns a user ``FunctionDef`` into the normalized form described above."""
+
+    def __init__(self, src: FunctionSource, user_function_ok=None):
+        self.src = src
+        self.info: SourceInfo = src.info
+        self.namespace = src.namespace
+        self.params = src.params
+        self.locals = set(self.params) | _assigned_names(src.tree)
+        self.used_names = self.locals | {n.id for n in ast.walk(src.tree)
+                                         if isinstance(n, ast.Name)}
+        self.counter = 0
+        self.loop_counter = 0
+        self.line = src.tree.lineno
+        self.globals_used: dict[str, object] = {}   # name in generated code -> object
+        self.user_calls: dict[str, object] = {}       # callee name -> python function
+
+    # -- helpers ---------------------------------------------------------
+    def error(self, node, message):
+        return self.info.error(node, message)
+
+    def temp(self, hint="t") -> str:
+        while True:
+            self.counter += 1
+            name = f"_{hint}{self.counter}"
+            if name not in self.used_names:
+                self.used_names.add(name)
+                return name
+
+    def emit(self, out, stmt, kind="assign"):
+        stmt.sd_line = self.line
+        stmt.sd_kind = kind
+        out.append(stmt)
+        return stmt
+
+    def assign(self, out, target: str, value, kind="assign"):
+        stmt = ast.Assign(targets=[_name(target, ast.Store())], value=value)
+        return self.emit(out, stmt, kind)
+
+    # -- entry -----------------------------------------------------------
+    def run(self) -> ast.FunctionDef:
+        tree = self.src.tree
+        body = list(tree.body)
+        if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant) \
+                and isinstance(body[0].value.value, str):
+            body = body[1:]  # docstring
+        for d in tree.args.defaults:
+            self.check_expr(d)
+        out: list = []
+        self.block(body, out)
+        out = JumpLowering(self).lower_function(out, tree)
+        new = ast.FunctionDef(name=tree.name, args=tree.args, body=out, decorator_list=[],
+                              returns=None, type_comment=None, type_params=[])
+        new.sd_line = tree.lineno
+        ast.fix_missing_locations(new)
+        return new
+
+    def block(self, stmts, out):
+        for s in stmts:
+            self.statement(s, out)
+
+    # -- statements ------------------------------------------------------
+    def statement(self, s, out):
+        self.line = s.lineno
+        for bad, what in UNSUPPORTED_STATEMENTS.items():
+            if isinstance(s, bad):
+                raise self.error(s, f"cannot differentiate through {what}")
+        if isinstance(s, ast.Assign):
+            self.assign_stmt(s, out)
+        elif isinstance(s, ast.AugAssign):
+            self.augassign_stmt(s, out)
+        elif isinstance(s, ast.AnnAssign):
+            if s.value is None:
+                return
+            self.assign_stmt(ast.Assign(targets=[s.target], value=s.value, lineno=s.lineno,
+                                        col_offset=s.col_offset), out)
+        elif isinstance(s, ast.If):
+            test = self.test_atom(s.test, out)
+            then, orelse = [], []
+            self.block(s.body, then)
+            self.block(s.orelse, orelse)
+            self.line = s.lineno
+            node = ast.If(test=test, body=then or [ast.Pass()], orelse=orelse)
+            self.emit(out, node, "if")
+        elif isinstance(s, ast.For):
+            self.for_stmt(s, out)
+        elif isinstance(s, ast.While):
+            self.while_stmt(s, out)
+        elif isinstance(s, (ast.Break, ast.Continue)):
+            self.emit(out, type(s)(), "jump")
+        elif isinstance(s, ast.Return):
+            if s.value is None:
+                raise self.error(s, "the function must return a value to differentiate")
+            value = self.atom(s.value, out)
+            self.emit(out, ast.Return(value=value), "return")
+        elif isinstance(s, ast.Pass):
+            return
+        elif isinstance(s, ast.Expr):
+            if isinstance(s.value, ast.Constant):
+                return  # a stray string or number: no effect
+            self.check_expr(s.value)
+            raise self.error(s, "an expression statement has no effect on the result "
+                                "(calls with side effects are not supported)")
+        else:
+            raise self.error(s, f"cannot differentiate through '{type(s).__name__}' statements")
+
+    def assign_stmt(self, s, out):
+        value = s.value
+        if len(s.targets) > 1:
+            tmp = self.temp()
+            self.assign_to_name(tmp, value, out)
+            for t in s.targets:
+                self.assign_target(t, _name(tmp), out)
+            return
+        self.assign_target(s.targets[0], value, out)
+
+    def assign_target(self, target, value, out):
+        if isinstance(target, ast.Name):
+            self.assign_to_name(target.id, value, out)
+        elif isinstance(target, ast.Subscript):
+            base = self.store_base(target)
+            index = self.index(target.slice, out)
+            atom = self.atom(value, out)
+            node = ast.Assign(targets=[ast.Subscript(value=_name(base), slice=index,
+                                                     ctx=ast.Store())], value=atom)
+            self.emit(out, node, "store")
+        elif isinstance(target, (ast.Tuple, ast.List)):
+            self.unpack(target, value, out)
+        elif isinstance(target, ast.Starred):
+            raise self.error(target, "starred assignment is not supported")
+        else:
+            raise self.error(target, f"cannot assign to {type(target).__name__.lower()}")
+
+    def store_base(self, target):
+        if not isinstance(target.value, ast.Name):
+            raise self.error(target, "only 'name[index] = ...' subscript assignment is supported")
+        name = target.value.id
+        if name not in self.locals:
+            raise self.error(target, f"cannot assign into global '{name}'")
+        return name
+
+    def unpack(self, target, value, out):
+        names = []
+        for elt in target.elts:
+            if not isinstance(elt, ast.Name):
+                raise self.error(elt, "tuple unpacking supports plain names only")
+            names.append(elt.id)
+        if isinstance(value, (ast.Tuple, ast.List)):
+            if len(value.elts) != len(names):
+                raise self.error(value, f"cannot unpack {len(value.elts)} values into "
+                                        f"{len(names)} names")
+            temps = []
+            for v in value.elts:
+                a = self.atom(v, out)
+                if isinstance(a, ast.Name) and a.id in names:
+                    t = self.temp()
+                    self.assign(out, t, _mark(_name(a.id), ("copy",)))
+                    a = _name(t)
+                temps.append(a)
+            for n, a in zip(names, temps):
+                self.assign(out, n, _mark(a, ("copy",) if isinstance(a, ast.Name) else ("const",)))
+            return
+        if isinstance(value, ast.Call):
+            call = self.call(value, out)
+            if call.sd_prim[0] == "user":
+                node = ast.Assign(targets=[ast.Tuple(elts=[_name(n, ast.Store()) for n in names],
+                                                     ctx=ast.Store())], value=call)
+                self.emit(out, node, "unpack")
+                return
+            tmp = self.temp()
+            self.assign(out, tmp, call)
+            value = _name(tmp)
+        src = self.atom(value, out)
+        if isinstance(src, ast.Name) and src.id in names:
+            t = self.temp()
+            self.assign(out, t, _mark(_name(src.id), ("copy",)))
+            src = _name(t)
+        for k, n in enumerate(names):
+            sub = ast.Subscript(value=src, slice=ast.Constant(k), ctx=ast.Load())
+            self.assign(out, n, _mark(sub, ("subscript",)))
+
+    def assign_to_name(self, target: str, value, out):
+        prim = self.prim(value, out)
+        operands = _operand_names(prim)
+        if target in operands:
+            if prim.sd_prim == ("binop", "Add") and _is_name(prim.left, target) \
+                    and not _is_name(prim.right, target) \
+                    or prim.sd_prim == ("binop", "Sub") and _is_name(prim.left, target) \
+                    and not _is_name(prim.right, target):
+                self.assign(out, target, prim, "accumulate")
+                return
+            if prim.sd_prim == ("copy",):
+                return  # x = x
+            tmp = self.temp()
+            self.assign(out, tmp, prim)
+            prim = _mark(_name(tmp), ("copy",))
+        self.assign(out, target, prim)
+
+    def augassign_stmt(self, s, out):
+        target = s.target
+        binop = ast.BinOp(left=None, op=s.op, right=s.value)
+        if isinstance(target, ast.Name):
+            binop.left = ast.Name(id=target.id, ctx=ast.Load())
+            ast.copy_location(binop, s)
+            ast.copy_location(binop.left, target)
+            self.assign_to_name(target.id, binop, out)
+            return
+        if isinstance(target, ast.Subscript):
+            base = self.store_base(target)
+            index = self.index(target.slice, out)
+            if isinstance(s.op, (ast.Add, ast.Sub)):
+                atom = self.atom(s.value, out)
+                node = ast.AugAssign(target=ast.Subscript(value=_name(base), slice=index,
+                                                          ctx=ast.Store()), op=s.op, value=atom)
+                self.emit(out, node, "augstore")
+                return
+            old = self.temp()
+            self.assign(out, old, _mark(ast.Subscript(value=_name(base), slice=index,
+                                                      ctx=ast.Load()), ("subscript",)))
+            binop.left = _name(old)
+            ast.copy_location(binop, s)
+            new = self.temp()
+            self.assign_to_name(new, binop, out)
+            node = ast.Assign(targets=[ast.Subscript(value=_name(base), slice=index,
+                                                     ctx=ast.Store())], value=_name(new))
+            self.emit(out, node, "store")
+            return
+        raise self.error(target, "unsupported augmented assignment target")
+
+    def for_stmt(self, s, out):
+        if s.orelse:
+            raise self.error(s, "'for ... else' is not supported")
+        if not isinstance(s.target, ast.Name):
+            raise self.error(s.target, "the loop variable must be a plain name")
+        it = s.iter
+        fn = resolve(it.func, self.namespace, self.locals) if isinstance(it, ast.Call) else MISSING
+        if fn is not range:
+            fn_obj = None
+            if isinstance(it, ast.Call):
+                fn_obj = resolve(it.func, self.namespace, self.locals)
+            what = {enumerate: "enumerate(...)", zip: "zip(...)"}.get(fn_obj, None) \
+                if fn_obj is not MISSING and fn_obj is not None else None
+            raise self.error(it, "can only loop over range(...)" +
+                             (f", not {what}" if what else
+                              " (iterate over indices: 'for i in range(len(x))')"))
+        if not 1 <= len(it.args) <= 3 or it.keywords:
+            raise self.error(it, "range() takes 1 to 3 positional arguments")
+        assigned_in_body = _assigned_names_in(s.body) | {s.target.id}
+        args = []
+        for a in it.args:
+            if _is_int_expr(a) and not (_free_names(a) & assigned_in_body):
+                self.check_expr(a)
+                args.append(self.inline(a))
+            else:
+                args.append(self.atom(a, out, force_temp=True))
+        body = []
+        self.block(s.body, body)
+        self.line = s.lineno
+        rng = ast.Call(func=_name("range"), args=args, keywords=[])
+        node = ast.For(target=_name(s.target.id, ast.Store()), iter=rng,
+                       body=body or [ast.Pass()], orelse=[], type_comment=None)
+        self.emit(out, node, "for")
+
+    def while_stmt(self, s, out):
+        if s.orelse:
+            raise self.error(s, "'while ... else' is not supported")
+        body = []
+        if not (isinstance(s.test, ast.Constant) and s.test.value is True):
+            test = self.test_atom(s.test, body)
+            stop = ast.If(test=ast.UnaryOp(op=ast.Not(), operand=test), body=[], orelse=[])
+            brk = ast.Break()
+            brk.sd_line = s.lineno
+            brk.sd_kind = "jump"
+            stop.body = [brk]
+            self.emit(body, stop, "if")
+        self.block(s.body, body)
+        self.line = s.lineno
+        node = ast.While(test=ast.Constant(True), body=body or [ast.Pass()], orelse=[])
+        self.emit(out, node, "while")
+
+    # -- expressions -----------------------------------------------------
+    def check_expr(self, e):
+        for n in ast.walk(e):
+            for bad, what in UNSUPPORTED_EXPRESSIONS.items():
+                if isinstance(n, bad):
+                    raise self.error(n, f"cannot differentiate through {what}")
+
+    def test_atom(self, e, out):
+        """A branch condition as a name (``if not t`` is kept as is)."""
+        if isinstance(e, ast.UnaryOp) and isinstance(e.op, ast.Not):
+            inner = self.atom(e.operand, out, force_temp=True)
+            t = self.temp("c")
+            self.assign(out, t, _mark(ast.UnaryOp(op=ast.Not(), operand=inner), ("unary", "Not")))
+            return _name(t)
+        return self.atom(e, out, force_temp=True, hint="c")
+
+    def atom(self, e, out, force_temp=False, hint="t"):
+        """Evaluate ``e`` into a name or constant."""
+        self.check_expr(e)
+        if isinstance(e, ast.Constant):
+            if not isinstance(e.value, (int, float, bool)) or e.value is None:
+                raise self.error(e, f"unsupported constant {e.value!r}")
+            return ast.Constant(e.value)
+        if isinstance(e, ast.Name) and e.id in self.locals:
+            return _name(e.id)
+        if isinstance(e, ast.UnaryOp) and isinstance(e.op, ast.USub) \
+                and isinstance(e.operand, ast.Constant) \
+                and isinstance(e.operand.value, (int, float)):
+            return ast.Constant(-e.operand.value)
+        prim = self.prim(e, out)
+        if prim.sd_prim == ("const",) and not force_temp:
+            return prim
+        if prim.sd_prim == ("copy",) and not force_temp:
+            return _name(prim.id)
+        t = self.temp(hint)
+        self.assign(out, t, prim)
+        return _name(t)
+
+    def prim(self, e, out):
+        """Evaluate ``e`` to one primitive expression over atoms."""
+        self.check_expr(e)
+        if isinstance(e, ast.Constant):
+            return _mark(self.atom(e, out), ("const",))
+        if isinstance(e, ast.Name):
+            if e.id in self.locals:
+                return _mark(_name(e.id), ("copy",))
+            return self.global_value(e)
+        if isinstance(e, ast.BinOp):
+            left = self.atom(e.left, out)
+            right = self.atom(e.right, out)
+            return _mark(ast.BinOp(left=left, op=e.op, right=right),
+                         ("binop", type(e.op).__name__))
+        if isinstance(e, ast.UnaryOp):
+            if isinstance(e.op, ast.UAdd):
+                return self.prim(e.operand, out)
+            operand = self.atom(e.operand, out)
+            if isinstance(operand, ast.Constant) and isinstance(e.op, ast.USub):
+                return _mark(ast.Constant(-operand.value), ("const",))
+            return _mark(ast.UnaryOp(op=e.op, operand=operand), ("unary", type(e.op).__name__))
+        if isinstance(e, ast.Compare):
+            if len(e.ops) == 1:
+                left = self.atom(e.left, out)
+                right = self.atom(e.comparators[0], out)
+                return _mark(ast.Compare(left=left, ops=e.ops, comparators=[right]), ("compare",))
+            # a < b < c  ->  (a < b) and (b < c), with b evaluated once
+            parts = []
+            left = e.left
+            for op, right in zip(e.ops, e.comparators):
+                parts.append(ast.Compare(left=left, ops=[op], comparators=[right]))
+                left = right
+            return self.prim(ast.BoolOp(op=ast.And(), values=parts), out)
+        if isinstance(e, ast.BoolOp):
+            return self.boolop(e, out)
+        if isinstance(e, ast.IfExp):
+            return self.ifexp(e, out)
+        if isinstance(e, ast.Call):
+            return self.call(e, out)
+        if isinstance(e, ast.Subscript):
+            if isinstance(e.value, ast.Name) and e.value.id in self.locals:
+                base = _name(e.value.id)
+            else:
+                base = self.atom(e.value, out)
+            index = self.index(e.slice, out)
+            return _mark(ast.Subscript(value=base, slice=index, ctx=ast.Load()), ("subscript",))
+        if isinstance(e, ast.Attribute):
+            obj = resolve(e, self.namespace, self.locals)
+            if obj is not MISSING:
+                return self.global_value(e)
+            if e.attr not in ARRAY_ATTRIBUTES:
+                raise self.error(e, f"unsupported attribute '.{e.attr}'")
+            base = self.atom(e.value, out)
+            return _mark(ast.Attribute(value=base, attr=e.attr, ctx=ast.Load()), ("attr", e.attr))
+        if isinstance(e, ast.Tuple):
+            elts = [self.atom(x, out) for x in e.elts]
+            return _mark(ast.Tuple(elts=elts, ctx=ast.Load()), ("tuple",))
+        raise self.error(e, f"unsupported expression '{type(e).__name__}'")
+
+    def boolop(self, e, out):
+        # short-circuit evaluation, as Python does: later operands only when needed
+        t = self.temp("c")
+        first = self.atom(e.values[0], out)
+        self.assign(out, t, _mark(first, ("copy",) if isinstance(first, ast.Name) else ("const",)))
+        rest = e.values[1:]
+        holder = out
+        for v in rest:
+            branch = []
+            a = self.atom(v, branch)
+            self.assign(branch, t, _mark(a, ("copy",) if isinstance(a, ast.Name) else ("const",)))
+            test = _name(t) if isinstance(e.op, ast.And) else \
+                ast.UnaryOp(op=ast.Not(), operand=_name(t))
+            node = ast.If(test=test, body=branch, orelse=[])
+            self.emit(holder, node, "if")
+            holder = branch
+        return _mark(_name(t), ("copy",))
+
+    def ifexp(self, e, out):
+        test = self.test_atom(e.test, out)
+        t = self.temp()
+        then, orelse = [], []
+        self.assign_to_name(t, e.body, then)
+        self.assign_to_name(t, e.orelse, orelse)
+        self.emit(out, ast.If(test=test, body=then, orelse=orelse), "if")
+        return _mark(_name(t), ("copy",))
+
+    def global_value(self, e):
+        obj = resolve(e, self.namespace, self.locals)
+        text = ast.unparse(e)
+        if obj is MISSING:
+            raise self.error(e, f"name '{text}' is not defined")
+        if isinstance(obj, bool) or isinstance(obj, (int, float)) and not isinstance(obj, np.ndarray):
+            return _mark(ast.Constant(obj), ("const",))
+        if isinstance(obj, (np.floating, np.integer)):
+            return _mark(ast.Constant(obj.item()), ("const",))
+        if isinstance(obj, type) and issubclass(obj, np.generic) or isinstance(obj, np.dtype):
+            dt = np.dtype(obj)
+            return _mark(ast.Attribute(value=_name("np"), attr=dt.name, ctx=ast.Load()),
+                         ("dtype", dt))
+        if obj is float or obj is int or obj is bool:
+            return _mark(_name(obj.__name__), ("dtype", np.dtype(obj)))
+        if isinstance(obj, np.ndarray):
+            name = f"_global_{text.replace('.', '_')}"
+            self.globals_used[name] = obj
+            return _mark(_name(name), ("global",))
+        if isinstance(obj, tuple) and all(isinstance(v, (int, float)) for v in obj):
+            return _mark(ast.Tuple(elts=[ast.Constant(v) for v in obj], ctx=ast.Load()),
+                         ("tuple",))
+        raise self.error(e, f"unsupported use of global '{text}' ({type(obj).__name__})")
+
+    def inline(self, e):
+        """Copy an integer index expression, resolving globals to constants."""
+        if isinstance(e, ast.Name):
+            if e.id in self.locals:
+                return _name(e.id)
+            g = self.global_value(e)
+            if g.sd_prim != ("const",):
+                raise self.error(e, f"'{e.id}' cannot be used in an index")
+            return g
+        if isinstance(e, ast.Constant):
+            return ast.Constant(e.value)
+        if isinstance(e, ast.BinOp):
+            return ast.BinOp(left=self.inline(e.left), op=e.op, right=self.inline(e.right))
+        if isinstance(e, ast.UnaryOp):
+            return ast.UnaryOp(op=e.op, operand=self.inline(e.operand))
+        if isinstance(e, ast.Call):
+            fn = resolve(e.func, self.namespace, self.locals)
+            return ast.Call(func=_name(fn.__name__), args=[self.inline(a) for a in e.args],
+                            keywords=[])
+        if isinstance(e, ast.Attribute):
+            return ast.Attribute(value=self.inline(e.value), attr=e.attr, ctx=ast.Load())
+        if isinstance(e, ast.Subscript):
+            return ast.Subscript(value=self.inline(e.value), slice=self.inline(e.slice),
+                                 ctx=ast.Load())
+        if isinstance(e, ast.Tuple):
+            return ast.Tuple(elts=[self.inline(x) for x in e.elts], ctx=ast.Load())
+        raise self.error(e, "unsupported index expression")
+
+    def index(self, sl, out):
+        self.check_expr(sl)
+        if isinstance(sl, ast.Tuple):
+            return ast.Tuple(elts=[self.index(x, out) for x in sl.elts], ctx=ast.Load())
+        if isinstance(sl, ast.Slice):
+            parts = {}
+            for k in ("lower", "upper", "step"):
+                v = getattr(sl, k)
+                parts[k] = None if v is None else self.index(v, out)
+            return ast.Slice(**parts)
+        if _is_int_expr(sl, self.namespace, self.locals):
+            return self.inline(sl)
+        return self.atom(sl, out, force_temp=True, hint="k")
+
+    def call(self, e, out):
+        if any(isinstance(a, ast.Starred) for a in e.args) or \
+                any(k.arg is None for k in e.keywords):
+            raise self.error(e, "star-arguments in calls are not supported")
+        func = e.func
+        # array methods: x.sum(axis=0), x.reshape(3, 4), x.copy()
+        if isinstance(func, ast.Attribute) and resolve(func, self.namespace, self.locals) is MISSING:
+            base_obj = resolve(func.value, self.namespace, self.locals)
+            if base_obj is MISSING or not is_module(base_obj):
+                if func.attr in ARRAY_METHODS_TO_NUMPY:
+                    fn = ARRAY_METHODS_TO_NUMPY[func.attr]
+                    new = ast.Call(func=ast.Attribute(value=_name("np"), attr=fn.__name__),
+                                   args=[func.value] + list(e.args), keywords=e.keywords)
+                    ast.copy_location(new, e)
+                    return self.call_object(new, fn, out)
+                if func.attr in ARRAY_METHODS:
+                    base = self.atom(func.value, out)
+                    args = [self.atom(a, out) for a in e.args]
+                    if func.attr == "reshape" and len(args) == 1 and isinstance(args[0], ast.Name):
+                        pass
+                    kws = [ast.keyword(arg=k.arg, value=self.atom(k.value, out))
+                           for k in e.keywords]
+                    node = ast.Call(func=ast.Attribute(value=base, attr=func.attr, ctx=ast.Load()),
+                                    args=args, keywords=kws)
+                    return _mark(node, ("method", func.attr))
+                raise self.error(e, f"unsupported method '.{func.attr}()'")
+        fn = resolve(func, self.namespace, self.locals)
+        if fn is MISSING:
+            text = ast.unparse(func)
+            if isinstance(func, ast.Name) and func.id in self.locals:
+                raise self.error(e, f"cannot call local variable '{text}'")
+            raise self.error(e, f"name '{text}' is not defined")
+        return self.call_object(e, fn, out)
+
+    def call_object(self, e, fn, out):
+        from ..rules import registry
+        text = ast.unparse(e.func)
+        # rewrite conveniences into the primitives that have rules
+        if fn in (max, min) and len(e.args) > 2:
+            acc = e.args[0]
+            for a in e.args[1:]:
+                acc = ast.Call(func=e.func, args=[acc, a], keywords=[])
+            return self.prim(acc, out)
+        if fn is np.clip:
+            x, lo, hi = (list(e.args) + [k.value for k in e.keywords])[:3]
+            inner = ast.Call(func=ast.Attribute(value=_name("np"), attr="maximum"),
+                             args=[x, lo], keywords=[])
+            outer = ast.Call(func=ast.Attribute(value=_name("np"), attr="minimum"),
+                             args=[inner, hi], keywords=[])
+            return self.prim(outer, out)
+        if fn is math.pow or fn is pow and len(e.args) == 2:
+            return self.prim(ast.BinOp(left=e.args[0], op=ast.Pow(), right=e.args[1]), out)
+        if fn is range:
+            raise self.error(e, "range() can only be used in a 'for' loop")
+        if registry.is_user_function(fn):
+            args = [self.atom(a, out) for a in e.args]
+            if e.keywords:
+                raise self.error(e, f"call '{text}' with positional arguments only")
+            name = fn.__name__
+            self.user_calls[name] = fn
+            node = ast.Call(func=_name(name), args=args, keywords=[])
+            return _mark(node, ("user", fn))
+        if not registry.has_rule(fn):
+            raise self.error(e, f"no derivative rule for '{text}'"
+                                + (f" ({canonical_name(fn)})" if canonical_name(fn) and
+                                   canonical_name(fn) != text else "")
+                                + "; register one with @sourcediff.adjoint")
+        args = [self.atom(a, out) for a in e.args]
+        kws = []
+        for k in e.keywords:
+            if k.arg == "dtype":
+                v = self.prim(k.value, out)
+                if getattr(v, "sd_prim", ("",))[0] != "dtype":
+                    raise self.error(k.value, "dtype must be a NumPy dtype like np.float32")
+                kws.append(ast.keyword(arg=k.arg, value=v))
+            else:
+                kws.append(ast.keyword(arg=k.arg, value=self.atom(k.value, out)))
+        canon = registry.emitted_name(fn)
+        fnode = ast.parse(canon, mode="eval").body
+        return _mark(ast.Call(func=fnode, args=args, keywords=kws), ("call", fn))
+
+
+class JumpLowering:
+    """Turns ``break``/``continue``/non-final ``return`` into flags.
+
+    The rest of a block after a statement that may jump is guarded by
+    ``if not <flag>:``, so every loop body becomes structured code whose
+    reverse replays exactly the statements that ran.
+    """
+
+    def __init__(self, norm: Normalizer):
+        self.norm = norm
+        self.loops: list[_Loop] = []
+        self.ret_flag = None
+        self.ret_value = None
+
+    def lower_function(self, body, tree):
+        returns = [s for s in _walk_stmts(body) if isinstance(s, ast.Return)]
+        final_only = returns and body and isinstance(body[-1], ast.Return) and len(returns) == 1
+        if not returns:
+            raise self.norm.error(tree, f"'{tree.name}' must return a value to differentiate")
+        if final_only:
+            out, _ = self.block(body)
+            return out
+        self.ret_flag = self.norm.temp("returned")
+        self.ret_value = self.norm.temp("retval")
+        out, _ = self.block(body)
+        first = tree.body[0] if tree.body else tree
+        init = ast.Assign(targets=[_name(self.ret_flag, ast.Store())], value=_mark(
+            ast.Constant(False), ("const",)))
+        init.sd_line, init.sd_kind = getattr(first, "lineno", tree.lineno), "assign"
+        ret = ast.Return(value=_name(self.ret_value))
+        ret.sd_line, ret.sd_kind = returns[-1].sd_line, "return"
+        return [init] + out + [ret]
+
+    def flag(self, name, value, line):
+        s = ast.Assign(targets=[_name(name, ast.Store())], value=_mark(ast.Constant(value),
+                                                                         ("const",)))
+        s.sd_line, s.sd_kind = line, "assign"
+        return s
+
+    def guard(self, flag, body, line):
+        node = ast.If(test=ast.UnaryOp(op=ast.Not(), operand=_name(flag)), body=body, orelse=[])
+        node.sd_line, node.sd_kind = line, "if"
+        return node
+
+    def block(self, stmts):
+        out = []
+        for k, s in enumerate(stmts):
+            new, jumps = self.statement(s)
+            out.extend(new)
+            rest = stmts[k + 1:]
+            if jumps and rest:
+                inner, _ = self.block(rest)
+                if inner:
+                    flag = self.loops[-1].skip if self.loops else self.ret_flag
+                    out.append(self.guard(flag, inner, rest[0].sd_line))
+                return out, True
+            if jumps:
+                return out, True
+        return out, False
+
+    def statement(self, s):
+        line = s.sd_line
+        if isinstance(s, ast.Break):
+            loop = self.loops[-1]
+            loop.uses_skip = loop.uses_exit = True
+            return [self.flag(loop.skip, True, line), self.flag(loop.exit, True, line)], True
+        if isinstance(s, ast.Continue):
+            loop = self.loops[-1]
+            loop.uses_skip = True
+            return [self.flag(loop.skip, True, line)], True
+        if isinstance(s, ast.Return):
+            if self.ret_flag is None:
+                return [s], False
+            copy = ast.Assign(targets=[_name(self.ret_value, ast.Store())],
+                              value=_mark(s.value, ("copy",) if isinstance(s.value, ast.Name)
+                                          else ("const",)))
+            copy.sd_line, copy.sd_kind = line, "assign"
+            new = [copy, self.flag(self.ret_flag, True, line)]
+            for loop in self.loops:
+                loop.uses_skip = loop.uses_exit = True
+                new += [self.flag(loop.skip, True, line), self.flag(loop.exit, True, line)]
+            return new, True
+        if isinstance(s, ast.If):
+            s.body, j1 = self.block(s.body)
+            s.orelse, j2 = self.block(s.orelse)
+            if not s.body:
+                s.body = [ast.Pass()]
+            return [s], j1 or j2
+        if isinstance(s, (ast.For, ast.While)):
+            self.norm.loop_counter += 1
+            loop = _Loop(self.norm.loop_counter, isinstance(s, ast.While))
+            self.loops.append(loop)
+            body, _ = self.block(s.body)
+            self.loops.pop()
+            pre = []
+            has_return = any(isinstance(x, ast.Return) for x in _walk_stmts(s.body)) \
+                and self.ret_flag is not None
+            if loop.uses_skip:
+                body = [self.flag(loop.skip, False, line)] + body
+            if loop.uses_exit:
+                pre.append(self.flag(loop.exit, False, line))
+                brk = ast.Break()
+                brk.sd_line, brk.sd_kind = line, "jump"
+                stop = ast.If(test=_name(loop.exit), body=[brk], orelse=[])
+                stop.sd_line, stop.sd_kind = line, "if"
+                stop.sd_control_only = True
+                body = body + [stop]
+            if loop.is_while or loop.uses_exit:
+                # the reverse sweep replays exactly the iterations that ran
+                pre.append(_counter_init(loop.count, line))
+                body = [_counter_step(loop.count, line)] + body
+                s.sd_count = loop.count
+            else:
+                s.sd_count = None
+            s.body = body
+            return pre + [s], has_return
+        return [s], False
+
+
+def _counter_init(name, line):
+    s = ast.Assign(targets=[_name(name, ast.Store())], value=_mark(ast.Constant(0), ("const",)))
+    s.sd_line, s.sd_kind = line, "assign"
+    return s
+
+
+def _counter_step(name, line):
+    s = ast.Assign(targets=[_name(name, ast.Store())],
+                   value=_mark(ast.BinOp(left=_name(name), op=ast.Add(), right=ast.Constant(1)),
+                               ("binop", "Add")))
+    s.sd_line, s.sd_kind = line, "accumulate"
+    return s
+
+
+def _walk_stmts(stmts):
+    for s in stmts:
+        yield s
+        for field in ("body", "orelse"):
+            yield from _walk_stmts(getattr(s, field, []) or [])
+
+
+def _is_name(node, name):
+    return isinstance(node, ast.Name) and node.id == name
+
+
+def _operand_names(node) -> set:
+    return {n.id for n in ast.walk(node) if isinstance(n, ast.Name)}
+
+
+def _free_names(node) -> set:
+    return {n.id for n in ast.walk(node) if isinstance(n, ast.Name)}
+
+
+def _assigned_names(tree) -> set:
+    names = set()
+    for n in ast.walk(tree):
+        if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store):
+            names.add(n.id)
+    return names
+
+
+def _assigned_names_in(stmts) -> set:
+    names = set()
+    for s in stmts:
+        names |= _assigned_names(s)
+    return names
+
+
+def _is_int_expr(e, namespace=None, local_names=()) -> bool:
+    """Plain integer arithmetic that can be re-evaluated in the reverse sweep."""
+    if isinstance(e, ast.Name):
+        return True
+    if isinstance(e, ast.Constant):
+        return isinstance(e.value, int) and not isinstance(e.value, bool)
+    if isinstance(e, ast.BinOp):
+        return isinstance(e.op, (ast.Add, ast.Sub, ast.Mult, ast.FloorDiv, ast.Mod)) and \
+            _is_int_expr(e.left, namespace, local_names) and \
+            _is_int_expr(e.right, namespace, local_names)
+    if isinstance(e, ast.UnaryOp):
+        return isinstance(e.op, ast.USub) and _is_int_expr(e.operand, namespace, local_names)
+    if isinstance(e, ast.Call):
+        if not isinstance(e.func, ast.Name) or e.keywords:
+            return False
+        fn = getattr(builtins, e.func.id, None) if namespace is None else \
+            resolve(e.func, namespace, set(local_names))
+        return fn in INT_BUILTINS and fn is not int and \
+            all(_is_int_expr(a, namespace, local_names) for a in e.args)
+    if isinstance(e, ast.Attribute):
+        return e.attr in ("size", "ndim") and isinstance(e.value, ast.Name)
+    if isinstance(e, ast.Subscript):
+        # x.shape[0] or an integer array read idx[i]
+        base = e.value
+        ok_base = isinstance(base, ast.Name) or (isinstance(base, ast.Attribute)
+                                                  and base.attr == "shape"
+                                                  and isinstance(base.value, ast.Name))
+        return ok_base and _is_int_expr(e.slice, namespace, local_names)
+    return False
+
+
+def normalize(src: FunctionSource) -> tuple[ast.FunctionDef, Normalizer]:
+    """Run the pass; returns the normalized function and the pass state
+    (globals and user functions the function refers to)."""
+    norm = Normalizer(src)
+    return norm.run(), norm

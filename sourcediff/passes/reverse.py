@@ -1,0 +1,994 @@
+"""Reverse mode: from a normalized, typed function to its adjoint.
+
+The generated function runs a *forward sweep* (the normalized primal, plus
+``append`` of values the reverse sweep needs but that get overwritten) and a
+*reverse sweep* (the statements in reverse order, each followed by the
+restoring ``pop``).  Invariant: when the reverse sweep reaches a statement,
+every variable it reads holds the value it had when the forward sweep ran
+that statement.
+
+What gets taped (the TBR rule: to be recorded only if overwritten *and*
+needed):
+* a variable is *needed* when the reverse sweep reads it (a rule reads an
+  operand, an index, a branch condition, a loop bound);
+* a needed variable is saved before an assignment that overwrites it (it has
+  several assignments, or the assignment is in a loop);
+* an array element is saved before ``a[i] = ...`` when ``a`` is needed
+  (element, not array);
+* scalar values computed in a loop body from the loop index, loop-invariant
+  values and arrays the loop does not write are recomputed at the start of
+  each reverse iteration instead of being taped.
+"""
+from __future__ import annotations
+
+import ast
+import copy
+import itertools
+
+from ..rules import registry
+from ..rules.numpyfuncs import ELEMENTWISE
+from .activity import analyze_activity, walk
+from .types import T
+
+ELEMENTWISE_OPS = {"Add", "Sub", "Mult", "Div", "Pow", "Mod"}
+ELEMENTWISE_CALLS = {id(f) for f in ELEMENTWISE} | {id(max), id(min)}
+import numpy as _np  # noqa: E402
+ELEMENTWISE_CALLS.add(id(_np.where))
+
+
+def _name(id_, store=False):
+    return ast.Name(id=id_, ctx=ast.Store() if store else ast.Load())
+
+
+def _assign(target, value, line=None):
+    s = ast.Assign(targets=[target if isinstance(target, ast.AST) else _name(target, True)],
+                   value=value)
+    s.sd_line = line
+    return s
+
+
+def _aug(target, op, value, line=None):
+    t = target if isinstance(target, ast.AST) else _name(target, True)
+    s = ast.AugAssign(target=t, op=op, value=value)
+    s.sd_line = line
+    return s
+
+
+def _call(func: str, *args):
+    return ast.Call(func=ast.parse(func, mode="eval").body, args=list(args), keywords=[])
+
+
+def _const(v):
+    return ast.Constant(v)
+
+
+def free_names(node) -> set:
+    return {n.id for n in ast.walk(node) if isinstance(n, ast.Name)}
+
+
+class Site:
+    def __init__(self, stmt, var, loops, top_level, order):
+        self.stmt = stmt
+        self.var = var
+        self.loops = loops          # enclosing loop statements, outermost first
+        self.top_level = top_level  # directly in the function body
+        self.order = order
+
+
+class ReverseTransformer:
+    """Builds the adjoint of one normalized function."""
+
+    def __init__(self, fn: ast.FunctionDef, types: dict, wrt: list, mode: str, names: set,
+                 callee_adjoint=None):
+        self.fn = fn
+        self.types = types
+        self.wrt = wrt
+        self.mode = mode                  # 'grad' (seed 1.0) or 'vjp' (seed argument)
+        self.params = [a.arg for a in fn.args.args]
+        self.used = set(names) | set(self.params) | {
+            n.id for n in ast.walk(fn) if isinstance(n, ast.Name)}
+        self.callee_adjoint = callee_adjoint  # f(pyfunc, argtypes) -> (vjp name, diff flags)
+        self.ret = fn.body[-1]
+        self.ret_name = self.ret.value.id if isinstance(self.ret.value, ast.Name) else None
+        self.active = analyze_activity(fn, types, wrt, [self.ret_name] if self.ret_name else [])
+        self.adj_names: dict[str, str] = {}
+        self.tmp = itertools.count(1)
+        self.helpers_used: set = set()
+
+    # -- names -----------------------------------------------------------
+    def fresh(self, base):
+        name = base
+        k = 1
+        while name in self.used:
+            k += 1
+            name = f"{base}{k}"
+        self.used.add(name)
+        return name
+
+    def adj(self, var) -> str:
+        name = self.adj_names.get(var)
+        if name is None:
+            base = "_d" + var[1:] if var.startswith("_") else "d" + var
+            if base in self.used:
+                base = "d_" + var.lstrip("_")
+            name = self.adj_names[var] = self.fresh(base)
+        return name
+
+    def is_active(self, atom) -> bool:
+        return isinstance(atom, ast.Name) and atom.id in self.active
+
+    def type(self, atom) -> T | None:
+        if isinstance(atom, ast.Name):
+            return self.types.get(atom.id)
+        return None
+
+    # -- analysis --------------------------------------------------------
+    def collect_sites(self):
+        self.sites: dict[str, list] = {}
+        self.loop_of: dict[int, list] = {}
+        self.stmt_loops: dict[int, list] = {}
+        order = itertools.count()
+
+        def add(var, stmt, loops, top):
+            self.sites.setdefault(var, []).append(Site(stmt, var, list(loops), top, next(order)))
+
+        def visit(stmts, loops, top):
+            for s in stmts:
+                self.stmt_loops[id(s)] = list(loops)
+                kind = getattr(s, "sd_kind", None)
+                if kind in ("assign", "accumulate"):
+                    add(s.targets[0].id, s, loops, top)
+                elif kind == "unpack":
+                    for e in s.targets[0].elts:
+                        add(e.id, s, loops, top)
+                elif isinstance(s, ast.For):
+                    add(s.target.id, s, loops, top)
+                    visit(s.body, loops + [s], False)
+                elif isinstance(s, ast.While):
+                    visit(s.body, loops + [s], False)
+                elif isinstance(s, ast.If):
+                    visit(s.body, loops, False)
+                    visit(s.orelse, loops, False)
+                else:
+                    next(order)
+        visit(self.fn.body, [], True)
+        self.counters = {getattr(s, "sd_count", None) for s in walk(self.fn.body)} - {None}
+
+    def assigned_in(self, loop) -> set:
+        names = set()
+        for s in walk(loop.body):
+            kind = getattr(s, "sd_kind", None)
+            if kind in ("assign", "accumulate"):
+                names.add(s.targets[0].id)
+            elif kind == "unpack":
+                names |= {e.id for e in s.targets[0].elts}
+            elif kind == "store":
+                names.add(s.targets[0].value.id)
+            elif kind == "augstore":
+                names.add(s.target.value.id)
+            elif isinstance(s, ast.For):
+                names.add(s.target.id)
+        return names
+
+    def find_recomputable(self):
+        """Per loop, the scalar statements re-evaluated in each reverse iteration."""
+        self.recompute: dict[int, list] = {}
+        self.recomputed_vars: set = set()
+        for loop in [s for s in walk(self.fn.body) if isinstance(s, (ast.For, ast.While))]:
+            written = self.assigned_in(loop)
+            ok = set()
+            if isinstance(loop, ast.For):
+                ok.add(loop.target.id)
+            chosen = []
+            for s in loop.body:
+                if getattr(s, "sd_kind", None) != "assign":
+                    continue
+                z = s.targets[0].id
+                t = self.types.get(z)
+                if t is None or not t.is_scalar or len(self.sites.get(z, [])) != 1 \
+                        or z in self.params or z in self.counters:
+                    continue
+                head = s.value.sd_prim[0]
+                if head in ("user", "method", "tuple", "global"):
+                    continue
+                if head == "call" and registry.get_primitive(s.value.sd_prim[1]) is not None \
+                        and registry.get_primitive(s.value.sd_prim[1]).rules \
+                        and registry.get_primitive(s.value.sd_prim[1]).rules[0].call is not None:
+                    continue
+                names = free_names(s.value) - {"np", "math"}
+                if head == "call":
+                    names -= free_names(s.value.func)
+                if all(n in ok or n not in written for n in names):
+                    ok.add(z)
+                    chosen.append(s)
+            self.recompute[id(loop)] = chosen
+            self.recomputed_vars |= {s.targets[0].id for s in chosen}
+
+    # -- entry -----------------------------------------------------------
+    def run(self, fname: str) -> ast.FunctionDef:
+        self.collect_sites()
+        self.find_recomputable()
+        self.count_contributions()
+        # needed/saved is a fixpoint: restores read indices, which may need saving
+        self.needed: set = set()
+        while True:
+            self.saved_vars: set = set()
+            self.saved_items: set = set()
+            self.decide_saves()
+            self.reads: set = set()
+            reverse = self.reverse_block(self.fn.body)
+            new_needed = (self.reads & self.primal_names()) | self.needed
+            if new_needed == self.needed:
+                break
+            self.needed = new_needed
+        forward = self.forward_block(self.fn.body)
+        return self.assemble(fname, forward, reverse)
+
+    def primal_names(self) -> set:
+        return set(self.types) | set(self.params)
+
+    def count_contributions(self):
+        """Scalar temporaries with one definition and one adjoint contribution
+        get ``_dt = ...`` instead of ``_dt += ...`` and no reset."""
+        counts: dict[str, int] = {}
+        for s in walk(self.fn.body):
+            kind = getattr(s, "sd_kind", None)
+            if kind in ("assign", "accumulate", "unpack") and \
+                    any(t in self.active for t in self.targets_of(s)):
+                for n in self.contribution_targets(s):
+                    counts[n] = counts.get(n, 0) + 1
+            elif kind in ("store", "augstore"):
+                base = s.targets[0].value.id if kind == "store" else s.target.value.id
+                if base in self.active and isinstance(s.value, ast.Name):
+                    counts[s.value.id] = counts.get(s.value.id, 0) + 1
+        self.direct = set()
+        for var, n in counts.items():
+            t = self.types.get(var)
+            if n == 1 and var.startswith("_") and var not in self.params \
+                    and len(self.sites.get(var, [])) == 1 and t is not None and t.kind == "float"\
+                    and var != self.ret_name:
+                self.direct.add(var)
+
+    def targets_of(self, s):
+        if s.sd_kind == "unpack":
+            return [e.id for e in s.targets[0].elts]
+        return [s.targets[0].id]
+
+    def contribution_targets(self, s):
+        from .activity import diff_operands
+        out = []
+        if s.sd_kind == "accumulate":
+            r = s.value.right
+            return [r.id] if isinstance(r, ast.Name) and r.id in self.active else []
+        for n in diff_operands(s.value):
+            if n in self.active:
+                out.append(n)
+        if s.value.sd_prim[0] == "binop" and isinstance(s.value.left, ast.Name) and \
+                isinstance(s.value.right, ast.Name) and s.value.left.id == s.value.right.id:
+            pass  # x * x: two contributions, counted twice above
+        return out
+
+    def decide_saves(self):
+        self.save_at: set = set()       # id(site stmt), var
+        self.placeholders: set = set()
+        for var, sites in self.sites.items():
+            if var not in self.needed or var in self.recomputed_vars:
+                continue
+            if var in self.counters:
+                sites = [st for st in sites if st.stmt.sd_kind != "accumulate"]
+            first = min(sites, key=lambda st: st.order)
+            is_param = var in self.params
+            for st in sites:
+                if st.loops or len(sites) > 1 or is_param:
+                    if st is first and st.top_level and not is_param:
+                        continue
+                    self.save_at.add((id(st.stmt), var))
+                    self.saved_vars.add(var)
+                    if not is_param and not first.top_level:
+                        self.placeholders.add(var)
+        for s in walk(self.fn.body):
+            kind = getattr(s, "sd_kind", None)
+            if kind in ("store", "augstore"):
+                base = s.targets[0].value.id if kind == "store" else s.target.value.id
+                if base in self.needed:
+                    self.save_at.add((id(s), base + "[]"))
+                    self.saved_items.add(base)
+
+    def stack(self, var) -> str:
+        return self.fresh_cached("_saved_" + var.lstrip("_"))
+
+    def item_stack(self, var) -> str:
+        return self.fresh_cached("_saved_" + var.lstrip("_") + "_items")
+
+    _cache: dict
+
+    def fresh_cached(self, base):
+        if not hasattr(self, "_stack_names"):
+            self._stack_names = {}
+        if base not in self._stack_names:
+            self._stack_names[base] = self.fresh(base)
+        return self._stack_names[base]
+
+    # -- forward sweep ---------------------------------------------------
+    def forward_block(self, stmts) -> list:
+        out = []
+        for s in stmts:
+            out.extend(self.forward_stmt(s))
+        return out
+
+    def push(self, var, line):
+        return ast.Expr(value=ast.Call(func=ast.Attribute(value=_name(self.stack(var)),
+                                                          attr="append", ctx=ast.Load()),
+                                       args=[_name(var)], keywords=[]))
+
+    def forward_stmt(self, s) -> list:
+        kind = getattr(s, "sd_kind", None)
+        line = getattr(s, "sd_line", None)
+        pre, post = [], []
+        if kind in ("assign", "accumulate", "unpack"):
+            for var in self.targets_of(s):
+                if (id(s), var) in self.save_at:
+                    pre.append(self.push(var, line))
+                t = self.types.get(var)
+                if var in self.active and t is not None and t.is_array:
+                    post.append(_assign(self.adj(var), _call("np.zeros_like", _name(var)), line))
+            new = copy.copy(s)
+            new.value = lower_for_numba(s.value, self.types)
+            if kind == "accumulate":
+                new = _aug(s.targets[0].id, s.value.op, s.value.right, line)
+            return pre + [new] + post
+        if kind in ("store", "augstore"):
+            target = s.targets[0] if kind == "store" else s.target
+            base = target.value.id
+            if (id(s), base + "[]") in self.save_at:
+                item = ast.Subscript(value=_name(base), slice=copy.deepcopy(target.slice),
+                                     ctx=ast.Load())
+                if _has_slice(target.slice):
+                    item = ast.Call(func=ast.Attribute(value=item, attr="copy", ctx=ast.Load()),
+                                    args=[], keywords=[])
+                pre.append(ast.Expr(value=ast.Call(
+                    func=ast.Attribute(value=_name(self.item_stack(base)), attr="append",
+                                       ctx=ast.Load()), args=[item], keywords=[])))
+            return pre + [s]
+        if isinstance(s, ast.If):
+            new = copy.copy(s)
+            new.body = self.forward_block(s.body) or [ast.Pass()]
+            new.orelse = self.forward_block(s.orelse)
+            return [new]
+        if isinstance(s, ast.For):
+            if (id(s), s.target.id) in self.save_at:
+                pre.append(self.push(s.target.id, line))
+            new = copy.copy(s)
+            new.body = self.forward_block(s.body) or [ast.Pass()]
+            return pre + [new]
+        if isinstance(s, ast.While):
+            new = copy.copy(s)
+            new.body = self.forward_block(s.body) or [ast.Pass()]
+            return [new]
+        if isinstance(s, ast.Return):
+            return []
+        return [s]
+
+    # -- reverse sweep ---------------------------------------------------
+    def read(self, *nodes):
+        for n in nodes:
+            if n is not None:
+                self.reads |= free_names(n)
+
+    def reverse_block(self, stmts) -> list:
+        out = []
+        for s in reversed(stmts):
+            out.extend(self.reverse_stmt(s))
+        return out
+
+    def restore(self, var, line):
+        pop = ast.Call(func=ast.Attribute(value=_name(self.stack(var)), attr="pop",
+                                          ctx=ast.Load()), args=[], keywords=[])
+        return _assign(var, pop, line)
+
+    def reset(self, var, line):
+        t = self.types[var]
+        if t.is_array:
+            return _assign(self.adj(var), _call("np.zeros_like", _name(var)), line)
+        return _assign(self.adj(var), _const(0.0), line)
+
+    def needs_reset(self, var, s):
+        if var not in self.active or var in self.direct:
+            return False
+        sites = self.sites.get(var, [])
+        return len(sites) > 1 or bool(self.stmt_loops.get(id(s))) or var in self.params
+
+    def accumulate(self, var, expr, line, sub=False):
+        """``dvar += expr`` (or ``dvar = expr`` for a direct temporary)."""
+        if var in self.direct:
+            return _assign(self.adj(var), simplify(ast.UnaryOp(op=ast.USub(), operand=expr)
+                                                   if sub else expr), line)
+        return _aug(self.adj(var), ast.Sub() if sub else ast.Add(), simplify(expr), line)
+
+    def reverse_stmt(self, s) -> list:
+        kind = getattr(s, "sd_kind", None)
+        line = getattr(s, "sd_line", None)
+        out = []
+        if kind in ("assign", "accumulate", "unpack"):
+            targets = self.targets_of(s)
+            if any(t in self.active for t in targets):
+                if kind == "accumulate":
+                    out += self.adjoint_accumulate(s)
+                elif kind == "unpack" or s.value.sd_prim[0] == "user":
+                    out += self.adjoint_user_call(s)
+                else:
+                    out += self.adjoint_assign(s)
+            resets = []
+            for var in targets:
+                if (id(s), var) in self.save_at:
+                    out.append(self.restore(var, line))
+                if kind != "accumulate" and self.needs_reset(var, s):
+                    resets.append(self.reset(var, line))
+                    if self.types[var].is_array:
+                        self.read(_name(var))
+            return out + resets
+        if kind in ("store", "augstore"):
+            target = s.targets[0] if kind == "store" else s.target
+            base = target.value.id
+            if base in self.active:
+                out += self.adjoint_store(s, target, kind)
+            if (id(s), base + "[]") in self.save_at:
+                pop = ast.Call(func=ast.Attribute(value=_name(self.item_stack(base)), attr="pop",
+                                                  ctx=ast.Load()), args=[], keywords=[])
+                sub = ast.Subscript(value=_name(base), slice=copy.deepcopy(target.slice),
+                                    ctx=ast.Store())
+                out.append(_assign(sub, pop, line))
+                self.read(target.slice)
+            return out
+        if isinstance(s, ast.If):
+            if getattr(s, "sd_control_only", False):
+                return []
+            body = self.reverse_block(s.body)
+            orelse = self.reverse_block(s.orelse)
+            if not body and not orelse:
+                return []
+            self.read(s.test)
+            node = ast.If(test=copy.deepcopy(s.test), body=body or [ast.Pass()], orelse=orelse)
+            node.sd_line = line
+            if not body:
+                node = ast.If(test=_negate(s.test), body=orelse, orelse=[])
+                node.sd_line = line
+            return [node]
+        if isinstance(s, (ast.For, ast.While)):
+            return self.reverse_loop(s)
+        return []
+
+    def reverse_loop(self, s) -> list:
+        line = getattr(s, "sd_line", None)
+        body = self.reverse_block(s.body)
+        out = []
+        is_for = isinstance(s, ast.For)
+        if body:
+            recompute = self.needed_recomputation(s)
+            count = getattr(s, "sd_count", None)
+            if count:
+                self.read(_name(count))
+            if is_for:
+                args = s.iter.args
+                self.read(*args)
+                lo, hi, st = (args + [None, None])[:3] if len(args) > 1 else \
+                    (_const(0), args[0], None)
+                rng = reversed_range(lo, hi, st, _name(count) if count else None)
+                loop = ast.For(target=_name(s.target.id, True), iter=rng,
+                               body=recompute + body, orelse=[], type_comment=None)
+            else:
+                k = self.fresh("_k")
+                loop = ast.For(target=_name(k, True), iter=_call("range", _name(count)),
+                               body=recompute + body, orelse=[], type_comment=None)
+            loop.sd_line = line
+            out.append(loop)
+        if is_for and (id(s), s.target.id) in self.save_at:
+            out.append(self.restore(s.target.id, line))
+        return out
+
+    def needed_recomputation(self, loop) -> list:
+        chosen = self.recompute.get(id(loop), [])
+        if not chosen:
+            return []
+        want = set()
+        by_var = {st.targets[0].id: st for st in chosen}
+        # closure over what the reverse sweep reads
+        stack = [v for v in by_var if v in self.reads or v in self.needed]
+        while stack:
+            v = stack.pop()
+            if v in want:
+                continue
+            want.add(v)
+            for n in free_names(by_var[v].value):
+                if n in by_var and n not in want:
+                    stack.append(n)
+        out = []
+        for st in chosen:
+            if st.targets[0].id in want:
+                new = copy.copy(st)
+                new.value = lower_for_numba(st.value, self.types)
+                out.append(new)
+                self.read(st.value)
+        return out
+
+    # -- adjoints of the statement kinds -----------------------------------
+    def adjoint_accumulate(self, s) -> list:
+        z = s.targets[0].id
+        a = s.value.right
+        if not self.is_active(a):
+            return []
+        contrib = _name(self.adj(z))
+        contrib = self.fit(contrib, self.types[z], a)
+        return [self.accumulate(a.id, contrib, s.sd_line, sub=isinstance(s.value.op, ast.Sub))]
+
+    def fit(self, expr, result_t: T, operand, elementwise=True):
+        """Adapt an adjoint contribution shaped like the result to ``operand``."""
+        ot = self.type(operand)
+        if ot is None or not elementwise:
+            return expr
+        if result_t.is_array and not ot.is_array:
+            return _call("np.sum", expr)
+        if result_t.is_array and ot.is_array and ot.ndim < result_t.ndim:
+            self.read(operand)
+            return _call("unbroadcast", expr, _name(operand.id))
+        return expr
+
+    def adjoint_assign(self, s) -> list:
+        z = s.targets[0].id
+        prim = s.value
+        head = prim.sd_prim[0]
+        line = s.sd_line
+        dz = _name(self.adj(z))
+        if head == "subscript":
+            base = prim.value
+            if not self.is_active(base):
+                return []
+            self.read(prim.slice)
+            target = ast.Subscript(value=_name(self.adj(base.id)), slice=copy.deepcopy(prim.slice),
+                                   ctx=ast.Store())
+            return [_aug(target, ast.Add(), dz, line)]
+        if head == "tuple":
+            out = []
+            for k, e in enumerate(prim.elts):
+                if self.is_active(e):
+                    out.append(self.accumulate(e.id, ast.Subscript(value=dz, slice=_const(k),
+                                                                   ctx=ast.Load()), line))
+            return out
+        key, inputs, keywords = rule_inputs(prim)
+        info = RuleInfo({p: self.type_or_const(a) for p, a in inputs},
+                        {k: self.type_or_const(v) for k, v in keywords.items()})
+        rule = registry.find_rule(key, _Binder(info, rule_params(key)))
+        if rule is None:
+            raise NotImplementedError(f"no rule for {key}")
+        if rule.call is not None:
+            return self.adjoint_user_rule(s, rule, [a for _, a in inputs], dz)
+        tpl = rule.template
+        mapping = {tpl.result: _name(z), tpl.adjoint: dz}
+        bound = bind_template(tpl, inputs, keywords)
+        mapping.update(bound)
+        elementwise = (head == "binop" and prim.sd_prim[1] in ELEMENTWISE_OPS) or \
+            (head == "call" and id(prim.sd_prim[1]) in ELEMENTWISE_CALLS)
+        others = [a for _, a in inputs]
+        out, local_map = [], {}
+        used_exprs = []
+        for pname, expr in zip(tpl.inputs, tpl.outputs):
+            atom = bound.get(pname)
+            if expr is None or not self.is_active(atom):
+                continue
+            used_exprs.append((atom, expr))
+        needed_locals = set()
+        for _, expr in used_exprs:
+            needed_locals |= free_names(expr)
+        for stmt in tpl.body:
+            tname = stmt.targets[0].id
+            if tname in needed_locals:
+                needed_locals |= free_names(stmt.value)
+        for stmt in tpl.body:
+            tname = stmt.targets[0].id
+            if tname not in needed_locals:
+                continue
+            local = self.fresh("_" + tname)
+            value = substitute(stmt.value, {**mapping, **local_map})
+            local_map[tname] = _name(local)
+            self.read(value)
+            out.append(_assign(local, simplify(value), line))
+        for atom, expr in used_exprs:
+            e = substitute(expr, {**mapping, **local_map})
+            self.read(e)
+            array_others = any(self.type(o) is not None and self.type(o).is_array
+                               for o in others if o is not atom)
+            zt = self.types[z]
+            if elementwise and (array_others or not (self.type(atom) or zt).is_array):
+                e = self.fit(e, zt, atom)
+            elif elementwise and zt.is_array and not self.type(atom).is_array:
+                e = _call("np.sum", e)
+            out.append(self.accumulate(atom.id, e, line))
+        self.helpers_used |= {n for o in out for n in free_names(o)}
+        return out
+
+    def adjoint_user_rule(self, s, rule, args, dz) -> list:
+        z = s.targets[0].id
+        line = s.sd_line
+        tmp = self.fresh("_adj")
+        call = ast.Call(func=_name(rule.name), args=[_name(z)] + [copy.deepcopy(a) for a in args]
+                        + [dz], keywords=[])
+        self.read(call)
+        out = [_assign(tmp, call, line)]
+        active = [(k, a) for k, a in enumerate(args) if self.is_active(a)]
+        for k, a in active:
+            part = _name(tmp) if len(args) == 1 else ast.Subscript(value=_name(tmp),
+                                                                   slice=_const(k), ctx=ast.Load())
+            out.append(self.accumulate(a.id, part, line))
+        self.user_rules_used = getattr(self, "user_rules_used", set()) | {rule.name}
+        return out
+
+    def adjoint_user_call(self, s) -> list:
+        line = s.sd_line
+        call = s.value
+        targets = self.targets_of(s)
+        args = call.args
+        argtypes = [self.type_or_const(a) for a in args]
+        vjp_name, diff = self.callee_adjoint(call.sd_prim[1], argtypes)
+        if s.sd_kind == "unpack":
+            parts = []
+            for t in targets:
+                if t in self.active:
+                    parts.append(_name(self.adj(t)))
+                elif self.types[t].is_array:
+                    parts.append(_call("np.zeros_like", _name(t)))
+                else:
+                    parts.append(_const(0.0))
+            seed = ast.Tuple(elts=parts, ctx=ast.Load())
+        else:
+            seed = _name(self.adj(targets[0]))
+        self.read(*args)
+        outs = []
+        names = []
+        for k, a in enumerate(args):
+            if diff[k]:
+                nm = self.fresh("_d" + (a.id.lstrip("_") if isinstance(a, ast.Name) else "arg"))
+                names.append(nm)
+                if self.is_active(a):
+                    outs.append((a, nm))
+            else:
+                names.append(None)
+        tgt_names = [n for n in names if n is not None]
+        if not tgt_names:
+            return []
+        vcall = ast.Call(func=_name(vjp_name), args=[copy.deepcopy(a) for a in args] + [seed],
+                         keywords=[])
+        if len(tgt_names) == 1:
+            target = _name(tgt_names[0], True)
+        else:
+            target = ast.Tuple(elts=[_name(n, True) for n in tgt_names], ctx=ast.Store())
+        out = [_assign(target, vcall, line)]
+        for a, nm in outs:
+            out.append(self.accumulate(a.id, _name(nm), line))
+        return out
+
+    def adjoint_store(self, s, target, kind) -> list:
+        line = s.sd_line
+        base = target.value.id
+        v = s.value
+        self.read(target.slice)
+        da_item = ast.Subscript(value=_name(self.adj(base)), slice=copy.deepcopy(target.slice),
+                                ctx=ast.Load())
+        out = []
+        if self.is_active(v):
+            vt = self.types[v.id]
+            item_is_array = _has_slice(target.slice) or _index_ndim(self.types[base], target.slice) > 0
+            contrib = da_item
+            if item_is_array and not vt.is_array:
+                contrib = _call("np.sum", da_item)
+            elif item_is_array and vt.is_array:
+                contrib = _call("unbroadcast", da_item, _name(v.id))
+                self.read(_name(v.id))
+            sub = kind == "augstore" and isinstance(s.op, ast.Sub)
+            out.append(self.accumulate(v.id, contrib, line, sub=sub))
+        if kind == "store":
+            zero = ast.Subscript(value=_name(self.adj(base)), slice=copy.deepcopy(target.slice),
+                                 ctx=ast.Store())
+            out.append(_assign(zero, _const(0.0), line))
+        return out
+
+    def type_or_const(self, a):
+        if isinstance(a, ast.Constant):
+            from .types import const_type
+            return const_type(a.value)
+        if hasattr(a, "sd_prim") and a.sd_prim[0] == "dtype":
+            return T("dtype", a.sd_prim[1])
+        if isinstance(a, ast.Name):
+            return self.types.get(a.id)
+        return None
+
+    # -- assembly ----------------------------------------------------------
+    def assemble(self, fname, forward, reverse) -> ast.FunctionDef:
+        line = self.fn.sd_line
+        body = []
+        for var in sorted(self.placeholders):
+            body.append(_assign(var, placeholder(self.types[var]), line))
+        for var in sorted(self.saved_vars):
+            body.append(_assign(self.stack(var), ast.List(elts=[], ctx=ast.Load()), line))
+        for var in sorted(self.saved_items):
+            body.append(_assign(self.item_stack(var), ast.List(elts=[], ctx=ast.Load()), line))
+        for s in body:
+            s.sd_section = "setup"
+        body += forward
+        ret = self.ret.value
+        value_name = self.ret_name
+        rev = []
+        # adjoint initialisation
+        seed = _const(1.0) if self.mode == "grad" else _name(self.seed_name())
+        for var in sorted(self.active):
+            t = self.types[var]
+            if var == self.ret_name:
+                continue
+            if t.kind == "float" and var not in self.direct:
+                rev.append(_assign(self.adj(var), _const(0.0), line))
+            elif t.is_array and var in self.params:
+                rev.append(_assign(self.adj(var), _call("np.zeros_like", _name(var)), line))
+        if self.ret_name in self.active:
+            rt = self.types[self.ret_name]
+            if rt.is_array:
+                if self.ret_name in self.params:
+                    rev.append(_assign(self.adj(self.ret_name),
+                                       _call("np.zeros_like", _name(self.ret_name)), line))
+                rev.append(_aug(self.adj(self.ret_name), ast.Add(), seed, line))
+            else:
+                rev.append(_assign(self.adj(self.ret_name), seed, line))
+        for s in rev:
+            s.sd_section = "init"
+        rev += reverse
+        grads = []
+        for p in self.wrt:
+            t = self.types[p]
+            if p in self.active:
+                grads.append(_name(self.adj(p)))
+            elif t.is_array:
+                grads.append(_call("np.zeros_like", _name(p)))
+            elif t.kind == "tuple":
+                grads.append(ast.Tuple(elts=[_const(0.0) for _ in t.elts], ctx=ast.Load()))
+            else:
+                grads.append(_const(0.0))
+        gtuple = ast.Tuple(elts=grads, ctx=ast.Load())
+        result = ast.Tuple(elts=[copy.deepcopy(ret), gtuple], ctx=ast.Load())
+        ret_stmt = ast.Return(value=result)
+        ret_stmt.sd_line = self.ret.sd_line
+        params = list(self.params) + ([self.seed_name()] if self.mode == "vjp" else [])
+        args = ast.arguments(posonlyargs=[], args=[ast.arg(arg=p) for p in params], vararg=None,
+                             kwonlyargs=[], kw_defaults=[], kwarg=None, defaults=[])
+        fn = ast.FunctionDef(name=fname, args=args, body=body + rev + [ret_stmt],
+                             decorator_list=[], returns=None, type_comment=None, type_params=[])
+        fn.sd_forward_len = len(body)
+        fn.sd_reverse = rev
+        fn.sd_value = value_name
+        for n in ast.walk(fn):
+            if isinstance(n, ast.Name):
+                self.helpers_used.add(n.id)
+        return fn
+
+    def seed_name(self):
+        if not hasattr(self, "_seed"):
+            self._seed = self.fresh("cotangent")
+        return self._seed
+
+
+class RuleInfo:
+    def __init__(self, types, kwtypes):
+        self.types = {**types, **{k: v for k, v in kwtypes.items()}}
+
+
+class _Binder:
+    def __init__(self, info, params):
+        self.types = {}
+        names = params
+        for k, v in info.types.items():
+            self.types[names.get(k, k)] = v
+
+
+def rule_params(key):
+    return {}
+
+
+def rule_inputs(prim):
+    """(rule key, [(param placeholder, atom)], {keyword: atom}) of a primitive."""
+    head = prim.sd_prim[0]
+    if head == "binop":
+        return prim.sd_prim[1], [("x", prim.left), ("y", prim.right)], {}
+    if head == "unary":
+        return prim.sd_prim[1], [("x", prim.operand)], {}
+    if head == "copy":
+        return "copy", [("x", prim)], {}
+    if head == "attr":
+        return prim.sd_prim[1], [("x", prim.value)], {}
+    if head == "method":
+        name = "copy_method" if prim.sd_prim[1] == "copy" else prim.sd_prim[1]
+        return name, [("x", prim.func.value)], {}
+    if head == "call":
+        fn = prim.sd_prim[1]
+        p = registry.get_primitive(fn)
+        tpl = p.rules[0].template if p and p.rules and p.rules[0].template else None
+        if tpl is None:
+            return fn, [(f"a{k}", a) for k, a in enumerate(prim.args)], {}
+        names = list(tpl.inputs) + list(tpl.keywords)
+        inputs, keywords = [], {}
+        for k, a in enumerate(prim.args):
+            if k < len(tpl.inputs):
+                inputs.append((tpl.inputs[k], a))
+            elif k < len(names):
+                keywords[names[k]] = a
+        for kw in prim.keywords:
+            if kw.arg in tpl.inputs:
+                inputs.append((kw.arg, kw.value))
+            else:
+                keywords[kw.arg] = kw.value
+        return fn, inputs, keywords
+    raise NotImplementedError(head)
+
+
+def bind_template(tpl, inputs, keywords) -> dict:
+    mapping = {}
+    positional = dict(inputs)
+    for pname in tpl.inputs:
+        if pname in positional:
+            mapping[pname] = positional[pname]
+    for k, default in tpl.keywords.items():
+        mapping[k] = keywords.get(k, _const(default))
+    # templates written with x, y get the atoms in order
+    if not all(p in mapping for p in tpl.inputs):
+        for pname, (_, atom) in zip(tpl.inputs, inputs):
+            mapping[pname] = atom
+    return mapping
+
+
+class _Substitute(ast.NodeTransformer):
+    def __init__(self, mapping):
+        self.mapping = mapping
+
+    def visit_Name(self, node):
+        if node.id in self.mapping:
+            return copy.deepcopy(self.mapping[node.id])
+        return node
+
+
+def substitute(expr, mapping):
+    return _Substitute(mapping).visit(copy.deepcopy(expr))
+
+
+def _is_const(node, value=None):
+    return isinstance(node, ast.Constant) and isinstance(node.value, (int, float)) and \
+        not isinstance(node.value, bool) and (value is None or node.value == value)
+
+
+class _Simplify(ast.NodeTransformer):
+    def visit_BinOp(self, node):
+        self.generic_visit(node)
+        left, right = node.left, node.right
+        if _is_const(left) and _is_const(right) and isinstance(
+                node.op, (ast.Add, ast.Sub, ast.Mult)):
+            try:
+                return ast.Constant(eval(compile(ast.Expression(node), "<fold>", "eval")))
+            except Exception:
+                return node
+        if isinstance(node.op, ast.Mult):
+            if _is_const(right, 1):
+                return left
+            if _is_const(left, 1):
+                return right
+            if isinstance(left, ast.UnaryOp) and isinstance(left.op, ast.USub) and \
+                    _is_const(right):
+                return ast.BinOp(left=left.operand, op=ast.Mult(), right=ast.Constant(-right.value))
+        if isinstance(node.op, ast.Pow) and _is_const(right, 1):
+            return left
+        if isinstance(node.op, (ast.Add, ast.Sub)) and _is_const(right, 0):
+            return left
+        if isinstance(node.op, ast.Div) and _is_const(right, 1):
+            return left
+        return node
+
+    def visit_UnaryOp(self, node):
+        self.generic_visit(node)
+        if isinstance(node.op, ast.USub):
+            if isinstance(node.operand, ast.UnaryOp) and isinstance(node.operand.op, ast.USub):
+                return node.operand.operand
+            if _is_const(node.operand):
+                return ast.Constant(-node.operand.value)
+        return node
+
+
+def simplify(expr):
+    return _Simplify().visit(expr)
+
+
+def _negate(test):
+    if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
+        return copy.deepcopy(test.operand)
+    return ast.UnaryOp(op=ast.Not(), operand=copy.deepcopy(test))
+
+
+def _has_slice(index) -> bool:
+    parts = index.elts if isinstance(index, ast.Tuple) else [index]
+    return any(isinstance(p, ast.Slice) for p in parts)
+
+
+def _index_ndim(base_t, index) -> int:
+    parts = index.elts if isinstance(index, ast.Tuple) else [index]
+    ints = sum(1 for p in parts if not isinstance(p, ast.Slice))
+    return base_t.ndim - ints
+
+
+def reversed_range(lo, hi, st, count):
+    """``range`` visiting the forward loop's indices backwards."""
+    one = _const(1)
+    if st is None or _is_const(st, 1):
+        if count is not None:
+            start = ast.BinOp(left=ast.BinOp(left=copy.deepcopy(lo), op=ast.Add(), right=count),
+                              op=ast.Sub(), right=one)
+        else:
+            start = ast.BinOp(left=copy.deepcopy(hi), op=ast.Sub(), right=one)
+        stop = ast.BinOp(left=copy.deepcopy(lo), op=ast.Sub(), right=one)
+        if _is_const(lo, 0):
+            stop = _const(-1)
+        return ast.Call(func=_name("range"), args=[simplify(start), simplify(stop), _const(-1)],
+                        keywords=[])
+    if _is_const(st, -1) and count is None:
+        start = ast.BinOp(left=copy.deepcopy(hi), op=ast.Add(), right=one)
+        stop = ast.BinOp(left=copy.deepcopy(lo), op=ast.Add(), right=one)
+        return ast.Call(func=_name("range"), args=[simplify(start), simplify(stop)], keywords=[])
+    n = count if count is not None else ast.Call(
+        func=_name("len"), args=[ast.Call(func=_name("range"), args=[copy.deepcopy(lo),
+                                                                      copy.deepcopy(hi),
+                                                                      copy.deepcopy(st)],
+                                          keywords=[])], keywords=[])
+    start = ast.BinOp(left=copy.deepcopy(lo), op=ast.Add(), right=ast.BinOp(
+        left=ast.BinOp(left=n, op=ast.Sub(), right=one), op=ast.Mult(), right=copy.deepcopy(st)))
+    stop = ast.BinOp(left=copy.deepcopy(lo), op=ast.Sub(), right=copy.deepcopy(st))
+    step = ast.UnaryOp(op=ast.USub(), operand=copy.deepcopy(st))
+    return ast.Call(func=_name("range"), args=[simplify(start), simplify(stop), simplify(step)],
+                    keywords=[])
+
+
+def placeholder(t: T):
+    if t.kind == "float":
+        if t.dtype == _np.float32:
+            return _call("np.float32", _const(0.0))
+        return _const(0.0)
+    if t.kind == "int":
+        return _const(0)
+    if t.kind == "bool":
+        return _const(False)
+    if t.is_array:
+        shape = ast.Tuple(elts=[_const(0)] * t.ndim, ctx=ast.Load())
+        return ast.Call(func=ast.parse("np.empty", mode="eval").body,
+                        args=[shape, ast.parse(f"np.{t.dtype.name}", mode="eval").body],
+                        keywords=[])
+    raise NotImplementedError(f"cannot tape a {t}")
+
+
+_AXIS_HELPERS = {id(_np.mean): "mean_axis", id(_np.max): "max_axis", id(_np.amax): "max_axis",
+                 id(_np.min): "min_axis", id(_np.amin): "min_axis", id(_np.prod): "prod_axis"}
+
+
+def lower_for_numba(prim, types):
+    """Reductions with ``axis`` that Numba lacks become runtime helpers."""
+    if getattr(prim, "sd_prim", ("",))[0] != "call":
+        return prim
+    helper = _AXIS_HELPERS.get(id(prim.sd_prim[1]))
+    if helper is None:
+        return prim
+    args = list(prim.args)
+    axis = args[1] if len(args) > 1 else next((k.value for k in prim.keywords
+                                               if k.arg == "axis"), None)
+    if axis is None:
+        return prim
+    x = args[0]
+    xt = types.get(x.id) if isinstance(x, ast.Name) else None
+    new = copy.copy(prim)
+    if xt is not None and xt.is_array and xt.ndim == 1:
+        new.args = [x]
+        new.keywords = []
+        return new
+    new.func = _name(helper)
+    new.args = [x, axis]
+    new.keywords = []
+    return new

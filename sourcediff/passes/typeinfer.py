@@ -1,0 +1,151 @@
+"""Infer the type of every variable of a normalized function (one signature)."""
+from __future__ import annotations
+
+import ast
+
+from ..rules import registry
+from .types import BOOL, INT, NONE, T, const_type, index_result, join, type_of_value
+
+
+class TypeInference:
+    def __init__(self, fn: ast.FunctionDef, arg_types: dict, info, callee_return=None):
+        self.fn = fn
+        self.env: dict[str, T] = dict(arg_types)
+        self.info = info
+        self.callee_return = callee_return   # f(pyfunc, [T]) -> T
+        self.return_type: T | None = None
+
+    def run(self) -> dict:
+        for _ in range(3):  # loops: iterate until the types settle
+            before = dict(self.env)
+            self.block(self.fn.body)
+            if before == self.env:
+                break
+        return self.env
+
+    def set(self, name, t, node):
+        try:
+            self.env[name] = join(self.env.get(name), t)
+        except TypeError as exc:
+            raise self.info.error(node, f"'{name}': {exc}") from None
+
+    def block(self, stmts):
+        for s in stmts:
+            self.stmt(s)
+
+    def stmt(self, s):
+        kind = getattr(s, "sd_kind", None)
+        if kind in ("assign", "accumulate"):
+            t = self.prim(s.value, s)
+            self.set(s.targets[0].id, t, s)
+        elif kind == "unpack":
+            t = self.prim(s.value, s)
+            names = [e.id for e in s.targets[0].elts]
+            if t.kind != "tuple" or len(t.elts) != len(names):
+                raise self.info.error(s, f"cannot unpack {t} into {len(names)} names")
+            for n, et in zip(names, t.elts):
+                self.set(n, et, s)
+        elif kind in ("store", "augstore"):
+            base = self.env.get(s.targets[0].value.id if kind == "store" else s.target.value.id)
+            if base is None or not base.is_array:
+                raise self.info.error(s, "subscript assignment needs an array")
+        elif isinstance(s, ast.If):
+            self.block(s.body)
+            self.block(s.orelse)
+        elif isinstance(s, ast.For):
+            self.set(s.target.id, INT, s)
+            self.block(s.body)
+        elif isinstance(s, ast.While):
+            self.block(s.body)
+        elif isinstance(s, ast.Return):
+            t = self.atom(s.value)
+            self.return_type = t if self.return_type is None else join(self.return_type, t)
+
+    def atom(self, a) -> T:
+        if isinstance(a, ast.Constant):
+            return const_type(a.value)
+        if isinstance(a, ast.Name):
+            if a.id not in self.env:
+                return NONE
+            return self.env[a.id]
+        return self.inline(a)
+
+    def inline(self, e) -> T:
+        """Types inside inline index expressions: integers, or a name's type."""
+        if isinstance(e, ast.Name):
+            return self.env.get(e.id, INT)
+        return INT
+
+    def prim(self, p, stmt) -> T:
+        key = p.sd_prim
+        try:
+            return self._prim(p, key)
+        except TypeError as exc:
+            raise self.info.error(stmt, str(exc)) from None
+
+    def _prim(self, p, key) -> T:
+        head = key[0]
+        if head == "const":
+            return const_type(p.value)
+        if head == "copy":
+            t = self.atom(p)
+            if t is NONE:
+                raise TypeError(f"'{p.id}' is used before it is assigned")
+            return t
+        if head == "global":
+            return type_of_value(self.info_globals[p.id])
+        if head == "dtype":
+            return T("dtype", key[1])
+        if head == "binop":
+            return self.result(key[1], [self.atom(p.left), self.atom(p.right)])
+        if head == "unary":
+            t = self.atom(p.operand)
+            return BOOL if key[1] == "Not" else self.result(key[1], [t])
+        if head == "compare":
+            return self.result("compare", [self.atom(p.left), self.atom(p.comparators[0])])
+        if head == "subscript":
+            base = self.atom(p.value)
+            return index_result(base, p.slice, self.atom)
+        if head == "attr":
+            return self.result(key[1], [self.atom(p.value)])
+        if head == "method":
+            name = "copy_method" if key[1] == "copy" else key[1]
+            args = [self.atom(p.func.value)] + [self.atom(a) for a in p.args]
+            kw = {k.arg: self.kwtype(k.value) for k in p.keywords}
+            return self.result(name, args, kw)
+        if head == "tuple":
+            return T("tuple", elts=tuple(self.atom(e) for e in p.elts))
+        if head == "call":
+            args = [self.atom(a) for a in p.args]
+            kw = {k.arg: self.kwtype(k.value) for k in p.keywords}
+            prim = registry.get_primitive(key[1])
+            if prim is not None and prim.result_type is None and prim.rules and \
+                    prim.rules[0].call is not None:
+                from .types import promote
+                return promote(*args)
+            return self.result(key[1], args, kw)
+        if head == "user":
+            args = [self.atom(a) for a in p.args]
+            t, name = self.callee_return(key[1], args)
+            p.func.id = name
+            return t
+        raise TypeError(f"unknown primitive {key}")
+
+    def kwtype(self, v):
+        if hasattr(v, "sd_prim") and v.sd_prim[0] == "dtype":
+            return T("dtype", v.sd_prim[1])
+        return self.atom(v)
+
+    def result(self, key, args, kw=None):
+        prim = registry.get_primitive(key)
+        if prim is None or prim.result_type is None:
+            raise TypeError(f"no type rule for {key}")
+        consts = {}
+        return prim.result_type(args, kw or {}, consts)
+
+
+def infer_types(fn, arg_types, info, callee_return, globals_used) -> tuple[dict, T]:
+    ti = TypeInference(fn, arg_types, info, callee_return)
+    ti.info_globals = globals_used
+    env = ti.run()
+    return env, ti.return_type

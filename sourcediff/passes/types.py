@@ -1,0 +1,158 @@
+"""Type inference over normalized code, for one signature of argument types.
+
+Types are few: float/int/bool scalars, arrays (dtype, ndim) and tuples.
+They decide what an adjoint is (``0.0`` or ``np.zeros_like(x)``), which
+values are differentiable at all (ints never are) and which rule variant
+applies (``np.dot`` of matrices or vectors).
+"""
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class T:
+    kind: str                  # 'float' | 'int' | 'bool' | 'array' | 'tuple' | 'dtype' | 'none'
+    dtype: object = None       # numpy dtype for scalars and arrays
+    ndim: int = 0
+    elts: tuple = ()
+
+    @property
+    def is_array(self):
+        return self.kind == "array"
+
+    @property
+    def is_float(self):
+        """Differentiable: float scalars and float arrays."""
+        return self.kind == "float" or (self.kind == "array" and self.dtype.kind == "f")
+
+    @property
+    def is_scalar(self):
+        return self.kind in ("float", "int", "bool")
+
+    def __str__(self):
+        if self.kind == "array":
+            return f"array({self.dtype}, {self.ndim}d)"
+        if self.kind == "tuple":
+            return "tuple(" + ", ".join(map(str, self.elts)) + ")"
+        if self.kind == "float":
+            return str(self.dtype)
+        return self.kind
+
+
+F64 = T("float", np.dtype(np.float64))
+F32 = T("float", np.dtype(np.float32))
+INT = T("int", np.dtype(np.int64))
+BOOL = T("bool", np.dtype(np.bool_))
+NONE = T("none")
+
+
+def scalar(dtype) -> T:
+    dtype = np.dtype(dtype)
+    if dtype.kind == "f":
+        return T("float", dtype)
+    if dtype.kind == "b":
+        return BOOL
+    if dtype.kind in "iu":
+        return INT
+    raise TypeError(f"unsupported dtype {dtype}")
+
+
+def array(dtype, ndim) -> T:
+    return T("array", np.dtype(dtype), ndim)
+
+
+def type_of_value(v) -> T:
+    """The type of a runtime argument."""
+    if isinstance(v, (bool, np.bool_)):
+        return BOOL
+    if isinstance(v, (int, np.integer)):
+        return INT
+    if isinstance(v, (float, np.floating)):
+        return T("float", np.dtype(type(v)) if isinstance(v, np.floating) else np.dtype(np.float64))
+    if isinstance(v, np.ndarray):
+        if v.dtype.kind not in "fiub":
+            raise TypeError(f"unsupported array dtype {v.dtype}")
+        return array(v.dtype, v.ndim)
+    if isinstance(v, tuple):
+        return T("tuple", elts=tuple(type_of_value(x) for x in v))
+    if hasattr(v, "__cuda_array_interface__"):
+        return array(np.dtype(v.dtype), len(v.shape))
+    raise TypeError(f"unsupported argument type {type(v).__name__}")
+
+
+def dtype_of(t: T):
+    if t.kind in ("float", "int", "bool", "array"):
+        return t.dtype
+    raise TypeError(f"no dtype for {t}")
+
+
+def promote(*ts: T) -> T:
+    """Result type of an elementwise operation, as NumPy/Numba give it."""
+    arrays = [t for t in ts if t.is_array]
+    scalars = [t for t in ts if t.is_scalar]
+    if arrays:
+        # Python scalars do not upcast arrays (float32 array * 2.0 stays float32)
+        dt = np.result_type(*[t.dtype for t in arrays])
+        if any(t.kind == "float" for t in scalars) and dt.kind in "iub":
+            dt = np.dtype(np.float64)
+        return array(dt, max(t.ndim for t in arrays))
+    kinds = {t.kind for t in scalars}
+    if "float" in kinds:
+        dts = [t.dtype for t in scalars if t.kind == "float"]
+        return T("float", np.result_type(*dts))
+    if "int" in kinds:
+        return INT
+    return BOOL
+
+
+def join(a: T | None, b: T) -> T:
+    """The type of a variable assigned both ``a`` and ``b``."""
+    if a is None or a == b:
+        return b
+    if a.is_scalar and b.is_scalar:
+        return promote(a, b)
+    if a.is_array and b.is_array and a.ndim == b.ndim:
+        return array(np.result_type(a.dtype, b.dtype), a.ndim)
+    if a.kind == "tuple" and b.kind == "tuple" and len(a.elts) == len(b.elts):
+        return T("tuple", elts=tuple(join(x, y) for x, y in zip(a.elts, b.elts)))
+    raise TypeError(f"a variable holds both {a} and {b}")
+
+
+def const_type(value) -> T:
+    if isinstance(value, bool):
+        return BOOL
+    if isinstance(value, int):
+        return INT
+    if isinstance(value, float):
+        return F64
+    raise TypeError(f"unsupported constant {value!r}")
+
+
+def index_result(base: T, index: ast.expr, env) -> T:
+    """Type of ``base[index]``."""
+    if base.kind == "tuple":
+        if isinstance(index, ast.Constant):
+            return base.elts[index.value]
+        elts = set(base.elts)
+        if len(elts) == 1:
+            return base.elts[0]
+        raise TypeError("tuples can only be indexed by constants")
+    if not base.is_array:
+        raise TypeError(f"cannot index a {base}")
+    parts = index.elts if isinstance(index, ast.Tuple) else [index]
+    drop = 0
+    for p in parts:
+        if isinstance(p, ast.Slice):
+            continue
+        t = env(p)
+        if t.is_array:
+            raise TypeError("fancy indexing with arrays is not supported")
+        drop += 1
+    ndim = base.ndim - drop
+    if ndim < 0:
+        raise TypeError(f"too many indices for a {base.ndim}-d array")
+    return scalar(base.dtype) if ndim == 0 else array(base.dtype, ndim)

@@ -1,0 +1,160 @@
+"""Build the generated module for one function and one signature.
+
+A :class:`Program` runs the passes on the root function and, on demand, on
+every user function it calls (their primal copy and their own adjoint, so an
+adjoint calls the callee's adjoint instead of inlining it), then emits one
+module holding them all.
+"""
+from __future__ import annotations
+
+import ast
+
+import numpy as np
+
+from .emit import emit_function, module_source
+from .errors import TransformError
+from .frontend.source import get_source
+from .passes.normalize import normalize
+from .passes.reverse import ReverseTransformer, lower_for_numba
+from .passes.typeinfer import infer_types
+from .passes.types import T
+
+
+class Program:
+    def __init__(self, func, arg_types: list):
+        self.root = get_source(func)
+        self.arg_types = list(arg_types)
+        self.functions: dict[str, str] = {}      # emitted name -> source
+        self.order: list[str] = []
+        self.injected: dict = {}
+        self._primal: dict = {}                   # (func, types) -> (name, normalized, env, ret)
+        self._vjp: dict = {}
+        self._stack: list = []
+        self.user_rules: dict = {}
+
+    # -- per function ----------------------------------------------------
+    def analyze(self, func, arg_types):
+        src = get_source(func)
+        key = (src.func, tuple(arg_types))
+        if key in self._primal:
+            return self._primal[key]
+        if src.func in self._stack:
+            raise TransformError(f"recursive call of '{src.name}' cannot be differentiated",
+                                 src.info.filename, src.info.line_offset + 1, 0,
+                                 src.info.lines[0] if src.info.lines else "")
+        params = src.params
+        if len(arg_types) != len(params):
+            raise TransformError(f"'{src.name}' takes {len(params)} arguments, "
+                                 f"called with {len(arg_types)}", src.info.filename,
+                                 src.info.line_offset + 1, 0, src.info.lines[0])
+        self._stack.append(src.func)
+        try:
+            fn, norm = normalize(src)
+            self.injected.update(norm.globals_used)
+            env, ret = infer_types(fn, dict(zip(params, arg_types)), src.info,
+                                   self.callee_return, norm.globals_used)
+        finally:
+            self._stack.pop()
+        name = self.unique_name(src.name, arg_types, self._primal)
+        entry = (name, fn, env, ret, src)
+        self._primal[key] = entry
+        self.add_primal(entry)
+        return entry
+
+    def unique_name(self, base, arg_types, table):
+        taken = {e[0] for e in table.values()}
+        name = base
+        k = 1
+        while name in taken:
+            k += 1
+            name = f"{base}_{k}"
+        return name
+
+    def callee_return(self, func, arg_types) -> tuple:
+        entry = self.analyze(func, arg_types)
+        return entry[3], entry[0]
+
+    def add_primal(self, entry):
+        name, fn, env, ret, src = entry
+        prim = ast.FunctionDef(name=name, args=fn.args, body=[], decorator_list=[],
+                               returns=None, type_comment=None, type_params=[])
+        prim.body = [_lower(s, env) for s in fn.body]
+        _rename_calls(prim, self)
+        self.functions[name] = emit_function(prim, src.info,
+                                             f"Primal of '{src.name}' (normalized).")
+        self.order.append(name)
+
+    def adjoint(self, func, arg_types, wrt, mode, fname=None):
+        name, fn, env, ret, src = self.analyze(func, arg_types)
+        key = (src.func, tuple(arg_types), tuple(wrt), mode)
+        if key in self._vjp:
+            return self._vjp[key]
+        fname = fname or f"{name}_{'grad' if mode == 'grad' else 'vjp'}"
+        rt = ReverseTransformer(fn, env, wrt, mode, set(self.functions),
+                                callee_adjoint=self.callee_adjoint)
+        try:
+            adj = rt.run(fname)
+        except TransformError:
+            raise
+        except NotImplementedError as exc:
+            raise TransformError(str(exc), src.info.filename, src.info.line_offset + 1, 0,
+                                 src.info.lines[0]) from None
+        _rename_calls(adj, self)
+        for rname in getattr(rt, "user_rules_used", set()):
+            self.inject_user_rule(rname)
+        text = emit_function(adj, src.info, _doc(src.name, wrt, mode))
+        self.functions[fname] = text
+        self.order.append(fname)
+        self._vjp[key] = fname
+        return fname
+
+    def callee_adjoint(self, func, arg_types):
+        diff = [t is not None and (t.is_float or (t.kind == "tuple" and False))
+                for t in arg_types]
+        src = get_source(func)
+        wrt = [p for p, d in zip(src.params, diff) if d]
+        name = self.adjoint(func, arg_types, wrt, "vjp")
+        return name, diff
+
+    def inject_user_rule(self, rname):
+        from .rules import registry
+        for p in registry.PRIMITIVES.values():
+            for r in p.rules:
+                if r.call is not None and r.name == rname:
+                    self.user_rules[rname] = r.call
+                    self.user_rules[registry.USER_RULE_NAMES[id(p.callable)]] = p.callable
+
+    # -- module ----------------------------------------------------------
+    def source(self) -> str:
+        info = self.root.info
+        header = (f"Generated by sourcediff from {info.filename}:{info.line_offset + 1} "
+                  f"('{info.name}'). Do not edit.")
+        return module_source([self.functions[n] for n in self.order], header)
+
+
+def _doc(name, wrt, mode):
+    what = ", ".join(wrt) if wrt else "nothing"
+    if mode == "grad":
+        return f"Value and gradient of '{name}' with respect to {what}."
+    return f"Value and vector-Jacobian product of '{name}' with respect to {what}."
+
+
+def _lower(s, env):
+    import copy
+    s = copy.copy(s)
+    if getattr(s, "sd_kind", None) == "assign":
+        s.value = lower_for_numba(s.value, env)
+    for f in ("body", "orelse"):
+        if getattr(s, f, None):
+            setattr(s, f, [_lower(x, env) for x in getattr(s, f)])
+    return s
+
+
+def _rename_calls(fn, program):
+    """User-function calls refer to the primal copies' emitted names."""
+    for node in ast.walk(fn):
+        if isinstance(node, ast.Call) and hasattr(node, "sd_prim") and node.sd_prim[0] == "user":
+            pass
+
+
+__all__ = ["Program", "np"]

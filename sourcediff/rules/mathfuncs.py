@@ -1,0 +1,159 @@
+"""Rules for the ``math`` module and the scalar builtins."""
+import math
+
+import numpy as np
+
+from ..passes.types import F64, INT, promote
+from .registry import nondifferentiable, result_type, rule
+
+
+@rule(math.sin)
+def _(z, x, dz):
+    return dz * math.cos(x)
+
+
+@rule(math.cos)
+def _(z, x, dz):
+    return -dz * math.sin(x)
+
+
+@rule(math.tan)
+def _(z, x, dz):
+    return dz * (1.0 + z * z)
+
+
+@rule(math.asin)
+def _(z, x, dz):
+    return dz / math.sqrt(1.0 - x * x)
+
+
+@rule(math.acos)
+def _(z, x, dz):
+    return -dz / math.sqrt(1.0 - x * x)
+
+
+@rule(math.atan)
+def _(z, x, dz):
+    return dz / (1.0 + x * x)
+
+
+@rule(math.atan2)          # z = atan2(y, x)
+def _(z, y, x, dz):
+    r2 = x * x + y * y
+    return dz * x / r2, -dz * y / r2
+
+
+@rule(math.sinh)
+def _(z, x, dz):
+    return dz * math.cosh(x)
+
+
+@rule(math.cosh)
+def _(z, x, dz):
+    return dz * math.sinh(x)
+
+
+@rule(math.tanh)
+def _(z, x, dz):
+    return dz * (1.0 - z * z)
+
+
+@rule(math.exp)
+def _(z, x, dz):
+    return dz * z
+
+
+@rule(math.expm1)
+def _(z, x, dz):
+    return dz * (z + 1.0)
+
+
+@rule(math.log)
+def _(z, x, dz):
+    return dz / x
+
+
+@rule(math.log1p)
+def _(z, x, dz):
+    return dz / (1.0 + x)
+
+
+@rule(math.log2)
+def _(z, x, dz):
+    return dz / (x * 0.6931471805599453)
+
+
+@rule(math.log10)
+def _(z, x, dz):
+    return dz / (x * 2.302585092994046)
+
+
+@rule(math.sqrt)
+def _(z, x, dz):
+    return 0.5 * dz / z
+
+
+@rule(math.fabs, abs)      # sign(0) = 0, as JAX
+def _(z, x, dz):
+    return dz * np.sign(x)
+
+
+@rule(math.hypot)
+def _(z, x, y, dz):
+    return dz * x / z, dz * y / z
+
+
+@rule(math.erf)
+def _(z, x, dz):
+    return dz * 1.1283791670955126 * math.exp(-x * x)
+
+
+@rule(math.erfc)
+def _(z, x, dz):
+    return -dz * 1.1283791670955126 * math.exp(-x * x)
+
+
+@rule(max)                 # ties split the adjoint equally, as JAX's maximum
+def _(z, x, y, dz):
+    return dz * ((x > y) + 0.5 * (x == y)), dz * ((y > x) + 0.5 * (x == y))
+
+
+@rule(min)
+def _(z, x, y, dz):
+    return dz * ((x < y) + 0.5 * (x == y)), dz * ((y < x) + 0.5 * (x == y))
+
+
+@rule(float)
+def _(z, x, dz):
+    return dz
+
+
+nondifferentiable(math.floor, math.ceil, math.trunc, int, len, round,
+                  result=lambda args, kw, consts: INT)
+nondifferentiable(math.isnan, math.isinf, math.isfinite, bool)
+
+FLOAT_FUNCS = [math.sin, math.cos, math.tan, math.asin, math.acos, math.atan, math.atan2,
+               math.sinh, math.cosh, math.tanh, math.exp, math.expm1, math.log, math.log1p,
+               math.log2, math.log10, math.sqrt, math.fabs, math.hypot, math.erf, math.erfc,
+               float]
+
+
+@result_type(*FLOAT_FUNCS)
+def _(args, kw, consts):
+    return F64
+
+
+@result_type(abs)
+def _(args, kw, consts):
+    return args[0]
+
+
+@result_type(max, min)
+def _(args, kw, consts):
+    return promote(*args)
+
+
+@result_type(math.isnan, math.isinf, math.isfinite, bool)
+def _(args, kw, consts):
+    from ..passes.types import BOOL
+    return BOOL

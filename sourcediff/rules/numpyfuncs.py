@@ -1,0 +1,399 @@
+"""Rules for NumPy: elementwise ufuncs, reductions, products, array creation.
+
+Reductions with ``axis`` that Numba lacks (mean/max/min/prod) are lowered by
+the normalizer to the helpers in ``sourcediff.runtime.helpers``; their rules
+stay keyed by the NumPy function.
+"""
+import numpy as np
+
+from ..passes.types import F64, INT, T, array, promote, scalar
+from .operators import matmul_type
+from .registry import nondifferentiable, result_type, rule
+
+
+def _ndim(info, name):
+    t = info.types.get(name)
+    return t.ndim if t is not None and t.is_array else 0
+
+
+def _has(info, name):
+    return info.types.get(name) is not None
+
+
+# -- elementwise ----------------------------------------------------------
+@rule(np.sin)
+def _(z, x, dz):
+    return dz * np.cos(x)
+
+
+@rule(np.cos)
+def _(z, x, dz):
+    return -dz * np.sin(x)
+
+
+@rule(np.tan)
+def _(z, x, dz):
+    return dz * (1.0 + z * z)
+
+
+@rule(np.arcsin)
+def _(z, x, dz):
+    return dz / np.sqrt(1.0 - x * x)
+
+
+@rule(np.arccos)
+def _(z, x, dz):
+    return -dz / np.sqrt(1.0 - x * x)
+
+
+@rule(np.arctan)
+def _(z, x, dz):
+    return dz / (1.0 + x * x)
+
+
+@rule(np.arctan2)
+def _(z, y, x, dz):
+    r2 = x * x + y * y
+    return dz * x / r2, -dz * y / r2
+
+
+@rule(np.sinh)
+def _(z, x, dz):
+    return dz * np.cosh(x)
+
+
+@rule(np.cosh)
+def _(z, x, dz):
+    return dz * np.sinh(x)
+
+
+@rule(np.tanh)
+def _(z, x, dz):
+    return dz * (1.0 - z * z)
+
+
+@rule(np.exp)
+def _(z, x, dz):
+    return dz * z
+
+
+@rule(np.expm1)
+def _(z, x, dz):
+    return dz * (z + 1.0)
+
+
+@rule(np.log)
+def _(z, x, dz):
+    return dz / x
+
+
+@rule(np.log1p)
+def _(z, x, dz):
+    return dz / (1.0 + x)
+
+
+@rule(np.log2)
+def _(z, x, dz):
+    return dz / (x * 0.6931471805599453)
+
+
+@rule(np.log10)
+def _(z, x, dz):
+    return dz / (x * 2.302585092994046)
+
+
+@rule(np.sqrt)
+def _(z, x, dz):
+    return 0.5 * dz / z
+
+
+@rule(np.square)
+def _(z, x, dz):
+    return 2.0 * dz * x
+
+
+@rule(np.negative)
+def _(z, x, dz):
+    return -dz
+
+
+@rule(np.abs, np.fabs)
+def _(z, x, dz):
+    return dz * np.sign(x)
+
+
+@rule(np.hypot)
+def _(z, x, y, dz):
+    return dz * x / z, dz * y / z
+
+
+@rule(np.power)
+def _(z, x, y, dz):
+    return dz * y * x ** (y - 1), dz * z * np.log(x)
+
+
+@rule(np.add)
+def _(z, x, y, dz):
+    return dz, dz
+
+
+@rule(np.subtract)
+def _(z, x, y, dz):
+    return dz, -dz
+
+
+@rule(np.multiply)
+def _(z, x, y, dz):
+    return dz * y, dz * x
+
+
+@rule(np.divide)
+def _(z, x, y, dz):
+    return dz / y, -dz * z / y
+
+
+@rule(np.maximum)          # ties split the adjoint equally, as JAX
+def _(z, x, y, dz):
+    return dz * ((x > y) + 0.5 * (x == y)), dz * ((y > x) + 0.5 * (x == y))
+
+
+@rule(np.minimum)
+def _(z, x, y, dz):
+    return dz * ((x < y) + 0.5 * (x == y)), dz * ((y < x) + 0.5 * (x == y))
+
+
+@rule(np.where)
+def _(z, c, x, y, dz):
+    return None, np.where(c, dz, 0.0), np.where(c, 0.0, dz)
+
+
+@rule(np.copy)
+def _(z, x, dz):
+    return dz
+
+
+ELEMENTWISE = [np.sin, np.cos, np.tan, np.arcsin, np.arccos, np.arctan, np.arctan2, np.sinh,
+               np.cosh, np.tanh, np.exp, np.expm1, np.log, np.log1p, np.log2, np.log10,
+               np.sqrt, np.square, np.negative, np.abs, np.fabs, np.hypot, np.power, np.add,
+               np.subtract, np.multiply, np.divide, np.maximum, np.minimum]
+
+
+@result_type(*ELEMENTWISE)
+def _(args, kw, consts):
+    t = promote(*args)
+    if t.is_array:
+        return t if t.dtype.kind == "f" else array(np.float64, t.ndim)
+    return t if t.kind == "float" else F64
+
+
+@result_type(np.where)
+def _(args, kw, consts):
+    return promote(*args[1:3], *([args[0]] if args[0].is_array else []))\
+        if args[0].is_array else promote(*args[1:3])
+
+
+@result_type(np.copy)
+def _(args, kw, consts):
+    return args[0]
+
+
+nondifferentiable(np.sign, np.floor, np.ceil, np.trunc, np.rint, np.round,
+                  result=lambda args, kw, consts: args[0])
+nondifferentiable(np.isnan, np.isinf, np.isfinite,
+                  result=lambda args, kw, consts: array(np.bool_, args[0].ndim)
+                  if args[0].is_array else scalar(np.bool_))
+
+
+# -- reductions -----------------------------------------------------------
+def _axis(info):
+    return _has(info, "axis")
+
+
+def _full(info):
+    return not _axis(info) or _ndim(info, "x") == 1
+
+
+@rule(np.sum, when=_full)
+def _(z, x, dz, axis=None):
+    return dz
+
+
+@rule(np.sum, when=_axis)
+def _(z, x, dz, axis=None):
+    return np.expand_dims(dz, axis)
+
+
+@rule(np.mean, when=_full)
+def _(z, x, dz, axis=None):
+    return dz / x.size
+
+
+@rule(np.mean, when=_axis)
+def _(z, x, dz, axis=None):
+    return np.expand_dims(dz, axis) / x.shape[axis]
+
+
+@rule(np.prod, when=_full)
+def _(z, x, dz, axis=None):
+    return dz * prod_others(x)
+
+
+@rule(np.prod, when=_axis)
+def _(z, x, dz, axis=None):
+    return np.expand_dims(dz, axis) * prod_others_along(x, axis)
+
+
+@rule(np.max, np.amax, np.min, np.amin, when=_full)   # ties share, as JAX
+def _(z, x, dz, axis=None):
+    return dz * share_ties(x, z)
+
+
+@rule(np.max, np.amax, np.min, np.amin, when=_axis)
+def _(z, x, dz, axis=None):
+    return np.expand_dims(dz, axis) * share_ties_along(x, z, axis)
+
+
+@result_type(np.sum, np.mean, np.prod, np.max, np.amax, np.min, np.amin)
+def _(args, kw, consts):
+    x = args[0]
+    axis_given = len(args) > 1 or "axis" in kw
+    dt = x.dtype if x.dtype.kind == "f" else (np.dtype(np.float64) if x.dtype.kind == "b"
+                                              else x.dtype)
+    if not x.is_array:
+        return x
+    if not axis_given or x.ndim == 1:
+        return scalar(dt)
+    return array(dt, x.ndim - 1)
+
+
+# -- products -------------------------------------------------------------
+@rule(np.dot, np.matmul, when=lambda i: _ndim(i, "x") == 1 and _ndim(i, "y") == 1)
+def _(z, x, y, dz):
+    return dz * y, dz * x
+
+
+@rule(np.dot, np.matmul, when=lambda i: _ndim(i, "x") == 2 and _ndim(i, "y") == 1)
+def _(z, x, y, dz):
+    return np.outer(dz, y), np.dot(x.T, dz)
+
+
+@rule(np.dot, np.matmul, when=lambda i: _ndim(i, "x") == 1 and _ndim(i, "y") == 2)
+def _(z, x, y, dz):
+    return np.dot(y, dz), np.outer(x, dz)
+
+
+@rule(np.dot, np.matmul, when=lambda i: _ndim(i, "x") == 2 and _ndim(i, "y") == 2)
+def _(z, x, y, dz):
+    return np.dot(dz, y.T), np.dot(x.T, dz)
+
+
+@rule(np.dot, when=lambda i: _ndim(i, "x") == 0 or _ndim(i, "y") == 0)
+def _(z, x, y, dz):
+    return dz * y, dz * x
+
+
+@result_type(np.dot, np.matmul)
+def _(args, kw, consts):
+    a, b = args[0], args[1]
+    if not a.is_array or not b.is_array:
+        return promote(a, b)
+    return matmul_type(a, b)
+
+
+@rule(np.outer)
+def _(z, x, y, dz):
+    return np.dot(dz, y), np.dot(x, dz)
+
+
+@result_type(np.outer)
+def _(args, kw, consts):
+    return array(np.result_type(args[0].dtype, args[1].dtype), 2)
+
+
+# -- array creation (no derivative) --------------------------------------
+def _creation_type(args, kw, consts):
+    shape = args[0] if args else kw.get("shape")
+    dt = kw.get("dtype")
+    dtype = dt.dtype if dt is not None else np.dtype(np.float64)
+    if shape.kind == "tuple":
+        return array(dtype, len(shape.elts))
+    return array(dtype, 1)
+
+
+def _like_type(args, kw, consts):
+    dt = kw.get("dtype")
+    x = args[0]
+    dtype = dt.dtype if dt is not None else x.dtype
+    return array(dtype, x.ndim) if x.is_array else scalar(dtype)
+
+
+def _full_type(args, kw, consts):
+    t = _creation_type(args[:1], kw, consts)
+    if "dtype" not in kw and args[1].kind != "float":
+        return array(np.int64 if args[1].kind == "int" else np.bool_, t.ndim)
+    return t
+
+
+nondifferentiable(np.zeros, np.ones, np.empty, result=_creation_type)
+nondifferentiable(np.zeros_like, np.ones_like, np.empty_like, result=_like_type)
+nondifferentiable(np.full, result=_full_type)
+nondifferentiable(np.arange, result=lambda args, kw, consts: array(
+    np.float64 if any(a.kind == "float" for a in args) else np.int64, 1))
+nondifferentiable(np.linspace, result=lambda args, kw, consts: array(np.float64, 1))
+nondifferentiable(np.eye, np.identity, result=lambda args, kw, consts: array(
+    kw["dtype"].dtype if "dtype" in kw else np.float64, 2))
+nondifferentiable(np.argmax, np.argmin, np.count_nonzero,
+                  result=lambda args, kw, consts: INT)
+
+
+# -- array attributes and methods ----------------------------------------
+@rule("T")
+def _(z, x, dz):
+    return dz.T
+
+
+@rule("reshape", "ravel", "flatten")
+def _(z, x, dz):
+    return reshape_like(dz, x)
+
+
+@rule("copy_method", "astype")
+def _(z, x, dz):
+    return dz
+
+
+nondifferentiable("shape", "size", "ndim")
+
+
+@result_type("T", "copy_method")
+def _(args, kw, consts):
+    return args[0]
+
+
+@result_type("shape")
+def _(args, kw, consts):
+    return T("tuple", elts=(INT,) * args[0].ndim)
+
+
+@result_type("size", "ndim")
+def _(args, kw, consts):
+    return INT
+
+
+@result_type("reshape")
+def _(args, kw, consts):
+    x, rest = args[0], args[1:]
+    if len(rest) == 1 and rest[0].kind == "tuple":
+        return array(x.dtype, len(rest[0].elts))
+    return array(x.dtype, len(rest))
+
+
+@result_type("ravel", "flatten")
+def _(args, kw, consts):
+    return array(args[0].dtype, 1)
+
+
+@result_type("astype")
+def _(args, kw, consts):
+    dt = args[1] if len(args) > 1 else kw.get("dtype")
+    return array(dt.dtype, args[0].ndim) if args[0].is_array else scalar(dt.dtype)

@@ -1,0 +1,116 @@
+"""Rules for Python's operators (``z = x + y`` ...), keyed by operator name."""
+import numpy as np
+
+from ..passes.types import BOOL, F64, INT, T, array, promote
+from .registry import nondifferentiable, result_type, rule
+
+
+def _ndim(info, name):
+    t = info.types.get(name)
+    return t.ndim if t is not None and t.is_array else 0
+
+
+@rule("Add")
+def _(z, x, y, dz):
+    return dz, dz
+
+
+@rule("Sub")
+def _(z, x, y, dz):
+    return dz, -dz
+
+
+@rule("Mult")
+def _(z, x, y, dz):
+    return dz * y, dz * x
+
+
+@rule("Div")
+def _(z, x, y, dz):
+    return dz / y, -dz * z / y
+
+
+@rule("Pow")
+def _(z, x, y, dz):
+    return dz * y * x ** (y - 1), dz * z * np.log(x)
+
+
+@rule("Mod")  # z = x - y * floor(x / y)
+def _(z, x, y, dz):
+    return dz, -dz * ((x - z) / y)
+
+
+@rule("USub")
+def _(z, x, dz):
+    return -dz
+
+
+@rule("copy")
+def _(z, x, dz):
+    return dz
+
+
+@rule("MatMult", when=lambda i: _ndim(i, "x") == 1 and _ndim(i, "y") == 1)
+def _(z, x, y, dz):
+    return dz * y, dz * x
+
+
+@rule("MatMult", when=lambda i: _ndim(i, "x") == 2 and _ndim(i, "y") == 1)
+def _(z, x, y, dz):
+    return np.outer(dz, y), x.T @ dz
+
+
+@rule("MatMult", when=lambda i: _ndim(i, "x") == 1 and _ndim(i, "y") == 2)
+def _(z, x, y, dz):
+    return y @ dz, np.outer(x, dz)
+
+
+@rule("MatMult", when=lambda i: _ndim(i, "x") == 2 and _ndim(i, "y") == 2)
+def _(z, x, y, dz):
+    return dz @ y.T, x.T @ dz
+
+
+nondifferentiable("FloorDiv", "Not", "compare", "BitAnd", "BitOr", "BitXor", "Invert",
+                  "LShift", "RShift")
+
+
+@result_type("Add", "Sub", "Mult", "Mod", "Pow", "FloorDiv", "BitAnd", "BitOr", "BitXor")
+def _(args, kw, consts):
+    return promote(*args)
+
+
+@result_type("Div")
+def _(args, kw, consts):
+    t = promote(*args)
+    if t.is_array and t.dtype.kind != "f":
+        return array(np.float64, t.ndim)
+    return F64 if t.kind in ("int", "bool") else t
+
+
+@result_type("USub", "copy", "Invert")
+def _(args, kw, consts):
+    return args[0]
+
+
+@result_type("Not", "compare")
+def _(args, kw, consts):
+    t = promote(*args)
+    return array(np.bool_, t.ndim) if t.is_array else BOOL
+
+
+@result_type("MatMult")
+def _(args, kw, consts):
+    return matmul_type(args[0], args[1])
+
+
+def matmul_type(a: T, b: T) -> T:
+    if not (a.is_array and b.is_array):
+        raise TypeError("matrix product needs two arrays")
+    dt = np.result_type(a.dtype, b.dtype)
+    ndim = {(1, 1): 0, (2, 1): 1, (1, 2): 1, (2, 2): 2}.get((a.ndim, b.ndim))
+    if ndim is None:
+        raise TypeError(f"matrix product of {a.ndim}-d and {b.ndim}-d arrays is not supported")
+    return T("float", dt) if ndim == 0 else array(dt, ndim)
+
+
+__all__ = ["INT", "matmul_type"]

@@ -1,0 +1,195 @@
+"""The one place derivative rules are registered.
+
+A rule is a small Python function whose *source* is the template of the
+adjoint code, read like the math it encodes::
+
+    @rule(math.atan2)          # z = atan2(y, x)
+    def _(z, y, x, dz):
+        r2 = x * x + y * y
+        return dz * x / r2, -dz * y / r2
+
+Parameters: the result, the inputs, the result's adjoint, then keyword
+parameters of the primitive (``axis=None``).  The return value holds one
+adjoint contribution per input (``None``: not differentiable).  The
+transformer substitutes the actual operands and inlines the expressions, so
+generated code reads like the rule.  ``when`` picks a variant by argument
+types (``np.dot`` of matrices or vectors).
+
+Users register rules for their own callables with ``sourcediff.adjoint``;
+those are called, not inlined.
+"""
+from __future__ import annotations
+
+import ast
+import inspect
+import textwrap
+import types as pytypes
+from dataclasses import dataclass, field
+
+from ..passes.resolve import canonical_name
+
+
+@dataclass
+class Template:
+    result: str
+    inputs: list
+    adjoint: str
+    keywords: dict              # name -> default value
+    body: list                  # local assignments (ast.Assign)
+    outputs: list               # one ast.expr (or None) per input
+
+
+@dataclass
+class Rule:
+    key: object
+    template: Template | None = None
+    when: object = None
+    call: object = None          # user rule: a callable invoked from generated code
+    name: str = ""
+    needs_extra: set = field(default_factory=set)
+
+
+@dataclass
+class Primitive:
+    """What the passes know of a callable: its rules and its result type."""
+    key: object
+    rules: list = field(default_factory=list)
+    result_type: object = None   # f(argtypes: list, kw: dict[str, T], consts: dict) -> T
+    differentiable: bool = True  # False: the result never carries a derivative
+
+
+PRIMITIVES: dict = {}
+USER_FUNCTION_EXCLUDE: set = set()
+
+
+def _key(obj):
+    return obj if isinstance(obj, str) else id(obj)
+
+
+def primitive(obj) -> Primitive:
+    k = _key(obj)
+    p = PRIMITIVES.get(k)
+    if p is None:
+        p = PRIMITIVES[k] = Primitive(obj)
+    return p
+
+
+def parse_template(fn) -> Template:
+    src = textwrap.dedent(inspect.getsource(fn))
+    tree = ast.parse(src).body[0]
+    args = tree.args
+    names = [a.arg for a in args.args]
+    ndefaults = len(args.defaults)
+    positional = names[: len(names) - ndefaults]
+    keywords = {a: ast.literal_eval(d) for a, d in zip(names[len(positional):], args.defaults)}
+    body, outputs = [], None
+    for s in tree.body:
+        if isinstance(s, ast.Expr) and isinstance(s.value, ast.Constant):
+            continue
+        if isinstance(s, ast.Return):
+            v = s.value
+            outputs = list(v.elts) if isinstance(v, ast.Tuple) else [v]
+        else:
+            body.append(s)
+    inputs = positional[1:-1]
+    outputs = [None if isinstance(o, ast.Constant) and o.value is None else o for o in outputs]
+    if len(outputs) != len(inputs):
+        raise ValueError(f"rule {fn.__name__}: {len(inputs)} inputs but "
+                         f"{len(outputs)} adjoints returned")
+    return Template(positional[0], inputs, positional[-1], keywords, body, outputs)
+
+
+def rule(*objs, when=None):
+    """Register the decorated template as the adjoint rule of ``objs``."""
+    def deco(fn):
+        tpl = parse_template(fn)
+        for obj in objs:
+            primitive(obj).rules.append(Rule(obj, tpl, when, name=str(obj)))
+        return fn
+    return deco
+
+
+def result_type(*objs):
+    """Register the type function ``f(argtypes, kw, consts) -> T`` of ``objs``."""
+    def deco(fn):
+        for obj in objs:
+            primitive(obj).result_type = fn
+        return fn
+    return deco
+
+
+def nondifferentiable(*objs, result=None):
+    for obj in objs:
+        p = primitive(obj)
+        p.differentiable = False
+        if result is not None:
+            p.result_type = result
+
+
+def has_rule(fn) -> bool:
+    p = PRIMITIVES.get(_key(fn))
+    return p is not None and (p.rules or not p.differentiable)
+
+
+def find_rule(fn, info) -> Rule | None:
+    p = PRIMITIVES.get(_key(fn))
+    if p is None:
+        return None
+    for r in p.rules:
+        if r.when is None or r.when(info):
+            return r
+    return None
+
+
+def get_primitive(fn) -> Primitive | None:
+    return PRIMITIVES.get(_key(fn))
+
+
+def is_user_function(fn) -> bool:
+    """A plain Python function we transform ourselves (not a rule's key)."""
+    from ..frontend.source import unwrap
+    if has_rule(fn):
+        return False
+    inner, _ = unwrap(fn)
+    return isinstance(inner, pytypes.FunctionType) and canonical_name(inner) is None
+
+
+USER_RULE_NAMES: dict = {}
+
+
+def emitted_name(fn) -> str:
+    """How generated code refers to the callable ``fn``."""
+    canon = canonical_name(fn)
+    if canon is not None:
+        return canon
+    name = USER_RULE_NAMES.get(id(fn))
+    if name is not None:
+        return name
+    raise KeyError(fn)
+
+
+def adjoint(prim):
+    """Register a custom derivative for the callable ``prim``.
+
+    The rule takes ``(result, *inputs, d_result)`` and returns the input
+    adjoints (a tuple when there are several)::
+
+        @sd.adjoint(my_softplus)
+        def _(z, x, dz):
+            return dz / (1.0 + np.exp(-x))
+
+    ``prim`` and the rule are called from generated code, so for the
+    ``"cpu"`` target they must be Numba-compilable (plain functions are
+    compiled with ``numba.njit``).
+    """
+    def deco(rule_fn):
+        sig = inspect.signature(rule_fn)
+        n_inputs = len(sig.parameters) - 2
+        name = getattr(prim, "__name__", "prim")
+        USER_RULE_NAMES[id(prim)] = name
+        p = primitive(prim)
+        p.rules = [Rule(prim, None, None, call=rule_fn, name=f"adjoint_of_{name}")]
+        p.n_inputs = n_inputs
+        p.callable = prim
+        return rule_fn
+    return deco

@@ -1,0 +1,425 @@
+"""Reductions (sum, mean, max, softmax, ...) and their backward nodes."""
+
+from __future__ import annotations
+
+import builtins
+import collections
+
+import numpy as np
+
+from . import dtypes
+from .common import as_operand, normalize_dims, wrap
+from .core import Tensor, needs_grad
+from .graph import Node, attach
+from .pointwise import maximum, minimum
+
+
+def _kept_shape(shape, dims) -> tuple:
+    return tuple(1 if i in dims else s for i, s in enumerate(shape))
+
+
+def _expand_back(grad: Tensor, shape, dims, keepdim: bool) -> Tensor:
+    """Broadcast the gradient of a reduction back over the reduced dims."""
+    if not keepdim and dims:
+        grad = grad.reshape(_kept_shape(shape, dims))
+    return grad.expand(shape)
+
+
+def _reduction_dtype(x: Tensor, dtype) -> dtypes.dtype:
+    if dtype is not None:
+        return dtypes.to_dtype(dtype)
+    return x.dtype if x.dtype.is_floating_point else dtypes.int64
+
+
+# ---------------------------------------------------------------------------
+# sum and mean
+
+
+class SumBackward0(Node):
+    """Full sum."""
+
+    def __init__(self, x):
+        super().__init__(x)
+        self.shape = x.shape
+
+    def backward(self, grad):
+        return (grad.expand(self.shape),)
+
+
+class SumBackward1(Node):
+    """Sum over ``dim``."""
+
+    def __init__(self, x, dims, keepdim):
+        super().__init__(x)
+        self.shape, self.dims, self.keepdim = x.shape, dims, keepdim
+
+    def backward(self, grad):
+        return (_expand_back(grad, self.shape, self.dims, self.keepdim),)
+
+
+class MeanBackward0(SumBackward0):
+    def backward(self, grad):
+        return (grad.expand(self.shape) / builtins.max(int(np.prod(self.shape)), 1),)
+
+
+class MeanBackward1(SumBackward1):
+    def backward(self, grad):
+        count = int(np.prod([self.shape[d] for d in self.dims]))
+        return (_expand_back(grad, self.shape, self.dims, self.keepdim) / builtins.max(count, 1),)
+
+
+def sum(input, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:  # noqa: A001
+    """Sum of all elements, or over ``dim`` (an int or a tuple of ints)."""
+    x = as_operand(input)
+    out_dtype = _reduction_dtype(x, dtype)
+    array = x._data if x._data.dtype == out_dtype.np else x._data.astype(out_dtype.np)
+    if dim is None:
+        out = wrap(np.add.reduce(array, axis=None))
+        node = SumBackward0(x) if needs_grad(x) else None
+    else:
+        dims = normalize_dims(dim, x.ndim)
+        out = wrap(np.add.reduce(array, axis=dims, keepdims=keepdim))
+        node = SumBackward1(x, dims, keepdim) if needs_grad(x) else None
+    if node is not None:
+        attach(out, node)
+    return out
+
+
+def mean(input, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:
+    """Mean of all elements, or over ``dim``."""
+    x = as_operand(input)
+    out_dtype = dtypes.to_dtype(dtype) if dtype is not None else x.dtype
+    if not out_dtype.is_floating_point:
+        raise RuntimeError(
+            "mean(): could not infer output dtype. Input dtype must be either a floating point "
+            f"or complex dtype. Got: {x.dtype.legacy_name[:-6]}"
+        )
+    array = x._data if x._data.dtype == out_dtype.np else x._data.astype(out_dtype.np)
+    if dim is None:
+        out = wrap(np.mean(array), out_dtype)
+        node = MeanBackward0(x) if needs_grad(x) else None
+    else:
+        dims = normalize_dims(dim, x.ndim)
+        out = wrap(np.mean(array, axis=dims, keepdims=keepdim), out_dtype)
+        node = MeanBackward1(x, dims, keepdim) if needs_grad(x) else None
+    if node is not None:
+        attach(out, node)
+    return out
+
+
+# ---------------------------------------------------------------------------
+# max and min
+
+ReturnTypes = collections.namedtuple("ReturnTypes", "values indices")
+
+
+def _return_type(name: str):
+    class result(ReturnTypes):  # noqa: N801 - printed as torch.return_types.<name>
+        __slots__ = ()
+
+        def __repr__(self) -> str:
+            return (f"torch.return_types.{name}(\nvalues={self.values!r},\n"
+                    f"indices={self.indices!r})")
+
+    result.__name__ = result.__qualname__ = name
+    return result
+
+
+max_result = _return_type("max")
+min_result = _return_type("min")
+
+
+class MaxBackward1(Node):
+    """Full max: ties share the gradient evenly, like torch."""
+
+    def __init__(self, x, result):
+        super().__init__(x)
+        self.save(output=result, self=x, result=result)
+
+    def backward(self, grad):
+        x, result = self.saved("self"), self.saved("result")
+        mask = x._data == result._data
+        return (grad.expand(x.shape) * wrap(mask / mask.sum(), grad.dtype),)
+
+
+class MinBackward1(MaxBackward1):
+    pass
+
+
+class MaxBackward0(Node):
+    """Max over a dim: the gradient goes to the selected index."""
+
+    def __init__(self, x, dim, keepdim, indices):
+        super().__init__(x)
+        self.shape, self.dim, self.keepdim = x.shape, dim, keepdim
+        self.save(indices=indices)
+
+    def backward(self, grad):
+        indices = self.saved("indices")._data
+        if not self.keepdim:
+            indices = np.expand_dims(indices, self.dim)
+        onehot = np.zeros(self.shape, dtype=grad.dtype.np)
+        np.put_along_axis(onehot, indices, 1, axis=self.dim)
+        return (_expand_back(grad, self.shape, (self.dim,), self.keepdim) * wrap(onehot),)
+
+
+class MinBackward0(MaxBackward0):
+    pass
+
+
+def _extreme(input, dim, keepdim, other, *, largest: bool):
+    x = as_operand(input)
+    if isinstance(dim, Tensor) and other is None:
+        dim, other = None, dim
+    if other is not None:
+        return maximum(x, other) if largest else minimum(x, other)
+    name = "max" if largest else "min"
+    if x.numel() == 0:
+        raise RuntimeError(f"{name}(): Expected reduction dim to be specified for input.numel() "
+                           "== 0. Specify the reduction dim with the 'dim' argument.")
+    if dim is None:
+        out = wrap(np.max(x._data) if largest else np.min(x._data))
+        if needs_grad(x):
+            attach(out, (MaxBackward1 if largest else MinBackward1)(x, out))
+        return out
+    d = x._dim(dim)
+    axis = d if x.ndim else None
+    idx = np.argmax(x._data, axis=axis) if largest else np.argmin(x._data, axis=axis)
+    idx = np.asarray(idx, dtype=np.int64)
+    values = np.max(x._data, axis=axis) if largest else np.min(x._data, axis=axis)
+    if keepdim and x.ndim:
+        idx, values = np.expand_dims(idx, d), np.expand_dims(values, d)
+    out, indices = wrap(values), wrap(idx)
+    if needs_grad(x) and x.ndim:
+        attach(out, (MaxBackward0 if largest else MinBackward0)(x, d, keepdim, indices))
+    return (max_result if largest else min_result)(out, indices)
+
+
+def max(input, dim=None, keepdim: bool = False, *, other=None):  # noqa: A001
+    """``max(x)``: the largest element; ``max(x, dim)``: (values, indices);
+    ``max(x, y)``: the elementwise maximum."""
+    return _extreme(input, dim, keepdim, other, largest=True)
+
+
+def min(input, dim=None, keepdim: bool = False, *, other=None):  # noqa: A001
+    """Like :func:`max`, for the smallest."""
+    return _extreme(input, dim, keepdim, other, largest=False)
+
+
+def amax(input, dim=(), keepdim: bool = False) -> Tensor:
+    """Largest value over ``dim`` (values only)."""
+    if dim == () or dim is None:
+        return max(input)
+    return max(input, dim, keepdim).values
+
+
+def argmax(input, dim=None, keepdim: bool = False) -> Tensor:
+    """Index of the largest element (of the flattened tensor when ``dim`` is None)."""
+    x = as_operand(input)
+    if dim is None:
+        return wrap(np.asarray(np.argmax(x._data), dtype=np.int64))
+    return wrap(np.asarray(np.argmax(x._data, axis=x._dim(dim), keepdims=keepdim),
+                           dtype=np.int64))
+
+
+def argmin(input, dim=None, keepdim: bool = False) -> Tensor:
+    """Index of the smallest element."""
+    x = as_operand(input)
+    if dim is None:
+        return wrap(np.asarray(np.argmin(x._data), dtype=np.int64))
+    return wrap(np.asarray(np.argmin(x._data, axis=x._dim(dim), keepdims=keepdim),
+                           dtype=np.int64))
+
+
+def all(input, dim=None, keepdim: bool = False) -> Tensor:  # noqa: A001
+    """Whether all elements are true (over ``dim``)."""
+    x = as_operand(input)
+    axis = None if dim is None else x._dim(dim)
+    return wrap(np.all(x._data, axis=axis, keepdims=keepdim))
+
+
+def any(input, dim=None, keepdim: bool = False) -> Tensor:  # noqa: A001
+    """Whether any element is true (over ``dim``)."""
+    x = as_operand(input)
+    axis = None if dim is None else x._dim(dim)
+    return wrap(np.any(x._data, axis=axis, keepdims=keepdim))
+
+
+# ---------------------------------------------------------------------------
+# variance, norm
+
+
+class VarBackward0(Node):
+    def __init__(self, x, dims, correction, keepdim):
+        super().__init__(x)
+        self.dims, self.correction, self.keepdim = dims, correction, keepdim
+        self.save(self=x)
+
+    def backward(self, grad):
+        x = self.saved("self")
+        count = int(np.prod([x.shape[d] for d in self.dims]))
+        centered = x - x.mean(self.dims, keepdim=True)
+        grad = _expand_back(grad, x.shape, self.dims, self.keepdim)
+        return (grad * centered * (2.0 / (count - self.correction)),)
+
+
+class StdBackward0(Node):
+    def __init__(self, x, dims, correction, keepdim, result):
+        super().__init__(x)
+        self.dims, self.correction, self.keepdim = dims, correction, keepdim
+        self.save(output=result, self=x, result=result)
+
+    def backward(self, grad):
+        x, result = self.saved("self"), self.saved("result")
+        count = int(np.prod([x.shape[d] for d in self.dims]))
+        centered = x - x.mean(self.dims, keepdim=True)
+        grad = _expand_back(grad / result, x.shape, self.dims, self.keepdim)
+        return (grad * centered * (1.0 / (count - self.correction)),)
+
+
+def _correction(unbiased, correction) -> int:
+    if correction is not None:
+        return correction
+    return 1 if unbiased is None or unbiased else 0
+
+
+def var(input, dim=None, unbiased=None, keepdim: bool = False, *, correction=None) -> Tensor:
+    """Variance (Bessel-corrected by default, like torch)."""
+    x = as_operand(input)
+    dims = normalize_dims(dim, x.ndim)
+    c = _correction(unbiased, correction)
+    with np.errstate(all="ignore"):
+        out = wrap(np.var(x._data, axis=dims, ddof=c, keepdims=keepdim), x.dtype)
+    if needs_grad(x):
+        attach(out, VarBackward0(x, dims, c, keepdim))
+    return out
+
+
+def std(input, dim=None, unbiased=None, keepdim: bool = False, *, correction=None) -> Tensor:
+    """Standard deviation (Bessel-corrected by default, like torch)."""
+    x = as_operand(input)
+    dims = normalize_dims(dim, x.ndim)
+    c = _correction(unbiased, correction)
+    with np.errstate(all="ignore"):
+        out = wrap(np.std(x._data, axis=dims, ddof=c, keepdims=keepdim), x.dtype)
+    if needs_grad(x):
+        attach(out, StdBackward0(x, dims, c, keepdim, out))
+    return out
+
+
+class LinalgVectorNormBackward0(Node):
+    def __init__(self, x, dims, keepdim, result):
+        super().__init__(x)
+        self.dims, self.keepdim = dims, keepdim
+        self.save(output=result, self=x, result=result)
+
+    def backward(self, grad):
+        x, result = self.saved("self"), self.saved("result")
+        safe = wrap(np.where(result._data == 0, np.inf, result._data))
+        scale = _expand_back(grad / safe, x.shape, self.dims, self.keepdim)
+        return (x * scale,)
+
+
+def norm(input, p=2, dim=None, keepdim: bool = False) -> Tensor:
+    """The Euclidean norm (``p=2``) over all elements or over ``dim``."""
+    if p not in (2, "fro"):
+        x = as_operand(input)
+        return sum(x.abs() ** p, dim, keepdim) ** (1.0 / p)
+    x = as_operand(input)
+    dims = normalize_dims(dim, x.ndim)
+    out = wrap(np.sqrt(np.add.reduce(x._data * x._data, axis=dims, keepdims=keepdim)), x.dtype)
+    if needs_grad(x):
+        attach(out, LinalgVectorNormBackward0(x, dims, keepdim, out))
+    return out
+
+
+# ---------------------------------------------------------------------------
+# softmax family
+
+
+class SoftmaxBackward0(Node):
+    def __init__(self, x, dim, result):
+        super().__init__(x)
+        self.dim = dim
+        self.save(output=result, result=result)
+
+    def backward(self, grad):
+        result = self.saved("result")
+        return (result * (grad - (grad * result).sum(self.dim, keepdim=True)),)
+
+
+class LogSoftmaxBackward0(Node):
+    def __init__(self, x, dim, result):
+        super().__init__(x)
+        self.dim = dim
+        self.save(output=result, result=result)
+
+    def backward(self, grad):
+        result = self.saved("result")
+        return (grad - result.exp() * grad.sum(self.dim, keepdim=True),)
+
+
+class LogsumexpBackward0(Node):
+    def __init__(self, x, dims, keepdim, result):
+        super().__init__(x)
+        self.dims, self.keepdim = dims, keepdim
+        self.save(output=result, self=x, result=result)
+
+    def backward(self, grad):
+        x, result = self.saved("self"), self.saved("result")
+        shape = x.shape
+        if not self.keepdim:
+            grad = grad.reshape(_kept_shape(shape, self.dims))
+            result = result.reshape(_kept_shape(shape, self.dims))
+        return (grad * (x - result).exp(),)
+
+
+def _log_softmax_array(a: np.ndarray, axis: int) -> np.ndarray:
+    shifted = a - np.max(a, axis=axis, keepdims=True)
+    return shifted - np.log(np.add.reduce(np.exp(shifted), axis=axis, keepdims=True))
+
+
+def _float_input(input) -> Tensor:
+    x = as_operand(input)
+    if not x.dtype.is_floating_point:
+        x = x.to(dtypes.get_default_dtype())
+    return x
+
+
+def softmax(input, dim: int, dtype=None) -> Tensor:
+    """``exp(x) / exp(x).sum(dim)``, computed stably."""
+    x = _float_input(input if dtype is None else as_operand(input).to(dtype))
+    d = x._dim(dim)
+    with np.errstate(all="ignore"):
+        shifted = np.exp(x._data - np.max(x._data, axis=d, keepdims=True))
+        out = wrap(shifted / np.add.reduce(shifted, axis=d, keepdims=True))
+    if needs_grad(x):
+        attach(out, SoftmaxBackward0(x, d, out))
+    return out
+
+
+def log_softmax(input, dim: int, dtype=None) -> Tensor:
+    """``log(softmax(x, dim))``, computed stably."""
+    x = _float_input(input if dtype is None else as_operand(input).to(dtype))
+    d = x._dim(dim)
+    with np.errstate(all="ignore"):
+        out = wrap(_log_softmax_array(x._data, d))
+    if needs_grad(x):
+        attach(out, LogSoftmaxBackward0(x, d, out))
+    return out
+
+
+def logsumexp(input, dim, keepdim: bool = False) -> Tensor:
+    """``log(exp(x).sum(dim))``, computed stably."""
+    x = _float_input(input)
+    dims = normalize_dims(dim, x.ndim)
+    with np.errstate(all="ignore"):
+        peak = np.max(x._data, axis=dims, keepdims=True)
+        peak = np.where(np.isfinite(peak), peak, 0)
+        total = np.log(np.add.reduce(np.exp(x._data - peak), axis=dims, keepdims=True)) + peak
+    if not keepdim:
+        total = np.squeeze(total, axis=dims)
+    out = wrap(total, x.dtype)
+    if needs_grad(x):
+        attach(out, LogsumexpBackward0(x, dims, keepdim, out))
+    return out

@@ -1,0 +1,299 @@
+"""Bad input gives clear errors (SPEC sections 3 and 7).
+
+Constructs outside the subset raise ``sd.TransformError`` (at ``sd.grad``
+time or, since transformation is lazy per argument types, at the first call)
+that points at the offending line: ``file:line:col: message`` plus the source
+line.  The offending line of each function below carries the marker comment
+``# <- error``; the tests look the expected line number up from it.
+
+Call-time mistakes raise TypeError / ValueError naming the argument.
+"""
+
+import inspect
+import math
+import os
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import sourcediff as sd
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from fdcheck import check_grad
+
+TARGETS = ["python", "cpu"]
+MARKER = "# <- error"
+X3 = np.array([0.3, -0.7, 1.1])
+
+
+# ---------------------------------------------------------------------------
+# functions with one unsupported construct each
+
+
+def e_yield(x):
+    y = x * 2.0
+    yield y  # <- error
+
+
+def e_try(x):
+    y = x
+    try:  # <- error
+        y = x * x
+    except ValueError:
+        y = 0.0
+    return y
+
+
+def e_with(x):
+    y = x
+    with np.errstate(all="ignore"):  # <- error
+        y = x * x
+    return y
+
+
+def e_lambda(x):
+    square = lambda v: v * v  # <- error
+    return square(x)
+
+
+def e_nested_def(x):
+    def inner(v):  # <- error
+        return v * v
+
+    return inner(x) + x
+
+
+COUNTER = 0
+
+
+def e_global(x):
+    global COUNTER  # <- error
+    COUNTER += 1
+    return x * x
+
+
+def e_class(x):
+    class Box:  # <- error
+        pass
+
+    return x * x
+
+
+def e_for_over_array(x):
+    s = 0.0
+    for v in x:  # <- error
+        s += v * v
+    return s
+
+
+def e_for_over_enumerate(x):
+    s = 0.0
+    for i, v in enumerate(x):  # <- error
+        s += v * i
+    return s
+
+
+def e_no_derivative_rule(x):
+    y = x * 2.0
+    return math.gamma(y) * x  # <- error
+
+
+async def e_async(x):  # <- error
+    return x * x
+
+
+def e_del(x):
+    y = x * x
+    z = y + 1.0
+    del y  # <- error
+    return z
+
+
+def h_pair(a, b):
+    return a * b
+
+
+def e_star_call(x):
+    p = (x, 2.0)
+    return h_pair(*p)  # <- error
+
+
+def e_star_signature(x, *rest):  # <- error
+    return x * x
+
+
+def e_import_inside(x):
+    import cmath  # noqa: F401  # <- error
+
+    return x * x
+
+
+def h_with_try(v):
+    try:  # <- error
+        return v * v
+    except ZeroDivisionError:
+        return 0.0
+
+
+def e_error_in_helper(x):
+    return h_with_try(x) + x
+
+
+# (function, arguments, function holding the marker, words the first line of the
+#  message should contain one of, describing the construct)
+ERROR_CASES = [
+    (e_yield, (0.7,), None, ("yield", "generator")),
+    (e_try, (0.7,), None, ("try", "except")),
+    (e_with, (0.7,), None, ("with",)),
+    (e_lambda, (0.7,), None, ("lambda",)),
+    (e_nested_def, (0.7,), None, ("def", "function", "closure")),
+    (e_global, (0.7,), None, ("global",)),
+    (e_class, (0.7,), None, ("class",)),
+    (e_for_over_array, (X3,), None, ("for", "range", "iterat", "loop")),
+    (e_for_over_enumerate, (X3,), None, ("for", "range", "iterat", "loop", "enumerate")),
+    (e_no_derivative_rule, (0.7,), None, ("gamma",)),
+    (e_async, (0.7,), None, ("async", "coroutine")),
+    (e_del, (0.7,), None, ("del",)),
+    (e_star_call, (0.7,), None, ("*", "star", "unpack", "variadic")),
+    (e_star_signature, (0.7,), None, ("*", "star", "variadic", "rest", "argument")),
+    (e_import_inside, (0.7,), None, ("import",)),
+    (e_error_in_helper, (0.7,), h_with_try, ("try", "except")),
+]
+
+
+def marked_line(func):
+    """(line number, code text) of the line of ``func`` carrying MARKER."""
+    lines, start = inspect.getsourcelines(func)
+    hits = [(start + i, line) for i, line in enumerate(lines) if MARKER in line]
+    assert len(hits) == 1, f"{func.__name__} must have exactly one marker"
+    lineno, line = hits[0]
+    code = line.split("#")[0].strip()
+    return lineno, code
+
+
+def raise_transform_error(f, args, target, wrt=0):
+    """The TransformError raised by transforming ``f`` (at grad time or first call)."""
+    with pytest.raises(sd.TransformError) as info:
+        df = sd.grad(f, wrt=wrt, target=target)
+        df(*args)
+    return info.value
+
+
+@pytest.mark.parametrize("target", TARGETS)
+@pytest.mark.parametrize(
+    "f, args, where, words", ERROR_CASES, ids=[c[0].__name__ for c in ERROR_CASES]
+)
+def test_unsupported_construct_raises_transform_error(f, args, where, words, target):
+    err = raise_transform_error(f, args, target)
+    lineno, code = marked_line(where or f)
+    message = str(err)
+    first_line = message.splitlines()[0] if message else ""
+
+    assert os.path.basename(err.filename) == os.path.basename(__file__), err.filename
+    assert err.lineno == lineno, f"line {err.lineno}, expected {lineno} ({code!r}): {message}"
+    assert isinstance(err.col_offset, int) and 0 <= err.col_offset <= len(code) + 80, err.col_offset
+    assert code in err.source_line, (err.source_line, code)
+    assert message.startswith(f"{err.filename}:{err.lineno}:{err.col_offset}:"), message
+    assert code in message, f"the offending source line should be in the message: {message}"
+    assert any(w.lower() in first_line.lower() for w in words), (
+        f"the message should name the construct ({' or '.join(words)}): {first_line}"
+    )
+
+
+def test_transform_error_is_an_exception():
+    assert issubclass(sd.TransformError, Exception)
+
+
+def e_listcomp(x):
+    ys = [x * k for k in range(3)]  # <- error
+    return ys[0] + ys[1] * ys[2]
+
+
+@pytest.mark.parametrize("target", TARGETS)
+def test_list_comprehension_is_an_error_or_correct(target):
+    # Comprehensions are not in SPEC section 3: either a TransformError at the
+    # comprehension, or (if supported) a gradient that agrees with FD.
+    try:
+        sd.grad(e_listcomp, target=target)(0.7)
+    except sd.TransformError as err:
+        lineno, code = marked_line(e_listcomp)
+        assert err.lineno == lineno and code in err.source_line, str(err)
+        return
+    check_grad(e_listcomp, (0.7,), 0, target)
+
+
+# ---------------------------------------------------------------------------
+# call-time errors
+
+
+def two_args(xval, yval):
+    return xval * yval + math.sin(xval)
+
+
+def with_count(xval, count):
+    s = 0.0
+    for i in range(count):
+        s += xval * i
+    return s
+
+
+def array_sum_sq(values):
+    return np.sum(values * values)
+
+
+@pytest.mark.parametrize("target", TARGETS)
+@pytest.mark.parametrize("args", [(0.5,), (0.5, 1.0, 2.0), ()], ids=["1", "3", "0"])
+def test_wrong_number_of_arguments_is_type_error(args, target):
+    df = sd.grad(two_args, target=target)
+    with pytest.raises(TypeError):
+        df(*args)
+    vg = sd.value_and_grad(two_args, target=target)
+    with pytest.raises(TypeError):
+        vg(*args)
+
+
+@pytest.mark.parametrize("target", TARGETS)
+@pytest.mark.parametrize(
+    "wrt, name",
+    [
+        (5, "5"),
+        ((0, 7), "7"),
+        ("zeta_unknown", "zeta_unknown"),
+        (("xval", "nope_param"), "nope_param"),
+    ],
+)
+def test_bad_wrt_names_it(wrt, name, target):
+    with pytest.raises((ValueError, TypeError)) as info:
+        sd.grad(two_args, wrt=wrt, target=target)(0.5, 1.0)
+    assert name in str(info.value), str(info.value)
+
+
+@pytest.mark.parametrize("target", TARGETS)
+@pytest.mark.parametrize("wrt", [1, "count", (0, 1), ("count",)])
+def test_wrt_integer_parameter_is_type_error(wrt, target):
+    with pytest.raises(TypeError) as info:
+        sd.grad(with_count, wrt=wrt, target=target)(0.5, 3)
+    assert "count" in str(info.value), str(info.value)
+    with pytest.raises(TypeError) as info:
+        sd.value_and_grad(with_count, wrt=wrt, target=target)(0.5, 3)
+    assert "count" in str(info.value), str(info.value)
+
+
+@pytest.mark.parametrize("target", TARGETS)
+def test_integer_value_for_wrt_argument_is_type_error(target):
+    # as in JAX: an int passed where the gradient is taken is an error, not a zero
+    with pytest.raises(TypeError) as info:
+        sd.grad(two_args, wrt=0, target=target)(2, 1.5)
+    assert "xval" in str(info.value), str(info.value)
+    with pytest.raises(TypeError) as info:
+        sd.grad(array_sum_sq, wrt=0, target=target)(np.arange(4))
+    assert "values" in str(info.value), str(info.value)
+
+
+@pytest.mark.parametrize("target", TARGETS)
+@pytest.mark.parametrize("args", [("abc", 1.0), (0.5, "abc")], ids=["wrt-arg", "other-arg"])
+def test_string_argument_is_rejected(args, target):
+    with pytest.raises((TypeError, ValueError)):
+        sd.grad(two_args, target=target)(*args)
