@@ -173,8 +173,14 @@ class Transformed:
     @property
     def source(self) -> str:
         if self._last is None:
+            from .errors import TransformError
             from .passes.types import F64
-            self.compiled_for_source([F64] * len(self.src.params))
+            try:
+                self.compiled_for_source([F64] * len(self.src.params))
+            except TransformError:
+                raise ValueError(
+                    f"the source of {self.__name__} depends on the argument types: call it "
+                    "once, or use .source_for(*args)") from None
         return self._last.source
 
     def compiled_for_source(self, types):

@@ -46,16 +46,22 @@ class SourceInfo:
         self.col_offset = col_offset    # indentation removed by dedent
         self.name = name
 
+    @staticmethod
+    def _line(node) -> int:
+        return getattr(node, "sd_line", None) or getattr(node, "lineno", 1)
+
     def file_line(self, node: ast.AST) -> int:
-        return getattr(node, "lineno", 1) + self.line_offset
+        return self._line(node) + self.line_offset
 
     def text(self, node: ast.AST) -> str:
-        i = getattr(node, "lineno", 0) - 1
+        i = self._line(node) - 1
         if 0 <= i < len(self.lines):
             return self.lines[i]
         return ""
 
     def error(self, node: ast.AST, message: str) -> TransformError:
+        col = getattr(node, "col_offset", 0) if not hasattr(node, "sd_line") else \
+            len(self.text(node)) - len(self.text(node).lstrip())
         return TransformError(message, self.filename, self.file_line(node),
-                              getattr(node, "col_offset", 0) + self.col_offset,
+                              col + self.col_offset,
                               self.text(node))

@@ -379,7 +379,7 @@ class ReverseTransformer:
         out = []
         for s in reversed(stmts):
             out.extend(self.reverse_stmt(s))
-        return out
+        return merge_scatters(out)
 
     def restore(self, var, line):
         pop = ast.Call(func=ast.Attribute(value=_name(self.stack(var)), attr="pop",
@@ -396,6 +396,9 @@ class ReverseTransformer:
         if var not in self.active or var in self.direct:
             return False
         sites = self.sites.get(var, [])
+        first = min(sites, key=lambda st: st.order) if sites else None
+        if first is not None and first.stmt is s and first.top_level and var not in self.params:
+            return False   # nothing before the first definition reads the adjoint
         return len(sites) > 1 or bool(self.stmt_loops.get(id(s))) or var in self.params
 
     def accumulate(self, var, expr, line, sub=False):
@@ -539,6 +542,9 @@ class ReverseTransformer:
         head = prim.sd_prim[0]
         line = s.sd_line
         dz = _name(self.adj(z))
+        from .activity import diff_operands
+        if not any(n in self.active for n in diff_operands(prim)):
+            return []
         if head == "subscript":
             base = prim.value
             if not self.is_active(base):
@@ -866,10 +872,10 @@ class _Simplify(ast.NodeTransformer):
         left, right = node.left, node.right
         if _is_const(left) and _is_const(right) and isinstance(
                 node.op, (ast.Add, ast.Sub, ast.Mult)):
-            try:
-                return ast.Constant(eval(compile(ast.Expression(node), "<fold>", "eval")))
-            except Exception:
-                return node
+            a, b = left.value, right.value
+            op = node.op
+            return ast.Constant(a + b if isinstance(op, ast.Add) else
+                                a - b if isinstance(op, ast.Sub) else a * b)
         if isinstance(node.op, ast.Mult):
             if _is_const(right, 1):
                 return left
@@ -946,6 +952,40 @@ def reversed_range(lo, hi, st, count):
     step = ast.UnaryOp(op=ast.USub(), operand=copy.deepcopy(st))
     return ast.Call(func=_name("range"), args=[simplify(start), simplify(stop), simplify(step)],
                     keywords=[])
+
+
+def merge_scatters(block: list) -> list:
+    """``dx[i] += a`` ... ``dx[i] += b`` -> one ``dx[i] += a + b`` when nothing
+    in between touches ``dx`` (one read-modify-write instead of two)."""
+    out = list(block)
+    k = 0
+    while k < len(out):
+        s = out[k]
+        if isinstance(s, ast.AugAssign) and isinstance(s.op, ast.Add) and \
+                isinstance(s.target, ast.Subscript) and isinstance(s.target.value, ast.Name):
+            arr = s.target.value.id
+            key = ast.dump(s.target.slice)
+            for j in range(k + 1, len(out)):
+                t = out[j]
+                if isinstance(t, ast.AugAssign) and isinstance(t.op, ast.Add) and \
+                        isinstance(t.target, ast.Subscript) and \
+                        isinstance(t.target.value, ast.Name) and t.target.value.id == arr and \
+                        ast.dump(t.target.slice) == key:
+                    t.value = ast.BinOp(left=s.value, op=ast.Add(), right=t.value)
+                    del out[k]
+                    k -= 1
+                    break
+                if arr in free_names(t) or isinstance(t, (ast.If, ast.For, ast.While)) \
+                        or key_names_written(t) & free_names(s.target.slice) \
+                        or key_names_written(t) & free_names(s.value):
+                    break
+        k += 1
+    return out
+
+
+def key_names_written(stmt) -> set:
+    return {n.id for n in ast.walk(stmt) if isinstance(n, ast.Name) and
+            isinstance(n.ctx, ast.Store)}
 
 
 def placeholder(t: T):

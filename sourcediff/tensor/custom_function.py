@@ -1,0 +1,222 @@
+"""User-defined differentiable operations: ``autograd.Function``.
+
+As in PyTorch, the ``ctx`` handed to ``forward`` *is* the backward node of
+the call (a class named ``<Function>Backward``), so ``out.grad_fn.saved_tensors``
+and ``ctx.saved_tensors`` are the same thing.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from . import grad_mode
+from .common import sum_to, wrap
+from .core import Tensor
+from .graph import SECOND_BACKWARD_MESSAGE, Node, SavedTensor, attach, gradient_edge
+
+
+class FunctionCtx:
+    """What ``forward`` can record for ``backward``."""
+
+    def save_for_backward(self, *tensors) -> None:
+        """Keep tensors for backward; they come back from ``ctx.saved_tensors``."""
+        for t in tensors:
+            if t is not None and not isinstance(t, Tensor):
+                raise TypeError("save_for_backward can only save variables, but argument 0 is "
+                                f"of type {type(t).__name__}")
+        self._to_save = tensors
+
+    def save_for_forward(self, *tensors) -> None:
+        self._to_save_forward = tensors
+
+    def mark_dirty(self, *tensors) -> None:
+        """Declare inputs that ``forward`` modified in place."""
+        self._dirty = tensors
+
+    def mark_non_differentiable(self, *tensors) -> None:
+        """Declare outputs that have no gradient (indices, masks)."""
+        self._non_differentiable = tensors
+
+    def set_materialize_grads(self, value: bool) -> None:
+        """Whether missing output gradients reach ``backward`` as zeros (default) or None."""
+        self.materialize_grads = bool(value)
+
+    @property
+    def saved_tensors(self) -> tuple:
+        if self._released:
+            raise RuntimeError(SECOND_BACKWARD_MESSAGE)
+        return tuple(s.unpack(self) if isinstance(s, SavedTensor) else s
+                     for s in self._saved_list)
+
+
+class BackwardCFunction(FunctionCtx, Node):
+    """Base of the generated ``<Function>Backward`` node classes."""
+
+    _forward_cls = None
+    foreign_grads = True  # backward may return tensors that others hold
+
+    def _setup(self, args) -> None:
+        Node.__init__(self)
+        self._tensor_positions = [i for i, a in enumerate(args) if isinstance(a, Tensor)]
+        self.next_functions = tuple(gradient_edge(args[i]) for i in self._tensor_positions)
+        self.needs_input_grad = tuple(
+            isinstance(a, Tensor) and a.requires_grad for a in args
+        )
+        self._input_meta = [(args[i].shape, args[i].dtype) for i in self._tensor_positions]
+        self._to_save = ()
+        self._dirty = ()
+        self._non_differentiable = ()
+        self._saved_list = ()
+        self.materialize_grads = True
+        self._output_meta = []
+
+    @property
+    def num_outputs(self) -> int:
+        return max(len(self._output_meta), 1)
+
+    def _release(self) -> None:
+        if self._saved_list:
+            self._saved_list = ()
+            self._released = True
+
+    def name(self) -> str:
+        return type(self).__name__
+
+    def apply(self, *grads):
+        if self.materialize_grads:
+            grads = tuple(
+                g if g is not None else wrap(np.zeros(shape, dtype=dtype.np))
+                for g, (shape, dtype) in zip(grads, self._output_meta)
+            )
+        result = self._forward_cls.backward(self, *grads)
+        if not isinstance(result, tuple):
+            result = (result,)
+        n_args = len(self.needs_input_grad)
+        if len(result) > n_args and all(r is None for r in result[n_args:]):
+            result = result[:n_args]
+        if len(result) != n_args:
+            raise RuntimeError(f"function {self.name()} returned an incorrect number of "
+                               f"gradients (expected {n_args}, got {len(result)})")
+        grads_out = []
+        for k, position in enumerate(self._tensor_positions):
+            grads_out.append(self._check_grad(result[position], k, position))
+        return tuple(grads_out)
+
+    def _check_grad(self, grad, k: int, position: int):
+        if grad is None or self.next_functions[k][0] is None:
+            return None
+        if not isinstance(grad, Tensor):
+            raise TypeError(f"function {self.name()} returned a gradient different than None "
+                            f"at position {position + 1}, but the corresponding forward input "
+                            "was not a Variable")
+        shape, dtype = self._input_meta[k]
+        if grad.shape != shape:
+            try:
+                grad = sum_to(grad, shape)
+            except RuntimeError:
+                grad = None
+            if grad is None or grad.shape != shape:
+                raise RuntimeError(
+                    f"Function {self.name()} returned an invalid gradient at index {position} - "
+                    f"got {list(grad.shape) if grad is not None else None} but expected shape "
+                    f"compatible with {list(shape)}"
+                ) from None
+        if grad.dtype is not dtype:
+            grad = grad.to(dtype)
+        return grad
+
+
+class _FunctionMeta(type):
+    def __init__(cls, name, bases, namespace):
+        super().__init__(name, bases, namespace)
+        cls._backward_cls = type(name + "Backward", (BackwardCFunction,), {"_forward_cls": cls})
+
+
+class Function(metaclass=_FunctionMeta):
+    """Subclass with static ``forward(ctx, ...)`` and ``backward(ctx, *grads)``, call ``.apply``.
+
+    >>> import sourcediff as sd
+    >>> class Square(sd.autograd.Function):
+    ...     @staticmethod
+    ...     def forward(ctx, x):
+    ...         ctx.save_for_backward(x)
+    ...         return x * x
+    ...     @staticmethod
+    ...     def backward(ctx, grad):
+    ...         (x,) = ctx.saved_tensors
+    ...         return 2 * x * grad
+    >>> x = sd.tensor([3.0], requires_grad=True)
+    >>> y = Square.apply(x)
+    >>> y.backward()
+    >>> y.grad_fn.name(), x.grad
+    ('SquareBackward', tensor([6.]))
+    """
+
+    @staticmethod
+    def forward(ctx, *args, **kwargs):
+        raise NotImplementedError("You must implement the forward function for custom "
+                                  "autograd.Function.")
+
+    @staticmethod
+    def backward(ctx, *grad_outputs):
+        raise NotImplementedError("You must implement either the backward or vjp method for "
+                                  "your custom autograd.Function to use it with backward mode AD.")
+
+    vjp = backward
+
+    @staticmethod
+    def setup_context(ctx, inputs, output):
+        raise NotImplementedError
+
+    @classmethod
+    def apply(cls, *args, **kwargs):
+        ctx = cls._backward_cls.__new__(cls._backward_cls)
+        ctx._setup(args)
+        with grad_mode.no_grad():
+            if cls.setup_context is not Function.setup_context:
+                output = cls.forward(*args, **kwargs)
+                cls.setup_context(ctx, args, output)
+            else:
+                output = cls.forward(ctx, *args, **kwargs)
+        record = grad_mode.is_grad_enabled() and any(ctx.needs_input_grad)
+        return _wrap_outputs(ctx, args, output, record)
+
+
+def _wrap_outputs(ctx: BackwardCFunction, args, output, record: bool):
+    is_tuple = isinstance(output, tuple)
+    outputs = list(output) if is_tuple else [output]
+    inputs = {id(a) for a in args if isinstance(a, Tensor)}
+    dirty = {id(t) for t in ctx._dirty}
+    non_diff = {id(t) for t in ctx._non_differentiable}
+    for i, out in enumerate(outputs):
+        if not isinstance(out, Tensor):
+            continue
+        if id(out) in inputs and id(out) not in dirty:
+            alias = Tensor._wrap(out._data)  # an input returned as is: a new alias of it
+            alias._version_counter = out._version_counter
+            out = outputs[i] = alias
+        ctx._output_meta.append((out.shape, out.dtype))
+        if record and id(out) not in non_diff and out.dtype.is_floating_point:
+            attach(out, ctx, i)
+    if record:
+        produced = {id(o) for o in outputs if isinstance(o, Tensor)}
+        ctx._saved_list = tuple(
+            None if t is None else SavedTensor(t, is_output=id(t) in produced and t.grad_fn is ctx)
+            for t in ctx._to_save
+        )
+    else:
+        ctx._saved_list = ctx._to_save
+    return tuple(outputs) if is_tuple else outputs[0]
+
+
+def once_differentiable(fn):
+    """Mark a backward as not twice differentiable (accepted for compatibility)."""
+    return fn
+
+
+class InplaceFunction(Function):
+    pass
+
+
+class NestedIOFunction(Function):
+    pass
