@@ -107,6 +107,7 @@ class Normalizer:
             name = f"_{hint}{self.counter}"
             if name not in self.used_names:
                 self.used_names.add(name)
+                self.locals.add(name)
                 return name
 
     def emit(self, out, stmt, kind="assign"):
@@ -131,6 +132,8 @@ class Normalizer:
         out: list = []
         self.block(body, out)
         out = JumpLowering(self).lower_function(out, tree)
+        out = self.snapshot_tests(out)
+        _fill_lines(out, tree.lineno)
         new = ast.FunctionDef(name=tree.name, args=tree.args, body=out, decorator_list=[],
                               returns=None, type_comment=None, type_params=[])
         new.sd_line = tree.lineno
@@ -140,6 +143,28 @@ class Normalizer:
     def block(self, stmts, out):
         for s in stmts:
             self.statement(s, out)
+
+    def snapshot_tests(self, stmts):
+        """An ``if`` whose branches reassign a name in its test tests a copy
+        instead, so the reverse sweep can replay the branch that was taken."""
+        out = []
+        for s in stmts:
+            for field in ("body", "orelse"):
+                if getattr(s, field, None):
+                    setattr(s, field, self.snapshot_tests(getattr(s, field)))
+            if isinstance(s, ast.If) and not getattr(s, "sd_control_only", False):
+                written = _assigned_names_in(s.body) | _assigned_names_in(s.orelse)
+                if _free_names(s.test) & written:
+                    self.line = getattr(s, "sd_line", self.line)
+                    t = self.temp("c")
+                    value = s.test
+                    prim = ("unary", "Not") if isinstance(value, ast.UnaryOp) else ("copy",)
+                    snap = ast.Assign(targets=[_name(t, ast.Store())], value=_mark(value, prim))
+                    snap.sd_line, snap.sd_kind = getattr(s, "sd_line", self.line), "assign"
+                    out.append(snap)
+                    s.test = _name(t)
+            out.append(s)
+        return out
 
     # -- statements ------------------------------------------------------
     def statement(self, s, out):
@@ -686,14 +711,14 @@ class JumpLowering:
                 inner, _ = self.block(rest)
                 if inner:
                     flag = self.loops[-1].skip if self.loops else self.ret_flag
-                    out.append(self.guard(flag, inner, rest[0].sd_line))
+                    out.append(self.guard(flag, inner, getattr(rest[0], "sd_line", None)))
                 return out, True
             if jumps:
                 return out, True
         return out, False
 
     def statement(self, s):
-        line = s.sd_line
+        line = getattr(s, "sd_line", None)
         if isinstance(s, ast.Break):
             loop = self.loops[-1]
             loop.uses_skip = loop.uses_exit = True
@@ -749,6 +774,15 @@ class JumpLowering:
             s.body = body
             return pre + [s], has_return
         return [s], False
+
+
+def _fill_lines(stmts, line):
+    for s in stmts:
+        if getattr(s, "sd_line", None) is None:
+            s.sd_line = line
+        for field in ("body", "orelse"):
+            if getattr(s, field, None):
+                _fill_lines(getattr(s, field), s.sd_line)
 
 
 def _counter_init(name, line):

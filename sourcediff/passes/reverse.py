@@ -663,11 +663,9 @@ class ReverseTransformer:
             return []
         vcall = ast.Call(func=_name(vjp_name), args=[copy.deepcopy(a) for a in args] + [seed],
                          keywords=[])
-        if len(tgt_names) == 1:
-            target = _name(tgt_names[0], True)
-        else:
-            target = ast.Tuple(elts=[_name(n, True) for n in tgt_names], ctx=ast.Store())
-        out = [_assign(target, vcall, line)]
+        target = ast.Tuple(elts=[_name(n, True) for n in tgt_names], ctx=ast.Store())
+        grads = ast.Subscript(value=vcall, slice=_const(1), ctx=ast.Load())
+        out = [_assign(target, grads, line)]
         for a, nm in outs:
             out.append(self.accumulate(a.id, _name(nm), line))
         return out
@@ -719,8 +717,13 @@ class ReverseTransformer:
             body.append(_assign(self.item_stack(var), ast.List(elts=[], ctx=ast.Load()), line))
         for s in body:
             s.sd_section = "setup"
-        body += forward
         ret = self.ret.value
+        if self.ret_name is not None and self.ret_name in self.saved_vars:
+            # the reverse sweep restores the variable: keep the result aside
+            keep = self.fresh("value")
+            forward = forward + [_assign(keep, _name(self.ret_name), self.ret.sd_line)]
+            ret = _name(keep)
+        body += forward
         value_name = self.ret_name
         rev = []
         # adjoint initialisation

@@ -85,8 +85,8 @@ class BackwardCFunction(FunctionCtx, Node):
     def apply(self, *grads):
         if self.materialize_grads:
             grads = tuple(
-                g if g is not None else wrap(np.zeros(shape, dtype=dtype.np))
-                for g, (shape, dtype) in zip(grads, self._output_meta)
+                wrap(np.zeros(meta[0], dtype=meta[1].np)) if g is None and meta else g
+                for g, meta in zip(grads, self._output_meta)
             )
         result = self._forward_cls.backward(self, *grads)
         if not isinstance(result, tuple):
@@ -190,6 +190,7 @@ def _wrap_outputs(ctx: BackwardCFunction, args, output, record: bool):
     non_diff = {id(t) for t in ctx._non_differentiable}
     for i, out in enumerate(outputs):
         if not isinstance(out, Tensor):
+            ctx._output_meta.append(None)
             continue
         if id(out) in inputs and id(out) not in dirty:
             alias = Tensor._wrap(out._data)  # an input returned as is: a new alias of it

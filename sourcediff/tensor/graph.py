@@ -47,7 +47,6 @@ class RemovableHandle:
     _ids = itertools.count()
 
     def __init__(self, hooks: dict):
-        self._hooks_ref = weakref.ref(hooks) if hasattr(hooks, "__weakref__") else lambda: hooks
         self._hooks = hooks
         self.id = next(self._ids)
 
@@ -160,7 +159,7 @@ class Node:
         return self.next_functions[index][0] is not None
 
     # -- saved tensors ------------------------------------------------------
-    def save(self, output=None, **tensors) -> None:
+    def save(self, /, output=None, **tensors) -> None:
         """Save tensors for backward; ``output`` is the node's own result."""
         saved = self._saved
         if saved is None:
@@ -470,13 +469,17 @@ def _apply_node(node, inputs, create_graph: bool, owned: set):
             result = hook(tuple(inputs))
             if result is not None:
                 inputs = list(result)
-    if all(g is None for g in inputs) and not getattr(node, "materialize_grads", False):
+    if all(g is None for g in inputs) and not isinstance(node, GraphRoot) \
+            and not getattr(node, "materialize_grads", False):
         outputs = (None,) * len(node.next_functions)
     else:
         with grad_mode.set_grad_enabled(create_graph):
             outputs = node.apply(*inputs)
     if not isinstance(outputs, tuple):
         outputs = tuple(outputs) if isinstance(outputs, list) else (outputs,)
+    if getattr(node, "foreign_grads", False):
+        # a custom backward may hand out tensors someone else holds: never adopt them
+        owned.update(id(_root(g._data)) for g in outputs if g is not None)
     if node._post_hooks:
         for hook in list(node._post_hooks.values()):
             result = hook(outputs, tuple(inputs))

@@ -1,0 +1,84 @@
+"""A NumPy-backed Tensor with PyTorch's autograd semantics.
+
+``import sourcediff as torch`` runs the autograd examples of PyTorch
+tutorials and prints the same thing: same dtypes (float32 by default), same
+``grad_fn`` node names, same reprs, same error messages.
+
+Layout: ``core`` (the Tensor class), ``graph`` (nodes and the backward
+engine), one module per family of operations, each holding the forward
+function next to its backward node (``pointwise``, ``reductions``,
+``shape_ops``, ``linalg``, ``inplace``), ``custom_function``
+(``autograd.Function``), ``gradcheck``, ``creation`` and ``printing``.
+"""
+
+from . import dtypes as _dtypes
+from .core import Tensor, is_tensor
+from .creation import (
+    arange, as_tensor, empty, empty_like, eye, from_numpy, full, full_like, linspace, normal,
+    ones, ones_like, rand, rand_like, randint, randn, randn_like, randperm, tensor, zeros,
+    zeros_like,
+)
+from .dtypes import (
+    Size, device, dtype, float32, float64, get_default_dtype, int32, int64, promote_types,
+    set_default_dtype,
+)
+from .grad_mode import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
+from .linalg import addmm, bmm, dot, inner, matmul, mm, mv, outer
+from .pointwise import (
+    abs, add, allclose, ceil, clamp, clip, cos, div, eq, equal, exp, expm1, floor,
+    floor_divide, ge, gt, isclose, isfinite, isinf, isnan, le, log, log1p, logical_and,
+    logical_not, logical_or, logical_xor, lt, maximum, minimum, mul, ne, neg, pow, reciprocal,
+    relu, remainder, round, rsqrt, sigmoid, sign, sin, sqrt, square, sub, tan, tanh, where,
+)
+from .printing import set_printoptions
+from .reductions import (
+    all, amax, any, argmax, argmin, log_softmax, logsumexp, max, mean, min, norm, softmax,
+    std, sum, var,
+)
+from .rng import Generator, default_generator, get_rng_state, initial_seed, manual_seed, seed
+from .rng import set_rng_state
+from .shape_ops import (
+    cat, chunk, clone, concatenate, flatten, narrow, permute, reshape, select, split, squeeze,
+    stack, t, transpose, unbind, unsqueeze,
+)
+
+# torch's dtype aliases (these shadow the builtins only inside this namespace)
+bool = _dtypes.bool_  # noqa: A001
+float = float32  # noqa: A001
+double = float64
+long = int64
+int = int32  # noqa: A001
+subtract, multiply, divide, true_divide, negative = sub, mul, div, div, neg
+absolute = abs
+
+__all__ = [
+    # the class and dtypes
+    "Tensor", "is_tensor", "dtype", "Size", "device", "bool", "float", "float32", "float64",
+    "double", "long", "int", "int32", "int64", "get_default_dtype", "set_default_dtype",
+    "promote_types",
+    # factories and randomness
+    "tensor", "as_tensor", "from_numpy", "ones", "zeros", "empty", "full", "eye", "arange",
+    "linspace", "rand", "randn", "randint", "randperm", "normal", "ones_like", "zeros_like",
+    "empty_like", "full_like", "rand_like", "randn_like", "manual_seed", "seed",
+    "initial_seed", "Generator", "default_generator", "get_rng_state", "set_rng_state",
+    # grad mode
+    "no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled", "inference_mode",
+    # elementwise
+    "add", "sub", "subtract", "mul", "multiply", "div", "divide", "true_divide", "pow",
+    "neg", "negative", "exp", "expm1", "log", "log1p", "sin", "cos", "tan", "tanh",
+    "sigmoid", "relu", "sqrt", "rsqrt", "reciprocal", "abs", "absolute", "sign", "square",
+    "floor", "ceil", "round", "clamp", "clip", "maximum", "minimum", "where", "floor_divide",
+    "remainder", "eq", "ne", "lt", "le", "gt", "ge", "logical_and", "logical_or",
+    "logical_xor", "logical_not", "isfinite", "isnan", "isinf", "allclose", "isclose",
+    "equal",
+    # reductions
+    "sum", "mean", "max", "min", "amax", "argmax", "argmin", "all", "any", "var", "std",
+    "norm", "softmax", "log_softmax", "logsumexp",
+    # linear algebra
+    "mm", "matmul", "mv", "dot", "inner", "bmm", "outer", "addmm",
+    # shapes
+    "reshape", "flatten", "squeeze", "unsqueeze", "t", "transpose", "permute", "cat",
+    "concatenate", "stack", "split", "chunk", "unbind", "select", "narrow", "clone",
+    # printing
+    "set_printoptions",
+]
