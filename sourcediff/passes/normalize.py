@@ -748,12 +748,12 @@ class JumpLowering:
         if isinstance(s, (ast.For, ast.While)):
             self.norm.loop_counter += 1
             loop = _Loop(self.norm.loop_counter, isinstance(s, ast.While))
+            has_return = any(isinstance(x, ast.Return) for x in _walk_stmts(s.body)) \
+                and self.ret_flag is not None
             self.loops.append(loop)
             body, _ = self.block(s.body)
             self.loops.pop()
             pre = []
-            has_return = any(isinstance(x, ast.Return) for x in _walk_stmts(s.body)) \
-                and self.ret_flag is not None
             if loop.uses_skip:
                 body = [self.flag(loop.skip, False, line)] + body
             if loop.uses_exit:
