@@ -292,13 +292,14 @@ class ReverseTransformer:
                 base = s.targets[0].value.id if kind == "store" else s.target.value.id
                 if base in self.needed:
                     self.save_at.add((id(s), base + "[]"))
-                    self.saved_items.add(base)
 
     def stack(self, var) -> str:
         return self.fresh_cached("_saved_" + var.lstrip("_"))
 
-    def item_stack(self, var) -> str:
-        return self.fresh_cached("_saved_" + var.lstrip("_") + "_items")
+    def item_stack(self, var, sliced=False) -> str:
+        kind = "_slices" if sliced else "_items"
+        self.saved_items.add((var, sliced))
+        return self.fresh_cached("_saved_" + var.lstrip("_") + kind)
 
     _cache: dict
 
@@ -347,7 +348,8 @@ class ReverseTransformer:
                     item = ast.Call(func=ast.Attribute(value=item, attr="copy", ctx=ast.Load()),
                                     args=[], keywords=[])
                 pre.append(ast.Expr(value=ast.Call(
-                    func=ast.Attribute(value=_name(self.item_stack(base)), attr="append",
+                    func=ast.Attribute(value=_name(self.item_stack(base, _has_slice(target.slice))),
+                                       attr="append",
                                        ctx=ast.Load()), args=[item], keywords=[])))
             return pre + [s]
         if isinstance(s, ast.If):
@@ -436,7 +438,8 @@ class ReverseTransformer:
             if base in self.active:
                 out += self.adjoint_store(s, target, kind)
             if (id(s), base + "[]") in self.save_at:
-                pop = ast.Call(func=ast.Attribute(value=_name(self.item_stack(base)), attr="pop",
+                stack = self.item_stack(base, _has_slice(target.slice))
+                pop = ast.Call(func=ast.Attribute(value=_name(stack), attr="pop",
                                                   ctx=ast.Load()), args=[], keywords=[])
                 sub = ast.Subscript(value=_name(base), slice=copy.deepcopy(target.slice),
                                     ctx=ast.Store())
@@ -713,8 +716,9 @@ class ReverseTransformer:
             body.append(_assign(var, placeholder(self.types[var]), line))
         for var in sorted(self.saved_vars):
             body.append(_assign(self.stack(var), ast.List(elts=[], ctx=ast.Load()), line))
-        for var in sorted(self.saved_items):
-            body.append(_assign(self.item_stack(var), ast.List(elts=[], ctx=ast.Load()), line))
+        for var, sliced in sorted(self.saved_items):
+            body.append(_assign(self.item_stack(var, sliced), ast.List(elts=[], ctx=ast.Load()),
+                                line))
         for s in body:
             s.sd_section = "setup"
         ret = self.ret.value

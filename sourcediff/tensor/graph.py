@@ -82,7 +82,7 @@ class SavedTensor:
             self.tensor = None
             self.data = tensor._data
             self.output_nr = tensor._output_nr
-            self.requires_grad = tensor.requires_grad
+            self.requires_grad = True  # the node is (or becomes) its grad_fn
         else:
             self.tensor = tensor
             self.data = None
