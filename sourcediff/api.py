@@ -124,8 +124,8 @@ class Transformed:
         program = Program(self.func, types)
         params = self.src.params
         wrt_names = [params[k] for k in self.wrt]
-        pname = program.analyze(self.func, types)[0]
-        aname = program.adjoint(self.func, types, wrt_names, "grad")
+        pname = program._primal_name = program.analyze(self.func, types)[0]
+        aname = program._grad_name = program.adjoint(self.func, types, wrt_names, "grad")
         source = program.source()
         names = {"primal": pname, "grad": aname}
         injected = dict(program.injected)
@@ -172,31 +172,74 @@ class Transformed:
 
     @property
     def source(self) -> str:
+        """The generated module (primal copy and adjoint) of the last signature
+        called; before any call, of argument types guessed from the source."""
         if self._last is None:
             from .errors import TransformError
-            from .passes.types import F64
             try:
-                self.compiled_for_source([F64] * len(self.src.params))
+                self._last = self._build_source_only(guess_types(self.src))
             except TransformError:
                 raise ValueError(
                     f"the source of {self.__name__} depends on the argument types: call it "
                     "once, or use .source_for(*args)") from None
         return self._last.source
 
-    def compiled_for_source(self, types):
-        self._last = _Compiled(None, {}, self._source_only(types))
+    def function_source(self, kind) -> str:
+        """Source of one generated function: ``"primal"`` or ``"grad"``."""
+        self.source  # noqa: B018  (make sure something was generated)
+        prog = self._last.program
+        name = prog._primal_name if kind == "primal" else prog._grad_name
+        return prog.functions[name]
 
-    def _source_only(self, types):
+    def _build_source_only(self, types):
         program = Program(self.func, types)
         params = self.src.params
-        program.analyze(self.func, types)
-        program.adjoint(self.func, types, [params[k] for k in self.wrt], "grad")
-        return program.source()
+        program._primal_name = program.analyze(self.func, types)[0]
+        program._grad_name = program.adjoint(self.func, types, [params[k] for k in self.wrt],
+                                             "grad")
+        return _Compiled(program, {}, program.source())
 
     def source_for(self, *args, **kwargs) -> str:
         """The generated source for the types of these arguments (nothing runs)."""
         _, types = self.bind(args, kwargs)
-        return self._source_only(types)
+        return self._build_source_only(types).source
+
+
+def guess_types(src) -> list:
+    """Argument types read off the source, for showing code before any call:
+    subscripted parameters are float64 arrays, ``range`` bounds are ints."""
+    import ast
+
+    from .passes.types import F64, INT, array
+    params = src.params
+    ndim = {}
+    ints = set()
+    for node in ast.walk(src.tree):
+        if isinstance(node, ast.Subscript) and isinstance(node.value, ast.Name) \
+                and node.value.id in params:
+            k = len(node.slice.elts) if isinstance(node.slice, ast.Tuple) else 1
+            ndim[node.value.id] = max(ndim.get(node.value.id, 0), k)
+        elif isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) \
+                and node.value.id in params and node.attr in ("shape", "size", "T", "sum",
+                                                                "mean", "dot", "reshape"):
+            ndim.setdefault(node.value.id, 1)
+        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name) \
+                and node.func.id in ("range", "len"):
+            for a in node.args:
+                if isinstance(a, ast.Name) and a.id in params:
+                    if node.func.id == "range":
+                        ints.add(a.id)
+                    else:
+                        ndim.setdefault(a.id, 1)
+    types = []
+    for p in params:
+        if p in ndim:
+            types.append(array(np.float64, ndim[p]))
+        elif p in ints:
+            types.append(INT)
+        else:
+            types.append(F64)
+    return types
 
 
 def _walk(tree):
@@ -303,11 +346,7 @@ class Function:
         """Generated source: ``"primal"`` or ``"grad"``."""
         if kind not in ("primal", "grad"):
             raise ValueError(f"kind must be 'primal' or 'grad', got {kind!r}")
-        t = self.grad(wrt)
-        text = t.source
-        if kind == "grad":
-            return text
-        return text
+        return self.grad(wrt).function_source(kind)
 
     def __repr__(self):
         return f"<sourcediff.function {self.__name__}>"

@@ -292,15 +292,21 @@ class IndexPutBackward0(Node):
 
 def setitem(self: Tensor, index, value) -> None:
     """``self[index] = value``, recorded like torch (CopySlices / IndexPutBackward0)."""
-    check_inplace(self)
     parts, advanced = normalize_index(index)
     value = as_operand(value)
+    if not advanced:
+        target = getitem(self, index)
+        if isinstance(value, Tensor) and value.ndim > target.ndim:
+            # like torch, leading size-1 dims of the value are dropped
+            extra = value.ndim - target.ndim
+            if all(s == 1 for s in value.shape[:extra]):
+                value = value.reshape(value.shape[extra:])
+        copy_(target, value)
+        return
+    check_inplace(self)
     if not needs_grad(self, value):
         self._data[parts] = raw(value)
         self._version_counter.value += 1
-        return
-    if not advanced:
-        copy_(getitem(self, index), value)
         return
     node = IndexPutBackward0(self, value, parts)
     self._data[parts] = raw(value)
