@@ -15,8 +15,23 @@ from .runtime import helpers
 HELPER_NAMES = set(helpers.__all__)
 
 
+class _NegativeConstants(ast.NodeTransformer):
+    """``Constant(-0.75)`` as ``-(0.75)`` so astor parenthesizes ``(-0.75) ** 2``."""
+
+    def visit_Constant(self, node):
+        v = node.value
+        if isinstance(v, (int, float)) and not isinstance(v, bool) and v < 0:
+            return ast.UnaryOp(op=ast.USub(), operand=ast.Constant(-v))
+        return node
+
+
+def _prepare(node):
+    import copy
+    return _NegativeConstants().visit(copy.deepcopy(node))
+
+
 def expr(node) -> str:
-    return astor.to_source(node).strip()
+    return astor.to_source(_prepare(node)).strip()
 
 
 class Emitter:
@@ -60,7 +75,7 @@ class Emitter:
             op = "+=" if isinstance(v.op, ast.Add) else "-="
             self.lines.append(f"{pad}{expr(s.targets[0])} {op} {expr(v.right)}")
         else:
-            self.lines.append(pad + astor.to_source(s).rstrip().replace("\n", "\n" + pad))
+            self.lines.append(pad + astor.to_source(_prepare(s)).rstrip().replace("\n", "\n" + pad))
 
     def function(self, fn: ast.FunctionDef, docstring=None, sections=None):
         params = ", ".join(a.arg for a in fn.args.args)

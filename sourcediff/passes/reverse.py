@@ -284,7 +284,8 @@ class ReverseTransformer:
                         continue
                     self.save_at.add((id(st.stmt), var))
                     self.saved_vars.add(var)
-                    if not is_param and not first.top_level:
+                    definite = first.top_level and not isinstance(first.stmt, ast.For)
+                    if not is_param and not definite:
                         self.placeholders.add(var)
         for s in walk(self.fn.body):
             kind = getattr(s, "sd_kind", None)

@@ -6,7 +6,7 @@ import warnings
 
 import numpy as np
 
-from . import grad_mode, graph
+from . import graph
 from .common import wrap
 from .core import Tensor
 
@@ -35,16 +35,16 @@ def _numerical_jacobian(func, inputs, index: int, eps: float) -> list:
     x = inputs[index]
     flat = x._data.reshape(-1) if x._data.flags.c_contiguous else None
     columns = []
-    with grad_mode.no_grad():
-        for j in range(x.numel()):
-            position = np.unravel_index(j, x.shape) if x.ndim else ()
-            original = x._data[position].item() if flat is None else flat[j].item()
-            x._data[position] = original - eps
-            minus = [o._data.astype(np.float64).reshape(-1) for o in _outputs(func, inputs)]
-            x._data[position] = original + eps
-            plus = [o._data.astype(np.float64).reshape(-1) for o in _outputs(func, inputs)]
-            x._data[position] = original
-            columns.append([(p - m) / (2 * eps) for p, m in zip(plus, minus)])
+    # the data is perturbed behind autograd's back (as torch does); func may need grad mode
+    for j in range(x.numel()):
+        position = np.unravel_index(j, x.shape) if x.ndim else ()
+        original = x._data[position].item() if flat is None else flat[j].item()
+        x._data[position] = original - eps
+        minus = [o._data.astype(np.float64).reshape(-1) for o in _outputs(func, inputs)]
+        x._data[position] = original + eps
+        plus = [o._data.astype(np.float64).reshape(-1) for o in _outputs(func, inputs)]
+        x._data[position] = original
+        columns.append([(p - m) / (2 * eps) for p, m in zip(plus, minus)])
     n_out = len(columns[0]) if columns else len(_outputs(func, inputs))
     return [np.array([col[k] for col in columns]).reshape(x.numel(), -1) for k in range(n_out)]
 

@@ -319,7 +319,10 @@ def contiguous(input: Tensor, memory_format=None) -> Tensor:
     """Self when already C-contiguous, else a contiguous copy."""
     if input._data.flags.c_contiguous:
         return input
-    return clone(input)
+    out = wrap(np.ascontiguousarray(input._data))
+    if needs_grad(input):
+        attach(out, CloneBackward0(input))
+    return out
 
 
 class ToCopyBackward0(Node):

@@ -16,14 +16,7 @@ if not hasattr(sourcediff, "Tensor"):  # pragma: no cover - only before the pack
         setattr(sourcediff, _name, getattr(_tensor_api, _name))
     sourcediff.autograd, sourcediff.nn, sourcediff.optim = autograd, nn, optim
 
-try:
-    import torch as TORCH
-
-    TORCH.set_num_threads(1)  # small ops; avoids thread start-up noise on tiny machines
-except ImportError:  # pragma: no cover - depends on the machine
-    TORCH = None
-
-needs_torch = pytest.mark.skipif(TORCH is None, reason="torch not installed")
+from tensor_helpers import TORCH, needs_torch  # noqa: E402
 
 
 @pytest.fixture(params=["sourcediff", pytest.param("torch", marks=needs_torch)])

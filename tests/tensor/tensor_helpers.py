@@ -7,6 +7,16 @@ import io
 import warnings
 
 import numpy as np
+import pytest
+
+try:
+    import torch as TORCH
+
+    TORCH.set_num_threads(1)  # small ops; avoids thread start-up noise on tiny machines
+except ImportError:  # pragma: no cover - depends on the machine
+    TORCH = None
+
+needs_torch = pytest.mark.skipif(TORCH is None, reason="torch not installed")
 
 
 def values(t) -> np.ndarray:
