@@ -1,0 +1,61 @@
+"""Representative functions whose generated source is kept as golden files."""
+import math
+
+import numpy as np
+
+
+def rosen_loop(x):
+    s = 0.0
+    for i in range(x.shape[0] - 1):
+        s += 100.0 * (x[i + 1] - x[i] ** 2) ** 2 + (1.0 - x[i]) ** 2
+    return s
+
+
+def recurrence(x, w):
+    y = x
+    for i in range(10):
+        y = math.sin(y) * w
+    return y
+
+
+def branches(x, a):
+    if x > a:
+        y = x * x
+    elif x < -a:
+        y = -x
+    else:
+        y = math.exp(x)
+    return y * a
+
+
+def while_break(x, tol):
+    s = 0.0
+    k = 0
+    while k < x.shape[0]:
+        s += x[k] * x[k]
+        if s > tol:
+            break
+        k += 1
+    return s
+
+
+def scratch_array(x, w):
+    n = x.shape[0]
+    u = np.zeros(n)
+    s = 0.0
+    for t in range(3):
+        for i in range(n):
+            u[i] = math.tanh(w * x[i] + u[i])
+        s += np.sum(u * u)
+    return s
+
+
+def helper(v):
+    return v * math.exp(-v)
+
+
+def calls_helper(x):
+    s = 0.0
+    for i in range(x.shape[0]):
+        s += helper(x[i])
+    return s

@@ -1,0 +1,56 @@
+import math
+
+import numpy as np
+
+
+def recurrence(x, w):
+    """Primal of 'recurrence' (normalized)."""
+    # recurrence:15  y = x
+    y = x
+    # recurrence:16  for i in range(10):
+    for i in range(10):
+        # recurrence:17  y = math.sin(y) * w
+        _t1 = math.sin(y)
+        y = _t1 * w
+    # recurrence:18  return y
+    return y
+
+
+def recurrence_grad(x, w):
+    """Value and gradient of 'recurrence' with respect to x, w."""
+    # -- tape
+    # recurrence:14  def recurrence(x, w):
+    _t1 = 0.0
+    _saved_t1 = []
+    _saved_y = []
+    # -- forward sweep
+    # recurrence:15  y = x
+    y = x
+    # recurrence:16  for i in range(10):
+    for i in range(10):
+        _saved_t1.append(_t1)
+        # recurrence:17  y = math.sin(y) * w
+        _t1 = math.sin(y)
+        _saved_y.append(y)
+        y = _t1 * w
+    # recurrence:18  return y
+    value = y
+    # -- reverse sweep
+    # recurrence:14  def recurrence(x, w):
+    dw = 0.0
+    dx = 0.0
+    dy = 1.0
+    # recurrence:16  for i in range(10):
+    for i in range(9, -1, -1):
+        # recurrence:17  y = math.sin(y) * w
+        _dt1 = dy * w
+        dw += dy * _t1
+        y = _saved_y.pop()
+        dy = 0.0
+        dy += _dt1 * math.cos(y)
+        _t1 = _saved_t1.pop()
+    # recurrence:15  y = x
+    dx += dy
+    # -- result
+    # recurrence:18  return y
+    return value, (dx, dw)

@@ -1,0 +1,74 @@
+import math
+
+import numpy as np
+
+
+def rosen_loop(x):
+    """Primal of 'rosen_loop' (normalized)."""
+    # rosen_loop:8  s = 0.0
+    s = 0.0
+    # rosen_loop:9  for i in range(x.shape[0] - 1):
+    for i in range(x.shape[0] - 1):
+        # rosen_loop:10  s += 100.0 * (x[i + 1] - x[i] ** 2) ** 2 + (1.0 - x[i]) ** 2
+        _t1 = x[i + 1]
+        _t2 = x[i]
+        _t3 = _t2 ** 2
+        _t4 = _t1 - _t3
+        _t5 = _t4 ** 2
+        _t6 = 100.0 * _t5
+        _t7 = x[i]
+        _t8 = 1.0 - _t7
+        _t9 = _t8 ** 2
+        _t10 = _t6 + _t9
+        s += _t10
+    # rosen_loop:11  return s
+    return s
+
+
+def rosen_loop_grad(x):
+    """Value and gradient of 'rosen_loop' with respect to x."""
+    # -- forward sweep
+    # rosen_loop:8  s = 0.0
+    s = 0.0
+    # rosen_loop:9  for i in range(x.shape[0] - 1):
+    for i in range(x.shape[0] - 1):
+        # rosen_loop:10  s += 100.0 * (x[i + 1] - x[i] ** 2) ** 2 + (1.0 - x[i]) ** 2
+        _t1 = x[i + 1]
+        _t2 = x[i]
+        _t3 = _t2 ** 2
+        _t4 = _t1 - _t3
+        _t5 = _t4 ** 2
+        _t6 = 100.0 * _t5
+        _t7 = x[i]
+        _t8 = 1.0 - _t7
+        _t9 = _t8 ** 2
+        _t10 = _t6 + _t9
+        s += _t10
+    # -- reverse sweep
+    # rosen_loop:7  def rosen_loop(x):
+    dx = np.zeros_like(x)
+    ds = 1.0
+    # rosen_loop:9  for i in range(x.shape[0] - 1):
+    for i in range(x.shape[0] - 1 - 1, -1, -1):
+        # rosen_loop:10  s += 100.0 * (x[i + 1] - x[i] ** 2) ** 2 + (1.0 - x[i]) ** 2
+        _t1 = x[i + 1]
+        _t2 = x[i]
+        _t3 = _t2 ** 2
+        _t4 = _t1 - _t3
+        _t7 = x[i]
+        _t8 = 1.0 - _t7
+        _dt10 = ds
+        _dt6 = _dt10
+        _dt9 = _dt10
+        _dt8 = _dt9 * 2 * _t8
+        _dt7 = -_dt8
+        _dt5 = _dt6 * 100.0
+        _dt4 = _dt5 * 2 * _t4
+        _dt1 = _dt4
+        _dt3 = -_dt4
+        _dt2 = _dt3 * 2 * _t2
+        dx[i] += _dt7 + _dt2
+        dx[i + 1] += _dt1
+    # -- result
+    # rosen_loop:11  return s
+    return s, (dx,)

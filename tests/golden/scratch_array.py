@@ -1,0 +1,106 @@
+import math
+
+import numpy as np
+
+
+def scratch_array(x, w):
+    """Primal of 'scratch_array' (normalized)."""
+    # scratch_array:43  n = x.shape[0]
+    _t1 = x.shape
+    n = _t1[0]
+    # scratch_array:44  u = np.zeros(n)
+    u = np.zeros(n)
+    # scratch_array:45  s = 0.0
+    s = 0.0
+    # scratch_array:46  for t in range(3):
+    for t in range(3):
+        # scratch_array:47  for i in range(n):
+        for i in range(n):
+            # scratch_array:48  u[i] = math.tanh(w * x[i] + u[i])
+            _t2 = x[i]
+            _t3 = w * _t2
+            _t4 = u[i]
+            _t5 = _t3 + _t4
+            _t6 = math.tanh(_t5)
+            u[i] = _t6
+        # scratch_array:49  s += np.sum(u * u)
+        _t7 = u * u
+        _t8 = np.sum(_t7)
+        s += _t8
+    # scratch_array:50  return s
+    return s
+
+
+def scratch_array_grad(x, w):
+    """Value and gradient of 'scratch_array' with respect to x, w."""
+    # -- tape
+    # scratch_array:42  def scratch_array(x, w):
+    _t6 = 0.0
+    _t7 = np.empty((0,), np.float64)
+    i = 0
+    _saved_t6 = []
+    _saved_t7 = []
+    _saved_i = []
+    _saved_u_items = []
+    # -- forward sweep
+    # scratch_array:43  n = x.shape[0]
+    _t1 = x.shape
+    n = _t1[0]
+    # scratch_array:44  u = np.zeros(n)
+    u = np.zeros(n)
+    du = np.zeros_like(u)
+    # scratch_array:45  s = 0.0
+    s = 0.0
+    # scratch_array:46  for t in range(3):
+    for t in range(3):
+        _saved_i.append(i)
+        # scratch_array:47  for i in range(n):
+        for i in range(n):
+            # scratch_array:48  u[i] = math.tanh(w * x[i] + u[i])
+            _t2 = x[i]
+            _t3 = w * _t2
+            _t4 = u[i]
+            _t5 = _t3 + _t4
+            _saved_t6.append(_t6)
+            _t6 = math.tanh(_t5)
+            _saved_u_items.append(u[i])
+            u[i] = _t6
+        _saved_t7.append(_t7)
+        # scratch_array:49  s += np.sum(u * u)
+        _t7 = u * u
+        _dt7 = np.zeros_like(_t7)
+        _t8 = np.sum(_t7)
+        s += _t8
+    # -- reverse sweep
+    # scratch_array:42  def scratch_array(x, w):
+    dw = 0.0
+    dx = np.zeros_like(x)
+    ds = 1.0
+    # scratch_array:46  for t in range(3):
+    for t in range(2, -1, -1):
+        # scratch_array:49  s += np.sum(u * u)
+        _dt8 = ds
+        _dt7 += _dt8
+        du += _dt7 * u
+        du += _dt7 * u
+        _t7 = _saved_t7.pop()
+        _dt7 = np.zeros_like(_t7)
+        # scratch_array:47  for i in range(n):
+        for i in range(n - 1, -1, -1):
+            # scratch_array:48  u[i] = math.tanh(w * x[i] + u[i])
+            _t2 = x[i]
+            _dt6 = du[i]
+            du[i] = 0.0
+            u[i] = _saved_u_items.pop()
+            _dt5 = _dt6 * (1.0 - _t6 * _t6)
+            _t6 = _saved_t6.pop()
+            _dt3 = _dt5
+            _dt4 = _dt5
+            du[i] += _dt4
+            dw += _dt3 * _t2
+            _dt2 = _dt3 * w
+            dx[i] += _dt2
+        i = _saved_i.pop()
+    # -- result
+    # scratch_array:50  return s
+    return s, (dx, dw)

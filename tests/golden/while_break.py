@@ -1,0 +1,140 @@
+import math
+
+import numpy as np
+
+
+def while_break(x, tol):
+    """Primal of 'while_break' (normalized)."""
+    # while_break:32  s = 0.0
+    s = 0.0
+    # while_break:33  k = 0
+    k = 0
+    # while_break:34  while k < x.shape[0]:
+    _exit1 = False
+    _n1 = 0
+    while (True):
+        _n1 += (1)
+        _skip1 = False
+        _t1 = x.shape
+        _t2 = _t1[0]
+        _c3 = k < _t2
+        if (not _c3):
+            _skip1 = True
+            _exit1 = True
+        # while_break:35  s += x[k] * x[k]
+        _c8 = not _skip1
+        if _c8:
+            _t4 = x[k]
+            _t5 = x[k]
+            _t6 = _t4 * _t5
+            s += _t6
+            # while_break:36  if s > tol:
+            _c7 = s > tol
+            if _c7:
+                # while_break:37  break
+                _skip1 = True
+                _exit1 = True
+            # while_break:38  k += 1
+            if (not _skip1):
+                k += (1)
+        # while_break:34  while k < x.shape[0]:
+        if _exit1:
+            break
+    # while_break:39  return s
+    return s
+
+
+def while_break_grad(x, tol):
+    """Value and gradient of 'while_break' with respect to x."""
+    # -- tape
+    # while_break:31  def while_break(x, tol):
+    _c3 = False
+    _c7 = False
+    _c8 = False
+    _skip1 = False
+    _t4 = 0.0
+    _t5 = 0.0
+    _saved_c3 = []
+    _saved_c7 = []
+    _saved_c8 = []
+    _saved_skip1 = []
+    _saved_t4 = []
+    _saved_t5 = []
+    _saved_k = []
+    # -- forward sweep
+    # while_break:32  s = 0.0
+    s = 0.0
+    # while_break:33  k = 0
+    k = 0
+    # while_break:34  while k < x.shape[0]:
+    _exit1 = False
+    _n1 = 0
+    while (True):
+        _n1 += 1
+        _saved_skip1.append(_skip1)
+        _skip1 = False
+        _t1 = x.shape
+        _t2 = _t1[0]
+        _saved_c3.append(_c3)
+        _c3 = k < _t2
+        if (not _c3):
+            _saved_skip1.append(_skip1)
+            _skip1 = True
+            _exit1 = True
+        _saved_c8.append(_c8)
+        # while_break:35  s += x[k] * x[k]
+        _c8 = not _skip1
+        if _c8:
+            _saved_t4.append(_t4)
+            _t4 = x[k]
+            _saved_t5.append(_t5)
+            _t5 = x[k]
+            _t6 = _t4 * _t5
+            s += _t6
+            _saved_c7.append(_c7)
+            # while_break:36  if s > tol:
+            _c7 = s > tol
+            if _c7:
+                _saved_skip1.append(_skip1)
+                # while_break:37  break
+                _skip1 = True
+                _exit1 = True
+            # while_break:38  k += 1
+            if (not _skip1):
+                _saved_k.append(k)
+                k += 1
+        # while_break:34  while k < x.shape[0]:
+        if _exit1:
+            break
+    # -- reverse sweep
+    # while_break:31  def while_break(x, tol):
+    dx = np.zeros_like(x)
+    ds = 1.0
+    # while_break:34  while k < x.shape[0]:
+    for _k4 in range(_n1):
+        # while_break:35  s += x[k] * x[k]
+        if _c8:
+            # while_break:38  k += 1
+            if (not _skip1):
+                k = _saved_k.pop()
+            # while_break:36  if s > tol:
+            if _c7:
+                # while_break:37  break
+                _skip1 = _saved_skip1.pop()
+            _c7 = _saved_c7.pop()
+            # while_break:35  s += x[k] * x[k]
+            _dt6 = ds
+            _dt4 = _dt6 * _t5
+            _dt5 = _dt6 * _t4
+            _t5 = _saved_t5.pop()
+            dx[k] += _dt5 + _dt4
+            _t4 = _saved_t4.pop()
+        _c8 = _saved_c8.pop()
+        # while_break:34  while k < x.shape[0]:
+        if (not _c3):
+            _skip1 = _saved_skip1.pop()
+        _c3 = _saved_c3.pop()
+        _skip1 = _saved_skip1.pop()
+    # -- result
+    # while_break:39  return s
+    return s, (dx,)
