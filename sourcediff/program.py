@@ -17,7 +17,6 @@ from .frontend.source import get_source
 from .passes.normalize import normalize
 from .passes.reverse import ReverseTransformer, lower_for_numba
 from .passes.typeinfer import infer_types
-from .passes.types import T
 
 
 class Program:

@@ -8,6 +8,8 @@ import numpy as np
 
 from ..passes.types import F64, INT, T, array, promote, scalar
 from .operators import matmul_type
+from ..runtime.helpers import (prod_others, prod_others_along, reshape_like, share_ties,
+                               share_ties_along)
 from .registry import nondifferentiable, result_type, rule
 
 
