@@ -5,13 +5,21 @@ operations; ``gradcheck`` compares with finite differences.
 """
 
 from .tensor.custom_function import (
-    BackwardCFunction, Function, FunctionCtx, InplaceFunction, NestedIOFunction,
+    BackwardCFunction,
+    Function,
+    FunctionCtx,
+    InplaceFunction,
+    NestedIOFunction,
     once_differentiable,
 )
-from .tensor.gradcheck import GradcheckError, gradcheck, gradgradcheck
 from .tensor.grad_mode import (
-    enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled,
+    enable_grad,
+    inference_mode,
+    is_grad_enabled,
+    no_grad,
+    set_grad_enabled,
 )
+from .tensor.gradcheck import GradcheckError, gradcheck, gradgradcheck
 from .tensor.graph import AccumulateGrad, Node, backward, grad
 
 __all__ = [

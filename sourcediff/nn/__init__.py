@@ -2,8 +2,19 @@
 
 from . import functional, init
 from .layers import (
-    CrossEntropyLoss, Flatten, Identity, L1Loss, Linear, ModuleList, MSELoss, NLLLoss, ReLU,
-    Sequential, Sigmoid, Softmax, Tanh,
+    CrossEntropyLoss,
+    Flatten,
+    Identity,
+    L1Loss,
+    Linear,
+    ModuleList,
+    MSELoss,
+    NLLLoss,
+    ReLU,
+    Sequential,
+    Sigmoid,
+    Softmax,
+    Tanh,
 )
 from .module import Module, Parameter
 

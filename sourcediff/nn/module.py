@@ -246,7 +246,7 @@ class Module:
     def _apply_to_tensors(self, fn) -> Module:
         for module in self.modules():
             for store in ("_parameters", "_buffers"):
-                for name, value in module.__dict__[store].items():
+                for value in module.__dict__[store].values():
                     if value is not None:
                         value._data = fn(value)._data
         return self
@@ -255,7 +255,7 @@ class Module:
         """Convert parameters and buffers to a floating dtype (devices other than cpu fail)."""
         return self._apply_to_tensors(lambda t: t.detach().to(*args, **kwargs))
 
-    def float(self) -> Module:  # noqa: A003 - torch's name
+    def float(self) -> Module:
         return self._apply_to_tensors(lambda t: t.detach().float())
 
     def double(self) -> Module:

@@ -14,44 +14,148 @@ function next to its backward node (``pointwise``, ``reductions``,
 from . import dtypes as _dtypes
 from .core import Tensor, is_tensor
 from .creation import (
-    arange, as_tensor, empty, empty_like, eye, from_numpy, full, full_like, linspace, normal,
-    ones, ones_like, rand, rand_like, randint, randn, randn_like, randperm, tensor, zeros,
+    arange,
+    as_tensor,
+    empty,
+    empty_like,
+    eye,
+    from_numpy,
+    full,
+    full_like,
+    linspace,
+    normal,
+    ones,
+    ones_like,
+    rand,
+    rand_like,
+    randint,
+    randn,
+    randn_like,
+    randperm,
+    tensor,
+    zeros,
     zeros_like,
 )
 from .dtypes import (
-    Size, device, dtype, float32, float64, get_default_dtype, int32, int64, promote_types,
+    Size,
+    device,
+    dtype,
+    float32,
+    float64,
+    get_default_dtype,
+    int32,
+    int64,
+    promote_types,
     set_default_dtype,
 )
 from .grad_mode import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
 from .linalg import addmm, bmm, dot, inner, matmul, mm, mv, outer
 from .pointwise import (
-    abs, add, allclose, ceil, clamp, clip, cos, div, eq, equal, exp, expm1, floor,
-    floor_divide, ge, gt, isclose, isfinite, isinf, isnan, le, log, log1p, logical_and,
-    logical_not, logical_or, logical_xor, lt, maximum, minimum, mul, ne, neg, pow, reciprocal,
-    relu, remainder, round, rsqrt, sigmoid, sign, sin, sqrt, square, sub, tan, tanh, where,
+    abs,
+    add,
+    allclose,
+    ceil,
+    clamp,
+    clip,
+    cos,
+    div,
+    eq,
+    equal,
+    exp,
+    expm1,
+    floor,
+    floor_divide,
+    ge,
+    gt,
+    isclose,
+    isfinite,
+    isinf,
+    isnan,
+    le,
+    log,
+    log1p,
+    logical_and,
+    logical_not,
+    logical_or,
+    logical_xor,
+    lt,
+    maximum,
+    minimum,
+    mul,
+    ne,
+    neg,
+    pow,
+    reciprocal,
+    relu,
+    remainder,
+    round,
+    rsqrt,
+    sigmoid,
+    sign,
+    sin,
+    sqrt,
+    square,
+    sub,
+    tan,
+    tanh,
+    where,
 )
 from .printing import set_printoptions
 from .reductions import (
-    all, amax, any, argmax, argmin, log_softmax, logsumexp, max, mean, min, norm, softmax,
-    std, sum, var,
+    all,
+    amax,
+    any,
+    argmax,
+    argmin,
+    log_softmax,
+    logsumexp,
+    max,
+    mean,
+    min,
+    norm,
+    softmax,
+    std,
+    sum,
+    var,
 )
-from .rng import Generator, default_generator, get_rng_state, initial_seed, manual_seed, seed
-from .rng import set_rng_state
+from .rng import (
+    Generator,
+    default_generator,
+    get_rng_state,
+    initial_seed,
+    manual_seed,
+    seed,
+    set_rng_state,
+)
 from .shape_ops import (
-    cat, chunk, clone, concatenate, flatten, narrow, permute, reshape, select, split, squeeze,
-    stack, t, transpose, unbind, unsqueeze,
+    cat,
+    chunk,
+    clone,
+    concatenate,
+    flatten,
+    narrow,
+    permute,
+    reshape,
+    select,
+    split,
+    squeeze,
+    stack,
+    t,
+    transpose,
+    unbind,
+    unsqueeze,
 )
 
 # torch's dtype aliases (these shadow the builtins only inside this namespace)
-bool = _dtypes.bool_  # noqa: A001
-float = float32  # noqa: A001
+bool = _dtypes.bool_
+float = float32
 double = float64
 long = int64
-int = int32  # noqa: A001
+int = int32
 subtract, multiply, divide, true_divide, negative = sub, mul, div, div, neg
 absolute = abs
 
-__all__ = [
+__all__ = [  # noqa: RUF022 - grouped by topic
     # the class and dtypes
     "Tensor", "is_tensor", "dtype", "Size", "device", "bool", "float", "float32", "float64",
     "double", "long", "int", "int32", "int64", "get_default_dtype", "set_default_dtype",

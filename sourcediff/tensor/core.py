@@ -65,9 +65,19 @@ class Tensor:
     """
 
     __slots__ = (
-        "_data", "_requires_grad", "_grad_fn", "_output_nr", "_grad", "_version_counter",
-        "_retains_grad", "_hooks", "_accumulator", "_base", "_view_chain",
-        "__weakref__", "__dict__",
+        "__dict__",
+        "__weakref__",
+        "_accumulator",
+        "_base",
+        "_data",
+        "_grad",
+        "_grad_fn",
+        "_hooks",
+        "_output_nr",
+        "_requires_grad",
+        "_retains_grad",
+        "_version_counter",
+        "_view_chain",
     )
 
     # NumPy defers binary operators to ours (ndarray * Tensor -> Tensor)
@@ -381,7 +391,7 @@ def needs_grad(*values) -> bool:
 
 
 # The operations, bound as methods (imported last: they need the class).
-from . import printing  # noqa: E402
-from .methods import bind_methods  # noqa: E402
+from . import printing
+from .methods import bind_methods
 
 bind_methods(Tensor)

@@ -10,10 +10,10 @@ from __future__ import annotations
 import numpy as np
 
 
-class dtype:  # noqa: N801 - named like torch.dtype
+class dtype:
     """A tensor element type, backed by a NumPy dtype."""
 
-    __slots__ = ("name", "np", "is_floating_point", "category", "rank", "legacy_name")
+    __slots__ = ("category", "is_floating_point", "legacy_name", "name", "np", "rank")
 
     def __init__(self, name: str, np_dtype, category: int, rank: int, legacy_name: str):
         self.name = name
@@ -164,12 +164,12 @@ class Size(tuple):
         return Size(tuple.__add__(self, tuple(other)))
 
 
-class device:  # noqa: N801 - named like torch.device
+class device:
     """The device a tensor lives on; NumPy-backed tensors are always on the CPU."""
 
-    __slots__ = ("type", "index")
+    __slots__ = ("index", "type")
 
-    def __init__(self, type: str = "cpu", index: int | None = None):  # noqa: A002
+    def __init__(self, type: str = "cpu", index: int | None = None):
         if isinstance(type, device):
             type, index = type.type, type.index
         if type != "cpu":

@@ -44,7 +44,7 @@ class _GradModeContext:
         return type(self)()
 
 
-class no_grad(_GradModeContext):  # noqa: N801 - torch's name
+class no_grad(_GradModeContext):
     """Disable graph recording: results of operations do not require grad.
 
     >>> import sourcediff as sd
@@ -58,13 +58,13 @@ class no_grad(_GradModeContext):  # noqa: N801 - torch's name
     mode = False
 
 
-class enable_grad(_GradModeContext):  # noqa: N801 - torch's name
+class enable_grad(_GradModeContext):
     """Enable graph recording inside a ``no_grad`` region."""
 
     mode = True
 
 
-class inference_mode(_GradModeContext):  # noqa: N801 - torch's name
+class inference_mode(_GradModeContext):
     """Like ``no_grad`` (NumPy tensors have no cheaper inference path)."""
 
     def __init__(self, mode: bool = True):
@@ -74,7 +74,7 @@ class inference_mode(_GradModeContext):  # noqa: N801 - torch's name
         return type(self)(not self.mode)
 
 
-class set_grad_enabled(_GradModeContext):  # noqa: N801 - torch's name
+class set_grad_enabled(_GradModeContext):
     """Set recording on or off: takes effect at once, and as a context manager
     restores the previous mode on exit."""
 

@@ -73,7 +73,7 @@ class SavedTensor:
     ``grad_fn`` is the node, which makes double backward work.
     """
 
-    __slots__ = ("tensor", "data", "counter", "version", "output_nr", "requires_grad")
+    __slots__ = ("counter", "data", "output_nr", "requires_grad", "tensor", "version")
 
     def __init__(self, tensor, is_output: bool):
         self.counter = tensor._version_counter

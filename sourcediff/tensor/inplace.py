@@ -175,7 +175,7 @@ sin_ = _unary_inplace("sin")
 cos_ = _unary_inplace("cos")
 
 
-def clamp_(self, min=None, max=None):  # noqa: A002 - torch's names
+def clamp_(self, min=None, max=None):
     """Clamp in place."""
     return apply_inplace(self, lambda s: s.clamp(min, max))
 

@@ -8,7 +8,6 @@ from .common import as_operand, sum_to, wrap
 from .core import Tensor, needs_grad
 from .graph import Node, attach
 
-
 _C_NAMES = {"float32": "float", "float64": "double", "int64": "long", "int32": "int"}
 
 
@@ -25,14 +24,30 @@ def _save_factors(node: Node, a: Tensor, b: Tensor, a_key="self", b_key="mat2") 
     node.save(**{a_key: a if b.requires_grad else None, b_key: b if a.requires_grad else None})
 
 
+def _is_transposed(t: Tensor) -> bool:
+    flags = t._data.flags
+    return flags.f_contiguous and not flags.c_contiguous
+
+
+def _left_transposed_product(a: Tensor, grad: Tensor, transposed: bool) -> Tensor:
+    """``a.t() @ grad``; for a factor that is a transposed view (``x @ w.t()`` in a
+    linear layer) computed as ``(grad.t() @ a).t()``, so that the weight's gradient
+    comes out C-contiguous and is stored as ``.grad`` without a copy."""
+    if transposed:
+        return grad.t().mm(a).t()
+    return a.t().mm(grad)
+
+
 class MmBackward0(Node):
     def __init__(self, a, b):
         super().__init__(a, b)
+        self.transposed = _is_transposed(b)
         _save_factors(self, a, b)
 
     def backward(self, grad):
         ga = grad.mm(self.saved("mat2").t()) if self.needs_input_grad(0) else None
-        gb = self.saved("self").t().mm(grad) if self.needs_input_grad(1) else None
+        gb = _left_transposed_product(self.saved("self"), grad, self.transposed) \
+            if self.needs_input_grad(1) else None
         return ga, gb
 
 
@@ -56,6 +71,7 @@ class AddmmBackward0(Node):
         super().__init__(bias, a, b)
         self.bias_shape = bias.shape if isinstance(bias, Tensor) else ()
         self.beta, self.alpha = beta, alpha
+        self.transposed = _is_transposed(b)
         _save_factors(self, a, b, "mat1", "mat2")
 
     def backward(self, grad):
@@ -67,7 +83,7 @@ class AddmmBackward0(Node):
         if self.needs_input_grad(1):
             ga = grad.mm(self.saved("mat2").t())
         if self.needs_input_grad(2):
-            gb = self.saved("mat1").t().mm(grad)
+            gb = _left_transposed_product(self.saved("mat1"), grad, self.transposed)
         return gbias, ga, gb
 
 
@@ -128,9 +144,9 @@ def dot(input, tensor) -> Tensor:
     if a.ndim != 1 or b.ndim != 1:
         raise RuntimeError(f"1D tensors expected, but got {a.ndim}D and {b.ndim}D tensors")
     if a.shape != b.shape:
-        raise RuntimeError("inconsistent tensor size, expected tensor [{}] and src [{}] to have "
-                           "the same number of elements, but got {} and {} elements "
-                           "respectively".format(a.shape[0], b.shape[0], a.shape[0], b.shape[0]))
+        raise RuntimeError(f"inconsistent tensor size, expected tensor [{a.shape[0]}] and src [{b.shape[0]}] to have "
+                           f"the same number of elements, but got {a.shape[0]} and {b.shape[0]} elements "
+                           "respectively")
     out = wrap(np.dot(a._data, b._data))
     if needs_grad(a, b):
         attach(out, DotBackward0(a, b))

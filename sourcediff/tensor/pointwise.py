@@ -250,7 +250,7 @@ class PowBackward2(Node):
         return (grad * self.saved("result") * float(np.log(self.base)),)
 
 
-def pow(input, exponent) -> Tensor:  # noqa: A001 - torch's name
+def pow(input, exponent) -> Tensor:
     """``input ** exponent``; either may be a scalar."""
     a, b, dtype = _binary(input, exponent)
     if not isinstance(a, Tensor):
@@ -482,7 +482,7 @@ def reciprocal(input) -> Tensor:
     return _unary(ReciprocalBackward0, lambda a: 1 / a, input, save="result")
 
 
-def abs(input) -> Tensor:  # noqa: A001 - torch's name
+def abs(input) -> Tensor:
     """Absolute value."""
     return _unary(AbsBackward0, np.abs, input, save="self", floating=False)
 
@@ -502,7 +502,7 @@ def ceil(input) -> Tensor:
     return _unary(CeilBackward0, np.ceil, input, floating=False)
 
 
-def round(input) -> Tensor:  # noqa: A001 - torch's name
+def round(input) -> Tensor:
     """Round half to even, like torch."""
     return _unary(RoundBackward0, np.round, input, floating=False)
 
@@ -527,7 +527,7 @@ class ClampBackward1(Node):
         return (grad * wrap(mask, grad.dtype),)
 
 
-def clamp(input, min=None, max=None) -> Tensor:  # noqa: A002 - torch's names
+def clamp(input, min=None, max=None) -> Tensor:
     """Limit every element to ``[min, max]``."""
     if min is None and max is None:
         raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")

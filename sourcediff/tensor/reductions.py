@@ -68,7 +68,7 @@ class MeanBackward1(SumBackward1):
         return (_expand_back(grad, self.shape, self.dims, self.keepdim) / builtins.max(count, 1),)
 
 
-def sum(input, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:  # noqa: A001
+def sum(input, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:
     """Sum of all elements, or over ``dim`` (an int or a tuple of ints)."""
     x = as_operand(input)
     out_dtype = _reduction_dtype(x, dtype)
@@ -114,7 +114,7 @@ ReturnTypes = collections.namedtuple("ReturnTypes", "values indices")
 
 
 def _return_type(name: str):
-    class result(ReturnTypes):  # noqa: N801 - printed as torch.return_types.<name>
+    class result(ReturnTypes):
         __slots__ = ()
 
         def __repr__(self) -> str:
@@ -195,13 +195,13 @@ def _extreme(input, dim, keepdim, other, *, largest: bool):
     return (max_result if largest else min_result)(out, indices)
 
 
-def max(input, dim=None, keepdim: bool = False, *, other=None):  # noqa: A001
+def max(input, dim=None, keepdim: bool = False, *, other=None):
     """``max(x)``: the largest element; ``max(x, dim)``: (values, indices);
     ``max(x, y)``: the elementwise maximum."""
     return _extreme(input, dim, keepdim, other, largest=True)
 
 
-def min(input, dim=None, keepdim: bool = False, *, other=None):  # noqa: A001
+def min(input, dim=None, keepdim: bool = False, *, other=None):
     """Like :func:`max`, for the smallest."""
     return _extreme(input, dim, keepdim, other, largest=False)
 
@@ -231,14 +231,14 @@ def argmin(input, dim=None, keepdim: bool = False) -> Tensor:
                            dtype=np.int64))
 
 
-def all(input, dim=None, keepdim: bool = False) -> Tensor:  # noqa: A001
+def all(input, dim=None, keepdim: bool = False) -> Tensor:
     """Whether all elements are true (over ``dim``)."""
     x = as_operand(input)
     axis = None if dim is None else x._dim(dim)
     return wrap(np.all(x._data, axis=axis, keepdims=keepdim))
 
 
-def any(input, dim=None, keepdim: bool = False) -> Tensor:  # noqa: A001
+def any(input, dim=None, keepdim: bool = False) -> Tensor:
     """Whether any element is true (over ``dim``)."""
     x = as_operand(input)
     axis = None if dim is None else x._dim(dim)

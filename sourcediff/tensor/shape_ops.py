@@ -278,7 +278,7 @@ def permute(input, *dims) -> Tensor:
     return _make_view(x, np.transpose(x._data, dims), node, "permute", (dims,))
 
 
-def T(input: Tensor) -> Tensor:  # noqa: N802 - the .T property
+def T(input: Tensor) -> Tensor:
     """All dimensions reversed (torch warns for tensors that are not matrices)."""
     if input.ndim != 2:
         warnings.warn(
@@ -289,7 +289,7 @@ def T(input: Tensor) -> Tensor:  # noqa: N802 - the .T property
     return permute(input, tuple(range(input.ndim - 1, -1, -1)))
 
 
-def mT(input: Tensor) -> Tensor:  # noqa: N802 - the .mT property
+def mT(input: Tensor) -> Tensor:
     """The last two dimensions swapped."""
     if input.ndim < 2:
         raise RuntimeError("tensor.mT is only supported on matrices or batches of matrices. "

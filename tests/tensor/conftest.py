@@ -16,7 +16,7 @@ if not hasattr(sourcediff, "Tensor"):  # pragma: no cover - only before the pack
         setattr(sourcediff, _name, getattr(_tensor_api, _name))
     sourcediff.autograd, sourcediff.nn, sourcediff.optim = autograd, nn, optim
 
-from tensor_helpers import TORCH, needs_torch  # noqa: E402
+from tensor_helpers import TORCH, needs_torch
 
 
 @pytest.fixture(params=["sourcediff", pytest.param("torch", marks=needs_torch)])

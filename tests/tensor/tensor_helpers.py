@@ -31,5 +31,5 @@ def run_printing(code: str, namespace: dict | None = None):
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         with contextlib.redirect_stdout(out):
-            exec(compile(code, "<snippet>", "exec"), namespace)
+            exec(compile(code, "<snippet>", "exec"), namespace)  # noqa: S102 - runs snippets
     return out.getvalue(), [str(w.message) for w in caught], namespace

@@ -295,7 +295,7 @@ EXPECTED = {
 def as_sourcediff(code: str) -> str:
     """The snippet with ``import sourcediff as torch`` instead of ``import torch``."""
     code = code.replace("import torch.nn as nn", "import sourcediff.nn as nn")
-    return re.sub(r"^import torch$", "import sourcediff as torch", code, flags=re.M)
+    return re.sub(r"^import torch$", "import sourcediff as torch", code, flags=re.MULTILINE)
 
 
 NUMBER = re.compile(r"\s*-?(?:\d+\.\d*|nan|inf)(?:e[+-]\d+)?")

@@ -10,7 +10,7 @@ SECOND_BACKWARD_START = "Trying to backward through the graph a second time"
 
 
 def make_line(lib):
-    class line(lib.autograd.Function):  # noqa: N801 - the tutorial's name
+    class line(lib.autograd.Function):
         @staticmethod
         def forward(ctx, w, x, b):
             ctx.save_for_backward(w, x, b)
@@ -20,7 +20,7 @@ def make_line(lib):
 
         @staticmethod
         def backward(ctx, grad_output):
-            w, x, b = ctx.saved_tensors
+            w, x, _ = ctx.saved_tensors
             return grad_output * x, grad_output * w, grad_output * 1
 
     return line
@@ -40,7 +40,7 @@ def test_custom_function(lib):
     assert values(w.grad).tolist() == values(x).tolist()
     assert values(b.grad).tolist() == [[1.0, 1.0], [1.0, 1.0]]
     with pytest.raises(RuntimeError, match=SECOND_BACKWARD_START):
-        out.grad_fn.saved_tensors
+        _ = out.grad_fn.saved_tensors
 
 
 def test_ctx_needs_input_grad_and_no_grad_inside(lib):

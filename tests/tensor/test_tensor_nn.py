@@ -37,7 +37,7 @@ def test_module_registration(lib):
     y = model(lib.ones(5, 3))
     assert y.shape == (5, 2) and type(y.grad_fn).__name__ == "MulBackward0"
     with pytest.raises(AttributeError, match="'MLP' object has no attribute 'missing'"):
-        model.missing
+        _ = model.missing
 
 
 def test_zero_grad_and_training_flags(lib):
@@ -122,8 +122,8 @@ def _reference_sgd(steps, lr, momentum=0.0, dampening=0.0, weight_decay=0.0, nes
 
 
 SGD_SETTINGS = [
-    dict(lr=0.1), dict(lr=0.05, momentum=0.9), dict(lr=0.05, momentum=0.9, nesterov=True),
-    dict(lr=0.1, weight_decay=0.1), dict(lr=0.05, momentum=0.5, dampening=0.3),
+    {"lr": 0.1}, {"lr": 0.05, "momentum": 0.9}, {"lr": 0.05, "momentum": 0.9, "nesterov": True},
+    {"lr": 0.1, "weight_decay": 0.1}, {"lr": 0.05, "momentum": 0.5, "dampening": 0.3},
 ]
 
 
@@ -147,8 +147,8 @@ def _reference_adam(steps, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0
     return w
 
 
-@pytest.mark.parametrize("settings", [dict(lr=0.1), dict(lr=0.05, weight_decay=0.1),
-                                      dict(lr=0.01, betas=(0.8, 0.9))], ids=str)
+@pytest.mark.parametrize("settings", [{"lr": 0.1}, {"lr": 0.05, "weight_decay": 0.1},
+                                      {"lr": 0.01, "betas": (0.8, 0.9)}], ids=str)
 def test_adam_matches_reference(lib, settings):
     got = _train(lib, lambda params: lib.optim.Adam(params, **settings), steps=7)
     assert np.allclose(got, _reference_adam(7, **settings), rtol=1e-5, atol=1e-6)

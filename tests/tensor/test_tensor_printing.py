@@ -33,20 +33,20 @@ REPRS = [
     ("torch.zeros(2, 0)", "tensor([], size=(2, 0))"),
     ("torch.zeros(0, dtype=torch.int64)", "tensor([], dtype=torch.int64)"),
     ("torch.arange(30.).view(5, 6)",
-     "tensor([[ 0.,  1.,  2.,  3.,  4.,  5.],\n"
+     ("tensor([[ 0.,  1.,  2.,  3.,  4.,  5.],\n"
      "        [ 6.,  7.,  8.,  9., 10., 11.],\n"
      "        [12., 13., 14., 15., 16., 17.],\n"
      "        [18., 19., 20., 21., 22., 23.],\n"
-     "        [24., 25., 26., 27., 28., 29.]])"),
+     "        [24., 25., 26., 27., 28., 29.]])")),
     ("torch.arange(12.).view(2, 2, 3)",
-     "tensor([[[ 0.,  1.,  2.],\n         [ 3.,  4.,  5.]],\n\n"
-     "        [[ 6.,  7.,  8.],\n         [ 9., 10., 11.]]])"),
+     ("tensor([[[ 0.,  1.,  2.],\n         [ 3.,  4.,  5.]],\n\n"
+     "        [[ 6.,  7.,  8.],\n         [ 9., 10., 11.]]])")),
     ("torch.arange(2000.)",
-     "tensor([0.0000e+00, 1.0000e+00, 2.0000e+00,  ..., 1.9970e+03, 1.9980e+03,\n"
-     "        1.9990e+03])"),
+     ("tensor([0.0000e+00, 1.0000e+00, 2.0000e+00,  ..., 1.9970e+03, 1.9980e+03,\n"
+     "        1.9990e+03])")),
     ("torch.arange(30)",
-     "tensor([ 0,  1,  2,  3,  4,  5,  6,  7,  8,  9, 10, 11, 12, 13, 14, 15, 16, 17,\n"
-     "        18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29])"),
+     ("tensor([ 0,  1,  2,  3,  4,  5,  6,  7,  8,  9, 10, 11, 12, 13, 14, 15, 16, 17,\n"
+     "        18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29])")),
     ("torch.arange(1, 4, 0.5)", "tensor([1.0000, 1.5000, 2.0000, 2.5000, 3.0000, 3.5000])"),
     ("torch.full((2,), 3)", "tensor([3, 3])"),
     ("torch.eye(2, 3)", "tensor([[1., 0., 0.],\n        [0., 1., 0.]])"),
@@ -55,14 +55,14 @@ REPRS = [
     ("torch.ones(2, requires_grad=True).sum(dim=0, keepdim=True)",
      "tensor([2.], grad_fn=<SumBackward1>)"),
     ("torch.ones(40, requires_grad=True) * 1.5",
-     "tensor([1.5000, 1.5000, 1.5000, 1.5000, 1.5000, 1.5000, 1.5000, 1.5000, 1.5000,\n"
+     ("tensor([1.5000, 1.5000, 1.5000, 1.5000, 1.5000, 1.5000, 1.5000, 1.5000, 1.5000,\n"
      "        1.5000, 1.5000, 1.5000, 1.5000, 1.5000, 1.5000, 1.5000, 1.5000, 1.5000,\n"
      "        1.5000, 1.5000, 1.5000, 1.5000, 1.5000, 1.5000, 1.5000, 1.5000, 1.5000,\n"
      "        1.5000, 1.5000, 1.5000, 1.5000, 1.5000, 1.5000, 1.5000, 1.5000, 1.5000,\n"
-     "        1.5000, 1.5000, 1.5000, 1.5000], grad_fn=<MulBackward0>)"),
+     "        1.5000, 1.5000, 1.5000, 1.5000], grad_fn=<MulBackward0>)")),
     ("torch.ones(8, dtype=torch.float64, requires_grad=True) * 1.5",
-     "tensor([1.5000, 1.5000, 1.5000, 1.5000, 1.5000, 1.5000, 1.5000, 1.5000],\n"
-     "       dtype=torch.float64, grad_fn=<MulBackward0>)"),
+     ("tensor([1.5000, 1.5000, 1.5000, 1.5000, 1.5000, 1.5000, 1.5000, 1.5000],\n"
+     "       dtype=torch.float64, grad_fn=<MulBackward0>)")),
     ("torch.nn.Parameter(torch.ones(2))",
      "Parameter containing:\ntensor([1., 1.], requires_grad=True)"),
     ("torch.float", "torch.float32"),
@@ -78,8 +78,8 @@ REPRS = [
      "torch.return_types.max(\nvalues=tensor([2., 4.]),\nindices=tensor([1, 1]))"),
     ("torch.nn.Linear(3, 2)", "Linear(in_features=3, out_features=2, bias=True)"),
     ("torch.nn.Sequential(torch.nn.Linear(3, 2), torch.nn.ReLU(), torch.nn.Linear(2, 1))",
-     "Sequential(\n  (0): Linear(in_features=3, out_features=2, bias=True)\n  (1): ReLU()\n"
-     "  (2): Linear(in_features=2, out_features=1, bias=True)\n)"),
+     ("Sequential(\n  (0): Linear(in_features=3, out_features=2, bias=True)\n  (1): ReLU()\n"
+     "  (2): Linear(in_features=2, out_features=1, bias=True)\n)")),
 ]
 
 
