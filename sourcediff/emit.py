@@ -94,20 +94,28 @@ class Emitter:
         return "\n".join(self.lines)
 
 
+SECTION_TITLES = {
+    "setup": "tape",
+    "forward": "forward sweep",
+    "init": "reverse sweep",
+    "fused": "last loop: forward and reverse iterations fused",
+    "reverse": "reverse sweep",
+    "result": "result",
+}
+
+
 def emit_function(fn, info=None, docstring=None) -> str:
     """Source of a generated function; adjoints are split into their sweeps."""
     em = Emitter(info)
-    reverse = getattr(fn, "sd_reverse", None)
-    if reverse is None:
+    if getattr(fn, "sd_reverse", None) is None:
         return em.function(fn, docstring)
-    setup = [s for s in fn.body if getattr(s, "sd_section", None) == "setup"]
-    n_fwd = fn.sd_forward_len
-    forward = fn.body[len(setup):n_fwd]
-    init = [s for s in reverse if getattr(s, "sd_section", None) == "init"]
-    rev = reverse[len(init):]
-    ret = fn.body[-1:]
-    sections = [("tape", setup), ("forward sweep", forward),
-                ("reverse sweep", init + rev), ("result", ret)]
+    sections = []
+    for s in fn.body:
+        title = SECTION_TITLES.get(getattr(s, "sd_section", None), "reverse sweep")
+        if sections and sections[-1][0] == title:
+            sections[-1][1].append(s)
+        else:
+            sections.append((title, [s]))
     return em.function(fn, docstring, sections)
 
 

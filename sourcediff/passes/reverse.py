@@ -221,8 +221,66 @@ class ReverseTransformer:
             if new_needed == self.needed:
                 break
             self.needed = new_needed
+        fused = self.try_fuse()
+        if fused is not None:
+            forward, loop, reverse = fused
+            return self.assemble(fname, forward, reverse, fused_loop=loop)
         forward = self.forward_block(self.fn.body)
         return self.assemble(fname, forward, reverse)
+
+    def try_fuse(self):
+        """Run a final accumulation loop's reverse iteration right after its
+        forward iteration (the order of a hand-written adjoint).
+
+        Allowed when the loop is the last statement before ``return``, nothing
+        in it is taped, and its reverse iterations are independent: array
+        adjoints are only accumulated into, and scalar adjoints are either
+        read-only (like the seed ``ds``) or temporaries of one iteration.
+        """
+        body = self.fn.body
+        k = len(body) - 2
+        if self.mode != "grad" or k < 0 or not isinstance(body[k], ast.For) or \
+                getattr(body[k], "sd_count", None):
+            return None
+        loop = body[k]
+        if (id(loop), loop.target.id) in self.save_at:
+            return None
+        fwd = self.forward_block(loop.body)
+        rev = self.reverse_block(loop.body)
+        if not rev:
+            return None
+        for node in ast.walk(ast.Module(body=fwd + rev, type_ignores=[])):
+            if isinstance(node, ast.Attribute) and node.attr in ("append", "pop"):
+                return None
+        adjoint_of = {v: k2 for k2, v in self.adj_names.items()}
+        direct = {self.adj_names[v] for v in self.direct if v in self.adj_names}
+        arrays = {a for a, v in adjoint_of.items() if self.types[v].is_array}
+        for st in walk(rev):
+            if isinstance(st, (ast.If, ast.For, ast.While)):
+                return None
+            if isinstance(st, ast.AugAssign):
+                tgt = st.target.value if isinstance(st.target, ast.Subscript) else st.target
+                if isinstance(tgt, ast.Name) and tgt.id in arrays:
+                    if free_names(st.value) & arrays or (isinstance(st.target, ast.Subscript)
+                                                         and free_names(st.target.slice) & arrays):
+                        return None
+                    continue
+                if isinstance(tgt, ast.Name) and tgt.id in adjoint_of and tgt.id not in direct:
+                    return None
+            elif isinstance(st, ast.Assign):
+                names = free_names(st.targets[0])
+                if names & arrays or (names & set(adjoint_of)) - direct:
+                    return None
+                if free_names(st.value) & arrays:
+                    return None
+            else:
+                return None
+        fused = copy.copy(loop)
+        fused.body = fwd + rev
+        fused.sd_fused = True
+        forward = self.forward_block(body[:k])
+        reverse = self.reverse_block(body[:k])
+        return forward, fused, reverse
 
     def primal_names(self) -> set:
         return set(self.types) | set(self.params)
@@ -710,7 +768,7 @@ class ReverseTransformer:
         return None
 
     # -- assembly ----------------------------------------------------------
-    def assemble(self, fname, forward, reverse) -> ast.FunctionDef:
+    def assemble(self, fname, forward, reverse, fused_loop=None) -> ast.FunctionDef:
         line = self.fn.sd_line
         body = []
         for var in sorted(self.placeholders):
@@ -728,6 +786,8 @@ class ReverseTransformer:
             keep = self.fresh("value")
             forward = forward + [_assign(keep, _name(self.ret_name), self.ret.sd_line)]
             ret = _name(keep)
+        for s in forward:
+            s.sd_section = "forward"
         body += forward
         value_name = self.ret_name
         rev = []
@@ -752,7 +812,16 @@ class ReverseTransformer:
                 rev.append(_assign(self.adj(self.ret_name), seed, line))
         for s in rev:
             s.sd_section = "init"
-        rev += reverse
+        if fused_loop is not None:
+            # the seed and adjoint initialisations come before the fused loop
+            fused_loop.sd_section = "fused"
+            for s in reverse:
+                s.sd_section = "reverse"
+            rev = rev + [fused_loop] + reverse
+        else:
+            for s in reverse:
+                s.sd_section = "reverse"
+            rev += reverse
         grads = []
         for p in self.wrt:
             t = self.types[p]
@@ -768,6 +837,7 @@ class ReverseTransformer:
         result = ast.Tuple(elts=[copy.deepcopy(ret), gtuple], ctx=ast.Load())
         ret_stmt = ast.Return(value=result)
         ret_stmt.sd_line = self.ret.sd_line
+        ret_stmt.sd_section = "result"
         params = list(self.params) + ([self.seed_name()] if self.mode == "vjp" else [])
         args = ast.arguments(posonlyargs=[], args=[ast.arg(arg=p) for p in params], vararg=None,
                              kwonlyargs=[], kw_defaults=[], kwarg=None, defaults=[])

@@ -68,13 +68,11 @@ def sum_to(grad: Tensor, shape) -> Tensor:
     if grad.shape == shape:
         return grad
     lead = grad.ndim - len(shape)
-    dims = list(range(lead))
-    dims += [lead + i for i, s in enumerate(shape) if s == 1 and grad.shape[lead + i] != 1]
-    if dims:
-        grad = grad.sum(dim=tuple(dims), keepdim=True)
-    if lead:
-        grad = grad.reshape(shape)
-    return grad
+    inner = [lead + i for i, s in enumerate(shape) if s == 1 and grad.shape[lead + i] != 1]
+    if not inner:  # only leading dims were added by broadcasting (a bias): one reduction
+        return grad.sum(dim=tuple(range(lead)))
+    grad = grad.sum(dim=tuple(range(lead)) + tuple(inner), keepdim=True)
+    return grad.reshape(shape) if lead else grad
 
 
 def normalize_dims(dim, ndim: int):

@@ -365,9 +365,6 @@ class Tensor:
     def __reduce_ex__(self, protocol):
         return (_rebuild, (type(self), self._data.copy(), self._requires_grad))
 
-    def __setstate__(self, state):  # pragma: no cover - pickling goes through _rebuild
-        pass
-
 
 def _rebuild(cls, array, requires_grad):
     out = _new_tensor(cls, array)

@@ -152,6 +152,7 @@ def zeros_like(input: Tensor, *, dtype=None, device=None, requires_grad: bool = 
 
 
 def empty_like(input: Tensor, *, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+    """An uninitialised (zero) tensor like ``input``."""
     return zeros_like(input, dtype=dtype, device=device, requires_grad=requires_grad)
 
 
@@ -231,10 +232,12 @@ def randperm(n: int, *, dtype=None, device=None, requires_grad: bool = False,
 
 
 def rand_like(input: Tensor, *, dtype=None, requires_grad: bool = False) -> Tensor:
+    """Uniform samples with the shape (and dtype) of ``input``."""
     return rand(input.shape, dtype=dtype or input.dtype, requires_grad=requires_grad)
 
 
 def randn_like(input: Tensor, *, dtype=None, requires_grad: bool = False) -> Tensor:
+    """Normal samples with the shape (and dtype) of ``input``."""
     return randn(input.shape, dtype=dtype or input.dtype, requires_grad=requires_grad)
 
 

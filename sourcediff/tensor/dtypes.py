@@ -73,10 +73,10 @@ def set_default_dtype(d: dtype) -> None:
 
 def from_numpy_dtype(np_dtype) -> dtype:
     """The dtype matching a NumPy dtype; other widths map to the nearest one we have."""
-    np_dtype = np.dtype(np_dtype)
     found = _FROM_NUMPY.get(np_dtype)
     if found is not None:
         return found
+    np_dtype = np.dtype(np_dtype)
     if np_dtype.kind == "f":
         return float64 if np_dtype.itemsize > 4 else float32
     if np_dtype.kind in "iu":

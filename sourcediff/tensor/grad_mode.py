@@ -44,7 +44,19 @@ class _GradModeContext:
         return type(self)()
 
 
-class no_grad(_GradModeContext):
+class _NoParamContext(_GradModeContext):
+    """Usable as ``@no_grad()`` and, like torch, as a bare ``@no_grad``."""
+
+    def __new__(cls, orig_func=None):
+        if orig_func is None:
+            return super().__new__(cls)
+        return cls()(orig_func)
+
+    def __init__(self, orig_func=None):
+        pass
+
+
+class no_grad(_NoParamContext):
     """Disable graph recording: results of operations do not require grad.
 
     >>> import sourcediff as sd
@@ -58,7 +70,7 @@ class no_grad(_GradModeContext):
     mode = False
 
 
-class enable_grad(_GradModeContext):
+class enable_grad(_NoParamContext):
     """Enable graph recording inside a ``no_grad`` region."""
 
     mode = True

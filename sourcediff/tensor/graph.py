@@ -406,36 +406,38 @@ def run_backward(edges, grads, *, keep_graph: bool, create_graph: bool,
     buffers = {root: []}
     ready = [(0, -math.inf, root)]
     tie = itertools.count()
-    while ready:
-        node = heapq.heappop(ready)[-1]
-        inputs = buffers.pop(node, None) or [None] * node.num_outputs
-        if node._tensor_pre_hooks or node._retained:
-            _run_tensor_hooks(node, inputs, owned)
-        if node in captured_nodes:
-            for nr in range(len(inputs)):
-                key = capture.get((node, nr))
-                if key is None:
-                    continue
-                if accumulate_captured is not None:
-                    accumulate_into(accumulate_captured[key], inputs[nr], create_graph, owned)
-                else:
-                    results[key] = inputs[nr]
-        if node not in execute:
-            continue
-        outputs = _apply_node(node, inputs, create_graph, owned)
-        if not keep_graph:
-            node._release()
-        for (child, nr), grad in zip(node.next_functions, outputs):
-            if child is None or child not in reach:
+    # like torch's engine, everything (formulas, hooks, sums) runs in grad mode = create_graph
+    with grad_mode.set_grad_enabled(create_graph):
+        while ready:
+            node = heapq.heappop(ready)[-1]
+            inputs = buffers.pop(node, None) or [None] * node.num_outputs
+            if node._tensor_pre_hooks or node._retained:
+                _run_tensor_hooks(node, inputs, owned)
+            if node in captured_nodes:
+                for nr in range(len(inputs)):
+                    key = capture.get((node, nr))
+                    if key is None:
+                        continue
+                    if accumulate_captured is not None:
+                        accumulate_into(accumulate_captured[key], inputs[nr], create_graph, owned)
+                    else:
+                        results[key] = inputs[nr]
+            if node not in execute:
                 continue
-            if grad is not None:
-                buf = buffers.get(child)
-                if buf is None:
-                    buf = buffers[child] = [None] * child.num_outputs
-                buf[nr] = grad if buf[nr] is None else buf[nr] + grad
-            dependencies[child] -= 1
-            if dependencies[child] == 0:
-                heapq.heappush(ready, (-child._sequence_nr, next(tie), child))
+            outputs = _apply_node(node, inputs, create_graph, owned)
+            if not keep_graph:
+                node._release()
+            for (child, nr), grad in zip(node.next_functions, outputs):
+                if child is None or child not in reach:
+                    continue
+                if grad is not None:
+                    buf = buffers.get(child)
+                    if buf is None:
+                        buf = buffers[child] = [None] * child.num_outputs
+                    buf[nr] = grad if buf[nr] is None else buf[nr] + grad
+                dependencies[child] -= 1
+                if dependencies[child] == 0:
+                    heapq.heappush(ready, (-child._sequence_nr, next(tie), child))
     return results
 
 
@@ -461,8 +463,7 @@ def _run_tensor_hooks(node, inputs, owned) -> None:
 
 def _apply_node(node, inputs, create_graph: bool, owned: set):
     if isinstance(node, AccumulateGrad):
-        with grad_mode.set_grad_enabled(create_graph):
-            node.accumulate(inputs[0], create_graph, owned)
+        node.accumulate(inputs[0], create_graph, owned)
         return ()
     if node._pre_hooks:
         for hook in list(node._pre_hooks.values()):
@@ -473,8 +474,7 @@ def _apply_node(node, inputs, create_graph: bool, owned: set):
             and not getattr(node, "materialize_grads", False):
         outputs = (None,) * len(node.next_functions)
     else:
-        with grad_mode.set_grad_enabled(create_graph):
-            outputs = node.apply(*inputs)
+        outputs = node.apply(*inputs)
     if not isinstance(outputs, tuple):
         outputs = tuple(outputs) if isinstance(outputs, list) else (outputs,)
     if getattr(node, "foreign_grads", False):

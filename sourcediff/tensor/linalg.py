@@ -219,4 +219,5 @@ ger = outer
 
 
 def rmatmul(input, other) -> Tensor:
+    """``other @ input`` (the reflected ``@``)."""
     return matmul(other, input)

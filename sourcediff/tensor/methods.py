@@ -21,6 +21,10 @@ def _compare_or_false(fn):
     return method
 
 
+def _no_cuda(self, *args, **kwargs):
+    raise AssertionError("Torch not compiled with CUDA enabled")
+
+
 def _inplace_operator(fn):
     def method(self, other):
         fn(self, other)
@@ -74,7 +78,7 @@ def bind_methods(cls) -> None:
         "long": shape_ops.long, "int": shape_ops.int_, "bool": shape_ops.bool_,
         "select": shape_ops.select, "narrow": shape_ops.narrow, "split": shape_ops.split,
         "chunk": shape_ops.chunk, "unbind": shape_ops.unbind,
-        "cpu": lambda self: self,
+        "cpu": lambda self: self, "cuda": _no_cuda,
         # in place
         "add_": inplace.add_, "sub_": inplace.sub_, "mul_": inplace.mul_,
         "div_": inplace.div_, "pow_": inplace.pow_, "neg_": inplace.neg_,

@@ -646,50 +646,61 @@ def ge(input, other) -> Tensor:
 
 
 def logical_and(input, other) -> Tensor:
+    """Elementwise logical and."""
     return _compare(np.logical_and, input, other)
 
 
 def logical_or(input, other) -> Tensor:
+    """Elementwise logical or."""
     return _compare(np.logical_or, input, other)
 
 
 def logical_xor(input, other) -> Tensor:
+    """Elementwise logical xor."""
     return _compare(np.logical_xor, input, other)
 
 
 def logical_not(input) -> Tensor:
+    """Elementwise logical not."""
     return wrap(np.logical_not(raw(as_operand(input))))
 
 
 def bitwise_and(input, other) -> Tensor:
+    """``&`` of bool or integer tensors."""
     a, b, dtype = _binary(input, other)
     return wrap(np.bitwise_and(raw(a, dtype), raw(b, dtype)), dtype)
 
 
 def bitwise_or(input, other) -> Tensor:
+    """``|`` of bool or integer tensors."""
     a, b, dtype = _binary(input, other)
     return wrap(np.bitwise_or(raw(a, dtype), raw(b, dtype)), dtype)
 
 
 def bitwise_xor(input, other) -> Tensor:
+    """``^`` of bool or integer tensors."""
     a, b, dtype = _binary(input, other)
     return wrap(np.bitwise_xor(raw(a, dtype), raw(b, dtype)), dtype)
 
 
 def bitwise_not(input) -> Tensor:
+    """``~`` of a bool or integer tensor."""
     x = as_operand(input)
     return wrap(np.invert(x._data))
 
 
 def isfinite(input) -> Tensor:
+    """Which elements are finite."""
     return wrap(np.isfinite(as_operand(input)._data))
 
 
 def isnan(input) -> Tensor:
+    """Which elements are NaN."""
     return wrap(np.isnan(as_operand(input)._data))
 
 
 def isinf(input) -> Tensor:
+    """Which elements are infinite."""
     return wrap(np.isinf(as_operand(input)._data))
 
 
@@ -700,6 +711,7 @@ def allclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False) -> bool:
 
 
 def isclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False) -> Tensor:
+    """Elementwise closeness (same rule as torch/NumPy)."""
     return wrap(np.isclose(raw(as_operand(input)), raw(as_operand(other)),
                            rtol=rtol, atol=atol, equal_nan=equal_nan))
 

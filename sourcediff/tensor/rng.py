@@ -67,12 +67,15 @@ def initial_seed() -> int:
 
 
 def get_rng_state():
+    """The global generator's state."""
     return default_generator.get_state()
 
 
 def set_rng_state(state) -> None:
+    """Restore a state from :func:`get_rng_state`."""
     default_generator.set_state(state)
 
 
 def numpy_generator(generator: Generator | None = None) -> np.random.Generator:
+    """The NumPy generator behind ``generator`` (default: the global one)."""
     return (generator or default_generator).numpy

@@ -107,10 +107,12 @@ def reshape(input, *shape) -> Tensor:
 
 
 def view_as(input: Tensor, other: Tensor) -> Tensor:
+    """View with the shape of ``other``."""
     return view(input, other.shape)
 
 
 def reshape_as(input: Tensor, other: Tensor) -> Tensor:
+    """Reshape to the shape of ``other``."""
     return reshape(input, other.shape)
 
 
@@ -127,6 +129,7 @@ def flatten(input, start_dim: int = 0, end_dim: int = -1) -> Tensor:
 
 
 def unflatten(input: Tensor, dim: int, sizes) -> Tensor:
+    """Split dimension ``dim`` into ``sizes``."""
     d = input._dim(dim)
     return reshape(input, tuple(input.shape[:d]) + tuple(sizes) + tuple(input.shape[d + 1:]))
 
@@ -215,6 +218,7 @@ def expand(input: Tensor, *sizes) -> Tensor:
 
 
 def expand_as(input: Tensor, other: Tensor) -> Tensor:
+    """Broadcast to the shape of ``other``."""
     return expand(input, other.shape)
 
 
@@ -360,6 +364,7 @@ def to(input: Tensor, *args, dtype=None, device=None, copy: bool = False, **kwar
 
 
 def type_as(input: Tensor, other: Tensor) -> Tensor:
+    """Convert to the dtype of ``other``."""
     return _convert(input, other.dtype)
 
 

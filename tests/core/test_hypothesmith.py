@@ -34,22 +34,24 @@ import json
 import math
 import numbers
 import os
+import re
 import select
 import signal
 import sys
 import time
 import tokenize
 import traceback
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
+import hypothesmith
 import libcst
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, assume, given, note, settings
+from hypothesis import HealthCheck, assume, event, given, note, settings
 from hypothesis import strategies as st
 
-import hypothesmith
 import sourcediff as sd
 
 pytestmark = pytest.mark.skipif(
@@ -89,21 +91,21 @@ def _rename_free_names(function: ast.FunctionDef | ast.AsyncFunctionDef, draw: s
 
 def _add_parameters(source: str) -> str:
     """Give a parameterless ``def NAME():`` the parameters ``a, b`` (text edit, layout kept)."""
-    tokens = tokenize.generate_tokens(io.StringIO(source).readline)
+    lines = io.StringIO(source).readlines()  # the same line split that tokenize sees
     seen_def = False
-    for token in tokens:
+    for token in tokenize.generate_tokens(iter(lines).__next__):
         if token.type == tokenize.NAME and token.string == "def":
             seen_def = True
         elif seen_def and token.type == tokenize.OP and token.string == "(":
-            lines = source.splitlines(keepends=True)
             offset = sum(len(line) for line in lines[: token.start[0] - 1]) + token.start[1]
             return source[: offset + 1] + ", ".join(PARAM_NAMES) + source[offset + 1 :]
     raise ValueError("no parameter list found")
 
 
 def _indent(body: str) -> str:
-    """Indent every line of ``body`` by four spaces (line ends of any kind kept)."""
-    return "".join("    " + line for line in body.splitlines(keepends=True))
+    """Indent every line of ``body`` by four spaces; any of ``\\r\\n``, ``\\r``, ``\\n`` ends a line."""
+    lines = re.split(r"(?<=\r\n)|(?<=\r)(?!\n)|(?<=\n)", body)
+    return "".join("    " + line for line in lines if line)
 
 
 @st.composite
@@ -141,9 +143,12 @@ def generated_functions(draw: st.DrawFn) -> str:
             tree = ast.parse(source)
         except (SyntaxError, ValueError, tokenize.TokenError):
             assume(False)
+        assume(len(_positional_parameters(source)) == len(PARAM_NAMES))
 
     if draw(st.booleans()):
-        function = next(n for n in tree.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)))
+        function = next(
+            n for n in tree.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))
+        )
         _rename_free_names(function, draw)
         source = ast.unparse(tree) + "\n"
     try:
@@ -241,7 +246,10 @@ def run_in_child(job: Callable[[Callable[[str], None]], dict], timeout: float) -
     results = [m for m in messages if "outcome" in m]
     if results:
         return results[-1]
-    return {"outcome": "timeout" if timed_out else "crashed", "stage": stages[-1] if stages else None}
+    return {
+        "outcome": "timeout" if timed_out else "crashed",
+        "stage": stages[-1] if stages else None,
+    }
 
 
 def _limit_memory() -> None:
@@ -291,8 +299,8 @@ def primal_job(path: Path, name: str, n_args: int) -> Callable[[Callable[[str], 
                     "fine": (at[STEP / 2] - at[-STEP / 2]) / STEP,
                     "one_sided_gap": (at[STEP] - 2 * float(value) + at[-STEP]) / STEP,
                 }
-            except BaseException:  # noqa: BLE001 - no reference then
-                pass
+            except BaseException as error:  # noqa: BLE001 - then there is no reference
+                result["differences_error"] = repr(error)
         return result
 
     return job
@@ -304,7 +312,10 @@ def grad_job(
     """Child job: ``sd.grad(f, wrt=0, target="python")``, then (if ``call``) one call."""
 
     def job(report_stage: Callable[[str], None]) -> dict:
-        f = _load_in_child(path, name)
+        try:
+            f = _load_in_child(path, name)
+        except BaseException as error:  # noqa: BLE001 - the primal child hung while importing
+            return {"outcome": "import_error", "error": repr(error)}
         report_stage("sd.grad")
         try:
             gradient_function = sd.grad(f, wrt=0, target="python")
@@ -347,11 +358,16 @@ def module_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("hypothesmith")
 
 
-def _function_signature(source: str) -> tuple[str, int]:
-    """Name and positional-parameter count of the single top-level function."""
+def _top_level_function(source: str) -> ast.FunctionDef | ast.AsyncFunctionDef:
+    """The first top-level ``def`` or ``async def`` in ``source``."""
     tree = ast.parse(source)
-    function = next(n for n in tree.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)))
-    return function.name, len(function.args.posonlyargs) + len(function.args.args)
+    return next(n for n in tree.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)))
+
+
+def _positional_parameters(source: str) -> list[str]:
+    """Positional parameter names of the top-level function in ``source``."""
+    arguments = _top_level_function(source).args
+    return [arg.arg for arg in arguments.posonlyargs + arguments.args]
 
 
 @settings(
@@ -367,7 +383,8 @@ def _function_signature(source: str) -> tuple[str, int]:
 @given(function_source=generated_functions())
 def test_transform_or_transform_error(function_source: str, module_dir: Path) -> None:
     source = HEADER + function_source
-    name, n_args = _function_signature(function_source)
+    name = _top_level_function(function_source).name
+    n_args = len(_positional_parameters(function_source))
     path = module_dir / f"sd_hm_{hashlib.sha1(source.encode()).hexdigest()[:16]}.py"
     path.write_bytes(source.encode("utf-8"))  # bytes: keep \r and friends as generated
     note(f"module source (repr): {source!r}")
@@ -376,12 +393,15 @@ def test_transform_or_transform_error(function_source: str, module_dir: Path) ->
     primal = run_in_child(primal_job(path, name, n_args), PRIMAL_TIMEOUT_S)
     note(f"primal f(*{[1.0] * n_args}): {primal}")
     assume(primal["outcome"] != "import_error")
+    assume(primal.get("stage") != "import")  # the def statement itself hangs or crashes
     assert primal["outcome"] != "harness_error", primal["detail"]
     primal_finished = primal["outcome"] in ("raised", "returned")
 
     result = run_in_child(grad_job(path, name, n_args, call=primal_finished), GRAD_TIMEOUT_S)
     note(f"sd.grad: {result}")
     outcome = result["outcome"]
+    event(f"primal {primal['outcome']}, sourcediff {outcome} ({result.get('stage', '-')})")
+    assume(outcome != "import_error")
     assert outcome != "harness_error", result["detail"]
 
     if outcome in ("timeout", "crashed"):

@@ -31,9 +31,10 @@ import hashlib
 import importlib.util
 import math
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 import pytest
@@ -499,7 +500,7 @@ def reference_gradient(f: Callable[..., Any], args: tuple[Any, ...], position: i
     scale = 1.0 + abs(call_primal(f, args))
     for index in np.ndindex(shape):
 
-        def at(delta: float) -> float:
+        def at(delta: float, index: tuple[int, ...] = index) -> float:
             moved = list(args)
             if shape:
                 moved[position] = np.array(base, dtype=float)

@@ -52,23 +52,20 @@ def calls_helper_grad(x):
     # -- forward sweep
     # calls_helper:58  s = 0.0
     s = 0.0
+    # -- reverse sweep
+    # calls_helper:57  def calls_helper(x):
+    dx = np.zeros_like(x)
+    ds = 1.0
+    # -- last loop: forward and reverse iterations fused
     # calls_helper:59  for i in range(x.shape[0]):
     for i in range(x.shape[0]):
         # calls_helper:60  s += helper(x[i])
         _t1 = x[i]
         _t2 = helper(_t1)
         s += _t2
-    # -- reverse sweep
-    # calls_helper:57  def calls_helper(x):
-    dx = np.zeros_like(x)
-    ds = 1.0
-    # calls_helper:59  for i in range(x.shape[0]):
-    for i in range(x.shape[0] - 1, -1, -1):
-        # calls_helper:60  s += helper(x[i])
-        _t1 = x[i]
         _dt2 = ds
-        _dt12, = helper_vjp(_t1, _dt2)[1]
-        d_t1 = _dt12
+        _dt13, = helper_vjp(_t1, _dt2)[1]
+        d_t1 = _dt13
         dx[i] += d_t1
     # -- result
     # calls_helper:61  return s

@@ -30,6 +30,11 @@ def rosen_loop_grad(x):
     # -- forward sweep
     # rosen_loop:8  s = 0.0
     s = 0.0
+    # -- reverse sweep
+    # rosen_loop:7  def rosen_loop(x):
+    dx = np.zeros_like(x)
+    ds = 1.0
+    # -- last loop: forward and reverse iterations fused
     # rosen_loop:9  for i in range(x.shape[0] - 1):
     for i in range(x.shape[0] - 1):
         # rosen_loop:10  s += 100.0 * (x[i + 1] - x[i] ** 2) ** 2 + (1.0 - x[i]) ** 2
@@ -44,19 +49,6 @@ def rosen_loop_grad(x):
         _t9 = _t8 ** 2
         _t10 = _t6 + _t9
         s += _t10
-    # -- reverse sweep
-    # rosen_loop:7  def rosen_loop(x):
-    dx = np.zeros_like(x)
-    ds = 1.0
-    # rosen_loop:9  for i in range(x.shape[0] - 1):
-    for i in range(x.shape[0] - 1 - 1, -1, -1):
-        # rosen_loop:10  s += 100.0 * (x[i + 1] - x[i] ** 2) ** 2 + (1.0 - x[i]) ** 2
-        _t1 = x[i + 1]
-        _t2 = x[i]
-        _t3 = _t2 ** 2
-        _t4 = _t1 - _t3
-        _t7 = x[i]
-        _t8 = 1.0 - _t7
         _dt10 = ds
         _dt6 = _dt10
         _dt9 = _dt10

@@ -311,8 +311,19 @@ def test_grad_mode_decorators(lib):
     def tripled(t):
         return t * 3
 
+    @lib.no_grad
+    def bare(t):
+        return t * 4
+
+    @lib.enable_grad
+    def recorded(t):
+        return t * 5
+
     assert lib.is_grad_enabled()
     assert not doubled(x).requires_grad and not tripled(x).requires_grad
+    assert not bare(x).requires_grad
+    with lib.no_grad():
+        assert recorded(x).requires_grad and not lib.is_grad_enabled()
     assert lib.is_grad_enabled()
 
 

@@ -187,3 +187,18 @@ def test_same_training_trajectory_as_torch(sd):
             losses.append(loss.item())
         histories.append(losses)
     assert np.allclose(histories[0], histories[1], rtol=1e-10)
+
+
+def test_state_dict_round_trip_and_dtype(lib):
+    lib.manual_seed(1)
+    source = make_mlp(lib)
+    target = make_mlp(lib)
+    state = source.state_dict()
+    assert list(state) == ["scale", "hidden.weight", "hidden.bias", "out.weight"]
+    target.load_state_dict(state)
+    assert all(lib.equal(a, b) for a, b in zip(source.parameters(), target.parameters()))
+    with pytest.raises(RuntimeError, match="Missing key"):
+        target.load_state_dict({"scale": lib.ones(1)})
+    target.double()
+    assert target.hidden.weight.dtype is lib.float64
+    assert isinstance(target.hidden.weight, lib.nn.Parameter)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
+from tensor_helpers import TORCH, needs_torch
 
 REPRS = [
     ("torch.ones(2, 2)", "tensor([[1., 1.],\n        [1., 1.]])"),
@@ -142,3 +144,34 @@ def test_set_printoptions_precision(sd):
     finally:
         sd.set_printoptions(profile="default")
     assert repr(sd.tensor([1.12345])) == "tensor([1.1235])"
+
+
+def _random_arrays():
+    rng = np.random.default_rng(7)
+    shapes = [(), (1,), (5,), (3, 4), (2, 3, 4), (30,), (7, 13), (1001,), (40, 40), (2, 1, 3)]
+    scales = [1e-6, 1e-3, 1.0, 10.0, 1e4, 1e9]
+    for i, shape in enumerate(shapes):
+        for scale in scales:
+            data = rng.standard_normal(shape) * scale
+            yield f"{shape}-{scale:g}-float", data.astype(np.float32)
+            yield f"{shape}-{scale:g}-double", data
+        yield f"{shape}-int", rng.integers(-1000, 1000, shape)
+        yield f"{shape}-rounded", np.round(rng.standard_normal(shape) * 10).astype(np.float32)
+        yield f"{shape}-bool", rng.standard_normal(shape) > 0
+        if i % 3 == 0:
+            special = rng.standard_normal(shape).astype(np.float32)
+            special.reshape(-1)[:1] = np.nan
+            special.reshape(-1)[-1:] = -np.inf
+            yield f"{shape}-special", special
+
+
+RANDOM_ARRAYS = list(_random_arrays())
+
+
+@needs_torch
+@pytest.mark.parametrize("array", [a for _, a in RANDOM_ARRAYS], ids=[n for n, _ in RANDOM_ARRAYS])
+def test_repr_matches_torch_on_random_values(sd, array):
+    assert repr(sd.tensor(array)) == repr(TORCH.tensor(array))
+    mine = sd.tensor(array.astype(np.float64), requires_grad=True) * 3
+    theirs = TORCH.tensor(array.astype(np.float64), requires_grad=True) * 3
+    assert repr(mine) == repr(theirs)
