@@ -70,7 +70,8 @@ class Emitter:
         elif isinstance(s, ast.While):
             self.lines.append(f"{pad}while {expr(s.test)}:")
             self.block(s.body or [ast.Pass()], indent + 1, getattr(s, "sd_line", None))
-        elif getattr(s, "sd_kind", None) == "accumulate" and isinstance(s, ast.Assign):
+        elif getattr(s, "sd_kind", None) == "accumulate" and isinstance(s, ast.Assign) \
+                and not getattr(s, "sd_array", False):
             v = s.value
             op = "+=" if isinstance(v.op, ast.Add) else "-="
             self.lines.append(f"{pad}{expr(s.targets[0])} {op} {expr(v.right)}")

@@ -61,7 +61,8 @@ class Program:
         return entry
 
     def unique_name(self, base, arg_types, table):
-        taken = {e[0] for e in table.values()}
+        from .emit import HELPER_NAMES
+        taken = {e[0] for e in table.values()} | HELPER_NAMES | {"np", "math"}
         name = base
         k = 1
         while name in taken:
@@ -90,7 +91,7 @@ class Program:
             return self._vjp[key]
         fname = fname or f"{name}_{'grad' if mode == 'grad' else 'vjp'}"
         rt = ReverseTransformer(fn, env, wrt, mode, set(self.functions),
-                                callee_adjoint=self.callee_adjoint)
+                                callee_adjoint=self.callee_adjoint, error=src.info.error)
         try:
             adj = rt.run(fname)
         except TransformError:

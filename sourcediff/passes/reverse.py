@@ -79,8 +79,9 @@ class ReverseTransformer:
     """Builds the adjoint of one normalized function."""
 
     def __init__(self, fn: ast.FunctionDef, types: dict, wrt: list, mode: str, names: set,
-                 callee_adjoint=None):
+                 callee_adjoint=None, error=None):
         self.fn = fn
+        self.error = error
         self.types = types
         self.wrt = wrt
         self.mode = mode                  # 'grad' (seed 1.0) or 'vjp' (seed argument)
@@ -206,6 +207,7 @@ class ReverseTransformer:
 
     # -- entry -----------------------------------------------------------
     def run(self, fname: str) -> ast.FunctionDef:
+        check_views(self.fn, self.types, self.error)
         self.collect_sites()
         self.find_recomputable()
         self.count_contributions()
@@ -390,11 +392,11 @@ class ReverseTransformer:
                 if (id(s), var) in self.save_at:
                     pre.append(self.push(var, line))
                 t = self.types.get(var)
-                if var in self.active and t is not None and t.is_array:
+                if var in self.active and t is not None and t.is_array and kind != "accumulate":
                     post.append(_assign(self.adj(var), _call("np.zeros_like", _name(var)), line))
             new = copy.copy(s)
             new.value = lower_for_numba(s.value, self.types)
-            if kind == "accumulate":
+            if kind == "accumulate" and not getattr(s, "sd_array", False):
                 new = _aug(s.targets[0].id, s.value.op, s.value.right, line)
             return pre + [new] + post
         if kind in ("store", "augstore"):
@@ -855,6 +857,82 @@ class ReverseTransformer:
         if not hasattr(self, "_seed"):
             self._seed = self.fresh("cotangent")
         return self._seed
+
+
+VIEW_METHODS = {"reshape", "ravel"}
+
+
+def _is_view(prim, types) -> str | None:
+    """The array a primitive's result may share memory with, if any."""
+    head = prim.sd_prim[0]
+    if head == "copy" and isinstance(prim, ast.Name):
+        base = prim.id
+    elif head == "subscript" and isinstance(prim.value, ast.Name):
+        base = prim.value.id
+    elif head == "attr" and prim.sd_prim[1] == "T":
+        base = prim.value.id
+    elif head == "method" and prim.sd_prim[1] in VIEW_METHODS and \
+            isinstance(prim.func.value, ast.Name):
+        base = prim.func.value.id
+    else:
+        return None
+    t = types.get(base)
+    return base if t is not None and t.is_array else None
+
+
+def check_views(fn, types, error):
+    """Writing through one of two names for the same array would make the
+    dataflow the transformer sees differ from NumPy's: refuse it."""
+    stored = set()
+    for s in walk(fn.body):
+        kind = getattr(s, "sd_kind", None)
+        if kind == "store":
+            stored.add(s.targets[0].value.id)
+        elif kind == "augstore":
+            stored.add(s.target.value.id)
+    if not stored:
+        return
+
+    def block_check(stmts):
+        for k, s in enumerate(stmts):
+            for f in ("body", "orelse"):
+                if getattr(s, f, None):
+                    block_check(getattr(s, f))
+            if getattr(s, "sd_kind", None) != "assign":
+                continue
+            z = s.targets[0].id
+            zt = types.get(z)
+            base = _is_view(s.value, types)
+            if base is None or zt is None or not zt.is_array:
+                continue
+            if z not in stored and base not in stored:
+                continue
+            # a temporary consumed before any write to either array is harmless
+            if z.startswith("_") and z not in stored:
+                safe = False
+                for later in stmts[k + 1:]:
+                    if z in {n.id for n in ast.walk(later) if isinstance(n, ast.Name)}:
+                        rest = stmts[stmts.index(later) + 1:]
+                        safe = not any(z in {n.id for n in ast.walk(r) if isinstance(n, ast.Name)}
+                                       for r in rest) and not _writes(later, {base, z})
+                        break
+                    if _writes(later, {base, z}):
+                        break
+                if safe:
+                    continue
+            raise error(s, f"'{z}' shares memory with array '{base}' and one of them is "
+                           f"written into later; use '{base}.copy()' to make an independent array")
+    block_check(fn.body)
+
+
+def _writes(stmt, names) -> bool:
+    for s in walk([stmt]):
+        kind = getattr(s, "sd_kind", None)
+        if kind == "store" and s.targets[0].value.id in names:
+            return True
+        if kind == "augstore" and s.target.value.id in names:
+            return True
+    return False
 
 
 class RuleInfo:

@@ -38,6 +38,9 @@ class TypeInference:
         if kind in ("assign", "accumulate"):
             t = self.prim(s.value, s)
             self.set(s.targets[0].id, t, s)
+            if kind == "accumulate" and self.env[s.targets[0].id].is_array:
+                # NumPy's += would write into an array other names may hold
+                s.sd_array = True
         elif kind == "unpack":
             t = self.prim(s.value, s)
             names = [e.id for e in s.targets[0].elts]

@@ -312,6 +312,18 @@ def _(args, kw, consts):
     return array(np.result_type(args[0].dtype, args[1].dtype), 2)
 
 
+# -- scalar casts: np.float64(x), np.float32(x) ----------------------------
+@rule(np.float64, np.float32)
+def _(z, x, dz):
+    return dz
+
+
+for _cast, _dt in {np.float64: np.dtype(np.float64), np.float32: np.dtype(np.float32)}.items():
+    result_type(_cast)(lambda args, kw, consts, _dt=_dt: array(_dt, args[0].ndim)
+                       if args[0].is_array else scalar(_dt))
+nondifferentiable(np.int64, np.int32, result=lambda args, kw, consts: INT)
+
+
 # -- array creation (no derivative) --------------------------------------
 def _creation_type(args, kw, consts):
     shape = args[0] if args else kw.get("shape")

@@ -4,11 +4,12 @@
 tutorials and prints the same thing: same dtypes (float32 by default), same
 ``grad_fn`` node names, same reprs, same error messages.
 
-Layout: ``core`` (the Tensor class), ``graph`` (nodes and the backward
-engine), one module per family of operations, each holding the forward
-function next to its backward node (``pointwise``, ``reductions``,
-``shape_ops``, ``linalg``, ``inplace``), ``custom_function``
-(``autograd.Function``), ``gradcheck``, ``creation`` and ``printing``.
+Layout: ``core`` (the Tensor class), ``graph`` (nodes, saved tensors,
+accumulation), ``engine`` (runs backward), one module per family of
+operations, each holding the forward function next to its backward node
+(``pointwise``, ``reductions``, ``shape_ops``, ``linalg``, ``inplace``; a new
+op touches one of them), ``custom_function`` (``autograd.Function``),
+``gradcheck``, ``creation``, ``rng``, ``dtypes`` and ``printing``.
 """
 
 from . import dtypes as _dtypes

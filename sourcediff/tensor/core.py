@@ -12,7 +12,7 @@ import warnings
 
 import numpy as np
 
-from . import dtypes, grad_mode, graph
+from . import dtypes, engine, grad_mode, graph
 
 NON_LEAF_GRAD_WARNING = (
     "The .grad attribute of a Tensor that is not a leaf Tensor is being accessed. Its .grad "
@@ -284,7 +284,7 @@ class Tensor:
 
     def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None) -> None:
         """Accumulate d(self)/d(leaf) into every leaf's ``.grad`` (see torch.Tensor.backward)."""
-        graph.backward(self, gradient, retain_graph, create_graph, inputs)
+        engine.backward(self, gradient, retain_graph, create_graph, inputs)
 
     # -- conversion ---------------------------------------------------------
     def item(self):

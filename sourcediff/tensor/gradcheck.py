@@ -6,7 +6,7 @@ import warnings
 
 import numpy as np
 
-from . import graph
+from . import engine
 from .common import wrap
 from .core import Tensor
 
@@ -57,7 +57,7 @@ def _analytical_jacobian(outputs, inputs, index: int) -> list:
         for k in range(out.numel()):
             seed = np.zeros(out.numel(), dtype=out.dtype.np)
             seed[k] = 1
-            (g,) = graph.grad(out, x, grad_outputs=wrap(seed.reshape(out.shape)),
+            (g,) = engine.grad(out, x, grad_outputs=wrap(seed.reshape(out.shape)),
                               retain_graph=True, allow_unused=True)
             if g is not None:
                 jac[:, k] = g._data.astype(np.float64).reshape(-1)
@@ -123,7 +123,7 @@ def gradgradcheck(func, inputs, grad_outputs=None, *, eps: float = 1e-6, atol: f
     def first_derivatives(*args):
         ins, gos = args[:n], args[n:]
         outs = _outputs(func, ins)
-        grads = graph.grad(outs, [ins[i] for i in diff_positions], gos, create_graph=True,
+        grads = engine.grad(outs, [ins[i] for i in diff_positions], gos, create_graph=True,
                            allow_unused=True)
         return tuple(g for g in grads if g is not None)
 

@@ -9,7 +9,7 @@ import pytest
 
 MODULES = [
     "sourcediff.tensor.core", "sourcediff.tensor.creation", "sourcediff.tensor.grad_mode",
-    "sourcediff.tensor.graph", "sourcediff.tensor.rng", "sourcediff.tensor.custom_function",
+    "sourcediff.tensor.engine", "sourcediff.tensor.rng", "sourcediff.tensor.custom_function",
     "sourcediff.tensor.gradcheck", "sourcediff.nn.module",
 ]
 

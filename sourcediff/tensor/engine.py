@@ -1,0 +1,337 @@
+"""The engine that runs the backward graph (``backward`` and ``autograd.grad``).
+
+Like micrograd's ``backward()``, but counting dependencies instead of
+recursing: a node runs once all the gradients flowing into it are summed,
+ready nodes in reverse creation order (as torch's engine), so deep graphs and
+shared subgraphs are handled once each. With ``inputs`` only the part of the
+graph that leads to them runs.
+"""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+import math
+import warnings
+
+import numpy as np
+
+from . import grad_mode
+from .graph import (
+    AccumulateGrad,
+    Node,
+    _root,
+    accumulate_into,
+    grad_accumulator,
+    gradient_edge,
+)
+
+CREATE_GRAPH_WARNING = (
+    "Using backward() with create_graph=True will create a reference cycle between the "
+    "parameter and its gradient which can cause a memory leak. We recommend using "
+    "autograd.grad when creating the graph to avoid this. If you have to use this function, "
+    "make sure to reset the .grad fields of your parameters to None after use to break the "
+    "cycle and avoid the leak."
+)
+
+
+class GraphRoot(Node):
+    """Virtual node feeding the initial gradients to the outputs' nodes."""
+
+    def __init__(self, edges, grads):
+        super().__init__()
+        self.next_functions = tuple(edges)
+        self._grads = grads
+
+    def apply(self, *unused):
+        return self._grads
+
+
+# ---------------------------------------------------------------------------
+# the engine
+
+
+def _discover(roots):
+    """All nodes reachable from ``roots``, in an order where parents precede children."""
+    order, seen = [], set()
+    stack = [(node, False) for node in roots]
+    while stack:
+        node, done = stack.pop()
+        if done:
+            order.append(node)
+            continue
+        if node in seen:
+            continue
+        seen.add(node)
+        stack.append((node, True))
+        for child, _ in node.next_functions:
+            if child is not None and child not in seen:
+                stack.append((child, False))
+    order.reverse()  # reverse post-order: a topological order
+    return order
+
+
+def run_backward(edges, grads, *, keep_graph: bool, create_graph: bool,
+                 capture=None, exec_targets=None, accumulate_captured=None):
+    """Propagate ``grads`` from the ``edges`` through the graph.
+
+    capture: {(node, output_nr): key} -- gradients to hand back (autograd.grad)
+        or, with ``accumulate_captured``, to add to a non-leaf tensor's ``.grad``.
+    exec_targets: AccumulateGrad nodes to run when only some inputs are wanted;
+        None runs every reachable node.
+    Returns {key: gradient} for the captured edges.
+    """
+    root = GraphRoot(edges, grads)
+    order = _discover([root])
+    capture = capture or {}
+    captured_nodes = {node for node, _ in capture}
+
+    if exec_targets is None and not capture:
+        reach = execute = set(order)
+    else:
+        targets = exec_targets or set()
+        reach, execute = set(), set()
+        for node in reversed(order):  # children before parents
+            child_reached = any(c in reach for c, _ in node.next_functions if c is not None)
+            if child_reached or node in targets or node is root:
+                execute.add(node)
+            if child_reached or node in targets or node in captured_nodes:
+                reach.add(node)
+        reach.add(root)
+
+    dependencies = dict.fromkeys(reach, 0)
+    for node in execute:
+        for child, _ in node.next_functions:
+            if child is not None and child in reach:
+                dependencies[child] += 1
+
+    owned = {id(_root(g._data)) for g in grads if g is not None}
+    results = {}
+    buffers = {root: []}
+    ready = [(0, -math.inf, root)]
+    tie = itertools.count()
+    # like torch's engine, everything (formulas, hooks, sums) runs in grad mode = create_graph
+    with grad_mode.set_grad_enabled(create_graph):
+        while ready:
+            node = heapq.heappop(ready)[-1]
+            inputs = buffers.pop(node, None) or [None] * node.num_outputs
+            if node._tensor_pre_hooks or node._retained:
+                _run_tensor_hooks(node, inputs, owned)
+            if node in captured_nodes:
+                for nr in range(len(inputs)):
+                    key = capture.get((node, nr))
+                    if key is None:
+                        continue
+                    if accumulate_captured is not None:
+                        accumulate_into(accumulate_captured[key], inputs[nr], create_graph, owned)
+                    else:
+                        results[key] = inputs[nr]
+            if node not in execute:
+                continue
+            outputs = _apply_node(node, inputs, create_graph, owned)
+            if not keep_graph:
+                node._release()
+            for (child, nr), grad in zip(node.next_functions, outputs):
+                if child is None or child not in reach:
+                    continue
+                if grad is not None:
+                    buf = buffers.get(child)
+                    if buf is None:
+                        buf = buffers[child] = [None] * child.num_outputs
+                    buf[nr] = grad if buf[nr] is None else buf[nr] + grad
+                dependencies[child] -= 1
+                if dependencies[child] == 0:
+                    heapq.heappush(ready, (-child._sequence_nr, next(tie), child))
+    return results
+
+
+def _run_tensor_hooks(node, inputs, owned) -> None:
+    for nr, hooks in (node._tensor_pre_hooks or {}).items():
+        for hook in list(hooks.values()):
+            if inputs[nr] is None:
+                break
+            result = hook(inputs[nr])
+            if result is not None:
+                inputs[nr] = result
+                owned.add(id(_root(result._data)))
+    for nr, ref in (node._retained or {}).items():
+        tensor = ref()
+        grad = inputs[nr]
+        if tensor is None or grad is None:
+            continue
+        if tensor._grad is None:
+            tensor._grad = grad.clone() if grad.requires_grad else grad.detach().clone()
+        else:
+            tensor._grad = tensor._grad + grad
+
+
+def _apply_node(node, inputs, create_graph: bool, owned: set):
+    if isinstance(node, AccumulateGrad):
+        node.accumulate(inputs[0], create_graph, owned)
+        return ()
+    if node._pre_hooks:
+        for hook in list(node._pre_hooks.values()):
+            result = hook(tuple(inputs))
+            if result is not None:
+                inputs = list(result)
+    if all(g is None for g in inputs) and not isinstance(node, GraphRoot) \
+            and not getattr(node, "materialize_grads", False):
+        outputs = (None,) * len(node.next_functions)
+    else:
+        outputs = node.apply(*inputs)
+    if not isinstance(outputs, tuple):
+        outputs = tuple(outputs) if isinstance(outputs, list) else (outputs,)
+    if getattr(node, "foreign_grads", False):
+        # a custom backward may hand out tensors someone else holds: never adopt them
+        owned.update(id(_root(g._data)) for g in outputs if g is not None)
+    if node._post_hooks:
+        for hook in list(node._post_hooks.values()):
+            result = hook(outputs, tuple(inputs))
+            if result is not None:
+                outputs = tuple(result)
+    if len(outputs) != len(node.next_functions):
+        raise RuntimeError(
+            f"function {node.name()} returned an incorrect number of gradients "
+            f"(expected {len(node.next_functions)}, got {len(outputs)})"
+        )
+    return outputs
+
+
+# ---------------------------------------------------------------------------
+# public entry points (torch.autograd.backward / torch.autograd.grad)
+
+
+def _as_tuple(value):
+    if value is None:
+        return ()
+    if isinstance(value, (list, tuple)):
+        return tuple(value)
+    return (value,)
+
+
+def _seed_grads(outputs, grad_outputs, create_graph: bool):
+    from .core import Tensor
+
+    grads = list(_as_tuple(grad_outputs)) or [None] * len(outputs)
+    if len(grads) != len(outputs):
+        raise RuntimeError(
+            f"grad requires one grad_output per output: got {len(grads)} grad_outputs "
+            f"and {len(outputs)} outputs"
+        )
+    seeds = []
+    for i, (out, grad) in enumerate(zip(outputs, grads)):
+        if grad is None:
+            if out.requires_grad:
+                if out.numel() != 1:
+                    raise RuntimeError("grad can be implicitly created only for scalar outputs")
+                if not out.dtype.is_floating_point:
+                    raise RuntimeError("grad can be implicitly created only for real scalar "
+                                       f"outputs but got {out.dtype}")
+                grad = Tensor._wrap(np.ones(out.shape, dtype=out.dtype.np))
+        else:
+            if not isinstance(grad, Tensor):
+                grad = Tensor._wrap(np.asarray(grad, dtype=out.dtype.np))
+            if grad.shape != out.shape:
+                raise RuntimeError(
+                    f"Mismatch in shape: grad_output[{i}] has a shape of {grad.shape} and "
+                    f"output[{i}] has a shape of {out.shape}."
+                )
+            if not create_graph:
+                grad = grad.detach()
+        seeds.append(grad)
+    return seeds
+
+
+def _root_edges(outputs):
+    edges = []
+    for i, out in enumerate(outputs):
+        edge = gradient_edge(out)
+        if edge[0] is None:
+            raise RuntimeError(
+                f"element {i} of tensors does not require grad and does not have a grad_fn"
+            )
+        edges.append(edge)
+    return edges
+
+
+def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False,
+             inputs=None) -> None:
+    """Accumulate the gradients of ``tensors`` into the ``.grad`` of the leaves.
+
+    Like ``torch.autograd.backward``: ``inputs`` restricts accumulation to the
+    given tensors (leaves or not).
+    """
+    outputs = _as_tuple(tensors)
+    if retain_graph is None:
+        retain_graph = create_graph
+    seeds = _seed_grads(outputs, grad_tensors, create_graph)
+    edges = _root_edges(outputs)
+    if create_graph:
+        warnings.warn(CREATE_GRAPH_WARNING, UserWarning, stacklevel=3)
+    inputs = _as_tuple(inputs)
+    if not inputs:
+        run_backward(edges, seeds, keep_graph=retain_graph, create_graph=create_graph)
+        return
+    capture, targets, by_key = {}, set(), {}
+    for i, t in enumerate(inputs):
+        if t.grad_fn is None:
+            if not t.requires_grad:
+                raise RuntimeError("One of the differentiated Tensors does not require grad")
+            targets.add(grad_accumulator(t))
+        else:
+            capture[(t.grad_fn, t._output_nr)] = i
+            by_key[i] = t
+    run_backward(edges, seeds, keep_graph=retain_graph, create_graph=create_graph,
+                 capture=capture, exec_targets=targets, accumulate_captured=by_key)
+
+
+def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False,
+         only_inputs=True, allow_unused=None, is_grads_batched=False,
+         materialize_grads=False):
+    """Return the gradients of ``outputs`` with respect to ``inputs`` (no ``.grad`` is touched).
+
+    >>> import sourcediff as sd
+    >>> x = sd.tensor(3.0, requires_grad=True)
+    >>> (g,) = sd.autograd.grad(x ** 3, x, create_graph=True)
+    >>> g, sd.autograd.grad(g, x)[0]
+    (tensor(27., grad_fn=<MulBackward0>), tensor(18.))
+    """
+    if is_grads_batched:
+        raise NotImplementedError("is_grads_batched=True is not supported")
+    if allow_unused is None:
+        allow_unused = materialize_grads
+    elif materialize_grads and not allow_unused:
+        raise ValueError("Expected allow_unused to be True or not passed when "
+                         "materialize_grads=True, but got: allow_unused=False.")
+    outs = _as_tuple(outputs)
+    ins = _as_tuple(inputs)
+    if retain_graph is None:
+        retain_graph = create_graph
+    seeds = _seed_grads(outs, grad_outputs, create_graph)
+    edges = _root_edges(outs)
+    capture = {}
+    for i, t in enumerate(ins):
+        edge = gradient_edge(t)
+        if edge[0] is None:
+            raise RuntimeError("One of the differentiated Tensors does not require grad")
+        capture.setdefault(edge, []).append(i)
+    keys = {edge: idx for idx, edge in enumerate(capture)}
+    results = run_backward(edges, seeds, keep_graph=retain_graph, create_graph=create_graph,
+                           capture=keys)
+    out = []
+    for i, t in enumerate(ins):
+        g = results.get(keys[gradient_edge(t)])
+        if g is None:
+            if materialize_grads:
+                from .core import Tensor
+
+                g = Tensor._wrap(np.zeros(t.shape, dtype=t.dtype.np))
+            elif not allow_unused:
+                raise RuntimeError(
+                    f"The differentiated Tensor at index {i} appears to not have been used in "
+                    "the graph. Set allow_unused=True if this is the desired behavior."
+                )
+        elif not create_graph:
+            g = g.detach()
+        out.append(g)
+    return tuple(out)
