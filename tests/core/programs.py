@@ -1,0 +1,145 @@
+"""Whole programs as a user would write them: ODE integrators calling helpers,
+array rebinding in loops, views, reductions with axis, tuple-returning helpers."""
+import math
+import numpy as np
+
+def rhs(y, k):
+    out = np.empty_like(y)
+    out[0] = y[1]
+    out[1] = -k * y[0] - 0.1 * y[1]
+    return out
+
+def ode_euler(y0, k):
+    y = y0.copy()
+    h = 0.01
+    for t in range(100):
+        y = y + h * rhs(y, k)
+    return y[0] ** 2 + y[1]
+
+def arr_rebind(x):
+    for i in range(3):
+        x = np.sin(x) * 0.5 + x
+    return np.sum(x * x)
+
+def matvec_loop(A, x):
+    v = x.copy()
+    for it in range(4):
+        v = np.tanh(A @ v)
+    return np.dot(v, v)
+
+def nested_ret(x):
+    s = 0.0
+    for i in range(x.shape[0]):
+        for j in range(x.shape[0]):
+            s += x[i] * x[j]
+            if s > 2.0:
+                return s * s
+    return s
+
+def while_arr(x):
+    y = x.copy()
+    k = 0
+    while np.sum(y * y) > 0.1 and k < 50:
+        y = y * 0.8 + 0.01 * np.sin(y)
+        k += 1
+    return np.sum(y)
+
+def cond_expr_loop(x, w):
+    s = 0.0
+    for i in range(x.shape[0]):
+        s += (x[i] * w if x[i] > 0 else x[i] ** 2)
+    return s
+
+def cont_while(x):
+    s = 0.0
+    i = 0
+    while i < x.shape[0]:
+        i += 1
+        if x[i - 1] < 0:
+            continue
+        s += math.sqrt(x[i - 1]) * s + x[i - 1]
+    return s
+
+def slice_loop(x):
+    s = 0.0
+    for i in range(x.shape[0] - 1):
+        s += np.sum(x[i:i + 2] ** 2) * x[i]
+    return s
+
+def two_d(A):
+    n, m = A.shape
+    s = 0.0
+    for i in range(n):
+        for j in range(m):
+            s += A[i, j] * A[j % n, i % m]
+    return s + np.sum(A.T @ A)
+
+def f32(x):
+    s = np.float32(0.0)
+    for i in range(x.shape[0]):
+        s += x[i] * x[i]
+    return s
+
+def where_clip(x):
+    y = np.where(x > 0.2, x * x, -x)
+    z = np.clip(y, 0.05, 0.5)
+    return np.sum(z * x) + np.max(x) - np.min(x)
+
+def reshape_T(x):
+    M = x.reshape((2, 3))
+    return np.sum(M.T @ M) + np.mean(M, axis=1)[0] + np.sum(np.max(M, axis=0))
+
+def scratch2(x):
+    n = x.shape[0]
+    buf = np.zeros(n)
+    tot = 0.0
+    for k in range(3):
+        for i in range(n):
+            buf[i] = buf[i] * 0.5 + x[i] * k
+        for i in range(1, n):
+            buf[i] += buf[i - 1] * 0.1
+        tot += np.sum(np.sin(buf))
+    return tot
+
+def helper_arr(v, w):
+    return np.exp(-v * w)
+
+def calls_arr(x, w):
+    y = helper_arr(x, w)
+    z = helper_arr(y, 2.0)
+    return np.sum(z * y)
+
+def tuple_ret(a, b):
+    return a * b, a + b
+
+def uses_tuple_ret(x):
+    s = 0.0
+    for i in range(x.shape[0] - 1):
+        p, q = tuple_ret(x[i], x[i + 1])
+        s += p * q
+    return s
+
+def prod_axis(A):
+    return np.sum(np.prod(A, axis=0)) + np.prod(A[0])
+
+def power_stuff(x, y):
+    return x ** y + y ** 2.5 + 2.0 ** x + abs(x - y) + max(x, y, 0.3) + min(x * y, 1.0)
+
+
+def alias_write(x):
+    u = x
+    u[0] = 5.0
+    return np.sum(x * x)
+
+
+def view_write(x):
+    v = x[1:3]
+    x[1] = 2.0
+    return np.sum(v * v)
+
+
+def slices_without_alias(x):
+    b = np.zeros(3)
+    b[0] = x[0]
+    b[1:3] = x[1:3] * 2.0
+    return np.sum(b[0:2] * b[1:3])

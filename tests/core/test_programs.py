@@ -1,0 +1,59 @@
+"""Programs a new user would write, checked against finite differences on both
+targets, and the aliasing patterns that must be refused rather than
+differentiated wrongly."""
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import sourcediff as sd
+
+from . import programs as P
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from fdcheck import check_grad  # noqa: E402
+
+rng = np.random.default_rng(1)
+CASES = [
+    (P.ode_euler, (np.array([1.0, 0.0]), 2.0), (0, 1)),
+    (P.arr_rebind, (rng.uniform(-1, 1, 4),), 0),
+    (P.matvec_loop, (rng.uniform(-1, 1, (3, 3)), rng.uniform(-1, 1, 3)), (0, 1)),
+    (P.nested_ret, (np.array([0.5, 0.9, 0.7]),), 0),
+    (P.while_arr, (np.array([0.5, 0.9, 0.7]),), 0),
+    (P.cond_expr_loop, (np.array([0.5, -0.9, 0.7]), 1.3), (0, 1)),
+    (P.cont_while, (np.array([0.5, -0.9, 0.7, 0.2]),), 0),
+    (P.slice_loop, (rng.uniform(-1, 1, 5),), 0),
+    (P.two_d, (rng.uniform(-1, 1, (3, 3)),), 0),
+    (P.where_clip, (np.array([0.5, -0.9, 0.7, 0.3, 0.1]),), 0),
+    (P.reshape_T, (rng.uniform(-1, 1, 6),), 0),
+    (P.scratch2, (rng.uniform(-1, 1, 4),), 0),
+    (P.calls_arr, (rng.uniform(-1, 1, 4), 0.7), (0, 1)),
+    (P.uses_tuple_ret, (rng.uniform(-1, 1, 4),), 0),
+    (P.prod_axis, (rng.uniform(0.5, 1.5, (3, 4)),), 0),
+    (P.power_stuff, (1.3, 0.7), (0, 1)),
+    (P.slices_without_alias, (np.array([0.3, 0.5, 0.7]),), 0),
+]
+
+
+@pytest.mark.parametrize("target", ["python", "cpu"])
+@pytest.mark.parametrize("case", CASES, ids=[c[0].__name__ for c in CASES])
+def test_program_gradient(case, target):
+    f, args, wrt = case
+    check_grad(f, args, wrt=wrt, target=target)
+
+
+@pytest.mark.parametrize("target", ["python", "cpu"])
+def test_float32_accumulation(target):
+    x = rng.uniform(-1, 1, 5).astype(np.float32)
+    g = sd.grad(P.f32, target=target)(x)
+    assert g.dtype == np.float32
+    np.testing.assert_allclose(g, 2.0 * x, rtol=1e-5)
+
+
+@pytest.mark.parametrize("f, line", [(P.alias_write, "u = x"), (P.view_write, "v = x[1:3]")])
+def test_writing_through_an_alias_is_refused(f, line):
+    with pytest.raises(sd.TransformError) as info:
+        sd.grad(f, target="python")(np.array([0.3, 0.5, 0.7]))
+    assert line in str(info.value)
+    assert "shares memory" in str(info.value)
