@@ -100,6 +100,8 @@ class Transformed:
         for k in self.wrt:
             t = types[k]
             name = self.src.params[k]
+            if t.kind == "tuple" and t.elts and all(e.is_float for e in t.elts):
+                continue
             if not t.is_float:
                 what = "an integer" if t.kind == "int" or (t.is_array and t.dtype.kind in "iu") \
                     else f"a {t}"
@@ -249,6 +251,8 @@ def _walk(tree):
 
 def _like(g, arg):
     """A gradient with the type of its argument."""
+    if isinstance(arg, tuple):
+        return tuple(_like(gi, ai) for gi, ai in zip(g, arg))
     if isinstance(arg, np.ndarray):
         g = np.asarray(g)
         return g.astype(arg.dtype, copy=False) if g.dtype != arg.dtype else g

@@ -16,6 +16,7 @@ from .errors import TransformError
 from .frontend.source import get_source
 from .passes.normalize import normalize
 from .passes.reverse import ReverseTransformer, lower_for_numba
+from .passes.tuples import scalarize_tuple_params
 from .passes.typeinfer import infer_types
 
 
@@ -49,6 +50,8 @@ class Program:
         self._stack.append(src.func)
         try:
             fn, norm = normalize(src)
+            fn.sd_tuple_params = scalarize_tuple_params(fn, dict(zip(params, arg_types)),
+                                                        set(norm.used_names))
             self.injected.update(norm.globals_used)
             env, ret = infer_types(fn, dict(zip(params, arg_types)), src.info,
                                    self.callee_return, norm.globals_used)
@@ -109,8 +112,7 @@ class Program:
         return fname
 
     def callee_adjoint(self, func, arg_types):
-        diff = [t is not None and (t.is_float or (t.kind == "tuple" and False))
-                for t in arg_types]
+        diff = [t is not None and t.is_float for t in arg_types]
         src = get_source(func)
         wrt = [p for p, d in zip(src.params, diff) if d]
         name = self.adjoint(func, arg_types, wrt, "vjp")

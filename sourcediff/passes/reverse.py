@@ -91,7 +91,18 @@ class ReverseTransformer:
         self.callee_adjoint = callee_adjoint  # f(pyfunc, argtypes) -> (vjp name, diff flags)
         self.ret = fn.body[-1]
         self.ret_name = self.ret.value.id if isinstance(self.ret.value, ast.Name) else None
-        self.active = analyze_activity(fn, types, wrt, [self.ret_name] if self.ret_name else [])
+        self.tuple_params = getattr(fn, "sd_tuple_params", {})
+        expanded = []
+        for p in wrt:
+            if p in self.tuple_params:
+                if p in getattr(fn, "sd_tuple_whole", set()):
+                    raise error(fn, f"tuple argument '{p}' can be differentiated only when it "
+                                    "is unpacked or indexed with constants")
+                expanded += self.tuple_params[p]
+            else:
+                expanded.append(p)
+        self.active = analyze_activity(fn, types, expanded,
+                                       [self.ret_name] if self.ret_name else [])
         self.adj_names: dict[str, str] = {}
         self.tmp = itertools.count(1)
         self.helpers_used: set = set()
@@ -715,6 +726,10 @@ class ReverseTransformer:
         outs = []
         names = []
         for k, a in enumerate(args):
+            if not diff[k] and self.is_active(a):
+                raise self.error(s, f"cannot pass '{a.id}' ({self.types[a.id]}) to "
+                                    f"'{call.func.id}' and differentiate through it; pass its "
+                                    "elements as separate arguments")
             if diff[k]:
                 nm = self.fresh("_d" + (a.id.lstrip("_") if isinstance(a, ast.Name) else "arg"))
                 names.append(nm)
@@ -827,7 +842,10 @@ class ReverseTransformer:
         grads = []
         for p in self.wrt:
             t = self.types[p]
-            if p in self.active:
+            if p in self.tuple_params:
+                grads.append(ast.Tuple(elts=[self.gradient_of(e) for e in self.tuple_params[p]],
+                                       ctx=ast.Load()))
+            elif p in self.active:
                 grads.append(_name(self.adj(p)))
             elif t.is_array:
                 grads.append(_call("np.zeros_like", _name(p)))
@@ -852,6 +870,13 @@ class ReverseTransformer:
             if isinstance(n, ast.Name):
                 self.helpers_used.add(n.id)
         return fn
+
+    def gradient_of(self, var):
+        if var in self.active:
+            return _name(self.adj(var))
+        if self.types[var].is_array:
+            return _call("np.zeros_like", _name(var))
+        return _const(0.0)
 
     def seed_name(self):
         if not hasattr(self, "_seed"):

@@ -1675,22 +1675,8 @@ def _case_ids():
 assert len(set(_case_ids())) == len(CASES), "duplicate case ids"
 
 
-NOT_YET_SUPPORTED = {
-    # SPEC 3 allows tuple arguments; differentiating *with respect to* a tuple is
-    # not implemented yet and raises a TypeError naming the argument (never a wrong
-    # gradient).  strict: the marker must go once it is supported.
-    "t_tuple_argument-wrt=0": "gradient with respect to a tuple argument is not supported yet",
-}
-
-
-def _case_params():
-    return [pytest.param(c, id=c.id, marks=pytest.mark.xfail(
-        raises=TypeError, strict=True, reason=NOT_YET_SUPPORTED[c.id]))
-            if c.id in NOT_YET_SUPPORTED else pytest.param(c, id=c.id) for c in CASES]
-
-
 @pytest.mark.parametrize("target", TARGETS)
-@pytest.mark.parametrize("case", _case_params())
+@pytest.mark.parametrize("case", CASES, ids=_case_ids())
 def test_gradient_matches_finite_differences(case, target):
     for args in case.arg_sets:
         check_grad(case.f, args, wrt=case.wrt, target=target, rtol=case.rtol, atol=case.atol)

@@ -1,6 +1,7 @@
 """Programs a new user would write, checked against finite differences on both
 targets, and the aliasing patterns that must be refused rather than
 differentiated wrongly."""
+import math
 import sys
 from pathlib import Path
 
@@ -57,3 +58,33 @@ def test_writing_through_an_alias_is_refused(f, line):
         sd.grad(f, target="python")(np.array([0.3, 0.5, 0.7]))
     assert line in str(info.value)
     assert "shares memory" in str(info.value)
+
+
+def tuple_params(p, x):
+    a, b = p
+    s = 0.0
+    for i in range(x.shape[0]):
+        s += a * math.sin(b * x[i])
+    return s * p[0]
+
+
+@pytest.mark.parametrize("target", ["python", "cpu"])
+def test_gradient_with_respect_to_a_tuple_is_a_tuple(target):
+    x = np.array([0.2, 0.4, 0.9])
+    p = (1.3, 0.7)
+    g = sd.grad(tuple_params, wrt=(0, 1), target=target)(p, x)
+    assert isinstance(g[0], tuple) and len(g[0]) == 2
+    check_grad(tuple_params, (p, x), wrt=(0, 1), target=target)
+
+
+def passes_tuple_whole(p):
+    return helper_of_tuple(p)
+
+
+def helper_of_tuple(q):
+    return q[0] * q[1]
+
+
+def test_a_differentiated_tuple_passed_whole_is_refused():
+    with pytest.raises(sd.TransformError, match="tuple argument 'p'"):
+        sd.grad(passes_tuple_whole, target="python")((1.0, 2.0))
