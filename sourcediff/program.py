@@ -33,9 +33,9 @@ class Program:
         self.user_rules: dict = {}
 
     # -- per function ----------------------------------------------------
-    def analyze(self, func, arg_types):
+    def analyze(self, func, arg_types, inplace=None):
         src = get_source(func)
-        key = (src.func, tuple(arg_types))
+        key = (src.func, tuple(arg_types), inplace)
         if key in self._primal:
             return self._primal[key]
         if src.func in self._stack:
@@ -49,7 +49,7 @@ class Program:
                                  src.info.line_offset + 1, 0, src.info.lines[0])
         self._stack.append(src.func)
         try:
-            fn, norm = normalize(src)
+            fn, norm = normalize(src, inplace)
             fn.sd_tuple_params = scalarize_tuple_params(fn, dict(zip(params, arg_types)),
                                                         set(norm.used_names))
             self.injected.update(norm.globals_used)
@@ -57,7 +57,8 @@ class Program:
                                    self.callee_return, norm.globals_used)
         finally:
             self._stack.pop()
-        name = self.unique_name(src.name, arg_types, self._primal)
+        name = self.unique_name(src.name + ("_written" if inplace else ""), arg_types,
+                                self._primal)
         entry = (name, fn, env, ret, src)
         self._primal[key] = entry
         self.add_primal(entry)
@@ -73,8 +74,8 @@ class Program:
             name = f"{base}_{k}"
         return name
 
-    def callee_return(self, func, arg_types) -> tuple:
-        entry = self.analyze(func, arg_types)
+    def callee_return(self, func, arg_types, inplace=None) -> tuple:
+        entry = self.analyze(func, arg_types, inplace)
         return entry[3], entry[0]
 
     def add_primal(self, entry):
@@ -87,9 +88,9 @@ class Program:
                                              f"Primal of '{src.name}' (normalized).")
         self.order.append(name)
 
-    def adjoint(self, func, arg_types, wrt, mode, fname=None):
-        name, fn, env, ret, src = self.analyze(func, arg_types)
-        key = (src.func, tuple(arg_types), tuple(wrt), mode)
+    def adjoint(self, func, arg_types, wrt, mode, fname=None, inplace=None):
+        name, fn, env, ret, src = self.analyze(func, arg_types, inplace)
+        key = (src.func, tuple(arg_types), tuple(wrt), mode, inplace)
         if key in self._vjp:
             return self._vjp[key]
         fname = fname or f"{name}_{'grad' if mode == 'grad' else 'vjp'}"
@@ -111,11 +112,11 @@ class Program:
         self._vjp[key] = fname
         return fname
 
-    def callee_adjoint(self, func, arg_types):
+    def callee_adjoint(self, func, arg_types, inplace=None):
         diff = [t is not None and t.is_float for t in arg_types]
         src = get_source(func)
         wrt = [p for p, d in zip(src.params, diff) if d]
-        name = self.adjoint(func, arg_types, wrt, "vjp")
+        name = self.adjoint(func, arg_types, wrt, "vjp", inplace=inplace)
         return name, diff
 
     def inject_user_rule(self, rname):

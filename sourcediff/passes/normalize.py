@@ -83,8 +83,9 @@ class _Loop:
 class Normalizer:
     """Turns a user ``FunctionDef`` into the normalized form described above."""
 
-    def __init__(self, src: FunctionSource, user_function_ok=None):
+    def __init__(self, src: FunctionSource, void_ok: bool = False):
         self.src = src
+        self.void_ok = void_ok      # a callee run for its writes into argument arrays
         self.info: SourceInfo = src.info
         self.namespace = src.namespace
         self.params = src.params
@@ -197,7 +198,9 @@ class Normalizer:
             self.emit(out, type(s)(), "jump")
         elif isinstance(s, ast.Return):
             if s.value is None:
-                raise self.error(s, "the function must return a value to differentiate")
+                if not self.void_ok:
+                    raise self.error(s, "the function must return a value to differentiate")
+                s = ast.Return(value=ast.Constant(0.0), lineno=s.lineno, col_offset=s.col_offset)
             value = self.atom(s.value, out)
             self.emit(out, ast.Return(value=value), "return")
         elif isinstance(s, ast.Pass):
@@ -206,10 +209,45 @@ class Normalizer:
             if isinstance(s.value, ast.Constant):
                 return  # a stray string or number: no effect
             self.check_expr(s.value)
+            if isinstance(s.value, ast.Call) and self.inplace_call(s.value, out):
+                return
             raise self.error(s, "an expression statement has no effect on the result "
                                 "(calls with side effects are not supported)")
         else:
             raise self.error(s, f"cannot differentiate through '{type(s).__name__}' statements")
+
+    def inplace_call(self, call, out) -> bool:
+        """``fill(out, x)``: a user function writing into argument arrays becomes
+        ``out = fill'(out, x)`` where ``fill'`` works on a copy and returns it."""
+        from ..rules import registry
+        fn = resolve(call.func, self.namespace, self.locals)
+        if fn is MISSING or not registry.is_user_function(fn):
+            return False
+        from ..frontend.source import get_source
+        callee = get_source(fn)
+        written = _written_params(callee)
+        if not written:
+            raise self.error(call, f"the result of '{ast.unparse(call.func)}' is not used and it "
+                                   "writes into none of its arguments")
+        if call.keywords:
+            raise self.error(call, "call user functions with positional arguments only")
+        args = [self.atom(a, out) for a in call.args]
+        positions = [k for k, p in enumerate(callee.params) if p in written and k < len(args)]
+        for k in positions:
+            if not isinstance(args[k], ast.Name):
+                raise self.error(call, f"argument {k + 1} of '{callee.name}' is written into: "
+                                       "pass an array variable")
+        temps = [self.temp("o") for _ in positions]
+        node = ast.Call(func=_name(fn.__name__), args=args, keywords=[])
+        _mark(node, ("user", fn))
+        node.sd_inplace = tuple(positions)
+        self.user_calls[fn.__name__] = fn
+        stmt = ast.Assign(targets=[ast.Tuple(elts=[_name(t, ast.Store()) for t in temps],
+                                             ctx=ast.Store())], value=node)
+        self.emit(out, stmt, "unpack")
+        for k, t in zip(positions, temps):
+            self.assign(out, args[k].id, _mark(_name(t), ("copy",)))
+        return True
 
     def assign_stmt(self, s, out):
         value = s.value
@@ -674,6 +712,12 @@ class JumpLowering:
     def lower_function(self, body, tree):
         returns = [s for s in _walk_stmts(body) if isinstance(s, ast.Return)]
         final_only = returns and body and isinstance(body[-1], ast.Return) and len(returns) == 1
+        if not returns and self.norm.void_ok:
+            ret = ast.Return(value=ast.Constant(0.0))
+            ret.sd_line, ret.sd_kind = tree.lineno, "return"
+            body = body + [ret]
+            returns = [ret]
+            final_only = True
         if not returns:
             raise self.norm.error(tree, f"'{tree.name}' must return a value to differentiate")
         if final_only:
@@ -864,8 +908,50 @@ def _is_int_expr(e, namespace=None, local_names=()) -> bool:
     return False
 
 
-def normalize(src: FunctionSource) -> tuple[ast.FunctionDef, Normalizer]:
+def _written_params(src) -> set:
+    """Parameters a function writes into (``p[i] = ...``, ``p[i] += ...``)."""
+    params = set(src.params)
+    out = set()
+    for node in ast.walk(src.tree):
+        targets = node.targets if isinstance(node, ast.Assign) else \
+            [node.target] if isinstance(node, ast.AugAssign) else []
+        for t in targets:
+            if isinstance(t, ast.Subscript):
+                while isinstance(t, ast.Subscript):
+                    t = t.value
+                if isinstance(t, ast.Name) and t.id in params:
+                    out.add(t.id)
+    return out
+
+
+def normalize(src: FunctionSource, inplace=None) -> tuple[ast.FunctionDef, Normalizer]:
     """Run the pass; returns the normalized function and the pass state
-    (globals and user functions the function refers to)."""
-    norm = Normalizer(src)
-    return norm.run(), norm
+    (globals and user functions the function refers to).
+
+    ``inplace``: positions of parameters the function writes into; the
+    function then works on copies of them and returns them (a tuple)."""
+    norm = Normalizer(src, void_ok=bool(inplace))
+    fn = norm.run()
+    if inplace:
+        line = fn.sd_line
+        copies = []
+        for k in inplace:
+            p = src.params[k]
+            call = ast.Call(func=ast.Attribute(value=_name(p), attr="copy", ctx=ast.Load()),
+                            args=[], keywords=[])
+            tmp = norm.temp("copy")
+            first = ast.Assign(targets=[_name(tmp, ast.Store())],
+                               value=_mark(call, ("method", "copy")))
+            second = ast.Assign(targets=[_name(p, ast.Store())], value=_mark(_name(tmp), ("copy",)))
+            for stmt in (first, second):
+                stmt.sd_line, stmt.sd_kind = line, "assign"
+                copies.append(stmt)
+        ret = fn.body[-1]
+        res = norm.temp("written")
+        tup = ast.Tuple(elts=[_name(src.params[k]) for k in inplace], ctx=ast.Load())
+        assign = ast.Assign(targets=[_name(res, ast.Store())], value=_mark(tup, ("tuple",)))
+        assign.sd_line, assign.sd_kind = ret.sd_line, "assign"
+        new_ret = ast.Return(value=_name(res))
+        new_ret.sd_line, new_ret.sd_kind = ret.sd_line, "return"
+        fn.body = copies + fn.body[:-1] + [assign, new_ret]
+    return fn, norm

@@ -709,7 +709,8 @@ class ReverseTransformer:
         targets = self.targets_of(s)
         args = call.args
         argtypes = [self.type_or_const(a) for a in args]
-        vjp_name, diff = self.callee_adjoint(call.sd_prim[1], argtypes)
+        vjp_name, diff = self.callee_adjoint(call.sd_prim[1], argtypes,
+                                             getattr(call, "sd_inplace", None))
         if s.sd_kind == "unpack":
             parts = []
             for t in targets:
@@ -917,6 +918,12 @@ def check_views(fn, types, error):
             stored.add(s.target.value.id)
     if not stored:
         return
+    uses: dict = {}
+    for s in walk(fn.body):
+        if getattr(s, "sd_kind", None) is not None or isinstance(s, ast.Return):
+            for n in ast.walk(s):
+                if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load):
+                    uses[n.id] = uses.get(n.id, 0) + 1
 
     def block_check(stmts):
         for k, s in enumerate(stmts):
@@ -932,6 +939,8 @@ def check_views(fn, types, error):
                 continue
             if z not in stored and base not in stored:
                 continue
+            if base.startswith("_") and uses.get(base, 0) == 1:
+                continue   # a temporary renamed: the old name is never used again
             # a temporary consumed before any write to either array is harmless
             if z.startswith("_") and z not in stored:
                 safe = False

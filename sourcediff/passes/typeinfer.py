@@ -129,7 +129,7 @@ class TypeInference:
             return self.result(key[1], args, kw)
         if head == "user":
             args = [self.atom(a) for a in p.args]
-            t, name = self.callee_return(key[1], args)
+            t, name = self.callee_return(key[1], args, getattr(p, "sd_inplace", None))
             p.func.id = name
             return t
         raise TypeError(f"unknown primitive {key}")

@@ -143,3 +143,23 @@ def slices_without_alias(x):
     b[0] = x[0]
     b[1:3] = x[1:3] * 2.0
     return np.sum(b[0:2] * b[1:3])
+def h_fill(out, x):
+    for i in range(x.shape[0]):
+        out[i] = math.sin(x[i]) * x[i]
+
+def writes(x):
+    out = np.zeros(x.shape[0])
+    h_fill(out, x)
+    return np.sum(out * out * x)
+
+def step(u, v, dt):
+    for i in range(u.shape[0]):
+        u[i] += dt * v[i]
+        v[i] -= dt * math.sin(u[i])
+
+def leapfrog(u0, v0):
+    u = u0.copy()
+    v = v0.copy()
+    for t in range(20):
+        step(u, v, 0.1)
+    return np.sum(u * v)

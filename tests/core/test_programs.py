@@ -88,3 +88,10 @@ def helper_of_tuple(q):
 def test_a_differentiated_tuple_passed_whole_is_refused():
     with pytest.raises(sd.TransformError, match="tuple argument 'p'"):
         sd.grad(passes_tuple_whole, target="python")((1.0, 2.0))
+
+
+@pytest.mark.parametrize("target", ["python", "cpu"])
+def test_helpers_writing_into_argument_arrays(target):
+    x = np.array([0.3, 0.5, 0.7])
+    check_grad(P.writes, (x,), wrt=0, target=target)
+    check_grad(P.leapfrog, (x, 0.5 * x), wrt=(0, 1), target=target)

@@ -4,7 +4,8 @@
 Snippets are copied from the articles with the page noise removed: words glued
 onto code by the web page (``torch.ojavascriptnes`` -> ``torch.ones``,
 ``prphpint`` -> ``print``, ``import torchx = ...`` split into two lines) and
-``with torch.no_grad():y = ...`` put back on separate lines. The expected output
+``with torch.no_grad():y = ...`` put back on separate lines; the retain_graph
+snippet (seed002), which prints nothing, ends with ``print(y)``. The expected output
 was recorded from torch 2.13.0; with torch installed each snippet is also run
 on the real thing. Snippets that use random numbers are compared with every
 number masked, plus checks of the relations between the printed values.

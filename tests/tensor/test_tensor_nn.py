@@ -202,3 +202,28 @@ def test_state_dict_round_trip_and_dtype(lib):
     target.double()
     assert target.hidden.weight.dtype is lib.float64
     assert isinstance(target.hidden.weight, lib.nn.Parameter)
+
+
+@needs_torch
+def test_gradient_penalty_matches_torch(sd):
+    """Double backward through a network (create_graph=True), as in WGAN-GP."""
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal((5, 3))
+    labels = rng.integers(0, 2, 5)
+    weights = [rng.standard_normal((4, 3)), rng.standard_normal(4),
+               rng.standard_normal((2, 4)), rng.standard_normal(2)]
+    results = []
+    for lib in (sd, TORCH):
+        model = lib.nn.Sequential(lib.nn.Linear(3, 4), lib.nn.Tanh(), lib.nn.Linear(4, 2))
+        model.double()
+        with lib.no_grad():
+            for p, w in zip(model.parameters(), weights):
+                p.copy_(lib.tensor(w))
+        inputs = lib.tensor(x, requires_grad=True)
+        loss = lib.nn.functional.cross_entropy(model(inputs), lib.tensor(labels))
+        (g,) = lib.autograd.grad(loss, inputs, create_graph=True)
+        penalty = ((g.norm(dim=1) - 1) ** 2).mean() + loss
+        penalty.backward()
+        results.append([values(p.grad) for p in model.parameters()] + [values(inputs.grad)])
+    for mine, theirs in zip(*results):
+        assert np.allclose(mine, theirs, rtol=1e-9, atol=1e-12)
