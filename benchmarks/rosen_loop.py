@@ -11,8 +11,8 @@ What it measures (medians of ``repeat`` timed calls after a warm-up call):
 * ``first call``: transform + compile in a fresh process (empty caches), and in
   a second fresh process sharing the same cache directories (Numba's on-disk
   cache), each measured with ``subprocess`` running ``python -c``;
-* peers where installed: JAX ``jit(value_and_grad)`` and PyTorch eager on the
-  vectorized formula (float64); "not installed" otherwise.
+* peers where installed: JAX ``jit(value_and_grad)`` and PyTorch eager (one
+  thread) on the vectorized formula (float64); "not installed" otherwise.
 
 Run ``python benchmarks/rosen_loop.py [--size small|default|large] [--repeat N]
 [--no-fresh-processes]`` or call ``run(size=..., repeat=...)``, which returns
@@ -144,13 +144,15 @@ def time_jax(x: np.ndarray, repeat: int) -> float | str:
 
 
 def time_torch(x: np.ndarray, repeat: int) -> float | str:
-    """PyTorch eager value and gradient of the vectorized formula, float64; or why not."""
+    """PyTorch eager value and gradient of the vectorized formula, float64, one thread."""
     try:
         import torch
     except ImportError:
         return "not installed"
 
     xt = torch.from_numpy(x.copy())
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # one thread, like the Numba code it is compared with
 
     def value_and_grad():
         leaf = xt.detach().requires_grad_(True)
@@ -158,7 +160,10 @@ def time_torch(x: np.ndarray, repeat: int) -> float | str:
         (grad,) = torch.autograd.grad(value, leaf)
         return value.item(), grad
 
-    return median_time(value_and_grad, repeat)
+    try:
+        return median_time(value_and_grad, repeat)
+    finally:
+        torch.set_num_threads(threads)
 
 
 def run(size: str = "default", repeat: int = 20, fresh_processes: bool = True) -> dict[str, Any]:
@@ -224,7 +229,7 @@ def report(results: dict[str, Any]) -> str:
         ),
         f"  sourcediff / hand adjoint              {results['sourcediff_over_hand_adjoint']:10.2f}",
         f"  JAX jit(value_and_grad), vectorized    {ms('jax_s')}",
-        f"  PyTorch eager, vectorized              {ms('torch_eager_s')}",
+        f"  PyTorch eager, vectorized, 1 thread    {ms('torch_eager_s')}",
         f"  first call, this process               {ms('first_call_this_process_s')}",
         f"  first call, fresh process (cold)       {ms('first_call_cold_s')}",
         f"  first call, fresh process (cached)     {ms('first_call_cached_s')}",
