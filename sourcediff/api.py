@@ -326,6 +326,11 @@ class Function:
         return t
 
     def __call__(self, *args, **kwargs):
+        from .bridge import call_with_tensors, has_tensor
+        if has_tensor(args):
+            if kwargs:
+                raise TypeError("pass Tensors to an @sd.function positionally")
+            return call_with_tensors(self, args)
         params = get_source(self.py_func).params
         if not params:
             return self.py_func()
