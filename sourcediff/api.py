@@ -73,6 +73,7 @@ class Transformed:
         self.src = get_source(self.func)
         self.signature = inspect.signature(self.func)
         self.wrt, self.single = _normalize_wrt(self.func, wrt)
+        _check_subset(self.src)
         self.target = target
         self.mode = mode
         self._cache: dict = {}
@@ -304,11 +305,20 @@ def value_and_grad(func, wrt=0, target: str = "cpu") -> ValueAndGrad:
     return ValueAndGrad(func, wrt, target, "value_and_grad")
 
 
+def _check_subset(src, void_ok=False):
+    """Constructs outside the subset are reported when the transform is made,
+    not at the first call (the type-independent pass runs now)."""
+    from .passes.normalize import Normalizer
+    Normalizer(src, void_ok=void_ok).run()
+
+
 class Function:
     """``@sd.function``: the primal compiled with Numba, with its transforms."""
 
     def __init__(self, func, target="cpu"):
         self.__sourcediff_function__, _ = unwrap(func)
+        # void_ok: a helper that only writes into its argument arrays is fine here
+        _check_subset(get_source(self.__sourcediff_function__), void_ok=True)
         self.py_func = self.__sourcediff_function__
         self.target = target
         self.__name__ = self.py_func.__name__

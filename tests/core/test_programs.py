@@ -95,3 +95,20 @@ def test_helpers_writing_into_argument_arrays(target):
     x = np.array([0.3, 0.5, 0.7])
     check_grad(P.writes, (x,), wrt=0, target=target)
     check_grad(P.leapfrog, (x, 0.5 * x), wrt=(0, 1), target=target)
+
+
+def uses_try(x):
+    try:
+        y = x * 2.0
+    except ValueError:
+        y = 0.0
+    return y
+
+
+def test_unsupported_construct_is_reported_when_the_transform_is_made():
+    # no call needed: the type-independent passes run in sd.grad / @sd.function
+    with pytest.raises(sd.TransformError, match="'try'") as info:
+        sd.grad(uses_try)
+    assert info.value.lineno == uses_try.__code__.co_firstlineno + 1
+    with pytest.raises(sd.TransformError, match="'try'"):
+        sd.function(uses_try)
