@@ -40,6 +40,8 @@ def load_numba(source: str, stem: str, injected: dict, jit_options: dict,
     """Import the generated module and ``njit`` its functions (lazily compiled)."""
     import numba
 
+    from ..runtime.helpers import install_numba_overloads
+    install_numba_overloads()
     path = write_module(source, stem)
     name = path.stem
     module = sys.modules.get(name)

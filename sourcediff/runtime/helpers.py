@@ -118,7 +118,16 @@ def _reduce2(x, axis, op):
     return out
 
 
-def _install_numba_overloads():
+_INSTALLED = False
+
+
+def install_numba_overloads():
+    """Register the helpers with Numba (once, when the cpu target is first used,
+    so that ``import sourcediff`` does not import Numba)."""
+    global _INSTALLED
+    if _INSTALLED:
+        return
+    _INSTALLED = True
     try:
         import numba
         from numba import types
@@ -215,5 +224,3 @@ def _install_numba_overloads():
             return ov
         overload(helper)(make(op))
 
-
-_install_numba_overloads()
