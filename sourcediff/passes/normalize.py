@@ -308,9 +308,16 @@ class Normalizer:
         if isinstance(value, ast.Call):
             call = self.call(value, out)
             if call.sd_prim[0] == "user":
-                node = ast.Assign(targets=[ast.Tuple(elts=[_name(n, ast.Store()) for n in names],
+                # x, v = step(x, v): results go to fresh names first, so the
+                # reverse sweep still sees the arguments the call was made with
+                operands = _operand_names(call)
+                direct = [n if n not in operands else self.temp() for n in names]
+                node = ast.Assign(targets=[ast.Tuple(elts=[_name(n, ast.Store()) for n in direct],
                                                      ctx=ast.Store())], value=call)
                 self.emit(out, node, "unpack")
+                for n, d in zip(names, direct):
+                    if n != d:
+                        self.assign(out, n, _mark(_name(d), ("copy",)))
                 return
             tmp = self.temp()
             self.assign(out, tmp, call)

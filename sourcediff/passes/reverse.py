@@ -488,6 +488,11 @@ class ReverseTransformer:
         out = []
         if kind in ("assign", "accumulate", "unpack"):
             targets = self.targets_of(s)
+            if kind != "accumulate" and set(targets) & free_names(s.value):
+                # normalize guarantees this never happens; refuse rather than be wrong
+                raise NotImplementedError(
+                    f"internal: '{', '.join(targets)}' is both assigned and read by one "
+                    "statement")
             if any(t in self.active for t in targets):
                 if kind == "accumulate":
                     out += self.adjoint_accumulate(s)

@@ -163,3 +163,19 @@ def leapfrog(u0, v0):
     for t in range(20):
         step(u, v, 0.1)
     return np.sum(u * v)
+
+
+def rk4(x, v, w, dt):
+    k1x = v
+    k1v = -w * w * x
+    k2x = v + 0.5 * dt * k1v
+    k2v = -w * w * (x + 0.5 * dt * k1x)
+    return x + dt * k2x, v + dt * k2v
+
+
+def oscillator(p, n):
+    x = 1.0
+    v = 0.0
+    for t in range(n):
+        x, v = rk4(x, v, p[0], 0.1)
+    return x * x + p[1] * v

@@ -112,3 +112,9 @@ def test_unsupported_construct_is_reported_when_the_transform_is_made():
     assert info.value.lineno == uses_try.__code__.co_firstlineno + 1
     with pytest.raises(sd.TransformError, match="'try'"):
         sd.function(uses_try)
+
+
+@pytest.mark.parametrize("target", ["python", "cpu"])
+def test_state_passed_through_a_tuple_returning_helper(target):
+    # x, v = step(x, v): the adjoint must see the arguments of each call
+    check_grad(P.oscillator, (np.array([1.7, 0.3]), 12), wrt=0, target=target)
