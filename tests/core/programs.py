@@ -179,3 +179,142 @@ def oscillator(p, n):
     for t in range(n):
         x, v = rk4(x, v, p[0], 0.1)
     return x * x + p[1] * v
+
+
+# -- more programs as a new user writes them --------------------------------
+W = np.array([0.5, -1.0, 2.0])
+K = 3.0
+
+def swap_loop(x, y):
+    for i in range(4):
+        x, y = y, x * math.sin(y)
+    return x + y
+
+def branch_assign(x):
+    s = 0.0
+    for i in range(x.shape[0]):
+        if x[i] > 0.3:
+            t = x[i] ** 2
+        else:
+            t = math.exp(x[i])
+        s += t * s + t
+    return s
+
+def slice_rebind(x):
+    s = 0.0
+    while x.shape[0] > 1:
+        s += x[0] * x[1]
+        x = x[1:]
+    return s
+
+def ret_elem(x):
+    return x[1]
+
+def ret_param(x):
+    return x
+
+def ret_const(x):
+    return 3.0
+
+def int_mix(x, n):
+    return x * n + n ** 2
+
+def neg_step_break(x):
+    s = 0.0
+    for i in range(x.shape[0] - 1, -1, -1):
+        s += x[i] * s + x[i]
+        if s > 3.0:
+            break
+    return s
+
+def while_true(x):
+    y = x
+    while True:
+        y = y * 0.5 + math.sin(y)
+        if abs(y) < 2.0:
+            break
+    return y
+
+def inner(a, b):
+    return a * np.sum(b * b)
+
+def outer(a, b):
+    return inner(a, b) + inner(b[0], b * a)
+
+def axis_loop(A):
+    r = np.sum(A, axis=1)
+    s = 0.0
+    for i in range(r.shape[0]):
+        s += r[i] ** 2
+    return s
+
+def quad(A, x):
+    return x.T @ A @ x
+
+def mixed_returns(x):
+    if x > 10.0:
+        return 0
+    return x * x
+
+def self_ref(x):
+    s = 1.0
+    for i in range(x.shape[0]):
+        s = s * 0.5 + x[i] * s
+    return s
+
+def elem_mul(x):
+    a = np.ones(x.shape[0])
+    for k in range(2):
+        for i in range(x.shape[0]):
+            a[i] *= x[i] + k
+    return np.sum(a)
+
+def flag(x, neg):
+    if neg:
+        return -x * x
+    return x * x
+
+def globals_use(x):
+    return np.sum(W * x) * K + math.pi * x[0] + np.pi
+
+def powers(x):
+    return x ** 0.5 + x ** -1 + 2 ** x + abs(-x)
+
+def relu_loop(x):
+    s = 0.0
+    for i in range(x.shape[0]):
+        s += max(x[i], 0.0) * x[i]
+    return s
+
+def sigmoid(x):
+    return np.sum(np.exp(-x) / (1.0 + np.exp(-x)))
+
+def float_i(x):
+    s = 0.0
+    for i in range(x.shape[0]):
+        s += float(i) * x[i] ** 2
+    return s
+
+def full_slice(x):
+    y = np.zeros_like(x)
+    y[:] = x * 2.0
+    return np.sum(y * x)
+
+def reversed_slice(x):
+    return np.sum(x[::-1] * x)
+
+def rows(A):
+    s = 0.0
+    for i in range(A.shape[0]):
+        s += np.sum(A[i, :] * A[i, :]) * A[i, 0]
+    return s
+
+def make_closure(c):
+    def f(x):
+        return c * x * x
+    return f
+
+closure_f = make_closure(2.5)
+
+def size_len(x):
+    return x.size * np.sum(x) + len(x) * x[0]

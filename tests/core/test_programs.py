@@ -16,6 +16,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from fdcheck import check_grad  # noqa: E402
 
 rng = np.random.default_rng(1)
+X3 = np.array([0.2, 0.5, 0.9])
 CASES = [
     (P.ode_euler, (np.array([1.0, 0.0]), 2.0), (0, 1)),
     (P.arr_rebind, (rng.uniform(-1, 1, 4),), 0),
@@ -34,11 +35,38 @@ CASES = [
     (P.prod_axis, (rng.uniform(0.5, 1.5, (3, 4)),), 0),
     (P.power_stuff, (1.3, 0.7), (0, 1)),
     (P.slices_without_alias, (np.array([0.3, 0.5, 0.7]),), 0),
+    (P.swap_loop, (0.3, 0.7), (0, 1)),
+    (P.branch_assign, (X3,), 0),
+    (P.slice_rebind, (X3,), 0),
+    (P.ret_elem, (X3,), 0),
+    (P.ret_param, (0.4,), 0),
+    (P.ret_const, (0.4,), 0),
+    (P.int_mix, (0.4, 3), 0),
+    (P.neg_step_break, (np.array([0.9, 1.2, 1.5, 0.7]),), 0),
+    (P.while_true, (3.0,), 0),
+    (P.outer, (0.7, X3), (0, 1)),
+    (P.axis_loop, (rng.uniform(-1, 1, (3, 4)),), 0),
+    (P.quad, (rng.uniform(-1, 1, (3, 3)), X3), (0, 1)),
+    (P.mixed_returns, (0.7,), 0),
+    (P.self_ref, (X3,), 0),
+    (P.elem_mul, (X3,), 0),
+    (P.flag, (0.6, True), 0),
+    (P.globals_use, (X3,), 0),
+    (P.powers, (0.6,), 0),
+    (P.relu_loop, (np.array([0.5, -0.3, 0.8]),), 0),
+    (P.sigmoid, (X3,), 0),
+    (P.float_i, (X3,), 0),
+    (P.full_slice, (X3,), 0),
+    (P.reversed_slice, (X3,), 0),
+    (P.rows, (rng.uniform(-1, 1, (3, 4)),), 0),
+    (P.closure_f, (0.8,), 0),
+    (P.size_len, (X3,), 0),
 ]
 
 
 @pytest.mark.parametrize("target", ["python", "cpu"])
-@pytest.mark.parametrize("case", CASES, ids=[c[0].__name__ for c in CASES])
+@pytest.mark.parametrize("case", CASES, ids=[c[0].__name__ + "-" + str(k)
+                                             for k, c in enumerate(CASES)])
 def test_program_gradient(case, target):
     f, args, wrt = case
     check_grad(f, args, wrt=wrt, target=target)
