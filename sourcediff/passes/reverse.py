@@ -183,16 +183,25 @@ class ReverseTransformer:
         return names
 
     def find_recomputable(self):
-        """Per loop, the scalar statements re-evaluated in each reverse iteration."""
+        """Per loop, the scalar statements re-evaluated in each reverse iteration.
+
+        Loop-carried scalars (``x`` in ``x += h * f(x)``, assigned once in the
+        body, after every read of it) are saved once per iteration, at its
+        start, and restored at the start of the reverse iteration: everything
+        the body computes from them is then recomputed instead of taped.
+        """
         self.recompute: dict[int, list] = {}
         self.recomputed_vars: set = set()
+        self.carried: dict[int, list] = {}       # id(loop) -> carried vars (snapshot)
+        self.carried_sites: set = set()          # (id(site stmt), var) replaced by snapshots
         for loop in [s for s in walk(self.fn.body) if isinstance(s, (ast.For, ast.While))]:
             written = self.assigned_in(loop)
+            carried = self.carried_vars(loop)
             ok = set()
             if isinstance(loop, ast.For):
                 ok.add(loop.target.id)
             chosen = []
-            for s in loop.body:
+            for idx, s in enumerate(loop.body):
                 if getattr(s, "sd_kind", None) != "assign":
                     continue
                 z = s.targets[0].id
@@ -210,11 +219,39 @@ class ReverseTransformer:
                 names = free_names(s.value) - {"np", "math"}
                 if head == "call":
                     names -= free_names(s.value.func)
-                if all(n in ok or n not in written for n in names):
+                if all(n in ok or n not in written or carried.get(n, -1) > idx for n in names):
                     ok.add(z)
                     chosen.append(s)
             self.recompute[id(loop)] = chosen
             self.recomputed_vars |= {s.targets[0].id for s in chosen}
+            self.carried[id(loop)] = sorted(carried)
+            for var, idx in carried.items():
+                self.carried_sites.add((id(loop.body[idx]), var))
+
+    def carried_vars(self, loop) -> dict:
+        """Scalars assigned exactly once in the loop, at the top of its body, by an
+        operation whose adjoint does not read the new value, and not read after
+        that assignment within the body: ``{var: index of the assignment}``."""
+        out = {}
+        body = loop.body
+        for idx, s in enumerate(body):
+            kind = getattr(s, "sd_kind", None)
+            if kind not in ("assign", "accumulate"):
+                continue
+            z = s.targets[0].id
+            t = self.types.get(z)
+            if t is None or not t.is_scalar or z in self.counters:
+                continue
+            in_loop = [st for st in self.sites.get(z, []) if loop in st.loops]
+            if len(in_loop) != 1 or len(self.sites[z]) < 2:
+                continue
+            if kind == "assign" and s.value.sd_prim not in (
+                    ("copy",), ("binop", "Add"), ("binop", "Sub"), ("binop", "Mult")):
+                continue
+            if any(z in free_names(later) for later in body[idx + 1:]):
+                continue
+            out[z] = idx
+        return out
 
     # -- entry -----------------------------------------------------------
     def run(self, fname: str) -> ast.FunctionDef:
@@ -342,6 +379,7 @@ class ReverseTransformer:
     def decide_saves(self):
         self.save_at: set = set()       # id(site stmt), var
         self.placeholders: set = set()
+        self.snapshot_vars: set = set()
         for var, sites in self.sites.items():
             if var not in self.needed or var in self.recomputed_vars:
                 continue
@@ -352,6 +390,14 @@ class ReverseTransformer:
             for st in sites:
                 if st.loops or len(sites) > 1 or is_param:
                     if st is first and st.top_level and not is_param:
+                        continue
+                    if (id(st.stmt), var) in self.carried_sites:
+                        # saved once per iteration instead, at its start
+                        self.snapshot_vars.add(var)
+                        self.saved_vars.add(var)
+                        definite = first.top_level and not isinstance(first.stmt, ast.For)
+                        if not is_param and not definite:
+                            self.placeholders.add(var)
                         continue
                     self.save_at.add((id(st.stmt), var))
                     self.saved_vars.add(var)
@@ -394,6 +440,16 @@ class ReverseTransformer:
                                                           attr="append", ctx=ast.Load()),
                                        args=[_name(var)], keywords=[]))
 
+    def snapshot_vars_of(self, loop) -> list:
+        return [v for v in self.carried.get(id(loop), []) if v in self.snapshot_vars]
+
+    def snapshot_pushes(self, loop) -> list:
+        return [self.push(v, getattr(loop, "sd_line", None)) for v in self.snapshot_vars_of(loop)]
+
+    def snapshot_pops(self, loop) -> list:
+        return [self.restore(v, getattr(loop, "sd_line", None))
+                for v in reversed(self.snapshot_vars_of(loop))]
+
     def forward_stmt(self, s) -> list:
         kind = getattr(s, "sd_kind", None)
         line = getattr(s, "sd_line", None)
@@ -433,11 +489,13 @@ class ReverseTransformer:
             if (id(s), s.target.id) in self.save_at:
                 pre.append(self.push(s.target.id, line))
             new = copy.copy(s)
-            new.body = self.forward_block(s.body) or [ast.Pass()]
+            new.body = self.snapshot_pushes(s) + self.forward_block(s.body) or [ast.Pass()]
             return pre + [new]
         if isinstance(s, ast.While):
             new = copy.copy(s)
-            new.body = self.forward_block(s.body) or [ast.Pass()]
+            body = self.forward_block(s.body)
+            # a while body starts with the trip counter: the snapshot follows it
+            new.body = body[:1] + self.snapshot_pushes(s) + body[1:] or [ast.Pass()]
             return [new]
         if isinstance(s, ast.Return):
             return []
@@ -546,8 +604,8 @@ class ReverseTransformer:
         body = self.reverse_block(s.body)
         out = []
         is_for = isinstance(s, ast.For)
-        if body:
-            recompute = self.needed_recomputation(s)
+        if body or self.snapshot_vars_of(s):
+            recompute = self.snapshot_pops(s) + self.needed_recomputation(s)
             count = getattr(s, "sd_count", None)
             if count:
                 self.read(_name(count))

@@ -20,18 +20,15 @@ def recurrence_grad(x, w):
     """Value and gradient of 'recurrence' with respect to x, w."""
     # -- tape
     # recurrence:14  def recurrence(x, w):
-    _t1 = 0.0
-    _saved_t1 = []
     _saved_y = []
     # -- forward sweep
     # recurrence:15  y = x
     y = x
     # recurrence:16  for i in range(10):
     for i in range(10):
-        _saved_t1.append(_t1)
+        _saved_y.append(y)
         # recurrence:17  y = math.sin(y) * w
         _t1 = math.sin(y)
-        _saved_y.append(y)
         y = _t1 * w
     # recurrence:18  return y
     value = y
@@ -42,13 +39,13 @@ def recurrence_grad(x, w):
     dy = 1.0
     # recurrence:16  for i in range(10):
     for i in range(9, -1, -1):
+        y = _saved_y.pop()
         # recurrence:17  y = math.sin(y) * w
+        _t1 = math.sin(y)
         _dt1 = dy * w
         dw += dy * _t1
-        y = _saved_y.pop()
         dy = 0.0
         dy += _dt1 * math.cos(y)
-        _t1 = _saved_t1.pop()
     # recurrence:15  y = x
     dx += dy
     # -- result
