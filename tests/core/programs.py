@@ -318,3 +318,69 @@ closure_f = make_closure(2.5)
 
 def size_len(x):
     return x.size * np.sum(x) + len(x) * x[0]
+
+
+# -- loop-carried state (saved once per iteration, body recomputed) ----------
+def carried_read_after(x, n):
+    s = x
+    t = 0.0
+    for i in range(n):
+        u = math.sin(s) * 0.9
+        s = u + 0.1 * s
+        t += s * s          # s read after its assignment: not a snapshot variable
+    return t
+
+
+def carried_nested(x, w):
+    a = x
+    for i in range(3):
+        b = a
+        for j in range(4):
+            c = math.cos(b) * w
+            b = b + 0.1 * c
+        a = a * 0.5 + b * b
+    return a
+
+
+def carried_while(x):
+    y = x
+    k = 0
+    while k < 6:
+        z = math.tanh(y) + 0.3
+        y = y * z
+        k += 1
+    return y
+
+
+def carried_break(x, limit):
+    y = x
+    for i in range(50):
+        d = math.exp(-y) * 0.5
+        y = y + d
+        if y > limit:
+            break
+    return y * y
+
+
+def lorenz_rk4(p, x0, n):
+    sigma = p[0]
+    rho = p[1]
+    beta = p[2]
+    dt = 0.001
+    x = x0
+    y = 1.0
+    z = 1.0
+    for k in range(n):
+        k1x = sigma * (y - x)
+        k1y = x * (rho - z) - y
+        k1z = x * y - beta * z
+        x2 = x + 0.5 * dt * k1x
+        y2 = y + 0.5 * dt * k1y
+        z2 = z + 0.5 * dt * k1z
+        k2x = sigma * (y2 - x2)
+        k2y = x2 * (rho - z2) - y2
+        k2z = x2 * y2 - beta * z2
+        x = x + dt * k2x
+        y = y + dt * k2y
+        z = z + dt * k2z
+    return x + y + z

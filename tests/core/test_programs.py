@@ -61,6 +61,11 @@ CASES = [
     (P.rows, (rng.uniform(-1, 1, (3, 4)),), 0),
     (P.closure_f, (0.8,), 0),
     (P.size_len, (X3,), 0),
+    (P.carried_read_after, (0.4, 7), 0),
+    (P.carried_nested, (0.3, 1.2), (0, 1)),
+    (P.carried_while, (0.7,), 0),
+    (P.carried_break, (0.2, 1.0), (0, 1)),
+    (P.lorenz_rk4, (np.array([10.0, 28.0, 8.0 / 3.0]), 1.0, 300), (0, 1)),
 ]
 
 
