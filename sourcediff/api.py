@@ -324,8 +324,6 @@ class Function:
         self.__name__ = self.py_func.__name__
         self.__doc__ = self.py_func.__doc__
         self.__wrapped__ = self.py_func
-        self._primal = Grad(self.py_func, 0 if get_source(self.py_func).params else 0, target) \
-            if False else None
         self._transforms: dict = {}
 
     def _transform(self, cls, wrt, target):

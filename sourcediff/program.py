@@ -79,17 +79,16 @@ class Program:
         return entry[3], entry[0]
 
     def add_primal(self, entry):
-        name, fn, env, ret, src = entry
+        name, fn, env, _ret, src = entry
         prim = ast.FunctionDef(name=name, args=fn.args, body=[], decorator_list=[],
                                returns=None, type_comment=None, type_params=[])
         prim.body = [_lower(s, env) for s in fn.body]
-        _rename_calls(prim, self)
         self.functions[name] = emit_function(prim, src.info,
                                              f"Primal of '{src.name}' (normalized).")
         self.order.append(name)
 
     def adjoint(self, func, arg_types, wrt, mode, fname=None, inplace=None):
-        name, fn, env, ret, src = self.analyze(func, arg_types, inplace)
+        name, fn, env, _ret, src = self.analyze(func, arg_types, inplace)
         key = (src.func, tuple(arg_types), tuple(wrt), mode, inplace)
         if key in self._vjp:
             return self._vjp[key]
@@ -98,12 +97,9 @@ class Program:
                                 callee_adjoint=self.callee_adjoint, error=src.info.error)
         try:
             adj = rt.run(fname)
-        except TransformError:
-            raise
         except NotImplementedError as exc:
             raise TransformError(str(exc), src.info.filename, src.info.line_offset + 1, 0,
                                  src.info.lines[0]) from None
-        _rename_calls(adj, self)
         for rname in getattr(rt, "user_rules_used", set()):
             self.inject_user_rule(rname)
         text = emit_function(adj, src.info, _doc(src.name, wrt, mode))
@@ -151,13 +147,6 @@ def _lower(s, env):
         if getattr(s, f, None):
             setattr(s, f, [_lower(x, env) for x in getattr(s, f)])
     return s
-
-
-def _rename_calls(fn, program):
-    """User-function calls refer to the primal copies' emitted names."""
-    for node in ast.walk(fn):
-        if isinstance(node, ast.Call) and hasattr(node, "sd_prim") and node.sd_prim[0] == "user":
-            pass
 
 
 __all__ = ["Program", "np"]

@@ -1,7 +1,7 @@
 """Compilation backends: ``python`` (exec the source) and ``cpu`` (Numba)."""
-from .python import load_python
 from .numba_cpu import load_numba
+from .python import load_python
 
 TARGETS = ("python", "cpu")
 
-__all__ = ["load_python", "load_numba", "TARGETS"]
+__all__ = ["TARGETS", "load_numba", "load_python"]

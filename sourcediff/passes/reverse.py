@@ -32,7 +32,8 @@ from .types import T
 
 ELEMENTWISE_OPS = {"Add", "Sub", "Mult", "Div", "Pow", "Mod"}
 ELEMENTWISE_CALLS = {id(f) for f in ELEMENTWISE} | {id(max), id(min)}
-import numpy as _np  # noqa: E402
+import numpy as _np
+
 ELEMENTWISE_CALLS.add(id(_np.where))
 
 
@@ -956,9 +957,7 @@ def _is_view(prim, types) -> str | None:
     head = prim.sd_prim[0]
     if head == "copy" and isinstance(prim, ast.Name):
         base = prim.id
-    elif head == "subscript" and isinstance(prim.value, ast.Name):
-        base = prim.value.id
-    elif head == "attr" and prim.sd_prim[1] == "T":
+    elif head == "subscript" and isinstance(prim.value, ast.Name) or head == "attr" and prim.sd_prim[1] == "T":
         base = prim.value.id
     elif head == "method" and prim.sd_prim[1] in VIEW_METHODS and \
             isinstance(prim.func.value, ast.Name):

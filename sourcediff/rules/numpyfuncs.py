@@ -7,9 +7,14 @@ stay keyed by the NumPy function.
 import numpy as np
 
 from ..passes.types import F64, INT, T, array, promote, scalar
+from ..runtime.helpers import (
+    prod_others,
+    prod_others_along,
+    reshape_like,
+    share_ties,
+    share_ties_along,
+)
 from .operators import matmul_type
-from ..runtime.helpers import (prod_others, prod_others_along, reshape_like, share_ties,
-                               share_ties_along)
 from .registry import nondifferentiable, result_type, rule
 
 

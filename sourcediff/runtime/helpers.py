@@ -9,8 +9,18 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["unbroadcast", "reshape_like", "prod_others", "prod_others_along", "share_ties",
-           "share_ties_along", "mean_axis", "max_axis", "min_axis", "prod_axis"]
+__all__ = [
+    "max_axis",
+    "mean_axis",
+    "min_axis",
+    "prod_axis",
+    "prod_others",
+    "prod_others_along",
+    "reshape_like",
+    "share_ties",
+    "share_ties_along",
+    "unbroadcast",
+]
 
 
 def unbroadcast(g, x):

@@ -1,7 +1,9 @@
 """Whole programs as a user would write them: ODE integrators calling helpers,
 array rebinding in loops, views, reductions with axis, tuple-returning helpers."""
 import math
+
 import numpy as np
+
 
 def rhs(y, k):
     out = np.empty_like(y)

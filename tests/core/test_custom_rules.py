@@ -11,7 +11,7 @@ import sourcediff as sd
 from . import custom_rule_funcs as C
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from fdcheck import check_grad  # noqa: E402
+from fdcheck import check_grad
 
 
 @pytest.mark.parametrize("target", ["python", "cpu"])

@@ -45,7 +45,7 @@ def test_golden_source_is_what_runs(name):
     """The golden code is executable and gives the same gradient as the transform."""
     func, wrt, args = CASES[name]
     ns = {}
-    exec(compile((GOLDEN / f"{name}.py").read_text(), f"{name}.py", "exec"), ns)
+    exec(compile((GOLDEN / f"{name}.py").read_text(), f"{name}.py", "exec"), ns)  # noqa: S102
     _, grads = ns[f"{func.__name__}_grad"](*args)
     expected = sd.grad(func, wrt=wrt, target="python")(*args)
     expected = expected if isinstance(wrt, tuple) else (expected,)

@@ -13,7 +13,7 @@ import sourcediff as sd
 from . import programs as P
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from fdcheck import check_grad  # noqa: E402
+from fdcheck import check_grad
 
 rng = np.random.default_rng(1)
 X3 = np.array([0.2, 0.5, 0.9])
