@@ -127,7 +127,12 @@ class Transformed:
         program = Program(self.func, types)
         params = self.src.params
         wrt_names = [params[k] for k in self.wrt]
-        pname = program._primal_name = program.analyze(self.func, types)[0]
+        entry = program.analyze(self.func, types)
+        pname = program._primal_name = entry[0]
+        ret = entry[3]
+        if self.mode != "primal" and (ret is None or ret.kind not in ("float", "int", "bool")):
+            raise TypeError(f"{self.mode} of {self.func.__name__}() needs a scalar result, but it "
+                            f"returns {ret}")
         aname = program._grad_name = program.adjoint(self.func, types, wrt_names, "grad")
         source = program.source()
         names = {"primal": pname, "grad": aname}

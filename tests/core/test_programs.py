@@ -151,3 +151,23 @@ def test_unsupported_construct_is_reported_when_the_transform_is_made():
 def test_state_passed_through_a_tuple_returning_helper(target):
     # x, v = step(x, v): the adjoint must see the arguments of each call
     check_grad(P.oscillator, (np.array([1.7, 0.3]), 12), wrt=0, target=target)
+
+
+def returns_array(x):
+    return x * 2.0
+
+
+def recursive(x, n):
+    if n == 0:
+        return x
+    return recursive(x * x, n - 1)
+
+
+def test_grad_of_an_array_valued_function_is_a_type_error():
+    with pytest.raises(TypeError, match="needs a scalar result"):
+        sd.grad(returns_array, target="python")(np.array([1.0, 2.0]))
+
+
+def test_recursion_is_a_transform_error():
+    with pytest.raises(sd.TransformError, match="recursive"):
+        sd.grad(recursive, target="python")(0.5, 3)
