@@ -33,3 +33,17 @@ def run_printing(code: str, namespace: dict | None = None):
         with contextlib.redirect_stdout(out):
             exec(compile(code, "<snippet>", "exec"), namespace)  # noqa: S102 - runs snippets
     return out.getvalue(), [str(w.message) for w in caught], namespace
+
+
+# PyTorch's wording, shared by the tests that check it
+SECOND_BACKWARD = (
+    "Trying to backward through the graph a second time (or directly access saved tensors "
+    "after they have already been freed). Saved intermediate values of the graph are freed "
+    "when you call .backward() or autograd.grad(). Specify retain_graph=True if you need to "
+    "backward through the graph a second time or if you need to access saved tensors after "
+    "calling backward."
+)
+NON_LEAF_WARNING = (
+    "The .grad attribute of a Tensor that is not a leaf Tensor is being accessed. Its .grad "
+    "attribute won't be populated during autograd.backward()."
+)

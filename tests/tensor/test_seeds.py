@@ -17,19 +17,7 @@ import re
 
 import numpy as np
 import pytest
-from tensor_helpers import needs_torch, run_printing
-
-NON_LEAF_WARNING = (
-    "The .grad attribute of a Tensor that is not a leaf Tensor is being accessed. Its .grad "
-    "attribute won't be populated during autograd.backward()."
-)
-SECOND_BACKWARD = (
-    "Trying to backward through the graph a second time (or directly access saved tensors "
-    "after they have already been freed). Saved intermediate values of the graph are freed "
-    "when you call .backward() or autograd.grad(). Specify retain_graph=True if you need to "
-    "backward through the graph a second time or if you need to access saved tensors after "
-    "calling backward."
-)
+from tensor_helpers import NON_LEAF_WARNING, SECOND_BACKWARD, needs_torch, run_printing
 
 # name -> (uses random numbers, code)
 SNIPPETS = {}
