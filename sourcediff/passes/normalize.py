@@ -638,8 +638,6 @@ class Normalizer:
                 if func.attr in ARRAY_METHODS:
                     base = self.atom(func.value, out)
                     args = [self.atom(a, out) for a in e.args]
-                    if func.attr == "reshape" and len(args) == 1 and isinstance(args[0], ast.Name):
-                        pass
                     kws = [ast.keyword(arg=k.arg, value=self.atom(k.value, out))
                            for k in e.keywords]
                     node = ast.Call(func=ast.Attribute(value=base, attr=func.attr, ctx=ast.Load()),

@@ -372,9 +372,6 @@ class ReverseTransformer:
         for n in diff_operands(s.value):
             if n in self.active:
                 out.append(n)
-        if s.value.sd_prim[0] == "binop" and isinstance(s.value.left, ast.Name) and \
-                isinstance(s.value.right, ast.Name) and s.value.left.id == s.value.right.id:
-            pass  # x * x: two contributions, counted twice above
         return out
 
     def decide_saves(self):
@@ -419,8 +416,6 @@ class ReverseTransformer:
         kind = "_slices" if sliced else "_items"
         self.saved_items.add((var, sliced))
         return self.fresh_cached("_saved_" + var.lstrip("_") + kind)
-
-    _cache: dict
 
     def fresh_cached(self, base):
         if not hasattr(self, "_stack_names"):
@@ -702,7 +697,7 @@ class ReverseTransformer:
         key, inputs, keywords = rule_inputs(prim)
         info = RuleInfo({p: self.type_or_const(a) for p, a in inputs},
                         {k: self.type_or_const(v) for k, v in keywords.items()})
-        rule = registry.find_rule(key, _Binder(info, rule_params(key)))
+        rule = registry.find_rule(key, info)
         if rule is None:
             raise NotImplementedError(f"no rule for {key}")
         if rule.call is not None:
@@ -1034,18 +1029,6 @@ def _writes(stmt, names) -> bool:
 class RuleInfo:
     def __init__(self, types, kwtypes):
         self.types = {**types, **{k: v for k, v in kwtypes.items()}}
-
-
-class _Binder:
-    def __init__(self, info, params):
-        self.types = {}
-        names = params
-        for k, v in info.types.items():
-            self.types[names.get(k, k)] = v
-
-
-def rule_params(key):
-    return {}
 
 
 def rule_inputs(prim):
