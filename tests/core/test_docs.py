@@ -1,0 +1,14 @@
+"""The examples in the public docstrings run and print what they show."""
+import doctest
+
+import pytest
+
+import sourcediff
+import sourcediff.api
+
+
+@pytest.mark.parametrize("module", [sourcediff, sourcediff.api])
+def test_docstring_examples(module):
+    failures, tried = doctest.testmod(module, optionflags=doctest.ELLIPSIS)
+    assert tried > 0
+    assert failures == 0
