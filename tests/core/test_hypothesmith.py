@@ -393,7 +393,7 @@ def _positional_parameters(source: str) -> list[str]:
 
 
 @settings(
-    max_examples=50,
+    max_examples=30,
     deadline=None,
     suppress_health_check=[
         HealthCheck.too_slow,
