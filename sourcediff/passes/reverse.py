@@ -207,10 +207,12 @@ class ReverseTransformer:
                     continue
                 z = s.targets[0].id
                 t = self.types.get(z)
-                if t is None or not t.is_scalar or len(self.sites.get(z, [])) != 1 \
+                head = s.value.sd_prim[0]
+                # scalars, and views of arrays (free to re-take)
+                if t is None or not (t.is_scalar or (t.is_array and head == "subscript")) \
+                        or len(self.sites.get(z, [])) != 1 \
                         or z in self.params or z in self.counters:
                     continue
-                head = s.value.sd_prim[0]
                 if head in ("user", "method", "tuple", "global"):
                     continue
                 if head == "call" and registry.get_primitive(s.value.sd_prim[1]) is not None \
@@ -350,6 +352,10 @@ class ReverseTransformer:
                     any(t in self.active for t in self.targets_of(s)):
                 for n in self.contribution_targets(s):
                     counts[n] = counts.get(n, 0) + 1
+                if kind == "assign" and s.value.sd_prim[0] == "subscript" and \
+                        isinstance(s.value.value, ast.Name):
+                    # dA[i] += ... writes part of the adjoint: it must exist whole
+                    counts[s.value.value.id] = 2
             elif kind in ("store", "augstore"):
                 base = s.targets[0].value.id if kind == "store" else s.target.value.id
                 if base in self.active and isinstance(s.value, ast.Name):
@@ -358,9 +364,31 @@ class ReverseTransformer:
         for var, n in counts.items():
             t = self.types.get(var)
             if n == 1 and var.startswith("_") and var not in self.params \
-                    and len(self.sites.get(var, [])) == 1 and t is not None and t.kind == "float"\
-                    and var != self.ret_name:
+                    and len(self.sites.get(var, [])) == 1 and t is not None \
+                    and var != self.ret_name \
+                    and (t.kind == "float" or (t.is_array and self.broadcast_safe(var))):
                 self.direct.add(var)
+
+    def broadcast_safe(self, var) -> bool:
+        """An array temporary whose adjoint may be held as any value that
+        broadcasts to its shape (a scalar seed from ``np.sum``, say): true when
+        the rule of its own definition only uses its adjoint elementwise."""
+        s = self.sites[var][0].stmt
+        if getattr(s, "sd_kind", None) != "assign":
+            return False
+        key = s.value.sd_prim
+        from .activity import diff_operands
+        zt = self.types[var]
+        for n in diff_operands(s.value):
+            t = self.types.get(n)
+            if key[0] != "subscript" and n in self.active and \
+                    not (t is not None and t.is_array and t.ndim == zt.ndim):
+                return False   # its adjoint would be summed down: it needs the full shape
+        if key[0] == "binop":
+            return key[1] in ELEMENTWISE_OPS
+        if key[0] in ("subscript", "copy") or key == ("unary", "USub"):
+            return True
+        return key[0] == "call" and id(key[1]) in ELEMENTWISE_CALLS
 
     def targets_of(self, s):
         if s.sd_kind == "unpack":
@@ -459,7 +487,8 @@ class ReverseTransformer:
                 if (id(s), var) in self.save_at:
                     pre.append(self.push(var, line))
                 t = self.types.get(var)
-                if var in self.active and t is not None and t.is_array and kind != "accumulate":
+                if var in self.active and t is not None and t.is_array and kind != "accumulate" \
+                        and var not in self.direct:
                     post.append(_assign(self.adj(var), _call("np.zeros_like", _name(var)), line))
             new = copy.copy(s)
             new.value = lower_for_numba(s.value, self.types)
@@ -536,9 +565,20 @@ class ReverseTransformer:
     def accumulate(self, var, expr, line, sub=False):
         """``dvar += expr`` (or ``dvar = expr`` for a direct temporary)."""
         if var in self.direct:
-            return _assign(self.adj(var), simplify(ast.UnaryOp(op=ast.USub(), operand=expr)
-                                                   if sub else expr), line)
+            value = simplify(ast.UnaryOp(op=ast.USub(), operand=expr) if sub else expr)
+            if self.types[var].is_array and _may_alias(value) and not self.is_scalar_adjoint(value):
+                value = _call("fresh", value)
+            return _assign(self.adj(var), value, line)
         return _aug(self.adj(var), ast.Sub() if sub else ast.Add(), simplify(expr), line)
+
+    def is_scalar_adjoint(self, expr) -> bool:
+        """``expr`` names the adjoint of a scalar variable."""
+        if not isinstance(expr, ast.Name):
+            return False
+        for var, name in self.adj_names.items():
+            if name == expr.id:
+                return self.types[var].is_scalar
+        return False
 
     def reverse_stmt(self, s) -> list:
         kind = getattr(s, "sd_kind", None)
@@ -1191,6 +1231,18 @@ def reversed_range(lo, hi, st, count):
     step = ast.UnaryOp(op=ast.USub(), operand=copy.deepcopy(st))
     return ast.Call(func=_name("range"), args=[simplify(start), simplify(stop), simplify(step)],
                     keywords=[])
+
+
+def _may_alias(expr) -> bool:
+    """Whether an adjoint expression may be (a view of) an existing array."""
+    if isinstance(expr, (ast.Name, ast.Subscript)):
+        return True
+    if isinstance(expr, ast.Call) and isinstance(expr.func, ast.Name) and \
+            expr.func.id in ("unbroadcast", "reshape_like"):
+        return _may_alias(expr.args[0])
+    if isinstance(expr, ast.Attribute) and expr.attr == "T":
+        return True
+    return False
 
 
 def merge_scatters(block: list) -> list:

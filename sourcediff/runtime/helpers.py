@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 __all__ = [
+    "fresh",
     "max_axis",
     "mean_axis",
     "min_axis",
@@ -21,6 +22,12 @@ __all__ = [
     "share_ties_along",
     "unbroadcast",
 ]
+
+
+def fresh(g):
+    """``g`` itself when it is a number, a copy when it is an array: an adjoint
+    that must not share memory with another one that is still accumulated into."""
+    return g.copy() if isinstance(g, np.ndarray) else g
 
 
 def unbroadcast(g, x):
@@ -148,6 +155,12 @@ def install_numba_overloads():
 
     jit_prod_others = numba.njit(prod_others)
     jit_reduce2 = numba.njit(_reduce2)
+
+    @overload(fresh)
+    def _ov_fresh(g):
+        if isinstance(g, types.Array):
+            return lambda g: g.copy()
+        return lambda g: g
 
     @overload(unbroadcast)
     def _ov_unbroadcast(g, x):

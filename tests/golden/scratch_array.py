@@ -36,10 +36,8 @@ def scratch_array_grad(x, w):
     # -- tape
     # scratch_array:42  def scratch_array(x, w):
     _t6 = 0.0
-    _t7 = np.empty((0,), np.float64)
     i = 0
     _saved_t6 = []
-    _saved_t7 = []
     _saved_i = []
     _saved_u_items = []
     # -- forward sweep
@@ -65,10 +63,8 @@ def scratch_array_grad(x, w):
             _t6 = math.tanh(_t5)
             _saved_u_items.append(u[i])
             u[i] = _t6
-        _saved_t7.append(_t7)
         # scratch_array:49  s += np.sum(u * u)
         _t7 = u * u
-        _dt7 = np.zeros_like(_t7)
         _t8 = np.sum(_t7)
         s += _t8
     # -- reverse sweep
@@ -80,11 +76,9 @@ def scratch_array_grad(x, w):
     for t in range(2, -1, -1):
         # scratch_array:49  s += np.sum(u * u)
         _dt8 = ds
-        _dt7 += _dt8
+        _dt7 = _dt8
         du += _dt7 * u
         du += _dt7 * u
-        _t7 = _saved_t7.pop()
-        _dt7 = np.zeros_like(_t7)
         # scratch_array:47  for i in range(n):
         for i in range(n - 1, -1, -1):
             # scratch_array:48  u[i] = math.tanh(w * x[i] + u[i])
