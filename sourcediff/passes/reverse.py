@@ -318,12 +318,12 @@ class ReverseTransformer:
                                                          and free_names(st.target.slice) & arrays):
                         return None
                     continue
-                if isinstance(tgt, ast.Name) and tgt.id in adjoint_of and tgt.id not in direct:
-                    # accumulating into a scalar adjoint commutes if nothing reads it here
-                    if isinstance(st.target, ast.Subscript) or any(
+                # accumulating into a scalar adjoint commutes if nothing reads it here
+                if isinstance(tgt, ast.Name) and tgt.id in adjoint_of and tgt.id not in direct \
+                        and (isinstance(st.target, ast.Subscript) or any(
                             isinstance(n, ast.Name) and n.id == tgt.id and
-                            isinstance(n.ctx, ast.Load) for r in rev for n in ast.walk(r)):
-                        return None
+                            isinstance(n.ctx, ast.Load) for r in rev for n in ast.walk(r))):
+                    return None
             elif isinstance(st, ast.Assign):
                 names = free_names(st.targets[0])
                 if names & arrays or (names & set(adjoint_of)) - direct:
