@@ -1240,9 +1240,7 @@ def _may_alias(expr) -> bool:
     if isinstance(expr, ast.Call) and isinstance(expr.func, ast.Name) and \
             expr.func.id in ("unbroadcast", "reshape_like"):
         return _may_alias(expr.args[0])
-    if isinstance(expr, ast.Attribute) and expr.attr == "T":
-        return True
-    return False
+    return isinstance(expr, ast.Attribute) and expr.attr == "T"
 
 
 def merge_scatters(block: list) -> list:
