@@ -377,13 +377,19 @@ class ReverseTransformer:
         if getattr(s, "sd_kind", None) != "assign":
             return False
         key = s.value.sd_prim
-        from .activity import diff_operands
-        zt = self.types[var]
-        for n in diff_operands(s.value):
-            t = self.types.get(n)
-            if key[0] != "subscript" and n in self.active and \
-                    not (t is not None and t.is_array and t.ndim == zt.ndim):
-                return False   # its adjoint would be summed down: it needs the full shape
+        if key[0] != "subscript":
+            # one array operand, shaped like the result: its adjoint is the result's,
+            # elementwise.  With two, either may have been broadcast and the adjoint
+            # is summed down, which needs the full shape.
+            zt = self.types[var]
+            arrays = [n.id for n in ast.walk(s.value) if isinstance(n, ast.Name)
+                      and self.types.get(n.id) is not None and self.types[n.id].is_array]
+            if len(set(arrays)) > 1 or any(self.types[n].ndim != zt.ndim for n in arrays):
+                return False
+            from .activity import diff_operands
+            if any(n in self.active and not self.types[n].is_array
+                   for n in diff_operands(s.value)):
+                return False   # a scalar operand's adjoint is a sum over the result
         if key[0] == "binop":
             return key[1] in ELEMENTWISE_OPS
         if key[0] in ("subscript", "copy") or key == ("unary", "USub"):
@@ -699,17 +705,19 @@ class ReverseTransformer:
         if not self.is_active(a):
             return []
         contrib = _name(self.adj(z))
-        contrib = self.fit(contrib, self.types[z], a)
+        contrib = self.fit(contrib, self.types[z], a, same_ndim=True)
         return [self.accumulate(a.id, contrib, s.sd_line, sub=isinstance(s.value.op, ast.Sub))]
 
-    def fit(self, expr, result_t: T, operand, elementwise=True):
-        """Adapt an adjoint contribution shaped like the result to ``operand``."""
+    def fit(self, expr, result_t: T, operand, same_ndim=False):
+        """Adapt an adjoint contribution shaped like the result to ``operand``:
+        summed over the axes the operand was broadcast along.  ``same_ndim``:
+        another array operand may have broadcast this one's size-1 axes."""
         ot = self.type(operand)
-        if ot is None or not elementwise:
+        if ot is None:
             return expr
         if result_t.is_array and not ot.is_array:
             return _call("np.sum", expr)
-        if result_t.is_array and ot.is_array and ot.ndim < result_t.ndim:
+        if result_t.is_array and ot.is_array and (ot.ndim < result_t.ndim or same_ndim):
             self.read(operand)
             return _call("unbroadcast", expr, _name(operand.id))
         return expr
@@ -779,11 +787,12 @@ class ReverseTransformer:
         for atom, expr in used_exprs:
             e = substitute(expr, {**mapping, **local_map})
             self.read(e)
+            # another array operand (not this same variable) may broadcast this one
             array_others = any(self.type(o) is not None and self.type(o).is_array
-                               for o in others if o is not atom)
+                               and o.id != atom.id for o in others if o is not atom)
             zt = self.types[z]
             if elementwise and (array_others or not (self.type(atom) or zt).is_array):
-                e = self.fit(e, zt, atom)
+                e = self.fit(e, zt, atom, same_ndim=array_others)
             elif elementwise and zt.is_array and not self.type(atom).is_array:
                 e = _call("np.sum", e)
             out.append(self.accumulate(atom.id, e, line))

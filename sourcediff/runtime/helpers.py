@@ -34,6 +34,8 @@ def unbroadcast(g, x):
     """Sum the adjoint ``g`` of a broadcast result down to the shape of ``x``."""
     g = np.asarray(g)
     xs = np.shape(x)
+    if g.ndim == 0:
+        return g.item() if not np.ndim(x) else np.full(xs, g.item())
     while g.ndim > len(xs):
         g = g.sum(axis=0)
     for k, n in enumerate(xs):
@@ -190,8 +192,17 @@ def install_numba_overloads():
                     h = np.sum(h, 1).reshape((h.shape[0], 1))
                 return h
             return impl
-        if g.ndim == x.ndim:
-            return lambda g, x: g
+        if g.ndim == x.ndim == 3:
+            def impl(g, x):
+                h = np.ascontiguousarray(g)
+                if x.shape[0] == 1 and h.shape[0] != 1:
+                    h = np.sum(h, 0).reshape((1, h.shape[1], h.shape[2]))
+                if x.shape[1] == 1 and h.shape[1] != 1:
+                    h = np.sum(h, 1).reshape((h.shape[0], 1, h.shape[2]))
+                if x.shape[2] == 1 and h.shape[2] != 1:
+                    h = np.sum(h, 2).reshape((h.shape[0], h.shape[1], 1))
+                return h
+            return impl
         raise TypingError(f"unbroadcast from {g.ndim}-d to {x.ndim}-d is not supported")
 
     @overload(reshape_like)

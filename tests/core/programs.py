@@ -386,3 +386,8 @@ def lorenz_rk4(p, x0, n):
         y = y + dt * k2y
         z = z + dt * k2z
     return x + y + z
+
+
+def column_broadcast(a, b):
+    # a has shape (n, 1) and is broadcast along b's columns
+    return np.sum(a * b + a)

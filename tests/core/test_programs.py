@@ -171,3 +171,10 @@ def test_grad_of_an_array_valued_function_is_a_type_error():
 def test_recursion_is_a_transform_error():
     with pytest.raises(sd.TransformError, match="recursive"):
         sd.grad(recursive, target="python")(0.5, 3)
+
+
+@pytest.mark.parametrize("target", ["python", "cpu"])
+def test_size_one_axes_broadcast_against_another_array(target):
+    a = np.array([[0.5], [0.2], [0.9]])
+    b = rng.uniform(-1, 1, (3, 4))
+    check_grad(P.column_broadcast, (a, b), wrt=(0, 1), target=target)
