@@ -24,6 +24,14 @@ def make_mlp(lib):
     return MLP()
 
 
+
+def load_weights(lib, model, weights):
+    """Make ``model`` float64 with the given parameter values (same start in both libraries)."""
+    model.double()
+    with lib.no_grad():
+        for p, w in zip(model.parameters(), weights):
+            p.copy_(lib.tensor(w))
+
 def test_module_registration(lib):
     model = make_mlp(lib)
     names = [name for name, _ in model.named_parameters()]
@@ -173,10 +181,7 @@ def test_same_training_trajectory_as_torch(sd):
     histories = []
     for lib in (sd, TORCH):
         model = lib.nn.Sequential(lib.nn.Linear(4, 8), lib.nn.ReLU(), lib.nn.Linear(8, 3))
-        model.double()
-        with lib.no_grad():
-            for p, w in zip(model.parameters(), weights):
-                p.copy_(lib.tensor(w))
+        load_weights(lib, model, weights)
         optimizer = lib.optim.SGD(model.parameters(), lr=0.1, momentum=0.9, weight_decay=1e-3)
         losses = []
         for _ in range(10):
@@ -215,10 +220,7 @@ def test_gradient_penalty_matches_torch(sd):
     results = []
     for lib in (sd, TORCH):
         model = lib.nn.Sequential(lib.nn.Linear(3, 4), lib.nn.Tanh(), lib.nn.Linear(4, 2))
-        model.double()
-        with lib.no_grad():
-            for p, w in zip(model.parameters(), weights):
-                p.copy_(lib.tensor(w))
+        load_weights(lib, model, weights)
         inputs = lib.tensor(x, requires_grad=True)
         loss = lib.nn.functional.cross_entropy(model(inputs), lib.tensor(labels))
         (g,) = lib.autograd.grad(loss, inputs, create_graph=True)
