@@ -7,14 +7,15 @@ transformation, compiled with Numba.
 >>> sd.grad(f, wrt=(0, 1), target="python")(3.0, 2.0)
 (12.0, 9.0)
 """
-from .api import function, grad, show, source, value_and_grad
+from .api import checkpoint, function, grad, show, source, value_and_grad
 from .errors import TransformError
+from .jacobians import jacobian, vjp
 from .rules.registry import adjoint
 
 __version__ = "0.1.0"
 
-__all__ = ["TransformError", "adjoint", "function", "grad", "show", "source",
-           "value_and_grad"]
+__all__ = ["TransformError", "adjoint", "checkpoint", "function", "grad", "show", "source",
+           "value_and_grad", "vjp", "jacobian"]
 
 # The PyTorch-style Tensor API (`import sourcediff as torch`)
 from . import autograd, nn, optim

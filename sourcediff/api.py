@@ -78,9 +78,25 @@ class Transformed:
         self.mode = mode
         self._cache: dict = {}
         self._last = None
+        self.checkpoint = None
         self.__name__ = f"{mode}_{self.func.__name__}"
         self.__doc__ = f"{mode} of {self.func.__name__} with respect to " \
                        f"{', '.join(self.src.params[i] for i in self.wrt)}."
+
+    def with_checkpoint(self, checkpoint):
+        """Checkpoint the top-level loops: ``True`` (segments of about
+        sqrt(trip count) iterations) or a positive int (iterations per
+        segment)."""
+        if checkpoint is None or checkpoint is False:
+            return self
+        if checkpoint is not True and (isinstance(checkpoint, bool) or
+                                       not isinstance(checkpoint, int) or checkpoint < 1):
+            raise ValueError(f"checkpoint must be True or a positive int (iterations per "
+                             f"segment), got {checkpoint!r}")
+        self.checkpoint = checkpoint
+        self._cache.clear()
+        self._last = None
+        return self
 
     # -- arguments -------------------------------------------------------
     def bind(self, args, kwargs):
@@ -125,17 +141,12 @@ class Transformed:
 
     def _build(self, types) -> _Compiled:
         program = Program(self.func, types)
+        program.checkpoint = self.checkpoint
         params = self.src.params
         wrt_names = [params[k] for k in self.wrt]
         entry = program.analyze(self.func, types)
-        pname = program._primal_name = entry[0]
-        ret = entry[3]
-        if self.mode != "primal" and (ret is None or ret.kind not in ("float", "int", "bool")):
-            raise TypeError(f"{self.mode} of {self.func.__name__}() needs a scalar result, but it "
-                            f"returns {ret}")
-        aname = program._grad_name = program.adjoint(self.func, types, wrt_names, "grad")
+        names = self._generate(program, entry, types, wrt_names)
         source = program.source()
-        names = {"primal": pname, "grad": aname}
         injected = dict(program.injected)
         injected.update(program.user_rules)
         if self.target == "python":
@@ -150,6 +161,17 @@ class Transformed:
                                        list(program.order))
             funcs = {k: funcs_by_name[v] for k, v in names.items()}
         return _Compiled(program, funcs, source)
+
+    def _generate(self, program, entry, types, wrt_names) -> dict:
+        """Generate this transform's functions into ``program``; returns the
+        emitted name of each (``"primal"``, ``"grad"``, ...)."""
+        pname = program._primal_name = entry[0]
+        ret = entry[3]
+        if self.mode != "primal" and (ret is None or ret.kind not in ("float", "int", "bool")):
+            raise TypeError(f"{self.mode} of {self.func.__name__}() needs a scalar result, but it "
+                            f"returns {ret}; use sd.vjp or sd.jacobian for array results")
+        aname = program._grad_name = program.adjoint(self.func, types, wrt_names, "grad")
+        return {"primal": pname, "grad": aname}
 
     # -- calling ---------------------------------------------------------
     def run(self, args, kwargs):
@@ -201,10 +223,10 @@ class Transformed:
 
     def _build_source_only(self, types):
         program = Program(self.func, types)
+        program.checkpoint = self.checkpoint
         params = self.src.params
-        program._primal_name = program.analyze(self.func, types)[0]
-        program._grad_name = program.adjoint(self.func, types, [params[k] for k in self.wrt],
-                                             "grad")
+        entry = program.analyze(self.func, types)
+        self._generate(program, entry, types, [params[k] for k in self.wrt])
         return _Compiled(program, {}, program.source())
 
     def source_for(self, *args, **kwargs) -> str:
@@ -287,7 +309,7 @@ def _value(v):
     return v
 
 
-def grad(func, wrt=0, target: str = "cpu") -> Grad:
+def grad(func, wrt=0, target: str = "cpu", *, checkpoint=None) -> Grad:
     """Gradient of the scalar-valued ``func`` with respect to ``wrt``.
 
     ``wrt`` is a parameter index, a parameter name, or a tuple of them (then
@@ -298,16 +320,21 @@ def grad(func, wrt=0, target: str = "cpu") -> Grad:
     ...     return math.sin(x) * x
     >>> round(sd.grad(f, target="python")(1.0), 6)   # sin(1) + cos(1)
     1.381773
+
+    ``checkpoint``: ``True`` or an int trades recomputation for memory in the
+    function's top-level ``for`` loops (see :func:`sourcediff.checkpoint`).
     """
-    return Grad(func, wrt, target, "grad")
+    t = Grad(func, wrt, target, "grad")
+    return t.with_checkpoint(checkpoint)
 
 
-def value_and_grad(func, wrt=0, target: str = "cpu") -> ValueAndGrad:
+def value_and_grad(func, wrt=0, target: str = "cpu", *, checkpoint=None) -> ValueAndGrad:
     """Like :func:`grad`, returning ``(func(*args), gradient)`` from one sweep.
 
     Plugs into ``scipy.optimize.minimize(vg, x0, jac=True)``.
     """
-    return ValueAndGrad(func, wrt, target, "value_and_grad")
+    t = ValueAndGrad(func, wrt, target, "value_and_grad")
+    return t.with_checkpoint(checkpoint)
 
 
 def _check_subset(src, void_ok=False):
@@ -409,3 +436,33 @@ def show(func, wrt=0) -> None:
     if isinstance(func, Function):
         func = func.py_func
     print(grad(func, wrt).source)
+
+
+def checkpoint(func=None, *, every=True):
+    """Mark ``func`` so that every adjoint generated for it (as the function
+    differentiated or as a callee) checkpoints its top-level ``for`` loops:
+    the forward sweep keeps a snapshot of the loop's state every ``every``
+    iterations (``True``: about sqrt(trip count)) instead of a tape entry per
+    iteration, and the reverse sweep re-runs one segment at a time.
+
+    Memory for a loop of T iterations drops from O(T) to O(T / every + every)
+    (O(sqrt T) by default) for one extra run of the loop.  Same as
+    ``sd.grad(f, checkpoint=every)`` for the function differentiated.
+
+    >>> import sourcediff as sd
+    >>> @sd.checkpoint
+    ... def power(x, n):
+    ...     y = 1.0
+    ...     for i in range(n):
+    ...         y = y * x
+    ...     return y
+    >>> sd.grad(power, target="python")(2.0, 10)   # 10 * 2**9
+    5120.0
+    """
+    if func is None:
+        return lambda f: checkpoint(f, every=every)
+    if every is not True and (isinstance(every, bool) or not isinstance(every, int) or every < 1):
+        raise ValueError(f"every must be True or a positive int, got {every!r}")
+    target = func.py_func if isinstance(func, Function) else unwrap(func)[0]
+    target.__sourcediff_checkpoint__ = every
+    return func

@@ -31,6 +31,7 @@ class Program:
         self._vjp: dict = {}
         self._stack: list = []
         self.user_rules: dict = {}
+        self.checkpoint = None                    # grad(..., checkpoint=) for the root
 
     # -- per function ----------------------------------------------------
     def analyze(self, func, arg_types, inplace=None):
@@ -93,8 +94,12 @@ class Program:
         if key in self._vjp:
             return self._vjp[key]
         fname = fname or f"{name}_{'grad' if mode == 'grad' else 'vjp'}"
+        checkpoint = getattr(src.func, "__sourcediff_checkpoint__", None)
+        if src.func is self.root.func and self.checkpoint is not None:
+            checkpoint = self.checkpoint
         rt = ReverseTransformer(fn, env, wrt, mode, set(self.functions),
-                                callee_adjoint=self.callee_adjoint, error=src.info.error)
+                                callee_adjoint=self.callee_adjoint, error=src.info.error,
+                                checkpoint=checkpoint)
         try:
             adj = rt.run(fname)
         except NotImplementedError as exc:

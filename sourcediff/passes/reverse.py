@@ -80,8 +80,13 @@ class ReverseTransformer:
     """Builds the adjoint of one normalized function."""
 
     def __init__(self, fn: ast.FunctionDef, types: dict, wrt: list, mode: str, names: set,
-                 callee_adjoint=None, error=None):
+                 callee_adjoint=None, error=None, checkpoint=None):
         self.fn = fn
+        # checkpoint: None, True (segments of about sqrt(trip count) iterations) or an int
+        # (a snapshot every that many iterations) for the top-level ``for`` loops
+        self.checkpoint = checkpoint
+        self.checkpointed: dict = {}      # id(loop) -> segment bookkeeping names
+        self._plain = False
         self.error = error
         self.types = types
         self.wrt = wrt
@@ -256,10 +261,134 @@ class ReverseTransformer:
             out[z] = idx
         return out
 
+    # -- checkpointing ---------------------------------------------------
+    def select_checkpointed(self):
+        """Top-level ``for i in range(lo, hi)`` loops run without a tape in the
+        forward sweep, keeping a snapshot of the state they change every
+        ``every`` iterations; the reverse sweep handles one segment at a time,
+        last first: restore its snapshot, re-run its iterations with the tape,
+        reverse them.  Memory: (trip count / every) snapshots plus one
+        segment's tape; time: one more primal run of the loop."""
+        if not self.checkpoint:
+            return
+        for s in self.fn.body:
+            if not isinstance(s, ast.For) or getattr(s, "sd_count", None):
+                continue
+            args = s.iter.args
+            if len(args) == 3 and not _is_const(args[2], 1):
+                continue
+            if not any(v in self.active for v in self.assigned_in(s)):
+                continue
+            order = next(st.order for st in self.sites[s.target.id] if st.stmt is s)
+            state = []
+            for v in sorted(self.assigned_in(s) - {s.target.id}):
+                t = self.types.get(v)
+                if t is None or not (t.is_scalar or t.is_array):
+                    continue
+                if v in self.params or any(st.order < order for st in self.sites.get(v, [])):
+                    state.append(v)
+            self.checkpointed[id(s)] = state
+
+    def checkpoint_every(self, lo, hi):
+        if self.checkpoint is True:
+            # about sqrt(trip count) iterations per segment
+            n = ast.BinOp(left=copy.deepcopy(hi), op=ast.Sub(), right=copy.deepcopy(lo))
+            root = _call("math.sqrt", _call("max", simplify(n), _const(1)))
+            return _call("int", root)
+        return _const(int(self.checkpoint))
+
+    def loop_bounds(self, s):
+        args = s.iter.args
+        return (_const(0), args[0]) if len(args) == 1 else (args[0], args[1])
+
+    def checkpointed_forward(self, s) -> list:
+        line = getattr(s, "sd_line", None)
+        lo, hi = self.loop_bounds(s)
+        every = self.fresh_cached("_every")
+        out = [_assign(every, self.checkpoint_every(lo, hi), line)]
+        if (id(s), s.target.id) in self.save_at:
+            out.append(self.push(s.target.id, line))
+        pos = _name(s.target.id) if _is_const(lo, 0) else ast.BinOp(
+            left=_name(s.target.id), op=ast.Sub(), right=copy.deepcopy(lo))
+        test = ast.Compare(left=ast.BinOp(left=pos, op=ast.Mod(), right=_name(every)),
+                           ops=[ast.Eq()], comparators=[_const(0)])
+        snaps = []
+        for v in self.checkpointed[id(s)]:
+            value = _name(v)
+            if self.types[v].is_array:
+                value = ast.Call(func=ast.Attribute(value=value, attr="copy", ctx=ast.Load()),
+                                 args=[], keywords=[])
+            snaps.append(ast.Expr(value=ast.Call(
+                func=ast.Attribute(value=_name(self.checkpoint_stack(v)), attr="append",
+                                   ctx=ast.Load()), args=[value], keywords=[])))
+        self._plain = True
+        try:
+            body = self.forward_block(s.body)
+        finally:
+            self._plain = False
+        new = copy.copy(s)
+        new.body = ([ast.If(test=test, body=snaps, orelse=[])] if snaps else []) + body
+        new.sd_checkpointed = True
+        return out + [new]
+
+    def checkpoint_stack(self, var) -> str:
+        return self.fresh_cached("_ckpt_" + var.lstrip("_"))
+
+    def checkpointed_reverse(self, s) -> list:
+        line = getattr(s, "sd_line", None)
+        lo, hi = self.loop_bounds(s)
+        every = self.fresh_cached("_every")
+        start = self.fresh_cached("_start")
+        stop = self.fresh_cached("_stop")
+        self.read(*s.iter.args)
+        # the re-run reads the loop's inputs: they must hold their values then
+        inputs = set()
+        for n in s.body:
+            inputs |= free_names(n)
+        self.reads |= inputs - self.assigned_in(s)
+        # the last segment starts at lo + every * ((hi - lo - 1) // every)
+        span = ast.BinOp(left=ast.BinOp(left=copy.deepcopy(hi), op=ast.Sub(),
+                                        right=copy.deepcopy(lo)), op=ast.Sub(), right=_const(1))
+        last = ast.BinOp(left=ast.BinOp(left=simplify(span), op=ast.FloorDiv(),
+                                        right=_name(every)), op=ast.Mult(), right=_name(every))
+        if not _is_const(lo, 0):
+            last = ast.BinOp(left=copy.deepcopy(lo), op=ast.Add(), right=last)
+        stop_lo = ast.BinOp(left=copy.deepcopy(lo), op=ast.Sub(), right=_const(1))
+        segs = ast.Call(func=_name("range"),
+                        args=[simplify(last), simplify(stop_lo),
+                              ast.UnaryOp(op=ast.USub(), operand=_name(every))], keywords=[])
+        body = [_assign(stop, _call("min", ast.BinOp(left=_name(start), op=ast.Add(),
+                                                      right=_name(every)),
+                                    copy.deepcopy(hi)), line)]
+        for v in reversed(self.checkpointed[id(s)]):
+            pop = ast.Call(func=ast.Attribute(value=_name(self.checkpoint_stack(v)), attr="pop",
+                                              ctx=ast.Load()), args=[], keywords=[])
+            body.append(_assign(v, pop, line))
+        saved_iter, saved_target_save = s.iter, (id(s), s.target.id) in self.save_at
+        s.iter = ast.Call(func=_name("range"), args=[_name(start), _name(stop)], keywords=[])
+        self.save_at.discard((id(s), s.target.id))
+        self._in_segment = True
+        try:
+            body += self.forward_stmt(s)
+            body += self.reverse_loop(s)
+        finally:
+            self._in_segment = False
+            s.iter = saved_iter
+            if saved_target_save:
+                self.save_at.add((id(s), s.target.id))
+        loop = ast.For(target=_name(start, True), iter=segs, body=body, orelse=[],
+                       type_comment=None)
+        loop.sd_line = line
+        out = [loop]
+        if saved_target_save:
+            out.append(self.restore(s.target.id, line))
+        return out
+
     # -- entry -----------------------------------------------------------
     def run(self, fname: str) -> ast.FunctionDef:
         check_views(self.fn, self.types, self.error)
         self.collect_sites()
+        self.select_checkpointed()
         self.find_recomputable()
         self.count_contributions()
         # needed/saved is a fixpoint: restores read indices, which may need saving
@@ -490,11 +619,11 @@ class ReverseTransformer:
         pre, post = [], []
         if kind in ("assign", "accumulate", "unpack"):
             for var in self.targets_of(s):
-                if (id(s), var) in self.save_at:
+                if (id(s), var) in self.save_at and not self._plain:
                     pre.append(self.push(var, line))
                 t = self.types.get(var)
                 if var in self.active and t is not None and t.is_array and kind != "accumulate" \
-                        and var not in self.direct:
+                        and var not in self.direct and not self._plain:
                     post.append(_assign(self.adj(var), _call("np.zeros_like", _name(var)), line))
             new = copy.copy(s)
             new.value = lower_for_numba(s.value, self.types)
@@ -504,7 +633,7 @@ class ReverseTransformer:
         if kind in ("store", "augstore"):
             target = s.targets[0] if kind == "store" else s.target
             base = target.value.id
-            if (id(s), base + "[]") in self.save_at:
+            if (id(s), base + "[]") in self.save_at and not self._plain:
                 item = ast.Subscript(value=_name(base), slice=copy.deepcopy(target.slice),
                                      ctx=ast.Load())
                 if _has_slice(target.slice):
@@ -521,16 +650,21 @@ class ReverseTransformer:
             new.orelse = self.forward_block(s.orelse)
             return [new]
         if isinstance(s, ast.For):
-            if (id(s), s.target.id) in self.save_at:
+            if id(s) in self.checkpointed and not self._plain \
+                    and not getattr(self, "_in_segment", False):
+                return self.checkpointed_forward(s)
+            if (id(s), s.target.id) in self.save_at and not self._plain:
                 pre.append(self.push(s.target.id, line))
             new = copy.copy(s)
-            new.body = self.snapshot_pushes(s) + self.forward_block(s.body) or [ast.Pass()]
+            snaps = [] if self._plain else self.snapshot_pushes(s)
+            new.body = snaps + self.forward_block(s.body) or [ast.Pass()]
             return pre + [new]
         if isinstance(s, ast.While):
             new = copy.copy(s)
             body = self.forward_block(s.body)
             # a while body starts with the trip counter: the snapshot follows it
-            new.body = body[:1] + self.snapshot_pushes(s) + body[1:] or [ast.Pass()]
+            snaps = [] if self._plain else self.snapshot_pushes(s)
+            new.body = body[:1] + snaps + body[1:] or [ast.Pass()]
             return [new]
         if isinstance(s, ast.Return):
             return []
@@ -646,6 +780,8 @@ class ReverseTransformer:
         return []
 
     def reverse_loop(self, s) -> list:
+        if id(s) in self.checkpointed and not getattr(self, "_in_segment", False):
+            return self.checkpointed_reverse(s)
         line = getattr(s, "sd_line", None)
         body = self.reverse_block(s.body)
         out = []
@@ -908,6 +1044,10 @@ class ReverseTransformer:
         for var, sliced in sorted(self.saved_items):
             body.append(_assign(self.item_stack(var, sliced), ast.List(elts=[], ctx=ast.Load()),
                                 line))
+        for state in self.checkpointed.values():
+            for var in state:
+                body.append(_assign(self.checkpoint_stack(var), ast.List(elts=[], ctx=ast.Load()),
+                                    line))
         for s in body:
             s.sd_section = "setup"
         ret = self.ret.value

@@ -1,0 +1,133 @@
+"""Checkpointing benchmark: gradient of a Lorenz-63 RK4 loop of 1,000,000 steps.
+
+Each configuration runs in a fresh process so that its peak resident memory
+(``ru_maxrss``) belongs to it alone; the figure reported is the growth of the
+peak over the process's footprint right before the first gradient call (Numba
+loaded, function compiled on a short run), i.e. what the tape costs.
+
+    python benchmarks/checkpoint_lorenz.py [--steps N] [--repeat R]
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import time
+
+
+def lorenz_rk4(p, x0, n):
+    sigma = p[0]
+    rho = p[1]
+    beta = p[2]
+    dt = 0.0001
+    x = x0
+    y = 1.0
+    z = 1.0
+    for k in range(n):
+        k1x = sigma * (y - x)
+        k1y = x * (rho - z) - y
+        k1z = x * y - beta * z
+        x2 = x + 0.5 * dt * k1x
+        y2 = y + 0.5 * dt * k1y
+        z2 = z + 0.5 * dt * k1z
+        k2x = sigma * (y2 - x2)
+        k2y = x2 * (rho - z2) - y2
+        k2z = x2 * y2 - beta * z2
+        x3 = x + 0.5 * dt * k2x
+        y3 = y + 0.5 * dt * k2y
+        z3 = z + 0.5 * dt * k2z
+        k3x = sigma * (y3 - x3)
+        k3y = x3 * (rho - z3) - y3
+        k3z = x3 * y3 - beta * z3
+        x4 = x + dt * k3x
+        y4 = y + dt * k3y
+        z4 = z + dt * k3z
+        k4x = sigma * (y4 - x4)
+        k4y = x4 * (rho - z4) - y4
+        k4z = x4 * y4 - beta * z4
+        x = x + dt / 6.0 * (k1x + 2.0 * k2x + 2.0 * k3x + k4x)
+        y = y + dt / 6.0 * (k1y + 2.0 * k2y + 2.0 * k3y + k4y)
+        z = z + dt / 6.0 * (k1z + 2.0 * k2z + 2.0 * k3z + k4z)
+    return x + y + z
+
+
+def _peak_kib():
+    import resource
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+
+
+def measure(checkpoint, steps, repeat) -> dict:
+    """One configuration, in this process."""
+    import numpy as np
+
+    import sourcediff as sd
+    p = np.array([10.0, 28.0, 8.0 / 3.0])
+    vg = sd.value_and_grad(lorenz_rk4, wrt=(0, 1), checkpoint=checkpoint)
+    t0 = time.perf_counter()
+    vg(p, 1.0, 10)                      # transform + compile
+    compile_s = time.perf_counter() - t0
+    before = _peak_kib()
+    times = []
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        value, (gp, gx0) = vg(p, 1.0, steps)
+        times.append(time.perf_counter() - t0)
+    peak = _peak_kib() - before
+    return {"checkpoint": checkpoint, "steps": steps, "grad_s": sorted(times)[len(times) // 2],
+            "peak_growth_mib": peak / 1024.0, "compile_s": compile_s,
+            "value": value, "grad": [*map(float, gp), float(gx0)]}
+
+
+def primal_time(steps, repeat) -> float:
+    import numba
+    import numpy as np
+    f = numba.njit(lorenz_rk4)
+    p = np.array([10.0, 28.0, 8.0 / 3.0])
+    f(p, 1.0, 10)
+    times = []
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        f(p, 1.0, steps)
+        times.append(time.perf_counter() - t0)
+    return sorted(times)[len(times) // 2]
+
+
+def run(steps=1_000_000, repeat=5, configs=(None, True, 1000)) -> dict:
+    results = []
+    for c in configs:
+        out = subprocess.run([sys.executable, __file__, "--one", json.dumps(c), "--steps",
+                              str(steps), "--repeat", str(repeat)],
+                             capture_output=True, text=True, check=True)
+        results.append(json.loads(out.stdout.strip().splitlines()[-1]))
+    return {"steps": steps, "primal_s": primal_time(steps, repeat), "results": results}
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--steps", type=int, default=1_000_000)
+    ap.add_argument("--repeat", type=int, default=5)
+    ap.add_argument("--one", help=argparse.SUPPRESS)
+    a = ap.parse_args(argv)
+    if a.one is not None:
+        print(json.dumps(measure(json.loads(a.one), a.steps, a.repeat)))
+        return
+    r = run(a.steps, a.repeat)
+    base = r["results"][0]
+    print(f"Lorenz-63 RK4, {r['steps']:,} steps; Numba primal {r['primal_s'] * 1e3:.1f} ms")
+    print(f"{'checkpoint':>12} {'gradient':>10} {'x primal':>9} {'x full':>7} "
+          f"{'peak growth':>12} {'x less':>7} {'max rel diff':>13}")
+    for res in r["results"]:
+        diff = max(abs(a - b) / max(abs(b), 1e-300) for a, b in zip(res["grad"], base["grad"]))
+        # ru_maxrss moves in pages; growth under 0.1 MiB is below what it resolves
+        grow = res["peak_growth_mib"]
+        grow_s = f"{grow:9.2f}MiB" if grow >= 0.1 else f"{'< 0.1':>9}MiB"
+        less = base["peak_growth_mib"] / max(grow, 0.1)
+        less_s = f"{less:7.1f}" if grow >= 0.1 else f">{less:6.0f}"
+        print(f"{str(res['checkpoint']):>12} {res['grad_s'] * 1e3:8.1f}ms "
+              f"{res['grad_s'] / r['primal_s']:9.2f} {res['grad_s'] / base['grad_s']:7.2f} "
+              f"{grow_s} {less_s} {diff:13.2e}")
+
+
+if __name__ == "__main__":
+    main()
