@@ -86,7 +86,8 @@ class ReverseTransformer:
         # (a snapshot every that many iterations) for the top-level ``for`` loops
         self.checkpoint = checkpoint
         self.checkpointed: dict = {}      # id(loop) -> segment bookkeeping names
-        self._plain = False
+        self._plain = False               # forward sweep without tape (checkpointed loop)
+        self._in_segment = False          # re-run of a checkpointed segment
         self.error = error
         self.types = types
         self.wrt = wrt
@@ -464,6 +465,7 @@ class ReverseTransformer:
         fused = copy.copy(loop)
         fused.body = fwd + rev
         fused.sd_fused = True
+        self.checkpointed.pop(id(loop), None)    # nothing taped: nothing to checkpoint
         forward = self.forward_block(body[:k])
         reverse = self.reverse_block(body[:k])
         return forward, fused, reverse
@@ -623,7 +625,8 @@ class ReverseTransformer:
                     pre.append(self.push(var, line))
                 t = self.types.get(var)
                 if var in self.active and t is not None and t.is_array and kind != "accumulate" \
-                        and var not in self.direct and not self._plain:
+                        and var not in self.direct and not self._in_segment:
+                    # (a checkpoint segment's re-run must not wipe live adjoints)
                     post.append(_assign(self.adj(var), _call("np.zeros_like", _name(var)), line))
             new = copy.copy(s)
             new.value = lower_for_numba(s.value, self.types)
@@ -650,8 +653,7 @@ class ReverseTransformer:
             new.orelse = self.forward_block(s.orelse)
             return [new]
         if isinstance(s, ast.For):
-            if id(s) in self.checkpointed and not self._plain \
-                    and not getattr(self, "_in_segment", False):
+            if id(s) in self.checkpointed and not self._plain and not self._in_segment:
                 return self.checkpointed_forward(s)
             if (id(s), s.target.id) in self.save_at and not self._plain:
                 pre.append(self.push(s.target.id, line))
@@ -780,7 +782,7 @@ class ReverseTransformer:
         return []
 
     def reverse_loop(self, s) -> list:
-        if id(s) in self.checkpointed and not getattr(self, "_in_segment", False):
+        if id(s) in self.checkpointed and not self._in_segment:
             return self.checkpointed_reverse(s)
         line = getattr(s, "sd_line", None)
         body = self.reverse_block(s.body)
@@ -1051,7 +1053,8 @@ class ReverseTransformer:
         for s in body:
             s.sd_section = "setup"
         ret = self.ret.value
-        if self.ret_name is not None and self.ret_name in self.saved_vars:
+        restored = set(self.saved_vars).union(*self.checkpointed.values())
+        if self.ret_name is not None and self.ret_name in restored:
             # the reverse sweep restores the variable: keep the result aside
             keep = self.fresh("value")
             forward = forward + [_assign(keep, _name(self.ret_name), self.ret.sd_line)]

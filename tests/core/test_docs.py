@@ -5,9 +5,10 @@ import pytest
 
 import sourcediff
 import sourcediff.api
+import sourcediff.jacobians
 
 
-@pytest.mark.parametrize("module", [sourcediff, sourcediff.api])
+@pytest.mark.parametrize("module", [sourcediff, sourcediff.api, sourcediff.jacobians])
 def test_docstring_examples(module):
     failures, tried = doctest.testmod(module, optionflags=doctest.ELLIPSIS)
     assert tried > 0

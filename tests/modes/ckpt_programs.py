@@ -1,0 +1,80 @@
+"""Loop programs for the checkpointing tests (module-level so their source is
+readable by sourcediff)."""
+import math
+
+import numpy as np
+
+import sourcediff as sd
+
+
+def array_state(u0, k, n):
+    # the loop's state lives in an array written element by element
+    u = u0.copy()
+    for t in range(n):
+        a = u[0]
+        b = u[1]
+        u[0] = a + 0.1 * math.sin(b) * k
+        u[1] = b - 0.1 * a * k
+    return u[0] * u[1]
+
+
+def offset_range(x, lo, hi):
+    s = x
+    for i in range(lo, hi):
+        s = s * math.cos(s) + 0.01 * i
+    return s
+
+
+def nested_loops(x, n):
+    s = 0.0
+    y = x
+    for i in range(n):
+        for j in range(3):
+            y = math.sin(y) + 0.5 * j
+        s += y * y
+    return s
+
+
+def two_loops(x, w, n):
+    y = x
+    for i in range(n):
+        y = y * w + math.tanh(y)
+    z = y
+    for i in range(n):
+        z = z - 0.1 * z * z
+    return z + y
+
+
+def branchy(x, n):
+    y = x
+    for i in range(n):
+        if y > 0.5:
+            y = y * 0.9 - 0.05
+        else:
+            y = y * 1.2 + 0.02
+    return y
+
+
+def rebinds_array(x, n):
+    v = x
+    for i in range(n):
+        v = np.sin(v) * 1.1
+    return np.sum(v * v)
+
+
+@sd.checkpoint(every=4)
+def marked_helper(y, n):
+    for i in range(n):
+        y = y + 0.1 * math.sin(y)
+    return y
+
+
+def calls_marked(x, n):
+    return marked_helper(x, n) * 2.0
+
+
+def long_scalar_loop(x, n):
+    y = x
+    for i in range(n):
+        y = y + 1e-4 * math.sin(y)
+    return y
