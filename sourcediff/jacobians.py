@@ -40,7 +40,14 @@ class VJP(Transformed):
         ret = self.ret_types[tuple(types)]
         cotangent = _check_cotangent(cotangent, ret, self.func.__name__)
         values = self._protect(values, c)
-        value, grads = c.names["grad"](*values, cotangent)
+        try:
+            value, grads = c.names["grad"](*values, cotangent)
+        except Exception:
+            # a cotangent of the wrong shape fails inside the generated code:
+            # say so in the user's terms when that is the cause
+            value = c.names["primal"](*self._protect(list(primal_args), c))
+            _check_cotangent_shape(cotangent, value, self.func.__name__)
+            raise
         _check_cotangent_shape(cotangent, value, self.func.__name__)
         grads = tuple(_like(g, values[k]) for g, k in zip(grads, self.wrt))
         return _value(value), (grads[0] if self.single else grads)
@@ -67,12 +74,13 @@ def _check_cotangent(cot, ret, name):
 
 
 def _check_cotangent_shape(cot, value, name):
+    """Raised after the run: the result's shape is known only then."""
     if isinstance(value, tuple):
         for c, v in zip(cot, value):
             _check_cotangent_shape(c, v, name)
     elif isinstance(value, np.ndarray) and cot.shape != value.shape:
         raise ValueError(f"the cotangent of {name}() has shape {cot.shape}, but the result "
-                         f"has shape {value.shape}")
+                         f"has shape {value.shape}") from None
 
 
 def _describe(v):
