@@ -124,7 +124,7 @@ def main(argv=None):
         grow_s = f"{grow:9.2f}MiB" if grow >= 0.1 else f"{'< 0.1':>9}MiB"
         less = base["peak_growth_mib"] / max(grow, 0.1)
         less_s = f"{less:7.1f}" if grow >= 0.1 else f">{less:6.0f}"
-        print(f"{str(res['checkpoint']):>12} {res['grad_s'] * 1e3:8.1f}ms "
+        print(f"{res['checkpoint']!s:>12} {res['grad_s'] * 1e3:8.1f}ms "
               f"{res['grad_s'] / r['primal_s']:9.2f} {res['grad_s'] / base['grad_s']:7.2f} "
               f"{grow_s} {less_s} {diff:13.2e}")
 

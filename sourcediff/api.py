@@ -63,12 +63,15 @@ class Transformed:
     (or, before any call, of float64 scalar arguments).
     """
 
+    targets = TARGETS
+
     def __init__(self, func, wrt=0, target="cpu", mode="value_and_grad"):
-        if target not in TARGETS:
+        if target not in self.targets:
             if target in ("parallel", "cuda"):
-                raise ValueError(f"target={target!r} needs the batched mode (batch=...), "
-                                 "not available yet")
-            raise ValueError(f"unknown target {target!r}; choose one of {', '.join(TARGETS)}")
+                raise ValueError(f"target={target!r} computes batched gradients: pass batch=True "
+                                 "or a tuple like batch=(0, None) (SPEC section 4)")
+            raise ValueError(f"unknown target {target!r}; choose one of "
+                             f"{', '.join(self.targets)}")
         self.func, self.jit_options = unwrap(func)
         self.src = get_source(self.func)
         self.signature = inspect.signature(self.func)
@@ -154,10 +157,15 @@ class Transformed:
             funcs = {k: ns[v] for k, v in names.items()}
         else:
             import numba
+
+            from .runtime.scipy_special import uses_scipy_special
+            # SciPy's C functions are called through addresses Numba cannot cache
+            cache = not uses_scipy_special(injected)
             for k, v in list(injected.items()):
                 if callable(v) and not hasattr(v, "py_func") and inspect.isfunction(v):
-                    injected[k] = numba.njit(cache=True)(v)
-            funcs_by_name = load_numba(source, self.func.__name__, injected, self.jit_options,
+                    injected[k] = numba.njit(cache=cache)(v)
+            options = self.jit_options if cache else {**self.jit_options, "cache": False}
+            funcs_by_name = load_numba(source, self.func.__name__, injected, options,
                                        list(program.order))
             funcs = {k: funcs_by_name[v] for k, v in names.items()}
         return _Compiled(program, funcs, source)
@@ -309,7 +317,7 @@ def _value(v):
     return v
 
 
-def grad(func, wrt=0, target: str = "cpu", *, checkpoint=None) -> Grad:
+def grad(func, wrt=0, target: str = "cpu", *, checkpoint=None, batch=None) -> Grad:
     """Gradient of the scalar-valued ``func`` with respect to ``wrt``.
 
     ``wrt`` is a parameter index, a parameter name, or a tuple of them (then
@@ -323,16 +331,29 @@ def grad(func, wrt=0, target: str = "cpu", *, checkpoint=None) -> Grad:
 
     ``checkpoint``: ``True`` or an int trades recomputation for memory in the
     function's top-level ``for`` loops (see :func:`sourcediff.checkpoint`).
+
+    ``batch``: ``True`` or a tuple of ``0`` (batched) / ``None`` (shared) per
+    argument evaluates the gradient for every element of a batch, on the
+    targets ``"cpu"``, ``"parallel"`` and ``"cuda"`` (see :mod:`sourcediff.batch`).
     """
+    if batch is not None and batch is not False:
+        from .batch import BatchedGrad
+        return BatchedGrad(func, wrt, target, "grad", batch).with_checkpoint(checkpoint)
     t = Grad(func, wrt, target, "grad")
     return t.with_checkpoint(checkpoint)
 
 
-def value_and_grad(func, wrt=0, target: str = "cpu", *, checkpoint=None) -> ValueAndGrad:
+def value_and_grad(func, wrt=0, target: str = "cpu", *, checkpoint=None,
+                   batch=None) -> ValueAndGrad:
     """Like :func:`grad`, returning ``(func(*args), gradient)`` from one sweep.
 
-    Plugs into ``scipy.optimize.minimize(vg, x0, jac=True)``.
+    Plugs into ``scipy.optimize.minimize(vg, x0, jac=True)``.  ``batch`` as in
+    :func:`grad` (the values then have the leading batch axis too).
     """
+    if batch is not None and batch is not False:
+        from .batch import BatchedValueAndGrad
+        return BatchedValueAndGrad(func, wrt, target, "value_and_grad",
+                                   batch).with_checkpoint(checkpoint)
     t = ValueAndGrad(func, wrt, target, "value_and_grad")
     return t.with_checkpoint(checkpoint)
 
@@ -358,11 +379,19 @@ class Function:
         self.__wrapped__ = self.py_func
         self._transforms: dict = {}
 
-    def _transform(self, cls, wrt, target):
-        key = (cls, wrt if not isinstance(wrt, list) else tuple(wrt), target or self.target)
+    def _transform(self, cls, wrt, target, batch=None):
+        key = (cls, wrt if not isinstance(wrt, list) else tuple(wrt), target or self.target,
+               batch if not isinstance(batch, list) else tuple(batch))
         t = self._transforms.get(key)
         if t is None:
-            t = self._transforms[key] = cls(self.py_func, wrt, target or self.target)
+            if batch is not None and batch is not False:
+                from . import batch as batched
+                mode = "grad" if cls is Grad else "value_and_grad"
+                cls = batched.BatchedGrad if cls is Grad else batched.BatchedValueAndGrad
+                t = cls(self.py_func, wrt, target or self.target, mode, batch)
+            else:
+                t = cls(self.py_func, wrt, target or self.target)
+            self._transforms[key] = t
         return t
 
     def __call__(self, *args, **kwargs):
@@ -385,16 +414,28 @@ class Function:
             t = self._transforms["primal"] = _Primal(self.py_func, 0, self.target)
         return t
 
-    def grad(self, wrt=0, target=None) -> Grad:
-        return self._transform(Grad, wrt, target)
+    def grad(self, wrt=0, target=None, batch=None) -> Grad:
+        return self._transform(Grad, wrt, target, batch)
 
-    def value_and_grad(self, wrt=0, target=None) -> ValueAndGrad:
-        return self._transform(ValueAndGrad, wrt, target)
+    def value_and_grad(self, wrt=0, target=None, batch=None) -> ValueAndGrad:
+        return self._transform(ValueAndGrad, wrt, target, batch)
+
+    def vjp(self, wrt=0, target=None):
+        """``g(*args, cotangent) -> (value, grads)`` (see :func:`sourcediff.vjp`)."""
+        from .jacobians import VJP
+        return self._transform(VJP, wrt, target)
+
+    def jvp(self, wrt=0, target=None):
+        """Forward mode: ``F.jvp(wrt)(*args, tangents) -> (value, jvp)``."""
+        from .jvp import JVP
+        return self._transform(JVP, wrt, target)
 
     def source(self, kind: str = "grad", wrt=0) -> str:
-        """Generated source: ``"primal"`` or ``"grad"``."""
-        if kind not in ("primal", "grad"):
-            raise ValueError(f"kind must be 'primal' or 'grad', got {kind!r}")
+        """Generated source: ``"primal"``, ``"grad"`` or ``"jvp"``."""
+        if kind not in ("primal", "grad", "jvp"):
+            raise ValueError(f"kind must be 'primal', 'grad' or 'jvp', got {kind!r}")
+        if kind == "jvp":
+            return self.jvp(wrt).function_source("jvp")
         return self.grad(wrt).function_source(kind)
 
     def __repr__(self):

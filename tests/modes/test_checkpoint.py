@@ -14,7 +14,7 @@ from ..core.test_programs import CASES
 from . import ckpt_programs as C
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from fdcheck import numeric_grad  # noqa: E402
+from fdcheck import numeric_grad
 
 rng = np.random.default_rng(7)
 NEW = [

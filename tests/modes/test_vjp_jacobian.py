@@ -10,7 +10,7 @@ import sourcediff as sd
 from . import array_funcs as A
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from fdcheck import numeric_grad  # noqa: E402
+from fdcheck import numeric_grad
 
 rng = np.random.default_rng(3)
 CASES = [
