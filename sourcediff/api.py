@@ -336,11 +336,23 @@ def grad(func, wrt=0, target: str = "cpu", *, checkpoint=None, batch=None) -> Gr
     argument evaluates the gradient for every element of a batch, on the
     targets ``"cpu"``, ``"parallel"`` and ``"cuda"`` (see :mod:`sourcediff.batch`).
     """
+    if _is_transform(func):
+        # higher order: forward mode over the transform's generated code
+        from .higher import GradOf
+        if checkpoint or (batch is not None and batch is not False):
+            raise ValueError("checkpoint= and batch= apply to a function, not to sd.grad of "
+                             "a transform")
+        return GradOf(func, wrt, target)
     if batch is not None and batch is not False:
         from .batch import BatchedGrad
         return BatchedGrad(func, wrt, target, "grad", batch).with_checkpoint(checkpoint)
     t = Grad(func, wrt, target, "grad")
     return t.with_checkpoint(checkpoint)
+
+
+def _is_transform(func) -> bool:
+    from .higher import GradOf
+    return isinstance(func, (Transformed, GradOf))
 
 
 def value_and_grad(func, wrt=0, target: str = "cpu", *, checkpoint=None,
@@ -356,6 +368,13 @@ def value_and_grad(func, wrt=0, target: str = "cpu", *, checkpoint=None,
                                    batch).with_checkpoint(checkpoint)
     t = ValueAndGrad(func, wrt, target, "value_and_grad")
     return t.with_checkpoint(checkpoint)
+
+
+def jvp(func, wrt=0, target: str = "cpu"):
+    """Forward mode: ``sd.jvp(f, wrt)(*args, tangents) -> (f(*args), jvp)``
+    (see :func:`sourcediff.jvps.jvp`)."""
+    from .jvps import jvp as forward
+    return forward(func, wrt, target)
 
 
 def _check_subset(src, void_ok=False):
@@ -427,7 +446,7 @@ class Function:
 
     def jvp(self, wrt=0, target=None):
         """Forward mode: ``F.jvp(wrt)(*args, tangents) -> (value, jvp)``."""
-        from .jvp import JVP
+        from .jvps import JVP
         return self._transform(JVP, wrt, target)
 
     def source(self, kind: str = "grad", wrt=0) -> str:
