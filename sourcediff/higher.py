@@ -62,7 +62,9 @@ class GradOf:
         if isinstance(inner, GradOf):
             self.params = inner.params
             self.positions, self.single = _positions(self.params, wrt, inner.__name__)
-            self.jvp = JVP(inner.jvp, self._jvp_wrt(inner), target)
+            # the inner jvp's parameters are the user's, then the fixed tangents
+            self.jvp = JVP(inner.jvp, self.positions[0] if self.single else
+                           tuple(self.positions), target)
             self.consts = inner.consts + [1.0]
             self.path = [1] + inner.path
         elif isinstance(inner, Transformed):
@@ -76,13 +78,6 @@ class GradOf:
             raise TypeError(f"cannot take the gradient of {inner!r}")
         name = getattr(inner, "__name__", "f")
         self.__name__ = f"grad_{name}"
-
-    def _jvp_wrt(self, inner):
-        # the inner jvp's parameters: the user's, then the fixed tangents
-        return tuple(self.positions) if not self.single else self.positions[0]
-
-    def _nested_jvp(self):
-        return self.jvp
 
     def __call__(self, *args):
         values = list(args)
