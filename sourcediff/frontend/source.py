@@ -62,6 +62,10 @@ def get_source(func) -> FunctionSource:
     if cached is not None and cached[0] is code:
         return cached[1]
     filename = code.co_filename
+    if func.__name__ == "<lambda>":
+        src = _lambda_source(func, options)
+        _CACHE[key] = (code, src)
+        return src
     try:
         lines, start = inspect.getsourcelines(func)
     except (OSError, TypeError) as exc:
@@ -85,17 +89,85 @@ def get_source(func) -> FunctionSource:
                              "(lambdas are not supported)", filename, start, 0,
                              lines[0] if lines else "")
     _check_signature(tree, info)
+    tree.decorator_list = []
+    src = FunctionSource(func, tree, info, _namespace(func), options)
+    _CACHE[key] = (code, src)
+    return src
+
+
+def _namespace(func) -> dict:
+    """The globals and closure values the function's names resolve to."""
     namespace = dict(func.__globals__)
     if func.__closure__:
-        for name, cell in zip(code.co_freevars, func.__closure__):
+        for name, cell in zip(func.__code__.co_freevars, func.__closure__):
             try:
                 namespace[name] = cell.cell_contents
             except ValueError:
                 pass
-    tree.decorator_list = []
-    src = FunctionSource(func, tree, info, namespace, options)
-    _CACHE[key] = (code, src)
-    return src
+    return namespace
+
+
+def _lambda_source(func, options) -> FunctionSource:
+    """A lambda as ``def <name>(args): return <body>``.
+
+    The lambda is found in its file's AST by its line, its parameter names
+    and the source positions of its code; it is named after the variable it
+    is assigned to (``g = lambda x: ...`` -> ``g``) or ``lambda_<line>``."""
+    import linecache
+    code = func.__code__
+    filename = code.co_filename
+    first = code.co_firstlineno
+    all_lines = linecache.getlines(filename)
+    problem = None
+    candidates = []
+    if not all_lines:
+        problem = "its source file cannot be read"
+    else:
+        try:
+            module = ast.parse("".join(all_lines))
+        except SyntaxError:
+            module = None
+            problem = "its file cannot be parsed"
+        if module is not None:
+            params = list(code.co_varnames[:code.co_argcount])
+            # spans of the lambda's instructions (a zero-width span marks none)
+            positions = [(ln, col) for ln, end, col, end_col in code.co_positions()
+                         if None not in (ln, end, col, end_col) and (end, end_col) > (ln, col)]
+            parent_name = {}
+            for node in ast.walk(module):
+                if isinstance(node, ast.Assign) and isinstance(node.value, ast.Lambda) and \
+                        len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
+                    parent_name[id(node.value)] = node.targets[0].id
+            for node in ast.walk(module):
+                if isinstance(node, ast.Lambda) and node.lineno == first and \
+                        [a.arg for a in node.args.args] == params:
+                    candidates.append(node)
+            if len(candidates) > 1:
+                def inside(lam):
+                    b = lam.body
+                    return all((b.lineno, b.col_offset) <= p <= (b.end_lineno, b.end_col_offset)
+                               for p in positions)
+                candidates = [c for c in candidates if inside(c)]
+            if len(candidates) != 1:
+                problem = "it cannot be told apart from the other lambdas on its line"
+    if problem is not None:
+        raise TransformError(f"cannot read the source of a lambda: {problem}; define it with "
+                             "'def'", filename, first, 0,
+                             all_lines[first - 1] if len(all_lines) >= first else "")
+    lam = candidates[0]
+    name = parent_name.get(id(lam), f"lambda_{first}")
+    ret = ast.Return(value=lam.body)
+    ast.copy_location(ret, lam.body)
+    tree = ast.FunctionDef(name=name, args=lam.args, body=[ret], decorator_list=[],
+                           returns=None, type_comment=None, type_params=[])
+    ast.copy_location(tree, lam)
+    tree.end_lineno, tree.end_col_offset = lam.end_lineno, lam.end_col_offset
+    # positions relative to the lambda's first line, like a function's source
+    ast.increment_lineno(tree, -(first - 1))
+    lines = [ln.rstrip("\n") for ln in all_lines[first - 1:lam.end_lineno]]
+    info = SourceInfo(filename, lines, first - 1, 0, name)
+    _check_signature(tree, info)
+    return FunctionSource(func, tree, info, _namespace(func), options)
 
 
 def _check_signature(tree: ast.FunctionDef, info: SourceInfo) -> None:

@@ -97,6 +97,12 @@ class Normalizer:
         self.line = src.tree.lineno
         self.globals_used: dict[str, object] = {}   # name in generated code -> object
         self.user_calls: dict[str, object] = {}       # callee name -> python function
+        # generated code (an adjoint transformed again) keeps its tapes: Python
+        # lists created empty, appended to and popped from
+        self.tapes = getattr(src.func, "__sourcediff_generated__", False)
+        self.lists = {t.id for n in ast.walk(src.tree) if isinstance(n, ast.Assign)
+                      and isinstance(n.value, ast.List) and not n.value.elts
+                      for t in n.targets if isinstance(t, ast.Name)} if self.tapes else set()
 
     # -- helpers ---------------------------------------------------------
     def error(self, node, message):
@@ -209,12 +215,28 @@ class Normalizer:
             if isinstance(s.value, ast.Constant):
                 return  # a stray string or number: no effect
             self.check_expr(s.value)
+            if isinstance(s.value, ast.Call) and self.tape_push(s.value, out):
+                return
             if isinstance(s.value, ast.Call) and self.inplace_call(s.value, out):
                 return
             raise self.error(s, "an expression statement has no effect on the result "
                                 "(calls with side effects are not supported)")
         else:
             raise self.error(s, f"cannot differentiate through '{type(s).__name__}' statements")
+
+    def tape_push(self, call, out) -> bool:
+        """``_saved.append(v)`` on a tape of generated code."""
+        func = call.func
+        if not (isinstance(func, ast.Attribute) and func.attr == "append"
+                and isinstance(func.value, ast.Name) and func.value.id in self.lists):
+            return False
+        if len(call.args) != 1 or call.keywords:
+            raise self.error(call, "append() takes one argument")
+        value = self.atom(call.args[0], out)
+        node = ast.Call(func=ast.Attribute(value=_name(func.value.id), attr="append",
+                                           ctx=ast.Load()), args=[value], keywords=[])
+        self.emit(out, ast.Expr(value=node), "push")
+        return True
 
     def inplace_call(self, call, out) -> bool:
         """``fill(out, x)``: a user function writing into argument arrays becomes
@@ -433,6 +455,8 @@ class Normalizer:
     # -- expressions -----------------------------------------------------
     def check_expr(self, e):
         for n in ast.walk(e):
+            if self.tapes and isinstance(n, ast.List) and not n.elts:
+                continue   # a tape
             for bad, what in UNSUPPORTED_EXPRESSIONS.items():
                 if isinstance(n, bad):
                     raise self.error(n, f"cannot differentiate through {what}")
@@ -525,6 +549,8 @@ class Normalizer:
         if isinstance(e, ast.Tuple):
             elts = [self.atom(x, out) for x in e.elts]
             return _mark(ast.Tuple(elts=elts, ctx=ast.Load()), ("tuple",))
+        if isinstance(e, ast.List) and self.tapes and not e.elts:
+            return _mark(ast.List(elts=[], ctx=ast.Load()), ("list",))
         raise self.error(e, f"unsupported expression '{type(e).__name__}'")
 
     def boolop(self, e, out):
@@ -625,6 +651,11 @@ class Normalizer:
                 any(k.arg is None for k in e.keywords):
             raise self.error(e, "star-arguments in calls are not supported")
         func = e.func
+        if isinstance(func, ast.Attribute) and func.attr == "pop" and not e.args \
+                and isinstance(func.value, ast.Name) and func.value.id in self.lists:
+            node = ast.Call(func=ast.Attribute(value=_name(func.value.id), attr="pop",
+                                               ctx=ast.Load()), args=[], keywords=[])
+            return _mark(node, ("method", "pop"))
         # array methods: x.sum(axis=0), x.reshape(3, 4), x.copy()
         if isinstance(func, ast.Attribute) and resolve(func, self.namespace, self.locals) is MISSING:
             base_obj = resolve(func.value, self.namespace, self.locals)
@@ -649,6 +680,14 @@ class Normalizer:
             text = ast.unparse(func)
             if isinstance(func, ast.Name) and func.id in self.locals:
                 raise self.error(e, f"cannot call local variable '{text}'")
+            if isinstance(func, ast.Call):
+                inner = resolve(func.func, self.namespace, self.locals)
+                hint = ""
+                if getattr(inner, "__module__", "").startswith("sourcediff."):
+                    hint = ("; transform the transform instead (sd.grad(sd.grad(f)), "
+                            "sd.jvp(sd.grad(f)), sd.hessian(f), sd.hvp(f))")
+                raise self.error(e, f"cannot differentiate a call of the result of a call "
+                                    f"('{text}(...)'){hint}")
             raise self.error(e, f"name '{text}' is not defined")
         return self.call_object(e, fn, out)
 
@@ -680,6 +719,11 @@ class Normalizer:
             self.user_calls[name] = fn
             node = ast.Call(func=_name(name), args=args, keywords=[])
             return _mark(node, ("user", fn))
+        if type(fn).__module__.startswith("sourcediff.") and hasattr(fn, "wrt"):
+            raise self.error(e, f"'{text}' is a sourcediff transform: calling one inside a "
+                                "function being differentiated is not supported; transform "
+                                "the transform instead (sd.grad(sd.grad(f)), sd.jvp(sd.grad(f)), "
+                                "sd.hessian(f), sd.hvp(f), sd.jacobian(sd.grad(f)))")
         if not registry.has_rule(fn):
             raise self.error(e, f"no derivative rule for '{text}'"
                                 + (f" ({canonical_name(fn)})" if canonical_name(fn) and
@@ -796,7 +840,12 @@ class JumpLowering:
             return [s], j1 or j2
         if isinstance(s, (ast.For, ast.While)):
             self.norm.loop_counter += 1
+            # flags fresh against the function's names (generated code has its own)
+            while {f"_skip{self.norm.loop_counter}", f"_exit{self.norm.loop_counter}",
+                   f"_n{self.norm.loop_counter}"} & self.norm.used_names:
+                self.norm.loop_counter += 1
             loop = _Loop(self.norm.loop_counter, isinstance(s, ast.While))
+            self.norm.used_names |= {loop.skip, loop.exit, loop.count}
             has_return = any(isinstance(x, ast.Return) for x in _walk_stmts(s.body)) \
                 and self.ret_flag is not None
             self.loops.append(loop)
@@ -899,6 +948,10 @@ def _is_int_expr(e, namespace=None, local_names=()) -> bool:
             return False
         fn = getattr(builtins, e.func.id, None) if namespace is None else \
             resolve(e.func, namespace, set(local_names))
+        if fn is len and len(e.args) == 1 and isinstance(e.args[0], ast.Call) and \
+                isinstance(e.args[0].func, ast.Name) and e.args[0].func.id == "range":
+            # len(range(lo, hi, step)): a trip count in generated reverse loops
+            return all(_is_int_expr(a, namespace, local_names) for a in e.args[0].args)
         return fn in INT_BUILTINS and fn is not int and \
             all(_is_int_expr(a, namespace, local_names) for a in e.args)
     if isinstance(e, ast.Attribute):
