@@ -53,6 +53,9 @@ class Emitter:
                 if c:
                     self.lines.append("    " * indent + c)
                 last_line = line
+            note = getattr(s, "sd_note", None)    # why the transform wrote this
+            if note:
+                self.lines.append("    " * indent + f"# {note}")
             self.stmt(s, indent)
         return last_line
 

@@ -94,6 +94,12 @@ class Program:
         if key in self._vjp:
             return self._vjp[key]
         fname = fname or f"{name}_{'grad' if mode == 'grad' else 'vjp'}"
+        if any(getattr(s, "sd_kind", None) == "push" for s in ast.walk(fn)):
+            # tapes of generated code: forward mode handles them, reverse mode not yet
+            raise TransformError(f"reverse mode cannot differentiate the tapes of generated "
+                                 f"code ('{src.name}'); use forward mode (sd.jvp) over it",
+                                 src.info.filename, src.info.line_offset + 1, 0,
+                                 src.info.lines[0] if src.info.lines else "")
         checkpoint = getattr(src.func, "__sourcediff_checkpoint__", None)
         if src.func is self.root.func and self.checkpoint is not None:
             checkpoint = self.checkpoint
@@ -105,6 +111,13 @@ class Program:
         except NotImplementedError as exc:
             raise TransformError(str(exc), src.info.filename, src.info.line_offset + 1, 0,
                                  src.info.lines[0]) from None
+        if checkpoint and getattr(rt, "checkpoint_skipped", None):
+            import warnings
+            for line, why in rt.checkpoint_skipped:
+                warnings.warn_explicit(
+                    f"checkpoint: {why} in '{src.name}' keeps its full tape (only top-level "
+                    "'for i in range(...)' loops are checkpointed)", UserWarning,
+                    src.info.filename, src.info.line_offset + (line or 1))
         for rname in getattr(rt, "user_rules_used", set()):
             self.inject_user_rule(rname)
         text = emit_function(adj, src.info, _doc(src.name, wrt, mode))
@@ -119,6 +132,64 @@ class Program:
         wrt = [p for p, d in zip(src.params, diff) if d]
         name = self.adjoint(func, arg_types, wrt, "vjp", inplace=inplace)
         return name, diff
+
+    def tangent(self, func, arg_types, wrt, fname=None, inplace=None, outputs=None):
+        """Emit ``<name>_jvp(*args, *tangents of wrt) -> (value, tangent)``; callee
+        user functions get their own JVP, specialised to the arguments that carry
+        a tangent.  ``outputs``: for a function returning a tuple, the indices of
+        the elements whose tangents are wanted (the others get zeros)."""
+        from .passes.forward import ForwardTransformer
+        name, fn, env, _ret, src = self.analyze(func, arg_types, inplace)
+        key = (src.func, tuple(arg_types), tuple(wrt), "jvp", inplace,
+               None if outputs is None else tuple(outputs))
+        if key in self._vjp:
+            return self._vjp[key]
+        if fname is None:
+            fname = base = f"{name}_jvp"
+            k = 1
+            while fname in self.functions:
+                k += 1
+                fname = f"{base}_{k}"
+        ft = ForwardTransformer(fn, env, wrt, set(self.functions),
+                                callee_tangent=self.callee_tangent, error=src.info.error,
+                                outputs=outputs)
+        tan = ft.run(fname)
+        from .rules import registry
+        for rname, rule in ft.user_rules_used.items():
+            self.user_rules[rname] = rule.call
+        for node in ast.walk(fn):   # user primitives the primal statements call
+            prim = getattr(node, "sd_prim", None)
+            if prim and prim[0] == "call":
+                p = registry.get_primitive(prim[1])
+                if p is not None and hasattr(p, "callable"):
+                    self.user_rules[registry.USER_RULE_NAMES[id(p.callable)]] = p.callable
+        what = ", ".join(wrt) if wrt else "nothing"
+        text = emit_function(tan, src.info,
+                             f"Value and Jacobian-vector product of '{src.name}' along "
+                             f"tangents of {what}.")
+        self.functions[fname] = text
+        self.order.append(fname)
+        self._vjp[key] = fname
+        return fname
+
+    def callee_tangent(self, func, arg_types, positions, inplace=None):
+        params = get_source(func).params
+        return self.tangent(func, arg_types, [params[k] for k in positions], inplace=inplace)
+
+    def prune(self, entries):
+        """Keep only ``entries`` and the generated functions they call."""
+        import re
+        keep, todo = set(), list(entries)
+        while todo:
+            n = todo.pop()
+            if n in keep:
+                continue
+            keep.add(n)
+            code = re.sub(r"#.*", "", self.functions[n])   # not the quoted user lines
+            for other in self.order:
+                if other not in keep and re.search(rf"\b{other}\(", code):
+                    todo.append(other)
+        self.order = [n for n in self.order if n in keep]
 
     def inject_user_rule(self, rname):
         from .rules import registry

@@ -270,13 +270,21 @@ class ReverseTransformer:
         last first: restore its snapshot, re-run its iterations with the tape,
         reverse them.  Memory: (trip count / every) snapshots plus one
         segment's tape; time: one more primal run of the loop."""
+        self.checkpoint_skipped: list = []   # (line, why) of loops kept on the full tape
         if not self.checkpoint:
             return
         for s in self.fn.body:
-            if not isinstance(s, ast.For) or getattr(s, "sd_count", None):
+            if isinstance(s, ast.While) or getattr(s, "sd_count", None):
+                why = "a while loop" if isinstance(s, ast.While) else \
+                    "a loop left by break or return"
+                self.checkpoint_skipped.append((getattr(s, "sd_line", None), why))
+                continue
+            if not isinstance(s, ast.For):
                 continue
             args = s.iter.args
             if len(args) == 3 and not _is_const(args[2], 1):
+                self.checkpoint_skipped.append((getattr(s, "sd_line", None),
+                                                "a loop with a step"))
                 continue
             if not any(v in self.active for v in self.assigned_in(s)):
                 continue
@@ -305,8 +313,10 @@ class ReverseTransformer:
     def checkpointed_forward(self, s) -> list:
         line = getattr(s, "sd_line", None)
         lo, hi = self.loop_bounds(s)
-        every = self.fresh_cached("_every")
+        every = self.fresh_cached("_every", ("every", id(s)))
         out = [_assign(every, self.checkpoint_every(lo, hi), line)]
+        out[0].sd_note = "checkpointed: no tape, a snapshot of the loop's state every " \
+                         f"{every} iterations"
         if (id(s), s.target.id) in self.save_at:
             out.append(self.push(s.target.id, line))
         pos = _name(s.target.id) if _is_const(lo, 0) else ast.BinOp(
@@ -333,14 +343,14 @@ class ReverseTransformer:
         return out + [new]
 
     def checkpoint_stack(self, var) -> str:
-        return self.fresh_cached("_ckpt_" + var.lstrip("_"))
+        return self.fresh_cached("_ckpt_" + var.lstrip("_"), ("ckpt", var))
 
     def checkpointed_reverse(self, s) -> list:
         line = getattr(s, "sd_line", None)
         lo, hi = self.loop_bounds(s)
-        every = self.fresh_cached("_every")
-        start = self.fresh_cached("_start")
-        stop = self.fresh_cached("_stop")
+        every = self.fresh_cached("_every", ("every", id(s)))
+        start = self.fresh_cached("_start", ("start", id(s)))
+        stop = self.fresh_cached("_stop", ("stop", id(s)))
         self.read(*s.iter.args)
         # the re-run reads the loop's inputs: they must hold their values then
         inputs = set()
@@ -380,6 +390,8 @@ class ReverseTransformer:
         loop = ast.For(target=_name(start, True), iter=segs, body=body, orelse=[],
                        type_comment=None)
         loop.sd_line = line
+        loop.sd_note = "checkpointed: each segment, last first: restore its snapshot, " \
+                       "re-run with tape, reverse"
         out = [loop]
         if saved_target_save:
             out.append(self.restore(s.target.id, line))
@@ -579,19 +591,21 @@ class ReverseTransformer:
                     self.save_at.add((id(s), base + "[]"))
 
     def stack(self, var) -> str:
-        return self.fresh_cached("_saved_" + var.lstrip("_"))
+        return self.fresh_cached("_saved_" + var.lstrip("_"), ("saved", var))
 
     def item_stack(self, var, sliced=False) -> str:
         kind = "_slices" if sliced else "_items"
         self.saved_items.add((var, sliced))
-        return self.fresh_cached("_saved_" + var.lstrip("_") + kind)
+        return self.fresh_cached("_saved_" + var.lstrip("_") + kind, (kind, var))
 
-    def fresh_cached(self, base):
+    def fresh_cached(self, base, key=None):
+        """A fresh name made once per ``key`` (``t2`` and ``_t2`` each get a stack)."""
         if not hasattr(self, "_stack_names"):
             self._stack_names = {}
-        if base not in self._stack_names:
-            self._stack_names[base] = self.fresh(base)
-        return self._stack_names[base]
+        key = base if key is None else key
+        if key not in self._stack_names:
+            self._stack_names[key] = self.fresh(base)
+        return self._stack_names[key]
 
     # -- forward sweep ---------------------------------------------------
     def forward_block(self, stmts) -> list:

@@ -391,3 +391,21 @@ def lorenz_rk4(p, x0, n):
 def column_broadcast(a, b):
     # a has shape (n, 1) and is broadcast along b's columns
     return np.sum(a * b + a)
+
+
+def tape_name_clash(x, a, n):
+    # found by the random programs: the tapes of `t2` and of the temporary `_t2`
+    # were given one name (the cpu target could not type it)
+    s0 = math.sin(a)
+    s1 = 1.0
+    tmp = np.zeros(2)
+    for i in range(n):
+        c1 = 0
+        while c1 < 2:
+            c1 += 1
+            t2 = (s1 - 1.5) ** 2
+            s1 -= x[i]
+            tmp[1] = math.log(1.0 + s0 * s0) * (s0 * s1)
+            s1 += math.sin(t2) - tmp[0]
+        s1 = (a * tmp[0]) + x[i + 1]
+    return s0 + s1

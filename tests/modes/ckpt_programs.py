@@ -78,3 +78,21 @@ def long_scalar_loop(x, n):
     for i in range(n):
         y = y + 1e-4 * math.sin(y)
     return y
+
+
+def branchy_while(x, n):
+    y = x
+    k = 0
+    while k < n:
+        y = math.sin(y) + 0.1
+        k += 1
+    return y
+
+
+def loops_of_different_lengths(x, n, m):
+    y = x
+    for i in range(n):
+        y = y + 0.1 * math.sin(y)
+    for j in range(m):
+        y = y * 0.95 + 0.01 * j
+    return y

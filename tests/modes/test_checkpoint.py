@@ -16,6 +16,8 @@ from . import ckpt_programs as C
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from fdcheck import numeric_grad
 
+# loops that cannot be checkpointed are reported: tested once, below
+pytestmark = pytest.mark.filterwarnings("ignore:checkpoint:UserWarning")
 rng = np.random.default_rng(7)
 NEW = [
     (C.array_state, (np.array([0.3, 0.8]), 1.1, 13), (0, 1)),
@@ -27,11 +29,12 @@ NEW = [
     (C.branchy, (0.7, 25), 0),
     (C.rebinds_array, (rng.uniform(-1, 1, 3), 10), 0),
     (C.calls_marked, (0.6, 10), 0),
+    (C.loops_of_different_lengths, (0.6, 30, 7), 0),
     (P.lorenz_rk4, (np.array([10.0, 28.0, 8.0 / 3.0]), 1.0, 101), (0, 1)),
 ]
 # the existing user programs must not change their gradients either
 ALL = NEW + [c for c in CASES if c[0] is not P.lorenz_rk4]
-CHECKPOINTED = {C.array_state, C.offset_range, C.nested_loops, C.two_loops, C.branchy,
+CHECKPOINTED = {C.loops_of_different_lengths, C.array_state, C.offset_range, C.nested_loops, C.two_loops, C.branchy,
                 C.rebinds_array, P.lorenz_rk4, P.ode_euler, P.carried_nested}
 
 _FULL: dict = {}
@@ -118,3 +121,10 @@ def test_bad_checkpoint_values(bad):
         sd.grad(C.long_scalar_loop, checkpoint=bad)
     with pytest.raises(ValueError, match="every"):
         sd.checkpoint(C.long_scalar_loop, every=bad)
+
+
+def test_loops_that_cannot_be_checkpointed_are_reported():
+    g = sd.grad(C.branchy_while, target="python", checkpoint=True)
+    with pytest.warns(UserWarning, match="a while loop in 'branchy_while' keeps its full tape"):
+        got = g(0.5, 5)      # the warning comes when the code is generated
+    assert got == pytest.approx(sd.grad(C.branchy_while, target="python")(0.5, 5))

@@ -1,0 +1,67 @@
+import math
+
+import numpy as np
+
+
+def loop_fill(x, k):
+    """Primal of 'loop_fill' (normalized)."""
+    # loop_fill:20  out = np.zeros(x.shape[0])
+    _t1 = x.shape
+    _t2 = _t1[0]
+    out = np.zeros(_t2)
+    # loop_fill:21  for i in range(x.shape[0]):
+    for i in range(x.shape[0]):
+        # loop_fill:22  out[i] = math.sin(x[i] * k) + x[(i + 1) % x.shape[0]] ** 2
+        _t3 = x[i]
+        _t4 = _t3 * k
+        _t5 = math.sin(_t4)
+        _t6 = x[(i + 1) % x.shape[0]]
+        _t7 = _t6 ** 2
+        _t8 = _t5 + _t7
+        out[i] = _t8
+    # loop_fill:23  return out
+    return out
+
+
+def loop_fill_vjp(x, k, cotangent):
+    """Value and vector-Jacobian product of 'loop_fill' with respect to x, k."""
+    # -- forward sweep
+    # loop_fill:20  out = np.zeros(x.shape[0])
+    _t1 = x.shape
+    _t2 = _t1[0]
+    out = np.zeros(_t2)
+    dout = np.zeros_like(out)
+    # loop_fill:21  for i in range(x.shape[0]):
+    for i in range(x.shape[0]):
+        # loop_fill:22  out[i] = math.sin(x[i] * k) + x[(i + 1) % x.shape[0]] ** 2
+        _t3 = x[i]
+        _t4 = _t3 * k
+        _t5 = math.sin(_t4)
+        _t6 = x[(i + 1) % x.shape[0]]
+        _t7 = _t6 ** 2
+        _t8 = _t5 + _t7
+        out[i] = _t8
+    # -- reverse sweep
+    # loop_fill:19  def loop_fill(x, k):
+    dk = 0.0
+    dx = np.zeros_like(x)
+    dout += cotangent
+    # loop_fill:21  for i in range(x.shape[0]):
+    for i in range(x.shape[0] - 1, -1, -1):
+        # loop_fill:22  out[i] = math.sin(x[i] * k) + x[(i + 1) % x.shape[0]] ** 2
+        _t3 = x[i]
+        _t4 = _t3 * k
+        _t6 = x[(i + 1) % x.shape[0]]
+        _dt8 = dout[i]
+        dout[i] = 0.0
+        _dt5 = _dt8
+        _dt7 = _dt8
+        _dt6 = _dt7 * 2 * _t6
+        dx[(i + 1) % x.shape[0]] += _dt6
+        _dt4 = _dt5 * math.cos(_t4)
+        _dt3 = _dt4 * k
+        dk += _dt4 * _t3
+        dx[i] += _dt3
+    # -- result
+    # loop_fill:23  return out
+    return out, (dx, dk)

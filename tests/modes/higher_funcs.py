@@ -1,0 +1,51 @@
+"""Scalar functions for the higher-order tests."""
+import math
+
+import numpy as np
+
+
+def poly_sin(x):
+    return math.sin(x) * x ** 3
+
+
+def loop_recurrence(x):
+    y = x
+    for i in range(4):
+        y = math.sin(y) * 1.3 + 0.1 * y * y
+    return y
+
+
+def branch_while(x):
+    y = x
+    k = 0
+    while k < 3:
+        if y > 0.5:
+            y = y * math.exp(-0.2 * y)
+        else:
+            y = y + 0.3 * math.tanh(y)
+        k += 1
+    return y * x
+
+
+def two_args(x, w):
+    return math.exp(w * x) / (1.0 + x * x)
+
+
+def rosen(x):
+    s = 0.0
+    for i in range(x.shape[0] - 1):
+        s += 100.0 * (x[i + 1] - x[i] ** 2) ** 2 + (1.0 - x[i]) ** 2
+    return s
+
+
+def energy(x, k):
+    e = 0.0
+    for i in range(x.shape[0]):
+        for j in range(i + 1, x.shape[0]):
+            d = x[i] - x[j]
+            e += k / (1.0 + d * d)
+    return e + np.sum(np.cos(x) * x)
+
+
+def mixed(x, y):
+    return x[0] ** 2 * y + math.sin(y) * np.sum(x * x * x)
