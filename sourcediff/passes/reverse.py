@@ -555,15 +555,59 @@ class ReverseTransformer:
                 out.append(n)
         return out
 
+    def loop_index_only(self, var) -> bool:
+        """``var`` is only ever a ``for`` target and read only inside loops over
+        it: every reverse loop sets it again, nothing needs its old value."""
+        sites = self.sites.get(var, [])
+        if not sites or not all(isinstance(st.stmt, ast.For) for st in sites):
+            return False
+        inside = set()
+        for loop in walk(self.fn.body):
+            if isinstance(loop, ast.For) and loop.target.id == var:
+                for st in loop.body:
+                    inside |= {id(n) for n in ast.walk(st)}
+        return all(id(n) in inside for n in ast.walk(self.fn)
+                   if isinstance(n, ast.Name) and n.id == var and isinstance(n.ctx, ast.Load))
+
+    def invertible(self, s, var) -> bool:
+        """``n += 1`` on an int: the reverse sweep undoes it (``n -= 1``)
+        instead of taping the old value."""
+        if getattr(s, "sd_kind", None) != "accumulate" or getattr(s, "sd_array", False):
+            return False
+        t = self.types.get(var)
+        if t is None or t.kind != "int" or not isinstance(s.value.op, (ast.Add, ast.Sub)):
+            return False
+        step = s.value.right
+        if isinstance(step, ast.Constant):
+            return isinstance(step.value, int) and not isinstance(step.value, bool)
+        # a step that keeps its value: a parameter or a variable set once at the top
+        if isinstance(step, ast.Name):
+            st = self.types.get(step.id)
+            sites = self.sites.get(step.id, [])
+            return st is not None and st.kind == "int" and (
+                (step.id in self.params and not sites) or
+                (len(sites) == 1 and sites[0].top_level and step.id not in self.params))
+        return False
+
     def decide_saves(self):
         self.save_at: set = set()       # id(site stmt), var
+        self.inverted: set = set()      # id(site stmt), var: undone by the inverse update
         self.placeholders: set = set()
         self.snapshot_vars: set = set()
         for var, sites in self.sites.items():
             if var not in self.needed or var in self.recomputed_vars:
                 continue
+            if self.loop_index_only(var):
+                continue
             if var in self.counters:
                 sites = [st for st in sites if st.stmt.sd_kind != "accumulate"]
+            else:
+                for st in sites:
+                    if self.invertible(st.stmt, var):
+                        self.inverted.add((id(st.stmt), var))
+                sites = [st for st in sites if (id(st.stmt), var) not in self.inverted]
+                if not sites:
+                    continue
             first = min(sites, key=lambda st: st.order)
             is_param = var in self.params
             for st in sites:
@@ -758,6 +802,10 @@ class ReverseTransformer:
             for var in targets:
                 if (id(s), var) in self.save_at:
                     out.append(self.restore(var, line))
+                elif (id(s), var) in self.inverted:
+                    inverse = ast.Sub() if isinstance(s.value.op, ast.Add) else ast.Add()
+                    out.append(_aug(var, inverse, copy.deepcopy(s.value.right), line))
+                    self.read(s.value.right)
                 if kind != "accumulate" and self.needs_reset(var, s):
                     resets.append(self.reset(var, line))
                     if self.types[var].is_array:

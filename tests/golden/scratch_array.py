@@ -36,9 +36,7 @@ def scratch_array_grad(x, w):
     # -- tape
     # scratch_array:42  def scratch_array(x, w):
     _t6 = 0.0
-    i = 0
     _saved_t6 = []
-    _saved_i = []
     _saved_u_items = []
     # -- forward sweep
     # scratch_array:43  n = x.shape[0]
@@ -51,7 +49,6 @@ def scratch_array_grad(x, w):
     s = 0.0
     # scratch_array:46  for t in range(3):
     for t in range(3):
-        _saved_i.append(i)
         # scratch_array:47  for i in range(n):
         for i in range(n):
             # scratch_array:48  u[i] = math.tanh(w * x[i] + u[i])
@@ -94,7 +91,6 @@ def scratch_array_grad(x, w):
             dw += _dt3 * _t2
             _dt2 = _dt3 * w
             dx[i] += _dt2
-        i = _saved_i.pop()
     # -- result
     # scratch_array:50  return s
     return s, (dx, dw)

@@ -60,7 +60,6 @@ def while_break_grad(x, tol):
     _saved_skip1 = []
     _saved_t4 = []
     _saved_t5 = []
-    _saved_k = []
     # -- forward sweep
     # while_break:32  s = 0.0
     s = 0.0
@@ -101,7 +100,6 @@ def while_break_grad(x, tol):
                 _exit1 = True
             # while_break:38  k += 1
             if (not _skip1):
-                _saved_k.append(k)
                 k += 1
         # while_break:34  while k < x.shape[0]:
         if _exit1:
@@ -116,7 +114,7 @@ def while_break_grad(x, tol):
         if _c8:
             # while_break:38  k += 1
             if (not _skip1):
-                k = _saved_k.pop()
+                k -= 1
             # while_break:36  if s > tol:
             if _c7:
                 # while_break:37  break
