@@ -223,3 +223,26 @@ def hessian(func, wrt=0, target: str = "cpu") -> Hessian:
            [2., 0.]])
     """
     return Hessian(func, wrt, target)
+
+
+class VJPOfGrad:
+    """``sd.vjp(sd.grad(f, wrt=a), wrt=b)(*args, u)``: the gradient and
+    ``u @ d(grad_a f)/d(args_b)``.  Second derivatives commute, so this is the
+    derivative of ``grad_b f`` along ``u`` in the ``a`` arguments: one forward
+    sweep over the adjoint of ``f`` with respect to ``b``."""
+
+    def __init__(self, inner, wrt=0, target="cpu"):
+        from .api import Grad, grad
+        from .jvps import JVP
+        if not isinstance(inner, Grad) or getattr(inner, "batch", None) is not None:
+            raise TypeError(f"sd.vjp takes a function or sd.grad(...), got "
+                            f"{type(inner).__name__}")
+        self.inner = inner
+        self.grad_b = grad(inner.func, wrt, target)
+        along = inner.wrt[0] if inner.single else tuple(inner.wrt)
+        self.jvp = JVP(self.grad_b, along, target)
+        self.__name__ = f"vjp_{inner.__name__}"
+
+    def __call__(self, *args):
+        *primal, u = args
+        return self.inner(*primal), self.jvp(*primal, u)[1]

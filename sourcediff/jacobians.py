@@ -102,7 +102,13 @@ def vjp(func, wrt=0, target: str = "cpu") -> VJP:
     >>> value, g = sd.vjp(f, target="python")(np.array([1.0, 2.0]), np.array([1.0, 10.0]))
     >>> g                       # cotangent * 2x
     array([ 2., 40.])
+
+    ``func`` may be ``sd.grad(f)``: the VJP of a gradient (second derivatives,
+    by forward mode over the adjoint).
     """
+    if isinstance(func, Transformed):
+        from .higher import VJPOfGrad
+        return VJPOfGrad(func, wrt, target)
     return VJP(func, wrt, target)
 
 

@@ -137,3 +137,15 @@ def test_jacobian_of_grad_is_the_hessian():
     np.testing.assert_allclose(J, sd.hessian(H.rosen, target="python")(x), rtol=1e-14)
     with pytest.raises(ValueError, match="forward mode"):
         sd.jacobian(sd.grad(H.rosen), mode="reverse")
+
+
+def test_vjp_of_grad():
+    x, y = np.array([1.0, 2.0]), 0.5
+    u = np.array([0.3, -1.2])
+    g = sd.grad(H.mixed, wrt=0, target="python")
+    (hxx, hxy), _ = sd.hessian(H.mixed, wrt=(0, 1), target="python")(x, y)
+    value, vx = sd.vjp(g, wrt=0, target="python")(x, y, u)
+    np.testing.assert_allclose(value, g(x, y))
+    np.testing.assert_allclose(vx, u @ hxx, rtol=1e-12)
+    _, vy = sd.vjp(g, wrt=1, target="python")(x, y, u)
+    assert vy == pytest.approx(u @ hxy, rel=1e-12)
