@@ -592,6 +592,7 @@ class ReverseTransformer:
     def decide_saves(self):
         self.save_at: set = set()       # id(site stmt), var
         self.inverted: set = set()      # id(site stmt), var: undone by the inverse update
+        self.inverted_carried: set = set()  # the same, for a loop-carried counter
         self.placeholders: set = set()
         self.snapshot_vars: set = set()
         for var, sites in self.sites.items():
@@ -604,8 +605,14 @@ class ReverseTransformer:
             else:
                 for st in sites:
                     if self.invertible(st.stmt, var):
-                        self.inverted.add((id(st.stmt), var))
-                sites = [st for st in sites if (id(st.stmt), var) not in self.inverted]
+                        if (id(st.stmt), var) in self.carried_sites:
+                            # undone at the start of each reverse iteration, where
+                            # a snapshot would be restored
+                            self.inverted_carried.add((id(st.stmt), var))
+                        else:
+                            self.inverted.add((id(st.stmt), var))
+                sites = [st for st in sites if (id(st.stmt), var) not in self.inverted
+                         and (id(st.stmt), var) not in self.inverted_carried]
                 if not sites:
                     continue
             first = min(sites, key=lambda st: st.order)
@@ -670,8 +677,16 @@ class ReverseTransformer:
         return [self.push(v, getattr(loop, "sd_line", None)) for v in self.snapshot_vars_of(loop)]
 
     def snapshot_pops(self, loop) -> list:
-        return [self.restore(v, getattr(loop, "sd_line", None))
-                for v in reversed(self.snapshot_vars_of(loop))]
+        line = getattr(loop, "sd_line", None)
+        out = [self.restore(v, line) for v in reversed(self.snapshot_vars_of(loop))]
+        for s in loop.body:
+            for v in self.carried.get(id(loop), []):
+                if (id(s), v) in self.inverted_carried:
+                    # back to the value at the start of the iteration
+                    inverse = ast.Sub() if isinstance(s.value.op, ast.Add) else ast.Add()
+                    out.append(_aug(v, inverse, copy.deepcopy(s.value.right), line))
+                    self.read(s.value.right)
+        return out
 
     def forward_stmt(self, s) -> list:
         kind = getattr(s, "sd_kind", None)
@@ -850,7 +865,9 @@ class ReverseTransformer:
         body = self.reverse_block(s.body)
         out = []
         is_for = isinstance(s, ast.For)
-        if body or self.snapshot_vars_of(s):
+        undo = any((id(b), v) in self.inverted_carried for b in s.body
+                   for v in self.carried.get(id(s), []))
+        if body or self.snapshot_vars_of(s) or undo:
             recompute = self.snapshot_pops(s) + self.needed_recomputation(s)
             count = getattr(s, "sd_count", None)
             if count:

@@ -409,3 +409,30 @@ def tape_name_clash(x, a, n):
             s1 += math.sin(t2) - tmp[0]
         s1 = (a * tmp[0]) + x[i + 1]
     return s0 + s1
+
+
+def counter_index(p, x, n):
+    # GMM-style packed lower triangle read through a running counter
+    d = x.shape[0]
+    s = 0.0
+    for i in range(n):
+        entry = d
+        for j in range(d):
+            for r in range(j + 1, d):
+                s += p[entry] * x[j] * x[r] * (i + 1)
+                entry += 1
+    return s
+
+
+def counter_skips(x, n):
+    # the counter also moves in a loop with nothing to differentiate
+    k = 0
+    s = 0.0
+    for i in range(n):
+        s = s * 0.5 + x[k] ** 2
+        k += 1
+        for j in range(2):
+            k += 1
+        if s > 0.3:
+            k -= 1
+    return s

@@ -67,6 +67,8 @@ CASES = [
     (P.carried_break, (0.2, 1.0), (0, 1)),
     (P.lorenz_rk4, (np.array([10.0, 28.0, 8.0 / 3.0]), 1.0, 300), (0, 1)),
     (P.tape_name_clash, (np.array([0.3, 0.2, 0.5, -0.5]), 0.4, 3), (0, 1)),
+    (P.counter_index, (rng.uniform(-1, 1, 10), rng.uniform(-1, 1, 4), 3), (0, 1)),
+    (P.counter_skips, (rng.uniform(-1, 1, 12), 4), 0),
 ]
 
 
