@@ -9,13 +9,15 @@ transformation, compiled with Numba.
 """
 from .api import checkpoint, function, grad, show, source, value_and_grad
 from .errors import TransformError
+from .higher import hessian, hvp
 from .jacobians import jacobian, vjp
-from .rules.registry import adjoint
+from .jvps import jvp
+from .rules.registry import adjoint, defjvp
 
 __version__ = "0.1.0"
 
-__all__ = ["TransformError", "adjoint", "checkpoint", "function", "grad", "show", "source",
-           "value_and_grad", "vjp", "jacobian"]
+__all__ = ["TransformError", "adjoint", "checkpoint", "defjvp", "function", "grad", "hessian",
+           "hvp", "jacobian", "jvp", "show", "source", "value_and_grad", "vjp"]
 
 # The PyTorch-style Tensor API (`import sourcediff as torch`)
 from . import autograd, nn, optim

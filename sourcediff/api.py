@@ -334,7 +334,14 @@ def grad(func, wrt=0, target: str = "cpu", *, checkpoint=None, batch=None) -> Gr
 
     ``batch``: ``True`` or a tuple of ``0`` (batched) / ``None`` (shared) per
     argument evaluates the gradient for every element of a batch, on the
-    targets ``"cpu"``, ``"parallel"`` and ``"cuda"`` (see :mod:`sourcediff.batch`).
+    targets ``"cpu"``, ``"parallel"`` and ``"cuda"`` (see :mod:`sourcediff.batch`);
+    a shared argument's gradient is per element too:
+
+    >>> import numpy as np
+    >>> def g(x, w):
+    ...     return w * x * x
+    >>> sd.grad(g, wrt=(0, 1), target="python", batch=(0, None))(np.array([1.0, 2.0]), 3.0)
+    (array([ 6., 12.]), array([1., 4.]))
     """
     if _is_transform(func):
         # higher order: forward mode over the transform's generated code

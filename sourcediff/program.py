@@ -167,6 +167,9 @@ class Program:
         text = emit_function(tan, src.info,
                              f"Value and Jacobian-vector product of '{src.name}' along "
                              f"tangents of {what}.")
+        if getattr(src.func, "__sourcediff_generated__", False):
+            from .passes.forward import quote_user_lines
+            text = quote_user_lines(text, src.info)
         self.functions[fname] = text
         self.order.append(fname)
         self._vjp[key] = fname

@@ -144,6 +144,7 @@ class Normalizer:
         new = ast.FunctionDef(name=tree.name, args=tree.args, body=out, decorator_list=[],
                               returns=None, type_comment=None, type_params=[])
         new.sd_line = tree.lineno
+        new.sd_generated = self.tapes     # generated code: its array += are in place
         ast.fix_missing_locations(new)
         return new
 
@@ -361,7 +362,9 @@ class Normalizer:
                     and not _is_name(prim.right, target) \
                     or prim.sd_prim == ("binop", "Sub") and _is_name(prim.left, target) \
                     and not _is_name(prim.right, target):
-                self.assign(out, target, prim, "accumulate")
+                acc = self.assign(out, target, prim, "accumulate")
+                # 'x += a' (in place on an array) rather than 'x = x + a'
+                acc.sd_augmented = getattr(value, "sd_augmented", False)
                 return
             if prim.sd_prim == ("copy",):
                 return  # x = x
@@ -373,6 +376,7 @@ class Normalizer:
     def augassign_stmt(self, s, out):
         target = s.target
         binop = ast.BinOp(left=None, op=s.op, right=s.value)
+        binop.sd_augmented = True
         if isinstance(target, ast.Name):
             binop.left = ast.Name(id=target.id, ctx=ast.Load())
             ast.copy_location(binop, s)
@@ -832,6 +836,8 @@ class JumpLowering:
                 loop.uses_skip = loop.uses_exit = True
                 new += [self.flag(loop.skip, True, line), self.flag(loop.exit, True, line)]
             return new, True
+        if isinstance(s, ast.If) and getattr(s, "sd_control_only", False):
+            return [s], False   # a loop's own exit test, kept as it is
         if isinstance(s, ast.If):
             s.body, j1 = self.block(s.body)
             s.orelse, j2 = self.block(s.orelse)
@@ -848,6 +854,8 @@ class JumpLowering:
             self.norm.used_names |= {loop.skip, loop.exit, loop.count}
             has_return = any(isinstance(x, ast.Return) for x in _walk_stmts(s.body)) \
                 and self.ret_flag is not None
+            if self.norm.tapes and isinstance(s, ast.While):
+                _mark_final_exit(s)
             self.loops.append(loop)
             body, _ = self.block(s.body)
             self.loops.pop()
@@ -872,6 +880,26 @@ class JumpLowering:
             s.body = body
             return pre + [s], has_return
         return [s], False
+
+
+def _mark_final_exit(loop):
+    """Generated code ends its ``while True`` bodies with ``if _exitN: break``, its
+    only jump: keep that test as the loop's exit instead of lowering it to flags."""
+    last = loop.body[-1] if loop.body else None
+    if not (isinstance(last, ast.If) and isinstance(last.test, ast.Name) and not last.orelse
+            and len(last.body) == 1 and isinstance(last.body[0], ast.Break)):
+        return
+
+    def jumps(stmts):
+        for st in stmts:
+            if isinstance(st, (ast.Break, ast.Continue, ast.Return)):
+                return True
+            if isinstance(st, ast.If) and (jumps(st.body) or jumps(st.orelse)):
+                return True
+        return False   # (nested loops own their breaks)
+
+    if not jumps(loop.body[:-1]):
+        last.sd_control_only = True
 
 
 def _fill_lines(stmts, line):

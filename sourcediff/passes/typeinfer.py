@@ -48,6 +48,9 @@ class TypeInference:
                 raise self.info.error(s, f"cannot unpack {t} into {len(names)} names")
             for n, et in zip(names, t.elts):
                 self.set(n, et, s)
+        elif kind == "push":   # tape.append(v) in generated code
+            call = s.value
+            self.set(call.func.value.id, T("list", elts=(self.atom(call.args[0]),)), s)
         elif kind in ("store", "augstore"):
             base = self.env.get(s.targets[0].value.id if kind == "store" else s.target.value.id)
             if base is None or not base.is_array:
@@ -118,6 +121,8 @@ class TypeInference:
             return self.result(name, args, kw)
         if head == "tuple":
             return T("tuple", elts=tuple(self.atom(e) for e in p.elts))
+        if head == "list":
+            return T("list")
         if head == "call":
             args = [self.atom(a) for a in p.args]
             kw = {k.arg: self.kwtype(k.value) for k in p.keywords}

@@ -15,7 +15,8 @@ import numpy as np
 
 @dataclass(frozen=True)
 class T:
-    kind: str                  # 'float' | 'int' | 'bool' | 'array' | 'tuple' | 'dtype' | 'none'
+    kind: str                  # 'float' | 'int' | 'bool' | 'array' | 'tuple' | 'list' | 'dtype'
+    #                            | 'none'  ('list': a tape of generated code, elts=(element,))
     dtype: object = None       # numpy dtype for scalars and arrays
     ndim: int = 0
     elts: tuple = ()
@@ -117,6 +118,10 @@ def join(a: T | None, b: T) -> T:
         return promote(a, b)
     if a.is_array and b.is_array and a.ndim == b.ndim:
         return array(np.result_type(a.dtype, b.dtype), a.ndim)
+    if a.kind == "list" and b.kind == "list":   # tapes of generated code
+        if not a.elts or not b.elts:
+            return a if a.elts else b
+        return T("list", elts=(join(a.elts[0], b.elts[0]),))
     if a.kind == "tuple" and b.kind == "tuple" and len(a.elts) == len(b.elts):
         return T("tuple", elts=tuple(join(x, y) for x, y in zip(a.elts, b.elts)))
     raise TypeError(f"a variable holds both {a} and {b}")

@@ -1,5 +1,7 @@
 """Derivative rules: one readable rule per primitive, registered in one place."""
-from . import mathfuncs, numpyfuncs, operators, registry  # noqa: F401  (register the rules)
+# register the rules: reverse (operators, mathfuncs, numpyfuncs), forward (forward) and
+# the rules of what generated code calls (generated)
+from . import forward, generated, mathfuncs, numpyfuncs, operators, registry  # noqa: F401
 from .registry import adjoint, rule
 
 __all__ = ["adjoint", "registry", "rule"]

@@ -56,6 +56,7 @@ class Primitive:
     rules: list = field(default_factory=list)
     result_type: object = None   # f(argtypes: list, kw: dict[str, T], consts: dict) -> T
     differentiable: bool = True  # False: the result never carries a derivative
+    tangents: list = field(default_factory=list)   # forward-mode rules (TangentRule)
 
 
 PRIMITIVES: dict = {}
@@ -128,7 +129,7 @@ def nondifferentiable(*objs, result=None):
 
 def has_rule(fn) -> bool:
     p = PRIMITIVES.get(_key(fn))
-    return p is not None and (p.rules or not p.differentiable)
+    return p is not None and bool(p.rules or p.tangents or not p.differentiable)
 
 
 def find_rule(fn, info) -> Rule | None:
@@ -191,5 +192,114 @@ def adjoint(prim):
         p.rules = [Rule(prim, None, None, call=rule_fn, name=f"adjoint_of_{name}")]
         p.n_inputs = n_inputs
         p.callable = prim
+        return rule_fn
+    return deco
+
+
+# -- forward mode -------------------------------------------------------------
+@dataclass
+class TangentTemplate:
+    """``z_dot`` as an expression of the inputs, their tangents and ``z``."""
+    result: str
+    inputs: list
+    tangents: list              # the name of each input's tangent, in order
+    keywords: dict              # name -> default value
+    body: list                  # local assignments (ast.Assign)
+    output: ast.expr
+
+
+@dataclass
+class TangentRule:
+    key: object
+    template: TangentTemplate | None = None
+    when: object = None
+    call: object = None          # user rule (sd.defjvp): called from generated code
+    name: str = ""
+
+
+def parse_tangent_template(fn) -> TangentTemplate:
+    src = textwrap.dedent(inspect.getsource(fn))
+    tree = ast.parse(src).body[0]
+    args = tree.args
+    names = [a.arg for a in args.args]
+    ndefaults = len(args.defaults)
+    positional = names[: len(names) - ndefaults]
+    keywords = {a: ast.literal_eval(d) for a, d in zip(names[len(positional):], args.defaults)}
+    if len(positional) % 2 != 1:
+        raise ValueError(f"tangent rule {fn.__name__}: expected (z, *inputs, *input_tangents)")
+    n = (len(positional) - 1) // 2
+    body, output = [], None
+    for s in tree.body:
+        if isinstance(s, ast.Expr) and isinstance(s.value, ast.Constant):
+            continue
+        if isinstance(s, ast.Return):
+            output = s.value
+        else:
+            body.append(s)
+    return TangentTemplate(positional[0], positional[1:1 + n], positional[1 + n:], keywords,
+                           body, output)
+
+
+def tangent(*objs, when=None):
+    """Register the decorated template as the forward-mode (JVP) rule of ``objs``::
+
+        @tangent(math.sin)          # z = sin(x)
+        def _(z, x, x_dot):
+            return math.cos(x) * x_dot
+
+    Parameters: the result, the inputs, one tangent per input, then keyword
+    parameters of the primitive.  The returned expression is the result's
+    tangent; each of its ``+``/``-`` terms should involve one input tangent,
+    so terms of inputs without a derivative are dropped from generated code.
+    """
+    def deco(fn):
+        tpl = parse_tangent_template(fn)
+        for obj in objs:
+            primitive(obj).tangents.append(TangentRule(obj, tpl, when, name=str(obj)))
+        return fn
+    return deco
+
+
+def find_tangent_rule(fn, info) -> TangentRule | None:
+    p = PRIMITIVES.get(_key(fn))
+    if p is None:
+        return None
+    for r in p.tangents:
+        if r.when is None or r.when(info):
+            return r
+    return None
+
+
+def defjvp(prim):
+    """Register a custom forward-mode derivative (JVP rule) for the callable ``prim``.
+
+    The counterpart of :func:`adjoint` for :func:`sourcediff.jvp`, named after
+    JAX's ``custom_jvp.defjvp``.  The rule takes ``(result, *inputs,
+    *input_tangents)`` and returns the result's tangent; generated code calls it
+    (``y_dot = jvp_of_softplus(y, x, x_dot)``), passing zeros as the tangents of
+    inputs that carry no derivative::
+
+        @sd.defjvp(my_softplus)
+        def _(z, x, x_dot):
+            return x_dot / (1.0 + np.exp(-x))
+
+    As for :func:`adjoint`, ``prim`` and the rule must be Numba-compilable for
+    the ``"cpu"`` target.
+    """
+    def deco(rule_fn):
+        sig = inspect.signature(rule_fn)
+        n_params = len(sig.parameters)
+        if n_params % 2 != 1:
+            raise TypeError(f"a JVP rule takes (result, *inputs, *input_tangents); "
+                            f"{rule_fn.__name__} has {n_params} parameters")
+        name = getattr(prim, "__name__", "prim")
+        USER_RULE_NAMES[id(prim)] = name
+        p = primitive(prim)
+        p.tangents = [TangentRule(prim, None, None, call=rule_fn, name=f"jvp_of_{name}")]
+        p.n_inputs = (n_params - 1) // 2
+        p.callable = prim
+        if p.result_type is None:
+            from ..passes.types import promote
+            p.result_type = lambda args, kw, consts: promote(*args)
         return rule_fn
     return deco

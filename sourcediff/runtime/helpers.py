@@ -17,9 +17,12 @@ __all__ = [
     "prod_axis",
     "prod_others",
     "prod_others_along",
+    "prod_others_along_jvp",
+    "prod_others_jvp",
     "reshape_like",
     "share_ties",
     "share_ties_along",
+    "tangent_like",
     "unbroadcast",
 ]
 
@@ -76,6 +79,55 @@ def prod_others_along(x, axis):
     else:
         for i in range(x.shape[0]):
             out[i, :] = prod_others(np.ascontiguousarray(x[i, :]))
+    return out
+
+
+def tangent_like(t, z):
+    """The tangent ``t`` (a number, or an array that broadcasts to ``z``) as a
+    new array with the shape and dtype of ``z`` (forward mode)."""
+    out = np.empty_like(z)
+    out[...] = t
+    return out
+
+
+def prod_others_jvp(x, x_dot):
+    """Tangent of ``prod_others(x)``: prefix and suffix products carried with
+    their tangents (exact with zeros, as ``prod_others``)."""
+    flat = np.ascontiguousarray(x).ravel()
+    flat_dot = np.ascontiguousarray(x_dot).ravel()
+    n = flat.size
+    out = np.empty(n, dtype=flat.dtype)
+    out_dot = np.empty(n, dtype=flat.dtype)
+    acc = 1.0
+    acc_dot = 0.0
+    for i in range(n):
+        out[i] = acc
+        out_dot[i] = acc_dot
+        acc_dot = acc_dot * flat[i] + acc * flat_dot[i]
+        acc *= flat[i]
+    acc = 1.0
+    acc_dot = 0.0
+    for i in range(n - 1, -1, -1):
+        out_dot[i] = out_dot[i] * acc + out[i] * acc_dot
+        out[i] *= acc
+        acc_dot = acc_dot * flat[i] + acc * flat_dot[i]
+        acc *= flat[i]
+    return out_dot.reshape(x.shape)
+
+
+def prod_others_along_jvp(x, x_dot, axis):
+    """Tangent of ``prod_others_along(x, axis)`` for a 2-d array."""
+    if axis < 0:
+        axis += x.ndim
+    out = np.empty(x.shape, dtype=x.dtype)
+    if axis == 0:
+        for j in range(x.shape[1]):
+            out[:, j] = prod_others_jvp(np.ascontiguousarray(x[:, j]),
+                                        np.ascontiguousarray(x_dot[:, j]))
+    else:
+        for i in range(x.shape[0]):
+            out[i, :] = prod_others_jvp(np.ascontiguousarray(x[i, :]),
+                                        np.ascontiguousarray(x_dot[i, :]))
     return out
 
 
@@ -248,6 +300,40 @@ def install_numba_overloads():
     @overload(mean_axis)
     def _ov_mean_axis(x, axis):
         return lambda x, axis: np.sum(x, axis) / x.shape[axis]
+
+    @overload(tangent_like)
+    def _ov_tangent_like(t, z):
+        def impl(t, z):
+            out = np.empty_like(z)
+            out[...] = t
+            return out
+        return impl
+
+    jit_prod_others_jvp = numba.njit(prod_others_jvp)
+
+    @overload(prod_others_jvp)
+    def _ov_prod_others_jvp(x, x_dot):
+        def impl(x, x_dot):
+            flat = np.ascontiguousarray(x).ravel()
+            flat_dot = np.ascontiguousarray(x_dot).ravel()
+            return jit_prod_others_jvp(flat, flat_dot).reshape(x.shape)
+        return impl
+
+    @overload(prod_others_along_jvp)
+    def _ov_prod_others_along_jvp(x, x_dot, axis):
+        def impl(x, x_dot, axis):
+            a = axis + x.ndim if axis < 0 else axis
+            out = np.empty(x.shape, dtype=x.dtype)
+            if a == 0:
+                for j in range(x.shape[1]):
+                    out[:, j] = jit_prod_others_jvp(np.ascontiguousarray(x[:, j]),
+                                                    np.ascontiguousarray(x_dot[:, j]))
+            else:
+                for i in range(x.shape[0]):
+                    out[i, :] = jit_prod_others_jvp(np.ascontiguousarray(x[i, :]),
+                                                    np.ascontiguousarray(x_dot[i, :]))
+            return out
+        return impl
 
     for helper, op in ((max_axis, 0), (min_axis, 1), (prod_axis, 2)):
         def make(op):

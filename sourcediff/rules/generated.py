@@ -1,0 +1,135 @@
+"""Rules for what generated code calls: the runtime helpers and the tapes.
+
+Generated code is itself differentiable source (forward mode over a
+generated adjoint gives Hessian-vector products), so the helpers it calls
+are primitives like ``np.sin``: a result type and a tangent rule each.  Most
+are linear in their first argument; ``share_ties`` is piecewise constant.
+A tape is a Python list (``_saved = []``, ``_saved.append(v)``,
+``v = _saved.pop()``); ``pop`` gives the list's element type.
+"""
+import numpy as np
+
+from ..passes.types import F64, T, array, scalar
+from ..runtime.helpers import (
+    fresh,
+    max_axis,
+    mean_axis,
+    min_axis,
+    prod_axis,
+    prod_others,
+    prod_others_along,
+    prod_others_along_jvp,
+    prod_others_jvp,
+    reshape_like,
+    share_ties,
+    share_ties_along,
+    tangent_like,
+    unbroadcast,
+)
+from .registry import USER_RULE_NAMES, nondifferentiable, result_type, tangent
+
+HELPERS = [fresh, max_axis, mean_axis, min_axis, prod_axis, prod_others, prod_others_along,
+           prod_others_along_jvp, prod_others_jvp, reshape_like, share_ties, share_ties_along,
+           tangent_like, unbroadcast]
+for _h in HELPERS:
+    USER_RULE_NAMES[id(_h)] = _h.__name__   # generated code calls them by name
+
+
+def _float_dtype(t: T):
+    return t.dtype if t.dtype is not None and t.dtype.kind == "f" else np.dtype(np.float64)
+
+
+@result_type(unbroadcast)
+def _(args, kw, consts):
+    g, x = args[0], args[1]
+    dt = _float_dtype(g)
+    return array(dt, x.ndim) if x.is_array else scalar(dt)
+
+
+@tangent(unbroadcast)
+def _(z, g, x, g_dot, x_dot):
+    return unbroadcast(g_dot, x)
+
+
+@result_type(reshape_like)
+def _(args, kw, consts):
+    return array(_float_dtype(args[0]), args[1].ndim)
+
+
+@tangent(reshape_like)
+def _(z, g, x, g_dot, x_dot):
+    return reshape_like(g_dot, x)
+
+
+@result_type(fresh, prod_others, prod_others_along)
+def _(args, kw, consts):
+    return args[0]
+
+
+@tangent(fresh)
+def _(z, g, g_dot):
+    return fresh(g_dot)
+
+
+@tangent(prod_others)
+def _(z, x, x_dot):
+    return prod_others_jvp(x, x_dot)
+
+
+@tangent(prod_others_along)
+def _(z, x, x_dot, axis=0):
+    return prod_others_along_jvp(x, x_dot, axis)
+
+
+@result_type(tangent_like)
+def _(args, kw, consts):
+    return args[1]
+
+
+@tangent(tangent_like)
+def _(z, t, like, t_dot, like_dot):
+    return tangent_like(t_dot, like)
+
+
+@result_type(mean_axis, max_axis, min_axis, prod_axis)
+def _(args, kw, consts):
+    x = args[0]
+    return array(_float_dtype(x), x.ndim - 1) if x.ndim > 1 else scalar(_float_dtype(x))
+
+
+@tangent(mean_axis)
+def _(z, x, x_dot, axis=0):
+    return mean_axis(x_dot, axis)
+
+
+@tangent(max_axis, min_axis)
+def _(z, x, x_dot, axis=0):
+    return np.sum(x_dot * share_ties_along(x, z, axis), axis)
+
+
+@tangent(prod_axis)
+def _(z, x, x_dot, axis=0):
+    return np.sum(x_dot * prod_others_along(x, axis), axis)
+
+
+nondifferentiable(share_ties, share_ties_along,
+                  result=lambda args, kw, consts: array(np.float64, args[0].ndim))
+
+
+@result_type(np.expand_dims)
+def _(args, kw, consts):
+    x = args[0]
+    if x.is_array:
+        return array(x.dtype, x.ndim + 1)
+    return array(_float_dtype(x) if x.kind == "float" else np.float64, 1)
+
+
+@result_type("pop")
+def _(args, kw, consts):
+    lst = args[0]
+    if lst.kind != "list" or not lst.elts:
+        raise TypeError("pop() from a list nothing was appended to")
+    return lst.elts[0]
+
+
+__all__ = ["F64"]

@@ -1,0 +1,47 @@
+import math
+
+import numpy as np
+
+
+def while_break_jvp(x, tol, x_dot):
+    """Value and Jacobian-vector product of 'while_break' along tangents of x."""
+    # while_break:32  s = 0.0
+    s = 0.0
+    s_dot = 0.0
+    # while_break:33  k = 0
+    k = 0
+    # while_break:34  while k < x.shape[0]:
+    _exit1 = False
+    while (True):
+        _skip1 = False
+        _t1 = x.shape
+        _t2 = _t1[0]
+        _c3 = k < _t2
+        if (not _c3):
+            _skip1 = True
+            _exit1 = True
+        # while_break:35  s += x[k] * x[k]
+        _c8 = not _skip1
+        if _c8:
+            _t4 = x[k]
+            _t4_dot = x_dot[k]
+            _t5 = x[k]
+            _t5_dot = x_dot[k]
+            _t6 = _t4 * _t5
+            _t6_dot = _t4_dot * _t5 + _t4 * _t5_dot
+            s += _t6
+            s_dot += _t6_dot
+            # while_break:36  if s > tol:
+            _c7 = s > tol
+            if _c7:
+                # while_break:37  break
+                _skip1 = True
+                _exit1 = True
+            # while_break:38  k += 1
+            if (not _skip1):
+                k += (1)
+        # while_break:34  while k < x.shape[0]:
+        if _exit1:
+            break
+    # while_break:39  return s
+    return s, s_dot
