@@ -410,6 +410,7 @@ class ReverseTransformer:
             self.saved_vars: set = set()
             self.saved_items: set = set()
             self.decide_saves()
+            self.choose_array_tapes()
             self.reads: set = set()
             reverse = self.reverse_block(self.fn.body)
             new_needed = (self.reads & self.primal_names()) | self.needed
@@ -447,6 +448,14 @@ class ReverseTransformer:
         for node in ast.walk(ast.Module(body=fwd + rev, type_ignores=[])):
             if isinstance(node, ast.Attribute) and node.attr in ("append", "pop"):
                 return None
+        # state restored per reverse iteration (snapshots, undone counters)
+        # needs the reverse iterations in reverse order
+        if self.snapshot_vars_of(loop) or any(
+                (id(st), v) in self.inverted or (id(st), v) in self.inverted_carried
+                for st in walk(loop.body)
+                if getattr(st, "sd_kind", None) in ("assign", "accumulate", "unpack")
+                for v in self.targets_of(st)):
+            return None
         adjoint_of = {v: k2 for k2, v in self.adj_names.items()}
         direct = {self.adj_names[v] for v in self.direct if v in self.adj_names}
         arrays = {a for a, v in adjoint_of.items() if self.types[v].is_array}
@@ -674,11 +683,74 @@ class ReverseTransformer:
         return [v for v in self.carried.get(id(loop), []) if v in self.snapshot_vars]
 
     def snapshot_pushes(self, loop) -> list:
-        return [self.push(v, getattr(loop, "sd_line", None)) for v in self.snapshot_vars_of(loop)]
+        line = getattr(loop, "sd_line", None)
+        out = []
+        for v in self.snapshot_vars_of(loop):
+            if v in self.array_tapes.get(id(loop), ()):
+                out.append(_assign(ast.Subscript(value=_name(self.stack(v)),
+                                                 slice=self.iteration(loop), ctx=ast.Store()),
+                                   _name(v), line))
+            else:
+                out.append(self.push(v, line))
+        return out
+
+    def iteration(self, loop):
+        """The iteration number of ``for i in range(lo, ...)``: ``i - lo``."""
+        lo = loop.iter.args[0] if len(loop.iter.args) > 1 else _const(0)
+        i = _name(loop.target.id)
+        return i if _is_const(lo, 0) else ast.BinOp(left=i, op=ast.Sub(),
+                                                     right=copy.deepcopy(lo))
+
+    def choose_array_tapes(self):
+        """Snapshots of a top-level ``for`` loop over a range with step 1 go
+        into an array of one slot per iteration, allocated before the loop
+        (its trip count is known there), instead of a growing list."""
+        self.array_tapes: dict = {}      # id(loop) -> vars
+        saved_elsewhere = {v for _, v in self.save_at}
+        for loop in self.fn.body:
+            if not isinstance(loop, ast.For) or getattr(loop, "sd_count", None) or \
+                    id(loop) in self.checkpointed:
+                continue
+            args = loop.iter.args
+            if len(args) == 3 and not _is_const(args[2], 1):
+                continue
+            chosen = [v for v in self.snapshot_vars_of(loop)
+                      if v not in saved_elsewhere and self.types[v].is_scalar
+                      and sum(v in self.carried.get(id(other), ()) and v in self.snapshot_vars
+                              for other in walk(self.fn.body)
+                              if isinstance(other, (ast.For, ast.While))) == 1]
+            if chosen:
+                self.array_tapes[id(loop)] = chosen
+
+    def array_tape_allocations(self, loop) -> list:
+        out = []
+        args = loop.iter.args
+        lo, hi = (_const(0), args[0]) if len(args) == 1 else (args[0], args[1])
+        count = simplify(ast.BinOp(left=copy.deepcopy(hi), op=ast.Sub(), right=copy.deepcopy(lo)))
+        for v in self.array_tapes.get(id(loop), ()):
+            t = self.types[v]
+            dtype = {"float": f"np.{t.dtype.name}" if getattr(t, "dtype", None) is not None
+                     else "np.float64", "int": "np.int64", "bool": "np.bool_"}.get(
+                t.kind, "np.float64")
+            size = _const(max(count.value, 0)) if isinstance(count, ast.Constant) else \
+                _call("max", count, _const(0))
+            out.append(_assign(self.stack(v), ast.Call(
+                func=ast.parse("np.empty", mode="eval").body,
+                args=[size, ast.parse(dtype, mode="eval").body],
+                keywords=[]), getattr(loop, "sd_line", None)))
+            self.read(*args)
+        return out
 
     def snapshot_pops(self, loop) -> list:
         line = getattr(loop, "sd_line", None)
-        out = [self.restore(v, line) for v in reversed(self.snapshot_vars_of(loop))]
+        out = []
+        for v in reversed(self.snapshot_vars_of(loop)):
+            if v in self.array_tapes.get(id(loop), ()):
+                out.append(_assign(v, ast.Subscript(value=_name(self.stack(v)),
+                                                    slice=self.iteration(loop),
+                                                    ctx=ast.Load()), line))
+            else:
+                out.append(self.restore(v, line))
         for s in loop.body:
             for v in self.carried.get(id(loop), []):
                 if (id(s), v) in self.inverted_carried:
@@ -730,6 +802,8 @@ class ReverseTransformer:
                 return self.checkpointed_forward(s)
             if (id(s), s.target.id) in self.save_at and not self._plain:
                 pre.append(self.push(s.target.id, line))
+            if not self._plain:
+                pre += self.array_tape_allocations(s)
             new = copy.copy(s)
             snaps = [] if self._plain else self.snapshot_pushes(s)
             new.body = snaps + self.forward_block(s.body) or [ast.Pass()]
@@ -1120,7 +1194,8 @@ class ReverseTransformer:
         body = []
         for var in sorted(self.placeholders):
             body.append(_assign(var, placeholder(self.types[var]), line))
-        for var in sorted(self.saved_vars):
+        in_arrays = set().union(*self.array_tapes.values())
+        for var in sorted(self.saved_vars - in_arrays):
             body.append(_assign(self.stack(var), ast.List(elts=[], ctx=ast.Load()), line))
         for var, sliced in sorted(self.saved_items):
             body.append(_assign(self.item_stack(var, sliced), ast.List(elts=[], ctx=ast.Load()),
@@ -1133,10 +1208,14 @@ class ReverseTransformer:
             s.sd_section = "setup"
         ret = self.ret.value
         restored = set(self.saved_vars).union(*self.checkpointed.values())
+        keep_value = []
         if self.ret_name is not None and self.ret_name in restored:
             # the reverse sweep restores the variable: keep the result aside
+            # (after the fused last loop, which still computes it)
             keep = self.fresh("value")
-            forward = forward + [_assign(keep, _name(self.ret_name), self.ret.sd_line)]
+            keep_value = [_assign(keep, _name(self.ret_name), self.ret.sd_line)]
+            if fused_loop is None:
+                forward = forward + keep_value
             ret = _name(keep)
         for s in forward:
             s.sd_section = "forward"
@@ -1169,7 +1248,9 @@ class ReverseTransformer:
             fused_loop.sd_section = "fused"
             for s in reverse:
                 s.sd_section = "reverse"
-            rev = rev + [fused_loop] + reverse
+            for s in keep_value:
+                s.sd_section = "fused"
+            rev = rev + [fused_loop] + (keep_value if fused_loop is not None else []) + reverse
         else:
             for s in reverse:
                 s.sd_section = "reverse"

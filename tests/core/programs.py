@@ -436,3 +436,13 @@ def counter_skips(x, n):
         if s > 0.3:
             k -= 1
     return s
+
+
+def counter_dot(a, x):
+    # the last loop (fused when nothing is taped) moves an int counter
+    s = 0.0
+    k = 0
+    for i in range(x.shape[0]):
+        s += a[k] * x[i] * x[i]
+        k += 1  # noqa: SIM113  (the pattern under test)
+    return s

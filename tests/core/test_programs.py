@@ -69,6 +69,7 @@ CASES = [
     (P.tape_name_clash, (np.array([0.3, 0.2, 0.5, -0.5]), 0.4, 3), (0, 1)),
     (P.counter_index, (rng.uniform(-1, 1, 10), rng.uniform(-1, 1, 4), 3), (0, 1)),
     (P.counter_skips, (rng.uniform(-1, 1, 12), 4), 0),
+    (P.counter_dot, (rng.uniform(-1, 1, 4), rng.uniform(-1, 1, 4)), (0, 1)),
 ]
 
 

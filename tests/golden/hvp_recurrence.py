@@ -5,16 +5,16 @@ import numpy as np
 
 def recurrence_grad_jvp(x, w, x_dot, w_dot):
     """Value and Jacobian-vector product of 'recurrence_grad' along tangents of x, w."""
-    # recurrence:14  def recurrence(x, w):
-    _saved_y = []
-    _saved_y_dot = []
     # recurrence:15  y = x
     y = x
     y_dot = x_dot
     # recurrence:16  for i in range(10):
+    _t2 = np.float64
+    _saved_y = np.empty(10, _t2)
+    _saved_y_dot = np.zeros_like(_saved_y)
     for i in range(10):
-        _saved_y.append(y)
-        _saved_y_dot.append(y_dot)
+        _saved_y[i] = y
+        _saved_y_dot[i] = y_dot
         # recurrence:17  y = math.sin(y) * w
         _t1 = math.sin(y)
         _t1_dot = math.cos(y) * y_dot
@@ -31,31 +31,31 @@ def recurrence_grad_jvp(x, w, x_dot, w_dot):
     dy_dot = 0.0
     # recurrence:16  for i in range(10):
     for i in range(9, -1, -1):
-        y = _saved_y.pop()
-        y_dot = _saved_y_dot.pop()
+        y = _saved_y[i]
+        y_dot = _saved_y_dot[i]
         # recurrence:17  y = math.sin(y) * w
         _t1 = math.sin(y)
         _t1_dot = math.cos(y) * y_dot
         _dt1 = dy * w
         _dt1_dot = dy_dot * w + dy * w_dot
-        _t2 = dy * _t1
-        _t2_dot = dy_dot * _t1 + dy * _t1_dot
-        dw += _t2
-        dw_dot += _t2_dot
+        _t3 = dy * _t1
+        _t3_dot = dy_dot * _t1 + dy * _t1_dot
+        dw += _t3
+        dw_dot += _t3_dot
         dy = 0.0
         dy_dot = 0.0
-        _t3 = math.cos(y)
-        _t3_dot = -math.sin(y) * y_dot
-        _t4 = _dt1 * _t3
-        _t4_dot = _dt1_dot * _t3 + _dt1 * _t3_dot
-        dy += _t4
-        dy_dot += _t4_dot
+        _t4 = math.cos(y)
+        _t4_dot = -math.sin(y) * y_dot
+        _t5 = _dt1 * _t4
+        _t5_dot = _dt1_dot * _t4 + _dt1 * _t4_dot
+        dy += _t5
+        dy_dot += _t5_dot
     # recurrence:15  y = x
     dx += dy
     dx_dot += dy_dot
     # recurrence:18  return y
-    _t5 = dx, dw
-    _t5_dot = dx_dot, dw_dot
-    _t6 = value, _t5
-    _t6_dot = 0.0, _t5_dot
-    return _t6, _t6_dot
+    _t6 = dx, dw
+    _t6_dot = dx_dot, dw_dot
+    _t7 = value, _t6
+    _t7_dot = 0.0, _t6_dot
+    return _t7, _t7_dot

@@ -18,15 +18,13 @@ def recurrence(x, w):
 
 def recurrence_grad(x, w):
     """Value and gradient of 'recurrence' with respect to x, w."""
-    # -- tape
-    # recurrence:14  def recurrence(x, w):
-    _saved_y = []
     # -- forward sweep
     # recurrence:15  y = x
     y = x
     # recurrence:16  for i in range(10):
+    _saved_y = np.empty(10, np.float64)
     for i in range(10):
-        _saved_y.append(y)
+        _saved_y[i] = y
         # recurrence:17  y = math.sin(y) * w
         _t1 = math.sin(y)
         y = _t1 * w
@@ -39,7 +37,7 @@ def recurrence_grad(x, w):
     dy = 1.0
     # recurrence:16  for i in range(10):
     for i in range(9, -1, -1):
-        y = _saved_y.pop()
+        y = _saved_y[i]
         # recurrence:17  y = math.sin(y) * w
         _t1 = math.sin(y)
         _dt1 = dy * w

@@ -96,3 +96,16 @@ def loops_of_different_lengths(x, n, m):
     for j in range(m):
         y = y * 0.95 + 0.01 * j
     return y
+
+
+def fused_after_checkpointed(x, a, n):
+    # found by the random programs: the result, changed by the fused last loop,
+    # was read before it
+    s0 = a
+    buf = np.zeros(n)
+    for i in range(n):
+        buf[i] = s0
+        s0 = a * 0.5
+    for i in range(n):
+        s0 += buf[i] * x[i]
+    return s0

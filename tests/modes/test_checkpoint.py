@@ -30,6 +30,7 @@ NEW = [
     (C.rebinds_array, (rng.uniform(-1, 1, 3), 10), 0),
     (C.calls_marked, (0.6, 10), 0),
     (C.loops_of_different_lengths, (0.6, 30, 7), 0),
+    (C.fused_after_checkpointed, (rng.uniform(-1, 1, 3), 0.4, 3), (0, 1)),
     (P.lorenz_rk4, (np.array([10.0, 28.0, 8.0 / 3.0]), 1.0, 101), (0, 1)),
 ]
 # the existing user programs must not change their gradients either
