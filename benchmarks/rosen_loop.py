@@ -126,44 +126,100 @@ def fresh_process_first_calls(n: int) -> dict[str, Any]:
     }
 
 
-def time_jax(x: np.ndarray, repeat: int) -> float | str:
-    """JAX ``jit(value_and_grad)`` of the vectorized formula, float64; or why not."""
-    try:
-        import jax
-    except ImportError:
-        return "not installed"
-    jax.config.update("jax_enable_x64", True)
+# -- the interface used by ``sourcediff bench`` (see benchmarks/harness.py) --------
+
+TITLE = "Rosenbrock as an explicit loop (float64)"
+WRT = ("x",)
+RTOL = 1e-10
+TARGETS = {"max_over_primal": 3.0, "faster_than": "all"}
+EXTRA_TOOLS = {"numba-hand": "hand_adjoint"}
+
+
+def make_data(size: str) -> dict:
+    """The input for ``size`` (a key of ``SIZES``)."""
+    return {"x": make_input(SIZES[size])}
+
+
+def wrt_values(data: dict) -> tuple:
+    """The differentiated inputs, in ``WRT`` order."""
+    return (data["x"],)
+
+
+def primal(data: dict):
+    """``rosen`` compiled with ``numba.njit``."""
+    import numba
+
+    return numba.njit(cache=True)(rosen)
+
+
+def sourcediff(data: dict):
+    """``sd.value_and_grad(rosen, target="cpu")`` on the input."""
+    import sourcediff as sd
+
+    value_and_grad = sd.value_and_grad(rosen, wrt=0, target="cpu")
+    x = data["x"]
+    return lambda: value_and_grad(x)
+
+
+def hand_adjoint(data: dict):
+    """The hand-written fused adjoint, compiled with ``numba.njit``."""
+    import numba
+
+    by_hand = numba.njit(cache=True)(rosen_value_and_grad_by_hand)
+    x = data["x"]
+    return lambda: by_hand(x)
+
+
+def peer_jax(data: dict):
+    """JAX ``jit(value_and_grad)`` of the vectorized formula, float64."""
+    from benchmarks.harness import import_jax
+
+    jax = import_jax()
     import jax.numpy as jnp
 
     def rosen_vectorized(x):
         return jnp.sum(100.0 * (x[1:] - x[:-1] ** 2) ** 2 + (1.0 - x[:-1]) ** 2)
 
     value_and_grad = jax.jit(jax.value_and_grad(rosen_vectorized))
-    xj = jnp.asarray(x)
-    return median_time(lambda: jax.block_until_ready(value_and_grad(xj)), repeat)
+    x = jnp.asarray(data["x"])
+    return lambda: jax.block_until_ready(value_and_grad(x))
 
 
-def time_torch(x: np.ndarray, repeat: int) -> float | str:
+def peer_torch(data: dict):
     """PyTorch eager value and gradient of the vectorized formula, float64, one thread."""
-    try:
-        import torch
-    except ImportError:
-        return "not installed"
+    from benchmarks.harness import import_torch
 
-    xt = torch.from_numpy(x.copy())
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)  # one thread, like the Numba code it is compared with
+    torch = import_torch()
+    x = torch.from_numpy(data["x"].copy())
 
     def value_and_grad():
-        leaf = xt.detach().requires_grad_(True)
+        leaf = x.detach().requires_grad_(True)
         value = torch.sum(100.0 * (leaf[1:] - leaf[:-1] ** 2) ** 2 + (1.0 - leaf[:-1]) ** 2)
         (grad,) = torch.autograd.grad(value, leaf)
         return value.item(), grad
 
+    return value_and_grad
+
+
+def peer_autograd(data: dict):
+    """HIPS autograd ``value_and_grad`` of the vectorized formula (NumPy)."""
+    import autograd
+    import autograd.numpy as anp
+
+    def rosen_vectorized(x):
+        return anp.sum(100.0 * (x[1:] - x[:-1] ** 2) ** 2 + (1.0 - x[:-1]) ** 2)
+
+    value_and_grad = autograd.value_and_grad(rosen_vectorized)
+    x = data["x"]
+    return lambda: value_and_grad(x)
+
+
+def _time_peer(adapter, x: np.ndarray, repeat: int) -> float | str:
     try:
-        return median_time(value_and_grad, repeat)
-    finally:
-        torch.set_num_threads(threads)
+        call = adapter({"x": x})
+    except ImportError:
+        return "not installed"
+    return median_time(call, repeat)
 
 
 def run(size: str = "default", repeat: int = 20, fresh_processes: bool = True) -> dict[str, Any]:
@@ -202,8 +258,8 @@ def run(size: str = "default", repeat: int = 20, fresh_processes: bool = True) -
         np.max(np.abs(grad - hand_grad)) / np.max(np.abs(hand_grad))
     )
 
-    results["jax_s"] = time_jax(x, repeat)
-    results["torch_eager_s"] = time_torch(x, repeat)
+    results["jax_s"] = _time_peer(peer_jax, x, repeat)
+    results["torch_eager_s"] = _time_peer(peer_torch, x, repeat)
     if fresh_processes:
         results.update(fresh_process_first_calls(n))
     return results
@@ -253,4 +309,6 @@ def main(argv: list[str] | None = None) -> None:
 
 
 if __name__ == "__main__":
+    # run as a script: make the ``benchmarks`` package (the peer helpers) importable
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
     main()
