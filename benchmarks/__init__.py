@@ -16,6 +16,8 @@ WORKLOADS = {
     "gmm": "gmm",
     "ode-rk4": "ode_rk4",
     "mlp-step": "mlp_step",
+    "mc-greeks": "mc_greeks",
+    "ba-jacobian": "ba_jacobian",
 }
 
 # peers a workload may implement as ``peer_<name>(data)``

@@ -1,4 +1,8 @@
-"""Compilation backends: ``python`` (exec the source) and ``cpu`` (Numba)."""
+"""Compilation backends: ``python`` (exec the source) and ``cpu`` (Numba).
+
+Batched gradients (``batch=``) also use ``numba_parallel`` (the ``cpu`` and
+``parallel`` drivers) and ``numba_cuda`` (the ``cuda`` kernel); both are
+imported when first needed."""
 from .numba_cpu import load_numba
 from .python import load_python
 

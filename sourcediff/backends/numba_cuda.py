@@ -1,0 +1,193 @@
+"""The ``cuda`` target: batched gradients as a ``numba.cuda`` kernel, one thread
+per batch element.
+
+The generated module holds the user's functions and the lowered per-element
+adjoint as device functions (``cuda.jit(device=True)``) and a kernel that
+calls it for element ``cuda.grid(1)``.  Tapes:
+
+* in per-thread local memory (``cuda.local.array``) when they fit in
+  ``LOCAL_TAPE_BYTES``; the capacities are module constants, so the kernel is
+  specialised (and compiled) per capacity bucket (powers of two);
+* otherwise in a global workspace, one array per tape of shape
+  ``(capacity, n)``: thread ``b`` uses column ``b``, so neighbouring threads
+  touch neighbouring addresses (coalesced).
+
+A push beyond the capacity is counted with ``cuda.atomic.max`` in
+``tape_need``; the host relaunches with the capacity reported.  Arguments may
+be NumPy arrays (copied to the device, results copied back) or CUDA device
+arrays (results stay on the device).  Math maps to libdevice through Numba's
+``math`` support.  In CI this runs under Numba's simulator
+(``NUMBA_ENABLE_CUDASIM=1``).
+"""
+from __future__ import annotations
+
+import importlib.util
+import math
+import sys
+
+import numpy as np
+
+from .numba_cpu import write_module
+
+THREADS_PER_BLOCK = 128
+LOCAL_TAPE_BYTES = 4096        # per thread
+
+
+def is_device_array(v) -> bool:
+    from numba import cuda
+    check = getattr(cuda, "is_cuda_array", None)
+    if check is not None:
+        return check(v)
+    return cuda.devicearray.is_cuda_ndarray(v)      # the simulator
+
+
+def local_capacities(element, caps):
+    """Power-of-two capacities for local tapes, or None if they do not fit."""
+    if not element.tapes:
+        return ()
+    rounded = tuple(1 << max(3, int(c - 1).bit_length()) for c in np.maximum(caps, 1))
+    size = sum(c * t.dtype.itemsize for c, t in zip(rounded, element.tapes))
+    return rounded if size <= LOCAL_TAPE_BYTES else None
+
+
+def kernel_source(element, batch, wrt, helpers, local=None):
+    """Source of the kernel (and the device ``helpers`` it needs): ``local``
+    capacities (local tapes) or None (workspace)."""
+    from ..batch import Driver, _driver_names, driver_plan
+    fresh = _driver_names(element, wrt, element.params)
+    b, outputs, args, row_args, targets = driver_plan(element, batch, wrt, fresh)
+    name = fresh(element.name.replace("_element", "") + "_kernel")
+    need = fresh("tape_need")
+    tapes = [fresh(t.name) for t in element.tapes]
+    workspaces = [] if local is not None else [fresh(f"workspace_{k}") for k in range(len(tapes))]
+    params = element.params + [o[0] for o in outputs] + workspaces + [need]
+    lines = ["from numba import cuda", "from numba import types as nbtypes", "", ""]
+    for helper in helpers:
+        lines += DEVICE_HELPERS[helper] + ["", ""]
+    if local:
+        lines += [f"TAPE_CAPACITY_{k} = {cap}" for k, cap in enumerate(local)] + ["", ""]
+    lines += [f"def {name}({', '.join(params)}):",
+              f'    """{element.name} for element cuda.grid(1) of the batch (one thread each)."""',
+              f"    {b} = cuda.grid(1)",
+              f"    if {b} < {outputs[0][0]}.shape[0]:"]
+    if tapes and local is not None:
+        lines.append("        # this thread's tapes, in local memory")
+    elif tapes:
+        lines.append("        # this thread's tapes: its column of the global workspace")
+    for k, (t, tname) in enumerate(zip(element.tapes, tapes)):
+        if local is not None:
+            nbtype = "boolean" if t.dtype.kind == "b" else t.dtype.name
+            lines.append(f"        {tname} = cuda.local.array(TAPE_CAPACITY_{k}, nbtypes.{nbtype})")
+        else:
+            lines.append(f"        {tname} = {workspaces[k]}[:, {b}]")
+    call = f"{element.name}({', '.join(args + row_args + tapes + ([need] if tapes else []))})"
+    lines.append(f"        {', '.join(targets)} = {call}")
+    return Driver(name, "\n".join(lines) + "\n", outputs)
+
+
+# Device helpers a kernel module defines when its functions call them.  Numba's
+# CUDA target (0.68) fails to type the builtins max(a, b) / min(a, b) on
+# scalars: the module shadows them with Python's semantics.
+DEVICE_HELPERS = {
+    "max": ["# the builtin max(a, b) on scalars, which Numba's CUDA target cannot type",
+            "def max(a, b):", "    return b if b > a else a"],
+    "min": ["# the builtin min(a, b) on scalars, which Numba's CUDA target cannot type",
+            "def min(a, b):", "    return b if b < a else a"],
+    "tape_overflow": ["# tape_need is shared by all threads", "def tape_overflow(need, k, top):",
+                      "    cuda.atomic.max(need, k, top + 1)"],
+}
+
+
+def helpers_used(texts) -> list:
+    """The device helpers the generated functions call."""
+    import re
+    body = "\n".join(texts)
+    return [name for name in DEVICE_HELPERS if re.search(rf"\b{name}\(", body)]
+
+def load_cuda(source: str, stem: str, injected: dict, function_names: list,
+              kernel: str, helpers: list) -> dict:
+    """Import the module: its functions become device functions, ``kernel`` a kernel."""
+    import inspect
+
+    from numba import config, cuda
+    path = write_module(source, f"{stem}_cuda")
+    name = path.stem
+    module = sys.modules.get(name)
+    if module is None:
+        spec = importlib.util.spec_from_file_location(name, path)
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        for k, v in injected.items():
+            if callable(v) and inspect.isfunction(v):
+                v = cuda.jit(device=True)(v)
+            setattr(module, k, v)
+        for fname in function_names + helpers:
+            setattr(module, fname, cuda.jit(device=True)(getattr(module, fname)))
+        options = {} if config.ENABLE_CUDASIM else {"cache": True}
+        setattr(module, kernel, cuda.jit(**options)(getattr(module, kernel)))
+        sys.modules[name] = module
+    return {fname: getattr(module, fname) for fname in function_names + [kernel]}
+
+
+class Runner:
+    """Launches the kernel variant that fits the tape capacities."""
+
+    def __init__(self, compiled, element, build):
+        self.compiled = compiled
+        self.element = element
+        self.build = build           # build(local) -> (kernel function, Driver, source)
+        self.variants: dict = {}
+        self.workspace: dict = {}
+
+    def ptx(self, values, n, caps, cc=(9, 0)) -> str:
+        """PTX of the kernel for these arguments (needs libnvvm, not a GPU)."""
+        import numba
+        from numba import cuda
+
+        from ..batch import allocate_outputs
+        local = local_capacities(self.element, caps)
+        kern, driver, _source = self.build(local)
+        outs = allocate_outputs(self.element, driver, values, n, np.empty)
+        spaces = [] if local is not None else [np.empty((int(c), n), t.dtype) for t, c in
+                                               zip(self.element.tapes, np.maximum(caps, 1))]
+        need = np.zeros(max(1, len(self.element.tapes)), np.int64)
+        argtypes = tuple(numba.typeof(v) for v in [*values, *outs, *spaces, need])
+        if cuda.is_available():
+            return cuda.compile_ptx(kern.py_func, argtypes, cc=cc)[0]
+        # No GPU: device functions are compiled for the current device's compute
+        # capability; give them ``cc`` instead (compilation needs libnvvm only).
+        from types import SimpleNamespace
+        from unittest import mock
+        device = SimpleNamespace(compute_capability=cc)
+        with mock.patch("numba.cuda.dispatcher.get_current_device", lambda: device):
+            return cuda.compile_ptx(kern.py_func, argtypes, cc=cc)[0]
+
+    def __call__(self, values, n, caps):
+        from numba import cuda
+        local = local_capacities(self.element, caps)
+        key = local if local is not None else "workspace"
+        if key not in self.variants:
+            self.variants[key] = self.build(local)
+        kern, driver, source = self.variants[key]
+        self.compiled.source = source
+        on_device = any(is_device_array(v) for v in values)
+        dev = [cuda.to_device(v) if isinstance(v, np.ndarray) else v for v in values]
+        from ..batch import allocate_outputs
+        outs = allocate_outputs(self.element, driver, values, n,
+                                lambda shape, dtype: cuda.device_array(shape, dtype))
+        workspaces = []
+        if local is None:
+            for t, cap in zip(self.element.tapes, np.maximum(caps, 1)):
+                ws = self.workspace.get(t.name)     # kept for the next call of this size
+                if ws is None or ws.shape != (int(cap), n):
+                    ws = self.workspace[t.name] = cuda.device_array((int(cap), n), t.dtype)
+                workspaces.append(ws)
+        need = cuda.to_device(np.zeros(max(1, len(self.element.tapes)), np.int64))
+        threads = min(THREADS_PER_BLOCK, 32 * math.ceil(max(n, 1) / 32))
+        blocks = math.ceil(n / threads)
+        if n:
+            kern[blocks, threads](*dev, *outs, *workspaces, need)
+        need = need.copy_to_host()[:len(self.element.tapes)]
+        if not on_device:
+            outs = [o.copy_to_host() for o in outs]
+        return outs[0], tuple(outs[1:]), need

@@ -1,0 +1,62 @@
+"""Batched ``cpu`` and ``parallel`` targets: the generated batched module
+compiled with ``numba.njit``; its driver with ``parallel=True`` for ``parallel``
+(``prange`` over chunks of the batch).
+
+Like the ``cpu`` target, the module is written to the cache directory so
+Numba's on-disk cache serves a second process.
+"""
+from __future__ import annotations
+
+import importlib.util
+import sys
+
+from .numba_cpu import write_module
+
+# chunks per thread: elements with data-dependent loops take different times
+CHUNKS_PER_THREAD = 8
+
+
+def chunk_count() -> int:
+    import numba
+    return numba.get_num_threads() * CHUNKS_PER_THREAD
+
+
+_TAPE_HELPERS = {}
+
+
+def tape_helpers() -> dict:
+    """``tape_overflow`` compiled for the CPU."""
+    if not _TAPE_HELPERS:
+        import numba
+
+        from ..passes.kernel import tape_overflow
+        _TAPE_HELPERS["tape_overflow"] = numba.njit(cache=True)(tape_overflow)
+    return _TAPE_HELPERS
+
+
+def load_batched(source: str, stem: str, injected: dict, jit_options: dict,
+                 function_names: list, driver: str, parallel: bool) -> dict:
+    """Import the batched module and ``njit`` its functions (compiled at the first call)."""
+    import inspect
+
+    import numba
+
+    from ..runtime.helpers import install_numba_overloads
+    install_numba_overloads()
+    path = write_module(source, f"{stem}_batched")
+    name = path.stem
+    module = sys.modules.get(name)
+    if module is None:
+        spec = importlib.util.spec_from_file_location(name, path)
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        for k, v in {**injected, **tape_helpers()}.items():
+            if callable(v) and not hasattr(v, "py_func") and inspect.isfunction(v):
+                v = numba.njit(cache=True)(v)
+            setattr(module, k, v)
+        options = {"cache": True, **jit_options}
+        for fname in function_names:
+            setattr(module, fname, numba.njit(**options)(getattr(module, fname)))
+        setattr(module, driver, numba.njit(parallel=parallel, **options)(getattr(module, driver)))
+        sys.modules[name] = module
+    return {fname: getattr(module, fname) for fname in function_names + [driver]}

@@ -1,0 +1,101 @@
+"""Functions differentiated by the batched tests (plain Python, module level so
+their source can be read)."""
+import math
+
+import numpy as np
+
+
+def gbm_call(s0, sigma, z, r, T, K):
+    """Discounted European call payoff along one GBM path (z: the path's normals)."""
+    n = z.shape[0]
+    dt = T / n
+    s = s0
+    for i in range(n):
+        s = s * math.exp((r - 0.5 * sigma * sigma) * dt + sigma * math.sqrt(dt) * z[i])
+    return math.exp(-r * T) * max(s - K, 0.0)
+
+
+def asian_call(s0, sigma, z, r, T, K):
+    """Arithmetic-average Asian call along one path."""
+    n = z.shape[0]
+    dt = T / n
+    s = s0
+    total = 0.0
+    for i in range(n):
+        s = s * math.exp((r - 0.5 * sigma * sigma) * dt + sigma * math.sqrt(dt) * z[i])
+        total += s
+    return math.exp(-r * T) * max(total / n - K, 0.0)
+
+
+def branches(x, y):
+    """Data-dependent branches."""
+    if x > y:
+        v = x * x * y
+    elif x > 0.0:
+        v = math.sin(x) + y
+    else:
+        v = math.exp(x) * y * y
+    return v
+
+
+def while_break(x, tol):
+    """A while loop left by break after a data-dependent number of steps
+    (boolean and integer tapes)."""
+    s = 0.0
+    k = 0
+    while k < x.shape[0]:
+        s += x[k] * x[k]
+        if s > tol:
+            break
+        k += 1
+    return s
+
+
+def damped(x, a, n):
+    """A scalar recurrence with a trip count argument (shared int)."""
+    y = x
+    for i in range(n):
+        y = y - a * math.sin(y) + 0.1 * i
+    return y * y
+
+
+def weighted(x, w):
+    """Per-element array x, array w shared by all elements."""
+    s = 0.0
+    for i in range(x.shape[0]):
+        s += w[i] * math.tanh(x[i]) ** 2
+    return s
+
+
+def scratch(x):
+    """Writes into a local-free argument copy: element tapes of array writes."""
+    s = 0.0
+    for i in range(x.shape[0] - 1):
+        s += 100.0 * (x[i + 1] - x[i] ** 2) ** 2 + (1.0 - x[i]) ** 2
+    return s
+
+
+def helper(v):
+    return v * math.exp(-v)
+
+
+def calls_helper(x, c):
+    """Calls another user function (its adjoint is generated and called)."""
+    s = 0.0
+    for i in range(x.shape[0]):
+        s += helper(x[i] * c)
+    return s
+
+
+def uses_numpy(x):
+    """Whole-array NumPy: fine on the CPU, not in a CUDA kernel."""
+    return np.sum(np.sin(x) * x)
+
+
+def writes_argument(x):
+    """Writes into its (per-element) argument: the caller's array must not change."""
+    s = 0.0
+    for i in range(x.shape[0]):
+        x[i] = x[i] * x[i]
+        s += x[i]
+    return s
