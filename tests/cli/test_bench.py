@@ -8,7 +8,7 @@ import pytest
 
 from .helpers import run_cli
 
-WORKLOADS = ("rosen-loop", "gmm", "ode-rk4", "mlp-step")
+WORKLOADS = ("rosen-loop", "gmm", "ode-rk4", "mlp-step", "mc-greeks", "ba-jacobian")
 ROW_KEYS = {"status", "value", "first_call_s", "median_s", "min_s", "repeats", "peak_mib",
             "over_primal", "sourcediff_speedup", "max_rel_diff", "value_rel_diff"}
 
