@@ -43,7 +43,10 @@ def test_bench_writes_json_with_every_workload(small_run):
         assert ROW_KEYS <= set(ours), report["workload"]
         assert ours["status"] == "ok" and ours["repeats"] >= 1
         for peer in ("jax", "torch", "autograd"):
-            assert report["tools"][peer]["status"] in ("ok", "not installed")
+            allowed = ("ok", "not installed")
+            if peer == "autograd" and report["workload"] in ("mc-greeks", "ba-jacobian"):
+                allowed += ("not written for this workload",)   # HIPS autograd has no vmap
+            assert report["tools"][peer]["status"] in allowed, (report["workload"], peer)
 
 
 def test_bench_gradients_agree_with_finite_differences_and_peers(small_run):
