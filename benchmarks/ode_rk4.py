@@ -33,11 +33,11 @@ The generated adjoint (`sourcediff show benchmarks/ode_rk4.py:lorenz_rk4 --wrt 0
 --args "np.ones(3), np.ones(3), 10, 0.1"`) tapes 3 floats per step (the
 loop-carried x, y, z) and recomputes the four stages in the reverse sweep,
 which is also what the `numba-hand` row does: forward sweep about one primal,
-reverse sweep one primal of recomputation plus the adjoint arithmetic. What
-separates the two is the tape (three typed lists grown by push and popped,
-against one preallocated array) and a fixed cost per call in Python before
-the compiled function runs (argument binding and type checks, tens of
-microseconds), which dominates at the small size.
+reverse sweep one primal of recomputation plus the adjoint arithmetic. The
+tape is three arrays with one slot per step, allocated before the loop (its
+trip count is known there); what remains between the two is mostly a fixed
+cost per call in Python before the compiled function runs (argument binding
+and type checks, tens of microseconds), which dominates at the small size.
 """
 
 

@@ -24,7 +24,12 @@ def _param_names(func):
 
 
 def _normalize_wrt(func, wrt):
-    params = _param_names(func)
+    return wrt_positions(_param_names(func), wrt, func.__name__)
+
+
+def wrt_positions(params, wrt, name) -> tuple:
+    """``(positions, single)`` of ``wrt`` (an index, a parameter name, or a tuple
+    of them) among ``params``, with the errors a user should see."""
     single = not isinstance(wrt, (tuple, list))
     items = [wrt] if single else list(wrt)
     if not items:
@@ -35,13 +40,13 @@ def _normalize_wrt(func, wrt):
             raise TypeError(f"wrt must be an int, a parameter name or a tuple of them, got {w!r}")
         if isinstance(w, str):
             if w not in params:
-                raise ValueError(f"wrt={w!r} is not a parameter of '{func.__name__}' "
+                raise ValueError(f"wrt={w!r} is not a parameter of '{name}' "
                                  f"(parameters: {', '.join(params)})")
             idx.append(params.index(w))
         else:
             k = w + len(params) if w < 0 else w
             if not 0 <= k < len(params):
-                raise ValueError(f"wrt={w} is out of range: '{func.__name__}' has "
+                raise ValueError(f"wrt={w} is out of range: '{name}' has "
                                  f"{len(params)} parameters")
             idx.append(k)
     return tuple(idx), single

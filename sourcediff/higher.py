@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .api import Transformed
+from .api import Transformed, wrt_positions
 
 
 def _basis(values, positions):
@@ -112,24 +112,8 @@ class GradOf:
 
 
 def _positions(params, wrt, name):
-    single = not isinstance(wrt, (tuple, list))
-    items = [wrt] if single else list(wrt)
-    out = []
-    for w in items:
-        if isinstance(w, str):
-            if w not in params:
-                raise ValueError(f"wrt={w!r} is not a parameter of '{name}' "
-                                 f"(parameters: {', '.join(params)})")
-            out.append(params.index(w))
-        elif isinstance(w, int) and not isinstance(w, bool):
-            k = w + len(params) if w < 0 else w
-            if not 0 <= k < len(params):
-                raise ValueError(f"wrt={w} is out of range: '{name}' has {len(params)} "
-                                 "parameters")
-            out.append(k)
-        else:
-            raise TypeError(f"wrt must be an int, a parameter name or a tuple of them, got {w!r}")
-    return out, single
+    positions, single = wrt_positions(params, wrt, name)
+    return list(positions), single
 
 
 class HVP:

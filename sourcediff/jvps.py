@@ -32,6 +32,7 @@ from .api import (
     _like,
     _value,
     guess_types,
+    wrt_positions,
 )
 from .backends import TARGETS, load_numba, load_python
 from .passes.types import type_of_value
@@ -166,7 +167,7 @@ class JVP(Transformed):
         self.jit_options = {}
         self.signature = None
         params = user_params(inner)
-        self.wrt, self.single = _wrt_positions(params, wrt, inner.__name__)
+        self.wrt, self.single = wrt_positions(params, wrt, inner.__name__)
         self.target = target
         self.mode = "jvp"
         self._cache = {}
@@ -367,29 +368,6 @@ def _like_value(t, value):
     if isinstance(value, (float, np.floating, int, np.integer)):
         return float(t)
     return t
-
-
-def _wrt_positions(params, wrt, name):
-    single = not isinstance(wrt, (tuple, list))
-    items = [wrt] if single else list(wrt)
-    if not items:
-        raise ValueError("wrt must name at least one argument")
-    out = []
-    for w in items:
-        if isinstance(w, bool) or not isinstance(w, (int, str)):
-            raise TypeError(f"wrt must be an int, a parameter name or a tuple of them, got {w!r}")
-        if isinstance(w, str):
-            if w not in params:
-                raise ValueError(f"wrt={w!r} is not a parameter of '{name}' "
-                                 f"(parameters: {', '.join(params)})")
-            out.append(params.index(w))
-        else:
-            k = w + len(params) if w < 0 else w
-            if not 0 <= k < len(params):
-                raise ValueError(f"wrt={w} is out of range: '{name}' has {len(params)} "
-                                 "parameters")
-            out.append(k)
-    return tuple(out), single
 
 
 def _written_params(src) -> set:
