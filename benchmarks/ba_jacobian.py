@@ -27,8 +27,6 @@ import argparse
 import json
 import math
 import os
-import statistics
-import time
 
 import numpy as np
 
@@ -209,16 +207,6 @@ def peer_torch(data: dict, threads_one: bool = True):
     return call
 
 
-def _median_time(call, repeat):
-    call()
-    samples = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        call()
-        samples.append(time.perf_counter() - start)
-    return statistics.median(samples), min(samples)
-
-
 def run(size: str = "default", repeat: int = 5) -> dict:
     """Time the targets and the peers (one thread each, as in ``sourcediff
     bench``); medians of ``repeat`` calls after a warm-up, seconds."""
@@ -228,34 +216,20 @@ def run(size: str = "default", repeat: int = 5) -> dict:
     report = {"workload": "ba-jacobian", "size": size, **SIZES[size],
               "numba_threads": numba.get_num_threads(), "load_before": os.getloadavg(),
               "tools": {}}
-    reference = None
-    for name, make in [("sourcediff-cpu", sourcediff), ("sourcediff-parallel", sourcediff_parallel),
-                       ("sourcediff-cuda", sourcediff_cuda), ("jax-1-thread", peer_jax),
-                       ("torch-1-thread", peer_torch)]:
-        try:
-            start = time.perf_counter()
-            call = make(data)
-            value, grads = call()
-            first = time.perf_counter() - start
-        except ImportError as exc:
-            report["tools"][name] = {"status": f"not available ({exc})"}
-            continue
-        grads = tuple(np.asarray(g) for g in grads)
-        reference = grads if reference is None else reference
-        median, best = _median_time(call, repeat)
-        diff = max(float(np.max(np.abs(g - r)) / np.max(np.abs(r)))
-                   for g, r in zip(grads, reference))
-        report["tools"][name] = {"status": "ok", "median_s": median, "min_s": best,
-                                 "first_call_s": first, "max_rel_diff": diff, "value": value}
-    cpu = report["tools"]["sourcediff-cpu"]["median_s"]
-    for row in report["tools"].values():
-        if row.get("status") == "ok":
-            row["time_over_cpu_target"] = row["median_s"] / cpu
+    tools = [("sourcediff-cpu", sourcediff), ("sourcediff-parallel", sourcediff_parallel),
+             ("sourcediff-cuda", sourcediff_cuda), ("jax-1-thread", peer_jax),
+             ("torch-1-thread", peer_torch)]
+    from benchmarks.harness import relative_to_first, time_targets
+    report["tools"] = time_targets(tools, data, repeat)
+    relative_to_first(report["tools"])
     report["load_after"] = os.getloadavg()
     return report
 
 
 def main():
+    import sys
+    from pathlib import Path
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))   # run as a script
     parser = argparse.ArgumentParser(description=TITLE)
     parser.add_argument("--size", default="default", choices=list(SIZES))
     parser.add_argument("--repeat", type=int, default=5)

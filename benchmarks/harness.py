@@ -496,3 +496,51 @@ def versions(peers: tuple = ("jax", "torch", "autograd")) -> dict:
 
         out["sourcediff"] = sourcediff.__version__
     return out
+
+
+# -- standalone runs of the batched workloads ------------------------------------
+def median_time(call, repeat: int) -> tuple:
+    """``(median, min)`` seconds of ``repeat`` calls after one warm-up call."""
+    call()
+    samples = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        call()
+        samples.append(time.perf_counter() - start)
+    return statistics.median(samples), min(samples)
+
+
+def time_targets(tools: list, data: dict, repeat: int) -> dict:
+    """Rows for ``(name, make)`` pairs, ``make(data)`` returning a call that
+    gives ``(value, grads)``: first call, median, min, and the max relative
+    difference of the gradients from the first tool's (the ``cpu`` target's);
+    a tool whose import fails is a row saying so."""
+    import numpy as np
+    rows: dict = {}
+    reference = None
+    for name, make in tools:
+        try:
+            start = time.perf_counter()
+            call = make(data)
+            value, grads = call()
+            first = time.perf_counter() - start
+        except ImportError as exc:
+            rows[name] = {"status": f"not available ({exc})"}
+            continue
+        grads = tuple(np.asarray(g.copy_to_host() if hasattr(g, "copy_to_host") else g)
+                      for g in grads)
+        reference = grads if reference is None else reference
+        median, best = median_time(call, repeat)
+        diff = max(float(np.max(np.abs(g - r)) / max(np.max(np.abs(r)), 1e-300))
+                   for g, r in zip(grads, reference))
+        rows[name] = {"status": "ok", "median_s": median, "min_s": best, "first_call_s": first,
+                      "max_rel_diff": diff, "value_sum": float(np.sum(value))}
+    return rows
+
+
+def relative_to_first(rows: dict) -> None:
+    """Add each row's time over the first row's (the ``cpu`` target's)."""
+    base = next(iter(rows.values()))["median_s"]
+    for row in rows.values():
+        if row.get("status") == "ok":
+            row["time_over_cpu_target"] = row["median_s"] / base

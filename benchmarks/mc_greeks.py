@@ -31,8 +31,6 @@ import argparse
 import json
 import math
 import os
-import statistics
-import time
 
 import numpy as np
 
@@ -188,16 +186,6 @@ def peer_torch(data: dict, threads_one: bool = True):
 # -- standalone run: every target, peers with default threads ---------------------
 
 
-def _median_time(call, repeat):
-    call()                                   # warm-up (compiled already)
-    samples = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        call()
-        samples.append(time.perf_counter() - start)
-    return statistics.median(samples), min(samples)
-
-
 _SUBPROCESS = """
 import json, sys
 sys.path.insert(0, {root!r})
@@ -205,7 +193,8 @@ from benchmarks import mc_greeks as m
 data = m.make_data({size!r})
 call = m.peer_{peer}(data, threads_one=False)
 call()
-print(json.dumps(m._median_time(call, {repeat})))
+from benchmarks.harness import median_time
+print(json.dumps(median_time(call, {repeat})))
 """
 
 
@@ -236,41 +225,23 @@ def run(size: str = "default", repeat: int = 5) -> dict:
     report = {"workload": "mc-greeks", "size": size, **SIZES[size],
               "numba_threads": numba.get_num_threads(), "cpu_count": os.cpu_count(),
               "load_before": os.getloadavg(), "tools": {}}
-    reference = None
     tools = [("sourcediff-cpu", sourcediff), ("sourcediff-parallel", sourcediff_parallel),
              ("sourcediff-cuda", sourcediff_cuda),
              ("jax-1-thread", lambda d: peer_jax(d, True)),
              ("torch-1-thread", lambda d: peer_torch(d, True))]
-    for name, make in tools:
-        try:
-            start = time.perf_counter()
-            call = make(data)
-            value, grads = call()
-            first = time.perf_counter() - start
-        except ImportError as exc:
-            report["tools"][name] = {"status": f"not available ({exc})"}
-            continue
-        grads = tuple(np.asarray(g.copy_to_host() if hasattr(g, "copy_to_host") else g)
-                      for g in grads)
-        if reference is None:
-            reference = grads
-        median, best = _median_time(call, repeat)
-        diff = max(float(np.max(np.abs(g - r)) / max(np.max(np.abs(r)), 1e-300))
-                   for g, r in zip(grads, reference))
-        report["tools"][name] = {"status": "ok", "median_s": median, "min_s": best,
-                                 "first_call_s": first, "max_rel_diff": diff,
-                                 "value_sum": float(np.sum(value))}
+    from benchmarks.harness import relative_to_first, time_targets
+    report["tools"] = time_targets(tools, data, repeat)
     for peer in ("jax", "torch"):
         report["tools"][f"{peer}-default-threads"] = _peer_default_threads(peer, size, repeat)
-    cpu = report["tools"]["sourcediff-cpu"]["median_s"]
-    for row in report["tools"].values():
-        if row.get("status") == "ok":
-            row["time_over_cpu_target"] = row["median_s"] / cpu
+    relative_to_first(report["tools"])
     report["load_after"] = os.getloadavg()
     return report
 
 
 def main():
+    import sys
+    from pathlib import Path
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))   # run as a script
     parser = argparse.ArgumentParser(description=TITLE)
     parser.add_argument("--size", default="default", choices=list(SIZES))
     parser.add_argument("--repeat", type=int, default=5)

@@ -75,7 +75,9 @@ def primitive(obj) -> Primitive:
     return p
 
 
-def parse_template(fn) -> Template:
+def _read_template(fn) -> tuple:
+    """A rule's source split into ``(positional names, keyword defaults, local
+    assignments, returned expression)`` (docstrings dropped)."""
     src = textwrap.dedent(inspect.getsource(fn))
     tree = ast.parse(src).body[0]
     args = tree.args
@@ -83,15 +85,20 @@ def parse_template(fn) -> Template:
     ndefaults = len(args.defaults)
     positional = names[: len(names) - ndefaults]
     keywords = {a: ast.literal_eval(d) for a, d in zip(names[len(positional):], args.defaults)}
-    body, outputs = [], None
+    body, returned = [], None
     for s in tree.body:
         if isinstance(s, ast.Expr) and isinstance(s.value, ast.Constant):
             continue
         if isinstance(s, ast.Return):
-            v = s.value
-            outputs = list(v.elts) if isinstance(v, ast.Tuple) else [v]
+            returned = s.value
         else:
             body.append(s)
+    return positional, keywords, body, returned
+
+
+def parse_template(fn) -> Template:
+    positional, keywords, body, v = _read_template(fn)
+    outputs = list(v.elts) if isinstance(v, ast.Tuple) else [v]
     inputs = positional[1:-1]
     outputs = [None if isinstance(o, ast.Constant) and o.value is None else o for o in outputs]
     if len(outputs) != len(inputs):
@@ -218,24 +225,10 @@ class TangentRule:
 
 
 def parse_tangent_template(fn) -> TangentTemplate:
-    src = textwrap.dedent(inspect.getsource(fn))
-    tree = ast.parse(src).body[0]
-    args = tree.args
-    names = [a.arg for a in args.args]
-    ndefaults = len(args.defaults)
-    positional = names[: len(names) - ndefaults]
-    keywords = {a: ast.literal_eval(d) for a, d in zip(names[len(positional):], args.defaults)}
+    positional, keywords, body, output = _read_template(fn)
     if len(positional) % 2 != 1:
         raise ValueError(f"tangent rule {fn.__name__}: expected (z, *inputs, *input_tangents)")
     n = (len(positional) - 1) // 2
-    body, output = [], None
-    for s in tree.body:
-        if isinstance(s, ast.Expr) and isinstance(s.value, ast.Constant):
-            continue
-        if isinstance(s, ast.Return):
-            output = s.value
-        else:
-            body.append(s)
     return TangentTemplate(positional[0], positional[1:1 + n], positional[1 + n:], keywords,
                            body, output)
 
