@@ -1628,7 +1628,8 @@ _REDUCTIONS = {id(f) for f in (_np.sum, _np.mean, _np.max, _np.amax, _np.min, _n
 def lower_for_numba(prim, types):
     """Calls Numba lacks become what it has: reductions with ``axis`` runtime
     helpers, a reduction of a number the number, ``np.matmul`` ``np.dot``, a
-    product with a number a multiplication, ``np.expand_dims`` of a number a
+    product with a number a multiplication, ``np.where`` of numbers a
+    conditional expression (not a 0-d array), ``np.expand_dims`` of a number a
     one-element array."""
     if getattr(prim, "sd_prim", ("",))[0] != "call":
         return prim
@@ -1651,6 +1652,8 @@ def lower_for_numba(prim, types):
             new.func = ast.parse("np.dot", mode="eval").body
             return new
         return prim
+    if fn is _np.where and len(args) == 3 and all(is_number(a) for a in args):
+        return ast.IfExp(test=args[0], body=args[1], orelse=args[2])
     if fn is _np.expand_dims and args and is_number(args[0]):
         return _call("np.full", _const(1), args[0])
     helper = _AXIS_HELPERS.get(id(fn))

@@ -246,6 +246,11 @@ def _(z, x, x_dot):
     return 2.0 * x * x_dot
 
 
+@tangent(np.where, when=lambda i: all(_ndim(i, n) == 0 for n in ("c", "x", "y")))
+def _(z, c, x, y, c_dot, x_dot, y_dot):
+    return x_dot if c else y_dot
+
+
 @tangent(np.where)
 def _(z, c, x, y, c_dot, x_dot, y_dot):
     return np.where(c, x_dot, y_dot)

@@ -175,6 +175,15 @@ def _(z, x, y, dz):
     return dz * ((x < y) + 0.5 * (x == y)), dz * ((y < x) + 0.5 * (x == y))
 
 
+def _numbers(*names):
+    return lambda i: all(_ndim(i, n) == 0 for n in names)
+
+
+@rule(np.where, when=_numbers("c", "x", "y"))    # lowered to `x if c else y`
+def _(z, c, x, y, dz):
+    return None, dz if c else 0.0, 0.0 if c else dz
+
+
 @rule(np.where)
 def _(z, c, x, y, dz):
     return None, np.where(c, dz, 0.0), np.where(c, 0.0, dz)

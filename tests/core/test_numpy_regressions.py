@@ -95,6 +95,11 @@ def reduce_float(x):
     return np.mean(3.5 * x) + np.prod(x) + np.max(x * 2.0) + np.sum(x) + np.min(x - 1.0)
 
 
+def where_numbers(x, y):
+    t = np.sum(x)
+    return np.where(t > y, t * y, 2.0 * t) + np.where(y > 10.0, y, -y)
+
+
 def singular(x):
     return np.sqrt(x) + np.arcsin(x + 1.0) - np.arccos(x - 1.0)   # each slope +inf at 0
 
@@ -119,6 +124,7 @@ CASES = [
     (matmul_mixed, (RNG.normal(size=(3, 3)), RNG.normal(size=3), RNG.normal(size=(3, 3))),
      (0, 1, 2)),
     (reduce_float, (1.3,), 0),
+    (where_numbers, (np.array([0.5, 1.5]), 0.7), (0, 1)),
 ]
 
 
