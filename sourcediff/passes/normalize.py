@@ -28,7 +28,7 @@ import numpy as np
 
 from ..errors import SourceInfo
 from ..frontend.source import FunctionSource
-from ..runtime.helpers import keep_all_dims
+from ..runtime.helpers import empty_rows, empty_stack, keep_all_dims
 from .resolve import MISSING, canonical_name, is_module, resolve
 
 UNSUPPORTED_STATEMENTS = {
@@ -459,9 +459,14 @@ class Normalizer:
 
     # -- expressions -----------------------------------------------------
     def check_expr(self, e):
+        # lists written as call arguments (np.array([a, b])): the call decides
+        arg_lists = {id(x) for n in ast.walk(e) if isinstance(n, ast.Call) for a in n.args
+                     for x in ast.walk(a) if isinstance(x, ast.List)}
         for n in ast.walk(e):
             if self.tapes and isinstance(n, ast.List) and not n.elts:
                 continue   # a tape
+            if id(n) in arg_lists:
+                continue
             for bad, what in UNSUPPORTED_EXPRESSIONS.items():
                 if isinstance(n, bad):
                     raise self.error(n, f"cannot differentiate through {what}")
@@ -716,6 +721,8 @@ class Normalizer:
             return self.prim(ast.BinOp(left=e.args[0], op=ast.Pow(), right=e.args[1]), out)
         if fn is range:
             raise self.error(e, "range() can only be used in a 'for' loop")
+        if fn in (np.array, np.asarray, np.stack, np.concatenate):
+            return self.build_array(e, fn, text, out)
         if fn in REDUCTIONS and _needs_rewrite(e):
             return self.reduction(e, fn, text, out)
         if registry.is_user_function(fn):
@@ -789,6 +796,70 @@ class Normalizer:
                 prim = self.call_object(_call_like(e, [cur], axis=a, func=expand),
                                         np.expand_dims, out)
         return prim
+
+    def build_array(self, e, fn, text, out):
+        """``np.array([a, b])``, ``np.stack([x, y])``, ``np.concatenate([x, y])``: a
+        new float array filled by subscript stores (``t[0] = a``, ``t[i:j] = x``),
+        whose adjoints the reverse pass already knows.  ``np.array(x)`` of an
+        array is a copy, ``np.asarray(x)`` the array itself."""
+        kws = {k.arg: k.value for k in e.keywords}
+        axis = kws.pop("axis", None)
+        dtype = kws.pop("dtype", None)
+        if dtype is not None and resolve(dtype, self.namespace, self.locals) not in (
+                np.float64, float):
+            raise self.error(dtype, f"{text}(): only dtype=np.float64 is supported")
+        if kws or len(e.args) != 1 or axis is not None and not (
+                fn in (np.stack, np.concatenate) and isinstance(axis, ast.Constant)
+                and axis.value == 0):
+            raise self.error(e, f"{text}() is supported with one list or tuple argument"
+                                + (" and axis=0" if fn in (np.stack, np.concatenate) else ""))
+        items = e.args[0]
+        if not isinstance(items, (ast.List, ast.Tuple)):
+            if fn in (np.stack, np.concatenate):
+                raise self.error(items, f"{text}() needs a list or tuple written out, "
+                                        "like [x, y]")
+            x = self.atom(items, out)
+            return _mark(x, ("copy",)) if fn is np.asarray or isinstance(x, ast.Constant) \
+                else self.call_object(_call_like(e, [x], func=ast.Attribute(
+                    value=_name("np"), attr="copy", ctx=ast.Load())), np.copy, out)
+        if not items.elts:
+            raise self.error(items, f"{text}() of an empty list is not supported")
+        nested = fn in (np.array, np.asarray)
+        values = [self.build_array(_call_like(e, [v]), fn, text, out)
+                  if nested and isinstance(v, (ast.List, ast.Tuple)) else self.atom(v, out)
+                  for v in items.elts]
+        values = [self.to_temp(v, out) if not isinstance(v, (ast.Name, ast.Constant)) else v
+                  for v in values]
+        t = self.temp("a")
+        if fn is np.concatenate:
+            return self.concatenate(e, t, values, out)
+        self.assign(out, t, self.call_object(
+            _call_like(e, [ast.Constant(len(values)), values[0]], func=_name("empty_stack")),
+            empty_stack, out))
+        for k, v in enumerate(values):
+            self.assign_target(ast.Subscript(value=_name(t), slice=ast.Constant(k),
+                                             ctx=ast.Store()), v, out)
+        return _mark(_name(t), ("copy",))
+
+    def concatenate(self, e, t, values, out):
+        ends, total = [], None
+        for v in values:
+            rows = ast.Subscript(value=ast.Attribute(value=v, attr="shape", ctx=ast.Load()),
+                                 slice=ast.Constant(0), ctx=ast.Load())
+            total = rows if total is None else ast.BinOp(left=total, op=ast.Add(), right=rows)
+            end = self.temp("n")
+            self.assign(out, end, self.prim(total, out))
+            ends.append(end)
+            total = _name(end)
+        self.assign(out, t, self.call_object(
+            _call_like(e, [_name(ends[-1]), values[0]], func=_name("empty_rows")),
+            empty_rows, out))
+        start = ast.Constant(0)
+        for v, end in zip(values, ends):
+            self.assign_target(ast.Subscript(value=_name(t), slice=ast.Slice(
+                lower=start, upper=_name(end)), ctx=ast.Store()), v, out)
+            start = _name(end)
+        return _mark(_name(t), ("copy",))
 
     def reduction_axes(self, axis, text):
         """``None`` (all axes) or the axes to reduce, in the order to reduce them."""

@@ -1335,7 +1335,9 @@ def check_views(fn, types, error):
     uses: dict = {}
     for s in walk(fn.body):
         if getattr(s, "sd_kind", None) is not None or isinstance(s, ast.Return):
-            for n in ast.walk(s):
+            # a store's target (t[0] = a) writes into t: not a use of its value
+            read = s.value if getattr(s, "sd_kind", None) == "store" else s
+            for n in ast.walk(read):
                 if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load):
                     uses[n.id] = uses.get(n.id, 0) + 1
 

@@ -11,6 +11,8 @@ import numpy as np
 
 from ..passes.types import F64, T, array, scalar
 from ..runtime.helpers import (
+    empty_rows,
+    empty_stack,
     fresh,
     keep_all_dims,
     max_axis,
@@ -29,7 +31,7 @@ from ..runtime.helpers import (
 )
 from .registry import USER_RULE_NAMES, nondifferentiable, result_type, tangent
 
-HELPERS = [fresh, keep_all_dims, max_axis, mean_axis, min_axis, prod_axis, prod_others, prod_others_along,
+HELPERS = [empty_rows, empty_stack, fresh, keep_all_dims, max_axis, mean_axis, min_axis, prod_axis, prod_others, prod_others_along,
            prod_others_along_jvp, prod_others_jvp, reshape_like, share_ties, share_ties_along,
            tangent_like, unbroadcast]
 for _h in HELPERS:
@@ -123,6 +125,17 @@ def _(z, r, x, r_dot, x_dot):
     return keep_all_dims(r_dot, x)
 
 
+def _allocated(extra):
+    def result(args, kw, consts):
+        like = args[1]
+        if not like.is_array:
+            return array(np.float64, 1)
+        return array(_float_dtype(like), like.ndim + 1 - extra)
+    return result
+
+
+nondifferentiable(empty_stack, result=_allocated(0))
+nondifferentiable(empty_rows, result=_allocated(1))
 nondifferentiable(share_ties, share_ties_along,
                   result=lambda args, kw, consts: array(np.float64, args[0].ndim))
 

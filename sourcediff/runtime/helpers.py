@@ -10,6 +10,8 @@ from __future__ import annotations
 import numpy as np
 
 __all__ = [
+    "empty_rows",
+    "empty_stack",
     "fresh",
     "keep_all_dims",
     "max_axis",
@@ -217,6 +219,21 @@ def keep_all_dims(z, x):
     return np.full((1,) * np.ndim(x), z)
 
 
+def _float_dtype_of(like):
+    return like.dtype if isinstance(like, np.ndarray) and like.dtype.kind == "f" else np.float64
+
+
+def empty_stack(n, like):
+    """A new array of ``n`` items shaped like ``like`` (``np.array([a, b])``,
+    ``np.stack``), float; normalized code fills it item by item."""
+    return np.empty((n,) + np.shape(like), dtype=_float_dtype_of(like))
+
+
+def empty_rows(n, like):
+    """A new array of ``n`` rows shaped like the rows of ``like`` (``np.concatenate``)."""
+    return np.empty((n,) + np.shape(like)[1:], dtype=_float_dtype_of(like))
+
+
 _INSTALLED = False
 
 
@@ -232,6 +249,7 @@ def install_numba_overloads():
     except ImportError:  # the "python" target works without Numba
         return
     _install_elementwise()
+    _install_creation()
     _install_unbroadcast()
     _install_axis_helpers()
 
@@ -285,6 +303,32 @@ def _install_elementwise():
             out[...] = t
             return out
         return impl
+
+
+def _install_creation():
+    from numba import types
+    from numba.extending import overload
+    from numba.np.unsafe.ndarray import to_fixed_tuple
+
+    def allocator(extra):
+        """``np.empty`` of ``n`` items of ``like``'s shape minus its first ``extra`` axes."""
+        def ov(n, like):
+            if not isinstance(like, types.Array):
+                return lambda n, like: np.empty(n, np.float64)
+            dtype = like.dtype if isinstance(like.dtype, types.Float) else types.float64
+            nd = like.ndim + 1 - extra
+
+            def impl(n, like):
+                shape = np.empty(nd, np.int64)
+                shape[0] = n
+                for k in range(1, nd):
+                    shape[k] = like.shape[k - 1 + extra]
+                return np.empty(to_fixed_tuple(shape, nd), dtype)
+            return impl
+        return ov
+
+    overload(empty_stack)(allocator(0))
+    overload(empty_rows)(allocator(1))
 
 
 def _install_unbroadcast():

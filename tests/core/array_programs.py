@@ -162,7 +162,7 @@ class _Gen:
         r = self.rng
         a = self.pick()
         options = [(f"np.clip({a}, -0.8, 0.9)", self.shapes[a]),
-                   (f"np.sum(np.linspace(s, 2.0 * s + 1.0, 4) * y)", ()),
+                   ("np.sum(np.linspace(s, 2.0 * s + 1.0, 4) * y)", ()),
                    (f"np.tanh({a}) * s", self.shapes[a])]
         expr, out = r.choice(options)
         return self.new(expr, out)

@@ -100,6 +100,22 @@ def where_numbers(x, y):
     return np.where(t > y, t * y, 2.0 * t) + np.where(y > 10.0, y, -y)
 
 
+def array_of_numbers(a, b, c):
+    v = np.array([a, b * a, c])
+    return np.sum(v * np.arange(1.0, 4.0)) + np.sum(np.asarray((a, c)) ** 2)
+
+
+def array_of_rows(x, y):
+    m = np.array([x, 2.0 * y])
+    nested = np.array([[x[0], y[1]], [1.0, x[2]]])
+    return np.sum(np.sin(m) * np.arange(6.0).reshape(2, 3)) + np.sum(nested ** 2)
+
+
+def joined(x, y):
+    z = np.concatenate([x, y * y, x[1:]])
+    return np.sum(z ** 3) + np.sum(np.stack((x, y), axis=0) * np.array([[1.0], [2.0]]))
+
+
 def singular(x):
     return np.sqrt(x) + np.arcsin(x + 1.0) - np.arccos(x - 1.0)   # each slope +inf at 0
 
@@ -125,6 +141,9 @@ CASES = [
      (0, 1, 2)),
     (reduce_float, (1.3,), 0),
     (where_numbers, (np.array([0.5, 1.5]), 0.7), (0, 1)),
+    (array_of_numbers, (0.5, 1.5, -0.7), (0, 1, 2)),
+    (array_of_rows, (np.array([0.3, -0.5, 0.8]), np.array([1.1, 0.4, -0.9])), (0, 1)),
+    (joined, (np.array([0.3, -0.5, 0.8]), np.array([1.1, 0.4, -0.9])), (0, 1)),
 ]
 
 
@@ -178,7 +197,11 @@ def test_bad_reduction_arguments_are_located_errors():
     def g(x):
         return np.mean(x, axis=1, keepdims=x[0] > 0)
 
-    for fn, words in ((f, "mixing negative"), (g, "keepdims must be")):
+    def h(x):
+        parts = [x, x]
+        return np.sum(np.stack(parts))
+
+    for fn, words in ((f, "mixing negative"), (g, "keepdims must be"), (h, "list literals")):
         with pytest.raises(sd.TransformError, match=words) as err:
             sd.grad(fn, target="python")(np.ones((2, 3)))
         assert "test_numpy_regressions.py" in str(err.value)

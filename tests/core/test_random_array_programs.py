@@ -27,7 +27,7 @@ import sourcediff as sd
 from sourcediff.rules import registry
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from array_programs import ARGS, program  # noqa: E402
+from array_programs import ARGS, program
 
 BASE = int(os.environ.get("SOURCEDIFF_ARRAY_SEED", "0"))
 N_PROGRAMS = 48
