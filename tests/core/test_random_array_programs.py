@@ -62,7 +62,8 @@ def jax_reference(source: str, args):
         return None
     jax.config.update("jax_enable_x64", True)
     namespace = {}
-    exec(compile(source.replace("import numpy as np", ""), "<program>", "exec"),
+    # the program's own text, run with np bound to jax.numpy
+    exec(compile(source.replace("import numpy as np", ""), "<program>", "exec"),  # noqa: S102
          {"np": jnp}, namespace)
     value, grads = jax.value_and_grad(namespace["f"], argnums=(0, 1, 2))(
         *[jnp.asarray(a) for a in args])
@@ -70,19 +71,20 @@ def jax_reference(source: str, args):
 
 
 def fd_reference(f, args, h=1e-6):
+    def moved(k, i, v):
+        new = list(args)
+        flat = np.array(args[k], dtype=float).ravel()
+        flat[i] = v
+        new[k] = flat.reshape(np.shape(args[k])) if np.ndim(args[k]) else float(flat[0])
+        return f(*new)
+
     grads = []
     for k, a in enumerate(args):
         flat = np.array(a, dtype=float).ravel()
         g = np.empty_like(flat)
-        for i in range(flat.size):
-            def at(v, i=i):
-                shifted = flat.copy()
-                shifted[i] = v
-                new = list(args)
-                new[k] = shifted.reshape(np.shape(a)) if np.ndim(a) else float(shifted[0])
-                return f(*new)
-            x0 = flat[i]
-            g[i] = (at(x0 - 2 * h) - 8 * at(x0 - h) + 8 * at(x0 + h) - at(x0 + 2 * h)) / (12 * h)
+        for i, x0 in enumerate(flat):
+            g[i] = (moved(k, i, x0 - 2 * h) - 8 * moved(k, i, x0 - h) + 8 * moved(k, i, x0 + h)
+                    - moved(k, i, x0 + 2 * h)) / (12 * h)
         grads.append(g.reshape(np.shape(a)) if np.ndim(a) else float(g[0]))
     return float(f(*args)), tuple(grads)
 
