@@ -460,8 +460,10 @@ class Normalizer:
     # -- expressions -----------------------------------------------------
     def check_expr(self, e):
         # lists written as call arguments (np.array([a, b])): the call decides
+        # and index lists (x[[0, 2, 2]]): the call or the index decides
         arg_lists = {id(x) for n in ast.walk(e) if isinstance(n, ast.Call) for a in n.args
-                     for x in ast.walk(a) if isinstance(x, ast.List)}
+                     for x in ast.walk(a) if isinstance(x, ast.List)} | \
+            {id(n.slice) for n in ast.walk(e) if isinstance(n, ast.Subscript)}
         for n in ast.walk(e):
             if self.tapes and isinstance(n, ast.List) and not n.elts:
                 continue   # a tape
@@ -643,6 +645,13 @@ class Normalizer:
         raise self.error(e, "unsupported index expression")
 
     def index(self, sl, out):
+        if isinstance(sl, ast.List) or isinstance(sl, ast.Name) and sl.id not in self.locals \
+                and isinstance(resolve(sl, self.namespace, self.locals), np.ndarray):
+            # an index array (x[[0, 2]], x[IDX]) gets a name, so its type is known
+            t = self.temp("k")
+            self.assign(out, t, self.index_list(sl) if isinstance(sl, ast.List)
+                        else self.global_value(sl))
+            return _name(t)
         self.check_expr(sl)
         if isinstance(sl, ast.Tuple):
             return ast.Tuple(elts=[self.index(x, out) for x in sl.elts], ctx=ast.Load())
@@ -655,6 +664,18 @@ class Normalizer:
         if _is_int_expr(sl, self.namespace, self.locals):
             return self.inline(sl)
         return self.atom(sl, out, force_temp=True, hint="k")
+
+    def index_list(self, sl):
+        """``x[[0, 2, 2]]``: the integer list becomes a constant index array."""
+        try:
+            values = ast.literal_eval(sl)
+        except ValueError:
+            values = None
+        if not values or not all(isinstance(v, int) and not isinstance(v, bool) for v in values):
+            raise self.error(sl, "an index list must hold integer constants, like x[[0, 2]]")
+        name = f"_index{len(self.globals_used)}"
+        self.globals_used[name] = np.array(values, dtype=np.int64)
+        return _mark(_name(name), ("global",))
 
     def call(self, e, out):
         if any(isinstance(a, ast.Starred) for a in e.args) or \
@@ -723,6 +744,8 @@ class Normalizer:
             raise self.error(e, "range() can only be used in a 'for' loop")
         if fn in (np.array, np.asarray, np.stack, np.concatenate):
             return self.build_array(e, fn, text, out)
+        if fn in (np.var, np.std):
+            return self.variance(e, fn, text, out)
         if fn in REDUCTIONS and _needs_rewrite(e):
             return self.reduction(e, fn, text, out)
         if registry.is_user_function(fn):
@@ -860,6 +883,42 @@ class Normalizer:
                 lower=start, upper=_name(end)), ctx=ast.Store()), v, out)
             start = _name(end)
         return _mark(_name(t), ("copy",))
+
+    def variance(self, e, fn, text, out):
+        """``np.var(x, axis, ddof=, keepdims=)`` as NumPy computes it: the mean of
+        squared deviations from the mean, times ``n / (n - ddof)``; ``np.std`` its
+        square root."""
+        kws = {k.arg: k.value for k in e.keywords}
+        extra = sorted(set(kws) - {"axis", "ddof", "keepdims"})
+        if extra or len(e.args) > 2 or not e.args:
+            raise self.error(e, f"{text}() is supported with x, axis=, ddof= and keepdims=")
+        ddof = kws.pop("ddof", ast.Constant(0))
+        axis = e.args[1] if len(e.args) > 1 else kws.pop("axis", None)
+        keep = kws.pop("keepdims", ast.Constant(False))
+        x = self.atom(e.args[0], out)
+
+        def mean(v, keepdims):
+            kw = [ast.keyword(arg="keepdims", value=keepdims)] + \
+                ([] if axis is None else [ast.keyword(arg="axis", value=axis)])
+            call = ast.copy_location(ast.Call(func=e.func, args=[v], keywords=kw), e)
+            return self.to_temp(self.reduction(call, np.mean, text, out), out)
+        m = mean(x, ast.Constant(True))
+        dev = self.to_temp(self.prim(ast.BinOp(left=x, op=ast.Sub(), right=m), out), out)
+        sq = self.to_temp(self.prim(ast.BinOp(left=dev, op=ast.Mult(), right=dev), out), out)
+        var = mean(sq, keep)
+        if not (isinstance(ddof, ast.Constant) and ddof.value == 0):
+            n = ast.BinOp(left=ast.Attribute(value=x, attr="size", ctx=ast.Load()),
+                          op=ast.FloorDiv(), right=ast.Attribute(value=m, attr="size",
+                                                                 ctx=ast.Load()))
+            n = self.to_temp(self.prim(n, out), out)
+            scale = ast.BinOp(left=n, op=ast.Div(), right=ast.BinOp(
+                left=n, op=ast.Sub(), right=ddof))
+            var = self.to_temp(self.prim(ast.BinOp(left=var, op=ast.Mult(), right=scale), out),
+                               out)
+        if fn is np.var:
+            return _mark(var, ("copy",))
+        return self.call_object(_call_like(e, [var], func=ast.Attribute(
+            value=_name("np"), attr="sqrt", ctx=ast.Load())), np.sqrt, out)
 
     def reduction_axes(self, axis, text):
         """``None`` (all axes) or the axes to reduce, in the order to reduce them."""

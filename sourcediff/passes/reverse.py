@@ -1013,6 +1013,23 @@ class ReverseTransformer:
             return _call("unbroadcast", expr, _name(operand.id))
         return expr
 
+    def is_int_array(self, index) -> bool:
+        t = self.types.get(index.id) if isinstance(index, ast.Name) else None
+        return t is not None and t.is_array and t.dtype.kind in "iu"
+
+    def scatter_add(self, base, idx, dz, line):
+        """Adjoint of a gather ``z = x[idx]``: ``dx[idx[k]] += dz[k]`` one index at a
+        time, so repeated indices add up (``dx[idx] += dz`` would keep one)."""
+        k = self.fresh("_k")
+        body = _aug(ast.Subscript(value=_name(self.adj(base)), slice=ast.Subscript(
+            value=copy.deepcopy(idx), slice=_name(k), ctx=ast.Load()), ctx=ast.Store()),
+            ast.Add(), ast.Subscript(value=dz, slice=_name(k), ctx=ast.Load()), line)
+        loop = ast.For(target=_name(k, True), iter=_call("range", ast.Subscript(
+            value=ast.Attribute(value=copy.deepcopy(idx), attr="shape", ctx=ast.Load()),
+            slice=_const(0), ctx=ast.Load())), body=[body], orelse=[])
+        loop.sd_line = line
+        return loop
+
     def adjoint_assign(self, s) -> list:
         z = s.targets[0].id
         prim = s.value
@@ -1027,6 +1044,8 @@ class ReverseTransformer:
             if not self.is_active(base):
                 return []
             self.read(prim.slice)
+            if self.is_int_array(prim.slice):
+                return [self.scatter_add(base.id, prim.slice, dz, line)]
             target = ast.Subscript(value=_name(self.adj(base.id)), slice=copy.deepcopy(prim.slice),
                                    ctx=ast.Store())
             return [_aug(target, ast.Add(), dz, line)]
@@ -1310,6 +1329,10 @@ def _is_view(prim, types) -> str | None:
     if head == "copy" and isinstance(prim, ast.Name):
         base = prim.id
     elif head == "subscript" and isinstance(prim.value, ast.Name) or head == "attr" and prim.sd_prim[1] == "T":
+        index = getattr(prim, "slice", None)
+        it = types.get(index.id) if isinstance(index, ast.Name) else None
+        if it is not None and it.is_array:
+            return None   # x[idx], x[mask]: a gather makes a copy
         base = prim.value.id
     elif head == "method" and prim.sd_prim[1] in VIEW_METHODS and \
             isinstance(prim.func.value, ast.Name):

@@ -149,15 +149,29 @@ def index_result(base: T, index: ast.expr, env) -> T:
     if not base.is_array:
         raise TypeError(f"cannot index a {base}")
     parts = index.elts if isinstance(index, ast.Tuple) else [index]
+    if len(parts) == 1 and not isinstance(index, (ast.Slice, ast.Tuple)) and env(index).is_array:
+        return gather_result(base, env(index))
     drop = 0
     for p in parts:
         if isinstance(p, ast.Slice):
             continue
         t = env(p)
         if t.is_array:
-            raise TypeError("fancy indexing with arrays is not supported")
+            raise TypeError("an index array mixed with other indices is not supported; "
+                            "index with one integer array or one boolean mask")
         drop += 1
     ndim = base.ndim - drop
     if ndim < 0:
         raise TypeError(f"too many indices for a {base.ndim}-d array")
     return scalar(base.dtype) if ndim == 0 else array(base.dtype, ndim)
+
+
+def gather_result(base: T, idx: T) -> T:
+    """Type of ``base[idx]``: a 1-d integer array picks rows (repeats allowed), a
+    boolean mask of ``base``'s shape picks elements."""
+    if idx.dtype.kind in "iu" and idx.ndim == 1:
+        return array(base.dtype, base.ndim)
+    if idx.dtype.kind == "b" and idx.ndim == base.ndim == 1:
+        return array(base.dtype, 1)
+    raise TypeError("indexing with an array needs a 1-d integer array or, on 1-d arrays, "
+                    f"a boolean mask (got a {idx} index into a {base})")

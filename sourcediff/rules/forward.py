@@ -334,6 +334,11 @@ def _(z, x, y, x_dot, y_dot):
     return np.outer(x_dot, y) + np.outer(x, y_dot)
 
 
+@tangent(np.expand_dims, when=lambda i: _ndim(i, "x") == 0)
+def _(z, x, x_dot, axis=None):     # of a number: a one-element array
+    return np.full(1, x_dot)
+
+
 @tangent(np.expand_dims)
 def _(z, x, x_dot, axis=None):
     return np.expand_dims(x_dot, axis)

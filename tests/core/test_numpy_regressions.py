@@ -116,6 +116,18 @@ def joined(x, y):
     return np.sum(z ** 3) + np.sum(np.stack((x, y), axis=0) * np.array([[1.0], [2.0]]))
 
 
+def gathers(x, idx):
+    rows = np.array([[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]])
+    return np.sum(x[idx] ** 2) + np.sum(x[[0, 2, 2]] * np.arange(1.0, 4.0)) \
+        + np.sum(np.sin(x[x > 0.5])) + np.sum(rows[[2, 0]] * x[1])
+
+
+def variances(x, y):
+    return np.var(x) + np.std(x, axis=0, ddof=1).sum() + np.std(x[0]) \
+        + np.sum(np.var(x, axis=(0, 1), keepdims=True)) \
+        + np.sum(np.std(x, axis=-1, keepdims=True, ddof=1) * y)
+
+
 def singular(x):
     return np.sqrt(x) + np.arcsin(x + 1.0) - np.arccos(x - 1.0)   # each slope +inf at 0
 
@@ -144,6 +156,8 @@ CASES = [
     (array_of_numbers, (0.5, 1.5, -0.7), (0, 1, 2)),
     (array_of_rows, (np.array([0.3, -0.5, 0.8]), np.array([1.1, 0.4, -0.9])), (0, 1)),
     (joined, (np.array([0.3, -0.5, 0.8]), np.array([1.1, 0.4, -0.9])), (0, 1)),
+    (gathers, (np.array([0.3, 0.7, 0.9, -0.2]), np.array([0, 2, 2, 3])), 0),
+    (variances, (RNG.uniform(size=(3, 2)), RNG.uniform(size=(3, 1))), (0, 1)),
 ]
 
 
