@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 
 import sourcediff as sd
-from sourcediff.jvps import generated_function
+from sourcediff.transforms.forward import generated_function
 from sourcediff.passes.types import type_of_value
 
 from ..core import programs as P
