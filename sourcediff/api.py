@@ -9,7 +9,9 @@ from .transforms.higher import HVP, GradOf, Hessian, hessian, hvp
 from .transforms.reverse import Grad, ValueAndGrad
 from .transforms.vjp import VJP, Jacobian, jacobian, vjp
 
-__all__ = ["VJP", "BatchedGrad", "BatchedValueAndGrad", "Function", "Grad", "GradOf", "HVP",
-           "Hessian", "JVP", "Jacobian", "Transformed", "ValueAndGrad", "checkpoint", "function",
-           "grad", "guess_types", "hessian", "hvp", "jacobian", "jvp", "show", "source",
-           "value_and_grad", "vjp", "wrt_positions"]
+__all__ = [  # noqa: RUF022 - the transforms first, then their classes
+    "grad", "value_and_grad", "vjp", "jvp", "jacobian", "hessian", "hvp", "function",
+    "checkpoint", "source", "show",
+    "Transformed", "Grad", "ValueAndGrad", "BatchedGrad", "BatchedValueAndGrad", "JVP",
+    "VJP", "Jacobian", "GradOf", "HVP", "Hessian", "Function", "guess_types", "wrt_positions",
+]
