@@ -26,7 +26,12 @@ step() {  # step DESCRIPTION COMMAND...: run it, output to the log; on failure s
     fi
 }
 
-step "wheel built" python -m pip wheel --no-deps -q -w "$work/dist" "$repo"
+# The wheel is built from a clean copy of the tree: a build/ folder left by an earlier build
+# would otherwise put modules that no longer exist into it.
+mkdir "$work/src"
+tar -C "$repo" --exclude=./.git --exclude=./build --exclude=./dist --exclude='*.egg-info' \
+    --exclude=./.sourcediff_cache --exclude=__pycache__ -cf - . | tar -C "$work/src" -xf -
+step "wheel built" python -m pip wheel --no-deps -q -w "$work/dist" "$work/src"
 wheel="$(ls "$work"/dist/sourcediff-*.whl)"
 step "fresh venv" python -m venv "$work/venv"
 py="$work/venv/bin/python"
