@@ -54,7 +54,7 @@ def load_numba(source: str, stem: str, injected: dict, jit_options: dict,
         spec.loader.exec_module(module)
         for k, v in injected.items():
             setattr(module, k, v)
-        options = {"cache": True, **jit_options}
+        options = {"cache": True, "error_model": "numpy", **jit_options}
         for fname in function_names:
             py = getattr(module, fname)
             if not hasattr(py, "py_func"):

@@ -54,7 +54,7 @@ def load_batched(source: str, stem: str, injected: dict, jit_options: dict,
             if callable(v) and not hasattr(v, "py_func") and inspect.isfunction(v):
                 v = numba.njit(cache=True)(v)
             setattr(module, k, v)
-        options = {"cache": True, **jit_options}
+        options = {"cache": True, "error_model": "numpy", **jit_options}
         for fname in function_names:
             setattr(module, fname, numba.njit(**options)(getattr(module, fname)))
         setattr(module, driver, numba.njit(parallel=parallel, **options)(getattr(module, driver)))

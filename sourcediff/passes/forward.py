@@ -34,6 +34,7 @@ from .reverse import (
     ELEMENTWISE_OPS,
     RuleInfo,
     _is_view,
+    constants_of,
     lower_for_numba,
     simplify,
     substitute,
@@ -427,7 +428,8 @@ class ForwardTransformer:
         tpl_guess = p.tangents[0].template if p is not None and p.tangents else None
         inputs, keywords = self.rule_inputs(prim, tpl_guess)
         info = RuleInfo({n: self.type_of(a) for n, a in inputs},
-                        {k: self.type_of(v) for k, v in keywords.items()})
+                        {k: self.type_of(v) for k, v in keywords.items()},
+                        constants_of(inputs))
         rule = registry.find_tangent_rule(key, info)
         if rule is None:
             what = ast.unparse(prim)

@@ -28,6 +28,7 @@ import numpy as np
 
 from ..errors import SourceInfo
 from ..frontend.source import FunctionSource
+from ..runtime.helpers import keep_all_dims
 from .resolve import MISSING, canonical_name, is_module, resolve
 
 UNSUPPORTED_STATEMENTS = {
@@ -715,6 +716,8 @@ class Normalizer:
             return self.prim(ast.BinOp(left=e.args[0], op=ast.Pow(), right=e.args[1]), out)
         if fn is range:
             raise self.error(e, "range() can only be used in a 'for' loop")
+        if fn in REDUCTIONS and _needs_rewrite(e):
+            return self.reduction(e, fn, text, out)
         if registry.is_user_function(fn):
             args = [self.atom(a, out) for a in e.args]
             if e.keywords:
@@ -746,6 +749,90 @@ class Normalizer:
         canon = registry.emitted_name(fn)
         fnode = ast.parse(canon, mode="eval").body
         return _mark(ast.Call(func=fnode, args=args, keywords=kws), ("call", fn))
+
+
+    def reduction(self, e, fn, text, out):
+        """``np.sum``/``mean``/``max``/``min``/``prod`` with ``axis=None``, an axis
+        tuple or ``keepdims``: one reduction per axis (last first, so the other
+        axis numbers stay valid), then ``np.expand_dims`` puts kept axes back.
+        The rules and the Numba lowering then only meet single-axis reductions."""
+        kws = {k.arg: k.value for k in e.keywords}
+        extra = sorted(set(kws) - {"axis", "keepdims"})
+        if extra or len(e.args) > 2 or len(e.args) == 2 and "axis" in kws:
+            what = f"keyword '{extra[0]}'" if extra else "these arguments"
+            raise self.error(e, f"{text}() with {what} is not supported "
+                                "(only x, axis= and keepdims=)")
+        axis = e.args[1] if len(e.args) > 1 else kws.get("axis")
+        keep = kws.get("keepdims")
+        if keep is not None and not (isinstance(keep, ast.Constant)
+                                     and isinstance(keep.value, bool)):
+            raise self.error(keep, f"{text}(): keepdims must be the constant True or False")
+        keep = keep is not None and keep.value
+        axes = self.reduction_axes(axis, text)
+        cur = self.atom(e.args[0], out)
+        x = cur
+        if axes is None:
+            reduced = self.call_object(_call_like(e, [cur]), fn, out)
+            if not keep:
+                return reduced
+            return self.call_object(_call_like(e, [self.to_temp(reduced, out), x],
+                                               func=_name("keep_all_dims")), keep_all_dims, out)
+        prim = None
+        for k, a in enumerate(axes):
+            if prim is not None:
+                cur = self.to_temp(prim, out)
+            prim = self.call_object(_call_like(e, [cur], axis=a + k if a < 0 else a), fn, out)
+        if keep:
+            expand = ast.Attribute(value=_name("np"), attr="expand_dims", ctx=ast.Load())
+            for a in sorted(axes, reverse=axes[0] < 0):
+                cur = self.to_temp(prim, out)
+                prim = self.call_object(_call_like(e, [cur], axis=a, func=expand),
+                                        np.expand_dims, out)
+        return prim
+
+    def reduction_axes(self, axis, text):
+        """``None`` (all axes) or the axes to reduce, in the order to reduce them."""
+        if axis is None or isinstance(axis, ast.Constant) and axis.value is None:
+            return None
+        try:
+            value = ast.literal_eval(axis)
+        except ValueError:
+            return [axis]   # a runtime integer: one axis
+        axes = list(value) if isinstance(value, tuple) else [value]
+        if not axes or not all(isinstance(a, int) and not isinstance(a, bool) for a in axes):
+            raise self.error(axis, f"{text}(): axis must be an integer or a tuple of integers")
+        if len(set(axes)) != len(axes):
+            raise self.error(axis, f"{text}(): repeated axis in {ast.unparse(axis)}")
+        if any(a < 0 for a in axes) and any(a >= 0 for a in axes):
+            raise self.error(axis, f"{text}(): an axis tuple mixing negative and "
+                                   "non-negative axes is not supported")
+        return sorted(axes, reverse=True)
+
+    def to_temp(self, prim, out):
+        if isinstance(prim, ast.Name):
+            return prim
+        t = self.temp()
+        self.assign(out, t, prim)
+        return _name(t)
+
+
+REDUCTIONS = (np.sum, np.mean, np.max, np.amax, np.min, np.amin, np.prod)
+
+
+def _needs_rewrite(call) -> bool:
+    """A reduction the rules do not take as it is: ``keepdims``, ``axis=None``,
+    an axis tuple."""
+    kws = {k.arg: k.value for k in call.keywords}
+    axis = call.args[1] if len(call.args) > 1 else kws.get("axis")
+    return "keepdims" in kws or len(kws) > ("axis" in kws) or isinstance(axis, ast.Tuple) or \
+        isinstance(axis, ast.Constant) and axis.value is None
+
+
+def _call_like(e, args, axis=None, func=None):
+    """A call at ``e``'s position: ``func(*args)``, ``axis=`` given as a keyword."""
+    kws = [] if axis is None else [
+        ast.keyword(arg="axis", value=axis if isinstance(axis, ast.AST) else ast.Constant(axis))]
+    return ast.copy_location(ast.Call(func=func or e.func, args=args, keywords=kws), e)
 
 
 class JumpLowering:

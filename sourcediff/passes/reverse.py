@@ -1039,7 +1039,8 @@ class ReverseTransformer:
             return out
         key, inputs, keywords = rule_inputs(prim)
         info = RuleInfo({p: self.type_or_const(a) for p, a in inputs},
-                        {k: self.type_or_const(v) for k, v in keywords.items()})
+                        {k: self.type_or_const(v) for k, v in keywords.items()},
+                        constants_of(inputs))
         rule = registry.find_rule(key, info)
         if rule is None:
             raise NotImplementedError(f"no rule for {key}")
@@ -1383,8 +1384,20 @@ def _writes(stmt, names) -> bool:
 
 
 class RuleInfo:
-    def __init__(self, types, kwtypes):
+    """What a rule's ``when`` sees: the type of each parameter, and which are
+    literal constants (``x ** 2`` has a simpler rule than ``x ** y``)."""
+
+    def __init__(self, types, kwtypes, consts=None):
         self.types = {**types, **{k: v for k, v in kwtypes.items()}}
+        self.consts = consts or {}
+
+    def is_nonzero_const(self, name) -> bool:
+        v = self.consts.get(name)
+        return isinstance(v, (int, float)) and not isinstance(v, bool) and v != 0
+
+
+def constants_of(inputs) -> dict:
+    return {p: a.value for p, a in inputs if isinstance(a, ast.Constant)}
 
 
 def rule_inputs(prim):
@@ -1608,27 +1621,56 @@ def placeholder(t: T):
 
 _AXIS_HELPERS = {id(_np.mean): "mean_axis", id(_np.max): "max_axis", id(_np.amax): "max_axis",
                  id(_np.min): "min_axis", id(_np.amin): "min_axis", id(_np.prod): "prod_axis"}
+_REDUCTIONS = {id(f) for f in (_np.sum, _np.mean, _np.max, _np.amax, _np.min, _np.amin,
+                               _np.prod)}
 
 
 def lower_for_numba(prim, types):
-    """Reductions with ``axis`` that Numba lacks become runtime helpers."""
+    """Calls Numba lacks become what it has: reductions with ``axis`` runtime
+    helpers, a reduction of a number the number, ``np.matmul`` ``np.dot``, a
+    product with a number a multiplication, ``np.expand_dims`` of a number a
+    one-element array."""
     if getattr(prim, "sd_prim", ("",))[0] != "call":
         return prim
-    helper = _AXIS_HELPERS.get(id(prim.sd_prim[1]))
+    fn = prim.sd_prim[1]
+    args = list(prim.args)
+
+    def type_of(a):
+        return types.get(a.id) if isinstance(a, ast.Name) else None
+
+    def is_number(a):
+        t = type_of(a)
+        return isinstance(a, ast.Constant) or t is not None and not t.is_array
+    if id(fn) in _REDUCTIONS and args and is_number(args[0]):
+        return _call("float", args[0]) if fn is _np.mean else args[0]
+    if fn in (_np.dot, _np.matmul) and len(args) == 2:
+        if is_number(args[0]) or is_number(args[1]):
+            return ast.BinOp(left=args[0], op=ast.Mult(), right=args[1])
+        if fn is _np.matmul:
+            new = copy.copy(prim)
+            new.func = ast.parse("np.dot", mode="eval").body
+            return new
+        return prim
+    if fn is _np.expand_dims and args and is_number(args[0]):
+        return _call("np.full", _const(1), args[0])
+    helper = _AXIS_HELPERS.get(id(fn))
     if helper is None:
         return prim
-    args = list(prim.args)
     axis = args[1] if len(args) > 1 else next((k.value for k in prim.keywords
                                                if k.arg == "axis"), None)
     if axis is None:
         return prim
     x = args[0]
-    xt = types.get(x.id) if isinstance(x, ast.Name) else None
+    xt = type_of(x)
     new = copy.copy(prim)
     if xt is not None and xt.is_array and xt.ndim == 1:
         new.args = [x]
         new.keywords = []
         return new
+    new.func = _name(helper)
+    new.args = [x, axis]
+    new.keywords = []
+    return new
     new.func = _name(helper)
     new.args = [x, axis]
     new.keywords = []

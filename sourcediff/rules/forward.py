@@ -58,9 +58,19 @@ def _(z, x, y, x_dot, y_dot):
     return x_dot / y - y_dot * z / y
 
 
-@tangent("Pow", np.power)
+@tangent("Pow", np.power, when=lambda i: i.is_nonzero_const("y"))
 def _(z, x, y, x_dot, y_dot):
     return x_dot * y * x ** (y - 1) + y_dot * z * np.log(x)
+
+
+@tangent("Pow", np.power)    # at base 0, as JAX (see the adjoint)
+def _(z, x, y, x_dot, y_dot):
+    return x_dot * y * np.power(x, y - 1.0 + (y == 0.0)) + y_dot * z * np.log(x + (x == 0.0))
+
+
+@tangent(np.linspace)
+def _(z, start, stop, num, start_dot, stop_dot, num_dot):
+    return start_dot * (1.0 - np.linspace(0.0, 1.0, num)) + stop_dot * np.linspace(0.0, 1.0, num)
 
 
 @tangent("Mod")            # z = x - y * floor(x / y)
@@ -257,6 +267,12 @@ def _(z, x, x_dot):
 
 
 # -- reductions ------------------------------------------------------------------
+@tangent(np.sum, np.mean, np.prod, np.max, np.amax, np.min, np.amin,
+         when=lambda i: i.types.get("x") is not None and _ndim(i, "x") == 0)
+def _(z, x, x_dot, axis=None):      # a reduction of a number is the number
+    return x_dot
+
+
 @tangent(np.sum, when=_full)
 def _(z, x, x_dot, axis=None):
     return np.sum(x_dot)

@@ -12,6 +12,7 @@ import numpy as np
 from ..passes.types import F64, T, array, scalar
 from ..runtime.helpers import (
     fresh,
+    keep_all_dims,
     max_axis,
     mean_axis,
     min_axis,
@@ -28,7 +29,7 @@ from ..runtime.helpers import (
 )
 from .registry import USER_RULE_NAMES, nondifferentiable, result_type, tangent
 
-HELPERS = [fresh, max_axis, mean_axis, min_axis, prod_axis, prod_others, prod_others_along,
+HELPERS = [fresh, keep_all_dims, max_axis, mean_axis, min_axis, prod_axis, prod_others, prod_others_along,
            prod_others_along_jvp, prod_others_jvp, reshape_like, share_ties, share_ties_along,
            tangent_like, unbroadcast]
 for _h in HELPERS:
@@ -110,6 +111,16 @@ def _(z, x, x_dot, axis=0):
 @tangent(prod_axis)
 def _(z, x, x_dot, axis=0):
     return np.sum(x_dot * prod_others_along(x, axis), axis)
+
+
+@result_type(keep_all_dims)
+def _(args, kw, consts):
+    return array(_float_dtype(args[0]), args[1].ndim)
+
+
+@tangent(keep_all_dims)
+def _(z, r, x, r_dot, x_dot):
+    return keep_all_dims(r_dot, x)
 
 
 nondifferentiable(share_ties, share_ties_along,

@@ -8,6 +8,7 @@ import numpy as np
 
 from ..passes.types import F64, INT, T, array, promote, scalar
 from ..runtime.helpers import (
+    keep_all_dims,
     prod_others,
     prod_others_along,
     reshape_like,
@@ -134,9 +135,14 @@ def _(z, x, y, dz):
     return dz * x / z, dz * y / z
 
 
-@rule(np.power)
+@rule(np.power, when=lambda i: i.is_nonzero_const("y"))
 def _(z, x, y, dz):
     return dz * y * x ** (y - 1), dz * z * np.log(x)
+
+
+@rule(np.power)   # at base 0, as JAX: no 0 * inf when y == 0, no log(0) times z == 0
+def _(z, x, y, dz):
+    return dz * y * np.power(x, y - 1.0 + (y == 0.0)), dz * z * np.log(x + (x == 0.0))
 
 
 @rule(np.add)
@@ -220,6 +226,12 @@ def _full(info):
     return not _axis(info) or _ndim(info, "x") == 1
 
 
+@rule(np.sum, np.mean, np.prod, np.max, np.amax, np.min, np.amin,
+      when=lambda i: _has(i, "x") and _ndim(i, "x") == 0)
+def _(z, x, dz, axis=None):       # a reduction of a number is the number
+    return dz
+
+
 @rule(np.sum, when=_full)
 def _(z, x, dz, axis=None):
     return dz
@@ -271,6 +283,21 @@ def _(args, kw, consts):
     if not axis_given or x.ndim == 1:
         return scalar(dt)
     return array(dt, x.ndim - 1)
+
+
+@rule(np.expand_dims, when=lambda i: _ndim(i, "x") > 0)    # also keepdims=True, normalized
+def _(z, x, dz, axis=None):
+    return reshape_like(dz, x)
+
+
+@rule(np.expand_dims)
+def _(z, x, dz, axis=None):
+    return np.sum(dz)
+
+
+@rule(keep_all_dims)      # np.sum(x, keepdims=True), normalized
+def _(z, r, x, dz):
+    return np.sum(dz), None
 
 
 # -- products -------------------------------------------------------------
@@ -358,7 +385,19 @@ nondifferentiable(np.zeros_like, np.ones_like, np.empty_like, result=_like_type)
 nondifferentiable(np.full, result=_full_type)
 nondifferentiable(np.arange, result=lambda args, kw, consts: array(
     np.float64 if any(a.kind == "float" for a in args) else np.int64, 1))
-nondifferentiable(np.linspace, result=lambda args, kw, consts: array(np.float64, 1))
+
+
+@rule(np.linspace)        # z = start + (stop - start) * t, t = 0 ... 1
+def _(z, start, stop, num, dz):
+    t = np.linspace(0.0, 1.0, num)
+    return np.sum(dz * (1.0 - t)), np.sum(dz * t), None
+
+
+@result_type(np.linspace)
+def _(args, kw, consts):
+    return array(np.float64, 1)
+
+
 nondifferentiable(np.eye, np.identity, result=lambda args, kw, consts: array(
     kw["dtype"].dtype if "dtype" in kw else np.float64, 2))
 nondifferentiable(np.argmax, np.argmin, np.count_nonzero,

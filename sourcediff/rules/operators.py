@@ -30,9 +30,14 @@ def _(z, x, y, dz):
     return dz / y, -dz * z / y
 
 
-@rule("Pow")
+@rule("Pow", when=lambda i: i.is_nonzero_const("y"))
 def _(z, x, y, dz):
     return dz * y * x ** (y - 1), dz * z * np.log(x)
+
+
+@rule("Pow")      # at base 0, as JAX: no 0 * inf when y == 0, no log(0) times z == 0
+def _(z, x, y, dz):
+    return dz * y * np.power(x, y - 1.0 + (y == 0.0)), dz * z * np.log(x + (x == 0.0))
 
 
 @rule("Mod")  # z = x - y * floor(x / y)

@@ -11,6 +11,7 @@ import numpy as np
 
 __all__ = [
     "fresh",
+    "keep_all_dims",
     "max_axis",
     "mean_axis",
     "min_axis",
@@ -68,18 +69,78 @@ def prod_others(x):
     return out.reshape(x.shape)
 
 
-def prod_others_along(x, axis):
-    """``prod_others`` along one axis of a 2-d array."""
-    if axis < 0:
-        axis += x.ndim
-    out = np.empty(x.shape, dtype=x.dtype)
-    if axis == 0:
-        for j in range(x.shape[1]):
-            out[:, j] = prod_others(np.ascontiguousarray(x[:, j]))
-    else:
-        for i in range(x.shape[0]):
-            out[i, :] = prod_others(np.ascontiguousarray(x[i, :]))
+def _normal_axis(x, axis):
+    return axis + x.ndim if axis < 0 else axis
+
+
+def as_3d(x, axis):
+    """``x`` as a contiguous ``(outer, n, inner)`` array, ``n`` the length of ``axis``:
+    any reduction along one axis of an N-d array is then a loop over two indices."""
+    outer = 1
+    for k in range(axis):
+        outer *= x.shape[k]
+    inner = 1
+    for k in range(axis + 1, x.ndim):
+        inner *= x.shape[k]
+    return np.ascontiguousarray(x).reshape((outer, x.shape[axis], inner))
+
+
+def prod_others_3d(x3):
+    """``prod_others`` along the middle axis of an ``(outer, n, inner)`` array."""
+    out = np.empty_like(x3)
+    for a in range(x3.shape[0]):
+        for c in range(x3.shape[2]):
+            acc = 1.0
+            for b in range(x3.shape[1]):
+                out[a, b, c] = acc
+                acc *= x3[a, b, c]
+            acc = 1.0
+            for b in range(x3.shape[1] - 1, -1, -1):
+                out[a, b, c] *= acc
+                acc *= x3[a, b, c]
     return out
+
+
+def prod_others_jvp_3d(x3, t3):
+    """Tangent of ``prod_others_3d``: prefix and suffix products with their tangents."""
+    out = np.empty_like(x3)
+    out_dot = np.empty_like(x3)
+    for a in range(x3.shape[0]):
+        for c in range(x3.shape[2]):
+            acc, acc_dot = 1.0, 0.0
+            for b in range(x3.shape[1]):
+                out[a, b, c] = acc
+                out_dot[a, b, c] = acc_dot
+                acc_dot = acc_dot * x3[a, b, c] + acc * t3[a, b, c]
+                acc *= x3[a, b, c]
+            acc, acc_dot = 1.0, 0.0
+            for b in range(x3.shape[1] - 1, -1, -1):
+                out_dot[a, b, c] = out_dot[a, b, c] * acc + out[a, b, c] * acc_dot
+                out[a, b, c] *= acc
+                acc_dot = acc_dot * x3[a, b, c] + acc * t3[a, b, c]
+                acc *= x3[a, b, c]
+    return out_dot
+
+
+def reduce_3d(x3, op):
+    """Max (``op`` 0), min (1) or product (2) along the middle axis of ``(outer, n, inner)``."""
+    out = x3[:, 0, :].copy()
+    for a in range(x3.shape[0]):
+        for b in range(1, x3.shape[1]):
+            for c in range(x3.shape[2]):
+                v = x3[a, b, c]
+                if op == 0:
+                    out[a, c] = max(out[a, c], v)
+                elif op == 1:
+                    out[a, c] = min(out[a, c], v)
+                else:
+                    out[a, c] *= v
+    return out
+
+
+def prod_others_along(x, axis):
+    """``prod_others`` along one axis of an N-d array."""
+    return prod_others_3d(as_3d(x, _normal_axis(x, axis))).reshape(x.shape)
 
 
 def tangent_like(t, z):
@@ -116,19 +177,9 @@ def prod_others_jvp(x, x_dot):
 
 
 def prod_others_along_jvp(x, x_dot, axis):
-    """Tangent of ``prod_others_along(x, axis)`` for a 2-d array."""
-    if axis < 0:
-        axis += x.ndim
-    out = np.empty(x.shape, dtype=x.dtype)
-    if axis == 0:
-        for j in range(x.shape[1]):
-            out[:, j] = prod_others_jvp(np.ascontiguousarray(x[:, j]),
-                                        np.ascontiguousarray(x_dot[:, j]))
-    else:
-        for i in range(x.shape[0]):
-            out[i, :] = prod_others_jvp(np.ascontiguousarray(x[i, :]),
-                                        np.ascontiguousarray(x_dot[i, :]))
-    return out
+    """Tangent of ``prod_others_along(x, axis)``."""
+    a = _normal_axis(x, axis)
+    return prod_others_jvp_3d(as_3d(x, a), as_3d(x_dot, a)).reshape(x.shape)
 
 
 def share_ties(x, z):
@@ -150,43 +201,20 @@ def mean_axis(x, axis):
 
 
 def max_axis(x, axis):
-    return _reduce2(x, axis, 0)
+    return np.max(x, axis)
 
 
 def min_axis(x, axis):
-    return _reduce2(x, axis, 1)
+    return np.min(x, axis)
 
 
 def prod_axis(x, axis):
-    return _reduce2(x, axis, 2)
+    return np.prod(x, axis)
 
 
-def _reduce2(x, axis, op):
-    if axis < 0:
-        axis += x.ndim
-    if axis == 0:
-        out = x[0, :].copy()
-        for i in range(1, x.shape[0]):
-            for j in range(x.shape[1]):
-                v = x[i, j]
-                if op == 0:
-                    out[j] = max(out[j], v)
-                elif op == 1:
-                    out[j] = min(out[j], v)
-                else:
-                    out[j] *= v
-        return out
-    out = x[:, 0].copy()
-    for i in range(x.shape[0]):
-        for j in range(1, x.shape[1]):
-            v = x[i, j]
-            if op == 0:
-                out[i] = max(out[i], v)
-            elif op == 1:
-                out[i] = min(out[i], v)
-            else:
-                out[i] *= v
-    return out
+def keep_all_dims(z, x):
+    """The full reduction ``z`` of ``x`` with every axis kept (``keepdims=True``)."""
+    return np.full((1,) * np.ndim(x), z)
 
 
 _INSTALLED = False
@@ -200,15 +228,21 @@ def install_numba_overloads():
         return
     _INSTALLED = True
     try:
-        import numba
-        from numba import types
-        from numba.core.errors import TypingError
-        from numba.extending import overload
+        import numba  # noqa: F401
     except ImportError:  # the "python" target works without Numba
         return
+    _install_elementwise()
+    _install_unbroadcast()
+    _install_axis_helpers()
+
+
+def _install_elementwise():
+    import numba
+    from numba import types
+    from numba.extending import overload
 
     jit_prod_others = numba.njit(prod_others)
-    jit_reduce2 = numba.njit(_reduce2)
+    jit_prod_others_jvp = numba.njit(prod_others_jvp)
 
     @overload(fresh)
     def _ov_fresh(g):
@@ -216,49 +250,10 @@ def install_numba_overloads():
             return lambda g: g.copy()
         return lambda g: g
 
-    @overload(unbroadcast)
-    def _ov_unbroadcast(g, x):
-        if not isinstance(g, types.Array):
-            return lambda g, x: g
-        if not isinstance(x, types.Array):
-            return lambda g, x: np.sum(g)
-        if g.ndim == x.ndim == 1:
-            def impl(g, x):
-                if x.shape[0] == g.shape[0]:
-                    return np.ascontiguousarray(g)
-                return np.full(1, np.sum(g))
-            return impl
-        if g.ndim == 2 and x.ndim == 1:
-            def impl(g, x):
-                s = np.sum(g, 0)
-                if x.shape[0] == s.shape[0]:
-                    return s
-                return np.full(1, np.sum(s))
-            return impl
-        if g.ndim == x.ndim == 2:
-            def impl(g, x):
-                h = np.ascontiguousarray(g)
-                if x.shape[0] == 1 and h.shape[0] != 1:
-                    h = np.sum(h, 0).reshape((1, h.shape[1]))
-                if x.shape[1] == 1 and h.shape[1] != 1:
-                    h = np.sum(h, 1).reshape((h.shape[0], 1))
-                return h
-            return impl
-        if g.ndim == x.ndim == 3:
-            def impl(g, x):
-                h = np.ascontiguousarray(g)
-                if x.shape[0] == 1 and h.shape[0] != 1:
-                    h = np.sum(h, 0).reshape((1, h.shape[1], h.shape[2]))
-                if x.shape[1] == 1 and h.shape[1] != 1:
-                    h = np.sum(h, 1).reshape((h.shape[0], 1, h.shape[2]))
-                if x.shape[2] == 1 and h.shape[2] != 1:
-                    h = np.sum(h, 2).reshape((h.shape[0], h.shape[1], 1))
-                return h
-            return impl
-        raise TypingError(f"unbroadcast from {g.ndim}-d to {x.ndim}-d is not supported")
-
     @overload(reshape_like)
     def _ov_reshape_like(g, x):
+        if not isinstance(x, types.Array):
+            return lambda g, x: np.sum(g)
         return lambda g, x: np.ascontiguousarray(g).reshape(x.shape)
 
     @overload(prod_others)
@@ -268,18 +263,12 @@ def install_numba_overloads():
             return jit_prod_others(flat).reshape(x.shape)
         return impl
 
-    @overload(prod_others_along)
-    def _ov_prod_others_along(x, axis):
-        def impl(x, axis):
-            a = axis + x.ndim if axis < 0 else axis
-            out = np.empty(x.shape, dtype=x.dtype)
-            if a == 0:
-                for j in range(x.shape[1]):
-                    out[:, j] = jit_prod_others(np.ascontiguousarray(x[:, j]))
-            else:
-                for i in range(x.shape[0]):
-                    out[i, :] = jit_prod_others(np.ascontiguousarray(x[i, :]))
-            return out
+    @overload(prod_others_jvp)
+    def _ov_prod_others_jvp(x, x_dot):
+        def impl(x, x_dot):
+            flat = np.ascontiguousarray(x).ravel()
+            flat_dot = np.ascontiguousarray(x_dot).ravel()
+            return jit_prod_others_jvp(flat, flat_dot).reshape(x.shape)
         return impl
 
     @overload(share_ties)
@@ -287,6 +276,76 @@ def install_numba_overloads():
         def impl(x, z):
             mask = (x == z).astype(np.float64)
             return mask / np.sum(mask)
+        return impl
+
+    @overload(tangent_like)
+    def _ov_tangent_like(t, z):
+        def impl(t, z):
+            out = np.empty_like(z)
+            out[...] = t
+            return out
+        return impl
+
+
+def _install_unbroadcast():
+    """``unbroadcast`` for any ranks NumPy broadcasting allows: leading axes
+    summed away, then each axis where ``x`` has length 1 summed with its axis kept."""
+    import numba
+    from numba import types
+    from numba.extending import overload
+    from numba.np.unsafe.ndarray import to_fixed_tuple
+
+    jit_as_3d = numba.njit(as_3d)
+
+    @overload(unbroadcast)
+    def _ov_unbroadcast(g, x):
+        if not isinstance(g, types.Array):
+            return lambda g, x: g
+        if not isinstance(x, types.Array):
+            return lambda g, x: np.sum(g)
+        lead, nd = g.ndim - x.ndim, x.ndim
+
+        def impl(g, x):
+            shape = np.empty(nd, np.int64)
+            size = 1
+            for k in range(nd):
+                shape[k] = g.shape[lead + k]
+                size *= shape[k]
+            flat = np.ascontiguousarray(g).reshape((g.size // max(size, 1), size))
+            h = np.sum(flat, 0).reshape(to_fixed_tuple(shape, nd))
+            for k in range(nd):
+                if x.shape[k] == 1 and shape[k] != 1:
+                    h3 = np.sum(jit_as_3d(h, k), 1)
+                    shape[k] = 1
+                    h = h3.reshape(to_fixed_tuple(shape, nd))
+            return h
+        return impl
+
+
+def _install_axis_helpers():
+    """Reductions along one axis of N-d arrays (Numba has ``axis`` for ``np.sum`` only)."""
+    import numba
+    from numba.core.errors import TypingError
+    from numba.extending import overload
+    from numba.np.unsafe.ndarray import to_fixed_tuple
+
+    jit_as_3d = numba.njit(as_3d)
+    jit_reduce_3d = numba.njit(reduce_3d)
+    jit_prod_others_3d = numba.njit(prod_others_3d)
+    jit_prod_others_jvp_3d = numba.njit(prod_others_jvp_3d)
+
+    @overload(prod_others_along)
+    def _ov_prod_others_along(x, axis):
+        def impl(x, axis):
+            a = axis + x.ndim if axis < 0 else axis
+            return jit_prod_others_3d(jit_as_3d(x, a)).reshape(x.shape)
+        return impl
+
+    @overload(prod_others_along_jvp)
+    def _ov_prod_others_along_jvp(x, x_dot, axis):
+        def impl(x, x_dot, axis):
+            a = axis + x.ndim if axis < 0 else axis
+            return jit_prod_others_jvp_3d(jit_as_3d(x, a), jit_as_3d(x_dot, a)).reshape(x.shape)
         return impl
 
     @overload(share_ties_along)
@@ -301,46 +360,28 @@ def install_numba_overloads():
     def _ov_mean_axis(x, axis):
         return lambda x, axis: np.sum(x, axis) / x.shape[axis]
 
-    @overload(tangent_like)
-    def _ov_tangent_like(t, z):
-        def impl(t, z):
-            out = np.empty_like(z)
-            out[...] = t
-            return out
-        return impl
+    @overload(keep_all_dims)
+    def _ov_keep_all_dims(z, x):
+        ones = (1,) * x.ndim
+        return lambda z, x: np.full(ones, z)
 
-    jit_prod_others_jvp = numba.njit(prod_others_jvp)
+    def reduction(op):
+        def ov(x, axis):
+            if x.ndim == 1:
+                raise TypingError("use the reduction without axis on 1-d arrays")
+            nd = x.ndim - 1
 
-    @overload(prod_others_jvp)
-    def _ov_prod_others_jvp(x, x_dot):
-        def impl(x, x_dot):
-            flat = np.ascontiguousarray(x).ravel()
-            flat_dot = np.ascontiguousarray(x_dot).ravel()
-            return jit_prod_others_jvp(flat, flat_dot).reshape(x.shape)
-        return impl
-
-    @overload(prod_others_along_jvp)
-    def _ov_prod_others_along_jvp(x, x_dot, axis):
-        def impl(x, x_dot, axis):
-            a = axis + x.ndim if axis < 0 else axis
-            out = np.empty(x.shape, dtype=x.dtype)
-            if a == 0:
-                for j in range(x.shape[1]):
-                    out[:, j] = jit_prod_others_jvp(np.ascontiguousarray(x[:, j]),
-                                                    np.ascontiguousarray(x_dot[:, j]))
-            else:
-                for i in range(x.shape[0]):
-                    out[i, :] = jit_prod_others_jvp(np.ascontiguousarray(x[i, :]),
-                                                    np.ascontiguousarray(x_dot[i, :]))
-            return out
-        return impl
+            def impl(x, axis):
+                a = axis + x.ndim if axis < 0 else axis
+                shape = np.empty(nd, np.int64)
+                j = 0
+                for k in range(x.ndim):
+                    if k != a:
+                        shape[j] = x.shape[k]
+                        j += 1
+                return jit_reduce_3d(jit_as_3d(x, a), op).reshape(to_fixed_tuple(shape, nd))
+            return impl
+        return ov
 
     for helper, op in ((max_axis, 0), (min_axis, 1), (prod_axis, 2)):
-        def make(op):
-            def ov(x, axis):
-                if x.ndim == 1:
-                    raise TypingError("use the reduction without axis on 1-d arrays")
-                return lambda x, axis: jit_reduce2(x, axis, op)
-            return ov
-        overload(helper)(make(op))
-
+        overload(helper)(reduction(op))

@@ -1,0 +1,178 @@
+"""Regressions from NumPy code as users write it (issue 11): wrong gradients,
+changed values and internal errors that once shipped silently.
+
+Each function is checked on the ``python`` and ``cpu`` targets: the value
+against NumPy itself, the gradient against central finite differences (and,
+where the issue gave one, against the exact expected gradient), and the
+forward-mode tangent against directional finite differences.
+"""
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import sourcediff as sd
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "forward"))
+from fdcheck import cached_value_and_grad, check_grad
+from jvpcheck import check_jvp
+
+TARGETS = ["python", "cpu"]
+RNG = np.random.default_rng(11)
+
+
+def linspace_dot(x, y, w):
+    return np.sum(np.linspace(x, y, 5) * w)
+
+
+def mean_keep(x, w):
+    return np.sum(np.mean(x, axis=1, keepdims=True) * w)
+
+
+def max_keep(x, w):
+    return np.sum(np.max(x, axis=1, keepdims=True) * w)
+
+
+def min_keep_last(y):
+    return np.sum(np.min(y, axis=-1, keepdims=True) * np.arange(3.0).reshape(3, 1))
+
+
+def prod_keep(x, w):
+    return np.sum(np.prod(x, axis=1, keepdims=True) * w)
+
+
+def sum_keep0(x, w):
+    return np.sum(np.sum(x, axis=0, keepdims=True) * w)
+
+
+def prod3(x):
+    return np.sum(np.prod(x, axis=0) ** 2) + np.sum(np.prod(x, axis=1)) + np.sum(np.prod(x, -1))
+
+
+def maxmin3(x):
+    return np.sum(np.max(x, axis=1) * np.min(x, axis=2).sum())
+
+
+def axis_tuple(x):
+    return np.sum(np.sum(x ** 2, axis=(1, 2)) * np.mean(x, axis=(0, 2)).sum())
+
+
+def axis_tuple_neg_keep(x, w):
+    return np.sum(np.max(x, axis=(-1, -3), keepdims=True) * w)
+
+
+def axis_none_keep(x):
+    return np.sum(np.mean(x, axis=None) * x) + np.sum(np.sum(x, keepdims=True) * x)
+
+
+def broadcast3(x, y, z):
+    return np.sum(x * y) + np.sum(np.sin(x) * z)
+
+
+def power_base0(y):
+    return np.power(0.0, y)
+
+
+def power_exp0(x):
+    return np.power(x, 0.0) + x ** 0.0
+
+
+def power_arrays(x, y):
+    return np.sum(np.power(x, y))
+
+
+def dot_scalar(x):
+    return np.sum(np.dot(x, 0.7)) + np.dot(0.5, x[0])
+
+
+def matmul_mixed(a, v, m):
+    return np.sum(np.matmul(a, v)) + np.sum(v @ a) + np.sum(np.matmul(a, m) * a) + np.matmul(v, v)
+
+
+def reduce_float(x):
+    return np.mean(3.5 * x) + np.prod(x) + np.max(x * 2.0) + np.sum(x) + np.min(x - 1.0)
+
+
+def singular(x):
+    return np.sqrt(x) + np.arcsin(x + 1.0) - np.arccos(x - 1.0)   # each slope +inf at 0
+
+
+X23 = np.array([[0.3, 1.7, -0.4], [2.2, -1.1, 0.9]])
+X234 = RNG.uniform(0.5, 1.5, size=(2, 3, 4))
+CASES = [
+    (linspace_dot, (1.2, 3.4, np.arange(1.0, 6.0)), (0, 1)),
+    (mean_keep, (X23, np.array([[1.0], [-2.0]])), 0),
+    (max_keep, (X23, np.array([[1.0], [-2.0]])), 0),
+    (min_keep_last, (np.array([[0.5, -0.2], [0.3, 0.9], [-1.0, 0.1]]),), 0),
+    (prod_keep, (X23, np.array([[1.0], [-2.0]])), 0),
+    (sum_keep0, (X23, np.array([[1.0, 2.0, -3.0]])), 0),
+    (prod3, (X234,), 0),
+    (maxmin3, (X234,), 0),
+    (axis_tuple, (X234,), 0),
+    (axis_tuple_neg_keep, (X234, RNG.normal(size=(1, 3, 1))), 0),
+    (axis_none_keep, (X23,), 0),
+    (broadcast3, (X234, RNG.normal(size=4), RNG.normal(size=(3, 1))), (0, 1, 2)),
+    (power_arrays, (np.array([0.5, 1.5, 2.0]), np.array([1.5, 0.0, -1.0])), (0, 1)),
+    (dot_scalar, (np.array([0.5, -1.0, 2.0]),), 0),
+    (matmul_mixed, (RNG.normal(size=(3, 3)), RNG.normal(size=3), RNG.normal(size=(3, 3))),
+     (0, 1, 2)),
+    (reduce_float, (1.3,), 0),
+]
+
+
+@pytest.mark.parametrize("target", TARGETS)
+@pytest.mark.parametrize("f,args,wrt", CASES, ids=[c[0].__name__ for c in CASES])
+def test_grad_and_value(f, args, wrt, target):
+    check_grad(f, args, wrt, target)
+
+
+@pytest.mark.parametrize("target", TARGETS)
+@pytest.mark.parametrize("f,args,wrt", CASES, ids=[c[0].__name__ for c in CASES])
+def test_jvp(f, args, wrt, target):
+    check_jvp(f, args, wrt, target)
+
+
+@pytest.mark.parametrize("target", TARGETS)
+def test_exact_gradients_from_the_issue(target):
+    _, g = cached_value_and_grad(linspace_dot, (0, 1), target)(1.2, 3.4, np.arange(1.0, 6.0))
+    np.testing.assert_allclose(g, (5.0, 10.0), rtol=1e-14)
+    _, g = cached_value_and_grad(mean_keep, 0, target)(X23, np.array([[1.0], [-2.0]]))
+    np.testing.assert_allclose(g, [[1 / 3] * 3, [-2 / 3] * 3], rtol=1e-14)
+
+
+@pytest.mark.parametrize("target", TARGETS)
+def test_keepdims_keeps_the_value(target):
+    y = np.array([[0.5, -0.2], [0.3, 0.9], [-1.0, 0.1]])
+    v, _ = cached_value_and_grad(min_keep_last, 0, target)(y)
+    assert v == pytest.approx(-1.7, abs=1e-14) and v == pytest.approx(min_keep_last(y))
+
+
+@pytest.mark.parametrize("target", TARGETS)
+def test_power_at_base_zero_as_jax(target):
+    v, g = cached_value_and_grad(power_base0, 0, target)(2.0)
+    assert (v, g) == (0.0, 0.0)
+    v, g = cached_value_and_grad(power_exp0, 0, target)(0.0)
+    assert (v, g) == (2.0, 0.0)
+
+
+@pytest.mark.parametrize("target", TARGETS)
+def test_singular_points_give_inf_not_an_exception(target):
+    with np.errstate(divide="ignore", invalid="ignore"):
+        v, g = cached_value_and_grad(singular, 0, target)(0.0)
+    assert v == pytest.approx(singular(0.0))
+    assert g == np.inf
+
+
+def test_bad_reduction_arguments_are_located_errors():
+    def f(x):
+        return np.sum(x, axis=(0, -1))
+
+    def g(x):
+        return np.mean(x, axis=1, keepdims=x[0] > 0)
+
+    for fn, words in ((f, "mixing negative"), (g, "keepdims must be")):
+        with pytest.raises(sd.TransformError, match=words) as err:
+            sd.grad(fn, target="python")(np.ones((2, 3)))
+        assert "test_numpy_regressions.py" in str(err.value)
