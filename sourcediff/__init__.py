@@ -7,11 +7,20 @@ transformation, compiled with Numba.
 >>> sd.grad(f, wrt=(0, 1), target="python")(3.0, 2.0)
 (12.0, 9.0)
 """
-from .api import checkpoint, function, grad, show, source, value_and_grad
+from .api import (
+    checkpoint,
+    function,
+    grad,
+    hessian,
+    hvp,
+    jacobian,
+    jvp,
+    show,
+    source,
+    value_and_grad,
+    vjp,
+)
 from .errors import TransformError
-from .higher import hessian, hvp
-from .jacobians import jacobian, vjp
-from .jvps import jvp
 from .rules.registry import adjoint, defjvp
 
 __version__ = "0.1.0"

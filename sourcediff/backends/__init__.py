@@ -1,8 +1,9 @@
 """Compilation backends: ``python`` (exec the source) and ``cpu`` (Numba).
 
-Batched gradients (``batch=``) also use ``numba_parallel`` (the ``cpu`` and
-``parallel`` drivers) and ``numba_cuda`` (the ``cuda`` kernel); both are
-imported when first needed."""
+Batched gradients (``batch=``) also use ``drivers`` (the generated loop over
+the batch), ``numba_parallel`` (the ``cpu`` and ``parallel`` drivers compiled)
+and ``numba_cuda`` (the ``cuda`` kernel); they are imported when first needed.
+Backends compile and load generated source; they never import a transform."""
 from .numba_cpu import load_numba
 from .python import load_python
 

@@ -27,6 +27,7 @@ import sys
 
 import numpy as np
 
+from .drivers import Driver, allocate_outputs, driver_names, driver_plan
 from .numba_cpu import write_module
 
 THREADS_PER_BLOCK = 128
@@ -53,8 +54,7 @@ def local_capacities(element, caps):
 def kernel_source(element, batch, wrt, helpers, local=None):
     """Source of the kernel (and the device ``helpers`` it needs): ``local``
     capacities (local tapes) or None (workspace)."""
-    from ..batch import Driver, _driver_names, driver_plan
-    fresh = _driver_names(element, wrt, element.params)
+    fresh = driver_names(element, wrt, element.params)
     b, outputs, args, row_args, targets = driver_plan(element, batch, wrt, fresh)
     name = fresh(element.name.replace("_element", "") + "_kernel")
     need = fresh("tape_need")
@@ -144,7 +144,6 @@ class Runner:
         import numba
         from numba import cuda
 
-        from ..batch import allocate_outputs
         local = local_capacities(self.element, caps)
         kern, driver, _source = self.build(local)
         outs = allocate_outputs(self.element, driver, values, n, np.empty)
@@ -172,7 +171,6 @@ class Runner:
         self.compiled.source = source
         on_device = any(is_device_array(v) for v in values)
         dev = [cuda.to_device(v) if isinstance(v, np.ndarray) else v for v in values]
-        from ..batch import allocate_outputs
         outs = allocate_outputs(self.element, driver, values, n,
                                 lambda shape, dtype: cuda.device_array(shape, dtype))
         workspaces = []

@@ -1,15 +1,14 @@
 """``sourcediff bench``: the benchmark workloads against the peers that are installed.
 
-The workloads live in the ``benchmarks`` package of the source tree (found next
-to the ``sourcediff`` package, or where ``SOURCEDIFF_BENCHMARKS`` points); the
-measuring is done by ``benchmarks.harness``. This module handles the command
-line, the progress display, the tables, the JSON file and the plot.
+The workloads are the modules of :mod:`sourcediff.bench` (installed with the
+package); the measuring is done by ``sourcediff.bench.harness``. This module
+handles the command line, the progress display, the tables, the JSON file and
+the plot.
 """
 
 from __future__ import annotations
 
 import argparse
-import importlib
 import json
 import os
 import shlex
@@ -17,6 +16,8 @@ import sys
 import time
 from pathlib import Path
 
+from .. import bench as benchmarks
+from ..bench import harness
 from ._common import CliError
 
 SIZES = ("small", "default", "large")
@@ -57,26 +58,6 @@ def add_parser(commands) -> None:
     parser.add_argument("--no-progress", action="store_true", help="no progress display")
     parser.add_argument("--list", action="store_true", help="list the workloads and exit")
     parser.set_defaults(run=run)
-
-
-def load_benchmarks():
-    """The ``benchmarks`` package of the source tree."""
-    candidates = []
-    if os.environ.get("SOURCEDIFF_BENCHMARKS"):
-        candidates.append(Path(os.environ["SOURCEDIFF_BENCHMARKS"]).resolve().parent)
-    import sourcediff
-
-    candidates.append(Path(sourcediff.__file__).resolve().parent.parent)
-    for root in candidates:
-        if (root / "benchmarks" / "harness.py").is_file():
-            if str(root) not in sys.path:
-                sys.path.insert(0, str(root))
-            package = importlib.import_module("benchmarks")
-            if Path(package.__file__).resolve().parent == root / "benchmarks":
-                return package
-    raise CliError("the benchmark workloads were not found: they live in the benchmarks/ "
-                   "folder of the sourcediff source tree (install it with pip install -e, "
-                   "or set SOURCEDIFF_BENCHMARKS to that folder)")
 
 
 class Progress:
@@ -282,9 +263,6 @@ def markdown(results: dict, command: str, plot_path: str | None, markdown_path: 
 
 
 def run(options: argparse.Namespace) -> int:
-    benchmarks = load_benchmarks()
-    from benchmarks import harness
-
     if options.list:
         for name in benchmarks.WORKLOADS:
             print(f"{name:12} {benchmarks.load(name).TITLE}")

@@ -39,8 +39,8 @@ def add_parser(commands) -> None:
 def random_point(func, seed: int = 0) -> tuple:
     """Arguments for ``func`` with types guessed from its source: arrays for subscripted
     parameters (5 elements per axis), 5 for ``range`` bounds, floats in [0.5, 1.5]."""
-    from sourcediff.api import guess_types
     from sourcediff.frontend.source import get_source
+    from sourcediff.transforms.base import guess_types
 
     rng = np.random.default_rng(seed)
     values = []

@@ -4,12 +4,15 @@
 tutorials and prints the same thing: same dtypes (float32 by default), same
 ``grad_fn`` node names, same reprs, same error messages.
 
-Layout: ``core`` (the Tensor class), ``graph`` (nodes, saved tensors,
-accumulation), ``engine`` (runs backward), one module per family of
-operations, each holding the forward function next to its backward node
-(``pointwise``, ``reductions``, ``shape_ops``, ``linalg``, ``inplace``; a new
-op touches one of them), ``custom_function`` (``autograd.Function``),
-``gradcheck``, ``creation``, ``rng``, ``dtypes`` and ``printing``.
+Layout, in layers (each imports only the ones before it): ``dtypes``,
+``grad_mode``, ``rng``, ``printing``; ``core`` (the Tensor class); ``graph``
+(nodes, saved tensors, accumulation) and ``engine`` (runs backward);
+``creation`` and ``common`` (operands, wrapping results); one module per
+family of operations, each holding the forward function next to its backward
+node (``pointwise``, ``reductions``, ``shape_ops``, ``linalg``, ``inplace``; a
+new op touches one of them), ``custom_function`` (``autograd.Function``),
+``gradcheck``; and ``methods``, which binds the ops to the class here, where
+the package is assembled.
 """
 
 from . import dtypes as _dtypes
@@ -51,6 +54,7 @@ from .dtypes import (
 )
 from .grad_mode import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
 from .linalg import addmm, bmm, dot, inner, matmul, mm, mv, outer
+from .methods import bind_methods
 from .pointwise import (
     abs,
     add,
@@ -146,6 +150,9 @@ from .shape_ops import (
     unbind,
     unsqueeze,
 )
+
+# the ops become Tensor methods and operators (the class itself imports none of them)
+bind_methods(Tensor)
 
 # torch's dtype aliases (these shadow the builtins only inside this namespace)
 bool = _dtypes.bool_

@@ -1,8 +1,11 @@
 """The :class:`Tensor`: a NumPy array plus the autograd bookkeeping of PyTorch.
 
-The class holds state and the Python protocol; the operations themselves
-live in the op modules (``pointwise``, ``reductions``, ``shape_ops``,
-``linalg``, ``inplace``) and are bound as methods at the bottom of this file.
+The bottom layer of the Tensor package: the class holds state and the Python
+protocol and imports no other part of autograd.  The operations live in the
+op modules (``pointwise``, ``reductions``, ``shape_ops``, ``linalg``,
+``inplace``), ``backward`` and ``register_hook`` next to the graph they work
+on; ``methods.bind_methods`` attaches them all to the class when the package
+is assembled (``tensor/__init__.py``).
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ import warnings
 
 import numpy as np
 
-from . import dtypes, engine, grad_mode, graph
+from . import dtypes, grad_mode, printing
 
 NON_LEAF_GRAD_WARNING = (
     "The .grad attribute of a Tensor that is not a leaf Tensor is being accessed. Its .grad "
@@ -270,22 +273,6 @@ class Tensor:
         self._grad_fn._retain_grad(self._output_nr, self)
         self._retains_grad = True
 
-    def register_hook(self, hook) -> graph.RemovableHandle:
-        """Call ``hook(grad)`` when this tensor's gradient is computed; it may return a new one."""
-        if not self._requires_grad:
-            raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
-        if self._grad_fn is not None:
-            return self._grad_fn._add_tensor_hook(self._output_nr, hook)
-        if self._hooks is None:
-            self._hooks = {}
-        handle = graph.RemovableHandle(self._hooks)
-        self._hooks[handle.id] = hook
-        return handle
-
-    def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None) -> None:
-        """Accumulate d(self)/d(leaf) into every leaf's ``.grad`` (see torch.Tensor.backward)."""
-        engine.backward(self, gradient, retain_graph, create_graph, inputs)
-
     # -- conversion ---------------------------------------------------------
     def item(self):
         """The value of a one-element tensor as a Python number."""
@@ -386,9 +373,3 @@ def needs_grad(*values) -> bool:
             return True
     return False
 
-
-# The operations, bound as methods (imported last: they need the class).
-from . import printing
-from .methods import bind_methods
-
-bind_methods(Tensor)

@@ -17,6 +17,7 @@ import warnings
 import numpy as np
 
 from . import grad_mode
+from .core import Tensor
 from .graph import (
     AccumulateGrad,
     Node,
@@ -210,8 +211,6 @@ def _as_tuple(value):
 
 
 def _seed_grads(outputs, grad_outputs, create_graph: bool):
-    from .core import Tensor
-
     grads = list(_as_tuple(grad_outputs)) or [None] * len(outputs)
     if len(grads) != len(outputs):
         raise RuntimeError(
@@ -323,8 +322,6 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
         g = results.get(keys[gradient_edge(t)])
         if g is None:
             if materialize_grads:
-                from .core import Tensor
-
                 g = Tensor._wrap(np.zeros(t.shape, dtype=t.dtype.np))
             elif not allow_unused:
                 raise RuntimeError(

@@ -16,6 +16,7 @@ import weakref
 import numpy as np
 
 from . import grad_mode
+from .core import Tensor
 
 _sequence = itertools.count()
 
@@ -75,8 +76,6 @@ class SavedTensor:
             self.data = None
 
     def unpack(self, node):
-        from .core import Tensor
-
         if self.counter.value != self.version:
             raise RuntimeError(self._modified_message(node))
         if self.tensor is not None:
@@ -95,8 +94,6 @@ class SavedTensor:
             owner = self.tensor.grad_fn
             output_nr = self.tensor._output_nr
         else:
-            from .core import Tensor
-
             data = Tensor._wrap(self.data)
             owner, output_nr = node, self.output_nr
         message = (
@@ -229,8 +226,6 @@ class AccumulateGrad(Node):
 
 def accumulate_into(var, grad, create_graph: bool, owned: set) -> None:
     """Add ``grad`` to ``var.grad`` the way torch's AccumulateGrad does."""
-    from .core import Tensor
-
     if grad is None:
         return
     if grad.dtype is not var.dtype:
@@ -279,8 +274,6 @@ class CopyBackwards(Node):
 
 
 def _copy_with_graph(grad):
-    from .core import Tensor
-
     out = Tensor._wrap(grad._data.copy())
     attach(out, CopyBackwards(grad))
     return out

@@ -1,8 +1,31 @@
-"""Bind the op functions to :class:`Tensor` as methods, operators and properties."""
+"""Bind the op functions to :class:`Tensor` as methods, operators and properties.
+
+The top of the Tensor package: it imports the class (``core``), the graph and
+its engine, and every op module; ``tensor/__init__.py`` calls
+:func:`bind_methods` once, when the package is assembled.
+"""
 
 from __future__ import annotations
 
-from . import inplace, linalg, pointwise, reductions, shape_ops
+from . import engine, graph, inplace, linalg, pointwise, reductions, shape_ops
+
+
+def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None) -> None:
+    """Accumulate d(self)/d(leaf) into every leaf's ``.grad`` (see torch.Tensor.backward)."""
+    engine.backward(self, gradient, retain_graph, create_graph, inputs)
+
+
+def register_hook(self, hook) -> graph.RemovableHandle:
+    """Call ``hook(grad)`` when this tensor's gradient is computed; it may return a new one."""
+    if not self._requires_grad:
+        raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
+    if self._grad_fn is not None:
+        return self._grad_fn._add_tensor_hook(self._output_nr, hook)
+    if self._hooks is None:
+        self._hooks = {}
+    handle = graph.RemovableHandle(self._hooks)
+    self._hooks[handle.id] = hook
+    return handle
 
 
 def _reflected(fn):
@@ -36,6 +59,8 @@ def _inplace_operator(fn):
 def bind_methods(cls) -> None:
     """Attach every Tensor method; each is the module-level op of the same name."""
     methods = {
+        # autograd
+        "backward": backward, "register_hook": register_hook,
         # arithmetic
         "add": pointwise.add, "sub": pointwise.sub, "subtract": pointwise.sub,
         "mul": pointwise.mul, "multiply": pointwise.mul, "div": pointwise.div,

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from .helpers import run_cli
+from .helpers import run_cli, run_script
 
 WORKLOADS = ("rosen-loop", "gmm", "ode-rk4", "mlp-step", "mc-greeks", "ba-jacobian")
 ROW_KEYS = {"status", "value", "first_call_s", "median_s", "min_s", "repeats", "peak_mib",
@@ -110,3 +110,12 @@ def test_list_names_the_workloads():
     assert done.returncode == 0
     for name in WORKLOADS:
         assert name in done.stdout
+
+
+def test_the_benchmark_scripts_call_into_the_package():
+    """``benchmarks/*.py`` are thin scripts over ``sourcediff.bench`` (README's first command)."""
+    done = run_script("benchmarks/rosen_loop.py", "--size", "small", "--repeat", "1",
+                      "--no-fresh-processes")
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "Rosenbrock loop, n = 100,000 float64" in done.stdout
+    assert "sourcediff value_and_grad (cpu)" in done.stdout

@@ -1,4 +1,4 @@
-"""The measuring helpers of ``benchmarks/harness.py`` (in process, no timing asserted)."""
+"""The measuring helpers of ``sourcediff/bench/harness.py`` (in process, no timing asserted)."""
 
 import signal
 from types import SimpleNamespace
@@ -6,7 +6,7 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
-from benchmarks import WORKLOADS, harness, load
+from sourcediff.bench import WORKLOADS, harness, load
 
 
 def quartic(x, y):

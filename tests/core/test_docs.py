@@ -4,11 +4,16 @@ import doctest
 import pytest
 
 import sourcediff
-import sourcediff.api
-import sourcediff.jacobians
+import sourcediff.transforms.function
+import sourcediff.transforms.grad
+import sourcediff.transforms.higher
+import sourcediff.transforms.vjp
+
+MODULES = [sourcediff, sourcediff.transforms.grad, sourcediff.transforms.function,
+           sourcediff.transforms.vjp, sourcediff.transforms.higher]
 
 
-@pytest.mark.parametrize("module", [sourcediff, sourcediff.api, sourcediff.jacobians])
+@pytest.mark.parametrize("module", MODULES, ids=lambda m: m.__name__)
 def test_docstring_examples(module):
     failures, tried = doctest.testmod(module, optionflags=doctest.ELLIPSIS)
     assert tried > 0

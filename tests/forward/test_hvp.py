@@ -17,8 +17,8 @@ import numpy as np
 import pytest
 
 import sourcediff as sd
-from sourcediff.jvps import generated_function
 from sourcediff.passes.types import type_of_value
+from sourcediff.transforms.forward import generated_function
 
 from ..core import programs as P
 from ..core import test_fd_subset as subset

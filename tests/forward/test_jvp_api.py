@@ -144,6 +144,6 @@ def test_jacobian_forward_mode_uses_jvp():
 def test_docstring_examples():
     import doctest
 
-    import sourcediff.jvps
-    failures, tried = doctest.testmod(sourcediff.jvps, optionflags=doctest.ELLIPSIS)
+    import sourcediff.transforms.forward
+    failures, tried = doctest.testmod(sourcediff.transforms.forward, optionflags=doctest.ELLIPSIS)
     assert tried > 0 and failures == 0

@@ -25,7 +25,9 @@ def test_mlp_example_learns(capsys):
 
 
 def test_benchmark_run_returns_timings():
-    result = load("benchmarks/mlp_step.py").run(size="small", repeats=2)
+    from sourcediff.bench import mlp_step
+
+    result = mlp_step.run(size="small", repeats=2)
     assert result["workload"] == "mlp_step"
     assert result["dims"] == {"n_in": 64, "hidden": 32, "n_out": 10, "batch": 32}
     assert result["sourcediff_ms"] > 0

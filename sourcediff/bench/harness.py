@@ -51,7 +51,9 @@ from typing import Any
 
 import numpy as np
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
+# the directory holding the sourcediff package (a checkout or site-packages): fresh
+# processes import the same sourcediff as this one
+PACKAGE_ROOT = Path(__file__).resolve().parents[2]
 
 # Measured during one warm call of each tool (see peak_memory_mib).
 MEMORY_METHOD = (
@@ -300,7 +302,7 @@ def import_torch():
 _FRESH_PROCESS_CODE = """
 import json, sys, time
 sys.path.insert(0, {root!r})
-from benchmarks import load
+from sourcediff.bench import load
 workload = load({name!r})
 data = workload.make_data({size!r})
 start = time.perf_counter()
@@ -314,7 +316,7 @@ def fresh_process_first_calls(name: str, size: str) -> dict:
     """sourcediff's first call (transform + compile) in two new processes sharing one
     initially empty cache: ``cold_s`` (empty cache) and ``cached_s`` (Numba's
     on-disk cache filled by the first)."""
-    code = _FRESH_PROCESS_CODE.format(root=str(REPO_ROOT), name=name, size=size)
+    code = _FRESH_PROCESS_CODE.format(root=str(PACKAGE_ROOT), name=name, size=size)
     with tempfile.TemporaryDirectory(prefix="sourcediff_bench_") as cache:
         env = dict(os.environ, SOURCEDIFF_CACHE_DIR=cache,
                    NUMBA_CACHE_DIR=str(Path(cache) / "numba"))
@@ -347,7 +349,7 @@ def run_workload(name: str, size: str = "default", peers: tuple = ("jax", "torch
     is not installed, unknown, or not written for this workload is a row with
     a ``status`` saying so.
     """
-    from benchmarks import PEERS, load
+    from . import PEERS, load
 
     workload = load(name)
     if size not in workload.SIZES:
@@ -433,7 +435,7 @@ def check_targets(workload, tools: dict) -> list[dict]:
 
     ``TARGETS`` may hold ``max_over_primal`` (sourcediff's gradient/primal ratio)
     and ``faster_than`` (peers sourcediff must beat, ``"all"`` for every peer measured)."""
-    from benchmarks import PEERS
+    from . import PEERS
 
     targets = getattr(workload, "TARGETS", {})
     ours = tools["sourcediff"]

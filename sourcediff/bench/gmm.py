@@ -42,7 +42,7 @@ TARGETS = {"faster_than": ("jax",)}
 EXTRA_TOOLS = {"numba-hand": "hand_adjoint"}
 NOTES = """
 Where sourcediff's time goes (read the adjoint with
-`sourcediff show benchmarks/gmm.py:gmm_objective --wrt 0,1,2`): for each
+`sourcediff show sourcediff.bench.gmm:gmm_objective --wrt 0,1,2`): for each
 (point, component) pair, 250,000 at the default size with d = 10, the forward
 sweep pushes 77 values on the tape and the reverse sweep pops them again, in a
 loop body of ~150 floating-point operations: the old element before every
@@ -270,7 +270,7 @@ def _lower_indices(d: int) -> tuple[np.ndarray, np.ndarray]:
 
 def peer_jax(data: dict):
     """JAX ``jit(value_and_grad)`` of the vectorized objective, float64."""
-    from benchmarks.harness import import_jax
+    from .harness import import_jax
 
     jax = import_jax()
     import jax.numpy as jnp
@@ -299,7 +299,7 @@ def peer_jax(data: dict):
 
 def peer_torch(data: dict):
     """PyTorch eager value and gradient of the vectorized objective, float64, one thread."""
-    from benchmarks.harness import import_torch
+    from .harness import import_torch
 
     torch = import_torch()
     k, d = data["means"].shape

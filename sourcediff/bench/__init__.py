@@ -1,7 +1,7 @@
 """The benchmark workloads run by ``sourcediff bench``.
 
 Each workload is one module of this package with the small interface
-described in :mod:`benchmarks.harness`; adding a workload is one module and
+described in :mod:`sourcediff.bench.harness`; adding a workload is one module and
 one line in ``WORKLOADS`` below.
 """
 

@@ -29,7 +29,7 @@ RTOL = 1e-7  # chaos amplifies rounding differences between tools
 TARGETS = {"max_over_primal": 3.0, "faster_than": "all"}
 EXTRA_TOOLS = {"numba-hand": "hand_adjoint"}
 NOTES = """
-The generated adjoint (`sourcediff show benchmarks/ode_rk4.py:lorenz_rk4 --wrt 0,1
+The generated adjoint (`sourcediff show sourcediff.bench.ode_rk4:lorenz_rk4 --wrt 0,1
 --args "np.ones(3), np.ones(3), 10, 0.1"`) tapes 3 floats per step (the
 loop-carried x, y, z) and recomputes the four stages in the reverse sweep,
 which is also what the `numba-hand` row does: forward sweep about one primal,
@@ -181,7 +181,7 @@ def hand_adjoint(data: dict):
 
 def peer_jax(data: dict):
     """JAX ``jit(value_and_grad)``, the RK4 step as the body of ``lax.fori_loop``."""
-    from benchmarks.harness import import_jax
+    from .harness import import_jax
 
     jax = import_jax()
     import jax.numpy as jnp
@@ -213,7 +213,7 @@ def peer_jax(data: dict):
 
 def peer_torch(data: dict):
     """PyTorch eager: ``lorenz_rk4`` itself on 0-d tensors, float64, one thread."""
-    from benchmarks.harness import import_torch
+    from .harness import import_torch
 
     torch = import_torch()
     params = torch.from_numpy(data["params"].copy())

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from .api import Transformed, _like, _value
+from .base import Transformed, _like, _value
+from .forward import JVP, jvp, user_params
+from .higher import VJPOfGrad, _basis
 
 
 class VJP(Transformed):
@@ -107,7 +109,6 @@ def vjp(func, wrt=0, target: str = "cpu") -> VJP:
     by forward mode over the adjoint).
     """
     if isinstance(func, Transformed):
-        from .higher import VJPOfGrad
         return VJPOfGrad(func, wrt, target)
     return VJP(func, wrt, target)
 
@@ -126,7 +127,6 @@ class Jacobian:
             if mode == "reverse":
                 raise ValueError("the jacobian of a transform is built in forward mode; "
                                  "use mode='auto' or 'forward'")
-            from .jvps import JVP, user_params
             self.transform = func
             self.params = list(user_params(func))
             self._jvp = JVP(func, wrt, target)
@@ -145,7 +145,6 @@ class Jacobian:
     @property
     def jvp(self):
         if self._jvp is None:
-            from .jvps import jvp
             self._jvp = jvp(self.func, tuple(self.wrt), self.target)
         return self._jvp
 
@@ -164,7 +163,7 @@ class Jacobian:
         n_in = sum(a.size for a in ins)
         mode = self.mode
         if mode == "auto":
-            mode = "forward" if n_in < out.size and _has_jvp() else "reverse"
+            mode = "forward" if n_in < out.size else "reverse"
         dtype = np.result_type(out.dtype, *[a.dtype for a in ins])
         jacs = [np.zeros(out.shape + a.shape, dtype=dtype) for a in ins]
         if mode == "reverse":
@@ -192,7 +191,6 @@ class Jacobian:
 
 
     def _forward_of_transform(self, values):
-        from .higher import _basis
         ins = [values[k] for k in self.wrt]
         out = None
         cols = {}
@@ -222,14 +220,6 @@ def _like_float(j, arg):
             return j.astype(np.float32)
         return j
     return float(j)
-
-
-def _has_jvp() -> bool:
-    try:
-        from . import jvps  # noqa: F401
-    except ImportError:
-        return False
-    return True
 
 
 def jacobian(func, wrt=0, target: str = "cpu", mode: str = "auto") -> Jacobian:

@@ -16,7 +16,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from .api import Transformed, wrt_positions
+from .base import Transformed, wrt_positions
+from .forward import JVP, user_params
+from .reverse import Grad
 
 
 def _basis(values, positions):
@@ -55,7 +57,6 @@ class GradOf:
     """
 
     def __init__(self, inner, wrt=0, target="cpu"):
-        from .jvps import JVP
         self.inner = inner
         self.target = target
         self.wrt_given = wrt
@@ -68,7 +69,6 @@ class GradOf:
             self.consts = inner.consts + [1.0]
             self.path = [1] + inner.path
         elif isinstance(inner, Transformed):
-            from .jvps import user_params
             self.params = list(user_params(inner))
             self.positions, self.single = _positions(self.params, wrt, inner.__name__)
             self.jvp = JVP(inner, wrt, target)
@@ -116,15 +116,27 @@ def _positions(params, wrt, name):
     return list(positions), single
 
 
+def is_transform(func) -> bool:
+    """Whether ``func`` is a transform (its gradient is a higher derivative)."""
+    return isinstance(func, (Transformed, GradOf))
+
+
+def grad_of(func, wrt=0, target="cpu"):
+    """``sd.grad(func, wrt, target)`` without batching or checkpointing: of a
+    transform (:class:`GradOf`, forward mode over its code) or of a function
+    (reverse mode)."""
+    if is_transform(func):
+        return GradOf(func, wrt, target)
+    return Grad(func, wrt, target, "grad")
+
+
 class HVP:
     """``sd.hvp(f, wrt)(*args, v)``: the Hessian of scalar ``f`` times ``v``."""
 
     def __init__(self, func, wrt=0, target="cpu"):
-        from .api import grad
-        from .jvps import JVP
         if isinstance(wrt, (tuple, list)):
             raise TypeError("sd.hvp takes one argument to differentiate (wrt=int or name)")
-        self.grad = grad(func, wrt, target)
+        self.grad = grad_of(func, wrt, target)
         self.jvp = JVP(self.grad, wrt, target)
         self.__name__ = f"hvp_{getattr(func, '__name__', 'f')}"
 
@@ -157,9 +169,7 @@ class Hessian:
     ``xi.shape + xj.shape``."""
 
     def __init__(self, func, wrt=0, target="cpu"):
-        from .api import grad
-        from .jvps import JVP
-        self.grad = grad(func, wrt, target)
+        self.grad = grad_of(func, wrt, target)
         self.single = not isinstance(wrt, (tuple, list))
         self.positions = list(self.grad.wrt)
         self.jvp = JVP(self.grad, wrt, target)
@@ -216,13 +226,11 @@ class VJPOfGrad:
     sweep over the adjoint of ``f`` with respect to ``b``."""
 
     def __init__(self, inner, wrt=0, target="cpu"):
-        from .api import Grad, grad
-        from .jvps import JVP
         if not isinstance(inner, Grad) or getattr(inner, "batch", None) is not None:
             raise TypeError(f"sd.vjp takes a function or sd.grad(...), got "
                             f"{type(inner).__name__}")
         self.inner = inner
-        self.grad_b = grad(inner.func, wrt, target)
+        self.grad_b = grad_of(inner.func, wrt, target)
         along = inner.wrt[0] if inner.single else tuple(inner.wrt)
         self.jvp = JVP(self.grad_b, along, target)
         self.__name__ = f"vjp_{inner.__name__}"

@@ -23,20 +23,11 @@ import inspect
 
 import numpy as np
 
-from .api import (
-    _LOCK,
-    Grad,
-    Transformed,
-    ValueAndGrad,
-    _Compiled,
-    _like,
-    _value,
-    guess_types,
-    wrt_positions,
-)
-from .backends import TARGETS, load_numba, load_python
-from .passes.types import type_of_value
-from .program import Program
+from ..backends import TARGETS, load_numba, load_python
+from ..passes.types import type_of_value
+from ..program import Program
+from .base import _LOCK, Transformed, _Compiled, _like, _value, guess_types, wrt_positions
+from .reverse import Grad, ValueAndGrad
 
 
 # -- transforms seen through their generated functions ------------------------
@@ -319,7 +310,7 @@ class JVP(Transformed):
             if self.inner is not None:
                 raise ValueError(f"the source of {self.__name__} depends on the argument "
                                  "types: call it once, or use .source_for(*args)")
-            from .errors import TransformError
+            from ..errors import TransformError
             try:
                 with _LOCK:
                     self._last = self._build_source_only(guess_types(self.src))

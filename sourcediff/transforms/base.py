@@ -1,0 +1,323 @@
+"""What every transform shares: the bottom layer of :mod:`sourcediff.transforms`.
+
+:class:`Transformed` is a function of the user's arguments made by a
+transform: it binds the arguments (``wrt`` by index or name, the errors a user
+should see), infers their types, and keeps one generated module per argument
+signature (the generated-code cache): the first call with a new signature runs
+the passes and compiles with a backend; later calls go straight to the compiled
+function.  Its default generation is the reverse-mode adjoint of a scalar
+function, which ``Grad`` and ``ValueAndGrad`` (``reverse.py``) present.
+"""
+from __future__ import annotations
+
+import inspect
+import threading
+
+import numpy as np
+
+from ..backends import TARGETS, load_numba, load_python
+from ..frontend.source import get_source, unwrap
+from ..passes.types import type_of_value
+from ..program import Program
+
+# one transform builds at a time: the passes and Numba's compiler share state
+_LOCK = threading.RLock()
+
+
+def _param_names(func):
+    return get_source(func).params
+
+
+def _normalize_wrt(func, wrt):
+    return wrt_positions(_param_names(func), wrt, func.__name__)
+
+
+def wrt_positions(params, wrt, name) -> tuple:
+    """``(positions, single)`` of ``wrt`` (an index, a parameter name, or a tuple
+    of them) among ``params``, with the errors a user should see."""
+    single = not isinstance(wrt, (tuple, list))
+    items = [wrt] if single else list(wrt)
+    if not items:
+        raise ValueError("wrt must name at least one argument")
+    idx = []
+    for w in items:
+        if isinstance(w, bool) or not isinstance(w, (int, str)):
+            raise TypeError(f"wrt must be an int, a parameter name or a tuple of them, got {w!r}")
+        if isinstance(w, str):
+            if w not in params:
+                raise ValueError(f"wrt={w!r} is not a parameter of '{name}' "
+                                 f"(parameters: {', '.join(params)})")
+            idx.append(params.index(w))
+        else:
+            k = w + len(params) if w < 0 else w
+            if not 0 <= k < len(params):
+                raise ValueError(f"wrt={w} is out of range: '{name}' has "
+                                 f"{len(params)} parameters")
+            idx.append(k)
+    return tuple(idx), single
+
+
+class _Compiled:
+    """One generated module for one signature."""
+
+    def __init__(self, program: Program, names: dict, source: str):
+        self.program = program
+        self.names = names
+        self.source = source
+
+
+class Transformed:
+    """A function of the user's arguments produced by a transform.
+
+    ``.source`` is the generated Python source of the last signature called
+    (or, before any call, of float64 scalar arguments).
+    """
+
+    targets = TARGETS
+
+    def __init__(self, func, wrt=0, target="cpu", mode="value_and_grad"):
+        if target not in self.targets:
+            if target in ("parallel", "cuda"):
+                raise ValueError(f"target={target!r} computes batched gradients: pass batch=True "
+                                 "or a tuple like batch=(0, None) (SPEC section 4)")
+            raise ValueError(f"unknown target {target!r}; choose one of "
+                             f"{', '.join(self.targets)}")
+        self.func, self.jit_options = unwrap(func)
+        self.src = get_source(self.func)
+        self.signature = inspect.signature(self.func)
+        self.wrt, self.single = _normalize_wrt(self.func, wrt)
+        _check_subset(self.src)
+        self.target = target
+        self.mode = mode
+        self._cache: dict = {}
+        self._last = None
+        self.checkpoint = None
+        self.__name__ = f"{mode}_{self.func.__name__}"
+        self.__doc__ = f"{mode} of {self.func.__name__} with respect to " \
+                       f"{', '.join(self.src.params[i] for i in self.wrt)}."
+
+    def with_checkpoint(self, checkpoint):
+        """Checkpoint the top-level loops: ``True`` (segments of about
+        sqrt(trip count) iterations) or a positive int (iterations per
+        segment)."""
+        if checkpoint is None or checkpoint is False:
+            return self
+        if checkpoint is not True and (isinstance(checkpoint, bool) or
+                                       not isinstance(checkpoint, int) or checkpoint < 1):
+            raise ValueError(f"checkpoint must be True or a positive int (iterations per "
+                             f"segment), got {checkpoint!r}")
+        self.checkpoint = checkpoint
+        self._cache.clear()
+        self._last = None
+        return self
+
+    # -- arguments -------------------------------------------------------
+    def bind(self, args, kwargs):
+        try:
+            bound = self.signature.bind(*args, **kwargs)
+        except TypeError as exc:
+            raise TypeError(f"{self.func.__name__}(): {exc}") from None
+        bound.apply_defaults()
+        values = list(bound.arguments.values())
+        types = []
+        for name, v in zip(self.src.params, values):
+            try:
+                types.append(type_of_value(v))
+            except TypeError:
+                raise TypeError(f"argument '{name}' of {self.func.__name__}() must be a float, "
+                                f"int, bool, NumPy array or tuple of these, "
+                                f"got {type(v).__name__}") from None
+        for k in self.wrt:
+            t = types[k]
+            name = self.src.params[k]
+            if t.kind == "tuple" and t.elts and all(e.is_float for e in t.elts):
+                continue
+            if not t.is_float:
+                what = "an integer" if t.kind == "int" or (t.is_array and t.dtype.kind in "iu") \
+                    else f"a {t}"
+                raise TypeError(f"cannot differentiate with respect to argument '{name}' of "
+                                f"{self.func.__name__}(): it is {what}; pass a float "
+                                f"(e.g. {name}=float(...)) or a float array")
+        return values, types
+
+    def compiled(self, types) -> _Compiled:
+        key = tuple(types)
+        c = self._cache.get(key)
+        if c is None:
+            with _LOCK:
+                c = self._cache.get(key)
+                if c is None:
+                    c = self._build(types)
+                    self._cache[key] = c
+        self._last = c
+        return c
+
+    def _build(self, types) -> _Compiled:
+        program = Program(self.func, types)
+        program.checkpoint = self.checkpoint
+        params = self.src.params
+        wrt_names = [params[k] for k in self.wrt]
+        entry = program.analyze(self.func, types)
+        names = self._generate(program, entry, types, wrt_names)
+        source = program.source()
+        injected = dict(program.injected)
+        injected.update(program.user_rules)
+        if self.target == "python":
+            ns = load_python(source, f"<sourcediff {self.func.__name__}>", injected)
+            funcs = {k: ns[v] for k, v in names.items()}
+        else:
+            import numba
+
+            from ..runtime.scipy_special import uses_scipy_special
+            # SciPy's C functions are called through addresses Numba cannot cache
+            cache = not uses_scipy_special(injected)
+            for k, v in list(injected.items()):
+                if callable(v) and not hasattr(v, "py_func") and inspect.isfunction(v):
+                    injected[k] = numba.njit(cache=cache)(v)
+            options = self.jit_options if cache else {**self.jit_options, "cache": False}
+            funcs_by_name = load_numba(source, self.func.__name__, injected, options,
+                                       list(program.order))
+            funcs = {k: funcs_by_name[v] for k, v in names.items()}
+        return _Compiled(program, funcs, source)
+
+    def _generate(self, program, entry, types, wrt_names) -> dict:
+        """Generate this transform's functions into ``program``; returns the
+        emitted name of each (``"primal"``, ``"grad"``, ...)."""
+        pname = program._primal_name = entry[0]
+        ret = entry[3]
+        if self.mode != "primal" and (ret is None or ret.kind not in ("float", "int", "bool")):
+            raise TypeError(f"{self.mode} of {self.func.__name__}() needs a scalar result, but it "
+                            f"returns {ret}; use sd.vjp or sd.jacobian for array results")
+        aname = program._grad_name = program.adjoint(self.func, types, wrt_names, "grad")
+        return {"primal": pname, "grad": aname}
+
+    # -- calling ---------------------------------------------------------
+    def run(self, args, kwargs):
+        values, types = self.bind(args, kwargs)
+        c = self.compiled(types)
+        values = self._protect(values, c)
+        value, grads = c.names["grad"](*values)
+        grads = tuple(_like(g, values[k]) for g, k in zip(grads, self.wrt))
+        return value, grads
+
+    def _protect(self, values, c):
+        """Copy argument arrays the function writes into, so callers keep theirs."""
+        written = c.program._written_params if hasattr(c.program, "_written_params") else None
+        if written is None:
+            written = set()
+            for node in _walk(self.src.tree):
+                import ast
+                if isinstance(node, (ast.Assign, ast.AugAssign)):
+                    targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+                    for t in targets:
+                        while isinstance(t, ast.Subscript):
+                            t = t.value
+                        if isinstance(t, ast.Name):
+                            written.add(t.id)
+            c.program._written_params = written
+        return [v.copy() if isinstance(v, np.ndarray) and p in written else v
+                for p, v in zip(self.src.params, values)]
+
+    @property
+    def source(self) -> str:
+        """The generated module (primal copy and adjoint) of the last signature
+        called; before any call, of argument types guessed from the source."""
+        if self._last is None:
+            from ..errors import TransformError
+            try:
+                self._last = self._build_source_only(guess_types(self.src))
+            except TransformError:
+                raise ValueError(
+                    f"the source of {self.__name__} depends on the argument types: call it "
+                    "once, or use .source_for(*args)") from None
+        return self._last.source
+
+    def function_source(self, kind) -> str:
+        """Source of one generated function: ``"primal"`` or ``"grad"``."""
+        self.source  # noqa: B018  (make sure something was generated)
+        prog = self._last.program
+        name = prog._primal_name if kind == "primal" else prog._grad_name
+        return prog.functions[name]
+
+    def _build_source_only(self, types):
+        program = Program(self.func, types)
+        program.checkpoint = self.checkpoint
+        params = self.src.params
+        entry = program.analyze(self.func, types)
+        self._generate(program, entry, types, [params[k] for k in self.wrt])
+        return _Compiled(program, {}, program.source())
+
+    def source_for(self, *args, **kwargs) -> str:
+        """The generated source for the types of these arguments (nothing runs)."""
+        _, types = self.bind(args, kwargs)
+        return self._build_source_only(types).source
+
+
+def guess_types(src) -> list:
+    """Argument types read off the source, for showing code before any call:
+    subscripted parameters are float64 arrays, ``range`` bounds are ints."""
+    import ast
+
+    from ..passes.types import F64, INT, array
+    params = src.params
+    ndim = {}
+    ints = set()
+    for node in ast.walk(src.tree):
+        if isinstance(node, ast.Subscript) and isinstance(node.value, ast.Name) \
+                and node.value.id in params:
+            k = len(node.slice.elts) if isinstance(node.slice, ast.Tuple) else 1
+            ndim[node.value.id] = max(ndim.get(node.value.id, 0), k)
+        elif isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) \
+                and node.value.id in params and node.attr in ("shape", "size", "T", "sum",
+                                                                "mean", "dot", "reshape"):
+            ndim.setdefault(node.value.id, 1)
+        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name) \
+                and node.func.id in ("range", "len"):
+            for a in node.args:
+                if isinstance(a, ast.Name) and a.id in params:
+                    if node.func.id == "range":
+                        ints.add(a.id)
+                    else:
+                        ndim.setdefault(a.id, 1)
+    types = []
+    for p in params:
+        if p in ndim:
+            types.append(array(np.float64, ndim[p]))
+        elif p in ints:
+            types.append(INT)
+        else:
+            types.append(F64)
+    return types
+
+
+def _walk(tree):
+    import ast
+    return ast.walk(tree)
+
+
+def _like(g, arg):
+    """A gradient with the type of its argument."""
+    if isinstance(arg, tuple):
+        return tuple(_like(gi, ai) for gi, ai in zip(g, arg))
+    if isinstance(arg, np.ndarray):
+        g = np.asarray(g)
+        return g.astype(arg.dtype, copy=False) if g.dtype != arg.dtype else g
+    if isinstance(arg, np.floating):
+        return type(arg)(g)
+    return float(g)
+
+
+def _value(v):
+    if isinstance(v, np.ndarray):
+        return v
+    if isinstance(v, (np.floating, float)):
+        return float(v) if not isinstance(v, np.float32) else v
+    return v
+
+
+def _check_subset(src, void_ok=False):
+    """Constructs outside the subset are reported when the transform is made,
+    not at the first call (the type-independent pass runs now)."""
+    from ..passes.normalize import Normalizer
+    Normalizer(src, void_ok=void_ok).run()
+
