@@ -28,7 +28,7 @@ import numpy as np
 
 from ..errors import SourceInfo
 from ..frontend.source import FunctionSource
-from ..runtime.helpers import empty_rows, empty_stack, keep_all_dims
+from ..runtime.helpers import empty_rows, empty_stack, keep_all_dims, transpose_axes
 from .resolve import MISSING, canonical_name, is_module, resolve
 
 UNSUPPORTED_STATEMENTS = {
@@ -54,7 +54,8 @@ UNSUPPORTED_EXPRESSIONS = {
 
 # array methods and the primitive they become
 ARRAY_METHODS_TO_NUMPY = {"sum": np.sum, "mean": np.mean, "prod": np.prod, "max": np.max,
-                          "min": np.min, "dot": np.dot}
+                          "min": np.min, "dot": np.dot, "transpose": np.transpose,
+                          "var": np.var, "std": np.std, "swapaxes": np.swapaxes}
 ARRAY_METHODS = {"reshape", "copy", "astype", "ravel", "flatten"}
 ARRAY_ATTRIBUTES = {"T", "shape", "size", "ndim"}
 INT_BUILTINS = {len, int, min, max, abs}
@@ -744,6 +745,10 @@ class Normalizer:
             raise self.error(e, "range() can only be used in a 'for' loop")
         if fn in (np.array, np.asarray, np.stack, np.concatenate):
             return self.build_array(e, fn, text, out)
+        if fn is np.transpose:
+            return self.transpose(e, text, out)
+        if fn is np.einsum:
+            return self.einsum(e, text, out)
         if fn in (np.var, np.std):
             return self.variance(e, fn, text, out)
         if fn in REDUCTIONS and _needs_rewrite(e):
@@ -883,6 +888,85 @@ class Normalizer:
                 lower=start, upper=_name(end)), ctx=ast.Store()), v, out)
             start = _name(end)
         return _mark(_name(t), ("copy",))
+
+    def transpose(self, e, text, out):
+        """``np.transpose(x)`` is ``x.T``; with constant axes (``x.transpose(1, 0, 2)``
+        too) it carries the inverse permutation for the adjoint."""
+        if e.keywords and [k.arg for k in e.keywords] != ["axes"]:
+            raise self.error(e, f"{text}() takes x and axes only")
+        rest = list(e.args[1:]) + [k.value for k in e.keywords]
+        x = self.atom(e.args[0], out)
+        if not rest or len(rest) == 1 and isinstance(rest[0], ast.Constant) \
+                and rest[0].value is None:
+            return _mark(ast.Attribute(value=x, attr="T", ctx=ast.Load()), ("attr", "T"))
+        try:
+            axes = ast.literal_eval(rest[0] if len(rest) == 1 else ast.Tuple(elts=rest,
+                                                                              ctx=ast.Load()))
+        except ValueError:
+            axes = None
+        if not isinstance(axes, tuple) or sorted(a % len(axes) for a in axes if
+                                                 isinstance(a, int)) != list(range(len(axes))):
+            raise self.error(e, f"{text}(): axes must be a constant permutation, like (1, 0, 2)")
+        axes = tuple(a % len(axes) for a in axes)
+        inverse = tuple(int(k) for k in np.argsort(axes))
+        args = [x] + [ast.Tuple(elts=[ast.Constant(a) for a in p], ctx=ast.Load())
+                      for p in (axes, inverse)]
+        return self.call_object(_call_like(e, args, func=_name("transpose_axes")),
+                                transpose_axes, out)
+
+    def einsum(self, e, text, out):
+        """``np.einsum`` lowered to loops at transform time (Numba has none): one
+        loop per index letter, bounds from the operands' shapes, the products
+        accumulated into a new array, or a number for a scalar result."""
+        if e.keywords or len(e.args) < 2 or not (isinstance(e.args[0], ast.Constant)
+                                                 and isinstance(e.args[0].value, str)):
+            raise self.error(e, f"{text}() needs a constant subscripts string and operands")
+        spec = e.args[0].value.replace(" ", "")
+        inputs, _, output = spec.partition("->")
+        terms = inputs.split(",")
+        if "." in spec or len(terms) != len(e.args) - 1 or not all(
+                t.isalpha() for t in terms + ([output] if output else [])):
+            raise self.error(e.args[0], f"{text}(): subscripts like 'ij,jk->ik' (no '...') "
+                                        "with one term per operand")
+        letters = "".join(terms)
+        if "->" not in spec:
+            output = "".join(sorted(c for c in set(letters) if letters.count(c) == 1))
+        if len(set(output)) != len(output) or not set(output) <= set(letters):
+            raise self.error(e.args[0], f"{text}(): bad output subscripts '{output}'")
+        ops = [self.to_temp(self.atom(a, out), out) for a in e.args[1:]]
+        bound = {}
+        for op, term in zip(ops, terms):
+            for axis, c in enumerate(term):
+                bound.setdefault(c, ast.Subscript(value=ast.Attribute(
+                    value=op, attr="shape", ctx=ast.Load()), slice=ast.Constant(axis),
+                    ctx=ast.Load()))
+        index = {c: self.temp(c) for c in dict.fromkeys(output + letters)}
+        result = self.temp("e")
+        if output:
+            shape = ast.Tuple(elts=[bound[c] for c in output], ctx=ast.Load())
+            zeros = _call_like(e, [shape], func=ast.Attribute(value=_name("np"), attr="zeros",
+                                                              ctx=ast.Load()))
+            self.assign(out, result, self.call_object(zeros, np.zeros, out))
+            target = ast.Subscript(value=_name(result), slice=ast.Tuple(
+                elts=[_name(index[c]) for c in output], ctx=ast.Load()) if len(output) > 1
+                else _name(index[output]), ctx=ast.Store())
+        else:
+            self.assign(out, result, _mark(ast.Constant(0.0), ("const",)))
+            target = _name(result, ast.Store())
+        product = None
+        for op, term in zip(ops, terms):
+            item = ast.Subscript(value=op, slice=ast.Tuple(elts=[_name(index[c]) for c in term],
+                                                           ctx=ast.Load())
+                                 if len(term) > 1 else _name(index[term]), ctx=ast.Load())
+            product = item if product is None else ast.BinOp(left=product, op=ast.Mult(),
+                                                             right=item)
+        body = [ast.copy_location(ast.AugAssign(target=target, op=ast.Add(), value=product), e)]
+        for c in reversed(list(index)):
+            loop = ast.For(target=_name(index[c], ast.Store()), iter=ast.Call(
+                func=_name("range"), args=[bound[c]], keywords=[]), body=body, orelse=[])
+            body = [ast.copy_location(loop, e)]
+        self.block(body, out)
+        return _mark(_name(result), ("copy",))
 
     def variance(self, e, fn, text, out):
         """``np.var(x, axis, ddof=, keepdims=)`` as NumPy computes it: the mean of

@@ -41,6 +41,8 @@ def canonical_name(obj) -> str | None:
         return f"math.{name}"
     if getattr(np, name, None) is obj:
         return f"np.{name}"
+    if getattr(np.linalg, name, None) is obj:
+        return f"np.linalg.{name}"
     if getattr(builtins, name, None) is obj:
         return name
     return None

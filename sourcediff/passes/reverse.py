@@ -1062,7 +1062,9 @@ class ReverseTransformer:
                         constants_of(inputs))
         rule = registry.find_rule(key, info)
         if rule is None:
-            raise NotImplementedError(f"no rule for {key}")
+            what = ", ".join(str(t) for t in info.types.values())
+            raise self.error(s, f"'{ast.unparse(prim)}' has no derivative rule for arguments "
+                                f"of these types ({what})")
         if rule.call is not None:
             return self.adjoint_user_rule(s, rule, [a for _, a in inputs], dz)
         tpl = rule.template
@@ -1359,10 +1361,16 @@ def check_views(fn, types, error):
     for s in walk(fn.body):
         if getattr(s, "sd_kind", None) is not None or isinstance(s, ast.Return):
             # a store's target (t[0] = a) writes into t: not a use of its value
-            read = s.value if getattr(s, "sd_kind", None) == "store" else s
+            read = s.value if getattr(s, "sd_kind", None) in ("store", "augstore") else s
             for n in ast.walk(read):
                 if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load):
                     uses[n.id] = uses.get(n.id, 0) + 1
+
+    order = list(walk(fn.body))
+
+    def mentioned_after(name, stmt) -> bool:
+        rest = order[next(k for k, s in enumerate(order) if s is stmt) + 1:]
+        return any(isinstance(n, ast.Name) and n.id == name for r in rest for n in ast.walk(r))
 
     def block_check(stmts):
         for k, s in enumerate(stmts):
@@ -1378,7 +1386,7 @@ def check_views(fn, types, error):
                 continue
             if z not in stored and base not in stored:
                 continue
-            if base.startswith("_") and uses.get(base, 0) == 1:
+            if base.startswith("_") and (uses.get(base, 0) == 1 or not mentioned_after(base, s)):
                 continue   # a temporary renamed: the old name is never used again
             # a temporary consumed before any write to either array is harmless
             if z.startswith("_") and z not in stored:

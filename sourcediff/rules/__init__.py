@@ -1,7 +1,16 @@
 """Derivative rules: one readable rule per primitive, registered in one place."""
 # register the rules: reverse (operators, mathfuncs, numpyfuncs), forward (forward) and
 # the rules of what generated code calls (generated)
-from . import forward, generated, mathfuncs, numpyfuncs, operators, registry  # noqa: F401
+from . import (  # noqa: F401
+    axes,
+    forward,
+    generated,
+    linalg,
+    mathfuncs,
+    numpyfuncs,
+    operators,
+    registry,
+)
 from .registry import adjoint, rule
 
 __all__ = ["adjoint", "registry", "rule"]

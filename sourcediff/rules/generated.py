@@ -27,13 +27,15 @@ from ..runtime.helpers import (
     share_ties,
     share_ties_along,
     tangent_like,
+    transpose_axes,
     unbroadcast,
+    unpermute,
 )
 from .registry import USER_RULE_NAMES, nondifferentiable, result_type, tangent
 
 HELPERS = [empty_rows, empty_stack, fresh, keep_all_dims, max_axis, mean_axis, min_axis, prod_axis, prod_others, prod_others_along,
            prod_others_along_jvp, prod_others_jvp, reshape_like, share_ties, share_ties_along,
-           tangent_like, unbroadcast]
+           tangent_like, transpose_axes, unbroadcast, unpermute]
 for _h in HELPERS:
     USER_RULE_NAMES[id(_h)] = _h.__name__   # generated code calls them by name
 

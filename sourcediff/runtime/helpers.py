@@ -26,7 +26,9 @@ __all__ = [
     "share_ties",
     "share_ties_along",
     "tangent_like",
+    "transpose_axes",
     "unbroadcast",
+    "unpermute",
 ]
 
 
@@ -234,6 +236,20 @@ def empty_rows(n, like):
     return np.empty((n,) + np.shape(like)[1:], dtype=_float_dtype_of(like))
 
 
+def transpose_axes(x, axes, inverse):
+    """``np.transpose(x, axes)``; ``inverse`` (the inverse permutation, computed
+    at transform time) is what the adjoint transposes back with."""
+    return np.transpose(x, axes)
+
+
+def unpermute(g, p):
+    """The array ``h`` with ``h[p] = g``: ``g`` put back through the permutation ``p``."""
+    h = np.empty_like(g)
+    for k in range(p.shape[0]):
+        h[p[k]] = g[k]
+    return h
+
+
 _INSTALLED = False
 
 
@@ -295,6 +311,16 @@ def _install_elementwise():
             mask = (x == z).astype(np.float64)
             return mask / np.sum(mask)
         return impl
+
+    jit_unpermute = numba.njit(unpermute)
+
+    @overload(transpose_axes)
+    def _ov_transpose_axes(x, axes, inverse):
+        return lambda x, axes, inverse: np.transpose(x, axes)
+
+    @overload(unpermute)
+    def _ov_unpermute(g, p):
+        return lambda g, p: jit_unpermute(g, p)
 
     @overload(tangent_like)
     def _ov_tangent_like(t, z):

@@ -128,6 +128,27 @@ def variances(x, y):
         + np.sum(np.std(x, axis=-1, keepdims=True, ddof=1) * y)
 
 
+def permuted(x, w):
+    return np.sum(np.transpose(x, (1, 2, 0)) * w) + np.sum(np.transpose(x[0]) ** 2) \
+        + np.sum(x.transpose(0, 2, 1)[1] ** 3) + np.sum(np.moveaxis(x, 0, -1) ** 2) \
+        + np.sum(np.swapaxes(x, 0, 2) * np.arange(24.0).reshape(4, 3, 2))
+
+
+def linear_algebra(a, b):
+    return np.linalg.det(a) + np.sum(np.linalg.inv(a) ** 2) + np.sum(np.linalg.solve(a, b) ** 2) \
+        + np.linalg.norm(b) + np.sum(np.linalg.solve(a, a.T) * a)
+
+
+def sorted_weights(x):
+    return np.sum(np.sort(x) * np.arange(5.0))
+
+
+def einsums(a, b, v):
+    c = np.einsum("ij,jk->ik", a, b)
+    return np.sum(c * c) + np.einsum("i,i", v, v) + np.sum(np.einsum("ij->j", a) * v) \
+        + np.einsum("ii", b) + np.sum(np.einsum("ij,j->i", a, v) ** 2)
+
+
 def singular(x):
     return np.sqrt(x) + np.arcsin(x + 1.0) - np.arccos(x - 1.0)   # each slope +inf at 0
 
@@ -158,6 +179,10 @@ CASES = [
     (joined, (np.array([0.3, -0.5, 0.8]), np.array([1.1, 0.4, -0.9])), (0, 1)),
     (gathers, (np.array([0.3, 0.7, 0.9, -0.2]), np.array([0, 2, 2, 3])), 0),
     (variances, (RNG.uniform(size=(3, 2)), RNG.uniform(size=(3, 1))), (0, 1)),
+    (permuted, (X234, RNG.normal(size=(3, 4, 2))), (0, 1)),
+    (linear_algebra, (RNG.uniform(size=(3, 3)) + 2.0 * np.eye(3), RNG.normal(size=3)), (0, 1)),
+    (sorted_weights, (np.array([0.3, -1.0, 2.0, 0.1, 0.7]),), 0),
+    (einsums, (RNG.normal(size=(3, 3)), RNG.normal(size=(3, 3)), RNG.normal(size=3)), (0, 1, 2)),
 ]
 
 

@@ -1,0 +1,82 @@
+"""Rules for ``np.linalg`` functions that Numba compiles (its LAPACK comes
+from SciPy): determinant, inverse, linear solve, the default norm.
+
+For ``z = det(A)``: ``dA = dz * z * inv(A).T``; for ``Z = inv(A)``:
+``dA = -Z.T dZ Z.T``; for ``z = solve(A, b)``: ``db = solve(A.T, dz)`` and
+``dA = -db z.T``.  Each primitive's adjoint, tangent and result type are
+declared together.
+"""
+import numpy as np
+
+from ..passes.types import F64, array
+from .registry import result_type, rule, tangent
+
+
+def _ndim(info, name):
+    t = info.types.get(name)
+    return t.ndim if t is not None and t.is_array else 0
+
+
+@rule(np.linalg.det)
+def _(z, a, dz):
+    return dz * z * np.linalg.inv(a).T
+
+
+@tangent(np.linalg.det)
+def _(z, a, a_dot):
+    return z * np.sum(np.linalg.inv(a).T * a_dot)
+
+
+@result_type(np.linalg.det)
+def _(args, kw, consts):
+    return F64
+
+
+@rule(np.linalg.inv)
+def _(z, a, dz):
+    return -np.dot(np.dot(z.T, dz), z.T)
+
+
+@tangent(np.linalg.inv)
+def _(z, a, a_dot):
+    return -np.dot(np.dot(z, a_dot), z)
+
+
+@rule(np.linalg.solve, when=lambda i: _ndim(i, "b") == 1)
+def _(z, a, b, dz):
+    db = np.linalg.solve(a.T, dz)
+    return -np.outer(db, z), db
+
+
+@rule(np.linalg.solve)
+def _(z, a, b, dz):
+    db = np.linalg.solve(a.T, dz)
+    return -np.dot(db, z.T), db
+
+
+@tangent(np.linalg.solve)
+def _(z, a, b, a_dot, b_dot):
+    return np.linalg.solve(a, b_dot) - np.linalg.solve(a, np.dot(a_dot, z))
+
+
+@result_type(np.linalg.inv, np.linalg.solve)
+def _(args, kw, consts):
+    return array(np.float64, args[-1].ndim)
+
+
+@rule(np.linalg.norm)       # the default: 2-norm of the flattened array
+def _(z, x, dz):
+    return dz * x / z
+
+
+@tangent(np.linalg.norm)
+def _(z, x, x_dot):
+    return np.sum(x * x_dot) / z
+
+
+@result_type(np.linalg.norm)
+def _(args, kw, consts):
+    if kw or len(args) > 1:
+        raise TypeError("np.linalg.norm is supported without ord= and axis= "
+                        "(the 2-norm of the flattened array)")
+    return F64
