@@ -457,7 +457,11 @@ class ReverseTransformer:
                 for v in self.targets_of(st)):
             return None
         adjoint_of = {v: k2 for k2, v in self.adj_names.items()}
-        direct = {self.adj_names[v] for v in self.direct if v in self.adj_names}
+        # adjoints of temporaries of one iteration (direct ones, and variables
+        # the body assigns before any read, unused after the loop) start at
+        # zero and are reset within each reverse iteration: they commute too
+        local = self.direct | iteration_locals(loop, body[k + 1:])
+        direct = {self.adj_names[v] for v in local if v in self.adj_names}
         arrays = {a for a, v in adjoint_of.items() if self.types[v].is_array}
         for st in walk(rev):
             if isinstance(st, (ast.If, ast.For, ast.While)):
@@ -1323,6 +1327,24 @@ class ReverseTransformer:
 
 
 VIEW_METHODS = {"reshape", "ravel"}
+
+
+def iteration_locals(loop, after) -> set:
+    """Scalar variables that ``loop``'s body assigns at its top level before any
+    read of them, and that nothing after the loop reads: each iteration's value
+    is its own (no loop-carried dependence)."""
+    assigned, read_first = set(), set()
+    for st in loop.body:
+        kind = getattr(st, "sd_kind", None)
+        reads = {n.id for n in ast.walk(st.value if kind in ("assign", "accumulate") else st)
+                 if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
+        read_first |= reads - assigned
+        if kind == "assign" and isinstance(st.targets[0], ast.Name):
+            assigned.add(st.targets[0].id)
+        elif kind == "accumulate":
+            read_first.add(st.targets[0].id)
+    used_after = {n.id for st in after for n in ast.walk(st) if isinstance(n, ast.Name)}
+    return assigned - read_first - used_after - {loop.target.id}
 
 
 def _is_view(prim, types) -> str | None:

@@ -59,3 +59,13 @@ def calls_helper(x):
     for i in range(x.shape[0]):
         s += helper(x[i])
     return s
+
+
+def rosen_temporaries(x):
+    # the same math as rosen_loop written with temporaries: fused all the same
+    s = 0.0
+    for i in range(x.shape[0] - 1):
+        a = x[i + 1] - x[i] * x[i]
+        b = 1.0 - x[i]
+        s += 100.0 * a * a + b * b
+    return s

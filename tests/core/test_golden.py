@@ -16,6 +16,7 @@ X = np.array([0.3, -0.2, 0.5, 0.1])
 
 CASES = {
     "rosen_loop": (g.rosen_loop, 0, (X,)),
+    "rosen_temporaries": (g.rosen_temporaries, 0, (X,)),
     "recurrence": (g.recurrence, (0, 1), (0.4, 1.1)),
     "branches": (g.branches, 0, (0.5, 0.2)),
     "while_break": (g.while_break, 0, (X, 0.2)),
@@ -51,3 +52,10 @@ def test_golden_source_is_what_runs(name):
     expected = expected if isinstance(wrt, tuple) else (expected,)
     for a, b in zip(grads, expected):
         np.testing.assert_allclose(a, b, rtol=1e-12)
+
+
+def test_fusion_does_not_depend_on_the_form():
+    """One-liner and temporaries: both run forward and reverse iterations fused."""
+    for func in (g.rosen_loop, g.rosen_temporaries):
+        text = sd.grad(func, target="python").source_for(X)
+        assert "forward and reverse iterations fused" in text, func.__name__
