@@ -28,7 +28,16 @@ import numpy as np
 
 from ..errors import SourceInfo
 from ..frontend.source import FunctionSource
-from ..runtime.helpers import empty_rows, empty_stack, keep_all_dims, transpose_axes
+from ..runtime.helpers import (
+    append_flat,
+    column_stack2,
+    empty_rows,
+    empty_stack,
+    hstack2,
+    keep_all_dims,
+    transpose_axes,
+    vstack2,
+)
 from .resolve import MISSING, canonical_name, is_module, resolve
 
 UNSUPPORTED_STATEMENTS = {
@@ -745,6 +754,8 @@ class Normalizer:
             raise self.error(e, "range() can only be used in a 'for' loop")
         if fn in (np.array, np.asarray, np.stack, np.concatenate):
             return self.build_array(e, fn, text, out)
+        if fn in JOINS:
+            return self.join(e, fn, text, out)
         if fn is np.transpose:
             return self.transpose(e, text, out)
         if fn is np.einsum:
@@ -889,6 +900,34 @@ class Normalizer:
             start = _name(end)
         return _mark(_name(t), ("copy",))
 
+    def join(self, e, fn, text, out):
+        """``np.vstack([a, b, c])`` and friends as a chain of two-array joins,
+        ``vstack2(vstack2(a, b), c)``; ``np.append(x, v)`` (no axis) is one."""
+        helper = JOINS[fn]
+        if e.keywords:
+            raise self.error(e, f"{text}() is supported without keywords")
+        if fn is np.append:
+            if len(e.args) != 2:
+                raise self.error(e, f"{text}() takes x and values")
+            parts = e.args
+        else:
+            if len(e.args) != 1 or not isinstance(e.args[0], (ast.List, ast.Tuple)) \
+                    or not e.args[0].elts:
+                raise self.error(e, f"{text}() needs a list or tuple of arrays written out, "
+                                    "like [a, b]")
+            parts = e.args[0].elts
+        values = [self.atom(v, out) for v in parts]
+        if len(values) == 1:
+            raise self.error(e, f"{text}() of one array is not supported; use the array")
+        prim = None
+        acc = values[0]
+        for v in values[1:]:
+            if prim is not None:
+                acc = self.to_temp(prim, out)
+            prim = self.call_object(_call_like(e, [acc, v], func=_name(helper.__name__)),
+                                    helper, out)
+        return prim
+
     def transpose(self, e, text, out):
         """``np.transpose(x)`` is ``x.T``; with constant axes (``x.transpose(1, 0, 2)``
         too) it carries the inverse permutation for the adjoint."""
@@ -1030,6 +1069,10 @@ class Normalizer:
         return _name(t)
 
 
+JOINS = {np.vstack: vstack2, np.hstack: hstack2, np.column_stack: column_stack2,
+         np.append: append_flat}
+if hasattr(np, "row_stack"):   # removed in NumPy 2.5
+    JOINS[np.row_stack] = vstack2
 REDUCTIONS = (np.sum, np.mean, np.max, np.amax, np.min, np.amin, np.prod)
 
 

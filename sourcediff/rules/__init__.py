@@ -5,6 +5,7 @@ from . import (  # noqa: F401
     axes,
     forward,
     generated,
+    joins,
     linalg,
     mathfuncs,
     numpyfuncs,

@@ -11,9 +11,12 @@ import numpy as np
 
 from ..passes.types import F64, T, array, scalar
 from ..runtime.helpers import (
+    append_flat,
+    column_stack2,
     empty_rows,
     empty_stack,
     fresh,
+    hstack2,
     keep_all_dims,
     max_axis,
     mean_axis,
@@ -30,10 +33,11 @@ from ..runtime.helpers import (
     transpose_axes,
     unbroadcast,
     unpermute,
+    vstack2,
 )
 from .registry import USER_RULE_NAMES, nondifferentiable, result_type, tangent
 
-HELPERS = [empty_rows, empty_stack, fresh, keep_all_dims, max_axis, mean_axis, min_axis, prod_axis, prod_others, prod_others_along,
+HELPERS = [append_flat, column_stack2, hstack2, vstack2, empty_rows, empty_stack, fresh, keep_all_dims, max_axis, mean_axis, min_axis, prod_axis, prod_others, prod_others_along,
            prod_others_along_jvp, prod_others_jvp, reshape_like, share_ties, share_ties_along,
            tangent_like, transpose_axes, unbroadcast, unpermute]
 for _h in HELPERS:

@@ -9,10 +9,15 @@ from __future__ import annotations
 
 import numpy as np
 
+from .joins import append_flat, column_stack2, hstack2, vstack2
+
 __all__ = [
+    "append_flat",
+    "column_stack2",
     "empty_rows",
     "empty_stack",
     "fresh",
+    "hstack2",
     "keep_all_dims",
     "max_axis",
     "mean_axis",
@@ -29,6 +34,7 @@ __all__ = [
     "transpose_axes",
     "unbroadcast",
     "unpermute",
+    "vstack2",
 ]
 
 
@@ -266,6 +272,8 @@ def install_numba_overloads():
         return
     _install_elementwise()
     _install_creation()
+    from . import joins
+    joins.install_numba_overloads()
     _install_unbroadcast()
     _install_axis_helpers()
 

@@ -149,6 +149,14 @@ def einsums(a, b, v):
         + np.einsum("ii", b) + np.sum(np.einsum("ij,j->i", a, v) ** 2)
 
 
+def stacked(x, m):
+    rows = np.vstack([x, 2.0 * x, m])            # 1-d, 1-d, then 2-d rows
+    cols = np.column_stack((x, m.T, x * x))
+    flat = np.hstack((x, np.sin(x))) + np.append(x, 3.0 * x[0]).sum()
+    return np.sum(rows ** 2) + np.sum(np.cos(cols)) + np.sum(np.hstack((m, m)) * 0.5) \
+        + np.sum(flat ** 3) + np.sum(np.append(m, x) ** 2)
+
+
 def singular(x):
     return np.sqrt(x) + np.arcsin(x + 1.0) - np.arccos(x - 1.0)   # each slope +inf at 0
 
@@ -183,6 +191,7 @@ CASES = [
     (linear_algebra, (RNG.uniform(size=(3, 3)) + 2.0 * np.eye(3), RNG.normal(size=3)), (0, 1)),
     (sorted_weights, (np.array([0.3, -1.0, 2.0, 0.1, 0.7]),), 0),
     (einsums, (RNG.normal(size=(3, 3)), RNG.normal(size=(3, 3)), RNG.normal(size=3)), (0, 1, 2)),
+    (stacked, (RNG.normal(size=3), RNG.normal(size=(2, 3))), (0, 1)),
 ]
 
 

@@ -1,0 +1,50 @@
+"""Two-array joins that generated code calls: ``np.vstack``, ``np.hstack``,
+``np.column_stack`` and ``np.append`` of a list are normalized into chains of
+these (``vstack2(vstack2(a, b), c)``), so each rule splits the result's
+adjoint in two.  Plain NumPy for the ``python`` target, a Numba overload for
+``cpu`` (Numba's ``np.vstack`` wants arrays of one rank).
+"""
+import numpy as np
+
+__all__ = ["append_flat", "column_stack2", "hstack2", "vstack2"]
+
+
+def vstack2(a, b):
+    return np.vstack((a, b))
+
+
+def hstack2(a, b):
+    return np.hstack((a, b))
+
+
+def column_stack2(a, b):
+    return np.column_stack((a, b))
+
+
+def append_flat(x, v):
+    """``np.append(x, v)`` without axis: both flattened, then joined."""
+    return np.append(x, v)
+
+
+def install_numba_overloads():
+    from numba import types
+    from numba.extending import overload
+
+    @overload(vstack2)
+    def _ov_vstack2(a, b):
+        return lambda a, b: np.vstack((np.atleast_2d(a), np.atleast_2d(b)))
+
+    @overload(hstack2)
+    def _ov_hstack2(a, b):
+        return lambda a, b: np.hstack((a, b))
+
+    @overload(column_stack2)
+    def _ov_column_stack2(a, b):
+        return lambda a, b: np.column_stack((a, b))
+
+    @overload(append_flat)
+    def _ov_append_flat(x, v):
+        if isinstance(v, types.Array):
+            return lambda x, v: np.concatenate((np.ascontiguousarray(x).ravel(),
+                                                np.ascontiguousarray(v).ravel()))
+        return lambda x, v: np.concatenate((np.ascontiguousarray(x).ravel(), np.full(1, v)))
