@@ -453,6 +453,9 @@ class ForwardTransformer:
             mapping[pname] = copy.deepcopy(atom)
             if self.is_active(atom):
                 active_dots[tname] = _name(self.dot(atom.id))
+            elif head == "call" and id(key) not in ELEMENTWISE_CALLS:
+                # a term assembling several tangents (a join): zeros of the input's shape
+                zero_dots[tname] = self.zeros_like(atom)
             else:
                 zero_dots[tname] = ast.Constant(0.0)
         terms = []
