@@ -18,6 +18,7 @@ from .passes.normalize import normalize
 from .passes.reverse import ReverseTransformer, lower_for_numba
 from .passes.tuples import scalarize_tuple_params
 from .passes.typeinfer import infer_types
+from .passes.versions import version_variable
 
 
 class Program:
@@ -54,8 +55,7 @@ class Program:
             fn.sd_tuple_params = scalarize_tuple_params(fn, dict(zip(params, arg_types)),
                                                         set(norm.used_names))
             self.injected.update(norm.globals_used)
-            env, ret = infer_types(fn, dict(zip(params, arg_types)), src.info,
-                                   self.callee_return, norm.globals_used)
+            env, ret = self.infer_with_versions(fn, params, arg_types, src, norm)
         finally:
             self._stack.pop()
         name = self.unique_name(src.name + ("_written" if inplace else ""), arg_types,
@@ -64,6 +64,20 @@ class Program:
         self._primal[key] = entry
         self.add_primal(entry)
         return entry
+
+    def infer_with_versions(self, fn, params, arg_types, src, norm):
+        """Type inference; a variable rebound to another type (``x = np.sum(x)``)
+        gets versions (passes/versions.py) and inference runs again."""
+        versioned = set()
+        while True:
+            try:
+                return infer_types(fn, dict(zip(params, arg_types)), src.info,
+                                   self.callee_return, norm.globals_used)
+            except TransformError as exc:
+                var = getattr(exc, "sd_variable", None)
+                if var is None or var in versioned or not version_variable(fn, var):
+                    raise
+                versioned.add(var)
 
     def unique_name(self, base, arg_types, table):
         from .emit import HELPER_NAMES

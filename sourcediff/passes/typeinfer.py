@@ -27,7 +27,9 @@ class TypeInference:
         try:
             self.env[name] = join(self.env.get(name), t)
         except TypeError as exc:
-            raise self.info.error(node, f"'{name}': {exc}") from None
+            err = self.info.error(node, f"'{name}': {exc}")
+            err.sd_variable = name     # passes.versions may rename its rebindings
+            raise err from None
 
     def block(self, stmts):
         for s in stmts:

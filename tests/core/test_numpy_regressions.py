@@ -157,6 +157,14 @@ def stacked(x, m):
         + np.sum(flat ** 3) + np.sum(np.append(m, x) ** 2)
 
 
+def rebound(x, w):
+    y = x * w
+    y = np.sum(y)             # an array name rebound to a number
+    y = y + np.sum(x)
+    x = np.mean(x)
+    return y * x
+
+
 def singular(x):
     return np.sqrt(x) + np.arcsin(x + 1.0) - np.arccos(x - 1.0)   # each slope +inf at 0
 
@@ -192,6 +200,7 @@ CASES = [
     (sorted_weights, (np.array([0.3, -1.0, 2.0, 0.1, 0.7]),), 0),
     (einsums, (RNG.normal(size=(3, 3)), RNG.normal(size=(3, 3)), RNG.normal(size=3)), (0, 1, 2)),
     (stacked, (RNG.normal(size=3), RNG.normal(size=(2, 3))), (0, 1)),
+    (rebound, (RNG.normal(size=3), RNG.normal(size=3)), (0, 1)),
 ]
 
 
@@ -253,3 +262,13 @@ def test_bad_reduction_arguments_are_located_errors():
         with pytest.raises(sd.TransformError, match=words) as err:
             sd.grad(fn, target="python")(np.ones((2, 3)))
         assert "test_numpy_regressions.py" in str(err.value)
+
+
+def test_a_name_rebound_in_a_loop_is_still_a_located_error():
+    def f(x):
+        for _ in range(3):
+            x = np.sum(x)
+        return x
+
+    with pytest.raises(sd.TransformError, match="holds both"):
+        sd.grad(f, target="python")(np.ones(3))
