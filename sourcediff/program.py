@@ -16,7 +16,7 @@ from .errors import TransformError
 from .frontend.source import get_source
 from .passes.normalize import normalize
 from .passes.reverse import ReverseTransformer, lower_for_numba
-from .passes.tuples import scalarize_tuple_params
+from .passes.tuples import scalarize_tuple_params, split_tuple_locals
 from .passes.typeinfer import infer_types
 
 
@@ -56,6 +56,13 @@ class Program:
             self.injected.update(norm.globals_used)
             env, ret = infer_types(fn, dict(zip(params, arg_types)), src.info,
                                    self.callee_return, norm.globals_used)
+            # tuple-valued locals read element-wise: one variable per element
+            # (a round per level of nesting), then the types of the new names
+            for _ in range(8):
+                if not split_tuple_locals(fn, env, norm.used_names, src.info.error):
+                    break
+                env, ret = infer_types(fn, dict(zip(params, arg_types)), src.info,
+                                       self.callee_return, norm.globals_used)
         finally:
             self._stack.pop()
         name = self.unique_name(src.name + ("_written" if inplace else ""), arg_types,

@@ -411,6 +411,8 @@ class Normalizer:
         if not isinstance(s.target, ast.Name):
             raise self.error(s.target, "the loop variable must be a plain name")
         it = s.iter
+        if isinstance(it, (ast.Name, ast.Tuple)):
+            return self.for_over_tuple(s, out)
         fn = resolve(it.func, self.namespace, self.locals) if isinstance(it, ast.Call) else MISSING
         if fn is not range:
             fn_obj = None
@@ -437,6 +439,35 @@ class Normalizer:
         rng = ast.Call(func=_name("range"), args=args, keywords=[])
         node = ast.For(target=_name(s.target.id, ast.Store()), iter=rng,
                        body=body or [ast.Pass()], orelse=[], type_comment=None)
+        self.emit(out, node, "for")
+
+    def for_over_tuple(self, s, out):
+        """``for v in x`` over a tuple: ``for _i in range(len(x)): v = x[_i]``.
+        Type inference checks that ``x`` is a tuple (``sd_iterates``)."""
+        it = s.iter
+        seq = self.atom(it, out)
+        if not isinstance(seq, ast.Name):
+            raise self.error(it, "can only loop over range(...) or a tuple")
+        if seq.id in _assigned_names_in(s.body):
+            # the loop runs over the tuple it started with
+            t = self.temp()
+            self.assign(out, t, _mark(_name(seq.id), ("copy",)))
+            seq = _name(t)
+        index = self.temp("i")
+        body = []
+        self.line = s.lineno
+        read = _mark(ast.Subscript(value=_name(seq.id), slice=_name(index), ctx=ast.Load()),
+                     ("subscript",))
+        read.sd_nonneg = True
+        self.assign(body, s.target.id, read)
+        self.block(s.body, body)
+        self.line = s.lineno
+        rng = ast.Call(func=_name("range"),
+                       args=[ast.Call(func=_name("len"), args=[_name(seq.id)], keywords=[])],
+                       keywords=[])
+        node = ast.For(target=_name(index, ast.Store()), iter=rng, body=body, orelse=[],
+                       type_comment=None)
+        node.sd_iterates = (seq.id, it)
         self.emit(out, node, "for")
 
     def while_stmt(self, s, out):

@@ -401,6 +401,7 @@ class ReverseTransformer:
     def run(self, fname: str) -> ast.FunctionDef:
         check_views(self.fn, self.types, self.error)
         self.collect_sites()
+        self.opaque_tests, self.opaque_consts = foldable_conditions(self.fn)
         self.select_checkpointed()
         self.find_recomputable()
         self.count_contributions()
@@ -777,6 +778,9 @@ class ReverseTransformer:
             new.value = lower_for_numba(s.value, self.types)
             if kind == "accumulate" and not getattr(s, "sd_array", False):
                 new = _aug(s.targets[0].id, s.value.op, s.value.right, line)
+            elif id(s) in self.opaque_tests or (kind == "assign" and s.value.sd_prim == ("const",)
+                                                and s.targets[0].id in self.opaque_consts):
+                new.value = opaque(new.value, self.types.get(s.targets[0].id))
             return pre + [new] + post
         if kind in ("store", "augstore"):
             target = s.targets[0] if kind == "store" else s.target
@@ -1582,6 +1586,62 @@ def merge_scatters(block: list) -> list:
                     break
         k += 1
     return out
+
+
+def foldable_conditions(fn) -> tuple[set, set]:
+    """Branch conditions Numba could fold to a constant at compile time.
+
+    Numba prunes a branch it can decide (``if DEBUG:`` on a global, or
+    ``t = -0.787`` then ``if t > 0.15:``).  The adjoint would lose the tape
+    appends of the pruned branch (an empty list then has no item type) and,
+    when the branch is decided only after SSA, values defined there but read
+    by the reverse sweep's copy of the branch are left ``Undefined``: both are
+    Numba typing errors.  Returns the ids of comparisons to compute opaquely
+    and the names tested directly whose constant definitions must be opaque."""
+    defs: dict = {}
+    for s in walk(fn.body):
+        kind = getattr(s, "sd_kind", None)
+        if kind in ("assign", "accumulate"):
+            defs.setdefault(s.targets[0].id, []).append(s.value)
+    # names that may hold a constant (through copies) where they are read
+    maybe_const = set()
+    changed = True
+    while changed:
+        changed = False
+        for n, values in defs.items():
+            if n not in maybe_const and any(
+                    v.sd_prim == ("const",) or (v.sd_prim == ("copy",) and v.id in maybe_const)
+                    for v in values):
+                maybe_const.add(n)
+                changed = True
+
+    def constant(a):
+        return isinstance(a, ast.Constant) or (isinstance(a, ast.Name) and a.id in maybe_const)
+
+    tests, consts = set(), set()
+    for s in walk(fn.body):
+        if getattr(s, "sd_kind", None) == "assign" and s.value.sd_prim == ("compare",):
+            if all(constant(a) for a in [s.value.left] + list(s.value.comparators)):
+                tests.add(id(s))
+        elif isinstance(s, ast.If) and isinstance(s.test, ast.Name) and \
+                s.test.id in maybe_const and not getattr(s, "sd_control_only", False):
+            consts.add(s.test.id)
+    todo = list(consts)
+    while todo:                 # through copies, back to the constants
+        for v in defs.get(todo.pop(), []):
+            if v.sd_prim == ("copy",) and v.id in maybe_const and v.id not in consts:
+                consts.add(v.id)
+                todo.append(v.id)
+    return tests, consts
+
+
+def opaque(value, t):
+    """``value`` computed so that Numba does not fold it (see foldable_conditions)."""
+    kind = "bool" if isinstance(value, ast.Compare) or t is None else \
+        {"float": "float", "int": "int"}.get(t.kind, "bool")
+    if kind == "float" and t.dtype != _np.float64:
+        return _call(f"np.{t.dtype.name}", value)
+    return _call(kind, value)
 
 
 def key_names_written(stmt) -> set:
