@@ -16,6 +16,7 @@ from .errors import TransformError
 from .frontend.source import get_source
 from .passes.normalize import normalize
 from .passes.reverse import ReverseTransformer, lower_for_numba
+from .passes.scalars import scalar_numpy_calls
 from .passes.tuples import scalarize_tuple_params, split_tuple_locals
 from .passes.typeinfer import infer_types
 
@@ -56,10 +57,12 @@ class Program:
             self.injected.update(norm.globals_used)
             env, ret = infer_types(fn, dict(zip(params, arg_types)), src.info,
                                    self.callee_return, norm.globals_used)
-            # tuple-valued locals read element-wise: one variable per element
-            # (a round per level of nesting), then the types of the new names
+            # rewrites that need types: tuple-valued locals read element-wise get
+            # one variable per element (a round per level of nesting), NumPy
+            # calls on scalars become scalar code; then the new names' types
             for _ in range(8):
-                if not split_tuple_locals(fn, env, norm.used_names, src.info.error):
+                split = split_tuple_locals(fn, env, norm.used_names, src.info.error)
+                if not scalar_numpy_calls(fn, env) and not split:
                     break
                 env, ret = infer_types(fn, dict(zip(params, arg_types)), src.info,
                                        self.callee_return, norm.globals_used)

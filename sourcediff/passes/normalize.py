@@ -45,8 +45,9 @@ if hasattr(ast, "TryStar"):
 UNSUPPORTED_EXPRESSIONS = {
     ast.Yield: "'yield'", ast.YieldFrom: "'yield from'", ast.Await: "'await'",
     ast.Lambda: "'lambda'", ast.ListComp: "list comprehensions",
-    ast.SetComp: "set comprehensions", ast.DictComp: "dict comprehensions",
-    ast.GeneratorExp: "generator expressions", ast.Dict: "dict literals",
+    ast.SetComp: "set comprehensions",
+    ast.DictComp: "dict comprehensions (dicts are not supported)",
+    ast.GeneratorExp: "generator expressions", ast.Dict: "dict literals (dicts are not supported)",
     ast.Set: "set literals", ast.JoinedStr: "f-strings", ast.NamedExpr: "':='",
     ast.Starred: "starred expressions", ast.List: "list literals",
 }
@@ -56,6 +57,8 @@ ARRAY_METHODS_TO_NUMPY = {"sum": np.sum, "mean": np.mean, "prod": np.prod, "max"
                           "min": np.min, "dot": np.dot}
 ARRAY_METHODS = {"reshape", "copy", "astype", "ravel", "flatten"}
 ARRAY_ATTRIBUTES = {"T", "shape", "size", "ndim"}
+DICT_METHODS = {"get", "items", "keys", "values", "setdefault", "update", "pop"}
+CONTAINERS = {dict: "dicts", set: "sets", frozenset: "sets", list: "lists"}
 INT_BUILTINS = {len, int, min, max, abs}
 
 
@@ -669,6 +672,10 @@ class Normalizer:
 
     def index(self, sl, out):
         self.check_expr(sl)
+        if isinstance(sl, ast.Constant) and isinstance(sl.value, str):
+            raise self.error(sl, f"dicts are not supported (a lookup with the string key "
+                                 f"{sl.value!r}); pass the values as separate arguments or "
+                                 "as a tuple")
         if isinstance(sl, ast.Tuple):
             return ast.Tuple(elts=[self.index(x, out) for x in sl.elts], ctx=ast.Load())
         if isinstance(sl, ast.Slice):
@@ -680,6 +687,35 @@ class Normalizer:
         if _is_int_expr(sl, self.namespace, self.locals):
             return self.inline(sl)
         return self.atom(sl, out, force_temp=True, hint="k")
+
+    def keyword_atom(self, k, what, out):
+        """A keyword argument's value; a constant outside the subset is refused
+        naming the keyword (``axis=None`` of ``np.sum``)."""
+        v = k.value
+        if isinstance(v, ast.Constant) and (v.value is None or
+                                            not isinstance(v.value, (int, float, bool))):
+            raise self.error(v, f"unsupported value {v.value!r} for keyword '{k.arg}=' "
+                                f"of '{what}'")
+        return self.atom(v, out)
+
+    def string_dtype(self, node, what):
+        """``'float64'`` where a dtype goes: the dtype it names."""
+        try:
+            dt = np.dtype(node.value)
+        except TypeError:
+            dt = None
+        if dt is None or dt.kind not in "fiub":
+            raise self.error(node, f"'{what}': unsupported dtype {node.value!r} "
+                                   "(use a NumPy dtype like np.float64 or 'float64')")
+        return _mark(ast.Attribute(value=_name("np"), attr=dt.name, ctx=ast.Load()),
+                     ("dtype", dt))
+
+    def dtype_atom(self, a, out, what):
+        if not _is_str(a):
+            return self.atom(a, out)
+        t = self.temp()
+        self.assign(out, t, self.string_dtype(a, what))
+        return _name(t)
 
     def call(self, e, out):
         if any(isinstance(a, ast.Starred) for a in e.args) or \
@@ -703,12 +739,15 @@ class Normalizer:
                     return self.call_object(new, fn, out)
                 if func.attr in ARRAY_METHODS:
                     base = self.atom(func.value, out)
-                    args = [self.atom(a, out) for a in e.args]
-                    kws = [ast.keyword(arg=k.arg, value=self.atom(k.value, out))
-                           for k in e.keywords]
+                    args = [self.dtype_atom(a, out, f".{func.attr}()")
+                            if func.attr == "astype" else self.atom(a, out) for a in e.args]
+                    kws = [ast.keyword(arg=k.arg, value=self.keyword_atom(
+                        k, f".{func.attr}()", out)) for k in e.keywords]
                     node = ast.Call(func=ast.Attribute(value=base, attr=func.attr, ctx=ast.Load()),
                                     args=args, keywords=kws)
                     return _mark(node, ("method", func.attr))
+                if func.attr in DICT_METHODS:
+                    raise self.error(e, f"dicts are not supported (method '.{func.attr}()')")
                 raise self.error(e, f"unsupported method '.{func.attr}()'")
         fn = resolve(func, self.namespace, self.locals)
         if fn is MISSING:
@@ -746,6 +785,8 @@ class Normalizer:
             return self.prim(ast.BinOp(left=e.args[0], op=ast.Pow(), right=e.args[1]), out)
         if fn is range:
             raise self.error(e, "range() can only be used in a 'for' loop")
+        if isinstance(fn, type) and fn in CONTAINERS:
+            raise self.error(e, f"{CONTAINERS[fn]} are not supported ('{text}(...)')")
         if registry.is_user_function(fn):
             args = [self.atom(a, out) for a in e.args]
             if e.keywords:
@@ -768,12 +809,13 @@ class Normalizer:
         kws = []
         for k in e.keywords:
             if k.arg == "dtype":
-                v = self.prim(k.value, out)
+                v = self.string_dtype(k.value, text) if _is_str(k.value) else \
+                    self.prim(k.value, out)
                 if getattr(v, "sd_prim", ("",))[0] != "dtype":
                     raise self.error(k.value, "dtype must be a NumPy dtype like np.float32")
                 kws.append(ast.keyword(arg=k.arg, value=v))
             else:
-                kws.append(ast.keyword(arg=k.arg, value=self.atom(k.value, out)))
+                kws.append(ast.keyword(arg=k.arg, value=self.keyword_atom(k, text, out)))
         canon = registry.emitted_name(fn)
         fnode = ast.parse(canon, mode="eval").body
         return _mark(ast.Call(func=fnode, args=args, keywords=kws), ("call", fn))
@@ -961,6 +1003,10 @@ def _walk_stmts(stmts):
         yield s
         for field in ("body", "orelse"):
             yield from _walk_stmts(getattr(s, field, []) or [])
+
+
+def _is_str(node) -> bool:
+    return isinstance(node, ast.Constant) and isinstance(node.value, str)
 
 
 def _is_name(node, name):

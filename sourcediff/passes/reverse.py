@@ -499,12 +499,25 @@ class ReverseTransformer:
         """Scalar temporaries with one definition and one adjoint contribution
         get ``_dt = ...`` instead of ``_dt += ...`` and no reset."""
         counts: dict[str, int] = {}
+        # the branch or loop body each statement sits in: a direct adjoint is set
+        # where its contribution is made and read where its variable is defined,
+        # which must be the same block (else another path reads it unset)
+        context, where = {}, {}
+
+        def blocks(stmts, ctx):
+            for st in stmts:
+                context[id(st)] = ctx
+                for f in ("body", "orelse"):
+                    if getattr(st, f, None):
+                        blocks(getattr(st, f), ctx + ((id(st), f),))
+        blocks(self.fn.body, ())
         for s in walk(self.fn.body):
             kind = getattr(s, "sd_kind", None)
             if kind in ("assign", "accumulate", "unpack") and \
                     any(t in self.active for t in self.targets_of(s)):
                 for n in self.contribution_targets(s):
                     counts[n] = counts.get(n, 0) + 1
+                    where[n] = context[id(s)]
                 if kind == "assign" and s.value.sd_prim[0] == "subscript" and \
                         isinstance(s.value.value, ast.Name):
                     # dA[i] += ... writes part of the adjoint: it must exist whole
@@ -513,11 +526,13 @@ class ReverseTransformer:
                 base = s.targets[0].value.id if kind == "store" else s.target.value.id
                 if base in self.active and isinstance(s.value, ast.Name):
                     counts[s.value.id] = counts.get(s.value.id, 0) + 1
+                    where[s.value.id] = context[id(s)]
         self.direct = set()
         for var, n in counts.items():
             t = self.types.get(var)
             if n == 1 and var.startswith("_") and var not in self.params \
                     and len(self.sites.get(var, [])) == 1 and t is not None \
+                    and where.get(var) == context.get(id(self.sites[var][0].stmt)) \
                     and var != self.ret_name \
                     and (t.kind == "float" or (t.is_array and self.broadcast_safe(var))):
                 self.direct.add(var)
@@ -1046,7 +1061,7 @@ class ReverseTransformer:
                         {k: self.type_or_const(v) for k, v in keywords.items()})
         rule = registry.find_rule(key, info)
         if rule is None:
-            raise NotImplementedError(f"no rule for {key}")
+            raise self.error(s, missing_rule_message(key, prim))
         if rule.call is not None:
             return self.adjoint_user_rule(s, rule, [a for _, a in inputs], dz)
         tpl = rule.template
@@ -1586,6 +1601,25 @@ def merge_scatters(block: list) -> list:
                     break
         k += 1
     return out
+
+
+def missing_rule_message(key, prim) -> str:
+    """Why a primitive has no adjoint here, naming it as the user wrote it."""
+    from .resolve import canonical_name
+    if isinstance(key, str):
+        name = f".{key.replace('copy_method', 'copy')}()" if prim.sd_prim[0] == "method" else key
+    else:
+        name = canonical_name(key) or getattr(key, "__name__", repr(key))
+    p = registry.get_primitive(key)
+    what = ", ".join(ast.unparse(a) for a in getattr(prim, "args", []))
+    message = f"no reverse-mode derivative rule for '{name}'"
+    if p is not None and p.rules:
+        message += f" with these arguments ({what})" if what else " with these arguments"
+    if p is not None and p.tangents:
+        message += "; forward mode (sd.jvp) can differentiate it"
+    if not isinstance(key, str):
+        message += "; register one with @sourcediff.adjoint"
+    return message
 
 
 def foldable_conditions(fn) -> tuple[set, set]:

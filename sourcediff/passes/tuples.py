@@ -379,7 +379,10 @@ class _Splitter:
 
     # -- whole uses ------------------------------------------------------
     def rebuild(self, x, like) -> list:
-        tmp = self.fresh("w" if x.startswith("_") else x)
+        tmp = f"{x}_all"
+        while tmp in self.used:
+            tmp = "_" + tmp
+        self.used.add(tmp)
         elts = [ast.Name(id=n, ctx=ast.Load()) for n in self.elements[x]]
         return [self.assign(tmp, ast.Tuple(elts=elts, ctx=ast.Load()), ("tuple",), like)]
 
