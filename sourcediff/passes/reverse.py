@@ -1045,6 +1045,11 @@ class ReverseTransformer:
             base = prim.value
             if not self.is_active(base):
                 return []
+            if self.types[base.id].kind == "tuple":
+                # tuples read element-wise are split into one variable per element
+                # (passes/tuples.py); what is left has no element-wise adjoint
+                raise self.error(s, f"cannot differentiate through an element of the tuple "
+                                    f"'{base.id}' here: unpack it into names where it is made")
             self.read(prim.slice)
             target = ast.Subscript(value=_name(self.adj(base.id)), slice=copy.deepcopy(prim.slice),
                                    ctx=ast.Store())

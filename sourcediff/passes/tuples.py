@@ -10,6 +10,8 @@ from __future__ import annotations
 import ast
 import copy
 
+import numpy as np
+
 
 def scalarize_tuple_params(fn: ast.FunctionDef, arg_types: dict, used: set) -> dict:
     """Rewrite ``fn`` in place; returns ``{param: [element names]}`` and marks
@@ -81,9 +83,6 @@ def _is_element(value, mapping) -> bool:
 # elements up, and any remaining use of the whole tuple (returned, passed to a
 # call) sees it rebuilt right there.  Nested tuples take one round per level.
 
-REDUCTIONS = {"sum", "mean"}
-
-
 def has_float(t) -> bool:
     if t is None:
         return False
@@ -95,7 +94,6 @@ def has_float(t) -> bool:
 def tuple_reduction(prim):
     """``'sum'``/``'mean'`` when ``prim`` is ``np.sum(x)``/``np.mean(x)`` without
     keywords, else None."""
-    import numpy as np
     if getattr(prim, "sd_prim", ("",))[0] != "call" or len(prim.args) != 1 or prim.keywords:
         return None
     fn = prim.sd_prim[1]
@@ -347,7 +345,6 @@ class _Splitter:
 
     def reduce(self, s, target, x, how) -> list:
         """``np.sum(x)`` / ``np.mean(x)`` of a tuple: of the sum of its elements."""
-        import numpy as np
         names = self.elements[x]
         arrays = any(t.is_array for t in self.env[x].elts)
         out = []

@@ -5,8 +5,19 @@ import ast
 
 from ..rules import registry
 from .tuples import tuple_reduction
-from .types import BOOL, F64, INT, NONE, T, const_type, index_result, join, promote, scalar, \
-    type_of_value
+from .types import (
+    BOOL,
+    F64,
+    INT,
+    NONE,
+    T,
+    const_type,
+    index_result,
+    join,
+    promote,
+    scalar,
+    type_of_value,
+)
 
 
 class TypeInference:
@@ -161,9 +172,7 @@ class TypeInference:
         consts = {}
         try:
             return prim.result_type(args, kw or {}, consts)
-        except (TypeError, ValueError):
-            raise
-        except Exception:
+        except (AttributeError, IndexError, KeyError):
             # a type rule that did not expect these operands
             what = ", ".join(str(a) for a in args)
             raise TypeError(f"'{_display(key)}' cannot be applied to ({what})") from None
