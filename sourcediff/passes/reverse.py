@@ -790,12 +790,9 @@ class ReverseTransformer:
                     # (a checkpoint segment's re-run must not wipe live adjoints)
                     post.append(_assign(self.adj(var), _call("np.zeros_like", _name(var)), line))
             new = copy.copy(s)
-            new.value = lower_for_numba(s.value, self.types)
+            new.value = self.primal_value(s)
             if kind == "accumulate" and not getattr(s, "sd_array", False):
                 new = _aug(s.targets[0].id, s.value.op, s.value.right, line)
-            elif id(s) in self.opaque_tests or (kind == "assign" and s.value.sd_prim == ("const",)
-                                                and s.targets[0].id in self.opaque_consts):
-                new.value = opaque(new.value, self.types.get(s.targets[0].id))
             return pre + [new] + post
         if kind in ("store", "augstore"):
             target = s.targets[0] if kind == "store" else s.target
@@ -837,6 +834,14 @@ class ReverseTransformer:
         if isinstance(s, ast.Return):
             return []
         return [s]
+
+    def primal_value(self, s):
+        """The value a primal assignment computes, as the generated code writes it."""
+        value = lower_for_numba(s.value, self.types)
+        if id(s) in self.opaque_tests or (s.sd_kind == "assign" and s.value.sd_prim == ("const",)
+                                          and s.targets[0].id in self.opaque_consts):
+            value = opaque(value, self.types.get(s.targets[0].id))
+        return value
 
     # -- reverse sweep ---------------------------------------------------
     def read(self, *nodes):
@@ -1003,7 +1008,7 @@ class ReverseTransformer:
         for st in chosen:
             if st.targets[0].id in want:
                 new = copy.copy(st)
-                new.value = lower_for_numba(st.value, self.types)
+                new.value = self.primal_value(st)
                 out.append(new)
                 self.read(st.value)
         return out
@@ -1066,7 +1071,8 @@ class ReverseTransformer:
                         {k: self.type_or_const(v) for k, v in keywords.items()})
         rule = registry.find_rule(key, info)
         if rule is None:
-            raise self.error(s, missing_rule_message(key, prim))
+            raise self.error(s, missing_rule_message(key, prim, [
+                self.type_or_const(a) for a in getattr(prim, "args", [])]))
         if rule.call is not None:
             return self.adjoint_user_rule(s, rule, [a for _, a in inputs], dz)
         tpl = rule.template
@@ -1608,7 +1614,7 @@ def merge_scatters(block: list) -> list:
     return out
 
 
-def missing_rule_message(key, prim) -> str:
+def missing_rule_message(key, prim, arg_types) -> str:
     """Why a primitive has no adjoint here, naming it as the user wrote it."""
     from .resolve import canonical_name
     if isinstance(key, str):
@@ -1616,10 +1622,10 @@ def missing_rule_message(key, prim) -> str:
     else:
         name = canonical_name(key) or getattr(key, "__name__", repr(key))
     p = registry.get_primitive(key)
-    what = ", ".join(ast.unparse(a) for a in getattr(prim, "args", []))
     message = f"no reverse-mode derivative rule for '{name}'"
     if p is not None and p.rules:
-        message += f" with these arguments ({what})" if what else " with these arguments"
+        what = ", ".join(str(t) for t in arg_types)
+        message += f" with arguments ({what})"
     if p is not None and p.tangents:
         message += "; forward mode (sd.jvp) can differentiate it"
     if not isinstance(key, str):

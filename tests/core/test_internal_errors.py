@@ -140,6 +140,18 @@ def const_condition_loop(x, n):
     return s + t * x + (1.0 if flag else 0.0)
 
 
+def const_test_in_loop(x, n):
+    s = 0.0
+    for _ in range(n):
+        c = 1.0
+        if c < 0.0:  # recomputed in the reverse loop: opaque there too
+            t = math.exp(x * s)
+            s += t * t
+        else:
+            s += x * s + 0.5
+    return s
+
+
 # ---------------------------------------------------------------------------
 # 3. reductions over tuples; NumPy functions on scalars
 
@@ -170,6 +182,7 @@ CASES = [
     (const_condition, [(1.3, 0.7)], (0, 1)),
     (global_flag, [(0.3, 3)], 0),
     (const_condition_loop, [(0.3, 3)], 0),
+    (const_test_in_loop, [(0.3, 4)], 0),
     (mean_of_tuple, [(0.7,), (X3,)], 0),
     (reductions_of_tuple_var, [(0.7, -0.4)], (0, 1)),
     (numpy_on_scalars, [(0.7, -0.4), (-0.3, 0.8)], (0, 1)),
