@@ -16,7 +16,8 @@ from .errors import TransformError
 from .frontend.source import get_source
 from .passes.normalize import normalize
 from .passes.reverse import ReverseTransformer, lower_for_numba
-from .passes.tuples import scalarize_tuple_params
+from .passes.scalars import scalar_numpy_calls
+from .passes.tuples import scalarize_tuple_params, split_tuple_locals
 from .passes.typeinfer import infer_types
 from .passes.versions import version_variable
 
@@ -56,6 +57,14 @@ class Program:
                                                         set(norm.used_names))
             self.injected.update(norm.globals_used)
             env, ret = self.infer_with_versions(fn, params, arg_types, src, norm)
+            # rewrites that need types: tuple-valued locals read element-wise get
+            # one variable per element (a round per level of nesting), NumPy
+            # calls on scalars become scalar code; then the new names' types
+            for _ in range(8):
+                split = split_tuple_locals(fn, env, norm.used_names, src.info.error)
+                if not scalar_numpy_calls(fn, env) and not split:
+                    break
+                env, ret = self.infer_with_versions(fn, params, arg_types, src, norm)
         finally:
             self._stack.pop()
         name = self.unique_name(src.name + ("_written" if inplace else ""), arg_types,

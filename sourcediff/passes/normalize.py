@@ -55,8 +55,9 @@ if hasattr(ast, "TryStar"):
 UNSUPPORTED_EXPRESSIONS = {
     ast.Yield: "'yield'", ast.YieldFrom: "'yield from'", ast.Await: "'await'",
     ast.Lambda: "'lambda'", ast.ListComp: "list comprehensions",
-    ast.SetComp: "set comprehensions", ast.DictComp: "dict comprehensions",
-    ast.GeneratorExp: "generator expressions", ast.Dict: "dict literals",
+    ast.SetComp: "set comprehensions",
+    ast.DictComp: "dict comprehensions (dicts are not supported)",
+    ast.GeneratorExp: "generator expressions", ast.Dict: "dict literals (dicts are not supported)",
     ast.Set: "set literals", ast.JoinedStr: "f-strings", ast.NamedExpr: "':='",
     ast.Starred: "starred expressions", ast.List: "list literals",
 }
@@ -67,6 +68,8 @@ ARRAY_METHODS_TO_NUMPY = {"sum": np.sum, "mean": np.mean, "prod": np.prod, "max"
                           "var": np.var, "std": np.std, "swapaxes": np.swapaxes}
 ARRAY_METHODS = {"reshape", "copy", "astype", "ravel", "flatten"}
 ARRAY_ATTRIBUTES = {"T", "shape", "size", "ndim"}
+DICT_METHODS = {"get", "items", "keys", "values", "setdefault", "update", "pop"}
+CONTAINERS = {dict: "dicts", set: "sets", frozenset: "sets", list: "lists"}
 INT_BUILTINS = {len, int, min, max, abs}
 
 
@@ -422,6 +425,8 @@ class Normalizer:
         if not isinstance(s.target, ast.Name):
             raise self.error(s.target, "the loop variable must be a plain name")
         it = s.iter
+        if isinstance(it, (ast.Name, ast.Tuple)):
+            return self.for_over_tuple(s, out)
         fn = resolve(it.func, self.namespace, self.locals) if isinstance(it, ast.Call) else MISSING
         if fn is not range:
             fn_obj = None
@@ -448,6 +453,35 @@ class Normalizer:
         rng = ast.Call(func=_name("range"), args=args, keywords=[])
         node = ast.For(target=_name(s.target.id, ast.Store()), iter=rng,
                        body=body or [ast.Pass()], orelse=[], type_comment=None)
+        self.emit(out, node, "for")
+
+    def for_over_tuple(self, s, out):
+        """``for v in x`` over a tuple: ``for _i in range(len(x)): v = x[_i]``.
+        Type inference checks that ``x`` is a tuple (``sd_iterates``)."""
+        it = s.iter
+        seq = self.atom(it, out)
+        if not isinstance(seq, ast.Name):
+            raise self.error(it, "can only loop over range(...) or a tuple")
+        if seq.id in _assigned_names_in(s.body):
+            # the loop runs over the tuple it started with
+            t = self.temp()
+            self.assign(out, t, _mark(_name(seq.id), ("copy",)))
+            seq = _name(t)
+        index = self.temp("i")
+        body = []
+        self.line = s.lineno
+        read = _mark(ast.Subscript(value=_name(seq.id), slice=_name(index), ctx=ast.Load()),
+                     ("subscript",))
+        read.sd_nonneg = True
+        self.assign(body, s.target.id, read)
+        self.block(s.body, body)
+        self.line = s.lineno
+        rng = ast.Call(func=_name("range"),
+                       args=[ast.Call(func=_name("len"), args=[_name(seq.id)], keywords=[])],
+                       keywords=[])
+        node = ast.For(target=_name(index, ast.Store()), iter=rng, body=body, orelse=[],
+                       type_comment=None)
+        node.sd_iterates = (seq.id, it)
         self.emit(out, node, "for")
 
     def while_stmt(self, s, out):
@@ -663,6 +697,10 @@ class Normalizer:
                         else self.global_value(sl))
             return _name(t)
         self.check_expr(sl)
+        if isinstance(sl, ast.Constant) and isinstance(sl.value, str):
+            raise self.error(sl, f"dicts are not supported (a lookup with the string key "
+                                 f"{sl.value!r}); pass the values as separate arguments or "
+                                 "as a tuple")
         if isinstance(sl, ast.Tuple):
             return ast.Tuple(elts=[self.index(x, out) for x in sl.elts], ctx=ast.Load())
         if isinstance(sl, ast.Slice):
@@ -687,6 +725,35 @@ class Normalizer:
         self.globals_used[name] = np.array(values, dtype=np.int64)
         return _mark(_name(name), ("global",))
 
+    def keyword_atom(self, k, what, out):
+        """A keyword argument's value; a constant outside the subset is refused
+        naming the keyword (``axis=None`` of ``np.sum``)."""
+        v = k.value
+        if isinstance(v, ast.Constant) and (v.value is None or
+                                            not isinstance(v.value, (int, float, bool))):
+            raise self.error(v, f"unsupported value {v.value!r} for keyword '{k.arg}=' "
+                                f"of '{what}'")
+        return self.atom(v, out)
+
+    def string_dtype(self, node, what):
+        """``'float64'`` where a dtype goes: the dtype it names."""
+        try:
+            dt = np.dtype(node.value)
+        except TypeError:
+            dt = None
+        if dt is None or dt.kind not in "fiub":
+            raise self.error(node, f"'{what}': unsupported dtype {node.value!r} "
+                                   "(use a NumPy dtype like np.float64 or 'float64')")
+        return _mark(ast.Attribute(value=_name("np"), attr=dt.name, ctx=ast.Load()),
+                     ("dtype", dt))
+
+    def dtype_atom(self, a, out, what):
+        if not _is_str(a):
+            return self.atom(a, out)
+        t = self.temp()
+        self.assign(out, t, self.string_dtype(a, what))
+        return _name(t)
+
     def call(self, e, out):
         if any(isinstance(a, ast.Starred) for a in e.args) or \
                 any(k.arg is None for k in e.keywords):
@@ -709,12 +776,15 @@ class Normalizer:
                     return self.call_object(new, fn, out)
                 if func.attr in ARRAY_METHODS:
                     base = self.atom(func.value, out)
-                    args = [self.atom(a, out) for a in e.args]
-                    kws = [ast.keyword(arg=k.arg, value=self.atom(k.value, out))
-                           for k in e.keywords]
+                    args = [self.dtype_atom(a, out, f".{func.attr}()")
+                            if func.attr == "astype" else self.atom(a, out) for a in e.args]
+                    kws = [ast.keyword(arg=k.arg, value=self.keyword_atom(
+                        k, f".{func.attr}()", out)) for k in e.keywords]
                     node = ast.Call(func=ast.Attribute(value=base, attr=func.attr, ctx=ast.Load()),
                                     args=args, keywords=kws)
                     return _mark(node, ("method", func.attr))
+                if func.attr in DICT_METHODS:
+                    raise self.error(e, f"dicts are not supported (method '.{func.attr}()')")
                 raise self.error(e, f"unsupported method '.{func.attr}()'")
         fn = resolve(func, self.namespace, self.locals)
         if fn is MISSING:
@@ -752,6 +822,8 @@ class Normalizer:
             return self.prim(ast.BinOp(left=e.args[0], op=ast.Pow(), right=e.args[1]), out)
         if fn is range:
             raise self.error(e, "range() can only be used in a 'for' loop")
+        if isinstance(fn, type) and fn in CONTAINERS:
+            raise self.error(e, f"{CONTAINERS[fn]} are not supported ('{text}(...)')")
         if fn in (np.array, np.asarray, np.stack, np.concatenate):
             return self.build_array(e, fn, text, out)
         if fn in JOINS:
@@ -786,12 +858,13 @@ class Normalizer:
         kws = []
         for k in e.keywords:
             if k.arg == "dtype":
-                v = self.prim(k.value, out)
+                v = self.string_dtype(k.value, text) if _is_str(k.value) else \
+                    self.prim(k.value, out)
                 if getattr(v, "sd_prim", ("",))[0] != "dtype":
                     raise self.error(k.value, "dtype must be a NumPy dtype like np.float32")
                 kws.append(ast.keyword(arg=k.arg, value=v))
             else:
-                kws.append(ast.keyword(arg=k.arg, value=self.atom(k.value, out)))
+                kws.append(ast.keyword(arg=k.arg, value=self.keyword_atom(k, text, out)))
         canon = registry.emitted_name(fn)
         fnode = ast.parse(canon, mode="eval").body
         return _mark(ast.Call(func=fnode, args=args, keywords=kws), ("call", fn))
@@ -1274,6 +1347,10 @@ def _walk_stmts(stmts):
         yield s
         for field in ("body", "orelse"):
             yield from _walk_stmts(getattr(s, field, []) or [])
+
+
+def _is_str(node) -> bool:
+    return isinstance(node, ast.Constant) and isinstance(node.value, str)
 
 
 def _is_name(node, name):

@@ -401,6 +401,7 @@ class ReverseTransformer:
     def run(self, fname: str) -> ast.FunctionDef:
         check_views(self.fn, self.types, self.error)
         self.collect_sites()
+        self.opaque_tests, self.opaque_consts = foldable_conditions(self.fn)
         self.select_checkpointed()
         self.find_recomputable()
         self.count_contributions()
@@ -502,12 +503,25 @@ class ReverseTransformer:
         """Scalar temporaries with one definition and one adjoint contribution
         get ``_dt = ...`` instead of ``_dt += ...`` and no reset."""
         counts: dict[str, int] = {}
+        # the branch or loop body each statement sits in: a direct adjoint is set
+        # where its contribution is made and read where its variable is defined,
+        # which must be the same block (else another path reads it unset)
+        context, where = {}, {}
+
+        def blocks(stmts, ctx):
+            for st in stmts:
+                context[id(st)] = ctx
+                for f in ("body", "orelse"):
+                    if getattr(st, f, None):
+                        blocks(getattr(st, f), ctx + ((id(st), f),))
+        blocks(self.fn.body, ())
         for s in walk(self.fn.body):
             kind = getattr(s, "sd_kind", None)
             if kind in ("assign", "accumulate", "unpack") and \
                     any(t in self.active for t in self.targets_of(s)):
                 for n in self.contribution_targets(s):
                     counts[n] = counts.get(n, 0) + 1
+                    where[n] = context[id(s)]
                 if kind == "assign" and s.value.sd_prim[0] == "subscript" and \
                         isinstance(s.value.value, ast.Name):
                     # dA[i] += ... writes part of the adjoint: it must exist whole
@@ -516,11 +530,13 @@ class ReverseTransformer:
                 base = s.targets[0].value.id if kind == "store" else s.target.value.id
                 if base in self.active and isinstance(s.value, ast.Name):
                     counts[s.value.id] = counts.get(s.value.id, 0) + 1
+                    where[s.value.id] = context[id(s)]
         self.direct = set()
         for var, n in counts.items():
             t = self.types.get(var)
             if n == 1 and var.startswith("_") and var not in self.params \
                     and len(self.sites.get(var, [])) == 1 and t is not None \
+                    and where.get(var) == context.get(id(self.sites[var][0].stmt)) \
                     and var != self.ret_name \
                     and (t.kind == "float" or (t.is_array and self.broadcast_safe(var))):
                 self.direct.add(var)
@@ -778,7 +794,7 @@ class ReverseTransformer:
                     # (a checkpoint segment's re-run must not wipe live adjoints)
                     post.append(_assign(self.adj(var), _call("np.zeros_like", _name(var)), line))
             new = copy.copy(s)
-            new.value = lower_for_numba(s.value, self.types)
+            new.value = self.primal_value(s)
             if kind == "accumulate" and not getattr(s, "sd_array", False):
                 new = _aug(s.targets[0].id, s.value.op, s.value.right, line)
             return pre + [new] + post
@@ -822,6 +838,14 @@ class ReverseTransformer:
         if isinstance(s, ast.Return):
             return []
         return [s]
+
+    def primal_value(self, s):
+        """The value a primal assignment computes, as the generated code writes it."""
+        value = lower_for_numba(s.value, self.types)
+        if id(s) in self.opaque_tests or (s.sd_kind == "assign" and s.value.sd_prim == ("const",)
+                                          and s.targets[0].id in self.opaque_consts):
+            value = opaque(value, self.types.get(s.targets[0].id))
+        return value
 
     # -- reverse sweep ---------------------------------------------------
     def read(self, *nodes):
@@ -988,7 +1012,7 @@ class ReverseTransformer:
         for st in chosen:
             if st.targets[0].id in want:
                 new = copy.copy(st)
-                new.value = lower_for_numba(st.value, self.types)
+                new.value = self.primal_value(st)
                 out.append(new)
                 self.read(st.value)
         return out
@@ -1047,6 +1071,11 @@ class ReverseTransformer:
             base = prim.value
             if not self.is_active(base):
                 return []
+            if self.types[base.id].kind == "tuple":
+                # tuples read element-wise are split into one variable per element
+                # (passes/tuples.py); what is left has no element-wise adjoint
+                raise self.error(s, f"cannot differentiate through an element of the tuple "
+                                    f"'{base.id}' here: unpack it into names where it is made")
             self.read(prim.slice)
             if self.is_int_array(prim.slice):
                 return [self.scatter_add(base.id, prim.slice, dz, line)]
@@ -1066,9 +1095,8 @@ class ReverseTransformer:
                         constants_of(inputs))
         rule = registry.find_rule(key, info)
         if rule is None:
-            what = ", ".join(str(t) for t in info.types.values())
-            raise self.error(s, f"'{ast.unparse(prim)}' has no derivative rule for arguments "
-                                f"of these types ({what})")
+            raise self.error(s, missing_rule_message(key, prim, [
+                self.type_or_const(a) for a in getattr(prim, "args", [])]))
         if rule.call is not None:
             return self.adjoint_user_rule(s, rule, [a for _, a in inputs], dz)
         tpl = rule.template
@@ -1650,6 +1678,81 @@ def merge_scatters(block: list) -> list:
                     break
         k += 1
     return out
+
+
+def missing_rule_message(key, prim, arg_types) -> str:
+    """Why a primitive has no adjoint here, naming it as the user wrote it."""
+    from .resolve import canonical_name
+    if isinstance(key, str):
+        name = f".{key.replace('copy_method', 'copy')}()" if prim.sd_prim[0] == "method" else key
+    else:
+        name = canonical_name(key) or getattr(key, "__name__", repr(key))
+    p = registry.get_primitive(key)
+    message = f"no reverse-mode derivative rule for '{name}'"
+    if p is not None and p.rules:
+        what = ", ".join(str(t) for t in arg_types)
+        message += f" with arguments ({what})"
+    if p is not None and p.tangents:
+        message += "; forward mode (sd.jvp) can differentiate it"
+    if not isinstance(key, str):
+        message += "; register one with @sourcediff.adjoint"
+    return message
+
+
+def foldable_conditions(fn) -> tuple[set, set]:
+    """Branch conditions Numba could fold to a constant at compile time.
+
+    Numba prunes a branch it can decide (``if DEBUG:`` on a global, or
+    ``t = -0.787`` then ``if t > 0.15:``).  The adjoint would lose the tape
+    appends of the pruned branch (an empty list then has no item type) and,
+    when the branch is decided only after SSA, values defined there but read
+    by the reverse sweep's copy of the branch are left ``Undefined``: both are
+    Numba typing errors.  Returns the ids of comparisons to compute opaquely
+    and the names tested directly whose constant definitions must be opaque."""
+    defs: dict = {}
+    for s in walk(fn.body):
+        kind = getattr(s, "sd_kind", None)
+        if kind in ("assign", "accumulate"):
+            defs.setdefault(s.targets[0].id, []).append(s.value)
+    # names that may hold a constant (through copies) where they are read
+    maybe_const = set()
+    changed = True
+    while changed:
+        changed = False
+        for n, values in defs.items():
+            if n not in maybe_const and any(
+                    v.sd_prim == ("const",) or (v.sd_prim == ("copy",) and v.id in maybe_const)
+                    for v in values):
+                maybe_const.add(n)
+                changed = True
+
+    def constant(a):
+        return isinstance(a, ast.Constant) or (isinstance(a, ast.Name) and a.id in maybe_const)
+
+    tests, consts = set(), set()
+    for s in walk(fn.body):
+        if getattr(s, "sd_kind", None) == "assign" and s.value.sd_prim == ("compare",):
+            if all(constant(a) for a in [s.value.left] + list(s.value.comparators)):
+                tests.add(id(s))
+        elif isinstance(s, ast.If) and isinstance(s.test, ast.Name) and \
+                s.test.id in maybe_const and not getattr(s, "sd_control_only", False):
+            consts.add(s.test.id)
+    todo = list(consts)
+    while todo:                 # through copies, back to the constants
+        for v in defs.get(todo.pop(), []):
+            if v.sd_prim == ("copy",) and v.id in maybe_const and v.id not in consts:
+                consts.add(v.id)
+                todo.append(v.id)
+    return tests, consts
+
+
+def opaque(value, t):
+    """``value`` computed so that Numba does not fold it (see foldable_conditions)."""
+    kind = "bool" if isinstance(value, ast.Compare) or t is None else \
+        {"float": "float", "int": "int"}.get(t.kind, "bool")
+    if kind == "float" and t.dtype != _np.float64:
+        return _call(f"np.{t.dtype.name}", value)
+    return _call(kind, value)
 
 
 def key_names_written(stmt) -> set:

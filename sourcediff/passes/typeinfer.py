@@ -4,7 +4,20 @@ from __future__ import annotations
 import ast
 
 from ..rules import registry
-from .types import BOOL, INT, NONE, T, const_type, index_result, join, type_of_value
+from .tuples import tuple_reduction
+from .types import (
+    BOOL,
+    F64,
+    INT,
+    NONE,
+    T,
+    const_type,
+    index_result,
+    join,
+    promote,
+    scalar,
+    type_of_value,
+)
 
 
 class TypeInference:
@@ -61,6 +74,12 @@ class TypeInference:
             self.block(s.body)
             self.block(s.orelse)
         elif isinstance(s, ast.For):
+            over = getattr(s, "sd_iterates", None)    # for v in x
+            if over is not None and self.env.get(over[0], NONE).kind != "tuple":
+                raise self.info.error(over[1], f"can only loop over range(...) or a tuple, "
+                                               f"not over {self.env.get(over[0], NONE)} "
+                                               f"'{over[0]}' (iterate over indices: "
+                                               f"'for i in range(len({over[0]}))')")
             self.set(s.target.id, INT, s)
             self.block(s.body)
         elif isinstance(s, ast.While):
@@ -128,6 +147,8 @@ class TypeInference:
         if head == "call":
             args = [self.atom(a) for a in p.args]
             kw = {k.arg: self.kwtype(k.value) for k in p.keywords}
+            if any(a.kind == "tuple" for a in args) and tuple_reduction(p):
+                return reduction_of_tuple(tuple_reduction(p), args[0])
             prim = registry.get_primitive(key[1])
             if prim is not None and prim.result_type is None and prim.rules and \
                     prim.rules[0].call is not None:
@@ -151,7 +172,34 @@ class TypeInference:
         if prim is None or prim.result_type is None:
             raise TypeError(f"no type rule for {key}")
         consts = {}
-        return prim.result_type(args, kw or {}, consts)
+        try:
+            return prim.result_type(args, kw or {}, consts)
+        except (AttributeError, IndexError, KeyError):
+            # a type rule that did not expect these operands
+            what = ", ".join(str(a) for a in args)
+            raise TypeError(f"'{_display(key)}' cannot be applied to ({what})") from None
+
+
+def _display(key) -> str:
+    if isinstance(key, str):
+        return key
+    from .resolve import canonical_name
+    return canonical_name(key) or getattr(key, "__name__", repr(key))
+
+
+def reduction_of_tuple(how: str, t: T) -> T:
+    """The type of ``np.sum(x)`` / ``np.mean(x)`` of a tuple ``x`` (of scalars,
+    or of arrays of one rank), reduced over all its elements."""
+    elts = t.elts
+    if elts and all(e.is_scalar for e in elts):
+        r = promote(*elts)
+    elif elts and all(e.is_array for e in elts) and len({e.ndim for e in elts}) == 1:
+        r = scalar(promote(*elts).dtype)
+    else:
+        raise TypeError(f"np.{how} of a tuple needs scalars or arrays of one shape, not {t}")
+    if how == "mean" and r.kind != "float":
+        return F64
+    return r
 
 
 def infer_types(fn, arg_types, info, callee_return, globals_used) -> tuple[dict, T]:

@@ -140,12 +140,26 @@ def const_type(value) -> T:
 def index_result(base: T, index: ast.expr, env) -> T:
     """Type of ``base[index]``."""
     if base.kind == "tuple":
-        if isinstance(index, ast.Constant):
-            return base.elts[index.value]
-        elts = set(base.elts)
-        if len(elts) == 1:
-            return base.elts[0]
-        raise TypeError("tuples can only be indexed by constants")
+        k = index.value if isinstance(index, ast.Constant) else \
+            -index.operand.value if isinstance(index, ast.UnaryOp) and \
+            isinstance(index.op, ast.USub) and isinstance(index.operand, ast.Constant) else None
+        if isinstance(k, int) and not isinstance(k, bool):
+            if not -len(base.elts) <= k < len(base.elts):
+                raise TypeError(f"tuple index {k} out of range: the tuple has "
+                                f"{len(base.elts)} elements")
+            return base.elts[k]
+        if isinstance(index, (ast.Slice, ast.Tuple)) or k is not None or \
+                env(index).kind != "int":
+            raise TypeError("a tuple can only be indexed by an integer")
+        # a run-time index: any element
+        try:
+            t = base.elts[0]
+            for e in base.elts[1:]:
+                t = join(t, e)
+            return t
+        except TypeError:
+            raise TypeError(f"a tuple indexed at run time must hold values of one type, "
+                            f"not {base}") from None
     if not base.is_array:
         raise TypeError(f"cannot index a {base}")
     parts = index.elts if isinstance(index, ast.Tuple) else [index]

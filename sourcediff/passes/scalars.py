@@ -1,0 +1,74 @@
+"""NumPy calls on plain scalars become scalar code, once types are known.
+
+``np.mean(s)``, ``np.sum(s)``, ``np.prod(s)``, ``np.max(s)`` and ``np.min(s)``
+of a float ``s`` are ``s`` itself, and ``np.where(c, a, b)`` of scalars is an
+``if``.  The array rules of these functions read ``x.size`` or ``x.shape``,
+and Numba's ``np.where`` of scalars is a 0-d array, so neither fits a scalar.
+"""
+from __future__ import annotations
+
+import ast
+
+import numpy as np
+
+SCALAR_IDENTITIES = {id(f) for f in (np.sum, np.mean, np.prod, np.max, np.min, np.amax,
+                                     np.amin)}
+
+
+def scalar_numpy_calls(fn: ast.FunctionDef, env: dict) -> bool:
+    """Rewrite ``fn`` in place; returns whether anything changed."""
+    changed = False
+
+    def scalar(a) -> bool:
+        if isinstance(a, ast.Constant):
+            return isinstance(a.value, (int, float, bool))
+        t = env.get(a.id) if isinstance(a, ast.Name) else None
+        return t is not None and t.is_scalar
+
+    def block(stmts):
+        nonlocal changed
+        out = []
+        for s in stmts:
+            for f in ("body", "orelse"):
+                if getattr(s, f, None):
+                    setattr(s, f, block(getattr(s, f)))
+            v = getattr(s, "value", None)
+            if getattr(s, "sd_kind", None) != "assign" or \
+                    getattr(v, "sd_prim", ("",))[0] != "call" or v.keywords:
+                out.append(s)
+                continue
+            target = s.targets[0].id
+            fn_id = id(v.sd_prim[1])
+            if fn_id in SCALAR_IDENTITIES and len(v.args) == 1 and \
+                    isinstance(v.args[0], ast.Name) and env.get(v.args[0].id) is not None \
+                    and env[v.args[0].id].kind == "float":
+                out.append(_copy(target, v.args[0], s))
+                changed = True
+            elif fn_id == id(np.where) and len(v.args) == 3 and all(map(scalar, v.args)):
+                out.extend(_select(target, *v.args, s))
+                changed = True
+            else:
+                out.append(s)
+        return out
+
+    fn.body = block(fn.body)
+    return changed
+
+
+def _copy(target, atom, like):
+    value = ast.Name(id=atom.id, ctx=ast.Load()) if isinstance(atom, ast.Name) else \
+        ast.Constant(atom.value)
+    value.sd_prim = ("copy",) if isinstance(atom, ast.Name) else ("const",)
+    s = ast.Assign(targets=[ast.Name(id=target, ctx=ast.Store())], value=value)
+    s.sd_kind, s.sd_line = "assign", like.sd_line
+    return s
+
+
+def _select(target, cond, a, b, like) -> list:
+    """``target = np.where(cond, a, b)`` of scalars: ``if cond: target = a else: ...``."""
+    if isinstance(cond, ast.Constant):
+        return [_copy(target, a if cond.value else b, like)]
+    node = ast.If(test=ast.Name(id=cond.id, ctx=ast.Load()), body=[_copy(target, a, like)],
+                  orelse=[_copy(target, b, like)])
+    node.sd_kind, node.sd_line = "if", like.sd_line
+    return [node]
