@@ -15,8 +15,8 @@ import numpy as np
 from ..passes.types import INT, T, array, scalar
 from ..runtime.array_helpers import (
     cumprod_adjoint,
-    cumprod_adjoint_jvp,
-    cumprod_jvp,
+    cumprod_adjoint_tangent,
+    cumprod_tangent,
     diff_adjoint,
     kron_adjoint_left,
     kron_adjoint_right,
@@ -28,8 +28,9 @@ from ..runtime.array_helpers import (
 from ..runtime.helpers import reshape_like
 from .registry import USER_RULE_NAMES, result_type, rule, tangent
 
-HELPERS = [cumprod_adjoint, cumprod_adjoint_jvp, cumprod_jvp, diff_adjoint, kron_adjoint_left,
-           kron_adjoint_right, put_diagonal, reverse_cumsum, sum_repeats, sum_tiles]
+HELPERS = [cumprod_adjoint, cumprod_adjoint_tangent, cumprod_tangent, diff_adjoint,
+           kron_adjoint_left, kron_adjoint_right, put_diagonal, reverse_cumsum, sum_repeats,
+           sum_tiles]
 for _h in HELPERS:
     USER_RULE_NAMES[id(_h)] = _h.__name__   # generated code calls them by name
 
@@ -122,12 +123,12 @@ def _(z, x, dz, axis=None):
 
 @tangent(np.cumprod, when=_flat)
 def _(z, x, x_dot, axis=None):
-    return cumprod_jvp(x, x_dot)
+    return cumprod_tangent(x, x_dot)
 
 
 @tangent(np.cumprod, when=_along)
 def _(z, x, x_dot, axis=None):
-    return cumprod_jvp(x, x_dot, axis)
+    return cumprod_tangent(x, x_dot, axis)
 
 
 @result_type(np.cumsum, np.cumprod)
@@ -600,12 +601,12 @@ def _helper_flat(info):
     return not _given(info, "axis")
 
 
-@result_type(cumprod_adjoint, cumprod_adjoint_jvp)
+@result_type(cumprod_adjoint, cumprod_adjoint_tangent)
 def _(args, kw, consts):
     return array(_float(args[0]), args[0].ndim)
 
 
-@result_type(cumprod_jvp)
+@result_type(cumprod_tangent)
 def _(args, kw, consts):
     axis_given = len(args) > 2 or "axis" in kw
     return array(_float(args[0]), args[0].ndim if axis_given else 1)
@@ -613,9 +614,9 @@ def _(args, kw, consts):
 
 @tangent(cumprod_adjoint, when=_helper_flat)
 def _(z, x, g, x_dot, g_dot, axis=None):
-    return cumprod_adjoint(x, g_dot) + cumprod_adjoint_jvp(x, g, x_dot)
+    return cumprod_adjoint(x, g_dot) + cumprod_adjoint_tangent(x, g, x_dot)
 
 
 @tangent(cumprod_adjoint, when=lambda i: not _helper_flat(i))
 def _(z, x, g, x_dot, g_dot, axis=None):
-    return cumprod_adjoint(x, g_dot, axis) + cumprod_adjoint_jvp(x, g, x_dot, axis)
+    return cumprod_adjoint(x, g_dot, axis) + cumprod_adjoint_tangent(x, g, x_dot, axis)

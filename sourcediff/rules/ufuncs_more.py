@@ -2,10 +2,12 @@
 
 A function found in both modules shares one rule (``@rule(np.arcsinh,
 math.asinh)``): the templates call NumPy, which takes Python floats as well
-as arrays.  A denominator that vanishes inside the domain (``arctanh`` at
-+-1, ``cbrt`` at 0, the divisor of ``mod``) is written ``np.divide(a, b)``:
-it gives inf/nan as NumPy does on every target, where ``a / b`` of two floats
-raises ZeroDivisionError (in Python, and under Numba's default error model).
+as arrays.  (``np.true_divide`` is ``np.divide`` and ``np.remainder`` is
+``np.mod``: one object, one rule, each.)  A denominator that vanishes inside
+the domain (``arctanh`` at +-1, ``cbrt`` at 0, the divisor of ``mod``) is
+written ``np.divide(a, b)``: it gives inf/nan as NumPy does on every target,
+where ``a / b`` of two floats raises ZeroDivisionError (in Python, and under
+Numba's default error model).
 
 The NumPy functions join ``numpyfuncs.ELEMENTWISE``: an operand broadcast
 against another has its adjoint summed back to its shape, and an adjoint that
@@ -85,16 +87,6 @@ def _(z, x, y, dz):
 @tangent(np.float_power)
 def _(z, x, y, x_dot, y_dot):
     return x_dot * y * np.float_power(x, y - 1.0) + y_dot * z * np.log(x + (x == 0.0))
-
-
-@rule(np.true_divide)
-def _(z, x, y, dz):
-    return np.divide(dz, y), -np.divide(dz * z, y)
-
-
-@tangent(np.true_divide)
-def _(z, x, y, x_dot, y_dot):
-    return np.divide(x_dot, y) - y_dot * np.divide(z, y)
 
 
 # -- inverse hyperbolic functions ---------------------------------------------
@@ -203,15 +195,16 @@ def _(z, x, y, x_dot, y_dot):
 
 
 # -- remainders ---------------------------------------------------------------------
-# z = x - n * y with n an integer: floor(x / y) for mod/remainder, trunc(x / y)
-# for fmod, the nearest integer for math.remainder.  n is read back from z,
-# which is exact, where rounding x / y itself may cross an integer.
-@rule(np.mod, np.remainder, np.fmod, math.fmod, math.remainder)
+# z = x - n * y with n an integer: floor(x / y) for np.mod (also named
+# np.remainder), trunc(x / y) for fmod, the nearest integer for math.remainder.
+# n is read back from z, which is exact, where rounding x / y itself may cross
+# an integer.
+@rule(np.mod, np.fmod, math.fmod, math.remainder)
 def _(z, x, y, dz):
     return dz, -dz * np.rint(np.divide(x - z, y))
 
 
-@tangent(np.mod, np.remainder, np.fmod, math.fmod, math.remainder)
+@tangent(np.mod, np.fmod, math.fmod, math.remainder)
 def _(z, x, y, x_dot, y_dot):
     return x_dot - y_dot * np.rint(np.divide(x - z, y))
 
@@ -231,10 +224,10 @@ nondifferentiable(np.imag, result=lambda args, kw, consts: args[0])   # zeros
 
 
 # -- result types -------------------------------------------------------------------------
-FLOAT_RESULT = [np.exp2, np.logaddexp, np.logaddexp2, np.cbrt, np.true_divide, np.arcsinh,
+FLOAT_RESULT = [np.exp2, np.logaddexp, np.logaddexp2, np.cbrt, np.arcsinh,
                 np.arccosh, np.arctanh, np.deg2rad, np.radians, np.rad2deg, np.degrees,
                 np.sinc]
-SAME_KIND = [np.reciprocal, np.fmax, np.fmin, np.mod, np.remainder, np.fmod]   # ints stay ints
+SAME_KIND = [np.reciprocal, np.fmax, np.fmin, np.mod, np.fmod]   # ints stay ints
 NEW_ELEMENTWISE = FLOAT_RESULT + SAME_KIND + [np.float_power, np.real]
 ELEMENTWISE.extend(NEW_ELEMENTWISE)   # read by the passes when they are imported
 

@@ -14,8 +14,8 @@ import numpy as np
 
 __all__ = [
     "cumprod_adjoint",
-    "cumprod_adjoint_jvp",
-    "cumprod_jvp",
+    "cumprod_adjoint_tangent",
+    "cumprod_tangent",
     "diff_adjoint",
     "kron_adjoint_left",
     "kron_adjoint_right",
@@ -49,7 +49,7 @@ def _cumprod_adjoint_line(x, g, out):
         p *= x[j]
 
 
-def _cumprod_jvp_line(x, v, out):
+def _cumprod_tangent_line(x, v, out):
     # z_i = z_(i-1) x_i, so z_dot_i = z_dot_(i-1) x_i + z_(i-1) v_i
     p = 1.0
     p_dot = 0.0
@@ -59,7 +59,7 @@ def _cumprod_jvp_line(x, v, out):
         out[i] = p_dot
 
 
-def _cumprod_adjoint_jvp_line(x, g, v, out):
+def _cumprod_adjoint_tangent_line(x, g, v, out):
     # the tangent of P_j * S_j along x_dot = v (g held fixed)
     s = 0.0
     s_dot = 0.0
@@ -103,14 +103,14 @@ def cumprod_adjoint(x, g, axis=None):
     return _lines(_cumprod_adjoint_line, axis, (x, g), np.shape(x))
 
 
-def cumprod_jvp(x, x_dot, axis=None):
+def cumprod_tangent(x, x_dot, axis=None):
     """The tangent of ``np.cumprod(x, axis)`` along ``x_dot``."""
-    return _lines(_cumprod_jvp_line, axis, (x, x_dot), (x.size,))
+    return _lines(_cumprod_tangent_line, axis, (x, x_dot), (x.size,))
 
 
-def cumprod_adjoint_jvp(x, g, x_dot, axis=None):
+def cumprod_adjoint_tangent(x, g, x_dot, axis=None):
     """The tangent of ``cumprod_adjoint(x, g, axis)`` along ``x_dot`` (``g`` fixed)."""
-    return _lines(_cumprod_adjoint_jvp_line, axis, (x, g, x_dot), np.shape(x))
+    return _lines(_cumprod_adjoint_tangent_line, axis, (x, g, x_dot), np.shape(x))
 
 
 # -- differences, diagonals, repeats, Kronecker products ----------------------------
@@ -261,8 +261,8 @@ def install_numba_overloads():
         return ov
 
     overload(cumprod_adjoint)(lines2(_cumprod_adjoint_line, False))
-    overload(cumprod_jvp)(lines2(_cumprod_jvp_line, True))
-    overload(cumprod_adjoint_jvp)(lines3(_cumprod_adjoint_jvp_line))
+    overload(cumprod_tangent)(lines2(_cumprod_tangent_line, True))
+    overload(cumprod_adjoint_tangent)(lines3(_cumprod_adjoint_tangent_line))
 
     @overload(np.cumprod)
     def _ov_cumprod_axis(a, axis):      # Numba's np.cumprod takes no axis
