@@ -135,6 +135,8 @@ def _(z, x, x_dot, axis=None):
 def _(args, kw, consts):
     x = _check(args, kw, "np.cumsum/np.cumprod", (1, 2, 3), ("axis",))
     axis = _int_arg(args, kw, 1, "axis", "np.cumsum/np.cumprod")
+    if axis is not None and x.ndim > 2:
+        raise TypeError("np.cumsum/np.cumprod along an axis of a 3-d array is not supported")
     dt = x.dtype if x.dtype.kind == "f" else np.dtype(np.int64)
     return array(dt, x.ndim if axis is not None else 1)
 

@@ -340,3 +340,20 @@ def test_third_derivative_through_cumprod_is_refused_not_wrong():
         / 2e-6, rel=1e-6)
     with pytest.raises(sd.TransformError, match="cumprod_tangent"):
         sd.grad(g2, target="python")(0.9)
+
+
+def math_in_a_kernel(x):
+    s = 0.0
+    for i in range(x.shape[0]):
+        s += math.asinh(x[i]) * math.degrees(x[i]) + math.radians(x[i] * x[i])
+    return s
+
+
+def test_operator_only_math_rules_run_in_cuda_kernels():
+    """asinh, degrees and radians need no NumPy call: batched on the cuda target
+    (Numba's simulator where there is no GPU)."""
+    pytest.importorskip("numba")
+    xs = np.random.default_rng(4).uniform(-1.0, 1.0, (6, 4))
+    got = sd.grad(math_in_a_kernel, target="cuda", batch=True)(xs)
+    want = np.array([sd.grad(math_in_a_kernel, target="python")(x) for x in xs])
+    np.testing.assert_allclose(got, want, rtol=1e-12)

@@ -42,7 +42,7 @@ def test_jvp_cpu(name):
     check_jvp(f, args, wrt, "cpu")
 
 
-@pytest.mark.parametrize("name", ["cumulative", "matrices", "products"])
+@pytest.mark.parametrize("name", ["cumulative", "products"])   # helpers' tangents
 def test_hvp_cpu(name):
     f, args, wrt = F.GROUPS[name]
     check_hvp(f, args, wrt, "cpu")
