@@ -312,6 +312,17 @@ def kron_matrix(a, b):
     return np.sum(np.kron(a, b) ** 3) + np.sum(np.kron(b, a) * np.arange(54.0).reshape(9, 6))
 
 
+def loop_of_views(x, m):
+    """Adjoints of views (np.flip(dz), np.diagonal(dz)) reused across iterations."""
+    s = 0.0
+    for i in range(3):
+        y = np.flip(x * (i + 1.0))
+        d = np.diagonal(m * (i + 0.5), 1)
+        s += np.sum(W * y * y) + np.sum(d ** 3) + np.sum(np.fliplr(m) * y[i])
+    return s
+
+
+case(loop_of_views, X, M, wrt=(0, 1))
 case(repeats, X)
 case(tiles, X)
 case(inner, V3, B3, wrt=(0, 1))
