@@ -10,9 +10,12 @@ import ast
 
 import astor
 
-from .runtime import helpers
+from .runtime import array_helpers, helpers
 
-HELPER_NAMES = set(helpers.__all__)
+# the modules of the runtime helpers generated code may call, and their names
+HELPER_MODULES = {"sourcediff.runtime.helpers": helpers.__all__,
+                  "sourcediff.runtime.array_helpers": array_helpers.__all__}
+HELPER_NAMES = {n for names in HELPER_MODULES.values() for n in names}
 
 
 class _NegativeConstants(ast.NodeTransformer):
@@ -126,12 +129,13 @@ def emit_function(fn, info=None, docstring=None) -> str:
 def module_source(functions: list[str], header: str) -> str:
     """A self-contained module: imports of NumPy, math and the helpers used."""
     body = "\n\n".join(functions)
-    used = sorted(n for n in HELPER_NAMES if _mentions(body, n))
     lines = [f"# {line}" for line in header.splitlines()]
     lines += ["import math", "", "import numpy as np", ""]
-    if used:
-        lines.append(f"from sourcediff.runtime.helpers import {', '.join(used)}")
-        lines.append("")
+    for module, names in HELPER_MODULES.items():
+        used = sorted(n for n in names if _mentions(body, n))
+        if used:
+            lines.append(f"from {module} import {', '.join(used)}")
+            lines.append("")
     return "\n".join(lines) + "\n\n" + body
 
 

@@ -66,6 +66,9 @@ UNSUPPORTED_EXPRESSIONS = {
 ARRAY_METHODS_TO_NUMPY = {"sum": np.sum, "mean": np.mean, "prod": np.prod, "max": np.max,
                           "min": np.min, "dot": np.dot, "transpose": np.transpose,
                           "var": np.var, "std": np.std, "swapaxes": np.swapaxes}
+# x.cumsum(axis) is np.cumsum(x, axis), ... (rules/arrayfuncs.py)
+ARRAY_METHODS_TO_NUMPY.update({"cumsum": np.cumsum, "cumprod": np.cumprod, "squeeze": np.squeeze,
+                               "trace": np.trace, "diagonal": np.diagonal, "repeat": np.repeat})
 ARRAY_METHODS = {"reshape", "copy", "astype", "ravel", "flatten"}
 ARRAY_ATTRIBUTES = {"T", "shape", "size", "ndim"}
 DICT_METHODS = {"get", "items", "keys", "values", "setdefault", "update", "pop"}

@@ -26,6 +26,7 @@ import copy
 import itertools
 
 from ..rules import registry
+from ..rules.arrayfuncs import VIEW_FUNCTIONS, VIEW_NAMES
 from ..rules.numpyfuncs import ELEMENTWISE
 from .activity import analyze_activity, walk
 from .types import T
@@ -1389,6 +1390,12 @@ def _is_view(prim, types) -> str | None:
     elif head == "method" and prim.sd_prim[1] in VIEW_METHODS and \
             isinstance(prim.func.value, ast.Name):
         base = prim.func.value.id
+    elif head == "call" and prim.args and isinstance(prim.args[0], ast.Name) and \
+            id(prim.sd_prim[1]) in VIEW_FUNCTIONS:      # np.flip(x), np.ravel(x), ...
+        base = prim.args[0].id
+        t = types.get(base)
+        return base if t is not None and t.is_array and \
+            t.ndim >= VIEW_FUNCTIONS[id(prim.sd_prim[1])] else None
     else:
         return None
     t = types.get(base)
@@ -1648,6 +1655,8 @@ def _may_alias(expr) -> bool:
     if isinstance(expr, ast.Call) and isinstance(expr.func, ast.Name) and \
             expr.func.id in ("unbroadcast", "reshape_like"):
         return _may_alias(expr.args[0])
+    if isinstance(expr, ast.Call) and expr.args and ast.unparse(expr.func) in VIEW_NAMES:
+        return _may_alias(expr.args[0])       # np.flip(dz): a view of dz
     return isinstance(expr, ast.Attribute) and expr.attr == "T"
 
 

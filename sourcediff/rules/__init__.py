@@ -1,7 +1,9 @@
 """Derivative rules: one readable rule per primitive, registered in one place."""
-# register the rules: reverse (operators, mathfuncs, numpyfuncs), forward (forward) and
-# the rules of what generated code calls (generated)
+# register the rules: reverse (operators, mathfuncs, numpyfuncs), forward (forward), the
+# rules of what generated code calls (generated), and both kinds together for more NumPy
+# functions (ufuncs_more, arrayfuncs, axes, joins, linalg)
 from . import (  # noqa: F401
+    arrayfuncs,
     axes,
     forward,
     generated,
@@ -11,6 +13,7 @@ from . import (  # noqa: F401
     numpyfuncs,
     operators,
     registry,
+    ufuncs_more,
 )
 from .registry import adjoint, rule
 

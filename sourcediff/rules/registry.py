@@ -159,6 +159,8 @@ def is_user_function(fn) -> bool:
     if has_rule(fn):
         return False
     inner, _ = unwrap(fn)
+    if getattr(inner, "__module__", "").startswith("sourcediff.runtime."):
+        return False     # a runtime helper without rules: refused, not transformed
     return isinstance(inner, pytypes.FunctionType) and canonical_name(inner) is None
 
 

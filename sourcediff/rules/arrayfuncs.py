@@ -1,0 +1,624 @@
+"""Rules for NumPy array functions: cumulative sums and products, differences,
+flips and rolls, reshaping, diagonals and triangles, repeats and tiles, and
+the inner, cross and Kronecker products.
+
+Most adjoints are the transposed operation written with NumPy itself (the
+adjoint of ``np.flip`` is ``np.flip``, of ``np.triu`` is ``np.triu``); where
+NumPy has no such operation the helpers of ``runtime/array_helpers.py`` stand
+in, registered below as primitives of their own so that generated code can be
+differentiated again (Hessian-vector products).  Type rules refuse at
+transform time what the rules do not cover (an ``axis`` they do not handle, a
+``dtype=``), rather than differentiate it wrongly.
+"""
+import numpy as np
+
+from ..passes.types import INT, T, array, scalar
+from ..runtime.array_helpers import (
+    cumprod_adjoint,
+    cumprod_adjoint_tangent,
+    cumprod_tangent,
+    diff_adjoint,
+    kron_adjoint_left,
+    kron_adjoint_right,
+    put_diagonal,
+    reverse_cumsum,
+    sum_repeats,
+    sum_tiles,
+)
+from ..runtime.helpers import reshape_like
+from .registry import USER_RULE_NAMES, result_type, rule, tangent
+
+HELPERS = [cumprod_adjoint, cumprod_adjoint_tangent, cumprod_tangent, diff_adjoint,
+           kron_adjoint_left, kron_adjoint_right, put_diagonal, reverse_cumsum, sum_repeats,
+           sum_tiles]
+for _h in HELPERS:
+    USER_RULE_NAMES[id(_h)] = _h.__name__   # generated code calls them by name
+
+# Functions whose result may share memory with their first argument, with the
+# least number of dimensions of that argument for which it does (np.diag of a
+# vector builds a new matrix): writing through either name is refused.
+VIEW_FUNCTIONS = {id(f): 1 for f in (np.reshape, np.ravel, np.squeeze, np.flip, np.fliplr,
+                                     np.flipud, np.atleast_1d, np.real, np.diagonal)}
+VIEW_FUNCTIONS[id(np.diag)] = 2
+VIEW_NAMES = {"np.reshape", "np.ravel", "np.squeeze", "np.flip", "np.fliplr", "np.flipud",
+              "np.atleast_1d", "np.real", "np.diagonal", "np.diag"}
+
+
+def _ndim(info, name):
+    t = info.types.get(name)
+    return t.ndim if t is not None and t.is_array else 0
+
+
+def _given(info, name):
+    return info.types.get(name) is not None
+
+
+def _float(t: T):
+    return t.dtype if t.dtype is not None and t.dtype.kind == "f" else np.dtype(np.float64)
+
+
+def _check(args, kw, name, ndims, allowed=()):
+    """The first argument is an array of one of ``ndims`` dimensions and no
+    keyword outside ``allowed`` is passed; otherwise a TypeError for the user."""
+    x = args[0] if args else None
+    if x is None or not x.is_array or x.ndim not in ndims:
+        dims = "/".join(f"{n}-d" for n in ndims)
+        raise TypeError(f"{name} is differentiated for {dims} arrays, not {x}")
+    extra = sorted(set(kw) - set(allowed))
+    if extra:
+        raise TypeError(f"{name}: the argument '{extra[0]}' is not supported")
+    return x
+
+
+def _int_arg(args, kw, k, key, name):
+    t = args[k] if len(args) > k else kw.get(key)
+    if t is not None and t.kind != "int":
+        raise TypeError(f"{name}: '{key}' must be an int, not {t}")
+    return t
+
+
+# -- cumulative sums and products ----------------------------------------------------
+def _flat(info):         # no axis: x flattened (a vector: its only axis)
+    return not _given(info, "axis") or _ndim(info, "x") == 1
+
+
+def _along(info):
+    return _given(info, "axis") and _ndim(info, "x") > 1
+
+
+@rule(np.cumsum, when=lambda i: _ndim(i, "x") == 1)     # z_i = x_0 + ... + x_i
+def _(z, x, dz, axis=None):
+    return np.flip(np.cumsum(np.flip(dz)))
+
+
+@rule(np.cumsum, when=lambda i: _flat(i) and _ndim(i, "x") > 1)
+def _(z, x, dz, axis=None):
+    return reshape_like(np.flip(np.cumsum(np.flip(dz))), x)
+
+
+@rule(np.cumsum, when=_along)
+def _(z, x, dz, axis=None):
+    return reverse_cumsum(dz, axis)
+
+
+@tangent(np.cumsum, when=_flat)
+def _(z, x, x_dot, axis=None):
+    return np.cumsum(x_dot)
+
+
+@tangent(np.cumsum, when=_along)
+def _(z, x, x_dot, axis=None):
+    return np.cumsum(x_dot, axis)
+
+
+@rule(np.cumprod, when=_flat)          # exact where some x_i are 0 (no division)
+def _(z, x, dz, axis=None):
+    return cumprod_adjoint(x, dz)
+
+
+@rule(np.cumprod, when=_along)
+def _(z, x, dz, axis=None):
+    return cumprod_adjoint(x, dz, axis)
+
+
+@tangent(np.cumprod, when=_flat)
+def _(z, x, x_dot, axis=None):
+    return cumprod_tangent(x, x_dot)
+
+
+@tangent(np.cumprod, when=_along)
+def _(z, x, x_dot, axis=None):
+    return cumprod_tangent(x, x_dot, axis)
+
+
+@result_type(np.cumsum, np.cumprod)
+def _(args, kw, consts):
+    x = _check(args, kw, "np.cumsum/np.cumprod", (1, 2, 3), ("axis",))
+    axis = _int_arg(args, kw, 1, "axis", "np.cumsum/np.cumprod")
+    if axis is not None and x.ndim > 2:
+        raise TypeError("np.cumsum/np.cumprod along an axis of a 3-d array is not supported")
+    dt = x.dtype if x.dtype.kind == "f" else np.dtype(np.int64)
+    return array(dt, x.ndim if axis is not None else 1)
+
+
+# -- differences --------------------------------------------------------------------
+@rule(np.diff)             # z = x[..., 1:] - x[..., :-1], n times
+def _(z, x, dz, n=1):
+    return diff_adjoint(dz, n)
+
+
+@tangent(np.diff)
+def _(z, x, x_dot, n=1):
+    return np.diff(x_dot, n)
+
+
+@result_type(np.diff)
+def _(args, kw, consts):
+    x = _check(args, kw, "np.diff (along the last axis)", (1, 2), ("n",))
+    _int_arg(args, kw, 1, "n", "np.diff")
+    if len(args) > 2:
+        raise TypeError("np.diff: only the last axis is supported")
+    return x
+
+
+# -- flips and rolls ------------------------------------------------------------------
+@rule(np.flip, when=lambda i: not _given(i, "axis"))
+def _(z, m, dz, axis=None):
+    return np.flip(dz)
+
+
+@rule(np.flip, when=lambda i: _given(i, "axis"))
+def _(z, m, dz, axis=None):
+    return np.flip(dz, axis)
+
+
+@tangent(np.flip, when=lambda i: not _given(i, "axis"))
+def _(z, m, m_dot, axis=None):
+    return np.flip(m_dot)
+
+
+@tangent(np.flip, when=lambda i: _given(i, "axis"))
+def _(z, m, m_dot, axis=None):
+    return np.flip(m_dot, axis)
+
+
+@rule(np.fliplr)
+def _(z, m, dz):
+    return np.fliplr(dz)
+
+
+@tangent(np.fliplr)
+def _(z, m, m_dot):
+    return np.fliplr(m_dot)
+
+
+@rule(np.flipud)
+def _(z, m, dz):
+    return np.flipud(dz)
+
+
+@tangent(np.flipud)
+def _(z, m, m_dot):
+    return np.flipud(m_dot)
+
+
+@rule(np.roll)             # z = x (flattened) shifted right by `shift` places
+def _(z, a, dz, shift=0):
+    return np.roll(dz, -shift)
+
+
+@tangent(np.roll)
+def _(z, a, a_dot, shift=0):
+    return np.roll(a_dot, shift)
+
+
+@result_type(np.flip)
+def _(args, kw, consts):
+    x = _check(args, kw, "np.flip", (1, 2), ("axis",))
+    _int_arg(args, kw, 1, "axis", "np.flip")
+    return x
+
+
+@result_type(np.fliplr)
+def _(args, kw, consts):
+    return _check(args, kw, "np.fliplr", (2,))
+
+
+@result_type(np.flipud)
+def _(args, kw, consts):
+    return _check(args, kw, "np.flipud", (1, 2))
+
+
+@result_type(np.roll)
+def _(args, kw, consts):
+    x = _check(args, kw, "np.roll (without axis)", (1, 2, 3), ("shift",))
+    _int_arg(args, kw, 1, "shift", "np.roll")
+    return x
+
+
+# -- reshaping -------------------------------------------------------------------------
+@rule(np.reshape)
+def _(z, a, dz, shape=None):
+    return reshape_like(dz, a)
+
+
+@tangent(np.reshape)
+def _(z, a, a_dot, shape=None):
+    return reshape_like(a_dot, z)
+
+
+@rule(np.ravel)
+def _(z, a, dz):
+    return reshape_like(dz, a)
+
+
+@tangent(np.ravel)
+def _(z, a, a_dot):
+    return np.ravel(a_dot)
+
+
+@rule(np.squeeze)
+def _(z, a, dz, axis=None):
+    return reshape_like(dz, a)
+
+
+@tangent(np.squeeze)
+def _(z, a, a_dot, axis=None):
+    return reshape_like(a_dot, z)
+
+
+@rule(np.atleast_1d, when=lambda i: _ndim(i, "x") > 0)     # x itself
+def _(z, x, dz):
+    return dz
+
+
+@rule(np.atleast_1d, when=lambda i: _ndim(i, "x") == 0)    # [x]
+def _(z, x, dz):
+    return dz[0]
+
+
+@tangent(np.atleast_1d)
+def _(z, x, x_dot):
+    return np.atleast_1d(x_dot)
+
+
+@result_type(np.reshape)
+def _(args, kw, consts):
+    x = _check(args, kw, "np.reshape", (1, 2, 3), ("shape", "newshape"))
+    shape = args[1] if len(args) > 1 else kw.get("shape", kw.get("newshape"))
+    if shape is None or len(args) > 2:
+        raise TypeError("np.reshape(a, shape): give the shape (and no order)")
+    if shape.kind == "tuple":
+        return array(x.dtype, len(shape.elts))
+    if shape.kind == "int":
+        return array(x.dtype, 1)
+    raise TypeError(f"np.reshape: the shape must be an int or a tuple of ints, not {shape}")
+
+
+@result_type(np.ravel)
+def _(args, kw, consts):
+    x = _check(args, kw, "np.ravel", (1, 2, 3))
+    if len(args) > 1:
+        raise TypeError("np.ravel: only the default order is supported")
+    return array(x.dtype, 1)
+
+
+@result_type(np.squeeze)
+def _(args, kw, consts):
+    x = _check(args, kw, "np.squeeze", (2, 3), ("axis",))
+    axis = args[1] if len(args) > 1 else kw.get("axis")
+    if axis is None or axis.kind != "int":
+        raise TypeError("np.squeeze needs the axis to remove (an int): the number of "
+                        "dimensions of its result must not depend on the array's shape")
+    return array(x.dtype, x.ndim - 1)
+
+
+@result_type(np.atleast_1d)
+def _(args, kw, consts):
+    if len(args) != 1 or kw:
+        raise TypeError("np.atleast_1d takes one argument here")
+    x = args[0]
+    if x.is_array:
+        return x
+    if x.is_scalar:
+        return array(x.dtype, 1)
+    raise TypeError(f"np.atleast_1d of {x}")
+
+
+# -- diagonals, traces and triangles ---------------------------------------------------------
+@rule(np.trace)            # z = sum_i x[i, i + offset]
+def _(z, a, dz, offset=0):
+    return dz * np.eye(a.shape[0], a.shape[1], offset)
+
+
+@tangent(np.trace)
+def _(z, a, a_dot, offset=0):
+    return np.trace(a_dot, offset)
+
+
+@rule(np.diag, when=lambda i: _ndim(i, "v") == 1)    # a matrix with v on diagonal k
+def _(z, v, dz, k=0):
+    return np.diagonal(dz, k)
+
+
+@rule(np.diag, when=lambda i: _ndim(i, "v") == 2)    # diagonal k of the matrix v
+def _(z, v, dz, k=0):
+    return put_diagonal(dz, v, k)
+
+
+@tangent(np.diag)
+def _(z, v, v_dot, k=0):
+    return np.diag(v_dot, k)
+
+
+@rule(np.diagonal)
+def _(z, a, dz, offset=0):
+    return put_diagonal(dz, a, offset)
+
+
+@tangent(np.diagonal)
+def _(z, a, a_dot, offset=0):
+    return np.diagonal(a_dot, offset)
+
+
+@rule(np.triu)
+def _(z, m, dz, k=0):
+    return np.triu(dz, k)
+
+
+@tangent(np.triu)
+def _(z, m, m_dot, k=0):
+    return np.triu(m_dot, k)
+
+
+@rule(np.tril)
+def _(z, m, dz, k=0):
+    return np.tril(dz, k)
+
+
+@tangent(np.tril)
+def _(z, m, m_dot, k=0):
+    return np.tril(m_dot, k)
+
+
+@result_type(np.trace)
+def _(args, kw, consts):
+    x = _check(args, kw, "np.trace", (2,), ("offset",))
+    _int_arg(args, kw, 1, "offset", "np.trace")
+    if len(args) > 2:
+        raise TypeError("np.trace: only the offset argument is supported")
+    return scalar(x.dtype) if x.dtype.kind == "f" else INT
+
+
+@result_type(np.diag)
+def _(args, kw, consts):
+    x = _check(args, kw, "np.diag", (1, 2), ("k",))
+    _int_arg(args, kw, 1, "k", "np.diag")
+    return array(x.dtype, 3 - x.ndim)
+
+
+@result_type(np.diagonal)
+def _(args, kw, consts):
+    x = _check(args, kw, "np.diagonal", (2,), ("offset",))
+    _int_arg(args, kw, 1, "offset", "np.diagonal")
+    if len(args) > 2:
+        raise TypeError("np.diagonal: only the offset argument is supported")
+    return array(x.dtype, 1)
+
+
+@result_type(np.triu, np.tril)
+def _(args, kw, consts):
+    x = _check(args, kw, "np.triu/np.tril", (2,), ("k",))
+    _int_arg(args, kw, 1, "k", "np.triu/np.tril")
+    return x
+
+
+# -- repeats and tiles ------------------------------------------------------------------------
+@rule(np.repeat)           # each element `repeats` times
+def _(z, a, dz, repeats=1):
+    return sum_repeats(dz, repeats)
+
+
+@tangent(np.repeat)
+def _(z, a, a_dot, repeats=1):
+    return np.repeat(a_dot, repeats)
+
+
+@rule(np.tile)             # `reps` copies one after the other
+def _(z, A, dz, reps=1):
+    return sum_tiles(dz, reps)
+
+
+@tangent(np.tile)
+def _(z, A, A_dot, reps=1):
+    return np.tile(A_dot, reps)
+
+
+@result_type(np.repeat)
+def _(args, kw, consts):
+    x = _check(args, kw, "np.repeat (without axis)", (1,), ("repeats",))
+    if _int_arg(args, kw, 1, "repeats", "np.repeat") is None or len(args) > 2:
+        raise TypeError("np.repeat(a, repeats): an int number of repeats, no axis")
+    return x
+
+
+@result_type(np.tile)
+def _(args, kw, consts):
+    x = _check(args, kw, "np.tile", (1,), ("reps",))
+    if _int_arg(args, kw, 1, "reps", "np.tile") is None:
+        raise TypeError("np.tile(A, reps): an int number of copies")
+    return x
+
+
+# -- products ------------------------------------------------------------------------------
+@rule(np.inner)
+def _(z, a, b, dz):
+    return dz * b, dz * a
+
+
+@tangent(np.inner)
+def _(z, a, b, a_dot, b_dot):
+    return np.inner(a_dot, b) + np.inner(a, b_dot)
+
+
+@rule(np.cross)            # dz . (da x b) = da . (b x dz)
+def _(z, a, b, dz):
+    return np.cross(b, dz), np.cross(dz, a)
+
+
+@tangent(np.cross)
+def _(z, a, b, a_dot, b_dot):
+    return np.cross(a_dot, b) + np.cross(a, b_dot)
+
+
+@rule(np.kron)
+def _(z, a, b, dz):
+    return kron_adjoint_left(dz, b), kron_adjoint_right(dz, a)
+
+
+@tangent(np.kron)
+def _(z, a, b, a_dot, b_dot):
+    return np.kron(a_dot, b) + np.kron(a, b_dot)
+
+
+def _pair(args, kw, name, ndims):
+    if len(args) != 2 or kw or not all(a.is_array for a in args) or \
+            args[0].ndim != args[1].ndim or args[0].ndim not in ndims:
+        dims = " or ".join(f"{n}-d" for n in ndims)
+        raise TypeError(f"{name} is differentiated for two {dims} arrays of the same "
+                        f"number of dimensions, not {', '.join(map(str, args))}")
+    return array(np.result_type(args[0].dtype, args[1].dtype), args[0].ndim)
+
+
+@result_type(np.inner)
+def _(args, kw, consts):
+    t = _pair(args, kw, "np.inner", (1,))
+    return scalar(t.dtype)
+
+
+@result_type(np.cross)
+def _(args, kw, consts):
+    return _pair(args, kw, "np.cross (of 3-vectors)", (1, 2))
+
+
+@result_type(np.kron)
+def _(args, kw, consts):
+    return _pair(args, kw, "np.kron", (1, 2))
+
+
+# -- the helpers, as primitives: types, tangents and (linear ones) adjoints ------------------
+@result_type(reverse_cumsum, diff_adjoint)
+def _(args, kw, consts):
+    return array(_float(args[0]), args[0].ndim)
+
+
+@tangent(reverse_cumsum)
+def _(z, g, g_dot, axis=0):
+    return reverse_cumsum(g_dot, axis)
+
+
+@rule(reverse_cumsum)
+def _(z, g, dz, axis=0):
+    return np.cumsum(dz, axis)
+
+
+@tangent(diff_adjoint)
+def _(z, g, g_dot, n=1):
+    return diff_adjoint(g_dot, n)
+
+
+@rule(diff_adjoint)
+def _(z, g, dz, n=1):
+    return np.diff(dz, n)
+
+
+@result_type(put_diagonal)
+def _(args, kw, consts):
+    return array(_float(args[0]), 2)
+
+
+@tangent(put_diagonal)     # x gives the shape only
+def _(z, g, x, g_dot, x_dot, k=0):
+    return put_diagonal(g_dot, x, k)
+
+
+@rule(put_diagonal)
+def _(z, g, x, dz, k=0):
+    return np.diagonal(dz, k), None
+
+
+@result_type(sum_repeats, sum_tiles)
+def _(args, kw, consts):
+    return array(_float(args[0]), 1)
+
+
+@tangent(sum_repeats)
+def _(z, g, g_dot, repeats=1):
+    return sum_repeats(g_dot, repeats)
+
+
+@rule(sum_repeats)
+def _(z, g, dz, repeats=1):
+    return np.repeat(dz, repeats)
+
+
+@tangent(sum_tiles)
+def _(z, g, g_dot, reps=1):
+    return sum_tiles(g_dot, reps)
+
+
+@rule(sum_tiles)
+def _(z, g, dz, reps=1):
+    return np.tile(dz, reps)
+
+
+@result_type(kron_adjoint_left, kron_adjoint_right)
+def _(args, kw, consts):
+    return array(_float(args[0]), args[1].ndim)
+
+
+@tangent(kron_adjoint_left)
+def _(z, g, b, g_dot, b_dot):
+    return kron_adjoint_left(g_dot, b) + kron_adjoint_left(g, b_dot)
+
+
+@rule(kron_adjoint_left)
+def _(z, g, b, dz):
+    return np.kron(dz, b), kron_adjoint_right(g, dz)
+
+
+@tangent(kron_adjoint_right)
+def _(z, g, a, g_dot, a_dot):
+    return kron_adjoint_right(g_dot, a) + kron_adjoint_right(g, a_dot)
+
+
+@rule(kron_adjoint_right)
+def _(z, g, a, dz):
+    return np.kron(a, dz), kron_adjoint_left(g, dz)
+
+
+# cumprod's helpers are not linear in x: the tangent of the adjoint (for
+# Hessian-vector products) is a helper of its own, the last of the chain
+def _helper_flat(info):
+    return not _given(info, "axis")
+
+
+@result_type(cumprod_adjoint, cumprod_adjoint_tangent)
+def _(args, kw, consts):
+    return array(_float(args[0]), args[0].ndim)
+
+
+@result_type(cumprod_tangent)
+def _(args, kw, consts):
+    axis_given = len(args) > 2 or "axis" in kw
+    return array(_float(args[0]), args[0].ndim if axis_given else 1)
+
+
+@tangent(cumprod_adjoint, when=_helper_flat)
+def _(z, x, g, x_dot, g_dot, axis=None):
+    return cumprod_adjoint(x, g_dot) + cumprod_adjoint_tangent(x, g, x_dot)
+
+
+@tangent(cumprod_adjoint, when=lambda i: not _helper_flat(i))
+def _(z, x, g, x_dot, g_dot, axis=None):
+    return cumprod_adjoint(x, g_dot, axis) + cumprod_adjoint_tangent(x, g, x_dot, axis)
