@@ -21,6 +21,7 @@ taping them.  Anything outside the subset raises ``TransformError`` here.
 from __future__ import annotations
 
 import ast
+import copy
 import builtins
 import math
 
@@ -831,6 +832,8 @@ class Normalizer:
             return self.build_array(e, fn, text, out)
         if fn in JOINS:
             return self.join(e, fn, text, out)
+        if fn in (np.split, np.array_split):
+            return self.split(e, fn, text, out)
         if fn is np.transpose:
             return self.transpose(e, text, out)
         if fn is np.einsum:
@@ -1003,6 +1006,46 @@ class Normalizer:
             prim = self.call_object(_call_like(e, [acc, v], func=_name(helper.__name__)),
                                     helper, out)
         return prim
+
+    def split(self, e, fn, text, out):
+        """``np.split(x, k)`` / ``np.array_split(x, k)`` / ``np.split(x, [i, j])``
+        along axis 0: a tuple of slices of ``x`` (NumPy's part sizes)."""
+        kws = {k.arg: k.value for k in e.keywords}
+        axis = kws.pop("axis", None)
+        sections = e.args[1] if len(e.args) > 1 else kws.pop("indices_or_sections", None)
+        try:
+            spec = ast.literal_eval(sections) if sections is not None else None
+        except ValueError:
+            spec = None
+        ok_axis = axis is None or isinstance(axis, ast.Constant) and axis.value == 0
+        if kws or len(e.args) > 2 or not ok_axis or not (
+                isinstance(spec, int) and spec > 0 or isinstance(spec, (list, tuple))
+                and all(isinstance(i, int) and i >= 0 for i in spec)):
+            raise self.error(e, f"{text}() is supported along axis 0 with a constant number "
+                                "of parts or a constant list of indices")
+        x = self.to_temp(self.atom(e.args[0], out), out)
+        n = ast.Subscript(value=ast.Attribute(value=x, attr="shape", ctx=ast.Load()),
+                          slice=ast.Constant(0), ctx=ast.Load())
+
+        def times(i, expr):
+            return ast.BinOp(left=ast.Constant(i), op=ast.Mult(), right=copy.deepcopy(expr))
+        if isinstance(spec, int) and fn is np.split:
+            bounds = [ast.BinOp(left=times(i, n), op=ast.FloorDiv(), right=ast.Constant(spec))
+                      for i in range(spec + 1)]
+        elif isinstance(spec, int):     # the first n % k parts one longer
+            size = ast.BinOp(left=n, op=ast.FloorDiv(), right=ast.Constant(spec))
+            extra = ast.BinOp(left=copy.deepcopy(n), op=ast.Mod(), right=ast.Constant(spec))
+            bounds = [ast.BinOp(left=times(i, size), op=ast.Add(), right=ast.Call(
+                func=_name("min"), args=[ast.Constant(i), copy.deepcopy(extra)], keywords=[]))
+                for i in range(spec + 1)]
+        else:
+            bounds = [ast.Constant(0)] + [ast.Constant(i) for i in spec] + [n]
+        parts = []
+        for lo, hi in zip(bounds, bounds[1:]):
+            index = self.index(ast.Slice(lower=lo, upper=hi), out)
+            part = _mark(ast.Subscript(value=x, slice=index, ctx=ast.Load()), ("subscript",))
+            parts.append(self.to_temp(part, out))
+        return _mark(ast.Tuple(elts=parts, ctx=ast.Load()), ("tuple",))
 
     def transpose(self, e, text, out):
         """``np.transpose(x)`` is ``x.T``; with constant axes (``x.transpose(1, 0, 2)``

@@ -165,6 +165,14 @@ def rebound(x, w):
     return y * x
 
 
+def splits(x):
+    a, b = np.split(x, 2)
+    c = np.array_split(x[1:], 3)           # 5 elements: parts of 2, 2, 1
+    p, q, r = np.split(x, [1, 4])
+    return np.sum(a * b) + np.sum(c[0] ** 2) + np.sum(c[2] * 3.0) + np.sum(q) * np.sum(r ** 2) \
+        + np.sum(p)
+
+
 def singular(x):
     return np.sqrt(x) + np.arcsin(x + 1.0) - np.arccos(x - 1.0)   # each slope +inf at 0
 
@@ -201,6 +209,7 @@ CASES = [
     (einsums, (RNG.normal(size=(3, 3)), RNG.normal(size=(3, 3)), RNG.normal(size=3)), (0, 1, 2)),
     (stacked, (RNG.normal(size=3), RNG.normal(size=(2, 3))), (0, 1)),
     (rebound, (RNG.normal(size=3), RNG.normal(size=3)), (0, 1)),
+    (splits, (RNG.normal(size=6),), 0),
 ]
 
 
