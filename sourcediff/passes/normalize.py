@@ -21,8 +21,8 @@ taping them.  Anything outside the subset raises ``TransformError`` here.
 from __future__ import annotations
 
 import ast
-import copy
 import builtins
+import copy
 import math
 
 import numpy as np
