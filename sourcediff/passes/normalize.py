@@ -23,6 +23,7 @@ from __future__ import annotations
 import ast
 import builtins
 import copy
+import itertools
 import math
 
 import numpy as np
@@ -1041,7 +1042,7 @@ class Normalizer:
         else:
             bounds = [ast.Constant(0)] + [ast.Constant(i) for i in spec] + [n]
         parts = []
-        for lo, hi in zip(bounds, bounds[1:]):
+        for lo, hi in itertools.pairwise(bounds):
             index = self.index(ast.Slice(lower=lo, upper=hi), out)
             part = _mark(ast.Subscript(value=x, slice=index, ctx=ast.Load()), ("subscript",))
             parts.append(self.to_temp(part, out))
