@@ -29,6 +29,7 @@ from ..rules import registry
 from ..rules.arrayfuncs import VIEW_FUNCTIONS, VIEW_NAMES
 from ..rules.numpyfuncs import ELEMENTWISE
 from .activity import analyze_activity, walk
+from .tape import plan_indexed_tapes
 from .types import T
 
 ELEMENTWISE_OPS = {"Add", "Sub", "Mult", "Div", "Pow", "Mod"}
@@ -413,6 +414,7 @@ class ReverseTransformer:
             self.saved_items: set = set()
             self.decide_saves()
             self.choose_array_tapes()
+            self.plan_indexed_tapes()
             self.reads: set = set()
             reverse = self.reverse_block(self.fn.body)
             new_needed = (self.reads & self.primal_names()) | self.needed
@@ -450,6 +452,8 @@ class ReverseTransformer:
         for node in ast.walk(ast.Module(body=fwd + rev, type_ignores=[])):
             if isinstance(node, ast.Attribute) and node.attr in ("append", "pop"):
                 return None
+        if any(id(st) in self.indexed for st in walk(loop.body)):
+            return None
         # state restored per reverse iteration (snapshots, undone counters)
         # needs the reverse iterations in reverse order
         if self.snapshot_vars_of(loop) or any(
@@ -743,6 +747,48 @@ class ReverseTransformer:
             if chosen:
                 self.array_tapes[id(loop)] = chosen
 
+    def plan_indexed_tapes(self):
+        """Element saves inside counted loop nests go into preallocated arrays
+        (passes/tape.py); not with checkpointing, whose segments re-run."""
+        self.indexed: dict = {}            # id(store) -> IndexedTape
+        self.indexed_base: dict = {}       # id(store) -> the array written into
+        if self.checkpointed:
+            return
+        sites = []
+        for st in walk(self.fn.body):
+            kind = getattr(st, "sd_kind", None)
+            if kind in ("store", "augstore"):
+                target = st.targets[0] if kind == "store" else st.target
+                if (id(st), target.value.id + "[]") in self.save_at:
+                    sites.append((st, target.value.id))
+
+        def element_dtype(st):
+            target = st.targets[0] if isinstance(st, ast.Assign) else st.target
+            bt = self.types.get(target.value.id)
+            if bt is None or not bt.is_array or _has_slice(target.slice) or \
+                    _index_ndim(bt, target.slice) != 0:
+                return None
+            return bt.dtype
+        self.indexed = plan_indexed_tapes(self.fn, sites, element_dtype)
+        self.indexed_base = {id(st): base for st, base in sites if id(st) in self.indexed}
+
+    def indexed_tape(self, st):
+        base = self.indexed_base[id(st)]
+        return self.fresh_cached("_saved_" + base.lstrip("_") + "_items", ("_items", base))
+
+    def indexed_allocations(self, loop) -> list:
+        out = []
+        for sid, tape in self.indexed.items():
+            if tape.outer is loop:
+                base = self.indexed_base[sid]
+                name = self.fresh_cached("_saved_" + base.lstrip("_") + "_items", ("_items", base))
+                out.append(_assign(name, ast.Call(
+                    func=ast.parse("np.empty", mode="eval").body,
+                    args=[copy.deepcopy(tape.capacity),
+                          ast.parse(f"np.{tape.dtype.name}", mode="eval").body],
+                    keywords=[]), getattr(loop, "sd_line", None)))
+        return out
+
     def array_tape_allocations(self, loop) -> list:
         out = []
         args = loop.iter.args
@@ -802,7 +848,14 @@ class ReverseTransformer:
         if kind in ("store", "augstore"):
             target = s.targets[0] if kind == "store" else s.target
             base = target.value.id
-            if (id(s), base + "[]") in self.save_at and not self._plain:
+            if (id(s), base + "[]") in self.save_at and not self._plain and id(s) in self.indexed:
+                item = ast.Subscript(value=_name(base), slice=copy.deepcopy(target.slice),
+                                     ctx=ast.Load())
+                slot = ast.Subscript(value=_name(self.indexed_tape(s)),
+                                     slice=copy.deepcopy(self.indexed[id(s)].index),
+                                     ctx=ast.Store())
+                pre.append(_assign(slot, item, line))
+            elif (id(s), base + "[]") in self.save_at and not self._plain:
                 item = ast.Subscript(value=_name(base), slice=copy.deepcopy(target.slice),
                                      ctx=ast.Load())
                 if _has_slice(target.slice):
@@ -824,7 +877,7 @@ class ReverseTransformer:
             if (id(s), s.target.id) in self.save_at and not self._plain:
                 pre.append(self.push(s.target.id, line))
             if not self._plain:
-                pre += self.array_tape_allocations(s)
+                pre += self.array_tape_allocations(s) + self.indexed_allocations(s)
             new = copy.copy(s)
             snaps = [] if self._plain else self.snapshot_pushes(s)
             new.body = snaps + self.forward_block(s.body) or [ast.Pass()]
@@ -934,7 +987,15 @@ class ReverseTransformer:
             base = target.value.id
             if base in self.active:
                 out += self.adjoint_store(s, target, kind)
-            if (id(s), base + "[]") in self.save_at:
+            if (id(s), base + "[]") in self.save_at and id(s) in self.indexed:
+                index = self.indexed[id(s)].index
+                sub = ast.Subscript(value=_name(base), slice=copy.deepcopy(target.slice),
+                                    ctx=ast.Store())
+                out.append(_assign(sub, ast.Subscript(value=_name(self.indexed_tape(s)),
+                                                      slice=copy.deepcopy(index),
+                                                      ctx=ast.Load()), line))
+                self.read(target.slice, index)
+            elif (id(s), base + "[]") in self.save_at:
                 stack = self.item_stack(base, _has_slice(target.slice))
                 pop = ast.Call(func=ast.Attribute(value=_name(stack), attr="pop",
                                                   ctx=ast.Load()), args=[], keywords=[])

@@ -37,7 +37,6 @@ def scratch_array_grad(x, w):
     # scratch_array:42  def scratch_array(x, w):
     _t6 = 0.0
     _saved_t6 = []
-    _saved_u_items = []
     # -- forward sweep
     # scratch_array:43  n = x.shape[0]
     _t1 = x.shape
@@ -48,6 +47,7 @@ def scratch_array_grad(x, w):
     # scratch_array:45  s = 0.0
     s = 0.0
     # scratch_array:46  for t in range(3):
+    _saved_u_items = np.empty(3 * max(n, 0), np.float64)
     for t in range(3):
         # scratch_array:47  for i in range(n):
         for i in range(n):
@@ -58,7 +58,7 @@ def scratch_array_grad(x, w):
             _t5 = _t3 + _t4
             _saved_t6.append(_t6)
             _t6 = math.tanh(_t5)
-            _saved_u_items.append(u[i])
+            _saved_u_items[t * max(n, 0) + i] = u[i]
             u[i] = _t6
         # scratch_array:49  s += np.sum(u * u)
         _t7 = u * u
@@ -82,7 +82,7 @@ def scratch_array_grad(x, w):
             _t2 = x[i]
             _dt6 = du[i]
             du[i] = 0.0
-            u[i] = _saved_u_items.pop()
+            u[i] = _saved_u_items[t * max(n, 0) + i]
             _dt5 = _dt6 * (1.0 - _t6 * _t6)
             _t6 = _saved_t6.pop()
             _dt3 = _dt5
