@@ -445,6 +445,28 @@ class ReverseTransformer:
         loop = body[k]
         if (id(loop), loop.target.id) in self.save_at:
             return None
+        # fused, an iteration's reverse runs before the next iteration overwrites
+        # the values of its iteration-local variables: they need no tape
+        once = iteration_locals(loop, body[k + 1:]) & assigned_once(loop.body)
+        inside = {id(st) for st in walk(loop.body)}
+        dropped = {(sid, v) for sid, v in self.save_at if v in once and sid in inside}
+        kept = (self.saved_vars, self.placeholders)
+        self.save_at -= dropped
+        untaped = {v for _, v in dropped} - {v for _, v in self.save_at}
+        self.saved_vars = self.saved_vars - untaped
+        self.placeholders = self.placeholders - untaped
+        fused = self.fuse_loop(loop, body[k + 1:])
+        if fused is None:
+            self.save_at |= dropped
+            self.saved_vars, self.placeholders = kept
+            return None
+        forward = self.forward_block(body[:k])
+        reverse = self.reverse_block(body[:k])
+        return forward, fused, reverse
+
+    def fuse_loop(self, loop, after):
+        """The fused loop (forward then reverse body), or None when its reverse
+        iterations are not independent."""
         fwd = self.forward_block(loop.body)
         rev = self.reverse_block(loop.body)
         if not rev:
@@ -466,9 +488,9 @@ class ReverseTransformer:
         # adjoints of temporaries of one iteration (direct ones, and variables
         # the body assigns before any read, unused after the loop) start at
         # zero and are reset within each reverse iteration: they commute too
-        local = self.direct | iteration_locals(loop, body[k + 1:])
+        local = self.direct | iteration_locals(loop, after)
         direct = {self.adj_names[v] for v in local if v in self.adj_names}
-        arrays = {a for a, v in adjoint_of.items() if self.types[v].is_array}
+        arrays = {a for a, v in adjoint_of.items() if self.types[v].is_array and v not in local}
         for st in walk(rev):
             if isinstance(st, (ast.If, ast.For, ast.While)):
                 return None
@@ -497,9 +519,7 @@ class ReverseTransformer:
         fused.body = fwd + rev
         fused.sd_fused = True
         self.checkpointed.pop(id(loop), None)    # nothing taped: nothing to checkpoint
-        forward = self.forward_block(body[:k])
-        reverse = self.reverse_block(body[:k])
-        return forward, fused, reverse
+        return fused
 
     def primal_names(self) -> set:
         return set(self.types) | set(self.params)
@@ -1417,6 +1437,19 @@ class ReverseTransformer:
 
 
 VIEW_METHODS = {"reshape", "ravel"}
+
+
+def assigned_once(stmts) -> set:
+    """Names assigned by exactly one statement of ``stmts`` (nested ones included)."""
+    counts: dict = {}
+    for st in walk(stmts):
+        if getattr(st, "sd_kind", None) in ("assign", "unpack", "accumulate"):
+            targets = st.targets[0].elts if isinstance(st.targets[0], ast.Tuple) \
+                else st.targets
+            for t in targets:
+                if isinstance(t, ast.Name):
+                    counts[t.id] = counts.get(t.id, 0) + 1
+    return {v for v, c in counts.items() if c == 1}
 
 
 def iteration_locals(loop, after) -> set:
