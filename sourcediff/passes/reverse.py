@@ -515,6 +515,10 @@ class ReverseTransformer:
                     return None
             else:
                 return None
+        # an array adjoint the forward part zeroes afresh each iteration needs no
+        # reset at the end of the reverse part
+        zeroed = {ast.dump(st) for st in fwd if _is_zeroing(st)}
+        rev = [st for st in rev if not (_is_zeroing(st) and ast.dump(st) in zeroed)]
         fused = copy.copy(loop)
         fused.body = fwd + rev
         fused.sd_fused = True
@@ -1437,6 +1441,13 @@ class ReverseTransformer:
 
 
 VIEW_METHODS = {"reshape", "ravel"}
+
+
+def _is_zeroing(st) -> bool:
+    """``dx = np.zeros_like(x)``."""
+    return isinstance(st, ast.Assign) and isinstance(st.targets[0], ast.Name) and \
+        isinstance(st.value, ast.Call) and isinstance(st.value.func, ast.Attribute) and \
+        st.value.func.attr == "zeros_like"
 
 
 def assigned_once(stmts) -> set:
