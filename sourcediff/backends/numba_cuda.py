@@ -24,6 +24,7 @@ from __future__ import annotations
 import importlib.util
 import math
 import sys
+import threading
 
 import numpy as np
 
@@ -168,6 +169,9 @@ def load_cuda(source: str, stem: str, injected: dict, function_names: list,
     return {fname: getattr(module, fname) for fname in function_names + [kernel]}
 
 
+_LAUNCH_LOCK = threading.Lock()
+
+
 class Runner:
     """Launches the kernel variant that fits the tape capacities."""
 
@@ -203,6 +207,13 @@ class Runner:
             return cuda.compile_ptx(kern.py_func, argtypes, cc=cc)[0]
 
     def __call__(self, values, n, caps):
+        # one launch at a time in a process (Dask's threads may call together):
+        # the simulator cannot run two kernels at once, and on a GPU they run
+        # one after the other on the default stream anyway
+        with _LAUNCH_LOCK:
+            return self._launch(values, n, caps)
+
+    def _launch(self, values, n, caps):
         from numba import cuda
         local = local_capacities(self.element, caps)
         key = local if local is not None else "workspace"
