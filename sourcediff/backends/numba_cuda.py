@@ -105,20 +105,20 @@ def kernel_source(element, batch, wrt, helpers, local=None, summed=frozenset()):
     lines.append(f"        {', '.join(plan.targets)} = {element.name}({', '.join(args)})")
     if plan.sums:
         lines.append("    # the block's sums: a tree over shared memory")
-        for local, result, out in plan.sums:
-            lines.append(f"    {local} = cuda.shared.array(BLOCK_SUM_THREADS, nbtypes.float64)")
-            lines.append(f"    {local}[{thread}] = {result}")
+        for acc, result, out in plan.sums:
+            lines.append(f"    {acc} = cuda.shared.array(BLOCK_SUM_THREADS, nbtypes.float64)")
+            lines.append(f"    {acc}[{thread}] = {result}")
         step = fresh("step")
         lines += ["    cuda.syncthreads()",
                   f"    {step} = cuda.blockDim.x // 2",
                   f"    while {step} > 0:",
                   f"        if {thread} < {step}:"]
-        lines += [f"            {local}[{thread}] += {local}[{thread} + {step}]"
-                  for local, _result, _out in plan.sums]
+        lines += [f"            {acc}[{thread}] += {acc}[{thread} + {step}]"
+                  for acc, _result, _out in plan.sums]
         lines += ["        cuda.syncthreads()",
                   f"        {step} //= 2",
                   f"    if {thread} == 0:"]
-        lines += [f"        {out}[cuda.blockIdx.x] = {local}[0]" for local, _r, out in plan.sums]
+        lines += [f"        {out}[cuda.blockIdx.x] = {acc}[0]" for acc, _r, out in plan.sums]
     return Driver(name, "\n".join(lines) + "\n", outputs)
 
 

@@ -177,6 +177,10 @@ class Batched(Transformed):
                     raise ValueError(f"argument '{name}' of {self.name}() is batched "
                                      f"but is a {type(v).__name__}, not an array with a leading "
                                      "batch axis (mark it None in batch= to share it)")
+                if v.shape[0] != v.shape[0]:      # nan: a Dask array's unknown length
+                    raise ValueError(f"batched argument '{name}' of {self.name}() has chunks "
+                                     "of unknown size; call .compute_chunk_sizes() on it "
+                                     "first")
                 if n is None:
                     n, first = v.shape[0], name
                 elif v.shape[0] != n:
@@ -430,10 +434,7 @@ class Batched(Transformed):
         """Batched arguments that are Dask arrays: one batched call per chunk,
         nothing computed yet (``backends/dask_chunks.py``)."""
         from ..backends import dask_chunks
-        values, types, n = self.bind(args, kwargs)
-        if isinstance(n, float):
-            raise ValueError(f"the batched arguments of {self.name}() have chunks of unknown "
-                             "size; call .compute_chunk_sizes() on them first")
+        values, types, _ = self.bind(args, kwargs)
         spec = self.spec(types)     # generated here, compiled where the chunks run
         if not dask_chunks.runs_in_this_process():
             check_picklable(spec, self.name)

@@ -10,9 +10,8 @@ schedulers instead (``dask.config.set(scheduler=...)`` wins over the cluster).
 import importlib.util
 import os
 import pickle
-import sys
-import threading
 import textwrap
+import threading
 
 import numpy as np
 import pytest
@@ -21,11 +20,11 @@ da = pytest.importorskip("dask.array", reason="dask is not installed (pip instal
                          "'dask[array]' distributed, or the 'dask' extra)")
 distributed = pytest.importorskip("distributed", reason="dask.distributed is not installed")
 
-import dask  # noqa: E402
+import dask
 
-import sourcediff as sd  # noqa: E402
+import sourcediff as sd
 
-from . import batch_funcs as F  # noqa: E402
+from . import batch_funcs as F
 
 WEIGHTED = (0, None)
 
@@ -241,3 +240,12 @@ def test_pickled_transform_runs_without_its_function():
     other._function_bytes = None             # as where tests.batch cannot be imported
     with pytest.raises(ValueError, match="unpickled without the generated code"):
         other(x.astype(np.float32), w)
+
+
+def test_chunks_of_unknown_size_are_refused():
+    x, w = _data(8)
+    xd = da.from_array(x, chunks=(4, 5))
+    xd = xd[da.from_array(x[:, 0] > 0.0, chunks=4)]     # lengths known only once computed
+    vg = sd.grad(F.weighted, wrt=1, target="python", batch=WEIGHTED)
+    with pytest.raises(ValueError, match="'x' of weighted\\(\\) has chunks of unknown size"):
+        vg(xd, w)

@@ -3,6 +3,8 @@ summed over the batch, on every batched target, against the per-element results
 of the same target summed by NumPy.  Gradients with respect to batched
 arguments stay per element and are the per-element call's, bit for bit on the
 CPU targets."""
+import os
+import subprocess
 import sys
 from pathlib import Path
 
@@ -39,9 +41,12 @@ CASES = {
     # boolean and integer tapes, a shared scalar that gets no gradient
     "while_break": (F.while_break, (0, 1), (0, None),
                     lambda rng, n: (rng.random((n, 7)), 1.2)),
+    # a shared matrix: a 2-d summed row
+    "bilinear": (F.bilinear, (0, 1), (0, None),
+                 lambda rng, n: (rng.standard_normal((n, 3)), rng.random((3, 3)))),
 }
 PARAMS = [(t, c) for t in ("python", "cpu", "parallel", "cuda") for c in CASES
-          if not (t in ("cpu", "parallel") and c == "damped")]   # compile time in CI
+          if not (t in ("cpu", "parallel") and c in ("damped", "bilinear"))]  # compile time
 
 _TRANSFORMS: dict = {}
 
@@ -153,6 +158,37 @@ def test_fits_scipy_minimize():
     result = fit(points, labels, target="cpu")
     assert result.success
     np.testing.assert_allclose(result.x, truth, atol=0.25)
+
+
+PTX_SCRIPT = """
+import numpy as np, sourcediff as sd
+from tests.batch import batch_funcs as F
+rng = np.random.default_rng(0)
+gbm = (100.0 + rng.random(4), 0.2 + 0.01 * rng.random(4), rng.standard_normal((4, 8)),
+       0.05, 1.0, 98.0)
+for name, f, wrt, batch, args in [
+        ("gbm", F.gbm_call, (0, 1, 3), (0, 0, 0, None, None, None), gbm),
+        ("weighted", F.weighted, (0, 1), (0, None), (rng.random((4, 5)), rng.random(5))),
+        ("bilinear", F.bilinear, 1, (0, None), (rng.random((4, 3)), rng.random((3, 3))))]:
+    vg = sd.value_and_grad(f, wrt=wrt, target="cuda", batch=batch, reduce="sum")
+    ptx = vg.ptx(*args)
+    print(name, ".entry" in ptx, "atom" in ptx, "bar.sync" in ptx)
+"""
+
+
+def test_summed_kernels_compile_to_ptx():
+    """libnvvm accepts the kernels with sums (shared memory, barriers, atomics)."""
+    from .test_batched import _libnvvm
+    if _libnvvm() is None:
+        pytest.skip("libnvvm (CUDA toolkit) not installed")
+    root = Path(__file__).resolve().parents[2]
+    env = {**os.environ, "NUMBA_ENABLE_CUDASIM": "0", "CUDA_HOME": _libnvvm(),
+           "PYTHONPATH": str(root)}
+    out = subprocess.run([sys.executable, "-c", PTX_SCRIPT], env=env, capture_output=True,
+                         text=True, timeout=300, check=False, cwd=root)
+    assert out.returncode == 0, out.stderr[-3000:]
+    assert out.stdout.split() == ["gbm", "True", "True", "True", "weighted", "True", "True",
+                                  "True", "bilinear", "True", "True", "True"], out.stdout
 
 
 # -- errors ---------------------------------------------------------------------
