@@ -59,8 +59,8 @@ def kernel_source(element, batch, wrt, helpers, local=None, summed=frozenset()):
     ``summed`` (``reduce="sum"``, see ``drivers.Plan``): each block adds its
     threads' summed results in shared memory (a tree of ``BLOCK_SUM_THREADS``
     slots) and writes one partial per block; a summed row is added into by
-    ``atomic_add``, each block into copy ``blockIdx % copies`` of it, so
-    fewer threads contend for one address.  The host adds the partials."""
+    ``atomic_add``, thread ``b`` into copy ``b % copies`` of it, so the
+    threads of a warp add into different addresses.  The host adds the partials."""
     fresh = driver_names(element, wrt, element.params)
     part = fresh("copy")
     plan = Plan(element, batch, wrt, fresh, summed, part)
@@ -87,7 +87,7 @@ def kernel_source(element, batch, wrt, helpers, local=None, summed=frozenset()):
         lines.append(f"    {thread} = cuda.threadIdx.x")
         rows = [o[0] for o in outputs if o[2] and o[3]]
         if rows:
-            lines.append(f"    {part} = cuda.blockIdx.x % {rows[0]}.shape[0]")
+            lines.append(f"    {part} = {b} % {rows[0]}.shape[0]")
         for _local, result, _out in plan.sums:
             lines.append(f"    {result} = 0.0")
     lines.append(f"{pad}if {b} < {plan.n_elements}:")
@@ -191,7 +191,7 @@ class Runner:
         kern, driver, _source = self.build(local)
         _threads, blocks = launch_shape(n, driver)
         outs = allocate_outputs(self.element, driver, values, n, np.empty,
-                                (blocks, row_copies(blocks)), np.zeros)
+                                (blocks, row_copies(n)), np.zeros)
         spaces = [] if local is not None else [np.empty((int(c), n), t.dtype) for t, c in
                                                zip(self.element.tapes, np.maximum(caps, 1))]
         need = np.zeros(max(1, len(self.element.tapes)), np.int64)
@@ -226,7 +226,7 @@ class Runner:
         threads, blocks = launch_shape(n, driver)
         outs = allocate_outputs(self.element, driver, values, n,
                                 lambda shape, dtype: cuda.device_array(shape, dtype),
-                                (blocks, row_copies(blocks)),
+                                (blocks, row_copies(n)),
                                 lambda shape, dtype: cuda.to_device(np.zeros(shape, dtype)))
         workspaces = []
         if local is None:
@@ -247,13 +247,13 @@ class Runner:
         return value, grads, need
 
 
-# copies of a summed gradient row: the blocks of a kernel add into copy
-# blockIdx % ROW_COPIES, so fewer threads wait on one address
+# copies of a summed gradient row: thread b adds into copy b % ROW_COPIES, so
+# the 32 threads of a warp never wait on one address
 ROW_COPIES = 32
 
 
-def row_copies(blocks: int) -> int:
-    return max(1, min(ROW_COPIES, blocks))
+def row_copies(n: int) -> int:
+    return max(1, min(ROW_COPIES, n))
 
 
 def launch_shape(n: int, driver) -> tuple:

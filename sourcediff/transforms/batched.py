@@ -366,6 +366,14 @@ class Batched(Transformed):
         _, types, _ = self.bind(args, kwargs)
         return self._build_source_only(types).source
 
+    @property
+    def source(self) -> str:
+        """The generated module of the last signature called (unpickled without
+        its function: of the first signature it was pickled with)."""
+        if self._last is None and self.func is None and self._specs:
+            return next(iter(self._specs.values())).source
+        return Transformed.source.fget(self)
+
     def _protect(self, values, c):
         """Copy argument arrays the function writes into, so callers keep theirs."""
         return [v.copy() if isinstance(v, np.ndarray) and p in c.written else v

@@ -199,6 +199,20 @@ def test_threads_scheduler_on_parallel_and_cuda(target):
     np.testing.assert_allclose(got[2], ew, rtol=1e-13)
 
 
+def test_processes_scheduler():
+    """Dask's local process pool: each task's transform is pickled."""
+    x, w = _data(10, seed=6)
+    vg = sd.value_and_grad(F.weighted, wrt=(0, 1), target="python", batch=WEIGHTED,
+                           reduce="sum")
+    with dask.config.set(scheduler="processes", num_workers=2):
+        value, (dx, dw) = vg(da.from_array(x, chunks=(5, 5)), w)
+        got = dask.compute(value, dx, dw)
+    ev, (ex, ew) = vg(x, w)
+    np.testing.assert_allclose(got[0], ev, rtol=1e-13)
+    np.testing.assert_array_equal(got[1], ex)
+    np.testing.assert_allclose(got[2], ew, rtol=1e-13)
+
+
 def test_numpy_and_dask_batched_arguments_mix_and_shared_dask_arrays_are_dependencies():
     rng = np.random.default_rng(5)
     s0, sigma, z = 100.0 + rng.random(10), 0.2 + 0.01 * rng.random(10), rng.standard_normal((10, 4))
@@ -233,6 +247,7 @@ def test_pickled_transform_runs_without_its_function():
     other = pickle.loads(state)
     assert type(other) is type(vg) and other is not vg and other.func is None
     assert pickle.loads(state) is other      # one object per process
+    assert "def weighted_grad_element(" in other.source
     got = other(x, w)
     expected = vg(x, w)
     np.testing.assert_array_equal(got[0], expected[0])

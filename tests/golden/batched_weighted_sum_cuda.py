@@ -51,7 +51,7 @@ def weighted_grad_summed(x, w, out_value, out_dx, out_dw, tape_need):
     """weighted_grad_element for element cuda.grid(1) of the batch (one thread each; sums: one partial per block)."""
     b = cuda.grid(1)
     thread = cuda.threadIdx.x
-    copy = cuda.blockIdx.x % out_dw.shape[0]
+    copy = b % out_dw.shape[0]
     el_value = 0.0
     if b < x.shape[0]:
         el_value = weighted_grad_element(x[b], w, out_dx[b], out_dw[copy])
