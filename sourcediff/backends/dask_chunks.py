@@ -3,9 +3,9 @@
 ``map_batched`` builds a Dask graph, computing nothing:
 
 * the batched arguments are cut into the same chunks along the batch axis
-  (those of the first Dask array among them; a NumPy argument is cut to
-  match) and each keeps its other axes whole, since an element needs all of
-  its data;
+  (those of the first Dask array among them, or Dask's automatic ones; a
+  NumPy argument is cut to match) and each keeps its other axes whole, since
+  an element needs all of its data;
 * the transform and the shared arguments sit in the graph once, under one
   key: a worker receives them once, however many chunks it runs (a shared
   argument that is itself a Dask array becomes one chunk, a dependency);
@@ -82,7 +82,10 @@ def map_batched(transform, name: str, values: list, batch: tuple, outputs: list)
     from dask.highlevelgraph import HighLevelGraph
 
     batched = [k for k, b in enumerate(batch) if b == 0]
-    lead = next(values[k] for k in batched if isinstance(values[k], da.Array))
+    lead = next((values[k] for k in batched if isinstance(values[k], da.Array)), None)
+    if lead is None:     # only a shared argument is a Dask array: Dask's own chunks
+        v = values[batched[0]]
+        lead = da.from_array(v, chunks=("auto",) + (-1,) * (len(v.shape) - 1))
     along = lead.chunks[0]
     arrays = []
     for k in batched:

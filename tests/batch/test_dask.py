@@ -227,12 +227,13 @@ def test_numpy_and_dask_batched_arguments_mix_and_shared_dask_arrays_are_depende
         np.testing.assert_array_equal(g, e)
     x, w = _data(9)
     vg = sd.value_and_grad(F.weighted, wrt=(0, 1), target="python", batch=WEIGHTED)
-    with dask.config.set(scheduler="sync"):
-        value, (dx, dw) = vg(da.from_array(x, chunks=(3, 5)), da.from_array(w, chunks=2))
-        got = dask.compute(value, dx, dw)
     expected = vg(x, w)
-    for g, e in zip(got, (expected[0], *expected[1])):
-        np.testing.assert_array_equal(g, e)
+    for batched in (da.from_array(x, chunks=(3, 5)), x):       # shared w: a Dask array
+        with dask.config.set(scheduler="sync"):
+            value, (dx, dw) = vg(batched, da.from_array(w, chunks=2))
+            got = dask.compute(value, dx, dw)
+        for g, e in zip(got, (expected[0], *expected[1])):
+            np.testing.assert_array_equal(g, e)
 
 
 def test_pickled_transform_runs_without_its_function():
