@@ -115,6 +115,9 @@ def test_workers_need_no_copy_of_the_users_file(client, tmp_path, monkeypatch):
     module.write_text(textwrap.dedent("""
         import math
         import numpy as np
+
+        import sourcediff as sd
+
         SCALE = np.array([1.0, 2.0, 3.0])
 
         def scaled(x, a):
@@ -122,6 +125,16 @@ def test_workers_need_no_copy_of_the_users_file(client, tmp_path, monkeypatch):
             for i in range(x.shape[0]):
                 s += SCALE[i] * math.sin(a * x[i])
             return s
+
+        def softplus(v):
+            return math.log1p(math.exp(v))
+
+        @sd.adjoint(softplus)
+        def _(z, v, dz):
+            return dz / (1.0 + math.exp(-v))
+
+        def uses_rule(x, a):
+            return softplus(a * x)
     """))
     monkeypatch.syspath_prepend(str(tmp_path))
     from sd_dask_user_module import scaled
@@ -132,6 +145,15 @@ def test_workers_need_no_copy_of_the_users_file(client, tmp_path, monkeypatch):
     value, (dx, da_) = vg(da.from_array(x, chunks=(4, 3)), 0.7)
     got = dask.compute(value, dx, da_)
     ev, (ex, ea) = vg(x, 0.7)
+    np.testing.assert_allclose(got[0], ev, rtol=1e-13)
+    np.testing.assert_array_equal(got[1], ex)
+    np.testing.assert_allclose(got[2], ea, rtol=1e-13)
+    # a derivative rule of the user's goes to the workers by value
+    from sd_dask_user_module import uses_rule
+    vg = sd.value_and_grad(uses_rule, wrt=(0, 1), target="cpu", batch=(0, None), reduce="sum")
+    value, (dx, da_) = vg(da.from_array(x[:, 0], chunks=4), 0.7)
+    got = dask.compute(value, dx, da_)
+    ev, (ex, ea) = vg(x[:, 0], 0.7)
     np.testing.assert_allclose(got[0], ev, rtol=1e-13)
     np.testing.assert_array_equal(got[1], ex)
     np.testing.assert_allclose(got[2], ea, rtol=1e-13)
