@@ -24,10 +24,11 @@ from __future__ import annotations
 import importlib.util
 import math
 import sys
+import threading
 
 import numpy as np
 
-from .drivers import Driver, allocate_outputs, driver_names, driver_plan
+from .drivers import Driver, Plan, add_partials, allocate_outputs, driver_names
 from .numba_cpu import write_module
 
 THREADS_PER_BLOCK = 128
@@ -51,12 +52,20 @@ def local_capacities(element, caps):
     return rounded if size <= LOCAL_TAPE_BYTES else None
 
 
-def kernel_source(element, batch, wrt, helpers, local=None):
+def kernel_source(element, batch, wrt, helpers, local=None, summed=frozenset()):
     """Source of the kernel (and the device ``helpers`` it needs): ``local``
-    capacities (local tapes) or None (workspace)."""
+    capacities (local tapes) or None (workspace).
+
+    ``summed`` (``reduce="sum"``, see ``drivers.Plan``): each block adds its
+    threads' summed results in shared memory (a tree of ``BLOCK_SUM_THREADS``
+    slots) and writes one partial per block; a summed row is added into by
+    ``atomic_add``, thread ``b`` into copy ``b % copies`` of it, so the
+    threads of a warp add into different addresses.  The host adds the partials."""
     fresh = driver_names(element, wrt, element.params)
-    b, outputs, args, row_args, targets = driver_plan(element, batch, wrt, fresh)
-    name = fresh(element.name.replace("_element", "") + "_kernel")
+    part = fresh("copy")
+    plan = Plan(element, batch, wrt, fresh, summed, part)
+    b, outputs = plan.b, plan.outputs
+    name = fresh(element.name.replace("_element", "") + ("_summed" if summed else "_kernel"))
     need = fresh("tape_need")
     tapes = [fresh(t.name) for t in element.tapes]
     workspaces = [] if local is not None else [fresh(f"workspace_{k}") for k in range(len(tapes))]
@@ -66,10 +75,22 @@ def kernel_source(element, batch, wrt, helpers, local=None):
         lines += DEVICE_HELPERS[helper] + ["", ""]
     if local:
         lines += [f"TAPE_CAPACITY_{k} = {cap}" for k, cap in enumerate(local)] + ["", ""]
+    if plan.sums:
+        lines += [f"BLOCK_SUM_THREADS = {THREADS_PER_BLOCK}", "", ""]
+    what = "one thread each" + ("; sums: one partial per block" if summed else "")
     lines += [f"def {name}({', '.join(params)}):",
-              f'    """{element.name} for element cuda.grid(1) of the batch (one thread each)."""',
-              f"    {b} = cuda.grid(1)",
-              f"    if {b} < {outputs[0][0]}.shape[0]:"]
+              f'    """{element.name} for element cuda.grid(1) of the batch ({what})."""',
+              f"    {b} = cuda.grid(1)"]
+    pad = "    "
+    if summed:
+        thread = fresh("thread")
+        lines.append(f"    {thread} = cuda.threadIdx.x")
+        rows = [o[0] for o in outputs if o[2] and o[3]]
+        if rows:
+            lines.append(f"    {part} = {b} % {rows[0]}.shape[0]")
+        for _local, result, _out in plan.sums:
+            lines.append(f"    {result} = 0.0")
+    lines.append(f"{pad}if {b} < {plan.n_elements}:")
     if tapes and local is not None:
         lines.append("        # this thread's tapes, in local memory")
     elif tapes:
@@ -80,8 +101,24 @@ def kernel_source(element, batch, wrt, helpers, local=None):
             lines.append(f"        {tname} = cuda.local.array(TAPE_CAPACITY_{k}, nbtypes.{nbtype})")
         else:
             lines.append(f"        {tname} = {workspaces[k]}[:, {b}]")
-    call = f"{element.name}({', '.join(args + row_args + tapes + ([need] if tapes else []))})"
-    lines.append(f"        {', '.join(targets)} = {call}")
+    args = plan.args + plan.row_args + tapes + ([need] if tapes else [])
+    lines.append(f"        {', '.join(plan.targets)} = {element.name}({', '.join(args)})")
+    if plan.sums:
+        lines.append("    # the block's sums: a tree over shared memory")
+        for acc, result, out in plan.sums:
+            lines.append(f"    {acc} = cuda.shared.array(BLOCK_SUM_THREADS, nbtypes.float64)")
+            lines.append(f"    {acc}[{thread}] = {result}")
+        step = fresh("step")
+        lines += ["    cuda.syncthreads()",
+                  f"    {step} = cuda.blockDim.x // 2",
+                  f"    while {step} > 0:",
+                  f"        if {thread} < {step}:"]
+        lines += [f"            {acc}[{thread}] += {acc}[{thread} + {step}]"
+                  for acc, _result, _out in plan.sums]
+        lines += ["        cuda.syncthreads()",
+                  f"        {step} //= 2",
+                  f"    if {thread} == 0:"]
+        lines += [f"        {out}[cuda.blockIdx.x] = {acc}[0]" for acc, _r, out in plan.sums]
     return Driver(name, "\n".join(lines) + "\n", outputs)
 
 
@@ -95,6 +132,9 @@ DEVICE_HELPERS = {
             "def min(a, b):", "    return b if b < a else a"],
     "tape_overflow": ["# tape_need is shared by all threads", "def tape_overflow(need, k, top):",
                       "    cuda.atomic.max(need, k, top + 1)"],
+    "atomic_add": ["# a summed gradient row is shared by the threads of many blocks",
+                   "def atomic_add(row, index, value):",
+                   "    cuda.atomic.add(row, index, value)"],
 }
 
 
@@ -129,6 +169,9 @@ def load_cuda(source: str, stem: str, injected: dict, function_names: list,
     return {fname: getattr(module, fname) for fname in function_names + [kernel]}
 
 
+_LAUNCH_LOCK = threading.Lock()
+
+
 class Runner:
     """Launches the kernel variant that fits the tape capacities."""
 
@@ -146,7 +189,9 @@ class Runner:
 
         local = local_capacities(self.element, caps)
         kern, driver, _source = self.build(local)
-        outs = allocate_outputs(self.element, driver, values, n, np.empty)
+        _threads, blocks = launch_shape(n, driver)
+        outs = allocate_outputs(self.element, driver, values, n, np.empty,
+                                (blocks, row_copies(n)), np.zeros)
         spaces = [] if local is not None else [np.empty((int(c), n), t.dtype) for t, c in
                                                zip(self.element.tapes, np.maximum(caps, 1))]
         need = np.zeros(max(1, len(self.element.tapes)), np.int64)
@@ -162,6 +207,13 @@ class Runner:
             return cuda.compile_ptx(kern.py_func, argtypes, cc=cc)[0]
 
     def __call__(self, values, n, caps):
+        # one launch at a time in a process (Dask's threads may call together):
+        # the simulator cannot run two kernels at once, and on a GPU they run
+        # one after the other on the default stream anyway
+        with _LAUNCH_LOCK:
+            return self._launch(values, n, caps)
+
+    def _launch(self, values, n, caps):
         from numba import cuda
         local = local_capacities(self.element, caps)
         key = local if local is not None else "workspace"
@@ -171,8 +223,11 @@ class Runner:
         self.compiled.source = source
         on_device = any(is_device_array(v) for v in values)
         dev = [cuda.to_device(v) if isinstance(v, np.ndarray) else v for v in values]
+        threads, blocks = launch_shape(n, driver)
         outs = allocate_outputs(self.element, driver, values, n,
-                                lambda shape, dtype: cuda.device_array(shape, dtype))
+                                lambda shape, dtype: cuda.device_array(shape, dtype),
+                                (blocks, row_copies(n)),
+                                lambda shape, dtype: cuda.to_device(np.zeros(shape, dtype)))
         workspaces = []
         if local is None:
             for t, cap in zip(self.element.tapes, np.maximum(caps, 1)):
@@ -181,11 +236,31 @@ class Runner:
                     ws = self.workspace[t.name] = cuda.device_array((int(cap), n), t.dtype)
                 workspaces.append(ws)
         need = cuda.to_device(np.zeros(max(1, len(self.element.tapes)), np.int64))
-        threads = min(THREADS_PER_BLOCK, 32 * math.ceil(max(n, 1) / 32))
-        blocks = math.ceil(n / threads)
         if n:
             kern[blocks, threads](*dev, *outs, *workspaces, need)
         need = need.copy_to_host()[:len(self.element.tapes)]
-        if not on_device:
-            outs = [o.copy_to_host() for o in outs]
-        return outs[0], tuple(outs[1:]), need
+        # partial sums come to the host, where they are added; per-element
+        # results stay on the device when the arguments were there
+        outs = [o.copy_to_host() if not on_device or summed else o
+                for o, (_n, _k, _row, summed) in zip(outs, driver.outputs)]
+        value, grads = add_partials(outs, driver)
+        return value, grads, need
+
+
+# copies of a summed gradient row: thread b adds into copy b % ROW_COPIES, so
+# the 32 threads of a warp never wait on one address
+ROW_COPIES = 32
+
+
+def row_copies(n: int) -> int:
+    return max(1, min(ROW_COPIES, n))
+
+
+def launch_shape(n: int, driver) -> tuple:
+    """``(threads per block, blocks)``; a kernel with sums takes a power of two
+    threads per block (its tree over shared memory halves the block)."""
+    if any(o[3] for o in driver.outputs):
+        threads = min(THREADS_PER_BLOCK, max(32, 1 << (max(n, 1) - 1).bit_length()))
+    else:
+        threads = min(THREADS_PER_BLOCK, 32 * math.ceil(max(n, 1) / 32))
+    return threads, max(1, math.ceil(n / threads))

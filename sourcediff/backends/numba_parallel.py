@@ -52,13 +52,27 @@ def load_batched(source: str, stem: str, injected: dict, jit_options: dict,
         spec = importlib.util.spec_from_file_location(name, path)
         module = importlib.util.module_from_spec(spec)
         spec.loader.exec_module(module)
+        # Numba's cache records the module of every function called; one that
+        # came by value (a user's rule on a Dask worker) has none to import
+        cache = all(_cacheable(v) for v in injected.values())
         for k, v in {**injected, **tape_helpers()}.items():
             if callable(v) and not hasattr(v, "py_func") and inspect.isfunction(v):
-                v = numba.njit(cache=True)(v)
+                v = numba.njit(cache=cache)(v)
             setattr(module, k, v)
-        options = {"cache": True, "error_model": "numpy", **jit_options}
+        options = {"cache": cache, "error_model": "numpy", **jit_options}
         for fname in function_names:
             setattr(module, fname, numba.njit(**options)(getattr(module, fname)))
         setattr(module, driver, numba.njit(parallel=parallel, **options)(getattr(module, driver)))
         sys.modules[name] = module
     return {fname: getattr(module, fname) for fname in function_names + [driver]}
+
+
+def _cacheable(obj) -> bool:
+    """Can Numba cache code that calls ``obj``?  Not a function whose module
+    cannot be imported here (unpickled by value) or whose file is gone."""
+    import inspect
+    import os
+    func = getattr(obj, "py_func", obj)
+    if not inspect.isfunction(func):
+        return True
+    return inspect.getmodule(func) is not None and os.path.exists(func.__code__.co_filename)

@@ -38,7 +38,7 @@ import numpy as np
 
 from ..errors import TransformError
 
-TAPE_HELPERS = ("tape_overflow",)
+TAPE_HELPERS = ("tape_overflow", "atomic_add")
 
 
 # -- runtime helper (plain Python; the backends compile it for their target) --
@@ -167,9 +167,14 @@ def _zero_fill(name, ndim, like) -> list:
 
 
 def lower_adjoint(text: str, grad_name: str, params: list, types: list, wrt: tuple,
-                  env: dict) -> Element:
+                  env: dict, accumulate=(), atomic: bool = False) -> Element:
     """Rewrite the emitted adjoint ``grad_name`` (source ``text``) into a per-element
-    function; see the module docstring."""
+    function; see the module docstring.
+
+    ``accumulate``: wrt indices of array arguments whose gradient is *added* into
+    the row passed in (a sum over the batch, ``reduce="sum"``) instead of
+    overwriting it; with ``atomic`` each addition is an ``atomic_add`` (threads
+    of a CUDA kernel share the row)."""
     fn = ast.parse(text).body[0]
     groups = comment_groups(text)
     body = list(fn.body)
@@ -203,18 +208,28 @@ def lower_adjoint(text: str, grad_name: str, params: list, types: list, wrt: tup
                      and s.targets[0].id == g.id and _is_call(s.value, "np", "zeros_like")]
             rebound = [n for n in ast.walk(fn) if isinstance(n, ast.Name) and n.id == g.id
                        and isinstance(n.ctx, ast.Store)]
-            if len(inits) == 1 and len(rebound) == 1:
+            summed = k in accumulate
+            if len(inits) == 1 and len(rebound) == 1 and (
+                    not summed or _only_added_into(fn, g.id, ret)):
                 grad_rows[k] = g.id
                 i = inits[0]
-                body[i:i + 1] = _zero_fill(g.id, t.ndim, body[i])
+                # a summed row starts at zero once, before the batch
+                if summed:
+                    _drop_keeping_comments(body, i, groups)
+                else:
+                    body[i:i + 1] = _zero_fill(g.id, t.ndim, body[i])
+                if summed and atomic:
+                    body[:] = _atomic_adds(body, g.id)
                 continue
             row = fresh(g.id + "_row")
             grad_rows[k] = row
-            tail += _stmt(f"{row}[:] = {g.id}", ret)
+            tail += (_add_into(row, g.id, t.ndim, ret, atomic) if summed
+                     else _stmt(f"{row}[:] = {g.id}", ret))
         else:   # np.zeros_like(x): no path from x to the result
             row = fresh("d" + params[k])
             grad_rows[k] = row
-            tail += _zero_fill(row, t.ndim, ret)
+            if k not in accumulate:
+                tail += _zero_fill(row, t.ndim, ret)
     result = ", ".join(_expr(e) for e in returned)
     body[-1:] = tail + _stmt(f"return {result}", ret)
 
@@ -234,6 +249,63 @@ def lower_adjoint(text: str, grad_name: str, params: list, types: list, wrt: tup
         "reported in tape_need.")
     element.source = Printer(groups).function(element.name, element.signature, doc, body)
     return element
+
+
+def _drop_keeping_comments(body, i, groups) -> None:
+    """Remove statement ``i``; the comments above it go to the next statement."""
+    line = getattr(body.pop(i), "lineno", None)
+    if line in groups and i < len(body):
+        after = getattr(body[i], "lineno", None)
+        if after is not None:
+            groups[after] = groups.pop(line) + groups.get(after, [])
+
+
+def _only_added_into(fn, name, ret) -> bool:
+    """Is array ``name`` only created, added into (``name[i] += e``) and returned
+    (by ``ret``)?  Then a row that already holds a partial sum can take the
+    additions."""
+    added = {id(n) for n in ast.walk(ret)}
+    for n in ast.walk(fn):
+        if isinstance(n, ast.AugAssign) and isinstance(n.op, ast.Add) \
+                and isinstance(n.target, ast.Subscript) \
+                and isinstance(n.target.value, ast.Name) and n.target.value.id == name:
+            added.add(id(n.target.value))
+    uses = [n for n in ast.walk(fn) if isinstance(n, ast.Name) and n.id == name]
+    stores = [n for n in uses if isinstance(n.ctx, ast.Store)]
+    return len(stores) == 1 and all(id(n) in added for n in uses if n not in stores)
+
+
+def _atomic_adds(stmts, name) -> list:
+    """``name[i] += e`` -> ``atomic_add(name, i, e)``, in nested blocks too."""
+    out = []
+    for s in stmts:
+        if isinstance(s, ast.AugAssign) and isinstance(s.target, ast.Subscript) \
+                and isinstance(s.target.value, ast.Name) and s.target.value.id == name:
+            call = ast.Call(func=ast.Name(id="atomic_add", ctx=ast.Load()),
+                            args=[ast.Name(id=name, ctx=ast.Load()), s.target.slice, s.value],
+                            keywords=[])
+            out.append(ast.copy_location(ast.Expr(value=call), s))
+            continue
+        for f in ("body", "orelse"):
+            if getattr(s, f, None):
+                setattr(s, f, _atomic_adds(getattr(s, f), name))
+        out.append(s)
+    return out
+
+
+def _add_into(row, name, ndim, like, atomic) -> list:
+    """Loops adding array ``name`` into ``row`` (a partial sum)."""
+    idx = ", ".join(f"_i{k}" for k in range(ndim))
+    lines = ["    " * k + f"for _i{k} in range({row}.shape[{k}]):" for k in range(ndim)]
+    add = (f"atomic_add({row}, ({idx}), {name}[{idx}])" if atomic
+           else f"{row}[{idx}] += {name}[{idx}]")
+    lines.append("    " * ndim + add)
+    return _stmt("\n".join(lines), like)
+
+
+def atomic_add(row, index, value):
+    """``row[index] += value`` (the plain form of the CUDA atomic addition)."""
+    row[index] += value
 
 
 EXPENSIVE = {"exp", "expm1", "log", "log1p", "log2", "log10", "sin", "cos", "tan", "asin",

@@ -29,16 +29,18 @@ class Function:
         self.__wrapped__ = self.py_func
         self._transforms: dict = {}
 
-    def _transform(self, cls, wrt, target, batch=None):
+    def _transform(self, cls, wrt, target, batch=None, reduce=None):
         key = (cls, wrt if not isinstance(wrt, list) else tuple(wrt), target or self.target,
-               batch if not isinstance(batch, list) else tuple(batch))
+               batch if not isinstance(batch, list) else tuple(batch), reduce)
         t = self._transforms.get(key)
         if t is None:
             if batch is not None and batch is not False:
                 mode = "grad" if cls is Grad else "value_and_grad"
                 cls = BatchedGrad if cls is Grad else BatchedValueAndGrad
-                t = cls(self.py_func, wrt, target or self.target, mode, batch)
+                t = cls(self.py_func, wrt, target or self.target, mode, batch, reduce)
             else:
+                if reduce is not None:
+                    raise ValueError(f"reduce={reduce!r} sums over a batch: pass batch= too")
                 t = cls(self.py_func, wrt, target or self.target)
             self._transforms[key] = t
         return t
@@ -62,11 +64,11 @@ class Function:
             t = self._transforms["primal"] = _Primal(self.py_func, 0, self.target)
         return t
 
-    def grad(self, wrt=0, target=None, batch=None) -> Grad:
-        return self._transform(Grad, wrt, target, batch)
+    def grad(self, wrt=0, target=None, batch=None, reduce=None) -> Grad:
+        return self._transform(Grad, wrt, target, batch, reduce)
 
-    def value_and_grad(self, wrt=0, target=None, batch=None) -> ValueAndGrad:
-        return self._transform(ValueAndGrad, wrt, target, batch)
+    def value_and_grad(self, wrt=0, target=None, batch=None, reduce=None) -> ValueAndGrad:
+        return self._transform(ValueAndGrad, wrt, target, batch, reduce)
 
     def vjp(self, wrt=0, target=None):
         """``g(*args, cotangent) -> (value, grads)`` (see :func:`sourcediff.vjp`)."""

@@ -99,3 +99,12 @@ def writes_argument(x):
         x[i] = x[i] * x[i]
         s += x[i]
     return s
+
+
+def bilinear(x, m):
+    """A shared matrix m: its gradient is a 2-d row (summed with 2-d indices)."""
+    s = 0.0
+    for i in range(m.shape[0]):
+        for j in range(m.shape[1]):
+            s += m[i, j] * x[i] * math.cos(x[j])
+    return s

@@ -20,6 +20,12 @@ CASES = {
     "batched_gbm_cuda": (F.gbm_call, (0, 1), "cuda", GBM_BATCH, GBM_ARGS),
     "batched_weighted_cpu": (F.weighted, (0, 1), "cpu", (0, None),
                              (np.ones((3, 4)), np.ones(4))),
+    # reduce="sum": partial sums per chunk; per block and atomic_add on the GPU
+    "batched_weighted_sum_parallel": (F.weighted, (0, 1), "parallel", (0, None),
+                                      (np.ones((3, 4)), np.ones(4)), "sum"),
+    "batched_gbm_sum_cuda": (F.gbm_call, (0, 1, 3), "cuda", GBM_BATCH, GBM_ARGS, "sum"),
+    "batched_weighted_sum_cuda": (F.weighted, (0, 1), "cuda", (0, None),
+                                  (np.ones((3, 4)), np.ones(4)), "sum"),
 }
 
 
@@ -30,8 +36,9 @@ def _strip_header(text):
 
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_batched_source_matches_golden(name):
-    func, wrt, target, batch, args = CASES[name]
-    text = _strip_header(sd.grad(func, wrt=wrt, target=target, batch=batch).source_for(*args))
+    func, wrt, target, batch, args, *reduce = CASES[name]
+    g = sd.grad(func, wrt=wrt, target=target, batch=batch, reduce=reduce[0] if reduce else None)
+    text = _strip_header(g.source_for(*args))
     path = GOLDEN / f"{name}.py"
     if os.environ.get("SOURCEDIFF_REGEN_GOLDEN"):
         path.write_text(text)
