@@ -204,17 +204,7 @@ class Transformed:
         """Copy argument arrays the function writes into, so callers keep theirs."""
         written = c.program._written_params if hasattr(c.program, "_written_params") else None
         if written is None:
-            written = set()
-            for node in _walk(self.src.tree):
-                import ast
-                if isinstance(node, (ast.Assign, ast.AugAssign)):
-                    targets = node.targets if isinstance(node, ast.Assign) else [node.target]
-                    for t in targets:
-                        while isinstance(t, ast.Subscript):
-                            t = t.value
-                        if isinstance(t, ast.Name):
-                            written.add(t.id)
-            c.program._written_params = written
+            written = c.program._written_params = written_names(self.src.tree)
         return [v.copy() if isinstance(v, np.ndarray) and p in written else v
                 for p, v in zip(self.src.params, values)]
 
@@ -290,11 +280,6 @@ def guess_types(src) -> list:
     return types
 
 
-def _walk(tree):
-    import ast
-    return ast.walk(tree)
-
-
 def _like(g, arg):
     """A gradient with the type of its argument."""
     if isinstance(arg, tuple):
@@ -321,3 +306,17 @@ def _check_subset(src, void_ok=False):
     from ..passes.normalize import Normalizer
     Normalizer(src, void_ok=void_ok).run()
 
+
+def written_names(tree) -> set:
+    """Names assigned or written into (``x[i] = ...``) anywhere in ``tree``."""
+    import ast
+    written = set()
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.Assign, ast.AugAssign)):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            for t in targets:
+                while isinstance(t, ast.Subscript):
+                    t = t.value
+                if isinstance(t, ast.Name):
+                    written.add(t.id)
+    return written

@@ -26,7 +26,16 @@ import numpy as np
 from ..backends import TARGETS, load_numba, load_python
 from ..passes.types import type_of_value
 from ..program import Program
-from .base import _LOCK, Transformed, _Compiled, _like, _value, guess_types, wrt_positions
+from .base import (
+    _LOCK,
+    Transformed,
+    _Compiled,
+    _like,
+    _value,
+    guess_types,
+    written_names,
+    wrt_positions,
+)
 from .reverse import Grad, ValueAndGrad
 
 
@@ -362,17 +371,7 @@ def _like_value(t, value):
 
 
 def _written_params(src) -> set:
-    import ast
-    written = set()
-    for node in ast.walk(src.tree):
-        if isinstance(node, (ast.Assign, ast.AugAssign)):
-            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
-            for t in targets:
-                while isinstance(t, ast.Subscript):
-                    t = t.value
-                if isinstance(t, ast.Name):
-                    written.add(t.id)
-    return written
+    return written_names(src.tree)
 
 
 def jvp(func, wrt=0, target: str = "cpu") -> JVP:
