@@ -442,8 +442,14 @@ class ReverseTransformer:
         if self.mode != "grad" or k < 0 or not isinstance(body[k], ast.For) or \
                 getattr(body[k], "sd_count", None):
             return None
-        loop = body[k]
-        if (id(loop), loop.target.id) in self.save_at:
+        # a perfect nest (the body one loop, ...) fuses at its innermost body
+        nest = [body[k]]
+        while len(nest[-1].body) == 1 and isinstance(nest[-1].body[0], ast.For) and \
+                not getattr(nest[-1].body[0], "sd_count", None):
+            nest.append(nest[-1].body[0])
+        loop = nest[-1]
+        if any((id(n), n.target.id) in self.save_at or n is not loop and
+               self.snapshot_vars_of(n) for n in nest):
             return None
         # fused, an iteration's reverse runs before the next iteration overwrites
         # the values of its iteration-local variables: they need no tape
@@ -460,6 +466,11 @@ class ReverseTransformer:
             self.save_at |= dropped
             self.saved_vars, self.placeholders = kept
             return None
+        for outer in reversed(nest[:-1]):
+            wrapper = copy.copy(outer)
+            wrapper.body = [fused]
+            self.checkpointed.pop(id(outer), None)
+            fused = wrapper
         forward = self.forward_block(body[:k])
         reverse = self.reverse_block(body[:k])
         return forward, fused, reverse
