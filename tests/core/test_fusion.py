@@ -16,7 +16,7 @@ import pytest
 import sourcediff as sd
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from fdcheck import check_grad  # noqa: E402
+from fdcheck import check_grad
 
 FUSED = "forward and reverse iterations fused"
 
