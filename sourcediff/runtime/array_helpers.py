@@ -193,20 +193,32 @@ def install_numba_overloads():
         return
     _INSTALLED = True
     try:
-        import numba
-        from numba import types
-        from numba.core.errors import TypingError
-        from numba.extending import overload
+        import numba  # noqa: F401
     except ImportError:  # the "python" target works without Numba
         return
-    import math
+    _install_cumprod()
+    _install_cumsum_diff()
+    _install_structure()
+    _install_numpy_gaps()
+    _install_math_gaps()
 
-    def is_none(t):
-        return t is None or isinstance(t, (types.NoneType, types.Omitted))
 
-    def need(cond, what):
-        if not cond:
-            raise TypingError(what)
+def _is_none(t):
+    from numba import types
+    return t is None or isinstance(t, (types.NoneType, types.Omitted))
+
+
+def _need(cond, what):
+    from numba.core.errors import TypingError
+    if not cond:
+        raise TypingError(what)
+
+
+def _install_cumprod():
+    """cumprod: its adjoint and tangents, line by line, and its axis."""
+    import numba
+    from numba import types
+    from numba.extending import overload
 
     # -- cumprod helpers: 1-d lines, the flattened array or the lines of a 2-d array
     def lines2(line_fn, flat_result):
@@ -214,13 +226,13 @@ def install_numba_overloads():
         line = numba.njit(line_fn)
 
         def ov(x, g, axis=None):
-            if is_none(axis) or x.ndim == 1:
+            if _is_none(axis) or x.ndim == 1:
                 def impl(x, g, axis=None):
                     out = np.empty(x.size, x.dtype)
                     line(np.ascontiguousarray(x).ravel(), np.ascontiguousarray(g).ravel(), out)
                     return out if flat_result else out.reshape(x.shape)
                 return impl
-            need(x.ndim == 2, "cumprod along an axis of an array of more than 2 dimensions")
+            _need(x.ndim == 2, "cumprod along an axis of an array of more than 2 dimensions")
 
             def impl(x, g, axis=None):
                 out = np.empty(x.shape, x.dtype)
@@ -239,14 +251,14 @@ def install_numba_overloads():
         line = numba.njit(line_fn)
 
         def ov(x, g, v, axis=None):
-            if is_none(axis) or x.ndim == 1:
+            if _is_none(axis) or x.ndim == 1:
                 def impl(x, g, v, axis=None):
                     out = np.empty(x.size, x.dtype)
                     line(np.ascontiguousarray(x).ravel(), np.ascontiguousarray(g).ravel(),
                          np.ascontiguousarray(v).ravel(), out)
                     return out.reshape(x.shape)
                 return impl
-            need(x.ndim == 2, "cumprod along an axis of an array of more than 2 dimensions")
+            _need(x.ndim == 2, "cumprod along an axis of an array of more than 2 dimensions")
 
             def impl(x, g, v, axis=None):
                 out = np.empty(x.shape, x.dtype)
@@ -266,7 +278,7 @@ def install_numba_overloads():
 
     @overload(np.cumprod)
     def _ov_cumprod_axis(a, axis):      # Numba's np.cumprod takes no axis
-        need(isinstance(a, types.Array) and a.ndim <= 2, "np.cumprod(a, axis) of a 1-d/2-d array")
+        _need(isinstance(a, types.Array) and a.ndim <= 2, "np.cumprod(a, axis) of a 1-d/2-d array")
         if a.ndim == 1:
             return lambda a, axis: np.cumprod(a)
 
@@ -284,9 +296,16 @@ def install_numba_overloads():
             return out
         return impl
 
+
+
+def _install_cumsum_diff():
+    """Adjoints of cumsum along an axis and of diff."""
+    from numba import types
+    from numba.extending import overload
+
     @overload(reverse_cumsum)
     def _ov_reverse_cumsum(g, axis):
-        need(isinstance(g, types.Array) and g.ndim <= 2, "reverse_cumsum of a 1-d/2-d array")
+        _need(isinstance(g, types.Array) and g.ndim <= 2, "reverse_cumsum of a 1-d/2-d array")
         if g.ndim == 1:
             return lambda g, axis: np.cumsum(g[::-1])[::-1]
 
@@ -309,7 +328,7 @@ def install_numba_overloads():
     # -- the other helpers -------------------------------------------------------
     @overload(diff_adjoint)
     def _ov_diff_adjoint(g, n):
-        need(isinstance(g, types.Array) and g.ndim <= 2, "diff_adjoint of a 1-d/2-d array")
+        _need(isinstance(g, types.Array) and g.ndim <= 2, "diff_adjoint of a 1-d/2-d array")
         if g.ndim == 1:
             def impl(g, n):
                 h = g.copy()
@@ -330,6 +349,12 @@ def install_numba_overloads():
                 h = out
             return h
         return impl
+
+
+
+def _install_structure():
+    """Adjoints of diag, repeat, tile and kron."""
+    from numba.extending import overload
 
     @overload(put_diagonal)
     def _ov_put_diagonal(g, x, k):
@@ -406,9 +431,16 @@ def install_numba_overloads():
         return impl
 
     # -- NumPy functions (or variants) Numba lacks ------------------------------------
+
+
+def _install_numpy_gaps():
+    """NumPy functions or keywords Numba lacks (flip with axis, squeeze, ...)."""
+    from numba import types
+    from numba.extending import overload
+
     @overload(np.flip)
     def _ov_flip_axis(m, axis):
-        need(isinstance(m, types.Array) and m.ndim <= 2, "np.flip(m, axis) of a 1-d/2-d array")
+        _need(isinstance(m, types.Array) and m.ndim <= 2, "np.flip(m, axis) of a 1-d/2-d array")
         if m.ndim == 1:
             return lambda m, axis: m[::-1]
 
@@ -419,7 +451,7 @@ def install_numba_overloads():
 
     @overload(np.squeeze)
     def _ov_squeeze(a, axis):
-        need(isinstance(a, types.Array) and 1 <= a.ndim <= 3 and
+        _need(isinstance(a, types.Array) and 1 <= a.ndim <= 3 and
              isinstance(axis, types.Integer), "np.squeeze(a, axis) with an int axis, 1-3 dims")
         if a.ndim == 1:
             return lambda a, axis: np.ascontiguousarray(a).reshape(())
@@ -449,12 +481,12 @@ def install_numba_overloads():
 
     @overload(np.diagonal)
     def _ov_diagonal(a, offset=0):
-        need(isinstance(a, types.Array) and a.ndim == 2, "np.diagonal of a 2-d array")
+        _need(isinstance(a, types.Array) and a.ndim == 2, "np.diagonal of a 2-d array")
         return lambda a, offset=0: np.diag(a, offset)
 
     @overload(np.tile)
     def _ov_tile(A, reps):
-        need(isinstance(A, types.Array) and A.ndim == 1 and isinstance(reps, types.Integer),
+        _need(isinstance(A, types.Array) and A.ndim == 1 and isinstance(reps, types.Integer),
              "np.tile of a 1-d array with an int number of copies")
 
         def impl(A, reps):
@@ -467,9 +499,19 @@ def install_numba_overloads():
 
     @overload(np.inner)
     def _ov_inner(a, b):
-        need(isinstance(a, types.Array) and isinstance(b, types.Array) and a.ndim == b.ndim == 1,
+        _need(isinstance(a, types.Array) and isinstance(b, types.Array) and a.ndim == b.ndim == 1,
              "np.inner of two 1-d arrays")
         return lambda a, b: np.dot(a, b)
+
+
+
+def _install_math_gaps():
+    """math functions Numba lacks (fmod, remainder, cbrt, ...)."""
+    import math
+
+    import numba
+    from numba import types
+    from numba.extending import overload
 
     # -- math functions Numba lacks --------------------------------------------------
     def scalars(*ts):
