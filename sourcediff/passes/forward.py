@@ -33,8 +33,8 @@ from .reverse import (
     ELEMENTWISE_CALLS,
     ELEMENTWISE_OPS,
     RuleInfo,
-    _is_view,
     constants_of,
+    is_view,
     lower_for_numba,
     simplify,
     substitute,
@@ -164,7 +164,7 @@ class ForwardTransformer:
             kind = getattr(s, "sd_kind", None)
             if kind in ("assign", "accumulate"):
                 edges.append(([s.targets[0].id], diff_operands(s.value)))
-                base = _is_view(s.value, self.types) if kind == "assign" else None
+                base = is_view(s.value, self.types) if kind == "assign" else None
                 if base is not None:
                     # a write through the view changes the base: both or neither
                     # carry a tangent, and the tangents are views of each other too
@@ -270,7 +270,7 @@ class ForwardTransformer:
             if getattr(s, "sd_kind", None) != "assign":
                 continue
             z = s.targets[0].id
-            base = _is_view(s.value, self.types)
+            base = is_view(s.value, self.types)
             zt = self.types.get(z)
             if base is None or zt is None or not zt.is_array:
                 continue

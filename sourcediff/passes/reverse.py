@@ -1492,7 +1492,7 @@ def iteration_locals(loop, after) -> set:
     return assigned - read_first - used_after - {loop.target.id}
 
 
-def _is_view(prim, types) -> str | None:
+def is_view(prim, types) -> str | None:
     """The array a primitive's result may share memory with, if any."""
     head = prim.sd_prim[0]
     if head == "copy" and isinstance(prim, ast.Name):
@@ -1554,7 +1554,7 @@ def check_views(fn, types, error):
                 continue
             z = s.targets[0].id
             zt = types.get(z)
-            base = _is_view(s.value, types)
+            base = is_view(s.value, types)
             if base is None or zt is None or not zt.is_array:
                 continue
             if z not in stored and base not in stored:

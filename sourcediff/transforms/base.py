@@ -21,7 +21,7 @@ from ..passes.types import type_of_value
 from ..program import Program
 
 # one transform builds at a time: the passes and Numba's compiler share state
-_LOCK = threading.RLock()
+BUILD_LOCK = threading.RLock()
 
 
 def _param_names(func):
@@ -57,7 +57,7 @@ def wrt_positions(params, wrt, name) -> tuple:
     return tuple(idx), single
 
 
-class _Compiled:
+class CompiledEntry:
     """One generated module for one signature."""
 
     def __init__(self, program: Program, names: dict, source: str):
@@ -86,7 +86,7 @@ class Transformed:
         self.src = get_source(self.func)
         self.signature = inspect.signature(self.func)
         self.wrt, self.single = _normalize_wrt(self.func, wrt)
-        _check_subset(self.src)
+        check_subset(self.src)
         self.target = target
         self.mode = mode
         self._cache: dict = {}
@@ -140,11 +140,11 @@ class Transformed:
                                 f"(e.g. {name}=float(...)) or a float array")
         return values, types
 
-    def compiled(self, types) -> _Compiled:
+    def compiled(self, types) -> CompiledEntry:
         key = tuple(types)
         c = self._cache.get(key)
         if c is None:
-            with _LOCK:
+            with BUILD_LOCK:
                 c = self._cache.get(key)
                 if c is None:
                     c = self._build(types)
@@ -152,7 +152,7 @@ class Transformed:
         self._last = c
         return c
 
-    def _build(self, types) -> _Compiled:
+    def _build(self, types) -> CompiledEntry:
         program = Program(self.func, types)
         program.checkpoint = self.checkpoint
         params = self.src.params
@@ -178,7 +178,7 @@ class Transformed:
             funcs_by_name = load_numba(source, self.func.__name__, injected, options,
                                        list(program.order))
             funcs = {k: funcs_by_name[v] for k, v in names.items()}
-        return _Compiled(program, funcs, source)
+        return CompiledEntry(program, funcs, source)
 
     def _generate(self, program, entry, types, wrt_names) -> dict:
         """Generate this transform's functions into ``program``; returns the
@@ -197,7 +197,7 @@ class Transformed:
         c = self.compiled(types)
         values = self._protect(values, c)
         value, grads = c.names["grad"](*values)
-        grads = tuple(_like(g, values[k]) for g, k in zip(grads, self.wrt))
+        grads = tuple(like_argument(g, values[k]) for g, k in zip(grads, self.wrt))
         return value, grads
 
     def _protect(self, values, c):
@@ -235,7 +235,7 @@ class Transformed:
         params = self.src.params
         entry = program.analyze(self.func, types)
         self._generate(program, entry, types, [params[k] for k in self.wrt])
-        return _Compiled(program, {}, program.source())
+        return CompiledEntry(program, {}, program.source())
 
     def source_for(self, *args, **kwargs) -> str:
         """The generated source for the types of these arguments (nothing runs)."""
@@ -280,10 +280,10 @@ def guess_types(src) -> list:
     return types
 
 
-def _like(g, arg):
+def like_argument(g, arg):
     """A gradient with the type of its argument."""
     if isinstance(arg, tuple):
-        return tuple(_like(gi, ai) for gi, ai in zip(g, arg))
+        return tuple(like_argument(gi, ai) for gi, ai in zip(g, arg))
     if isinstance(arg, np.ndarray):
         g = np.asarray(g)
         return g.astype(arg.dtype, copy=False) if g.dtype != arg.dtype else g
@@ -292,7 +292,7 @@ def _like(g, arg):
     return float(g)
 
 
-def _value(v):
+def unwrap_value(v):
     if isinstance(v, np.ndarray):
         return v
     if isinstance(v, (np.floating, float)):
@@ -300,7 +300,7 @@ def _value(v):
     return v
 
 
-def _check_subset(src, void_ok=False):
+def check_subset(src, void_ok=False):
     """Constructs outside the subset are reported when the transform is made,
     not at the first call (the type-independent pass runs now)."""
     from ..passes.normalize import Normalizer

@@ -50,8 +50,7 @@ from ..errors import TransformError
 from ..passes import kernel
 from ..passes.types import array, scalar, type_of_value
 from ..program import Program
-from .base import _LOCK, Transformed
-from .forward import _written_params
+from .base import BUILD_LOCK, Transformed, written_names
 
 BATCH_TARGETS = ("python", "cpu", "parallel", "cuda")
 REDUCTIONS = (None, "sum")
@@ -243,7 +242,7 @@ class Batched(Transformed):
         names = [n for n in program.order if n in element.module_functions] + [element.name]
         spec = ModuleSpec(self.name, header,
                           [program.functions[n] for n in element.module_functions], element,
-                          driver, names, injected, frozenset(_written_params(self.src)),
+                          driver, names, injected, frozenset(written_names(self.src.tree)),
                           helpers)
         return program, spec
 
@@ -309,7 +308,7 @@ class Batched(Transformed):
         key = tuple(types)
         spec = self._specs.get(key)
         if spec is None:
-            with _LOCK:
+            with BUILD_LOCK:
                 spec = self._specs.get(key)
                 if spec is None:
                     program, spec = self._generate(types)
@@ -351,7 +350,7 @@ class Batched(Transformed):
         key = tuple(types)
         c = self._cache.get(key)
         if c is None:
-            with _LOCK:
+            with BUILD_LOCK:
                 c = self._cache.get(key)
                 if c is None:
                     c = self._cache[key] = self._build(types)

@@ -27,12 +27,12 @@ from ..backends import TARGETS, load_numba, load_python
 from ..passes.types import type_of_value
 from ..program import Program
 from .base import (
-    _LOCK,
+    BUILD_LOCK,
+    CompiledEntry,
     Transformed,
-    _Compiled,
-    _like,
-    _value,
     guess_types,
+    like_argument,
+    unwrap_value,
     written_names,
     wrt_positions,
 )
@@ -74,7 +74,7 @@ def written_positions(t) -> set:
     """Positions of a transform's generated parameters its code may write into."""
     if isinstance(t, JVP):
         return t.written_positions()
-    written = _written_params(t.src)
+    written = written_names(t.src.tree)
     return {k for k, p in enumerate(t.src.params) if p in written}
 
 
@@ -83,7 +83,7 @@ def present(t, out, values):
     if isinstance(t, JVP):
         return t.present(out, values)
     value, grads = out
-    grads = tuple(_like(g, values[k]) for g, k in zip(grads, t.wrt))
+    grads = tuple(like_argument(g, values[k]) for g, k in zip(grads, t.wrt))
     grads = grads[0] if t.single else grads
     if isinstance(t, ValueAndGrad):
         return value, grads
@@ -231,7 +231,7 @@ class JVP(Transformed):
             return w
         if self.inner is None:
             params = self.src.params
-            inner = {k for k, p in enumerate(params) if p in self._written_params()}
+            inner = {k for k, p in enumerate(params) if p in self.written_params()}
         else:
             inner = written_positions(self.inner)
         gen_wrt = [g for k in self.wrt for g in self.layout[k]]
@@ -247,10 +247,10 @@ class JVP(Transformed):
         primals = values[:-1]
         return present(self.inner, value, primals), present(self.inner, tangent, primals)
 
-    def _written_params(self) -> set:
+    def written_params(self) -> set:
         written = getattr(self, "_written", None)
         if written is None:
-            written = self._written = _written_params(self.src)
+            written = self._written = written_names(self.src.tree)
         return written
 
     # -- generation ------------------------------------------------------------
@@ -276,7 +276,7 @@ class JVP(Transformed):
         program.prune([entry])
         return program, entry
 
-    def _build(self, gen_types) -> _Compiled:
+    def _build(self, gen_types) -> CompiledEntry:
         program, entry = self.program(gen_types)
         source = program.source()
         injected = dict(program.injected)
@@ -291,14 +291,14 @@ class JVP(Transformed):
                 if callable(v) and not hasattr(v, "py_func") and inspect.isfunction(v):
                     injected[k] = numba.njit(cache=True)(v)
             fn = load_numba(source, entry, injected, self.jit_options, list(program.order))[entry]
-        return _Compiled(program, {"jvp": fn}, source)
+        return CompiledEntry(program, {"jvp": fn}, source)
 
     def _build_source_only(self, types):
         """``types``: of the function's own arguments (the tangents follow them)."""
         if self.inner is None and len(types) == len(self.src.params):
             types = list(types) + [types[k] for k in self.wrt]
         program, _ = self.program(types)
-        return _Compiled(program, {}, program.source())
+        return CompiledEntry(program, {}, program.source())
 
     # -- calling -------------------------------------------------------------------
     def __call__(self, *args, **kwargs):
@@ -321,7 +321,7 @@ class JVP(Transformed):
                                  "types: call it once, or use .source_for(*args)")
             from ..errors import TransformError
             try:
-                with _LOCK:
+                with BUILD_LOCK:
                     self._last = self._build_source_only(guess_types(self.src))
             except TransformError:
                 raise ValueError(
@@ -353,7 +353,7 @@ def _plain(value):
     scalars (float32 stays float32), arrays and tuples as they are."""
     if isinstance(value, tuple):
         return tuple(_plain(v) for v in value)
-    return _value(value)
+    return unwrap_value(value)
 
 
 def _like_value(t, value):
@@ -368,10 +368,6 @@ def _like_value(t, value):
     if isinstance(value, (float, np.floating, int, np.integer)):
         return float(t)
     return t
-
-
-def _written_params(src) -> set:
-    return written_names(src.tree)
 
 
 def jvp(func, wrt=0, target: str = "cpu") -> JVP:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from ..bridge import call_with_tensors, has_tensor
 from ..frontend.source import get_source, unwrap
-from .base import Transformed, _check_subset
+from .base import Transformed, check_subset
 from .batched import BatchedGrad, BatchedValueAndGrad
 from .forward import JVP
 from .grad import grad
@@ -21,7 +21,7 @@ class Function:
     def __init__(self, func, target="cpu"):
         self.__sourcediff_function__, _ = unwrap(func)
         # void_ok: a helper that only writes into its argument arrays is fine here
-        _check_subset(get_source(self.__sourcediff_function__), void_ok=True)
+        check_subset(get_source(self.__sourcediff_function__), void_ok=True)
         self.py_func = self.__sourcediff_function__
         self.target = target
         self.__name__ = self.py_func.__name__

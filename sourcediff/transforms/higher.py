@@ -21,7 +21,7 @@ from .forward import JVP, user_params
 from .reverse import Grad
 
 
-def _basis(values, positions):
+def basis(values, positions):
     """Unit tangents: for every element of every argument in ``positions``,
     a tuple of tangents (one per position) with a single 1 in it."""
     zeros = [np.zeros_like(values[k]) if isinstance(values[k], np.ndarray) else 0.0
@@ -88,7 +88,7 @@ class GradOf:
             _check_scalar_wrt(values, self.inner.positions, self.__name__)
         grads = [np.zeros_like(values[k], dtype=float) if isinstance(values[k], np.ndarray)
                  else 0.0 for k in self.positions]
-        for i, j, tangents in _basis(values, self.positions):
+        for i, j, tangents in basis(values, self.positions):
             t = tangents[0] if self.single else tangents
             out = self.jvp(*values, *self.consts, t)[1]
             for p in self.path:
@@ -180,7 +180,7 @@ class Hessian:
         ins = [values[k] for k in self.positions]
         shapes = [np.shape(v) for v in ins]
         H = [[np.zeros(si + sj) for sj in shapes] for si in shapes]
-        for j, k, tangents in _basis(values, self.positions):
+        for j, k, tangents in basis(values, self.positions):
             t = tangents[0] if self.single else tangents
             cols = self.jvp(*values, t)[1]
             cols = (cols,) if self.single else cols

@@ -7,7 +7,7 @@ what a call returns.
 """
 from __future__ import annotations
 
-from .base import Transformed, _value
+from .base import Transformed, unwrap_value
 
 
 class Grad(Transformed):
@@ -19,4 +19,4 @@ class Grad(Transformed):
 class ValueAndGrad(Transformed):
     def __call__(self, *args, **kwargs):
         value, grads = self.run(args, kwargs)
-        return _value(value), (grads[0] if self.single else grads)
+        return unwrap_value(value), (grads[0] if self.single else grads)

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from .base import Transformed, _like, _value
+from .base import Transformed, like_argument, unwrap_value
 from .forward import JVP, jvp, user_params
-from .higher import VJPOfGrad, _basis
+from .higher import VJPOfGrad, basis
 
 
 class VJP(Transformed):
@@ -51,8 +51,8 @@ class VJP(Transformed):
             _check_cotangent_shape(cotangent, value, self.func.__name__)
             raise
         _check_cotangent_shape(cotangent, value, self.func.__name__)
-        grads = tuple(_like(g, values[k]) for g, k in zip(grads, self.wrt))
-        return _value(value), (grads[0] if self.single else grads)
+        grads = tuple(like_argument(g, values[k]) for g, k in zip(grads, self.wrt))
+        return unwrap_value(value), (grads[0] if self.single else grads)
 
 
 def _check_cotangent(cot, ret, name):
@@ -194,7 +194,7 @@ class Jacobian:
         ins = [values[k] for k in self.wrt]
         out = None
         cols = {}
-        for i, k, tangents in _basis(values, self.wrt):
+        for i, k, tangents in basis(values, self.wrt):
             _, t = self._jvp(*values, tangents[0] if self.single else tangents)
             if isinstance(t, tuple):
                 raise TypeError(f"jacobian of {self.transform.__name__}: tuple results are not "
