@@ -29,7 +29,7 @@ from ..rules import registry
 from ..rules.arrayfuncs import VIEW_FUNCTIONS, VIEW_NAMES
 from ..rules.numpyfuncs import ELEMENTWISE
 from .activity import analyze_activity, walk
-from .tape import plan_indexed_tapes
+from .tape import enclosing, plan_indexed_tapes
 from .types import T
 
 ELEMENTWISE_OPS = {"Add", "Sub", "Mult", "Div", "Pow", "Mod"}
@@ -402,6 +402,9 @@ class ReverseTransformer:
     # -- entry -----------------------------------------------------------
     def run(self, fname: str) -> ast.FunctionDef:
         check_views(self.fn, self.types, self.error)
+        self.around = enclosing(self.fn.body)
+        self.hoisted: dict = {}          # id(loop) -> {var: line}: adjoint buffers made after it
+        self._fusing = False
         self.collect_sites()
         self.opaque_tests, self.opaque_consts = foldable_conditions(self.fn)
         self.select_checkpointed()
@@ -478,7 +481,11 @@ class ReverseTransformer:
     def fuse_loop(self, loop, after):
         """The fused loop (forward then reverse body), or None when its reverse
         iterations are not independent."""
-        fwd = self.forward_block(loop.body)
+        self._fusing = True
+        try:
+            fwd = self.forward_block(loop.body)
+        finally:
+            self._fusing = False
         rev = self.reverse_block(loop.body)
         if not rev:
             return None
@@ -782,6 +789,27 @@ class ReverseTransformer:
             if chosen:
                 self.array_tapes[id(loop)] = chosen
 
+    def hoisted_loop(self, s, var):
+        """The top-level loop after which the adjoint buffer of ``var``, defined
+        by ``s`` inside it, is allocated once (instead of once per iteration):
+        ``var`` is a parameter or defined before the loop, so it exists there
+        even after no iteration.  None where the buffer stays at ``s`` (fused or
+        checkpointed loops, which use each iteration's buffer)."""
+        if self._fusing or self.checkpointed:
+            return None
+        around = self.around.get(id(s), [])
+        if not around or not isinstance(around[0], ast.For):
+            return None
+        outer = around[0]
+        body = self.fn.body
+        if outer not in body:
+            return None
+        before = body[:body.index(outer)]
+        defined = var in self.params or any(
+            getattr(st, "sd_kind", None) in ("assign", "unpack") and var in self.targets_of(st)
+            for st in before)
+        return outer if defined else None
+
     def plan_indexed_tapes(self):
         """Element saves inside counted loop nests go into preallocated arrays
         (passes/tape.py); not with checkpointing, whose segments re-run."""
@@ -874,7 +902,12 @@ class ReverseTransformer:
                 if var in self.active and t is not None and t.is_array and kind != "accumulate" \
                         and var not in self.direct and not self._in_segment:
                     # (a checkpoint segment's re-run must not wipe live adjoints)
-                    post.append(_assign(self.adj(var), _call("np.zeros_like", _name(var)), line))
+                    outer = self.hoisted_loop(s, var)
+                    if outer is not None:    # only the last version's buffer is used
+                        self.hoisted.setdefault(id(outer), {})[var] = line
+                    else:
+                        post.append(_assign(self.adj(var), _call("np.zeros_like", _name(var)),
+                                            line))
             new = copy.copy(s)
             new.value = self.primal_value(s)
             if kind == "accumulate" and not getattr(s, "sd_array", False):
@@ -916,7 +949,9 @@ class ReverseTransformer:
             new = copy.copy(s)
             snaps = [] if self._plain else self.snapshot_pushes(s)
             new.body = snaps + self.forward_block(s.body) or [ast.Pass()]
-            return pre + [new]
+            inits = [_assign(self.adj(v), _call("np.zeros_like", _name(v)), at)
+                     for v, at in self.hoisted.pop(id(s), {}).items()]
+            return pre + [new] + inits
         if isinstance(s, ast.While):
             new = copy.copy(s)
             body = self.forward_block(s.body)
