@@ -31,9 +31,9 @@ from ..tensor.grad_mode import (
     no_grad,
     set_grad_enabled,
 )
-from ..tensor.gradcheck import GradcheckError, gradcheck, gradgradcheck
 from ..tensor.graph import AccumulateGrad, Node
 from . import anomaly_mode, function, functional, grad_mode, graph
+from .gradcheck import GradcheckError, gradcheck, gradgradcheck  # the functions hide the module
 
 
 def Variable(data, requires_grad: bool = False):

@@ -18,6 +18,7 @@ mode) sits at the bottom next to ``grad_mode``.
 """
 
 from . import dtypes as _dtypes
+from .anomaly import is_anomaly_check_nan_enabled, is_anomaly_enabled, set_anomaly_enabled
 from .core import Tensor, is_tensor
 from .creation import (
     arange,
@@ -190,7 +191,8 @@ __all__ = [  # noqa: RUF022 - grouped by topic
     "initial_seed", "Generator", "default_generator", "get_rng_state", "set_rng_state",
     # grad mode
     "no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled", "inference_mode",
-    "is_inference_mode_enabled", "is_inference",
+    "is_inference_mode_enabled", "is_inference", "is_anomaly_enabled",
+    "is_anomaly_check_nan_enabled", "set_anomaly_enabled",
     # elementwise
     "add", "sub", "subtract", "mul", "multiply", "div", "divide", "true_divide", "pow",
     "neg", "negative", "exp", "expm1", "log", "log1p", "sin", "cos", "tan", "tanh",

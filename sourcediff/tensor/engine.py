@@ -41,6 +41,17 @@ CREATE_GRAPH_WARNING = (
 )
 
 
+# One entry per backward pass in progress (they nest when a backward runs its own):
+# whether it was restricted to some inputs (autograd.grad, backward(inputs=...)).
+RUNNING_PASSES: list = []
+
+
+def is_checkpoint_valid() -> bool:
+    """Whether the running backward pass is a plain ``backward()``, which reentrant
+    checkpointing needs (it accumulates into ``.grad`` from inside the pass)."""
+    return not RUNNING_PASSES or not RUNNING_PASSES[-1]
+
+
 class GraphRoot(Node):
     """Virtual node feeding the initial gradients to the outputs' nodes."""
 
@@ -125,37 +136,42 @@ def run_backward(edges, grads, *, keep_graph: bool, create_graph: bool,
     ready = [(0, -math.inf, root)]
     tie = itertools.count()
     watch = anomaly.ENABLED
-    # like torch's engine, everything (formulas, hooks, sums) runs in grad mode = create_graph
-    with grad_mode.set_grad_enabled(create_graph):
-        while ready:
-            node = heapq.heappop(ready)[-1]
-            inputs = buffers.pop(node, None) or [None] * node.num_outputs
-            if watch:
-                outputs = _run_watched(node, inputs, execute, capture, results, create_graph,
-                                       owned)
-                if outputs is None:
-                    continue
-            else:  # _run_node, inlined on the hot path
-                if node._tensor_pre_hooks or node._retained:
-                    _run_tensor_hooks(node, inputs, owned)
-                if capture:
-                    _capture(node, inputs, capture, results)
-                if node not in execute:
-                    continue
-                outputs = _apply_node(node, inputs, create_graph, owned)
-            if not keep_graph:
-                node._release()
-            for (child, nr), grad in zip(node.next_functions, outputs):
-                if child is None or child not in reach:
-                    continue
-                if grad is not None:
-                    buf = buffers.get(child)
-                    if buf is None:
-                        buf = buffers[child] = [None] * child.num_outputs
-                    buf[nr] = grad if buf[nr] is None else buf[nr] + grad
-                dependencies[child] -= 1
-                if dependencies[child] == 0:
-                    heapq.heappush(ready, (-child._sequence_nr, next(tie), child))
+    # like torch's engine, everything (formulas, hooks, sums) runs in grad mode = create_graph;
+    # inf * 0 in a formula gives NaN silently, as in torch (anomaly mode is there to catch it)
+    RUNNING_PASSES.append(targets is not None or bool(capture))
+    try:
+        with grad_mode.set_grad_enabled(create_graph), np.errstate(all="ignore"):
+            while ready:
+                node = heapq.heappop(ready)[-1]
+                inputs = buffers.pop(node, None) or [None] * node.num_outputs
+                if watch:
+                    outputs = _run_watched(node, inputs, execute, capture, results, create_graph,
+                                           owned)
+                    if outputs is None:
+                        continue
+                else:  # _run_node, inlined on the hot path
+                    if node._tensor_pre_hooks or node._retained:
+                        _run_tensor_hooks(node, inputs, owned)
+                    if capture:
+                        _capture(node, inputs, capture, results)
+                    if node not in execute:
+                        continue
+                    outputs = _apply_node(node, inputs, create_graph, owned)
+                if not keep_graph:
+                    node._release()
+                for (child, nr), grad in zip(node.next_functions, outputs):
+                    if child is None or child not in reach:
+                        continue
+                    if grad is not None:
+                        buf = buffers.get(child)
+                        if buf is None:
+                            buf = buffers[child] = [None] * child.num_outputs
+                        buf[nr] = grad if buf[nr] is None else buf[nr] + grad
+                    dependencies[child] -= 1
+                    if dependencies[child] == 0:
+                        heapq.heappush(ready, (-child._sequence_nr, next(tie), child))
+    finally:
+        RUNNING_PASSES.pop()
     return results
 
 
