@@ -530,3 +530,144 @@ def test_power_gradient_with_respect_to_the_exponent_at_zero(lib):
     b = lib.tensor([-1.0, 0.0, 1.0], requires_grad=True)
     lib.sum(0 ** b).backward()
     assert values(b.grad).tolist() == [-math.inf, 0.0, 0.0]
+
+
+# ---------------------------------------------------------------------------
+# in-place on views, through the base (ported from TestAutogradDeviceType)
+
+
+def test_inplace_on_a_view_backprops_through_the_base(lib):
+    root = lib.randn(2, 2, requires_grad=True)
+    x = root.clone()
+    x.narrow(0, 0, 1).mul_(2)
+    x.sum().backward()
+    assert values(root.grad).tolist() == [[2.0, 2.0], [1.0, 1.0]]
+
+
+def test_inplace_on_a_view_backprops_through_a_sibling_view(lib):
+    root = lib.randn(2, 2, requires_grad=True)
+    x = root.clone()
+    v1 = x.narrow(0, 0, 1)
+    v2 = x.narrow(0, 0, 1)
+    v1.mul_(2)
+    v2.sum().backward()
+    assert values(root.grad).tolist() == [[2.0, 2.0], [0.0, 0.0]]
+
+
+def test_inplace_on_a_view_of_a_view(lib):
+    root = lib.randn(2, 2, requires_grad=True)
+    x = root.clone()
+    x.narrow(0, 0, 1).narrow(1, 1, 1).mul_(2)
+    x.sum().backward()
+    assert values(root.grad).tolist() == [[1.0, 2.0], [1.0, 1.0]]
+
+
+def test_inplace_on_a_view_of_a_non_contiguous_base(lib):
+    root = lib.ones(2, 3, 2).select(2, 1).t().requires_grad_(True)
+    x = root.clone()
+    x.narrow(0, 0, 1).narrow(1, 1, 1).mul_(2)
+    x.sum().backward()
+    assert values(root.grad).tolist() == [[1.0, 2.0], [1.0, 1.0], [1.0, 1.0]]
+
+
+def test_view_grad_fn_renewed_under_no_grad(lib):
+    a = lib.ones(3, 1, dtype=lib.double, requires_grad=True)
+    b = a * 2
+    c = b.view_as(b)
+    c[0][0] = 3
+    with lib.no_grad():
+        c.grad_fn  # noqa: B018 - forces the view's graph to be brought up to date
+    c.sum().backward()
+    assert values(a.grad).tolist() == [[0.0], [2.0], [2.0]]
+
+
+def test_inplace_on_views_passes_gradcheck(lib):
+    a = lib.randn(4, 4, dtype=lib.double, requires_grad=True)
+    b = lib.randn(2, 2, dtype=lib.double, requires_grad=True)
+
+    def func(root, w):
+        x = root.clone()
+        x.narrow(1, 2, 2).narrow(0, 1, 2).mul_(w)
+        x.narrow(1, 0, 2).narrow(0, 1, 2).mul_(w)
+        return x
+
+    assert lib.autograd.gradcheck(func, [a, b])
+    go = lib.randn(4, 4, dtype=lib.double, requires_grad=True)
+    assert lib.autograd.gradgradcheck(func, (a, b), (go,))
+
+
+def test_inplace_on_a_view_makes_the_base_require_grad(lib):
+    a = lib.randn(4, 4, dtype=lib.double)
+    b = lib.randn(4, 2, dtype=lib.double, requires_grad=True)
+
+    def func(root, w):
+        x = root.clone()
+        assert not x.requires_grad
+        x.narrow(1, 2, 2).mul_(w)
+        assert x.requires_grad
+        return x
+
+    assert lib.autograd.gradcheck(func, [a, b])
+    go = lib.randn(4, 4, dtype=lib.double, requires_grad=True)
+    assert lib.autograd.gradgradcheck(func, (a, b), (go,))
+
+
+def test_inplace_on_a_view_backprops_through_the_view(lib):
+    a = lib.tensor([2.0, 5.0])
+    b = lib.tensor([3.0], requires_grad=True)
+    res = a.narrow(0, 1, 1).mul_(b)
+    res.sum().backward()
+    assert values(b.grad).tolist() == [5.0]
+    assert a.grad is None
+
+
+def test_inplace_on_a_base_makes_its_views_require_grad(lib):
+    r = lib.ones(1, dtype=lib.double, requires_grad=True)
+
+    def fn(r):
+        x = lib.ones(5, dtype=lib.double)
+        v = x.select(0, 1)
+        assert not v.requires_grad and v.grad_fn is None
+        x.add_(r)  # v now depends on r through the in-place change of its base
+        assert v.requires_grad
+        return v
+
+    assert lib.autograd.gradcheck(fn, [r])
+    assert lib.autograd.gradgradcheck(fn, [r])
+
+
+def test_custom_inplace_function_on_views(lib):
+    class PyAdd(lib.autograd.Function):
+        @staticmethod
+        def forward(ctx, x, y):
+            ctx.mark_dirty(x)
+            x.add_(y)
+            return x
+
+        @staticmethod
+        def backward(ctx, g):
+            return g, g
+
+    a = lib.randn(4, 4, dtype=lib.double, requires_grad=True)
+    b = lib.randn(2, 2, dtype=lib.double, requires_grad=True)
+
+    def func(root, w):
+        x = root.clone()
+        PyAdd.apply(x.narrow(1, 2, 2).narrow(0, 1, 2), w)
+        PyAdd.apply(x.narrow(1, 0, 2).narrow(0, 1, 2), w)
+        return x
+
+    assert lib.autograd.gradcheck(func, [a, b])
+    go = lib.randn(4, 4, dtype=lib.double, requires_grad=True)
+    assert lib.autograd.gradgradcheck(func, (a, b), (go,))
+
+
+def test_matrix_vector_gradient_of_an_expanded_vector(lib):
+    mat = lib.randn(2, 2, dtype=lib.double)
+    vec = lib.randn(1, dtype=lib.double).requires_grad_(True)
+
+    def fn(v):
+        return (mat @ v.expand(2)).sum()
+
+    assert lib.autograd.gradcheck(fn, (vec,))
+    assert lib.autograd.gradgradcheck(fn, (vec,))
