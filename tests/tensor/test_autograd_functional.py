@@ -6,6 +6,9 @@ import numpy as np
 import pytest
 from tensor_helpers import values
 
+# torch's own functional API warns about torch.jit.script internally
+pytestmark = pytest.mark.filterwarnings("ignore:`torch.jit.script` is deprecated")
+
 
 def same(a, b, tol=1e-5) -> bool:
     return np.allclose(values(a), values(b), rtol=tol, atol=tol)
