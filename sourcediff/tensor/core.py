@@ -95,6 +95,8 @@ class Tensor:
 
     # set (in the instance dict) only on tensors made inside inference_mode
     _inference = False
+    # {id: hook} of register_post_accumulate_grad_hook, on the leaves that have some
+    _post_accumulate_hooks = None
 
     # NumPy defers binary operators to ours (ndarray * Tensor -> Tensor)
     __array_priority__ = 1000
@@ -426,9 +428,12 @@ def needs_grad(*values) -> bool:
     if not grad_mode.is_grad_enabled():
         return False
     for v in values:
-        # a view may have come to require grad through an in-place change of its base
-        if isinstance(v, Tensor) and (v._requires_grad or (v._base is not None
-                                                           and v.requires_grad)):
-            return True
+        if isinstance(v, Tensor):
+            if v._requires_grad:
+                return True
+            # a view may have come to require grad through an in-place change of its base
+            if v._base is not None and v._view_meta[0] != v._version_counter.value \
+                    and v.requires_grad:
+                return True
     return False
 

@@ -110,6 +110,17 @@ def _plan(order, root, capture, targets):
     return reach, execute
 
 
+class _Pass:
+    """What one backward pass knows while it runs (see ``run_backward``)."""
+
+    __slots__ = ("capture", "create_graph", "execute", "owned", "results")
+
+    def __init__(self, capture, execute, create_graph: bool, owned: set):
+        self.capture, self.execute = capture, execute
+        self.create_graph, self.owned = create_graph, owned
+        self.results = {}
+
+
 def run_backward(edges, grads, *, keep_graph: bool, create_graph: bool,
                  capture=None, targets=None):
     """Propagate ``grads`` from the ``edges`` through the graph.
@@ -120,10 +131,8 @@ def run_backward(edges, grads, *, keep_graph: bool, create_graph: bool,
     Returns {key: gradient} for the captured edges.
     """
     root = GraphRoot(edges, grads)
-    order = _discover([root])
     capture = capture or {}
-    reach, execute = _plan(order, root, capture, targets)
-
+    reach, execute = _plan(_discover([root]), root, capture, targets)
     dependencies = dict.fromkeys(reach, 0)
     for node in execute:
         for child, _ in node.next_functions:
@@ -131,32 +140,22 @@ def run_backward(edges, grads, *, keep_graph: bool, create_graph: bool,
                 dependencies[child] += 1
 
     owned = {id(_root(g._data)) for g in grads if g is not None}
-    results = {}
+    task = _Pass(capture, execute, create_graph, owned)
+    step = _run_watched if anomaly.ENABLED else _run_node
     buffers = {root: []}
     ready = [(0, -math.inf, root)]
     tie = itertools.count()
-    watch = anomaly.ENABLED
-    # like torch's engine, everything (formulas, hooks, sums) runs in grad mode = create_graph;
-    # inf * 0 in a formula gives NaN silently, as in torch (anomaly mode is there to catch it)
     RUNNING_PASSES.append(targets is not None or bool(capture))
     try:
+        # like torch's engine, everything (formulas, hooks, sums) runs in grad mode =
+        # create_graph; inf * 0 in a formula is NaN silently, as in torch (anomaly mode
+        # is there to catch it)
         with grad_mode.set_grad_enabled(create_graph), np.errstate(all="ignore"):
             while ready:
                 node = heapq.heappop(ready)[-1]
-                inputs = buffers.pop(node, None) or [None] * node.num_outputs
-                if watch:
-                    outputs = _run_watched(node, inputs, execute, capture, results, create_graph,
-                                           owned)
-                    if outputs is None:
-                        continue
-                else:  # _run_node, inlined on the hot path
-                    if node._tensor_pre_hooks or node._retained:
-                        _run_tensor_hooks(node, inputs, owned)
-                    if capture:
-                        _capture(node, inputs, capture, results)
-                    if node not in execute:
-                        continue
-                    outputs = _apply_node(node, inputs, create_graph, owned)
+                outputs = step(node, buffers.pop(node, None) or [None] * node.num_outputs, task)
+                if outputs is None:  # captured, but not needed further
+                    continue
                 if not keep_graph:
                     node._release()
                 for (child, nr), grad in zip(node.next_functions, outputs):
@@ -172,32 +171,28 @@ def run_backward(edges, grads, *, keep_graph: bool, create_graph: bool,
                         heapq.heappush(ready, (-child._sequence_nr, next(tie), child))
     finally:
         RUNNING_PASSES.pop()
-    return results
+    return task.results
 
 
-def _run_node(node, inputs, execute, capture, results, create_graph, owned):
+def _run_node(node, inputs, task: _Pass):
     """One step of the engine; returns the input gradients, or None when the node does not run."""
     if node._tensor_pre_hooks or node._retained:
-        _run_tensor_hooks(node, inputs, owned)
-    if capture:
-        _capture(node, inputs, capture, results)
-    if node not in execute:
+        _run_tensor_hooks(node, inputs, task.owned)
+    if task.capture:
+        for nr, grad in enumerate(inputs):
+            key = task.capture.get((node, nr))
+            if key is not None:
+                task.results[key] = grad
+    if node not in task.execute:
         return None
-    return _apply_node(node, inputs, create_graph, owned)
+    return _apply_node(node, inputs, task.create_graph, task.owned)
 
 
-def _capture(node, inputs, capture, results) -> None:
-    for nr, grad in enumerate(inputs):
-        key = capture.get((node, nr))
-        if key is not None:
-            results[key] = grad
-
-
-def _run_watched(node, inputs, execute, capture, results, create_graph, owned):
+def _run_watched(node, inputs, task: _Pass):
     """``_run_node`` in anomaly mode: NaN check, and the forward trace on failure."""
     anomaly.RUNNING.append(node)
     try:
-        outputs = _run_node(node, inputs, execute, capture, results, create_graph, owned)
+        outputs = _run_node(node, inputs, task)
         if outputs is not None and anomaly.CHECK_NAN:
             anomaly.check_nan(node, outputs)
         return outputs

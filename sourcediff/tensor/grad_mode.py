@@ -15,7 +15,14 @@ import inspect
 import threading
 import warnings
 
-_state = threading.local()
+
+class _ThreadState(threading.local):
+    enabled = True  # grad mode, per thread
+    inference = False
+
+
+# read directly (``grad_mode.state.enabled``) where a function call would cost too much
+state = _state = _ThreadState()
 
 # Number of inference_mode blocks active in any thread: while it is 0 (the usual
 # case) tensor creation skips the per-thread lookup altogether.
@@ -24,7 +31,7 @@ INFERENCE_BLOCKS = 0
 
 def is_grad_enabled() -> bool:
     """Whether operations on tensors that require grad are recorded."""
-    return getattr(_state, "enabled", True)
+    return _state.enabled
 
 
 def _set_enabled(mode: bool) -> None:
@@ -33,12 +40,12 @@ def _set_enabled(mode: bool) -> None:
 
 def is_inference_mode_enabled() -> bool:
     """Whether an ``inference_mode`` block is active in this thread."""
-    return INFERENCE_BLOCKS > 0 and getattr(_state, "inference", False)
+    return INFERENCE_BLOCKS > 0 and _state.inference
 
 
 def _set_inference(mode: bool) -> None:
     global INFERENCE_BLOCKS
-    before = getattr(_state, "inference", False)
+    before = _state.inference
     if before != mode:
         INFERENCE_BLOCKS += 1 if mode else -1
         _state.inference = mode
@@ -156,7 +163,7 @@ class inference_mode(_GradModeContext):
         self.inference = mode if isinstance(mode, bool) else True
 
     def __enter__(self):
-        self._prev = (is_grad_enabled(), getattr(_state, "inference", False))
+        self._prev = (is_grad_enabled(), _state.inference)
         _set_enabled(not self.inference)  # like torch: inference_mode(False) enables grad
         _set_inference(self.inference)
 

@@ -331,7 +331,7 @@ class AccumulateGrad(Node):
         """Add ``grad`` into ``.grad``, then run the post-accumulate-grad hooks."""
         var = self.variable
         accumulate_into(var, grad, create_graph, owned)
-        hooks = var.__dict__.get("_post_accumulate_hooks")
+        hooks = var._post_accumulate_hooks
         for hook in list(hooks.values()) if hooks else ():
             if hook(var) is not None:
                 raise RuntimeError("Tensor post accumulate grad hooks should return None.")

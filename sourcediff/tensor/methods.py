@@ -33,7 +33,9 @@ def register_post_accumulate_grad_hook(self, hook) -> graph.RemovableHandle:
         raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
     if self.grad_fn is not None:
         raise RuntimeError("post accumulate grad hooks cannot be registered on non-leaf tensors")
-    hooks = self.__dict__.setdefault("_post_accumulate_hooks", {})
+    if self._post_accumulate_hooks is None:
+        self._post_accumulate_hooks = {}
+    hooks = self._post_accumulate_hooks
     handle = graph.RemovableHandle(hooks)
     hooks[handle.id] = hook
     return handle

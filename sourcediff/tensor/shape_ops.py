@@ -41,22 +41,16 @@ def _make_view(x: Tensor, array: np.ndarray, node: Node | None, op: str, args: t
         creation = "default"
         if base is not None and x._view_meta[1] != "default":
             creation = x._view_meta[1]  # a view of such a view inherits the restriction
-        elif node is None:
-            creation = _creation_mode()
-        if node is None and creation != "default" and x.requires_grad:
+        elif node is None and not grad_mode.state.enabled:
+            creation = "inference" if grad_mode.INFERENCE_BLOCKS and \
+                grad_mode.is_inference_mode_enabled() else "no_grad"
+        if node is None and creation != "default" and (
+                x._requires_grad or (base is not None and x.requires_grad)):
             out._requires_grad = True
         out._view_meta = [x._version_counter.value, creation]
     if node is not None:
         attach(out, node)
     return out
-
-
-def _creation_mode() -> str:
-    """How a view made now is marked: in grad mode, under no_grad, or in inference mode."""
-    if grad_mode.is_grad_enabled():
-        return "default"
-    return "inference" if grad_mode.INFERENCE_BLOCKS and grad_mode.is_inference_mode_enabled() \
-        else "no_grad"
 
 
 def replay_view(tensor: Tensor, chain) -> Tensor:
