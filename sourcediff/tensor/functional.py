@@ -182,6 +182,19 @@ def _checked_v(v, like, like_tuple: bool, fn_name: str, create_graph: bool, none
     return v
 
 
+def _last_product(of, wrt, v, like, *, strict: bool, create_graph: bool, stage: str):
+    """The closing backward pass of vjp/jvp/vhp/hvp: ``v`` through ``of`` back to ``wrt``."""
+    with grad_mode.set_grad_enabled(create_graph or grad_mode.is_grad_enabled()):
+        grads = _grad(of, wrt, v, create_graph=create_graph)
+        return _fill_missing(grads, like, strict, create_graph, stage)
+
+
+def _pair(outputs, outputs_tuple, product, product_tuple, create_graph: bool):
+    """``(func's outputs, the product)``, each shaped like what the user gave."""
+    return (_unpack(_settle(outputs, create_graph), outputs_tuple),
+            _unpack(_settle(product, create_graph), product_tuple))
+
+
 # ---------------------------------------------------------------------------
 # the public functions
 
@@ -198,11 +211,9 @@ def vjp(func, inputs, v=None, create_graph: bool = False, strict: bool = False):
         (inputs_tuple, inputs), (outputs_tuple, outputs), v = _prepare(
             func, inputs, v, "vjp", create_graph, v_like="outputs")
         _strict_check(outputs, "outputs", strict)
-    with grad_mode.set_grad_enabled(create_graph or grad_mode.is_grad_enabled()):
-        grads = _grad(outputs, inputs, v, create_graph=create_graph)
-        result = _fill_missing(grads, inputs, strict, create_graph, "back")
-    return (_unpack(_settle(outputs, create_graph), outputs_tuple),
-            _unpack(_settle(result, create_graph), inputs_tuple))
+    result = _last_product(outputs, inputs, v, inputs, strict=strict, create_graph=create_graph,
+                           stage="back")
+    return _pair(outputs, outputs_tuple, result, inputs_tuple, create_graph)
 
 
 def jvp(func, inputs, v=None, create_graph: bool = False, strict: bool = False):
@@ -219,11 +230,9 @@ def jvp(func, inputs, v=None, create_graph: bool = False, strict: bool = False):
         dummies = tuple(zeros_like(out, requires_grad=True) for out in outputs)
         grad_inputs = _grad(outputs, inputs, dummies, create_graph=True)
         _strict_check(grad_inputs, "grad_inputs", strict)
-    with grad_mode.set_grad_enabled(create_graph or grad_mode.is_grad_enabled()):
-        grads = _grad(grad_inputs, dummies, v, create_graph=create_graph)
-        result = _fill_missing(grads, outputs, strict, create_graph, "back_trick")
-    return (_unpack(_settle(outputs, create_graph), outputs_tuple),
-            _unpack(_settle(result, create_graph), outputs_tuple))
+    result = _last_product(grad_inputs, dummies, v, outputs, strict=strict, create_graph=create_graph,
+                           stage="back_trick")
+    return _pair(outputs, outputs_tuple, result, outputs_tuple, create_graph)
 
 
 def jacobian(func, inputs, create_graph: bool = False, strict: bool = False,
@@ -360,11 +369,9 @@ def vhp(func, inputs, v=None, create_graph: bool = False, strict: bool = False):
         _scalar_output(outputs, outputs_tuple, "vhp")
         jac = _grad(outputs, inputs, create_graph=True)
         _strict_check(jac, "jacobian", strict)
-    with grad_mode.set_grad_enabled(create_graph or grad_mode.is_grad_enabled()):
-        grads = _grad(jac, inputs, v, create_graph=create_graph)
-        result = _fill_missing(grads, inputs, strict, create_graph, "double_back")
-    return (_unpack(_settle(outputs, create_graph), outputs_tuple),
-            _unpack(_settle(result, create_graph), inputs_tuple))
+    result = _last_product(jac, inputs, v, inputs, strict=strict, create_graph=create_graph,
+                           stage="double_back")
+    return _pair(outputs, outputs_tuple, result, inputs_tuple, create_graph)
 
 
 def hvp(func, inputs, v=None, create_graph: bool = False, strict: bool = False):
@@ -379,8 +386,6 @@ def hvp(func, inputs, v=None, create_graph: bool = False, strict: bool = False):
         dummies = tuple(zeros_like(inp, requires_grad=True) for inp in inputs)
         double = _grad(jac, inputs, dummies, create_graph=True)
         _strict_check(jac, "hessian", strict)
-    with grad_mode.set_grad_enabled(create_graph or grad_mode.is_grad_enabled()):
-        grads = _grad(double, dummies, v, create_graph=create_graph)
-        result = _fill_missing(grads, inputs, strict, create_graph, "double_back_trick")
-    return (_unpack(_settle(outputs, create_graph), outputs_tuple),
-            _unpack(_settle(result, create_graph), inputs_tuple))
+    result = _last_product(double, dummies, v, inputs, strict=strict, create_graph=create_graph,
+                           stage="double_back_trick")
+    return _pair(outputs, outputs_tuple, result, inputs_tuple, create_graph)
