@@ -29,8 +29,8 @@ __all__ = ["TransformError", "adjoint", "checkpoint", "defjvp", "function", "gra
            "hvp", "jacobian", "jvp", "show", "source", "value_and_grad", "vjp"]
 
 # The PyTorch-style Tensor API (`import sourcediff as torch`)
-from . import autograd, nn, optim
+from . import autograd, func, nn, optim, utils
 from .tensor import *
 from .tensor import __all__ as _tensor_all
 
-__all__ += list(_tensor_all) + ["autograd", "nn", "optim"]
+__all__ += list(_tensor_all) + ["autograd", "func", "nn", "optim", "utils"]

@@ -11,11 +11,14 @@ Layout, in layers (each imports only the ones before it): ``dtypes``,
 family of operations, each holding the forward function next to its backward
 node (``pointwise``, ``reductions``, ``shape_ops``, ``linalg``, ``inplace``; a
 new op touches one of them), ``custom_function`` (``autograd.Function``),
-``gradcheck``; and ``methods``, which binds the ops to the class here, where
-the package is assembled.
+``gradcheck``, ``functional`` (jacobian, hessian, vjp, jvp, hvp, vhp) and
+``func`` (torch.func-style transforms); and ``methods``, which binds the ops
+to the class here, where the package is assembled. ``anomaly`` (anomaly
+mode) sits at the bottom next to ``grad_mode``.
 """
 
 from . import dtypes as _dtypes
+from .anomaly import is_anomaly_check_nan_enabled, is_anomaly_enabled, set_anomaly_enabled
 from .core import Tensor, is_tensor
 from .creation import (
     arange,
@@ -52,7 +55,14 @@ from .dtypes import (
     promote_types,
     set_default_dtype,
 )
-from .grad_mode import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
+from .grad_mode import (
+    enable_grad,
+    inference_mode,
+    is_grad_enabled,
+    is_inference_mode_enabled,
+    no_grad,
+    set_grad_enabled,
+)
 from .linalg import addmm, bmm, dot, inner, matmul, mm, mv, outer
 from .methods import bind_methods
 from .pointwise import (
@@ -154,6 +164,12 @@ from .shape_ops import (
 # the ops become Tensor methods and operators (the class itself imports none of them)
 bind_methods(Tensor)
 
+
+def is_inference(input: Tensor) -> bool:
+    """Whether ``input`` was made inside ``inference_mode``."""
+    return input.is_inference()
+
+
 # torch's dtype aliases (these shadow the builtins only inside this namespace)
 bool = _dtypes.bool_
 float = float32
@@ -175,6 +191,8 @@ __all__ = [  # noqa: RUF022 - grouped by topic
     "initial_seed", "Generator", "default_generator", "get_rng_state", "set_rng_state",
     # grad mode
     "no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled", "inference_mode",
+    "is_inference_mode_enabled", "is_inference", "is_anomaly_enabled",
+    "is_anomaly_check_nan_enabled", "set_anomaly_enabled",
     # elementwise
     "add", "sub", "subtract", "mul", "multiply", "div", "divide", "true_divide", "pow",
     "neg", "negative", "exp", "expm1", "log", "log1p", "sin", "cos", "tan", "tanh",

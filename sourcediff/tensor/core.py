@@ -17,6 +17,13 @@ import numpy as np
 
 from . import dtypes, grad_mode, printing
 
+DETACH_VIEW_MESSAGE = (
+    "Can't detach views in-place. Use detach() instead. If you are using DistributedDataParallel "
+    "(DDP) for training, and gradient_as_bucket_view is set as True, gradients are views of DDP "
+    "buckets, and hence detach_() cannot be called on these gradients. To fix this error, please "
+    "refer to the Optimizer.zero_grad() function in torch/optim/optimizer.py as the solution."
+)
+
 NON_LEAF_GRAD_WARNING = (
     "The .grad attribute of a Tensor that is not a leaf Tensor is being accessed. Its .grad "
     "attribute won't be populated during autograd.backward(). If you indeed want the .grad "
@@ -48,6 +55,8 @@ def _new_tensor(cls, array: np.ndarray):
     t._accumulator = None
     t._base = None
     t._view_chain = None
+    if grad_mode.INFERENCE_BLOCKS and grad_mode.is_inference_mode_enabled():
+        t._inference = True
     return t
 
 
@@ -81,7 +90,13 @@ class Tensor:
         "_retains_grad",
         "_version_counter",
         "_view_chain",
+        "_view_meta",
     )
+
+    # set (in the instance dict) only on tensors made inside inference_mode
+    _inference = False
+    # {id: hook} of register_post_accumulate_grad_hook, on the leaves that have some
+    _post_accumulate_hooks = None
 
     # NumPy defers binary operators to ours (ndarray * Tensor -> Tensor)
     __array_priority__ = 1000
@@ -180,36 +195,51 @@ class Tensor:
         return dim % n
 
     # -- autograd state -----------------------------------------------------
+    # A view's grad_fn goes stale when its base or another view of the base is
+    # changed in place (the shared version counter moved on since the view's
+    # grad_fn was set); ``_sync_view`` (bound by methods.bind_methods) renews it.
     @property
     def requires_grad(self) -> bool:
+        if self._base is not None and self._view_meta[0] != self._version_counter.value:
+            self._sync_view()
         return self._requires_grad
 
     @requires_grad.setter
     def requires_grad(self, value: bool) -> None:
-        if self._grad_fn is not None:
-            message = "you can only change requires_grad flags of leaf variables."
-            if not value:
-                message += (
-                    " If you want to use a computed variable in a subgraph that doesn't "
-                    "require differentiation use var_no_grad = var.detach()."
-                )
-            raise RuntimeError(message)
+        if self.grad_fn is not None:
+            raise RuntimeError(_non_leaf_message(value))
         if value and not self.dtype.is_floating_point:
             raise RuntimeError("only Tensors of floating point dtype can require gradients")
         self._requires_grad = bool(value)
 
+    @requires_grad.deleter
+    def requires_grad(self) -> None:
+        raise RuntimeError("requires_grad must be a bool")
+
     def requires_grad_(self, requires_grad: bool = True) -> Tensor:
-        """Set ``requires_grad`` in place and return self."""
+        """Set ``requires_grad`` in place and return self (a no-op ``True`` on a non-leaf)."""
+        if requires_grad and self.grad_fn is not None:
+            return self
         self.requires_grad = requires_grad
         return self
 
     @property
     def grad_fn(self):
+        if self._base is not None and self._view_meta[0] != self._version_counter.value:
+            self._sync_view()
         return self._grad_fn
 
     @property
     def is_leaf(self) -> bool:
-        return self._grad_fn is None
+        return self.grad_fn is None
+
+    def _is_view(self) -> bool:
+        """Whether this tensor is a view of another one (``_base``)."""
+        return self._base is not None
+
+    def is_inference(self) -> bool:
+        """Whether this tensor was made inside ``inference_mode``."""
+        return self._inference
 
     @property
     def grad(self):
@@ -231,6 +261,10 @@ class Tensor:
                 )
         self._grad = value
 
+    @grad.deleter
+    def grad(self) -> None:
+        self._grad = None
+
     @property
     def retains_grad(self) -> bool:
         return self._retains_grad
@@ -241,6 +275,8 @@ class Tensor:
 
     @property
     def _version(self) -> int:
+        if self._inference:
+            raise RuntimeError("Inference tensors do not track version counter.")
         return self._version_counter.value
 
     @property
@@ -250,27 +286,41 @@ class Tensor:
 
     @data.setter
     def data(self, value: Tensor) -> None:
-        self._data = value._data if isinstance(value, Tensor) else np.asarray(value)
+        if not isinstance(value, Tensor):
+            raise TypeError(f"Variable data has to be a tensor, but got {type(value).__name__}")
+        if self._requires_grad and not value.dtype.is_floating_point:
+            raise RuntimeError("data set to a tensor that requires gradients must be floating "
+                               "point or complex dtype")
+        self._data = value._data
+
+    @data.deleter
+    def data(self) -> None:
+        raise RuntimeError("Deleting tensor data is not allowed. Delete tensor instead!")
 
     def detach(self) -> Tensor:
         """A tensor sharing storage and version counter, cut off from the graph."""
         out = Tensor._wrap(self._data)
         out._version_counter = self._version_counter
+        if self._inference:
+            out._inference = True
         return out
 
     def detach_(self) -> Tensor:
         """Detach in place: self becomes a leaf that does not require grad."""
+        if self._base is not None:
+            raise RuntimeError(DETACH_VIEW_MESSAGE)
         self._grad_fn = None
         self._requires_grad = False
         return self
 
     def retain_grad(self) -> None:
         """Keep ``.grad`` for this non-leaf tensor after backward."""
+        node = self.grad_fn
         if not self._requires_grad:
             raise RuntimeError("can't retain_grad on Tensor that has requires_grad=False")
-        if self._grad_fn is None or self._retains_grad:
+        if node is None or self._retains_grad:
             return
-        self._grad_fn._retain_grad(self._output_nr, self)
+        node._retain_grad(self._output_nr, self)
         self._retains_grad = True
 
     # -- conversion ---------------------------------------------------------
@@ -288,7 +338,7 @@ class Tensor:
 
     def numpy(self, *, force: bool = False) -> np.ndarray:
         """The underlying NumPy array (shared, not copied)."""
-        if self._requires_grad and not force:
+        if self._requires_grad and not force and grad_mode.is_grad_enabled():
             raise RuntimeError(
                 "Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() "
                 "instead."
@@ -345,12 +395,21 @@ class Tensor:
         if self._grad is not None:
             out._grad = _copy.deepcopy(self._grad, memo)
         if self.__dict__:
-            out.__dict__.update(_copy.deepcopy(self.__dict__, memo))
+            state = {k: v for k, v in self.__dict__.items() if k != "_post_accumulate_hooks"}
+            out.__dict__.update(_copy.deepcopy(state, memo))
         memo[id(self)] = out
         return out
 
     def __reduce_ex__(self, protocol):
         return (_rebuild, (type(self), self._data.copy(), self._requires_grad))
+
+
+def _non_leaf_message(value: bool) -> str:
+    message = "you can only change requires_grad flags of leaf variables."
+    if not value:
+        message += (" If you want to use a computed variable in a subgraph that doesn't require "
+                    "differentiation use var_no_grad = var.detach().")
+    return message
 
 
 def _rebuild(cls, array, requires_grad):
@@ -369,7 +428,12 @@ def needs_grad(*values) -> bool:
     if not grad_mode.is_grad_enabled():
         return False
     for v in values:
-        if isinstance(v, Tensor) and v._requires_grad:
-            return True
+        if isinstance(v, Tensor):
+            if v._requires_grad:
+                return True
+            # a view may have come to require grad through an in-place change of its base
+            if v._base is not None and v._view_meta[0] != v._version_counter.value \
+                    and v.requires_grad:
+                return True
     return False
 

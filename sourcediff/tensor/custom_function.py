@@ -7,12 +7,25 @@ and ``ctx.saved_tensors`` are the same thing.
 
 from __future__ import annotations
 
+import functools
+import warnings
+
 import numpy as np
 
 from . import grad_mode
 from .common import sum_to, wrap
 from .core import Tensor
-from .graph import SECOND_BACKWARD_MESSAGE, Node, SavedTensor, attach, gradient_edge
+from .graph import SECOND_BACKWARD_MESSAGE, Node, SavedTensor, attach, gradient_edge, save_tensor
+from .inplace import check_inplace, rebase
+
+LEGACY_MESSAGE = (
+    "Legacy autograd function with non-static forward method is deprecated. Please use new-style "
+    "autograd function with static forward method. (Example: "
+    "https://pytorch.org/docs/stable/autograd.html#torch.autograd.Function)"
+)
+ONCE_DIFFERENTIABLE_MESSAGE = (
+    "trying to differentiate twice a function that was marked with @once_differentiable"
+)
 
 
 class FunctionCtx:
@@ -88,7 +101,7 @@ class BackwardCFunction(FunctionCtx, Node):
                 wrap(np.zeros(meta[0], dtype=meta[1].np)) if g is None and meta else g
                 for g, meta in zip(grads, self._output_meta)
             )
-        result = self._forward_cls.backward(self, *grads)
+        result = self._user_backward()(self, *grads)
         if not isinstance(result, tuple):
             result = (result,)
         n_args = len(self.needs_input_grad)
@@ -101,6 +114,14 @@ class BackwardCFunction(FunctionCtx, Node):
         for k, position in enumerate(self._tensor_positions):
             grads_out.append(self._check_grad(result[position], k, position))
         return tuple(grads_out)
+
+    def _user_backward(self):
+        """The Function's ``backward`` or ``vjp`` (exactly one of them may be written)."""
+        cls = self._forward_cls
+        if cls.backward is not Function.backward and cls.vjp is not Function.vjp:
+            raise RuntimeError("Implementing both 'backward' and 'vjp' for a custom Function is "
+                               "not allowed. You should only implement one of them.")
+        return cls.vjp if cls.vjp is not Function.vjp else cls.backward
 
     def _check_grad(self, grad, k: int, position: int):
         if grad is None or self.next_functions[k][0] is None:
@@ -168,6 +189,15 @@ class Function(metaclass=_FunctionMeta):
     def setup_context(ctx, inputs, output):
         raise NotImplementedError
 
+    def __init__(self, *args, **kwargs):
+        warnings.warn(f"{type(self)} should not be instantiated. Methods on autograd functions "
+                      "are all static, so you should invoke them on the class itself. "
+                      "Instantiating an autograd function will raise an error in a future "
+                      "version of PyTorch.", DeprecationWarning, stacklevel=2)
+
+    def __call__(self, *args, **kwargs):
+        raise RuntimeError(LEGACY_MESSAGE)
+
     @classmethod
     def apply(cls, *args, **kwargs):
         ctx = cls._backward_cls.__new__(cls._backward_cls)
@@ -187,6 +217,7 @@ def _wrap_outputs(ctx: BackwardCFunction, args, output, record: bool):
     outputs = list(output) if is_tuple else [output]
     inputs = {id(a) for a in args if isinstance(a, Tensor)}
     dirty = {id(t) for t in ctx._dirty}
+    _check_dirty(ctx, inputs, outputs)
     non_diff = {id(t) for t in ctx._non_differentiable}
     for i, out in enumerate(outputs):
         if not isinstance(out, Tensor):
@@ -197,12 +228,20 @@ def _wrap_outputs(ctx: BackwardCFunction, args, output, record: bool):
             alias._version_counter = out._version_counter
             out = outputs[i] = alias
         ctx._output_meta.append((out.shape, out.dtype))
-        if record and id(out) not in non_diff and out.dtype.is_floating_point:
+        if not record or id(out) in non_diff or not out.dtype.is_floating_point:
+            continue
+        if id(out) in dirty:
+            check_inplace(out)
+            result = Tensor._wrap(out._data)
+            attach(result, ctx, i)
+            rebase(out, result)  # the input changed in place now comes out of this node
+        else:
             attach(out, ctx, i)
     if record:
         produced = {id(o) for o in outputs if isinstance(o, Tensor)}
         ctx._saved_list = tuple(
-            None if t is None else SavedTensor(t, is_output=id(t) in produced and t.grad_fn is ctx)
+            None if t is None else save_tensor(t, is_output=id(t) in produced
+                                               and t.grad_fn is ctx)
             for t in ctx._to_save
         )
     else:
@@ -210,9 +249,68 @@ def _wrap_outputs(ctx: BackwardCFunction, args, output, record: bool):
     return tuple(outputs) if is_tuple else outputs[0]
 
 
+def _check_dirty(ctx, inputs: set, outputs: list) -> None:
+    returned = {id(o) for o in outputs}
+    for t in ctx._dirty:
+        if id(t) not in inputs:
+            warnings.warn("ctx.mark_dirty() received a tensor that was not an input. Only input "
+                          "Tensors that have been mutated should be passed to ctx.mark_dirty().",
+                          UserWarning, stacklevel=4)
+        elif id(t) not in returned:
+            raise RuntimeError("Some elements marked as dirty during the forward method were not "
+                               "returned as output. The inputs that are modified inplace must "
+                               "all be outputs of the Function.")
+
+
+class Error(Node):
+    """Stands in the graph of a ``once_differentiable`` backward: differentiating it again fails.
+
+    Its inputs are detached stand-ins of the gradients (so the results carry a
+    ``grad_fn``); running it raises.
+    """
+
+    def __init__(self, message: str, grads):
+        stand_ins = [None if g is None else g.detach().requires_grad_() for g in grads]
+        super().__init__(*stand_ins)
+        self.message = message
+
+    @property
+    def num_outputs(self) -> int:
+        return len(self.next_functions)
+
+    def backward(self, *grads):
+        raise RuntimeError(self.message)
+
+
 def once_differentiable(fn):
-    """Mark a backward as not twice differentiable (accepted for compatibility)."""
-    return fn
+    """Decorate a custom ``backward`` that is not differentiable itself.
+
+    It runs without recording; when a graph is being built (``create_graph``)
+    its results hang off an ``Error`` node, so a second differentiation raises
+    instead of silently giving zero.
+    """
+
+    @functools.wraps(fn)
+    def wrapper(ctx, *args):
+        with grad_mode.no_grad():
+            outputs = fn(ctx, *args)
+        if not grad_mode.is_grad_enabled():
+            return outputs
+        if not any(isinstance(a, Tensor) and a.requires_grad for a in args):
+            return outputs
+        results = outputs if isinstance(outputs, tuple) else (outputs,)
+        node = Error(ONCE_DIFFERENTIABLE_MESSAGE, results)
+        wrapped = []
+        for i, g in enumerate(results):
+            if g is None:
+                wrapped.append(None)
+                continue
+            alias = Tensor._wrap(g._data)
+            attach(alias, node, i)
+            wrapped.append(alias)
+        return tuple(wrapped)
+
+    return wrapper
 
 
 class InplaceFunction(Function):

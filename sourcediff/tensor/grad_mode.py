@@ -1,23 +1,76 @@
-"""Global switch for recording the autograd graph: ``no_grad`` and friends.
+"""Global switches for recording the autograd graph: ``no_grad`` and friends.
 
-Each works as a context manager and as a decorator, as in PyTorch.
+Each works as a context manager and as a decorator, as in PyTorch; a decorated
+generator runs every step (``next``, ``send``, ``throw``, ``close``) in the
+mode, and its caller keeps its own mode between steps.
+
+``inference_mode`` also disables recording; tensors created under it are
+*inference tensors* (see ``Tensor.is_inference``).
 """
 
 from __future__ import annotations
 
 import functools
+import inspect
 import threading
+import warnings
 
-_state = threading.local()
+
+class _ThreadState(threading.local):
+    enabled = True  # grad mode, per thread
+    inference = False
+
+
+# read directly (``grad_mode.state.enabled``) where a function call would cost too much
+state = _state = _ThreadState()
+
+# Number of inference_mode blocks active in any thread: while it is 0 (the usual
+# case) tensor creation skips the per-thread lookup altogether.
+INFERENCE_BLOCKS = 0
 
 
 def is_grad_enabled() -> bool:
     """Whether operations on tensors that require grad are recorded."""
-    return getattr(_state, "enabled", True)
+    return _state.enabled
 
 
 def _set_enabled(mode: bool) -> None:
     _state.enabled = bool(mode)
+
+
+def is_inference_mode_enabled() -> bool:
+    """Whether an ``inference_mode`` block is active in this thread."""
+    return INFERENCE_BLOCKS > 0 and _state.inference
+
+
+def _set_inference(mode: bool) -> None:
+    global INFERENCE_BLOCKS
+    before = _state.inference
+    if before != mode:
+        INFERENCE_BLOCKS += 1 if mode else -1
+        _state.inference = mode
+
+
+def _run_generator_in_mode(context_factory, gen):
+    """Drive ``gen`` so that each of its steps runs inside a fresh ``context_factory()``."""
+    try:
+        with context_factory():
+            request = gen.send(None)
+        while True:
+            try:
+                reply = yield request
+            except GeneratorExit:
+                with context_factory():
+                    gen.close()
+                raise
+            except BaseException as error:  # noqa: BLE001 - forwarded into the generator
+                with context_factory():
+                    request = gen.throw(error)
+            else:
+                with context_factory():
+                    request = gen.send(reply)
+    except StopIteration as stop:
+        return stop.value
 
 
 class _GradModeContext:
@@ -33,6 +86,21 @@ class _GradModeContext:
         _set_enabled(self._prev)
 
     def __call__(self, func):
+        if inspect.isclass(func):
+            warnings.warn("Decorating classes is deprecated and will be disabled in future "
+                          "versions. You should only decorate functions or methods. To preserve "
+                          "the current behavior of class decoration, you can directly decorate "
+                          "the `__init__` method and nothing else.", FutureWarning, stacklevel=2)
+            func.__init__ = self(func.__init__)
+            return func
+        if inspect.isgeneratorfunction(func):
+            @functools.wraps(func)
+            def generator_wrapper(*args, **kwargs):
+                gen = func(*args, **kwargs)
+                return (yield from _run_generator_in_mode(self.clone, gen))
+
+            return generator_wrapper
+
         @functools.wraps(func)
         def wrapper(*args, **kwargs):
             with self.clone():
@@ -77,13 +145,34 @@ class enable_grad(_NoParamContext):
 
 
 class inference_mode(_GradModeContext):
-    """Like ``no_grad`` (NumPy tensors have no cheaper inference path)."""
+    """No recording, and new tensors are inference tensors (cannot join a graph later).
+
+    >>> import sourcediff as sd
+    >>> with sd.inference_mode():
+    ...     y = sd.ones(2) * 2
+    >>> y.is_inference(), y.requires_grad
+    (True, False)
+    """
+
+    def __new__(cls, mode=True):
+        if isinstance(mode, bool):
+            return super().__new__(cls)
+        return cls()(mode)  # bare @inference_mode
 
     def __init__(self, mode: bool = True):
-        self.mode = not mode
+        self.inference = mode if isinstance(mode, bool) else True
+
+    def __enter__(self):
+        self._prev = (is_grad_enabled(), _state.inference)
+        _set_enabled(not self.inference)  # like torch: inference_mode(False) enables grad
+        _set_inference(self.inference)
+
+    def __exit__(self, *exc) -> None:
+        _set_enabled(self._prev[0])
+        _set_inference(self._prev[1])
 
     def clone(self):
-        return type(self)(not self.mode)
+        return type(self)(self.inference)
 
 
 class set_grad_enabled(_GradModeContext):

@@ -79,29 +79,56 @@ def gradcheck(func, inputs, *, eps: float = 1e-6, atol: float = 1e-5, rtol: floa
     True
     """
     inputs = _as_tuple(inputs)
-    for i, x in enumerate(inputs):
-        if isinstance(x, Tensor) and x.requires_grad and x.dtype.name != "float64":
-            warnings.warn(FLOAT_INPUT_WARNING.format(i), UserWarning, stacklevel=2)
-    if not any(isinstance(x, Tensor) and x.requires_grad for x in inputs):
-        raise ValueError("gradcheck expects at least one input tensor to require gradient, "
-                         "but none of the them have requires_grad=True.")
+    _check_inputs(inputs)
     outputs = _outputs(func, inputs)
+    try:
+        for i, x in enumerate(inputs):
+            if isinstance(x, Tensor) and x.requires_grad:
+                _check_input(func, inputs, outputs, i, eps, atol, rtol, nondet_tol)
+    except GradcheckError:
+        if raise_exception:
+            raise
+        return False
+    return True
+
+
+def _check_inputs(inputs) -> None:
+    any_differentiable = False
     for i, x in enumerate(inputs):
         if not (isinstance(x, Tensor) and x.requires_grad):
             continue
-        numerical = _numerical_jacobian(func, inputs, i, eps)
-        analytical = _analytical_jacobian(outputs, inputs, i)
-        for k, (num, ana) in enumerate(zip(numerical, analytical)):
-            if not np.allclose(ana, num, rtol=rtol, atol=atol):
-                if not raise_exception:
-                    return False
-                dtype = x.dtype.np
-                raise GradcheckError(
-                    f"Jacobian mismatch for output {k} with respect to input {i},\n"
-                    f"numerical:{wrap(num.astype(dtype))!r}\n"
-                    f"analytical:{wrap(ana.astype(dtype))!r}\n"
-                )
-    return True
+        if x.dtype.name != "float64":
+            warnings.warn(FLOAT_INPUT_WARNING.format(i), UserWarning, stacklevel=3)
+        if any(st == 0 and sz > 1 for st, sz in zip(x.stride(), x.shape)):
+            raise RuntimeError(f"The {i}th input has a dimension with stride 0. gradcheck only "
+                               "supports inputs that are non-overlapping to be able to compute "
+                               "the numerical gradients correctly. You should call .contiguous "
+                               "on the input before passing it to gradcheck.")
+        any_differentiable = True
+    if not any_differentiable:
+        raise ValueError("gradcheck expects at least one input tensor to require gradient, "
+                         "but none of the them have requires_grad=True.")
+
+
+def _check_input(func, inputs, outputs, i: int, eps, atol, rtol, nondet_tol) -> None:
+    """Numerical against analytical Jacobians for input ``i``; then backward run twice."""
+    numerical = _numerical_jacobian(func, inputs, i, eps)
+    analytical = _analytical_jacobian(outputs, inputs, i)
+    dtype = inputs[i].dtype.np
+    for k, (num, ana) in enumerate(zip(numerical, analytical)):
+        if not np.allclose(ana, num, rtol=rtol, atol=atol):
+            raise GradcheckError(
+                f"Jacobian mismatch for output {k} with respect to input {i},\n"
+                f"numerical:{wrap(num.astype(dtype))!r}\n"
+                f"analytical:{wrap(ana.astype(dtype))!r}\n"
+            )
+    again = _analytical_jacobian(outputs, inputs, i)
+    if any(np.abs(a - b).max(initial=0.0) > nondet_tol for a, b in zip(analytical, again)):
+        raise GradcheckError(
+            "Backward is not reentrant, i.e., running backward with same input and grad_output "
+            "multiple times gives different values, although analytical gradient matches "
+            f"numerical gradient.The tolerance for nondeterminism was {nondet_tol}."
+        )
 
 
 def gradgradcheck(func, inputs, grad_outputs=None, *, eps: float = 1e-6, atol: float = 1e-5,
@@ -128,4 +155,4 @@ def gradgradcheck(func, inputs, grad_outputs=None, *, eps: float = 1e-6, atol: f
         return tuple(g for g in grads if g is not None)
 
     return gradcheck(first_derivatives, inputs + grad_outputs, eps=eps, atol=atol, rtol=rtol,
-                     raise_exception=raise_exception)
+                     raise_exception=raise_exception, nondet_tol=kwargs.get("nondet_tol", 0.0))

@@ -15,7 +15,7 @@ import weakref
 
 import numpy as np
 
-from . import grad_mode
+from . import anomaly, grad_mode
 from .core import Tensor
 
 _sequence = itertools.count()
@@ -26,6 +26,14 @@ SECOND_BACKWARD_MESSAGE = (
     "when you call .backward() or autograd.grad(). Specify retain_graph=True if you need to "
     "backward through the graph a second time or if you need to access saved tensors after "
     "calling backward."
+)
+
+
+INFERENCE_SAVE_MESSAGE = (
+    "Inference tensors cannot be saved for backward. Please do not use Tensors created in "
+    "inference mode in computation tracked by autograd. To work around this, you can make a "
+    "clone to get a normal tensor and use it in autograd, or use `torch.no_grad()` instead of "
+    "`torch.inference_mode()`."
 )
 
 
@@ -64,6 +72,8 @@ class SavedTensor:
     __slots__ = ("counter", "data", "output_nr", "requires_grad", "tensor", "version")
 
     def __init__(self, tensor, is_output: bool):
+        if tensor._inference:
+            raise RuntimeError(INFERENCE_SAVE_MESSAGE)
         self.counter = tensor._version_counter
         self.version = self.counter.value
         if is_output:
@@ -80,7 +90,10 @@ class SavedTensor:
             raise RuntimeError(self._modified_message(node))
         if self.tensor is not None:
             return self.tensor
-        out = Tensor._wrap(self.data)
+        return self._as_output(self.data, node)
+
+    def _as_output(self, array, node):
+        out = Tensor._wrap(array)
         out._version_counter = self.counter
         if self.requires_grad:
             out._grad_fn = node
@@ -109,6 +122,73 @@ class SavedTensor:
         )
 
 
+class HookedSavedTensor(SavedTensor):
+    """A saved tensor stored as whatever the active pack hook made of it."""
+
+    __slots__ = ("packed", "unpack_hook")
+
+    def __init__(self, tensor, is_output: bool, hooks):
+        if tensor._inference:
+            raise RuntimeError(INFERENCE_SAVE_MESSAGE)
+        pack, self.unpack_hook = hooks
+        version = tensor._version_counter.value
+        self.packed = pack(tensor)
+        if tensor._version_counter.value != version:
+            raise RuntimeError("A saved tensor pack hook is modifying its input in place. "
+                               "Tensors provided as input to pack hook can not be modified by "
+                               "in-place operations as this can lead to unexpected side-effects. "
+                               "Please open an issue if you need to perform in-place operations "
+                               "on the input to a pack hook.")
+        self.counter, self.version = tensor._version_counter, version
+        self.tensor = self.data = None
+        self.output_nr = tensor._output_nr
+        self.requires_grad = is_output
+
+    def unpack(self, node):
+        value = self.unpack_hook(self.packed)
+        if not isinstance(value, Tensor):
+            raise TypeError("Output of saved tensor unpack_hook expected to be a Tensor but got "
+                            f"result of type {type(value).__name__}")
+        return self._as_output(value._data, node) if self.requires_grad else value
+
+
+class KeptValue:
+    """A non-tensor a node needs in backward (advanced indices): freed like a saved tensor."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value):
+        self.value = value
+
+    def unpack(self, node):
+        return self.value
+
+
+SAVED_TENSOR_HOOKS: list = []  # (pack, unpack) pairs, innermost last
+
+
+def save_tensor(tensor, is_output: bool) -> SavedTensor:
+    """A SavedTensor for ``tensor``, going through the innermost saved-tensor hooks if any."""
+    if SAVED_TENSOR_HOOKS:
+        return HookedSavedTensor(tensor, is_output, SAVED_TENSOR_HOOKS[-1])
+    return SavedTensor(tensor, is_output)
+
+
+class saved_tensors_hooks:
+    """Context manager: tensors saved for backward inside it are stored as ``pack_hook(t)``
+    and given back by ``unpack_hook(packed)`` when backward needs them (torch's API)."""
+
+    def __init__(self, pack_hook, unpack_hook):
+        self.pack_hook, self.unpack_hook = pack_hook, unpack_hook
+
+    def __enter__(self):
+        SAVED_TENSOR_HOOKS.append((self.pack_hook, self.unpack_hook))
+        return self
+
+    def __exit__(self, *exc) -> None:
+        SAVED_TENSOR_HOOKS.pop()
+
+
 class Node:
     """One recorded operation in the backward graph.
 
@@ -129,14 +209,23 @@ class Node:
         self._post_hooks: dict | None = None
         self._tensor_pre_hooks: dict | None = None  # output_nr -> {id: hook}
         self._retained: dict | None = None  # output_nr -> weakref to a retain_grad tensor
-        self.metadata: dict = {}
+        self._metadata: dict | None = None
+        if anomaly.ENABLED:
+            anomaly.record(self)
+
+    @property
+    def metadata(self) -> dict:
+        """A dict for user data (and anomaly mode's forward trace)."""
+        if self._metadata is None:
+            self._metadata = {}
+        return self._metadata
 
     # -- introspection, as on torch's nodes ---------------------------------
     def name(self) -> str:
         return type(self).__name__
 
     def __repr__(self) -> str:
-        return f"<{self.name()} object at {hex(id(self))}>"
+        return f"<{type(self).__name__} object at {hex(id(self))}>"
 
     def needs_input_grad(self, index: int) -> bool:
         """Whether the input at ``index`` wants a gradient (it has an edge)."""
@@ -148,9 +237,18 @@ class Node:
         saved = self._saved
         if saved is None:
             saved = self._saved = {}
+        hooks = SAVED_TENSOR_HOOKS[-1] if SAVED_TENSOR_HOOKS else None
         for key, value in tensors.items():
             if value is not None:
-                saved[key] = SavedTensor(value, is_output=value is output)
+                saved[key] = (SavedTensor(value, value is output) if hooks is None
+                              else HookedSavedTensor(value, value is output, hooks))
+
+    def keep(self, **values) -> None:
+        """Keep non-tensor values for backward; freed with the saved tensors."""
+        if self._saved is None:
+            self._saved = {}
+        for key, value in values.items():
+            self._saved[key] = KeptValue(value)
 
     def saved(self, key: str):
         """Unpack a saved tensor, checking it was neither freed nor modified."""
@@ -159,9 +257,8 @@ class Node:
         return self._saved[key].unpack(self)
 
     def _release(self) -> None:
-        if self._saved:
-            self._saved = {}
-            self._released = True
+        self._saved = None
+        self._released = True
 
     # -- hooks --------------------------------------------------------------
     def register_hook(self, fn) -> RemovableHandle:
@@ -193,9 +290,21 @@ class Node:
             self._retained = {}
         self._retained[output_nr] = weakref.ref(tensor)
 
+    def _forget_retained(self, output_nr: int, tensor) -> None:
+        """Stop filling ``tensor.grad`` from this node (the tensor moved on in the graph)."""
+        ref = (self._retained or {}).get(output_nr)
+        if ref is not None and ref() is tensor:
+            del self._retained[output_nr]
+
     # -- running ------------------------------------------------------------
     def __call__(self, *grads):
-        return self.apply(*grads)
+        """Run the backward formula directly: one gradient per output, as torch's nodes."""
+        if len(grads) != self.num_outputs:
+            raise TypeError(f"expected {self.num_outputs} arguments, got {len(grads)} instead")
+        result = self.apply(*grads)
+        if not isinstance(result, tuple):
+            return result
+        return result[0] if len(result) == 1 else result
 
     def apply(self, *grads):
         """Compute the input gradients from the output gradients."""
@@ -212,16 +321,20 @@ class AccumulateGrad(Node):
         super().__init__()
         self._sequence_nr = math.inf  # run as soon as ready, like torch
         self.variable = variable
+        if variable._hooks is not None:  # the leaf's hooks are this node's tensor hooks
+            self._tensor_pre_hooks = {0: variable._hooks}
+
+    def name(self) -> str:
+        return "torch::autograd::AccumulateGrad"
 
     def accumulate(self, grad, create_graph: bool, owned: set) -> None:
+        """Add ``grad`` into ``.grad``, then run the post-accumulate-grad hooks."""
         var = self.variable
-        if var._hooks:
-            for hook in list(var._hooks.values()):
-                result = hook(grad)
-                if result is not None:
-                    grad = result
-                    owned.add(id(_root(result._data)))
         accumulate_into(var, grad, create_graph, owned)
+        hooks = var._post_accumulate_hooks
+        for hook in list(hooks.values()) if hooks else ():
+            if hook(var) is not None:
+                raise RuntimeError("Tensor post accumulate grad hooks should return None.")
 
 
 def accumulate_into(var, grad, create_graph: bool, owned: set) -> None:
@@ -267,10 +380,14 @@ def _owned_array(array: np.ndarray, owned: set) -> np.ndarray:
 
 
 class CopyBackwards(Node):
-    """Identity node: torch names the graph-carrying copy of a leaf's ``.grad`` so."""
+    """The graph-carrying copy of a leaf's first ``.grad`` (torch copies into a fresh tensor:
+    edges to that empty destination, None, and to the gradient)."""
+
+    def __init__(self, grad):
+        super().__init__(None, grad)
 
     def backward(self, grad):
-        return (grad,)
+        return None, grad
 
 
 def _copy_with_graph(grad):
@@ -287,11 +404,24 @@ def gradient_edge(tensor):
     """The (node, output_nr) edge a gradient for ``tensor`` flows along."""
     if tensor is None or not hasattr(tensor, "_grad_fn"):
         return (None, 0)
+    if tensor._base is not None and tensor._view_meta[0] != tensor._version_counter.value:
+        tensor._sync_view()
     if tensor._grad_fn is not None:
         return (tensor._grad_fn, tensor._output_nr)
     if tensor._requires_grad:
         return (grad_accumulator(tensor), 0)
     return (None, 0)
+
+
+def leaf_hooks(tensor) -> dict:
+    """The dict of a leaf's tensor hooks, shared with its AccumulateGrad node."""
+    if tensor._hooks is None:
+        tensor._hooks = {}
+        ref = tensor._accumulator
+        node = ref() if ref is not None else None
+        if node is not None:
+            node._tensor_pre_hooks = {0: tensor._hooks}
+    return tensor._hooks
 
 
 def grad_accumulator(tensor) -> AccumulateGrad:
@@ -309,3 +439,9 @@ def attach(out, node: Node, output_nr: int = 0) -> None:
     out._grad_fn = node
     out._output_nr = output_nr
     out._requires_grad = True
+
+
+def increment_version(tensor) -> None:
+    """Bump the version counter, as an in-place change would (torch.autograd.graph API)."""
+    if not tensor._inference:
+        tensor._version_counter.value += 1

@@ -4,7 +4,10 @@ Every in-place op is the out-of-place op applied to a snapshot of the old
 value, followed by writing the result into the tensor's buffer. Writing bumps
 the version counter shared with views, which is how a tensor saved for
 backward notices it was changed. When autograd records, the tensor takes the
-result's ``grad_fn`` (or, for a view, its base gets a ``CopySlices`` node).
+result's ``grad_fn``; for a view, its base gets a ``CopySlices`` node and the
+view an ``AsStridedBackward0`` reading from it. Other views of the same base
+notice the version change and renew their ``grad_fn`` the same way when they
+are next used (``sync_view``), as in PyTorch.
 """
 
 from __future__ import annotations
@@ -14,30 +17,70 @@ import numpy as np
 from . import dtypes, grad_mode
 from .common import as_operand, raw, sum_to, wrap
 from .core import Tensor, needs_grad
-from .graph import Node, attach
+from .graph import Node, attach, short_name
 from .shape_ops import getitem, normalize_index, replay_view
 
 LEAF_MESSAGE = "a leaf Variable that requires grad is being used in an in-place operation."
 VIEW_OF_LEAF_MESSAGE = (
     "a view of a leaf Variable that requires grad is being used in an in-place operation."
 )
+INFERENCE_INPLACE_MESSAGE = (
+    "Inplace update to inference tensor outside InferenceMode is not allowed.You can make a "
+    "clone to get a normal tensor before doing inplace update.See "
+    "https://github.com/pytorch/rfcs/pull/17 for more details."
+)
+_MODES = {  # how a view made outside grad mode is described in the error
+    "no_grad": ("no_grad mode", "with grad mode enabled", "no_grad block"),
+    "inference": ("inference mode", "in normal mode", "inference_mode block"),
+}
 
 
-def check_inplace(x: Tensor) -> None:
+def check_inplace(x: Tensor, *others) -> None:
     """Refuse in-place changes autograd could not account for (torch's rules)."""
+    if x._inference and not grad_mode.is_inference_mode_enabled():
+        raise RuntimeError(INFERENCE_INPLACE_MESSAGE)
     if not grad_mode.is_grad_enabled():
         return
-    if x._grad_fn is None and x._requires_grad:
-        raise RuntimeError(LEAF_MESSAGE)
     base = x._base
-    if base is not None and base._grad_fn is None and base._requires_grad:
+    if base is None:
+        if x._grad_fn is None and x._requires_grad:
+            raise RuntimeError(LEAF_MESSAGE)
+        return
+    requires = x.requires_grad or base._requires_grad
+    if not (requires or needs_grad(*others)):
+        return
+    creation = x._view_meta[1]
+    if creation != "default":
+        raise RuntimeError(_view_creation_message(x, creation))
+    if requires and base._grad_fn is None:
         raise RuntimeError(VIEW_OF_LEAF_MESSAGE)
 
 
+def _view_creation_message(x: Tensor, creation: str) -> str:
+    made_in, modified, block = _MODES[creation]
+    if x._grad_fn is not None:
+        head = (f"Output {x._output_nr} of {short_name(x._grad_fn.name())} is a view of a view "
+                f"which was created in {made_in}")
+    else:
+        head = f"A view was created in {made_in}"
+    return (f"{head} and is being modified inplace {modified}. Given that this use case is "
+            "ambiguous and error-prone, it is forbidden. You can clarify your code by moving "
+            f"both the view and the inplace either both inside the {block} (if you don't want "
+            "the inplace to be tracked) or both outside (if you want the inplace to be tracked).")
+
+
 def _snapshot(x: Tensor) -> Tensor:
-    """The current value of ``x`` as a separate tensor at the same place in the graph."""
+    """The current value of ``x`` as a separate tensor at the same place in the graph.
+
+    For a view that place is read afresh from the base (as torch's CopySlices
+    does), so hooks on the view's former ``grad_fn`` stay out of the new graph.
+    """
     snap = Tensor._wrap(x._data.copy())
-    snap._grad_fn, snap._output_nr = x._grad_fn, x._output_nr
+    base = x._base
+    if base is not None and x._view_meta[1] == "default" and base._requires_grad:
+        attach(snap, AsStridedBackward0(base, x._view_chain))
+        return snap
+    snap._grad_fn, snap._output_nr = x.grad_fn, x._output_nr
     snap._requires_grad = x._requires_grad
     if x._grad_fn is None and x._requires_grad:
         snap._accumulator = x._accumulator
@@ -69,7 +112,7 @@ def _adopt_saved_outputs(node: Node | None, result: Tensor, x: Tensor) -> None:
     if not saved:
         return
     for entry in saved.values():
-        if entry.tensor is None and entry.data is result._data:
+        if getattr(entry, "data", None) is not None and entry.data is result._data:
             entry.data = x._data
             entry.counter = x._version_counter
             entry.version = x._version_counter.value
@@ -94,26 +137,81 @@ class CopySlices(Node):
         return g_base, g_view
 
 
-def _rebase(x: Tensor, result: Tensor) -> None:
+class AsStridedBackward0(Node):
+    """A view's place in the graph after an in-place change: its part of the base's gradient.
+
+    The backward formulas of the view calls that made the view (replayed on a
+    stand-in of the base) carry the view's gradient back to the base's shape.
+    """
+
+    def __init__(self, base: Tensor, chain):
+        super().__init__(base)
+        self.shape, self.dtype, self.chain = base.shape, base.dtype, chain
+
+    def backward(self, grad):
+        stand_in = wrap(np.zeros(self.shape, dtype=self.dtype.np))
+        stand_in._requires_grad = True
+        with grad_mode.enable_grad():
+            nodes = []
+            view = stand_in
+            for op, args in self.chain:
+                view = getattr(view, op)(*args)
+                nodes.append(view._grad_fn)
+        for node in reversed(nodes):
+            (grad,) = node.backward(grad)
+        return (grad,)
+
+
+def _move_retained(x: Tensor, old_node, old_nr: int) -> None:
+    """``retain_grad`` follows a tensor to its new place in the graph."""
+    if x._retains_grad:
+        if old_node is not None:
+            old_node._forget_retained(old_nr, x)
+        if x._grad_fn is not None:
+            x._grad_fn._retain_grad(x._output_nr, x)
+
+
+def rebase(x: Tensor, result: Tensor) -> None:
     """Put ``x`` at the place of ``result`` in the graph."""
+    old_node, old_nr = x._grad_fn, x._output_nr
     base = x._base
     if base is not None and x._view_chain is not None:
+        base_node, base_nr = base._grad_fn, base._output_nr
         attach(base, CopySlices(base, result, x._view_chain))
-        with grad_mode.enable_grad():
-            fresh = replay_view(base, x._view_chain)
-        node, nr = fresh._grad_fn, 0
+        _move_retained(base, base_node, base_nr)
+        node, nr = AsStridedBackward0(base, x._view_chain), 0
+        x._view_meta[0] = x._version_counter.value
     else:
         node, nr = result._grad_fn, result._output_nr
         _adopt_saved_outputs(node, result, x)
     x._grad_fn, x._output_nr = node, nr
     x._requires_grad = node is not None
-    if x._retains_grad and node is not None:
-        node._retain_grad(nr, x)
+    _move_retained(x, old_node, old_nr)
+
+
+def sync_view(view: Tensor) -> None:
+    """Renew the ``grad_fn`` of a view whose storage changed in place since it was set.
+
+    Bound as ``Tensor._sync_view``; the Tensor class calls it before it reads
+    a view's ``grad_fn`` or ``requires_grad``.
+    """
+    meta = view._view_meta
+    version = view._version_counter.value
+    if meta[0] == version:
+        return
+    meta[0] = version
+    base = view._base
+    if meta[1] != "default" or not base._requires_grad:
+        return
+    old_node, old_nr = view._grad_fn, view._output_nr
+    view._grad_fn, view._output_nr = AsStridedBackward0(base, view._view_chain), 0
+    view._requires_grad = True
+    _move_retained(view, old_node, old_nr)
 
 
 def apply_inplace(x: Tensor, compute, *others) -> Tensor:
     """Replace the value of ``x`` by ``compute(old x)`` in place and return ``x``."""
-    check_inplace(x)
+    check_inplace(x, *others)
     if not needs_grad(x, *others):
         with grad_mode.no_grad():
             result = compute(x)
@@ -121,7 +219,7 @@ def apply_inplace(x: Tensor, compute, *others) -> Tensor:
         return x
     result = compute(_snapshot(x))
     _write(x, result)
-    _rebase(x, result)
+    rebase(x, result)
     return x
 
 
@@ -276,17 +374,18 @@ def masked_fill_(self, mask, value):
 class IndexPutBackward0(Node):
     def __init__(self, x, values, index):
         super().__init__(x, values)
-        self.index = index
+        self.keep(indices=index)  # torch saves the indices: one backward only
         self.values_shape = values.shape if isinstance(values, Tensor) else ()
 
     def backward(self, grad):
+        index = self.saved("indices")
         g_self = g_values = None
         if self.needs_input_grad(0):
-            keep = np.ones(grad.shape, dtype=grad.dtype.np)
-            keep[self.index] = 0
-            g_self = grad * wrap(keep)
+            untouched = np.ones(grad.shape, dtype=grad.dtype.np)
+            untouched[index] = 0
+            g_self = grad * wrap(untouched)
         if self.needs_input_grad(1):
-            g_values = sum_to(grad[self.index], self.values_shape)
+            g_values = sum_to(grad[index], self.values_shape)
         return g_self, g_values
 
 
@@ -303,12 +402,18 @@ def setitem(self: Tensor, index, value) -> None:
                 value = value.reshape(value.shape[extra:])
         copy_(target, value)
         return
-    check_inplace(self)
+    check_inplace(self, value)
     if not needs_grad(self, value):
         self._data[parts] = raw(value)
         self._version_counter.value += 1
         return
-    node = IndexPutBackward0(self, value, parts)
-    self._data[parts] = raw(value)
-    self._version_counter.value += 1
-    attach(self, node)
+    apply_inplace(self, lambda s: _index_put(s, parts, value), value)
+
+
+def _index_put(x: Tensor, parts, value) -> Tensor:
+    """A copy of ``x`` with ``value`` written at the advanced index ``parts``."""
+    array = x._data.copy()
+    array[parts] = raw(value)
+    out = wrap(array)
+    attach(out, IndexPutBackward0(x, value, parts))
+    return out

@@ -17,14 +17,27 @@ def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=
 
 def register_hook(self, hook) -> graph.RemovableHandle:
     """Call ``hook(grad)`` when this tensor's gradient is computed; it may return a new one."""
-    if not self._requires_grad:
+    if not self.requires_grad:
         raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
     if self._grad_fn is not None:
         return self._grad_fn._add_tensor_hook(self._output_nr, hook)
-    if self._hooks is None:
-        self._hooks = {}
-    handle = graph.RemovableHandle(self._hooks)
-    self._hooks[handle.id] = hook
+    hooks = graph.leaf_hooks(self)
+    handle = graph.RemovableHandle(hooks)
+    hooks[handle.id] = hook
+    return handle
+
+
+def register_post_accumulate_grad_hook(self, hook) -> graph.RemovableHandle:
+    """Call ``hook(tensor)`` after the gradient of this leaf was added to ``.grad``."""
+    if not self.requires_grad:
+        raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
+    if self.grad_fn is not None:
+        raise RuntimeError("post accumulate grad hooks cannot be registered on non-leaf tensors")
+    if self._post_accumulate_hooks is None:
+        self._post_accumulate_hooks = {}
+    hooks = self._post_accumulate_hooks
+    handle = graph.RemovableHandle(hooks)
+    hooks[handle.id] = hook
     return handle
 
 
@@ -61,6 +74,8 @@ def bind_methods(cls) -> None:
     methods = {
         # autograd
         "backward": backward, "register_hook": register_hook,
+        "register_post_accumulate_grad_hook": register_post_accumulate_grad_hook,
+        "_sync_view": inplace.sync_view,
         # arithmetic
         "add": pointwise.add, "sub": pointwise.sub, "subtract": pointwise.sub,
         "mul": pointwise.mul, "multiply": pointwise.mul, "div": pointwise.div,

@@ -6,6 +6,8 @@ the derivative and is itself differentiable (``create_graph=True``).
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from . import dtypes
@@ -219,7 +221,8 @@ class PowBackward0(Node):
 
 
 class PowBackward1(Node):
-    """``tensor ** tensor``."""
+    """``tensor ** tensor``. As torch: no gradient to the base where the exponent is 0, and
+    none to the exponent where ``0 ** exponent`` is flat (base 0, exponent >= 0)."""
 
     def __init__(self, base, exponent, result):
         super().__init__(base, exponent)
@@ -230,24 +233,33 @@ class PowBackward1(Node):
         base, exponent = self.saved("self"), self.saved("exponent")
         ga = gb = None
         if self.needs_input_grad(0):
-            ga = sum_to(grad * exponent * base ** (exponent - 1), self.shapes[0])
+            # exponent * base ** (exponent - 1), with 0 (not 0 * inf) where the exponent is 0
+            safe = where(wrap(exponent._data == 0), 1.0, exponent)
+            ga = sum_to(grad * exponent * base ** (safe - 1), self.shapes[0])
         if self.needs_input_grad(1):
             at_zero = wrap((base._data == 0) & (exponent._data >= 0))
-            gb = where(at_zero, 0.0, grad * self.saved("result") * log(base))
+            log_base = log(where(at_zero, 1.0, base))
+            gb = where(at_zero, 0.0, grad * self.saved("result") * log_base)
             gb = sum_to(gb, self.shapes[1])
         return ga, gb
 
 
 class PowBackward2(Node):
-    """``scalar ** tensor``."""
+    """``scalar ** tensor``: ``result * log(base)``, and 0 where ``0 ** exponent`` is flat."""
 
     def __init__(self, base, exponent, result):
         super().__init__(exponent)
         self.base = base
         self.save(output=result, result=result)
+        if base == 0:
+            self.flat = wrap(raw(exponent) >= 0)
 
     def backward(self, grad):
-        return (grad * self.saved("result") * float(np.log(self.base)),)
+        result = self.saved("result")
+        if self.base != 0:
+            return (grad * (result * float(np.log(self.base))),)
+        steep = where(self.flat, 1.0, result) * -math.inf
+        return (grad * where(self.flat, 0.0, steep),)
 
 
 def pow(input, exponent) -> Tensor:

@@ -12,18 +12,42 @@ import warnings
 
 import numpy as np
 
-from . import dtypes
+from . import dtypes, grad_mode
 from .common import as_operand, sum_to, wrap
 from .core import Tensor, needs_grad
 from .graph import Node, attach
 
 
 def _make_view(x: Tensor, array: np.ndarray, node: Node | None, op: str, args: tuple) -> Tensor:
+    """Wrap ``array``, a view of ``x``'s data, recording how it was made from the base.
+
+    A view remembers the version of the storage when its ``grad_fn`` was set
+    (so it can be renewed after an in-place change elsewhere) and the grad mode
+    it was made in: a view made under ``no_grad`` or ``inference_mode`` of a
+    tensor that requires grad is a leaf that requires grad, and may not be
+    changed in place with grad mode on (torch's rules).
+    """
     out = Tensor._wrap(array)
+    if x._inference:  # views of inference tensors are inference tensors, not tracked views
+        out._inference = True
+        return out
+    if out._inference:  # made in inference_mode, but a view of a normal tensor is normal
+        out._inference = False
     if np.may_share_memory(array, x._data):
+        base = x._base
         out._version_counter = x._version_counter
-        out._base = x._base if x._base is not None else x
+        out._base = base if base is not None else x
         out._view_chain = (x._view_chain or ()) + ((op, args),)
+        creation = "default"
+        if base is not None and x._view_meta[1] != "default":
+            creation = x._view_meta[1]  # a view of such a view inherits the restriction
+        elif node is None and not grad_mode.state.enabled:
+            creation = "inference" if grad_mode.INFERENCE_BLOCKS and \
+                grad_mode.is_inference_mode_enabled() else "no_grad"
+        if node is None and creation != "default" and (
+                x._requires_grad or (base is not None and x.requires_grad)):
+            out._requires_grad = True
+        out._view_meta = [x._version_counter.value, creation]
     if node is not None:
         attach(out, node)
     return out
@@ -426,10 +450,15 @@ class _IndexBackward(Node):
     def __init__(self, x, index, advanced):
         super().__init__(x)
         self.shape, self.dtype = x.shape, x.dtype
-        self.index, self.advanced = index, advanced
+        self.advanced = advanced
+        if advanced:
+            self.keep(indices=index)  # torch saves advanced indices: one backward only
+        else:
+            self.index = index
 
     def backward(self, grad):
-        return (index_embed(grad, self.shape, self.index, self.advanced),)
+        index = self.saved("indices") if self.advanced else self.index
+        return (index_embed(grad, self.shape, index, self.advanced),)
 
 
 _INDEX_NODES = {

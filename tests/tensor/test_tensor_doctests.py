@@ -10,7 +10,8 @@ import pytest
 MODULES = [
     "sourcediff.tensor.core", "sourcediff.tensor.creation", "sourcediff.tensor.grad_mode",
     "sourcediff.tensor.engine", "sourcediff.tensor.rng", "sourcediff.tensor.custom_function",
-    "sourcediff.tensor.gradcheck", "sourcediff.nn.module",
+    "sourcediff.tensor.gradcheck", "sourcediff.nn.module", "sourcediff.tensor.functional",
+    "sourcediff.tensor.func", "sourcediff.tensor.anomaly", "sourcediff.utils.checkpoint",
 ]
 
 
