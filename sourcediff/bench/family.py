@@ -235,6 +235,9 @@ def _cross_check(out: dict, gradients: dict) -> None:
     times = [row["sourcediff"]["median_s"] for row in out["styles"]
              if row["sourcediff"]["status"] == "ok"]
     out["style_ratio"] = max(times) / min(times) if len(times) == len(out["styles"]) else None
+    # the same for the primals: how much of the gap the styles' primals already have
+    primals = [row["primal"]["median_s"] for row in out["styles"]]
+    out["primal_style_ratio"] = max(primals) / min(primals)
 
 
 def summarize(programs: list[dict]) -> dict:
@@ -422,9 +425,10 @@ def summary_lines(report: dict) -> list[str]:
             continue
         times = ", ".join(f"{row['style']} {_time(row['sourcediff']['median_s'])}"
                           for row in program["styles"])
-        pairs.append(f"{program['program']} {ratio:.2f} ({times})")
-    lines.append("Style pairs, slower style's gradient time / faster style's: "
-                 + "; ".join(pairs) + ".")
+        pairs.append(f"{program['program']} {ratio:.2f} ({times}; primals "
+                     f"{program['primal_style_ratio']:.2f})")
+    lines.append("Style pairs, slower style's gradient time / faster style's (and the same "
+                 "ratio for the two primals): " + "; ".join(pairs) + ".")
     problems = []
     if summary["wrong"]:
         problems.append(f"{summary['wrong']} WRONG")

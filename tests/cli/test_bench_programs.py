@@ -64,7 +64,7 @@ def test_the_table_has_a_row_per_program_and_style(programs_run):
         for row in program["styles"]:
             assert f"| {program['program']} | {row['style']} | sourcediff |" in done.stdout
     assert "| rosen | — | numba-hand |" in done.stdout
-    assert "Style pairs, slower style's gradient time / faster style's:" in done.stdout
+    assert "Style pairs, slower style's gradient time / faster style's" in done.stdout
     assert "median" in done.stdout and "worst" in done.stdout
 
 
