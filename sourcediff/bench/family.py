@@ -122,7 +122,8 @@ def run_program(program: ModuleType, size: str, peers: tuple, repeat: int, budge
         "program": name, "title": program.TITLE, "parameters": program.SIZES[size],
         "wrt": list(program.WRT_NAMES), "rtol": program.RTOL, "styles": [],
     }
-    gradients: dict[str, tuple] = {}  # tool -> gradients, for the cross-checks
+    style_grads: dict[str, tuple] = {}  # style -> sourcediff's gradients
+    tool_grads: dict[str, tuple] = {}  # "hand", "jax" -> their gradients
 
     for style, function in program.STYLES.items():
         row: dict[str, Any] = {"style": style, "function": function.__name__}
@@ -144,7 +145,7 @@ def run_program(program: ModuleType, size: str, peers: tuple, repeat: int, budge
             progress(f"{name} ({style}): finite differences (skipped)")
             continue
         value, grads = ours["result"]
-        gradients[style] = grads
+        style_grads[style] = grads
         row["sourcediff"] = _row(ours)
         row["sourcediff"]["value"] = value
         row["sourcediff"]["over_primal"] = ours["median_s"] / primal["median_s"]
@@ -152,10 +153,14 @@ def run_program(program: ModuleType, size: str, peers: tuple, repeat: int, budge
         # at the small size: at the large ones rounding in sums of 1e5 terms swamps the
         # differences (the hand adjoint and JAX check those)
         progress(f"{name} ({style}): finite differences")
-        _, small_grads = harness.normalize(made["value_and_grad"](*small))
-        row["fd_rel_err"] = harness.directional_fd_error(
-            lambda *values, compiled=compiled: compiled(*_fill(small, wrt, values)),
-            tuple(small[i] for i in wrt), small_grads)
+        try:
+            _, small_grads = harness.normalize(made["value_and_grad"](*small))
+            row["fd_rel_err"] = harness.directional_fd_error(
+                lambda *values, compiled=compiled: compiled(*_fill(small, wrt, values)),
+                tuple(small[i] for i in wrt), small_grads)
+        except Exception as exc:  # noqa: BLE001
+            row["fd_rel_err"] = float("nan")
+            row["fd_failure"] = _failure(exc)["detail"]
         out["styles"].append(row)
 
     best_primal = min(row["primal"]["median_s"] for row in out["styles"])
@@ -173,7 +178,7 @@ def run_program(program: ModuleType, size: str, peers: tuple, repeat: int, budge
         except Exception as exc:  # noqa: BLE001
             out[tool] = _failure(exc)
             continue
-        gradients[tool] = measured["result"][1]
+        tool_grads[tool] = measured["result"][1]
         out[tool] = _row(measured)
         out[tool]["value"] = measured["result"][0]
         out[tool]["over_primal"] = measured["median_s"] / best_primal
@@ -184,7 +189,7 @@ def run_program(program: ModuleType, size: str, peers: tuple, repeat: int, budge
     elif not extra_tools:
         out["hand"] = {"status": "not run (--no-extra-tools)"}
 
-    _cross_check(out, gradients)
+    _cross_check(out, style_grads, tool_grads)
     return out
 
 
@@ -199,34 +204,35 @@ def _hand_call(numba, function, args: tuple) -> Callable[[], Any]:
     return lambda: by_hand(*args)
 
 
-def _cross_check(out: dict, gradients: dict) -> None:
+def _cross_check(out: dict, style_grads: dict, tool_grads: dict) -> None:
     """Relative differences between the tools' gradients and a verdict per row."""
     rtol = out["rtol"]
     for row in out["styles"]:
-        ours = gradients.get(row["style"])
+        ours = style_grads.get(row["style"])
         if ours is None:
             row["check"] = row["sourcediff"]["status"]
             continue
-        for tool in ("hand", "jax"):
-            if tool in gradients:
-                row[f"vs_{tool}"] = harness.max_rel_diff(ours, gradients[tool])
+        for tool, theirs in tool_grads.items():
+            row[f"vs_{tool}"] = harness.max_rel_diff(ours, theirs)
         problems = []
         if not row["value_rel_diff"] <= rtol:
             problems.append(f"value {row['value_rel_diff']:.1e} off the primal's")
-        if not row["fd_rel_err"] <= FD_TOLERANCE:
+        if "fd_failure" in row:
+            problems.append(f"finite differences not run: {row['fd_failure']}")
+        elif not row["fd_rel_err"] <= FD_TOLERANCE:
             problems.append(f"finite differences {row['fd_rel_err']:.1e}")
         problems += [f"{tool} {row[f'vs_{tool}']:.1e}" for tool in ("hand", "jax")
                      if f"vs_{tool}" in row and not row[f"vs_{tool}"] <= rtol]
         row["check"] = "ok" if not problems else "WRONG (" + ", ".join(problems) + ")"
     # the peers against the hand adjoint, or else against sourcediff's first style
-    reference = next((g for style, g in gradients.items() if style not in ("hand", "jax")), None)
-    if "hand" in gradients and out.get("hand", {}).get("status") == "ok" and reference is not None:
-        out["hand"]["vs_sourcediff"] = harness.max_rel_diff(gradients["hand"], reference)
-    if "jax" in gradients:
-        other, label = (gradients["hand"], "hand") if "hand" in gradients else (reference,
-                                                                                "sourcediff")
+    reference = next(iter(style_grads.values()), None)
+    if "hand" in tool_grads and reference is not None:
+        out["hand"]["vs_sourcediff"] = harness.max_rel_diff(tool_grads["hand"], reference)
+    if "jax" in tool_grads:
+        other, label = (tool_grads["hand"], "hand") if "hand" in tool_grads \
+            else (reference, "sourcediff")
         if other is not None:
-            out["jax"][f"vs_{label}"] = harness.max_rel_diff(gradients["jax"], other)
+            out["jax"][f"vs_{label}"] = harness.max_rel_diff(tool_grads["jax"], other)
     for tool in ("hand", "jax"):
         row = out.get(tool, {})
         if row.get("status") == "ok":

@@ -5,6 +5,7 @@ never asserted."""
 
 import json
 import sys
+import types
 
 import numpy as np
 import pytest
@@ -82,6 +83,49 @@ def test_without_jax_the_row_says_so(monkeypatch):
               "programs": [row], "summary": family.summarize([row])}
     table = family.format_family(report)
     assert "| rosen | — | jax | not installed" in table
+
+
+def _square_sum(x):
+    s = 0.0
+    for i in range(x.shape[0]):
+        s += x[i] * x[i]
+    return s
+
+
+def _with_a_dict(x):
+    scale = {"a": 1.0}
+    s = 0.0
+    for i in range(x.shape[0]):
+        s += scale["a"] * x[i] * x[i]
+    return s
+
+
+def _wrong_by_hand(x):
+    return np.sum(x * x), (3.0 * x,)
+
+
+def test_refused_and_disagreeing_rows_are_marked():
+    """A style sourcediff refuses is a row saying so with the message; a gradient that
+    disagrees with the hand adjoint is marked WRONG (here the hand adjoint is the wrong one,
+    which the finite differences show)."""
+    program = types.ModuleType("fake.squares")
+    program.__dict__.update(
+        TITLE="squares", SIZES={"small": {"n": 5}}, WRT=(0,), WRT_NAMES=("x",), RTOL=1e-10,
+        STYLES={"loop": _square_sum, "dict": _with_a_dict}, HAND=_wrong_by_hand,
+        make_args=lambda parameters: (np.linspace(0.5, 1.5, parameters["n"]),))
+    row = family.run_program(program, "small", peers=(), repeat=1, budget_s=0.1,
+                             timeout_s=None, extra_tools=True, progress=lambda message: None)
+    loop, refused = row["styles"]
+    assert loop["fd_rel_err"] < 1e-8 and loop["check"].startswith("WRONG (hand")
+    assert refused["sourcediff"]["status"] == "refused" and refused["check"] == "refused"
+    assert "dict" in refused["sourcediff"]["detail"]
+    assert row["style_ratio"] is None
+    summary = family.summarize([row])
+    assert summary["wrong"] == 1 and summary["refused"] == 1
+    table = family.format_family({"workload": "programs", "title": "t", "size": "small",
+                                  "fd_tolerance": 1e-6, "programs": [row], "summary": summary})
+    assert "| squares | dict | sourcediff |" in table and "refused: " in table
+    assert "1 WRONG, 1 refused" in table
 
 
 def test_programs_define_the_interface():
