@@ -2,7 +2,9 @@
 
 Each workload is one module of this package with the small interface
 described in :mod:`sourcediff.bench.harness`; adding a workload is one module and
-one line in ``WORKLOADS`` below.
+one line in ``WORKLOADS`` below. A family (``FAMILIES``) is a package of many
+small programs measured together and printed as one table (see
+:mod:`sourcediff.bench.family`).
 """
 
 from __future__ import annotations
@@ -20,15 +22,29 @@ WORKLOADS = {
     "ba-jacobian": "ba_jacobian",
 }
 
+# family name -> package in this package (``sourcediff.bench.family`` runs them)
+FAMILIES = {
+    "programs": "programs",
+}
+
 # peers a workload may implement as ``peer_<name>(data)``
 PEERS = ("jax", "torch", "autograd")
 
 
+def names() -> list[str]:
+    """Every workload and family, in the order ``sourcediff bench`` runs them."""
+    return [*WORKLOADS, *FAMILIES]
+
+
+def is_family(name: str) -> bool:
+    """Whether ``name`` is a family (a key of ``FAMILIES``)."""
+    return name in FAMILIES
+
+
 def load(name: str) -> ModuleType:
-    """The module of workload ``name`` (a key of ``WORKLOADS``)."""
-    try:
-        module = WORKLOADS[name]
-    except KeyError:
+    """The module of workload or family ``name`` (a key of ``WORKLOADS`` or ``FAMILIES``)."""
+    module = WORKLOADS.get(name) or FAMILIES.get(name)
+    if module is None:
         raise ValueError(f"unknown workload {name!r}; choose from "
-                         f"{', '.join(WORKLOADS)}") from None
+                         f"{', '.join(names())}")
     return importlib.import_module(f"{__name__}.{module}")

@@ -17,7 +17,7 @@ import time
 from pathlib import Path
 
 from .. import bench as benchmarks
-from ..bench import harness
+from ..bench import family, harness
 from ._common import CliError
 
 SIZES = ("small", "default", "large")
@@ -30,7 +30,7 @@ def add_parser(commands) -> None:
                     "installed peer (a missing peer is a row saying so), check that their "
                     "gradients agree, and print a table per workload.")
     parser.add_argument("workloads", nargs="*", metavar="WORKLOAD",
-                        help="workloads to run (default: all; --list shows them)")
+                        help="workloads or families to run (default: all; --list shows them)")
     parser.add_argument("--peers", default="torch,jax,autograd",
                         help="comma-separated peers (default: torch,jax,autograd; '' for none)")
     parser.add_argument("--size", choices=SIZES, default="default",
@@ -51,7 +51,8 @@ def add_parser(commands) -> None:
                              "Markdown (how benchmarks/RESULTS.md is made)")
     parser.add_argument("--no-fresh-process", action="store_true",
                         help="skip measuring sourcediff's first call in fresh processes "
-                             "(empty and warm compile cache)")
+                             "(empty and warm compile cache); in a family, use the usual "
+                             "cache instead of an empty one")
     parser.add_argument("--no-extra-tools", action="store_true",
                         help="skip the extra rows of a workload (hand-written adjoints, other "
                              "ways of writing the objective)")
@@ -118,6 +119,13 @@ def _describe_parameters(parameters) -> str:
 
 
 _VERDICTS = {True: "met", False: "MISSED", None: "not measured"}
+
+
+def format_report(report: dict) -> str:
+    """A workload's table, or a family's (``sourcediff.bench.family``)."""
+    if report.get("kind") == "family":
+        return family.format_family(report)
+    return format_table(report)
 
 
 def format_table(report: dict) -> str:
@@ -253,9 +261,10 @@ def markdown(results: dict, command: str, plot_path: str | None, markdown_path: 
         "",
     ]
     for report in results["workloads"]:
-        lines += [format_table(report), ""]
-    lines += [legend(results["workloads"][0]["memory_method"]) if results["workloads"] else "",
-              ""]
+        lines += [format_report(report), ""]
+    workload_reports = [report for report in results["workloads"]
+                        if report.get("kind") != "family"]
+    lines += [legend(workload_reports[0]["memory_method"]) if workload_reports else "", ""]
     if plot_path:
         relative = os.path.relpath(plot_path, Path(markdown_path).resolve().parent)
         lines += [f"![gradient times]({relative})", ""]
@@ -264,14 +273,15 @@ def markdown(results: dict, command: str, plot_path: str | None, markdown_path: 
 
 def run(options: argparse.Namespace) -> int:
     if options.list:
-        for name in benchmarks.WORKLOADS:
-            print(f"{name:12} {benchmarks.load(name).TITLE}")
+        for name in benchmarks.names():
+            kind = " (family: one table)" if benchmarks.is_family(name) else ""
+            print(f"{name:12} {benchmarks.load(name).TITLE}{kind}")
         return 0
-    names = options.workloads or list(benchmarks.WORKLOADS)
-    unknown = [name for name in names if name not in benchmarks.WORKLOADS]
+    names = options.workloads or benchmarks.names()
+    unknown = [name for name in names if name not in benchmarks.names()]
     if unknown:
         raise CliError(f"unknown workload {', '.join(map(repr, unknown))}; choose from "
-                       f"{', '.join(benchmarks.WORKLOADS)}")
+                       f"{', '.join(benchmarks.names())}")
     peers = tuple(p.strip() for p in options.peers.split(",") if p.strip())
     for peer in peers:
         if peer not in benchmarks.PEERS:
@@ -287,6 +297,9 @@ def run(options: argparse.Namespace) -> int:
     steps = 0
     for name in names:  # the progress messages run_workload will send
         workload = benchmarks.load(name)
+        if benchmarks.is_family(name):
+            steps += family.count_steps(workload, peers, not options.no_extra_tools)
+            continue
         extra = 0 if options.no_extra_tools else len(getattr(workload, "EXTRA_TOOLS", {}))
         steps += 3 + extra + (not options.no_fresh_process)
         steps += sum(hasattr(workload, f"peer_{peer}") for peer in peers)
@@ -295,22 +308,30 @@ def run(options: argparse.Namespace) -> int:
     try:
         for name in names:
             try:
-                report = harness.run_workload(
-                    name, options.size, peers=peers, repeat=options.repeat,
-                    budget_s=options.budget, timeout_s=options.timeout,
-                    fresh_process=not options.no_fresh_process,
-                    extra_tools=not options.no_extra_tools, progress=progress.step)
+                if benchmarks.is_family(name):
+                    report = family.run_family(
+                        name, benchmarks.load(name), options.size, peers=peers,
+                        repeat=options.repeat, budget_s=options.budget,
+                        timeout_s=options.timeout, extra_tools=not options.no_extra_tools,
+                        empty_cache=not options.no_fresh_process, progress=progress.step)
+                else:
+                    report = harness.run_workload(
+                        name, options.size, peers=peers, repeat=options.repeat,
+                        budget_s=options.budget, timeout_s=options.timeout,
+                        fresh_process=not options.no_fresh_process,
+                        extra_tools=not options.no_extra_tools, progress=progress.step)
             except Exception as exc:  # noqa: BLE001  (report it, run the other workloads)
                 print(f"sourcediff bench: {name} failed: {type(exc).__name__}: {exc}",
                       file=sys.stderr)
                 status = 1
                 continue
             reports.append(report)
-            print(format_table(report), end="\n\n", flush=True)
+            print(format_report(report), end="\n\n", flush=True)
     finally:
         progress.close()
-    if reports:
-        print(legend(reports[0]["memory_method"]))
+    workload_reports = [report for report in reports if report.get("kind") != "family"]
+    if workload_reports:
+        print(legend(workload_reports[0]["memory_method"]))
     results = {
         "machine": harness.machine(), "versions": harness.versions(tuple(
             p for p in peers if p in benchmarks.PEERS)),
@@ -329,7 +350,7 @@ def run(options: argparse.Namespace) -> int:
         Path(options.json).write_text(json.dumps(results, indent=2) + "\n")
         print(f"wrote {options.json}", file=sys.stderr)
     if options.plot:
-        plot(reports, options.plot)
+        plot(workload_reports, options.plot)
         print(f"wrote {options.plot}", file=sys.stderr)
     if options.markdown:
         command = "python -m sourcediff " + shlex.join(options.argv)

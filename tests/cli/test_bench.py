@@ -21,7 +21,7 @@ def small_run(tmp_path_factory):
     """Every workload at the small size with every peer, once for this module."""
     folder = tmp_path_factory.mktemp("bench")
     plot = ["--plot", str(folder / "results.png")] if HAVE_MATPLOTLIB else []
-    done = run_cli("bench", "--size", "small", "--repeat", "2", "--budget", "0.5",
+    done = run_cli("bench", *WORKLOADS, "--size", "small", "--repeat", "2", "--budget", "0.5",
                    "--no-fresh-process", "--no-extra-tools", "--no-progress",
                    "--json", str(folder / "results.json"), *plot)
     return done, folder / "results.json"
