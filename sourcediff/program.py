@@ -141,8 +141,8 @@ class Program:
                     f"checkpoint: {why} in '{src.name}' keeps its full tape (only top-level "
                     "'for i in range(...)' loops are checkpointed)", UserWarning,
                     src.info.filename, src.info.line_offset + (line or 1))
-        for rname in getattr(rt, "user_rules_used", set()):
-            self.inject_user_rule(rname)
+        for rname, rule in getattr(rt, "user_rules_used", {}).items():
+            self.inject_user_rule(rname, rule)
         text = emit_function(adj, src.info, _doc(src.name, wrt, mode))
         self.functions[fname] = text
         self.order.append(fname)
@@ -217,13 +217,12 @@ class Program:
                     todo.append(other)
         self.order = [n for n in self.order if n in keep]
 
-    def inject_user_rule(self, rname):
+    def inject_user_rule(self, rname, rule):
+        """The user's rule and its primitive, by identity (another function may
+        have the same name), into the generated module's namespace."""
         from .rules import registry
-        for p in registry.PRIMITIVES.values():
-            for r in p.rules:
-                if r.call is not None and r.name == rname:
-                    self.user_rules[rname] = r.call
-                    self.user_rules[registry.USER_RULE_NAMES[id(p.callable)]] = p.callable
+        self.user_rules[rname] = rule.call
+        self.user_rules[registry.USER_RULE_NAMES[id(rule.key)]] = rule.key
 
     # -- module ----------------------------------------------------------
     def source(self) -> str:

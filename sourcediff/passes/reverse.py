@@ -1289,7 +1289,8 @@ class ReverseTransformer:
             part = _name(tmp) if len(args) == 1 else ast.Subscript(value=_name(tmp),
                                                                    slice=_const(k), ctx=ast.Load())
             out.append(self.accumulate(a.id, part, line))
-        self.user_rules_used = getattr(self, "user_rules_used", set()) | {rule.name}
+        # by identity: two user functions may share a name (and so a rule name)
+        self.user_rules_used = {**getattr(self, "user_rules_used", {}), rule.name: rule}
         return out
 
     def adjoint_user_call(self, s) -> list:

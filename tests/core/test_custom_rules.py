@@ -33,3 +33,14 @@ def test_the_registered_rule_is_the_one_used(target):
 def test_rule_call_is_visible_in_the_generated_source():
     src = sd.grad(C.model, wrt=(0, 1)).source_for(np.array([0.1, 0.2]), 0.5)
     assert "adjoint_of_softplus(" in src
+
+
+def test_two_user_functions_with_one_name_keep_their_own_rules():
+    """Both modules define ``softplus`` with an ``@sd.adjoint`` rule: each
+    gradient uses its own (a lookup by name once gave the other's rule)."""
+    from . import custom_rule_funcs as first
+    from . import same_name_rule_funcs as second
+    x = np.array([0.3, -0.7, 1.1])
+    for mod in (first, second):
+        for target in ("python", "cpu"):
+            check_grad(mod.model, (x, 0.7), (0, 1), target)
