@@ -456,7 +456,8 @@ class ReverseTransformer:
             return None
         # fused, an iteration's reverse runs before the next iteration overwrites
         # the values of its iteration-local variables: they need no tape
-        once = iteration_locals(loop, body[k + 1:]) & assigned_once(loop.body)
+        once = iteration_locals(loop, body[k + 1:]) & assigned_once(loop.body) | \
+            final_value_locals(loop, body[k + 1:], self.active)
         inside = {id(st) for st in walk(loop.body)}
         dropped = {(sid, v) for sid, v in self.save_at if v in once and sid in inside}
         kept = (self.saved_vars, self.placeholders)
@@ -1495,6 +1496,55 @@ def _is_zeroing(st) -> bool:
     return isinstance(st, ast.Assign) and isinstance(st.targets[0], ast.Name) and \
         isinstance(st.value, ast.Call) and isinstance(st.value.func, ast.Attribute) and \
         st.value.func.attr == "zeros_like"
+
+
+def _own_reads(st) -> set:
+    """Names a statement reads itself (a compound statement: its test or range)."""
+    if isinstance(st, (ast.If, ast.While)):
+        part = [st.test]
+    elif isinstance(st, ast.For):
+        part = [st.iter]
+    else:
+        part = [st]
+    return {n.id for p in part for n in ast.walk(p) if isinstance(n, ast.Name)
+            and isinstance(n.ctx, ast.Load)}
+
+
+def _own_targets(st) -> set:
+    if isinstance(st, (ast.If, ast.While)):
+        return set()
+    if isinstance(st, ast.For):
+        return {st.target.id}
+    return {n.id for n in ast.walk(st) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+
+
+def final_value_locals(loop, after, active) -> set:
+    """Inactive variables of a loop body (indices, flags, trip counters: a
+    bisection's ``lo``/``hi``) that a fused iteration needs no tape for: each
+    is assigned before any read in the body's program order, unused after the
+    loop, and every statement with adjoint code that reads it comes after its
+    last assignment (at the body's top level), so the reverse part only ever
+    reads its final value."""
+    first_seen, read_first = set(), set()
+    for st in walk(loop.body):
+        read_first |= _own_reads(st) - first_seen
+        first_seen |= _own_reads(st) | _own_targets(st)
+    assigned = {v for st in walk(loop.body) for v in _own_targets(st)}
+    used_after = {n.id for st in after for n in ast.walk(st) if isinstance(n, ast.Name)}
+    candidates = assigned - read_first - used_after - active - {loop.target.id}
+
+    def has_adjoint(st) -> bool:
+        return any(_own_targets(x) & active or getattr(x, "sd_kind", None) in
+                   ("store", "augstore") for x in walk([st]))
+    out = set()
+    for v in candidates:
+        last = max(k for k, st in enumerate(loop.body)
+                   if any(v in _own_targets(x) for x in walk([st])))
+        readers = [k for k, st in enumerate(loop.body)
+                   if any(v in _own_reads(x) for x in walk([st])) and has_adjoint(st)]
+        if all(k > last for k in readers):
+            out.add(v)
+    return out
 
 
 def assigned_once(stmts) -> set:

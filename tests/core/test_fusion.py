@@ -64,7 +64,45 @@ def carried_product(x):          # t reads s, which earlier iterations changed
     return s
 
 
+def bisection(yk, q, xk):       # lo/hi: indices whose final values the reverse reads
+    s = 0.0
+    for k in range(q.shape[0]):
+        lo = 0
+        hi = xk.shape[0] - 1
+        while hi - lo > 1:
+            mid = (lo + hi) // 2
+            if xk[mid] <= q[k]:
+                lo = mid
+            else:
+                hi = mid
+        t = (q[k] - xk[lo]) / (xk[hi] - xk[lo])
+        r = yk[lo] + t * (yk[hi] - yk[lo])
+        s += r * r
+    return s
+
+
+def index_reused(x, w):          # j changes after an active read: still fused, j taped
+    s = 0.0
+    for k in range(x.shape[0]):
+        j = 0
+        s += x[j] * w * x[k]
+        j = k
+        s += x[j] * w
+    return s
+
+
+def inner_while(x, w):           # i is read by active statements inside the while
+    s = 0.0
+    for k in range(x.shape[0]):
+        i = 0
+        while i < 3:
+            s += x[i] * w * x[k]
+            i += 1
+    return s
+
+
 RNG = np.random.default_rng(7)
+XK = np.linspace(0.0, 1.0, 9)
 CASES = [
     (pairs, (RNG.normal(size=5), RNG.normal(size=5)), (0, 1), True),
     (rows, (RNG.normal(size=(6, 3)), RNG.normal(size=(2, 3)), RNG.integers(0, 2, 6)), (0, 1),
@@ -72,6 +110,9 @@ CASES = [
     (stencil, (RNG.normal(size=(5, 6)),), 0, True),
     (carried, (RNG.normal(size=(3, 4)),), 0, False),
     (carried_product, (0.3 * RNG.normal(size=(3, 4)),), 0, False),
+    (bisection, (np.sin(3.0 * XK), np.array([0.13, 0.52, 0.71, 0.99]), XK), (0, 1), True),
+    (index_reused, (RNG.normal(size=4), 0.7), (0, 1), None),
+    (inner_while, (RNG.normal(size=4), 0.7), (0, 1), None),
 ]
 
 
@@ -84,6 +125,8 @@ def test_gradient(f, args, wrt, fused, target):
 @pytest.mark.parametrize("f,args,wrt,fused", CASES, ids=[c[0].__name__ for c in CASES])
 def test_fused_exactly_when_independent(f, args, wrt, fused):
     text = sd.grad(f, wrt=wrt, target="python").source_for(*args)
+    if fused is None:            # either is right; the gradient test decides
+        return
     assert (FUSED in text) == fused
     if fused:
         assert ".append(" not in text and ".pop()" not in text
