@@ -37,6 +37,7 @@ from ..runtime.helpers import (
     empty_stack,
     hstack2,
     keep_all_dims,
+    pad_constant,
     transpose_axes,
     vstack2,
 )
@@ -835,6 +836,8 @@ class Normalizer:
             return self.join(e, fn, text, out)
         if fn in (np.split, np.array_split):
             return self.split(e, fn, text, out)
+        if fn is np.pad:
+            return self.pad(e, text, out)
         if fn is np.transpose:
             return self.transpose(e, text, out)
         if fn is np.einsum:
@@ -1047,6 +1050,30 @@ class Normalizer:
             part = _mark(ast.Subscript(value=x, slice=index, ctx=ast.Load()), ("subscript",))
             parts.append(self.to_temp(part, out))
         return _mark(ast.Tuple(elts=parts, ctx=ast.Load()), ("tuple",))
+
+    def pad(self, e, text, out):
+        """``np.pad(x, n)`` / ``np.pad(x, (before, after))`` with zeros (the same
+        widths on every axis): ``pad_constant(x, before, after)``."""
+        kws = {k.arg: k.value for k in e.keywords}
+        mode = kws.pop("mode", e.args[2] if len(e.args) > 2 else None)
+        value = kws.pop("constant_values", None)
+        width = e.args[1] if len(e.args) > 1 else kws.pop("pad_width", None)
+        try:
+            spec = ast.literal_eval(width) if width is not None else None
+            zero = value is None or ast.literal_eval(value) == 0
+        except ValueError:
+            spec, zero = None, False
+        constant = mode is None or isinstance(mode, ast.Constant) and mode.value == "constant"
+        if isinstance(spec, int):
+            spec = (spec, spec)
+        if kws or len(e.args) > 3 or not constant or not zero or not (
+                isinstance(spec, tuple) and len(spec) == 2
+                and all(isinstance(v, int) and v >= 0 for v in spec)):
+            raise self.error(e, f"{text}() is supported with zeros and constant widths "
+                                "(np.pad(x, n) or np.pad(x, (before, after)))")
+        args = [self.atom(e.args[0], out), ast.Constant(spec[0]), ast.Constant(spec[1])]
+        return self.call_object(_call_like(e, args, func=_name("pad_constant")), pad_constant,
+                                out)
 
     def transpose(self, e, text, out):
         """``np.transpose(x)`` is ``x.T``; with constant axes (``x.transpose(1, 0, 2)``

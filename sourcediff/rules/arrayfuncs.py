@@ -38,10 +38,11 @@ for _h in HELPERS:
 # least number of dimensions of that argument for which it does (np.diag of a
 # vector builds a new matrix): writing through either name is refused.
 VIEW_FUNCTIONS = {id(f): 1 for f in (np.reshape, np.ravel, np.squeeze, np.flip, np.fliplr,
-                                     np.flipud, np.atleast_1d, np.real, np.diagonal)}
+                                     np.flipud, np.atleast_1d, np.atleast_2d, np.real,
+                                     np.diagonal)}
 VIEW_FUNCTIONS[id(np.diag)] = 2
 VIEW_NAMES = {"np.reshape", "np.ravel", "np.squeeze", "np.flip", "np.fliplr", "np.flipud",
-              "np.atleast_1d", "np.real", "np.diagonal", "np.diag"}
+              "np.atleast_1d", "np.atleast_2d", "np.real", "np.diagonal", "np.diag"}
 
 
 def _ndim(info, name):
@@ -311,6 +312,24 @@ def _(args, kw, consts):
         raise TypeError("np.squeeze needs the axis to remove (an int): the number of "
                         "dimensions of its result must not depend on the array's shape")
     return array(x.dtype, x.ndim - 1)
+
+
+@rule(np.atleast_2d)            # a view of x with leading axes of length 1
+def _(z, x, dz):
+    return reshape_like(dz, x)
+
+
+@tangent(np.atleast_2d)
+def _(z, x, x_dot):
+    return np.atleast_2d(x_dot)
+
+
+@result_type(np.atleast_2d)
+def _(args, kw, consts):
+    x = args[0]
+    if len(args) != 1 or kw or not x.is_array:
+        raise TypeError("np.atleast_2d takes one array here")
+    return array(x.dtype, max(2, x.ndim))
 
 
 @result_type(np.atleast_1d)

@@ -21,6 +21,7 @@ from ..runtime.helpers import (
     max_axis,
     mean_axis,
     min_axis,
+    pad_constant,
     prod_axis,
     prod_others,
     prod_others_along,
@@ -37,7 +38,7 @@ from ..runtime.helpers import (
 )
 from .registry import USER_RULE_NAMES, nondifferentiable, result_type, tangent
 
-HELPERS = [append_flat, column_stack2, hstack2, vstack2, empty_rows, empty_stack, fresh, keep_all_dims, max_axis, mean_axis, min_axis, prod_axis, prod_others, prod_others_along,
+HELPERS = [append_flat, column_stack2, hstack2, pad_constant, vstack2, empty_rows, empty_stack, fresh, keep_all_dims, max_axis, mean_axis, min_axis, prod_axis, prod_others, prod_others_along,
            prod_others_along_jvp, prod_others_jvp, reshape_like, share_ties, share_ties_along,
            tangent_like, transpose_axes, unbroadcast, unpermute]
 for _h in HELPERS:

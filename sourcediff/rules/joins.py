@@ -7,7 +7,7 @@ import numpy as np
 
 from ..passes.types import array
 from ..runtime.helpers import reshape_like
-from ..runtime.joins import append_flat, column_stack2, hstack2, vstack2
+from ..runtime.joins import append_flat, column_stack2, hstack2, pad_constant, vstack2
 from .registry import result_type, rule, tangent
 
 
@@ -119,3 +119,27 @@ def _(z, x, v, x_dot, v_dot):
 @result_type(append_flat)
 def _(args, kw, consts):
     return array(np.float64, 1)
+
+
+# np.pad(x, n) / np.pad(x, (before, after)) with zeros: the adjoint is the middle
+@rule(pad_constant, when=_nd("x", 1))
+def _(z, x, before, after, dz):
+    return dz[before:dz.shape[0] - after], None, None
+
+
+@rule(pad_constant, when=_nd("x", 2))
+def _(z, x, before, after, dz):
+    return dz[before:dz.shape[0] - after, before:dz.shape[1] - after], None, None
+
+
+@tangent(pad_constant)
+def _(z, x, before, after, x_dot, before_dot, after_dot):
+    return pad_constant(x_dot, before, after)
+
+
+@result_type(pad_constant)
+def _(args, kw, consts):
+    x = args[0]
+    if not x.is_array or x.ndim > 2:
+        raise TypeError(f"np.pad is supported for 1-d and 2-d arrays (got a {x})")
+    return array(x.dtype if x.dtype.kind == "f" else np.float64, x.ndim)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .joins import append_flat, column_stack2, hstack2, vstack2
+from .joins import append_flat, column_stack2, hstack2, pad_constant, vstack2
 
 __all__ = [
     "append_flat",
@@ -22,6 +22,7 @@ __all__ = [
     "max_axis",
     "mean_axis",
     "min_axis",
+    "pad_constant",
     "prod_axis",
     "prod_others",
     "prod_others_along",

@@ -6,7 +6,7 @@ adjoint in two.  Plain NumPy for the ``python`` target, a Numba overload for
 """
 import numpy as np
 
-__all__ = ["append_flat", "column_stack2", "hstack2", "vstack2"]
+__all__ = ["append_flat", "column_stack2", "hstack2", "pad_constant", "vstack2"]
 
 
 def vstack2(a, b):
@@ -24,6 +24,11 @@ def column_stack2(a, b):
 def append_flat(x, v):
     """``np.append(x, v)`` without axis: both flattened, then joined."""
     return np.append(x, v)
+
+
+def pad_constant(x, before, after):
+    """``np.pad(x, (before, after))`` with zeros, the same widths on every axis."""
+    return np.pad(x, (before, after))
 
 
 def install_numba_overloads():
@@ -48,3 +53,19 @@ def install_numba_overloads():
             return lambda x, v: np.concatenate((np.ascontiguousarray(x).ravel(),
                                                 np.ascontiguousarray(v).ravel()))
         return lambda x, v: np.concatenate((np.ascontiguousarray(x).ravel(), np.full(1, v)))
+
+    @overload(pad_constant)
+    def _ov_pad_constant(x, before, after):
+        if isinstance(x, types.Array) and x.ndim == 1:
+            def impl(x, before, after):
+                out = np.zeros(x.shape[0] + before + after, x.dtype)
+                out[before:before + x.shape[0]] = x
+                return out
+            return impl
+        if isinstance(x, types.Array) and x.ndim == 2:
+            def impl(x, before, after):
+                m, n = x.shape
+                out = np.zeros((m + before + after, n + before + after), x.dtype)
+                out[before:before + m, before:before + n] = x
+                return out
+            return impl

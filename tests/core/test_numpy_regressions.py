@@ -173,6 +173,13 @@ def splits(x):
         + np.sum(p)
 
 
+def padded(x, m):
+    a = np.pad(x, 2)
+    b = np.pad(m, (1, 2))
+    return np.sum(a * np.arange(a.shape[0])) + np.sum(np.sin(b)) \
+        + np.sum(np.atleast_2d(x) ** 2) + np.sum(np.pad(x ** 2, (0, 1)))
+
+
 def singular(x):
     return np.sqrt(x) + np.arcsin(x + 1.0) - np.arccos(x - 1.0)   # each slope +inf at 0
 
@@ -210,6 +217,7 @@ CASES = [
     (stacked, (RNG.normal(size=3), RNG.normal(size=(2, 3))), (0, 1)),
     (rebound, (RNG.normal(size=3), RNG.normal(size=3)), (0, 1)),
     (splits, (RNG.normal(size=6),), 0),
+    (padded, (RNG.normal(size=3), RNG.normal(size=(2, 3))), (0, 1)),
 ]
 
 
