@@ -37,7 +37,9 @@ from ..runtime.helpers import (
     empty_stack,
     hstack2,
     keep_all_dims,
+    logabsdet,
     pad_constant,
+    slogdet_sign,
     transpose_axes,
     vstack2,
 )
@@ -838,6 +840,14 @@ class Normalizer:
             return self.split(e, fn, text, out)
         if fn is np.pad:
             return self.pad(e, text, out)
+        if fn is np.linalg.slogdet:      # (sign, log|det|): the second carries the derivative
+            if len(e.args) != 1 or e.keywords:
+                raise self.error(e, f"{text}() takes one matrix")
+            a = self.to_temp(self.atom(e.args[0], out), out)
+            parts = [self.to_temp(self.call_object(_call_like(e, [a], func=_name(h.__name__)),
+                                                   h, out), out)
+                     for h in (slogdet_sign, logabsdet)]
+            return _mark(ast.Tuple(elts=parts, ctx=ast.Load()), ("tuple",))
         if fn is np.transpose:
             return self.transpose(e, text, out)
         if fn is np.einsum:

@@ -12,12 +12,14 @@ import numpy as np
 from ..passes.types import F64, T, array, scalar
 from ..runtime.helpers import (
     append_flat,
+    cholesky_tangent,
     column_stack2,
     empty_rows,
     empty_stack,
     fresh,
     hstack2,
     keep_all_dims,
+    logabsdet,
     max_axis,
     mean_axis,
     min_axis,
@@ -30,6 +32,7 @@ from ..runtime.helpers import (
     reshape_like,
     share_ties,
     share_ties_along,
+    slogdet_sign,
     tangent_like,
     transpose_axes,
     unbroadcast,
@@ -38,7 +41,7 @@ from ..runtime.helpers import (
 )
 from .registry import USER_RULE_NAMES, nondifferentiable, result_type, tangent
 
-HELPERS = [append_flat, column_stack2, hstack2, pad_constant, vstack2, empty_rows, empty_stack, fresh, keep_all_dims, max_axis, mean_axis, min_axis, prod_axis, prod_others, prod_others_along,
+HELPERS = [cholesky_tangent, logabsdet, slogdet_sign, append_flat, column_stack2, hstack2, pad_constant, vstack2, empty_rows, empty_stack, fresh, keep_all_dims, max_axis, mean_axis, min_axis, prod_axis, prod_others, prod_others_along,
            prod_others_along_jvp, prod_others_jvp, reshape_like, share_ties, share_ties_along,
            tangent_like, transpose_axes, unbroadcast, unpermute]
 for _h in HELPERS:

@@ -9,7 +9,8 @@ declared together.
 import numpy as np
 
 from ..passes.types import F64, array
-from .registry import result_type, rule, tangent
+from ..runtime.helpers import cholesky_tangent, logabsdet, slogdet_sign
+from .registry import nondifferentiable, result_type, rule, tangent
 
 
 def _ndim(info, name):
@@ -80,3 +81,46 @@ def _(args, kw, consts):
         raise TypeError("np.linalg.norm is supported without ord= and axis= "
                         "(the 2-norm of the flattened array)")
     return F64
+
+
+# -- log|det| and Cholesky ---------------------------------------------------------
+# np.linalg.slogdet(a) is normalized to (slogdet_sign(a), logabsdet(a)).
+@rule(logabsdet)
+def _(z, a, dz):
+    return dz * np.linalg.inv(a).T
+
+
+@tangent(logabsdet)
+def _(z, a, a_dot):
+    return np.sum(np.linalg.inv(a).T * a_dot)
+
+
+nondifferentiable(slogdet_sign, result=lambda args, kw, consts: F64)
+
+
+@result_type(logabsdet)
+def _(args, kw, consts):
+    return F64
+
+
+@rule(np.linalg.cholesky)   # a = l l^T: phi(l^T dl) (lower part, half diagonal), symmetrized
+def _(z, a, dz):
+    p = np.tril(np.dot(z.T, dz))
+    p = p - 0.5 * np.diag(np.diag(p))
+    s = np.linalg.solve(z.T, np.linalg.solve(z.T, p.T).T)
+    return 0.5 * (s + s.T)
+
+
+@tangent(np.linalg.cholesky)   # dl = l phi(l^-1 da l^-T)
+def _(z, a, a_dot):
+    return cholesky_tangent(z, a_dot)
+
+
+@result_type(np.linalg.cholesky)
+def _(args, kw, consts):
+    return array(np.float64, 2)
+
+
+@result_type(cholesky_tangent)
+def _(args, kw, consts):
+    return array(np.float64, 2)

@@ -13,12 +13,14 @@ from .joins import append_flat, column_stack2, hstack2, pad_constant, vstack2
 
 __all__ = [
     "append_flat",
+    "cholesky_tangent",
     "column_stack2",
     "empty_rows",
     "empty_stack",
     "fresh",
     "hstack2",
     "keep_all_dims",
+    "logabsdet",
     "max_axis",
     "mean_axis",
     "min_axis",
@@ -31,6 +33,7 @@ __all__ = [
     "reshape_like",
     "share_ties",
     "share_ties_along",
+    "slogdet_sign",
     "tangent_like",
     "transpose_axes",
     "unbroadcast",
@@ -257,6 +260,24 @@ def unpermute(g, p):
     return h
 
 
+def logabsdet(a):
+    """``np.linalg.slogdet(a)[1]``: log |det a|."""
+    return np.linalg.slogdet(a)[1]
+
+
+def slogdet_sign(a):
+    """``np.linalg.slogdet(a)[0]``: the sign of det a."""
+    return np.linalg.slogdet(a)[0]
+
+
+def cholesky_tangent(l, a_dot):
+    """Tangent of ``l = cholesky(a)`` along ``a_dot`` (symmetric):
+    ``l phi(l^-1 a_dot l^-T)``, phi the lower part with half its diagonal."""
+    m = np.linalg.solve(l, np.linalg.solve(l, a_dot).T).T
+    p = np.tril(m) - 0.5 * np.diag(np.diag(m))
+    return np.dot(l, p)
+
+
 _INSTALLED = False
 
 
@@ -330,6 +351,20 @@ def _install_elementwise():
     @overload(unpermute)
     def _ov_unpermute(g, p):
         return lambda g, p: jit_unpermute(g, p)
+
+    @overload(logabsdet)
+    def _ov_logabsdet(a):
+        return lambda a: np.linalg.slogdet(a)[1]
+
+    @overload(slogdet_sign)
+    def _ov_slogdet_sign(a):
+        return lambda a: np.linalg.slogdet(a)[0]
+
+    jit_cholesky_tangent = numba.njit(cholesky_tangent)
+
+    @overload(cholesky_tangent)
+    def _ov_cholesky_tangent(l, a_dot):
+        return lambda l, a_dot: jit_cholesky_tangent(l, a_dot)
 
     @overload(tangent_like)
     def _ov_tangent_like(t, z):

@@ -180,6 +180,14 @@ def padded(x, m):
         + np.sum(np.atleast_2d(x) ** 2) + np.sum(np.pad(x ** 2, (0, 1)))
 
 
+def gaussian_terms(b, y):      # a symmetric positive definite matrix from b
+    a = np.dot(b, b.T) + 2.0 * np.eye(3)
+    sign, logdet = np.linalg.slogdet(a)
+    l = np.linalg.cholesky(a)
+    z = np.linalg.solve(l, y)
+    return 0.5 * np.dot(z, z) + 0.5 * logdet + np.sum(l * l * np.arange(9.0).reshape(3, 3)) * sign
+
+
 def singular(x):
     return np.sqrt(x) + np.arcsin(x + 1.0) - np.arccos(x - 1.0)   # each slope +inf at 0
 
@@ -218,6 +226,7 @@ CASES = [
     (rebound, (RNG.normal(size=3), RNG.normal(size=3)), (0, 1)),
     (splits, (RNG.normal(size=6),), 0),
     (padded, (RNG.normal(size=3), RNG.normal(size=(2, 3))), (0, 1)),
+    (gaussian_terms, (RNG.normal(size=(3, 3)), RNG.normal(size=3)), (0, 1)),
 ]
 
 
