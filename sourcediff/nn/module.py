@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import OrderedDict
 
 from ..tensor import grad_mode
-from ..tensor.core import Tensor, _new_tensor
+from ..tensor.core import Tensor, new_tensor
 from ..tensor.creation import empty
 
 
@@ -15,7 +15,7 @@ class Parameter(Tensor):
     def __new__(cls, data=None, requires_grad: bool = True):
         if data is None:
             data = empty(0)
-        out = _new_tensor(cls, data._data)
+        out = new_tensor(cls, data._data)
         out._requires_grad = bool(requires_grad)
         return out
 

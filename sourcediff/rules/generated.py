@@ -41,9 +41,11 @@ from ..runtime.helpers import (
 )
 from .registry import USER_RULE_NAMES, nondifferentiable, result_type, tangent
 
-HELPERS = [cholesky_tangent, logabsdet, slogdet_sign, append_flat, column_stack2, hstack2, pad_constant, vstack2, empty_rows, empty_stack, fresh, keep_all_dims, max_axis, mean_axis, min_axis, prod_axis, prod_others, prod_others_along,
-           prod_others_along_jvp, prod_others_jvp, reshape_like, share_ties, share_ties_along,
-           tangent_like, transpose_axes, unbroadcast, unpermute]
+HELPERS = [append_flat, cholesky_tangent, column_stack2, empty_rows, empty_stack, fresh,
+           hstack2, keep_all_dims, logabsdet, max_axis, mean_axis, min_axis, pad_constant,
+           prod_axis, prod_others, prod_others_along, prod_others_along_jvp, prod_others_jvp,
+           reshape_like, share_ties, share_ties_along, slogdet_sign, tangent_like,
+           transpose_axes, unbroadcast, unpermute, vstack2]
 for _h in HELPERS:
     USER_RULE_NAMES[id(_h)] = _h.__name__   # generated code calls them by name
 

@@ -70,17 +70,7 @@ def reshape_like(g, x):
 def prod_others(x):
     """For each element of ``x``, the product of all the others (exact with zeros)."""
     flat = np.ascontiguousarray(x).ravel()
-    n = flat.size
-    out = np.empty(n, dtype=flat.dtype)
-    acc = 1.0
-    for i in range(n):
-        out[i] = acc
-        acc *= flat[i]
-    acc = 1.0
-    for i in range(n - 1, -1, -1):
-        out[i] *= acc
-        acc *= flat[i]
-    return out.reshape(x.shape)
+    return prod_others_3d(flat.reshape((1, flat.size, 1))).reshape(x.shape)
 
 
 def _normal_axis(x, axis):
@@ -166,28 +156,11 @@ def tangent_like(t, z):
 
 
 def prod_others_jvp(x, x_dot):
-    """Tangent of ``prod_others(x)``: prefix and suffix products carried with
-    their tangents (exact with zeros, as ``prod_others``)."""
+    """Tangent of ``prod_others(x)`` (exact with zeros, as ``prod_others``)."""
     flat = np.ascontiguousarray(x).ravel()
     flat_dot = np.ascontiguousarray(x_dot).ravel()
-    n = flat.size
-    out = np.empty(n, dtype=flat.dtype)
-    out_dot = np.empty(n, dtype=flat.dtype)
-    acc = 1.0
-    acc_dot = 0.0
-    for i in range(n):
-        out[i] = acc
-        out_dot[i] = acc_dot
-        acc_dot = acc_dot * flat[i] + acc * flat_dot[i]
-        acc *= flat[i]
-    acc = 1.0
-    acc_dot = 0.0
-    for i in range(n - 1, -1, -1):
-        out_dot[i] = out_dot[i] * acc + out[i] * acc_dot
-        out[i] *= acc
-        acc_dot = acc_dot * flat[i] + acc * flat_dot[i]
-        acc *= flat[i]
-    return out_dot.reshape(x.shape)
+    shape = (1, flat.size, 1)
+    return prod_others_jvp_3d(flat.reshape(shape), flat_dot.reshape(shape)).reshape(x.shape)
 
 
 def prod_others_along_jvp(x, x_dot, axis):
@@ -305,8 +278,8 @@ def _install_elementwise():
     from numba import types
     from numba.extending import overload
 
-    jit_prod_others = numba.njit(prod_others)
-    jit_prod_others_jvp = numba.njit(prod_others_jvp)
+    jit_prod_others_3d = numba.njit(prod_others_3d)
+    jit_prod_others_jvp_3d = numba.njit(prod_others_jvp_3d)
 
     @overload(fresh)
     def _ov_fresh(g):
@@ -324,7 +297,7 @@ def _install_elementwise():
     def _ov_prod_others(x):
         def impl(x):
             flat = np.ascontiguousarray(x).ravel()
-            return jit_prod_others(flat).reshape(x.shape)
+            return jit_prod_others_3d(flat.reshape((1, flat.size, 1))).reshape(x.shape)
         return impl
 
     @overload(prod_others_jvp)
@@ -332,7 +305,9 @@ def _install_elementwise():
         def impl(x, x_dot):
             flat = np.ascontiguousarray(x).ravel()
             flat_dot = np.ascontiguousarray(x_dot).ravel()
-            return jit_prod_others_jvp(flat, flat_dot).reshape(x.shape)
+            shape = (1, flat.size, 1)
+            return jit_prod_others_jvp_3d(flat.reshape(shape),
+                                          flat_dot.reshape(shape)).reshape(x.shape)
         return impl
 
     @overload(share_ties)

@@ -42,7 +42,7 @@ class VersionCounter:
         self.value = 0
 
 
-def _new_tensor(cls, array: np.ndarray):
+def new_tensor(cls, array: np.ndarray):
     t = object.__new__(cls)
     t._data = array
     t._requires_grad = False
@@ -110,16 +110,16 @@ class Tensor:
         if len(args) == 1 and not isinstance(args[0], (int, np.integer)):
             data = args[0]
             if isinstance(data, Tensor):
-                return _new_tensor(cls, data._data)
+                return new_tensor(cls, data._data)
             array = np.array(data, dtype=np.float32)
         else:
             array = np.zeros([int(a) for a in args], dtype=np.float32)
-        return _new_tensor(cls, array)
+        return new_tensor(cls, array)
 
     @staticmethod
     def _wrap(array: np.ndarray) -> Tensor:
         """A fresh tensor around ``array`` (no copy, no grad)."""
-        return _new_tensor(Tensor, array)
+        return new_tensor(Tensor, array)
 
     # -- metadata -----------------------------------------------------------
     @property
@@ -390,7 +390,7 @@ class Tensor:
         return printing.tensor_repr(self)
 
     def __deepcopy__(self, memo):
-        out = _new_tensor(type(self), self._data.copy())
+        out = new_tensor(type(self), self._data.copy())
         out._requires_grad = self._requires_grad
         if self._grad is not None:
             out._grad = _copy.deepcopy(self._grad, memo)
@@ -413,7 +413,7 @@ def _non_leaf_message(value: bool) -> str:
 
 
 def _rebuild(cls, array, requires_grad):
-    out = _new_tensor(cls, array)
+    out = new_tensor(cls, array)
     out._requires_grad = requires_grad
     return out
 

@@ -27,9 +27,9 @@ from .core import Tensor
 from .graph import (
     AccumulateGrad,
     Node,
-    _root,
     grad_accumulator,
     gradient_edge,
+    storage_root,
 )
 
 CREATE_GRAPH_WARNING = (
@@ -139,7 +139,7 @@ def run_backward(edges, grads, *, keep_graph: bool, create_graph: bool,
             if child is not None and child in reach:
                 dependencies[child] += 1
 
-    owned = {id(_root(g._data)) for g in grads if g is not None}
+    owned = {id(storage_root(g._data)) for g in grads if g is not None}
     task = _Pass(capture, execute, create_graph, owned)
     step = _run_watched if anomaly.ENABLED else _run_node
     buffers = {root: []}
@@ -212,7 +212,7 @@ def _run_tensor_hooks(node, inputs, owned) -> None:
             result = hook(inputs[nr])
             if result is not None:
                 inputs[nr] = result
-                owned.add(id(_root(result._data)))
+                owned.add(id(storage_root(result._data)))
     for nr, ref in (node._retained or {}).items():
         tensor = ref()
         grad = inputs[nr]
@@ -244,7 +244,7 @@ def _apply_node(node, inputs, create_graph: bool, owned: set):
         # a custom backward may hand out tensors someone else holds: never adopt those
         # (a gradient it merely passes through is the engine's own buffer)
         passed = {id(g) for g in inputs if g is not None}
-        owned.update(id(_root(g._data)) for g in outputs
+        owned.update(id(storage_root(g._data)) for g in outputs
                      if g is not None and id(g) not in passed)
     if node._post_hooks:
         for hook in list(node._post_hooks.values()):

@@ -358,7 +358,7 @@ def accumulate_into(var, grad, create_graph: bool, owned: set) -> None:
         var._grad = Tensor._wrap(old._data + grad._data)
 
 
-def _root(array: np.ndarray):
+def storage_root(array: np.ndarray):
     while isinstance(array.base, np.ndarray):
         array = array.base
     return array
@@ -371,7 +371,7 @@ def _owned_array(array: np.ndarray, owned: set) -> np.ndarray:
     that was passed through to two leaves, given by the user or not
     writeable is copied, so later in-place accumulation touches no one else.
     """
-    root = _root(array)
+    root = storage_root(array)
     if id(root) in owned or not array.flags.c_contiguous or not array.flags.writeable \
             or (array.base is not None and not isinstance(array.base, np.ndarray)):
         return np.array(array, order="C", copy=True)

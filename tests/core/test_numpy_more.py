@@ -68,11 +68,13 @@ def test_gradient_cpu(name):
     check_grad(f, args, wrt, "cpu")
 
 
-@pytest.mark.parametrize("name", sorted(F.GROUPS))
+# the "math" group is left out: math functions do not take JAX tracers (its
+# gradients are checked against finite differences above)
+@pytest.mark.parametrize("name", sorted(set(F.GROUPS) - {"math"}))
 def test_groups_agree_with_jax(name):
     f, args, wrt = F.GROUPS[name]
-    if name == "math" or _jax() is None:
-        pytest.skip("math functions do not take JAX tracers" if name == "math" else "no JAX")
+    if _jax() is None:
+        pytest.skip("JAX is not installed (an optional peer); FD checks above still run")
     ours = sd.grad(f, wrt=wrt, target="python")(*args)
     for a, b in zip(ours, jax_grad(f, args, wrt)):
         np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-12)

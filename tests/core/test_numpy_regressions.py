@@ -298,3 +298,25 @@ def test_a_name_rebound_in_a_loop_is_still_a_located_error():
 
     with pytest.raises(sd.TransformError, match="holds both"):
         sd.grad(f, target="python")(np.ones(3))
+
+
+def test_unsupported_forms_of_new_functions_are_located_errors():
+    def edge_pad(x):
+        return np.sum(np.pad(x, 1, mode="edge"))
+
+    def split_runtime(x, k):
+        return np.sum(np.split(x, k)[0])
+
+    def einsum_ellipsis(x):
+        return np.einsum("...i->...", x).sum()
+
+    def transpose_runtime(x, p):
+        return np.sum(np.transpose(x, p))
+
+    cases = ((edge_pad, (np.ones(3),), "np.pad"), (split_runtime, (np.ones(4), 2), "np.split"),
+             (einsum_ellipsis, (np.ones((2, 3)),), "subscripts"),
+             (transpose_runtime, (np.ones((2, 3)), (1, 0)), "constant permutation"))
+    for fn, args, words in cases:
+        with pytest.raises(sd.TransformError, match=words) as err:
+            sd.grad(fn, target="python")(*args)
+        assert "test_numpy_regressions.py" in str(err.value), fn.__name__
