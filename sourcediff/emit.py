@@ -7,9 +7,11 @@ so the adjoint can be read side by side with the original.
 from __future__ import annotations
 
 import ast
+import re
 
 import astor
 
+from . import ir
 from .runtime import array_helpers, helpers
 
 # the modules of the runtime helpers generated code may call, and their names
@@ -47,6 +49,11 @@ class Emitter:
             return None
         text = self.info.lines[line - 1].strip() if 0 < line <= len(self.info.lines) else ""
         return f"# {self.info.name}:{line + self.info.line_offset}  {text}"
+
+    def file_lines(self, text):
+        """``@12`` (a line of the function) -> its line in the user's file."""
+        offset = self.info.line_offset if self.info is not None else 0
+        return re.sub(r"@(\d+)", lambda m: str(int(m.group(1)) + offset), text)
 
     def block(self, stmts, indent, last_line=None):
         for s in stmts:
@@ -89,6 +96,10 @@ class Emitter:
         self.lines.append(f"def {fn.name}({params}):")
         if docstring:
             self.lines.append(f'    """{docstring}"""')
+        plan = ir.PLAN(fn)    # the tape plan, for the reader
+        if plan:
+            self.lines.append("    # Plan:")
+            self.lines += [f"    #   {self.file_lines(line)}" for line in plan]
         if sections is None:
             self.block(fn.body, 1)
         else:

@@ -126,9 +126,13 @@ TUPLE_WHOLE = Fact("tuple_whole", "function", "tuples", "reverse",
                    "Tuple parameters still used as a whole somewhere.", None)
 REVERSE = Fact("reverse", "adjoint function", "reverse", "emit",
                "The statements of the reverse sweep (emit titles its sections).")
+PLAN = Fact("plan", "adjoint function", "reverse (passes/plan_report.py)", "emit",
+            "The tape plan as text lines: what is stored, recomputed, undone, fused, "
+            "checkpointed, and why; printed as a comment block at the top of the adjoint.")
 
 FACTS = [LINE, KIND, COUNT, CONTROL_ONLY, ITERATES, ARRAY, PROLOGUE, NOTE, SECTION,
-         PRIM, INPLACE, AUGMENTED, NONNEG, GENERATED, TUPLE_PARAMS, TUPLE_WHOLE, REVERSE]
+         PRIM, INPLACE, AUGMENTED, NONNEG, GENERATED, TUPLE_PARAMS, TUPLE_WHOLE, REVERSE,
+         PLAN]
 
 
 def tag(stmt, line, kind: Kind | str = Kind.ASSIGN):

@@ -25,10 +25,12 @@ import ast
 import copy
 import itertools
 
+from .. import ir
 from ..rules import registry
 from ..rules.arrayfuncs import VIEW_FUNCTIONS, VIEW_NAMES
 from ..rules.numpyfuncs import ELEMENTWISE
 from .activity import analyze_activity, walk
+from .plan_report import plan_lines
 from .tape import enclosing, plan_indexed_tapes
 from .types import T
 
@@ -427,9 +429,10 @@ class ReverseTransformer:
         fused = self.try_fuse()
         if fused is not None:
             forward, loop, reverse = fused
-            return self.assemble(fname, forward, reverse, fused_loop=loop)
+            return ir.PLAN.set(self.assemble(fname, forward, reverse, fused_loop=loop),
+                               plan_lines(self, loop))
         forward = self.forward_block(self.fn.body)
-        return self.assemble(fname, forward, reverse)
+        return ir.PLAN.set(self.assemble(fname, forward, reverse), plan_lines(self))
 
     def try_fuse(self):
         """Run a final accumulation loop's reverse iteration right after its

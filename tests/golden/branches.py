@@ -27,6 +27,8 @@ def branches(x, a):
 
 def branches_grad(x, a):
     """Value and gradient of 'branches' with respect to x."""
+    # Plan:
+    #   stored before each overwrite, in lists: 'y' (lines 23, 25, 27)
     # -- tape
     # branches:21  def branches(x, a):
     y = 0.0

@@ -28,6 +28,8 @@ def calls_helper(x):
 
 def helper_vjp(v, cotangent):
     """Value and vector-Jacobian product of 'helper' with respect to v."""
+    # Plan:
+    #   stored: nothing (every value the reverse sweep reads is still live when it is read)
     # -- forward sweep
     # helper:54  return v * math.exp(-v)
     _t1 = -v
@@ -49,6 +51,9 @@ def helper_vjp(v, cotangent):
 
 def calls_helper_grad(x):
     """Value and gradient of 'calls_helper' with respect to x."""
+    # Plan:
+    #   stored: nothing (every value the reverse sweep reads is still live when it is read)
+    #   fused: the loop at line 59 runs each reverse iteration right after its forward one (its reverse iterations do not depend on one another)
     # -- forward sweep
     # calls_helper:58  s = 0.0
     s = 0.0

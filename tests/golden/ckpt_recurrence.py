@@ -18,6 +18,10 @@ def recurrence(x, w):
 
 def recurrence_grad(x, w):
     """Value and gradient of 'recurrence' with respect to x, w."""
+    # Plan:
+    #   stored once per iteration of the loop at line 16: 'y' (carried from one iteration to the next; a list)
+    #   recomputed in each reverse iteration of the loop at line 16: 1 value of line 17 (from the loop index and values the loop does not change)
+    #   checkpointed: the loop at line 16 (a snapshot of its state every segment; each segment re-run with its tape in reverse)
     # -- tape
     # recurrence:14  def recurrence(x, w):
     _saved_y = []

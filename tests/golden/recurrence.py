@@ -18,6 +18,9 @@ def recurrence(x, w):
 
 def recurrence_grad(x, w):
     """Value and gradient of 'recurrence' with respect to x, w."""
+    # Plan:
+    #   stored once per iteration of the loop at line 16: 'y' (carried from one iteration to the next; one slot per iteration, allocated once)
+    #   recomputed in each reverse iteration of the loop at line 16: 1 value of line 17 (from the loop index and values the loop does not change)
     # -- forward sweep
     # recurrence:15  y = x
     y = x

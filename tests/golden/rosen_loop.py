@@ -27,6 +27,9 @@ def rosen_loop(x):
 
 def rosen_loop_grad(x):
     """Value and gradient of 'rosen_loop' with respect to x."""
+    # Plan:
+    #   stored: nothing (every value the reverse sweep reads is still live when it is read)
+    #   fused: the loop at line 9 runs each reverse iteration right after its forward one (its reverse iterations do not depend on one another)
     # -- forward sweep
     # rosen_loop:8  s = 0.0
     s = 0.0

@@ -30,6 +30,9 @@ def rosen_temporaries(x):
 
 def rosen_temporaries_grad(x):
     """Value and gradient of 'rosen_temporaries' with respect to x."""
+    # Plan:
+    #   stored: nothing (every value the reverse sweep reads is still live when it is read)
+    #   fused: the loop at line 67 runs each reverse iteration right after its forward one (its reverse iterations do not depend on one another)
     # -- forward sweep
     # rosen_temporaries:66  s = 0.0
     s = 0.0

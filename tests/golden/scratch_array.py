@@ -33,6 +33,10 @@ def scratch_array(x, w):
 
 def scratch_array_grad(x, w):
     """Value and gradient of 'scratch_array' with respect to x, w."""
+    # Plan:
+    #   stored: elements of 'u' before line 48 overwrites them, in _saved_u_items, allocated once (3 * max(n, 0) values)
+    #   stored before each overwrite, in lists: 1 temporary of line 48
+    #   recomputed in each reverse iteration of the loop at line 47: 2 values of line 48 (from the loop index and values the loop does not change)
     # -- tape
     # scratch_array:42  def scratch_array(x, w):
     _t6 = 0.0

@@ -46,6 +46,9 @@ def while_break(x, tol):
 
 def while_break_grad(x, tol):
     """Value and gradient of 'while_break' with respect to x."""
+    # Plan:
+    #   stored before each overwrite, in lists: 6 temporaries of lines 34, 35, 36, 37
+    #   undone, not stored (each update inverted in reverse): 'k' (line 38)
     # -- tape
     # while_break:31  def while_break(x, tol):
     _c3 = False

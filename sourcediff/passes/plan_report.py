@@ -1,0 +1,118 @@
+"""The tape plan of an adjoint, written for its reader.
+
+For every value its reverse sweep reads, the reverse pass decides how the
+value is there when it is read: still live (nothing to do), recomputed in
+each reverse iteration, undone by inverting its update, or stored before it
+is overwritten (in an array allocated once when the loop's trip count is
+known before the loop runs, else in a list); and which loop runs its
+forward and reverse iterations fused, which loops are checkpointed.
+``plan_lines`` renders those decisions as the comment block printed at the
+top of the adjoint (``sd.show``, ``.source``), naming the user's variables
+and lines; generated temporaries are named by the line they come from.
+"""
+from __future__ import annotations
+
+import ast
+
+from .. import ir
+from .activity import walk
+
+
+def line_ref(line) -> str:
+    """A user line in a plan line; the emitter makes it a line of the file."""
+    return f"line @{line}"
+
+
+def _lines(stmts) -> str:
+    lines = sorted({ir.LINE(s) for s in stmts if ir.LINE(s) is not None})
+    if not lines:
+        return "?"
+    return ("line " if len(lines) == 1 else "lines ") + ", ".join(f"@{n}" for n in lines)
+
+
+def _plural(n, word) -> str:
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+
+
+def _loop_name(loop) -> str:
+    kind = "while loop" if isinstance(loop, ast.While) else "loop"
+    return f"the {kind} at {line_ref(ir.LINE(loop))}"
+
+
+def _named(variables: dict) -> str:
+    """'x' (line 3), 'y' (line 5), 2 temporaries of lines 4, 6."""
+    named = [f"'{v}' ({_lines(sites)})" for v, sites in variables.items()
+             if not v.startswith("_")]
+    temps = [s for v, sites in variables.items() if v.startswith("_") for s in sites]
+    n_temps = sum(v.startswith("_") for v in variables)
+    if n_temps:
+        named.append(f"{_plural(n_temps, 'temporary').replace('temporarys', 'temporaries')} "
+                     f"of {_lines(temps)}")
+    return ", ".join(named)
+
+
+def _stored(rt, stmts, loops) -> list:
+    out = []
+    saved = {}
+    for sid, var in sorted(rt.save_at, key=lambda p: (p[1], str(ir.LINE(stmts[p[0]])))):
+        saved.setdefault(var, []).append(stmts[sid])
+    scalars = {}
+    for var, sites in saved.items():
+        if not var.endswith("[]"):
+            scalars[var] = sites
+            continue
+        base, where = var[:-2], _lines(sites)
+        indexed = [s for s in sites if id(s) in rt.indexed]
+        if indexed:
+            tape = rt.indexed[id(indexed[0])]
+            out.append(f"stored: elements of '{base}' before {where} overwrites them, "
+                       f"in {rt.indexed_tape(indexed[0])}, allocated once "
+                       f"({ast.unparse(tape.capacity)} values)")
+        else:
+            out.append(f"stored: elements of '{base}' before {where} overwrites them, "
+                       f"in a list (the number of writes is not known before the loop)")
+    if scalars:
+        out.append(f"stored before each overwrite, in lists: {_named(scalars)}")
+    for loop in loops:
+        snap = rt.snapshot_vars_of(loop)
+        if not snap:
+            continue
+        in_array = set(rt.array_tapes.get(id(loop), ()))
+        how = "one slot per iteration, allocated once" if set(snap) <= in_array else "a list"
+        names = ", ".join(f"'{v}'" for v in snap)
+        out.append(f"stored once per iteration of {_loop_name(loop)}: {names} "
+                   f"(carried from one iteration to "
+                   f"the next; {how})")
+    return out
+
+
+def plan_lines(rt, fused_loop=None) -> list:
+    """The decisions of ``rt`` (a ReverseTransformer after planning) as text lines."""
+    stmts = {id(s): s for s in walk(rt.fn.body)}
+    loops = [s for s in walk(rt.fn.body) if isinstance(s, (ast.For, ast.While))]
+    out = _stored(rt, stmts, loops)
+    if not out:
+        out.append("stored: nothing (every value the reverse sweep reads is still live "
+                   "when it is read)")
+    undone = {}
+    for sid, var in rt.inverted | rt.inverted_carried:
+        undone.setdefault(var, []).append(stmts[sid])
+    if undone:
+        out.append(f"undone, not stored (each update inverted in reverse): "
+                   f"{_named(dict(sorted(undone.items())))}")
+    fused_lines = set() if fused_loop is None else {
+        ir.LINE(s) for s in walk([fused_loop]) if isinstance(s, ast.For)}
+    for loop in loops:
+        chosen = rt.recompute.get(id(loop), [])
+        if chosen and ir.LINE(loop) not in fused_lines:
+            out.append(f"recomputed in each reverse iteration of {_loop_name(loop)}: "
+                       f"{_plural(len(chosen), 'value')} of {_lines(chosen)} (from the loop index "
+                       f"and values the loop does not change)")
+    if fused_loop is not None:
+        out.append(f"fused: {_loop_name(fused_loop)} runs each reverse iteration right after "
+                   f"its forward one (its reverse iterations do not depend on one another)")
+    for loop in loops:
+        if id(loop) in rt.checkpointed:
+            out.append(f"checkpointed: {_loop_name(loop)} (a snapshot of its state every "
+                       f"segment; each segment re-run with its tape in reverse)")
+    return out
