@@ -71,8 +71,14 @@ def _stored(rt, stmts, loops) -> list:
         else:
             out.append(f"stored: elements of '{base}' before {where} overwrites them, "
                        f"in a list (the number of writes is not known before the loop)")
-    if scalars:
-        out.append(f"stored before each overwrite, in lists: {_named(scalars)}")
+    indexed = {v: sites for v, sites in scalars.items()
+               if all((id(s), v) in rt.indexed_scalars for s in sites)}
+    listed = {v: sites for v, sites in scalars.items() if v not in indexed}
+    if indexed:
+        out.append(f"stored before each overwrite, one slot per loop iteration in arrays "
+                   f"allocated once: {_named(indexed)}")
+    if listed:
+        out.append(f"stored before each overwrite, in lists: {_named(listed)}")
     for loop in loops:
         snap = rt.snapshot_vars_of(loop)
         if not snap:

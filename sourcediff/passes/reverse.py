@@ -496,7 +496,9 @@ class ReverseTransformer:
         for node in ast.walk(ast.Module(body=fwd + rev, type_ignores=[])):
             if isinstance(node, ast.Attribute) and node.attr in ("append", "pop"):
                 return None
-        if any(id(st) in self.indexed for st in walk(loop.body)):
+        inside = {id(st) for st in walk(loop.body)}
+        if any(sid in inside for sid in self.indexed) or any(
+                key in self.save_at and key[0] in inside for key in self.indexed_scalars):
             return None
         # state restored per reverse iteration (snapshots, undone counters)
         # needs the reverse iterations in reverse order
@@ -819,6 +821,7 @@ class ReverseTransformer:
         (passes/tape.py); not with checkpointing, whose segments re-run."""
         self.indexed: dict = {}            # id(store) -> IndexedTape
         self.indexed_base: dict = {}       # id(store) -> the array written into
+        self.indexed_scalars: dict = {}    # (id(assignment), var) -> IndexedTape
         if self.checkpointed:
             return
         sites = []
@@ -838,18 +841,40 @@ class ReverseTransformer:
             return bt.dtype
         self.indexed = plan_indexed_tapes(self.fn, sites, element_dtype)
         self.indexed_base = {id(st): base for st, base in sites if id(st) in self.indexed}
+        # scalars overwritten inside counted loop nests: one slot per iteration too
+        stmts = {id(st): st for st in walk(self.fn.body)}
+        for sid, var in self.save_at:
+            st, t = stmts.get(sid), self.types.get(var)
+            if var.endswith("[]") or isinstance(st, (ast.For, ast.While)) or st is None \
+                    or t is None or not t.is_scalar or t.dtype.kind not in "fi":
+                continue
+            plan = plan_indexed_tapes(self.fn, [(st, var)], lambda _st, dtype=t.dtype: dtype)
+            if sid in plan:
+                self.indexed_scalars[(sid, var)] = plan[sid]
+
+    def scalar_tape(self, sid, var) -> str:
+        return self.fresh_cached("_saved_" + var.lstrip("_"), ("indexed", sid, var))
+
+    def listed_vars(self) -> set:
+        """Saved variables with a list tape: some save of theirs is not indexed."""
+        return {v for v in self.saved_vars if v in self.snapshot_vars or any(
+            v == var and (sid, var) not in self.indexed_scalars for sid, var in self.save_at)}
 
     def indexed_tape(self, st):
-        base = self.indexed_base[id(st)]
+        return self.indexed_tape_of(id(st))
+
+    def indexed_tape_of(self, sid):
+        base = self.indexed_base[sid]
         return self.fresh_cached("_saved_" + base.lstrip("_") + "_items", ("_items", base))
 
     def indexed_allocations(self, loop) -> list:
         out = []
-        for sid, tape in self.indexed.items():
+        named = [(tape, self.indexed_tape_of, sid) for sid, tape in self.indexed.items()]
+        named += [(tape, self.scalar_tape, *key) for key, tape in self.indexed_scalars.items()
+                  if key in self.save_at]
+        for tape, name_of, *key in named:
             if tape.outer is loop:
-                base = self.indexed_base[sid]
-                name = self.fresh_cached("_saved_" + base.lstrip("_") + "_items", ("_items", base))
-                out.append(_assign(name, ast.Call(
+                out.append(_assign(name_of(*key), ast.Call(
                     func=ast.parse("np.empty", mode="eval").body,
                     args=[copy.deepcopy(tape.capacity),
                           ast.parse(f"np.{tape.dtype.name}", mode="eval").body],
@@ -900,7 +925,12 @@ class ReverseTransformer:
         pre, post = [], []
         if kind in ("assign", "accumulate", "unpack"):
             for var in self.targets_of(s):
-                if (id(s), var) in self.save_at and not self._plain:
+                if (id(s), var) in self.indexed_scalars and (id(s), var) in self.save_at \
+                        and not self._plain:
+                    slot = ast.Subscript(value=_name(self.scalar_tape(id(s), var)), ctx=ast.Store(),
+                                         slice=copy.deepcopy(self.indexed_scalars[id(s), var].index))
+                    pre.append(_assign(slot, _name(var), line))
+                elif (id(s), var) in self.save_at and not self._plain:
                     pre.append(self.push(var, line))
                 t = self.types.get(var)
                 if var in self.active and t is not None and t.is_array and kind != "accumulate" \
@@ -1045,7 +1075,13 @@ class ReverseTransformer:
                     out += self.adjoint_assign(s)
             resets = []
             for var in targets:
-                if (id(s), var) in self.save_at:
+                if (id(s), var) in self.save_at and (id(s), var) in self.indexed_scalars:
+                    index = self.indexed_scalars[id(s), var].index
+                    out.append(_assign(var, ast.Subscript(
+                        value=_name(self.scalar_tape(id(s), var)), slice=copy.deepcopy(index),
+                        ctx=ast.Load()), line))
+                    self.read(index)
+                elif (id(s), var) in self.save_at:
                     out.append(self.restore(var, line))
                 elif (id(s), var) in self.inverted:
                     inverse = ast.Sub() if isinstance(s.value.op, ast.Add) else ast.Add()
@@ -1386,7 +1422,7 @@ class ReverseTransformer:
         for var in sorted(self.placeholders):
             body.append(_assign(var, placeholder(self.types[var]), line))
         in_arrays = set().union(*self.array_tapes.values())
-        for var in sorted(self.saved_vars - in_arrays):
+        for var in sorted(self.listed_vars() - in_arrays):
             body.append(_assign(self.stack(var), ast.List(elts=[], ctx=ast.Load()), line))
         for var, sliced in sorted(self.saved_items):
             body.append(_assign(self.item_stack(var, sliced), ast.List(elts=[], ctx=ast.Load()),

@@ -35,12 +35,11 @@ def scratch_array_grad(x, w):
     """Value and gradient of 'scratch_array' with respect to x, w."""
     # Plan:
     #   stored: elements of 'u' before line 48 overwrites them, in _saved_u_items, allocated once (3 * max(n, 0) values)
-    #   stored before each overwrite, in lists: 1 temporary of line 48
+    #   stored before each overwrite, one slot per loop iteration in arrays allocated once: 1 temporary of line 48
     #   recomputed in each reverse iteration of the loop at line 47: 2 values of line 48 (from the loop index and values the loop does not change)
     # -- tape
     # scratch_array:42  def scratch_array(x, w):
     _t6 = 0.0
-    _saved_t6 = []
     # -- forward sweep
     # scratch_array:43  n = x.shape[0]
     _t1 = x.shape
@@ -52,6 +51,7 @@ def scratch_array_grad(x, w):
     s = 0.0
     # scratch_array:46  for t in range(3):
     _saved_u_items = np.empty(3 * max(n, 0), np.float64)
+    _saved_t6 = np.empty(3 * max(n, 0), np.float64)
     for t in range(3):
         # scratch_array:47  for i in range(n):
         for i in range(n):
@@ -60,7 +60,7 @@ def scratch_array_grad(x, w):
             _t3 = w * _t2
             _t4 = u[i]
             _t5 = _t3 + _t4
-            _saved_t6.append(_t6)
+            _saved_t6[t * max(n, 0) + i] = _t6
             _t6 = math.tanh(_t5)
             _saved_u_items[t * max(n, 0) + i] = u[i]
             u[i] = _t6
@@ -88,7 +88,7 @@ def scratch_array_grad(x, w):
             du[i] = 0.0
             u[i] = _saved_u_items[t * max(n, 0) + i]
             _dt5 = _dt6 * (1.0 - _t6 * _t6)
-            _t6 = _saved_t6.pop()
+            _t6 = _saved_t6[t * max(n, 0) + i]
             _dt3 = _dt5
             _dt4 = _dt5
             du[i] += _dt4
