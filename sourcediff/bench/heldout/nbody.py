@@ -17,7 +17,7 @@ import numpy as np
 TITLE = "velocity-Verlet N-body (softened gravity, pair forces)"
 SIZES = {
     "small": {"bodies": 5, "steps": 6},
-    "default": {"bodies": 32, "steps": 60},
+    "default": {"bodies": 32, "steps": 300},
     "large": {"bodies": 64, "steps": 400},
 }
 WRT = (0, 1)

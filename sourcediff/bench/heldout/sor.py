@@ -15,7 +15,7 @@ import numpy as np
 TITLE = "SOR / Gauss-Seidel sweeps in place (2-D Poisson)"
 SIZES = {
     "small": {"n": 6, "sweeps": 4},
-    "default": {"n": 48, "sweeps": 60},
+    "default": {"n": 48, "sweeps": 150},
     "large": {"n": 128, "sweeps": 200},
 }
 WRT = (0, 1)

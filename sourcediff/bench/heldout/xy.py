@@ -16,7 +16,7 @@ import numpy as np
 TITLE = "2-D XY model energy, periodic neighbour sums"
 SIZES = {
     "small": {"n": 5},
-    "default": {"n": 256},
+    "default": {"n": 160},
     "large": {"n": 1024},
 }
 WRT = (0, 1)
