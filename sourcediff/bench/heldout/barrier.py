@@ -47,7 +47,38 @@ def barrier_call(s0, sigma, z, r, maturity, strike, barrier):
 
 
 STYLES = {"break at barrier": barrier_call}
-HAND = None
+
+
+def barrier_by_hand(s0, sigma, z, r, maturity, strike, barrier):
+    """Pathwise: S_T = s0 exp(drift n + vol sum z), so dS_T/ds0 = S_T/s0 and
+    dS_T/dsigma = S_T (-sigma dt n + sqrt(dt) sum z); no tape."""
+    paths = z.shape[0]
+    steps = z.shape[1]
+    dt = maturity / steps
+    drift = (r - 0.5 * sigma * sigma) * dt
+    vol = sigma * math.sqrt(dt)
+    total = 0.0
+    d_s0 = 0.0
+    d_sigma = 0.0
+    for p in range(paths):
+        s = s0
+        zsum = 0.0
+        alive = True
+        for t in range(steps):
+            s = s * math.exp(drift + vol * z[p, t])
+            zsum += z[p, t]
+            if s < barrier:
+                alive = False
+                break
+        if alive and s > strike:
+            total += s - strike
+            d_s0 += s / s0
+            d_sigma += s * (-sigma * dt * steps + math.sqrt(dt) * zsum)
+    scale = math.exp(-r * maturity) / paths
+    return scale * total, (scale * d_s0, scale * d_sigma)
+
+
+HAND = barrier_by_hand
 
 
 def make_args(params: dict) -> tuple:

@@ -42,7 +42,50 @@ def sor_poisson(f, omega, target, h2, sweeps):
 
 
 STYLES = {"in-place sweeps": sor_poisson}
-HAND = None
+
+
+def sor_by_hand(f, omega, target, h2, sweeps):
+    """The overwritten values in one preallocated array; the reverse sweep restores
+    each point and recomputes its Gauss-Seidel average from the neighbours."""
+    n = f.shape[0]
+    m = f.shape[1]
+    u = np.zeros((n, m))
+    old = np.empty((sweeps, n, m))
+    for s in range(sweeps):
+        for i in range(1, n - 1):
+            for j in range(1, m - 1):
+                gs = 0.25 * (u[i - 1, j] + u[i + 1, j] + u[i, j - 1] + u[i, j + 1]
+                             + h2 * f[i, j])
+                old[s, i, j] = u[i, j]
+                u[i, j] = (1.0 - omega) * u[i, j] + omega * gs
+    loss = 0.0
+    du = np.zeros((n, m))
+    for i in range(n):
+        for j in range(m):
+            r = u[i, j] - target[i, j]
+            loss += r * r
+            du[i, j] = 2.0 * r
+    d_f = np.zeros_like(f)
+    d_omega = 0.0
+    for s in range(sweeps - 1, -1, -1):
+        for i in range(n - 2, 0, -1):
+            for j in range(m - 2, 0, -1):
+                g = du[i, j]
+                u[i, j] = old[s, i, j]
+                gs = 0.25 * (u[i - 1, j] + u[i + 1, j] + u[i, j - 1] + u[i, j + 1]
+                             + h2 * f[i, j])
+                d_omega += g * (gs - u[i, j])
+                du[i, j] = g * (1.0 - omega)
+                t = 0.25 * omega * g
+                du[i - 1, j] += t
+                du[i + 1, j] += t
+                du[i, j - 1] += t
+                du[i, j + 1] += t
+                d_f[i, j] += t * h2
+    return loss, (d_f, d_omega)
+
+
+HAND = sor_by_hand
 
 
 def make_args(params: dict) -> tuple:

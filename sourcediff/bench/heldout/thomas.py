@@ -50,7 +50,59 @@ def implicit_heat(u0, kappa, target, steps):
 
 
 STYLES = {"thomas sweep": implicit_heat}
-HAND = None
+
+
+def implicit_heat_by_hand(u0, kappa, target, steps):
+    """Every level kept; the reverse sweep solves the adjoint system (A is symmetric,
+    so the same Thomas factors) and adds -lambda . (dA/dkappa) u for kappa."""
+    n = u0.shape[0]
+    levels = np.empty((steps + 1, n))
+    levels[0] = u0
+    a = -kappa
+    b = 1.0 + 2.0 * kappa
+    cp = np.empty(n)
+    inv = np.empty(n)  # 1 / pivot
+    cp[0] = a / b
+    inv[0] = 1.0 / b
+    for i in range(1, n):
+        inv[i] = 1.0 / (b - a * cp[i - 1])
+        cp[i] = a * inv[i]
+    dp = np.empty(n)
+    for t in range(steps):
+        dp[0] = levels[t, 0] * inv[0]
+        for i in range(1, n):
+            dp[i] = (levels[t, i] - a * dp[i - 1]) * inv[i]
+        levels[t + 1, n - 1] = dp[n - 1]
+        for i in range(n - 2, -1, -1):
+            levels[t + 1, i] = dp[i] - cp[i] * levels[t + 1, i + 1]
+    loss = 0.0
+    bar = np.empty(n)
+    for i in range(n):
+        r = levels[steps, i] - target[i]
+        loss += r * r
+        bar[i] = 2.0 * r
+    lam = np.empty(n)
+    d_kappa = 0.0
+    for t in range(steps, 0, -1):
+        dp[0] = bar[0] * inv[0]
+        for i in range(1, n):
+            dp[i] = (bar[i] - a * dp[i - 1]) * inv[i]
+        lam[n - 1] = dp[n - 1]
+        for i in range(n - 2, -1, -1):
+            lam[i] = dp[i] - cp[i] * lam[i + 1]
+        for i in range(n):
+            lu = 2.0 * levels[t, i]
+            if i > 0:
+                lu -= levels[t, i - 1]
+            if i < n - 1:
+                lu -= levels[t, i + 1]
+            d_kappa -= lam[i] * lu
+        for i in range(n):
+            bar[i] = lam[i]
+    return loss, (bar.copy(), d_kappa)
+
+
+HAND = implicit_heat_by_hand
 
 
 def make_args(params: dict) -> tuple:
