@@ -25,6 +25,7 @@ WORKLOADS = {
 # family name -> package in this package (``sourcediff.bench.family`` runs them)
 FAMILIES = {
     "programs": "programs",
+    "heldout": "heldout",
 }
 
 # peers a workload may implement as ``peer_<name>(data)``

@@ -268,7 +268,8 @@ def summarize(programs: list[dict]) -> dict:
             worst = min(pairs)
             summary[f"{tool}_over_sourcediff"] = {
                 "median": statistics.median(values), "min": worst[0],
-                "min_at": f"{worst[1]} ({worst[2]})"}
+                "min_at": f"{worst[1]} ({worst[2]})",
+                "sourcediff_faster": sum(v > 1.0 for v in values), "count": len(values)}
     summary["style_ratio"] = {p["program"]: p["style_ratio"] for p in programs}
     checks = [row["check"] for p in programs for row in p["styles"]]
     summary["wrong"] = sum(c.startswith("WRONG") for c in checks)
@@ -422,9 +423,12 @@ def summary_lines(report: dict) -> list[str]:
         if ratio:
             lines.append(
                 f"{label} time / sourcediff time (above 1: sourcediff faster): median "
-                f"{ratio['median']:.2f}, lowest {ratio['min']:.2f} ({ratio['min_at']}).")
+                f"{ratio['median']:.2f}, lowest {ratio['min']:.2f} ({ratio['min_at']}); "
+                f"sourcediff faster in {ratio['sourcediff_faster']} of {ratio['count']}.")
     pairs = []
     for program in report["programs"]:
+        if len(program["styles"]) < 2:
+            continue  # one style: no pair to compare
         ratio = program["style_ratio"]
         if ratio is None:
             pairs.append(f"{program['program']} —")
@@ -433,8 +437,9 @@ def summary_lines(report: dict) -> list[str]:
                           for row in program["styles"])
         pairs.append(f"{program['program']} {ratio:.2f} ({times}; primals "
                      f"{program['primal_style_ratio']:.2f})")
-    lines.append("Style pairs, slower style's gradient time / faster style's (and the same "
-                 "ratio for the two primals): " + "; ".join(pairs) + ".")
+    if pairs:
+        lines.append("Style pairs, slower style's gradient time / faster style's (and the "
+                     "same ratio for the two primals): " + "; ".join(pairs) + ".")
     problems = []
     if summary["wrong"]:
         problems.append(f"{summary['wrong']} WRONG")

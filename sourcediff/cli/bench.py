@@ -255,7 +255,9 @@ def markdown(results: dict, command: str, plot_path: str | None, markdown_path: 
         f"Versions: {installed}{not_installed}.",
         (f"Settings: size {settings['size']}, up to {settings['repeat']} timed calls per tool "
          f"within {settings['budget_s']:g} s, first-call limit {settings['timeout_s']:g} s; "
-         f"threads: {settings['threads']}."),
+         f"threads: {settings['threads']}; warm calls timed by "
+         + ("CPU time of the process (SOURCEDIFF_BENCH_CLOCK=cpu)"
+            if settings.get("clock") == "cpu" else "wall-clock time") + "."),
         (f"Load average (1 min) {load[0]:.2f} at the start and {load[1]:.2f} at the end of "
          f"the run, on {machine['cores']} cores{shared}."),
         "",
@@ -341,6 +343,7 @@ def run(options: argparse.Namespace) -> int:
                                 "single-threaded unless XLA_FLAGS is set; NumPy's OpenBLAS "
                                 + ("set to one thread)" if blas_limited
                                    else "left as it is: no OpenBLAS entry point found)"),
+                     "clock": harness.clock_name(),
                      "started_utc": started,
                      "load_average": [load_start, os.getloadavg()[0] if hasattr(os, "getloadavg")
                                       else float("nan")]},

@@ -93,3 +93,20 @@ def test_a_first_call_past_the_time_limit_raises():
 
     with pytest.raises(harness.ToolTimeout):
         harness.measure(make, repeat=1, budget_s=1.0, timeout_s=0.2)
+
+
+def test_the_clock_is_chosen_by_the_environment(monkeypatch):
+    """Wall-clock by default; SOURCEDIFF_BENCH_CLOCK=cpu times by the process's CPU time
+    (a sleep costs no CPU); anything else is an error."""
+    import time
+
+    monkeypatch.delenv("SOURCEDIFF_BENCH_CLOCK", raising=False)
+    assert harness.clock_name() == "wall"
+    assert harness.timed(lambda: time.sleep(0.05))[0] >= 0.04
+    monkeypatch.setenv("SOURCEDIFF_BENCH_CLOCK", "cpu")
+    assert harness.clock_name() == "cpu"
+    seconds, result = harness.timed(lambda: time.sleep(0.05) or 7)
+    assert result == 7 and seconds < 0.04
+    monkeypatch.setenv("SOURCEDIFF_BENCH_CLOCK", "sundial")
+    with pytest.raises(ValueError, match="wall or cpu"):
+        harness.clock_name()
