@@ -20,6 +20,7 @@ from .passes.scalars import scalar_numpy_calls
 from .passes.tuples import scalarize_tuple_params, split_tuple_locals
 from .passes.typeinfer import infer_types
 from .passes.versions import version_variable
+from .passes.webs import split_webs
 
 
 class Program:
@@ -53,6 +54,7 @@ class Program:
         self._stack.append(src.func)
         try:
             fn, norm = normalize(src, inplace)
+            split_webs(fn, norm.used_names)
             fn.sd_tuple_params = scalarize_tuple_params(fn, dict(zip(params, arg_types)),
                                                         set(norm.used_names))
             self.injected.update(norm.globals_used)
