@@ -27,6 +27,7 @@ import types as pytypes
 from dataclasses import dataclass, field
 
 from ..passes.resolve import canonical_name
+from ..runtime.declare import helper_name
 
 
 @dataclass
@@ -159,7 +160,8 @@ def is_user_function(fn) -> bool:
     if has_rule(fn):
         return False
     inner, _ = unwrap(fn)
-    if getattr(inner, "__module__", "").startswith("sourcediff.runtime."):
+    if helper_name(inner) is not None or \
+            getattr(inner, "__module__", "").startswith("sourcediff.runtime."):
         return False     # a runtime helper without rules: refused, not transformed
     return isinstance(inner, pytypes.FunctionType) and canonical_name(inner) is None
 
@@ -172,7 +174,7 @@ def emitted_name(fn) -> str:
     canon = canonical_name(fn)
     if canon is not None:
         return canon
-    name = USER_RULE_NAMES.get(id(fn))
+    name = USER_RULE_NAMES.get(id(fn), helper_name(fn))   # helpers are called by name
     if name is not None:
         return name
     raise KeyError(fn)
