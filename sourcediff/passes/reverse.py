@@ -27,16 +27,12 @@ import itertools
 
 from ..rules import registry
 from ..rules.arrayfuncs import VIEW_FUNCTIONS, VIEW_NAMES
-from ..rules.numpyfuncs import ELEMENTWISE
 from .activity import analyze_activity, walk
 from .tape import enclosing, plan_indexed_tapes
 from .types import T
 
 ELEMENTWISE_OPS = {"Add", "Sub", "Mult", "Div", "Pow", "Mod"}
-ELEMENTWISE_CALLS = {id(f) for f in ELEMENTWISE} | {id(max), id(min)}
 import numpy as _np
-
-ELEMENTWISE_CALLS.add(id(_np.where))
 
 
 def _name(id_, store=False):
@@ -614,7 +610,7 @@ class ReverseTransformer:
             return key[1] in ELEMENTWISE_OPS
         if key[0] in ("subscript", "copy") or key == ("unary", "USub"):
             return True
-        return key[0] == "call" and id(key[1]) in ELEMENTWISE_CALLS
+        return key[0] == "call" and registry.is_elementwise(key[1])
 
     def targets_of(self, s):
         if s.sd_kind == "unpack":
@@ -1237,7 +1233,7 @@ class ReverseTransformer:
         bound = bind_template(tpl, inputs, keywords)
         mapping.update(bound)
         elementwise = (head == "binop" and prim.sd_prim[1] in ELEMENTWISE_OPS) or \
-            (head == "call" and id(prim.sd_prim[1]) in ELEMENTWISE_CALLS)
+            (head == "call" and registry.is_elementwise(prim.sd_prim[1]))
         others = [a for _, a in inputs]
         out, local_map = [], {}
         used_exprs = []

@@ -16,7 +16,7 @@ from ..runtime.helpers import (
     share_ties_along,
 )
 from .operators import matmul_type
-from .registry import nondifferentiable, result_type, rule
+from .registry import elementwise, nondifferentiable, result_type, rule
 
 
 def _ndim(info, name):
@@ -179,6 +179,9 @@ def _numbers(*names):
     return lambda i: all(_ndim(i, n) == 0 for n in names)
 
 
+elementwise(np.where)
+
+
 @rule(np.where, when=_numbers("c", "x", "y"))    # lowered to `x if c else y`
 def _(z, c, x, y, dz):
     return None, dz if c else 0.0, 0.0 if c else dz
@@ -194,13 +197,14 @@ def _(z, x, dz):
     return dz
 
 
-ELEMENTWISE = [np.sin, np.cos, np.tan, np.arcsin, np.arccos, np.arctan, np.arctan2, np.sinh,
+# the ufuncs of float result this module has rules for (float32 stays float32)
+FLOAT_UFUNCS = [np.sin, np.cos, np.tan, np.arcsin, np.arccos, np.arctan, np.arctan2, np.sinh,
                np.cosh, np.tanh, np.exp, np.expm1, np.log, np.log1p, np.log2, np.log10,
                np.sqrt, np.square, np.negative, np.abs, np.fabs, np.hypot, np.power, np.add,
                np.subtract, np.multiply, np.divide, np.maximum, np.minimum]
 
 
-@result_type(*ELEMENTWISE)
+@result_type(*FLOAT_UFUNCS)
 def _(args, kw, consts):
     t = promote(*args)
     if t.is_array:

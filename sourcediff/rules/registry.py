@@ -22,9 +22,12 @@ from __future__ import annotations
 
 import ast
 import inspect
+import math
 import textwrap
 import types as pytypes
 from dataclasses import dataclass, field
+
+import numpy as np
 
 from ..passes.resolve import canonical_name
 from ..runtime.declare import helper_name
@@ -58,6 +61,7 @@ class Primitive:
     result_type: object = None   # f(argtypes: list, kw: dict[str, T], consts: dict) -> T
     differentiable: bool = True  # False: the result never carries a derivative
     tangents: list = field(default_factory=list)   # forward-mode rules (TangentRule)
+    elementwise: bool = False    # declared elementwise, not being a ufunc (np.where)
 
 
 PRIMITIVES: dict = {}
@@ -133,6 +137,32 @@ def nondifferentiable(*objs, result=None):
         p.differentiable = False
         if result is not None:
             p.result_type = result
+
+
+def elementwise(*objs):
+    """Declare callables that are elementwise without being NumPy ufuncs
+    (``np.where``, ``max``): see :func:`is_elementwise`."""
+    for obj in objs:
+        primitive(obj).elementwise = True
+
+
+def is_elementwise(fn) -> bool:
+    """Whether ``fn`` maps its arguments element by element, so that an
+    operand broadcast against another gets its adjoint summed back to its
+    shape and an adjoint that only flows elementwise may stay a scalar seed:
+    a NumPy ufunc (not a generalized one, as ``np.matmul``), a ``math``
+    function (of numbers), or a callable declared with :func:`elementwise`.
+
+    >>> is_elementwise(np.exp2), is_elementwise(np.cumsum), is_elementwise(np.matmul)
+    (True, False, False)
+    """
+    if isinstance(fn, np.ufunc):
+        return fn.signature is None
+    p = PRIMITIVES.get(_key(fn))
+    if p is not None and p.elementwise:
+        return True
+    name = getattr(fn, "__name__", None)
+    return name is not None and getattr(math, name, None) is fn
 
 
 def has_rule(fn) -> bool:
