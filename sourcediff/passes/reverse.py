@@ -1984,8 +1984,6 @@ def placeholder(t: T):
     raise NotImplementedError(f"cannot tape a {t}")
 
 
-_AXIS_HELPERS = {id(_np.mean): "mean_axis", id(_np.max): "max_axis", id(_np.amax): "max_axis",
-                 id(_np.min): "min_axis", id(_np.amin): "min_axis", id(_np.prod): "prod_axis"}
 _REDUCTIONS = {id(f) for f in (_np.sum, _np.mean, _np.max, _np.amax, _np.min, _np.amin,
                                _np.prod)}
 
@@ -2021,7 +2019,7 @@ def lower_for_numba(prim, types):
         return ast.IfExp(test=args[0], body=args[1], orelse=args[2])
     if fn is _np.expand_dims and args and is_number(args[0]):
         return _call("np.full", _const(1), args[0])
-    helper = _AXIS_HELPERS.get(id(fn))
+    helper = registry.axis_helper_name(fn)
     if helper is None:
         return prim
     axis = args[1] if len(args) > 1 else next((k.value for k in prim.keywords

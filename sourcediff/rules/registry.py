@@ -62,6 +62,7 @@ class Primitive:
     differentiable: bool = True  # False: the result never carries a derivative
     tangents: list = field(default_factory=list)   # forward-mode rules (TangentRule)
     elementwise: bool = False    # declared elementwise, not being a ufunc (np.where)
+    axis_helper: object = None   # the runtime helper f(x, axis) Numba targets call for it
 
 
 PRIMITIVES: dict = {}
@@ -163,6 +164,19 @@ def is_elementwise(fn) -> bool:
         return True
     name = getattr(fn, "__name__", None)
     return name is not None and getattr(math, name, None) is fn
+
+
+def lowered_with_axis(helper, *objs):
+    """On Numba targets, ``obj(x, axis)`` of an N-d ``x`` becomes ``helper(x, axis)``
+    (a runtime helper): Numba's ``np.mean/max/min/prod`` take no ``axis``."""
+    for obj in objs:
+        primitive(obj).axis_helper = helper
+
+
+def axis_helper_name(fn) -> str | None:
+    """The name of the runtime helper standing in for ``fn(x, axis)`` on Numba targets."""
+    p = PRIMITIVES.get(_key(fn))
+    return None if p is None or p.axis_helper is None else helper_name(p.axis_helper)
 
 
 def has_rule(fn) -> bool:
