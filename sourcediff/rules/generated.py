@@ -58,7 +58,7 @@ def _(z, g, x, g_dot, x_dot):
     return reshape_like(g_dot, x)
 
 
-@result_type(fresh, prod_others, prod_others_along)
+@result_type(fresh, prod_others, prod_others_along, prod_others_jvp, prod_others_along_jvp)
 def _(args, kw, consts):
     return args[0]
 
