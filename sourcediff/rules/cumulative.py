@@ -1,5 +1,7 @@
-"""Cumulative sums and products: ``np.cumsum`` and ``np.cumprod``, flattened
-or along an axis, with the runtime helpers their adjoints and tangents call.
+"""Cumulative sums and products: ``np.cumsum`` and ``np.cumprod`` of 1-d to
+3-d arrays, flattened or along any axis, with the runtime helpers their
+adjoints and tangents call.  The compiled helpers see an array as ``(outer,
+n, inner)`` (``as_3d``) and work along its middle axis.
 
 Each helper is declared here, next to the rules that emit it, with its Numba
 overload (``runtime/declare.py``); the helpers are primitives of their own
@@ -10,7 +12,7 @@ import numpy as np
 
 from ..passes.types import array
 from ..runtime.declare import jitable, numba_overload, runtime_helper
-from ..runtime.helpers import reshape_like
+from ..runtime.helpers import as_3d, reshape_like
 from .checks import check_array, float_dtype, given, int_arg, ndim_of
 from .registry import result_type, rule, tangent
 
@@ -31,24 +33,18 @@ def reverse_cumsum(g, axis):
 @numba_overload(reverse_cumsum)
 def _(g, axis):
     from numba import types
-    _need(isinstance(g, types.Array) and g.ndim <= 2, "reverse_cumsum of a 1-d/2-d array")
+    _need(isinstance(g, types.Array), "reverse_cumsum of an array")
     if g.ndim == 1:
         return lambda g, axis: np.cumsum(g[::-1])[::-1]
 
-    def impl(g, axis):
-        ax = axis + 2 if axis < 0 else axis
-        out = np.empty(g.shape, g.dtype)
-        if ax == 0:
-            n = g.shape[0]
-            out[n - 1, :] = g[n - 1, :]
-            for i in range(n - 2, -1, -1):
-                out[i, :] = out[i + 1, :] + g[i, :]
-        else:
-            n = g.shape[1]
-            out[:, n - 1] = g[:, n - 1]
-            for j in range(n - 2, -1, -1):
-                out[:, j] = out[:, j + 1] + g[:, j]
-        return out
+    def impl(g, axis):          # along the middle axis of g as (outer, n, inner)
+        g3 = as_3d(g, axis + g.ndim if axis < 0 else axis)
+        out = np.empty(g3.shape, g.dtype)
+        n = g3.shape[1]
+        out[:, n - 1, :] = g3[:, n - 1, :]
+        for i in range(n - 2, -1, -1):
+            out[:, i, :] = out[:, i + 1, :] + g3[:, i, :]
+        return out.reshape(g.shape)
     return impl
 
 
@@ -130,17 +126,14 @@ def _lines2(line, flat_result):
                 line(np.ascontiguousarray(x).ravel(), np.ascontiguousarray(g).ravel(), out)
                 return out if flat_result else out.reshape(x.shape)
             return impl
-        _need(x.ndim == 2, "cumprod along an axis of an array of more than 2 dimensions")
-
-        def impl(x, g, axis=None):
-            out = np.empty(x.shape, x.dtype)
-            if axis == 0 or axis == -2:
-                for j in range(x.shape[1]):
-                    line(x[:, j], g[:, j], out[:, j])
-            else:
-                for i in range(x.shape[0]):
-                    line(x[i], g[i], out[i])
-            return out
+        def impl(x, g, axis=None):      # each line along the middle axis of (outer, n, inner)
+            a = axis + x.ndim if axis < 0 else axis
+            x3, g3 = as_3d(x, a), as_3d(g, a)
+            out = np.empty(x3.shape, x.dtype)
+            for i in range(x3.shape[0]):
+                for k in range(x3.shape[2]):
+                    line(x3[i, :, k], g3[i, :, k], out[i, :, k])
+            return out.reshape(x.shape)
         return impl
     return overload_fn
 
@@ -156,17 +149,14 @@ def _lines3(line):
                      np.ascontiguousarray(v).ravel(), out)
                 return out.reshape(x.shape)
             return impl
-        _need(x.ndim == 2, "cumprod along an axis of an array of more than 2 dimensions")
-
         def impl(x, g, v, axis=None):
-            out = np.empty(x.shape, x.dtype)
-            if axis == 0 or axis == -2:
-                for j in range(x.shape[1]):
-                    line(x[:, j], g[:, j], v[:, j], out[:, j])
-            else:
-                for i in range(x.shape[0]):
-                    line(x[i], g[i], v[i], out[i])
-            return out
+            a = axis + x.ndim if axis < 0 else axis
+            x3, g3, v3 = as_3d(x, a), as_3d(g, a), as_3d(v, a)
+            out = np.empty(x3.shape, x.dtype)
+            for i in range(x3.shape[0]):
+                for k in range(x3.shape[2]):
+                    line(x3[i, :, k], g3[i, :, k], v3[i, :, k], out[i, :, k])
+            return out.reshape(x.shape)
         return impl
     return overload_fn
 
@@ -193,22 +183,17 @@ def cumprod_adjoint_tangent(x, g, x_dot, axis=None):
 @numba_overload(np.cumprod)
 def _(a, axis):      # Numba's np.cumprod takes no axis
     from numba import types
-    _need(isinstance(a, types.Array) and a.ndim <= 2, "np.cumprod(a, axis) of a 1-d/2-d array")
+    _need(isinstance(a, types.Array), "np.cumprod(a, axis) of an array")
     if a.ndim == 1:
         return lambda a, axis: np.cumprod(a)
 
     def impl(a, axis):
-        ax = axis + 2 if axis < 0 else axis
-        out = np.empty(a.shape, a.dtype)
-        if ax == 0:
-            out[0, :] = a[0, :]
-            for i in range(1, a.shape[0]):
-                out[i, :] = out[i - 1, :] * a[i, :]
-        else:
-            out[:, 0] = a[:, 0]
-            for j in range(1, a.shape[1]):
-                out[:, j] = out[:, j - 1] * a[:, j]
-        return out
+        a3 = as_3d(a, axis + a.ndim if axis < 0 else axis)
+        out = np.empty(a3.shape, a.dtype)
+        out[:, 0, :] = a3[:, 0, :]
+        for i in range(1, a3.shape[1]):
+            out[:, i, :] = out[:, i - 1, :] * a3[:, i, :]
+        return out.reshape(a.shape)
     return impl
 
 
@@ -270,8 +255,6 @@ def _(z, x, x_dot, axis=None):
 def _(args, kw, consts):
     x = check_array(args, kw, "np.cumsum/np.cumprod", (1, 2, 3), ("axis",))
     axis = int_arg(args, kw, 1, "axis", "np.cumsum/np.cumprod")
-    if axis is not None and x.ndim > 2:
-        raise TypeError("np.cumsum/np.cumprod along an axis of a 3-d array is not supported")
     dt = x.dtype if x.dtype.kind == "f" else np.dtype(np.int64)
     return array(dt, x.ndim if axis is not None else 1)
 
