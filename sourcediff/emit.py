@@ -12,12 +12,8 @@ import re
 import astor
 
 from . import ir
-from .runtime import array_helpers, helpers
-
-# the modules of the runtime helpers generated code may call, and their names
-HELPER_MODULES = {"sourcediff.runtime.helpers": helpers.__all__,
-                  "sourcediff.runtime.array_helpers": array_helpers.__all__}
-HELPER_NAMES = {n for names in HELPER_MODULES.values() for n in names}
+from .runtime import array_helpers, helpers  # noqa: F401  (they declare their helpers)
+from .runtime.declare import helper_modules
 
 
 class _NegativeConstants(ast.NodeTransformer):
@@ -142,7 +138,7 @@ def module_source(functions: list[str], header: str) -> str:
     body = "\n\n".join(functions)
     lines = [f"# {line}" for line in header.splitlines()]
     lines += ["import math", "", "import numpy as np", ""]
-    for module, names in HELPER_MODULES.items():
+    for module, names in helper_modules().items():
         used = sorted(n for n in names if _mentions(body, n))
         if used:
             lines.append(f"from {module} import {', '.join(used)}")

@@ -21,6 +21,7 @@ from .passes.tuples import scalarize_tuple_params, split_tuple_locals
 from .passes.typeinfer import infer_types
 from .passes.versions import version_variable
 from .passes.webs import split_webs
+from .runtime.declare import helper_names
 
 
 class Program:
@@ -91,8 +92,7 @@ class Program:
                 versioned.add(var)
 
     def unique_name(self, base, arg_types, table):
-        from .emit import HELPER_NAMES
-        taken = {e[0] for e in table.values()} | HELPER_NAMES | {"np", "math"}
+        taken = {e[0] for e in table.values()} | helper_names() | {"np", "math"}
         name = base
         k = 1
         while name in taken:

@@ -40,10 +40,9 @@ def load_numba(source: str, stem: str, injected: dict, jit_options: dict,
     """Import the generated module and ``njit`` its functions (lazily compiled)."""
     import numba
 
-    from ..runtime import array_helpers, scipy_special
-    from ..runtime.helpers import install_numba_overloads
+    from ..runtime import scipy_special
+    from ..runtime.declare import install_numba_overloads
     install_numba_overloads()
-    array_helpers.install_numba_overloads()
     scipy_special.install()
     path = write_module(source, stem)
     name = path.stem

@@ -150,6 +150,9 @@ def load_cuda(source: str, stem: str, injected: dict, function_names: list,
     import inspect
 
     from numba import config, cuda
+
+    from ..runtime.declare import install_numba_overloads
+    install_numba_overloads()
     path = write_module(source, f"{stem}_cuda")
     name = path.stem
     module = sys.modules.get(name)

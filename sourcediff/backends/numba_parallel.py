@@ -41,10 +41,8 @@ def load_batched(source: str, stem: str, injected: dict, jit_options: dict,
 
     import numba
 
-    from ..runtime import array_helpers
-    from ..runtime.helpers import install_numba_overloads
+    from ..runtime.declare import install_numba_overloads
     install_numba_overloads()
-    array_helpers.install_numba_overloads()
     path = write_module(source, f"{stem}_batched")
     name = path.stem
     module = sys.modules.get(name)

@@ -30,7 +30,6 @@ import numpy as np
 from ..rules import registry
 from .activity import diff_operands, walk
 from .reverse import (
-    ELEMENTWISE_CALLS,
     ELEMENTWISE_OPS,
     RuleInfo,
     constants_of,
@@ -453,7 +452,7 @@ class ForwardTransformer:
             mapping[pname] = copy.deepcopy(atom)
             if self.is_active(atom):
                 active_dots[tname] = _name(self.dot(atom.id))
-            elif head == "call" and id(key) not in ELEMENTWISE_CALLS:
+            elif head == "call" and not registry.is_elementwise(key):
                 # a term assembling several tangents (a join): zeros of the input's shape
                 zero_dots[tname] = self.zeros_like(atom)
             else:
@@ -486,7 +485,7 @@ class ForwardTransformer:
         zt = self.types.get(z)
         if zt is not None and zt.is_array:
             elementwise = (head == "binop" and key in ELEMENTWISE_OPS) or \
-                (head == "call" and id(key) in ELEMENTWISE_CALLS)
+                (head == "call" and registry.is_elementwise(key))
             if elementwise:
                 arrays = {a.id for _, a in inputs if isinstance(a, ast.Name)
                           and self.types.get(a.id) is not None and self.types[a.id].is_array}

@@ -28,17 +28,13 @@ import itertools
 from .. import ir
 from ..rules import registry
 from ..rules.arrayfuncs import VIEW_FUNCTIONS, VIEW_NAMES
-from ..rules.numpyfuncs import ELEMENTWISE
 from .activity import analyze_activity, walk
 from .plan_report import plan_lines
 from .tape import enclosing, plan_indexed_tapes
 from .types import T
 
 ELEMENTWISE_OPS = {"Add", "Sub", "Mult", "Div", "Pow", "Mod"}
-ELEMENTWISE_CALLS = {id(f) for f in ELEMENTWISE} | {id(max), id(min)}
 import numpy as _np
-
-ELEMENTWISE_CALLS.add(id(_np.where))
 
 
 def _name(id_, store=False):
@@ -619,7 +615,7 @@ class ReverseTransformer:
             return key[1] in ELEMENTWISE_OPS
         if key[0] in ("subscript", "copy") or key == ("unary", "USub"):
             return True
-        return key[0] == "call" and id(key[1]) in ELEMENTWISE_CALLS
+        return key[0] == "call" and registry.is_elementwise(key[1])
 
     def targets_of(self, s):
         if s.sd_kind == "unpack":
@@ -1276,7 +1272,7 @@ class ReverseTransformer:
         bound = bind_template(tpl, inputs, keywords)
         mapping.update(bound)
         elementwise = (head == "binop" and prim.sd_prim[1] in ELEMENTWISE_OPS) or \
-            (head == "call" and id(prim.sd_prim[1]) in ELEMENTWISE_CALLS)
+            (head == "call" and registry.is_elementwise(prim.sd_prim[1]))
         others = [a for _, a in inputs]
         out, local_map = [], {}
         used_exprs = []
@@ -2027,8 +2023,6 @@ def placeholder(t: T):
     raise NotImplementedError(f"cannot tape a {t}")
 
 
-_AXIS_HELPERS = {id(_np.mean): "mean_axis", id(_np.max): "max_axis", id(_np.amax): "max_axis",
-                 id(_np.min): "min_axis", id(_np.amin): "min_axis", id(_np.prod): "prod_axis"}
 _REDUCTIONS = {id(f) for f in (_np.sum, _np.mean, _np.max, _np.amax, _np.min, _np.amin,
                                _np.prod)}
 
@@ -2064,7 +2058,7 @@ def lower_for_numba(prim, types):
         return ast.IfExp(test=args[0], body=args[1], orelse=args[2])
     if fn is _np.expand_dims and args and is_number(args[0]):
         return _call("np.full", _const(1), args[0])
-    helper = _AXIS_HELPERS.get(id(fn))
+    helper = registry.axis_helper_name(fn)
     if helper is None:
         return prim
     axis = args[1] if len(args) > 1 else next((k.value for k in prim.keywords

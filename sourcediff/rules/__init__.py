@@ -1,10 +1,11 @@
 """Derivative rules: one readable rule per primitive, registered in one place."""
 # register the rules: reverse (operators, mathfuncs, numpyfuncs), forward (forward), the
 # rules of what generated code calls (generated), and both kinds together for more NumPy
-# functions (ufuncs_more, arrayfuncs, axes, joins, linalg)
+# functions (ufuncs_more, arrayfuncs, cumulative, axes, joins, linalg)
 from . import (  # noqa: F401
     arrayfuncs,
     axes,
+    cumulative,
     forward,
     generated,
     joins,

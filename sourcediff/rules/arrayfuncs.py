@@ -1,38 +1,33 @@
-"""Rules for NumPy array functions: cumulative sums and products, differences,
-flips and rolls, reshaping, diagonals and triangles, repeats and tiles, and
-the inner, cross and Kronecker products.
+"""Rules for NumPy array functions: differences, flips and rolls, reshaping,
+diagonals and triangles, repeats and tiles, and the inner, cross and
+Kronecker products (cumulative sums and products: ``cumulative.py``).
 
 Most adjoints are the transposed operation written with NumPy itself (the
 adjoint of ``np.flip`` is ``np.flip``, of ``np.triu`` is ``np.triu``); where
 NumPy has no such operation the helpers of ``runtime/array_helpers.py`` stand
-in, registered below as primitives of their own so that generated code can be
+in, declared below as primitives of their own so that generated code can be
 differentiated again (Hessian-vector products).  Type rules refuse at
 transform time what the rules do not cover (an ``axis`` they do not handle, a
 ``dtype=``), rather than differentiate it wrongly.
 """
 import numpy as np
 
-from ..passes.types import INT, T, array, scalar
+from ..passes.types import INT, array, scalar
 from ..runtime.array_helpers import (
-    cumprod_adjoint,
-    cumprod_adjoint_tangent,
-    cumprod_tangent,
     diff_adjoint,
     kron_adjoint_left,
     kron_adjoint_right,
     put_diagonal,
-    reverse_cumsum,
     sum_repeats,
     sum_tiles,
 )
 from ..runtime.helpers import reshape_like
-from .registry import USER_RULE_NAMES, result_type, rule, tangent
-
-HELPERS = [cumprod_adjoint, cumprod_adjoint_tangent, cumprod_tangent, diff_adjoint,
-           kron_adjoint_left, kron_adjoint_right, put_diagonal, reverse_cumsum, sum_repeats,
-           sum_tiles]
-for _h in HELPERS:
-    USER_RULE_NAMES[id(_h)] = _h.__name__   # generated code calls them by name
+from .checks import check_array as _check
+from .checks import float_dtype as _float
+from .checks import given as _given
+from .checks import int_arg as _int_arg
+from .checks import ndim_of as _ndim
+from .registry import result_type, rule, tangent
 
 # Functions whose result may share memory with their first argument, with the
 # least number of dimensions of that argument for which it does (np.diag of a
@@ -43,103 +38,6 @@ VIEW_FUNCTIONS = {id(f): 1 for f in (np.reshape, np.ravel, np.squeeze, np.flip, 
 VIEW_FUNCTIONS[id(np.diag)] = 2
 VIEW_NAMES = {"np.reshape", "np.ravel", "np.squeeze", "np.flip", "np.fliplr", "np.flipud",
               "np.atleast_1d", "np.atleast_2d", "np.real", "np.diagonal", "np.diag"}
-
-
-def _ndim(info, name):
-    t = info.types.get(name)
-    return t.ndim if t is not None and t.is_array else 0
-
-
-def _given(info, name):
-    return info.types.get(name) is not None
-
-
-def _float(t: T):
-    return t.dtype if t.dtype is not None and t.dtype.kind == "f" else np.dtype(np.float64)
-
-
-def _check(args, kw, name, ndims, allowed=()):
-    """The first argument is an array of one of ``ndims`` dimensions and no
-    keyword outside ``allowed`` is passed; otherwise a TypeError for the user."""
-    x = args[0] if args else None
-    if x is None or not x.is_array or x.ndim not in ndims:
-        dims = "/".join(f"{n}-d" for n in ndims)
-        raise TypeError(f"{name} is differentiated for {dims} arrays, not {x}")
-    extra = sorted(set(kw) - set(allowed))
-    if extra:
-        raise TypeError(f"{name}: the argument '{extra[0]}' is not supported")
-    return x
-
-
-def _int_arg(args, kw, k, key, name):
-    t = args[k] if len(args) > k else kw.get(key)
-    if t is not None and t.kind != "int":
-        raise TypeError(f"{name}: '{key}' must be an int, not {t}")
-    return t
-
-
-# -- cumulative sums and products ----------------------------------------------------
-def _flat(info):         # no axis: x flattened (a vector: its only axis)
-    return not _given(info, "axis") or _ndim(info, "x") == 1
-
-
-def _along(info):
-    return _given(info, "axis") and _ndim(info, "x") > 1
-
-
-@rule(np.cumsum, when=lambda i: _ndim(i, "x") == 1)     # z_i = x_0 + ... + x_i
-def _(z, x, dz, axis=None):
-    return np.flip(np.cumsum(np.flip(dz)))
-
-
-@rule(np.cumsum, when=lambda i: _flat(i) and _ndim(i, "x") > 1)
-def _(z, x, dz, axis=None):
-    return reshape_like(np.flip(np.cumsum(np.flip(dz))), x)
-
-
-@rule(np.cumsum, when=_along)
-def _(z, x, dz, axis=None):
-    return reverse_cumsum(dz, axis)
-
-
-@tangent(np.cumsum, when=_flat)
-def _(z, x, x_dot, axis=None):
-    return np.cumsum(x_dot)
-
-
-@tangent(np.cumsum, when=_along)
-def _(z, x, x_dot, axis=None):
-    return np.cumsum(x_dot, axis)
-
-
-@rule(np.cumprod, when=_flat)          # exact where some x_i are 0 (no division)
-def _(z, x, dz, axis=None):
-    return cumprod_adjoint(x, dz)
-
-
-@rule(np.cumprod, when=_along)
-def _(z, x, dz, axis=None):
-    return cumprod_adjoint(x, dz, axis)
-
-
-@tangent(np.cumprod, when=_flat)
-def _(z, x, x_dot, axis=None):
-    return cumprod_tangent(x, x_dot)
-
-
-@tangent(np.cumprod, when=_along)
-def _(z, x, x_dot, axis=None):
-    return cumprod_tangent(x, x_dot, axis)
-
-
-@result_type(np.cumsum, np.cumprod)
-def _(args, kw, consts):
-    x = _check(args, kw, "np.cumsum/np.cumprod", (1, 2, 3), ("axis",))
-    axis = _int_arg(args, kw, 1, "axis", "np.cumsum/np.cumprod")
-    if axis is not None and x.ndim > 2:
-        raise TypeError("np.cumsum/np.cumprod along an axis of a 3-d array is not supported")
-    dt = x.dtype if x.dtype.kind == "f" else np.dtype(np.int64)
-    return array(dt, x.ndim if axis is not None else 1)
 
 
 # -- differences --------------------------------------------------------------------
@@ -526,19 +424,9 @@ def _(args, kw, consts):
 
 
 # -- the helpers, as primitives: types, tangents and (linear ones) adjoints ------------------
-@result_type(reverse_cumsum, diff_adjoint)
+@result_type(diff_adjoint)
 def _(args, kw, consts):
     return array(_float(args[0]), args[0].ndim)
-
-
-@tangent(reverse_cumsum)
-def _(z, g, g_dot, axis=0):
-    return reverse_cumsum(g_dot, axis)
-
-
-@rule(reverse_cumsum)
-def _(z, g, dz, axis=0):
-    return np.cumsum(dz, axis)
 
 
 @tangent(diff_adjoint)
@@ -614,30 +502,3 @@ def _(z, g, a, g_dot, a_dot):
 @rule(kron_adjoint_right)
 def _(z, g, a, dz):
     return np.kron(a, dz), kron_adjoint_left(g, dz)
-
-
-# cumprod's helpers are not linear in x: the tangent of the adjoint (for
-# Hessian-vector products) is a helper of its own, the last of the chain
-def _helper_flat(info):
-    return not _given(info, "axis")
-
-
-@result_type(cumprod_adjoint, cumprod_adjoint_tangent)
-def _(args, kw, consts):
-    return array(_float(args[0]), args[0].ndim)
-
-
-@result_type(cumprod_tangent)
-def _(args, kw, consts):
-    axis_given = len(args) > 2 or "axis" in kw
-    return array(_float(args[0]), args[0].ndim if axis_given else 1)
-
-
-@tangent(cumprod_adjoint, when=_helper_flat)
-def _(z, x, g, x_dot, g_dot, axis=None):
-    return cumprod_adjoint(x, g_dot) + cumprod_adjoint_tangent(x, g, x_dot)
-
-
-@tangent(cumprod_adjoint, when=lambda i: not _helper_flat(i))
-def _(z, x, g, x_dot, g_dot, axis=None):
-    return cumprod_adjoint(x, g_dot, axis) + cumprod_adjoint_tangent(x, g, x_dot, axis)

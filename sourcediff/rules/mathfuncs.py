@@ -4,7 +4,7 @@ import math
 import numpy as np
 
 from ..passes.types import F64, INT, promote
-from .registry import nondifferentiable, result_type, rule
+from .registry import elementwise, nondifferentiable, result_type, rule
 
 
 @rule(math.sin)
@@ -111,6 +111,9 @@ def _(z, x, dz):
 @rule(math.erfc)
 def _(z, x, dz):
     return -dz * 1.1283791670955126 * math.exp(-x * x)
+
+
+elementwise(max, min)
 
 
 @rule(max)                 # ties split the adjoint equally, as JAX's maximum

@@ -1,14 +1,18 @@
 """Rules for NumPy: elementwise ufuncs, reductions, products, array creation.
 
-Reductions with ``axis`` that Numba lacks (mean/max/min/prod) are lowered by
-the normalizer to the helpers in ``sourcediff.runtime.helpers``; their rules
-stay keyed by the NumPy function.
+Reductions with ``axis`` that Numba lacks (mean/max/min/prod) are lowered for
+the Numba targets to the helpers in ``sourcediff.runtime.helpers`` (declared
+here with ``lowered_with_axis``); their rules stay keyed by the NumPy function.
 """
 import numpy as np
 
 from ..passes.types import F64, INT, T, array, promote, scalar
 from ..runtime.helpers import (
     keep_all_dims,
+    max_axis,
+    mean_axis,
+    min_axis,
+    prod_axis,
     prod_others,
     prod_others_along,
     reshape_like,
@@ -16,7 +20,7 @@ from ..runtime.helpers import (
     share_ties_along,
 )
 from .operators import matmul_type
-from .registry import nondifferentiable, result_type, rule
+from .registry import elementwise, lowered_with_axis, nondifferentiable, result_type, rule
 
 
 def _ndim(info, name):
@@ -179,6 +183,9 @@ def _numbers(*names):
     return lambda i: all(_ndim(i, n) == 0 for n in names)
 
 
+elementwise(np.where)
+
+
 @rule(np.where, when=_numbers("c", "x", "y"))    # lowered to `x if c else y`
 def _(z, c, x, y, dz):
     return None, dz if c else 0.0, 0.0 if c else dz
@@ -194,13 +201,14 @@ def _(z, x, dz):
     return dz
 
 
-ELEMENTWISE = [np.sin, np.cos, np.tan, np.arcsin, np.arccos, np.arctan, np.arctan2, np.sinh,
+# the ufuncs of float result this module has rules for (float32 stays float32)
+FLOAT_UFUNCS = [np.sin, np.cos, np.tan, np.arcsin, np.arccos, np.arctan, np.arctan2, np.sinh,
                np.cosh, np.tanh, np.exp, np.expm1, np.log, np.log1p, np.log2, np.log10,
                np.sqrt, np.square, np.negative, np.abs, np.fabs, np.hypot, np.power, np.add,
                np.subtract, np.multiply, np.divide, np.maximum, np.minimum]
 
 
-@result_type(*ELEMENTWISE)
+@result_type(*FLOAT_UFUNCS)
 def _(args, kw, consts):
     t = promote(*args)
     if t.is_array:
@@ -279,6 +287,12 @@ def _(z, x, dz, axis=None):
 @rule(np.max, np.amax, np.min, np.amin, when=_axis)
 def _(z, x, dz, axis=None):
     return np.expand_dims(dz, axis) * share_ties_along(x, z, axis)
+
+
+lowered_with_axis(mean_axis, np.mean)
+lowered_with_axis(max_axis, np.max, np.amax)
+lowered_with_axis(min_axis, np.min, np.amin)
+lowered_with_axis(prod_axis, np.prod)
 
 
 @result_type(np.sum, np.mean, np.prod, np.max, np.amax, np.min, np.amin)

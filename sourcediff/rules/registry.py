@@ -22,11 +22,15 @@ from __future__ import annotations
 
 import ast
 import inspect
+import math
 import textwrap
 import types as pytypes
 from dataclasses import dataclass, field
 
+import numpy as np
+
 from ..passes.resolve import canonical_name
+from ..runtime.declare import helper_name
 
 
 @dataclass
@@ -57,6 +61,8 @@ class Primitive:
     result_type: object = None   # f(argtypes: list, kw: dict[str, T], consts: dict) -> T
     differentiable: bool = True  # False: the result never carries a derivative
     tangents: list = field(default_factory=list)   # forward-mode rules (TangentRule)
+    elementwise: bool = False    # declared elementwise, not being a ufunc (np.where)
+    axis_helper: object = None   # the runtime helper f(x, axis) Numba targets call for it
 
 
 PRIMITIVES: dict = {}
@@ -134,6 +140,45 @@ def nondifferentiable(*objs, result=None):
             p.result_type = result
 
 
+def elementwise(*objs):
+    """Declare callables that are elementwise without being NumPy ufuncs
+    (``np.where``, ``max``): see :func:`is_elementwise`."""
+    for obj in objs:
+        primitive(obj).elementwise = True
+
+
+def is_elementwise(fn) -> bool:
+    """Whether ``fn`` maps its arguments element by element, so that an
+    operand broadcast against another gets its adjoint summed back to its
+    shape and an adjoint that only flows elementwise may stay a scalar seed:
+    a NumPy ufunc (not a generalized one, as ``np.matmul``), a ``math``
+    function (of numbers), or a callable declared with :func:`elementwise`.
+
+    >>> is_elementwise(np.exp2), is_elementwise(np.cumsum), is_elementwise(np.matmul)
+    (True, False, False)
+    """
+    if isinstance(fn, np.ufunc):
+        return fn.signature is None
+    p = PRIMITIVES.get(_key(fn))
+    if p is not None and p.elementwise:
+        return True
+    name = getattr(fn, "__name__", None)
+    return name is not None and getattr(math, name, None) is fn
+
+
+def lowered_with_axis(helper, *objs):
+    """On Numba targets, ``obj(x, axis)`` of an N-d ``x`` becomes ``helper(x, axis)``
+    (a runtime helper): Numba's ``np.mean/max/min/prod`` take no ``axis``."""
+    for obj in objs:
+        primitive(obj).axis_helper = helper
+
+
+def axis_helper_name(fn) -> str | None:
+    """The name of the runtime helper standing in for ``fn(x, axis)`` on Numba targets."""
+    p = PRIMITIVES.get(_key(fn))
+    return None if p is None or p.axis_helper is None else helper_name(p.axis_helper)
+
+
 def has_rule(fn) -> bool:
     p = PRIMITIVES.get(_key(fn))
     return p is not None and bool(p.rules or p.tangents or not p.differentiable)
@@ -159,7 +204,8 @@ def is_user_function(fn) -> bool:
     if has_rule(fn):
         return False
     inner, _ = unwrap(fn)
-    if getattr(inner, "__module__", "").startswith("sourcediff.runtime."):
+    if helper_name(inner) is not None or \
+            getattr(inner, "__module__", "").startswith("sourcediff.runtime."):
         return False     # a runtime helper without rules: refused, not transformed
     return isinstance(inner, pytypes.FunctionType) and canonical_name(inner) is None
 
@@ -172,7 +218,7 @@ def emitted_name(fn) -> str:
     canon = canonical_name(fn)
     if canon is not None:
         return canon
-    name = USER_RULE_NAMES.get(id(fn))
+    name = USER_RULE_NAMES.get(id(fn), helper_name(fn))   # helpers are called by name
     if name is not None:
         return name
     raise KeyError(fn)

@@ -9,17 +9,17 @@ written ``np.divide(a, b)``: it gives inf/nan as NumPy does on every target,
 where ``a / b`` of two floats raises ZeroDivisionError (in Python, and under
 Numba's default error model).
 
-The NumPy functions join ``numpyfuncs.ELEMENTWISE``: an operand broadcast
-against another has its adjoint summed back to its shape, and an adjoint that
-only flows elementwise may stay a scalar seed.
+All are elementwise (``registry.is_elementwise``: the ufuncs as such,
+``np.sinc`` and ``np.real`` declared): an operand broadcast against another
+has its adjoint summed back to its shape, and an adjoint that only flows
+elementwise may stay a scalar seed.
 """
 import math
 
 import numpy as np
 
 from ..passes.types import F64, array, promote, scalar
-from .numpyfuncs import ELEMENTWISE
-from .registry import get_primitive, nondifferentiable, result_type, rule, tangent
+from .registry import elementwise, get_primitive, nondifferentiable, result_type, rule, tangent
 
 
 def _math(*names):
@@ -228,10 +228,9 @@ FLOAT_RESULT = [np.exp2, np.logaddexp, np.logaddexp2, np.cbrt, np.arcsinh,
                 np.arccosh, np.arctanh, np.deg2rad, np.radians, np.rad2deg, np.degrees,
                 np.sinc]
 SAME_KIND = [np.reciprocal, np.fmax, np.fmin, np.mod, np.fmod]   # ints stay ints
-NEW_ELEMENTWISE = FLOAT_RESULT + SAME_KIND + [np.float_power, np.real]
-ELEMENTWISE.extend(NEW_ELEMENTWISE)   # read by the passes when they are imported
+elementwise(np.sinc, np.real)      # not ufuncs
 
-# a float result (float32 stays float32), as the ufuncs of numpyfuncs.ELEMENTWISE
+# a float result (float32 stays float32), as the ufuncs of numpyfuncs.FLOAT_UFUNCS
 result_type(*FLOAT_RESULT)(get_primitive(np.sin).result_type)
 
 

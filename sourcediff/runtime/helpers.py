@@ -1,14 +1,16 @@
 """Array helpers used by generated adjoint code.
 
 Each helper is a plain NumPy function (the ``"python"`` target runs it as
-is) with a Numba ``@overload`` so the ``"cpu"`` target compiles it in
-nopython mode.  Numba lacks ``axis=`` for ``np.mean/max/min/prod``; the
-``*_axis`` helpers stand in for them in primal code too.
+is) declared with its Numba overload (``runtime/declare.py``), so the
+``"cpu"`` target compiles it in nopython mode.  Numba lacks ``axis=`` for
+``np.mean/max/min/prod``; the ``*_axis`` helpers stand in for them in primal
+code too.
 """
 from __future__ import annotations
 
 import numpy as np
 
+from .declare import install_numba_overloads, jitable, numba_overload, runtime_helper
 from .joins import append_flat, column_stack2, hstack2, pad_constant, vstack2
 
 __all__ = [
@@ -19,6 +21,7 @@ __all__ = [
     "empty_stack",
     "fresh",
     "hstack2",
+    "install_numba_overloads",
     "keep_all_dims",
     "logabsdet",
     "max_axis",
@@ -42,12 +45,22 @@ __all__ = [
 ]
 
 
+@runtime_helper
 def fresh(g):
     """``g`` itself when it is a number, a copy when it is an array: an adjoint
     that must not share memory with another one that is still accumulated into."""
     return g.copy() if isinstance(g, np.ndarray) else g
 
 
+@numba_overload(fresh)
+def _(g):
+    from numba import types
+    if isinstance(g, types.Array):
+        return lambda g: g.copy()
+    return lambda g: g
+
+
+@runtime_helper
 def unbroadcast(g, x):
     """Sum the adjoint ``g`` of a broadcast result down to the shape of ``x``."""
     g = np.asarray(g)
@@ -62,11 +75,50 @@ def unbroadcast(g, x):
     return g if np.ndim(x) else g.item()
 
 
+@numba_overload(unbroadcast)
+def _(g, x):
+    """For any ranks NumPy broadcasting allows: leading axes summed away, then
+    each axis where ``x`` has length 1 summed with its axis kept."""
+    from numba import types
+    from numba.np.unsafe.ndarray import to_fixed_tuple
+    if not isinstance(g, types.Array):
+        return lambda g, x: g
+    if not isinstance(x, types.Array):
+        return lambda g, x: np.sum(g)
+    lead, nd = g.ndim - x.ndim, x.ndim
+
+    def impl(g, x):
+        shape = np.empty(nd, np.int64)
+        size = 1
+        for k in range(nd):
+            shape[k] = g.shape[lead + k]
+            size *= shape[k]
+        flat = np.ascontiguousarray(g).reshape((g.size // max(size, 1), size))
+        h = np.sum(flat, 0).reshape(to_fixed_tuple(shape, nd))
+        for k in range(nd):
+            if x.shape[k] == 1 and shape[k] != 1:
+                h3 = np.sum(as_3d(h, k), 1)
+                shape[k] = 1
+                h = h3.reshape(to_fixed_tuple(shape, nd))
+        return h
+    return impl
+
+
+@runtime_helper
 def reshape_like(g, x):
     """``g`` reshaped to the shape of ``x`` (contiguous first, as Numba needs)."""
     return np.ascontiguousarray(g).reshape(x.shape)
 
 
+@numba_overload(reshape_like)
+def _(g, x):
+    from numba import types
+    if not isinstance(x, types.Array):
+        return lambda g, x: np.sum(g)
+    return lambda g, x: np.ascontiguousarray(g).reshape(x.shape)
+
+
+@runtime_helper(jit=True)
 def prod_others(x):
     """For each element of ``x``, the product of all the others (exact with zeros)."""
     flat = np.ascontiguousarray(x).ravel()
@@ -77,6 +129,7 @@ def _normal_axis(x, axis):
     return axis + x.ndim if axis < 0 else axis
 
 
+@jitable
 def as_3d(x, axis):
     """``x`` as a contiguous ``(outer, n, inner)`` array, ``n`` the length of ``axis``:
     any reduction along one axis of an N-d array is then a loop over two indices."""
@@ -89,6 +142,7 @@ def as_3d(x, axis):
     return np.ascontiguousarray(x).reshape((outer, x.shape[axis], inner))
 
 
+@jitable
 def prod_others_3d(x3):
     """``prod_others`` along the middle axis of an ``(outer, n, inner)`` array."""
     out = np.empty_like(x3)
@@ -105,6 +159,7 @@ def prod_others_3d(x3):
     return out
 
 
+@jitable
 def prod_others_jvp_3d(x3, t3):
     """Tangent of ``prod_others_3d``: prefix and suffix products with their tangents."""
     out = np.empty_like(x3)
@@ -126,6 +181,7 @@ def prod_others_jvp_3d(x3, t3):
     return out_dot
 
 
+@jitable
 def reduce_3d(x3, op):
     """Max (``op`` 0), min (1) or product (2) along the middle axis of ``(outer, n, inner)``."""
     out = x3[:, 0, :].copy()
@@ -142,11 +198,21 @@ def reduce_3d(x3, op):
     return out
 
 
+@runtime_helper
 def prod_others_along(x, axis):
     """``prod_others`` along one axis of an N-d array."""
     return prod_others_3d(as_3d(x, _normal_axis(x, axis))).reshape(x.shape)
 
 
+@numba_overload(prod_others_along)
+def _(x, axis):
+    def impl(x, axis):
+        a = axis + x.ndim if axis < 0 else axis
+        return prod_others_3d(as_3d(x, a)).reshape(x.shape)
+    return impl
+
+
+@runtime_helper
 def tangent_like(t, z):
     """The tangent ``t`` (a number, or an array that broadcasts to ``z``) as a
     new array with the shape and dtype of ``z`` (forward mode)."""
@@ -155,6 +221,16 @@ def tangent_like(t, z):
     return out
 
 
+@numba_overload(tangent_like)
+def _(t, z):
+    def impl(t, z):
+        out = np.empty_like(z)
+        out[...] = t
+        return out
+    return impl
+
+
+@runtime_helper(jit=True)
 def prod_others_jvp(x, x_dot):
     """Tangent of ``prod_others(x)`` (exact with zeros, as ``prod_others``)."""
     flat = np.ascontiguousarray(x).ravel()
@@ -163,18 +239,37 @@ def prod_others_jvp(x, x_dot):
     return prod_others_jvp_3d(flat.reshape(shape), flat_dot.reshape(shape)).reshape(x.shape)
 
 
+@runtime_helper
 def prod_others_along_jvp(x, x_dot, axis):
     """Tangent of ``prod_others_along(x, axis)``."""
     a = _normal_axis(x, axis)
     return prod_others_jvp_3d(as_3d(x, a), as_3d(x_dot, a)).reshape(x.shape)
 
 
+@numba_overload(prod_others_along_jvp)
+def _(x, x_dot, axis):
+    def impl(x, x_dot, axis):
+        a = axis + x.ndim if axis < 0 else axis
+        return prod_others_jvp_3d(as_3d(x, a), as_3d(x_dot, a)).reshape(x.shape)
+    return impl
+
+
+@runtime_helper
 def share_ties(x, z):
     """Where ``x`` equals its extreme ``z``, an equal share of 1 (JAX's rule)."""
     mask = (x == z).astype(np.float64)
     return mask / mask.sum()
 
 
+@numba_overload(share_ties)
+def _(x, z):
+    def impl(x, z):
+        mask = (x == z).astype(np.float64)
+        return mask / np.sum(mask)
+    return impl
+
+
+@runtime_helper
 def share_ties_along(x, z, axis):
     """``share_ties`` along one axis of a 2-d array."""
     if axis < 0:
@@ -183,48 +278,127 @@ def share_ties_along(x, z, axis):
     return mask / np.expand_dims(mask.sum(axis=axis), axis)
 
 
+@numba_overload(share_ties_along)
+def _(x, z, axis):
+    def impl(x, z, axis):
+        a = axis + x.ndim if axis < 0 else axis
+        mask = (x == np.expand_dims(z, a)).astype(np.float64)
+        return mask / np.expand_dims(np.sum(mask, a), a)
+    return impl
+
+
+# -- reductions along one axis of N-d arrays (Numba has ``axis`` for ``np.sum`` only)
+def _reduction(op):
+    def overload_fn(x, axis):
+        from numba.core.errors import TypingError
+        from numba.np.unsafe.ndarray import to_fixed_tuple
+        if x.ndim == 1:
+            raise TypingError("use the reduction without axis on 1-d arrays")
+        nd = x.ndim - 1
+
+        def impl(x, axis):
+            a = axis + x.ndim if axis < 0 else axis
+            shape = np.empty(nd, np.int64)
+            j = 0
+            for k in range(x.ndim):
+                if k != a:
+                    shape[j] = x.shape[k]
+                    j += 1
+            return reduce_3d(as_3d(x, a), op).reshape(to_fixed_tuple(shape, nd))
+        return impl
+    return overload_fn
+
+
+@runtime_helper
 def mean_axis(x, axis):
     return np.sum(x, axis) / x.shape[axis]
 
 
+@numba_overload(mean_axis)
+def _(x, axis):
+    return lambda x, axis: np.sum(x, axis) / x.shape[axis]
+
+
+@runtime_helper(overload=_reduction(0))
 def max_axis(x, axis):
     return np.max(x, axis)
 
 
+@runtime_helper(overload=_reduction(1))
 def min_axis(x, axis):
     return np.min(x, axis)
 
 
+@runtime_helper(overload=_reduction(2))
 def prod_axis(x, axis):
     return np.prod(x, axis)
 
 
+@runtime_helper
 def keep_all_dims(z, x):
     """The full reduction ``z`` of ``x`` with every axis kept (``keepdims=True``)."""
     return np.full((1,) * np.ndim(x), z)
 
 
+@numba_overload(keep_all_dims)
+def _(z, x):
+    ones = (1,) * x.ndim
+    return lambda z, x: np.full(ones, z)
+
+
+# -- allocation -------------------------------------------------------------------------
 def _float_dtype_of(like):
     return like.dtype if isinstance(like, np.ndarray) and like.dtype.kind == "f" else np.float64
 
 
+def _allocator(extra):
+    """The overload of ``np.empty`` of ``n`` items of ``like``'s shape minus its
+    first ``extra`` axes."""
+    def overload_fn(n, like):
+        from numba import types
+        from numba.np.unsafe.ndarray import to_fixed_tuple
+        if not isinstance(like, types.Array):
+            return lambda n, like: np.empty(n, np.float64)
+        dtype = like.dtype if isinstance(like.dtype, types.Float) else types.float64
+        nd = like.ndim + 1 - extra
+
+        def impl(n, like):
+            shape = np.empty(nd, np.int64)
+            shape[0] = n
+            for k in range(1, nd):
+                shape[k] = like.shape[k - 1 + extra]
+            return np.empty(to_fixed_tuple(shape, nd), dtype)
+        return impl
+    return overload_fn
+
+
+@runtime_helper(overload=_allocator(0))
 def empty_stack(n, like):
     """A new array of ``n`` items shaped like ``like`` (``np.array([a, b])``,
     ``np.stack``), float; normalized code fills it item by item."""
     return np.empty((n,) + np.shape(like), dtype=_float_dtype_of(like))
 
 
+@runtime_helper(overload=_allocator(1))
 def empty_rows(n, like):
     """A new array of ``n`` rows shaped like the rows of ``like`` (``np.concatenate``)."""
     return np.empty((n,) + np.shape(like)[1:], dtype=_float_dtype_of(like))
 
 
+# -- permutations and linear algebra -------------------------------------------------------
+@runtime_helper
 def transpose_axes(x, axes, inverse):
     """``np.transpose(x, axes)``; ``inverse`` (the inverse permutation, computed
     at transform time) is what the adjoint transposes back with."""
     return np.transpose(x, axes)
 
 
+@numba_overload(transpose_axes)
+def _(x, axes, inverse):
+    return lambda x, axes, inverse: np.transpose(x, axes)
+
+
+@runtime_helper(jit=True)
 def unpermute(g, p):
     """The array ``h`` with ``h[p] = g``: ``g`` put back through the permutation ``p``."""
     h = np.empty_like(g)
@@ -233,244 +407,22 @@ def unpermute(g, p):
     return h
 
 
+@runtime_helper(jit=True)
 def logabsdet(a):
     """``np.linalg.slogdet(a)[1]``: log |det a|."""
     return np.linalg.slogdet(a)[1]
 
 
+@runtime_helper(jit=True)
 def slogdet_sign(a):
     """``np.linalg.slogdet(a)[0]``: the sign of det a."""
     return np.linalg.slogdet(a)[0]
 
 
+@runtime_helper(jit=True)
 def cholesky_tangent(l, a_dot):
     """Tangent of ``l = cholesky(a)`` along ``a_dot`` (symmetric):
     ``l phi(l^-1 a_dot l^-T)``, phi the lower part with half its diagonal."""
     m = np.linalg.solve(l, np.linalg.solve(l, a_dot).T).T
     p = np.tril(m) - 0.5 * np.diag(np.diag(m))
     return np.dot(l, p)
-
-
-_INSTALLED = False
-
-
-def install_numba_overloads():
-    """Register the helpers with Numba (once, when the cpu target is first used,
-    so that ``import sourcediff`` does not import Numba)."""
-    global _INSTALLED
-    if _INSTALLED:
-        return
-    _INSTALLED = True
-    try:
-        import numba  # noqa: F401
-    except ImportError:  # the "python" target works without Numba
-        return
-    _install_elementwise()
-    _install_creation()
-    from . import joins
-    joins.install_numba_overloads()
-    _install_unbroadcast()
-    _install_axis_helpers()
-
-
-def _install_elementwise():
-    import numba
-    from numba import types
-    from numba.extending import overload
-
-    jit_prod_others_3d = numba.njit(prod_others_3d)
-    jit_prod_others_jvp_3d = numba.njit(prod_others_jvp_3d)
-
-    @overload(fresh)
-    def _ov_fresh(g):
-        if isinstance(g, types.Array):
-            return lambda g: g.copy()
-        return lambda g: g
-
-    @overload(reshape_like)
-    def _ov_reshape_like(g, x):
-        if not isinstance(x, types.Array):
-            return lambda g, x: np.sum(g)
-        return lambda g, x: np.ascontiguousarray(g).reshape(x.shape)
-
-    @overload(prod_others)
-    def _ov_prod_others(x):
-        def impl(x):
-            flat = np.ascontiguousarray(x).ravel()
-            return jit_prod_others_3d(flat.reshape((1, flat.size, 1))).reshape(x.shape)
-        return impl
-
-    @overload(prod_others_jvp)
-    def _ov_prod_others_jvp(x, x_dot):
-        def impl(x, x_dot):
-            flat = np.ascontiguousarray(x).ravel()
-            flat_dot = np.ascontiguousarray(x_dot).ravel()
-            shape = (1, flat.size, 1)
-            return jit_prod_others_jvp_3d(flat.reshape(shape),
-                                          flat_dot.reshape(shape)).reshape(x.shape)
-        return impl
-
-    @overload(share_ties)
-    def _ov_share_ties(x, z):
-        def impl(x, z):
-            mask = (x == z).astype(np.float64)
-            return mask / np.sum(mask)
-        return impl
-
-    jit_unpermute = numba.njit(unpermute)
-
-    @overload(transpose_axes)
-    def _ov_transpose_axes(x, axes, inverse):
-        return lambda x, axes, inverse: np.transpose(x, axes)
-
-    @overload(unpermute)
-    def _ov_unpermute(g, p):
-        return lambda g, p: jit_unpermute(g, p)
-
-    @overload(logabsdet)
-    def _ov_logabsdet(a):
-        return lambda a: np.linalg.slogdet(a)[1]
-
-    @overload(slogdet_sign)
-    def _ov_slogdet_sign(a):
-        return lambda a: np.linalg.slogdet(a)[0]
-
-    jit_cholesky_tangent = numba.njit(cholesky_tangent)
-
-    @overload(cholesky_tangent)
-    def _ov_cholesky_tangent(l, a_dot):
-        return lambda l, a_dot: jit_cholesky_tangent(l, a_dot)
-
-    @overload(tangent_like)
-    def _ov_tangent_like(t, z):
-        def impl(t, z):
-            out = np.empty_like(z)
-            out[...] = t
-            return out
-        return impl
-
-
-def _install_creation():
-    from numba import types
-    from numba.extending import overload
-    from numba.np.unsafe.ndarray import to_fixed_tuple
-
-    def allocator(extra):
-        """``np.empty`` of ``n`` items of ``like``'s shape minus its first ``extra`` axes."""
-        def ov(n, like):
-            if not isinstance(like, types.Array):
-                return lambda n, like: np.empty(n, np.float64)
-            dtype = like.dtype if isinstance(like.dtype, types.Float) else types.float64
-            nd = like.ndim + 1 - extra
-
-            def impl(n, like):
-                shape = np.empty(nd, np.int64)
-                shape[0] = n
-                for k in range(1, nd):
-                    shape[k] = like.shape[k - 1 + extra]
-                return np.empty(to_fixed_tuple(shape, nd), dtype)
-            return impl
-        return ov
-
-    overload(empty_stack)(allocator(0))
-    overload(empty_rows)(allocator(1))
-
-
-def _install_unbroadcast():
-    """``unbroadcast`` for any ranks NumPy broadcasting allows: leading axes
-    summed away, then each axis where ``x`` has length 1 summed with its axis kept."""
-    import numba
-    from numba import types
-    from numba.extending import overload
-    from numba.np.unsafe.ndarray import to_fixed_tuple
-
-    jit_as_3d = numba.njit(as_3d)
-
-    @overload(unbroadcast)
-    def _ov_unbroadcast(g, x):
-        if not isinstance(g, types.Array):
-            return lambda g, x: g
-        if not isinstance(x, types.Array):
-            return lambda g, x: np.sum(g)
-        lead, nd = g.ndim - x.ndim, x.ndim
-
-        def impl(g, x):
-            shape = np.empty(nd, np.int64)
-            size = 1
-            for k in range(nd):
-                shape[k] = g.shape[lead + k]
-                size *= shape[k]
-            flat = np.ascontiguousarray(g).reshape((g.size // max(size, 1), size))
-            h = np.sum(flat, 0).reshape(to_fixed_tuple(shape, nd))
-            for k in range(nd):
-                if x.shape[k] == 1 and shape[k] != 1:
-                    h3 = np.sum(jit_as_3d(h, k), 1)
-                    shape[k] = 1
-                    h = h3.reshape(to_fixed_tuple(shape, nd))
-            return h
-        return impl
-
-
-def _install_axis_helpers():
-    """Reductions along one axis of N-d arrays (Numba has ``axis`` for ``np.sum`` only)."""
-    import numba
-    from numba.core.errors import TypingError
-    from numba.extending import overload
-    from numba.np.unsafe.ndarray import to_fixed_tuple
-
-    jit_as_3d = numba.njit(as_3d)
-    jit_reduce_3d = numba.njit(reduce_3d)
-    jit_prod_others_3d = numba.njit(prod_others_3d)
-    jit_prod_others_jvp_3d = numba.njit(prod_others_jvp_3d)
-
-    @overload(prod_others_along)
-    def _ov_prod_others_along(x, axis):
-        def impl(x, axis):
-            a = axis + x.ndim if axis < 0 else axis
-            return jit_prod_others_3d(jit_as_3d(x, a)).reshape(x.shape)
-        return impl
-
-    @overload(prod_others_along_jvp)
-    def _ov_prod_others_along_jvp(x, x_dot, axis):
-        def impl(x, x_dot, axis):
-            a = axis + x.ndim if axis < 0 else axis
-            return jit_prod_others_jvp_3d(jit_as_3d(x, a), jit_as_3d(x_dot, a)).reshape(x.shape)
-        return impl
-
-    @overload(share_ties_along)
-    def _ov_share_ties_along(x, z, axis):
-        def impl(x, z, axis):
-            a = axis + x.ndim if axis < 0 else axis
-            mask = (x == np.expand_dims(z, a)).astype(np.float64)
-            return mask / np.expand_dims(np.sum(mask, a), a)
-        return impl
-
-    @overload(mean_axis)
-    def _ov_mean_axis(x, axis):
-        return lambda x, axis: np.sum(x, axis) / x.shape[axis]
-
-    @overload(keep_all_dims)
-    def _ov_keep_all_dims(z, x):
-        ones = (1,) * x.ndim
-        return lambda z, x: np.full(ones, z)
-
-    def reduction(op):
-        def ov(x, axis):
-            if x.ndim == 1:
-                raise TypingError("use the reduction without axis on 1-d arrays")
-            nd = x.ndim - 1
-
-            def impl(x, axis):
-                a = axis + x.ndim if axis < 0 else axis
-                shape = np.empty(nd, np.int64)
-                j = 0
-                for k in range(x.ndim):
-                    if k != a:
-                        shape[j] = x.shape[k]
-                        j += 1
-                return jit_reduce_3d(jit_as_3d(x, a), op).reshape(to_fixed_tuple(shape, nd))
-            return impl
-        return ov
-
-    for helper, op in ((max_axis, 0), (min_axis, 1), (prod_axis, 2)):
-        overload(helper)(reduction(op))

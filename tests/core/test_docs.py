@@ -4,13 +4,14 @@ import doctest
 import pytest
 
 import sourcediff
+import sourcediff.rules.registry
 import sourcediff.transforms.function
 import sourcediff.transforms.grad
 import sourcediff.transforms.higher
 import sourcediff.transforms.vjp
 
 MODULES = [sourcediff, sourcediff.transforms.grad, sourcediff.transforms.function,
-           sourcediff.transforms.vjp, sourcediff.transforms.higher]
+           sourcediff.transforms.vjp, sourcediff.transforms.higher, sourcediff.rules.registry]
 
 
 @pytest.mark.parametrize("module", MODULES, ids=lambda m: m.__name__)

@@ -19,6 +19,7 @@ import numpy as np
 import pytest
 
 import sourcediff as sd
+from sourcediff.rules import cumulative as CU
 from sourcediff.runtime import array_helpers as AH
 
 from . import numpy_more_funcs as F
@@ -82,9 +83,10 @@ def test_groups_agree_with_jax(name):
 
 def test_new_ufuncs_are_elementwise():
     """Broadcast operands get summed adjoints and a scalar seed may flow through."""
-    from sourcediff.passes.reverse import ELEMENTWISE_CALLS
-    from sourcediff.rules.ufuncs_more import NEW_ELEMENTWISE
-    assert all(id(f) in ELEMENTWISE_CALLS for f in NEW_ELEMENTWISE)
+    from sourcediff.rules.registry import is_elementwise
+    from sourcediff.rules.ufuncs_more import FLOAT_RESULT, SAME_KIND
+    assert all(is_elementwise(f) for f in FLOAT_RESULT + SAME_KIND + [np.float_power, np.real])
+    assert not any(is_elementwise(f) for f in (np.cumsum, np.cumprod, np.sum, np.matmul))
 
     def f(x):
         return np.sum(np.exp2(x))
@@ -191,7 +193,7 @@ def test_linear_helpers_are_transposes():
     v = rng.standard_normal(6)
     for axis in (0, 1, -1):
         check(lambda a, axis=axis: np.cumsum(a, axis),
-              lambda g, axis=axis: AH.reverse_cumsum(g, axis), m)
+              lambda g, axis=axis: CU.reverse_cumsum(g, axis), m)
     for n in (1, 2, 3):
         for x in (v, m):
             check(lambda a, n=n: np.diff(a, n), lambda g, n=n: AH.diff_adjoint(g, n), x)
@@ -217,13 +219,13 @@ def test_cumprod_helpers_are_derivatives():
     for axis in (None, 0, 1):
         z = np.cumprod(m, axis)
         g = rng.standard_normal(z.shape)
-        np.testing.assert_allclose(AH.cumprod_tangent(m, dm, axis),
+        np.testing.assert_allclose(CU.cumprod_tangent(m, dm, axis),
                                    _fd(lambda a, axis=axis: np.cumprod(a, axis), m, dm), rtol=1e-7)
         # the adjoint is the transpose of the tangent map
-        assert np.sum(AH.cumprod_tangent(m, dm, axis) * g) == pytest.approx(
-            np.sum(AH.cumprod_adjoint(m, g, axis) * dm), rel=1e-12)
-        np.testing.assert_allclose(AH.cumprod_adjoint_tangent(m, g, dm, axis),
-                                   _fd(lambda a, g=g, axis=axis: AH.cumprod_adjoint(a, g, axis), m, dm),
+        assert np.sum(CU.cumprod_tangent(m, dm, axis) * g) == pytest.approx(
+            np.sum(CU.cumprod_adjoint(m, g, axis) * dm), rel=1e-12)
+        np.testing.assert_allclose(CU.cumprod_adjoint_tangent(m, g, dm, axis),
+                                   _fd(lambda a, g=g, axis=axis: CU.cumprod_adjoint(a, g, axis), m, dm),
                                    rtol=1e-7, atol=1e-9)
 
 
@@ -246,12 +248,12 @@ def test_numba_overloads():
 
     @numba.njit
     def use(x, m, g2, v3, b3):
-        return (AH.reverse_cumsum(m, 0), AH.reverse_cumsum(m, 1), AH.diff_adjoint(x, 2),
+        return (CU.reverse_cumsum(m, 0), CU.reverse_cumsum(m, 1), AH.diff_adjoint(x, 2),
                 AH.diff_adjoint(m, 1), AH.put_diagonal(x[:3], m, 1), AH.sum_repeats(x, 2),
                 AH.sum_tiles(x, 2), AH.kron_adjoint_left(x, v3[:2]),
                 AH.kron_adjoint_right(x, v3[:2]), AH.kron_adjoint_left(g2, m[:1, :2]),
-                AH.cumprod_adjoint(m, m), AH.cumprod_adjoint(m, m, 0),
-                AH.cumprod_tangent(x, x), AH.cumprod_adjoint_tangent(m, m, m, 1),
+                CU.cumprod_adjoint(m, m), CU.cumprod_adjoint(m, m, 0),
+                CU.cumprod_tangent(x, x), CU.cumprod_adjoint_tangent(m, m, m, 1),
                 np.cumprod(m, 1), np.flip(m, 0), np.flip(m, -1), np.squeeze(m[:1], 0),
                 np.atleast_1d(2.5), np.diagonal(m, -1), np.tile(x, 3), np.inner(v3, b3),
                 math.fmod(7.5, -2.0), math.remainder(7.5, 2.0), math.remainder(-2.5, 1.0))
@@ -260,12 +262,12 @@ def test_numba_overloads():
     m = np.arange(1.0, 13.0).reshape(3, 4) / 4.0
     g2 = np.arange(1.0, 9.0).reshape(2, 4)
     v3, b3 = np.array([0.4, -1.2, 0.7]), np.array([-0.3, 0.8, 1.5])
-    want = (AH.reverse_cumsum(m, 0), AH.reverse_cumsum(m, 1), AH.diff_adjoint(x, 2),
+    want = (CU.reverse_cumsum(m, 0), CU.reverse_cumsum(m, 1), AH.diff_adjoint(x, 2),
             AH.diff_adjoint(m, 1), AH.put_diagonal(x[:3], m, 1), AH.sum_repeats(x, 2),
             AH.sum_tiles(x, 2), AH.kron_adjoint_left(x, v3[:2]),
             AH.kron_adjoint_right(x, v3[:2]), AH.kron_adjoint_left(g2, m[:1, :2]),
-            AH.cumprod_adjoint(m, m), AH.cumprod_adjoint(m, m, 0),
-            AH.cumprod_tangent(x, x), AH.cumprod_adjoint_tangent(m, m, m, 1),
+            CU.cumprod_adjoint(m, m), CU.cumprod_adjoint(m, m, 0),
+            CU.cumprod_tangent(x, x), CU.cumprod_adjoint_tangent(m, m, m, 1),
             np.cumprod(m, 1), np.flip(m, 0), np.flip(m, -1), np.squeeze(m[:1], 0),
             np.atleast_1d(2.5), np.diagonal(m, -1), np.tile(x, 3), np.inner(v3, b3),
             math.fmod(7.5, -2.0), math.remainder(7.5, 2.0), math.remainder(-2.5, 1.0))

@@ -17,6 +17,86 @@ def test_every_primitive_with_an_adjoint_has_a_tangent_rule():
     assert missing == []
 
 
+def test_every_primitive_with_a_rule_has_a_result_type():
+    missing = [str(p.key) for p in registry.PRIMITIVES.values()
+               if any(r.template is not None for r in p.rules + p.tangents)
+               and p.result_type is None]
+    assert missing == []
+
+
+def _called_in_templates():
+    """``{name called in a rule's template: the rules calling it}`` (``np.flip``,
+    ``reverse_cumsum``): what generated code will call."""
+    import ast
+    called = {}
+    for p in registry.PRIMITIVES.values():
+        exprs = [(r, r.template.body + [o for o in r.template.outputs if o is not None])
+                 for r in p.rules if r.template is not None]
+        exprs += [(r, r.template.body + [r.template.output])
+                  for r in p.tangents if r.template is not None]
+        for r, nodes in exprs:
+            for node in nodes:
+                for n in ast.walk(node):
+                    if isinstance(n, ast.Call):
+                        called.setdefault(ast.unparse(n.func), set()).add(str(p.key))
+    return called
+
+
+def _resolve(name):
+    import builtins
+    import math
+
+    from sourcediff.runtime.declare import helper_named
+    root, *attrs = name.split(".")
+    obj = {"np": np, "math": math}.get(root)
+    if obj is None:
+        return helper_named(name) or getattr(builtins, name, None)
+    for a in attrs:
+        obj = getattr(obj, a, None)
+    return obj
+
+
+def test_what_rules_call_is_a_declared_helper_or_numpy_numba_supports():
+    """Each call in a template is a runtime helper declared with its Numba overload
+    (and a primitive itself: generated code is differentiated again), or a NumPy,
+    math or builtin function Numba types."""
+    numba = pytest.importorskip("numba")
+    from numba.core.registry import cpu_target
+
+    from sourcediff.runtime import declare
+    declare.install_numba_overloads()
+    numba.njit(lambda x: np.cumsum(x))(np.ones(2))   # Numba registers its NumPy functions
+    typing = cpu_target.typing_context
+    typing.refresh()
+    problems = []
+    for name, users in sorted(_called_in_templates().items()):
+        fn = _resolve(name)
+        if fn is None:
+            problems.append(f"{name} (in the rules of {sorted(users)}): not a declared helper")
+            continue
+        helper = declare.HELPERS.get(name)
+        if helper is not None:
+            p = registry.get_primitive(fn)
+            if not helper.overloads:
+                problems.append(f"helper {name}: no Numba overload")
+            if p is None or p.result_type is None:
+                problems.append(f"helper {name}: no result type")
+            continue
+        try:
+            typing.resolve_value_type(fn)
+        except (ValueError, TypeError) as exc:
+            problems.append(f"{name}: Numba has no typing ({exc})")
+    assert problems == []
+
+
+def test_every_declared_helper_has_an_overload_and_axis_helpers_are_helpers():
+    from sourcediff.runtime import declare
+    assert [n for n, h in declare.HELPERS.items() if not h.overloads] == []
+    for p in registry.PRIMITIVES.values():
+        if p.axis_helper is not None:
+            assert declare.helper_name(p.axis_helper) is not None, p.key
+
+
 def test_each_term_of_a_tangent_rule_carries_one_input_tangent():
     """So the terms of inputs without a derivative can be dropped (np.where's one
     term selects between two tangents: a missing one becomes 0.0; a join's one

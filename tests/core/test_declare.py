@@ -1,0 +1,46 @@
+"""Runtime helpers are declared once, with their Numba overload
+(``sourcediff/runtime/declare.py``): the registry is what generated modules
+import from, what names generated code keeps free, and what Numba is given."""
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from sourcediff.runtime import declare
+
+
+def test_import_does_not_import_numba():
+    code = "import sys, sourcediff; assert 'numba' not in sys.modules"
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_helpers_are_imported_from_where_they_are_declared():
+    modules = declare.helper_modules()
+    assert "reverse_cumsum" in modules["sourcediff.rules.cumulative"]
+    assert "unbroadcast" in modules["sourcediff.runtime.helpers"]
+    assert list(modules) == sorted(modules)
+    assert declare.helper_names() >= {"reverse_cumsum", "unbroadcast", "mean_axis"}
+
+
+def test_two_helpers_of_one_name_are_refused():
+    def unbroadcast(g, x):
+        return g
+    with pytest.raises(ValueError, match="two runtime helpers named 'unbroadcast'"):
+        declare.runtime_helper(unbroadcast)
+
+
+def test_an_overload_declared_after_installation_is_installed_next_time():
+    numba = pytest.importorskip("numba")
+    declare.install_numba_overloads()
+
+    @declare.runtime_helper(jit=True)
+    def sd_test_twice_plus_one(x):
+        return 2.0 * x + 1.0
+
+    try:
+        declare.install_numba_overloads()
+        use = numba.njit(lambda x: sd_test_twice_plus_one(x))
+        np.testing.assert_array_equal(use(np.arange(3.0)), [1.0, 3.0, 5.0])
+    finally:
+        del declare.HELPERS["sd_test_twice_plus_one"]
