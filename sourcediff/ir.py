@@ -12,6 +12,7 @@ outside this module). A fact nobody reads is not written.
 Usage::
 
     ir.LINE(stmt)              # the fact, or its default when absent
+    ir.PRIM(expr, ("",))       # ... or this default when absent
     ir.LINE.set(stmt, 12)      # write it
     ir.tag(stmt, 12, ir.Kind.ASSIGN)
 
@@ -37,13 +38,17 @@ class Kind(str, Enum):
     STORE = "store"               # x[i] = atom
     AUGSTORE = "augstore"         # x[i] += atom
     IF = "if"                     # if name: ... else: ...
+    FOR = "for"                   # for i in range(...): ... (normalized loop)
+    WHILE = "while"               # while True: ... (exits lowered to flags and breaks)
     JUMP = "jump"                 # break (lowered loop exits)
     RETURN = "return"             # return atom
     PUSH = "push"                 # tape.append(...) in generated code transformed again
-    POP = "pop"                   # name = tape.pop() in generated code
 
     def __str__(self):
         return self.value
+
+
+_ABSENT = object()
 
 
 @dataclass(frozen=True)
@@ -55,15 +60,20 @@ class Fact:
     readers: str       # modules that read it
     doc: str
     default: object = None
+    convert: object = None     # applied to a value written (not to None)
 
     @property
     def attr(self) -> str:
         return "sd_" + self.name
 
-    def __call__(self, node):
-        return getattr(node, self.attr, self.default)
+    def __call__(self, node, default=_ABSENT):
+        """The fact on ``node``; when absent, ``default`` if given, else the
+        declared default (a fact written as None reads None)."""
+        return getattr(node, self.attr, self.default if default is _ABSENT else default)
 
     def set(self, node, value):
+        if self.convert is not None and value is not None:
+            value = self.convert(value)
         setattr(node, self.attr, value)
         return node
 
@@ -72,13 +82,14 @@ class Fact:
 
 
 # -- statements ------------------------------------------------------------
-LINE = Fact("line", "statement, function", "normalize, tuples, reverse, forward",
-            "emit, reverse, forward, kernel, errors",
+LINE = Fact("line", "statement, function",
+            "normalize, scalars, tuples, reverse, forward (tag and the node builders)",
+            "emit, errors, normalize, scalars, tuples, reverse, forward",
             "The user's source line the statement comes from (1-based, in the file); "
             "emitted as the comment that links generated code to the user's code.")
-KIND = Fact("kind", "statement", "normalize, tuples, reverse",
-            "typeinfer, reverse, forward, program",
-            "The statement's Kind.")
+KIND = Fact("kind", "statement", "normalize, scalars, tuples (tag)",
+            "activity, typeinfer, versions, scalars, tuples, reverse, forward, program, emit",
+            "The statement's Kind (a string written is converted).", convert=Kind)
 COUNT = Fact("count", "loop", "normalize (jump lowering)", "reverse, forward, tape",
              "Name of the counter of a loop's trips, for a loop whose trip count is "
              "not known before it runs (a while loop, a for loop left by break); "
@@ -103,8 +114,8 @@ SECTION = Fact("section", "statement of an adjoint", "reverse", "emit",
                "init, fused, reverse, result): emitted as section headers.")
 
 # -- expressions -----------------------------------------------------------
-PRIM = Fact("prim", "expression", "normalize, scalars, tuples, lower",
-            "typeinfer, reverse, forward, normalize",
+PRIM = Fact("prim", "expression", "normalize, scalars, tuples (mark)",
+            "activity, typeinfer, normalize, scalars, tuples, reverse, forward, program",
             "The primitive an expression applies (a key tuple, see the module doc).")
 INPLACE = Fact("inplace", "call of a user function", "normalize", "typeinfer, reverse, forward",
                "Positions of the array arguments the callee writes into.")
@@ -120,10 +131,9 @@ GENERATED = Fact("generated", "function", "normalize", "forward",
                  "its array ``+=`` are in place.", False)
 TUPLE_PARAMS = Fact("tuple_params", "function", "program (scalarize_tuple_params)",
                     "reverse, tuples",
-                    "Tuple parameters scalarized: parameter -> its element names.",
-                    None)
+                    "Tuple parameters scalarized: parameter -> its element names.")
 TUPLE_WHOLE = Fact("tuple_whole", "function", "tuples", "reverse",
-                   "Tuple parameters still used as a whole somewhere.", None)
+                   "Tuple parameters still used as a whole somewhere.")
 REVERSE = Fact("reverse", "adjoint function", "reverse", "emit",
                "The statements of the reverse sweep (emit titles its sections).")
 
@@ -134,7 +144,7 @@ FACTS = [LINE, KIND, COUNT, CONTROL_ONLY, ITERATES, ARRAY, PROLOGUE, NOTE, SECTI
 def tag(stmt, line, kind: Kind | str = Kind.ASSIGN):
     """Give a new statement its user line and kind; returns it."""
     LINE.set(stmt, line)
-    KIND.set(stmt, Kind(kind))
+    KIND.set(stmt, kind)
     return stmt
 
 

@@ -11,6 +11,7 @@ import ast
 
 import numpy as np
 
+from . import ir
 from .emit import emit_function, module_source
 from .errors import TransformError
 from .frontend.source import get_source
@@ -53,8 +54,8 @@ class Program:
         self._stack.append(src.func)
         try:
             fn, norm = normalize(src, inplace)
-            fn.sd_tuple_params = scalarize_tuple_params(fn, dict(zip(params, arg_types)),
-                                                        set(norm.used_names))
+            ir.TUPLE_PARAMS.set(fn, scalarize_tuple_params(fn, dict(zip(params, arg_types)),
+                                                           set(norm.used_names)))
             self.injected.update(norm.globals_used)
             env, ret = self.infer_with_versions(fn, params, arg_types, src, norm)
             # rewrites that need types: tuple-valued locals read element-wise get
@@ -83,7 +84,7 @@ class Program:
                 return infer_types(fn, dict(zip(params, arg_types)), src.info,
                                    self.callee_return, norm.globals_used)
             except TransformError as exc:
-                var = getattr(exc, "sd_variable", None)
+                var = exc.variable
                 if var is None or var in versioned or not version_variable(fn, var):
                     raise
                 versioned.add(var)
@@ -117,7 +118,7 @@ class Program:
         if key in self._vjp:
             return self._vjp[key]
         fname = fname or f"{name}_{'grad' if mode == 'grad' else 'vjp'}"
-        if any(getattr(s, "sd_kind", None) == "push" for s in ast.walk(fn)):
+        if any(ir.KIND(s) == ir.Kind.PUSH for s in ast.walk(fn)):
             # tapes of generated code: forward mode handles them, reverse mode not yet
             raise TransformError(f"reverse mode cannot differentiate the tapes of generated "
                                  f"code ('{src.name}'); use forward mode (sd.jvp) over it",
@@ -181,7 +182,7 @@ class Program:
         for rname, rule in ft.user_rules_used.items():
             self.user_rules[rname] = rule.call
         for node in ast.walk(fn):   # user primitives the primal statements call
-            prim = getattr(node, "sd_prim", None)
+            prim = ir.PRIM(node)
             if prim and prim[0] == "call":
                 p = registry.get_primitive(prim[1])
                 if p is not None and hasattr(p, "callable"):
@@ -242,7 +243,7 @@ def _doc(name, wrt, mode):
 def _lower(s, env):
     import copy
     s = copy.copy(s)
-    if getattr(s, "sd_kind", None) == "assign":
+    if ir.KIND(s) == ir.Kind.ASSIGN:
         s.value = lower_for_numba(s.value, env)
     for f in ("body", "orelse"):
         if getattr(s, f, None):

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import ast
 
+from .. import ir
+
 
 def version_variable(fn: ast.FunctionDef, var: str) -> bool:
     """Rename the top-level rebindings of ``var`` in ``fn`` (in place); False when
@@ -24,7 +26,7 @@ def version_variable(fn: ast.FunctionDef, var: str) -> bool:
     for s in fn.body:
         _rename_loads(s, var, current)
         target = s.targets[0] if isinstance(s, ast.Assign) and len(s.targets) == 1 else None
-        if getattr(s, "sd_kind", None) == "assign" and isinstance(target, ast.Name) \
+        if ir.KIND(s) == ir.Kind.ASSIGN and isinstance(target, ast.Name) \
                 and target.id == var and (current != var or var in taken_before(fn, s, var)):
             count += 1
             while f"{var}_v{count}" in taken:
