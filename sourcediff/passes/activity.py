@@ -11,6 +11,7 @@ import ast
 
 from .. import ir
 from ..rules import registry
+from .astutil import walk
 
 
 def _names(node) -> list:
@@ -49,13 +50,6 @@ def diff_operands(prim) -> list:
     if head == "user":
         return [a.id for a in prim.args if isinstance(a, ast.Name)]
     return []
-
-
-def walk(stmts):
-    for s in stmts:
-        yield s
-        for f in ("body", "orelse"):
-            yield from walk(getattr(s, f, []) or [])
 
 
 def analyze_activity(fn: ast.FunctionDef, types: dict, wrt: list, ret_names: list) -> set:

@@ -29,37 +29,15 @@ import numpy as np
 
 from .. import ir
 from ..rules import registry
-from .activity import diff_operands, walk
-from .reverse import (
-    ELEMENTWISE_CALLS,
-    ELEMENTWISE_OPS,
-    RuleInfo,
-    constants_of,
-    is_view,
-    lower_for_numba,
-    simplify,
-    substitute,
-)
+from .activity import diff_operands
+from .astutil import Namer, free_names, simplify, substitute, walk
+from .astutil import assign as _assign
+from .astutil import call as _call
+from .astutil import name as _name
+from .reverse import ELEMENTWISE_CALLS, ELEMENTWISE_OPS, lower_for_numba
+from .rulecall import RuleInfo, bind_inputs, constants_of
 from .types import T, const_type
-
-
-def _name(id_, store=False):
-    return ast.Name(id=id_, ctx=ast.Store() if store else ast.Load())
-
-
-def _call(func: str, *args):
-    return ast.Call(func=ast.parse(func, mode="eval").body, args=list(args), keywords=[])
-
-
-def _assign(target, value, line):
-    s = ast.Assign(targets=[target if isinstance(target, ast.AST) else _name(target, True)],
-                   value=value)
-    ir.LINE.set(s, line)
-    return s
-
-
-def free_names(node) -> set:
-    return {n.id for n in ast.walk(node) if isinstance(n, ast.Name)}
+from .views import is_view
 
 
 def _terms(expr, sign=1):
@@ -80,8 +58,9 @@ def _join_terms(terms):
     return out
 
 
-# Tangent expressions that may share memory with another array
-def _may_alias(expr) -> bool:
+def _tangent_is_a_reference(expr) -> bool:
+    """A tangent that is a name, an element or slice of one, or a transpose:
+    it may be the memory of another array (no new array is computed)."""
     if isinstance(expr, (ast.Name, ast.Subscript)):
         return True
     return isinstance(expr, ast.Attribute) and expr.attr == "T"
@@ -102,6 +81,7 @@ class ForwardTransformer:
         self.params = [a.arg for a in fn.args.args]
         self.used = set(names) | set(self.params) | {
             n.id for n in ast.walk(fn) if isinstance(n, ast.Name)}
+        self.namer = Namer(self.used)     # x, x2, x3, ...
         self.callee_tangent = callee_tangent   # f(pyfunc, argtypes, wrt positions, inplace)
         self.ret = fn.body[-1]
         self.ret_name = self.ret.value.id if isinstance(self.ret.value, ast.Name) else None
@@ -122,12 +102,7 @@ class ForwardTransformer:
 
     # -- names and types --------------------------------------------------
     def fresh(self, base) -> str:
-        name, k = base, 1
-        while name in self.used:
-            k += 1
-            name = f"{base}{k}"
-        self.used.add(name)
-        return name
+        return self.namer.fresh(base)
 
     def dot(self, var) -> str:
         name = self.dot_names.get(var)
@@ -406,21 +381,7 @@ class ForwardTransformer:
             atoms, kws = [prim.operand], []
         else:
             atoms, kws = list(prim.args), list(prim.keywords)
-        if tpl is None:
-            return [(f"a{k}", a) for k, a in enumerate(atoms)], {}
-        names = list(tpl.inputs) + list(tpl.keywords)
-        inputs, keywords = [], {}
-        for k, a in enumerate(atoms):
-            if k < len(tpl.inputs):
-                inputs.append((tpl.inputs[k], a))
-            elif k < len(names):
-                keywords[names[k]] = a
-        for kw in kws:
-            if kw.arg in tpl.inputs:
-                inputs.append((kw.arg, kw.value))
-            else:
-                keywords[kw.arg] = kw.value
-        return inputs, keywords
+        return bind_inputs(atoms, kws, tpl)
 
     def rule_tangent(self, z, prim):
         head = ir.PRIM(prim)[0]
@@ -497,7 +458,7 @@ class ForwardTransformer:
                 if not covered:
                     # terms of the differentiated operands only: broadcast to z's shape
                     return _call("tangent_like", expr, _name(z))
-            if _may_alias(expr):
+            if _tangent_is_a_reference(expr):
                 bases = {self.primal_of.get(n, n) for n in free_names(expr)}
                 if z in self.stored or bases & self.stored:
                     return _call("fresh", expr)

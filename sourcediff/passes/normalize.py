@@ -44,6 +44,8 @@ from ..runtime.helpers import (
     transpose_axes,
     vstack2,
 )
+from .astutil import free_names, stored_names, walk
+from .astutil import name as _name
 from .resolve import MISSING, canonical_name, is_module, resolve
 
 UNSUPPORTED_STATEMENTS = {
@@ -82,10 +84,6 @@ CONTAINERS = {dict: "dicts", set: "sets", frozenset: "sets", list: "lists"}
 INT_BUILTINS = {len, int, min, max, abs}
 
 
-def _name(id_, ctx=None):
-    return ast.Name(id=id_, ctx=ctx or ast.Load())
-
-
 class _Loop:
     """Book-keeping for one loop while its jumps are lowered."""
 
@@ -107,7 +105,7 @@ class Normalizer:
         self.info: SourceInfo = src.info
         self.namespace = src.namespace
         self.params = src.params
-        self.locals = set(self.params) | _assigned_names(src.tree)
+        self.locals = set(self.params) | stored_names(src.tree)
         self.used_names = self.locals | {n.id for n in ast.walk(src.tree)
                                          if isinstance(n, ast.Name)}
         self.counter = 0
@@ -141,7 +139,7 @@ class Normalizer:
         return stmt
 
     def assign(self, out, target: str, value, kind=ir.Kind.ASSIGN):
-        stmt = ast.Assign(targets=[_name(target, ast.Store())], value=value)
+        stmt = ast.Assign(targets=[_name(target, True)], value=value)
         return self.emit(out, stmt, kind)
 
     # -- entry -----------------------------------------------------------
@@ -179,12 +177,12 @@ class Normalizer:
                     setattr(s, field, self.snapshot_tests(getattr(s, field)))
             if isinstance(s, ast.If) and not ir.CONTROL_ONLY(s):
                 written = _assigned_names_in(s.body) | _assigned_names_in(s.orelse)
-                if _free_names(s.test) & written:
+                if free_names(s.test) & written:
                     self.line = ir.LINE(s, self.line)
                     t = self.temp("c")
                     value = s.test
                     prim = ("unary", "Not") if isinstance(value, ast.UnaryOp) else ("copy",)
-                    snap = ast.Assign(targets=[_name(t, ast.Store())], value=ir.mark(value, prim))
+                    snap = ast.Assign(targets=[_name(t, True)], value=ir.mark(value, prim))
                     ir.tag(snap, ir.LINE(s, self.line), ir.Kind.ASSIGN)
                     out.append(snap)
                     s.test = _name(t)
@@ -282,7 +280,7 @@ class Normalizer:
         ir.mark(node, ("user", fn))
         ir.INPLACE.set(node, tuple(positions))
         self.user_calls[fn.__name__] = fn
-        stmt = ast.Assign(targets=[ast.Tuple(elts=[_name(t, ast.Store()) for t in temps],
+        stmt = ast.Assign(targets=[ast.Tuple(elts=[_name(t, True) for t in temps],
                                              ctx=ast.Store())], value=node)
         self.emit(out, stmt, ir.Kind.UNPACK)
         for k, t in zip(positions, temps):
@@ -350,9 +348,9 @@ class Normalizer:
             if ir.PRIM(call)[0] == "user":
                 # x, v = step(x, v): results go to fresh names first, so the
                 # reverse sweep still sees the arguments the call was made with
-                operands = _operand_names(call)
+                operands = free_names(call)
                 direct = [n if n not in operands else self.temp() for n in names]
-                node = ast.Assign(targets=[ast.Tuple(elts=[_name(n, ast.Store()) for n in direct],
+                node = ast.Assign(targets=[ast.Tuple(elts=[_name(n, True) for n in direct],
                                                      ctx=ast.Store())], value=call)
                 self.emit(out, node, ir.Kind.UNPACK)
                 for n, d in zip(names, direct):
@@ -373,7 +371,7 @@ class Normalizer:
 
     def assign_to_name(self, target: str, value, out):
         prim = self.prim(value, out)
-        operands = _operand_names(prim)
+        operands = free_names(prim)
         if target in operands:
             if ir.PRIM(prim) == ("binop", "Add") and _is_name(prim.left, target) \
                     and not _is_name(prim.right, target) \
@@ -445,7 +443,7 @@ class Normalizer:
         assigned_in_body = _assigned_names_in(s.body) | {s.target.id}
         args = []
         for a in it.args:
-            if _is_int_expr(a) and not (_free_names(a) & assigned_in_body):
+            if _is_int_expr(a) and not (free_names(a) & assigned_in_body):
                 self.check_expr(a)
                 args.append(self.inline(a))
             else:
@@ -454,7 +452,7 @@ class Normalizer:
         self.block(s.body, body)
         self.line = s.lineno
         rng = ast.Call(func=_name("range"), args=args, keywords=[])
-        node = ast.For(target=_name(s.target.id, ast.Store()), iter=rng,
+        node = ast.For(target=_name(s.target.id, True), iter=rng,
                        body=body or [ast.Pass()], orelse=[], type_comment=None)
         self.emit(out, node, ir.Kind.FOR)
 
@@ -482,7 +480,7 @@ class Normalizer:
         rng = ast.Call(func=_name("range"),
                        args=[ast.Call(func=_name("len"), args=[_name(seq.id)], keywords=[])],
                        keywords=[])
-        node = ast.For(target=_name(index, ast.Store()), iter=rng, body=body, orelse=[],
+        node = ast.For(target=_name(index, True), iter=rng, body=body, orelse=[],
                        type_comment=None)
         ir.ITERATES.set(node, (seq.id, it))
         self.emit(out, node, ir.Kind.FOR)
@@ -1142,7 +1140,7 @@ class Normalizer:
                 else _name(index[output]), ctx=ast.Store())
         else:
             self.assign(out, result, ir.mark(ast.Constant(0.0), ("const",)))
-            target = _name(result, ast.Store())
+            target = _name(result, True)
         product = None
         for op, term in zip(ops, terms):
             item = ast.Subscript(value=op, slice=ast.Tuple(elts=[_name(index[c]) for c in term],
@@ -1152,7 +1150,7 @@ class Normalizer:
                                                              right=item)
         body = [ast.copy_location(ast.AugAssign(target=target, op=ast.Add(), value=product), e)]
         for c in reversed(list(index)):
-            loop = ast.For(target=_name(index[c], ast.Store()), iter=ast.Call(
+            loop = ast.For(target=_name(index[c], True), iter=ast.Call(
                 func=_name("range"), args=[bound[c]], keywords=[]), body=body, orelse=[])
             body = [ast.copy_location(loop, e)]
         self.block(body, out)
@@ -1258,7 +1256,7 @@ class JumpLowering:
         self.ret_value = None
 
     def lower_function(self, body, tree):
-        returns = [s for s in _walk_stmts(body) if isinstance(s, ast.Return)]
+        returns = [s for s in walk(body) if isinstance(s, ast.Return)]
         final_only = returns and body and isinstance(body[-1], ast.Return) and len(returns) == 1
         if not returns and self.norm.void_ok:
             ret = ast.Return(value=ast.Constant(0.0))
@@ -1275,7 +1273,7 @@ class JumpLowering:
         self.ret_value = self.norm.temp("retval")
         out, _ = self.block(body)
         first = tree.body[0] if tree.body else tree
-        init = ast.Assign(targets=[_name(self.ret_flag, ast.Store())], value=ir.mark(
+        init = ast.Assign(targets=[_name(self.ret_flag, True)], value=ir.mark(
             ast.Constant(False), ("const",)))
         ir.tag(init, getattr(first, "lineno", tree.lineno), ir.Kind.ASSIGN)
         ret = ast.Return(value=_name(self.ret_value))
@@ -1283,7 +1281,7 @@ class JumpLowering:
         return [init] + out + [ret]
 
     def flag(self, name, value, line):
-        s = ast.Assign(targets=[_name(name, ast.Store())], value=ir.mark(ast.Constant(value),
+        s = ast.Assign(targets=[_name(name, True)], value=ir.mark(ast.Constant(value),
                                                                          ("const",)))
         ir.tag(s, line, ir.Kind.ASSIGN)
         return s
@@ -1322,7 +1320,7 @@ class JumpLowering:
         if isinstance(s, ast.Return):
             if self.ret_flag is None:
                 return [s], False
-            copy = ast.Assign(targets=[_name(self.ret_value, ast.Store())],
+            copy = ast.Assign(targets=[_name(self.ret_value, True)],
                               value=ir.mark(s.value, ("copy",) if isinstance(s.value, ast.Name)
                                           else ("const",)))
             ir.tag(copy, line, ir.Kind.ASSIGN)
@@ -1347,7 +1345,7 @@ class JumpLowering:
                 self.norm.loop_counter += 1
             loop = _Loop(self.norm.loop_counter, isinstance(s, ast.While))
             self.norm.used_names |= {loop.skip, loop.exit, loop.count}
-            has_return = any(isinstance(x, ast.Return) for x in _walk_stmts(s.body)) \
+            has_return = any(isinstance(x, ast.Return) for x in walk(s.body)) \
                 and self.ret_flag is not None
             if self.norm.tapes and isinstance(s, ast.While):
                 _mark_final_exit(s)
@@ -1407,24 +1405,17 @@ def _fill_lines(stmts, line):
 
 
 def _counter_init(name, line):
-    s = ast.Assign(targets=[_name(name, ast.Store())], value=ir.mark(ast.Constant(0), ("const",)))
+    s = ast.Assign(targets=[_name(name, True)], value=ir.mark(ast.Constant(0), ("const",)))
     ir.tag(s, line, ir.Kind.ASSIGN)
     return s
 
 
 def _counter_step(name, line):
-    s = ast.Assign(targets=[_name(name, ast.Store())],
+    s = ast.Assign(targets=[_name(name, True)],
                    value=ir.mark(ast.BinOp(left=_name(name), op=ast.Add(), right=ast.Constant(1)),
                                ("binop", "Add")))
     ir.tag(s, line, ir.Kind.ACCUMULATE)
     return s
-
-
-def _walk_stmts(stmts):
-    for s in stmts:
-        yield s
-        for field in ("body", "orelse"):
-            yield from _walk_stmts(getattr(s, field, []) or [])
 
 
 def _is_str(node) -> bool:
@@ -1435,26 +1426,10 @@ def _is_name(node, name):
     return isinstance(node, ast.Name) and node.id == name
 
 
-def _operand_names(node) -> set:
-    return {n.id for n in ast.walk(node) if isinstance(n, ast.Name)}
-
-
-def _free_names(node) -> set:
-    return {n.id for n in ast.walk(node) if isinstance(n, ast.Name)}
-
-
-def _assigned_names(tree) -> set:
-    names = set()
-    for n in ast.walk(tree):
-        if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store):
-            names.add(n.id)
-    return names
-
-
 def _assigned_names_in(stmts) -> set:
     names = set()
     for s in stmts:
-        names |= _assigned_names(s)
+        names |= stored_names(s)
     return names
 
 
@@ -1525,16 +1500,16 @@ def normalize(src: FunctionSource, inplace=None) -> tuple[ast.FunctionDef, Norma
             call = ast.Call(func=ast.Attribute(value=_name(p), attr="copy", ctx=ast.Load()),
                             args=[], keywords=[])
             tmp = norm.temp("copy")
-            first = ast.Assign(targets=[_name(tmp, ast.Store())],
+            first = ast.Assign(targets=[_name(tmp, True)],
                                value=ir.mark(call, ("method", "copy")))
-            second = ast.Assign(targets=[_name(p, ast.Store())], value=ir.mark(_name(tmp), ("copy",)))
+            second = ast.Assign(targets=[_name(p, True)], value=ir.mark(_name(tmp), ("copy",)))
             for stmt in (first, second):
                 ir.tag(stmt, line, ir.Kind.ASSIGN)
                 copies.append(stmt)
         ret = fn.body[-1]
         res = norm.temp("written")
         tup = ast.Tuple(elts=[_name(src.params[k]) for k in inplace], ctx=ast.Load())
-        assign = ast.Assign(targets=[_name(res, ast.Store())], value=ir.mark(tup, ("tuple",)))
+        assign = ast.Assign(targets=[_name(res, True)], value=ir.mark(tup, ("tuple",)))
         ir.tag(assign, ir.LINE(ret), ir.Kind.ASSIGN)
         new_ret = ast.Return(value=_name(res))
         ir.tag(new_ret, ir.LINE(ret), ir.Kind.RETURN)

@@ -27,47 +27,26 @@ import itertools
 
 from .. import ir
 from ..rules import registry
-from ..rules.arrayfuncs import VIEW_FUNCTIONS, VIEW_NAMES
+from ..rules.arrayfuncs import VIEW_NAMES
 from ..rules.numpyfuncs import ELEMENTWISE
-from .activity import analyze_activity, walk
+from .activity import analyze_activity
+from .astutil import Namer, free_names, simplify, stored_names, substitute, walk
+from .astutil import assign as _assign
+from .astutil import aug as _aug
+from .astutil import call as _call
+from .astutil import const as _const
+from .astutil import is_const as _is_const
+from .astutil import name as _name
+from .rulecall import RuleInfo, bind_template, constants_of, rule_inputs
 from .tape import enclosing, plan_indexed_tapes
 from .types import T
+from .views import check_views
 
 ELEMENTWISE_OPS = {"Add", "Sub", "Mult", "Div", "Pow", "Mod"}
 ELEMENTWISE_CALLS = {id(f) for f in ELEMENTWISE} | {id(max), id(min)}
 import numpy as _np
 
 ELEMENTWISE_CALLS.add(id(_np.where))
-
-
-def _name(id_, store=False):
-    return ast.Name(id=id_, ctx=ast.Store() if store else ast.Load())
-
-
-def _assign(target, value, line=None):
-    s = ast.Assign(targets=[target if isinstance(target, ast.AST) else _name(target, True)],
-                   value=value)
-    ir.LINE.set(s, line)
-    return s
-
-
-def _aug(target, op, value, line=None):
-    t = target if isinstance(target, ast.AST) else _name(target, True)
-    s = ast.AugAssign(target=t, op=op, value=value)
-    ir.LINE.set(s, line)
-    return s
-
-
-def _call(func: str, *args):
-    return ast.Call(func=ast.parse(func, mode="eval").body, args=list(args), keywords=[])
-
-
-def _const(v):
-    return ast.Constant(v)
-
-
-def free_names(node) -> set:
-    return {n.id for n in ast.walk(node) if isinstance(n, ast.Name)}
 
 
 class Site:
@@ -98,6 +77,7 @@ class ReverseTransformer:
         self.params = [a.arg for a in fn.args.args]
         self.used = set(names) | set(self.params) | {
             n.id for n in ast.walk(fn) if isinstance(n, ast.Name)}
+        self.namer = Namer(self.used)     # x, x2, x3, ...
         self.callee_adjoint = callee_adjoint  # f(pyfunc, argtypes) -> (vjp name, diff flags)
         self.ret = fn.body[-1]
         self.ret_name = self.ret.value.id if isinstance(self.ret.value, ast.Name) else None
@@ -119,13 +99,7 @@ class ReverseTransformer:
 
     # -- names -----------------------------------------------------------
     def fresh(self, base):
-        name = base
-        k = 1
-        while name in self.used:
-            k += 1
-            name = f"{base}{k}"
-        self.used.add(name)
-        return name
+        return self.namer.fresh(base)
 
     def adj(self, var) -> str:
         name = self.adj_names.get(var)
@@ -727,12 +701,7 @@ class ReverseTransformer:
 
     def fresh_cached(self, base, key=None):
         """A fresh name made once per ``key`` (``t2`` and ``_t2`` each get a stack)."""
-        if not hasattr(self, "_stack_names"):
-            self._stack_names = {}
-        key = base if key is None else key
-        if key not in self._stack_names:
-            self._stack_names[key] = self.fresh(base)
-        return self._stack_names[key]
+        return self.namer.once(base, key)
 
     # -- forward sweep ---------------------------------------------------
     def forward_block(self, stmts) -> list:
@@ -1007,7 +976,7 @@ class ReverseTransformer:
         """``dvar += expr`` (or ``dvar = expr`` for a direct temporary)."""
         if var in self.direct:
             value = simplify(ast.UnaryOp(op=ast.USub(), operand=expr) if sub else expr)
-            if self.types[var].is_array and _may_alias(value) and not self.is_scalar_adjoint(value):
+            if self.types[var].is_array and _may_be_a_view(value) and not self.is_scalar_adjoint(value):
                 value = _call("fresh", value)
             return _assign(self.adj(var), value, line)
         return _aug(self.adj(var), ast.Sub() if sub else ast.Add(), simplify(expr), line)
@@ -1484,9 +1453,6 @@ class ReverseTransformer:
         return self._seed
 
 
-VIEW_METHODS = {"reshape", "ravel"}
-
-
 def _is_zeroing(st) -> bool:
     """``dx = np.zeros_like(x)``."""
     return isinstance(st, ast.Assign) and isinstance(st.targets[0], ast.Name) and \
@@ -1574,230 +1540,6 @@ def iteration_locals(loop, after) -> set:
     return assigned - read_first - used_after - {loop.target.id}
 
 
-def is_view(prim, types) -> str | None:
-    """The array a primitive's result may share memory with, if any."""
-    head = ir.PRIM(prim)[0]
-    if head == "copy" and isinstance(prim, ast.Name):
-        base = prim.id
-    elif head == "subscript" and isinstance(prim.value, ast.Name) or head == "attr" and ir.PRIM(prim)[1] == "T":
-        index = getattr(prim, "slice", None)
-        it = types.get(index.id) if isinstance(index, ast.Name) else None
-        if it is not None and it.is_array:
-            return None   # x[idx], x[mask]: a gather makes a copy
-        base = prim.value.id
-    elif head == "method" and ir.PRIM(prim)[1] in VIEW_METHODS and \
-            isinstance(prim.func.value, ast.Name):
-        base = prim.func.value.id
-    elif head == "call" and prim.args and isinstance(prim.args[0], ast.Name) and \
-            id(ir.PRIM(prim)[1]) in VIEW_FUNCTIONS:      # np.flip(x), np.ravel(x), ...
-        base = prim.args[0].id
-        t = types.get(base)
-        return base if t is not None and t.is_array and \
-            t.ndim >= VIEW_FUNCTIONS[id(ir.PRIM(prim)[1])] else None
-    else:
-        return None
-    t = types.get(base)
-    return base if t is not None and t.is_array else None
-
-
-def check_views(fn, types, error):
-    """Writing through one of two names for the same array would make the
-    dataflow the transformer sees differ from NumPy's: refuse it."""
-    stored = set()
-    for s in walk(fn.body):
-        kind = ir.KIND(s)
-        if kind == ir.Kind.STORE:
-            stored.add(s.targets[0].value.id)
-        elif kind == ir.Kind.AUGSTORE:
-            stored.add(s.target.value.id)
-    if not stored:
-        return
-    uses: dict = {}
-    for s in walk(fn.body):
-        if ir.KIND(s) is not None or isinstance(s, ast.Return):
-            # a store's target (t[0] = a) writes into t: not a use of its value
-            read = s.value if ir.KIND(s) in (ir.Kind.STORE, ir.Kind.AUGSTORE) else s
-            for n in ast.walk(read):
-                if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load):
-                    uses[n.id] = uses.get(n.id, 0) + 1
-
-    order = list(walk(fn.body))
-
-    def mentioned_after(name, stmt) -> bool:
-        rest = order[next(k for k, s in enumerate(order) if s is stmt) + 1:]
-        return any(isinstance(n, ast.Name) and n.id == name for r in rest for n in ast.walk(r))
-
-    def block_check(stmts):
-        for k, s in enumerate(stmts):
-            for f in ("body", "orelse"):
-                if getattr(s, f, None):
-                    block_check(getattr(s, f))
-            if ir.KIND(s) != ir.Kind.ASSIGN:
-                continue
-            z = s.targets[0].id
-            zt = types.get(z)
-            base = is_view(s.value, types)
-            if base is None or zt is None or not zt.is_array:
-                continue
-            if z not in stored and base not in stored:
-                continue
-            if base.startswith("_") and (uses.get(base, 0) == 1 or not mentioned_after(base, s)):
-                continue   # a temporary renamed: the old name is never used again
-            # a temporary consumed before any write to either array is harmless
-            if z.startswith("_") and z not in stored:
-                safe = False
-                for later in stmts[k + 1:]:
-                    if z in {n.id for n in ast.walk(later) if isinstance(n, ast.Name)}:
-                        rest = stmts[stmts.index(later) + 1:]
-                        safe = not any(z in {n.id for n in ast.walk(r) if isinstance(n, ast.Name)}
-                                       for r in rest) and not _writes(later, {base, z})
-                        break
-                    if _writes(later, {base, z}):
-                        break
-                if safe:
-                    continue
-            raise error(s, f"'{z}' shares memory with array '{base}' and one of them is "
-                           f"written into later; use '{base}.copy()' to make an independent array")
-    block_check(fn.body)
-
-
-def _writes(stmt, names) -> bool:
-    for s in walk([stmt]):
-        kind = ir.KIND(s)
-        if kind == ir.Kind.STORE and s.targets[0].value.id in names:
-            return True
-        if kind == ir.Kind.AUGSTORE and s.target.value.id in names:
-            return True
-    return False
-
-
-class RuleInfo:
-    """What a rule's ``when`` sees: the type of each parameter, and which are
-    literal constants (``x ** 2`` has a simpler rule than ``x ** y``)."""
-
-    def __init__(self, types, kwtypes, consts=None):
-        self.types = {**types, **{k: v for k, v in kwtypes.items()}}
-        self.consts = consts or {}
-
-    def is_nonzero_const(self, name) -> bool:
-        v = self.consts.get(name)
-        return isinstance(v, (int, float)) and not isinstance(v, bool) and v != 0
-
-
-def constants_of(inputs) -> dict:
-    return {p: a.value for p, a in inputs if isinstance(a, ast.Constant)}
-
-
-def rule_inputs(prim):
-    """(rule key, [(param placeholder, atom)], {keyword: atom}) of a primitive."""
-    head = ir.PRIM(prim)[0]
-    if head == "binop":
-        return ir.PRIM(prim)[1], [("x", prim.left), ("y", prim.right)], {}
-    if head == "unary":
-        return ir.PRIM(prim)[1], [("x", prim.operand)], {}
-    if head == "copy":
-        return "copy", [("x", prim)], {}
-    if head == "attr":
-        return ir.PRIM(prim)[1], [("x", prim.value)], {}
-    if head == "method":
-        name = "copy_method" if ir.PRIM(prim)[1] == "copy" else ir.PRIM(prim)[1]
-        return name, [("x", prim.func.value)], {}
-    if head == "call":
-        fn = ir.PRIM(prim)[1]
-        p = registry.get_primitive(fn)
-        tpl = p.rules[0].template if p and p.rules and p.rules[0].template else None
-        if tpl is None:
-            return fn, [(f"a{k}", a) for k, a in enumerate(prim.args)], {}
-        names = list(tpl.inputs) + list(tpl.keywords)
-        inputs, keywords = [], {}
-        for k, a in enumerate(prim.args):
-            if k < len(tpl.inputs):
-                inputs.append((tpl.inputs[k], a))
-            elif k < len(names):
-                keywords[names[k]] = a
-        for kw in prim.keywords:
-            if kw.arg in tpl.inputs:
-                inputs.append((kw.arg, kw.value))
-            else:
-                keywords[kw.arg] = kw.value
-        return fn, inputs, keywords
-    raise NotImplementedError(head)
-
-
-def bind_template(tpl, inputs, keywords) -> dict:
-    mapping = {}
-    positional = dict(inputs)
-    for pname in tpl.inputs:
-        if pname in positional:
-            mapping[pname] = positional[pname]
-    for k, default in tpl.keywords.items():
-        mapping[k] = keywords.get(k, _const(default))
-    # templates written with x, y get the atoms in order
-    if not all(p in mapping for p in tpl.inputs):
-        for pname, (_, atom) in zip(tpl.inputs, inputs):
-            mapping[pname] = atom
-    return mapping
-
-
-class _Substitute(ast.NodeTransformer):
-    def __init__(self, mapping):
-        self.mapping = mapping
-
-    def visit_Name(self, node):
-        if node.id in self.mapping:
-            return copy.deepcopy(self.mapping[node.id])
-        return node
-
-
-def substitute(expr, mapping):
-    return _Substitute(mapping).visit(copy.deepcopy(expr))
-
-
-def _is_const(node, value=None):
-    return isinstance(node, ast.Constant) and isinstance(node.value, (int, float)) and \
-        not isinstance(node.value, bool) and (value is None or node.value == value)
-
-
-class _Simplify(ast.NodeTransformer):
-    def visit_BinOp(self, node):
-        self.generic_visit(node)
-        left, right = node.left, node.right
-        if _is_const(left) and _is_const(right) and isinstance(
-                node.op, (ast.Add, ast.Sub, ast.Mult)):
-            a, b = left.value, right.value
-            op = node.op
-            return ast.Constant(a + b if isinstance(op, ast.Add) else
-                                a - b if isinstance(op, ast.Sub) else a * b)
-        if isinstance(node.op, ast.Mult):
-            if _is_const(right, 1):
-                return left
-            if _is_const(left, 1):
-                return right
-            if isinstance(left, ast.UnaryOp) and isinstance(left.op, ast.USub) and \
-                    _is_const(right):
-                return ast.BinOp(left=left.operand, op=ast.Mult(), right=ast.Constant(-right.value))
-        if isinstance(node.op, ast.Pow) and _is_const(right, 1):
-            return left
-        if isinstance(node.op, (ast.Add, ast.Sub)) and _is_const(right, 0):
-            return left
-        if isinstance(node.op, ast.Div) and _is_const(right, 1):
-            return left
-        return node
-
-    def visit_UnaryOp(self, node):
-        self.generic_visit(node)
-        if isinstance(node.op, ast.USub):
-            if isinstance(node.operand, ast.UnaryOp) and isinstance(node.operand.op, ast.USub):
-                return node.operand.operand
-            if _is_const(node.operand):
-                return ast.Constant(-node.operand.value)
-        return node
-
-
-def simplify(expr):
-    return _Simplify().visit(expr)
-
-
 def _negate(test):
     if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
         return copy.deepcopy(test.operand)
@@ -1846,15 +1588,15 @@ def reversed_range(lo, hi, st, count):
                     keywords=[])
 
 
-def _may_alias(expr) -> bool:
+def _may_be_a_view(expr) -> bool:
     """Whether an adjoint expression may be (a view of) an existing array."""
     if isinstance(expr, (ast.Name, ast.Subscript)):
         return True
     if isinstance(expr, ast.Call) and isinstance(expr.func, ast.Name) and \
             expr.func.id in ("unbroadcast", "reshape_like"):
-        return _may_alias(expr.args[0])
+        return _may_be_a_view(expr.args[0])
     if isinstance(expr, ast.Call) and expr.args and ast.unparse(expr.func) in VIEW_NAMES:
-        return _may_alias(expr.args[0])       # np.flip(dz): a view of dz
+        return _may_be_a_view(expr.args[0])       # np.flip(dz): a view of dz
     return isinstance(expr, ast.Attribute) and expr.attr == "T"
 
 
@@ -1880,8 +1622,8 @@ def merge_scatters(block: list) -> list:
                     k -= 1
                     break
                 if arr in free_names(t) or isinstance(t, (ast.If, ast.For, ast.While)) \
-                        or key_names_written(t) & free_names(s.target.slice) \
-                        or key_names_written(t) & free_names(s.value):
+                        or stored_names(t) & free_names(s.target.slice) \
+                        or stored_names(t) & free_names(s.value):
                     break
         k += 1
     return out
@@ -1960,11 +1702,6 @@ def opaque(value, t):
     if kind == "float" and t.dtype != _np.float64:
         return _call(f"np.{t.dtype.name}", value)
     return _call(kind, value)
-
-
-def key_names_written(stmt) -> set:
-    return {n.id for n in ast.walk(stmt) if isinstance(n, ast.Name) and
-            isinstance(n.ctx, ast.Store)}
 
 
 def placeholder(t: T):

@@ -13,6 +13,7 @@ import copy
 import numpy as np
 
 from .. import ir
+from .astutil import walk
 
 
 def scalarize_tuple_params(fn: ast.FunctionDef, arg_types: dict, used: set) -> dict:
@@ -114,7 +115,7 @@ def split_tuple_locals(fn: ast.FunctionDef, env: dict, used: set, error) -> bool
         return False
     defs: dict = {}
     demand = set()
-    for s in _walk(fn.body):
+    for s in walk(fn.body):
         kind = ir.KIND(s)
         if kind in (ir.Kind.ASSIGN, ir.Kind.ACCUMULATE):
             defs.setdefault(s.targets[0].id, []).append(s)
@@ -159,13 +160,6 @@ def split_tuple_locals(fn: ast.FunctionDef, env: dict, used: set, error) -> bool
     if param_elts:
         ir.TUPLE_WHOLE.set(fn, _whole_param_uses(fn, param_elts))
     return rewriter.changed
-
-
-def _walk(stmts):
-    for s in stmts:
-        yield s
-        for f in ("body", "orelse"):
-            yield from _walk(getattr(s, f, None) or [])
 
 
 def _element_read_base(prim):
@@ -407,7 +401,7 @@ class _Splitter:
 
 def _whole_param_uses(fn, param_elts) -> set:
     whole = set()
-    for s in _walk(fn.body):
+    for s in walk(fn.body):
         if ir.PROLOGUE(s):
             continue
         for node in ast.walk(s) if not isinstance(s, (ast.If, ast.For, ast.While)) else \

@@ -12,13 +12,14 @@ from __future__ import annotations
 import ast
 
 from .. import ir
+from .astutil import stored_names
 
 
 def version_variable(fn: ast.FunctionDef, var: str) -> bool:
     """Rename the top-level rebindings of ``var`` in ``fn`` (in place); False when
     ``var`` is assigned inside a compound statement, so versions cannot help."""
     for s in fn.body:
-        if isinstance(s, (ast.If, ast.For, ast.While)) and var in _assigned(s):
+        if isinstance(s, (ast.If, ast.For, ast.While)) and var in stored_names(s):
             return False
     taken = {n.id for n in ast.walk(fn) if isinstance(n, ast.Name)} | {
         a.arg for a in fn.args.args}
@@ -48,14 +49,9 @@ def taken_before(fn, stmt, var) -> set:
     for s in fn.body:
         if s is stmt:
             return set()
-        if var in _assigned(s):
+        if var in stored_names(s):
             return {var}
     return set()
-
-
-def _assigned(stmt) -> set:
-    return {n.id for n in ast.walk(stmt) if isinstance(n, ast.Name)
-            and isinstance(n.ctx, ast.Store)}
 
 
 def _rename_loads(stmt, old, new):
