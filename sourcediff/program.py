@@ -15,6 +15,7 @@ from . import ir
 from .emit import emit_function, module_source
 from .errors import TransformError
 from .frontend.source import get_source
+from .names import Namer
 from .passes.normalize import normalize
 from .passes.reverse import ReverseTransformer, lower_for_numba
 from .passes.scalars import scalar_numpy_calls
@@ -92,12 +93,7 @@ class Program:
     def unique_name(self, base, arg_types, table):
         from .emit import HELPER_NAMES
         taken = {e[0] for e in table.values()} | HELPER_NAMES | {"np", "math"}
-        name = base
-        k = 1
-        while name in taken:
-            k += 1
-            name = f"{base}_{k}"
-        return name
+        return Namer(taken, sep="_").fresh(base)      # f, f_2, f_3, ...
 
     def callee_return(self, func, arg_types, inplace=None) -> tuple:
         entry = self.analyze(func, arg_types, inplace)
@@ -169,11 +165,7 @@ class Program:
         if key in self._vjp:
             return self._vjp[key]
         if fname is None:
-            fname = base = f"{name}_jvp"
-            k = 1
-            while fname in self.functions:
-                k += 1
-                fname = f"{base}_{k}"
+            fname = Namer(set(self.functions), sep="_").fresh(f"{name}_jvp")
         ft = ForwardTransformer(fn, env, wrt, set(self.functions),
                                 callee_tangent=self.callee_tangent, error=src.info.error,
                                 outputs=outputs)

@@ -28,11 +28,12 @@ import re
 import numpy as np
 
 from .. import ir
+from ..names import Namer
 from ..rules import registry
 from .activity import diff_operands
-from .astutil import Namer, free_names, simplify, substitute, walk
 from .astutil import assign as _assign
 from .astutil import call as _call
+from .astutil import free_names, simplify, substitute, walk
 from .astutil import name as _name
 from .reverse import ELEMENTWISE_CALLS, ELEMENTWISE_OPS, lower_for_numba
 from .rulecall import RuleInfo, bind_inputs, constants_of

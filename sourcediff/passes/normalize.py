@@ -31,6 +31,7 @@ import numpy as np
 from .. import ir
 from ..errors import SourceInfo
 from ..frontend.source import FunctionSource
+from ..names import Namer
 from ..runtime.helpers import (
     append_flat,
     column_stack2,
@@ -108,7 +109,7 @@ class Normalizer:
         self.locals = set(self.params) | stored_names(src.tree)
         self.used_names = self.locals | {n.id for n in ast.walk(src.tree)
                                          if isinstance(n, ast.Name)}
-        self.counter = 0
+        self.namer = Namer(self.used_names)    # _t1, _c2, ... one counter for all hints
         self.loop_counter = 0
         self.line = src.tree.lineno
         self.globals_used: dict[str, object] = {}   # name in generated code -> object
@@ -125,13 +126,9 @@ class Normalizer:
         return self.info.error(node, message)
 
     def temp(self, hint="t") -> str:
-        while True:
-            self.counter += 1
-            name = f"_{hint}{self.counter}"
-            if name not in self.used_names:
-                self.used_names.add(name)
-                self.locals.add(name)
-                return name
+        name = self.namer.counted(f"_{hint}")
+        self.locals.add(name)
+        return name
 
     def emit(self, out, stmt, kind=ir.Kind.ASSIGN):
         ir.tag(stmt, self.line, kind)
@@ -1338,13 +1335,10 @@ class JumpLowering:
                 s.body = [ast.Pass()]
             return [s], j1 or j2
         if isinstance(s, (ast.For, ast.While)):
-            self.norm.loop_counter += 1
             # flags fresh against the function's names (generated code has its own)
-            while {f"_skip{self.norm.loop_counter}", f"_exit{self.norm.loop_counter}",
-                   f"_n{self.norm.loop_counter}"} & self.norm.used_names:
-                self.norm.loop_counter += 1
+            self.norm.loop_counter = self.norm.namer.numbered_group(
+                ("_skip", "_exit", "_n"), self.norm.loop_counter + 1)
             loop = _Loop(self.norm.loop_counter, isinstance(s, ast.While))
-            self.norm.used_names |= {loop.skip, loop.exit, loop.count}
             has_return = any(isinstance(x, ast.Return) for x in walk(s.body)) \
                 and self.ret_flag is not None
             if self.norm.tapes and isinstance(s, ast.While):

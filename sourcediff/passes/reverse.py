@@ -26,15 +26,16 @@ import copy
 import itertools
 
 from .. import ir
+from ..names import Namer
 from ..rules import registry
 from ..rules.arrayfuncs import VIEW_NAMES
 from ..rules.numpyfuncs import ELEMENTWISE
 from .activity import analyze_activity
-from .astutil import Namer, free_names, simplify, stored_names, substitute, walk
 from .astutil import assign as _assign
 from .astutil import aug as _aug
 from .astutil import call as _call
 from .astutil import const as _const
+from .astutil import free_names, simplify, stored_names, substitute, walk
 from .astutil import is_const as _is_const
 from .astutil import name as _name
 from .rulecall import RuleInfo, bind_template, constants_of, rule_inputs

@@ -13,6 +13,7 @@ import copy
 import numpy as np
 
 from .. import ir
+from ..names import Namer
 from .astutil import walk
 
 
@@ -21,17 +22,11 @@ def scalarize_tuple_params(fn: ast.FunctionDef, arg_types: dict, used: set) -> d
     params still used as a whole in ``ir.TUPLE_WHOLE(fn)``."""
     mapping = {}
     whole = set()
+    namer = Namer(used)         # x_0, then _x_0, __x_0, ...
     for p, t in arg_types.items():
         if t is None or t.kind != "tuple" or not t.elts:
             continue
-        names = []
-        for k in range(len(t.elts)):
-            name = f"{p}_{k}"
-            while name in used:
-                name = "_" + name
-            used.add(name)
-            names.append(name)
-        mapping[p] = names
+        mapping[p] = [namer.prefixed(f"{p}_{k}") for k in range(len(t.elts))]
     if not mapping:
         ir.TUPLE_WHOLE.set(fn, whole)
         return mapping
@@ -146,15 +141,9 @@ def split_tuple_locals(fn: ast.FunctionDef, env: dict, used: set, error) -> bool
                 split.discard(x)
                 changed = True
     elements = {p: list(names) for p, names in param_elts.items()}
+    namer = Namer(used)
     for x in sorted(split):
-        names = []
-        for k in range(len(env[x].elts)):
-            name = f"{x}_{k}"
-            while name in used:
-                name = "_" + name
-            used.add(name)
-            names.append(name)
-        elements[x] = names
+        elements[x] = [namer.prefixed(f"{x}_{k}") for k in range(len(env[x].elts))]
     rewriter = _Splitter(fn, env, elements, split, used, error)
     fn.body = rewriter.block(fn.body)
     if param_elts:
@@ -202,17 +191,12 @@ class _Splitter:
         self.env = env
         self.elements = elements      # tuple name -> element names (split locals, params)
         self.split = split            # the locals split this round (they disappear)
-        self.used = used
+        self.namer = Namer(used)
         self.error = error
         self.changed = False
 
     def fresh(self, hint):
-        k = 1
-        while f"_{hint}{k}" in self.used:
-            k += 1
-        name = f"_{hint}{k}"
-        self.used.add(name)
-        return name
+        return self.namer.numbered(f"_{hint}")      # _c1, _c2, ...
 
     def stmt(self, node, kind, like):
         ir.KIND.set(node, kind)
@@ -375,10 +359,7 @@ class _Splitter:
 
     # -- whole uses ------------------------------------------------------
     def rebuild(self, x, like) -> list:
-        tmp = f"{x}_all"
-        while tmp in self.used:
-            tmp = "_" + tmp
-        self.used.add(tmp)
+        tmp = self.namer.prefixed(f"{x}_all")
         elts = [ast.Name(id=n, ctx=ast.Load()) for n in self.elements[x]]
         return [self.assign(tmp, ast.Tuple(elts=elts, ctx=ast.Load()), ("tuple",), like)]
 

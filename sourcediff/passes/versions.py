@@ -12,6 +12,7 @@ from __future__ import annotations
 import ast
 
 from .. import ir
+from ..names import Namer
 from .astutil import stored_names
 
 
@@ -23,17 +24,14 @@ def version_variable(fn: ast.FunctionDef, var: str) -> bool:
             return False
     taken = {n.id for n in ast.walk(fn) if isinstance(n, ast.Name)} | {
         a.arg for a in fn.args.args}
-    current, count, renamed = var, 1, False
+    namer = Namer(taken)
+    current, renamed = var, False
     for s in fn.body:
         _rename_loads(s, var, current)
         target = s.targets[0] if isinstance(s, ast.Assign) and len(s.targets) == 1 else None
         if ir.KIND(s) == ir.Kind.ASSIGN and isinstance(target, ast.Name) \
                 and target.id == var and (current != var or var in taken_before(fn, s, var)):
-            count += 1
-            while f"{var}_v{count}" in taken:
-                count += 1
-            current = f"{var}_v{count}"
-            taken.add(current)
+            current = namer.numbered(f"{var}_v", 2)     # x_v2, x_v3, ...
             target.id = current
             renamed = True
         elif isinstance(target, ast.Name) and target.id == var:
