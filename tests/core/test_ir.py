@@ -87,6 +87,19 @@ def test_every_fact_is_read_and_written_outside_ir():
     assert not unwritten, f"facts nobody writes: {unwritten}"
 
 
+def test_each_fact_names_its_writers_and_readers():
+    """ir.py's declarations say exactly which modules write and read a fact."""
+    uses = _fact_uses()
+    wrong = []
+    for fact in ir.FACTS:
+        for what, declared in (("write", fact.writers), ("read", fact.readers)):
+            actual = sorted(Path(m).stem for m in uses[fact.name.upper()][what])
+            listed = [m.strip() for m in declared.split(",")]
+            if listed != actual:
+                wrong.append(f"{fact.name}: {what}rs declared {listed}, actual {actual}")
+    assert not wrong, "\n".join(wrong)
+
+
 def test_every_fact_is_declared_once():
     names = [f.name for f in ir.FACTS]
     assert len(names) == len(set(names))
