@@ -199,9 +199,7 @@ class _Splitter:
         return self.namer.numbered(f"_{hint}")      # _c1, _c2, ...
 
     def stmt(self, node, kind, like):
-        ir.KIND.set(node, kind)
-        ir.LINE.set(node, ir.LINE(like))
-        return node
+        return ir.tag(node, ir.LINE(like), kind)
 
     def assign(self, target, value, prim, like, kind=ir.Kind.ASSIGN):
         ir.PRIM.set(value, prim)
