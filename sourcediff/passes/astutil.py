@@ -3,7 +3,9 @@ walks, substitution and constant folding of generated expressions (fresh
 names: ``sourcediff/names.py``).
 
 Generic: nothing here knows about derivatives.  A builder of a statement
-records the user line through ``ir.LINE``.
+records the user line through ``ir.LINE``.  The passes that had their own
+copies import the builders under the names they used (``name as _name``,
+``assign as _assign``, ...), so their call sites read as before.
 """
 from __future__ import annotations
 
