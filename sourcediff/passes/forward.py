@@ -36,9 +36,9 @@ from .astutil import call as _call
 from .astutil import free_names, simplify, substitute, walk
 from .astutil import name as _name
 from .reverse import ELEMENTWISE_CALLS, ELEMENTWISE_OPS, lower_for_numba
-from .rulecall import RuleInfo, bind_inputs, constants_of
+from .rulecall import RuleInfo, constants_of, tangent_rule_inputs
 from .types import T, const_type
-from .views import is_view
+from .views import check_tangent_views, is_view
 
 
 def _terms(expr, sign=1):
@@ -223,7 +223,7 @@ class ForwardTransformer:
 
     # -- entry -------------------------------------------------------------
     def run(self, fname: str) -> ast.FunctionDef:
-        self.check_views()
+        check_tangent_views(self.fn, self.types, self.active, self.stored, self.error)
         line = ir.LINE(self.fn)
         tangent_params = [self.dot(w) for w in self.wrt]
         body = []
@@ -237,25 +237,6 @@ class ForwardTransformer:
         fn = ast.FunctionDef(name=fname, args=args, body=body, decorator_list=[],
                              returns=None, type_comment=None, type_params=[])
         return fn
-
-    def check_views(self):
-        """Tangents mirror views (``v = a[1:]`` gives ``v_dot = a_dot[1:]``), so a
-        write through either name reaches both tangents, as NumPy's does the
-        values, and activity treats a view and its base alike.  A view shared by
-        a variable with a tangent and one without would go wrong: refuse it."""
-        for s in walk(self.fn.body):
-            if ir.KIND(s) != ir.Kind.ASSIGN:
-                continue
-            z = s.targets[0].id
-            base = is_view(s.value, self.types)
-            zt = self.types.get(z)
-            if base is None or zt is None or not zt.is_array:
-                continue
-            if (z in self.active) != (base in self.active) and \
-                    (z in self.stored or base in self.stored):
-                raise self.error(s, f"'{z}' shares memory with array '{base}' and one of them is "
-                                    f"written into later; use '{base}.copy()' to make an "
-                                    "independent array")
 
     def block(self, stmts) -> list:
         out = []
@@ -373,23 +354,12 @@ class ForwardTransformer:
         raise self.error(self.current, f"forward mode cannot differentiate "
                                        f"'{ast.unparse(prim)}'")
 
-    def rule_inputs(self, prim, tpl):
-        """([(input name, atom)], {keyword: atom}) of a primitive, by the template's names."""
-        head = ir.PRIM(prim)[0]
-        if head == "binop":
-            atoms, kws = [prim.left, prim.right], []
-        elif head == "unary":
-            atoms, kws = [prim.operand], []
-        else:
-            atoms, kws = list(prim.args), list(prim.keywords)
-        return bind_inputs(atoms, kws, tpl)
-
     def rule_tangent(self, z, prim):
         head = ir.PRIM(prim)[0]
         key = ir.PRIM(prim)[1]
         p = registry.get_primitive(key)
         tpl_guess = p.tangents[0].template if p is not None and p.tangents else None
-        inputs, keywords = self.rule_inputs(prim, tpl_guess)
+        inputs, keywords = tangent_rule_inputs(prim, tpl_guess)
         info = RuleInfo({n: self.type_of(a) for n, a in inputs},
                         {k: self.type_of(v) for k, v in keywords.items()},
                         constants_of(inputs))

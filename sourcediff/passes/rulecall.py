@@ -50,7 +50,7 @@ def bind_inputs(args, keywords, tpl):
 
 def rule_inputs(prim):
     """(rule key, [(param placeholder, atom)], {keyword: atom}) of a primitive,
-    for its adjoint rule."""
+    by the names of its first adjoint rule's template."""
     head = ir.PRIM(prim)[0]
     if head == "binop":
         return ir.PRIM(prim)[1], [("x", prim.left), ("y", prim.right)], {}
@@ -70,6 +70,19 @@ def rule_inputs(prim):
         inputs, keywords = bind_inputs(prim.args, prim.keywords, tpl)
         return fn, inputs, keywords
     raise NotImplementedError(head)
+
+
+def tangent_rule_inputs(prim, tpl):
+    """([(input name, atom)], {keyword: atom}) of an operator or call, by the
+    names of a tangent rule's template ``tpl`` (None: ``a0``, ``a1``, ...)."""
+    head = ir.PRIM(prim)[0]
+    if head == "binop":
+        atoms, kws = [prim.left, prim.right], []
+    elif head == "unary":
+        atoms, kws = [prim.operand], []
+    else:
+        atoms, kws = list(prim.args), list(prim.keywords)
+    return bind_inputs(atoms, kws, tpl)
 
 
 def bind_template(tpl, inputs, keywords) -> dict:

@@ -99,6 +99,26 @@ def check_views(fn, types, error):
     block_check(fn.body)
 
 
+def check_tangent_views(fn, types, active, stored, error):
+    """Forward mode: tangents mirror views (``v = a[1:]`` gives ``v_dot =
+    a_dot[1:]``), so a write through either name reaches both tangents, as
+    NumPy's does the values, and activity treats a view and its base alike.  A
+    view shared by a variable with a tangent (``active``) and one without would
+    go wrong when either is written into (``stored``): refuse it."""
+    for s in walk(fn.body):
+        if ir.KIND(s) != ir.Kind.ASSIGN:
+            continue
+        z = s.targets[0].id
+        base = is_view(s.value, types)
+        zt = types.get(z)
+        if base is None or zt is None or not zt.is_array:
+            continue
+        if (z in active) != (base in active) and (z in stored or base in stored):
+            raise error(s, f"'{z}' shares memory with array '{base}' and one of them is "
+                           f"written into later; use '{base}.copy()' to make an "
+                           "independent array")
+
+
 def _writes(stmt, names) -> bool:
     for s in walk([stmt]):
         kind = ir.KIND(s)
