@@ -28,10 +28,10 @@ def _to_numpy(a):
 _NODE_CLASSES: dict = {}
 
 
-def node_class(sd_function):
-    """The ``autograd.Function`` standing for ``sd_function`` in Tensor graphs
+def node_class(function):
+    """The ``autograd.Function`` standing for ``function`` in Tensor graphs
     (its node is named ``<name>Backward``)."""
-    cls = _NODE_CLASSES.get(sd_function)
+    cls = _NODE_CLASSES.get(function)
     if cls is not None:
         return cls
     from .autograd import Function
@@ -41,15 +41,15 @@ def node_class(sd_function):
         values = [_to_numpy(a) for a in args]
         wrt = tuple(k for k, a in enumerate(args)
                     if isinstance(a, Tensor) and a.requires_grad and a.dtype.is_floating_point)
-        ctx.sd_wrt = wrt
+        ctx.wrt = wrt
         if not wrt:
-            out = sd_function(*values)
-            ctx.sd_grads = ()
+            out = function(*values)
+            ctx.grads = ()
         else:
-            out, grads = sd_function.value_and_grad(wrt)(*values)
-            ctx.sd_grads = grads
+            out, grads = function.value_and_grad(wrt)(*values)
+            ctx.grads = grads
         if np.ndim(out) != 0:
-            raise TypeError(f"{sd_function.__name__}() returned an array: calling an "
+            raise TypeError(f"{function.__name__}() returned an array: calling an "
                             "@sd.function with Tensors needs a scalar result")
         dtype = next((a.dtype for a in args if isinstance(a, Tensor)
                       and a.dtype.is_floating_point), None)
@@ -59,18 +59,18 @@ def node_class(sd_function):
         from .tensor import tensor
         scale = grad_output.detach().numpy()
         grads = [None] * len(ctx.needs_input_grad)
-        for k, g in zip(ctx.sd_wrt, ctx.sd_grads):
+        for k, g in zip(ctx.wrt, ctx.grads):
             dtype = ctx._input_meta[ctx._tensor_positions.index(k)][1]
             grads[k] = tensor(np.asarray(g) * scale, dtype=dtype)
         return tuple(grads)
 
-    name = sd_function.__name__
+    name = function.__name__
     cls = type(name, (Function,), {"forward": staticmethod(forward),
                                    "backward": staticmethod(backward),
                                    "__doc__": f"Tensor node of @sd.function {name}"})
-    _NODE_CLASSES[sd_function] = cls
+    _NODE_CLASSES[function] = cls
     return cls
 
 
-def call_with_tensors(sd_function, args):
-    return node_class(sd_function).apply(*args)
+def call_with_tensors(function, args):
+    return node_class(function).apply(*args)

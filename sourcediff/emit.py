@@ -53,13 +53,13 @@ class Emitter:
 
     def block(self, stmts, indent, last_line=None):
         for s in stmts:
-            line = getattr(s, "sd_line", None)
+            line = ir.LINE(s)
             if line is not None and line != last_line:
                 c = self.comment_for(line)
                 if c:
                     self.lines.append("    " * indent + c)
                 last_line = line
-            note = getattr(s, "sd_note", None)    # why the transform wrote this
+            note = ir.NOTE(s)    # why the transform wrote this
             if note:
                 self.lines.append("    " * indent + f"# {note}")
             self.stmt(s, indent)
@@ -69,18 +69,18 @@ class Emitter:
         pad = "    " * indent
         if isinstance(s, ast.If):
             self.lines.append(f"{pad}if {expr(s.test)}:")
-            self.block(s.body or [ast.Pass()], indent + 1, getattr(s, "sd_line", None))
+            self.block(s.body or [ast.Pass()], indent + 1, ir.LINE(s))
             if s.orelse:
                 self.lines.append(f"{pad}else:")
-                self.block(s.orelse, indent + 1, getattr(s, "sd_line", None))
+                self.block(s.orelse, indent + 1, ir.LINE(s))
         elif isinstance(s, ast.For):
             self.lines.append(f"{pad}for {expr(s.target)} in {expr(s.iter)}:")
-            self.block(s.body or [ast.Pass()], indent + 1, getattr(s, "sd_line", None))
+            self.block(s.body or [ast.Pass()], indent + 1, ir.LINE(s))
         elif isinstance(s, ast.While):
             self.lines.append(f"{pad}while {expr(s.test)}:")
-            self.block(s.body or [ast.Pass()], indent + 1, getattr(s, "sd_line", None))
-        elif getattr(s, "sd_kind", None) == "accumulate" and isinstance(s, ast.Assign) \
-                and not getattr(s, "sd_array", False):
+            self.block(s.body or [ast.Pass()], indent + 1, ir.LINE(s))
+        elif ir.KIND(s) == ir.Kind.ACCUMULATE and isinstance(s, ast.Assign) \
+                and not ir.ARRAY(s):
             v = s.value
             op = "+=" if isinstance(v.op, ast.Add) else "-="
             self.lines.append(f"{pad}{expr(s.targets[0])} {op} {expr(v.right)}")
@@ -121,11 +121,11 @@ SECTION_TITLES = {
 def emit_function(fn, info=None, docstring=None) -> str:
     """Source of a generated function; adjoints are split into their sweeps."""
     em = Emitter(info)
-    if getattr(fn, "sd_reverse", None) is None:
+    if ir.REVERSE(fn) is None:
         return em.function(fn, docstring)
     sections = []
     for s in fn.body:
-        title = SECTION_TITLES.get(getattr(s, "sd_section", None), "reverse sweep")
+        title = SECTION_TITLES.get(ir.SECTION(s), "reverse sweep")
         if sections and sections[-1][0] == title:
             sections[-1][1].append(s)
         else:

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import ast
 
+from . import ir
+
 
 class TransformError(Exception):
     """A construct outside the differentiable subset.
@@ -19,6 +21,9 @@ class TransformError(Exception):
     def __init__(self, message: str, filename: str = "<unknown>", lineno: int = 0,
                  col_offset: int = 0, source_line: str = ""):
         self.message = message
+        # the variable whose types do not join, when that is the trouble (type
+        # inference sets it; the caller may give the variable versions and retry)
+        self.variable: str | None = None
         self.filename = filename
         self.lineno = lineno
         self.col_offset = col_offset
@@ -48,7 +53,7 @@ class SourceInfo:
 
     @staticmethod
     def _line(node) -> int:
-        return getattr(node, "sd_line", None) or getattr(node, "lineno", 1)
+        return ir.LINE(node) or getattr(node, "lineno", 1)
 
     def file_line(self, node: ast.AST) -> int:
         return self._line(node) + self.line_offset
@@ -60,7 +65,7 @@ class SourceInfo:
         return ""
 
     def error(self, node: ast.AST, message: str) -> TransformError:
-        col = getattr(node, "col_offset", 0) if not hasattr(node, "sd_line") else \
+        col = getattr(node, "col_offset", 0) if not ir.LINE.has(node) else \
             len(self.text(node)) - len(self.text(node).lstrip())
         return TransformError(message, self.filename, self.file_line(node),
                               col + self.col_offset,

@@ -11,9 +11,11 @@ import ast
 
 import numpy as np
 
+from . import ir
 from .emit import emit_function, module_source
 from .errors import TransformError
 from .frontend.source import get_source
+from .names import Namer
 from .passes.normalize import normalize
 from .passes.reverse import ReverseTransformer, lower_for_numba
 from .passes.scalars import scalar_numpy_calls
@@ -56,8 +58,8 @@ class Program:
         try:
             fn, norm = normalize(src, inplace)
             split_webs(fn, norm.used_names)
-            fn.sd_tuple_params = scalarize_tuple_params(fn, dict(zip(params, arg_types)),
-                                                        set(norm.used_names))
+            ir.TUPLE_PARAMS.set(fn, scalarize_tuple_params(fn, dict(zip(params, arg_types)),
+                                                           set(norm.used_names)))
             self.injected.update(norm.globals_used)
             env, ret = self.infer_with_versions(fn, params, arg_types, src, norm)
             # rewrites that need types: tuple-valued locals read element-wise get
@@ -86,19 +88,14 @@ class Program:
                 return infer_types(fn, dict(zip(params, arg_types)), src.info,
                                    self.callee_return, norm.globals_used)
             except TransformError as exc:
-                var = getattr(exc, "sd_variable", None)
+                var = exc.variable
                 if var is None or var in versioned or not version_variable(fn, var):
                     raise
                 versioned.add(var)
 
     def unique_name(self, base, arg_types, table):
         taken = {e[0] for e in table.values()} | helper_names() | {"np", "math"}
-        name = base
-        k = 1
-        while name in taken:
-            k += 1
-            name = f"{base}_{k}"
-        return name
+        return Namer(taken, sep="_").fresh(base)      # f, f_2, f_3, ...
 
     def callee_return(self, func, arg_types, inplace=None) -> tuple:
         entry = self.analyze(func, arg_types, inplace)
@@ -119,7 +116,7 @@ class Program:
         if key in self._vjp:
             return self._vjp[key]
         fname = fname or f"{name}_{'grad' if mode == 'grad' else 'vjp'}"
-        if any(getattr(s, "sd_kind", None) == "push" for s in ast.walk(fn)):
+        if any(ir.KIND(s) == ir.Kind.PUSH for s in ast.walk(fn)):
             # tapes of generated code: forward mode handles them, reverse mode not yet
             raise TransformError(f"reverse mode cannot differentiate the tapes of generated "
                                  f"code ('{src.name}'); use forward mode (sd.jvp) over it",
@@ -170,11 +167,7 @@ class Program:
         if key in self._vjp:
             return self._vjp[key]
         if fname is None:
-            fname = base = f"{name}_jvp"
-            k = 1
-            while fname in self.functions:
-                k += 1
-                fname = f"{base}_{k}"
+            fname = Namer(set(self.functions), sep="_").fresh(f"{name}_jvp")
         ft = ForwardTransformer(fn, env, wrt, set(self.functions),
                                 callee_tangent=self.callee_tangent, error=src.info.error,
                                 outputs=outputs)
@@ -183,7 +176,7 @@ class Program:
         for rname, rule in ft.user_rules_used.items():
             self.user_rules[rname] = rule.call
         for node in ast.walk(fn):   # user primitives the primal statements call
-            prim = getattr(node, "sd_prim", None)
+            prim = ir.PRIM(node)
             if prim and prim[0] == "call":
                 p = registry.get_primitive(prim[1])
                 if p is not None and hasattr(p, "callable"):
@@ -244,7 +237,7 @@ def _doc(name, wrt, mode):
 def _lower(s, env):
     import copy
     s = copy.copy(s)
-    if getattr(s, "sd_kind", None) == "assign":
+    if ir.KIND(s) == ir.Kind.ASSIGN:
         s.value = lower_for_numba(s.value, env)
     for f in ("body", "orelse"):
         if getattr(s, f, None):

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..names import Namer
+
 
 class Driver:
     """A generated driver: its function's name, its source and its outputs."""
@@ -27,15 +29,7 @@ class Driver:
 def driver_names(element, wrt, params):
     """``fresh(base)``: a name not taken by the parameters or the module's names."""
     taken = set(params) | {element.name, "np", "math", "prange", "cuda", "nbtypes"}
-
-    def fresh(base):
-        name, k = base, 1
-        while name in taken:
-            k += 1
-            name = f"{base}_{k}"
-        taken.add(name)
-        return name
-    return fresh
+    return Namer(taken, sep="_").fresh      # x, x_2, x_3, ...
 
 
 class Plan:

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import ast
 
+from .. import ir
 from ..rules import registry
+from .astutil import walk
 
 
 def _names(node) -> list:
@@ -18,43 +20,36 @@ def _names(node) -> list:
 
 def diff_operands(prim) -> list:
     """Names whose derivative flows into the primitive's result."""
-    head = prim.sd_prim[0]
+    head = ir.PRIM(prim)[0]
     if head in ("const", "global", "dtype", "compare"):
         return []
     if head == "copy":
         return [prim.id]
     if head == "binop":
-        p = registry.get_primitive(prim.sd_prim[1])
+        p = registry.get_primitive(ir.PRIM(prim)[1])
         if p is not None and not p.differentiable:
             return []
         return [a.id for a in (prim.left, prim.right) if isinstance(a, ast.Name)]
     if head == "unary":
-        if prim.sd_prim[1] == "Not":
+        if ir.PRIM(prim)[1] == "Not":
             return []
         return [prim.operand.id] if isinstance(prim.operand, ast.Name) else []
     if head == "subscript":
         return [prim.value.id] if isinstance(prim.value, ast.Name) else []
     if head == "attr":
-        return [prim.value.id] if prim.sd_prim[1] == "T" else []
+        return [prim.value.id] if ir.PRIM(prim)[1] == "T" else []
     if head == "method":
         return [prim.func.value.id] if isinstance(prim.func.value, ast.Name) else []
     if head == "tuple":
         return [a.id for a in prim.elts if isinstance(a, ast.Name)]
     if head == "call":
-        p = registry.get_primitive(prim.sd_prim[1])
+        p = registry.get_primitive(ir.PRIM(prim)[1])
         if p is None or not p.differentiable:
             return []
         return [a.id for a in prim.args if isinstance(a, ast.Name)]
     if head == "user":
         return [a.id for a in prim.args if isinstance(a, ast.Name)]
     return []
-
-
-def walk(stmts):
-    for s in stmts:
-        yield s
-        for f in ("body", "orelse"):
-            yield from walk(getattr(s, f, []) or [])
 
 
 def analyze_activity(fn: ast.FunctionDef, types: dict, wrt: list, ret_names: list) -> set:
@@ -68,15 +63,15 @@ def analyze_activity(fn: ast.FunctionDef, types: dict, wrt: list, ret_names: lis
 
     edges = []   # (target, [sources])
     for s in walk(fn.body):
-        kind = getattr(s, "sd_kind", None)
-        if kind in ("assign", "accumulate"):
+        kind = ir.KIND(s)
+        if kind in (ir.Kind.ASSIGN, ir.Kind.ACCUMULATE):
             edges.append(([s.targets[0].id], diff_operands(s.value)))
-        elif kind == "unpack":
+        elif kind == ir.Kind.UNPACK:
             edges.append(([e.id for e in s.targets[0].elts], diff_operands(s.value)))
-        elif kind == "store":
+        elif kind == ir.Kind.STORE:
             v = s.value
             edges.append(([s.targets[0].value.id], [v.id] if isinstance(v, ast.Name) else []))
-        elif kind == "augstore":
+        elif kind == ir.Kind.AUGSTORE:
             v = s.value
             edges.append(([s.target.value.id], [v.id] if isinstance(v, ast.Name) else []))
 

@@ -27,37 +27,18 @@ import re
 
 import numpy as np
 
+from .. import ir
+from ..names import Namer
 from ..rules import registry
-from .activity import diff_operands, walk
-from .reverse import (
-    ELEMENTWISE_OPS,
-    RuleInfo,
-    constants_of,
-    is_view,
-    lower_for_numba,
-    simplify,
-    substitute,
-)
+from .activity import diff_operands
+from .astutil import assign as _assign
+from .astutil import call as _call
+from .astutil import free_names, simplify, substitute, walk
+from .astutil import name as _name
+from .reverse import ELEMENTWISE_OPS, lower_for_numba
+from .rulecall import RuleInfo, constants_of, tangent_rule_inputs
 from .types import T, const_type
-
-
-def _name(id_, store=False):
-    return ast.Name(id=id_, ctx=ast.Store() if store else ast.Load())
-
-
-def _call(func: str, *args):
-    return ast.Call(func=ast.parse(func, mode="eval").body, args=list(args), keywords=[])
-
-
-def _assign(target, value, line):
-    s = ast.Assign(targets=[target if isinstance(target, ast.AST) else _name(target, True)],
-                   value=value)
-    s.sd_line = line
-    return s
-
-
-def free_names(node) -> set:
-    return {n.id for n in ast.walk(node) if isinstance(n, ast.Name)}
+from .views import check_tangent_views, is_view
 
 
 def _terms(expr, sign=1):
@@ -78,8 +59,9 @@ def _join_terms(terms):
     return out
 
 
-# Tangent expressions that may share memory with another array
-def _may_alias(expr) -> bool:
+def _tangent_is_a_reference(expr) -> bool:
+    """A tangent that is a name, an element or slice of one, or a transpose:
+    it may be the memory of another array (no new array is computed)."""
     if isinstance(expr, (ast.Name, ast.Subscript)):
         return True
     return isinstance(expr, ast.Attribute) and expr.attr == "T"
@@ -100,6 +82,7 @@ class ForwardTransformer:
         self.params = [a.arg for a in fn.args.args]
         self.used = set(names) | set(self.params) | {
             n.id for n in ast.walk(fn) if isinstance(n, ast.Name)}
+        self.namer = Namer(self.used)     # x, x2, x3, ...
         self.callee_tangent = callee_tangent   # f(pyfunc, argtypes, wrt positions, inplace)
         self.ret = fn.body[-1]
         self.ret_name = self.ret.value.id if isinstance(self.ret.value, ast.Name) else None
@@ -109,23 +92,18 @@ class ForwardTransformer:
         self.pre: list = []        # statements a rule needs before the tangent
         self.stored = set()
         for s in walk(fn.body):
-            kind = getattr(s, "sd_kind", None)
-            if kind == "store":
+            kind = ir.KIND(s)
+            if kind == ir.Kind.STORE:
                 self.stored.add(s.targets[0].value.id)
-            elif kind == "augstore":
+            elif kind == ir.Kind.AUGSTORE:
                 self.stored.add(s.target.value.id)
         self.active = self.analyze_activity()
         # trip counters the normalizer adds for reverse mode: forward mode needs none
-        self.counters = {getattr(s, "sd_count", None) for s in walk(fn.body)} - {None}
+        self.counters = {ir.COUNT(s) for s in walk(fn.body)} - {None}
 
     # -- names and types --------------------------------------------------
     def fresh(self, base) -> str:
-        name, k = base, 1
-        while name in self.used:
-            k += 1
-            name = f"{base}{k}"
-        self.used.add(name)
-        return name
+        return self.namer.fresh(base)
 
     def dot(self, var) -> str:
         name = self.dot_names.get(var)
@@ -143,8 +121,8 @@ class ForwardTransformer:
             return const_type(atom.value) if isinstance(atom.value, (bool, int, float)) else None
         if isinstance(atom, ast.Name):
             return self.types.get(atom.id)
-        if hasattr(atom, "sd_prim") and atom.sd_prim[0] == "dtype":
-            return T("dtype", atom.sd_prim[1])
+        if ir.PRIM.has(atom) and ir.PRIM(atom)[0] == "dtype":
+            return T("dtype", ir.PRIM(atom)[1])
         return None
 
     @staticmethod
@@ -160,21 +138,21 @@ class ForwardTransformer:
     def analyze_activity(self) -> set:
         edges = []   # (targets, sources)
         for s in walk(self.fn.body):
-            kind = getattr(s, "sd_kind", None)
-            if kind in ("assign", "accumulate"):
+            kind = ir.KIND(s)
+            if kind in (ir.Kind.ASSIGN, ir.Kind.ACCUMULATE):
                 edges.append(([s.targets[0].id], diff_operands(s.value)))
-                base = is_view(s.value, self.types) if kind == "assign" else None
+                base = is_view(s.value, self.types) if kind == ir.Kind.ASSIGN else None
                 if base is not None:
                     # a write through the view changes the base: both or neither
                     # carry a tangent, and the tangents are views of each other too
                     edges.append(([base], [s.targets[0].id]))
-            elif kind == "unpack":
+            elif kind == ir.Kind.UNPACK:
                 edges.append(([e.id for e in s.targets[0].elts], diff_operands(s.value)))
-            elif kind in ("store", "augstore"):
-                target = s.targets[0] if kind == "store" else s.target
+            elif kind in (ir.Kind.STORE, ir.Kind.AUGSTORE):
+                target = s.targets[0] if kind == ir.Kind.STORE else s.target
                 v = s.value
                 edges.append(([target.value.id], [v.id] if isinstance(v, ast.Name) else []))
-            elif kind == "push":
+            elif kind == ir.Kind.PUSH:
                 call = s.value
                 v = call.args[0]
                 edges.append(([call.func.value.id], [v.id] if isinstance(v, ast.Name) else []))
@@ -213,11 +191,11 @@ class ForwardTransformer:
         if self.outputs is None or self.ret_name is None or len(self.fn.body) < 2:
             return None
         last = self.fn.body[-2]
-        if getattr(last, "sd_kind", None) != "assign" or last.targets[0].id != self.ret_name \
-                or last.value.sd_prim[0] != "tuple":
+        if ir.KIND(last) != ir.Kind.ASSIGN or last.targets[0].id != self.ret_name \
+                or ir.PRIM(last.value)[0] != "tuple":
             return None
-        defs = [s for s in walk(self.fn.body) if getattr(s, "sd_kind", None) in
-                ("assign", "accumulate", "unpack") and self.ret_name in
+        defs = [s for s in walk(self.fn.body) if ir.KIND(s) in
+                (ir.Kind.ASSIGN, ir.Kind.ACCUMULATE, ir.Kind.UNPACK) and self.ret_name in
                 {n.id for n in ast.walk(s.targets[0]) if isinstance(n, ast.Name)}]
         return last.value if len(defs) == 1 else None
 
@@ -245,8 +223,8 @@ class ForwardTransformer:
 
     # -- entry -------------------------------------------------------------
     def run(self, fname: str) -> ast.FunctionDef:
-        self.check_views()
-        line = self.fn.sd_line
+        check_tangent_views(self.fn, self.types, self.active, self.stored, self.error)
+        line = ir.LINE(self.fn)
         tangent_params = [self.dot(w) for w in self.wrt]
         body = []
         for p in self.params:
@@ -260,25 +238,6 @@ class ForwardTransformer:
                              returns=None, type_comment=None, type_params=[])
         return fn
 
-    def check_views(self):
-        """Tangents mirror views (``v = a[1:]`` gives ``v_dot = a_dot[1:]``), so a
-        write through either name reaches both tangents, as NumPy's does the
-        values, and activity treats a view and its base alike.  A view shared by
-        a variable with a tangent and one without would go wrong: refuse it."""
-        for s in walk(self.fn.body):
-            if getattr(s, "sd_kind", None) != "assign":
-                continue
-            z = s.targets[0].id
-            base = is_view(s.value, self.types)
-            zt = self.types.get(z)
-            if base is None or zt is None or not zt.is_array:
-                continue
-            if (z in self.active) != (base in self.active) and \
-                    (z in self.stored or base in self.stored):
-                raise self.error(s, f"'{z}' shares memory with array '{base}' and one of them is "
-                                    f"written into later; use '{base}.copy()' to make an "
-                                    "independent array")
-
     def block(self, stmts) -> list:
         out = []
         for s in stmts:
@@ -286,13 +245,13 @@ class ForwardTransformer:
         return out
 
     def stmt(self, s) -> list:
-        kind = getattr(s, "sd_kind", None)
-        line = getattr(s, "sd_line", None)
+        kind = ir.KIND(s)
+        line = ir.LINE(s)
         self.current = s
-        if kind in ("assign", "accumulate") and s.targets[0].id in self.counters:
+        if kind in (ir.Kind.ASSIGN, ir.Kind.ACCUMULATE) and s.targets[0].id in self.counters:
             return []
-        if kind == "assign":
-            if s.value.sd_prim[0] == "user":
+        if kind == ir.Kind.ASSIGN:
+            if ir.PRIM(s.value)[0] == "user":
                 return self.user_call(s, [s.targets[0].id])
             primal = copy.copy(s)
             primal.value = lower_for_numba(s.value, self.types)
@@ -302,48 +261,48 @@ class ForwardTransformer:
             self.pre = []
             tangent = _assign(self.dot(z), self.tangent_expr(z, s.value), line)
             return [primal] + self.pre + [tangent]
-        if kind == "accumulate":
+        if kind == ir.Kind.ACCUMULATE:
             z = s.targets[0].id
             a = s.value.right
             op = s.value.op
             primal = s
             # an adjoint's 'dx += ...' is in place (it keeps dx's dtype), and so is
             # its tangent's; 'y = y + a' and a user's array += rebind (see typeinfer)
-            in_place = not getattr(s, "sd_array", False) or (
-                getattr(self.fn, "sd_generated", False) and getattr(s, "sd_augmented", False))
-            if in_place and getattr(s, "sd_array", False):
+            in_place = not ir.ARRAY(s) or (
+                ir.GENERATED(self.fn) and ir.AUGMENTED(s))
+            if in_place and ir.ARRAY(s):
                 primal = ast.AugAssign(target=_name(z, True), op=copy.deepcopy(op),
                                        value=copy.deepcopy(a))
-                primal.sd_line = line
+                ir.LINE.set(primal, line)
             if z not in self.active or not self.is_active(a):
                 return [primal]
             if in_place:
                 tangent = ast.AugAssign(target=_name(self.dot(z), True), op=copy.deepcopy(op),
                                         value=_name(self.dot(a.id)))
-                tangent.sd_line = line
+                ir.LINE.set(tangent, line)
             else:
                 value = ast.BinOp(left=_name(self.dot(z)), op=copy.deepcopy(op),
                                   right=_name(self.dot(a.id)))
                 tangent = _assign(self.dot(z), value, line)
             return [primal, tangent]
-        if kind == "unpack":
+        if kind == ir.Kind.UNPACK:
             return self.user_call(s, [e.id for e in s.targets[0].elts])
-        if kind in ("store", "augstore"):
-            target = s.targets[0] if kind == "store" else s.target
+        if kind in (ir.Kind.STORE, ir.Kind.AUGSTORE):
+            target = s.targets[0] if kind == ir.Kind.STORE else s.target
             base = target.value.id
             if base not in self.active:
                 return [s]
             sub = ast.Subscript(value=_name(self.dot(base)), slice=copy.deepcopy(target.slice),
                                 ctx=ast.Store())
-            if kind == "store":
+            if kind == ir.Kind.STORE:
                 value = self.tangent_of(s.value) if self.is_active(s.value) else ast.Constant(0.0)
                 return [s, _assign(sub, value, line)]
             if not self.is_active(s.value):
                 return [s]
             t = ast.AugAssign(target=sub, op=copy.deepcopy(s.op), value=_name(self.dot(s.value.id)))
-            t.sd_line = line
+            ir.LINE.set(t, line)
             return [s, t]
-        if kind == "push":
+        if kind == ir.Kind.PUSH:
             lst = s.value.func.value.id
             if lst not in self.active:
                 return [s]
@@ -351,7 +310,7 @@ class ForwardTransformer:
             push = ast.Expr(value=ast.Call(func=ast.Attribute(value=_name(self.dot(lst)),
                                                               attr="append", ctx=ast.Load()),
                                            args=[self.tangent_of(v)], keywords=[]))
-            push.sd_line = line
+            ir.LINE.set(push, line)
             return [s, push]
         if isinstance(s, ast.If):
             new = copy.copy(s)
@@ -367,13 +326,13 @@ class ForwardTransformer:
             result = ast.Tuple(elts=[copy.deepcopy(value), self.tangent_of(value)],
                                ctx=ast.Load())
             ret = ast.Return(value=result)
-            ret.sd_line = line
+            ir.LINE.set(ret, line)
             return [ret]
         return [s]
 
     # -- tangents of the primitives ---------------------------------------------
     def tangent_expr(self, z, prim):
-        head = prim.sd_prim[0]
+        head = ir.PRIM(prim)[0]
         if not any(n in self.active for n in diff_operands(prim)):
             return self.zeros_like(_name(z))
         if head == "copy":
@@ -395,37 +354,12 @@ class ForwardTransformer:
         raise self.error(self.current, f"forward mode cannot differentiate "
                                        f"'{ast.unparse(prim)}'")
 
-    def rule_inputs(self, prim, tpl):
-        """([(input name, atom)], {keyword: atom}) of a primitive, by the template's names."""
-        head = prim.sd_prim[0]
-        if head == "binop":
-            atoms, kws = [prim.left, prim.right], []
-        elif head == "unary":
-            atoms, kws = [prim.operand], []
-        else:
-            atoms, kws = list(prim.args), list(prim.keywords)
-        if tpl is None:
-            return [(f"a{k}", a) for k, a in enumerate(atoms)], {}
-        names = list(tpl.inputs) + list(tpl.keywords)
-        inputs, keywords = [], {}
-        for k, a in enumerate(atoms):
-            if k < len(tpl.inputs):
-                inputs.append((tpl.inputs[k], a))
-            elif k < len(names):
-                keywords[names[k]] = a
-        for kw in kws:
-            if kw.arg in tpl.inputs:
-                inputs.append((kw.arg, kw.value))
-            else:
-                keywords[kw.arg] = kw.value
-        return inputs, keywords
-
     def rule_tangent(self, z, prim):
-        head = prim.sd_prim[0]
-        key = prim.sd_prim[1]
+        head = ir.PRIM(prim)[0]
+        key = ir.PRIM(prim)[1]
         p = registry.get_primitive(key)
         tpl_guess = p.tangents[0].template if p is not None and p.tangents else None
-        inputs, keywords = self.rule_inputs(prim, tpl_guess)
+        inputs, keywords = tangent_rule_inputs(prim, tpl_guess)
         info = RuleInfo({n: self.type_of(a) for n, a in inputs},
                         {k: self.type_of(v) for k, v in keywords.items()},
                         constants_of(inputs))
@@ -478,7 +412,7 @@ class ForwardTransformer:
             if tname in needed:
                 local = self.fresh("_" + tname)
                 value = simplify(substitute(stmt.value, {**mapping, **local_map}))
-                self.pre.append(_assign(local, value, getattr(self.current, "sd_line", None)))
+                self.pre.append(_assign(local, value, ir.LINE(self.current)))
                 local_map[tname] = _name(local)
         expr = substitute(expr, {**mapping, **active_dots, **zero_dots, **local_map})
         expr = simplify(expr)
@@ -495,7 +429,7 @@ class ForwardTransformer:
                 if not covered:
                     # terms of the differentiated operands only: broadcast to z's shape
                     return _call("tangent_like", expr, _name(z))
-            if _may_alias(expr):
+            if _tangent_is_a_reference(expr):
                 bases = {self.primal_of.get(n, n) for n in free_names(expr)}
                 if z in self.stored or bases & self.stored:
                     return _call("fresh", expr)
@@ -503,7 +437,7 @@ class ForwardTransformer:
 
     # -- calls of user functions ---------------------------------------------------
     def user_call(self, s, targets) -> list:
-        line = s.sd_line
+        line = ir.LINE(s)
         call = s.value
         args = call.args
         active_pos = [k for k, a in enumerate(args) if self.is_active(a)]
@@ -511,12 +445,12 @@ class ForwardTransformer:
             primal = copy.copy(s)
             return [primal]
         argtypes = [self.type_of(a) for a in args]
-        jvp_name = self.callee_tangent(call.sd_prim[1], argtypes, active_pos,
-                                       getattr(call, "sd_inplace", None))
+        jvp_name = self.callee_tangent(ir.PRIM(call)[1], argtypes, active_pos,
+                                       ir.INPLACE(call))
         new_call = ast.Call(func=_name(jvp_name),
                             args=[copy.deepcopy(a) for a in args]
                             + [_name(self.dot(args[k].id)) for k in active_pos], keywords=[])
-        if s.sd_kind == "unpack":
+        if ir.KIND(s) == ir.Kind.UNPACK:
             values = ast.Tuple(elts=[_name(t, True) for t in targets], ctx=ast.Store())
             dots = ast.Tuple(elts=[_name(self.dot(t), True) for t in targets], ctx=ast.Store())
         else:

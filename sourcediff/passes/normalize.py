@@ -1,12 +1,12 @@
 """Normalize a function to one primitive operation per statement.
 
 After this pass a function body holds only these statements (each carries
-``sd_line``, the user's source line it came from):
+``ir.LINE``, the user's source line it came from, and ``ir.KIND``):
 
 * ``z = <prim>`` where ``<prim>`` is one operation on atoms (names and
   constants): a copy, a binary/unary operator, a comparison, a call, a
   subscript read, an attribute (``x.T``), a tuple.  ``z = z + a`` is kept
-  as an accumulation (``sd_kind == 'accumulate'``).
+  as an accumulation (``ir.Kind.ACCUMULATE``).
 * ``a[idx] = atom`` and ``a[idx] += atom`` on an array name.
 * ``if name:`` / ``if not name:`` with normalized branches.
 * ``for i in range(...)`` and ``while True`` loops whose jumps (``break``,
@@ -28,8 +28,10 @@ import math
 
 import numpy as np
 
+from .. import ir
 from ..errors import SourceInfo
 from ..frontend.source import FunctionSource
+from ..names import Namer
 from ..runtime.helpers import (
     append_flat,
     column_stack2,
@@ -43,6 +45,8 @@ from ..runtime.helpers import (
     transpose_axes,
     vstack2,
 )
+from .astutil import free_names, stored_names, walk
+from .astutil import name as _name
 from .resolve import MISSING, canonical_name, is_module, resolve
 
 UNSUPPORTED_STATEMENTS = {
@@ -81,15 +85,6 @@ CONTAINERS = {dict: "dicts", set: "sets", frozenset: "sets", list: "lists"}
 INT_BUILTINS = {len, int, min, max, abs}
 
 
-def _name(id_, ctx=None):
-    return ast.Name(id=id_, ctx=ctx or ast.Load())
-
-
-def _mark(node, prim):
-    node.sd_prim = prim
-    return node
-
-
 class _Loop:
     """Book-keeping for one loop while its jumps are lowered."""
 
@@ -111,10 +106,10 @@ class Normalizer:
         self.info: SourceInfo = src.info
         self.namespace = src.namespace
         self.params = src.params
-        self.locals = set(self.params) | _assigned_names(src.tree)
+        self.locals = set(self.params) | stored_names(src.tree)
         self.used_names = self.locals | {n.id for n in ast.walk(src.tree)
                                          if isinstance(n, ast.Name)}
-        self.counter = 0
+        self.namer = Namer(self.used_names)    # _t1, _c2, ... one counter for all hints
         self.loop_counter = 0
         self.line = src.tree.lineno
         self.globals_used: dict[str, object] = {}   # name in generated code -> object
@@ -131,22 +126,17 @@ class Normalizer:
         return self.info.error(node, message)
 
     def temp(self, hint="t") -> str:
-        while True:
-            self.counter += 1
-            name = f"_{hint}{self.counter}"
-            if name not in self.used_names:
-                self.used_names.add(name)
-                self.locals.add(name)
-                return name
+        name = self.namer.counted(f"_{hint}")
+        self.locals.add(name)
+        return name
 
-    def emit(self, out, stmt, kind="assign"):
-        stmt.sd_line = self.line
-        stmt.sd_kind = kind
+    def emit(self, out, stmt, kind=ir.Kind.ASSIGN):
+        ir.tag(stmt, self.line, kind)
         out.append(stmt)
         return stmt
 
-    def assign(self, out, target: str, value, kind="assign"):
-        stmt = ast.Assign(targets=[_name(target, ast.Store())], value=value)
+    def assign(self, out, target: str, value, kind=ir.Kind.ASSIGN):
+        stmt = ast.Assign(targets=[_name(target, True)], value=value)
         return self.emit(out, stmt, kind)
 
     # -- entry -----------------------------------------------------------
@@ -165,8 +155,8 @@ class Normalizer:
         _fill_lines(out, tree.lineno)
         new = ast.FunctionDef(name=tree.name, args=tree.args, body=out, decorator_list=[],
                               returns=None, type_comment=None, type_params=[])
-        new.sd_line = tree.lineno
-        new.sd_generated = self.tapes     # generated code: its array += are in place
+        ir.LINE.set(new, tree.lineno)
+        ir.GENERATED.set(new, self.tapes)     # generated code: its array += are in place
         ast.fix_missing_locations(new)
         return new
 
@@ -182,15 +172,15 @@ class Normalizer:
             for field in ("body", "orelse"):
                 if getattr(s, field, None):
                     setattr(s, field, self.snapshot_tests(getattr(s, field)))
-            if isinstance(s, ast.If) and not getattr(s, "sd_control_only", False):
+            if isinstance(s, ast.If) and not ir.CONTROL_ONLY(s):
                 written = _assigned_names_in(s.body) | _assigned_names_in(s.orelse)
-                if _free_names(s.test) & written:
-                    self.line = getattr(s, "sd_line", self.line)
+                if free_names(s.test) & written:
+                    self.line = ir.LINE(s, self.line)
                     t = self.temp("c")
                     value = s.test
                     prim = ("unary", "Not") if isinstance(value, ast.UnaryOp) else ("copy",)
-                    snap = ast.Assign(targets=[_name(t, ast.Store())], value=_mark(value, prim))
-                    snap.sd_line, snap.sd_kind = getattr(s, "sd_line", self.line), "assign"
+                    snap = ast.Assign(targets=[_name(t, True)], value=ir.mark(value, prim))
+                    ir.tag(snap, ir.LINE(s, self.line), ir.Kind.ASSIGN)
                     out.append(snap)
                     s.test = _name(t)
             out.append(s)
@@ -218,20 +208,20 @@ class Normalizer:
             self.block(s.orelse, orelse)
             self.line = s.lineno
             node = ast.If(test=test, body=then or [ast.Pass()], orelse=orelse)
-            self.emit(out, node, "if")
+            self.emit(out, node, ir.Kind.IF)
         elif isinstance(s, ast.For):
             self.for_stmt(s, out)
         elif isinstance(s, ast.While):
             self.while_stmt(s, out)
         elif isinstance(s, (ast.Break, ast.Continue)):
-            self.emit(out, type(s)(), "jump")
+            self.emit(out, type(s)(), ir.Kind.JUMP)
         elif isinstance(s, ast.Return):
             if s.value is None:
                 if not self.void_ok:
                     raise self.error(s, "the function must return a value to differentiate")
                 s = ast.Return(value=ast.Constant(0.0), lineno=s.lineno, col_offset=s.col_offset)
             value = self.atom(s.value, out)
-            self.emit(out, ast.Return(value=value), "return")
+            self.emit(out, ast.Return(value=value), ir.Kind.RETURN)
         elif isinstance(s, ast.Pass):
             return
         elif isinstance(s, ast.Expr):
@@ -258,7 +248,7 @@ class Normalizer:
         value = self.atom(call.args[0], out)
         node = ast.Call(func=ast.Attribute(value=_name(func.value.id), attr="append",
                                            ctx=ast.Load()), args=[value], keywords=[])
-        self.emit(out, ast.Expr(value=node), "push")
+        self.emit(out, ast.Expr(value=node), ir.Kind.PUSH)
         return True
 
     def inplace_call(self, call, out) -> bool:
@@ -284,14 +274,14 @@ class Normalizer:
                                        "pass an array variable")
         temps = [self.temp("o") for _ in positions]
         node = ast.Call(func=_name(fn.__name__), args=args, keywords=[])
-        _mark(node, ("user", fn))
-        node.sd_inplace = tuple(positions)
+        ir.mark(node, ("user", fn))
+        ir.INPLACE.set(node, tuple(positions))
         self.user_calls[fn.__name__] = fn
-        stmt = ast.Assign(targets=[ast.Tuple(elts=[_name(t, ast.Store()) for t in temps],
+        stmt = ast.Assign(targets=[ast.Tuple(elts=[_name(t, True) for t in temps],
                                              ctx=ast.Store())], value=node)
-        self.emit(out, stmt, "unpack")
+        self.emit(out, stmt, ir.Kind.UNPACK)
         for k, t in zip(positions, temps):
-            self.assign(out, args[k].id, _mark(_name(t), ("copy",)))
+            self.assign(out, args[k].id, ir.mark(_name(t), ("copy",)))
         return True
 
     def assign_stmt(self, s, out):
@@ -313,7 +303,7 @@ class Normalizer:
             atom = self.atom(value, out)
             node = ast.Assign(targets=[ast.Subscript(value=_name(base), slice=index,
                                                      ctx=ast.Store())], value=atom)
-            self.emit(out, node, "store")
+            self.emit(out, node, ir.Kind.STORE)
         elif isinstance(target, (ast.Tuple, ast.List)):
             self.unpack(target, value, out)
         elif isinstance(target, ast.Starred):
@@ -344,25 +334,25 @@ class Normalizer:
                 a = self.atom(v, out)
                 if isinstance(a, ast.Name) and a.id in names:
                     t = self.temp()
-                    self.assign(out, t, _mark(_name(a.id), ("copy",)))
+                    self.assign(out, t, ir.mark(_name(a.id), ("copy",)))
                     a = _name(t)
                 temps.append(a)
             for n, a in zip(names, temps):
-                self.assign(out, n, _mark(a, ("copy",) if isinstance(a, ast.Name) else ("const",)))
+                self.assign(out, n, ir.mark(a, ("copy",) if isinstance(a, ast.Name) else ("const",)))
             return
         if isinstance(value, ast.Call):
             call = self.call(value, out)
-            if call.sd_prim[0] == "user":
+            if ir.PRIM(call)[0] == "user":
                 # x, v = step(x, v): results go to fresh names first, so the
                 # reverse sweep still sees the arguments the call was made with
-                operands = _operand_names(call)
+                operands = free_names(call)
                 direct = [n if n not in operands else self.temp() for n in names]
-                node = ast.Assign(targets=[ast.Tuple(elts=[_name(n, ast.Store()) for n in direct],
+                node = ast.Assign(targets=[ast.Tuple(elts=[_name(n, True) for n in direct],
                                                      ctx=ast.Store())], value=call)
-                self.emit(out, node, "unpack")
+                self.emit(out, node, ir.Kind.UNPACK)
                 for n, d in zip(names, direct):
                     if n != d:
-                        self.assign(out, n, _mark(_name(d), ("copy",)))
+                        self.assign(out, n, ir.mark(_name(d), ("copy",)))
                 return
             tmp = self.temp()
             self.assign(out, tmp, call)
@@ -370,35 +360,35 @@ class Normalizer:
         src = self.atom(value, out)
         if isinstance(src, ast.Name) and src.id in names:
             t = self.temp()
-            self.assign(out, t, _mark(_name(src.id), ("copy",)))
+            self.assign(out, t, ir.mark(_name(src.id), ("copy",)))
             src = _name(t)
         for k, n in enumerate(names):
             sub = ast.Subscript(value=src, slice=ast.Constant(k), ctx=ast.Load())
-            self.assign(out, n, _mark(sub, ("subscript",)))
+            self.assign(out, n, ir.mark(sub, ("subscript",)))
 
     def assign_to_name(self, target: str, value, out):
         prim = self.prim(value, out)
-        operands = _operand_names(prim)
+        operands = free_names(prim)
         if target in operands:
-            if prim.sd_prim == ("binop", "Add") and _is_name(prim.left, target) \
+            if ir.PRIM(prim) == ("binop", "Add") and _is_name(prim.left, target) \
                     and not _is_name(prim.right, target) \
-                    or prim.sd_prim == ("binop", "Sub") and _is_name(prim.left, target) \
+                    or ir.PRIM(prim) == ("binop", "Sub") and _is_name(prim.left, target) \
                     and not _is_name(prim.right, target):
-                acc = self.assign(out, target, prim, "accumulate")
+                acc = self.assign(out, target, prim, ir.Kind.ACCUMULATE)
                 # 'x += a' (in place on an array) rather than 'x = x + a'
-                acc.sd_augmented = getattr(value, "sd_augmented", False)
+                ir.AUGMENTED.set(acc, ir.AUGMENTED(value))
                 return
-            if prim.sd_prim == ("copy",):
+            if ir.PRIM(prim) == ("copy",):
                 return  # x = x
             tmp = self.temp()
             self.assign(out, tmp, prim)
-            prim = _mark(_name(tmp), ("copy",))
+            prim = ir.mark(_name(tmp), ("copy",))
         self.assign(out, target, prim)
 
     def augassign_stmt(self, s, out):
         target = s.target
         binop = ast.BinOp(left=None, op=s.op, right=s.value)
-        binop.sd_augmented = True
+        ir.AUGMENTED.set(binop, True)
         if isinstance(target, ast.Name):
             binop.left = ast.Name(id=target.id, ctx=ast.Load())
             ast.copy_location(binop, s)
@@ -412,10 +402,10 @@ class Normalizer:
                 atom = self.atom(s.value, out)
                 node = ast.AugAssign(target=ast.Subscript(value=_name(base), slice=index,
                                                           ctx=ast.Store()), op=s.op, value=atom)
-                self.emit(out, node, "augstore")
+                self.emit(out, node, ir.Kind.AUGSTORE)
                 return
             old = self.temp()
-            self.assign(out, old, _mark(ast.Subscript(value=_name(base), slice=index,
+            self.assign(out, old, ir.mark(ast.Subscript(value=_name(base), slice=index,
                                                       ctx=ast.Load()), ("subscript",)))
             binop.left = _name(old)
             ast.copy_location(binop, s)
@@ -423,7 +413,7 @@ class Normalizer:
             self.assign_to_name(new, binop, out)
             node = ast.Assign(targets=[ast.Subscript(value=_name(base), slice=index,
                                                      ctx=ast.Store())], value=_name(new))
-            self.emit(out, node, "store")
+            self.emit(out, node, ir.Kind.STORE)
             return
         raise self.error(target, "unsupported augmented assignment target")
 
@@ -450,7 +440,7 @@ class Normalizer:
         assigned_in_body = _assigned_names_in(s.body) | {s.target.id}
         args = []
         for a in it.args:
-            if _is_int_expr(a) and not (_free_names(a) & assigned_in_body):
+            if _is_int_expr(a) and not (free_names(a) & assigned_in_body):
                 self.check_expr(a)
                 args.append(self.inline(a))
             else:
@@ -459,13 +449,13 @@ class Normalizer:
         self.block(s.body, body)
         self.line = s.lineno
         rng = ast.Call(func=_name("range"), args=args, keywords=[])
-        node = ast.For(target=_name(s.target.id, ast.Store()), iter=rng,
+        node = ast.For(target=_name(s.target.id, True), iter=rng,
                        body=body or [ast.Pass()], orelse=[], type_comment=None)
-        self.emit(out, node, "for")
+        self.emit(out, node, ir.Kind.FOR)
 
     def for_over_tuple(self, s, out):
         """``for v in x`` over a tuple: ``for _i in range(len(x)): v = x[_i]``.
-        Type inference checks that ``x`` is a tuple (``sd_iterates``)."""
+        Type inference checks that ``x`` is a tuple (``ir.ITERATES``)."""
         it = s.iter
         seq = self.atom(it, out)
         if not isinstance(seq, ast.Name):
@@ -473,24 +463,24 @@ class Normalizer:
         if seq.id in _assigned_names_in(s.body):
             # the loop runs over the tuple it started with
             t = self.temp()
-            self.assign(out, t, _mark(_name(seq.id), ("copy",)))
+            self.assign(out, t, ir.mark(_name(seq.id), ("copy",)))
             seq = _name(t)
         index = self.temp("i")
         body = []
         self.line = s.lineno
-        read = _mark(ast.Subscript(value=_name(seq.id), slice=_name(index), ctx=ast.Load()),
+        read = ir.mark(ast.Subscript(value=_name(seq.id), slice=_name(index), ctx=ast.Load()),
                      ("subscript",))
-        read.sd_nonneg = True
+        ir.NONNEG.set(read, True)
         self.assign(body, s.target.id, read)
         self.block(s.body, body)
         self.line = s.lineno
         rng = ast.Call(func=_name("range"),
                        args=[ast.Call(func=_name("len"), args=[_name(seq.id)], keywords=[])],
                        keywords=[])
-        node = ast.For(target=_name(index, ast.Store()), iter=rng, body=body, orelse=[],
+        node = ast.For(target=_name(index, True), iter=rng, body=body, orelse=[],
                        type_comment=None)
-        node.sd_iterates = (seq.id, it)
-        self.emit(out, node, "for")
+        ir.ITERATES.set(node, (seq.id, it))
+        self.emit(out, node, ir.Kind.FOR)
 
     def while_stmt(self, s, out):
         if s.orelse:
@@ -500,14 +490,13 @@ class Normalizer:
             test = self.test_atom(s.test, body)
             stop = ast.If(test=ast.UnaryOp(op=ast.Not(), operand=test), body=[], orelse=[])
             brk = ast.Break()
-            brk.sd_line = s.lineno
-            brk.sd_kind = "jump"
+            ir.tag(brk, s.lineno, ir.Kind.JUMP)
             stop.body = [brk]
-            self.emit(body, stop, "if")
+            self.emit(body, stop, ir.Kind.IF)
         self.block(s.body, body)
         self.line = s.lineno
         node = ast.While(test=ast.Constant(True), body=body or [ast.Pass()], orelse=[])
-        self.emit(out, node, "while")
+        self.emit(out, node, ir.Kind.WHILE)
 
     # -- expressions -----------------------------------------------------
     def check_expr(self, e):
@@ -530,7 +519,7 @@ class Normalizer:
         if isinstance(e, ast.UnaryOp) and isinstance(e.op, ast.Not):
             inner = self.atom(e.operand, out, force_temp=True)
             t = self.temp("c")
-            self.assign(out, t, _mark(ast.UnaryOp(op=ast.Not(), operand=inner), ("unary", "Not")))
+            self.assign(out, t, ir.mark(ast.UnaryOp(op=ast.Not(), operand=inner), ("unary", "Not")))
             return _name(t)
         return self.atom(e, out, force_temp=True, hint="c")
 
@@ -548,9 +537,9 @@ class Normalizer:
                 and isinstance(e.operand.value, (int, float)):
             return ast.Constant(-e.operand.value)
         prim = self.prim(e, out)
-        if prim.sd_prim == ("const",) and not force_temp:
+        if ir.PRIM(prim) == ("const",) and not force_temp:
             return prim
-        if prim.sd_prim == ("copy",) and not force_temp:
+        if ir.PRIM(prim) == ("copy",) and not force_temp:
             return _name(prim.id)
         t = self.temp(hint)
         self.assign(out, t, prim)
@@ -560,28 +549,28 @@ class Normalizer:
         """Evaluate ``e`` to one primitive expression over atoms."""
         self.check_expr(e)
         if isinstance(e, ast.Constant):
-            return _mark(self.atom(e, out), ("const",))
+            return ir.mark(self.atom(e, out), ("const",))
         if isinstance(e, ast.Name):
             if e.id in self.locals:
-                return _mark(_name(e.id), ("copy",))
+                return ir.mark(_name(e.id), ("copy",))
             return self.global_value(e)
         if isinstance(e, ast.BinOp):
             left = self.atom(e.left, out)
             right = self.atom(e.right, out)
-            return _mark(ast.BinOp(left=left, op=e.op, right=right),
+            return ir.mark(ast.BinOp(left=left, op=e.op, right=right),
                          ("binop", type(e.op).__name__))
         if isinstance(e, ast.UnaryOp):
             if isinstance(e.op, ast.UAdd):
                 return self.prim(e.operand, out)
             operand = self.atom(e.operand, out)
             if isinstance(operand, ast.Constant) and isinstance(e.op, ast.USub):
-                return _mark(ast.Constant(-operand.value), ("const",))
-            return _mark(ast.UnaryOp(op=e.op, operand=operand), ("unary", type(e.op).__name__))
+                return ir.mark(ast.Constant(-operand.value), ("const",))
+            return ir.mark(ast.UnaryOp(op=e.op, operand=operand), ("unary", type(e.op).__name__))
         if isinstance(e, ast.Compare):
             if len(e.ops) == 1:
                 left = self.atom(e.left, out)
                 right = self.atom(e.comparators[0], out)
-                return _mark(ast.Compare(left=left, ops=e.ops, comparators=[right]), ("compare",))
+                return ir.mark(ast.Compare(left=left, ops=e.ops, comparators=[right]), ("compare",))
             # a < b < c  ->  (a < b) and (b < c), with b evaluated once
             parts = []
             left = e.left
@@ -601,7 +590,7 @@ class Normalizer:
             else:
                 base = self.atom(e.value, out)
             index = self.index(e.slice, out)
-            return _mark(ast.Subscript(value=base, slice=index, ctx=ast.Load()), ("subscript",))
+            return ir.mark(ast.Subscript(value=base, slice=index, ctx=ast.Load()), ("subscript",))
         if isinstance(e, ast.Attribute):
             obj = resolve(e, self.namespace, self.locals)
             if obj is not MISSING:
@@ -609,31 +598,31 @@ class Normalizer:
             if e.attr not in ARRAY_ATTRIBUTES:
                 raise self.error(e, f"unsupported attribute '.{e.attr}'")
             base = self.atom(e.value, out)
-            return _mark(ast.Attribute(value=base, attr=e.attr, ctx=ast.Load()), ("attr", e.attr))
+            return ir.mark(ast.Attribute(value=base, attr=e.attr, ctx=ast.Load()), ("attr", e.attr))
         if isinstance(e, ast.Tuple):
             elts = [self.atom(x, out) for x in e.elts]
-            return _mark(ast.Tuple(elts=elts, ctx=ast.Load()), ("tuple",))
+            return ir.mark(ast.Tuple(elts=elts, ctx=ast.Load()), ("tuple",))
         if isinstance(e, ast.List) and self.tapes and not e.elts:
-            return _mark(ast.List(elts=[], ctx=ast.Load()), ("list",))
+            return ir.mark(ast.List(elts=[], ctx=ast.Load()), ("list",))
         raise self.error(e, f"unsupported expression '{type(e).__name__}'")
 
     def boolop(self, e, out):
         # short-circuit evaluation, as Python does: later operands only when needed
         t = self.temp("c")
         first = self.atom(e.values[0], out)
-        self.assign(out, t, _mark(first, ("copy",) if isinstance(first, ast.Name) else ("const",)))
+        self.assign(out, t, ir.mark(first, ("copy",) if isinstance(first, ast.Name) else ("const",)))
         rest = e.values[1:]
         holder = out
         for v in rest:
             branch = []
             a = self.atom(v, branch)
-            self.assign(branch, t, _mark(a, ("copy",) if isinstance(a, ast.Name) else ("const",)))
+            self.assign(branch, t, ir.mark(a, ("copy",) if isinstance(a, ast.Name) else ("const",)))
             test = _name(t) if isinstance(e.op, ast.And) else \
                 ast.UnaryOp(op=ast.Not(), operand=_name(t))
             node = ast.If(test=test, body=branch, orelse=[])
-            self.emit(holder, node, "if")
+            self.emit(holder, node, ir.Kind.IF)
             holder = branch
-        return _mark(_name(t), ("copy",))
+        return ir.mark(_name(t), ("copy",))
 
     def ifexp(self, e, out):
         test = self.test_atom(e.test, out)
@@ -641,8 +630,8 @@ class Normalizer:
         then, orelse = [], []
         self.assign_to_name(t, e.body, then)
         self.assign_to_name(t, e.orelse, orelse)
-        self.emit(out, ast.If(test=test, body=then, orelse=orelse), "if")
-        return _mark(_name(t), ("copy",))
+        self.emit(out, ast.If(test=test, body=then, orelse=orelse), ir.Kind.IF)
+        return ir.mark(_name(t), ("copy",))
 
     def global_value(self, e):
         obj = resolve(e, self.namespace, self.locals)
@@ -650,21 +639,21 @@ class Normalizer:
         if obj is MISSING:
             raise self.error(e, f"name '{text}' is not defined")
         if isinstance(obj, bool) or isinstance(obj, (int, float)) and not isinstance(obj, np.ndarray):
-            return _mark(ast.Constant(obj), ("const",))
+            return ir.mark(ast.Constant(obj), ("const",))
         if isinstance(obj, (np.floating, np.integer)):
-            return _mark(ast.Constant(obj.item()), ("const",))
+            return ir.mark(ast.Constant(obj.item()), ("const",))
         if isinstance(obj, type) and issubclass(obj, np.generic) or isinstance(obj, np.dtype):
             dt = np.dtype(obj)
-            return _mark(ast.Attribute(value=_name("np"), attr=dt.name, ctx=ast.Load()),
+            return ir.mark(ast.Attribute(value=_name("np"), attr=dt.name, ctx=ast.Load()),
                          ("dtype", dt))
         if obj is float or obj is int or obj is bool:
-            return _mark(_name(obj.__name__), ("dtype", np.dtype(obj)))
+            return ir.mark(_name(obj.__name__), ("dtype", np.dtype(obj)))
         if isinstance(obj, np.ndarray):
             name = f"_global_{text.replace('.', '_')}"
             self.globals_used[name] = obj
-            return _mark(_name(name), ("global",))
+            return ir.mark(_name(name), ("global",))
         if isinstance(obj, tuple) and all(isinstance(v, (int, float)) for v in obj):
-            return _mark(ast.Tuple(elts=[ast.Constant(v) for v in obj], ctx=ast.Load()),
+            return ir.mark(ast.Tuple(elts=[ast.Constant(v) for v in obj], ctx=ast.Load()),
                          ("tuple",))
         raise self.error(e, f"unsupported use of global '{text}' ({type(obj).__name__})")
 
@@ -674,7 +663,7 @@ class Normalizer:
             if e.id in self.locals:
                 return _name(e.id)
             g = self.global_value(e)
-            if g.sd_prim != ("const",):
+            if ir.PRIM(g) != ("const",):
                 raise self.error(e, f"'{e.id}' cannot be used in an index")
             return g
         if isinstance(e, ast.Constant):
@@ -731,7 +720,7 @@ class Normalizer:
             raise self.error(sl, "an index list must hold integer constants, like x[[0, 2]]")
         name = f"_index{len(self.globals_used)}"
         self.globals_used[name] = np.array(values, dtype=np.int64)
-        return _mark(_name(name), ("global",))
+        return ir.mark(_name(name), ("global",))
 
     def keyword_atom(self, k, what, out):
         """A keyword argument's value; a constant outside the subset is refused
@@ -752,7 +741,7 @@ class Normalizer:
         if dt is None or dt.kind not in "fiub":
             raise self.error(node, f"'{what}': unsupported dtype {node.value!r} "
                                    "(use a NumPy dtype like np.float64 or 'float64')")
-        return _mark(ast.Attribute(value=_name("np"), attr=dt.name, ctx=ast.Load()),
+        return ir.mark(ast.Attribute(value=_name("np"), attr=dt.name, ctx=ast.Load()),
                      ("dtype", dt))
 
     def dtype_atom(self, a, out, what):
@@ -771,7 +760,7 @@ class Normalizer:
                 and isinstance(func.value, ast.Name) and func.value.id in self.lists:
             node = ast.Call(func=ast.Attribute(value=_name(func.value.id), attr="pop",
                                                ctx=ast.Load()), args=[], keywords=[])
-            return _mark(node, ("method", "pop"))
+            return ir.mark(node, ("method", "pop"))
         # array methods: x.sum(axis=0), x.reshape(3, 4), x.copy()
         if isinstance(func, ast.Attribute) and resolve(func, self.namespace, self.locals) is MISSING:
             base_obj = resolve(func.value, self.namespace, self.locals)
@@ -790,7 +779,7 @@ class Normalizer:
                         k, f".{func.attr}()", out)) for k in e.keywords]
                     node = ast.Call(func=ast.Attribute(value=base, attr=func.attr, ctx=ast.Load()),
                                     args=args, keywords=kws)
-                    return _mark(node, ("method", func.attr))
+                    return ir.mark(node, ("method", func.attr))
                 if func.attr in DICT_METHODS:
                     raise self.error(e, f"dicts are not supported (method '.{func.attr}()')")
                 raise self.error(e, f"unsupported method '.{func.attr}()'")
@@ -847,7 +836,7 @@ class Normalizer:
             parts = [self.to_temp(self.call_object(_call_like(e, [a], func=_name(h.__name__)),
                                                    h, out), out)
                      for h in (slogdet_sign, logabsdet)]
-            return _mark(ast.Tuple(elts=parts, ctx=ast.Load()), ("tuple",))
+            return ir.mark(ast.Tuple(elts=parts, ctx=ast.Load()), ("tuple",))
         if fn is np.transpose:
             return self.transpose(e, text, out)
         if fn is np.einsum:
@@ -863,7 +852,7 @@ class Normalizer:
             name = fn.__name__
             self.user_calls[name] = fn
             node = ast.Call(func=_name(name), args=args, keywords=[])
-            return _mark(node, ("user", fn))
+            return ir.mark(node, ("user", fn))
         if type(fn).__module__.startswith("sourcediff.") and hasattr(fn, "wrt"):
             raise self.error(e, f"'{text}' is a sourcediff transform: calling one inside a "
                                 "function being differentiated is not supported; transform "
@@ -880,14 +869,14 @@ class Normalizer:
             if k.arg == "dtype":
                 v = self.string_dtype(k.value, text) if _is_str(k.value) else \
                     self.prim(k.value, out)
-                if getattr(v, "sd_prim", ("",))[0] != "dtype":
+                if ir.PRIM(v, ("",))[0] != "dtype":
                     raise self.error(k.value, "dtype must be a NumPy dtype like np.float32")
                 kws.append(ast.keyword(arg=k.arg, value=v))
             else:
                 kws.append(ast.keyword(arg=k.arg, value=self.keyword_atom(k, text, out)))
         canon = registry.emitted_name(fn)
         fnode = ast.parse(canon, mode="eval").body
-        return _mark(ast.Call(func=fnode, args=args, keywords=kws), ("call", fn))
+        return ir.mark(ast.Call(func=fnode, args=args, keywords=kws), ("call", fn))
 
 
     def reduction(self, e, fn, text, out):
@@ -951,7 +940,7 @@ class Normalizer:
                 raise self.error(items, f"{text}() needs a list or tuple written out, "
                                         "like [x, y]")
             x = self.atom(items, out)
-            return _mark(x, ("copy",)) if fn is np.asarray or isinstance(x, ast.Constant) \
+            return ir.mark(x, ("copy",)) if fn is np.asarray or isinstance(x, ast.Constant) \
                 else self.call_object(_call_like(e, [x], func=ast.Attribute(
                     value=_name("np"), attr="copy", ctx=ast.Load())), np.copy, out)
         if not items.elts:
@@ -971,7 +960,7 @@ class Normalizer:
         for k, v in enumerate(values):
             self.assign_target(ast.Subscript(value=_name(t), slice=ast.Constant(k),
                                              ctx=ast.Store()), v, out)
-        return _mark(_name(t), ("copy",))
+        return ir.mark(_name(t), ("copy",))
 
     def concatenate(self, e, t, values, out):
         ends, total = [], None
@@ -991,7 +980,7 @@ class Normalizer:
             self.assign_target(ast.Subscript(value=_name(t), slice=ast.Slice(
                 lower=start, upper=_name(end)), ctx=ast.Store()), v, out)
             start = _name(end)
-        return _mark(_name(t), ("copy",))
+        return ir.mark(_name(t), ("copy",))
 
     def join(self, e, fn, text, out):
         """``np.vstack([a, b, c])`` and friends as a chain of two-array joins,
@@ -1057,9 +1046,9 @@ class Normalizer:
         parts = []
         for lo, hi in itertools.pairwise(bounds):
             index = self.index(ast.Slice(lower=lo, upper=hi), out)
-            part = _mark(ast.Subscript(value=x, slice=index, ctx=ast.Load()), ("subscript",))
+            part = ir.mark(ast.Subscript(value=x, slice=index, ctx=ast.Load()), ("subscript",))
             parts.append(self.to_temp(part, out))
-        return _mark(ast.Tuple(elts=parts, ctx=ast.Load()), ("tuple",))
+        return ir.mark(ast.Tuple(elts=parts, ctx=ast.Load()), ("tuple",))
 
     def pad(self, e, text, out):
         """``np.pad(x, n)`` / ``np.pad(x, (before, after))`` with zeros (the same
@@ -1094,7 +1083,7 @@ class Normalizer:
         x = self.atom(e.args[0], out)
         if not rest or len(rest) == 1 and isinstance(rest[0], ast.Constant) \
                 and rest[0].value is None:
-            return _mark(ast.Attribute(value=x, attr="T", ctx=ast.Load()), ("attr", "T"))
+            return ir.mark(ast.Attribute(value=x, attr="T", ctx=ast.Load()), ("attr", "T"))
         try:
             axes = ast.literal_eval(rest[0] if len(rest) == 1 else ast.Tuple(elts=rest,
                                                                               ctx=ast.Load()))
@@ -1147,8 +1136,8 @@ class Normalizer:
                 elts=[_name(index[c]) for c in output], ctx=ast.Load()) if len(output) > 1
                 else _name(index[output]), ctx=ast.Store())
         else:
-            self.assign(out, result, _mark(ast.Constant(0.0), ("const",)))
-            target = _name(result, ast.Store())
+            self.assign(out, result, ir.mark(ast.Constant(0.0), ("const",)))
+            target = _name(result, True)
         product = None
         for op, term in zip(ops, terms):
             item = ast.Subscript(value=op, slice=ast.Tuple(elts=[_name(index[c]) for c in term],
@@ -1158,11 +1147,11 @@ class Normalizer:
                                                              right=item)
         body = [ast.copy_location(ast.AugAssign(target=target, op=ast.Add(), value=product), e)]
         for c in reversed(list(index)):
-            loop = ast.For(target=_name(index[c], ast.Store()), iter=ast.Call(
+            loop = ast.For(target=_name(index[c], True), iter=ast.Call(
                 func=_name("range"), args=[bound[c]], keywords=[]), body=body, orelse=[])
             body = [ast.copy_location(loop, e)]
         self.block(body, out)
-        return _mark(_name(result), ("copy",))
+        return ir.mark(_name(result), ("copy",))
 
     def variance(self, e, fn, text, out):
         """``np.var(x, axis, ddof=, keepdims=)`` as NumPy computes it: the mean of
@@ -1196,7 +1185,7 @@ class Normalizer:
             var = self.to_temp(self.prim(ast.BinOp(left=var, op=ast.Mult(), right=scale), out),
                                out)
         if fn is np.var:
-            return _mark(var, ("copy",))
+            return ir.mark(var, ("copy",))
         return self.call_object(_call_like(e, [var], func=ast.Attribute(
             value=_name("np"), attr="sqrt", ctx=ast.Load())), np.sqrt, out)
 
@@ -1264,11 +1253,11 @@ class JumpLowering:
         self.ret_value = None
 
     def lower_function(self, body, tree):
-        returns = [s for s in _walk_stmts(body) if isinstance(s, ast.Return)]
+        returns = [s for s in walk(body) if isinstance(s, ast.Return)]
         final_only = returns and body and isinstance(body[-1], ast.Return) and len(returns) == 1
         if not returns and self.norm.void_ok:
             ret = ast.Return(value=ast.Constant(0.0))
-            ret.sd_line, ret.sd_kind = tree.lineno, "return"
+            ir.tag(ret, tree.lineno, ir.Kind.RETURN)
             body = body + [ret]
             returns = [ret]
             final_only = True
@@ -1281,22 +1270,22 @@ class JumpLowering:
         self.ret_value = self.norm.temp("retval")
         out, _ = self.block(body)
         first = tree.body[0] if tree.body else tree
-        init = ast.Assign(targets=[_name(self.ret_flag, ast.Store())], value=_mark(
+        init = ast.Assign(targets=[_name(self.ret_flag, True)], value=ir.mark(
             ast.Constant(False), ("const",)))
-        init.sd_line, init.sd_kind = getattr(first, "lineno", tree.lineno), "assign"
+        ir.tag(init, getattr(first, "lineno", tree.lineno), ir.Kind.ASSIGN)
         ret = ast.Return(value=_name(self.ret_value))
-        ret.sd_line, ret.sd_kind = returns[-1].sd_line, "return"
+        ir.tag(ret, ir.LINE(returns[-1]), ir.Kind.RETURN)
         return [init] + out + [ret]
 
     def flag(self, name, value, line):
-        s = ast.Assign(targets=[_name(name, ast.Store())], value=_mark(ast.Constant(value),
+        s = ast.Assign(targets=[_name(name, True)], value=ir.mark(ast.Constant(value),
                                                                          ("const",)))
-        s.sd_line, s.sd_kind = line, "assign"
+        ir.tag(s, line, ir.Kind.ASSIGN)
         return s
 
     def guard(self, flag, body, line):
         node = ast.If(test=ast.UnaryOp(op=ast.Not(), operand=_name(flag)), body=body, orelse=[])
-        node.sd_line, node.sd_kind = line, "if"
+        ir.tag(node, line, ir.Kind.IF)
         return node
 
     def block(self, stmts):
@@ -1309,14 +1298,14 @@ class JumpLowering:
                 inner, _ = self.block(rest)
                 if inner:
                     flag = self.loops[-1].skip if self.loops else self.ret_flag
-                    out.append(self.guard(flag, inner, getattr(rest[0], "sd_line", None)))
+                    out.append(self.guard(flag, inner, ir.LINE(rest[0])))
                 return out, True
             if jumps:
                 return out, True
         return out, False
 
     def statement(self, s):
-        line = getattr(s, "sd_line", None)
+        line = ir.LINE(s)
         if isinstance(s, ast.Break):
             loop = self.loops[-1]
             loop.uses_skip = loop.uses_exit = True
@@ -1328,16 +1317,16 @@ class JumpLowering:
         if isinstance(s, ast.Return):
             if self.ret_flag is None:
                 return [s], False
-            copy = ast.Assign(targets=[_name(self.ret_value, ast.Store())],
-                              value=_mark(s.value, ("copy",) if isinstance(s.value, ast.Name)
+            copy = ast.Assign(targets=[_name(self.ret_value, True)],
+                              value=ir.mark(s.value, ("copy",) if isinstance(s.value, ast.Name)
                                           else ("const",)))
-            copy.sd_line, copy.sd_kind = line, "assign"
+            ir.tag(copy, line, ir.Kind.ASSIGN)
             new = [copy, self.flag(self.ret_flag, True, line)]
             for loop in self.loops:
                 loop.uses_skip = loop.uses_exit = True
                 new += [self.flag(loop.skip, True, line), self.flag(loop.exit, True, line)]
             return new, True
-        if isinstance(s, ast.If) and getattr(s, "sd_control_only", False):
+        if isinstance(s, ast.If) and ir.CONTROL_ONLY(s):
             return [s], False   # a loop's own exit test, kept as it is
         if isinstance(s, ast.If):
             s.body, j1 = self.block(s.body)
@@ -1346,14 +1335,11 @@ class JumpLowering:
                 s.body = [ast.Pass()]
             return [s], j1 or j2
         if isinstance(s, (ast.For, ast.While)):
-            self.norm.loop_counter += 1
             # flags fresh against the function's names (generated code has its own)
-            while {f"_skip{self.norm.loop_counter}", f"_exit{self.norm.loop_counter}",
-                   f"_n{self.norm.loop_counter}"} & self.norm.used_names:
-                self.norm.loop_counter += 1
+            self.norm.loop_counter = self.norm.namer.numbered_group(
+                ("_skip", "_exit", "_n"), self.norm.loop_counter + 1)
             loop = _Loop(self.norm.loop_counter, isinstance(s, ast.While))
-            self.norm.used_names |= {loop.skip, loop.exit, loop.count}
-            has_return = any(isinstance(x, ast.Return) for x in _walk_stmts(s.body)) \
+            has_return = any(isinstance(x, ast.Return) for x in walk(s.body)) \
                 and self.ret_flag is not None
             if self.norm.tapes and isinstance(s, ast.While):
                 _mark_final_exit(s)
@@ -1366,18 +1352,18 @@ class JumpLowering:
             if loop.uses_exit:
                 pre.append(self.flag(loop.exit, False, line))
                 brk = ast.Break()
-                brk.sd_line, brk.sd_kind = line, "jump"
+                ir.tag(brk, line, ir.Kind.JUMP)
                 stop = ast.If(test=_name(loop.exit), body=[brk], orelse=[])
-                stop.sd_line, stop.sd_kind = line, "if"
-                stop.sd_control_only = True
+                ir.tag(stop, line, ir.Kind.IF)
+                ir.CONTROL_ONLY.set(stop, True)
                 body = body + [stop]
             if loop.is_while or loop.uses_exit:
                 # the reverse sweep replays exactly the iterations that ran
                 pre.append(_counter_init(loop.count, line))
                 body = [_counter_step(loop.count, line)] + body
-                s.sd_count = loop.count
+                ir.COUNT.set(s, loop.count)
             else:
-                s.sd_count = None
+                ir.COUNT.set(s, None)
             s.body = body
             return pre + [s], has_return
         return [s], False
@@ -1400,37 +1386,30 @@ def _mark_final_exit(loop):
         return False   # (nested loops own their breaks)
 
     if not jumps(loop.body[:-1]):
-        last.sd_control_only = True
+        ir.CONTROL_ONLY.set(last, True)
 
 
 def _fill_lines(stmts, line):
     for s in stmts:
-        if getattr(s, "sd_line", None) is None:
-            s.sd_line = line
+        if ir.LINE(s) is None:
+            ir.LINE.set(s, line)
         for field in ("body", "orelse"):
             if getattr(s, field, None):
-                _fill_lines(getattr(s, field), s.sd_line)
+                _fill_lines(getattr(s, field), ir.LINE(s))
 
 
 def _counter_init(name, line):
-    s = ast.Assign(targets=[_name(name, ast.Store())], value=_mark(ast.Constant(0), ("const",)))
-    s.sd_line, s.sd_kind = line, "assign"
+    s = ast.Assign(targets=[_name(name, True)], value=ir.mark(ast.Constant(0), ("const",)))
+    ir.tag(s, line, ir.Kind.ASSIGN)
     return s
 
 
 def _counter_step(name, line):
-    s = ast.Assign(targets=[_name(name, ast.Store())],
-                   value=_mark(ast.BinOp(left=_name(name), op=ast.Add(), right=ast.Constant(1)),
+    s = ast.Assign(targets=[_name(name, True)],
+                   value=ir.mark(ast.BinOp(left=_name(name), op=ast.Add(), right=ast.Constant(1)),
                                ("binop", "Add")))
-    s.sd_line, s.sd_kind = line, "accumulate"
+    ir.tag(s, line, ir.Kind.ACCUMULATE)
     return s
-
-
-def _walk_stmts(stmts):
-    for s in stmts:
-        yield s
-        for field in ("body", "orelse"):
-            yield from _walk_stmts(getattr(s, field, []) or [])
 
 
 def _is_str(node) -> bool:
@@ -1441,26 +1420,10 @@ def _is_name(node, name):
     return isinstance(node, ast.Name) and node.id == name
 
 
-def _operand_names(node) -> set:
-    return {n.id for n in ast.walk(node) if isinstance(n, ast.Name)}
-
-
-def _free_names(node) -> set:
-    return {n.id for n in ast.walk(node) if isinstance(n, ast.Name)}
-
-
-def _assigned_names(tree) -> set:
-    names = set()
-    for n in ast.walk(tree):
-        if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store):
-            names.add(n.id)
-    return names
-
-
 def _assigned_names_in(stmts) -> set:
     names = set()
     for s in stmts:
-        names |= _assigned_names(s)
+        names |= stored_names(s)
     return names
 
 
@@ -1524,25 +1487,25 @@ def normalize(src: FunctionSource, inplace=None) -> tuple[ast.FunctionDef, Norma
     norm = Normalizer(src, void_ok=bool(inplace))
     fn = norm.run()
     if inplace:
-        line = fn.sd_line
+        line = ir.LINE(fn)
         copies = []
         for k in inplace:
             p = src.params[k]
             call = ast.Call(func=ast.Attribute(value=_name(p), attr="copy", ctx=ast.Load()),
                             args=[], keywords=[])
             tmp = norm.temp("copy")
-            first = ast.Assign(targets=[_name(tmp, ast.Store())],
-                               value=_mark(call, ("method", "copy")))
-            second = ast.Assign(targets=[_name(p, ast.Store())], value=_mark(_name(tmp), ("copy",)))
+            first = ast.Assign(targets=[_name(tmp, True)],
+                               value=ir.mark(call, ("method", "copy")))
+            second = ast.Assign(targets=[_name(p, True)], value=ir.mark(_name(tmp), ("copy",)))
             for stmt in (first, second):
-                stmt.sd_line, stmt.sd_kind = line, "assign"
+                ir.tag(stmt, line, ir.Kind.ASSIGN)
                 copies.append(stmt)
         ret = fn.body[-1]
         res = norm.temp("written")
         tup = ast.Tuple(elts=[_name(src.params[k]) for k in inplace], ctx=ast.Load())
-        assign = ast.Assign(targets=[_name(res, ast.Store())], value=_mark(tup, ("tuple",)))
-        assign.sd_line, assign.sd_kind = ret.sd_line, "assign"
+        assign = ast.Assign(targets=[_name(res, True)], value=ir.mark(tup, ("tuple",)))
+        ir.tag(assign, ir.LINE(ret), ir.Kind.ASSIGN)
         new_ret = ast.Return(value=_name(res))
-        new_ret.sd_line, new_ret.sd_kind = ret.sd_line, "return"
+        ir.tag(new_ret, ir.LINE(ret), ir.Kind.RETURN)
         fn.body = copies + fn.body[:-1] + [assign, new_ret]
     return fn, norm

@@ -26,45 +26,25 @@ import copy
 import itertools
 
 from .. import ir
+from ..names import Namer
 from ..rules import registry
-from ..rules.arrayfuncs import VIEW_FUNCTIONS, VIEW_NAMES
-from .activity import analyze_activity, walk
+from ..rules.arrayfuncs import VIEW_NAMES
+from .activity import analyze_activity
+from .astutil import assign as _assign
+from .astutil import aug as _aug
+from .astutil import call as _call
+from .astutil import const as _const
+from .astutil import free_names, simplify, stored_names, substitute, walk
+from .astutil import is_const as _is_const
+from .astutil import name as _name
 from .plan_report import plan_lines
+from .rulecall import RuleInfo, bind_template, constants_of, rule_inputs
 from .tape import enclosing, plan_indexed_tapes
 from .types import T
+from .views import check_views
 
 ELEMENTWISE_OPS = {"Add", "Sub", "Mult", "Div", "Pow", "Mod"}
 import numpy as _np
-
-
-def _name(id_, store=False):
-    return ast.Name(id=id_, ctx=ast.Store() if store else ast.Load())
-
-
-def _assign(target, value, line=None):
-    s = ast.Assign(targets=[target if isinstance(target, ast.AST) else _name(target, True)],
-                   value=value)
-    s.sd_line = line
-    return s
-
-
-def _aug(target, op, value, line=None):
-    t = target if isinstance(target, ast.AST) else _name(target, True)
-    s = ast.AugAssign(target=t, op=op, value=value)
-    s.sd_line = line
-    return s
-
-
-def _call(func: str, *args):
-    return ast.Call(func=ast.parse(func, mode="eval").body, args=list(args), keywords=[])
-
-
-def _const(v):
-    return ast.Constant(v)
-
-
-def free_names(node) -> set:
-    return {n.id for n in ast.walk(node) if isinstance(n, ast.Name)}
 
 
 class Site:
@@ -95,14 +75,15 @@ class ReverseTransformer:
         self.params = [a.arg for a in fn.args.args]
         self.used = set(names) | set(self.params) | {
             n.id for n in ast.walk(fn) if isinstance(n, ast.Name)}
+        self.namer = Namer(self.used)     # x, x2, x3, ...
         self.callee_adjoint = callee_adjoint  # f(pyfunc, argtypes) -> (vjp name, diff flags)
         self.ret = fn.body[-1]
         self.ret_name = self.ret.value.id if isinstance(self.ret.value, ast.Name) else None
-        self.tuple_params = getattr(fn, "sd_tuple_params", {})
+        self.tuple_params = ir.TUPLE_PARAMS(fn, {})
         expanded = []
         for p in wrt:
             if p in self.tuple_params:
-                if p in getattr(fn, "sd_tuple_whole", set()):
+                if p in ir.TUPLE_WHOLE(fn, set()):
                     raise error(fn, f"tuple argument '{p}' can be differentiated only when it "
                                     "is unpacked or indexed with constants")
                 expanded += self.tuple_params[p]
@@ -116,13 +97,7 @@ class ReverseTransformer:
 
     # -- names -----------------------------------------------------------
     def fresh(self, base):
-        name = base
-        k = 1
-        while name in self.used:
-            k += 1
-            name = f"{base}{k}"
-        self.used.add(name)
-        return name
+        return self.namer.fresh(base)
 
     def adj(self, var) -> str:
         name = self.adj_names.get(var)
@@ -154,10 +129,10 @@ class ReverseTransformer:
         def visit(stmts, loops, top):
             for s in stmts:
                 self.stmt_loops[id(s)] = list(loops)
-                kind = getattr(s, "sd_kind", None)
-                if kind in ("assign", "accumulate"):
+                kind = ir.KIND(s)
+                if kind in (ir.Kind.ASSIGN, ir.Kind.ACCUMULATE):
                     add(s.targets[0].id, s, loops, top)
-                elif kind == "unpack":
+                elif kind == ir.Kind.UNPACK:
                     for e in s.targets[0].elts:
                         add(e.id, s, loops, top)
                 elif isinstance(s, ast.For):
@@ -171,19 +146,19 @@ class ReverseTransformer:
                 else:
                     next(order)
         visit(self.fn.body, [], True)
-        self.counters = {getattr(s, "sd_count", None) for s in walk(self.fn.body)} - {None}
+        self.counters = {ir.COUNT(s) for s in walk(self.fn.body)} - {None}
 
     def assigned_in(self, loop) -> set:
         names = set()
         for s in walk(loop.body):
-            kind = getattr(s, "sd_kind", None)
-            if kind in ("assign", "accumulate"):
+            kind = ir.KIND(s)
+            if kind in (ir.Kind.ASSIGN, ir.Kind.ACCUMULATE):
                 names.add(s.targets[0].id)
-            elif kind == "unpack":
+            elif kind == ir.Kind.UNPACK:
                 names |= {e.id for e in s.targets[0].elts}
-            elif kind == "store":
+            elif kind == ir.Kind.STORE:
                 names.add(s.targets[0].value.id)
-            elif kind == "augstore":
+            elif kind == ir.Kind.AUGSTORE:
                 names.add(s.target.value.id)
             elif isinstance(s, ast.For):
                 names.add(s.target.id)
@@ -209,11 +184,11 @@ class ReverseTransformer:
                 ok.add(loop.target.id)
             chosen = []
             for idx, s in enumerate(loop.body):
-                if getattr(s, "sd_kind", None) != "assign":
+                if ir.KIND(s) != ir.Kind.ASSIGN:
                     continue
                 z = s.targets[0].id
                 t = self.types.get(z)
-                head = s.value.sd_prim[0]
+                head = ir.PRIM(s.value)[0]
                 # scalars, and views of arrays (free to re-take)
                 if t is None or not (t.is_scalar or (t.is_array and head == "subscript")) \
                         or len(self.sites.get(z, [])) != 1 \
@@ -221,9 +196,9 @@ class ReverseTransformer:
                     continue
                 if head in ("user", "method", "tuple", "global"):
                     continue
-                if head == "call" and registry.get_primitive(s.value.sd_prim[1]) is not None \
-                        and registry.get_primitive(s.value.sd_prim[1]).rules \
-                        and registry.get_primitive(s.value.sd_prim[1]).rules[0].call is not None:
+                if head == "call" and registry.get_primitive(ir.PRIM(s.value)[1]) is not None \
+                        and registry.get_primitive(ir.PRIM(s.value)[1]).rules \
+                        and registry.get_primitive(ir.PRIM(s.value)[1]).rules[0].call is not None:
                     continue
                 names = free_names(s.value) - {"np", "math"}
                 if head == "call":
@@ -244,8 +219,8 @@ class ReverseTransformer:
         out = {}
         body = loop.body
         for idx, s in enumerate(body):
-            kind = getattr(s, "sd_kind", None)
-            if kind not in ("assign", "accumulate"):
+            kind = ir.KIND(s)
+            if kind not in (ir.Kind.ASSIGN, ir.Kind.ACCUMULATE):
                 continue
             z = s.targets[0].id
             t = self.types.get(z)
@@ -254,7 +229,7 @@ class ReverseTransformer:
             in_loop = [st for st in self.sites.get(z, []) if loop in st.loops]
             if len(in_loop) != 1 or len(self.sites[z]) < 2:
                 continue
-            if kind == "assign" and s.value.sd_prim not in (
+            if kind == ir.Kind.ASSIGN and ir.PRIM(s.value) not in (
                     ("copy",), ("binop", "Add"), ("binop", "Sub"), ("binop", "Mult")):
                 continue
             if any(z in free_names(later) for later in body[idx + 1:]):
@@ -274,16 +249,16 @@ class ReverseTransformer:
         if not self.checkpoint:
             return
         for s in self.fn.body:
-            if isinstance(s, ast.While) or getattr(s, "sd_count", None):
+            if isinstance(s, ast.While) or ir.COUNT(s):
                 why = "a while loop" if isinstance(s, ast.While) else \
                     "a loop left by break or return"
-                self.checkpoint_skipped.append((getattr(s, "sd_line", None), why))
+                self.checkpoint_skipped.append((ir.LINE(s), why))
                 continue
             if not isinstance(s, ast.For):
                 continue
             args = s.iter.args
             if len(args) == 3 and not _is_const(args[2], 1):
-                self.checkpoint_skipped.append((getattr(s, "sd_line", None),
+                self.checkpoint_skipped.append((ir.LINE(s),
                                                 "a loop with a step"))
                 continue
             if not any(v in self.active for v in self.assigned_in(s)):
@@ -311,12 +286,12 @@ class ReverseTransformer:
         return (_const(0), args[0]) if len(args) == 1 else (args[0], args[1])
 
     def checkpointed_forward(self, s) -> list:
-        line = getattr(s, "sd_line", None)
+        line = ir.LINE(s)
         lo, hi = self.loop_bounds(s)
         every = self.fresh_cached("_every", ("every", id(s)))
         out = [_assign(every, self.checkpoint_every(lo, hi), line)]
-        out[0].sd_note = "checkpointed: no tape, a snapshot of the loop's state every " \
-                         f"{every} iterations"
+        ir.NOTE.set(out[0], "checkpointed: no tape, a snapshot of the loop's state every "
+                    f"{every} iterations")
         if (id(s), s.target.id) in self.save_at:
             out.append(self.push(s.target.id, line))
         pos = _name(s.target.id) if _is_const(lo, 0) else ast.BinOp(
@@ -339,14 +314,13 @@ class ReverseTransformer:
             self._plain = False
         new = copy.copy(s)
         new.body = ([ast.If(test=test, body=snaps, orelse=[])] if snaps else []) + body
-        new.sd_checkpointed = True
         return out + [new]
 
     def checkpoint_stack(self, var) -> str:
         return self.fresh_cached("_ckpt_" + var.lstrip("_"), ("ckpt", var))
 
     def checkpointed_reverse(self, s) -> list:
-        line = getattr(s, "sd_line", None)
+        line = ir.LINE(s)
         lo, hi = self.loop_bounds(s)
         every = self.fresh_cached("_every", ("every", id(s)))
         start = self.fresh_cached("_start", ("start", id(s)))
@@ -389,9 +363,9 @@ class ReverseTransformer:
                 self.save_at.add((id(s), s.target.id))
         loop = ast.For(target=_name(start, True), iter=segs, body=body, orelse=[],
                        type_comment=None)
-        loop.sd_line = line
-        loop.sd_note = "checkpointed: each segment, last first: restore its snapshot, " \
-                       "re-run with tape, reverse"
+        ir.LINE.set(loop, line)
+        ir.NOTE.set(loop, "checkpointed: each segment, last first: restore its snapshot, "
+                    "re-run with tape, reverse")
         out = [loop]
         if saved_target_save:
             out.append(self.restore(s.target.id, line))
@@ -442,12 +416,12 @@ class ReverseTransformer:
         body = self.fn.body
         k = len(body) - 2
         if self.mode != "grad" or k < 0 or not isinstance(body[k], ast.For) or \
-                getattr(body[k], "sd_count", None):
+                ir.COUNT(body[k]):
             return None
         # a perfect nest (the body one loop, ...) fuses at its innermost body
         nest = [body[k]]
         while len(nest[-1].body) == 1 and isinstance(nest[-1].body[0], ast.For) and \
-                not getattr(nest[-1].body[0], "sd_count", None):
+                not ir.COUNT(nest[-1].body[0]):
             nest.append(nest[-1].body[0])
         loop = nest[-1]
         if any((id(n), n.target.id) in self.save_at or n is not loop and
@@ -501,7 +475,7 @@ class ReverseTransformer:
         if self.snapshot_vars_of(loop) or any(
                 (id(st), v) in self.inverted or (id(st), v) in self.inverted_carried
                 for st in walk(loop.body)
-                if getattr(st, "sd_kind", None) in ("assign", "accumulate", "unpack")
+                if ir.KIND(st) in (ir.Kind.ASSIGN, ir.Kind.ACCUMULATE, ir.Kind.UNPACK)
                 for v in self.targets_of(st)):
             return None
         adjoint_of = {v: k2 for k2, v in self.adj_names.items()}
@@ -541,7 +515,6 @@ class ReverseTransformer:
         rev = [st for st in rev if not (_is_zeroing(st) and ast.dump(st) in zeroed)]
         fused = copy.copy(loop)
         fused.body = fwd + rev
-        fused.sd_fused = True
         self.checkpointed.pop(id(loop), None)    # nothing taped: nothing to checkpoint
         return fused
 
@@ -565,18 +538,18 @@ class ReverseTransformer:
                         blocks(getattr(st, f), ctx + ((id(st), f),))
         blocks(self.fn.body, ())
         for s in walk(self.fn.body):
-            kind = getattr(s, "sd_kind", None)
-            if kind in ("assign", "accumulate", "unpack") and \
+            kind = ir.KIND(s)
+            if kind in (ir.Kind.ASSIGN, ir.Kind.ACCUMULATE, ir.Kind.UNPACK) and \
                     any(t in self.active for t in self.targets_of(s)):
                 for n in self.contribution_targets(s):
                     counts[n] = counts.get(n, 0) + 1
                     where[n] = context[id(s)]
-                if kind == "assign" and s.value.sd_prim[0] == "subscript" and \
+                if kind == ir.Kind.ASSIGN and ir.PRIM(s.value)[0] == "subscript" and \
                         isinstance(s.value.value, ast.Name):
                     # dA[i] += ... writes part of the adjoint: it must exist whole
                     counts[s.value.value.id] = 2
-            elif kind in ("store", "augstore"):
-                base = s.targets[0].value.id if kind == "store" else s.target.value.id
+            elif kind in (ir.Kind.STORE, ir.Kind.AUGSTORE):
+                base = s.targets[0].value.id if kind == ir.Kind.STORE else s.target.value.id
                 if base in self.active and isinstance(s.value, ast.Name):
                     counts[s.value.id] = counts.get(s.value.id, 0) + 1
                     where[s.value.id] = context[id(s)]
@@ -595,9 +568,9 @@ class ReverseTransformer:
         broadcasts to its shape (a scalar seed from ``np.sum``, say): true when
         the rule of its own definition only uses its adjoint elementwise."""
         s = self.sites[var][0].stmt
-        if getattr(s, "sd_kind", None) != "assign":
+        if ir.KIND(s) != ir.Kind.ASSIGN:
             return False
-        key = s.value.sd_prim
+        key = ir.PRIM(s.value)
         if key[0] != "subscript":
             # one array operand, shaped like the result: its adjoint is the result's,
             # elementwise.  With two, either may have been broadcast and the adjoint
@@ -618,14 +591,14 @@ class ReverseTransformer:
         return key[0] == "call" and registry.is_elementwise(key[1])
 
     def targets_of(self, s):
-        if s.sd_kind == "unpack":
+        if ir.KIND(s) == ir.Kind.UNPACK:
             return [e.id for e in s.targets[0].elts]
         return [s.targets[0].id]
 
     def contribution_targets(self, s):
         from .activity import diff_operands
         out = []
-        if s.sd_kind == "accumulate":
+        if ir.KIND(s) == ir.Kind.ACCUMULATE:
             r = s.value.right
             return [r.id] if isinstance(r, ast.Name) and r.id in self.active else []
         for n in diff_operands(s.value):
@@ -650,7 +623,7 @@ class ReverseTransformer:
     def invertible(self, s, var) -> bool:
         """``n += 1`` on an int: the reverse sweep undoes it (``n -= 1``)
         instead of taping the old value."""
-        if getattr(s, "sd_kind", None) != "accumulate" or getattr(s, "sd_array", False):
+        if ir.KIND(s) != ir.Kind.ACCUMULATE or ir.ARRAY(s):
             return False
         t = self.types.get(var)
         if t is None or t.kind != "int" or not isinstance(s.value.op, (ast.Add, ast.Sub)):
@@ -679,7 +652,7 @@ class ReverseTransformer:
             if self.loop_index_only(var):
                 continue
             if var in self.counters:
-                sites = [st for st in sites if st.stmt.sd_kind != "accumulate"]
+                sites = [st for st in sites if ir.KIND(st.stmt) != ir.Kind.ACCUMULATE]
             else:
                 for st in sites:
                     if self.invertible(st.stmt, var):
@@ -713,9 +686,9 @@ class ReverseTransformer:
                     if not is_param and not definite:
                         self.placeholders.add(var)
         for s in walk(self.fn.body):
-            kind = getattr(s, "sd_kind", None)
-            if kind in ("store", "augstore"):
-                base = s.targets[0].value.id if kind == "store" else s.target.value.id
+            kind = ir.KIND(s)
+            if kind in (ir.Kind.STORE, ir.Kind.AUGSTORE):
+                base = s.targets[0].value.id if kind == ir.Kind.STORE else s.target.value.id
                 if base in self.needed:
                     self.save_at.add((id(s), base + "[]"))
 
@@ -729,12 +702,7 @@ class ReverseTransformer:
 
     def fresh_cached(self, base, key=None):
         """A fresh name made once per ``key`` (``t2`` and ``_t2`` each get a stack)."""
-        if not hasattr(self, "_stack_names"):
-            self._stack_names = {}
-        key = base if key is None else key
-        if key not in self._stack_names:
-            self._stack_names[key] = self.fresh(base)
-        return self._stack_names[key]
+        return self.namer.once(base, key)
 
     # -- forward sweep ---------------------------------------------------
     def forward_block(self, stmts) -> list:
@@ -752,7 +720,7 @@ class ReverseTransformer:
         return [v for v in self.carried.get(id(loop), []) if v in self.snapshot_vars]
 
     def snapshot_pushes(self, loop) -> list:
-        line = getattr(loop, "sd_line", None)
+        line = ir.LINE(loop)
         out = []
         for v in self.snapshot_vars_of(loop):
             if v in self.array_tapes.get(id(loop), ()):
@@ -777,7 +745,7 @@ class ReverseTransformer:
         self.array_tapes: dict = {}      # id(loop) -> vars
         saved_elsewhere = {v for _, v in self.save_at}
         for loop in self.fn.body:
-            if not isinstance(loop, ast.For) or getattr(loop, "sd_count", None) or \
+            if not isinstance(loop, ast.For) or ir.COUNT(loop) or \
                     id(loop) in self.checkpointed:
                 continue
             args = loop.iter.args
@@ -808,7 +776,7 @@ class ReverseTransformer:
             return None
         before = body[:body.index(outer)]
         defined = var in self.params or any(
-            getattr(st, "sd_kind", None) in ("assign", "unpack") and var in self.targets_of(st)
+            ir.KIND(st) in (ir.Kind.ASSIGN, ir.Kind.UNPACK) and var in self.targets_of(st)
             for st in before)
         return outer if defined else None
 
@@ -822,9 +790,9 @@ class ReverseTransformer:
             return
         sites = []
         for st in walk(self.fn.body):
-            kind = getattr(st, "sd_kind", None)
-            if kind in ("store", "augstore"):
-                target = st.targets[0] if kind == "store" else st.target
+            kind = ir.KIND(st)
+            if kind in (ir.Kind.STORE, ir.Kind.AUGSTORE):
+                target = st.targets[0] if kind == ir.Kind.STORE else st.target
                 if (id(st), target.value.id + "[]") in self.save_at:
                     sites.append((st, target.value.id))
 
@@ -874,7 +842,7 @@ class ReverseTransformer:
                     func=ast.parse("np.empty", mode="eval").body,
                     args=[copy.deepcopy(tape.capacity),
                           ast.parse(f"np.{tape.dtype.name}", mode="eval").body],
-                    keywords=[]), getattr(loop, "sd_line", None)))
+                    keywords=[]), ir.LINE(loop)))
         return out
 
     def array_tape_allocations(self, loop) -> list:
@@ -892,12 +860,12 @@ class ReverseTransformer:
             out.append(_assign(self.stack(v), ast.Call(
                 func=ast.parse("np.empty", mode="eval").body,
                 args=[size, ast.parse(dtype, mode="eval").body],
-                keywords=[]), getattr(loop, "sd_line", None)))
+                keywords=[]), ir.LINE(loop)))
             self.read(*args)
         return out
 
     def snapshot_pops(self, loop) -> list:
-        line = getattr(loop, "sd_line", None)
+        line = ir.LINE(loop)
         out = []
         for v in reversed(self.snapshot_vars_of(loop)):
             if v in self.array_tapes.get(id(loop), ()):
@@ -916,10 +884,10 @@ class ReverseTransformer:
         return out
 
     def forward_stmt(self, s) -> list:
-        kind = getattr(s, "sd_kind", None)
-        line = getattr(s, "sd_line", None)
+        kind = ir.KIND(s)
+        line = ir.LINE(s)
         pre, post = [], []
-        if kind in ("assign", "accumulate", "unpack"):
+        if kind in (ir.Kind.ASSIGN, ir.Kind.ACCUMULATE, ir.Kind.UNPACK):
             for var in self.targets_of(s):
                 if (id(s), var) in self.indexed_scalars and (id(s), var) in self.save_at \
                         and not self._plain:
@@ -929,7 +897,7 @@ class ReverseTransformer:
                 elif (id(s), var) in self.save_at and not self._plain:
                     pre.append(self.push(var, line))
                 t = self.types.get(var)
-                if var in self.active and t is not None and t.is_array and kind != "accumulate" \
+                if var in self.active and t is not None and t.is_array and kind != ir.Kind.ACCUMULATE \
                         and var not in self.direct and not self._in_segment:
                     # (a checkpoint segment's re-run must not wipe live adjoints)
                     outer = self.hoisted_loop(s, var)
@@ -940,11 +908,11 @@ class ReverseTransformer:
                                             line))
             new = copy.copy(s)
             new.value = self.primal_value(s)
-            if kind == "accumulate" and not getattr(s, "sd_array", False):
+            if kind == ir.Kind.ACCUMULATE and not ir.ARRAY(s):
                 new = _aug(s.targets[0].id, s.value.op, s.value.right, line)
             return pre + [new] + post
-        if kind in ("store", "augstore"):
-            target = s.targets[0] if kind == "store" else s.target
+        if kind in (ir.Kind.STORE, ir.Kind.AUGSTORE):
+            target = s.targets[0] if kind == ir.Kind.STORE else s.target
             base = target.value.id
             if (id(s), base + "[]") in self.save_at and not self._plain and id(s) in self.indexed:
                 item = ast.Subscript(value=_name(base), slice=copy.deepcopy(target.slice),
@@ -996,7 +964,7 @@ class ReverseTransformer:
     def primal_value(self, s):
         """The value a primal assignment computes, as the generated code writes it."""
         value = lower_for_numba(s.value, self.types)
-        if id(s) in self.opaque_tests or (s.sd_kind == "assign" and s.value.sd_prim == ("const",)
+        if id(s) in self.opaque_tests or (ir.KIND(s) == ir.Kind.ASSIGN and ir.PRIM(s.value) == ("const",)
                                           and s.targets[0].id in self.opaque_consts):
             value = opaque(value, self.types.get(s.targets[0].id))
         return value
@@ -1037,7 +1005,7 @@ class ReverseTransformer:
         """``dvar += expr`` (or ``dvar = expr`` for a direct temporary)."""
         if var in self.direct:
             value = simplify(ast.UnaryOp(op=ast.USub(), operand=expr) if sub else expr)
-            if self.types[var].is_array and _may_alias(value) and not self.is_scalar_adjoint(value):
+            if self.types[var].is_array and _may_be_a_view(value) and not self.is_scalar_adjoint(value):
                 value = _call("fresh", value)
             return _assign(self.adj(var), value, line)
         return _aug(self.adj(var), ast.Sub() if sub else ast.Add(), simplify(expr), line)
@@ -1052,20 +1020,20 @@ class ReverseTransformer:
         return False
 
     def reverse_stmt(self, s) -> list:
-        kind = getattr(s, "sd_kind", None)
-        line = getattr(s, "sd_line", None)
+        kind = ir.KIND(s)
+        line = ir.LINE(s)
         out = []
-        if kind in ("assign", "accumulate", "unpack"):
+        if kind in (ir.Kind.ASSIGN, ir.Kind.ACCUMULATE, ir.Kind.UNPACK):
             targets = self.targets_of(s)
-            if kind != "accumulate" and set(targets) & free_names(s.value):
+            if kind != ir.Kind.ACCUMULATE and set(targets) & free_names(s.value):
                 # normalize guarantees this never happens; refuse rather than be wrong
                 raise NotImplementedError(
                     f"internal: '{', '.join(targets)}' is both assigned and read by one "
                     "statement")
             if any(t in self.active for t in targets):
-                if kind == "accumulate":
+                if kind == ir.Kind.ACCUMULATE:
                     out += self.adjoint_accumulate(s)
-                elif kind == "unpack" or s.value.sd_prim[0] == "user":
+                elif kind == ir.Kind.UNPACK or ir.PRIM(s.value)[0] == "user":
                     out += self.adjoint_user_call(s)
                 else:
                     out += self.adjoint_assign(s)
@@ -1083,13 +1051,13 @@ class ReverseTransformer:
                     inverse = ast.Sub() if isinstance(s.value.op, ast.Add) else ast.Add()
                     out.append(_aug(var, inverse, copy.deepcopy(s.value.right), line))
                     self.read(s.value.right)
-                if kind != "accumulate" and self.needs_reset(var, s):
+                if kind != ir.Kind.ACCUMULATE and self.needs_reset(var, s):
                     resets.append(self.reset(var, line))
                     if self.types[var].is_array:
                         self.read(_name(var))
             return out + resets
-        if kind in ("store", "augstore"):
-            target = s.targets[0] if kind == "store" else s.target
+        if kind in (ir.Kind.STORE, ir.Kind.AUGSTORE):
+            target = s.targets[0] if kind == ir.Kind.STORE else s.target
             base = target.value.id
             if base in self.active:
                 out += self.adjoint_store(s, target, kind)
@@ -1111,7 +1079,7 @@ class ReverseTransformer:
                 self.read(target.slice)
             return out
         if isinstance(s, ast.If):
-            if getattr(s, "sd_control_only", False):
+            if ir.CONTROL_ONLY(s):
                 return []
             body = self.reverse_block(s.body)
             orelse = self.reverse_block(s.orelse)
@@ -1119,10 +1087,10 @@ class ReverseTransformer:
                 return []
             self.read(s.test)
             node = ast.If(test=copy.deepcopy(s.test), body=body or [ast.Pass()], orelse=orelse)
-            node.sd_line = line
+            ir.LINE.set(node, line)
             if not body:
                 node = ast.If(test=_negate(s.test), body=orelse, orelse=[])
-                node.sd_line = line
+                ir.LINE.set(node, line)
             return [node]
         if isinstance(s, (ast.For, ast.While)):
             return self.reverse_loop(s)
@@ -1131,7 +1099,7 @@ class ReverseTransformer:
     def reverse_loop(self, s) -> list:
         if id(s) in self.checkpointed and not self._in_segment:
             return self.checkpointed_reverse(s)
-        line = getattr(s, "sd_line", None)
+        line = ir.LINE(s)
         body = self.reverse_block(s.body)
         out = []
         is_for = isinstance(s, ast.For)
@@ -1139,7 +1107,7 @@ class ReverseTransformer:
                    for v in self.carried.get(id(s), []))
         if body or self.snapshot_vars_of(s) or undo:
             recompute = self.snapshot_pops(s) + self.needed_recomputation(s)
-            count = getattr(s, "sd_count", None)
+            count = ir.COUNT(s)
             if count:
                 self.read(_name(count))
             if is_for:
@@ -1154,7 +1122,7 @@ class ReverseTransformer:
                 k = self.fresh("_k")
                 loop = ast.For(target=_name(k, True), iter=_call("range", _name(count)),
                                body=recompute + body, orelse=[], type_comment=None)
-            loop.sd_line = line
+            ir.LINE.set(loop, line)
             out.append(loop)
         if is_for and (id(s), s.target.id) in self.save_at:
             out.append(self.restore(s.target.id, line))
@@ -1193,7 +1161,7 @@ class ReverseTransformer:
             return []
         contrib = _name(self.adj(z))
         contrib = self.fit(contrib, self.types[z], a, same_ndim=True)
-        return [self.accumulate(a.id, contrib, s.sd_line, sub=isinstance(s.value.op, ast.Sub))]
+        return [self.accumulate(a.id, contrib, ir.LINE(s), sub=isinstance(s.value.op, ast.Sub))]
 
     def fit(self, expr, result_t: T, operand, same_ndim=False):
         """Adapt an adjoint contribution shaped like the result to ``operand``:
@@ -1223,14 +1191,14 @@ class ReverseTransformer:
         loop = ast.For(target=_name(k, True), iter=_call("range", ast.Subscript(
             value=ast.Attribute(value=copy.deepcopy(idx), attr="shape", ctx=ast.Load()),
             slice=_const(0), ctx=ast.Load())), body=[body], orelse=[])
-        loop.sd_line = line
+        ir.LINE.set(loop, line)
         return loop
 
     def adjoint_assign(self, s) -> list:
         z = s.targets[0].id
         prim = s.value
-        head = prim.sd_prim[0]
-        line = s.sd_line
+        head = ir.PRIM(prim)[0]
+        line = ir.LINE(s)
         dz = _name(self.adj(z))
         from .activity import diff_operands
         if not any(n in self.active for n in diff_operands(prim)):
@@ -1271,8 +1239,8 @@ class ReverseTransformer:
         mapping = {tpl.result: _name(z), tpl.adjoint: dz}
         bound = bind_template(tpl, inputs, keywords)
         mapping.update(bound)
-        elementwise = (head == "binop" and prim.sd_prim[1] in ELEMENTWISE_OPS) or \
-            (head == "call" and registry.is_elementwise(prim.sd_prim[1]))
+        elementwise = (head == "binop" and ir.PRIM(prim)[1] in ELEMENTWISE_OPS) or \
+            (head == "call" and registry.is_elementwise(ir.PRIM(prim)[1]))
         others = [a for _, a in inputs]
         out, local_map = [], {}
         used_exprs = []
@@ -1314,7 +1282,7 @@ class ReverseTransformer:
 
     def adjoint_user_rule(self, s, rule, args, dz) -> list:
         z = s.targets[0].id
-        line = s.sd_line
+        line = ir.LINE(s)
         tmp = self.fresh("_adj")
         call = ast.Call(func=_name(rule.name), args=[_name(z)] + [copy.deepcopy(a) for a in args]
                         + [dz], keywords=[])
@@ -1330,14 +1298,14 @@ class ReverseTransformer:
         return out
 
     def adjoint_user_call(self, s) -> list:
-        line = s.sd_line
+        line = ir.LINE(s)
         call = s.value
         targets = self.targets_of(s)
         args = call.args
         argtypes = [self.type_or_const(a) for a in args]
-        vjp_name, diff = self.callee_adjoint(call.sd_prim[1], argtypes,
-                                             getattr(call, "sd_inplace", None))
-        if s.sd_kind == "unpack":
+        vjp_name, diff = self.callee_adjoint(ir.PRIM(call)[1], argtypes,
+                                             ir.INPLACE(call))
+        if ir.KIND(s) == ir.Kind.UNPACK:
             parts = []
             for t in targets:
                 if t in self.active:
@@ -1377,7 +1345,7 @@ class ReverseTransformer:
         return out
 
     def adjoint_store(self, s, target, kind) -> list:
-        line = s.sd_line
+        line = ir.LINE(s)
         base = target.value.id
         v = s.value
         self.read(target.slice)
@@ -1393,9 +1361,9 @@ class ReverseTransformer:
             elif item_is_array and vt.is_array:
                 contrib = _call("unbroadcast", da_item, _name(v.id))
                 self.read(_name(v.id))
-            sub = kind == "augstore" and isinstance(s.op, ast.Sub)
+            sub = kind == ir.Kind.AUGSTORE and isinstance(s.op, ast.Sub)
             out.append(self.accumulate(v.id, contrib, line, sub=sub))
-        if kind == "store":
+        if kind == ir.Kind.STORE:
             zero = ast.Subscript(value=_name(self.adj(base)), slice=copy.deepcopy(target.slice),
                                  ctx=ast.Store())
             out.append(_assign(zero, _const(0.0), line))
@@ -1405,15 +1373,15 @@ class ReverseTransformer:
         if isinstance(a, ast.Constant):
             from .types import const_type
             return const_type(a.value)
-        if hasattr(a, "sd_prim") and a.sd_prim[0] == "dtype":
-            return T("dtype", a.sd_prim[1])
+        if ir.PRIM.has(a) and ir.PRIM(a)[0] == "dtype":
+            return T("dtype", ir.PRIM(a)[1])
         if isinstance(a, ast.Name):
             return self.types.get(a.id)
         return None
 
     # -- assembly ----------------------------------------------------------
     def assemble(self, fname, forward, reverse, fused_loop=None) -> ast.FunctionDef:
-        line = self.fn.sd_line
+        line = ir.LINE(self.fn)
         body = []
         for var in sorted(self.placeholders):
             body.append(_assign(var, placeholder(self.types[var]), line))
@@ -1428,7 +1396,7 @@ class ReverseTransformer:
                 body.append(_assign(self.checkpoint_stack(var), ast.List(elts=[], ctx=ast.Load()),
                                     line))
         for s in body:
-            s.sd_section = "setup"
+            ir.SECTION.set(s, "setup")
         ret = self.ret.value
         restored = set(self.saved_vars).union(*self.checkpointed.values())
         keep_value = []
@@ -1436,14 +1404,13 @@ class ReverseTransformer:
             # the reverse sweep restores the variable: keep the result aside
             # (after the fused last loop, which still computes it)
             keep = self.fresh("value")
-            keep_value = [_assign(keep, _name(self.ret_name), self.ret.sd_line)]
+            keep_value = [_assign(keep, _name(self.ret_name), ir.LINE(self.ret))]
             if fused_loop is None:
                 forward = forward + keep_value
             ret = _name(keep)
         for s in forward:
-            s.sd_section = "forward"
+            ir.SECTION.set(s, "forward")
         body += forward
-        value_name = self.ret_name
         rev = []
         # adjoint initialisation
         seed = _const(1.0) if self.mode == "grad" else _name(self.seed_name())
@@ -1465,18 +1432,18 @@ class ReverseTransformer:
             else:
                 rev.append(_assign(self.adj(self.ret_name), seed, line))
         for s in rev:
-            s.sd_section = "init"
+            ir.SECTION.set(s, "init")
         if fused_loop is not None:
             # the seed and adjoint initialisations come before the fused loop
-            fused_loop.sd_section = "fused"
+            ir.SECTION.set(fused_loop, "fused")
             for s in reverse:
-                s.sd_section = "reverse"
+                ir.SECTION.set(s, "reverse")
             for s in keep_value:
-                s.sd_section = "fused"
+                ir.SECTION.set(s, "fused")
             rev = rev + [fused_loop] + (keep_value if fused_loop is not None else []) + reverse
         else:
             for s in reverse:
-                s.sd_section = "reverse"
+                ir.SECTION.set(s, "reverse")
             rev += reverse
         grads = []
         for p in self.wrt:
@@ -1495,16 +1462,14 @@ class ReverseTransformer:
         gtuple = ast.Tuple(elts=grads, ctx=ast.Load())
         result = ast.Tuple(elts=[copy.deepcopy(ret), gtuple], ctx=ast.Load())
         ret_stmt = ast.Return(value=result)
-        ret_stmt.sd_line = self.ret.sd_line
-        ret_stmt.sd_section = "result"
+        ir.LINE.set(ret_stmt, ir.LINE(self.ret))
+        ir.SECTION.set(ret_stmt, "result")
         params = list(self.params) + ([self.seed_name()] if self.mode == "vjp" else [])
         args = ast.arguments(posonlyargs=[], args=[ast.arg(arg=p) for p in params], vararg=None,
                              kwonlyargs=[], kw_defaults=[], kwarg=None, defaults=[])
         fn = ast.FunctionDef(name=fname, args=args, body=body + rev + [ret_stmt],
                              decorator_list=[], returns=None, type_comment=None, type_params=[])
-        fn.sd_forward_len = len(body)
-        fn.sd_reverse = rev
-        fn.sd_value = value_name
+        ir.REVERSE.set(fn, rev)
         for n in ast.walk(fn):
             if isinstance(n, ast.Name):
                 self.helpers_used.add(n.id)
@@ -1521,9 +1486,6 @@ class ReverseTransformer:
         if not hasattr(self, "_seed"):
             self._seed = self.fresh("cotangent")
         return self._seed
-
-
-VIEW_METHODS = {"reshape", "ravel"}
 
 
 def _is_zeroing(st) -> bool:
@@ -1569,8 +1531,8 @@ def final_value_locals(loop, after, active) -> set:
     candidates = assigned - read_first - used_after - active - {loop.target.id}
 
     def has_adjoint(st) -> bool:
-        return any(_own_targets(x) & active or getattr(x, "sd_kind", None) in
-                   ("store", "augstore") for x in walk([st]))
+        return any(_own_targets(x) & active or ir.KIND(x) in
+                   (ir.Kind.STORE, ir.Kind.AUGSTORE) for x in walk([st]))
     out = set()
     for v in candidates:
         last = max(k for k, st in enumerate(loop.body)
@@ -1586,7 +1548,7 @@ def assigned_once(stmts) -> set:
     """Names assigned by exactly one statement of ``stmts`` (nested ones included)."""
     counts: dict = {}
     for st in walk(stmts):
-        if getattr(st, "sd_kind", None) in ("assign", "unpack", "accumulate"):
+        if ir.KIND(st) in (ir.Kind.ASSIGN, ir.Kind.UNPACK, ir.Kind.ACCUMULATE):
             targets = st.targets[0].elts if isinstance(st.targets[0], ast.Tuple) \
                 else st.targets
             for t in targets:
@@ -1601,240 +1563,16 @@ def iteration_locals(loop, after) -> set:
     is its own (no loop-carried dependence)."""
     assigned, read_first = set(), set()
     for st in loop.body:
-        kind = getattr(st, "sd_kind", None)
-        reads = {n.id for n in ast.walk(st.value if kind in ("assign", "accumulate") else st)
+        kind = ir.KIND(st)
+        reads = {n.id for n in ast.walk(st.value if kind in (ir.Kind.ASSIGN, ir.Kind.ACCUMULATE) else st)
                  if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
         read_first |= reads - assigned
-        if kind == "assign" and isinstance(st.targets[0], ast.Name):
+        if kind == ir.Kind.ASSIGN and isinstance(st.targets[0], ast.Name):
             assigned.add(st.targets[0].id)
-        elif kind == "accumulate":
+        elif kind == ir.Kind.ACCUMULATE:
             read_first.add(st.targets[0].id)
     used_after = {n.id for st in after for n in ast.walk(st) if isinstance(n, ast.Name)}
     return assigned - read_first - used_after - {loop.target.id}
-
-
-def is_view(prim, types) -> str | None:
-    """The array a primitive's result may share memory with, if any."""
-    head = prim.sd_prim[0]
-    if head == "copy" and isinstance(prim, ast.Name):
-        base = prim.id
-    elif head == "subscript" and isinstance(prim.value, ast.Name) or head == "attr" and prim.sd_prim[1] == "T":
-        index = getattr(prim, "slice", None)
-        it = types.get(index.id) if isinstance(index, ast.Name) else None
-        if it is not None and it.is_array:
-            return None   # x[idx], x[mask]: a gather makes a copy
-        base = prim.value.id
-    elif head == "method" and prim.sd_prim[1] in VIEW_METHODS and \
-            isinstance(prim.func.value, ast.Name):
-        base = prim.func.value.id
-    elif head == "call" and prim.args and isinstance(prim.args[0], ast.Name) and \
-            id(prim.sd_prim[1]) in VIEW_FUNCTIONS:      # np.flip(x), np.ravel(x), ...
-        base = prim.args[0].id
-        t = types.get(base)
-        return base if t is not None and t.is_array and \
-            t.ndim >= VIEW_FUNCTIONS[id(prim.sd_prim[1])] else None
-    else:
-        return None
-    t = types.get(base)
-    return base if t is not None and t.is_array else None
-
-
-def check_views(fn, types, error):
-    """Writing through one of two names for the same array would make the
-    dataflow the transformer sees differ from NumPy's: refuse it."""
-    stored = set()
-    for s in walk(fn.body):
-        kind = getattr(s, "sd_kind", None)
-        if kind == "store":
-            stored.add(s.targets[0].value.id)
-        elif kind == "augstore":
-            stored.add(s.target.value.id)
-    if not stored:
-        return
-    uses: dict = {}
-    for s in walk(fn.body):
-        if getattr(s, "sd_kind", None) is not None or isinstance(s, ast.Return):
-            # a store's target (t[0] = a) writes into t: not a use of its value
-            read = s.value if getattr(s, "sd_kind", None) in ("store", "augstore") else s
-            for n in ast.walk(read):
-                if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load):
-                    uses[n.id] = uses.get(n.id, 0) + 1
-
-    order = list(walk(fn.body))
-
-    def mentioned_after(name, stmt) -> bool:
-        rest = order[next(k for k, s in enumerate(order) if s is stmt) + 1:]
-        return any(isinstance(n, ast.Name) and n.id == name for r in rest for n in ast.walk(r))
-
-    def block_check(stmts):
-        for k, s in enumerate(stmts):
-            for f in ("body", "orelse"):
-                if getattr(s, f, None):
-                    block_check(getattr(s, f))
-            if getattr(s, "sd_kind", None) != "assign":
-                continue
-            z = s.targets[0].id
-            zt = types.get(z)
-            base = is_view(s.value, types)
-            if base is None or zt is None or not zt.is_array:
-                continue
-            if z not in stored and base not in stored:
-                continue
-            if base.startswith("_") and (uses.get(base, 0) == 1 or not mentioned_after(base, s)):
-                continue   # a temporary renamed: the old name is never used again
-            # a temporary consumed before any write to either array is harmless
-            if z.startswith("_") and z not in stored:
-                safe = False
-                for later in stmts[k + 1:]:
-                    if z in {n.id for n in ast.walk(later) if isinstance(n, ast.Name)}:
-                        rest = stmts[stmts.index(later) + 1:]
-                        safe = not any(z in {n.id for n in ast.walk(r) if isinstance(n, ast.Name)}
-                                       for r in rest) and not _writes(later, {base, z})
-                        break
-                    if _writes(later, {base, z}):
-                        break
-                if safe:
-                    continue
-            raise error(s, f"'{z}' shares memory with array '{base}' and one of them is "
-                           f"written into later; use '{base}.copy()' to make an independent array")
-    block_check(fn.body)
-
-
-def _writes(stmt, names) -> bool:
-    for s in walk([stmt]):
-        kind = getattr(s, "sd_kind", None)
-        if kind == "store" and s.targets[0].value.id in names:
-            return True
-        if kind == "augstore" and s.target.value.id in names:
-            return True
-    return False
-
-
-class RuleInfo:
-    """What a rule's ``when`` sees: the type of each parameter, and which are
-    literal constants (``x ** 2`` has a simpler rule than ``x ** y``)."""
-
-    def __init__(self, types, kwtypes, consts=None):
-        self.types = {**types, **{k: v for k, v in kwtypes.items()}}
-        self.consts = consts or {}
-
-    def is_nonzero_const(self, name) -> bool:
-        v = self.consts.get(name)
-        return isinstance(v, (int, float)) and not isinstance(v, bool) and v != 0
-
-
-def constants_of(inputs) -> dict:
-    return {p: a.value for p, a in inputs if isinstance(a, ast.Constant)}
-
-
-def rule_inputs(prim):
-    """(rule key, [(param placeholder, atom)], {keyword: atom}) of a primitive."""
-    head = prim.sd_prim[0]
-    if head == "binop":
-        return prim.sd_prim[1], [("x", prim.left), ("y", prim.right)], {}
-    if head == "unary":
-        return prim.sd_prim[1], [("x", prim.operand)], {}
-    if head == "copy":
-        return "copy", [("x", prim)], {}
-    if head == "attr":
-        return prim.sd_prim[1], [("x", prim.value)], {}
-    if head == "method":
-        name = "copy_method" if prim.sd_prim[1] == "copy" else prim.sd_prim[1]
-        return name, [("x", prim.func.value)], {}
-    if head == "call":
-        fn = prim.sd_prim[1]
-        p = registry.get_primitive(fn)
-        tpl = p.rules[0].template if p and p.rules and p.rules[0].template else None
-        if tpl is None:
-            return fn, [(f"a{k}", a) for k, a in enumerate(prim.args)], {}
-        names = list(tpl.inputs) + list(tpl.keywords)
-        inputs, keywords = [], {}
-        for k, a in enumerate(prim.args):
-            if k < len(tpl.inputs):
-                inputs.append((tpl.inputs[k], a))
-            elif k < len(names):
-                keywords[names[k]] = a
-        for kw in prim.keywords:
-            if kw.arg in tpl.inputs:
-                inputs.append((kw.arg, kw.value))
-            else:
-                keywords[kw.arg] = kw.value
-        return fn, inputs, keywords
-    raise NotImplementedError(head)
-
-
-def bind_template(tpl, inputs, keywords) -> dict:
-    mapping = {}
-    positional = dict(inputs)
-    for pname in tpl.inputs:
-        if pname in positional:
-            mapping[pname] = positional[pname]
-    for k, default in tpl.keywords.items():
-        mapping[k] = keywords.get(k, _const(default))
-    # templates written with x, y get the atoms in order
-    if not all(p in mapping for p in tpl.inputs):
-        for pname, (_, atom) in zip(tpl.inputs, inputs):
-            mapping[pname] = atom
-    return mapping
-
-
-class _Substitute(ast.NodeTransformer):
-    def __init__(self, mapping):
-        self.mapping = mapping
-
-    def visit_Name(self, node):
-        if node.id in self.mapping:
-            return copy.deepcopy(self.mapping[node.id])
-        return node
-
-
-def substitute(expr, mapping):
-    return _Substitute(mapping).visit(copy.deepcopy(expr))
-
-
-def _is_const(node, value=None):
-    return isinstance(node, ast.Constant) and isinstance(node.value, (int, float)) and \
-        not isinstance(node.value, bool) and (value is None or node.value == value)
-
-
-class _Simplify(ast.NodeTransformer):
-    def visit_BinOp(self, node):
-        self.generic_visit(node)
-        left, right = node.left, node.right
-        if _is_const(left) and _is_const(right) and isinstance(
-                node.op, (ast.Add, ast.Sub, ast.Mult)):
-            a, b = left.value, right.value
-            op = node.op
-            return ast.Constant(a + b if isinstance(op, ast.Add) else
-                                a - b if isinstance(op, ast.Sub) else a * b)
-        if isinstance(node.op, ast.Mult):
-            if _is_const(right, 1):
-                return left
-            if _is_const(left, 1):
-                return right
-            if isinstance(left, ast.UnaryOp) and isinstance(left.op, ast.USub) and \
-                    _is_const(right):
-                return ast.BinOp(left=left.operand, op=ast.Mult(), right=ast.Constant(-right.value))
-        if isinstance(node.op, ast.Pow) and _is_const(right, 1):
-            return left
-        if isinstance(node.op, (ast.Add, ast.Sub)) and _is_const(right, 0):
-            return left
-        if isinstance(node.op, ast.Div) and _is_const(right, 1):
-            return left
-        return node
-
-    def visit_UnaryOp(self, node):
-        self.generic_visit(node)
-        if isinstance(node.op, ast.USub):
-            if isinstance(node.operand, ast.UnaryOp) and isinstance(node.operand.op, ast.USub):
-                return node.operand.operand
-            if _is_const(node.operand):
-                return ast.Constant(-node.operand.value)
-        return node
-
-
-def simplify(expr):
-    return _Simplify().visit(expr)
 
 
 def _negate(test):
@@ -1885,15 +1623,15 @@ def reversed_range(lo, hi, st, count):
                     keywords=[])
 
 
-def _may_alias(expr) -> bool:
+def _may_be_a_view(expr) -> bool:
     """Whether an adjoint expression may be (a view of) an existing array."""
     if isinstance(expr, (ast.Name, ast.Subscript)):
         return True
     if isinstance(expr, ast.Call) and isinstance(expr.func, ast.Name) and \
             expr.func.id in ("unbroadcast", "reshape_like"):
-        return _may_alias(expr.args[0])
+        return _may_be_a_view(expr.args[0])
     if isinstance(expr, ast.Call) and expr.args and ast.unparse(expr.func) in VIEW_NAMES:
-        return _may_alias(expr.args[0])       # np.flip(dz): a view of dz
+        return _may_be_a_view(expr.args[0])       # np.flip(dz): a view of dz
     return isinstance(expr, ast.Attribute) and expr.attr == "T"
 
 
@@ -1919,8 +1657,8 @@ def merge_scatters(block: list) -> list:
                     k -= 1
                     break
                 if arr in free_names(t) or isinstance(t, (ast.If, ast.For, ast.While)) \
-                        or key_names_written(t) & free_names(s.target.slice) \
-                        or key_names_written(t) & free_names(s.value):
+                        or stored_names(t) & free_names(s.target.slice) \
+                        or stored_names(t) & free_names(s.value):
                     break
         k += 1
     return out
@@ -1930,7 +1668,7 @@ def missing_rule_message(key, prim, arg_types) -> str:
     """Why a primitive has no adjoint here, naming it as the user wrote it."""
     from .resolve import canonical_name
     if isinstance(key, str):
-        name = f".{key.replace('copy_method', 'copy')}()" if prim.sd_prim[0] == "method" else key
+        name = f".{key.replace('copy_method', 'copy')}()" if ir.PRIM(prim)[0] == "method" else key
     else:
         name = canonical_name(key) or getattr(key, "__name__", repr(key))
     p = registry.get_primitive(key)
@@ -1957,8 +1695,8 @@ def foldable_conditions(fn) -> tuple[set, set]:
     and the names tested directly whose constant definitions must be opaque."""
     defs: dict = {}
     for s in walk(fn.body):
-        kind = getattr(s, "sd_kind", None)
-        if kind in ("assign", "accumulate"):
+        kind = ir.KIND(s)
+        if kind in (ir.Kind.ASSIGN, ir.Kind.ACCUMULATE):
             defs.setdefault(s.targets[0].id, []).append(s.value)
     # names that may hold a constant (through copies) where they are read
     maybe_const = set()
@@ -1967,7 +1705,7 @@ def foldable_conditions(fn) -> tuple[set, set]:
         changed = False
         for n, values in defs.items():
             if n not in maybe_const and any(
-                    v.sd_prim == ("const",) or (v.sd_prim == ("copy",) and v.id in maybe_const)
+                    ir.PRIM(v) == ("const",) or (ir.PRIM(v) == ("copy",) and v.id in maybe_const)
                     for v in values):
                 maybe_const.add(n)
                 changed = True
@@ -1977,16 +1715,16 @@ def foldable_conditions(fn) -> tuple[set, set]:
 
     tests, consts = set(), set()
     for s in walk(fn.body):
-        if getattr(s, "sd_kind", None) == "assign" and s.value.sd_prim == ("compare",):
+        if ir.KIND(s) == ir.Kind.ASSIGN and ir.PRIM(s.value) == ("compare",):
             if all(constant(a) for a in [s.value.left] + list(s.value.comparators)):
                 tests.add(id(s))
         elif isinstance(s, ast.If) and isinstance(s.test, ast.Name) and \
-                s.test.id in maybe_const and not getattr(s, "sd_control_only", False):
+                s.test.id in maybe_const and not ir.CONTROL_ONLY(s):
             consts.add(s.test.id)
     todo = list(consts)
     while todo:                 # through copies, back to the constants
         for v in defs.get(todo.pop(), []):
-            if v.sd_prim == ("copy",) and v.id in maybe_const and v.id not in consts:
+            if ir.PRIM(v) == ("copy",) and v.id in maybe_const and v.id not in consts:
                 consts.add(v.id)
                 todo.append(v.id)
     return tests, consts
@@ -1999,11 +1737,6 @@ def opaque(value, t):
     if kind == "float" and t.dtype != _np.float64:
         return _call(f"np.{t.dtype.name}", value)
     return _call(kind, value)
-
-
-def key_names_written(stmt) -> set:
-    return {n.id for n in ast.walk(stmt) if isinstance(n, ast.Name) and
-            isinstance(n.ctx, ast.Store)}
 
 
 def placeholder(t: T):
@@ -2033,9 +1766,9 @@ def lower_for_numba(prim, types):
     product with a number a multiplication, ``np.where`` of numbers a
     conditional expression (not a 0-d array), ``np.expand_dims`` of a number a
     one-element array."""
-    if getattr(prim, "sd_prim", ("",))[0] != "call":
+    if ir.PRIM(prim, ("",))[0] != "call":
         return prim
-    fn = prim.sd_prim[1]
+    fn = ir.PRIM(prim)[1]
     args = list(prim.args)
 
     def type_of(a):

@@ -11,6 +11,8 @@ import ast
 
 import numpy as np
 
+from .. import ir
+
 SCALAR_IDENTITIES = {id(f) for f in (np.sum, np.mean, np.prod, np.max, np.min, np.amax,
                                      np.amin)}
 
@@ -33,12 +35,12 @@ def scalar_numpy_calls(fn: ast.FunctionDef, env: dict) -> bool:
                 if getattr(s, f, None):
                     setattr(s, f, block(getattr(s, f)))
             v = getattr(s, "value", None)
-            if getattr(s, "sd_kind", None) != "assign" or \
-                    getattr(v, "sd_prim", ("",))[0] != "call" or v.keywords:
+            if ir.KIND(s) != ir.Kind.ASSIGN or \
+                    ir.PRIM(v, ("",))[0] != "call" or v.keywords:
                 out.append(s)
                 continue
             target = s.targets[0].id
-            fn_id = id(v.sd_prim[1])
+            fn_id = id(ir.PRIM(v)[1])
             if fn_id in SCALAR_IDENTITIES and len(v.args) == 1 and \
                     isinstance(v.args[0], ast.Name) and env.get(v.args[0].id) is not None \
                     and env[v.args[0].id].kind == "float":
@@ -58,9 +60,9 @@ def scalar_numpy_calls(fn: ast.FunctionDef, env: dict) -> bool:
 def _copy(target, atom, like):
     value = ast.Name(id=atom.id, ctx=ast.Load()) if isinstance(atom, ast.Name) else \
         ast.Constant(atom.value)
-    value.sd_prim = ("copy",) if isinstance(atom, ast.Name) else ("const",)
+    ir.PRIM.set(value, ("copy",) if isinstance(atom, ast.Name) else ("const",))
     s = ast.Assign(targets=[ast.Name(id=target, ctx=ast.Store())], value=value)
-    s.sd_kind, s.sd_line = "assign", like.sd_line
+    ir.tag(s, ir.LINE(like), ir.Kind.ASSIGN)
     return s
 
 
@@ -70,5 +72,5 @@ def _select(target, cond, a, b, like) -> list:
         return [_copy(target, a if cond.value else b, like)]
     node = ast.If(test=ast.Name(id=cond.id, ctx=ast.Load()), body=[_copy(target, a, like)],
                   orelse=[_copy(target, b, like)])
-    node.sd_kind, node.sd_line = "if", like.sd_line
+    ir.tag(node, ir.LINE(like), ir.Kind.IF)
     return [node]

@@ -16,6 +16,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .. import ir
+
 
 @dataclass
 class IndexedTape:
@@ -40,7 +42,7 @@ def enclosing(stmts, stack=()) -> dict:
 
 def _counted(loop):
     """``(lo, hi)`` of ``for i in range(lo, hi)`` with step 1, else None."""
-    if not isinstance(loop, ast.For) or getattr(loop, "sd_count", None):
+    if not isinstance(loop, ast.For) or ir.COUNT(loop):
         return None
     it = loop.iter
     if not (isinstance(it, ast.Call) and isinstance(it.func, ast.Name) and it.func.id == "range"

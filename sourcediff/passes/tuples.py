@@ -12,25 +12,23 @@ import copy
 
 import numpy as np
 
+from .. import ir
+from ..names import Namer
+from .astutil import walk
+
 
 def scalarize_tuple_params(fn: ast.FunctionDef, arg_types: dict, used: set) -> dict:
     """Rewrite ``fn`` in place; returns ``{param: [element names]}`` and marks
-    params still used as a whole in ``fn.sd_tuple_whole``."""
+    params still used as a whole in ``ir.TUPLE_WHOLE(fn)``."""
     mapping = {}
     whole = set()
+    namer = Namer(used)         # x_0, then _x_0, __x_0, ...
     for p, t in arg_types.items():
         if t is None or t.kind != "tuple" or not t.elts:
             continue
-        names = []
-        for k in range(len(t.elts)):
-            name = f"{p}_{k}"
-            while name in used:
-                name = "_" + name
-            used.add(name)
-            names.append(name)
-        mapping[p] = names
+        mapping[p] = [namer.prefixed(f"{p}_{k}") for k in range(len(t.elts))]
     if not mapping:
-        fn.sd_tuple_whole = whole
+        ir.TUPLE_WHOLE.set(fn, whole)
         return mapping
 
     def rewrite(stmts):
@@ -39,28 +37,29 @@ def scalarize_tuple_params(fn: ast.FunctionDef, arg_types: dict, used: set) -> d
                 if getattr(s, f, None):
                     rewrite(getattr(s, f))
             value = getattr(s, "value", None)
-            if getattr(s, "sd_kind", None) == "assign" and _is_element(value, mapping):
+            if ir.KIND(s) == ir.Kind.ASSIGN and _is_element(value, mapping):
                 k = value.slice.value
                 new = ast.Name(id=mapping[value.value.id][k], ctx=ast.Load())
-                new.sd_prim = ("copy",)
+                ir.PRIM.set(new, ("copy",))
                 s.value = new
             for node in ast.walk(s):
                 if isinstance(node, ast.Name) and node.id in mapping and \
                         isinstance(node.ctx, ast.Load):
                     whole.add(node.id)
     rewrite(fn.body)
-    line = getattr(fn, "sd_line", None)
+    line = ir.LINE(fn)
     prologue = []
     for p, names in mapping.items():
         for k, name in enumerate(names):
             sub = ast.Subscript(value=ast.Name(id=p, ctx=ast.Load()), slice=ast.Constant(k),
                                 ctx=ast.Load())
-            sub.sd_prim = ("subscript",)
+            ir.PRIM.set(sub, ("subscript",))
             s = ast.Assign(targets=[ast.Name(id=name, ctx=ast.Store())], value=sub)
-            s.sd_kind, s.sd_line, s.sd_prologue = "assign", line, True
+            ir.tag(s, line, ir.Kind.ASSIGN)
+            ir.PROLOGUE.set(s, True)
             prologue.append(s)
     fn.body[:0] = prologue
-    fn.sd_tuple_whole = whole
+    ir.TUPLE_WHOLE.set(fn, whole)
     return mapping
 
 
@@ -94,9 +93,9 @@ def has_float(t) -> bool:
 def tuple_reduction(prim):
     """``'sum'``/``'mean'`` when ``prim`` is ``np.sum(x)``/``np.mean(x)`` without
     keywords, else None."""
-    if getattr(prim, "sd_prim", ("",))[0] != "call" or len(prim.args) != 1 or prim.keywords:
+    if ir.PRIM(prim, ("",))[0] != "call" or len(prim.args) != 1 or prim.keywords:
         return None
-    fn = prim.sd_prim[1]
+    fn = ir.PRIM(prim)[1]
     return {id(np.sum): "sum", id(np.mean): "mean"}.get(id(fn))
 
 
@@ -104,21 +103,21 @@ def split_tuple_locals(fn: ast.FunctionDef, env: dict, used: set, error) -> bool
     """One round of splitting tuple-valued locals (see above); returns whether
     ``fn`` changed (the caller then infers types again and calls once more)."""
     params = {a.arg for a in fn.args.args}
-    param_elts = getattr(fn, "sd_tuple_params", {})
+    param_elts = ir.TUPLE_PARAMS(fn, {})
     tuples = {n for n, t in env.items() if t is not None and t.kind == "tuple" and t.elts
               and n not in params and has_float(t)}
     if not tuples and not param_elts:
         return False
     defs: dict = {}
     demand = set()
-    for s in _walk(fn.body):
-        kind = getattr(s, "sd_kind", None)
-        if kind in ("assign", "accumulate"):
+    for s in walk(fn.body):
+        kind = ir.KIND(s)
+        if kind in (ir.Kind.ASSIGN, ir.Kind.ACCUMULATE):
             defs.setdefault(s.targets[0].id, []).append(s)
-        elif kind == "unpack":
+        elif kind == ir.Kind.UNPACK:
             for e in s.targets[0].elts:
                 defs.setdefault(e.id, []).append(s)
-        if kind == "assign":
+        if kind == ir.Kind.ASSIGN:
             base = _element_read_base(s.value)
             if base is not None:
                 demand.add(base)
@@ -129,7 +128,7 @@ def split_tuple_locals(fn: ast.FunctionDef, env: dict, used: set, error) -> bool
         x = todo.pop()
         for s in defs.get(x, []):
             v = s.value
-            if getattr(s, "sd_kind", None) == "assign" and v.sd_prim == ("copy",) \
+            if ir.KIND(s) == ir.Kind.ASSIGN and ir.PRIM(v) == ("copy",) \
                     and v.id in tuples and v.id not in split:
                 split.add(v.id)
                 todo.append(v.id)
@@ -142,32 +141,19 @@ def split_tuple_locals(fn: ast.FunctionDef, env: dict, used: set, error) -> bool
                 split.discard(x)
                 changed = True
     elements = {p: list(names) for p, names in param_elts.items()}
+    namer = Namer(used)
     for x in sorted(split):
-        names = []
-        for k in range(len(env[x].elts)):
-            name = f"{x}_{k}"
-            while name in used:
-                name = "_" + name
-            used.add(name)
-            names.append(name)
-        elements[x] = names
+        elements[x] = [namer.prefixed(f"{x}_{k}") for k in range(len(env[x].elts))]
     rewriter = _Splitter(fn, env, elements, split, used, error)
     fn.body = rewriter.block(fn.body)
     if param_elts:
-        fn.sd_tuple_whole = _whole_param_uses(fn, param_elts)
+        ir.TUPLE_WHOLE.set(fn, _whole_param_uses(fn, param_elts))
     return rewriter.changed
-
-
-def _walk(stmts):
-    for s in stmts:
-        yield s
-        for f in ("body", "orelse"):
-            yield from _walk(getattr(s, f, None) or [])
 
 
 def _element_read_base(prim):
     """The tuple name ``prim`` reads elements of: ``x[k]``, ``x[i]``, ``np.sum(x)``."""
-    head = getattr(prim, "sd_prim", ("",))[0]
+    head = ir.PRIM(prim, ("",))[0]
     if head == "subscript" and isinstance(prim.value, ast.Name):
         return prim.value.id
     if tuple_reduction(prim) and isinstance(prim.args[0], ast.Name):
@@ -176,10 +162,10 @@ def _element_read_base(prim):
 
 
 def _splittable_def(s, x, env, split, param_elts) -> bool:
-    if getattr(s, "sd_kind", None) != "assign":
+    if ir.KIND(s) != ir.Kind.ASSIGN:
         return False
     v = s.value
-    head = v.sd_prim[0]
+    head = ir.PRIM(v)[0]
     if head == "tuple":
         return len(v.elts) == len(env[x].elts)
     if head == "copy":
@@ -205,25 +191,18 @@ class _Splitter:
         self.env = env
         self.elements = elements      # tuple name -> element names (split locals, params)
         self.split = split            # the locals split this round (they disappear)
-        self.used = used
+        self.namer = Namer(used)
         self.error = error
         self.changed = False
 
     def fresh(self, hint):
-        k = 1
-        while f"_{hint}{k}" in self.used:
-            k += 1
-        name = f"_{hint}{k}"
-        self.used.add(name)
-        return name
+        return self.namer.numbered(f"_{hint}")      # _c1, _c2, ...
 
     def stmt(self, node, kind, like):
-        node.sd_kind = kind
-        node.sd_line = getattr(like, "sd_line", None)
-        return node
+        return ir.tag(node, ir.LINE(like), kind)
 
-    def assign(self, target, value, prim, like, kind="assign"):
-        value.sd_prim = prim
+    def assign(self, target, value, prim, like, kind=ir.Kind.ASSIGN):
+        ir.PRIM.set(value, prim)
         return self.stmt(ast.Assign(targets=[ast.Name(id=target, ctx=ast.Store())], value=value),
                          kind, like)
 
@@ -241,8 +220,8 @@ class _Splitter:
                     setattr(s, f, self.block(getattr(s, f)))
             if isinstance(s, ast.For):
                 s.iter = self.lengths(s.iter)
-                if getattr(s, "sd_iterates", None) and s.sd_iterates[0] in self.split:
-                    s.sd_iterates = None      # checked: a tuple, now its elements
+                if ir.ITERATES(s) and ir.ITERATES(s)[0] in self.split:
+                    ir.ITERATES.set(s, None)      # checked: a tuple, now its elements
             out.extend(self.statement(s))
         return out
 
@@ -264,13 +243,13 @@ class _Splitter:
         return new
 
     def statement(self, s) -> list:
-        kind = getattr(s, "sd_kind", None)
-        if getattr(s, "sd_prologue", False):
+        kind = ir.KIND(s)
+        if ir.PROLOGUE(s):
             return [s]      # p_0 = p[0]: where a tuple argument's elements come from
-        if kind == "assign":
+        if kind == ir.Kind.ASSIGN:
             target = s.targets[0].id
             v = s.value
-            head = v.sd_prim[0]
+            head = ir.PRIM(v)[0]
             if target in self.split:
                 self.changed = True
                 return self.split_def(s, target)
@@ -282,7 +261,8 @@ class _Splitter:
             if red and isinstance(v.args[0], ast.Name) and v.args[0].id in self.elements:
                 self.changed = True
                 return self.reduce(s, target, v.args[0].id, red)
-        if kind in ("assign", "accumulate", "unpack", "store", "augstore", "return", "push"):
+        if kind in (ir.Kind.ASSIGN, ir.Kind.ACCUMULATE, ir.Kind.UNPACK, ir.Kind.STORE,
+                    ir.Kind.AUGSTORE, ir.Kind.RETURN, ir.Kind.PUSH):
             return self.rebuild_in(s.value, s) + [s]
         return [s]
 
@@ -290,7 +270,7 @@ class _Splitter:
     def split_def(self, s, x) -> list:
         names = self.elements[x]
         v = s.value
-        head = v.sd_prim[0]
+        head = ir.PRIM(v)[0]
         if head == "tuple":
             out = []
             for name, e in zip(names, v.elts):
@@ -306,7 +286,7 @@ class _Splitter:
         pre = self.rebuild_in(s.value, s)
         node = ast.Assign(targets=[ast.Tuple(elts=[ast.Name(id=n, ctx=ast.Store()) for n in names],
                                              ctx=ast.Store())], value=s.value)
-        return pre + [self.stmt(node, "unpack", s)]
+        return pre + [self.stmt(node, ir.Kind.UNPACK, s)]
 
     # -- reads of elements -----------------------------------------------
     def element_read(self, s, target, x, index) -> list:
@@ -322,7 +302,7 @@ class _Splitter:
             raise self.error(s, f"a tuple ('{x}') can only be indexed by an integer")
         out = []
         position = index
-        if not getattr(s.value, "sd_nonneg", False):
+        if not ir.NONNEG(s.value):
             # x[-1] is the last element, as in Python
             m = self.fresh("k")
             out.append(self.assign(m, ast.BinOp(left=index, op=ast.Mod(), right=ast.Constant(n)),
@@ -339,8 +319,9 @@ class _Splitter:
         c = self.fresh("c")
         test = self.assign(c, ast.Compare(left=copy.deepcopy(position), ops=[ast.Eq()],
                                           comparators=[ast.Constant(k)]), ("compare",), s)
-        node = self.stmt(ast.If(test=ast.Name(id=c, ctx=ast.Load()), body=[pick],
-                                orelse=self.choose(s, target, names, position, k + 1)), "if", s)
+        rest = self.choose(s, target, names, position, k + 1)
+        node = self.stmt(ast.If(test=ast.Name(id=c, ctx=ast.Load()), body=[pick], orelse=rest),
+                         ir.Kind.IF, s)
         return [test, node]
 
     def reduce(self, s, target, x, how) -> list:
@@ -376,10 +357,7 @@ class _Splitter:
 
     # -- whole uses ------------------------------------------------------
     def rebuild(self, x, like) -> list:
-        tmp = f"{x}_all"
-        while tmp in self.used:
-            tmp = "_" + tmp
-        self.used.add(tmp)
+        tmp = self.namer.prefixed(f"{x}_all")
         elts = [ast.Name(id=n, ctx=ast.Load()) for n in self.elements[x]]
         return [self.assign(tmp, ast.Tuple(elts=elts, ctx=ast.Load()), ("tuple",), like)]
 
@@ -402,8 +380,8 @@ class _Splitter:
 
 def _whole_param_uses(fn, param_elts) -> set:
     whole = set()
-    for s in _walk(fn.body):
-        if getattr(s, "sd_prologue", False):
+    for s in walk(fn.body):
+        if ir.PROLOGUE(s):
             continue
         for node in ast.walk(s) if not isinstance(s, (ast.If, ast.For, ast.While)) else \
                 ast.walk(s.test if isinstance(s, (ast.If, ast.While)) else s.iter):

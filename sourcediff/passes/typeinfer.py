@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import ast
 
+from .. import ir
 from ..rules import registry
 from .tuples import tuple_reduction
 from .types import (
@@ -41,7 +42,7 @@ class TypeInference:
             self.env[name] = join(self.env.get(name), t)
         except TypeError as exc:
             err = self.info.error(node, f"'{name}': {exc}")
-            err.sd_variable = name     # passes.versions may rename its rebindings
+            err.variable = name     # passes.versions may rename its rebindings
             raise err from None
 
     def block(self, stmts):
@@ -49,32 +50,33 @@ class TypeInference:
             self.stmt(s)
 
     def stmt(self, s):
-        kind = getattr(s, "sd_kind", None)
-        if kind in ("assign", "accumulate"):
+        kind = ir.KIND(s)
+        if kind in (ir.Kind.ASSIGN, ir.Kind.ACCUMULATE):
             t = self.prim(s.value, s)
             self.set(s.targets[0].id, t, s)
-            if kind == "accumulate" and self.env[s.targets[0].id].is_array:
+            if kind == ir.Kind.ACCUMULATE and self.env[s.targets[0].id].is_array:
                 # NumPy's += would write into an array other names may hold
-                s.sd_array = True
-        elif kind == "unpack":
+                ir.ARRAY.set(s, True)
+        elif kind == ir.Kind.UNPACK:
             t = self.prim(s.value, s)
             names = [e.id for e in s.targets[0].elts]
             if t.kind != "tuple" or len(t.elts) != len(names):
                 raise self.info.error(s, f"cannot unpack {t} into {len(names)} names")
             for n, et in zip(names, t.elts):
                 self.set(n, et, s)
-        elif kind == "push":   # tape.append(v) in generated code
+        elif kind == ir.Kind.PUSH:   # tape.append(v) in generated code
             call = s.value
             self.set(call.func.value.id, T("list", elts=(self.atom(call.args[0]),)), s)
-        elif kind in ("store", "augstore"):
-            base = self.env.get(s.targets[0].value.id if kind == "store" else s.target.value.id)
+        elif kind in (ir.Kind.STORE, ir.Kind.AUGSTORE):
+            target = s.targets[0] if kind == ir.Kind.STORE else s.target
+            base = self.env.get(target.value.id)
             if base is None or not base.is_array:
                 raise self.info.error(s, "subscript assignment needs an array")
         elif isinstance(s, ast.If):
             self.block(s.body)
             self.block(s.orelse)
         elif isinstance(s, ast.For):
-            over = getattr(s, "sd_iterates", None)    # for v in x
+            over = ir.ITERATES(s)    # for v in x
             if over is not None and self.env.get(over[0], NONE).kind != "tuple":
                 raise self.info.error(over[1], f"can only loop over range(...) or a tuple, "
                                                f"not over {self.env.get(over[0], NONE)} "
@@ -104,7 +106,7 @@ class TypeInference:
         return INT
 
     def prim(self, p, stmt) -> T:
-        key = p.sd_prim
+        key = ir.PRIM(p)
         try:
             return self._prim(p, key)
         except TypeError as exc:
@@ -157,14 +159,14 @@ class TypeInference:
             return self.result(key[1], args, kw)
         if head == "user":
             args = [self.atom(a) for a in p.args]
-            t, name = self.callee_return(key[1], args, getattr(p, "sd_inplace", None))
+            t, name = self.callee_return(key[1], args, ir.INPLACE(p))
             p.func.id = name
             return t
         raise TypeError(f"unknown primitive {key}")
 
     def kwtype(self, v):
-        if hasattr(v, "sd_prim") and v.sd_prim[0] == "dtype":
-            return T("dtype", v.sd_prim[1])
+        if ir.PRIM.has(v) and ir.PRIM(v)[0] == "dtype":
+            return T("dtype", ir.PRIM(v)[1])
         return self.atom(v)
 
     def result(self, key, args, kw=None):

@@ -11,26 +11,27 @@ from __future__ import annotations
 
 import ast
 
+from .. import ir
+from ..names import Namer
+from .astutil import stored_names
+
 
 def version_variable(fn: ast.FunctionDef, var: str) -> bool:
     """Rename the top-level rebindings of ``var`` in ``fn`` (in place); False when
     ``var`` is assigned inside a compound statement, so versions cannot help."""
     for s in fn.body:
-        if isinstance(s, (ast.If, ast.For, ast.While)) and var in _assigned(s):
+        if isinstance(s, (ast.If, ast.For, ast.While)) and var in stored_names(s):
             return False
     taken = {n.id for n in ast.walk(fn) if isinstance(n, ast.Name)} | {
         a.arg for a in fn.args.args}
-    current, count, renamed = var, 1, False
+    namer = Namer(taken)
+    current, renamed = var, False
     for s in fn.body:
         _rename_loads(s, var, current)
         target = s.targets[0] if isinstance(s, ast.Assign) and len(s.targets) == 1 else None
-        if getattr(s, "sd_kind", None) == "assign" and isinstance(target, ast.Name) \
+        if ir.KIND(s) == ir.Kind.ASSIGN and isinstance(target, ast.Name) \
                 and target.id == var and (current != var or var in taken_before(fn, s, var)):
-            count += 1
-            while f"{var}_v{count}" in taken:
-                count += 1
-            current = f"{var}_v{count}"
-            taken.add(current)
+            current = namer.numbered(f"{var}_v", 2)     # x_v2, x_v3, ...
             target.id = current
             renamed = True
         elif isinstance(target, ast.Name) and target.id == var:
@@ -46,14 +47,9 @@ def taken_before(fn, stmt, var) -> set:
     for s in fn.body:
         if s is stmt:
             return set()
-        if var in _assigned(s):
+        if var in stored_names(s):
             return {var}
     return set()
-
-
-def _assigned(stmt) -> set:
-    return {n.id for n in ast.walk(stmt) if isinstance(n, ast.Name)
-            and isinstance(n.ctx, ast.Store)}
 
 
 def _rename_loads(stmt, old, new):

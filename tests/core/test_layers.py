@@ -154,6 +154,9 @@ def _within(name, prefixes):
 
 # Lower layers and what they must never import (a higher layer of the same stack).
 NEVER_IMPORTS = {
+    # the intermediate form's contract: every pass imports it, it imports none of them
+    "sourcediff.ir": ["sourcediff"],
+    "sourcediff.names": ["sourcediff"],      # fresh names: passes and backends use it
     "sourcediff.backends": ["sourcediff.transforms", "sourcediff.api", "sourcediff.bridge",
                             "sourcediff.cli", "sourcediff.bench"],
     "sourcediff.program": ["sourcediff.transforms", "sourcediff.api", "sourcediff.backends"],

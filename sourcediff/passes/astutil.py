@@ -1,0 +1,134 @@
+"""Small AST helpers every pass uses: node builders, name queries, statement
+walks, substitution and constant folding of generated expressions (fresh
+names: ``sourcediff/names.py``).
+
+Generic: nothing here knows about derivatives.  A builder of a statement
+records the user line through ``ir.LINE``.  The passes that had their own
+copies import the builders under the names they used (``name as _name``,
+``assign as _assign``, ...), so their call sites read as before.
+"""
+from __future__ import annotations
+
+import ast
+import copy
+
+from .. import ir
+
+# -- builders ----------------------------------------------------------------
+
+
+def name(id_: str, store=False) -> ast.Name:
+    """``id_`` as a load (or, with ``store``, a store) of a name."""
+    return ast.Name(id=id_, ctx=ast.Store() if store else ast.Load())
+
+
+def const(v) -> ast.Constant:
+    return ast.Constant(v)
+
+
+def call(func: str, *args) -> ast.Call:
+    """``func(*args)`` with ``func`` given as source (``"np.zeros_like"``)."""
+    return ast.Call(func=ast.parse(func, mode="eval").body, args=list(args), keywords=[])
+
+
+def assign(target, value, line=None) -> ast.Assign:
+    """``target = value`` (``target`` a node or a name) from user line ``line``."""
+    s = ast.Assign(targets=[target if isinstance(target, ast.AST) else name(target, True)],
+                   value=value)
+    ir.LINE.set(s, line)
+    return s
+
+
+def aug(target, op, value, line=None) -> ast.AugAssign:
+    """``target <op>= value`` from user line ``line``."""
+    t = target if isinstance(target, ast.AST) else name(target, True)
+    s = ast.AugAssign(target=t, op=op, value=value)
+    ir.LINE.set(s, line)
+    return s
+
+
+# -- queries -----------------------------------------------------------------
+
+
+def free_names(node) -> set:
+    """Every name ``node`` mentions (read or written)."""
+    return {n.id for n in ast.walk(node) if isinstance(n, ast.Name)}
+
+
+def stored_names(node) -> set:
+    """The names ``node`` assigns (store context), nested statements included."""
+    return {n.id for n in ast.walk(node) if isinstance(n, ast.Name)
+            and isinstance(n.ctx, ast.Store)}
+
+
+def walk(stmts):
+    """The statements of a block and of the blocks nested in them, in order."""
+    for s in stmts:
+        yield s
+        for f in ("body", "orelse"):
+            yield from walk(getattr(s, f, []) or [])
+
+
+def is_const(node, value=None) -> bool:
+    """A number literal (not a bool), equal to ``value`` when given."""
+    return isinstance(node, ast.Constant) and isinstance(node.value, (int, float)) and \
+        not isinstance(node.value, bool) and (value is None or node.value == value)
+
+
+# -- rewriting ---------------------------------------------------------------
+
+
+class _Substitute(ast.NodeTransformer):
+    def __init__(self, mapping):
+        self.mapping = mapping
+
+    def visit_Name(self, node):
+        if node.id in self.mapping:
+            return copy.deepcopy(self.mapping[node.id])
+        return node
+
+
+def substitute(expr, mapping):
+    """A copy of ``expr`` with each name in ``mapping`` replaced by (a copy of) its node."""
+    return _Substitute(mapping).visit(copy.deepcopy(expr))
+
+
+class _Simplify(ast.NodeTransformer):
+    def visit_BinOp(self, node):
+        self.generic_visit(node)
+        left, right = node.left, node.right
+        if is_const(left) and is_const(right) and isinstance(
+                node.op, (ast.Add, ast.Sub, ast.Mult)):
+            a, b = left.value, right.value
+            op = node.op
+            return ast.Constant(a + b if isinstance(op, ast.Add) else
+                                a - b if isinstance(op, ast.Sub) else a * b)
+        if isinstance(node.op, ast.Mult):
+            if is_const(right, 1):
+                return left
+            if is_const(left, 1):
+                return right
+            if isinstance(left, ast.UnaryOp) and isinstance(left.op, ast.USub) and \
+                    is_const(right):
+                return ast.BinOp(left=left.operand, op=ast.Mult(), right=ast.Constant(-right.value))
+        if isinstance(node.op, ast.Pow) and is_const(right, 1):
+            return left
+        if isinstance(node.op, (ast.Add, ast.Sub)) and is_const(right, 0):
+            return left
+        if isinstance(node.op, ast.Div) and is_const(right, 1):
+            return left
+        return node
+
+    def visit_UnaryOp(self, node):
+        self.generic_visit(node)
+        if isinstance(node.op, ast.USub):
+            if isinstance(node.operand, ast.UnaryOp) and isinstance(node.operand.op, ast.USub):
+                return node.operand.operand
+            if is_const(node.operand):
+                return ast.Constant(-node.operand.value)
+        return node
+
+
+def simplify(expr):
+    """Fold what a substituted rule leaves: ``x * 1``, ``0 + y``, ``--x``, ``2 * 3``, ..."""
+    return _Simplify().visit(expr)
