@@ -118,8 +118,8 @@ SECTION = Fact("section", "statement of an adjoint", "reverse", "emit",
 
 # -- expressions -----------------------------------------------------------
 PRIM = Fact("prim", "expression", "normalize, scalars, tuples",
-            "activity, forward, normalize, program, reverse, rulecall, scalars, tuples, "
-            "typeinfer, views",
+            "activity, forward, normalize, numba_calls, program, reverse, rulecall, scalars, "
+            "tuples, typeinfer, views",
             "The primitive an expression applies (a key tuple, see the module doc; "
             "written by mark()).")
 INPLACE = Fact("inplace", "call of a user function", "normalize", "forward, reverse, typeinfer",

@@ -17,7 +17,8 @@ from .errors import TransformError
 from .frontend.source import get_source
 from .names import Namer
 from .passes.normalize import normalize
-from .passes.reverse import ReverseTransformer, lower_for_numba
+from .passes.numba_calls import lower_for_numba
+from .passes.reverse import ReverseTransformer
 from .passes.scalars import scalar_numpy_calls
 from .passes.tuples import scalarize_tuple_params, split_tuple_locals
 from .passes.typeinfer import infer_types

@@ -30,12 +30,13 @@ import numpy as np
 from .. import ir
 from ..names import Namer
 from ..rules import registry
+from ..rules.registry import ELEMENTWISE_OPS
 from .activity import diff_operands
 from .astutil import assign as _assign
 from .astutil import call as _call
 from .astutil import free_names, simplify, substitute, walk
 from .astutil import name as _name
-from .reverse import ELEMENTWISE_OPS, lower_for_numba
+from .numba_calls import lower_for_numba
 from .rulecall import RuleInfo, constants_of, tangent_rule_inputs
 from .types import T, const_type
 from .views import check_tangent_views, is_view

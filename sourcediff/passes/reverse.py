@@ -25,10 +25,13 @@ import ast
 import copy
 import itertools
 
+import numpy as _np
+
 from .. import ir
 from ..names import Namer
 from ..rules import registry
 from ..rules.arrayfuncs import VIEW_NAMES
+from ..rules.registry import ELEMENTWISE_OPS
 from .activity import analyze_activity
 from .astutil import assign as _assign
 from .astutil import aug as _aug
@@ -37,14 +40,12 @@ from .astutil import const as _const
 from .astutil import free_names, simplify, stored_names, substitute, walk
 from .astutil import is_const as _is_const
 from .astutil import name as _name
+from .numba_calls import lower_for_numba
 from .plan_report import plan_lines
 from .rulecall import RuleInfo, bind_template, constants_of, rule_inputs
 from .tape import enclosing, plan_indexed_tapes
 from .types import T
 from .views import check_views
-
-ELEMENTWISE_OPS = {"Add", "Sub", "Mult", "Div", "Pow", "Mod"}
-import numpy as _np
 
 
 class Site:
@@ -1754,62 +1755,3 @@ def placeholder(t: T):
                         args=[shape, ast.parse(f"np.{t.dtype.name}", mode="eval").body],
                         keywords=[])
     raise NotImplementedError(f"cannot tape a {t}")
-
-
-_REDUCTIONS = {id(f) for f in (_np.sum, _np.mean, _np.max, _np.amax, _np.min, _np.amin,
-                               _np.prod)}
-
-
-def lower_for_numba(prim, types):
-    """Calls Numba lacks become what it has: reductions with ``axis`` runtime
-    helpers, a reduction of a number the number, ``np.matmul`` ``np.dot``, a
-    product with a number a multiplication, ``np.where`` of numbers a
-    conditional expression (not a 0-d array), ``np.expand_dims`` of a number a
-    one-element array."""
-    if ir.PRIM(prim, ("",))[0] != "call":
-        return prim
-    fn = ir.PRIM(prim)[1]
-    args = list(prim.args)
-
-    def type_of(a):
-        return types.get(a.id) if isinstance(a, ast.Name) else None
-
-    def is_number(a):
-        t = type_of(a)
-        return isinstance(a, ast.Constant) or t is not None and not t.is_array
-    if id(fn) in _REDUCTIONS and args and is_number(args[0]):
-        return _call("float", args[0]) if fn is _np.mean else args[0]
-    if fn in (_np.dot, _np.matmul) and len(args) == 2:
-        if is_number(args[0]) or is_number(args[1]):
-            return ast.BinOp(left=args[0], op=ast.Mult(), right=args[1])
-        if fn is _np.matmul:
-            new = copy.copy(prim)
-            new.func = ast.parse("np.dot", mode="eval").body
-            return new
-        return prim
-    if fn is _np.where and len(args) == 3 and all(is_number(a) for a in args):
-        return ast.IfExp(test=args[0], body=args[1], orelse=args[2])
-    if fn is _np.expand_dims and args and is_number(args[0]):
-        return _call("np.full", _const(1), args[0])
-    helper = registry.axis_helper_name(fn)
-    if helper is None:
-        return prim
-    axis = args[1] if len(args) > 1 else next((k.value for k in prim.keywords
-                                               if k.arg == "axis"), None)
-    if axis is None:
-        return prim
-    x = args[0]
-    xt = type_of(x)
-    new = copy.copy(prim)
-    if xt is not None and xt.is_array and xt.ndim == 1:
-        new.args = [x]
-        new.keywords = []
-        return new
-    new.func = _name(helper)
-    new.args = [x, axis]
-    new.keywords = []
-    return new
-    new.func = _name(helper)
-    new.args = [x, axis]
-    new.keywords = []
-    return new

@@ -147,6 +147,10 @@ def elementwise(*objs):
         primitive(obj).elementwise = True
 
 
+# binary operators that act element by element on arrays (``x * y``); ``@`` does not
+ELEMENTWISE_OPS = {"Add", "Sub", "Mult", "Div", "Pow", "Mod"}
+
+
 def is_elementwise(fn) -> bool:
     """Whether ``fn`` maps its arguments element by element, so that an
     operand broadcast against another gets its adjoint summed back to its
