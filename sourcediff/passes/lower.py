@@ -1,0 +1,509 @@
+"""Array temporaries inside loops become element loops over scalars.
+
+A loop body such as (k-means, one row temporary per point)::
+
+    for i in range(n):
+        d = X[i] - C[a[i]]
+        s += np.sum(d * d)
+
+allocates ``d`` and ``d * d`` every iteration, and its adjoint tapes the row
+``d`` and allocates adjoint rows.  This pass rewrites it, on normalized and
+typed code, to the scalar loop one would write by hand::
+
+    for i in range(n):
+        t4_sum = 0.0
+        for j in range(X.shape[1]):
+            _t1 = X[i, j]
+            _t2 = C[a[i], j]
+            d = _t1 - _t2
+            _t3 = d * d
+            t4_sum += _t3
+        _t4 = t4_sum
+        s += _t4
+
+so neither the primal nor the adjoint allocates per iteration and the scalar
+techniques (recompute, fusion, indexed tapes) apply to what is left.
+
+Where the line is drawn, and why:
+
+* Only inside loops.  Top-level array code runs once; a library call is as
+  fast as a loop there and keeps the generated code short.
+* A *row* is ``X[idx]`` with integer indices leaving one axis (``X[i]``,
+  ``X[i, :]``, ``X[:, k]``, ``T[i, k]`` of a 3-d ``T``); its length is that
+  axis, ``X.shape[axis]``.  A *temporary* is a 1-d float64 local assigned
+  once in the function, by a row read or by elementwise arithmetic
+  (``+ - * / **``, unary ``-``, the NumPy ufuncs of ``rules.numpyfuncs``,
+  a copy) of temporaries, float64/int/bool scalars and 1-d float64 arrays
+  (read ``w[j]`` element by element).
+* Every use of a temporary is in the same loop body, after it, and is either
+  the definition of another temporary or a full *reduction*: ``np.sum(t)``
+  (``t.sum()``), ``np.dot(t, u)`` / ``t @ u`` of 1-d operands.  A temporary
+  stored into an array, returned, passed to a user function, indexed,
+  reduced along an axis, used in a later iteration or after the loop is not
+  lowered (nor is anything it is computed from, when that would need the
+  whole row).
+* A group (temporaries and the reductions they feed, connected by their
+  operands) is lowered when it reads at least one row: arithmetic on whole
+  arrays that are not rows of an iteration stays a library call, and so do
+  matrix products (``np.dot`` of a matrix and a vector is BLAS).  The group
+  becomes one element loop at the place of its last reduction; the
+  statements in between must not read its results nor write what it reads
+  (no subscript stores or in-place calls in between at all, as an array it
+  reads may be an alias), else the group is left alone.
+* Semantics: scalars broadcast as before; element arithmetic of float64
+  values is float64 arithmetic, so values agree bit for bit with NumPy's
+  except for the order of the summation (pairwise in NumPy, sequential
+  here).  Rows combined in one group are assumed to have the same length
+  (NumPy would raise, or broadcast a length-1 row; the lowered loop takes
+  the length of the first row it reads).
+"""
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..rules.numpyfuncs import ELEMENTWISE
+
+ARITHMETIC = {"Add", "Sub", "Mult", "Div", "Pow"}
+UNARY = {"USub", "UAdd"}
+ELEMENTWISE_IDS = {id(f) for f in ELEMENTWISE}
+SUM_IDS = {id(np.sum)}
+DOT_IDS = {id(np.dot)}
+
+
+# -- the facts normalize stores on nodes (kept here, in one place) ---------
+def _kind(stmt):
+    return getattr(stmt, "sd_kind", None)
+
+
+def _prim(node):
+    return getattr(node, "sd_prim", None) or ("",)
+
+
+def _line(stmt):
+    return getattr(stmt, "sd_line", None)
+
+
+def _marked(node, prim):
+    node.sd_prim = prim
+    return node
+
+
+def _made(stmt, kind, line):
+    stmt.sd_kind, stmt.sd_line = kind, line
+    return stmt
+
+
+# -- entry -------------------------------------------------------------------
+def lower_array_temporaries(fn: ast.FunctionDef, env: dict, used_names: set) -> bool:
+    """Rewrite ``fn`` in place (loops' array temporaries -> element loops);
+    returns whether anything changed.  ``used_names`` gets the new names."""
+    facts = _Facts.of(fn, env)
+    changed = False
+
+    def visit(stmts, in_loop):
+        nonlocal changed
+        for s in stmts:
+            loop = isinstance(s, (ast.For, ast.While))
+            for f in ("body", "orelse"):
+                if getattr(s, f, None):
+                    setattr(s, f, visit(getattr(s, f), in_loop or loop))
+        if not in_loop:
+            return stmts
+        groups = plan_block(stmts, facts)
+        if not groups:
+            return stmts
+        changed = True
+        return emit_block(stmts, groups, env, used_names)
+
+    fn.body = visit(fn.body, False)
+    return changed
+
+
+@dataclass
+class _Facts:
+    """What the decisions read about the whole function."""
+    env: dict
+    assignments: dict                     # name -> how many statements bind it
+    readers: dict                         # name -> ids of the statements reading it
+
+    @classmethod
+    def of(cls, fn, env):
+        assignments, readers = {}, {}
+        for s in _statements(fn.body):
+            for n in _binds(s):
+                assignments[n] = assignments.get(n, 0) + 1
+            for n in _own_reads(s):
+                readers.setdefault(n, set()).add(id(s))
+        return cls(env, assignments, readers)
+
+    def vector(self, name):
+        t = self.env.get(name)
+        return t is not None and t.is_array and t.ndim == 1 and t.dtype == np.float64
+
+    def scalar(self, name):
+        t = self.env.get(name)
+        return t is not None and (t.kind in ("int", "bool") or
+                                  t.kind == "float" and t.dtype == np.float64)
+
+
+def _statements(stmts):
+    for s in stmts:
+        yield s
+        for f in ("body", "orelse"):
+            yield from _statements(getattr(s, f, None) or [])
+
+
+def _binds(s):
+    """Names a statement itself binds (not its nested statements)."""
+    if isinstance(s, ast.For):
+        return [s.target.id]
+    if isinstance(s, ast.Assign):
+        return [n.id for t in s.targets for n in ast.walk(t)
+                if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)]
+    return []
+
+
+def _own_reads(s):
+    """Names a statement itself reads (the header of a compound statement)."""
+    if isinstance(s, ast.For):
+        parts = [s.iter]
+    elif isinstance(s, (ast.If, ast.While)):
+        parts = [s.test]
+    elif isinstance(s, ast.Assign):
+        parts = [s.value] + [t for t in s.targets if isinstance(t, ast.Subscript)]
+    elif isinstance(s, (ast.AugAssign, ast.Return, ast.Expr)):
+        parts = [s.target, s.value] if isinstance(s, ast.AugAssign) else [s.value]
+    else:
+        parts = []
+    return {n.id for p in parts if p is not None for n in ast.walk(p)
+            if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
+
+
+# -- decide ------------------------------------------------------------------
+@dataclass
+class Group:
+    """Temporaries and the reductions they feed, lowered as one element loop."""
+    members: list = field(default_factory=list)      # positions in the block, in order
+    rows: list = field(default_factory=list)         # (base, axis) of each row read
+    temps: set = field(default_factory=set)          # the temporaries (scalars after)
+    reads: dict = field(default_factory=dict)        # position -> names read from outside
+    results: dict = field(default_factory=dict)      # position -> name bound
+
+
+def plan_block(stmts, facts) -> list:
+    """The groups of one loop body that can be lowered."""
+    defs = {}                                          # temporary -> position
+    for k, s in enumerate(stmts):
+        if _temporary_def(s, facts) is not None:
+            defs[s.targets[0].id] = k
+    reductions = {k for k, s in enumerate(stmts) if _reduction_operands(s, facts) is not None}
+    while True:   # a temporary with one use the group cannot take out, and its operands
+        bad = {t for t, k in defs.items() if not _uses_ok(t, k, stmts, defs, reductions, facts)}
+        if not bad:
+            break
+        for t in bad:
+            del defs[t]
+    return [g for g in _components(stmts, defs, reductions, facts)
+            if _movable(g, stmts)]
+
+
+def _temporary_def(s, facts):
+    """The operands of ``t = <elementwise of rows>`` or ``t = X[i]``, or None."""
+    if _kind(s) != "assign" or not isinstance(s.targets[0], ast.Name):
+        return None
+    t = s.targets[0].id
+    if facts.assignments.get(t) != 1 or not facts.vector(t):
+        return None
+    v, prim = s.value, _prim(s.value)
+    if prim[0] == "subscript":
+        return [] if _row_axis(v, facts) is not None else None
+    if prim[0] == "binop" and prim[1] in ARITHMETIC:
+        operands = [v.left, v.right]
+    elif prim[0] == "unary" and prim[1] in UNARY:
+        operands = [v.operand]
+    elif prim[0] == "call" and id(prim[1]) in ELEMENTWISE_IDS and not v.keywords:
+        operands = list(v.args)
+    elif prim[0] == "copy":
+        operands = [v]
+    else:
+        return None
+    if not all(_element_atom(a, facts) for a in operands):
+        return None
+    return [a.id for a in operands if isinstance(a, ast.Name) and facts.vector(a.id)]
+
+
+def _element_atom(a, facts) -> bool:
+    if isinstance(a, ast.Constant):
+        return isinstance(a.value, (int, float))
+    return isinstance(a, ast.Name) and (facts.scalar(a.id) or facts.vector(a.id))
+
+
+def _row_axis(v, facts):
+    """The axis ``X[idx]`` leaves (integer indices elsewhere), or None."""
+    if not isinstance(v.value, ast.Name):
+        return None
+    base = facts.env.get(v.value.id)
+    if base is None or not base.is_array or base.dtype != np.float64:
+        return None
+    parts = v.slice.elts if isinstance(v.slice, ast.Tuple) else [v.slice]
+    slices = [k for k, p in enumerate(parts) if isinstance(p, ast.Slice)]
+    if any(p.lower or p.upper or p.step for p in parts if isinstance(p, ast.Slice)):
+        return None
+    if any(isinstance(p, ast.Name) and not _int_scalar(p.id, facts) for p in parts):
+        return None
+    if slices == [] and base.ndim == len(parts) + 1:
+        return len(parts)
+    if len(slices) == 1 and base.ndim == len(parts):
+        return slices[0]
+    return None
+
+
+def _int_scalar(name, facts):
+    t = facts.env.get(name)
+    return t is not None and t.kind == "int"
+
+
+def _reduction_operands(s, facts):
+    """The 1-d operands of ``r = np.sum(t)``, ``np.dot(t, u)``, ``t @ u``, or None."""
+    if _kind(s) != "assign" or not isinstance(s.targets[0], ast.Name):
+        return None
+    v, prim = s.value, _prim(s.value)
+    if prim[0] == "call" and not v.keywords and (
+            id(prim[1]) in SUM_IDS and len(v.args) == 1 or
+            id(prim[1]) in DOT_IDS and len(v.args) == 2):
+        operands = list(v.args)
+    elif prim == ("binop", "MatMult"):
+        operands = [v.left, v.right]
+    else:
+        return None
+    if not all(isinstance(a, ast.Name) and facts.vector(a.id) for a in operands):
+        return None
+    return [a.id for a in operands]
+
+
+def _uses_ok(t, k, stmts, defs, reductions, facts) -> bool:
+    """Every statement reading ``t`` is a later temporary or reduction of the block."""
+    inside = {id(stmts[j]): j for j in list(defs.values()) + list(reductions)}
+    readers = facts.readers.get(t, set())
+    return bool(readers) and all(r in inside and inside[r] > k for r in readers)
+
+
+def _components(stmts, defs, reductions, facts) -> list:
+    """Connected groups (through operands) of temporaries and reductions."""
+    owner = {}                        # position -> representative position
+    def find(k):
+        while owner.setdefault(k, k) != k:
+            k = owner[k]
+        return k
+    members = set(defs.values()) | set(reductions)
+    for k in members:
+        s = stmts[k]
+        ops = _temporary_def(s, facts) if k in defs.values() else \
+            _reduction_operands(s, facts)
+        for name in ops:
+            if name in defs:
+                owner[find(k)] = find(defs[name])
+    groups = {}
+    for k in sorted(members):
+        groups.setdefault(find(k), []).append(k)
+    out = []
+    for ks in groups.values():
+        g = _group(ks, stmts, defs, reductions, facts)
+        if g is not None:
+            out.append(g)
+    return out
+
+
+def _group(ks, stmts, defs, reductions, facts):
+    """A lowerable group from its positions, or None."""
+    temps = {t for t, k in defs.items() if k in ks}
+    sums = [k for k in ks if k in reductions]
+    if not sums or ks[-1] not in reductions:
+        return None
+    if any(not set(_reduction_operands(stmts[k], facts)) & temps for k in sums):
+        return None                              # a reduction of outside arrays only
+    g = Group(members=ks, temps=temps)
+    for k in ks:
+        s = stmts[k]
+        if _prim(s.value)[0] == "subscript" and k in defs.values():
+            g.rows.append((s.value.value.id, _row_axis(s.value, facts)))
+        g.results[k] = s.targets[0].id
+        g.reads[k] = _own_reads(s) - temps
+    sums = {g.results[k] for k in reductions & set(ks)}
+    if not g.rows or len(sums) != len(reductions & set(ks)) or \
+            sums & set().union(*g.reads.values()):
+        return None
+    return g
+
+
+def _movable(g, stmts) -> bool:
+    """The statements between the group's first and last member neither read
+    the results of earlier members nor write what earlier members read (nor
+    any array: it may be an alias of one the group reads)."""
+    for m in range(g.members[0], g.members[-1]):
+        if m in g.members:
+            continue
+        results = {g.results[k] for k in g.members if k < m}
+        reads = set().union(*(g.reads[k] for k in g.members if k < m))
+        for s in _statements([stmts[m]]):
+            if _own_reads(s) & results or set(_binds(s)) & reads:
+                return False
+            if _kind(s) in ("store", "augstore", "unpack", "push") or \
+                    _prim(getattr(s, "value", None))[0] == "user":
+                return False
+    return True
+
+
+# -- emit --------------------------------------------------------------------
+def emit_block(stmts, groups, env, used_names) -> list:
+    """The block with each group's members replaced by its element loop."""
+    at = {g.members[-1]: g for g in groups}
+    gone = {k for g in groups for k in g.members}
+    out = []
+    for k, s in enumerate(stmts):
+        if k in at:
+            out.extend(element_loop(at[k], stmts, env, used_names))
+        elif k not in gone:
+            out.append(s)
+    return out
+
+
+def element_loop(g, stmts, env, used_names) -> list:
+    """``r = 0.0`` for each reduction, then ``for j in range(X.shape[axis]):``
+    with the members as scalar statements."""
+    j = _fresh("j", used_names)
+    base, axis = g.rows[0]
+    length = ast.Subscript(value=ast.Attribute(value=ast.Name(id=base, ctx=ast.Load()),
+                                               attr="shape", ctx=ast.Load()),
+                           slice=ast.Constant(axis), ctx=ast.Load())
+    temps = g.temps
+    before, body, after = [], [], []
+    for k in g.members:
+        s = stmts[k]
+        line = _line(s)
+        operands = _reduced(s)
+        if operands is None:
+            body.extend(_element_statement(s, temps, j, env, used_names))
+            continue
+        # the sum runs in its own variable; the result is bound once, after the
+        # loop, so the adjoint needs no earlier value of it (no tape)
+        r = s.targets[0].id
+        acc = _fresh(f"{r.lstrip('_')}_sum", used_names)
+        zero = 0.0 if env[r].kind == "float" else 0
+        before.append(_assign(acc, _marked(ast.Constant(zero), ("const",)), "assign", line))
+        body.extend(_accumulation(acc, operands, temps, j, env, used_names, line))
+        after.append(_assign(r, _marked(ast.Name(id=acc, ctx=ast.Load()), ("copy",)),
+                             "assign", line))
+    loop = ast.For(target=ast.Name(id=j, ctx=ast.Store()),
+                   iter=ast.Call(func=ast.Name(id="range", ctx=ast.Load()), args=[length],
+                                 keywords=[]),
+                   body=body, orelse=[], type_comment=None)
+    return before + [_made(loop, "for", _line(stmts[g.members[-1]]))] + after
+
+
+def _reduced(s):
+    """The operands a reduction statement sums the product of, or None."""
+    v, prim = s.value, _prim(s.value)
+    if prim == ("binop", "MatMult"):
+        return [v.left, v.right]
+    if prim[0] == "call" and (id(prim[1]) in SUM_IDS or id(prim[1]) in DOT_IDS):
+        return list(v.args)
+    return None
+
+
+def _element_statement(s, temps, j, env, used_names) -> list:
+    """One member as scalar code: ``X[i]`` -> ``X[i, j]``; other arrays it
+    reads as ``w[j]``; temporaries are scalars of the same name."""
+    import copy
+    line = _line(s)
+    v = copy.deepcopy(s.value)
+    if _prim(v)[0] == "subscript":
+        v.slice = _element_index(v.slice, env[v.value.id].ndim, j)
+        return [_assign(s.targets[0].id, v, "assign", line)]
+    out = []
+    for parent, fld, a in _atoms(v):
+        if isinstance(a, ast.Name) and a.id not in temps and env[a.id].is_array:
+            out.append(_read_element(a.id, j, used_names, line))
+            new = _marked(ast.Name(id=out[-1].targets[0].id, ctx=ast.Load()), ("copy",)) \
+                if _prim(v)[0] == "copy" else ast.Name(id=out[-1].targets[0].id, ctx=ast.Load())
+            if parent is None:
+                v = new
+            else:
+                _put(parent, fld, a, new)
+    return out + [_assign(s.targets[0].id, v, "assign", line)]
+
+
+def _atoms(v):
+    """(parent, field, atom) for the operands of a one-operation value."""
+    if isinstance(v, ast.Name):
+        return [(None, None, v)]
+    if isinstance(v, ast.BinOp):
+        return [(v, "left", v.left), (v, "right", v.right)]
+    if isinstance(v, ast.UnaryOp):
+        return [(v, "operand", v.operand)]
+    if isinstance(v, ast.Call):
+        return [(v, "args", a) for a in v.args]
+    return []
+
+
+def _put(parent, fld, old, new):
+    if fld == "args":
+        parent.args = [new if a is old else a for a in parent.args]
+    else:
+        setattr(parent, fld, new)
+
+
+def _element_index(index, ndim, j):
+    """``i`` -> ``i, j``; ``i, :`` -> ``i, j``; ``:, k`` -> ``j, k``."""
+    parts = list(index.elts) if isinstance(index, ast.Tuple) else [index]
+    jn = ast.Name(id=j, ctx=ast.Load())
+    if len(parts) < ndim:
+        parts.append(jn)
+    else:
+        parts = [jn if isinstance(p, ast.Slice) else p for p in parts]
+    return ast.Tuple(elts=parts, ctx=ast.Load())
+
+
+def _read_element(name, j, used_names, line):
+    t = _fresh(f"{name}_j", used_names)
+    read = ast.Subscript(value=ast.Name(id=name, ctx=ast.Load()),
+                         slice=ast.Name(id=j, ctx=ast.Load()), ctx=ast.Load())
+    return _assign(t, _marked(read, ("subscript",)), "assign", line)
+
+
+def _accumulation(r, operands, temps, j, env, used_names, line) -> list:
+    """``r = r + t`` (a sum) or ``p = t * u; r = r + p`` (a dot product)."""
+    out, names = [], []
+    for a in operands:
+        if a.id in temps:
+            names.append(a.id)
+        else:
+            out.append(_read_element(a.id, j, used_names, line))
+            names.append(out[-1].targets[0].id)
+    term = names[0]
+    if len(names) == 2:
+        term = _fresh("p", used_names)
+        prod = ast.BinOp(left=ast.Name(id=names[0], ctx=ast.Load()), op=ast.Mult(),
+                         right=ast.Name(id=names[1], ctx=ast.Load()))
+        out.append(_assign(term, _marked(prod, ("binop", "Mult")), "assign", line))
+    acc = ast.BinOp(left=ast.Name(id=r, ctx=ast.Load()), op=ast.Add(),
+                    right=ast.Name(id=term, ctx=ast.Load()))
+    out.append(_assign(r, _marked(acc, ("binop", "Add")), "accumulate", line))
+    return out
+
+
+def _assign(target, value, kind, line):
+    stmt = ast.Assign(targets=[ast.Name(id=target, ctx=ast.Store())], value=value)
+    return _made(stmt, kind, line)
+
+
+def _fresh(hint, used_names) -> str:
+    name, k = hint, 1
+    while name in used_names:
+        k += 1
+        name = f"_{hint}{k}"
+    used_names.add(name)
+    return name
