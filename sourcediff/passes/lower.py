@@ -37,19 +37,23 @@ Where the line is drawn, and why:
   (read ``w[j]`` element by element).
 * Every use of a temporary is in the same loop body, after it, and is either
   the definition of another temporary or a full *reduction*: ``np.sum(t)``
-  (``t.sum()``), ``np.dot(t, u)`` / ``t @ u`` of 1-d operands.  A temporary
-  stored into an array, returned, passed to a user function, indexed,
-  reduced along an axis, used in a later iteration or after the loop is not
-  lowered (nor is anything it is computed from, when that would need the
-  whole row).
-* A group (temporaries and the reductions they feed, connected by their
-  operands) is lowered when it reads at least one row: arithmetic on whole
-  arrays that are not rows of an iteration stays a library call, and so do
-  matrix products (``np.dot`` of a matrix and a vector is BLAS).  The group
-  becomes one element loop at the place of its last reduction; the
-  statements in between must not read its results nor write what it reads
-  (no subscript stores or in-place calls in between at all, as an array it
-  reads may be an alias), else the group is left alone.
+  (``t.sum()``), ``np.mean(t)``, ``np.dot(t, u)`` / ``t @ u`` of 1-d
+  operands.  A temporary stored into an array, returned, passed to a user
+  function, indexed, reduced along an axis, used in a later iteration or
+  after the loop is not lowered (nor is anything it is computed from, when
+  that would need the whole row).
+* Each reduction with the temporaries it needs is a group; groups sharing
+  temporaries are one loop, unless one needs the other's result (``d /
+  np.sum(d)``, a softmax): then it is a second loop, after, recomputing the
+  shared elements (cheaper than a row buffer).  A group is lowered when it
+  reads at least one row: arithmetic on whole arrays that are not rows of an
+  iteration stays a library call, and so do matrix products (``np.dot`` of a
+  matrix and a vector is BLAS).
+* A group's element loop takes the place of its last reduction.  The
+  statements in between (and other groups' loops) must not read the results
+  of its earlier members nor write what they read, and none may write into
+  an array (it may alias a row the group reads); else the group is left
+  alone, with every group sharing a temporary with it.
 * Semantics: scalars broadcast as before; element arithmetic of float64
   values is float64 arithmetic, so values agree bit for bit with NumPy's
   except for the order of the summation (pairwise in NumPy, sequential
@@ -69,7 +73,8 @@ from ..rules.numpyfuncs import ELEMENTWISE
 ARITHMETIC = {"Add", "Sub", "Mult", "Div", "Pow"}
 UNARY = {"USub", "UAdd"}
 ELEMENTWISE_IDS = {id(f) for f in ELEMENTWISE}
-SUM_IDS = {id(np.sum)}
+SUM_IDS = {id(np.sum), id(np.mean)}
+MEAN_IDS = {id(np.mean)}
 DOT_IDS = {id(np.dot)}
 
 
@@ -189,7 +194,10 @@ class Group:
     members: list = field(default_factory=list)      # positions in the block, in order
     rows: list = field(default_factory=list)         # (base, axis) of each row read
     temps: set = field(default_factory=set)          # the temporaries (scalars after)
+    reductions: list = field(default_factory=list)   # positions of the reductions
+    sums: set = field(default_factory=set)           # the names they bind
     reads: dict = field(default_factory=dict)        # position -> names read from outside
+    all_reads: set = field(default_factory=set)
     results: dict = field(default_factory=dict)      # position -> name bound
 
 
@@ -206,8 +214,8 @@ def plan_block(stmts, facts) -> list:
             break
         for t in bad:
             del defs[t]
-    return [g for g in _components(stmts, defs, reductions, facts)
-            if _movable(g, stmts)]
+    groups = _groups(stmts, defs, sorted(reductions), facts)
+    return _settle(groups, stmts)
 
 
 def _temporary_def(s, facts):
@@ -291,63 +299,81 @@ def _uses_ok(t, k, stmts, defs, reductions, facts) -> bool:
     return bool(readers) and all(r in inside and inside[r] > k for r in readers)
 
 
-def _components(stmts, defs, reductions, facts) -> list:
-    """Connected groups (through operands) of temporaries and reductions."""
-    owner = {}                        # position -> representative position
-    def find(k):
-        while owner.setdefault(k, k) != k:
-            k = owner[k]
-        return k
-    members = set(defs.values()) | set(reductions)
-    for k in members:
-        s = stmts[k]
-        ops = _temporary_def(s, facts) if k in defs.values() else \
-            _reduction_operands(s, facts)
-        for name in ops:
-            if name in defs:
-                owner[find(k)] = find(defs[name])
-    groups = {}
-    for k in sorted(members):
-        groups.setdefault(find(k), []).append(k)
-    out = []
-    for ks in groups.values():
-        g = _group(ks, stmts, defs, reductions, facts)
-        if g is not None:
-            out.append(g)
+def _chain(names, stmts, defs, facts) -> set:
+    """Positions of the temporary definitions ``names`` need (transitively)."""
+    out, todo = set(), [n for n in names if n in defs]
+    while todo:
+        k = defs[todo.pop()]
+        if k not in out:
+            out.add(k)
+            todo.extend(n for n in _temporary_def(stmts[k], facts) if n in defs)
     return out
 
 
-def _group(ks, stmts, defs, reductions, facts):
-    """A lowerable group from its positions, or None."""
-    temps = {t for t, k in defs.items() if k in ks}
-    sums = [k for k in ks if k in reductions]
-    if not sums or ks[-1] not in reductions:
-        return None
-    if any(not set(_reduction_operands(stmts[k], facts)) & temps for k in sums):
-        return None                              # a reduction of outside arrays only
-    g = Group(members=ks, temps=temps)
-    for k in ks:
-        s = stmts[k]
-        if _prim(s.value)[0] == "subscript" and k in defs.values():
-            g.rows.append((s.value.value.id, _row_axis(s.value, facts)))
-        g.results[k] = s.targets[0].id
-        g.reads[k] = _own_reads(s) - temps
-    sums = {g.results[k] for k in reductions & set(ks)}
-    if not g.rows or len(sums) != len(reductions & set(ks)) or \
-            sums & set().union(*g.reads.values()):
-        return None
-    return g
+def _groups(stmts, defs, reductions, facts) -> list:
+    """One group per reduction, merged with an earlier group it shares
+    temporaries with unless it needs that group's results (a second pass
+    over the row, as in ``d / np.sum(d)``: its own loop, after)."""
+    groups = []
+    for r in reductions:
+        chain = _chain(_reduction_operands(stmts[r], facts), stmts, defs, facts)
+        if not chain:
+            continue                                   # a reduction of outside arrays only
+        g = Group(members=sorted(chain | {r}))
+        _describe(g, stmts, defs, facts)
+        for other in groups:
+            if set(other.members) & chain and not (other.sums & g.all_reads):
+                g = Group(members=sorted(set(other.members) | set(g.members)))
+                _describe(g, stmts, defs, facts)
+                groups.remove(other)
+                break
+        groups.append(g)
+    return [g for g in groups if g.rows and len(g.sums) == len(g.reductions)
+            and not g.sums & g.all_reads]
 
 
-def _movable(g, stmts) -> bool:
-    """The statements between the group's first and last member neither read
-    the results of earlier members nor write what earlier members read (nor
-    any array: it may be an alias of one the group reads)."""
+def _describe(g, stmts, defs, facts):
+    """Fill in what a group reads, binds and which rows it reads."""
+    at = set(defs.values())
+    g.temps = {stmts[k].targets[0].id for k in g.members if k in at}
+    g.reductions = [k for k in g.members if k not in at]
+    g.sums = {stmts[k].targets[0].id for k in g.reductions}
+    g.rows = [(stmts[k].value.value.id, _row_axis(stmts[k].value, facts)) for k in g.members
+              if k in at and _prim(stmts[k].value)[0] == "subscript"]
+    g.results = {k: stmts[k].targets[0].id for k in g.members}
+    g.reads = {k: _own_reads(stmts[k]) - g.temps for k in g.members}
+    g.all_reads = set().union(*g.reads.values())
+
+
+def _settle(groups, stmts) -> list:
+    """The groups whose element loops can take the place of their last
+    reduction; a group dropped drops those sharing a temporary with it
+    (its array code still needs them)."""
+    kept = list(groups)
+    while True:
+        bad = [g for g in kept if not _movable(g, kept, stmts)]
+        if not bad:
+            return kept
+        gone = set().union(*(g.temps for g in bad))
+        kept = [g for g in kept if g not in bad and not g.temps & gone]
+
+
+def _movable(g, kept, stmts) -> bool:
+    """Between the group's first member and its loop, no statement (nor another
+    group's loop) reads the results of earlier members or writes what they
+    read, and no statement writes into any array (it may alias a row)."""
+    loops = {h.members[-1]: h for h in kept if h is not g}
+    moved = {k for h in kept for k in h.members}
     for m in range(g.members[0], g.members[-1]):
-        if m in g.members:
+        if m in g.members or m in moved and m not in loops:
             continue
         results = {g.results[k] for k in g.members if k < m}
         reads = set().union(*(g.reads[k] for k in g.members if k < m))
+        if m in loops:
+            h = loops[m]
+            if h.all_reads & results or h.sums & reads:
+                return False
+            continue
         for s in _statements([stmts[m]]):
             if _own_reads(s) & results or set(_binds(s)) & reads:
                 return False
@@ -362,13 +388,26 @@ def emit_block(stmts, groups, env, used_names) -> list:
     """The block with each group's members replaced by its element loop."""
     at = {g.members[-1]: g for g in groups}
     gone = {k for g in groups for k in g.members}
-    out = []
+    out, emitted = [], set()
     for k, s in enumerate(stmts):
         if k in at:
-            out.extend(element_loop(at[k], stmts, env, used_names))
+            # a temporary a second loop recomputes gets a name of its own there:
+            # each scalar is assigned once, so the adjoint recomputes it (no tape)
+            again = {t: _fresh(t, used_names) for t in sorted(at[k].temps & emitted)}
+            emitted |= at[k].temps
+            out.extend(_renamed(element_loop(at[k], stmts, env, used_names), again))
         elif k not in gone:
             out.append(s)
     return out
+
+
+def _renamed(stmts, names: dict) -> list:
+    """``stmts`` (new nodes) with the variables ``names`` renamed, in place."""
+    for s in stmts:
+        for n in ast.walk(s):
+            if isinstance(n, ast.Name) and n.id in names:
+                n.id = names[n.id]
+    return stmts
 
 
 def element_loop(g, stmts, env, used_names) -> list:
@@ -395,13 +434,30 @@ def element_loop(g, stmts, env, used_names) -> list:
         zero = 0.0 if env[r].kind == "float" else 0
         before.append(_assign(acc, _marked(ast.Constant(zero), ("const",)), "assign", line))
         body.extend(_accumulation(acc, operands, temps, j, env, used_names, line))
-        after.append(_assign(r, _marked(ast.Name(id=acc, ctx=ast.Load()), ("copy",)),
-                             "assign", line))
+        if id(_prim(s.value)[1]) in MEAN_IDS:
+            after.extend(_mean(r, acc, base, axis, used_names, line))
+        else:
+            after.append(_assign(r, _marked(ast.Name(id=acc, ctx=ast.Load()), ("copy",)),
+                                 "assign", line))
     loop = ast.For(target=ast.Name(id=j, ctx=ast.Store()),
                    iter=ast.Call(func=ast.Name(id="range", ctx=ast.Load()), args=[length],
                                  keywords=[]),
                    body=body, orelse=[], type_comment=None)
     return before + [_made(loop, "for", _line(stmts[g.members[-1]]))] + after
+
+
+def _mean(r, acc, base, axis, used_names, line) -> list:
+    """``r = acc / X.shape[axis]``, one operation per statement."""
+    shape, n = _fresh("shape", used_names), _fresh("n", used_names)
+    return [_assign(shape, _marked(ast.Attribute(value=ast.Name(id=base, ctx=ast.Load()),
+                                                 attr="shape", ctx=ast.Load()),
+                                   ("attr", "shape")), "assign", line),
+            _assign(n, _marked(ast.Subscript(value=ast.Name(id=shape, ctx=ast.Load()),
+                                             slice=ast.Constant(axis), ctx=ast.Load()),
+                               ("subscript",)), "assign", line),
+            _assign(r, _marked(ast.BinOp(left=ast.Name(id=acc, ctx=ast.Load()), op=ast.Div(),
+                                         right=ast.Name(id=n, ctx=ast.Load())),
+                               ("binop", "Div")), "assign", line)]
 
 
 def _reduced(s):
@@ -504,6 +560,6 @@ def _fresh(hint, used_names) -> str:
     name, k = hint, 1
     while name in used_names:
         k += 1
-        name = f"_{hint}{k}"
+        name = f"_{hint.lstrip('_')}{k}"
     used_names.add(name)
     return name

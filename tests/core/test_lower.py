@@ -114,6 +114,32 @@ def between(X, c):                       # a scalar defined between the members
     return s
 
 
+def two_pass(X, c):                      # the row's sum is needed before its elements
+    s = 0.0
+    for i in range(X.shape[0]):
+        d = X[i] - c
+        n = np.sum(d * d)
+        e = d / n
+        s += np.sum(e * X[i])
+    return s
+
+
+def softmax_rows(X, w, Y):               # cross-entropy of a softmax per row: two loops
+    s = 0.0
+    for i in range(X.shape[0]):
+        e = np.exp(X[i] * w)
+        p = e / e.sum()
+        s -= np.dot(Y[i], np.log(p))
+    return s
+
+
+def mean_rows(X, m):
+    s = 0.0
+    for i in range(X.shape[0]):
+        s += np.mean((X[i] - m) ** 2) * np.mean(X[i])
+    return s
+
+
 # -- not lowered ----------------------------------------------------------------
 def stored(X, C, a):                     # the row is stored into an array
     Y = np.zeros_like(X)
@@ -155,16 +181,6 @@ def carried(X, h0):                      # h feeds the next iteration
     return s
 
 
-def two_pass(X, c):                      # the row's sum is needed before its elements
-    s = 0.0
-    for i in range(X.shape[0]):
-        d = X[i] - c
-        n = np.sum(d * d)
-        e = d / n
-        s += np.sum(e * X[i])
-    return s
-
-
 def vectorized(X, C, a):                 # top-level array code stays a library call
     d = X - C[a]
     return np.sum(d * d)
@@ -186,13 +202,15 @@ LOWERED = [
     (shared, (X, 0.3), (0, 1)),
     (in_branch, (X, C, A), (0, 1)),
     (between, (X, 0.8), (0, 1)),
+    (two_pass, (X, 0.3), (0, 1)),
+    (softmax_rows, (X, RNG.normal(size=3), np.abs(RNG.normal(size=(6, 3)))), (0, 1)),
+    (mean_rows, (X, 0.3), (0, 1)),
 ]
 KEPT = [
     (stored, (X, C, A), (0, 1)),
     (passed, (X, C, A), (0, 1)),
     (after_loop, (X, C, A), (0, 1)),
     (carried, (X, RNG.normal(size=3)), (0, 1)),
-    (two_pass, (X, 0.3), (0, 1)),
     (vectorized, (X, C, A), (0, 1)),
 ]
 ALL = LOWERED + KEPT
@@ -221,7 +239,7 @@ def _inside_loops(text, function):
 
 # a reduction read non-linearly (sin of a column sum, a product of two sums)
 # keeps one scalar per outer iteration on a tape, as the scalar loop would
-SCALAR_TAPE = {"columns", "shared"}
+SCALAR_TAPE = {"columns", "shared", "two_pass", "softmax_rows", "mean_rows"}
 
 
 @pytest.mark.parametrize("f,args,wrt", LOWERED, ids=[c[0].__name__ for c in LOWERED])
