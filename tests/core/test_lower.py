@@ -22,7 +22,7 @@ import sourcediff as sd
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "forward"))
 from fdcheck import check_grad
-from jvpcheck import check_jvp
+from jvpcheck import check_hvp, check_jvp
 
 
 # -- lowered ------------------------------------------------------------------
@@ -237,24 +237,21 @@ def _inside_loops(text, function):
     return "\n".join(ast.unparse(n) for n in ast.walk(fn) if isinstance(n, ast.For))
 
 
-# a reduction read non-linearly (sin of a column sum, a product of two sums)
-# keeps one scalar per outer iteration on a tape, as the scalar loop would
-SCALAR_TAPE = {"columns", "shared", "two_pass", "softmax_rows", "mean_rows"}
+FUSED = "forward and reverse iterations fused"
 
 
 @pytest.mark.parametrize("f,args,wrt", LOWERED, ids=[c[0].__name__ for c in LOWERED])
 def test_lowered_loops_allocate_nothing(f, args, wrt):
-    """Neither the primal nor the adjoint allocates inside the loop, and only
-    a reduction read non-linearly is taped (one scalar per iteration)."""
+    """Neither the primal nor the adjoint allocates or tapes inside the loop,
+    and the loop's forward and reverse iterations fuse (but for a branch)."""
     text = sd.grad(f, wrt=wrt, target="python").source_for(*args)
     name = f.__name__
-    banned = ["zeros_like", "np.zeros(", "np.empty", "unbroadcast", "np.sum(", "np.dot(", "@"]
-    if name not in SCALAR_TAPE:
-        banned += [".append(", ".pop()"]
     for function in (name, f"{name}_grad"):
         inside = _inside_loops(text, function)
-        for alloc in banned:
+        for alloc in ("zeros_like", "np.zeros(", "np.empty", ".append(", ".pop()",
+                      "unbroadcast", "np.sum(", "np.dot(", "@"):
             assert alloc not in inside, f"{function}: {alloc} inside the loop\n{text}"
+    assert (FUSED in text) == (name != "in_branch")
 
 
 @pytest.mark.parametrize("f,args,wrt", KEPT[:3], ids=[c[0].__name__ for c in KEPT[:3]])
@@ -276,3 +273,10 @@ def test_kmeans_rows_is_the_scalar_loop():
 def test_top_level_stays_vectorized():
     text = sd.grad(vectorized, wrt=1, target="python").source_for(X, C, A)
     assert "for " not in text.split("def vectorized(", 1)[1].split("\ndef ", 1)[0]
+
+
+@pytest.mark.parametrize("name", ["rows", "ufuncs", "softmax_rows"])
+def test_hessian_vector_product(name):
+    """The lowered adjoint (element loops, fused) differentiated again."""
+    f, args, wrt = next(c for c in LOWERED if c[0].__name__ == name)
+    check_hvp(f, args, wrt, "python")
