@@ -46,9 +46,9 @@ Where the line is drawn, and why:
   temporaries are one loop, unless one needs the other's result (``d /
   np.sum(d)``, a softmax): then it is a second loop, after, recomputing the
   shared elements (cheaper than a row buffer).  A group is lowered when it
-  reads at least one row: arithmetic on whole arrays that are not rows of an
-  iteration stays a library call, and so do matrix products (``np.dot`` of a
-  matrix and a vector is BLAS).
+  reads at least one row or a vector the loop body computes (a matrix-vector
+  product ``W @ x``, which stays BLAS, of length ``.shape[0]``): arithmetic
+  on whole arrays that are not values of an iteration stays a library call.
 * A group's element loop takes the place of its last reduction.  The
   statements in between (and other groups' loops) must not read the results
   of its earlier members nor write what they read, and none may write into
@@ -314,17 +314,21 @@ def _groups(stmts, defs, reductions, facts) -> list:
     """One group per reduction, merged with an earlier group it shares
     temporaries with unless it needs that group's results (a second pass
     over the row, as in ``d / np.sum(d)``: its own loop, after)."""
+    # vectors computed in this loop body that stay array code (a matrix-vector
+    # product): per-iteration values like rows, of length their own
+    local = {s.targets[0].id for s in stmts if _kind(s) == "assign" and
+             isinstance(s.targets[0], ast.Name) and facts.vector(s.targets[0].id)} - set(defs)
     groups = []
     for r in reductions:
         chain = _chain(_reduction_operands(stmts[r], facts), stmts, defs, facts)
         if not chain:
             continue                                   # a reduction of outside arrays only
         g = Group(members=sorted(chain | {r}))
-        _describe(g, stmts, defs, facts)
+        _describe(g, stmts, defs, local, facts)
         for other in groups:
             if set(other.members) & chain and not (other.sums & g.all_reads):
                 g = Group(members=sorted(set(other.members) | set(g.members)))
-                _describe(g, stmts, defs, facts)
+                _describe(g, stmts, defs, local, facts)
                 groups.remove(other)
                 break
         groups.append(g)
@@ -332,7 +336,7 @@ def _groups(stmts, defs, reductions, facts) -> list:
             and not g.sums & g.all_reads]
 
 
-def _describe(g, stmts, defs, facts):
+def _describe(g, stmts, defs, local, facts):
     """Fill in what a group reads, binds and which rows it reads."""
     at = set(defs.values())
     g.temps = {stmts[k].targets[0].id for k in g.members if k in at}
@@ -340,6 +344,9 @@ def _describe(g, stmts, defs, facts):
     g.sums = {stmts[k].targets[0].id for k in g.reductions}
     g.rows = [(stmts[k].value.value.id, _row_axis(stmts[k].value, facts)) for k in g.members
               if k in at and _prim(stmts[k].value)[0] == "subscript"]
+    g.rows += [(n, 0) for k in g.members for n in sorted(
+        _temporary_def(stmts[k], facts) if k in at else _reduction_operands(stmts[k], facts))
+        if n in local]
     g.results = {k: stmts[k].targets[0].id for k in g.members}
     g.reads = {k: _own_reads(stmts[k]) - g.temps for k in g.members}
     g.all_reads = set().union(*g.reads.values())
