@@ -11,10 +11,11 @@ allocates ``d`` and ``d * d`` every iteration, and its adjoint tapes the row
 typed code, to the scalar loop one would write by hand::
 
     for i in range(n):
+        a_i = a[i]
         t4_sum = 0.0
         for j in range(X.shape[1]):
             _t1 = X[i, j]
-            _t2 = C[a[i], j]
+            _t2 = C[a_i, j]
             d = _t1 - _t2
             _t3 = d * d
             t4_sum += _t3
@@ -64,6 +65,7 @@ Where the line is drawn, and why:
 from __future__ import annotations
 
 import ast
+import copy
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -432,7 +434,7 @@ def element_loop(g, stmts, env, used_names) -> list:
         line = _line(s)
         operands = _reduced(s)
         if operands is None:
-            body.extend(_element_statement(s, temps, j, env, used_names))
+            body.extend(_element_statement(s, temps, j, env, used_names, before))
             continue
         # the sum runs in its own variable; the result is bound once, after the
         # loop, so the adjoint needs no earlier value of it (no tape)
@@ -477,14 +479,16 @@ def _reduced(s):
     return None
 
 
-def _element_statement(s, temps, j, env, used_names) -> list:
+def _element_statement(s, temps, j, env, used_names, before) -> list:
     """One member as scalar code: ``X[i]`` -> ``X[i, j]``; other arrays it
-    reads as ``w[j]``; temporaries are scalars of the same name."""
-    import copy
+    reads as ``w[j]``; temporaries are scalars of the same name.  An index
+    read from an array (``C[a[i]]``) is read once, before the loop (into
+    ``before``): Numba would reload it per element, as the loop writes arrays."""
     line = _line(s)
     v = copy.deepcopy(s.value)
     if _prim(v)[0] == "subscript":
-        v.slice = _element_index(v.slice, env[v.value.id].ndim, j)
+        v.slice = _element_index(_hoisted(v.slice, used_names, line, before),
+                                 env[v.value.id].ndim, j)
         return [_assign(s.targets[0].id, v, "assign", line)]
     out = []
     for parent, fld, a in _atoms(v):
@@ -497,6 +501,19 @@ def _element_statement(s, temps, j, env, used_names) -> list:
             else:
                 _put(parent, fld, a, new)
     return out + [_assign(s.targets[0].id, v, "assign", line)]
+
+
+def _hoisted(index, used_names, line, before):
+    """``index`` with its parts read from arrays (``a[i]``) bound before the loop."""
+    parts = list(index.elts) if isinstance(index, ast.Tuple) else [index]
+    for k, p in enumerate(parts):
+        if isinstance(p, ast.Subscript) and isinstance(p.value, ast.Name):
+            name = _fresh(f"{p.value.id}_i", used_names)
+            before.append(_assign(name, _marked(p, ("subscript",)), "assign", line))
+            parts[k] = ast.Name(id=name, ctx=ast.Load())
+    if isinstance(index, ast.Tuple):
+        return ast.Tuple(elts=parts, ctx=ast.Load())
+    return parts[0]
 
 
 def _atoms(v):
