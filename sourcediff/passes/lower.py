@@ -334,8 +334,7 @@ def _groups(stmts, defs, reductions, facts) -> list:
                 groups.remove(other)
                 break
         groups.append(g)
-    return [g for g in groups if g.rows and len(g.sums) == len(g.reductions)
-            and not g.sums & g.all_reads]
+    return groups
 
 
 def _describe(g, stmts, defs, local, facts):
@@ -360,11 +359,17 @@ def _settle(groups, stmts) -> list:
     (its array code still needs them)."""
     kept = list(groups)
     while True:
-        bad = [g for g in kept if not _movable(g, kept, stmts)]
+        bad = [g for g in kept if not _lowerable(g) or not _movable(g, kept, stmts)]
         if not bad:
             return kept
         gone = set().union(*(g.temps for g in bad))
         kept = [g for g in kept if g not in bad and not g.temps & gone]
+
+
+def _lowerable(g) -> bool:
+    """It reads a row, its reductions bind distinct names, and it needs none
+    of its own results."""
+    return bool(g.rows) and len(g.sums) == len(g.reductions) and not g.sums & g.all_reads
 
 
 def _movable(g, kept, stmts) -> bool:

@@ -190,6 +190,14 @@ def carried(X, h0):                      # h feeds the next iteration
     return s
 
 
+def partly_rows(X, w):                   # t is shared with a reduction of no row: kept
+    s = 0.0
+    for i in range(X.shape[0]):
+        t = w * 2.0
+        s += np.sum(t * X[i] / np.sum(t))
+    return s
+
+
 def vectorized(X, C, a):                 # top-level array code stays a library call
     d = X - C[a]
     return np.sum(d * d)
@@ -222,6 +230,7 @@ KEPT = [
     (passed, (X, C, A), (0, 1)),
     (after_loop, (X, C, A), (0, 1)),
     (carried, (X, RNG.normal(size=3)), (0, 1)),
+    (partly_rows, (X, RNG.normal(size=3)), (0, 1)),
     (vectorized, (X, C, A), (0, 1)),
 ]
 ALL = LOWERED + KEPT
