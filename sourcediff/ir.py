@@ -83,14 +83,15 @@ class Fact:
 
 # -- statements ------------------------------------------------------------
 LINE = Fact("line", "statement, function",
-            "astutil, forward, normalize, reverse, scalars, tuples",
-            "emit, errors, forward, normalize, plan_report, reverse, scalars, tuples",
+            "astutil, forward, lower, normalize, reverse, scalars, tuples",
+            "emit, errors, forward, lower, normalize, plan_report, reverse, "
+            "scalars, tuples",
             "The user's source line the statement comes from (1-based, in the file); "
             "emitted as the comment that links generated code to the user's code. "
             "Written by tag() and by astutil's statement builders.")
-KIND = Fact("kind", "statement", "normalize, scalars, tuples",
-            "activity, emit, forward, program, reverse, scalars, tuples, typeinfer, "
-            "versions, views, webs",
+KIND = Fact("kind", "statement", "lower, normalize, scalars, tuples",
+            "activity, emit, forward, lower, program, reverse, scalars, "
+            "tuples, typeinfer, versions, views, webs",
             "The statement's Kind (written by tag(); a string written is converted).",
             convert=Kind)
 COUNT = Fact("count", "loop", "normalize", "forward, reverse, tape",
@@ -117,9 +118,9 @@ SECTION = Fact("section", "statement of an adjoint", "reverse", "emit",
                "init, fused, reverse, result): emitted as section headers.")
 
 # -- expressions -----------------------------------------------------------
-PRIM = Fact("prim", "expression", "normalize, scalars, tuples",
-            "activity, forward, normalize, numba_calls, program, reverse, rulecall, scalars, "
-            "tuples, typeinfer, views",
+PRIM = Fact("prim", "expression", "lower, normalize, scalars, tuples",
+            "activity, forward, lower, normalize, numba_calls, program, "
+            "reverse, rulecall, scalars, tuples, typeinfer, views",
             "The primitive an expression applies (a key tuple, see the module doc; "
             "written by mark()).")
 INPLACE = Fact("inplace", "call of a user function", "normalize", "forward, reverse, typeinfer",

@@ -16,6 +16,7 @@ from .emit import emit_function, module_source
 from .errors import TransformError
 from .frontend.source import get_source
 from .names import Namer
+from .passes.lower import lower_array_temporaries
 from .passes.normalize import normalize
 from .passes.numba_calls import lower_for_numba
 from .passes.reverse import ReverseTransformer
@@ -65,10 +66,13 @@ class Program:
             env, ret = self.infer_with_versions(fn, params, arg_types, src, norm)
             # rewrites that need types: tuple-valued locals read element-wise get
             # one variable per element (a round per level of nesting), NumPy
-            # calls on scalars become scalar code; then the new names' types
+            # calls on scalars become scalar code, array temporaries in loops
+            # element loops; then the new names' types
             for _ in range(8):
                 split = split_tuple_locals(fn, env, norm.used_names, src.info.error)
-                if not scalar_numpy_calls(fn, env) and not split:
+                scalars = scalar_numpy_calls(fn, env)
+                if not lower_array_temporaries(fn, env, norm.used_names) and not scalars \
+                        and not split:
                     break
                 env, ret = self.infer_with_versions(fn, params, arg_types, src, norm)
         finally:

@@ -483,11 +483,15 @@ class ReverseTransformer:
         # adjoints of temporaries of one iteration (direct ones, and variables
         # the body assigns before any read, unused after the loop) start at
         # zero and are reset within each reverse iteration: they commute too
-        local = self.direct | iteration_locals(loop, after)
+        local = self.direct | iteration_locals(loop, after) | inner_iteration_locals(loop, after)
         direct = {self.adj_names[v] for v in local if v in self.adj_names}
         arrays = {a for a, v in adjoint_of.items() if self.types[v].is_array and v not in local}
         for st in walk(rev):
-            if isinstance(st, (ast.If, ast.For, ast.While)):
+            # an inner loop (an element loop of passes/lower.py, a scalar loop
+            # over a row) runs whole within its outer iteration: its
+            # statements are checked like the others
+            if isinstance(st, (ast.If, ast.While)) or isinstance(st, ast.For) and \
+                    ir.COUNT(st):
                 return None
             if isinstance(st, ast.AugAssign):
                 tgt = st.target.value if isinstance(st.target, ast.Subscript) else st.target
@@ -508,7 +512,7 @@ class ReverseTransformer:
                     return None
                 if free_names(st.value) & arrays:
                     return None
-            else:
+            elif not isinstance(st, ast.For):
                 return None
         # an array adjoint the forward part zeroes afresh each iteration needs no
         # reset at the end of the reverse part
@@ -1574,6 +1578,19 @@ def iteration_locals(loop, after) -> set:
             read_first.add(st.targets[0].id)
     used_after = {n.id for st in after for n in ast.walk(st) if isinstance(n, ast.Name)}
     return assigned - read_first - used_after - {loop.target.id}
+
+
+def inner_iteration_locals(loop, after) -> set:
+    """The iteration locals (``iteration_locals``) of the ``for`` loops nested in
+    ``loop``'s body, unread after them: local to an outer iteration as well.
+    Only adjoints may rely on this: the inner loop overwrites these values
+    from one of its iterations to the next."""
+    out = set()
+    for k, st in enumerate(loop.body):
+        if isinstance(st, ast.For):
+            rest = loop.body[k + 1:] + list(after)
+            out |= iteration_locals(st, rest) | inner_iteration_locals(st, rest)
+    return out
 
 
 def _negate(test):

@@ -1,0 +1,592 @@
+"""Array temporaries inside loops become element loops over scalars.
+
+A loop body such as (k-means, one row temporary per point)::
+
+    for i in range(n):
+        d = X[i] - C[a[i]]
+        s += np.sum(d * d)
+
+allocates ``d`` and ``d * d`` every iteration, and its adjoint tapes the row
+``d`` and allocates adjoint rows.  This pass rewrites it, on normalized and
+typed code, to the scalar loop one would write by hand::
+
+    for i in range(n):
+        a_i = a[i]
+        t4_sum = 0.0
+        for j in range(X.shape[1]):
+            _t1 = X[i, j]
+            _t2 = C[a_i, j]
+            d = _t1 - _t2
+            _t3 = d * d
+            t4_sum += _t3
+        _t4 = t4_sum
+        s += _t4
+
+so neither the primal nor the adjoint allocates per iteration and the scalar
+techniques (recompute, fusion, indexed tapes) apply to what is left.
+
+Where the line is drawn, and why:
+
+* Only inside loops.  Top-level array code runs once; a library call is as
+  fast as a loop there and keeps the generated code short.
+* A *row* is ``X[idx]`` with integer indices leaving one axis (``X[i]``,
+  ``X[i, :]``, ``X[:, k]``, ``T[i, k]`` of a 3-d ``T``); its length is that
+  axis, ``X.shape[axis]``.  A *temporary* is a 1-d float64 local assigned
+  once in the function, by a row read or by elementwise arithmetic
+  (``+ - * / **``, unary ``-``, the NumPy ufuncs of ``rules.numpyfuncs``,
+  a copy) of temporaries, float64/int/bool scalars and 1-d float64 arrays
+  (read ``w[j]`` element by element).
+* Every use of a temporary is in the same loop body, after it, and is either
+  the definition of another temporary or a full *reduction*: ``np.sum(t)``
+  (``t.sum()``), ``np.mean(t)``, ``np.dot(t, u)`` / ``t @ u`` of 1-d
+  operands.  A temporary stored into an array, returned, passed to a user
+  function, indexed, reduced along an axis, used in a later iteration or
+  after the loop is not lowered (nor is anything it is computed from, when
+  that would need the whole row).
+* Each reduction with the temporaries it needs is a group; groups sharing
+  temporaries are one loop, unless one needs the other's result (``d /
+  np.sum(d)``, a softmax): then it is a second loop, after, recomputing the
+  shared elements (cheaper than a row buffer).  A group is lowered when it
+  reads at least one row or a vector the loop body computes (a matrix-vector
+  product ``W @ x``, which stays BLAS, of length ``.shape[0]``): arithmetic
+  on whole arrays that are not values of an iteration stays a library call.
+* A group's element loop takes the place of its last reduction.  The
+  statements in between (and other groups' loops) must not read the results
+  of its earlier members nor write what they read, and none may write into
+  an array (it may alias a row the group reads); else the group is left
+  alone, with every group sharing a temporary with it.
+* Semantics: scalars broadcast as before; element arithmetic of float64
+  values is float64 arithmetic, so values agree bit for bit with NumPy's
+  except for the order of the summation (pairwise in NumPy, sequential
+  here).  Rows combined in one group are assumed to have the same length
+  (NumPy would raise, or broadcast a length-1 row; the lowered loop takes
+  the length of the first row it reads).
+"""
+from __future__ import annotations
+
+import ast
+import copy
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .. import ir
+from ..rules import registry
+
+ARITHMETIC = {"Add", "Sub", "Mult", "Div", "Pow"}
+UNARY = {"USub", "UAdd"}
+SUM_IDS = {id(np.sum), id(np.mean)}
+MEAN_IDS = {id(np.mean)}
+DOT_IDS = {id(np.dot)}
+
+
+# -- the facts of the intermediate form (sourcediff/ir.py) --------------------
+def _kind(stmt):
+    return ir.KIND(stmt)
+
+
+def _prim(node):
+    return ir.PRIM(node) or ("",)
+
+
+def _line(stmt):
+    return ir.LINE(stmt)
+
+
+def _marked(node, prim):
+    return ir.mark(node, prim)
+
+
+def _made(stmt, kind, line):
+    return ir.tag(stmt, line, kind)
+
+
+# -- entry -------------------------------------------------------------------
+def lower_array_temporaries(fn: ast.FunctionDef, env: dict, used_names: set) -> bool:
+    """Rewrite ``fn`` in place (loops' array temporaries -> element loops);
+    returns whether anything changed.  ``used_names`` gets the new names."""
+    facts = _Facts.of(fn, env)
+    changed = False
+
+    def visit(stmts, in_loop):
+        nonlocal changed
+        for s in stmts:
+            loop = isinstance(s, (ast.For, ast.While))
+            for f in ("body", "orelse"):
+                if getattr(s, f, None):
+                    setattr(s, f, visit(getattr(s, f), in_loop or loop))
+        if not in_loop:
+            return stmts
+        groups = plan_block(stmts, facts)
+        if not groups:
+            return stmts
+        changed = True
+        return emit_block(stmts, groups, env, used_names)
+
+    fn.body = visit(fn.body, False)
+    return changed
+
+
+@dataclass
+class _Facts:
+    """What the decisions read about the whole function."""
+    env: dict
+    assignments: dict                     # name -> how many statements bind it
+    readers: dict                         # name -> ids of the statements reading it
+
+    @classmethod
+    def of(cls, fn, env):
+        assignments, readers = {}, {}
+        for s in _statements(fn.body):
+            for n in _binds(s):
+                assignments[n] = assignments.get(n, 0) + 1
+            for n in _own_reads(s):
+                readers.setdefault(n, set()).add(id(s))
+        return cls(env, assignments, readers)
+
+    def vector(self, name):
+        t = self.env.get(name)
+        return t is not None and t.is_array and t.ndim == 1 and t.dtype == np.float64
+
+    def scalar(self, name):
+        t = self.env.get(name)
+        return t is not None and (t.kind in ("int", "bool") or
+                                  t.kind == "float" and t.dtype == np.float64)
+
+
+def _statements(stmts):
+    for s in stmts:
+        yield s
+        for f in ("body", "orelse"):
+            yield from _statements(getattr(s, f, None) or [])
+
+
+def _binds(s):
+    """Names a statement itself binds (not its nested statements)."""
+    if isinstance(s, ast.For):
+        return [s.target.id]
+    if isinstance(s, ast.Assign):
+        return [n.id for t in s.targets for n in ast.walk(t)
+                if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)]
+    return []
+
+
+def _own_reads(s):
+    """Names a statement itself reads (the header of a compound statement)."""
+    if isinstance(s, ast.For):
+        parts = [s.iter]
+    elif isinstance(s, (ast.If, ast.While)):
+        parts = [s.test]
+    elif isinstance(s, ast.Assign):
+        parts = [s.value] + [t for t in s.targets if isinstance(t, ast.Subscript)]
+    elif isinstance(s, (ast.AugAssign, ast.Return, ast.Expr)):
+        parts = [s.target, s.value] if isinstance(s, ast.AugAssign) else [s.value]
+    else:
+        parts = []
+    return {n.id for p in parts if p is not None for n in ast.walk(p)
+            if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
+
+
+# -- decide ------------------------------------------------------------------
+@dataclass
+class Group:
+    """Temporaries and the reductions they feed, lowered as one element loop."""
+    members: list = field(default_factory=list)      # positions in the block, in order
+    rows: list = field(default_factory=list)         # (base, axis) of each row read
+    temps: set = field(default_factory=set)          # the temporaries (scalars after)
+    reductions: list = field(default_factory=list)   # positions of the reductions
+    sums: set = field(default_factory=set)           # the names they bind
+    reads: dict = field(default_factory=dict)        # position -> names read from outside
+    all_reads: set = field(default_factory=set)
+    results: dict = field(default_factory=dict)      # position -> name bound
+
+
+def plan_block(stmts, facts) -> list:
+    """The groups of one loop body that can be lowered."""
+    defs = {}                                          # temporary -> position
+    for k, s in enumerate(stmts):
+        if _temporary_def(s, facts) is not None:
+            defs[s.targets[0].id] = k
+    reductions = {k for k, s in enumerate(stmts) if _reduction_operands(s, facts) is not None}
+    while True:   # a temporary with one use the group cannot take out, and its operands
+        bad = {t for t, k in defs.items() if not _uses_ok(t, k, stmts, defs, reductions, facts)}
+        if not bad:
+            break
+        for t in bad:
+            del defs[t]
+    groups = _groups(stmts, defs, sorted(reductions), facts)
+    return _settle(groups, stmts)
+
+
+def _temporary_def(s, facts):
+    """The operands of ``t = <elementwise of rows>`` or ``t = X[i]``, or None."""
+    if _kind(s) != "assign" or not isinstance(s.targets[0], ast.Name):
+        return None
+    t = s.targets[0].id
+    if facts.assignments.get(t) != 1 or not facts.vector(t):
+        return None
+    v, prim = s.value, _prim(s.value)
+    if prim[0] == "subscript":
+        return [] if _row_axis(v, facts) is not None else None
+    if prim[0] == "binop" and prim[1] in ARITHMETIC:
+        operands = [v.left, v.right]
+    elif prim[0] == "unary" and prim[1] in UNARY:
+        operands = [v.operand]
+    elif prim[0] == "call" and isinstance(prim[1], np.ufunc) and registry.is_elementwise(prim[1]) and not v.keywords:
+        operands = list(v.args)
+    elif prim[0] == "copy":
+        operands = [v]
+    else:
+        return None
+    if not all(_element_atom(a, facts) for a in operands):
+        return None
+    return [a.id for a in operands if isinstance(a, ast.Name) and facts.vector(a.id)]
+
+
+def _element_atom(a, facts) -> bool:
+    if isinstance(a, ast.Constant):
+        return isinstance(a.value, (int, float))
+    return isinstance(a, ast.Name) and (facts.scalar(a.id) or facts.vector(a.id))
+
+
+def _row_axis(v, facts):
+    """The axis ``X[idx]`` leaves (integer indices elsewhere), or None."""
+    if not isinstance(v.value, ast.Name):
+        return None
+    base = facts.env.get(v.value.id)
+    if base is None or not base.is_array or base.dtype != np.float64:
+        return None
+    parts = v.slice.elts if isinstance(v.slice, ast.Tuple) else [v.slice]
+    slices = [k for k, p in enumerate(parts) if isinstance(p, ast.Slice)]
+    if any(p.lower or p.upper or p.step for p in parts if isinstance(p, ast.Slice)):
+        return None
+    if any(isinstance(p, ast.Name) and not _int_scalar(p.id, facts) for p in parts):
+        return None
+    if slices == [] and base.ndim == len(parts) + 1:
+        return len(parts)
+    if len(slices) == 1 and base.ndim == len(parts):
+        return slices[0]
+    return None
+
+
+def _int_scalar(name, facts):
+    t = facts.env.get(name)
+    return t is not None and t.kind == "int"
+
+
+def _reduction_operands(s, facts):
+    """The 1-d operands of ``r = np.sum(t)``, ``np.dot(t, u)``, ``t @ u``, or None."""
+    if _kind(s) != "assign" or not isinstance(s.targets[0], ast.Name):
+        return None
+    v, prim = s.value, _prim(s.value)
+    if prim[0] == "call" and not v.keywords and (
+            id(prim[1]) in SUM_IDS and len(v.args) == 1 or
+            id(prim[1]) in DOT_IDS and len(v.args) == 2):
+        operands = list(v.args)
+    elif prim == ("binop", "MatMult"):
+        operands = [v.left, v.right]
+    else:
+        return None
+    if not all(isinstance(a, ast.Name) and facts.vector(a.id) for a in operands):
+        return None
+    return [a.id for a in operands]
+
+
+def _uses_ok(t, k, stmts, defs, reductions, facts) -> bool:
+    """Every statement reading ``t`` is a later temporary or reduction of the block."""
+    inside = {id(stmts[j]): j for j in list(defs.values()) + list(reductions)}
+    readers = facts.readers.get(t, set())
+    return bool(readers) and all(r in inside and inside[r] > k for r in readers)
+
+
+def _chain(names, stmts, defs, facts) -> set:
+    """Positions of the temporary definitions ``names`` need (transitively)."""
+    out, todo = set(), [n for n in names if n in defs]
+    while todo:
+        k = defs[todo.pop()]
+        if k not in out:
+            out.add(k)
+            todo.extend(n for n in _temporary_def(stmts[k], facts) if n in defs)
+    return out
+
+
+def _groups(stmts, defs, reductions, facts) -> list:
+    """One group per reduction, merged with an earlier group it shares
+    temporaries with unless it needs that group's results (a second pass
+    over the row, as in ``d / np.sum(d)``: its own loop, after)."""
+    # vectors computed in this loop body that stay array code (a matrix-vector
+    # product): per-iteration values like rows, of length their own
+    local = {s.targets[0].id for s in stmts if _kind(s) == "assign" and
+             isinstance(s.targets[0], ast.Name) and facts.vector(s.targets[0].id)} - set(defs)
+    groups = []
+    for r in reductions:
+        chain = _chain(_reduction_operands(stmts[r], facts), stmts, defs, facts)
+        if not chain:
+            continue                                   # a reduction of outside arrays only
+        g = Group(members=sorted(chain | {r}))
+        _describe(g, stmts, defs, local, facts)
+        for other in groups:
+            if set(other.members) & chain and not (other.sums & g.all_reads):
+                g = Group(members=sorted(set(other.members) | set(g.members)))
+                _describe(g, stmts, defs, local, facts)
+                groups.remove(other)
+                break
+        groups.append(g)
+    return groups
+
+
+def _describe(g, stmts, defs, local, facts):
+    """Fill in what a group reads, binds and which rows it reads."""
+    at = set(defs.values())
+    g.temps = {stmts[k].targets[0].id for k in g.members if k in at}
+    g.reductions = [k for k in g.members if k not in at]
+    g.sums = {stmts[k].targets[0].id for k in g.reductions}
+    g.rows = [(stmts[k].value.value.id, _row_axis(stmts[k].value, facts)) for k in g.members
+              if k in at and _prim(stmts[k].value)[0] == "subscript"]
+    g.rows += [(n, 0) for k in g.members for n in sorted(
+        _temporary_def(stmts[k], facts) if k in at else _reduction_operands(stmts[k], facts))
+        if n in local]
+    g.results = {k: stmts[k].targets[0].id for k in g.members}
+    g.reads = {k: _own_reads(stmts[k]) - g.temps for k in g.members}
+    g.all_reads = set().union(*g.reads.values())
+
+
+def _settle(groups, stmts) -> list:
+    """The groups whose element loops can take the place of their last
+    reduction; a group dropped drops those sharing a temporary with it
+    (its array code still needs them)."""
+    kept = list(groups)
+    while True:
+        bad = [g for g in kept if not _lowerable(g) or not _movable(g, kept, stmts)]
+        if not bad:
+            return kept
+        gone = set().union(*(g.temps for g in bad))
+        kept = [g for g in kept if g not in bad and not g.temps & gone]
+
+
+def _lowerable(g) -> bool:
+    """It reads a row, its reductions bind distinct names, and it needs none
+    of its own results."""
+    return bool(g.rows) and len(g.sums) == len(g.reductions) and not g.sums & g.all_reads
+
+
+def _movable(g, kept, stmts) -> bool:
+    """Between the group's first member and its loop, no statement (nor another
+    group's loop) reads the results of earlier members or writes what they
+    read, and no statement writes into any array (it may alias a row)."""
+    loops = {h.members[-1]: h for h in kept if h is not g}
+    moved = {k for h in kept for k in h.members}
+    for m in range(g.members[0], g.members[-1]):
+        if m in g.members or m in moved and m not in loops:
+            continue
+        results = {g.results[k] for k in g.members if k < m}
+        reads = set().union(*(g.reads[k] for k in g.members if k < m))
+        if m in loops:
+            h = loops[m]
+            if h.all_reads & results or h.sums & reads:
+                return False
+            continue
+        for s in _statements([stmts[m]]):
+            if _own_reads(s) & results or set(_binds(s)) & reads:
+                return False
+            if _kind(s) in ("store", "augstore", "unpack", "push") or \
+                    _prim(getattr(s, "value", None))[0] == "user":
+                return False
+    return True
+
+
+# -- emit --------------------------------------------------------------------
+def emit_block(stmts, groups, env, used_names) -> list:
+    """The block with each group's members replaced by its element loop."""
+    at = {g.members[-1]: g for g in groups}
+    gone = {k for g in groups for k in g.members}
+    out, emitted = [], set()
+    for k, s in enumerate(stmts):
+        if k in at:
+            # a temporary a second loop recomputes gets a name of its own there:
+            # each scalar is assigned once, so the adjoint recomputes it (no tape)
+            again = {t: _fresh(t, used_names) for t in sorted(at[k].temps & emitted)}
+            emitted |= at[k].temps
+            out.extend(_renamed(element_loop(at[k], stmts, env, used_names), again))
+        elif k not in gone:
+            out.append(s)
+    return out
+
+
+def _renamed(stmts, names: dict) -> list:
+    """``stmts`` (new nodes) with the variables ``names`` renamed, in place."""
+    for s in stmts:
+        for n in ast.walk(s):
+            if isinstance(n, ast.Name) and n.id in names:
+                n.id = names[n.id]
+    return stmts
+
+
+def element_loop(g, stmts, env, used_names) -> list:
+    """``r = 0.0`` for each reduction, then ``for j in range(X.shape[axis]):``
+    with the members as scalar statements."""
+    j = _fresh("j", used_names)
+    base, axis = g.rows[0]
+    length = ast.Subscript(value=ast.Attribute(value=ast.Name(id=base, ctx=ast.Load()),
+                                               attr="shape", ctx=ast.Load()),
+                           slice=ast.Constant(axis), ctx=ast.Load())
+    temps = g.temps
+    before, body, after = [], [], []
+    for k in g.members:
+        s = stmts[k]
+        line = _line(s)
+        operands = _reduced(s)
+        if operands is None:
+            body.extend(_element_statement(s, temps, j, env, used_names, before))
+            continue
+        # the sum runs in its own variable; the result is bound once, after the
+        # loop, so the adjoint needs no earlier value of it (no tape)
+        r = s.targets[0].id
+        acc = _fresh(f"{r.lstrip('_')}_sum", used_names)
+        zero = 0.0 if env[r].kind == "float" else 0
+        before.append(_assign(acc, _marked(ast.Constant(zero), ("const",)), "assign", line))
+        body.extend(_accumulation(acc, operands, temps, j, env, used_names, line))
+        if id(_prim(s.value)[1]) in MEAN_IDS:
+            after.extend(_mean(r, acc, base, axis, used_names, line))
+        else:
+            after.append(_assign(r, _marked(ast.Name(id=acc, ctx=ast.Load()), ("copy",)),
+                                 "assign", line))
+    loop = ast.For(target=ast.Name(id=j, ctx=ast.Store()),
+                   iter=ast.Call(func=ast.Name(id="range", ctx=ast.Load()), args=[length],
+                                 keywords=[]),
+                   body=body, orelse=[], type_comment=None)
+    return before + [_made(loop, "for", _line(stmts[g.members[-1]]))] + after
+
+
+def _mean(r, acc, base, axis, used_names, line) -> list:
+    """``r = acc / X.shape[axis]``, one operation per statement."""
+    shape, n = _fresh("shape", used_names), _fresh("n", used_names)
+    return [_assign(shape, _marked(ast.Attribute(value=ast.Name(id=base, ctx=ast.Load()),
+                                                 attr="shape", ctx=ast.Load()),
+                                   ("attr", "shape")), "assign", line),
+            _assign(n, _marked(ast.Subscript(value=ast.Name(id=shape, ctx=ast.Load()),
+                                             slice=ast.Constant(axis), ctx=ast.Load()),
+                               ("subscript",)), "assign", line),
+            _assign(r, _marked(ast.BinOp(left=ast.Name(id=acc, ctx=ast.Load()), op=ast.Div(),
+                                         right=ast.Name(id=n, ctx=ast.Load())),
+                               ("binop", "Div")), "assign", line)]
+
+
+def _reduced(s):
+    """The operands a reduction statement sums the product of, or None."""
+    v, prim = s.value, _prim(s.value)
+    if prim == ("binop", "MatMult"):
+        return [v.left, v.right]
+    if prim[0] == "call" and (id(prim[1]) in SUM_IDS or id(prim[1]) in DOT_IDS):
+        return list(v.args)
+    return None
+
+
+def _element_statement(s, temps, j, env, used_names, before) -> list:
+    """One member as scalar code: ``X[i]`` -> ``X[i, j]``; other arrays it
+    reads as ``w[j]``; temporaries are scalars of the same name.  An index
+    read from an array (``C[a[i]]``) is read once, before the loop (into
+    ``before``): Numba would reload it per element, as the loop writes arrays."""
+    line = _line(s)
+    v = copy.deepcopy(s.value)
+    if _prim(v)[0] == "subscript":
+        v.slice = _element_index(_hoisted(v.slice, used_names, line, before),
+                                 env[v.value.id].ndim, j)
+        return [_assign(s.targets[0].id, v, "assign", line)]
+    out = []
+    for parent, fld, a in _atoms(v):
+        if isinstance(a, ast.Name) and a.id not in temps and env[a.id].is_array:
+            out.append(_read_element(a.id, j, used_names, line))
+            new = _marked(ast.Name(id=out[-1].targets[0].id, ctx=ast.Load()), ("copy",)) \
+                if _prim(v)[0] == "copy" else ast.Name(id=out[-1].targets[0].id, ctx=ast.Load())
+            if parent is None:
+                v = new
+            else:
+                _put(parent, fld, a, new)
+    return out + [_assign(s.targets[0].id, v, "assign", line)]
+
+
+def _hoisted(index, used_names, line, before):
+    """``index`` with its parts read from arrays (``a[i]``) bound before the loop."""
+    parts = list(index.elts) if isinstance(index, ast.Tuple) else [index]
+    for k, p in enumerate(parts):
+        if isinstance(p, ast.Subscript) and isinstance(p.value, ast.Name):
+            name = _fresh(f"{p.value.id}_i", used_names)
+            before.append(_assign(name, _marked(p, ("subscript",)), "assign", line))
+            parts[k] = ast.Name(id=name, ctx=ast.Load())
+    if isinstance(index, ast.Tuple):
+        return ast.Tuple(elts=parts, ctx=ast.Load())
+    return parts[0]
+
+
+def _atoms(v):
+    """(parent, field, atom) for the operands of a one-operation value."""
+    if isinstance(v, ast.Name):
+        return [(None, None, v)]
+    if isinstance(v, ast.BinOp):
+        return [(v, "left", v.left), (v, "right", v.right)]
+    if isinstance(v, ast.UnaryOp):
+        return [(v, "operand", v.operand)]
+    if isinstance(v, ast.Call):
+        return [(v, "args", a) for a in v.args]
+    return []
+
+
+def _put(parent, fld, old, new):
+    if fld == "args":
+        parent.args = [new if a is old else a for a in parent.args]
+    else:
+        setattr(parent, fld, new)
+
+
+def _element_index(index, ndim, j):
+    """``i`` -> ``i, j``; ``i, :`` -> ``i, j``; ``:, k`` -> ``j, k``."""
+    parts = list(index.elts) if isinstance(index, ast.Tuple) else [index]
+    jn = ast.Name(id=j, ctx=ast.Load())
+    if len(parts) < ndim:
+        parts.append(jn)
+    else:
+        parts = [jn if isinstance(p, ast.Slice) else p for p in parts]
+    return ast.Tuple(elts=parts, ctx=ast.Load())
+
+
+def _read_element(name, j, used_names, line):
+    t = _fresh(f"{name}_j", used_names)
+    read = ast.Subscript(value=ast.Name(id=name, ctx=ast.Load()),
+                         slice=ast.Name(id=j, ctx=ast.Load()), ctx=ast.Load())
+    return _assign(t, _marked(read, ("subscript",)), "assign", line)
+
+
+def _accumulation(r, operands, temps, j, env, used_names, line) -> list:
+    """``r = r + t`` (a sum) or ``p = t * u; r = r + p`` (a dot product)."""
+    out, names = [], []
+    for a in operands:
+        if a.id in temps:
+            names.append(a.id)
+        else:
+            out.append(_read_element(a.id, j, used_names, line))
+            names.append(out[-1].targets[0].id)
+    term = names[0]
+    if len(names) == 2:
+        term = _fresh("p", used_names)
+        prod = ast.BinOp(left=ast.Name(id=names[0], ctx=ast.Load()), op=ast.Mult(),
+                         right=ast.Name(id=names[1], ctx=ast.Load()))
+        out.append(_assign(term, _marked(prod, ("binop", "Mult")), "assign", line))
+    acc = ast.BinOp(left=ast.Name(id=r, ctx=ast.Load()), op=ast.Add(),
+                    right=ast.Name(id=term, ctx=ast.Load()))
+    out.append(_assign(r, _marked(acc, ("binop", "Add")), "accumulate", line))
+    return out
+
+
+def _assign(target, value, kind, line):
+    stmt = ast.Assign(targets=[ast.Name(id=target, ctx=ast.Store())], value=value)
+    return _made(stmt, kind, line)
+
+
+def _fresh(hint, used_names) -> str:
+    name, k = hint, 1
+    while name in used_names:
+        k += 1
+        name = f"_{hint.lstrip('_')}{k}"
+    used_names.add(name)
+    return name

@@ -1,0 +1,309 @@
+"""Array temporaries in loops lowered to element loops (passes/lower.py).
+
+The same math written several ways (a row temporary, a one-liner, helper
+variables for the rows, ``@``/``np.dot``/``.sum()``, ufuncs, columns, rows of a
+3-d array, reductions sharing temporaries) is checked against central finite
+differences in float64 with ``sd.grad`` and ``sd.jvp`` on both targets, and
+its generated code is checked to hold no array temporary inside the loop.
+Programs whose rows escape (stored, passed to a function, used after the
+loop or in the next iteration) are not lowered and still differentiate
+correctly.
+"""
+import ast
+import math
+import re
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import sourcediff as sd
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "forward"))
+from fdcheck import check_grad
+from jvpcheck import check_hvp, check_jvp
+
+
+# -- lowered ------------------------------------------------------------------
+def rows(X, C, a):                       # k-means, a row temporary
+    s = 0.0
+    for i in range(X.shape[0]):
+        d = X[i] - C[a[i]]
+        s += np.sum(d * d)
+    return s
+
+
+def one_liner(X, C, a):
+    s = 0.0
+    for i in range(X.shape[0]):
+        s += np.sum((X[i] - C[a[i]]) ** 2)
+    return s
+
+
+def helper_rows(X, C, a):                # the rows in variables, a dot product
+    s = 0.0
+    for i in range(X.shape[0]):
+        xi = X[i]
+        ci = C[a[i], :]
+        d = xi - ci
+        s += d @ d
+    return s
+
+
+def dot_and_method(X, C, a):
+    s = 0.0
+    for i in range(X.shape[0]):
+        d = X[i] - C[a[i]]
+        s += np.dot(d, d) + 0.5 * d.sum()
+    return s
+
+
+def ufuncs(X, w, scale):                 # a 1-d argument read per element, scalars broadcast
+    s = 0.0
+    for i in range(X.shape[0]):
+        z = (X[i] - 0.25) * scale
+        s += np.sum(np.exp(-0.5 * z * z) * w) + np.sum(np.tanh(z))
+    return s
+
+
+def columns(X, w):                       # X[:, j]: a column of the iteration
+    s = 0.0
+    for j in range(X.shape[1]):
+        col = X[:, j] * w[j]
+        s += math.sin(np.sum(np.sin(col)))
+    return s
+
+
+def tensor_rows(T, v):                   # T[i, k] of a 3-d array, dotted with an argument
+    s = 0.0
+    for i in range(T.shape[0]):
+        for k in range(T.shape[1]):
+            r = T[i, k] * v
+            s += np.dot(r, v) * (i + 1)
+    return s
+
+
+def shared(X, m):                        # two reductions of one temporary, an int scalar
+    s = 0.0
+    for i in range(X.shape[0]):
+        d = X[i] - m
+        n = np.sum(d * d)
+        t = np.sum(d * i)
+        s += n * t
+    return s
+
+
+def in_branch(X, C, a):                  # the loop body's branch
+    s = 0.0
+    for i in range(X.shape[0]):
+        if a[i] > 0:
+            d = X[i] - C[a[i]]
+            s += np.sum(d * d)
+        else:
+            s += 1.0
+    return s
+
+
+def between(X, c):                       # a scalar defined between the members
+    s = 0.0
+    for i in range(X.shape[0]):
+        d = X[i] * c
+        w = c * c + i
+        s += np.sum(d * w)
+    return s
+
+
+def two_pass(X, c):                      # the row's sum is needed before its elements
+    s = 0.0
+    for i in range(X.shape[0]):
+        d = X[i] - c
+        n = np.sum(d * d)
+        e = d / n
+        s += np.sum(e * X[i])
+    return s
+
+
+def softmax_rows(X, w, Y):               # cross-entropy of a softmax per row: two loops
+    s = 0.0
+    for i in range(X.shape[0]):
+        e = np.exp(X[i] * w)
+        p = e / e.sum()
+        s -= np.dot(Y[i], np.log(p))
+    return s
+
+
+def mean_rows(X, m):
+    s = 0.0
+    for i in range(X.shape[0]):
+        s += np.mean((X[i] - m) ** 2) * np.mean(X[i])
+    return s
+
+
+def mlp(X, W, b, v, y):                  # a layer per sample: W @ x stays BLAS
+    s = 0.0
+    for i in range(X.shape[0]):
+        h = np.tanh(W @ X[i] + b)
+        s += (np.dot(v, h) - y[i]) ** 2
+    return s
+
+
+# -- not lowered ----------------------------------------------------------------
+def stored(X, C, a):                     # the row is stored into an array
+    Y = np.zeros_like(X)
+    s = 0.0
+    for i in range(X.shape[0]):
+        d = X[i] - C[a[i]]
+        Y[i] = d
+        s += np.sum(d * d)
+    return s + np.sum(Y * Y)
+
+
+def norm2(v):
+    return np.sum(v * v)
+
+
+def passed(X, C, a):                     # the row is passed to a user function
+    s = 0.0
+    for i in range(X.shape[0]):
+        d = X[i] - C[a[i]]
+        s += norm2(d)
+    return s
+
+
+def after_loop(X, C, a):                 # the last row is used after the loop
+    s = 0.0
+    d = X[0] * 0.0
+    for i in range(X.shape[0]):
+        d = X[i] - C[a[i]]
+        s += np.sum(d * d)
+    return s + np.sum(d)
+
+
+def carried(X, h0):                      # h feeds the next iteration
+    h = h0
+    s = 0.0
+    for i in range(X.shape[0]):
+        h = np.tanh(X[i] + 0.5 * h)
+        s += np.sum(h)
+    return s
+
+
+def partly_rows(X, w):                   # t is shared with a reduction of no row: kept
+    s = 0.0
+    for i in range(X.shape[0]):
+        t = w * 2.0
+        s += np.sum(t * X[i] / np.sum(t))
+    return s
+
+
+def vectorized(X, C, a):                 # top-level array code stays a library call
+    d = X - C[a]
+    return np.sum(d * d)
+
+
+RNG = np.random.default_rng(3)
+X = RNG.normal(size=(6, 3))
+C = RNG.normal(size=(3, 3))
+A = RNG.integers(0, 3, 6)
+T3 = RNG.normal(size=(3, 2, 4))
+LOWERED = [
+    (rows, (X, C, A), (0, 1)),
+    (one_liner, (X, C, A), (0, 1)),
+    (helper_rows, (X, C, A), (0, 1)),
+    (dot_and_method, (X, C, A), (0, 1)),
+    (ufuncs, (X, RNG.normal(size=3), 0.7), (0, 1, 2)),
+    (columns, (X, RNG.normal(size=3)), (0, 1)),
+    (tensor_rows, (T3, RNG.normal(size=4)), (0, 1)),
+    (shared, (X, 0.3), (0, 1)),
+    (in_branch, (X, C, A), (0, 1)),
+    (between, (X, 0.8), (0, 1)),
+    (two_pass, (X, 0.3), (0, 1)),
+    (softmax_rows, (X, RNG.normal(size=3), np.abs(RNG.normal(size=(6, 3)))), (0, 1)),
+    (mean_rows, (X, 0.3), (0, 1)),
+    (mlp, (X, RNG.normal(size=(4, 3)), RNG.normal(size=4), RNG.normal(size=4),
+           RNG.normal(size=6)), (1, 2, 3)),
+]
+KEPT = [
+    (stored, (X, C, A), (0, 1)),
+    (passed, (X, C, A), (0, 1)),
+    (after_loop, (X, C, A), (0, 1)),
+    (carried, (X, RNG.normal(size=3)), (0, 1)),
+    (partly_rows, (X, RNG.normal(size=3)), (0, 1)),
+    (vectorized, (X, C, A), (0, 1)),
+]
+ALL = LOWERED + KEPT
+IDS = [c[0].__name__ for c in ALL]
+
+
+@pytest.mark.parametrize("target", ["python", "cpu"])
+@pytest.mark.parametrize("f,args,wrt", ALL, ids=IDS)
+def test_gradient(f, args, wrt, target):
+    check_grad(f, args, wrt, target)
+
+
+@pytest.mark.parametrize("target", ["python", "cpu"])
+@pytest.mark.parametrize("f,args,wrt", ALL, ids=IDS)
+def test_jvp(f, args, wrt, target):
+    check_jvp(f, args, wrt, target)
+
+
+def _inside_loops(text, function):
+    """The code inside the ``for`` loops of ``function`` (the user's lines
+    quoted in comments left out)."""
+    tree = ast.parse(text)
+    fn = next(n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == function)
+    return "\n".join(ast.unparse(n) for n in ast.walk(fn) if isinstance(n, ast.For))
+
+
+FUSED = "forward and reverse iterations fused"
+# a matrix-vector product stays BLAS, with its adjoint buffer
+MATVEC = {"mlp": ("@", "zeros_like")}
+
+
+@pytest.mark.parametrize("f,args,wrt", LOWERED, ids=[c[0].__name__ for c in LOWERED])
+def test_lowered_loops_allocate_nothing(f, args, wrt):
+    """Neither the primal nor the adjoint allocates or tapes inside the loop,
+    and the loop's forward and reverse iterations fuse (but for a branch)."""
+    text = sd.grad(f, wrt=wrt, target="python").source_for(*args)
+    name = f.__name__
+    for function in (name, f"{name}_grad"):
+        inside = _inside_loops(text, function)
+        for alloc in ("zeros_like", "np.zeros(", "np.empty", ".append(", ".pop()",
+                      "unbroadcast", "np.sum(", "np.dot(", "@"):
+            if alloc in MATVEC.get(name, ()) or alloc in (".append(", ".pop()") and \
+                    name == "in_branch":
+                continue
+            assert alloc not in inside, f"{function}: {alloc} inside the loop\n{text}"
+    assert (FUSED in text) == (name != "in_branch")
+    if name == "in_branch":      # not fused: the centre's index, one int per point
+        assert set(re.findall(r"_saved_\w+", text)) == {"_saved_a_i"}
+
+
+@pytest.mark.parametrize("f,args,wrt", KEPT[:3], ids=[c[0].__name__ for c in KEPT[:3]])
+def test_escaping_rows_are_kept(f, args, wrt):
+    text = sd.grad(f, wrt=wrt, target="python").source_for(*args)
+    body = text.split(f"def {f.__name__}(", 1)[1].split("\ndef ", 1)[0]
+    assert "d = _t" in body and "[i, j]" not in body
+
+
+def test_kmeans_rows_is_the_scalar_loop():
+    """The k-means adjoint reads the rows element by element, no array temporaries."""
+    text = sd.grad(rows, wrt=1, target="python").source_for(X, C, A)
+    grad = text.split("def rows_grad(", 1)[1]
+    assert "for j in range(X.shape[1]" in grad
+    assert "a_i = a[i]" in grad and "dC[a_i, j] += " in grad
+    assert "zeros_like(d)" not in grad and "dd = 0.0" in grad
+
+
+def test_top_level_stays_vectorized():
+    text = sd.grad(vectorized, wrt=1, target="python").source_for(X, C, A)
+    assert "for " not in text.split("def vectorized(", 1)[1].split("\ndef ", 1)[0]
+
+
+@pytest.mark.parametrize("name", ["rows", "ufuncs", "softmax_rows"])
+def test_hessian_vector_product(name):
+    """The lowered adjoint (element loops, fused) differentiated again."""
+    f, args, wrt = next(c for c in LOWERED if c[0].__name__ == name)
+    check_hvp(f, args, wrt, "python")
