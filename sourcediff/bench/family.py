@@ -460,3 +460,31 @@ def summary_lines(report: dict) -> list[str]:
         "at the small size (at large sizes rounding swamps them); vs hand, vs JAX = "
         "max |g - g_ref| / max |g_ref| over the differentiated inputs.")
     return lines
+
+
+def command_line(name: str, family: ModuleType, argv: list[str] | None = None) -> None:
+    """``python -m sourcediff.bench.<name>``: run the family, print its table."""
+    import argparse
+    import json
+    import sys
+
+    parser = argparse.ArgumentParser(description=family.__doc__.splitlines()[0])
+    parser.add_argument("--size", choices=("small", "default", "large"), default="default")
+    parser.add_argument("--repeat", type=int, default=20)
+    parser.add_argument("--budget", type=float, default=10.0,
+                        help="seconds of timed calls per tool")
+    parser.add_argument("--no-jax", action="store_true", help="skip the JAX rows")
+    parser.add_argument("--json", metavar="FILE", help="write the results as JSON")
+    options = parser.parse_args(argv)
+    harness.limit_blas_threads(1)
+    report = run_family(
+        name, family, options.size,
+        peers=() if options.no_jax else ("jax",), repeat=options.repeat,
+        budget_s=options.budget,
+        progress=lambda message: print(message, file=sys.stderr, flush=True))
+    print(format_family(report))
+    if options.json:
+        with open(options.json, "w") as out:
+            json.dump(report, out, indent=2)
+            out.write("\n")
+
