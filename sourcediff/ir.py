@@ -47,6 +47,26 @@ class Kind(str, Enum):
 
 
 @dataclass(frozen=True)
+class TapeOp:
+    """The value of the :data:`TAPE` fact: what a statement does with a tape.
+
+    ``role`` is one of
+
+    * ``"list"``: ``X = []``, a tape that grows (top level, before the forward sweep);
+    * ``"push"``: ``X.append(v)``; ``item`` is the type (``passes.types.T``) of the
+      value pushed, None when it is not known;
+    * ``"pop"``: ``v = X.pop()`` (or ``a[i] = X.pop()``);
+    * ``"array"``: ``X = np.empty(size, dtype)``, a tape of one slot per saved
+      value whose number is known before the values are saved (a loop's trip
+      count, a loop nest's element saves); ``item`` is the NumPy dtype. Its
+      slots are written ``X[k] = v`` and read ``v = X[k]``.
+    """
+    role: str
+    tape: str          # the tape's variable name
+    item: object = None
+
+
+@dataclass(frozen=True)
 class Fact:
     """One fact the passes exchange: stored on AST nodes of kind ``on``."""
     name: str          # attribute suffix (stored as ``sd_<name>``)
@@ -127,8 +147,29 @@ TUPLE_WHOLE = Fact("tuple_whole", "function", "tuples", "reverse",
 REVERSE = Fact("reverse", "adjoint function", "reverse", "emit",
                "The statements of the reverse sweep (emit titles its sections).")
 
+# -- generated statements ----------------------------------------------------
+TAPE = Fact("tape", "statement of an adjoint", "reverse, kernel", "kernel",
+            "The statement is an operation on a tape (values the forward sweep saves "
+            "for the reverse sweep): a :class:`TapeOp` naming the tape and saying what "
+            "the statement does with it. Kernel lowering turns the tapes it names into "
+            "preallocated arrays; a statement without it is never a tape operation, "
+            "whatever it looks like.")
+ADJOINT_INIT = Fact("adjoint_init", "assignment of an adjoint", "reverse", "kernel",
+                    "The statement sets the adjoint buffer of an array variable to zeros "
+                    "(``dx = np.zeros_like(x)``); the value is the buffer's name. Kernel "
+                    "lowering writes such a buffer straight into the gradient's output "
+                    "row.")
+COMMENTS = Fact("comments", "statement of an emitted function", "emit (emitted), kernel",
+                "emit",
+                "The comment lines printed above the statement (the quoted user line, "
+                "a note, a section title), fixed when the function was emitted. A "
+                "function rewritten after emission (kernel lowering) is printed with "
+                "these instead of comments derived from LINE, NOTE and SECTION; a "
+                "rewrite moves them to the statements that replace this one.")
+
 FACTS = [LINE, KIND, COUNT, CONTROL_ONLY, ITERATES, ARRAY, PROLOGUE, NOTE, SECTION,
-         PRIM, INPLACE, AUGMENTED, NONNEG, GENERATED, TUPLE_PARAMS, TUPLE_WHOLE, REVERSE]
+         PRIM, INPLACE, AUGMENTED, NONNEG, GENERATED, TUPLE_PARAMS, TUPLE_WHOLE, REVERSE,
+         TAPE, ADJOINT_INIT, COMMENTS]
 
 
 def tag(stmt, line, kind: Kind | str = Kind.ASSIGN):
