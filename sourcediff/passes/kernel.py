@@ -171,7 +171,8 @@ def _lined(stmts, like) -> list:
 
 
 def _expr(node) -> str:
-    return astor.to_source(node).strip()
+    # (astor annotates the nodes it prints: a copy leaves the tree as it is)
+    return astor.to_source(copy.deepcopy(node)).strip()
 
 
 # -- lowering ------------------------------------------------------------------
@@ -376,14 +377,11 @@ def store_expensive_recomputations(body, fresh, env=None) -> list:
         if len(fs) != len(rs):
             continue
         for f, r in zip(fs, reversed(rs)):
-            printed = None
             for st in list(f.body):
                 if not _expensive(st):
                     continue
-                if printed is None:
-                    printed = [_expr(x) for x in r.body]
                 var = st.targets[0].id
-                copies = [i for i, x in enumerate(printed) if x == _expr(st)]
+                copies = [i for i, x in enumerate(r.body) if ast.dump(x) == ast.dump(st)]
                 if len(copies) != 1 or _assigned(body, var) != 2:
                     continue
                 tape = fresh("_saved_" + var.lstrip("_"))
@@ -397,7 +395,6 @@ def store_expensive_recomputations(body, fresh, env=None) -> list:
                 pop = _assign(var, _call(ast.Attribute(value=_load(tape), attr="pop",
                                                        ctx=ast.Load())))
                 r.body[i] = _standing_for([_tape_op(pop, "pop", tape)], r.body[i])[0]
-                printed[i] = None
                 stored.append(var)
             if stored:
                 _drop_dead_recomputations(r, body[body.index(r) + 1:])
