@@ -3,10 +3,18 @@
 Statements are rendered with astor; each group of statements that came from
 one line of the user's function is preceded by a comment quoting that line,
 so the adjoint can be read side by side with the original.
+
+Every generated function is printed here. A function rewritten after it was
+emitted (the per-element adjoint of a batched gradient, ``passes/kernel.py``)
+starts from :func:`emitted`'s tree, which reads exactly as the printed source
+and carries on each statement the comments printed above it
+(``ir.COMMENTS``); it is printed back with those comments
+(``emit_function(..., fixed=True)``).
 """
 from __future__ import annotations
 
 import ast
+import copy
 import re
 
 import astor
@@ -27,7 +35,6 @@ class _NegativeConstants(ast.NodeTransformer):
 
 
 def _prepare(node):
-    import copy
     return _NegativeConstants().visit(copy.deepcopy(node))
 
 
@@ -36,9 +43,13 @@ def expr(node) -> str:
 
 
 class Emitter:
-    def __init__(self, info=None):
+    def __init__(self, info=None, fixed=False, record=False):
         self.info = info     # SourceInfo of the user's function, for comments
         self.lines: list[str] = []
+        # fixed: each statement's comments are its ir.COMMENTS (a rewritten function);
+        # record: the comments printed above each statement are written into ir.COMMENTS
+        self.fixed = fixed
+        self.record = record
 
     def comment_for(self, line):
         if self.info is None or line is None:
@@ -51,19 +62,34 @@ class Emitter:
         offset = self.info.line_offset if self.info is not None else 0
         return re.sub(r"@(\d+)", lambda m: str(int(m.group(1)) + offset), text)
 
-    def block(self, stmts, indent, last_line=None):
+    def block(self, stmts, indent, last_line=None, lead=()):
+        """Print statements, each after its comments; ``lead``: comment lines
+        that go above the first (a section title)."""
         for s in stmts:
-            line = ir.LINE(s)
-            if line is not None and line != last_line:
-                c = self.comment_for(line)
-                if c:
-                    self.lines.append("    " * indent + c)
-                last_line = line
-            note = ir.NOTE(s)    # why the transform wrote this
-            if note:
-                self.lines.append("    " * indent + f"# {note}")
+            comments, last_line = self.comments(s, last_line, list(lead))
+            lead = ()
+            if self.record:
+                ir.COMMENTS.set(s, comments)
+            self.lines += ["    " * indent + c for c in comments]
             self.stmt(s, indent)
         return last_line
+
+    def comments(self, s, last_line, comments):
+        """The comment lines above statement ``s`` (after ``comments``), and the
+        user line quoted last: the user's line where it changes, then the note
+        saying why the transform wrote the statement."""
+        if self.fixed:
+            return comments + list(ir.COMMENTS(s) or ()), last_line
+        line = ir.LINE(s)
+        if line is not None and line != last_line:
+            c = self.comment_for(line)
+            if c:
+                comments.append(c)
+            last_line = line
+        note = ir.NOTE(s)
+        if note:
+            comments.append(f"# {note}")
+        return comments, last_line
 
     def stmt(self, s, indent):
         pad = "    " * indent
@@ -79,8 +105,7 @@ class Emitter:
         elif isinstance(s, ast.While):
             self.lines.append(f"{pad}while {expr(s.test)}:")
             self.block(s.body or [ast.Pass()], indent + 1, ir.LINE(s))
-        elif ir.KIND(s) == ir.Kind.ACCUMULATE and isinstance(s, ast.Assign) \
-                and not ir.ARRAY(s):
+        elif _scalar_accumulate(s):
             v = s.value
             op = "+=" if isinstance(v.op, ast.Add) else "-="
             self.lines.append(f"{pad}{expr(s.targets[0])} {op} {expr(v.right)}")
@@ -100,10 +125,8 @@ class Emitter:
             self.block(fn.body, 1)
         else:
             for title, stmts in sections:
-                if not stmts:
-                    continue
-                self.lines.append(f"    # -- {title}")
-                self.block(stmts, 1)
+                if stmts:
+                    self.block(stmts, 1, lead=[f"# -- {title}"])
         self.lines.append("")
         return "\n".join(self.lines)
 
@@ -118,10 +141,13 @@ SECTION_TITLES = {
 }
 
 
-def emit_function(fn, info=None, docstring=None) -> str:
-    """Source of a generated function; adjoints are split into their sweeps."""
-    em = Emitter(info)
-    if ir.REVERSE(fn) is None:
+def emit_function(fn, info=None, docstring=None, fixed=False, record=False) -> str:
+    """Source of a generated function; adjoints are split into their sweeps.
+
+    ``fixed``: a function rewritten after emission, printed with the comments
+    fixed on its statements (``ir.COMMENTS``), in one piece."""
+    em = Emitter(info, fixed, record)
+    if ir.REVERSE(fn) is None or fixed:
         return em.function(fn, docstring)
     sections = []
     for s in fn.body:
@@ -131,6 +157,68 @@ def emit_function(fn, info=None, docstring=None) -> str:
         else:
             sections.append((title, [s]))
     return em.function(fn, docstring, sections)
+
+
+def emitted(fn, info=None, docstring=None) -> tuple[str, ast.FunctionDef]:
+    """The source of a generated function and the function as that source
+    reads, for passes that rewrite generated code (``passes/kernel.py``).
+
+    The tree is a copy of ``fn`` in the form the printed source parses to
+    (accumulations as augmented assignments, negative numbers as negations,
+    ``pass`` in empty blocks, load and store contexts as the parser sets
+    them), its facts kept, each statement carrying the comments printed above
+    it (``ir.COMMENTS``)."""
+    tree = copy.deepcopy(fn)
+    text = emit_function(tree, info, docstring, record=True)
+    return text, _as_printed(tree)
+
+
+def _scalar_accumulate(s) -> bool:
+    """``x = x + e`` of a scalar accumulation: printed ``x += e``."""
+    return ir.KIND(s) == ir.Kind.ACCUMULATE and isinstance(s, ast.Assign) and not ir.ARRAY(s)
+
+
+class _Printed(_NegativeConstants):
+    """Statements in the form their printed source parses to."""
+
+    def generic_visit(self, node):
+        node = super().generic_visit(node)
+        if isinstance(node, (ast.If, ast.For, ast.While)) and not node.body:
+            node.body = [ast.Pass()]
+        if _scalar_accumulate(node):
+            v = node.value
+            aug = ast.AugAssign(target=node.targets[0],
+                                op=ast.Add() if isinstance(v.op, ast.Add) else ast.Sub(),
+                                value=v.right)
+            node = ir.copy_facts(node, ast.copy_location(aug, node))
+        return node
+
+
+def _as_printed(fn):
+    fn.body = [_Printed().visit(s) for s in fn.body]
+    for n in ast.walk(fn):
+        if hasattr(n, "ctx"):
+            n.ctx = ast.Load()
+    for n in ast.walk(fn):
+        if isinstance(n, ast.Assign):
+            targets = n.targets
+        elif isinstance(n, (ast.AugAssign, ast.AnnAssign, ast.For, ast.comprehension,
+                            ast.NamedExpr)):
+            targets = [n.target]
+        else:
+            continue
+        for t in targets:
+            _store(t)
+    return fn
+
+
+def _store(target):
+    target.ctx = ast.Store()
+    if isinstance(target, (ast.Tuple, ast.List)):
+        for e in target.elts:
+            _store(e)
+    elif isinstance(target, ast.Starred):
+        _store(target.value)
 
 
 def module_source(functions: list[str], header: str) -> str:

@@ -52,6 +52,26 @@ _ABSENT = object()
 
 
 @dataclass(frozen=True)
+class TapeOp:
+    """The value of the :data:`TAPE` fact: what a statement does with a tape.
+
+    ``role`` is one of
+
+    * ``"list"``: ``X = []``, a tape that grows (top level, before the forward sweep);
+    * ``"push"``: ``X.append(v)``; ``item`` is the type (``passes.types.T``) of the
+      value pushed, None when it is not known;
+    * ``"pop"``: ``v = X.pop()`` (or ``a[i] = X.pop()``);
+    * ``"array"``: ``X = np.empty(size, dtype)``, a tape of one slot per saved
+      value whose number is known before the values are saved (a loop's trip
+      count, a loop nest's element saves); ``item`` is the NumPy dtype. Its
+      slots are written ``X[k] = v`` and read ``v = X[k]``.
+    """
+    role: str
+    tape: str          # the tape's variable name
+    item: object = None
+
+
+@dataclass(frozen=True)
 class Fact:
     """One fact the passes exchange: stored on AST nodes of kind ``on``."""
     name: str          # attribute suffix (stored as ``sd_<name>``)
@@ -83,9 +103,10 @@ class Fact:
 
 # -- statements ------------------------------------------------------------
 LINE = Fact("line", "statement, function",
-            "astutil, forward, lower, normalize, reverse, scalars, tuples",
-            "emit, errors, forward, lower, normalize, plan_report, reverse, "
-            "scalars, tuples",
+            "astutil, forward, kernel, lower, normalize, reverse, scalars, "
+            "tuples",
+            "emit, errors, forward, kernel, lower, normalize, plan_report, "
+            "reverse, scalars, tuples",
             "The user's source line the statement comes from (1-based, in the file); "
             "emitted as the comment that links generated code to the user's code. "
             "Written by tag() and by astutil's statement builders.")
@@ -113,7 +134,7 @@ PROLOGUE = Fact("prologue", "statement", "tuples", "tuples",
                 "split_tuple_locals leaves it alone).", False)
 NOTE = Fact("note", "statement", "reverse", "emit",
             "Why the transform wrote this statement: emitted as a comment above it.")
-SECTION = Fact("section", "statement of an adjoint", "reverse", "emit",
+SECTION = Fact("section", "statement of an adjoint", "reverse", "emit, kernel",
                "Which part of the adjoint the statement belongs to (setup, forward, "
                "init, fused, reverse, result): emitted as section headers.")
 
@@ -146,9 +167,30 @@ PLAN = Fact("plan", "adjoint function", "reverse", "emit",
             "The tape plan as text lines: what is stored, recomputed, undone, fused, "
             "checkpointed, and why; printed as a comment block at the top of the adjoint.")
 
+# -- generated statements ----------------------------------------------------
+TAPE = Fact("tape", "statement of an adjoint", "kernel, reverse", "kernel",
+            "The statement is an operation on a tape (values the forward sweep saves "
+            "for the reverse sweep): a :class:`TapeOp` naming the tape and saying what "
+            "the statement does with it. Kernel lowering turns the tapes it names into "
+            "preallocated arrays; a statement without it is never a tape operation, "
+            "whatever it looks like.")
+ADJOINT_INIT = Fact("adjoint_init", "assignment of an adjoint", "reverse", "kernel",
+                    "The statement sets the adjoint buffer of an array variable to zeros "
+                    "(``dx = np.zeros_like(x)``); the value is the buffer's name. Kernel "
+                    "lowering writes such a buffer straight into the gradient's output "
+                    "row.")
+COMMENTS = Fact("comments", "statement of an emitted function", "emit, kernel",
+                "emit, kernel",
+                "The comment lines printed above the statement (the quoted user line, "
+                "a note, a section title), fixed when the function was emitted. A "
+                "function rewritten after emission (kernel lowering) is printed with "
+                "these instead of comments derived from LINE, NOTE and SECTION; a "
+                "rewrite moves them to the statements that replace this one.")
+
 FACTS = [LINE, KIND, COUNT, CONTROL_ONLY, ITERATES, ARRAY, PROLOGUE, NOTE, SECTION,
          PRIM, INPLACE, AUGMENTED, NONNEG, GENERATED, TUPLE_PARAMS, TUPLE_WHOLE, REVERSE,
-         PLAN]
+         PLAN,
+         TAPE, ADJOINT_INIT, COMMENTS]
 
 
 def tag(stmt, line, kind: Kind | str = Kind.ASSIGN):

@@ -12,7 +12,7 @@ import ast
 import numpy as np
 
 from . import ir
-from .emit import emit_function, module_source
+from .emit import emit_function, emitted, module_source
 from .errors import TransformError
 from .frontend.source import get_source
 from .names import Namer
@@ -33,6 +33,9 @@ class Program:
         self.root = get_source(func)
         self.arg_types = list(arg_types)
         self.functions: dict[str, str] = {}      # emitted name -> source
+        # emitted name -> the function as its source reads (emit.emitted), for
+        # passes that rewrite generated code (batched lowering); primals and adjoints
+        self.trees: dict[str, ast.FunctionDef] = {}
         self.order: list[str] = []
         self.injected: dict = {}
         self._primal: dict = {}                   # (func, types) -> (name, normalized, env, ret)
@@ -111,8 +114,8 @@ class Program:
         prim = ast.FunctionDef(name=name, args=fn.args, body=[], decorator_list=[],
                                returns=None, type_comment=None, type_params=[])
         prim.body = [_lower(s, env) for s in fn.body]
-        self.functions[name] = emit_function(prim, src.info,
-                                             f"Primal of '{src.name}' (normalized).")
+        self.functions[name], self.trees[name] = emitted(
+            prim, src.info, f"Primal of '{src.name}' (normalized).")
         self.order.append(name)
 
     def adjoint(self, func, arg_types, wrt, mode, fname=None, inplace=None):
@@ -147,8 +150,8 @@ class Program:
                     src.info.filename, src.info.line_offset + (line or 1))
         for rname, rule in getattr(rt, "user_rules_used", {}).items():
             self.inject_user_rule(rname, rule)
-        text = emit_function(adj, src.info, _doc(src.name, wrt, mode))
-        self.functions[fname] = text
+        self.functions[fname], self.trees[fname] = emitted(adj, src.info,
+                                                           _doc(src.name, wrt, mode))
         self.order.append(fname)
         self._vjp[key] = fname
         return fname

@@ -4,8 +4,8 @@
 array adjoints (``dx = np.zeros_like(x)``) and keeps its tapes in Python
 lists (``_saved_s = []``, ``.append``, ``.pop()``).  A batched driver calls
 it once per element, millions of times, and a CUDA kernel can allocate
-neither.  This pass rewrites the emitted adjoint (after the reverse pass,
-never inside it) into ``f_grad_element``:
+neither.  This pass rewrites the adjoint (after the reverse pass, never inside
+it) into ``f_grad_element``:
 
 * each list tape becomes a preallocated 1-D array passed in by the driver
   (a chunk's buffer on the CPU, a local array or a column of a global
@@ -22,20 +22,27 @@ never inside it) into ``f_grad_element``:
 * it returns ``value, scalar_grad_1, ...`` (flat; array gradients are
   already in their rows).
 
+It works on the adjoint's tree as it was emitted (``Program.trees``, see
+``emit.emitted``), never on its source text: tapes and adjoint buffers are
+the statements the reverse pass marked (``ir.TAPE``, ``ir.ADJOINT_INIT``),
+and the element is printed by the emitter with the comments that quote the
+user's lines (``ir.COMMENTS``, moved to the statements that replace a
+statement).
+
 ``check_kernel_subset`` rejects, with the user's line, what cannot run in a
 CUDA kernel (allocations, NumPy calls, whole-array arithmetic, lists).
-
-The output keeps the emitted comments that quote the user's lines.
 """
 from __future__ import annotations
 
 import ast
-import re
+import copy
 from dataclasses import dataclass, field
 
 import astor
 import numpy as np
 
+from .. import ir
+from ..emit import emit_function
 from ..errors import TransformError
 
 TAPE_HELPERS = ("tape_overflow", "atomic_add")
@@ -65,85 +72,107 @@ class Element:
     tapes: list = field(default_factory=list)
     list_tapes: list = field(default_factory=list)   # tapes left as lists (not lowerable)
     need: str = "tape_need"
+    # the element function's tree (for check_kernel_subset); not pickled
+    tree: object = field(default=None, repr=False, compare=False)
 
     @property
     def signature(self) -> list:
         tapes = [t.name for t in self.tapes]
         return self.params + list(self.grad_rows.values()) + tapes + ([self.need] if tapes else [])
 
-
-# -- comments ------------------------------------------------------------------
-# the emitter's comment quoting a user's line: "# name:LINE  source text"
-COMMENT = re.compile(r"^# (\w+):(\d+)  (.*)$")
-
-
-def comment_groups(text: str) -> dict:
-    """Line number of a statement -> the comment lines right above it."""
-    groups, pending = {}, []
-    for i, line in enumerate(text.splitlines(), 1):
-        s = line.strip()
-        if s.startswith("#"):
-            pending.append(s)
-        elif s and pending:
-            groups[i] = pending
-            pending = []
-    return groups
+    def __getstate__(self):
+        state = dict(self.__dict__)
+        state["tree"] = None
+        return state
 
 
-class Printer:
-    """Statements back to source, each comment group printed once, before the
-    first statement that came from the line it precedes."""
+# -- building statements -------------------------------------------------------
+def _load(name):
+    return ast.Name(id=name, ctx=ast.Load())
 
-    def __init__(self, groups: dict):
-        self.groups = groups
-        self.done: set = set()
-        self.lines: list = []
 
-    def block(self, stmts, indent):
-        for s in stmts:
-            self.stmt(s, indent)
+def _store(name):
+    return ast.Name(id=name, ctx=ast.Store())
 
-    def stmt(self, s, indent):
-        pad = "    " * indent
-        ln = getattr(s, "lineno", None)
-        if ln in self.groups and ln not in self.done:
-            self.done.add(ln)
-            self.lines += [pad + c for c in self.groups[ln]]
-        if isinstance(s, ast.If):
-            self.lines.append(f"{pad}if {_expr(s.test)}:")
-            self.block(s.body, indent + 1)
-            if s.orelse:
-                self.lines.append(f"{pad}else:")
-                self.block(s.orelse, indent + 1)
-        elif isinstance(s, ast.For):
-            self.lines.append(f"{pad}for {_expr(s.target)} in {_expr(s.iter)}:")
-            self.block(s.body, indent + 1)
-        elif isinstance(s, ast.While):
-            self.lines.append(f"{pad}while {_expr(s.test)}:")
-            self.block(s.body, indent + 1)
-        else:
-            self.lines.append(pad + astor.to_source(s).rstrip().replace("\n", "\n" + pad))
 
-    def function(self, name, params, doc, body) -> str:
-        self.lines.append(f"def {name}({', '.join(params)}):")
-        self.lines.append(f'    """{doc}"""')
-        self.block(body, 1)
-        self.lines.append("")
-        return "\n".join(self.lines)
+def _call(func, *args):
+    return ast.Call(func=_load(func) if isinstance(func, str) else func, args=list(args),
+                    keywords=[])
+
+
+def _at(name, index, store=False):
+    """``name[index]``."""
+    return ast.Subscript(value=_load(name), slice=index,
+                         ctx=ast.Store() if store else ast.Load())
+
+
+def _assign(target, value):
+    return ast.Assign(targets=[_store(target) if isinstance(target, str) else target],
+                      value=value)
+
+
+def _bump(name, op):
+    """``name += 1`` / ``name -= 1``."""
+    return ast.AugAssign(target=_store(name), op=op, value=ast.Constant(1))
+
+
+def _size(name):
+    """``name.shape[0]``."""
+    return ast.Subscript(value=ast.Attribute(value=_load(name), attr="shape", ctx=ast.Load()),
+                         slice=ast.Constant(0), ctx=ast.Load())
+
+
+def _compare(left, op, right):
+    return ast.Compare(left=left, ops=[op], comparators=[right])
+
+
+def _if(test, body, orelse=()):
+    return ast.If(test=test, body=list(body), orelse=list(orelse))
+
+
+def _result(values):
+    """``return v`` or ``return v1, v2, ...``."""
+    return ast.Return(value=values[0] if len(values) == 1 else
+                      ast.Tuple(elts=list(values), ctx=ast.Load()))
+
+
+def _element_loops(name, ndim, body):
+    """``for _i0 in range(name.shape[0]): ...`` over every element of array
+    ``name``; ``body(index)`` makes the innermost statement."""
+    idx = [f"_i{k}" for k in range(ndim)]
+    index = _load(idx[0]) if ndim == 1 else ast.Tuple(elts=[_load(i) for i in idx],
+                                                       ctx=ast.Load())
+    inner = body(index)
+    for k in reversed(range(ndim)):
+        shape = ast.Attribute(value=_load(name), attr="shape", ctx=ast.Load())
+        rng = _call("range", ast.Subscript(value=shape, slice=ast.Constant(k), ctx=ast.Load()))
+        inner = ast.For(target=_store(idx[k]), iter=rng, body=[inner], orelse=[],
+                        type_comment=None)
+    return inner
+
+
+def _standing_for(stmts, like) -> list:
+    """New statements ``stmts`` in the place of ``like``: the user line of
+    ``like`` (for error messages) on all of them, its comments above the first."""
+    _lined(stmts, like)
+    if like is not None and stmts:
+        ir.COMMENTS.set(stmts[0], ir.COMMENTS(like))
+    return stmts
+
+
+def _lined(stmts, like) -> list:
+    """``stmts`` (new, nested ones too) from the user line of ``like``."""
+    line = None if like is None else ir.LINE(like)
+    for s in stmts:
+        for n in ast.walk(s):
+            if isinstance(n, ast.stmt):
+                ir.LINE.set(n, line)
+    return stmts
 
 
 def _expr(node) -> str:
-    return astor.to_source(node).strip()
-
-
-def _stmt(code: str, like: ast.stmt) -> list:
-    """Statements parsed from ``code`` carrying the line of ``like`` (for comments)."""
-    body = ast.parse(code).body
-    for s in body:
-        for n in ast.walk(s):
-            if isinstance(n, ast.stmt):
-                n.lineno = getattr(like, "lineno", None)
-    return body
+    # (astor annotates the nodes it prints: a copy leaves the tree as it is)
+    return astor.to_source(copy.deepcopy(node)).strip()
 
 
 # -- lowering ------------------------------------------------------------------
@@ -151,40 +180,25 @@ class NotLowerable(Exception):
     pass
 
 
-def _is_call(node, owner, attr):
-    return (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
-            and node.func.attr == attr and isinstance(node.func.value, ast.Name)
-            and (owner is None or node.func.value.id == owner))
+def _zero_fill(name, ndim) -> ast.stmt:
+    return _element_loops(name, ndim, lambda i: _assign(_at(name, i, True), ast.Constant(0.0)))
 
 
-def _zero_fill(name, ndim, like) -> list:
-    idx = [f"_i{k}" for k in range(ndim)]
-    lines = []
-    for k, i in enumerate(idx):
-        lines.append("    " * k + f"for {i} in range({name}.shape[{k}]):")
-    lines.append("    " * ndim + f"{name}[{', '.join(idx)}] = 0.0")
-    return _stmt("\n".join(lines), like)
-
-
-def lower_adjoint(text: str, grad_name: str, params: list, types: list, wrt: tuple,
-                  env: dict, accumulate=(), atomic: bool = False) -> Element:
-    """Rewrite the emitted adjoint ``grad_name`` (source ``text``) into a per-element
-    function; see the module docstring.
+def lower_adjoint(tree: ast.FunctionDef, grad_name: str, params: list, types: list,
+                  wrt: tuple, env: dict, accumulate=(), atomic: bool = False) -> Element:
+    """Rewrite the adjoint ``grad_name`` (its emitted tree, ``Program.trees``)
+    into a per-element function; see the module docstring.
 
     ``accumulate``: wrt indices of array arguments whose gradient is *added* into
     the row passed in (a sum over the batch, ``reduce="sum"``) instead of
     overwriting it; with ``atomic`` each addition is an ``atomic_add`` (threads
     of a CUDA kernel share the row)."""
-    fn = ast.parse(text).body[0]
-    groups = comment_groups(text)
+    fn = copy.deepcopy(tree)
     body = list(fn.body)
-    if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant):
-        body = body[1:]
     ret = body[-1]
     if not (isinstance(ret, ast.Return) and isinstance(ret.value, ast.Tuple)
             and len(ret.value.elts) == 2 and isinstance(ret.value.elts[1], ast.Tuple)):
         raise NotLowerable(f"unexpected result statement in {grad_name}")
-    value, grads = ret.value.elts[0], ret.value.elts[1].elts
     taken = _names(fn) | set(params)
 
     def fresh(base):
@@ -195,48 +209,12 @@ def lower_adjoint(text: str, grad_name: str, params: list, types: list, wrt: tup
         taken.add(name)
         return name
 
-    grad_rows, scalar_grads, returned, tail = {}, [], [value], []
-    for k, g in zip(wrt, grads):
-        t = types[k]
-        if not t.is_array:
-            scalar_grads.append(k)
-            returned.append(g)
-            continue
-        if isinstance(g, ast.Name):
-            inits = [i for i, s in enumerate(body) if isinstance(s, ast.Assign)
-                     and len(s.targets) == 1 and isinstance(s.targets[0], ast.Name)
-                     and s.targets[0].id == g.id and _is_call(s.value, "np", "zeros_like")]
-            rebound = [n for n in ast.walk(fn) if isinstance(n, ast.Name) and n.id == g.id
-                       and isinstance(n.ctx, ast.Store)]
-            summed = k in accumulate
-            if len(inits) == 1 and len(rebound) == 1 and (
-                    not summed or _only_added_into(fn, g.id, ret)):
-                grad_rows[k] = g.id
-                i = inits[0]
-                # a summed row starts at zero once, before the batch
-                if summed:
-                    _drop_keeping_comments(body, i, groups)
-                else:
-                    body[i:i + 1] = _zero_fill(g.id, t.ndim, body[i])
-                if summed and atomic:
-                    body[:] = _atomic_adds(body, g.id)
-                continue
-            row = fresh(g.id + "_row")
-            grad_rows[k] = row
-            tail += (_add_into(row, g.id, t.ndim, ret, atomic) if summed
-                     else _stmt(f"{row}[:] = {g.id}", ret))
-        else:   # np.zeros_like(x): no path from x to the result
-            row = fresh("d" + params[k])
-            grad_rows[k] = row
-            if k not in accumulate:
-                tail += _zero_fill(row, t.ndim, ret)
-    result = ", ".join(_expr(e) for e in returned)
-    body[-1:] = tail + _stmt(f"return {result}", ret)
-
+    grad_rows, scalar_grads, returned = _gradient_rows(fn, body, params, types, wrt, fresh,
+                                                       accumulate, atomic)
     need = fresh("tape_need")
-    store_expensive_recomputations(body, fresh)
-    abort = "return " + ", ".join(["0.0"] * len(returned))
-    tapes, list_tapes = _lower_tapes(body, fn, env, fresh, need, abort)
+    store_expensive_recomputations(body, fresh, env)
+    abort = _result([ast.Constant(0.0) for _ in returned])
+    tapes, list_tapes = _lower_tapes(body, fresh, need, abort)
     tapes += _lower_indexed_tapes(body, need, abort, len(tapes))
     element = Element(fresh(grad_name + "_element"), "", list(params), grad_rows, scalar_grads,
                       tapes, list_tapes, need)
@@ -247,17 +225,62 @@ def lower_adjoint(text: str, grad_name: str, params: list, types: list, wrt: tup
         "saves returns zeros at once (a\n    pop above its capacity, or a trip count larger "
         "than its capacity): the\n    driver runs the batch again with the capacities "
         "reported in tape_need.")
-    element.source = Printer(groups).function(element.name, element.signature, doc, body)
+    args = ast.arguments(posonlyargs=[], args=[ast.arg(arg=p) for p in element.signature],
+                         vararg=None, kwonlyargs=[], kw_defaults=[], kwarg=None, defaults=[])
+    element.tree = ast.FunctionDef(name=element.name, args=args, body=body, decorator_list=[],
+                                   returns=None, type_comment=None, type_params=[])
+    element.source = emit_function(element.tree, docstring=doc, fixed=True)
     return element
 
 
-def _drop_keeping_comments(body, i, groups) -> None:
+def _gradient_rows(fn, body, params, types, wrt, fresh, accumulate, atomic):
+    """Array gradients into output rows, the result statement flat: returns
+    (wrt index -> row name, wrt indices returned as scalars, returned values)."""
+    ret = body[-1]
+    value, grads = ret.value.elts[0], ret.value.elts[1].elts
+    grad_rows, scalar_grads, returned, tail = {}, [], [value], []
+    for k, g in zip(wrt, grads):
+        t = types[k]
+        if not t.is_array:
+            scalar_grads.append(k)
+            returned.append(g)
+            continue
+        summed = k in accumulate
+        if isinstance(g, ast.Name):
+            inits = [i for i, s in enumerate(body) if ir.ADJOINT_INIT(s) == g.id]
+            rebound = [n for n in ast.walk(fn) if isinstance(n, ast.Name) and n.id == g.id
+                       and isinstance(n.ctx, ast.Store)]
+            if len(inits) == 1 and len(rebound) == 1 and (
+                    not summed or _only_added_into(fn, g.id, ret)):
+                grad_rows[k] = g.id
+                i = inits[0]
+                # a summed row starts at zero once, before the batch
+                if summed:
+                    _drop_keeping_comments(body, i)
+                else:
+                    body[i:i + 1] = _standing_for([_zero_fill(g.id, t.ndim)], body[i])
+                if summed and atomic:
+                    body[:] = _atomic_adds(body, g.id)
+                continue
+            row = fresh(g.id + "_row")
+            grad_rows[k] = row
+            tail.append(_add_into(row, g.id, t.ndim, atomic) if summed else
+                        _assign(_at(row, ast.Slice(), True), _load(g.id)))
+        else:   # np.zeros_like(x): no path from x to the result
+            row = fresh("d" + params[k])
+            grad_rows[k] = row
+            if k not in accumulate:
+                tail.append(_zero_fill(row, t.ndim))
+    body[-1:] = _standing_for(tail + [_result(returned)], ret)
+    return grad_rows, scalar_grads, returned
+
+
+def _drop_keeping_comments(body, i) -> None:
     """Remove statement ``i``; the comments above it go to the next statement."""
-    line = getattr(body.pop(i), "lineno", None)
-    if line in groups and i < len(body):
-        after = getattr(body[i], "lineno", None)
-        if after is not None:
-            groups[after] = groups.pop(line) + groups.get(after, [])
+    gone = body.pop(i)
+    moved = ir.COMMENTS(gone)
+    if moved and i < len(body):
+        ir.COMMENTS.set(body[i], moved + (ir.COMMENTS(body[i]) or []))
 
 
 def _only_added_into(fn, name, ret) -> bool:
@@ -281,10 +304,8 @@ def _atomic_adds(stmts, name) -> list:
     for s in stmts:
         if isinstance(s, ast.AugAssign) and isinstance(s.target, ast.Subscript) \
                 and isinstance(s.target.value, ast.Name) and s.target.value.id == name:
-            call = ast.Call(func=ast.Name(id="atomic_add", ctx=ast.Load()),
-                            args=[ast.Name(id=name, ctx=ast.Load()), s.target.slice, s.value],
-                            keywords=[])
-            out.append(ast.copy_location(ast.Expr(value=call), s))
+            call = _call("atomic_add", _load(name), s.target.slice, s.value)
+            out += _standing_for([ast.Expr(value=call)], s)
             continue
         for f in ("body", "orelse"):
             if getattr(s, f, None):
@@ -293,14 +314,13 @@ def _atomic_adds(stmts, name) -> list:
     return out
 
 
-def _add_into(row, name, ndim, like, atomic) -> list:
+def _add_into(row, name, ndim, atomic) -> ast.stmt:
     """Loops adding array ``name`` into ``row`` (a partial sum)."""
-    idx = ", ".join(f"_i{k}" for k in range(ndim))
-    lines = ["    " * k + f"for _i{k} in range({row}.shape[{k}]):" for k in range(ndim)]
-    add = (f"atomic_add({row}, ({idx}), {name}[{idx}])" if atomic
-           else f"{row}[{idx}] += {name}[{idx}]")
-    lines.append("    " * ndim + add)
-    return _stmt("\n".join(lines), like)
+    def add(index):
+        if atomic:
+            return ast.Expr(value=_call("atomic_add", _load(row), index, _at(name, index)))
+        return ast.AugAssign(target=_at(row, index, True), op=ast.Add(), value=_at(name, index))
+    return _element_loops(row, ndim, add)
 
 
 def atomic_add(row, index, value):
@@ -312,62 +332,78 @@ EXPENSIVE = {"exp", "expm1", "log", "log1p", "log2", "log10", "sin", "cos", "tan
              "acos", "atan", "atan2", "sinh", "cosh", "tanh", "erf", "pow", "hypot"}
 
 
-def _is_reverse_range(it) -> bool:
-    if not (isinstance(it, ast.Call) and isinstance(it.func, ast.Name)
-            and it.func.id == "range" and len(it.args) == 3):
-        return False
-    step = it.args[2]
-    return (isinstance(step, ast.UnaryOp) and isinstance(step.op, ast.USub)
-            and isinstance(step.operand, ast.Constant) and step.operand.value == 1) or \
-        (isinstance(step, ast.Constant) and step.value == -1)
-
-
 def _assigned(stmts, name) -> int:
     return sum(1 for s in stmts for n in ast.walk(s)
                if isinstance(n, ast.Name) and n.id == name and isinstance(n.ctx, ast.Store))
 
 
-def store_expensive_recomputations(body, fresh) -> list:
+def _expensive(st) -> bool:
+    """``v = math.exp(...)`` and friends."""
+    return (isinstance(st, ast.Assign) and len(st.targets) == 1
+            and isinstance(st.targets[0], ast.Name) and isinstance(st.value, ast.Call)
+            and isinstance(st.value.func, ast.Attribute)
+            and isinstance(st.value.func.value, ast.Name)
+            and st.value.func.value.id == "math" and st.value.func.attr in EXPENSIVE)
+
+
+def _sweep_loops(body, sections) -> dict:
+    """Loop variable -> the top-level ``for`` loops of the given sections."""
+    loops: dict = {}
+    for s in body:
+        if isinstance(s, ast.For) and ir.SECTION(s) in sections and \
+                isinstance(s.target, ast.Name):
+            loops.setdefault(s.target.id, []).append(s)
+    return loops
+
+
+def store_expensive_recomputations(body, fresh, env=None) -> list:
     """Tape transcendental results the reverse sweep would recompute.
 
     The reverse pass recomputes loop-body values from the loop index and
     loop-invariant values instead of taping them (less memory); for
     ``math.exp`` and friends a float on a tape that stays in cache is cheaper
     than a second evaluation.  Only a statement at the top level of a
-    top-level forward loop whose exact copy sits at the top level of the
-    matching reverse loop is changed (same iterations, same values), so the
-    rewrite cannot change a result.  Returns the names now taped."""
-    forward = [s for s in body if isinstance(s, ast.For) and not _is_reverse_range(s.iter)]
-    reverse = [s for s in body if isinstance(s, ast.For) and _is_reverse_range(s.iter)]
+    top-level loop of the forward sweep whose exact copy sits at the top level
+    of the matching loop of the reverse sweep is changed (same iterations,
+    same values), so the rewrite cannot change a result.  Returns the names
+    now taped."""
+    env = env or {}
+    # the fused last loop runs forward too
+    forward = _sweep_loops(body, ("forward", "fused"))
+    reverse = _sweep_loops(body, ("reverse",))
     stored = []
-    for target in {f.target.id for f in forward if isinstance(f.target, ast.Name)}:
-        fs = [f for f in forward if isinstance(f.target, ast.Name) and f.target.id == target]
-        rs = [r for r in reverse if isinstance(r.target, ast.Name) and r.target.id == target]
+    for target, fs in forward.items():
+        rs = reverse.get(target, [])
         if len(fs) != len(rs):
             continue
         for f, r in zip(fs, reversed(rs)):
-            for k, st in enumerate(list(f.body)):
-                if not (isinstance(st, ast.Assign) and len(st.targets) == 1
-                        and isinstance(st.targets[0], ast.Name) and isinstance(st.value, ast.Call)
-                        and isinstance(st.value.func, ast.Attribute)
-                        and isinstance(st.value.func.value, ast.Name)
-                        and st.value.func.value.id == "math"
-                        and st.value.func.attr in EXPENSIVE):
+            for st in list(f.body):
+                if not _expensive(st):
                     continue
                 var = st.targets[0].id
                 copies = [i for i, x in enumerate(r.body) if ast.dump(x) == ast.dump(st)]
                 if len(copies) != 1 or _assigned(body, var) != 2:
                     continue
                 tape = fresh("_saved_" + var.lstrip("_"))
-                body.insert(0, _stmt(f"{tape} = []", None)[0])
-                k = f.body.index(st)
-                f.body.insert(k + 1, _stmt(f"{tape}.append({var})", st)[0])
+                body.insert(0, _tape_op(_assign(tape, ast.List(elts=[], ctx=ast.Load())),
+                                        "list", tape))
+                push = ast.Expr(value=_call(ast.Attribute(value=_load(tape), attr="append",
+                                                          ctx=ast.Load()), _load(var)))
+                f.body.insert(f.body.index(st) + 1,
+                              _lined([_tape_op(push, "push", tape, env.get(var))], st)[0])
                 i = copies[0]
-                r.body[i] = _stmt(f"{var} = {tape}.pop()", r.body[i])[0]
+                pop = _assign(var, _call(ast.Attribute(value=_load(tape), attr="pop",
+                                                       ctx=ast.Load())))
+                r.body[i] = _standing_for([_tape_op(pop, "pop", tape)], r.body[i])[0]
                 stored.append(var)
             if stored:
                 _drop_dead_recomputations(r, body[body.index(r) + 1:])
     return stored
+
+
+def _tape_op(stmt, role, tape, item=None):
+    ir.TAPE.set(stmt, ir.TapeOp(role, tape, item))
+    return stmt
 
 
 def _pure(e) -> bool:
@@ -399,44 +435,41 @@ def _names(fn) -> set:
         {a.arg for a in ast.walk(fn) if isinstance(a, ast.arg)}
 
 
-def _push_type(e, env):
-    from .types import const_type, scalar
-    if isinstance(e, ast.Name):
-        return env.get(e.id)
-    if isinstance(e, ast.Subscript) and isinstance(e.value, ast.Name):
-        t = env.get(e.value.id)
-        if t is not None and t.is_array:
-            return scalar(t.dtype)
-    if isinstance(e, ast.Constant):
-        return const_type(e.value)
-    return None
+def _tape_ops(body, role) -> list:
+    """(statement, TapeOp) of the tape statements of ``role`` in ``body``, nested too."""
+    module = ast.Module(body=body, type_ignores=[])
+    return [(n, ir.TAPE(n)) for n in ast.walk(module)
+            if isinstance(n, ast.stmt) and ir.TAPE(n) is not None and ir.TAPE(n).role == role]
 
 
-def _lower_tapes(body, fn, env, fresh, need, abort):
-    """Top-level ``X = []`` tapes used only by ``X.append(e)`` / ``... = X.pop()``
-    become arrays; others stay lists (reported)."""
-    inits = {s.targets[0].id: s for s in body if isinstance(s, ast.Assign)
-             and len(s.targets) == 1 and isinstance(s.targets[0], ast.Name)
-             and isinstance(s.value, ast.List) and not s.value.elts}
-    if not inits:
-        return [], []
-    uses = {name: 0 for name in inits}
+def _mentions(body, names) -> dict:
+    uses = {name: 0 for name in names}
     for n in ast.walk(ast.Module(body=body, type_ignores=[])):
         if isinstance(n, ast.Name) and n.id in uses:
             uses[n.id] += 1
+    return uses
+
+
+def _lower_tapes(body, fresh, need, abort):
+    """List tapes (``ir.TAPE`` role ``list``, at the top level) used only by their
+    pushes and pops, every push of one scalar type, become arrays; others stay
+    lists (reported)."""
+    inits = {ir.TAPE(s).tape: s for s in body
+             if ir.TAPE(s) is not None and ir.TAPE(s).role == "list"}
+    if not inits:
+        return [], []
+    uses = _mentions(body, inits)
     pushes = {name: [] for name in inits}
     pops = {name: 0 for name in inits}
-    for n in ast.walk(ast.Module(body=body, type_ignores=[])):
-        if isinstance(n, ast.Expr) and _is_call(n.value, None, "append") \
-                and n.value.func.value.id in inits and len(n.value.args) == 1:
-            pushes[n.value.func.value.id].append(n.value.args[0])
-        elif isinstance(n, ast.Assign) and _is_call(n.value, None, "pop") \
-                and n.value.func.value.id in inits and not n.value.args \
-                and len(n.targets) == 1:
-            pops[n.value.func.value.id] += 1
+    for _, op in _tape_ops(body, "push"):
+        if op.tape in inits:
+            pushes[op.tape].append(op.item)
+    for _, op in _tape_ops(body, "pop"):
+        if op.tape in inits:
+            pops[op.tape] += 1
     tapes, left, index = [], [], {}
     for name in inits:
-        kinds = {_push_type(e, env) for e in pushes[name]}
+        kinds = set(pushes[name])
         ok = (uses[name] == 1 + len(pushes[name]) + pops[name] and len(kinds) == 1
               and None not in kinds and next(iter(kinds)).is_scalar)
         if ok:
@@ -448,65 +481,52 @@ def _lower_tapes(body, fn, env, fresh, need, abort):
     def rewrite(stmts):
         out = []
         for s in stmts:
-            if s in [inits[t] for t in index]:
-                out += _stmt(f"{index[s.targets[0].id][1]} = 0", s)
-            elif isinstance(s, ast.Expr) and _is_call(s.value, None, "append") \
-                    and s.value.func.value.id in index:
-                name = s.value.func.value.id
-                k, top = index[name]
-                out += _stmt(f"if {top} < {name}.shape[0]:\n"
-                             f"    {name}[{top}] = {_expr(s.value.args[0])}\n"
-                             f"else:\n"
-                             f"    tape_overflow({need}, {k}, {top})\n"
-                             f"{top} += 1", s)
-            elif isinstance(s, ast.Assign) and _is_call(s.value, None, "pop") \
-                    and s.value.func.value.id in index:
-                name = s.value.func.value.id
-                top = index[name][1]
-                out += _stmt(f"{top} -= 1\n"
-                             f"if {top} >= {name}.shape[0]:\n"
-                             f"    {abort}\n"
-                             f"{_expr(s.targets[0])} = {name}[{top}]", s)
-            else:
-                for f in ("body", "orelse"):
-                    if getattr(s, f, None):
-                        setattr(s, f, rewrite(getattr(s, f)))
-                out.append(s)
+            op = ir.TAPE(s)
+            if op is not None and op.tape in index:
+                out += _standing_for(_array_tape_op(s, op, index, need, abort), s)
+                continue
+            for f in ("body", "orelse"):
+                if getattr(s, f, None):
+                    setattr(s, f, rewrite(getattr(s, f)))
+            out.append(s)
         return out
 
     body[:] = rewrite(body)
     return tapes, left
 
 
+def _array_tape_op(s, op, index, need, abort) -> list:
+    """The statements doing what tape statement ``s`` did, on an array tape
+    ``op.tape`` with its top-of-stack counter."""
+    name = op.tape
+    k, top = index[name]
+    if op.role == "list":
+        return [_assign(top, ast.Constant(0))]
+    if op.role == "push":
+        store = _assign(_at(name, _load(top), True), s.value.args[0])
+        overflow = ast.Expr(value=_call("tape_overflow", _load(need), ast.Constant(k),
+                                        _load(top)))
+        return [_if(_compare(_load(top), ast.Lt(), _size(name)), [store], [overflow]),
+                _bump(top, ast.Add())]
+    # pop
+    return [_bump(top, ast.Sub()),
+            _if(_compare(_load(top), ast.GtE(), _size(name)), [copy.deepcopy(abort)]),
+            ast.Assign(targets=s.targets, value=_at(name, _load(top)))]
+
+
 def _lower_indexed_tapes(body, need, abort, first) -> list:
-    """Tapes the reverse pass allocated by trip count (``X = np.empty(size, dtype)``,
-    then ``X[i] = v`` / ``v = X[i]``) become preallocated arrays: the
-    allocation turns into a capacity check."""
-    module = ast.Module(body=body, type_ignores=[])
-    allocs, uses = {}, {}
-    for n in ast.walk(module):
-        if isinstance(n, ast.Assign) and len(n.targets) == 1 \
-                and isinstance(n.targets[0], ast.Name) and _is_call(n.value, "np", "empty") \
-                and len(n.value.args) == 2 and not n.value.keywords \
-                and not isinstance(n.value.args[0], (ast.Tuple, ast.List)) \
-                and isinstance(n.value.args[1], ast.Attribute) \
-                and isinstance(n.value.args[1].value, ast.Name) \
-                and n.value.args[1].value.id == "np":
-            try:
-                dtype = np.dtype(n.value.args[1].attr)
-            except TypeError:
-                continue
-            allocs.setdefault(n.targets[0].id, []).append((n, dtype))
-    for n in ast.walk(module):
-        if isinstance(n, ast.Name) and n.id in allocs:
-            uses[n.id] = uses.get(n.id, 0) + 1
-    indexed = {n.value.id: 0 for n in ast.walk(module)
-               if isinstance(n, ast.Subscript) and isinstance(n.value, ast.Name)}
-    for n in ast.walk(module):
+    """Tapes the reverse pass allocated by trip count (``ir.TAPE`` role ``array``:
+    ``X = np.empty(size, dtype)``, then ``X[i] = v`` / ``v = X[i]``) become
+    preallocated arrays: the allocation turns into a capacity check."""
+    allocs, indexed = {}, {}
+    for stmt, op in _tape_ops(body, "array"):
+        allocs.setdefault(op.tape, []).append((stmt, op.item))
+    uses = _mentions(body, allocs)
+    for n in ast.walk(ast.Module(body=body, type_ignores=[])):
         if isinstance(n, ast.Subscript) and isinstance(n.value, ast.Name) \
                 and n.value.id in allocs and not isinstance(n.slice, ast.Tuple) \
                 and not any(isinstance(x, ast.Slice) for x in ast.walk(n.slice)):
-            indexed[n.value.id] += 1      # one index, no slice: an element
+            indexed[n.value.id] = indexed.get(n.value.id, 0) + 1   # an element
     tapes, checks = [], {}
     for name, found in allocs.items():
         dtypes = {d for _, d in found}
@@ -515,10 +535,11 @@ def _lower_indexed_tapes(body, need, abort, first) -> list:
         k = first + len(tapes)
         tapes.append(Tape(name, dtypes.pop()))
         for stmt, _ in found:
-            size = _expr(stmt.value.args[0])
-            checks[id(stmt)] = _stmt(f"if {size} > {name}.shape[0]:\n"
-                                     f"    tape_overflow({need}, {k}, {size} - 1)\n"
-                                     f"    {abort}", stmt)
+            size = stmt.value.args[0]
+            over = _compare(copy.deepcopy(size), ast.Gt(), _size(name))
+            last = ast.BinOp(left=copy.deepcopy(size), op=ast.Sub(), right=ast.Constant(1))
+            report = ast.Expr(value=_call("tape_overflow", _load(need), ast.Constant(k), last))
+            checks[id(stmt)] = _standing_for([_if(over, [report, copy.deepcopy(abort)])], stmt)
 
     def rewrite(stmts):
         out = []
@@ -541,30 +562,44 @@ CUDA_BUILTINS = {"min", "max", "abs", "float", "int", "bool", "range", "len", *T
 CUDA_NUMPY_CASTS = {"float64", "float32", "int64", "int32", "bool_"}
 
 
-def check_kernel_subset(text: str, env: dict, functions: set, where) -> None:
+def _user_lines(fn) -> dict:
+    """id(statement) -> the user line an error in it points at: its own
+    (``ir.LINE``), else that of the last statement printed before it."""
+    lines, last = {}, None
+
+    def visit(stmts):
+        nonlocal last
+        for s in stmts:
+            if ir.LINE(s) is not None:
+                last = ir.LINE(s)
+            lines[id(s)] = last
+            for f in ("body", "orelse"):
+                visit(getattr(s, f, None) or [])
+    visit(fn.body)
+    return lines
+
+
+def check_kernel_subset(fn: ast.FunctionDef, env: dict, functions: set, where) -> None:
     """Raise a TransformError (at the user's line) for what a CUDA kernel cannot run.
 
-    ``text``: one generated function; ``env``: its types; ``functions``: names of
-    the generated functions it may call; ``where(comment)`` -> (file, line, text)."""
-    tree = ast.parse(text).body[0]
+    ``fn``: one generated function as it is printed (``Program.trees``, an
+    element's tree); ``env``: its types; ``functions``: names of the generated
+    functions it may call; ``where(line)`` -> (file, line, text) for a user line
+    (``ir.LINE``, None where none is known)."""
     arrays = set()
     for v, t in env.items():
         if t is not None and t.is_array:
             arrays |= {v, "d" + v, "_d" + v[1:] if v.startswith("_") else "d" + v,
                        "d_" + v.lstrip("_")}
-    groups = comment_groups(text)
-    lines = sorted(groups)
+    lines = _user_lines(fn)
 
-    def fail(node, why):
-        ln = max((k for k in lines if k <= node.lineno), default=None)
-        comment = next((c for c in reversed(groups.get(ln, [])) if not c.startswith("# --")),
-                       None) if ln else None
-        filename, line, source = where(comment)
+    def fail(stmt, why):
+        filename, line, source = where(lines.get(id(stmt)))
         raise TransformError(f"cannot run in a CUDA kernel (target='cuda'): {why}",
                              filename, line, 0, source)
 
-    for stmt in ast.walk(tree):
-        if not isinstance(stmt, ast.stmt) or stmt is tree:
+    for stmt in ast.walk(fn):
+        if not isinstance(stmt, ast.stmt) or stmt is fn:
             continue
         for n in ast.iter_child_nodes(stmt):
             if isinstance(n, ast.stmt):
@@ -603,4 +638,3 @@ def _check_node(node, stmt, arrays, functions, fail):
     for o in operands:
         if isinstance(o, ast.Name) and o.id in arrays:
             fail(stmt, f"whole-array arithmetic on '{o.id}' (index its elements)")
-

@@ -44,8 +44,23 @@ from .numba_calls import lower_for_numba
 from .plan_report import plan_lines
 from .rulecall import RuleInfo, bind_template, constants_of, rule_inputs
 from .tape import enclosing, plan_indexed_tapes
-from .types import T
+from .types import T, scalar
 from .views import check_views
+
+
+def _tape(stmt, role, tape, item=None):
+    """Mark a generated statement as an operation on a tape (``ir.TAPE``)."""
+    ir.TAPE.set(stmt, ir.TapeOp(role, tape, item))
+    return stmt
+
+
+def _zeroed(adj, var, line):
+    """``adj = np.zeros_like(var)``, marked as an adjoint buffer (``ir.ADJOINT_INIT``)."""
+    s = _assign(adj, _call("np.zeros_like", _name(var)), line)
+    ir.ADJOINT_INIT.set(s, adj)
+    return s
+
+
 
 
 class Site:
@@ -305,9 +320,10 @@ class ReverseTransformer:
             if self.types[v].is_array:
                 value = ast.Call(func=ast.Attribute(value=value, attr="copy", ctx=ast.Load()),
                                  args=[], keywords=[])
-            snaps.append(ast.Expr(value=ast.Call(
+            snaps.append(_tape(ast.Expr(value=ast.Call(
                 func=ast.Attribute(value=_name(self.checkpoint_stack(v)), attr="append",
-                                   ctx=ast.Load()), args=[value], keywords=[])))
+                                   ctx=ast.Load()), args=[value], keywords=[])),
+                "push", self.checkpoint_stack(v), self.types.get(v)))
         self._plain = True
         try:
             body = self.forward_block(s.body)
@@ -349,7 +365,7 @@ class ReverseTransformer:
         for v in reversed(self.checkpointed[id(s)]):
             pop = ast.Call(func=ast.Attribute(value=_name(self.checkpoint_stack(v)), attr="pop",
                                               ctx=ast.Load()), args=[], keywords=[])
-            body.append(_assign(v, pop, line))
+            body.append(_tape(_assign(v, pop, line), "pop", self.checkpoint_stack(v)))
         saved_iter, saved_target_save = s.iter, (id(s), s.target.id) in self.save_at
         s.iter = ast.Call(func=_name("range"), args=[_name(start), _name(stop)], keywords=[])
         self.save_at.discard((id(s), s.target.id))
@@ -700,6 +716,13 @@ class ReverseTransformer:
     def stack(self, var) -> str:
         return self.fresh_cached("_saved_" + var.lstrip("_"), ("saved", var))
 
+    def item_type(self, base, index):
+        """The type of ``base[index]`` when it is one element (pushed on an item tape)."""
+        t = self.types.get(base)
+        if t is None or not t.is_array or _has_slice(index) or _index_ndim(t, index) != 0:
+            return None
+        return scalar(t.dtype)
+
     def item_stack(self, var, sliced=False) -> str:
         kind = "_slices" if sliced else "_items"
         self.saved_items.add((var, sliced))
@@ -717,9 +740,10 @@ class ReverseTransformer:
         return out
 
     def push(self, var, line):
-        return ast.Expr(value=ast.Call(func=ast.Attribute(value=_name(self.stack(var)),
-                                                          attr="append", ctx=ast.Load()),
-                                       args=[_name(var)], keywords=[]))
+        return _tape(ast.Expr(value=ast.Call(func=ast.Attribute(value=_name(self.stack(var)),
+                                                                attr="append", ctx=ast.Load()),
+                                             args=[_name(var)], keywords=[])),
+                     "push", self.stack(var), self.types.get(var))
 
     def snapshot_vars_of(self, loop) -> list:
         return [v for v in self.carried.get(id(loop), []) if v in self.snapshot_vars]
@@ -843,11 +867,13 @@ class ReverseTransformer:
                   if key in self.save_at]
         for tape, name_of, *key in named:
             if tape.outer is loop:
-                out.append(_assign(name_of(*key), ast.Call(
+                name = name_of(*key)
+                out.append(_tape(_assign(name, ast.Call(
                     func=ast.parse("np.empty", mode="eval").body,
                     args=[copy.deepcopy(tape.capacity),
                           ast.parse(f"np.{tape.dtype.name}", mode="eval").body],
-                    keywords=[]), ir.LINE(loop)))
+                    keywords=[]), ir.LINE(loop)),
+                    "array", name, _np.dtype(tape.dtype.name)))
         return out
 
     def array_tape_allocations(self, loop) -> list:
@@ -862,10 +888,11 @@ class ReverseTransformer:
                 t.kind, "np.float64")
             size = _const(max(count.value, 0)) if isinstance(count, ast.Constant) else \
                 _call("max", count, _const(0))
-            out.append(_assign(self.stack(v), ast.Call(
+            out.append(_tape(_assign(self.stack(v), ast.Call(
                 func=ast.parse("np.empty", mode="eval").body,
                 args=[size, ast.parse(dtype, mode="eval").body],
-                keywords=[]), ir.LINE(loop)))
+                keywords=[]), ir.LINE(loop)),
+                "array", self.stack(v), _np.dtype(dtype[3:])))
             self.read(*args)
         return out
 
@@ -909,8 +936,7 @@ class ReverseTransformer:
                     if outer is not None:    # only the last version's buffer is used
                         self.hoisted.setdefault(id(outer), {})[var] = line
                     else:
-                        post.append(_assign(self.adj(var), _call("np.zeros_like", _name(var)),
-                                            line))
+                        post.append(_zeroed(self.adj(var), var, line))
             new = copy.copy(s)
             new.value = self.primal_value(s)
             if kind == ir.Kind.ACCUMULATE and not ir.ARRAY(s):
@@ -932,10 +958,11 @@ class ReverseTransformer:
                 if _has_slice(target.slice):
                     item = ast.Call(func=ast.Attribute(value=item, attr="copy", ctx=ast.Load()),
                                     args=[], keywords=[])
-                pre.append(ast.Expr(value=ast.Call(
-                    func=ast.Attribute(value=_name(self.item_stack(base, _has_slice(target.slice))),
-                                       attr="append",
-                                       ctx=ast.Load()), args=[item], keywords=[])))
+                stack = self.item_stack(base, _has_slice(target.slice))
+                pre.append(_tape(ast.Expr(value=ast.Call(
+                    func=ast.Attribute(value=_name(stack), attr="append",
+                                       ctx=ast.Load()), args=[item], keywords=[])),
+                    "push", stack, self.item_type(base, target.slice)))
             return pre + [s]
         if isinstance(s, ast.If):
             new = copy.copy(s)
@@ -952,7 +979,7 @@ class ReverseTransformer:
             new = copy.copy(s)
             snaps = [] if self._plain else self.snapshot_pushes(s)
             new.body = snaps + self.forward_block(s.body) or [ast.Pass()]
-            inits = [_assign(self.adj(v), _call("np.zeros_like", _name(v)), at)
+            inits = [_zeroed(self.adj(v), v, at)
                      for v, at in self.hoisted.pop(id(s), {}).items()]
             return pre + [new] + inits
         if isinstance(s, ast.While):
@@ -989,12 +1016,12 @@ class ReverseTransformer:
     def restore(self, var, line):
         pop = ast.Call(func=ast.Attribute(value=_name(self.stack(var)), attr="pop",
                                           ctx=ast.Load()), args=[], keywords=[])
-        return _assign(var, pop, line)
+        return _tape(_assign(var, pop, line), "pop", self.stack(var))
 
     def reset(self, var, line):
         t = self.types[var]
         if t.is_array:
-            return _assign(self.adj(var), _call("np.zeros_like", _name(var)), line)
+            return _zeroed(self.adj(var), var, line)
         return _assign(self.adj(var), _const(0.0), line)
 
     def needs_reset(self, var, s):
@@ -1080,7 +1107,7 @@ class ReverseTransformer:
                                                   ctx=ast.Load()), args=[], keywords=[])
                 sub = ast.Subscript(value=_name(base), slice=copy.deepcopy(target.slice),
                                     ctx=ast.Store())
-                out.append(_assign(sub, pop, line))
+                out.append(_tape(_assign(sub, pop, line), "pop", stack))
                 self.read(target.slice)
             return out
         if isinstance(s, ast.If):
@@ -1391,15 +1418,13 @@ class ReverseTransformer:
         for var in sorted(self.placeholders):
             body.append(_assign(var, placeholder(self.types[var]), line))
         in_arrays = set().union(*self.array_tapes.values())
-        for var in sorted(self.listed_vars() - in_arrays):
-            body.append(_assign(self.stack(var), ast.List(elts=[], ctx=ast.Load()), line))
-        for var, sliced in sorted(self.saved_items):
-            body.append(_assign(self.item_stack(var, sliced), ast.List(elts=[], ctx=ast.Load()),
-                                line))
-        for state in self.checkpointed.values():
-            for var in state:
-                body.append(_assign(self.checkpoint_stack(var), ast.List(elts=[], ctx=ast.Load()),
-                                    line))
+        tapes = [self.stack(var) for var in sorted(self.listed_vars() - in_arrays)]
+        tapes += [self.item_stack(var, sliced) for var, sliced in sorted(self.saved_items)]
+        tapes += [self.checkpoint_stack(var) for state in self.checkpointed.values()
+                  for var in state]
+        for tape in tapes:
+            body.append(_tape(_assign(tape, ast.List(elts=[], ctx=ast.Load()), line),
+                              "list", tape))
         for s in body:
             ir.SECTION.set(s, "setup")
         ret = self.ret.value
@@ -1426,13 +1451,12 @@ class ReverseTransformer:
             if t.kind == "float" and var not in self.direct:
                 rev.append(_assign(self.adj(var), _const(0.0), line))
             elif t.is_array and var in self.params:
-                rev.append(_assign(self.adj(var), _call("np.zeros_like", _name(var)), line))
+                rev.append(_zeroed(self.adj(var), var, line))
         if self.ret_name in self.active:
             rt = self.types[self.ret_name]
             if rt.is_array:
                 if self.ret_name in self.params:
-                    rev.append(_assign(self.adj(self.ret_name),
-                                       _call("np.zeros_like", _name(self.ret_name)), line))
+                    rev.append(_zeroed(self.adj(self.ret_name), self.ret_name, line))
                 rev.append(_aug(self.adj(self.ret_name), ast.Add(), seed, line))
             else:
                 rev.append(_assign(self.adj(self.ret_name), seed, line))

@@ -213,7 +213,7 @@ class Batched(Transformed):
         summed = self.summed
         accumulate = [k for k in self.wrt if k in summed and types[k].is_array]
         try:
-            element = kernel.lower_adjoint(program.functions[grad_name], grad_name, params,
+            element = kernel.lower_adjoint(program.trees[grad_name], grad_name, params,
                                            types, self.wrt, entry[2], accumulate,
                                            atomic=self.target == "cuda")
         except kernel.NotLowerable as exc:
@@ -278,25 +278,25 @@ class Batched(Transformed):
                 if func is key[0] and tuple(types) == tuple(key[1]) and inplace == key[4]:
                     envs[vname] = (e[2], e[4])
         funcs = set(program.functions)
-        todo, seen = [(element.name, element.source, entry[2], self.src)], set()
+        todo, seen = [(element.name, element.tree, entry[2], self.src)], set()
         while todo:
-            name, text, env, src = todo.pop()
+            name, tree, env, src = todo.pop()
             if name in seen:
                 continue
             seen.add(name)
 
-            def where(comment, src=src):
+            def where(line, src=src):
                 info = src.info
-                m = kernel.COMMENT.match(comment or "")
-                if m:
-                    return info.filename, int(m.group(2)), m.group(3)
-                return info.filename, info.line_offset + 1, info.lines[0]
-            kernel.check_kernel_subset(text, env, funcs, where)
-            for n in ast.walk(ast.parse(text)):
+                if line is None:
+                    return info.filename, info.line_offset + 1, info.lines[0]
+                text = info.lines[line - 1].strip() if 0 < line <= len(info.lines) else ""
+                return info.filename, line + info.line_offset, text
+            kernel.check_kernel_subset(tree, env, funcs, where)
+            for n in ast.walk(tree):
                 if isinstance(n, ast.Call) and isinstance(n.func, ast.Name) \
                         and n.func.id in funcs and n.func.id in envs:
                     e, s = envs[n.func.id]
-                    todo.append((n.func.id, program.functions[n.func.id], e, s))
+                    todo.append((n.func.id, program.trees[n.func.id], e, s))
 
     def _fail_cuda(self, why):
         info = self.src.info

@@ -10,9 +10,6 @@ def gbm_call_grad_element(s0, sigma, z, r, T, K, _saved_t11, _saved_s, tape_need
     pop above its capacity, or a trip count larger than its capacity): the
     driver runs the batch again with the capacities reported in tape_need."""
     _saved_t11_top = 0
-    # Plan:
-    #   stored once per iteration of the loop at line 13: 's' (carried from one iteration to the next; one slot per iteration, allocated once)
-    #   recomputed in each reverse iteration of the loop at line 13: 11 values of line 14 (from the loop index and values the loop does not change)
     # -- forward sweep
     # gbm_call:10  n = z.shape[0]
     _t1 = z.shape

@@ -5,9 +5,6 @@ import numpy as np
 
 def weighted_grad_element(x, w, dx, dw):
     """weighted_grad for one element of a batch, array gradients written into their rows."""
-    # Plan:
-    #   stored: nothing (every value the reverse sweep reads is still live when it is read)
-    #   fused: the loop at line 65 runs each reverse iteration right after its forward one (its reverse iterations do not depend on one another)
     # -- forward sweep
     # weighted:64  s = 0.0
     s = 0.0
