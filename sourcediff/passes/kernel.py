@@ -44,6 +44,7 @@ import numpy as np
 from .. import ir
 from ..emit import emit_function
 from ..errors import TransformError
+from ..names import Namer
 
 TAPE_HELPERS = ("tape_overflow", "atomic_add")
 
@@ -199,15 +200,7 @@ def lower_adjoint(tree: ast.FunctionDef, grad_name: str, params: list, types: li
     if not (isinstance(ret, ast.Return) and isinstance(ret.value, ast.Tuple)
             and len(ret.value.elts) == 2 and isinstance(ret.value.elts[1], ast.Tuple)):
         raise NotLowerable(f"unexpected result statement in {grad_name}")
-    taken = _names(fn) | set(params)
-
-    def fresh(base):
-        name, k = base, 1
-        while name in taken:
-            k += 1
-            name = f"{base}_{k}"
-        taken.add(name)
-        return name
+    fresh = Namer(_names(fn) | set(params), sep="_").fresh     # x, x_2, x_3, ...
 
     grad_rows, scalar_grads, returned = _gradient_rows(fn, body, params, types, wrt, fresh,
                                                        accumulate, atomic)
