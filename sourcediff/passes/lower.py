@@ -71,6 +71,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .. import ir
+from ..names import Namer
 from ..rules import registry
 
 ARITHMETIC = {"Add", "Sub", "Mult", "Div", "Pow"}
@@ -584,9 +585,6 @@ def _assign(target, value, kind, line):
 
 
 def _fresh(hint, used_names) -> str:
-    name, k = hint, 1
-    while name in used_names:
-        k += 1
-        name = f"_{hint.lstrip('_')}{k}"
-    used_names.add(name)
-    return name
+    """``hint`` if free, else ``_hint2``, ``_hint3``, ..."""
+    namer = Namer(used_names)
+    return namer.take(hint) if hint not in namer else namer.numbered(f"_{hint.lstrip('_')}", 2)

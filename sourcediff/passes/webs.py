@@ -21,6 +21,7 @@ from __future__ import annotations
 import ast
 
 from .. import ir
+from ..names import Namer
 
 
 def _mentions(node, var) -> bool:
@@ -113,11 +114,7 @@ def split_webs(fn: ast.FunctionDef, taken: set) -> set:
         for k in own:
             if k == mentioning[0]:
                 continue
-            count = 2
-            while f"{var}_v{count}" in taken:
-                count += 1
-            name = f"{var}_v{count}"
-            taken.add(name)
+            name = Namer(taken).numbered(f"{var}_v", 2)
             new_names.add(name)
             _rename(fn.body[k], var, name)
     return new_names
