@@ -29,6 +29,7 @@ from ..rules import registry
 from ..rules.arrayfuncs import VIEW_FUNCTIONS, VIEW_NAMES
 from ..rules.numpyfuncs import ELEMENTWISE
 from .activity import analyze_activity, walk
+from .buffers import find_permutations, forward_assignment, inverse_assignment
 from .tape import enclosing, plan_indexed_tapes
 from .types import T
 
@@ -174,6 +175,55 @@ class ReverseTransformer:
                     next(order)
         visit(self.fn.body, [], True)
         self.counters = {getattr(s, "sd_count", None) for s in walk(self.fn.body)} - {None}
+
+    def plan_permutations(self) -> dict:
+        """Swaps and rotations of array buffers (passes/buffers.py) whose names
+        are all active or all inactive, each bound at the top level before the
+        permutation's statement there (so their adjoint buffers exist in the
+        forward sweep, which permutes them too)."""
+        found = find_permutations(self.fn, self.types, self.params)
+        top = {id(s): k for k, s in enumerate(self.fn.body)}
+        out = {}
+        for sid, perm in found.items():
+            first = perm.stmts[0]
+            outer = (self.around.get(id(first)) or [first])[0]
+            before = self.fn.body[:top[id(outer)]]
+            bound = set()
+            for st in before:
+                if getattr(st, "sd_kind", None) in ("assign", "unpack"):
+                    bound |= set(self.targets_of(st))
+            active = {x in self.active for x in perm.names}
+            if len(active) == 1 and set(perm.names) <= bound:
+                out[sid] = perm
+        return out
+
+    def forward_permutation(self, s) -> list:
+        """The primal's rebinding as one tuple assignment (its temporaries are
+        read nowhere else), the adjoint buffers following it."""
+        perm = self.permutations[id(s)]
+        if s is not perm.stmts[-1]:
+            return []
+        out = [forward_assignment(perm)]
+        if perm.names[0] in self.active:
+            out.append(forward_assignment(perm, self.adj))
+        for st in out:
+            st.sd_line = getattr(s, "sd_line", None)
+        return out
+
+    def reverse_permutation(self, s) -> list:
+        """The inverse permutation of the names and of their adjoint buffers
+        (once, at the permutation's last statement)."""
+        perm = self.permutations[id(s)]
+        if s is not perm.stmts[-1]:
+            return []
+        line = getattr(s, "sd_line", None)
+        self.read(*[_name(x) for x in perm.names])
+        out = [inverse_assignment(perm)]
+        if perm.names[0] in self.active:
+            out.append(inverse_assignment(perm, self.adj))
+        for st in out:
+            st.sd_line = line
+        return out
 
     def assigned_in(self, loop) -> set:
         names = set()
@@ -406,6 +456,7 @@ class ReverseTransformer:
         self.hoisted: dict = {}          # id(loop) -> {var: line}: adjoint buffers made after it
         self._fusing = False
         self.collect_sites()
+        self.permutations = self.plan_permutations()
         self.opaque_tests, self.opaque_consts = foldable_conditions(self.fn)
         self.select_checkpointed()
         self.find_recomputable()
@@ -677,6 +728,10 @@ class ReverseTransformer:
                 continue
             if self.loop_index_only(var):
                 continue
+            # a permutation of buffers is undone by its inverse, not a tape
+            sites = [st for st in sites if id(st.stmt) not in self.permutations]
+            if not sites:
+                continue
             if var in self.counters:
                 sites = [st for st in sites if st.stmt.sd_kind != "accumulate"]
             else:
@@ -892,6 +947,8 @@ class ReverseTransformer:
         return out
 
     def forward_stmt(self, s) -> list:
+        if id(s) in self.permutations:
+            return self.forward_permutation(s)
         kind = getattr(s, "sd_kind", None)
         line = getattr(s, "sd_line", None)
         pre, post = [], []
@@ -1023,6 +1080,8 @@ class ReverseTransformer:
         return False
 
     def reverse_stmt(self, s) -> list:
+        if id(s) in self.permutations:
+            return self.reverse_permutation(s)
         kind = getattr(s, "sd_kind", None)
         line = getattr(s, "sd_line", None)
         out = []

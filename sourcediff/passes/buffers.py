@@ -1,0 +1,193 @@
+"""Array buffers that change names: swaps, rotations and moves.
+
+Code that keeps time levels in a few arrays rebinds names instead of copying
+data: ``u, unew = unew, u`` (a swap), ``a, b, c = b, c, a`` (a rotation), or
+``u = unew`` after ``unew = np.empty(n)`` (a move of a fresh array).  This
+pass decides, before anything is emitted, how the reverse sweep treats each:
+
+* a **permutation** -- consecutive ``x = y`` statements between array names
+  that, once the normalizer's temporaries are dropped, permute a set of names
+  -- needs no tape: the reverse sweep applies the inverse permutation to the
+  names, and the same permutation to their adjoint buffers (the adjoint of
+  ``new x = old y`` is ``d old y = d new x``, and ``d old y`` is zero there
+  because ``y`` is overwritten).  The forward sweep permutes the adjoint
+  buffers too, so each buffer keeps the shape of the array it pairs with.
+* a **move** ``x = y`` whose source ``y`` is dead afterwards (rebound before
+  any use): the two names never see the array at the same time, so writing
+  into it later is no aliasing, and ``y``'s adjoint buffer, zero there, is
+  reused for ``x`` instead of a fresh ``np.zeros_like`` (``reuse_zeros``).
+
+Liveness here is over names, conservative (a ``break`` keeps everything
+live), for normalized code.
+"""
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass, field
+
+
+@dataclass
+class Permutation:
+    """Statements ``stmts`` (consecutive, one block) whose net effect is
+    ``new[x] = old[source[x]]`` for the user names ``x`` in ``source``."""
+    stmts: list
+    source: dict                       # name -> the name whose old array it gets
+    temps: set = field(default_factory=set)
+
+    @property
+    def names(self) -> list:
+        return list(self.source)
+
+
+# -- liveness ------------------------------------------------------------------
+
+def _loads(node) -> set:
+    return {n.id for n in ast.walk(node) if isinstance(n, ast.Name)
+            and isinstance(n.ctx, ast.Load)}
+
+
+def _uses_defs(s):
+    """Names a simple statement reads (a store's base array included) and binds."""
+    if isinstance(s, ast.Assign):
+        defs, uses = set(), _loads(s.value)
+        for t in s.targets:
+            if isinstance(t, ast.Name):
+                defs.add(t.id)
+            elif isinstance(t, ast.Tuple):
+                defs |= {e.id for e in t.elts if isinstance(e, ast.Name)}
+            else:                          # x[i] = ...: reads (and writes into) x
+                uses |= {n.id for n in ast.walk(t) if isinstance(n, ast.Name)}
+        return uses, defs
+    if isinstance(s, ast.AugAssign):
+        names = {n.id for n in ast.walk(s.target) if isinstance(n, ast.Name)}
+        return names | _loads(s.value), set()
+    return _loads(s), set()
+
+
+class Liveness:
+    """``after[id(stmt)]``: the names that may be read after ``stmt`` before
+    being rebound (an over-approximation)."""
+
+    def __init__(self, fn: ast.FunctionDef):
+        self.after: dict = {}
+        self.everything = {n.id for n in ast.walk(fn) if isinstance(n, ast.Name)}
+        self.block(fn.body, set(), set())
+
+    def block(self, stmts, out: set, loop_head: set) -> set:
+        live = set(out)
+        for s in reversed(stmts):
+            live = self.stmt(s, live, loop_head)
+        return live
+
+    def stmt(self, s, out: set, loop_head: set) -> set:
+        self.after[id(s)] = set(out)
+        if isinstance(s, ast.If):
+            return _loads(s.test) | self.block(s.body, out, loop_head) | \
+                self.block(s.orelse, out, loop_head)
+        if isinstance(s, (ast.For, ast.While)):
+            head = set(out)
+            reads = _loads(s.iter if isinstance(s, ast.For) else s.test)
+            target = {s.target.id} if isinstance(s, ast.For) and \
+                isinstance(s.target, ast.Name) else set()
+            while True:
+                body_in = self.block(s.body, head, head)
+                new = out | reads | (body_in - target) | \
+                    (body_in if isinstance(s, ast.While) else set())
+                if new == head:
+                    return new
+                head = new
+        if isinstance(s, (ast.Break, ast.Continue)):
+            return set(self.everything)
+        if isinstance(s, ast.Return):
+            return _loads(s)
+        uses, defs = _uses_defs(s)
+        return uses | (out - defs)
+
+
+# -- permutations --------------------------------------------------------------
+
+def _is_move(s, types) -> bool:
+    """``x = y`` between two array names (the normalizer's ``copy``)."""
+    if getattr(s, "sd_kind", None) != "assign" or not isinstance(s.value, ast.Name) or \
+            getattr(s.value, "sd_prim", None) != ("copy",):
+        return False
+    xt, yt = types.get(s.targets[0].id), types.get(s.value.id)
+    return xt is not None and yt is not None and xt.is_array and yt.is_array
+
+
+def _blocks(stmts):
+    yield stmts
+    for s in stmts:
+        for f in ("body", "orelse"):
+            if getattr(s, f, None):
+                yield from _blocks(getattr(s, f))
+
+
+def _name_counts(fn) -> tuple[dict, dict]:
+    loads, stores = {}, {}
+    for n in ast.walk(fn):
+        if isinstance(n, ast.Name):
+            table = loads if isinstance(n.ctx, ast.Load) else stores
+            table[n.id] = table.get(n.id, 0) + 1
+    return loads, stores
+
+
+def _as_permutation(run, loads, stores, params) -> Permutation | None:
+    env: dict = {}
+    assigned = []
+    for s in run:
+        x, y = s.targets[0].id, s.value.id
+        env[x] = env.get(y, y)
+        assigned.append(x)
+    # temporaries: bound once in the whole function, read only inside the run
+    read_here: dict = {}
+    for s in run:
+        read_here[s.value.id] = read_here.get(s.value.id, 0) + 1
+    temps = {x for x in assigned if stores.get(x, 0) == 1 and
+             loads.get(x, 0) == read_here.get(x, 0)}
+    source = {x: env[x] for x in dict.fromkeys(assigned) if x not in temps and env[x] != x}
+    names = set(source)
+    if not names or set(source.values()) != names or len(set(source.values())) != len(names):
+        return None
+    if names & set(params) or any(read_here.get(t, 0) != 1 for t in temps):
+        return None
+    return Permutation(list(run), source, temps)
+
+
+def find_permutations(fn: ast.FunctionDef, types: dict, params) -> dict:
+    """``id(stmt) -> Permutation`` for every statement of a run of array
+    rebindings that permutes user names (a swap, a rotation)."""
+    loads, stores = _name_counts(fn)
+    out = {}
+    for block in _blocks(fn.body):
+        k = 0
+        while k < len(block):
+            if not _is_move(block[k], types):
+                k += 1
+                continue
+            end = k
+            while end < len(block) and _is_move(block[end], types):
+                end += 1
+            perm = _as_permutation(block[k:end], loads, stores, params)
+            if perm is not None:
+                for s in perm.stmts:
+                    out[id(s)] = perm
+            k = end
+    return out
+
+
+def inverse_assignment(perm: Permutation, rename=lambda name: name) -> ast.Assign:
+    """``old names = new names`` undoing ``perm`` (``unew, u = u, unew``), on the
+    names ``rename`` gives (the adjoint buffers' names, say)."""
+    targets = [ast.Name(id=rename(perm.source[x]), ctx=ast.Store()) for x in perm.names]
+    values = [ast.Name(id=rename(x), ctx=ast.Load()) for x in perm.names]
+    return ast.Assign(targets=[ast.Tuple(elts=targets, ctx=ast.Store())],
+                      value=ast.Tuple(elts=values, ctx=ast.Load()))
+
+
+def forward_assignment(perm: Permutation, rename=lambda name: name) -> ast.Assign:
+    """``new names = old names`` of ``perm`` (``du, dunew = dunew, du``)."""
+    targets = [ast.Name(id=rename(x), ctx=ast.Store()) for x in perm.names]
+    values = [ast.Name(id=rename(perm.source[x]), ctx=ast.Load()) for x in perm.names]
+    return ast.Assign(targets=[ast.Tuple(elts=targets, ctx=ast.Store())],
+                      value=ast.Tuple(elts=values, ctx=ast.Load()))
