@@ -23,6 +23,7 @@ live), for normalized code.
 from __future__ import annotations
 
 import ast
+import re
 from dataclasses import dataclass, field
 
 
@@ -191,3 +192,149 @@ def forward_assignment(perm: Permutation, rename=lambda name: name) -> ast.Assig
     values = [ast.Name(id=rename(perm.source[x]), ctx=ast.Load()) for x in perm.names]
     return ast.Assign(targets=[ast.Tuple(elts=targets, ctx=ast.Store())],
                       value=ast.Tuple(elts=values, ctx=ast.Load()))
+
+
+# -- aliasing ------------------------------------------------------------------
+
+_TEMPORARY = re.compile(r"_[a-z]+\d+")
+
+
+def is_temporary(name: str) -> bool:
+    """A name the normalizer made (``_t12``), not one the user wrote."""
+    return _TEMPORARY.fullmatch(name) is not None
+
+@dataclass
+class AliasWrite:
+    """A write into an array while another live name shares its memory:
+    ``name`` was bound to share memory with ``other`` at ``where``."""
+    where: ast.stmt
+    name: str
+    other: str
+
+
+def _store_base(s):
+    kind = getattr(s, "sd_kind", None)
+    if kind == "store":
+        return s.targets[0].value.id
+    if kind == "augstore":
+        return s.target.value.id
+    return None
+
+
+class _Aliases:
+    """May-alias classes of array names along normalized code (a class: names
+    whose arrays may share memory), checking each write into an array."""
+
+    def __init__(self, fn, types, view_base, live: Liveness):
+        self.types, self.view_base, self.live = types, view_base, live
+        self.params = {a.arg for a in fn.args.args}
+        self.origin: dict = {}        # name -> the statement that made it an alias
+        self.found: AliasWrite | None = None
+        self.exits: list = []         # per enclosing loop: states at break/continue
+        # a parameter's array is the caller's: it stays visible after the call
+        self.block(fn.body, frozenset())
+
+    def bind(self, state, z, base, s):
+        classes = [c - {z} for c in state]
+        if base is None:
+            self.origin.pop(z, None)
+            return frozenset(c for c in classes if len(c) > 1)
+        joined = {z, base}
+        rest = []
+        for c in classes:
+            if base in c:
+                joined |= c
+            else:
+                rest.append(c)
+        self.origin[z] = s
+        return frozenset([*(c for c in rest if len(c) > 1), frozenset(joined)])
+
+    def drop_dead(self, state, s):
+        """Temporaries the code never reads again leave their class."""
+        after = self.live.after.get(id(s), set())
+        out = []
+        for c in state:
+            c = frozenset(n for n in c if n in after or n in self.params or not is_temporary(n))
+            if len(c) > 1:
+                out.append(c)
+        return frozenset(out)
+
+    def check_store(self, state, s, x):
+        after = self.live.after.get(id(s), set())
+        for c in state:
+            if x not in c:
+                continue
+            for w in sorted(c - {x}):
+                # a dead temporary is the one name the check may excuse: a user's
+                # name may still be read by the reverse sweep
+                if (w in after or w in self.params or not is_temporary(w)) \
+                        and self.found is None:
+                    name, other = (x, w) if x in self.origin else (w, x)
+                    self.found = AliasWrite(self.origin.get(name, s), name, other)
+
+    def simple(self, s, state):
+        kind = getattr(s, "sd_kind", None)
+        x = _store_base(s)
+        if x is not None:
+            self.check_store(state, s, x)
+        elif kind == "assign":
+            z = s.targets[0].id
+            zt = self.types.get(z)
+            if zt is not None and zt.is_array:
+                state = self.bind(state, z, self.view_base(s.value, self.types), s)
+        else:
+            for n in ast.walk(s):
+                if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store):
+                    state = self.bind(state, n.id, None, s)
+        return self.drop_dead(state, s)
+
+    def block(self, stmts, state):
+        for s in stmts:
+            state = self.stmt(s, state)
+        return state
+
+    def stmt(self, s, state):
+        if isinstance(s, ast.If):
+            return _join(self.block(s.body, state), self.block(s.orelse, state))
+        if isinstance(s, (ast.Break, ast.Continue)):
+            self.exits[-1].append(state)
+            return state
+        if isinstance(s, (ast.For, ast.While)):
+            head = state
+            while True:
+                inner = head
+                if isinstance(s, ast.For):
+                    inner = self.bind(inner, s.target.id, None, s)
+                self.exits.append([])
+                inner = self.block(s.body, inner)
+                new = _join(head, inner, *self.exits.pop())
+                if new == head:
+                    return new
+                head = new
+        return self.simple(s, state)
+
+
+def _join(*states):
+    """Union of may-alias classes (overlapping classes merge)."""
+    classes: list = []
+    for state in states:
+        for c in state:
+            c = set(c)
+            keep = []
+            for other in classes:
+                if other & c:
+                    c |= other
+                else:
+                    keep.append(other)
+            classes = keep + [c]
+    return frozenset(frozenset(c) for c in classes)
+
+
+def find_alias_write(fn: ast.FunctionDef, types: dict, view_base) -> AliasWrite | None:
+    """The first write into an array through one name while another name that
+    may share its memory is still read later (or is a parameter), with the
+    names the user wrote.  ``view_base(prim, types)`` says which array a
+    value may share memory with (reverse.is_view).  A buffer moved to a new
+    name (``u = unew``) and rebound before its next write (``unew =
+    np.empty(n)``) is no alias."""
+    return _Aliases(fn, types, view_base, Liveness(fn)).found

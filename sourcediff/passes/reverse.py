@@ -29,7 +29,7 @@ from ..rules import registry
 from ..rules.arrayfuncs import VIEW_FUNCTIONS, VIEW_NAMES
 from ..rules.numpyfuncs import ELEMENTWISE
 from .activity import analyze_activity, walk
-from .buffers import find_permutations, forward_assignment, inverse_assignment
+from .buffers import find_alias_write, find_permutations, forward_assignment, inverse_assignment
 from .tape import enclosing, plan_indexed_tapes
 from .types import T
 
@@ -1665,73 +1665,14 @@ def is_view(prim, types) -> str | None:
 
 def check_views(fn, types, error):
     """Writing through one of two names for the same array would make the
-    dataflow the transformer sees differ from NumPy's: refuse it."""
-    stored = set()
-    for s in walk(fn.body):
-        kind = getattr(s, "sd_kind", None)
-        if kind == "store":
-            stored.add(s.targets[0].value.id)
-        elif kind == "augstore":
-            stored.add(s.target.value.id)
-    if not stored:
-        return
-    uses: dict = {}
-    for s in walk(fn.body):
-        if getattr(s, "sd_kind", None) is not None or isinstance(s, ast.Return):
-            # a store's target (t[0] = a) writes into t: not a use of its value
-            read = s.value if getattr(s, "sd_kind", None) in ("store", "augstore") else s
-            for n in ast.walk(read):
-                if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load):
-                    uses[n.id] = uses.get(n.id, 0) + 1
-
-    order = list(walk(fn.body))
-
-    def mentioned_after(name, stmt) -> bool:
-        rest = order[next(k for k, s in enumerate(order) if s is stmt) + 1:]
-        return any(isinstance(n, ast.Name) and n.id == name for r in rest for n in ast.walk(r))
-
-    def block_check(stmts):
-        for k, s in enumerate(stmts):
-            for f in ("body", "orelse"):
-                if getattr(s, f, None):
-                    block_check(getattr(s, f))
-            if getattr(s, "sd_kind", None) != "assign":
-                continue
-            z = s.targets[0].id
-            zt = types.get(z)
-            base = is_view(s.value, types)
-            if base is None or zt is None or not zt.is_array:
-                continue
-            if z not in stored and base not in stored:
-                continue
-            if base.startswith("_") and (uses.get(base, 0) == 1 or not mentioned_after(base, s)):
-                continue   # a temporary renamed: the old name is never used again
-            # a temporary consumed before any write to either array is harmless
-            if z.startswith("_") and z not in stored:
-                safe = False
-                for later in stmts[k + 1:]:
-                    if z in {n.id for n in ast.walk(later) if isinstance(n, ast.Name)}:
-                        rest = stmts[stmts.index(later) + 1:]
-                        safe = not any(z in {n.id for n in ast.walk(r) if isinstance(n, ast.Name)}
-                                       for r in rest) and not _writes(later, {base, z})
-                        break
-                    if _writes(later, {base, z}):
-                        break
-                if safe:
-                    continue
-            raise error(s, f"'{z}' shares memory with array '{base}' and one of them is "
-                           f"written into later; use '{base}.copy()' to make an independent array")
-    block_check(fn.body)
-
-
-def _writes(stmt, names) -> bool:
-    for s in walk([stmt]):
-        kind = getattr(s, "sd_kind", None)
-        if kind == "store" and s.targets[0].value.id in names:
-            return True
-        if kind == "augstore" and s.target.value.id in names:
-            return True
-    return False
+    dataflow the transformer sees differ from NumPy's: refuse it (a buffer
+    moved to a new name and rebound before its next write is no alias;
+    passes/buffers.py)."""
+    found = find_alias_write(fn, types, is_view)
+    if found is not None:
+        raise error(found.where, f"'{found.name}' shares memory with array '{found.other}' and "
+                                 "one of them is written into later; use "
+                                 f"'{found.other}.copy()' to make an independent array")
 
 
 class RuleInfo:
