@@ -338,3 +338,18 @@ def find_alias_write(fn: ast.FunctionDef, types: dict, view_base) -> AliasWrite 
     name (``u = unew``) and rebound before its next write (``unew =
     np.empty(n)``) is no alias."""
     return _Aliases(fn, types, view_base, Liveness(fn)).found
+
+
+# -- moves ---------------------------------------------------------------------
+
+def find_moves(fn: ast.FunctionDef, types: dict, params, live: Liveness) -> set:
+    """``id(stmt)`` of each ``x = y`` between arrays whose source ``y`` is
+    dead afterwards (rebound before any use) and not a parameter: the array
+    changes names, and so can its adjoint buffer."""
+    out = set()
+    for block in _blocks(fn.body):
+        for s in block:
+            if _is_move(s, types) and s.value.id not in params and \
+                    s.value.id not in live.after.get(id(s), set()):
+                out.add(id(s))
+    return out

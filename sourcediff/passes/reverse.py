@@ -29,7 +29,14 @@ from ..rules import registry
 from ..rules.arrayfuncs import VIEW_FUNCTIONS, VIEW_NAMES
 from ..rules.numpyfuncs import ELEMENTWISE
 from .activity import analyze_activity, walk
-from .buffers import find_alias_write, find_permutations, forward_assignment, inverse_assignment
+from .buffers import (
+    Liveness,
+    find_alias_write,
+    find_moves,
+    find_permutations,
+    forward_assignment,
+    inverse_assignment,
+)
 from .tape import enclosing, plan_indexed_tapes
 from .types import T
 
@@ -224,6 +231,32 @@ class ReverseTransformer:
         for st in out:
             st.sd_line = line
         return out
+
+    def plan_moves(self) -> set:
+        """Moves ``x = y`` (passes/buffers.py) between active arrays whose
+        adjoints are buffers (not direct temporaries): ``dy`` is zero there
+        (``y`` is dead after), so the adjoints trade buffers instead of
+        ``dy += dx`` and a fresh ``dx``."""
+        if self.checkpointed:
+            return set()
+        found = find_moves(self.fn, self.types, self.params, Liveness(self.fn))
+        return {sid for sid in found
+                if all(v in self.active and v not in self.direct and v not in self.params
+                       for v in self.move_names(sid))}
+
+    def move_names(self, sid) -> tuple:
+        s = next(st for st in walk(self.fn.body) if id(st) == sid)
+        return s.targets[0].id, s.value.id
+
+    def moved_back(self, s):
+        """``dy, dx = dx, dy``: the array goes back to ``y`` with its adjoint."""
+        x, y = s.targets[0].id, s.value.id
+        swap = ast.Assign(targets=[ast.Tuple(elts=[_name(self.adj(y), True),
+                                                   _name(self.adj(x), True)], ctx=ast.Store())],
+                          value=ast.Tuple(elts=[_name(self.adj(x)), _name(self.adj(y))],
+                                          ctx=ast.Load()))
+        swap.sd_line = getattr(s, "sd_line", None)
+        return swap
 
     def assigned_in(self, loop) -> set:
         names = set()
@@ -461,6 +494,7 @@ class ReverseTransformer:
         self.select_checkpointed()
         self.find_recomputable()
         self.count_contributions()
+        self.moves = self.plan_moves()
         # needed/saved is a fixpoint: restores read indices, which may need saving
         self.needed: set = set()
         while True:
@@ -861,7 +895,9 @@ class ReverseTransformer:
         if outer not in body:
             return None
         before = body[:body.index(outer)]
-        defined = var in self.params or any(
+        # (a placeholder made before the forward sweep counts: an array made
+        # afresh in each iteration, ``unew = np.empty(n)``)
+        defined = var in self.params or var in self.placeholders or any(
             getattr(st, "sd_kind", None) in ("assign", "unpack") and var in self.targets_of(st)
             for st in before)
         return outer if defined else None
@@ -1097,6 +1133,8 @@ class ReverseTransformer:
                     out += self.adjoint_accumulate(s)
                 elif kind == "unpack" or s.value.sd_prim[0] == "user":
                     out += self.adjoint_user_call(s)
+                elif id(s) in self.moves:
+                    out.append(self.moved_back(s))
                 else:
                     out += self.adjoint_assign(s)
             resets = []
@@ -1107,7 +1145,13 @@ class ReverseTransformer:
                     inverse = ast.Sub() if isinstance(s.value.op, ast.Add) else ast.Add()
                     out.append(_aug(var, inverse, copy.deepcopy(s.value.right), line))
                     self.read(s.value.right)
-                if kind != "accumulate" and self.needs_reset(var, s):
+                if id(s) in self.moves and self.needs_reset(var, s):
+                    # the buffer the array's source left (zero) serves its old value
+                    dx = _name(self.adj(var), True)
+                    resets.append(_assign(dx, _call("reuse_zeros", _name(self.adj(var)),
+                                                     _name(var)), line))
+                    self.read(_name(var))
+                elif kind != "accumulate" and self.needs_reset(var, s):
                     resets.append(self.reset(var, line))
                     if self.types[var].is_array:
                         self.read(_name(var))
