@@ -26,6 +26,8 @@ import ast
 import re
 from dataclasses import dataclass, field
 
+from .. import ir
+
 
 @dataclass
 class Permutation:
@@ -109,8 +111,8 @@ class Liveness:
 
 def _is_move(s, types) -> bool:
     """``x = y`` between two array names (the normalizer's ``copy``)."""
-    if getattr(s, "sd_kind", None) != "assign" or not isinstance(s.value, ast.Name) or \
-            getattr(s.value, "sd_prim", None) != ("copy",):
+    if ir.KIND(s) != ir.Kind.ASSIGN or not isinstance(s.value, ast.Name) or \
+            ir.PRIM(s.value) != ("copy",):
         return False
     xt, yt = types.get(s.targets[0].id), types.get(s.value.id)
     return xt is not None and yt is not None and xt.is_array and yt.is_array
@@ -213,10 +215,10 @@ class AliasWrite:
 
 
 def _store_base(s):
-    kind = getattr(s, "sd_kind", None)
-    if kind == "store":
+    kind = ir.KIND(s)
+    if kind == ir.Kind.STORE:
         return s.targets[0].value.id
-    if kind == "augstore":
+    if kind == ir.Kind.AUGSTORE:
         return s.target.value.id
     return None
 
@@ -273,11 +275,10 @@ class _Aliases:
                     self.found = AliasWrite(self.origin.get(name, s), name, other)
 
     def simple(self, s, state):
-        kind = getattr(s, "sd_kind", None)
         x = _store_base(s)
         if x is not None:
             self.check_store(state, s, x)
-        elif kind == "assign":
+        elif ir.KIND(s) == ir.Kind.ASSIGN:
             z = s.targets[0].id
             zt = self.types.get(z)
             if zt is not None and zt.is_array:

@@ -25,6 +25,7 @@ import ast
 import copy
 import itertools
 
+from .. import ir
 from ..rules import registry
 from ..rules.arrayfuncs import VIEW_FUNCTIONS, VIEW_NAMES
 from ..rules.numpyfuncs import ELEMENTWISE
@@ -197,7 +198,7 @@ class ReverseTransformer:
             before = self.fn.body[:top[id(outer)]]
             bound = set()
             for st in before:
-                if getattr(st, "sd_kind", None) in ("assign", "unpack"):
+                if ir.KIND(st) in (ir.Kind.ASSIGN, ir.Kind.UNPACK):
                     bound |= set(self.targets_of(st))
             active = {x in self.active for x in perm.names}
             if len(active) == 1 and set(perm.names) <= bound:
@@ -214,7 +215,7 @@ class ReverseTransformer:
         if perm.names[0] in self.active:
             out.append(forward_assignment(perm, self.adj))
         for st in out:
-            st.sd_line = getattr(s, "sd_line", None)
+            ir.LINE.set(st, ir.LINE(s))
         return out
 
     def reverse_permutation(self, s) -> list:
@@ -223,13 +224,13 @@ class ReverseTransformer:
         perm = self.permutations[id(s)]
         if s is not perm.stmts[-1]:
             return []
-        line = getattr(s, "sd_line", None)
+        line = ir.LINE(s)
         self.read(*[_name(x) for x in perm.names])
         out = [inverse_assignment(perm)]
         if perm.names[0] in self.active:
             out.append(inverse_assignment(perm, self.adj))
         for st in out:
-            st.sd_line = line
+            ir.LINE.set(st, line)
         return out
 
     def plan_moves(self) -> set:
@@ -255,7 +256,7 @@ class ReverseTransformer:
                                                    _name(self.adj(x), True)], ctx=ast.Store())],
                           value=ast.Tuple(elts=[_name(self.adj(x)), _name(self.adj(y))],
                                           ctx=ast.Load()))
-        swap.sd_line = getattr(s, "sd_line", None)
+        ir.LINE.set(swap, ir.LINE(s))
         return swap
 
     def assigned_in(self, loop) -> set:
