@@ -354,3 +354,28 @@ def find_moves(fn: ast.FunctionDef, types: dict, params, live: Liveness) -> set:
                     s.value.id not in live.after.get(id(s), set()):
                 out.add(id(s))
     return out
+
+
+def value_flow(fn: ast.FunctionDef, types: dict, view_base, moves: set) -> list:
+    """``(x, y)`` for each ``x = y`` between arrays across which a need for
+    the array's *values* in the reverse sweep flows back from ``x`` to ``y``
+    (writes through ``y`` must then be taped).  Not across a move whose source
+    is only ever bound to fresh arrays (``unew = np.empty(n)`` ... ``u = unew``):
+    the array leaves ``y`` for good, and ``y``'s later writes go elsewhere."""
+    fresh_only, plain = {}, set()
+    for s in ast.walk(fn):
+        if ir.KIND(s) == ir.Kind.ASSIGN and isinstance(s.targets[0], ast.Name):
+            z = s.targets[0].id
+            plain.add(id(s.targets[0]))
+            made = view_base(s.value, types) is None and \
+                (ir.PRIM(s.value) or ("?",))[0] not in ("user", "global", "copy")
+            fresh_only[z] = fresh_only.get(z, True) and made
+    for n in ast.walk(fn):      # bound otherwise (unpacked, a loop target): not known fresh
+        if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store) and id(n) not in plain:
+            fresh_only[n.id] = False
+    out = []
+    for block in _blocks(fn.body):
+        for s in block:
+            if _is_move(s, types) and not (id(s) in moves and fresh_only.get(s.value.id)):
+                out.append((s.targets[0].id, s.value.id))
+    return out

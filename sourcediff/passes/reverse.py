@@ -37,6 +37,7 @@ from .buffers import (
     find_permutations,
     forward_assignment,
     inverse_assignment,
+    value_flow,
 )
 from .tape import enclosing, plan_indexed_tapes
 from .types import T
@@ -496,8 +497,13 @@ class ReverseTransformer:
         self.find_recomputable()
         self.count_contributions()
         self.moves = self.plan_moves()
+        self.value_flow = value_flow(self.fn, self.types, is_view, find_moves(
+            self.fn, self.types, self.params, Liveness(self.fn)))
         # needed/saved is a fixpoint: restores read indices, which may need saving
         self.needed: set = set()
+        # values read, not only shapes (zeroing a buffer like x): writes into
+        # such an array are taped element by element
+        self.value_needed: set = set()
         while True:
             self.saved_vars: set = set()
             self.saved_items: set = set()
@@ -505,11 +511,18 @@ class ReverseTransformer:
             self.choose_array_tapes()
             self.plan_indexed_tapes()
             self.reads: set = set()
+            self.shape_reads: set = set()
             reverse = self.reverse_block(self.fn.body)
-            new_needed = (self.reads & self.primal_names()) | self.needed
-            if new_needed == self.needed:
+            new_needed = ((self.reads | self.shape_reads) & self.primal_names()) | self.needed
+            values = (self.reads & self.primal_names()) | self.value_needed
+            while True:        # an array's values are needed under each name it had
+                more = {y for x, y in self.value_flow if x in values} - values
+                if not more:
+                    break
+                values |= more
+            if new_needed == self.needed and values == self.value_needed:
                 break
-            self.needed = new_needed
+            self.needed, self.value_needed = new_needed, values
         fused = self.try_fuse()
         if fused is not None:
             forward, loop, reverse = fused
@@ -805,7 +818,7 @@ class ReverseTransformer:
             kind = getattr(s, "sd_kind", None)
             if kind in ("store", "augstore"):
                 base = s.targets[0].value.id if kind == "store" else s.target.value.id
-                if base in self.needed:
+                if base in self.value_needed:
                     self.save_at.add((id(s), base + "[]"))
 
     def stack(self, var) -> str:
@@ -1151,11 +1164,11 @@ class ReverseTransformer:
                     dx = _name(self.adj(var), True)
                     resets.append(_assign(dx, _call("reuse_zeros", _name(self.adj(var)),
                                                      _name(var)), line))
-                    self.read(_name(var))
+                    self.shape_reads.add(var)
                 elif kind != "accumulate" and self.needs_reset(var, s):
                     resets.append(self.reset(var, line))
                     if self.types[var].is_array:
-                        self.read(_name(var))
+                        self.shape_reads.add(var)
             return out + resets
         if kind in ("store", "augstore"):
             target = s.targets[0] if kind == "store" else s.target

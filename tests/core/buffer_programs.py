@@ -130,3 +130,33 @@ def swap_with_view(x):
     a, b = b, a
     a[0] = 1.0
     return np.sum(b * b)
+
+
+def swap_bound_in_branches(u0, kappa, steps, flag):
+    """Buffers first bound in branches: no permutation (passes/buffers.py wants
+    them bound at the top level), the general path with its tape."""
+    n = u0.shape[0]
+    if flag > 0.0:
+        u = u0.copy()
+        unew = u0 * 1.0
+    else:
+        u = u0 * 1.0
+        unew = u0.copy()
+    for t in range(steps):
+        for i in range(1, n - 1):
+            unew[i] = u[i] + kappa * (u[i - 1] - 2.0 * u[i] + u[i + 1])
+        u, unew = unew, u
+    return np.sum(u * u)
+
+
+def fresh_zeros_read_first(u0, kappa, steps):
+    """A fresh array per step whose elements are read before written."""
+    n = u0.shape[0]
+    u = u0.copy()
+    for t in range(steps):
+        unew = np.zeros(n)
+        for i in range(1, n - 1):
+            unew[i] = unew[i] * unew[i - 1] + u[i] + kappa * u[i - 1] * u[i + 1]
+        unew[0] = u[0]
+        u = unew
+    return np.sum(u * u)
