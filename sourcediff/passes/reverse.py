@@ -213,7 +213,9 @@ class ReverseTransformer:
         if s is not perm.stmts[-1]:
             return []
         out = [forward_assignment(perm)]
-        if perm.names[0] in self.active:
+        # (a checkpointed segment's re-run finds the buffers paired with the
+        # names at its end already: they stay)
+        if perm.names[0] in self.active and not self._in_segment:
             out.append(forward_assignment(perm, self.adj))
         for st in out:
             ir.LINE.set(st, ir.LINE(s))

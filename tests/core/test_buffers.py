@@ -13,7 +13,7 @@ import pytest
 import sourcediff as sd
 from sourcediff.bench.programs import heat
 from tests.core import buffer_programs as B
-from tests.fdcheck import check_grad
+from tests.fdcheck import check_grad, numeric_grad
 
 rng = np.random.default_rng(7)
 X = rng.standard_normal(7)
@@ -82,3 +82,17 @@ def test_writing_through_a_true_alias_names_the_users_variables(f, args, names):
         sd.grad(f, target="python")(*args)
     message = str(info.value)
     assert "'_" not in message, message      # never a generated temporary
+
+
+@pytest.mark.parametrize("checkpoint", [True, 3])
+@pytest.mark.parametrize("f", [heat.heat_swap, B.rotate3, B.fresh_empty, B.swap_if],
+                         ids=lambda f: f.__name__)
+def test_checkpointed_segments_keep_buffers_paired(f, checkpoint):
+    """A segment's re-run permutes the names again but not the adjoint buffers,
+    which are already paired with the names at the segment's end."""
+    u0, kappa, target, _ = heat.make_args({"n": 9, "steps": 10})
+    args = (u0, kappa, target, 10) if f is heat.heat_swap else (u0, kappa, 10)
+    got = sd.grad(f, wrt=(0, 1), target="python", checkpoint=checkpoint)(*args)
+    want = numeric_grad(f, args, (0, 1))
+    np.testing.assert_allclose(got[0], want[0], rtol=1e-6, atol=1e-8)
+    np.testing.assert_allclose(got[1], want[1], rtol=1e-6, atol=1e-8)
