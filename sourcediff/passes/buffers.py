@@ -73,34 +73,37 @@ class Liveness:
 
     def __init__(self, fn: ast.FunctionDef):
         self.after: dict = {}
-        self.everything = {n.id for n in ast.walk(fn) if isinstance(n, ast.Name)}
-        self.block(fn.body, set(), set())
+        self.block(fn.body, set(), (set(), set()))
 
-    def block(self, stmts, out: set, loop_head: set) -> set:
+    def block(self, stmts, out: set, loop: tuple) -> set:
         live = set(out)
         for s in reversed(stmts):
-            live = self.stmt(s, live, loop_head)
+            live = self.stmt(s, live, loop)
         return live
 
-    def stmt(self, s, out: set, loop_head: set) -> set:
+    def stmt(self, s, out: set, loop: tuple) -> set:
+        """Live before ``s``; ``loop`` is (live at the enclosing loop's head,
+        live after it): where ``continue`` and ``break`` go."""
         self.after[id(s)] = set(out)
         if isinstance(s, ast.If):
-            return _loads(s.test) | self.block(s.body, out, loop_head) | \
-                self.block(s.orelse, out, loop_head)
+            return _loads(s.test) | self.block(s.body, out, loop) | \
+                self.block(s.orelse, out, loop)
         if isinstance(s, (ast.For, ast.While)):
             head = set(out)
             reads = _loads(s.iter if isinstance(s, ast.For) else s.test)
             target = {s.target.id} if isinstance(s, ast.For) and \
                 isinstance(s.target, ast.Name) else set()
             while True:
-                body_in = self.block(s.body, head, head)
+                body_in = self.block(s.body, head, (head, out))
                 new = out | reads | (body_in - target) | \
                     (body_in if isinstance(s, ast.While) else set())
                 if new == head:
                     return new
                 head = new
-        if isinstance(s, (ast.Break, ast.Continue)):
-            return set(self.everything)
+        if isinstance(s, ast.Continue):
+            return set(loop[0])
+        if isinstance(s, ast.Break):
+            return set(loop[1])
         if isinstance(s, ast.Return):
             return _loads(s)
         uses, defs = _uses_defs(s)

@@ -30,7 +30,9 @@ CASES = [
     (B.grow, (X[:4], 0.7, 3)),
     (B.swap_bound_in_branches, (X, 0.2, 4, 1.0)),
     (B.swap_bound_in_branches, (X, 0.2, 3, -1.0)),
-    (B.fresh_zeros_read_first, (X, 0.2, 4)),           # the moved buffer changes shape every step
+    (B.fresh_zeros_read_first, (X, 0.2, 4)),
+    (B.fresh_until_small, (X, 0.2, 6)),
+    (B.fresh_until_small, (X * 0.1, 0.2, 6)),           # the moved buffer changes shape every step
     (B.fresh_empty, (X, 0.2, 0)),       # no step: placeholders only
     (B.swap_while, (X, 0.2, 0)),
 ]
