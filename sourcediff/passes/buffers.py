@@ -236,6 +236,7 @@ class _Aliases:
         self.origin: dict = {}        # name -> the statement that made it an alias
         self.found: AliasWrite | None = None
         self.exits: list = []         # per enclosing loop: states at break/continue
+        self.taped: set = set()       # arrays written while a dead temporary views them
         # a parameter's array is the caller's: it stays visible after the call
         self.block(fn.body, frozenset())
 
@@ -254,26 +255,18 @@ class _Aliases:
         self.origin[z] = s
         return frozenset([*(c for c in rest if len(c) > 1), frozenset(joined)])
 
-    def drop_dead(self, state, s):
-        """Temporaries the code never reads again leave their class."""
-        after = self.live.after.get(id(s), set())
-        out = []
-        for c in state:
-            c = frozenset(n for n in c if n in after or n in self.params or not is_temporary(n))
-            if len(c) > 1:
-                out.append(c)
-        return frozenset(out)
-
     def check_store(self, state, s, x):
         after = self.live.after.get(id(s), set())
         for c in state:
             if x not in c:
                 continue
             for w in sorted(c - {x}):
-                # a dead temporary is the one name the check may excuse: a user's
-                # name may still be read by the reverse sweep
-                if (w in after or w in self.params or not is_temporary(w)) \
-                        and self.found is None:
+                # a dead temporary is the one name the check may excuse (a view the
+                # code consumed before the write): the reverse sweep may still read
+                # it, so the write is taped (``taped``) and undone before it does
+                if w not in after and w not in self.params and is_temporary(w):
+                    self.taped.add(x)
+                elif self.found is None:
                     name, other = (x, w) if x in self.origin else (w, x)
                     self.found = AliasWrite(self.origin.get(name, s), name, other)
 
@@ -290,7 +283,7 @@ class _Aliases:
             for n in ast.walk(s):
                 if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store):
                     state = self.bind(state, n.id, None, s)
-        return self.drop_dead(state, s)
+        return state
 
     def block(self, stmts, state):
         for s in stmts:
@@ -332,6 +325,15 @@ def _join(*states):
                     keep.append(other)
             classes = keep + [c]
     return frozenset(frozenset(c) for c in classes)
+
+
+def check_aliases(fn: ast.FunctionDef, types: dict, view_base) -> tuple:
+    """``(first true alias write or None, arrays whose writes must be taped)``:
+    see :func:`find_alias_write`; an array written while a temporary the
+    code no longer reads views it (``np.sin(y[1:3])`` then ``y[1] = ...``) is
+    no error, but the reverse sweep reads that view, so the write is undone."""
+    found = _Aliases(fn, types, view_base, Liveness(fn))
+    return found.found, found.taped
 
 
 def find_alias_write(fn: ast.FunctionDef, types: dict, view_base) -> AliasWrite | None:

@@ -32,7 +32,7 @@ from ..rules.numpyfuncs import ELEMENTWISE
 from .activity import analyze_activity, walk
 from .buffers import (
     Liveness,
-    find_alias_write,
+    check_aliases,
     find_moves,
     find_permutations,
     forward_assignment,
@@ -488,7 +488,7 @@ class ReverseTransformer:
 
     # -- entry -----------------------------------------------------------
     def run(self, fname: str) -> ast.FunctionDef:
-        check_views(self.fn, self.types, self.error)
+        self.alias_taped = check_views(self.fn, self.types, self.error)
         self.around = enclosing(self.fn.body)
         self.hoisted: dict = {}          # id(loop) -> {var: line}: adjoint buffers made after it
         self._fusing = False
@@ -505,7 +505,7 @@ class ReverseTransformer:
         self.needed: set = set()
         # values read, not only shapes (zeroing a buffer like x): writes into
         # such an array are taped element by element
-        self.value_needed: set = set()
+        self.value_needed: set = set(self.alias_taped)
         while True:
             self.saved_vars: set = set()
             self.saved_items: set = set()
@@ -1723,16 +1723,18 @@ def is_view(prim, types) -> str | None:
     return base if t is not None and t.is_array else None
 
 
-def check_views(fn, types, error):
+def check_views(fn, types, error) -> set:
     """Writing through one of two names for the same array would make the
     dataflow the transformer sees differ from NumPy's: refuse it (a buffer
     moved to a new name and rebound before its next write is no alias;
-    passes/buffers.py)."""
-    found = find_alias_write(fn, types, is_view)
+    passes/buffers.py).  Returns the arrays whose writes must be taped because
+    a temporary view of them, already consumed, is read by the reverse sweep."""
+    found, taped = check_aliases(fn, types, is_view)
     if found is not None:
         raise error(found.where, f"'{found.name}' shares memory with array '{found.other}' and "
                                  "one of them is written into later; use "
                                  f"'{found.other}.copy()' to make an independent array")
+    return taped
 
 
 class RuleInfo:

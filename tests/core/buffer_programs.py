@@ -176,3 +176,12 @@ def fresh_until_small(u0, kappa, steps):
         if np.sum(u * u) < 0.5:
             break
     return np.sum(u * u)
+
+
+def consumed_view_then_write(x):
+    """A view consumed (``np.sin(y[1:3])``) before its array is written: no
+    alias error, but the reverse sweep reads the view after the write."""
+    y = x * 1.0
+    s = np.sum(np.sin(y[1:3]))
+    y[1] = 2.0
+    return s + np.sum(y * y)

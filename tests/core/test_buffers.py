@@ -98,3 +98,11 @@ def test_checkpointed_segments_keep_buffers_paired(f, checkpoint):
     want = numeric_grad(f, args, (0, 1))
     np.testing.assert_allclose(got[0], want[0], rtol=1e-6, atol=1e-8)
     np.testing.assert_allclose(got[1], want[1], rtol=1e-6, atol=1e-8)
+
+
+@pytest.mark.parametrize("target", ["python", "cpu"])
+def test_write_after_a_consumed_view_is_taped(target):
+    """Was a wrong gradient (cos of the new y[1]): the write is now undone
+    before the reverse sweep reads the view."""
+    check_grad(B.consumed_view_then_write, (np.array([0.3, 0.5, 0.7, 0.9]),), wrt=0,
+               target=target)
