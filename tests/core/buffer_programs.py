@@ -185,3 +185,17 @@ def consumed_view_then_write(x):
     s = np.sum(np.sin(y[1:3]))
     y[1] = 2.0
     return s + np.sum(y * y)
+
+
+def swap_through_a_name(u0, kappa, steps):
+    """The swap written with a name of the user's: ``tmp = u; u = unew; unew = tmp``."""
+    n = u0.shape[0]
+    u = u0.copy()
+    unew = u0.copy()
+    for t in range(steps):
+        for i in range(1, n - 1):
+            unew[i] = u[i] + kappa * (u[i - 1] - 2.0 * u[i] + u[i + 1])
+        tmp = u
+        u = unew
+        unew = tmp
+    return np.sum(u * u)

@@ -32,6 +32,7 @@ CASES = [
     (B.swap_bound_in_branches, (X, 0.2, 3, -1.0)),
     (B.fresh_zeros_read_first, (X, 0.2, 4)),
     (B.fresh_until_small, (X, 0.2, 6)),
+    (B.swap_through_a_name, (X, 0.2, 5)),
     (B.fresh_until_small, (X * 0.1, 0.2, 6)),           # the moved buffer changes shape every step
     (B.fresh_empty, (X, 0.2, 0)),       # no step: placeholders only
     (B.swap_while, (X, 0.2, 0)),
@@ -58,6 +59,11 @@ def test_swap_permutes_names_and_adjoint_buffers():
     # no tape of bindings, no per-step copies or zeroed buffers
     assert "_saved_u " not in source and ".append(" not in source
     assert "fresh(" not in source and "zeros_like" not in reverse
+
+
+def test_swap_through_a_users_name_is_a_permutation():
+    reverse = reverse_part(B.swap_through_a_name, (X, 0.2, 5))
+    assert "unew, u = u, unew" in reverse and "dunew, du = du, dunew" in reverse
 
 
 def test_rotation_is_inverted():
