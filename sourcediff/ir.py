@@ -111,8 +111,8 @@ LINE = Fact("line", "statement, function",
             "emitted as the comment that links generated code to the user's code. "
             "Written by tag() and by astutil's statement builders.")
 KIND = Fact("kind", "statement", "lower, normalize, scalars, tuples",
-            "activity, emit, forward, lower, program, reverse, scalars, "
-            "tuples, typeinfer, versions, views, webs",
+            "activity, buffers, emit, forward, lower, program, reverse, "
+            "scalars, tuples, typeinfer, versions, views, webs",
             "The statement's Kind (written by tag(); a string written is converted).",
             convert=Kind)
 COUNT = Fact("count", "loop", "normalize", "forward, reverse, tape",
@@ -140,8 +140,8 @@ SECTION = Fact("section", "statement of an adjoint", "reverse", "emit, kernel",
 
 # -- expressions -----------------------------------------------------------
 PRIM = Fact("prim", "expression", "lower, normalize, scalars, tuples",
-            "activity, forward, lower, normalize, numba_calls, program, "
-            "reverse, rulecall, scalars, tuples, typeinfer, views",
+            "activity, buffers, forward, lower, normalize, numba_calls, "
+            "program, reverse, rulecall, scalars, tuples, typeinfer, views",
             "The primitive an expression applies (a key tuple, see the module doc; "
             "written by mark()).")
 INPLACE = Fact("inplace", "call of a user function", "normalize", "forward, reverse, typeinfer",

@@ -40,12 +40,20 @@ from .astutil import const as _const
 from .astutil import free_names, simplify, stored_names, substitute, walk
 from .astutil import is_const as _is_const
 from .astutil import name as _name
+from .buffers import (
+    Liveness,
+    find_moves,
+    find_permutations,
+    forward_assignment,
+    inverse_assignment,
+    value_flow,
+)
 from .numba_calls import lower_for_numba
 from .plan_report import plan_lines
 from .rulecall import RuleInfo, bind_template, constants_of, rule_inputs
 from .tape import enclosing, plan_indexed_tapes
 from .types import T, scalar
-from .views import check_views
+from .views import check_views, is_view
 
 
 def _tape(stmt, role, tape, item=None):
@@ -163,6 +171,83 @@ class ReverseTransformer:
                     next(order)
         visit(self.fn.body, [], True)
         self.counters = {ir.COUNT(s) for s in walk(self.fn.body)} - {None}
+
+    def plan_permutations(self) -> dict:
+        """Swaps and rotations of array buffers (passes/buffers.py) whose names
+        are all active or all inactive, each bound at the top level before the
+        permutation's statement there (so their adjoint buffers exist in the
+        forward sweep, which permutes them too)."""
+        found = find_permutations(self.fn, self.types, self.params)
+        top = {id(s): k for k, s in enumerate(self.fn.body)}
+        out = {}
+        for sid, perm in found.items():
+            first = perm.stmts[0]
+            outer = (self.around.get(id(first)) or [first])[0]
+            before = self.fn.body[:top[id(outer)]]
+            bound = set()
+            for st in before:
+                if ir.KIND(st) in (ir.Kind.ASSIGN, ir.Kind.UNPACK):
+                    bound |= set(self.targets_of(st))
+            active = {x in self.active for x in perm.names}
+            if len(active) == 1 and set(perm.names) <= bound:
+                out[sid] = perm
+        return out
+
+    def forward_permutation(self, s) -> list:
+        """The primal's rebinding as one tuple assignment (its temporaries are
+        read nowhere else), the adjoint buffers following it."""
+        perm = self.permutations[id(s)]
+        if s is not perm.stmts[-1]:
+            return []
+        out = [forward_assignment(perm)]
+        # (a checkpointed segment's re-run finds the buffers paired with the
+        # names at its end already: they stay)
+        if perm.names[0] in self.active and not self._in_segment:
+            out.append(forward_assignment(perm, self.adj))
+        for st in out:
+            ir.LINE.set(st, ir.LINE(s))
+        return out
+
+    def reverse_permutation(self, s) -> list:
+        """The inverse permutation of the names and of their adjoint buffers
+        (once, at the permutation's last statement)."""
+        perm = self.permutations[id(s)]
+        if s is not perm.stmts[-1]:
+            return []
+        line = ir.LINE(s)
+        self.read(*[_name(x) for x in perm.names])
+        out = [inverse_assignment(perm)]
+        if perm.names[0] in self.active:
+            out.append(inverse_assignment(perm, self.adj))
+        for st in out:
+            ir.LINE.set(st, line)
+        return out
+
+    def plan_moves(self) -> set:
+        """Moves ``x = y`` (passes/buffers.py) between active arrays whose
+        adjoints are buffers (not direct temporaries): ``dy`` is zero there
+        (``y`` is dead after), so the adjoints trade buffers instead of
+        ``dy += dx`` and a fresh ``dx``."""
+        if self.checkpointed:
+            return set()
+        found = find_moves(self.fn, self.types, self.params, Liveness(self.fn))
+        return {sid for sid in found
+                if all(v in self.active and v not in self.direct and v not in self.params
+                       for v in self.move_names(sid))}
+
+    def move_names(self, sid) -> tuple:
+        s = next(st for st in walk(self.fn.body) if id(st) == sid)
+        return s.targets[0].id, s.value.id
+
+    def moved_back(self, s):
+        """``dy, dx = dx, dy``: the array goes back to ``y`` with its adjoint."""
+        x, y = s.targets[0].id, s.value.id
+        swap = ast.Assign(targets=[ast.Tuple(elts=[_name(self.adj(y), True),
+                                                   _name(self.adj(x), True)], ctx=ast.Store())],
+                          value=ast.Tuple(elts=[_name(self.adj(x)), _name(self.adj(y))],
+                                          ctx=ast.Load()))
+        ir.LINE.set(swap, ir.LINE(s))
+        return swap
 
     def assigned_in(self, loop) -> set:
         names = set()
@@ -390,17 +475,24 @@ class ReverseTransformer:
 
     # -- entry -----------------------------------------------------------
     def run(self, fname: str) -> ast.FunctionDef:
-        check_views(self.fn, self.types, self.error)
+        self.alias_taped = check_views(self.fn, self.types, self.error)
         self.around = enclosing(self.fn.body)
         self.hoisted: dict = {}          # id(loop) -> {var: line}: adjoint buffers made after it
         self._fusing = False
         self.collect_sites()
+        self.permutations = self.plan_permutations()
         self.opaque_tests, self.opaque_consts = foldable_conditions(self.fn)
         self.select_checkpointed()
         self.find_recomputable()
         self.count_contributions()
+        self.moves = self.plan_moves()
+        self.value_flow = value_flow(self.fn, self.types, is_view, find_moves(
+            self.fn, self.types, self.params, Liveness(self.fn)))
         # needed/saved is a fixpoint: restores read indices, which may need saving
         self.needed: set = set()
+        # values read, not only shapes (zeroing a buffer like x): writes into
+        # such an array are taped element by element
+        self.value_needed: set = set(self.alias_taped)
         while True:
             self.saved_vars: set = set()
             self.saved_items: set = set()
@@ -408,11 +500,18 @@ class ReverseTransformer:
             self.choose_array_tapes()
             self.plan_indexed_tapes()
             self.reads: set = set()
+            self.shape_reads: set = set()
             reverse = self.reverse_block(self.fn.body)
-            new_needed = (self.reads & self.primal_names()) | self.needed
-            if new_needed == self.needed:
+            new_needed = ((self.reads | self.shape_reads) & self.primal_names()) | self.needed
+            values = (self.reads & self.primal_names()) | self.value_needed
+            while True:        # an array's values are needed under each name it had
+                more = {y for x, y in self.value_flow if x in values} - values
+                if not more:
+                    break
+                values |= more
+            if new_needed == self.needed and values == self.value_needed:
                 break
-            self.needed = new_needed
+            self.needed, self.value_needed = new_needed, values
         fused = self.try_fuse()
         if fused is not None:
             forward, loop, reverse = fused
@@ -672,6 +771,10 @@ class ReverseTransformer:
                 continue
             if self.loop_index_only(var):
                 continue
+            # a permutation of buffers is undone by its inverse, not a tape
+            sites = [st for st in sites if id(st.stmt) not in self.permutations]
+            if not sites:
+                continue
             if var in self.counters:
                 sites = [st for st in sites if ir.KIND(st.stmt) != ir.Kind.ACCUMULATE]
             else:
@@ -710,7 +813,7 @@ class ReverseTransformer:
             kind = ir.KIND(s)
             if kind in (ir.Kind.STORE, ir.Kind.AUGSTORE):
                 base = s.targets[0].value.id if kind == ir.Kind.STORE else s.target.value.id
-                if base in self.needed:
+                if base in self.value_needed:
                     self.save_at.add((id(s), base + "[]"))
 
     def stack(self, var) -> str:
@@ -804,7 +907,9 @@ class ReverseTransformer:
         if outer not in body:
             return None
         before = body[:body.index(outer)]
-        defined = var in self.params or any(
+        # (a placeholder made before the forward sweep counts: an array made
+        # afresh in each iteration, ``unew = np.empty(n)``)
+        defined = var in self.params or var in self.placeholders or any(
             ir.KIND(st) in (ir.Kind.ASSIGN, ir.Kind.UNPACK) and var in self.targets_of(st)
             for st in before)
         return outer if defined else None
@@ -916,6 +1021,8 @@ class ReverseTransformer:
         return out
 
     def forward_stmt(self, s) -> list:
+        if id(s) in self.permutations:
+            return self.forward_permutation(s)
         kind = ir.KIND(s)
         line = ir.LINE(s)
         pre, post = [], []
@@ -1052,6 +1159,8 @@ class ReverseTransformer:
         return False
 
     def reverse_stmt(self, s) -> list:
+        if id(s) in self.permutations:
+            return self.reverse_permutation(s)
         kind = ir.KIND(s)
         line = ir.LINE(s)
         out = []
@@ -1067,6 +1176,8 @@ class ReverseTransformer:
                     out += self.adjoint_accumulate(s)
                 elif kind == ir.Kind.UNPACK or ir.PRIM(s.value)[0] == "user":
                     out += self.adjoint_user_call(s)
+                elif id(s) in self.moves:
+                    out.append(self.moved_back(s))
                 else:
                     out += self.adjoint_assign(s)
             resets = []
@@ -1083,10 +1194,16 @@ class ReverseTransformer:
                     inverse = ast.Sub() if isinstance(s.value.op, ast.Add) else ast.Add()
                     out.append(_aug(var, inverse, copy.deepcopy(s.value.right), line))
                     self.read(s.value.right)
-                if kind != ir.Kind.ACCUMULATE and self.needs_reset(var, s):
+                if id(s) in self.moves and self.needs_reset(var, s):
+                    # the buffer the array's source left (zero) serves its old value
+                    dx = _name(self.adj(var), True)
+                    resets.append(_assign(dx, _call("reuse_zeros", _name(self.adj(var)),
+                                                     _name(var)), line))
+                    self.shape_reads.add(var)
+                elif kind != ir.Kind.ACCUMULATE and self.needs_reset(var, s):
                     resets.append(self.reset(var, line))
                     if self.types[var].is_array:
-                        self.read(_name(var))
+                        self.shape_reads.add(var)
             return out + resets
         if kind in (ir.Kind.STORE, ir.Kind.AUGSTORE):
             target = s.targets[0] if kind == ir.Kind.STORE else s.target

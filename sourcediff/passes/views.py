@@ -8,6 +8,7 @@ import ast
 from .. import ir
 from ..rules.arrayfuncs import VIEW_FUNCTIONS
 from .astutil import walk
+from .buffers import check_aliases
 
 VIEW_METHODS = {"reshape", "ravel"}
 
@@ -38,65 +39,18 @@ def is_view(prim, types) -> str | None:
     return base if t is not None and t.is_array else None
 
 
-def check_views(fn, types, error):
+def check_views(fn, types, error) -> set:
     """Writing through one of two names for the same array would make the
-    dataflow the transformer sees differ from NumPy's: refuse it."""
-    stored = set()
-    for s in walk(fn.body):
-        kind = ir.KIND(s)
-        if kind == ir.Kind.STORE:
-            stored.add(s.targets[0].value.id)
-        elif kind == ir.Kind.AUGSTORE:
-            stored.add(s.target.value.id)
-    if not stored:
-        return
-    uses: dict = {}
-    for s in walk(fn.body):
-        if ir.KIND(s) is not None or isinstance(s, ast.Return):
-            # a store's target (t[0] = a) writes into t: not a use of its value
-            read = s.value if ir.KIND(s) in (ir.Kind.STORE, ir.Kind.AUGSTORE) else s
-            for n in ast.walk(read):
-                if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load):
-                    uses[n.id] = uses.get(n.id, 0) + 1
-
-    order = list(walk(fn.body))
-
-    def mentioned_after(name, stmt) -> bool:
-        rest = order[next(k for k, s in enumerate(order) if s is stmt) + 1:]
-        return any(isinstance(n, ast.Name) and n.id == name for r in rest for n in ast.walk(r))
-
-    def block_check(stmts):
-        for k, s in enumerate(stmts):
-            for f in ("body", "orelse"):
-                if getattr(s, f, None):
-                    block_check(getattr(s, f))
-            if ir.KIND(s) != ir.Kind.ASSIGN:
-                continue
-            z = s.targets[0].id
-            zt = types.get(z)
-            base = is_view(s.value, types)
-            if base is None or zt is None or not zt.is_array:
-                continue
-            if z not in stored and base not in stored:
-                continue
-            if base.startswith("_") and (uses.get(base, 0) == 1 or not mentioned_after(base, s)):
-                continue   # a temporary renamed: the old name is never used again
-            # a temporary consumed before any write to either array is harmless
-            if z.startswith("_") and z not in stored:
-                safe = False
-                for later in stmts[k + 1:]:
-                    if z in {n.id for n in ast.walk(later) if isinstance(n, ast.Name)}:
-                        rest = stmts[stmts.index(later) + 1:]
-                        safe = not any(z in {n.id for n in ast.walk(r) if isinstance(n, ast.Name)}
-                                       for r in rest) and not _writes(later, {base, z})
-                        break
-                    if _writes(later, {base, z}):
-                        break
-                if safe:
-                    continue
-            raise error(s, f"'{z}' shares memory with array '{base}' and one of them is "
-                           f"written into later; use '{base}.copy()' to make an independent array")
-    block_check(fn.body)
+    dataflow the transformer sees differ from NumPy's: refuse it (a buffer
+    moved to a new name and rebound before its next write is no alias;
+    passes/buffers.py).  Returns the arrays whose writes must be taped because
+    a temporary view of them, already consumed, is read by the reverse sweep."""
+    found, taped = check_aliases(fn, types, is_view)
+    if found is not None:
+        raise error(found.where, f"'{found.name}' shares memory with array '{found.other}' and "
+                                 "one of them is written into later; use "
+                                 f"'{found.other}.copy()' to make an independent array")
+    return taped
 
 
 def check_tangent_views(fn, types, active, stored, error):
@@ -117,13 +71,3 @@ def check_tangent_views(fn, types, active, stored, error):
             raise error(s, f"'{z}' shares memory with array '{base}' and one of them is "
                            f"written into later; use '{base}.copy()' to make an "
                            "independent array")
-
-
-def _writes(stmt, names) -> bool:
-    for s in walk([stmt]):
-        kind = ir.KIND(s)
-        if kind == ir.Kind.STORE and s.targets[0].value.id in names:
-            return True
-        if kind == ir.Kind.AUGSTORE and s.target.value.id in names:
-            return True
-    return False

@@ -34,6 +34,7 @@ __all__ = [
     "prod_others_along_jvp",
     "prod_others_jvp",
     "reshape_like",
+    "reuse_zeros",
     "share_ties",
     "share_ties_along",
     "slogdet_sign",
@@ -58,6 +59,27 @@ def _(g):
     if isinstance(g, types.Array):
         return lambda g: g.copy()
     return lambda g: g
+
+
+@runtime_helper
+def reuse_zeros(buffer, x):
+    """``buffer`` (all zeros) when it has ``x``'s shape, else ``np.zeros_like(x)``:
+    the adjoint buffer a moved array leaves behind, reused for the array its
+    name held before (no allocation per step).
+
+    >>> reuse_zeros(np.zeros(3), np.ones(3)).shape, reuse_zeros(np.zeros(2), np.ones(3)).shape
+    ((3,), (3,))
+    """
+    return buffer if buffer.shape == x.shape else np.zeros_like(x)
+
+
+@numba_overload(reuse_zeros)
+def _(buffer, x):
+    def impl(buffer, x):
+        if buffer.shape == x.shape:
+            return buffer
+        return np.zeros_like(x)
+    return impl
 
 
 @runtime_helper

@@ -1,0 +1,392 @@
+"""Array buffers that change names: swaps, rotations and moves.
+
+Code that keeps time levels in a few arrays rebinds names instead of copying
+data: ``u, unew = unew, u`` (a swap), ``a, b, c = b, c, a`` (a rotation), or
+``u = unew`` after ``unew = np.empty(n)`` (a move of a fresh array).  This
+pass decides, before anything is emitted, how the reverse sweep treats each:
+
+* a **permutation** -- consecutive ``x = y`` statements between array names
+  that, once the normalizer's temporaries are dropped, permute a set of names
+  -- needs no tape: the reverse sweep applies the inverse permutation to the
+  names, and the same permutation to their adjoint buffers (the adjoint of
+  ``new x = old y`` is ``d old y = d new x``, and ``d old y`` is zero there
+  because ``y`` is overwritten).  The forward sweep permutes the adjoint
+  buffers too, so each buffer keeps the shape of the array it pairs with.
+* a **move** ``x = y`` whose source ``y`` is dead afterwards (rebound before
+  any use): the two names never see the array at the same time, so writing
+  into it later is no aliasing, and ``y``'s adjoint buffer, zero there, is
+  reused for ``x`` instead of a fresh ``np.zeros_like`` (``reuse_zeros``).
+
+Liveness here is over names, conservative (a ``break`` keeps everything
+live), for normalized code.
+"""
+from __future__ import annotations
+
+import ast
+import re
+from dataclasses import dataclass, field
+
+from .. import ir
+
+
+@dataclass
+class Permutation:
+    """Statements ``stmts`` (consecutive, one block) whose net effect is
+    ``new[x] = old[source[x]]`` for the user names ``x`` in ``source``."""
+    stmts: list
+    source: dict                       # name -> the name whose old array it gets
+    temps: set = field(default_factory=set)
+
+    @property
+    def names(self) -> list:
+        return list(self.source)
+
+
+# -- liveness ------------------------------------------------------------------
+
+def _loads(node) -> set:
+    return {n.id for n in ast.walk(node) if isinstance(n, ast.Name)
+            and isinstance(n.ctx, ast.Load)}
+
+
+def _uses_defs(s):
+    """Names a simple statement reads (a store's base array included) and binds."""
+    if isinstance(s, ast.Assign):
+        defs, uses = set(), _loads(s.value)
+        for t in s.targets:
+            if isinstance(t, ast.Name):
+                defs.add(t.id)
+            elif isinstance(t, ast.Tuple):
+                defs |= {e.id for e in t.elts if isinstance(e, ast.Name)}
+            else:                          # x[i] = ...: reads (and writes into) x
+                uses |= {n.id for n in ast.walk(t) if isinstance(n, ast.Name)}
+        return uses, defs
+    if isinstance(s, ast.AugAssign):
+        names = {n.id for n in ast.walk(s.target) if isinstance(n, ast.Name)}
+        return names | _loads(s.value), set()
+    return _loads(s), set()
+
+
+class Liveness:
+    """``after[id(stmt)]``: the names that may be read after ``stmt`` before
+    being rebound (an over-approximation)."""
+
+    def __init__(self, fn: ast.FunctionDef):
+        self.after: dict = {}
+        self.block(fn.body, set(), (set(), set()))
+
+    def block(self, stmts, out: set, loop: tuple) -> set:
+        live = set(out)
+        for s in reversed(stmts):
+            live = self.stmt(s, live, loop)
+        return live
+
+    def stmt(self, s, out: set, loop: tuple) -> set:
+        """Live before ``s``; ``loop`` is (live at the enclosing loop's head,
+        live after it): where ``continue`` and ``break`` go."""
+        self.after[id(s)] = set(out)
+        if isinstance(s, ast.If):
+            return _loads(s.test) | self.block(s.body, out, loop) | \
+                self.block(s.orelse, out, loop)
+        if isinstance(s, (ast.For, ast.While)):
+            head = set(out)
+            reads = _loads(s.iter if isinstance(s, ast.For) else s.test)
+            target = {s.target.id} if isinstance(s, ast.For) and \
+                isinstance(s.target, ast.Name) else set()
+            while True:
+                body_in = self.block(s.body, head, (head, out))
+                new = out | reads | (body_in - target) | \
+                    (body_in if isinstance(s, ast.While) else set())
+                if new == head:
+                    return new
+                head = new
+        if isinstance(s, ast.Continue):
+            return set(loop[0])
+        if isinstance(s, ast.Break):
+            return set(loop[1])
+        if isinstance(s, ast.Return):
+            return _loads(s)
+        uses, defs = _uses_defs(s)
+        return uses | (out - defs)
+
+
+# -- permutations --------------------------------------------------------------
+
+def _is_move(s, types) -> bool:
+    """``x = y`` between two array names (the normalizer's ``copy``)."""
+    if ir.KIND(s) != ir.Kind.ASSIGN or not isinstance(s.value, ast.Name) or \
+            ir.PRIM(s.value) != ("copy",):
+        return False
+    xt, yt = types.get(s.targets[0].id), types.get(s.value.id)
+    return xt is not None and yt is not None and xt.is_array and yt.is_array
+
+
+def _blocks(stmts):
+    yield stmts
+    for s in stmts:
+        for f in ("body", "orelse"):
+            if getattr(s, f, None):
+                yield from _blocks(getattr(s, f))
+
+
+def _name_counts(fn) -> tuple[dict, dict]:
+    loads, stores = {}, {}
+    for n in ast.walk(fn):
+        if isinstance(n, ast.Name):
+            table = loads if isinstance(n.ctx, ast.Load) else stores
+            table[n.id] = table.get(n.id, 0) + 1
+    return loads, stores
+
+
+def _as_permutation(run, loads, stores, params) -> Permutation | None:
+    env: dict = {}
+    assigned = []
+    for s in run:
+        x, y = s.targets[0].id, s.value.id
+        env[x] = env.get(y, y)
+        assigned.append(x)
+    # temporaries: bound once in the whole function, read only inside the run
+    read_here: dict = {}
+    for s in run:
+        read_here[s.value.id] = read_here.get(s.value.id, 0) + 1
+    temps = {x for x in assigned if stores.get(x, 0) == 1 and
+             loads.get(x, 0) == read_here.get(x, 0)}
+    source = {x: env[x] for x in dict.fromkeys(assigned) if x not in temps and env[x] != x}
+    names = set(source)
+    if not names or set(source.values()) != names or len(set(source.values())) != len(names):
+        return None
+    if names & set(params) or any(read_here.get(t, 0) != 1 for t in temps):
+        return None
+    return Permutation(list(run), source, temps)
+
+
+def find_permutations(fn: ast.FunctionDef, types: dict, params) -> dict:
+    """``id(stmt) -> Permutation`` for every statement of a run of array
+    rebindings that permutes user names (a swap, a rotation)."""
+    loads, stores = _name_counts(fn)
+    out = {}
+    for block in _blocks(fn.body):
+        k = 0
+        while k < len(block):
+            if not _is_move(block[k], types):
+                k += 1
+                continue
+            end = k
+            while end < len(block) and _is_move(block[end], types):
+                end += 1
+            perm = _as_permutation(block[k:end], loads, stores, params)
+            if perm is not None:
+                for s in perm.stmts:
+                    out[id(s)] = perm
+            k = end
+    return out
+
+
+def inverse_assignment(perm: Permutation, rename=lambda name: name) -> ast.Assign:
+    """``old names = new names`` undoing ``perm`` (``unew, u = u, unew``), on the
+    names ``rename`` gives (the adjoint buffers' names, say)."""
+    targets = [ast.Name(id=rename(perm.source[x]), ctx=ast.Store()) for x in perm.names]
+    values = [ast.Name(id=rename(x), ctx=ast.Load()) for x in perm.names]
+    return ast.Assign(targets=[ast.Tuple(elts=targets, ctx=ast.Store())],
+                      value=ast.Tuple(elts=values, ctx=ast.Load()))
+
+
+def forward_assignment(perm: Permutation, rename=lambda name: name) -> ast.Assign:
+    """``new names = old names`` of ``perm`` (``du, dunew = dunew, du``)."""
+    targets = [ast.Name(id=rename(x), ctx=ast.Store()) for x in perm.names]
+    values = [ast.Name(id=rename(perm.source[x]), ctx=ast.Load()) for x in perm.names]
+    return ast.Assign(targets=[ast.Tuple(elts=targets, ctx=ast.Store())],
+                      value=ast.Tuple(elts=values, ctx=ast.Load()))
+
+
+# -- aliasing ------------------------------------------------------------------
+
+_TEMPORARY = re.compile(r"_[a-z]+\d+")
+
+
+def is_temporary(name: str) -> bool:
+    """A name the normalizer made (``_t12``), not one the user wrote."""
+    return _TEMPORARY.fullmatch(name) is not None
+
+@dataclass
+class AliasWrite:
+    """A write into an array while another live name shares its memory:
+    ``name`` was bound to share memory with ``other`` at ``where``."""
+    where: ast.stmt
+    name: str
+    other: str
+
+
+def _store_base(s):
+    kind = ir.KIND(s)
+    if kind == ir.Kind.STORE:
+        return s.targets[0].value.id
+    if kind == ir.Kind.AUGSTORE:
+        return s.target.value.id
+    return None
+
+
+class _Aliases:
+    """May-alias classes of array names along normalized code (a class: names
+    whose arrays may share memory), checking each write into an array."""
+
+    def __init__(self, fn, types, view_base, live: Liveness):
+        self.types, self.view_base, self.live = types, view_base, live
+        self.params = {a.arg for a in fn.args.args}
+        self.origin: dict = {}        # name -> the statement that made it an alias
+        self.found: AliasWrite | None = None
+        self.exits: list = []         # per enclosing loop: states at break/continue
+        self.taped: set = set()       # arrays written while a dead temporary views them
+        # names only ever read to be bound to another name (``tmp`` of ``tmp = u;
+        # u = unew; unew = tmp``): no rule reads their values
+        moved = {id(s.value) for s in ast.walk(fn) if _is_move(s, types)}
+        loads = [n for n in ast.walk(fn) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)]
+        self.binding_only = {n.id for n in loads} - {n.id for n in loads if id(n) not in moved}
+        # a parameter's array is the caller's: it stays visible after the call
+        self.block(fn.body, frozenset())
+
+    def bind(self, state, z, base, s):
+        classes = [c - {z} for c in state]
+        if base is None:
+            self.origin.pop(z, None)
+            return frozenset(c for c in classes if len(c) > 1)
+        joined = {z, base}
+        rest = []
+        for c in classes:
+            if base in c:
+                joined |= c
+            else:
+                rest.append(c)
+        self.origin[z] = s
+        return frozenset([*(c for c in rest if len(c) > 1), frozenset(joined)])
+
+    def check_store(self, state, s, x):
+        after = self.live.after.get(id(s), set())
+        for c in state:
+            if x not in c:
+                continue
+            for w in sorted(c - {x}):
+                # a dead temporary is the one name the check may excuse (a view the
+                # code consumed before the write): the reverse sweep may still read
+                # it, so the write is taped (``taped``) and undone before it does
+                if w not in after and w not in self.params and \
+                        (is_temporary(w) or w in self.binding_only):
+                    self.taped.add(x)
+                elif self.found is None:
+                    name, other = (x, w) if x in self.origin else (w, x)
+                    self.found = AliasWrite(self.origin.get(name, s), name, other)
+
+    def simple(self, s, state):
+        x = _store_base(s)
+        if x is not None:
+            self.check_store(state, s, x)
+        elif ir.KIND(s) == ir.Kind.ASSIGN:
+            z = s.targets[0].id
+            zt = self.types.get(z)
+            if zt is not None and zt.is_array:
+                state = self.bind(state, z, self.view_base(s.value, self.types), s)
+        else:
+            for n in ast.walk(s):
+                if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store):
+                    state = self.bind(state, n.id, None, s)
+        return state
+
+    def block(self, stmts, state):
+        for s in stmts:
+            state = self.stmt(s, state)
+        return state
+
+    def stmt(self, s, state):
+        if isinstance(s, ast.If):
+            return _join(self.block(s.body, state), self.block(s.orelse, state))
+        if isinstance(s, (ast.Break, ast.Continue)):
+            self.exits[-1].append(state)
+            return state
+        if isinstance(s, (ast.For, ast.While)):
+            head = state
+            while True:
+                inner = head
+                if isinstance(s, ast.For):
+                    inner = self.bind(inner, s.target.id, None, s)
+                self.exits.append([])
+                inner = self.block(s.body, inner)
+                new = _join(head, inner, *self.exits.pop())
+                if new == head:
+                    return new
+                head = new
+        return self.simple(s, state)
+
+
+def _join(*states):
+    """Union of may-alias classes (overlapping classes merge)."""
+    classes: list = []
+    for state in states:
+        for c in state:
+            c = set(c)
+            keep = []
+            for other in classes:
+                if other & c:
+                    c |= other
+                else:
+                    keep.append(other)
+            classes = keep + [c]
+    return frozenset(frozenset(c) for c in classes)
+
+
+def check_aliases(fn: ast.FunctionDef, types: dict, view_base) -> tuple:
+    """``(first true alias write or None, arrays whose writes must be taped)``:
+    see :func:`find_alias_write`; an array written while a temporary the
+    code no longer reads views it (``np.sin(y[1:3])`` then ``y[1] = ...``) is
+    no error, but the reverse sweep reads that view, so the write is undone."""
+    found = _Aliases(fn, types, view_base, Liveness(fn))
+    return found.found, found.taped
+
+
+def find_alias_write(fn: ast.FunctionDef, types: dict, view_base) -> AliasWrite | None:
+    """The first write into an array through one name while another name that
+    may share its memory is still read later (or is a parameter), with the
+    names the user wrote.  ``view_base(prim, types)`` says which array a
+    value may share memory with (reverse.is_view).  A buffer moved to a new
+    name (``u = unew``) and rebound before its next write (``unew =
+    np.empty(n)``) is no alias."""
+    return _Aliases(fn, types, view_base, Liveness(fn)).found
+
+
+# -- moves ---------------------------------------------------------------------
+
+def find_moves(fn: ast.FunctionDef, types: dict, params, live: Liveness) -> set:
+    """``id(stmt)`` of each ``x = y`` between arrays whose source ``y`` is
+    dead afterwards (rebound before any use) and not a parameter: the array
+    changes names, and so can its adjoint buffer."""
+    out = set()
+    for block in _blocks(fn.body):
+        for s in block:
+            if _is_move(s, types) and s.value.id not in params and \
+                    s.value.id not in live.after.get(id(s), set()):
+                out.add(id(s))
+    return out
+
+
+def value_flow(fn: ast.FunctionDef, types: dict, view_base, moves: set) -> list:
+    """``(x, y)`` for each ``x = y`` between arrays across which a need for
+    the array's *values* in the reverse sweep flows back from ``x`` to ``y``
+    (writes through ``y`` must then be taped).  Not across a move whose source
+    is only ever bound to fresh arrays (``unew = np.empty(n)`` ... ``u = unew``):
+    the array leaves ``y`` for good, and ``y``'s later writes go elsewhere."""
+    fresh_only, plain = {}, set()
+    for s in ast.walk(fn):
+        if ir.KIND(s) == ir.Kind.ASSIGN and isinstance(s.targets[0], ast.Name):
+            z = s.targets[0].id
+            plain.add(id(s.targets[0]))
+            made = view_base(s.value, types) is None and \
+                (ir.PRIM(s.value) or ("?",))[0] not in ("user", "global", "copy")
+            fresh_only[z] = fresh_only.get(z, True) and made
+    for n in ast.walk(fn):      # bound otherwise (unpacked, a loop target): not known fresh
+        if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store) and id(n) not in plain:
+            fresh_only[n.id] = False
+    out = []
+    for block in _blocks(fn.body):
+        for s in block:
+            if _is_move(s, types) and not (id(s) in moves and fresh_only.get(s.value.id)):
+                out.append((s.targets[0].id, s.value.id))
+    return out
