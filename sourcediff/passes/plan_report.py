@@ -30,6 +30,10 @@ def _lines(stmts) -> str:
     return ("line " if len(lines) == 1 else "lines ") + ", ".join(f"@{n}" for n in lines)
 
 
+def _verb(where) -> str:
+    return "overwrite" if where.startswith("lines") else "overwrites"
+
+
 def _plural(n, word) -> str:
     return f"{n} {word}" if n == 1 else f"{n} {word}s"
 
@@ -65,11 +69,11 @@ def _stored(rt, stmts, loops) -> list:
         indexed = [s for s in sites if id(s) in rt.indexed]
         if indexed:
             tape = rt.indexed[id(indexed[0])]
-            out.append(f"stored: elements of '{base}' before {where} overwrites them, "
+            out.append(f"stored: elements of '{base}' before {where} {_verb(where)} them, "
                        f"in {rt.indexed_tape(indexed[0])}, allocated once "
                        f"({ast.unparse(tape.capacity)} values)")
         else:
-            out.append(f"stored: elements of '{base}' before {where} overwrites them, "
+            out.append(f"stored: elements of '{base}' before {where} {_verb(where)} them, "
                        f"in a list (the number of writes is not known before the loop)")
     indexed = {v: sites for v, sites in scalars.items()
                if all((id(s), v) in rt.indexed_scalars for s in sites)}
