@@ -73,8 +73,10 @@ def _stored(rt, stmts, loops) -> list:
                        f"in {rt.indexed_tape(indexed[0])}, allocated once "
                        f"({ast.unparse(tape.capacity)} values)")
         else:
+            why = "written at more than one place: one list keeps their order" \
+                if len(sites) > 1 else "the number of writes is not known before the loops run"
             out.append(f"stored: elements of '{base}' before {where} {_verb(where)} them, "
-                       f"in a list (the number of writes is not known before the loop)")
+                       f"in a list ({why})")
     indexed = {v: sites for v, sites in scalars.items()
                if all((id(s), v) in rt.indexed_scalars for s in sites)}
     listed = {v: sites for v, sites in scalars.items() if v not in indexed}
