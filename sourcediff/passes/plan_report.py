@@ -65,18 +65,19 @@ def _stored(rt, stmts, loops) -> list:
         if not var.endswith("[]"):
             scalars[var] = sites
             continue
-        base, where = var[:-2], _lines(sites)
+        base = var[:-2]
         indexed = [s for s in sites if id(s) in rt.indexed]
-        if indexed:
-            tape = rt.indexed[id(indexed[0])]
+        for site in indexed:
+            at = _lines([site])
+            out.append(f"stored: elements of '{base}' before {at} overwrites them, "
+                       f"in {rt.indexed_tape(site)}, allocated once "
+                       f"({ast.unparse(rt.indexed[id(site)].capacity)} values)")
+        sites = [s for s in sites if id(s) not in rt.indexed]
+        where = _lines(sites)
+        if sites:
             out.append(f"stored: elements of '{base}' before {where} {_verb(where)} them, "
-                       f"in {rt.indexed_tape(indexed[0])}, allocated once "
-                       f"({ast.unparse(tape.capacity)} values)")
-        else:
-            why = "written at more than one place: one list keeps their order" \
-                if len(sites) > 1 else "the number of writes is not known before the loops run"
-            out.append(f"stored: elements of '{base}' before {where} {_verb(where)} them, "
-                       f"in a list ({why})")
+                       f"in a list (a slice, or loops whose trip counts are not known before "
+                       f"they run)")
     indexed = {v: sites for v, sites in scalars.items()
                if all((id(s), v) in rt.indexed_scalars for s in sites)}
     listed = {v: sites for v, sites in scalars.items() if v not in indexed}

@@ -963,7 +963,7 @@ class ReverseTransformer:
 
     def indexed_tape_of(self, sid):
         base = self.indexed_base[sid]
-        return self.fresh_cached("_saved_" + base.lstrip("_") + "_items", ("_items", base))
+        return self.fresh_cached("_saved_" + base.lstrip("_") + "_items", ("_items", base, sid))
 
     def indexed_allocations(self, loop) -> list:
         out = []

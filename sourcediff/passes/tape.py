@@ -64,17 +64,13 @@ def _trips(lo, hi):
 
 
 def plan_indexed_tapes(fn, sites, element_dtype) -> dict:
-    """For each store site ``(stmt, base)`` in ``sites`` -- the only site saving
-    ``base`` -- an :class:`IndexedTape` where its loop nest allows one."""
+    """For each store site ``(stmt, base)`` in ``sites``, an :class:`IndexedTape`
+    where its loop nest allows one.  Each site has a tape of its own (a site
+    runs once per iteration of its nest, so its slots never collide), also
+    when other sites write into the same array."""
     around = enclosing(fn.body)
-    per_base: dict = {}
-    for stmt, base in sites:
-        per_base.setdefault(base, []).append(stmt)
     plan = {}
-    for base, stmts in per_base.items():
-        if len(stmts) != 1:
-            continue
-        stmt = stmts[0]
+    for stmt, _base in sites:
         dtype = element_dtype(stmt)
         loops = [s for s in around[id(stmt)] if isinstance(s, (ast.For, ast.While))]
         if dtype is None or not loops or any(isinstance(s, ast.While) for s in loops):
