@@ -22,10 +22,11 @@ import ast
 
 from .. import ir
 from ..names import Namer
+from .astutil import free_names
 
 
 def _mentions(node, var) -> bool:
-    return any(isinstance(n, ast.Name) and n.id == var for n in ast.walk(node))
+    return var in free_names(node)
 
 
 def _reads(node, var) -> bool:
