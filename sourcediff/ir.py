@@ -106,16 +106,16 @@ LINE = Fact("line", "statement, function",
             "astutil, forward, kernel, lower, normalize, reverse, scalars, "
             "tuples",
             "emit, errors, forward, kernel, lower, normalize, plan_report, "
-            "reverse, scalars, tuples",
+            "planner, reverse, scalars, tuples",
             "The user's source line the statement comes from (1-based, in the file); "
             "emitted as the comment that links generated code to the user's code. "
             "Written by tag() and by astutil's statement builders.")
 KIND = Fact("kind", "statement", "lower, normalize, scalars, tuples",
-            "activity, buffers, emit, forward, lower, program, reverse, "
-            "scalars, tuples, typeinfer, versions, views, webs",
+            "activity, buffers, emit, forward, lower, planner, program, "
+            "reverse, scalars, tuples, typeinfer, versions, views, webs",
             "The statement's Kind (written by tag(); a string written is converted).",
             convert=Kind)
-COUNT = Fact("count", "loop", "normalize", "forward, reverse, tape",
+COUNT = Fact("count", "loop", "normalize", "forward, planner, reverse, tape",
              "Name of the counter of a loop's trips, for a loop whose trip count is "
              "not known before it runs (a while loop, a for loop left by break); "
              "None for a counted for loop. Written by jump lowering.")
@@ -126,7 +126,7 @@ ITERATES = Fact("iterates", "for", "normalize, tuples", "tuples, typeinfer, webs
                 "(sequence name, element name) of a ``for v in seq`` lowered to an "
                 "index loop; type inference checks the sequence is a tuple. None once "
                 "the tuple is split into elements.")
-ARRAY = Fact("array", "accumulate statement", "typeinfer", "emit, forward, reverse",
+ARRAY = Fact("array", "accumulate statement", "typeinfer", "emit, forward, planner, reverse",
              "The accumulation target is an array (``a += b`` updates in place).", False)
 PROLOGUE = Fact("prologue", "statement", "tuples", "tuples",
                 "An assignment inserted at the top of the body to unpack a tuple "
@@ -141,7 +141,8 @@ SECTION = Fact("section", "statement of an adjoint", "reverse", "emit, kernel",
 # -- expressions -----------------------------------------------------------
 PRIM = Fact("prim", "expression", "lower, normalize, scalars, tuples",
             "activity, buffers, forward, lower, normalize, numba_calls, "
-            "program, reverse, rulecall, scalars, tuples, typeinfer, views",
+            "planner, program, reverse, rulecall, scalars, tuples, "
+            "typeinfer, views",
             "The primitive an expression applies (a key tuple, see the module doc; "
             "written by mark()).")
 INPLACE = Fact("inplace", "call of a user function", "normalize", "forward, reverse, typeinfer",

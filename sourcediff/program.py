@@ -141,9 +141,9 @@ class Program:
         except NotImplementedError as exc:
             raise TransformError(str(exc), src.info.filename, src.info.line_offset + 1, 0,
                                  src.info.lines[0]) from None
-        if checkpoint and getattr(rt, "checkpoint_skipped", None):
+        if checkpoint and rt.plan.checkpoint_skipped:
             import warnings
-            for line, why in rt.checkpoint_skipped:
+            for line, why in rt.plan.checkpoint_skipped:
                 warnings.warn_explicit(
                     f"checkpoint: {why} in '{src.name}' keeps its full tape (only top-level "
                     "'for i in range(...)' loops are checkpointed)", UserWarning,

@@ -1,9 +1,9 @@
 """The tape plan of an adjoint, written for its reader.
 
-For every value its reverse sweep reads, the reverse pass decides how the
-value is there when it is read: still live (nothing to do), recomputed in
-each reverse iteration, undone by inverting its update, or stored before it
-is overwritten (in an array allocated once when the loop's trip count is
+For every value its reverse sweep reads, the planner (passes/planner.py)
+decides how the value is there when it is read: still live (nothing to do),
+recomputed in each reverse iteration, undone by inverting its update, or
+stored before it is overwritten (in an array allocated once when the loop's trip count is
 known before the loop runs, else in a list); and which loop runs its
 forward and reverse iterations fused, which loops are checkpointed.
 ``plan_lines`` renders those decisions as the comment block printed at the
@@ -55,7 +55,7 @@ def _named(variables: dict) -> str:
     return ", ".join(named)
 
 
-def _stored(rt, stmts, loops) -> list:
+def _stored(rt, tape_name, stmts, loops) -> list:
     out = []
     saved = {}
     for sid, var in sorted(rt.save_at, key=lambda p: (p[1], str(ir.LINE(stmts[p[0]])))):
@@ -70,7 +70,7 @@ def _stored(rt, stmts, loops) -> list:
         for site in indexed:
             at = _lines([site])
             out.append(f"stored: elements of '{base}' before {at} overwrites them, "
-                       f"in {rt.indexed_tape(site)}, allocated once "
+                       f"in {tape_name(site)}, allocated once "
                        f"({ast.unparse(rt.indexed[id(site)].capacity)} values)")
         sites = [s for s in sites if id(s) not in rt.indexed]
         where = _lines(sites)
@@ -99,11 +99,12 @@ def _stored(rt, stmts, loops) -> list:
     return out
 
 
-def plan_lines(rt, fused_loop=None) -> list:
-    """The decisions of ``rt`` (a ReverseTransformer after planning) as text lines."""
+def plan_lines(rt, tape_name, fused_loop=None) -> list:
+    """The decisions of ``rt`` (a passes/planner.py Planner) as text lines;
+    ``tape_name(statement)`` names the array tape of an element store."""
     stmts = {id(s): s for s in walk(rt.fn.body)}
     loops = [s for s in walk(rt.fn.body) if isinstance(s, (ast.For, ast.While))]
-    out = _stored(rt, stmts, loops)
+    out = _stored(rt, tape_name, stmts, loops)
     if not out:
         out.append("stored: nothing (every value the reverse sweep reads is still live "
                    "when it is read)")

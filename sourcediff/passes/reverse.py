@@ -1,23 +1,18 @@
 """Reverse mode: from a normalized, typed function to its adjoint.
 
 The generated function runs a *forward sweep* (the normalized primal, plus
-``append`` of values the reverse sweep needs but that get overwritten) and a
+saves of values the reverse sweep needs but that get overwritten) and a
 *reverse sweep* (the statements in reverse order, each followed by the
-restoring ``pop``).  Invariant: when the reverse sweep reaches a statement,
-every variable it reads holds the value it had when the forward sweep ran
-that statement.
+restore of what it overwrote).  Invariant: when the reverse sweep reaches a
+statement, every variable it reads holds the value it had when the forward
+sweep ran that statement.
 
-What gets taped (the TBR rule: to be recorded only if overwritten *and*
-needed):
-* a variable is *needed* when the reverse sweep reads it (a rule reads an
-  operand, an index, a branch condition, a loop bound);
-* a needed variable is saved before an assignment that overwrites it (it has
-  several assignments, or the assignment is in a loop);
-* an array element is saved before ``a[i] = ...`` when ``a`` is needed
-  (element, not array);
-* scalar values computed in a loop body from the loop index, loop-invariant
-  values and arrays the loop does not write are recomputed at the start of
-  each reverse iteration instead of being taped.
+What is stored (and where: a list or an array allocated once), recomputed,
+undone, checkpointed or fused is the plan of passes/planner.py; this module
+follows it statement by statement.  The choices left here are local to the
+code being emitted: which rule a statement's adjoint applies, where an
+adjoint buffer is made (``hoisted_loop``), and whether a fusion the plan
+proposes holds for the emitted reverse iteration (``fuse_loop``).
 """
 from __future__ import annotations
 
@@ -32,7 +27,7 @@ from ..names import Namer
 from ..rules import registry
 from ..rules.arrayfuncs import VIEW_NAMES
 from ..rules.registry import ELEMENTWISE_OPS
-from .activity import analyze_activity
+from .activity import analyze_activity, diff_operands
 from .astutil import assign as _assign
 from .astutil import aug as _aug
 from .astutil import call as _call
@@ -41,19 +36,14 @@ from .astutil import free_names, simplify, stored_names, substitute, walk
 from .astutil import is_const as _is_const
 from .astutil import name as _name
 from .buffers import (
-    Liveness,
-    find_moves,
-    find_permutations,
     forward_assignment,
     inverse_assignment,
-    value_flow,
 )
 from .numba_calls import lower_for_numba
 from .plan_report import plan_lines
+from .planner import Planner, has_slice, index_ndim, inner_iteration_locals, iteration_locals
 from .rulecall import RuleInfo, bind_template, constants_of, rule_inputs
-from .tape import enclosing, plan_indexed_tapes
 from .types import T, scalar
-from .views import check_views, is_view
 
 
 def _tape(stmt, role, tape, item=None):
@@ -71,15 +61,6 @@ def _zeroed(adj, var, line):
 
 
 
-class Site:
-    def __init__(self, stmt, var, loops, top_level, order):
-        self.stmt = stmt
-        self.var = var
-        self.loops = loops          # enclosing loop statements, outermost first
-        self.top_level = top_level  # directly in the function body
-        self.order = order
-
-
 class ReverseTransformer:
     """Builds the adjoint of one normalized function."""
 
@@ -89,7 +70,6 @@ class ReverseTransformer:
         # checkpoint: None, True (segments of about sqrt(trip count) iterations) or an int
         # (a snapshot every that many iterations) for the top-level ``for`` loops
         self.checkpoint = checkpoint
-        self.checkpointed: dict = {}      # id(loop) -> segment bookkeeping names
         self._plain = False               # forward sweep without tape (checkpointed loop)
         self._in_segment = False          # re-run of a checkpointed segment
         self.error = error
@@ -115,6 +95,8 @@ class ReverseTransformer:
                 expanded.append(p)
         self.active = analyze_activity(fn, types, expanded,
                                        [self.ret_name] if self.ret_name else [])
+        self.plan = Planner(fn, types, self.params, self.active, self.ret_name, mode,
+                            checkpoint, error)
         self.adj_names: dict[str, str] = {}
         self.tmp = itertools.count(1)
         self.helpers_used: set = set()
@@ -141,62 +123,10 @@ class ReverseTransformer:
         return None
 
     # -- analysis --------------------------------------------------------
-    def collect_sites(self):
-        self.sites: dict[str, list] = {}
-        self.loop_of: dict[int, list] = {}
-        self.stmt_loops: dict[int, list] = {}
-        order = itertools.count()
-
-        def add(var, stmt, loops, top):
-            self.sites.setdefault(var, []).append(Site(stmt, var, list(loops), top, next(order)))
-
-        def visit(stmts, loops, top):
-            for s in stmts:
-                self.stmt_loops[id(s)] = list(loops)
-                kind = ir.KIND(s)
-                if kind in (ir.Kind.ASSIGN, ir.Kind.ACCUMULATE):
-                    add(s.targets[0].id, s, loops, top)
-                elif kind == ir.Kind.UNPACK:
-                    for e in s.targets[0].elts:
-                        add(e.id, s, loops, top)
-                elif isinstance(s, ast.For):
-                    add(s.target.id, s, loops, top)
-                    visit(s.body, loops + [s], False)
-                elif isinstance(s, ast.While):
-                    visit(s.body, loops + [s], False)
-                elif isinstance(s, ast.If):
-                    visit(s.body, loops, False)
-                    visit(s.orelse, loops, False)
-                else:
-                    next(order)
-        visit(self.fn.body, [], True)
-        self.counters = {ir.COUNT(s) for s in walk(self.fn.body)} - {None}
-
-    def plan_permutations(self) -> dict:
-        """Swaps and rotations of array buffers (passes/buffers.py) whose names
-        are all active or all inactive, each bound at the top level before the
-        permutation's statement there (so their adjoint buffers exist in the
-        forward sweep, which permutes them too)."""
-        found = find_permutations(self.fn, self.types, self.params)
-        top = {id(s): k for k, s in enumerate(self.fn.body)}
-        out = {}
-        for sid, perm in found.items():
-            first = perm.stmts[0]
-            outer = (self.around.get(id(first)) or [first])[0]
-            before = self.fn.body[:top[id(outer)]]
-            bound = set()
-            for st in before:
-                if ir.KIND(st) in (ir.Kind.ASSIGN, ir.Kind.UNPACK):
-                    bound |= set(self.targets_of(st))
-            active = {x in self.active for x in perm.names}
-            if len(active) == 1 and set(perm.names) <= bound:
-                out[sid] = perm
-        return out
-
     def forward_permutation(self, s) -> list:
         """The primal's rebinding as one tuple assignment (its temporaries are
         read nowhere else), the adjoint buffers following it."""
-        perm = self.permutations[id(s)]
+        perm = self.plan.permutations[id(s)]
         if s is not perm.stmts[-1]:
             return []
         out = [forward_assignment(perm)]
@@ -211,7 +141,7 @@ class ReverseTransformer:
     def reverse_permutation(self, s) -> list:
         """The inverse permutation of the names and of their adjoint buffers
         (once, at the permutation's last statement)."""
-        perm = self.permutations[id(s)]
+        perm = self.plan.permutations[id(s)]
         if s is not perm.stmts[-1]:
             return []
         line = ir.LINE(s)
@@ -223,22 +153,6 @@ class ReverseTransformer:
             ir.LINE.set(st, line)
         return out
 
-    def plan_moves(self) -> set:
-        """Moves ``x = y`` (passes/buffers.py) between active arrays whose
-        adjoints are buffers (not direct temporaries): ``dy`` is zero there
-        (``y`` is dead after), so the adjoints trade buffers instead of
-        ``dy += dx`` and a fresh ``dx``."""
-        if self.checkpointed:
-            return set()
-        found = find_moves(self.fn, self.types, self.params, Liveness(self.fn))
-        return {sid for sid in found
-                if all(v in self.active and v not in self.direct and v not in self.params
-                       for v in self.move_names(sid))}
-
-    def move_names(self, sid) -> tuple:
-        s = next(st for st in walk(self.fn.body) if id(st) == sid)
-        return s.targets[0].id, s.value.id
-
     def moved_back(self, s):
         """``dy, dx = dx, dy``: the array goes back to ``y`` with its adjoint."""
         x, y = s.targets[0].id, s.value.id
@@ -249,131 +163,7 @@ class ReverseTransformer:
         ir.LINE.set(swap, ir.LINE(s))
         return swap
 
-    def assigned_in(self, loop) -> set:
-        names = set()
-        for s in walk(loop.body):
-            kind = ir.KIND(s)
-            if kind in (ir.Kind.ASSIGN, ir.Kind.ACCUMULATE):
-                names.add(s.targets[0].id)
-            elif kind == ir.Kind.UNPACK:
-                names |= {e.id for e in s.targets[0].elts}
-            elif kind == ir.Kind.STORE:
-                names.add(s.targets[0].value.id)
-            elif kind == ir.Kind.AUGSTORE:
-                names.add(s.target.value.id)
-            elif isinstance(s, ast.For):
-                names.add(s.target.id)
-        return names
-
-    def find_recomputable(self):
-        """Per loop, the scalar statements re-evaluated in each reverse iteration.
-
-        Loop-carried scalars (``x`` in ``x += h * f(x)``, assigned once in the
-        body, after every read of it) are saved once per iteration, at its
-        start, and restored at the start of the reverse iteration: everything
-        the body computes from them is then recomputed instead of taped.
-        """
-        self.recompute: dict[int, list] = {}
-        self.recomputed_vars: set = set()
-        self.carried: dict[int, list] = {}       # id(loop) -> carried vars (snapshot)
-        self.carried_sites: set = set()          # (id(site stmt), var) replaced by snapshots
-        for loop in [s for s in walk(self.fn.body) if isinstance(s, (ast.For, ast.While))]:
-            written = self.assigned_in(loop)
-            carried = self.carried_vars(loop)
-            ok = set()
-            if isinstance(loop, ast.For):
-                ok.add(loop.target.id)
-            chosen = []
-            for idx, s in enumerate(loop.body):
-                if ir.KIND(s) != ir.Kind.ASSIGN:
-                    continue
-                z = s.targets[0].id
-                t = self.types.get(z)
-                head = ir.PRIM(s.value)[0]
-                # scalars, and views of arrays (free to re-take)
-                if t is None or not (t.is_scalar or (t.is_array and head == "subscript")) \
-                        or len(self.sites.get(z, [])) != 1 \
-                        or z in self.params or z in self.counters:
-                    continue
-                if head in ("user", "method", "tuple", "global"):
-                    continue
-                if head == "call" and registry.get_primitive(ir.PRIM(s.value)[1]) is not None \
-                        and registry.get_primitive(ir.PRIM(s.value)[1]).rules \
-                        and registry.get_primitive(ir.PRIM(s.value)[1]).rules[0].call is not None:
-                    continue
-                names = free_names(s.value) - {"np", "math"}
-                if head == "call":
-                    names -= free_names(s.value.func)
-                if all(n in ok or n not in written or carried.get(n, -1) > idx for n in names):
-                    ok.add(z)
-                    chosen.append(s)
-            self.recompute[id(loop)] = chosen
-            self.recomputed_vars |= {s.targets[0].id for s in chosen}
-            self.carried[id(loop)] = sorted(carried)
-            for var, idx in carried.items():
-                self.carried_sites.add((id(loop.body[idx]), var))
-
-    def carried_vars(self, loop) -> dict:
-        """Scalars assigned exactly once in the loop, at the top of its body, by an
-        operation whose adjoint does not read the new value, and not read after
-        that assignment within the body: ``{var: index of the assignment}``."""
-        out = {}
-        body = loop.body
-        for idx, s in enumerate(body):
-            kind = ir.KIND(s)
-            if kind not in (ir.Kind.ASSIGN, ir.Kind.ACCUMULATE):
-                continue
-            z = s.targets[0].id
-            t = self.types.get(z)
-            if t is None or not t.is_scalar or z in self.counters:
-                continue
-            in_loop = [st for st in self.sites.get(z, []) if loop in st.loops]
-            if len(in_loop) != 1 or len(self.sites[z]) < 2:
-                continue
-            if kind == ir.Kind.ASSIGN and ir.PRIM(s.value) not in (
-                    ("copy",), ("binop", "Add"), ("binop", "Sub"), ("binop", "Mult")):
-                continue
-            if any(z in free_names(later) for later in body[idx + 1:]):
-                continue
-            out[z] = idx
-        return out
-
     # -- checkpointing ---------------------------------------------------
-    def select_checkpointed(self):
-        """Top-level ``for i in range(lo, hi)`` loops run without a tape in the
-        forward sweep, keeping a snapshot of the state they change every
-        ``every`` iterations; the reverse sweep handles one segment at a time,
-        last first: restore its snapshot, re-run its iterations with the tape,
-        reverse them.  Memory: (trip count / every) snapshots plus one
-        segment's tape; time: one more primal run of the loop."""
-        self.checkpoint_skipped: list = []   # (line, why) of loops kept on the full tape
-        if not self.checkpoint:
-            return
-        for s in self.fn.body:
-            if isinstance(s, ast.While) or ir.COUNT(s):
-                why = "a while loop" if isinstance(s, ast.While) else \
-                    "a loop left by break or return"
-                self.checkpoint_skipped.append((ir.LINE(s), why))
-                continue
-            if not isinstance(s, ast.For):
-                continue
-            args = s.iter.args
-            if len(args) == 3 and not _is_const(args[2], 1):
-                self.checkpoint_skipped.append((ir.LINE(s),
-                                                "a loop with a step"))
-                continue
-            if not any(v in self.active for v in self.assigned_in(s)):
-                continue
-            order = next(st.order for st in self.sites[s.target.id] if st.stmt is s)
-            state = []
-            for v in sorted(self.assigned_in(s) - {s.target.id}):
-                t = self.types.get(v)
-                if t is None or not (t.is_scalar or t.is_array):
-                    continue
-                if v in self.params or any(st.order < order for st in self.sites.get(v, [])):
-                    state.append(v)
-            self.checkpointed[id(s)] = state
-
     def checkpoint_every(self, lo, hi):
         if self.checkpoint is True:
             # about sqrt(trip count) iterations per segment
@@ -393,14 +183,14 @@ class ReverseTransformer:
         out = [_assign(every, self.checkpoint_every(lo, hi), line)]
         ir.NOTE.set(out[0], "checkpointed: no tape, a snapshot of the loop's state every "
                     f"{every} iterations")
-        if (id(s), s.target.id) in self.save_at:
+        if (id(s), s.target.id) in self.plan.save_at:
             out.append(self.push(s.target.id, line))
         pos = _name(s.target.id) if _is_const(lo, 0) else ast.BinOp(
             left=_name(s.target.id), op=ast.Sub(), right=copy.deepcopy(lo))
         test = ast.Compare(left=ast.BinOp(left=pos, op=ast.Mod(), right=_name(every)),
                            ops=[ast.Eq()], comparators=[_const(0)])
         snaps = []
-        for v in self.checkpointed[id(s)]:
+        for v in self.plan.checkpointed[id(s)]:
             value = _name(v)
             if self.types[v].is_array:
                 value = ast.Call(func=ast.Attribute(value=value, attr="copy", ctx=ast.Load()),
@@ -432,7 +222,7 @@ class ReverseTransformer:
         inputs = set()
         for n in s.body:
             inputs |= free_names(n)
-        self.reads |= inputs - self.assigned_in(s)
+        self.reads |= inputs - self.plan.assigned_in(s)
         # the last segment starts at lo + every * ((hi - lo - 1) // every)
         span = ast.BinOp(left=ast.BinOp(left=copy.deepcopy(hi), op=ast.Sub(),
                                         right=copy.deepcopy(lo)), op=ast.Sub(), right=_const(1))
@@ -447,13 +237,13 @@ class ReverseTransformer:
         body = [_assign(stop, _call("min", ast.BinOp(left=_name(start), op=ast.Add(),
                                                       right=_name(every)),
                                     copy.deepcopy(hi)), line)]
-        for v in reversed(self.checkpointed[id(s)]):
+        for v in reversed(self.plan.checkpointed[id(s)]):
             pop = ast.Call(func=ast.Attribute(value=_name(self.checkpoint_stack(v)), attr="pop",
                                               ctx=ast.Load()), args=[], keywords=[])
             body.append(_tape(_assign(v, pop, line), "pop", self.checkpoint_stack(v)))
-        saved_iter, saved_target_save = s.iter, (id(s), s.target.id) in self.save_at
+        saved_iter, saved_target_save = s.iter, (id(s), s.target.id) in self.plan.save_at
         s.iter = ast.Call(func=_name("range"), args=[_name(start), _name(stop)], keywords=[])
-        self.save_at.discard((id(s), s.target.id))
+        self.plan.save_at.discard((id(s), s.target.id))
         self._in_segment = True
         try:
             body += self.forward_stmt(s)
@@ -462,7 +252,7 @@ class ReverseTransformer:
             self._in_segment = False
             s.iter = saved_iter
             if saved_target_save:
-                self.save_at.add((id(s), s.target.id))
+                self.plan.save_at.add((id(s), s.target.id))
         loop = ast.For(target=_name(start, True), iter=segs, body=body, orelse=[],
                        type_comment=None)
         ir.LINE.set(loop, line)
@@ -475,94 +265,49 @@ class ReverseTransformer:
 
     # -- entry -----------------------------------------------------------
     def run(self, fname: str) -> ast.FunctionDef:
-        self.alias_taped = check_views(self.fn, self.types, self.error)
-        self.around = enclosing(self.fn.body)
+        """The adjoint, following the plan (passes/planner.py)."""
         self.hoisted: dict = {}          # id(loop) -> {var: line}: adjoint buffers made after it
         self._fusing = False
-        self.collect_sites()
-        self.permutations = self.plan_permutations()
         self.opaque_tests, self.opaque_consts = foldable_conditions(self.fn)
-        self.select_checkpointed()
-        self.find_recomputable()
-        self.count_contributions()
-        self.moves = self.plan_moves()
-        self.value_flow = value_flow(self.fn, self.types, is_view, find_moves(
-            self.fn, self.types, self.params, Liveness(self.fn)))
-        # needed/saved is a fixpoint: restores read indices, which may need saving
-        self.needed: set = set()
-        # values read, not only shapes (zeroing a buffer like x): writes into
-        # such an array are taped element by element
-        self.value_needed: set = set(self.alias_taped)
+        self.plan.analyze()
+        self.plan.storage()
+        # the plan follows what the reverse sweep reads, which may need saving in turn
         while True:
-            self.saved_vars: set = set()
             self.saved_items: set = set()
-            self.decide_saves()
-            self.choose_array_tapes()
-            self.plan_indexed_tapes()
             self.reads: set = set()
             self.shape_reads: set = set()
             reverse = self.reverse_block(self.fn.body)
-            new_needed = ((self.reads | self.shape_reads) & self.primal_names()) | self.needed
-            values = (self.reads & self.primal_names()) | self.value_needed
-            while True:        # an array's values are needed under each name it had
-                more = {y for x, y in self.value_flow if x in values} - values
-                if not more:
-                    break
-                values |= more
-            if new_needed == self.needed and values == self.value_needed:
+            if not self.plan.decide(self.reads, self.shape_reads, self.primal_names()):
                 break
-            self.needed, self.value_needed = new_needed, values
         fused = self.try_fuse()
         if fused is not None:
             forward, loop, reverse = fused
             return ir.PLAN.set(self.assemble(fname, forward, reverse, fused_loop=loop),
-                               plan_lines(self, loop))
+                               plan_lines(self.plan, self.indexed_tape, loop))
         forward = self.forward_block(self.fn.body)
-        return ir.PLAN.set(self.assemble(fname, forward, reverse), plan_lines(self))
+        return ir.PLAN.set(self.assemble(fname, forward, reverse),
+                           plan_lines(self.plan, self.indexed_tape))
 
     def try_fuse(self):
         """Run a final accumulation loop's reverse iteration right after its
-        forward iteration (the order of a hand-written adjoint).
-
-        Allowed when the loop is the last statement before ``return``, nothing
-        in it is taped, and its reverse iterations are independent: array
-        adjoints are only accumulated into, and scalar adjoints are either
-        read-only (like the seed ``ds``) or temporaries of one iteration.
-        """
+        forward iteration (the order of a hand-written adjoint), where the plan
+        proposes it (``Planner.fusion_candidate``) and the emitted reverse
+        iteration commutes with the others (``fuse_loop``)."""
+        candidate = self.plan.fusion_candidate()
+        if candidate is None:
+            return None
+        nest, loop, dropped = candidate
         body = self.fn.body
-        k = len(body) - 2
-        if self.mode != "grad" or k < 0 or not isinstance(body[k], ast.For) or \
-                ir.COUNT(body[k]):
-            return None
-        # a perfect nest (the body one loop, ...) fuses at its innermost body
-        nest = [body[k]]
-        while len(nest[-1].body) == 1 and isinstance(nest[-1].body[0], ast.For) and \
-                not ir.COUNT(nest[-1].body[0]):
-            nest.append(nest[-1].body[0])
-        loop = nest[-1]
-        if any((id(n), n.target.id) in self.save_at or n is not loop and
-               self.snapshot_vars_of(n) for n in nest):
-            return None
-        # fused, an iteration's reverse runs before the next iteration overwrites
-        # the values of its iteration-local variables: they need no tape
-        once = iteration_locals(loop, body[k + 1:]) & assigned_once(loop.body) | \
-            final_value_locals(loop, body[k + 1:], self.active)
-        inside = {id(st) for st in walk(loop.body)}
-        dropped = {(sid, v) for sid, v in self.save_at if v in once and sid in inside}
-        kept = (self.saved_vars, self.placeholders)
-        self.save_at -= dropped
-        untaped = {v for _, v in dropped} - {v for _, v in self.save_at}
-        self.saved_vars = self.saved_vars - untaped
-        self.placeholders = self.placeholders - untaped
+        k = body.index(nest[0])
+        kept = self.plan.drop_saves(dropped)
         fused = self.fuse_loop(loop, body[k + 1:])
         if fused is None:
-            self.save_at |= dropped
-            self.saved_vars, self.placeholders = kept
+            self.plan.keep_saves(kept)
             return None
         for outer in reversed(nest[:-1]):
             wrapper = copy.copy(outer)
             wrapper.body = [fused]
-            self.checkpointed.pop(id(outer), None)
+            self.plan.checkpointed.pop(id(outer), None)
             fused = wrapper
         forward = self.forward_block(body[:k])
         reverse = self.reverse_block(body[:k])
@@ -583,22 +328,22 @@ class ReverseTransformer:
             if isinstance(node, ast.Attribute) and node.attr in ("append", "pop"):
                 return None
         inside = {id(st) for st in walk(loop.body)}
-        if any(sid in inside for sid in self.indexed) or any(
-                key in self.save_at and key[0] in inside for key in self.indexed_scalars):
+        if any(sid in inside for sid in self.plan.indexed) or any(
+                key in self.plan.save_at and key[0] in inside for key in self.plan.indexed_scalars):
             return None
         # state restored per reverse iteration (snapshots, undone counters)
         # needs the reverse iterations in reverse order
-        if self.snapshot_vars_of(loop) or any(
-                (id(st), v) in self.inverted or (id(st), v) in self.inverted_carried
+        if self.plan.snapshot_vars_of(loop) or any(
+                (id(st), v) in self.plan.inverted or (id(st), v) in self.plan.inverted_carried
                 for st in walk(loop.body)
                 if ir.KIND(st) in (ir.Kind.ASSIGN, ir.Kind.ACCUMULATE, ir.Kind.UNPACK)
-                for v in self.targets_of(st)):
+                for v in self.plan.targets_of(st)):
             return None
         adjoint_of = {v: k2 for k2, v in self.adj_names.items()}
         # adjoints of temporaries of one iteration (direct ones, and variables
         # the body assigns before any read, unused after the loop) start at
         # zero and are reset within each reverse iteration: they commute too
-        local = self.direct | iteration_locals(loop, after) | inner_iteration_locals(loop, after)
+        local = self.plan.direct | iteration_locals(loop, after) | inner_iteration_locals(loop, after)
         direct = {self.adj_names[v] for v in local if v in self.adj_names}
         arrays = {a for a, v in adjoint_of.items() if self.types[v].is_array and v not in local}
         for st in walk(rev):
@@ -635,186 +380,11 @@ class ReverseTransformer:
         rev = [st for st in rev if not (_is_zeroing(st) and ast.dump(st) in zeroed)]
         fused = copy.copy(loop)
         fused.body = fwd + rev
-        self.checkpointed.pop(id(loop), None)    # nothing taped: nothing to checkpoint
+        self.plan.checkpointed.pop(id(loop), None)    # nothing taped: nothing to checkpoint
         return fused
 
     def primal_names(self) -> set:
         return set(self.types) | set(self.params)
-
-    def count_contributions(self):
-        """Scalar temporaries with one definition and one adjoint contribution
-        get ``_dt = ...`` instead of ``_dt += ...`` and no reset."""
-        counts: dict[str, int] = {}
-        # the branch or loop body each statement sits in: a direct adjoint is set
-        # where its contribution is made and read where its variable is defined,
-        # which must be the same block (else another path reads it unset)
-        context, where = {}, {}
-
-        def blocks(stmts, ctx):
-            for st in stmts:
-                context[id(st)] = ctx
-                for f in ("body", "orelse"):
-                    if getattr(st, f, None):
-                        blocks(getattr(st, f), ctx + ((id(st), f),))
-        blocks(self.fn.body, ())
-        for s in walk(self.fn.body):
-            kind = ir.KIND(s)
-            if kind in (ir.Kind.ASSIGN, ir.Kind.ACCUMULATE, ir.Kind.UNPACK) and \
-                    any(t in self.active for t in self.targets_of(s)):
-                for n in self.contribution_targets(s):
-                    counts[n] = counts.get(n, 0) + 1
-                    where[n] = context[id(s)]
-                if kind == ir.Kind.ASSIGN and ir.PRIM(s.value)[0] == "subscript" and \
-                        isinstance(s.value.value, ast.Name):
-                    # dA[i] += ... writes part of the adjoint: it must exist whole
-                    counts[s.value.value.id] = 2
-            elif kind in (ir.Kind.STORE, ir.Kind.AUGSTORE):
-                base = s.targets[0].value.id if kind == ir.Kind.STORE else s.target.value.id
-                if base in self.active and isinstance(s.value, ast.Name):
-                    counts[s.value.id] = counts.get(s.value.id, 0) + 1
-                    where[s.value.id] = context[id(s)]
-        self.direct = set()
-        for var, n in counts.items():
-            t = self.types.get(var)
-            if n == 1 and var.startswith("_") and var not in self.params \
-                    and len(self.sites.get(var, [])) == 1 and t is not None \
-                    and where.get(var) == context.get(id(self.sites[var][0].stmt)) \
-                    and var != self.ret_name \
-                    and (t.kind == "float" or (t.is_array and self.broadcast_safe(var))):
-                self.direct.add(var)
-
-    def broadcast_safe(self, var) -> bool:
-        """An array temporary whose adjoint may be held as any value that
-        broadcasts to its shape (a scalar seed from ``np.sum``, say): true when
-        the rule of its own definition only uses its adjoint elementwise."""
-        s = self.sites[var][0].stmt
-        if ir.KIND(s) != ir.Kind.ASSIGN:
-            return False
-        key = ir.PRIM(s.value)
-        if key[0] != "subscript":
-            # one array operand, shaped like the result: its adjoint is the result's,
-            # elementwise.  With two, either may have been broadcast and the adjoint
-            # is summed down, which needs the full shape.
-            zt = self.types[var]
-            arrays = [n.id for n in ast.walk(s.value) if isinstance(n, ast.Name)
-                      and self.types.get(n.id) is not None and self.types[n.id].is_array]
-            if len(set(arrays)) > 1 or any(self.types[n].ndim != zt.ndim for n in arrays):
-                return False
-            from .activity import diff_operands
-            if any(n in self.active and not self.types[n].is_array
-                   for n in diff_operands(s.value)):
-                return False   # a scalar operand's adjoint is a sum over the result
-        if key[0] == "binop":
-            return key[1] in ELEMENTWISE_OPS
-        if key[0] in ("subscript", "copy") or key == ("unary", "USub"):
-            return True
-        return key[0] == "call" and registry.is_elementwise(key[1])
-
-    def targets_of(self, s):
-        if ir.KIND(s) == ir.Kind.UNPACK:
-            return [e.id for e in s.targets[0].elts]
-        return [s.targets[0].id]
-
-    def contribution_targets(self, s):
-        from .activity import diff_operands
-        out = []
-        if ir.KIND(s) == ir.Kind.ACCUMULATE:
-            r = s.value.right
-            return [r.id] if isinstance(r, ast.Name) and r.id in self.active else []
-        for n in diff_operands(s.value):
-            if n in self.active:
-                out.append(n)
-        return out
-
-    def loop_index_only(self, var) -> bool:
-        """``var`` is only ever a ``for`` target and read only inside loops over
-        it: every reverse loop sets it again, nothing needs its old value."""
-        sites = self.sites.get(var, [])
-        if not sites or not all(isinstance(st.stmt, ast.For) for st in sites):
-            return False
-        inside = set()
-        for loop in walk(self.fn.body):
-            if isinstance(loop, ast.For) and loop.target.id == var:
-                for st in loop.body:
-                    inside |= {id(n) for n in ast.walk(st)}
-        return all(id(n) in inside for n in ast.walk(self.fn)
-                   if isinstance(n, ast.Name) and n.id == var and isinstance(n.ctx, ast.Load))
-
-    def invertible(self, s, var) -> bool:
-        """``n += 1`` on an int: the reverse sweep undoes it (``n -= 1``)
-        instead of taping the old value."""
-        if ir.KIND(s) != ir.Kind.ACCUMULATE or ir.ARRAY(s):
-            return False
-        t = self.types.get(var)
-        if t is None or t.kind != "int" or not isinstance(s.value.op, (ast.Add, ast.Sub)):
-            return False
-        step = s.value.right
-        if isinstance(step, ast.Constant):
-            return isinstance(step.value, int) and not isinstance(step.value, bool)
-        # a step that keeps its value: a parameter or a variable set once at the top
-        if isinstance(step, ast.Name):
-            st = self.types.get(step.id)
-            sites = self.sites.get(step.id, [])
-            return st is not None and st.kind == "int" and (
-                (step.id in self.params and not sites) or
-                (len(sites) == 1 and sites[0].top_level and step.id not in self.params))
-        return False
-
-    def decide_saves(self):
-        self.save_at: set = set()       # id(site stmt), var
-        self.inverted: set = set()      # id(site stmt), var: undone by the inverse update
-        self.inverted_carried: set = set()  # the same, for a loop-carried counter
-        self.placeholders: set = set()
-        self.snapshot_vars: set = set()
-        for var, sites in self.sites.items():
-            if var not in self.needed or var in self.recomputed_vars:
-                continue
-            if self.loop_index_only(var):
-                continue
-            # a permutation of buffers is undone by its inverse, not a tape
-            sites = [st for st in sites if id(st.stmt) not in self.permutations]
-            if not sites:
-                continue
-            if var in self.counters:
-                sites = [st for st in sites if ir.KIND(st.stmt) != ir.Kind.ACCUMULATE]
-            else:
-                for st in sites:
-                    if self.invertible(st.stmt, var):
-                        if (id(st.stmt), var) in self.carried_sites:
-                            # undone at the start of each reverse iteration, where
-                            # a snapshot would be restored
-                            self.inverted_carried.add((id(st.stmt), var))
-                        else:
-                            self.inverted.add((id(st.stmt), var))
-                sites = [st for st in sites if (id(st.stmt), var) not in self.inverted
-                         and (id(st.stmt), var) not in self.inverted_carried]
-                if not sites:
-                    continue
-            first = min(sites, key=lambda st: st.order)
-            is_param = var in self.params
-            for st in sites:
-                if st.loops or len(sites) > 1 or is_param:
-                    if st is first and st.top_level and not is_param:
-                        continue
-                    if (id(st.stmt), var) in self.carried_sites:
-                        # saved once per iteration instead, at its start
-                        self.snapshot_vars.add(var)
-                        self.saved_vars.add(var)
-                        definite = first.top_level and not isinstance(first.stmt, ast.For)
-                        if not is_param and not definite:
-                            self.placeholders.add(var)
-                        continue
-                    self.save_at.add((id(st.stmt), var))
-                    self.saved_vars.add(var)
-                    definite = first.top_level and not isinstance(first.stmt, ast.For)
-                    if not is_param and not definite:
-                        self.placeholders.add(var)
-        for s in walk(self.fn.body):
-            kind = ir.KIND(s)
-            if kind in (ir.Kind.STORE, ir.Kind.AUGSTORE):
-                base = s.targets[0].value.id if kind == ir.Kind.STORE else s.target.value.id
-                if base in self.value_needed:
-                    self.save_at.add((id(s), base + "[]"))
 
     def stack(self, var) -> str:
         return self.fresh_cached("_saved_" + var.lstrip("_"), ("saved", var))
@@ -822,7 +392,7 @@ class ReverseTransformer:
     def item_type(self, base, index):
         """The type of ``base[index]`` when it is one element (pushed on an item tape)."""
         t = self.types.get(base)
-        if t is None or not t.is_array or _has_slice(index) or _index_ndim(t, index) != 0:
+        if t is None or not t.is_array or has_slice(index) or index_ndim(t, index) != 0:
             return None
         return scalar(t.dtype)
 
@@ -848,14 +418,11 @@ class ReverseTransformer:
                                              args=[_name(var)], keywords=[])),
                      "push", self.stack(var), self.types.get(var))
 
-    def snapshot_vars_of(self, loop) -> list:
-        return [v for v in self.carried.get(id(loop), []) if v in self.snapshot_vars]
-
     def snapshot_pushes(self, loop) -> list:
         line = ir.LINE(loop)
         out = []
-        for v in self.snapshot_vars_of(loop):
-            if v in self.array_tapes.get(id(loop), ()):
+        for v in self.plan.snapshot_vars_of(loop):
+            if v in self.plan.array_tapes.get(id(loop), ()):
                 out.append(_assign(ast.Subscript(value=_name(self.stack(v)),
                                                  slice=self.iteration(loop), ctx=ast.Store()),
                                    _name(v), line))
@@ -870,36 +437,15 @@ class ReverseTransformer:
         return i if _is_const(lo, 0) else ast.BinOp(left=i, op=ast.Sub(),
                                                      right=copy.deepcopy(lo))
 
-    def choose_array_tapes(self):
-        """Snapshots of a top-level ``for`` loop over a range with step 1 go
-        into an array of one slot per iteration, allocated before the loop
-        (its trip count is known there), instead of a growing list."""
-        self.array_tapes: dict = {}      # id(loop) -> vars
-        saved_elsewhere = {v for _, v in self.save_at}
-        for loop in self.fn.body:
-            if not isinstance(loop, ast.For) or ir.COUNT(loop) or \
-                    id(loop) in self.checkpointed:
-                continue
-            args = loop.iter.args
-            if len(args) == 3 and not _is_const(args[2], 1):
-                continue
-            chosen = [v for v in self.snapshot_vars_of(loop)
-                      if v not in saved_elsewhere and self.types[v].is_scalar
-                      and sum(v in self.carried.get(id(other), ()) and v in self.snapshot_vars
-                              for other in walk(self.fn.body)
-                              if isinstance(other, (ast.For, ast.While))) == 1]
-            if chosen:
-                self.array_tapes[id(loop)] = chosen
-
     def hoisted_loop(self, s, var):
         """The top-level loop after which the adjoint buffer of ``var``, defined
         by ``s`` inside it, is allocated once (instead of once per iteration):
         ``var`` is a parameter or defined before the loop, so it exists there
         even after no iteration.  None where the buffer stays at ``s`` (fused or
         checkpointed loops, which use each iteration's buffer)."""
-        if self._fusing or self.checkpointed:
+        if self._fusing or self.plan.checkpointed:
             return None
-        around = self.around.get(id(s), [])
+        around = self.plan.around.get(id(s), [])
         if not around or not isinstance(around[0], ast.For):
             return None
         outer = around[0]
@@ -909,67 +455,26 @@ class ReverseTransformer:
         before = body[:body.index(outer)]
         # (a placeholder made before the forward sweep counts: an array made
         # afresh in each iteration, ``unew = np.empty(n)``)
-        defined = var in self.params or var in self.placeholders or any(
-            ir.KIND(st) in (ir.Kind.ASSIGN, ir.Kind.UNPACK) and var in self.targets_of(st)
+        defined = var in self.params or var in self.plan.placeholders or any(
+            ir.KIND(st) in (ir.Kind.ASSIGN, ir.Kind.UNPACK) and var in self.plan.targets_of(st)
             for st in before)
         return outer if defined else None
 
-    def plan_indexed_tapes(self):
-        """Element saves inside counted loop nests go into preallocated arrays
-        (passes/tape.py); not with checkpointing, whose segments re-run."""
-        self.indexed: dict = {}            # id(store) -> IndexedTape
-        self.indexed_base: dict = {}       # id(store) -> the array written into
-        self.indexed_scalars: dict = {}    # (id(assignment), var) -> IndexedTape
-        if self.checkpointed:
-            return
-        sites = []
-        for st in walk(self.fn.body):
-            kind = ir.KIND(st)
-            if kind in (ir.Kind.STORE, ir.Kind.AUGSTORE):
-                target = st.targets[0] if kind == ir.Kind.STORE else st.target
-                if (id(st), target.value.id + "[]") in self.save_at:
-                    sites.append((st, target.value.id))
-
-        def element_dtype(st):
-            target = st.targets[0] if isinstance(st, ast.Assign) else st.target
-            bt = self.types.get(target.value.id)
-            if bt is None or not bt.is_array or _has_slice(target.slice) or \
-                    _index_ndim(bt, target.slice) != 0:
-                return None
-            return bt.dtype
-        self.indexed = plan_indexed_tapes(self.fn, sites, element_dtype)
-        self.indexed_base = {id(st): base for st, base in sites if id(st) in self.indexed}
-        # scalars overwritten inside counted loop nests: one slot per iteration too
-        stmts = {id(st): st for st in walk(self.fn.body)}
-        for sid, var in self.save_at:
-            st, t = stmts.get(sid), self.types.get(var)
-            if var.endswith("[]") or isinstance(st, (ast.For, ast.While)) or st is None \
-                    or t is None or not t.is_scalar or t.dtype.kind not in "fi":
-                continue
-            plan = plan_indexed_tapes(self.fn, [(st, var)], lambda _st, dtype=t.dtype: dtype)
-            if sid in plan:
-                self.indexed_scalars[(sid, var)] = plan[sid]
-
     def scalar_tape(self, sid, var) -> str:
         return self.fresh_cached("_saved_" + var.lstrip("_"), ("indexed", sid, var))
-
-    def listed_vars(self) -> set:
-        """Saved variables with a list tape: some save of theirs is not indexed."""
-        return {v for v in self.saved_vars if v in self.snapshot_vars or any(
-            v == var and (sid, var) not in self.indexed_scalars for sid, var in self.save_at)}
 
     def indexed_tape(self, st):
         return self.indexed_tape_of(id(st))
 
     def indexed_tape_of(self, sid):
-        base = self.indexed_base[sid]
+        base = self.plan.indexed_base[sid]
         return self.fresh_cached("_saved_" + base.lstrip("_") + "_items", ("_items", base, sid))
 
     def indexed_allocations(self, loop) -> list:
         out = []
-        named = [(tape, self.indexed_tape_of, sid) for sid, tape in self.indexed.items()]
-        named += [(tape, self.scalar_tape, *key) for key, tape in self.indexed_scalars.items()
-                  if key in self.save_at]
+        named = [(tape, self.indexed_tape_of, sid) for sid, tape in self.plan.indexed.items()]
+        named += [(tape, self.scalar_tape, *key) for key, tape in self.plan.indexed_scalars.items()
+                  if key in self.plan.save_at]
         for tape, name_of, *key in named:
             if tape.outer is loop:
                 name = name_of(*key)
@@ -986,7 +491,7 @@ class ReverseTransformer:
         args = loop.iter.args
         lo, hi = (_const(0), args[0]) if len(args) == 1 else (args[0], args[1])
         count = simplify(ast.BinOp(left=copy.deepcopy(hi), op=ast.Sub(), right=copy.deepcopy(lo)))
-        for v in self.array_tapes.get(id(loop), ()):
+        for v in self.plan.array_tapes.get(id(loop), ()):
             t = self.types[v]
             dtype = {"float": f"np.{t.dtype.name}" if getattr(t, "dtype", None) is not None
                      else "np.float64", "int": "np.int64", "bool": "np.bool_"}.get(
@@ -1004,16 +509,16 @@ class ReverseTransformer:
     def snapshot_pops(self, loop) -> list:
         line = ir.LINE(loop)
         out = []
-        for v in reversed(self.snapshot_vars_of(loop)):
-            if v in self.array_tapes.get(id(loop), ()):
+        for v in reversed(self.plan.snapshot_vars_of(loop)):
+            if v in self.plan.array_tapes.get(id(loop), ()):
                 out.append(_assign(v, ast.Subscript(value=_name(self.stack(v)),
                                                     slice=self.iteration(loop),
                                                     ctx=ast.Load()), line))
             else:
                 out.append(self.restore(v, line))
         for s in loop.body:
-            for v in self.carried.get(id(loop), []):
-                if (id(s), v) in self.inverted_carried:
+            for v in self.plan.carried.get(id(loop), []):
+                if (id(s), v) in self.plan.inverted_carried:
                     # back to the value at the start of the iteration
                     inverse = ast.Sub() if isinstance(s.value.op, ast.Add) else ast.Add()
                     out.append(_aug(v, inverse, copy.deepcopy(s.value.right), line))
@@ -1021,23 +526,23 @@ class ReverseTransformer:
         return out
 
     def forward_stmt(self, s) -> list:
-        if id(s) in self.permutations:
+        if id(s) in self.plan.permutations:
             return self.forward_permutation(s)
         kind = ir.KIND(s)
         line = ir.LINE(s)
         pre, post = [], []
         if kind in (ir.Kind.ASSIGN, ir.Kind.ACCUMULATE, ir.Kind.UNPACK):
-            for var in self.targets_of(s):
-                if (id(s), var) in self.indexed_scalars and (id(s), var) in self.save_at \
+            for var in self.plan.targets_of(s):
+                if (id(s), var) in self.plan.indexed_scalars and (id(s), var) in self.plan.save_at \
                         and not self._plain:
                     slot = ast.Subscript(value=_name(self.scalar_tape(id(s), var)), ctx=ast.Store(),
-                                         slice=copy.deepcopy(self.indexed_scalars[id(s), var].index))
+                                         slice=copy.deepcopy(self.plan.indexed_scalars[id(s), var].index))
                     pre.append(_assign(slot, _name(var), line))
-                elif (id(s), var) in self.save_at and not self._plain:
+                elif (id(s), var) in self.plan.save_at and not self._plain:
                     pre.append(self.push(var, line))
                 t = self.types.get(var)
                 if var in self.active and t is not None and t.is_array and kind != ir.Kind.ACCUMULATE \
-                        and var not in self.direct and not self._in_segment:
+                        and var not in self.plan.direct and not self._in_segment:
                     # (a checkpoint segment's re-run must not wipe live adjoints)
                     outer = self.hoisted_loop(s, var)
                     if outer is not None:    # only the last version's buffer is used
@@ -1052,20 +557,20 @@ class ReverseTransformer:
         if kind in (ir.Kind.STORE, ir.Kind.AUGSTORE):
             target = s.targets[0] if kind == ir.Kind.STORE else s.target
             base = target.value.id
-            if (id(s), base + "[]") in self.save_at and not self._plain and id(s) in self.indexed:
+            if (id(s), base + "[]") in self.plan.save_at and not self._plain and id(s) in self.plan.indexed:
                 item = ast.Subscript(value=_name(base), slice=copy.deepcopy(target.slice),
                                      ctx=ast.Load())
                 slot = ast.Subscript(value=_name(self.indexed_tape(s)),
-                                     slice=copy.deepcopy(self.indexed[id(s)].index),
+                                     slice=copy.deepcopy(self.plan.indexed[id(s)].index),
                                      ctx=ast.Store())
                 pre.append(_assign(slot, item, line))
-            elif (id(s), base + "[]") in self.save_at and not self._plain:
+            elif (id(s), base + "[]") in self.plan.save_at and not self._plain:
                 item = ast.Subscript(value=_name(base), slice=copy.deepcopy(target.slice),
                                      ctx=ast.Load())
-                if _has_slice(target.slice):
+                if has_slice(target.slice):
                     item = ast.Call(func=ast.Attribute(value=item, attr="copy", ctx=ast.Load()),
                                     args=[], keywords=[])
-                stack = self.item_stack(base, _has_slice(target.slice))
+                stack = self.item_stack(base, has_slice(target.slice))
                 pre.append(_tape(ast.Expr(value=ast.Call(
                     func=ast.Attribute(value=_name(stack), attr="append",
                                        ctx=ast.Load()), args=[item], keywords=[])),
@@ -1077,9 +582,9 @@ class ReverseTransformer:
             new.orelse = self.forward_block(s.orelse)
             return [new]
         if isinstance(s, ast.For):
-            if id(s) in self.checkpointed and not self._plain and not self._in_segment:
+            if id(s) in self.plan.checkpointed and not self._plain and not self._in_segment:
                 return self.checkpointed_forward(s)
-            if (id(s), s.target.id) in self.save_at and not self._plain:
+            if (id(s), s.target.id) in self.plan.save_at and not self._plain:
                 pre.append(self.push(s.target.id, line))
             if not self._plain:
                 pre += self.array_tape_allocations(s) + self.indexed_allocations(s)
@@ -1132,17 +637,17 @@ class ReverseTransformer:
         return _assign(self.adj(var), _const(0.0), line)
 
     def needs_reset(self, var, s):
-        if var not in self.active or var in self.direct:
+        if var not in self.active or var in self.plan.direct:
             return False
-        sites = self.sites.get(var, [])
+        sites = self.plan.sites.get(var, [])
         first = min(sites, key=lambda st: st.order) if sites else None
         if first is not None and first.stmt is s and first.top_level and var not in self.params:
             return False   # nothing before the first definition reads the adjoint
-        return len(sites) > 1 or bool(self.stmt_loops.get(id(s))) or var in self.params
+        return len(sites) > 1 or bool(self.plan.stmt_loops.get(id(s))) or var in self.params
 
     def accumulate(self, var, expr, line, sub=False):
         """``dvar += expr`` (or ``dvar = expr`` for a direct temporary)."""
-        if var in self.direct:
+        if var in self.plan.direct:
             value = simplify(ast.UnaryOp(op=ast.USub(), operand=expr) if sub else expr)
             if self.types[var].is_array and _may_be_a_view(value) and not self.is_scalar_adjoint(value):
                 value = _call("fresh", value)
@@ -1159,13 +664,13 @@ class ReverseTransformer:
         return False
 
     def reverse_stmt(self, s) -> list:
-        if id(s) in self.permutations:
+        if id(s) in self.plan.permutations:
             return self.reverse_permutation(s)
         kind = ir.KIND(s)
         line = ir.LINE(s)
         out = []
         if kind in (ir.Kind.ASSIGN, ir.Kind.ACCUMULATE, ir.Kind.UNPACK):
-            targets = self.targets_of(s)
+            targets = self.plan.targets_of(s)
             if kind != ir.Kind.ACCUMULATE and set(targets) & free_names(s.value):
                 # normalize guarantees this never happens; refuse rather than be wrong
                 raise NotImplementedError(
@@ -1176,25 +681,25 @@ class ReverseTransformer:
                     out += self.adjoint_accumulate(s)
                 elif kind == ir.Kind.UNPACK or ir.PRIM(s.value)[0] == "user":
                     out += self.adjoint_user_call(s)
-                elif id(s) in self.moves:
+                elif id(s) in self.plan.moves:
                     out.append(self.moved_back(s))
                 else:
                     out += self.adjoint_assign(s)
             resets = []
             for var in targets:
-                if (id(s), var) in self.save_at and (id(s), var) in self.indexed_scalars:
-                    index = self.indexed_scalars[id(s), var].index
+                if (id(s), var) in self.plan.save_at and (id(s), var) in self.plan.indexed_scalars:
+                    index = self.plan.indexed_scalars[id(s), var].index
                     out.append(_assign(var, ast.Subscript(
                         value=_name(self.scalar_tape(id(s), var)), slice=copy.deepcopy(index),
                         ctx=ast.Load()), line))
                     self.read(index)
-                elif (id(s), var) in self.save_at:
+                elif (id(s), var) in self.plan.save_at:
                     out.append(self.restore(var, line))
-                elif (id(s), var) in self.inverted:
+                elif (id(s), var) in self.plan.inverted:
                     inverse = ast.Sub() if isinstance(s.value.op, ast.Add) else ast.Add()
                     out.append(_aug(var, inverse, copy.deepcopy(s.value.right), line))
                     self.read(s.value.right)
-                if id(s) in self.moves and self.needs_reset(var, s):
+                if id(s) in self.plan.moves and self.needs_reset(var, s):
                     # the buffer the array's source left (zero) serves its old value
                     dx = _name(self.adj(var), True)
                     resets.append(_assign(dx, _call("reuse_zeros", _name(self.adj(var)),
@@ -1210,16 +715,16 @@ class ReverseTransformer:
             base = target.value.id
             if base in self.active:
                 out += self.adjoint_store(s, target, kind)
-            if (id(s), base + "[]") in self.save_at and id(s) in self.indexed:
-                index = self.indexed[id(s)].index
+            if (id(s), base + "[]") in self.plan.save_at and id(s) in self.plan.indexed:
+                index = self.plan.indexed[id(s)].index
                 sub = ast.Subscript(value=_name(base), slice=copy.deepcopy(target.slice),
                                     ctx=ast.Store())
                 out.append(_assign(sub, ast.Subscript(value=_name(self.indexed_tape(s)),
                                                       slice=copy.deepcopy(index),
                                                       ctx=ast.Load()), line))
                 self.read(target.slice, index)
-            elif (id(s), base + "[]") in self.save_at:
-                stack = self.item_stack(base, _has_slice(target.slice))
+            elif (id(s), base + "[]") in self.plan.save_at:
+                stack = self.item_stack(base, has_slice(target.slice))
                 pop = ast.Call(func=ast.Attribute(value=_name(stack), attr="pop",
                                                   ctx=ast.Load()), args=[], keywords=[])
                 sub = ast.Subscript(value=_name(base), slice=copy.deepcopy(target.slice),
@@ -1246,15 +751,15 @@ class ReverseTransformer:
         return []
 
     def reverse_loop(self, s) -> list:
-        if id(s) in self.checkpointed and not self._in_segment:
+        if id(s) in self.plan.checkpointed and not self._in_segment:
             return self.checkpointed_reverse(s)
         line = ir.LINE(s)
         body = self.reverse_block(s.body)
         out = []
         is_for = isinstance(s, ast.For)
-        undo = any((id(b), v) in self.inverted_carried for b in s.body
-                   for v in self.carried.get(id(s), []))
-        if body or self.snapshot_vars_of(s) or undo:
+        undo = any((id(b), v) in self.plan.inverted_carried for b in s.body
+                   for v in self.plan.carried.get(id(s), []))
+        if body or self.plan.snapshot_vars_of(s) or undo:
             recompute = self.snapshot_pops(s) + self.needed_recomputation(s)
             count = ir.COUNT(s)
             if count:
@@ -1273,18 +778,18 @@ class ReverseTransformer:
                                body=recompute + body, orelse=[], type_comment=None)
             ir.LINE.set(loop, line)
             out.append(loop)
-        if is_for and (id(s), s.target.id) in self.save_at:
+        if is_for and (id(s), s.target.id) in self.plan.save_at:
             out.append(self.restore(s.target.id, line))
         return out
 
     def needed_recomputation(self, loop) -> list:
-        chosen = self.recompute.get(id(loop), [])
+        chosen = self.plan.recompute.get(id(loop), [])
         if not chosen:
             return []
         want = set()
         by_var = {st.targets[0].id: st for st in chosen}
         # closure over what the reverse sweep reads
-        stack = [v for v in by_var if v in self.reads or v in self.needed]
+        stack = [v for v in by_var if v in self.reads or v in self.plan.needed]
         while stack:
             v = stack.pop()
             if v in want:
@@ -1349,7 +854,6 @@ class ReverseTransformer:
         head = ir.PRIM(prim)[0]
         line = ir.LINE(s)
         dz = _name(self.adj(z))
-        from .activity import diff_operands
         if not any(n in self.active for n in diff_operands(prim)):
             return []
         if head == "subscript":
@@ -1449,7 +953,7 @@ class ReverseTransformer:
     def adjoint_user_call(self, s) -> list:
         line = ir.LINE(s)
         call = s.value
-        targets = self.targets_of(s)
+        targets = self.plan.targets_of(s)
         args = call.args
         argtypes = [self.type_or_const(a) for a in args]
         vjp_name, diff = self.callee_adjoint(ir.PRIM(call)[1], argtypes,
@@ -1503,7 +1007,7 @@ class ReverseTransformer:
         out = []
         if self.is_active(v):
             vt = self.types[v.id]
-            item_is_array = _has_slice(target.slice) or _index_ndim(self.types[base], target.slice) > 0
+            item_is_array = has_slice(target.slice) or index_ndim(self.types[base], target.slice) > 0
             contrib = da_item
             if item_is_array and not vt.is_array:
                 contrib = _call("np.sum", da_item)
@@ -1532,12 +1036,12 @@ class ReverseTransformer:
     def assemble(self, fname, forward, reverse, fused_loop=None) -> ast.FunctionDef:
         line = ir.LINE(self.fn)
         body = []
-        for var in sorted(self.placeholders):
+        for var in sorted(self.plan.placeholders):
             body.append(_assign(var, placeholder(self.types[var]), line))
-        in_arrays = set().union(*self.array_tapes.values())
-        tapes = [self.stack(var) for var in sorted(self.listed_vars() - in_arrays)]
+        in_arrays = set().union(*self.plan.array_tapes.values())
+        tapes = [self.stack(var) for var in sorted(self.plan.listed_vars() - in_arrays)]
         tapes += [self.item_stack(var, sliced) for var, sliced in sorted(self.saved_items)]
-        tapes += [self.checkpoint_stack(var) for state in self.checkpointed.values()
+        tapes += [self.checkpoint_stack(var) for state in self.plan.checkpointed.values()
                   for var in state]
         for tape in tapes:
             body.append(_tape(_assign(tape, ast.List(elts=[], ctx=ast.Load()), line),
@@ -1545,7 +1049,7 @@ class ReverseTransformer:
         for s in body:
             ir.SECTION.set(s, "setup")
         ret = self.ret.value
-        restored = set(self.saved_vars).union(*self.checkpointed.values())
+        restored = set(self.plan.saved_vars).union(*self.plan.checkpointed.values())
         keep_value = []
         if self.ret_name is not None and self.ret_name in restored:
             # the reverse sweep restores the variable: keep the result aside
@@ -1565,7 +1069,7 @@ class ReverseTransformer:
             t = self.types[var]
             if var == self.ret_name:
                 continue
-            if t.kind == "float" and var not in self.direct:
+            if t.kind == "float" and var not in self.plan.direct:
                 rev.append(_assign(self.adj(var), _const(0.0), line))
             elif t.is_array and var in self.params:
                 rev.append(_zeroed(self.adj(var), var, line))
@@ -1641,114 +1145,17 @@ def _is_zeroing(st) -> bool:
         st.value.func.attr == "zeros_like"
 
 
-def _own_reads(st) -> set:
-    """Names a statement reads itself (a compound statement: its test or range)."""
-    if isinstance(st, (ast.If, ast.While)):
-        part = [st.test]
-    elif isinstance(st, ast.For):
-        part = [st.iter]
-    else:
-        part = [st]
-    return {n.id for p in part for n in ast.walk(p) if isinstance(n, ast.Name)
-            and isinstance(n.ctx, ast.Load)}
-
-
-def _own_targets(st) -> set:
-    if isinstance(st, (ast.If, ast.While)):
-        return set()
-    if isinstance(st, ast.For):
-        return {st.target.id}
-    return {n.id for n in ast.walk(st) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
-
-
-def final_value_locals(loop, after, active) -> set:
-    """Inactive variables of a loop body (indices, flags, trip counters: a
-    bisection's ``lo``/``hi``) that a fused iteration needs no tape for: each
-    is assigned before any read in the body's program order, unused after the
-    loop, and every statement with adjoint code that reads it comes after its
-    last assignment (at the body's top level), so the reverse part only ever
-    reads its final value."""
-    first_seen, read_first = set(), set()
-    for st in walk(loop.body):
-        read_first |= _own_reads(st) - first_seen
-        first_seen |= _own_reads(st) | _own_targets(st)
-    assigned = {v for st in walk(loop.body) for v in _own_targets(st)}
-    used_after = {n.id for st in after for n in ast.walk(st) if isinstance(n, ast.Name)}
-    candidates = assigned - read_first - used_after - active - {loop.target.id}
-
-    def has_adjoint(st) -> bool:
-        return any(_own_targets(x) & active or ir.KIND(x) in
-                   (ir.Kind.STORE, ir.Kind.AUGSTORE) for x in walk([st]))
-    out = set()
-    for v in candidates:
-        last = max(k for k, st in enumerate(loop.body)
-                   if any(v in _own_targets(x) for x in walk([st])))
-        readers = [k for k, st in enumerate(loop.body)
-                   if any(v in _own_reads(x) for x in walk([st])) and has_adjoint(st)]
-        if all(k > last for k in readers):
-            out.add(v)
-    return out
-
-
-def assigned_once(stmts) -> set:
-    """Names assigned by exactly one statement of ``stmts`` (nested ones included)."""
-    counts: dict = {}
-    for st in walk(stmts):
-        if ir.KIND(st) in (ir.Kind.ASSIGN, ir.Kind.UNPACK, ir.Kind.ACCUMULATE):
-            targets = st.targets[0].elts if isinstance(st.targets[0], ast.Tuple) \
-                else st.targets
-            for t in targets:
-                if isinstance(t, ast.Name):
-                    counts[t.id] = counts.get(t.id, 0) + 1
-    return {v for v, c in counts.items() if c == 1}
-
-
-def iteration_locals(loop, after) -> set:
-    """Scalar variables that ``loop``'s body assigns at its top level before any
-    read of them, and that nothing after the loop reads: each iteration's value
-    is its own (no loop-carried dependence)."""
-    assigned, read_first = set(), set()
-    for st in loop.body:
-        kind = ir.KIND(st)
-        reads = {n.id for n in ast.walk(st.value if kind in (ir.Kind.ASSIGN, ir.Kind.ACCUMULATE) else st)
-                 if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
-        read_first |= reads - assigned
-        if kind == ir.Kind.ASSIGN and isinstance(st.targets[0], ast.Name):
-            assigned.add(st.targets[0].id)
-        elif kind == ir.Kind.ACCUMULATE:
-            read_first.add(st.targets[0].id)
-    used_after = {n.id for st in after for n in ast.walk(st) if isinstance(n, ast.Name)}
-    return assigned - read_first - used_after - {loop.target.id}
-
-
-def inner_iteration_locals(loop, after) -> set:
-    """The iteration locals (``iteration_locals``) of the ``for`` loops nested in
-    ``loop``'s body, unread after them: local to an outer iteration as well.
-    Only adjoints may rely on this: the inner loop overwrites these values
-    from one of its iterations to the next."""
-    out = set()
-    for k, st in enumerate(loop.body):
-        if isinstance(st, ast.For):
-            rest = loop.body[k + 1:] + list(after)
-            out |= iteration_locals(st, rest) | inner_iteration_locals(st, rest)
-    return out
+def _is_zeroing(st) -> bool:
+    """``dx = np.zeros_like(x)``."""
+    return isinstance(st, ast.Assign) and isinstance(st.targets[0], ast.Name) and \
+        isinstance(st.value, ast.Call) and isinstance(st.value.func, ast.Attribute) and \
+        st.value.func.attr == "zeros_like"
 
 
 def _negate(test):
     if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
         return copy.deepcopy(test.operand)
     return ast.UnaryOp(op=ast.Not(), operand=copy.deepcopy(test))
-
-
-def _has_slice(index) -> bool:
-    parts = index.elts if isinstance(index, ast.Tuple) else [index]
-    return any(isinstance(p, ast.Slice) for p in parts)
-
-
-def _index_ndim(base_t, index) -> int:
-    parts = index.elts if isinstance(index, ast.Tuple) else [index]
-    ints = sum(1 for p in parts if not isinstance(p, ast.Slice))
-    return base_t.ndim - ints
 
 
 def reversed_range(lo, hi, st, count):

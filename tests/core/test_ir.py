@@ -92,11 +92,12 @@ def test_each_fact_names_its_writers_and_readers():
     uses = _fact_uses()
     wrong = []
     for fact in ir.FACTS:
-        for what, declared in (("write", fact.writers), ("read", fact.readers)):
+        for what, who, declared in (("write", "writers", fact.writers),
+                                    ("read", "readers", fact.readers)):
             actual = sorted(Path(m).stem for m in uses[fact.name.upper()][what])
             listed = [m.strip() for m in declared.split(",")]
             if listed != actual:
-                wrong.append(f"{fact.name}: {what}rs declared {listed}, actual {actual}")
+                wrong.append(f"{fact.name}: {who} declared {listed}, actual {actual}")
     assert not wrong, "\n".join(wrong)
 
 

@@ -1,0 +1,684 @@
+"""Tape planning: what the reverse sweep stores, recomputes, undoes or fuses.
+
+Decide, then emit.  :class:`Planner` looks at one normalized, typed function
+and decides, for every value the reverse sweep reads, how it gets there:
+
+* *recomputed* in each reverse iteration when it is computed in a loop body
+  from the loop index, values the loop does not change and loop-carried
+  scalars restored at the start of the iteration (``find_recomputable``);
+* *undone* when it is an integer counter updated by a constant step
+  (``invertible``), or a permutation of buffers (``plan_permutations``);
+* *stored* before each overwrite otherwise (``decide_saves``, the TBR rule:
+  to be recorded only if overwritten and needed) -- in arrays allocated once
+  where a counted loop nest bounds the number of saves (``plan_indexed_tapes``,
+  ``choose_array_tapes``), else in a list;
+* *checkpointed* loops re-run segment by segment (``select_checkpointed``);
+* a final accumulation loop whose reverse iterations commute is *fused* with
+  its forward iterations (``fusion_candidate``).
+
+What the reverse sweep reads is known only once its statements are made, so
+``ReverseTransformer.run`` iterates: plan, emit the reverse sweep, collect
+its reads, plan again, until the reads stop growing.  passes/reverse.py
+follows the plan; passes/plan_report.py prints it.
+"""
+from __future__ import annotations
+
+import ast
+import itertools
+
+from .. import ir
+from ..rules import registry
+from ..rules.registry import ELEMENTWISE_OPS
+from .activity import diff_operands
+from .astutil import free_names, walk
+from .astutil import is_const as _is_const
+from .buffers import Liveness, find_moves, find_permutations, value_flow
+from .tape import enclosing, plan_indexed_tapes
+from .views import check_views, is_view
+
+
+class Site:
+    """One assignment of ``var``: the statement, where it sits, its order."""
+
+    def __init__(self, stmt, var, loops, top_level, order):
+        self.stmt = stmt
+        self.var = var
+        self.loops = loops          # enclosing loop statements, outermost first
+        self.top_level = top_level  # directly in the function body
+        self.order = order
+
+
+class Planner:
+    """The store/recompute/undo/fuse decisions for the adjoint of ``fn``."""
+
+    def __init__(self, fn: ast.FunctionDef, types: dict, params: list, active: set,
+                 ret_name, mode: str, checkpoint=None, error=None):
+        self.fn = fn
+        self.types = types
+        self.params = params
+        self.active = active
+        self.ret_name = ret_name
+        self.mode = mode                  # 'grad' (seed 1.0) or 'vjp' (seed argument)
+        # checkpoint: None, True (segments of about sqrt(trip count) iterations) or an int
+        # (a snapshot every that many iterations) for the top-level ``for`` loops
+        self.checkpoint = checkpoint
+        self.checkpointed: dict = {}      # id(loop) -> the state it snapshots
+        self.error = error
+
+    def analyze(self):
+        """The decisions that do not depend on what the reverse sweep reads."""
+        # arrays written through a view: their values are read
+        self.alias_taped = check_views(self.fn, self.types, self.error)
+        self.around = enclosing(self.fn.body)
+        self.collect_sites()
+        self.permutations = self.plan_permutations()
+        self.select_checkpointed()
+        self.find_recomputable()
+        self.count_contributions()
+        self.moves = self.plan_moves()
+        # (x, y): the values of array x are those of y under another name
+        self.value_flow = value_flow(self.fn, self.types, is_view, find_moves(
+            self.fn, self.types, self.params, Liveness(self.fn)))
+        self.needed: set = set()
+        # values read, not only shapes (zeroing a buffer like x): writes into
+        # such an array are taped element by element
+        self.value_needed: set = set(self.alias_taped)
+
+    def decide(self, reads: set, shape_reads: set, names: set) -> bool:
+        """Storage for the values the reverse sweep reads (``reads``; of
+        ``shape_reads`` only the shape); false once that changes nothing."""
+        new_needed = ((reads | shape_reads) & names) | self.needed
+        values = (reads & names) | self.value_needed
+        while True:        # an array's values are needed under each name it had
+            more = {y for x, y in self.value_flow if x in values} - values
+            if not more:
+                break
+            values |= more
+        if new_needed == self.needed and values == self.value_needed:
+            return False
+        self.needed, self.value_needed = new_needed, values
+        self.storage()
+        return True
+
+    def storage(self):
+        self.saved_vars: set = set()
+        self.decide_saves()
+        self.choose_array_tapes()
+        self.plan_indexed_tapes()
+
+    def fusion_candidate(self):
+        """``(nest, loop, dropped)``: the final loop nest before ``return``, its
+        innermost loop (where forward and reverse iterations would be fused),
+        and the saves fusion makes unnecessary; None when it cannot fuse."""
+        body = self.fn.body
+        k = len(body) - 2
+        if self.mode != "grad" or k < 0 or not isinstance(body[k], ast.For) or \
+                ir.COUNT(body[k]):
+            return None
+        # a perfect nest (the body one loop, ...) fuses at its innermost body
+        nest = [body[k]]
+        while len(nest[-1].body) == 1 and isinstance(nest[-1].body[0], ast.For) and \
+                not ir.COUNT(nest[-1].body[0]):
+            nest.append(nest[-1].body[0])
+        loop = nest[-1]
+        if any((id(n), n.target.id) in self.save_at or n is not loop and
+               self.snapshot_vars_of(n) for n in nest):
+            return None
+        # fused, an iteration's reverse runs before the next iteration overwrites
+        # the values of its iteration-local variables: they need no tape
+        once = iteration_locals(loop, body[k + 1:]) & assigned_once(loop.body) | \
+            final_value_locals(loop, body[k + 1:], self.active)
+        inside = {id(st) for st in walk(loop.body)}
+        dropped = {(sid, v) for sid, v in self.save_at if v in once and sid in inside}
+        return nest, loop, dropped
+
+    def drop_saves(self, dropped) -> tuple:
+        """Take the saves ``dropped`` out of the plan; what ``keep_saves`` needs
+        to put them back."""
+        kept = (set(dropped), self.saved_vars, self.placeholders)
+        self.save_at -= dropped
+        untaped = {v for _, v in dropped} - {v for _, v in self.save_at}
+        self.saved_vars = self.saved_vars - untaped
+        self.placeholders = self.placeholders - untaped
+        return kept
+
+    def keep_saves(self, kept):
+        dropped, self.saved_vars, self.placeholders = kept
+        self.save_at |= dropped
+
+    def collect_sites(self):
+        self.sites: dict[str, list] = {}
+        self.loop_of: dict[int, list] = {}
+        self.stmt_loops: dict[int, list] = {}
+        order = itertools.count()
+
+        def add(var, stmt, loops, top):
+            self.sites.setdefault(var, []).append(Site(stmt, var, list(loops), top, next(order)))
+
+        def visit(stmts, loops, top):
+            for s in stmts:
+                self.stmt_loops[id(s)] = list(loops)
+                kind = ir.KIND(s)
+                if kind in (ir.Kind.ASSIGN, ir.Kind.ACCUMULATE):
+                    add(s.targets[0].id, s, loops, top)
+                elif kind == ir.Kind.UNPACK:
+                    for e in s.targets[0].elts:
+                        add(e.id, s, loops, top)
+                elif isinstance(s, ast.For):
+                    add(s.target.id, s, loops, top)
+                    visit(s.body, loops + [s], False)
+                elif isinstance(s, ast.While):
+                    visit(s.body, loops + [s], False)
+                elif isinstance(s, ast.If):
+                    visit(s.body, loops, False)
+                    visit(s.orelse, loops, False)
+                else:
+                    next(order)
+        visit(self.fn.body, [], True)
+        self.counters = {ir.COUNT(s) for s in walk(self.fn.body)} - {None}
+
+    def plan_permutations(self) -> dict:
+        """Swaps and rotations of array buffers (passes/buffers.py) whose names
+        are all active or all inactive, each bound at the top level before the
+        permutation's statement there (so their adjoint buffers exist in the
+        forward sweep, which permutes them too)."""
+        found = find_permutations(self.fn, self.types, self.params)
+        top = {id(s): k for k, s in enumerate(self.fn.body)}
+        out = {}
+        for sid, perm in found.items():
+            first = perm.stmts[0]
+            outer = (self.around.get(id(first)) or [first])[0]
+            before = self.fn.body[:top[id(outer)]]
+            bound = set()
+            for st in before:
+                if ir.KIND(st) in (ir.Kind.ASSIGN, ir.Kind.UNPACK):
+                    bound |= set(self.targets_of(st))
+            active = {x in self.active for x in perm.names}
+            if len(active) == 1 and set(perm.names) <= bound:
+                out[sid] = perm
+        return out
+
+    def plan_moves(self) -> set:
+        """Moves ``x = y`` (passes/buffers.py) between active arrays whose
+        adjoints are buffers (not direct temporaries): ``dy`` is zero there
+        (``y`` is dead after), so the adjoints trade buffers instead of
+        ``dy += dx`` and a fresh ``dx``."""
+        if self.checkpointed:
+            return set()
+        found = find_moves(self.fn, self.types, self.params, Liveness(self.fn))
+        return {sid for sid in found
+                if all(v in self.active and v not in self.direct and v not in self.params
+                       for v in self.move_names(sid))}
+
+    def move_names(self, sid) -> tuple:
+        s = next(st for st in walk(self.fn.body) if id(st) == sid)
+        return s.targets[0].id, s.value.id
+
+    def assigned_in(self, loop) -> set:
+        names = set()
+        for s in walk(loop.body):
+            kind = ir.KIND(s)
+            if kind in (ir.Kind.ASSIGN, ir.Kind.ACCUMULATE):
+                names.add(s.targets[0].id)
+            elif kind == ir.Kind.UNPACK:
+                names |= {e.id for e in s.targets[0].elts}
+            elif kind == ir.Kind.STORE:
+                names.add(s.targets[0].value.id)
+            elif kind == ir.Kind.AUGSTORE:
+                names.add(s.target.value.id)
+            elif isinstance(s, ast.For):
+                names.add(s.target.id)
+        return names
+
+    def find_recomputable(self):
+        """Per loop, the scalar statements re-evaluated in each reverse iteration.
+
+        Loop-carried scalars (``x`` in ``x += h * f(x)``, assigned once in the
+        body, after every read of it) are saved once per iteration, at its
+        start, and restored at the start of the reverse iteration: everything
+        the body computes from them is then recomputed instead of taped.
+        """
+        self.recompute: dict[int, list] = {}
+        self.recomputed_vars: set = set()
+        self.carried: dict[int, list] = {}       # id(loop) -> carried vars (snapshot)
+        self.carried_sites: set = set()          # (id(site stmt), var) replaced by snapshots
+        for loop in [s for s in walk(self.fn.body) if isinstance(s, (ast.For, ast.While))]:
+            written = self.assigned_in(loop)
+            carried = self.carried_vars(loop)
+            ok = set()
+            if isinstance(loop, ast.For):
+                ok.add(loop.target.id)
+            chosen = []
+            for idx, s in enumerate(loop.body):
+                if ir.KIND(s) != ir.Kind.ASSIGN:
+                    continue
+                z = s.targets[0].id
+                t = self.types.get(z)
+                head = ir.PRIM(s.value)[0]
+                # scalars, and views of arrays (free to re-take)
+                if t is None or not (t.is_scalar or (t.is_array and head == "subscript")) \
+                        or len(self.sites.get(z, [])) != 1 \
+                        or z in self.params or z in self.counters:
+                    continue
+                if head in ("user", "method", "tuple", "global"):
+                    continue
+                if head == "call" and registry.get_primitive(ir.PRIM(s.value)[1]) is not None \
+                        and registry.get_primitive(ir.PRIM(s.value)[1]).rules \
+                        and registry.get_primitive(ir.PRIM(s.value)[1]).rules[0].call is not None:
+                    continue
+                names = free_names(s.value) - {"np", "math"}
+                if head == "call":
+                    names -= free_names(s.value.func)
+                if all(n in ok or n not in written or carried.get(n, -1) > idx for n in names):
+                    ok.add(z)
+                    chosen.append(s)
+            self.recompute[id(loop)] = chosen
+            self.recomputed_vars |= {s.targets[0].id for s in chosen}
+            self.carried[id(loop)] = sorted(carried)
+            for var, idx in carried.items():
+                self.carried_sites.add((id(loop.body[idx]), var))
+
+    def carried_vars(self, loop) -> dict:
+        """Scalars assigned exactly once in the loop, at the top of its body, by an
+        operation whose adjoint does not read the new value, and not read after
+        that assignment within the body: ``{var: index of the assignment}``."""
+        out = {}
+        body = loop.body
+        for idx, s in enumerate(body):
+            kind = ir.KIND(s)
+            if kind not in (ir.Kind.ASSIGN, ir.Kind.ACCUMULATE):
+                continue
+            z = s.targets[0].id
+            t = self.types.get(z)
+            if t is None or not t.is_scalar or z in self.counters:
+                continue
+            in_loop = [st for st in self.sites.get(z, []) if loop in st.loops]
+            if len(in_loop) != 1 or len(self.sites[z]) < 2:
+                continue
+            if kind == ir.Kind.ASSIGN and ir.PRIM(s.value) not in (
+                    ("copy",), ("binop", "Add"), ("binop", "Sub"), ("binop", "Mult")):
+                continue
+            if any(z in free_names(later) for later in body[idx + 1:]):
+                continue
+            out[z] = idx
+        return out
+
+    def select_checkpointed(self):
+        """Top-level ``for i in range(lo, hi)`` loops run without a tape in the
+        forward sweep, keeping a snapshot of the state they change every
+        ``every`` iterations; the reverse sweep handles one segment at a time,
+        last first: restore its snapshot, re-run its iterations with the tape,
+        reverse them.  Memory: (trip count / every) snapshots plus one
+        segment's tape; time: one more primal run of the loop."""
+        self.checkpoint_skipped: list = []   # (line, why) of loops kept on the full tape
+        if not self.checkpoint:
+            return
+        for s in self.fn.body:
+            if isinstance(s, ast.While) or ir.COUNT(s):
+                why = "a while loop" if isinstance(s, ast.While) else \
+                    "a loop left by break or return"
+                self.checkpoint_skipped.append((ir.LINE(s), why))
+                continue
+            if not isinstance(s, ast.For):
+                continue
+            args = s.iter.args
+            if len(args) == 3 and not _is_const(args[2], 1):
+                self.checkpoint_skipped.append((ir.LINE(s),
+                                                "a loop with a step"))
+                continue
+            if not any(v in self.active for v in self.assigned_in(s)):
+                continue
+            order = next(st.order for st in self.sites[s.target.id] if st.stmt is s)
+            state = []
+            for v in sorted(self.assigned_in(s) - {s.target.id}):
+                t = self.types.get(v)
+                if t is None or not (t.is_scalar or t.is_array):
+                    continue
+                if v in self.params or any(st.order < order for st in self.sites.get(v, [])):
+                    state.append(v)
+            self.checkpointed[id(s)] = state
+
+    def count_contributions(self):
+        """Scalar temporaries with one definition and one adjoint contribution
+        get ``_dt = ...`` instead of ``_dt += ...`` and no reset."""
+        counts: dict[str, int] = {}
+        # the branch or loop body each statement sits in: a direct adjoint is set
+        # where its contribution is made and read where its variable is defined,
+        # which must be the same block (else another path reads it unset)
+        context, where = {}, {}
+
+        def blocks(stmts, ctx):
+            for st in stmts:
+                context[id(st)] = ctx
+                for f in ("body", "orelse"):
+                    if getattr(st, f, None):
+                        blocks(getattr(st, f), ctx + ((id(st), f),))
+        blocks(self.fn.body, ())
+        for s in walk(self.fn.body):
+            kind = ir.KIND(s)
+            if kind in (ir.Kind.ASSIGN, ir.Kind.ACCUMULATE, ir.Kind.UNPACK) and \
+                    any(t in self.active for t in self.targets_of(s)):
+                for n in self.contribution_targets(s):
+                    counts[n] = counts.get(n, 0) + 1
+                    where[n] = context[id(s)]
+                if kind == ir.Kind.ASSIGN and ir.PRIM(s.value)[0] == "subscript" and \
+                        isinstance(s.value.value, ast.Name):
+                    # dA[i] += ... writes part of the adjoint: it must exist whole
+                    counts[s.value.value.id] = 2
+            elif kind in (ir.Kind.STORE, ir.Kind.AUGSTORE):
+                base = s.targets[0].value.id if kind == ir.Kind.STORE else s.target.value.id
+                if base in self.active and isinstance(s.value, ast.Name):
+                    counts[s.value.id] = counts.get(s.value.id, 0) + 1
+                    where[s.value.id] = context[id(s)]
+        self.direct = set()
+        for var, n in counts.items():
+            t = self.types.get(var)
+            if n == 1 and var.startswith("_") and var not in self.params \
+                    and len(self.sites.get(var, [])) == 1 and t is not None \
+                    and where.get(var) == context.get(id(self.sites[var][0].stmt)) \
+                    and var != self.ret_name \
+                    and (t.kind == "float" or (t.is_array and self.broadcast_safe(var))):
+                self.direct.add(var)
+
+    def broadcast_safe(self, var) -> bool:
+        """An array temporary whose adjoint may be held as any value that
+        broadcasts to its shape (a scalar seed from ``np.sum``, say): true when
+        the rule of its own definition only uses its adjoint elementwise."""
+        s = self.sites[var][0].stmt
+        if ir.KIND(s) != ir.Kind.ASSIGN:
+            return False
+        key = ir.PRIM(s.value)
+        if key[0] != "subscript":
+            # one array operand, shaped like the result: its adjoint is the result's,
+            # elementwise.  With two, either may have been broadcast and the adjoint
+            # is summed down, which needs the full shape.
+            zt = self.types[var]
+            arrays = [n.id for n in ast.walk(s.value) if isinstance(n, ast.Name)
+                      and self.types.get(n.id) is not None and self.types[n.id].is_array]
+            if len(set(arrays)) > 1 or any(self.types[n].ndim != zt.ndim for n in arrays):
+                return False
+            if any(n in self.active and not self.types[n].is_array
+                   for n in diff_operands(s.value)):
+                return False   # a scalar operand's adjoint is a sum over the result
+        if key[0] == "binop":
+            return key[1] in ELEMENTWISE_OPS
+        if key[0] in ("subscript", "copy") or key == ("unary", "USub"):
+            return True
+        return key[0] == "call" and registry.is_elementwise(key[1])
+
+    def targets_of(self, s):
+        if ir.KIND(s) == ir.Kind.UNPACK:
+            return [e.id for e in s.targets[0].elts]
+        return [s.targets[0].id]
+
+    def contribution_targets(self, s):
+        out = []
+        if ir.KIND(s) == ir.Kind.ACCUMULATE:
+            r = s.value.right
+            return [r.id] if isinstance(r, ast.Name) and r.id in self.active else []
+        for n in diff_operands(s.value):
+            if n in self.active:
+                out.append(n)
+        return out
+
+    def loop_index_only(self, var) -> bool:
+        """``var`` is only ever a ``for`` target and read only inside loops over
+        it: every reverse loop sets it again, nothing needs its old value."""
+        sites = self.sites.get(var, [])
+        if not sites or not all(isinstance(st.stmt, ast.For) for st in sites):
+            return False
+        inside = set()
+        for loop in walk(self.fn.body):
+            if isinstance(loop, ast.For) and loop.target.id == var:
+                for st in loop.body:
+                    inside |= {id(n) for n in ast.walk(st)}
+        return all(id(n) in inside for n in ast.walk(self.fn)
+                   if isinstance(n, ast.Name) and n.id == var and isinstance(n.ctx, ast.Load))
+
+    def invertible(self, s, var) -> bool:
+        """``n += 1`` on an int: the reverse sweep undoes it (``n -= 1``)
+        instead of taping the old value."""
+        if ir.KIND(s) != ir.Kind.ACCUMULATE or ir.ARRAY(s):
+            return False
+        t = self.types.get(var)
+        if t is None or t.kind != "int" or not isinstance(s.value.op, (ast.Add, ast.Sub)):
+            return False
+        step = s.value.right
+        if isinstance(step, ast.Constant):
+            return isinstance(step.value, int) and not isinstance(step.value, bool)
+        # a step that keeps its value: a parameter or a variable set once at the top
+        if isinstance(step, ast.Name):
+            st = self.types.get(step.id)
+            sites = self.sites.get(step.id, [])
+            return st is not None and st.kind == "int" and (
+                (step.id in self.params and not sites) or
+                (len(sites) == 1 and sites[0].top_level and step.id not in self.params))
+        return False
+
+    def decide_saves(self):
+        self.save_at: set = set()       # id(site stmt), var
+        self.inverted: set = set()      # id(site stmt), var: undone by the inverse update
+        self.inverted_carried: set = set()  # the same, for a loop-carried counter
+        self.placeholders: set = set()
+        self.snapshot_vars: set = set()
+        for var, sites in self.sites.items():
+            if var not in self.needed or var in self.recomputed_vars:
+                continue
+            if self.loop_index_only(var):
+                continue
+            # a permutation of buffers is undone by its inverse, not a tape
+            sites = [st for st in sites if id(st.stmt) not in self.permutations]
+            if not sites:
+                continue
+            if var in self.counters:
+                sites = [st for st in sites if ir.KIND(st.stmt) != ir.Kind.ACCUMULATE]
+            else:
+                for st in sites:
+                    if self.invertible(st.stmt, var):
+                        if (id(st.stmt), var) in self.carried_sites:
+                            # undone at the start of each reverse iteration, where
+                            # a snapshot would be restored
+                            self.inverted_carried.add((id(st.stmt), var))
+                        else:
+                            self.inverted.add((id(st.stmt), var))
+                sites = [st for st in sites if (id(st.stmt), var) not in self.inverted
+                         and (id(st.stmt), var) not in self.inverted_carried]
+                if not sites:
+                    continue
+            first = min(sites, key=lambda st: st.order)
+            is_param = var in self.params
+            for st in sites:
+                if st.loops or len(sites) > 1 or is_param:
+                    if st is first and st.top_level and not is_param:
+                        continue
+                    if (id(st.stmt), var) in self.carried_sites:
+                        # saved once per iteration instead, at its start
+                        self.snapshot_vars.add(var)
+                        self.saved_vars.add(var)
+                        definite = first.top_level and not isinstance(first.stmt, ast.For)
+                        if not is_param and not definite:
+                            self.placeholders.add(var)
+                        continue
+                    self.save_at.add((id(st.stmt), var))
+                    self.saved_vars.add(var)
+                    definite = first.top_level and not isinstance(first.stmt, ast.For)
+                    if not is_param and not definite:
+                        self.placeholders.add(var)
+        for s in walk(self.fn.body):
+            kind = ir.KIND(s)
+            if kind in (ir.Kind.STORE, ir.Kind.AUGSTORE):
+                base = s.targets[0].value.id if kind == ir.Kind.STORE else s.target.value.id
+                if base in self.value_needed:
+                    self.save_at.add((id(s), base + "[]"))
+
+    def snapshot_vars_of(self, loop) -> list:
+        return [v for v in self.carried.get(id(loop), []) if v in self.snapshot_vars]
+
+    def choose_array_tapes(self):
+        """Snapshots of a top-level ``for`` loop over a range with step 1 go
+        into an array of one slot per iteration, allocated before the loop
+        (its trip count is known there), instead of a growing list."""
+        self.array_tapes: dict = {}      # id(loop) -> vars
+        saved_elsewhere = {v for _, v in self.save_at}
+        for loop in self.fn.body:
+            if not isinstance(loop, ast.For) or ir.COUNT(loop) or \
+                    id(loop) in self.checkpointed:
+                continue
+            args = loop.iter.args
+            if len(args) == 3 and not _is_const(args[2], 1):
+                continue
+            chosen = [v for v in self.snapshot_vars_of(loop)
+                      if v not in saved_elsewhere and self.types[v].is_scalar
+                      and sum(v in self.carried.get(id(other), ()) and v in self.snapshot_vars
+                              for other in walk(self.fn.body)
+                              if isinstance(other, (ast.For, ast.While))) == 1]
+            if chosen:
+                self.array_tapes[id(loop)] = chosen
+
+    def plan_indexed_tapes(self):
+        """Element saves inside counted loop nests go into preallocated arrays
+        (passes/tape.py); not with checkpointing, whose segments re-run."""
+        self.indexed: dict = {}            # id(store) -> IndexedTape
+        self.indexed_base: dict = {}       # id(store) -> the array written into
+        self.indexed_scalars: dict = {}    # (id(assignment), var) -> IndexedTape
+        if self.checkpointed:
+            return
+        sites = []
+        for st in walk(self.fn.body):
+            kind = ir.KIND(st)
+            if kind in (ir.Kind.STORE, ir.Kind.AUGSTORE):
+                target = st.targets[0] if kind == ir.Kind.STORE else st.target
+                if (id(st), target.value.id + "[]") in self.save_at:
+                    sites.append((st, target.value.id))
+
+        def element_dtype(st):
+            target = st.targets[0] if isinstance(st, ast.Assign) else st.target
+            bt = self.types.get(target.value.id)
+            if bt is None or not bt.is_array or has_slice(target.slice) or \
+                    index_ndim(bt, target.slice) != 0:
+                return None
+            return bt.dtype
+        self.indexed = plan_indexed_tapes(self.fn, sites, element_dtype)
+        self.indexed_base = {id(st): base for st, base in sites if id(st) in self.indexed}
+        # scalars overwritten inside counted loop nests: one slot per iteration too
+        stmts = {id(st): st for st in walk(self.fn.body)}
+        for sid, var in self.save_at:
+            st, t = stmts.get(sid), self.types.get(var)
+            if var.endswith("[]") or isinstance(st, (ast.For, ast.While)) or st is None \
+                    or t is None or not t.is_scalar or t.dtype.kind not in "fi":
+                continue
+            plan = plan_indexed_tapes(self.fn, [(st, var)], lambda _st, dtype=t.dtype: dtype)
+            if sid in plan:
+                self.indexed_scalars[(sid, var)] = plan[sid]
+
+    def listed_vars(self) -> set:
+        """Saved variables with a list tape: some save of theirs is not indexed."""
+        return {v for v in self.saved_vars if v in self.snapshot_vars or any(
+            v == var and (sid, var) not in self.indexed_scalars for sid, var in self.save_at)}
+
+
+def has_slice(index) -> bool:
+    parts = index.elts if isinstance(index, ast.Tuple) else [index]
+    return any(isinstance(p, ast.Slice) for p in parts)
+
+
+def index_ndim(base_t, index) -> int:
+    parts = index.elts if isinstance(index, ast.Tuple) else [index]
+    ints = sum(1 for p in parts if not isinstance(p, ast.Slice))
+    return base_t.ndim - ints
+
+
+
+def _own_reads(st) -> set:
+    """Names a statement reads itself (a compound statement: its test or range)."""
+    if isinstance(st, (ast.If, ast.While)):
+        part = [st.test]
+    elif isinstance(st, ast.For):
+        part = [st.iter]
+    else:
+        part = [st]
+    return {n.id for p in part for n in ast.walk(p) if isinstance(n, ast.Name)
+            and isinstance(n.ctx, ast.Load)}
+
+
+def _own_targets(st) -> set:
+    if isinstance(st, (ast.If, ast.While)):
+        return set()
+    if isinstance(st, ast.For):
+        return {st.target.id}
+    return {n.id for n in ast.walk(st) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+
+
+def final_value_locals(loop, after, active) -> set:
+    """Inactive variables of a loop body (indices, flags, trip counters: a
+    bisection's ``lo``/``hi``) that a fused iteration needs no tape for: each
+    is assigned before any read in the body's program order, unused after the
+    loop, and every statement with adjoint code that reads it comes after its
+    last assignment (at the body's top level), so the reverse part only ever
+    reads its final value."""
+    first_seen, read_first = set(), set()
+    for st in walk(loop.body):
+        read_first |= _own_reads(st) - first_seen
+        first_seen |= _own_reads(st) | _own_targets(st)
+    assigned = {v for st in walk(loop.body) for v in _own_targets(st)}
+    used_after = {n.id for st in after for n in ast.walk(st) if isinstance(n, ast.Name)}
+    candidates = assigned - read_first - used_after - active - {loop.target.id}
+
+    def has_adjoint(st) -> bool:
+        return any(_own_targets(x) & active or ir.KIND(x) in
+                   (ir.Kind.STORE, ir.Kind.AUGSTORE) for x in walk([st]))
+    out = set()
+    for v in candidates:
+        last = max(k for k, st in enumerate(loop.body)
+                   if any(v in _own_targets(x) for x in walk([st])))
+        readers = [k for k, st in enumerate(loop.body)
+                   if any(v in _own_reads(x) for x in walk([st])) and has_adjoint(st)]
+        if all(k > last for k in readers):
+            out.add(v)
+    return out
+
+
+def assigned_once(stmts) -> set:
+    """Names assigned by exactly one statement of ``stmts`` (nested ones included)."""
+    counts: dict = {}
+    for st in walk(stmts):
+        if ir.KIND(st) in (ir.Kind.ASSIGN, ir.Kind.UNPACK, ir.Kind.ACCUMULATE):
+            targets = st.targets[0].elts if isinstance(st.targets[0], ast.Tuple) \
+                else st.targets
+            for t in targets:
+                if isinstance(t, ast.Name):
+                    counts[t.id] = counts.get(t.id, 0) + 1
+    return {v for v, c in counts.items() if c == 1}
+
+
+def iteration_locals(loop, after) -> set:
+    """Scalar variables that ``loop``'s body assigns at its top level before any
+    read of them, and that nothing after the loop reads: each iteration's value
+    is its own (no loop-carried dependence)."""
+    assigned, read_first = set(), set()
+    for st in loop.body:
+        kind = ir.KIND(st)
+        reads = {n.id for n in ast.walk(st.value if kind in (ir.Kind.ASSIGN, ir.Kind.ACCUMULATE) else st)
+                 if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
+        read_first |= reads - assigned
+        if kind == ir.Kind.ASSIGN and isinstance(st.targets[0], ast.Name):
+            assigned.add(st.targets[0].id)
+        elif kind == ir.Kind.ACCUMULATE:
+            read_first.add(st.targets[0].id)
+    used_after = {n.id for st in after for n in ast.walk(st) if isinstance(n, ast.Name)}
+    return assigned - read_first - used_after - {loop.target.id}
+
+
+def inner_iteration_locals(loop, after) -> set:
+    """The iteration locals (``iteration_locals``) of the ``for`` loops nested in
+    ``loop``'s body, unread after them: local to an outer iteration as well.
+    Only adjoints may rely on this: the inner loop overwrites these values
+    from one of its iterations to the next."""
+    out = set()
+    for k, st in enumerate(loop.body):
+        if isinstance(st, ast.For):
+            rest = loop.body[k + 1:] + list(after)
+            out |= iteration_locals(st, rest) | inner_iteration_locals(st, rest)
+    return out
+
+
