@@ -136,6 +136,7 @@ SECTION_TITLES = {
     "forward": "forward sweep",
     "init": "reverse sweep",
     "fused": "last loop: forward and reverse iterations fused",
+    "value": "the value, from the fused loop's results",
     "reverse": "reverse sweep",
     "result": "result",
 }

@@ -112,7 +112,8 @@ LINE = Fact("line", "statement, function",
             "Written by tag() and by astutil's statement builders.")
 KIND = Fact("kind", "statement", "lower, normalize, scalars, tuples",
             "activity, buffers, emit, forward, lower, planner, program, "
-            "reverse, scalars, tuples, typeinfer, versions, views, webs",
+            "rerun, reverse, scalars, tuples, typeinfer, versions, views, "
+            "webs",
             "The statement's Kind (written by tag(); a string written is converted).",
             convert=Kind)
 COUNT = Fact("count", "loop", "normalize", "forward, planner, reverse, tape",
@@ -126,7 +127,7 @@ ITERATES = Fact("iterates", "for", "normalize, tuples", "tuples, typeinfer, webs
                 "(sequence name, element name) of a ``for v in seq`` lowered to an "
                 "index loop; type inference checks the sequence is a tuple. None once "
                 "the tuple is split into elements.")
-ARRAY = Fact("array", "accumulate statement", "typeinfer", "emit, forward, planner, reverse",
+ARRAY = Fact("array", "accumulate statement", "typeinfer", "emit, forward, planner, rerun, reverse",
              "The accumulation target is an array (``a += b`` updates in place).", False)
 PROLOGUE = Fact("prologue", "statement", "tuples", "tuples",
                 "An assignment inserted at the top of the body to unpack a tuple "
@@ -136,12 +137,12 @@ NOTE = Fact("note", "statement", "reverse", "emit",
             "Why the transform wrote this statement: emitted as a comment above it.")
 SECTION = Fact("section", "statement of an adjoint", "reverse", "emit, kernel",
                "Which part of the adjoint the statement belongs to (setup, forward, "
-               "init, fused, reverse, result): emitted as section headers.")
+               "init, fused, value, reverse, result): emitted as section headers.")
 
 # -- expressions -----------------------------------------------------------
 PRIM = Fact("prim", "expression", "lower, normalize, scalars, tuples",
             "activity, buffers, forward, lower, normalize, numba_calls, "
-            "planner, program, reverse, rulecall, scalars, tuples, "
+            "planner, program, rerun, reverse, rulecall, scalars, tuples, "
             "typeinfer, views",
             "The primitive an expression applies (a key tuple, see the module doc; "
             "written by mark()).")
@@ -169,7 +170,7 @@ PLAN = Fact("plan", "adjoint function", "reverse", "emit",
             "checkpointed, and why; printed as a comment block at the top of the adjoint.")
 
 # -- generated statements ----------------------------------------------------
-TAPE = Fact("tape", "statement of an adjoint", "kernel, reverse", "kernel",
+TAPE = Fact("tape", "statement of an adjoint", "kernel, reverse", "kernel, reverse",
             "The statement is an operation on a tape (values the forward sweep saves "
             "for the reverse sweep): a :class:`TapeOp` naming the tape and saying what "
             "the statement does with it. Kernel lowering turns the tapes it names into "

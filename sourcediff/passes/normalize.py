@@ -251,6 +251,18 @@ class Normalizer:
         self.emit(out, ast.Expr(value=node), ir.Kind.PUSH)
         return True
 
+    def written_positions(self, fn, args, call) -> list:
+        """Positions of the arguments ``fn`` writes into (array variables)."""
+        from ..frontend.source import get_source
+        callee = get_source(fn)
+        written = _written_params(callee)
+        positions = [k for k, p in enumerate(callee.params) if p in written and k < len(args)]
+        for k in positions:
+            if not isinstance(args[k], ast.Name):
+                raise self.error(call, f"argument {k + 1} of '{callee.name}' is written into: "
+                                       "pass an array variable")
+        return positions
+
     def inplace_call(self, call, out) -> bool:
         """``fill(out, x)``: a user function writing into argument arrays becomes
         ``out = fill'(out, x)`` where ``fill'`` works on a copy and returns it."""
@@ -272,7 +284,14 @@ class Normalizer:
             if not isinstance(args[k], ast.Name):
                 raise self.error(call, f"argument {k + 1} of '{callee.name}' is written into: "
                                        "pass an array variable")
-        temps = [self.temp("o") for _ in positions]
+        self.written_call(fn, args, positions, out)
+        return True
+
+    def written_call(self, fn, args, positions, out) -> str:
+        """``r, o = f'(x, ...)`` then ``x = o``: ``f'`` works on copies of the
+        arrays ``f`` writes into and returns its result and them; the name of
+        the result."""
+        temps = [self.temp("r")] + [self.temp("o") for _ in positions]
         node = ast.Call(func=_name(fn.__name__), args=args, keywords=[])
         ir.mark(node, ("user", fn))
         ir.INPLACE.set(node, tuple(positions))
@@ -280,9 +299,9 @@ class Normalizer:
         stmt = ast.Assign(targets=[ast.Tuple(elts=[_name(t, True) for t in temps],
                                              ctx=ast.Store())], value=node)
         self.emit(out, stmt, ir.Kind.UNPACK)
-        for k, t in zip(positions, temps):
+        for k, t in zip(positions, temps[1:]):
             self.assign(out, args[k].id, ir.mark(_name(t), ("copy",)))
-        return True
+        return temps[0]
 
     def assign_stmt(self, s, out):
         value = s.value
@@ -849,6 +868,10 @@ class Normalizer:
             args = [self.atom(a, out) for a in e.args]
             if e.keywords:
                 raise self.error(e, f"call '{text}' with positional arguments only")
+            positions = self.written_positions(fn, args, e)
+            if positions:
+                # (writes into its arguments: their new values are outputs too)
+                return ir.mark(_name(self.written_call(fn, args, positions, out)), ("copy",))
             name = fn.__name__
             self.user_calls[name] = fn
             node = ast.Call(func=_name(name), args=args, keywords=[])
@@ -1502,7 +1525,9 @@ def normalize(src: FunctionSource, inplace=None) -> tuple[ast.FunctionDef, Norma
                 copies.append(stmt)
         ret = fn.body[-1]
         res = norm.temp("written")
-        tup = ast.Tuple(elts=[_name(src.params[k]) for k in inplace], ctx=ast.Load())
+        # the result first, then the arrays written into
+        tup = ast.Tuple(elts=[copy.deepcopy(ret.value)] + [_name(src.params[k]) for k in inplace],
+                        ctx=ast.Load())
         assign = ast.Assign(targets=[_name(res, True)], value=ir.mark(tup, ("tuple",)))
         ir.tag(assign, ir.LINE(ret), ir.Kind.ASSIGN)
         new_ret = ast.Return(value=_name(res))

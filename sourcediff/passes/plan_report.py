@@ -55,6 +55,12 @@ def _named(variables: dict) -> str:
     return ", ".join(named)
 
 
+def _rerun_nest(rt, loop, nest) -> str:
+    arrays = sorted(rt.rerun[id(loop)].arrays & rt.rerun[id(loop)].writes[id(nest)])
+    what = ", ".join(f"'{a}'" for a in arrays if not a.startswith("_"))
+    return _loop_name(nest) + (f" (writes {what})" if what else "")
+
+
 def _stored(rt, tape_name, stmts, loops) -> list:
     out = []
     saved = {}
@@ -99,7 +105,7 @@ def _stored(rt, tape_name, stmts, loops) -> list:
     return out
 
 
-def plan_lines(rt, tape_name, fused_loop=None) -> list:
+def plan_lines(rt, tape_name, fused_loop=None, moved=(), tail=()) -> list:
     """The decisions of ``rt`` (a passes/planner.py Planner) as text lines;
     ``tape_name(statement)`` names the array tape of an element store."""
     stmts = {id(s): s for s in walk(rt.fn.body)}
@@ -117,14 +123,33 @@ def plan_lines(rt, tape_name, fused_loop=None) -> list:
     fused_lines = set() if fused_loop is None else {
         ir.LINE(s) for s in walk([fused_loop]) if isinstance(s, ast.For)}
     for loop in loops:
+        if ir.LINE(loop) in fused_lines:
+            continue
         chosen = rt.recompute.get(id(loop), [])
-        if chosen and ir.LINE(loop) not in fused_lines:
+        values = [s for s in chosen if not isinstance(s, ast.For)]
+        nests = [s for s in chosen if isinstance(s, ast.For)]
+        if values:
             out.append(f"recomputed in each reverse iteration of {_loop_name(loop)}: "
-                       f"{_plural(len(chosen), 'value')} of {_lines(chosen)} (from the loop index "
+                       f"{_plural(len(values), 'value')} of {_lines(values)} (from the loop index "
                        f"and values the loop does not change)")
+        if nests:
+            out.append(f"re-run at the start of each reverse iteration of {_loop_name(loop)}: "
+                       + ", ".join(_rerun_nest(rt, loop, n) for n in nests)
+                       + " (instead of storing what they overwrite)")
     if fused_loop is not None:
         out.append(f"fused: {_loop_name(fused_loop)} runs each reverse iteration right after "
                    f"its forward one (its reverse iterations do not depend on one another)")
+        if moved:
+            where = _lines(moved)
+            many = where.startswith("lines")
+            out.append(f"moved: {where} {'run' if many else 'runs'} before "
+                       f"{_loop_name(fused_loop)} ({'they do' if many else 'it does'} not "
+                       f"depend on it, nor it on {'them' if many else 'it'}), so that it "
+                       f"runs last")
+        if tail:
+            out.append(f"seeds first: the reverse of {_lines(tail)} runs before "
+                       f"{_loop_name(fused_loop)} (it reads none of the values the loop "
+                       f"computes), {_lines(tail)} after it")
     for loop in loops:
         if id(loop) in rt.checkpointed:
             out.append(f"checkpointed: {_loop_name(loop)} (a snapshot of its state every "

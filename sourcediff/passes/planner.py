@@ -14,7 +14,8 @@ and decides, for every value the reverse sweep reads, how it gets there:
   ``choose_array_tapes``), else in a list;
 * *checkpointed* loops re-run segment by segment (``select_checkpointed``);
 * a final accumulation loop whose reverse iterations commute is *fused* with
-  its forward iterations (``fusion_candidate``).
+  its forward iterations (``fusion_candidates``), moved last when the
+  statements after it do not depend on it.
 
 What the reverse sweep reads is known only once its statements are made, so
 ``ReverseTransformer.run`` iterates: plan, emit the reverse sweep, collect
@@ -29,8 +30,9 @@ import itertools
 from .. import ir
 from ..rules import registry
 from ..rules.registry import ELEMENTWISE_OPS
+from . import rerun
 from .activity import diff_operands
-from .astutil import free_names, walk
+from .astutil import free_names, stored_names, walk
 from .astutil import is_const as _is_const
 from .buffers import Liveness, find_moves, find_permutations, value_flow
 from .tape import enclosing, plan_indexed_tapes
@@ -71,14 +73,14 @@ class Planner:
         self.alias_taped = check_views(self.fn, self.types, self.error)
         self.around = enclosing(self.fn.body)
         self.collect_sites()
+        # (x, y): the values of array x are those of y under another name
+        self.value_flow = value_flow(self.fn, self.types, is_view, find_moves(
+            self.fn, self.types, self.params, Liveness(self.fn)))
         self.permutations = self.plan_permutations()
         self.select_checkpointed()
         self.find_recomputable()
         self.count_contributions()
         self.moves = self.plan_moves()
-        # (x, y): the values of array x are those of y under another name
-        self.value_flow = value_flow(self.fn, self.types, is_view, find_moves(
-            self.fn, self.types, self.params, Liveness(self.fn)))
         self.needed: set = set()
         # values read, not only shapes (zeroing a buffer like x): writes into
         # such an array are taped element by element
@@ -106,17 +108,66 @@ class Planner:
         self.choose_array_tapes()
         self.plan_indexed_tapes()
 
-    def fusion_candidate(self):
-        """``(nest, loop, dropped)``: the final loop nest before ``return``, its
-        innermost loop (where forward and reverse iterations would be fused),
-        and the saves fusion makes unnecessary; None when it cannot fuse."""
+    def fusion_candidates(self):
+        """``(nest, loop, before, tail, dropped)`` for each top-level loop nest
+        that can run last, the most work first: its innermost loop (where forward and
+        reverse iterations would be fused), the statements the adjoint runs
+        before it, the scalar statements after it that read what it computes
+        (``tail``: the adjoint runs their reverse first, for the loop's seeds,
+        and them after the loop), and the saves fusion makes unnecessary.
+        Statements after the loop that neither read nor write what it writes,
+        nor write what it reads, run before it instead."""
         body = self.fn.body
-        k = len(body) - 2
-        if self.mode != "grad" or k < 0 or not isinstance(body[k], ast.For) or \
-                ir.COUNT(body[k]):
-            return None
+        if self.mode != "grad" or len(body) < 2:
+            return
+        # one loop runs fused: the one with the most work, of those that can
+        order = sorted(range(len(body) - 1), key=lambda k: (-rerun.work(body[k]), -k))
+        for k in order:
+            top = body[k]
+            if not isinstance(top, ast.For) or ir.COUNT(top):
+                continue
+            split = self.split_after(top, body[k + 1:-1])
+            if split is not None:
+                found = self.fusion_candidate(top, body[:k] + split[0])
+                if found is not None:
+                    nest, loop, before, dropped = found
+                    yield nest, loop, before, split[1], dropped
+
+    def split_after(self, top, later):
+        """``(independent, tail)``: the statements of ``later`` that do not
+        depend on ``top``, and the scalar assignments that read its results
+        (directly or through each other); None when some statement is
+        neither."""
+        tail, written = [], stored_names(top)
+        # the loop's results the tail may read: values it only adds to (their
+        # adjoint is the same in every iteration); another active value's seed
+        # would belong to its last iteration alone
+        accumulated = {v for v in written if all(
+            ir.KIND(st.stmt) == ir.Kind.ACCUMULATE for st in self.sites.get(v, [])
+            if top in st.loops)}
+        for st in later:
+            if not stored_names(st) and not isinstance(st, ast.Assign):
+                return None
+            if free_names(st) & written and ir.KIND(st) in (ir.Kind.ASSIGN, ir.Kind.ACCUMULATE) \
+                    and self.types.get(st.targets[0].id) is not None \
+                    and self.types[st.targets[0].id].is_scalar:
+                if any(v in self.active and v not in accumulated
+                       for v in free_names(st) & stored_names(top)):
+                    return None
+                tail.append(st)
+                written = written | stored_names(st)
+        independent = [st for st in later if st not in tail]
+        # each moves before the loop and before the tail statements it followed
+        for st in independent:
+            passed = [t for t in tail if later.index(t) < later.index(st)]
+            if not self.independent(top, st) or \
+                    not all(self.independent(st, t) for t in passed):
+                return None
+        return independent, tail
+
+    def fusion_candidate(self, top, before):
         # a perfect nest (the body one loop, ...) fuses at its innermost body
-        nest = [body[k]]
+        nest = [top]
         while len(nest[-1].body) == 1 and isinstance(nest[-1].body[0], ast.For) and \
                 not ir.COUNT(nest[-1].body[0]):
             nest.append(nest[-1].body[0])
@@ -126,11 +177,56 @@ class Planner:
             return None
         # fused, an iteration's reverse runs before the next iteration overwrites
         # the values of its iteration-local variables: they need no tape
-        once = iteration_locals(loop, body[k + 1:]) & assigned_once(loop.body) | \
-            final_value_locals(loop, body[k + 1:], self.active)
+        after = self.fn.body[-1:]
+        once = iteration_locals(loop, after) & assigned_once(loop.body) | \
+            final_value_locals(loop, after, self.active)
         inside = {id(st) for st in walk(loop.body)}
         dropped = {(sid, v) for sid, v in self.save_at if v in once and sid in inside}
-        return nest, loop, dropped
+        return nest, loop, before, dropped
+
+    def restores_only_iteration_state(self, loop, after) -> bool:
+        """Every value a reverse iteration of ``loop`` restores (from a tape,
+        a snapshot or by undoing an update) is one the next iteration sets
+        before reading it: a scalar assigned first in the body, or an array
+        the body writes whole first.  Run fused, the next forward iteration
+        then never sees a restored value."""
+        local = iteration_locals(loop, after) | inner_iteration_locals(loop, after)
+        inside = {id(st) for st in walk(loop.body)}
+        restored = {v for sid, v in self.save_at | self.inverted | self.inverted_carried
+                    if sid in inside}
+        for inner in walk(loop.body):
+            if isinstance(inner, (ast.For, ast.While)):
+                restored |= set(self.snapshot_vars_of(inner))
+        arrays = self.iteration_arrays(loop, after)
+        return all(v[:-2] in arrays if v.endswith("[]") else v in local for v in restored)
+
+    def iteration_arrays(self, loop, after) -> set:
+        """Arrays each iteration of ``loop`` writes whole before reading them,
+        unread after it: an iteration's values (and adjoints) are its own."""
+        names = {st.targets[0].value.id for st in walk(loop.body)
+                 if ir.KIND(st) == ir.Kind.STORE}
+        return {a for a in names if not any(a in free_names(st) for st in after)
+                and rerun.written_whole_first(self, loop, a)}
+
+    def independent(self, a, b) -> bool:
+        """Statements ``a`` and ``b`` give the same results in either order:
+        neither writes a name the other reads or writes (loop counters, which
+        every loop sets again, aside), and neither calls user code."""
+        def reads(s):
+            return {n.id for n in ast.walk(s) if isinstance(n, ast.Name) and
+                    isinstance(n.ctx, ast.Load)}
+
+        def writes(s):
+            return stored_names(s) | {n.value.id for n in ast.walk(s)
+                                      if isinstance(n, ast.Subscript) and
+                                      isinstance(n.ctx, ast.Store) and
+                                      isinstance(n.value, ast.Name)}
+        for s in (a, b):
+            if any(ir.KIND(st) in (ir.Kind.ASSIGN, ir.Kind.UNPACK) and
+                   ir.PRIM(st.value)[0] in ("user", "method") for st in walk([s])):
+                return False
+        shared = writes(a) & (reads(b) | writes(b)) | writes(b) & reads(a)
+        return all(self.loop_index_only(v) for v in shared)
 
     def drop_saves(self, dropped) -> tuple:
         """Take the saves ``dropped`` out of the plan; what ``keep_saves`` needs
@@ -231,49 +327,28 @@ class Planner:
         return names
 
     def find_recomputable(self):
-        """Per loop, the scalar statements re-evaluated in each reverse iteration.
+        """Per loop, what each reverse iteration re-runs instead of reading it
+        back from a tape (passes/rerun.py).
 
         Loop-carried scalars (``x`` in ``x += h * f(x)``, assigned once in the
         body, after every read of it) are saved once per iteration, at its
         start, and restored at the start of the reverse iteration: everything
         the body computes from them is then recomputed instead of taped.
         """
-        self.recompute: dict[int, list] = {}
-        self.recomputed_vars: set = set()
+        self.recompute: dict[int, list] = {}     # id(loop) -> statements re-run
+        self.rerun: dict = {}                    # id(loop) -> rerun.Rerun
+        self.recomputed_sites: set = set()       # (id(assignment), var): no save
+        self.rerun_stores: set = set()           # id(element store): no save
         self.carried: dict[int, list] = {}       # id(loop) -> carried vars (snapshot)
         self.carried_sites: set = set()          # (id(site stmt), var) replaced by snapshots
         for loop in [s for s in walk(self.fn.body) if isinstance(s, (ast.For, ast.While))]:
-            written = self.assigned_in(loop)
             carried = self.carried_vars(loop)
-            ok = set()
-            if isinstance(loop, ast.For):
-                ok.add(loop.target.id)
-            chosen = []
-            for idx, s in enumerate(loop.body):
-                if ir.KIND(s) != ir.Kind.ASSIGN:
-                    continue
-                z = s.targets[0].id
-                t = self.types.get(z)
-                head = ir.PRIM(s.value)[0]
-                # scalars, and views of arrays (free to re-take)
-                if t is None or not (t.is_scalar or (t.is_array and head == "subscript")) \
-                        or len(self.sites.get(z, [])) != 1 \
-                        or z in self.params or z in self.counters:
-                    continue
-                if head in ("user", "method", "tuple", "global"):
-                    continue
-                if head == "call" and registry.get_primitive(ir.PRIM(s.value)[1]) is not None \
-                        and registry.get_primitive(ir.PRIM(s.value)[1]).rules \
-                        and registry.get_primitive(ir.PRIM(s.value)[1]).rules[0].call is not None:
-                    continue
-                names = free_names(s.value) - {"np", "math"}
-                if head == "call":
-                    names -= free_names(s.value.func)
-                if all(n in ok or n not in written or carried.get(n, -1) > idx for n in names):
-                    ok.add(z)
-                    chosen.append(s)
-            self.recompute[id(loop)] = chosen
-            self.recomputed_vars |= {s.targets[0].id for s in chosen}
+            chosen = rerun.choose(self, loop, carried)
+            self.rerun[id(loop)] = chosen
+            self.recompute[id(loop)] = chosen.stmts
+            self.recomputed_sites |= chosen.scalars
+            self.rerun_stores |= {id(st) for st in walk(loop.body)
+                                  if rerun.writes_into(st) in chosen.arrays}
             self.carried[id(loop)] = sorted(carried)
             for var, idx in carried.items():
                 self.carried_sites.add((id(loop.body[idx]), var))
@@ -462,12 +537,14 @@ class Planner:
         self.placeholders: set = set()
         self.snapshot_vars: set = set()
         for var, sites in self.sites.items():
-            if var not in self.needed or var in self.recomputed_vars:
+            if var not in self.needed:
                 continue
             if self.loop_index_only(var):
                 continue
-            # a permutation of buffers is undone by its inverse, not a tape
-            sites = [st for st in sites if id(st.stmt) not in self.permutations]
+            # a permutation of buffers is undone by its inverse, not a tape; a
+            # re-run assignment needs none
+            sites = [st for st in sites if id(st.stmt) not in self.permutations
+                     and (id(st.stmt), var) not in self.recomputed_sites]
             if not sites:
                 continue
             if var in self.counters:
@@ -508,7 +585,7 @@ class Planner:
             kind = ir.KIND(s)
             if kind in (ir.Kind.STORE, ir.Kind.AUGSTORE):
                 base = s.targets[0].value.id if kind == ir.Kind.STORE else s.target.value.id
-                if base in self.value_needed:
+                if base in self.value_needed and id(s) not in self.rerun_stores:
                     self.save_at.add((id(s), base + "[]"))
 
     def snapshot_vars_of(self, loop) -> list:
@@ -652,11 +729,16 @@ def assigned_once(stmts) -> set:
 
 
 def iteration_locals(loop, after) -> set:
-    """Scalar variables that ``loop``'s body assigns at its top level before any
-    read of them, and that nothing after the loop reads: each iteration's value
-    is its own (no loop-carried dependence)."""
+    """Scalar variables that ``loop``'s body assigns before any read of them,
+    at its top level or in a branch that alone reads them, and that nothing
+    after the loop reads: each iteration's value is its own (no
+    loop-carried dependence)."""
+    return _block_locals(loop.body, after) - {loop.target.id}
+
+
+def _block_locals(stmts, after) -> set:
     assigned, read_first = set(), set()
-    for st in loop.body:
+    for st in stmts:
         kind = ir.KIND(st)
         reads = {n.id for n in ast.walk(st.value if kind in (ir.Kind.ASSIGN, ir.Kind.ACCUMULATE) else st)
                  if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
@@ -666,7 +748,13 @@ def iteration_locals(loop, after) -> set:
         elif kind == ir.Kind.ACCUMULATE:
             read_first.add(st.targets[0].id)
     used_after = {n.id for st in after for n in ast.walk(st) if isinstance(n, ast.Name)}
-    return assigned - read_first - used_after - {loop.target.id}
+    out = assigned - read_first - used_after
+    for k, st in enumerate(stmts):
+        if isinstance(st, ast.If):
+            rest = stmts[k + 1:] + list(after)
+            out |= _block_locals(st.body, st.orelse + rest) | \
+                _block_locals(st.orelse, st.body + rest)
+    return out
 
 
 def inner_iteration_locals(loop, after) -> set:
@@ -680,5 +768,4 @@ def inner_iteration_locals(loop, after) -> set:
             rest = loop.body[k + 1:] + list(after)
             out |= iteration_locals(st, rest) | inner_iteration_locals(st, rest)
     return out
-
 

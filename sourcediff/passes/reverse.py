@@ -19,6 +19,7 @@ from __future__ import annotations
 import ast
 import copy
 import itertools
+from dataclasses import dataclass
 
 import numpy as _np
 
@@ -59,6 +60,20 @@ def _zeroed(adj, var, line):
     return s
 
 
+
+
+@dataclass
+class Fused:
+    """The adjoint's parts around a fused loop, in the order they run: the
+    ``forward`` sweep, the reverse of the statements after the loop that
+    give its seeds (``seeds``), the fused ``loop``, those statements
+    (``tail``), the ``reverse`` sweep of the statements before it."""
+    forward: list
+    loop: ast.For
+    reverse: list
+    moved: list              # statements that follow the loop in the source
+    seeds: list
+    tail: list
 
 
 class ReverseTransformer:
@@ -281,9 +296,9 @@ class ReverseTransformer:
                 break
         fused = self.try_fuse()
         if fused is not None:
-            forward, loop, reverse = fused
-            return ir.PLAN.set(self.assemble(fname, forward, reverse, fused_loop=loop),
-                               plan_lines(self.plan, self.indexed_tape, loop))
+            return ir.PLAN.set(self.assemble(fname, fused.forward, fused.reverse, fused),
+                               plan_lines(self.plan, self.indexed_tape, fused.loop,
+                                          fused.moved, fused.tail))
         forward = self.forward_block(self.fn.body)
         return ir.PLAN.set(self.assemble(fname, forward, reverse),
                            plan_lines(self.plan, self.indexed_tape))
@@ -291,27 +306,47 @@ class ReverseTransformer:
     def try_fuse(self):
         """Run a final accumulation loop's reverse iteration right after its
         forward iteration (the order of a hand-written adjoint), where the plan
-        proposes it (``Planner.fusion_candidate``) and the emitted reverse
-        iteration commutes with the others (``fuse_loop``)."""
-        candidate = self.plan.fusion_candidate()
-        if candidate is None:
+        proposes it (``Planner.fusion_candidates``) and the emitted reverse
+        iteration commutes with the others (``fuse_loop``).  Scalar statements
+        after the loop that read its results (the return expression) have
+        their reverse run first, for the loop's seeds: allowed when that
+        reverse reads nothing the loop or they compute."""
+        for nest, loop, before, tail, dropped in self.plan.fusion_candidates():
+            seeds = self.seeds_of(nest[0], tail)
+            if seeds is None:
+                continue
+            kept = self.plan.drop_saves(dropped)
+            fused = self.fuse_loop(loop, self.fn.body[-1:])
+            if fused is None:
+                self.plan.keep_saves(kept)
+                continue
+            for outer in reversed(nest[:-1]):
+                wrapper = copy.copy(outer)
+                wrapper.body = [fused]
+                self.plan.checkpointed.pop(id(outer), None)
+                fused = wrapper
+            # statements that followed the loop in the source and now run before it
+            moved = before[self.fn.body.index(nest[0]):]
+            # (tapes of values one iteration overwrites are made before the loop)
+            forward = self.forward_block(before) + self.indexed_allocations(nest[0])
+            return Fused(forward, fused, self.reverse_block(before), moved, seeds,
+                         self.forward_block(tail))
+        return None
+
+    def seeds_of(self, top, tail):
+        """The reverse of ``tail`` where it reads none of the values ``top`` and
+        ``tail`` compute and restores nothing; else None."""
+        reads, self.reads = self.reads, set()
+        try:
+            seeds = self.reverse_block(tail)
+            tail_reads = self.reads
+        finally:
+            self.reads = reads | self.reads
+        computed = stored_names(top).union(*[stored_names(st) for st in tail])
+        if tail_reads & computed or any(ir.TAPE(n) is not None for st in seeds
+                                        for n in ast.walk(st)):
             return None
-        nest, loop, dropped = candidate
-        body = self.fn.body
-        k = body.index(nest[0])
-        kept = self.plan.drop_saves(dropped)
-        fused = self.fuse_loop(loop, body[k + 1:])
-        if fused is None:
-            self.plan.keep_saves(kept)
-            return None
-        for outer in reversed(nest[:-1]):
-            wrapper = copy.copy(outer)
-            wrapper.body = [fused]
-            self.plan.checkpointed.pop(id(outer), None)
-            fused = wrapper
-        forward = self.forward_block(body[:k])
-        reverse = self.reverse_block(body[:k])
-        return forward, fused, reverse
+        return seeds
 
     def fuse_loop(self, loop, after):
         """The fused loop (forward then reverse body), or None when its reverse
@@ -324,34 +359,27 @@ class ReverseTransformer:
         rev = self.reverse_block(loop.body)
         if not rev:
             return None
-        for node in ast.walk(ast.Module(body=fwd + rev, type_ignores=[])):
-            if isinstance(node, ast.Attribute) and node.attr in ("append", "pop"):
-                return None
-        inside = {id(st) for st in walk(loop.body)}
-        if any(sid in inside for sid in self.plan.indexed) or any(
-                key in self.plan.save_at and key[0] in inside for key in self.plan.indexed_scalars):
-            return None
-        # state restored per reverse iteration (snapshots, undone counters)
-        # needs the reverse iterations in reverse order
-        if self.plan.snapshot_vars_of(loop) or any(
-                (id(st), v) in self.plan.inverted or (id(st), v) in self.plan.inverted_carried
-                for st in walk(loop.body)
-                if ir.KIND(st) in (ir.Kind.ASSIGN, ir.Kind.ACCUMULATE, ir.Kind.UNPACK)
-                for v in self.plan.targets_of(st)):
+        # state restored in a reverse iteration (from a tape, by an undo) must be
+        # state the next forward iteration sets afresh before reading it
+        if self.plan.snapshot_vars_of(loop) or \
+                not self.plan.restores_only_iteration_state(loop, after):
             return None
         adjoint_of = {v: k2 for k2, v in self.adj_names.items()}
         # adjoints of temporaries of one iteration (direct ones, and variables
         # the body assigns before any read, unused after the loop) start at
         # zero and are reset within each reverse iteration: they commute too
-        local = self.plan.direct | iteration_locals(loop, after) | inner_iteration_locals(loop, after)
+        local = self.plan.direct | iteration_locals(loop, after) | \
+            inner_iteration_locals(loop, after) | self.plan.iteration_arrays(loop, after)
         direct = {self.adj_names[v] for v in local if v in self.adj_names}
         arrays = {a for a, v in adjoint_of.items() if self.types[v].is_array and v not in local}
         for st in walk(rev):
             # an inner loop (an element loop of passes/lower.py, a scalar loop
-            # over a row) runs whole within its outer iteration: its
-            # statements are checked like the others
-            if isinstance(st, (ast.If, ast.While)) or isinstance(st, ast.For) and \
-                    ir.COUNT(st):
+            # over a row) runs whole within its outer iteration, a branch reads
+            # the iteration's own primal values: their statements are checked
+            # like the others
+            if isinstance(st, ast.If):
+                continue
+            if isinstance(st, ast.While) or isinstance(st, ast.For) and ir.COUNT(st):
                 return None
             if isinstance(st, ast.AugAssign):
                 tgt = st.target.value if isinstance(st.target, ast.Subscript) else st.target
@@ -783,29 +811,47 @@ class ReverseTransformer:
         return out
 
     def needed_recomputation(self, loop) -> list:
-        chosen = self.plan.recompute.get(id(loop), [])
-        if not chosen:
+        """What the plan re-runs at the start of each reverse iteration of
+        ``loop``, as far as the reverse sweep reads it."""
+        chosen = self.plan.rerun.get(id(loop))
+        if chosen is None or not chosen.stmts:
             return []
-        want = set()
-        by_var = {st.targets[0].id: st for st in chosen}
+        makers: dict = {}
+        for st in chosen.stmts:
+            for v in chosen.writes[id(st)]:
+                makers.setdefault(v, []).append(st)
         # closure over what the reverse sweep reads
-        stack = [v for v in by_var if v in self.reads or v in self.plan.needed]
+        wanted, want = set(), set()
+        stack = [v for v in makers if v in self.reads or v in self.plan.needed]
         while stack:
             v = stack.pop()
-            if v in want:
+            if v in wanted:
                 continue
-            want.add(v)
-            for n in free_names(by_var[v].value):
-                if n in by_var and n not in want:
-                    stack.append(n)
+            wanted.add(v)
+            for st in makers[v]:
+                if id(st) not in want:
+                    want.add(id(st))
+                    stack += [n for n in chosen.reads[id(st)] if n in makers]
         out = []
-        for st in chosen:
-            if st.targets[0].id in want:
+        for st in chosen.stmts:
+            if id(st) not in want:
+                continue
+            if isinstance(st, ast.For):
+                out += self.replay(st)
+            else:
                 new = copy.copy(st)
                 new.value = self.primal_value(st)
                 out.append(new)
-                self.read(st.value)
+            self.read(*[_name(n) for n in sorted(chosen.reads[id(st)])])
         return out
+
+    def replay(self, nest) -> list:
+        """``nest`` as the forward sweep runs it, without its saves."""
+        plain, self._plain = self._plain, True
+        try:
+            return self.forward_block([nest])
+        finally:
+            self._plain = plain
 
     # -- adjoints of the statement kinds -----------------------------------
     def adjoint_accumulate(self, s) -> list:
@@ -1033,7 +1079,7 @@ class ReverseTransformer:
         return None
 
     # -- assembly ----------------------------------------------------------
-    def assemble(self, fname, forward, reverse, fused_loop=None) -> ast.FunctionDef:
+    def assemble(self, fname, forward, reverse, fused=None) -> ast.FunctionDef:
         line = ir.LINE(self.fn)
         body = []
         for var in sorted(self.plan.placeholders):
@@ -1056,7 +1102,7 @@ class ReverseTransformer:
             # (after the fused last loop, which still computes it)
             keep = self.fresh("value")
             keep_value = [_assign(keep, _name(self.ret_name), ir.LINE(self.ret))]
-            if fused_loop is None:
+            if fused is None:
                 forward = forward + keep_value
             ret = _name(keep)
         for s in forward:
@@ -1083,14 +1129,16 @@ class ReverseTransformer:
                 rev.append(_assign(self.adj(self.ret_name), seed, line))
         for s in rev:
             ir.SECTION.set(s, "init")
-        if fused_loop is not None:
+        if fused is not None:
             # the seed and adjoint initialisations come before the fused loop
-            ir.SECTION.set(fused_loop, "fused")
+            for s in fused.seeds:
+                ir.SECTION.set(s, "init")
+            ir.SECTION.set(fused.loop, "fused")
             for s in reverse:
                 ir.SECTION.set(s, "reverse")
-            for s in keep_value:
-                ir.SECTION.set(s, "fused")
-            rev = rev + [fused_loop] + (keep_value if fused_loop is not None else []) + reverse
+            for s in fused.tail + keep_value:
+                ir.SECTION.set(s, "value")
+            rev = rev + fused.seeds + [fused.loop] + fused.tail + keep_value + reverse
         else:
             for s in reverse:
                 ir.SECTION.set(s, "reverse")

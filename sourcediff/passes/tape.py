@@ -40,7 +40,7 @@ def enclosing(stmts, stack=()) -> dict:
     return out
 
 
-def _counted(loop):
+def counted(loop):
     """``(lo, hi)`` of ``for i in range(lo, hi)`` with step 1, else None."""
     if not isinstance(loop, ast.For) or ir.COUNT(loop):
         return None
@@ -75,7 +75,7 @@ def plan_indexed_tapes(fn, sites, element_dtype) -> dict:
         loops = [s for s in around[id(stmt)] if isinstance(s, (ast.For, ast.While))]
         if dtype is None or not loops or any(isinstance(s, ast.While) for s in loops):
             continue
-        bounds = [_counted(loop) for loop in loops]
+        bounds = [counted(loop) for loop in loops]
         if any(b is None for b in bounds):
             continue
         written = {n.id for n in ast.walk(loops[0])

@@ -101,6 +101,41 @@ def inner_while(x, w):           # i is read by active statements inside the whi
     return s
 
 
+def loop_then_penalty(w, x, y):  # logistic loss: a penalty loop after, a branch inside
+    loss = 0.0
+    for i in range(x.shape[0]):
+        m = y[i] * (x[i, 0] * w[0] + x[i, 1] * w[1])
+        if m > 0.0:
+            e = math.exp(-m)
+            loss += math.log1p(e)
+        else:
+            loss += -m + math.log1p(math.exp(m))
+    reg = 0.0
+    for j in range(w.shape[0]):
+        reg += w[j] * w[j]
+    return loss / x.shape[0] + 0.3 * reg
+
+
+def squared_tail(w, x):          # the tail reads the loop's value: its seed needs it
+    s = 0.0
+    for i in range(x.shape[0]):
+        s += math.sin(x[i] * w[0])
+    r = 0.0
+    for j in range(w.shape[0]):
+        r += w[j] * w[j]
+    return s * s + r
+
+
+def reads_first_loop(x):         # the second loop reads what the first writes
+    y = np.zeros(x.shape[0])
+    for i in range(x.shape[0]):
+        y[i] = math.sin(x[i])
+    s = 0.0
+    for i in range(x.shape[0]):
+        s += y[i] * x[i]
+    return s
+
+
 RNG = np.random.default_rng(7)
 XK = np.linspace(0.0, 1.0, 9)
 CASES = [
@@ -113,7 +148,33 @@ CASES = [
     (bisection, (np.sin(3.0 * XK), np.array([0.13, 0.52, 0.71, 0.99]), XK), (0, 1), True),
     (index_reused, (RNG.normal(size=4), 0.7), (0, 1), None),
     (inner_while, (RNG.normal(size=4), 0.7), (0, 1), None),
+    (loop_then_penalty, (RNG.normal(size=2), RNG.normal(size=(6, 2)),
+                         np.array([1.0, -1.0, 1.0, 1.0, -1.0, -1.0])), 0, True),
+    (squared_tail, (RNG.normal(size=3), RNG.normal(size=5)), 0, True),
+    (reads_first_loop, (RNG.normal(size=5),), 0, True),
 ]
+
+
+def plan_of(f, args, wrt) -> str:
+    text = sd.grad(f, wrt=wrt, target="python").source_for(*args)
+    return text[text.index("# Plan:"):text.index("# -- ")]
+
+
+def test_the_loop_with_most_work_runs_last_with_seeds_first():
+    f, args, wrt, _ = CASES[-3]
+    plan = plan_of(f, args, wrt)
+    first = f.__code__.co_firstlineno
+    assert f"fused: the loop at line {first + 2} " in plan
+    assert f"moved: lines {first + 9}, {first + 10}, {first + 12} run before" in plan
+    assert f"seeds first: the reverse of line {first + 12} runs before" in plan
+
+
+def test_a_loop_whose_seed_needs_its_value_is_not_fused():
+    f, args, wrt, _ = CASES[-2]
+    plan = plan_of(f, args, wrt)
+    first = f.__code__.co_firstlineno
+    assert f"fused: the loop at line {first + 2} " not in plan
+    assert f"fused: the loop at line {first + 5} " in plan     # the penalty loop instead
 
 
 @pytest.mark.parametrize("target", ["python", "cpu"])

@@ -1,0 +1,424 @@
+"""Re-run instead of store: what each reverse iteration of a loop recomputes.
+
+At the start of each reverse iteration of a loop, the adjoint can re-run
+statements of the loop's body instead of reading their values back from a
+tape.  :func:`choose` picks them, top-level statements of the body in order:
+
+* a scalar assignment that reads only the loop index, values the loop does
+  not change, values re-run before it, loop-carried scalars restored at the
+  start of the iteration, or an element ``a[i]`` stored earlier in the same
+  iteration at the same index;
+* a whole nested loop nest of counted loops (scalar assignments and element
+  stores only) whose reads are available in the same sense, and whose
+  writes are private to one iteration: every array it writes is written
+  whole in each iteration (``for j in range(n): a[j] = ...`` into an
+  ``a = np.zeros(n)``) before anything reads it, nothing outside the loop
+  reads it, and the reverse sweep reads it only after the iteration's last
+  write to it; every scalar it writes is read nowhere outside the loop.
+
+A re-run nest replaces the tape of everything it overwrites: the forward
+sweep stores none of it.  Whether a nest is re-run is decided by cost: the
+operations it repeats against the tape traffic of the saves it removes
+(:func:`pays`).  Statements inside a re-run nest keep their own saves and
+undos, which its reverse needs from one inner iteration to the next.
+"""
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass, field
+
+from .. import ir
+from ..rules import registry
+from .astutil import free_names, walk
+from .tape import counted
+
+# cost units of :func:`pays`: one arithmetic operation or store is 1
+CALL_COST = 10       # a math or NumPy function of one element (exp, log, sqrt ...)
+TAPE_COST = 6        # one value stored in the forward sweep and read back in reverse
+TRIPS = 8            # assumed trip count of a nested loop (only relative depths matter)
+MAKERS = ("np.zeros", "np.empty", "np.ones")
+
+
+@dataclass
+class Rerun:
+    """What the reverse iteration of one loop re-runs."""
+    stmts: list = field(default_factory=list)     # in body order
+    reads: dict = field(default_factory=dict)     # id(stmt) -> names it needs from before it
+    writes: dict = field(default_factory=dict)    # id(stmt) -> names it (re)defines
+    arrays: set = field(default_factory=set)      # arrays re-run whole: no element tape
+    scalars: set = field(default_factory=set)     # (id(top-level assignment), var): no save
+
+
+def choose(plan, loop, carried: dict) -> Rerun:
+    """The statements of ``loop``'s body re-run in each of its reverse
+    iterations (``plan``: the passes/planner.py Planner being built)."""
+    banned: set = set()
+    while True:
+        out = _select(plan, loop, carried, banned)
+        bad = _invalid(plan, loop, out)
+        if not bad:
+            return out
+        banned |= bad
+
+
+def _select(plan, loop, carried, banned) -> Rerun:
+    written = plan.assigned_in(loop)
+    ok = {loop.target.id} if isinstance(loop, ast.For) else set()
+    covered: set = set()
+    out = Rerun()
+    for idx, s in enumerate(loop.body):
+        if ir.KIND(s) == ir.Kind.ASSIGN:
+            z = s.targets[0].id
+            if z in banned or z in carried or not _simple_assign(plan, s, loop, idx):
+                continue
+            names = free_names(s.value) - {"np", "math"}
+            if ir.PRIM(s.value)[0] == "call":
+                names -= free_names(s.value.func)
+            if all(n in ok or n not in written or carried.get(n, -1) > idx or
+                   _stored_before(loop, idx, s.value, n) for n in names):
+                ok.add(z)
+                out.stmts.append(s)
+                out.reads[id(s)] = names
+                out.writes[id(s)] = {z}
+                out.scalars.add((id(s), z))
+        elif isinstance(s, ast.For) and _nest_ok(plan, s):
+            needs, arrays, scalars = exposed([s]), stored_arrays(s), assigned_scalars(s)
+            if (arrays | scalars) & (banned | set(carried) | set(plan.params)) or \
+                    plan.ret_name in arrays | scalars:
+                continue
+            if not all(n in ok or n in covered or n not in written or carried.get(n, -1) > idx
+                       for n in needs):
+                continue
+            covers = {a for a in arrays if _covers(plan, s, a)}
+            if not arrays <= covered | covers or not pays(plan, s, arrays):
+                continue
+            covered |= covers
+            ok |= scalars
+            out.stmts.append(s)
+            out.reads[id(s)] = needs
+            out.writes[id(s)] = arrays | scalars
+            out.arrays |= arrays
+    return out
+
+
+def _simple_assign(plan, s, loop, idx) -> bool:
+    """A scalar (or a view of an array: free to re-take) whose value the
+    re-run gives: assigned only here, or here and in nested loops re-run
+    after it, and read neither outside the loop nor before this in its body."""
+    z = s.targets[0].id
+    t = plan.types.get(z)
+    head = ir.PRIM(s.value)[0]
+    if t is None or not (t.is_scalar or (t.is_array and head == "subscript")) \
+            or z in plan.params or z in plan.counters:
+        return False
+    if head in ("user", "method", "tuple", "global"):
+        return False
+    if head == "call":
+        prim = registry.get_primitive(ir.PRIM(s.value)[1])
+        if prim is not None and prim.rules and prim.rules[0].call is not None:
+            return False
+    sites = plan.sites.get(z, [])
+    if len(sites) == 1:
+        return True
+    # several sites: the others inside nested loops of this body, after it
+    return t.is_scalar and all(loop in st.loops and st.stmt is not s for st in sites[1:]) \
+        and sites[0].stmt is s and z not in _loads(loop.body[:idx]) \
+        and z not in loads_outside(plan.fn, loop)
+
+
+def _stored_before(loop, idx, value, name) -> bool:
+    """``value`` is ``name[i]`` (``i`` the loop index), and every write into
+    ``name`` in the loop is a ``name[i] = ...`` earlier in its body: the
+    element still holds what this iteration stored when the reverse
+    iteration starts."""
+    if not (isinstance(loop, ast.For) and isinstance(value, ast.Subscript) and
+            isinstance(value.value, ast.Name) and value.value.id == name and
+            isinstance(value.slice, ast.Name) and value.slice.id == loop.target.id):
+        return False
+    writes = [(k, st) for k, top in enumerate(loop.body) for st in walk([top])
+              if writes_into(st) == name]
+    return bool(writes) and all(k < idx and st is loop.body[k] and ir.KIND(st) == ir.Kind.STORE
+                                and ast.dump(st.targets[0].slice) == ast.dump(value.slice)
+                                for k, st in writes)
+
+
+def writes_into(st):
+    kind = ir.KIND(st)
+    if kind == ir.Kind.STORE:
+        return st.targets[0].value.id
+    if kind == ir.Kind.AUGSTORE:
+        return st.target.value.id
+    return None
+
+
+def _nest_ok(plan, nest) -> bool:
+    """Counted loops of scalar assignments and element stores only."""
+    for st in walk([nest]):
+        kind = ir.KIND(st)
+        if isinstance(st, ast.For):
+            if counted(st) is None:
+                return False
+        elif kind in (ir.Kind.ASSIGN, ir.Kind.ACCUMULATE):
+            t = plan.types.get(st.targets[0].id)
+            if t is None or not t.is_scalar or ir.ARRAY(st):
+                return False
+            if kind == ir.Kind.ASSIGN and ir.PRIM(st.value)[0] in (
+                    "user", "method", "tuple", "global"):
+                return False
+        elif kind in (ir.Kind.STORE, ir.Kind.AUGSTORE):
+            target = st.targets[0] if kind == ir.Kind.STORE else st.target
+            t = plan.types.get(target.value.id)
+            if t is None or not t.is_array or not isinstance(target.slice, (ast.Name, ast.Tuple)) \
+                    or any(isinstance(e, ast.Slice) for e in ast.walk(target.slice)) \
+                    or _ndim_read(t, target.slice) != t.ndim:
+                return False
+        else:
+            return False
+    return True
+
+
+def _ndim_read(t, index) -> int:
+    return len(index.elts) if isinstance(index, ast.Tuple) else 1
+
+
+def stored_arrays(nest) -> set:
+    return {a for a in map(writes_into, walk([nest])) if a is not None}
+
+
+def assigned_scalars(nest) -> set:
+    out = set()
+    for st in walk([nest]):
+        if isinstance(st, ast.For):
+            out.add(st.target.id)
+        elif ir.KIND(st) in (ir.Kind.ASSIGN, ir.Kind.ACCUMULATE):
+            out.add(st.targets[0].id)
+    return out
+
+
+def exposed(stmts) -> set:
+    """Names ``stmts`` read before writing them (arrays: an element not stored
+    earlier in the same iteration at the same index)."""
+    out: set = set()
+    _exposed(stmts, set(), out)
+    return out
+
+
+def _exposed(stmts, defined, out, stored=None):
+    stored = set() if stored is None else set(stored)   # (array, index) stored earlier
+    for s in stmts:
+        if isinstance(s, ast.For):
+            out |= free_names(s.iter) - defined
+            _exposed(s.body, defined | {s.target.id}, out)
+            continue
+        if isinstance(s, (ast.If, ast.While)):
+            # a branch sees what came before it; what it defines may not happen
+            out |= free_names(s.test) - defined
+            _exposed(s.body, set(defined), out, stored)
+            _exposed(s.orelse, set(defined), out, stored)
+            continue
+        if not isinstance(s, (ast.Assign, ast.AugAssign)):
+            out |= free_names(s) - defined
+            continue
+        kind = ir.KIND(s)
+        value = s.value
+        target = s.targets[0] if isinstance(s, ast.Assign) else s.target
+        reads = _element_reads(value)
+        names = free_names(value) - {"np", "math"}
+        if kind == ir.Kind.ASSIGN and ir.PRIM(value)[0] == "call":
+            names -= free_names(value.func)
+        if isinstance(target, ast.Subscript):
+            names |= free_names(target.slice)
+            if kind == ir.Kind.AUGSTORE:
+                reads.append((target.value.id, ast.dump(target.slice)))
+        names -= {a for a, _ in reads}
+        out |= names - defined
+        out |= {a for a, key in reads if (a, key) not in stored}
+        if kind == ir.Kind.STORE:
+            stored.add((target.value.id, ast.dump(target.slice)))
+        elif kind in (ir.Kind.ASSIGN, ir.Kind.ACCUMULATE):
+            if kind == ir.Kind.ACCUMULATE and target.id not in defined:
+                out.add(target.id)
+            defined.add(target.id)
+
+
+def _element_reads(value) -> list:
+    """``(array, dump of index)`` of each ``a[...]`` read in ``value``; a bare
+    array name read whole counts as an element never stored."""
+    out = []
+    for n in ast.walk(value):
+        if isinstance(n, ast.Subscript) and isinstance(n.value, ast.Name):
+            out.append((n.value.id, ast.dump(n.slice)))
+    return out
+
+
+def _covers(plan, nest, array) -> bool:
+    """``nest`` is ``for j in range(n)`` whose body stores ``array[j] = ...``
+    unconditionally, and ``array`` is made once as ``np.zeros(n)`` (or
+    ``np.empty``, ``np.ones``) with ``n`` unchanged since."""
+    bounds = counted(nest)
+    if bounds is None or not (isinstance(bounds[0], ast.Constant) and bounds[0].value == 0):
+        return False
+    length = _length(plan, array)
+    if length is None or ast.dump(length) != ast.dump(bounds[1]):
+        return False
+    return any(ir.KIND(st) == ir.Kind.STORE and st.targets[0].value.id == array and
+               isinstance(st.targets[0].slice, ast.Name) and
+               st.targets[0].slice.id == nest.target.id for st in nest.body)
+
+
+def _length(plan, array):
+    t = plan.types.get(array)
+    sites = plan.sites.get(array, [])
+    if t is None or not t.is_array or t.ndim != 1 or len(sites) != 1 or \
+            ir.KIND(sites[0].stmt) != ir.Kind.ASSIGN:
+        return None
+    value = sites[0].stmt.value
+    if not (isinstance(value, ast.Call) and ast.unparse(value.func) in MAKERS and
+            len(value.args) == 1 and not value.keywords):
+        return None
+    n = value.args[0]
+    if isinstance(n, ast.Constant):
+        return n
+    if isinstance(n, ast.Name):
+        n_sites = plan.sites.get(n.id, [])
+        if not n_sites and n.id in plan.params or len(n_sites) == 1 and n_sites[0].top_level \
+                and n_sites[0].order < sites[0].order:
+            return n
+    return None
+
+
+def pays(plan, nest, arrays) -> bool:
+    """Re-running ``nest`` costs less than storing what it overwrites."""
+    ops, saved = _cost(nest, arrays, 1)
+    return ops <= saved * TAPE_COST
+
+
+def work(stmt) -> int:
+    """A rough count of the operations ``stmt`` runs (nested loops weighted)."""
+    return _cost(stmt, set(), 1)[0]
+
+
+def _cost(stmts, arrays, weight) -> tuple:
+    ops = saved = 0
+    for s in stmts if isinstance(stmts, list) else [stmts]:
+        if isinstance(s, ast.For):
+            o, v = _cost(s.body, arrays, weight * TRIPS)
+            ops, saved = ops + o, saved + v
+            continue
+        if isinstance(s, (ast.If, ast.While)):
+            o, v = _cost(s.body + s.orelse, arrays, weight)
+            ops, saved = ops + o + weight, saved + v
+            continue
+        value = getattr(s, "value", None)
+        if value is None:
+            continue
+        work = sum(isinstance(n, (ast.BinOp, ast.UnaryOp, ast.Compare)) for n in ast.walk(value))
+        work += CALL_COST * sum(isinstance(n, ast.Call) for n in ast.walk(value))
+        if writes_into(s) is not None:
+            work += 1
+            if writes_into(s) in arrays:
+                saved += weight
+        ops += weight * work
+    return ops, saved
+
+
+def _invalid(plan, loop, out: Rerun) -> set:
+    """Names whose re-run would not restore what the reverse sweep reads."""
+    bad = set()
+    chosen = {id(s) for s in out.stmts}
+    inside = {id(st) for st in walk(loop.body)}
+    top_of = {id(st): k for k, top in enumerate(loop.body) for st in walk([top])}
+    defined = set().union(*out.writes.values()) if out.writes else set()
+    outside = loads_outside(plan.fn, loop)
+    for var in defined - out.arrays:
+        if plan.loop_index_only(var):
+            continue            # a loop target: every loop over it sets it again
+        sites = [st for st in plan.sites.get(var, []) if id(st.stmt) in inside]
+        if any(id(loop.body[top_of[id(st.stmt)]]) not in chosen for st in sites):
+            bad.add(var)
+        elif var in outside and not any((id(st.stmt), var) in out.scalars for st in sites):
+            bad.add(var)        # (a value assigned once, re-taken, may be read later)
+    for array in out.arrays:
+        if array in outside or array in plan.alias_taped or \
+                any(array in pair for pair in plan.value_flow):
+            bad.add(array)
+            continue
+        writers = sorted({top_of[id(st)] for st in walk(loop.body) if writes_into(st) == array})
+        if any(id(loop.body[k]) not in chosen for k in writers):
+            bad.add(array)
+            continue
+        last = writers[-1]
+        if any(_reads_other_than_augment(loop.body[k], array) for k in range(last)) or \
+                not _last_writer_ok(loop.body[last], array):
+            bad.add(array)
+    return bad
+
+
+def _reads_other_than_augment(stmt, array) -> bool:
+    for st in walk([stmt]):
+        if isinstance(st, ast.For):
+            if array in free_names(st.iter):
+                return True
+            continue
+        value = st.value
+        target = st.targets[0] if isinstance(st, ast.Assign) else st.target
+        if array in free_names(value) or isinstance(target, ast.Subscript) and \
+                array in free_names(target.slice):
+            return True
+    return False
+
+
+def _last_writer_ok(nest, array) -> bool:
+    """In the last statement writing ``array``: either only ``array[...] +=``
+    (whose adjoints do not read it), or its one covering store ``array[j] =``
+    read back only as ``array[j]`` later in the same loop body."""
+    writes = [st for st in walk([nest]) if writes_into(st) == array]
+    if all(ir.KIND(st) == ir.Kind.AUGSTORE for st in writes):
+        return not _reads_other_than_augment(nest, array)
+    if len(writes) != 1 or not isinstance(nest, ast.For):
+        return False
+    store = writes[0]
+    body = next((st.body for st in walk([nest]) if isinstance(st, ast.For) and store in st.body),
+                None)
+    if body is None:
+        return False
+    key = ast.dump(store.targets[0].slice)
+    after = body[body.index(store) + 1:]
+    for st in walk([nest]):
+        if st is store or isinstance(st, ast.For):
+            continue
+        reads = [k for a, k in _element_reads(st.value) if a == array]
+        if array in free_names(st.value) and (st not in after or any(k != key for k in reads)
+                                              or not reads):
+            return False
+    return True
+
+
+def _loads(stmts) -> set:
+    return {n.id for s in stmts for n in ast.walk(s)
+            if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
+
+
+def loads_outside(fn, loop) -> set:
+    """Names read anywhere in ``fn`` but inside ``loop``."""
+    inside = {id(n) for n in ast.walk(loop)}
+    return {n.id for n in ast.walk(fn) if isinstance(n, ast.Name) and
+            isinstance(n.ctx, ast.Load) and id(n) not in inside}
+
+
+def written_whole_first(plan, loop, array) -> bool:
+    """Each iteration of ``loop`` writes every element of ``array`` (a loop
+    at the top of its body, see ``_covers``) before any statement reads it:
+    nothing one iteration leaves in it reaches the next."""
+    for st in loop.body:
+        if isinstance(st, ast.For) and _covers(plan, st, array) and \
+                not _reads_other_than_store(st, array):
+            return True
+        if array in _loads([st]):
+            return False
+    return False
+
+
+def _reads_other_than_store(nest, array) -> bool:
+    """``nest`` reads ``array`` other than as ``array[j]`` right after storing it."""
+    return array in exposed([nest])
