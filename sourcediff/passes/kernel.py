@@ -101,7 +101,7 @@ class CalleeAdjoint:
     docstring: str
     value: object               # the type of the value it returns
     grads: list                 # (parameter, type) of each gradient it returns
-    info: object = None         # its user function's SourceInfo (the plan's line numbers)
+    name: str = ""              # the user's function
 
 
 # -- building statements -------------------------------------------------------
@@ -679,8 +679,9 @@ def _lower_callees(callees, first) -> CalleeTapes:
             "\n\n    Its tapes are preallocated arrays passed in by the caller; one too "
             "small for\n    what this call saves returns zeros at once (the capacity it "
             "needs goes\n    to tape_need).")
+        ir.PLAN.set(fn, None)       # (it says where tapes were allocated)
         out.trees[name] = fn
-        out.sources[name] = emit_function(fn, callee.info, doc, fixed=True)
+        out.sources[name] = emit_function(fn, docstring=doc, fixed=True)
     return out
 
 
@@ -714,13 +715,16 @@ def _user_lines(fn) -> dict:
     return lines
 
 
-def check_kernel_subset(fn: ast.FunctionDef, env: dict, functions: set, where) -> None:
+def check_kernel_subset(fn: ast.FunctionDef, env: dict, functions: set, where,
+                        refused: dict | None = None) -> None:
     """Raise a TransformError (at the user's line) for what a CUDA kernel cannot run.
 
     ``fn``: one generated function as it is printed (``Program.trees``, an
     element's tree); ``env``: its types; ``functions``: names of the generated
     functions it may call; ``where(line)`` -> (file, line, text) for a user line
-    (``ir.LINE``, None where none is known)."""
+    (``ir.LINE``, None where none is known); ``refused``: generated functions
+    a kernel cannot call -> why (checked first: the call is the user's line to
+    point at, not what the caller does with its results)."""
     arrays = set()
     for v, t in env.items():
         if t is not None and t.is_array:
@@ -733,17 +737,25 @@ def check_kernel_subset(fn: ast.FunctionDef, env: dict, functions: set, where) -
         raise TransformError(f"cannot run in a CUDA kernel (target='cuda'): {why}",
                              filename, line, 0, source)
 
-    for stmt in ast.walk(fn):
-        if not isinstance(stmt, ast.stmt) or stmt is fn:
-            continue
-        for n in ast.iter_child_nodes(stmt):
-            if isinstance(n, ast.stmt):
-                continue
-            for node in ast.walk(n):
-                _check_node(node, stmt, arrays, functions, fail)
+    statements = [s for s in ast.walk(fn) if isinstance(s, ast.stmt) and s is not fn]
+    for stmt in statements:
+        for node in _own_expressions(stmt):
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) \
+                    and node.func.id in (refused or {}):
+                fail(stmt, refused[node.func.id])
+    for stmt in statements:
+        for node in _own_expressions(stmt):
+            _check_node(node, stmt, arrays, functions, fail)
         if isinstance(stmt, ast.AugAssign) and isinstance(stmt.target, ast.Name) \
                 and stmt.target.id in arrays:
             fail(stmt, f"whole-array update of '{stmt.target.id}' (index its elements)")
+
+
+def _own_expressions(stmt):
+    """The expression nodes of ``stmt``, not those of the statements in its blocks."""
+    for n in ast.iter_child_nodes(stmt):
+        if not isinstance(n, ast.stmt):
+            yield from ast.walk(n)
 
 
 def _check_node(node, stmt, arrays, functions, fail):

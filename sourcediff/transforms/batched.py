@@ -212,11 +212,12 @@ class Batched(Transformed):
             func, types, [params[k] for k in self.wrt], "grad")
         summed = self.summed
         accumulate = [k for k in self.wrt if k in summed and types[k].is_array]
+        callees = _callee_adjoints(program)
         try:
             element = kernel.lower_adjoint(program.trees[grad_name], grad_name, params,
                                            types, self.wrt, entry[2], accumulate,
                                            atomic=self.target == "cuda",
-                                           callees=_callee_adjoints(program))
+                                           callees=callees)
         except kernel.NotLowerable as exc:
             info = self.src.info
             raise TransformError(f"batched {self.mode}: {exc}", info.filename,
@@ -224,7 +225,7 @@ class Batched(Transformed):
         element.value_dtype = ret.dtype
         element.batch, element.wrt = self.batch, self.wrt
         if self.target == "cuda":
-            self._check_cuda(program, element, entry)
+            self._check_cuda(program, element, entry, callees)
         element.module_functions = _kept_functions(program, grad_name)
         texts = [element.callees.get(n, program.functions[n]) for n in element.module_functions]
         helpers = []
@@ -265,7 +266,7 @@ class Batched(Transformed):
             self.func = func
         return self.func
 
-    def _check_cuda(self, program, element, entry):
+    def _check_cuda(self, program, element, entry, callees):
         envs = {}
         for name, fn, env, _ret, src in program._primal.values():
             envs[name] = (env, src)
@@ -282,6 +283,13 @@ class Batched(Transformed):
             raise TransformError(f"cannot run in a CUDA kernel (target='cuda'): the values "
                                  f"saved here for the reverse sweep (tape {tape}) could not be "
                                  "lowered to a preallocated array", *_user_line(src, line))
+        refused = {}
+        for name, callee in callees.items():
+            arrays = [p for p, t in callee.grads if t.is_array]
+            if arrays:
+                refused[name] = (f"the adjoint of '{callee.name}' returns the gradient of "
+                                 f"its array argument '{arrays[0]}' in a new array (an "
+                                 "allocation); pass it scalars, or use target='cpu'")
         funcs = set(program.functions)
         todo, seen = [(element.name, element.tree, entry[2], self.src)], set()
         while todo:
@@ -290,7 +298,7 @@ class Batched(Transformed):
                 continue
             seen.add(name)
             kernel.check_kernel_subset(tree, env, funcs,
-                                       lambda line, src=src: _at_line(src, line))
+                                       lambda line, src=src: _at_line(src, line), refused)
             for n in ast.walk(tree):
                 if isinstance(n, ast.Call) and isinstance(n.func, ast.Name) \
                         and n.func.id in funcs and n.func.id in envs:
@@ -602,7 +610,7 @@ def _callee_adjoints(program) -> dict:
         _name, _fn, _env, ret, src = program._primal[(func, tuple(types), inplace)]
         doc = ast.get_docstring(ast.parse(program.functions[name]).body[0])
         grads = [(p, types[src.params.index(p)]) for p in wrt]
-        callees[name] = kernel.CalleeAdjoint(program.trees[name], doc, ret, grads, src.info)
+        callees[name] = kernel.CalleeAdjoint(program.trees[name], doc, ret, grads, src.name)
     return {name: callees[name] for name in program.order if name in callees}
 
 

@@ -135,3 +135,15 @@ def calls_taped_helpers(x, m):
     for i in range(x.shape[0]):
         s += damp_steps(x[i], m) * x[i]
     return s
+
+
+def tanh_sum(a):
+    s = 0.0
+    for i in range(a.shape[0]):
+        s += math.tanh(a[i])
+    return s
+
+
+def calls_array_helper(x):
+    """Passes an array to a helper: its adjoint returns the array's gradient."""
+    return tanh_sum(x) * 2.0

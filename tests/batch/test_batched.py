@@ -296,6 +296,13 @@ def test_cuda_refuses_whole_array_numpy_at_the_users_line():
     np.testing.assert_allclose(gx, np.sin(1.0) + np.cos(1.0))
 
 
+def test_cuda_refuses_a_helper_taking_an_array_at_the_call():
+    g = sd.grad(F.calls_array_helper, target="cuda", batch=True)
+    with pytest.raises(sd.TransformError, match="array argument 'a' in a new array") as info:
+        g(np.ones((2, 3)))
+    assert "batch_funcs.py" in str(info.value) and "return tanh_sum(x) * 2.0" in str(info.value)
+
+
 # -- real CUDA code: compiled to PTX by libnvvm (no GPU needed) -------------------
 def _libnvvm():
     for root in (os.environ.get("CUDA_HOME"), "/usr/local/cuda", *sorted(
