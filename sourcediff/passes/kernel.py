@@ -97,11 +97,11 @@ class Element:
 class CalleeAdjoint:
     """A callee's adjoint (``h_vjp(args, cotangent) -> (value, (grads...))``) the
     element calls, directly or through other callees, as lowering needs it."""
+    name: str                   # the user's function
     tree: ast.FunctionDef       # as emitted (``Program.trees``)
     docstring: str
     value: object               # the type of the value it returns
     grads: list                 # (parameter, type) of each gradient it returns
-    name: str = ""              # the user's function
 
 
 # -- building statements -------------------------------------------------------

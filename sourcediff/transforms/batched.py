@@ -610,7 +610,7 @@ def _callee_adjoints(program) -> dict:
         _name, _fn, _env, ret, src = program._primal[(func, tuple(types), inplace)]
         doc = ast.get_docstring(ast.parse(program.functions[name]).body[0])
         grads = [(p, types[src.params.index(p)]) for p in wrt]
-        callees[name] = kernel.CalleeAdjoint(program.trees[name], doc, ret, grads, src.name)
+        callees[name] = kernel.CalleeAdjoint(src.name, program.trees[name], doc, ret, grads)
     return {name: callees[name] for name in program.order if name in callees}
 
 
