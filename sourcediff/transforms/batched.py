@@ -49,7 +49,7 @@ from ..backends.drivers import Driver, add_partials, allocate_outputs, driver_so
 from ..errors import TransformError
 from ..passes import kernel
 from ..passes.types import array, scalar, type_of_value
-from ..program import Program
+from ..program import Program, adjoint_doc
 from .base import BUILD_LOCK, Transformed, written_names
 
 BATCH_TARGETS = ("python", "cpu", "parallel", "cuda")
@@ -608,9 +608,9 @@ def _callee_adjoints(program) -> dict:
         if mode != "vjp" or name not in program.trees:
             continue
         _name, _fn, _env, ret, src = program._primal[(func, tuple(types), inplace)]
-        doc = ast.get_docstring(ast.parse(program.functions[name]).body[0])
         grads = [(p, types[src.params.index(p)]) for p in wrt]
-        callees[name] = kernel.CalleeAdjoint(src.name, program.trees[name], doc, ret, grads)
+        callees[name] = kernel.CalleeAdjoint(src.name, program.trees[name],
+                                             adjoint_doc(src.name, wrt, mode), ret, grads)
     return {name: callees[name] for name in program.order if name in callees}
 
 
