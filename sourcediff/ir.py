@@ -165,7 +165,7 @@ TUPLE_WHOLE = Fact("tuple_whole", "function", "tuples", "reverse",
                    "Tuple parameters still used as a whole somewhere.")
 REVERSE = Fact("reverse", "adjoint function", "reverse", "emit",
                "The statements of the reverse sweep (emit titles its sections).")
-PLAN = Fact("plan", "adjoint function", "reverse", "emit",
+PLAN = Fact("plan", "adjoint function", "kernel, reverse", "emit",
             "The tape plan as text lines: what is stored, recomputed, undone, fused, "
             "checkpointed, and why; printed as a comment block at the top of the adjoint.")
 

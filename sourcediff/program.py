@@ -151,7 +151,7 @@ class Program:
         for rname, rule in getattr(rt, "user_rules_used", {}).items():
             self.inject_user_rule(rname, rule)
         self.functions[fname], self.trees[fname] = emitted(adj, src.info,
-                                                           _doc(src.name, wrt, mode))
+                                                           adjoint_doc(src.name, wrt, mode))
         self.order.append(fname)
         self._vjp[key] = fname
         return fname
@@ -235,7 +235,8 @@ class Program:
         return module_source([self.functions[n] for n in self.order], header)
 
 
-def _doc(name, wrt, mode):
+def adjoint_doc(name, wrt, mode) -> str:
+    """The docstring of the adjoint (``mode`` "grad" or "vjp") of ``name`` w.r.t. ``wrt``."""
     what = ", ".join(wrt) if wrt else "nothing"
     if mode == "grad":
         return f"Value and gradient of '{name}' with respect to {what}."

@@ -75,6 +75,11 @@ class Element:
     need: str = "tape_need"
     # the element function's tree (for check_kernel_subset); not pickled
     tree: object = field(default=None, repr=False, compare=False)
+    # callee adjoints rewritten to take their tapes from the element: name -> source
+    callees: dict = field(default_factory=dict)
+    callee_trees: dict = field(default_factory=dict, repr=False, compare=False)
+    # callee adjoint name -> [(tape, user line of its first push)] left as lists
+    callee_list_tapes: dict = field(default_factory=dict)
 
     @property
     def signature(self) -> list:
@@ -84,7 +89,19 @@ class Element:
     def __getstate__(self):
         state = dict(self.__dict__)
         state["tree"] = None
+        state["callee_trees"] = {}
         return state
+
+
+@dataclass
+class CalleeAdjoint:
+    """A callee's adjoint (``h_vjp(args, cotangent) -> (value, (grads...))``) the
+    element calls, directly or through other callees, as lowering needs it."""
+    name: str                   # the user's function
+    tree: ast.FunctionDef       # as emitted (``Program.trees``)
+    docstring: str
+    value: object               # the type of the value it returns
+    grads: list                 # (parameter, type) of each gradient it returns
 
 
 # -- building statements -------------------------------------------------------
@@ -186,9 +203,13 @@ def _zero_fill(name, ndim) -> ast.stmt:
 
 
 def lower_adjoint(tree: ast.FunctionDef, grad_name: str, params: list, types: list,
-                  wrt: tuple, env: dict, accumulate=(), atomic: bool = False) -> Element:
+                  wrt: tuple, env: dict, accumulate=(), atomic: bool = False,
+                  callees: dict | None = None) -> Element:
     """Rewrite the adjoint ``grad_name`` (its emitted tree, ``Program.trees``)
     into a per-element function; see the module docstring.
+
+    ``callees``: name -> :class:`CalleeAdjoint` of the generated adjoints it may
+    call; those with tapes take them from the element (``_lower_callees``).
 
     ``accumulate``: wrt indices of array arguments whose gradient is *added* into
     the row passed in (a sum over the batch, ``reduce="sum"``) instead of
@@ -209,8 +230,13 @@ def lower_adjoint(tree: ast.FunctionDef, grad_name: str, params: list, types: li
     abort = _result([ast.Constant(0.0) for _ in returned])
     tapes, list_tapes = _lower_tapes(body, fresh, need, abort)
     tapes += _lower_indexed_tapes(body, need, abort, len(tapes))
+    lowered = _lower_callees(_reachable(body, callees or {}), len(tapes))
+    names = {key: fresh(key[0] + key[1]) for key, _ in lowered.tapes}
+    tapes += [Tape(names[key], dtype) for key, dtype in lowered.tapes]
+    lowered.pass_tapes(body, names, need)
     element = Element(fresh(grad_name + "_element"), "", list(params), grad_rows, scalar_grads,
-                      tapes, list_tapes, need)
+                      tapes, list_tapes, need, callees=lowered.sources,
+                      callee_trees=lowered.trees, callee_list_tapes=lowered.left)
     doc = f"{fn.name} for one element of a batch"
     doc += ", array gradients written into their rows" if grad_rows else ""
     doc += "." if not tapes else (
@@ -443,10 +469,10 @@ def _mentions(body, names) -> dict:
     return uses
 
 
-def _lower_tapes(body, fresh, need, abort):
+def _lower_tapes(body, fresh, need, abort, first=0):
     """List tapes (``ir.TAPE`` role ``list``, at the top level) used only by their
-    pushes and pops, every push of one scalar type, become arrays; others stay
-    lists (reported)."""
+    pushes and pops, every push of one scalar type, become arrays (``tape_need``
+    slots from ``first``); others stay lists (reported)."""
     inits = {ir.TAPE(s).tape: s for s in body
              if ir.TAPE(s) is not None and ir.TAPE(s).role == "list"}
     if not inits:
@@ -466,7 +492,7 @@ def _lower_tapes(body, fresh, need, abort):
         ok = (uses[name] == 1 + len(pushes[name]) + pops[name] and len(kinds) == 1
               and None not in kinds and next(iter(kinds)).is_scalar)
         if ok:
-            index[name] = (len(tapes), fresh(name + "_top"))
+            index[name] = (first + len(tapes), fresh(name + "_top"))
             tapes.append(Tape(name, next(iter(kinds)).dtype))
         else:
             left.append(name)
@@ -550,6 +576,123 @@ def _lower_indexed_tapes(body, need, abort, first) -> list:
     return tapes
 
 
+# -- callees' tapes -------------------------------------------------------------
+def _called(stmts, names) -> list:
+    """The functions of ``names`` that ``stmts`` call, in the order of their calls."""
+    found = []
+    for n in ast.walk(ast.Module(body=stmts, type_ignores=[])):
+        if isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and n.func.id in names \
+                and n.func.id not in found:
+            found.append(n.func.id)
+    return found
+
+
+def _reachable(body, callees) -> dict:
+    """The callee adjoints ``body`` calls, directly or not, callees first."""
+    seen, todo = set(), _called(body, callees)
+    while todo:
+        name = todo.pop()
+        if name not in seen:
+            seen.add(name)
+            todo += _called(callees[name].tree.body, callees)
+    # (a callee's adjoint is generated, and listed, before its callers')
+    return {name: c for name, c in callees.items() if name in seen}
+
+
+def _zero(t, param=None):
+    """A zero of type ``t``: the result of an adjoint whose tapes are too small."""
+    if t.kind == "float":
+        return ast.Constant(0.0) if t.dtype == np.float64 else \
+            _call(ast.Attribute(value=_load("np"), attr=t.dtype.name, ctx=ast.Load()),
+                  ast.Constant(0.0))
+    if t.kind in ("int", "bool"):
+        return ast.Constant(0 if t.kind == "int" else False)
+    if t.kind == "tuple":
+        return ast.Tuple(elts=[_zero(e) for e in t.elts], ctx=ast.Load())
+    if t.is_array and param is not None:
+        return _call(ast.Attribute(value=_load("np"), attr="zeros_like", ctx=ast.Load()),
+                     _load(param))
+    raise NotLowerable(f"no zero for a {t}")
+
+
+class CalleeTapes:
+    """The callee adjoints of an element, their tapes lowered like the element's.
+
+    A callee's adjoint runs its own forward and reverse sweeps: its tapes are
+    empty again when it returns, so one array per tape serves every call (in a
+    loop, or from several callers).  Each becomes a parameter of the callee,
+    passed down from the element (which gets it from the driver, like its own
+    tapes); a callee passes its callees' tapes on.  A tape too small returns
+    zeros at once (the element's results are then discarded and the batch runs
+    again with the capacities reported in ``tape_need``)."""
+
+    def __init__(self):
+        self.tapes: list = []     # ((callee, its tape), dtype) in tape_need order
+        self.needs: dict = {}     # callee -> the keys of the tapes it takes
+        self.sources: dict = {}   # callee -> its lowered source
+        self.trees: dict = {}
+        self.left: dict = {}      # callee -> [(tape, user line)] left as lists
+
+    def pass_tapes(self, stmts, names, need) -> None:
+        """Calls in ``stmts`` of a lowered callee get its tapes (``names``: key ->
+        the caller's name for it) and ``need``."""
+        for n in ast.walk(ast.Module(body=stmts, type_ignores=[])):
+            if isinstance(n, ast.Call) and isinstance(n.func, ast.Name) \
+                    and self.needs.get(n.func.id):
+                n.args += [_load(names[key]) for key in self.needs[n.func.id]] + [_load(need)]
+
+
+def _lower_callees(callees, first) -> CalleeTapes:
+    """Lower the tapes of ``callees`` (callees first) to arrays taken as
+    parameters, numbered in ``tape_need`` from ``first``."""
+    out = CalleeTapes()
+    for name, callee in callees.items():
+        fn = copy.deepcopy(callee.tree)
+        body = fn.body
+        fresh = Namer(_names(fn), sep="_").fresh
+        need = fresh("tape_need")
+        own, left = [], []      # without a zero result, its tapes stay as they are
+        try:
+            abort = _result([_zero(callee.value),
+                             ast.Tuple(elts=[_zero(t, p) for p, t in callee.grads],
+                                       ctx=ast.Load())])
+        except NotLowerable:
+            abort = None
+        if abort is not None:
+            k = first + len(out.tapes)
+            own, left = _lower_tapes(body, fresh, need, abort, k)
+            own += _lower_indexed_tapes(body, need, abort, k + len(own))
+        if left:
+            out.left[name] = [(t, first_push_line(body, t)) for t in left]
+        out.tapes += [((name, t.name), t.dtype) for t in own]
+        passed = [key for callee_name in _called(body, out.needs)
+                  for key in out.needs[callee_name]]
+        needs = [(name, t.name) for t in own] + list(dict.fromkeys(passed))
+        if not needs:
+            continue
+        names = {(name, t.name): t.name for t in own}
+        names.update({key: fresh(key[0] + key[1]) for key in needs if key not in names})
+        out.pass_tapes(body, names, need)
+        out.needs[name] = needs
+        fn.args.args += [ast.arg(arg=names[key]) for key in needs] + [ast.arg(arg=need)]
+        doc = callee.docstring + (
+            "\n\n    Its tapes are preallocated arrays passed in by the caller; one too "
+            "small for\n    what this call saves returns zeros at once (the capacity it "
+            "needs goes\n    to tape_need).")
+        ir.PLAN.set(fn, None)       # (it says where tapes were allocated)
+        out.trees[name] = fn
+        out.sources[name] = emit_function(fn, docstring=doc, fixed=True)
+    return out
+
+
+def first_push_line(body, tape):
+    """The user line of the first push on list tape ``tape``."""
+    for stmt, op in _tape_ops(body, "push"):
+        if op.tape == tape:
+            return ir.LINE(stmt)
+    return None
+
+
 # -- CUDA subset ---------------------------------------------------------------
 CUDA_BUILTINS = {"min", "max", "abs", "float", "int", "bool", "range", "len", *TAPE_HELPERS}
 CUDA_NUMPY_CASTS = {"float64", "float32", "int64", "int32", "bool_"}
@@ -572,13 +715,16 @@ def _user_lines(fn) -> dict:
     return lines
 
 
-def check_kernel_subset(fn: ast.FunctionDef, env: dict, functions: set, where) -> None:
+def check_kernel_subset(fn: ast.FunctionDef, env: dict, functions: set, where,
+                        refused: dict | None = None) -> None:
     """Raise a TransformError (at the user's line) for what a CUDA kernel cannot run.
 
     ``fn``: one generated function as it is printed (``Program.trees``, an
     element's tree); ``env``: its types; ``functions``: names of the generated
     functions it may call; ``where(line)`` -> (file, line, text) for a user line
-    (``ir.LINE``, None where none is known)."""
+    (``ir.LINE``, None where none is known); ``refused``: generated functions
+    a kernel cannot call -> why (checked first: the call is the user's line to
+    point at, not what the caller does with its results)."""
     arrays = set()
     for v, t in env.items():
         if t is not None and t.is_array:
@@ -591,17 +737,25 @@ def check_kernel_subset(fn: ast.FunctionDef, env: dict, functions: set, where) -
         raise TransformError(f"cannot run in a CUDA kernel (target='cuda'): {why}",
                              filename, line, 0, source)
 
-    for stmt in ast.walk(fn):
-        if not isinstance(stmt, ast.stmt) or stmt is fn:
-            continue
-        for n in ast.iter_child_nodes(stmt):
-            if isinstance(n, ast.stmt):
-                continue
-            for node in ast.walk(n):
-                _check_node(node, stmt, arrays, functions, fail)
+    statements = [s for s in ast.walk(fn) if isinstance(s, ast.stmt) and s is not fn]
+    for stmt in statements:
+        for node in _own_expressions(stmt):
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) \
+                    and node.func.id in (refused or {}):
+                fail(stmt, refused[node.func.id])
+    for stmt in statements:
+        for node in _own_expressions(stmt):
+            _check_node(node, stmt, arrays, functions, fail)
         if isinstance(stmt, ast.AugAssign) and isinstance(stmt.target, ast.Name) \
                 and stmt.target.id in arrays:
             fail(stmt, f"whole-array update of '{stmt.target.id}' (index its elements)")
+
+
+def _own_expressions(stmt):
+    """The expression nodes of ``stmt``, not those of the statements in its blocks."""
+    for n in ast.iter_child_nodes(stmt):
+        if not isinstance(n, ast.stmt):
+            yield from ast.walk(n)
 
 
 def _check_node(node, stmt, arrays, functions, fail):

@@ -49,7 +49,7 @@ from ..backends.drivers import Driver, add_partials, allocate_outputs, driver_so
 from ..errors import TransformError
 from ..passes import kernel
 from ..passes.types import array, scalar, type_of_value
-from ..program import Program
+from ..program import Program, adjoint_doc
 from .base import BUILD_LOCK, Transformed, written_names
 
 BATCH_TARGETS = ("python", "cpu", "parallel", "cuda")
@@ -212,10 +212,12 @@ class Batched(Transformed):
             func, types, [params[k] for k in self.wrt], "grad")
         summed = self.summed
         accumulate = [k for k in self.wrt if k in summed and types[k].is_array]
+        callees = _callee_adjoints(program)
         try:
             element = kernel.lower_adjoint(program.trees[grad_name], grad_name, params,
                                            types, self.wrt, entry[2], accumulate,
-                                           atomic=self.target == "cuda")
+                                           atomic=self.target == "cuda",
+                                           callees=callees)
         except kernel.NotLowerable as exc:
             info = self.src.info
             raise TransformError(f"batched {self.mode}: {exc}", info.filename,
@@ -223,13 +225,13 @@ class Batched(Transformed):
         element.value_dtype = ret.dtype
         element.batch, element.wrt = self.batch, self.wrt
         if self.target == "cuda":
-            self._check_cuda(program, element, entry)
+            self._check_cuda(program, element, entry, callees)
         element.module_functions = _kept_functions(program, grad_name)
+        texts = [element.callees.get(n, program.functions[n]) for n in element.module_functions]
         helpers = []
         if self.target == "cuda":
             from ..backends.numba_cuda import helpers_used, kernel_source
-            helpers = helpers_used([program.functions[n] for n in element.module_functions]
-                                   + [element.source])
+            helpers = helpers_used(texts + [element.source])
             driver = kernel_source(element, self.batch, self.wrt, helpers, summed=summed)
         else:
             driver = driver_source(element, self.batch, self.wrt, self.target == "parallel",
@@ -240,10 +242,8 @@ class Batched(Transformed):
         injected = dict(program.injected)
         injected.update(program.user_rules)
         names = [n for n in program.order if n in element.module_functions] + [element.name]
-        spec = ModuleSpec(self.name, header,
-                          [program.functions[n] for n in element.module_functions], element,
-                          driver, names, injected, frozenset(written_names(self.src.tree)),
-                          helpers)
+        spec = ModuleSpec(self.name, header, texts, element, driver, names, injected,
+                          frozenset(written_names(self.src.tree)), helpers)
         return program, spec
 
     def _function(self):
@@ -266,10 +266,7 @@ class Batched(Transformed):
             self.func = func
         return self.func
 
-    def _check_cuda(self, program, element, entry):
-        if element.list_tapes:
-            self._fail_cuda(f"tapes {', '.join(element.list_tapes)} could not be lowered to "
-                            "arrays")
+    def _check_cuda(self, program, element, entry, callees):
         envs = {}
         for name, fn, env, _ret, src in program._primal.values():
             envs[name] = (env, src)
@@ -277,6 +274,22 @@ class Batched(Transformed):
             for (func, types, inplace), e in program._primal.items():
                 if func is key[0] and tuple(types) == tuple(key[1]) and inplace == key[4]:
                     envs[vname] = (e[2], e[4])
+        left = [(tape, kernel.first_push_line(element.tree.body, tape), self.src)
+                for tape in element.list_tapes]
+        left += [(tape, line, envs[name][1])
+                 for name, tapes in element.callee_list_tapes.items() for tape, line in tapes]
+        if left:
+            tape, line, src = left[0]
+            raise TransformError(f"cannot run in a CUDA kernel (target='cuda'): the values "
+                                 f"saved here for the reverse sweep (tape {tape}) could not be "
+                                 "lowered to a preallocated array", *_user_line(src, line))
+        refused = {}
+        for name, callee in callees.items():
+            arrays = [p for p, t in callee.grads if t.is_array]
+            if arrays:
+                refused[name] = (f"the adjoint of '{callee.name}' returns the gradient of "
+                                 f"its array argument '{arrays[0]}' in a new array (an "
+                                 "allocation); pass it scalars, or use target='cpu'")
         funcs = set(program.functions)
         todo, seen = [(element.name, element.tree, entry[2], self.src)], set()
         while todo:
@@ -284,24 +297,14 @@ class Batched(Transformed):
             if name in seen:
                 continue
             seen.add(name)
-
-            def where(line, src=src):
-                info = src.info
-                if line is None:
-                    return info.filename, info.line_offset + 1, info.lines[0]
-                text = info.lines[line - 1].strip() if 0 < line <= len(info.lines) else ""
-                return info.filename, line + info.line_offset, text
-            kernel.check_kernel_subset(tree, env, funcs, where)
+            kernel.check_kernel_subset(tree, env, funcs,
+                                       lambda line, src=src: _at_line(src, line), refused)
             for n in ast.walk(tree):
                 if isinstance(n, ast.Call) and isinstance(n.func, ast.Name) \
                         and n.func.id in funcs and n.func.id in envs:
                     e, s = envs[n.func.id]
-                    todo.append((n.func.id, program.trees[n.func.id], e, s))
-
-    def _fail_cuda(self, why):
-        info = self.src.info
-        raise TransformError(f"cannot run in a CUDA kernel (target='cuda'): {why}",
-                             info.filename, info.line_offset + 1, 0, info.lines[0])
+                    callee = element.callee_trees.get(n.func.id, program.trees[n.func.id])
+                    todo.append((n.func.id, callee, e, s))
 
     def spec(self, types) -> ModuleSpec:
         """The generated module for this signature (generated at the first use)."""
@@ -596,6 +599,34 @@ def check_picklable(spec, name) -> None:
 def _has_dask_array(values) -> bool:
     da = sys.modules.get("dask.array")      # no Dask array exists before it is imported
     return da is not None and any(isinstance(v, da.Array) for v in values)
+
+
+def _callee_adjoints(program) -> dict:
+    """name -> ``kernel.CalleeAdjoint`` of the callees' generated VJPs, callees first."""
+    callees = {}
+    for (func, types, wrt, mode, inplace, *_), name in program._vjp.items():
+        if mode != "vjp" or name not in program.trees:
+            continue
+        _name, _fn, _env, ret, src = program._primal[(func, tuple(types), inplace)]
+        grads = [(p, types[src.params.index(p)]) for p in wrt]
+        callees[name] = kernel.CalleeAdjoint(src.name, program.trees[name],
+                                             adjoint_doc(src.name, wrt, mode), ret, grads)
+    return {name: callees[name] for name in program.order if name in callees}
+
+
+def _at_line(src, line) -> tuple:
+    """(file, line, text) of line ``line`` of ``src``'s function (its first where None)."""
+    info = src.info
+    if line is None:
+        return info.filename, info.line_offset + 1, info.lines[0]
+    text = info.lines[line - 1].strip() if 0 < line <= len(info.lines) else ""
+    return info.filename, line + info.line_offset, text
+
+
+def _user_line(src, line) -> tuple:
+    """TransformError's (file, line, column, text) at line ``line`` of ``src``."""
+    filename, line, text = _at_line(src, line)
+    return filename, line, 0, text
 
 
 def _kept_functions(program, grad_name):

@@ -108,3 +108,42 @@ def bilinear(x, m):
         for j in range(m.shape[1]):
             s += m[i, j] * x[i] * math.cos(x[j])
     return s
+
+
+def relax(v, m):
+    """A while loop overwriting the scalar its reverse sweep reads (list tapes)."""
+    y = v
+    k = 0
+    while k < m:
+        y = math.sin(y) * 1.1 + 0.2
+        k += 1
+    return y
+
+
+def damp_steps(v, n):
+    """A counted loop overwriting a scalar (an array tape) and calling a helper
+    with tapes of its own."""
+    y = v
+    for i in range(n):
+        y = y - 0.3 * math.sin(y) + 0.1 * relax(y, i)
+    return y
+
+
+def calls_taped_helpers(x, m):
+    """Helpers whose adjoints need tapes, called in a loop (m: trip counts)."""
+    s = 0.0
+    for i in range(x.shape[0]):
+        s += damp_steps(x[i], m) * x[i]
+    return s
+
+
+def tanh_sum(a):
+    s = 0.0
+    for i in range(a.shape[0]):
+        s += math.tanh(a[i])
+    return s
+
+
+def calls_array_helper(x):
+    """Passes an array to a helper: its adjoint returns the array's gradient."""
+    return tanh_sum(x) * 2.0

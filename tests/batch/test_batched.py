@@ -43,6 +43,10 @@ CASES = {
     "rosenbrock": (F.scratch, 0, True, lambda rng, n: (rng.standard_normal((n, 4)),)),
     "calls_helper": (F.calls_helper, (0, 1), (0, 0),
                      lambda rng, n: (rng.standard_normal((n, 3)), rng.random(n))),
+    # element 0 runs few trips: its tapes (the capacities first guessed) are too
+    # small for element 2, in local memory on the GPU too
+    "taped_helpers": (F.calls_taped_helpers, 0, True,
+                      lambda rng, n: (rng.random((n, 3)), np.array([1, 3, 12, 2, 5, 4][:n]))),
 }
 # compiled targets run a representative subset (compile time in CI)
 COMPILED = ["gbm_call", "while_break", "weighted", "calls_helper"]
@@ -118,7 +122,7 @@ def _fd(f, args, k, idx, h=1e-5):
 
 
 @pytest.mark.parametrize("name", ["gbm_call", "asian_call", "while_break", "weighted",
-                                  "calls_helper"])
+                                  "calls_helper", "taped_helpers"])
 def test_finite_differences(name):
     rng = np.random.default_rng(3)
     f, wrt, batch, make = CASES[name]
@@ -194,6 +198,25 @@ def test_cuda_workspace_tapes(monkeypatch):
     np.testing.assert_allclose(value, ref_value, rtol=1e-12)
     np.testing.assert_allclose(ds0, ref_ds0, rtol=1e-12)
     np.testing.assert_allclose(dsigma, ref_dsigma, rtol=1e-12)
+
+
+@pytest.mark.parametrize("target", ["cpu", "cuda"])
+def test_callee_tapes_come_from_the_driver(target):
+    """Helpers whose adjoints need tapes (a counted loop calling a while loop,
+    called in a loop): their tapes are the element's, preallocated by the
+    driver and passed down, and grow like the element's own."""
+    rng = np.random.default_rng(12)
+    args = CASES["taped_helpers"][3](rng, N)
+    vg = batched("taped_helpers", target)
+    vg._capacities.clear()
+    value, dx = vg(*args)
+    ref_value, (ref_dx,) = reference("taped_helpers", args, N)
+    np.testing.assert_allclose(value, ref_value, rtol=1e-12)
+    np.testing.assert_allclose(dx, ref_dx, rtol=1e-12, atol=1e-14)
+    source = vg.source
+    assert "def damp_steps_vjp(v, n, cotangent, _saved_y, relax_vjp_saved_c1," in source
+    assert "np.empty" not in source.split("def calls_taped_helpers_grad_element")[0]
+    assert max(next(iter(vg._capacities.values()))) >= 12
 
 
 def test_cuda_device_arrays_stay_on_device():
@@ -273,6 +296,13 @@ def test_cuda_refuses_whole_array_numpy_at_the_users_line():
     np.testing.assert_allclose(gx, np.sin(1.0) + np.cos(1.0))
 
 
+def test_cuda_refuses_a_helper_taking_an_array_at_the_call():
+    g = sd.grad(F.calls_array_helper, target="cuda", batch=True)
+    with pytest.raises(sd.TransformError, match="array argument 'a' in a new array") as info:
+        g(np.ones((2, 3)))
+    assert "batch_funcs.py" in str(info.value) and "return tanh_sum(x) * 2.0" in str(info.value)
+
+
 # -- real CUDA code: compiled to PTX by libnvvm (no GPU needed) -------------------
 def _libnvvm():
     for root in (os.environ.get("CUDA_HOME"), "/usr/local/cuda", *sorted(
@@ -300,6 +330,8 @@ g = sd.grad(F.while_break, wrt=0, target="cuda", batch=(0, None))
 print("workspace", ".entry" in g.ptx(rng.random((4, 7)), 1.2))
 g = sd.grad(F.calls_helper, wrt=(0, 1), target="cuda", batch=(0, 0))
 print("calls", ".entry" in g.ptx(rng.random((4, 3)), rng.random(4)))
+g = sd.grad(F.calls_taped_helpers, wrt=0, target="cuda", batch=True)
+print("callee tapes", ".entry" in g.ptx(rng.random((4, 3)), np.array([1, 2, 9, 3])))
 sys.path.insert(0, "examples")
 from bundle_adjustment import reprojection_residual
 g = sd.grad(reprojection_residual, wrt=(0, 1), target="cuda", batch=(0, 0, 0, None))
@@ -317,7 +349,8 @@ def test_kernels_compile_to_ptx():
                          text=True, timeout=300, check=False, cwd=Path(__file__).resolve().parents[2])
     assert out.returncode == 0, out.stderr[-3000:]
     assert out.stdout.split() == ["local", "True", "True", "float32", "True", "workspace", "True",
-                                  "calls", "True", "ba", "True"], out.stdout
+                                  "calls", "True", "callee", "tapes", "True", "ba", "True"], \
+        out.stdout
 
 
 @pytest.mark.parametrize("target", ["python", "cuda"])

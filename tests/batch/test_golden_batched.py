@@ -26,6 +26,9 @@ CASES = {
     "batched_gbm_sum_cuda": (F.gbm_call, (0, 1, 3), "cuda", GBM_BATCH, GBM_ARGS, "sum"),
     "batched_weighted_sum_cuda": (F.weighted, (0, 1), "cuda", (0, None),
                                   (np.ones((3, 4)), np.ones(4)), "sum"),
+    # helpers whose adjoints need tapes: they take them from the element
+    "batched_taped_helpers_cuda": (F.calls_taped_helpers, 0, "cuda", True,
+                                   (np.ones((3, 4)), np.array([2, 3, 4]))),
 }
 
 
