@@ -3,8 +3,10 @@
 For every value its reverse sweep reads, the reverse pass decides how the
 value is there when it is read: still live (nothing to do), recomputed in
 each reverse iteration, undone by inverting its update, or stored before it
-is overwritten (in an array allocated once when the loop's trip count is
-known before the loop runs, else in a list); and which loop runs its
+is overwritten (in an array allocated once with a slot per loop iteration
+when the loops' trip counts are known before they run, on a stack allocated
+once when only a bound on the number of saves is known then -- a triangular
+nest, a loop left by ``break`` -- else in a list); and which loop runs its
 forward and reverse iterations fused, which loops are checkpointed.
 ``plan_lines`` renders those decisions as the comment block printed at the
 top of the adjoint (``sd.show``, ``.source``), naming the user's variables
@@ -73,30 +75,64 @@ def _stored(rt, stmts, loops) -> list:
                        f"in {rt.indexed_tape(site)}, allocated once "
                        f"({ast.unparse(rt.indexed[id(site)].capacity)} values)")
         sites = [s for s in sites if id(s) not in rt.indexed]
+        sliced = [s for s in sites if _sliced(s)]
+        sites = [s for s in sites if not _sliced(s)]
         where = _lines(sites)
-        if sites:
+        if sites and ("_items", base) in rt.stacks:
             out.append(f"stored: elements of '{base}' before {where} {_verb(where)} them, "
-                       f"in a list (a slice, or loops whose trip counts are not known before "
-                       f"they run)")
+                       f"on the stack {_stack(rt, ('_items', base))}")
+        elif sites:
+            out.append(f"stored: elements of '{base}' before {where} {_verb(where)} them, "
+                       f"in a list (a while loop, or loop bounds with no limit known before "
+                       f"the loops run)")
+        where = _lines(sliced)
+        if sliced:
+            out.append(f"stored: slices of '{base}' before {where} {_verb(where)} them, "
+                       f"copied into a list")
     indexed = {v: sites for v, sites in scalars.items()
                if all((id(s), v) in rt.indexed_scalars for s in sites)}
-    listed = {v: sites for v, sites in scalars.items() if v not in indexed}
+    stacked = {v: sites for v, sites in scalars.items()
+               if v not in indexed and ("saved", v) in rt.stacks}
+    listed = {v: sites for v, sites in scalars.items() if v not in indexed and v not in stacked}
     if indexed:
         out.append(f"stored before each overwrite, one slot per loop iteration in arrays "
                    f"allocated once: {_named(indexed)}")
+    for v, sites in stacked.items():
+        out.append(f"stored before each overwrite: {_named({v: sites})}, on the stack "
+                   f"{_stack(rt, ('saved', v))}")
     if listed:
-        out.append(f"stored before each overwrite, in lists: {_named(listed)}")
+        out.append(f"stored before each overwrite, in lists (a while loop, loop bounds with "
+                   f"no limit known before the loops run, or values that are not numbers): "
+                   f"{_named(listed)}")
     for loop in loops:
         snap = rt.snapshot_vars_of(loop)
         if not snap:
             continue
         in_array = set(rt.array_tapes.get(id(loop), ()))
-        how = "one slot per iteration, allocated once" if set(snap) <= in_array else "a list"
+        stacked = all(("saved", v) in rt.stacks or v in in_array for v in snap)
+        how = "one slot per iteration, allocated once" if set(snap) <= in_array else \
+            f"on the stack {_stack(rt, ('saved', snap[0]))}" if stacked and len(snap) == 1 \
+            else "on stacks allocated once" if stacked else "a list"
         names = ", ".join(f"'{v}'" for v in snap)
         out.append(f"stored once per iteration of {_loop_name(loop)}: {names} "
                    f"(carried from one iteration to "
                    f"the next; {how})")
     return out
+
+
+def _sliced(store) -> bool:
+    target = store.targets[0] if isinstance(store, ast.Assign) else store.target
+    parts = target.slice.elts if isinstance(target.slice, ast.Tuple) else [target.slice]
+    return any(isinstance(p, ast.Slice) for p in parts)
+
+
+def _stack(rt, key) -> str:
+    """``_saved_x`` (room for ``n`` values, a bound on the pushes)."""
+    tape = rt.stacks[key]
+    where = "before everything" if tape.top is None else \
+        f"before {line_ref(ir.LINE(tape.top))}"
+    return (f"{rt.stack_name(key)}, allocated once {where} with room for "
+            f"{ast.unparse(tape.capacity)} values (a bound on its pushes)")
 
 
 def plan_lines(rt, fused_loop=None) -> list:

@@ -51,7 +51,7 @@ from .buffers import (
 from .numba_calls import lower_for_numba
 from .plan_report import plan_lines
 from .rulecall import RuleInfo, bind_template, constants_of, rule_inputs
-from .tape import enclosing, plan_indexed_tapes
+from .tape import enclosing, plan_indexed_tapes, plan_stack_tapes, stack_sites
 from .types import T, scalar
 from .views import check_views, is_view
 
@@ -394,7 +394,7 @@ class ReverseTransformer:
         ir.NOTE.set(out[0], "checkpointed: no tape, a snapshot of the loop's state every "
                     f"{every} iterations")
         if (id(s), s.target.id) in self.save_at:
-            out.append(self.push(s.target.id, line))
+            out += self.push(s.target.id, line)
         pos = _name(s.target.id) if _is_const(lo, 0) else ast.BinOp(
             left=_name(s.target.id), op=ast.Sub(), right=copy.deepcopy(lo))
         test = ast.Compare(left=ast.BinOp(left=pos, op=ast.Mod(), right=_name(every)),
@@ -470,7 +470,7 @@ class ReverseTransformer:
                     "re-run with tape, reverse")
         out = [loop]
         if saved_target_save:
-            out.append(self.restore(s.target.id, line))
+            out += self.restore(s.target.id, line)
         return out
 
     # -- entry -----------------------------------------------------------
@@ -499,6 +499,7 @@ class ReverseTransformer:
             self.decide_saves()
             self.choose_array_tapes()
             self.plan_indexed_tapes()
+            self.plan_stacks()
             self.reads: set = set()
             self.shape_reads: set = set()
             reverse = self.reverse_block(self.fn.body)
@@ -580,7 +581,8 @@ class ReverseTransformer:
         if not rev:
             return None
         for node in ast.walk(ast.Module(body=fwd + rev, type_ignores=[])):
-            if isinstance(node, ast.Attribute) and node.attr in ("append", "pop"):
+            if isinstance(node, ast.Attribute) and node.attr in ("append", "pop") or \
+                    isinstance(node, ast.stmt) and ir.TAPE(node) is not None:
                 return None
         inside = {id(st) for st in walk(loop.body)}
         if any(sid in inside for sid in self.indexed) or any(
@@ -839,14 +841,56 @@ class ReverseTransformer:
     def forward_block(self, stmts) -> list:
         out = []
         for s in stmts:
+            out.extend(self.stack_allocations(s))
             out.extend(self.forward_stmt(s))
         return out
 
-    def push(self, var, line):
-        return _tape(ast.Expr(value=ast.Call(func=ast.Attribute(value=_name(self.stack(var)),
-                                                                attr="append", ctx=ast.Load()),
-                                             args=[_name(var)], keywords=[])),
-                     "push", self.stack(var), self.types.get(var))
+    def push(self, var, line) -> list:
+        return self.push_onto(("saved", var), self.stack(var), _name(var), self.types.get(var),
+                              line)
+
+    def push_onto(self, key, tape, value, item, line) -> list:
+        """Save ``value`` on ``tape``: a stack (``self.stacks[key]``) or a list."""
+        if key in self.stacks:
+            top = self.stack_top(tape)
+            slot = ast.Subscript(value=_name(tape), slice=_name(top), ctx=ast.Store())
+            return [_tape(_assign(slot, value, line), "push", tape, item),
+                    _aug(top, ast.Add(), _const(1), line)]
+        return [_tape(ast.Expr(value=ast.Call(
+            func=ast.Attribute(value=_name(tape), attr="append", ctx=ast.Load()),
+            args=[value], keywords=[])), "push", tape, item)]
+
+    def pop_from(self, key, tape, target, line) -> list:
+        """Restore ``target`` from the top of ``tape`` (a stack or a list)."""
+        if key in self.stacks:
+            top = self.stack_top(tape)
+            value = ast.Subscript(value=_name(tape), slice=_name(top), ctx=ast.Load())
+            return [_aug(top, ast.Sub(), _const(1), line),
+                    _tape(_assign(target, value, line), "pop", tape)]
+        pop = ast.Call(func=ast.Attribute(value=_name(tape), attr="pop", ctx=ast.Load()),
+                       args=[], keywords=[])
+        return [_tape(_assign(target, pop, line), "pop", tape)]
+
+    def stack_top(self, tape) -> str:
+        return self.fresh_cached(tape + "_top", ("top", tape))
+
+    def stack_name(self, key) -> str:
+        return self.stack(key[1]) if key[0] == "saved" else self.item_stack(key[1])
+
+    def stack_allocations(self, top) -> list:
+        """The stacks allocated before top-level statement ``top`` (None: first of all)."""
+        out = []
+        line = ir.LINE(top) if top is not None else ir.LINE(self.fn)
+        for key, tape in sorted(self.stacks.items()):
+            if tape.top is top:
+                name = self.stack_name(key)
+                out.append(_tape(_assign(name, ast.Call(
+                    func=ast.parse("np.empty", mode="eval").body,
+                    args=[copy.deepcopy(tape.capacity),
+                          ast.parse(f"np.{tape.dtype.name}", mode="eval").body],
+                    keywords=[]), line), "array", name, tape.dtype))
+                out.append(_assign(self.stack_top(name), _const(0), line))
+        return out
 
     def snapshot_vars_of(self, loop) -> list:
         return [v for v in self.carried.get(id(loop), []) if v in self.snapshot_vars]
@@ -860,7 +904,7 @@ class ReverseTransformer:
                                                  slice=self.iteration(loop), ctx=ast.Store()),
                                    _name(v), line))
             else:
-                out.append(self.push(v, line))
+                out += self.push(v, line)
         return out
 
     def iteration(self, loop):
@@ -950,6 +994,14 @@ class ReverseTransformer:
             if sid in plan:
                 self.indexed_scalars[(sid, var)] = plan[sid]
 
+    def plan_stacks(self):
+        """Numbers saved neither in an indexed tape nor in a loop's array go
+        on stacks sized by a bound on their pushes (passes/tape.py); not with
+        checkpointing, whose segments push again in the reverse sweep."""
+        self.stacks: dict = {}     # ("saved", var) / ("_items", base) -> StackTape
+        if not self.checkpointed:
+            self.stacks = plan_stack_tapes(self.fn, self.around, stack_sites(self))
+
     def scalar_tape(self, sid, var) -> str:
         return self.fresh_cached("_saved_" + var.lstrip("_"), ("indexed", sid, var))
 
@@ -1010,7 +1062,7 @@ class ReverseTransformer:
                                                     slice=self.iteration(loop),
                                                     ctx=ast.Load()), line))
             else:
-                out.append(self.restore(v, line))
+                out += self.restore(v, line)
         for s in loop.body:
             for v in self.carried.get(id(loop), []):
                 if (id(s), v) in self.inverted_carried:
@@ -1034,7 +1086,7 @@ class ReverseTransformer:
                                          slice=copy.deepcopy(self.indexed_scalars[id(s), var].index))
                     pre.append(_assign(slot, _name(var), line))
                 elif (id(s), var) in self.save_at and not self._plain:
-                    pre.append(self.push(var, line))
+                    pre += self.push(var, line)
                 t = self.types.get(var)
                 if var in self.active and t is not None and t.is_array and kind != ir.Kind.ACCUMULATE \
                         and var not in self.direct and not self._in_segment:
@@ -1065,11 +1117,10 @@ class ReverseTransformer:
                 if _has_slice(target.slice):
                     item = ast.Call(func=ast.Attribute(value=item, attr="copy", ctx=ast.Load()),
                                     args=[], keywords=[])
-                stack = self.item_stack(base, _has_slice(target.slice))
-                pre.append(_tape(ast.Expr(value=ast.Call(
-                    func=ast.Attribute(value=_name(stack), attr="append",
-                                       ctx=ast.Load()), args=[item], keywords=[])),
-                    "push", stack, self.item_type(base, target.slice)))
+                sliced = _has_slice(target.slice)
+                pre += self.push_onto(None if sliced else ("_items", base),
+                                      self.item_stack(base, sliced), item,
+                                      self.item_type(base, target.slice), line)
             return pre + [s]
         if isinstance(s, ast.If):
             new = copy.copy(s)
@@ -1080,7 +1131,7 @@ class ReverseTransformer:
             if id(s) in self.checkpointed and not self._plain and not self._in_segment:
                 return self.checkpointed_forward(s)
             if (id(s), s.target.id) in self.save_at and not self._plain:
-                pre.append(self.push(s.target.id, line))
+                pre += self.push(s.target.id, line)
             if not self._plain:
                 pre += self.array_tape_allocations(s) + self.indexed_allocations(s)
             new = copy.copy(s)
@@ -1120,10 +1171,8 @@ class ReverseTransformer:
             out.extend(self.reverse_stmt(s))
         return merge_scatters(out)
 
-    def restore(self, var, line):
-        pop = ast.Call(func=ast.Attribute(value=_name(self.stack(var)), attr="pop",
-                                          ctx=ast.Load()), args=[], keywords=[])
-        return _tape(_assign(var, pop, line), "pop", self.stack(var))
+    def restore(self, var, line) -> list:
+        return self.pop_from(("saved", var), self.stack(var), _name(var, True), line)
 
     def reset(self, var, line):
         t = self.types[var]
@@ -1189,7 +1238,7 @@ class ReverseTransformer:
                         ctx=ast.Load()), line))
                     self.read(index)
                 elif (id(s), var) in self.save_at:
-                    out.append(self.restore(var, line))
+                    out += self.restore(var, line)
                 elif (id(s), var) in self.inverted:
                     inverse = ast.Sub() if isinstance(s.value.op, ast.Add) else ast.Add()
                     out.append(_aug(var, inverse, copy.deepcopy(s.value.right), line))
@@ -1219,12 +1268,11 @@ class ReverseTransformer:
                                                       ctx=ast.Load()), line))
                 self.read(target.slice, index)
             elif (id(s), base + "[]") in self.save_at:
-                stack = self.item_stack(base, _has_slice(target.slice))
-                pop = ast.Call(func=ast.Attribute(value=_name(stack), attr="pop",
-                                                  ctx=ast.Load()), args=[], keywords=[])
+                sliced = _has_slice(target.slice)
                 sub = ast.Subscript(value=_name(base), slice=copy.deepcopy(target.slice),
                                     ctx=ast.Store())
-                out.append(_tape(_assign(sub, pop, line), "pop", stack))
+                out += self.pop_from(None if sliced else ("_items", base),
+                                     self.item_stack(base, sliced), sub, line)
                 self.read(target.slice)
             return out
         if isinstance(s, ast.If):
@@ -1274,7 +1322,7 @@ class ReverseTransformer:
             ir.LINE.set(loop, line)
             out.append(loop)
         if is_for and (id(s), s.target.id) in self.save_at:
-            out.append(self.restore(s.target.id, line))
+            out += self.restore(s.target.id, line)
         return out
 
     def needed_recomputation(self, loop) -> list:
@@ -1535,13 +1583,16 @@ class ReverseTransformer:
         for var in sorted(self.placeholders):
             body.append(_assign(var, placeholder(self.types[var]), line))
         in_arrays = set().union(*self.array_tapes.values())
-        tapes = [self.stack(var) for var in sorted(self.listed_vars() - in_arrays)]
-        tapes += [self.item_stack(var, sliced) for var, sliced in sorted(self.saved_items)]
+        tapes = [self.stack(var) for var in sorted(self.listed_vars() - in_arrays)
+                 if ("saved", var) not in self.stacks]
+        tapes += [self.item_stack(var, sliced) for var, sliced in sorted(self.saved_items)
+                  if sliced or ("_items", var) not in self.stacks]
         tapes += [self.checkpoint_stack(var) for state in self.checkpointed.values()
                   for var in state]
         for tape in tapes:
             body.append(_tape(_assign(tape, ast.List(elts=[], ctx=ast.Load()), line),
                               "list", tape))
+        body += self.stack_allocations(None)
         for s in body:
             ir.SECTION.set(s, "setup")
         ret = self.ret.value
