@@ -82,18 +82,23 @@ def _stored(rt, stmts, loops) -> list:
             out.append(f"stored: elements of '{base}' before {where} {_verb(where)} them, "
                        f"on the stack {_stack(rt, ('_items', base))}")
         elif sites:
+            why = "a while loop, or loop bounds with no limit known before the loops run"
+            if any(rt.item_type(base, _target(s).slice) is None for s in sites):
+                why = "arrays, not numbers"
             out.append(f"stored: elements of '{base}' before {where} {_verb(where)} them, "
-                       f"in a list (a while loop, or loop bounds with no limit known before "
-                       f"the loops run)")
+                       f"in a list ({why})")
         where = _lines(sliced)
         if sliced:
             out.append(f"stored: slices of '{base}' before {where} {_verb(where)} them, "
                        f"copied into a list")
-    indexed = {v: sites for v, sites in scalars.items()
-               if all((id(s), v) in rt.indexed_scalars for s in sites)}
-    stacked = {v: sites for v, sites in scalars.items()
-               if v not in indexed and ("saved", v) in rt.stacks}
-    listed = {v: sites for v, sites in scalars.items() if v not in indexed and v not in stacked}
+    indexed, stacked, listed = {}, {}, {}
+    for v, sites in scalars.items():
+        slots = [s for s in sites if (id(s), v) in rt.indexed_scalars]
+        rest = [s for s in sites if (id(s), v) not in rt.indexed_scalars]
+        if slots:
+            indexed[v] = slots
+        if rest:
+            (stacked if ("saved", v) in rt.stacks else listed)[v] = rest
     if indexed:
         out.append(f"stored before each overwrite, one slot per loop iteration in arrays "
                    f"allocated once: {_named(indexed)}")
@@ -120,8 +125,12 @@ def _stored(rt, stmts, loops) -> list:
     return out
 
 
+def _target(store):
+    return store.targets[0] if isinstance(store, ast.Assign) else store.target
+
+
 def _sliced(store) -> bool:
-    target = store.targets[0] if isinstance(store, ast.Assign) else store.target
+    target = _target(store)
     parts = target.slice.elts if isinstance(target.slice, ast.Tuple) else [target.slice]
     return any(isinstance(p, ast.Slice) for p in parts)
 

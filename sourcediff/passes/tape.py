@@ -73,6 +73,8 @@ def _trips(lo, hi):
     span = ast.BinOp(left=copy.deepcopy(hi), op=ast.Sub(), right=copy.deepcopy(lo))
     if isinstance(lo, ast.Constant) and lo.value == 0:
         span = copy.deepcopy(hi)
+    elif isinstance(lo, ast.Constant) and isinstance(lo.value, int) and lo.value < 0:
+        span = ast.BinOp(left=copy.deepcopy(hi), op=ast.Add(), right=ast.Constant(-lo.value))
     return ast.Call(func=ast.Name(id="max", ctx=ast.Load()), args=[span, ast.Constant(0)],
                     keywords=[])
 
