@@ -1,9 +1,10 @@
 """Reverse mode: from a normalized, typed function to its adjoint.
 
 The generated function runs a *forward sweep* (the normalized primal, plus
-``append`` of values the reverse sweep needs but that get overwritten) and a
-*reverse sweep* (the statements in reverse order, each followed by the
-restoring ``pop``).  Invariant: when the reverse sweep reaches a statement,
+saves of values the reverse sweep needs but that get overwritten, on the
+tapes passes/tape.py lays out: arrays with a slot per iteration, stacks,
+lists) and a *reverse sweep* (the statements in reverse order, each followed
+by the restoring read or pop).  Invariant: when the reverse sweep reaches a statement,
 every variable it reads holds the value it had when the forward sweep ran
 that statement.
 

@@ -112,3 +112,19 @@ def test_stack_allocated_before_the_loops_with_a_bound(f, args, room):
 def test_while_loop_keeps_a_list():
     source = _source(*PROGRAMS[-1])
     assert ".append(" in source and "in lists (a while loop" in source
+
+
+def test_batched_element_takes_stacks_as_preallocated_tapes():
+    """Kernel lowering (passes/kernel.py) sees a stack as an array tape: the
+    driver passes it in, the allocation becomes a capacity check."""
+    rng = np.random.default_rng(3)
+    x, w = rng.uniform(0.1, 0.9, (3, 6)), np.array([0.3, 0.5, 0.2])
+    vg = sd.value_and_grad(triangular, wrt=(0, 1), target="python", batch=True)
+    _, (gx, gw) = vg(x, w)
+    for b in range(3):
+        _, (ex, ew) = sd.value_and_grad(triangular, wrt=(0, 1), target="python")(x[b], w[b])
+        np.testing.assert_allclose(gx[b], ex, rtol=1e-12)
+        np.testing.assert_allclose(gw[b], ew, rtol=1e-12)
+    source = vg.source_for(x, w)
+    assert "_saved_a_items_top += 1" in source and "tape_overflow(" in source
+    assert "np.empty(max(" not in source        # the driver allocates, once per chunk
