@@ -888,7 +888,8 @@ class ReverseTransformer:
                 out.append(_tape(_assign(name, ast.Call(
                     func=ast.parse("np.empty", mode="eval").body,
                     args=[copy.deepcopy(tape.capacity),
-                          ast.parse(f"np.{tape.dtype.name}", mode="eval").body],
+                          ast.parse("np.bool_" if tape.dtype.kind == "b" else
+                                    f"np.{tape.dtype.name}", mode="eval").body],
                     keywords=[]), line), "array", name, tape.dtype))
                 out.append(_assign(self.stack_top(name), _const(0), line))
         return out
