@@ -58,13 +58,17 @@ class TapeOp:
     ``role`` is one of
 
     * ``"list"``: ``X = []``, a tape that grows (top level, before the forward sweep);
-    * ``"push"``: ``X.append(v)``; ``item`` is the type (``passes.types.T``) of the
-      value pushed, None when it is not known;
-    * ``"pop"``: ``v = X.pop()`` (or ``a[i] = X.pop()``);
-    * ``"array"``: ``X = np.empty(size, dtype)``, a tape of one slot per saved
-      value whose number is known before the values are saved (a loop's trip
-      count, a loop nest's element saves); ``item`` is the NumPy dtype. Its
-      slots are written ``X[k] = v`` and read ``v = X[k]``.
+    * ``"push"``: ``X.append(v)``, or ``X[X_top] = v`` on a stack (followed by
+      ``X_top += 1``); ``item`` is the type (``passes.types.T``) of the value
+      pushed, None when it is not known;
+    * ``"pop"``: ``v = X.pop()`` (or ``a[i] = X.pop()``), or ``v = X[X_top]`` on a
+      stack (after ``X_top -= 1``);
+    * ``"array"``: ``X = np.empty(size, dtype)``, a tape with at least one slot
+      per saved value, whose number (or a bound on it) is known before the
+      values are saved (a loop's trip count, a loop nest's element saves, the
+      pushes onto a stack); ``item`` is the NumPy dtype. Its slots are written
+      ``X[k] = v`` and read ``v = X[k]`` (``k`` a stack's top counter ``X_top``,
+      set to 0 right after the allocation).
     """
     role: str
     tape: str          # the tape's variable name
@@ -174,7 +178,8 @@ TAPE = Fact("tape", "statement of an adjoint", "kernel, reverse", "kernel, rever
             "The statement is an operation on a tape (values the forward sweep saves "
             "for the reverse sweep): a :class:`TapeOp` naming the tape and saying what "
             "the statement does with it. Kernel lowering turns the tapes it names into "
-            "preallocated arrays; a statement without it is never a tape operation, "
+            "preallocated arrays; the reverse pass fuses no loop whose iterations "
+            "push or pop; a statement without it is never a tape operation, "
             "whatever it looks like.")
 ADJOINT_INIT = Fact("adjoint_init", "assignment of an adjoint", "reverse", "kernel",
                     "The statement sets the adjoint buffer of an array variable to zeros "

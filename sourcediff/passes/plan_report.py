@@ -3,8 +3,11 @@
 For every value its reverse sweep reads, the planner (passes/planner.py)
 decides how the value is there when it is read: still live (nothing to do),
 recomputed in each reverse iteration, undone by inverting its update, or
-stored before it is overwritten (in an array allocated once when the loop's trip count is
-known before the loop runs, else in a list); and which loop runs its
+stored before it is overwritten (in an array allocated once with a slot per
+loop iteration when the loops' trip counts are known before they run, on a
+stack allocated once when only a bound on the number of saves is known then
+-- a triangular nest, a loop left by ``break`` -- else in a list); and which
+loop runs its
 forward and reverse iterations fused, which loops are checkpointed.
 ``plan_lines`` renders those decisions as the comment block printed at the
 top of the adjoint (``sd.show``, ``.source``), naming the user's variables
@@ -61,7 +64,7 @@ def _rerun_nest(rt, loop, nest) -> str:
     return _loop_name(nest) + (f" (writes {what})" if what else "")
 
 
-def _stored(rt, tape_name, stmts, loops) -> list:
+def _stored(rt, names, stmts, loops) -> list:
     out = []
     saved = {}
     for sid, var in sorted(rt.save_at, key=lambda p: (p[1], str(ir.LINE(stmts[p[0]])))):
@@ -76,41 +79,84 @@ def _stored(rt, tape_name, stmts, loops) -> list:
         for site in indexed:
             at = _lines([site])
             out.append(f"stored: elements of '{base}' before {at} overwrites them, "
-                       f"in {tape_name(site)}, allocated once "
+                       f"in {names.indexed_tape(site)}, allocated once "
                        f"({ast.unparse(rt.indexed[id(site)].capacity)} values)")
         sites = [s for s in sites if id(s) not in rt.indexed]
+        sliced = [s for s in sites if _sliced(s)]
+        sites = [s for s in sites if not _sliced(s)]
         where = _lines(sites)
-        if sites:
+        if sites and ("_items", base) in rt.stacks:
             out.append(f"stored: elements of '{base}' before {where} {_verb(where)} them, "
-                       f"in a list (a slice, or loops whose trip counts are not known before "
-                       f"they run)")
-    indexed = {v: sites for v, sites in scalars.items()
-               if all((id(s), v) in rt.indexed_scalars for s in sites)}
-    listed = {v: sites for v, sites in scalars.items() if v not in indexed}
+                       f"on the stack {_stack(rt, names, ('_items', base))}")
+        elif sites:
+            why = "a while loop, or loop bounds with no limit known before the loops run"
+            if any(rt.item_type(base, _target(s).slice) is None for s in sites):
+                why = "arrays, not numbers"
+            out.append(f"stored: elements of '{base}' before {where} {_verb(where)} them, "
+                       f"in a list ({why})")
+        where = _lines(sliced)
+        if sliced:
+            out.append(f"stored: slices of '{base}' before {where} {_verb(where)} them, "
+                       f"copied into a list")
+    indexed, stacked, listed = {}, {}, {}
+    for v, sites in scalars.items():
+        slots = [s for s in sites if (id(s), v) in rt.indexed_scalars]
+        rest = [s for s in sites if (id(s), v) not in rt.indexed_scalars]
+        if slots:
+            indexed[v] = slots
+        if rest:
+            (stacked if ("saved", v) in rt.stacks else listed)[v] = rest
     if indexed:
         out.append(f"stored before each overwrite, one slot per loop iteration in arrays "
                    f"allocated once: {_named(indexed)}")
+    for v, sites in stacked.items():
+        out.append(f"stored before each overwrite: {_named({v: sites})}, on the stack "
+                   f"{_stack(rt, names, ('saved', v))}")
     if listed:
-        out.append(f"stored before each overwrite, in lists: {_named(listed)}")
+        out.append(f"stored before each overwrite, in lists (a while loop, loop bounds with "
+                   f"no limit known before the loops run, or values that are not numbers): "
+                   f"{_named(listed)}")
     for loop in loops:
         snap = rt.snapshot_vars_of(loop)
         if not snap:
             continue
         in_array = set(rt.array_tapes.get(id(loop), ()))
-        how = "one slot per iteration, allocated once" if set(snap) <= in_array else "a list"
-        names = ", ".join(f"'{v}'" for v in snap)
-        out.append(f"stored once per iteration of {_loop_name(loop)}: {names} "
+        stacked = all(("saved", v) in rt.stacks or v in in_array for v in snap)
+        how = "one slot per iteration, allocated once" if set(snap) <= in_array else \
+            f"on the stack {_stack(rt, names, ('saved', snap[0]))}" if stacked and len(snap) == 1 \
+            else "on stacks allocated once" if stacked else "a list"
+        carried = ", ".join(f"'{v}'" for v in snap)
+        out.append(f"stored once per iteration of {_loop_name(loop)}: {carried} "
                    f"(carried from one iteration to "
                    f"the next; {how})")
     return out
 
 
-def plan_lines(rt, tape_name, fused_loop=None, moved=(), tail=()) -> list:
+def _target(store):
+    return store.targets[0] if isinstance(store, ast.Assign) else store.target
+
+
+def _sliced(store) -> bool:
+    target = _target(store)
+    parts = target.slice.elts if isinstance(target.slice, ast.Tuple) else [target.slice]
+    return any(isinstance(p, ast.Slice) for p in parts)
+
+
+def _stack(rt, names, key) -> str:
+    """``_saved_x`` (room for ``n`` values, a bound on the pushes)."""
+    tape = rt.stacks[key]
+    where = "before everything" if tape.top is None else \
+        f"before {line_ref(ir.LINE(tape.top))}"
+    return (f"{names.stack_name(key)}, allocated once {where} with room for "
+            f"{ast.unparse(tape.capacity)} values (a bound on its pushes)")
+
+
+def plan_lines(rt, names, fused_loop=None, moved=(), tail=()) -> list:
     """The decisions of ``rt`` (a passes/planner.py Planner) as text lines;
-    ``tape_name(statement)`` names the array tape of an element store."""
+    ``names`` (the reverse pass) names the tapes."""
     stmts = {id(s): s for s in walk(rt.fn.body)}
     loops = [s for s in walk(rt.fn.body) if isinstance(s, (ast.For, ast.While))]
-    out = _stored(rt, tape_name, stmts, loops)
+    out = _stored(rt, names, stmts, loops)
     if not out:
         out.append("stored: nothing (every value the reverse sweep reads is still live "
                    "when it is read)")

@@ -35,7 +35,8 @@ from .activity import diff_operands
 from .astutil import free_names, stored_names, walk
 from .astutil import is_const as _is_const
 from .buffers import Liveness, find_moves, find_permutations, value_flow
-from .tape import enclosing, plan_indexed_tapes
+from .tape import enclosing, plan_indexed_tapes, plan_stack_tapes, stack_sites
+from .types import scalar
 from .views import check_views, is_view
 
 
@@ -107,6 +108,7 @@ class Planner:
         self.decide_saves()
         self.choose_array_tapes()
         self.plan_indexed_tapes()
+        self.plan_stacks()
 
     def fusion_candidates(self):
         """``(nest, loop, before, tail, dropped)`` for each top-level loop nest
@@ -647,6 +649,21 @@ class Planner:
             plan = plan_indexed_tapes(self.fn, [(st, var)], lambda _st, dtype=t.dtype: dtype)
             if sid in plan:
                 self.indexed_scalars[(sid, var)] = plan[sid]
+
+    def plan_stacks(self):
+        """Numbers saved neither in an indexed tape nor in a loop's array go
+        on stacks sized by a bound on their pushes (passes/tape.py); not with
+        checkpointing, whose segments push again in the reverse sweep."""
+        self.stacks: dict = {}     # ("saved", var) / ("_items", base) -> StackTape
+        if not self.checkpointed:
+            self.stacks = plan_stack_tapes(self.fn, self.around, stack_sites(self))
+
+    def item_type(self, base, index):
+        """The type of ``base[index]`` when it is one element (pushed on an item tape)."""
+        t = self.types.get(base)
+        if t is None or not t.is_array or has_slice(index) or index_ndim(t, index) != 0:
+            return None
+        return scalar(t.dtype)
 
     def listed_vars(self) -> set:
         """Saved variables with a list tape: some save of theirs is not indexed."""

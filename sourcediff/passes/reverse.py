@@ -1,13 +1,14 @@
 """Reverse mode: from a normalized, typed function to its adjoint.
 
 The generated function runs a *forward sweep* (the normalized primal, plus
-saves of values the reverse sweep needs but that get overwritten) and a
-*reverse sweep* (the statements in reverse order, each followed by the
-restore of what it overwrote).  Invariant: when the reverse sweep reaches a
+saves of values the reverse sweep needs but that get overwritten, on the
+tapes passes/tape.py lays out: arrays with a slot per iteration, stacks,
+lists) and a *reverse sweep* (the statements in reverse order, each followed
+by the restoring read or pop).  Invariant: when the reverse sweep reaches a
 statement, every variable it reads holds the value it had when the forward
 sweep ran that statement.
 
-What is stored (and where: a list or an array allocated once), recomputed,
+What is stored (and where: an array, a stack or a list), recomputed,
 undone, checkpointed or fused is the plan of passes/planner.py; this module
 follows it statement by statement.  The choices left here are local to the
 code being emitted: which rule a statement's adjoint applies, where an
@@ -44,7 +45,7 @@ from .numba_calls import lower_for_numba
 from .plan_report import plan_lines
 from .planner import Planner, has_slice, index_ndim, inner_iteration_locals, iteration_locals
 from .rulecall import RuleInfo, bind_template, constants_of, rule_inputs
-from .types import T, scalar
+from .types import T
 
 
 def _tape(stmt, role, tape, item=None):
@@ -199,7 +200,7 @@ class ReverseTransformer:
         ir.NOTE.set(out[0], "checkpointed: no tape, a snapshot of the loop's state every "
                     f"{every} iterations")
         if (id(s), s.target.id) in self.plan.save_at:
-            out.append(self.push(s.target.id, line))
+            out += self.push(s.target.id, line)
         pos = _name(s.target.id) if _is_const(lo, 0) else ast.BinOp(
             left=_name(s.target.id), op=ast.Sub(), right=copy.deepcopy(lo))
         test = ast.Compare(left=ast.BinOp(left=pos, op=ast.Mod(), right=_name(every)),
@@ -275,7 +276,7 @@ class ReverseTransformer:
                     "re-run with tape, reverse")
         out = [loop]
         if saved_target_save:
-            out.append(self.restore(s.target.id, line))
+            out += self.restore(s.target.id, line)
         return out
 
     # -- entry -----------------------------------------------------------
@@ -297,11 +298,11 @@ class ReverseTransformer:
         fused = self.try_fuse()
         if fused is not None:
             return ir.PLAN.set(self.assemble(fname, fused.forward, fused.reverse, fused),
-                               plan_lines(self.plan, self.indexed_tape, fused.loop,
+                               plan_lines(self.plan, self, fused.loop,
                                           fused.moved, fused.tail))
         forward = self.forward_block(self.fn.body)
         return ir.PLAN.set(self.assemble(fname, forward, reverse),
-                           plan_lines(self.plan, self.indexed_tape))
+                           plan_lines(self.plan, self))
 
     def try_fuse(self):
         """Run a final accumulation loop's reverse iteration right after its
@@ -328,7 +329,8 @@ class ReverseTransformer:
             # statements that followed the loop in the source and now run before it
             moved = before[self.fn.body.index(nest[0]):]
             # (tapes of values one iteration overwrites are made before the loop)
-            forward = self.forward_block(before) + self.indexed_allocations(nest[0])
+            forward = self.forward_block(before) + self.indexed_allocations(nest[0]) + \
+                self.stack_allocations(nest[0])
             return Fused(forward, fused, self.reverse_block(before), moved, seeds,
                          self.forward_block(tail))
         return None
@@ -417,13 +419,6 @@ class ReverseTransformer:
     def stack(self, var) -> str:
         return self.fresh_cached("_saved_" + var.lstrip("_"), ("saved", var))
 
-    def item_type(self, base, index):
-        """The type of ``base[index]`` when it is one element (pushed on an item tape)."""
-        t = self.types.get(base)
-        if t is None or not t.is_array or has_slice(index) or index_ndim(t, index) != 0:
-            return None
-        return scalar(t.dtype)
-
     def item_stack(self, var, sliced=False) -> str:
         kind = "_slices" if sliced else "_items"
         self.saved_items.add((var, sliced))
@@ -437,14 +432,57 @@ class ReverseTransformer:
     def forward_block(self, stmts) -> list:
         out = []
         for s in stmts:
+            out.extend(self.stack_allocations(s))
             out.extend(self.forward_stmt(s))
         return out
 
-    def push(self, var, line):
-        return _tape(ast.Expr(value=ast.Call(func=ast.Attribute(value=_name(self.stack(var)),
-                                                                attr="append", ctx=ast.Load()),
-                                             args=[_name(var)], keywords=[])),
-                     "push", self.stack(var), self.types.get(var))
+    def push(self, var, line) -> list:
+        return self.push_onto(("saved", var), self.stack(var), _name(var), self.types.get(var),
+                              line)
+
+    def push_onto(self, key, tape, value, item, line) -> list:
+        """Save ``value`` on ``tape``: a stack (``self.plan.stacks[key]``) or a list."""
+        if key in self.plan.stacks:
+            top = self.stack_top(tape)
+            slot = ast.Subscript(value=_name(tape), slice=_name(top), ctx=ast.Store())
+            return [_tape(_assign(slot, value, line), "push", tape, item),
+                    _aug(top, ast.Add(), _const(1), line)]
+        return [_tape(ast.Expr(value=ast.Call(
+            func=ast.Attribute(value=_name(tape), attr="append", ctx=ast.Load()),
+            args=[value], keywords=[])), "push", tape, item)]
+
+    def pop_from(self, key, tape, target, line) -> list:
+        """Restore ``target`` from the top of ``tape`` (a stack or a list)."""
+        if key in self.plan.stacks:
+            top = self.stack_top(tape)
+            value = ast.Subscript(value=_name(tape), slice=_name(top), ctx=ast.Load())
+            return [_aug(top, ast.Sub(), _const(1), line),
+                    _tape(_assign(target, value, line), "pop", tape)]
+        pop = ast.Call(func=ast.Attribute(value=_name(tape), attr="pop", ctx=ast.Load()),
+                       args=[], keywords=[])
+        return [_tape(_assign(target, pop, line), "pop", tape)]
+
+    def stack_top(self, tape) -> str:
+        return self.fresh_cached(tape + "_top", ("top", tape))
+
+    def stack_name(self, key) -> str:
+        return self.stack(key[1]) if key[0] == "saved" else self.item_stack(key[1])
+
+    def stack_allocations(self, top) -> list:
+        """The stacks allocated before top-level statement ``top`` (None: first of all)."""
+        out = []
+        line = ir.LINE(top) if top is not None else ir.LINE(self.fn)
+        for key, tape in sorted(self.plan.stacks.items()):
+            if tape.top is top:
+                name = self.stack_name(key)
+                out.append(_tape(_assign(name, ast.Call(
+                    func=ast.parse("np.empty", mode="eval").body,
+                    args=[copy.deepcopy(tape.capacity),
+                          ast.parse("np.bool_" if tape.dtype.kind == "b" else
+                                    f"np.{tape.dtype.name}", mode="eval").body],
+                    keywords=[]), line), "array", name, tape.dtype))
+                out.append(_assign(self.stack_top(name), _const(0), line))
+        return out
 
     def snapshot_pushes(self, loop) -> list:
         line = ir.LINE(loop)
@@ -455,7 +493,7 @@ class ReverseTransformer:
                                                  slice=self.iteration(loop), ctx=ast.Store()),
                                    _name(v), line))
             else:
-                out.append(self.push(v, line))
+                out += self.push(v, line)
         return out
 
     def iteration(self, loop):
@@ -503,15 +541,16 @@ class ReverseTransformer:
         named = [(tape, self.indexed_tape_of, sid) for sid, tape in self.plan.indexed.items()]
         named += [(tape, self.scalar_tape, *key) for key, tape in self.plan.indexed_scalars.items()
                   if key in self.plan.save_at]
-        for tape, name_of, *key in named:
-            if tape.outer is loop:
-                name = name_of(*key)
-                out.append(_tape(_assign(name, ast.Call(
-                    func=ast.parse("np.empty", mode="eval").body,
-                    args=[copy.deepcopy(tape.capacity),
-                          ast.parse(f"np.{tape.dtype.name}", mode="eval").body],
-                    keywords=[]), ir.LINE(loop)),
-                    "array", name, _np.dtype(tape.dtype.name)))
+        # (in the order of their names: the same source, and cache entry, every run)
+        mine = sorted((name_of(*key), tape) for tape, name_of, *key in named
+                      if tape.outer is loop)
+        for name, tape in mine:
+            dtype = "bool_" if _np.dtype(tape.dtype).kind == "b" else _np.dtype(tape.dtype).name
+            out.append(_tape(_assign(name, ast.Call(
+                func=ast.parse("np.empty", mode="eval").body,
+                args=[copy.deepcopy(tape.capacity), ast.parse(f"np.{dtype}", mode="eval").body],
+                keywords=[]), ir.LINE(loop)),
+                "array", name, _np.dtype(tape.dtype)))
         return out
 
     def array_tape_allocations(self, loop) -> list:
@@ -543,7 +582,7 @@ class ReverseTransformer:
                                                     slice=self.iteration(loop),
                                                     ctx=ast.Load()), line))
             else:
-                out.append(self.restore(v, line))
+                out += self.restore(v, line)
         for s in loop.body:
             for v in self.plan.carried.get(id(loop), []):
                 if (id(s), v) in self.plan.inverted_carried:
@@ -567,7 +606,7 @@ class ReverseTransformer:
                                          slice=copy.deepcopy(self.plan.indexed_scalars[id(s), var].index))
                     pre.append(_assign(slot, _name(var), line))
                 elif (id(s), var) in self.plan.save_at and not self._plain:
-                    pre.append(self.push(var, line))
+                    pre += self.push(var, line)
                 t = self.types.get(var)
                 if var in self.active and t is not None and t.is_array and kind != ir.Kind.ACCUMULATE \
                         and var not in self.plan.direct and not self._in_segment:
@@ -598,11 +637,10 @@ class ReverseTransformer:
                 if has_slice(target.slice):
                     item = ast.Call(func=ast.Attribute(value=item, attr="copy", ctx=ast.Load()),
                                     args=[], keywords=[])
-                stack = self.item_stack(base, has_slice(target.slice))
-                pre.append(_tape(ast.Expr(value=ast.Call(
-                    func=ast.Attribute(value=_name(stack), attr="append",
-                                       ctx=ast.Load()), args=[item], keywords=[])),
-                    "push", stack, self.item_type(base, target.slice)))
+                sliced = has_slice(target.slice)
+                pre += self.push_onto(None if sliced else ("_items", base),
+                                      self.item_stack(base, sliced), item,
+                                      self.plan.item_type(base, target.slice), line)
             return pre + [s]
         if isinstance(s, ast.If):
             new = copy.copy(s)
@@ -613,7 +651,7 @@ class ReverseTransformer:
             if id(s) in self.plan.checkpointed and not self._plain and not self._in_segment:
                 return self.checkpointed_forward(s)
             if (id(s), s.target.id) in self.plan.save_at and not self._plain:
-                pre.append(self.push(s.target.id, line))
+                pre += self.push(s.target.id, line)
             if not self._plain:
                 pre += self.array_tape_allocations(s) + self.indexed_allocations(s)
             new = copy.copy(s)
@@ -653,10 +691,8 @@ class ReverseTransformer:
             out.extend(self.reverse_stmt(s))
         return merge_scatters(out)
 
-    def restore(self, var, line):
-        pop = ast.Call(func=ast.Attribute(value=_name(self.stack(var)), attr="pop",
-                                          ctx=ast.Load()), args=[], keywords=[])
-        return _tape(_assign(var, pop, line), "pop", self.stack(var))
+    def restore(self, var, line) -> list:
+        return self.pop_from(("saved", var), self.stack(var), _name(var, True), line)
 
     def reset(self, var, line):
         t = self.types[var]
@@ -722,7 +758,7 @@ class ReverseTransformer:
                         ctx=ast.Load()), line))
                     self.read(index)
                 elif (id(s), var) in self.plan.save_at:
-                    out.append(self.restore(var, line))
+                    out += self.restore(var, line)
                 elif (id(s), var) in self.plan.inverted:
                     inverse = ast.Sub() if isinstance(s.value.op, ast.Add) else ast.Add()
                     out.append(_aug(var, inverse, copy.deepcopy(s.value.right), line))
@@ -752,12 +788,11 @@ class ReverseTransformer:
                                                       ctx=ast.Load()), line))
                 self.read(target.slice, index)
             elif (id(s), base + "[]") in self.plan.save_at:
-                stack = self.item_stack(base, has_slice(target.slice))
-                pop = ast.Call(func=ast.Attribute(value=_name(stack), attr="pop",
-                                                  ctx=ast.Load()), args=[], keywords=[])
+                sliced = has_slice(target.slice)
                 sub = ast.Subscript(value=_name(base), slice=copy.deepcopy(target.slice),
                                     ctx=ast.Store())
-                out.append(_tape(_assign(sub, pop, line), "pop", stack))
+                out += self.pop_from(None if sliced else ("_items", base),
+                                     self.item_stack(base, sliced), sub, line)
                 self.read(target.slice)
             return out
         if isinstance(s, ast.If):
@@ -807,7 +842,7 @@ class ReverseTransformer:
             ir.LINE.set(loop, line)
             out.append(loop)
         if is_for and (id(s), s.target.id) in self.plan.save_at:
-            out.append(self.restore(s.target.id, line))
+            out += self.restore(s.target.id, line)
         return out
 
     def needed_recomputation(self, loop) -> list:
@@ -1085,13 +1120,16 @@ class ReverseTransformer:
         for var in sorted(self.plan.placeholders):
             body.append(_assign(var, placeholder(self.types[var]), line))
         in_arrays = set().union(*self.plan.array_tapes.values())
-        tapes = [self.stack(var) for var in sorted(self.plan.listed_vars() - in_arrays)]
-        tapes += [self.item_stack(var, sliced) for var, sliced in sorted(self.saved_items)]
+        tapes = [self.stack(var) for var in sorted(self.plan.listed_vars() - in_arrays)
+                 if ("saved", var) not in self.plan.stacks]
+        tapes += [self.item_stack(var, sliced) for var, sliced in sorted(self.saved_items)
+                  if sliced or ("_items", var) not in self.plan.stacks]
         tapes += [self.checkpoint_stack(var) for state in self.plan.checkpointed.values()
                   for var in state]
         for tape in tapes:
             body.append(_tape(_assign(tape, ast.List(elts=[], ctx=ast.Load()), line),
                               "list", tape))
+        body += self.stack_allocations(None)
         for s in body:
             ir.SECTION.set(s, "setup")
         ret = self.ret.value

@@ -6,7 +6,20 @@ The reverse pass decides *what* to save (``save_at``); this planner decides
 nest) goes into an array allocated before the nest, one slot per iteration,
 indexed by the loop counters -- ``_saved_u_items[t * (n - 2) + (i - 1)]`` --
 instead of a growing list: no append or pop per element, and the batched and
-CUDA lowering sees a tape of known size.  Everything else keeps its list.
+CUDA lowering sees a tape of known size.
+
+A number saved where its slot cannot be computed from the loop counters (a
+triangular nest, a loop left by ``break``, a value carried through an inner
+loop) goes on a *stack*: an array and a top counter, allocated before the
+top-level statement that does all its saves, with room for an upper bound on
+their number (:func:`plan_stack_tapes`: each loop counts for the length of
+its range, a range whose bounds move with an outer counter for its longest
+run).  A push is ``_saved_x[_saved_x_top] = x; _saved_x_top += 1``.  Lists
+stay where no such bound exists before the loops run (a ``while`` loop) and
+for values that are not numbers: a Numba list already grows a typed buffer
+by doubling, and an array regrown inside a loop was measured 10x slower
+than either (the array is re-bound, so Numba counts its references in
+every iteration).
 """
 from __future__ import annotations
 
@@ -17,6 +30,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .. import ir
+from .astutil import simplify, stored_names, walk
 
 
 @dataclass
@@ -59,6 +73,8 @@ def _trips(lo, hi):
     span = ast.BinOp(left=copy.deepcopy(hi), op=ast.Sub(), right=copy.deepcopy(lo))
     if isinstance(lo, ast.Constant) and lo.value == 0:
         span = copy.deepcopy(hi)
+    elif isinstance(lo, ast.Constant) and isinstance(lo.value, int) and lo.value < 0:
+        span = ast.BinOp(left=copy.deepcopy(hi), op=ast.Add(), right=ast.Constant(-lo.value))
     return ast.Call(func=ast.Name(id="max", ctx=ast.Load()), args=[span, ast.Constant(0)],
                     keywords=[])
 
@@ -97,3 +113,186 @@ def plan_indexed_tapes(fn, sites, element_dtype) -> dict:
                 op=ast.Add(), right=step)
         plan[id(stmt)] = IndexedTape(loops[0], capacity, index, dtype)
     return plan
+
+
+@dataclass
+class StackTape:
+    """A stack of numbers: ``capacity`` slots of ``dtype`` allocated before
+    ``top`` (a statement of the function body; None: before everything), at
+    least as many as the pushes it receives."""
+    top: ast.stmt | None
+    capacity: ast.expr
+    dtype: np.dtype
+
+
+# calls a loop bound may make and still be evaluated before the loops run
+_PURE_CALLS = {"len", "min", "max", "int", "abs"}
+
+
+def _evaluable(e, varying) -> bool:
+    """Can ``e`` be computed before the top-level statement: names it does not
+    change, shapes, constants, arithmetic and ``len``/``min``/``max``?"""
+    for n in ast.walk(e):
+        if isinstance(n, ast.Call) and not (isinstance(n.func, ast.Name)
+                                            and n.func.id in _PURE_CALLS):
+            return False
+        if isinstance(n, ast.Name) and n.id in varying:
+            return False
+        if isinstance(n, ast.Attribute) and n.attr not in ("shape", "size", "ndim"):
+            return False
+        if isinstance(n, ast.Subscript) and not (isinstance(n.value, ast.Attribute)
+                                                 and n.value.attr == "shape"):
+            return False      # an element: the loops may write it
+        if not isinstance(n, (ast.expr, ast.expr_context, ast.operator, ast.unaryop,
+                              ast.cmpop, ast.boolop)) or isinstance(
+                n, (ast.NamedExpr, ast.Lambda, ast.Yield, ast.Await)):
+            return False
+    return True
+
+
+def _extreme(e, span, end):
+    """``e`` at the end (``end``: 0 lowest, 1 highest) of the ranges of the outer
+    counters it reads, when it rises with them: ``j``, ``j + c``, ``c + j``,
+    ``j - c``; None otherwise."""
+    if isinstance(e, ast.Name) and e.id in span:
+        return copy.deepcopy(span[e.id][end])
+    if isinstance(e, ast.BinOp) and isinstance(e.op, (ast.Add, ast.Sub)):
+        left, right = e.left, e.right
+        if isinstance(e.op, ast.Add) and isinstance(left, ast.Constant):
+            left, right = right, left
+        if isinstance(left, ast.Name) and left.id in span and isinstance(right, ast.Constant):
+            return ast.BinOp(left=copy.deepcopy(span[left.id][end]), op=e.op,
+                             right=copy.deepcopy(right))
+    return None
+
+
+def _most_trips(loop, span, varying):
+    """An upper bound on the trips of ``loop`` (an expression computable before
+    the top-level statement), or None; records the range of its counter in
+    ``span`` (name -> (lowest, highest) expressions)."""
+    it = getattr(loop, "iter", None)
+    if not isinstance(loop, ast.For) or not (
+            isinstance(it, ast.Call) and isinstance(it.func, ast.Name) and it.func.id == "range"
+            and not it.keywords and 1 <= len(it.args) <= 3):
+        return None
+    step = it.args[2] if len(it.args) == 3 else ast.Constant(1)
+    if not (isinstance(step, ast.Constant) and isinstance(step.value, int) and step.value > 0):
+        return None
+    lo, hi = (ast.Constant(0), it.args[0]) if len(it.args) == 1 else it.args[:2]
+    if not _evaluable(lo, varying):
+        lo = _extreme(lo, span, 0)
+    if not _evaluable(hi, varying):
+        hi = _extreme(hi, span, 1)
+    if lo is None or hi is None:
+        return None
+    lo, hi = simplify(lo), simplify(hi)
+    if isinstance(loop.target, ast.Name):
+        span[loop.target.id] = (lo, simplify(ast.BinOp(left=copy.deepcopy(hi), op=ast.Sub(),
+                                                       right=ast.Constant(1))))
+    trips = _trips(lo, hi)
+    if step.value != 1:
+        trips = ast.BinOp(left=ast.BinOp(left=trips, op=ast.Add(),
+                                         right=ast.Constant(step.value - 1)),
+                          op=ast.FloorDiv(), right=ast.Constant(step.value))
+    return trips
+
+
+def _most_pushes(top, loops):
+    """An upper bound on how often a statement inside ``loops`` (the loops
+    around it within ``top``, outermost first) runs, or None."""
+    varying = stored_names(top) if top is not None else set()
+    span: dict = {}
+    bound = ast.Constant(1)
+    for loop in loops:
+        trips = _most_trips(loop, span, varying)
+        if trips is None:
+            return None
+        counter = getattr(loop.target, "id", None)
+        if counter in span and any(counter in stored_names(s) for s in loop.body):
+            del span[counter]     # the body assigns the counter: its range says nothing
+        bound = simplify(ast.BinOp(left=bound, op=ast.Mult(), right=trips))
+    return bound
+
+
+def plan_stack_tapes(fn, around, sites: dict) -> dict:
+    """For each tape of ``sites`` (key -> (dtype, [(statement, loops)]): a push
+    made at ``statement``, inside ``loops``), a :class:`StackTape` where the
+    number of pushes has an upper bound computable before they start: before
+    the one top-level statement that holds them all, or, for a constant bound,
+    before everything."""
+    top_of = {}
+    for s in fn.body:
+        top_of[id(s)] = s
+        for inner in walk([s]):
+            top_of[id(inner)] = s
+    plan = {}
+    for key, (dtype, pushes) in sites.items():
+        tops = {id(top_of.get(id(st))) for st, _ in pushes}
+        if dtype is None or not pushes or None in [top_of.get(id(st)) for st, _ in pushes]:
+            continue
+        top = top_of[id(pushes[0][0])]
+        bounds = []
+        for st, loops in pushes:
+            inside = [lp for lp in around[id(st)] if isinstance(lp, (ast.For, ast.While))]
+            inside += [lp for lp in loops if lp not in inside]
+            bounds.append(_most_pushes(top if inside else None, inside))
+        if None in bounds:
+            continue
+        total = bounds[0]
+        for b in bounds[1:]:
+            total = simplify(ast.BinOp(left=total, op=ast.Add(), right=b))
+        if len(tops) == 1:
+            plan[key] = StackTape(top, total, dtype)
+        elif isinstance(total, ast.Constant):
+            plan[key] = StackTape(None, total, dtype)
+    return plan
+
+
+def number_dtype(t):
+    """The NumPy dtype a stack of values of type ``t`` holds; None when ``t``
+    is not a number (arrays and tuples stay in lists)."""
+    if t is None or not t.is_scalar:
+        return None
+    if t.kind == "float":
+        return np.dtype(t.dtype if t.dtype is not None else np.float64)
+    return np.dtype(np.int64 if t.kind == "int" else np.bool_)
+
+
+def stack_sites(rt) -> dict:
+    """The pushes of ``rt`` (a passes/planner.py Planner after deciding its saves)
+    onto tapes that are not indexed: tape key (``("saved", var)``, or
+    ``("_items", base)`` for elements) -> (dtype or None, [(statement, loops)]),
+    the push made before ``statement`` or, for a loop's snapshot, inside
+    ``loops``."""
+    stmts = {id(st): st for st in walk(rt.fn.body)}
+    sites: dict = {}
+
+    def add(key, dtype, st, loops=()):
+        entry = sites.setdefault(key, [dtype, []])
+        if entry[0] != dtype:
+            entry[0] = None              # pushes of different types: a list
+        entry[1].append((st, list(loops)))
+
+    for sid, var in sorted(rt.save_at, key=lambda p: (p[1], p[0])):
+        st = stmts.get(sid)
+        if st is None:
+            continue
+        if not var.endswith("[]"):
+            if (sid, var) not in rt.indexed_scalars:
+                add(("saved", var), number_dtype(rt.types.get(var)), st)
+            continue
+        if sid in rt.indexed:
+            continue
+        target = st.targets[0] if isinstance(st, ast.Assign) else st.target
+        parts = target.slice.elts if isinstance(target.slice, ast.Tuple) else [target.slice]
+        if any(isinstance(p, ast.Slice) for p in parts):
+            continue                      # a slice: copies in a list of their own
+        base = var[:-2]
+        one = rt.item_type(base, target.slice) is not None
+        add(("_items", base), np.dtype(rt.types[base].dtype) if one else None, st)
+    for loop in walk(rt.fn.body):
+        if isinstance(loop, (ast.For, ast.While)):
+            for v in rt.snapshot_vars_of(loop):
+                if v not in rt.array_tapes.get(id(loop), ()):
+                    add(("saved", v), number_dtype(rt.types.get(v)), loop, [loop])
+    return {key: (dtype, pushes) for key, (dtype, pushes) in sites.items()}

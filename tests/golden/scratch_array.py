@@ -50,8 +50,8 @@ def scratch_array_grad(x, w):
     # scratch_array:45  s = 0.0
     s = 0.0
     # scratch_array:46  for t in range(3):
-    _saved_u_items = np.empty(3 * max(n, 0), np.float64)
     _saved_t6 = np.empty(3 * max(n, 0), np.float64)
+    _saved_u_items = np.empty(3 * max(n, 0), np.float64)
     for t in range(3):
         # scratch_array:47  for i in range(n):
         for i in range(n):
