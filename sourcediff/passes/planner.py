@@ -55,7 +55,7 @@ class Planner:
     """The store/recompute/undo/fuse decisions for the adjoint of ``fn``."""
 
     def __init__(self, fn: ast.FunctionDef, types: dict, params: list, active: set,
-                 ret_name, mode: str, checkpoint=None, error=None):
+                 ret_name, mode: str, checkpoint=None, error=None, name_of=None):
         self.fn = fn
         self.types = types
         self.params = params
@@ -67,6 +67,7 @@ class Planner:
         self.checkpoint = checkpoint
         self.checkpointed: dict = {}      # id(loop) -> the state it snapshots
         self.error = error
+        self.name_of = name_of            # (base, key) -> a name of the emitted code
 
     def analyze(self):
         """The decisions that do not depend on what the reverse sweep reads."""
@@ -184,6 +185,9 @@ class Planner:
             final_value_locals(loop, after, self.active)
         inside = {id(st) for st in walk(loop.body)}
         dropped = {(sid, v) for sid, v in self.save_at if v in once and sid in inside}
+        if id(top) in self.checkpointed and any(
+                sid in inside for sid, _ in self.save_at - dropped):
+            return None     # its tapes are laid out for segments
         return nest, loop, before, dropped
 
     def restores_only_iteration_state(self, loop, after) -> bool:
@@ -616,12 +620,12 @@ class Planner:
 
     def plan_indexed_tapes(self):
         """Element saves inside counted loop nests go into preallocated arrays
-        (passes/tape.py); not with checkpointing, whose segments re-run."""
+        (passes/tape.py).  In a checkpointed loop, each segment's re-run fills
+        its own block of slots, which its reverse reads back while they are
+        still in cache."""
         self.indexed: dict = {}            # id(store) -> IndexedTape
         self.indexed_base: dict = {}       # id(store) -> the array written into
         self.indexed_scalars: dict = {}    # (id(assignment), var) -> IndexedTape
-        if self.checkpointed:
-            return
         sites = []
         for st in walk(self.fn.body):
             kind = ir.KIND(st)
@@ -637,7 +641,7 @@ class Planner:
                     index_ndim(bt, target.slice) != 0:
                 return None
             return bt.dtype
-        self.indexed = plan_indexed_tapes(self.fn, sites, element_dtype)
+        self.indexed = plan_indexed_tapes(self.fn, sites, element_dtype, self.segments())
         self.indexed_base = {id(st): base for st, base in sites if id(st) in self.indexed}
         # scalars overwritten inside counted loop nests: one slot per iteration too
         stmts = {id(st): st for st in walk(self.fn.body)}
@@ -646,14 +650,21 @@ class Planner:
             if var.endswith("[]") or isinstance(st, (ast.For, ast.While)) or st is None \
                     or t is None or not t.is_scalar or t.dtype.kind not in "fi":
                 continue
-            plan = plan_indexed_tapes(self.fn, [(st, var)], lambda _st, dtype=t.dtype: dtype)
+            plan = plan_indexed_tapes(self.fn, [(st, var)], lambda _st, dtype=t.dtype: dtype,
+                                      self.segments())
             if sid in plan:
                 self.indexed_scalars[(sid, var)] = plan[sid]
+
+    def segments(self) -> dict:
+        """id(loop) -> the names of its segment start and length, for each
+        checkpointed loop (``name_of``: the emitter's names)."""
+        return {sid: (self.name_of("_start", ("start", sid)), self.name_of("_every", ("every", sid)))
+                for sid in self.checkpointed}
 
     def plan_stacks(self):
         """Numbers saved neither in an indexed tape nor in a loop's array go
         on stacks sized by a bound on their pushes (passes/tape.py); not with
-        checkpointing, whose segments push again in the reverse sweep."""
+        checkpointing, whose bound would count every segment."""
         self.stacks: dict = {}     # ("saved", var) / ("_items", base) -> StackTape
         if not self.checkpointed:
             self.stacks = plan_stack_tapes(self.fn, self.around, stack_sites(self))

@@ -112,7 +112,7 @@ class ReverseTransformer:
         self.active = analyze_activity(fn, types, expanded,
                                        [self.ret_name] if self.ret_name else [])
         self.plan = Planner(fn, types, self.params, self.active, self.ret_name, mode,
-                            checkpoint, error)
+                            checkpoint, error, self.fresh_cached)
         self.adj_names: dict[str, str] = {}
         self.tmp = itertools.count(1)
         self.helpers_used: set = set()
@@ -199,6 +199,7 @@ class ReverseTransformer:
         out = [_assign(every, self.checkpoint_every(lo, hi), line)]
         ir.NOTE.set(out[0], "checkpointed: no tape, a snapshot of the loop's state every "
                     f"{every} iterations")
+        out += self.indexed_allocations(s)       # filled segment by segment in reverse
         if (id(s), s.target.id) in self.plan.save_at:
             out += self.push(s.target.id, line)
         pos = _name(s.target.id) if _is_const(lo, 0) else ast.BinOp(
@@ -652,7 +653,7 @@ class ReverseTransformer:
                 return self.checkpointed_forward(s)
             if (id(s), s.target.id) in self.plan.save_at and not self._plain:
                 pre += self.push(s.target.id, line)
-            if not self._plain:
+            if not self._plain and not self._in_segment:
                 pre += self.array_tape_allocations(s) + self.indexed_allocations(s)
             new = copy.copy(s)
             snaps = [] if self._plain else self.snapshot_pushes(s)

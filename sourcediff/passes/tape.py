@@ -79,11 +79,14 @@ def _trips(lo, hi):
                     keywords=[])
 
 
-def plan_indexed_tapes(fn, sites, element_dtype) -> dict:
+def plan_indexed_tapes(fn, sites, element_dtype, segments=None) -> dict:
     """For each store site ``(stmt, base)`` in ``sites``, an :class:`IndexedTape`
     where its loop nest allows one.  Each site has a tape of its own (a site
     runs once per iteration of its nest, so its slots never collide), also
-    when other sites write into the same array."""
+    when other sites write into the same array.  ``segments``: id(loop) ->
+    ``(start, every)``, the names of a checkpointed loop's segment start and
+    length: its tapes hold one segment, indexed from its start."""
+    segments = segments or {}
     around = enclosing(fn.body)
     plan = {}
     for stmt, _base in sites:
@@ -103,6 +106,9 @@ def plan_indexed_tapes(fn, sites, element_dtype) -> dict:
         capacity, index = None, None
         for loop, (lo, hi) in zip(loops, bounds):
             trips = _trips(lo, hi)
+            if id(loop) in segments:
+                start, every = segments[id(loop)]
+                lo, trips = ast.Name(id=start, ctx=ast.Load()), ast.Name(id=every, ctx=ast.Load())
             capacity = trips if capacity is None else ast.BinOp(left=capacity, op=ast.Mult(),
                                                                 right=trips)
             step = ast.Name(id=loop.target.id, ctx=ast.Load())
