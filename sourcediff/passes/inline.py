@@ -140,6 +140,9 @@ class Inliner:
             whole = self.whole_call(s, pre)
             if whole is not None:
                 return pre + whole
+            if isinstance(s, ast.Expr):      # stays a call: only its arguments
+                s.value.args = [self.expr(a, pre, s) for a in s.value.args]
+                return pre + [s]
         if isinstance(s, (ast.Assign, ast.AugAssign, ast.AnnAssign, ast.Expr, ast.Return)):
             if s.value is not None:
                 s.value = self.expr(s.value, pre, s)

@@ -46,3 +46,8 @@ def ping(x, n):
 
 def pong(x, n):
     return 2.0 * ping(x, n)
+
+
+def matmul_of(v, n):
+    m = v.T @ n          # wrong for a float n: reported at the caller's call
+    return m[0]

@@ -142,3 +142,22 @@ def test_lstm_benchmark_helpers_on_cpu():
     from sourcediff.bench.programs import lstm
     args = lstm.make_args(lstm.SIZES["small"])
     check_grad(lstm.lstm_helpers, args, wrt=lstm.WRT, target="cpu", check_value=False)
+
+
+def calls_matmul_of(x):
+    return H.matmul_of(x, 2.0)
+
+
+def unused_result(x):
+    H.scaled(x)
+    return x
+
+
+def test_errors_point_at_the_call_and_name_the_helper_line():
+    with pytest.raises(sd.TransformError, match=r"test_inline.py:\d+:\d+: matrix product needs "
+                                                r"two arrays \(in the inlined matmul_of:\d+  "
+                                                r"m = v.T @ n"):
+        sd.grad(calls_matmul_of, target="python")(X)
+    # a call for nothing is refused as before
+    with pytest.raises(sd.TransformError, match="result of 'H.scaled' is not used"):
+        sd.grad(unused_result, target="python")(0.5)
