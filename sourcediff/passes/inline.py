@@ -203,8 +203,6 @@ class Inliner:
             elif isinstance(value, list):
                 setattr(e, field, [self.expr(v, pre, stmt) if isinstance(v, ast.expr) else v
                                    for v in value])
-            elif isinstance(value, ast.keyword):
-                value.value = self.expr(value.value, pre, stmt)
         if isinstance(e, ast.Call):
             for k in e.keywords:
                 k.value = self.expr(k.value, pre, stmt)
@@ -214,19 +212,22 @@ class Inliner:
                 if copied is not None:
                     body, result = copied
                     pre.extend(body)
-                    if isinstance(result, (ast.Name, ast.Constant)):
-                        return result
-                    # its own statement, which quotes the helper's return line
-                    fresh = self.fresh(f"{helper.src.name}_result")
-                    value = ast.Assign(targets=[ast.Name(id=fresh, ctx=ast.Store())],
-                                       value=result)
-                    where = f"{self.src.name}:{stmt.lineno + self.src.info.line_offset}"
-                    value.lineno = value.end_lineno = _moved(helper.result_line, stmt, where,
-                                                             helper.src)
-                    value.col_offset = value.end_col_offset = stmt.col_offset
-                    pre.append(value)
-                    return ast.Name(id=fresh, ctx=ast.Load())
+                    return self.result_in(helper, result, stmt, pre)
         return e
+
+    def result_in(self, helper: Helper, result, stmt, pre):
+        """What replaces the call in its expression: the result when it is a name
+        or a number, else a fresh variable assigned in a statement of its own
+        (after ``pre``), which quotes the helper's return line."""
+        if isinstance(result, (ast.Name, ast.Constant)):
+            return result
+        fresh = self.fresh(f"{helper.src.name}_result")
+        value = ast.Assign(targets=[ast.Name(id=fresh, ctx=ast.Store())], value=result)
+        where = f"{self.src.name}:{stmt.lineno + self.src.info.line_offset}"
+        value.lineno = value.end_lineno = _moved(helper.result_line, stmt, where, helper.src)
+        value.col_offset = value.end_col_offset = stmt.col_offset
+        pre.append(value)
+        return ast.Name(id=fresh, ctx=ast.Load())
 
     # -- helpers -------------------------------------------------------------
     def helper_of(self, call) -> Helper | None:
@@ -254,12 +255,13 @@ class Inliner:
         (None when it returns nothing); None when this call cannot take them."""
         if self.growth + helper.size > MAX_GROWTH or not self.globals_agree(helper):
             return None
+        if any(p in helper.written and not isinstance(a, ast.Name)
+               for p, a in zip(helper.params, call.args)):
+            return None               # writes into a temporary would be lost
         for name in helper.globals:      # a fresh local must not hide them
             self.namer.take(name)
         binding, mapping = [], {}
         for param, arg in zip(helper.params, call.args):
-            if param in helper.written and not isinstance(arg, ast.Name):
-                return None           # writes into a temporary would be lost
             if param not in helper.rebound and (isinstance(arg, ast.Name) or _is_number(arg)):
                 mapping[param] = arg
                 continue
@@ -320,8 +322,8 @@ def make_helper(func, stack: tuple, helpers: dict) -> Helper | None:
     if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant):
         body = body[1:]     # docstring
     returns = [n for n in ast.walk(src.tree) if isinstance(n, ast.Return)]
-    if len(returns) > 1 or (returns and body[-1] is not returns[0]) or src.tree.args.defaults:
-        return None
+    if len(returns) > 1 or (returns and body[-1] is not returns[0]):
+        return None     # (defaults are never used: a call passes every parameter)
     inner = Inliner(src, stack + (func,), helpers)
     tree = inner.run()
     if inner.recursive:
