@@ -52,6 +52,8 @@ class Emitter:
         self.record = record
 
     def comment_for(self, line):
+        if isinstance(line, ir.InlinedLine):
+            return line.comment()      # the helper's line, and where it was inlined
         if self.info is None or line is None:
             return None
         text = self.info.lines[line - 1].strip() if 0 < line <= len(self.info.lines) else ""
@@ -81,7 +83,7 @@ class Emitter:
         if self.fixed:
             return comments + list(ir.COMMENTS(s) or ()), last_line
         line = ir.LINE(s)
-        if line is not None and line != last_line:
+        if line is not None and not ir.same_line(line, last_line):
             c = self.comment_for(line)
             if c:
                 comments.append(c)

@@ -67,6 +67,9 @@ class SourceInfo:
     def error(self, node: ast.AST, message: str) -> TransformError:
         col = getattr(node, "col_offset", 0) if not ir.LINE.has(node) else \
             len(self.text(node)) - len(self.text(node).lstrip())
+        line = self._line(node)
+        if isinstance(line, ir.InlinedLine):      # reported at the call, naming the helper's line
+            message = f"{message} (in the inlined {line.quote.strip()})"
         return TransformError(message, self.filename, self.file_line(node),
                               col + self.col_offset,
                               self.text(node))

@@ -51,6 +51,37 @@ class Kind(str, Enum):
 _ABSENT = object()
 
 
+class InlinedLine(int):
+    """The :data:`LINE` of a statement inlined from a helper function
+    (``passes/inline.py``).
+
+    As an ``int`` it is the caller's line of the call, so errors, tape plans and
+    reports point at the call the user wrote; ``quote`` is the helper's own line
+    the statement comes from (``"sigmoid:33  return 1.0 / (1.0 + math.exp(-v))"``,
+    with its line in the helper's file) and ``via`` the call sites it was inlined
+    through, innermost first (``("cell_update:39", "lstm_helpers:57")``): the
+    emitted comment quotes both.
+    """
+
+    def __new__(cls, line, quote: str = "", via: tuple = ()):
+        self = super().__new__(cls, line)
+        self.quote = quote
+        self.via = tuple(via)
+        return self
+
+    def __reduce__(self):
+        return InlinedLine, (int(self), self.quote, self.via)
+
+    def comment(self) -> str:
+        return f"# {self.quote}  (inlined at {', '.join(self.via)})"
+
+
+def same_line(a, b) -> bool:
+    """Two LINE values denote the same place (an inlined line also by its quote)."""
+    return a == b and getattr(a, "quote", None) == getattr(b, "quote", None) and \
+        getattr(a, "via", None) == getattr(b, "via", None)
+
+
 @dataclass(frozen=True)
 class TapeOp:
     """The value of the :data:`TAPE` fact: what a statement does with a tape.
@@ -112,7 +143,8 @@ LINE = Fact("line", "statement, function",
             "emit, errors, forward, kernel, lower, normalize, plan_report, "
             "planner, reverse, scalars, tuples",
             "The user's source line the statement comes from (1-based, in the file); "
-            "emitted as the comment that links generated code to the user's code. "
+            "emitted as the comment that links generated code to the user's code "
+            "(an InlinedLine for a statement inlined from a helper). "
             "Written by tag() and by astutil's statement builders.")
 KIND = Fact("kind", "statement", "lower, normalize, scalars, tuples",
             "activity, buffers, emit, forward, lower, planner, program, "

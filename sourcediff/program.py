@@ -16,6 +16,7 @@ from .emit import emit_function, emitted, module_source
 from .errors import TransformError
 from .frontend.source import get_source
 from .names import Namer
+from .passes.inline import inline_calls
 from .passes.lower import lower_array_temporaries
 from .passes.normalize import normalize
 from .passes.numba_calls import lower_for_numba
@@ -61,6 +62,9 @@ class Program:
                                  src.info.line_offset + 1, 0, src.info.lines[0])
         self._stack.append(src.func)
         try:
+            # small helpers it calls become part of it (their calls otherwise
+            # get a primal and an adjoint of their own, below)
+            src = inline_calls(src)
             fn, norm = normalize(src, inplace)
             split_webs(fn, norm.used_names)
             ir.TUPLE_PARAMS.set(fn, scalarize_tuple_params(fn, dict(zip(params, arg_types)),

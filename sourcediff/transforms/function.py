@@ -29,6 +29,10 @@ class Function:
         self.__wrapped__ = self.py_func
         self._transforms: dict = {}
 
+    def __deepcopy__(self, memo):
+        # a callable, like a function: a copied AST that calls it calls this one
+        return self
+
     def _transform(self, cls, wrt, target, batch=None, reduce=None):
         key = (cls, wrt if not isinstance(wrt, list) else tuple(wrt), target or self.target,
                batch if not isinstance(batch, list) else tuple(batch), reduce)

@@ -57,7 +57,7 @@ def helper(v):
 def calls_helper(x):
     s = 0.0
     for i in range(x.shape[0]):
-        s += helper(x[i])
+        s += helper(x[i])     # a small helper: inlined
     return s
 
 

@@ -44,3 +44,20 @@ def test_an_overload_declared_after_installation_is_installed_next_time():
         np.testing.assert_array_equal(use(np.arange(3.0)), [1.0, 3.0, 5.0])
     finally:
         del declare.HELPERS["sd_test_twice_plus_one"]
+
+
+def test_unbroadcast_of_a_vector_onto_a_vector_compiled():
+    """The vector-onto-vector overload (its own, cheaper to compile): a copy,
+    or the sum when the target has length 1, as the Python version."""
+    numba = pytest.importorskip("numba")
+    import numpy as np
+
+    from sourcediff.runtime.helpers import unbroadcast
+    declare.install_numba_overloads()
+    compiled = numba.njit(lambda g, x: unbroadcast(g, x))
+    g = np.array([0.5, -1.0, 2.0])
+    for x in (np.zeros(3), np.zeros(1)):
+        out = compiled(g, x)
+        np.testing.assert_array_equal(out, unbroadcast(g, x))
+        assert out.shape == x.shape and out is not g
+    assert compiled(g.astype(np.float32), np.zeros(1, np.float32)).dtype == np.float32

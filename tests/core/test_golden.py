@@ -9,6 +9,7 @@ import pytest
 
 import sourcediff as sd
 
+from . import golden_callees as gc
 from . import golden_funcs as g
 
 GOLDEN = Path(__file__).parent.parent / "golden"
@@ -22,6 +23,7 @@ CASES = {
     "while_break": (g.while_break, 0, (X, 0.2)),
     "scratch_array": (g.scratch_array, (0, 1), (X, 0.7)),
     "calls_helper": (g.calls_helper, 0, (X,)),
+    "calls_sd_helper": (gc.calls_sd_helper, 0, (X,)),
 }
 
 

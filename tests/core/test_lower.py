@@ -160,6 +160,7 @@ def stored(X, C, a):                     # the row is stored into an array
     return s + np.sum(Y * Y)
 
 
+@sd.function                             # never inlined: called through its own adjoint
 def norm2(v):
     return np.sum(v * v)
 
@@ -169,6 +170,18 @@ def passed(X, C, a):                     # the row is passed to a user function
     for i in range(X.shape[0]):
         d = X[i] - C[a[i]]
         s += norm2(d)
+    return s
+
+
+def plain_norm2(v):
+    return np.sum(v * v)
+
+
+def passed_to_a_small_helper(X, C, a):   # inlined first (passes/inline.py), then lowered
+    s = 0.0
+    for i in range(X.shape[0]):
+        d = X[i] - C[a[i]]
+        s += plain_norm2(d)
     return s
 
 
@@ -286,6 +299,13 @@ def test_escaping_rows_are_kept(f, args, wrt):
     text = sd.grad(f, wrt=wrt, target="python").source_for(*args)
     body = text.split(f"def {f.__name__}(", 1)[1].split("\ndef ", 1)[0]
     assert "d = _t" in body and "[i, j]" not in body
+
+
+def test_rows_passed_to_an_inlined_helper_are_lowered():
+    text = sd.grad(passed_to_a_small_helper, wrt=(0, 1), target="python").source_for(X, C, A)
+    body = text.split("def passed_to_a_small_helper(", 1)[1].split("\ndef ", 1)[0]
+    assert "[i, j]" in body and "plain_norm2(" not in body.split("#")[0]
+    check_grad(passed_to_a_small_helper, (X, C, A), (0, 1), "python")
 
 
 def test_kmeans_rows_is_the_scalar_loop():

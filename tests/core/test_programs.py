@@ -118,13 +118,24 @@ def passes_tuple_whole(p):
     return helper_of_tuple(p)
 
 
+@sd.function                  # called through its own adjoint (a small plain helper is inlined)
 def helper_of_tuple(q):
+    return q[0] * q[1]
+
+
+def passes_tuple_to_small_helper(p):
+    return plain_helper_of_tuple(p)
+
+
+def plain_helper_of_tuple(q):
     return q[0] * q[1]
 
 
 def test_a_differentiated_tuple_passed_whole_is_refused():
     with pytest.raises(sd.TransformError, match="tuple argument 'p'"):
         sd.grad(passes_tuple_whole, target="python")((1.0, 2.0))
+    # inlined, the helper reads the elements of the caller's tuple
+    assert sd.grad(passes_tuple_to_small_helper, target="python")((1.0, 2.0)) == (2.0, 1.0)
 
 
 @pytest.mark.parametrize("target", ["python", "cpu"])

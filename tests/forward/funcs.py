@@ -49,6 +49,7 @@ def kinks_array(v, w):
     return np.sum(np.maximum(v, w) + np.abs(v)) + np.max(v)
 
 
+@sd.function              # its own JVPs (a plain helper this small would be inlined)
 def sq(v):
     return v * v
 

@@ -9,6 +9,7 @@ import pytest
 
 import sourcediff as sd
 
+from ..core import golden_callees as gc
 from ..core import golden_funcs as g
 
 GOLDEN = Path(__file__).parent.parent / "golden"
@@ -26,6 +27,8 @@ CASES = {
                           (X, 0.7, (V, 1.0)), "scratch_array_jvp"),
     "jvp_calls_helper": (lambda: sd.jvp(g.calls_helper, target="python"), (X, V),
                          "calls_helper_jvp"),
+    "jvp_calls_sd_helper": (lambda: sd.jvp(gc.calls_sd_helper, target="python"), (X, V),
+                            "calls_sd_helper_jvp"),
     # forward over reverse: the JVP of the generated adjoint (a Hessian-vector product)
     "hvp_recurrence": (lambda: sd.jvp(sd.grad(g.recurrence, wrt=(0, 1), target="python"),
                                       wrt=(0, 1), target="python"),

@@ -1,0 +1,409 @@
+"""Inline calls to small user helper functions before differentiation.
+
+A helper like ``sigmoid(v)`` or a cell update writing into the arrays it is
+passed, called from the function being differentiated, would otherwise get a
+primal copy and an adjoint of its own: each adjoint call recomputes the
+helper's body (``exp`` in ``sigmoid``) instead of reusing the forward value,
+and each generated function is one more Numba compile. Written into the
+caller, the helper's statements are differentiated with the caller's: values
+are stored or recomputed by one tape plan, and nothing more is compiled.
+
+This pass runs on the user's AST (before ``normalize``) and rewrites the
+statements of one function::
+
+    i_gate = sigmoid(z[j])          v = z[j]
+                              ->    i_gate = 1.0 / (1.0 + math.exp(-v))
+
+A call is inlined when all of these hold (otherwise it stays a call, handled
+as before: the callee's own adjoint, or the error the callee has today):
+
+* the callee is a plain Python or ``numba.njit`` function we transform
+  ourselves (no registered rule, ``sd.adjoint``/custom VJPs keep being used;
+  not an ``@sd.function``, a checkpointed function or generated code), its
+  source is readable and inside the subset (``normalize`` accepts it alone);
+* it is not recursive, directly or through other functions;
+* it has at most one ``return``, as its last statement (or none: then it is
+  run for what it writes into its array arguments, as a statement);
+* it is small (``MAX_STATEMENTS``) and the caller has not grown too much
+  already (``MAX_GROWTH``);
+* it is called with its parameters' number of positional arguments, and an
+  array it writes into is passed as a plain name (then that name is used in
+  the body, so the writes land in the caller's array, as the call did);
+* the globals it uses denote in the caller what they denote in the callee's
+  module (a name the caller does not know is added to the caller's
+  namespace; one it binds to something else, or uses as a local, stops it).
+
+The helper's locals get fresh names; a parameter is replaced by its argument
+when that is a name or a number the helper does not rebind, else bound to a
+fresh variable first. Calls are taken out of an expression in evaluation
+order (the arguments first); calls in the branches of ``and``/``or``/``x if c
+else y``, in a ``while`` test and in assignment targets are evaluated
+conditionally or repeatedly and stay calls, and a helper writing into its
+arguments is inlined only as a whole statement (``f(a, b)`` or ``r = f(a)``)
+so no read in the same statement moves across its writes.
+
+Line comments stay truthful: an inlined statement's line is an
+``ir.InlinedLine``, the caller's call line for errors and tape plans, quoting
+the helper's own line and the call sites in the generated code's comments.
+"""
+from __future__ import annotations
+
+import ast
+import builtins
+import copy
+from dataclasses import dataclass
+
+from .. import ir
+from ..errors import TransformError
+from ..frontend.source import FunctionSource, get_source, unwrap
+from ..names import Namer
+from .astutil import free_names, stored_names
+from .resolve import MISSING, resolve
+
+# A helper is inlined only if its body, its own helpers inlined, has at most
+# this many statements (nested ones counted). Every call site gets a copy: a
+# small body (an activation, a cell update, a few loops) costs less copied
+# than called -- its adjoint recomputes it, and each generated function is a
+# compile of its own -- while a large one would make the caller, and its
+# compile time, grow with every call site for a call overhead it hardly saves.
+MAX_STATEMENTS = 40
+# ... and a caller grows by at most this many inlined statements (a helper
+# called from many places stays a call past it).
+MAX_GROWTH = 240
+
+_BUILTIN_NAMES = set(dir(builtins))
+
+
+@dataclass
+class Helper:
+    """A function ready to be copied into its callers."""
+    src: FunctionSource
+    params: list
+    body: list            # statements, its own helpers inlined, without the return
+    result: ast.expr | None   # the returned expression (None: returns nothing)
+    result_line: object       # the return statement's line
+    locals: set           # names it stores (parameters included)
+    rebound: set          # parameters it assigns to
+    written: set          # parameters it writes into (``p[i] = ...``)
+    globals: dict         # other names it uses -> the object each denotes
+    size: int             # statements in ``body``
+
+
+def inline_calls(src: FunctionSource) -> FunctionSource:
+    """``src`` with the calls to small helpers inlined (``src`` itself when none is).
+
+    The result has the same function, source info and jit options, a new tree
+    and, when inlined code uses globals the caller does not, a namespace with
+    them added."""
+    if getattr(src.func, "__sourcediff_generated__", False):
+        return src      # generated code (an adjoint transformed again) keeps its calls
+    inliner = Inliner(src, (src.func,), {})
+    tree = inliner.run()
+    if not inliner.inlined:
+        return src
+    return FunctionSource(src.func, tree, src.info, inliner.namespace, src.jit_options)
+
+
+class Inliner:
+    """Inlines into one function; ``stack``: the functions being inlined into
+    (a call to one of them is recursion), ``helpers``: the helpers met so far
+    (shared by the nested inliners of one run)."""
+
+    def __init__(self, src: FunctionSource, stack: tuple, helpers: dict):
+        self.src = src
+        self.stack = stack
+        self.helpers = helpers
+        self.namespace = src.namespace       # copied before the first change
+        self.own_namespace = False
+        self.locals = set(src.params) | stored_names(src.tree)
+        taken = free_names(src.tree) | self.locals | set(src.namespace) | _BUILTIN_NAMES
+        self.namer = Namer(taken)
+        self.inlined = 0
+        self.growth = 0
+        self.recursive = False      # a call back into a function on the stack
+
+    def run(self) -> ast.FunctionDef:
+        tree = copy.deepcopy(self.src.tree)
+        tree.body = self.block(tree.body)
+        return tree
+
+    # -- statements --------------------------------------------------------
+    def block(self, stmts) -> list:
+        out = []
+        for s in stmts:
+            out.extend(self.statement(s))
+        return out
+
+    def statement(self, s) -> list:
+        pre: list = []
+        if isinstance(s, (ast.Expr, ast.Assign)) and isinstance(s.value, ast.Call):
+            whole = self.whole_call(s, pre)
+            if whole is not None:
+                return pre + whole
+            if isinstance(s, ast.Expr):      # stays a call: only its arguments
+                s.value.args = [self.expr(a, pre, s) for a in s.value.args]
+                return pre + [s]
+        if isinstance(s, (ast.Assign, ast.AugAssign, ast.AnnAssign, ast.Expr, ast.Return)):
+            if s.value is not None:
+                s.value = self.expr(s.value, pre, s)
+        elif isinstance(s, ast.If):
+            s.test = self.expr(s.test, pre, s)
+            s.body, s.orelse = self.block(s.body), self.block(s.orelse)
+        elif isinstance(s, ast.For):
+            s.iter = self.expr(s.iter, pre, s)
+            s.body, s.orelse = self.block(s.body), self.block(s.orelse)
+        elif isinstance(s, ast.While):      # its test runs before every iteration: kept
+            s.body, s.orelse = self.block(s.body), self.block(s.orelse)
+        return pre + [s]
+
+    def whole_call(self, s, pre) -> list | None:
+        """``f(a, b)`` or ``target = f(a)`` with ``f`` inlined: the statements
+        replacing ``s`` (after ``pre``, the arguments' own inlined calls), or None."""
+        call = s.value
+        helper = self.helper_of(call)
+        if helper is None or (isinstance(s, ast.Expr) and not helper.written):
+            return None     # a call for nothing keeps the error it has today
+        if isinstance(s, ast.Assign) and helper.result is None:
+            return None
+        call.args = [self.expr(a, pre, s) for a in call.args]
+        copied = self.copy_of(helper, call, s)
+        if copied is None:
+            return None
+        body, result = copied
+        if isinstance(s, ast.Expr):
+            if result is None or not any(isinstance(n, ast.Call) for n in ast.walk(result)):
+                return body
+            s.value = result
+            return body + [s]
+        s.value = result
+        where = f"{self.src.name}:{s.lineno + self.src.info.line_offset}"
+        s.lineno = s.end_lineno = _moved(helper.result_line, s, where, helper.src)
+        return body + [s]
+
+    # -- expressions -------------------------------------------------------
+    def expr(self, e, pre, stmt):
+        """``e`` with its inlinable calls replaced by their results; the inlined
+        statements go to ``pre``, in evaluation order."""
+        if isinstance(e, (ast.Lambda, ast.ListComp, ast.SetComp, ast.DictComp,
+                          ast.GeneratorExp, ast.NamedExpr)):
+            return e
+        if isinstance(e, ast.BoolOp):         # later operands run only sometimes
+            e.values[0] = self.expr(e.values[0], pre, stmt)
+            return e
+        if isinstance(e, ast.IfExp):
+            e.test = self.expr(e.test, pre, stmt)
+            return e
+        if isinstance(e, ast.Compare):        # a chain stops at the first false test
+            e.left = self.expr(e.left, pre, stmt)
+            e.comparators[0] = self.expr(e.comparators[0], pre, stmt)
+            return e
+        for field, value in ast.iter_fields(e):
+            if isinstance(value, ast.expr):
+                setattr(e, field, self.expr(value, pre, stmt))
+            elif isinstance(value, list):
+                setattr(e, field, [self.expr(v, pre, stmt) if isinstance(v, ast.expr) else v
+                                   for v in value])
+        if isinstance(e, ast.Call):
+            for k in e.keywords:
+                k.value = self.expr(k.value, pre, stmt)
+            helper = self.helper_of(e)
+            if helper is not None and helper.result is not None and not helper.written:
+                copied = self.copy_of(helper, e, stmt)
+                if copied is not None:
+                    body, result = copied
+                    pre.extend(body)
+                    return self.result_in(helper, result, stmt, pre)
+        return e
+
+    def result_in(self, helper: Helper, result, stmt, pre):
+        """What replaces the call in its expression: the result when it is a name
+        or a number, else a fresh variable assigned in a statement of its own
+        (after ``pre``), which quotes the helper's return line."""
+        if isinstance(result, (ast.Name, ast.Constant)):
+            return result
+        fresh = self.fresh(f"{helper.src.name}_result")
+        value = ast.Assign(targets=[ast.Name(id=fresh, ctx=ast.Store())], value=result)
+        where = f"{self.src.name}:{stmt.lineno + self.src.info.line_offset}"
+        value.lineno = value.end_lineno = _moved(helper.result_line, stmt, where, helper.src)
+        value.col_offset = value.end_col_offset = stmt.col_offset
+        pre.append(value)
+        return ast.Name(id=fresh, ctx=ast.Load())
+
+    # -- helpers -------------------------------------------------------------
+    def helper_of(self, call) -> Helper | None:
+        """The helper ``call`` calls, when it can be inlined."""
+        fn = resolve(call.func, self.namespace, self.locals)
+        if fn is MISSING or call.keywords or any(isinstance(a, ast.Starred) for a in call.args):
+            return None
+        from ..rules import registry
+        if not registry.is_user_function(fn) or hasattr(fn, "__sourcediff_function__"):
+            return None
+        func, _ = unwrap(fn)
+        if func in self.stack:
+            self.recursive = True
+            return None
+        if func not in self.helpers:
+            self.helpers[func] = None         # while it is examined: a call back is recursion
+            self.helpers[func] = make_helper(func, self.stack, self.helpers)
+        helper = self.helpers[func]
+        if helper is None or len(call.args) != len(helper.params):
+            return None
+        return helper
+
+    def copy_of(self, helper: Helper, call, stmt):
+        """The helper's statements for this call, and the expression of its result
+        (None when it returns nothing); None when this call cannot take them."""
+        if self.growth + helper.size > MAX_GROWTH or not self.globals_agree(helper):
+            return None
+        if any(p in helper.written and not isinstance(a, ast.Name)
+               for p, a in zip(helper.params, call.args)):
+            return None               # writes into a temporary would be lost
+        for name in helper.globals:      # a fresh local must not hide them
+            self.namer.take(name)
+        binding, mapping = [], {}
+        for param, arg in zip(helper.params, call.args):
+            if param not in helper.rebound and (isinstance(arg, ast.Name) or _is_number(arg)):
+                mapping[param] = arg
+                continue
+            fresh = self.fresh(param)
+            bind = ast.Assign(targets=[ast.Name(id=fresh, ctx=ast.Store())], value=arg)
+            binding.append(ast.copy_location(bind, stmt))
+            mapping[param] = ast.Name(id=fresh, ctx=ast.Load())
+        for name in sorted(helper.locals - set(helper.params)):
+            mapping[name] = ast.Name(id=self.fresh(name), ctx=ast.Load())
+        where = f"{self.src.name}:{stmt.lineno + self.src.info.line_offset}"
+        body = [_Rename(mapping).visit(copy.deepcopy(s)) for s in helper.body]
+        for s in body:
+            _relocate(s, stmt, where, helper.src)
+        result = None
+        if helper.result is not None:
+            result = _Rename(mapping).visit(copy.deepcopy(helper.result))
+            _relocate(result, stmt, where, helper.src)
+        self.add_globals(helper)
+        self.inlined += 1
+        self.growth += helper.size
+        return binding + body, result
+
+    def fresh(self, name: str) -> str:
+        new = self.namer.fresh(name)
+        self.locals.add(new)
+        return new
+
+    def globals_agree(self, helper: Helper) -> bool:
+        for name, obj in helper.globals.items():
+            if name in self.locals:
+                return False
+            mine = resolve(ast.Name(id=name, ctx=ast.Load()), self.namespace, set())
+            if mine is not MISSING and mine is not obj:
+                return False
+        return True
+
+    def add_globals(self, helper: Helper) -> None:
+        for name, obj in helper.globals.items():
+            if name not in self.namespace and getattr(builtins, name, MISSING) is not obj:
+                if not self.own_namespace:
+                    self.namespace, self.own_namespace = dict(self.namespace), True
+                self.namespace[name] = obj
+                self.namer.take(name)
+
+
+def make_helper(func, stack: tuple, helpers: dict) -> Helper | None:
+    """``func`` as a :class:`Helper`, or None when it is not to be inlined."""
+    if getattr(func, "__sourcediff_checkpoint__", None) or \
+            getattr(func, "__sourcediff_generated__", False):
+        return None
+    try:
+        src = get_source(func)
+        from .normalize import Normalizer
+        Normalizer(src, void_ok=True).run()     # inside the subset on its own
+    except (TransformError, TypeError):
+        return None
+    body = list(src.tree.body)
+    if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant):
+        body = body[1:]     # docstring
+    returns = [n for n in ast.walk(src.tree) if isinstance(n, ast.Return)]
+    if len(returns) > 1 or (returns and body[-1] is not returns[0]):
+        return None     # (defaults are never used: a call passes every parameter)
+    inner = Inliner(src, stack + (func,), helpers)
+    tree = inner.run()
+    if inner.recursive:
+        return None
+    body = list(tree.body)
+    if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant):
+        body = body[1:]
+    result, result_line = None, None
+    if returns:
+        ret = body.pop()
+        result, result_line = ret.value, ret.lineno
+    size = sum(1 for s in body for n in ast.walk(s) if isinstance(n, ast.stmt)) + 1
+    if size > MAX_STATEMENTS:
+        return None
+    params = src.params
+    locals_ = set(params) | stored_names(tree)
+    names = free_names(tree) - locals_
+    known = {}
+    for name in names:
+        obj = resolve(ast.Name(id=name, ctx=ast.Load()), inner.namespace, set())
+        if obj is MISSING:
+            return None
+        known[name] = obj
+    rebound = set(params) & stored_names(tree)
+    written = _written_params(tree, params)
+    if written & rebound:
+        return None
+    return Helper(src, params, body, result, result_line, locals_, rebound, written, known,
+                  size)
+
+
+def _written_params(tree, params) -> set:
+    """Parameters the function writes into (``p[i] = ...``, ``p[i] += ...``)."""
+    out = set()
+    for node in ast.walk(tree):
+        targets = node.targets if isinstance(node, ast.Assign) else \
+            [node.target] if isinstance(node, (ast.AugAssign, ast.AnnAssign)) else []
+        for t in targets:
+            while isinstance(t, (ast.Subscript, ast.Attribute)):
+                t = t.value
+                if isinstance(t, ast.Name) and t.id in params:
+                    out.add(t.id)
+    return out
+
+
+def _is_number(node) -> bool:
+    return isinstance(node, ast.Constant) and isinstance(node.value, (int, float)) and \
+        not isinstance(node.value, bool)
+
+
+class _Rename(ast.NodeTransformer):
+    """Names replaced by the nodes in ``mapping`` (a name keeps its load/store context)."""
+
+    def __init__(self, mapping):
+        self.mapping = mapping
+
+    def visit_Name(self, node):
+        new = self.mapping.get(node.id)
+        if new is None:
+            return node
+        if isinstance(new, ast.Name):
+            return ast.copy_location(ast.Name(id=new.id, ctx=node.ctx), node)
+        return ast.copy_location(copy.deepcopy(new), node)
+
+
+def _relocate(node, call_stmt, where: str, helper: FunctionSource) -> None:
+    """Every node of inlined ``node`` placed at the call (the caller's line) and
+    quoting the helper's line it comes from (``ir.InlinedLine``)."""
+    for n in ast.walk(node):
+        if hasattr(n, "lineno"):
+            n.lineno = n.end_lineno = _moved(n.lineno, call_stmt, where, helper)
+            n.col_offset = n.end_col_offset = call_stmt.col_offset
+
+
+def _moved(line, call_stmt, where: str, helper: FunctionSource) -> ir.InlinedLine:
+    """Line ``line`` of ``helper`` (or of what was inlined into it) once the
+    helper is inlined at ``call_stmt``, the call written at ``where``."""
+    if isinstance(line, ir.InlinedLine):      # inlined into the helper already
+        return ir.InlinedLine(call_stmt.lineno, line.quote, line.via + (where,))
+    info = helper.info
+    text = info.lines[line - 1].strip() if 0 < line <= len(info.lines) else ""
+    return ir.InlinedLine(call_stmt.lineno, f"{info.name}:{line + info.line_offset}  {text}",
+                          (where,))

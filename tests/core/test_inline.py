@@ -1,0 +1,163 @@
+"""Small user helpers are inlined into their callers before differentiation
+(passes/inline.py); helpers that are recursive, have a registered rule or are
+too big stay calls with adjoints of their own."""
+import math
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import sourcediff as sd
+from sourcediff.passes import inline
+
+from . import custom_rule_funcs as C
+from . import inline_funcs as H
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from fdcheck import check_grad
+
+X = np.array([0.3, -0.7, 1.1, 0.4])
+
+
+def sum_squash(x):
+    s = 0.0
+    for i in range(x.shape[0]):
+        s += H.squash(x[i])
+    return s
+
+
+def run_cells(z0, w, steps):
+    n = w.shape[0]
+    c = np.zeros(n)
+    h = np.zeros(n)
+    s = 0.0
+    for t in range(steps):
+        z = z0 * (t + 1.0)
+        H.gates(z, c, h)
+        for j in range(n):
+            s += w[j] * h[j]
+    return s
+
+
+def twice_in_one_expression(x):
+    s = 0.0
+    for i in range(x.shape[0] - 1):
+        s += H.squash(x[i]) * H.squash(x[i + 1]) + H.scaled(x[i])
+    return s
+
+
+def clashing_names(x):
+    s = x[0]
+    s = s + H.scaled(s) + H.halve_then_sin(x[1])
+    return s
+
+
+def recursive(x):
+    return H.rec(x, 3)
+
+
+def mutually_recursive(x):
+    return H.ping(x, 3)
+
+
+def _with_other_xp():
+    xp = math        # 'xp' here is not the helper module's NumPy
+
+    def other_xp(x):
+        return xp.sin(x) + H.squash(x)
+    return other_xp
+
+
+def source(func, *args):
+    return sd.grad(func, target="python").source_for(*args)
+
+
+def test_helper_returning_a_value():
+    check_grad(sum_squash, (X,), target="python")
+    text = source(sum_squash, X)
+    assert "squash_vjp" not in text and "def squash" not in text
+    assert "squash_result = " in text
+    # the inlined statement quotes the helper's own line, then where it was inlined
+    lines = Path(H.__file__).read_text().splitlines()
+    line = 1 + next(k for k, s in enumerate(lines) if "return 1.0 / (1.0 + xp.exp(-v))" in s)
+    call = 1 + next(k for k, s in enumerate(Path(__file__).read_text().splitlines())
+                    if "s += H.squash(x[i])" in s)
+    assert f"# squash:{line}  return 1.0 / (1.0 + xp.exp(-v))  (inlined at sum_squash:{call})" \
+        in text
+
+
+def test_helper_writing_into_array_arguments():
+    z0 = np.linspace(-0.8, 0.9, 9)
+    check_grad(run_cells, (z0, np.array([0.5, -1.2, 0.8]), 3), wrt=(0, 1), target="python")
+    text = source(run_cells, z0, np.ones(3), 3)
+    code = "\n".join(line.split("#")[0] for line in text.splitlines())
+    assert "gates" not in code                           # no call, no adjoint of its own
+    assert "(inlined at gates:" in text                   # squash, inlined into gates first
+
+
+def test_helper_called_twice_and_names_kept_apart():
+    check_grad(twice_in_one_expression, (X,), target="python")
+    check_grad(clashing_names, (X,), target="python")
+
+
+def test_recursive_helpers_stay_calls():
+    for func in (recursive, mutually_recursive):
+        with pytest.raises(sd.TransformError, match="recursive call"):
+            sd.grad(func, target="python")(0.5)
+
+
+def test_registered_rules_are_still_used():
+    assert sd.grad(C.uses_wrong, target="python")(0.5) == pytest.approx(3.0)
+    assert "adjoint_of_softplus(" in sd.grad(C.model, wrt=(0, 1), target="python").source_for(
+        X, 0.5)
+
+
+def test_helper_whose_globals_mean_something_else_here_stays_a_call():
+    other_xp = _with_other_xp()
+    assert sd.grad(other_xp, target="python")(0.3) == pytest.approx(
+        math.cos(0.3) + math.exp(-0.3) / (1.0 + math.exp(-0.3)) ** 2)
+    assert "squash_vjp" in source(other_xp, 0.3)
+
+
+def test_helper_over_the_size_limit_stays_a_call(monkeypatch):
+    monkeypatch.setattr(inline, "MAX_STATEMENTS", 1)
+    check_grad(run_cells, (np.linspace(-0.5, 0.5, 6), np.array([0.3, 0.9]), 2), wrt=(0, 1),
+               target="python")
+    assert "gates_written_vjp" in source(run_cells, np.ones(6), np.ones(2), 2)
+
+
+def test_forward_mode_through_inlined_helpers():
+    z0, w = np.linspace(-0.8, 0.9, 9), np.array([0.5, -1.2, 0.8])
+    direction = np.linspace(1.0, -1.0, 9)
+    value, tangent = sd.jvp(run_cells, wrt=0, target="python")(z0, w, 3, direction)
+    h = 1e-6
+    fd = (run_cells(z0 + h * direction, w, 3) - run_cells(z0 - h * direction, w, 3)) / (2 * h)
+    assert value == pytest.approx(run_cells(z0, w, 3))
+    assert tangent == pytest.approx(fd, rel=1e-6)
+
+
+def test_lstm_benchmark_helpers_on_cpu():
+    """The benchmark's helper style (njit helpers, one writing into c and h): one compile."""
+    from sourcediff.bench.programs import lstm
+    args = lstm.make_args(lstm.SIZES["small"])
+    check_grad(lstm.lstm_helpers, args, wrt=lstm.WRT, target="cpu", check_value=False)
+
+
+def calls_matmul_of(x):
+    return H.matmul_of(x, 2.0)
+
+
+def unused_result(x):
+    H.scaled(x)
+    return x
+
+
+def test_errors_point_at_the_call_and_name_the_helper_line():
+    with pytest.raises(sd.TransformError, match=r"test_inline.py:\d+:\d+: matrix product needs "
+                                                r"two arrays \(in the inlined matmul_of:\d+  "
+                                                r"m = v.T @ n"):
+        sd.grad(calls_matmul_of, target="python")(X)
+    # a call for nothing is refused as before
+    with pytest.raises(sd.TransformError, match="result of 'H.scaled' is not used"):
+        sd.grad(unused_result, target="python")(0.5)
