@@ -1,13 +1,16 @@
 """A helper that writes into its array argument and returns a value, and
-callers that use both (source read by sourcediff)."""
+callers that use both (source read by sourcediff).  Here the helper is
+inlined into its callers; written_arg_callers.py calls it as a function."""
 import math
+
+SCALE = 1.0
 
 
 def h_scale(a, c):
     s = 0.0
     for i in range(a.shape[0]):
         a[i] = a[i] * c
-        s += math.sin(a[i])
+        s += SCALE * math.sin(a[i])
     return s
 
 
