@@ -26,6 +26,7 @@ WORKLOADS = {
 FAMILIES = {
     "programs": "programs",
     "heldout": "heldout",
+    "fresh": "fresh",
 }
 
 # peers a workload may implement as ``peer_<name>(data)``
