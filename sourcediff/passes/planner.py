@@ -591,8 +591,31 @@ class Planner:
             kind = ir.KIND(s)
             if kind in (ir.Kind.STORE, ir.Kind.AUGSTORE):
                 base = s.targets[0].value.id if kind == ir.Kind.STORE else s.target.value.id
-                if base in self.value_needed and id(s) not in self.rerun_stores:
+                if base in self.value_needed and id(s) not in self.rerun_stores \
+                        and not self.read_after_last_write(base):
                     self.save_at.add((id(s), base + "[]"))
+
+    def read_after_last_write(self, array) -> bool:
+        """Every statement reading ``array``'s values comes after (at the top
+        level of the function) every statement writing into it: the reverse
+        sweep reads them before undoing any write, so the final values are
+        the ones it needs and no element is stored."""
+        if array in self.params or array in self.alias_taped or \
+                any(array in pair for pair in self.value_flow):
+            return False
+        writes, reads = [], []
+        for k, top in enumerate(self.fn.body):
+            for st in walk([top]):
+                kind = ir.KIND(st)
+                if kind in (ir.Kind.STORE, ir.Kind.AUGSTORE):
+                    target = st.targets[0] if kind == ir.Kind.STORE else st.target
+                    if target.value.id == array:
+                        writes.append(k)
+            if _reads_values(top, array):
+                reads.append(k)
+        sites = self.sites.get(array, [])
+        return bool(writes) and len(sites) == 1 and sites[0].top_level and \
+            all(r > max(writes) for r in reads)
 
     def snapshot_vars_of(self, loop) -> list:
         return [v for v in self.carried.get(id(loop), []) if v in self.snapshot_vars]
@@ -797,3 +820,16 @@ def inner_iteration_locals(loop, after) -> set:
             out |= iteration_locals(st, rest) | inner_iteration_locals(st, rest)
     return out
 
+
+def _reads_values(stmt, array) -> bool:
+    """``stmt`` reads elements of ``array`` (its shape aside; ``a[i] += v``
+    reads the element too, but its adjoint does not)."""
+    shape_of = {id(n.value) for n in ast.walk(stmt)
+                if isinstance(n, ast.Attribute) and n.attr in ("shape", "size", "ndim")}
+    aug_targets = {id(n.target.value) for n in ast.walk(stmt)
+                   if isinstance(n, ast.AugAssign) and isinstance(n.target, ast.Subscript)}
+    store_targets = {id(n.value) for n in ast.walk(stmt)
+                     if isinstance(n, ast.Subscript) and isinstance(n.ctx, ast.Store)}
+    return any(isinstance(n, ast.Name) and n.id == array and isinstance(n.ctx, ast.Load)
+               and id(n) not in shape_of | aug_targets | store_targets
+               for n in ast.walk(stmt))

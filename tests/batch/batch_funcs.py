@@ -4,6 +4,8 @@ import math
 
 import numpy as np
 
+import sourcediff as sd
+
 
 def gbm_call(s0, sigma, z, r, T, K):
     """Discounted European call payoff along one GBM path (z: the path's normals)."""
@@ -110,6 +112,7 @@ def bilinear(x, m):
     return s
 
 
+@sd.function                  # (never inlined: a callee with its own adjoint)
 def relax(v, m):
     """A while loop overwriting the scalar its reverse sweep reads (list tapes)."""
     y = v
@@ -120,6 +123,7 @@ def relax(v, m):
     return y
 
 
+@sd.function
 def damp_steps(v, n):
     """A counted loop overwriting a scalar (an array tape) and calling a helper
     with tapes of its own."""
@@ -137,6 +141,7 @@ def calls_taped_helpers(x, m):
     return s
 
 
+@sd.function
 def tanh_sum(a):
     s = 0.0
     for i in range(a.shape[0]):

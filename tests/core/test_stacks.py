@@ -74,6 +74,28 @@ def until_small(x, w):
     return s
 
 
+def backward_induction(V0, p):
+    """A binomial tree: the outer loop runs down, the inner bound follows it."""
+    n = V0.shape[0] - 1
+    V = V0.copy()
+    for k in range(n - 1, -1, -1):
+        for j in range(k + 1):
+            V[k, j] = p * V[k + 1, j + 1] + (1.0 - p) * V[k + 1, j]
+    return V[0, 0]
+
+
+def down_by_two(V0, p):
+    n = V0.shape[0] - 1
+    V = V0.copy()
+    s = 0.0
+    for k in range(n - 1, -1, -2):
+        for j in range(k, n):
+            t = V[k + 1, j] * p
+            s += t * t
+            V[k, j] = t
+    return s + V[0, n - 1]
+
+
 PROGRAMS = [
     (triangular, (np.linspace(0.1, 0.9, 7), 0.3)),
     (lower_triangular_carried, (np.linspace(-0.8, 0.9, 6), 0.7)),
@@ -81,6 +103,8 @@ PROGRAMS = [
     (leave_at_threshold, (np.linspace(0.1, 0.6, 6), 0.5)),
     (leave_at_threshold, (np.linspace(0.1, 0.6, 6), 50.0)),    # never left: every slot used
     (until_small, (np.array([0.5, 0.05, 0.9]), 0.6)),
+    (backward_induction, (np.random.default_rng(1).random((7, 8)), 0.3)),
+    (down_by_two, (np.random.default_rng(2).random((7, 7)), 0.7)),
 ]
 
 
@@ -101,6 +125,7 @@ def _source(f, args):
 @pytest.mark.parametrize("f, args, room", [
     (triangular, PROGRAMS[0][1], "max(d, 0) * max(d - 1, 0)"),
     (leave_at_threshold, PROGRAMS[3][1], "3 * max(n, 0)"),
+    (backward_induction, PROGRAMS[6][1], "max(n - 1 + 1, 0) * max(n - 1 + 1, 0)"),
 ])
 def test_stack_allocated_before_the_loops_with_a_bound(f, args, room):
     source = _source(f, args)
@@ -110,7 +135,7 @@ def test_stack_allocated_before_the_loops_with_a_bound(f, args, room):
 
 
 def test_while_loop_keeps_a_list():
-    source = _source(*PROGRAMS[-1])
+    source = _source(until_small, PROGRAMS[5][1])
     assert ".append(" in source and "in lists (a while loop" in source
 
 

@@ -11,20 +11,20 @@ def gbm_call_grad_element(s0, sigma, z, r, T, K, _saved_t11, _saved_s, tape_need
     driver runs the batch again with the capacities reported in tape_need."""
     _saved_t11_top = 0
     # -- forward sweep
-    # gbm_call:10  n = z.shape[0]
+    # gbm_call:12  n = z.shape[0]
     _t1 = z.shape
     n = _t1[0]
-    # gbm_call:11  dt = T / n
+    # gbm_call:13  dt = T / n
     dt = T / n
-    # gbm_call:12  s = s0
+    # gbm_call:14  s = s0
     s = s0
-    # gbm_call:13  for i in range(n):
+    # gbm_call:15  for i in range(n):
     if (max(n, 0) > _saved_s.shape[0]):
         tape_overflow(tape_need, 1, max(n, 0) - 1)
         return 0.0, 0.0, 0.0
     for i in range(n):
         _saved_s[i] = s
-        # gbm_call:14  s = s * math.exp((r - 0.5 * sigma * sigma) * dt + sigma * math.sqrt(dt) * z[i])
+        # gbm_call:16  s = s * math.exp((r - 0.5 * sigma * sigma) * dt + sigma * math.sqrt(dt) * z[i])
         _t2 = 0.5 * sigma
         _t3 = _t2 * sigma
         _t4 = r - _t3
@@ -42,7 +42,7 @@ def gbm_call_grad_element(s0, sigma, z, r, T, K, _saved_t11, _saved_s, tape_need
         _saved_t11_top += 1
         _t12 = s * _t11
         s = _t12
-    # gbm_call:15  return math.exp(-r * T) * max(s - K, 0.0)
+    # gbm_call:17  return math.exp(-r * T) * max(s - K, 0.0)
     _t13 = -r
     _t14 = _t13 * T
     _t15 = math.exp(_t14)
@@ -50,19 +50,19 @@ def gbm_call_grad_element(s0, sigma, z, r, T, K, _saved_t11, _saved_s, tape_need
     _t17 = max(_t16, 0.0)
     _t18 = _t15 * _t17
     # -- reverse sweep
-    # gbm_call:8  def gbm_call(s0, sigma, z, r, T, K):
+    # gbm_call:10  def gbm_call(s0, sigma, z, r, T, K):
     ds = 0.0
     ds0 = 0.0
     dsigma = 0.0
     _dt18 = 1.0
-    # gbm_call:15  return math.exp(-r * T) * max(s - K, 0.0)
+    # gbm_call:17  return math.exp(-r * T) * max(s - K, 0.0)
     _dt17 = _dt18 * _t15
     _dt16 = _dt17 * ((_t16 > 0.0) + 0.5 * (_t16 == 0.0))
     ds += _dt16
-    # gbm_call:13  for i in range(n):
+    # gbm_call:15  for i in range(n):
     for i in range(n - 1, -1, -1):
         s = _saved_s[i]
-        # gbm_call:14  s = s * math.exp((r - 0.5 * sigma * sigma) * dt + sigma * math.sqrt(dt) * z[i])
+        # gbm_call:16  s = s * math.exp((r - 0.5 * sigma * sigma) * dt + sigma * math.sqrt(dt) * z[i])
         _t2 = 0.5 * sigma
         _t6 = math.sqrt(dt)
         _t8 = z[i]
@@ -84,10 +84,10 @@ def gbm_call_grad_element(s0, sigma, z, r, T, K, _saved_t11, _saved_s, tape_need
         _dt2 = _dt3 * sigma
         dsigma += _dt3 * _t2
         dsigma += _dt2 * 0.5
-    # gbm_call:12  s = s0
+    # gbm_call:14  s = s0
     ds0 += ds
     # -- result
-    # gbm_call:15  return math.exp(-r * T) * max(s - K, 0.0)
+    # gbm_call:17  return math.exp(-r * T) * max(s - K, 0.0)
     return _t18, ds0, dsigma
 
 

@@ -5,11 +5,11 @@ import numpy as np
 
 def relax(v, m):
     """Primal of 'relax' (normalized)."""
-    # relax:115  y = v
+    # relax:118  y = v
     y = v
-    # relax:116  k = 0
+    # relax:119  k = 0
     k = 0
-    # relax:117  while k < m:
+    # relax:120  while k < m:
     _exit1 = False
     _n1 = 0
     while (True):
@@ -19,34 +19,34 @@ def relax(v, m):
         if (not _c1):
             _skip1 = True
             _exit1 = True
-        # relax:118  y = math.sin(y) * 1.1 + 0.2
+        # relax:121  y = math.sin(y) * 1.1 + 0.2
         if (not _skip1):
             _t2 = math.sin(y)
             _t3 = _t2 * 1.1
             y = _t3 + 0.2
-            # relax:119  k += 1
+            # relax:122  k += 1
             k += (1)
-        # relax:117  while k < m:
+        # relax:120  while k < m:
         if _exit1:
             break
-    # relax:120  return y
+    # relax:123  return y
     return y
 
 
 def damp_steps(v, n):
     """Primal of 'damp_steps' (normalized)."""
-    # damp_steps:126  y = v
+    # damp_steps:130  y = v
     y = v
-    # damp_steps:127  for i in range(n):
+    # damp_steps:131  for i in range(n):
     for i in range(n):
-        # damp_steps:128  y = y - 0.3 * math.sin(y) + 0.1 * relax(y, i)
+        # damp_steps:132  y = y - 0.3 * math.sin(y) + 0.1 * relax(y, i)
         _t1 = math.sin(y)
         _t2 = 0.3 * _t1
         _t3 = y - _t2
         _t4 = relax(y, i)
         _t5 = 0.1 * _t4
         y = _t3 + _t5
-    # damp_steps:129  return y
+    # damp_steps:133  return y
     return y
 
 
@@ -57,18 +57,18 @@ def relax_vjp(v, m, cotangent, _saved_c1, _saved_skip1, _saved_y, tape_need):
     what this call saves returns zeros at once (the capacity it needs goes
     to tape_need)."""
     # -- tape
-    # relax:113  def relax(v, m):
+    # relax:116  def relax(v, m):
     _c1 = False
     _skip1 = False
     _saved_c1_top = 0
     _saved_skip1_top = 0
     _saved_y_top = 0
     # -- forward sweep
-    # relax:115  y = v
+    # relax:118  y = v
     y = v
-    # relax:116  k = 0
+    # relax:119  k = 0
     k = 0
-    # relax:117  while k < m:
+    # relax:120  while k < m:
     _exit1 = False
     _n1 = 0
     while (True):
@@ -93,7 +93,7 @@ def relax_vjp(v, m, cotangent, _saved_c1, _saved_skip1, _saved_y, tape_need):
             _saved_skip1_top += 1
             _skip1 = True
             _exit1 = True
-        # relax:118  y = math.sin(y) * 1.1 + 0.2
+        # relax:121  y = math.sin(y) * 1.1 + 0.2
         if (not _skip1):
             _t2 = math.sin(y)
             _t3 = _t2 * 1.1
@@ -103,20 +103,20 @@ def relax_vjp(v, m, cotangent, _saved_c1, _saved_skip1, _saved_y, tape_need):
                 tape_overflow(tape_need, 2, _saved_y_top)
             _saved_y_top += 1
             y = _t3 + 0.2
-            # relax:119  k += 1
+            # relax:122  k += 1
             k += 1
-        # relax:117  while k < m:
+        # relax:120  while k < m:
         if _exit1:
             break
-    # relax:120  return y
+    # relax:123  return y
     value = y
     # -- reverse sweep
-    # relax:113  def relax(v, m):
+    # relax:116  def relax(v, m):
     dv = 0.0
     dy = cotangent
-    # relax:117  while k < m:
+    # relax:120  while k < m:
     for _k3 in range(_n1):
-        # relax:118  y = math.sin(y) * 1.1 + 0.2
+        # relax:121  y = math.sin(y) * 1.1 + 0.2
         if (not _skip1):
             _dt3 = dy
             _saved_y_top -= 1
@@ -126,7 +126,7 @@ def relax_vjp(v, m, cotangent, _saved_c1, _saved_skip1, _saved_y, tape_need):
             dy = 0.0
             _dt2 = _dt3 * 1.1
             dy += _dt2 * math.cos(y)
-        # relax:117  while k < m:
+        # relax:120  while k < m:
         if (not _c1):
             _saved_skip1_top -= 1
             if (_saved_skip1_top >= _saved_skip1.shape[0]):
@@ -140,10 +140,10 @@ def relax_vjp(v, m, cotangent, _saved_c1, _saved_skip1, _saved_y, tape_need):
         if (_saved_skip1_top >= _saved_skip1.shape[0]):
             return 0.0, (0.0,)
         _skip1 = _saved_skip1[_saved_skip1_top]
-    # relax:115  y = v
+    # relax:118  y = v
     dv += dy
     # -- result
-    # relax:120  return y
+    # relax:123  return y
     return value, (dv,)
 
 
@@ -154,31 +154,31 @@ def damp_steps_vjp(v, n, cotangent, _saved_y, relax_vjp_saved_c1, relax_vjp_save
     what this call saves returns zeros at once (the capacity it needs goes
     to tape_need)."""
     # -- forward sweep
-    # damp_steps:126  y = v
+    # damp_steps:130  y = v
     y = v
-    # damp_steps:127  for i in range(n):
+    # damp_steps:131  for i in range(n):
     if (max(n, 0) > _saved_y.shape[0]):
         tape_overflow(tape_need, 3, max(n, 0) - 1)
         return 0.0, (0.0,)
     for i in range(n):
         _saved_y[i] = y
-        # damp_steps:128  y = y - 0.3 * math.sin(y) + 0.1 * relax(y, i)
+        # damp_steps:132  y = y - 0.3 * math.sin(y) + 0.1 * relax(y, i)
         _t1 = math.sin(y)
         _t2 = 0.3 * _t1
         _t3 = y - _t2
         _t4 = relax(y, i)
         _t5 = 0.1 * _t4
         y = _t3 + _t5
-    # damp_steps:129  return y
+    # damp_steps:133  return y
     value = y
     # -- reverse sweep
-    # damp_steps:123  def damp_steps(v, n):
+    # damp_steps:127  def damp_steps(v, n):
     dv = 0.0
     dy = cotangent
-    # damp_steps:127  for i in range(n):
+    # damp_steps:131  for i in range(n):
     for i in range(n - 1, -1, -1):
         y = _saved_y[i]
-        # damp_steps:128  y = y - 0.3 * math.sin(y) + 0.1 * relax(y, i)
+        # damp_steps:132  y = y - 0.3 * math.sin(y) + 0.1 * relax(y, i)
         _dt3 = dy
         _dt5 = dy
         dy = 0.0
@@ -190,10 +190,10 @@ def damp_steps_vjp(v, n, cotangent, _saved_y, relax_vjp_saved_c1, relax_vjp_save
         _dt2 = -_dt3
         _dt1 = _dt2 * 0.3
         dy += _dt1 * math.cos(y)
-    # damp_steps:126  y = v
+    # damp_steps:130  y = v
     dv += dy
     # -- result
-    # damp_steps:129  return y
+    # damp_steps:133  return y
     return value, (dv,)
 
 
@@ -204,17 +204,17 @@ def calls_taped_helpers_grad_element(x, m, dx, relax_vjp_saved_c1, relax_vjp_sav
     pop above its capacity, or a trip count larger than its capacity): the
     driver runs the batch again with the capacities reported in tape_need."""
     # -- forward sweep
-    # calls_taped_helpers:134  s = 0.0
+    # calls_taped_helpers:138  s = 0.0
     s = 0.0
     # -- reverse sweep
-    # calls_taped_helpers:132  def calls_taped_helpers(x, m):
+    # calls_taped_helpers:136  def calls_taped_helpers(x, m):
     for _i0 in range(dx.shape[0]):
         dx[_i0] = 0.0
     ds = 1.0
     # -- last loop: forward and reverse iterations fused
-    # calls_taped_helpers:135  for i in range(x.shape[0]):
+    # calls_taped_helpers:139  for i in range(x.shape[0]):
     for i in range(x.shape[0]):
-        # calls_taped_helpers:136  s += damp_steps(x[i], m) * x[i]
+        # calls_taped_helpers:140  s += damp_steps(x[i], m) * x[i]
         _t1 = x[i]
         _t2 = damp_steps(_t1, m)
         _t3 = x[i]
@@ -228,7 +228,7 @@ def calls_taped_helpers_grad_element(x, m, dx, relax_vjp_saved_c1, relax_vjp_sav
         d_t1 = _dt13
         dx[i] += _dt3 + d_t1
     # -- result
-    # calls_taped_helpers:137  return s
+    # calls_taped_helpers:141  return s
     return s
 
 

@@ -6,17 +6,17 @@ import numpy as np
 def weighted_grad_element(x, w, dx, dw):
     """weighted_grad for one element of a batch, array gradients written into their rows."""
     # -- forward sweep
-    # weighted:64  s = 0.0
+    # weighted:66  s = 0.0
     s = 0.0
     # -- reverse sweep
-    # weighted:62  def weighted(x, w):
+    # weighted:64  def weighted(x, w):
     for _i0 in range(dx.shape[0]):
         dx[_i0] = 0.0
     ds = 1.0
     # -- last loop: forward and reverse iterations fused
-    # weighted:65  for i in range(x.shape[0]):
+    # weighted:67  for i in range(x.shape[0]):
     for i in range(x.shape[0]):
-        # weighted:66  s += w[i] * math.tanh(x[i]) ** 2
+        # weighted:68  s += w[i] * math.tanh(x[i]) ** 2
         _t1 = w[i]
         _t2 = x[i]
         _t3 = math.tanh(_t2)
@@ -31,7 +31,7 @@ def weighted_grad_element(x, w, dx, dw):
         dx[i] += _dt2
         atomic_add(dw, i, _dt1)
     # -- result
-    # weighted:67  return s
+    # weighted:69  return s
     return s
 
 
