@@ -42,20 +42,17 @@ TARGETS = {"faster_than": ("jax",)}
 EXTRA_TOOLS = {"numba-hand": "hand_adjoint"}
 NOTES = """
 Where sourcediff's time goes (read the adjoint with
-`sourcediff show sourcediff.bench.gmm:gmm_objective --wrt 0,1,2`): for each
-(point, component) pair, 250,000 at the default size with d = 10, the forward
-sweep pushes 77 values on the tape and the reverse sweep pops them again, in a
-loop body of ~150 floating-point operations: the old element before every
-write into the scratch arrays `xcentered` and `qxcentered` (d + d + d(d-1)/2
-= 65 floats), a `_t` copy of `xcentered[j]` (d = 10), the old `main_term[c]`
-and the counter `entry` before `entry = d`. Per point, the logsumexp loops add
-2k more (`largest`, `total` before each update). That is ~20 million pushes
-and as many pops per gradient, and a tape of that many entries held at once
-(the peak memory above). None of it is needed: everything a (point,
-component) iteration computes can be recomputed from the read-only `x`,
-`means`, `icf` and from `qdiags`, which is what the `numba-hand` row does (no
-tape: per point, a forward loop for the logsumexp weights, then a loop that
-recomputes each component's terms and accumulates their adjoints).
+`sourcediff show sourcediff.bench.gmm:gmm_objective --wrt 0,1,2`): the tape
+planner re-runs each (point, component) iteration's scratch-array nests
+(`xcentered`, `qxcentered`: written whole in each iteration, read nowhere
+else) at the start of its reverse iteration instead of storing what they
+overwrite, as the `numba-hand` row does, so the tape holds only the old
+`main_term[c]` (n k values) and the logsumexp loops' carried `largest` and
+`total` (2 k per point). Both evaluate the triangular product twice per
+(point, component). Where the remaining gap to the hand adjoint comes from is
+not measured in detail: the generated reverse iteration re-runs the nests and
+then reverses them in separate loops (undoing the counter `entry` step by
+step), where the hand-written loop recomputes and accumulates in one pass.
 """
 
 

@@ -182,13 +182,8 @@ def _most_trips(loop, span, varying):
             and not it.keywords and 1 <= len(it.args) <= 3):
         return None
     step = it.args[2] if len(it.args) == 3 else ast.Constant(1)
-    if isinstance(step, ast.UnaryOp) and isinstance(step.op, ast.USub) and \
-            isinstance(step.operand, ast.Constant):
-        step = ast.Constant(-step.operand.value)
-    if not (isinstance(step, ast.Constant) and isinstance(step.value, int) and step.value != 0):
+    if not (isinstance(step, ast.Constant) and isinstance(step.value, int) and step.value > 0):
         return None
-    if step.value < 0:
-        return _most_trips_down(loop, -step.value, span, varying)
     lo, hi = (ast.Constant(0), it.args[0]) if len(it.args) == 1 else it.args[:2]
     if not _evaluable(lo, varying):
         lo = _extreme(lo, span, 0)
@@ -205,27 +200,6 @@ def _most_trips(loop, span, varying):
         trips = ast.BinOp(left=ast.BinOp(left=trips, op=ast.Add(),
                                          right=ast.Constant(step.value - 1)),
                           op=ast.FloorDiv(), right=ast.Constant(step.value))
-    return trips
-
-
-def _most_trips_down(loop, step, span, varying):
-    """``_most_trips`` of ``for k in range(start, stop, -step)``: the counter runs
-    from ``start`` down to above ``stop``."""
-    start, stop = loop.iter.args[:2]
-    if not _evaluable(start, varying):
-        start = _extreme(start, span, 1)
-    if not _evaluable(stop, varying):
-        stop = _extreme(stop, span, 0)
-    if start is None or stop is None:
-        return None
-    start, stop = simplify(start), simplify(stop)
-    if isinstance(loop.target, ast.Name):
-        span[loop.target.id] = (simplify(ast.BinOp(left=copy.deepcopy(stop), op=ast.Add(),
-                                                   right=ast.Constant(1))), start)
-    trips = _trips(stop, start)
-    if step != 1:
-        trips = ast.BinOp(left=ast.BinOp(left=trips, op=ast.Add(), right=ast.Constant(step - 1)),
-                          op=ast.FloorDiv(), right=ast.Constant(step))
     return trips
 
 
