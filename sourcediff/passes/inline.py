@@ -51,7 +51,6 @@ from __future__ import annotations
 import ast
 import builtins
 import copy
-import dataclasses
 from dataclasses import dataclass
 
 from .. import ir
@@ -323,17 +322,6 @@ def make_helper(func, stack: tuple, helpers: dict) -> Helper | None:
     if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant):
         body = body[1:]     # docstring
     returns = [n for n in ast.walk(src.tree) if isinstance(n, ast.Return)]
-    if len(returns) > 1:
-        # returns at the ends of the branches of a final if/elif chain: one
-        # result variable, one return
-        single = _one_return(body, returns)
-        if single is None:
-            return None
-        tree = copy.deepcopy(src.tree)
-        tree.body = single
-        src = dataclasses.replace(src, tree=tree)
-        body = single
-        returns = [single[-1]]
     if len(returns) > 1 or (returns and body[-1] is not returns[0]):
         return None     # (defaults are never used: a call passes every parameter)
     inner = Inliner(src, stack + (func,), helpers)
@@ -365,51 +353,6 @@ def make_helper(func, stack: tuple, helpers: dict) -> Helper | None:
         return None
     return Helper(src, params, body, result, result_line, locals_, rebound, written, known,
                   size)
-
-
-def _one_return(body, returns):
-    """``body`` with each ``return v`` (every one ends a path through a final
-    if/elif chain) made ``result = v`` and one ``return result`` at the end;
-    None when a return is anywhere else (inside a loop, not last on its
-    path)."""
-    names = {n.id for s in body for n in ast.walk(s) if isinstance(n, ast.Name)}
-    result = next(f"result{k or ''}" for k in range(len(names) + 1)
-                  if f"result{k or ''}" not in names)
-    tailed = _tails(body)
-    if tailed is None:
-        return None
-    last = max(returns, key=lambda r: (r.lineno, r.col_offset))
-    for node in ast.walk(ast.Module(body=tailed, type_ignores=[])):
-        for field in ("body", "orelse"):
-            block = getattr(node, field, None)
-            if isinstance(block, list) and block and isinstance(block[-1], ast.Return):
-                ret = block[-1]
-                block[-1] = ast.copy_location(
-                    ast.Assign(targets=[ast.Name(id=result, ctx=ast.Store())],
-                               value=ret.value), ret)
-    final = ast.copy_location(ast.Return(value=ast.Name(id=result, ctx=ast.Load())), last)
-    return tailed + [final]
-
-
-def _tails(stmts):
-    """``stmts`` rewritten so that every path ends in a ``return`` as the last
-    statement of its block (statements after an ``if`` whose branch may fall
-    through are copied into that branch); None when that is not possible."""
-    for k, s in enumerate(stmts):
-        if not any(isinstance(n, ast.Return) for n in ast.walk(s)):
-            continue
-        rest = stmts[k + 1:]
-        if isinstance(s, ast.Return):
-            return stmts[:k + 1]                   # (what follows never runs)
-        if not isinstance(s, ast.If):
-            return None                            # a return inside a loop
-        body = _tails(copy.deepcopy(s.body) + copy.deepcopy(rest))
-        orelse = _tails(copy.deepcopy(s.orelse) + copy.deepcopy(rest))
-        if body is None or orelse is None:
-            return None
-        branch = ast.copy_location(ast.If(test=s.test, body=body, orelse=orelse), s)
-        return stmts[:k] + [branch]
-    return None                                    # a path without a return
 
 
 def _written_params(tree, params) -> set:

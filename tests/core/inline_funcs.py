@@ -51,23 +51,3 @@ def pong(x, n):
 def matmul_of(v, n):
     m = v.T @ n          # wrong for a float n: reported at the caller's call
     return m[0]
-
-
-def spline_kernel(r, h):
-    """Returns at the ends of an if/elif chain (and after it)."""
-    q = r / h
-    sigma = 2.0 / (3.0 * h)
-    if q < 1.0:
-        return sigma * (1.0 - 1.5 * q * q + 0.75 * q * q * q)
-    elif q < 2.0:
-        t = 2.0 - q
-        return sigma * 0.25 * t * t * t
-    return 0.0
-
-
-def first_above(x, level):
-    """A return inside a loop: not inlined."""
-    for i in range(x.shape[0]):
-        if x[i] > level:
-            return x[i] * level
-    return level

@@ -161,28 +161,3 @@ def test_errors_point_at_the_call_and_name_the_helper_line():
     # a call for nothing is refused as before
     with pytest.raises(sd.TransformError, match="result of 'H.scaled' is not used"):
         sd.grad(unused_result, target="python")(0.5)
-
-
-def kernel_sum(x, h):
-    s = 0.0
-    for i in range(x.shape[0]):
-        s += H.spline_kernel(abs(x[i]), h) * x[i]
-    return s
-
-
-def first_above_twice(x, level):
-    return H.first_above(x, level) + H.first_above(x * 0.5, level)
-
-
-def test_helper_returning_from_an_if_elif_chain_is_inlined():
-    x = np.array([0.3, 1.4, 2.5, -0.7, 0.95, -1.8])
-    check_grad(kernel_sum, (x, 1.1), wrt=(0, 1), target="python")
-    source = sd.grad(kernel_sum, wrt=(0, 1), target="python").source_for(x, 1.1)
-    assert "_vjp(" not in source and "(inlined at" in source
-
-
-def test_helper_returning_inside_a_loop_stays_a_call():
-    x = np.array([0.3, 1.4, 2.5, -0.7])
-    check_grad(first_above_twice, (x, 1.0), wrt=(0, 1), target="python")
-    source = sd.grad(first_above_twice, wrt=(0, 1), target="python").source_for(x, 1.0)
-    assert "first_above_vjp(" in source
