@@ -217,7 +217,8 @@ class AliasWrite:
     other: str
 
 
-def _store_base(s):
+def store_base(s):
+    """The array a statement stores into (``a[i] = v``, ``a[i] += v``), else None."""
     kind = ir.KIND(s)
     if kind == ir.Kind.STORE:
         return s.targets[0].value.id
@@ -277,7 +278,7 @@ class _Aliases:
                     self.found = AliasWrite(self.origin.get(name, s), name, other)
 
     def simple(self, s, state):
-        x = _store_base(s)
+        x = store_base(s)
         if x is not None:
             self.check_store(state, s, x)
         elif ir.KIND(s) == ir.Kind.ASSIGN:

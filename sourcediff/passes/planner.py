@@ -34,7 +34,7 @@ from . import rerun
 from .activity import diff_operands
 from .astutil import free_names, stored_names, walk
 from .astutil import is_const as _is_const
-from .buffers import Liveness, find_moves, find_permutations, value_flow
+from .buffers import Liveness, find_moves, find_permutations, store_base, value_flow
 from .tape import enclosing, plan_indexed_tapes, plan_stack_tapes, stack_sites
 from .types import scalar
 from .views import check_views, is_view
@@ -354,7 +354,7 @@ class Planner:
             self.recompute[id(loop)] = chosen.stmts
             self.recomputed_sites |= chosen.scalars
             self.rerun_stores |= {id(st) for st in walk(loop.body)
-                                  if rerun.writes_into(st) in chosen.arrays}
+                                  if store_base(st) in chosen.arrays}
             self.carried[id(loop)] = sorted(carried)
             for var, idx in carried.items():
                 self.carried_sites.add((id(loop.body[idx]), var))

@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 from .. import ir
 from ..rules import registry
 from .astutil import free_names, walk
+from .buffers import store_base
 from .tape import counted
 
 # cost units of :func:`pays`: one arithmetic operation or store is 1
@@ -136,19 +137,10 @@ def _stored_before(loop, idx, value, name) -> bool:
             isinstance(value.slice, ast.Name) and value.slice.id == loop.target.id):
         return False
     writes = [(k, st) for k, top in enumerate(loop.body) for st in walk([top])
-              if writes_into(st) == name]
+              if store_base(st) == name]
     return bool(writes) and all(k < idx and st is loop.body[k] and ir.KIND(st) == ir.Kind.STORE
                                 and ast.dump(st.targets[0].slice) == ast.dump(value.slice)
                                 for k, st in writes)
-
-
-def writes_into(st):
-    kind = ir.KIND(st)
-    if kind == ir.Kind.STORE:
-        return st.targets[0].value.id
-    if kind == ir.Kind.AUGSTORE:
-        return st.target.value.id
-    return None
 
 
 def _nest_ok(plan, nest) -> bool:
@@ -182,7 +174,7 @@ def _ndim_read(t, index) -> int:
 
 
 def stored_arrays(nest) -> set:
-    return {a for a in map(writes_into, walk([nest])) if a is not None}
+    return {a for a in map(store_base, walk([nest])) if a is not None}
 
 
 def assigned_scalars(nest) -> set:
@@ -314,9 +306,9 @@ def _cost(stmts, arrays, weight) -> tuple:
             continue
         work = sum(isinstance(n, (ast.BinOp, ast.UnaryOp, ast.Compare)) for n in ast.walk(value))
         work += CALL_COST * sum(isinstance(n, ast.Call) for n in ast.walk(value))
-        if writes_into(s) is not None:
+        if store_base(s) is not None:
             work += 1
-            if writes_into(s) in arrays:
+            if store_base(s) in arrays:
                 saved += weight
         ops += weight * work
     return ops, saved
@@ -343,7 +335,7 @@ def _invalid(plan, loop, out: Rerun) -> set:
                 any(array in pair for pair in plan.value_flow):
             bad.add(array)
             continue
-        writers = sorted({top_of[id(st)] for st in walk(loop.body) if writes_into(st) == array})
+        writers = sorted({top_of[id(st)] for st in walk(loop.body) if store_base(st) == array})
         if any(id(loop.body[k]) not in chosen for k in writers):
             bad.add(array)
             continue
@@ -372,7 +364,7 @@ def _last_writer_ok(nest, array) -> bool:
     """In the last statement writing ``array``: either only ``array[...] +=``
     (whose adjoints do not read it), or its one covering store ``array[j] =``
     read back only as ``array[j]`` later in the same loop body."""
-    writes = [st for st in walk([nest]) if writes_into(st) == array]
+    writes = [st for st in walk([nest]) if store_base(st) == array]
     if all(ir.KIND(st) == ir.Kind.AUGSTORE for st in writes):
         return not _reads_other_than_augment(nest, array)
     if len(writes) != 1 or not isinstance(nest, ast.For):
