@@ -18,6 +18,7 @@ from ..runtime.helpers import (
     max_axis,
     mean_axis,
     min_axis,
+    outer_product,
     prod_axis,
     prod_others,
     prod_others_along,
@@ -46,6 +47,16 @@ def _(args, kw, consts):
 @tangent(unbroadcast)
 def _(z, g, x, g_dot, x_dot):
     return unbroadcast(g_dot, x)
+
+
+@result_type(outer_product)
+def _(args, kw, consts):
+    return array(np.result_type(args[0].dtype, args[1].dtype), 2)
+
+
+@tangent(outer_product)
+def _(z, a, b, a_dot, b_dot):
+    return outer_product(a_dot, b) + outer_product(a, b_dot)
 
 
 @result_type(reshape_like)

@@ -12,6 +12,7 @@ from ..runtime.helpers import (
     max_axis,
     mean_axis,
     min_axis,
+    outer_product,
     prod_axis,
     prod_others,
     prod_others_along,
@@ -331,12 +332,12 @@ def _(z, x, y, dz):
 
 @rule(np.dot, np.matmul, when=lambda i: _ndim(i, "x") == 2 and _ndim(i, "y") == 1)
 def _(z, x, y, dz):
-    return np.outer(dz, y), np.dot(x.T, dz)
+    return outer_product(dz, y), np.dot(x.T, dz)
 
 
 @rule(np.dot, np.matmul, when=lambda i: _ndim(i, "x") == 1 and _ndim(i, "y") == 2)
 def _(z, x, y, dz):
-    return np.dot(y, dz), np.outer(x, dz)
+    return np.dot(y, dz), outer_product(x, dz)
 
 
 @rule(np.dot, np.matmul, when=lambda i: _ndim(i, "x") == 2 and _ndim(i, "y") == 2)

@@ -2,6 +2,7 @@
 import numpy as np
 
 from ..passes.types import BOOL, F64, INT, T, array, promote
+from ..runtime.helpers import outer_product
 from .registry import nondifferentiable, result_type, rule
 
 
@@ -62,12 +63,12 @@ def _(z, x, y, dz):
 
 @rule("MatMult", when=lambda i: _ndim(i, "x") == 2 and _ndim(i, "y") == 1)
 def _(z, x, y, dz):
-    return np.outer(dz, y), x.T @ dz
+    return outer_product(dz, y), x.T @ dz
 
 
 @rule("MatMult", when=lambda i: _ndim(i, "x") == 1 and _ndim(i, "y") == 2)
 def _(z, x, y, dz):
-    return y @ dz, np.outer(x, dz)
+    return y @ dz, outer_product(x, dz)
 
 
 @rule("MatMult", when=lambda i: _ndim(i, "x") == 2 and _ndim(i, "y") == 2)

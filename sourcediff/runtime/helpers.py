@@ -27,6 +27,7 @@ __all__ = [
     "max_axis",
     "mean_axis",
     "min_axis",
+    "outer_product",
     "pad_constant",
     "prod_axis",
     "prod_others",
@@ -79,6 +80,32 @@ def _(buffer, x):
         if buffer.shape == x.shape:
             return buffer
         return np.zeros_like(x)
+    return impl
+
+
+@runtime_helper
+def outer_product(a, b):
+    """``np.outer(a, b)`` of two vectors, the adjoint of a matrix-vector
+    product; compiled as two loops (Numba's own ``np.outer`` takes about 1.5 s
+    to compile the first time, these 0.1 s).
+
+    >>> outer_product(np.array([1.0, 2.0]), np.array([3.0, 4.0, 5.0])).shape
+    (2, 3)
+    """
+    return np.outer(a, b)
+
+
+@numba_overload(outer_product)
+def _(a, b):
+    from numba.np.numpy_support import as_dtype
+    kind = np.result_type(as_dtype(a.dtype), as_dtype(b.dtype)).type
+
+    def impl(a, b):
+        out = np.empty((a.shape[0], b.shape[0]), kind)
+        for i in range(a.shape[0]):
+            for j in range(b.shape[0]):
+                out[i, j] = a[i] * b[j]
+        return out
     return impl
 
 
