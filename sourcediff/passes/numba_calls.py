@@ -22,7 +22,7 @@ def lower_for_numba(prim, types):
     helpers, a reduction of a number the number, ``np.matmul`` ``np.dot``, a
     product with a number a multiplication, ``np.where`` of numbers a
     conditional expression (not a 0-d array), ``np.expand_dims`` of a number a
-    one-element array."""
+    one-element array, ``np.outer`` of two vectors the ``outer_product`` helper."""
     if ir.PRIM(prim, ("",))[0] != "call":
         return prim
     fn = ir.PRIM(prim)[1]
@@ -44,6 +44,9 @@ def lower_for_numba(prim, types):
             new.func = ast.parse("np.dot", mode="eval").body
             return new
         return prim
+    if fn is _np.outer and len(args) == 2 and all(
+            type_of(a) is not None and type_of(a).is_array and type_of(a).ndim == 1 for a in args):
+        return _call("outer_product", *args)      # (compiles in 0.1 s, np.outer in 1.5 s)
     if fn is _np.where and len(args) == 3 and all(is_number(a) for a in args):
         return ast.IfExp(test=args[0], body=args[1], orelse=args[2])
     if fn is _np.expand_dims and args and is_number(args[0]):
