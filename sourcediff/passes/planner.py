@@ -183,6 +183,10 @@ class Planner:
         after = self.fn.body[-1:]
         once = iteration_locals(loop, after) & assigned_once(loop.body) | \
             final_value_locals(loop, after, self.active)
+        # (a name the statements before the loop read keeps its tape: their
+        # reverse, after the fused loop, needs the value it had before the loop)
+        once -= {n.id for st in before for n in ast.walk(st)
+                 if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
         inside = {id(st) for st in walk(loop.body)}
         dropped = {(sid, v) for sid, v in self.save_at if v in once and sid in inside}
         if id(top) in self.checkpointed and any(

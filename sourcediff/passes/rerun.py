@@ -162,14 +162,15 @@ def _nest_ok(plan, nest) -> bool:
             t = plan.types.get(target.value.id)
             if t is None or not t.is_array or not isinstance(target.slice, (ast.Name, ast.Tuple)) \
                     or any(isinstance(e, ast.Slice) for e in ast.walk(target.slice)) \
-                    or _ndim_read(t, target.slice) != t.ndim:
+                    or _index_count(target.slice) != t.ndim:
                 return False
         else:
             return False
     return True
 
 
-def _ndim_read(t, index) -> int:
+def _index_count(index) -> int:
+    """How many indices ``a[index]`` takes (one element: the array's ndim)."""
     return len(index.elts) if isinstance(index, ast.Tuple) else 1
 
 
@@ -228,9 +229,7 @@ def _exposed(stmts, defined, out, stored=None):
         if kind == ir.Kind.STORE:
             stored.add((target.value.id, ast.dump(target.slice)))
         elif kind in (ir.Kind.ASSIGN, ir.Kind.ACCUMULATE):
-            if kind == ir.Kind.ACCUMULATE and target.id not in defined:
-                out.add(target.id)
-            defined.add(target.id)
+            defined.add(target.id)      # (``z += v`` read z above: its value is ``z + v``)
 
 
 def _element_reads(value) -> list:

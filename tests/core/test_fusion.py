@@ -191,3 +191,27 @@ def test_fused_exactly_when_independent(f, args, wrt, fused):
     assert (FUSED in text) == fused
     if fused:
         assert ".append(" not in text and ".pop()" not in text
+
+
+def reassigned_after_read(x, a, n):   # the loop overwrites a parameter read before it
+    s2 = math.sin(a)
+    for i in range(n):
+        a = 0.5 * math.exp(math.tanh(x[0]))
+    return s2
+
+
+def reassigned_with_a_tail(x, a, n):
+    s0 = a
+    s1 = 0.0
+    s2 = math.sin(a)
+    for i in range(n):
+        a = 0.5 * math.exp(math.tanh(s1))
+    return s0 + s1 + s2
+
+
+@pytest.mark.parametrize("f", [reassigned_after_read, reassigned_with_a_tail],
+                         ids=lambda f: f.__name__)
+def test_a_fused_loop_keeps_the_tape_of_a_value_read_before_it(f):
+    """Was a wrong gradient: fused, the loop dropped the save of ``a`` although
+    the reverse of ``sin(a)``, which runs after it, needs a's old value."""
+    check_grad(f, (np.array([0.3, 0.2]), 0.5013, 5), 1, "python")
