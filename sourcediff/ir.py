@@ -147,12 +147,12 @@ LINE = Fact("line", "statement, function",
             "(an InlinedLine for a statement inlined from a helper). "
             "Written by tag() and by astutil's statement builders.")
 KIND = Fact("kind", "statement", "lower, normalize, scalars, tuples",
-            "activity, buffers, emit, forward, lower, planner, program, "
-            "rerun, reverse, scalars, tuples, typeinfer, versions, views, "
-            "webs",
+            "activity, buffers, dependence, emit, forward, lower, planner, "
+            "program, rerun, reverse, scalars, tuples, typeinfer, versions, "
+            "views, webs",
             "The statement's Kind (written by tag(); a string written is converted).",
             convert=Kind)
-COUNT = Fact("count", "loop", "normalize", "forward, planner, reverse, tape",
+COUNT = Fact("count", "loop", "normalize", "dependence, forward, planner, reverse, tape",
              "Name of the counter of a loop's trips, for a loop whose trip count is "
              "not known before it runs (a while loop, a for loop left by break); "
              "None for a counted for loop. Written by jump lowering.")

@@ -175,9 +175,12 @@ def plan_lines(rt, names, fused_loop=None, moved=(), tail=()) -> list:
         values = [s for s in chosen if not isinstance(s, ast.For)]
         nests = [s for s in chosen if isinstance(s, ast.For)]
         if values:
+            finals = sorted(rt.rerun[id(loop)].finals) if id(loop) in rt.rerun else []
+            sources = "the loop index and values the loop does not change" if not finals else (
+                "the loop index, values the loop does not change and elements of "
+                + ", ".join(repr(a) for a in finals) + " that no later write changes")
             out.append(f"recomputed in each reverse iteration of {_loop_name(loop)}: "
-                       f"{_plural(len(values), 'value')} of {_lines(values)} (from the loop index "
-                       f"and values the loop does not change)")
+                       f"{_plural(len(values), 'value')} of {_lines(values)} (from {sources})")
         if nests:
             out.append(f"re-run at the start of each reverse iteration of {_loop_name(loop)}: "
                        + ", ".join(_rerun_nest(rt, loop, n) for n in nests)

@@ -35,6 +35,7 @@ from .activity import diff_operands
 from .astutil import free_names, stored_names, walk
 from .astutil import is_const as _is_const
 from .buffers import Liveness, find_moves, find_permutations, store_base, value_flow
+from .dependence import Dependence
 from .tape import enclosing, plan_indexed_tapes, plan_stack_tapes, stack_sites
 from .types import scalar
 from .views import check_views, is_view
@@ -80,6 +81,7 @@ class Planner:
             self.fn, self.types, self.params, Liveness(self.fn)))
         self.permutations = self.plan_permutations()
         self.select_checkpointed()
+        self.dependence = Dependence(self.fn, self.stmt_loops)
         self.find_recomputable()
         self.count_contributions()
         self.moves = self.plan_moves()
@@ -596,8 +598,35 @@ class Planner:
             if kind in (ir.Kind.STORE, ir.Kind.AUGSTORE):
                 base = s.targets[0].value.id if kind == ir.Kind.STORE else s.target.value.id
                 if base in self.value_needed and id(s) not in self.rerun_stores \
-                        and not self.read_after_last_write(base):
+                        and not self.reads_final(base):
                     self.save_at.add((id(s), base + "[]"))
+
+    def reads_final(self, array) -> bool:
+        """No element of ``array`` is stored: every read of its values
+        anywhere in the function is final (passes/dependence.py: no later write
+        can change what it read), or comes after its last write."""
+        if self.read_after_last_write(array):
+            return True
+        return self.tracks_elements(array) and self.dependence.all_final(array)
+
+    def final_read(self, stmt, index, array) -> bool:
+        """The read ``array[index]`` in ``stmt`` can be taken again in reverse."""
+        writes = [s for s in walk(self.fn.body) if store_base(s) == array]
+        return self.tracks_elements(array) and self.dependence.final(stmt, index, writes)
+
+    def tracks_elements(self, array) -> bool:
+        """``array`` is written only element by element under its own name:
+        bound once at the top level, not an argument, no view of it or alias,
+        no write in a checkpointed loop (re-run from a snapshot in reverse)."""
+        if array in self.params or array in self.alias_taped or \
+                any(array in pair for pair in self.value_flow):
+            return False
+        sites = self.sites.get(array, [])
+        t = self.types.get(array)
+        if t is None or not t.is_array or len(sites) != 1 or not sites[0].top_level:
+            return False
+        return not any(id(loop) in self.checkpointed for s in walk(self.fn.body)
+                       if store_base(s) == array for loop in self.stmt_loops[id(s)])
 
     def read_after_last_write(self, array) -> bool:
         """Every statement reading ``array``'s values comes after (at the top

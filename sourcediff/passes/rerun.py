@@ -48,6 +48,7 @@ class Rerun:
     writes: dict = field(default_factory=dict)    # id(stmt) -> names it (re)defines
     arrays: set = field(default_factory=set)      # arrays re-run whole: no element tape
     scalars: set = field(default_factory=set)     # (id(top-level assignment), var): no save
+    finals: set = field(default_factory=set)      # arrays whose elements are read again
 
 
 def choose(plan, loop, carried: dict) -> Rerun:
@@ -75,9 +76,11 @@ def _select(plan, loop, carried, banned) -> Rerun:
             names = free_names(s.value) - {"np", "math"}
             if ir.PRIM(s.value)[0] == "call":
                 names -= free_names(s.value.func)
-            if all(n in ok or n not in written or carried.get(n, -1) > idx or
+            final = {n for n in names & written - ok if _final(plan, s, n)}
+            if all(n in ok or n in final or n not in written or carried.get(n, -1) > idx or
                    _stored_before(loop, idx, s.value, n) for n in names):
                 ok.add(z)
+                out.finals |= final
                 out.stmts.append(s)
                 out.reads[id(s)] = names
                 out.writes[id(s)] = {z}
@@ -125,6 +128,14 @@ def _simple_assign(plan, s, loop, idx) -> bool:
     return t.is_scalar and all(loop in st.loops and st.stmt is not s for st in sites[1:]) \
         and sites[0].stmt is s and z not in _loads(loop.body[:idx]) \
         and z not in loads_outside(plan.fn, loop)
+
+
+def _final(plan, s, name) -> bool:
+    """``s`` reads ``name[...]``, an element no later write changes
+    (passes/dependence.py): the array still holds it in reverse."""
+    value = s.value
+    return isinstance(value, ast.Subscript) and isinstance(value.value, ast.Name) and \
+        value.value.id == name and plan.final_read(s, value.slice, name)
 
 
 def _stored_before(loop, idx, value, name) -> bool:

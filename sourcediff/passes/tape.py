@@ -67,16 +67,55 @@ def counted(loop):
     return (ast.Constant(0), it.args[0]) if len(it.args) == 1 else (it.args[0], it.args[1])
 
 
+def _span(loop, segmented):
+    """``(first, bound, descending)`` of a loop over ``range`` with step 1, or
+    (not checkpointed in segments) with step -1; else None."""
+    bounds = counted(loop)
+    if bounds is not None:
+        return (*bounds, False)
+    it = getattr(loop, "iter", None)
+    if segmented or not isinstance(loop, ast.For) or ir.COUNT(loop) or not (
+            isinstance(it, ast.Call) and isinstance(it.func, ast.Name) and it.func.id == "range"
+            and not it.keywords and len(it.args) == 3):
+        return None
+    step = it.args[2]
+    if isinstance(step, ast.UnaryOp) and isinstance(step.op, ast.USub) and \
+            isinstance(step.operand, ast.Constant) and step.operand.value == 1 or \
+            isinstance(step, ast.Constant) and step.value == -1:
+        return it.args[0], it.args[1], True
+    return None
+
+
 def _trips(lo, hi):
-    if isinstance(lo, ast.Constant) and isinstance(hi, ast.Constant):
-        return ast.Constant(max(hi.value - lo.value, 0))
+    low = _int_of(lo)
+    if isinstance(hi, ast.Constant) and low is not None:
+        return ast.Constant(max(hi.value - low, 0))
     span = ast.BinOp(left=copy.deepcopy(hi), op=ast.Sub(), right=copy.deepcopy(lo))
-    if isinstance(lo, ast.Constant) and lo.value == 0:
-        span = copy.deepcopy(hi)
-    elif isinstance(lo, ast.Constant) and isinstance(lo.value, int) and lo.value < 0:
-        span = ast.BinOp(left=copy.deepcopy(hi), op=ast.Add(), right=ast.Constant(-lo.value))
+    if low is not None:
+        span = _plus(hi, -low)
     return ast.Call(func=ast.Name(id="max", ctx=ast.Load()), args=[span, ast.Constant(0)],
                     keywords=[])
+
+
+def _int_of(e):
+    """The value of an integer constant ``c`` or ``-c``, else None."""
+    if isinstance(e, ast.UnaryOp) and isinstance(e.op, ast.USub):
+        inner = _int_of(e.operand)
+        return None if inner is None else -inner
+    return e.value if isinstance(e, ast.Constant) and type(e.value) is int else None
+
+
+def _plus(e, k):
+    """``e + k`` for an integer ``k``, folded into a constant that ``e`` adds
+    or subtracts (``n - 2`` plus 1 is ``n - 1``)."""
+    if isinstance(e, ast.BinOp) and isinstance(e.op, (ast.Add, ast.Sub)) and \
+            _int_of(e.right) is not None:
+        c = _int_of(e.right) if isinstance(e.op, ast.Add) else -_int_of(e.right)
+        e, k = e.left, c + k
+    e = copy.deepcopy(e)
+    if k == 0:
+        return e
+    return ast.BinOp(left=e, op=ast.Add() if k > 0 else ast.Sub(), right=ast.Constant(abs(k)))
 
 
 def plan_indexed_tapes(fn, sites, element_dtype, segments=None) -> dict:
@@ -94,25 +133,27 @@ def plan_indexed_tapes(fn, sites, element_dtype, segments=None) -> dict:
         loops = [s for s in around[id(stmt)] if isinstance(s, (ast.For, ast.While))]
         if dtype is None or not loops or any(isinstance(s, ast.While) for s in loops):
             continue
-        bounds = [counted(loop) for loop in loops]
-        if any(b is None for b in bounds):
+        spans = [_span(loop, id(loop) in segments) for loop in loops]
+        if any(b is None for b in spans):
             continue
         written = {n.id for n in ast.walk(loops[0])
                    if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
-        used = {n.id for lo, hi in bounds for e in (lo, hi) for n in ast.walk(e)
+        used = {n.id for lo, hi, _ in spans for e in (lo, hi) for n in ast.walk(e)
                 if isinstance(n, ast.Name)}
         if used & written:
             continue        # a bound that changes inside the nest (a triangular loop)
         capacity, index = None, None
-        for loop, (lo, hi) in zip(loops, bounds):
-            trips = _trips(lo, hi)
+        for loop, (lo, hi, down) in zip(loops, spans):
+            trips = _trips(hi, lo) if down else _trips(lo, hi)
             if id(loop) in segments:
                 start, every = segments[id(loop)]
                 lo, trips = ast.Name(id=start, ctx=ast.Load()), ast.Name(id=every, ctx=ast.Load())
             capacity = trips if capacity is None else ast.BinOp(left=capacity, op=ast.Mult(),
                                                                 right=trips)
             step = ast.Name(id=loop.target.id, ctx=ast.Load())
-            if not (isinstance(lo, ast.Constant) and lo.value == 0):
+            if down:        # range(lo, hi, -1): lo, lo - 1, ... at slots 0, 1, ...
+                step = ast.BinOp(left=copy.deepcopy(lo), op=ast.Sub(), right=step)
+            elif not (isinstance(lo, ast.Constant) and lo.value == 0):
                 step = ast.BinOp(left=step, op=ast.Sub(), right=copy.deepcopy(lo))
             index = step if index is None else ast.BinOp(
                 left=ast.BinOp(left=index, op=ast.Mult(), right=copy.deepcopy(trips)),
@@ -182,9 +223,13 @@ def _most_trips(loop, span, varying):
             and not it.keywords and 1 <= len(it.args) <= 3):
         return None
     step = it.args[2] if len(it.args) == 3 else ast.Constant(1)
-    if not (isinstance(step, ast.Constant) and isinstance(step.value, int) and step.value > 0):
+    down = _int_of(step) == -1          # range(hi, lo, -1): hi, hi - 1, ..., lo + 1
+    if not down and not (isinstance(step, ast.Constant) and isinstance(step.value, int)
+                         and step.value > 0):
         return None
     lo, hi = (ast.Constant(0), it.args[0]) if len(it.args) == 1 else it.args[:2]
+    if down:
+        lo, hi = hi, lo
     if not _evaluable(lo, varying):
         lo = _extreme(lo, span, 0)
     if not _evaluable(hi, varying):
@@ -193,8 +238,9 @@ def _most_trips(loop, span, varying):
         return None
     lo, hi = simplify(lo), simplify(hi)
     if isinstance(loop.target, ast.Name):
-        span[loop.target.id] = (lo, simplify(ast.BinOp(left=copy.deepcopy(hi), op=ast.Sub(),
-                                                       right=ast.Constant(1))))
+        span[loop.target.id] = (_plus(lo, 1), hi) if down else (lo, _plus(hi, -1))
+    if down:
+        return _trips(lo, hi)
     trips = _trips(lo, hi)
     if step.value != 1:
         trips = ast.BinOp(left=ast.BinOp(left=trips, op=ast.Add(),
