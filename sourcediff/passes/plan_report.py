@@ -151,7 +151,7 @@ def _stack(rt, names, key) -> str:
             f"{ast.unparse(tape.capacity)} values (a bound on its pushes)")
 
 
-def plan_lines(rt, names, fused_loop=None, moved=(), tail=()) -> list:
+def plan_lines(rt, names, fused_loop=None, moved=(), tail=(), companions=()) -> list:
     """The decisions of ``rt`` (a passes/planner.py Planner) as text lines;
     ``names`` (the reverse pass) names the tapes."""
     stmts = {id(s): s for s in walk(rt.fn.body)}
@@ -167,7 +167,7 @@ def plan_lines(rt, names, fused_loop=None, moved=(), tail=()) -> list:
         out.append(f"undone, not stored (each update inverted in reverse): "
                    f"{_named(dict(sorted(undone.items())))}")
     fused_lines = set() if fused_loop is None else {
-        ir.LINE(s) for s in walk([fused_loop]) if isinstance(s, ast.For)}
+        ir.LINE(s) for s in walk([fused_loop, *companions]) if isinstance(s, ast.For)}
     for loop in loops:
         if ir.LINE(loop) in fused_lines:
             continue
@@ -195,6 +195,10 @@ def plan_lines(rt, names, fused_loop=None, moved=(), tail=()) -> list:
                        f"{_loop_name(fused_loop)} ({'they do' if many else 'it does'} not "
                        f"depend on it, nor it on {'them' if many else 'it'}), so that it "
                        f"runs last")
+        for loop in companions:
+            out.append(f"fused too: {_loop_name(loop)}, run just before it (the statements "
+                       f"between them do not depend on it, nor it on them; the reverse of "
+                       f"{_lines(tail) if tail else 'the return'} gives its seeds)")
         if tail:
             out.append(f"seeds first: the reverse of {_lines(tail)} runs before "
                        f"{_loop_name(fused_loop)} (it reads none of the values the loop "

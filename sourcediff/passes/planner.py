@@ -170,6 +170,36 @@ class Planner:
                 return None
         return independent, tail
 
+    def companion(self, loop, later, tail):
+        """Whether top-level ``loop`` can run fused just before the fused
+        loop (the last of ``later``, the statements after it): the scalar
+        assignments of ``later`` that read its results (directly or through
+        each other) may run after the fused loops, before ``tail``; every
+        other statement of ``later`` commutes with the loop and with them.
+        Of the loop's results they and the tail read only values it adds to.
+        Those assignments (to join the tail), or None."""
+        written = stored_names(loop)
+        accumulated = {v for v in written if all(
+            ir.KIND(st.stmt) == ir.Kind.ACCUMULATE for st in self.sites.get(v, [])
+            if loop in st.loops) and any(loop in st.loops for st in self.sites.get(v, []))}
+        joins, others, reached = [], [], set(written)
+        for st in later[:-1]:
+            t = self.types.get(st.targets[0].id) if ir.KIND(st) == ir.Kind.ASSIGN else None
+            if free_names(st) & reached and t is not None and t.is_scalar:
+                if free_names(st) & written - accumulated:
+                    return None
+                joins.append(st)
+                reached |= stored_names(st)
+            else:
+                others.append(st)
+        if any(free_names(st) & written - accumulated for st in tail):
+            return None
+        for st in others + later[-1:]:
+            if not self.independent(loop, st) or \
+                    not all(self.independent(j, st) for j in joins):
+                return None
+        return joins
+
     def fusion_candidate(self, top, before):
         # a perfect nest (the body one loop, ...) fuses at its innermost body
         nest = [top]

@@ -63,18 +63,31 @@ def _zeroed(adj, var, line):
 
 
 
+def _wrapped(plan, fused, nest):
+    """``fused`` (the innermost loop of ``nest``, fused) inside copies of the
+    loops around it in the nest."""
+    for outer in reversed(nest[:-1]):
+        wrapper = copy.copy(outer)
+        wrapper.body = [fused]
+        plan.checkpointed.pop(id(outer), None)
+        fused = wrapper
+    return fused
+
+
 @dataclass
 class Fused:
     """The adjoint's parts around a fused loop, in the order they run: the
     ``forward`` sweep, the reverse of the statements after the loop that
-    give its seeds (``seeds``), the fused ``loop``, those statements
-    (``tail``), the ``reverse`` sweep of the statements before it."""
+    give its seeds (``seeds``), the fused loops (``companions``, then
+    ``loop``), those statements (``tail``), the ``reverse`` sweep of the
+    statements before them."""
     forward: list
     loop: ast.For
     reverse: list
     moved: list              # statements that follow the loop in the source
     seeds: list
     tail: list
+    companions: list         # (source loop, fused loop): others fused, run just before
 
 
 class ReverseTransformer:
@@ -299,8 +312,8 @@ class ReverseTransformer:
         fused = self.try_fuse()
         if fused is not None:
             return ir.PLAN.set(self.assemble(fname, fused.forward, fused.reverse, fused),
-                               plan_lines(self.plan, self, fused.loop,
-                                          fused.moved, fused.tail))
+                               plan_lines(self.plan, self, fused.loop, fused.moved,
+                                          fused.tail, [c for c, _ in fused.companions]))
         forward = self.forward_block(self.fn.body)
         return ir.PLAN.set(self.assemble(fname, forward, reverse),
                            plan_lines(self.plan, self))
@@ -322,19 +335,51 @@ class ReverseTransformer:
             if fused is None:
                 self.plan.keep_saves(kept)
                 continue
-            for outer in reversed(nest[:-1]):
-                wrapper = copy.copy(outer)
-                wrapper.body = [fused]
-                self.plan.checkpointed.pop(id(outer), None)
-                fused = wrapper
+            fused = _wrapped(self.plan, fused, nest)
             # statements that followed the loop in the source and now run before it
             moved = before[self.fn.body.index(nest[0]):]
+            companions, before, tail, seeds = self.fuse_companions(nest[0], before, tail, seeds)
+            moved = [st for st in moved if not any(st is t for t in tail)]
             # (tapes of values one iteration overwrites are made before the loop)
-            forward = self.forward_block(before) + self.indexed_allocations(nest[0]) + \
-                self.stack_allocations(nest[0])
+            forward = self.forward_block(before)
+            for top in [c for c, _ in companions] + [nest[0]]:
+                forward += self.indexed_allocations(top) + self.stack_allocations(top)
             return Fused(forward, fused, self.reverse_block(before), moved, seeds,
-                         self.forward_block(tail))
+                         self.forward_block(tail), companions)
         return None
+
+    def fuse_companions(self, top, before, tail, seeds):
+        """Other loops of ``before`` that run fused too, just before ``top``'s:
+        loops that commute with every statement after them (up to ``top``),
+        scalar statements reading their results aside: those join the
+        ``tail``, and the tail's reverse (the ``seeds``, computed first) must
+        read none of the values the loops and the tail compute.
+        ``([(loop, fused)], before, tail, seeds)`` without them."""
+        companions = []
+        for k in range(len(before) - 1, -1, -1):
+            cand = before[k]
+            if not isinstance(cand, ast.For) or ir.COUNT(cand):
+                continue
+            split = self.plan.companion(cand, before[k + 1:] + [top], tail)
+            if split is None:
+                continue
+            joined = split + tail
+            found_seeds = self.seeds_of(cand, joined)
+            if found_seeds is None or self._seed_reads & stored_names(top):
+                continue
+            rest = [st for st in before[:k] + before[k + 1:] if st not in split]
+            found = self.plan.fusion_candidate(cand, rest)
+            if found is None:
+                continue
+            nest, loop, _, dropped = found
+            kept = self.plan.drop_saves(dropped)
+            fused = self.fuse_loop(loop, self.fn.body[-1:])
+            if fused is None:
+                self.plan.keep_saves(kept)
+                continue
+            companions.insert(0, (cand, _wrapped(self.plan, fused, nest)))
+            before, tail, seeds = rest, joined, found_seeds
+        return companions, before, tail, seeds
 
     def seeds_of(self, top, tail):
         """The reverse of ``tail`` where it reads none of the values ``top`` and
@@ -345,6 +390,7 @@ class ReverseTransformer:
             tail_reads = self.reads
         finally:
             self.reads = reads | self.reads
+        self._seed_reads = tail_reads
         computed = stored_names(top).union(*[stored_names(st) for st in tail])
         if tail_reads & computed or any(ir.TAPE(n) is not None for st in seeds
                                         for n in ast.walk(st)):
@@ -1172,12 +1218,14 @@ class ReverseTransformer:
             # the seed and adjoint initialisations come before the fused loop
             for s in fused.seeds:
                 ir.SECTION.set(s, "init")
-            ir.SECTION.set(fused.loop, "fused")
+            loops = [f for _, f in fused.companions] + [fused.loop]
+            for s in loops:
+                ir.SECTION.set(s, "fused")
             for s in reverse:
                 ir.SECTION.set(s, "reverse")
             for s in fused.tail + keep_value:
                 ir.SECTION.set(s, "value")
-            rev = rev + fused.seeds + [fused.loop] + fused.tail + keep_value + reverse
+            rev = rev + fused.seeds + loops + fused.tail + keep_value + reverse
         else:
             for s in reverse:
                 ir.SECTION.set(s, "reverse")

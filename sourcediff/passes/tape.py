@@ -208,6 +208,9 @@ def _extreme(e, span, end):
         if isinstance(e.op, ast.Add) and isinstance(left, ast.Constant):
             left, right = right, left
         if isinstance(left, ast.Name) and left.id in span and isinstance(right, ast.Constant):
+            if type(right.value) is int:
+                return _plus(span[left.id][end], right.value if isinstance(e.op, ast.Add)
+                             else -right.value)
             return ast.BinOp(left=copy.deepcopy(span[left.id][end]), op=e.op,
                              right=copy.deepcopy(right))
     return None

@@ -21,6 +21,7 @@ import math
 import numpy as np
 
 from ..runtime.helpers import prod_others, prod_others_along, share_ties, share_ties_along
+from .operators import int_power
 from .registry import tangent
 
 
@@ -61,6 +62,11 @@ def _(z, x, y, x_dot, y_dot):
 @tangent("Pow", np.power, when=lambda i: i.is_nonzero_const("y"))
 def _(z, x, y, x_dot, y_dot):
     return x_dot * y * x ** (y - 1) + y_dot * z * np.log(x)
+
+
+@tangent("Pow", np.power, when=int_power)    # an integer power (see the adjoint)
+def _(z, x, y, x_dot, y_dot):
+    return x_dot * y * x ** (y - 1 + (y == 0)) + y_dot * z * np.log(x + (x == 0.0))
 
 
 @tangent("Pow", np.power)    # at base 0, as JAX (see the adjoint)

@@ -36,6 +36,18 @@ def _(z, x, y, dz):
     return dz * y * x ** (y - 1), dz * z * np.log(x)
 
 
+def int_power(info) -> bool:
+    """``x ** n``, ``x`` a float and ``n`` an integer variable: n x^(n-1) stays
+    an integer power (repeated multiplication), not a float ``pow``."""
+    x, y = info.types.get("x"), info.types.get("y")
+    return x is not None and x.kind == "float" and y is not None and y.kind == "int"
+
+
+@rule("Pow", when=int_power)    # at n == 0 the exponent is 0, not -1: no 0 * inf at x == 0
+def _(z, x, y, dz):
+    return dz * y * x ** (y - 1 + (y == 0)), dz * z * np.log(x + (x == 0.0))
+
+
 @rule("Pow")      # at base 0, as JAX: no 0 * inf when y == 0, no log(0) times z == 0
 def _(z, x, y, dz):
     return dz * y * np.power(x, y - 1.0 + (y == 0.0)), dz * z * np.log(x + (x == 0.0))

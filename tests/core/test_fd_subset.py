@@ -111,6 +111,13 @@ def s_pow_var(x, y):
 add_case(s_pow_var, (1.3, 0.7), (0.6, -1.4), wrt=(0, 1))
 
 
+def s_pow_int(x, n):             # an integer exponent: its own rule, an integer power
+    return x ** n + (0.5 * x) ** (n - 1) + x ** (n - n) + 2.0 * x ** (n - 2)
+
+
+add_case(s_pow_int, (1.3, 3), (-0.8, 2), (0.0, 2))
+
+
 def s_floordiv(x, y):
     q = x // y  # piecewise constant: zero derivative away from the jumps
     return q * x + (x // 2.0) * y + y

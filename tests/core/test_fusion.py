@@ -215,3 +215,63 @@ def test_a_fused_loop_keeps_the_tape_of_a_value_read_before_it(f):
     """Was a wrong gradient: fused, the loop dropped the save of ``a`` although
     the reverse of ``sin(a)``, which runs after it, needs a's old value."""
     check_grad(f, (np.array([0.3, 0.2]), 0.5013, 5), 1, "python")
+
+
+def two_energies(x, k):          # two accumulation loops: both fused, seeds first
+    n = x.shape[0]
+    e1 = 0.0
+    for i in range(n - 1):
+        d = x[i + 1] - x[i]
+        e1 += k * (d - 1.0) ** 2
+    w = 0.5 * k
+    e2 = 0.0
+    for i in range(n - 2):
+        a = x[i + 1] - x[i]
+        b = x[i + 2] - x[i + 1]
+        e2 += w * math.sin(a * b) ** 2 + math.exp(-a * a)
+    return 2.0 * e1 - e2
+
+
+def first_feeds_between(x, k):   # the second loop reads e1: the first stays unfused
+    n = x.shape[0]
+    e1 = 0.0
+    for i in range(n - 1):
+        e1 += k * (x[i + 1] - x[i]) ** 2
+    e2 = 0.0
+    for i in range(n - 2):
+        a = x[i + 1] - x[i] + e1
+        e2 += math.sin(a * x[i + 2]) ** 2 + math.exp(-a * a) * x[i]
+    return e1 + e2
+
+
+def product_of_energies(x, k):   # the seeds read e1: only one loop fused
+    n = x.shape[0]
+    e1 = 0.0
+    for i in range(n - 1):
+        e1 += k * (x[i + 1] - x[i]) ** 2
+    e2 = 0.0
+    for i in range(n - 2):
+        a = x[i + 1] - x[i]
+        e2 += math.sin(a * x[i + 2]) ** 2 + math.exp(-a * a) * x[i]
+    return e1 * e2
+
+
+COMPANION_CASES = [(two_energies, True), (first_feeds_between, False),
+                   (product_of_energies, False)]
+
+
+@pytest.mark.parametrize("f,companion", COMPANION_CASES, ids=lambda c: getattr(c, "__name__", ""))
+def test_other_loops_fused_before_the_last(f, companion):
+    args = (RNG.normal(size=6), 0.7)
+    check_grad(f, args, (0, 1), "python")
+    plan = plan_of(f, args, (0, 1))
+    first = f.__code__.co_firstlineno
+    assert ("fused too: the loop at line " + str(first + 3)) in plan if companion else \
+        "fused too" not in plan
+    if companion:
+        text = sd.grad(f, wrt=(0, 1), target="python").source_for(*args)
+        assert ".append(" not in text and "_saved" not in text
+
+
+def test_two_fused_loops_compiled():
+    check_grad(two_energies, (RNG.normal(size=7), 0.7), (0, 1), "cpu")
