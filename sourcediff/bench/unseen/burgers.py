@@ -8,6 +8,7 @@ Euler in time; the squared misfit of the final state to a target profile.
 from __future__ import annotations
 
 import numpy as np
+from numba import njit
 
 TITLE = "Burgers' equation, MUSCL + minmod, Rusanov flux"
 SIZES = {
@@ -20,6 +21,7 @@ WRT_NAMES = ("u0",)
 RTOL = 1e-9
 
 
+@njit(cache=True)
 def minmod(a, b):
     if a * b <= 0.0:
         return 0.0

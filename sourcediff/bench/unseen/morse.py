@@ -56,7 +56,7 @@ HAND = None
 def make_args(params: dict) -> tuple:
     """Particles on a jittered cubic lattice at liquid-like density."""
     n = params["n"]
-    side = int(math.ceil(n ** (1.0 / 3.0)))
+    side = math.ceil(n ** (1.0 / 3.0))
     spacing = 1.1
     L = side * spacing
     rng = np.random.default_rng(7)
