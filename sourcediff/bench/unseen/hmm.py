@@ -56,8 +56,55 @@ def hmm_loglik(logA, mu, logpi, y, s):
     return m + math.log(acc)
 
 
+def hmm_hand(logA, mu, logpi, y, s):
+    """Hand-written adjoint: alpha and each logsumexp stored per step, the reverse uses
+    the softmax weights exp(alpha_i + logA_ij - lse_j) (the max drops out)."""
+    K = mu.shape[0]
+    T = y.shape[0]
+    alphas = np.empty((T, K))
+    for j in range(K):
+        alphas[0, j] = logpi[j] + log_gauss(y[0], mu[j], s)
+    for t in range(1, T):
+        for j in range(K):
+            m = -np.inf
+            for i in range(K):
+                m = max(m, alphas[t - 1, i] + logA[i, j])
+            acc = 0.0
+            for i in range(K):
+                acc += math.exp(alphas[t - 1, i] + logA[i, j] - m)
+            alphas[t, j] = m + math.log(acc) + log_gauss(y[t], mu[j], s)
+    m = -np.inf
+    for j in range(K):
+        m = max(m, alphas[T - 1, j])
+    acc = 0.0
+    for j in range(K):
+        acc += math.exp(alphas[T - 1, j] - m)
+    value = m + math.log(acc)
+    dlogA = np.zeros((K, K))
+    dmu = np.zeros(K)
+    dalpha = np.empty(K)
+    dprev = np.empty(K)
+    for j in range(K):
+        dalpha[j] = math.exp(alphas[T - 1, j] - value)
+    for t in range(T - 1, 0, -1):
+        for i in range(K):
+            dprev[i] = 0.0
+        for j in range(K):
+            dmu[j] += dalpha[j] * (y[t] - mu[j]) / (s * s)
+            lse = alphas[t, j] - log_gauss(y[t], mu[j], s)
+            for i in range(K):
+                w = dalpha[j] * math.exp(alphas[t - 1, i] + logA[i, j] - lse)
+                dlogA[i, j] += w
+                dprev[i] += w
+        for i in range(K):
+            dalpha[i] = dprev[i]
+    for j in range(K):
+        dmu[j] += dalpha[j] * (y[0] - mu[j]) / (s * s)
+    return value, (dlogA, dmu)
+
+
 STYLES = {"forward loop": hmm_loglik}
-HAND = None
+HAND = hmm_hand
 
 
 def make_args(params: dict) -> tuple:

@@ -54,8 +54,79 @@ def relax_loss(k, rest, pos0, springs, pinned, target, g, lr, steps):
     return loss
 
 
+def relax_hand(k, rest, pos0, springs, pinned, target, g, lr, steps):
+    """Hand-written adjoint: the positions stored once per step, the spring geometry
+    recomputed in the reverse sweep."""
+    n = pos0.shape[0]
+    m = springs.shape[0]
+    hist = np.empty((steps, n, 2))
+    pos = pos0.copy()
+    force = np.zeros((n, 2))
+    for step in range(steps):
+        for a in range(n):
+            hist[step, a, 0] = pos[a, 0]
+            hist[step, a, 1] = pos[a, 1]
+            force[a, 0] = 0.0
+            force[a, 1] = -g
+        for s in range(m):
+            i = springs[s, 0]
+            j = springs[s, 1]
+            dx = pos[j, 0] - pos[i, 0]
+            dy = pos[j, 1] - pos[i, 1]
+            length = math.sqrt(dx * dx + dy * dy)
+            f = k[s] * (length - rest[s]) / length
+            force[i, 0] += f * dx
+            force[i, 1] += f * dy
+            force[j, 0] -= f * dx
+            force[j, 1] -= f * dy
+        for a in range(n):
+            if not pinned[a]:
+                pos[a, 0] += lr * force[a, 0]
+                pos[a, 1] += lr * force[a, 1]
+    loss = 0.0
+    dpos = np.empty((n, 2))
+    for a in range(n):
+        ex = pos[a, 0] - target[a, 0]
+        ey = pos[a, 1] - target[a, 1]
+        loss += ex * ex + ey * ey
+        dpos[a, 0] = 2.0 * ex
+        dpos[a, 1] = 2.0 * ey
+    dk = np.zeros_like(k)
+    drest = np.zeros_like(rest)
+    dforce = np.zeros((n, 2))
+    for step in range(steps - 1, -1, -1):
+        for a in range(n):
+            if pinned[a]:
+                dforce[a, 0] = 0.0
+                dforce[a, 1] = 0.0
+            else:
+                dforce[a, 0] = lr * dpos[a, 0]
+                dforce[a, 1] = lr * dpos[a, 1]
+        for s in range(m):
+            i = springs[s, 0]
+            j = springs[s, 1]
+            dx = hist[step, j, 0] - hist[step, i, 0]
+            dy = hist[step, j, 1] - hist[step, i, 1]
+            length = math.sqrt(dx * dx + dy * dy)
+            inv = 1.0 / length
+            f = k[s] * (1.0 - rest[s] * inv)
+            gx = dforce[i, 0] - dforce[j, 0]
+            gy = dforce[i, 1] - dforce[j, 1]
+            df = gx * dx + gy * dy
+            dk[s] += df * (1.0 - rest[s] * inv)
+            drest[s] -= df * k[s] * inv
+            c = df * k[s] * rest[s] * inv * inv * inv
+            ddx = f * gx + c * dx
+            ddy = f * gy + c * dy
+            dpos[j, 0] += ddx
+            dpos[j, 1] += ddy
+            dpos[i, 0] -= ddx
+            dpos[i, 1] -= ddy
+    return loss, (dk, drest)
+
+
 STYLES = {"relaxation loop": relax_loss}
-HAND = None
+HAND = relax_hand
 
 
 def make_args(params: dict) -> tuple:
