@@ -27,6 +27,7 @@ FAMILIES = {
     "programs": "programs",
     "heldout": "heldout",
     "fresh": "fresh",
+    "unseen": "unseen",
 }
 
 # peers a workload may implement as ``peer_<name>(data)``

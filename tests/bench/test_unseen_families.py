@@ -1,9 +1,10 @@
-"""The loop programs no one tuned for (``sourcediff.bench.heldout``, eight, and
-``sourcediff.bench.fresh``, six, written by a new user) keep differentiating:
+"""The loop programs no one tuned for (``sourcediff.bench.heldout``, eight,
+``sourcediff.bench.fresh`` and ``sourcediff.bench.unseen``, six each, written by new
+users) keep differentiating:
 each one, at its small size on the ``python`` target, gives the primal's value and a
 gradient that agrees with central finite differences of the plain function. No
-compilation, no timing; the measured tables are ``sourcediff bench heldout`` and
-``sourcediff bench fresh``."""
+compilation, no timing; the measured tables are ``sourcediff bench heldout``,
+``sourcediff bench fresh`` and ``sourcediff bench unseen``."""
 
 import numpy as np
 import pytest
@@ -11,7 +12,7 @@ import pytest
 import sourcediff as sd
 from sourcediff.bench import FAMILIES, family, harness, load, names
 
-COUNTS = {"heldout": 8, "fresh": 6}
+COUNTS = {"heldout": 8, "fresh": 6, "unseen": 6}
 PROGRAMS = [program for name in COUNTS for program in family.programs_of(load(name))]
 
 
