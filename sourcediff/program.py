@@ -25,7 +25,7 @@ from .passes.scalars import scalar_numpy_calls
 from .passes.tuples import scalarize_tuple_params, split_tuple_locals
 from .passes.typeinfer import infer_types
 from .passes.versions import version_variable
-from .passes.webs import split_webs
+from .passes.webs import split_loop_versions, split_webs
 from .runtime.declare import helper_names
 
 
@@ -78,8 +78,9 @@ class Program:
             for _ in range(8):
                 split = split_tuple_locals(fn, env, norm.used_names, src.info.error)
                 scalars = scalar_numpy_calls(fn, env)
+                versions = split_loop_versions(fn, env, norm.used_names)
                 if not lower_array_temporaries(fn, env, norm.used_names) and not scalars \
-                        and not split:
+                        and not split and not versions:
                     break
                 env, ret = self.infer_with_versions(fn, params, arg_types, src, norm)
         finally:

@@ -248,7 +248,18 @@ class Planner:
         names = {st.targets[0].value.id for st in walk(loop.body)
                  if ir.KIND(st) == ir.Kind.STORE}
         return {a for a in names if not any(a in free_names(st) for st in after)
-                and rerun.written_whole_first(self, loop, a)}
+                and (rerun.written_whole_first(self, loop, a) or self.inner_scratch(loop, a))}
+
+    def inner_scratch(self, loop, array) -> bool:
+        """Only one loop nested in ``loop`` touches ``array``, and each of its
+        iterations writes it whole first (a row buffer of the inner loop):
+        each iteration of ``loop`` then has its own values too."""
+        touching = [st for st in walk(loop.body) if array in free_names(st)]
+        for inner in walk(loop.body):
+            if isinstance(inner, ast.For) and rerun.written_whole_first(self, inner, array):
+                nested = {id(st) for st in walk([inner])}
+                return all(id(st) in nested for st in touching)
+        return False
 
     def independent(self, a, b) -> bool:
         """Statements ``a`` and ``b`` give the same results in either order:

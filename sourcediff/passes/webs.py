@@ -14,7 +14,13 @@ the body that mentions ``v`` assigns it without reading it, or is an inner
 loop or a branch for which the same holds and ``v`` is not read after it),
 its header does not read ``v``, and the value it leaves is not read after
 it (the next top-level statement that mentions ``v`` assigns it first).
-Every such loop but the first use gets a new name; other mentions keep ``v``.
+Every such loop but the first use gets a new name; other mentions keep ``v``,
+but when the first use is such a loop, a top-level statement after it that
+sets ``v`` afresh (``m = -np.inf`` after the loop that used ``m``) starts a
+web of its own: it and everything after it get a new name.
+
+Inside a loop body, a scalar assigned several times in a row
+(:func:`split_loop_versions`) gets a name per assignment.
 """
 from __future__ import annotations
 
@@ -118,4 +124,96 @@ def split_webs(fn: ast.FunctionDef, taken: set) -> set:
             name = Namer(taken).numbered(f"{var}_v", 2)
             new_names.add(name)
             _rename(fn.body[k], var, name)
+        # a top-level assignment after them that sets it afresh starts a web
+        # of its own: everything from there on reads that value or later ones
+        for k in mentioning[1:]:
+            if mentioning[0] in own and _assigns_first(fn.body[k], var):
+                name = Namer(taken).numbered(f"{var}_v", 2)
+                new_names.add(name)
+                for s in fn.body[k:]:
+                    _rename(s, var, name)
+                break
     return new_names
+
+
+def split_loop_versions(fn: ast.FunctionDef, types: dict, taken: set) -> bool:
+    """A scalar assigned several times in a row in a loop body, first without
+    reading it (``dx = x[j] - x[i]``, then ``dx -= L * round(dx / L)``) and
+    read nowhere outside the loop: each assignment after the first defines a
+    new name (``dx_v2``), read until the next one.  Each name is then assigned
+    once per iteration, and the planner decides for each value on its own
+    (recomputed, fused) as for the same math written with new names.
+    Renames in place; whether anything changed."""
+    if ir.GENERATED(fn):
+        return False
+    params = {a.arg for a in fn.args.args}
+    changed = False
+    for loop in [s for s in _walk(fn.body) if isinstance(s, (ast.For, ast.While))]:
+        for var in sorted(_redefined(loop.body)):
+            t = types.get(var)
+            if var in params or t is None or not t.is_scalar or \
+                    not _only_in(fn, loop, var) or not _straight(loop.body, var):
+                continue
+            _version(loop.body, var, taken)
+            changed = True
+    return changed
+
+
+def _walk(stmts):
+    for s in stmts:
+        yield s
+        for f in ("body", "orelse"):
+            yield from _walk(getattr(s, f, []) or [])
+
+
+def _defines_directly(s, var) -> bool:
+    return ir.KIND(s) in (ir.Kind.ASSIGN, ir.Kind.ACCUMULATE) and \
+        isinstance(s.targets[0], ast.Name) and s.targets[0].id == var
+
+
+def _redefined(body) -> set:
+    counts: dict = {}
+    for s in body:
+        if ir.KIND(s) in (ir.Kind.ASSIGN, ir.Kind.ACCUMULATE) and \
+                isinstance(s.targets[0], ast.Name):
+            counts[s.targets[0].id] = counts.get(s.targets[0].id, 0) + 1
+    return {v for v, c in counts.items() if c > 1}
+
+
+def _only_in(fn, loop, var) -> bool:
+    """Every mention of ``var`` is in ``loop``'s body, none in its header."""
+    inside = sum(1 for s in loop.body for n in ast.walk(s)
+                 if isinstance(n, ast.Name) and n.id == var)
+    total = sum(1 for n in ast.walk(fn) if isinstance(n, ast.Name) and n.id == var)
+    return inside == total and not any(_mentions(h, var) for h in _header(loop))
+
+
+def _straight(body, var) -> bool:
+    """``var`` is assigned only by statements of ``body`` itself (not inside
+    its branches or loops), the first of which mentions it first and does not
+    read it."""
+    first = next((s for s in body if _mentions(s, var)), None)
+    if first is None or not _defines_directly(first, var) or _reads(first.value, var) or \
+            ir.KIND(first) != ir.Kind.ASSIGN:
+        return False
+    return not any(var in {n.id for n in ast.walk(s) if isinstance(n, ast.Name)
+                           and isinstance(n.ctx, ast.Store)}
+                   for s in body if not _defines_directly(s, var))
+
+
+def _version(body, var, taken):
+    current, seen_first = var, False
+    for s in body:
+        if _defines_directly(s, var):
+            if not seen_first:
+                seen_first = True
+                continue
+            _rename(s.value, var, current)
+            current = Namer(taken).numbered(f"{var}_v", 2)
+            taken.add(current)
+            s.targets[0].id = current
+            if ir.KIND(s) == ir.Kind.ACCUMULATE:    # dx -= y: now dx_v2 = dx - y
+                ir.KIND.set(s, ir.Kind.ASSIGN)
+                ir.AUGMENTED.set(s.value, False)
+        elif seen_first and current != var:
+            _rename(s, var, current)

@@ -111,3 +111,80 @@ def test_a_value_that_flows_out_keeps_its_name():
 
 def test_branches_defining_the_name_count_as_a_use_of_its_own():
     assert "d_v2" in _source(under_a_branch, (X, 1.0), 0)
+
+
+def periodic_pairs(x, L, a):
+    """``dx`` reassigned in the pair loop (minimum image): a name per assignment."""
+    e = 0.0
+    for i in range(x.shape[0]):
+        for j in range(i + 1, x.shape[0]):
+            dx = x[j] - x[i]
+            dx -= L * round(dx / L)
+            dx = dx * a
+            e += math.exp(-dx * dx)
+    return e
+
+
+def reassigned_and_read_after(x, a):
+    """``t`` is read after the loop: one name, its value stored."""
+    e = 0.0
+    t = 0.0
+    for i in range(x.shape[0]):
+        t = x[i] * a
+        t = math.sin(t) + x[i]
+        e += t * t
+    return e + t
+
+
+def reassigned_in_a_branch(x, a):
+    """``t`` is also assigned inside a branch: one name."""
+    e = 0.0
+    for i in range(x.shape[0]):
+        t = x[i] * a
+        if t > 0.0:
+            t = t * 2.0
+        t = math.sin(t)
+        e += t * t
+    return e
+
+
+def running_max_then_again(x, a):
+    """``m`` in the loop, then set afresh after it: two webs."""
+    s = 0.0
+    for k in range(3):
+        m = -1e300
+        for i in range(x.shape[0]):
+            m = max(m, x[i] * a + k)
+        s += m
+    m = -1e300
+    for i in range(x.shape[0]):
+        m = max(m, math.sin(x[i]))
+    return s + m
+
+
+VERSION_CASES = [
+    (periodic_pairs, (np.array([0.1, 0.45, 0.93, 0.31]), 0.8, 1.3), (0, 2), "dx_v3", True),
+    (reassigned_and_read_after, (np.array([0.3, -0.2, 0.7]), 0.9), (0, 1), None, False),
+    (reassigned_in_a_branch, (np.array([0.3, -0.2, 0.7]), 0.9), (0, 1), None, None),
+    (running_max_then_again, (np.array([0.3, -0.2, 0.7]), 0.9), (0, 1), "m_v2", None),
+]
+
+
+@pytest.mark.parametrize("func,args,wrt,renamed,fused", VERSION_CASES,
+                         ids=[c[0].__name__ for c in VERSION_CASES])
+def test_a_name_reassigned_in_a_row_gets_a_name_per_value(func, args, wrt, renamed, fused):
+    check_grad(func, args, wrt, "python")
+    text = sd.grad(func, wrt=wrt, target="python").source_for(*args)
+    if renamed is not None:
+        assert f"{renamed} = " in text
+    else:
+        assert "_v2 = " not in text
+    if fused is not None:            # (None: either is right; the gradient decides)
+        assert ("forward and reverse iterations fused" in text) == fused
+    if fused:
+        assert "_saved" not in text and ".append(" not in text
+
+
+def test_periodic_pairs_compiled():
+    check_grad(periodic_pairs, (np.array([0.1, 0.45, 0.93, 0.31, 0.66]), 0.8, 1.3), (0, 2),
+               "cpu")
