@@ -219,7 +219,7 @@ class Transformed:
             except TransformError:
                 raise ValueError(
                     f"the source of {self.__name__} depends on the argument types: call it "
-                    "once, or use .source_for(*args)") from None
+                    "once, use .source_for(*args), or sd.show(f, wrt, args=(...))") from None
         return self._last.source
 
     def function_source(self, kind) -> str:

@@ -121,14 +121,15 @@ def source(obj, kind: str = "grad") -> str:
     return grad(obj).source
 
 
-def show(func, wrt=0) -> None:
-    """Print the generated primal and adjoint source of ``func``."""
-    if isinstance(func, Transformed):
-        print(func.source)
-        return
+def show(func, wrt=0, args=None) -> None:
+    """Print the generated primal and adjoint source of ``func``; ``args``:
+    example arguments, for code that depends on their types (which arrays
+    have two dimensions, which numbers are integers), else guessed from the
+    source."""
     if isinstance(func, Function):
         func = func.py_func
-    print(grad(func, wrt).source)
+    transformed = func if isinstance(func, Transformed) else grad(func, wrt)
+    print(transformed.source if args is None else transformed.source_for(*args))
 
 
 def checkpoint(func=None, *, every=True):
