@@ -146,7 +146,7 @@ LINE = Fact("line", "statement, function",
             "emitted as the comment that links generated code to the user's code "
             "(an InlinedLine for a statement inlined from a helper). "
             "Written by tag() and by astutil's statement builders.")
-KIND = Fact("kind", "statement", "lower, normalize, scalars, tuples",
+KIND = Fact("kind", "statement", "lower, normalize, scalars, tuples, webs",
             "activity, buffers, dependence, emit, forward, lower, planner, "
             "program, rerun, reverse, scalars, tuples, typeinfer, versions, "
             "views, webs",
@@ -184,7 +184,7 @@ PRIM = Fact("prim", "expression", "lower, normalize, scalars, tuples",
             "written by mark()).")
 INPLACE = Fact("inplace", "call of a user function", "normalize", "forward, reverse, typeinfer",
                "Positions of the array arguments the callee writes into.")
-AUGMENTED = Fact("augmented", "binop", "normalize", "forward, normalize",
+AUGMENTED = Fact("augmented", "binop", "normalize, webs", "forward, normalize",
                  "The operation comes from an augmented assignment (``x += y``).", False)
 NONNEG = Fact("nonneg", "index expression", "normalize", "tuples",
               "The index is known to be non-negative (a loop index over a range "

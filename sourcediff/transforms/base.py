@@ -90,6 +90,8 @@ class Transformed:
         self.target = target
         self.mode = mode
         self._cache: dict = {}
+        self._types_of: dict = {}         # _quick_key of the arguments -> their types
+        self._hot = (None, None)          # the types last compiled for, and their entry
         self._last = None
         self.checkpoint = None
         self.__name__ = f"{mode}_{self.func.__name__}"
@@ -109,10 +111,25 @@ class Transformed:
         self.checkpoint = checkpoint
         self._cache.clear()
         self._last = None
+        self._hot = (None, None)
         return self
 
     # -- arguments -------------------------------------------------------
     def bind(self, args, kwargs):
+        # the common call, every argument by position, of types seen before:
+        # no signature binding, no type objects built
+        key = None
+        if not kwargs and len(args) == len(self.src.params):
+            key = _quick_key(args)
+            types = self._types_of.get(key)
+            if types is not None:
+                return list(args), types
+        values, types = self._bind_slowly(args, kwargs)
+        if key is not None:
+            self._types_of[key] = types
+        return values, types
+
+    def _bind_slowly(self, args, kwargs):
         try:
             bound = self.signature.bind(*args, **kwargs)
         except TypeError as exc:
@@ -141,6 +158,10 @@ class Transformed:
         return values, types
 
     def compiled(self, types) -> CompiledEntry:
+        hot_types, hot = self._hot
+        if types is hot_types:
+            self._last = hot
+            return hot
         key = tuple(types)
         c = self._cache.get(key)
         if c is None:
@@ -150,6 +171,7 @@ class Transformed:
                     c = self._build(types)
                     self._cache[key] = c
         self._last = c
+        self._hot = (types, c)
         return c
 
     def _build(self, types) -> CompiledEntry:
@@ -278,6 +300,21 @@ def guess_types(src) -> list:
         else:
             types.append(F64)
     return types
+
+
+def _quick_key(values):
+    """What decides the types of arguments that are plain floats, ints, bools
+    and NumPy arrays (dtype and dimensions); None for anything else."""
+    key = []
+    for v in values:
+        tv = type(v)
+        if tv is np.ndarray:
+            key.append((v.dtype.char, v.ndim))
+        elif tv is float or tv is int or tv is bool:
+            key.append(tv)
+        else:
+            return None
+    return tuple(key)
 
 
 def like_argument(g, arg):

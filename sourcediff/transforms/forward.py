@@ -171,6 +171,8 @@ class JVP(Transformed):
         self.target = target
         self.mode = "jvp"
         self._cache = {}
+        self._types_of = {}
+        self._hot = (None, None)
         self._last = None
         self.checkpoint = None
         inner_layout = layout(inner)
