@@ -267,7 +267,8 @@ class Transformed:
 
 def guess_types(src) -> list:
     """Argument types read off the source, for showing code before any call:
-    subscripted parameters are float64 arrays, ``range`` bounds are ints."""
+    subscripted parameters and those with attributes (``x.shape``, ``x.copy()``)
+    are float64 arrays, ``range`` bounds are ints."""
     import ast
 
     from ..passes.types import F64, INT, array
@@ -280,8 +281,8 @@ def guess_types(src) -> list:
             k = len(node.slice.elts) if isinstance(node.slice, ast.Tuple) else 1
             ndim[node.value.id] = max(ndim.get(node.value.id, 0), k)
         elif isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) \
-                and node.value.id in params and node.attr in ("shape", "size", "T", "sum",
-                                                                "mean", "dot", "reshape"):
+                and node.value.id in params and node.attr not in ("real", "imag",
+                                                                    "conjugate"):
             ndim.setdefault(node.value.id, 1)
         elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name) \
                 and node.func.id in ("range", "len"):

@@ -136,24 +136,18 @@ def test_show_prints_forward_and_adjoint(capsys):
     assert "softplus_sum" in out, out
 
 
-def _row_sums(x, steps):          # a loop count and an array: nothing to guess from
-    y = x.copy()
-    s = 0.0
-    for k in range(steps):
-        for i in range(y.shape[0]):
-            y[i] = y[i] * 0.5
-    for i in range(y.shape[0]):
-        s += y[i]
-    return s
+def _quadratic(A, v):             # nothing says A and v are arrays
+    w = A @ v
+    return np.sum(w * w)
 
 
 def test_show_takes_example_arguments_where_the_code_depends_on_their_types(capsys):
-    # a 2-D argument and an integer: nothing to guess them from in the source
+    # a matrix and a vector: nothing to guess them from in the source
     with pytest.raises(ValueError, match="sd.show\\(f, wrt, args="):
-        sd.show(_row_sums)
-    sd.show(_row_sums, 0, args=(np.ones(3), 2))
+        sd.show(_quadratic)
+    sd.show(_quadratic, 0, args=(np.ones((3, 2)), np.ones(2)))
     out = capsys.readouterr().out
-    assert "def _row_sums_grad(x, steps):" in out, out
+    assert "def _quadratic_grad(A, v):" in out, out
 
 
 # ---------------------------------------------------------------------------
