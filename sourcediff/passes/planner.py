@@ -86,6 +86,7 @@ class Planner:
         self.count_contributions()
         self.moves = self.plan_moves()
         self.needed: set = set()
+        self.per_iteration: set = set()   # id(loop): fused, its tapes hold one iteration
         # values read, not only shapes (zeroing a buffer like x): writes into
         # such an array are taped element by element
         self.value_needed: set = set(self.alias_taped)
@@ -280,6 +281,20 @@ class Planner:
                 return False
         shared = writes(a) & (reads(b) | writes(b)) | writes(b) & reads(a)
         return all(self.loop_index_only(v) for v in shared)
+
+    def tapes_per_iteration(self, loops) -> set:
+        """Fused ``loops`` keep one iteration in their tapes (each reverse
+        iteration reads back what its forward one saved before the next
+        overwrites it); what ``tapes_per_iteration`` needs to undo that."""
+        old = set(self.per_iteration)
+        self.per_iteration |= {id(lp) for lp in loops}
+        self.storage_layout()
+        return old
+
+    def storage_layout(self):
+        """Where the saves go (after the saves themselves changed)."""
+        self.plan_indexed_tapes()
+        self.plan_stacks()
 
     def drop_saves(self, dropped) -> tuple:
         """Take the saves ``dropped`` out of the plan; what ``keep_saves`` needs
@@ -738,7 +753,8 @@ class Planner:
                     index_ndim(bt, target.slice) != 0:
                 return None
             return bt.dtype
-        self.indexed = plan_indexed_tapes(self.fn, sites, element_dtype, self.segments())
+        self.indexed = plan_indexed_tapes(self.fn, sites, element_dtype, self.segments(),
+                                          self.per_iteration)
         self.indexed_base = {id(st): base for st, base in sites if id(st) in self.indexed}
         # scalars overwritten inside counted loop nests: one slot per iteration too
         stmts = {id(st): st for st in walk(self.fn.body)}
@@ -748,7 +764,7 @@ class Planner:
                     or t is None or not t.is_scalar or t.dtype.kind not in "fi":
                 continue
             plan = plan_indexed_tapes(self.fn, [(st, var)], lambda _st, dtype=t.dtype: dtype,
-                                      self.segments())
+                                      self.segments(), self.per_iteration)
             if sid in plan:
                 self.indexed_scalars[(sid, var)] = plan[sid]
 
@@ -764,7 +780,8 @@ class Planner:
         checkpointing, whose bound would count every segment."""
         self.stacks: dict = {}     # ("saved", var) / ("_items", base) -> StackTape
         if not self.checkpointed:
-            self.stacks = plan_stack_tapes(self.fn, self.around, stack_sites(self))
+            self.stacks = plan_stack_tapes(self.fn, self.around, stack_sites(self),
+                                           self.per_iteration)
 
     def item_type(self, base, index):
         """The type of ``base[index]`` when it is one element (pushed on an item tape)."""

@@ -331,9 +331,12 @@ class ReverseTransformer:
             if seeds is None:
                 continue
             kept = self.plan.drop_saves(dropped)
+            before_fusion = self.plan.tapes_per_iteration(nest)
             fused = self.fuse_loop(loop, self.fn.body[-1:])
             if fused is None:
                 self.plan.keep_saves(kept)
+                self.plan.per_iteration = before_fusion
+                self.plan.storage_layout()
                 continue
             fused = _wrapped(self.plan, fused, nest)
             # statements that followed the loop in the source and now run before it
@@ -373,9 +376,12 @@ class ReverseTransformer:
                 continue
             nest, loop, _, dropped = found
             kept = self.plan.drop_saves(dropped)
+            before_fusion = self.plan.tapes_per_iteration(nest)
             fused = self.fuse_loop(loop, self.fn.body[-1:])
             if fused is None:
                 self.plan.keep_saves(kept)
+                self.plan.per_iteration = before_fusion
+                self.plan.storage_layout()
                 continue
             companions.insert(0, (cand, _wrapped(self.plan, fused, nest)))
             before, tail, seeds = rest, joined, found_seeds

@@ -118,7 +118,7 @@ def _plus(e, k):
     return ast.BinOp(left=e, op=ast.Add() if k > 0 else ast.Sub(), right=ast.Constant(abs(k)))
 
 
-def plan_indexed_tapes(fn, sites, element_dtype, segments=None) -> dict:
+def plan_indexed_tapes(fn, sites, element_dtype, segments=None, per_iteration=()) -> dict:
     """For each store site ``(stmt, base)`` in ``sites``, an :class:`IndexedTape`
     where its loop nest allows one.  Each site has a tape of its own (a site
     runs once per iteration of its nest, so its slots never collide), also
@@ -144,6 +144,8 @@ def plan_indexed_tapes(fn, sites, element_dtype, segments=None) -> dict:
             continue        # a bound that changes inside the nest (a triangular loop)
         capacity, index = None, None
         for loop, (lo, hi, down) in zip(loops, spans):
+            if id(loop) in per_iteration:
+                continue    # fused: each iteration reads its slots back before the next
             trips = _trips(hi, lo) if down else _trips(lo, hi)
             if id(loop) in segments:
                 start, every = segments[id(loop)]
@@ -158,6 +160,8 @@ def plan_indexed_tapes(fn, sites, element_dtype, segments=None) -> dict:
             index = step if index is None else ast.BinOp(
                 left=ast.BinOp(left=index, op=ast.Mult(), right=copy.deepcopy(trips)),
                 op=ast.Add(), right=step)
+        if capacity is None:
+            capacity, index = ast.Constant(1), ast.Constant(0)
         plan[id(stmt)] = IndexedTape(loops[0], capacity, index, dtype)
     return plan
 
@@ -252,9 +256,11 @@ def _most_trips(loop, span, varying):
     return trips
 
 
-def _most_pushes(top, loops):
+def _most_pushes(top, loops, per_iteration=()):
     """An upper bound on how often a statement inside ``loops`` (the loops
-    around it within ``top``, outermost first) runs, or None."""
+    around it within ``top``, outermost first) runs, or None; within one
+    iteration of the loops in ``per_iteration`` (fused: each iteration pops
+    what it pushed before the next one starts)."""
     varying = stored_names(top) if top is not None else set()
     span: dict = {}
     bound = ast.Constant(1)
@@ -265,11 +271,12 @@ def _most_pushes(top, loops):
         counter = getattr(loop.target, "id", None)
         if counter in span and any(counter in stored_names(s) for s in loop.body):
             del span[counter]     # the body assigns the counter: its range says nothing
-        bound = simplify(ast.BinOp(left=bound, op=ast.Mult(), right=trips))
+        if id(loop) not in per_iteration:
+            bound = simplify(ast.BinOp(left=bound, op=ast.Mult(), right=trips))
     return bound
 
 
-def plan_stack_tapes(fn, around, sites: dict) -> dict:
+def plan_stack_tapes(fn, around, sites: dict, per_iteration=()) -> dict:
     """For each tape of ``sites`` (key -> (dtype, [(statement, loops)]): a push
     made at ``statement``, inside ``loops``), a :class:`StackTape` where the
     number of pushes has an upper bound computable before they start: before
@@ -290,7 +297,7 @@ def plan_stack_tapes(fn, around, sites: dict) -> dict:
         for st, loops in pushes:
             inside = [lp for lp in around[id(st)] if isinstance(lp, (ast.For, ast.While))]
             inside += [lp for lp in loops if lp not in inside]
-            bounds.append(_most_pushes(top if inside else None, inside))
+            bounds.append(_most_pushes(top if inside else None, inside, per_iteration))
         if None in bounds:
             continue
         total = bounds[0]
