@@ -275,3 +275,25 @@ def test_other_loops_fused_before_the_last(f, companion):
 
 def test_two_fused_loops_compiled():
     check_grad(two_energies, (RNG.normal(size=7), 0.7), (0, 1), "cpu")
+
+
+def logsumexp_rows(X, w):        # fused rows; the inner running max is saved per row
+    s = 0.0
+    for i in range(X.shape[0]):
+        m = -1e300
+        for j in range(X.shape[1]):
+            m = max(m, X[i, j] * w)
+        t = 0.0
+        for j in range(X.shape[1]):
+            t += math.exp(X[i, j] * w - m)
+        s += math.log(t) + m
+    return s
+
+
+def test_a_fused_loop_keeps_one_iteration_in_its_tapes():
+    args = (RNG.normal(size=(4, 3)), 0.8)
+    check_grad(logsumexp_rows, args, (0, 1), "python")
+    plan = plan_of(logsumexp_rows, args, (0, 1))
+    assert "fused: the loop at line" in plan
+    rooms = [line for line in plan.splitlines() if "with room for" in line or "allocated once" in line]
+    assert rooms and not any("X.shape[0]" in line for line in rooms), plan
