@@ -169,7 +169,7 @@ PROLOGUE = Fact("prologue", "statement", "tuples", "tuples",
                 "An assignment inserted at the top of the body to unpack a tuple "
                 "parameter into its elements (scalarize_tuple_params marks it, "
                 "split_tuple_locals leaves it alone).", False)
-NOTE = Fact("note", "statement", "reverse", "emit",
+NOTE = Fact("note", "statement", "reverse, sink", "emit",
             "Why the transform wrote this statement: emitted as a comment above it.")
 SECTION = Fact("section", "statement of an adjoint", "reverse", "emit, kernel",
                "Which part of the adjoint the statement belongs to (setup, forward, "

@@ -116,7 +116,7 @@ class _Sinker:
     def __init__(self, stmts, adjoints: Adjoints, live_out):
         self.adjoints = adjoints
         self.reads = Counter(live_out)
-        written = set(live_out)
+        written = set()
         roots = set()                  # names used only as np in np.sign(...), as f in f(...)
         for s in stmts:
             for n in ast.walk(s):
@@ -162,10 +162,16 @@ class _Sinker:
         if any(isinstance(n, _JUMPS) for n in ast.walk(branch)):
             return branch, rest
         for arm, other in (("body", "orelse"), ("orelse", "body")):
-            chosen = self.movable(rest, zero_after(getattr(branch, other), zero, self.adjoints))
+            skipped = zero_after(getattr(branch, other), zero, self.adjoints)
+            # adjoints the arm makes non-zero (none: the statements are idle on both paths)
+            fed = skipped - zero_after(getattr(branch, arm), zero, self.adjoints)
+            chosen = self.movable(rest, skipped) if fed else []
             if chosen:
+                moved = [rest[k] for k in chosen]
+                read = fed & set().union(*[free_names(s) for s in moved])
+                moved[0] = ir.NOTE.set(copy.copy(moved[0]), _note(read)) if read else moved[0]
                 new = copy.copy(branch)
-                setattr(new, arm, getattr(branch, arm) + [rest[k] for k in chosen])
+                setattr(new, arm, getattr(branch, arm) + moved)
                 return new, [s for k, s in enumerate(rest) if k not in chosen]
         return branch, rest
 
@@ -218,6 +224,11 @@ class _Sinker:
     def shares(self, a, b) -> bool:
         """``a`` and ``b`` mention a common variable (so they may not swap)."""
         return bool((free_names(a) & free_names(b)) - self.modules)
+
+
+def _note(read) -> str:
+    names = ", ".join(sorted(read))
+    return f"moved into the branch: {names} {'is' if len(read) == 1 else 'are'} zero unless it runs"
 
 
 def _reads(s, n) -> int:

@@ -10,14 +10,18 @@ checked against finite differences, and the generated source is checked to
 run the reverse of the line before the ``if`` inside it, or not, when that
 line also feeds ``dr`` outside the branch.
 """
+import ast
+import inspect
 import math
 import sys
+import textwrap
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 import sourcediff as sd
+from sourcediff.passes.sink import Adjoints, sink_adjoints
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from fdcheck import check_grad
@@ -160,9 +164,10 @@ def test_moved_into_the_branch_exactly_when_dr_is_zero_outside_it(f, args, level
     reverse = text[text.index("_grad("):]
     # the line's comment moves with it
     first = f.__code__.co_firstlineno
-    line = next(k for k, src in enumerate(__import__("inspect").getsource(f).splitlines())
+    line = next(k for k, src in enumerate(inspect.getsource(f).splitlines())
                 if src.strip().startswith("r = "))
     assert f"# {f.__name__}:{first + line}  r = " in reverse
+    assert ("moved into the branch: dr is zero unless it runs" in reverse) == (levels > 0)
 
 
 def test_compiled_gradient():
@@ -174,3 +179,40 @@ def test_value_and_vjp_agree_with_grad():
     value, (v,) = sd.vjp(nested_ifs, wrt=(0,), target="python")(X, 0.2, 1.0)
     assert value == pytest.approx(nested_ifs(X, 0.2))
     np.testing.assert_allclose(v, g, rtol=1e-12)
+
+
+ADJOINTS = Adjoints(frozenset({"dr", "dh", "_dt5", "_dt4"}), frozenset({"dx"}))
+
+
+def sink(code: str, live_out=()) -> str:
+    stmts = ast.parse(textwrap.dedent(code)).body
+    return ast.unparse(sink_adjoints(stmts, ADJOINTS, frozenset(live_out)))
+
+
+REVERSE_OF_ABS = """
+    dr = 0.0
+    for j in range(n):
+        if c:
+            dr += a
+        _dt5 = dr * np.sign(t)
+        dr = 0.0
+        _dt4 = -_dt5
+        dx[j] += _dt4
+        dx[i] += _dt5
+"""
+
+
+def test_the_pass_moves_what_only_adds_zeros_when_the_branch_is_skipped():
+    out = sink(REVERSE_OF_ABS)
+    body = out[out.index("if c:"):]
+    assert all(depth(ln) == 2 for ln in body.splitlines()[1:])
+
+
+def test_the_pass_keeps_a_define_read_outside_and_what_depends_on_it():
+    out = sink(REVERSE_OF_ABS + "    dh += _dt5\n")      # _dt5 read after the loop
+    assert depth(out.splitlines()[4]) == 1 and "_dt5 = dr" in out.splitlines()[4]
+
+
+def test_the_pass_moves_nothing_where_the_adjoint_is_not_known_zero():
+    out = sink(REVERSE_OF_ABS.replace("    dr = 0.0\n    for", "    dr = g\n    for"))
+    assert depth(out.splitlines()[4]) == 1         # dr = g: not zero on the first iteration
