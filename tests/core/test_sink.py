@@ -85,8 +85,8 @@ def nested_ifs(x, h):            # the reverse moves two levels down
     for i in range(n):
         for j in range(i + 1, n):
             r = abs(x[i] - x[j])
-            if r < 2.0 * h:
-                if r > 0.5 * h:     # noqa: SIM102 (the nesting is what is tested)
+            if r < 2.0 * h:     # noqa: SIM102 (the nesting is what is tested)
+                if r > 0.5 * h:
                     s += math.exp(-r / h)
     return s
 
