@@ -135,6 +135,7 @@ class _Sinker:
                         if isinstance(n, ast.Name) and n.id not in written} - {
             n.id for s in stmts for n in ast.walk(s)
             if isinstance(n, ast.Name) and id(n) not in roots}
+        self.mentions: dict = {}
 
     def block(self, stmts, zero: frozenset) -> tuple[list, frozenset]:
         """The block rewritten, and the adjoints known zero after it."""
@@ -223,7 +224,15 @@ class _Sinker:
 
     def shares(self, a, b) -> bool:
         """``a`` and ``b`` mention a common variable (so they may not swap)."""
-        return bool((free_names(a) & free_names(b)) - self.modules)
+        return bool(self.variables(a) & self.variables(b))
+
+    def variables(self, s) -> set:
+        """The names ``s`` mentions, modules and functions left out (memoized:
+        a statement is asked about once per statement after it)."""
+        kept = self.mentions.get(id(s))
+        if kept is None or kept[0] is not s:
+            kept = self.mentions[id(s)] = (s, free_names(s) - self.modules)
+        return kept[1]
 
 
 def _note(read) -> str:
