@@ -21,6 +21,7 @@ import numpy as np
 import pytest
 
 import sourcediff as sd
+from sourcediff.passes import reverse
 from sourcediff.passes.sink import Adjoints, sink_adjoints
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -168,6 +169,18 @@ def test_moved_into_the_branch_exactly_when_dr_is_zero_outside_it(f, args, level
                 if src.strip().startswith("r = "))
     assert f"# {f.__name__}:{first + line}  r = " in reverse
     assert ("moved into the branch: dr is zero unless it runs" in reverse) == (levels > 0)
+
+
+@pytest.mark.parametrize("f,args,levels", CASES, ids=IDS)
+def test_the_same_gradient_as_without_the_move(f, args, levels, monkeypatch):
+    value, grads = sd.value_and_grad(f, wrt=(0, 1), target="python")(*args)
+    monkeypatch.setattr(reverse, "sink_adjoints", lambda stmts, *rest, **kw: stmts)
+    unmoved = sd.value_and_grad(f, wrt=(0, 1), target="python")
+    assert "moved into the branch" not in unmoved.source_for(*args)
+    value0, grads0 = unmoved(*args)
+    assert value == value0
+    for g, g0 in zip(grads, grads0):
+        assert np.array_equal(g, g0)         # bit for bit: only zeros are skipped
 
 
 def test_compiled_gradient():
