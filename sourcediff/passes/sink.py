@@ -113,6 +113,10 @@ def _adds_zero(s, zero) -> bool:
 
 
 class _Sinker:
+    """Rewrites the blocks of one reverse sweep; knows how often each name is
+    read in it (a scalar adjoint a moved statement sets may be read by moved
+    statements only) and which names are modules or functions."""
+
     def __init__(self, stmts, adjoints: Adjoints, live_out):
         self.adjoints = adjoints
         self.reads = Counter(live_out)
@@ -191,6 +195,8 @@ class _Sinker:
             pinned |= stale
 
     def scan(self, rest, zero, pinned) -> tuple[list, dict]:
+        """The statements that may move (but those ``pinned``), in order up to
+        the first loop, branch or tape operation, and the adjoints they set."""
         chosen, defines, staying = [], {}, []
         for k, s in enumerate(rest):
             effect = None if k in pinned else self.effect_if_skipped(s, zero)
