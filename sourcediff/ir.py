@@ -169,7 +169,7 @@ PROLOGUE = Fact("prologue", "statement", "tuples", "tuples",
                 "An assignment inserted at the top of the body to unpack a tuple "
                 "parameter into its elements (scalarize_tuple_params marks it, "
                 "split_tuple_locals leaves it alone).", False)
-NOTE = Fact("note", "statement", "reverse", "emit",
+NOTE = Fact("note", "statement", "reverse, sink", "emit",
             "Why the transform wrote this statement: emitted as a comment above it.")
 SECTION = Fact("section", "statement of an adjoint", "reverse", "emit, kernel",
                "Which part of the adjoint the statement belongs to (setup, forward, "
@@ -206,12 +206,13 @@ PLAN = Fact("plan", "adjoint function", "kernel, reverse", "emit",
             "checkpointed, and why; printed as a comment block at the top of the adjoint.")
 
 # -- generated statements ----------------------------------------------------
-TAPE = Fact("tape", "statement of an adjoint", "kernel, reverse", "kernel, reverse",
+TAPE = Fact("tape", "statement of an adjoint", "kernel, reverse", "kernel, reverse, sink",
             "The statement is an operation on a tape (values the forward sweep saves "
             "for the reverse sweep): a :class:`TapeOp` naming the tape and saying what "
             "the statement does with it. Kernel lowering turns the tapes it names into "
             "preallocated arrays; the reverse pass fuses no loop whose iterations "
-            "push or pop; a statement without it is never a tape operation, "
+            "push or pop, and moves no statement into a branch past one; a "
+            "statement without it is never a tape operation, "
             "whatever it looks like.")
 ADJOINT_INIT = Fact("adjoint_init", "assignment of an adjoint", "reverse", "kernel",
                     "The statement sets the adjoint buffer of an array variable to zeros "

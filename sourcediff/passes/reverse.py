@@ -45,6 +45,7 @@ from .numba_calls import lower_for_numba
 from .plan_report import plan_lines
 from .planner import Planner, has_slice, index_ndim, inner_iteration_locals, iteration_locals
 from .rulecall import RuleInfo, bind_template, constants_of, rule_inputs
+from .sink import Adjoints, sink_adjoints
 from .types import T
 
 
@@ -1255,6 +1256,8 @@ class ReverseTransformer:
         ret_stmt = ast.Return(value=result)
         ir.LINE.set(ret_stmt, ir.LINE(self.ret))
         ir.SECTION.set(ret_stmt, "result")
+        # statements that do nothing unless a branch was taken go into it
+        rev = sink_adjoints(rev, self.adjoint_variables(), live_out=free_names(ret_stmt))
         params = list(self.params) + ([self.seed_name()] if self.mode == "vjp" else [])
         args = ast.arguments(posonlyargs=[], args=[ast.arg(arg=p) for p in params], vararg=None,
                              kwonlyargs=[], kw_defaults=[], kwarg=None, defaults=[])
@@ -1265,6 +1268,12 @@ class ReverseTransformer:
             if isinstance(n, ast.Name):
                 self.helpers_used.add(n.id)
         return fn
+
+    def adjoint_variables(self) -> Adjoints:
+        kinds = {v: self.types.get(v) for v in self.adj_names}
+        return Adjoints(
+            frozenset(a for v, a in self.adj_names.items() if kinds[v] and kinds[v].is_scalar),
+            frozenset(a for v, a in self.adj_names.items() if kinds[v] and kinds[v].is_array))
 
     def gradient_of(self, var):
         if var in self.active:
