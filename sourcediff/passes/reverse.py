@@ -1295,13 +1295,6 @@ def _is_zeroing(st) -> bool:
         st.value.func.attr == "zeros_like"
 
 
-def _is_zeroing(st) -> bool:
-    """``dx = np.zeros_like(x)``."""
-    return isinstance(st, ast.Assign) and isinstance(st.targets[0], ast.Name) and \
-        isinstance(st.value, ast.Call) and isinstance(st.value.func, ast.Attribute) and \
-        st.value.func.attr == "zeros_like"
-
-
 def _negate(test):
     if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
         return copy.deepcopy(test.operand)
