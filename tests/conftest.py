@@ -13,6 +13,25 @@ import os
 if not os.path.exists("/dev/nvidiactl"):
     os.environ.setdefault("NUMBA_ENABLE_CUDASIM", "1")
 
+# Most of the suite's time is Numba compiling generated code for target="cpu", and about
+# a third of that is LLVM (the cpu-target checks of tests/core/test_fd_subset.py took
+# 102 s of CPU at Numba's default -O3, 66 s at -O0).  The tests compile without LLVM
+# optimization: every compiled check still goes through Numba's typing and lowering of
+# the same generated code and runs it (the cpu target), and without fastmath (no test
+# passes it) LLVM's optimizations do not change a floating-point result, so each
+# assertion sees the values it saw at -O3 (bit for bit on the fd_subset and programs
+# cases).  One difference shows: Numba finds "dynamic globals" in some unoptimized
+# functions (ones that call helpers or other compiled functions), warns "Cannot cache
+# compiled function" and compiles them again in a new process.  Numba's on-disk
+# cache does not key on the optimization level, so the tests keep their compiled code
+# in a cache of their own (users' caches and the package's __pycache__ never receive
+# unoptimized code).  SOURCEDIFF_TEST_NUMBA_OPT=3 runs the suite at Numba's default.
+os.environ["NUMBA_OPT"] = os.environ.get("SOURCEDIFF_TEST_NUMBA_OPT", "0")
+os.environ["NUMBA_CACHE_DIR"] = os.path.join(
+    os.environ.get("SOURCEDIFF_CACHE_DIR") or os.path.join(os.path.expanduser("~"), ".cache",
+                                                           "sourcediff"),
+    f"numba-tests-opt{os.environ['NUMBA_OPT']}")
+
 from hypothesis import settings
 
 settings.register_profile("ci", derandomize=True, print_blob=True)
