@@ -14,8 +14,6 @@ purpose and checks that the comparison fails.
 """
 from __future__ import annotations
 
-import hashlib
-import importlib.util
 import os
 import sys
 from pathlib import Path
@@ -27,7 +25,9 @@ import sourcediff as sd
 from sourcediff.rules import registry
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from array_programs import ARGS, program
+from sourceload import load_function
 
 BASE = int(os.environ.get("SOURCEDIFF_ARRAY_SEED", "0"))
 N_PROGRAMS = 48
@@ -36,16 +36,7 @@ RTOL, ATOL = 1e-6, 1e-8
 
 
 def load(source: str, directory: Path):
-    name = "sd_array_" + hashlib.sha1(source.encode()).hexdigest()[:16]
-    module = sys.modules.get(name)
-    if module is None:
-        path = directory / f"{name}.py"
-        path.write_text(source)
-        spec = importlib.util.spec_from_file_location(name, path)
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return module.f
+    return load_function(source, directory, "sd_array_")
 
 
 def arguments(seed: int):

@@ -17,8 +17,6 @@ run fused, or a product, so that they cannot).  The seeds are fixed; set
 """
 from __future__ import annotations
 
-import hashlib
-import importlib.util
 import os
 import sys
 from pathlib import Path
@@ -28,6 +26,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from fdcheck import check_grad
+from sourceload import load_function
 
 BASE = int(os.environ.get("SOURCEDIFF_LOOP_SEED", "0"))
 SEEDS = [BASE + k for k in range(24)]
@@ -64,16 +63,16 @@ def _table(rng, k):
                 f"            T[i, j] = p * T[i + 1, j + 1] + (1.0 - p) * T[i + 1, j]"
                 f" + 0.1 * {_smooth(rng, 'x[j % n] * w')}\n"
                 f"    r{k} = T[0, 0]\n")
-        init = (f"    for j in range(m + 1):\n"
-                f"        T[m, j] = x[j % n] * w\n")
+        init = ("    for j in range(m + 1):\n"
+                "        T[m, j] = x[j % n] * w\n")
     else:
         fill = (f"    for i in range(1, m + 1):\n"
                 f"        for j in range(1, m + 1):\n"
                 f"            T[i, j] = {step} + 0.1 * {extra}\n"
                 f"    r{k} = T[m, m]\n")
-        init = (f"    for i in range(m + 1):\n"
-                f"        T[i, 0] = x[i % n] * w\n"
-                f"        T[0, i] = x[(i + 1) % n] - w\n")
+        init = ("    for i in range(m + 1):\n"
+                "        T[i, 0] = x[i % n] * w\n"
+                "        T[0, i] = x[(i + 1) % n] - w\n")
     return f"    p = 0.3 + 0.2 * math.tanh(w)\n    T = np.zeros((m + 1, m + 1))\n{init}{fill}"
 
 
@@ -110,16 +109,7 @@ def program(seed: int) -> str:
 
 
 def load(source: str, directory: Path):
-    name = "sd_loop_" + hashlib.sha1(source.encode()).hexdigest()[:16]
-    module = sys.modules.get(name)
-    if module is None:
-        path = directory / f"{name}.py"
-        path.write_text(source)
-        spec = importlib.util.spec_from_file_location(name, path)
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return module.f
+    return load_function(source, directory, "sd_loop_")
 
 
 def arguments(seed: int):
