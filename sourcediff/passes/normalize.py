@@ -35,6 +35,7 @@ from ..names import Namer
 from ..runtime.helpers import (
     append_flat,
     column_stack2,
+    empty_grid,
     empty_rows,
     empty_stack,
     hstack2,
@@ -84,6 +85,15 @@ DICT_METHODS = {"get", "items", "keys", "values", "setdefault", "update", "pop"}
 CONTAINERS = {dict: "dicts", set: "sets", frozenset: "sets", list: "lists"}
 INT_BUILTINS = {len, int, min, max, abs}
 
+
+
+def _is_grid(items) -> bool:
+    """A list of equally long lists of non-lists (``[[a, b], [c, d]]``)."""
+    rows = items.elts
+    return all(isinstance(r, (ast.List, ast.Tuple)) and r.elts for r in rows) \
+        and len({len(r.elts) for r in rows}) == 1 \
+        and not any(isinstance(v, (ast.List, ast.Tuple, ast.Starred)) for r in rows
+                    for v in r.elts)
 
 class _Loop:
     """Book-keeping for one loop while its jumps are lowered."""
@@ -969,6 +979,8 @@ class Normalizer:
         if not items.elts:
             raise self.error(items, f"{text}() of an empty list is not supported")
         nested = fn in (np.array, np.asarray)
+        if nested and _is_grid(items):
+            return self.build_grid(e, items, out)
         values = [self.build_array(_call_like(e, [v]), fn, text, out)
                   if nested and isinstance(v, (ast.List, ast.Tuple)) else self.atom(v, out)
                   for v in items.elts]
@@ -983,6 +995,23 @@ class Normalizer:
         for k, v in enumerate(values):
             self.assign_target(ast.Subscript(value=_name(t), slice=ast.Constant(k),
                                              ctx=ast.Store()), v, out)
+        return ir.mark(_name(t), ("copy",))
+
+    def build_grid(self, e, items, out):
+        """``np.array([[a, b], [c, d]])``: a new array filled element by element
+        (``t[0, 1] = b``), no row temporaries."""
+        leaves = [[self.atom(v, out) for v in row.elts] for row in items.elts]
+        leaves = [[self.to_temp(v, out) if not isinstance(v, (ast.Name, ast.Constant)) else v
+                   for v in row] for row in leaves]
+        t = self.temp("a")
+        self.assign(out, t, self.call_object(
+            _call_like(e, [ast.Constant(len(leaves)), ast.Constant(len(leaves[0])), leaves[0][0]],
+                       func=_name("empty_grid")), empty_grid, out))
+        for i, row in enumerate(leaves):
+            for j, v in enumerate(row):
+                index = ast.Tuple(elts=[ast.Constant(i), ast.Constant(j)], ctx=ast.Load())
+                self.assign_target(ast.Subscript(value=_name(t), slice=index, ctx=ast.Store()),
+                                   v, out)
         return ir.mark(_name(t), ("copy",))
 
     def concatenate(self, e, t, values, out):

@@ -11,6 +11,7 @@ import numpy as np
 
 from ..passes.types import F64, T, array, scalar
 from ..runtime.helpers import (
+    empty_grid,
     empty_rows,
     empty_stack,
     fresh,
@@ -140,6 +141,9 @@ def _allocated(extra):
 
 
 nondifferentiable(empty_stack, result=_allocated(0))
+nondifferentiable(empty_grid, result=lambda args, kw, consts: array(
+    _float_dtype(args[2]) if args[2].is_array else np.float64, args[2].ndim + 2 if args[2].is_array
+    else 2))
 nondifferentiable(empty_rows, result=_allocated(1))
 nondifferentiable(share_ties, share_ties_along,
                   result=lambda args, kw, consts: array(np.float64, args[0].ndim))
