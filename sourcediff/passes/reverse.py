@@ -916,7 +916,7 @@ class ReverseTransformer:
     def is_basic_index(self, index) -> bool:
         """Slices and integers only: ``x[index]`` is a view (when it is an array)."""
         parts = index.elts if isinstance(index, ast.Tuple) else [index]
-        return all(isinstance(p, ast.Slice) or isinstance(p, ast.Constant) or (
+        return all(isinstance(p, (ast.Slice, ast.Constant)) or (
             isinstance(p, ast.Name) and self.types.get(p.id) is not None
             and not self.types[p.id].is_array) for p in parts)
 
