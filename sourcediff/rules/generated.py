@@ -29,9 +29,10 @@ from ..runtime.helpers import (
     share_ties,
     share_ties_along,
     tangent_like,
+    transposed,
     unbroadcast,
 )
-from .registry import nondifferentiable, result_type, tangent
+from .registry import nondifferentiable, result_type, rule, tangent
 
 
 def _float_dtype(t: T):
@@ -58,6 +59,21 @@ def _(args, kw, consts):
 @tangent(outer_product)
 def _(z, a, b, a_dot, b_dot):
     return outer_product(a_dot, b) + outer_product(a, b_dot)
+
+
+@result_type(transposed)
+def _(args, kw, consts):
+    return array(args[0].dtype, 2)
+
+
+@rule(transposed)
+def _(z, x, dz):
+    return transposed(dz)
+
+
+@tangent(transposed)
+def _(z, x, x_dot):
+    return transposed(x_dot)
 
 
 @result_type(reshape_like)

@@ -43,6 +43,7 @@ __all__ = [
     "slogdet_sign",
     "tangent_like",
     "transpose_axes",
+    "transposed",
     "unbroadcast",
     "unpermute",
     "vstack2",
@@ -107,6 +108,33 @@ def _(a, b):
         for i in range(a.shape[0]):
             for j in range(b.shape[0]):
                 out[i, j] = a[i] * b[j]
+        return out
+    return impl
+
+
+@runtime_helper
+def transposed(x):
+    """``x.T`` of a matrix as a new C-contiguous array, in the adjoints of matrix
+    products: Numba compiles ``@`` once per combination of memory layouts (0.2 s
+    each), and a transpose is a layout of its own; the copy's loops compile in a
+    fraction of that.
+
+    >>> transposed(np.arange(6.0).reshape(2, 3)).flags.c_contiguous
+    True
+    """
+    return np.ascontiguousarray(x.T)
+
+
+@numba_overload(transposed)
+def _(x):
+    dtype = x.dtype
+
+    def impl(x):
+        m, n = x.shape
+        out = np.empty((n, m), dtype)
+        for j in range(n):
+            for i in range(m):
+                out[j, i] = x[i, j]
         return out
     return impl
 
