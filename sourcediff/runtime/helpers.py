@@ -192,10 +192,11 @@ def _(g, x):
         # has length 1
         def impl_vector(g, x):
             n = g.shape[0]
-            summed = x.shape[0] == 1 and n != 1
-            out = np.zeros(1 if summed else n, dtype)
+            if x.shape[0] != 1 or n == 1:
+                return g.copy()
+            out = np.zeros(1, dtype)
             for i in range(n):
-                out[0 if summed else i] += g[i]
+                out[0] += g[i]
             return out
         return impl_vector
     if g.ndim == 2 and x.ndim == 2:
@@ -203,6 +204,8 @@ def _(g, x):
             m, n = g.shape
             rows = x.shape[0] == 1 and m != 1
             cols = x.shape[1] == 1 and n != 1
+            if not (rows or cols):
+                return g.copy()
             out = np.zeros((1 if rows else m, 1 if cols else n), dtype)
             for i in range(m):
                 for j in range(n):
