@@ -33,6 +33,7 @@ from ..errors import SourceInfo
 from ..frontend.source import FunctionSource
 from ..names import Namer
 from ..runtime.helpers import (
+    add_into,
     append_flat,
     column_stack2,
     empty_grid,
@@ -240,12 +241,28 @@ class Normalizer:
             self.check_expr(s.value)
             if isinstance(s.value, ast.Call) and self.tape_push(s.value, out):
                 return
+            if isinstance(s.value, ast.Call) and self.add_into_view(s, out):
+                return
             if isinstance(s.value, ast.Call) and self.inplace_call(s.value, out):
                 return
             raise self.error(s, "an expression statement has no effect on the result "
                                 "(calls with side effects are not supported)")
         else:
             raise self.error(s, f"cannot differentiate through '{type(s).__name__}' statements")
+
+    def add_into_view(self, s, out) -> bool:
+        """``add_into(dx[i, :], g)`` of generated code (an adjoint differentiated
+        again) is ``dx[i, :] += g``."""
+        call = s.value
+        if not (len(call.args) == 2 and not call.keywords
+                and isinstance(call.args[0], ast.Subscript)
+                and resolve(call.func, self.namespace, self.locals) is add_into):
+            return False
+        target = copy.deepcopy(call.args[0])
+        target.ctx = ast.Store()
+        self.augassign_stmt(ast.copy_location(
+            ast.AugAssign(target=target, op=ast.Add(), value=call.args[1]), s), out)
+        return True
 
     def tape_push(self, call, out) -> bool:
         """``_saved.append(v)`` on a tape of generated code."""
