@@ -107,6 +107,8 @@ class Emitter:
         elif isinstance(s, ast.While):
             self.lines.append(f"{pad}while {expr(s.test)}:")
             self.block(s.body or [ast.Pass()], indent + 1, ir.LINE(s))
+        elif _into_view(s):
+            self.lines.append(pad + astor.to_source(_prepare(_add_into(s))).rstrip())
         elif _scalar_accumulate(s):
             v = s.value
             op = "+=" if isinstance(v.op, ast.Add) else "-="
@@ -176,6 +178,20 @@ def emitted(fn, info=None, docstring=None) -> tuple[str, ast.FunctionDef]:
     return text, _as_printed(tree)
 
 
+def _into_view(s) -> bool:
+    """``dx[i, :] += g`` of an array (a view of ``dx``): printed ``add_into(dx[i, :], g)``."""
+    return isinstance(s, ast.AugAssign) and isinstance(s.op, ast.Add) and ir.ARRAY(s) \
+        and isinstance(s.target, ast.Subscript)
+
+
+def _add_into(s) -> ast.Expr:
+    view = copy.deepcopy(s.target)
+    view.ctx = ast.Load()
+    call = ast.Call(func=ast.Name(id="add_into", ctx=ast.Load()), args=[view, s.value],
+                    keywords=[])
+    return ir.copy_facts(s, ast.copy_location(ast.Expr(value=call), s))
+
+
 def _scalar_accumulate(s) -> bool:
     """``x = x + e`` of a scalar accumulation: printed ``x += e``."""
     return ir.KIND(s) == ir.Kind.ACCUMULATE and isinstance(s, ast.Assign) and not ir.ARRAY(s)
@@ -188,6 +204,8 @@ class _Printed(_NegativeConstants):
         node = super().generic_visit(node)
         if isinstance(node, (ast.If, ast.For, ast.While)) and not node.body:
             node.body = [ast.Pass()]
+        if _into_view(node):
+            return _add_into(node)
         if _scalar_accumulate(node):
             v = node.value
             aug = ast.AugAssign(target=node.targets[0],

@@ -163,8 +163,10 @@ ITERATES = Fact("iterates", "for", "normalize, tuples", "tuples, typeinfer, webs
                 "(sequence name, element name) of a ``for v in seq`` lowered to an "
                 "index loop; type inference checks the sequence is a tuple. None once "
                 "the tuple is split into elements.")
-ARRAY = Fact("array", "accumulate statement", "typeinfer", "emit, forward, planner, rerun, reverse",
-             "The accumulation target is an array (``a += b`` updates in place).", False)
+ARRAY = Fact("array", "accumulate statement", "reverse, typeinfer",
+             "emit, forward, planner, rerun, reverse",
+             "The accumulation target is an array (``a += b`` updates in place); on an "
+             "adjoint's ``dx[i, :] += g``, a view of ``dx`` (emitted as ``add_into``).", False)
 PROLOGUE = Fact("prologue", "statement", "tuples", "tuples",
                 "An assignment inserted at the top of the body to unpack a tuple "
                 "parameter into its elements (scalarize_tuple_params marks it, "

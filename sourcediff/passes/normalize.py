@@ -33,8 +33,10 @@ from ..errors import SourceInfo
 from ..frontend.source import FunctionSource
 from ..names import Namer
 from ..runtime.helpers import (
+    add_into,
     append_flat,
     column_stack2,
+    empty_grid,
     empty_rows,
     empty_stack,
     hstack2,
@@ -84,6 +86,15 @@ DICT_METHODS = {"get", "items", "keys", "values", "setdefault", "update", "pop"}
 CONTAINERS = {dict: "dicts", set: "sets", frozenset: "sets", list: "lists"}
 INT_BUILTINS = {len, int, min, max, abs}
 
+
+
+def _is_grid(items) -> bool:
+    """A list of equally long lists of non-lists (``[[a, b], [c, d]]``)."""
+    rows = items.elts
+    return all(isinstance(r, (ast.List, ast.Tuple)) and r.elts for r in rows) \
+        and len({len(r.elts) for r in rows}) == 1 \
+        and not any(isinstance(v, (ast.List, ast.Tuple, ast.Starred)) for r in rows
+                    for v in r.elts)
 
 class _Loop:
     """Book-keeping for one loop while its jumps are lowered."""
@@ -230,12 +241,28 @@ class Normalizer:
             self.check_expr(s.value)
             if isinstance(s.value, ast.Call) and self.tape_push(s.value, out):
                 return
+            if isinstance(s.value, ast.Call) and self.add_into_view(s, out):
+                return
             if isinstance(s.value, ast.Call) and self.inplace_call(s.value, out):
                 return
             raise self.error(s, "an expression statement has no effect on the result "
                                 "(calls with side effects are not supported)")
         else:
             raise self.error(s, f"cannot differentiate through '{type(s).__name__}' statements")
+
+    def add_into_view(self, s, out) -> bool:
+        """``add_into(dx[i, :], g)`` of generated code (an adjoint differentiated
+        again) is ``dx[i, :] += g``."""
+        call = s.value
+        if not (len(call.args) == 2 and not call.keywords
+                and isinstance(call.args[0], ast.Subscript)
+                and resolve(call.func, self.namespace, self.locals) is add_into):
+            return False
+        target = copy.deepcopy(call.args[0])
+        target.ctx = ast.Store()
+        self.augassign_stmt(ast.copy_location(
+            ast.AugAssign(target=target, op=ast.Add(), value=call.args[1]), s), out)
+        return True
 
     def tape_push(self, call, out) -> bool:
         """``_saved.append(v)`` on a tape of generated code."""
@@ -969,6 +996,8 @@ class Normalizer:
         if not items.elts:
             raise self.error(items, f"{text}() of an empty list is not supported")
         nested = fn in (np.array, np.asarray)
+        if nested and _is_grid(items):
+            return self.build_grid(e, items, out)
         values = [self.build_array(_call_like(e, [v]), fn, text, out)
                   if nested and isinstance(v, (ast.List, ast.Tuple)) else self.atom(v, out)
                   for v in items.elts]
@@ -983,6 +1012,23 @@ class Normalizer:
         for k, v in enumerate(values):
             self.assign_target(ast.Subscript(value=_name(t), slice=ast.Constant(k),
                                              ctx=ast.Store()), v, out)
+        return ir.mark(_name(t), ("copy",))
+
+    def build_grid(self, e, items, out):
+        """``np.array([[a, b], [c, d]])``: a new array filled element by element
+        (``t[0, 1] = b``), no row temporaries."""
+        leaves = [[self.atom(v, out) for v in row.elts] for row in items.elts]
+        leaves = [[self.to_temp(v, out) if not isinstance(v, (ast.Name, ast.Constant)) else v
+                   for v in row] for row in leaves]
+        t = self.temp("a")
+        self.assign(out, t, self.call_object(
+            _call_like(e, [ast.Constant(len(leaves)), ast.Constant(len(leaves[0])), leaves[0][0]],
+                       func=_name("empty_grid")), empty_grid, out))
+        for i, row in enumerate(leaves):
+            for j, v in enumerate(row):
+                index = ast.Tuple(elts=[ast.Constant(i), ast.Constant(j)], ctx=ast.Load())
+                self.assign_target(ast.Subscript(value=_name(t), slice=index, ctx=ast.Store()),
+                                   v, out)
         return ir.mark(_name(t), ("copy",))
 
     def concatenate(self, e, t, values, out):

@@ -966,6 +966,13 @@ class ReverseTransformer:
             return _call("unbroadcast", expr, _name(operand.id))
         return expr
 
+    def is_basic_index(self, index) -> bool:
+        """Slices and integers only: ``x[index]`` is a view (when it is an array)."""
+        parts = index.elts if isinstance(index, ast.Tuple) else [index]
+        return all(isinstance(p, (ast.Slice, ast.Constant)) or (
+            isinstance(p, ast.Name) and self.types.get(p.id) is not None
+            and not self.types[p.id].is_array) for p in parts)
+
     def is_int_array(self, index) -> bool:
         t = self.types.get(index.id) if isinstance(index, ast.Name) else None
         return t is not None and t.is_array and t.dtype.kind in "iu"
@@ -1005,7 +1012,11 @@ class ReverseTransformer:
                 return [self.scatter_add(base.id, prim.slice, dz, line)]
             target = ast.Subscript(value=_name(self.adj(base.id)), slice=copy.deepcopy(prim.slice),
                                    ctx=ast.Store())
-            return [_aug(target, ast.Add(), dz, line)]
+            into = _aug(target, ast.Add(), dz, line)
+            # an addition into a view (emitted as add_into: see its doc)
+            zt = self.types.get(z)
+            return [ir.ARRAY.set(into, zt is not None and zt.is_array
+                                 and self.is_basic_index(prim.slice))]
         if head == "tuple":
             out = []
             for k, e in enumerate(prim.elts):

@@ -11,6 +11,7 @@ import numpy as np
 
 from ..passes.types import F64, T, array, scalar
 from ..runtime.helpers import (
+    empty_grid,
     empty_rows,
     empty_stack,
     fresh,
@@ -28,9 +29,10 @@ from ..runtime.helpers import (
     share_ties,
     share_ties_along,
     tangent_like,
+    transposed,
     unbroadcast,
 )
-from .registry import nondifferentiable, result_type, tangent
+from .registry import nondifferentiable, result_type, rule, tangent
 
 
 def _float_dtype(t: T):
@@ -57,6 +59,21 @@ def _(args, kw, consts):
 @tangent(outer_product)
 def _(z, a, b, a_dot, b_dot):
     return outer_product(a_dot, b) + outer_product(a, b_dot)
+
+
+@result_type(transposed)
+def _(args, kw, consts):
+    return array(args[0].dtype, 2)
+
+
+@rule(transposed)
+def _(z, x, dz):
+    return transposed(dz)
+
+
+@tangent(transposed)
+def _(z, x, x_dot):
+    return transposed(x_dot)
 
 
 @result_type(reshape_like)
@@ -140,6 +157,9 @@ def _allocated(extra):
 
 
 nondifferentiable(empty_stack, result=_allocated(0))
+nondifferentiable(empty_grid, result=lambda args, kw, consts: array(
+    _float_dtype(args[2]) if args[2].is_array else np.float64, args[2].ndim + 2 if args[2].is_array
+    else 2))
 nondifferentiable(empty_rows, result=_allocated(1))
 nondifferentiable(share_ties, share_ties_along,
                   result=lambda args, kw, consts: array(np.float64, args[0].ndim))

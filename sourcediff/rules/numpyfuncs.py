@@ -19,6 +19,7 @@ from ..runtime.helpers import (
     reshape_like,
     share_ties,
     share_ties_along,
+    transposed,
 )
 from .operators import matmul_type
 from .registry import elementwise, lowered_with_axis, nondifferentiable, result_type, rule
@@ -332,17 +333,17 @@ def _(z, x, y, dz):
 
 @rule(np.dot, np.matmul, when=lambda i: _ndim(i, "x") == 2 and _ndim(i, "y") == 1)
 def _(z, x, y, dz):
-    return outer_product(dz, y), np.dot(x.T, dz)
+    return outer_product(dz, y), dz @ x       # (x.T @ dz, with no transposed layout)
 
 
 @rule(np.dot, np.matmul, when=lambda i: _ndim(i, "x") == 1 and _ndim(i, "y") == 2)
 def _(z, x, y, dz):
-    return np.dot(y, dz), outer_product(x, dz)
+    return y @ dz, outer_product(x, dz)
 
 
 @rule(np.dot, np.matmul, when=lambda i: _ndim(i, "x") == 2 and _ndim(i, "y") == 2)
 def _(z, x, y, dz):
-    return np.dot(dz, y.T), np.dot(x.T, dz)
+    return dz @ transposed(y), transposed(x) @ dz
 
 
 @rule(np.dot, when=lambda i: _ndim(i, "x") == 0 or _ndim(i, "y") == 0)
@@ -360,7 +361,7 @@ def _(args, kw, consts):
 
 @rule(np.outer)
 def _(z, x, y, dz):
-    return np.dot(dz, y), np.dot(x, dz)
+    return dz @ y, x @ dz
 
 
 @result_type(np.outer)

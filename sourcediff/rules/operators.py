@@ -2,7 +2,7 @@
 import numpy as np
 
 from ..passes.types import BOOL, F64, INT, T, array, promote
-from ..runtime.helpers import outer_product
+from ..runtime.helpers import outer_product, transposed
 from .registry import nondifferentiable, result_type, rule
 
 
@@ -75,7 +75,7 @@ def _(z, x, y, dz):
 
 @rule("MatMult", when=lambda i: _ndim(i, "x") == 2 and _ndim(i, "y") == 1)
 def _(z, x, y, dz):
-    return outer_product(dz, y), x.T @ dz
+    return outer_product(dz, y), dz @ x       # (x.T @ dz, with no transposed layout)
 
 
 @rule("MatMult", when=lambda i: _ndim(i, "x") == 1 and _ndim(i, "y") == 2)
@@ -85,7 +85,7 @@ def _(z, x, y, dz):
 
 @rule("MatMult", when=lambda i: _ndim(i, "x") == 2 and _ndim(i, "y") == 2)
 def _(z, x, y, dz):
-    return dz @ y.T, x.T @ dz
+    return dz @ transposed(y), transposed(x) @ dz
 
 
 nondifferentiable("FloorDiv", "Not", "compare", "BitAnd", "BitOr", "BitXor", "Invert",

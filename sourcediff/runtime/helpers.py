@@ -14,9 +14,11 @@ from .declare import install_numba_overloads, jitable, numba_overload, runtime_h
 from .joins import append_flat, column_stack2, hstack2, pad_constant, vstack2
 
 __all__ = [
+    "add_into",
     "append_flat",
     "cholesky_tangent",
     "column_stack2",
+    "empty_grid",
     "empty_rows",
     "empty_stack",
     "fresh",
@@ -41,6 +43,7 @@ __all__ = [
     "slogdet_sign",
     "tangent_like",
     "transpose_axes",
+    "transposed",
     "unbroadcast",
     "unpermute",
     "vstack2",
@@ -110,6 +113,53 @@ def _(a, b):
 
 
 @runtime_helper
+def transposed(x):
+    """``x.T`` of a matrix as a new C-contiguous array, in the adjoints of matrix
+    products: Numba compiles ``@`` once per combination of memory layouts (0.2 s
+    each), and a transpose is a layout of its own; the copy's loops compile in a
+    fraction of that.
+
+    >>> transposed(np.arange(6.0).reshape(2, 3)).flags.c_contiguous
+    True
+    """
+    return np.ascontiguousarray(x.T)
+
+
+@numba_overload(transposed)
+def _(x):
+    dtype = x.dtype
+
+    def impl(x):
+        m, n = x.shape
+        out = np.empty((n, m), dtype)
+        for j in range(n):
+            for i in range(m):
+                out[j, i] = x[i, j]
+        return out
+    return impl
+
+
+@runtime_helper
+def add_into(view, g):
+    """``view += g`` for a view of an adjoint (``dx[i, :] += g`` in generated code is
+    ``add_into(dx[i, :], g)``): Numba compiles a slice assignment from an array
+    with its error message's string formatting, over a second the first time;
+    an in-place addition to the view is the same update without it.
+
+    >>> d = np.zeros((2, 2)); add_into(d[0, :], np.array([1.0, 2.0])); d[0]
+    array([1., 2.])
+    """
+    view += g
+
+
+@numba_overload(add_into)
+def _(view, g):
+    def impl(view, g):
+        view += g
+    return impl
+
+
+@runtime_helper
 def unbroadcast(g, x):
     """Sum the adjoint ``g`` of a broadcast result down to the shape of ``x``."""
     g = np.asarray(g)
@@ -127,40 +177,113 @@ def unbroadcast(g, x):
 @numba_overload(unbroadcast)
 def _(g, x):
     """For any ranks NumPy broadcasting allows: leading axes summed away, then
-    each axis where ``x`` has length 1 summed with its axis kept."""
+    each axis where ``x`` has length 1 summed with its axis kept. Plain loops,
+    written out for vectors and matrices: Numba compiles them in a fraction of
+    the time of ``np.sum`` with ``axis`` (seconds the first time: its error path
+    formats strings), which this was before."""
     from numba import types
-    from numba.np.unsafe.ndarray import to_fixed_tuple
     if not isinstance(g, types.Array):
         return lambda g, x: g
     if not isinstance(x, types.Array):
         return lambda g, x: np.sum(g)
-    lead, nd = g.ndim - x.ndim, x.ndim
-    if lead == 0 and nd == 1:
+    dtype = g.dtype
+    if g.ndim == 1 and x.ndim == 1:
         # vector onto vector (``z = u + b``), the usual case: summed only when x
-        # has length 1. Compiles in a fraction of the general case's time (its 2-D
-        # and 3-D axis sums are most of a small gradient's first compile)
+        # has length 1
         def impl_vector(g, x):
-            if x.shape[0] == 1 and g.shape[0] != 1:
-                out = np.empty(1, g.dtype)
-                out[0] = np.sum(g)
-                return out
-            return g.copy()
+            n = g.shape[0]
+            if x.shape[0] != 1 or n == 1:
+                return g.copy()
+            out = np.zeros(1, dtype)
+            for i in range(n):
+                out[0] += g[i]
+            return out
         return impl_vector
+    if g.ndim == 2 and x.ndim == 2:
+        def impl_matrix(g, x):
+            m, n = g.shape
+            rows = x.shape[0] == 1 and m != 1
+            cols = x.shape[1] == 1 and n != 1
+            if not (rows or cols):
+                return g.copy()
+            out = np.zeros((1 if rows else m, 1 if cols else n), dtype)
+            for i in range(m):
+                for j in range(n):
+                    out[0 if rows else i, 0 if cols else j] += g[i, j]
+            return out
+        return impl_matrix
+    if g.ndim == 2 and x.ndim == 1:
+        def impl_matrix_onto_vector(g, x):
+            m, n = g.shape
+            summed = x.shape[0] == 1 and n != 1
+            out = np.zeros(1 if summed else n, dtype)
+            for i in range(m):
+                for j in range(n):
+                    out[0 if summed else j] += g[i, j]
+            return out
+        return impl_matrix_onto_vector
+    return _unbroadcast_loops(g.ndim, x.ndim)
+
+
+def _unbroadcast_loops(gnd, nd):
+    """``unbroadcast`` of a ``gnd``-d adjoint onto an ``nd``-d array (``gnd >= 3``):
+    an odometer over the rows of ``g`` adds each row into the row of the result it
+    broadcast from (a row summed into one number where ``x``'s last axis has
+    length 1); no reduction needed, a copy."""
+    from numba.np.unsafe.ndarray import to_fixed_tuple
+    lead = gnd - nd
 
     def impl(g, x):
+        gc = np.ascontiguousarray(g)
+        gshape = np.empty(gnd, np.int64)
+        for k in range(gnd):
+            gshape[k] = gc.shape[k]
         shape = np.empty(nd, np.int64)
-        size = 1
+        reduced = lead > 0
         for k in range(nd):
-            shape[k] = g.shape[lead + k]
-            size *= shape[k]
-        flat = np.ascontiguousarray(g).reshape((g.size // max(size, 1), size))
-        h = np.sum(flat, 0).reshape(to_fixed_tuple(shape, nd))
-        for k in range(nd):
+            shape[k] = gshape[lead + k]
             if x.shape[k] == 1 and shape[k] != 1:
-                h3 = np.sum(as_3d(h, k), 1)
                 shape[k] = 1
-                h = h3.reshape(to_fixed_tuple(shape, nd))
-        return h
+                reduced = True
+        out = np.zeros(to_fixed_tuple(shape, nd), g.dtype)
+        flat_out = out.reshape(out.size)
+        flat_g = gc.reshape(gc.size)
+        if not reduced:
+            for i in range(gc.size):     # (a slice assignment compiles its error message)
+                flat_out[i] = flat_g[i]
+            return out
+        step = np.zeros(gnd, np.int64)     # how far the result's index moves per axis
+        size = 1
+        for k in range(nd - 1, -1, -1):
+            if shape[k] != 1:
+                step[lead + k] = size
+            size *= shape[k]
+        inner = gshape[gnd - 1]
+        if gc.size == 0:
+            return out
+        at = np.zeros(gnd, np.int64)
+        o = 0
+        start = 0
+        for _ in range(gc.size // inner):
+            if step[gnd - 1] == 0:
+                total = flat_out[o]
+                for j in range(inner):
+                    total += flat_g[start + j]
+                flat_out[o] = total
+            else:
+                for j in range(inner):
+                    flat_out[o + j] += flat_g[start + j]
+            start += inner
+            k = gnd - 2
+            while k >= 0:
+                at[k] += 1
+                o += step[k]
+                if at[k] < gshape[k]:
+                    break
+                o -= step[k] * gshape[k]
+                at[k] = 0
+                k -= 1
+        return out
     return impl
 
 
@@ -437,6 +560,38 @@ def empty_stack(n, like):
     """A new array of ``n`` items shaped like ``like`` (``np.array([a, b])``,
     ``np.stack``), float; normalized code fills it item by item."""
     return np.empty((n,) + np.shape(like), dtype=_float_dtype_of(like))
+
+
+def _grid_allocator(rows, cols, like):
+    """The overload of :func:`empty_grid`."""
+    from numba import types
+    from numba.np.unsafe.ndarray import to_fixed_tuple
+    if not isinstance(like, types.Array):
+        return lambda rows, cols, like: np.empty((rows, cols), np.float64)
+    dtype = like.dtype if isinstance(like.dtype, types.Float) else types.float64
+    nd = like.ndim + 2
+
+    def impl(rows, cols, like):
+        shape = np.empty(nd, np.int64)
+        shape[0] = rows
+        shape[1] = cols
+        for k in range(2, nd):
+            shape[k] = like.shape[k - 2]
+        return np.empty(to_fixed_tuple(shape, nd), dtype)
+    return impl
+
+
+@runtime_helper(overload=_grid_allocator)
+def empty_grid(rows, cols, like):
+    """A new ``rows`` x ``cols`` array of items shaped like ``like`` (``np.array([[a, b],
+    [c, d]])``), float; normalized code fills it item by item (``t[0, 1] = b``: a
+    row at a time, ``t[0] = row``, would be a slice assignment, which Numba
+    compiles with its error message's string formatting, over a second).
+
+    >>> empty_grid(2, 3, 1.0).shape
+    (2, 3)
+    """
+    return np.empty((rows, cols) + np.shape(like), dtype=_float_dtype_of(like))
 
 
 @runtime_helper(overload=_allocator(1))

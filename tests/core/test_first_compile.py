@@ -1,0 +1,120 @@
+"""What generated code is made of so that Numba compiles it quickly: small
+matrices inside a loop (a Kalman filter step) differentiate into code without
+slice assignments from arrays or ``np.sum`` with ``axis`` (their error paths
+format strings, over a second to compile), without transposed layouts in
+matrix products and with one spelling of a product (``@``), each a compilation
+of its own. The helpers it uses are checked against NumPy, the gradients
+against central finite differences (float64)."""
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import sourcediff as sd
+from sourcediff.runtime.helpers import add_into, empty_grid, transposed, unbroadcast
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from fdcheck import check_grad, numeric_grad
+
+
+def filter_step(q, r, y, P0):
+    """Two predict/update steps of a 2-state filter, with a nested-list literal,
+    ``@``, ``.T``, ``np.dot``, ``np.outer`` and row and column slices."""
+    F = np.array([[1.0, 0.1], [0.0, 1.0]])
+    Q = q * np.array([[0.2, 0.1], [0.1, 0.3]])
+    x = np.array([y[0], 0.0])
+    P = P0.copy()
+    nll = 0.0
+    for t in range(y.shape[0]):
+        x = F @ x
+        P = F @ P @ F.T + Q
+        S = P[0, 0] + r
+        v = y[t] - x[0]
+        K = P[:, 0] / S
+        x = x + K * v
+        P = P - np.outer(K, P[0, :])
+        nll += np.log(S) + v * v / S + np.dot(x, np.dot(P, x))
+    return nll
+
+
+ARGS = (0.3, 0.2, np.array([0.5, -0.2, 0.9]), np.array([[1.0, 0.2], [0.2, 0.8]]))
+
+
+def test_filter_step_gradient_python():
+    check_grad(filter_step, ARGS, wrt=(0, 1, 2, 3), target="python")
+
+
+def test_filter_step_gradient_cpu():
+    pytest.importorskip("numba")
+    check_grad(filter_step, ARGS, wrt=(0, 1, 3), target="cpu")
+
+
+def test_filter_step_adjoint_source():
+    text = sd.grad(filter_step, wrt=(0, 3), target="python").source_for(*ARGS)
+    code = "\n".join(line for line in text.splitlines() if not line.strip().startswith("#"))
+    adjoint = code.split("def filter_step_grad(", 1)[1]
+    assert "empty_grid(2, 2," in code and "_a1[0, 1] = 0.1" in code   # element by element
+    assert "add_into(dP[:, 0], " in adjoint and "add_into(dP[0, :], " in adjoint
+    assert "np.dot(" not in code and ".T @" not in adjoint and "transposed(F) @ " in adjoint
+    assert "axis" not in adjoint
+
+
+def matrix_products(A, B, v):
+    return np.sum((A @ B.T) ** 2) + np.sum(np.dot(A, v) ** 2) + np.sum(np.matmul(v, B.T) * 0.5)
+
+
+def test_matrix_products_hessian_through_transposed():
+    """Grad of grad: the adjoint's ``transposed`` has a rule of its own."""
+    rng = np.random.default_rng(3)
+    A, B, v = rng.standard_normal((3, 2)), rng.standard_normal((4, 2)), rng.standard_normal(2)
+    check_grad(matrix_products, (A, B, v), wrt=(0, 1, 2), target="python")
+    grad_a = sd.grad(matrix_products, wrt=0, target="python")
+    hess = sd.hessian(matrix_products, wrt=0, target="python")(A, B, v)
+    expected = np.stack([numeric_grad(lambda a, b, w, k=k: grad_a(a, b, w).ravel()[k],
+                                      (A, B, v), wrt=0) for k in range(A.size)])
+    np.testing.assert_allclose(hess.reshape(A.size, A.size), expected.reshape(A.size, -1),
+                               rtol=1e-6, atol=1e-8)
+
+
+UNBROADCAST = [((3, 4), (3, 4)), ((3, 4), (4,)), ((3, 4), (1, 4)), ((3, 4), (3, 1)),
+               ((3, 4), (1, 1)), ((3, 4), (1,)), ((4,), (1,)), ((4,), (4,)), ((0, 3), (3,)),
+               ((2, 3, 4), (3, 1)), ((2, 3, 4), (2, 1, 4)), ((2, 3, 4), (1,))]
+
+
+def test_helpers_compiled_match_numpy():
+    """One compiled function calls every helper (one Numba compilation per
+    argument type), against the plain NumPy versions."""
+    numba = pytest.importorskip("numba")
+    from sourcediff.runtime.declare import install_numba_overloads
+    install_numba_overloads()
+
+    @numba.njit
+    def helpers(g, x, m):
+        d = np.zeros((2, 3))
+        add_into(d[1, :], np.ones(3))
+        add_into(d[:, 0], np.full(2, 2.0))
+        return unbroadcast(g, x), transposed(m), d, empty_grid(2, 3, 1.0).shape
+
+    rng = np.random.default_rng(0)
+    m = rng.standard_normal((2, 3))
+    for gs, xs in UNBROADCAST:
+        g, x = rng.standard_normal(gs), np.zeros(xs)
+        got, mt, d, shape = helpers(g, x, m)
+        want = unbroadcast(g, x)
+        assert got.shape == want.shape and got is not g
+        np.testing.assert_allclose(got, want, rtol=1e-13, atol=1e-13)
+    np.testing.assert_array_equal(mt, m.T)
+    assert mt.flags.c_contiguous and shape == (2, 3)
+    np.testing.assert_array_equal(d, [[2.0, 0.0, 0.0], [3.0, 1.0, 1.0]])
+    f32 = helpers(np.ones((2, 3), np.float32), np.zeros(3, np.float32), m)[0]
+    assert f32.dtype == np.float32
+
+
+def test_helpers_python():
+    d = np.zeros((2, 2))
+    add_into(d[0, :], np.array([1.0, 2.0]))
+    np.testing.assert_array_equal(d, [[1.0, 2.0], [0.0, 0.0]])
+    assert empty_grid(2, 3, np.zeros(4)).shape == (2, 3, 4)
+    np.testing.assert_array_equal(transposed(np.arange(6.0).reshape(2, 3)),
+                                  np.arange(6.0).reshape(2, 3).T)
