@@ -42,6 +42,8 @@ def load_numba(source: str, stem: str, injected: dict, jit_options: dict,
 
     from ..runtime import scipy_special
     from ..runtime.declare import install_numba_overloads
+    from ..runtime.memory import keep_freed_memory
+    keep_freed_memory()
     install_numba_overloads()
     scipy_special.install()
     path = write_module(source, stem)

@@ -42,6 +42,8 @@ def load_batched(source: str, stem: str, injected: dict, jit_options: dict,
     import numba
 
     from ..runtime.declare import install_numba_overloads
+    from ..runtime.memory import keep_freed_memory
+    keep_freed_memory()
     install_numba_overloads()
     path = write_module(source, f"{stem}_batched")
     name = path.stem
