@@ -331,15 +331,9 @@ class ReverseTransformer:
             seeds = self.seeds_of(nest[0], tail)
             if seeds is None:
                 continue
-            kept = self.plan.drop_saves(dropped)
-            before_fusion = self.plan.tapes_per_iteration(nest)
-            fused = self.fuse_loop(loop, self.fn.body[-1:])
+            fused = self.fuse_nest(nest, loop, dropped)
             if fused is None:
-                self.plan.keep_saves(kept)
-                self.plan.per_iteration = before_fusion
-                self.plan.storage_layout()
                 continue
-            fused = _wrapped(self.plan, fused, nest)
             # statements that followed the loop in the source and now run before it
             moved = before[self.fn.body.index(nest[0]):]
             companions, before, tail, seeds = self.fuse_companions(nest[0], before, tail, seeds)
@@ -376,17 +370,26 @@ class ReverseTransformer:
             if found is None:
                 continue
             nest, loop, _, dropped = found
-            kept = self.plan.drop_saves(dropped)
-            before_fusion = self.plan.tapes_per_iteration(nest)
-            fused = self.fuse_loop(loop, self.fn.body[-1:])
+            fused = self.fuse_nest(nest, loop, dropped)
             if fused is None:
-                self.plan.keep_saves(kept)
-                self.plan.per_iteration = before_fusion
-                self.plan.storage_layout()
                 continue
-            companions.insert(0, (cand, _wrapped(self.plan, fused, nest)))
+            companions.insert(0, (cand, fused))
             before, tail, seeds = rest, joined, found_seeds
         return companions, before, tail, seeds
+
+    def fuse_nest(self, nest, loop, dropped):
+        """``nest`` fused at its innermost ``loop`` without the saves
+        ``dropped`` and with tapes holding one iteration, or None (the plan
+        as it was) when its reverse iterations are not independent."""
+        kept = self.plan.drop_saves(dropped)
+        before_fusion = self.plan.tapes_per_iteration(nest)
+        fused = self.fuse_loop(loop, self.fn.body[-1:])
+        if fused is None:
+            self.plan.keep_saves(kept)
+            self.plan.per_iteration = before_fusion
+            self.plan.storage_layout()
+            return None
+        return _wrapped(self.plan, fused, nest)
 
     def seeds_of(self, top, tail):
         """The reverse of ``tail`` where it reads none of the values ``top`` and

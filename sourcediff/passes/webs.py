@@ -28,7 +28,7 @@ import ast
 
 from .. import ir
 from ..names import Namer
-from .astutil import free_names
+from .astutil import free_names, walk
 
 
 def _mentions(node, var) -> bool:
@@ -148,7 +148,7 @@ def split_loop_versions(fn: ast.FunctionDef, types: dict, taken: set) -> bool:
         return False
     params = {a.arg for a in fn.args.args}
     changed = False
-    for loop in [s for s in _walk(fn.body) if isinstance(s, (ast.For, ast.While))]:
+    for loop in [s for s in walk(fn.body) if isinstance(s, (ast.For, ast.While))]:
         for var in sorted(_redefined(loop.body)):
             t = types.get(var)
             if var in params or t is None or not t.is_scalar or \
@@ -157,13 +157,6 @@ def split_loop_versions(fn: ast.FunctionDef, types: dict, taken: set) -> bool:
             _version(loop.body, var, taken)
             changed = True
     return changed
-
-
-def _walk(stmts):
-    for s in stmts:
-        yield s
-        for f in ("body", "orelse"):
-            yield from _walk(getattr(s, f, []) or [])
 
 
 def _defines_directly(s, var) -> bool:
