@@ -32,6 +32,7 @@ import ast
 from .. import ir
 from .astutil import walk
 from .buffers import store_base
+from .tape import int_of
 
 
 class Dependence:
@@ -212,20 +213,11 @@ def _range_args(loop):
     return None
 
 
-def _int(node):
-    if isinstance(node, ast.Constant) and type(node.value) is int:
-        return node.value
-    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
-        inner = _int(node.operand)
-        return None if inner is None else -inner
-    return None
-
-
 def _step(loop):
     args = _range_args(loop)
     if args is None:
         return None
-    return 1 if len(args) < 3 else _int(args[2])
+    return 1 if len(args) < 3 else int_of(args[2])
 
 
 def _lowest(loop):
@@ -234,6 +226,6 @@ def _lowest(loop):
     if args is None or not step:
         return None
     if step > 0:
-        return 0 if len(args) == 1 else _int(args[0])
-    stop = _int(args[1])
+        return 0 if len(args) == 1 else int_of(args[0])
+    stop = int_of(args[1])
     return None if stop is None else stop + 1

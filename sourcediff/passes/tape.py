@@ -87,7 +87,7 @@ def _span(loop, segmented):
 
 
 def _trips(lo, hi):
-    low = _int_of(lo)
+    low = int_of(lo)
     if isinstance(hi, ast.Constant) and low is not None:
         return ast.Constant(max(hi.value - low, 0))
     span = ast.BinOp(left=copy.deepcopy(hi), op=ast.Sub(), right=copy.deepcopy(lo))
@@ -97,10 +97,10 @@ def _trips(lo, hi):
                     keywords=[])
 
 
-def _int_of(e):
+def int_of(e):
     """The value of an integer constant ``c`` or ``-c``, else None."""
     if isinstance(e, ast.UnaryOp) and isinstance(e.op, ast.USub):
-        inner = _int_of(e.operand)
+        inner = int_of(e.operand)
         return None if inner is None else -inner
     return e.value if isinstance(e, ast.Constant) and type(e.value) is int else None
 
@@ -109,8 +109,8 @@ def _plus(e, k):
     """``e + k`` for an integer ``k``, folded into a constant that ``e`` adds
     or subtracts (``n - 2`` plus 1 is ``n - 1``)."""
     if isinstance(e, ast.BinOp) and isinstance(e.op, (ast.Add, ast.Sub)) and \
-            _int_of(e.right) is not None:
-        c = _int_of(e.right) if isinstance(e.op, ast.Add) else -_int_of(e.right)
+            int_of(e.right) is not None:
+        c = int_of(e.right) if isinstance(e.op, ast.Add) else -int_of(e.right)
         e, k = e.left, c + k
     e = copy.deepcopy(e)
     if k == 0:
@@ -230,7 +230,7 @@ def _most_trips(loop, span, varying):
             and not it.keywords and 1 <= len(it.args) <= 3):
         return None
     step = it.args[2] if len(it.args) == 3 else ast.Constant(1)
-    down = _int_of(step) == -1          # range(hi, lo, -1): hi, hi - 1, ..., lo + 1
+    down = int_of(step) == -1          # range(hi, lo, -1): hi, hi - 1, ..., lo + 1
     if not down and not (isinstance(step, ast.Constant) and isinstance(step.value, int)
                          and step.value > 0):
         return None
