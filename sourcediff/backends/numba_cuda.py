@@ -21,6 +21,7 @@ arrays (results stay on the device).  Math maps to libdevice through Numba's
 """
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import math
 import sys
@@ -175,6 +176,34 @@ def load_cuda(source: str, stem: str, injected: dict, function_names: list,
 _LAUNCH_LOCK = threading.Lock()
 
 
+class CudaVersionError(RuntimeError):
+    """numba-cuda and NumPy do not work together: compiling any kernel fails."""
+
+
+@contextlib.contextmanager
+def version_clash():
+    """Turn the error numba-cuda raises at its first kernel compile when the
+    installed NumPy removed a function it registers (``np.row_stack``, gone in
+    NumPy 2.5, is registered by numba-cuda 0.2x) into one that names the
+    versions, instead of an AttributeError from inside numba-cuda."""
+    try:
+        yield
+    except AttributeError as exc:
+        if "module 'numpy' has no attribute" not in str(exc):
+            raise
+        import numba
+        try:
+            from importlib.metadata import version
+            cuda_version = version("numba-cuda")
+        except ImportError:         # numba's bundled CUDA target
+            cuda_version = "bundled with numba"
+        raise CudaVersionError(
+            f"target='cuda': numba-cuda ({cuda_version}, numba {numba.__version__}) cannot "
+            f"compile kernels with NumPy {np.__version__}: {exc}. Install a NumPy that "
+            f"this numba-cuda supports (for example pip install 'numpy<2.5') or a "
+            f"numba-cuda release that supports NumPy {np.__version__}.") from exc
+
+
 class Runner:
     """Launches the kernel variant that fits the tape capacities."""
 
@@ -200,13 +229,15 @@ class Runner:
         need = np.zeros(max(1, len(self.element.tapes)), np.int64)
         argtypes = tuple(numba.typeof(v) for v in [*values, *outs, *spaces, need])
         if cuda.is_available():
-            return cuda.compile_ptx(kern.py_func, argtypes, cc=cc)[0]
+            with version_clash():
+                return cuda.compile_ptx(kern.py_func, argtypes, cc=cc)[0]
         # No GPU: device functions are compiled for the current device's compute
         # capability; give them ``cc`` instead (compilation needs libnvvm only).
         from types import SimpleNamespace
         from unittest import mock
         device = SimpleNamespace(compute_capability=cc)
-        with mock.patch("numba.cuda.dispatcher.get_current_device", lambda: device):
+        with mock.patch("numba.cuda.dispatcher.get_current_device", lambda: device), \
+                version_clash():
             return cuda.compile_ptx(kern.py_func, argtypes, cc=cc)[0]
 
     def __call__(self, values, n, caps):
@@ -240,7 +271,8 @@ class Runner:
                 workspaces.append(ws)
         need = cuda.to_device(np.zeros(max(1, len(self.element.tapes)), np.int64))
         if n:
-            kern[blocks, threads](*dev, *outs, *workspaces, need)
+            with version_clash():     # the first launch compiles the kernel
+                kern[blocks, threads](*dev, *outs, *workspaces, need)
         need = need.copy_to_host()[:len(self.element.tapes)]
         # partial sums come to the host, where they are added; per-element
         # results stay on the device when the arguments were there

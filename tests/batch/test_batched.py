@@ -233,6 +233,35 @@ def test_cuda_device_arrays_stay_on_device():
     np.testing.assert_array_equal(dw.copy_to_host(), host_dw)
 
 
+
+def test_cuda_names_a_numpy_numba_cuda_version_clash(monkeypatch):
+    """numba-cuda releases that register np.row_stack fail to compile any kernel
+    under NumPy 2.5, which removed it (seen on a GPU machine): the user gets an
+    error naming the versions, not an AttributeError from inside numba-cuda."""
+    real_load = numba_cuda.load_cuda
+
+    class ClashingKernel:           # what numba-cuda does at the first launch
+        def __getitem__(self, launch_shape):
+            def launch(*args):
+                raise AttributeError("module 'numpy' has no attribute 'row_stack'")
+            return launch
+
+    def load(source, stem, injected, names, kernel, helpers):
+        funcs = real_load(source, stem, injected, names, kernel, helpers)
+        return {**funcs, kernel: ClashingKernel()}
+    monkeypatch.setattr(numba_cuda, "load_cuda", load)
+    rng = np.random.default_rng(5)
+    x, w = rng.standard_normal((N, 5)), rng.random(5)
+    g = sd.value_and_grad(F.weighted, wrt=(0, 1), target="cuda", batch=(0, None))
+    with pytest.raises(numba_cuda.CudaVersionError,
+                       match=rf"cannot compile kernels with NumPy {np.__version__}.*row_stack"):
+        g(x, w)
+
+
+def test_cuda_passes_other_attribute_errors_through():
+    with pytest.raises(AttributeError, match="no attribute 'nope'"), numba_cuda.version_clash():
+        raise AttributeError("'Foo' object has no attribute 'nope'")
+
 def test_sources_show_driver_and_kernel():
     vg = batched("gbm_call", "parallel")
     src = vg.source
