@@ -148,8 +148,8 @@ LINE = Fact("line", "statement, function",
             "Written by tag() and by astutil's statement builders.")
 KIND = Fact("kind", "statement", "lower, normalize, scalars, tuples, webs",
             "activity, buffers, dependence, emit, forward, lower, planner, "
-            "program, rerun, reverse, scalars, tuples, typeinfer, versions, "
-            "views, webs",
+            "program, rerun, reverse, scalars, shapes, tuples, typeinfer, "
+            "versions, views, webs",
             "The statement's Kind (written by tag(); a string written is converted).",
             convert=Kind)
 COUNT = Fact("count", "loop", "normalize", "dependence, forward, planner, reverse, tape",
@@ -180,8 +180,8 @@ SECTION = Fact("section", "statement of an adjoint", "reverse", "emit, kernel",
 # -- expressions -----------------------------------------------------------
 PRIM = Fact("prim", "expression", "lower, normalize, scalars, tuples",
             "activity, buffers, forward, lower, normalize, numba_calls, "
-            "planner, program, rerun, reverse, rulecall, scalars, tuples, "
-            "typeinfer, views",
+            "planner, program, rerun, reverse, rulecall, scalars, shapes, "
+            "tuples, typeinfer, views",
             "The primitive an expression applies (a key tuple, see the module doc; "
             "written by mark()).")
 INPLACE = Fact("inplace", "call of a user function", "normalize", "forward, reverse, typeinfer",

@@ -181,10 +181,20 @@ def plan_lines(rt, names, fused_loop=None, moved=(), tail=(), companions=()) -> 
                 + ", ".join(repr(a) for a in finals) + " that no later write changes")
             out.append(f"recomputed in each reverse iteration of {_loop_name(loop)}: "
                        f"{_plural(len(values), 'value')} of {_lines(values)} (from {sources})")
-        if nests:
+        late = rt.rerun[id(loop)].late if id(loop) in rt.rerun else {}
+        first = [n for n in nests if id(n) not in late]
+        if first:
             out.append(f"re-run at the start of each reverse iteration of {_loop_name(loop)}: "
-                       + ", ".join(_rerun_nest(rt, loop, n) for n in nests)
+                       + ", ".join(_rerun_nest(rt, loop, n) for n in first)
                        + " (instead of storing what they overwrite)")
+        for n in nests:
+            if id(n) in late:
+                reader = loop.body[late[id(n)]]
+                what = _loop_name(reader) if isinstance(reader, ast.For) else _lines([reader])
+                out.append(f"re-run in each reverse iteration of {_loop_name(loop)}, just before "
+                           f"the reverse of {what} (once the statements after it have "
+                           f"restored what it reads): {_rerun_nest(rt, loop, n)} (instead of "
+                           f"storing what it overwrites)")
     if fused_loop is not None:
         out.append(f"fused: {_loop_name(fused_loop)} runs each reverse iteration right after "
                    f"its forward one (its reverse iterations do not depend on one another)")

@@ -36,6 +36,7 @@ from .astutil import free_names, stored_names, walk
 from .astutil import is_const as _is_const
 from .buffers import Liveness, find_moves, find_permutations, store_base, value_flow
 from .dependence import Dependence
+from .shapes import fixed_shapes
 from .tape import enclosing, plan_indexed_tapes, plan_stack_tapes, stack_sites
 from .types import scalar
 from .views import check_views, is_view
@@ -76,6 +77,8 @@ class Planner:
         self.alias_taped = check_views(self.fn, self.types, self.error)
         self.around = enclosing(self.fn.body)
         self.collect_sites()
+        # arrays whose shape the reverse sweep may read whenever (passes/shapes.py)
+        self.fixed_shapes = fixed_shapes(self.types, self.params, self.sites)
         # (x, y): the values of array x are those of y under another name
         self.value_flow = value_flow(self.fn, self.types, is_view, find_moves(
             self.fn, self.types, self.params, Liveness(self.fn)))
@@ -94,7 +97,7 @@ class Planner:
     def decide(self, reads: set, shape_reads: set, names: set) -> bool:
         """Storage for the values the reverse sweep reads (``reads``; of
         ``shape_reads`` only the shape); false once that changes nothing."""
-        new_needed = ((reads | shape_reads) & names) | self.needed
+        new_needed = ((reads | (shape_reads - self.fixed_shapes)) & names) | self.needed
         values = (reads & names) | self.value_needed
         while True:        # an array's values are needed under each name it had
             more = {y for x, y in self.value_flow if x in values} - values
@@ -649,6 +652,14 @@ class Planner:
                     definite = first.top_level and not isinstance(first.stmt, ast.For)
                     if not is_param and not definite:
                         self.placeholders.add(var)
+        # an array of fixed shape made in a loop (a new one each iteration, not
+        # a view): with a placeholder before the loop, its adjoint buffer is
+        # made once, after the loop, not in every iteration (see hoisted_loop)
+        for var in self.fixed_shapes & self.active - self.direct - set(self.params):
+            sites = self.sites.get(var, [])
+            if sites and all(st.loops for st in sites) and \
+                    ir.PRIM(getattr(sites[0].stmt, "value", None), ("",))[0] != "subscript":
+                self.placeholders.add(var)
         for s in walk(self.fn.body):
             kind = ir.KIND(s)
             if kind in (ir.Kind.STORE, ir.Kind.AUGSTORE):

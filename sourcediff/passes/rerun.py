@@ -35,7 +35,7 @@ from .tape import counted
 
 # cost units of :func:`pays`: one arithmetic operation or store is 1
 CALL_COST = 10       # a math or NumPy function of one element (exp, log, sqrt ...)
-TAPE_COST = 6        # one value stored in the forward sweep and read back in reverse
+TAPE_COST = 20       # one value stored in the forward sweep and read back in reverse
 TRIPS = 8            # assumed trip count of a nested loop (only relative depths matter)
 MAKERS = ("np.zeros", "np.empty", "np.ones")
 
@@ -49,6 +49,9 @@ class Rerun:
     arrays: set = field(default_factory=set)      # arrays re-run whole: no element tape
     scalars: set = field(default_factory=set)     # (id(top-level assignment), var): no save
     finals: set = field(default_factory=set)      # arrays whose elements are read again
+    # id(nest) -> k: the nest is re-run just before the reverse of body[k]
+    # instead of at the start of the reverse iteration (see ``_late``)
+    late: dict = field(default_factory=dict)
 
 
 def choose(plan, loop, carried: dict) -> Rerun:
@@ -67,6 +70,7 @@ def _select(plan, loop, carried, banned) -> Rerun:
     written = plan.assigned_in(loop)
     ok = {loop.target.id} if isinstance(loop, ast.For) else set()
     covered: set = set()
+    late_outputs: set = set()
     out = Rerun()
     for idx, s in enumerate(loop.body):
         if ir.KIND(s) == ir.Kind.ASSIGN:
@@ -90,18 +94,62 @@ def _select(plan, loop, carried, banned) -> Rerun:
             if (arrays | scalars) & (banned | set(carried) | set(plan.params)) or \
                     plan.ret_name in arrays | scalars:
                 continue
-            if not all(n in ok or n in covered or n not in written or carried.get(n, -1) > idx
-                       for n in needs):
-                continue
             covers = {a for a in arrays if _covers(plan, s, a)}
             if not arrays <= covered | covers or not pays(plan, s, arrays):
                 continue
-            covered |= covers
-            ok |= scalars
+            if all(n in ok or n in covered or n not in written or carried.get(n, -1) > idx
+                   for n in needs):
+                covered |= covers
+                ok |= scalars
+            else:
+                at = _late(plan, loop, idx, needs - ok - covered, arrays | scalars, carried,
+                           late_outputs)
+                if at is None or not arrays <= covers:
+                    continue
+                out.late[id(s)] = at
+                late_outputs |= arrays | scalars
             out.stmts.append(s)
             out.reads[id(s)] = needs
             out.writes[id(s)] = arrays | scalars
             out.arrays |= arrays
+    return out
+
+
+def _late(plan, loop, idx, needs, outputs, carried, late_outputs):
+    """Where in the reverse iteration the nest ``loop.body[idx]`` can be re-run
+    when what it reads is not available at the start of it: just before the
+    reverse of the last body statement ``k`` reading what it writes, provided
+    nothing from ``idx`` to ``k`` writes what it reads.  By then the reverse of
+    the statements after ``k`` has restored what they overwrote (the nest's
+    reads are reads of the reverse sweep, so the planner keeps those), and
+    the arrays hold what the nest read in the forward sweep:
+
+        for i in range(n): slope[i] = minmod(u[i] - u[i - 1], ...)   # re-run
+        for i in range(n): flux[i] = f(u[i], slope[i], ...)          # k
+        for i in range(n): u[i] -= c * (flux[i] - flux[i - 1])       # restores u
+
+    Returns ``k``, or None."""
+    body = loop.body
+    readers = [k for k in range(idx + 1, len(body)) if outputs & exposed([body[k]])]
+    if not readers or needs & (set(carried) | late_outputs | outputs):
+        return None
+    at = readers[-1]
+    if any(needs & _written([body[k]]) for k in range(idx + 1, at + 1)):
+        return None
+    return at
+
+
+def _written(stmts) -> set:
+    """Names (scalars, loop targets, arrays written into) ``stmts`` assign."""
+    out = set()
+    for st in walk(stmts):
+        if isinstance(st, ast.For):
+            out |= free_names(st.target)
+        elif store_base(st) is not None:
+            out.add(store_base(st))
+        elif isinstance(st, (ast.Assign, ast.AugAssign)):
+            for t in (st.targets if isinstance(st, ast.Assign) else [st.target]):
+                out |= free_names(t)
     return out
 
 
@@ -165,8 +213,9 @@ def _nest_ok(plan, nest) -> bool:
             t = plan.types.get(st.targets[0].id)
             if t is None or not t.is_scalar or ir.ARRAY(st):
                 return False
-            if kind == ir.Kind.ASSIGN and ir.PRIM(st.value)[0] in (
-                    "user", "method", "tuple", "global"):
+            head = ir.PRIM(st.value)[0] if kind == ir.Kind.ASSIGN else None
+            if head in ("method", "tuple", "global") or \
+                    head == "user" and not _scalar_call(plan, st.value):
                 return False
         elif kind in (ir.Kind.STORE, ir.Kind.AUGSTORE):
             target = st.targets[0] if kind == ir.Kind.STORE else st.target
@@ -178,6 +227,14 @@ def _nest_ok(plan, nest) -> bool:
         else:
             return False
     return True
+
+
+def _scalar_call(plan, call) -> bool:
+    """A helper called on numbers only: it cannot write into anything, so
+    calling it again gives the same number."""
+    return all(isinstance(a, ast.Constant) or isinstance(a, ast.Name) and
+               plan.types.get(a.id) is not None and plan.types[a.id].is_scalar
+               for a in call.args)
 
 
 def _index_count(index) -> int:
@@ -340,6 +397,15 @@ def _invalid(plan, loop, out: Rerun) -> set:
             bad.add(var)
         elif var in outside and not any((id(st.stmt), var) in out.scalars for st in sites):
             bad.add(var)        # (a value assigned once, re-taken, may be read later)
+    for nest in out.stmts:
+        if id(nest) not in out.late:
+            continue
+        # what a late nest reads must not be re-run (not restored) later in the body
+        k = loop.body.index(nest)
+        after = set().union(*(out.writes[id(st)] for st in out.stmts
+                              if loop.body.index(st) > k))
+        if out.reads[id(nest)] & after:
+            bad |= out.writes[id(nest)]
     for array in out.arrays:
         if array in outside or array in plan.alias_taped or \
                 any(array in pair for pair in plan.value_flow):

@@ -773,7 +773,32 @@ class ReverseTransformer:
             if self.types[var].is_array and _may_be_a_view(value) and not self.is_scalar_adjoint(value):
                 value = _call("fresh", value)
             return _assign(self.adj(var), value, line)
+        t = self.types[var]
+        if not sub and t.is_array and t.ndim == 2 and _outer_of_names(expr):
+            return self.add_outer(self.adj(var), *expr.args, line)
         return _aug(self.adj(var), ast.Sub() if sub else ast.Add(), simplify(expr), line)
+
+    def add_outer(self, target, a, b, line):
+        """``dW += outer_product(a, b)`` (the adjoint of ``W @ x`` for ``W``) as
+        two loops adding into ``dW`` in place: no matrix allocated for each
+        product (in a loop over time steps, that allocation was a third of the
+        gradient's time)."""
+        row, col = self.namer.once("row", "outer row"), self.namer.once("col", "outer col")
+        add = _aug(ast.Subscript(value=_name(target), slice=ast.Tuple(
+            elts=[_name(row), _name(col)], ctx=ast.Load()), ctx=ast.Store()), ast.Add(),
+            ast.BinOp(left=ast.Subscript(value=_name(a.id), slice=_name(row), ctx=ast.Load()),
+                      op=ast.Mult(),
+                      right=ast.Subscript(value=_name(b.id), slice=_name(col), ctx=ast.Load())),
+            line)
+        inner = ast.For(target=_name(col, True), iter=_call("range", ast.Subscript(
+            value=ast.Attribute(value=_name(b.id), attr="shape", ctx=ast.Load()),
+            slice=_const(0), ctx=ast.Load())), body=[add], orelse=[], type_comment=None)
+        outer = ast.For(target=_name(row, True), iter=_call("range", ast.Subscript(
+            value=ast.Attribute(value=_name(a.id), attr="shape", ctx=ast.Load()),
+            slice=_const(0), ctx=ast.Load())), body=[inner], orelse=[], type_comment=None)
+        for loop in (inner, outer):
+            ir.LINE.set(loop, line)
+        return outer
 
     def is_scalar_adjoint(self, expr) -> bool:
         """``expr`` names the adjoint of a scalar variable."""
@@ -830,6 +855,14 @@ class ReverseTransformer:
                     resets.append(self.reset(var, line))
                     if self.types[var].is_array:
                         self.shape_reads.add(var)
+                elif kind == ir.Kind.ACCUMULATE and var in self.active and \
+                        self.types[var].is_array and var not in self.plan.fixed_shapes:
+                    # ``x = x + y`` may have broadcast x to a larger shape: the
+                    # adjoint of the old x is summed down to its shape
+                    adj = self.adj(var)
+                    resets.append(_assign(adj, _call("unbroadcast", _name(adj), _name(var)),
+                                          line))
+                    self.shape_reads.add(var)
             return out + resets
         if kind in (ir.Kind.STORE, ir.Kind.AUGSTORE):
             target = s.targets[0] if kind == ir.Kind.STORE else s.target
@@ -874,7 +907,7 @@ class ReverseTransformer:
         if id(s) in self.plan.checkpointed and not self._in_segment:
             return self.checkpointed_reverse(s)
         line = ir.LINE(s)
-        body = self.reverse_block(s.body)
+        body = self.reverse_body(s)
         out = []
         is_for = isinstance(s, ast.For)
         undo = any((id(b), v) in self.plan.inverted_carried for b in s.body
@@ -902,6 +935,24 @@ class ReverseTransformer:
             out += self.restore(s.target.id, line)
         return out
 
+    def reverse_body(self, loop) -> list:
+        """The reverse of ``loop``'s body, with the nests the plan re-runs late
+        (passes/rerun.py ``_late``) replayed just before the reverse of the
+        last statement reading what they write."""
+        chosen = self.plan.rerun.get(id(loop))
+        if chosen is None or not chosen.late:
+            return self.reverse_block(loop.body)
+        parts = [(k, self.reverse_stmt(st)) for k, st in reversed(list(enumerate(loop.body)))]
+        out = []
+        for k, code in parts:
+            for nest in chosen.stmts:
+                if chosen.late.get(id(nest)) == k and \
+                        chosen.writes[id(nest)] & (self.reads | self.plan.needed):
+                    out += self.replay(nest)
+                    self.read(*[_name(n) for n in sorted(chosen.reads[id(nest)])])
+            out += code
+        return merge_scatters(out)
+
     def needed_recomputation(self, loop) -> list:
         """What the plan re-runs at the start of each reverse iteration of
         ``loop``, as far as the reverse sweep reads it."""
@@ -926,7 +977,7 @@ class ReverseTransformer:
                     stack += [n for n in chosen.reads[id(st)] if n in makers]
         out = []
         for st in chosen.stmts:
-            if id(st) not in want:
+            if id(st) not in want or id(st) in chosen.late:
                 continue
             if isinstance(st, ast.For):
                 out += self.replay(st)
@@ -965,7 +1016,7 @@ class ReverseTransformer:
         if result_t.is_array and not ot.is_array:
             return _call("np.sum", expr)
         if result_t.is_array and ot.is_array and (ot.ndim < result_t.ndim or same_ndim):
-            self.read(operand)
+            self.shape_reads.add(operand.id)
             return _call("unbroadcast", expr, _name(operand.id))
         return expr
 
@@ -1225,6 +1276,10 @@ class ReverseTransformer:
                 rev.append(_assign(self.adj(var), _const(0.0), line))
             elif t.is_array and var in self.params:
                 rev.append(_zeroed(self.adj(var), var, line))
+            elif t.is_array and self.reshaped_later(var):
+                # its adjoint buffer, made with its first value, may have the
+                # wrong shape for its last
+                rev.append(_zeroed(self.adj(var), var, line))
         if self.ret_name in self.active:
             rt = self.types[self.ret_name]
             if rt.is_array:
@@ -1283,6 +1338,16 @@ class ReverseTransformer:
                 self.helpers_used.add(n.id)
         return fn
 
+    def reshaped_later(self, var) -> bool:
+        """An array defined first at the top of the function whose adjoint
+        buffer, made there, may not fit its last value: an ``x = x + y`` later
+        may broadcast it to another shape (passes/shapes.py).  (Other
+        assignments make a buffer of their own in the forward sweep.)"""
+        sites = self.plan.sites.get(var, [])
+        return var not in self.plan.fixed_shapes and var not in self.plan.direct and \
+            len(sites) > 1 and min(sites, key=lambda st: st.order).top_level and \
+            any(ir.KIND(st.stmt) == ir.Kind.ACCUMULATE for st in sites)
+
     def adjoint_variables(self) -> Adjoints:
         kinds = {v: self.types.get(v) for v in self.adj_names}
         return Adjoints(
@@ -1300,6 +1365,13 @@ class ReverseTransformer:
         if not hasattr(self, "_seed"):
             self._seed = self.fresh("cotangent")
         return self._seed
+
+
+def _outer_of_names(expr) -> bool:
+    """``outer_product(a, b)`` of two named vectors."""
+    return isinstance(expr, ast.Call) and isinstance(expr.func, ast.Name) and \
+        expr.func.id == "outer_product" and len(expr.args) == 2 and \
+        all(isinstance(a, ast.Name) for a in expr.args)
 
 
 def _is_zeroing(st) -> bool:

@@ -92,3 +92,54 @@ def counter_from_outside(x, m):
         for j in range(d):
             s += buf[j] * buf[j]
     return s
+
+
+def limiter(a, b):
+    """minmod: a scalar helper, pure, so a re-run nest may call it again."""
+    if a * b <= 0.0:
+        return 0.0
+    if a > 0.0:
+        return min(a, b)
+    return max(a, b)
+
+
+def late_scratch(u0, c, steps):
+    """Burgers' shape: ``slope`` is computed from ``u`` at the top of each step,
+    read by the flux loop, and ``u`` is then updated in place.  The slopes are
+    re-run once the reverse of the update has restored ``u``, not stored."""
+    n = u0.shape[0]
+    u = u0.copy()
+    slope = np.zeros(n)
+    flux = np.zeros(n)
+    for t in range(steps):
+        for i in range(n):
+            slope[i] = limiter(u[i] - u[i - 1], u[(i + 1) % n] - u[i])
+        for i in range(n):
+            left = u[i] + 0.5 * slope[i]
+            right = u[(i + 1) % n] - 0.5 * slope[(i + 1) % n]
+            flux[i] = 0.25 * (left * left + right * right) - 0.5 * c * (right - left)
+        for i in range(n):
+            u[i] -= 0.1 * (flux[i] - flux[i - 1])
+    s = 0.0
+    for i in range(n):
+        s += u[i] * u[i] * (i + 1)
+    return s
+
+
+def late_input_changed(u0, c, steps):
+    """``u`` changes between the scratch nest and the loop reading ``g``: the
+    nest cannot be re-run there, so ``g`` keeps its tape."""
+    n = u0.shape[0]
+    u = u0.copy()
+    g = np.zeros(n)
+    s = 0.0
+    for t in range(steps):
+        for i in range(n):
+            g[i] = math.sin(u[i])
+        for i in range(n):
+            u[i] += 0.1 * c
+        for i in range(n):
+            s += g[i] * u[i]
+        for i in range(n):
+            u[i] = 0.9 * u[i] + 0.1 * g[i] * g[i]
+    return s

@@ -1,0 +1,36 @@
+"""Loop programs whose temporaries the reverse sweep reads for their shape
+only (passes/shapes.py), with shapes fixed or changing from one iteration to
+the next (source read by sourcediff)."""
+import numpy as np
+
+
+def recurrent(W, U, b, xs):
+    """A matrix-vector recurrence: ``z``'s temporaries are re-bound each step
+    with one shape; their adjoints are reset like them, no tape needed."""
+    h = np.zeros(U.shape[1])
+    s = 0.0
+    for t in range(xs.shape[0]):
+        z = np.dot(W, xs[t]) + np.dot(U, h) + b
+        h = np.tanh(z)
+        s += np.sum(h * h)
+    return s
+
+
+def growing_slice(x, w):
+    """``y``'s shape grows with ``t``; ``s`` carried non-linearly (no fusion)."""
+    s = 0.0
+    for t in range(1, x.shape[0]):
+        y = np.cumsum(x[:t]) + w
+        s = np.sin(s) + np.sum(y) * t
+    return s
+
+
+def broadcast_grows(a, b):
+    """``x`` starts with one element and broadcasts to three on the first
+    step: the adjoint of the first ``x`` is summed down to its shape."""
+    x = a * 1.0
+    s = 0.0
+    for t in range(3):
+        x = x + b * (t + 1)
+        s += np.sum(x * x * x)
+    return s

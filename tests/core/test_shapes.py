@@ -1,0 +1,41 @@
+"""Arrays read in reverse for their shape only keep no tape when their shape
+cannot change (passes/shapes.py); gradients against central differences."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import sourcediff as sd
+from tests.core import shape_programs as P
+from tests.fdcheck import check_grad
+
+rng = np.random.default_rng(5)
+REC = (0.3 * rng.standard_normal((4, 3)), 0.3 * rng.standard_normal((4, 4)),
+       0.1 * rng.standard_normal(4), rng.standard_normal((5, 3)))
+GROW = (rng.standard_normal(6), 0.7)
+BROADCAST = (np.array([0.4]), rng.standard_normal(3))
+
+CASES = [(P.recurrent, REC, (0, 1, 2)), (P.growing_slice, GROW, (0, 1)),
+         (P.broadcast_grows, BROADCAST, (0, 1))]
+
+
+@pytest.mark.parametrize("target", ["python", "cpu"])
+@pytest.mark.parametrize("f, args, wrt", CASES, ids=lambda c: getattr(c, "__name__", ""))
+def test_gradient_matches_finite_differences(f, args, wrt, target):
+    check_grad(f, args, wrt=wrt, target=target)
+
+
+def plan(f, args, wrt) -> str:
+    source = sd.grad(f, wrt=wrt, target="python").source_for(*args)
+    return source[source.index("# Plan:"):source.index("# -- ")]
+
+
+def test_fixed_shape_temporaries_keep_no_tape():
+    text = plan(*CASES[0])
+    # only h's values are read back (by the adjoint of U @ h)
+    assert "'h'" in text and "temporar" not in text and "'z'" not in text
+
+
+def test_changing_shapes_are_kept():
+    assert "1 temporary of line" in plan(*CASES[1])      # np.cumsum(x[:t])
+    assert "'x'" in plan(*CASES[2])
