@@ -904,7 +904,9 @@ def _block_locals(stmts, after) -> set:
     out = assigned - read_first - used_after
     for k, st in enumerate(stmts):
         if isinstance(st, ast.If):
-            rest = stmts[k + 1:] + list(after)
+            # (in a loop body, the statements before the branch run again in the
+            # next iteration, after it: they may read what it assigned)
+            rest = stmts[k + 1:] + stmts[:k] + list(after)
             out |= _block_locals(st.body, st.orelse + rest) | \
                 _block_locals(st.orelse, st.body + rest)
     return out
@@ -918,7 +920,9 @@ def inner_iteration_locals(loop, after) -> set:
     out = set()
     for k, st in enumerate(loop.body):
         if isinstance(st, ast.For):
-            rest = loop.body[k + 1:] + list(after)
+            # (the statements before the inner loop run again in the next
+            # iteration of ``loop``: they may read the inner loop's last values)
+            rest = loop.body[k + 1:] + loop.body[:k] + list(after)
             out |= iteration_locals(st, rest) | inner_iteration_locals(st, rest)
     return out
 

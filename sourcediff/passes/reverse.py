@@ -298,6 +298,7 @@ class ReverseTransformer:
     def run(self, fname: str) -> ast.FunctionDef:
         """The adjoint, following the plan (passes/planner.py)."""
         self.hoisted: dict = {}          # id(loop) -> {var: line}: adjoint buffers made after it
+        self.inner_fused: set = set()    # id(emitted loop): fused inside a fused loop
         self._fusing = False
         self.opaque_tests, self.opaque_consts = foldable_conditions(self.fn)
         self.plan.analyze()
@@ -466,9 +467,31 @@ class ReverseTransformer:
         zeroed = {ast.dump(st) for st in fwd if _is_zeroing(st)}
         rev = [st for st in rev if not (_is_zeroing(st) and ast.dump(st) in zeroed)]
         fused = copy.copy(loop)
-        fused.body = fwd + rev
+        fused.body = self.fused_inner(loop) or fwd + rev
         self.plan.checkpointed.pop(id(loop), None)    # nothing taped: nothing to checkpoint
         return fused
+
+    def fused_inner(self, loop):
+        """The body of fused ``loop`` when it ends with a loop whose own
+        reverse iterations are independent: that loop fused too, between the
+        forward and the reverse of the statements before it (a row loop of
+        a point loop, as a hand-written adjoint runs it), else None."""
+        inner = loop.body[-1]
+        if not isinstance(inner, ast.For) or ir.COUNT(inner) or \
+                id(inner) in self.plan.checkpointed:
+            return None
+        head = loop.body[:-1]
+        # (the next iteration of ``loop`` runs ``head`` after it, then the return)
+        fused = self.fuse_loop(inner, head + self.fn.body[-1:])
+        if fused is None:
+            return None
+        self.inner_fused.add(id(fused))
+        self._fusing = True
+        try:
+            fwd = self.forward_block(head)
+        finally:
+            self._fusing = False
+        return fwd + [fused] + self.reverse_block(head)
 
     def primal_names(self) -> set:
         return set(self.types) | set(self.params)

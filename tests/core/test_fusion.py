@@ -297,3 +297,73 @@ def test_a_fused_loop_keeps_one_iteration_in_its_tapes():
     assert "fused: the loop at line" in plan
     rooms = [line for line in plan.splitlines() if "with room for" in line or "allocated once" in line]
     assert rooms and not any("X.shape[0]" in line for line in rooms), plan
+
+
+def row_loop(X, C, a):           # k-means, scalar form: the row loop fuses too
+    s = 0.0
+    for i in range(X.shape[0]):
+        c = a[i]
+        for j in range(X.shape[1]):
+            t = X[i, j] - C[c, j]
+            s += t * t
+    return s
+
+
+def inner_carried(X, w):         # c carried from one inner iteration to the next
+    s = 0.0
+    for i in range(X.shape[0]):
+        c = w[0] * X[i, 0]
+        for j in range(1, X.shape[1]):
+            c = math.sin(c + X[i, j] * w[j])
+            s += c
+    return s
+
+
+def head_reads_inner(X, w):      # the head of the next row reads the last row's t
+    s = 0.0
+    t = 0.0
+    for i in range(X.shape[0]):
+        u = t * 0.5
+        for j in range(X.shape[1]):
+            t = X[i, j] * w[j] + u
+            s += t * t
+    return s
+
+
+def branch_carried(x, w):        # a branch assigns t; the next iteration's head reads it
+    s = 0.0
+    t = 0.5
+    for i in range(x.shape[0]):
+        u = t * w[0]
+        if x[i] > 0.0:
+            t = x[i] * w[1] + u
+            s += t * t
+    return s
+
+
+NESTED = [
+    (row_loop, (RNG.normal(size=(6, 3)), RNG.normal(size=(2, 3)), RNG.integers(0, 2, 6)),
+     (1,), True),
+    (inner_carried, (RNG.normal(size=(4, 5)), RNG.normal(size=5)), (0, 1), False),
+    (head_reads_inner, (RNG.normal(size=(4, 3)), RNG.normal(size=3)), (0, 1), False),
+    (branch_carried, (np.array([0.3, -0.4, 0.8, 1.1, -0.2]), RNG.normal(size=2)), (0, 1), False),
+]
+
+
+@pytest.mark.parametrize("target", ["python", "cpu"])
+@pytest.mark.parametrize("f,args,wrt,inner", NESTED, ids=[c[0].__name__ for c in NESTED])
+def test_nested_gradient(f, args, wrt, inner, target):
+    check_grad(f, args, wrt, target)
+
+
+@pytest.mark.parametrize("f,args,wrt,inner", NESTED, ids=[c[0].__name__ for c in NESTED])
+def test_the_last_inner_loop_fuses_when_its_iterations_are_independent(f, args, wrt, inner):
+    plan = plan_of(f, args, wrt)
+    first = f.__code__.co_firstlineno
+    assert (f"fused inside it: the loop at line {first + 4 - (f is inner_carried)}, "
+            in plan) == inner
+    if inner:
+        text = sd.grad(f, wrt=wrt, target="python").source_for(*args)
+        fused = text[text.index(f"def {f.__name__}_grad("):]
+        rows = [ln for ln in fused.splitlines() if ln.strip().startswith("for j in range")]
+        assert len(rows) == 1      # one row loop: forward and reverse
