@@ -10,6 +10,9 @@ in one of several spellings:
 * a table filled by a recurrence, rows counting up or down, read back by the
   next rows (final reads, passes/dependence.py);
 * an accumulation loop (fused, or fused alongside another one);
+* a loop whose next iteration reads what an inner loop or a branch of this
+  one assigned last (not fused), or rows of independent cells (fused at
+  both levels);
 
 and returns a combination of their results (a sum, so that several loops can
 run fused, or a product, so that they cannot).  The seeds are fixed; set
@@ -89,7 +92,31 @@ def _accumulate(rng, k):
             f"        r{k} += {_smooth(rng, 'x[i] - w')}\n")
 
 
-BLOCKS = [_pairs, _table, _accumulate]
+def _carried(rng, k):
+    kind = rng.integers(3)
+    if kind == 0:       # the head of a row reads the last value of the previous row
+        return (f"    r{k} = 0.0\n    t = 0.1\n"
+                f"    for i in range(n):\n"
+                f"        u = t * w\n"
+                f"        for j in range(m):\n"
+                f"            t = x[(i + j) % n] * w + 0.5 * u\n"
+                f"            r{k} += {_smooth(rng, 't')}\n")
+    if kind == 1:       # a branch assigns t, the next iteration's head reads it
+        return (f"    r{k} = 0.0\n    t = 0.2\n"
+                f"    for i in range(n):\n"
+                f"        u = t * w\n"
+                f"        if x[i] > 0.2:\n"
+                f"            t = x[i] + 0.5 * u\n"
+                f"            r{k} += {_smooth(rng, 't')}\n")
+    return (f"    r{k} = 0.0\n"    # rows of independent cells: fused at both levels
+            f"    for i in range(n):\n"
+            f"        c = x[i] * w\n"
+            f"        for j in range(m):\n"
+            f"            t = x[(i + j) % n] - c * (j + 1)\n"
+            f"            r{k} += {_smooth(rng, 't')}\n")
+
+
+BLOCKS = [_pairs, _table, _accumulate, _carried]
 
 
 def program(seed: int) -> str:
