@@ -933,6 +933,10 @@ class ReverseTransformer:
         body = self.reverse_body(s)
         out = []
         is_for = isinstance(s, ast.For)
+        if is_for and s.target.id in self.active and self.types[s.target.id].is_scalar:
+            # the name also holds a differentiated number elsewhere: each iteration
+            # sets it to a count, which takes nothing from what it held before
+            body.append(_assign(self.adj(s.target.id), _const(0.0), line))
         undo = any((id(b), v) in self.plan.inverted_carried for b in s.body
                    for v in self.plan.carried.get(id(s), []))
         if body or self.plan.snapshot_vars_of(s) or undo:

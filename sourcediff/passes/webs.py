@@ -8,7 +8,9 @@ instead of storing it) it must not do for the other.  This pass, run on the
 normalized function before type inference, gives each such use its own
 name, so every analysis after it decides per use.
 
-A top-level loop is one use of ``v`` on its own when, inside it, ``v`` is
+A top-level loop is one use of ``v`` on its own when it counts with ``v``
+(``for v in range(m)``, ``v`` not in the range, and ``v`` is assigned a
+value elsewhere too) or when, inside it, ``v`` is
 always assigned before it is read (in each iteration: the first statement of
 the body that mentions ``v`` assigns it without reading it, or is an inner
 loop or a branch for which the same holds and ``v`` is not read after it),
@@ -81,11 +83,19 @@ def _local(block, var) -> bool:
     return True
 
 
-def _own_use(body, k, var) -> bool:
-    """Top-level statement ``k`` is a loop that is a use of ``var`` on its own."""
+def _own_use(body, k, var, numbered=False) -> bool:
+    """Top-level statement ``k`` is a loop that is a use of ``var`` on its own
+    (``numbered``: ``var`` is also assigned a number somewhere)."""
     loop = body[k]
-    if not isinstance(loop, (ast.For, ast.While)) or loop.orelse or \
-            any(_mentions(h, var) for h in _header(loop)) or not _local(loop.body, var):
+    if not isinstance(loop, (ast.For, ast.While)) or loop.orelse:
+        return False
+    # ``for var in range(m)`` sets it at the start of each iteration (only a
+    # counter sharing its name with a computed value is split off: loops that
+    # all count with ``i`` keep it)
+    counter = numbered and isinstance(loop, ast.For) and isinstance(loop.target, ast.Name) \
+        and loop.target.id == var and not _mentions(loop.iter, var)
+    if not counter and (any(_mentions(h, var) for h in _header(loop)) or
+                        not _local(loop.body, var)):
         return False
     for later in body[k + 1:]:
         if _mentions(later, var):
@@ -109,12 +119,15 @@ def split_webs(fn: ast.FunctionDef, taken: set) -> set:
     iterated = {name for s in ast.walk(fn) if ir.ITERATES(s) for name in ir.ITERATES(s)}
     assigned = {n.id for n in ast.walk(fn) if isinstance(n, ast.Name)
                 and isinstance(n.ctx, ast.Store)}
+    numbers = {t.id for s in walk(fn.body) if isinstance(s, (ast.Assign, ast.AugAssign))
+               for t in (s.targets if isinstance(s, ast.Assign) else [s.target])
+               if isinstance(t, ast.Name)}
     new_names = set()
     for var in sorted(assigned - params - iterated):
         if var.startswith("_"):
             continue        # the normalizer's temporaries are assigned once
         mentioning = [k for k, s in enumerate(fn.body) if _mentions(s, var)]
-        own = [k for k in mentioning if _own_use(fn.body, k, var)]
+        own = [k for k in mentioning if _own_use(fn.body, k, var, var in numbers)]
         if len(mentioning) < 2 or not own:
             continue
         # the first use keeps the name; each later loop of its own gets one

@@ -13,6 +13,8 @@ in one of several spellings:
 * a loop whose next iteration reads what an inner loop or a branch of this
   one assigned last (not fused), or rows of independent cells (fused at
   both levels);
+* time steps through a scratch array made from the state (re-run late,
+  passes/rerun.py), a matrix-vector recurrence (passes/shapes.py);
 
 and returns a combination of their results (a sum, so that several loops can
 run fused, or a product, so that they cannot).  The seeds are fixed; set
@@ -116,7 +118,33 @@ def _carried(rng, k):
             f"            r{k} += {_smooth(rng, 't')}\n")
 
 
-BLOCKS = [_pairs, _table, _accumulate, _carried]
+def _stepped(rng, k):
+    """Time steps: a scratch array made from the state (re-run in reverse once
+    the update's reverse restored the state), then the state updated in place."""
+    later = rng.integers(2)
+    extra = (f"        for i in range(n):\n"
+             f"            r{k} += 0.01 * g[i] * u[i]\n") if later else ""
+    return (f"    u = x.copy()\n    g = np.zeros(n)\n    r{k} = 0.0\n"
+            f"    for t in range(m):\n"
+            f"        for i in range(n):\n"
+            f"            g[i] = {_smooth(rng, 'u[i] - u[i - 1]')}\n"
+            f"        for i in range(n):\n"
+            f"            u[i] += 0.1 * w * (g[(i + 1) % n] - g[i])\n{extra}"
+            f"    for i in range(n):\n"
+            f"        r{k} += u[i] * u[i] * (i + 1)\n")
+
+
+def _recurrence(rng, k):
+    """A matrix-vector recurrence: temporaries of one shape re-bound each step."""
+    act = ["np.tanh(z)", "np.sin(z)", "z / (1.0 + z * z)"][rng.integers(3)]
+    return (f"    A = np.outer(x, x) * 0.3\n    h = np.zeros(n)\n    r{k} = 0.0\n"
+            f"    for t in range(m):\n"
+            f"        z = np.dot(A, h) + x * w\n"
+            f"        h = {act}\n"
+            f"        r{k} += np.sum(h * h) * (t + 1)\n")
+
+
+BLOCKS = [_pairs, _table, _accumulate, _carried, _stepped, _recurrence]
 
 
 def program(seed: int) -> str:

@@ -76,6 +76,25 @@ def under_a_branch(x, flag):
     return s
 
 
+def number_then_counter(x, w, m):
+    """``t`` a differentiated number, then a loop counter: two uses."""
+    t = x[0] * w
+    s = math.sin(t)
+    for t in range(m):
+        s += x[1] * t * w
+    return s
+
+
+def counter_read_after(x, w, m):
+    """The same, but the last count is read after the loop: one name, and the
+    count takes nothing from the number the name held before."""
+    t = x[0] * w
+    s = math.sin(t)
+    for t in range(m):
+        s += x[1] * t * w
+    return s + 0.1 * t
+
+
 X = np.array([0.3, -0.2, 0.5, 0.1, 0.7])
 
 
@@ -86,7 +105,11 @@ X = np.array([0.3, -0.2, 0.5, 0.1, 0.7])
     (read_before_set, (X,), 0),
     (under_a_branch, (X, 1.0), 0),
     (under_a_branch, (X, -1.0), 0),
-], ids=["two-loops", "flows-out", "read-before-set", "branch+", "branch-"])
+    (number_then_counter, (X, 0.9, 4), (0, 1)),
+    (counter_read_after, (X, 0.9, 4), (0, 1)),
+    (counter_read_after, (X, 0.9, 0), (0, 1)),
+], ids=["two-loops", "flows-out", "read-before-set", "branch+", "branch-", "counter",
+        "counter-read-after", "no-count"])
 def test_gradient_matches_finite_differences(func, args, wrt, target):
     check_grad(func, args, wrt=wrt, target=target)
 
@@ -188,3 +211,9 @@ def test_a_name_reassigned_in_a_row_gets_a_name_per_value(func, args, wrt, renam
 def test_periodic_pairs_compiled():
     check_grad(periodic_pairs, (np.array([0.1, 0.45, 0.93, 0.31, 0.66]), 0.8, 1.3), (0, 2),
                "cpu")
+
+
+def test_a_loop_counter_reusing_a_name_gets_its_own():
+    src = _source(number_then_counter, (X, 0.9, 4), (0, 1))
+    assert "for t_v2 in range(m" in src
+    assert "_v2" not in _source(counter_read_after, (X, 0.9, 4), (0, 1))
