@@ -200,8 +200,8 @@ def plan_lines(rt, names, fused_loop=None, moved=(), tail=(), companions=()) -> 
                    f"its forward one (its reverse iterations do not depend on one another)")
         for inner in walk([fused_loop, *companions]):
             if id(inner) in names.inner_fused:
-                out.append(f"fused inside it: {_loop_name(inner)}, the last statement of "
-                           f"its body (its reverse iterations do not depend on one another "
+                out.append(f"fused inside it: {_loop_name(inner)}, the last loop of its "
+                           f"body (its reverse iterations do not depend on one another "
                            f"either)")
         if moved:
             where = _lines(moved)

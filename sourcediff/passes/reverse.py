@@ -472,26 +472,38 @@ class ReverseTransformer:
         return fused
 
     def fused_inner(self, loop):
-        """The body of fused ``loop`` when it ends with a loop whose own
-        reverse iterations are independent: that loop fused too, between the
-        forward and the reverse of the statements before it (a row loop of
-        a point loop, as a hand-written adjoint runs it), else None."""
-        inner = loop.body[-1]
-        if not isinstance(inner, ast.For) or ir.COUNT(inner) or \
-                id(inner) in self.plan.checkpointed:
+        """The body of fused ``loop`` when its last loop's own reverse
+        iterations are independent: that loop fused too (a row loop of a point
+        loop, as a hand-written adjoint runs it), between the forward and the
+        reverse of the statements before it.  Scalar statements after it that
+        read what it adds up (``s += t_sum``, ``planner.split_after``) have
+        their reverse run first, for its seeds, when that reverse reads
+        nothing they or the loop compute; they run after it.  Else None."""
+        k = max((j for j, st in enumerate(loop.body) if isinstance(st, ast.For)), default=None)
+        if k is None:
             return None
-        head = loop.body[:-1]
+        inner, head, tail = loop.body[k], loop.body[:k], loop.body[k + 1:]
+        if ir.COUNT(inner) or id(inner) in self.plan.checkpointed:
+            return None
+        seeds = []
+        if tail:
+            split = self.plan.split_after(inner, tail)
+            if split is None or split[0]:
+                return None
+            seeds = self.seeds_of(inner, tail)
+            if seeds is None:
+                return None
         # (the next iteration of ``loop`` runs ``head`` after it, then the return)
-        fused = self.fuse_loop(inner, head + self.fn.body[-1:])
+        fused = self.fuse_loop(inner, tail + head + self.fn.body[-1:])
         if fused is None:
             return None
         self.inner_fused.add(id(fused))
         self._fusing = True
         try:
-            fwd = self.forward_block(head)
+            fwd, after = self.forward_block(head), self.forward_block(tail)
         finally:
             self._fusing = False
-        return fwd + [fused] + self.reverse_block(head)
+        return fwd + seeds + [fused] + after + self.reverse_block(head)
 
     def primal_names(self) -> set:
         return set(self.types) | set(self.params)
