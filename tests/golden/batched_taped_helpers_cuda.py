@@ -112,7 +112,6 @@ def relax_vjp(v, m, cotangent, _saved_c1, _saved_skip1, _saved_y, tape_need):
     value = y
     # -- reverse sweep
     # relax:116  def relax(v, m):
-    dv = 0.0
     dy = cotangent
     # relax:120  while k < m:
     for _k3 in range(_n1):
@@ -123,9 +122,8 @@ def relax_vjp(v, m, cotangent, _saved_c1, _saved_skip1, _saved_y, tape_need):
             if (_saved_y_top >= _saved_y.shape[0]):
                 return 0.0, (0.0,)
             y = _saved_y[_saved_y_top]
-            dy = 0.0
             _dt2 = _dt3 * 1.1
-            dy += _dt2 * math.cos(y)
+            dy = _dt2 * math.cos(y)
         # relax:120  while k < m:
         if (not _c1):
             _saved_skip1_top -= 1
@@ -141,7 +139,7 @@ def relax_vjp(v, m, cotangent, _saved_c1, _saved_skip1, _saved_y, tape_need):
             return 0.0, (0.0,)
         _skip1 = _saved_skip1[_saved_skip1_top]
     # relax:118  y = v
-    dv += dy
+    dv = dy
     # -- result
     # relax:123  return y
     return value, (dv,)
@@ -173,7 +171,6 @@ def damp_steps_vjp(v, n, cotangent, _saved_y, relax_vjp_saved_c1, relax_vjp_save
     value = y
     # -- reverse sweep
     # damp_steps:127  def damp_steps(v, n):
-    dv = 0.0
     dy = cotangent
     # damp_steps:131  for i in range(n):
     for i in range(n - 1, -1, -1):
@@ -181,17 +178,16 @@ def damp_steps_vjp(v, n, cotangent, _saved_y, relax_vjp_saved_c1, relax_vjp_save
         # damp_steps:132  y = y - 0.3 * math.sin(y) + 0.1 * relax(y, i)
         _dt3 = dy
         _dt5 = dy
-        dy = 0.0
         _dt4 = _dt5 * 0.1
         _dy2, = relax_vjp(y, i, _dt4, relax_vjp_saved_c1, relax_vjp_saved_skip1,
             relax_vjp_saved_y, tape_need)[1]
-        dy += _dy2
+        dy = _dy2
         dy += _dt3
         _dt2 = -_dt3
         _dt1 = _dt2 * 0.3
         dy += _dt1 * math.cos(y)
     # damp_steps:130  y = v
-    dv += dy
+    dv = dy
     # -- result
     # damp_steps:133  return y
     return value, (dv,)

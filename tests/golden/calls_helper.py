@@ -46,9 +46,9 @@ def calls_helper_grad(x):
         helper_result = v * _t2
         # calls_helper:60  s += helper(x[i])     # a small helper: inlined
         s += helper_result
-        dhelper_result += ds
+        dhelper_result = ds
         # helper:54  return v * math.exp(-v)  (inlined at calls_helper:60)
-        dv += dhelper_result * _t2
+        dv = dhelper_result * _t2
         _dt2 = dhelper_result * v
         dhelper_result = 0.0
         _dt1 = _dt2 * _t2

@@ -25,8 +25,6 @@ def recurrence_grad_jvp(x, w, x_dot, w_dot):
     # recurrence:14  def recurrence(x, w):
     dw = 0.0
     dw_dot = 0.0
-    dx = 0.0
-    dx_dot = 0.0
     dy = 1.0
     dy_dot = 0.0
     # recurrence:16  for i in range(10):
@@ -42,20 +40,16 @@ def recurrence_grad_jvp(x, w, x_dot, w_dot):
         _t3_dot = dy_dot * _t1 + dy * _t1_dot
         dw += _t3
         dw_dot += _t3_dot
-        dy = 0.0
-        dy_dot = 0.0
         _t4 = math.cos(y)
         _t4_dot = -math.sin(y) * y_dot
-        _t5 = _dt1 * _t4
-        _t5_dot = _dt1_dot * _t4 + _dt1 * _t4_dot
-        dy += _t5
-        dy_dot += _t5_dot
+        dy = _dt1 * _t4
+        dy_dot = _dt1_dot * _t4 + _dt1 * _t4_dot
     # recurrence:15  y = x
-    dx += dy
-    dx_dot += dy_dot
+    dx = dy
+    dx_dot = dy_dot
     # recurrence:18  return y
-    _t6 = dx, dw
-    _t6_dot = dx_dot, dw_dot
-    _t7 = value, _t6
-    _t7_dot = 0.0, _t6_dot
-    return _t7, _t7_dot
+    _t5 = dx, dw
+    _t5_dot = dx_dot, dw_dot
+    _t6 = value, _t5
+    _t6_dot = 0.0, _t5_dot
+    return _t6, _t6_dot

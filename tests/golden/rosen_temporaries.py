@@ -63,10 +63,10 @@ def rosen_temporaries_grad(x):
         _dt9 = ds
         _dt7 = _dt9
         _dt8 = _dt9
-        db += _dt8 * b
+        db = _dt8 * b
         db += _dt8 * b
         _dt6 = _dt7 * a
-        da += _dt7 * _t6
+        da = _dt7 * _t6
         da += _dt6 * 100.0
         # rosen_temporaries:69  b = 1.0 - x[i]
         _dt5 = -db
