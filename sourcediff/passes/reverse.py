@@ -41,11 +41,11 @@ from .buffers import (
     forward_assignment,
     inverse_assignment,
 )
+from .first_adds import assign_first_adds
 from .numba_calls import lower_for_numba
 from .plan_report import plan_lines
 from .planner import Planner, has_slice, index_ndim, inner_iteration_locals, iteration_locals
 from .rulecall import RuleInfo, bind_template, constants_of, rule_inputs
-from .first_adds import assign_first_adds
 from .sink import Adjoints, sink_adjoints
 from .types import T
 
