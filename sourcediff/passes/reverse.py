@@ -465,8 +465,8 @@ class ReverseTransformer:
                 return None
         # an array adjoint the forward part zeroes afresh each iteration needs no
         # reset at the end of the reverse part
-        zeroed = {ast.dump(st) for st in fwd if _is_zeroing(st)}
-        rev = [st for st in rev if not (_is_zeroing(st) and ast.dump(st) in zeroed)]
+        zeroed = {_zeroing_target(st) for st in fwd} - {None}
+        rev = [st for st in rev if _zeroing_target(st) not in zeroed]
         fused = copy.copy(loop)
         fused.body = self.fused_inner(loop) or fwd + rev
         self.plan.checkpointed.pop(id(loop), None)    # nothing taped: nothing to checkpoint
@@ -789,9 +789,24 @@ class ReverseTransformer:
 
     def reset(self, var, line):
         t = self.types[var]
+        if t.is_array and self.resets_in_place(var):
+            # ``dz[...] = 0.0``: its shape never changes, no new buffer
+            sub = ast.Subscript(value=_name(self.adj(var)), slice=ast.Constant(Ellipsis),
+                                ctx=ast.Store())
+            return _assign(sub, _const(0.0), line)
         if t.is_array:
             return _zeroed(self.adj(var), var, line)
         return _assign(self.adj(var), _const(0.0), line)
+
+    def resets_in_place(self, var) -> bool:
+        """The adjoint buffer of ``var`` can be zeroed where it is instead of
+        replaced: ``var`` has one shape (passes/shapes.py), is not a
+        parameter, and no other name holds its values (a move, a view), so
+        no other adjoint holds its buffer."""
+        plan = self.plan
+        return var in plan.fixed_shapes and var not in self.params and \
+            var not in plan.direct and not plan.checkpointed and \
+            not any(var in pair for pair in plan.value_flow) and var not in plan.alias_taped
 
     def needs_reset(self, var, s):
         if var not in self.active or var in self.plan.direct:
@@ -889,7 +904,7 @@ class ReverseTransformer:
                     self.shape_reads.add(var)
                 elif kind != ir.Kind.ACCUMULATE and self.needs_reset(var, s):
                     resets.append(self.reset(var, line))
-                    if self.types[var].is_array:
+                    if self.types[var].is_array and not self.resets_in_place(var):
                         self.shape_reads.add(var)
                 elif kind == ir.Kind.ACCUMULATE and var in self.active and \
                         self.types[var].is_array and var not in self.plan.fixed_shapes:
@@ -1415,11 +1430,19 @@ def _outer_of_names(expr) -> bool:
         all(isinstance(a, ast.Name) for a in expr.args)
 
 
-def _is_zeroing(st) -> bool:
-    """``dx = np.zeros_like(x)``."""
-    return isinstance(st, ast.Assign) and isinstance(st.targets[0], ast.Name) and \
-        isinstance(st.value, ast.Call) and isinstance(st.value.func, ast.Attribute) and \
-        st.value.func.attr == "zeros_like"
+def _zeroing_target(st):
+    """``dx`` of ``dx = np.zeros_like(x)`` or ``dx[...] = 0.0``, else None."""
+    if not isinstance(st, ast.Assign):
+        return None
+    t = st.targets[0]
+    if isinstance(t, ast.Name) and isinstance(st.value, ast.Call) and \
+            isinstance(st.value.func, ast.Attribute) and st.value.func.attr == "zeros_like":
+        return t.id
+    if isinstance(t, ast.Subscript) and isinstance(t.value, ast.Name) and \
+            isinstance(t.slice, ast.Constant) and t.slice.value is Ellipsis and \
+            _is_const(st.value, 0):
+        return t.value.id
+    return None
 
 
 def _negate(test):
