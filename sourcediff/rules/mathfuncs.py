@@ -98,9 +98,9 @@ def _(z, x, dz):
     return dz * np.sign(x)
 
 
-@rule(math.hypot)
+@rule(math.hypot)           # at (0, 0): zero, as JAX (z is zero only there)
 def _(z, x, y, dz):
-    return dz * x / z, dz * y / z
+    return dz * x / (z + (z == 0.0)), dz * y / (z + (z == 0.0))
 
 
 @rule(math.erf)

@@ -136,9 +136,9 @@ def _(z, x, dz):
     return dz * np.sign(x)
 
 
-@rule(np.hypot)
+@rule(np.hypot)             # at (0, 0): zero, as JAX (z is zero only there)
 def _(z, x, y, dz):
-    return dz * x / z, dz * y / z
+    return dz * x / (z + (z == 0.0)), dz * y / (z + (z == 0.0))
 
 
 @rule(np.power, when=lambda i: i.is_nonzero_const("y"))

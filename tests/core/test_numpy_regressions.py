@@ -6,6 +6,7 @@ against NumPy itself, the gradient against central finite differences (and,
 where the issue gave one, against the exact expected gradient), and the
 forward-mode tangent against directional finite differences.
 """
+import math
 import sys
 from pathlib import Path
 
@@ -263,6 +264,23 @@ def test_power_at_base_zero_as_jax(target):
     assert (v, g) == (0.0, 0.0)
     v, g = cached_value_and_grad(power_exp0, 0, target)(0.0)
     assert (v, g) == (2.0, 0.0)
+
+
+def hypot_at_zero(x, y):
+    """hypot where both arguments are zero (a random program found NaN here;
+    JAX gives 0): scalars and arrays."""
+    return math.hypot(x[0] - x[0], y[0] - y[0]) + np.sum(np.hypot(x - x, y - y)) + \
+        np.sum(np.hypot(x, y))
+
+
+@pytest.mark.parametrize("target", TARGETS)
+def test_hypot_at_zero_as_jax(target):
+    x, y = np.array([0.3, 0.0]), np.array([0.4, 0.0])
+    _, (gx, gy) = cached_value_and_grad(hypot_at_zero, (0, 1), target)(x, y)
+    np.testing.assert_allclose(gx, [0.6, 0.0], rtol=1e-14)
+    np.testing.assert_allclose(gy, [0.8, 0.0], rtol=1e-14)
+    tangent = sd.jvp(hypot_at_zero, wrt=(0, 1), target=target)(x, y, (np.ones(2), np.ones(2)))
+    assert np.isfinite(tangent[1])
 
 
 @pytest.mark.parametrize("target", TARGETS)
