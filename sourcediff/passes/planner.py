@@ -423,6 +423,34 @@ class Planner:
             self.carried[id(loop)] = sorted(carried)
             for var, idx in carried.items():
                 self.carried_sites.add((id(loop.body[idx]), var))
+        self.unread_sums = self.find_unread_sums()
+
+    def find_unread_sums(self) -> set:
+        """``(id(s), v)`` of running sums ``v += e`` whose old values no reverse
+        statement reads: the sum is the only mention of ``v`` in its loop, and
+        the statement before the loop that last mentions ``v`` sets it afresh
+        (``total = 0.0``), so whatever reads ``v`` before the loop finds it
+        restored by that statement's own save.  No tape, no snapshot."""
+        out = set()
+        for block in _blocks(self.fn.body):
+            for k, loop in enumerate(block):
+                if not isinstance(loop, (ast.For, ast.While)):
+                    continue
+                for st in loop.body:
+                    if ir.KIND(st) != ir.Kind.ACCUMULATE:
+                        continue
+                    v = st.targets[0].id
+                    t = self.types.get(v)
+                    mentions = sum(isinstance(n, ast.Name) and n.id == v
+                                   for n in ast.walk(loop))
+                    if t is None or not t.is_scalar or not _additive(st, v) or mentions != 2:
+                        continue
+                    before = next((b for b in reversed(block[:k]) if v in free_names(b) or
+                                   v in stored_names(b)), None)
+                    if before is not None and ir.KIND(before) == ir.Kind.ASSIGN and \
+                            before.targets[0].id == v and v not in free_names(before.value):
+                        out.add((id(st), v))
+        return out
 
     def carried_vars(self, loop) -> dict:
         """Scalars assigned exactly once in the loop, at the top of its body, by an
@@ -615,7 +643,8 @@ class Planner:
             # a permutation of buffers is undone by its inverse, not a tape; a
             # re-run assignment needs none
             sites = [st for st in sites if id(st.stmt) not in self.permutations
-                     and (id(st.stmt), var) not in self.recomputed_sites]
+                     and (id(st.stmt), var) not in self.recomputed_sites
+                     and (id(st.stmt), var) not in self.unread_sums]
             if not sites:
                 continue
             if var in self.counters:
@@ -840,8 +869,8 @@ def _own_targets(st) -> set:
 
 
 def final_value_locals(loop, after, active) -> set:
-    """Inactive variables of a loop body (indices, flags, trip counters: a
-    bisection's ``lo``/``hi``) that a fused iteration needs no tape for: each
+    """Variables of a loop body (indices, flags, trip counters: a bisection's
+    ``lo``/``hi``; running sums) that a fused iteration needs no tape for: each
     is assigned before any read in the body's program order, unused after the
     loop, and every statement with adjoint code that reads it comes after its
     last assignment (at the body's top level), so the reverse part only ever
@@ -852,7 +881,12 @@ def final_value_locals(loop, after, active) -> set:
         first_seen |= _own_reads(st) | _own_targets(st)
     assigned = {v for st in walk(loop.body) for v in _own_targets(st)}
     used_after = {n.id for st in after for n in ast.walk(st) if isinstance(n, ast.Name)}
-    candidates = assigned - read_first - used_after - active - {loop.target.id}
+    candidates = assigned - read_first - used_after - {loop.target.id}
+    # an active one only when every assignment's reverse leaves its old value
+    # unread: ``v = e`` not reading v, or ``v += e`` (a running sum)
+    candidates = {v for v in candidates if v not in active or all(
+        _additive(x, v) or ir.KIND(x) == ir.Kind.ASSIGN and v not in _own_reads(x)
+        for x in walk(loop.body) if v in _own_targets(x))}
 
     def has_adjoint(st) -> bool:
         return any(_own_targets(x) & active or ir.KIND(x) in
@@ -862,10 +896,26 @@ def final_value_locals(loop, after, active) -> set:
         last = max(k for k, st in enumerate(loop.body)
                    if any(v in _own_targets(x) for x in walk([st])))
         readers = [k for k, st in enumerate(loop.body)
-                   if any(v in _own_reads(x) for x in walk([st])) and has_adjoint(st)]
+                   if any(v in _own_reads(x) and not _additive(x, v) for x in walk([st]))
+                   and has_adjoint(st)]
         if all(k > last for k in readers):
             out.add(v)
     return out
+
+
+def _blocks(stmts):
+    """Every statement list of ``stmts``, nested ones included."""
+    yield stmts
+    for st in stmts:
+        for f in ("body", "orelse"):
+            if getattr(st, f, None):
+                yield from _blocks(getattr(st, f))
+
+
+def _additive(st, v) -> bool:
+    """``v += e`` / ``v -= e`` (e not v): its adjoint does not read v."""
+    return ir.KIND(st) == ir.Kind.ACCUMULATE and st.targets[0].id == v and \
+        isinstance(st.value.op, (ast.Add, ast.Sub)) and v not in free_names(st.value.right)
 
 
 def assigned_once(stmts) -> set:

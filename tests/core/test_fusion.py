@@ -388,3 +388,39 @@ def test_the_last_inner_loop_fuses_when_its_iterations_are_independent(f, args, 
         fused = text[text.index(f"def {f.__name__}_grad("):]
         rows = [ln for ln in fused.splitlines() if ln.strip().startswith("for j in range")]
         assert len(rows) == 1      # one row loop: forward and reverse
+
+
+def row_logsumexp(X, w):         # a running sum per row: its old values are never read
+    s = 0.0
+    for i in range(X.shape[0]):
+        total = 0.0
+        for j in range(X.shape[1]):
+            total += math.exp(X[i, j] * w[j])
+        s += math.log(total)
+    return s
+
+
+def row_logsumexp_carried(X, w):     # the same, not fused (s carried non-linearly)
+    s = 0.0
+    for i in range(X.shape[0]):
+        total = 0.0
+        for j in range(X.shape[1]):
+            total += math.exp(X[i, j] * w[j])
+        s = math.sin(s) + math.log(total)
+    return s
+
+
+SUMS = [(row_logsumexp, (RNG.normal(size=(4, 3)), RNG.normal(size=3)), (0, 1)),
+        (row_logsumexp_carried, (RNG.normal(size=(4, 3)), RNG.normal(size=3)), (0, 1))]
+
+
+@pytest.mark.parametrize("target", ["python", "cpu"])
+@pytest.mark.parametrize("f,args,wrt", SUMS, ids=[c[0].__name__ for c in SUMS])
+def test_running_sums_keep_no_tape(f, args, wrt, target):
+    check_grad(f, args, wrt, target)
+    plan = plan_of(f, args, wrt)
+    inner = f.__code__.co_firstlineno + 4
+    assert f"stored once per iteration of the loop at line {inner}" not in plan
+    # fused, nothing of total is kept; not fused, its value at each row's end
+    # (line first + 3 sets it afresh, read by the next row's log)
+    assert ("'total'" in plan) == (f is row_logsumexp_carried)
