@@ -790,8 +790,8 @@ class ReverseTransformer:
     def reset(self, var, line):
         t = self.types[var]
         if t.is_array and self.resets_in_place(var):
-            # ``dz[...] = 0.0``: its shape never changes, no new buffer
-            sub = ast.Subscript(value=_name(self.adj(var)), slice=ast.Constant(Ellipsis),
+            # ``dz[:] = 0.0``: its shape never changes, no new buffer
+            sub = ast.Subscript(value=_name(self.adj(var)), slice=ast.Slice(),
                                 ctx=ast.Store())
             return _assign(sub, _const(0.0), line)
         if t.is_array:
@@ -805,6 +805,7 @@ class ReverseTransformer:
         no other adjoint holds its buffer."""
         plan = self.plan
         return var in plan.fixed_shapes and var not in self.params and \
+            self.types[var].ndim >= 1 and \
             var not in plan.direct and not plan.checkpointed and \
             not any(var in pair for pair in plan.value_flow) and var not in plan.alias_taped
 
@@ -1431,7 +1432,7 @@ def _outer_of_names(expr) -> bool:
 
 
 def _zeroing_target(st):
-    """``dx`` of ``dx = np.zeros_like(x)`` or ``dx[...] = 0.0``, else None."""
+    """``dx`` of ``dx = np.zeros_like(x)`` or ``dx[:] = 0.0``, else None."""
     if not isinstance(st, ast.Assign):
         return None
     t = st.targets[0]
@@ -1439,8 +1440,8 @@ def _zeroing_target(st):
             isinstance(st.value.func, ast.Attribute) and st.value.func.attr == "zeros_like":
         return t.id
     if isinstance(t, ast.Subscript) and isinstance(t.value, ast.Name) and \
-            isinstance(t.slice, ast.Constant) and t.slice.value is Ellipsis and \
-            _is_const(st.value, 0):
+            isinstance(t.slice, ast.Slice) and t.slice.lower is None and \
+            t.slice.upper is None and t.slice.step is None and _is_const(st.value, 0):
         return t.value.id
     return None
 

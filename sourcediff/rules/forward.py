@@ -193,7 +193,7 @@ def _(z, x, x_dot):
 
 @tangent(math.hypot, np.hypot)      # at (0, 0): zero, as the reverse rule
 def _(z, x, y, x_dot, y_dot):
-    return (x * x_dot + y * y_dot) / (z + (z == 0.0))
+    return x * x_dot / (z + (z == 0.0)) + y * y_dot / (z + (z == 0.0))
 
 
 @tangent(math.erf)
