@@ -1321,21 +1321,8 @@ class ReverseTransformer:
         for s in forward:
             ir.SECTION.set(s, "forward")
         body += forward
-        rev = []
-        # adjoint initialisation
+        rev = self.adjoint_inits(line)
         seed = _const(1.0) if self.mode == "grad" else _name(self.seed_name())
-        for var in sorted(self.active):
-            t = self.types[var]
-            if var == self.ret_name:
-                continue
-            if t.kind == "float" and var not in self.plan.direct:
-                rev.append(_assign(self.adj(var), _const(0.0), line))
-            elif t.is_array and var in self.params:
-                rev.append(_zeroed(self.adj(var), var, line))
-            elif t.is_array and self.reshaped_later(var):
-                # its adjoint buffer, made with its first value, may have the
-                # wrong shape for its last
-                rev.append(_zeroed(self.adj(var), var, line))
         if self.ret_name in self.active:
             rt = self.types[self.ret_name]
             if rt.is_array:
@@ -1394,6 +1381,24 @@ class ReverseTransformer:
             if isinstance(n, ast.Name):
                 self.helpers_used.add(n.id)
         return fn
+
+    def adjoint_inits(self, line) -> list:
+        """The adjoints that start at zero where the reverse sweep starts (the
+        result's seed aside)."""
+        out = []
+        for var in sorted(self.active):
+            t = self.types[var]
+            if var == self.ret_name:
+                continue
+            if t.kind == "float" and var not in self.plan.direct:
+                out.append(_assign(self.adj(var), _const(0.0), line))
+            elif t.is_array and var in self.params:
+                out.append(_zeroed(self.adj(var), var, line))
+            elif t.is_array and self.reshaped_later(var):
+                # its adjoint buffer, made with its first value, may have the
+                # wrong shape for its last
+                out.append(_zeroed(self.adj(var), var, line))
+        return out
 
     def reshaped_later(self, var) -> bool:
         """An array defined first at the top of the function whose adjoint
