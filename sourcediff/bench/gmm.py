@@ -47,8 +47,9 @@ planner re-runs each (point, component) iteration's scratch-array nests
 (`xcentered`, `qxcentered`: written whole in each iteration, read nowhere
 else) at the start of its reverse iteration instead of storing what they
 overwrite, as the `numba-hand` row does, so the tape holds only the old
-`main_term[c]` (n k values) and the logsumexp loops' carried `largest` and
-`total` (2 k per point). Both evaluate the triangular product twice per
+`main_term[c]` (k values: the loop over points runs fused, its tapes hold one
+point) and the logsumexp loop's running maximum `largest` (k per point; the
+running sum `total`, whose old values nothing reads, keeps none). Both evaluate the triangular product twice per
 (point, component). Where the remaining gap to the hand adjoint comes from is
 not measured in detail: the generated reverse iteration re-runs the nests and
 then reverses them in separate loops (undoing the counter `entry` step by
