@@ -602,7 +602,10 @@ class Normalizer:
             return self.global_value(e)
         if isinstance(e, ast.BinOp):
             left = self.atom(e.left, out)
-            right = self.atom(e.right, out)
+            # ``x[i] * x[i]``: a read with no side effect, evaluated once (its
+            # adjoint is then one contribution, as for ``x[i] ** 2``)
+            right = left if _pure(e.left) and ast.dump(e.left) == ast.dump(e.right) \
+                else self.atom(e.right, out)
             return ir.mark(ast.BinOp(left=left, op=e.op, right=right),
                          ("binop", type(e.op).__name__))
         if isinstance(e, ast.UnaryOp):
@@ -1580,3 +1583,12 @@ def normalize(src: FunctionSource, inplace=None) -> tuple[ast.FunctionDef, Norma
         ir.tag(new_ret, ir.LINE(ret), ir.Kind.RETURN)
         fn.body = copies + fn.body[:-1] + [assign, new_ret]
     return fn, norm
+
+
+def _pure(e) -> bool:
+    """``e`` reads names, elements and attributes only: evaluating it twice in
+    a row gives the same value."""
+    return all(isinstance(n, (ast.Name, ast.Subscript, ast.Attribute, ast.Constant, ast.Load,
+                              ast.BinOp, ast.UnaryOp, ast.Tuple, ast.Slice, ast.operator,
+                              ast.unaryop))
+               for n in ast.walk(e))

@@ -590,6 +590,12 @@ class Planner:
         if ir.KIND(s) == ir.Kind.ACCUMULATE:
             r = s.value.right
             return [r.id] if isinstance(r, ast.Name) and r.id in self.active else []
+        v = s.value
+        if isinstance(v, ast.BinOp) and isinstance(v.op, ast.Mult) and \
+                isinstance(v.left, ast.Name) and isinstance(v.right, ast.Name) and \
+                v.left.id == v.right.id:
+            # ``x * x``: its rule (rules/operators.py) makes one contribution
+            return [v.left.id] if v.left.id in self.active else []
         for n in diff_operands(s.value):
             if n in self.active:
                 out.append(n)

@@ -1137,7 +1137,8 @@ class ReverseTransformer:
         key, inputs, keywords = rule_inputs(prim)
         info = RuleInfo({p: self.type_or_const(a) for p, a in inputs},
                         {k: self.type_or_const(v) for k, v in keywords.items()},
-                        constants_of(inputs))
+                        constants_of(inputs),
+                        {p: a.id for p, a in inputs if isinstance(a, ast.Name)})
         rule = registry.find_rule(key, info)
         if rule is None:
             raise self.error(s, missing_rule_message(key, prim, [

@@ -11,12 +11,18 @@ from .astutil import const
 
 
 class RuleInfo:
-    """What a rule's ``when`` sees: the type of each parameter, and which are
-    literal constants (``x ** 2`` has a simpler rule than ``x ** y``)."""
+    """What a rule's ``when`` sees: the type of each parameter, which are
+    literal constants (``x ** 2`` has a simpler rule than ``x ** y``), and which
+    receive the same variable (``x * x``)."""
 
-    def __init__(self, types, kwtypes, consts=None):
+    def __init__(self, types, kwtypes, consts=None, names=None):
         self.types = {**types, **{k: v for k, v in kwtypes.items()}}
         self.consts = consts or {}
+        self.names = names or {}          # parameter -> the variable passed, if one
+
+    def same(self, a, b) -> bool:
+        """Parameters ``a`` and ``b`` receive the same variable (``x * x``)."""
+        return self.names.get(a) is not None and self.names.get(a) == self.names.get(b)
 
     def is_nonzero_const(self, name) -> bool:
         v = self.consts.get(name)

@@ -21,6 +21,11 @@ def _(z, x, y, dz):
     return dz, -dz
 
 
+@rule("Mult", when=lambda i: i.same("x", "y"))      # x * x: one contribution, as x ** 2
+def _(z, x, y, dz):
+    return dz * 2.0 * x, None
+
+
 @rule("Mult")
 def _(z, x, y, dz):
     return dz * y, dz * x

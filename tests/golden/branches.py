@@ -67,8 +67,7 @@ def branches_grad(x, a):
     # branches:22  if x > a:
     if _c1:
         # branches:23  y = x * x
-        dx = dy * x
-        dx += dy * x
+        dx = dy * 2.0 * x
         _saved_y_top -= 1
         y = _saved_y[_saved_y_top]
         dy = 0.0

@@ -21,19 +21,17 @@ def while_break_jvp(x, tol, x_dot):
             _skip1 = True
             _exit1 = True
         # while_break:35  s += x[k] * x[k]
-        _c8 = not _skip1
-        if _c8:
+        _c7 = not _skip1
+        if _c7:
             _t4 = x[k]
             _t4_dot = x_dot[k]
-            _t5 = x[k]
-            _t5_dot = x_dot[k]
-            _t6 = _t4 * _t5
-            _t6_dot = _t4_dot * _t5 + _t4 * _t5_dot
-            s += _t6
-            s_dot += _t6_dot
+            _t5 = _t4 * _t4
+            _t5_dot = _t4_dot * _t4 + _t4 * _t4_dot
+            s += _t5
+            s_dot += _t5_dot
             # while_break:36  if s > tol:
-            _c7 = s > tol
-            if _c7:
+            _c6 = s > tol
+            if _c6:
                 # while_break:37  break
                 _skip1 = True
                 _exit1 = True

@@ -78,8 +78,7 @@ def scratch_array_grad(x, w):
         # scratch_array:49  s += np.sum(u * u)
         _dt8 = ds
         _dt7 = _dt8
-        du += _dt7 * u
-        du += _dt7 * u
+        du += _dt7 * 2.0 * u
         # scratch_array:47  for i in range(n):
         for i in range(n - 1, -1, -1):
             # scratch_array:48  u[i] = math.tanh(w * x[i] + u[i])

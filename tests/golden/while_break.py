@@ -22,15 +22,14 @@ def while_break(x, tol):
             _skip1 = True
             _exit1 = True
         # while_break:35  s += x[k] * x[k]
-        _c8 = not _skip1
-        if _c8:
+        _c7 = not _skip1
+        if _c7:
             _t4 = x[k]
-            _t5 = x[k]
-            _t6 = _t4 * _t5
-            s += _t6
+            _t5 = _t4 * _t4
+            s += _t5
             # while_break:36  if s > tol:
-            _c7 = s > tol
-            if _c7:
+            _c6 = s > tol
+            if _c6:
                 # while_break:37  break
                 _skip1 = True
                 _exit1 = True
@@ -47,22 +46,20 @@ def while_break(x, tol):
 def while_break_grad(x, tol):
     """Value and gradient of 'while_break' with respect to x."""
     # Plan:
-    #   stored before each overwrite, in lists (a while loop, loop bounds with no limit known before the loops run, or values that are not numbers): 6 temporaries of lines 34, 35, 36, 37
+    #   stored before each overwrite, in lists (a while loop, loop bounds with no limit known before the loops run, or values that are not numbers): 5 temporaries of lines 34, 35, 36, 37
     #   undone, not stored (each update inverted in reverse): 'k' (line 38)
     # -- tape
     # while_break:31  def while_break(x, tol):
     _c3 = False
+    _c6 = False
     _c7 = False
-    _c8 = False
     _skip1 = False
     _t4 = 0.0
-    _t5 = 0.0
     _saved_c3 = []
+    _saved_c6 = []
     _saved_c7 = []
-    _saved_c8 = []
     _saved_skip1 = []
     _saved_t4 = []
-    _saved_t5 = []
     # -- forward sweep
     # while_break:32  s = 0.0
     s = 0.0
@@ -83,20 +80,18 @@ def while_break_grad(x, tol):
             _saved_skip1.append(_skip1)
             _skip1 = True
             _exit1 = True
-        _saved_c8.append(_c8)
+        _saved_c7.append(_c7)
         # while_break:35  s += x[k] * x[k]
-        _c8 = not _skip1
-        if _c8:
+        _c7 = not _skip1
+        if _c7:
             _saved_t4.append(_t4)
             _t4 = x[k]
-            _saved_t5.append(_t5)
-            _t5 = x[k]
-            _t6 = _t4 * _t5
-            s += _t6
-            _saved_c7.append(_c7)
+            _t5 = _t4 * _t4
+            s += _t5
+            _saved_c6.append(_c6)
             # while_break:36  if s > tol:
-            _c7 = s > tol
-            if _c7:
+            _c6 = s > tol
+            if _c6:
                 _saved_skip1.append(_skip1)
                 # while_break:37  break
                 _skip1 = True
@@ -114,23 +109,21 @@ def while_break_grad(x, tol):
     # while_break:34  while k < x.shape[0]:
     for _k4 in range(_n1):
         # while_break:35  s += x[k] * x[k]
-        if _c8:
+        if _c7:
             # while_break:38  k += 1
             if (not _skip1):
                 k -= 1
             # while_break:36  if s > tol:
-            if _c7:
+            if _c6:
                 # while_break:37  break
                 _skip1 = _saved_skip1.pop()
-            _c7 = _saved_c7.pop()
+            _c6 = _saved_c6.pop()
             # while_break:35  s += x[k] * x[k]
-            _dt6 = ds
-            _dt4 = _dt6 * _t5
-            _dt5 = _dt6 * _t4
-            _t5 = _saved_t5.pop()
-            dx[k] += _dt5 + _dt4
+            _dt5 = ds
+            _dt4 = _dt5 * 2.0 * _t4
+            dx[k] += _dt4
             _t4 = _saved_t4.pop()
-        _c8 = _saved_c8.pop()
+        _c7 = _saved_c7.pop()
         # while_break:34  while k < x.shape[0]:
         if (not _c3):
             _skip1 = _saved_skip1.pop()
