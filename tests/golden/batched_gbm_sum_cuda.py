@@ -51,16 +51,19 @@ def gbm_call_grad_element(s0, sigma, z, r, T, K, _saved_t11, _saved_s, tape_need
     _t18 = _t15 * _t17
     # -- reverse sweep
     # gbm_call:10  def gbm_call(s0, sigma, z, r, T, K):
+    dr = 0.0
+    ds = 0.0
+    ds0 = 0.0
     dsigma = 0.0
     _dt18 = 1.0
     # gbm_call:17  return math.exp(-r * T) * max(s - K, 0.0)
     _dt15 = _dt18 * _t17
     _dt17 = _dt18 * _t15
     _dt16 = _dt17 * ((_t16 > 0.0) + 0.5 * (_t16 == 0.0))
-    ds = _dt16
+    ds += _dt16
     _dt14 = _dt15 * _t15
     _dt13 = _dt14 * T
-    dr = -_dt13
+    dr += -_dt13
     # gbm_call:15  for i in range(n):
     for i in range(n - 1, -1, -1):
         s = _saved_s[i]
@@ -87,7 +90,7 @@ def gbm_call_grad_element(s0, sigma, z, r, T, K, _saved_t11, _saved_s, tape_need
         dsigma += _dt3 * _t2
         dsigma += _dt2 * 0.5
     # gbm_call:14  s = s0
-    ds0 = ds
+    ds0 += ds
     # -- result
     # gbm_call:17  return math.exp(-r * T) * max(s - K, 0.0)
     return _t18, ds0, dsigma, dr

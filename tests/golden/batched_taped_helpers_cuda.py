@@ -112,6 +112,7 @@ def relax_vjp(v, m, cotangent, _saved_c1, _saved_skip1, _saved_y, tape_need):
     value = y
     # -- reverse sweep
     # relax:116  def relax(v, m):
+    dv = 0.0
     dy = cotangent
     # relax:120  while k < m:
     for _k3 in range(_n1):
@@ -139,7 +140,7 @@ def relax_vjp(v, m, cotangent, _saved_c1, _saved_skip1, _saved_y, tape_need):
             return 0.0, (0.0,)
         _skip1 = _saved_skip1[_saved_skip1_top]
     # relax:118  y = v
-    dv = dy
+    dv += dy
     # -- result
     # relax:123  return y
     return value, (dv,)
@@ -171,6 +172,7 @@ def damp_steps_vjp(v, n, cotangent, _saved_y, relax_vjp_saved_c1, relax_vjp_save
     value = y
     # -- reverse sweep
     # damp_steps:127  def damp_steps(v, n):
+    dv = 0.0
     dy = cotangent
     # damp_steps:131  for i in range(n):
     for i in range(n - 1, -1, -1):
@@ -187,7 +189,7 @@ def damp_steps_vjp(v, n, cotangent, _saved_y, relax_vjp_saved_c1, relax_vjp_save
         _dt1 = _dt2 * 0.3
         dy += _dt1 * math.cos(y)
     # damp_steps:130  y = v
-    dv = dy
+    dv += dy
     # -- result
     # damp_steps:133  return y
     return value, (dv,)

@@ -61,13 +61,14 @@ def branches_grad(x, a):
     # -- reverse sweep
     # branches:21  def branches(x, a):
     dx = 0.0
+    dy = 0.0
     _dt4 = 1.0
     # branches:28  return y * a
-    dy = _dt4 * a
+    dy += _dt4 * a
     # branches:22  if x > a:
     if _c1:
         # branches:23  y = x * x
-        dx = dy * 2.0 * x
+        dx += dy * 2.0 * x
         _saved_y_top -= 1
         y = _saved_y[_saved_y_top]
         dy = 0.0
@@ -75,13 +76,13 @@ def branches_grad(x, a):
         # branches:24  elif x < -a:
         if _c3:
             # branches:25  y = -x
-            dx = -dy
+            dx += -dy
             _saved_y_top -= 1
             y = _saved_y[_saved_y_top]
             dy = 0.0
         else:
             # branches:27  y = math.exp(x)
-            dx = dy * y
+            dx += dy * y
             _saved_y_top -= 1
             y = _saved_y[_saved_y_top]
             dy = 0.0

@@ -37,9 +37,10 @@ def sd_helper_vjp(v, cotangent):
     _t3 = v * _t2
     # -- reverse sweep
     # sd_helper:10  def sd_helper(v):
+    dv = 0.0
     _dt3 = cotangent
     # sd_helper:11  return v * math.exp(-v)
-    dv = _dt3 * _t2
+    dv += _dt3 * _t2
     _dt2 = _dt3 * v
     _dt1 = _dt2 * _t2
     dv += -_dt1

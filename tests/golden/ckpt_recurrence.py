@@ -43,6 +43,7 @@ def recurrence_grad(x, w):
     # -- reverse sweep
     # recurrence:14  def recurrence(x, w):
     dw = 0.0
+    dx = 0.0
     dy = 1.0
     # recurrence:16  for i in range(10):
     # checkpointed: each segment, last first: restore its snapshot, re-run with tape, reverse
@@ -62,7 +63,7 @@ def recurrence_grad(x, w):
             dw += dy * _t1
             dy = _dt1 * math.cos(y)
     # recurrence:15  y = x
-    dx = dy
+    dx += dy
     # -- result
     # recurrence:18  return y
     return value, (dx, dw)

@@ -25,6 +25,8 @@ def recurrence_grad_jvp(x, w, x_dot, w_dot):
     # recurrence:14  def recurrence(x, w):
     dw = 0.0
     dw_dot = 0.0
+    dx = 0.0
+    dx_dot = 0.0
     dy = 1.0
     dy_dot = 0.0
     # recurrence:16  for i in range(10):
@@ -45,8 +47,8 @@ def recurrence_grad_jvp(x, w, x_dot, w_dot):
         dy = _dt1 * _t4
         dy_dot = _dt1_dot * _t4 + _dt1 * _t4_dot
     # recurrence:15  y = x
-    dx = dy
-    dx_dot = dy_dot
+    dx += dy
+    dx_dot += dy_dot
     # recurrence:18  return y
     _t5 = dx, dw
     _t5_dot = dx_dot, dw_dot
