@@ -412,11 +412,7 @@ class ReverseTransformer:
     def fuse_loop(self, loop, after):
         """The fused loop (forward then reverse body), or None when its reverse
         iterations are not independent."""
-        self._fusing = True
-        try:
-            fwd = self.forward_block(loop.body)
-        finally:
-            self._fusing = False
+        fwd = self.fused_forward(loop.body)
         rev = self.reverse_block(loop.body)
         if not rev:
             return None
@@ -499,12 +495,17 @@ class ReverseTransformer:
         if fused is None:
             return None
         self.inner_fused.add(id(fused))
-        self._fusing = True
-        try:
-            fwd, after = self.forward_block(head), self.forward_block(tail)
-        finally:
-            self._fusing = False
+        fwd, after = self.fused_forward(head), self.fused_forward(tail)
         return fwd + seeds + [fused] + after + self.reverse_block(head)
+
+    def fused_forward(self, stmts) -> list:
+        """``stmts`` as the forward part of a fused loop's body runs them (each
+        iteration's adjoint buffers its own, see ``hoisted_loop``)."""
+        fusing, self._fusing = self._fusing, True
+        try:
+            return self.forward_block(stmts)
+        finally:
+            self._fusing = fusing
 
     def primal_names(self) -> set:
         return set(self.types) | set(self.params)
