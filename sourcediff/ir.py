@@ -139,17 +139,17 @@ class Fact:
 # -- statements ------------------------------------------------------------
 LINE = Fact("line", "statement, function",
             "astutil, forward, kernel, lower, normalize, reverse, scalars, "
-            "tuples",
+            "small_arrays, tuples",
             "emit, errors, forward, kernel, lower, normalize, plan_report, "
-            "planner, reverse, scalars, tuples",
+            "planner, reverse, scalars, small_arrays, tuples",
             "The user's source line the statement comes from (1-based, in the file); "
             "emitted as the comment that links generated code to the user's code "
             "(an InlinedLine for a statement inlined from a helper). "
             "Written by tag() and by astutil's statement builders.")
-KIND = Fact("kind", "statement", "lower, normalize, scalars, tuples, webs",
+KIND = Fact("kind", "statement", "lower, normalize, scalars, small_arrays, tuples, webs",
             "activity, buffers, dependence, emit, forward, lower, planner, "
-            "program, rerun, reverse, scalars, shapes, tuples, typeinfer, "
-            "versions, views, webs",
+            "program, rerun, reverse, scalars, shapes, small_arrays, tuples, "
+            "typeinfer, versions, views, webs",
             "The statement's Kind (written by tag(); a string written is converted).",
             convert=Kind)
 COUNT = Fact("count", "loop", "normalize", "dependence, forward, planner, reverse, tape",
@@ -178,22 +178,22 @@ SECTION = Fact("section", "statement of an adjoint", "reverse", "emit, kernel",
                "init, fused, value, reverse, result): emitted as section headers.")
 
 # -- expressions -----------------------------------------------------------
-PRIM = Fact("prim", "expression", "lower, normalize, scalars, tuples",
+PRIM = Fact("prim", "expression", "lower, normalize, scalars, small_arrays, tuples",
             "activity, buffers, forward, lower, normalize, numba_calls, "
             "planner, program, rerun, reverse, rulecall, scalars, shapes, "
-            "tuples, typeinfer, views",
+            "small_arrays, tuples, typeinfer, views",
             "The primitive an expression applies (a key tuple, see the module doc; "
             "written by mark()).")
 INPLACE = Fact("inplace", "call of a user function", "normalize", "forward, reverse, typeinfer",
                "Positions of the array arguments the callee writes into.")
-AUGMENTED = Fact("augmented", "binop", "normalize, webs", "forward, normalize",
+AUGMENTED = Fact("augmented", "binop", "normalize, webs", "buffers, forward, normalize, small_arrays",
                  "The operation comes from an augmented assignment (``x += y``).", False)
 NONNEG = Fact("nonneg", "index expression", "normalize", "tuples",
               "The index is known to be non-negative (a loop index over a range "
               "starting at 0).", False)
 
 # -- functions -------------------------------------------------------------
-GENERATED = Fact("generated", "function", "normalize", "forward, webs",
+GENERATED = Fact("generated", "function", "normalize", "buffers, forward, webs",
                  "The function is generated code (an adjoint differentiated again): "
                  "its array ``+=`` are in place.", False)
 TUPLE_PARAMS = Fact("tuple_params", "function", "program", "reverse, tuples",

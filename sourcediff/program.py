@@ -22,6 +22,7 @@ from .passes.normalize import normalize
 from .passes.numba_calls import lower_for_numba
 from .passes.reverse import ReverseTransformer
 from .passes.scalars import scalar_numpy_calls
+from .passes.small_arrays import scalarize_small_arrays
 from .passes.tuples import scalarize_tuple_params, split_tuple_locals
 from .passes.typeinfer import infer_types
 from .passes.versions import version_variable
@@ -71,6 +72,10 @@ class Program:
                                                            set(norm.used_names)))
             self.injected.update(norm.globals_used)
             env, ret = self.infer_with_versions(fn, params, arg_types, src, norm)
+            # small arrays of a fixed shape (2x2 matrices, 3-vectors) become one
+            # scalar per element
+            if scalarize_small_arrays(fn, env, norm.used_names):
+                env, ret = self.infer_with_versions(fn, params, arg_types, src, norm)
             # rewrites that need types: tuple-valued locals read element-wise get
             # one variable per element (a round per level of nesting), NumPy
             # calls on scalars become scalar code, array temporaries in loops

@@ -233,6 +233,7 @@ class _Aliases:
 
     def __init__(self, fn, types, view_base, live: Liveness):
         self.types, self.view_base, self.live = types, view_base, live
+        self.fn = fn
         self.params = {a.arg for a in fn.args.args}
         self.origin: dict = {}        # name -> the statement that made it an alias
         self.found: AliasWrite | None = None
@@ -261,18 +262,23 @@ class _Aliases:
         self.origin[z] = s
         return frozenset([*(c for c in rest if len(c) > 1), frozenset(joined)])
 
-    def check_store(self, state, s, x):
+    def check_store(self, state, s, x, params=True):
+        """``params=False``: an in-place ``x += y``, reported where it is written."""
         after = self.live.after.get(id(s), set())
         for c in state:
             if x not in c:
                 continue
             for w in sorted(c - {x}):
+                if not params and w in self.params:
+                    continue
                 # a dead temporary is the one name the check may excuse (a view the
                 # code consumed before the write): the reverse sweep may still read
                 # it, so the write is taped (``taped``) and undone before it does
                 if w not in after and w not in self.params and \
                         (is_temporary(w) or w in self.binding_only):
                     self.taped.add(x)
+                elif self.found is None and not params:
+                    self.found = AliasWrite(s, x, w)
                 elif self.found is None:
                     name, other = (x, w) if x in self.origin else (w, x)
                     self.found = AliasWrite(self.origin.get(name, s), name, other)
@@ -281,7 +287,18 @@ class _Aliases:
         x = store_base(s)
         if x is not None:
             self.check_store(state, s, x)
+        elif ir.KIND(s) == ir.Kind.ACCUMULATE and ir.AUGMENTED(s) and \
+                self.types.get(s.targets[0].id) is not None and \
+                self.types[s.targets[0].id].is_array and not ir.GENERATED(self.fn):
+            # ``x += y`` on an array writes in place: another local name for the
+            # array would see it (the transform binds a new array, so refuse);
+            # a parameter's array, updated in the caller, is not read again here
+            self.check_store(state, s, s.targets[0].id, params=False)
         elif ir.KIND(s) == ir.Kind.ASSIGN:
+            x = _updated_in_place(s, self.types)
+            if x is not None and not ir.GENERATED(self.fn):
+                # ``x *= c``: ``_t = x * c`` then ``x = _t``; NumPy writes into x
+                self.check_store(state, s, x, params=False)
             z = s.targets[0].id
             zt = self.types.get(z)
             if zt is not None and zt.is_array:
@@ -316,6 +333,16 @@ class _Aliases:
                     return new
                 head = new
         return self.simple(s, state)
+
+
+def _updated_in_place(s, types):
+    """``x`` when ``s`` computes the new value of ``x *= y`` (``x /= y``, ...) on an
+    array: the normalizer writes it ``_t = x * y; x = _t``."""
+    v = s.value
+    if not isinstance(v, ast.BinOp) or not ir.AUGMENTED(v) or not isinstance(v.left, ast.Name):
+        return None
+    t = types.get(v.left.id)
+    return v.left.id if t is not None and t.is_array else None
 
 
 def _join(*states):

@@ -427,6 +427,9 @@ class Normalizer:
             if ir.PRIM(prim) == ("copy",):
                 return  # x = x
             tmp = self.temp()
+            if ir.AUGMENTED(value):
+                # 'x *= y' on an array writes in place (buffers.py checks aliases)
+                ir.AUGMENTED.set(prim, True)
             self.assign(out, tmp, prim)
             prim = ir.mark(_name(tmp), ("copy",))
         self.assign(out, target, prim)

@@ -132,6 +132,29 @@ def swap_with_view(x):
     return np.sum(b * b)
 
 
+def scaled_in_place(x, c):
+    """``x *= c`` writes into the array ``y`` also names (NumPy's semantics)."""
+    y = x * 1.0
+    z = y
+    y *= c
+    return np.sum(z * z)
+
+
+def added_in_place(x, c):
+    """``x += d`` on an array a second name reads later."""
+    y = x * c
+    z = y
+    y += x
+    return np.sum(z * x)
+
+
+def param_scaled_in_place(x, c):
+    """A parameter's array updated in place through a second name."""
+    y = x
+    x /= c
+    return np.sum(y * y)
+
+
 def swap_bound_in_branches(u0, kappa, steps, flag):
     """Buffers first bound in branches: no permutation (passes/buffers.py wants
     them bound at the top level), the general path with its tape."""

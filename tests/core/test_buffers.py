@@ -82,6 +82,11 @@ def test_fresh_array_per_step_moves_its_adjoint():
     (B.swap_into_one, (X,), ("u", "unew")),
     (B.forgot_fresh_buffer, (X, 0.2, 3), ("u", "unew")),
     (B.swap_with_view, (X,), ("a", "b")),
+    # in-place operators: NumPy writes into the array both names see (these used
+    # to be differentiated as 'y = y * c', a new array: value and gradient wrong)
+    (B.scaled_in_place, (X, 0.5), ("y", "z")),
+    (B.added_in_place, (X, 0.5), ("y", "z")),
+    (B.param_scaled_in_place, (X, 2.0), ("x", "y")),
 ])
 def test_writing_through_a_true_alias_names_the_users_variables(f, args, names):
     first, second = names

@@ -1,0 +1,676 @@
+"""Small arrays of a fixed shape become one scalar per element.
+
+A Kalman filter, a rotation or a 3-vector integrator keeps its state in
+arrays of two, three or four elements (``x = F @ x``, ``P = F @ P @ F.T +
+Q``, ``K = P[:, 0] / S``, ``P = P - np.outer(K, P[0, :])``).  As arrays, every
+step allocates each intermediate, the adjoint tapes whole arrays in lists,
+and Numba compiles a matrix-product routine per operand layout (seconds of
+first call).  Written out by hand, the same filter is scalar code::
+
+    x_0 = F_00 * x_0 + F_01 * x_1 ...
+
+which is what this pass produces, on normalized and typed code, so the
+scalar techniques (recompute, fusion, typed tapes) apply and nothing is
+allocated per step.
+
+Where the line is drawn, and why:
+
+* An array qualifies when every statement binding it gives one shape known
+  when the function is transformed (literal sizes: ``np.array`` of numbers,
+  ``np.zeros(3)``, ``np.zeros((2, 2))``, ``np.ones``, ``np.eye``, and what
+  arithmetic, elementwise ufuncs, ``@``, ``.T``, ``np.outer``, slices with
+  constant bounds and copies make of such arrays), with at most ``SMALL``
+  elements, float64, one or two dimensions, and it is a local (parameters
+  keep their arrays: their shape is the caller's).  ``SMALL`` is 16 (a 4x4
+  matrix): a product of two written out is 64 multiplications; at 10x10 it
+  would be 1,000 statements per product, which Numba compiles slower than
+  it runs a loop.
+* Every use must be one the pass writes element by element: the statements
+  above, an element read with constant indices (``P[0, 0]``, ``x[-1]``), a
+  reduction over all elements (``np.sum``, ``np.mean``, ``np.prod``,
+  ``np.max``, ``np.min``), ``np.dot`` / ``@`` giving a number, and element
+  stores with constant indices.  An array passed to a function, returned,
+  indexed by a variable, reduced along an axis, compared, or read through
+  ``.shape`` keeps its array, and so does every array computed with it.
+* Arrays are values after the rewrite (each element a variable), so the pass
+  must not change what a store is seen through: a store is taken only where
+  it fills a new array (right after its allocation, as ``np.array([...])``
+  is normalized) or into an array that no copy, slice or transpose shares.
+"""
+from __future__ import annotations
+
+import ast
+import copy
+import itertools
+
+import numpy as np
+
+from .. import ir
+from ..names import Namer
+from ..rules import registry
+
+SMALL = 16                       # most elements of an array written as scalars
+ELEMENTWISE_OPS = {"Add", "Sub", "Mult", "Div", "Pow"}
+ALIASING = {"copy", "subscript", "attr"}        # prims whose result may share memory
+ZEROS, ONES, EYE = id(np.zeros), id(np.ones), id(np.eye)
+DOT, OUTER = id(np.dot), id(np.outer)
+# reductions over all elements: the operation that combines two of them
+REDUCTIONS = {id(np.sum): "Add", id(np.prod): "Mult", id(np.mean): "mean",
+              id(np.max): max, id(np.amax): max, id(np.min): min, id(np.amin): min}
+
+
+# -- entry -------------------------------------------------------------------
+def scalarize_small_arrays(fn: ast.FunctionDef, env: dict, used_names: set) -> bool:
+    """Rewrite ``fn`` in place; returns whether anything changed.  ``used_names``
+    gets the new names."""
+    facts = _Facts(fn, env)
+    shapes = decide(facts)
+    if not shapes:
+        return False
+    names = {v: _element_names(v, shape, used_names) for v, shape in shapes.items()}
+    writer = _Writer(shapes, names, facts, used_names)
+    fn.body = writer.block(fn.body)
+    _drop_unread(fn, writer.made)
+    return True
+
+
+def _drop_unread(fn, made: set):
+    """Remove what the rewrite wrote and nothing reads: an element of a result
+    no one reads (``np.exp(u)[0]`` needs one exponential), a fill that a store
+    overwrites before any read (``np.zeros(2)``, then ``z[0] = a``)."""
+    def block(stmts, loads):
+        out, removed = [], False
+        for k, s in enumerate(stmts):
+            for f in ("body", "orelse"):
+                if getattr(s, f, None):
+                    inner, gone = block(getattr(s, f), loads)
+                    setattr(s, f, inner)
+                    removed |= gone
+            target = _target(s)
+            last = k == len(stmts) - 1 and not out      # a body must keep a statement
+            if target in made and not last and (target not in loads or
+                                                _overwritten(target, stmts[k + 1:])):
+                removed = True
+                continue
+            out.append(s)
+        return out, removed
+
+    while True:
+        loads = {n.id for n in ast.walk(fn) if isinstance(n, ast.Name)
+                 and isinstance(n.ctx, ast.Load)}
+        fn.body, removed = block(fn.body, loads)
+        if not removed:
+            return
+
+
+def _overwritten(name, rest) -> bool:
+    """The statements after one binding ``name`` bind it again before reading it."""
+    for s in rest:
+        if any(isinstance(n, ast.Name) and n.id == name and isinstance(n.ctx, ast.Load)
+               for n in ast.walk(s)):
+            return False
+        if _target(s) == name:
+            return True
+        if isinstance(s, (ast.For, ast.While, ast.If)) and \
+                name in {n.id for n in ast.walk(s) if isinstance(n, ast.Name)}:
+            return False
+    return False
+
+
+class _Facts:
+    """What the decision reads about the whole function."""
+
+    def __init__(self, fn, env):
+        self.env = env
+        self.params = {a.arg for a in fn.args.args}
+        self.statements = list(ir_statements(fn.body))
+        self.blocks = {}                         # id(stmt) -> (block, position)
+        self.tuples = {}                         # name -> tuple of ints, bound once
+        binds = {}
+
+        def index(stmts):
+            for k, s in enumerate(stmts):
+                self.blocks[id(s)] = (stmts, k)
+                for f in ("body", "orelse"):
+                    index(getattr(s, f, None) or [])
+        index(fn.body)
+        for s in self.statements:
+            for n in _binds(s):
+                binds[n] = binds.get(n, 0) + 1
+            if ir.PRIM(getattr(s, "value", None), ("",)) == ("tuple",) and \
+                    all(_int_const(e) is not None for e in s.value.elts):
+                self.tuples[s.targets[0].id] = tuple(_int_const(e) for e in s.value.elts)
+        self.binds = binds
+        self.tuples = {k: v for k, v in self.tuples.items() if binds.get(k) == 1}
+
+    def array(self, name) -> bool:
+        t = self.env.get(name)
+        return t is not None and t.is_array and t.dtype == np.float64 and t.ndim in (1, 2)
+
+    def scalar(self, atom) -> bool:
+        if isinstance(atom, ast.Constant):
+            return isinstance(atom.value, (int, float)) and not isinstance(atom.value, bool)
+        t = self.env.get(atom.id) if isinstance(atom, ast.Name) else None
+        return t is not None and t.kind in ("int", "float") and not t.is_array
+
+
+def ir_statements(stmts):
+    for s in stmts:
+        yield s
+        for f in ("body", "orelse"):
+            yield from ir_statements(getattr(s, f, None) or [])
+
+
+def _binds(s):
+    if isinstance(s, ast.For):
+        return [n.id for n in ast.walk(s.target) if isinstance(n, ast.Name)]
+    if isinstance(s, ast.Assign):
+        return [n.id for t in s.targets for n in ast.walk(t)
+                if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)]
+    return []
+
+
+def _int_const(node):
+    if isinstance(node, ast.Constant) and type(node.value) is int:
+        return node.value
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
+        inner = _int_const(node.operand)
+        return None if inner is None else -inner
+    return None
+
+
+# -- decide ------------------------------------------------------------------
+def decide(facts) -> dict:
+    """Name -> shape of every array written as scalars."""
+    candidates = {n for s in facts.statements for n in _binds(s)
+                  if facts.array(n) and n not in facts.params}
+    # a name bound otherwise than by ``name = value`` (a loop, an unpacking) stays
+    candidates -= {n for s in facts.statements for n in _binds(s) if _target(s) != n}
+    while True:
+        shapes = _shapes(facts, candidates)
+        bad = {n for n in candidates if n not in shapes}
+        for s in facts.statements:
+            bad |= _rejected(s, shapes, facts)
+        if not bad & candidates:
+            return shapes
+        candidates -= bad
+
+
+def _shapes(facts, candidates) -> dict:
+    """The one shape each candidate is bound with (absent: unknown or several)."""
+    shapes, conflict = {}, set()
+    for _ in range(len(facts.statements) + 2):
+        changed = False
+        for s in facts.statements:
+            target = _target(s)
+            if target not in candidates or target in conflict:
+                continue
+            shape = _result_shape(s.value, shapes, facts, candidates) \
+                if ir.KIND(s) == ir.Kind.ASSIGN or ir.KIND(s) == ir.Kind.ACCUMULATE else None
+            if shape is None:
+                continue
+            if target in shapes and shapes[target] != shape:
+                conflict.add(target)
+                del shapes[target]
+                changed = True
+            elif target not in shapes and 0 < int(np.prod(shape)) <= SMALL:
+                shapes[target] = shape
+                changed = True
+        if not changed:
+            break
+    # every binding must give the shape (one whose operands are unknown does not)
+    for s in facts.statements:
+        target = _target(s)
+        if target in shapes and \
+                _result_shape(s.value, shapes, facts, candidates) != shapes[target]:
+            del shapes[target]
+    return shapes
+
+
+def _target(s):
+    if isinstance(s, ast.Assign) and len(s.targets) == 1 and isinstance(s.targets[0], ast.Name):
+        return s.targets[0].id
+    return None
+
+
+def _operand_shape(a, shapes, facts):
+    """() for a number, the shape of a candidate array, None otherwise."""
+    if facts.scalar(a):
+        return ()
+    if isinstance(a, ast.Name) and a.id in shapes:
+        return shapes[a.id]
+    return None
+
+
+def _result_shape(v, shapes, facts, candidates):
+    """The shape of an array-valued statement's value, when the pass can write it."""
+    prim = ir.PRIM(v, ("",))
+    if prim[0] == "call" and not v.keywords:
+        f = id(prim[1])
+        size = _size_arg(v.args[0], facts) if len(v.args) == 1 else None
+        if f in (ZEROS, ONES) and size is not None:
+            return size
+        if f == EYE and size is not None and len(size) == 1:
+            return size * 2
+        if prim[1].__name__ in ("empty_grid", "empty_stack") and \
+                all(_int_const(a) is not None for a in v.args[:-1]):
+            return tuple(_int_const(a) for a in v.args[:-1])
+        if f == OUTER and len(v.args) == 2:
+            a, b = (_operand_shape(x, shapes, facts) for x in v.args)
+            return (a[0], b[0]) if a and b and len(a) == len(b) == 1 else None
+        if f == DOT and len(v.args) == 2:
+            return _matmul_shape(*(_operand_shape(x, shapes, facts) for x in v.args))
+        if isinstance(prim[1], np.ufunc) and registry.is_elementwise(prim[1]):
+            return _broadcast([_operand_shape(a, shapes, facts) for a in v.args])
+        return None
+    if prim[0] == "binop" and prim[1] in ELEMENTWISE_OPS:
+        return _broadcast([_operand_shape(v.left, shapes, facts),
+                           _operand_shape(v.right, shapes, facts)])
+    if prim == ("binop", "MatMult"):
+        return _matmul_shape(_operand_shape(v.left, shapes, facts),
+                             _operand_shape(v.right, shapes, facts))
+    if prim[0] == "unary" and prim[1] in ("USub", "UAdd"):
+        shape = _operand_shape(v.operand, shapes, facts)
+        return shape or None
+    if prim == ("copy",):
+        return _operand_shape(v, shapes, facts) or None
+    if prim == ("method", "copy") and not v.args:
+        return _operand_shape(v.func.value, shapes, facts) or None
+    if prim == ("attr", "T"):
+        shape = _operand_shape(v.value, shapes, facts)
+        return tuple(reversed(shape)) if shape else None
+    if prim == ("subscript",):
+        picked = _picked(v, shapes)
+        return picked[0] if picked and picked[0] else None
+    return None
+
+
+def _size_arg(a, facts):
+    if _int_const(a) is not None:
+        return (_int_const(a),)
+    if isinstance(a, ast.Name) and a.id in facts.tuples:
+        return facts.tuples[a.id]
+    return None
+
+
+def _broadcast(shapes):
+    if any(s is None for s in shapes):
+        return None
+    ndim = max(len(s) for s in shapes)
+    if ndim == 0:
+        return None
+    out = []
+    for k in range(ndim):
+        sizes = {s[k - ndim + len(s)] for s in shapes if k - ndim + len(s) >= 0} - {1}
+        if len(sizes) > 1:
+            return None
+        out.append(sizes.pop() if sizes else 1)
+    return tuple(out)
+
+
+def _matmul_shape(a, b):
+    if not a or not b or a[-1] != b[0]:
+        return None
+    return tuple(a[:-1]) + tuple(b[1:]) or None
+
+
+def _picked(v, shapes):
+    """(result shape, element index function) of ``A[consts and full slices]``."""
+    if not isinstance(v.value, ast.Name) or v.value.id not in shapes:
+        return None
+    shape = shapes[v.value.id]
+    parts = list(v.slice.elts) if isinstance(v.slice, ast.Tuple) else [v.slice]
+    if len(parts) > len(shape):
+        return None
+    picks = []                          # per axis: an index, or the indices a slice takes
+    for p, n in zip(parts, shape):
+        if isinstance(p, ast.Slice):
+            bounds = [None if b is None else _int_const(b) for b in (p.lower, p.upper, p.step)]
+            if any(b is None and given is not None
+                   for b, given in zip(bounds, (p.lower, p.upper, p.step))) or bounds[2] == 0:
+                return None
+            picks.append(list(range(*slice(*bounds).indices(n))))
+        elif _int_const(p) is not None and -n <= _int_const(p) < n:
+            picks.append(_int_const(p) % n)
+        else:
+            return None
+    picks += [list(range(n)) for n in shape[len(parts):]]
+    result = tuple(len(p) for p in picks if isinstance(p, list))
+    if 0 in result:
+        return None
+
+    def element(idx):
+        it = iter(idx)
+        return tuple(p[next(it)] if isinstance(p, list) else p for p in picks)
+    return result, element
+
+
+def _rejected(s, shapes, facts) -> set:
+    """Candidates that must stay arrays because of how ``s`` uses them."""
+    reads = {n.id for n in ast.walk(s) if isinstance(n, ast.Name)
+             and isinstance(n.ctx, ast.Load) and n.id in shapes}
+    if isinstance(s, (ast.For, ast.While, ast.If)):
+        own = {n.id for part in (getattr(s, "iter", None), getattr(s, "test", None))
+               if part is not None for n in ast.walk(part) if isinstance(n, ast.Name)}
+        return own & set(shapes)
+    if not reads and not (isinstance(s, ast.Assign) and _target(s) in shapes):
+        return set()
+    kind = ir.KIND(s)
+    if kind in (ir.Kind.STORE, ir.Kind.AUGSTORE):
+        t = s.targets[0] if isinstance(s, ast.Assign) else s.target
+        base = t.value.id if isinstance(t.value, ast.Name) else None
+        value = s.value
+        ok = base in shapes and _stored_element(t, shapes) is not None and \
+            (facts.scalar(value)) and (_filling(s, base, facts) or _unshared(base, shapes, facts))
+        return reads | ({base} & set(shapes)) if not ok else set()
+    target = _target(s)
+    # ``x *= y`` (normalized ``_t = x * y; x = _t``) writes into x in place
+    v = getattr(s, "value", None)
+    if isinstance(v, ast.BinOp) and ir.AUGMENTED(v) and isinstance(v.left, ast.Name) and \
+            v.left.id in shapes and not _unshared(v.left.id, shapes, facts):
+        return reads | {v.left.id}
+    if target in shapes:
+        # ``x += y`` writes in place, seen through every name sharing ``x``
+        in_place = kind == ir.Kind.ACCUMULATE and (ir.AUGMENTED(s) or ir.AUGMENTED(s.value)) and \
+            not _unshared(target, shapes, facts)
+        if kind in (ir.Kind.ASSIGN, ir.Kind.ACCUMULATE) and not in_place and \
+                _result_shape(s.value, shapes, facts, shapes) == shapes[target]:
+            return set()
+        return reads | {target}
+    if target is not None and kind == ir.Kind.ASSIGN and facts.scalar(ast.Name(id=target)) \
+            and _scalar_form(s.value, shapes, facts):
+        return set()
+    return reads
+
+
+def _scalar_form(v, shapes, facts) -> bool:
+    """``s = A[i, j]``, ``np.sum(A)``, ``a @ b`` / ``np.dot(a, b)`` of vectors."""
+    prim = ir.PRIM(v, ("",))
+    if prim == ("subscript",):
+        picked = _picked(v, shapes)
+        return picked is not None and picked[0] == ()
+    if _whole_reduction(v, prim) is not None:
+        return _operand_shape(v.args[0], shapes, facts) not in (None, ())
+    pair = [v.left, v.right] if prim == ("binop", "MatMult") else \
+        list(v.args) if prim[0] == "call" and id(prim[1]) == DOT and not v.keywords else None
+    if pair is None or len(pair) != 2:
+        return False
+    a, b = (_operand_shape(x, shapes, facts) for x in pair)
+    return a is not None and b is not None and len(a) == len(b) == 1 and a == b
+
+
+def _whole_reduction(v, prim):
+    """The binary operation that reduces ``np.sum(A)``, ``np.max(A, axis=None)``,
+    ... over all elements (``"mean"`` for a mean), or None."""
+    if prim[0] != "call" or len(v.args) != 1 or \
+            any(k.arg != "axis" or not (isinstance(k.value, ast.Constant) and
+                                        k.value.value is None) for k in v.keywords):
+        return None
+    return REDUCTIONS.get(id(prim[1]))
+
+
+def _stored_element(t, shapes):
+    parts = list(t.slice.elts) if isinstance(t.slice, ast.Tuple) else [t.slice]
+    shape = shapes[t.value.id]
+    if len(parts) != len(shape):
+        return None
+    idx = [_int_const(p) for p in parts]
+    if any(i is None or not -n <= i < n for i, n in zip(idx, shape)):
+        return None
+    return tuple(i % n for i, n in zip(idx, shape))
+
+
+def _filling(s, base, facts) -> bool:
+    """``s`` is one of the stores that fill ``base`` after its allocation (with
+    only the computation of stored values, which does not read ``base``, between)."""
+    block, k = facts.blocks[id(s)]
+    for prev in reversed(block[:k]):
+        if ir.KIND(prev) == ir.Kind.STORE and isinstance(prev.targets[0].value, ast.Name) \
+                and prev.targets[0].value.id == base:
+            continue
+        if _target(prev) == base:
+            return ir.PRIM(prev.value, ("",))[0] == "call"
+        if not isinstance(prev, ast.Assign) or _target(prev) is None or \
+                base in {n.id for n in ast.walk(prev) if isinstance(n, ast.Name)}:
+            return False
+    return False
+
+
+def _unshared(base, shapes, facts) -> bool:
+    """No statement makes another name share ``base``'s memory, nor ``base`` another's."""
+    for s in facts.statements:
+        target = _target(s)
+        if target is None or ir.PRIM(getattr(s, "value", None), ("",))[0] not in ALIASING:
+            continue
+        sources = {n.id for n in ast.walk(s.value) if isinstance(n, ast.Name)}
+        if target == base and sources & set(shapes) or \
+                base in sources and target in shapes:
+            return False
+    return True
+
+
+# -- emit --------------------------------------------------------------------
+def _element_names(v, shape, used_names) -> dict:
+    """Index -> variable: ``P_01`` for ``P[0, 1]``, ``x_2`` for ``x[2]``."""
+    namer = Namer(used_names)
+    sep = "" if max(shape) <= 10 else "_"
+    return {idx: namer.prefixed(f"{v}_{sep.join(map(str, idx))}")
+            for idx in itertools.product(*(range(n) for n in shape))}
+
+
+class _Writer:
+    """Statements over the chosen arrays, one scalar statement per operation."""
+
+    def __init__(self, shapes, names, facts, used_names):
+        self.shapes, self.names, self.facts = shapes, names, facts
+        self.namer = Namer(used_names)
+        self.made = {n for table in names.values() for n in table.values()}
+        self.dropped = {n for n in facts.tuples
+                        if all(_reads_only_as_size(r, n, shapes) for r in _readers(n, facts))}
+
+    def block(self, stmts) -> list:
+        out = []
+        for s in stmts:
+            for f in ("body", "orelse"):
+                if getattr(s, f, None):
+                    setattr(s, f, self.block(getattr(s, f)))
+            if _target(s) in self.dropped:
+                continue
+            out.extend(self.statement(s))
+        return out
+
+    def statement(self, s) -> list:
+        line = ir.LINE(s)
+        self.line = line
+        kind = ir.KIND(s)
+        if kind in (ir.Kind.STORE, ir.Kind.AUGSTORE):
+            t = s.targets[0] if isinstance(s, ast.Assign) else s.target
+            if not isinstance(t.value, ast.Name) or t.value.id not in self.shapes:
+                return [s]
+            name = self.names[t.value.id][_stored_element(t, self.shapes)]
+            if kind == ir.Kind.STORE:
+                return [self.copy(name, s.value)]
+            return [self.binop(name, _load(name), "Add", s.value, accumulate=True)]
+        target = _target(s)
+        if target is None:
+            return [s]
+        if target in self.shapes:
+            return self.array_statement(target, s.value)
+        if any(isinstance(n, ast.Name) and n.id in self.shapes for n in ast.walk(s.value)):
+            return self.scalar_statement(target, s.value)
+        return [s]
+
+    # -- values of one element ------------------------------------------------
+    def element(self, atom, idx, shape):
+        """The atom giving element ``idx`` of ``atom`` broadcast to ``shape``."""
+        if isinstance(atom, ast.Constant):
+            return ast.Constant(atom.value)
+        if atom.id not in self.shapes:
+            return _load(atom.id)
+        own = self.shapes[atom.id]
+        at = tuple(0 if n == 1 else i for i, n in zip(idx[len(shape) - len(own):], own))
+        return _load(self.names[atom.id][at])
+
+    def array_statement(self, target, v) -> list:
+        shape = self.shapes[target]
+        prim = ir.PRIM(v, ("",))
+        cells = list(itertools.product(*(range(n) for n in shape)))
+        out = []
+        if prim[0] == "call" and prim[1].__name__ in ("empty_grid", "empty_stack"):
+            return []                        # the stores after it give every element
+        if prim[0] == "call" and id(prim[1]) in (ZEROS, ONES, EYE):
+            fill = 1.0 if id(prim[1]) == ONES else 0.0
+            return [self.copy(self.names[target][i], ast.Constant(
+                1.0 if id(prim[1]) == EYE and i[0] == i[1] else fill)) for i in cells]
+        reads = {n.id for n in ast.walk(v) if isinstance(n, ast.Name)}
+        elementwise = prim[0] in ("binop", "unary") and prim[1] != "MatMult" or \
+            prim[0] == "call" and isinstance(prim[1], np.ufunc)
+        # where an element reads other elements of the target, the new values
+        # go to fresh names first
+        direct = target not in reads or elementwise
+        dest = {i: self.names[target][i] if direct else self.fresh(self.names[target][i])
+                for i in cells}
+        for i in cells:
+            out.extend(self.one_element(dest[i], v, prim, i, shape, target))
+        if not direct:
+            out.extend(self.copy(self.names[target][i], _load(dest[i])) for i in cells)
+        return out
+
+    def one_element(self, dest, v, prim, i, shape, target):
+        if prim[0] == "binop" and prim[1] != "MatMult":
+            a, b = self.element(v.left, i, shape), self.element(v.right, i, shape)
+            acc = prim[1] in ("Add", "Sub") and isinstance(v.left, ast.Name) and \
+                v.left.id == target and not (isinstance(v.right, ast.Name) and
+                                             v.right.id == target)
+            return [self.binop(dest, a, prim[1], b, accumulate=acc)]
+        if prim[0] == "unary":
+            node = ast.UnaryOp(op=getattr(ast, prim[1])(),
+                               operand=self.element(v.operand, i, shape))
+            return [_assign(dest, ir.mark(node, prim), ir.Kind.ASSIGN, self.line)]
+        if prim[0] == "call" and isinstance(prim[1], np.ufunc):
+            node = ast.Call(func=copy.deepcopy(v.func), args=[self.element(a, i, shape) for a in v.args],
+                            keywords=[])
+            return [_assign(dest, ir.mark(node, prim), ir.Kind.ASSIGN, self.line)]
+        if prim == ("copy",):
+            return [self.copy(dest, self.element(v, i, shape))]
+        if prim == ("method", "copy"):
+            return [self.copy(dest, self.element(v.func.value, i, shape))]
+        if prim == ("attr", "T"):
+            return [self.copy(dest, _load(self.names[v.value.id][tuple(reversed(i))]))]
+        if prim == ("subscript",):
+            _, element = _picked(v, self.shapes)
+            return [self.copy(dest, _load(self.names[v.value.id][element(i)]))]
+        if prim[0] == "call" and id(prim[1]) == OUTER:
+            a, b = v.args
+            return [self.binop(dest, self.element(a, i[:1], (self.shapes[a.id][0],)),
+                               "Mult", self.element(b, i[1:], (self.shapes[b.id][0],)))]
+        left, right = (v.left, v.right) if prim == ("binop", "MatMult") else v.args
+        return self.dot(dest, self.row(left, i, True), self.row(right, i, False))
+
+    def row(self, atom, i, left):
+        """The elements of ``atom`` that element ``i`` of a product sums over."""
+        shape = self.shapes[atom.id]
+        names = self.names[atom.id]
+        if len(shape) == 1:
+            return [_load(names[(k,)]) for k in range(shape[0])]
+        if left:
+            return [_load(names[(i[0], k)]) for k in range(shape[1])]
+        return [_load(names[(k, i[-1])]) for k in range(shape[0])]
+
+    def dot(self, dest, xs, ys) -> list:
+        out, terms = [], []
+        for k, (x, y) in enumerate(zip(xs, ys)):
+            p = dest if len(xs) == 1 else self.fresh("_p")
+            out.append(self.binop(p, x, "Mult", y))
+            terms.append(p)
+        total = terms[0]
+        for k, p in enumerate(terms[1:], 1):
+            into = dest if k == len(terms) - 1 else self.fresh("_s")
+            out.append(self.binop(into, _load(total), "Add", _load(p)))
+            total = into
+        return out
+
+    def scalar_statement(self, target, v) -> list:
+        prim = ir.PRIM(v, ("",))
+        if prim == ("subscript",):
+            _, element = _picked(v, self.shapes)
+            return [self.copy(target, _load(self.names[v.value.id][element(())]))]
+        how = _whole_reduction(v, prim)
+        if how is not None:
+            names = list(self.names[v.args[0].id].values())
+            mean = how == "mean"
+            how = "Add" if mean else how
+            out, total = [], names[0]
+            if len(names) == 1:
+                return [self.copy(target, _load(total))]
+            for k, n in enumerate(names[1:], 1):
+                into = target if k == len(names) - 1 and not mean else self.fresh("_s")
+                out.append(self.combine(into, total, how, n))
+                total = into
+            if mean:
+                out.append(self.binop(target, _load(total), "Div",
+                                      ast.Constant(float(len(names)))))
+            return out
+        left, right = (v.left, v.right) if prim == ("binop", "MatMult") else v.args
+        return self.dot(target, self.row(left, (), True), self.row(right, (), False))
+
+    # -- statements -----------------------------------------------------------
+    def fresh(self, hint):
+        name = self.namer.numbered(f"_{hint.lstrip('_')}")
+        self.made.add(name)
+        return name
+
+    def copy(self, dest, atom):
+        if isinstance(atom, ast.Constant):
+            value = ir.mark(ast.Constant(atom.value), ("const",))
+        else:
+            value = ir.mark(_load(atom.id), ("copy",))
+        return _assign(dest, value, ir.Kind.ASSIGN, self.line)
+
+    def combine(self, dest, a, how, b):
+        """``dest = a + b`` (``how`` an operator name) or ``dest = max(a, b)``."""
+        if isinstance(how, str):
+            return self.binop(dest, _load(a), how, _load(b))
+        node = ir.mark(ast.Call(func=_load(how.__name__), args=[_load(a), _load(b)],
+                                keywords=[]), ("call", how))
+        return _assign(dest, node, ir.Kind.ASSIGN, self.line)
+
+    def binop(self, dest, a, op, b, accumulate=False):
+        node = ir.mark(ast.BinOp(left=_atom(a), op=getattr(ast, op)(), right=_atom(b)),
+                       ("binop", op))
+        return _assign(dest, node, ir.Kind.ACCUMULATE if accumulate else ir.Kind.ASSIGN,
+                       self.line)
+
+
+def _readers(name, facts):
+    return [s for s in facts.statements if any(
+        isinstance(n, ast.Name) and n.id == name and isinstance(n.ctx, ast.Load)
+        for n in ast.walk(s))]
+
+
+def _reads_only_as_size(s, name, shapes) -> bool:
+    """``s`` reads the size tuple ``name`` only as ``np.zeros(name)`` / ``np.ones``
+    of an array written as scalars."""
+    v = getattr(s, "value", None)
+    if _target(s) not in shapes:
+        return False
+    prim = ir.PRIM(v, ("",))
+    return prim[0] == "call" and id(prim[1]) in (ZEROS, ONES) and len(v.args) == 1 and \
+        isinstance(v.args[0], ast.Name) and v.args[0].id == name
+
+
+def _atom(a):
+    if isinstance(a, str):
+        return _load(a)
+    if isinstance(a, ast.Name):
+        return _load(a.id)
+    return ast.Constant(a.value)
+
+
+def _load(name):
+    return ast.Name(id=name, ctx=ast.Load())
+
+
+def _assign(target, value, kind, line):
+    stmt = ast.Assign(targets=[ast.Name(id=target, ctx=ast.Store())], value=value)
+    return ir.tag(stmt, line, kind)

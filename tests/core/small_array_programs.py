@@ -1,0 +1,142 @@
+"""Programs keeping small arrays of a fixed shape (2x2 matrices, 2- and
+3-vectors) in loops, for passes/small_arrays.py (tests/core/test_small_arrays.py)."""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+
+def kalman(log_q, log_r, y, dt):
+    """A constant-velocity Kalman filter's negative log-likelihood: ``@``, ``.T``,
+    ``np.outer``, a column and a row slice."""
+    q = math.exp(log_q)
+    r = math.exp(log_r)
+    F = np.array([[1.0, dt], [0.0, 1.0]])
+    Q = q * np.array([[dt ** 3 / 3.0, dt ** 2 / 2.0], [dt ** 2 / 2.0, dt]])
+    x = np.array([y[0], 0.0])
+    P = np.eye(2)
+    nll = 0.0
+    for t in range(y.shape[0]):
+        x = F @ x
+        P = F @ P @ F.T + Q
+        S = P[0, 0] + r
+        v = y[t] - x[0]
+        K = P[:, 0] / S
+        x = x + K * v
+        P = P - np.outer(K, P[0, :])
+        nll += 0.5 * (math.log(2.0 * math.pi * S) + v * v / S)
+    return nll
+
+
+def rotation(theta, p0, steps):
+    """A point rotated by a matrix built from a parameter, element stores into
+    a zero vector, ``np.dot``, a norm through ``np.sum``."""
+    c = math.cos(theta)
+    s = math.sin(theta)
+    R = np.array([[c, -s], [s, c]])
+    p = np.zeros(2)
+    p[0] = p0[0]
+    p[1] = p0[1]
+    total = 0.0
+    for k in range(steps):
+        p = np.dot(R, p) * 0.99
+        total += np.sum(p * p) + p[-1]
+    return total
+
+
+def orbit(gm, pos0, vel0, dt, steps):
+    """A 3-vector integrator: broadcasting with scalars, ``**``, a ufunc, ``copy``."""
+    pos = pos0.copy() * 1.0
+    x = np.array([pos[0], pos[1], pos[2]])
+    v = np.array([vel0[0], vel0[1], vel0[2]])
+    energy = 0.0
+    for k in range(steps):
+        r2 = np.sum(x ** 2)
+        a = -gm * x / (r2 * math.sqrt(r2))
+        v = v + dt * a
+        x = x + dt * v
+        w = np.exp(-v * v).copy()
+        energy += 0.5 * np.dot(v, v) - gm / math.sqrt(r2) + w[1]
+    return energy
+
+
+def mixed_forms(a, b, n):
+    """``np.zeros((2, 2))``, ``np.ones``, ``.T`` of a sum, a vector broadcast
+    against a matrix, ``@`` of two vectors, a negative index."""
+    z = np.zeros(2)
+    z[0] = a
+    z[1] = b
+    M = np.zeros((2, 2))
+    M[0, 1] = a * b
+    O = np.ones(3)
+    s = 0.0
+    for t in range(n):
+        w = M.T + np.eye(2) + z
+        u = np.dot(w, z)
+        v = np.transpose(w) @ u
+        s += v[-1] * np.sum(O) + u @ v + np.exp(u)[0]
+        z = 0.5 * v
+    return s
+
+
+def shared_then_written(a, n):
+    """A store through a second name of the same array: both names see it, so
+    the arrays stay arrays."""
+    x = np.array([a, 2.0 * a])
+    s = 0.0
+    for k in range(n):
+        y = x
+        y[0] = y[0] * 0.5 + a
+        s += x[0] * x[1]
+    return s
+
+
+def added_in_place(a, n):
+    """``x += d`` on an array another name shares: in place, seen through both."""
+    x = np.array([a, 1.0])
+    y = x
+    s = 0.0
+    for k in range(n):
+        d = np.array([a * 0.1, 0.2])
+        x += d
+        s += y[0] * y[1]
+    return s
+
+
+def escapes(a, n):
+    """A vector indexed by a loop variable, and one passed to ``np.linalg.norm``:
+    both stay arrays, and so does what is computed from them."""
+    v = np.array([a, 2.0, 3.0 * a])
+    w = np.array([1.0, a, 0.5])
+    s = 0.0
+    for k in range(n):
+        u = v * w
+        for j in range(3):
+            s += u[j] * a
+        s += np.linalg.norm(w * a)
+    return s
+
+
+def pendulum_rhs(state, g, damping):
+    return np.array([state[1], -g * math.sin(state[0]) - damping * state[1]])
+
+
+def pendulum_rk4(g, damping, theta0, dt, steps):
+    """RK4 on a 2-vector state, the right-hand side a helper returning a new array."""
+    state = np.array([theta0, 0.0])
+    for k in range(steps):
+        k1 = pendulum_rhs(state, g, damping)
+        k2 = pendulum_rhs(state + 0.5 * dt * k1, g, damping)
+        k3 = pendulum_rhs(state + 0.5 * dt * k2, g, damping)
+        k4 = pendulum_rhs(state + dt * k3, g, damping)
+        state = state + dt / 6.0 * (k1 + 2.0 * k2 + 2.0 * k3 + k4)
+    return state[0] ** 2 + 0.1 * state[1]
+
+
+def scaled_through_second_name(a):
+    """``x *= 2.0`` on a small array a second name reads."""
+    x = np.array([a, 1.0])
+    y = x
+    x *= 2.0
+    return y[0] * y[1]

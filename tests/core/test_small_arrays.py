@@ -1,0 +1,83 @@
+"""Small arrays of a fixed shape become one scalar per element
+(passes/small_arrays.py): gradients against central differences, on the
+Python and cpu targets, and what the generated code does and does not do."""
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pytest
+
+import sourcediff as sd
+from tests.core import small_array_programs as P
+from tests.fdcheck import check_grad
+
+rng = np.random.default_rng(11)
+KALMAN = (np.log(0.1), np.log(0.3), np.cumsum(0.3 * rng.standard_normal(8)), 0.1)
+CASES = [
+    (P.kalman, KALMAN, (0, 1)),
+    (P.rotation, (0.3, np.array([0.8, -0.4]), 6), (0, 1)),
+    (P.orbit, (1.0, np.array([1.0, 0.1, 0.0]), np.array([0.0, 1.0, 0.2]), 0.05, 7),
+     (0, 1, 2)),
+    (P.mixed_forms, (0.3, 0.7, 3), (0, 1)),
+    (P.pendulum_rk4, (9.81, 0.3, 1.2, 0.01, 6), (0, 1, 2)),
+    (P.escapes, (0.4, 3), 0),
+]
+
+
+@pytest.mark.parametrize("target", ["python", "cpu"])
+@pytest.mark.parametrize("f, args, wrt", CASES, ids=lambda c: getattr(c, "__name__", ""))
+def test_gradient_matches_finite_differences(f, args, wrt, target):
+    check_grad(f, args, wrt=wrt, target=target)
+
+
+def source(f, args, wrt) -> str:
+    """The generated code without its comments (which quote the user's lines)."""
+    text = sd.grad(f, wrt=wrt, target="python").source_for(*args)
+    return "\n".join(line for line in text.splitlines() if not line.lstrip().startswith("#"))
+
+
+@pytest.mark.parametrize("case", CASES[:5], ids=lambda c: c[0].__name__)
+def test_small_arrays_are_scalars(case):
+    text = source(*case)
+    adjoint = text[text.index("_grad("):]
+    for array_code in ("@", "np.outer", "outer_product", "np.dot", "[:", ".append(",
+                       "np.sum(", "np.array", "empty_grid", "empty_stack", "unbroadcast"):
+        assert array_code not in adjoint, array_code
+
+
+def test_kalman_elements_are_named_after_their_array():
+    text = source(*CASES[0])
+    # P[0, 1] is P_01, x[1] is x_1; the covariance update reads old elements
+    assert "P_01 = " in text and "x_1 = " in text and "dP_11" in text
+    assert re.search(r"P_11 = _t\d+_11 \+ Q_11", text)
+
+
+def test_a_store_through_a_second_name_is_refused_as_before():
+    # the arrays stay arrays, and the alias check names the user's variables
+    with pytest.raises(sd.TransformError, match="'y' shares memory with array 'x'"):
+        sd.grad(P.shared_then_written, target="python")(0.4, 3)
+
+
+def test_in_place_add_through_a_second_name_is_refused():
+    # NumPy's x += d is seen through y; it used to be differentiated as x = x + d
+    # (value and gradient of another function)
+    with pytest.raises(sd.TransformError, match=r"'x' shares memory with array 'y'") as e:
+        sd.grad(P.added_in_place, target="python")(0.4, 3)
+    assert "x += d" in str(e.value)
+    with pytest.raises(sd.TransformError, match=r"'x' shares memory with array 'y'") as e:
+        sd.grad(P.scaled_through_second_name, target="python")(0.4)
+    assert "x *= 2.0" in str(e.value)
+
+
+@pytest.mark.parametrize("case", CASES[5:], ids=lambda c: c[0].__name__)
+def test_shared_or_escaping_arrays_stay_arrays(case):
+    text = source(*case)
+    primal = text[:text.index("_grad(")]
+    assert "x_0" not in primal and "v_0" not in primal
+
+
+def test_shape_of_a_tuple_is_dropped_with_the_array():
+    # np.zeros((2, 2)) reads its shape tuple; once M is scalars the tuple is dead
+    text = source(*CASES[3])
+    assert "(2, 2)" not in text and "M_01 = " in text and "np.zeros" not in text
