@@ -15,9 +15,11 @@ from pathlib import Path
 
 import pytest
 
+import sourcediff as sd
+
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from array_programs import ARGS, program
-from test_random_array_programs import BASE, check
+from test_random_array_programs import BASE, arguments, check, load
 
 SEEDS = [BASE + k for k in range(24)]
 
@@ -54,14 +56,11 @@ def test_cpu_target(seed, directory):
     check(small(program(seed)), directory, "cpu", seed)
 
 
-def test_the_programs_use_the_pass():
+def test_the_programs_use_the_pass(directory):
     """Most programs get scalars (else the tester would test nothing new)."""
-    import sourcediff as sd
-    from test_random_array_programs import arguments, load
-
     hits = 0
     for seed in SEEDS[:8]:
-        f = load(small(program(seed)), Path(__file__).resolve().parent / "__pycache__")
+        f = load(small(program(seed)), directory)
         text = sd.grad(f, wrt=(0, 1, 2), target="python").source_for(*arguments(seed))
         hits += "xs_00" in text or "ys_0" in text
     assert hits >= 4
