@@ -18,8 +18,11 @@ Where the line is drawn, and why:
 * An array qualifies when every statement binding it gives one shape known
   when the function is transformed (literal sizes: ``np.array`` of numbers,
   ``np.zeros(3)``, ``np.zeros((2, 2))``, ``np.ones``, ``np.eye``, and what
-  arithmetic, elementwise ufuncs, ``@``, ``.T``, ``np.outer``, slices with
-  constant bounds and copies make of such arrays), with at most ``SMALL``
+  arithmetic, elementwise ufuncs, ``@``, ``.T``, ``np.outer``, ``np.cross``
+  of 3-vectors, ``np.linalg.inv`` and ``solve`` of matrices up to 3x3
+  (adjugate and Cramer's rule, the formulas one writes by hand at that size),
+  reductions along an axis, slices with constant bounds and copies make of
+  such arrays), with at most ``SMALL``
   elements, float64, one or two dimensions, and it is a local (parameters
   keep their arrays: their shape is the caller's).  ``SMALL`` is 16 (a 4x4
   matrix): a product of two written out is 64 multiplications; at 10x10 it
@@ -28,10 +31,11 @@ Where the line is drawn, and why:
 * Every use must be one the pass writes element by element: the statements
   above, an element read with constant indices (``P[0, 0]``, ``x[-1]``), a
   reduction over all elements (``np.sum``, ``np.mean``, ``np.prod``,
-  ``np.max``, ``np.min``), ``np.dot`` / ``@`` giving a number, and element
-  stores with constant indices.  An array passed to a function, returned,
-  indexed by a variable, reduced along an axis, compared, or read through
-  ``.shape`` keeps its array, and so does every array computed with it.
+  ``np.max``, ``np.min``), ``np.dot`` / ``@`` giving a number,
+  ``np.linalg.norm`` and ``det``, and element stores with constant indices.
+  An array passed to a function, returned, indexed by a variable, compared,
+  or read through ``.shape`` keeps its array, and so does every array
+  computed with it.
 * Arrays are values after the rewrite (each element a variable), so the pass
   must not change what a store is seen through: a store is taken only where
   it fills a new array (right after its allocation, as ``np.array([...])``
@@ -42,6 +46,7 @@ from __future__ import annotations
 import ast
 import copy
 import itertools
+import math
 
 import numpy as np
 
@@ -53,7 +58,10 @@ SMALL = 16                       # most elements of an array written as scalars
 ELEMENTWISE_OPS = {"Add", "Sub", "Mult", "Div", "Pow"}
 ALIASING = {"copy", "subscript", "attr"}        # prims whose result may share memory
 ZEROS, ONES, EYE = id(np.zeros), id(np.ones), id(np.eye)
-DOT, OUTER = id(np.dot), id(np.outer)
+DOT, OUTER, CROSS = id(np.dot), id(np.outer), id(np.cross)
+INV, DET, SOLVE, NORM = (id(np.linalg.inv), id(np.linalg.det), id(np.linalg.solve),
+                         id(np.linalg.norm))
+FORMULA_SIZE = 3                 # inv, det, solve of at most 3x3 written as formulas
 # reductions over all elements: the operation that combines two of them
 REDUCTIONS = {id(np.sum): "Add", id(np.prod): "Mult", id(np.mean): "mean",
               id(np.max): max, id(np.amax): max, id(np.min): min, id(np.amin): min}
@@ -245,6 +253,9 @@ def _operand_shape(a, shapes, facts):
 def _result_shape(v, shapes, facts, candidates):
     """The shape of an array-valued statement's value, when the pass can write it."""
     prim = ir.PRIM(v, ("",))
+    along = _axis_reduction(v, prim, shapes)
+    if along is not None:
+        return along[1]
     if prim[0] == "call" and not v.keywords:
         f = id(prim[1])
         size = _size_arg(v.args[0], facts) if len(v.args) == 1 else None
@@ -255,6 +266,15 @@ def _result_shape(v, shapes, facts, candidates):
         if prim[1].__name__ in ("empty_grid", "empty_stack") and \
                 all(_int_const(a) is not None for a in v.args[:-1]):
             return tuple(_int_const(a) for a in v.args[:-1])
+        if f == CROSS and len(v.args) == 2:
+            a, b = (_operand_shape(x, shapes, facts) for x in v.args)
+            return a if a == b == (3,) else None
+        if f == INV and len(v.args) == 1:
+            a = _operand_shape(v.args[0], shapes, facts)
+            return a if _square(a) else None
+        if f == SOLVE and len(v.args) == 2:
+            a, b = (_operand_shape(x, shapes, facts) for x in v.args)
+            return b if _square(a) and b == a[:1] else None
         if f == OUTER and len(v.args) == 2:
             a, b = (_operand_shape(x, shapes, facts) for x in v.args)
             return (a[0], b[0]) if a and b and len(a) == len(b) == 1 else None
@@ -391,12 +411,34 @@ def _scalar_form(v, shapes, facts) -> bool:
         return picked is not None and picked[0] == ()
     if _whole_reduction(v, prim) is not None:
         return _operand_shape(v.args[0], shapes, facts) not in (None, ())
+    if prim[0] == "call" and not v.keywords and len(v.args) == 1 and \
+            id(prim[1]) in (DET, NORM):
+        shape = _operand_shape(v.args[0], shapes, facts)
+        return _square(shape) if id(prim[1]) == DET else shape not in (None, ())
     pair = [v.left, v.right] if prim == ("binop", "MatMult") else \
         list(v.args) if prim[0] == "call" and id(prim[1]) == DOT and not v.keywords else None
     if pair is None or len(pair) != 2:
         return False
     a, b = (_operand_shape(x, shapes, facts) for x in pair)
     return a is not None and b is not None and len(a) == len(b) == 1 and a == b
+
+
+def _square(shape) -> bool:
+    return shape is not None and len(shape) == 2 and shape[0] == shape[1] <= FORMULA_SIZE
+
+
+def _axis_reduction(v, prim, shapes):
+    """``(axis, result shape)`` of ``np.sum(A, axis=k)`` (``np.mean``, ``np.max``,
+    ...) of a matrix ``A``, or None."""
+    if prim[0] != "call" or id(prim[1]) not in REDUCTIONS or len(v.args) != 1 or \
+            [k.arg for k in v.keywords] != ["axis"] or \
+            not isinstance(v.args[0], ast.Name) or v.args[0].id not in shapes:
+        return None
+    shape, axis = shapes[v.args[0].id], _int_const(v.keywords[0].value)
+    if len(shape) != 2 or axis is None or not -2 <= axis < 2:
+        return None
+    axis %= 2
+    return axis, (shape[1 - axis],)
 
 
 def _whole_reduction(v, prim):
@@ -465,6 +507,8 @@ class _Writer:
         self.shapes, self.names, self.facts = shapes, names, facts
         self.namer = Namer(used_names)
         self.made = {n for table in names.values() for n in table.values()}
+        self.dets: dict = {}            # (matrix, statement) -> its determinant's name
+        self.pending: list = []         # statements the next formula emits first
         self.dropped = {n for n in facts.tuples
                         if all(_reads_only_as_size(r, n, shapes) for r in _readers(n, facts))}
 
@@ -482,6 +526,7 @@ class _Writer:
     def statement(self, s) -> list:
         line = ir.LINE(s)
         self.line = line
+        self.current = s
         kind = ir.KIND(s)
         if kind in (ir.Kind.STORE, ir.Kind.AUGSTORE):
             t = s.targets[0] if isinstance(s, ast.Assign) else s.target
@@ -560,6 +605,31 @@ class _Writer:
         if prim == ("subscript",):
             _, element = _picked(v, self.shapes)
             return [self.copy(dest, _load(self.names[v.value.id][element(i)]))]
+        if prim[0] == "call" and id(prim[1]) == CROSS:
+            a, b = (self.names[x.id] for x in v.args)
+            j, k = (i[0] + 1) % 3, (i[0] + 2) % 3
+            return self.formula(dest, ("Sub", ("Mult", a[(j,)], b[(k,)]),
+                                       ("Mult", a[(k,)], b[(j,)])))
+        if prim[0] == "call" and id(prim[1]) == INV:
+            m = self.names[v.args[0].id]
+            n = self.shapes[v.args[0].id][0]
+            # the adjugate over the determinant: element (r, c) is cofactor (c, r) / det
+            return self.formula(dest, ("Div", _cofactor(m, n, i[1], i[0]), self.det_of(v.args[0])))
+        if prim[0] == "call" and id(prim[1]) == SOLVE:
+            m, b = self.names[v.args[0].id], self.names[v.args[1].id]
+            n = self.shapes[v.args[0].id][0]
+            # Cramer's rule: column i of the matrix replaced by the right-hand side
+            swapped = {(r, c): b[(r,)] if c == i[0] else m[(r, c)]
+                       for r in range(n) for c in range(n)}
+            return self.formula(dest, ("Div", _determinant(swapped, n),
+                                       self.det_of(v.args[0])))
+        along = _axis_reduction(v, prim, self.shapes)
+        if along is not None:
+            m = self.names[v.args[0].id]
+            axis = along[0]
+            n = self.shapes[v.args[0].id][axis]
+            cells = [m[(k, i[0]) if axis == 0 else (i[0], k)] for k in range(n)]
+            return self.reduce(dest, cells, REDUCTIONS[id(prim[1])])
         if prim[0] == "call" and id(prim[1]) == OUTER:
             a, b = v.args
             return [self.binop(dest, self.element(a, i[:1], (self.shapes[a.id][0],)),
@@ -597,22 +667,74 @@ class _Writer:
             return [self.copy(target, _load(self.names[v.value.id][element(())]))]
         how = _whole_reduction(v, prim)
         if how is not None:
-            names = list(self.names[v.args[0].id].values())
-            mean = how == "mean"
-            how = "Add" if mean else how
-            out, total = [], names[0]
-            if len(names) == 1:
-                return [self.copy(target, _load(total))]
-            for k, n in enumerate(names[1:], 1):
-                into = target if k == len(names) - 1 and not mean else self.fresh("_s")
-                out.append(self.combine(into, total, how, n))
-                total = into
-            if mean:
-                out.append(self.binop(target, _load(total), "Div",
-                                      ast.Constant(float(len(names)))))
-            return out
+            return self.reduce(target, list(self.names[v.args[0].id].values()), how)
+        if prim[0] == "call" and id(prim[1]) == DET:
+            m = v.args[0]
+            return self.formula(target, _determinant(self.names[m.id], self.shapes[m.id][0]))
+        if prim[0] == "call" and id(prim[1]) == NORM:
+            squares = [("Mult", n, n) for n in self.names[v.args[0].id].values()]
+            total = squares[0]
+            for sq in squares[1:]:
+                total = ("Add", total, sq)
+            return self.formula(target, ("sqrt", total))
         left, right = (v.left, v.right) if prim == ("binop", "MatMult") else v.args
         return self.dot(target, self.row(left, (), True), self.row(right, (), False))
+
+    def reduce(self, dest, names, how) -> list:
+        """``dest`` = the elements ``names`` combined by ``how`` (an operator
+        name, ``max``/``min``, or ``"mean"``), left to right."""
+        mean = how == "mean"
+        how = "Add" if mean else how
+        out, total = [], names[0]
+        if len(names) == 1:
+            return [self.copy(dest, _load(total))]
+        for k, n in enumerate(names[1:], 1):
+            into = dest if k == len(names) - 1 and not mean else self.fresh("_s")
+            out.append(self.combine(into, total, how, n))
+            total = into
+        if mean:
+            out.append(self.binop(dest, _load(total), "Div", ast.Constant(float(len(names)))))
+        return out
+
+    def det_of(self, matrix) -> str:
+        """The name holding the determinant of ``matrix`` in this statement (once)."""
+        key = (matrix.id, id(self.current))
+        if key not in self.dets:
+            name = self.fresh("det")
+            self.pending.extend(self.formula(name, _determinant(
+                self.names[matrix.id], self.shapes[matrix.id][0])))
+            self.dets[key] = name
+        return self.dets[key]
+
+    def formula(self, dest, tree) -> list:
+        """Statements giving ``dest`` the value of ``tree``: a name, a number, or
+        ``(op, operand, ...)`` with op an operator name, ``"USub"`` or ``"sqrt"``."""
+        out = list(self.pending)
+        self.pending.clear()
+
+        def value(t, into=None):
+            if isinstance(t, str):
+                return t
+            if isinstance(t, float):
+                return ast.Constant(t)
+            name = into or self.fresh("_f")
+            if t[0] == "USub":
+                node = ir.mark(ast.UnaryOp(op=ast.USub(), operand=_atom(value(t[1]))),
+                               ("unary", "USub"))
+                out.append(_assign(name, node, ir.Kind.ASSIGN, self.line))
+            elif t[0] == "sqrt":
+                func = ast.Attribute(value=_load("math"), attr="sqrt", ctx=ast.Load())
+                node = ir.mark(ast.Call(func=func, args=[_atom(value(t[1]))], keywords=[]),
+                               ("call", math.sqrt))
+                out.append(_assign(name, node, ir.Kind.ASSIGN, self.line))
+            else:
+                left, right = value(t[1]), value(t[2])
+                out.append(self.binop(name, left, t[0], right))
+            return name
+        result = value(tree, dest)
+        if result != dest:
+            out.append(self.copy(dest, _atom(result)))
+        return out
 
     # -- statements -----------------------------------------------------------
     def fresh(self, hint):
@@ -640,6 +762,30 @@ class _Writer:
                        ("binop", op))
         return _assign(dest, node, ir.Kind.ACCUMULATE if accumulate else ir.Kind.ASSIGN,
                        self.line)
+
+
+def _determinant(m: dict, n: int, rows=None, cols=None):
+    """A formula for the determinant of ``m`` (index -> name) restricted to
+    ``rows`` x ``cols`` (all of an n x n matrix by default), by expansion
+    along the first row."""
+    rows = list(range(n)) if rows is None else rows
+    cols = list(range(n)) if cols is None else cols
+    if len(rows) == 1:
+        return m[(rows[0], cols[0])]
+    total = None
+    for k, c in enumerate(cols):
+        term = ("Mult", m[(rows[0], c)],
+                _determinant(m, n, rows[1:], cols[:k] + cols[k + 1:]))
+        total = term if total is None else ("Sub" if k % 2 else "Add", total, term)
+    return total
+
+
+def _cofactor(m: dict, n: int, r: int, c: int):
+    """A formula for cofactor (r, c) of the n x n matrix ``m``."""
+    if n == 1:
+        return 1.0
+    minor = _determinant(m, n, [k for k in range(n) if k != r], [k for k in range(n) if k != c])
+    return ("USub", minor) if (r + c) % 2 else minor
 
 
 def _readers(name, facts):

@@ -140,3 +140,21 @@ def scaled_through_second_name(a):
     y = x
     x *= 2.0
     return y[0] * y[1]
+
+
+def linear_algebra(a, b, c, n):
+    """2x2 and 3x3 ``inv``, ``det``, ``solve``, ``norm``, ``cross`` and sums along
+    an axis, as a small-state filter or a rigid-body step writes them."""
+    A = np.array([[2.0 + a, b], [0.5 * c, 1.5 + a * c]])
+    B = np.array([[3.0, a, 0.1], [b, 2.0 + c, 0.2], [0.3, a * b, 4.0]])
+    u = np.array([a, b, c])
+    s = 0.0
+    for k in range(n):
+        Ai = np.linalg.inv(A)
+        x = np.linalg.solve(B, u)
+        w = np.cross(u, x)
+        s += np.linalg.det(A) + np.linalg.det(B) + np.sum(Ai) + np.linalg.norm(w)
+        s += np.sum(np.max(B, axis=0)) + np.mean(np.sum(B, axis=1)) + np.prod(np.min(A, axis=-1))
+        A = np.linalg.inv(A) * 0.9 + np.eye(2)
+        u = x + 0.1 * w
+    return s
