@@ -138,15 +138,17 @@ class Fact:
 
 # -- statements ------------------------------------------------------------
 LINE = Fact("line", "statement, function",
-            "astutil, forward, kernel, lower, normalize, reverse, scalars, "
+            "astutil, forward, invariant_sums, kernel, lower, normalize, "
+            "reverse, scalars, small_arrays, tuples",
+            "emit, errors, forward, invariant_sums, kernel, lower, "
+            "normalize, plan_report, planner, reverse, scalars, "
             "small_arrays, tuples",
-            "emit, errors, forward, kernel, lower, normalize, plan_report, "
-            "planner, reverse, scalars, small_arrays, tuples",
             "The user's source line the statement comes from (1-based, in the file); "
             "emitted as the comment that links generated code to the user's code "
             "(an InlinedLine for a statement inlined from a helper). "
             "Written by tag() and by astutil's statement builders.")
-KIND = Fact("kind", "statement", "lower, normalize, scalars, small_arrays, tuples, webs",
+KIND = Fact("kind", "statement", "invariant_sums, lower, normalize, scalars, small_arrays, "
+                                 "tuples, webs",
             "activity, buffers, dependence, emit, forward, lower, planner, "
             "program, rerun, reverse, scalars, shapes, small_arrays, tuples, "
             "typeinfer, versions, views, webs",

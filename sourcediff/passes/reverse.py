@@ -42,6 +42,7 @@ from .buffers import (
     inverse_assignment,
 )
 from .first_adds import assign_first_adds
+from .invariant_sums import sum_invariant_adds
 from .numba_calls import lower_for_numba
 from .plan_report import plan_lines
 from .planner import Planner, has_slice, index_ndim, inner_iteration_locals, iteration_locals
@@ -1373,6 +1374,7 @@ class ReverseTransformer:
         # statements that do nothing unless a branch was taken go into it
         rev = sink_adjoints(rev, self.adjoint_variables(), live_out=free_names(ret_stmt))
         rev = assign_first_adds(rev, self.adjoint_variables())
+        rev = sum_invariant_adds(rev, self.adjoint_variables())
         params = list(self.params) + ([self.seed_name()] if self.mode == "vjp" else [])
         args = ast.arguments(posonlyargs=[], args=[ast.arg(arg=p) for p in params], vararg=None,
                              kwonlyargs=[], kw_defaults=[], kwarg=None, defaults=[])
