@@ -28,6 +28,7 @@ FAMILIES = {
     "heldout": "heldout",
     "fresh": "fresh",
     "unseen": "unseen",
+    "smallstate": "smallstate",
 }
 
 # peers a workload may implement as ``peer_<name>(data)``

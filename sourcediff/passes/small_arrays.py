@@ -53,6 +53,8 @@ import numpy as np
 from .. import ir
 from ..names import Namer
 from ..rules import registry
+from ..runtime.helpers import empty_grid, empty_stack
+from .views import is_view
 
 SMALL = 16                       # most elements of an array written as scalars
 ELEMENTWISE_OPS = {"Add", "Sub", "Mult", "Div", "Pow"}
@@ -72,11 +74,12 @@ def scalarize_small_arrays(fn: ast.FunctionDef, env: dict, used_names: set) -> b
     """Rewrite ``fn`` in place; returns whether anything changed.  ``used_names``
     gets the new names."""
     facts = _Facts(fn, env)
-    shapes = decide(facts)
+    shapes, escapes = decide(facts)
     if not shapes:
         return False
     names = {v: _element_names(v, shape, used_names) for v, shape in shapes.items()}
     writer = _Writer(shapes, names, facts, used_names)
+    writer.escapes = escapes
     fn.body = writer.block(fn.body)
     _drop_unread(fn, writer.made)
     return True
@@ -188,8 +191,10 @@ def _int_const(node):
 
 
 # -- decide ------------------------------------------------------------------
-def decide(facts) -> dict:
-    """Name -> shape of every array written as scalars."""
+def decide(facts) -> tuple[dict, dict]:
+    """Name -> shape of every array written as scalars, and id(statement) -> the
+    ones made arrays again just before it (its use of them is not one the pass
+    writes, and reads them only)."""
     candidates = {n for s in facts.statements for n in _binds(s)
                   if facts.array(n) and n not in facts.params}
     # a name bound otherwise than by ``name = value`` (a loop, an unpacking) stays
@@ -197,11 +202,38 @@ def decide(facts) -> dict:
     while True:
         shapes = _shapes(facts, candidates)
         bad = {n for n in candidates if n not in shapes}
+        escapes = {}
         for s in facts.statements:
-            bad |= _rejected(s, shapes, facts)
+            rejected = _rejected(s, shapes, facts)
+            if rejected and _read_only_use(s, shapes, facts):
+                target = _target(s)
+                escapes[id(s)] = rejected - {target}
+                rejected = rejected & {target}
+            bad |= rejected
         if not bad & candidates:
-            return shapes
+            return shapes, escapes
         candidates -= bad
+
+
+def _read_only_use(s, shapes, facts) -> bool:
+    """``s`` only reads the arrays it names (``np.sum(x, ...)`` with keywords the
+    pass does not take, ``x - target`` with a parameter, ``return x``): each can
+    be an array again just before it, a new array holding the current
+    elements.  Not when the value may share memory with one (``y = x``, a
+    slice, ``np.ravel``), nor when a function writes into one."""
+    if isinstance(s, ast.Return):
+        return True
+    if not isinstance(s, ast.Assign) or ir.KIND(s) != ir.Kind.ASSIGN or _target(s) is None:
+        return False
+    v = s.value
+    if isinstance(v, ast.BinOp) and ir.AUGMENTED(v):
+        return False                      # ``x *= c``: a write into x
+    element = ir.PRIM(v, ("",)) == ("subscript",) and facts.scalar(s.targets[0])
+    if not element and is_view(v, facts.env) is not None or \
+            ir.PRIM(v, ("",))[0] in ("copy", "user"):
+        return False
+    written = ir.INPLACE(v) if isinstance(v, ast.Call) else None
+    return not written
 
 
 def _shapes(facts, candidates) -> dict:
@@ -509,24 +541,38 @@ class _Writer:
         self.made = {n for table in names.values() for n in table.values()}
         self.dets: dict = {}            # (matrix, statement) -> its determinant's name
         self.pending: list = []         # statements the next formula emits first
+        self.escapes: dict = {}         # id(statement) -> arrays made again before it
+        self.live: set = set()          # arrays made again, their elements unchanged since
+        self.owner = {n: v for v, table in names.items() for n in table.values()}
         self.dropped = {n for n in facts.tuples
                         if all(_reads_only_as_size(r, n, shapes) for r in _readers(n, facts))}
 
     def block(self, stmts) -> list:
         out = []
+        outer, self.live = self.live, set()
         for s in stmts:
             for f in ("body", "orelse"):
                 if getattr(s, f, None):
                     setattr(s, f, self.block(getattr(s, f)))
+            if isinstance(s, (ast.For, ast.While, ast.If)):
+                self.live = set()
             if _target(s) in self.dropped:
                 continue
-            out.extend(self.statement(s))
+            new = self.statement(s)
+            # an array made again stays current until one of its elements changes
+            self.live -= {self.owner.get(_target(n)) for n in new}
+            out.extend(new)
+        self.live = outer
         return out
 
     def statement(self, s) -> list:
         line = ir.LINE(s)
         self.line = line
         self.current = s
+        again = sorted(self.escapes.get(id(s), set()) & set(self.shapes) - self.live)
+        if again or id(s) in self.escapes:
+            self.live |= set(again)
+            return [x for name in again for x in self.as_array(name)] + [s]
         kind = ir.KIND(s)
         if kind in (ir.Kind.STORE, ir.Kind.AUGSTORE):
             t = s.targets[0] if isinstance(s, ast.Assign) else s.target
@@ -679,6 +725,25 @@ class _Writer:
             return self.formula(target, ("sqrt", total))
         left, right = (v.left, v.right) if prim == ("binop", "MatMult") else v.args
         return self.dot(target, self.row(left, (), True), self.row(right, (), False))
+
+    def as_array(self, name) -> list:
+        """``name`` bound to a new array of its current elements, written as the
+        normalizer writes ``np.array([...])``: an allocation, then a store each."""
+        shape, cells = self.shapes[name], self.names[name]
+        first = _load(next(iter(cells.values())))
+        make = empty_grid if len(shape) == 2 else empty_stack
+        alloc = ir.mark(ast.Call(func=_load(make.__name__),
+                                 args=[ast.Constant(n) for n in shape] + [first], keywords=[]),
+                        ("call", make))
+        out = [_assign(name, alloc, ir.Kind.ASSIGN, self.line)]
+        for idx, element in cells.items():
+            index = ast.Tuple(elts=[ast.Constant(i) for i in idx], ctx=ast.Load()) \
+                if len(idx) > 1 else ast.Constant(idx[0])
+            store = ast.Assign(targets=[ast.Subscript(value=_load(name), slice=index,
+                                                      ctx=ast.Store())],
+                               value=_load(element))
+            out.append(ir.tag(store, self.line, ir.Kind.STORE))
+        return out
 
     def reduce(self, dest, names, how) -> list:
         """``dest`` = the elements ``names`` combined by ``how`` (an operator

@@ -12,7 +12,7 @@ import pytest
 import sourcediff as sd
 from sourcediff.bench import FAMILIES, family, harness, load, names
 
-COUNTS = {"heldout": 8, "fresh": 6, "unseen": 6}
+COUNTS = {"heldout": 8, "fresh": 6, "unseen": 6, "smallstate": 3}
 PROGRAMS = [program for name in COUNTS for program in family.programs_of(load(name))]
 
 

@@ -158,3 +158,24 @@ def linear_algebra(a, b, c, n):
         A = np.linalg.inv(A) * 0.9 + np.eye(2)
         u = x + 0.1 * w
     return s
+
+
+def escaping_uses(a, target, n):
+    """Uses the pass does not write (a parameter of unknown shape, a sum along an
+    axis with ``keepdims``, a variable index, a return) read a new array made
+    from the current elements; the rest stays scalars."""
+    M = np.array([[a, 0.5], [0.2, 1.0 + a]])
+    v = np.array([1.0, a])
+    s = 0.0
+    for k in range(n):
+        v = M @ v * 0.5
+        s += np.sum((M - target) ** 2) + np.sum(np.sum(M, axis=0, keepdims=True))
+        s += v[k % 2]
+    return s + np.sum(v)
+
+
+def returns_small(a):
+    """A small array returned: made an array at the return."""
+    x = np.array([a, 2.0 * a])
+    y = x * x
+    return y

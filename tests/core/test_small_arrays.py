@@ -22,6 +22,7 @@ CASES = [
     (P.mixed_forms, (0.3, 0.7, 3), (0, 1)),
     (P.pendulum_rk4, (9.81, 0.3, 1.2, 0.01, 6), (0, 1, 2)),
     (P.linear_algebra, (0.3, -0.2, 0.4, 3), (0, 1, 2)),
+    (P.escaping_uses, (0.3, np.array([[0.1, 0.2], [0.3, 0.4]]), 4), (0, 1)),
     (P.escapes, (0.4, 3), 0),
 ]
 
@@ -72,14 +73,29 @@ def test_in_place_add_through_a_second_name_is_refused():
     assert "x *= 2.0" in str(e.value)
 
 
-@pytest.mark.parametrize("case", CASES[6:], ids=lambda c: c[0].__name__)
-def test_shared_or_escaping_arrays_stay_arrays(case):
-    text = source(*case)
-    primal = text[:text.index("_grad(")]
-    assert "x_0" not in primal and "v_0" not in primal
+def test_variable_indices_read_arrays_made_again():
+    text = source(*CASES[7])
+    loop = text[text.index("for k in range(n):"):]
+    assert "u = empty_stack(3, u_0)" in loop and "u_0 = v_0 * w_0" in loop
 
 
 def test_shape_of_a_tuple_is_dropped_with_the_array():
     # np.zeros((2, 2)) reads its shape tuple; once M is scalars the tuple is dead
     text = source(*CASES[3])
     assert "(2, 2)" not in text and "M_01 = " in text and "np.zeros" not in text
+
+
+def test_uses_the_pass_does_not_write_read_an_array_made_again():
+    text = source(*CASES[6])
+    primal = text[:text.index("_grad(")]
+    loop = primal[primal.index("for k in range(n):"):]
+    # M is scalars; the parameter's shape is unknown, so M - target reads a new
+    # array of M's elements, made once per iteration (not again for the sum)
+    assert "_p1 = M_00 * v_0" in loop
+    assert loop.count("M = empty_grid(2, 2, M_00)") == 1
+    # a variable index reads an array made from v's elements
+    assert "v = empty_stack(2, v_0)" in loop
+
+
+def test_a_returned_small_array_is_made_an_array():
+    np.testing.assert_allclose(np.ravel(sd.jacobian(P.returns_small)(0.5)), [1.0, 4.0])
