@@ -82,7 +82,61 @@ def scalarize_small_arrays(fn: ast.FunctionDef, env: dict, used_names: set) -> b
     writer.escapes = escapes
     fn.body = writer.block(fn.body)
     _drop_unread(fn, writer.made)
+    _propagate_copies(fn, writer.made)
     return True
+
+
+def _propagate_copies(fn, made: set):
+    """``t = y`` that the rewrite wrote (a transpose's or a slice's elements,
+    ``M_00 = _a2_00`` after ``np.array``) goes, and ``t``'s reads read ``y``,
+    when ``t`` is bound once, read only later in the same block, and ``y`` is
+    not bound again before its last read: fewer statements for Numba to
+    compile (the first call of a filter with 2x2 matrices is mostly that)."""
+    binds, loads = {}, {}
+    for n in ast.walk(fn):
+        if isinstance(n, ast.Name):
+            table = binds if isinstance(n.ctx, ast.Store) else loads
+            table[n.id] = table.get(n.id, 0) + 1
+
+    def block(stmts):
+        for s in stmts:
+            for f in ("body", "orelse"):
+                if getattr(s, f, None):
+                    setattr(s, f, block(getattr(s, f)))
+        out = list(stmts)
+        k = 0
+        while k < len(out):
+            s = out[k]
+            t = _target(s)
+            v = getattr(s, "value", None)
+            if t in made and binds.get(t) == 1 and isinstance(v, ast.Name) and \
+                    ir.PRIM(v, ("",)) == ("copy",) and ir.KIND(s) == ir.Kind.ASSIGN:
+                uses = [j for j in range(k + 1, len(out)) if t in _loaded(out[j])]
+                if uses and sum(_loaded(out[j]).count(t) for j in uses) == loads.get(t, 0) and \
+                        not any(v.id in _stored(out[j]) for j in range(k + 1, uses[-1] + 1)
+                                if j != uses[-1] or isinstance(out[j], (ast.For, ast.While,
+                                                                        ast.If))):
+                    for j in uses:
+                        _rename_loads(out[j], t, v.id)
+                    del out[k]
+                    continue
+            k += 1
+        return out
+    fn.body = block(fn.body)
+
+
+def _loaded(node) -> list:
+    return [n.id for n in ast.walk(node) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)]
+
+
+def _stored(node) -> set:
+    return {n.id for n in ast.walk(node) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+
+
+def _rename_loads(node, old, new):
+    for n in ast.walk(node):
+        if isinstance(n, ast.Name) and n.id == old and isinstance(n.ctx, ast.Load):
+            n.id = new
 
 
 def _drop_unread(fn, made: set):

@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+from numba import njit
 
 TITLE = "double pendulum, RK4 on a 4-vector state"
 SIZES = {
@@ -22,6 +23,7 @@ WRT_NAMES = ("th1", "th2", "l2")
 RTOL = 1e-8
 
 
+@njit(cache=True)
 def derivs(state, l1, l2, g):
     th1, th2, w1, w2 = state[0], state[1], state[2], state[3]
     delta = th1 - th2
