@@ -186,7 +186,7 @@ PRIM = Fact("prim", "expression", "lower, normalize, scalars, small_arrays, tupl
             "small_arrays, tuples, typeinfer, views",
             "The primitive an expression applies (a key tuple, see the module doc; "
             "written by mark()).")
-INPLACE = Fact("inplace", "call of a user function", "normalize", "forward, reverse, typeinfer",
+INPLACE = Fact("inplace", "call of a user function", "normalize", "forward, reverse, small_arrays, typeinfer",
                "Positions of the array arguments the callee writes into.")
 AUGMENTED = Fact("augmented", "binop", "normalize, webs", "buffers, forward, normalize, small_arrays",
                  "The operation comes from an augmented assignment (``x += y``).", False)

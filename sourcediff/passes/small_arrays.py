@@ -193,12 +193,16 @@ class _Facts:
         self.tuples = {}                         # name -> tuple of ints, bound once
         binds = {}
 
-        def index(stmts):
+        self.loops = {}                          # id(stmt) -> ids of the loops around it
+
+        def index(stmts, loops):
             for k, s in enumerate(stmts):
                 self.blocks[id(s)] = (stmts, k)
+                self.loops[id(s)] = loops
+                inner = loops | {id(s)} if isinstance(s, (ast.For, ast.While)) else loops
                 for f in ("body", "orelse"):
-                    index(getattr(s, f, None) or [])
-        index(fn.body)
+                    index(getattr(s, f, None) or [], inner)
+        index(fn.body, frozenset())
         for s in self.statements:
             for n in _binds(s):
                 binds[n] = binds.get(n, 0) + 1
@@ -253,6 +257,10 @@ def decide(facts) -> tuple[dict, dict]:
                   if facts.array(n) and n not in facts.params}
     # a name bound otherwise than by ``name = value`` (a loop, an unpacking) stays
     candidates -= {n for s in facts.statements for n in _binds(s) if _target(s) != n}
+    bound_in = {}                                 # name -> loops around its bindings
+    for s in facts.statements:
+        for n in _binds(s):
+            bound_in[n] = bound_in.get(n, frozenset()) | facts.loops[id(s)]
     while True:
         shapes = _shapes(facts, candidates)
         bad = {n for n in candidates if n not in shapes}
@@ -261,7 +269,14 @@ def decide(facts) -> tuple[dict, dict]:
             rejected = _rejected(s, shapes, facts)
             if rejected and _read_only_use(s, shapes, facts):
                 target = _target(s)
-                escapes[id(s)] = rejected - {target}
+                # made again before the outermost loop around s that does not
+                # bind it (once, not once per iteration of loops that leave it)
+                escapes.setdefault(id(s), set())        # s itself is left as it is
+                for x in rejected - {target}:
+                    outside = facts.loops[id(s)] - bound_in.get(x, frozenset())
+                    at = min(outside, key=lambda lp: len(facts.loops[lp])) if outside \
+                        else id(s)
+                    escapes.setdefault(at, set()).add(x)
                 rejected = rejected & {target}
             bad |= rejected
         if not bad & candidates:
