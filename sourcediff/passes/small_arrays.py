@@ -54,6 +54,7 @@ from .. import ir
 from ..names import Namer
 from ..rules import registry
 from ..runtime.helpers import empty_grid, empty_stack
+from .astutil import walk
 from .views import is_view
 
 SMALL = 16                       # most elements of an array written as scalars
@@ -188,7 +189,7 @@ class _Facts:
     def __init__(self, fn, env):
         self.env = env
         self.params = {a.arg for a in fn.args.args}
-        self.statements = list(ir_statements(fn.body))
+        self.statements = list(walk(fn.body))
         self.blocks = {}                         # id(stmt) -> (block, position)
         self.tuples = {}                         # name -> tuple of ints, bound once
         binds = {}
@@ -221,13 +222,6 @@ class _Facts:
             return isinstance(atom.value, (int, float)) and not isinstance(atom.value, bool)
         t = self.env.get(atom.id) if isinstance(atom, ast.Name) else None
         return t is not None and t.kind in ("int", "float") and not t.is_array
-
-
-def ir_statements(stmts):
-    for s in stmts:
-        yield s
-        for f in ("body", "orelse"):
-            yield from ir_statements(getattr(s, f, None) or [])
 
 
 def _binds(s):
