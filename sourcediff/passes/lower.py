@@ -319,6 +319,13 @@ def _groups(stmts, defs, reductions, facts) -> list:
     # product): per-iteration values like rows, of length their own
     local = {s.targets[0].id for s in stmts if _kind(s) == "assign" and
              isinstance(s.targets[0], ast.Name) and facts.vector(s.targets[0].id)} - set(defs)
+    # a vector the body computes gives the loop its length only when it is a
+    # matrix-vector product (``W @ h``: W.shape[0]); another (``np.max(v,
+    # keepdims=True)``, a slice ``v[a:b]``) may be of length 1 and broadcast
+    products = {s.targets[0].id for s in stmts if _kind(s) == "assign" and
+                isinstance(s.targets[0], ast.Name) and _reduction_operands(s, facts) is None
+                and (_prim(s.value) == ("binop", "MatMult") or
+                     _prim(s.value)[0] == "call" and id(_prim(s.value)[1]) in DOT_IDS)}
     groups = []
     for r in reductions:
         chain = _chain(_reduction_operands(stmts[r], facts), stmts, defs, facts)
@@ -326,6 +333,8 @@ def _groups(stmts, defs, reductions, facts) -> list:
             continue                                   # a reduction of outside arrays only
         g = Group(members=sorted(chain | {r}))
         _describe(g, stmts, defs, local, facts)
+        if any(n in local and n not in products for n, _ in g.rows):
+            continue
         for other in groups:
             if set(other.members) & chain and not (other.sums & g.all_reads):
                 g = Group(members=sorted(set(other.members) | set(g.members)))

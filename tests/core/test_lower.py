@@ -327,3 +327,22 @@ def test_hessian_vector_product(name):
     """The lowered adjoint (element loops, fused) differentiated again."""
     f, args, wrt = next(c for c in LOWERED if c[0].__name__ == name)
     check_hvp(f, args, wrt, "python")
+
+
+def broadcast_one(y, s, n):
+    """``np.max(t, keepdims=True)`` is of length 1 and broadcasts against ``y``:
+    the loop must not take its length from it (it did: value and gradient wrong)."""
+    total = 0.0
+    for k in range(n):
+        t = np.sin(y) * s
+        top = np.max(t, keepdims=True)
+        total += np.sum(top - y)
+    return total
+
+
+@pytest.mark.parametrize("target", ["python", "cpu"])
+def test_a_length_one_vector_is_not_a_loop_length(target):
+    y = np.array([0.3, -0.5, 0.8, 0.1])
+    value, grad = sd.value_and_grad(broadcast_one, wrt=0, target=target)(y, 0.5, 2)
+    assert np.isclose(value, broadcast_one(y, 0.5, 2), rtol=1e-12)
+    check_grad(broadcast_one, (y, 0.5, 2), wrt=(0, 1), target=target)
