@@ -343,6 +343,6 @@ def broadcast_one(y, s, n):
 @pytest.mark.parametrize("target", ["python", "cpu"])
 def test_a_length_one_vector_is_not_a_loop_length(target):
     y = np.array([0.3, -0.5, 0.8, 0.1])
-    value, grad = sd.value_and_grad(broadcast_one, wrt=0, target=target)(y, 0.5, 2)
+    value, _ = sd.value_and_grad(broadcast_one, wrt=0, target=target)(y, 0.5, 2)
     assert np.isclose(value, broadcast_one(y, 0.5, 2), rtol=1e-12)
     check_grad(broadcast_one, (y, 0.5, 2), wrt=(0, 1), target=target)
