@@ -308,7 +308,7 @@ def _shapes(facts, candidates) -> dict:
             target = _target(s)
             if target not in candidates or target in conflict:
                 continue
-            shape = _result_shape(s.value, shapes, facts, candidates) \
+            shape = _result_shape(s.value, shapes, facts) \
                 if ir.KIND(s) == ir.Kind.ASSIGN or ir.KIND(s) == ir.Kind.ACCUMULATE else None
             if shape is None:
                 continue
@@ -325,7 +325,7 @@ def _shapes(facts, candidates) -> dict:
     for s in facts.statements:
         target = _target(s)
         if target in shapes and \
-                _result_shape(s.value, shapes, facts, candidates) != shapes[target]:
+                _result_shape(s.value, shapes, facts) != shapes[target]:
             del shapes[target]
     return shapes
 
@@ -345,7 +345,7 @@ def _operand_shape(a, shapes, facts):
     return None
 
 
-def _result_shape(v, shapes, facts, candidates):
+def _result_shape(v, shapes, facts):
     """The shape of an array-valued statement's value, when the pass can write it."""
     prim = ir.PRIM(v, ("",))
     along = _axis_reduction(v, prim, shapes)
@@ -489,7 +489,7 @@ def _rejected(s, shapes, facts) -> set:
         in_place = kind == ir.Kind.ACCUMULATE and (ir.AUGMENTED(s) or ir.AUGMENTED(s.value)) and \
             not _unshared(target, shapes, facts)
         if kind in (ir.Kind.ASSIGN, ir.Kind.ACCUMULATE) and not in_place and \
-                _result_shape(s.value, shapes, facts, shapes) == shapes[target]:
+                _result_shape(s.value, shapes, facts) == shapes[target]:
             return set()
         return reads | {target}
     if target is not None and kind == ir.Kind.ASSIGN and facts.scalar(ast.Name(id=target)) \
@@ -758,7 +758,7 @@ class _Writer:
 
     def dot(self, dest, xs, ys) -> list:
         out, terms = [], []
-        for k, (x, y) in enumerate(zip(xs, ys)):
+        for x, y in zip(xs, ys):
             p = dest if len(xs) == 1 else self.fresh("_p")
             out.append(self.binop(p, x, "Mult", y))
             terms.append(p)
