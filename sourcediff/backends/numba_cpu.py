@@ -3,10 +3,15 @@
 Numba caches compiled code only for functions that live in a real file, so
 each generated module is written to the cache directory under a name that
 hashes its source; a second process imports the same file and Numba loads
-the machine code from its on-disk cache instead of compiling again.
+the machine code from its on-disk cache instead of compiling again.  The hash
+also covers the runtime helpers' source and Numba's version: Numba's cache
+does not notice that a function the module calls has changed, so machine code
+compiled against an older helper would be loaded (seen as a segmentation
+fault after an upgrade, from a cache directory that outlived it).
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 import importlib.util
 import os
@@ -21,8 +26,22 @@ def cache_dir() -> Path:
     return path
 
 
+@functools.lru_cache(maxsize=1)
+def runtime_stamp() -> str:
+    """A digest of what generated modules call and are compiled by: the
+    runtime package's source files and Numba's version."""
+    import numba
+
+    digest = hashlib.sha256(numba.__version__.encode())
+    runtime = Path(__file__).resolve().parent.parent / "runtime"
+    for path in sorted(runtime.glob("*.py")):
+        digest.update(path.name.encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
 def module_path(source: str, stem: str) -> Path:
-    digest = hashlib.sha256(source.encode()).hexdigest()[:16]
+    digest = hashlib.sha256((runtime_stamp() + source).encode()).hexdigest()[:16]
     return cache_dir() / f"sd_{stem}_{digest}.py"
 
 
