@@ -139,22 +139,22 @@ class Fact:
 # -- statements ------------------------------------------------------------
 LINE = Fact("line", "statement, function",
             "astutil, forward, invariant_sums, kernel, lower, normalize, "
-            "reverse, scalars, small_arrays, tuples",
+            "reverse, scalars, small_arrays, tables, tuples",
             "emit, errors, forward, invariant_sums, kernel, lower, "
             "normalize, plan_report, planner, reverse, scalars, "
-            "small_arrays, tuples",
+            "small_arrays, tables, tuples",
             "The user's source line the statement comes from (1-based, in the file); "
             "emitted as the comment that links generated code to the user's code "
             "(an InlinedLine for a statement inlined from a helper). "
             "Written by tag() and by astutil's statement builders.")
 KIND = Fact("kind", "statement", "invariant_sums, lower, normalize, scalars, small_arrays, "
-                                 "tuples, webs",
+                                 "tables, tuples, webs",
             "activity, buffers, dependence, emit, forward, lower, planner, "
-            "program, rerun, reverse, scalars, shapes, small_arrays, tuples, "
-            "typeinfer, versions, views, webs",
+            "program, rerun, reverse, scalars, shapes, small_arrays, "
+            "tables, tuples, typeinfer, versions, views, webs",
             "The statement's Kind (written by tag(); a string written is converted).",
             convert=Kind)
-COUNT = Fact("count", "loop", "normalize", "dependence, forward, planner, reverse, tape",
+COUNT = Fact("count", "loop", "normalize", "dependence, forward, planner, reverse, tables, tape",
              "Name of the counter of a loop's trips, for a loop whose trip count is "
              "not known before it runs (a while loop, a for loop left by break); "
              "None for a counted for loop. Written by jump lowering.")
@@ -166,27 +166,27 @@ ITERATES = Fact("iterates", "for", "normalize, tuples", "tuples, typeinfer, webs
                 "index loop; type inference checks the sequence is a tuple. None once "
                 "the tuple is split into elements.")
 ARRAY = Fact("array", "accumulate statement", "reverse, typeinfer",
-             "emit, forward, planner, rerun, reverse",
+             "emit, forward, planner, rerun, reverse, tables",
              "The accumulation target is an array (``a += b`` updates in place); on an "
              "adjoint's ``dx[i, :] += g``, a view of ``dx`` (emitted as ``add_into``).", False)
 PROLOGUE = Fact("prologue", "statement", "tuples", "tuples",
                 "An assignment inserted at the top of the body to unpack a tuple "
                 "parameter into its elements (scalarize_tuple_params marks it, "
                 "split_tuple_locals leaves it alone).", False)
-NOTE = Fact("note", "statement", "reverse, sink", "emit",
+NOTE = Fact("note", "statement", "reverse, sink, tables", "emit",
             "Why the transform wrote this statement: emitted as a comment above it.")
 SECTION = Fact("section", "statement of an adjoint", "reverse", "emit, kernel",
                "Which part of the adjoint the statement belongs to (setup, forward, "
                "init, fused, value, reverse, result): emitted as section headers.")
 
 # -- expressions -----------------------------------------------------------
-PRIM = Fact("prim", "expression", "lower, normalize, scalars, small_arrays, tuples",
+PRIM = Fact("prim", "expression", "lower, normalize, scalars, small_arrays, tables, tuples",
             "activity, buffers, forward, lower, normalize, numba_calls, "
             "planner, program, rerun, reverse, rulecall, scalars, shapes, "
-            "small_arrays, tuples, typeinfer, views",
+            "small_arrays, tables, tuples, typeinfer, views",
             "The primitive an expression applies (a key tuple, see the module doc; "
             "written by mark()).")
-INPLACE = Fact("inplace", "call of a user function", "normalize", "forward, reverse, small_arrays, typeinfer",
+INPLACE = Fact("inplace", "call of a user function", "normalize", "forward, reverse, small_arrays, tables, typeinfer",
                "Positions of the array arguments the callee writes into.")
 AUGMENTED = Fact("augmented", "binop", "normalize, webs", "buffers, forward, normalize, small_arrays",
                  "The operation comes from an augmented assignment (``x += y``).", False)

@@ -23,6 +23,7 @@ from .passes.numba_calls import lower_for_numba
 from .passes.reverse import ReverseTransformer
 from .passes.scalars import scalar_numpy_calls
 from .passes.small_arrays import scalarize_small_arrays
+from .passes.tables import tabulate_invariants
 from .passes.tuples import scalarize_tuple_params, split_tuple_locals
 from .passes.typeinfer import infer_types
 from .passes.versions import version_variable
@@ -43,6 +44,7 @@ class Program:
         self._primal: dict = {}                   # (func, types) -> (name, normalized, env, ret)
         self._vjp: dict = {}
         self._stack: list = []
+        self.tabulate = True                      # passes/tables.py (off for CUDA kernels)
         self.user_rules: dict = {}
         self.checkpoint = None                    # grad(..., checkpoint=) for the root
 
@@ -87,6 +89,10 @@ class Program:
                 if not lower_array_temporaries(fn, env, norm.used_names) and not scalars \
                         and not split and not versions:
                     break
+                env, ret = self.infer_with_versions(fn, params, arg_types, src, norm)
+            # costly values an inner loop recomputes for every outer iteration:
+            # computed once into a table (not in CUDA kernels: no allocation there)
+            if self.tabulate and tabulate_invariants(fn, env, norm.used_names):
                 env, ret = self.infer_with_versions(fn, params, arg_types, src, norm)
         finally:
             self._stack.pop()

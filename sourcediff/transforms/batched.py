@@ -201,6 +201,7 @@ class Batched(Transformed):
         func = self._function()
         program = Program(func, types)
         program.checkpoint = self.checkpoint
+        program.tabulate = self.target != "cuda"      # a kernel cannot allocate a table
         params = self.src.params
         entry = program.analyze(func, types)
         program._primal_name = entry[0]
