@@ -149,9 +149,9 @@ LINE = Fact("line", "statement, function",
             "Written by tag() and by astutil's statement builders.")
 KIND = Fact("kind", "statement", "invariant_sums, lower, normalize, scalars, small_arrays, "
                                  "tables, tuples, webs",
-            "activity, buffers, dependence, emit, forward, lower, planner, "
-            "program, rerun, reverse, scalars, shapes, small_arrays, "
-            "tables, tuples, typeinfer, versions, views, webs",
+            "activity, buffers, dependence, emit, forward, hoist, lower, "
+            "planner, program, rerun, reverse, scalars, shapes, "
+            "small_arrays, tables, tuples, typeinfer, versions, views, webs",
             "The statement's Kind (written by tag(); a string written is converted).",
             convert=Kind)
 COUNT = Fact("count", "loop", "normalize", "dependence, forward, planner, reverse, tables, tape",
@@ -181,9 +181,10 @@ SECTION = Fact("section", "statement of an adjoint", "reverse", "emit, kernel",
 
 # -- expressions -----------------------------------------------------------
 PRIM = Fact("prim", "expression", "lower, normalize, scalars, small_arrays, tables, tuples",
-            "activity, buffers, forward, lower, normalize, numba_calls, "
-            "planner, program, rerun, reverse, rulecall, scalars, shapes, "
-            "small_arrays, tables, tuples, typeinfer, views",
+            "activity, buffers, forward, hoist, lower, normalize, "
+            "numba_calls, planner, program, rerun, reverse, rulecall, "
+            "scalars, shapes, small_arrays, tables, tuples, typeinfer, "
+            "views",
             "The primitive an expression applies (a key tuple, see the module doc; "
             "written by mark()).")
 INPLACE = Fact("inplace", "call of a user function", "normalize", "forward, reverse, small_arrays, tables, typeinfer",

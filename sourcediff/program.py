@@ -16,6 +16,7 @@ from .emit import emit_function, emitted, module_source
 from .errors import TransformError
 from .frontend.source import get_source
 from .names import Namer
+from .passes.hoist import hoist_shape_reads
 from .passes.inline import inline_calls
 from .passes.lower import lower_array_temporaries
 from .passes.normalize import normalize
@@ -90,6 +91,8 @@ class Program:
                         and not split and not versions:
                     break
                 env, ret = self.infer_with_versions(fn, params, arg_types, src, norm)
+            # sizes a loop reads from arrays it never rebinds: read before it
+            hoist_shape_reads(fn, env)
             # costly values an inner loop recomputes for every outer iteration:
             # computed once into a table (not in CUDA kernels: no allocation there)
             if self.tabulate and tabulate_invariants(fn, env, norm.used_names):
@@ -149,11 +152,22 @@ class Program:
         checkpoint = getattr(src.func, "__sourcediff_checkpoint__", None)
         if src.func is self.root.func and self.checkpoint is not None:
             checkpoint = self.checkpoint
-        rt = ReverseTransformer(fn, env, wrt, mode, set(self.functions),
-                                callee_adjoint=self.callee_adjoint, error=src.info.error,
-                                checkpoint=checkpoint)
+        def build(prefer_store=frozenset()):
+            rt = ReverseTransformer(fn, env, wrt, mode, set(self.functions),
+                                    callee_adjoint=self.callee_adjoint, error=src.info.error,
+                                    checkpoint=checkpoint, prefer_store=prefer_store)
+            return rt, rt.run(fname)
+
         try:
-            adj = rt.run(fname)
+            rt, adj = build()
+            # a fused loop's tapes hold one iteration: storing its costly values
+            # (exp, log) costs less than computing them again in reverse; kept
+            # when the loops fuse as before
+            prefer = rt.costly_recomputed_when_fused()
+            if prefer:
+                rt2, adj2 = build(prefer)
+                if rt2.plan.per_iteration == rt.plan.per_iteration:
+                    rt, adj = rt2, adj2
         except NotImplementedError as exc:
             raise TransformError(str(exc), src.info.filename, src.info.line_offset + 1, 0,
                                  src.info.lines[0]) from None

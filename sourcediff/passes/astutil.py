@@ -11,6 +11,9 @@ from __future__ import annotations
 
 import ast
 import copy
+import math
+
+import numpy as np
 
 from .. import ir
 
@@ -73,6 +76,29 @@ def is_const(node, value=None) -> bool:
     """A number literal (not a bool), equal to ``value`` when given."""
     return isinstance(node, ast.Constant) and isinstance(node.value, (int, float)) and \
         not isinstance(node.value, bool) and (value is None or node.value == value)
+
+
+def is_costly(value) -> bool:
+    """``value`` (a normalized statement's expression) applies an operation much
+    dearer than a load and a store: a transcendental function, ``sqrt``, or a
+    power that is not a small integer or a square root."""
+    prim = ir.PRIM(value, ("",))
+    if prim[0] == "call":
+        return id(prim[1]) in _COSTLY
+    if prim == ("binop", "Pow"):
+        e = value.right
+        return not (isinstance(e, ast.Constant) and isinstance(e.value, (int, float)) and
+                    float(e.value) in (1.0, 2.0, 3.0, -1.0, 0.5))
+    return False
+
+
+_COSTLY = {id(getattr(math, f)) for f in (
+    "exp", "expm1", "log", "log1p", "log2", "log10", "sqrt", "sin", "cos", "tan",
+    "asin", "acos", "atan", "atan2", "sinh", "cosh", "tanh", "asinh", "acosh", "atanh",
+    "erf", "erfc", "gamma", "lgamma", "pow", "hypot")} | \
+    {id(getattr(np, f)) for f in (
+        "exp", "expm1", "log", "log1p", "log2", "log10", "sqrt", "sin", "cos", "tan",
+        "arcsin", "arccos", "arctan", "arctan2", "sinh", "cosh", "tanh", "power", "hypot")}
 
 
 # -- rewriting ---------------------------------------------------------------

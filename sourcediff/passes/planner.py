@@ -57,8 +57,12 @@ class Planner:
     """The store/recompute/undo/fuse decisions for the adjoint of ``fn``."""
 
     def __init__(self, fn: ast.FunctionDef, types: dict, params: list, active: set,
-                 ret_name, mode: str, checkpoint=None, error=None, name_of=None):
+                 ret_name, mode: str, checkpoint=None, error=None, name_of=None,
+                 prefer_store=frozenset()):
         self.fn = fn
+        # id(loop): loops whose costly values are stored, not recomputed (they
+        # run fused: their tapes hold one iteration, cheaper than an exp)
+        self.prefer_store = prefer_store
         self.types = types
         self.params = params
         self.active = active

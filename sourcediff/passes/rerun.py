@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 
 from .. import ir
 from ..rules import registry
-from .astutil import free_names, walk
+from .astutil import free_names, is_costly, walk
 from .buffers import store_base
 from .tape import counted
 
@@ -75,7 +75,8 @@ def _select(plan, loop, carried, banned) -> Rerun:
     for idx, s in enumerate(loop.body):
         if ir.KIND(s) == ir.Kind.ASSIGN:
             z = s.targets[0].id
-            if z in banned or z in carried or not _simple_assign(plan, s, loop, idx):
+            if z in banned or z in carried or not _simple_assign(plan, s, loop, idx) or \
+                    id(loop) in plan.prefer_store and is_costly(s.value):
                 continue
             names = free_names(s.value) - {"np", "math"}
             if ir.PRIM(s.value)[0] == "call":

@@ -34,7 +34,7 @@ from .astutil import assign as _assign
 from .astutil import aug as _aug
 from .astutil import call as _call
 from .astutil import const as _const
-from .astutil import free_names, simplify, stored_names, substitute, walk
+from .astutil import free_names, is_costly, simplify, stored_names, substitute, walk
 from .astutil import is_const as _is_const
 from .astutil import name as _name
 from .buffers import (
@@ -97,7 +97,7 @@ class ReverseTransformer:
     """Builds the adjoint of one normalized function."""
 
     def __init__(self, fn: ast.FunctionDef, types: dict, wrt: list, mode: str, names: set,
-                 callee_adjoint=None, error=None, checkpoint=None):
+                 callee_adjoint=None, error=None, checkpoint=None, prefer_store=frozenset()):
         self.fn = fn
         # checkpoint: None, True (segments of about sqrt(trip count) iterations) or an int
         # (a snapshot every that many iterations) for the top-level ``for`` loops
@@ -128,7 +128,7 @@ class ReverseTransformer:
         self.active = analyze_activity(fn, types, expanded,
                                        [self.ret_name] if self.ret_name else [])
         self.plan = Planner(fn, types, self.params, self.active, self.ret_name, mode,
-                            checkpoint, error, self.fresh_cached)
+                            checkpoint, error, self.fresh_cached, prefer_store)
         self.adj_names: dict[str, str] = {}
         self.tmp = itertools.count(1)
         self.helpers_used: set = set()
@@ -321,6 +321,16 @@ class ReverseTransformer:
         forward = self.forward_block(self.fn.body)
         return ir.PLAN.set(self.assemble(fname, forward, reverse),
                            plan_lines(self.plan, self))
+
+    def costly_recomputed_when_fused(self) -> frozenset:
+        """The fused loops, and the loops inside them, whose reverse iterations
+        recompute a costly value (an ``exp``): built again with these in
+        ``prefer_store``, the value goes on a tape holding one iteration."""
+        loops = [s for s in walk(self.fn.body) if id(s) in self.plan.per_iteration]
+        inside = {id(s) for lp in loops for s in walk([lp]) if isinstance(s, ast.For)}
+        return frozenset(i for i in inside if any(
+            ir.KIND(st) == ir.Kind.ASSIGN and is_costly(st.value)
+            for st in self.plan.recompute.get(i, ())))
 
     def try_fuse(self):
         """Run a final accumulation loop's reverse iteration right after its

@@ -61,15 +61,8 @@ import numpy as np
 
 from .. import ir
 from ..names import Namer
-from .astutil import walk
+from .astutil import is_costly, walk
 
-COSTLY = {id(getattr(math, f)) for f in (
-    "exp", "expm1", "log", "log1p", "log2", "log10", "sqrt", "sin", "cos", "tan",
-    "asin", "acos", "atan", "atan2", "sinh", "cosh", "tanh", "asinh", "acosh", "atanh",
-    "erf", "erfc", "gamma", "lgamma", "pow", "hypot")} | \
-    {id(getattr(np, f)) for f in (
-        "exp", "expm1", "log", "log1p", "log2", "log10", "sqrt", "sin", "cos", "tan",
-        "arcsin", "arccos", "arctan", "arctan2", "sinh", "cosh", "tanh", "power", "hypot")}
 CHEAP_CALLS = {id(f) for f in (abs, min, max, float, math.fabs, math.floor, math.ceil,
                                np.abs, np.fabs, np.maximum, np.minimum, np.floor, np.ceil)}
 FRESH = {id(f) for f in (np.empty, np.zeros, np.ones, np.full, np.empty_like, np.zeros_like,
@@ -237,8 +230,7 @@ def _tabulate_inner(inner, outer, step, assigned, written, facts, namer) -> list
             continue
         invariant[name] = s
         v = s.value
-        prim = ir.PRIM(v, ("",))
-        if _costly(prim, v) or any(n.id in costly for n in ast.walk(v)
+        if is_costly(v) or any(n.id in costly for n in ast.walk(v)
                                    if isinstance(n, ast.Name)):
             costly.add(name)
     if not costly:
@@ -329,7 +321,7 @@ def _invariant_assign(s, index, invariant, assigned, written, facts):
     v = s.value
     prim = ir.PRIM(v, ("",))
     if prim[0] == "call":
-        if id(prim[1]) not in COSTLY | CHEAP_CALLS or getattr(v, "keywords", None):
+        if not (is_costly(v) or id(prim[1]) in CHEAP_CALLS) or getattr(v, "keywords", None):
             return None
     elif prim[0] not in PURE:
         return None
@@ -359,16 +351,6 @@ def _invariant_assign(s, index, invariant, assigned, written, facts):
            for n in ast.walk(v)):
         return None
     return name
-
-
-def _costly(prim, v) -> bool:
-    if prim[0] == "call":
-        return id(prim[1]) in COSTLY
-    if prim == ("binop", "Pow"):
-        e = v.right
-        return not (isinstance(e, ast.Constant) and isinstance(e.value, (int, float)) and
-                    float(e.value) in (1.0, 2.0, 3.0, -1.0, 0.5))
-    return False
 
 
 def _reads(s):

@@ -12,10 +12,10 @@ def while_break_jvp(x, tol, x_dot):
     k = 0
     # while_break:34  while k < x.shape[0]:
     _exit1 = False
+    _t1 = x.shape
+    _t2 = _t1[0]
     while (True):
         _skip1 = False
-        _t1 = x.shape
-        _t2 = _t1[0]
         _c3 = k < _t2
         if (not _c3):
             _skip1 = True

@@ -12,11 +12,11 @@ def while_break(x, tol):
     # while_break:34  while k < x.shape[0]:
     _exit1 = False
     _n1 = 0
+    _t1 = x.shape
+    _t2 = _t1[0]
     while (True):
         _n1 += (1)
         _skip1 = False
-        _t1 = x.shape
-        _t2 = _t1[0]
         _c3 = k < _t2
         if (not _c3):
             _skip1 = True
@@ -68,12 +68,12 @@ def while_break_grad(x, tol):
     # while_break:34  while k < x.shape[0]:
     _exit1 = False
     _n1 = 0
+    _t1 = x.shape
+    _t2 = _t1[0]
     while (True):
         _n1 += 1
         _saved_skip1.append(_skip1)
         _skip1 = False
-        _t1 = x.shape
-        _t2 = _t1[0]
         _saved_c3.append(_c3)
         _c3 = k < _t2
         if (not _c3):

@@ -1,0 +1,112 @@
+"""Sizes read inside a loop from arrays the loop never rebinds move before it.
+
+A helper inlined into a time loop brings its own ``hidden = h.shape[0]``::
+
+    for t in range(steps):
+        _t6 = h.shape
+        hidden2 = _t6[0]
+        for j in range(hidden2):
+            ...
+            c[j] = f_gate * c[j] + i_gate * g
+
+The inner loop's bound is then a value the outer loop assigns, so the tape
+planner knows no bound on the inner loop before the nest runs (the saves
+of ``c[j]`` went to lists, and ``hidden2`` itself to a tape).  An array's
+shape changes only when its name is rebound; so, on normalized and typed
+code, a statement at the top level of a loop body that reads the shape of
+an array the loop never rebinds (``_t6 = h.shape``), or an element of such
+a shape (``hidden2 = _t6[0]``, ``n = h.shape[0]``), and binds a name bound
+nowhere else, moves before the loop -- out of each enclosing loop in turn,
+while it stays invariant.  Reading a shape has no effect and cannot fail,
+so doing it when the loop runs no iteration changes nothing.
+"""
+from __future__ import annotations
+
+import ast
+
+from .. import ir
+from .astutil import stored_names, walk
+
+
+def hoist_shape_reads(fn: ast.FunctionDef, env: dict) -> bool:
+    """Rewrite ``fn`` in place; returns whether a statement moved."""
+    binds: dict = {}
+    for s in walk(fn.body):
+        for n in _binds(s):
+            binds[n] = binds.get(n, 0) + 1
+    changed = False
+
+    def block(stmts):
+        nonlocal changed
+        out = []
+        for s in stmts:
+            for f in ("body", "orelse"):
+                if getattr(s, f, None):
+                    setattr(s, f, block(getattr(s, f)))
+            if isinstance(s, (ast.For, ast.While)):
+                moved = _invariant_sizes(s, binds, env)
+                if moved:
+                    changed = True
+                    out.extend(moved)
+            out.append(s)
+        return out
+
+    fn.body = block(fn.body)
+    return changed
+
+
+def _binds(s):
+    if isinstance(s, ast.For):
+        return [s.target.id] if isinstance(s.target, ast.Name) else []
+    if isinstance(s, ast.Assign):
+        return [n.id for t in s.targets for n in ast.walk(t)
+                if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)]
+    if isinstance(s, ast.AugAssign) and isinstance(s.target, ast.Name):
+        return [s.target.id]
+    return []
+
+
+def _invariant_sizes(loop, binds, env) -> list:
+    """The statements of ``loop``'s body that move before it (taken out of it)."""
+    rebound = stored_names(loop)
+    shapes: set = set()              # names bound to a shape tuple that moved
+    moved, kept = [], []
+    for s in loop.body:
+        name = _size_read(s, rebound, shapes, binds, env)
+        if name is None:
+            kept.append(s)
+            continue
+        moved.append(s)
+        rebound.discard(name)
+        if env.get(name) is not None and env[name].kind == "tuple":
+            shapes.add(name)
+    if not kept:
+        return []            # (a loop of nothing but size reads: left as it is)
+    loop.body = kept
+    return moved
+
+
+def _size_read(s, rebound, shapes, binds, env):
+    """The name ``s`` binds when it reads a shape the loop cannot change."""
+    if not isinstance(s, ast.Assign) or ir.KIND(s) != ir.Kind.ASSIGN or \
+            len(s.targets) != 1 or not isinstance(s.targets[0], ast.Name):
+        return None
+    name = s.targets[0].id
+    if binds.get(name) != 1:
+        return None
+    v = s.value
+    prim = ir.PRIM(v, ("",))
+    if prim == ("attr", "shape"):
+        base = v.value
+        ok = isinstance(base, ast.Name) and base.id not in rebound and \
+            env.get(base.id) is not None and env[base.id].is_array
+    elif prim == ("subscript",):
+        base = v.value
+        ok = isinstance(v.slice, ast.Constant) and isinstance(v.slice.value, int) and (
+            isinstance(base, ast.Name) and base.id in shapes or
+            isinstance(base, ast.Attribute) and base.attr == "shape" and
+            isinstance(base.value, ast.Name) and base.value.id not in rebound and
+            env.get(base.value.id) is not None and env[base.value.id].is_array)
+    else:
+        ok = False
+    return name if ok else None
