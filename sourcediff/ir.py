@@ -181,7 +181,7 @@ SECTION = Fact("section", "statement of an adjoint", "reverse", "emit, kernel",
 
 # -- expressions -----------------------------------------------------------
 PRIM = Fact("prim", "expression", "lower, normalize, scalars, small_arrays, tables, tuples",
-            "activity, buffers, forward, hoist, lower, normalize, "
+            "activity, astutil, buffers, forward, hoist, lower, normalize, "
             "numba_calls, planner, program, rerun, reverse, rulecall, "
             "scalars, shapes, small_arrays, tables, tuples, typeinfer, "
             "views",

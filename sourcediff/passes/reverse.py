@@ -30,6 +30,7 @@ from ..rules import registry
 from ..rules.arrayfuncs import VIEW_NAMES
 from ..rules.registry import ELEMENTWISE_OPS
 from .activity import analyze_activity, diff_operands
+from .ascending import ascend_independent_loops
 from .astutil import assign as _assign
 from .astutil import aug as _aug
 from .astutil import call as _call
@@ -1385,6 +1386,8 @@ class ReverseTransformer:
         rev = sink_adjoints(rev, self.adjoint_variables(), live_out=free_names(ret_stmt))
         rev = assign_first_adds(rev, self.adjoint_variables())
         rev = sum_invariant_adds(rev, self.adjoint_variables())
+        rev = ascend_independent_loops(rev, self.adjoint_variables(), self.types,
+                                       live_out=free_names(ret_stmt))
         params = list(self.params) + ([self.seed_name()] if self.mode == "vjp" else [])
         args = ast.arguments(posonlyargs=[], args=[ast.arg(arg=p) for p in params], vararg=None,
                              kwonlyargs=[], kw_defaults=[], kwarg=None, defaults=[])

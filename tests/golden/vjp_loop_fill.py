@@ -50,7 +50,7 @@ def loop_fill_vjp(x, k, cotangent):
     dx = np.zeros_like(x)
     dout += cotangent
     # loop_fill:21  for i in range(x.shape[0]):
-    for i in range(x.shape[0] - 1, -1, -1):
+    for i in range(x.shape[0]):
         # loop_fill:22  out[i] = math.sin(x[i] * k) + x[(i + 1) % x.shape[0]] ** 2
         _t3 = x[i]
         _t4 = _t3 * k

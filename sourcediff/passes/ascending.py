@@ -1,0 +1,301 @@
+"""A reverse loop whose iterations are independent of one another counts up.
+
+The reverse of ``for i in range(n)`` runs ``for i in range(n - 1, -1, -1)``:
+iteration ``i`` of the reverse sweep may need what iteration ``i + 1``
+restored or added.  Often it needs nothing of the kind -- Burgers' flux
+loop reads the primal arrays, which the loop does not change, and adds into
+adjoint buffers::
+
+    for i in range(n - 1, -1, -1):
+        ...
+        _dt25 = dflux[i]
+        dflux[i] = 0.0
+        ...
+        dslope[ip] += _dt14
+        du[ip] += _dt13
+
+and then the order of its iterations changes nothing but the rounding of
+the sums, and counting up, as a hand-written adjoint does, is faster (the
+Burgers gradient ran 14.2 -> 11.2 ms with its three such loops counting up).
+
+Taken, on the reverse sweep as emitted, for an innermost ``for`` over
+``range(a, b, -1)`` with no calls that may write (a list's ``pop``, a helper
+given an array) when:
+
+* every array the loop writes is an adjoint buffer shared with no other
+  name (``invariant_sums``' plain buffers) or, at most one, another array
+  written only at ``[i]`` while the loop reads no other array but tapes and
+  plain buffers; an array read (or set) at all is read and written at ``[i]``
+  only; other arrays are only added to (``dX[idx] += ...``);
+* every scalar the loop assigns is either only added to (``d += ...``, read
+  nowhere else in it) or set at the top level of the body before any read of
+  it, and not read after the loop before being set again.
+"""
+from __future__ import annotations
+
+import ast
+import copy
+
+from .invariant_sums import _bound_otherwise
+from .sink import Adjoints
+
+
+def ascend_independent_loops(stmts: list, adjoints: Adjoints, types: dict,
+                             live_out=frozenset()) -> list:
+    """``stmts`` (a reverse sweep) with each such loop counting up; ``types``:
+    the primal's (which names are arrays); ``live_out``: names read after it."""
+    plain = adjoints.arrays - _bound_otherwise(stmts, adjoints)
+    arrays = set(adjoints.arrays) | {n for n, t in types.items() if t is not None and t.is_array}
+    return _Rewriter(plain, set(live_out), arrays).block(stmts, [])
+
+
+class _Rewriter:
+    def __init__(self, plain, live_at_end, arrays):
+        self.plain, self.live_at_end, self.arrays = plain, live_at_end, arrays
+
+    def block(self, stmts, conts) -> list:
+        out = []
+        for k, s in enumerate(stmts):
+            after = [stmts[k + 1:], *conts]
+            if isinstance(s, ast.For):
+                s = copy.copy(s)
+                s.body = self.block(s.body, [s.body, *after])
+                if _innermost(s) and self.independent(s, after):
+                    s.iter = _ascending(s.iter)
+            elif isinstance(s, ast.If):
+                s = copy.copy(s)
+                s.body = self.block(s.body, after)
+                s.orelse = self.block(s.orelse, after)
+            elif isinstance(s, ast.While):
+                s = copy.copy(s)
+                s.body = self.block(s.body, [s.body, *after])
+            out.append(s)
+        return out
+
+    def independent(self, loop, after) -> bool:
+        if _descending(loop.iter) is None or loop.orelse:
+            return False
+        i = loop.target.id
+        body = loop.body
+        nodes = [n for s in body for n in ast.walk(s)]
+        if any(isinstance(n, ast.Call) and _may_write(n, self.arrays) for n in nodes):
+            return False
+        # arrays: how each is touched
+        added, exact, other = set(), set(), set()
+        for s in _statements(body):
+            for n, how in _array_uses(s):
+                base = n.value.id
+                at_i = isinstance(n.slice, ast.Name) and n.slice.id == i
+                if how == "add":
+                    added.add(base)
+                elif at_i:
+                    exact.add(base)
+                else:
+                    other.add(base)
+            if isinstance(s, ast.Assign) and isinstance(s.targets[0], ast.Subscript) and \
+                    not isinstance(s.targets[0].value, ast.Name):
+                return self.no('A')
+        written = {n.value.id for s in _statements(body) for n, how in _array_uses(s)
+                   if how in ("add", "set")}
+        for a in written & self.plain:
+            if a in other or (a in exact and a in added and not _added_at_i(body, a, i)):
+                return False
+        primal_written = written - self.plain
+        if len(primal_written) > 1:
+            return False
+        if primal_written:
+            a = next(iter(primal_written))
+            if a in added or a in other:
+                return False
+            read = exact | other | added
+            if any(r != a and r not in self.plain and not r.startswith("_saved")
+                   for r in read):
+                return False
+        # scalars
+        accumulated, assigned, first = set(), set(), {}
+        for top in body:
+            for s in _statements([top]):
+                nested = s is not top
+                for r in _reads(s):
+                    first.setdefault(r, "read")
+                for w, how in _writes(s):
+                    (accumulated if how == "add" else assigned).add(w)
+                    first.setdefault(w, "nested" if nested else "write")
+        for name in (accumulated | assigned) - {i}:
+            only_added = name not in assigned and name not in _loads_except_adds(body, name)
+            if only_added:
+                continue
+            if first.get(name) != "write":
+                return False
+            if _live(name, after, self.live_at_end):
+                return False
+        return True
+
+
+def _statements(stmts):
+    for s in stmts:
+        yield s
+        for f in ("body", "orelse"):
+            yield from _statements(getattr(s, f, []) or [])
+
+
+def _innermost(loop) -> bool:
+    return not any(isinstance(n, (ast.For, ast.While)) for s in loop.body for n in ast.walk(s))
+
+
+def _descending(it):
+    """``(a, b)`` of ``range(a, b, -1)``, else None."""
+    if not (isinstance(it, ast.Call) and isinstance(it.func, ast.Name) and
+            it.func.id == "range" and len(it.args) == 3 and not it.keywords):
+        return None
+    step = it.args[2]
+    minus_one = isinstance(step, ast.UnaryOp) and isinstance(step.op, ast.USub) and \
+        isinstance(step.operand, ast.Constant) and step.operand.value == 1 or \
+        isinstance(step, ast.Constant) and step.value == -1
+    return (it.args[0], it.args[1]) if minus_one else None
+
+
+def _ascending(it):
+    """``range(b + 1, a + 1)`` for ``range(a, b, -1)``: the same values, counting up."""
+    a, b = _descending(it)
+    lo, hi = _plus_one(b), _plus_one(a)
+    args = [hi] if isinstance(lo, ast.Constant) and lo.value == 0 else [lo, hi]
+    return ast.Call(func=ast.Name(id="range", ctx=ast.Load()), args=args, keywords=[])
+
+
+def _plus_one(e):
+    """``e + 1``, folded where ``e`` is a constant or adds or subtracts one
+    (``n - 1`` plus one is ``n``)."""
+    if isinstance(e, ast.UnaryOp) and isinstance(e.op, ast.USub) and \
+            isinstance(e.operand, ast.Constant) and type(e.operand.value) is int:
+        return ast.Constant(1 - e.operand.value)
+    if isinstance(e, ast.Constant) and type(e.value) is int:
+        return ast.Constant(e.value + 1)
+    if isinstance(e, ast.BinOp) and isinstance(e.right, ast.Constant) and \
+            type(e.right.value) is int and isinstance(e.op, (ast.Add, ast.Sub)):
+        k = e.right.value + 1 if isinstance(e.op, ast.Add) else 1 - e.right.value
+        if k == 0:
+            return copy.deepcopy(e.left)
+        return ast.BinOp(left=copy.deepcopy(e.left), op=ast.Add() if k > 0 else ast.Sub(),
+                         right=ast.Constant(abs(k)))
+    return ast.BinOp(left=copy.deepcopy(e), op=ast.Add(), right=ast.Constant(1))
+
+
+def _may_write(call, arrays) -> bool:
+    """A call that may write into an array: anything but NumPy, ``math``,
+    builtins, and functions given no array (``minmod_vjp(a, b, g)``)."""
+    f = call.func
+    if isinstance(f, ast.Attribute) and isinstance(f.value, ast.Name) and \
+            f.value.id in ("math", "np"):
+        return False
+    if isinstance(f, ast.Name) and f.id in ("min", "max", "abs", "float", "int", "bool"):
+        return False
+    if isinstance(f, ast.Name) and not call.keywords:      # a user function, its VJP
+        return not all(isinstance(a, ast.Constant) or
+                       isinstance(a, ast.Name) and a.id not in arrays for a in call.args)
+    return True
+
+
+def _array_uses(s):
+    """(subscript node, "add" | "set" | "read") for each element use of ``s``."""
+    out = []
+    if isinstance(s, ast.AugAssign) and isinstance(s.target, ast.Subscript):
+        out.append((s.target, "add"))
+        values = [s.value, s.target.slice]
+    elif isinstance(s, ast.Assign):
+        values = [s.value]
+        for t in s.targets:
+            if isinstance(t, ast.Subscript):
+                out.append((t, "set"))
+                values.append(t.slice)
+    elif isinstance(s, ast.AugAssign):
+        values = [s.value]
+    elif isinstance(s, ast.If):
+        values = [s.test]
+    else:
+        values = [s]
+    for v in values:
+        for n in ast.walk(v):
+            if isinstance(n, ast.Subscript) and isinstance(n.value, ast.Name):
+                out.append((n, "read"))
+    return [(n, how) for n, how in out if isinstance(n.value, ast.Name)]
+
+
+def _added_at_i(body, a, i) -> bool:
+    return all(isinstance(n.slice, ast.Name) and n.slice.id == i
+               for s in _statements(body) for n, how in _array_uses(s)
+               if how == "add" and n.value.id == a)
+
+
+def _reads(s):
+    if isinstance(s, ast.If):
+        parts = [s.test]
+    elif isinstance(s, ast.Assign):
+        parts = [s.value] + [t for t in s.targets if isinstance(t, ast.Subscript)]
+    elif isinstance(s, ast.AugAssign):
+        parts = [s.value, s.target]
+    else:
+        parts = [s]
+    return [n.id for p in parts for n in ast.walk(p)
+            if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)] + \
+        ([s.target.id] if isinstance(s, ast.AugAssign) and isinstance(s.target, ast.Name)
+         else [])
+
+
+def _writes(s):
+    if isinstance(s, ast.Assign):
+        return [(n.id, "set") for t in s.targets for n in ast.walk(t)
+                if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)]
+    if isinstance(s, ast.AugAssign) and isinstance(s.target, ast.Name):
+        return [(s.target.id, "add")]
+    return []
+
+
+def _loads_except_adds(body, name) -> set:
+    """``{name}`` when the body reads ``name`` other than by adding to it."""
+    for s in _statements(body):
+        parts = [s.value] if isinstance(s, ast.AugAssign) else \
+            [s.test] if isinstance(s, ast.If) else [s.value] if isinstance(s, ast.Assign) \
+            else [s]
+        if isinstance(s, ast.Assign):
+            parts += [t.slice for t in s.targets if isinstance(t, ast.Subscript)]
+        if any(isinstance(n, ast.Name) and n.id == name and isinstance(n.ctx, ast.Load)
+               for p in parts for n in ast.walk(p)):
+            return {name}
+    return set()
+
+
+def _live(name, conts, live_at_end) -> bool:
+    """Whether the statements that may run next (``conts``, in order) read
+    ``name`` before they surely set it."""
+    for stmts in conts:
+        first = _first_use(name, stmts)
+        if first is not None:
+            return first == "read"
+    return name in live_at_end
+
+
+def _first_use(name, stmts):
+    """``"read"`` when ``stmts`` may read ``name`` before setting it, ``"set"``
+    when they surely set it first, else None."""
+    for s in stmts:
+        if isinstance(s, ast.If):
+            if name in _reads(s):
+                return "read"
+            uses = (_first_use(name, s.body), _first_use(name, s.orelse))
+            if "read" in uses:
+                return "read"
+            if uses == ("set", "set"):
+                return "set"
+        elif isinstance(s, (ast.For, ast.While)):
+            header = s.iter if isinstance(s, ast.For) else s.test
+            if any(isinstance(n, ast.Name) and n.id == name for n in ast.walk(header)) or \
+                    _first_use(name, s.body) == "read" or \
+                    _first_use(name, getattr(s, "orelse", []) or []) == "read":
+                return "read"
+        else:
+            if name in _reads(s):
+                return "read"
+            if any(w == name and how == "set" for w, how in _writes(s)):
+                return "set"
+    return None

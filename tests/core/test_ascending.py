@@ -1,0 +1,94 @@
+"""A reverse loop whose iterations are independent counts up
+(passes/ascending.py): the rewrite on small reverse sweeps, where it must not
+apply, and gradients of programs it changes against finite differences."""
+from __future__ import annotations
+
+import ast
+
+import numpy as np
+import pytest
+
+import sourcediff as sd
+from sourcediff.passes.ascending import ascend_independent_loops
+from sourcediff.passes.sink import Adjoints
+from sourcediff.passes.types import T
+from tests.fdcheck import check_grad
+
+ARRAY = T("array", np.float64, 1)
+
+
+def rewrite(code: str, arrays=("du", "dflux"), scalars=("dk",), live=()) -> str:
+    stmts = ast.parse(code).body
+    adj = Adjoints(scalars=frozenset(scalars), arrays=frozenset(arrays))
+    types = {"u": ARRAY, "x": ARRAY, "_saved_u": ARRAY}
+    out = ascend_independent_loops(stmts, adj, types, live_out=frozenset(live))
+    return ast.unparse(ast.fix_missing_locations(ast.Module(body=out, type_ignores=[])))
+
+
+FLUX = """
+for i in range(n - 1, -1, -1):
+    _t1 = u[i]
+    _dt2 = dflux[i]
+    dflux[i] = 0.0
+    dk += _dt2 * _t1
+    du[i - 1] += _dt2
+    du[i] += -_dt2
+"""
+
+
+def test_independent_iterations_count_up():
+    assert "for i in range(n):" in rewrite(FLUX)
+    assert "for i in range(2, m + 1):" in rewrite(FLUX.replace("range(n - 1, -1, -1)",
+                                                               "range(m, 1, -1)"))
+
+
+def test_a_restore_at_i_with_only_tapes_and_buffers_read_counts_up():
+    code = """
+for i in range(n - 1, -1, -1):
+    _dt1 = -du[i]
+    u[i] = _saved_u[t * n + i]
+    dflux[i - 1] += _dt1
+"""
+    assert "range(n):" in rewrite(code)
+
+
+@pytest.mark.parametrize("change", [
+    ("du[i - 1] += _dt2", "du[i - 1] += _dt2 + du[i]"),          # reads what others add to
+    ("_t1 = u[i]", "_t1 = u[i]\n    u[i] = _t1 * x[i + 1]"),    # writes a primal array, reads x
+    ("dk += _dt2 * _t1", "dk = dk * _t1 + _dt2"),                # a carried scalar
+    ("_t1 = u[i]", "_t1 = _saved.pop()"),                        # a list tape
+    ("_t1 = u[i]", "_t1 = u[i]\n    add_into(du, _t1)"),         # a call that may write
+    ("dflux[i] = 0.0", "dflux[i + 1] = 0.0"),                    # set off the index
+])
+def test_dependent_iterations_keep_counting_down(change):
+    assert "range(n - 1, -1, -1)" in rewrite(FLUX.replace(*change))
+
+
+def test_a_value_read_after_the_loop_keeps_it_counting_down():
+    assert "range(n - 1, -1, -1)" in rewrite(FLUX + "y = _t1\n")
+    assert "range(n - 1, -1, -1)" in rewrite(FLUX, live=("_t1",))
+    assert "range(n):" in rewrite(FLUX + "_t1 = 0.0\ny = _t1\n")
+
+
+def test_an_unaliased_buffer_only():
+    assert "range(n - 1, -1, -1)" in rewrite("dv = du[1:]\n" + FLUX)
+
+
+def stencil(u, c, steps):
+    v = u.copy()
+    f = np.zeros(u.shape[0])
+    for _ in range(steps):
+        for i in range(v.shape[0]):
+            f[i] = c * (v[(i + 1) % v.shape[0]] - v[i]) * v[i]
+        for i in range(v.shape[0]):
+            v[i] += f[i] - f[i - 1]
+    return np.sum(v * v)
+
+
+def test_gradients_of_a_program_it_changes():
+    args = (np.linspace(0.1, 0.9, 7), 0.2, 3)
+    text = sd.grad(stencil, wrt=(0, 1), target="python").source_for(*args)
+    grad = text[text.index("def stencil_grad"):]
+    assert "range(v.shape[0]):" in grad.split("-- reverse sweep")[-1]
+    check_grad(stencil, args, wrt=(0, 1), target="python")
+    check_grad(stencil, args, wrt=(0, 1), target="cpu")
