@@ -41,10 +41,12 @@ from .sink import Adjoints
 
 
 def ascend_independent_loops(stmts: list, adjoints: Adjoints, types: dict,
-                             live_out=frozenset()) -> list:
+                             live_out=frozenset(), before=()) -> list:
     """``stmts`` (a reverse sweep) with each such loop counting up; ``types``:
-    the primal's (which names are arrays); ``live_out``: names read after it."""
-    plain = adjoints.arrays - _bound_otherwise(stmts, adjoints)
+    the primal's (which names are arrays); ``live_out``: names read after it;
+    ``before``: the statements before it (the forward sweep), where an adjoint
+    buffer may be bound to a view of another one too."""
+    plain = adjoints.arrays - _bound_otherwise(list(before) + list(stmts), adjoints)
     arrays = set(adjoints.arrays) | {n for n, t in types.items() if t is not None and t.is_array}
     return _Rewriter(plain, set(live_out), arrays).block(stmts, [])
 

@@ -1387,7 +1387,7 @@ class ReverseTransformer:
         rev = assign_first_adds(rev, self.adjoint_variables())
         rev = sum_invariant_adds(rev, self.adjoint_variables())
         rev = ascend_independent_loops(rev, self.adjoint_variables(), self.types,
-                                       live_out=free_names(ret_stmt))
+                                       live_out=free_names(ret_stmt), before=body)
         params = list(self.params) + ([self.seed_name()] if self.mode == "vjp" else [])
         args = ast.arguments(posonlyargs=[], args=[ast.arg(arg=p) for p in params], vararg=None,
                              kwonlyargs=[], kw_defaults=[], kwarg=None, defaults=[])

@@ -72,6 +72,11 @@ def test_a_value_read_after_the_loop_keeps_it_counting_down():
 
 def test_an_unaliased_buffer_only():
     assert "range(n - 1, -1, -1)" in rewrite("dv = du[1:]\n" + FLUX)
+    stmts = ast.parse(FLUX).body
+    adj = Adjoints(scalars=frozenset(), arrays=frozenset(("du", "dflux")))
+    out = ascend_independent_loops(stmts, adj, {"u": ARRAY}, before=ast.parse("dflux = du[1:]").body)
+    assert "range(n - 1, -1, -1)" in ast.unparse(ast.fix_missing_locations(
+        ast.Module(body=out, type_ignores=[])))
 
 
 def stencil(u, c, steps):
