@@ -72,6 +72,60 @@ def walk(stmts):
             yield from walk(getattr(s, f, []) or [])
 
 
+def bound_names(s) -> list:
+    """The names a statement itself binds (not its nested statements): a for
+    loop's target, an assignment's targets, an augmented name."""
+    if isinstance(s, ast.For):
+        return [s.target.id] if isinstance(s.target, ast.Name) else []
+    if isinstance(s, ast.Assign):
+        return [n.id for t in s.targets for n in ast.walk(t)
+                if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)]
+    if isinstance(s, ast.AugAssign) and isinstance(s.target, ast.Name):
+        return [s.target.id]
+    return []
+
+
+def own_reads(s) -> set:
+    """Names a statement itself reads (of a compound statement, its header)."""
+    if isinstance(s, ast.For):
+        parts = [s.iter]
+    elif isinstance(s, (ast.If, ast.While)):
+        parts = [s.test]
+    elif isinstance(s, ast.Assign):
+        parts = [s.value] + [t for t in s.targets if isinstance(t, ast.Subscript)]
+    elif isinstance(s, ast.AugAssign):
+        parts = [s.target, s.value]
+    elif isinstance(s, (ast.Return, ast.Expr)):
+        parts = [s.value]
+    else:
+        parts = []
+    return {n.id for p in parts if p is not None for n in ast.walk(p)
+            if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
+
+
+def insert_before(fn, make) -> bool:
+    """Rewrite ``fn``'s blocks in place, inner blocks first: before each
+    statement ``s``, the statements ``make(s)`` returns.  Whether any were."""
+    changed = False
+
+    def block(stmts):
+        nonlocal changed
+        out = []
+        for s in stmts:
+            for f in ("body", "orelse"):
+                if getattr(s, f, None):
+                    setattr(s, f, block(getattr(s, f)))
+            made = make(s)
+            if made:
+                changed = True
+                out.extend(made)
+            out.append(s)
+        return out
+
+    fn.body = block(fn.body)
+    return changed
+
+
 def is_const(node, value=None) -> bool:
     """A number literal (not a bool), equal to ``value`` when given."""
     return isinstance(node, ast.Constant) and isinstance(node.value, (int, float)) and \

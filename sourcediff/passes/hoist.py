@@ -25,45 +25,17 @@ from __future__ import annotations
 import ast
 
 from .. import ir
-from .astutil import stored_names, walk
+from .astutil import bound_names, insert_before, stored_names, walk
 
 
 def hoist_shape_reads(fn: ast.FunctionDef, env: dict) -> bool:
     """Rewrite ``fn`` in place; returns whether a statement moved."""
     binds: dict = {}
     for s in walk(fn.body):
-        for n in _binds(s):
+        for n in bound_names(s):
             binds[n] = binds.get(n, 0) + 1
-    changed = False
-
-    def block(stmts):
-        nonlocal changed
-        out = []
-        for s in stmts:
-            for f in ("body", "orelse"):
-                if getattr(s, f, None):
-                    setattr(s, f, block(getattr(s, f)))
-            if isinstance(s, (ast.For, ast.While)):
-                moved = _invariant_sizes(s, binds, env)
-                if moved:
-                    changed = True
-                    out.extend(moved)
-            out.append(s)
-        return out
-
-    fn.body = block(fn.body)
-    return changed
-
-
-def _binds(s):
-    if isinstance(s, ast.For):
-        return [s.target.id] if isinstance(s.target, ast.Name) else []
-    if isinstance(s, ast.Assign):
-        return [n.id for t in s.targets for n in ast.walk(t)
-                if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)]
-    if isinstance(s, ast.AugAssign) and isinstance(s.target, ast.Name):
-        return [s.target.id]
-    return []
+    return insert_before(fn, lambda s: _invariant_sizes(s, binds, env)
+                         if isinstance(s, (ast.For, ast.While)) else [])
 
 
 def _invariant_sizes(loop, binds, env) -> list:

@@ -73,6 +73,7 @@ import numpy as np
 from .. import ir
 from ..names import Namer
 from ..rules import registry
+from .astutil import own_reads
 
 ARITHMETIC = {"Add", "Sub", "Mult", "Div", "Pow"}
 UNARY = {"USub", "UAdd"}
@@ -141,7 +142,7 @@ class _Facts:
         for s in _statements(fn.body):
             for n in _binds(s):
                 assignments[n] = assignments.get(n, 0) + 1
-            for n in _own_reads(s):
+            for n in own_reads(s):
                 readers.setdefault(n, set()).add(id(s))
         return cls(env, assignments, readers)
 
@@ -170,22 +171,6 @@ def _binds(s):
         return [n.id for t in s.targets for n in ast.walk(t)
                 if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)]
     return []
-
-
-def _own_reads(s):
-    """Names a statement itself reads (the header of a compound statement)."""
-    if isinstance(s, ast.For):
-        parts = [s.iter]
-    elif isinstance(s, (ast.If, ast.While)):
-        parts = [s.test]
-    elif isinstance(s, ast.Assign):
-        parts = [s.value] + [t for t in s.targets if isinstance(t, ast.Subscript)]
-    elif isinstance(s, (ast.AugAssign, ast.Return, ast.Expr)):
-        parts = [s.target, s.value] if isinstance(s, ast.AugAssign) else [s.value]
-    else:
-        parts = []
-    return {n.id for p in parts if p is not None for n in ast.walk(p)
-            if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
 
 
 # -- decide ------------------------------------------------------------------
@@ -357,7 +342,7 @@ def _describe(g, stmts, defs, local, facts):
         _temporary_def(stmts[k], facts) if k in at else _reduction_operands(stmts[k], facts))
         if n in local]
     g.results = {k: stmts[k].targets[0].id for k in g.members}
-    g.reads = {k: _own_reads(stmts[k]) - g.temps for k in g.members}
+    g.reads = {k: own_reads(stmts[k]) - g.temps for k in g.members}
     g.all_reads = set().union(*g.reads.values())
 
 
@@ -397,7 +382,7 @@ def _movable(g, kept, stmts) -> bool:
                 return False
             continue
         for s in _statements([stmts[m]]):
-            if _own_reads(s) & results or set(_binds(s)) & reads:
+            if own_reads(s) & results or set(_binds(s)) & reads:
                 return False
             if _kind(s) in ("store", "augstore", "unpack", "push") or \
                     _prim(getattr(s, "value", None))[0] == "user":

@@ -61,7 +61,7 @@ import numpy as np
 
 from .. import ir
 from ..names import Namer
-from .astutil import is_costly, walk
+from .astutil import bound_names, insert_before, is_costly, own_reads, walk
 
 CHEAP_CALLS = {id(f) for f in (abs, min, max, float, math.fabs, math.floor, math.ceil,
                                np.abs, np.fabs, np.maximum, np.minimum, np.floor, np.ceil)}
@@ -75,25 +75,8 @@ def tabulate_invariants(fn: ast.FunctionDef, env: dict, used_names: set) -> bool
     ``used_names`` gets the new names."""
     facts = _Facts.of(fn, env)
     namer = Namer(used_names)
-    changed = False
-
-    def block(stmts):
-        nonlocal changed
-        out = []
-        for s in stmts:
-            for f in ("body", "orelse"):
-                if getattr(s, f, None):
-                    setattr(s, f, block(getattr(s, f)))
-            if _counted_range(s) is not None:
-                made = _tabulate_outer(s, facts, namer)
-                if made:
-                    changed = True
-                    out.extend(made)
-            out.append(s)
-        return out
-
-    fn.body = block(fn.body)
-    return changed
+    return insert_before(fn, lambda s: _tabulate_outer(s, facts, namer)
+                         if _counted_range(s) is not None else [])
 
 
 class _Facts:
@@ -108,7 +91,7 @@ class _Facts:
     def of(cls, fn, env):
         binds = {}
         for s in walk(fn.body):
-            for n in _binds(s):
+            for n in bound_names(s):
                 binds.setdefault(n, []).append(s)
         return cls(env, binds, {a.arg for a in fn.args.args})
 
@@ -135,17 +118,6 @@ class _Facts:
         prim = ir.PRIM(getattr(s, "value", None), ("",))
         return isinstance(s, ast.Assign) and (
             prim[0] == "call" and id(prim[1]) in FRESH or prim == ("method", "copy"))
-
-
-def _binds(s):
-    if isinstance(s, ast.For):
-        return [s.target.id]
-    if isinstance(s, ast.Assign):
-        return [n.id for t in s.targets for n in ast.walk(t)
-                if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)]
-    if isinstance(s, ast.AugAssign) and isinstance(s.target, ast.Name):
-        return [s.target.id]
-    return []
 
 
 def _counted_range(s):
@@ -207,7 +179,7 @@ def _tabulate_outer(outer, facts, namer) -> list:
     written = _written_arrays(outer, facts)
     if written is None:
         return []
-    assigned = {n for s in walk([outer]) for n in _binds(s)}
+    assigned = {n for s in walk([outer]) for n in bound_names(s)}
     before = []
     for inner in outer.body:
         before.extend(_tabulate_inner(inner, outer, step, assigned, written, facts, namer))
@@ -238,7 +210,7 @@ def _tabulate_inner(inner, outer, step, assigned, written, facts, namer) -> list
     # the frontier: costly invariant values something else reads
     readers = {}
     for s in walk(outer.body):
-        for n in _reads(s):
+        for n in own_reads(s):
             readers.setdefault(n, []).append(s)
     tabled = [n for n in invariant if n in costly and facts.float64(n) and
               any(id(r) not in {id(invariant[m]) for m in invariant}
@@ -353,23 +325,6 @@ def _invariant_assign(s, index, invariant, assigned, written, facts):
     return name
 
 
-def _reads(s):
-    if isinstance(s, ast.For):
-        parts = [s.iter]
-    elif isinstance(s, (ast.If, ast.While)):
-        parts = [s.test]
-    elif isinstance(s, ast.Assign):
-        parts = [s.value] + [t for t in s.targets if isinstance(t, ast.Subscript)]
-    elif isinstance(s, ast.AugAssign):
-        parts = [s.target, s.value]
-    elif isinstance(s, (ast.Return, ast.Expr)):
-        parts = [s.value]
-    else:
-        parts = []
-    return {n.id for p in parts if p is not None for n in ast.walk(p)
-            if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
-
-
 def _slice(names, invariant) -> set:
     out, todo = set(), list(names)
     while todo:
@@ -377,7 +332,7 @@ def _slice(names, invariant) -> set:
         if n in out:
             continue
         out.add(n)
-        todo.extend(m for m in _reads(invariant[n]) if m in invariant)
+        todo.extend(m for m in own_reads(invariant[n]) if m in invariant)
     return out
 
 
