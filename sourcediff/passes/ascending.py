@@ -54,6 +54,7 @@ def ascend_independent_loops(stmts: list, adjoints: Adjoints, types: dict,
 class _Rewriter:
     def __init__(self, plain, live_at_end, arrays):
         self.plain, self.live_at_end, self.arrays = plain, live_at_end, arrays
+        self.summaries: dict = {}        # id(statement) -> ((reads, sets), statement)
 
     def block(self, stmts, conts) -> list:
         out = []
@@ -123,15 +124,51 @@ class _Rewriter:
                 for w, how in _writes(s):
                     (accumulated if how == "add" else assigned).add(w)
                     first.setdefault(w, "nested" if nested else "write")
+        checked = set()
         for name in (accumulated | assigned) - {i}:
             only_added = name not in assigned and name not in _loads_except_adds(body, name)
             if only_added:
                 continue
             if first.get(name) != "write":
                 return False
-            if _live(name, after, self.live_at_end):
-                return False
-        return True
+            checked.add(name)
+        return not checked & self.live(after)
+
+    def live(self, conts) -> set:
+        """The names that the statements which may run next (``conts``, in
+        order) may read before they surely set them, and those read after."""
+        exposed, killed = set(), set()
+        for stmts in conts:
+            self.expose(stmts, killed, exposed)
+        return exposed | (self.live_at_end - killed)
+
+    def expose(self, stmts, killed, exposed):
+        for s in stmts:
+            reads, sets = self.summary(s)
+            exposed |= reads - killed
+            if isinstance(s, ast.If):
+                k1, k2 = set(killed), set(killed)
+                self.expose(s.body, k1, exposed)
+                self.expose(s.orelse, k2, exposed)
+                killed |= k1 & k2
+            elif isinstance(s, (ast.For, ast.While)):
+                self.expose(s.body, set(killed), exposed)
+            else:
+                killed |= sets
+
+    def summary(self, s):
+        """(names ``s`` itself reads -- a compound statement's header --,
+        names it sets), computed once per statement."""
+        got = self.summaries.get(id(s))
+        if got is None:
+            if isinstance(s, (ast.For, ast.While)):
+                header = s.iter if isinstance(s, ast.For) else s.test
+                got = ({n.id for n in ast.walk(header) if isinstance(n, ast.Name)}, set())
+            else:
+                got = (set(_reads(s)), {w for w, how in _writes(s) if how == "set"})
+            self.summaries[id(s)] = (got, s)
+            return got
+        return got[0]
 
 
 def _statements(stmts):
@@ -265,39 +302,3 @@ def _loads_except_adds(body, name) -> set:
                for p in parts for n in ast.walk(p)):
             return {name}
     return set()
-
-
-def _live(name, conts, live_at_end) -> bool:
-    """Whether the statements that may run next (``conts``, in order) read
-    ``name`` before they surely set it."""
-    for stmts in conts:
-        first = _first_use(name, stmts)
-        if first is not None:
-            return first == "read"
-    return name in live_at_end
-
-
-def _first_use(name, stmts):
-    """``"read"`` when ``stmts`` may read ``name`` before setting it, ``"set"``
-    when they surely set it first, else None."""
-    for s in stmts:
-        if isinstance(s, ast.If):
-            if name in _reads(s):
-                return "read"
-            uses = (_first_use(name, s.body), _first_use(name, s.orelse))
-            if "read" in uses:
-                return "read"
-            if uses == ("set", "set"):
-                return "set"
-        elif isinstance(s, (ast.For, ast.While)):
-            header = s.iter if isinstance(s, ast.For) else s.test
-            if any(isinstance(n, ast.Name) and n.id == name for n in ast.walk(header)) or \
-                    _first_use(name, s.body) == "read" or \
-                    _first_use(name, getattr(s, "orelse", []) or []) == "read":
-                return "read"
-        else:
-            if name in _reads(s):
-                return "read"
-            if any(w == name and how == "set" for w, how in _writes(s)):
-                return "set"
-    return None
