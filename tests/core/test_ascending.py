@@ -42,14 +42,16 @@ def test_independent_iterations_count_up():
                                                                "range(m, 1, -1)"))
 
 
-def test_a_restore_at_i_with_only_tapes_and_buffers_read_counts_up():
+def test_a_tape_read_at_the_counter_keeps_its_stream_counting_down():
     code = """
 for i in range(n - 1, -1, -1):
     _dt1 = -du[i]
     u[i] = _saved_u[t * n + i]
     dflux[i - 1] += _dt1
 """
-    assert "range(n):" in rewrite(code)
+    assert "range(n - 1, -1, -1)" in rewrite(code)
+    # the same restore from a tape slot the counter does not pick: counts up
+    assert "range(n):" in rewrite(code.replace("_saved_u[t * n + i]", "_saved_u[t]"))
 
 
 @pytest.mark.parametrize("change", [
