@@ -36,7 +36,7 @@ from __future__ import annotations
 import ast
 import copy
 
-from .invariant_sums import _bound_otherwise
+from .invariant_sums import shared_buffers
 from .sink import Adjoints
 
 
@@ -46,7 +46,7 @@ def ascend_independent_loops(stmts: list, adjoints: Adjoints, types: dict,
     the primal's (which names are arrays); ``live_out``: names read after it;
     ``before``: the statements before it (the forward sweep), where an adjoint
     buffer may be bound to a view of another one too."""
-    plain = adjoints.arrays - _bound_otherwise(list(before) + list(stmts), adjoints)
+    plain = adjoints.arrays - shared_buffers(list(before) + list(stmts), adjoints)
     arrays = set(adjoints.arrays) | {n for n, t in types.items() if t is not None and t.is_array}
     return _Rewriter(plain, set(live_out), arrays).block(stmts, [])
 

@@ -48,14 +48,17 @@ from .sink import Adjoints
 ALLOCATIONS = {"zeros_like", "zeros", "reuse_zeros", "empty_like", "empty"}
 
 
-def sum_invariant_adds(stmts: list, adjoints: Adjoints) -> list:
-    """``stmts`` (a reverse sweep) with each such element summed locally."""
-    names = {n.id for s in stmts for n in ast.walk(s) if isinstance(n, ast.Name)}
-    plain = adjoints.arrays - _bound_otherwise(stmts, adjoints)
+def sum_invariant_adds(stmts: list, adjoints: Adjoints, before=()) -> list:
+    """``stmts`` (a reverse sweep) with each such element summed locally;
+    ``before``: the statements before it (the forward sweep), where a buffer
+    may be bound to a view of another one too."""
+    names = {n.id for s in list(before) + list(stmts) for n in ast.walk(s)
+             if isinstance(n, ast.Name)}
+    plain = adjoints.arrays - shared_buffers(list(before) + list(stmts), adjoints)
     return _Rewriter(plain, Namer(names)).block(stmts)
 
 
-def _bound_otherwise(stmts, adjoints) -> set:
+def shared_buffers(stmts, adjoints) -> set:
     """Adjoint buffers that another name may share: bound to anything but a new
     array or a permutation of buffers (``du, dunew = dunew, du``), or read
     whole or sliced by a value bound to a name (``dy = dx[1:]``, ``dy = dx``)."""

@@ -1385,7 +1385,7 @@ class ReverseTransformer:
         # statements that do nothing unless a branch was taken go into it
         rev = sink_adjoints(rev, self.adjoint_variables(), live_out=free_names(ret_stmt))
         rev = assign_first_adds(rev, self.adjoint_variables())
-        rev = sum_invariant_adds(rev, self.adjoint_variables())
+        rev = sum_invariant_adds(rev, self.adjoint_variables(), before=body)
         rev = ascend_independent_loops(rev, self.adjoint_variables(), self.types,
                                        live_out=free_names(ret_stmt), before=body)
         params = list(self.params) + ([self.seed_name()] if self.mode == "vjp" else [])

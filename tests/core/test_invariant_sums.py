@@ -65,3 +65,12 @@ def test_leaves_an_index_the_loop_changes_and_a_buffer_read_in_the_loop():
 
 def test_a_swap_keeps_buffers_plain():
     assert "dx_sum" in rewrite("dx, dy = dy, dx\n" + LOOP)
+
+
+def test_a_view_bound_in_the_forward_sweep_shares_the_buffer():
+    stmts = ast.parse(LOOP).body
+    adj = Adjoints(scalars=frozenset(), arrays=frozenset(("dx", "dy")))
+    out = sum_invariant_adds(stmts, adj, before=ast.parse("dy = dx[1:]").body)
+    text = ast.unparse(ast.fix_missing_locations(ast.Module(body=out, type_ignores=[])))
+    assert "_sum" not in text
+    assert "dx_sum" in rewrite(LOOP)
