@@ -106,7 +106,7 @@ class _Rewriter:
                     other.add(base)
             if isinstance(s, ast.Assign) and isinstance(s.targets[0], ast.Subscript) and \
                     not isinstance(s.targets[0].value, ast.Name):
-                return self.no('A')
+                return False
         written = {n.value.id for s in _statements(body) for n, how in _array_uses(s)
                    if how in ("add", "set")}
         for a in written & self.plain:

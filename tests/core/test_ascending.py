@@ -61,6 +61,7 @@ for i in range(n - 1, -1, -1):
     ("_t1 = u[i]", "_t1 = _saved.pop()"),                        # a list tape
     ("_t1 = u[i]", "_t1 = u[i]\n    add_into(du, _t1)"),         # a call that may write
     ("dflux[i] = 0.0", "dflux[i + 1] = 0.0"),                    # set off the index
+    ("dflux[i] = 0.0", "dflux[i][0] = 0.0"),                     # a store into an element's view
 ])
 def test_dependent_iterations_keep_counting_down(change):
     assert "range(n - 1, -1, -1)" in rewrite(FLUX.replace(*change))
