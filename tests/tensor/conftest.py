@@ -32,8 +32,22 @@ def _frozen_older_objects():
 
 @pytest.fixture(params=["sourcediff", pytest.param("torch", marks=needs_torch)])
 def lib(request):
-    """The module under test: ``sourcediff`` or ``torch`` (same API, same expectations)."""
-    return TORCH if request.param == "torch" else sourcediff
+    """The module under test: ``sourcediff`` or ``torch`` (same API, same expectations).
+
+    PyTorch gives some warnings once per process (``create_graph=True`` with
+    ``backward()``); whether a test sees one would depend on which tests ran before it
+    in the same process (under ``pytest -n``, a different set each run), so the torch
+    runs turn its warn-always mode on, as sourcediff warns every time.
+    """
+    if request.param != "torch":
+        yield sourcediff
+        return
+    before = TORCH.is_warn_always_enabled()
+    TORCH.set_warn_always(True)
+    try:
+        yield TORCH
+    finally:
+        TORCH.set_warn_always(before)
 
 
 @pytest.fixture
