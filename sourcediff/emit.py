@@ -14,7 +14,6 @@ and carries on each statement the comments printed above it
 from __future__ import annotations
 
 import ast
-import copy
 import re
 
 import astor
@@ -24,18 +23,26 @@ from .runtime import array_helpers, helpers  # noqa: F401  (they declare their h
 from .runtime.declare import helper_modules
 
 
+def _negative(node) -> bool:
+    return isinstance(node, ast.Constant) and isinstance(node.value, (int, float)) \
+        and not isinstance(node.value, bool) and node.value < 0
+
+
 class _NegativeConstants(ast.NodeTransformer):
     """``Constant(-0.75)`` as ``-(0.75)`` so astor parenthesizes ``(-0.75) ** 2``."""
 
     def visit_Constant(self, node):
-        v = node.value
-        if isinstance(v, (int, float)) and not isinstance(v, bool) and v < 0:
-            return ast.UnaryOp(op=ast.USub(), operand=ast.Constant(-v))
+        if _negative(node):
+            return ast.UnaryOp(op=ast.USub(), operand=ast.Constant(-node.value))
         return node
 
 
 def _prepare(node):
-    return _NegativeConstants().visit(copy.deepcopy(node))
+    """``node`` ready to print: a copy with negative constants negated, or ``node``
+    itself when it has none (most statements; astor does not change what it prints)."""
+    if not any(_negative(n) for n in ast.walk(node)):
+        return node
+    return _NegativeConstants().visit(ir.clone(node))
 
 
 def expr(node) -> str:
@@ -173,7 +180,7 @@ def emitted(fn, info=None, docstring=None) -> tuple[str, ast.FunctionDef]:
     ``pass`` in empty blocks, load and store contexts as the parser sets
     them), its facts kept, each statement carrying the comments printed above
     it (``ir.COMMENTS``)."""
-    tree = copy.deepcopy(fn)
+    tree = ir.clone(fn)
     text = emit_function(tree, info, docstring, record=True)
     return text, _as_printed(tree)
 
@@ -185,7 +192,7 @@ def _into_view(s) -> bool:
 
 
 def _add_into(s) -> ast.Expr:
-    view = copy.deepcopy(s.target)
+    view = ir.clone(s.target)
     view.ctx = ast.Load()
     call = ast.Call(func=ast.Name(id="add_into", ctx=ast.Load()), args=[view, s.value],
                     keywords=[])

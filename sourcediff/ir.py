@@ -25,6 +25,8 @@ up the rule in ``rules.registry``).
 """
 from __future__ import annotations
 
+import ast
+import copy
 from dataclasses import dataclass
 from enum import Enum
 
@@ -257,3 +259,31 @@ def copy_facts(src, dst):
         if fact.has(src):
             fact.set(dst, fact(src))
     return dst
+
+
+# -- copies ------------------------------------------------------------------
+_ATOMS = (str, int, float, complex, bool, bytes, type(None))
+
+
+def clone(node):
+    """A deep copy of an AST (``copy.deepcopy``'s result, facts included), made
+    several times faster: nodes and lists are copied directly, the rare fact
+    value of another type by ``copy.deepcopy`` (sharing the same memo, so a node
+    met twice is copied once, as deepcopy does)."""
+    return _clone(node, {})
+
+
+def _clone(x, memo):
+    if isinstance(x, _ATOMS):
+        return x
+    if isinstance(x, ast.AST):
+        new = memo.get(id(x))
+        if new is None:
+            new = memo[id(x)] = x.__class__.__new__(x.__class__)
+            target = new.__dict__
+            for name, value in x.__dict__.items():
+                target[name] = value if isinstance(value, _ATOMS) else _clone(value, memo)
+        return new
+    if type(x) is list:
+        return [_clone(v, memo) for v in x]
+    return copy.deepcopy(x, memo)

@@ -36,6 +36,7 @@ from __future__ import annotations
 import ast
 import copy
 
+from .. import ir
 from .invariant_sums import shared_buffers
 from .sink import Adjoints
 
@@ -223,10 +224,10 @@ def _plus_one(e):
             type(e.right.value) is int and isinstance(e.op, (ast.Add, ast.Sub)):
         k = e.right.value + 1 if isinstance(e.op, ast.Add) else 1 - e.right.value
         if k == 0:
-            return copy.deepcopy(e.left)
-        return ast.BinOp(left=copy.deepcopy(e.left), op=ast.Add() if k > 0 else ast.Sub(),
+            return ir.clone(e.left)
+        return ast.BinOp(left=ir.clone(e.left), op=ast.Add() if k > 0 else ast.Sub(),
                          right=ast.Constant(abs(k)))
-    return ast.BinOp(left=copy.deepcopy(e), op=ast.Add(), right=ast.Constant(1))
+    return ast.BinOp(left=ir.clone(e), op=ast.Add(), right=ast.Constant(1))
 
 
 def _may_write(call, arrays) -> bool:

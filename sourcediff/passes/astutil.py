@@ -10,7 +10,6 @@ copies import the builders under the names they used (``name as _name``,
 from __future__ import annotations
 
 import ast
-import copy
 import math
 
 import numpy as np
@@ -164,13 +163,13 @@ class _Substitute(ast.NodeTransformer):
 
     def visit_Name(self, node):
         if node.id in self.mapping:
-            return copy.deepcopy(self.mapping[node.id])
+            return ir.clone(self.mapping[node.id])
         return node
 
 
 def substitute(expr, mapping):
     """A copy of ``expr`` with each name in ``mapping`` replaced by (a copy of) its node."""
-    return _Substitute(mapping).visit(copy.deepcopy(expr))
+    return _Substitute(mapping).visit(ir.clone(expr))
 
 
 class _Simplify(ast.NodeTransformer):

@@ -204,12 +204,12 @@ class ForwardTransformer:
         """A zero tangent for the value ``atom`` (an expression) of type ``t``."""
         t = t if t is not None else self.type_of(atom)
         if t is not None and t.kind == "tuple":
-            return ast.Tuple(elts=[self.zeros_like(ast.Subscript(value=copy.deepcopy(atom),
+            return ast.Tuple(elts=[self.zeros_like(ast.Subscript(value=ir.clone(atom),
                                                                  slice=ast.Constant(k),
                                                                  ctx=ast.Load()), e)
                                    for k, e in enumerate(t.elts)], ctx=ast.Load())
         if t is not None and t.is_array and t.dtype.kind == "f":
-            return _call("np.zeros_like", copy.deepcopy(atom))
+            return _call("np.zeros_like", ir.clone(atom))
         if t is not None and t.kind == "list":
             return ast.List(elts=[], ctx=ast.Load())
         if t is not None and t.kind == "float" and t.dtype == np.float32:
@@ -272,17 +272,17 @@ class ForwardTransformer:
             in_place = not ir.ARRAY(s) or (
                 ir.GENERATED(self.fn) and ir.AUGMENTED(s))
             if in_place and ir.ARRAY(s):
-                primal = ast.AugAssign(target=_name(z, True), op=copy.deepcopy(op),
-                                       value=copy.deepcopy(a))
+                primal = ast.AugAssign(target=_name(z, True), op=ir.clone(op),
+                                       value=ir.clone(a))
                 ir.LINE.set(primal, line)
             if z not in self.active or not self.is_active(a):
                 return [primal]
             if in_place:
-                tangent = ast.AugAssign(target=_name(self.dot(z), True), op=copy.deepcopy(op),
+                tangent = ast.AugAssign(target=_name(self.dot(z), True), op=ir.clone(op),
                                         value=_name(self.dot(a.id)))
                 ir.LINE.set(tangent, line)
             else:
-                value = ast.BinOp(left=_name(self.dot(z)), op=copy.deepcopy(op),
+                value = ast.BinOp(left=_name(self.dot(z)), op=ir.clone(op),
                                   right=_name(self.dot(a.id)))
                 tangent = _assign(self.dot(z), value, line)
             return [primal, tangent]
@@ -293,14 +293,14 @@ class ForwardTransformer:
             base = target.value.id
             if base not in self.active:
                 return [s]
-            sub = ast.Subscript(value=_name(self.dot(base)), slice=copy.deepcopy(target.slice),
+            sub = ast.Subscript(value=_name(self.dot(base)), slice=ir.clone(target.slice),
                                 ctx=ast.Store())
             if kind == ir.Kind.STORE:
                 value = self.tangent_of(s.value) if self.is_active(s.value) else ast.Constant(0.0)
                 return [s, _assign(sub, value, line)]
             if not self.is_active(s.value):
                 return [s]
-            t = ast.AugAssign(target=sub, op=copy.deepcopy(s.op), value=_name(self.dot(s.value.id)))
+            t = ast.AugAssign(target=sub, op=ir.clone(s.op), value=_name(self.dot(s.value.id)))
             ir.LINE.set(t, line)
             return [s, t]
         if kind == ir.Kind.PUSH:
@@ -324,7 +324,7 @@ class ForwardTransformer:
             return [new]
         if isinstance(s, ast.Return):
             value = s.value
-            result = ast.Tuple(elts=[copy.deepcopy(value), self.tangent_of(value)],
+            result = ast.Tuple(elts=[ir.clone(value), self.tangent_of(value)],
                                ctx=ast.Load())
             ret = ast.Return(value=result)
             ir.LINE.set(ret, line)
@@ -340,12 +340,12 @@ class ForwardTransformer:
             return _name(self.dot(prim.id))
         if head == "subscript":
             return ast.Subscript(value=_name(self.dot(prim.value.id)),
-                                 slice=copy.deepcopy(prim.slice), ctx=ast.Load())
+                                 slice=ir.clone(prim.slice), ctx=ast.Load())
         if head == "attr":        # x.T (the only attribute with a derivative)
             return ast.Attribute(value=_name(self.dot(prim.value.id)), attr=prim.attr,
                                  ctx=ast.Load())
         if head == "method":      # x.reshape(...), x.copy(), x.astype(...), tape.pop()
-            new = copy.deepcopy(prim)
+            new = ir.clone(prim)
             new.func.value = _name(self.dot(prim.func.value.id))
             return new
         if head == "tuple":
@@ -370,7 +370,7 @@ class ForwardTransformer:
             raise self.error(self.current, f"no forward-mode (JVP) rule for '{what}'; "
                                            "register one with @sourcediff.defjvp")
         if rule.call is not None:
-            args = [copy.deepcopy(a) for _, a in inputs]
+            args = [ir.clone(a) for _, a in inputs]
             call = ast.Call(func=_name(rule.name),
                             args=[_name(z)] + args + [self.tangent_of(a) for a in args],
                             keywords=[])
@@ -379,12 +379,12 @@ class ForwardTransformer:
         tpl = rule.template
         mapping = {tpl.result: _name(z)}
         for k, default in tpl.keywords.items():
-            mapping[k] = copy.deepcopy(keywords.get(k, ast.Constant(default)))
+            mapping[k] = ir.clone(keywords.get(k, ast.Constant(default)))
         by_name = dict(inputs)
         active_dots, zero_dots = {}, {}
         for pname, tname in zip(tpl.inputs, tpl.tangents):
             atom = by_name.get(pname, ast.Constant(None))
-            mapping[pname] = copy.deepcopy(atom)
+            mapping[pname] = ir.clone(atom)
             if self.is_active(atom):
                 active_dots[tname] = _name(self.dot(atom.id))
             elif head == "call" and not registry.is_elementwise(key):
@@ -449,7 +449,7 @@ class ForwardTransformer:
         jvp_name = self.callee_tangent(ir.PRIM(call)[1], argtypes, active_pos,
                                        ir.INPLACE(call))
         new_call = ast.Call(func=_name(jvp_name),
-                            args=[copy.deepcopy(a) for a in args]
+                            args=[ir.clone(a) for a in args]
                             + [_name(self.dot(args[k].id)) for k in active_pos], keywords=[])
         if ir.KIND(s) == ir.Kind.UNPACK:
             values = ast.Tuple(elts=[_name(t, True) for t in targets], ctx=ast.Store())

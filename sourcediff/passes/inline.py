@@ -50,7 +50,6 @@ from __future__ import annotations
 
 import ast
 import builtins
-import copy
 from dataclasses import dataclass
 
 from .. import ir
@@ -123,7 +122,7 @@ class Inliner:
         self.recursive = False      # a call back into a function on the stack
 
     def run(self) -> ast.FunctionDef:
-        tree = copy.deepcopy(self.src.tree)
+        tree = ir.clone(self.src.tree)
         tree.body = self.block(tree.body)
         return tree
 
@@ -272,12 +271,12 @@ class Inliner:
         for name in sorted(helper.locals - set(helper.params)):
             mapping[name] = ast.Name(id=self.fresh(name), ctx=ast.Load())
         where = f"{self.src.name}:{stmt.lineno + self.src.info.line_offset}"
-        body = [_Rename(mapping).visit(copy.deepcopy(s)) for s in helper.body]
+        body = [_Rename(mapping).visit(ir.clone(s)) for s in helper.body]
         for s in body:
             _relocate(s, stmt, where, helper.src)
         result = None
         if helper.result is not None:
-            result = _Rename(mapping).visit(copy.deepcopy(helper.result))
+            result = _Rename(mapping).visit(ir.clone(helper.result))
             _relocate(result, stmt, where, helper.src)
         self.add_globals(helper)
         self.inlined += 1
@@ -386,7 +385,7 @@ class _Rename(ast.NodeTransformer):
             return node
         if isinstance(new, ast.Name):
             return ast.copy_location(ast.Name(id=new.id, ctx=node.ctx), node)
-        return ast.copy_location(copy.deepcopy(new), node)
+        return ast.copy_location(ir.clone(new), node)
 
 
 def _relocate(node, call_stmt, where: str, helper: FunctionSource) -> None:

@@ -122,7 +122,7 @@ class _Rewriter:
             new = ast.AugAssign(target=_store(acc), op=s.op, value=s.value)
             ir.copy_facts(s, new)
             body[k] = new
-            flush = ast.AugAssign(target=copy.deepcopy(s.target), op=ast.Add(), value=_load(acc))
+            flush = ast.AugAssign(target=ir.clone(s.target), op=ast.Add(), value=_load(acc))
             ir.copy_facts(s, flush)
             after.append(flush)
         if not before:
@@ -185,7 +185,7 @@ def _step(loop):
 
 def _ran(it, step):
     """``stop > start`` (``start > stop`` counting down): the loop ran."""
-    args = [copy.deepcopy(a) for a in it.args]
+    args = [ir.clone(a) for a in it.args]
     start, stop = (ast.Constant(0), args[0]) if len(args) == 1 else (args[0], args[1])
     left, right = (stop, start) if step == 1 else (start, stop)
     return simplify(ast.Compare(left=left, ops=[ast.Gt()], comparators=[right]))

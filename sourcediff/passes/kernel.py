@@ -35,7 +35,6 @@ CUDA kernel (allocations, NumPy calls, whole-array arithmetic, lists).
 from __future__ import annotations
 
 import ast
-import copy
 from dataclasses import dataclass, field
 
 import astor
@@ -190,7 +189,7 @@ def _lined(stmts, like) -> list:
 
 def _expr(node) -> str:
     # (astor annotates the nodes it prints: a copy leaves the tree as it is)
-    return astor.to_source(copy.deepcopy(node)).strip()
+    return astor.to_source(ir.clone(node)).strip()
 
 
 # -- lowering ------------------------------------------------------------------
@@ -215,7 +214,7 @@ def lower_adjoint(tree: ast.FunctionDef, grad_name: str, params: list, types: li
     the row passed in (a sum over the batch, ``reduce="sum"``) instead of
     overwriting it; with ``atomic`` each addition is an ``atomic_add`` (threads
     of a CUDA kernel share the row)."""
-    fn = copy.deepcopy(tree)
+    fn = ir.clone(tree)
     body = list(fn.body)
     ret = body[-1]
     if not (isinstance(ret, ast.Return) and isinstance(ret.value, ast.Tuple)
@@ -529,7 +528,7 @@ def _array_tape_op(s, op, index, need, abort) -> list:
                 _bump(top, ast.Add())]
     # pop
     return [_bump(top, ast.Sub()),
-            _if(_compare(_load(top), ast.GtE(), _size(name)), [copy.deepcopy(abort)]),
+            _if(_compare(_load(top), ast.GtE(), _size(name)), [ir.clone(abort)]),
             ast.Assign(targets=s.targets, value=_at(name, _load(top)))]
 
 
@@ -555,10 +554,10 @@ def _lower_indexed_tapes(body, need, abort, first) -> list:
         tapes.append(Tape(name, dtypes.pop()))
         for stmt, _ in found:
             size = stmt.value.args[0]
-            over = _compare(copy.deepcopy(size), ast.Gt(), _size(name))
-            last = ast.BinOp(left=copy.deepcopy(size), op=ast.Sub(), right=ast.Constant(1))
+            over = _compare(ir.clone(size), ast.Gt(), _size(name))
+            last = ast.BinOp(left=ir.clone(size), op=ast.Sub(), right=ast.Constant(1))
             report = ast.Expr(value=_call("tape_overflow", _load(need), ast.Constant(k), last))
-            checks[id(stmt)] = _standing_for([_if(over, [report, copy.deepcopy(abort)])], stmt)
+            checks[id(stmt)] = _standing_for([_if(over, [report, ir.clone(abort)])], stmt)
 
     def rewrite(stmts):
         out = []
@@ -647,7 +646,7 @@ def _lower_callees(callees, first) -> CalleeTapes:
     parameters, numbered in ``tape_need`` from ``first``."""
     out = CalleeTapes()
     for name, callee in callees.items():
-        fn = copy.deepcopy(callee.tree)
+        fn = ir.clone(callee.tree)
         body = fn.body
         fresh = Namer(_names(fn), sep="_").fresh
         need = fresh("tape_need")

@@ -65,7 +65,6 @@ Where the line is drawn, and why:
 from __future__ import annotations
 
 import ast
-import copy
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -483,7 +482,7 @@ def _element_statement(s, temps, j, env, used_names, before) -> list:
     read from an array (``C[a[i]]``) is read once, before the loop (into
     ``before``): Numba would reload it per element, as the loop writes arrays."""
     line = _line(s)
-    v = copy.deepcopy(s.value)
+    v = ir.clone(s.value)
     if _prim(v)[0] == "subscript":
         v.slice = _element_index(_hoisted(v.slice, used_names, line, before),
                                  env[v.value.id].ndim, j)

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import ast
 import builtins
-import copy
 import itertools
 import math
 
@@ -258,7 +257,7 @@ class Normalizer:
                 and isinstance(call.args[0], ast.Subscript)
                 and resolve(call.func, self.namespace, self.locals) is add_into):
             return False
-        target = copy.deepcopy(call.args[0])
+        target = ir.clone(call.args[0])
         target.ctx = ast.Store()
         self.augassign_stmt(ast.copy_location(
             ast.AugAssign(target=target, op=ast.Add(), value=call.args[1]), s), out)
@@ -1106,15 +1105,15 @@ class Normalizer:
                           slice=ast.Constant(0), ctx=ast.Load())
 
         def times(i, expr):
-            return ast.BinOp(left=ast.Constant(i), op=ast.Mult(), right=copy.deepcopy(expr))
+            return ast.BinOp(left=ast.Constant(i), op=ast.Mult(), right=ir.clone(expr))
         if isinstance(spec, int) and fn is np.split:
             bounds = [ast.BinOp(left=times(i, n), op=ast.FloorDiv(), right=ast.Constant(spec))
                       for i in range(spec + 1)]
         elif isinstance(spec, int):     # the first n % k parts one longer
             size = ast.BinOp(left=n, op=ast.FloorDiv(), right=ast.Constant(spec))
-            extra = ast.BinOp(left=copy.deepcopy(n), op=ast.Mod(), right=ast.Constant(spec))
+            extra = ast.BinOp(left=ir.clone(n), op=ast.Mod(), right=ast.Constant(spec))
             bounds = [ast.BinOp(left=times(i, size), op=ast.Add(), right=ast.Call(
-                func=_name("min"), args=[ast.Constant(i), copy.deepcopy(extra)], keywords=[]))
+                func=_name("min"), args=[ast.Constant(i), ir.clone(extra)], keywords=[]))
                 for i in range(spec + 1)]
         else:
             bounds = [ast.Constant(0)] + [ast.Constant(i) for i in spec] + [n]
@@ -1578,7 +1577,7 @@ def normalize(src: FunctionSource, inplace=None) -> tuple[ast.FunctionDef, Norma
         ret = fn.body[-1]
         res = norm.temp("written")
         # the result first, then the arrays written into
-        tup = ast.Tuple(elts=[copy.deepcopy(ret.value)] + [_name(src.params[k]) for k in inplace],
+        tup = ast.Tuple(elts=[ir.clone(ret.value)] + [_name(src.params[k]) for k in inplace],
                         ctx=ast.Load())
         assign = ast.Assign(targets=[_name(res, True)], value=ir.mark(tup, ("tuple",)))
         ir.tag(assign, ir.LINE(ret), ir.Kind.ASSIGN)

@@ -885,29 +885,31 @@ def final_value_locals(loop, after, active) -> set:
     loop, and every statement with adjoint code that reads it comes after its
     last assignment (at the body's top level), so the reverse part only ever
     reads its final value."""
+    flat = list(walk(loop.body))
+    reads = {id(x): _own_reads(x) for x in flat}
+    targets = {id(x): _own_targets(x) for x in flat}
     first_seen, read_first = set(), set()
-    for st in walk(loop.body):
-        read_first |= _own_reads(st) - first_seen
-        first_seen |= _own_reads(st) | _own_targets(st)
-    assigned = {v for st in walk(loop.body) for v in _own_targets(st)}
+    for st in flat:
+        read_first |= reads[id(st)] - first_seen
+        first_seen |= reads[id(st)] | targets[id(st)]
+    assigned = set().union(*targets.values())
     used_after = {n.id for st in after for n in ast.walk(st) if isinstance(n, ast.Name)}
     candidates = assigned - read_first - used_after - {loop.target.id}
     # an active one only when every assignment's reverse leaves its old value
     # unread: ``v = e`` not reading v, or ``v += e`` (a running sum)
     candidates = {v for v in candidates if v not in active or all(
-        _additive(x, v) or ir.KIND(x) == ir.Kind.ASSIGN and v not in _own_reads(x)
-        for x in walk(loop.body) if v in _own_targets(x))}
-
-    def has_adjoint(st) -> bool:
-        return any(_own_targets(x) & active or ir.KIND(x) in
-                   (ir.Kind.STORE, ir.Kind.AUGSTORE) for x in walk([st]))
+        _additive(x, v) or ir.KIND(x) == ir.Kind.ASSIGN and v not in reads[id(x)]
+        for x in flat if v in targets[id(x)])}
+    # each top-level statement of the body with the statements nested in it
+    tops = [list(walk([st])) for st in loop.body]
+    top_targets = [set().union(*(targets[id(x)] for x in sub)) for sub in tops]
+    with_adjoint = [any(targets[id(x)] & active or ir.KIND(x) in
+                        (ir.Kind.STORE, ir.Kind.AUGSTORE) for x in sub) for sub in tops]
     out = set()
     for v in candidates:
-        last = max(k for k, st in enumerate(loop.body)
-                   if any(v in _own_targets(x) for x in walk([st])))
-        readers = [k for k, st in enumerate(loop.body)
-                   if any(v in _own_reads(x) and not _additive(x, v) for x in walk([st]))
-                   and has_adjoint(st)]
+        last = max(k for k, names in enumerate(top_targets) if v in names)
+        readers = [k for k, sub in enumerate(tops) if with_adjoint[k] and any(
+            v in reads[id(x)] and not _additive(x, v) for x in sub)]
         if all(k > last for k in readers):
             out.add(v)
     return out

@@ -200,7 +200,7 @@ class ReverseTransformer:
     def checkpoint_every(self, lo, hi):
         if self.checkpoint is True:
             # about sqrt(trip count) iterations per segment
-            n = ast.BinOp(left=copy.deepcopy(hi), op=ast.Sub(), right=copy.deepcopy(lo))
+            n = ast.BinOp(left=ir.clone(hi), op=ast.Sub(), right=ir.clone(lo))
             root = _call("math.sqrt", _call("max", simplify(n), _const(1)))
             return _call("int", root)
         return _const(int(self.checkpoint))
@@ -220,7 +220,7 @@ class ReverseTransformer:
         if (id(s), s.target.id) in self.plan.save_at:
             out += self.push(s.target.id, line)
         pos = _name(s.target.id) if _is_const(lo, 0) else ast.BinOp(
-            left=_name(s.target.id), op=ast.Sub(), right=copy.deepcopy(lo))
+            left=_name(s.target.id), op=ast.Sub(), right=ir.clone(lo))
         test = ast.Compare(left=ast.BinOp(left=pos, op=ast.Mod(), right=_name(every)),
                            ops=[ast.Eq()], comparators=[_const(0)])
         snaps = []
@@ -258,19 +258,19 @@ class ReverseTransformer:
             inputs |= free_names(n)
         self.reads |= inputs - self.plan.assigned_in(s)
         # the last segment starts at lo + every * ((hi - lo - 1) // every)
-        span = ast.BinOp(left=ast.BinOp(left=copy.deepcopy(hi), op=ast.Sub(),
-                                        right=copy.deepcopy(lo)), op=ast.Sub(), right=_const(1))
+        span = ast.BinOp(left=ast.BinOp(left=ir.clone(hi), op=ast.Sub(),
+                                        right=ir.clone(lo)), op=ast.Sub(), right=_const(1))
         last = ast.BinOp(left=ast.BinOp(left=simplify(span), op=ast.FloorDiv(),
                                         right=_name(every)), op=ast.Mult(), right=_name(every))
         if not _is_const(lo, 0):
-            last = ast.BinOp(left=copy.deepcopy(lo), op=ast.Add(), right=last)
-        stop_lo = ast.BinOp(left=copy.deepcopy(lo), op=ast.Sub(), right=_const(1))
+            last = ast.BinOp(left=ir.clone(lo), op=ast.Add(), right=last)
+        stop_lo = ast.BinOp(left=ir.clone(lo), op=ast.Sub(), right=_const(1))
         segs = ast.Call(func=_name("range"),
                         args=[simplify(last), simplify(stop_lo),
                               ast.UnaryOp(op=ast.USub(), operand=_name(every))], keywords=[])
         body = [_assign(stop, _call("min", ast.BinOp(left=_name(start), op=ast.Add(),
                                                       right=_name(every)),
-                                    copy.deepcopy(hi)), line)]
+                                    ir.clone(hi)), line)]
         for v in reversed(self.plan.checkpointed[id(s)]):
             pop = ast.Call(func=ast.Attribute(value=_name(self.checkpoint_stack(v)), attr="pop",
                                               ctx=ast.Load()), args=[], keywords=[])
@@ -583,7 +583,7 @@ class ReverseTransformer:
                 name = self.stack_name(key)
                 out.append(_tape(_assign(name, ast.Call(
                     func=ast.parse("np.empty", mode="eval").body,
-                    args=[copy.deepcopy(tape.capacity),
+                    args=[ir.clone(tape.capacity),
                           ast.parse("np.bool_" if tape.dtype.kind == "b" else
                                     f"np.{tape.dtype.name}", mode="eval").body],
                     keywords=[]), line), "array", name, tape.dtype))
@@ -607,7 +607,7 @@ class ReverseTransformer:
         lo = loop.iter.args[0] if len(loop.iter.args) > 1 else _const(0)
         i = _name(loop.target.id)
         return i if _is_const(lo, 0) else ast.BinOp(left=i, op=ast.Sub(),
-                                                     right=copy.deepcopy(lo))
+                                                     right=ir.clone(lo))
 
     def hoisted_loop(self, s, var):
         """The top-level loop after which the adjoint buffer of ``var``, defined
@@ -654,7 +654,7 @@ class ReverseTransformer:
             dtype = "bool_" if _np.dtype(tape.dtype).kind == "b" else _np.dtype(tape.dtype).name
             out.append(_tape(_assign(name, ast.Call(
                 func=ast.parse("np.empty", mode="eval").body,
-                args=[copy.deepcopy(tape.capacity), ast.parse(f"np.{dtype}", mode="eval").body],
+                args=[ir.clone(tape.capacity), ast.parse(f"np.{dtype}", mode="eval").body],
                 keywords=[]), ir.LINE(loop)),
                 "array", name, _np.dtype(tape.dtype)))
         return out
@@ -663,7 +663,7 @@ class ReverseTransformer:
         out = []
         args = loop.iter.args
         lo, hi = (_const(0), args[0]) if len(args) == 1 else (args[0], args[1])
-        count = simplify(ast.BinOp(left=copy.deepcopy(hi), op=ast.Sub(), right=copy.deepcopy(lo)))
+        count = simplify(ast.BinOp(left=ir.clone(hi), op=ast.Sub(), right=ir.clone(lo)))
         for v in self.plan.array_tapes.get(id(loop), ()):
             t = self.types[v]
             dtype = {"float": f"np.{t.dtype.name}" if getattr(t, "dtype", None) is not None
@@ -694,7 +694,7 @@ class ReverseTransformer:
                 if (id(s), v) in self.plan.inverted_carried:
                     # back to the value at the start of the iteration
                     inverse = ast.Sub() if isinstance(s.value.op, ast.Add) else ast.Add()
-                    out.append(_aug(v, inverse, copy.deepcopy(s.value.right), line))
+                    out.append(_aug(v, inverse, ir.clone(s.value.right), line))
                     self.read(s.value.right)
         return out
 
@@ -709,7 +709,7 @@ class ReverseTransformer:
                 if (id(s), var) in self.plan.indexed_scalars and (id(s), var) in self.plan.save_at \
                         and not self._plain:
                     slot = ast.Subscript(value=_name(self.scalar_tape(id(s), var)), ctx=ast.Store(),
-                                         slice=copy.deepcopy(self.plan.indexed_scalars[id(s), var].index))
+                                         slice=ir.clone(self.plan.indexed_scalars[id(s), var].index))
                     pre.append(_assign(slot, _name(var), line))
                 elif (id(s), var) in self.plan.save_at and not self._plain:
                     pre += self.push(var, line)
@@ -731,14 +731,14 @@ class ReverseTransformer:
             target = s.targets[0] if kind == ir.Kind.STORE else s.target
             base = target.value.id
             if (id(s), base + "[]") in self.plan.save_at and not self._plain and id(s) in self.plan.indexed:
-                item = ast.Subscript(value=_name(base), slice=copy.deepcopy(target.slice),
+                item = ast.Subscript(value=_name(base), slice=ir.clone(target.slice),
                                      ctx=ast.Load())
                 slot = ast.Subscript(value=_name(self.indexed_tape(s)),
-                                     slice=copy.deepcopy(self.plan.indexed[id(s)].index),
+                                     slice=ir.clone(self.plan.indexed[id(s)].index),
                                      ctx=ast.Store())
                 pre.append(_assign(slot, item, line))
             elif (id(s), base + "[]") in self.plan.save_at and not self._plain:
-                item = ast.Subscript(value=_name(base), slice=copy.deepcopy(target.slice),
+                item = ast.Subscript(value=_name(base), slice=ir.clone(target.slice),
                                      ctx=ast.Load())
                 if has_slice(target.slice):
                     item = ast.Call(func=ast.Attribute(value=item, attr="copy", ctx=ast.Load()),
@@ -901,14 +901,14 @@ class ReverseTransformer:
                 if (id(s), var) in self.plan.save_at and (id(s), var) in self.plan.indexed_scalars:
                     index = self.plan.indexed_scalars[id(s), var].index
                     out.append(_assign(var, ast.Subscript(
-                        value=_name(self.scalar_tape(id(s), var)), slice=copy.deepcopy(index),
+                        value=_name(self.scalar_tape(id(s), var)), slice=ir.clone(index),
                         ctx=ast.Load()), line))
                     self.read(index)
                 elif (id(s), var) in self.plan.save_at:
                     out += self.restore(var, line)
                 elif (id(s), var) in self.plan.inverted:
                     inverse = ast.Sub() if isinstance(s.value.op, ast.Add) else ast.Add()
-                    out.append(_aug(var, inverse, copy.deepcopy(s.value.right), line))
+                    out.append(_aug(var, inverse, ir.clone(s.value.right), line))
                     self.read(s.value.right)
                 if id(s) in self.plan.moves and self.needs_reset(var, s):
                     # the buffer the array's source left (zero) serves its old value
@@ -936,15 +936,15 @@ class ReverseTransformer:
                 out += self.adjoint_store(s, target, kind)
             if (id(s), base + "[]") in self.plan.save_at and id(s) in self.plan.indexed:
                 index = self.plan.indexed[id(s)].index
-                sub = ast.Subscript(value=_name(base), slice=copy.deepcopy(target.slice),
+                sub = ast.Subscript(value=_name(base), slice=ir.clone(target.slice),
                                     ctx=ast.Store())
                 out.append(_assign(sub, ast.Subscript(value=_name(self.indexed_tape(s)),
-                                                      slice=copy.deepcopy(index),
+                                                      slice=ir.clone(index),
                                                       ctx=ast.Load()), line))
                 self.read(target.slice, index)
             elif (id(s), base + "[]") in self.plan.save_at:
                 sliced = has_slice(target.slice)
-                sub = ast.Subscript(value=_name(base), slice=copy.deepcopy(target.slice),
+                sub = ast.Subscript(value=_name(base), slice=ir.clone(target.slice),
                                     ctx=ast.Store())
                 out += self.pop_from(None if sliced else ("_items", base),
                                      self.item_stack(base, sliced), sub, line)
@@ -958,7 +958,7 @@ class ReverseTransformer:
             if not body and not orelse:
                 return []
             self.read(s.test)
-            node = ast.If(test=copy.deepcopy(s.test), body=body or [ast.Pass()], orelse=orelse)
+            node = ast.If(test=ir.clone(s.test), body=body or [ast.Pass()], orelse=orelse)
             ir.LINE.set(node, line)
             if not body:
                 node = ast.If(test=_negate(s.test), body=orelse, orelse=[])
@@ -1105,10 +1105,10 @@ class ReverseTransformer:
         time, so repeated indices add up (``dx[idx] += dz`` would keep one)."""
         k = self.fresh("_k")
         body = _aug(ast.Subscript(value=_name(self.adj(base)), slice=ast.Subscript(
-            value=copy.deepcopy(idx), slice=_name(k), ctx=ast.Load()), ctx=ast.Store()),
+            value=ir.clone(idx), slice=_name(k), ctx=ast.Load()), ctx=ast.Store()),
             ast.Add(), ast.Subscript(value=dz, slice=_name(k), ctx=ast.Load()), line)
         loop = ast.For(target=_name(k, True), iter=_call("range", ast.Subscript(
-            value=ast.Attribute(value=copy.deepcopy(idx), attr="shape", ctx=ast.Load()),
+            value=ast.Attribute(value=ir.clone(idx), attr="shape", ctx=ast.Load()),
             slice=_const(0), ctx=ast.Load())), body=[body], orelse=[])
         ir.LINE.set(loop, line)
         return loop
@@ -1133,7 +1133,7 @@ class ReverseTransformer:
             self.read(prim.slice)
             if self.is_int_array(prim.slice):
                 return [self.scatter_add(base.id, prim.slice, dz, line)]
-            target = ast.Subscript(value=_name(self.adj(base.id)), slice=copy.deepcopy(prim.slice),
+            target = ast.Subscript(value=_name(self.adj(base.id)), slice=ir.clone(prim.slice),
                                    ctx=ast.Store())
             into = _aug(target, ast.Add(), dz, line)
             # an addition into a view (emitted as add_into: see its doc)
@@ -1207,7 +1207,7 @@ class ReverseTransformer:
         z = s.targets[0].id
         line = ir.LINE(s)
         tmp = self.fresh("_adj")
-        call = ast.Call(func=_name(rule.name), args=[_name(z)] + [copy.deepcopy(a) for a in args]
+        call = ast.Call(func=_name(rule.name), args=[_name(z)] + [ir.clone(a) for a in args]
                         + [dz], keywords=[])
         self.read(call)
         out = [_assign(tmp, call, line)]
@@ -1258,7 +1258,7 @@ class ReverseTransformer:
         tgt_names = [n for n in names if n is not None]
         if not tgt_names:
             return []
-        vcall = ast.Call(func=_name(vjp_name), args=[copy.deepcopy(a) for a in args] + [seed],
+        vcall = ast.Call(func=_name(vjp_name), args=[ir.clone(a) for a in args] + [seed],
                          keywords=[])
         target = ast.Tuple(elts=[_name(n, True) for n in tgt_names], ctx=ast.Store())
         grads = ast.Subscript(value=vcall, slice=_const(1), ctx=ast.Load())
@@ -1272,7 +1272,7 @@ class ReverseTransformer:
         base = target.value.id
         v = s.value
         self.read(target.slice)
-        da_item = ast.Subscript(value=_name(self.adj(base)), slice=copy.deepcopy(target.slice),
+        da_item = ast.Subscript(value=_name(self.adj(base)), slice=ir.clone(target.slice),
                                 ctx=ast.Load())
         out = []
         if self.is_active(v):
@@ -1287,7 +1287,7 @@ class ReverseTransformer:
             sub = kind == ir.Kind.AUGSTORE and isinstance(s.op, ast.Sub)
             out.append(self.accumulate(v.id, contrib, line, sub=sub))
         if kind == ir.Kind.STORE:
-            zero = ast.Subscript(value=_name(self.adj(base)), slice=copy.deepcopy(target.slice),
+            zero = ast.Subscript(value=_name(self.adj(base)), slice=ir.clone(target.slice),
                                  ctx=ast.Store())
             out.append(_assign(zero, _const(0.0), line))
         return out
@@ -1378,7 +1378,7 @@ class ReverseTransformer:
             else:
                 grads.append(_const(0.0))
         gtuple = ast.Tuple(elts=grads, ctx=ast.Load())
-        result = ast.Tuple(elts=[copy.deepcopy(ret), gtuple], ctx=ast.Load())
+        result = ast.Tuple(elts=[ir.clone(ret), gtuple], ctx=ast.Load())
         ret_stmt = ast.Return(value=result)
         ir.LINE.set(ret_stmt, ir.LINE(self.ret))
         ir.SECTION.set(ret_stmt, "result")
@@ -1470,8 +1470,8 @@ def _zeroing_target(st):
 
 def _negate(test):
     if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
-        return copy.deepcopy(test.operand)
-    return ast.UnaryOp(op=ast.Not(), operand=copy.deepcopy(test))
+        return ir.clone(test.operand)
+    return ast.UnaryOp(op=ast.Not(), operand=ir.clone(test))
 
 
 def reversed_range(lo, hi, st, count):
@@ -1479,28 +1479,28 @@ def reversed_range(lo, hi, st, count):
     one = _const(1)
     if st is None or _is_const(st, 1):
         if count is not None:
-            start = ast.BinOp(left=ast.BinOp(left=copy.deepcopy(lo), op=ast.Add(), right=count),
+            start = ast.BinOp(left=ast.BinOp(left=ir.clone(lo), op=ast.Add(), right=count),
                               op=ast.Sub(), right=one)
         else:
-            start = ast.BinOp(left=copy.deepcopy(hi), op=ast.Sub(), right=one)
-        stop = ast.BinOp(left=copy.deepcopy(lo), op=ast.Sub(), right=one)
+            start = ast.BinOp(left=ir.clone(hi), op=ast.Sub(), right=one)
+        stop = ast.BinOp(left=ir.clone(lo), op=ast.Sub(), right=one)
         if _is_const(lo, 0):
             stop = _const(-1)
         return ast.Call(func=_name("range"), args=[simplify(start), simplify(stop), _const(-1)],
                         keywords=[])
     if _is_const(st, -1) and count is None:
-        start = ast.BinOp(left=copy.deepcopy(hi), op=ast.Add(), right=one)
-        stop = ast.BinOp(left=copy.deepcopy(lo), op=ast.Add(), right=one)
+        start = ast.BinOp(left=ir.clone(hi), op=ast.Add(), right=one)
+        stop = ast.BinOp(left=ir.clone(lo), op=ast.Add(), right=one)
         return ast.Call(func=_name("range"), args=[simplify(start), simplify(stop)], keywords=[])
     n = count if count is not None else ast.Call(
-        func=_name("len"), args=[ast.Call(func=_name("range"), args=[copy.deepcopy(lo),
-                                                                      copy.deepcopy(hi),
-                                                                      copy.deepcopy(st)],
+        func=_name("len"), args=[ast.Call(func=_name("range"), args=[ir.clone(lo),
+                                                                      ir.clone(hi),
+                                                                      ir.clone(st)],
                                           keywords=[])], keywords=[])
-    start = ast.BinOp(left=copy.deepcopy(lo), op=ast.Add(), right=ast.BinOp(
-        left=ast.BinOp(left=n, op=ast.Sub(), right=one), op=ast.Mult(), right=copy.deepcopy(st)))
-    stop = ast.BinOp(left=copy.deepcopy(lo), op=ast.Sub(), right=copy.deepcopy(st))
-    step = ast.UnaryOp(op=ast.USub(), operand=copy.deepcopy(st))
+    start = ast.BinOp(left=ir.clone(lo), op=ast.Add(), right=ast.BinOp(
+        left=ast.BinOp(left=n, op=ast.Sub(), right=one), op=ast.Mult(), right=ir.clone(st)))
+    stop = ast.BinOp(left=ir.clone(lo), op=ast.Sub(), right=ir.clone(st))
+    step = ast.UnaryOp(op=ast.USub(), operand=ir.clone(st))
     return ast.Call(func=_name("range"), args=[simplify(start), simplify(stop), simplify(step)],
                     keywords=[])
 

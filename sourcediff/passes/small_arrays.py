@@ -44,7 +44,6 @@ Where the line is drawn, and why:
 from __future__ import annotations
 
 import ast
-import copy
 import itertools
 import math
 
@@ -702,7 +701,7 @@ class _Writer:
                                operand=self.element(v.operand, i, shape))
             return [_assign(dest, ir.mark(node, prim), ir.Kind.ASSIGN, self.line)]
         if prim[0] == "call" and isinstance(prim[1], np.ufunc):
-            node = ast.Call(func=copy.deepcopy(v.func), args=[self.element(a, i, shape) for a in v.args],
+            node = ast.Call(func=ir.clone(v.func), args=[self.element(a, i, shape) for a in v.args],
                             keywords=[])
             return [_assign(dest, ir.mark(node, prim), ir.Kind.ASSIGN, self.line)]
         if prim == ("copy",):

@@ -54,7 +54,6 @@ CUDA kernels (``Program.tabulate``), which cannot allocate.
 from __future__ import annotations
 
 import ast
-import copy
 import math
 
 import numpy as np
@@ -231,8 +230,8 @@ def _tabulate_inner(inner, outer, step, assigned, written, facts, namer) -> list
     line = ir.LINE(invariant[tabled[0]])
     out, fill, renames = [], [], {}
     size = namer.fresh(f"n_{index}")
-    span = _binop(copy.deepcopy(hi), ast.Sub(), copy.deepcopy(lo)) if lo is not None \
-        else copy.deepcopy(hi)
+    span = _binop(ir.clone(hi), ast.Sub(), ir.clone(lo)) if lo is not None \
+        else ir.clone(hi)
     out.append(_tag(ast.Assign(targets=[_store(size)], value=ir.mark(
         ast.Call(func=ast.Name(id="max", ctx=ast.Load()), args=[span, ast.Constant(0)],
                  keywords=[]), ("call", max))), line))
@@ -250,7 +249,7 @@ def _tabulate_inner(inner, outer, step, assigned, written, facts, namer) -> list
     for name, s in invariant.items():
         if name not in needed:
             continue
-        new = copy.deepcopy(s)
+        new = ir.clone(s)
         renames[name] = namer.counted("_t")
         _rename(new, renames)
         new.targets = [_store(renames[name])]
@@ -259,7 +258,7 @@ def _tabulate_inner(inner, outer, step, assigned, written, facts, namer) -> list
             fill.append(_tag(ast.Assign(targets=[_element(tables[name], index, lo, True)],
                                         value=_load(renames[name])),
                              ir.LINE(s), ir.Kind.STORE))
-    loop = ir.copy_facts(inner, ast.For(target=_store(index), iter=copy.deepcopy(inner.iter),
+    loop = ir.copy_facts(inner, ast.For(target=_store(index), iter=ir.clone(inner.iter),
                                         body=fill, orelse=[], type_comment=None))
     runs = _runs(_counted_range(outer), step)
     test = namer.fresh("_runs")
@@ -361,12 +360,12 @@ def _runs(args, step):
     else:
         lo, hi = args[0], args[1]
     left, right = (hi, lo) if step > 0 else (lo, hi)
-    return ir.mark(ast.Compare(left=copy.deepcopy(left), ops=[ast.Gt()],
-                               comparators=[copy.deepcopy(right)]), ("compare",))
+    return ir.mark(ast.Compare(left=ir.clone(left), ops=[ast.Gt()],
+                               comparators=[ir.clone(right)]), ("compare",))
 
 
 def _element(table, index, lo, store):
-    idx = _load(index) if lo is None else _binop(_load(index), ast.Sub(), copy.deepcopy(lo))
+    idx = _load(index) if lo is None else _binop(_load(index), ast.Sub(), ir.clone(lo))
     return ast.Subscript(value=_load(table), slice=idx,
                          ctx=ast.Store() if store else ast.Load())
 

@@ -24,7 +24,6 @@ every iteration).
 from __future__ import annotations
 
 import ast
-import copy
 from dataclasses import dataclass
 
 import numpy as np
@@ -90,7 +89,7 @@ def _trips(lo, hi):
     low = int_of(lo)
     if isinstance(hi, ast.Constant) and low is not None:
         return ast.Constant(max(hi.value - low, 0))
-    span = ast.BinOp(left=copy.deepcopy(hi), op=ast.Sub(), right=copy.deepcopy(lo))
+    span = ast.BinOp(left=ir.clone(hi), op=ast.Sub(), right=ir.clone(lo))
     if low is not None:
         span = _plus(hi, -low)
     return ast.Call(func=ast.Name(id="max", ctx=ast.Load()), args=[span, ast.Constant(0)],
@@ -112,7 +111,7 @@ def _plus(e, k):
             int_of(e.right) is not None:
         c = int_of(e.right) if isinstance(e.op, ast.Add) else -int_of(e.right)
         e, k = e.left, c + k
-    e = copy.deepcopy(e)
+    e = ir.clone(e)
     if k == 0:
         return e
     return ast.BinOp(left=e, op=ast.Add() if k > 0 else ast.Sub(), right=ast.Constant(abs(k)))
@@ -154,11 +153,11 @@ def plan_indexed_tapes(fn, sites, element_dtype, segments=None, per_iteration=()
                                                                 right=trips)
             step = ast.Name(id=loop.target.id, ctx=ast.Load())
             if down:        # range(lo, hi, -1): lo, lo - 1, ... at slots 0, 1, ...
-                step = ast.BinOp(left=copy.deepcopy(lo), op=ast.Sub(), right=step)
+                step = ast.BinOp(left=ir.clone(lo), op=ast.Sub(), right=step)
             elif not (isinstance(lo, ast.Constant) and lo.value == 0):
-                step = ast.BinOp(left=step, op=ast.Sub(), right=copy.deepcopy(lo))
+                step = ast.BinOp(left=step, op=ast.Sub(), right=ir.clone(lo))
             index = step if index is None else ast.BinOp(
-                left=ast.BinOp(left=index, op=ast.Mult(), right=copy.deepcopy(trips)),
+                left=ast.BinOp(left=index, op=ast.Mult(), right=ir.clone(trips)),
                 op=ast.Add(), right=step)
         if capacity is None:
             capacity, index = ast.Constant(1), ast.Constant(0)
@@ -206,7 +205,7 @@ def _extreme(e, span, end):
     counters it reads, when it rises with them: ``j``, ``j + c``, ``c + j``,
     ``j - c``; None otherwise."""
     if isinstance(e, ast.Name) and e.id in span:
-        return copy.deepcopy(span[e.id][end])
+        return ir.clone(span[e.id][end])
     if isinstance(e, ast.BinOp) and isinstance(e.op, (ast.Add, ast.Sub)):
         left, right = e.left, e.right
         if isinstance(e.op, ast.Add) and isinstance(left, ast.Constant):
@@ -215,8 +214,8 @@ def _extreme(e, span, end):
             if type(right.value) is int:
                 return _plus(span[left.id][end], right.value if isinstance(e.op, ast.Add)
                              else -right.value)
-            return ast.BinOp(left=copy.deepcopy(span[left.id][end]), op=e.op,
-                             right=copy.deepcopy(right))
+            return ast.BinOp(left=ir.clone(span[left.id][end]), op=e.op,
+                             right=ir.clone(right))
     return None
 
 

@@ -8,7 +8,6 @@ tuple ``(dp_0, dp_1)`` — as JAX returns for a tuple argument.
 from __future__ import annotations
 
 import ast
-import copy
 
 import numpy as np
 
@@ -317,7 +316,7 @@ class _Splitter:
         if k == len(names) - 1:
             return [pick]
         c = self.fresh("c")
-        test = self.assign(c, ast.Compare(left=copy.deepcopy(position), ops=[ast.Eq()],
+        test = self.assign(c, ast.Compare(left=ir.clone(position), ops=[ast.Eq()],
                                           comparators=[ast.Constant(k)]), ("compare",), s)
         rest = self.choose(s, target, names, position, k + 1)
         node = self.stmt(ast.If(test=ast.Name(id=c, ctx=ast.Load()), body=[pick], orelse=rest),
