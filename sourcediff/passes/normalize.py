@@ -71,6 +71,7 @@ UNSUPPORTED_EXPRESSIONS = {
     ast.Set: "set literals", ast.JoinedStr: "f-strings", ast.NamedExpr: "':='",
     ast.Starred: "starred expressions", ast.List: "list literals",
 }
+UNSUPPORTED_TYPES = tuple(UNSUPPORTED_EXPRESSIONS)
 
 # array methods and the primitive they become
 ARRAY_METHODS_TO_NUMPY = {"sum": np.sum, "mean": np.mean, "prod": np.prod, "max": np.max,
@@ -130,6 +131,11 @@ class Normalizer:
         self.lists = {t.id for n in ast.walk(src.tree) if isinstance(n, ast.Assign)
                       and isinstance(n.value, ast.List) and not n.value.elts
                       for t in n.targets if isinstance(t, ast.Name)} if self.tapes else set()
+        # expressions checked whole and holding no unsupported form at all: they and
+        # every part of them pass check_expr (which meets each part again as the
+        # expression is split into primitives); id -> node, which keeps the node,
+        # and so its id, alive
+        self.clean: dict = {}
 
     # -- helpers ---------------------------------------------------------
     def error(self, node, message):
@@ -548,6 +554,12 @@ class Normalizer:
 
     # -- expressions -----------------------------------------------------
     def check_expr(self, e):
+        if id(e) in self.clean:
+            return
+        nodes = list(ast.walk(e))
+        if not any(isinstance(n, UNSUPPORTED_TYPES) for n in nodes):
+            self.clean.update((id(n), n) for n in nodes)
+            return
         # lists written as call arguments (np.array([a, b])): the call decides
         # and index lists (x[[0, 2, 2]]): the call or the index decides
         arg_lists = {id(x) for n in ast.walk(e) if isinstance(n, ast.Call) for a in n.args

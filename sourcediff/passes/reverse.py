@@ -441,6 +441,8 @@ class ReverseTransformer:
             inner_iteration_locals(loop, after) | self.plan.iteration_arrays(loop, after)
         direct = {self.adj_names[v] for v in local if v in self.adj_names}
         arrays = {a for a, v in adjoint_of.items() if self.types[v].is_array and v not in local}
+        read_in_rev = {n.id for r in rev for n in ast.walk(r)
+                       if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
         for st in walk(rev):
             # an inner loop (an element loop of passes/lower.py, a scalar loop
             # over a row) runs whole within its outer iteration, a branch reads
@@ -459,9 +461,7 @@ class ReverseTransformer:
                     continue
                 # accumulating into a scalar adjoint commutes if nothing reads it here
                 if isinstance(tgt, ast.Name) and tgt.id in adjoint_of and tgt.id not in direct \
-                        and (isinstance(st.target, ast.Subscript) or any(
-                            isinstance(n, ast.Name) and n.id == tgt.id and
-                            isinstance(n.ctx, ast.Load) for r in rev for n in ast.walk(r))):
+                        and (isinstance(st.target, ast.Subscript) or tgt.id in read_in_rev):
                     return None
             elif isinstance(st, ast.Assign):
                 names = free_names(st.targets[0])

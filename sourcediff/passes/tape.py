@@ -126,6 +126,7 @@ def plan_indexed_tapes(fn, sites, element_dtype, segments=None, per_iteration=()
     length: its tapes hold one segment, indexed from its start."""
     segments = segments or {}
     around = enclosing(fn.body)
+    written_in: dict = {}     # id(loop) -> the names it assigns (the tree does not change here)
     plan = {}
     for stmt, _base in sites:
         dtype = element_dtype(stmt)
@@ -135,8 +136,9 @@ def plan_indexed_tapes(fn, sites, element_dtype, segments=None, per_iteration=()
         spans = [_span(loop, id(loop) in segments) for loop in loops]
         if any(b is None for b in spans):
             continue
-        written = {n.id for n in ast.walk(loops[0])
-                   if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+        if id(loops[0]) not in written_in:
+            written_in[id(loops[0])] = stored_names(loops[0])
+        written = written_in[id(loops[0])]
         used = {n.id for lo, hi, _ in spans for e in (lo, hi) for n in ast.walk(e)
                 if isinstance(n, ast.Name)}
         if used & written:
@@ -255,12 +257,13 @@ def _most_trips(loop, span, varying):
     return trips
 
 
-def _most_pushes(top, loops, per_iteration=()):
+def _most_pushes(top, loops, per_iteration=(), stored=stored_names):
     """An upper bound on how often a statement inside ``loops`` (the loops
     around it within ``top``, outermost first) runs, or None; within one
     iteration of the loops in ``per_iteration`` (fused: each iteration pops
-    what it pushed before the next one starts)."""
-    varying = stored_names(top) if top is not None else set()
+    what it pushed before the next one starts). ``stored``: ``stored_names``,
+    or a function giving the same (remembered)."""
+    varying = stored(top) if top is not None else set()
     span: dict = {}
     bound = ast.Constant(1)
     for loop in loops:
@@ -268,7 +271,7 @@ def _most_pushes(top, loops, per_iteration=()):
         if trips is None:
             return None
         counter = getattr(loop.target, "id", None)
-        if counter in span and any(counter in stored_names(s) for s in loop.body):
+        if counter in span and any(counter in stored(s) for s in loop.body):
             del span[counter]     # the body assigns the counter: its range says nothing
         if id(loop) not in per_iteration:
             bound = simplify(ast.BinOp(left=bound, op=ast.Mult(), right=trips))
@@ -281,6 +284,13 @@ def plan_stack_tapes(fn, around, sites: dict, per_iteration=()) -> dict:
     number of pushes has an upper bound computable before they start: before
     the one top-level statement that holds them all, or, for a constant bound,
     before everything."""
+    remembered: dict = {}
+
+    def stored(node) -> set:      # the tree does not change here
+        if id(node) not in remembered:
+            remembered[id(node)] = stored_names(node)
+        return remembered[id(node)]
+
     top_of = {}
     for s in fn.body:
         top_of[id(s)] = s
@@ -296,7 +306,7 @@ def plan_stack_tapes(fn, around, sites: dict, per_iteration=()) -> dict:
         for st, loops in pushes:
             inside = [lp for lp in around[id(st)] if isinstance(lp, (ast.For, ast.While))]
             inside += [lp for lp in loops if lp not in inside]
-            bounds.append(_most_pushes(top if inside else None, inside, per_iteration))
+            bounds.append(_most_pushes(top if inside else None, inside, per_iteration, stored))
         if None in bounds:
             continue
         total = bounds[0]

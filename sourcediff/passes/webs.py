@@ -123,10 +123,11 @@ def split_webs(fn: ast.FunctionDef, taken: set) -> set:
                for t in (s.targets if isinstance(s, ast.Assign) else [s.target])
                if isinstance(t, ast.Name)}
     new_names = set()
+    names_of = [free_names(s) for s in fn.body]     # kept up to date as names change
     for var in sorted(assigned - params - iterated):
         if var.startswith("_"):
             continue        # the normalizer's temporaries are assigned once
-        mentioning = [k for k, s in enumerate(fn.body) if _mentions(s, var)]
+        mentioning = [k for k, names in enumerate(names_of) if var in names]
         own = [k for k in mentioning if _own_use(fn.body, k, var, var in numbers)]
         if len(mentioning) < 2 or not own:
             continue
@@ -137,14 +138,16 @@ def split_webs(fn: ast.FunctionDef, taken: set) -> set:
             name = Namer(taken).numbered(f"{var}_v", 2)
             new_names.add(name)
             _rename(fn.body[k], var, name)
+            names_of[k] = free_names(fn.body[k])
         # a top-level assignment after them that sets it afresh starts a web
         # of its own: everything from there on reads that value or later ones
         for k in mentioning[1:]:
             if mentioning[0] in own and _assigns_first(fn.body[k], var):
                 name = Namer(taken).numbered(f"{var}_v", 2)
                 new_names.add(name)
-                for s in fn.body[k:]:
-                    _rename(s, var, name)
+                for j in range(k, len(fn.body)):
+                    _rename(fn.body[j], var, name)
+                    names_of[j] = free_names(fn.body[j])
                 break
     return new_names
 
