@@ -52,15 +52,32 @@ def aug(target, op, value, line=None) -> ast.AugAssign:
 # -- queries -----------------------------------------------------------------
 
 
+def nodes(node) -> list:
+    """``list(ast.walk(node))`` (the same nodes, in the same order), about twice as
+    fast: the passes ask for the names in a statement very often."""
+    out = [node]
+    k = 0
+    while k < len(out):
+        n = out[k]
+        k += 1
+        for field in n._fields:
+            v = getattr(n, field, None)
+            if isinstance(v, ast.AST):
+                out.append(v)
+            elif v.__class__ is list:
+                out += [x for x in v if isinstance(x, ast.AST)]
+    return out
+
+
 def free_names(node) -> set:
     """Every name ``node`` mentions (read or written)."""
-    return {n.id for n in ast.walk(node) if isinstance(n, ast.Name)}
+    return {n.id for n in nodes(node) if n.__class__ is ast.Name}
 
 
 def stored_names(node) -> set:
     """The names ``node`` assigns (store context), nested statements included."""
-    return {n.id for n in ast.walk(node) if isinstance(n, ast.Name)
-            and isinstance(n.ctx, ast.Store)}
+    return {n.id for n in nodes(node) if n.__class__ is ast.Name
+            and n.ctx.__class__ is ast.Store}
 
 
 def walk(stmts):
