@@ -36,7 +36,7 @@ from __future__ import annotations
 import ast
 import copy
 
-from .. import ir
+from .astutil import plus_one
 from .invariant_sums import shared_buffers
 from .sink import Adjoints
 
@@ -207,27 +207,9 @@ def _descending(it):
 def _ascending(it):
     """``range(b + 1, a + 1)`` for ``range(a, b, -1)``: the same values, counting up."""
     a, b = _descending(it)
-    lo, hi = _plus_one(b), _plus_one(a)
+    lo, hi = plus_one(b), plus_one(a)
     args = [hi] if isinstance(lo, ast.Constant) and lo.value == 0 else [lo, hi]
     return ast.Call(func=ast.Name(id="range", ctx=ast.Load()), args=args, keywords=[])
-
-
-def _plus_one(e):
-    """``e + 1``, folded where ``e`` is a constant or adds or subtracts one
-    (``n - 1`` plus one is ``n``)."""
-    if isinstance(e, ast.UnaryOp) and isinstance(e.op, ast.USub) and \
-            isinstance(e.operand, ast.Constant) and type(e.operand.value) is int:
-        return ast.Constant(1 - e.operand.value)
-    if isinstance(e, ast.Constant) and type(e.value) is int:
-        return ast.Constant(e.value + 1)
-    if isinstance(e, ast.BinOp) and isinstance(e.right, ast.Constant) and \
-            type(e.right.value) is int and isinstance(e.op, (ast.Add, ast.Sub)):
-        k = e.right.value + 1 if isinstance(e.op, ast.Add) else 1 - e.right.value
-        if k == 0:
-            return ir.clone(e.left)
-        return ast.BinOp(left=ir.clone(e.left), op=ast.Add() if k > 0 else ast.Sub(),
-                         right=ast.Constant(abs(k)))
-    return ast.BinOp(left=ir.clone(e), op=ast.Add(), right=ast.Constant(1))
 
 
 def _may_write(call, arrays) -> bool:

@@ -35,7 +35,7 @@ from .astutil import assign as _assign
 from .astutil import aug as _aug
 from .astutil import call as _call
 from .astutil import const as _const
-from .astutil import free_names, is_costly, simplify, stored_names, substitute, walk
+from .astutil import free_names, is_costly, plus_one, simplify, stored_names, substitute, walk
 from .astutil import is_const as _is_const
 from .astutil import name as _name
 from .buffers import (
@@ -1477,6 +1477,8 @@ def _negate(test):
 def reversed_range(lo, hi, st, count):
     """``range`` visiting the forward loop's indices backwards."""
     one = _const(1)
+    if isinstance(st, ast.UnaryOp) and isinstance(st.op, ast.USub) and _is_const(st.operand):
+        st = _const(-st.operand.value)       # ``range(n - 2, -1, -1)`` as written
     if st is None or _is_const(st, 1):
         if count is not None:
             start = ast.BinOp(left=ast.BinOp(left=ir.clone(lo), op=ast.Add(), right=count),
@@ -1489,9 +1491,9 @@ def reversed_range(lo, hi, st, count):
         return ast.Call(func=_name("range"), args=[simplify(start), simplify(stop), _const(-1)],
                         keywords=[])
     if _is_const(st, -1) and count is None:
-        start = ast.BinOp(left=ir.clone(hi), op=ast.Add(), right=one)
-        stop = ast.BinOp(left=ir.clone(lo), op=ast.Add(), right=one)
-        return ast.Call(func=_name("range"), args=[simplify(start), simplify(stop)], keywords=[])
+        start, stop = simplify(plus_one(hi)), simplify(plus_one(lo))
+        return ast.Call(func=_name("range"), args=[stop] if _is_const(start, 0) else [start, stop],
+                        keywords=[])
     n = count if count is not None else ast.Call(
         func=_name("len"), args=[ast.Call(func=_name("range"), args=[ir.clone(lo),
                                                                       ir.clone(hi),

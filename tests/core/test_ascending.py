@@ -100,3 +100,26 @@ def test_gradients_of_a_program_it_changes():
     assert "range(v.shape[0]):" in grad.split("-- reverse sweep")[-1]
     check_grad(stencil, args, wrt=(0, 1), target="python")
     check_grad(stencil, args, wrt=(0, 1), target="cpu")
+
+
+def back_substitution(d, c, steps):
+    """A loop the user wrote counting down (``range(n - 2, -1, -1)``, as in a Thomas
+    solve's back substitution), each step reading the element above."""
+    n = d.shape[0]
+    u = d.copy()
+    for t in range(steps):
+        for i in range(n - 2, -1, -1):
+            u[i] = d[i] - c[i] * u[i + 1]
+    return np.sum(u * u)
+
+
+def test_a_loop_written_counting_down_is_reversed_counting_up_as_plainly():
+    """Its reverse visits 0, 1, ..., n - 2: printed ``range(n - 1)``, not as a
+    formula over ``len(range(...))``; the gradient against finite differences."""
+    rng = np.random.default_rng(4)
+    args = (rng.normal(size=6), 0.3 * rng.normal(size=6), 3)
+    source = sd.value_and_grad(back_substitution, wrt=(0, 1)).source_for(*args)
+    reverse = source.split("# -- reverse sweep", 1)[1]
+    assert "for i in range(n - 1):" in reverse and "len(range" not in source
+    check_grad(back_substitution, args, wrt=(0, 1), target="python")
+    check_grad(back_substitution, args, wrt=(0, 1), target="cpu")
