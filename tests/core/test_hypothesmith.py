@@ -111,6 +111,13 @@ def _indent(body: str) -> str:
     return "".join("    " + line for line in lines if line)
 
 
+# Built once: each new ``from_grammar`` strategy builds a Lark parser for Python's grammar
+# on its first draw (~5 s here), and a strategy object keeps it for every later draw.
+FUNCTION_DEFS = hypothesmith.from_node(libcst.FunctionDef)
+STATEMENT_LINES = hypothesmith.from_node(libcst.SimpleStatementLine, auto_target=False)
+MODULE_BODIES = hypothesmith.from_grammar("file_input")
+
+
 @st.composite
 def generated_functions(draw: st.DrawFn) -> str:
     """Source text of one top-level function with 1+ simple positional parameters.
@@ -124,12 +131,12 @@ def generated_functions(draw: st.DrawFn) -> str:
     # from_node is ~0.5 s an example, from_grammar ~0.05 s: weight for run time.
     shape = draw(st.sampled_from(["def", "def", "statement", "module", "module", "module"]))
     if shape == "def":
-        source = draw(hypothesmith.from_node(libcst.FunctionDef))
+        source = draw(FUNCTION_DEFS)
     elif shape == "statement":
-        statement = draw(hypothesmith.from_node(libcst.SimpleStatementLine, auto_target=False))
+        statement = draw(STATEMENT_LINES)
         source = "def f(a, b):\n" + _indent(statement) + "    return a\n"
     else:
-        body = draw(hypothesmith.from_grammar("file_input"))
+        body = draw(MODULE_BODIES)
         ending = draw(st.sampled_from(["    return a * b\n", "    pass\n", ""]))
         source = "def f(a, b):\n" + _indent(body) + ("\n" if body else "") + ending
 
