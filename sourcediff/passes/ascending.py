@@ -36,7 +36,7 @@ from __future__ import annotations
 import ast
 import copy
 
-from .astutil import plus_one
+from .astutil import add_int
 from .invariant_sums import shared_buffers
 from .sink import Adjoints
 
@@ -207,7 +207,7 @@ def _descending(it):
 def _ascending(it):
     """``range(b + 1, a + 1)`` for ``range(a, b, -1)``: the same values, counting up."""
     a, b = _descending(it)
-    lo, hi = plus_one(b), plus_one(a)
+    lo, hi = add_int(b, 1), add_int(a, 1)
     args = [hi] if isinstance(lo, ast.Constant) and lo.value == 0 else [lo, hi]
     return ast.Call(func=ast.Name(id="range", ctx=ast.Load()), args=args, keywords=[])
 

@@ -230,19 +230,20 @@ def simplify(expr):
     return _Simplify().visit(expr)
 
 
-def plus_one(e):
-    """``e + 1``, folded where ``e`` is a constant or adds or subtracts one
-    (``n - 1`` plus one is ``n``)."""
+def add_int(e, k: int):
+    """``e + k`` for an integer ``k``, folded where ``e`` is a constant or adds or
+    subtracts one (``n - 1`` plus one is ``n``, ``n - 1`` minus one ``n - 2``)."""
     if isinstance(e, ast.UnaryOp) and isinstance(e.op, ast.USub) and \
             isinstance(e.operand, ast.Constant) and type(e.operand.value) is int:
-        return ast.Constant(1 - e.operand.value)
+        return ast.Constant(k - e.operand.value)
     if isinstance(e, ast.Constant) and type(e.value) is int:
-        return ast.Constant(e.value + 1)
+        return ast.Constant(e.value + k)
+    left, m = e, k
     if isinstance(e, ast.BinOp) and isinstance(e.right, ast.Constant) and \
             type(e.right.value) is int and isinstance(e.op, (ast.Add, ast.Sub)):
-        k = e.right.value + 1 if isinstance(e.op, ast.Add) else 1 - e.right.value
-        if k == 0:
-            return ir.clone(e.left)
-        return ast.BinOp(left=ir.clone(e.left), op=ast.Add() if k > 0 else ast.Sub(),
-                         right=ast.Constant(abs(k)))
-    return ast.BinOp(left=ir.clone(e), op=ast.Add(), right=ast.Constant(1))
+        left = e.left
+        m = k + (e.right.value if isinstance(e.op, ast.Add) else -e.right.value)
+    if m == 0:
+        return ir.clone(left)
+    return ast.BinOp(left=ir.clone(left), op=ast.Add() if m > 0 else ast.Sub(),
+                     right=ast.Constant(abs(m)))

@@ -31,11 +31,11 @@ from ..rules.arrayfuncs import VIEW_NAMES
 from ..rules.registry import ELEMENTWISE_OPS
 from .activity import analyze_activity, diff_operands
 from .ascending import ascend_independent_loops
+from .astutil import add_int, free_names, is_costly, simplify, stored_names, substitute, walk
 from .astutil import assign as _assign
 from .astutil import aug as _aug
 from .astutil import call as _call
 from .astutil import const as _const
-from .astutil import free_names, is_costly, plus_one, simplify, stored_names, substitute, walk
 from .astutil import is_const as _is_const
 from .astutil import name as _name
 from .buffers import (
@@ -1481,17 +1481,14 @@ def reversed_range(lo, hi, st, count):
         st = _const(-st.operand.value)       # ``range(n - 2, -1, -1)`` as written
     if st is None or _is_const(st, 1):
         if count is not None:
-            start = ast.BinOp(left=ast.BinOp(left=ir.clone(lo), op=ast.Add(), right=count),
-                              op=ast.Sub(), right=one)
+            start = simplify(ast.BinOp(left=ast.BinOp(left=ir.clone(lo), op=ast.Add(),
+                                                      right=count), op=ast.Sub(), right=one))
         else:
-            start = ast.BinOp(left=ir.clone(hi), op=ast.Sub(), right=one)
-        stop = ast.BinOp(left=ir.clone(lo), op=ast.Sub(), right=one)
-        if _is_const(lo, 0):
-            stop = _const(-1)
-        return ast.Call(func=_name("range"), args=[simplify(start), simplify(stop), _const(-1)],
+            start = add_int(hi, -1)
+        return ast.Call(func=_name("range"), args=[start, add_int(lo, -1), _const(-1)],
                         keywords=[])
     if _is_const(st, -1) and count is None:
-        start, stop = simplify(plus_one(hi)), simplify(plus_one(lo))
+        start, stop = add_int(hi, 1), add_int(lo, 1)
         return ast.Call(func=_name("range"), args=[stop] if _is_const(start, 0) else [start, stop],
                         keywords=[])
     n = count if count is not None else ast.Call(

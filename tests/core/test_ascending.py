@@ -123,3 +123,23 @@ def test_a_loop_written_counting_down_is_reversed_counting_up_as_plainly():
     assert "for i in range(n - 1):" in reverse and "len(range" not in source
     check_grad(back_substitution, args, wrt=(0, 1), target="python")
     check_grad(back_substitution, args, wrt=(0, 1), target="cpu")
+
+
+@pytest.mark.parametrize("forward, printed", [
+    ("range(1, n - 1)", "range(n - 2, 0, -1)"),
+    ("range(n)", "range(n - 1, -1, -1)"),
+    ("range(2, n + 1)", "range(n, 1, -1)"),
+    ("range(n - 2, -1, -1)", "range(n - 1)"),
+    ("range(a, b, -1)", "range(b + 1, a + 1)"),
+])
+def test_reversed_ranges_are_printed_folded_and_visit_the_same_indices(forward, printed):
+    from sourcediff.passes.reverse import reversed_range
+    call = ast.parse(forward, mode="eval").body
+    args = call.args
+    lo, hi, st = (args + [None, None])[:3] if len(args) > 1 else (ast.Constant(0), args[0], None)
+    backward = ast.unparse(reversed_range(lo, hi, st, None))
+    assert backward == printed
+    for n in range(-1, 6):
+        for a, b in ((4, 0), (0, 4), (3, 3)):
+            scope = {"n": n, "a": a, "b": b}
+            assert list(eval(backward, scope)) == list(reversed(eval(forward, scope)))
