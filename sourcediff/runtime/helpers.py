@@ -174,6 +174,16 @@ def unbroadcast(g, x):
     return g if np.ndim(x) else g.item()
 
 
+@jitable
+def _as_is(g):
+    return g
+
+
+@jitable
+def _copied(g):
+    return g.copy()
+
+
 @numba_overload(unbroadcast)
 def _(g, x):
     """For any ranks NumPy broadcasting allows: leading axes summed away, then
@@ -187,13 +197,18 @@ def _(g, x):
     if not isinstance(x, types.Array):
         return lambda g, x: np.sum(g)
     dtype = g.dtype
+    # nothing to sum: ``g`` itself, as the Python version returns (generated code
+    # treats the result as a view of g, passes/reverse.py ``_may_be_a_view``),
+    # where its type is the one a new array has (contiguous, writable); a copy
+    # otherwise, so that both branches return one type
+    same = _as_is if g.layout == "C" and g.mutable else _copied
     if g.ndim == 1 and x.ndim == 1:
         # vector onto vector (``z = u + b``), the usual case: summed only when x
         # has length 1
         def impl_vector(g, x):
             n = g.shape[0]
             if x.shape[0] != 1 or n == 1:
-                return g.copy()
+                return same(g)
             out = np.zeros(1, dtype)
             for i in range(n):
                 out[0] += g[i]
@@ -205,7 +220,7 @@ def _(g, x):
             rows = x.shape[0] == 1 and m != 1
             cols = x.shape[1] == 1 and n != 1
             if not (rows or cols):
-                return g.copy()
+                return same(g)
             out = np.zeros((1 if rows else m, 1 if cols else n), dtype)
             for i in range(m):
                 for j in range(n):

@@ -47,8 +47,11 @@ def test_an_overload_declared_after_installation_is_installed_next_time():
 
 
 def test_unbroadcast_of_a_vector_onto_a_vector_compiled():
-    """The vector-onto-vector overload (its own, cheaper to compile): a copy,
-    or the sum when the target has length 1, as the Python version."""
+    """The vector-onto-vector overload (its own, cheaper to compile): ``g``
+    itself when nothing is summed, the sum when the target has length 1, as the
+    Python version (generated code treats the result as a view of ``g``); a copy
+    where ``g``'s type is not a new array's (a strided view), so that one
+    compiled function returns one type."""
     numba = pytest.importorskip("numba")
     import numpy as np
 
@@ -59,5 +62,11 @@ def test_unbroadcast_of_a_vector_onto_a_vector_compiled():
     for x in (np.zeros(3), np.zeros(1)):
         out = compiled(g, x)
         np.testing.assert_array_equal(out, unbroadcast(g, x))
-        assert out.shape == x.shape and out is not g
+        assert out.shape == x.shape
+        assert np.shares_memory(out, g) == (x.shape == g.shape) == np.shares_memory(
+            unbroadcast(g, x), g)
+    strided = np.arange(6.0)[::2]
+    out = compiled(strided, np.zeros(3))
+    np.testing.assert_array_equal(out, strided)
+    assert not np.shares_memory(out, strided)
     assert compiled(g.astype(np.float32), np.zeros(1, np.float32)).dtype == np.float32
