@@ -230,20 +230,37 @@ def simplify(expr):
     return _Simplify().visit(expr)
 
 
+def int_of(e):
+    """The value of an integer constant ``c`` or ``-c``, else None."""
+    if isinstance(e, ast.UnaryOp) and isinstance(e.op, ast.USub):
+        inner = int_of(e.operand)
+        return None if inner is None else -inner
+    return e.value if isinstance(e, ast.Constant) and type(e.value) is int else None
+
+
 def add_int(e, k: int):
-    """``e + k`` for an integer ``k``, folded where ``e`` is a constant or adds or
+    """``e + k`` for an integer ``k``, folded where ``e`` is an integer or adds or
     subtracts one (``n - 1`` plus one is ``n``, ``n - 1`` minus one ``n - 2``)."""
-    if isinstance(e, ast.UnaryOp) and isinstance(e.op, ast.USub) and \
-            isinstance(e.operand, ast.Constant) and type(e.operand.value) is int:
-        return ast.Constant(k - e.operand.value)
-    if isinstance(e, ast.Constant) and type(e.value) is int:
-        return ast.Constant(e.value + k)
+    if int_of(e) is not None:
+        return ast.Constant(int_of(e) + k)
     left, m = e, k
-    if isinstance(e, ast.BinOp) and isinstance(e.right, ast.Constant) and \
-            type(e.right.value) is int and isinstance(e.op, (ast.Add, ast.Sub)):
+    if isinstance(e, ast.BinOp) and isinstance(e.op, (ast.Add, ast.Sub)) and \
+            int_of(e.right) is not None:
         left = e.left
-        m = k + (e.right.value if isinstance(e.op, ast.Add) else -e.right.value)
+        m = k + (int_of(e.right) if isinstance(e.op, ast.Add) else -int_of(e.right))
     if m == 0:
         return ir.clone(left)
     return ast.BinOp(left=ir.clone(left), op=ast.Add() if m > 0 else ast.Sub(),
                      right=ast.Constant(abs(m)))
+
+
+def remembered_stored_names():
+    """``stored_names`` remembered per node, for a pass that asks it of the same
+    statements many times while it does not change the tree (id -> names)."""
+    seen: dict = {}
+
+    def stored(node) -> set:
+        if id(node) not in seen:
+            seen[id(node)] = stored_names(node)
+        return seen[id(node)]
+    return stored

@@ -30,9 +30,8 @@ from __future__ import annotations
 import ast
 
 from .. import ir
-from .astutil import walk
+from .astutil import int_of, walk
 from .buffers import store_base
-from .tape import int_of
 
 
 class Dependence:

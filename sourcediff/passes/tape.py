@@ -29,7 +29,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .. import ir
-from .astutil import simplify, stored_names, walk
+from .astutil import add_int, int_of, remembered_stored_names, simplify, stored_names, walk
 
 
 @dataclass
@@ -91,30 +91,9 @@ def _trips(lo, hi):
         return ast.Constant(max(hi.value - low, 0))
     span = ast.BinOp(left=ir.clone(hi), op=ast.Sub(), right=ir.clone(lo))
     if low is not None:
-        span = _plus(hi, -low)
+        span = add_int(hi, -low)
     return ast.Call(func=ast.Name(id="max", ctx=ast.Load()), args=[span, ast.Constant(0)],
                     keywords=[])
-
-
-def int_of(e):
-    """The value of an integer constant ``c`` or ``-c``, else None."""
-    if isinstance(e, ast.UnaryOp) and isinstance(e.op, ast.USub):
-        inner = int_of(e.operand)
-        return None if inner is None else -inner
-    return e.value if isinstance(e, ast.Constant) and type(e.value) is int else None
-
-
-def _plus(e, k):
-    """``e + k`` for an integer ``k``, folded into a constant that ``e`` adds
-    or subtracts (``n - 2`` plus 1 is ``n - 1``)."""
-    if isinstance(e, ast.BinOp) and isinstance(e.op, (ast.Add, ast.Sub)) and \
-            int_of(e.right) is not None:
-        c = int_of(e.right) if isinstance(e.op, ast.Add) else -int_of(e.right)
-        e, k = e.left, c + k
-    e = ir.clone(e)
-    if k == 0:
-        return e
-    return ast.BinOp(left=e, op=ast.Add() if k > 0 else ast.Sub(), right=ast.Constant(abs(k)))
 
 
 def plan_indexed_tapes(fn, sites, element_dtype, segments=None, per_iteration=()) -> dict:
@@ -126,7 +105,7 @@ def plan_indexed_tapes(fn, sites, element_dtype, segments=None, per_iteration=()
     length: its tapes hold one segment, indexed from its start."""
     segments = segments or {}
     around = enclosing(fn.body)
-    written_in: dict = {}     # id(loop) -> the names it assigns (the tree does not change here)
+    stored = remembered_stored_names()     # the tree does not change here
     plan = {}
     for stmt, _base in sites:
         dtype = element_dtype(stmt)
@@ -136,9 +115,7 @@ def plan_indexed_tapes(fn, sites, element_dtype, segments=None, per_iteration=()
         spans = [_span(loop, id(loop) in segments) for loop in loops]
         if any(b is None for b in spans):
             continue
-        if id(loops[0]) not in written_in:
-            written_in[id(loops[0])] = stored_names(loops[0])
-        written = written_in[id(loops[0])]
+        written = stored(loops[0])
         used = {n.id for lo, hi, _ in spans for e in (lo, hi) for n in ast.walk(e)
                 if isinstance(n, ast.Name)}
         if used & written:
@@ -214,7 +191,7 @@ def _extreme(e, span, end):
             left, right = right, left
         if isinstance(left, ast.Name) and left.id in span and isinstance(right, ast.Constant):
             if type(right.value) is int:
-                return _plus(span[left.id][end], right.value if isinstance(e.op, ast.Add)
+                return add_int(span[left.id][end], right.value if isinstance(e.op, ast.Add)
                              else -right.value)
             return ast.BinOp(left=ir.clone(span[left.id][end]), op=e.op,
                              right=ir.clone(right))
@@ -246,7 +223,7 @@ def _most_trips(loop, span, varying):
         return None
     lo, hi = simplify(lo), simplify(hi)
     if isinstance(loop.target, ast.Name):
-        span[loop.target.id] = (_plus(lo, 1), hi) if down else (lo, _plus(hi, -1))
+        span[loop.target.id] = (add_int(lo, 1), hi) if down else (lo, add_int(hi, -1))
     if down:
         return _trips(lo, hi)
     trips = _trips(lo, hi)
@@ -284,13 +261,7 @@ def plan_stack_tapes(fn, around, sites: dict, per_iteration=()) -> dict:
     number of pushes has an upper bound computable before they start: before
     the one top-level statement that holds them all, or, for a constant bound,
     before everything."""
-    remembered: dict = {}
-
-    def stored(node) -> set:      # the tree does not change here
-        if id(node) not in remembered:
-            remembered[id(node)] = stored_names(node)
-        return remembered[id(node)]
-
+    stored = remembered_stored_names()     # the tree does not change here
     top_of = {}
     for s in fn.body:
         top_of[id(s)] = s
