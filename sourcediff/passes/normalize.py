@@ -452,7 +452,7 @@ class Normalizer:
         if isinstance(target, ast.Subscript):
             base = self.store_base(target)
             index = self.index(target.slice, out)
-            if isinstance(s.op, (ast.Add, ast.Sub)):
+            if isinstance(s.op, (ast.Add, ast.Sub)) and not _may_overlap(target, s.value, base):
                 atom = self.atom(s.value, out)
                 node = ast.AugAssign(target=ast.Subscript(value=_name(base), slice=index,
                                                           ctx=ast.Store()), op=s.op, value=atom)
@@ -1453,6 +1453,17 @@ class JumpLowering:
             s.body = body
             return pre + [s], has_return
         return [s], False
+
+
+def _may_overlap(target, value, base) -> bool:
+    """``a[1:] += a[:-1]``: the value may be a view of the array written into
+    at other positions. NumPy reads the whole value before it writes; an
+    in-place add element by element (as Numba compiles it) would read
+    elements it has already written. Such a statement takes the path of
+    ``a[1:] *= v`` (old slice, new array, store), which keeps NumPy's result."""
+    has_slice = any(isinstance(n, ast.Slice) for n in ast.walk(target.slice))
+    return has_slice and base in free_names(value) and \
+        not isinstance(value, (ast.BinOp, ast.UnaryOp, ast.Constant))
 
 
 def _mark_final_exit(loop):

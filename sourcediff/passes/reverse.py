@@ -42,6 +42,7 @@ from .buffers import (
     forward_assignment,
     inverse_assignment,
 )
+from .copies import drop_needless_copies
 from .first_adds import assign_first_adds
 from .invariant_sums import sum_invariant_adds
 from .numba_calls import lower_for_numba
@@ -1388,6 +1389,7 @@ class ReverseTransformer:
         rev = sum_invariant_adds(rev, self.adjoint_variables(), before=body)
         rev = ascend_independent_loops(rev, self.adjoint_variables(), self.types,
                                        live_out=free_names(ret_stmt), before=body)
+        rev = drop_needless_copies(rev)
         params = list(self.params) + ([self.seed_name()] if self.mode == "vjp" else [])
         args = ast.arguments(posonlyargs=[], args=[ast.arg(arg=p) for p in params], vararg=None,
                              kwonlyargs=[], kw_defaults=[], kwarg=None, defaults=[])

@@ -31,9 +31,10 @@ def _(z, x, y, dz):
     return dz * y, dz * x
 
 
-@rule("Div")
+@rule("Div")      # one division: d/dy (x / y) = -(x / y) / y = -z / y
 def _(z, x, y, dz):
-    return dz / y, -dz * z / y
+    dx = dz / y
+    return dx, -dx * z
 
 
 @rule("Pow", when=lambda i: i.is_nonzero_const("y"))

@@ -189,6 +189,21 @@ def gaussian_terms(b, y):      # a symmetric positive definite matrix from b
     return 0.5 * np.dot(z, z) + 0.5 * logdet + np.sum(l * l * np.arange(9.0).reshape(3, 3)) * sign
 
 
+def overlapping_adds(u0, w):
+    """``u[1:] += u[:-1]`` reads the old ``u`` (NumPy buffers the overlap); an
+    element-by-element add reads what it just wrote (a running sum on cpu)."""
+    u = u0 * w
+    u[1:] += u[:-1]
+    u[:-1] -= u[1:]
+    return np.sum(u * u * u)
+
+
+def overlapping_blocks(a):
+    b = a.copy()
+    b[1:, 1:] += b[:-1, :-1]
+    return np.sum(b * b * b)
+
+
 def singular(x):
     return np.sqrt(x) + np.arcsin(x + 1.0) - np.arccos(x - 1.0)   # each slope +inf at 0
 
@@ -228,6 +243,8 @@ CASES = [
     (splits, (RNG.normal(size=6),), 0),
     (padded, (RNG.normal(size=3), RNG.normal(size=(2, 3))), (0, 1)),
     (gaussian_terms, (RNG.normal(size=(3, 3)), RNG.normal(size=3)), (0, 1)),
+    (overlapping_adds, (RNG.normal(size=5), RNG.normal(size=5)), (0, 1)),
+    (overlapping_blocks, (RNG.normal(size=(3, 4)),), 0),
 ]
 
 
