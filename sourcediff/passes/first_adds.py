@@ -26,7 +26,7 @@ import ast
 import copy
 
 from .. import ir
-from .astutil import is_const
+from .astutil import is_const, nodes
 from .sink import Adjoints, loop_entry, zero_after
 
 _LOOPS = (ast.For, ast.While)
@@ -36,23 +36,35 @@ def assign_first_adds(stmts: list, adjoints: Adjoints) -> list:
     """``stmts`` (a reverse sweep, after passes/sink.py) with each ``dx += e``
     in a loop body on a scalar adjoint known to be zero written ``dx = e``.
     (Outside loops the addition runs once: the statements stay as they are.)"""
-    return _block(stmts, frozenset(), adjoints, False)[0]
+    return _block(stmts, frozenset(), adjoints, False, _names_remembered())[0]
 
 
-def _block(stmts, zero: frozenset, adjoints: Adjoints, looped) -> tuple[list, frozenset]:
+def _names_remembered():
+    """The names each statement mentions, computed once per statement (a long
+    loop body asks it of the same statements for every first add)."""
+    seen: dict = {}     # id -> (the statement, kept alive so that its id stays its own; names)
+
+    def names(st) -> set:
+        if id(st) not in seen:
+            seen[id(st)] = (st, {n.id for n in nodes(st) if isinstance(n, ast.Name)})
+        return seen[id(st)][1]
+    return names
+
+
+def _block(stmts, zero: frozenset, adjoints: Adjoints, looped, names) -> tuple[list, frozenset]:
     out = []
     for s in stmts:
         if isinstance(s, ast.If):
             new = copy.copy(s)
-            new.body, body_zero = _block(s.body, zero, adjoints, looped)
-            new.orelse, else_zero = _block(s.orelse, zero, adjoints, looped)
+            new.body, body_zero = _block(s.body, zero, adjoints, looped, names)
+            new.orelse, else_zero = _block(s.orelse, zero, adjoints, looped, names)
             zero = body_zero & else_zero
             out.append(new)
             continue
         if isinstance(s, _LOOPS):
             zero = loop_entry(s, zero, adjoints)
             new = copy.copy(s)
-            new.body = _block(s.body, zero, adjoints, True)[0]
+            new.body = _block(s.body, zero, adjoints, True, names)[0]
             out.append(new)
             continue
         if looped and isinstance(s, ast.AugAssign) and isinstance(s.target, ast.Name) and \
@@ -63,17 +75,17 @@ def _block(stmts, zero: frozenset, adjoints: Adjoints, looped) -> tuple[list, fr
             new = ast.Assign(targets=[ast.Name(id=s.target.id, ctx=ast.Store())], value=value)
             ir.copy_facts(s, new)
             s = new
-            _drop_zeroing(out, s.targets[0].id)
+            _drop_zeroing(out, s.targets[0].id, names)
         zero = zero_after([s], zero, adjoints)
         out.append(s)
     return out, zero
 
 
-def _drop_zeroing(out: list, name: str):
+def _drop_zeroing(out: list, name: str, names):
     """The last statement of ``out`` mentioning ``name``, when it is ``name =
     0.0`` (an initialisation, a reset): now overwritten before any read, gone."""
     for j in range(len(out) - 1, -1, -1):
-        if any(isinstance(n, ast.Name) and n.id == name for n in ast.walk(out[j])):
+        if name in names(out[j]):
             st = out[j]
             if isinstance(st, ast.Assign) and isinstance(st.targets[0], ast.Name) and \
                     is_const(st.value, 0):

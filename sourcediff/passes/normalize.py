@@ -862,6 +862,29 @@ class Normalizer:
             raise self.error(e, f"name '{text}' is not defined")
         return self.call_object(e, fn, out)
 
+    def clip_bounds(self, e, text):
+        """``np.clip(x, lo, hi)`` as ``np.minimum(np.maximum(x, lo), hi)``; a bound
+        that is None (or not passed) is no bound: ``np.clip(x, 0.0, None)``."""
+        parts = dict(zip(("x", "lo", "hi"), e.args))
+        for k in e.keywords:
+            key = {"a": "x", "a_min": "lo", "min": "lo", "a_max": "hi", "max": "hi"}.get(k.arg)
+            if key is None or key in parts:
+                raise self.error(e, f"{text}(): unsupported argument '{k.arg}'")
+            parts[key] = k.value
+        if "x" not in parts or len(e.args) > 3:
+            raise self.error(e, f"{text}() takes an array and its bounds")
+        value = parts["x"]
+        for key, bound in (("lo", "maximum"), ("hi", "minimum")):
+            limit = parts.get(key)
+            if limit is not None and not (isinstance(limit, ast.Constant) and limit.value is None):
+                value = ast.copy_location(ast.Call(func=ast.Attribute(
+                    value=_name("np"), attr=bound, ctx=ast.Load()), args=[value, limit],
+                    keywords=[]), e)
+        if value is parts["x"]:      # no bound at all: a copy, as NumPy returns
+            value = ast.copy_location(ast.Call(func=ast.Attribute(
+                value=_name("np"), attr="copy", ctx=ast.Load()), args=[value], keywords=[]), e)
+        return value
+
     def call_object(self, e, fn, out):
         from ..rules import registry
         text = ast.unparse(e.func)
@@ -872,12 +895,7 @@ class Normalizer:
                 acc = ast.Call(func=e.func, args=[acc, a], keywords=[])
             return self.prim(acc, out)
         if fn is np.clip:
-            x, lo, hi = (list(e.args) + [k.value for k in e.keywords])[:3]
-            inner = ast.Call(func=ast.Attribute(value=_name("np"), attr="maximum"),
-                             args=[x, lo], keywords=[])
-            outer = ast.Call(func=ast.Attribute(value=_name("np"), attr="minimum"),
-                             args=[inner, hi], keywords=[])
-            return self.prim(outer, out)
+            return self.prim(self.clip_bounds(e, text), out)
         if fn is math.pow or fn is pow and len(e.args) == 2:
             return self.prim(ast.BinOp(left=e.args[0], op=ast.Pow(), right=e.args[1]), out)
         if fn is range:

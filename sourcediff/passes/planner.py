@@ -36,8 +36,9 @@ from .astutil import free_names, stored_names, walk
 from .astutil import is_const as _is_const
 from .buffers import Liveness, find_moves, find_permutations, store_base, value_flow
 from .dependence import Dependence
+from .rulecall import rule_inputs
 from .shapes import fixed_shapes
-from .tape import enclosing, plan_indexed_tapes, plan_stack_tapes, stack_sites
+from .tape import enclosing, nest_facts, plan_indexed_tapes, plan_stack_tapes, stack_sites
 from .types import scalar
 from .views import check_views, is_view
 
@@ -580,7 +581,11 @@ class Planner:
                 return False   # a scalar operand's adjoint is a sum over the result
         if key[0] == "binop":
             return key[1] in ELEMENTWISE_OPS
-        if key[0] in ("subscript", "copy") or key == ("unary", "USub"):
+        if key[0] == "subscript":      # a gather's adjoint reads dz[k] for each index
+            parts = s.value.slice.elts if isinstance(s.value.slice, ast.Tuple) else [s.value.slice]
+            return not any(isinstance(p, ast.Name) and self.types.get(p.id) is not None and
+                           self.types[p.id].is_array for p in parts)
+        if key[0] == "copy" or key == ("unary", "USub"):
             return True
         return key[0] == "call" and registry.is_elementwise(key[1])
 
@@ -710,7 +715,12 @@ class Planner:
     def reads_final(self, array) -> bool:
         """No element of ``array`` is stored: every read of its values
         anywhere in the function is final (passes/dependence.py: no later write
-        can change what it read), or comes after its last write."""
+        can change what it read), or comes after its last write.  Never when
+        the adjoint of an assignment of ``array`` reads the value assigned
+        (``G = np.exp(w)``: ``dw += dG * G``) and elements of ``array`` are
+        written: that read must see them as they were made."""
+        if any(self.reads_own_result(st.stmt) for st in self.sites.get(array, [])):
+            return False
         if self.read_after_last_write(array):
             return True
         return self.tracks_elements(array) and self.dependence.all_final(array)
@@ -733,6 +743,14 @@ class Planner:
             return False
         return not any(id(loop) in self.checkpointed for s in walk(self.fn.body)
                        if store_base(s) == array for loop in self.stmt_loops[id(s)])
+
+    @staticmethod
+    def reads_own_result(stmt) -> bool:
+        """The adjoint rule of assignment ``stmt`` reads the value it assigns."""
+        if ir.KIND(stmt) != ir.Kind.ASSIGN or \
+                ir.PRIM(stmt.value)[0] not in ("binop", "unary", "attr", "method", "call"):
+            return False
+        return registry.may_read_result(rule_inputs(stmt.value)[0])
 
     def read_after_last_write(self, array) -> bool:
         """Every statement reading ``array``'s values comes after (at the top
@@ -800,11 +818,12 @@ class Planner:
             target = st.targets[0] if isinstance(st, ast.Assign) else st.target
             bt = self.types.get(target.value.id)
             if bt is None or not bt.is_array or has_slice(target.slice) or \
-                    index_ndim(bt, target.slice) != 0:
+                    index_ndim(bt, target.slice, self.types) != 0:
                 return None
             return bt.dtype
+        facts = nest_facts(self.fn)
         self.indexed = plan_indexed_tapes(self.fn, sites, element_dtype, self.segments(),
-                                          self.per_iteration)
+                                          self.per_iteration, facts)
         self.indexed_base = {id(st): base for st, base in sites if id(st) in self.indexed}
         # scalars overwritten inside counted loop nests: one slot per iteration too
         stmts = {id(st): st for st in walk(self.fn.body)}
@@ -814,7 +833,7 @@ class Planner:
                     or t is None or not t.is_scalar or t.dtype.kind not in "fi":
                 continue
             plan = plan_indexed_tapes(self.fn, [(st, var)], lambda _st, dtype=t.dtype: dtype,
-                                      self.segments(), self.per_iteration)
+                                      self.segments(), self.per_iteration, facts)
             if sid in plan:
                 self.indexed_scalars[(sid, var)] = plan[sid]
 
@@ -836,7 +855,7 @@ class Planner:
     def item_type(self, base, index):
         """The type of ``base[index]`` when it is one element (pushed on an item tape)."""
         t = self.types.get(base)
-        if t is None or not t.is_array or has_slice(index) or index_ndim(t, index) != 0:
+        if t is None or not t.is_array or has_slice(index) or index_ndim(t, index, self.types) != 0:
             return None
         return scalar(t.dtype)
 
@@ -851,8 +870,13 @@ def has_slice(index) -> bool:
     return any(isinstance(p, ast.Slice) for p in parts)
 
 
-def index_ndim(base_t, index) -> int:
+def index_ndim(base_t, index, types) -> int:
+    """The number of dimensions ``base[index]`` has (at least 1 with an index
+    array: ``G[idx]`` is several elements, never one)."""
     parts = index.elts if isinstance(index, ast.Tuple) else [index]
+    if any(isinstance(p, ast.Name) and types.get(p.id) is not None and types[p.id].is_array
+           for p in parts):
+        return max(1, base_t.ndim - len(parts) + 1)
     ints = sum(1 for p in parts if not isinstance(p, ast.Slice))
     return base_t.ndim - ints
 

@@ -741,10 +741,11 @@ class ReverseTransformer:
             elif (id(s), base + "[]") in self.plan.save_at and not self._plain:
                 item = ast.Subscript(value=_name(base), slice=ir.clone(target.slice),
                                      ctx=ast.Load())
-                if has_slice(target.slice):
+                # more than one element (a slice, a row, an index array): a copy
+                sliced = self.plan.item_type(base, target.slice) is None
+                if sliced:
                     item = ast.Call(func=ast.Attribute(value=item, attr="copy", ctx=ast.Load()),
                                     args=[], keywords=[])
-                sliced = has_slice(target.slice)
                 pre += self.push_onto(None if sliced else ("_items", base),
                                       self.item_stack(base, sliced), item,
                                       self.plan.item_type(base, target.slice), line)
@@ -944,7 +945,7 @@ class ReverseTransformer:
                                                       ctx=ast.Load()), line))
                 self.read(target.slice, index)
             elif (id(s), base + "[]") in self.plan.save_at:
-                sliced = has_slice(target.slice)
+                sliced = self.plan.item_type(base, target.slice) is None
                 sub = ast.Subscript(value=_name(base), slice=ir.clone(target.slice),
                                     ctx=ast.Store())
                 out += self.pop_from(None if sliced else ("_items", base),
@@ -1101,15 +1102,29 @@ class ReverseTransformer:
         t = self.types.get(index.id) if isinstance(index, ast.Name) else None
         return t is not None and t.is_array and t.dtype.kind in "iu"
 
+    def index_arrays(self, index) -> list:
+        """The integer index arrays of a gather: ``[idx]`` for ``x[idx]``,
+        ``[rows, cols]`` for ``Z[rows, cols]``, ``[cols]`` for ``Z[i, cols]``."""
+        parts = index.elts if isinstance(index, ast.Tuple) else [index]
+        return [p for p in parts if self.is_int_array(p)]
+
     def scatter_add(self, base, idx, dz, line):
-        """Adjoint of a gather ``z = x[idx]``: ``dx[idx[k]] += dz[k]`` one index at a
-        time, so repeated indices add up (``dx[idx] += dz`` would keep one)."""
+        """Adjoint of a gather ``z = x[idx]`` (or ``Z[rows, cols]``):
+        ``dx[idx[k]] += dz[k]`` one index at a time, so repeated indices add
+        up (``dx[idx] += dz`` would keep one)."""
         k = self.fresh("_k")
-        body = _aug(ast.Subscript(value=_name(self.adj(base)), slice=ast.Subscript(
-            value=ir.clone(idx), slice=_name(k), ctx=ast.Load()), ctx=ast.Store()),
-            ast.Add(), ast.Subscript(value=dz, slice=_name(k), ctx=ast.Load()), line)
+        arrays = self.index_arrays(idx)
+
+        def at_k(p):
+            if any(p is a for a in arrays):
+                return ast.Subscript(value=ir.clone(p), slice=_name(k), ctx=ast.Load())
+            return ir.clone(p)
+        where = ast.Tuple(elts=[at_k(p) for p in idx.elts], ctx=ast.Load()) \
+            if isinstance(idx, ast.Tuple) else at_k(idx)
+        body = _aug(ast.Subscript(value=_name(self.adj(base)), slice=where, ctx=ast.Store()),
+                    ast.Add(), ast.Subscript(value=dz, slice=_name(k), ctx=ast.Load()), line)
         loop = ast.For(target=_name(k, True), iter=_call("range", ast.Subscript(
-            value=ast.Attribute(value=ir.clone(idx), attr="shape", ctx=ast.Load()),
+            value=ast.Attribute(value=ir.clone(arrays[0]), attr="shape", ctx=ast.Load()),
             slice=_const(0), ctx=ast.Load())), body=[body], orelse=[])
         ir.LINE.set(loop, line)
         return loop
@@ -1132,7 +1147,7 @@ class ReverseTransformer:
                 raise self.error(s, f"cannot differentiate through an element of the tuple "
                                     f"'{base.id}' here: unpack it into names where it is made")
             self.read(prim.slice)
-            if self.is_int_array(prim.slice):
+            if self.index_arrays(prim.slice):
                 return [self.scatter_add(base.id, prim.slice, dz, line)]
             target = ast.Subscript(value=_name(self.adj(base.id)), slice=ir.clone(prim.slice),
                                    ctx=ast.Store())
@@ -1278,7 +1293,8 @@ class ReverseTransformer:
         out = []
         if self.is_active(v):
             vt = self.types[v.id]
-            item_is_array = has_slice(target.slice) or index_ndim(self.types[base], target.slice) > 0
+            item_is_array = has_slice(target.slice) or \
+                index_ndim(self.types[base], target.slice, self.types) > 0
             contrib = da_item
             if item_is_array and not vt.is_array:
                 contrib = _call("np.sum", da_item)

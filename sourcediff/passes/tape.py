@@ -96,16 +96,24 @@ def _trips(lo, hi):
                     keywords=[])
 
 
-def plan_indexed_tapes(fn, sites, element_dtype, segments=None, per_iteration=()) -> dict:
+def nest_facts(fn) -> tuple:
+    """What :func:`plan_indexed_tapes` reads of ``fn``'s tree (the loops around
+    each statement, the names each loop writes), for callers that plan many
+    sites one at a time while the tree does not change."""
+    return enclosing(fn.body), remembered_stored_names()
+
+
+def plan_indexed_tapes(fn, sites, element_dtype, segments=None, per_iteration=(),
+                       facts=None) -> dict:
     """For each store site ``(stmt, base)`` in ``sites``, an :class:`IndexedTape`
     where its loop nest allows one.  Each site has a tape of its own (a site
     runs once per iteration of its nest, so its slots never collide), also
     when other sites write into the same array.  ``segments``: id(loop) ->
     ``(start, every)``, the names of a checkpointed loop's segment start and
-    length: its tapes hold one segment, indexed from its start."""
+    length: its tapes hold one segment, indexed from its start.  ``facts``:
+    :func:`nest_facts` of ``fn``, when the caller has them."""
     segments = segments or {}
-    around = enclosing(fn.body)
-    stored = remembered_stored_names()     # the tree does not change here
+    around, stored = facts or nest_facts(fn)
     plan = {}
     for stmt, _base in sites:
         dtype = element_dtype(stmt)

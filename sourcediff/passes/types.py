@@ -165,14 +165,20 @@ def index_result(base: T, index: ast.expr, env) -> T:
     parts = index.elts if isinstance(index, ast.Tuple) else [index]
     if len(parts) == 1 and not isinstance(index, (ast.Slice, ast.Tuple)) and env(index).is_array:
         return gather_result(base, env(index))
+    arrays = [p for p in parts if not isinstance(p, ast.Slice) and env(p).is_array]
+    if arrays:
+        # Z[rows, cols], Z[i, cols]: one element per index, every axis indexed
+        if len(parts) != base.ndim or any(isinstance(p, ast.Slice) for p in parts) or \
+                any(env(p).dtype.kind not in "iu" or env(p).ndim != 1 for p in arrays) or \
+                any(env(p).kind != "int" for p in parts if not any(p is a for a in arrays)):
+            raise TypeError("index arrays are supported as one 1-d integer array or boolean "
+                            "mask (x[idx]), or with every axis indexed by a 1-d integer array "
+                            "or an integer (Z[rows, cols], Z[i, cols]); not with slices")
+        return array(base.dtype, 1)
     drop = 0
     for p in parts:
         if isinstance(p, ast.Slice):
             continue
-        t = env(p)
-        if t.is_array:
-            raise TypeError("an index array mixed with other indices is not supported; "
-                            "index with one integer array or one boolean mask")
         drop += 1
     ndim = base.ndim - drop
     if ndim < 0:

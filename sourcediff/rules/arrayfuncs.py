@@ -101,14 +101,24 @@ def _(z, m, m_dot):
     return np.flipud(m_dot)
 
 
-@rule(np.roll)             # z = x (flattened) shifted right by `shift` places
-def _(z, a, dz, shift=0):
+@rule(np.roll, when=lambda i: not _given(i, "axis"))   # x (flattened) shifted right
+def _(z, a, dz, shift=0, axis=None):
     return np.roll(dz, -shift)
 
 
-@tangent(np.roll)
-def _(z, a, a_dot, shift=0):
+@rule(np.roll, when=lambda i: _given(i, "axis"))       # shifted along one axis
+def _(z, a, dz, shift=0, axis=None):
+    return np.roll(dz, -shift, axis)
+
+
+@tangent(np.roll, when=lambda i: not _given(i, "axis"))
+def _(z, a, a_dot, shift=0, axis=None):
     return np.roll(a_dot, shift)
+
+
+@tangent(np.roll, when=lambda i: _given(i, "axis"))
+def _(z, a, a_dot, shift=0, axis=None):
+    return np.roll(a_dot, shift, axis)
 
 
 @result_type(np.flip)
@@ -130,8 +140,9 @@ def _(args, kw, consts):
 
 @result_type(np.roll)
 def _(args, kw, consts):
-    x = _check(args, kw, "np.roll (without axis)", (1, 2, 3), ("shift",))
+    x = _check(args, kw, "np.roll", (1, 2, 3), ("shift", "axis"))
     _int_arg(args, kw, 1, "shift", "np.roll")
+    _int_arg(args, kw, 2, "axis", "np.roll")
     return x
 
 

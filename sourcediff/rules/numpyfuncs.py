@@ -383,8 +383,9 @@ nondifferentiable(np.int64, np.int32, result=lambda args, kw, consts: INT)
 
 # -- array creation (no derivative) --------------------------------------
 def _creation_type(args, kw, consts):
+    """``np.zeros(shape, dtype)``: the dtype by keyword or as the second argument."""
     shape = args[0] if args else kw.get("shape")
-    dt = kw.get("dtype")
+    dt = kw.get("dtype") or (args[1] if len(args) > 1 and args[1].kind == "dtype" else None)
     dtype = dt.dtype if dt is not None else np.dtype(np.float64)
     if shape.kind == "tuple":
         return array(dtype, len(shape.elts))
@@ -392,7 +393,7 @@ def _creation_type(args, kw, consts):
 
 
 def _like_type(args, kw, consts):
-    dt = kw.get("dtype")
+    dt = kw.get("dtype") or (args[1] if len(args) > 1 and args[1].kind == "dtype" else None)
     x = args[0]
     dtype = dt.dtype if dt is not None else x.dtype
     return array(dtype, x.ndim) if x.is_array else scalar(dtype)

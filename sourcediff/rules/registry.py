@@ -202,6 +202,24 @@ def get_primitive(fn) -> Primitive | None:
     return PRIMITIVES.get(_key(fn))
 
 
+def may_read_result(fn) -> bool:
+    """Whether an adjoint rule of ``fn`` (any of its variants) reads the
+    result (``exp``: ``dz * z``), so that the reverse sweep needs the result's
+    value as the primitive made it; a user's rule is given the result."""
+    p = PRIMITIVES.get(_key(fn))
+    if p is None or not p.differentiable:
+        return False
+    for r in p.rules:
+        if r.template is None:
+            return True
+        t = r.template
+        parts = t.body + [o for o in t.outputs if o is not None]
+        if any(isinstance(n, ast.Name) and n.id == t.result for part in parts
+               for n in ast.walk(part)):
+            return True
+    return False
+
+
 def is_user_function(fn) -> bool:
     """A plain Python function we transform ourselves (not a rule's key)."""
     from ..frontend.source import unwrap

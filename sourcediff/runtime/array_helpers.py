@@ -206,6 +206,26 @@ def _(m, axis):
     return impl
 
 
+@numba_overload(np.roll)
+def _(a, shift, axis):
+    from numba import types
+    _need(isinstance(a, types.Array) and isinstance(shift, types.Integer) and
+          isinstance(axis, types.Integer), "np.roll(a, shift, axis) with an int shift and axis")
+
+    def impl(a, shift, axis):
+        out = np.empty_like(a)
+        ax = axis + a.ndim if axis < 0 else axis
+        src = np.swapaxes(a, 0, ax)     # the rolled axis first, in both
+        dst = np.swapaxes(out, 0, ax)
+        n = src.shape[0]
+        if n > 0:
+            k = shift % n
+            dst[k:] = src[:n - k]
+            dst[:k] = src[n - k:]
+        return out
+    return impl
+
+
 @numba_overload(np.squeeze)
 def _(a, axis):
     from numba import types

@@ -204,6 +204,79 @@ def overlapping_blocks(a):
     return np.sum(b * b * b)
 
 
+def rolled(u, w):
+    """A periodic 5-point Laplacian, the way stencils are written with np.roll."""
+    lap = np.roll(u, 1, axis=0) + np.roll(u, -1, axis=0) + np.roll(u, 2, axis=1) + \
+        np.roll(u, -1, -1) - 4.0 * u
+    return np.sum(lap * lap * w)
+
+
+def rolled3(x):
+    return np.sum(np.roll(x, 3, axis=2) * x * np.roll(x, -1, axis=-2))
+
+
+def clipped(x, lo):
+    """One-sided bounds (None) and bounds by keyword."""
+    a = np.clip(x, lo, None) + np.clip(x, None, 0.5) + np.clip(x, a_min=-0.3, a_max=0.8) + \
+        np.clip(x, None, a_max=0.2) + np.clip(x, None, None)
+    return np.sum(a * a * x)
+
+
+def exp_then_sliced_add(w):
+    """The adjoint of exp reads its result: it must see G before the '-='."""
+    G = np.exp(w)
+    G[1:] -= 1.0
+    return np.sum(G * G)
+
+
+def exp_then_element_adds(w):
+    G = np.exp(w)
+    for i in range(1, w.shape[0]):
+        G[i] -= 1.0
+    return np.sum(G * G)
+
+
+def exp_then_gathered_add(w, idx, c):
+    G = np.exp(w)
+    G[idx] -= c
+    return np.sum(G * G)
+
+
+def reciprocal_then_row_add(w):
+    G = 1.0 / w
+    G[1] += 1.0
+    return np.sum(G * G)
+
+
+def exp_gathered_add_in_loop(w, idx, steps):
+    for s in range(steps):
+        G = np.exp(w)
+        G[idx] -= 1.0
+        w = w - 0.1 * G
+    return np.sum(w * w)
+
+
+def positional_dtypes(x):
+    """``np.zeros(n, np.int64)``: the dtype as the second argument."""
+    idx = np.zeros(x.shape[0], np.int64)
+    flags = np.zeros_like(x, np.bool_)
+    for i in range(x.shape[0]):
+        idx[i] = x.shape[0] - 1 - i
+        flags[i] = i % 2 == 0
+    y = x[idx]
+    return np.sum(y * y * np.arange(1.0, x.shape[0] + 1)) + np.sum(x[flags])
+
+
+def picked(Z, y):
+    """One element per row (Z[rows, y], the class-pick of ML losses), per
+    column of one row (Z[1, y]), whole rows (Z[y]) and a picked update."""
+    rows = np.arange(Z.shape[0])
+    p = Z[rows, y]
+    G = Z * 1.0
+    G[rows, y] -= p * p
+    return np.sum(p * p) + np.sum(Z[1, y]) + np.sum(G * G * Z) + np.sum(Z[y]) + np.sum(Z[y, y])
+
+
 def singular(x):
     return np.sqrt(x) + np.arcsin(x + 1.0) - np.arccos(x - 1.0)   # each slope +inf at 0
 
@@ -245,6 +318,16 @@ CASES = [
     (gaussian_terms, (RNG.normal(size=(3, 3)), RNG.normal(size=3)), (0, 1)),
     (overlapping_adds, (RNG.normal(size=5), RNG.normal(size=5)), (0, 1)),
     (overlapping_blocks, (RNG.normal(size=(3, 4)),), 0),
+    (rolled, (RNG.normal(size=(3, 5)), RNG.normal(size=(3, 5))), (0, 1)),
+    (rolled3, (X234,), 0),
+    (clipped, (np.array([-0.9, -0.1, 0.35, 0.65, 1.3]), 0.1), (0, 1)),
+    (exp_then_sliced_add, (np.array([0.3, 0.5, 1.0]),), 0),
+    (exp_then_element_adds, (np.array([0.3, 0.5, 1.0]),), 0),
+    (exp_then_gathered_add, (np.array([0.3, 0.5, 1.0, -0.4]), np.array([1, 3]), 0.7), (0, 2)),
+    (reciprocal_then_row_add, (np.array([[0.3, 0.5], [1.5, -0.8], [2.0, 0.9]]),), 0),
+    (picked, (RNG.normal(size=(3, 2)), np.array([0, 1, 1])), 0),
+    (positional_dtypes, (np.array([1.0, 2.0, -3.0]),), 0),
+    (exp_gathered_add_in_loop, (np.linspace(0.0, 1.0, 4), np.array([0, 2]), 3), 0),
 ]
 
 
