@@ -15,7 +15,9 @@ import functools
 import hashlib
 import importlib.util
 import os
+import re
 import sys
+import warnings
 from pathlib import Path
 
 
@@ -54,6 +56,17 @@ def write_module(source: str, stem: str) -> Path:
     return path
 
 
+@functools.lru_cache(maxsize=None)
+def quiet_performance_warnings(folder: Path):
+    """Numba's performance hints about generated code (``np.dot() is faster on
+    contiguous arrays``, pointing into the cache directory) are about lines
+    the user did not write and cannot change: not shown. Hints about the
+    user's own functions are left alone."""
+    from numba.core.errors import NumbaPerformanceWarning
+    warnings.filterwarnings("ignore", category=NumbaPerformanceWarning,
+                            module=re.escape(str(folder) + os.sep) + "sd_")
+
+
 def load_numba(source: str, stem: str, injected: dict, jit_options: dict,
                function_names: list) -> dict:
     """Import the generated module and ``njit`` its functions (lazily compiled)."""
@@ -66,6 +79,7 @@ def load_numba(source: str, stem: str, injected: dict, jit_options: dict,
     install_numba_overloads()
     scipy_special.install()
     path = write_module(source, stem)
+    quiet_performance_warnings(path.parent)
     name = path.stem
     module = sys.modules.get(name)
     if module is None:
