@@ -56,7 +56,7 @@ def write_module(source: str, stem: str) -> Path:
     return path
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def quiet_performance_warnings(folder: Path):
     """Numba's performance hints about generated code (``np.dot() is faster on
     contiguous arrays``, pointing into the cache directory) are about lines
