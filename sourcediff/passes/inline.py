@@ -24,8 +24,9 @@ as before: the callee's own adjoint, or the error the callee has today):
 * it is not recursive, directly or through other functions;
 * it has at most one ``return``, as its last statement (or none: then it is
   run for what it writes into its array arguments, as a statement);
-* it is small (``MAX_STATEMENTS``) and the caller has not grown too much
-  already (``MAX_GROWTH``);
+* it is small (``MAX_STATEMENTS``; a formula of numbers:
+  ``MAX_FORMULA_OPERATIONS``) and the caller has not grown too much already
+  (``MAX_GROWTH``);
 * it is called with its parameters' number of positional arguments, and an
   array it writes into is passed as a plain name (then that name is used in
   the body, so the writes land in the caller's array, as the call did);
@@ -66,6 +67,18 @@ from .resolve import MISSING, resolve
 # compile of its own -- while a large one would make the caller, and its
 # compile time, grow with every call site for a call overhead it hardly saves.
 MAX_STATEMENTS = 40
+# A helper that is a formula of numbers (no loop, no indexing: a right-hand
+# side ``rhs(th1, th2, w1, w2) -> (w1, w2, a1, a2)``) is inlined only up to
+# this many operations. Called, it costs a few register moves and its adjoint
+# recomputes it from its arguments; copied at every call site, each copy's
+# intermediate values join the caller's tape plan, which may store them (a
+# double pendulum's 66-operation right-hand side inlined at its four RK4
+# stages: ~150 values stored per step, 96 ms a gradient and an 83 s first
+# compile; called: 64 ms and 21 s). A helper that indexes arrays or loops
+# keeps the statement limit: inlined, its small arrays become numbers
+# (passes/small_arrays.py), which a call would allocate (a 4-vector RK4
+# right-hand side: 13.8 ms inlined, 177 ms called).
+MAX_FORMULA_OPERATIONS = 40
 # ... and a caller grows by at most this many inlined statements (a helper
 # called from many places stays a call past it).
 MAX_GROWTH = 240
@@ -335,7 +348,7 @@ def make_helper(func, stack: tuple, helpers: dict) -> Helper | None:
         ret = body.pop()
         result, result_line = ret.value, ret.lineno
     size = sum(1 for s in body for n in ast.walk(s) if isinstance(n, ast.stmt)) + 1
-    if size > MAX_STATEMENTS:
+    if size > MAX_STATEMENTS or _formula_operations(tree) > MAX_FORMULA_OPERATIONS:
         return None
     params = src.params
     locals_ = set(params) | stored_names(tree)
@@ -352,6 +365,16 @@ def make_helper(func, stack: tuple, helpers: dict) -> Helper | None:
         return None
     return Helper(src, params, body, result, result_line, locals_, rebound, written, known,
                   size)
+
+
+def _formula_operations(tree) -> int:
+    """The operations of a helper that is a formula of numbers (no loop, no
+    subscript), else 0 (the statement limit alone applies)."""
+    found = list(ast.walk(tree))
+    if any(isinstance(n, (ast.For, ast.While, ast.Subscript)) for n in found):
+        return 0
+    return sum(1 for n in found
+               if isinstance(n, (ast.BinOp, ast.UnaryOp, ast.Call, ast.Compare, ast.BoolOp)))
 
 
 def _written_params(tree, params) -> set:

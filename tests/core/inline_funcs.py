@@ -51,3 +51,21 @@ def pong(x, n):
 def matmul_of(v, n):
     m = v.T @ n          # wrong for a float n: reported at the caller's call
     return m[0]
+
+
+def pendulum_rhs(th1, th2, w1, w2, m1, m2, l1, l2, damp):
+    """A double pendulum's accelerations: a formula of numbers with more
+    operations than passes/inline.py copies into each call site."""
+    g = 9.81
+    delta = th2 - th1
+    den1 = (m1 + m2) * l1 - m2 * l1 * math.cos(delta) * math.cos(delta)
+    den2 = (l2 / l1) * den1
+    a1 = (m2 * l1 * w1 * w1 * math.sin(delta) * math.cos(delta)
+          + m2 * g * math.sin(th2) * math.cos(delta)
+          + m2 * l2 * w2 * w2 * math.sin(delta)
+          - (m1 + m2) * g * math.sin(th1)) / den1
+    a2 = (-m2 * l2 * w2 * w2 * math.sin(delta) * math.cos(delta)
+          + (m1 + m2) * g * math.sin(th1) * math.cos(delta)
+          - (m1 + m2) * l1 * w1 * w1 * math.sin(delta)
+          - (m1 + m2) * g * math.sin(th2)) / den2
+    return w1, w2, a1 - damp * w1, a2 - damp * w2

@@ -127,6 +127,32 @@ def test_helper_over_the_size_limit_stays_a_call(monkeypatch):
     assert "gates_written_vjp" in source(run_cells, np.ones(6), np.ones(2), 2)
 
 
+def euler_pendulum(th1, th2, m2, damp, steps):
+    w1, w2 = 0.0, 0.3
+    for k in range(steps):
+        d1, d2, a1, a2 = H.pendulum_rhs(th1, th2, w1, w2, 1.0, m2, 1.0, 0.7, damp)
+        th1 += 0.01 * d1
+        th2 += 0.01 * d2
+        w1 += 0.01 * a1
+        w2 += 0.01 * a2
+    return th1 * th1 + math.sin(th2) + w1 * w2
+
+
+def test_large_formula_of_numbers_stays_a_call():
+    args = (1.2, -0.4, 0.8, 0.05, 5)
+    assert inline._formula_operations(inline.get_source(H.pendulum_rhs).tree) > \
+        inline.MAX_FORMULA_OPERATIONS
+    assert "pendulum_rhs_vjp" in source(euler_pendulum, *args)
+    check_grad(euler_pendulum, args, wrt=(0, 1, 2, 3), target="python")
+    check_grad(euler_pendulum, args, wrt=(0, 1, 2, 3), target="cpu")
+
+
+def test_small_formula_of_numbers_is_inlined():
+    assert 0 < inline._formula_operations(inline.get_source(H.squash).tree) <= \
+        inline.MAX_FORMULA_OPERATIONS
+    assert "squash_vjp" not in source(sum_squash, X)
+
+
 def test_forward_mode_through_inlined_helpers():
     z0, w = np.linspace(-0.8, 0.9, 9), np.array([0.5, -1.2, 0.8])
     direction = np.linspace(1.0, -1.0, 9)
