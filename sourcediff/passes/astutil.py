@@ -254,13 +254,24 @@ def add_int(e, k: int):
                      right=ast.Constant(abs(m)))
 
 
-def remembered_stored_names():
-    """``stored_names`` remembered per node, for a pass that asks it of the same
-    statements many times while it does not change the tree (id -> names)."""
+def remembered(per_node):
+    """``per_node`` (a node -> value function) remembered per node, for a pass
+    that asks it of the same nodes many times while they do not change. Each
+    node is kept alive with its value, so that its id stays its own."""
     seen: dict = {}
 
-    def stored(node) -> set:
+    def ask(node):
         if id(node) not in seen:
-            seen[id(node)] = stored_names(node)
-        return seen[id(node)]
-    return stored
+            seen[id(node)] = (node, per_node(node))
+        return seen[id(node)][1]
+    return ask
+
+
+def remembered_stored_names():
+    """``stored_names`` remembered per node (see :func:`remembered`)."""
+    return remembered(stored_names)
+
+
+def names_in(node) -> set:
+    """Every name ``node`` mentions, read or written."""
+    return {n.id for n in nodes(node) if isinstance(n, ast.Name)}

@@ -26,7 +26,7 @@ import ast
 import copy
 
 from .. import ir
-from .astutil import is_const, nodes
+from .astutil import is_const, names_in, remembered
 from .sink import Adjoints, loop_entry, zero_after
 
 _LOOPS = (ast.For, ast.While)
@@ -36,19 +36,7 @@ def assign_first_adds(stmts: list, adjoints: Adjoints) -> list:
     """``stmts`` (a reverse sweep, after passes/sink.py) with each ``dx += e``
     in a loop body on a scalar adjoint known to be zero written ``dx = e``.
     (Outside loops the addition runs once: the statements stay as they are.)"""
-    return _block(stmts, frozenset(), adjoints, False, _names_remembered())[0]
-
-
-def _names_remembered():
-    """The names each statement mentions, computed once per statement (a long
-    loop body asks it of the same statements for every first add)."""
-    seen: dict = {}     # id -> (the statement, kept alive so that its id stays its own; names)
-
-    def names(st) -> set:
-        if id(st) not in seen:
-            seen[id(st)] = (st, {n.id for n in nodes(st) if isinstance(n, ast.Name)})
-        return seen[id(st)][1]
-    return names
+    return _block(stmts, frozenset(), adjoints, False, remembered(names_in))[0]
 
 
 def _block(stmts, zero: frozenset, adjoints: Adjoints, looped, names) -> tuple[list, frozenset]:

@@ -582,9 +582,7 @@ class Planner:
         if key[0] == "binop":
             return key[1] in ELEMENTWISE_OPS
         if key[0] == "subscript":      # a gather's adjoint reads dz[k] for each index
-            parts = s.value.slice.elts if isinstance(s.value.slice, ast.Tuple) else [s.value.slice]
-            return not any(isinstance(p, ast.Name) and self.types.get(p.id) is not None and
-                           self.types[p.id].is_array for p in parts)
+            return not index_arrays(s.value.slice, self.types)
         if key[0] == "copy" or key == ("unary", "USub"):
             return True
         return key[0] == "call" and registry.is_elementwise(key[1])
@@ -870,12 +868,20 @@ def has_slice(index) -> bool:
     return any(isinstance(p, ast.Slice) for p in parts)
 
 
+def index_arrays(index, types, kinds="iub") -> list:
+    """The index arrays of a subscript (of dtype kind in ``kinds``): ``[idx]``
+    for ``x[idx]``, ``[rows, cols]`` for ``Z[rows, cols]``, ``[cols]`` for
+    ``Z[i, cols]``; empty for basic indexing."""
+    parts = index.elts if isinstance(index, ast.Tuple) else [index]
+    return [p for p in parts if isinstance(p, ast.Name) and types.get(p.id) is not None
+            and types[p.id].is_array and types[p.id].dtype.kind in kinds]
+
+
 def index_ndim(base_t, index, types) -> int:
     """The number of dimensions ``base[index]`` has (at least 1 with an index
     array: ``G[idx]`` is several elements, never one)."""
     parts = index.elts if isinstance(index, ast.Tuple) else [index]
-    if any(isinstance(p, ast.Name) and types.get(p.id) is not None and types[p.id].is_array
-           for p in parts):
+    if index_arrays(index, types):
         return max(1, base_t.ndim - len(parts) + 1)
     ints = sum(1 for p in parts if not isinstance(p, ast.Slice))
     return base_t.ndim - ints

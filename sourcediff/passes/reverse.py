@@ -47,7 +47,14 @@ from .first_adds import assign_first_adds
 from .invariant_sums import sum_invariant_adds
 from .numba_calls import lower_for_numba
 from .plan_report import plan_lines
-from .planner import Planner, has_slice, index_ndim, inner_iteration_locals, iteration_locals
+from .planner import (
+    Planner,
+    has_slice,
+    index_arrays,
+    index_ndim,
+    inner_iteration_locals,
+    iteration_locals,
+)
 from .rulecall import RuleInfo, bind_template, constants_of, rule_inputs
 from .sink import Adjoints, sink_adjoints
 from .types import T
@@ -1098,22 +1105,12 @@ class ReverseTransformer:
             isinstance(p, ast.Name) and self.types.get(p.id) is not None
             and not self.types[p.id].is_array) for p in parts)
 
-    def is_int_array(self, index) -> bool:
-        t = self.types.get(index.id) if isinstance(index, ast.Name) else None
-        return t is not None and t.is_array and t.dtype.kind in "iu"
-
-    def index_arrays(self, index) -> list:
-        """The integer index arrays of a gather: ``[idx]`` for ``x[idx]``,
-        ``[rows, cols]`` for ``Z[rows, cols]``, ``[cols]`` for ``Z[i, cols]``."""
-        parts = index.elts if isinstance(index, ast.Tuple) else [index]
-        return [p for p in parts if self.is_int_array(p)]
-
     def scatter_add(self, base, idx, dz, line):
         """Adjoint of a gather ``z = x[idx]`` (or ``Z[rows, cols]``):
         ``dx[idx[k]] += dz[k]`` one index at a time, so repeated indices add
         up (``dx[idx] += dz`` would keep one)."""
         k = self.fresh("_k")
-        arrays = self.index_arrays(idx)
+        arrays = index_arrays(idx, self.types, "iu")
 
         def at_k(p):
             if any(p is a for a in arrays):
@@ -1147,7 +1144,7 @@ class ReverseTransformer:
                 raise self.error(s, f"cannot differentiate through an element of the tuple "
                                     f"'{base.id}' here: unpack it into names where it is made")
             self.read(prim.slice)
-            if self.index_arrays(prim.slice):
+            if index_arrays(prim.slice, self.types, "iu"):
                 return [self.scatter_add(base.id, prim.slice, dz, line)]
             target = ast.Subscript(value=_name(self.adj(base.id)), slice=ir.clone(prim.slice),
                                    ctx=ast.Store())
