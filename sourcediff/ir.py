@@ -141,16 +141,16 @@ class Fact:
 # -- statements ------------------------------------------------------------
 LINE = Fact("line", "statement, function",
             "astutil, forward, invariant_sums, kernel, lower, normalize, "
-            "reverse, scalars, small_arrays, tables, tuples",
+            "reverse, rolling_sums, scalars, small_arrays, tables, tuples",
             "emit, errors, forward, invariant_sums, kernel, lower, "
-            "normalize, plan_report, planner, reverse, scalars, "
+            "normalize, plan_report, planner, reverse, rolling_sums, scalars, "
             "small_arrays, tables, tuples",
             "The user's source line the statement comes from (1-based, in the file); "
             "emitted as the comment that links generated code to the user's code "
             "(an InlinedLine for a statement inlined from a helper). "
             "Written by tag() and by astutil's statement builders.")
-KIND = Fact("kind", "statement", "invariant_sums, lower, normalize, scalars, small_arrays, "
-                                 "tables, tuples, webs",
+KIND = Fact("kind", "statement", "invariant_sums, lower, normalize, rolling_sums, scalars, "
+                                 "small_arrays, tables, tuples, webs",
             "activity, buffers, dependence, emit, forward, hoist, lower, "
             "planner, program, rerun, reverse, scalars, shapes, "
             "small_arrays, tables, tuples, typeinfer, versions, views, webs",
@@ -168,7 +168,7 @@ ITERATES = Fact("iterates", "for", "normalize, tuples", "tuples, typeinfer, webs
                 "index loop; type inference checks the sequence is a tuple. None once "
                 "the tuple is split into elements.")
 ARRAY = Fact("array", "accumulate statement", "reverse, typeinfer",
-             "emit, forward, planner, rerun, reverse, tables",
+             "emit, forward, planner, rerun, reverse, rolling_sums, tables",
              "The accumulation target is an array (``a += b`` updates in place); on an "
              "adjoint's ``dx[i, :] += g``, a view of ``dx`` (emitted as ``add_into``).", False)
 PROLOGUE = Fact("prologue", "statement", "tuples", "tuples",
@@ -177,7 +177,8 @@ PROLOGUE = Fact("prologue", "statement", "tuples", "tuples",
                 "split_tuple_locals leaves it alone).", False)
 NOTE = Fact("note", "statement", "reverse, sink, tables", "emit",
             "Why the transform wrote this statement: emitted as a comment above it.")
-SECTION = Fact("section", "statement of an adjoint", "reverse", "emit, kernel",
+SECTION = Fact("section", "statement of an adjoint", "reverse, rolling_sums",
+               "emit, kernel, rolling_sums",
                "Which part of the adjoint the statement belongs to (setup, forward, "
                "init, fused, value, reverse, result): emitted as section headers.")
 

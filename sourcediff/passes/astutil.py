@@ -254,6 +254,32 @@ def add_int(e, k: int):
                      right=ast.Constant(abs(m)))
 
 
+def range_step(loop):
+    """The constant step (1 or -1) of ``for i in range(...)``, else None."""
+    it = loop.iter
+    if not (isinstance(it, ast.Call) and isinstance(it.func, ast.Name) and
+            it.func.id == "range" and not it.keywords and 1 <= len(it.args) <= 3 and
+            isinstance(loop.target, ast.Name)):
+        return None
+    if len(it.args) < 3:
+        return 1
+    step = it.args[2]
+    if isinstance(step, ast.Constant) and step.value in (1, -1):
+        return step.value
+    if isinstance(step, ast.UnaryOp) and isinstance(step.op, ast.USub) and \
+            isinstance(step.operand, ast.Constant) and step.operand.value == 1:
+        return -1
+    return None
+
+
+def range_ran(it, step):
+    """``stop > start`` (``start > stop`` counting down): the loop ran."""
+    args = [ir.clone(a) for a in it.args]
+    start, stop = (ast.Constant(0), args[0]) if len(args) == 1 else (args[0], args[1])
+    left, right = (stop, start) if step == 1 else (start, stop)
+    return simplify(ast.Compare(left=left, ops=[ast.Gt()], comparators=[right]))
+
+
 def remembered(per_node):
     """``per_node`` (a node -> value function) remembered per node, for a pass
     that asks it of the same nodes many times while they do not change. Each

@@ -42,7 +42,7 @@ import copy
 
 from .. import ir
 from ..names import Namer
-from .astutil import simplify
+from .astutil import range_ran, range_step
 from .sink import Adjoints
 
 ALLOCATIONS = {"zeros_like", "zeros", "reuse_zeros", "empty_like", "empty"}
@@ -104,7 +104,7 @@ class _Rewriter:
         return out
 
     def loop(self, loop) -> list:
-        step = _step(loop)
+        step = range_step(loop)
         if step is None or loop.orelse or not all(isinstance(s, (ast.Assign, ast.AugAssign))
                                    for s in loop.body):
             return [loop]
@@ -130,7 +130,7 @@ class _Rewriter:
         hoisted = self.hoist(body, assigned)
         new_loop = copy.copy(loop)
         new_loop.body = body
-        ran = ast.If(test=_ran(loop.iter, step), body=hoisted + before + [new_loop] + after,
+        ran = ast.If(test=range_ran(loop.iter, step), body=hoisted + before + [new_loop] + after,
                      orelse=[])
         ir.tag(ran, ir.LINE(loop), ir.Kind.IF)
         return [ran]
@@ -163,32 +163,6 @@ class _Rewriter:
                 out.append(s)
             seen |= _mentions(s)
         return out
-
-
-def _step(loop):
-    """The constant step (1 or -1) of ``for i in range(...)``, else None."""
-    it = loop.iter
-    if not (isinstance(it, ast.Call) and isinstance(it.func, ast.Name) and
-            it.func.id == "range" and not it.keywords and 1 <= len(it.args) <= 3 and
-            isinstance(loop.target, ast.Name)):
-        return None
-    if len(it.args) < 3:
-        return 1
-    step = it.args[2]
-    if isinstance(step, ast.Constant) and step.value in (1, -1):
-        return step.value
-    if isinstance(step, ast.UnaryOp) and isinstance(step.op, ast.USub) and \
-            isinstance(step.operand, ast.Constant) and step.operand.value == 1:
-        return -1
-    return None
-
-
-def _ran(it, step):
-    """``stop > start`` (``start > stop`` counting down): the loop ran."""
-    args = [ir.clone(a) for a in it.args]
-    start, stop = (ast.Constant(0), args[0]) if len(args) == 1 else (args[0], args[1])
-    left, right = (stop, start) if step == 1 else (start, stop)
-    return simplify(ast.Compare(left=left, ops=[ast.Gt()], comparators=[right]))
 
 
 def _invariant_add(s, assigned, plain):

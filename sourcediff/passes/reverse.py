@@ -55,6 +55,7 @@ from .planner import (
     inner_iteration_locals,
     iteration_locals,
 )
+from .rolling_sums import roll_neighbour_adds
 from .rulecall import RuleInfo, bind_template, constants_of, rule_inputs
 from .sink import Adjoints, sink_adjoints
 from .types import T
@@ -1402,6 +1403,8 @@ class ReverseTransformer:
         rev = sum_invariant_adds(rev, self.adjoint_variables(), before=body)
         rev = ascend_independent_loops(rev, self.adjoint_variables(), self.types,
                                        live_out=free_names(ret_stmt), before=body)
+        rev = roll_neighbour_adds(rev, self.adjoint_variables(), self.buffer_ndims(),
+                                  before=body)
         rev = drop_needless_copies(rev)
         params = list(self.params) + ([self.seed_name()] if self.mode == "vjp" else [])
         args = ast.arguments(posonlyargs=[], args=[ast.arg(arg=p) for p in params], vararg=None,
@@ -1447,6 +1450,12 @@ class ReverseTransformer:
         return Adjoints(
             frozenset(a for v, a in self.adj_names.items() if kinds[v] and kinds[v].is_scalar),
             frozenset(a for v, a in self.adj_names.items() if kinds[v] and kinds[v].is_array))
+
+    def buffer_ndims(self) -> dict:
+        """The number of dimensions of each adjoint buffer of real numbers."""
+        return {a: self.types[v].ndim for v, a in self.adj_names.items()
+                if self.types.get(v) is not None and self.types[v].is_array
+                and self.types[v].dtype.kind == "f"}
 
     def gradient_of(self, var):
         if var in self.active:

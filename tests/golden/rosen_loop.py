@@ -39,6 +39,8 @@ def rosen_loop_grad(x):
     ds = 1.0
     # -- last loop: forward and reverse iterations fused
     # rosen_loop:9  for i in range(x.shape[0] - 1):
+    dx_i = 0.0
+    dx_i_plus_1 = 0.0
     for i in range(x.shape[0] - 1):
         # rosen_loop:10  s += 100.0 * (x[i + 1] - x[i] ** 2) ** 2 + (1.0 - x[i]) ** 2
         _t1 = x[i + 1]
@@ -62,8 +64,14 @@ def rosen_loop_grad(x):
         _dt1 = _dt4
         _dt3 = -_dt4
         _dt2 = _dt3 * 2 * _t2
-        dx[i] += _dt7 + _dt2
-        dx[i + 1] += _dt1
+        dx_i += _dt7 + _dt2
+        dx_i_plus_1 += _dt1
+        # rosen_loop:9  for i in range(x.shape[0] - 1):
+        dx[i] += dx_i
+        dx_i = dx_i_plus_1
+        dx_i_plus_1 = 0.0
+    if (x.shape[0] - 1 > 0):
+        dx[x.shape[0] - 1] += dx_i
     # -- result
     # rosen_loop:11  return s
     return s, (dx,)

@@ -43,6 +43,8 @@ def rosen_temporaries_grad(x):
     ds = 1.0
     # -- last loop: forward and reverse iterations fused
     # rosen_temporaries:67  for i in range(x.shape[0] - 1):
+    dx_i = 0.0
+    dx_i_plus_1 = 0.0
     for i in range(x.shape[0] - 1):
         # rosen_temporaries:68  a = x[i + 1] - x[i] * x[i]
         _t1 = x[i + 1]
@@ -73,8 +75,14 @@ def rosen_temporaries_grad(x):
         _dt3 = -da
         da = 0.0
         _dt2 = _dt3 * 2.0 * _t2
-        dx[i] += _dt4 + _dt2
-        dx[i + 1] += _dt1
+        dx_i += _dt4 + _dt2
+        dx_i_plus_1 += _dt1
+        # rosen_temporaries:67  for i in range(x.shape[0] - 1):
+        dx[i] += dx_i
+        dx_i = dx_i_plus_1
+        dx_i_plus_1 = 0.0
+    if (x.shape[0] - 1 > 0):
+        dx[x.shape[0] - 1] += dx_i
     # -- result
     # rosen_temporaries:71  return s
     return s, (dx,)

@@ -1,0 +1,266 @@
+"""Adds into neighbouring elements of an adjoint buffer are carried in locals
+from one iteration of their loop to the next.
+
+The reverse of the Rosenbrock term ``s += 100*(x[i+1] - x[i]**2)**2 + ...``
+adds into ``dx[i]`` and ``dx[i + 1]`` in every iteration::
+
+    for i in range(n - 1):
+        ...
+        dx[i] += _dt4 + _dt2
+        dx[i + 1] += _dt1
+
+Iteration ``i + 1`` adds into the element iteration ``i`` just stored, so
+each iteration waits for the last one's store to be read back (the gradient
+ran at 2.7x the primal).  Element ``i + 1`` is done being added to one
+iteration later, so its sum can wait in a local, as by hand::
+
+    dx_i = 0.0
+    dx_i_plus_1 = 0.0
+    for i in range(n - 1):
+        ...
+        dx_i += _dt4 + _dt2
+        dx_i_plus_1 += _dt1
+        dx[i] += dx_i
+        dx_i = dx_i_plus_1
+        dx_i_plus_1 = 0.0
+    if n - 1 > 0:
+        dx[n - 1] += dx_i
+
+(2.0x the primal).  In general: in a ``for`` over ``range`` with step 1 (-1),
+the adds ``dX[..., i + c, ...] += e`` into one buffer, ``c`` a constant and the
+other indices fixed in the loop, use one local per ``c`` from the smallest to
+the largest offset; after each iteration the element the loop will not add
+into again (the smallest offset, counting up; the largest, counting down) is
+added into the buffer and the locals move one place.  What is left after the
+last iteration is added into the buffer after the loop, at the loop's stop,
+if the loop ran (every such element was added to in the loop, so its index
+exists).
+
+Taken only when it cannot change a value: the buffer is an adjoint buffer
+shared with no other name (``invariant_sums``' plain buffers) that nothing in
+the loop mentions but these adds of numbers (not rows); the loop has no
+``break``, ``continue``, ``return`` or ``else``; neither the fixed indices nor
+the loop's bounds read a name the loop assigns.  An index may be a name set
+once in the body, before the adds, to ``i + c``.  Since nothing in the loop
+reads the buffer, when its elements get their sums does not matter; only the
+rounding of the sums can differ (an element's terms are added together first).
+"""
+from __future__ import annotations
+
+import ast
+import copy
+import itertools
+
+from .. import ir
+from ..names import Namer
+from .astutil import add_int, int_of, range_ran, range_step
+from .invariant_sums import shared_buffers
+from .sink import Adjoints
+
+
+def roll_neighbour_adds(stmts: list, adjoints: Adjoints, ndims: dict, before=()) -> list:
+    """``stmts`` (a reverse sweep) with such adds carried in locals; ``ndims``:
+    the number of dimensions of each adjoint buffer; ``before``: the
+    statements before it (the forward sweep)."""
+    names = {n.id for s in list(before) + list(stmts) for n in ast.walk(s)
+             if isinstance(n, ast.Name)}
+    plain = adjoints.arrays - shared_buffers(list(before) + list(stmts), adjoints)
+    return _Rewriter({x: ndims[x] for x in plain if x in ndims}, Namer(names)).block(stmts)
+
+
+class _Rewriter:
+    def __init__(self, ndims, namer):
+        self.ndims, self.namer = ndims, namer
+
+    def block(self, stmts) -> list:
+        out = []
+        for s in stmts:
+            for f in ("body", "orelse"):
+                if getattr(s, f, None):
+                    s = copy.copy(s)
+                    setattr(s, f, self.block(getattr(s, f)))
+            out.extend(self.loop(s) if isinstance(s, ast.For) else [s])
+        return out
+
+    def loop(self, loop) -> list:
+        step = range_step(loop)
+        if step is None or loop.orelse or any(isinstance(n, (ast.Break, ast.Continue, ast.Return))
+                                              for s in loop.body for n in ast.walk(s)):
+            return [loop]
+        i = loop.target.id
+        assigned = {i} | {n.id for s in loop.body for n in ast.walk(s)
+                          if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+        stop = loop.iter.args[0] if len(loop.iter.args) == 1 else loop.iter.args[1]
+        if _mentions(loop.iter) & assigned:
+            return [loop]
+        groups = _Groups(loop, i, assigned, self.ndims).groups
+        if not groups:
+            return [loop]
+        line = ir.LINE(loop)
+        body, before, after, flush = list(loop.body), [], [], []
+        rewritten = {}
+        for (x, place, _), adds in groups.items():
+            offsets = [c for _, c in adds]
+            low, high = min(offsets), max(offsets)
+            done = low if step == 1 else high          # the element no later iteration adds to
+            local = {c: self.namer.fresh(_label(x, i, c)) for c in range(low, high + 1)}
+            first = adds[0][0]
+
+            def at(index, first=first, place=place):
+                return _at(first.target, place, index)
+            for s, c in adds:
+                new = ast.AugAssign(target=_name(local[c], True), op=s.op, value=s.value)
+                ir.copy_facts(s, new)
+                rewritten[id(s)] = new
+            before += [_tag(ast.Assign(targets=[_name(local[c], True)], value=ast.Constant(0.0)),
+                            line) for c in sorted(local)]
+            flush.append(_like(first, at(add_int(_name(i), done)), local[done], line))
+            order = sorted(local, reverse=step == -1)    # from the done element on
+            flush += [_tag(ast.Assign(targets=[_name(local[a], True)], value=_name(local[b])),
+                           line) for a, b in itertools.pairwise(order)]
+            flush.append(_tag(ast.Assign(targets=[_name(local[order[-1]], True)],
+                                         value=ast.Constant(0.0)), line))
+            # after the last iteration, local[c] holds element stop + c
+            after += [_like(first, at(add_int(ir.clone(stop), c)), local[c], line)
+                      for c in order[:-1]]
+        new_loop = copy.copy(loop)
+        new_loop.body = _replace(body, rewritten) + flush
+        ran = [ir.tag(ast.If(test=range_ran(loop.iter, step), body=after, orelse=[]), line,
+                      ir.Kind.IF)] if after else []
+        for s in before + ran:       # in the loop's part of the adjoint
+            ir.SECTION.set(s, ir.SECTION(loop))
+        return before + [new_loop] + ran
+
+
+class _Groups:
+    """The adds that can be carried, by (buffer, place of the loop index in
+    the index, the fixed indices): [(statement, offset), ...]."""
+
+    def __init__(self, loop, i, assigned, ndims):
+        self.i, self.assigned = i, assigned
+        self.offsets = self.index_names(loop.body)
+        found: dict = {}
+        mentioned: dict = {}
+        for s, k in ((n, k) for k, top in enumerate(loop.body) for n in ast.walk(top)):
+            if isinstance(s, ast.Name) and s.id in ndims:
+                mentioned[s.id] = mentioned.get(s.id, 0) + 1
+            if isinstance(s, ast.AugAssign):
+                key = self.add(s, k, ndims)
+                if key is not None:
+                    found.setdefault(key[0], []).append((s, key[1]))
+        by_buffer: dict = {}
+        for key, adds in found.items():
+            by_buffer.setdefault(key[0], []).append(len(adds))
+        # every mention of the buffer is one of its adds, and something is gained:
+        # a sum carried to the next iteration, or several adds into one element
+        self.groups = {key: adds for key, adds in found.items()
+                       if sum(by_buffer[key[0]]) == mentioned[key[0]]
+                       and (len({c for _, c in adds}) > 1 or len(adds) > 1)}
+
+    def index_names(self, body) -> dict:
+        """Names the body sets once, at its top level, to the loop index plus a
+        constant: name -> (constant, position in the body)."""
+        counts: dict = {}
+        for s in body:
+            for n in ast.walk(s):
+                if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store):
+                    counts[n.id] = counts.get(n.id, 0) + 1
+        out = {}
+        for k, s in enumerate(body):
+            if isinstance(s, ast.Assign) and len(s.targets) == 1 and \
+                    isinstance(s.targets[0], ast.Name) and counts[s.targets[0].id] == 1:
+                c = self.offset(s.value, {})
+                if c is not None:
+                    out[s.targets[0].id] = (c, k)
+        return out
+
+    def offset(self, e, names):
+        """``c`` when ``e`` is the loop index plus ``c`` (or a name in ``names``
+        set to it), else None."""
+        if isinstance(e, ast.Name):
+            if e.id == self.i:
+                return 0
+            return names[e.id][0] if e.id in names else None
+        if isinstance(e, ast.BinOp) and isinstance(e.op, (ast.Add, ast.Sub)):
+            if int_of(e.right) is not None:
+                c = self.offset(e.left, names)
+                k = int_of(e.right)
+                return None if c is None else c + (k if isinstance(e.op, ast.Add) else -k)
+            if isinstance(e.op, ast.Add) and int_of(e.left) is not None:
+                c = self.offset(e.right, names)
+                return None if c is None else c + int_of(e.left)
+        return None
+
+    def add(self, s, k, ndims):
+        """((buffer, place, fixed indices), offset) of an add that can be carried;
+        ``k``: the place in the body of the statement it is in."""
+        t = s.target
+        if not (isinstance(s.op, (ast.Add, ast.Sub)) and isinstance(t, ast.Subscript) and
+                isinstance(t.value, ast.Name) and t.value.id in ndims) or ir.ARRAY(s):
+            return None
+        x = t.value.id
+        parts = t.slice.elts if isinstance(t.slice, ast.Tuple) else [t.slice]
+        if len(parts) != ndims[x] or x in _mentions(s.value) or \
+                any(isinstance(n, ast.Slice) for p in parts for n in ast.walk(p)):
+            return None
+        rolling = [k for k, p in enumerate(parts) if _mentions(p) & self.assigned]
+        if len(rolling) != 1:
+            return None
+        place = rolling[0]
+        names = {v: oc for v, oc in self.offsets.items()
+                 if v in _mentions(parts[place]) and oc[1] < k}
+        c = self.offset(parts[place], names)
+        if c is None or any(_mentions(p) & self.assigned for k, p in enumerate(parts)
+                            if k != place):
+            return None
+        fixed = tuple(ast.dump(p) for k, p in enumerate(parts) if k != place)
+        return (x, place, fixed), c
+
+
+def _at(template, place, index):
+    """``template`` (``dX[..., i + c, ...]``) with ``index`` at ``place``."""
+    parts = template.slice.elts if isinstance(template.slice, ast.Tuple) else [template.slice]
+    new = [index if k == place else ir.clone(p) for k, p in enumerate(parts)]
+    where = ast.Tuple(elts=new, ctx=ast.Load()) if isinstance(template.slice, ast.Tuple) \
+        else new[0]
+    return ast.Subscript(value=_name(template.value.id), slice=where, ctx=ast.Store())
+
+
+def _like(add, target, local, line):
+    """``target += local``, with the facts of ``add`` (an add into the buffer)
+    but the loop's ``line``."""
+    s = ast.AugAssign(target=target, op=ast.Add(), value=_name(local))
+    ir.copy_facts(add, s)
+    ir.LINE.set(s, line)
+    return s
+
+
+def _label(x, i, c) -> str:
+    """``dx_i``, ``dx_i_plus_1``, ``dx_i_minus_1``: the local of ``dx[i + c]``."""
+    return f"{x}_{i}" if c == 0 else f"{x}_{i}_plus_{c}" if c > 0 else f"{x}_{i}_minus_{-c}"
+
+
+def _replace(stmts, rewritten) -> list:
+    out = []
+    for s in stmts:
+        if id(s) in rewritten:
+            out.append(rewritten[id(s)])
+            continue
+        for f in ("body", "orelse"):
+            if getattr(s, f, None):
+                s = copy.copy(s)
+                setattr(s, f, _replace(getattr(s, f), rewritten))
+        out.append(s)
+    return out
+
+
+def _tag(s, line):
+    return ir.tag(s, line, ir.Kind.ASSIGN)
+
+
+def _mentions(node) -> set:
+    return {n.id for n in ast.walk(node) if isinstance(n, ast.Name)}
+
+
+def _name(n, store=False):
+    return ast.Name(id=n, ctx=ast.Store() if store else ast.Load())

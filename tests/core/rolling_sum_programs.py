@@ -1,0 +1,63 @@
+"""Programs whose adjoints add into neighbouring elements of a buffer from one
+iteration to the next (passes/rolling_sums.py; tests/core/test_rolling_sums.py)."""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+
+def rosen_temporaries(x):
+    """Offsets 0 and 1, counting up (the fused loop)."""
+    s = 0.0
+    for i in range(x.shape[0] - 1):
+        a = x[i + 1] - x[i] * x[i]
+        b = 1.0 - x[i]
+        s += 100.0 * a * a + b * b
+    return s
+
+
+def heat(u0, kappa, steps):
+    """Offsets -1, 0, 1 in the reverse of a stencil that overwrites its input
+    (the reverse loop counts down)."""
+    n = u0.shape[0]
+    u = u0.copy()
+    unew = u0.copy()
+    for t in range(steps):
+        for i in range(1, n - 1):
+            unew[i] = u[i] + kappa * (u[i - 1] - 2.0 * u[i] + u[i + 1])
+        u, unew = unew, u
+    return np.sum(u * u * np.arange(n))
+
+
+def wraps_around(x):
+    """``x[i - 1]`` at ``i = 0`` is the last element: the first iteration adds
+    into it, and so does the last."""
+    s = 0.0
+    for i in range(x.shape[0]):
+        s += math.sin(x[i] - 0.7 * x[i - 1]) * x[i]
+    return s
+
+
+def named_index_and_rows(A, m):
+    """``ip = j + 2`` names the index; a fixed row ``r`` of a matrix; the loop
+    over ``j`` may run zero times (``m`` below 3); a subtraction and an add
+    under a condition."""
+    s = 0.0
+    for r in range(A.shape[0]):
+        for j in range(m - 2):
+            ip = j + 2
+            d = A[r, ip] - A[r, j]
+            if d > 0.0:
+                s += d * d * A[r, j + 1]
+            else:
+                s -= math.cos(A[r, j + 1]) * d
+    return s
+
+
+def descending_window(x, w):
+    """A loop written counting down, with offsets 0, 1 and 3."""
+    s = 0.0
+    for i in range(x.shape[0] - 4, -1, -1):
+        s += w * x[i] * x[i + 1] + math.exp(0.1 * x[i + 3]) * x[i]
+    return s

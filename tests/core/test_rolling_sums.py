@@ -1,0 +1,106 @@
+"""Adds into neighbouring elements of an adjoint buffer are carried in locals
+from one iteration to the next (passes/rolling_sums.py): gradients against
+central differences, the code it writes, and where it must not apply."""
+from __future__ import annotations
+
+import ast
+
+import numpy as np
+import pytest
+
+import sourcediff as sd
+from sourcediff.passes.rolling_sums import roll_neighbour_adds
+from sourcediff.passes.sink import Adjoints
+from tests.core import rolling_sum_programs as P
+from tests.fdcheck import check_grad
+
+rng = np.random.default_rng(7)
+CASES = [(P.rosen_temporaries, (rng.uniform(-1.5, 1.5, 9),), 0),
+         (P.heat, (rng.standard_normal(8), 0.2, 5), (0, 1)),
+         (P.wraps_around, (rng.standard_normal(6),), 0),
+         (P.named_index_and_rows, (rng.standard_normal((3, 7)), 7), 0),
+         (P.named_index_and_rows, (rng.standard_normal((3, 7)), 2), 0),
+         (P.descending_window, (rng.standard_normal(9), 0.8), (0, 1))]
+
+
+@pytest.mark.parametrize("target", ["python", "cpu"])
+@pytest.mark.parametrize("f, args, wrt", CASES, ids=lambda c: getattr(c, "__name__", ""))
+def test_gradient_matches_finite_differences(f, args, wrt, target):
+    check_grad(f, args, wrt=wrt, target=target)
+
+
+def source(case):
+    f, args, wrt = case
+    return sd.grad(f, wrt=wrt, target="python").source_for(*args)
+
+
+def test_the_fused_loop_carries_the_next_element():
+    text = source(CASES[0])
+    assert "dx_i_plus_1 += " in text and "dx[i] += dx_i" in text
+    assert "dx_i = dx_i_plus_1" in text and "dx[x.shape[0] - 1] += dx_i" in text
+    # the loop keeps its section header
+    assert "forward and reverse iterations fused" in text
+
+
+def test_a_descending_stencil_adds_the_largest_offset_first():
+    text = source(CASES[1])
+    assert "du[i + 1] += du_i_plus_1" in text
+    assert "du_i_plus_1 = du_i\n" in text and "du_i = du_i_minus_1\n" in text
+
+
+def test_rows_and_named_indices():
+    text = source(CASES[3])
+    assert "dA[r, j] += dA_j" in text and "dA_j_plus_2" in text
+
+
+def rewrite(code: str, arrays=("dx", "dy"), ndims=None) -> str:
+    stmts = ast.parse(code).body
+    ndims = ndims or {a: 1 for a in arrays}
+    out = roll_neighbour_adds(stmts, Adjoints(scalars=frozenset(), arrays=frozenset(arrays)),
+                              ndims)
+    return ast.unparse(ast.fix_missing_locations(ast.Module(body=out, type_ignores=[])))
+
+
+LOOP = """
+for i in range(1, n):
+    t = w[i]
+    dx[i] += t * 2.0
+    dx[i - 1] -= t
+"""
+
+
+def test_rewrites_a_plain_buffer():
+    text = rewrite(LOOP)
+    assert "dx_i_minus_1 -= t" in text and "dx[i - 1] += dx_i_minus_1" in text
+    assert "if n > 1:\n    dx[n - 1] += dx_i_minus_1" in text
+
+
+@pytest.mark.parametrize("change", [
+    ("t = w[i]", "t = dx[0]"),                 # the buffer is read in the loop
+    ("t = w[i]", "t = w[i]\n    dx[i] = 0.0"),  # or set
+    ("t = w[i]", "t = w[i]\n    if t > 9.0:\n        break"),
+    ("dx[i - 1] -= t", "dx[2 * i] -= t"),       # not the index plus a constant
+    ("range(1, n)", "range(1, n, 2)"),          # step 2
+    ("t = w[i]", "t = w[i]\n    n = n - 1"),   # the stop changes in the loop
+])
+def test_leaves_what_it_cannot_carry(change):
+    assert "dx_i" not in rewrite(LOOP.replace(*change))
+
+
+@pytest.mark.parametrize("binding", ["dy = dx[1:]", "dz = dx", "dx = unbroadcast(dx, x)"])
+def test_leaves_a_buffer_another_name_may_share(binding):
+    assert "dx_i" not in rewrite(binding + "\n" + LOOP)
+
+
+def test_leaves_a_row_added_into_a_matrix():
+    assert "dx_i" not in rewrite(LOOP, ndims={"dx": 2, "dy": 1})
+
+
+def test_an_index_named_after_its_use_is_not_taken_for_the_loop_index():
+    code = LOOP.replace("dx[i - 1] -= t", "dx[k] -= t\n    k = i + 1")
+    assert "dx_i" not in rewrite(code)
+
+
+def test_several_adds_into_one_element_are_summed_first():
+    text = rewrite("for i in range(n):\n    dx[i] += w[i]\n    dx[i] += 2.0 * w[i]\n")
+    assert "dx_i += w[i]" in text and "dx[i] += dx_i" in text and "if " not in text
