@@ -2,6 +2,8 @@
 backend uses (each with the style its generated code has always had)."""
 from __future__ import annotations
 
+import keyword
+
 
 class Namer:
     """Makes names that are not in ``taken`` and adds each name it makes.
@@ -12,7 +14,8 @@ class Namer:
 
     * :meth:`fresh`: ``x``, then ``x2``, ``x3``, ... (``sep=""``, the
       transforms' variables) or ``x_2``, ``x_3``, ... (``sep="_"``, function names);
-      :meth:`once` makes it once per key and gives the same name after;
+      :meth:`once` makes it once per key and gives the same name after; never a
+      keyword (the adjoint of ``el`` is not ``del``);
     * :meth:`numbered`: always a number, the first free from ``first``:
       ``_c1``, ``_c2``, ... (``x_v2``, ``x_v3``, ... for versions);
     * :meth:`counted`: one counter across all prefixes, never reused:
@@ -37,7 +40,7 @@ class Namer:
 
     def fresh(self, base: str) -> str:
         name, k = base, 1
-        while name in self.taken:
+        while name in self.taken or keyword.iskeyword(name):     # ``d`` + ``el``: ``del2``
             k += 1
             name = f"{base}{self.sep}{k}"
         return self.take(name)

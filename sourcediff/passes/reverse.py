@@ -20,6 +20,7 @@ from __future__ import annotations
 import ast
 import copy
 import itertools
+import keyword
 from dataclasses import dataclass
 
 import numpy as _np
@@ -151,7 +152,7 @@ class ReverseTransformer:
         name = self.adj_names.get(var)
         if name is None:
             base = "_d" + var[1:] if var.startswith("_") else "d" + var
-            if base in self.used:
+            if base in self.used or keyword.iskeyword(base):      # ``el``: ``d_el``, not ``del``
                 base = "d_" + var.lstrip("_")
             name = self.adj_names[var] = self.fresh(base)
         return name
