@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import ast
 import builtins
+import copy
 import itertools
 import math
 
@@ -539,6 +540,10 @@ class Normalizer:
     def while_stmt(self, s, out):
         if s.orelse:
             raise self.error(s, "'while ... else' is not supported")
+        if not (isinstance(s.test, ast.Constant) and s.test.value is True) and \
+                not _continues(s.body):
+            self.tested_at_end(s, out)
+            return
         body = []
         if not (isinstance(s.test, ast.Constant) and s.test.value is True):
             test = self.test_atom(s.test, body)
@@ -551,6 +556,29 @@ class Normalizer:
         self.line = s.lineno
         node = ast.While(test=ast.Constant(True), body=body or [ast.Pass()], orelse=[])
         self.emit(out, node, ir.Kind.WHILE)
+
+    def tested_at_end(self, s, out):
+        """``while c: body`` as ``if c: while True: body; if not c: break``: the
+        same tests, in the same order, but the exit at the end of the body, as
+        in a ``for`` loop left by ``break``.  Then nothing of the body is
+        guarded by the exit, and the planner treats its values as it does a
+        ``for`` loop's (a scalar the body carries to the next iteration is
+        saved once per iteration; what is computed from it is recomputed in
+        reverse).  Not with ``continue``, which jumps to the test."""
+        first = self.test_atom(copy.deepcopy(s.test), out)
+        body = []
+        self.block(s.body, body)
+        self.line = s.lineno
+        test = self.test_atom(s.test, body)
+        stop = ast.If(test=ast.UnaryOp(op=ast.Not(), operand=test), body=[], orelse=[])
+        brk = ast.Break()
+        ir.tag(brk, s.lineno, ir.Kind.JUMP)
+        stop.body = [brk]
+        self.emit(body, stop, ir.Kind.IF)
+        loop = ast.While(test=ast.Constant(True), body=body, orelse=[])
+        ran = ast.If(test=first, body=[], orelse=[])
+        self.emit(ran.body, loop, ir.Kind.WHILE)
+        self.emit(out, ran, ir.Kind.IF)
 
     # -- expressions -----------------------------------------------------
     def check_expr(self, e):
@@ -1482,6 +1510,18 @@ def _may_overlap(target, value, base) -> bool:
     has_slice = any(isinstance(n, ast.Slice) for n in ast.walk(target.slice))
     return has_slice and base in free_names(value) and \
         not isinstance(value, (ast.BinOp, ast.UnaryOp, ast.Constant))
+
+
+def _continues(stmts) -> bool:
+    """A ``continue`` of the loop whose body is ``stmts`` (not of a loop inside)."""
+    for st in stmts:
+        if isinstance(st, ast.Continue):
+            return True
+        if isinstance(st, ast.If) and (_continues(st.body) or _continues(st.orelse)):
+            return True
+        if isinstance(st, (ast.With, ast.Try)) and _continues(st.body):
+            return True
+    return False
 
 
 def _mark_final_exit(loop):

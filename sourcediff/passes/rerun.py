@@ -429,6 +429,14 @@ def _reads_other_than_augment(stmt, array) -> bool:
             if array in free_names(st.iter):
                 return True
             continue
+        if isinstance(st, (ast.If, ast.While)):
+            if array in free_names(st.test):
+                return True
+            continue
+        if not isinstance(st, (ast.Assign, ast.AugAssign)):
+            if array in free_names(st):
+                return True
+            continue
         value = st.value
         target = st.targets[0] if isinstance(st, ast.Assign) else st.target
         if array in free_names(value) or isinstance(target, ast.Subscript) and \

@@ -473,6 +473,10 @@ class ReverseTransformer:
                 if isinstance(tgt, ast.Name) and tgt.id in adjoint_of and tgt.id not in direct \
                         and (isinstance(st.target, ast.Subscript) or tgt.id in read_in_rev):
                     return None
+                # reading an array adjoint another iteration adds to (the reverse of
+                # ``r[0] += d``: ``dd += dr[0]``) does not
+                if free_names(st.value) & arrays:
+                    return None
             elif isinstance(st, ast.Assign):
                 names = free_names(st.targets[0])
                 if names & arrays or (names & set(adjoint_of)) - direct:

@@ -136,6 +136,28 @@ def reads_first_loop(x):         # the second loop reads what the first writes
     return s
 
 
+def element_carried(r0, n):      # r[0] carries from one iteration to the next:
+    r = r0.copy()                # the reverse of ``r[0] += d`` reads dr[0],
+    s = 0.0                      # which the reverse of the previous iteration adds to
+    for g in range(n):
+        d = 0.5 * r[0]
+        s += d * d
+        r[0] += d
+    return s
+
+
+def ratings(r0, home, away, won, k):     # Elo: ratings read, then updated in place
+    r = r0.copy()
+    s = 0.0
+    for g in range(home.shape[0]):
+        e = 1.0 / (1.0 + math.exp(r[away[g]] - r[home[g]]))
+        delta = k * (won[g] - e)
+        s += delta * delta
+        r[home[g]] += delta
+        r[away[g]] -= delta
+    return s
+
+
 RNG = np.random.default_rng(7)
 XK = np.linspace(0.0, 1.0, 9)
 CASES = [
@@ -148,6 +170,9 @@ CASES = [
     (bisection, (np.sin(3.0 * XK), np.array([0.13, 0.52, 0.71, 0.99]), XK), (0, 1), True),
     (index_reused, (RNG.normal(size=4), 0.7), (0, 1), None),
     (inner_while, (RNG.normal(size=4), 0.7), (0, 1), None),
+    (element_carried, (np.array([0.3, 0.2]), 3), 0, False),
+    (ratings, (RNG.normal(size=4), np.array([0, 1, 2, 0, 3, 1]), np.array([1, 2, 3, 2, 0, 3]),
+               np.array([1.0, 0.0, 1.0, 0.5, 0.0, 1.0]), 0.3), (0, 4), None),
     (loop_then_penalty, (RNG.normal(size=2), RNG.normal(size=(6, 2)),
                          np.array([1.0, -1.0, 1.0, 1.0, -1.0, -1.0])), 0, True),
     (squared_tail, (RNG.normal(size=3), RNG.normal(size=5)), 0, True),
