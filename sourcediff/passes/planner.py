@@ -493,6 +493,8 @@ class Planner:
         if not self.checkpoint:
             return
         for s in self.fn.body:
+            if isinstance(s, ast.If) and any(isinstance(st, ast.While) for st in s.body):
+                s = next(st for st in s.body if isinstance(st, ast.While))   # tested at the end
             if isinstance(s, ast.While) or ir.COUNT(s):
                 why = "a while loop" if isinstance(s, ast.While) else \
                     "a loop left by break or return"

@@ -10,25 +10,26 @@ def relax(v, m):
     # relax:119  k = 0
     k = 0
     # relax:120  while k < m:
-    _exit1 = False
-    _n1 = 0
-    while (True):
-        _n1 += (1)
-        _skip1 = False
-        _c1 = k < m
-        if (not _c1):
-            _skip1 = True
-            _exit1 = True
-        # relax:121  y = math.sin(y) * 1.1 + 0.2
-        if (not _skip1):
+    _c1 = k < m
+    if _c1:
+        _exit1 = False
+        _n1 = 0
+        while (True):
+            _n1 += (1)
+            _skip1 = False
+            # relax:121  y = math.sin(y) * 1.1 + 0.2
             _t2 = math.sin(y)
             _t3 = _t2 * 1.1
             y = _t3 + 0.2
             # relax:122  k += 1
             k += (1)
-        # relax:120  while k < m:
-        if _exit1:
-            break
+            # relax:120  while k < m:
+            _c4 = k < m
+            if (not _c4):
+                _skip1 = True
+                _exit1 = True
+            if _exit1:
+                break
     # relax:123  return y
     return y
 
@@ -50,7 +51,7 @@ def damp_steps(v, n):
     return y
 
 
-def relax_vjp(v, m, cotangent, _saved_c1, _saved_skip1, _saved_y, tape_need):
+def relax_vjp(v, m, cotangent, _saved_y, tape_need):
     """Value and vector-Jacobian product of 'relax' with respect to v.
 
     Its tapes are preallocated arrays passed in by the caller; one too small for
@@ -58,10 +59,6 @@ def relax_vjp(v, m, cotangent, _saved_c1, _saved_skip1, _saved_y, tape_need):
     to tape_need)."""
     # -- tape
     # relax:116  def relax(v, m):
-    _c1 = False
-    _skip1 = False
-    _saved_c1_top = 0
-    _saved_skip1_top = 0
     _saved_y_top = 0
     # -- forward sweep
     # relax:118  y = v
@@ -69,45 +66,31 @@ def relax_vjp(v, m, cotangent, _saved_c1, _saved_skip1, _saved_y, tape_need):
     # relax:119  k = 0
     k = 0
     # relax:120  while k < m:
-    _exit1 = False
-    _n1 = 0
-    while (True):
-        _n1 += 1
-        if (_saved_skip1_top < _saved_skip1.shape[0]):
-            _saved_skip1[_saved_skip1_top] = _skip1
-        else:
-            tape_overflow(tape_need, 1, _saved_skip1_top)
-        _saved_skip1_top += 1
-        _skip1 = False
-        if (_saved_c1_top < _saved_c1.shape[0]):
-            _saved_c1[_saved_c1_top] = _c1
-        else:
-            tape_overflow(tape_need, 0, _saved_c1_top)
-        _saved_c1_top += 1
-        _c1 = k < m
-        if (not _c1):
-            if (_saved_skip1_top < _saved_skip1.shape[0]):
-                _saved_skip1[_saved_skip1_top] = _skip1
-            else:
-                tape_overflow(tape_need, 1, _saved_skip1_top)
-            _saved_skip1_top += 1
-            _skip1 = True
-            _exit1 = True
-        # relax:121  y = math.sin(y) * 1.1 + 0.2
-        if (not _skip1):
-            _t2 = math.sin(y)
-            _t3 = _t2 * 1.1
+    _c1 = k < m
+    if _c1:
+        _exit1 = False
+        _n1 = 0
+        while (True):
+            _n1 += 1
             if (_saved_y_top < _saved_y.shape[0]):
                 _saved_y[_saved_y_top] = y
             else:
-                tape_overflow(tape_need, 2, _saved_y_top)
+                tape_overflow(tape_need, 0, _saved_y_top)
             _saved_y_top += 1
+            _skip1 = False
+            # relax:121  y = math.sin(y) * 1.1 + 0.2
+            _t2 = math.sin(y)
+            _t3 = _t2 * 1.1
             y = _t3 + 0.2
             # relax:122  k += 1
             k += 1
-        # relax:120  while k < m:
-        if _exit1:
-            break
+            # relax:120  while k < m:
+            _c4 = k < m
+            if (not _c4):
+                _skip1 = True
+                _exit1 = True
+            if _exit1:
+                break
     # relax:123  return y
     value = y
     # -- reverse sweep
@@ -115,30 +98,16 @@ def relax_vjp(v, m, cotangent, _saved_c1, _saved_skip1, _saved_y, tape_need):
     dv = 0.0
     dy = cotangent
     # relax:120  while k < m:
-    for _k3 in range(_n1):
-        # relax:121  y = math.sin(y) * 1.1 + 0.2
-        if (not _skip1):
-            _dt3 = dy
+    if _c1:
+        for _k2 in range(_n1):
             _saved_y_top -= 1
             if (_saved_y_top >= _saved_y.shape[0]):
                 return 0.0, (0.0,)
             y = _saved_y[_saved_y_top]
+            # relax:121  y = math.sin(y) * 1.1 + 0.2
+            _dt3 = dy
             _dt2 = _dt3 * 1.1
             dy = _dt2 * math.cos(y)
-        # relax:120  while k < m:
-        if (not _c1):
-            _saved_skip1_top -= 1
-            if (_saved_skip1_top >= _saved_skip1.shape[0]):
-                return 0.0, (0.0,)
-            _skip1 = _saved_skip1[_saved_skip1_top]
-        _saved_c1_top -= 1
-        if (_saved_c1_top >= _saved_c1.shape[0]):
-            return 0.0, (0.0,)
-        _c1 = _saved_c1[_saved_c1_top]
-        _saved_skip1_top -= 1
-        if (_saved_skip1_top >= _saved_skip1.shape[0]):
-            return 0.0, (0.0,)
-        _skip1 = _saved_skip1[_saved_skip1_top]
     # relax:118  y = v
     dv += dy
     # -- result
@@ -146,7 +115,7 @@ def relax_vjp(v, m, cotangent, _saved_c1, _saved_skip1, _saved_y, tape_need):
     return value, (dv,)
 
 
-def damp_steps_vjp(v, n, cotangent, _saved_y, relax_vjp_saved_c1, relax_vjp_saved_skip1, relax_vjp_saved_y, tape_need):
+def damp_steps_vjp(v, n, cotangent, _saved_y, relax_vjp_saved_y, tape_need):
     """Value and vector-Jacobian product of 'damp_steps' with respect to v.
 
     Its tapes are preallocated arrays passed in by the caller; one too small for
@@ -157,7 +126,7 @@ def damp_steps_vjp(v, n, cotangent, _saved_y, relax_vjp_saved_c1, relax_vjp_save
     y = v
     # damp_steps:131  for i in range(n):
     if (max(n, 0) > _saved_y.shape[0]):
-        tape_overflow(tape_need, 3, max(n, 0) - 1)
+        tape_overflow(tape_need, 1, max(n, 0) - 1)
         return 0.0, (0.0,)
     for i in range(n):
         _saved_y[i] = y
@@ -181,8 +150,7 @@ def damp_steps_vjp(v, n, cotangent, _saved_y, relax_vjp_saved_c1, relax_vjp_save
         _dt3 = dy
         _dt5 = dy
         _dt4 = _dt5 * 0.1
-        _dy2, = relax_vjp(y, i, _dt4, relax_vjp_saved_c1, relax_vjp_saved_skip1,
-            relax_vjp_saved_y, tape_need)[1]
+        _dy2, = relax_vjp(y, i, _dt4, relax_vjp_saved_y, tape_need)[1]
         dy = _dy2
         dy += _dt3
         _dt2 = -_dt3
@@ -195,7 +163,7 @@ def damp_steps_vjp(v, n, cotangent, _saved_y, relax_vjp_saved_c1, relax_vjp_save
     return value, (dv,)
 
 
-def calls_taped_helpers_grad_element(x, m, dx, relax_vjp_saved_c1, relax_vjp_saved_skip1, relax_vjp_saved_y, damp_steps_vjp_saved_y, tape_need):
+def calls_taped_helpers_grad_element(x, m, dx, relax_vjp_saved_y, damp_steps_vjp_saved_y, tape_need):
     """calls_taped_helpers_grad for one element of a batch, array gradients written into their rows, tapes in preallocated arrays.
 
     A tape too small for what this element saves returns zeros at once (a
@@ -222,7 +190,7 @@ def calls_taped_helpers_grad_element(x, m, dx, relax_vjp_saved_c1, relax_vjp_sav
         _dt2 = _dt4 * _t3
         _dt3 = _dt4 * _t2
         _dt13, = damp_steps_vjp(_t1, m, _dt2, damp_steps_vjp_saved_y,
-            relax_vjp_saved_c1, relax_vjp_saved_skip1, relax_vjp_saved_y, tape_need)[1]
+            relax_vjp_saved_y, tape_need)[1]
         d_t1 = _dt13
         dx[i] += _dt3 + d_t1
     # -- result
@@ -244,13 +212,11 @@ def tape_overflow(need, k, top):
     cuda.atomic.max(need, k, top + 1)
 
 
-def calls_taped_helpers_grad_kernel(x, m, out_value, out_dx, workspace_0, workspace_1, workspace_2, workspace_3, tape_need):
+def calls_taped_helpers_grad_kernel(x, m, out_value, out_dx, workspace_0, workspace_1, tape_need):
     """calls_taped_helpers_grad_element for element cuda.grid(1) of the batch (one thread each)."""
     b = cuda.grid(1)
     if b < out_value.shape[0]:
         # this thread's tapes: its column of the global workspace
-        relax_vjp_saved_c1 = workspace_0[:, b]
-        relax_vjp_saved_skip1 = workspace_1[:, b]
-        relax_vjp_saved_y = workspace_2[:, b]
-        damp_steps_vjp_saved_y = workspace_3[:, b]
-        out_value[b] = calls_taped_helpers_grad_element(x[b], m[b], out_dx[b], relax_vjp_saved_c1, relax_vjp_saved_skip1, relax_vjp_saved_y, damp_steps_vjp_saved_y, tape_need)
+        relax_vjp_saved_y = workspace_0[:, b]
+        damp_steps_vjp_saved_y = workspace_1[:, b]
+        out_value[b] = calls_taped_helpers_grad_element(x[b], m[b], out_dx[b], relax_vjp_saved_y, damp_steps_vjp_saved_y, tape_need)

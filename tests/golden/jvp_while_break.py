@@ -11,18 +11,14 @@ def while_break_jvp(x, tol, x_dot):
     # while_break:33  k = 0
     k = 0
     # while_break:34  while k < x.shape[0]:
-    _exit1 = False
     _t1 = x.shape
     _t2 = _t1[0]
-    while (True):
-        _skip1 = False
-        _c3 = k < _t2
-        if (not _c3):
-            _skip1 = True
-            _exit1 = True
-        # while_break:35  s += x[k] * x[k]
-        _c7 = not _skip1
-        if _c7:
+    _c3 = k < _t2
+    if _c3:
+        _exit1 = False
+        while (True):
+            _skip1 = False
+            # while_break:35  s += x[k] * x[k]
             _t4 = x[k]
             _t4_dot = x_dot[k]
             _t5 = _t4 * _t4
@@ -36,10 +32,18 @@ def while_break_jvp(x, tol, x_dot):
                 _skip1 = True
                 _exit1 = True
             # while_break:38  k += 1
-            if (not _skip1):
+            _c10 = not _skip1
+            if _c10:
                 k += (1)
-        # while_break:34  while k < x.shape[0]:
-        if _exit1:
-            break
+                # while_break:34  while k < x.shape[0]:
+                _t7 = x.shape
+                _t8 = _t7[0]
+                _c9 = k < _t8
+                if (not _c9):
+                    _skip1 = True
+                    _exit1 = True
+            # while_break:34  while k < x.shape[0]:
+            if _exit1:
+                break
     # while_break:39  return s
     return s, s_dot

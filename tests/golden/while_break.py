@@ -10,20 +10,16 @@ def while_break(x, tol):
     # while_break:33  k = 0
     k = 0
     # while_break:34  while k < x.shape[0]:
-    _exit1 = False
-    _n1 = 0
     _t1 = x.shape
     _t2 = _t1[0]
-    while (True):
-        _n1 += (1)
-        _skip1 = False
-        _c3 = k < _t2
-        if (not _c3):
-            _skip1 = True
-            _exit1 = True
-        # while_break:35  s += x[k] * x[k]
-        _c7 = not _skip1
-        if _c7:
+    _c3 = k < _t2
+    if _c3:
+        _exit1 = False
+        _n1 = 0
+        while (True):
+            _n1 += (1)
+            _skip1 = False
+            # while_break:35  s += x[k] * x[k]
             _t4 = x[k]
             _t5 = _t4 * _t4
             s += _t5
@@ -34,11 +30,19 @@ def while_break(x, tol):
                 _skip1 = True
                 _exit1 = True
             # while_break:38  k += 1
-            if (not _skip1):
+            _c10 = not _skip1
+            if _c10:
                 k += (1)
-        # while_break:34  while k < x.shape[0]:
-        if _exit1:
-            break
+                # while_break:34  while k < x.shape[0]:
+                _t7 = x.shape
+                _t8 = _t7[0]
+                _c9 = k < _t8
+                if (not _c9):
+                    _skip1 = True
+                    _exit1 = True
+            # while_break:34  while k < x.shape[0]:
+            if _exit1:
+                break
     # while_break:39  return s
     return s
 
@@ -46,19 +50,13 @@ def while_break(x, tol):
 def while_break_grad(x, tol):
     """Value and gradient of 'while_break' with respect to x."""
     # Plan:
-    #   stored before each overwrite, in lists (a while loop, loop bounds with no limit known before the loops run, or values that are not numbers): 5 temporaries of lines 34, 35, 36, 37
+    #   stored before each overwrite, in lists (a while loop, loop bounds with no limit known before the loops run, or values that are not numbers): 2 temporaries of lines 35, 38
     #   undone, not stored (each update inverted in reverse): 'k' (line 38)
     # -- tape
     # while_break:31  def while_break(x, tol):
-    _c3 = False
-    _c6 = False
-    _c7 = False
-    _skip1 = False
+    _c10 = False
     _t4 = 0.0
-    _saved_c3 = []
-    _saved_c6 = []
-    _saved_c7 = []
-    _saved_skip1 = []
+    _saved_c10 = []
     _saved_t4 = []
     # -- forward sweep
     # while_break:32  s = 0.0
@@ -66,69 +64,57 @@ def while_break_grad(x, tol):
     # while_break:33  k = 0
     k = 0
     # while_break:34  while k < x.shape[0]:
-    _exit1 = False
-    _n1 = 0
     _t1 = x.shape
     _t2 = _t1[0]
-    while (True):
-        _n1 += 1
-        _saved_skip1.append(_skip1)
-        _skip1 = False
-        _saved_c3.append(_c3)
-        _c3 = k < _t2
-        if (not _c3):
-            _saved_skip1.append(_skip1)
-            _skip1 = True
-            _exit1 = True
-        _saved_c7.append(_c7)
-        # while_break:35  s += x[k] * x[k]
-        _c7 = not _skip1
-        if _c7:
+    _c3 = k < _t2
+    if _c3:
+        _exit1 = False
+        _n1 = 0
+        while (True):
+            _n1 += 1
+            _skip1 = False
             _saved_t4.append(_t4)
+            # while_break:35  s += x[k] * x[k]
             _t4 = x[k]
             _t5 = _t4 * _t4
             s += _t5
-            _saved_c6.append(_c6)
             # while_break:36  if s > tol:
             _c6 = s > tol
             if _c6:
-                _saved_skip1.append(_skip1)
                 # while_break:37  break
                 _skip1 = True
                 _exit1 = True
+            _saved_c10.append(_c10)
             # while_break:38  k += 1
-            if (not _skip1):
+            _c10 = not _skip1
+            if _c10:
                 k += 1
-        # while_break:34  while k < x.shape[0]:
-        if _exit1:
-            break
+                # while_break:34  while k < x.shape[0]:
+                _t7 = x.shape
+                _t8 = _t7[0]
+                _c9 = k < _t8
+                if (not _c9):
+                    _skip1 = True
+                    _exit1 = True
+            # while_break:34  while k < x.shape[0]:
+            if _exit1:
+                break
     # -- reverse sweep
     # while_break:31  def while_break(x, tol):
     dx = np.zeros_like(x)
     ds = 1.0
     # while_break:34  while k < x.shape[0]:
-    for _k4 in range(_n1):
-        # while_break:35  s += x[k] * x[k]
-        if _c7:
+    if _c3:
+        for _k3 in range(_n1):
             # while_break:38  k += 1
-            if (not _skip1):
+            if _c10:
                 k -= 1
-            # while_break:36  if s > tol:
-            if _c6:
-                # while_break:37  break
-                _skip1 = _saved_skip1.pop()
-            _c6 = _saved_c6.pop()
+            _c10 = _saved_c10.pop()
             # while_break:35  s += x[k] * x[k]
             _dt5 = ds
             _dt4 = _dt5 * 2.0 * _t4
             dx[k] += _dt4
             _t4 = _saved_t4.pop()
-        _c7 = _saved_c7.pop()
-        # while_break:34  while k < x.shape[0]:
-        if (not _c3):
-            _skip1 = _saved_skip1.pop()
-        _c3 = _saved_c3.pop()
-        _skip1 = _saved_skip1.pop()
     # -- result
     # while_break:39  return s
     return s, (dx,)
