@@ -100,9 +100,19 @@ class TypeInference:
         return self.inline(a)
 
     def inline(self, e) -> T:
-        """Types inside inline index expressions: integers, or a name's type."""
+        """Types inside inline index expressions: integers, or a name's type.
+        An element read inside one (``x[idx[k]]``) must be an integer: a row
+        (``x[idx2d[0]]``) would be an index array the passes do not see."""
         if isinstance(e, ast.Name):
             return self.env.get(e.id, INT)
+        for n in ast.walk(e):
+            if isinstance(n, ast.Subscript) and isinstance(n.value, ast.Name) and \
+                    self.env.get(n.value.id) is not None and self.env[n.value.id].is_array and \
+                    index_result(self.env[n.value.id], n.slice, self.inline).is_array:
+                text = ast.unparse(n)
+                raise TypeError(f"the index {text} is an array (a part of the array "
+                                f"'{n.value.id}'), used inside another index: give it a name "
+                                f"first (idx = {text}; then index with idx)")
         return INT
 
     def prim(self, p, stmt) -> T:

@@ -141,6 +141,18 @@ def e_error_in_helper(x):
     return h_with_try(x) + x
 
 
+def e_row_as_index(x, idx2d):
+    return np.sum(x[idx2d[0]] ** 2)  # <- error
+
+
+def e_row_as_index_in_loop(W, v, negs):
+    s = 0.0
+    for b in range(negs.shape[0]):
+        t = W[negs[b]] @ v  # <- error
+        s += np.sum(t)
+    return s
+
+
 # (function, arguments, function holding the marker, words the first line of the
 #  message should contain one of, describing the construct)
 ERROR_CASES = [
@@ -160,6 +172,10 @@ ERROR_CASES = [
     (e_star_signature, (0.7,), None, ("*", "star", "variadic", "rest", "argument")),
     (e_import_inside, (0.7,), None, ("import",)),
     (e_error_in_helper, (0.7,), h_with_try, ("try", "except")),
+    # a row of an index array inside an index (was a wrong value, not a gather)
+    (e_row_as_index, (X3, np.array([[0, 2], [1, 0]])), None, ("idx2d[0]", "name")),
+    (e_row_as_index_in_loop, (np.ones((4, 3)), X3, np.array([[0, 2], [1, 3]])), None,
+     ("negs[b]",)),
 ]
 
 
