@@ -372,10 +372,20 @@ class Normalizer:
         return name
 
     def unpack(self, target, value, out):
+        if all(isinstance(elt, (ast.Name, ast.Subscript)) for elt in target.elts) and \
+                not all(isinstance(elt, ast.Name) for elt in target.elts):
+            # r[0], r[1] = a, b: the values into new names first, then stored
+            temps = [self.temp() for _ in target.elts]
+            self.unpack(ast.Tuple(elts=[_name(t, True) for t in temps], ctx=ast.Store()),
+                        value, out)
+            for elt, t in zip(target.elts, temps):
+                self.assign_target(elt, _name(t), out)
+            return
         names = []
         for elt in target.elts:
             if not isinstance(elt, ast.Name):
-                raise self.error(elt, "tuple unpacking supports plain names only")
+                raise self.error(elt, "tuple unpacking supports names and elements "
+                                      "(a, x[i] = ...) only")
             names.append(elt.id)
         if isinstance(value, (ast.Tuple, ast.List)):
             if len(value.elts) != len(names):
@@ -476,7 +486,9 @@ class Normalizer:
         if s.orelse:
             raise self.error(s, "'for ... else' is not supported")
         if not isinstance(s.target, ast.Name):
-            raise self.error(s.target, "the loop variable must be a plain name")
+            raise self.error(s.target, "the loop variable must be a plain name: loop over "
+                                       "range(...) or a tuple (for i in range(len(x)): "
+                                       "v = x[i], instead of enumerate or zip)")
         it = s.iter
         if isinstance(it, (ast.Name, ast.Tuple)):
             return self.for_over_tuple(s, out)
@@ -777,6 +789,10 @@ class Normalizer:
         raise self.error(e, "unsupported index expression")
 
     def index(self, sl, out):
+        if isinstance(sl, ast.Constant) and sl.value is None or \
+                isinstance(sl, ast.Attribute) and sl.attr == "newaxis":
+            raise self.error(sl, "a new axis in an index (x[:, None], x[:, np.newaxis]) is not "
+                                 "supported: use np.expand_dims(x, axis) or x.reshape(...)")
         if isinstance(sl, ast.List) or isinstance(sl, ast.Name) and sl.id not in self.locals \
                 and isinstance(resolve(sl, self.namespace, self.locals), np.ndarray):
             # an index array (x[[0, 2]], x[IDX]) gets a name, so its type is known

@@ -281,6 +281,14 @@ def singular(x):
     return np.sqrt(x) + np.arcsin(x + 1.0) - np.arccos(x - 1.0)   # each slope +inf at 0
 
 
+def elements_unpacked(r0, k):        # a rotation written as one tuple assignment
+    r = r0.copy()
+    for step in range(3):
+        r[0], r[1] = r[0] + k * r[1], r[1] - k * r[0]
+    a, r[2] = r[2] * k, r[0]
+    return np.sum(r * r) + a
+
+
 X23 = np.array([[0.3, 1.7, -0.4], [2.2, -1.1, 0.9]])
 X234 = RNG.uniform(0.5, 1.5, size=(2, 3, 4))
 CASES = [
@@ -328,6 +336,7 @@ CASES = [
     (picked, (RNG.normal(size=(3, 2)), np.array([0, 1, 1])), 0),
     (positional_dtypes, (np.array([1.0, 2.0, -3.0]),), 0),
     (exp_gathered_add_in_loop, (np.linspace(0.0, 1.0, 4), np.array([0, 2]), 3), 0),
+    (elements_unpacked, (np.array([0.3, -1.2, 0.5]), 0.4), (0, 1)),
 ]
 
 
