@@ -88,8 +88,11 @@ class _Rewriter:
                                               for s in loop.body for n in ast.walk(s)):
             return [loop]
         i = loop.target.id
-        assigned = {i} | {n.id for s in loop.body for n in ast.walk(s)
-                          if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+        stored = {n.id for s in loop.body for n in ast.walk(s)
+                  if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+        if i in stored:              # the body moves its own index
+            return [loop]
+        assigned = {i} | stored
         stop = loop.iter.args[0] if len(loop.iter.args) == 1 else loop.iter.args[1]
         if _mentions(loop.iter) & assigned:
             return [loop]

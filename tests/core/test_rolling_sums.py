@@ -82,6 +82,7 @@ def test_rewrites_a_plain_buffer():
     ("dx[i - 1] -= t", "dx[2 * i] -= t"),       # not the index plus a constant
     ("range(1, n)", "range(1, n, 2)"),          # step 2
     ("t = w[i]", "t = w[i]\n    n = n - 1"),   # the stop changes in the loop
+    ("t = w[i]", "t = w[i]\n    i = i + 1"),   # the body moves the index
 ])
 def test_leaves_what_it_cannot_carry(change):
     assert "dx_i" not in rewrite(LOOP.replace(*change))
