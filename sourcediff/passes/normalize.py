@@ -687,6 +687,10 @@ class Normalizer:
             return self.ifexp(e, out)
         if isinstance(e, ast.Call):
             return self.call(e, out)
+        if isinstance(e, ast.Subscript) and any(
+                _is_new_axis(p) for p in (e.slice.elts if isinstance(e.slice, ast.Tuple)
+                                          else [e.slice])):
+            return self.new_axes(e, out)
         if isinstance(e, ast.Subscript):
             if isinstance(e.value, ast.Name) and e.value.id in self.locals:
                 base = _name(e.value.id)
@@ -708,6 +712,39 @@ class Normalizer:
         if isinstance(e, ast.List) and self.tapes and not e.elts:
             return ir.mark(ast.List(elts=[], ctx=ast.Load()), ("list",))
         raise self.error(e, f"unsupported expression '{type(e).__name__}'")
+
+    def new_axes(self, e, out):
+        """``x[:, None]``, ``x[None, :]``, ``X[:, None, :]``, ``x[1:, None]``: the
+        index without its new axes, then ``np.expand_dims`` at each new axis's
+        place in the result (a slice keeps its axis, an integer drops it).
+        With other indices (names, which may be index arrays) the places would
+        depend on their types: refused."""
+        parts = e.slice.elts if isinstance(e.slice, ast.Tuple) else [e.slice]
+        if not all(_is_new_axis(p) or isinstance(p, ast.Slice) or
+                   isinstance(p, ast.Constant) and type(p.value) is int for p in parts):
+            raise self.error(e, "a new axis in an index (None, np.newaxis) is supported with "
+                                "slices and integer constants only (x[:, None], x[None, 1:]); "
+                                "else use np.expand_dims(x, axis) or x.reshape(...)")
+        rest = [p for p in parts if not _is_new_axis(p)]
+        value = e.value if not rest else ast.Subscript(
+            value=e.value, slice=rest[0] if len(rest) == 1 else ast.Tuple(elts=rest,
+                                                                          ctx=ast.Load()),
+            ctx=ast.Load())
+        places, k = [], 0
+        for p in parts:
+            if _is_new_axis(p):
+                places.append(k)
+            if not (isinstance(p, ast.Constant) and type(p.value) is int):
+                k += 1
+        atom = self.atom(ast.copy_location(value, e), out)
+        for place in places:
+            call = ast.copy_location(ast.Call(
+                func=ast.Attribute(value=_name("np"), attr="expand_dims", ctx=ast.Load()),
+                args=[atom, ast.Constant(place)], keywords=[]), e)
+            t = self.temp()
+            self.assign(out, t, self.call_object(call, np.expand_dims, out))
+            atom = _name(t)
+        return ir.mark(atom, ("copy",))
 
     def boolop(self, e, out):
         # short-circuit evaluation, as Python does: later operands only when needed
@@ -789,10 +826,9 @@ class Normalizer:
         raise self.error(e, "unsupported index expression")
 
     def index(self, sl, out):
-        if isinstance(sl, ast.Constant) and sl.value is None or \
-                isinstance(sl, ast.Attribute) and sl.attr == "newaxis":
-            raise self.error(sl, "a new axis in an index (x[:, None], x[:, np.newaxis]) is not "
-                                 "supported: use np.expand_dims(x, axis) or x.reshape(...)")
+        if _is_new_axis(sl):       # (a read with new axes goes through new_axes)
+            raise self.error(sl, "a new axis in an index is supported in reads only "
+                                 "(x[:, None]); use np.expand_dims(x, axis) or x.reshape(...)")
         if isinstance(sl, ast.List) or isinstance(sl, ast.Name) and sl.id not in self.locals \
                 and isinstance(resolve(sl, self.namespace, self.locals), np.ndarray):
             # an index array (x[[0, 2]], x[IDX]) gets a name, so its type is known
@@ -1526,6 +1562,12 @@ def _may_overlap(target, value, base) -> bool:
     has_slice = any(isinstance(n, ast.Slice) for n in ast.walk(target.slice))
     return has_slice and base in free_names(value) and \
         not isinstance(value, (ast.BinOp, ast.UnaryOp, ast.Constant))
+
+
+def _is_new_axis(p) -> bool:
+    """``None`` or ``np.newaxis`` in an index."""
+    return isinstance(p, ast.Constant) and p.value is None or \
+        isinstance(p, ast.Attribute) and p.attr == "newaxis"
 
 
 def _continues(stmts) -> bool:

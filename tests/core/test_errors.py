@@ -154,7 +154,8 @@ def e_row_as_index_in_loop(W, v, negs):
 
 
 def e_new_axis(x):
-    return np.sum(x[:, None] * x)  # <- error
+    i = 1
+    return np.sum(x[i, None] * x)  # <- error
 
 
 # (function, arguments, function holding the marker, words the first line of the
@@ -177,7 +178,7 @@ ERROR_CASES = [
     (e_import_inside, (0.7,), None, ("import",)),
     (e_error_in_helper, (0.7,), h_with_try, ("try", "except")),
     # a row of an index array inside an index (was a wrong value, not a gather)
-    (e_new_axis, (X3,), None, ("new axis", "expand_dims")),
+    (e_new_axis, (np.ones((3, 3)),), None, ("new axis", "expand_dims")),
     (e_row_as_index, (X3, np.array([[0, 2], [1, 0]])), None, ("idx2d[0]", "name")),
     (e_row_as_index_in_loop, (np.ones((4, 3)), X3, np.array([[0, 2], [1, 3]])), None,
      ("negs[b]",)),

@@ -289,6 +289,13 @@ def elements_unpacked(r0, k):        # a rotation written as one tuple assignmen
     return np.sum(r * r) + a
 
 
+def new_axes(x, X, C):                # pairwise differences written with None
+    d = x[:, None] - x[None, :]
+    D = X[:, None, :] - C[None, :, :]
+    w = x[1:, np.newaxis] * x[None, :-1] + x[None][0, 0]
+    return np.sum(np.sin(d) * d) + np.sum(D * D * D[0, 0, 0]) + np.sum(w * w)
+
+
 X23 = np.array([[0.3, 1.7, -0.4], [2.2, -1.1, 0.9]])
 X234 = RNG.uniform(0.5, 1.5, size=(2, 3, 4))
 CASES = [
@@ -337,6 +344,7 @@ CASES = [
     (positional_dtypes, (np.array([1.0, 2.0, -3.0]),), 0),
     (exp_gathered_add_in_loop, (np.linspace(0.0, 1.0, 4), np.array([0, 2]), 3), 0),
     (elements_unpacked, (np.array([0.3, -1.2, 0.5]), 0.4), (0, 1)),
+    (new_axes, (RNG.normal(size=4), RNG.normal(size=(3, 2)), RNG.normal(size=(2, 2))), (0, 1, 2)),
 ]
 
 
