@@ -10,6 +10,7 @@ copies import the builders under the names they used (``name as _name``,
 from __future__ import annotations
 
 import ast
+import copy
 import math
 
 import numpy as np
@@ -252,6 +253,20 @@ def add_int(e, k: int):
         return ir.clone(left)
     return ast.BinOp(left=ir.clone(left), op=ast.Add() if m > 0 else ast.Sub(),
                      right=ast.Constant(abs(m)))
+
+
+def rewrite_loops(stmts, rewrite) -> list:
+    """``stmts`` with each ``for`` loop, innermost first, replaced by the
+    statements ``rewrite(loop)`` returns (compound statements copied, not
+    changed in place)."""
+    out = []
+    for s in stmts:
+        for f in ("body", "orelse"):
+            if getattr(s, f, None):
+                s = copy.copy(s)
+                setattr(s, f, rewrite_loops(getattr(s, f), rewrite))
+        out.extend(rewrite(s) if isinstance(s, ast.For) else [s])
+    return out
 
 
 def range_step(loop):

@@ -42,7 +42,7 @@ import copy
 
 from .. import ir
 from ..names import Namer
-from .astutil import range_ran, range_step
+from .astutil import range_ran, range_step, rewrite_loops
 from .sink import Adjoints
 
 ALLOCATIONS = {"zeros_like", "zeros", "reuse_zeros", "empty_like", "empty"}
@@ -94,14 +94,7 @@ class _Rewriter:
         self.plain, self.namer = plain, namer
 
     def block(self, stmts) -> list:
-        out = []
-        for s in stmts:
-            for f in ("body", "orelse"):
-                if getattr(s, f, None):
-                    s = copy.copy(s)
-                    setattr(s, f, self.block(getattr(s, f)))
-            out.extend(self.loop(s) if isinstance(s, ast.For) else [s])
-        return out
+        return rewrite_loops(stmts, self.loop)
 
     def loop(self, loop) -> list:
         step = range_step(loop)

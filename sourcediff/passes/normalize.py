@@ -558,12 +558,7 @@ class Normalizer:
             return
         body = []
         if not (isinstance(s.test, ast.Constant) and s.test.value is True):
-            test = self.test_atom(s.test, body)
-            stop = ast.If(test=ast.UnaryOp(op=ast.Not(), operand=test), body=[], orelse=[])
-            brk = ast.Break()
-            ir.tag(brk, s.lineno, ir.Kind.JUMP)
-            stop.body = [brk]
-            self.emit(body, stop, ir.Kind.IF)
+            self.exit_unless(s, body)
         self.block(s.body, body)
         self.line = s.lineno
         node = ast.While(test=ast.Constant(True), body=body or [ast.Pass()], orelse=[])
@@ -581,16 +576,20 @@ class Normalizer:
         body = []
         self.block(s.body, body)
         self.line = s.lineno
+        self.exit_unless(s, body)
+        loop = ast.While(test=ast.Constant(True), body=body, orelse=[])
+        ran = ast.If(test=first, body=[], orelse=[])
+        self.emit(ran.body, loop, ir.Kind.WHILE)
+        self.emit(out, ran, ir.Kind.IF)
+
+    def exit_unless(self, s, body):
+        """``if not <test of while s>: break`` at the end of ``body``."""
         test = self.test_atom(s.test, body)
         stop = ast.If(test=ast.UnaryOp(op=ast.Not(), operand=test), body=[], orelse=[])
         brk = ast.Break()
         ir.tag(brk, s.lineno, ir.Kind.JUMP)
         stop.body = [brk]
         self.emit(body, stop, ir.Kind.IF)
-        loop = ast.While(test=ast.Constant(True), body=body, orelse=[])
-        ran = ast.If(test=first, body=[], orelse=[])
-        self.emit(ran.body, loop, ir.Kind.WHILE)
-        self.emit(out, ran, ir.Kind.IF)
 
     # -- expressions -----------------------------------------------------
     def check_expr(self, e):

@@ -53,7 +53,7 @@ import itertools
 
 from .. import ir
 from ..names import Namer
-from .astutil import add_int, int_of, range_ran, range_step
+from .astutil import add_int, int_of, range_ran, range_step, rewrite_loops
 from .invariant_sums import shared_buffers
 from .sink import Adjoints
 
@@ -73,14 +73,7 @@ class _Rewriter:
         self.ndims, self.namer = ndims, namer
 
     def block(self, stmts) -> list:
-        out = []
-        for s in stmts:
-            for f in ("body", "orelse"):
-                if getattr(s, f, None):
-                    s = copy.copy(s)
-                    setattr(s, f, self.block(getattr(s, f)))
-            out.extend(self.loop(s) if isinstance(s, ast.For) else [s])
-        return out
+        return rewrite_loops(stmts, self.loop)
 
     def loop(self, loop) -> list:
         step = range_step(loop)
