@@ -87,7 +87,10 @@ class _Rewriter:
             return [loop]
         assigned = {i} | stored
         stop = loop.iter.args[0] if len(loop.iter.args) == 1 else loop.iter.args[1]
-        if _mentions(loop.iter) & assigned:
+        changed = {n.func.value.id for s in loop.body for n in ast.walk(s)   # lst.pop()
+                   if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute)
+                   and isinstance(n.func.value, ast.Name)}
+        if _mentions(loop.iter) & (assigned | changed):     # the stop is read again after
             return [loop]
         groups = _Groups(loop, i, assigned, self.ndims).groups
         if not groups:

@@ -83,6 +83,7 @@ def test_rewrites_a_plain_buffer():
     ("range(1, n)", "range(1, n, 2)"),          # step 2
     ("t = w[i]", "t = w[i]\n    n = n - 1"),   # the stop changes in the loop
     ("t = w[i]", "t = w[i]\n    i = i + 1"),   # the body moves the index
+    ("range(1, n):\n    t = w[i]", "range(1, len(s)):\n    t = w[i] + s.pop()"),  # the stop
 ])
 def test_leaves_what_it_cannot_carry(change):
     assert "dx_i" not in rewrite(LOOP.replace(*change))
