@@ -1,33 +1,10 @@
 """Programs whose adjoints add into neighbouring elements of a buffer from one
-iteration to the next (passes/rolling_sums.py; tests/core/test_rolling_sums.py)."""
+iteration to the next (passes/rolling_sums.py; tests/core/test_rolling_sums.py).
+The Rosenbrock loop and the heat equation come from tests/core/golden_funcs.py
+and the bench."""
 from __future__ import annotations
 
 import math
-
-import numpy as np
-
-
-def rosen_temporaries(x):
-    """Offsets 0 and 1, counting up (the fused loop)."""
-    s = 0.0
-    for i in range(x.shape[0] - 1):
-        a = x[i + 1] - x[i] * x[i]
-        b = 1.0 - x[i]
-        s += 100.0 * a * a + b * b
-    return s
-
-
-def heat(u0, kappa, steps):
-    """Offsets -1, 0, 1 in the reverse of a stencil that overwrites its input
-    (the reverse loop counts down)."""
-    n = u0.shape[0]
-    u = u0.copy()
-    unew = u0.copy()
-    for t in range(steps):
-        for i in range(1, n - 1):
-            unew[i] = u[i] + kappa * (u[i - 1] - 2.0 * u[i] + u[i + 1])
-        u, unew = unew, u
-    return np.sum(u * u * np.arange(n))
 
 
 def wraps_around(x):

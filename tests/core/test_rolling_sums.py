@@ -9,14 +9,16 @@ import numpy as np
 import pytest
 
 import sourcediff as sd
+from sourcediff.bench.programs.heat import heat_swap
 from sourcediff.passes.rolling_sums import roll_neighbour_adds
 from sourcediff.passes.sink import Adjoints
+from tests.core import golden_funcs as G
 from tests.core import rolling_sum_programs as P
 from tests.fdcheck import check_grad
 
 rng = np.random.default_rng(7)
-CASES = [(P.rosen_temporaries, (rng.uniform(-1.5, 1.5, 9),), 0),
-         (P.heat, (rng.standard_normal(8), 0.2, 5), (0, 1)),
+CASES = [(G.rosen_temporaries, (rng.uniform(-1.5, 1.5, 9),), 0),
+         (heat_swap, (rng.standard_normal(8), 0.2, rng.standard_normal(8), 5), (0, 1)),
          (P.wraps_around, (rng.standard_normal(6),), 0),
          (P.named_index_and_rows, (rng.standard_normal((3, 7)), 7), 0),
          (P.named_index_and_rows, (rng.standard_normal((3, 7)), 2), 0),
