@@ -24,6 +24,9 @@ class TransformError(Exception):
         # the variable whose types do not join, when that is the trouble (type
         # inference sets it; the caller may give the variable versions and retry)
         self.variable: str | None = None
+        # an array-valued part of an index (``idx2d[0]`` in ``x[idx2d[0]]``),
+        # when that is the trouble: the caller may name it first and retry
+        self.index_array = None
         self.filename = filename
         self.lineno = lineno
         self.col_offset = col_offset

@@ -25,6 +25,7 @@ from .passes.reverse import ReverseTransformer
 from .passes.scalars import scalar_numpy_calls
 from .passes.small_arrays import scalarize_small_arrays
 from .passes.tables import tabulate_invariants
+from .passes.index_names import name_index_array
 from .passes.tuples import scalarize_tuple_params, split_tuple_locals
 from .passes.typeinfer import infer_types
 from .passes.versions import version_variable
@@ -115,6 +116,9 @@ class Program:
                 return infer_types(fn, dict(zip(params, arg_types)), src.info,
                                    self.callee_return, norm.globals_used)
             except TransformError as exc:
+                if exc.index_array is not None and \
+                        name_index_array(fn, exc.index_array, norm.used_names):
+                    continue
                 var = exc.variable
                 if var is None or var in versioned or not version_variable(fn, var):
                     raise

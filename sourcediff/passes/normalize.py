@@ -485,23 +485,17 @@ class Normalizer:
     def for_stmt(self, s, out):
         if s.orelse:
             raise self.error(s, "'for ... else' is not supported")
-        if not isinstance(s.target, ast.Name):
-            raise self.error(s.target, "the loop variable must be a plain name: loop over "
-                                       "range(...) or a tuple (for i in range(len(x)): "
-                                       "v = x[i], instead of enumerate or zip)")
         it = s.iter
-        if isinstance(it, (ast.Name, ast.Tuple)):
-            return self.for_over_tuple(s, out)
         fn = resolve(it.func, self.namespace, self.locals) if isinstance(it, ast.Call) else MISSING
+        if fn is reversed and len(it.args) == 1 and not it.keywords and \
+                isinstance(it.args[0], ast.Call) and \
+                resolve(it.args[0].func, self.namespace, self.locals) is range:
+            it = self.reversed_range(it.args[0])
+            fn = range
         if fn is not range:
-            fn_obj = None
-            if isinstance(it, ast.Call):
-                fn_obj = resolve(it.func, self.namespace, self.locals)
-            what = {enumerate: "enumerate(...)", zip: "zip(...)"}.get(fn_obj, None) \
-                if fn_obj is not MISSING and fn_obj is not None else None
-            raise self.error(it, "can only loop over range(...)" +
-                             (f", not {what}" if what else
-                              " (iterate over indices: 'for i in range(len(x))')"))
+            return self.for_over_sequences(s, out)
+        if not isinstance(s.target, ast.Name):
+            raise self.error(s.target, "the variable of a range(...) loop must be a plain name")
         if not 1 <= len(it.args) <= 3 or it.keywords:
             raise self.error(it, "range() takes 1 to 3 positional arguments")
         assigned_in_body = _assigned_names_in(s.body) | {s.target.id}
@@ -520,33 +514,135 @@ class Normalizer:
                        body=body or [ast.Pass()], orelse=[], type_comment=None)
         self.emit(out, node, ir.Kind.FOR)
 
-    def for_over_tuple(self, s, out):
-        """``for v in x`` over a tuple: ``for _i in range(len(x)): v = x[_i]``.
-        Type inference checks that ``x`` is a tuple (``ir.ITERATES``)."""
-        it = s.iter
-        seq = self.atom(it, out)
+    def reversed_range(self, rng):
+        """``reversed(range(...))`` as the range that counts down over the same
+        values (the step must be a constant to know which way it runs)."""
+        args = rng.args
+        if not 1 <= len(args) <= 3 or rng.keywords:
+            raise self.error(rng, "range() takes 1 to 3 positional arguments")
+
+        def op(a, o, b):
+            return ast.copy_location(ast.BinOp(left=copy.deepcopy(a), op=o, right=b), rng)
+
+        one = ast.Constant(1)
+        if len(args) == 1:
+            new = [op(args[0], ast.Sub(), one), ast.Constant(-1), ast.Constant(-1)]
+        else:
+            start, stop = args[0], args[1]
+            step = _constant_int(args[2]) if len(args) == 3 else 1
+            if step is None or step == 0:
+                raise self.error(rng, "reversed(range(...)) needs a constant step: "
+                                      "write the range that counts down instead")
+            # the last value the range reaches, then back to its start
+            span = op(stop, ast.Sub(), start) if step > 0 else op(start, ast.Sub(), stop)
+            count = op(op(span, ast.Add(), ast.Constant(abs(step) - 1)), ast.FloorDiv(),
+                       ast.Constant(abs(step)))
+            if abs(step) == 1:
+                last = op(stop, ast.Sub(), ast.Constant(step))
+            else:
+                last = op(start, ast.Add(), op(op(count, ast.Sub(), one), ast.Mult(),
+                                                ast.Constant(step)))
+            new = [last, op(start, ast.Sub(), ast.Constant(step)), ast.Constant(-step)]
+        return ast.copy_location(ast.Call(func=_name("range"), args=new, keywords=[]), rng)
+
+    def loop_bindings(self, target, it, bindings, out):
+        """What ``for target in it`` binds each iteration, as ``(target, how,
+        what)``: ``("count", start)`` for enumerate's counter, ``("item",
+        seq)`` / ``("back", seq)`` for ``seq[k]`` / ``seq[len(seq) - 1 - k]``.
+        The sequences are evaluated here, once, before the loop."""
+        fn = resolve(it.func, self.namespace, self.locals) if isinstance(it, ast.Call) else MISSING
+        if fn is enumerate:
+            start = it.args[1] if len(it.args) == 2 else \
+                next((k.value for k in it.keywords if k.arg == "start"), ast.Constant(0))
+            if not 1 <= len(it.args) + len(it.keywords) <= 2 or \
+                    any(k.arg != "start" for k in it.keywords):
+                raise self.error(it, "enumerate() takes a sequence and a start")
+            if not (isinstance(target, ast.Tuple) and len(target.elts) == 2):
+                raise self.error(target, "enumerate(...) gives pairs: "
+                                         "'for i, v in enumerate(x)'")
+            bindings.append((target.elts[0], "count", self.atom(start, out)))
+            self.loop_bindings(target.elts[1], it.args[0], bindings, out)
+        elif fn is zip:
+            if it.keywords or not it.args:
+                raise self.error(it, "zip() takes sequences (no keywords)")
+            if not (isinstance(target, ast.Tuple) and len(target.elts) == len(it.args)):
+                raise self.error(target, f"zip(...) of {len(it.args)} sequences gives "
+                                         f"{len(it.args)} values each time")
+            for t, a in zip(target.elts, it.args):
+                self.loop_bindings(t, a, bindings, out)
+        elif fn is reversed and len(it.args) == 1 and not it.keywords:
+            bindings.append((target, "back", self.sequence(it.args[0], out)))
+        elif fn in (range, enumerate, zip, reversed) or \
+                (isinstance(it, ast.Call) and fn in (dict, set, list, sorted)):
+            raise self.error(it, f"cannot loop over {ast.unparse(it)} here: iterate over "
+                                 f"indices ('for i in range(len(x))')")
+        else:
+            bindings.append((target, "item", self.sequence(it, out)))
+
+    def sequence(self, e, out) -> str:
+        seq = self.atom(e, out)
         if not isinstance(seq, ast.Name):
-            raise self.error(it, "can only loop over range(...) or a tuple")
-        if seq.id in _assigned_names_in(s.body):
-            # the loop runs over the tuple it started with
-            t = self.temp()
-            self.assign(out, t, ir.mark(_name(seq.id), ("copy",)))
-            seq = _name(t)
-        index = self.temp("i")
+            raise self.error(e, "can only loop over range(...), an array or a tuple")
+        return seq.id
+
+    def for_over_sequences(self, s, out):
+        """``for v in x`` over an array (its elements or rows) or a tuple, and
+        ``enumerate``, ``zip`` and ``reversed`` of those: an index loop
+        ``for _i in range(len(x)): v = x[_i]``.  Type inference checks what
+        ``x`` is (``ir.ITERATES``)."""
+        bindings = []
+        self.loop_bindings(s.target, s.iter, bindings, out)
+        assigned = _assigned_names_in(s.body) | _assigned_names_in([ast.Assign(
+            targets=[s.target], value=ast.Constant(0))])
+        seqs = []
+        for k, (target, how, what) in enumerate(bindings):
+            if how == "count":
+                continue
+            if what in assigned:
+                # the loop runs over the sequence it started with
+                t = self.temp()
+                self.assign(out, t, ir.mark(_name(what), ("copy",)))
+                bindings[k] = (target, how, t)
+                what = t
+            if what not in seqs:
+                seqs.append(what)
+        counter = bindings[0] if bindings[0][1] == "count" else None
+        if counter is not None and isinstance(counter[0], ast.Name) and \
+                isinstance(counter[2], ast.Constant) and counter[2].value == 0 and \
+                counter[0].id not in _assigned_names_in(s.body):
+            # for i, v in enumerate(x): i is the loop index itself
+            index = counter[0].id
+            bindings = bindings[1:]
+        else:
+            index = self.temp("i")
         body = []
         self.line = s.lineno
-        read = ir.mark(ast.Subscript(value=_name(seq.id), slice=_name(index), ctx=ast.Load()),
-                     ("subscript",))
-        ir.NONNEG.set(read, True)
-        self.assign(body, s.target.id, read)
+        for target, how, what in bindings:
+            if how == "count":
+                value = _name(index) if isinstance(what, ast.Constant) and what.value == 0 \
+                    else ast.BinOp(left=_name(index), op=ast.Add(), right=what)
+            else:
+                position = _name(index)
+                if how == "back":
+                    last = ast.BinOp(left=_length(what), op=ast.Sub(), right=ast.Constant(1))
+                    position = ast.BinOp(left=last, op=ast.Sub(), right=_name(index))
+                value = ir.mark(ast.Subscript(value=_name(what), slice=position,
+                                              ctx=ast.Load()), ("subscript",))
+                ir.NONNEG.set(value, True)
+            if isinstance(target, ast.Name) and how != "count":
+                self.assign(body, target.id, value)
+            else:
+                self.statement(ast.copy_location(ast.Assign(targets=[target], value=value),
+                                                 s), body)
+                self.line = s.lineno
         self.block(s.body, body)
         self.line = s.lineno
-        rng = ast.Call(func=_name("range"),
-                       args=[ast.Call(func=_name("len"), args=[_name(seq.id)], keywords=[])],
-                       keywords=[])
+        count = _length(seqs[0]) if len(seqs) == 1 else \
+            ast.Call(func=_name("min"), args=[_length(q) for q in seqs], keywords=[])
+        rng = ast.Call(func=_name("range"), args=[count], keywords=[])
         node = ast.For(target=_name(index, True), iter=rng, body=body, orelse=[],
                        type_comment=None)
-        ir.ITERATES.set(node, (seq.id, it))
+        ir.ITERATES.set(node, [(q, s.iter) for q in seqs])
         self.emit(out, node, ir.Kind.FOR)
 
     def while_stmt(self, s, out):
@@ -1637,6 +1733,20 @@ def _assigned_names_in(stmts) -> set:
     for s in stmts:
         names |= stored_names(s)
     return names
+
+
+def _constant_int(e):
+    """The value of an integer literal (``3``, ``-2``), else None."""
+    if isinstance(e, ast.UnaryOp) and isinstance(e.op, ast.USub):
+        k = _constant_int(e.operand)
+        return None if k is None else -k
+    if isinstance(e, ast.Constant) and type(e.value) is int:
+        return e.value
+    return None
+
+
+def _length(seq: str):
+    return ast.Call(func=_name("len"), args=[_name(seq)], keywords=[])
 
 
 def _is_int_expr(e, namespace=None, local_names=()) -> bool:

@@ -1299,10 +1299,13 @@ class ReverseTransformer:
             item_is_array = has_slice(target.slice) or \
                 index_ndim(self.types[base], target.slice, self.types) > 0
             contrib = da_item
+            writes = index_arrays(target.slice, self.types, kinds="iu")
+            if writes:
+                contrib = self.last_writes_only(s, contrib, target, writes)
             if item_is_array and not vt.is_array:
-                contrib = _call("np.sum", da_item)
+                contrib = _call("np.sum", contrib)
             elif item_is_array and vt.is_array:
-                contrib = _call("unbroadcast", da_item, _name(v.id))
+                contrib = _call("unbroadcast", contrib, _name(v.id))
                 self.read(_name(v.id))
             sub = kind == ir.Kind.AUGSTORE and isinstance(s.op, ast.Sub)
             out.append(self.accumulate(v.id, contrib, line, sub=sub))
@@ -1311,6 +1314,29 @@ class ReverseTransformer:
                                  ctx=ast.Store())
             out.append(_assign(zero, _const(0.0), line))
         return out
+
+    def last_writes_only(self, s, contrib, target, writes):
+        """``dy[idx]`` where ``y[idx] = v`` wrote: an element written by several
+        positions of ``idx`` keeps the last value, so only the last position's
+        part of ``v`` gets its adjoint."""
+        parts = target.slice.elts if isinstance(target.slice, ast.Tuple) else [target.slice]
+        idx = writes[0]
+        if len(writes) > 1 or self.types[idx.id].ndim != 1:
+            raise self.error(s, f"cannot differentiate a write through "
+                                f"{'several index arrays' if len(writes) > 1 else 'an index array of more than one dimension'}"
+                                f" ({ast.unparse(target)}): write it as a loop over its elements")
+        axis = next(k for k, p in enumerate(parts) if p is idx)
+        after = sum(isinstance(p, ast.Slice) for p in parts[axis + 1:]) + \
+            self.types[target.value.id].ndim - len(parts)
+        length = ast.Subscript(value=ast.Attribute(value=_name(self.adj(target.value.id)),
+                                                   attr="shape", ctx=ast.Load()),
+                               slice=_const(axis), ctx=ast.Load())
+        mask = _call("last_writes", _name(idx.id), length)
+        if after:
+            shape = ast.Tuple(elts=[_const(-1)] + [_const(1)] * after, ctx=ast.Load())
+            mask = ast.Call(func=ast.Attribute(value=mask, attr="reshape", ctx=ast.Load()),
+                            args=[shape], keywords=[])
+        return ast.BinOp(left=contrib, op=ast.Mult(), right=mask)
 
     def type_or_const(self, a):
         if isinstance(a, ast.Constant):

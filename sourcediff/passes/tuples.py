@@ -219,8 +219,9 @@ class _Splitter:
                     setattr(s, f, self.block(getattr(s, f)))
             if isinstance(s, ast.For):
                 s.iter = self.lengths(s.iter)
-                if ir.ITERATES(s) and ir.ITERATES(s)[0] in self.split:
-                    ir.ITERATES.set(s, None)      # checked: a tuple, now its elements
+                if ir.ITERATES(s):      # split tuples are checked: now their elements
+                    ir.ITERATES.set(s, [(x, e) for x, e in ir.ITERATES(s)
+                                        if x not in self.split] or None)
             out.extend(self.statement(s))
         return out
 

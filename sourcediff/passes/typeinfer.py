@@ -21,6 +21,17 @@ from .types import (
 )
 
 
+class IndexArrayInIndex(TypeError):
+    """An index holds a part of an array that is itself an array."""
+
+    def __init__(self, node):
+        text = ast.unparse(node)
+        super().__init__(f"the index {text} is an array (a part of the array "
+                         f"'{node.value.id}'), used inside another index: give it a name "
+                         f"first (idx = {text}; then index with idx)")
+        self.node = node
+
+
 class TypeInference:
     def __init__(self, fn: ast.FunctionDef, arg_types: dict, info, callee_return=None):
         self.fn = fn
@@ -76,12 +87,11 @@ class TypeInference:
             self.block(s.body)
             self.block(s.orelse)
         elif isinstance(s, ast.For):
-            over = ir.ITERATES(s)    # for v in x
-            if over is not None and self.env.get(over[0], NONE).kind != "tuple":
-                raise self.info.error(over[1], f"can only loop over range(...) or a tuple, "
-                                               f"not over {self.env.get(over[0], NONE)} "
-                                               f"'{over[0]}' (iterate over indices: "
-                                               f"'for i in range(len({over[0]}))')")
+            for seq, node in ir.ITERATES(s) or ():      # for v in x
+                t = self.env.get(seq, NONE)
+                if t.kind != "tuple" and not (t.is_array and t.ndim >= 1):
+                    raise self.info.error(node, f"can only loop over range(...), an array or "
+                                                f"a tuple, not over {t} '{seq}'")
             self.set(s.target.id, INT, s)
             self.block(s.body)
         elif isinstance(s, ast.While):
@@ -102,17 +112,16 @@ class TypeInference:
     def inline(self, e) -> T:
         """Types inside inline index expressions: integers, or a name's type.
         An element read inside one (``x[idx[k]]``) must be an integer: a row
-        (``x[idx2d[0]]``) would be an index array the passes do not see."""
+        (``x[idx2d[0]]``) is an index array, which gets a name of its own
+        (``IndexArrayInIndex``; passes/index_names.py) before types are inferred
+        again."""
         if isinstance(e, ast.Name):
             return self.env.get(e.id, INT)
         for n in ast.walk(e):
             if isinstance(n, ast.Subscript) and isinstance(n.value, ast.Name) and \
                     self.env.get(n.value.id) is not None and self.env[n.value.id].is_array and \
                     index_result(self.env[n.value.id], n.slice, self.inline).is_array:
-                text = ast.unparse(n)
-                raise TypeError(f"the index {text} is an array (a part of the array "
-                                f"'{n.value.id}'), used inside another index: give it a name "
-                                f"first (idx = {text}; then index with idx)")
+                raise IndexArrayInIndex(n)
         return INT
 
     def prim(self, p, stmt) -> T:
@@ -120,7 +129,9 @@ class TypeInference:
         try:
             return self._prim(p, key)
         except TypeError as exc:
-            raise self.info.error(stmt, str(exc)) from None
+            err = self.info.error(stmt, str(exc))
+            err.index_array = getattr(exc, "node", None)
+            raise err from None
 
     def _prim(self, p, key) -> T:
         head = key[0]

@@ -116,7 +116,7 @@ def split_webs(fn: ast.FunctionDef, taken: set) -> set:
     if ir.GENERATED(fn):
         return set()        # an adjoint transformed again keeps its names
     params = {a.arg for a in fn.args.args}
-    iterated = {name for s in ast.walk(fn) if ir.ITERATES(s) for name in ir.ITERATES(s)}
+    iterated = {name for s in ast.walk(fn) for name, _ in ir.ITERATES(s) or ()}
     assigned = {n.id for n in ast.walk(fn) if isinstance(n, ast.Name)
                 and isinstance(n.ctx, ast.Store)}
     numbers = {t.id for s in walk(fn.body) if isinstance(s, (ast.Assign, ast.AugAssign))

@@ -25,6 +25,7 @@ __all__ = [
     "hstack2",
     "install_numba_overloads",
     "keep_all_dims",
+    "last_writes",
     "logabsdet",
     "max_axis",
     "mean_axis",
@@ -314,6 +315,22 @@ def _(g, x):
     if not isinstance(x, types.Array):
         return lambda g, x: np.sum(g)
     return lambda g, x: np.ascontiguousarray(g).reshape(x.shape)
+
+
+@runtime_helper(jit=True)
+def last_writes(idx, n):
+    """1.0 at the positions of the index array ``idx`` (into an axis of length
+    ``n``) that write their element last, 0.0 where a later position writes it
+    again: ``y[idx] = v`` keeps the last value written, as NumPy does, so only
+    those values reach ``y``."""
+    keep = np.zeros(idx.shape[0])
+    seen = np.zeros(n, np.bool_)
+    for k in range(idx.shape[0] - 1, -1, -1):
+        j = idx[k] + n if idx[k] < 0 else idx[k]
+        if not seen[j]:
+            seen[j] = True
+            keep[k] = 1.0
+    return keep
 
 
 @runtime_helper(jit=True)

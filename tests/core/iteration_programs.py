@@ -1,0 +1,252 @@
+"""Loops over arrays, tuples, ``enumerate``, ``zip`` and ``reversed``, as users
+write them (passes/normalize.py lowers each to an index loop;
+tests/core/test_iteration.py).  Each comes with the same math written with
+``range`` indices, which must give the same value and gradient."""
+from __future__ import annotations
+
+import numpy as np
+
+
+def elements(x):
+    s = 0.0
+    for v in x:
+        s += v * v * v
+    return s
+
+
+def elements_indexed(x):
+    s = 0.0
+    for i in range(len(x)):
+        s += x[i] * x[i] * x[i]
+    return s
+
+
+def rows(X, w):
+    s = 0.0
+    for row in X:
+        s += np.sum(np.tanh(row * w))
+    return s
+
+
+def rows_indexed(X, w):
+    s = 0.0
+    for i in range(X.shape[0]):
+        s += np.sum(np.tanh(X[i] * w))
+    return s
+
+
+def counted_from_one(x):
+    s = 0.0
+    for k, v in enumerate(x, 1):
+        s += v * v / k
+    return s
+
+
+def counted_from_one_indexed(x):
+    s = 0.0
+    for i in range(len(x)):
+        s += x[i] * x[i] / (i + 1)
+    return s
+
+
+def rows_with_their_index(X, W):
+    s = 0.0
+    for i, row in enumerate(X):
+        s += np.dot(row, W[i]) ** 2
+    return s
+
+
+def rows_with_their_index_indexed(X, W):
+    s = 0.0
+    for i in range(X.shape[0]):
+        s += np.dot(X[i], W[i]) ** 2
+    return s
+
+
+def neighbours(x):
+    s = 0.0
+    for a, b in zip(x[1:], x[:-1]):
+        s += (a - b * b) ** 2
+    return s
+
+
+def neighbours_indexed(x):
+    s = 0.0
+    for i in range(len(x) - 1):
+        s += (x[i + 1] - x[i] * x[i]) ** 2
+    return s
+
+
+def shorter_wins(x, w):
+    """zip stops at the shorter sequence (w has fewer elements than x)."""
+    s = 0.0
+    for a, b in zip(x, w):
+        s += np.sin(a) * b
+    return s
+
+
+def shorter_wins_indexed(x, w):
+    s = 0.0
+    for i in range(min(len(x), len(w))):
+        s += np.sin(x[i]) * w[i]
+    return s
+
+
+def counted_pairs(x, w):
+    s = 0.0
+    for i, (a, b) in enumerate(zip(x, w)):
+        s += i * a * b + a * a
+    return s
+
+
+def counted_pairs_indexed(x, w):
+    s = 0.0
+    for i in range(min(len(x), len(w))):
+        s += i * x[i] * w[i] + x[i] * x[i]
+    return s
+
+
+def horner(coef, t):
+    """Highest coefficient last: p(t) = sum_k coef[k] t**k."""
+    p = 0.0
+    for c in reversed(coef):
+        p = p * t + c
+    return p
+
+
+def horner_indexed(coef, t):
+    p = 0.0
+    for k in range(len(coef) - 1, -1, -1):
+        p = p * t + coef[k]
+    return p
+
+
+def backwards(x, lo):
+    s = 0.0
+    for i in reversed(range(lo, len(x))):
+        s = 0.5 * s + x[i] * x[i]
+    for i in reversed(range(1, len(x), 2)):
+        s = 0.9 * s + x[i]
+    for i in reversed(range(len(x) - 1, 0, -3)):
+        s = s * x[i]
+    return s
+
+
+def backwards_indexed(x, lo):
+    s = 0.0
+    for i in range(len(x) - 1, lo - 1, -1):
+        s = 0.5 * s + x[i] * x[i]
+    for i in range(1 + (len(x) - 2) // 2 * 2, 0, -2):
+        s = 0.9 * s + x[i]
+    for i in range(len(x) - 1 - (len(x) - 2) // 3 * 3, len(x), 3):
+        s = s * x[i]
+    return s
+
+
+def weighted_params(p, x):
+    """zip of a tuple of floats with an array."""
+    s = 0.0
+    for a, v in zip(p, x):
+        s += a * np.exp(v)
+    return s
+
+
+def weighted_params_indexed(p, x):
+    s = 0.0
+    for i in range(min(len(p), len(x))):
+        s += p[i] * np.exp(x[i])
+    return s
+
+
+def rebound_inside(x):
+    """The loop runs over the array it started with, as in Python."""
+    s = 0.0
+    for v in x:
+        x = x * 0.5
+        s += v * x[0]
+    return s
+
+
+def rebound_inside_indexed(x):
+    s = 0.0
+    x0 = x
+    for i in range(len(x0)):
+        x = x * 0.5
+        s += x0[i] * x[0]
+    return s
+
+
+def written_while_iterated(y0):
+    """Each element is read when the loop reaches it, after earlier
+    iterations wrote into it (as NumPy's iterator does)."""
+    y = y0.copy()
+    for k, v in enumerate(y):
+        if k + 1 < len(y):
+            y[k + 1] += 0.5 * v * v
+    return np.sum(y)
+
+
+def written_while_iterated_indexed(y0):
+    y = y0.copy()
+    for k in range(len(y)):
+        if k + 1 < len(y):
+            y[k + 1] += 0.5 * y[k] * y[k]
+    return np.sum(y)
+
+
+def nested_rows(X):
+    s = 0.0
+    for row in X:
+        for v in row:
+            s += np.cos(v) * v
+    return s
+
+
+def nested_rows_indexed(X):
+    s = 0.0
+    for i in range(X.shape[0]):
+        for j in range(X.shape[1]):
+            s += np.cos(X[i, j]) * X[i, j]
+    return s
+
+
+def left_early(x, cap):
+    s = 0.0
+    for i, v in enumerate(x):
+        if s > cap:
+            break
+        s += v * v * (i + 1)
+    return s
+
+
+def left_early_indexed(x, cap):
+    s = 0.0
+    for i in range(len(x)):
+        if s > cap:
+            break
+        s += x[i] * x[i] * (i + 1)
+    return s
+
+
+rng = np.random.default_rng(11)
+_x = rng.uniform(0.3, 1.2, 7)
+_w = rng.uniform(-1.0, 1.0, 5)
+_X = rng.standard_normal((4, 3))
+_W = rng.standard_normal((4, 3))
+# (iterating form, indexed form, args, wrt)
+PAIRS = [
+    (elements, elements_indexed, (_x,), 0),
+    (rows, rows_indexed, (_X, rng.standard_normal(3)), (0, 1)),
+    (counted_from_one, counted_from_one_indexed, (_x,), 0),
+    (rows_with_their_index, rows_with_their_index_indexed, (_X, _W), (0, 1)),
+    (neighbours, neighbours_indexed, (_x,), 0),
+    (shorter_wins, shorter_wins_indexed, (_x, _w), (0, 1)),
+    (counted_pairs, counted_pairs_indexed, (_x, _w), (0, 1)),
+    (horner, horner_indexed, (_w, 0.7), (0, 1)),
+    (backwards, backwards_indexed, (_x, 2), 0),
+    (weighted_params, weighted_params_indexed, ((0.5, -1.5, 2.0), _x), (0, 1)),
+    (rebound_inside, rebound_inside_indexed, (_x,), 0),
+    (written_while_iterated, written_while_iterated_indexed, (_x,), 0),
+    (nested_rows, nested_rows_indexed, (_X,), 0),
+    (left_early, left_early_indexed, (_x, 1.5), 0),
+]

@@ -1,0 +1,112 @@
+"""``for v in x`` over arrays and tuples, ``enumerate``, ``zip`` and
+``reversed`` (passes/normalize.py lowers them to index loops): gradients
+against central differences on both targets, the same value and gradient as
+the loop written with ``range`` indices, and, where JAX is installed, as
+``jax.grad`` of the same source."""
+from __future__ import annotations
+
+import types
+
+import numpy as np
+import pytest
+
+import sourcediff as sd
+from sourcediff.errors import TransformError
+from tests.core import iteration_programs as P
+from tests.fdcheck import check_grad
+
+IDS = [f.__name__ for f, *_ in P.PAIRS]
+
+
+def _as_tuple(g, wrt):
+    return g if isinstance(wrt, tuple) else (g,)
+
+
+@pytest.mark.parametrize("target", ["python", "cpu"])
+@pytest.mark.parametrize("f, indexed, args, wrt", P.PAIRS, ids=IDS)
+def test_gradient_matches_finite_differences(f, indexed, args, wrt, target):
+    check_grad(f, args, wrt=wrt, target=target)
+
+
+@pytest.mark.parametrize("f, indexed, args, wrt", P.PAIRS, ids=IDS)
+def test_same_as_the_indexed_loop(f, indexed, args, wrt):
+    value, g = sd.value_and_grad(f, wrt=wrt, target="cpu")(*args)
+    value_ref, g_ref = sd.value_and_grad(indexed, wrt=wrt, target="python")(*args)
+    assert value == pytest.approx(value_ref, rel=1e-13)
+    assert value == pytest.approx(f(*args), rel=1e-13)
+    for a, b in zip(_as_tuple(g, wrt), _as_tuple(g_ref, wrt)):
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-14)
+
+
+# JAX arrays are immutable and its tracers have no truth value: two programs are not JAX code
+JAX_PAIRS = [c for c in P.PAIRS if c[0] not in (P.written_while_iterated, P.left_early)]
+
+
+@pytest.mark.parametrize("f, indexed, args, wrt", JAX_PAIRS, ids=[c[0].__name__ for c in JAX_PAIRS])
+def test_agrees_with_jax(f, indexed, args, wrt):
+    jax = pytest.importorskip("jax", reason="JAX is an optional peer; the checks "
+                                            "against finite differences still run")
+    jax.config.update("jax_enable_x64", True)
+    jf = types.FunctionType(f.__code__, {**f.__globals__, "np": jax.numpy}, f.__name__)
+    argnums = wrt if isinstance(wrt, tuple) else (wrt,)
+    ref = jax.grad(jf, argnums=argnums)(*args)
+    ours = _as_tuple(sd.grad(f, wrt=wrt, target="python")(*args), wrt)
+    for a, b in zip(ours, ref):
+        np.testing.assert_allclose(np.asarray(a, dtype=float), np.asarray(b, dtype=float),
+                                   rtol=1e-11, atol=1e-13)
+
+
+def test_enumerate_uses_its_counter_as_the_loop_index():
+    f, _, args, wrt = P.PAIRS[3]
+    text = sd.grad(f, wrt=wrt, target="python").source_for(*args)
+    assert "for i in range(len(X))" in text
+
+
+def unpack_three(x):
+    s = 0.0
+    for a, b in enumerate(x, 1, 2):
+        s += a * b
+    return s
+
+
+def over_a_range_inside_zip(x):
+    s = 0.0
+    for i, v in zip(range(3), x):
+        s += i * v
+    return s
+
+
+def counter_alone(x):
+    s = 0.0
+    for pair in enumerate(x):
+        s += x[0]
+    return s
+
+
+def over_a_scalar(x):
+    s = 0.0
+    for v in x[0]:
+        s += v
+    return s
+
+
+def reversed_with_a_step_from_a_name(x, k):
+    s = 0.0
+    for i in reversed(range(0, len(x), k)):
+        s += x[i]
+    return s
+
+
+@pytest.mark.parametrize("f, what", [
+    (unpack_three, "enumerate() takes a sequence and a start"),
+    (over_a_range_inside_zip, "cannot loop over range(3) here"),
+    (counter_alone, "enumerate(...) gives pairs"),
+    (over_a_scalar, "can only loop over range(...), an array or a tuple, not over float64"),
+    (reversed_with_a_step_from_a_name, "reversed(range(...)) needs a constant step"),
+])
+def test_what_is_refused_says_where_and_why(f, what):
+    with pytest.raises(TransformError) as e:
+        sd.grad(f, target="python")(np.ones(4), 2) if f is reversed_with_a_step_from_a_name \
+            else sd.grad(f, target="python")(np.ones(4))
+    assert what in str(e.value)
+    assert "test_iteration.py:" in str(e.value)
