@@ -4,9 +4,10 @@
 indexing with an index array.  The normalizer keeps integer arithmetic inside
 an index inline (the reverse sweep re-evaluates it), so it cannot tell this
 read from ``x[idx[k]]`` (one element of ``idx``, an integer); type inference
-can, and when it finds such a part it asks for it to be named here: the
-statement gets ``_ix1 = idx2d[0]`` just before it and reads ``x[_ix1]``,
-which the index-array rules differentiate. Types are then inferred again.
+can, and when it finds such a part (``idx2d[0]``, ``idx + 1`` with ``idx``
+an array) it asks for it to be named here: the statement gets ``_ix1 =
+idx2d[0]`` just before it and reads ``x[_ix1]``, which the index-array rules
+differentiate (repeated indices included). Types are then inferred again.
 """
 from __future__ import annotations
 
@@ -16,26 +17,54 @@ from .. import ir
 from ..names import Namer
 
 
-def name_index_array(fn: ast.FunctionDef, part: ast.Subscript, used: set) -> bool:
+def name_index_array(fn: ast.FunctionDef, part: ast.expr, used: set) -> bool:
     """Rewrite ``fn`` in place; False when ``part`` is not inside a statement
-    of a block (a loop's bounds, a branch's test): the caller then reports it."""
+    of a block (a loop's bounds, a branch's test) or is not made of reads and
+    arithmetic: the caller then reports it."""
     found = _find(fn.body, part)
     if found is None:
         return False
     block, k, parent, field, position = found
-    name = Namer(used).numbered("_ix")
-    used.add(name)
-    read = ast.Subscript(value=part.value, slice=part.slice, ctx=ast.Load())
-    ir.PRIM.set(read, ("subscript",))
-    stmt = ast.Assign(targets=[ast.Name(id=name, ctx=ast.Store())], value=read)
-    ir.tag(stmt, ir.LINE(block[k]), ir.Kind.ASSIGN)
-    replacement = ast.Name(id=name, ctx=ast.Load())
+    stmts = []
+    replacement = _named(part, stmts, Namer(used), ir.LINE(block[k]))
+    if replacement is None:
+        return False
     if position is None:
         setattr(parent, field, replacement)
     else:
         getattr(parent, field)[position] = replacement
-    block.insert(k, ast.fix_missing_locations(ast.copy_location(stmt, block[k])))
+    for stmt in reversed(stmts):
+        block.insert(k, ast.fix_missing_locations(ast.copy_location(stmt, block[k])))
     return True
+
+
+def _named(e, stmts, namer, line):
+    """``e`` as an atom, its reads and operations assigned to names in ``stmts``
+    (``idx + 1``: ``_ix1 = idx + 1``; ``2 * idx2d[k]``: ``_ix1 = idx2d[k]``,
+    ``_ix2 = 2 * _ix1``); None for anything else."""
+    if isinstance(e, (ast.Name, ast.Constant)):
+        return e
+    if isinstance(e, ast.Subscript) and isinstance(e.value, ast.Name):
+        value, prim = ast.Subscript(value=e.value, slice=e.slice, ctx=ast.Load()), \
+            ("subscript",)
+    elif isinstance(e, ast.BinOp):
+        left, right = _named(e.left, stmts, namer, line), _named(e.right, stmts, namer, line)
+        if left is None or right is None:
+            return None
+        value, prim = ast.BinOp(left=left, op=e.op, right=right), ("binop", type(e.op).__name__)
+    elif isinstance(e, ast.UnaryOp) and isinstance(e.op, ast.USub):
+        operand = _named(e.operand, stmts, namer, line)
+        if operand is None:
+            return None
+        value, prim = ast.UnaryOp(op=e.op, operand=operand), ("unary", "USub")
+    else:
+        return None
+    name = namer.numbered("_ix")
+    ir.PRIM.set(value, prim)
+    stmt = ast.Assign(targets=[ast.Name(id=name, ctx=ast.Store())], value=value)
+    ir.tag(stmt, line, ir.Kind.ASSIGN)
+    stmts.append(stmt)
+    return ast.Name(id=name, ctx=ast.Load())
 
 
 def _find(stmts, part):

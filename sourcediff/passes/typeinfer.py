@@ -24,11 +24,12 @@ from .types import (
 class IndexArrayInIndex(TypeError):
     """An index holds a part of an array that is itself an array."""
 
-    def __init__(self, node):
+    def __init__(self, node, array=None):
         text = ast.unparse(node)
-        super().__init__(f"the index {text} is an array (a part of the array "
-                         f"'{node.value.id}'), used inside another index: give it a name "
-                         f"first (idx = {text}; then index with idx)")
+        what = f"computed from the array '{array}'" if array else \
+            f"a part of the array '{node.value.id}'"
+        super().__init__(f"the index {text} is an array ({what}), used inside another "
+                         f"index: give it a name first (idx = {text}; then index with idx)")
         self.node = node
 
 
@@ -83,6 +84,10 @@ class TypeInference:
             base = self.env.get(target.value.id)
             if base is None or not base.is_array:
                 raise self.info.error(s, "subscript assignment needs an array")
+            parts = target.slice.elts if isinstance(target.slice, ast.Tuple) else [target.slice]
+            for p in parts:
+                if not isinstance(p, (ast.Slice, ast.Name, ast.Constant)):
+                    self.typed_index(p, s)
         elif isinstance(s, ast.If):
             self.block(s.body)
             self.block(s.orelse)
@@ -122,7 +127,28 @@ class TypeInference:
                     self.env.get(n.value.id) is not None and self.env[n.value.id].is_array and \
                     index_result(self.env[n.value.id], n.slice, self.inline).is_array:
                 raise IndexArrayInIndex(n)
+        array = self.array_operand(e)
+        if array is not None:
+            raise IndexArrayInIndex(e, array)      # idx + 1
         return INT
+
+    def array_operand(self, e):
+        """The array name an arithmetic index expression computes with, if any."""
+        if isinstance(e, ast.Name):
+            return e.id if self.env.get(e.id, INT).is_array else None
+        if isinstance(e, ast.BinOp):
+            return self.array_operand(e.left) or self.array_operand(e.right)
+        if isinstance(e, ast.UnaryOp):
+            return self.array_operand(e.operand)
+        return None
+
+    def typed_index(self, part, stmt) -> T:
+        try:
+            return self.inline(part)
+        except TypeError as exc:
+            err = self.info.error(stmt, str(exc))
+            err.index_array = getattr(exc, "node", None)
+            raise err from None
 
     def prim(self, p, stmt) -> T:
         key = ir.PRIM(p)

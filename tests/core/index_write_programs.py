@@ -1,0 +1,98 @@
+"""Index arrays in reads and writes as users write them: repeated indices in
+``y[idx] += v`` and ``y[idx] = v`` (NumPy keeps the last value written),
+index arrays computed inside an index (``x[idx + 1]``, ``x[idx2d[0]]``).
+tests/core/test_index_writes.py checks them."""
+from __future__ import annotations
+
+import numpy as np
+
+
+def add_at_repeats(x, idx):
+    """y[1] += ... twice in one statement adds once (NumPy buffers the write)."""
+    y = np.zeros(x.shape[0])
+    y[idx] += x[:idx.shape[0]] ** 2
+    return np.sum(y * y)
+
+
+def assign_at_repeats(x, idx):
+    y = x * 1.0
+    y[idx] = x[:idx.shape[0]] ** 2
+    return np.sum(y * y)
+
+
+def assign_one_value_at_repeats(x, idx):
+    y = x * 1.0
+    y[idx] = x[0] * x[1]
+    return np.sum(y * y * x)
+
+
+def rows_at_repeats(X, idx):
+    """Negative and positive indices of the same row count as repeats."""
+    Y = X * 2.0
+    Y[idx] += X[:idx.shape[0]] ** 2
+    return np.sum(Y * Y)
+
+
+def columns_at_repeats(X, idx):
+    Y = X * 2.0
+    Y[:, idx] = np.sin(X[:, :idx.shape[0]])
+    return np.sum(Y * Y * X)
+
+
+def rows_of_an_index_table(x, idx2d):
+    y = np.zeros(x.shape[0])
+    for k in range(idx2d.shape[0]):
+        y[idx2d[k]] += x[idx2d[k]] * x[k]
+    return np.sum(y * y)
+
+
+def named_rows_of_an_index_table(x, idx2d):
+    y = np.zeros(x.shape[0])
+    for k in range(idx2d.shape[0]):
+        ix = idx2d[k]
+        y[ix] += x[ix] * x[k]
+    return np.sum(y * y)
+
+
+def masked_add(x):
+    y = x.copy()
+    y[x > 2.5] += 1.0
+    return np.sum(y * y)
+
+
+def row_as_index(x, idx2d):
+    return np.sum(x[idx2d[0]] ** 2)
+
+
+def shifted_index(x, idx):
+    return np.sum(x[idx + 1] ** 2 + x[2 * idx - 1])
+
+
+def negatives_in_a_loop(W, v, negs):
+    """word2vec's negative samples: a row of the sample table picks rows of W."""
+    s = 0.0
+    for b in range(negs.shape[0]):
+        t = W[negs[b]] @ v
+        s += np.sum(np.log(1.0 + np.exp(-t)))
+    return s
+
+
+X5 = np.arange(1.0, 6.0)
+D = np.array([1, -4, 3, 1])
+T = np.array([[0, 2], [1, 1], [4, 0]])
+M = np.arange(1.0, 16.0).reshape(3, 5) / 7.0
+# (function, args, wrt)
+CASES = [
+    (add_at_repeats, (X5, D), 0),
+    (assign_at_repeats, (X5, D), 0),
+    (assign_one_value_at_repeats, (X5, D), 0),
+    (rows_at_repeats, (M, np.array([0, 2, -1])), 0),
+    (columns_at_repeats, (M, np.array([0, 2, -5, 1])), 0),
+    (rows_of_an_index_table, (X5, T), 0),
+    (named_rows_of_an_index_table, (X5, T), 0),
+    (masked_add, (X5,), 0),
+    (row_as_index, (X5, T), 0),
+    (shifted_index, (X5, np.array([1, 2, 2, 0])), 0),
+    (negatives_in_a_loop, (np.linspace(-1.0, 1.0, 15).reshape(5, 3), np.array([0.3, -0.2, 0.5]),
+                           np.array([[0, 2], [4, 4], [1, 3]])), (0, 1)),
+]

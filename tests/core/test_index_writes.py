@@ -1,0 +1,75 @@
+"""Index arrays in writes and inside indices (passes/index_names.py,
+runtime.helpers.last_writes): gradients against central differences on both
+targets, JAX where the program is JAX code, and the refusals."""
+from __future__ import annotations
+
+import types
+
+import numpy as np
+import pytest
+
+import sourcediff as sd
+from sourcediff.errors import TransformError
+from tests.core import index_write_programs as P
+from tests.fdcheck import check_grad
+
+IDS = [c[0].__name__ for c in P.CASES]
+
+
+@pytest.mark.parametrize("target", ["python", "cpu"])
+@pytest.mark.parametrize("f, args, wrt", P.CASES, ids=IDS)
+def test_gradient_matches_finite_differences(f, args, wrt, target):
+    check_grad(f, args, wrt=wrt, target=target)
+
+
+@pytest.mark.parametrize("f, args, wrt", P.CASES, ids=IDS)
+def test_value_is_numpys(f, args, wrt):
+    assert sd.value_and_grad(f, wrt=wrt, target="cpu")(*args)[0] == \
+        pytest.approx(f(*args), rel=1e-14)
+
+
+# reads only (JAX arrays have no in-place writes)
+READS = [c for c in P.CASES if c[0] in (P.row_as_index, P.shifted_index, P.negatives_in_a_loop)]
+
+
+@pytest.mark.parametrize("f, args, wrt", READS, ids=[c[0].__name__ for c in READS])
+def test_reads_agree_with_jax(f, args, wrt):
+    jax = pytest.importorskip("jax", reason="JAX is an optional peer; the checks "
+                                            "against finite differences still run")
+    jax.config.update("jax_enable_x64", True)
+    jf = types.FunctionType(f.__code__, {**f.__globals__, "np": jax.numpy}, f.__name__)
+    argnums = wrt if isinstance(wrt, tuple) else (wrt,)
+    ref = jax.grad(jf, argnums=argnums)(*args)
+    ours = sd.grad(f, wrt=wrt, target="python")(*args)
+    ours = ours if isinstance(wrt, tuple) else (ours,)
+    for a, b in zip(ours, ref):
+        np.testing.assert_allclose(a, np.asarray(b), rtol=1e-12, atol=1e-14)
+
+
+def test_the_tangent_of_a_write_with_repeats_is_numpys():
+    f, args, _ = P.CASES[0]
+    t = np.linspace(0.5, 1.5, 5)
+    _, tangent = sd.jvp(f, wrt=0, target="python")(*args, t)
+    h = 1e-6
+    fd = (f(args[0] + h * t, args[1]) - f(args[0] - h * t, args[1])) / (2 * h)
+    assert tangent == pytest.approx(fd, rel=1e-7)
+
+
+def test_an_index_part_gets_a_name_before_its_statement():
+    f, args, wrt = P.CASES[5]
+    text = sd.grad(f, wrt=wrt, target="python").source_for(*args)
+    assert "_ix1 = idx2d[k]" in text and "_ix2 = idx2d[k]" in text and "y[_ix2] += " in text
+    assert "last_writes(_ix2, dy.shape[0])" in text
+
+
+def through_two_index_arrays(Z, rows, cols):
+    Y = Z * 1.0
+    Y[rows, cols] = Z[0, 0] * 2.0
+    return np.sum(Y * Y)
+
+
+def test_a_write_through_two_index_arrays_is_refused():
+    with pytest.raises(TransformError) as e:
+        sd.grad(through_two_index_arrays, target="python")(
+            np.ones((3, 3)), np.array([0, 1]), np.array([2, 2]))
+    assert "several index arrays" in str(e.value) and "test_index_writes.py:" in str(e.value)
