@@ -17,6 +17,7 @@ from .errors import TransformError
 from .frontend.source import get_source
 from .names import Namer
 from .passes.hoist import hoist_shape_reads
+from .passes.index_names import name_index_array
 from .passes.inline import inline_calls
 from .passes.lower import lower_array_temporaries
 from .passes.normalize import normalize
@@ -25,7 +26,6 @@ from .passes.reverse import ReverseTransformer
 from .passes.scalars import scalar_numpy_calls
 from .passes.small_arrays import scalarize_small_arrays
 from .passes.tables import tabulate_invariants
-from .passes.index_names import name_index_array
 from .passes.tuples import scalarize_tuple_params, split_tuple_locals
 from .passes.typeinfer import infer_types
 from .passes.versions import version_variable
