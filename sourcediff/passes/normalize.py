@@ -86,6 +86,9 @@ ARRAY_ATTRIBUTES = {"T", "shape", "size", "ndim"}
 DICT_METHODS = {"get", "items", "keys", "values", "setdefault", "update", "pop"}
 CONTAINERS = {dict: "dicts", set: "sets", frozenset: "sets", list: "lists"}
 INT_BUILTINS = {len, int, min, max, abs}
+# calls that take a comprehension: sum(x[i] ** 2 for i in range(n)), np.array([...])
+COMPREHENSION_CALLS = (sum, math.fsum, np.sum, np.array)
+NUMPY = "__sourcediff_numpy__"
 
 
 
@@ -116,13 +119,15 @@ class Normalizer:
         self.src = src
         self.void_ok = void_ok      # a callee run for its writes into argument arrays
         self.info: SourceInfo = src.info
-        self.namespace = src.namespace
+        # (the loops comprehensions become call NumPy by a name no user module has)
+        self.namespace = {**src.namespace, NUMPY: np}
         self.params = src.params
         self.locals = set(self.params) | stored_names(src.tree)
         self.used_names = self.locals | {n.id for n in ast.walk(src.tree)
                                          if isinstance(n, ast.Name)}
         self.namer = Namer(self.used_names)    # _t1, _c2, ... one counter for all hints
         self.loop_counter = 0
+        self._outer_names = None
         self.line = src.tree.lineno
         self.globals_used: dict[str, object] = {}   # name in generated code -> object
         self.user_calls: dict[str, object] = {}       # callee name -> python function
@@ -572,12 +577,35 @@ class Normalizer:
                 self.loop_bindings(t, a, bindings, out)
         elif fn is reversed and len(it.args) == 1 and not it.keywords:
             bindings.append((target, "back", self.sequence(it.args[0], out)))
+        elif fn is range and 1 <= len(it.args) <= 3 and not it.keywords:
+            bindings.append((target, "range", self.range_values(it, out)))
         elif fn in (range, enumerate, zip, reversed) or \
                 (isinstance(it, ast.Call) and fn in (dict, set, list, sorted)):
             raise self.error(it, f"cannot loop over {ast.unparse(it)} here: iterate over "
                                  f"indices ('for i in range(len(x))')")
         else:
             bindings.append((target, "item", self.sequence(it, out)))
+
+    def range_values(self, rng, out):
+        """(start, step, count) of ``range(...)`` inside ``zip``/``enumerate``:
+        atoms evaluated before the loop, the step a constant, the count an
+        expression over the atoms."""
+        args = [self.atom(a, out) for a in rng.args]
+        start, stop = (ast.Constant(0), args[0]) if len(args) == 1 else (args[0], args[1])
+        step = 1 if len(args) < 3 else _constant_int(rng.args[2])
+        if step is None or step == 0:
+            raise self.error(rng, "a range inside zip(...) or enumerate(...) needs a "
+                                  "constant step")
+
+        def op(a, o, b):
+            return ast.BinOp(left=copy.deepcopy(a), op=o, right=b)
+
+        span = op(stop, ast.Sub(), start) if step > 0 else op(start, ast.Sub(), stop)
+        if abs(step) != 1:
+            span = op(op(span, ast.Add(), ast.Constant(abs(step) - 1)), ast.FloorDiv(),
+                      ast.Constant(abs(step)))
+        count = ast.Call(func=_name("max"), args=[span, ast.Constant(0)], keywords=[])
+        return start, step, count
 
     def sequence(self, e, out) -> str:
         seq = self.atom(e, out)
@@ -595,8 +623,11 @@ class Normalizer:
         assigned = _assigned_names_in(s.body) | _assigned_names_in([ast.Assign(
             targets=[s.target], value=ast.Constant(0))])
         seqs = []
+        counts = []
         for k, (target, how, what) in enumerate(bindings):
-            if how == "count":
+            if how == "range":
+                counts.append(what[2])
+            if how in ("count", "range"):
                 continue
             if what in assigned:
                 # the loop runs over the sequence it started with
@@ -606,6 +637,7 @@ class Normalizer:
                 what = t
             if what not in seqs:
                 seqs.append(what)
+                counts.append(_length(what))
         counter = bindings[0] if bindings[0][1] == "count" else None
         if counter is not None and isinstance(counter[0], ast.Name) and \
                 isinstance(counter[2], ast.Constant) and counter[2].value == 0 and \
@@ -621,6 +653,12 @@ class Normalizer:
             if how == "count":
                 value = _name(index) if isinstance(what, ast.Constant) and what.value == 0 \
                     else ast.BinOp(left=_name(index), op=ast.Add(), right=what)
+            elif how == "range":
+                start, step, _ = what
+                value = _name(index) if step == 1 else \
+                    ast.BinOp(left=_name(index), op=ast.Mult(), right=ast.Constant(step))
+                if not (isinstance(start, ast.Constant) and start.value == 0):
+                    value = ast.BinOp(left=start, op=ast.Add(), right=value)
             else:
                 position = _name(index)
                 if how == "back":
@@ -629,7 +667,7 @@ class Normalizer:
                 value = ir.mark(ast.Subscript(value=_name(what), slice=position,
                                               ctx=ast.Load()), ("subscript",))
                 ir.NONNEG.set(value, True)
-            if isinstance(target, ast.Name) and how != "count":
+            if isinstance(target, ast.Name) and how not in ("count", "range"):
                 self.assign(body, target.id, value)
             else:
                 self.statement(ast.copy_location(ast.Assign(targets=[target], value=value),
@@ -637,12 +675,12 @@ class Normalizer:
                 self.line = s.lineno
         self.block(s.body, body)
         self.line = s.lineno
-        count = _length(seqs[0]) if len(seqs) == 1 else \
-            ast.Call(func=_name("min"), args=[_length(q) for q in seqs], keywords=[])
+        count = counts[0] if len(counts) == 1 else \
+            ast.Call(func=_name("min"), args=counts, keywords=[])
         rng = ast.Call(func=_name("range"), args=[count], keywords=[])
         node = ast.For(target=_name(index, True), iter=rng, body=body, orelse=[],
                        type_comment=None)
-        ir.ITERATES.set(node, [(q, s.iter) for q in seqs])
+        ir.ITERATES.set(node, [(q, s.iter) for q in seqs] or None)
         self.emit(out, node, ir.Kind.FOR)
 
     def while_stmt(self, s, out):
@@ -700,6 +738,10 @@ class Normalizer:
         arg_lists = {id(x) for n in ast.walk(e) if isinstance(n, ast.Call) for a in n.args
                      for x in ast.walk(a) if isinstance(x, ast.List)} | \
             {id(n.slice) for n in ast.walk(e) if isinstance(n, ast.Subscript)}
+        # sum(... for ...), np.array([... for ...]): the call decides, the parts
+        # are checked when the loop they become is normalized
+        arg_lists |= {id(x) for n in ast.walk(e) if self.comprehension_call(n) is not None
+                      for x in ast.walk(n.args[0])}
         for n in ast.walk(e):
             if self.tapes and isinstance(n, ast.List) and not n.elts:
                 continue   # a tape
@@ -708,6 +750,102 @@ class Normalizer:
             for bad, what in UNSUPPORTED_EXPRESSIONS.items():
                 if isinstance(n, bad):
                     raise self.error(n, f"cannot differentiate through {what}")
+
+    def comprehension_call(self, e):
+        """The function of ``sum(<comprehension>)`` (or ``math.fsum``,
+        ``np.sum``, ``np.array``), else None."""
+        if not (isinstance(e, ast.Call) and len(e.args) == 1 and
+                isinstance(e.args[0], (ast.GeneratorExp, ast.ListComp))):
+            return None
+        fn = resolve(e.func, self.namespace, self.locals)
+        return fn if any(fn is f for f in COMPREHENSION_CALLS) else None
+
+    def comprehension(self, e, fn, out):
+        """``sum(f(v) for v in x)`` (``math.fsum``, ``np.sum``; generator or
+        list, ``if`` filters too) as a loop that adds into a new name, and
+        ``np.array([f(v) for v in x])`` as a loop that fills a new array of
+        one element per item.  The comprehension's variables are its own: they
+        are renamed where the function uses the same names."""
+        comp = e.args[0]
+        if len(comp.generators) != 1 or comp.generators[0].is_async:
+            raise self.error(comp, "a comprehension with more than one 'for' is not "
+                                   "supported: write the loops")
+        gen = comp.generators[0]
+        keywords = [k for k in e.keywords if not (
+            fn is np.array and k.arg == "dtype" and resolve(k.value, self.namespace,
+                                                            self.locals) in (float, np.float64))]
+        if keywords:
+            raise self.error(e, f"{ast.unparse(e.func)}(...) of a comprehension takes no "
+                                f"keywords here")
+        if fn is np.array and gen.ifs:
+            raise self.error(comp, "np.array of a filtered comprehension has no length known "
+                                   "before the loop: fill an array in a loop instead")
+        own = {n.id for n in ast.walk(gen.target) if isinstance(n, ast.Name)}
+        renamed = {v: self.temp(v) for v in sorted(own & self.outer_names())}
+        target, elt = _renamed(gen.target, renamed), _renamed(comp.elt, renamed)
+        ifs = [_renamed(c, renamed) for c in gen.ifs]
+        where = {"lineno": e.lineno, "col_offset": e.col_offset}
+        result = self.temp("sum" if fn is not np.array else "items")
+        if fn is np.array:
+            count = ast.Call(func=_name("max"), args=[self.item_count(gen.iter), ast.Constant(0)],
+                             keywords=[])
+            empty = ast.Call(func=ast.Attribute(value=_name(NUMPY), attr="empty",
+                                                ctx=ast.Load()), args=[count], keywords=[])
+            self.statement(ast.Assign(targets=[_name(result, True)], value=empty, **where), out)
+            position = self.temp("k")
+            target = ast.Tuple(elts=[_name(position, True), target], ctx=ast.Store())
+            iterated = ast.Call(func=_name("enumerate"), args=[gen.iter], keywords=[])
+            body = [ast.Assign(targets=[ast.Subscript(value=_name(result), slice=_name(position),
+                                                      ctx=ast.Store())], value=elt, **where)]
+        else:
+            self.assign(out, result, ir.mark(ast.Constant(0.0), ("const",)))
+            if fn is np.sum:
+                elt = ast.Call(func=ast.Attribute(value=_name(NUMPY), attr="sum", ctx=ast.Load()),
+                               args=[elt], keywords=[])
+            body = [ast.AugAssign(target=_name(result, True), op=ast.Add(), value=elt, **where)]
+            for c in reversed(ifs):
+                body = [ast.If(test=c, body=body, orelse=[], **where)]
+            iterated = gen.iter
+        loop = ast.For(target=target, iter=iterated, body=body, orelse=[], **where)
+        self.statement(ast.fix_missing_locations(loop), out)
+        self.line = e.lineno
+        return ir.mark(_name(result), ("copy",))
+
+    def item_count(self, it):
+        """The number of items ``for v in it`` runs over, as an expression."""
+        fn = resolve(it.func, self.namespace, self.locals) if isinstance(it, ast.Call) else MISSING
+        if fn is range and 1 <= len(it.args) <= 3:
+            a = it.args
+            start, stop = (ast.Constant(0), a[0]) if len(a) == 1 else (a[0], a[1])
+            step = 1 if len(a) < 3 else _constant_int(a[2])
+            if step is None or step == 0:
+                raise self.error(it, "np.array of a comprehension over a range needs a "
+                                     "constant step")
+            span = ast.BinOp(left=stop, op=ast.Sub(), right=start) if step > 0 else \
+                ast.BinOp(left=start, op=ast.Sub(), right=stop)
+            if abs(step) == 1:
+                return span
+            return ast.BinOp(left=ast.BinOp(left=span, op=ast.Add(),
+                                            right=ast.Constant(abs(step) - 1)),
+                             op=ast.FloorDiv(), right=ast.Constant(abs(step)))
+        if fn in (enumerate, reversed) and it.args:
+            return self.item_count(it.args[0])
+        if fn is zip and it.args:
+            return ast.Call(func=_name("min"), args=[self.item_count(a) for a in it.args],
+                            keywords=[])
+        return ast.Call(func=_name("len"), args=[it], keywords=[])
+
+    def outer_names(self) -> set:
+        """Names the function binds outside comprehensions, and its parameters."""
+        if self._outer_names is None:
+            inner = {id(n) for c in ast.walk(self.src.tree)
+                     if isinstance(c, (ast.GeneratorExp, ast.ListComp, ast.SetComp,
+                                       ast.DictComp)) for g in c.generators
+                     for n in ast.walk(g.target)}
+            self._outer_names = set(self.params) | {
+                n.id for n in ast.walk(self.src.tree) if isinstance(n, ast.Name)
+                and id(n) not in inner}
+        return self._outer_names
 
     def test_atom(self, e, out):
         """A branch condition as a name (``if not t`` is kept as is)."""
@@ -1022,6 +1160,8 @@ class Normalizer:
                     raise self.error(e, f"dicts are not supported (method '.{func.attr}()')")
                 raise self.error(e, f"unsupported method '.{func.attr}()'")
         fn = resolve(func, self.namespace, self.locals)
+        if self.comprehension_call(e) is not None:
+            return self.comprehension(e, fn, out)
         if fn is MISSING:
             text = ast.unparse(func)
             if isinstance(func, ast.Name) and func.id in self.locals:
@@ -1743,6 +1883,15 @@ def _constant_int(e):
     if isinstance(e, ast.Constant) and type(e.value) is int:
         return e.value
     return None
+
+
+def _renamed(e, names: dict):
+    """A copy of ``e`` with the names in ``names`` replaced."""
+    e = copy.deepcopy(e)
+    for n in ast.walk(e):
+        if isinstance(n, ast.Name) and n.id in names:
+            n.id = names[n.id]
+    return e
 
 
 def _length(seq: str):

@@ -1,10 +1,13 @@
-"""Loops over arrays, tuples, ``enumerate``, ``zip`` and ``reversed``, as users
-write them (passes/normalize.py lowers each to an index loop;
+"""Loops over arrays, tuples, ``enumerate``, ``zip`` and ``reversed``, and sums
+and arrays of comprehensions, as users write them (passes/normalize.py lowers each to an index loop;
 tests/core/test_iteration.py).  Each comes with the same math written with
 ``range`` indices, which must give the same value and gradient."""
 from __future__ import annotations
 
+import math
+
 import numpy as np
+import numpy as xp
 
 
 def elements(x):
@@ -228,6 +231,117 @@ def left_early_indexed(x, cap):
     return s
 
 
+def squares_summed(x):
+    return sum(x[i] ** 2 for i in range(len(x)))
+
+
+def squares_summed_indexed(x):
+    s = 0.0
+    for i in range(len(x)):
+        s += x[i] ** 2
+    return s
+
+
+def products_summed(x, w):
+    return 0.5 * sum([a * b for a, b in zip(x, w)])
+
+
+def products_summed_indexed(x, w):
+    s = 0.0
+    for i in range(min(len(x), len(w))):
+        s += x[i] * w[i]
+    return 0.5 * s
+
+
+def filtered_sums(x):
+    s = sum(v * v for v in x if v > 0.5)
+    return s + math.fsum(math.sin(v) for v in x)
+
+
+def filtered_sums_indexed(x):
+    s = 0.0
+    for i in range(len(x)):
+        if x[i] > 0.5:
+            s += x[i] * x[i]
+    t = 0.0
+    for i in range(len(x)):
+        t += math.sin(x[i])
+    return s + t
+
+
+def rows_summed(X):
+    return np.sum([np.tanh(row) for row in X])
+
+
+def rows_summed_indexed(X):
+    s = 0.0
+    for i in range(X.shape[0]):
+        s += np.sum(np.tanh(X[i]))
+    return s
+
+
+def array_of_products(x):
+    """An array built from a comprehension (NumPy under another alias)."""
+    y = xp.array([x[i] * x[i - 1] for i in range(1, len(x))])
+    return np.sum(y * y)
+
+
+def array_of_products_indexed(x):
+    y = np.empty(len(x) - 1)
+    for i in range(1, len(x)):
+        y[i - 1] = x[i] * x[i - 1]
+    return np.sum(y * y)
+
+
+def own_variable(x):
+    """The comprehension's i is not the function's i."""
+    i = 3
+    s = sum(x[i] for i in range(2))
+    return s * x[i]
+
+
+def own_variable_indexed(x):
+    s = x[0] + x[1]
+    return s * x[3]
+
+
+def sum_per_row(X, w):
+    s = 0.0
+    for k in range(X.shape[0]):
+        s += sum(X[k, j] * w[j] for j in range(X.shape[1])) ** 2
+    return s
+
+
+def sum_per_row_indexed(X, w):
+    s = 0.0
+    for k in range(X.shape[0]):
+        t = 0.0
+        for j in range(X.shape[1]):
+            t += X[k, j] * w[j]
+        s += t ** 2
+    return s
+
+
+def ranges_zipped(x):
+    s = 0.0
+    for i, j in zip(range(1, len(x), 2), range(len(x))):
+        s += x[i] * x[j]
+    for k, i in enumerate(range(len(x) - 1, 0, -2)):
+        s += k * x[i]
+    return s
+
+
+def ranges_zipped_indexed(x):
+    s = 0.0
+    for j in range(len(x) // 2):
+        s += x[1 + 2 * j] * x[j]
+    k = 0
+    for i in range(len(x) - 1, 0, -2):
+        s += k * x[i]
+        k += 1
+    return s
+
+
 rng = np.random.default_rng(11)
 _x = rng.uniform(0.3, 1.2, 7)
 _w = rng.uniform(-1.0, 1.0, 5)
@@ -249,4 +363,12 @@ PAIRS = [
     (written_while_iterated, written_while_iterated_indexed, (_x,), 0),
     (nested_rows, nested_rows_indexed, (_X,), 0),
     (left_early, left_early_indexed, (_x, 1.5), 0),
+    (squares_summed, squares_summed_indexed, (_x,), 0),
+    (products_summed, products_summed_indexed, (_x, _w), (0, 1)),
+    (filtered_sums, filtered_sums_indexed, (_x,), 0),
+    (rows_summed, rows_summed_indexed, (_X,), 0),
+    (array_of_products, array_of_products_indexed, (_x,), 0),
+    (own_variable, own_variable_indexed, (_x,), 0),
+    (sum_per_row, sum_per_row_indexed, (_X, _W[0]), (0, 1)),
+    (ranges_zipped, ranges_zipped_indexed, (_x,), 0),
 ]
