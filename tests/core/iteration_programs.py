@@ -335,10 +335,8 @@ def ranges_zipped_indexed(x):
     s = 0.0
     for j in range(len(x) // 2):
         s += x[1 + 2 * j] * x[j]
-    k = 0
     for i in range(len(x) - 1, 0, -2):
-        s += k * x[i]
-        k += 1
+        s += (len(x) - 1 - i) // 2 * x[i]
     return s
 
 

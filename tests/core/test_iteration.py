@@ -118,8 +118,7 @@ def a_list_kept(x):
     (filtered_array, "np.array of a filtered comprehension"),
     (a_list_kept, "list comprehensions"),
     (unpack_three, "enumerate() takes a sequence and a start"),
-    (over_a_range_with_a_step_from_a_name, "a range inside zip(...) or enumerate(...) "
-                                           "needs a constant step"),
+    (over_a_range_with_a_step_from_a_name, "needs a constant step"),
     (counter_alone, "enumerate(...) gives pairs"),
     (over_a_scalar, "can only loop over range(...), an array or a tuple, not over float64"),
     (reversed_with_a_step_from_a_name, "reversed(range(...)) needs a constant step"),
