@@ -87,7 +87,9 @@ DICT_METHODS = {"get", "items", "keys", "values", "setdefault", "update", "pop"}
 CONTAINERS = {dict: "dicts", set: "sets", frozenset: "sets", list: "lists"}
 INT_BUILTINS = {len, int, min, max, abs}
 # calls that take a comprehension: sum(x[i] ** 2 for i in range(n)), np.array([...])
-COMPREHENSION_CALLS = (sum, math.fsum, np.sum, np.array)
+COMPREHENSION_CALLS = (sum, math.fsum, np.sum, np.mean, max, min, np.max, np.min, np.array)
+# the first value of the running result, and how each item joins it
+_RUNNING = {id(max): ("-inf", "max"), id(min): ("inf", "min")}
 NUMPY = "__sourcediff_numpy__"
 
 
@@ -752,8 +754,8 @@ class Normalizer:
                     raise self.error(n, f"cannot differentiate through {what}")
 
     def comprehension_call(self, e):
-        """The function of ``sum(<comprehension>)`` (or ``math.fsum``,
-        ``np.sum``, ``np.array``), else None."""
+        """The function of ``sum(<comprehension>)`` (or another of
+        ``COMPREHENSION_CALLS``), else None."""
         if not (isinstance(e, ast.Call) and len(e.args) == 1 and
                 isinstance(e.args[0], (ast.GeneratorExp, ast.ListComp))):
             return None
@@ -761,8 +763,9 @@ class Normalizer:
         return fn if any(fn is f for f in COMPREHENSION_CALLS) else None
 
     def comprehension(self, e, fn, out):
-        """``sum(f(v) for v in x)`` (``math.fsum``, ``np.sum``; generator or
-        list, ``if`` filters too) as a loop that adds into a new name, and
+        """``sum(f(v) for v in x)`` (``math.fsum``, ``np.sum``, ``np.mean``,
+        ``max``, ``min``; generator or list, ``if`` filters too) as a loop
+        that adds into (or keeps the largest in) a new name, and
         ``np.array([f(v) for v in x])`` as a loop that fills a new array of
         one element per item.  The comprehension's variables are its own: they
         are renamed where the function uses the same names."""
@@ -785,7 +788,9 @@ class Normalizer:
         target, elt = _renamed(gen.target, renamed), _renamed(comp.elt, renamed)
         ifs = [_renamed(c, renamed) for c in gen.ifs]
         where = {"lineno": e.lineno, "col_offset": e.col_offset}
-        result = self.temp("sum" if fn is not np.array else "items")
+        result = self.temp({id(np.array): "items", id(max): "max", id(min): "min",
+                            id(np.max): "max", id(np.min): "min", id(np.mean): "mean"}.get(
+                                id(fn), "sum"))
         if fn is np.array:
             count = ast.Call(func=_name("max"), args=[self.item_count(gen.iter), ast.Constant(0)],
                              keywords=[])
@@ -798,17 +803,39 @@ class Normalizer:
             body = [ast.Assign(targets=[ast.Subscript(value=_name(result), slice=_name(position),
                                                       ctx=ast.Store())], value=elt, **where)]
         else:
-            self.assign(out, result, ir.mark(ast.Constant(0.0), ("const",)))
-            if fn is np.sum:
-                elt = ast.Call(func=ast.Attribute(value=_name(NUMPY), attr="sum", ctx=ast.Load()),
-                               args=[elt], keywords=[])
-            body = [ast.AugAssign(target=_name(result, True), op=ast.Add(), value=elt, **where)]
+            reduce = {id(np.max): max, id(np.min): min, id(np.mean): sum}.get(id(fn), fn)
+            if fn in (np.sum, np.mean, np.max, np.min):
+                # np.sum of a list of arrays adds up all their elements
+                elt = ast.Call(func=ast.Attribute(value=_name(NUMPY), attr=fn.__name__,
+                                                  ctx=ast.Load()), args=[elt], keywords=[])
+            if reduce in (max, min):
+                # (an empty sequence gives -inf / inf here, where Python raises)
+                first, pick = _RUNNING[id(reduce)]
+                start = ast.UnaryOp(op=ast.USub(), operand=ast.Attribute(
+                    value=_name(NUMPY), attr="inf", ctx=ast.Load())) if first == "-inf" else \
+                    ast.Attribute(value=_name(NUMPY), attr="inf", ctx=ast.Load())
+                self.statement(ast.Assign(targets=[_name(result, True)], value=start, **where),
+                               out)
+                body = [ast.Assign(targets=[_name(result, True)], value=ast.Call(
+                    func=_name(pick), args=[_name(result), elt], keywords=[]), **where)]
+            else:
+                self.assign(out, result, ir.mark(ast.Constant(0.0), ("const",)))
+                body = [ast.AugAssign(target=_name(result, True), op=ast.Add(), value=elt,
+                                      **where)]
+            if fn is np.mean:
+                count = self.temp("n")
+                self.assign(out, count, ir.mark(ast.Constant(0), ("const",)))
+                body.append(ast.AugAssign(target=_name(count, True), op=ast.Add(),
+                                          value=ast.Constant(1), **where))
             for c in reversed(ifs):
                 body = [ast.If(test=c, body=body, orelse=[], **where)]
             iterated = gen.iter
         loop = ast.For(target=target, iter=iterated, body=body, orelse=[], **where)
         self.statement(ast.fix_missing_locations(loop), out)
         self.line = e.lineno
+        if fn is np.mean:
+            return self.prim(ast.BinOp(left=_name(result), op=ast.Div(), right=_name(count),
+                                       **where), out)
         return ir.mark(_name(result), ("copy",))
 
     def item_count(self, it):

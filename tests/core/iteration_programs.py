@@ -340,6 +340,35 @@ def ranges_zipped_indexed(x):
     return s
 
 
+def largest_and_smallest(x):
+    return max(v * v for v in x) + min([math.cos(v) for v in x if v > 0.3]) + \
+        np.max([v for v in x])
+
+
+def largest_and_smallest_indexed(x):
+    a = -np.inf
+    b = np.inf
+    for i in range(len(x)):
+        a = max(a, x[i] * x[i])
+        if x[i] > 0.3:
+            b = min(b, math.cos(x[i]))
+    return a + b + np.max(x)
+
+
+def means(x, X):
+    return np.mean([v * v for v in x if v > 0.5]) + np.mean([np.sum(r * r) for r in X])
+
+
+def means_indexed(x, X):
+    s = 0.0
+    n = 0
+    for i in range(len(x)):
+        if x[i] > 0.5:
+            s += x[i] * x[i]
+            n += 1
+    return s / n + np.sum(X * X) / X.shape[0]
+
+
 rng = np.random.default_rng(11)
 _x = rng.uniform(0.3, 1.2, 7)
 _w = rng.uniform(-1.0, 1.0, 5)
@@ -369,4 +398,6 @@ PAIRS = [
     (own_variable, own_variable_indexed, (_x,), 0),
     (sum_per_row, sum_per_row_indexed, (_X, _W[0]), (0, 1)),
     (ranges_zipped, ranges_zipped_indexed, (_x,), 0),
+    (largest_and_smallest, largest_and_smallest_indexed, (_x,), 0),
+    (means, means_indexed, (_x, _X), (0, 1)),
 ]
