@@ -70,7 +70,9 @@ UNSUPPORTED_EXPRESSIONS = {
     ast.DictComp: "dict comprehensions (dicts are not supported)",
     ast.GeneratorExp: "generator expressions", ast.Dict: "dict literals (dicts are not supported)",
     ast.Set: "set literals", ast.JoinedStr: "f-strings", ast.NamedExpr: "':='",
-    ast.Starred: "starred expressions", ast.List: "list literals",
+    ast.Starred: "starred expressions",
+    ast.List: "list literals (for values made in a loop: fill an array made before it, "
+              "vals = np.empty(n); vals[i] = ..., or write np.array([... for v in x]))",
 }
 UNSUPPORTED_TYPES = tuple(UNSUPPORTED_EXPRESSIONS)
 
@@ -256,12 +258,51 @@ class Normalizer:
                 return
             if isinstance(s.value, ast.Call) and self.add_into_view(s, out):
                 return
+            if isinstance(s.value, ast.Call) and self.ufunc_at(s, out):
+                return
             if isinstance(s.value, ast.Call) and self.inplace_call(s.value, out):
                 return
             raise self.error(s, "an expression statement has no effect on the result "
                                 "(calls with side effects are not supported)")
         else:
             raise self.error(s, f"cannot differentiate through '{type(s).__name__}' statements")
+
+    def ufunc_at(self, s, out) -> bool:
+        """``np.add.at(y, idx, v)`` (and ``np.subtract.at``) adds every item,
+        repeated indices included: the loop ``for k in range(len(idx)):
+        y[idx[k]] += v[k]`` (``v`` a number: ``+= v``; ``idx`` a tuple of index
+        arrays: ``y[rows[k], cols[k]]``)."""
+        call = s.value
+        fn = resolve(call.func, self.namespace, self.locals)
+        if not (isinstance(call.func, ast.Attribute) and call.func.attr == "at" and
+                isinstance(resolve(call.func.value, self.namespace, self.locals), np.ufunc)):
+            return False
+        op = ast.Add() if fn == np.add.at else ast.Sub() if fn == np.subtract.at else None
+        if op is None:
+            raise self.error(s, f"{ast.unparse(call.func)}(...) is not supported: "
+                                f"np.add.at and np.subtract.at are, or write the loop")
+        if len(call.args) != 3 or call.keywords or not isinstance(call.args[0], ast.Name) or \
+                call.args[0].id not in self.locals:
+            raise self.error(s, f"{ast.unparse(call.func)}(y, indices, values) writes into "
+                                f"an array variable y")
+        where = {"lineno": s.lineno, "col_offset": s.col_offset}
+        parts = call.args[1].elts if isinstance(call.args[1], ast.Tuple) else [call.args[1]]
+        indices = [self.atom(p, out, force_temp=True, hint="k") for p in parts]
+        value = self.atom(call.args[2], out)
+        k = self.temp("i")
+        index = [ast.Subscript(value=_name(i.id), slice=_name(k), ctx=ast.Load())
+                 for i in indices]
+        item = value if isinstance(value, ast.Constant) else \
+            ast.Subscript(value=_name(value.id), slice=_name(k), ctx=ast.Load())
+        target = ast.Subscript(value=_name(call.args[0].id),
+                               slice=index[0] if len(index) == 1 else
+                               ast.Tuple(elts=index, ctx=ast.Load()), ctx=ast.Store())
+        loop = ast.For(target=_name(k, True), iter=ast.Call(
+            func=_name("range"), args=[_length(indices[0].id)], keywords=[]),
+            body=[ast.AugAssign(target=target, op=op, value=item, **where)], orelse=[],
+            **where)
+        self.statement(ast.fix_missing_locations(loop), out)
+        return True
 
     def add_into_view(self, s, out) -> bool:
         """``add_into(dx[i, :], g)`` of generated code (an adjoint differentiated

@@ -227,7 +227,7 @@ def is_user_function(fn) -> bool:
         return False
     inner, _ = unwrap(fn)
     if helper_name(inner) is not None or \
-            getattr(inner, "__module__", "").startswith("sourcediff.runtime."):
+            (getattr(inner, "__module__", None) or "").startswith("sourcediff.runtime."):
         return False     # a runtime helper without rules: refused, not transformed
     return isinstance(inner, pytypes.FunctionType) and canonical_name(inner) is None
 

@@ -1,5 +1,6 @@
 """Index arrays in reads and writes as users write them: repeated indices in
 ``y[idx] += v`` and ``y[idx] = v`` (NumPy keeps the last value written),
+``np.add.at`` (which adds them all),
 index arrays computed inside an index (``x[idx + 1]``, ``x[idx2d[0]]``).
 tests/core/test_index_writes.py checks them."""
 from __future__ import annotations
@@ -77,6 +78,26 @@ def negatives_in_a_loop(W, v, negs):
     return s
 
 
+def added_at(x, idx):
+    """np.add.at adds every item, repeats included."""
+    y = np.zeros(4)
+    np.add.at(y, idx, x * x)
+    return np.sum(y * y)
+
+
+def added_at_rows(X, idx, w):
+    Y = np.zeros((3, X.shape[1]))
+    np.add.at(Y, idx, X * w)
+    np.subtract.at(Y, (idx, idx), 0.5)
+    return np.sum(Y * Y)
+
+
+def added_at_a_number(x, idx):
+    y = x * 1.0
+    np.add.at(y, idx, 2.0)
+    return np.sum(y ** 3)
+
+
 X5 = np.arange(1.0, 6.0)
 D = np.array([1, -4, 3, 1])
 T = np.array([[0, 2], [1, 1], [4, 0]])
@@ -95,4 +116,7 @@ CASES = [
     (shifted_index, (X5, np.array([1, 2, 2, 0])), 0),
     (negatives_in_a_loop, (np.linspace(-1.0, 1.0, 15).reshape(5, 3), np.array([0.3, -0.2, 0.5]),
                            np.array([[0, 2], [4, 4], [1, 3]])), (0, 1)),
+    (added_at, (X5[:4], np.array([0, 1, 1, 3])), 0),
+    (added_at_rows, (M[:, :3], np.array([2, 0, 2]), np.array([0.5, -1.0, 2.0])), (0, 2)),
+    (added_at_a_number, (X5, np.array([1, 1, 4])), 0),
 ]

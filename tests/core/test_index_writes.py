@@ -73,3 +73,15 @@ def test_a_write_through_two_index_arrays_is_refused():
         sd.grad(through_two_index_arrays, target="python")(
             np.ones((3, 3)), np.array([0, 1]), np.array([2, 2]))
     assert "several index arrays" in str(e.value) and "test_index_writes.py:" in str(e.value)
+
+
+def multiplied_at(x, idx):
+    y = x * 1.0
+    np.multiply.at(y, idx, 2.0)
+    return np.sum(y)
+
+
+def test_other_ufunc_at_methods_are_refused():
+    with pytest.raises(TransformError) as e:
+        sd.grad(multiplied_at, target="python")(np.ones(3), np.array([0, 0]))
+    assert "np.multiply.at(...) is not supported" in str(e.value)
