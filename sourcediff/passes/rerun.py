@@ -90,6 +90,19 @@ def _select(plan, loop, carried, banned) -> Rerun:
                 out.reads[id(s)] = names
                 out.writes[id(s)] = {z}
                 out.scalars.add((id(s), z))
+        elif isinstance(s, ast.If) and _choice_ok(plan, s, loop, idx):
+            # if c: z = a else: z = b (scalars assigned in both branches)
+            names = _choice_reads(s)
+            targets = assigned_scalars(s)
+            if targets & (banned | set(carried)):
+                continue
+            if all(n in ok or n not in written or carried.get(n, -1) > idx for n in names):
+                ok |= targets
+                out.stmts.append(s)
+                out.reads[id(s)] = names
+                out.writes[id(s)] = targets
+                out.scalars |= {(id(st), st.targets[0].id) for st in walk([s])
+                                if ir.KIND(st) == ir.Kind.ASSIGN}
         elif isinstance(s, ast.For) and _nest_ok(plan, s):
             needs, arrays, scalars = exposed([s]), stored_arrays(s), assigned_scalars(s)
             if (arrays | scalars) & (banned | set(carried) | set(plan.params)) or \
@@ -177,6 +190,50 @@ def _simple_assign(plan, s, loop, idx) -> bool:
     return t.is_scalar and all(loop in st.loops and st.stmt is not s for st in sites[1:]) \
         and sites[0].stmt is s and z not in _loads(loop.body[:idx]) \
         and z not in loads_outside(plan.fn, loop)
+
+
+def _choice_ok(plan, s, loop, idx) -> bool:
+    """``s`` is an ``if``/``else`` whose branches only assign scalars, the same
+    ones in both (each then holds a value of this iteration whichever branch
+    ran) but for temporaries read only in their branch, with operations that
+    are free to repeat, and those scalars are assigned nowhere else and read
+    neither outside the loop nor before ``s`` in its body."""
+    if not s.orelse:
+        return False
+    branches = []
+    for block in (s.body, s.orelse):
+        if not all(ir.KIND(st) == ir.Kind.ASSIGN for st in block):
+            return False
+        branches.append({st.targets[0].id for st in block})
+    # a name one branch alone assigns is a temporary of that branch
+    if (branches[0] ^ branches[1]) & loads_outside(plan.fn, s):
+        return False
+    inside = {id(st) for st in walk([s])}
+    outside = loads_outside(plan.fn, loop)
+    for st in walk([s]):
+        if st is s:
+            continue
+        z = st.targets[0].id
+        t = plan.types.get(z)
+        head = ir.PRIM(st.value)[0]
+        if t is None or not t.is_scalar or z in plan.params or z in plan.counters or \
+                head in ("user", "method", "tuple", "global", "call"):
+            return False
+        if any(id(site.stmt) not in inside for site in plan.sites.get(z, [])) or \
+                z in outside or z in _loads(loop.body[:idx]):
+            return False
+    return True
+
+
+def _choice_reads(s) -> set:
+    """Names an ``if``/``else`` of assignments reads from before it."""
+    out = free_names(s.test)
+    for block in (s.body, s.orelse):
+        defined = set()
+        for st in block:
+            out |= free_names(st.value) - defined - {"np", "math"}
+            defined.add(st.targets[0].id)
+    return out
 
 
 def _final(plan, s, name) -> bool:

@@ -1063,7 +1063,7 @@ class ReverseTransformer:
         for st in chosen.stmts:
             if id(st) not in want or id(st) in chosen.late:
                 continue
-            if isinstance(st, ast.For):
+            if isinstance(st, (ast.For, ast.If)):
                 out += self.replay(st)
             else:
                 new = copy.copy(st)

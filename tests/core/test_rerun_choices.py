@@ -1,0 +1,109 @@
+"""An ``if``/``else`` that assigns the same scalars in both branches is re-run
+in each reverse iteration, like a plain assignment (passes/rerun.py
+``_choice_ok``): what it computes and what depends on it are recomputed
+instead of stored.  Gradients against central differences on both targets,
+the plan, and the forms that must keep their tapes."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import sourcediff as sd
+from tests.fdcheck import check_grad
+
+
+def lockdown(beta, cut, x, t0):
+    """The rate switches when the clock passes t0 (SEIR-like)."""
+    s = 0.2
+    t = 0.0
+    for k in range(x.shape[0]):
+        if t > t0:
+            b = beta * cut
+        else:
+            b = beta
+        s += b * x[k] * s * (1.0 - s)
+        t += 0.5
+    return s
+
+
+def clipped_steps(x, lo):
+    """Two scalars chosen together, one from the other within a branch."""
+    y = 0.0
+    for k in range(x.shape[0]):
+        if x[k] > lo:
+            a = x[k] - lo
+            g = a * a
+        else:
+            a = 0.0
+            g = lo * x[k]
+        y = 0.5 * y + g + a * y
+    return y
+
+
+def kept_from_before(x):
+    """No else: b keeps the last iteration's value when the test fails."""
+    b = 1.0
+    s = 0.0
+    for k in range(x.shape[0]):
+        if x[k] > 0.5:
+            b = x[k] * 2.0
+        s += b * x[k] * s + x[k]
+    return s
+
+
+def read_before_chosen(x):
+    """b is read before the if that sets it: the previous iteration's b."""
+    b = 0.5
+    s = 0.0
+    for k in range(x.shape[0]):
+        s += b * s + x[k]
+        if x[k] > 0.5:
+            b = x[k] * 2.0
+        else:
+            b = x[k]
+    return s
+
+
+def read_after_the_loop(x):
+    s = 0.0
+    for k in range(x.shape[0]):
+        if x[k] > 0.5:
+            b = x[k] * 2.0
+        else:
+            b = -x[k]
+        s += b * s + x[k]
+    return s + b * b
+
+
+rng = np.random.default_rng(3)
+X = rng.uniform(0.05, 0.95, 9)
+CASES = [(lockdown, (0.8, 0.4, X, 1.7), (0, 1, 2)),
+         (clipped_steps, (X, 0.45), (0, 1)),
+         (kept_from_before, (X,), 0),
+         (read_before_chosen, (X,), 0),
+         (read_after_the_loop, (X,), 0)]
+
+
+@pytest.mark.parametrize("target", ["python", "cpu"])
+@pytest.mark.parametrize("f, args, wrt", CASES, ids=[c[0].__name__ for c in CASES])
+def test_gradient_matches_finite_differences(f, args, wrt, target):
+    check_grad(f, args, wrt=wrt, target=target)
+
+
+def _plan(f, args, wrt):
+    text = sd.grad(f, wrt=wrt, target="python").source_for(*args)
+    return text[text.index("# Plan:"):text.index("# -- ")], text
+
+
+def test_a_choice_is_recomputed_not_stored():
+    plan, text = _plan(*CASES[0])
+    assert "'b'" not in plan and "_saved_b" not in text
+    assert "temporar" not in plan.split("recomputed")[0]     # b * x[k] not stored either
+    plan, text = _plan(*CASES[1])
+    assert "_saved_a" not in text and "_saved_g" not in text
+
+
+@pytest.mark.parametrize("f, args, wrt", CASES[2:4], ids=["no else", "read before"])
+def test_a_choice_that_carries_a_value_keeps_its_tape(f, args, wrt):
+    _, text = _plan(f, args, wrt)
+    assert "_saved_b" in text
