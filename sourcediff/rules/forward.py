@@ -186,9 +186,9 @@ def _(z, x, x_dot):
     return 0.5 * x_dot / z
 
 
-@tangent(math.fabs, abs, np.abs, np.fabs)      # sign(0) = 0, as JAX
+@tangent(math.fabs, abs, np.abs, np.fabs)      # slope 1 at 0, as JAX and the reverse rule
 def _(z, x, x_dot):
-    return np.sign(x) * x_dot
+    return (2.0 * (x >= 0.0) - 1.0) * x_dot
 
 
 @tangent(math.hypot, np.hypot)      # at (0, 0): zero, as the reverse rule

@@ -8,6 +8,7 @@ forward-mode tangent against directional finite differences.
 """
 import math
 import sys
+import types
 from pathlib import Path
 
 import numpy as np
@@ -381,6 +382,31 @@ def test_power_at_base_zero_as_jax(target):
     assert (v, g) == (0.0, 0.0)
     v, g = cached_value_and_grad(power_exp0, 0, target)(0.0)
     assert (v, g) == (2.0, 0.0)
+
+
+def abs_at_zero(x, y):
+    """Every spelling of abs, at 0.0 and -0.0 (a new user found slope 0 here;
+    JAX's is 1: x >= 0 ? 1 : -1)."""
+    return abs(x) + math.fabs(x) + np.sum(np.abs(y)) + np.sum(np.fabs(y) * 2.0)
+
+
+@pytest.mark.parametrize("target", TARGETS)
+def test_abs_at_zero_as_jax(target):
+    y = np.array([0.0, -0.0, -2.0, 3.0])
+    _, (gx, gy) = cached_value_and_grad(abs_at_zero, (0, 1), target)(0.0, y)
+    assert gx == 2.0
+    np.testing.assert_array_equal(gy, [3.0, 3.0, -3.0, 3.0])
+    _, tangent = sd.jvp(abs_at_zero, wrt=(0, 1), target=target)(-0.0, y, (1.0, np.ones(4)))
+    assert tangent == 2.0 + 3.0 * 3.0 - 3.0
+    jax = pytest.importorskip("jax", reason="JAX is an optional peer; the slopes above are "
+                                            "the ones it gives")
+    jax.config.update("jax_enable_x64", True)
+    jf = types.FunctionType(abs_at_zero.__code__, {**abs_at_zero.__globals__,
+                                                   "np": jax.numpy, "math": jax.numpy},
+                            "abs_at_zero")
+    ref = jax.grad(jf, argnums=(0, 1))(0.0, y)
+    assert gx == float(ref[0])
+    np.testing.assert_array_equal(gy, np.asarray(ref[1]))
 
 
 def hypot_at_zero(x, y):
