@@ -1394,6 +1394,9 @@ class Normalizer:
         kws = {k.arg: k.value for k in e.keywords}
         axis = kws.pop("axis", None)
         dtype = kws.pop("dtype", None)
+        constant = self.constant_array(e, fn, dtype, out)
+        if constant is not None:
+            return constant
         if dtype is not None and resolve(dtype, self.namespace, self.locals) not in (
                 np.float64, float):
             raise self.error(dtype, f"{text}(): only dtype=np.float64 is supported")
@@ -1431,6 +1434,33 @@ class Normalizer:
             self.assign_target(ast.Subscript(value=_name(t), slice=ast.Constant(k),
                                              ctx=ast.Store()), v, out)
         return ir.mark(_name(t), ("copy",))
+
+    def constant_array(self, e, fn, dtype, out):
+        """``np.array([0, 2])``, ``np.array([True, False])``: integers and
+        booleans written out keep NumPy's dtype (an index array, a mask), and
+        so does any list of constants with a ``dtype=``.  A copy of a constant
+        made once, so each call gets its own array."""
+        if fn not in (np.array, np.asarray) or len(e.args) != 1 or \
+                not isinstance(e.args[0], (ast.List, ast.Tuple)) or \
+                any(k.arg != "dtype" for k in e.keywords):
+            return None
+        try:
+            values = ast.literal_eval(e.args[0])
+        except ValueError:
+            return None
+        kind = None if dtype is None else resolve(dtype, self.namespace, self.locals)
+        try:
+            array = np.array(values, dtype=kind)
+        except (TypeError, ValueError):
+            return None
+        if kind is None and array.dtype.kind not in "iub" or array.dtype.kind not in "iubf":
+            return None         # float constants: filled like any other list
+        name = f"_array{len(self.globals_used)}"
+        self.globals_used[name] = array
+        const = self.temp("k")
+        self.assign(out, const, ir.mark(_name(name), ("global",)))
+        return self.call_object(_call_like(e, [_name(const)], func=ast.Attribute(
+            value=_name("np"), attr="copy", ctx=ast.Load())), np.copy, out)
 
     def build_grid(self, e, items, out):
         """``np.array([[a, b], [c, d]])``: a new array filled element by element

@@ -98,6 +98,36 @@ def added_at_a_number(x, idx):
     return np.sum(y ** 3)
 
 
+def local_index_array(x):
+    """Integers written out make an index array, as in NumPy (not floats)."""
+    ii = np.array([0, 2])
+    y = x * 1.0
+    y[ii] = 0.0
+    return np.sum(y) + x[ii[1]] + np.sum(x[ii] ** 2)
+
+
+def local_mask_and_bound(x):
+    m = np.array([True, False, True, False, True])
+    k = np.array([2, 3])
+    s = np.sum(x[m] ** 2)
+    for i in range(k[0]):
+        s += x[i] * x[i + 1]
+    return s
+
+
+def constants_with_a_dtype(x):
+    ii = np.array([1, 0], dtype=np.int64)
+    w = np.array([1, 2], dtype=float)
+    return np.sum(x[ii] * w)
+
+
+def written_constant(x):
+    """Each call gets its own copy of the constant."""
+    c = np.array([0, 1])
+    c[0] = 2
+    return x[c[0]] * x[c[1]]
+
+
 X5 = np.arange(1.0, 6.0)
 D = np.array([1, -4, 3, 1])
 T = np.array([[0, 2], [1, 1], [4, 0]])
@@ -119,4 +149,8 @@ CASES = [
     (added_at, (X5[:4], np.array([0, 1, 1, 3])), 0),
     (added_at_rows, (M[:, :3], np.array([2, 0, 2]), np.array([0.5, -1.0, 2.0])), (0, 2)),
     (added_at_a_number, (X5, np.array([1, 1, 4])), 0),
+    (local_index_array, (X5,), 0),
+    (local_mask_and_bound, (X5,), 0),
+    (constants_with_a_dtype, (X5,), 0),
+    (written_constant, (X5,), 0),
 ]
