@@ -88,6 +88,15 @@ class TypeInference:
             for p in parts:
                 if not isinstance(p, (ast.Slice, ast.Name, ast.Constant)):
                     self.typed_index(p, s)
+            mask = self.env.get(target.slice.id) if isinstance(target.slice, ast.Name) else None
+            if mask is not None and mask.is_array and mask.dtype.kind == "b" and mask.ndim > 1:
+                # (as reads with one: Numba's boolean indexing is one-dimensional)
+                x = target.value.id
+                raise self.info.error(s, f"a write through a boolean mask of {mask.ndim} "
+                                         f"dimensions into '{x}' is not supported (masks of "
+                                         f"1-d arrays are): write {x} = np.where(mask, "
+                                         f"new value, {x}), e.g. np.maximum({x}, 0.0) for "
+                                         f"{x}[{x} < 0] = 0")
         elif isinstance(s, ast.If):
             self.block(s.body)
             self.block(s.orelse)

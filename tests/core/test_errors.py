@@ -141,6 +141,12 @@ def e_error_in_helper(x):
     return h_with_try(x) + x
 
 
+def e_mask_write_2d(X):
+    H = X * 1.0
+    H[H < 0] = 0.0  # <- error
+    return np.sum(H)
+
+
 def e_new_axis(x):
     i = 1
     return np.sum(x[i, None] * x)  # <- error
@@ -166,6 +172,9 @@ ERROR_CASES = [
     (e_import_inside, (0.7,), None, ("import",)),
     (e_error_in_helper, (0.7,), h_with_try, ("try", "except")),
     (e_new_axis, (np.ones((3, 3)),), None, ("new axis", "expand_dims")),
+    # (Numba's assertion from inside its compiler on the cpu target before)
+    (e_mask_write_2d, (np.ones((2, 2)),), None, ("boolean mask of 2 dimensions", "np.where",
+                                                "np.maximum(H, 0.0)")),
 ]
 
 
