@@ -12,9 +12,14 @@ differentiate (repeated indices included). Types are then inferred again.
 from __future__ import annotations
 
 import ast
+import builtins
 
 from .. import ir
 from ..names import Namer
+
+
+# integer builtins an index may call (the normalizer resolved them: len(x), min(a, b))
+INT_CALLS = ("len", "min", "max", "abs", "int")
 
 
 def name_index_array(fn: ast.FunctionDef, part: ast.expr, used: set) -> bool:
@@ -41,7 +46,7 @@ def name_index_array(fn: ast.FunctionDef, part: ast.expr, used: set) -> bool:
 def _named(e, stmts, namer, line):
     """``e`` as an atom, its reads and operations assigned to names in ``stmts``
     (``idx + 1``: ``_ix1 = idx + 1``; ``2 * idx2d[k]``: ``_ix1 = idx2d[k]``,
-    ``_ix2 = 2 * _ix1``); None for anything else."""
+    ``_ix2 = 2 * _ix1``; ``len(x)`` too); None for anything else."""
     if isinstance(e, (ast.Name, ast.Constant)):
         return e
     if isinstance(e, ast.Subscript) and isinstance(e.value, ast.Name):
@@ -52,6 +57,13 @@ def _named(e, stmts, namer, line):
         if left is None or right is None:
             return None
         value, prim = ast.BinOp(left=left, op=e.op, right=right), ("binop", type(e.op).__name__)
+    elif isinstance(e, ast.Call) and isinstance(e.func, ast.Name) and \
+            e.func.id in INT_CALLS and not e.keywords:
+        args = [_named(a, stmts, namer, line) for a in e.args]
+        if any(a is None for a in args):
+            return None
+        value = ast.Call(func=ast.Name(id=e.func.id, ctx=ast.Load()), args=args, keywords=[])
+        prim = ("call", getattr(builtins, e.func.id))
     elif isinstance(e, ast.UnaryOp) and isinstance(e.op, ast.USub):
         operand = _named(e.operand, stmts, namer, line)
         if operand is None:

@@ -28,8 +28,8 @@ class IndexArrayInIndex(TypeError):
         text = ast.unparse(node)
         what = f"computed from the array '{array}'" if array else \
             f"a part of the array '{node.value.id}'"
-        super().__init__(f"the index {text} is an array ({what}), used inside another "
-                         f"index: give it a name first (idx = {text}; then index with idx)")
+        super().__init__(f"the index {text} is an array ({what}): give it a name first "
+                         f"(pos = {text}; then index with pos)")
         self.node = node
 
 

@@ -128,6 +128,14 @@ def written_constant(x):
     return x[c[0]] * x[c[1]]
 
 
+def wrapped_around(x, idx):
+    """An index array computed with len() inside the index, in a loop."""
+    s = np.sum(x[(idx + 1) % len(x)] ** 2)
+    for k in range(3):
+        s += np.sum(x[(idx + k) % len(x)] * x[k])
+    return s
+
+
 X5 = np.arange(1.0, 6.0)
 D = np.array([1, -4, 3, 1])
 T = np.array([[0, 2], [1, 1], [4, 0]])
@@ -153,4 +161,5 @@ CASES = [
     (local_mask_and_bound, (X5,), 0),
     (constants_with_a_dtype, (X5,), 0),
     (written_constant, (X5,), 0),
+    (wrapped_around, (X5, np.array([0, 3, 3, 4])), 0),
 ]
