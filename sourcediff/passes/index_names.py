@@ -17,7 +17,6 @@ import builtins
 from .. import ir
 from ..names import Namer
 
-
 # integer builtins an index may call (the normalizer resolved them: len(x), min(a, b))
 INT_CALLS = ("len", "min", "max", "abs", "int")
 
