@@ -103,8 +103,11 @@ def split_tuple_locals(fn: ast.FunctionDef, env: dict, used: set, error) -> bool
     ``fn`` changed (the caller then infers types again and calls once more)."""
     params = {a.arg for a in fn.args.args}
     param_elts = ir.TUPLE_PARAMS(fn, {})
+    # (tuples of integers too: a pair of indices read element-wise, which a
+    # reverse sweep would otherwise have to tape whole)
     tuples = {n for n, t in env.items() if t is not None and t.kind == "tuple" and t.elts
-              and n not in params and has_float(t)}
+              and n not in params and (has_float(t) or all(e.kind in ("int", "bool")
+                                                           for e in t.elts))}
     if not tuples and not param_elts:
         return False
     defs: dict = {}

@@ -24,12 +24,13 @@ from .types import (
 class IndexArrayInIndex(TypeError):
     """An index holds a part of an array that is itself an array."""
 
-    def __init__(self, node, array=None):
+    def __init__(self, node, array=None, tuple_of=None):
         text = ast.unparse(node)
         what = f"computed from the array '{array}'" if array else \
             f"a part of the array '{node.value.id}'"
-        super().__init__(f"the index {text} is an array ({what}): give it a name first "
-                         f"(pos = {text}; then index with pos)")
+        super().__init__(f"the index {text} reads an element of the tuple '{tuple_of}'"
+                         if tuple_of else f"the index {text} is an array ({what})"
+                         f": give it a name first (pos = {text}; then index with pos)")
         self.node = node
 
 
@@ -136,6 +137,11 @@ class TypeInference:
                     self.env.get(n.value.id) is not None and self.env[n.value.id].is_array and \
                     index_result(self.env[n.value.id], n.slice, self.inline).is_array:
                 raise IndexArrayInIndex(n)
+            if isinstance(n, ast.Subscript) and isinstance(n.value, ast.Name) and \
+                    self.env.get(n.value.id, NONE).kind == "tuple":
+                # an element of a local tuple (dofs[1]): named, it is a value of its own
+                # (passes/tuples.py), not a whole tuple the reverse sweep would tape
+                raise IndexArrayInIndex(n, tuple_of=n.value.id)
         array = self.array_operand(e)
         if array is not None:
             raise IndexArrayInIndex(e, array)      # idx + 1

@@ -136,6 +136,17 @@ def wrapped_around(x, idx):
     return s
 
 
+def assembled(x):
+    """Finite-element assembly: a tuple of indices per element ('cannot tape a
+    tuple(int, int)' before)."""
+    K = np.zeros(x.shape[0])
+    for e in range(x.shape[0] - 1):
+        dofs = (e, e + 1)
+        K[dofs[1]] += x[e]
+        K[dofs[0]] += 0.5 * x[e] * x[e + 1]
+    return np.sum(K * K)
+
+
 X5 = np.arange(1.0, 6.0)
 D = np.array([1, -4, 3, 1])
 T = np.array([[0, 2], [1, 1], [4, 0]])
@@ -162,4 +173,5 @@ CASES = [
     (constants_with_a_dtype, (X5,), 0),
     (written_constant, (X5,), 0),
     (wrapped_around, (X5, np.array([0, 3, 3, 4])), 0),
+    (assembled, (X5,), 0),
 ]
