@@ -140,9 +140,9 @@ class Fact:
 
 # -- statements ------------------------------------------------------------
 LINE = Fact("line", "statement, function",
-            "astutil, forward, invariant_sums, kernel, lower, normalize, "
+            "astutil, forward, index_names, invariant_sums, kernel, lower, normalize, "
             "reverse, rolling_sums, scalars, small_arrays, tables, tuples",
-            "emit, errors, forward, invariant_sums, kernel, lower, "
+            "emit, errors, forward, index_names, invariant_sums, kernel, lower, "
             "normalize, plan_report, planner, reverse, rolling_sums, scalars, "
             "small_arrays, tables, tuples",
             "The user's source line the statement comes from (1-based, in the file); "

@@ -1321,17 +1321,24 @@ class ReverseTransformer:
         part of ``v`` gets its adjoint."""
         parts = target.slice.elts if isinstance(target.slice, ast.Tuple) else [target.slice]
         idx = writes[0]
-        if len(writes) > 1 or self.types[idx.id].ndim != 1:
+        if len(writes) > 2 or any(self.types[w.id].ndim != 1 for w in writes):
             raise self.error(s, f"cannot differentiate a write through "
-                                f"{'several index arrays' if len(writes) > 1 else 'an index array of more than one dimension'}"
+                                f"{'more than two index arrays' if len(writes) > 2 else 'an index array of more than one dimension'}"
                                 f" ({ast.unparse(target)}): write it as a loop over its elements")
+        def length(axis):
+            return ast.Subscript(value=ast.Attribute(value=_name(self.adj(target.value.id)),
+                                                     attr="shape", ctx=ast.Load()),
+                                 slice=_const(axis), ctx=ast.Load())
+        if len(writes) == 2:
+            # Z[rows, cols] (every axis indexed): one element per position
+            axes = [k for k, p in enumerate(parts) if any(p is w for w in writes)]
+            mask = _call("last_pair_writes", _name(writes[0].id), _name(writes[1].id),
+                         length(axes[0]), length(axes[1]))
+            return ast.BinOp(left=contrib, op=ast.Mult(), right=mask)
         axis = next(k for k, p in enumerate(parts) if p is idx)
         after = sum(isinstance(p, ast.Slice) for p in parts[axis + 1:]) + \
             self.types[target.value.id].ndim - len(parts)
-        length = ast.Subscript(value=ast.Attribute(value=_name(self.adj(target.value.id)),
-                                                   attr="shape", ctx=ast.Load()),
-                               slice=_const(axis), ctx=ast.Load())
-        mask = _call("last_writes", _name(idx.id), length)
+        mask = _call("last_writes", _name(idx.id), length(axis))
         if after:
             shape = ast.Tuple(elts=[_const(-1)] + [_const(1)] * after, ctx=ast.Load())
             mask = ast.Call(func=ast.Attribute(value=mask, attr="reshape", ctx=ast.Load()),

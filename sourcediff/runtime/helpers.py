@@ -25,6 +25,7 @@ __all__ = [
     "hstack2",
     "install_numba_overloads",
     "keep_all_dims",
+    "last_pair_writes",
     "last_writes",
     "logabsdet",
     "max_axis",
@@ -329,6 +330,21 @@ def last_writes(idx, n):
         j = idx[k] + n if idx[k] < 0 else idx[k]
         if not seen[j]:
             seen[j] = True
+            keep[k] = 1.0
+    return keep
+
+
+@runtime_helper(jit=True)
+def last_pair_writes(rows, cols, n_rows, n_cols):
+    """``last_writes`` of ``Z[rows, cols] = v``: position k writes the element
+    (rows[k], cols[k]); 1.0 where no later position writes the same one."""
+    keep = np.zeros(rows.shape[0])
+    seen = np.zeros((n_rows, n_cols), np.bool_)
+    for k in range(rows.shape[0] - 1, -1, -1):
+        i = rows[k] + n_rows if rows[k] < 0 else rows[k]
+        j = cols[k] + n_cols if cols[k] < 0 else cols[k]
+        if not seen[i, j]:
+            seen[i, j] = True
             keep[k] = 1.0
     return keep
 

@@ -147,6 +147,14 @@ def assembled(x):
     return np.sum(K * K)
 
 
+def pairs_at_repeats(Z, rows, cols):
+    """Z[rows, cols] = v with a pair repeated: the last write stays."""
+    G = Z * 1.0
+    G[rows, cols] = Z[0] * Z[1, 0] * 3.0
+    G[rows, cols] -= Z[2, :] ** 2
+    return np.sum(G * G * Z)
+
+
 X5 = np.arange(1.0, 6.0)
 D = np.array([1, -4, 3, 1])
 T = np.array([[0, 2], [1, 1], [4, 0]])
@@ -174,4 +182,5 @@ CASES = [
     (written_constant, (X5,), 0),
     (wrapped_around, (X5, np.array([0, 3, 3, 4])), 0),
     (assembled, (X5,), 0),
+    (pairs_at_repeats, (M, np.array([0, 2, 0, 1, 0]), np.array([1, 3, 1, 4, -4])), 0),
 ]

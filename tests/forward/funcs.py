@@ -133,7 +133,8 @@ def e_try(x):
 
 
 def e_listcomp(x):
-    return sum([v * x for v in range(3)])  # <- error
+    vals = [v * x for v in range(3)]  # <- error
+    return vals[0]
 
 
 def e_no_tangent_rule(x):
