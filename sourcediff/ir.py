@@ -149,8 +149,8 @@ LINE = Fact("line", "statement, function",
             "emitted as the comment that links generated code to the user's code "
             "(an InlinedLine for a statement inlined from a helper). "
             "Written by tag() and by astutil's statement builders.")
-KIND = Fact("kind", "statement", "invariant_sums, lower, normalize, rolling_sums, scalars, "
-                                 "small_arrays, tables, tuples, webs",
+KIND = Fact("kind", "statement", "index_names, invariant_sums, lower, normalize, "
+                                 "rolling_sums, scalars, small_arrays, tables, tuples, webs",
             "activity, buffers, dependence, emit, forward, hoist, lower, "
             "planner, program, rerun, reverse, scalars, shapes, "
             "small_arrays, tables, tuples, typeinfer, versions, views, webs",
@@ -183,7 +183,8 @@ SECTION = Fact("section", "statement of an adjoint", "reverse, rolling_sums",
                "init, fused, value, reverse, result): emitted as section headers.")
 
 # -- expressions -----------------------------------------------------------
-PRIM = Fact("prim", "expression", "lower, normalize, scalars, small_arrays, tables, tuples",
+PRIM = Fact("prim", "expression", "index_names, lower, normalize, scalars, small_arrays, "
+                                 "tables, tuples",
             "activity, astutil, buffers, forward, hoist, lower, normalize, "
             "numba_calls, planner, program, rerun, reverse, rulecall, "
             "scalars, shapes, small_arrays, tables, tuples, typeinfer, "
