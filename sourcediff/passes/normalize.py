@@ -132,6 +132,7 @@ class Normalizer:
         self.namer = Namer(self.used_names)    # _t1, _c2, ... one counter for all hints
         self.loop_counter = 0
         self._outer_names = None
+        self.sequences: dict = {}     # name -> the expression a loop runs over
         self.line = src.tree.lineno
         self.globals_used: dict[str, object] = {}   # name in generated code -> object
         self.user_calls: dict[str, object] = {}       # callee name -> python function
@@ -654,6 +655,7 @@ class Normalizer:
         seq = self.atom(e, out)
         if not isinstance(seq, ast.Name):
             raise self.error(e, "can only loop over range(...), an array or a tuple")
+        self.sequences[seq.id] = e      # (what messages about it show)
         return seq.id
 
     def for_over_sequences(self, s, out):
@@ -676,6 +678,7 @@ class Normalizer:
                 # the loop runs over the sequence it started with
                 t = self.temp()
                 self.assign(out, t, ir.mark(_name(what), ("copy",)))
+                self.sequences[t] = self.sequences.get(what, _name(what))
                 bindings[k] = (target, how, t)
                 what = t
             if what not in seqs:
@@ -723,7 +726,7 @@ class Normalizer:
         rng = ast.Call(func=_name("range"), args=[count], keywords=[])
         node = ast.For(target=_name(index, True), iter=rng, body=body, orelse=[],
                        type_comment=None)
-        ir.ITERATES.set(node, [(q, s.iter) for q in seqs] or None)
+        ir.ITERATES.set(node, [(q, self.sequences[q]) for q in seqs] or None)
         self.emit(out, node, ir.Kind.FOR)
 
     def while_stmt(self, s, out):

@@ -106,7 +106,7 @@ class TypeInference:
                 t = self.env.get(seq, NONE)
                 if t.kind != "tuple" and not (t.is_array and t.ndim >= 1):
                     raise self.info.error(node, f"can only loop over range(...), an array or "
-                                                f"a tuple, not over {t} '{seq}'")
+                                                f"a tuple, not over {t} '{ast.unparse(node)}'")
             self.set(s.target.id, INT, s)
             self.block(s.body)
         elif isinstance(s, ast.While):
