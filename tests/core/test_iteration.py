@@ -122,8 +122,7 @@ def a_list_kept(x):
     (unpack_three, "enumerate() takes a sequence and a start"),
     (over_a_range_with_a_step_from_a_name, "needs a constant step"),
     (counter_alone, "enumerate(...) gives pairs"),
-    (over_a_scalar, "can only loop over range(...), an array or a tuple, not over float64 "
-                    "'x[0]'"),
+    (over_a_scalar, "an array or a tuple, not over float64 'x[0]'"),
     (reversed_with_a_step_from_a_name, "reversed(range(...)) needs a constant step"),
 ])
 def test_what_is_refused_says_where_and_why(f, what):
