@@ -269,7 +269,7 @@ class _Aliases:
             if x not in c:
                 continue
             for w in sorted(c - {x}):
-                if not params and w in self.params:
+                if not params and w in self.params and w not in after:
                     continue
                 # a dead temporary is the one name the check may excuse (a view the
                 # code consumed before the write): the reverse sweep may still read

@@ -8,7 +8,7 @@ import ast
 from .. import ir
 from ..rules.arrayfuncs import VIEW_FUNCTIONS
 from .astutil import walk
-from .buffers import check_aliases
+from .buffers import check_aliases, is_temporary
 
 VIEW_METHODS = {"reshape", "ravel"}
 
@@ -47,10 +47,23 @@ def check_views(fn, types, error) -> set:
     a temporary view of them, already consumed, is read by the reverse sweep."""
     found, taped = check_aliases(fn, types, is_view)
     if found is not None:
-        raise error(found.where, f"'{found.name}' shares memory with array '{found.other}' and "
-                                 "one of them is written into later; use "
-                                 f"'{found.other}.copy()' to make an independent array")
+        name, other = _shown(fn, found.name), _shown(fn, found.other)
+        raise error(found.where, f"'{name}' shares memory with array '{other}' and one of "
+                                 f"them is written into later (NumPy changes both): write "
+                                 f"through one name only, or use '{other}.copy()' to make an "
+                                 f"independent array")
     return taped
+
+
+def _shown(fn, name) -> str:
+    """How a message names an array: a temporary of the normalizer by the
+    expression it holds (``y[1:]``, what the user wrote), others by name."""
+    if not is_temporary(name):
+        return name
+    for s in walk(fn.body):
+        if ir.KIND(s) == ir.Kind.ASSIGN and s.targets[0].id == name:
+            return ast.unparse(s.value)
+    return name
 
 
 def check_tangent_views(fn, types, active, stored, error):

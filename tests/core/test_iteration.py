@@ -131,3 +131,38 @@ def test_what_is_refused_says_where_and_why(f, what):
             else sd.grad(f, target="python")(np.ones((4, 4)) if f is two_fors else np.ones(4))
     assert what in str(e.value)
     assert "test_iteration.py:" in str(e.value)
+
+
+def rows_scaled_in_place(Y):
+    Y = Y * 1.0
+    for row in Y:
+        row *= 2.0
+    return np.sum(Y)
+
+
+def view_scaled_in_place(Y):
+    Y = Y * 1.0
+    row = Y[0]
+    row *= 2.0
+    return np.sum(Y)
+
+
+def live_slice(x):
+    y = x * 1.0
+    for i, v in enumerate(y[1:], 1):
+        y[i] = v + y[i - 1]
+    return np.sum(y)
+
+
+@pytest.mark.parametrize("f, names", [
+    # (a silent wrong value before: 'row *= 2.0' became 'row = row * 2.0', Y unchanged)
+    (rows_scaled_in_place, "'row' shares memory with array 'Y'"),
+    (view_scaled_in_place, "'row' shares memory with array 'Y'"),
+    # (the message named the temporary '_t1')
+    (live_slice, "'y[1:]' shares memory with array 'y'"),
+])
+def test_writing_into_a_view_of_a_live_array_is_refused_naming_the_users_arrays(f, names):
+    args = np.ones((2, 2)) if f is not live_slice else np.ones(4)
+    with pytest.raises(TransformError) as e:
+        sd.grad(f, target="python")(args)
+    assert names in str(e.value) and "NumPy changes both" in str(e.value)
