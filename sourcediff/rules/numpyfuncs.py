@@ -430,6 +430,19 @@ nondifferentiable(np.argmax, np.argmin, np.count_nonzero,
                   result=lambda args, kw, consts: INT)
 
 
+def _positions(k):
+    """Integer positions, one per element of argument ``k`` (a bin, an insertion
+    point): piecewise constant, no derivative."""
+    def result(args, kw, consts):
+        t = args[k]
+        return array(np.int64, t.ndim) if t.is_array else INT
+    return result
+
+
+nondifferentiable(np.digitize, result=_positions(0))
+nondifferentiable(np.searchsorted, result=_positions(1))
+
+
 # -- array attributes and methods ----------------------------------------
 @rule("T")
 def _(z, x, dz):

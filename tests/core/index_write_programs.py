@@ -155,6 +155,21 @@ def pairs_at_repeats(Z, rows, cols):
     return np.sum(G * G * Z)
 
 
+def binned(x, bins, w):
+    """np.digitize: integer bins, no derivative of their own."""
+    k = np.digitize(x, bins)
+    return np.sum(w[k] * x * x)
+
+
+def interpolated(xs, ys, q):
+    """np.searchsorted of a number, then of an array: piecewise-linear interpolation."""
+    j = np.searchsorted(xs, q[0])
+    t = (q[0] - xs[j - 1]) / (xs[j] - xs[j - 1])
+    jj = np.searchsorted(xs, q)
+    tt = (q - xs[jj - 1]) / (xs[jj] - xs[jj - 1])
+    return ys[j - 1] * (1.0 - t) + ys[j] * t + np.sum(ys[jj - 1] * (1.0 - tt) + ys[jj] * tt)
+
+
 X5 = np.arange(1.0, 6.0)
 D = np.array([1, -4, 3, 1])
 T = np.array([[0, 2], [1, 1], [4, 0]])
@@ -183,4 +198,8 @@ CASES = [
     (wrapped_around, (X5, np.array([0, 3, 3, 4])), 0),
     (assembled, (X5,), 0),
     (pairs_at_repeats, (M, np.array([0, 2, 0, 1, 0]), np.array([1, 3, 1, 4, -4])), 0),
+    (binned, (np.array([0.15, 0.55, 0.95, 0.35]), np.array([0.25, 0.5, 0.75]),
+              np.array([1.0, 2.0, 3.0, 4.0])), (0, 2)),
+    (interpolated, (np.linspace(0.0, 1.0, 6), np.linspace(0.0, 1.0, 6) ** 2,
+                    np.array([0.33, 0.15, 0.55, 0.95])), (1, 2)),
 ]

@@ -29,7 +29,8 @@ def test_value_is_numpys(f, args, wrt):
 
 
 # reads only (JAX arrays have no in-place writes)
-READS = [c for c in P.CASES if c[0] in (P.row_as_index, P.shifted_index, P.negatives_in_a_loop)]
+READS = [c for c in P.CASES if c[0] in (P.row_as_index, P.shifted_index, P.negatives_in_a_loop,
+                                        P.binned, P.interpolated)]
 
 
 @pytest.mark.parametrize("f, args, wrt", READS, ids=[c[0].__name__ for c in READS])
