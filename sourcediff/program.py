@@ -17,6 +17,7 @@ from .errors import TransformError
 from .frontend.source import get_source
 from .names import Namer
 from .passes.hoist import hoist_shape_reads
+from .passes.first_stores import store_first_writes
 from .passes.index_names import name_index_array
 from .passes.inline import inline_calls
 from .passes.lower import lower_array_temporaries
@@ -47,6 +48,9 @@ class Program:
         self._vjp: dict = {}
         self._stack: list = []
         self.tabulate = True                      # passes/tables.py (off for CUDA kernels)
+        # costly values (exp) of any loop stored rather than recomputed in reverse
+        # (off for batches: their tapes have per-element capacities, see batched.py)
+        self.store_costly = True
         self.user_rules: dict = {}
         self.checkpoint = None                    # grad(..., checkpoint=) for the root
 
@@ -164,12 +168,12 @@ class Program:
 
         try:
             rt, adj = build()
-            # a fused loop's tapes hold one iteration: storing its costly values
-            # (exp, log) costs less than computing them again in reverse; kept
-            # when the loops fuse as before and no value goes to a list instead
+            # storing a loop's costly values (exp, log) costs less than computing
+            # them again in reverse; kept when the loops fuse as before and no
+            # value goes to a list instead
             # (an inner loop whose bound is unknown before it runs: an append
             # and a pop cost more than the exp)
-            prefer = rt.costly_recomputed_when_fused()
+            prefer = rt.costly_recomputed(every_loop=self.store_costly)
             if prefer:
                 rt2, adj2 = build(prefer)
                 if rt2.plan.per_iteration == rt.plan.per_iteration and \
@@ -185,6 +189,10 @@ class Program:
                     f"checkpoint: {why} in '{src.name}' keeps its full tape (only top-level "
                     "'for i in range(...)' loops are checkpointed)", UserWarning,
                     src.info.filename, src.info.line_offset + (line or 1))
+        if self.store_costly:
+            # (batches keep their zeros: passes/first_stores.py)
+            adj.body = store_first_writes(adj.body, {v: t.ndim for v, t in env.items()
+                                                     if t is not None and t.is_array})
         for rname, rule in getattr(rt, "user_rules_used", {}).items():
             self.inject_user_rule(rname, rule)
         self.functions[fname], self.trees[fname] = emitted(adj, src.info,

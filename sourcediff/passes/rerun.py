@@ -75,12 +75,14 @@ def _select(plan, loop, carried, banned) -> Rerun:
     for idx, s in enumerate(loop.body):
         if ir.KIND(s) == ir.Kind.ASSIGN:
             z = s.targets[0].id
-            if z in banned or z in carried or not _simple_assign(plan, s, loop, idx) or \
-                    id(loop) in plan.prefer_store and is_costly(s.value):
-                continue
             names = free_names(s.value) - {"np", "math"}
             if ir.PRIM(s.value)[0] == "call":
                 names -= free_names(s.value.func)
+            if z in banned or z in carried or not _simple_assign(plan, s, loop, idx) or \
+                    id(loop) in plan.prefer_store and is_costly(s.value) and names & written:
+                # (a costly value the loop does not change is computed again: one slot
+                # per iteration for the same number would cost more)
+                continue
             final = {n for n in names & written - ok if _final(plan, s, n)}
             if all(n in ok or n in final or n not in written or carried.get(n, -1) > idx or
                    _stored_before(loop, idx, s.value, n) for n in names):

@@ -333,14 +333,21 @@ class ReverseTransformer:
         return ir.PLAN.set(self.assemble(fname, forward, reverse),
                            plan_lines(self.plan, self))
 
-    def costly_recomputed_when_fused(self) -> frozenset:
-        """The fused loops, and the loops inside them, whose reverse iterations
-        recompute a costly value (an ``exp``): built again with these in
-        ``prefer_store``, the value goes on a tape holding one iteration."""
+    def costly_recomputed(self, every_loop=True) -> frozenset:
+        """The loops whose reverse iterations recompute a costly value (an
+        ``exp``) from values the loop changes: built again with these in
+        ``prefer_store``, the value is stored instead: on a tape holding one
+        iteration in a fused loop, in a slot per iteration (an array allocated
+        once) elsewhere, an 8-byte store and load against an ``exp``.
+        ``every_loop=False``: the fused loops (and the loops inside) only."""
         loops = [s for s in walk(self.fn.body) if id(s) in self.plan.per_iteration]
         inside = {id(s) for lp in loops for s in walk([lp]) if isinstance(s, ast.For)}
+        if every_loop:
+            inside |= {id(s) for s in walk(self.fn.body) if isinstance(s, ast.For)}
+        loops = {id(s): s for s in walk(self.fn.body) if isinstance(s, ast.For)}
         return frozenset(i for i in inside if any(
-            ir.KIND(st) == ir.Kind.ASSIGN and is_costly(st.value)
+            ir.KIND(st) == ir.Kind.ASSIGN and is_costly(st.value) and
+            free_names(st.value) & self.plan.assigned_in(loops[i])
             for st in self.plan.recompute.get(i, ())))
 
     def try_fuse(self):

@@ -202,6 +202,7 @@ class Batched(Transformed):
         program = Program(func, types)
         program.checkpoint = self.checkpoint
         program.tabulate = self.target != "cuda"      # a kernel cannot allocate a table
+        program.store_costly = False
         params = self.src.params
         entry = program.analyze(func, types)
         program._primal_name = entry[0]

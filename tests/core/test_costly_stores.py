@@ -39,7 +39,8 @@ def softmax_rows(W, X, labels):
 
 
 def exp_chain(x, steps):
-    """Not fused (each step reads the last): the exp is recomputed in reverse."""
+    """Not fused (each step reads the last): the exp is stored in a slot per
+    iteration (an array allocated once), not computed again in reverse."""
     y = 0.0
     for t in range(steps):
         y = 0.5 * y + math.exp(-x[t % x.shape[0]] * y)
@@ -69,12 +70,29 @@ def test_gradients_match_finite_differences():
     check_grad(exp_chain, (np.array([0.3, -0.2, 0.5]), 7), wrt=0, target="python")
 
 
-def test_an_unfused_loop_recomputes():
+def test_an_unfused_loop_stores_its_exps_in_an_array():
     args = (np.array([0.3, -0.2, 0.5]), 7)
     text = sd.grad(exp_chain, wrt=0, target="python").source_for(*args)
     grad = _code(text, "def exp_chain_grad")
     assert "fused" not in "\n".join(grad)
-    assert sum("math.exp(" in ln for ln in grad) == 2         # forward and reverse
+    assert sum("math.exp(" in ln for ln in grad) == 1         # forward only
+    assert any("_saved_" in ln and "np.empty(max(steps, 0)" in ln for ln in grad)
+    assert ".append(" not in text
+
+
+def invariant_exp(x, a, steps):
+    """exp(a) does not change in the loop: computed again, not stored per step."""
+    y = 0.0
+    for t in range(steps):
+        y = 0.5 * y * math.exp(a) + x[t % x.shape[0]] * y + 1.0
+    return y
+
+
+def test_a_costly_value_the_loop_does_not_change_is_not_stored():
+    text = sd.grad(invariant_exp, wrt=(0, 1), target="python").source_for(
+        np.array([0.3, -0.2, 0.5]), 0.2, 7)
+    assert "_saved_t" not in text
+    check_grad(invariant_exp, (np.array([0.3, -0.2, 0.5]), 0.2, 7), wrt=(0, 1), target="cpu")
 
 
 def test_no_list_tape_for_a_stored_exp():

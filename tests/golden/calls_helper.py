@@ -33,7 +33,7 @@ def calls_helper_grad(x):
     # calls_helper:57  def calls_helper(x):
     dhelper_result = 0.0
     dv = 0.0
-    dx = np.zeros_like(x)
+    dx = np.empty_like(x)
     ds = 1.0
     # -- last loop: forward and reverse iterations fused
     # calls_helper:59  for i in range(x.shape[0]):
@@ -54,7 +54,7 @@ def calls_helper_grad(x):
         _dt1 = _dt2 * _t2
         dv += -_dt1
         # calls_helper:60  s += helper(x[i])     # a small helper: inlined
-        dx[i] += dv
+        dx[i] = dv
         dv = 0.0
     # -- result
     # calls_helper:61  return s

@@ -59,7 +59,7 @@ def calls_sd_helper_grad(x):
     s = 0.0
     # -- reverse sweep
     # calls_sd_helper:14  def calls_sd_helper(x):
-    dx = np.zeros_like(x)
+    dx = np.empty_like(x)
     ds = 1.0
     # -- last loop: forward and reverse iterations fused
     # calls_sd_helper:16  for i in range(x.shape[0]):
@@ -71,7 +71,7 @@ def calls_sd_helper_grad(x):
         _dt2 = ds
         _dt13, = sd_helper_vjp(_t1, _dt2)[1]
         d_t1 = _dt13
-        dx[i] += d_t1
+        dx[i] = d_t1
     # -- result
     # calls_sd_helper:18  return s
     return s, (dx,)

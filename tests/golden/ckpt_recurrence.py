@@ -19,11 +19,12 @@ def recurrence(x, w):
 def recurrence_grad(x, w):
     """Value and gradient of 'recurrence' with respect to x, w."""
     # Plan:
+    #   stored before each overwrite, one slot per loop iteration in arrays allocated once: 1 temporary of line 17
     #   stored once per iteration of the loop at line 16: 'y' (carried from one iteration to the next; a list)
-    #   recomputed in each reverse iteration of the loop at line 16: 1 value of line 17 (from the loop index and values the loop does not change)
     #   checkpointed: the loop at line 16 (a snapshot of its state every segment; each segment re-run with its tape in reverse)
     # -- tape
     # recurrence:14  def recurrence(x, w):
+    _t1 = 0.0
     _saved_y = []
     _ckpt_y = []
     # -- forward sweep
@@ -32,6 +33,7 @@ def recurrence_grad(x, w):
     # recurrence:16  for i in range(10):
     # checkpointed: no tape, a snapshot of the loop's state every _every iterations
     _every = 3
+    _saved_t1 = np.empty(_every, np.float64)
     for i in range(10):
         if (i % _every == 0):
             _ckpt_y.append(y)
@@ -53,15 +55,16 @@ def recurrence_grad(x, w):
         for i in range(_start, _stop):
             _saved_y.append(y)
             # recurrence:17  y = math.sin(y) * w
+            _saved_t1[i - _start] = _t1
             _t1 = math.sin(y)
             y = _t1 * w
         for i in range(_stop - 1, _start - 1, -1):
             y = _saved_y.pop()
             # recurrence:17  y = math.sin(y) * w
-            _t1 = math.sin(y)
             _dt1 = dy * w
             dw += dy * _t1
             dy = _dt1 * math.cos(y)
+            _t1 = _saved_t1[i - _start]
     # recurrence:15  y = x
     dx += dy
     # -- result

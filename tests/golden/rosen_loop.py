@@ -35,7 +35,7 @@ def rosen_loop_grad(x):
     s = 0.0
     # -- reverse sweep
     # rosen_loop:7  def rosen_loop(x):
-    dx = np.zeros_like(x)
+    dx = np.empty_like(x)
     ds = 1.0
     # -- last loop: forward and reverse iterations fused
     # rosen_loop:9  for i in range(x.shape[0] - 1):
@@ -67,11 +67,11 @@ def rosen_loop_grad(x):
         dx_i += _dt7 + _dt2
         dx_i_plus_1 += _dt1
         # rosen_loop:9  for i in range(x.shape[0] - 1):
-        dx[i] += dx_i
+        dx[i] = dx_i
         dx_i = dx_i_plus_1
         dx_i_plus_1 = 0.0
-    if (x.shape[0] - 1 > 0):
-        dx[x.shape[0] - 1] += dx_i
+    if (x.shape[0] - 1 >= 0):
+        dx[x.shape[0] - 1] = dx_i
     # -- result
     # rosen_loop:11  return s
     return s, (dx,)

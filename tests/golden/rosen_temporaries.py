@@ -39,7 +39,7 @@ def rosen_temporaries_grad(x):
     # rosen_temporaries:64  def rosen_temporaries(x):
     da = 0.0
     db = 0.0
-    dx = np.zeros_like(x)
+    dx = np.empty_like(x)
     ds = 1.0
     # -- last loop: forward and reverse iterations fused
     # rosen_temporaries:67  for i in range(x.shape[0] - 1):
@@ -78,11 +78,11 @@ def rosen_temporaries_grad(x):
         dx_i += _dt4 + _dt2
         dx_i_plus_1 += _dt1
         # rosen_temporaries:67  for i in range(x.shape[0] - 1):
-        dx[i] += dx_i
+        dx[i] = dx_i
         dx_i = dx_i_plus_1
         dx_i_plus_1 = 0.0
-    if (x.shape[0] - 1 > 0):
-        dx[x.shape[0] - 1] += dx_i
+    if (x.shape[0] - 1 >= 0):
+        dx[x.shape[0] - 1] = dx_i
     # -- result
     # rosen_temporaries:71  return s
     return s, (dx,)
