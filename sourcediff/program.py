@@ -16,8 +16,8 @@ from .emit import emit_function, emitted, module_source
 from .errors import TransformError
 from .frontend.source import get_source
 from .names import Namer
-from .passes.hoist import hoist_shape_reads
 from .passes.first_stores import store_first_writes
+from .passes.hoist import hoist_shape_reads
 from .passes.index_names import name_index_array
 from .passes.inline import inline_calls
 from .passes.lower import lower_array_temporaries
