@@ -3,14 +3,13 @@ runtime.helpers.last_writes): gradients against central differences on both
 targets, JAX where the program is JAX code, and the refusals."""
 from __future__ import annotations
 
-import types
-
 import numpy as np
 import pytest
 
 import sourcediff as sd
 from sourcediff.errors import TransformError
 from tests.core import index_write_programs as P
+from tests.core.test_numpy_more import jax_grad
 from tests.fdcheck import check_grad
 
 IDS = [c[0].__name__ for c in P.CASES]
@@ -35,12 +34,9 @@ READS = [c for c in P.CASES if c[0] in (P.row_as_index, P.shifted_index, P.negat
 
 @pytest.mark.parametrize("f, args, wrt", READS, ids=[c[0].__name__ for c in READS])
 def test_reads_agree_with_jax(f, args, wrt):
-    jax = pytest.importorskip("jax", reason="JAX is an optional peer; the checks "
-                                            "against finite differences still run")
-    jax.config.update("jax_enable_x64", True)
-    jf = types.FunctionType(f.__code__, {**f.__globals__, "np": jax.numpy}, f.__name__)
-    argnums = wrt if isinstance(wrt, tuple) else (wrt,)
-    ref = jax.grad(jf, argnums=argnums)(*args)
+    ref = jax_grad(f, args, wrt)
+    if ref is None:
+        pytest.skip("JAX is an optional peer; the checks against finite differences still run")
     ours = sd.grad(f, wrt=wrt, target="python")(*args)
     ours = ours if isinstance(wrt, tuple) else (ours,)
     for a, b in zip(ours, ref):
