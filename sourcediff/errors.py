@@ -27,6 +27,7 @@ class TransformError(Exception):
         # an array-valued part of an index (``idx2d[0]`` in ``x[idx2d[0]]``),
         # when that is the trouble: the caller may name it first and retry
         self.index_array = None
+        self.tuple_length = None     # ... or a tuple of that many integers (K[ij])
         self.filename = filename
         self.lineno = lineno
         self.col_offset = col_offset

@@ -18,7 +18,7 @@ from .frontend.source import get_source
 from .names import Namer
 from .passes.first_stores import store_first_writes
 from .passes.hoist import hoist_shape_reads
-from .passes.index_names import name_index_array
+from .passes.index_names import expand_tuple_index, name_index_array
 from .passes.inline import inline_calls
 from .passes.lower import lower_array_temporaries
 from .passes.normalize import normalize
@@ -120,8 +120,10 @@ class Program:
                 return infer_types(fn, dict(zip(params, arg_types)), src.info,
                                    self.callee_return, norm.globals_used)
             except TransformError as exc:
-                if exc.index_array is not None and \
-                        name_index_array(fn, exc.index_array, norm.used_names):
+                if exc.index_array is not None and (
+                        expand_tuple_index(fn, exc.index_array, exc.tuple_length)
+                        if exc.tuple_length else
+                        name_index_array(fn, exc.index_array, norm.used_names)):
                     continue
                 var = exc.variable
                 if var is None or var in versioned or not version_variable(fn, var):

@@ -42,6 +42,23 @@ def name_index_array(fn: ast.FunctionDef, part: ast.expr, used: set) -> bool:
     return True
 
 
+def expand_tuple_index(fn: ast.FunctionDef, index: ast.Name, length: int) -> bool:
+    """``K[ij]`` with ``ij`` a tuple of ``length`` integers is ``K[ij[0], ij[1]]``
+    (NumPy takes a tuple index as one index per axis); the elements are then
+    named like any other index part.  False unless ``ij`` is the whole index
+    of a subscript."""
+    found = _find(fn.body, index)
+    if found is None:
+        return False
+    _, _, parent, field, position = found
+    if not (isinstance(parent, ast.Subscript) and field == "slice" and position is None):
+        return False
+    parent.slice = ast.Tuple(elts=[ast.Subscript(value=ast.Name(id=index.id, ctx=ast.Load()),
+                                                 slice=ast.Constant(k), ctx=ast.Load())
+                                   for k in range(length)], ctx=ast.Load())
+    return True
+
+
 def _named(e, stmts, namer, line):
     """``e`` as an atom, its reads and operations assigned to names in ``stmts``
     (``idx + 1``: ``_ix1 = idx + 1``; ``2 * idx2d[k]``: ``_ix1 = idx2d[k]``,

@@ -24,14 +24,19 @@ from .types import (
 class IndexArrayInIndex(TypeError):
     """An index holds a part of an array that is itself an array."""
 
-    def __init__(self, node, array=None, tuple_of=None):
+    def __init__(self, node, array=None, tuple_of=None, length=None):
         text = ast.unparse(node)
-        what = f"computed from the array '{array}'" if array else \
-            f"a part of the array '{node.value.id}'"
-        super().__init__(f"the index {text} reads an element of the tuple '{tuple_of}'"
-                         if tuple_of else f"the index {text} is an array ({what})"
-                         f": give it a name first (pos = {text}; then index with pos)")
+        if length is not None:
+            super().__init__(f"the tuple '{text}' used as an index is supported as the whole "
+                             f"index only (x[{text}], one integer per axis)")
+        else:
+            what = f"computed from the array '{array}'" if array else \
+                f"a part of the array '{node.value.id}'"
+            super().__init__(f"the index {text} reads an element of the tuple '{tuple_of}'"
+                             if tuple_of else f"the index {text} is an array ({what})"
+                             f": give it a name first (pos = {text}; then index with pos)")
         self.node = node
+        self.length = length     # a tuple of that many integers used as an index
 
 
 class TypeInference:
@@ -87,7 +92,7 @@ class TypeInference:
                 raise self.info.error(s, "subscript assignment needs an array")
             parts = target.slice.elts if isinstance(target.slice, ast.Tuple) else [target.slice]
             for p in parts:
-                if not isinstance(p, (ast.Slice, ast.Name, ast.Constant)):
+                if not isinstance(p, (ast.Slice, ast.Constant)):
                     self.typed_index(p, s)
             mask = self.env.get(target.slice.id) if isinstance(target.slice, ast.Name) else None
             if mask is not None and mask.is_array and mask.dtype.kind == "b" and mask.ndim > 1:
@@ -131,7 +136,11 @@ class TypeInference:
         (``IndexArrayInIndex``; passes/index_names.py) before types are inferred
         again."""
         if isinstance(e, ast.Name):
-            return self.env.get(e.id, INT)
+            t = self.env.get(e.id, INT)
+            if t.kind == "tuple" and t.elts and all(x.kind in ("int", "bool") for x in t.elts):
+                # K[ij] with ij = (0, 1) is K[0, 1]: one index per axis, as NumPy reads it
+                raise IndexArrayInIndex(e, tuple_of=e.id, length=len(t.elts))
+            return t
         for n in ast.walk(e):
             if isinstance(n, ast.Subscript) and isinstance(n.value, ast.Name) and \
                     self.env.get(n.value.id) is not None and self.env[n.value.id].is_array and \
@@ -161,18 +170,20 @@ class TypeInference:
         try:
             return self.inline(part)
         except TypeError as exc:
-            err = self.info.error(stmt, str(exc))
-            err.index_array = getattr(exc, "node", None)
-            raise err from None
+            raise self.index_error(stmt, exc) from None
+
+    def index_error(self, stmt, exc):
+        err = self.info.error(stmt, str(exc))
+        err.index_array = getattr(exc, "node", None)
+        err.tuple_length = getattr(exc, "length", None)
+        return err
 
     def prim(self, p, stmt) -> T:
         key = ir.PRIM(p)
         try:
             return self._prim(p, key)
         except TypeError as exc:
-            err = self.info.error(stmt, str(exc))
-            err.index_array = getattr(exc, "node", None)
-            raise err from None
+            raise self.index_error(stmt, exc) from None
 
     def _prim(self, p, key) -> T:
         head = key[0]
@@ -196,6 +207,8 @@ class TypeInference:
             return self.result("compare", [self.atom(p.left), self.atom(p.comparators[0])])
         if head == "subscript":
             base = self.atom(p.value)
+            if base.is_array and isinstance(p.slice, ast.Name):
+                self.inline(p.slice)        # (a tuple of integers: one index per axis)
             return index_result(base, p.slice, self.atom)
         if head == "attr":
             return self.result(key[1], [self.atom(p.value)])

@@ -170,6 +170,26 @@ def interpolated(xs, ys, q):
     return ys[j - 1] * (1.0 - t) + ys[j] * t + np.sum(ys[jj - 1] * (1.0 - tt) + ys[jj] * tt)
 
 
+def tuple_as_index(K, u):
+    """K[ij] with ij = (0, 1) is K[0, 1], as NumPy reads it (the gradient into
+    K[0, 1] was lost: the tuple was taken for an index array)."""
+    K = K * 1.0
+    ij = (0, 1)
+    K[ij] = u[0] * K[ij] + u[1]
+    K[ij] += u[0] * K[ij]
+    return np.sum(K * K) + K[ij] ** 2
+
+
+def tuple_as_index_in_a_loop(K, u):
+    K = K * 1.0
+    s = 0.0
+    for e in range(2):
+        dofs = (e, e + 1)
+        K[dofs] += u[e]
+        s += K[dofs] ** 2
+    return np.sum(K * K) + s
+
+
 X5 = np.arange(1.0, 6.0)
 D = np.array([1, -4, 3, 1])
 T = np.array([[0, 2], [1, 1], [4, 0]])
@@ -202,4 +222,6 @@ CASES = [
               np.array([1.0, 2.0, 3.0, 4.0])), (0, 2)),
     (interpolated, (np.linspace(0.0, 1.0, 6), np.linspace(0.0, 1.0, 6) ** 2,
                     np.array([0.33, 0.15, 0.55, 0.95])), (1, 2)),
+    (tuple_as_index, (np.eye(3) + 0.5, np.array([0.3, 0.7, 1.2])), (0, 1)),
+    (tuple_as_index_in_a_loop, (np.eye(3) + 0.5, np.array([0.3, 0.7, 1.2])), (0, 1)),
 ]
