@@ -89,7 +89,8 @@ DICT_METHODS = {"get", "items", "keys", "values", "setdefault", "update", "pop"}
 CONTAINERS = {dict: "dicts", set: "sets", frozenset: "sets", list: "lists"}
 INT_BUILTINS = {len, int, min, max, abs}
 # calls that take a comprehension: sum(x[i] ** 2 for i in range(n)), np.array([...])
-COMPREHENSION_CALLS = (sum, math.fsum, np.sum, np.mean, max, min, np.max, np.min, np.array)
+# (not math.fsum: its exact sum is not a loop of additions)
+COMPREHENSION_CALLS = (sum, np.sum, np.mean, max, min, np.max, np.min, np.array)
 # the first value of the running result, and how each item joins it
 _RUNNING = {id(max): ("-inf", "max"), id(min): ("inf", "min")}
 NUMPY = "__sourcediff_numpy__"
@@ -788,11 +789,16 @@ class Normalizer:
         # are checked when the loop they become is normalized
         arg_lists |= {id(x) for n in ast.walk(e) if self.comprehension_call(n) is not None
                       for x in ast.walk(n.args[0])}
+        call_args = {id(a) for n in ast.walk(e) if isinstance(n, ast.Call) for a in n.args}
         for n in ast.walk(e):
             if self.tapes and isinstance(n, ast.List) and not n.elts:
                 continue   # a tape
             if id(n) in arg_lists:
                 continue
+            if isinstance(n, (ast.GeneratorExp, ast.ListComp)) and id(n) in call_args:
+                raise self.error(n, "a comprehension is supported as the argument of sum, "
+                                    "np.sum, np.mean, max, min, np.max, np.min and np.array "
+                                    "(one 'for'); write the loop")
             for bad, what in UNSUPPORTED_EXPRESSIONS.items():
                 if isinstance(n, bad):
                     raise self.error(n, f"cannot differentiate through {what}")
@@ -800,14 +806,16 @@ class Normalizer:
     def comprehension_call(self, e):
         """The function of ``sum(<comprehension>)`` (or another of
         ``COMPREHENSION_CALLS``), else None."""
-        if not (isinstance(e, ast.Call) and len(e.args) == 1 and
+        if not (isinstance(e, ast.Call) and 1 <= len(e.args) <= 2 and
                 isinstance(e.args[0], (ast.GeneratorExp, ast.ListComp))):
             return None
         fn = resolve(e.func, self.namespace, self.locals)
+        if len(e.args) == 2 and fn is not sum:
+            return None
         return fn if any(fn is f for f in COMPREHENSION_CALLS) else None
 
     def comprehension(self, e, fn, out):
-        """``sum(f(v) for v in x)`` (``math.fsum``, ``np.sum``, ``np.mean``,
+        """``sum(f(v) for v in x)`` (``sum(..., start)``, ``np.sum``, ``np.mean``,
         ``max``, ``min``; generator or list, ``if`` filters too) as a loop
         that adds into (or keeps the largest in) a new name, and
         ``np.array([f(v) for v in x])`` as a loop that fills a new array of
@@ -863,9 +871,13 @@ class Normalizer:
                 body = [ast.Assign(targets=[_name(result, True)], value=ast.Call(
                     func=_name(pick), args=[_name(result), elt], keywords=[]), **where)]
             else:
-                self.assign(out, result, ir.mark(ast.Constant(0.0), ("const",)))
-                body = [ast.AugAssign(target=_name(result, True), op=ast.Add(), value=elt,
-                                      **where)]
+                start = self.atom(e.args[1], out) if len(e.args) == 2 else ast.Constant(0.0)
+                self.assign(out, result, ir.mark(start, ("const",) if isinstance(
+                    start, ast.Constant) else ("copy",)))
+                # (result = result + item: a new array each time for arrays, as sum's
+                # own additions, never a write into the start value)
+                body = [ast.Assign(targets=[_name(result, True)], value=ast.BinOp(
+                    left=_name(result), op=ast.Add(), right=elt, **where), **where)]
             if fn is np.mean:
                 count = self.temp("n")
                 self.assign(out, count, ir.mark(ast.Constant(0), ("const",)))

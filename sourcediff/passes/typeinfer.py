@@ -94,6 +94,14 @@ class TypeInference:
             for p in parts:
                 if not isinstance(p, (ast.Slice, ast.Constant)):
                     self.typed_index(p, s)
+            value = self.atom(s.value)
+            if value.is_array and kind == ir.Kind.STORE and \
+                    not index_result(base, target.slice, self.atom).is_array:
+                x = target.value.id
+                raise self.info.error(s, "np.array([...]) of a comprehension takes numbers, "
+                                         "not arrays: fill the rows of np.empty((n, m)) in a "
+                                         "loop" if x.startswith("_items") else
+                                         f"an array cannot go into one element of '{x}'")
             mask = self.env.get(target.slice.id) if isinstance(target.slice, ast.Name) else None
             if mask is not None and mask.is_array and mask.dtype.kind == "b" and mask.ndim > 1:
                 # (as reads with one: Numba's boolean indexing is one-dimensional)

@@ -255,7 +255,7 @@ def products_summed_indexed(x, w):
 
 def filtered_sums(x):
     s = sum(v * v for v in x if v > 0.5)
-    return s + math.fsum(math.sin(v) for v in x)
+    return s + sum((math.sin(v) for v in x), 0.5 * s)
 
 
 def filtered_sums_indexed(x):
@@ -263,7 +263,7 @@ def filtered_sums_indexed(x):
     for i in range(len(x)):
         if x[i] > 0.5:
             s += x[i] * x[i]
-    t = 0.0
+    t = 0.5 * s
     for i in range(len(x)):
         t += math.sin(x[i])
     return s + t
@@ -369,6 +369,19 @@ def means_indexed(x, X):
     return s / n + np.sum(X * X) / X.shape[0]
 
 
+def sum_with_a_start(X, z):
+    """sum(..., start) of arrays: the start array is not written into."""
+    t = sum((r * r for r in X), z)
+    return np.sum(t * z) + np.sum(z)
+
+
+def sum_with_a_start_indexed(X, z):
+    t = z.copy()
+    for i in range(X.shape[0]):
+        t = t + X[i] * X[i]
+    return np.sum(t * z) + np.sum(z)
+
+
 rng = np.random.default_rng(11)
 _x = rng.uniform(0.3, 1.2, 7)
 _w = rng.uniform(-1.0, 1.0, 5)
@@ -400,4 +413,5 @@ PAIRS = [
     (ranges_zipped, ranges_zipped_indexed, (_x,), 0),
     (largest_and_smallest, largest_and_smallest_indexed, (_x,), 0),
     (means, means_indexed, (_x, _X), (0, 1)),
+    (sum_with_a_start, sum_with_a_start_indexed, (_X, _W[1]), (0, 1)),
 ]

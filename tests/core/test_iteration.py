@@ -162,3 +162,20 @@ def test_writing_into_a_view_of_a_live_array_is_refused_naming_the_users_arrays(
     with pytest.raises(TransformError) as e:
         sd.grad(f, target="python")(args)
     assert names in str(e.value) and "NumPy changes both" in str(e.value)
+
+
+def exact_sum(x):
+    return math.fsum(v for v in x)
+
+
+def array_of_rows(X, w):
+    return np.sum(np.array([r * w for r in X]))
+
+
+def test_comprehensions_outside_what_becomes_a_loop_say_what_does():
+    with pytest.raises(TransformError) as e:
+        sd.grad(exact_sum, target="python")(np.ones(3))
+    assert "a comprehension is supported as the argument of sum" in str(e.value)
+    with pytest.raises(TransformError) as e:      # (NumPy's error from inside before)
+        sd.grad(array_of_rows, target="python")(np.ones((2, 2)), np.ones(2))
+    assert "takes numbers, not arrays" in str(e.value) and "test_iteration.py:" in str(e.value)
