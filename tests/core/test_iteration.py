@@ -5,6 +5,8 @@ the loop written with ``range`` indices, and, where JAX is installed, as
 ``jax.grad`` of the same source."""
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
 
