@@ -140,20 +140,24 @@ class Fact:
 
 # -- statements ------------------------------------------------------------
 LINE = Fact("line", "statement, function",
-            "astutil, forward, index_names, invariant_sums, kernel, lower, normalize, "
-            "reverse, rolling_sums, scalars, small_arrays, tables, tuples",
-            "emit, errors, forward, index_names, invariant_sums, kernel, lower, "
-            "normalize, plan_report, planner, reverse, rolling_sums, scalars, "
+            "astutil, forward, index_names, int_arrays, invariant_sums, "
+            "kernel, lower, normalize, reverse, rolling_sums, scalars, "
             "small_arrays, tables, tuples",
+            "emit, errors, forward, index_names, int_arrays, "
+            "invariant_sums, kernel, lower, normalize, plan_report, "
+            "planner, reverse, rolling_sums, scalars, small_arrays, "
+            "tables, tuples",
             "The user's source line the statement comes from (1-based, in the file); "
             "emitted as the comment that links generated code to the user's code "
             "(an InlinedLine for a statement inlined from a helper). "
             "Written by tag() and by astutil's statement builders.")
-KIND = Fact("kind", "statement", "index_names, invariant_sums, lower, normalize, "
-                                 "rolling_sums, scalars, small_arrays, tables, tuples, webs",
-            "activity, buffers, dependence, emit, forward, hoist, lower, "
-            "planner, program, rerun, reverse, scalars, shapes, "
-            "small_arrays, tables, tuples, typeinfer, versions, views, webs",
+KIND = Fact("kind", "statement", "index_names, int_arrays, invariant_sums, lower, "
+                                 "normalize, rolling_sums, scalars, small_arrays, tables, "
+                                 "tuples, webs",
+            "activity, buffers, dependence, emit, forward, hoist, "
+            "int_arrays, lower, planner, program, rerun, reverse, "
+            "scalars, shapes, small_arrays, tables, tuples, typeinfer, "
+            "versions, views, webs",
             "The statement's Kind (written by tag(); a string written is converted).",
             convert=Kind)
 COUNT = Fact("count", "loop", "normalize", "dependence, forward, planner, reverse, tables, tape",
@@ -183,12 +187,12 @@ SECTION = Fact("section", "statement of an adjoint", "reverse, rolling_sums",
                "init, fused, value, reverse, result): emitted as section headers.")
 
 # -- expressions -----------------------------------------------------------
-PRIM = Fact("prim", "expression", "index_names, lower, normalize, scalars, small_arrays, "
-                                 "tables, tuples",
-            "activity, astutil, buffers, forward, hoist, lower, normalize, "
-            "numba_calls, planner, program, rerun, reverse, rulecall, "
-            "scalars, shapes, small_arrays, tables, tuples, typeinfer, "
-            "views",
+PRIM = Fact("prim", "expression", "index_names, int_arrays, lower, normalize, scalars, "
+                                  "small_arrays, tables, tuples",
+            "activity, astutil, buffers, forward, hoist, int_arrays, "
+            "lower, normalize, numba_calls, planner, program, rerun, "
+            "reverse, rulecall, scalars, shapes, small_arrays, tables, "
+            "tuples, typeinfer, views",
             "The primitive an expression applies (a key tuple, see the module doc; "
             "written by mark()).")
 INPLACE = Fact("inplace", "call of a user function", "normalize", "forward, reverse, small_arrays, tables, typeinfer",

@@ -20,6 +20,7 @@ from .passes.first_stores import store_first_writes
 from .passes.hoist import hoist_shape_reads
 from .passes.index_names import expand_tuple_index, name_index_array
 from .passes.inline import inline_calls
+from .passes.int_arrays import integer_item_arrays
 from .passes.lower import lower_array_temporaries
 from .passes.normalize import normalize
 from .passes.numba_calls import lower_for_numba
@@ -90,6 +91,7 @@ class Program:
             # element loops; then the new names' types
             for _ in range(8):
                 split = split_tuple_locals(fn, env, norm.used_names, src.info.error)
+                split = integer_item_arrays(fn, env, norm.used_names) or split
                 scalars = scalar_numpy_calls(fn, env)
                 versions = split_loop_versions(fn, env, norm.used_names)
                 if not lower_array_temporaries(fn, env, norm.used_names) and not scalars \

@@ -151,7 +151,9 @@ def _allocated(extra):
     def result(args, kw, consts):
         like = args[1]
         if not like.is_array:
-            return array(np.float64, 1)
+            # np.array([i, j]) of integers (booleans) is one (passes/int_arrays.py
+            # then makes it so, or floats where other items are floats)
+            return array({"int": np.int64, "bool": np.bool_}.get(like.kind, np.float64), 1)
         return array(_float_dtype(like), like.ndim + 1 - extra)
     return result
 

@@ -190,6 +190,26 @@ def tuple_as_index_in_a_loop(K, u):
     return np.sum(K * K) + s
 
 
+def dofs_built(u):
+    """np.array([e, e + 1]) of integers is an index array (it was floats)."""
+    F = np.zeros(u.shape[0])
+    for e in range(u.shape[0] - 1):
+        d = np.array([e, e + 1])
+        F[d] += u[d[0]] * u[d[1]]
+    return np.sum(F * F)
+
+
+def mask_built(x, c):
+    m = np.array([x[0] > c, x[1] > c, x[2] > c])
+    return np.sum(x[:3][m] ** 2)
+
+
+def mixed_items(x, k):
+    """An integer and a float: floats, as in NumPy."""
+    v = np.array([k, 0.5 * x[0]])
+    return np.sum(v * v) * x[1]
+
+
 X5 = np.arange(1.0, 6.0)
 D = np.array([1, -4, 3, 1])
 T = np.array([[0, 2], [1, 1], [4, 0]])
@@ -224,4 +244,7 @@ CASES = [
                     np.array([0.33, 0.15, 0.55, 0.95])), (1, 2)),
     (tuple_as_index, (np.eye(3) + 0.5, np.array([0.3, 0.7, 1.2])), (0, 1)),
     (tuple_as_index_in_a_loop, (np.eye(3) + 0.5, np.array([0.3, 0.7, 1.2])), (0, 1)),
+    (dofs_built, (X5,), 0),
+    (mask_built, (X5, 2.5), 0),
+    (mixed_items, (X5, 3), 0),
 ]

@@ -1,0 +1,75 @@
+"""``np.array([i, i + 1])`` of integers is an integer array, as in NumPy.
+
+The normalizer builds ``np.array([a, b])`` as a new array filled by stores
+(``t = empty_stack(2, a); t[0] = a; t[1] = b``) before types are known, and
+``empty_stack`` makes floats.  Type inference takes an array whose first item is
+an integer (a boolean) for an integer (boolean) array; once types are known,
+this pass makes it ``np.empty(n, np.int64)`` (``np.bool_``) when every store
+puts one, else ``np.empty(n, np.float64)`` (``[i, 0.5]`` is floats, as in
+NumPy): an index array (finite-element ``dofs = np.array([e, e + 1])``) or a
+mask, not floats that NumPy refuses as an index.
+"""
+from __future__ import annotations
+
+import ast
+
+import numpy as np
+
+from .. import ir
+from ..names import Namer
+from ..runtime.helpers import empty_stack
+
+
+def integer_item_arrays(fn: ast.FunctionDef, env: dict, used: set) -> bool:
+    """Rewrite ``fn`` in place; returns whether it changed (types are then
+    inferred again)."""
+    changed = False
+    namer = Namer(used)
+    blocks = [fn.body] + [getattr(s, f) for s in ast.walk(fn)
+                          if isinstance(s, (ast.If, ast.For, ast.While))
+                          for f in ("body", "orelse") if getattr(s, f, None)]
+    for block in blocks:
+        for k, s in reversed(list(enumerate(block))):
+            if not (ir.KIND(s) == ir.Kind.ASSIGN and ir.PRIM(s.value, ("",))[0] == "call"
+                    and ir.PRIM(s.value)[1] is empty_stack):
+                continue
+            n, like = s.value.args
+            t = s.targets[0].id
+            lt = env.get(like.id) if isinstance(like, ast.Name) else None
+            if not isinstance(n, ast.Constant) or lt is None or lt.kind not in ("int", "bool"):
+                continue
+            kinds = _item_kinds(block[k + 1:k + 1 + n.value], t, n.value, env)
+            dtype = np.dtype({"int": np.int64, "bool": np.bool_}[lt.kind]) \
+                if kinds == {lt.kind} else np.dtype(np.float64)
+            kind = ast.Attribute(value=ast.Name(id="np", ctx=ast.Load()), attr=dtype.name,
+                                 ctx=ast.Load())
+            name = namer.numbered("_dtype")
+            used.add(name)
+            named = ast.Assign(targets=[ast.Name(id=name, ctx=ast.Store())],
+                               value=ir.mark(kind, ("dtype", dtype)))
+            call = ast.Call(func=ast.Attribute(value=ast.Name(id="np", ctx=ast.Load()),
+                                               attr="empty", ctx=ast.Load()),
+                            args=[n, ast.Name(id=name, ctx=ast.Load())], keywords=[])
+            s.value = ir.mark(ast.copy_location(call, s.value), ("call", np.empty))
+            block.insert(k, ast.fix_missing_locations(ast.copy_location(
+                ir.tag(named, ir.LINE(s), ir.Kind.ASSIGN), s)))
+            changed = True
+    return changed
+
+
+def _item_kinds(stores, t, n, env):
+    """The kinds of the values ``t[0] = a`` ... ``t[n - 1] = z`` store, or None
+    when the statements are not those stores."""
+    kinds = set()
+    for k, st in enumerate(stores):
+        if len(stores) != n or ir.KIND(st) != ir.Kind.STORE:
+            return None
+        target = st.targets[0]
+        if not (isinstance(target.value, ast.Name) and target.value.id == t and
+                isinstance(target.slice, ast.Constant) and target.slice.value == k):
+            return None
+        v = st.value
+        vt = env.get(v.id) if isinstance(v, ast.Name) else \
+            ({bool: "bool", int: "int"}.get(type(v.value)) if isinstance(v, ast.Constant) else None)
+        kinds.add(vt if isinstance(vt, str) or vt is None else vt.kind)
+    return kinds
