@@ -28,6 +28,7 @@ class TransformError(Exception):
         # when that is the trouble: the caller may name it first and retry
         self.index_array = None
         self.tuple_length = None     # ... or a tuple of that many integers (K[ij])
+        self.indexed_number = None   # a number read as v[k] (np.add.at's value)
         self.filename = filename
         self.lineno = lineno
         self.col_offset = col_offset

@@ -18,7 +18,7 @@ from .frontend.source import get_source
 from .names import Namer
 from .passes.first_stores import store_first_writes
 from .passes.hoist import hoist_shape_reads
-from .passes.index_names import expand_tuple_index, name_index_array
+from .passes.index_names import expand_tuple_index, name_index_array, read_whole
 from .passes.inline import inline_calls
 from .passes.int_arrays import integer_item_arrays
 from .passes.lower import lower_array_temporaries
@@ -126,6 +126,9 @@ class Program:
                         expand_tuple_index(fn, exc.index_array, exc.tuple_length)
                         if exc.tuple_length else
                         name_index_array(fn, exc.index_array, norm.used_names)):
+                    continue
+                if exc.indexed_number in norm.per_item_values and \
+                        read_whole(fn, exc.indexed_number):     # np.add.at(y, idx, c), c a number
                     continue
                 var = exc.variable
                 if var is None or var in versioned or not version_variable(fn, var):

@@ -111,3 +111,17 @@ def _find(stmts, part):
                 if isinstance(value, list) and any(v is part for v in value):
                     return stmts, k, parent, field, [id(v) for v in value].index(id(part))
     return None
+
+
+def read_whole(fn: ast.FunctionDef, name: str) -> bool:
+    """Every ``name[k]`` read in ``fn`` becomes ``name``: the value
+    ``np.add.at(y, idx, v)`` adds per item (``v[k]``, passes/normalize.py),
+    when ``v`` turns out to be a number.  False when there is none."""
+    changed = False
+    for s in ast.walk(fn):
+        if ir.KIND(s) in (ir.Kind.AUGSTORE, ir.Kind.ASSIGN) and \
+                isinstance(s.value, ast.Subscript) and isinstance(s.value.value, ast.Name) \
+                and s.value.value.id == name:
+            s.value = ir.mark(ast.Name(id=name, ctx=ast.Load()), ("copy",))
+            changed = True
+    return changed

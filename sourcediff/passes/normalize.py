@@ -134,6 +134,7 @@ class Normalizer:
         self.loop_counter = 0
         self._outer_names = None
         self.sequences: dict = {}     # name -> the expression a loop runs over
+        self.per_item_values: set = set()   # np.add.at's values, read v[k] per item
         self.line = src.tree.lineno
         self.globals_used: dict[str, object] = {}   # name in generated code -> object
         self.user_calls: dict[str, object] = {}       # callee name -> python function
@@ -290,7 +291,10 @@ class Normalizer:
         where = {"lineno": s.lineno, "col_offset": s.col_offset}
         parts = call.args[1].elts if isinstance(call.args[1], ast.Tuple) else [call.args[1]]
         indices = [self.atom(p, out, force_temp=True, hint="k") for p in parts]
-        value = self.atom(call.args[2], out)
+        value = self.atom(call.args[2], out, force_temp=not isinstance(call.args[2], ast.Constant))
+        if isinstance(value, ast.Name):
+            # (a number, not an array, once types are known: program.py reads it whole)
+            self.per_item_values.add(value.id)
         k = self.temp("i")
         index = [ast.Subscript(value=_name(i.id), slice=_name(k), ctx=ast.Load())
                  for i in indices]

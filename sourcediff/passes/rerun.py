@@ -78,10 +78,15 @@ def _select(plan, loop, carried, banned) -> Rerun:
             names = free_names(s.value) - {"np", "math"}
             if ir.PRIM(s.value)[0] == "call":
                 names -= free_names(s.value.func)
-            if z in banned or z in carried or not _simple_assign(plan, s, loop, idx) or \
-                    id(loop) in plan.prefer_store and is_costly(s.value) and names & written:
-                # (a costly value the loop does not change is computed again: one slot
-                # per iteration for the same number would cost more)
+            if z in banned or z in carried or not _simple_assign(plan, s, loop, idx):
+                continue
+            if id(loop) in plan.prefer_store and is_costly(s.value) and names & written:
+                # stored, not computed again (but a costly value the loop does not
+                # change is: one slot per iteration for the same number would cost
+                # more); restored in reverse after its last use, it holds this
+                # iteration's value when the reverse iteration starts, for the
+                # values re-run from it
+                ok.add(z)
                 continue
             final = {n for n in names & written - ok if _final(plan, s, n)}
             if all(n in ok or n in final or n not in written or carried.get(n, -1) > idx or

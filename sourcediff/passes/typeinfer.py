@@ -95,8 +95,7 @@ class TypeInference:
                 if not isinstance(p, (ast.Slice, ast.Constant)):
                     self.typed_index(p, s)
             value = self.atom(s.value)
-            if value.is_array and kind == ir.Kind.STORE and \
-                    not index_result(base, target.slice, self.atom).is_array:
+            if value.is_array and kind == ir.Kind.STORE and not self.many_items(base, target):
                 x = target.value.id
                 raise self.info.error(s, "np.array([...]) of a comprehension takes numbers, "
                                          "not arrays: fill the rows of np.empty((n, m)) in a "
@@ -174,6 +173,14 @@ class TypeInference:
             return self.array_operand(e.operand)
         return None
 
+    def many_items(self, base, target) -> bool:
+        """``base[index]`` (a write's target) is more than one element (forms the
+        read rules refuse, ``Y[:, idx]``, count as many)."""
+        try:
+            return index_result(base, target.slice, self.atom).is_array
+        except TypeError:
+            return True
+
     def typed_index(self, part, stmt) -> T:
         try:
             return self.inline(part)
@@ -184,6 +191,9 @@ class TypeInference:
         err = self.info.error(stmt, str(exc))
         err.index_array = getattr(exc, "node", None)
         err.tuple_length = getattr(exc, "length", None)
+        if getattr(exc, "scalar", False) and ir.PRIM(stmt.value, ("",))[0] == "subscript" \
+                and isinstance(stmt.value.value, ast.Name):
+            err.indexed_number = stmt.value.value.id
         return err
 
     def prim(self, p, stmt) -> T:

@@ -161,7 +161,9 @@ def index_result(base: T, index: ast.expr, env) -> T:
             raise TypeError(f"a tuple indexed at run time must hold values of one type, "
                             f"not {base}") from None
     if not base.is_array:
-        raise TypeError(f"cannot index a {base}")
+        err = TypeError(f"cannot index a {base}")
+        err.scalar = True
+        raise err
     parts = index.elts if isinstance(index, ast.Tuple) else [index]
     if len(parts) == 1 and not isinstance(index, (ast.Slice, ast.Tuple)) and env(index).is_array:
         return gather_result(base, env(index))

@@ -210,6 +210,16 @@ def mixed_items(x, k):
     return np.sum(v * v) * x[1]
 
 
+def added_at_a_value_computed(y0, idx, c):
+    """np.add.at with a number computed in the function ('cannot index a float64' before)."""
+    y = y0 * 1.0
+    np.add.at(y, idx, c * c)
+    np.subtract.at(y, (idx,), c)
+    for j in range(3):
+        np.add.at(y, np.array([j, (j + 1) % 5]), 0.1 * y[j])
+    return np.sum(y * y)
+
+
 X5 = np.arange(1.0, 6.0)
 D = np.array([1, -4, 3, 1])
 T = np.array([[0, 2], [1, 1], [4, 0]])
@@ -247,4 +257,5 @@ CASES = [
     (dofs_built, (X5,), 0),
     (mask_built, (X5, 2.5), 0),
     (mixed_items, (X5, 3), 0),
+    (added_at_a_value_computed, (X5, np.array([1, 1, 3]), 0.7), (0, 2)),
 ]

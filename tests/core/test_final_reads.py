@@ -109,7 +109,9 @@ def test_gradient_and_plan(f, args, wrt, stored):
     check_grad(f, args, wrt, "python")
     text = sd.grad(f, wrt=wrt, target="python").source_for(*args)
     plan = text[text.index("# Plan:"):text.index("# -- ")]
-    assert ("stored: nothing" not in plan) == stored
+    # (costly values, exp or pow, go in slots per iteration either way)
+    if not stored:
+        assert "stored: elements of" not in plan
     assert ("that no later write changes" in plan) == (not stored)
 
 
