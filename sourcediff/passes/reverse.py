@@ -348,7 +348,30 @@ class ReverseTransformer:
         return frozenset(i for i in inside if any(
             ir.KIND(st) == ir.Kind.ASSIGN and is_costly(st.value) and
             free_names(st.value) & self.plan.assigned_in(loops[i])
-            for st in self.plan.recompute.get(i, ())))
+            for st in self.recomputation_read(i)))
+
+    def recomputation_read(self, loop_id) -> list:
+        """The statements the plan re-runs in each reverse iteration of a loop
+        whose values the reverse sweep reads (directly or through others)."""
+        chosen = self.plan.rerun.get(loop_id)
+        if chosen is None:
+            return []
+        makers: dict = {}
+        for st in chosen.stmts:
+            for v in chosen.writes[id(st)]:
+                makers.setdefault(v, []).append(st)
+        wanted, want = set(), set()
+        stack = [v for v in makers if v in self.reads or v in self.plan.needed]
+        while stack:
+            v = stack.pop()
+            if v in wanted:
+                continue
+            wanted.add(v)
+            for st in makers[v]:
+                if id(st) not in want:
+                    want.add(id(st))
+                    stack += [n for n in chosen.reads[id(st)] if n in makers]
+        return [st for st in chosen.stmts if id(st) in want]
 
     def try_fuse(self):
         """Run a final accumulation loop's reverse iteration right after its
@@ -1050,25 +1073,9 @@ class ReverseTransformer:
         chosen = self.plan.rerun.get(id(loop))
         if chosen is None or not chosen.stmts:
             return []
-        makers: dict = {}
-        for st in chosen.stmts:
-            for v in chosen.writes[id(st)]:
-                makers.setdefault(v, []).append(st)
-        # closure over what the reverse sweep reads
-        wanted, want = set(), set()
-        stack = [v for v in makers if v in self.reads or v in self.plan.needed]
-        while stack:
-            v = stack.pop()
-            if v in wanted:
-                continue
-            wanted.add(v)
-            for st in makers[v]:
-                if id(st) not in want:
-                    want.add(id(st))
-                    stack += [n for n in chosen.reads[id(st)] if n in makers]
         out = []
-        for st in chosen.stmts:
-            if id(st) not in want or id(st) in chosen.late:
+        for st in self.recomputation_read(id(loop)):
+            if id(st) in chosen.late:
                 continue
             if isinstance(st, (ast.For, ast.If)):
                 out += self.replay(st)
