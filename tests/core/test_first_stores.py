@@ -47,7 +47,8 @@ def added_twice(x):
 def test_gradient_matches_finite_differences(f, n, target):
     x = np.linspace(-0.9, 1.1, n)
     args, wrt = ((x, 0.7), (0, 1)) if f is squares_per_element else ((x,), 0)
-    check_grad(f, args, wrt=wrt, target=target)
+    # (value_and_grad's value: on the python target; one compile less on cpu)
+    check_grad(f, args, wrt=wrt, target=target, check_value=target == "python")
 
 
 @pytest.mark.parametrize("target", ["python", "cpu"])

@@ -28,7 +28,8 @@ ON_TARGETS = [(*c, "python") for c in P.CASES] + [(*c, "cpu") for c in P.CASES i
 @pytest.mark.parametrize("f, args, wrt, target", ON_TARGETS,
                          ids=[f"{c[0].__name__}-{c[3]}" for c in ON_TARGETS])
 def test_gradient_matches_finite_differences(f, args, wrt, target):
-    check_grad(f, args, wrt=wrt, target=target)
+    # (value_and_grad's value: on the python target; one compile less on cpu)
+    check_grad(f, args, wrt=wrt, target=target, check_value=target == "python")
 
 
 @pytest.mark.parametrize("f, args, wrt", P.CASES, ids=IDS)

@@ -87,7 +87,8 @@ CASES = [(lockdown, (0.8, 0.4, X, 1.7), (0, 1, 2)),
 @pytest.mark.parametrize("target", ["python", "cpu"])
 @pytest.mark.parametrize("f, args, wrt", CASES, ids=[c[0].__name__ for c in CASES])
 def test_gradient_matches_finite_differences(f, args, wrt, target):
-    check_grad(f, args, wrt=wrt, target=target)
+    # (value_and_grad's value: on the python target; one compile less on cpu)
+    check_grad(f, args, wrt=wrt, target=target, check_value=target == "python")
 
 
 def _plan(f, args, wrt):
