@@ -582,20 +582,16 @@ class Normalizer:
         if len(args) == 1:
             new = [op(args[0], ast.Sub(), one), ast.Constant(-1), ast.Constant(-1)]
         else:
-            start, stop = args[0], args[1]
-            step = _constant_int(args[2]) if len(args) == 3 else 1
+            start, stop, step = _range_parts(args)
             if step is None or step == 0:
                 raise self.error(rng, "reversed(range(...)) needs a constant step: "
                                       "write the range that counts down instead")
             # the last value the range reaches, then back to its start
-            span = op(stop, ast.Sub(), start) if step > 0 else op(start, ast.Sub(), stop)
-            count = op(op(span, ast.Add(), ast.Constant(abs(step) - 1)), ast.FloorDiv(),
-                       ast.Constant(abs(step)))
             if abs(step) == 1:
                 last = op(stop, ast.Sub(), ast.Constant(step))
             else:
-                last = op(start, ast.Add(), op(op(count, ast.Sub(), one), ast.Mult(),
-                                                ast.Constant(step)))
+                last = op(start, ast.Add(), op(op(_range_count(start, stop, step), ast.Sub(),
+                                                  one), ast.Mult(), ast.Constant(step)))
             new = [last, op(start, ast.Sub(), ast.Constant(step)), ast.Constant(-step)]
         return ast.copy_location(ast.Call(func=_name("range"), args=new, keywords=[]), rng)
 
@@ -639,21 +635,13 @@ class Normalizer:
         """(start, step, count) of ``range(...)`` inside ``zip``/``enumerate``:
         atoms evaluated before the loop, the step a constant, the count an
         expression over the atoms."""
-        args = [self.atom(a, out) for a in rng.args]
-        start, stop = (ast.Constant(0), args[0]) if len(args) == 1 else (args[0], args[1])
-        step = 1 if len(args) < 3 else _constant_int(rng.args[2])
+        start, stop, _ = _range_parts([self.atom(a, out) for a in rng.args])
+        step = 1 if len(rng.args) < 3 else _constant_int(rng.args[2])
         if step is None or step == 0:
             raise self.error(rng, "a range inside zip(...) or enumerate(...) needs a "
                                   "constant step")
-
-        def op(a, o, b):
-            return ast.BinOp(left=copy.deepcopy(a), op=o, right=b)
-
-        span = op(stop, ast.Sub(), start) if step > 0 else op(start, ast.Sub(), stop)
-        if abs(step) != 1:
-            span = op(op(span, ast.Add(), ast.Constant(abs(step) - 1)), ast.FloorDiv(),
-                      ast.Constant(abs(step)))
-        count = ast.Call(func=_name("max"), args=[span, ast.Constant(0)], keywords=[])
+        count = ast.Call(func=_name("max"), args=[_range_count(start, stop, step),
+                                                  ast.Constant(0)], keywords=[])
         return start, step, count
 
     def sequence(self, e, out) -> str:
@@ -902,19 +890,11 @@ class Normalizer:
         """The number of items ``for v in it`` runs over, as an expression."""
         fn = resolve(it.func, self.namespace, self.locals) if isinstance(it, ast.Call) else MISSING
         if fn is range and 1 <= len(it.args) <= 3:
-            a = it.args
-            start, stop = (ast.Constant(0), a[0]) if len(a) == 1 else (a[0], a[1])
-            step = 1 if len(a) < 3 else _constant_int(a[2])
+            start, stop, step = _range_parts(it.args)
             if step is None or step == 0:
                 raise self.error(it, "np.array of a comprehension over a range needs a "
                                      "constant step")
-            span = ast.BinOp(left=stop, op=ast.Sub(), right=start) if step > 0 else \
-                ast.BinOp(left=start, op=ast.Sub(), right=stop)
-            if abs(step) == 1:
-                return span
-            return ast.BinOp(left=ast.BinOp(left=span, op=ast.Add(),
-                                            right=ast.Constant(abs(step) - 1)),
-                             op=ast.FloorDiv(), right=ast.Constant(abs(step)))
+            return _range_count(start, stop, step)
         if fn in (enumerate, reversed) and it.args:
             return self.item_count(it.args[0])
         if fn is zip and it.args:
@@ -2000,6 +1980,24 @@ def _constant_int(e):
     if isinstance(e, ast.Constant) and type(e.value) is int:
         return e.value
     return None
+
+
+def _range_parts(args):
+    """(start, stop, step) of ``range(*args)``; the step a constant int or None."""
+    start, stop = (ast.Constant(0), args[0]) if len(args) == 1 else (args[0], args[1])
+    return start, stop, 1 if len(args) < 3 else _constant_int(args[2])
+
+
+def _range_count(start, stop, step: int):
+    """How many values ``range(start, stop, step)`` gives, as an expression
+    (negative for none: callers take ``max(count, 0)`` where it matters)."""
+    def op(a, o, b):
+        return ast.BinOp(left=copy.deepcopy(a), op=o, right=b)
+    span = op(stop, ast.Sub(), start) if step > 0 else op(start, ast.Sub(), stop)
+    if abs(step) == 1:
+        return span
+    return op(op(span, ast.Add(), ast.Constant(abs(step) - 1)), ast.FloorDiv(),
+              ast.Constant(abs(step)))
 
 
 def _renamed(e, names: dict):
