@@ -45,21 +45,27 @@ from . import harness
 FD_TOLERANCE = 1e-6
 
 
-def programs_of(family: ModuleType) -> list[ModuleType]:
-    """The program modules of ``family``, in its ``PROGRAMS`` order."""
-    return [importlib.import_module(f"{family.__name__}.{name}") for name in family.PROGRAMS]
+def programs_of(family: ModuleType, only: tuple = ()) -> list[ModuleType]:
+    """The program modules of ``family``, in its ``PROGRAMS`` order (those named in
+    ``only`` when it is not empty)."""
+    unknown = [name for name in only if name not in family.PROGRAMS]
+    if unknown:
+        raise ValueError(f"no program {', '.join(map(repr, unknown))} in this family; "
+                         f"choose from {', '.join(family.PROGRAMS)}")
+    return [importlib.import_module(f"{family.__name__}.{name}") for name in family.PROGRAMS
+            if not only or name in only]
 
 
-def count_steps(family: ModuleType, peers: tuple, extra_tools: bool) -> int:
+def count_steps(family: ModuleType, peers: tuple, extra_tools: bool, only: tuple = ()) -> int:
     """How many progress messages ``run_family`` sends."""
     steps = 0
-    for program in programs_of(family):
+    for program in programs_of(family, only):
         steps += 3 * len(program.STYLES)  # primal, sourcediff, finite differences
         steps += int(extra_tools and program.HAND is not None) + int("jax" in peers)
     return steps
 
 
-def _fill(args: tuple, wrt: tuple, values: tuple) -> tuple:
+def fill_args(args: tuple, wrt: tuple, values: tuple) -> tuple:
     """``args`` with the differentiated positions replaced by ``values`` (floats stay floats)."""
     out = list(args)
     for position, value in zip(wrt, values, strict=True):
@@ -156,7 +162,7 @@ def run_program(program: ModuleType, size: str, peers: tuple, repeat: int, budge
         try:
             _, small_grads = harness.normalize(made["value_and_grad"](*small))
             row["fd_rel_err"] = harness.directional_fd_error(
-                lambda *values, compiled=compiled: compiled(*_fill(small, wrt, values)),
+                lambda *values, compiled=compiled: compiled(*fill_args(small, wrt, values)),
                 tuple(small[i] for i in wrt), small_grads)
         except Exception as exc:  # noqa: BLE001
             row["fd_rel_err"] = float("nan")
@@ -283,8 +289,10 @@ def run_family(name: str, family: ModuleType, size: str = "default",
                peers: tuple = ("jax",), repeat: int = 20, budget_s: float = 10.0,
                timeout_s: float | None = 120.0, extra_tools: bool = True,
                empty_cache: bool = True,
-               progress: Callable[[str], None] = lambda message: None) -> dict:
-    """Measure every program of ``family`` at ``size`` (see the module docstring).
+               progress: Callable[[str], None] = lambda message: None,
+               only: tuple = ()) -> dict:
+    """Measure every program of ``family`` at ``size`` (see the module docstring), or
+    those named in ``only``.
 
     With ``empty_cache``, sourcediff's generated code goes to a new, empty cache
     directory for this run, so each first call is the transform plus Numba's
@@ -295,7 +303,7 @@ def run_family(name: str, family: ModuleType, size: str = "default",
                               "fd_tolerance": FD_TOLERANCE, "empty_cache": empty_cache}
     programs = []
     with _cache_directory(empty_cache):
-        for program in programs_of(family):
+        for program in programs_of(family, only):
             programs.append(run_program(program, size, peers, repeat, budget_s, timeout_s,
                                         extra_tools, progress))
     report["programs"] = programs

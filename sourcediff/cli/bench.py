@@ -30,7 +30,8 @@ def add_parser(commands) -> None:
                     "installed peer (a missing peer is a row saying so), check that their "
                     "gradients agree, and print a table per workload.")
     parser.add_argument("workloads", nargs="*", metavar="WORKLOAD",
-                        help="workloads or families to run (default: all; --list shows them)")
+                        help="workloads or families to run (default: all; --list shows them); "
+                             "FAMILY:P1,P2 runs some programs of a family")
     parser.add_argument("--peers", default="torch,jax,autograd",
                         help="comma-separated peers (default: torch,jax,autograd; '' for none)")
     parser.add_argument("--size", choices=SIZES, default="default",
@@ -279,11 +280,23 @@ def run(options: argparse.Namespace) -> int:
             kind = " (family: one table)" if benchmarks.is_family(name) else ""
             print(f"{name:12} {benchmarks.load(name).TITLE}{kind}")
         return 0
-    names = options.workloads or benchmarks.names()
+    # `programs:heat,rosen`: some programs of a family
+    selected = [name.partition(":") for name in options.workloads or benchmarks.names()]
+    names = [name for name, _, _ in selected]
+    only = {name: tuple(p.strip() for p in programs.split(",") if p.strip())
+            for name, _, programs in selected}
     unknown = [name for name in names if name not in benchmarks.names()]
     if unknown:
         raise CliError(f"unknown workload {', '.join(map(repr, unknown))}; choose from "
                        f"{', '.join(benchmarks.names())}")
+    for name in names:
+        if only[name] and not benchmarks.is_family(name):
+            raise CliError(f"{name!r} is a workload, not a family: it has no programs to pick")
+        if only[name]:
+            try:
+                family.programs_of(benchmarks.load(name), only[name])
+            except ValueError as exc:
+                raise CliError(f"{name}: {exc}") from None
     peers = tuple(p.strip() for p in options.peers.split(",") if p.strip())
     for peer in peers:
         if peer not in benchmarks.PEERS:
@@ -300,7 +313,7 @@ def run(options: argparse.Namespace) -> int:
     for name in names:  # the progress messages run_workload will send
         workload = benchmarks.load(name)
         if benchmarks.is_family(name):
-            steps += family.count_steps(workload, peers, not options.no_extra_tools)
+            steps += family.count_steps(workload, peers, not options.no_extra_tools, only[name])
             continue
         extra = 0 if options.no_extra_tools else len(getattr(workload, "EXTRA_TOOLS", {}))
         steps += 3 + extra + (not options.no_fresh_process)
@@ -315,7 +328,8 @@ def run(options: argparse.Namespace) -> int:
                         name, benchmarks.load(name), options.size, peers=peers,
                         repeat=options.repeat, budget_s=options.budget,
                         timeout_s=options.timeout, extra_tools=not options.no_extra_tools,
-                        empty_cache=not options.no_fresh_process, progress=progress.step)
+                        empty_cache=not options.no_fresh_process, progress=progress.step,
+                        only=only[name])
                 else:
                     report = harness.run_workload(
                         name, options.size, peers=peers, repeat=options.repeat,
