@@ -43,6 +43,7 @@ from ..runtime.helpers import (
     keep_all_dims,
     logabsdet,
     pad_constant,
+    searchsorted_right,
     slogdet_sign,
     transpose_axes,
     vstack2,
@@ -838,8 +839,15 @@ class Normalizer:
         if fn is np.array:
             count = ast.Call(func=_name("max"), args=[self.item_count(gen.iter), ast.Constant(0)],
                              keywords=[])
+            # items computed from range counters and integer constants (index lists) are
+            # integers, as NumPy makes them; others are floats
+            counters = set(_range_counters(gen, self.namespace, self.locals).values())
+            ints = _int_valued(comp.elt, counters)
             empty = ast.Call(func=ast.Attribute(value=_name(NUMPY), attr="empty",
-                                                ctx=ast.Load()), args=[count], keywords=[])
+                                                ctx=ast.Load()),
+                             args=[count] + ([ast.Attribute(value=_name(NUMPY), attr="int64",
+                                                            ctx=ast.Load())] if ints else []),
+                             keywords=[])
             self.statement(ast.Assign(targets=[_name(result, True)], value=empty, **where), out)
             position = self.temp("k")
             target = ast.Tuple(elts=[_name(position, True), target], ctx=ast.Store())
@@ -871,8 +879,13 @@ class Normalizer:
                 body = [ast.Assign(targets=[_name(result, True)], value=ast.BinOp(
                     left=_name(result), op=ast.Add(), right=elt, **where), **where)]
             if fn is np.mean:
+                # a NumPy float count: an empty sequence gives nan, as NumPy's mean, on
+                # every target (a Python 0 would raise ZeroDivisionError on python)
                 count = self.temp("n")
-                self.assign(out, count, ir.mark(ast.Constant(0), ("const",)))
+                zero = ast.Call(func=ast.Attribute(value=_name(NUMPY), attr="float64",
+                                                   ctx=ast.Load()),
+                                args=[ast.Constant(0.0)], keywords=[], **where)
+                self.assign(out, count, self.prim(zero, out))
                 body.append(ast.AugAssign(target=_name(count, True), op=ast.Add(),
                                           value=ast.Constant(1), **where))
             for c in reversed(ifs):
@@ -1292,6 +1305,11 @@ class Normalizer:
             return self.split(e, fn, text, out)
         if fn is np.pad:
             return self.pad(e, text, out)
+        if fn is np.searchsorted and [(k.arg, _is_str(k.value) and k.value.value)
+                                      for k in e.keywords] == [("side", "right")]:
+            # Numba takes the side only as a literal string: a helper holds it
+            return self.call_object(_call_like(e, e.args, func=_name("searchsorted_right")),
+                                    searchsorted_right, out)
         if fn is np.linalg.slogdet:      # (sign, log|det|): the second carries the derivative
             if len(e.args) != 1 or e.keywords:
                 raise self.error(e, f"{text}() takes one matrix")
@@ -1998,6 +2016,34 @@ def _range_count(start, stop, step: int):
         return span
     return op(op(span, ast.Add(), ast.Constant(abs(step) - 1)), ast.FloorDiv(),
               ast.Constant(abs(step)))
+
+
+def _range_counters(gen, namespace, local_names) -> dict:
+    """The names a comprehension's ``for`` binds to integers: the target of
+    ``for i in range(...)``, the counter of ``for k, v in enumerate(...)``
+    (original name -> itself)."""
+    it = gen.iter
+    fn = resolve(it.func, namespace, local_names) if isinstance(it, ast.Call) else MISSING
+    if fn is range and isinstance(gen.target, ast.Name):
+        return {gen.target.id: gen.target.id}
+    if fn is enumerate and isinstance(gen.target, ast.Tuple) and gen.target.elts and \
+            isinstance(gen.target.elts[0], ast.Name):
+        return {gen.target.elts[0].id: gen.target.elts[0].id}
+    return {}
+
+
+def _int_valued(e, ints: set) -> bool:
+    """``e`` is integer arithmetic on the names ``ints`` and integer constants."""
+    if isinstance(e, ast.Name):
+        return e.id in ints
+    if isinstance(e, ast.Constant):
+        return isinstance(e.value, int) and not isinstance(e.value, bool)
+    if isinstance(e, ast.BinOp):
+        return isinstance(e.op, (ast.Add, ast.Sub, ast.Mult, ast.FloorDiv, ast.Mod)) and \
+            _int_valued(e.left, ints) and _int_valued(e.right, ints)
+    if isinstance(e, ast.UnaryOp):
+        return isinstance(e.op, ast.USub) and _int_valued(e.operand, ints)
+    return False
 
 
 def _renamed(e, names: dict):

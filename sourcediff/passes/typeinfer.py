@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import ast
+import re
 
 from .. import ir
 from ..rules import registry
@@ -59,7 +60,7 @@ class TypeInference:
         try:
             self.env[name] = join(self.env.get(name), t)
         except TypeError as exc:
-            err = self.info.error(node, f"'{name}': {exc}")
+            err = self.info.error(node, _conflict(name, exc))
             err.variable = name     # passes.versions may rename its rebindings
             raise err from None
 
@@ -302,3 +303,14 @@ def infer_types(fn, arg_types, info, callee_return, globals_used) -> tuple[dict,
     ti.info_globals = globals_used
     env = ti.run()
     return env, ti.return_type
+
+
+def _conflict(name: str, exc: TypeError) -> str:
+    """The message of a name bound to values of two types, naming what the user
+    wrote: the normalizer's accumulator of ``sum(...)`` of a comprehension
+    (``_sum2``) is the sum itself."""
+    if re.fullmatch(r"_sum\d+", name):
+        return ("sum(...) of a comprehension whose items are arrays: its start, 0.0, is "
+                "a number (here the sum would hold both); give it an array start, "
+                "sum(..., np.zeros(n)), or add the items in a loop")
+    return f"'{name}': {exc}"

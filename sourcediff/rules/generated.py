@@ -9,7 +9,7 @@ A tape is a Python list (``_saved = []``, ``_saved.append(v)``,
 """
 import numpy as np
 
-from ..passes.types import F64, T, array, scalar
+from ..passes.types import F64, INT, T, array, scalar
 from ..runtime.helpers import (
     empty_grid,
     empty_rows,
@@ -26,6 +26,7 @@ from ..runtime.helpers import (
     prod_others_along_jvp,
     prod_others_jvp,
     reshape_like,
+    searchsorted_right,
     share_ties,
     share_ties_along,
     tangent_like,
@@ -159,6 +160,9 @@ def _allocated(extra):
 
 
 nondifferentiable(empty_stack, result=_allocated(0))
+# integer insertion points, one per element of the values (argument 1)
+nondifferentiable(searchsorted_right, result=lambda args, kw, consts: array(
+    np.int64, args[1].ndim) if args[1].is_array else INT)
 nondifferentiable(empty_grid, result=lambda args, kw, consts: array(
     _float_dtype(args[2]) if args[2].is_array else np.float64, args[2].ndim + 2 if args[2].is_array
     else 2))

@@ -40,6 +40,7 @@ __all__ = [
     "prod_others_jvp",
     "reshape_like",
     "reuse_zeros",
+    "searchsorted_right",
     "share_ties",
     "share_ties_along",
     "slogdet_sign",
@@ -316,6 +317,13 @@ def _(g, x):
     if not isinstance(x, types.Array):
         return lambda g, x: np.sum(g)
     return lambda g, x: np.ascontiguousarray(g).reshape(x.shape)
+
+
+@runtime_helper(jit=True)
+def searchsorted_right(a, v):
+    """``np.searchsorted(a, v, side="right")`` (Numba takes the side only as a
+    literal string): the insertion points after equal elements."""
+    return np.searchsorted(a, v, side="right")
 
 
 @runtime_helper(jit=True)

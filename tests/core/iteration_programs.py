@@ -382,6 +382,19 @@ def sum_with_a_start_indexed(X, z):
     return np.sum(t * z) + np.sum(z)
 
 
+def index_list_built(x):
+    """np.array of a comprehension of range counters: integers, as NumPy makes them."""
+    idx = np.array([2 * i + 1 for i in range(3)])
+    return np.sum(x[idx] ** 2) + np.sum(x[np.array([k for k, v in enumerate(x)])])
+
+
+def index_list_built_indexed(x):
+    s = 0.0
+    for i in range(3):
+        s += x[2 * i + 1] ** 2
+    return s + np.sum(x)
+
+
 rng = np.random.default_rng(11)
 _x = rng.uniform(0.3, 1.2, 7)
 _w = rng.uniform(-1.0, 1.0, 5)
@@ -414,4 +427,5 @@ PAIRS = [
     (largest_and_smallest, largest_and_smallest_indexed, (_x,), 0),
     (means, means_indexed, (_x, _X), (0, 1)),
     (sum_with_a_start, sum_with_a_start_indexed, (_X, _W[1]), (0, 1)),
+    (index_list_built, index_list_built_indexed, (_x,), 0),
 ]

@@ -192,3 +192,48 @@ def test_comprehensions_outside_what_becomes_a_loop_say_what_does():
     with pytest.raises(TransformError) as e:      # (NumPy's error from inside before)
         sd.grad(array_of_rows, target="python")(np.ones((2, 2)), np.ones(2))
     assert "takes numbers, not arrays" in str(e.value) and "test_iteration.py:" in str(e.value)
+
+
+def rows_added(X, w):
+    return np.sum(sum(r * w for r in X))
+
+
+def test_sum_of_array_items_without_a_start_names_the_sum_not_its_accumulator():
+    with pytest.raises(TransformError) as e:
+        sd.grad(rows_added, target="python")(np.ones((2, 2)), np.ones(2))
+    message = str(e.value)
+    assert "sum(...) of a comprehension whose items are arrays" in message
+    assert "np.zeros(n)" in message and "_sum" not in message
+    assert "test_iteration.py:" in message
+
+
+def filtered_mean(x):
+    return np.mean([v * v for v in x if v > 100.0])
+
+
+@pytest.mark.parametrize("target", ["python", "cpu"])
+def test_mean_of_an_empty_filtered_list_is_nan_as_numpys(target):
+    x = np.linspace(0.1, 1.0, 4)
+    with np.errstate(all="ignore"):
+        value, g = sd.value_and_grad(filtered_mean, target=target)(x)
+    assert math.isnan(value)
+    np.testing.assert_array_equal(g, np.zeros(4))   # no item: nothing depends on x
+
+
+def counted_bins(x, edges):
+    left = np.searchsorted(edges, x)
+    right = np.searchsorted(edges, x, side="right")
+    return np.sum(x * left) + np.sum(x * x * right) + x[0] * np.searchsorted(edges, x[1],
+                                                                            side="right")
+
+
+@pytest.mark.parametrize("target", ["python", "cpu"])
+def test_searchsorted_side_right_counts_equal_elements_as_numpy(target):
+    edges = np.array([0.0, 0.25, 0.5, 0.75])
+    x = np.array([0.25, 0.5, 0.6, 0.1])          # two on an edge: left and right differ
+    value, g = sd.value_and_grad(counted_bins, target=target)(x, edges)
+    assert value == counted_bins(x, edges)
+    left, right = np.searchsorted(edges, x), np.searchsorted(edges, x, side="right")
+    expected = left + 2.0 * x * right
+    expected[0] += np.searchsorted(edges, x[1], side="right")
+    np.testing.assert_allclose(g, expected, rtol=1e-15)
