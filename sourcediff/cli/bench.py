@@ -274,14 +274,10 @@ def markdown(results: dict, command: str, plot_path: str | None, markdown_path: 
     return "\n".join(lines)
 
 
-def run(options: argparse.Namespace) -> int:
-    if options.list:
-        for name in benchmarks.names():
-            kind = " (family: one table)" if benchmarks.is_family(name) else ""
-            print(f"{name:12} {benchmarks.load(name).TITLE}{kind}")
-        return 0
-    # `programs:heat,rosen`: some programs of a family
-    selected = [name.partition(":") for name in options.workloads or benchmarks.names()]
+def _selected(words: list) -> tuple[list, dict]:
+    """The workloads to run and, per family, the programs picked (``programs:heat,rosen``;
+    none: all of them)."""
+    selected = [word.partition(":") for word in words]
     names = [name for name, _, _ in selected]
     only = {name: tuple(p.strip() for p in programs.split(",") if p.strip())
             for name, _, programs in selected}
@@ -297,6 +293,16 @@ def run(options: argparse.Namespace) -> int:
                 family.programs_of(benchmarks.load(name), only[name])
             except ValueError as exc:
                 raise CliError(f"{name}: {exc}") from None
+    return names, only
+
+
+def run(options: argparse.Namespace) -> int:
+    if options.list:
+        for name in benchmarks.names():
+            kind = " (family: one table)" if benchmarks.is_family(name) else ""
+            print(f"{name:12} {benchmarks.load(name).TITLE}{kind}")
+        return 0
+    names, only = _selected(options.workloads or benchmarks.names())
     peers = tuple(p.strip() for p in options.peers.split(",") if p.strip())
     for peer in peers:
         if peer not in benchmarks.PEERS:
