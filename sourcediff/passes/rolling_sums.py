@@ -36,7 +36,10 @@ last iteration is added into the buffer after the loop, at the loop's stop,
 if the loop ran (every such element was added to in the loop, so its index
 exists).
 
-Taken only when it cannot change a value: the buffer is an adjoint buffer
+Taken only when it cannot change a value: the smallest and the largest offset
+are those of adds the loop's body makes in every iteration (not inside a branch
+or an inner loop: ``if i < n - 1: dx[i + 1] += e`` has no element to flush
+into at the last ``i``); the buffer is an adjoint buffer
 shared with no other name (``invariant_sums``' plain buffers) that nothing in
 the loop mentions but these adds of numbers (not rows); the loop has no
 ``break``, ``continue``, ``return`` or ``else``; neither the fixed indices nor
@@ -139,6 +142,7 @@ class _Groups:
         self.i, self.assigned = i, assigned
         self.offsets = self.index_names(loop.body)
         found: dict = {}
+        every: dict = {}      # key -> offsets of adds made in every iteration
         mentioned: dict = {}
         for s, k in ((n, k) for k, top in enumerate(loop.body) for n in ast.walk(top)):
             if isinstance(s, ast.Name) and s.id in ndims:
@@ -147,14 +151,22 @@ class _Groups:
                 key = self.add(s, k, ndims)
                 if key is not None:
                     found.setdefault(key[0], []).append((s, key[1]))
+                    if s is loop.body[k]:
+                        every.setdefault(key[0], set()).add(key[1])
         by_buffer: dict = {}
         for key, adds in found.items():
             by_buffer.setdefault(key[0], []).append(len(adds))
         # every mention of the buffer is one of its adds, and something is gained:
         # a sum carried to the next iteration, or several adds into one element
+        # (the flushes write elements i + c for every offset c between the smallest and
+        # the largest, in each iteration and after the loop: their indices exist when adds
+        # the body makes in every iteration, not inside a branch or an inner loop, reach
+        # both ends; ``if i < n - 1: dy[i + 1] += e`` does not at the last i)
         self.groups = {key: adds for key, adds in found.items()
                        if sum(by_buffer[key[0]]) == mentioned[key[0]]
-                       and (len({c for _, c in adds}) > 1 or len(adds) > 1)}
+                       and (len({c for _, c in adds}) > 1 or len(adds) > 1)
+                       and {min(c for _, c in adds), max(c for _, c in adds)} <=
+                       every.get(key, set())}
 
     def index_names(self, body) -> dict:
         """Names the body sets once, at its top level, to the loop index plus a

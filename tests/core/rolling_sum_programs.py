@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
+
 
 def wraps_around(x):
     """``x[i - 1]`` at ``i = 0`` is the last element: the first iteration adds
@@ -37,4 +39,20 @@ def descending_window(x, w):
     s = 0.0
     for i in range(x.shape[0] - 4, -1, -1):
         s += w * x[i] * x[i + 1] + math.exp(0.1 * x[i + 3]) * x[i]
+    return s
+
+
+def guarded_neighbours(y, k):
+    """Neighbours read under conditions at the ends (zero outside), as a right-hand
+    side is often written: the adds into dy[i - 1] and dy[i + 1] happen in branches,
+    so there is no element to carry them into at the first and last i."""
+    n = y.shape[0]
+    out = np.empty(n)
+    for i in range(n):
+        left = y[i - 1] if i > 0 else 0.0
+        right = y[i + 1] if i < n - 1 else 0.0
+        out[i] = k * (left - 2.0 * y[i] + right) - 0.1 * y[i] ** 3
+    s = 0.0
+    for i in range(n):
+        s += out[i] * out[i]
     return s

@@ -22,7 +22,8 @@ CASES = [(G.rosen_temporaries, (rng.uniform(-1.5, 1.5, 9),), 0),
          (P.wraps_around, (rng.standard_normal(6),), 0),
          (P.named_index_and_rows, (rng.standard_normal((3, 7)), 7), 0),
          (P.named_index_and_rows, (rng.standard_normal((3, 7)), 2), 0),
-         (P.descending_window, (rng.standard_normal(9), 0.8), (0, 1))]
+         (P.descending_window, (rng.standard_normal(9), 0.8), (0, 1)),
+         (P.guarded_neighbours, (rng.standard_normal(7), 0.7), (0, 1))]
 
 
 @pytest.mark.parametrize("target", ["python", "cpu"])
@@ -110,3 +111,12 @@ def test_an_index_named_after_its_use_is_not_taken_for_the_loop_index():
 def test_several_adds_into_one_element_are_summed_first():
     text = rewrite("for i in range(n):\n    dx[i] += w[i]\n    dx[i] += 2.0 * w[i]\n")
     assert "dx_i += w[i]" in text and "dx[i] += dx_i" in text and "if " not in text
+
+
+def test_adds_made_in_branches_at_the_ends_are_not_carried():
+    """``left = y[i - 1] if i > 0 else 0.0``: carrying dy[i + 1] to the next iteration
+    flushed it into dy[n] at the last i (IndexError on python, a write past the
+    buffer on cpu)."""
+    text = source(CASES[-1])
+    assert "dy_i_plus_1" not in text and "dy_i_minus_1" not in text
+    assert "dy[i - 1] += " in text and "dy[i + 1] += " in text
