@@ -160,7 +160,7 @@ KIND = Fact("kind", "statement", "index_names, int_arrays, invariant_sums, lower
             "versions, views, webs",
             "The statement's Kind (written by tag(); a string written is converted).",
             convert=Kind)
-COUNT = Fact("count", "loop", "normalize", "dependence, forward, planner, reverse, tables, tape",
+COUNT = Fact("count", "loop", "normalize", "dependence, forward, planner, reverse, tables, tape, webs",
              "Name of the counter of a loop's trips, for a loop whose trip count is "
              "not known before it runs (a while loop, a for loop left by break); "
              "None for a counted for loop. Written by jump lowering.")

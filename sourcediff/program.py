@@ -31,7 +31,7 @@ from .passes.tables import tabulate_invariants
 from .passes.tuples import scalarize_tuple_params, split_tuple_locals
 from .passes.typeinfer import infer_types
 from .passes.versions import version_variable
-from .passes.webs import split_loop_versions, split_webs
+from .passes.webs import split_array_versions, split_loop_versions, split_webs
 from .runtime.declare import helper_names
 
 
@@ -94,6 +94,7 @@ class Program:
                 split = integer_item_arrays(fn, env, norm.used_names) or split
                 scalars = scalar_numpy_calls(fn, env)
                 versions = split_loop_versions(fn, env, norm.used_names)
+                versions = split_array_versions(fn, env, norm.used_names) or versions
                 if not lower_array_temporaries(fn, env, norm.used_names) and not scalars \
                         and not split and not versions:
                     break

@@ -38,6 +38,7 @@ CALL_COST = 10       # a math or NumPy function of one element (exp, log, sqrt .
 TAPE_COST = 20       # one value stored in the forward sweep and read back in reverse
 TRIPS = 8            # assumed trip count of a nested loop (only relative depths matter)
 MAKERS = ("np.zeros", "np.empty", "np.ones")
+LIKE = ("np.zeros_like", "np.empty_like", "np.ones_like")
 
 
 @dataclass
@@ -70,7 +71,7 @@ def _select(plan, loop, carried, banned) -> Rerun:
     written = plan.assigned_in(loop)
     ok = {loop.target.id} if isinstance(loop, ast.For) else set()
     covered: set = set()
-    late_outputs: set = set()
+    late_needs: dict = {}        # id(late nest) -> what it reads that is not re-run early
     out = Rerun()
     for idx, s in enumerate(loop.body):
         if ir.KIND(s) == ir.Kind.ASSIGN:
@@ -123,12 +124,13 @@ def _select(plan, loop, carried, banned) -> Rerun:
                 covered |= covers
                 ok |= scalars
             else:
-                at = _late(plan, loop, idx, needs - ok - covered, arrays | scalars, carried,
-                           late_outputs)
-                if at is None or not arrays <= covers:
+                late_needs[id(s)] = needs - ok - covered
+                at = _late(plan, loop, idx, late_needs[id(s)], arrays | scalars, carried)
+                moved = None if at is None else _upstream(plan, loop, out, late_needs, s, at)
+                if moved is None or not arrays <= covers:
                     continue
+                out.late.update(moved)
                 out.late[id(s)] = at
-                late_outputs |= arrays | scalars
             out.stmts.append(s)
             out.reads[id(s)] = needs
             out.writes[id(s)] = arrays | scalars
@@ -136,7 +138,36 @@ def _select(plan, loop, carried, banned) -> Rerun:
     return out
 
 
-def _late(plan, loop, idx, needs, outputs, carried, late_outputs):
+def _upstream(plan, loop, out, late_needs, nest, at):
+    """The late nests ``nest`` reads from, re-placed so that each is re-run no later in
+    the reverse iteration than ``nest`` (at ``at`` or after it in the body: the reverse
+    meets later statements first), transitively: ``ytmp[i] = y[i] + h * k1[i]`` re-run
+    before ``k2[i] = f(ytmp[i - 1], ytmp[i])``, both before the reverse of the last
+    statement reading ``k2``.  {id(nest): new place}, or None when one of them cannot
+    move there (something between it and there writes what it reads)."""
+    body = loop.body
+    moved: dict = {}
+    pending = [(nest, at)]
+    while pending:
+        reader, place = pending.pop()
+        needs = late_needs.get(id(reader), set())
+        for producer in out.stmts:
+            k = out.late.get(id(producer))
+            if k is None or not out.writes[id(producer)] & needs:
+                continue
+            k = moved.get(id(producer), k)
+            if k >= place:
+                continue
+            idx = body.index(producer)
+            if any(late_needs[id(producer)] & _written([body[j]])
+                   for j in range(idx + 1, place + 1)):
+                return None
+            moved[id(producer)] = place
+            pending.append((producer, place))
+    return moved
+
+
+def _late(plan, loop, idx, needs, outputs, carried):
     """Where in the reverse iteration the nest ``loop.body[idx]`` can be re-run
     when what it reads is not available at the start of it: just before the
     reverse of the last body statement ``k`` reading what it writes, provided
@@ -152,7 +183,7 @@ def _late(plan, loop, idx, needs, outputs, carried, late_outputs):
     Returns ``k``, or None."""
     body = loop.body
     readers = [k for k in range(idx + 1, len(body)) if outputs & exposed([body[k]])]
-    if not readers or needs & (set(carried) | late_outputs | outputs):
+    if not readers or needs & (set(carried) | outputs):
         return None
     at = readers[-1]
     if any(needs & _written([body[k]]) for k in range(idx + 1, at + 1)):
@@ -268,9 +299,12 @@ def _stored_before(loop, idx, value, name) -> bool:
 
 
 def _nest_ok(plan, nest) -> bool:
-    """Counted loops of scalar assignments and element stores only."""
+    """Counted loops of scalar assignments and element stores only, and branches
+    between them (``left = y[i - 1] if i > 0 else 0.0``)."""
     for st in walk([nest]):
         kind = ir.KIND(st)
+        if isinstance(st, ast.If):
+            continue
         if isinstance(st, ast.For):
             if counted(st) is None:
                 return False
@@ -337,10 +371,14 @@ def _exposed(stmts, defined, out, stored=None):
             _exposed(s.body, defined | {s.target.id}, out)
             continue
         if isinstance(s, (ast.If, ast.While)):
-            # a branch sees what came before it; what it defines may not happen
+            # a branch sees what came before it; what it defines may not happen, but
+            # what both branches of an if define does (``_t = a[i - 1] if i > 0 else 0.0``)
             out |= free_names(s.test) - defined
-            _exposed(s.body, set(defined), out, stored)
-            _exposed(s.orelse, set(defined), out, stored)
+            body, orelse = set(defined), set(defined)
+            _exposed(s.body, body, out, stored)
+            _exposed(s.orelse, orelse, out, stored)
+            if isinstance(s, ast.If):
+                defined |= body & orelse
             continue
         if not isinstance(s, (ast.Assign, ast.AugAssign)):
             out |= free_names(s) - defined
@@ -383,7 +421,8 @@ def _covers(plan, nest, array) -> bool:
     if bounds is None or not (isinstance(bounds[0], ast.Constant) and bounds[0].value == 0):
         return False
     length = _length(plan, array)
-    if length is None or ast.dump(length) != ast.dump(bounds[1]):
+    if length is None or ast.dump(length) != ast.dump(bounds[1]) and (
+            _extent(plan, length) is None or _extent(plan, length) != _extent(plan, bounds[1])):
         return False
     return any(ir.KIND(st) == ir.Kind.STORE and st.targets[0].value.id == array and
                isinstance(st.targets[0].slice, ast.Name) and
@@ -409,6 +448,63 @@ def _length(plan, array):
                 and n_sites[0].order < sites[0].order:
             return n
     return None
+
+
+def _extent(plan, e, depth=0):
+    """A canonical text of the length ``e`` when it is fixed once computed: an integer
+    constant, a parameter, a name assigned once outside loops to such a length, or
+    ``a.shape[0]`` of a 1-d array ``a`` whose length is fixed (a parameter never
+    re-bound; made once, outside loops, by ``np.zeros(n)`` and the like,
+    ``np.zeros_like(b)`` or ``b.copy()``).  So ``range(n2)`` with ``n2 =
+    ytmp.shape[0]`` (a helper's own length, inlined) covers ``k1 = np.empty(n)``
+    when ``ytmp`` was made as ``np.empty(n)``: two lengths are equal when their
+    texts are.  None when unknown."""
+    if depth > 12:
+        return None
+    if isinstance(e, ast.Constant):
+        return repr(e.value) if isinstance(e.value, int) and not isinstance(e.value, bool) \
+            else None
+    if isinstance(e, ast.Name):
+        value = _once(plan, e.id)
+        if value is None:
+            return e.id if e.id in plan.params and not plan.sites.get(e.id) else None
+        return _extent(plan, value, depth + 1)
+    if isinstance(e, ast.Subscript) and isinstance(e.slice, ast.Constant) and \
+            e.slice.value == 0:
+        shape = _once(plan, e.value.id) if isinstance(e.value, ast.Name) else e.value
+        if isinstance(shape, ast.Attribute) and shape.attr == "shape" and \
+                isinstance(shape.value, ast.Name):
+            return _array_extent(plan, shape.value.id, depth + 1)
+    return None
+
+
+def _array_extent(plan, array, depth):
+    t = plan.types.get(array)
+    if t is None or not t.is_array or t.ndim != 1:
+        return None
+    value = _once(plan, array)
+    if value is None:
+        return f"len({array})" if array in plan.params and not plan.sites.get(array) else None
+    if not isinstance(value, ast.Call) or value.keywords:
+        return None
+    func = ast.unparse(value.func)
+    if func in MAKERS and len(value.args) == 1:
+        return _extent(plan, value.args[0], depth + 1)
+    if func in LIKE and len(value.args) == 1 and isinstance(value.args[0], ast.Name):
+        return _array_extent(plan, value.args[0].id, depth + 1)
+    if isinstance(value.func, ast.Attribute) and value.func.attr == "copy" and \
+            not value.args and isinstance(value.func.value, ast.Name):
+        return _array_extent(plan, value.func.value.id, depth + 1)
+    return None
+
+
+def _once(plan, name):
+    """The value ``name`` is assigned when that is its only assignment, outside loops."""
+    sites = plan.sites.get(name, [])
+    if len(sites) != 1 or sites[0].loops or ir.KIND(sites[0].stmt) != ir.Kind.ASSIGN or \
+            name in plan.params:
+        return None
+    return sites[0].stmt.value
 
 
 def pays(plan, nest, arrays) -> bool:
@@ -528,6 +624,10 @@ def _last_writer_ok(nest, array) -> bool:
     for st in walk([nest]):
         if st is store or isinstance(st, ast.For):
             continue
+        if isinstance(st, ast.If):
+            if array in free_names(st.test):
+                return False
+            continue        # (what its branches read: walked; not in ``after``)
         reads = [k for a, k in _element_reads(st.value) if a == array]
         if array in free_names(st.value) and (st not in after or any(k != key for k in reads)
                                               or not reads):
@@ -540,9 +640,15 @@ def _loads(stmts) -> set:
             if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
 
 
+SHAPE_ATTRIBUTES = ("shape", "ndim", "size", "dtype")
+
+
 def loads_outside(fn, loop) -> set:
-    """Names read anywhere in ``fn`` but inside ``loop``."""
+    """Names whose values are read anywhere in ``fn`` but inside ``loop`` (``a.shape``
+    reads no element: the shape of an array a loop rewrites is the same before it)."""
     inside = {id(n) for n in ast.walk(loop)}
+    inside |= {id(n.value) for n in ast.walk(fn) if isinstance(n, ast.Attribute) and
+               n.attr in SHAPE_ATTRIBUTES and isinstance(n.value, ast.Name)}
     return {n.id for n in ast.walk(fn) if isinstance(n, ast.Name) and
             isinstance(n.ctx, ast.Load) and id(n) not in inside}
 

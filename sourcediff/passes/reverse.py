@@ -1059,11 +1059,15 @@ class ReverseTransformer:
         parts = [(k, self.reverse_stmt(st)) for k, st in reversed(list(enumerate(loop.body)))]
         out = []
         for k, code in parts:
-            for nest in chosen.stmts:
-                if chosen.late.get(id(nest)) == k and \
-                        chosen.writes[id(nest)] & (self.reads | self.plan.needed):
-                    out += self.replay(nest)
+            # the nests placed here, last first: one is re-run when the reverse sweep or a
+            # nest re-run after it reads what it writes; they run in the body's order
+            kept = []
+            for nest in reversed([n for n in chosen.stmts if chosen.late.get(id(n)) == k]):
+                if chosen.writes[id(nest)] & (self.reads | self.plan.needed):
+                    kept.insert(0, nest)
                     self.read(*[_name(n) for n in sorted(chosen.reads[id(nest)])])
+            for nest in kept:
+                out += self.replay(nest)
             out += code
         return merge_scatters(out)
 

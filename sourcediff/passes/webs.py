@@ -226,3 +226,159 @@ def _version(body, var, taken):
                 ir.AUGMENTED.set(s.value, False)
         elif seen_first and current != var:
             _rename(s, var, current)
+
+
+MAKERS = ("np.zeros", "np.empty", "np.ones")
+SHAPE_ATTRIBUTES = ("shape", "ndim", "size", "dtype")
+
+
+def split_array_versions(fn: ast.FunctionDef, types: dict, taken: set) -> bool:
+    """A scratch array rewritten whole several times in one loop iteration gets a
+    buffer per rewrite: ``ytmp`` of a Runge-Kutta step, filled by a loop before each
+    stage and read by that stage only, becomes ``ytmp``, ``ytmp_v2``, ... (made
+    beside it, before the loop), one per stage.  Each buffer is then written once per
+    iteration, and the planner decides for each on its own (re-run in the reverse
+    iteration instead of storing what each stage overwrites) as for the same math
+    written with a buffer per stage.
+
+    Taken when the array is a 1-d ``np.zeros(n)`` (``empty``, ``ones``) made once,
+    outside loops; every other mention of it is in the loop's body (or reads its
+    shape); the body's first statement mentioning it is a covering write, a loop
+    ``for j in range(n)`` whose body stores ``a[j] = ...`` (the same ``n``) and
+    reads nothing else of it; it is written nowhere else, and passed to no call.
+    Renames in place; whether anything changed."""
+    if ir.GENERATED(fn):
+        return False
+    changed = False
+    for loop in [s for s in walk(fn.body) if isinstance(s, (ast.For, ast.While))]:
+        for var in sorted({store_base_name(s) for s in loop.body} - {None}):
+            made = _made_once(fn, var, types)
+            if made is None:
+                continue
+            writers = _covering_writers(fn, loop, var, made)
+            if writers is None or len(writers) < 2:
+                continue
+            _split(fn, loop, var, made, writers, taken)
+            changed = True
+    return changed
+
+
+def store_base_name(s):
+    """The array a top-level covering loop ``for j in range(n): a[j] = ...`` stores into."""
+    if not isinstance(s, ast.For):
+        return None
+    stores = [st for st in s.body if ir.KIND(st) == ir.Kind.STORE and
+              isinstance(st.targets[0].value, ast.Name)]
+    return stores[0].targets[0].value.id if len(stores) == 1 else None
+
+
+def _made_once(fn, var, types):
+    """The statement making ``var`` (``var = np.zeros(n)``, 1-d, outside loops, its
+    only assignment), else None."""
+    t = types.get(var)
+    if t is None or not t.is_array or t.ndim != 1 or var in {a.arg for a in fn.args.args}:
+        return None
+    sites = [s for s in walk(fn.body) if var in _stored_names(s)]
+    if len(sites) != 1 or not _top(fn, sites[0]):
+        return None
+    s = sites[0]
+    if ir.KIND(s) != ir.Kind.ASSIGN or not isinstance(s.value, ast.Call) or \
+            ast.unparse(s.value.func) not in MAKERS or len(s.value.args) != 1 or \
+            s.value.keywords or not isinstance(s.value.args[0], (ast.Name, ast.Constant)):
+        return None
+    return s
+
+
+def _stored_names(s) -> set:
+    if isinstance(s, ast.Assign):
+        return {n.id for t in s.targets for n in ast.walk(t)
+                if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+    if isinstance(s, ast.AugAssign) and isinstance(s.target, ast.Name):
+        return {s.target.id}
+    if isinstance(s, ast.For):
+        return free_names(s.target)
+    return set()
+
+
+def _top(fn, stmt) -> bool:
+    """``stmt`` is in no loop of ``fn``."""
+    loops = [s for s in walk(fn.body) if isinstance(s, (ast.For, ast.While))]
+    return not any(stmt is st for loop in loops for st in walk(loop.body))
+
+
+def _covering_writers(fn, loop, var, made):
+    """Indices in ``loop.body`` of the loops that write ``var`` whole, when every
+    other mention of ``var`` is a read of it (in the body, or of its shape), the
+    first mention in the body is one of them, and no call receives it; else None."""
+    inside = {id(n) for s in loop.body for n in ast.walk(s)}
+    shape_only = {id(n.value) for n in ast.walk(fn) if isinstance(n, ast.Attribute) and
+                  n.attr in SHAPE_ATTRIBUTES and isinstance(n.value, ast.Name)}
+    made_ids = {id(n) for n in ast.walk(made)}
+    for n in ast.walk(fn):
+        if isinstance(n, ast.Name) and n.id == var and id(n) not in inside | shape_only | \
+                made_ids:
+            return None         # read (or written) outside the loop's body
+        if isinstance(n, ast.Call) and any(isinstance(a, ast.Name) and a.id == var
+                                           for a in n.args):
+            return None
+    writers, first = [], None
+    for k, s in enumerate(loop.body):
+        mentions = _mentions(s, var)
+        if _covers(s, var, made):
+            writers.append(k)
+        elif mentions and any(var in _stored_names(st) or
+                              ir.KIND(st) in (ir.Kind.STORE, ir.Kind.AUGSTORE) and
+                              _store_base(st) == var for st in walk([s])):
+            return None
+        if mentions and first is None:
+            first = k
+    return writers if writers and first == writers[0] else None
+
+
+def _store_base(st):
+    target = st.targets[0] if isinstance(st, ast.Assign) else getattr(st, "target", None)
+    if isinstance(target, ast.Subscript) and isinstance(target.value, ast.Name):
+        return target.value.id
+    return None
+
+
+def _covers(s, var, made) -> bool:
+    """``s`` is ``for j in range(n): ... a[j] = ...`` with ``a = np.zeros(n)`` (the
+    same ``n``), the store unconditional, and no other mention of ``a`` in it."""
+    if store_base_name(s) != var or not isinstance(s.target, ast.Name):
+        return False
+    it = s.iter
+    if not (isinstance(it, ast.Call) and isinstance(it.func, ast.Name) and it.func.id == "range"
+            and len(it.args) == 1 and not it.keywords and not ir.COUNT(s)) or \
+            ast.dump(it.args[0]) != ast.dump(made.value.args[0]):
+        return False
+    store = next(st for st in s.body if ir.KIND(st) == ir.Kind.STORE and
+                 _store_base(st) == var)
+    if not (isinstance(store.targets[0].slice, ast.Name) and
+            store.targets[0].slice.id == s.target.id):
+        return False
+    return sum(1 for n in ast.walk(s) if isinstance(n, ast.Name) and n.id == var) == 1
+
+
+def _split(fn, loop, var, made, writers, taken):
+    """Each covering write after the first, and the statements up to the next one,
+    use a new buffer made beside ``var``."""
+    bounds = writers[1:] + [len(loop.body)]
+    for start, stop in zip(writers[1:], bounds[1:]):
+        name = Namer(taken).numbered(f"{var}_v", 2)
+        taken.add(name)
+        for s in loop.body[start:stop]:
+            _rename(s, var, name)
+        twin = ir.clone(made)
+        twin.targets[0].id = name
+        block = _block_of(fn, made)
+        block.insert(block.index(made) + 1, twin)
+
+
+def _block_of(fn, stmt) -> list:
+    for s in [fn, *walk(fn.body)]:
+        for field in ("body", "orelse"):
+            block = getattr(s, field, None)
+            if isinstance(block, list) and any(st is stmt for st in block):
+                return block
+    raise ValueError("statement not in the function")

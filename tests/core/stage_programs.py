@@ -1,0 +1,128 @@
+"""Integrators whose stages reuse one scratch array (passes/webs.py
+``split_array_versions``) and nests re-run in chains (passes/rerun.py);
+tests/core/test_stage_buffers.py."""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+
+def diffusion(y, k, out):
+    """A right-hand side with its neighbours read under conditions at the ends."""
+    n = y.shape[0]
+    for i in range(n):
+        left = y[i - 1] if i > 0 else 0.0
+        right = y[i + 1] if i < n - 1 else 0.0
+        out[i] = k[i] * (left - 2.0 * y[i] + right) - 0.1 * y[i] ** 3
+
+
+def adaptive_heun(y0, k, t_end, tol):
+    """Adaptive Heun-Euler steps, accepted or rejected; one scratch array for both
+    trial states."""
+    n = y0.shape[0]
+    y = y0.copy()
+    ytmp = np.empty(n)
+    k1 = np.empty(n)
+    k2 = np.empty(n)
+    t = 0.0
+    h = 0.05
+    while t < t_end:
+        if t + h > t_end:
+            h = t_end - t
+        diffusion(y, k, k1)
+        for i in range(n):
+            ytmp[i] = y[i] + h * k1[i]
+        diffusion(ytmp, k, k2)
+        for i in range(n):
+            ytmp[i] = y[i] + 0.5 * h * (k1[i] + k2[i])
+        err = 0.0
+        for i in range(n):
+            e = 0.5 * h * (k2[i] - k1[i]) / (1e-6 + tol * abs(ytmp[i]))
+            err += e * e
+        err = math.sqrt(err / n)
+        if err <= 1.0:
+            t += h
+            for i in range(n):
+                y[i] = ytmp[i]
+        h = h * min(2.0, max(0.3, 0.9 / math.sqrt(max(err, 1e-12))))
+    s = 0.0
+    for i in range(n):
+        s += y[i] * y[i]
+    return s
+
+
+def adaptive_heun_buffers(y0, k, t_end, tol):
+    """The same with a buffer per trial state."""
+    n = y0.shape[0]
+    y = y0.copy()
+    ypred = np.empty(n)
+    ynew = np.empty(n)
+    k1 = np.empty(n)
+    k2 = np.empty(n)
+    t = 0.0
+    h = 0.05
+    while t < t_end:
+        if t + h > t_end:
+            h = t_end - t
+        diffusion(y, k, k1)
+        for i in range(n):
+            ypred[i] = y[i] + h * k1[i]
+        diffusion(ypred, k, k2)
+        for i in range(n):
+            ynew[i] = y[i] + 0.5 * h * (k1[i] + k2[i])
+        err = 0.0
+        for i in range(n):
+            e = 0.5 * h * (k2[i] - k1[i]) / (1e-6 + tol * abs(ynew[i]))
+            err += e * e
+        err = math.sqrt(err / n)
+        if err <= 1.0:
+            t += h
+            for i in range(n):
+                y[i] = ynew[i]
+        h = h * min(2.0, max(0.3, 0.9 / math.sqrt(max(err, 1e-12))))
+    s = 0.0
+    for i in range(n):
+        s += y[i] * y[i]
+    return s
+
+
+def midpoint_steps(y0, k, steps, dt):
+    """Fixed midpoint steps, the stage state and the derivatives in reused buffers."""
+    n = y0.shape[0]
+    y = y0.copy()
+    work = np.zeros(n)
+    d = np.zeros(n)
+    for _ in range(steps):
+        diffusion(y, k, d)
+        for i in range(n):
+            work[i] = y[i] + 0.5 * dt * d[i]
+        diffusion(work, k, d)
+        for i in range(n):
+            work[i] = y[i] + dt * d[i]
+        for i in range(n):
+            y[i] = work[i]
+    return np.sum(y * y)
+
+
+def carried_scratch(y0, steps):
+    """The scratch array is read before its first rewrite in an iteration: what the
+    last iteration left reaches the next, so it keeps one buffer."""
+    n = y0.shape[0]
+    y = y0.copy()
+    w = np.zeros(n)
+    for _ in range(steps):
+        for i in range(n):
+            y[i] = 0.5 * y[i] + 0.1 * w[i]
+        for i in range(n):
+            w[i] = math.sin(y[i])
+        for i in range(n):
+            y[i] += 0.2 * w[i]
+        for i in range(n):
+            w[i] = y[i] * y[i]
+    return np.sum(y * w)
+
+
+def make(n=6):
+    rng = np.random.default_rng(5)
+    return rng.standard_normal(n) * 0.5 + 1.0, 2.0 + rng.random(n)

@@ -1,0 +1,60 @@
+"""A scratch array rewritten whole several times per iteration gets a buffer per
+rewrite (passes/webs.py ``split_array_versions``), and nests reading each other's
+re-run results are re-run in a chain (passes/rerun.py ``_upstream``): adaptive and
+fixed-step integrators whose stages share one array, against central differences
+on both targets and against the same math written with a buffer per stage."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import sourcediff as sd
+from tests.core import stage_programs as P
+from tests.fdcheck import check_grad
+
+Y0, K = P.make()
+CASES = [(P.adaptive_heun, (Y0, K, 0.4, 1e-3), (0, 1)),
+         (P.midpoint_steps, (Y0, K, 5, 0.05), (0, 1)),
+         (P.carried_scratch, (Y0, 4), 0)]
+
+
+@pytest.mark.parametrize("target", ["python", "cpu"])
+@pytest.mark.parametrize("f, args, wrt", CASES, ids=lambda c: getattr(c, "__name__", ""))
+def test_gradient_matches_finite_differences(f, args, wrt, target):
+    check_grad(f, args, wrt=wrt, target=target, check_value=target == "python")
+
+
+def _plan(f, args, wrt):
+    text = sd.value_and_grad(f, wrt=wrt, target="python").source_for(*args)
+    return text, [line for line in text.splitlines() if line.strip().startswith("#   ")]
+
+
+def test_one_scratch_array_is_planned_as_a_buffer_per_stage():
+    args = (Y0, K, 0.4, 1e-3)
+    shared, shared_plan = _plan(P.adaptive_heun, args, (0, 1))
+    _, buffers_plan = _plan(P.adaptive_heun_buffers, args, (0, 1))
+    # the same decisions in both styles: the first trial state and both derivative
+    # nests re-run in each reverse step (a chain: k2 from the trial state from k1),
+    # none of them stored; the second trial state, read by the error and the accepted
+    # step, is stored
+    for plan, first, second in ((shared_plan, "ytmp", "ytmp_v2"),
+                                (buffers_plan, "ypred", "ynew")):
+        rerun = [line for line in plan
+                 if "re-run in each reverse iteration of the while loop" in line]
+        assert len(rerun) == 3, "\n".join(plan)
+        for name in ("k1", first, "k2"):
+            assert any(f"(writes '{name}')" in line for line in rerun), (name, plan)
+        assert not any("stored: elements of 'k" in line or
+                       f"stored: elements of '{first}'" in line for line in plan)
+        assert any(f"stored: elements of '{second}'" in line for line in plan)
+    assert "ytmp_v2 = np.empty(n)" in shared
+    value, g = sd.value_and_grad(P.adaptive_heun, wrt=(0, 1), target="python")(*args)
+    value2, g2 = sd.value_and_grad(P.adaptive_heun_buffers, wrt=(0, 1), target="python")(*args)
+    assert value == value2
+    for a, b in zip(g, g2):
+        np.testing.assert_allclose(a, b, rtol=1e-13, atol=1e-15)
+
+
+def test_a_scratch_array_read_before_its_rewrite_keeps_one_buffer():
+    text, _ = _plan(P.carried_scratch, (Y0, 4), 0)
+    assert "w_v2" not in text
