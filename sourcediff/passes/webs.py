@@ -309,7 +309,8 @@ def _top(fn, stmt) -> bool:
 def _covering_writers(fn, loop, var, made):
     """Indices in ``loop.body`` of the loops that write ``var`` whole, when every
     other mention of ``var`` is a read of it (in the body, or of its shape), the
-    first mention in the body is one of them, and no call receives it; else None."""
+    first mention in the body is one of them, no call receives it and nothing takes a
+    view of it or binds another name to it; else None."""
     inside = {id(n) for s in loop.body for n in ast.walk(s)}
     shape_only = {id(n.value) for n in ast.walk(fn) if isinstance(n, ast.Attribute) and
                   n.attr in SHAPE_ATTRIBUTES and isinstance(n.value, ast.Name)}
@@ -321,6 +322,17 @@ def _covering_writers(fn, loop, var, made):
         if isinstance(n, ast.Call) and any(isinstance(a, ast.Name) and a.id == var
                                            for a in n.args):
             return None
+    # inside the body: element reads ``a[i]`` (no slices: a view could be written
+    # through) and shape reads only, besides the covering stores
+    allowed = set(shape_only)
+    for n in ast.walk(loop):
+        if isinstance(n, ast.Subscript) and isinstance(n.value, ast.Name) and \
+                n.value.id == var and not any(isinstance(p, ast.Slice)
+                                              for p in ast.walk(n.slice)):
+            allowed.add(id(n.value))
+    if any(isinstance(n, ast.Name) and n.id == var and id(n) not in allowed
+           for n in ast.walk(loop)):
+        return None
     writers, first = [], None
     for k, s in enumerate(loop.body):
         mentions = _mentions(s, var)

@@ -126,3 +126,23 @@ def carried_scratch(y0, steps):
 def make(n=6):
     rng = np.random.default_rng(5)
     return rng.standard_normal(n) * 0.5 + 1.0, 2.0 + rng.random(n)
+
+
+def written_through_a_view(y0, steps):
+    """A view of the scratch array is written into between its rewrites: the later
+    reads see those writes, so it keeps one buffer."""
+    n = y0.shape[0]
+    y = y0.copy()
+    w = np.zeros(n)
+    for _ in range(steps):
+        for i in range(n):
+            w[i] = y[i] * y[i]
+        head = w[:2]
+        head[0] = head[1] + 1.0
+        for i in range(n):
+            y[i] = y[i] + 0.1 * w[i]
+        for i in range(n):
+            w[i] = math.sin(y[i])
+        for i in range(n):
+            y[i] = y[i] + 0.1 * w[i]
+    return np.sum(y * y)

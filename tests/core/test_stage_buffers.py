@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 import sourcediff as sd
+from sourcediff.errors import TransformError
 from tests.core import stage_programs as P
 from tests.fdcheck import check_grad
 
@@ -58,3 +59,11 @@ def test_one_scratch_array_is_planned_as_a_buffer_per_stage():
 def test_a_scratch_array_read_before_its_rewrite_keeps_one_buffer():
     text, _ = _plan(P.carried_scratch, (Y0, 4), 0)
     assert "w_v2" not in text
+
+
+def test_a_scratch_array_written_through_a_view_keeps_one_buffer():
+    """(A write through a view of a live array is refused; the message names the
+    user's arrays, not a buffer of the split.)"""
+    with pytest.raises(TransformError) as e:
+        _plan(P.written_through_a_view, (Y0, 3), 0)
+    assert "'head' shares memory with array 'w'" in str(e.value)
