@@ -372,13 +372,21 @@ class Normalizer:
             if not isinstance(args[k], ast.Name):
                 raise self.error(call, f"argument {k + 1} of '{callee.name}' is written into: "
                                        "pass an array variable")
-        self.written_call(fn, args, positions, out)
+        self.written_call(fn, args, positions, out, call)
         return True
 
-    def written_call(self, fn, args, positions, out) -> str:
+    def written_call(self, fn, args, positions, out, call) -> str:
         """``r, o = f'(x, ...)`` then ``x = o``: ``f'`` works on copies of the
         arrays ``f`` writes into and returns its result and them; the name of
         the result."""
+        for k in positions:
+            same = [j for j, a in enumerate(args) if j != k and isinstance(a, ast.Name)
+                    and a.id == args[k].id]
+            if same:
+                raise self.error(call, f"'{args[k].id}' is passed to '{fn.__name__}' as "
+                                          f"argument {k + 1}, which it writes into, and as "
+                                          f"argument {same[0] + 1}: pass a copy "
+                                          f"('{args[k].id}.copy()') as one of them")
         temps = [self.temp("r")] + [self.temp("o") for _ in positions]
         node = ast.Call(func=_name(fn.__name__), args=args, keywords=[])
         ir.mark(node, ("user", fn))
@@ -553,6 +561,15 @@ class Normalizer:
             raise self.error(s.target, "the variable of a range(...) loop must be a plain name")
         if not 1 <= len(it.args) <= 3 or it.keywords:
             raise self.error(it, "range() takes 1 to 3 positional arguments")
+        if s.target.id in _assigned_names_in(s.body):
+            # ``for i in range(n): i = min(i, 1)``: the body's ``i`` is a variable of its
+            # own, set from the count at the top of each iteration; the count goes on
+            counter = self.temp(s.target.id.lstrip("_") or "i")
+            start = ast.copy_location(ast.Assign(targets=[_name(s.target.id, True)],
+                                                 value=_name(counter)), s)
+            s = ast.copy_location(ast.For(target=_name(counter, True), iter=s.iter,
+                                          body=[start, *s.body], orelse=[],
+                                          type_comment=None), s)
         assigned_in_body = _assigned_names_in(s.body) | {s.target.id}
         args = []
         for a in it.args:
@@ -1333,7 +1350,8 @@ class Normalizer:
             positions = self.written_positions(fn, args, e)
             if positions:
                 # (writes into its arguments: their new values are outputs too)
-                return ir.mark(_name(self.written_call(fn, args, positions, out)), ("copy",))
+                return ir.mark(_name(self.written_call(fn, args, positions, out, e)),
+                               ("copy",))
             name = fn.__name__
             self.user_calls[name] = fn
             node = ast.Call(func=_name(name), args=args, keywords=[])

@@ -146,3 +146,44 @@ def written_through_a_view(y0, steps):
         for i in range(n):
             y[i] = y[i] + 0.1 * w[i]
     return np.sum(y * y)
+
+
+def counter_rebound(x):
+    """The loop's variable rebound in its body: the body's value, not the count,
+    indexes what follows."""
+    n = x.shape[0]
+    s = 0.0
+    for i in range(n):
+        i = min(i, 1)
+        s += math.sin(x[i])
+    return s
+
+
+def scratch_with_a_rebound_counter(x):
+    """A scratch array rewritten twice per iteration, the second time by a loop whose
+    variable is rebound: it writes two elements, not all of them."""
+    n = x.shape[0]
+    t = np.zeros(n)
+    s = 0.0
+    for _ in range(2):
+        for i in range(n):
+            t[i] = x[i]
+        s += t[n - 1]
+        for i in range(n):
+            i = min(i, 1)
+            t[i] = 2.0 * x[i]
+        s += t[n - 1] * t[n - 1]
+    return s
+
+
+def smooth_into(src, out):
+    n = src.shape[0]
+    for i in range(1, n - 1):
+        out[i] = src[i - 1] * src[i + 1]
+    return 0.0
+
+
+def one_array_in_and_out(x):
+    t = x * 1.0
+    smooth_into(t, t)
+    return np.sum(t)

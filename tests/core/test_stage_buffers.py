@@ -16,7 +16,9 @@ from tests.fdcheck import check_grad
 Y0, K = P.make()
 CASES = [(P.adaptive_heun, (Y0, K, 0.4, 1e-3), (0, 1)),
          (P.midpoint_steps, (Y0, K, 5, 0.05), (0, 1)),
-         (P.carried_scratch, (Y0, 4), 0)]
+         (P.carried_scratch, (Y0, 4), 0),
+         (P.counter_rebound, (Y0,), 0),
+         (P.scratch_with_a_rebound_counter, (Y0,), 0)]
 
 
 @pytest.mark.parametrize("target", ["python", "cpu"])
@@ -67,3 +69,25 @@ def test_a_scratch_array_written_through_a_view_keeps_one_buffer():
     with pytest.raises(TransformError) as e:
         _plan(P.written_through_a_view, (Y0, 3), 0)
     assert "'head' shares memory with array 'w'" in str(e.value)
+
+
+def test_a_rebound_loop_variable_indexes_what_follows_it():
+    """(The reverse sweep read ``x[i]`` at the count; the array split took the loop
+    with a rebound variable for a write of every element: value 6.0 against 24.0.)"""
+    x = np.array([1.0, 2.0, 3.0])
+    value, g = sd.value_and_grad(P.scratch_with_a_rebound_counter, target="python")(x)
+    assert value == P.scratch_with_a_rebound_counter(x) == 24.0
+    np.testing.assert_allclose(g, [0.0, 0.0, 2.0 + 4.0 * x[2]])
+    x = np.array([0.3, 0.5, 0.7, 0.9])
+    _, g = sd.value_and_grad(P.counter_rebound, target="python")(x)
+    np.testing.assert_allclose(g, [np.cos(0.3), 3.0 * np.cos(0.5), 0.0, 0.0], rtol=1e-15)
+
+
+def test_one_array_as_input_and_output_of_a_helper_is_refused():
+    """``smooth_into(t, t)``: the helper's adjoint works on a copy of the array it writes,
+    so its reads would miss its own writes (value 16.0 against 20.0 before)."""
+    with pytest.raises(TransformError) as e:
+        sd.value_and_grad(P.one_array_in_and_out, target="python")(np.arange(1.0, 5.0))
+    message = str(e.value)
+    assert "'t' is passed to 'smooth_into' as argument 2, which it writes into" in message
+    assert "t.copy()" in message and "stage_programs.py:" in message
