@@ -17,6 +17,12 @@ import numpy as np
 
 from .. import ir
 
+# calls that make an array of a given size (its values do not matter to the shape), and
+# of another array's shape; attributes of an array that read no element
+MAKERS = ("np.zeros", "np.empty", "np.ones")
+LIKE = ("np.zeros_like", "np.empty_like", "np.ones_like")
+SHAPE_ATTRIBUTES = ("shape", "ndim", "size", "dtype")
+
 # -- builders ----------------------------------------------------------------
 
 

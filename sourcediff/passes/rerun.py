@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 
 from .. import ir
 from ..rules import registry
-from .astutil import free_names, is_costly, walk
+from .astutil import LIKE, MAKERS, SHAPE_ATTRIBUTES, free_names, is_costly, walk
 from .buffers import store_base
 from .tape import counted
 
@@ -37,8 +37,6 @@ from .tape import counted
 CALL_COST = 10       # a math or NumPy function of one element (exp, log, sqrt ...)
 TAPE_COST = 20       # one value stored in the forward sweep and read back in reverse
 TRIPS = 8            # assumed trip count of a nested loop (only relative depths matter)
-MAKERS = ("np.zeros", "np.empty", "np.ones")
-LIKE = ("np.zeros_like", "np.empty_like", "np.ones_like")
 
 
 @dataclass
@@ -638,9 +636,6 @@ def _last_writer_ok(nest, array) -> bool:
 def _loads(stmts) -> set:
     return {n.id for s in stmts for n in ast.walk(s)
             if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
-
-
-SHAPE_ATTRIBUTES = ("shape", "ndim", "size", "dtype")
 
 
 def loads_outside(fn, loop) -> set:

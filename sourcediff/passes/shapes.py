@@ -30,13 +30,12 @@ import ast
 from .. import ir
 from ..rules import registry
 from ..rules.registry import ELEMENTWISE_OPS
+from .astutil import LIKE, MAKERS
 
-MAKERS = ("np.zeros", "np.empty", "np.ones")
 # functions whose result's shape follows from their arguments' shapes (and
 # constant arguments) alone, not from the values in them
 BY_SHAPE = ("dot", "matmul", "outer", "inner", "sum", "mean", "prod", "max", "min",
             "transpose", "cumsum")
-LIKE = ("np.zeros_like", "np.empty_like", "np.ones_like")
 
 
 def fixed_shapes(types: dict, params: list, sites: dict) -> set:

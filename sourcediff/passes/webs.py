@@ -30,7 +30,7 @@ import ast
 
 from .. import ir
 from ..names import Namer
-from .astutil import free_names, walk
+from .astutil import MAKERS, SHAPE_ATTRIBUTES, free_names, walk
 
 
 def _mentions(node, var) -> bool:
@@ -227,9 +227,6 @@ def _version(body, var, taken):
         elif seen_first and current != var:
             _rename(s, var, current)
 
-
-MAKERS = ("np.zeros", "np.empty", "np.ones")
-SHAPE_ATTRIBUTES = ("shape", "ndim", "size", "dtype")
 
 
 def split_array_versions(fn: ast.FunctionDef, types: dict, taken: set) -> bool:
