@@ -238,12 +238,7 @@ class _Aliases:
         self.origin: dict = {}        # name -> the statement that made it an alias
         self.found: AliasWrite | None = None
         self.exits: list = []         # per enclosing loop: states at break/continue
-        self.taped: set = set()       # arrays written while a dead temporary views them
-        # names only ever read to be bound to another name (``tmp`` of ``tmp = u;
-        # u = unew; unew = tmp``): no rule reads their values
-        moved = {id(s.value) for s in ast.walk(fn) if _is_move(s, types)}
-        loads = [n for n in ast.walk(fn) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)]
-        self.binding_only = {n.id for n in loads} - {n.id for n in loads if id(n) not in moved}
+        self.taped: set = set()       # arrays written while a dead name shares them
         # a parameter's array is the caller's: it stays visible after the call
         self.block(fn.body, frozenset())
 
@@ -271,11 +266,12 @@ class _Aliases:
             for w in sorted(c - {x}):
                 if not params and w in self.params and w not in after:
                     continue
-                # a dead temporary is the one name the check may excuse (a view the
-                # code consumed before the write): the reverse sweep may still read
+                # a name no later statement reads before binding it again may be
+                # excused: a view the code consumed before the write, or the name a
+                # fresh array had before the state took it over (``x = xn``, ``xn``
+                # made afresh before its next read); the reverse sweep may still read
                 # it, so the write is taped (``taped``) and undone before it does
-                if w not in after and w not in self.params and \
-                        (is_temporary(w) or w in self.binding_only):
+                if w not in after and w not in self.params:
                     self.taped.add(x)
                 elif self.found is None and not params:
                     self.found = AliasWrite(s, x, w)

@@ -2,6 +2,8 @@
 swaps, rotations, a fresh array per step (tests/core/test_buffers.py)."""
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 
@@ -222,3 +224,33 @@ def swap_through_a_name(u0, kappa, steps):
         u = unew
         unew = tmp
     return np.sum(u * u)
+
+
+def fresh_each_step(theta, eps):
+    """A new array each iteration, bound to the state after it is filled: the next
+    iteration writes into it through ``x`` while ``xn`` still names it, but ``xn`` is
+    made afresh before anything reads it."""
+    x = np.zeros(eps.shape[1])
+    for t in range(eps.shape[0]):
+        for i in range(x.shape[0]):
+            x[i] = theta * x[i] + eps[t, i]
+        xn = np.empty(x.shape[0])
+        for i in range(x.shape[0]):
+            xn[i] = x[i] * 0.5 + math.sin(x[i])
+        x = xn
+    return np.sum(x * x)
+
+
+def fresh_each_step_read_after(theta, eps):
+    """The same, but the old name is read after the write through the new one:
+    NumPy's shared memory shows, so it stays refused."""
+    x = np.zeros(eps.shape[1])
+    s = 0.0
+    for t in range(eps.shape[0]):
+        xn = np.empty(x.shape[0])
+        for i in range(x.shape[0]):
+            xn[i] = x[i] * 0.5 + eps[t, i]
+        x = xn
+        x[0] = theta
+        s += xn[0]
+    return s + np.sum(x * x)

@@ -36,6 +36,7 @@ CASES = [
     (B.fresh_until_small, (X * 0.1, 0.2, 6)),           # the moved buffer changes shape every step
     (B.fresh_empty, (X, 0.2, 0)),       # no step: placeholders only
     (B.swap_while, (X, 0.2, 0)),
+    (B.fresh_each_step, (0.7, rng.standard_normal((4, 5)))),
 ]
 
 
@@ -87,6 +88,8 @@ def test_fresh_array_per_step_moves_its_adjoint():
     (B.scaled_in_place, (X, 0.5), ("y", "z")),
     (B.added_in_place, (X, 0.5), ("y", "z")),
     (B.param_scaled_in_place, (X, 2.0), ("x", "y")),
+    # the name left behind is read after the write through the new one
+    (B.fresh_each_step_read_after, (0.7, rng.standard_normal((4, 5))), ("x", "xn")),
 ])
 def test_writing_through_a_true_alias_names_the_users_variables(f, args, names):
     first, second = names
