@@ -419,9 +419,12 @@ def _covers(plan, nest, array) -> bool:
     if bounds is None or not (isinstance(bounds[0], ast.Constant) and bounds[0].value == 0):
         return False
     length = _length(plan, array)
-    if length is None or ast.dump(length) != ast.dump(bounds[1]) and (
-            _extent(plan, length) is None or _extent(plan, length) != _extent(plan, bounds[1])):
+    if length is None:
         return False
+    if ast.dump(length) != ast.dump(bounds[1]):
+        extent = _extent(plan, length)
+        if extent is None or extent != _extent(plan, bounds[1]):
+            return False
     return any(ir.KIND(st) == ir.Kind.STORE and st.targets[0].value.id == array and
                isinstance(st.targets[0].slice, ast.Name) and
                st.targets[0].slice.id == nest.target.id for st in nest.body)
