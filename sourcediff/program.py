@@ -54,6 +54,9 @@ class Program:
         self.store_costly = True
         self.user_rules: dict = {}
         self.checkpoint = None                    # grad(..., checkpoint=) for the root
+        # the root's primal alone (a plain call of an @sd.function) may be a
+        # helper that only writes into its argument arrays
+        self.void_root = False
 
     # -- per function ----------------------------------------------------
     def analyze(self, func, arg_types, inplace=None):
@@ -74,8 +77,9 @@ class Program:
         try:
             # small helpers it calls become part of it (their calls otherwise
             # get a primal and an adjoint of their own, below)
+            void_ok = self.void_root and src.func is self.root.func
             src = inline_calls(src)
-            fn, norm = normalize(src, inplace)
+            fn, norm = normalize(src, inplace, void_ok=void_ok)
             split_webs(fn, norm.used_names)
             ir.TUPLE_PARAMS.set(fn, scalarize_tuple_params(fn, dict(zip(params, arg_types)),
                                                            set(norm.used_names)))

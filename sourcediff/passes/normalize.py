@@ -2128,13 +2128,16 @@ def _written_params(src) -> set:
     return out
 
 
-def normalize(src: FunctionSource, inplace=None) -> tuple[ast.FunctionDef, Normalizer]:
+def normalize(src: FunctionSource, inplace=None,
+              void_ok=False) -> tuple[ast.FunctionDef, Normalizer]:
     """Run the pass; returns the normalized function and the pass state
     (globals and user functions the function refers to).
 
     ``inplace``: positions of parameters the function writes into; the
-    function then works on copies of them and returns them (a tuple)."""
-    norm = Normalizer(src, void_ok=bool(inplace))
+    function then works on copies of them and returns them (a tuple).
+    ``void_ok``: a function without ``return`` is accepted (it returns 0.0),
+    for the primal of a helper that only writes into its arguments."""
+    norm = Normalizer(src, void_ok=void_ok or bool(inplace))
     fn = norm.run()
     if inplace:
         line = ir.LINE(fn)

@@ -86,7 +86,8 @@ class Transformed:
         self.src = get_source(self.func)
         self.signature = inspect.signature(self.func)
         self.wrt, self.single = _normalize_wrt(self.func, wrt)
-        check_subset(self.src)
+        # a primal alone may be a helper that only writes into its arguments
+        check_subset(self.src, void_ok=mode == "primal")
         self.target = target
         self.mode = mode
         self._cache: dict = {}
@@ -174,8 +175,11 @@ class Transformed:
         self._hot = (types, c)
         return c
 
+    def _new_program(self, types) -> Program:
+        return Program(self.func, types)
+
     def _build(self, types) -> CompiledEntry:
-        program = Program(self.func, types)
+        program = self._new_program(types)
         program.checkpoint = self.checkpoint
         params = self.src.params
         wrt_names = [params[k] for k in self.wrt]

@@ -5,6 +5,8 @@ Tensors it becomes one node of the Tensor graph (``bridge.py``).
 """
 from __future__ import annotations
 
+import ast
+
 from ..bridge import call_with_tensors, has_tensor
 from ..frontend.source import get_source, unwrap
 from .base import Transformed, check_subset
@@ -60,7 +62,8 @@ class Function:
         t = self._primal_transform()
         values, types = t.bind_primal(args, kwargs)
         c = t.compiled(types)
-        return c.names["primal"](*values)
+        value = c.names["primal"](*values)
+        return None if t.void else value
 
     def _primal_transform(self):
         t = self._transforms.get("primal")
@@ -98,6 +101,13 @@ class _Primal(Transformed):
     def __init__(self, func, wrt, target):
         super().__init__(func, 0, target, "primal")
         self.wrt = ()
+        # no ``return``: run for its writes into argument arrays, returns None
+        self.void = not any(isinstance(n, ast.Return) for n in ast.walk(self.src.tree))
+
+    def _new_program(self, types):
+        program = super()._new_program(types)
+        program.void_root = self.void
+        return program
 
     def bind_primal(self, args, kwargs):
         return self.bind(args, kwargs)

@@ -97,6 +97,33 @@ def calls_sd_function(x):
     return s
 
 
+@sd.function
+def api_scale_into(x, out):
+    """Writes into ``out`` and returns nothing."""
+    for i in range(x.shape[0]):
+        out[i] = 2.0 * x[i] + math.sin(x[i])
+
+
+def calls_writing_helper(x):
+    out = np.empty(x.shape[0])
+    api_scale_into(x, out)
+    return np.sum(out * out)
+
+
+@pytest.mark.parametrize("target", TARGETS)
+def test_sd_function_that_writes_into_an_argument(target):
+    # called plainly it fills the caller's array and returns None, like the
+    # Python function (it raised "must return a value to differentiate")
+    out = np.zeros(4)
+    helper = sd.function(api_scale_into.py_func, target=target)
+    assert helper(X4, out) is None
+    np.testing.assert_allclose(out, 2.0 * X4 + np.sin(X4), rtol=1e-12)
+    value, g = sd.value_and_grad(calls_writing_helper, target=target)(X4)
+    u = 2.0 * X4 + np.sin(X4)
+    assert value == pytest.approx(np.sum(u * u), rel=1e-12)
+    np.testing.assert_allclose(g, 2.0 * u * (2.0 + np.cos(X4)), rtol=1e-12)
+
+
 @pytest.mark.parametrize("target", TARGETS)
 def test_transformed_function_calls_an_sd_function(target):
     g = sd.grad(calls_sd_function, target=target)(X4)
