@@ -339,17 +339,37 @@ class Normalizer:
         self.emit(out, ast.Expr(value=node), ir.Kind.PUSH)
         return True
 
-    def written_positions(self, fn, args, call) -> list:
-        """Positions of the arguments ``fn`` writes into (array variables)."""
+    def written_positions(self, fn, call) -> list:
+        """Positions of the arguments ``fn`` writes into: array variables, or
+        views of one (``k[s]``, ``a[:, j]``), which get the new values back."""
         from ..frontend.source import get_source
         callee = get_source(fn)
         written = _written_params(callee)
-        positions = [k for k, p in enumerate(callee.params) if p in written and k < len(args)]
+        positions = [k for k, p in enumerate(callee.params)
+                     if p in written and k < len(call.args)]
         for k in positions:
-            if not isinstance(args[k], ast.Name):
+            a = call.args[k]
+            view = isinstance(a, ast.Subscript) and isinstance(a.value, ast.Name) \
+                and a.value.id in self.locals
+            if not (isinstance(a, ast.Name) and a.id in self.locals or view):
                 raise self.error(call, f"argument {k + 1} of '{callee.name}' is written into: "
-                                       "pass an array variable")
+                                       "pass an array variable or a view of one (a[i])")
         return positions
+
+    def written_args(self, call, positions, out) -> tuple[list, dict]:
+        """The call's arguments as atoms, and for each written view
+        ``base[index]`` its base and index (evaluated once, before the call),
+        which the new values are stored back through."""
+        args, views = [], {}
+        for k, a in enumerate(call.args):
+            if k in positions and isinstance(a, ast.Subscript):
+                index = self.index(a.slice, out)
+                views[k] = (a.value.id, index)
+                args.append(self.atom(ast.Subscript(value=_name(a.value.id), slice=index,
+                                                    ctx=ast.Load()), out, force_temp=True))
+            else:
+                args.append(self.atom(a, out))
+        return args, views
 
     def inplace_call(self, call, out) -> bool:
         """``fill(out, x)``: a user function writing into argument arrays becomes
@@ -366,27 +386,28 @@ class Normalizer:
                                    "writes into none of its arguments")
         if call.keywords:
             raise self.error(call, "call user functions with positional arguments only")
-        args = [self.atom(a, out) for a in call.args]
-        positions = [k for k, p in enumerate(callee.params) if p in written and k < len(args)]
-        for k in positions:
-            if not isinstance(args[k], ast.Name):
-                raise self.error(call, f"argument {k + 1} of '{callee.name}' is written into: "
-                                       "pass an array variable")
-        self.written_call(fn, args, positions, out, call)
+        positions = self.written_positions(fn, call)
+        args, views = self.written_args(call, positions, out)
+        self.written_call(fn, args, positions, out, call, views)
         return True
 
-    def written_call(self, fn, args, positions, out, call) -> str:
-        """``r, o = f'(x, ...)`` then ``x = o``: ``f'`` works on copies of the
-        arrays ``f`` writes into and returns its result and them; the name of
-        the result."""
+    def written_call(self, fn, args, positions, out, call, views) -> str:
+        """``r, o = f'(x, ...)`` then ``x = o`` (``a[i] = o`` for a view
+        ``views`` names): ``f'`` works on copies of the arrays ``f`` writes
+        into and returns its result and them; the name of the result."""
+        def base(j):
+            a = call.args[j]
+            a = a.value if isinstance(a, ast.Subscript) else a
+            return a.id if isinstance(a, ast.Name) else None
         for k in positions:
-            same = [j for j, a in enumerate(args) if j != k and isinstance(a, ast.Name)
-                    and a.id == args[k].id]
+            name = base(k)
+            same = [j for j in range(len(call.args)) if j != k and base(j) == name]
             if same:
-                raise self.error(call, f"'{args[k].id}' is passed to '{fn.__name__}' as "
-                                          f"argument {k + 1}, which it writes into, and as "
-                                          f"argument {same[0] + 1}: pass a copy "
-                                          f"('{args[k].id}.copy()') as one of them")
+                text, other = ast.unparse(call.args[k]), ast.unparse(call.args[same[0]])
+                raise self.error(call, f"'{text}' is passed to '{fn.__name__}' as argument "
+                                       f"{k + 1}, which it writes into, and '{other}' as "
+                                       f"argument {same[0] + 1}: pass a copy of the other "
+                                       f"('{other}.copy()')")
         temps = [self.temp("r")] + [self.temp("o") for _ in positions]
         node = ast.Call(func=_name(fn.__name__), args=args, keywords=[])
         ir.mark(node, ("user", fn))
@@ -396,7 +417,13 @@ class Normalizer:
                                              ctx=ast.Store())], value=node)
         self.emit(out, stmt, ir.Kind.UNPACK)
         for k, t in zip(positions, temps[1:]):
-            self.assign(out, args[k].id, ir.mark(_name(t), ("copy",)))
+            if k in views:
+                name, index = views[k]
+                node = ast.Assign(targets=[ast.Subscript(value=_name(name), slice=index,
+                                                         ctx=ast.Store())], value=_name(t))
+                self.emit(out, node, ir.Kind.STORE)
+            else:
+                self.assign(out, args[k].id, ir.mark(_name(t), ("copy",)))
         return temps[0]
 
     def assign_stmt(self, s, out):
@@ -1344,13 +1371,13 @@ class Normalizer:
         if fn in REDUCTIONS and _needs_rewrite(e):
             return self.reduction(e, fn, text, out)
         if registry.is_user_function(fn):
-            args = [self.atom(a, out) for a in e.args]
             if e.keywords:
                 raise self.error(e, f"call '{text}' with positional arguments only")
-            positions = self.written_positions(fn, args, e)
+            positions = self.written_positions(fn, e)
+            args, views = self.written_args(e, positions, out)
             if positions:
                 # (writes into its arguments: their new values are outputs too)
-                return ir.mark(_name(self.written_call(fn, args, positions, out, e)),
+                return ir.mark(_name(self.written_call(fn, args, positions, out, e, views)),
                                ("copy",))
             name = fn.__name__
             self.user_calls[name] = fn

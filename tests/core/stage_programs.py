@@ -187,3 +187,77 @@ def one_array_in_and_out(x):
     t = x * 1.0
     smooth_into(t, t)
     return np.sum(t)
+
+
+def lorenz96_into(y, forcing, out):
+    n = y.shape[0]
+    for i in range(n):
+        out[i] = (y[(i + 1) % n] - y[i - 2]) * y[i - 1] - y[i] + forcing[i]
+
+
+def rk4_stage_rows(y0, forcing, steps, dt):
+    """RK4 with the stages in the rows of ``k``, each filled by a helper that writes
+    into the row it is passed (``rhs(ytmp, forcing, k[s])``)."""
+    n = y0.shape[0]
+    y = y0.copy()
+    k = np.zeros((4, n))
+    a = np.array([0.0, 0.5, 0.5, 1.0])
+    b = np.array([1.0 / 6, 1.0 / 3, 1.0 / 3, 1.0 / 6])
+    loss = 0.0
+    for t in range(steps):
+        acc = y.copy()
+        for s in range(4):
+            ytmp = np.empty(n)
+            for i in range(n):
+                if s > 0:
+                    ytmp[i] = y[i] + dt * a[s] * k[s - 1, i]
+                else:
+                    ytmp[i] = y[i]
+            lorenz96_into(ytmp, forcing, k[s])
+            for i in range(n):
+                acc[i] += dt * b[s] * k[s, i]
+        y = acc
+        for i in range(n):
+            loss += y[i] * y[i]
+    return loss
+
+
+def double_into(x, out):
+    for i in range(x.shape[0]):
+        out[i] = 2.0 * x[i]
+
+
+def squares_into(x, out):
+    t = 0.0
+    for i in range(x.shape[0]):
+        out[i] = x[i] * x[i]
+        t += out[i]
+    return t
+
+
+def helper_fills_columns(x, m):
+    """A small (inlined) helper writes into column views ``a[:, j]``."""
+    a = np.zeros((x.shape[0], m))
+    for j in range(m):
+        double_into(x * (j + 1.0), a[:, j])
+    s = 0.0
+    for i in range(x.shape[0]):
+        for j in range(m):
+            s += math.sin(a[i, j]) * a[i, j]
+    return s
+
+
+def helper_fills_rows_and_returns(x, m):
+    """A helper returning a value writes into row views, reading the previous row."""
+    a = np.ones((m, x.shape[0]))
+    s = 0.0
+    for j in range(m):
+        s += squares_into(x + a[j - 1], a[j]) if j > 0 else squares_into(x, a[j])
+    return s + np.sum(a * a)
+
+
+def row_in_and_row_out(x):
+    a = np.zeros((2, x.shape[0]))
+    a[0] = x
+    double_into(a[0], a[1])
+    return np.sum(a)

@@ -18,7 +18,10 @@ CASES = [(P.adaptive_heun, (Y0, K, 0.4, 1e-3), (0, 1)),
          (P.midpoint_steps, (Y0, K, 5, 0.05), (0, 1)),
          (P.carried_scratch, (Y0, 4), 0),
          (P.counter_rebound, (Y0,), 0),
-         (P.scratch_with_a_rebound_counter, (Y0,), 0)]
+         (P.scratch_with_a_rebound_counter, (Y0,), 0),
+         (P.rk4_stage_rows, (Y0, K, 4, 0.05), (0, 1)),
+         (P.helper_fills_columns, (Y0, 3), 0),
+         (P.helper_fills_rows_and_returns, (Y0, 3), 0)]
 
 
 @pytest.mark.parametrize("target", ["python", "cpu"])
@@ -91,3 +94,22 @@ def test_one_array_as_input_and_output_of_a_helper_is_refused():
     message = str(e.value)
     assert "'t' is passed to 'smooth_into' as argument 2, which it writes into" in message
     assert "t.copy()" in message and "stage_programs.py:" in message
+
+
+@pytest.mark.parametrize("target", ["python", "cpu"])
+def test_a_helper_writing_into_a_row_stores_it_back(target):
+    """``rhs(ytmp, forcing, k[s])``: the new values went to a copy of the row and were
+    lost; the value and both gradients were wrong (dforcing was zero)."""
+    args = (Y0, K, 4, 0.05)
+    value, (_, g_forcing) = sd.value_and_grad(P.rk4_stage_rows, wrt=(0, 1),
+                                                 target=target)(*args)
+    assert value == pytest.approx(P.rk4_stage_rows(*args), rel=1e-13)
+    assert np.all(np.abs(g_forcing) > 1e-3)
+
+
+def test_a_helper_writing_into_one_row_and_reading_another_is_refused():
+    with pytest.raises(TransformError) as e:
+        sd.value_and_grad(P.row_in_and_row_out, target="python")(np.arange(1.0, 4.0))
+    message = str(e.value)
+    assert "'a[1]' is passed to 'double_into' as argument 2, which it writes into, and " \
+           "'a[0]' as argument 1" in message and "'a[0].copy()'" in message
