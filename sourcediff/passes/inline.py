@@ -267,13 +267,31 @@ class Inliner:
         (None when it returns nothing); None when this call cannot take them."""
         if self.growth + helper.size > MAX_GROWTH or not self.globals_agree(helper):
             return None
-        if any(p in helper.written and not isinstance(a, ast.Name)
-               for p, a in zip(helper.params, call.args)):
+        views = {p: a for p, a in zip(helper.params, call.args)
+                 if p in helper.written and not isinstance(a, ast.Name)}
+        if any(not self.written_view(a, call) for a in views.values()):
             return None               # writes into a temporary would be lost
         for name in helper.globals:      # a fresh local must not hide them
             self.namer.take(name)
-        binding, mapping = [], {}
+        binding, mapping, back = [], {}, []
+        for param, arg in views.items():
+            # a view it writes into (``rhs(y, p, k[s])``): a copy of it, stored
+            # back after the helper's statements (the same index, whose names
+            # the helper cannot rebind)
+            fresh = self.fresh(param)
+            copy = ast.Call(func=ast.Attribute(value=arg, attr="copy", ctx=ast.Load()),
+                            args=[], keywords=[])
+            bind = ast.Assign(targets=[ast.Name(id=fresh, ctx=ast.Store())], value=copy)
+            binding.append(ast.copy_location(bind, stmt))
+            store = ast.Assign(targets=[ast.Subscript(value=ir.clone(arg.value),
+                                                      slice=ir.clone(arg.slice),
+                                                      ctx=ast.Store())],
+                               value=ast.Name(id=fresh, ctx=ast.Load()))
+            back.append(ast.fix_missing_locations(ast.copy_location(store, stmt)))
+            mapping[param] = ast.Name(id=fresh, ctx=ast.Load())
         for param, arg in zip(helper.params, call.args):
+            if param in views:
+                continue
             if param not in helper.rebound and (isinstance(arg, ast.Name) or _is_number(arg)):
                 mapping[param] = arg
                 continue
@@ -294,7 +312,22 @@ class Inliner:
         self.add_globals(helper)
         self.inlined += 1
         self.growth += helper.size
-        return binding + body, result
+        return binding + body + back, result
+
+    def written_view(self, arg, call) -> bool:
+        """``arg`` is a view ``a[i]`` of a local array that no other argument of
+        ``call`` names, indexed by names and numbers only (evaluated again to
+        store the helper's writes back)."""
+        if not (isinstance(arg, ast.Subscript) and isinstance(arg.value, ast.Name)
+                and arg.value.id in self.locals):
+            return False
+        simple = (ast.Name, ast.Constant, ast.Slice, ast.Tuple, ast.BinOp, ast.UnaryOp,
+                  ast.operator, ast.unaryop, ast.expr_context)
+        if not all(isinstance(n, simple) for n in ast.walk(arg.slice)):
+            return False
+        others = [a for a in call.args if a is not arg]
+        return not any(isinstance(n, ast.Name) and n.id == arg.value.id
+                       for a in others for n in ast.walk(a))
 
     def fresh(self, name: str) -> str:
         new = self.namer.fresh(name)

@@ -21,6 +21,7 @@ import math
 import numpy as np
 
 from ..runtime.helpers import prod_others, prod_others_along, share_ties, share_ties_along
+from ..runtime.special import digamma, trigamma
 from .operators import int_power
 from .registry import tangent
 
@@ -204,6 +205,21 @@ def _(z, x, x_dot):
 @tangent(math.erfc)
 def _(z, x, x_dot):
     return -1.1283791670955126 * math.exp(-x * x) * x_dot
+
+
+@tangent(math.lgamma)
+def _(z, x, x_dot):
+    return digamma(x) * x_dot
+
+
+@tangent(math.gamma)
+def _(z, x, x_dot):
+    return z * digamma(x) * x_dot
+
+
+@tangent(digamma)
+def _(z, x, x_dot):
+    return trigamma(x) * x_dot
 
 
 @tangent(max, np.maximum)  # ties share the derivative equally, as JAX

@@ -2,6 +2,7 @@
 import math
 
 from ..passes.types import F64, INT, promote
+from ..runtime.special import digamma, trigamma
 from .registry import elementwise, nondifferentiable, result_type, rule
 
 
@@ -111,6 +112,21 @@ def _(z, x, dz):
     return -dz * 1.1283791670955126 * math.exp(-x * x)
 
 
+@rule(math.lgamma)          # log |Gamma(x)|: its derivative is digamma, also where Gamma < 0
+def _(z, x, dz):
+    return dz * digamma(x)
+
+
+@rule(math.gamma)
+def _(z, x, dz):
+    return dz * z * digamma(x)
+
+
+@rule(digamma)             # (what the two rules above emit, for higher derivatives)
+def _(z, x, dz):
+    return dz * trigamma(x)
+
+
 elementwise(max, min)
 
 
@@ -136,7 +152,7 @@ nondifferentiable(math.isnan, math.isinf, math.isfinite, bool)
 FLOAT_FUNCS = [math.sin, math.cos, math.tan, math.asin, math.acos, math.atan, math.atan2,
                math.sinh, math.cosh, math.tanh, math.exp, math.expm1, math.log, math.log1p,
                math.log2, math.log10, math.sqrt, math.fabs, math.hypot, math.erf, math.erfc,
-               float]
+               math.lgamma, math.gamma, digamma, trigamma, float]
 
 
 @result_type(*FLOAT_FUNCS)

@@ -380,6 +380,21 @@ def m_erf(x):
 add_case(m_erf, (0.3,), (-1.2,))
 
 
+def m_lgamma(x):
+    return math.lgamma(x) * x + math.lgamma(2.0 * x + 1.5)
+
+
+# (between the poles, where Gamma < 0: log |Gamma|; and past the shift to 10)
+add_case(m_lgamma, (0.3,), (-1.6,), (3.7,), (12.5,))
+
+
+def m_gamma(x):
+    return math.gamma(x) + math.gamma(x * x + 0.5) * x
+
+
+add_case(m_gamma, (0.3,), (-1.6,), (2.2,))
+
+
 def m_floor(x):
     return math.floor(x) * x + x
 

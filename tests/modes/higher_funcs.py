@@ -49,3 +49,8 @@ def energy(x, k):
 
 def mixed(x, y):
     return x[0] ** 2 * y + math.sin(y) * np.sum(x * x * x)
+
+
+def log_gamma_sum(x):
+    """lgamma(x) + lgamma(x + 1) = 2 lgamma(x) + log(x)."""
+    return math.lgamma(x) + math.lgamma(x + 1.0)

@@ -43,6 +43,23 @@ def test_closed_forms_up_to_fourth_order():
         assert g(x) == pytest.approx(want, rel=1e-12)
 
 
+@pytest.mark.parametrize("target", ["python", "cpu"])
+def test_second_derivative_of_lgamma_is_trigamma(target):
+    """d/dx lgamma = digamma, whose rule gives trigamma: closed forms at 1 and 1/2
+    (psi(1) = -euler_gamma, psi'(1) = pi^2 / 6, psi'(1/2) = pi^2 / 2, psi'(x + 1) =
+    psi'(x) - 1 / x^2), and against finite differences
+    between the poles; a third derivative is refused (trigamma has no rule)."""
+    g1 = sd.grad(H.log_gamma_sum, target=target)
+    g2 = sd.grad(g1, target=target)
+    euler_gamma = 0.5772156649015329
+    assert g1(1.0) == pytest.approx(1.0 - 2.0 * euler_gamma, rel=1e-13)
+    assert g2(1.0) == pytest.approx(math.pi ** 2 / 3 - 1.0, rel=1e-13)
+    assert g2(0.5) == pytest.approx(math.pi ** 2 - 4.0, rel=1e-12)
+    assert g2(-1.3) == pytest.approx(fd(g1, -1.3), rel=1e-7)
+    with pytest.raises(sd.TransformError, match="trigamma"):
+        sd.grad(g2, target=target)(0.5)
+
+
 def test_compiled_third_derivative():
     g3 = sd.grad(sd.grad(sd.grad(H.loop_recurrence)))
     g3_py = sd.grad(sd.grad(sd.grad(H.loop_recurrence, target="python"), target="python"),
