@@ -32,7 +32,16 @@ from ..rules.arrayfuncs import VIEW_NAMES
 from ..rules.registry import ELEMENTWISE_OPS
 from .activity import analyze_activity, diff_operands
 from .ascending import ascend_independent_loops
-from .astutil import add_int, free_names, is_costly, simplify, stored_names, substitute, walk
+from .astutil import (
+    SHAPE_ATTRIBUTES,
+    add_int,
+    free_names,
+    is_costly,
+    simplify,
+    stored_names,
+    substitute,
+    walk,
+)
 from .astutil import assign as _assign
 from .astutil import aug as _aug
 from .astutil import call as _call
@@ -60,6 +69,11 @@ from .rolling_sums import roll_neighbour_adds
 from .rulecall import RuleInfo, bind_template, constants_of, rule_inputs
 from .sink import Adjoints, sink_adjoints
 from .types import T
+
+# calls of generated code that read only the shape of the arguments at these
+# positions (the dtype too, fixed by the types)
+SHAPE_ARGUMENTS = {"unbroadcast": (1,), "reuse_zeros": (1,), "np.zeros_like": (0,),
+                   "np.empty_like": (0,), "np.ones_like": (0,)}
 
 
 def _tape(stmt, role, tape, item=None):
@@ -832,9 +846,26 @@ class ReverseTransformer:
 
     # -- reverse sweep ---------------------------------------------------
     def read(self, *nodes):
+        """The reverse sweep reads the names of ``nodes``: their values, or only
+        the shape of an array it passes where just the shape counts
+        (``unbroadcast(g, x)``, ``np.zeros_like(x)``, ``x.shape``), which needs no
+        element of it stored."""
         for n in nodes:
-            if n is not None:
-                self.reads |= free_names(n)
+            if n is None:
+                continue
+            shape_only = set()
+            for sub in ast.walk(n):
+                if isinstance(sub, ast.Call):
+                    spots = SHAPE_ARGUMENTS.get(ast.unparse(sub.func), ())
+                    shape_only |= {id(sub.args[k]) for k in spots if k < len(sub.args)}
+                elif isinstance(sub, ast.Attribute) and sub.attr in SHAPE_ATTRIBUTES:
+                    shape_only.add(id(sub.value))
+            for sub in ast.walk(n):
+                if sub.__class__ is ast.Name:
+                    if id(sub) in shape_only:
+                        self.shape_reads.add(sub.id)
+                    else:
+                        self.reads.add(sub.id)
 
     def reverse_block(self, stmts) -> list:
         out = []
@@ -1324,7 +1355,7 @@ class ReverseTransformer:
                 contrib = _call("np.sum", contrib)
             elif item_is_array and vt.is_array:
                 contrib = _call("unbroadcast", contrib, _name(v.id))
-                self.read(_name(v.id))
+                self.read(contrib)
             sub = kind == ir.Kind.AUGSTORE and isinstance(s.op, ast.Sub)
             out.append(self.accumulate(v.id, contrib, line, sub=sub))
         if kind == ir.Kind.STORE:

@@ -117,3 +117,27 @@ def test_gradient_and_plan(f, args, wrt, stored):
 
 def test_tree_compiled():
     check_grad(tree_temporaries, (95.0, 0.1, 100.0, 9), (0, 1), "cpu")
+
+
+def rows_from_scratch(x, m):
+    """``a[j] = v``: the reverse sweep reads only v's shape (to sum ``da[j]`` down
+    to it), so v's elements need no tape (they were stored, in a list, because the
+    row store's adjoint counted as a read of v's values)."""
+    n = x.shape[0]
+    a = np.zeros((m, n))
+    for j in range(m):
+        v = np.empty(n)
+        for i in range(n):
+            v[i] = x[i] * (j + 1.0)
+        a[j] = v
+    return np.sum(a * a)
+
+
+@pytest.mark.parametrize("target", ["python", "cpu"])
+def test_an_array_whose_shape_alone_is_read_in_reverse_is_not_stored(target):
+    x = np.array([0.3, -0.5, 0.8])
+    check_grad(rows_from_scratch, (x, 3), wrt=0, target=target)
+    text = sd.value_and_grad(rows_from_scratch, target="python").source_for(x, 3)
+    plan = [line for line in text.splitlines() if line.strip().startswith("#   ")]
+    assert not any("'v'" in line and "stored" in line for line in plan), plan
+    assert "_saved_v" not in text

@@ -16,7 +16,7 @@ GROW = (rng.standard_normal(6), 0.7)
 BROADCAST = (np.array([0.4]), rng.standard_normal(3))
 
 CASES = [(P.recurrent, REC, (0, 1, 2)), (P.growing_slice, GROW, (0, 1)),
-         (P.broadcast_grows, BROADCAST, (0, 1))]
+         (P.broadcast_grows, BROADCAST, (0, 1)), (P.recurrent_transposed, REC, (0, 1, 2))]
 
 
 @pytest.mark.parametrize("target", ["python", "cpu"])
@@ -30,8 +30,9 @@ def plan(f, args, wrt) -> str:
     return source[source.index("# Plan:"):source.index("# -- ")]
 
 
-def test_fixed_shape_temporaries_keep_no_tape():
-    text = plan(*CASES[0])
+@pytest.mark.parametrize("case", [0, 3])
+def test_fixed_shape_temporaries_keep_no_tape(case):
+    text = plan(*CASES[case])
     # only h's values are read back (by the adjoint of U @ h)
     assert "'h'" in text and "temporar" not in text and "'z'" not in text
 
