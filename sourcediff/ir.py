@@ -154,8 +154,8 @@ LINE = Fact("line", "statement, function",
 KIND = Fact("kind", "statement", "index_names, int_arrays, invariant_sums, lower, "
                                  "normalize, rolling_sums, scalars, small_arrays, tables, "
                                  "tuples, webs",
-            "activity, buffers, dependence, emit, forward, hoist, index_names, "
-            "int_arrays, lower, planner, program, rerun, reverse, "
+            "activity, buffers, dependence, emit, forward, fresh_arrays, hoist, "
+            "index_names, int_arrays, lower, planner, program, rerun, reverse, "
             "scalars, shapes, small_arrays, tables, tuples, typeinfer, "
             "versions, views, webs",
             "The statement's Kind (written by tag(); a string written is converted).",

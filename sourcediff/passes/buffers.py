@@ -238,7 +238,9 @@ class _Aliases:
         self.origin: dict = {}        # name -> the statement that made it an alias
         self.found: AliasWrite | None = None
         self.exits: list = []         # per enclosing loop: states at break/continue
-        self.taped: set = set()       # arrays written while a dead name shares them
+        # (dead name, array): the array is written while a name no longer
+        # read in the forward sweep shares it
+        self.taped: set = set()
         # a parameter's array is the caller's: it stays visible after the call
         self.block(fn.body, frozenset())
 
@@ -272,7 +274,7 @@ class _Aliases:
                 # made afresh before its next read); the reverse sweep may still read
                 # it, so the write is taped (``taped``) and undone before it does
                 if w not in after and w not in self.params:
-                    self.taped.add(x)
+                    self.taped.add((w, x))
                 elif self.found is None and not params:
                     self.found = AliasWrite(s, x, w)
                 elif self.found is None:
@@ -358,10 +360,10 @@ def _join(*states):
 
 
 def check_aliases(fn: ast.FunctionDef, types: dict, view_base) -> tuple:
-    """``(first true alias write or None, arrays whose writes must be taped)``:
-    see :func:`find_alias_write`; an array written while a temporary the
-    code no longer reads views it (``np.sin(y[1:3])`` then ``y[1] = ...``) is
-    no error, but the reverse sweep reads that view, so the write is undone."""
+    """``(first true alias write or None, pairs (dead name, array))``: see
+    :func:`find_alias_write`; an array written while a temporary the code no
+    longer reads views it (``np.sin(y[1:3])`` then ``y[1] = ...``) is no error,
+    but if the reverse sweep reads that view's values, the write is undone."""
     found = _Aliases(fn, types, view_base, Liveness(fn))
     return found.found, found.taped
 

@@ -36,6 +36,7 @@ from .astutil import free_names, stored_names, walk
 from .astutil import is_const as _is_const
 from .buffers import Liveness, find_moves, find_permutations, store_base, value_flow
 from .dependence import Dependence
+from .fresh_arrays import first_writes
 from .rulecall import rule_inputs
 from .shapes import fixed_shapes
 from .tape import enclosing, nest_facts, plan_indexed_tapes, plan_stack_tapes, stack_sites
@@ -79,7 +80,9 @@ class Planner:
     def analyze(self):
         """The decisions that do not depend on what the reverse sweep reads."""
         # arrays written through a view: their values are read
-        self.alias_taped = check_views(self.fn, self.types, self.error)
+        # (view, array): array written while the view, consumed, still shares it
+        self.alias_pairs = check_views(self.fn, self.types, self.error)
+        self.alias_taped = {array for _, array in self.alias_pairs}
         self.around = enclosing(self.fn.body)
         self.collect_sites()
         # arrays whose shape the reverse sweep may read whenever (passes/shapes.py)
@@ -88,6 +91,9 @@ class Planner:
         self.value_flow = value_flow(self.fn, self.types, is_view, find_moves(
             self.fn, self.types, self.params, Liveness(self.fn)))
         self.permutations = self.plan_permutations()
+        # first writes into the elements of an np.empty array: nothing to put back
+        self.fresh_writes = first_writes(self.fn, self.sites, self.params, self.alias_taped | {
+            name for pair in self.value_flow for name in pair})
         self.select_checkpointed()
         self.dependence = Dependence(self.fn, self.stmt_loops)
         self.find_recomputable()
@@ -97,7 +103,7 @@ class Planner:
         self.per_iteration: set = set()   # id(loop): fused, its tapes hold one iteration
         # values read, not only shapes (zeroing a buffer like x): writes into
         # such an array are taped element by element
-        self.value_needed: set = set(self.alias_taped)
+        self.value_needed: set = set()
 
     def decide(self, reads: set, shape_reads: set, names: set) -> bool:
         """Storage for the values the reverse sweep reads (``reads``; of
@@ -105,7 +111,8 @@ class Planner:
         new_needed = ((reads | (shape_reads - self.fixed_shapes)) & names) | self.needed
         values = (reads & names) | self.value_needed
         while True:        # an array's values are needed under each name it had
-            more = {y for x, y in self.value_flow if x in values} - values
+            more = {y for x, y in self.value_flow + sorted(self.alias_pairs)
+                    if x in values} - values
             if not more:
                 break
             values |= more
@@ -709,7 +716,7 @@ class Planner:
             if kind in (ir.Kind.STORE, ir.Kind.AUGSTORE):
                 base = s.targets[0].value.id if kind == ir.Kind.STORE else s.target.value.id
                 if base in self.value_needed and id(s) not in self.rerun_stores \
-                        and not self.reads_final(base):
+                        and id(s) not in self.fresh_writes and not self.reads_final(base):
                     self.save_at.add((id(s), base + "[]"))
 
     def reads_final(self, array) -> bool:

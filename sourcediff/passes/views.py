@@ -43,8 +43,9 @@ def check_views(fn, types, error) -> set:
     """Writing through one of two names for the same array would make the
     dataflow the transformer sees differ from NumPy's: refuse it (a buffer
     moved to a new name and rebound before its next write is no alias;
-    passes/buffers.py).  Returns the arrays whose writes must be taped because
-    a temporary view of them, already consumed, is read by the reverse sweep."""
+    passes/buffers.py).  Returns the pairs ``(view, array)`` of an array
+    written while a temporary view of it, already consumed, shares it: when
+    the reverse sweep reads that view's values, the writes are taped."""
     found, taped = check_aliases(fn, types, is_view)
     if found is not None:
         name, other = _shown(fn, found.name), _shown(fn, found.other)
