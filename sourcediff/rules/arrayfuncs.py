@@ -22,6 +22,12 @@ from ..runtime.array_helpers import (
     sum_tiles,
 )
 from ..runtime.helpers import reshape_like
+from ..runtime.interp import (
+    interp_knots_jvp,
+    interp_knots_vjp,
+    interp_slope,
+    interp_values_vjp,
+)
 from .checks import check_array as _check
 from .checks import float_dtype as _float
 from .checks import given as _given
@@ -513,3 +519,44 @@ def _(z, g, a, g_dot, a_dot):
 @rule(kron_adjoint_right)
 def _(z, g, a, dz):
     return np.kron(a, dz), kron_adjoint_left(g, dz)
+
+
+# -- interpolation --------------------------------------------------------------------
+# np.interp(x, xp, fp): piecewise linear in x, linear in fp (runtime/interp.py); left=,
+# right= and period= are refused by the type rule
+@rule(np.interp)
+def _(z, x, xp, fp, dz):
+    return (dz * interp_slope(x, xp, fp), interp_knots_vjp(x, xp, fp, dz),
+            interp_values_vjp(x, xp, dz, fp.shape[0]))
+
+
+@tangent(np.interp)
+def _(z, x, xp, fp, x_dot, xp_dot, fp_dot):
+    return (interp_slope(x, xp, fp) * x_dot + interp_knots_jvp(x, xp, fp, xp_dot)
+            + np.interp(x, xp, fp_dot))
+
+
+@result_type(np.interp)
+def _(args, kw, consts):
+    if kw:
+        raise TypeError(f"np.interp: the argument '{min(kw)}' is not supported")
+    if len(args) != 3:
+        raise TypeError("np.interp takes x, xp and fp")
+    x, xp, fp = args
+    for name, t in (("xp", xp), ("fp", fp)):
+        if not t.is_array or t.ndim != 1 or name == "fp" and t.dtype.kind != "f":
+            raise TypeError(f"np.interp is differentiated for a 1-d float array {name}, "
+                            f"not {t}")
+    if x.is_array and x.ndim != 1:
+        raise TypeError(f"np.interp is differentiated for a number or a 1-d array x, not {x}")
+    return array(np.dtype(np.float64), 1) if x.is_array else scalar(np.float64)
+
+
+@result_type(interp_slope, interp_knots_jvp)        # like the points x
+def _(args, kw, consts):
+    return array(np.dtype(np.float64), 1) if args[0].is_array else scalar(np.float64)
+
+
+@result_type(interp_values_vjp, interp_knots_vjp)   # like fp, like xp
+def _(args, kw, consts):
+    return array(np.dtype(np.float64), 1)
