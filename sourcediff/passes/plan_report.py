@@ -182,7 +182,11 @@ def plan_lines(rt, names, fused_loop=None, moved=(), tail=(), companions=()) -> 
             out.append(f"recomputed in each reverse iteration of {_loop_name(loop)}: "
                        f"{_plural(len(values), 'value')} of {_lines(values)} (from {sources})")
         late = rt.rerun[id(loop)].late if id(loop) in rt.rerun else {}
-        first = [n for n in nests if id(n) not in late]
+        # the nests the reverse sweep re-runs: those whose results it reads
+        emitted = {id(s) for s in names.recomputation_read(id(loop))}
+        first = [n for n in nests if id(n) not in late and id(n) in emitted]
+        nests = [n for n in nests if id(n) not in late or names.rerun_outputs(
+            rt.rerun[id(loop)], n) & (names.reads | rt.needed)]
         if first:
             out.append(f"re-run at the start of each reverse iteration of {_loop_name(loop)}: "
                        + ", ".join(_rerun_nest(rt, loop, n) for n in first)

@@ -88,8 +88,9 @@ class Planner:
         # arrays whose shape the reverse sweep may read whenever (passes/shapes.py)
         self.fixed_shapes = fixed_shapes(self.types, self.params, self.sites)
         # (x, y): the values of array x are those of y under another name
+        self.liveness = Liveness(self.fn)
         self.value_flow = value_flow(self.fn, self.types, is_view, find_moves(
-            self.fn, self.types, self.params, Liveness(self.fn)))
+            self.fn, self.types, self.params, self.liveness))
         self.permutations = self.plan_permutations()
         # first writes into the elements of an np.empty array: nothing to put back
         self.fresh_writes = first_writes(self.fn, self.sites, self.params, self.alias_taped | {

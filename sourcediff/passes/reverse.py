@@ -372,7 +372,7 @@ class ReverseTransformer:
             return []
         makers: dict = {}
         for st in chosen.stmts:
-            for v in chosen.writes[id(st)]:
+            for v in self.rerun_outputs(chosen, st):
                 makers.setdefault(v, []).append(st)
         wanted, want = set(), set()
         stack = [v for v in makers if v in self.reads or v in self.plan.needed]
@@ -386,6 +386,16 @@ class ReverseTransformer:
                     want.add(id(st))
                     stack += [n for n in chosen.reads[id(st)] if n in makers]
         return [st for st in chosen.stmts if id(st) in want]
+
+    def rerun_outputs(self, chosen, st) -> set:
+        """What re-running ``st`` provides: of a loop nest, the arrays it writes
+        and the numbers read after it (its iterations' own temporaries are
+        recomputed or restored by its own reverse iterations)."""
+        writes = chosen.writes[id(st)]
+        if not isinstance(st, ast.For):
+            return writes
+        after = self.plan.liveness.after.get(id(st), set())
+        return {v for v in writes if v in chosen.arrays or v in after}
 
     def try_fuse(self):
         """Run a final accumulation loop's reverse iteration right after its
@@ -1094,7 +1104,7 @@ class ReverseTransformer:
             # nest re-run after it reads what it writes; they run in the body's order
             kept = []
             for nest in reversed([n for n in chosen.stmts if chosen.late.get(id(n)) == k]):
-                if chosen.writes[id(nest)] & (self.reads | self.plan.needed):
+                if self.rerun_outputs(chosen, nest) & (self.reads | self.plan.needed):
                     kept.insert(0, nest)
                     self.read(*[_name(n) for n in sorted(chosen.reads[id(nest)])])
             for nest in kept:

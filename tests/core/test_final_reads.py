@@ -141,3 +141,8 @@ def test_an_array_whose_shape_alone_is_read_in_reverse_is_not_stored(target):
     plan = [line for line in text.splitlines() if line.strip().startswith("#   ")]
     assert not any("'v'" in line and "stored" in line for line in plan), plan
     assert "_saved_v" not in text
+    # nor is the loop filling v re-run in reverse (its own temporaries, read by its
+    # reverse iterations, made it look needed), and the plan does not say it is
+    reverse = text[text.index("# -- reverse sweep"):]
+    assert "v[i] = " not in reverse, reverse
+    assert not any("re-run" in line for line in plan), plan
