@@ -241,10 +241,19 @@ class _Aliases:
         # (dead name, array): the array is written while a name no longer
         # read in the forward sweep shares it
         self.taped: set = set()
+        # name -> names that held its array before they were bound to another
+        # (``b = a; a = a * x``: b's array is a's old value, which the reverse
+        # sweep may read from the tape); flow-insensitive, so at worst a write
+        # is taped that need not be
+        self.former: dict = {}
         # a parameter's array is the caller's: it stays visible after the call
         self.block(fn.body, frozenset())
 
     def bind(self, state, z, base, s):
+        for c in state:
+            if z in c:
+                for other in c - {z}:
+                    self.former.setdefault(other, set()).add(z)
         classes = [c - {z} for c in state]
         if base is None:
             self.origin.pop(z, None)
@@ -262,6 +271,9 @@ class _Aliases:
     def check_store(self, state, s, x, params=True):
         """``params=False``: an in-place ``x += y``, reported where it is written."""
         after = self.live.after.get(id(s), set())
+        sharing = set().union(*(c for c in state if x in c)) | {x}
+        for name in sharing:
+            self.taped |= {(old, x) for old in self.former.get(name, ()) if old != x}
         for c in state:
             if x not in c:
                 continue

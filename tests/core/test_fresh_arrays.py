@@ -124,3 +124,23 @@ def test_a_consumed_view_whose_values_are_not_read_keeps_no_tape():
 def test_a_consumed_view_read_in_reverse_keeps_its_array_stored():
     plan = _plan(view_read_in_reverse, (Y0,))
     assert any("stored: elements of 'y'" in line for line in plan), plan
+
+
+def written_through_former_alias(x):
+    """``b`` keeps the array ``a`` named before ``a`` was bound to a product; the
+    reverse sweep reads that old value (the adjoint of ``a * x``), so the write
+    through ``b`` is undone first (the gradient was [3, 4] against [6, 4])."""
+    a = x.copy()
+    b = a
+    a = a * x
+    b[0] = 0.0
+    return np.sum(a)
+
+
+@pytest.mark.parametrize("target", ["python", "cpu"])
+def test_a_write_through_the_other_name_of_a_rebound_array_is_undone(target):
+    x = np.array([3.0, 2.0])
+    value, g = sd.value_and_grad(written_through_former_alias, target=target)(x)
+    assert value == 13.0
+    np.testing.assert_allclose(g, [6.0, 4.0], rtol=1e-15)
+    check_grad(written_through_former_alias, (np.array([0.3, -0.7, 1.2]),), target=target)
