@@ -195,7 +195,8 @@ PRIM = Fact("prim", "expression", "index_names, int_arrays, lower, normalize, sc
             "tuples, typeinfer, views",
             "The primitive an expression applies (a key tuple, see the module doc; "
             "written by mark()).")
-INPLACE = Fact("inplace", "call of a user function", "normalize", "forward, reverse, small_arrays, tables, typeinfer",
+INPLACE = Fact("inplace", "call of a user function", "normalize",
+               "buffers, forward, reverse, small_arrays, tables, typeinfer",
                "Positions of the array arguments the callee writes into.")
 AUGMENTED = Fact("augmented", "binop", "normalize, webs", "buffers, forward, normalize, small_arrays",
                  "The operation comes from an augmented assignment (``x += y``).", False)

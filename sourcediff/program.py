@@ -16,6 +16,7 @@ from .emit import emit_function, emitted, module_source
 from .errors import TransformError
 from .frontend.source import get_source
 from .names import Namer
+from .passes.buffers import lost_update
 from .passes.first_stores import store_first_writes
 from .passes.hoist import hoist_shape_reads
 from .passes.index_names import expand_tuple_index, name_index_array, read_whole
@@ -103,6 +104,15 @@ class Program:
                         and not split and not versions:
                     break
                 env, ret = self.infer_with_versions(fn, params, arg_types, src, norm)
+            if src.func is not self.root.func:
+                # a callee's ``out += v`` on an argument would stay in its copy
+                lost = lost_update(fn, env, [p for k, p in enumerate(params)
+                                             if k not in (inplace or ())])
+                if lost is not None:
+                    raise src.info.error(lost[0], f"'{src.name}' updates its argument "
+                                                  f"'{lost[1]}' in place, which does not "
+                                                  f"reach the caller here: write "
+                                                  f"'{lost[1]}[:] += ...' (or *=, -=, /=)")
             # sizes a loop reads from arrays it never rebinds: read before it
             hoist_shape_reads(fn, env)
             # costly values an inner loop recomputes for every outer iteration:

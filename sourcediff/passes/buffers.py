@@ -27,6 +27,7 @@ import re
 from dataclasses import dataclass, field
 
 from .. import ir
+from .astutil import walk
 
 
 @dataclass
@@ -317,6 +318,13 @@ class _Aliases:
             for n in ast.walk(s):
                 if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store):
                     state = self.bind(state, n.id, None, s)
+            if ir.KIND(s) == ir.Kind.UNPACK and isinstance(s.value, ast.Call):
+                # ``r, o = f'(k, x)`` then ``k = o``: f writes into k's array, which
+                # another name may share (a view made before the call)
+                for k in ir.INPLACE(s.value) or ():
+                    a = s.value.args[k]
+                    if isinstance(a, ast.Name) and not is_temporary(a.id):
+                        self.check_store(state, s, a.id)
         return state
 
     def block(self, stmts, state):
@@ -343,6 +351,38 @@ class _Aliases:
                     return new
                 head = new
         return self.simple(s, state)
+
+
+def lost_update(fn: ast.FunctionDef, types: dict, params) -> tuple | None:
+    """``(statement, parameter)``: an in-place update (``p += v``, ``p *= c``)
+    of an array parameter ``p`` of a called function that passes back only
+    the arrays it writes element-wise (``params``: the others); None if none."""
+    for s in walk(fn.body):
+        name = None
+        if ir.KIND(s) == ir.Kind.ACCUMULATE and ir.AUGMENTED(s):
+            name = s.targets[0].id
+        elif ir.KIND(s) == ir.Kind.ASSIGN:
+            name = _updated_in_place(s, types)
+        t = types.get(name)
+        if name in params and t is not None and t.is_array:
+            return s, name
+    return None
+
+
+class _CallAliases(_Aliases):
+    """Only the writes of called functions into their arguments (forward mode
+    mirrors views, so other writes through a shared array are followed)."""
+
+    def check_store(self, state, s, x, params=True):
+        if ir.KIND(s) == ir.Kind.UNPACK:
+            super().check_store(state, s, x, params)
+
+
+def find_call_alias(fn: ast.FunctionDef, types: dict, view_base) -> AliasWrite | None:
+    """A call writing into an argument array that a live view shares (``k0 =
+    k[0:1]; fill(k, x)``): the call's copy-in, copy-out would leave the view on
+    the old array."""
+    return _CallAliases(fn, types, view_base, Liveness(fn)).found
 
 
 def _updated_in_place(s, types):

@@ -39,7 +39,7 @@ from .astutil import name as _name
 from .numba_calls import lower_for_numba
 from .rulecall import RuleInfo, constants_of, tangent_rule_inputs
 from .types import T, const_type
-from .views import check_tangent_views, is_view
+from .views import check_call_views, check_tangent_views, is_view
 
 
 def _terms(expr, sign=1):
@@ -225,6 +225,7 @@ class ForwardTransformer:
     # -- entry -------------------------------------------------------------
     def run(self, fname: str) -> ast.FunctionDef:
         check_tangent_views(self.fn, self.types, self.active, self.stored, self.error)
+        check_call_views(self.fn, self.types, self.error)
         line = ir.LINE(self.fn)
         tangent_params = [self.dot(w) for w in self.wrt]
         body = []

@@ -347,6 +347,7 @@ class Normalizer:
         written = _written_params(callee)
         positions = [k for k, p in enumerate(callee.params)
                      if p in written and k < len(call.args)]
+        self.check_rebound(callee, written, call)
         for k in positions:
             a = call.args[k]
             view = isinstance(a, ast.Subscript) and isinstance(a.value, ast.Name) \
@@ -355,6 +356,16 @@ class Normalizer:
                 raise self.error(call, f"argument {k + 1} of '{callee.name}' is written into: "
                                        "pass an array variable or a view of one (a[i])")
         return positions
+
+    def check_rebound(self, callee, written, call):
+        rebound = _rebound_written(callee, written)
+        if rebound is not None:
+            name, node = rebound
+            line = callee.info.line_offset + node.lineno
+            raise self.error(call, f"'{callee.name}' writes into its argument '{name}' and "
+                                   f"also binds '{name}' to another value (line {line}), "
+                                   f"so its writes would not all reach the caller's array: "
+                                   f"give the new value another name")
 
     def written_args(self, call, positions, out) -> tuple[list, dict]:
         """The call's arguments as atoms, and for each written view
@@ -382,6 +393,12 @@ class Normalizer:
         callee = get_source(fn)
         written = _written_params(callee)
         if not written:
+            updated = [n.target.id for n in ast.walk(callee.tree) if isinstance(n, ast.AugAssign)
+                       and isinstance(n.target, ast.Name) and n.target.id in callee.params]
+            if updated:
+                raise self.error(call, f"'{callee.name}' updates its argument '{updated[0]}' in "
+                                       f"place, which does not reach the caller here: write "
+                                       f"'{updated[0]}[:] += ...' (or *=, -=, /=)")
             raise self.error(call, f"the result of '{ast.unparse(call.func)}' is not used and it "
                                    "writes into none of its arguments")
         if call.keywords:
@@ -2153,6 +2170,20 @@ def _written_params(src) -> set:
                 if isinstance(t, ast.Name) and t.id in params:
                     out.add(t.id)
     return out
+
+
+def _rebound_written(src, written) -> tuple | None:
+    """``(parameter, statement)``: a parameter the function writes into and also
+    binds to another value (``out = out * 2.0``), whose later writes would not
+    reach the caller's array; None when there is none."""
+    for node in ast.walk(src.tree):
+        targets = node.targets if isinstance(node, ast.Assign) else \
+            [node.target] if isinstance(node, (ast.For, ast.AnnAssign)) else []
+        for t in targets:
+            for n in (t.elts if isinstance(t, ast.Tuple) else [t]):
+                if isinstance(n, ast.Name) and n.id in written:
+                    return n.id, node
+    return None
 
 
 def normalize(src: FunctionSource, inplace=None,

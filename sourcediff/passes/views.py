@@ -8,7 +8,7 @@ import ast
 from .. import ir
 from ..rules.arrayfuncs import VIEW_FUNCTIONS
 from .astutil import walk
-from .buffers import check_aliases, is_temporary
+from .buffers import check_aliases, find_call_alias, is_temporary
 
 VIEW_METHODS = {"reshape", "ravel"}
 
@@ -39,6 +39,14 @@ def is_view(prim, types) -> str | None:
     return base if t is not None and t.is_array else None
 
 
+def check_call_views(fn, types, error) -> None:
+    """Forward mode: refuse a view of an array that a called function writes
+    into (the call works on a copy and binds the result to the array's name)."""
+    found = find_call_alias(fn, types, is_view)
+    if found is not None:
+        _refuse(fn, found, error)
+
+
 def check_views(fn, types, error) -> set:
     """Writing through one of two names for the same array would make the
     dataflow the transformer sees differ from NumPy's: refuse it (a buffer
@@ -48,12 +56,16 @@ def check_views(fn, types, error) -> set:
     the reverse sweep reads that view's values, the writes are taped."""
     found, taped = check_aliases(fn, types, is_view)
     if found is not None:
-        name, other = _shown(fn, found.name), _shown(fn, found.other)
-        raise error(found.where, f"'{name}' shares memory with array '{other}' and one of "
-                                 f"them is written into later (NumPy changes both): write "
-                                 f"through one name only, or use '{other}.copy()' to make an "
-                                 f"independent array")
+        _refuse(fn, found, error)
     return taped
+
+
+def _refuse(fn, found, error):
+    name, other = _shown(fn, found.name), _shown(fn, found.other)
+    raise error(found.where, f"'{name}' shares memory with array '{other}' and one of "
+                             f"them is written into later (NumPy changes both): write "
+                             f"through one name only, or use '{other}.copy()' to make an "
+                             f"independent array")
 
 
 def _shown(fn, name) -> str:

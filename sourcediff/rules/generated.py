@@ -16,6 +16,7 @@ from ..runtime.helpers import (
     empty_stack,
     fresh,
     keep_all_dims,
+    last_writes,
     max_axis,
     mean_axis,
     min_axis,
@@ -167,6 +168,8 @@ nondifferentiable(empty_grid, result=lambda args, kw, consts: array(
     _float_dtype(args[2]) if args[2].is_array else np.float64, args[2].ndim + 2 if args[2].is_array
     else 2))
 nondifferentiable(empty_rows, result=_allocated(1))
+# 0/1 per position of an index array: whether it writes its element last
+nondifferentiable(last_writes, result=lambda args, kw, consts: array(np.float64, 1))
 nondifferentiable(share_ties, share_ties_along,
                   result=lambda args, kw, consts: array(np.float64, args[0].ndim))
 

@@ -1,0 +1,129 @@
+"""What a called function writes into its arguments reaches the caller as NumPy
+would have it, or the call is refused naming the user's code: a parameter
+written into and bound to another value, an in-place ``out += v`` on a
+parameter of a helper that is not inlined, a view of an argument a helper
+writes into (all gave wrong values and gradients, silently); and the Hessian
+of a write through an index array."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import sourcediff as sd
+from tests.fdcheck import check_grad
+
+X = np.array([1.0, 2.0, 3.0])
+
+
+def rebinds_after_writing(out, v):
+    out[0] = v[0]
+    out = v * 2.0
+    return out[1]
+
+
+def calls_rebinding(x):
+    a = np.zeros(3)
+    t = rebinds_after_writing(a, x)
+    return np.sum(a) + t
+
+
+def adds_in_place(out, v):
+    if v[0] > 100.0:          # (an early return: not inlined)
+        return 0.0
+    out += v
+    return 0.0
+
+
+def calls_adding(x):
+    a = np.zeros(3)
+    t = adds_in_place(a, x)
+    return np.sum(a * a) + t
+
+
+def adds_through_a_slice(out, v):
+    if v[0] > 100.0:
+        return 0.0
+    out[:] += v
+    return 0.0
+
+
+def calls_adding_through_a_slice(x):
+    a = np.zeros(3)
+    t = adds_through_a_slice(a, x)
+    return np.sum(a * a) + t
+
+
+def doubles(out):
+    out *= 2.0
+
+
+def calls_doubling(x):
+    a = x * 1.0
+    doubles(a)
+    return np.sum(a)
+
+
+def fills_first(out, v):
+    if v[0] > 100.0:
+        return 1
+    out[0] = v[0] * v[0]
+    return 0
+
+
+def view_before_call(x):
+    k = np.zeros(2)
+    k0 = k[0:1]
+    fills_first(k, x)
+    return k0[0]
+
+
+def refused(f, *messages):
+    for transform in (sd.grad, sd.jvp):
+        with pytest.raises(sd.TransformError) as e:
+            g = transform(f, target="python")
+            g(X) if transform is sd.grad else g(X, np.ones(3))
+        for m in messages:
+            assert m in str(e.value), str(e.value)
+        assert "test_helper_writes.py:" in str(e.value)
+
+
+def test_a_parameter_written_into_and_rebound_is_refused():
+    """(The caller's array was replaced by the helper's new value: 10.0 for 5.0.)"""
+    refused(calls_rebinding, "'rebinds_after_writing' writes into its argument 'out' and "
+                             "also binds 'out' to another value")
+
+
+def test_an_in_place_update_of_a_parameter_is_refused_with_its_remedy():
+    """(``out += v`` in a helper that is not inlined was lost: 0.0 for 14.0.)"""
+    refused(calls_adding, "'adds_in_place' updates its argument 'out' in place",
+            "'out[:] += ...'")
+    refused(calls_doubling, "'doubles' updates its argument 'out' in place")
+
+
+@pytest.mark.parametrize("target", ["python", "cpu"])
+def test_the_remedy_reaches_the_caller(target):
+    value, g = sd.value_and_grad(calls_adding_through_a_slice, target=target)(X)
+    assert value == calls_adding_through_a_slice(X) == 14.0
+    np.testing.assert_allclose(g, 2.0 * X, rtol=1e-15)
+
+
+def test_a_view_of_an_array_a_helper_writes_into_is_refused():
+    """(The view kept the array from before the call: 0.0 for 9.0, in reverse and
+    forward mode.)"""
+    refused(view_before_call, "'k0' shares memory with array 'k'")
+
+
+def index_written(x, idx):
+    a = np.zeros(3)
+    a[idx] = x * x
+    return np.sum(a * x)
+
+
+@pytest.mark.parametrize("target", ["python", "cpu"])
+def test_hessian_through_an_index_array_write(target):
+    """``a[idx] = x * x`` keeps each element's last write (a mask from
+    ``last_writes``, which had no rule for the second derivative)."""
+    idx = np.array([0, 2, 2])
+    h = sd.hessian(index_written, target=target)(X, idx)
+    np.testing.assert_allclose(h, np.diag([6.0 * X[0], 0.0, 6.0 * X[2]]), rtol=1e-13)
+    check_grad(index_written, (X, idx), target=target)
