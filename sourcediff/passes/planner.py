@@ -566,7 +566,8 @@ class Planner:
                     and len(self.sites.get(var, [])) == 1 and t is not None \
                     and where.get(var) == context.get(id(self.sites[var][0].stmt)) \
                     and var != self.ret_name \
-                    and (t.kind == "float" or (t.is_array and self.broadcast_safe(var))):
+                    and (t.kind in ("float", "tuple") or
+                         (t.is_array and self.broadcast_safe(var))):
                 self.direct.add(var)
 
     def broadcast_safe(self, var) -> bool:

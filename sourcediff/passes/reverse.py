@@ -895,6 +895,8 @@ class ReverseTransformer:
             return _assign(sub, _const(0.0), line)
         if t.is_array:
             return _zeroed(self.adj(var), var, line)
+        if t.kind == "tuple":
+            return _assign(self.adj(var), self.zero_tuple(var, t), line)
         return _assign(self.adj(var), _const(0.0), line)
 
     def resets_in_place(self, var) -> bool:
@@ -927,7 +929,24 @@ class ReverseTransformer:
         t = self.types[var]
         if not sub and t.is_array and t.ndim == 2 and _outer_of_names(expr):
             return self.add_outer(self.adj(var), *expr.args, line)
+        if t.kind == "tuple":
+            # element by element (``+`` of tuples would join them)
+            op = ast.Sub() if sub else ast.Add()
+            parts = [ast.BinOp(left=ast.Subscript(value=_name(self.adj(var)), slice=_const(k),
+                                                  ctx=ast.Load()), op=op,
+                               right=expr.elts[k] if isinstance(expr, ast.Tuple) else
+                               ast.Subscript(value=ir.clone(expr), slice=_const(k),
+                                             ctx=ast.Load()))
+                     for k in range(len(t.elts))]
+            return _assign(self.adj(var), ast.Tuple(elts=parts, ctx=ast.Load()), line)
         return _aug(self.adj(var), ast.Sub() if sub else ast.Add(), simplify(expr), line)
+
+    def zero_tuple(self, var, t):
+        """A tuple of zeros shaped like the tuple ``var`` of type ``t``."""
+        return ast.Tuple(elts=[
+            _call("np.zeros_like", ast.Subscript(value=_name(var), slice=_const(k),
+                                                 ctx=ast.Load())) if e.is_array else _const(0.0)
+            for k, e in enumerate(t.elts)], ctx=ast.Load())
 
     def add_outer(self, target, a, b, line):
         """``dW += outer_product(a, b)`` (the adjoint of ``W @ x`` for ``W``) as
@@ -1524,6 +1543,11 @@ class ReverseTransformer:
                 continue
             if t.kind == "float" and var not in self.plan.direct:
                 out.append(_assign(self.adj(var), _const(0.0), line))
+            elif t.kind == "tuple" and var not in self.plan.direct and \
+                    not any(e.is_array for e in t.elts):
+                # (a tuple holding arrays has no zero before it is assigned: such
+                # temporaries are direct, their one contribution sets them)
+                out.append(_assign(self.adj(var), self.zero_tuple(var, t), line))
             elif t.is_array and var in self.params:
                 out.append(_zeroed(self.adj(var), var, line))
             elif t.is_array and self.reshaped_later(var):

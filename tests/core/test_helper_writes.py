@@ -127,3 +127,37 @@ def test_hessian_through_an_index_array_write(target):
     h = sd.hessian(index_written, target=target)(X, idx)
     np.testing.assert_allclose(h, np.diag([6.0 * X[0], 0.0, 6.0 * X[2]]), rtol=1e-13)
     check_grad(index_written, (X, idx), target=target)
+
+
+def bounds(v):
+    if v[0] > 100.0:
+        return 0.0, 0.0
+    return v[0], v[1]
+
+
+def product_of_bounds(x):
+    lo, hi = bounds(x)
+    return lo * hi
+
+
+def pair_with_array(v):
+    if v[0] > 100.0:
+        return 0.0, v * 0.0
+    return v[0] * v[1], v * v
+
+
+def loop_over_pairs(x):
+    s = 0.0
+    for i in range(3):
+        lo, arr = pair_with_array(x * (i + 1.0))
+        s += lo * np.sum(arr) + np.sin(lo)
+    return s
+
+
+@pytest.mark.parametrize("target", ["python", "cpu"])
+@pytest.mark.parametrize("f", [product_of_bounds, loop_over_pairs], ids=lambda f: f.__name__)
+def test_a_helper_returning_tuples_from_two_returns(f, target):
+    """The adjoint of the returned tuple took contributions with ``+=`` of tuples
+    (joining them) from an adjoint never set (UnboundLocalError, a Numba
+    NotDefinedError on cpu)."""
+    check_grad(f, (X,), target=target)
