@@ -172,7 +172,7 @@ ITERATES = Fact("iterates", "for", "normalize, tuples", "tuples, typeinfer, webs
                 "zip / reversed of sequences) lowered to an index loop; type inference "
                 "checks each sequence is a tuple or an array. Split tuples leave the list.")
 ARRAY = Fact("array", "accumulate statement", "reverse, typeinfer",
-             "emit, forward, planner, rerun, reverse, rolling_sums, tables",
+             "emit, forward, invariant_sums, planner, rerun, reverse, rolling_sums, tables",
              "The accumulation target is an array (``a += b`` updates in place); on an "
              "adjoint's ``dx[i, :] += g``, a view of ``dx`` (emitted as ``add_into``).", False)
 PROLOGUE = Fact("prologue", "statement", "tuples", "tuples",

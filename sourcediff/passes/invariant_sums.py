@@ -29,8 +29,8 @@ Taken only when it cannot change a value: the target is an adjoint buffer
 (sourcediff allocates those, ``np.zeros_like``; one that is ever bound to
 anything else, a view of another one, is left alone), the loop is innermost
 and straight-line, its step a constant, the element's index reads nothing
-the loop assigns (nor its counter), and nothing else in the loop mentions
-the buffer.  Then reads of elements the loop cannot change (the array is
+the loop assigns (nor its counter), it adds one element (not a view:
+``dx[:2] += g``), and nothing else in the loop mentions the buffer.  Then reads of elements the loop cannot change (the array is
 not one the loop writes, which are adjoint buffers only; the index is fixed)
 move before the loop too.  Only the rounding of the sum can differ (the
 loop's terms are added together first).
@@ -165,8 +165,8 @@ def _invariant_add(s, assigned, plain):
         return None
     x = s.target.value.id
     index_names = {n.id for n in ast.walk(s.target.slice) if isinstance(n, ast.Name)}
-    if x not in plain or index_names & assigned or x in _mentions(s.value):
-        return None
+    if x not in plain or index_names & assigned or x in _mentions(s.value) or ir.ARRAY(s):
+        return None     # (a view's worth, dx[:2] += g, has no number to sum into)
     return x
 
 

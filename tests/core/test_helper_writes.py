@@ -161,3 +161,26 @@ def test_a_helper_returning_tuples_from_two_returns(f, target):
     (joining them) from an adjoint never set (UnboundLocalError, a Numba
     NotDefinedError on cpu)."""
     check_grad(f, (X,), target=target)
+
+
+def invariant_slice_product(x, y):
+    s = 0.0
+    for t in range(3):
+        s += np.sum(x[:2] * y)
+    return s
+
+
+def invariant_slice_into_rows(x, y):
+    a = x * 1.0
+    for t in range(2):
+        a[t] = np.sum(a[t:t + 2] * x[:2])
+    return np.sum(a * a)
+
+
+@pytest.mark.parametrize("target", ["python", "cpu"])
+@pytest.mark.parametrize("f", [invariant_slice_product, invariant_slice_into_rows],
+                         ids=lambda f: f.__name__)
+def test_a_slice_the_loop_does_not_change_read_in_every_iteration(f, target):
+    """Its adjoint, a view's worth added in every iteration, was summed in a number
+    (``dx_sum = 0.0; dx_sum += array``): a Numba typing error on cpu."""
+    check_grad(f, (X, np.array([0.5, -1.0])), target=target)
