@@ -58,7 +58,7 @@ from ..errors import TransformError
 from ..frontend.source import FunctionSource, get_source, unwrap
 from ..names import Namer
 from .astutil import free_names, stored_names
-from .resolve import MISSING, resolve
+from .resolve import MISSING, positional_args, resolve
 
 # A helper is inlined only if its body, its own helpers inlined, has at most
 # this many statements (nested ones counted). Every call site gets a copy: a
@@ -245,12 +245,16 @@ class Inliner:
     def helper_of(self, call) -> Helper | None:
         """The helper ``call`` calls, when it can be inlined."""
         fn = resolve(call.func, self.namespace, self.locals)
-        if fn is MISSING or call.keywords or any(isinstance(a, ast.Starred) for a in call.args):
+        if fn is MISSING or any(isinstance(a, ast.Starred) for a in call.args):
             return None
         from ..rules import registry
         if not registry.is_user_function(fn) or hasattr(fn, "__sourcediff_function__"):
             return None
         func, _ = unwrap(fn)
+        args = positional_args(call, func)
+        if args is None:
+            return None
+        call.args, call.keywords = args, []
         if func in self.stack:
             self.recursive = True
             return None

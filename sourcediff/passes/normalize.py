@@ -50,7 +50,7 @@ from ..runtime.helpers import (
 )
 from .astutil import free_names, stored_names, walk
 from .astutil import name as _name
-from .resolve import MISSING, canonical_name, is_module, resolve
+from .resolve import MISSING, canonical_name, is_module, positional_args, resolve
 
 UNSUPPORTED_STATEMENTS = {
     ast.Try: "'try' statements", ast.With: "'with' statements",
@@ -357,6 +357,18 @@ class Normalizer:
                                        "pass an array variable or a view of one (a[i])")
         return positions
 
+    def with_all_args(self, call, fn, text) -> ast.Call:
+        """``call`` of a user function with one positional argument per parameter
+        (keywords and number defaults filled in)."""
+        from ..frontend.source import unwrap
+        args = positional_args(call, unwrap(fn)[0])
+        if args is None:
+            raise self.error(call, f"call '{text}' with an argument for each parameter "
+                                   "(by position or name; a left-out parameter needs a "
+                                   "number default)")
+        new = ast.Call(func=call.func, args=args, keywords=[])
+        return ast.copy_location(new, call)
+
     def check_rebound(self, callee, written, call):
         rebound = _rebound_written(callee, written)
         if rebound is not None:
@@ -401,8 +413,7 @@ class Normalizer:
                                        f"'{updated[0]}[:] += ...' (or *=, -=, /=)")
             raise self.error(call, f"the result of '{ast.unparse(call.func)}' is not used and it "
                                    "writes into none of its arguments")
-        if call.keywords:
-            raise self.error(call, "call user functions with positional arguments only")
+        call = self.with_all_args(call, fn, ast.unparse(call.func))
         positions = self.written_positions(fn, call)
         args, views = self.written_args(call, positions, out)
         self.written_call(fn, args, positions, out, call, views)
@@ -1388,8 +1399,7 @@ class Normalizer:
         if fn in REDUCTIONS and _needs_rewrite(e):
             return self.reduction(e, fn, text, out)
         if registry.is_user_function(fn):
-            if e.keywords:
-                raise self.error(e, f"call '{text}' with positional arguments only")
+            e = self.with_all_args(e, fn, text)
             positions = self.written_positions(fn, e)
             args, views = self.written_args(e, positions, out)
             if positions:

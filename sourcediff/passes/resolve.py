@@ -53,3 +53,34 @@ def is_module(obj) -> bool:
 
 
 MISSING = _MISSING
+
+
+def positional_args(call: ast.Call, func) -> list | None:
+    """The arguments of ``call`` (of the plain Python function ``func``) in the
+    order of its parameters: keywords put in their places and the defaults
+    of the parameters left out as constants; None when that cannot be done
+    (an unknown or repeated keyword, a parameter with no argument and no
+    number default, ``*args``/``**kwargs``, a starred argument)."""
+    import inspect
+    try:
+        params = list(inspect.signature(func).parameters.values())
+    except (TypeError, ValueError):
+        return None
+    if any(p.kind not in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) for p in params) or \
+            any(isinstance(a, ast.Starred) for a in call.args) or len(call.args) > len(params):
+        return None
+    args: list = list(call.args) + [None] * (len(params) - len(call.args))
+    names = [p.name for p in params]
+    for k in call.keywords:
+        if k.arg not in names or args[names.index(k.arg)] is not None or \
+                params[names.index(k.arg)].kind == inspect.Parameter.POSITIONAL_ONLY:
+            return None
+        args[names.index(k.arg)] = k.value
+    for i, p in enumerate(params):
+        if args[i] is None:
+            default = p.default
+            if default is inspect.Parameter.empty or isinstance(default, bool) or \
+                    not isinstance(default, (int, float)):
+                return None
+            args[i] = ast.copy_location(ast.Constant(default), call)
+    return args

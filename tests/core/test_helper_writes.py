@@ -184,3 +184,45 @@ def test_a_slice_the_loop_does_not_change_read_in_every_iteration(f, target):
     """Its adjoint, a view's worth added in every iteration, was summed in a number
     (``dx_sum = 0.0; dx_sum += array``): a Numba typing error on cpu."""
     check_grad(f, (X, np.array([0.5, -1.0])), target=target)
+
+
+def scaled(v, c=2.0):
+    return c * v * v
+
+
+def shifted(v, s=1.0, k=3):
+    return np.sin(v + s) * k
+
+
+def fills_scaled(x, out, c=0.5):
+    if x[0] > 100.0:          # (not inlined)
+        return 0.0
+    for i in range(x.shape[0]):
+        out[i] = c * x[i] * x[i]
+    return 1.0
+
+
+def calls_with_defaults_and_keywords(x):
+    s = scaled(x[0]) + scaled(x[1], 3.0) + scaled(c=4.0, v=x[2])
+    s += shifted(x[0]) + shifted(x[1], k=2)
+    o = np.zeros(3)
+    r = fills_scaled(x, o)
+    return s + np.sum(o) * r + fills_scaled(x, o, c=1.5)
+
+
+def unknown_keyword(x):
+    return scaled(x[0], d=1.0)
+
+
+@pytest.mark.parametrize("target", ["python", "cpu"])
+def test_helpers_called_with_defaults_and_keywords(target):
+    """(A left-out parameter with a default was refused, "'scaled' takes 2 arguments,
+    called with 1", pointing at the helper's def line; keywords were refused.)"""
+    check_grad(calls_with_defaults_and_keywords, (X,), target=target)
+
+
+def test_a_call_that_misses_a_parameter_is_refused_at_the_call():
+    with pytest.raises(sd.TransformError) as e:
+        sd.grad(unknown_keyword, target="python")(X)
+    assert "call 'scaled' with an argument for each parameter" in str(e.value)
+    assert "return scaled(x[0], d=1.0)" in str(e.value)
