@@ -22,10 +22,15 @@ CASES = [(P.adaptive_heun, (Y0, K, 0.4, 1e-3), (0, 1)),
          (P.rk4_stage_rows, (Y0, K, 4, 0.05), (0, 1)),
          (P.helper_fills_columns, (Y0, 3), 0),
          (P.helper_fills_rows_and_returns, (Y0, 3), 0)]
+# compiled too: all but the two small view-writing helpers (their gradient code is
+# the python target's; rk4_stage_rows covers a view written back on cpu)
+PYTHON_ONLY = {P.helper_fills_columns, P.helper_fills_rows_and_returns}
 
 
-@pytest.mark.parametrize("target", ["python", "cpu"])
-@pytest.mark.parametrize("f, args, wrt", CASES, ids=lambda c: getattr(c, "__name__", ""))
+@pytest.mark.parametrize("f, args, wrt, target",
+                         [(*c, "python") for c in CASES] +
+                         [(*c, "cpu") for c in CASES if c[0] not in PYTHON_ONLY],
+                         ids=lambda c: getattr(c, "__name__", c if isinstance(c, str) else ""))
 def test_gradient_matches_finite_differences(f, args, wrt, target):
     check_grad(f, args, wrt=wrt, target=target, check_value=target == "python")
 
@@ -96,7 +101,7 @@ def test_one_array_as_input_and_output_of_a_helper_is_refused():
     assert "t.copy()" in message and "stage_programs.py:" in message
 
 
-@pytest.mark.parametrize("target", ["python", "cpu"])
+@pytest.mark.parametrize("target", ["python"])
 def test_a_helper_writing_into_a_row_stores_it_back(target):
     """``rhs(ytmp, forcing, k[s])``: the new values went to a copy of the row and were
     lost; the value and both gradients were wrong (dforcing was zero)."""
