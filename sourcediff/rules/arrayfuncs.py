@@ -24,9 +24,13 @@ from ..runtime.array_helpers import (
 from ..runtime.helpers import reshape_like
 from ..runtime.interp import (
     interp_knots_jvp,
+    interp_knots_jvp_at,
     interp_knots_vjp,
-    interp_slope,
+    interp_knots_vjp_at,
+    interp_slope_at,
+    interp_slopes,
     interp_values_vjp,
+    interp_values_vjp_at,
 )
 from .checks import check_array as _check
 from .checks import float_dtype as _float
@@ -522,17 +526,34 @@ def _(z, g, a, dz):
 
 
 # -- interpolation --------------------------------------------------------------------
-# np.interp(x, xp, fp): piecewise linear in x, linear in fp (runtime/interp.py); left=,
-# right= and period= are refused by the type rule
-@rule(np.interp)
+# np.interp(x, xp, fp): piecewise linear in x, linear in fp (runtime/interp.py: the
+# helpers ending _at take one point, the others an array of them); left=, right= and
+# period= are refused by the type rule
+def _points(i):
+    return i.types["x"].is_array
+
+
+@rule(np.interp, when=lambda i: not _points(i))
 def _(z, x, xp, fp, dz):
-    return (dz * interp_slope(x, xp, fp), interp_knots_vjp(x, xp, fp, dz),
+    return (dz * interp_slope_at(x, xp, fp), interp_knots_vjp_at(x, xp, fp, dz),
+            interp_values_vjp_at(x, xp, dz, fp.shape[0]))
+
+
+@rule(np.interp, when=_points)
+def _(z, x, xp, fp, dz):
+    return (dz * interp_slopes(x, xp, fp), interp_knots_vjp(x, xp, fp, dz),
             interp_values_vjp(x, xp, dz, fp.shape[0]))
 
 
-@tangent(np.interp)
+@tangent(np.interp, when=lambda i: not _points(i))
 def _(z, x, xp, fp, x_dot, xp_dot, fp_dot):
-    return (interp_slope(x, xp, fp) * x_dot + interp_knots_jvp(x, xp, fp, xp_dot)
+    return (interp_slope_at(x, xp, fp) * x_dot + interp_knots_jvp_at(x, xp, fp, xp_dot)
+            + np.interp(x, xp, fp_dot))
+
+
+@tangent(np.interp, when=_points)
+def _(z, x, xp, fp, x_dot, xp_dot, fp_dot):
+    return (interp_slopes(x, xp, fp) * x_dot + interp_knots_jvp(x, xp, fp, xp_dot)
             + np.interp(x, xp, fp_dot))
 
 
@@ -552,11 +573,12 @@ def _(args, kw, consts):
     return array(np.dtype(np.float64), 1) if x.is_array else scalar(np.float64)
 
 
-@result_type(interp_slope, interp_knots_jvp)        # like the points x
+@result_type(interp_slope_at, interp_knots_jvp_at)
 def _(args, kw, consts):
-    return array(np.dtype(np.float64), 1) if args[0].is_array else scalar(np.float64)
+    return scalar(np.float64)
 
 
-@result_type(interp_values_vjp, interp_knots_vjp)   # like fp, like xp
+@result_type(interp_slopes, interp_knots_jvp, interp_values_vjp_at, interp_values_vjp,
+             interp_knots_vjp_at, interp_knots_vjp)
 def _(args, kw, consts):
     return array(np.dtype(np.float64), 1)

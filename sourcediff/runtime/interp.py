@@ -5,14 +5,14 @@
 ``x`` (``t`` its fraction of the way along), and ``fp[0]`` or ``fp[-1]``
 outside. At a knot the segment to its right counts (as JAX's ``jnp.interp``),
 at ``xp[-1]`` the last one. Each helper takes ``x`` as a number or a 1-d array
-(plain loops over the points, compiled by Numba as they are; the helpers'
-overloads pick the loop or the one point by the type of ``x``).
+(a helper for one point, ending ``_at``, and one looping over an array of them;
+the rules pick by the type of ``x``; plain code, compiled by Numba as it is).
 """
 from __future__ import annotations
 
 import numpy as np
 
-from .declare import jitable, numba_overload, runtime_helper
+from .declare import jitable, runtime_helper
 
 
 @jitable
@@ -34,19 +34,20 @@ def segment_of(v, xp):
     return lo, hi, (v - xp[lo]) / width, 1.0
 
 
-@jitable
-def slope_at(v, xp, fp):
+@runtime_helper(jit=True)
+def interp_slope_at(v, xp, fp):
+    """d np.interp(v, xp, fp) / dv (0 outside the knots)."""
     lo, hi, _, on = segment_of(v, xp)
     if on == 0.0:
         return 0.0
     return (fp[hi] - fp[lo]) / (xp[hi] - xp[lo])
 
 
-@jitable
-def slopes(x, xp, fp):
+@runtime_helper(jit=True)
+def interp_slopes(x, xp, fp):
     out = np.empty(x.shape[0])
     for k in range(x.shape[0]):
-        out[k] = slope_at(x[k], xp, fp)
+        out[k] = interp_slope_at(x[k], xp, fp)
     return out
 
 
@@ -57,35 +58,20 @@ def add_values_vjp(out, v, xp, g):
     out[hi] += g * t
 
 
-@jitable
-def values_vjp_at(v, xp, g, n):
+@runtime_helper(jit=True)
+def interp_values_vjp_at(v, xp, g, n):
+    """The adjoint of ``fp`` (length ``n``) for the adjoint ``g`` of the value at
+    ``v``: shared between the ends of its segment."""
     out = np.zeros(n)
     add_values_vjp(out, v, xp, g)
     return out
 
 
-@jitable
-def values_vjp(x, xp, g, n):
+@runtime_helper(jit=True)
+def interp_values_vjp(x, xp, g, n):
     out = np.zeros(n)
     for k in range(x.shape[0]):
         add_values_vjp(out, x[k], xp, g[k])
-    return out
-
-
-@jitable
-def knots_jvp_at(v, xp, fp, xp_dot):
-    lo, hi, t, on = segment_of(v, xp)
-    if on == 0.0:
-        return 0.0
-    slope = (fp[hi] - fp[lo]) / (xp[hi] - xp[lo])
-    return slope * ((t - 1.0) * xp_dot[lo] - t * xp_dot[hi])
-
-
-@jitable
-def knots_jvp(x, xp, fp, xp_dot):
-    out = np.empty(x.shape[0])
-    for k in range(x.shape[0]):
-        out[k] = knots_jvp_at(x[k], xp, fp, xp_dot)
     return out
 
 
@@ -98,75 +84,36 @@ def add_knots_vjp(out, v, xp, fp, g):
         out[hi] -= g * slope * t
 
 
-@jitable
-def knots_vjp_at(v, xp, fp, g):
+@runtime_helper(jit=True)
+def interp_knots_vjp_at(v, xp, fp, g):
+    """The adjoint of ``xp``: moving the ends of the segment holding ``v`` moves
+    its value by ``slope (t - 1)`` (left end) and ``-slope t`` (right end)."""
     out = np.zeros(xp.shape[0])
     add_knots_vjp(out, v, xp, fp, g)
     return out
 
 
-@jitable
-def knots_vjp(x, xp, fp, g):
+@runtime_helper(jit=True)
+def interp_knots_vjp(x, xp, fp, g):
     out = np.zeros(xp.shape[0])
     for k in range(x.shape[0]):
         add_knots_vjp(out, x[k], xp, fp, g[k])
     return out
 
 
-def _array(x) -> bool:
-    from numba import types
-    return isinstance(x, types.Array)
+@runtime_helper(jit=True)
+def interp_knots_jvp_at(v, xp, fp, xp_dot):
+    """The tangent of the value at ``v`` for a tangent ``xp_dot`` of the knots."""
+    lo, hi, t, on = segment_of(v, xp)
+    if on == 0.0:
+        return 0.0
+    slope = (fp[hi] - fp[lo]) / (xp[hi] - xp[lo])
+    return slope * ((t - 1.0) * xp_dot[lo] - t * xp_dot[hi])
 
 
-@runtime_helper
-def interp_slope(x, xp, fp):
-    """d np.interp(x, xp, fp) / dx, elementwise (0 outside the knots)."""
-    return slopes(x, xp, fp) if np.ndim(x) else slope_at(x, xp, fp)
-
-
-@numba_overload(interp_slope)
-def _(x, xp, fp):
-    if _array(x):
-        return lambda x, xp, fp: slopes(x, xp, fp)
-    return lambda x, xp, fp: slope_at(x, xp, fp)
-
-
-@runtime_helper
-def interp_values_vjp(x, xp, g, n):
-    """The adjoint of ``fp`` (length ``n``) for the adjoint ``g`` of the result:
-    each point's share split between the ends of its segment."""
-    return values_vjp(x, xp, g, n) if np.ndim(x) else values_vjp_at(x, xp, g, n)
-
-
-@numba_overload(interp_values_vjp)
-def _(x, xp, g, n):
-    if _array(x):
-        return lambda x, xp, g, n: values_vjp(x, xp, g, n)
-    return lambda x, xp, g, n: values_vjp_at(x, xp, g, n)
-
-
-@runtime_helper
-def interp_knots_vjp(x, xp, fp, g):
-    """The adjoint of ``xp``: moving the ends of a point's segment moves its value
-    by ``slope (t - 1)`` (left end) and ``-slope t`` (right end)."""
-    return knots_vjp(x, xp, fp, g) if np.ndim(x) else knots_vjp_at(x, xp, fp, g)
-
-
-@numba_overload(interp_knots_vjp)
-def _(x, xp, fp, g):
-    if _array(x):
-        return lambda x, xp, fp, g: knots_vjp(x, xp, fp, g)
-    return lambda x, xp, fp, g: knots_vjp_at(x, xp, fp, g)
-
-
-@runtime_helper
+@runtime_helper(jit=True)
 def interp_knots_jvp(x, xp, fp, xp_dot):
-    """The tangent of the result for a tangent ``xp_dot`` of the knots."""
-    return knots_jvp(x, xp, fp, xp_dot) if np.ndim(x) else knots_jvp_at(x, xp, fp, xp_dot)
-
-
-@numba_overload(interp_knots_jvp)
-def _(x, xp, fp, xp_dot):
-    if _array(x):
-        return lambda x, xp, fp, xp_dot: knots_jvp(x, xp, fp, xp_dot)
-    return lambda x, xp, fp, xp_dot: knots_jvp_at(x, xp, fp, xp_dot)
+    out = np.empty(x.shape[0])
+    for k in range(x.shape[0]):
+        out[k] = interp_knots_jvp_at(x[k], xp, fp, xp_dot)
+    return out
