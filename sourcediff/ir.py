@@ -211,6 +211,9 @@ GENERATED = Fact("generated", "function", "normalize", "buffers, forward, webs",
 TUPLE_PARAMS = Fact("tuple_params", "function", "program", "reverse, tuples",
                     "Tuple parameters scalarized (by tuples.scalarize_tuple_params): "
                     "parameter -> its element names.")
+TUPLE_ELEMENTS = Fact("tuple_elements", "function", "tuples", "tuples, views",
+                      "Names of the elements of split tuple locals -> how the user wrote "
+                      "them (``t_0`` -> ``t[0]``), for messages.")
 TUPLE_WHOLE = Fact("tuple_whole", "function", "tuples", "reverse",
                    "Tuple parameters still used as a whole somewhere.")
 REVERSE = Fact("reverse", "adjoint function", "reverse", "emit",
@@ -242,7 +245,8 @@ COMMENTS = Fact("comments", "statement of an emitted function", "emit, kernel",
                 "rewrite moves them to the statements that replace this one.")
 
 FACTS = [LINE, KIND, COUNT, CONTROL_ONLY, ITERATES, ARRAY, PROLOGUE, NOTE, SECTION,
-         PRIM, INPLACE, AUGMENTED, NONNEG, GENERATED, TUPLE_PARAMS, TUPLE_WHOLE, REVERSE,
+         PRIM, INPLACE, AUGMENTED, NONNEG, GENERATED, TUPLE_PARAMS, TUPLE_ELEMENTS,
+         TUPLE_WHOLE, REVERSE,
          PLAN,
          TAPE, ADJOINT_INIT, COMMENTS]
 

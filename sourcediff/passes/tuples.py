@@ -144,8 +144,11 @@ def split_tuple_locals(fn: ast.FunctionDef, env: dict, used: set, error) -> bool
                 changed = True
     elements = {p: list(names) for p, names in param_elts.items()}
     namer = Namer(used)
+    shown = dict(ir.TUPLE_ELEMENTS(fn, {}))
     for x in sorted(split):
         elements[x] = [namer.prefixed(f"{x}_{k}") for k in range(len(env[x].elts))]
+        shown.update({e: shown.get(x, x) + f"[{k}]" for k, e in enumerate(elements[x])})
+    ir.TUPLE_ELEMENTS.set(fn, shown)
     rewriter = _Splitter(fn, env, elements, split, used, error)
     fn.body = rewriter.block(fn.body)
     if param_elts:

@@ -70,7 +70,11 @@ def _refuse(fn, found, error):
 
 def _shown(fn, name) -> str:
     """How a message names an array: a temporary of the normalizer by the
-    expression it holds (``y[1:]``, what the user wrote), others by name."""
+    expression it holds (``y[1:]``, what the user wrote), an element of a
+    split tuple as indexed (``t[0]``), others by name."""
+    element = ir.TUPLE_ELEMENTS(fn, {}).get(name)
+    if element is not None:
+        return element
     if not is_temporary(name):
         return name
     for s in walk(fn.body):

@@ -228,3 +228,17 @@ def test_a_call_that_misses_a_parameter_is_refused_at_the_call():
         sd.grad(unknown_keyword, target="python")(X)
     assert "call 'scaled' with an argument for each parameter" in str(e.value)
     assert "return scaled(x[0], d=1.0)" in str(e.value)
+
+
+def tuple_holds_the_array(x):
+    a = x * 1.0
+    t = (a, 2.0)
+    a[0] = 5.0
+    return np.sum(t[0]) * t[1]
+
+
+def test_an_alias_through_a_tuple_is_named_as_written():
+    """(The message named the split tuple's element variable 't_0'.)"""
+    with pytest.raises(sd.TransformError) as e:
+        sd.grad(tuple_holds_the_array, target="python")(X)
+    assert "'t[0]' shares memory with array 'a'" in str(e.value)
