@@ -15,7 +15,7 @@ iteration, never is):
 * a parameter never re-bound; otherwise a name assigned once (two
   assignments, each always making one shape, may make two different ones);
 * an elementwise operation (a broadcast of fixed shapes), a reduction
-  (constant axes), a copy, a transpose ``a.T``; ``A @ x`` (or ``np.dot``) of a fixed matrix and any
+  (constant axes), a copy (``b = a``, ``a.copy()``), a transpose ``a.T``; ``A @ x`` (or ``np.dot``) of a fixed matrix and any
   vector;
 * ``a[i]`` / ``a[i, j]`` of a fixed array at whole-number indices (a row:
   slices, whose bounds may move, are not);
@@ -76,7 +76,7 @@ def _fixed_site(stmt, var, types, fixed, scalars) -> bool:
         return _fixed_product(operands, types, fixed)
     if key[0] in ("binop", "unary") and (key[0] == "unary" or key[1] in ELEMENTWISE_OPS):
         return fixed_operands(operands)
-    if key[0] == "copy" or key == ("attr", "T"):
+    if key[0] == "copy" or key in (("attr", "T"), ("method", "copy")):
         return fixed_operands(operands)
     if key[0] == "subscript":
         base, index = value.value, value.slice

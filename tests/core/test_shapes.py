@@ -16,7 +16,8 @@ GROW = (rng.standard_normal(6), 0.7)
 BROADCAST = (np.array([0.4]), rng.standard_normal(3))
 
 CASES = [(P.recurrent, REC, (0, 1, 2)), (P.growing_slice, GROW, (0, 1)),
-         (P.broadcast_grows, BROADCAST, (0, 1)), (P.recurrent_transposed, REC, (0, 1, 2))]
+         (P.broadcast_grows, BROADCAST, (0, 1)), (P.recurrent_transposed, REC, (0, 1, 2)),
+         (P.copied_rows, (REC[2][:3], REC[3]), (0, 1))]
 
 
 @pytest.mark.parametrize("target", ["python", "cpu"])
@@ -35,6 +36,11 @@ def test_fixed_shape_temporaries_keep_no_tape(case):
     text = plan(*CASES[case])
     # only h's values are read back (by the adjoint of U @ h)
     assert "'h'" in text and "temporar" not in text and "'z'" not in text
+
+
+def test_a_copy_of_a_fixed_array_keeps_no_tape():
+    text = plan(*CASES[4])
+    assert "'z'" not in text and "'h'" in text, text
 
 
 def test_changing_shapes_are_kept():
