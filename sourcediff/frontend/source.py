@@ -58,13 +58,14 @@ def get_source(func) -> FunctionSource:
         raise TypeError(f"sourcediff can only transform Python functions, got {func!r}")
     key = func
     code = func.__code__
+    resolved = referenced(func)
     cached = _CACHE.get(key)
-    if cached is not None and cached[0] is code:
-        return cached[1]
+    if cached is not None and cached[0] is code and cached[1] == resolved:
+        return cached[2]
     filename = code.co_filename
     if func.__name__ == "<lambda>":
         src = _lambda_source(func, options)
-        _CACHE[key] = (code, src)
+        _CACHE[key] = (code, resolved, src)
         return src
     try:
         lines, start = inspect.getsourcelines(func)
@@ -91,8 +92,55 @@ def get_source(func) -> FunctionSource:
     _check_signature(tree, info)
     tree.decorator_list = []
     src = FunctionSource(func, tree, info, _namespace(func), options)
-    _CACHE[key] = (code, src)
+    _CACHE[key] = (code, resolved, src)
     return src
+
+
+def referenced_deep(func) -> tuple:
+    """:func:`referenced` of ``func`` and of every Python function it reads,
+    and those they read."""
+    out, seen, todo = [], set(), [func]
+    while todo:
+        f = todo.pop()
+        if id(f) in seen:
+            continue
+        seen.add(id(f))
+        out.append(referenced(f))
+        values = [f.__globals__.get(name) for name in _names_read(f.__code__)]
+        for cell in f.__closure__ or ():
+            try:
+                values.append(cell.cell_contents)
+            except ValueError:
+                pass
+        for v in values:
+            v = getattr(v, "__sourcediff_function__", None) or getattr(v, "py_func", v)
+            if inspect.isfunction(v):
+                todo.append(v)
+    return tuple(out)
+
+
+def _names_read(code) -> set:
+    names, stack = set(), [code]
+    while stack:
+        c = stack.pop()
+        names.update(c.co_names)
+        stack.extend(k for k in c.co_consts if inspect.iscode(k))
+    return names
+
+
+def referenced(func) -> tuple:
+    """What the global and closure names ``func``'s code reads are bound to now
+    (their ids). A parsed function keeps the values its names had when it was
+    parsed; when one is rebound since (a helper defined again in a notebook
+    cell), it is parsed again, so its gradient follows the helper it calls."""
+    space = func.__globals__
+    out = [id(space.get(n)) for n in sorted(_names_read(func.__code__))]
+    for cell in func.__closure__ or ():
+        try:
+            out.append(id(cell.cell_contents))
+        except ValueError:
+            out.append(0)
+    return tuple(out)
 
 
 def _namespace(func) -> dict:

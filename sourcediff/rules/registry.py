@@ -67,6 +67,11 @@ class Primitive:
 
 PRIMITIVES: dict = {}
 USER_FUNCTION_EXCLUDE: set = set()
+GENERATION = 0      # how many times a rule was registered: generated code built before is stale
+
+
+def generation() -> int:
+    return GENERATION
 
 
 def _key(obj):
@@ -74,6 +79,9 @@ def _key(obj):
 
 
 def primitive(obj) -> Primitive:
+    """The entry of ``obj``, made if new, for a rule about to be registered."""
+    global GENERATION
+    GENERATION += 1
     k = _key(obj)
     p = PRIMITIVES.get(k)
     if p is None:

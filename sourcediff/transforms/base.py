@@ -12,16 +12,19 @@ from __future__ import annotations
 
 import inspect
 import threading
+import weakref
 
 import numpy as np
 
 from ..backends import TARGETS, load_numba, load_python
-from ..frontend.source import get_source, unwrap
+from ..frontend.source import get_source, referenced_deep, unwrap
 from ..passes.types import type_of_value
 from ..program import Program
+from ..rules.registry import generation
 
 # one transform builds at a time: the passes and Numba's compiler share state
 BUILD_LOCK = threading.RLock()
+_SHARED = weakref.WeakKeyDictionary()   # user function -> {key: CompiledEntry}
 
 
 def _param_names(func):
@@ -74,6 +77,7 @@ class Transformed:
     """
 
     targets = TARGETS
+    shares = None       # transforms with the same ``shares`` build the same modules
 
     def __init__(self, func, wrt=0, target="cpu", mode="value_and_grad"):
         if target not in self.targets:
@@ -169,10 +173,31 @@ class Transformed:
             with BUILD_LOCK:
                 c = self._cache.get(key)
                 if c is None:
-                    c = self._build(types)
+                    c = self._shared_build(key, types)
                     self._cache[key] = c
         self._last = c
         self._hot = (types, c)
+        return c
+
+    def _shared_build(self, key, types) -> CompiledEntry:
+        """``self._build(types)``, or the entry another transform of the same kind
+        (``shares``) built for the same function, arguments and options: ``sd.grad(f)``
+        and ``sd.value_and_grad(f)`` generate and compile one module. Not shared once a
+        rule was registered since, or a name the function or a helper reads was
+        bound to another value (a helper defined again)."""
+        if self.shares is None:
+            return self._build(types)
+        try:
+            options = tuple(sorted(self.jit_options.items()))
+            shared_key = (self.shares, tuple(self.wrt), self.target, options, self.checkpoint,
+                          key, generation(), referenced_deep(self.func))
+            hash(shared_key)
+        except TypeError:        # an option that is not hashable: nothing shared
+            return self._build(types)
+        entries = _SHARED.setdefault(self.func, {})
+        c = entries.get(shared_key)
+        if c is None:
+            c = entries[shared_key] = self._build(types)
         return c
 
     def _new_program(self, types) -> Program:

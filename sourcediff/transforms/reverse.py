@@ -11,12 +11,14 @@ from .base import Transformed, unwrap_value
 
 
 class Grad(Transformed):
+    shares = "reverse"      # the module value_and_grad builds
     def __call__(self, *args, **kwargs):
         _, grads = self.run(args, kwargs)
         return grads[0] if self.single else grads
 
 
 class ValueAndGrad(Transformed):
+    shares = "reverse"
     def __call__(self, *args, **kwargs):
         value, grads = self.run(args, kwargs)
         return unwrap_value(value), (grads[0] if self.single else grads)
