@@ -42,6 +42,7 @@ def node_class(function):
         wrt = tuple(k for k, a in enumerate(args)
                     if isinstance(a, Tensor) and a.requires_grad and a.dtype.is_floating_point)
         ctx.wrt = wrt
+        ctx.args = args
         if not wrt:
             out = function(*values)
             ctx.grads = ()
@@ -56,9 +57,16 @@ def node_class(function):
         return tensor(float(out), dtype=dtype)
 
     def backward(ctx, grad_output):
-        from .tensor import tensor
-        scale = grad_output.detach().numpy()
+        from .tensor import grad_mode, tensor
         grads = [None] * len(ctx.needs_input_grad)
+        if grad_mode.is_grad_enabled() and ctx.wrt:
+            # create_graph: the gradient is differentiated again, so it comes
+            # from a node of its own whose backward is a Hessian-vector product
+            gradient = gradient_node_class(function, ctx.wrt).apply(*ctx.args)
+            for k, g in zip(ctx.wrt, gradient):
+                grads[k] = g * grad_output
+            return tuple(grads)
+        scale = grad_output.detach().numpy()
         for k, g in zip(ctx.wrt, ctx.grads):
             dtype = ctx._input_meta[ctx._tensor_positions.index(k)][1]
             grads[k] = tensor(np.asarray(g) * scale, dtype=dtype)
@@ -69,6 +77,52 @@ def node_class(function):
                                    "backward": staticmethod(backward),
                                    "__doc__": f"Tensor node of @sd.function {name}"})
     _NODE_CLASSES[function] = cls
+    return cls
+
+
+def gradient_node_class(function, wrt):
+    """The node computing ``function``'s gradient with respect to the argument
+    positions ``wrt`` (one output per position); its backward is the
+    Hessian-vector product ``sd.jvp(function.grad(wrt))``, the gradient of a
+    gradient being symmetric. Differentiating it once more raises."""
+    key = (function, wrt)
+    cls = _NODE_CLASSES.get(key)
+    if cls is not None:
+        return cls
+    from .autograd import Function
+    from .tensor.custom_function import once_differentiable
+    from .transforms.forward import jvp
+
+    def forward(ctx, *args):
+        from .tensor import Tensor, tensor
+        values = [_to_numpy(a) for a in args]
+        ctx.values = values
+        grads = function.grad(wrt)(*values)
+        dtypes = [args[k].dtype if isinstance(args[k], Tensor) else None for k in wrt]
+        return tuple(tensor(np.asarray(g), dtype=d) for g, d in zip(grads, dtypes))
+
+    hvp = []     # the Hessian-vector product, made on the first backward
+
+    @once_differentiable
+    def backward(ctx, *grad_outputs):
+        from .tensor import tensor
+        tangents = tuple(np.zeros_like(np.asarray(ctx.values[k], dtype=np.float64))
+                         if g is None else _to_numpy(g) for k, g in zip(wrt, grad_outputs))
+        if not hvp:
+            hvp.append(jvp(function.grad(wrt), wrt=wrt))
+        _, products = hvp[0](*ctx.values, tangents)
+        grads = [None] * len(ctx.needs_input_grad)
+        for k, h in zip(wrt, products):
+            dtype = ctx._input_meta[ctx._tensor_positions.index(k)][1]
+            grads[k] = tensor(np.asarray(h), dtype=dtype)
+        return tuple(grads)
+
+    name = f"{function.__name__}_grad"
+    cls = type(name, (Function,), {"forward": staticmethod(forward),
+                                   "backward": staticmethod(backward),
+                                   "__doc__": f"Tensor node of the gradient of "
+                                              f"@sd.function {function.__name__}"})
+    _NODE_CLASSES[key] = cls
     return cls
 
 

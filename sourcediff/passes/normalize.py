@@ -2167,8 +2167,10 @@ def _is_int_expr(e, namespace=None, local_names=()) -> bool:
 
 
 def _written_params(src) -> set:
-    """Parameters a function writes into (``p[i] = ...``, ``p[i] += ...``)."""
-    params = set(src.params)
+    """Parameters a function writes into (``p[i] = ...``, ``p[i] += ...``), but
+    those first bound to a copy of themselves (``p = p.copy()``, as generated
+    code does): their writes do not reach the caller's array."""
+    params = set(src.params) - _copied_in(src)
     out = set()
     for node in ast.walk(src.tree):
         targets = node.targets if isinstance(node, ast.Assign) else \
@@ -2179,6 +2181,32 @@ def _written_params(src) -> set:
                     t = t.value
                 if isinstance(t, ast.Name) and t.id in params:
                     out.add(t.id)
+    return out
+
+
+def _copied_in(src) -> set:
+    """Parameters bound to a copy (``p = p.copy()``, or ``c = p.copy(); p = c``)
+    by a statement at the top of the function before anything else writes or
+    binds them."""
+    copies, out, touched = set(), set(), set()
+    for st in src.tree.body:
+        if isinstance(st, ast.Assign) and len(st.targets) == 1 and \
+                isinstance(st.targets[0], ast.Name):
+            name, v = st.targets[0].id, st.value
+            fresh = isinstance(v, ast.Call) and isinstance(v.func, ast.Attribute) and \
+                v.func.attr == "copy" and not v.args or \
+                isinstance(v, ast.Name) and v.id in copies
+            if fresh:
+                copies.add(name)
+                if name in src.params and name not in touched:
+                    out.add(name)
+            touched.add(name)
+            continue
+        if isinstance(st, ast.Expr) and isinstance(st.value, ast.Call) and \
+                isinstance(st.value.func, ast.Attribute) and st.value.func.attr == "append":
+            touched |= {n.id for n in ast.walk(st.value.func) if isinstance(n, ast.Name)}
+            continue
+        touched |= {n.id for n in ast.walk(st) if isinstance(n, ast.Name)}
     return out
 
 

@@ -498,6 +498,7 @@ class Planner:
         reverse them.  Memory: (trip count / every) snapshots plus one
         segment's tape; time: one more primal run of the loop."""
         self.checkpoint_skipped: list = []   # (line, why) of loops kept on the full tape
+        self.checkpoint_placeholders: set = set()   # state first bound inside its loop
         if not self.checkpoint:
             return
         for s in self.fn.body:
@@ -518,13 +519,26 @@ class Planner:
             if not any(v in self.active for v in self.assigned_in(s)):
                 continue
             order = next(st.order for st in self.sites[s.target.id] if st.stmt is s)
-            state = []
+            state, carried = [], _carried_from_inside(s)
             for v in sorted(self.assigned_in(s) - {s.target.id}):
                 t = self.types.get(v)
                 if t is None or not (t.is_scalar or t.is_array):
                     continue
                 if v in self.params or any(st.order < order for st in self.sites.get(v, [])):
                     state.append(v)
+                elif v in carried:
+                    # first bound inside the loop, read in a later iteration
+                    # (``if t > 0: s += prev``): in the snapshot too, bound to a
+                    # placeholder before the loop
+                    if t.is_array:
+                        state = None
+                        break
+                    state.append(v)
+                    self.checkpoint_placeholders.add(v)
+            if state is None:
+                self.checkpoint_skipped.append((ir.LINE(s), (
+                    "an array first bound inside the loop and read in a later iteration")))
+                continue
             self.checkpointed[id(s)] = state
 
     def count_contributions(self):
@@ -1042,3 +1056,16 @@ def _reads_values(stmt, array) -> bool:
     return any(isinstance(n, ast.Name) and n.id == array and isinstance(n.ctx, ast.Load)
                and id(n) not in shape_of | aug_targets | store_targets
                for n in ast.walk(stmt))
+
+
+def _carried_from_inside(loop) -> set:
+    """Names a loop's body may read before binding them in the same iteration:
+    every name it reads but those bound by an assignment at the top of the body
+    that comes before all of their reads."""
+    bound, carried = set(), set()
+    for st in loop.body:
+        carried |= {n.id for n in ast.walk(st) if isinstance(n, ast.Name)
+                    and isinstance(n.ctx, ast.Load)} - bound
+        if isinstance(st, ast.Assign):
+            bound |= {t.id for t in st.targets if isinstance(t, ast.Name)}
+    return carried

@@ -1437,15 +1437,16 @@ class ReverseTransformer:
     def assemble(self, fname, forward, reverse, fused=None) -> ast.FunctionDef:
         line = ir.LINE(self.fn)
         body = []
-        for var in sorted(self.plan.placeholders):
+        for var in sorted(self.plan.placeholders | self.plan.checkpoint_placeholders):
             body.append(_assign(var, placeholder(self.types[var]), line))
         in_arrays = set().union(*self.plan.array_tapes.values())
         tapes = [self.stack(var) for var in sorted(self.plan.listed_vars() - in_arrays)
                  if ("saved", var) not in self.plan.stacks]
         tapes += [self.item_stack(var, sliced) for var, sliced in sorted(self.saved_items)
                   if sliced or ("_items", var) not in self.plan.stacks]
-        tapes += [self.checkpoint_stack(var) for state in self.plan.checkpointed.values()
-                  for var in state]
+        # one stack per variable, shared by the checkpointed loops that change it
+        tapes += sorted({self.checkpoint_stack(var) for state in self.plan.checkpointed.values()
+                         for var in state})
         for tape in tapes:
             body.append(_tape(_assign(tape, ast.List(elts=[], ctx=ast.Load()), line),
                               "list", tape))

@@ -27,6 +27,7 @@ from ..runtime.helpers import (
     prod_others_along_jvp,
     prod_others_jvp,
     reshape_like,
+    reuse_zeros,
     searchsorted_right,
     share_ties,
     share_ties_along,
@@ -161,6 +162,9 @@ def _allocated(extra):
 
 
 nondifferentiable(empty_stack, result=_allocated(0))
+# zeros of the second argument's shape (an adjoint buffer reused)
+nondifferentiable(reuse_zeros, result=lambda args, kw, consts: array(
+    _float_dtype(args[1]), args[1].ndim))
 # integer insertion points, one per element of the values (argument 1)
 nondifferentiable(searchsorted_right, result=lambda args, kw, consts: array(
     np.int64, args[1].ndim) if args[1].is_array else INT)

@@ -109,3 +109,24 @@ def fused_after_checkpointed(x, a, n):
     for i in range(n):
         s0 += buf[i] * x[i]
     return s0
+
+
+def carried_first_in_loop(x, a, nt):
+    # found by a new user: 'prev', first bound inside the loop and read in the
+    # next iteration, was left out of the snapshots (a wrong gradient)
+    s = x[0]
+    for t in range(nt):
+        if t > 0:
+            s = s + prev * a    # noqa: F821  (bound in the iteration before)
+        prev = math.sin(s) * 0.5
+    return s + prev
+
+
+def carried_array_first_in_loop(x, nt):
+    # the same with an array: that loop keeps its full tape (reported)
+    s = 0.0
+    for t in range(nt):
+        if t > 0:
+            s += np.sum(row * x)    # noqa: F821  (bound in the iteration before)
+        row = np.sin(x) * (t + 1.0)    # noqa: F841  (read in the next iteration)
+    return s

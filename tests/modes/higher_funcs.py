@@ -54,3 +54,19 @@ def mixed(x, y):
 def log_gamma_sum(x):
     """lgamma(x) + lgamma(x + 1) = 2 lgamma(x) + log(x)."""
     return math.lgamma(x) + math.lgamma(x + 1.0)
+
+
+def _scaled_into(buf, x, a):
+    for i in range(x.shape[0]):
+        buf[i] = buf[i] * a + x[i]
+    return buf[0]
+
+
+def calls_helper_writing_its_argument(x):
+    # second derivatives: the generated adjoint's own copy of the helper
+    # (``buf = buf.copy()`` first) was refused as writing into its argument
+    b = np.ones(x.shape[0])
+    tot = 0.0
+    for t in range(2):
+        tot += _scaled_into(b, x, x[t])
+    return tot          # 3 x0 + 2 x0 x1

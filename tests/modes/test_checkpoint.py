@@ -31,11 +31,12 @@ NEW = [
     (C.calls_marked, (0.6, 10), 0),
     (C.loops_of_different_lengths, (0.6, 30, 7), 0),
     (C.fused_after_checkpointed, (rng.uniform(-1, 1, 3), 0.4, 3), (0, 1)),
+    (C.carried_first_in_loop, (np.array([0.6]), 0.9, 7), (0, 1)),
     (P.lorenz_rk4, (np.array([10.0, 28.0, 8.0 / 3.0]), 1.0, 101), (0, 1)),
 ]
 # the existing user programs must not change their gradients either
 ALL = NEW + [c for c in CASES if c[0] is not P.lorenz_rk4]
-CHECKPOINTED = {C.loops_of_different_lengths, C.array_state, C.offset_range, C.nested_loops, C.two_loops, C.branchy,
+CHECKPOINTED = {C.loops_of_different_lengths, C.carried_first_in_loop, C.array_state, C.offset_range, C.nested_loops, C.two_loops, C.branchy,
                 C.rebinds_array, P.lorenz_rk4, P.ode_euler, P.carried_nested}
 
 _FULL: dict = {}
@@ -78,7 +79,11 @@ def test_checkpointed_gradient_matches_finite_differences(case):
     np.testing.assert_allclose(_flat(got), _flat(want), rtol=1e-6, atol=1e-9)
 
 
-@pytest.mark.parametrize("case", [NEW[0], NEW[-1]], ids=["array_state", "lorenz"])
+CPU = [NEW[0], NEW[-1], NEW[-2], next(c for c in NEW if c[0] is C.loops_of_different_lengths)]
+
+
+# two loops changing one variable: one snapshot stack (it was made twice, a Numba typing error)
+@pytest.mark.parametrize("case", CPU, ids=["array_state", "lorenz", "carried", "two_loops"])
 def test_cpu_target(case):
     f, args, wrt = case
     full = _full(f, wrt, "cpu")
@@ -129,3 +134,10 @@ def test_loops_that_cannot_be_checkpointed_are_reported():
     with pytest.warns(UserWarning, match="a while loop in 'branchy_while' keeps its full tape"):
         got = g(0.5, 5)      # the warning comes when the code is generated
     assert got == pytest.approx(sd.grad(C.branchy_while, target="python")(0.5, 5))
+    x = np.array([0.3, -0.4])
+    g = sd.grad(C.carried_array_first_in_loop, target="python", checkpoint=True)
+    with pytest.warns(UserWarning, match="an array first bound inside the loop and read in a "
+                                         "later iteration"):
+        got = g(x, 6)
+    np.testing.assert_allclose(got, numeric_grad(C.carried_array_first_in_loop, (x, 6), 0),
+                               rtol=1e-7)

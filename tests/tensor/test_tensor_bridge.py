@@ -54,3 +54,20 @@ def test_tensor_without_requires_grad_gives_a_value_without_graph():
 def test_array_result_is_refused_with_a_clear_error():
     with pytest.raises(TypeError, match="scalar result"):
         vector_valued(sd.tensor([1.0, 2.0], requires_grad=True))
+
+
+def test_second_derivatives_flow_through_the_node():
+    # create_graph=True: the node's gradient is differentiated again (its second
+    # derivative was dropped: d2/dx2 came out as 2 from the x ** 2 term alone)
+    x0, w0 = np.array([0.3, -0.8]), 1.7
+    x = sd.tensor(x0.copy(), dtype=sd.float64, requires_grad=True)
+    w = sd.tensor(w0, dtype=sd.float64, requires_grad=True)
+    y = energy(x, w) + (x ** 2).sum()
+    gx, gw = sd.autograd.grad(y, (x, w), create_graph=True)
+    # d/dx sin(x)^2 = sin(2x); d2/dx2 = 2 cos(2x); d2/dxdw = sin(2x)
+    np.testing.assert_allclose(gx.detach().numpy(), w0 * np.sin(2 * x0) + 2 * x0, rtol=1e-12)
+    (gx.sum() + gw).backward()
+    want_x = w0 * 2 * np.cos(2 * x0) + 2 + np.sin(2 * x0)
+    want_w = np.sum(np.sin(2 * x0))
+    np.testing.assert_allclose(x.grad.numpy(), want_x, rtol=1e-12)
+    assert float(w.grad.numpy()) == pytest.approx(want_w, rel=1e-12)
