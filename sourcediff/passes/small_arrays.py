@@ -670,7 +670,9 @@ class _Writer:
         cells = list(itertools.product(*(range(n) for n in shape)))
         out = []
         if prim[0] == "call" and prim[1].__name__ in ("empty_grid", "empty_stack"):
-            return []                        # the stores after it give every element
+            # the stores after it give every element; zeros until then, for a
+            # read of the whole array before them (``np.zeros_like(P)``, its shape)
+            return [self.copy(self.names[target][i], ast.Constant(0.0)) for i in cells]
         if prim[0] == "call" and id(prim[1]) in (ZEROS, ONES, EYE):
             fill = 1.0 if id(prim[1]) == ONES else 0.0
             return [self.copy(self.names[target][i], ast.Constant(

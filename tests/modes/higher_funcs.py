@@ -70,3 +70,23 @@ def calls_helper_writing_its_argument(x):
     for t in range(2):
         tot += _scaled_into(b, x, x[t])
     return tot          # 3 x0 + 2 x0 x1
+
+
+def matrix_power_trace(a):
+    # second derivatives: the adjoint's 2x2 array, made with empty_grid and read
+    # for its shape before its elements were stored, was scalarized again with
+    # no value (an UnboundLocalError)
+    A = np.array([[a[0], a[1]], [a[2], a[3]]])
+    P = np.eye(2)
+    for k in range(3):
+        P = P @ A
+    return np.trace(P)
+
+
+def rebinds_each_step(y0):
+    # the adjoint reuses a zeroed buffer (reuse_zeros), which had no rule
+    y = y0.copy()
+    for s in range(3):
+        k = y * y
+        y = k + y
+    return np.sum(y)

@@ -172,3 +172,22 @@ def test_vjp_of_grad():
 def test_hessian_through_a_helper_writing_its_argument(target):
     h = sd.hessian(H.calls_helper_writing_its_argument, target=target)(np.array([1.0, 2.0, 3.0]))
     np.testing.assert_allclose(h, [[0.0, 2.0, 0.0], [2.0, 0.0, 0.0], [0.0, 0.0, 0.0]], atol=1e-12)
+
+
+def _fd_hessian(f, a, h=1e-4):
+    n = a.shape[0]
+    out = np.zeros((n, n))
+    for i in range(n):
+        for j in range(n):
+            ei, ej = np.eye(n)[i] * h, np.eye(n)[j] * h
+            out[i, j] = (f(a + ei + ej) - f(a + ei - ej) - f(a - ei + ej) + f(a - ei - ej)) / (
+                4 * h * h)
+    return out
+
+
+@pytest.mark.parametrize("f, a", [(H.matrix_power_trace, np.array([0.5, 0.2, -0.3, 0.9])),
+                                  (H.rebinds_each_step, np.array([0.5, 0.8]))],
+                         ids=["matrix_power", "rebinds"])
+def test_hessians_of_generated_adjoints(f, a):
+    h = sd.hessian(f, target="python")(a)
+    np.testing.assert_allclose(h, _fd_hessian(f, a), rtol=1e-6, atol=1e-6)
