@@ -90,21 +90,35 @@ def gradient_node_class(function, wrt):
     if cls is not None:
         return cls
     from .autograd import Function
-    from .tensor.custom_function import once_differentiable
+    from .tensor import grad_mode
+    from .tensor.custom_function import hang_off_error
     from .transforms.forward import jvp
 
     def forward(ctx, *args):
         from .tensor import Tensor, tensor
         values = [_to_numpy(a) for a in args]
-        ctx.values = values
+        ctx.values, ctx.args = values, args
         grads = function.grad(wrt)(*values)
         dtypes = [args[k].dtype if isinstance(args[k], Tensor) else None for k in wrt]
         return tuple(tensor(np.asarray(g), dtype=d) for g, d in zip(grads, dtypes))
 
     hvp = []     # the Hessian-vector product, made on the first backward
 
-    @once_differentiable
     def backward(ctx, *grad_outputs):
+        from .tensor import Tensor
+        with grad_mode.no_grad():
+            grads = hessian_products(ctx, grad_outputs)
+        if grad_mode.is_grad_enabled():
+            # its result depends on the inputs, whether or not the incoming
+            # gradients require grad: differentiating it again raises (a third
+            # derivative is not computed), never gives a part of the answer
+            return hang_off_error(
+                f"a third derivative through @sd.function {function.__name__} is not "
+                "computed: its Hessian-vector products are not differentiable", grads,
+                [a for a in ctx.args if isinstance(a, Tensor) and a.requires_grad])
+        return grads
+
+    def hessian_products(ctx, grad_outputs):
         from .tensor import tensor
         tangents = tuple(np.zeros_like(np.asarray(ctx.values[k], dtype=np.float64))
                          if g is None else _to_numpy(g) for k, g in zip(wrt, grad_outputs))

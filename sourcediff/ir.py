@@ -191,7 +191,7 @@ PRIM = Fact("prim", "expression", "index_names, int_arrays, lower, normalize, sc
                                   "small_arrays, tables, tuples",
             "activity, astutil, buffers, forward, hoist, int_arrays, "
             "lower, normalize, numba_calls, planner, program, rerun, "
-            "reverse, rulecall, scalars, shapes, small_arrays, tables, "
+            "reverse, rulecall, scalars, shapes, single_constants, small_arrays, tables, "
             "tuples, typeinfer, views",
             "The primitive an expression applies (a key tuple, see the module doc; "
             "written by mark()).")

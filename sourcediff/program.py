@@ -27,6 +27,7 @@ from .passes.normalize import normalize
 from .passes.numba_calls import lower_for_numba
 from .passes.reverse import ReverseTransformer
 from .passes.scalars import scalar_numpy_calls
+from .passes.single_constants import single_constants
 from .passes.small_arrays import scalarize_small_arrays
 from .passes.tables import tabulate_invariants
 from .passes.tuples import scalarize_tuple_params, split_tuple_locals
@@ -113,6 +114,9 @@ class Program:
                                                   f"'{lost[1]}' in place, which does not "
                                                   f"reach the caller here: write "
                                                   f"'{lost[1]}[:] += ...' (or *=, -=, /=)")
+            # float constants beside float32 values: float32, as NumPy computes them
+            if single_constants(fn, env):
+                env, ret = self.infer_with_versions(fn, params, arg_types, src, norm)
             # sizes a loop reads from arrays it never rebinds: read before it
             hoist_shape_reads(fn, env)
             # costly values an inner loop recomputes for every outer iteration:

@@ -298,19 +298,44 @@ def once_differentiable(fn):
             return outputs
         if not any(isinstance(a, Tensor) and a.requires_grad for a in args):
             return outputs
-        results = outputs if isinstance(outputs, tuple) else (outputs,)
-        node = Error(ONCE_DIFFERENTIABLE_MESSAGE, results)
-        wrapped = []
-        for i, g in enumerate(results):
-            if g is None:
-                wrapped.append(None)
-                continue
-            alias = Tensor._wrap(g._data)
-            attach(alias, node, i)
-            wrapped.append(alias)
-        return tuple(wrapped)
+        return hang_off_error(ONCE_DIFFERENTIABLE_MESSAGE, outputs)
 
     return wrapper
+
+
+class Refusal(Node):
+    """Stands for gradients that depend on ``inputs`` but cannot be
+    differentiated again: its edges lead to those inputs, so a differentiation
+    that reaches them runs it, and it raises (an ``Error`` node's edges lead
+    nowhere: a differentiation with respect to the inputs would pass it by)."""
+
+    def __init__(self, message: str, inputs, n_outputs: int):
+        super().__init__(*inputs)
+        self.message = message
+        self._n_outputs = n_outputs
+
+    @property
+    def num_outputs(self) -> int:
+        return self._n_outputs
+
+    def backward(self, *grads):
+        raise RuntimeError(self.message)
+
+
+def hang_off_error(message: str, outputs, inputs=None) -> tuple:
+    """``outputs`` (a backward's gradients) as Tensors whose ``grad_fn`` raises
+    ``message`` when differentiated (``inputs``: the Tensors they depend on)."""
+    results = outputs if isinstance(outputs, tuple) else (outputs,)
+    node = Error(message, results) if inputs is None else Refusal(message, inputs, len(results))
+    wrapped = []
+    for i, g in enumerate(results):
+        if g is None:
+            wrapped.append(None)
+            continue
+        alias = Tensor._wrap(g._data)
+        attach(alias, node, i)
+        wrapped.append(alias)
+    return tuple(wrapped)
 
 
 class InplaceFunction(Function):

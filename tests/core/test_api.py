@@ -313,3 +313,32 @@ def test_wrt_one_tuple_and_order(target):
     np.testing.assert_allclose(gx, 1.0 / (1.0 + np.exp(-2.0 * X4)), rtol=1e-10)
     _, (gx2,) = sd.value_and_grad(softplus_sum, wrt=(0,), target=target)(X4, 2.0)
     np.testing.assert_allclose(gx2, gx, rtol=1e-10)
+
+
+def logistic_steps(w0, X, y, lr, steps):
+    # a Python float beside float32 arrays: float32 in NumPy, float64 in Numba
+    # (the taped 'p' then failed to compile: cannot unify float32 and float64)
+    w = w0.copy()
+    n = X.shape[0]
+    for s in range(steps):
+        z = X @ w
+        p = 1.0 / (1.0 + np.exp(-z))
+        g = X.T @ (p - y) / n
+        w = w - lr * g
+    z = X @ w
+    return np.mean(np.log1p(np.exp(-z)) + (1.0 - y) * z)
+
+
+@pytest.mark.parametrize("target", TARGETS)
+def test_float32_program_with_float_constants(target):
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((12, 3)).astype(np.float32)
+    y = (X @ np.array([1.0, -2.0, 0.5], np.float32) > 0).astype(np.float32)
+    args = (np.zeros(3, np.float32), X, y, np.float32(0.5), 4)
+    value, (gw, glr) = sd.value_and_grad(logistic_steps, wrt=(0, 3), target=target)(*args)
+    assert gw.dtype == np.float32
+    wide = (np.zeros(3), X.astype(np.float64), y.astype(np.float64), 0.5, 4)
+    want = numeric_grad(logistic_steps, wide, (0, 3))
+    np.testing.assert_allclose(gw, want[0], rtol=2e-4, atol=1e-5)
+    assert float(glr) == pytest.approx(want[1], rel=2e-4, abs=1e-5)
+    assert float(value) == pytest.approx(logistic_steps(*wide), rel=1e-5)

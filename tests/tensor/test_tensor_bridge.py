@@ -71,3 +71,14 @@ def test_second_derivatives_flow_through_the_node():
     want_w = np.sum(np.sin(2 * x0))
     np.testing.assert_allclose(x.grad.numpy(), want_x, rtol=1e-12)
     assert float(w.grad.numpy()) == pytest.approx(want_w, rel=1e-12)
+
+
+def test_a_third_derivative_through_the_node_raises():
+    # it gave the other terms' part alone ([6, 6] instead of 24 x + 6), silently
+    x = sd.tensor(np.array([1.0, 2.0]), dtype=sd.float64, requires_grad=True)
+    w = sd.tensor(1.0, dtype=sd.float64)
+    y = energy(x, w) + (x ** 3).sum()
+    g1, = sd.autograd.grad(y, x, create_graph=True)
+    g2, = sd.autograd.grad(g1.sum(), x, create_graph=True)
+    with pytest.raises(RuntimeError, match="third derivative through @sd.function energy"):
+        sd.autograd.grad(g2.sum(), x)
