@@ -174,7 +174,7 @@ def test_hessian_through_a_helper_writing_its_argument(target):
     np.testing.assert_allclose(h, [[0.0, 2.0, 0.0], [2.0, 0.0, 0.0], [0.0, 0.0, 0.0]], atol=1e-12)
 
 
-def _fd_hessian(f, a, h=1e-4):
+def _central_hessian(f, a, h=1e-4):
     n = a.shape[0]
     out = np.zeros((n, n))
     for i in range(n):
@@ -190,4 +190,4 @@ def _fd_hessian(f, a, h=1e-4):
                          ids=["matrix_power", "rebinds"])
 def test_hessians_of_generated_adjoints(f, a):
     h = sd.hessian(f, target="python")(a)
-    np.testing.assert_allclose(h, _fd_hessian(f, a), rtol=1e-6, atol=1e-6)
+    np.testing.assert_allclose(h, _central_hessian(f, a), rtol=1e-6, atol=1e-6)
