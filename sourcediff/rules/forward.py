@@ -80,6 +80,21 @@ def _(z, start, stop, num, start_dot, stop_dot, num_dot):
     return start_dot * (1.0 - np.linspace(0.0, 1.0, num)) + stop_dot * np.linspace(0.0, 1.0, num)
 
 
+@tangent(np.full)
+def _(z, shape, value, shape_dot, value_dot):
+    return np.full(np.shape(z), value_dot)
+
+
+@tangent(np.arange, when=lambda i: i.types.get("step") is not None)
+def _(z, start, stop, step, start_dot, stop_dot, step_dot):
+    return start_dot + step_dot * np.arange(z.shape[0])
+
+
+@tangent(np.arange, when=lambda i: i.types.get("stop") is not None)
+def _(z, start, stop, start_dot, stop_dot):
+    return start_dot + np.zeros(z.shape[0])
+
+
 @tangent("Mod")            # z = x - y * floor(x / y)
 def _(z, x, y, x_dot, y_dot):
     return x_dot - y_dot * ((x - z) / y)

@@ -408,9 +408,36 @@ def _full_type(args, kw, consts):
 
 nondifferentiable(np.zeros, np.ones, np.empty, result=_creation_type)
 nondifferentiable(np.zeros_like, np.ones_like, np.empty_like, result=_like_type)
-nondifferentiable(np.full, result=_full_type)
-nondifferentiable(np.arange, result=lambda args, kw, consts: array(
-    np.float64 if any(a.kind == "float" for a in args) else np.int64, 1))
+
+
+@rule(np.full)            # every element is the fill value
+def _(z, shape, value, dz):
+    return None, np.sum(dz)
+
+
+result_type(np.full)(_full_type)
+
+
+# z = start + step * i (the count, from stop, is an integer: no derivative);
+# declared nondifferentiable it gave a zero gradient for a float start
+@rule(np.arange, when=lambda i: _has(i, "step"))
+def _(z, start, stop, step, dz):
+    return np.sum(dz), 0.0, np.sum(dz * np.arange(dz.shape[0]))
+
+
+@rule(np.arange, when=lambda i: _has(i, "stop"))
+def _(z, start, stop, dz):
+    return np.sum(dz), 0.0
+
+
+@rule(np.arange)
+def _(z, stop, dz):
+    return 0.0
+
+
+@result_type(np.arange)
+def _(args, kw, consts):
+    return array(np.float64 if any(a.kind == "float" for a in args) else np.int64, 1)
 
 
 @rule(np.linspace)        # z = start + (stop - start) * t, t = 0 ... 1
