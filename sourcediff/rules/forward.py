@@ -92,7 +92,7 @@ def _(z, start, stop, step, start_dot, stop_dot, step_dot):
 
 @tangent(np.arange, when=lambda i: i.types.get("stop") is not None)
 def _(z, start, stop, start_dot, stop_dot):
-    return start_dot + np.zeros(z.shape[0])
+    return start_dot * np.ones(z.shape[0])
 
 
 @tangent("Mod")            # z = x - y * floor(x / y)
