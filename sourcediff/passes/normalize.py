@@ -2193,9 +2193,9 @@ def _copied_in(src) -> set:
         if isinstance(st, ast.Assign) and len(st.targets) == 1 and \
                 isinstance(st.targets[0], ast.Name):
             name, v = st.targets[0].id, st.value
-            fresh = isinstance(v, ast.Call) and isinstance(v.func, ast.Attribute) and \
-                v.func.attr == "copy" and not v.args or \
-                isinstance(v, ast.Name) and v.id in copies
+            copy_call = isinstance(v, ast.Call) and isinstance(v.func, ast.Attribute) and \
+                v.func.attr == "copy" and not v.args
+            fresh = copy_call or (isinstance(v, ast.Name) and v.id in copies)
             if fresh:
                 copies.add(name)
                 if name in src.params and name not in touched:
