@@ -8,6 +8,11 @@ also covers the runtime helpers' source and Numba's version: Numba's cache
 does not notice that a function the module calls has changed, so machine code
 compiled against an older helper would be loaded (seen as a segmentation
 fault after an upgrade, from a cache directory that outlived it).
+
+The runtime's own Numba overloads (``unbroadcast``, ``reverse_cumsum``, ...)
+are cached too, under a folder named by the same digest
+(:func:`cache_overloads`): a new process, or a new program calling them,
+loads their machine code instead of compiling it again.
 """
 from __future__ import annotations
 
@@ -34,12 +39,52 @@ def runtime_stamp() -> str:
     runtime package's source files and Numba's version."""
     import numba
 
+    from ..runtime.declare import declaring_files
     digest = hashlib.sha256(numba.__version__.encode())
-    runtime = Path(__file__).resolve().parent.parent / "runtime"
-    for path in sorted(runtime.glob("*.py")):
-        digest.update(path.name.encode())
+    package = Path(__file__).resolve().parent.parent
+    files = {p.resolve() for p in (package / "runtime").glob("*.py")}
+    files |= {Path(f).resolve() for f in declaring_files()}
+    for path in sorted(files):
+        digest.update(str(path.relative_to(package) if path.is_relative_to(package)
+                          else path.name).encode())
         digest.update(path.read_bytes())
     return digest.hexdigest()
+
+
+@functools.cache
+def cache_overloads() -> Path:
+    """Have Numba keep the machine code of the functions the runtime's
+    overloads return under ``<cache dir>/overloads_<runtime digest>``.
+
+    A Numba cache locator taking the functions whose source is a file that
+    declares helpers or overloads (and nothing else: users' functions keep
+    Numba's own locators).  Numba checks the source file of the function it
+    loads, not the files of the functions it calls; the folder's digest
+    covers all of them.  Nor does its key hold the optimization level
+    (``NUMBA_OPT``), so the folder's name does.
+    """
+    from numba.core import caching, config
+
+    from ..runtime.declare import declaring_files
+    folder = cache_dir() / f"overloads_{runtime_stamp()[:16]}_opt{int(config.OPT)}"
+    ours = {os.path.realpath(f) for f in declaring_files()}
+
+    class OverloadCacheLocator(caching._SourceFileBackedLocatorMixin, caching._CacheLocator):
+        def __init__(self, py_func, py_file):
+            self._py_file = py_file
+            self._lineno = py_func.__code__.co_firstlineno
+
+        def get_cache_path(self):
+            return str(folder)
+
+        @classmethod
+        def from_function(cls, py_func, py_file):
+            if os.path.realpath(py_file) not in ours:
+                return None
+            return super().from_function(py_func, py_file)
+
+    caching.CacheImpl._locator_classes.insert(0, OverloadCacheLocator)
+    return folder
 
 
 def module_path(source: str, stem: str) -> Path:
@@ -76,7 +121,8 @@ def load_numba(source: str, stem: str, injected: dict, jit_options: dict,
     from ..runtime.declare import install_numba_overloads
     from ..runtime.memory import keep_freed_memory
     keep_freed_memory()
-    install_numba_overloads()
+    cache_overloads()
+    install_numba_overloads("cpu", {"cache": True})
     scipy_special.install()
     path = write_module(source, stem)
     quiet_performance_warnings(path.parent)

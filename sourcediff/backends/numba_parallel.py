@@ -10,7 +10,7 @@ from __future__ import annotations
 import importlib.util
 import sys
 
-from .numba_cpu import write_module
+from .numba_cpu import cache_overloads, write_module
 
 # chunks per thread: elements with data-dependent loops take different times
 CHUNKS_PER_THREAD = 8
@@ -44,7 +44,8 @@ def load_batched(source: str, stem: str, injected: dict, jit_options: dict,
     from ..runtime.declare import install_numba_overloads
     from ..runtime.memory import keep_freed_memory
     keep_freed_memory()
-    install_numba_overloads()
+    cache_overloads()
+    install_numba_overloads("cpu", {"cache": True})
     path = write_module(source, f"{stem}_batched")
     name = path.stem
     module = sys.modules.get(name)

@@ -37,7 +37,7 @@ class Helper:
 
 HELPERS: dict = {}           # name -> Helper, in declaration order
 OVERLOADS: list = []         # (target, overload function, options), in declaration order
-_installed = 0               # how many of OVERLOADS Numba has
+_installed: dict = {}        # Numba target -> how many of OVERLOADS Numba has for it
 
 
 def numba_overload(target, **options):
@@ -110,16 +110,31 @@ def helper_modules() -> dict:
     return modules
 
 
-def install_numba_overloads():
-    """Give Numba the overloads declared so far (each once; a no-op without Numba)."""
-    global _installed
-    if _installed == len(OVERLOADS):
+def declaring_files() -> list:
+    """The source files that declare helpers or overloads (sorted): what
+    compiled code calling them depends on."""
+    import sys
+    modules = {h.module for h in HELPERS.values()}
+    modules |= {getattr(fn, "__module__", None) for _, fn, _ in OVERLOADS}
+    files = {getattr(sys.modules.get(m), "__file__", None) for m in modules}
+    return sorted(f for f in files if f)
+
+
+def install_numba_overloads(target: str = "generic", jit_options: dict | None = None):
+    """Give Numba the overloads declared so far (each once per ``target``; a
+    no-op without Numba).  ``target="cpu"`` with ``jit_options={"cache": True}``
+    is what the CPU backends install: Numba then keeps the overloads' machine
+    code on disk (where is the backend's choice: a cache locator); other
+    targets get the generic overloads, compiled in each process."""
+    done = _installed.get(target, 0)
+    if done == len(OVERLOADS):
         return
     try:
         from numba.extending import overload
     except ImportError:  # the "python" target works without Numba
         return
-    while _installed < len(OVERLOADS):
-        target, overload_fn, options = OVERLOADS[_installed]
-        _installed += 1
-        overload(target, **options)(overload_fn)
+    while done < len(OVERLOADS):
+        fn, overload_fn, options = OVERLOADS[done]
+        done += 1
+        _installed[target] = done
+        overload(fn, target=target, jit_options=dict(jit_options or {}), **options)(overload_fn)

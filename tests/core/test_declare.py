@@ -70,3 +70,27 @@ def test_unbroadcast_of_a_vector_onto_a_vector_compiled():
     np.testing.assert_array_equal(out, strided)
     assert not np.shares_memory(out, strided)
     assert compiled(g.astype(np.float32), np.zeros(1, np.float32)).dtype == np.float32
+
+
+def test_the_cpu_overloads_machine_code_is_cached_under_the_runtime_digest():
+    """The CPU backends install the overloads with Numba's cache on, located
+    by :func:`cache_overloads` in a folder named by the runtime's digest (which
+    covers every file declaring helpers, ``rules/cumulative.py`` included);
+    a function of the user's keeps Numba's own cache locators."""
+    numba = pytest.importorskip("numba")
+    from numba.core import caching
+
+    from sourcediff.backends.numba_cpu import cache_overloads, runtime_stamp
+    from sourcediff.runtime.helpers import unbroadcast
+    assert any(f.endswith("cumulative.py") for f in declare.declaring_files())
+    folder = cache_overloads()
+    assert folder.name == f"overloads_{runtime_stamp()[:16]}_opt{int(numba.config.OPT)}"
+    declare.install_numba_overloads("cpu", {"cache": True})
+    compiled = numba.njit(lambda g, x: unbroadcast(g, x))
+    np.testing.assert_array_equal(compiled(np.ones(3), np.zeros(1)), [3.0])
+    assert any(p.name.startswith("helpers.") and p.suffix == ".nbi" for p in folder.iterdir())
+
+    def users_own(x):
+        return x + 1.0
+    impl = caching.CacheImpl._locator_classes[0]
+    assert impl.from_function(users_own, __file__) is None
