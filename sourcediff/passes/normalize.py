@@ -39,6 +39,7 @@ from ..runtime.helpers import (
     empty_grid,
     empty_rows,
     empty_stack,
+    first_axis_last,
     hstack2,
     keep_all_dims,
     logabsdet,
@@ -83,7 +84,8 @@ ARRAY_METHODS_TO_NUMPY = {"sum": np.sum, "mean": np.mean, "prod": np.prod, "max"
                           "var": np.var, "std": np.std, "swapaxes": np.swapaxes}
 # x.cumsum(axis) is np.cumsum(x, axis), ... (rules/arrayfuncs.py)
 ARRAY_METHODS_TO_NUMPY.update({"cumsum": np.cumsum, "cumprod": np.cumprod, "squeeze": np.squeeze,
-                               "trace": np.trace, "diagonal": np.diagonal, "repeat": np.repeat})
+                               "trace": np.trace, "diagonal": np.diagonal, "repeat": np.repeat,
+                               "clip": np.clip})
 ARRAY_METHODS = {"reshape", "copy", "astype", "ravel", "flatten"}
 ARRAY_ATTRIBUTES = {"T", "shape", "size", "ndim"}
 DICT_METHODS = {"get", "items", "keys", "values", "setdefault", "update", "pop"}
@@ -1352,10 +1354,74 @@ class Normalizer:
                 value=_name("np"), attr="copy", ctx=ast.Load()), args=[value], keywords=[]), e)
         return value
 
+    def norm_along(self, e, text, out):
+        """``np.linalg.norm(x, ord, axis)`` with an axis: vector norms along it,
+        written with the primitives (``ord`` None or 2: the root of the sum of
+        squares; 1: the sum of magnitudes; ``np.inf``: the largest one)."""
+        names = ("x", "ord", "axis", "keepdims")
+        parts = dict(zip(names, e.args))
+        for k in e.keywords:
+            if k.arg not in names or k.arg in parts:
+                raise self.error(e, f"{text}() takes x, ord, axis and keepdims")
+            parts[k.arg] = k.value
+        order = parts.get("ord")
+        kind = None
+        if order is None or isinstance(order, ast.Constant) and order.value in (None, 2):
+            kind = 2
+        elif isinstance(order, ast.Constant) and order.value == 1:
+            kind = 1
+        elif resolve(order, self.namespace, self.locals) == np.inf:
+            kind = "inf"
+        if kind is None:
+            raise self.error(order, f"{text}() along an axis is supported for ord None, 1, 2 "
+                                    "and np.inf")
+        x = self.atom(parts["x"], out)
+        keywords = [ast.keyword(arg="axis", value=parts["axis"])]
+        if "keepdims" in parts:
+            keywords.append(ast.keyword(arg="keepdims", value=parts["keepdims"]))
+
+        def np_call(name, *args, kws=()):
+            return ast.Call(func=ast.Attribute(value=_name("np"), attr=name, ctx=ast.Load()),
+                            args=list(args), keywords=list(kws))
+        if kind == 2:
+            value = np_call("sqrt", np_call("sum", ast.BinOp(left=x, op=ast.Mult(), right=x),
+                                            kws=keywords))
+        else:
+            value = np_call("sum" if kind == 1 else "max", np_call("abs", x), kws=keywords)
+        return ast.fix_missing_locations(ast.copy_location(value, e))
+
+    def builtin_reduction(self, e, fn):
+        """``max(x)``, ``min(x)``, ``sum(x)`` and ``sum(x, start)`` of one
+        iterable (a comprehension is taken before): of a tuple or list written
+        out, the pairwise calls or the sum of the items; of an array, what
+        Python computes by iterating over its first axis: ``np.max(x)``,
+        ``np.min(x)`` (Python refuses a 2-d array), ``np.sum(x, axis=0)`` (a
+        number of a 1-d array, the row of sums of a 2-d one)."""
+        items = e.args[0]
+        if isinstance(items, (ast.Tuple, ast.List)) and not any(
+                isinstance(v, ast.Starred) for v in items.elts):
+            if not items.elts:
+                raise self.error(e, f"{ast.unparse(e.func)}() of an empty sequence")
+            acc = items.elts[0]
+            for v in items.elts[1:]:
+                acc = ast.Call(func=e.func, args=[acc, v], keywords=[]) if fn is not sum \
+                    else ast.BinOp(left=acc, op=ast.Add(), right=v)
+        else:
+            name = {max: "max", min: "min", sum: "sum"}[fn]
+            acc = ast.Call(func=ast.Attribute(value=_name("np"), attr=name, ctx=ast.Load()),
+                           args=[items], keywords=[ast.keyword(
+                               arg="axis", value=ast.Constant(0))] if fn is sum else [])
+        if fn is sum and len(e.args) == 2:
+            acc = ast.BinOp(left=e.args[1], op=ast.Add(), right=acc)
+        return ast.fix_missing_locations(ast.copy_location(acc, e))
+
     def call_object(self, e, fn, out):
         from ..rules import registry
         text = ast.unparse(e.func)
         # rewrite conveniences into the primitives that have rules
+        if fn in (max, min, sum) and not e.keywords and (
+                fn is sum and 1 <= len(e.args) <= 2 or len(e.args) == 1):
+            return self.prim(self.builtin_reduction(e, fn), out)
         if fn in (max, min) and len(e.args) > 2:
             acc = e.args[0]
             for a in e.args[1:]:
@@ -1363,6 +1429,8 @@ class Normalizer:
             return self.prim(acc, out)
         if fn is np.clip:
             return self.prim(self.clip_bounds(e, text), out)
+        if fn is np.linalg.norm and (len(e.args) == 3 or any(k.arg == "axis" for k in e.keywords)):
+            return self.prim(self.norm_along(e, text, out), out)
         if fn is math.pow or fn is pow and len(e.args) == 2:
             return self.prim(ast.BinOp(left=e.args[0], op=ast.Pow(), right=e.args[1]), out)
         if fn is range:
@@ -1489,11 +1557,27 @@ class Normalizer:
         if dtype is not None and resolve(dtype, self.namespace, self.locals) not in (
                 np.float64, float):
             raise self.error(dtype, f"{text}(): only dtype=np.float64 is supported")
+        axes = (0, 1, -1) if fn is np.stack else (0,)
+        if axis is not None:
+            try:
+                axis = ast.Constant(ast.literal_eval(axis))
+            except ValueError:
+                pass
         if kws or len(e.args) != 1 or axis is not None and not (
                 fn in (np.stack, np.concatenate) and isinstance(axis, ast.Constant)
-                and axis.value == 0):
+                and axis.value in axes):
             raise self.error(e, f"{text}() is supported with one list or tuple argument"
-                                + (" and axis=0" if fn in (np.stack, np.concatenate) else ""))
+                                + (" and axis=0, 1 or -1" if fn is np.stack else
+                                   " and axis=0" if fn is np.concatenate else ""))
+        if axis is not None and axis.value != 0:
+            # the stack along the first axis, that axis moved
+            t = self.build_array(_call_like(e, e.args), fn, text, out)
+            if axis.value == -1:
+                return self.call_object(_call_like(e, [t], func=_name("first_axis_last")),
+                                        first_axis_last, out)
+            swap = ast.Attribute(value=_name("np"), attr="swapaxes", ctx=ast.Load())
+            return self.call_object(_call_like(e, [t, ast.Constant(0), ast.Constant(1)],
+                                               func=swap), np.swapaxes, out)
         items = e.args[0]
         if not isinstance(items, (ast.List, ast.Tuple)):
             if fn in (np.stack, np.concatenate):

@@ -14,8 +14,10 @@ from ..runtime.helpers import (
     empty_grid,
     empty_rows,
     empty_stack,
+    first_axis_last,
     fresh,
     keep_all_dims,
+    last_axis_first,
     last_writes,
     max_axis,
     mean_axis,
@@ -77,6 +79,31 @@ def _(z, x, dz):
 @tangent(transposed)
 def _(z, x, x_dot):
     return transposed(x_dot)
+
+
+@result_type(first_axis_last, last_axis_first)
+def _(args, kw, consts):
+    return args[0]
+
+
+@rule(first_axis_last)
+def _(z, x, dz):
+    return last_axis_first(dz)
+
+
+@rule(last_axis_first)
+def _(z, x, dz):
+    return first_axis_last(dz)
+
+
+@tangent(first_axis_last)
+def _(z, x, x_dot):
+    return first_axis_last(x_dot)
+
+
+@tangent(last_axis_first)
+def _(z, x, x_dot):
+    return last_axis_first(x_dot)
 
 
 @result_type(reshape_like)

@@ -21,10 +21,12 @@ __all__ = [
     "empty_grid",
     "empty_rows",
     "empty_stack",
+    "first_axis_last",
     "fresh",
     "hstack2",
     "install_numba_overloads",
     "keep_all_dims",
+    "last_axis_first",
     "last_pair_writes",
     "last_writes",
     "logabsdet",
@@ -667,6 +669,31 @@ def transpose_axes(x, axes, inverse):
 @numba_overload(transpose_axes)
 def _(x, axes, inverse):
     return lambda x, axes, inverse: np.transpose(x, axes)
+
+
+@runtime_helper
+def first_axis_last(x):
+    """``np.moveaxis(x, 0, -1)``: ``np.stack(items, axis=-1)`` is the stack
+    along the first axis moved last (its adjoint: :func:`last_axis_first`)."""
+    return np.moveaxis(x, 0, -1)
+
+
+@runtime_helper
+def last_axis_first(x):
+    """``np.moveaxis(x, -1, 0)``."""
+    return np.moveaxis(x, -1, 0)
+
+
+@numba_overload(first_axis_last)
+def _(x):
+    axes = tuple(range(1, x.ndim)) + (0,)    # Numba has np.transpose with axes, not moveaxis
+    return lambda x: np.transpose(x, axes)
+
+
+@numba_overload(last_axis_first)
+def _(x):
+    axes = (x.ndim - 1,) + tuple(range(x.ndim - 1))
+    return lambda x: np.transpose(x, axes)
 
 
 @runtime_helper(jit=True)

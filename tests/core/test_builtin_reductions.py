@@ -1,0 +1,101 @@
+"""NumPy code as users write it, refused or crashing before: Python's own
+``max(x)``, ``min(x)`` and ``sum(x)`` of an array (or of a tuple written out),
+``x.clip(...)``, ``np.linalg.norm(x, axis=k)`` and ``np.stack(..., axis=1)``
+or ``axis=-1``.  Each is written with the primitives that have rules, so each
+is checked against central finite differences (gradient) and directional ones
+(tangent) on the python target; one function using all of them is compiled for
+cpu, where the stack along the last axis calls a runtime helper of its own.
+"""
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import sourcediff as sd
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "forward"))
+from fdcheck import check_grad
+from jvpcheck import check_jvp
+
+RNG = np.random.default_rng(7)
+
+
+def builtin_max_min(x, y):
+    return max(x) * min(y) + max((x[0], y[1], 0.3)) - min([x[2], 0.1])
+
+
+def builtin_sums(x, m):
+    # sum of a matrix iterates over its rows: the row of column sums
+    return sum(x) + np.sum(sum(m, 1.0) ** 2) + sum((x[0], x[1])) * sum(x, 2.0)
+
+
+def clip_method(x):
+    return np.sum(x.clip(0.2, 0.7) ** 2 + x.clip(max=0.5) * x.clip(min=0.3))
+
+
+def norms_along(m, w):
+    return np.sum(np.linalg.norm(m, axis=0) * w) + np.sum(np.linalg.norm(m.T, 1, 1) ** 2) \
+        + np.sum(np.linalg.norm(m, np.inf, axis=1, keepdims=True) * m)
+
+
+def stacked_along(x, y, a, b):
+    pairs = np.stack([x, y * y], axis=1) @ np.array([1.0, 2.0])
+    last = np.stack((x, np.sin(y)), axis=-1) * np.arange(1.0, 3.0)
+    planes = np.stack([a, a * b], axis=-1) ** 2 * np.arange(1.0, 3.0)
+    rows = np.stack([a, a * b], axis=1)[:, 1, :]
+    return np.sum(pairs) + np.sum(last ** 2) + np.sum(planes) + np.sum(rows ** 3)
+
+
+def all_of_them(x, y, m):
+    pairs = np.stack([x, y], axis=-1)
+    return max(x) * min(y) + sum(y) + np.sum(np.linalg.norm(pairs, axis=1)) \
+        + np.sum(x.clip(0.2, 0.7) * sum(m))
+
+
+X = np.array([0.11, 0.63, 0.42, 0.87, 0.25])
+Y = np.array([-0.9, 0.35, 1.4, 0.05, 0.6])
+M = RNG.normal(size=(3, 5))
+A, B = RNG.normal(size=(3, 4)), RNG.normal(size=(3, 4))
+CASES = [
+    (builtin_max_min, (X, Y), (0, 1)),
+    (builtin_sums, (X, M), (0, 1)),
+    (clip_method, (np.array([0.11, 0.35, 0.46, 0.63, 0.84]),), 0),
+    (norms_along, (M, RNG.normal(size=5)), (0, 1)),
+    (stacked_along, (X, Y, A, B), (0, 1, 2, 3)),
+]
+
+
+@pytest.mark.parametrize("f,args,wrt", CASES, ids=[c[0].__name__ for c in CASES])
+def test_gradient_and_tangent(f, args, wrt):
+    check_grad(f, args, wrt, "python")
+    check_jvp(f, args, wrt, "python")
+
+
+def test_all_of_them_compiled():
+    check_grad(all_of_them, (X, Y, M[:, :5]), (0, 1, 2), "cpu")
+
+
+def test_the_stack_along_the_last_axis_compiled_forward():
+    check_jvp(stacked_along, (X, Y, A, B), (0, 1, 2, 3), "cpu")
+
+
+def test_the_values_are_numpys():
+    """The rewrites compute what Python and NumPy compute (the primal)."""
+    for f, args, _ in CASES:
+        value, _ = sd.value_and_grad(f, target="python")(*args)
+        assert value == pytest.approx(f(*args), rel=1e-14), f.__name__
+
+
+def test_what_stays_refused_is_a_located_error():
+    def stack_middle(a):
+        return np.sum(np.stack([a, a], axis=2))
+
+    def norm_ord3(m):
+        return np.sum(np.linalg.norm(m, 3, axis=0))
+
+    for fn, words in ((stack_middle, "axis=0, 1 or -1"), (norm_ord3, "ord None, 1, 2")):
+        with pytest.raises(sd.TransformError, match=words) as err:
+            sd.grad(fn, target="python")(np.ones((2, 2)))
+        assert "test_builtin_reductions.py" in str(err.value), fn.__name__
