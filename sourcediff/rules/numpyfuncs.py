@@ -466,6 +466,8 @@ def _positions(k):
     return result
 
 
+nondifferentiable(np.triu_indices, np.tril_indices, result=lambda args, kw, consts: T(
+    "tuple", elts=(array(np.int64, 1),) * 2))     # (rows, columns): integers only
 nondifferentiable(np.digitize, result=_positions(0))
 nondifferentiable(np.searchsorted, result=_positions(1))
 

@@ -1,7 +1,8 @@
 """NumPy code as users write it, refused or crashing before: Python's own
 ``max(x)``, ``min(x)`` and ``sum(x)`` of an array (or of a tuple written out),
-``x.clip(...)``, ``np.linalg.norm(x, axis=k)`` and ``np.stack(..., axis=1)``
-or ``axis=-1``.  Each is written with the primitives that have rules, so each
+``x.clip(...)``, ``np.linalg.norm(x, axis=k)``, ``np.stack(..., axis=1)``
+or ``axis=-1`` and the integer index pairs of ``np.triu_indices`` and
+``np.tril_indices`` (refused as having no adjoint).  Each is written with the primitives that have rules, so each
 is checked against central finite differences (gradient) and directional ones
 (tangent) on the python target; one function using all of them is compiled for
 cpu, where the stack along the last axis calls a runtime helper of its own.
@@ -48,10 +49,17 @@ def stacked_along(x, y, a, b):
     return np.sum(pairs) + np.sum(last ** 2) + np.sum(planes) + np.sum(rows ** 3)
 
 
+def triangles(m, k):
+    i, j = np.triu_indices(3, 1)
+    a, b = np.tril_indices(m.shape[0])
+    return np.sum(m[i, j] ** 2) + np.sum(m[a, b] * k)
+
+
 def all_of_them(x, y, m):
     pairs = np.stack([x, y], axis=-1)
+    i, j = np.triu_indices(3)
     return max(x) * min(y) + sum(y) + np.sum(np.linalg.norm(pairs, axis=1)) \
-        + np.sum(x.clip(0.2, 0.7) * sum(m))
+        + np.sum(x.clip(0.2, 0.7) * sum(m)) + np.sum(m[i, j] ** 2)
 
 
 X = np.array([0.11, 0.63, 0.42, 0.87, 0.25])
@@ -64,6 +72,7 @@ CASES = [
     (clip_method, (np.array([0.11, 0.35, 0.46, 0.63, 0.84]),), 0),
     (norms_along, (M, RNG.normal(size=5)), (0, 1)),
     (stacked_along, (X, Y, A, B), (0, 1, 2, 3)),
+    (triangles, (RNG.normal(size=(3, 3)), 0.7), (0, 1)),
 ]
 
 
