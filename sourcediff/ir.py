@@ -142,18 +142,18 @@ class Fact:
 LINE = Fact("line", "statement, function",
             "astutil, forward, index_names, int_arrays, invariant_sums, "
             "kernel, lower, normalize, reverse, rolling_sums, scalars, "
-            "small_arrays, tables, tuples",
+            "single_constants, small_arrays, tables, tuples",
             "emit, errors, forward, index_names, int_arrays, "
             "invariant_sums, kernel, lower, normalize, plan_report, "
-            "planner, reverse, rolling_sums, scalars, small_arrays, "
+            "planner, reverse, rolling_sums, scalars, single_constants, small_arrays, "
             "tables, tuples",
             "The user's source line the statement comes from (1-based, in the file); "
             "emitted as the comment that links generated code to the user's code "
             "(an InlinedLine for a statement inlined from a helper). "
             "Written by tag() and by astutil's statement builders.")
 KIND = Fact("kind", "statement", "index_names, int_arrays, invariant_sums, lower, "
-                                 "normalize, rolling_sums, scalars, small_arrays, tables, "
-                                 "tuples, webs",
+                                 "normalize, rolling_sums, scalars, single_constants, "
+                                 "small_arrays, tables, tuples, webs",
             "activity, buffers, dependence, emit, forward, fresh_arrays, hoist, "
             "index_names, int_arrays, lower, planner, program, rerun, reverse, "
             "scalars, shapes, small_arrays, tables, tuples, typeinfer, "
@@ -188,7 +188,7 @@ SECTION = Fact("section", "statement of an adjoint", "reverse, rolling_sums",
 
 # -- expressions -----------------------------------------------------------
 PRIM = Fact("prim", "expression", "index_names, int_arrays, lower, normalize, scalars, "
-                                  "small_arrays, tables, tuples",
+                                  "single_constants, small_arrays, tables, tuples",
             "activity, astutil, buffers, forward, hoist, int_arrays, "
             "lower, normalize, numba_calls, planner, program, rerun, "
             "reverse, rulecall, scalars, shapes, single_constants, small_arrays, tables, "

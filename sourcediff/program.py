@@ -115,7 +115,7 @@ class Program:
                                                   f"reach the caller here: write "
                                                   f"'{lost[1]}[:] += ...' (or *=, -=, /=)")
             # float constants beside float32 values: float32, as NumPy computes them
-            if single_constants(fn, env):
+            if single_constants(fn, env, norm.used_names):
                 env, ret = self.infer_with_versions(fn, params, arg_types, src, norm)
             # sizes a loop reads from arrays it never rebinds: read before it
             hoist_shape_reads(fn, env)

@@ -235,7 +235,7 @@ class Transformed:
         """Generate this transform's functions into ``program``; returns the
         emitted name of each (``"primal"``, ``"grad"``, ...)."""
         pname = program._primal_name = entry[0]
-        ret = entry[3]
+        ret = program._ret_type = entry[3]
         if self.mode != "primal" and (ret is None or ret.kind not in ("float", "int", "bool")):
             raise TypeError(f"{self.mode} of {self.func.__name__}() needs a scalar result, but it "
                             f"returns {ret}; use sd.vjp or sd.jacobian for array results")
@@ -249,7 +249,7 @@ class Transformed:
         values = self._protect(values, c)
         value, grads = c.names["grad"](*values)
         grads = tuple(like_argument(g, values[k]) for g, k in zip(grads, self.wrt))
-        return value, grads
+        return as_result_type(value, getattr(c.program, "_ret_type", None)), grads
 
     def _protect(self, values, c):
         """Copy argument arrays the function writes into, so callers keep theirs."""
@@ -357,6 +357,14 @@ def like_argument(g, arg):
     if isinstance(arg, np.floating):
         return type(arg)(g)
     return float(g)
+
+
+def as_result_type(value, t):
+    """A float32 number comes back from Numba as a Python float: float32 again
+    when the function's result is typed float32 (as the python target gives it)."""
+    if t is not None and t.kind == "float" and t.dtype == np.float32 and isinstance(value, float):
+        return np.float32(value)
+    return value
 
 
 def unwrap_value(v):

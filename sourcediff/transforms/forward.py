@@ -30,6 +30,7 @@ from .base import (
     BUILD_LOCK,
     CompiledEntry,
     Transformed,
+    as_result_type,
     guess_types,
     like_argument,
     unwrap_value,
@@ -274,7 +275,8 @@ class JVP(Transformed):
         outputs = [1] if isinstance(self.inner, Grad) else None
         entry = program.tangent(func, prim_types, wrt_names, outputs=outputs)
         program._jvp_name = entry
-        program._primal_name = program.analyze(func, prim_types)[0]
+        primal = program.analyze(func, prim_types)
+        program._primal_name, program._ret_type = primal[0], primal[3]
         program.prune([entry])
         return program, entry
 
@@ -308,7 +310,10 @@ class JVP(Transformed):
         gen = self.to_generated(values)
         types = [type_of_value(v) for v in gen]
         c = self.compiled(types)
-        return self.present(c.names["jvp"](*gen), values)
+        value, tangent = c.names["jvp"](*gen)
+        if self.inner is None:
+            value = as_result_type(value, getattr(c.program, "_ret_type", None))
+        return self.present((value, tangent), values)
 
     def source_for(self, *args, **kwargs) -> str:
         """The generated source for the types of these arguments (tangent last)."""

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .base import Transformed, like_argument, unwrap_value
+from .base import Transformed, as_result_type, like_argument, unwrap_value
 from .forward import JVP, jvp, user_params
 from .higher import VJPOfGrad, basis
 
@@ -52,7 +52,7 @@ class VJP(Transformed):
             raise
         _check_cotangent_shape(cotangent, value, self.func.__name__)
         grads = tuple(like_argument(g, values[k]) for g, k in zip(grads, self.wrt))
-        return unwrap_value(value), (grads[0] if self.single else grads)
+        return unwrap_value(as_result_type(value, ret)), (grads[0] if self.single else grads)
 
 
 def _check_cotangent(cot, ret, name):

@@ -334,11 +334,40 @@ def test_float32_program_with_float_constants(target):
     rng = np.random.default_rng(0)
     X = rng.standard_normal((12, 3)).astype(np.float32)
     y = (X @ np.array([1.0, -2.0, 0.5], np.float32) > 0).astype(np.float32)
-    args = (np.zeros(3, np.float32), X, y, np.float32(0.5), 4)
+    # lr a Python float (a float64 number in Numba): cast where it meets float32 arrays
+    args = (np.zeros(3, np.float32), X, y, 0.5, 4)
     value, (gw, glr) = sd.value_and_grad(logistic_steps, wrt=(0, 3), target=target)(*args)
-    assert gw.dtype == np.float32
+    assert gw.dtype == np.float32 and type(value) is np.float32
     wide = (np.zeros(3), X.astype(np.float64), y.astype(np.float64), 0.5, 4)
     want = numeric_grad(logistic_steps, wide, (0, 3))
     np.testing.assert_allclose(gw, want[0], rtol=2e-4, atol=1e-5)
     assert float(glr) == pytest.approx(want[1], rel=2e-4, abs=1e-5)
     assert float(value) == pytest.approx(logistic_steps(*wide), rel=1e-5)
+
+
+def float32_decay(w, g, lr):
+    rate = 0.25
+    for k in range(3):
+        w = w - lr * g * w - rate * w * w
+    return np.sum(w * w)
+
+
+@pytest.mark.parametrize("target", TARGETS)
+def test_float32_results_stay_float32(target):
+    """A float32 result is float32 on every target and in every transform
+    (Numba gives a float32 number back as a Python float), and a float64
+    number beside float32 arrays (a local constant, an argument) no longer
+    breaks the compiled code; its gradient flows through the cast."""
+    w = np.array([0.3, -0.2, 0.5], np.float32)
+    g = np.array([1.0, 0.5, -0.25], np.float32)
+    value, (gw, glr) = sd.value_and_grad(float32_decay, wrt=(0, 2), target=target)(w, g, 0.5)
+    assert type(value) is np.float32 and gw.dtype == np.float32
+    wide = (w.astype(np.float64), g.astype(np.float64), 0.5)
+    want = numeric_grad(float32_decay, wide, (0, 2))
+    np.testing.assert_allclose(gw, want[0], rtol=1e-5, atol=1e-6)
+    assert glr == pytest.approx(want[1], rel=1e-5)
+    value, tangent = sd.jvp(float32_decay, wrt=2, target=target)(w, g, 0.5, 1.0)
+    assert type(value) is np.float32 and tangent == pytest.approx(want[1], rel=1e-5)
+    value, cotangents = sd.vjp(float32_decay, wrt=0, target=target)(w, g, 0.5, np.float32(2.0))
+    assert type(value) is np.float32
+    np.testing.assert_allclose(cotangents, 2.0 * want[0], rtol=1e-5, atol=1e-6)
