@@ -32,6 +32,7 @@ from .. import ir
 from ..errors import SourceInfo
 from ..frontend.source import FunctionSource
 from ..names import Namer
+from ..runtime.declare import helper_of
 from ..runtime.helpers import (
     add_into,
     append_flat,
@@ -1483,6 +1484,9 @@ class Normalizer:
                                 "function being differentiated is not supported; transform "
                                 "the transform instead (sd.grad(sd.grad(f)), sd.jvp(sd.grad(f)), "
                                 "sd.hessian(f), sd.hvp(f), sd.jacobian(sd.grad(f)))")
+        if not registry.has_rule(fn) and helper_of(fn) is not None:
+            raise self.error(e, f"second derivatives through {helper_of(fn)} are not "
+                                f"supported (its derivative calls '{text}', which has none)")
         if not registry.has_rule(fn):
             raise self.error(e, f"no derivative rule for '{text}'"
                                 + (f" ({canonical_name(fn)})" if canonical_name(fn) and

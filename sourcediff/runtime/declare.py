@@ -33,6 +33,8 @@ class Helper:
     name: str
     module: str                  # where generated modules import it from
     overloads: list = field(default_factory=list)   # its Numba overload functions
+    of: str | None = None        # the function whose derivative calls it ("np.interp"),
+    #                              for a helper with no derivative of its own
 
 
 HELPERS: dict = {}           # name -> Helper, in declaration order
@@ -64,11 +66,13 @@ def jitable(fn):
     return fn
 
 
-def runtime_helper(fn=None, *, overload=None, jit=False):
+def runtime_helper(fn=None, *, overload=None, jit=False, of=None):
     """Declare ``fn`` a helper generated code may call by its name.
 
     ``overload``: its Numba overload (or declare one with :func:`numba_overload`);
-    ``jit=True``: Numba compiles ``fn`` itself.
+    ``jit=True``: Numba compiles ``fn`` itself; ``of``: the function whose
+    derivative calls it, named in the error when a second derivative meets it
+    and it has no rule.
     """
     def deco(fn):
         name = fn.__name__
@@ -76,7 +80,7 @@ def runtime_helper(fn=None, *, overload=None, jit=False):
         if known is not None and known.fn is not fn:
             raise ValueError(f"two runtime helpers named {name!r}: "
                              f"{known.module} and {fn.__module__}")
-        HELPERS[name] = Helper(fn, name, fn.__module__)
+        HELPERS[name] = Helper(fn, name, fn.__module__, of=of)
         if jit:
             jitable(fn)
         if overload is not None:
@@ -95,6 +99,12 @@ def helper_name(fn) -> str | None:
     """The name generated code calls the helper ``fn`` by (``None``: not a helper)."""
     h = HELPERS.get(getattr(fn, "__name__", None))
     return h.name if h is not None and h.fn is fn else None
+
+
+def helper_of(fn) -> str | None:
+    """The function whose derivative calls the helper ``fn`` (if declared)."""
+    h = HELPERS.get(getattr(fn, "__name__", None))
+    return h.of if h is not None and h.fn is fn else None
 
 
 def helper_names() -> set:

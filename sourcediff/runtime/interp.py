@@ -34,7 +34,7 @@ def segment_of(v, xp):
     return lo, hi, (v - xp[lo]) / width, 1.0
 
 
-@runtime_helper(jit=True)
+@runtime_helper(jit=True, of="np.interp")
 def interp_slope_at(v, xp, fp):
     """d np.interp(v, xp, fp) / dv (0 outside the knots)."""
     lo, hi, _, on = segment_of(v, xp)
@@ -43,7 +43,7 @@ def interp_slope_at(v, xp, fp):
     return (fp[hi] - fp[lo]) / (xp[hi] - xp[lo])
 
 
-@runtime_helper(jit=True)
+@runtime_helper(jit=True, of="np.interp")
 def interp_slopes(x, xp, fp):
     out = np.empty(x.shape[0])
     for k in range(x.shape[0]):
@@ -58,7 +58,7 @@ def add_values_vjp(out, v, xp, g):
     out[hi] += g * t
 
 
-@runtime_helper(jit=True)
+@runtime_helper(jit=True, of="np.interp")
 def interp_values_vjp_at(v, xp, g, n):
     """The adjoint of ``fp`` (length ``n``) for the adjoint ``g`` of the value at
     ``v``: shared between the ends of its segment."""
@@ -67,7 +67,7 @@ def interp_values_vjp_at(v, xp, g, n):
     return out
 
 
-@runtime_helper(jit=True)
+@runtime_helper(jit=True, of="np.interp")
 def interp_values_vjp(x, xp, g, n):
     out = np.zeros(n)
     for k in range(x.shape[0]):
@@ -84,7 +84,7 @@ def add_knots_vjp(out, v, xp, fp, g):
         out[hi] -= g * slope * t
 
 
-@runtime_helper(jit=True)
+@runtime_helper(jit=True, of="np.interp")
 def interp_knots_vjp_at(v, xp, fp, g):
     """The adjoint of ``xp``: moving the ends of the segment holding ``v`` moves
     its value by ``slope (t - 1)`` (left end) and ``-slope t`` (right end)."""
@@ -93,7 +93,7 @@ def interp_knots_vjp_at(v, xp, fp, g):
     return out
 
 
-@runtime_helper(jit=True)
+@runtime_helper(jit=True, of="np.interp")
 def interp_knots_vjp(x, xp, fp, g):
     out = np.zeros(xp.shape[0])
     for k in range(x.shape[0]):
@@ -101,7 +101,7 @@ def interp_knots_vjp(x, xp, fp, g):
     return out
 
 
-@runtime_helper(jit=True)
+@runtime_helper(jit=True, of="np.interp")
 def interp_knots_jvp_at(v, xp, fp, xp_dot):
     """The tangent of the value at ``v`` for a tangent ``xp_dot`` of the knots."""
     lo, hi, t, on = segment_of(v, xp)
@@ -111,7 +111,7 @@ def interp_knots_jvp_at(v, xp, fp, xp_dot):
     return slope * ((t - 1.0) * xp_dot[lo] - t * xp_dot[hi])
 
 
-@runtime_helper(jit=True)
+@runtime_helper(jit=True, of="np.interp")
 def interp_knots_jvp(x, xp, fp, xp_dot):
     out = np.empty(x.shape[0])
     for k in range(x.shape[0]):
