@@ -23,6 +23,7 @@ from .passes.index_names import expand_tuple_index, name_index_array, read_whole
 from .passes.inline import inline_calls
 from .passes.int_arrays import integer_item_arrays
 from .passes.lower import lower_array_temporaries
+from .passes.masks import flatten_masks
 from .passes.normalize import normalize
 from .passes.numba_calls import lower_for_numba
 from .passes.reverse import ReverseTransformer
@@ -93,12 +94,14 @@ class Program:
                 env, ret = self.infer_with_versions(fn, params, arg_types, src, norm)
             # rewrites that need types: tuple-valued locals read element-wise get
             # one variable per element (a round per level of nesting), NumPy
-            # calls on scalars become scalar code, array temporaries in loops
-            # element loops; then the new names' types
+            # calls on scalars become scalar code, reads through n-d boolean masks
+            # reads of the flattened arrays, array temporaries in loops element
+            # loops; then the new names' types
             for _ in range(8):
                 split = split_tuple_locals(fn, env, norm.used_names, src.info.error)
                 split = integer_item_arrays(fn, env, norm.used_names) or split
                 scalars = scalar_numpy_calls(fn, env)
+                scalars = flatten_masks(fn, env, norm.used_names) or scalars
                 versions = split_loop_versions(fn, env, norm.used_names)
                 versions = split_array_versions(fn, env, norm.used_names) or versions
                 if not lower_array_temporaries(fn, env, norm.used_names) and not scalars \

@@ -104,7 +104,7 @@ class TypeInference:
                                          f"an array cannot go into one element of '{x}'")
             mask = self.env.get(target.slice.id) if isinstance(target.slice, ast.Name) else None
             if mask is not None and mask.is_array and mask.dtype.kind == "b" and mask.ndim > 1:
-                # (as reads with one: Numba's boolean indexing is one-dimensional)
+                # (reads are flattened, passes/masks.py; Numba indexes with 1-d masks only)
                 x = target.value.id
                 raise self.info.error(s, f"a write through a boolean mask of {mask.ndim} "
                                          f"dimensions into '{x}' is not supported (masks of "

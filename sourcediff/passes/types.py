@@ -190,10 +190,10 @@ def index_result(base: T, index: ast.expr, env) -> T:
 
 def gather_result(base: T, idx: T) -> T:
     """Type of ``base[idx]``: a 1-d integer array picks rows (repeats allowed), a
-    boolean mask of ``base``'s shape picks elements."""
+    boolean mask of ``base``'s dimensions picks elements."""
     if idx.dtype.kind in "iu" and idx.ndim == 1:
         return array(base.dtype, base.ndim)
-    if idx.dtype.kind == "b" and idx.ndim == base.ndim == 1:
-        return array(base.dtype, 1)
-    raise TypeError("indexing with an array needs a 1-d integer array or, on 1-d arrays, "
-                    f"a boolean mask (got a {idx} index into a {base})")
+    if idx.dtype.kind == "b" and idx.ndim == base.ndim:
+        return array(base.dtype, 1)      # (n-d masks are read flattened: passes/masks.py)
+    raise TypeError("indexing with an array needs a 1-d integer array or a boolean mask "
+                    f"of the array's shape (got a {idx} index into a {base})")

@@ -1,8 +1,10 @@
 """NumPy code as users write it, refused or crashing before: Python's own
 ``max(x)``, ``min(x)`` and ``sum(x)`` of an array (or of a tuple written out),
 ``x.clip(...)``, ``np.linalg.norm(x, axis=k)``, ``np.stack(..., axis=1)``
-or ``axis=-1`` and the integer index pairs of ``np.triu_indices`` and
-``np.tril_indices`` (refused as having no adjoint).  Each is written with the primitives that have rules, so each
+or ``axis=-1``, the integer index pairs of ``np.triu_indices`` and
+``np.tril_indices`` (refused as having no adjoint), and reads through a 2-d
+boolean mask (``m[m > 0.5]``: the flattened array read through the flattened
+mask, passes/masks.py).  Each is written with the primitives that have rules, so each
 is checked against central finite differences (gradient) and directional ones
 (tangent) on the python target; one function using all of them is compiled for
 cpu, where the stack along the last axis calls a runtime helper of its own.
@@ -55,11 +57,16 @@ def triangles(m, k):
     return np.sum(m[i, j] ** 2) + np.sum(m[a, b] * k)
 
 
+def masked_2d(m, w):
+    big = m > 0.5
+    return np.sum(m[big] ** 2) + np.sum(w[m < 0.3]) * np.sum(m[w > 0.0])
+
+
 def all_of_them(x, y, m):
     pairs = np.stack([x, y], axis=-1)
     i, j = np.triu_indices(3)
     return max(x) * min(y) + sum(y) + np.sum(np.linalg.norm(pairs, axis=1)) \
-        + np.sum(x.clip(0.2, 0.7) * sum(m)) + np.sum(m[i, j] ** 2)
+        + np.sum(x.clip(0.2, 0.7) * sum(m)) + np.sum(m[i, j] ** 2) + np.sum(m[m > 0.1] ** 3)
 
 
 X = np.array([0.11, 0.63, 0.42, 0.87, 0.25])
@@ -73,6 +80,8 @@ CASES = [
     (norms_along, (M, RNG.normal(size=5)), (0, 1)),
     (stacked_along, (X, Y, A, B), (0, 1, 2, 3)),
     (triangles, (RNG.normal(size=(3, 3)), 0.7), (0, 1)),
+    (masked_2d, (np.linspace(0.12, 0.91, 12).reshape(3, 4),
+                 np.linspace(-1.0, 1.0, 12).reshape(3, 4) + 0.03), (0, 1)),
 ]
 
 
@@ -104,7 +113,13 @@ def test_what_stays_refused_is_a_located_error():
     def norm_ord3(m):
         return np.sum(np.linalg.norm(m, 3, axis=0))
 
-    for fn, words in ((stack_middle, "axis=0, 1 or -1"), (norm_ord3, "ord None, 1, 2")):
+    def masked_write(m):
+        m = m.copy()
+        m[m > 0.5] = 0.0
+        return np.sum(m)
+
+    for fn, words in ((stack_middle, "axis=0, 1 or -1"), (norm_ord3, "ord None, 1, 2"),
+                      (masked_write, "boolean mask of 2")):
         with pytest.raises(sd.TransformError, match=words) as err:
             sd.grad(fn, target="python")(np.ones((2, 2)))
         assert "test_builtin_reductions.py" in str(err.value), fn.__name__
