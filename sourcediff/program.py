@@ -17,6 +17,7 @@ from .errors import TransformError
 from .frontend.source import get_source
 from .names import Namer
 from .passes.buffers import lost_update
+from .passes.ellipsis import expand_ellipses
 from .passes.first_stores import store_first_writes
 from .passes.hoist import hoist_shape_reads
 from .passes.index_names import expand_tuple_index, name_index_array, read_whole
@@ -98,7 +99,8 @@ class Program:
             # reads of the flattened arrays, array temporaries in loops element
             # loops; then the new names' types
             for _ in range(8):
-                split = split_tuple_locals(fn, env, norm.used_names, src.info.error)
+                split = expand_ellipses(fn, env)
+                split = split_tuple_locals(fn, env, norm.used_names, src.info.error) or split
                 split = integer_item_arrays(fn, env, norm.used_names) or split
                 scalars = scalar_numpy_calls(fn, env)
                 scalars = flatten_masks(fn, env, norm.used_names) or scalars

@@ -1225,6 +1225,8 @@ class Normalizer:
                         else self.global_value(sl))
             return _name(t)
         self.check_expr(sl)
+        if isinstance(sl, ast.Constant) and sl.value is Ellipsis:
+            return ast.Constant(Ellipsis)       # (written out once types are known)
         if isinstance(sl, ast.Constant) and isinstance(sl.value, str):
             raise self.error(sl, f"dicts are not supported (a lookup with the string key "
                                  f"{sl.value!r}); pass the values as separate arguments or "

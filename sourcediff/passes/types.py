@@ -165,6 +165,17 @@ def index_result(base: T, index: ast.expr, env) -> T:
         err.scalar = True
         raise err
     parts = index.elts if isinstance(index, ast.Tuple) else [index]
+    dots = [p for p in parts if isinstance(p, ast.Constant) and p.value is Ellipsis]
+    if dots:
+        # ``...`` fills the dimensions the other parts leave (passes/ellipsis.py
+        # writes them out once the types are known)
+        if len(dots) > 1:
+            raise TypeError("an index can only have a single ellipsis ('...')")
+        fill = base.ndim - (len(parts) - 1)
+        if fill < 0:
+            raise TypeError(f"too many indices for a {base.ndim}-d array")
+        parts = [q for p in parts for q in ([ast.Slice()] * fill if p is dots[0] else [p])]
+        index = ast.Tuple(elts=parts, ctx=ast.Load()) if len(parts) != 1 else parts[0]
     if len(parts) == 1 and not isinstance(index, (ast.Slice, ast.Tuple)) and env(index).is_array:
         return gather_result(base, env(index))
     arrays = [p for p in parts if not isinstance(p, ast.Slice) and env(p).is_array]

@@ -4,7 +4,8 @@
 or ``axis=-1``, the integer index pairs of ``np.triu_indices`` and
 ``np.tril_indices`` (refused as having no adjoint), and reads through a 2-d
 boolean mask (``m[m > 0.5]``: the flattened array read through the flattened
-mask, passes/masks.py).  Each is written with the primitives that have rules, so each
+mask, passes/masks.py), and ``...`` in indices (written out as slices once the
+types are known, passes/ellipsis.py).  Each is written with the primitives that have rules, so each
 is checked against central finite differences (gradient) and directional ones
 (tangent) on the python target; one function using all of them is compiled for
 cpu, where the stack along the last axis calls a runtime helper of its own.
@@ -62,11 +63,20 @@ def masked_2d(m, w):
     return np.sum(m[big] ** 2) + np.sum(w[m < 0.3]) * np.sum(m[w > 0.0])
 
 
+def ellipses(m, v):
+    a = m[..., 0]
+    b = m[0, ...]
+    out = np.zeros_like(v)
+    out[...] = v * 2.0
+    out[..., 1] += a[0, :]
+    return np.sum(a ** 2) + np.sum(b * b[..., ::-1]) + np.sum(out ** 2) + np.sum(m[...] * 0.5)
+
+
 def all_of_them(x, y, m):
     pairs = np.stack([x, y], axis=-1)
     i, j = np.triu_indices(3)
     return max(x) * min(y) + sum(y) + np.sum(np.linalg.norm(pairs, axis=1)) \
-        + np.sum(x.clip(0.2, 0.7) * sum(m)) + np.sum(m[i, j] ** 2) + np.sum(m[m > 0.1] ** 3)
+        + np.sum(x.clip(0.2, 0.7) * sum(m)) + np.sum(m[i, j] ** 2) + np.sum(m[m > 0.1] ** 3) + np.sum(m[..., 1:] ** 2)
 
 
 X = np.array([0.11, 0.63, 0.42, 0.87, 0.25])
@@ -82,6 +92,7 @@ CASES = [
     (triangles, (RNG.normal(size=(3, 3)), 0.7), (0, 1)),
     (masked_2d, (np.linspace(0.12, 0.91, 12).reshape(3, 4),
                  np.linspace(-1.0, 1.0, 12).reshape(3, 4) + 0.03), (0, 1)),
+    (ellipses, (RNG.normal(size=(2, 3, 4)), RNG.normal(size=(3, 2))), (0, 1)),
 ]
 
 
