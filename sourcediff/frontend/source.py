@@ -96,6 +96,12 @@ def get_source(func) -> FunctionSource:
     return src
 
 
+def register_source(func, src: FunctionSource) -> None:
+    """Give :func:`get_source` the parsed source of a function made by the
+    passes (a local function lifted out of the one being differentiated)."""
+    _CACHE[func] = (func.__code__, referenced(func), src)
+
+
 def referenced_deep(func) -> tuple:
     """:func:`referenced` of ``func`` and of every Python function it reads,
     and those they read."""

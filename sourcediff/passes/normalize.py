@@ -52,6 +52,7 @@ from ..runtime.helpers import (
 )
 from .astutil import free_names, stored_names, walk
 from .astutil import name as _name
+from .local_functions import lift_local_functions
 from .resolve import MISSING, canonical_name, is_module, positional_args, resolve
 
 UNSUPPORTED_STATEMENTS = {
@@ -125,6 +126,7 @@ class Normalizer:
     """Turns a user ``FunctionDef`` into the normalized form described above."""
 
     def __init__(self, src: FunctionSource, void_ok: bool = False):
+        src = lift_local_functions(src)
         self.src = src
         self.void_ok = void_ok      # a callee run for its writes into argument arrays
         self.info: SourceInfo = src.info
