@@ -88,6 +88,7 @@ class Transformed:
                              f"{', '.join(self.targets)}")
         self.func, self.jit_options = unwrap(func)
         self.src = get_source(self.func)
+        self._n_params = len(self.src.params)
         self.signature = inspect.signature(self.func)
         self.wrt, self.single = _normalize_wrt(self.func, wrt)
         # a primal alone may be a helper that only writes into its arguments
@@ -124,7 +125,7 @@ class Transformed:
         # the common call, every argument by position, of types seen before:
         # no signature binding, no type objects built
         key = None
-        if not kwargs and len(args) == len(self.src.params):
+        if not kwargs and len(args) == self._n_params:
             key = _quick_key(args)
             types = self._types_of.get(key)
             if types is not None:
@@ -253,11 +254,18 @@ class Transformed:
 
     def _protect(self, values, c):
         """Copy argument arrays the function writes into, so callers keep theirs."""
-        written = c.program._written_params if hasattr(c.program, "_written_params") else None
-        if written is None:
-            written = c.program._written_params = written_names(self.src.tree)
-        return [v.copy() if isinstance(v, np.ndarray) and p in written else v
-                for p, v in zip(self.src.params, values)]
+        positions = c.__dict__.get("written_positions")
+        if positions is None:
+            written = written_names(self.src.tree)
+            positions = c.written_positions = tuple(
+                k for k, p in enumerate(self.src.params) if p in written)
+        if not positions:
+            return values
+        values = list(values)
+        for k in positions:
+            if isinstance(values[k], np.ndarray):
+                values[k] = values[k].copy()
+        return values
 
     @property
     def source(self) -> str:
@@ -349,6 +357,11 @@ def _quick_key(values):
 
 def like_argument(g, arg):
     """A gradient with the type of its argument."""
+    ta = type(arg)
+    if ta is float:
+        return g if type(g) is float else float(g)
+    if ta is np.ndarray and type(g) is np.ndarray and g.dtype == arg.dtype:
+        return g
     if isinstance(arg, tuple):
         return tuple(like_argument(gi, ai) for gi, ai in zip(g, arg))
     if isinstance(arg, np.ndarray):
@@ -368,7 +381,7 @@ def as_result_type(value, t):
 
 
 def unwrap_value(v):
-    if isinstance(v, np.ndarray):
+    if type(v) is float or isinstance(v, np.ndarray):
         return v
     if isinstance(v, (np.floating, float)):
         return float(v) if not isinstance(v, np.float32) else v
