@@ -313,4 +313,13 @@ def _conflict(name: str, exc: TypeError) -> str:
         return ("sum(...) of a comprehension whose items are arrays: its start, 0.0, is "
                 "a number (here the sum would hold both); give it an array start, "
                 "sum(..., np.zeros(n)), or add the items in a loop")
+    types = getattr(exc, "types", ())
+    if len(types) == 2 and types[0].kind in ("float", "int") and types[1].is_array \
+            and not name.startswith("_"):
+        # ``h = 0`` before a loop doing ``h = h + W[k] * x[k]``: NumPy makes it an
+        # array on the first iteration; compiled code keeps one type per variable
+        array_type = types[1]
+        return (f"'{name}': {exc}: start it as the array it becomes, e.g. "
+                f"{name} = np.zeros({'n' if array_type.ndim == 1 else '(n, m)'}) "
+                f"(compiled code keeps one type per variable)")
     return f"'{name}': {exc}"

@@ -124,7 +124,9 @@ def join(a: T | None, b: T) -> T:
         return T("list", elts=(join(a.elts[0], b.elts[0]),))
     if a.kind == "tuple" and b.kind == "tuple" and len(a.elts) == len(b.elts):
         return T("tuple", elts=tuple(join(x, y) for x, y in zip(a.elts, b.elts)))
-    raise TypeError(f"a variable holds both {a} and {b}")
+    err = TypeError(f"a variable holds both {a} and {b}")
+    err.types = (a, b)
+    raise err
 
 
 def const_type(value) -> T:

@@ -493,3 +493,17 @@ def test_unsupported_forms_of_new_functions_are_located_errors():
         with pytest.raises(sd.TransformError, match=words) as err:
             sd.grad(fn, target="python")(*args)
         assert "test_numpy_regressions.py" in str(err.value), fn.__name__
+
+
+def test_a_number_that_becomes_an_array_is_told_how_to_start():
+    """``h = 0`` then ``h = h + W[k] * x[k]``: NumPy makes ``h`` an array on the
+    first iteration; the message says to start it as one."""
+    def layer(x, W):
+        h = 0
+        for k in range(W.shape[0]):
+            h = h + W[k] * x[k]
+        return np.sum(np.tanh(h))
+
+    with pytest.raises(sd.TransformError, match=r"'h': .*start it as the array it becomes, "
+                                                r"e\.g\. h = np\.zeros\(n\)"):
+        sd.grad(layer, target="python")(np.ones(2), np.ones((2, 3)))
