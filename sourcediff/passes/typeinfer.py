@@ -145,8 +145,11 @@ class TypeInference:
         again."""
         if isinstance(e, ast.Name):
             t = self.env.get(e.id, INT)
-            if t.kind == "tuple" and t.elts and all(x.kind in ("int", "bool") for x in t.elts):
-                # K[ij] with ij = (0, 1) is K[0, 1]: one index per axis, as NumPy reads it
+            if t.kind == "tuple" and t.elts and all(
+                    x.kind in ("int", "bool") or x.is_array and x.dtype.kind in "iu"
+                    and x.ndim == 1 for x in t.elts):
+                # K[ij] with ij = (0, 1) is K[0, 1]: one index per axis, as NumPy reads
+                # it (ij = np.triu_indices(n): K[rows, cols])
                 raise IndexArrayInIndex(e, tuple_of=e.id, length=len(t.elts))
             return t
         for n in ast.walk(e):

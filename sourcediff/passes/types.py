@@ -167,6 +167,12 @@ def index_result(base: T, index: ast.expr, env) -> T:
         err.scalar = True
         raise err
     parts = index.elts if isinstance(index, ast.Tuple) else [index]
+    for p in parts:
+        if not isinstance(p, ast.Slice) and not (isinstance(p, ast.Constant)
+                                                 and p.value is Ellipsis) \
+                and env(p).kind == "tuple":
+            raise TypeError(f"the tuple '{ast.unparse(p)}' cannot be part of an index here: "
+                            "unpack it (i, j = ...) and index with its elements")
     dots = [p for p in parts if isinstance(p, ast.Constant) and p.value is Ellipsis]
     if dots:
         # ``...`` fills the dimensions the other parts leave (passes/ellipsis.py

@@ -58,6 +58,13 @@ def triangles(m, k):
     return np.sum(m[i, j] ** 2) + np.sum(m[a, b] * k)
 
 
+def triangles_whole(m, k):
+    # the pair as one index: m[iu] is m[rows, cols] (its gradient was all zeros)
+    iu = np.triu_indices(3, 1)
+    pair = (np.array([0, 2]), np.array([1, 0]))
+    return np.sum(m[iu] ** 2) + np.sum(m[np.tril_indices(3)] * k) + np.sum(m[pair] ** 3)
+
+
 def masked_2d(m, w):
     big = m > 0.5
     return np.sum(m[big] ** 2) + np.sum(w[m < 0.3]) * np.sum(m[w > 0.0])
@@ -74,9 +81,10 @@ def ellipses(m, v):
 
 def all_of_them(x, y, m):
     pairs = np.stack([x, y], axis=-1)
-    i, j = np.triu_indices(3)
+    iu = np.triu_indices(3)
     return max(x) * min(y) + sum(y) + np.sum(np.linalg.norm(pairs, axis=1)) \
-        + np.sum(x.clip(0.2, 0.7) * sum(m)) + np.sum(m[i, j] ** 2) + np.sum(m[m > 0.1] ** 3) + np.sum(m[..., 1:] ** 2)
+        + np.sum(x.clip(0.2, 0.7) * sum(m)) + np.sum(m[iu] ** 2) + np.sum(m[m > 0.1] ** 3) \
+        + np.sum(m[..., 1:] ** 2)
 
 
 X = np.array([0.11, 0.63, 0.42, 0.87, 0.25])
@@ -90,6 +98,7 @@ CASES = [
     (norms_along, (M, RNG.normal(size=5)), (0, 1)),
     (stacked_along, (X, Y, A, B), (0, 1, 2, 3)),
     (triangles, (RNG.normal(size=(3, 3)), 0.7), (0, 1)),
+    (triangles_whole, (RNG.normal(size=(3, 3)), 0.7), (0, 1)),
     (masked_2d, (np.linspace(0.12, 0.91, 12).reshape(3, 4),
                  np.linspace(-1.0, 1.0, 12).reshape(3, 4) + 0.03), (0, 1)),
     (ellipses, (RNG.normal(size=(2, 3, 4)), RNG.normal(size=(3, 2))), (0, 1)),
