@@ -1395,6 +1395,26 @@ class Normalizer:
             value = np_call("sum" if kind == 1 else "max", np_call("abs", x), kws=keywords)
         return ast.fix_missing_locations(ast.copy_location(value, e))
 
+    def tuple_length(self, e) -> int | None:
+        """The length of the tuples a local name is bound to, when every binding
+        of it is a tuple written out (``t = (a, b, c)``) of one length."""
+        if not isinstance(e, ast.Name) or e.id in self.params:
+            return None
+        lengths = set()
+        for n in ast.walk(self.src.tree):
+            stores = [t for t in ast.walk(n) if isinstance(t, ast.Name) and t.id == e.id
+                      and isinstance(t.ctx, ast.Store)] if isinstance(
+                n, (ast.Assign, ast.AugAssign, ast.AnnAssign, ast.For, ast.NamedExpr,
+                    ast.comprehension)) else []
+            if not stores:
+                continue
+            if not (isinstance(n, ast.Assign) and len(n.targets) == 1
+                    and n.targets[0] is stores[0] and isinstance(n.value, ast.Tuple)
+                    and not any(isinstance(v, ast.Starred) for v in n.value.elts)):
+                return None
+            lengths.add(len(n.value.elts))
+        return lengths.pop() if len(lengths) == 1 else None
+
     def builtin_reduction(self, e, fn):
         """``max(x)``, ``min(x)``, ``sum(x)`` and ``sum(x, start)`` of one
         iterable (a comprehension is taken before): of a tuple or list written
@@ -1403,6 +1423,11 @@ class Normalizer:
         ``np.min(x)`` (Python refuses a 2-d array), ``np.sum(x, axis=0)`` (a
         number of a 1-d array, the row of sums of a 2-d one)."""
         items = e.args[0]
+        length = self.tuple_length(items)
+        if length:       # a name only ever bound to tuples of one length: its elements
+            items = ast.Tuple(elts=[ast.Subscript(value=_name(items.id), slice=ast.Constant(k),
+                                                  ctx=ast.Load()) for k in range(length)],
+                              ctx=ast.Load())
         if isinstance(items, (ast.Tuple, ast.List)) and not any(
                 isinstance(v, ast.Starred) for v in items.elts):
             if not items.elts:

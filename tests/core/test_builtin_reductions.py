@@ -35,6 +35,12 @@ def builtin_sums(x, m):
     return sum(x) + np.sum(sum(m, 1.0) ** 2) + sum((x[0], x[1])) * sum(x, 2.0)
 
 
+def tuple_held(x):
+    # a name bound only to tuples written out, of one length: its elements
+    t = (np.sum(x ** 2), np.max(x), x[0])
+    return sum(t) + max(t) * min(t)
+
+
 def clip_method(x):
     return np.sum(x.clip(0.2, 0.7) ** 2 + x.clip(max=0.5) * x.clip(min=0.3))
 
@@ -94,6 +100,7 @@ A, B = RNG.normal(size=(3, 4)), RNG.normal(size=(3, 4))
 CASES = [
     (builtin_max_min, (X, Y), (0, 1)),
     (builtin_sums, (X, M), (0, 1)),
+    (tuple_held, (np.array([0.5, -1.0, 2.0]),), 0),
     (clip_method, (np.array([0.11, 0.35, 0.46, 0.63, 0.84]),), 0),
     (norms_along, (M, RNG.normal(size=5)), (0, 1)),
     (stacked_along, (X, Y, A, B), (0, 1, 2, 3)),
