@@ -140,10 +140,10 @@ class Fact:
 
 # -- statements ------------------------------------------------------------
 LINE = Fact("line", "statement, function",
-            "astutil, forward, index_names, int_arrays, invariant_sums, "
+            "astutil, axis_gathers, forward, index_names, int_arrays, invariant_sums, "
             "kernel, lower, masks, normalize, reverse, rolling_sums, scalars, "
             "single_constants, small_arrays, tables, tuples",
-            "emit, errors, forward, index_names, int_arrays, "
+            "axis_gathers, emit, errors, forward, index_names, int_arrays, "
             "invariant_sums, kernel, lower, masks, normalize, plan_report, "
             "planner, reverse, rolling_sums, scalars, single_constants, small_arrays, "
             "tables, tuples",
@@ -151,11 +151,12 @@ LINE = Fact("line", "statement, function",
             "emitted as the comment that links generated code to the user's code "
             "(an InlinedLine for a statement inlined from a helper). "
             "Written by tag() and by astutil's statement builders.")
-KIND = Fact("kind", "statement", "index_names, int_arrays, invariant_sums, lower, masks, "
+KIND = Fact("kind", "statement", "axis_gathers, index_names, int_arrays, invariant_sums, "
+                                 "lower, masks, "
                                  "normalize, rolling_sums, scalars, single_constants, "
                                  "small_arrays, tables, tuples, webs",
-            "activity, buffers, dependence, emit, forward, fresh_arrays, hoist, "
-            "index_names, int_arrays, lower, masks, planner, program, rerun, reverse, "
+            "activity, axis_gathers, buffers, dependence, emit, forward, fresh_arrays, "
+            "hoist, index_names, int_arrays, lower, masks, planner, program, rerun, reverse, "
             "scalars, shapes, small_arrays, tables, tuples, typeinfer, "
             "versions, views, webs",
             "The statement's Kind (written by tag(); a string written is converted).",
@@ -187,7 +188,8 @@ SECTION = Fact("section", "statement of an adjoint", "reverse, rolling_sums",
                "init, fused, value, reverse, result): emitted as section headers.")
 
 # -- expressions -----------------------------------------------------------
-PRIM = Fact("prim", "expression", "index_names, int_arrays, lower, masks, normalize, scalars, "
+PRIM = Fact("prim", "expression", "axis_gathers, index_names, int_arrays, lower, masks, "
+                                  "normalize, scalars, "
                                   "single_constants, small_arrays, tables, tuples",
             "activity, astutil, buffers, forward, hoist, int_arrays, "
             "lower, normalize, numba_calls, planner, program, rerun, "

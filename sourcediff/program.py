@@ -16,6 +16,7 @@ from .emit import emit_function, emitted, module_source
 from .errors import TransformError
 from .frontend.source import get_source
 from .names import Namer
+from .passes.axis_gathers import read_axis_gathers
 from .passes.buffers import lost_update
 from .passes.ellipsis import expand_ellipses
 from .passes.first_stores import store_first_writes
@@ -100,6 +101,7 @@ class Program:
             # loops; then the new names' types
             for _ in range(8):
                 split = expand_ellipses(fn, env)
+                split = read_axis_gathers(fn, env, norm.used_names) or split
                 split = split_tuple_locals(fn, env, norm.used_names, src.info.error) or split
                 split = integer_item_arrays(fn, env, norm.used_names) or split
                 scalars = scalar_numpy_calls(fn, env)

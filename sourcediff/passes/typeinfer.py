@@ -13,6 +13,7 @@ from .types import (
     INT,
     NONE,
     T,
+    axis_gather,
     const_type,
     index_result,
     join,
@@ -95,6 +96,10 @@ class TypeInference:
             for p in parts:
                 if not isinstance(p, (ast.Slice, ast.Constant)):
                     self.typed_index(p, s)
+            if axis_gather(parts, self.inline) is not None:
+                raise self.info.error(s, f"a write into '{target.value.id}' through an index "
+                                         f"array along one axis (x[:, idx] = ...) is not "
+                                         f"supported (reads are): write the slices in a loop")
             value = self.atom(s.value)
             if value.is_array and kind == ir.Kind.STORE and not self.many_items(base, target):
                 x = target.value.id

@@ -187,6 +187,11 @@ def index_result(base: T, index: ast.expr, env) -> T:
     if len(parts) == 1 and not isinstance(index, (ast.Slice, ast.Tuple)) and env(index).is_array:
         return gather_result(base, env(index))
     arrays = [p for p in parts if not isinstance(p, ast.Slice) and env(p).is_array]
+    axis = axis_gather(parts, env)
+    if axis is not None and len(parts) <= base.ndim:
+        # x[:, idx]: one axis picked by an index array, the others whole (read as
+        # a gather of rows along that axis: passes/axis_gathers.py)
+        return array(base.dtype, base.ndim)
     if arrays:
         # Z[rows, cols], Z[i, cols]: one element per index, every axis indexed
         if len(parts) != base.ndim or any(isinstance(p, ast.Slice) for p in parts) or \
@@ -205,6 +210,22 @@ def index_result(base: T, index: ast.expr, env) -> T:
     if ndim < 0:
         raise TypeError(f"too many indices for a {base.ndim}-d array")
     return scalar(base.dtype) if ndim == 0 else array(base.dtype, ndim)
+
+
+def _whole(p) -> bool:
+    return isinstance(p, ast.Slice) and p.lower is None and p.upper is None and p.step is None
+
+
+def axis_gather(parts, env) -> int | None:
+    """The position of the index array in ``x[:, idx]`` (one 1-d integer array,
+    every other part a whole slice ``:``; ``x[idx]`` alone is not one)."""
+    if len(parts) < 2:
+        return None
+    arrays = [k for k, p in enumerate(parts) if not _whole(p)]
+    if len(arrays) != 1 or isinstance(parts[arrays[0]], (ast.Slice, ast.Constant)):
+        return None
+    t = env(parts[arrays[0]])
+    return arrays[0] if t.is_array and t.ndim == 1 and t.dtype.kind in "iu" else None
 
 
 def gather_result(base: T, idx: T) -> T:

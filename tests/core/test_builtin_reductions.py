@@ -4,8 +4,10 @@
 or ``axis=-1``, the integer index pairs of ``np.triu_indices`` and
 ``np.tril_indices`` (refused as having no adjoint), and reads through a 2-d
 boolean mask (``m[m > 0.5]``: the flattened array read through the flattened
-mask, passes/masks.py), and ``...`` in indices (written out as slices once the
-types are known, passes/ellipsis.py).  Each is written with the primitives that have rules, so each
+mask, passes/masks.py), ``...`` in indices (written out as slices once the
+types are known, passes/ellipsis.py), and reads picking along one axis with an
+index array (``m[:, idx]``: a gather of rows of the swapped array,
+passes/axis_gathers.py).  Each is written with the primitives that have rules, so each
 is checked against central finite differences (gradient) and directional ones
 (tangent) on the python target; one function using all of them is compiled for
 cpu, where the stack along the last axis calls a runtime helper of its own.
@@ -76,6 +78,16 @@ def masked_2d(m, w):
     return np.sum(m[big] ** 2) + np.sum(w[m < 0.3]) * np.sum(m[w > 0.0])
 
 
+def axis_reads(m, t3):
+    # one axis picked by an index array, the others whole (repeats add up)
+    idx = np.array([0, 2, 2, 1])
+    a = m[idx, :]
+    b = m[:, idx]
+    c = t3[:, idx]
+    d = t3[:, :, np.array([1, 0, 1])]
+    return np.sum(a ** 2) + np.sum(b * b * b) + np.sum(np.sin(c)) + np.sum(d[:, 0, :] ** 2)
+
+
 def ellipses(m, v):
     a = m[..., 0]
     b = m[0, ...]
@@ -90,7 +102,7 @@ def all_of_them(x, y, m):
     iu = np.triu_indices(3)
     return max(x) * min(y) + sum(y) + np.sum(np.linalg.norm(pairs, axis=1)) \
         + np.sum(x.clip(0.2, 0.7) * sum(m)) + np.sum(m[iu] ** 2) + np.sum(m[m > 0.1] ** 3) \
-        + np.sum(m[..., 1:] ** 2)
+        + np.sum(m[..., 1:] ** 2) + np.sum(m[:, np.array([2, 0, 2])] ** 2)
 
 
 X = np.array([0.11, 0.63, 0.42, 0.87, 0.25])
@@ -109,6 +121,7 @@ CASES = [
     (masked_2d, (np.linspace(0.12, 0.91, 12).reshape(3, 4),
                  np.linspace(-1.0, 1.0, 12).reshape(3, 4) + 0.03), (0, 1)),
     (ellipses, (RNG.normal(size=(2, 3, 4)), RNG.normal(size=(3, 2))), (0, 1)),
+    (axis_reads, (RNG.normal(size=(3, 3)), RNG.normal(size=(2, 3, 4))), (0, 1)),
 ]
 
 
@@ -145,8 +158,14 @@ def test_what_stays_refused_is_a_located_error():
         m[m > 0.5] = 0.0
         return np.sum(m)
 
+    def column_write(m):
+        m = m.copy()
+        m[:, np.array([0, 1])] = 0.0
+        return np.sum(m)
+
     for fn, words in ((stack_middle, "axis=0, 1 or -1"), (norm_ord3, "ord None, 1, 2"),
-                      (masked_write, "boolean mask of 2")):
+                      (masked_write, "boolean mask of 2"),
+                      (column_write, "write into 'm' through an index array along one axis")):
         with pytest.raises(sd.TransformError, match=words) as err:
             sd.grad(fn, target="python")(np.ones((2, 2)))
         assert "test_builtin_reductions.py" in str(err.value), fn.__name__
