@@ -1461,6 +1461,12 @@ class Normalizer:
             return self.prim(self.clip_bounds(e, text), out)
         if fn is np.linalg.norm and (len(e.args) == 3 or any(k.arg == "axis" for k in e.keywords)):
             return self.prim(self.norm_along(e, text, out), out)
+        if fn is np.linalg.norm and len(e.args) + len(e.keywords) == 2 and [
+                (k.arg, k.value.value) for k in e.keywords if isinstance(k.value, ast.Constant)
+                ] + [(None, a.value) for a in e.args[1:] if isinstance(a, ast.Constant)] in (
+                [("ord", "fro")], [(None, "fro")]):
+            # the Frobenius norm: the 2-norm of the flattened array, the default
+            return self.call_object(_call_like(e, e.args[:1]), fn, out)
         if fn is math.pow or fn is pow and len(e.args) == 2:
             return self.prim(ast.BinOp(left=e.args[0], op=ast.Pow(), right=e.args[1]), out)
         if fn is range:
