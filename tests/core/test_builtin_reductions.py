@@ -50,7 +50,7 @@ def clip_method(x):
 def norms_along(m, w):
     return np.sum(np.linalg.norm(m, axis=0) * w) + np.sum(np.linalg.norm(m.T, 1, 1) ** 2) \
         + np.sum(np.linalg.norm(m, np.inf, axis=1, keepdims=True) * m) \
-        + np.linalg.norm(m, "fro") * np.linalg.norm(w, ord="fro")
+        + np.linalg.norm(m, "fro") * np.linalg.norm(m.T, ord="fro")
 
 
 def stacked_along(x, y, a, b):
