@@ -96,6 +96,13 @@ class TypeInference:
             for p in parts:
                 if not isinstance(p, (ast.Slice, ast.Constant)):
                     self.typed_index(p, s)
+            if 2 <= len(parts) < base.ndim and any(
+                    not isinstance(p, (ast.Slice, ast.Constant)) and self.inline(p).is_array
+                    for p in parts):
+                raise self.info.error(s, f"a write into '{target.value.id}' through index "
+                                         f"arrays that leave axes unindexed (D[rows, cols] "
+                                         f"= ... of a 3-d D) is not supported (reads are): "
+                                         f"write the rows in a loop")
             if axis_gather(parts, self.inline) is not None:
                 raise self.info.error(s, f"a write into '{target.value.id}' through an index "
                                          f"array along one axis (x[:, idx] = ...) is not "

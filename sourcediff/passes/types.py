@@ -193,14 +193,17 @@ def index_result(base: T, index: ast.expr, env) -> T:
         # a gather of rows along that axis: passes/axis_gathers.py)
         return array(base.dtype, base.ndim)
     if arrays:
-        # Z[rows, cols], Z[i, cols]: one element per index, every axis indexed
-        if len(parts) != base.ndim or any(isinstance(p, ast.Slice) for p in parts) or \
+        # Z[rows, cols], Z[i, cols]: one element per index, every axis indexed; with
+        # axes left over (D[rows, cols] of an (n, n, d) array) one row of them per index
+        if len(parts) > base.ndim or any(isinstance(p, ast.Slice) for p in parts) or \
                 any(env(p).dtype.kind not in "iu" or env(p).ndim != 1 for p in arrays) or \
                 any(env(p).kind != "int" for p in parts if not any(p is a for a in arrays)):
             raise TypeError("index arrays are supported as one 1-d integer array or boolean "
-                            "mask (x[idx]), or with every axis indexed by a 1-d integer array "
-                            "or an integer (Z[rows, cols], Z[i, cols]); not with slices")
-        return array(base.dtype, 1)
+                            "mask (x[idx]), with the leading axes indexed by 1-d integer "
+                            "arrays or integers (Z[rows, cols], Z[i, cols]), or as one 1-d "
+                            "integer array with the other axes whole (Z[:, cols]); not with "
+                            "other slices")
+        return array(base.dtype, 1 + base.ndim - len(parts))
     drop = 0
     for p in parts:
         if isinstance(p, ast.Slice):

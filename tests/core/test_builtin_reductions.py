@@ -89,6 +89,14 @@ def axis_reads(m, t3):
     return np.sum(a ** 2) + np.sum(b * b * b) + np.sum(np.sin(c)) + np.sum(d[:, 0, :] ** 2)
 
 
+def pair_rows(x, t3):
+    # index arrays on the leading axes, the last left whole: one row per pair
+    diff = x[:, None, :] - x[None, :, :]
+    iu, ju = np.triu_indices(x.shape[0], 1)
+    i, j = np.array([0, 1, 0]), np.array([2, 2, 2])
+    return np.sum(np.linalg.norm(diff[iu, ju], axis=-1)) + np.sum(t3[i, j] ** 2)
+
+
 def ellipses(m, v):
     a = m[..., 0]
     b = m[0, ...]
@@ -123,6 +131,7 @@ CASES = [
                  np.linspace(-1.0, 1.0, 12).reshape(3, 4) + 0.03), (0, 1)),
     (ellipses, (RNG.normal(size=(2, 3, 4)), RNG.normal(size=(3, 2))), (0, 1)),
     (axis_reads, (RNG.normal(size=(3, 3)), RNG.normal(size=(2, 3, 4))), (0, 1)),
+    (pair_rows, (RNG.normal(size=(4, 2)), RNG.normal(size=(2, 3, 4))), (0, 1)),
 ]
 
 
@@ -164,9 +173,15 @@ def test_what_stays_refused_is_a_located_error():
         m[:, np.array([0, 1])] = 0.0
         return np.sum(m)
 
+    def pair_rows_write(m):
+        t = np.zeros((2, 2, 3))
+        t[np.array([0, 1]), np.array([1, 1])] = m
+        return np.sum(t)
+
     for fn, words in ((stack_middle, "axis=0, 1 or -1"), (norm_ord3, "ord None, 1, 2"),
                       (masked_write, "boolean mask of 2"),
-                      (column_write, "write into 'm' through an index array along one axis")):
+                      (column_write, "write into 'm' through an index array along one axis"),
+                      (pair_rows_write, "leave axes unindexed")):
         with pytest.raises(sd.TransformError, match=words) as err:
             sd.grad(fn, target="python")(np.ones((2, 2)))
         assert "test_builtin_reductions.py" in str(err.value), fn.__name__

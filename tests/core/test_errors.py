@@ -54,13 +54,13 @@ def e_with(x):
 
 
 def e_lambda(x):
-    square = lambda v: v * v  # <- error
-    return square(x)
+    square = lambda v: v * v
+    return np.sum(np.vectorize(square)(x))  # <- error (a local function passed as a value)
 
 
 def e_nested_def(x):
-    def inner(v):  # <- error
-        return v * v
+    def inner(v, c=2.0):  # <- error (a default: local functions take plain parameters)
+        return v * v * c
 
     return inner(x) + x
 
@@ -158,8 +158,8 @@ ERROR_CASES = [
     (e_yield, (0.7,), None, ("yield", "generator")),
     (e_try, (0.7,), None, ("try", "except")),
     (e_with, (0.7,), None, ("with",)),
-    (e_lambda, (0.7,), None, ("lambda",)),
-    (e_nested_def, (0.7,), None, ("def", "function", "closure")),
+    (e_lambda, (0.7,), None, ("local function", "called")),
+    (e_nested_def, (0.7,), None, ("local function", "plain parameters")),
     (e_global, (0.7,), None, ("global",)),
     (e_class, (0.7,), None, ("class",)),
     (e_for_over_a_number, (X3,), None, ("loop over", "array", "float64")),
