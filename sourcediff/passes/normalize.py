@@ -1110,20 +1110,36 @@ class Normalizer:
         With other indices (names, which may be index arrays) the places would
         depend on their types: refused."""
         parts = e.slice.elts if isinstance(e.slice, ast.Tuple) else [e.slice]
-        if not all(_is_new_axis(p) or isinstance(p, ast.Slice) or
-                   isinstance(p, ast.Constant) and type(p.value) is int for p in parts):
+        dots = [k for k, p in enumerate(parts) if isinstance(p, ast.Constant)
+                and p.value is Ellipsis]
+        if len(dots) > 1 or not all(
+                _is_new_axis(p) or isinstance(p, ast.Slice) or isinstance(p, ast.Constant)
+                and (type(p.value) is int or p.value is Ellipsis) for p in parts):
             raise self.error(e, "a new axis in an index (None, np.newaxis) is supported with "
-                                "slices and integer constants only (x[:, None], x[None, 1:]); "
-                                "else use np.expand_dims(x, axis) or x.reshape(...)")
+                                "slices, integer constants and one '...' only (x[:, None], "
+                                "x[None, 1:], x[..., None]); else use np.expand_dims(x, axis) "
+                                "or x.reshape(...)")
         rest = [p for p in parts if not _is_new_axis(p)]
+        if rest and all(isinstance(p, ast.Constant) and p.value is Ellipsis for p in rest):
+            rest = []                                       # x[None, ...] is x with an axis
         value = e.value if not rest else ast.Subscript(
             value=e.value, slice=rest[0] if len(rest) == 1 else ast.Tuple(elts=rest,
                                                                           ctx=ast.Load()),
             ctx=ast.Load())
+        # places of the new axes before '...' counted from the front, after it from the
+        # back (negative, the rightmost first: each counts the axes to its right)
+        front = parts[:dots[0]] if dots else parts
+        back = parts[dots[0] + 1:] if dots else []
         places, k = [], 0
-        for p in parts:
+        for p in front:
             if _is_new_axis(p):
                 places.append(k)
+            if not (isinstance(p, ast.Constant) and type(p.value) is int):
+                k += 1
+        k = 0
+        for p in reversed(back):
+            if _is_new_axis(p):
+                places.append(-k - 1)
             if not (isinstance(p, ast.Constant) and type(p.value) is int):
                 k += 1
         atom = self.atom(ast.copy_location(value, e), out)

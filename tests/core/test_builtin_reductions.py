@@ -103,7 +103,11 @@ def ellipses(m, v):
     out = np.zeros_like(v)
     out[...] = v * 2.0
     out[..., 1] += a[0, :]
-    return np.sum(a ** 2) + np.sum(b * b[..., ::-1]) + np.sum(out ** 2) + np.sum(m[...] * 0.5)
+    # new axes beside '...': placed from the front before it, from the back after it
+    c = m[None, ...] * m[:, None, ...] + m[..., None][..., 0]
+    d = v[..., None, None] * np.arange(1.0, 3.0)[:, None, None] + np.sum(v[None, ..., 1:2, None])
+    return np.sum(a ** 2) + np.sum(b * b[..., ::-1]) + np.sum(out ** 2) + np.sum(m[...] * 0.5) \
+        + np.sum(c ** 2) + np.sum(d ** 3)
 
 
 def all_of_them(x, y, m):
