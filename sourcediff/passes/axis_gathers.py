@@ -10,7 +10,8 @@ read becomes one, on a view with that axis first::
                           y = np.swapaxes(_t, 0, 1)
 
 (``x[idx, :]`` is ``x[idx]``.)  ``np.swapaxes`` has a rule (the adjoint swaps
-back).  Writes through such an index stay refused by type inference.
+back).  Writes through such an index (``Y[:, idx] = v``) are the index
+writes of the reverse pass (NumPy's last write among repeats).
 """
 from __future__ import annotations
 

@@ -13,7 +13,6 @@ from .types import (
     INT,
     NONE,
     T,
-    axis_gather,
     const_type,
     index_result,
     join,
@@ -103,10 +102,6 @@ class TypeInference:
                                          f"arrays that leave axes unindexed (D[rows, cols] "
                                          f"= ... of a 3-d D) is not supported (reads are): "
                                          f"write the rows in a loop")
-            if axis_gather(parts, self.inline) is not None:
-                raise self.info.error(s, f"a write into '{target.value.id}' through an index "
-                                         f"array along one axis (x[:, idx] = ...) is not "
-                                         f"supported (reads are): write the slices in a loop")
             value = self.atom(s.value)
             if value.is_array and kind == ir.Kind.STORE and not self.many_items(base, target):
                 x = target.value.id
