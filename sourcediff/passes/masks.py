@@ -10,8 +10,19 @@ the same read of the flattened arrays::
                               y = _x_flat[_mask_flat]
 
 ``np.ravel`` has a rule (its adjoint is reshaped back to ``x``'s shape), and
-the mask is a boolean array: no derivative.  Writes through such a mask stay
-refused by type inference.
+the mask is a boolean array: no derivative.  A number written through such a
+mask (``h[h < 0] = 0.0``, ``h[mask] += c``) is a ``np.where`` stored into
+the whole array, in place (a view's base sees it, as with NumPy)::
+
+    h[mask] = v     ->   _where = np.where(mask, v, h)
+                         h[:, :] = _where
+    h[mask] += c    ->   _changed = h + c
+                         _where = np.where(mask, _changed, h)
+                         h[:, :] = _where
+
+An array written through one (its items in order), and ``*=`` or ``/=``
+(normalized into a read and a write of the picked items), stay refused by
+type inference.
 """
 from __future__ import annotations
 
@@ -39,6 +50,62 @@ def _masked_read(s, env):
     return x.id, m.id
 
 
+def _masked_write(s, env):
+    """``(array name, mask name, operator or None)`` of ``x[mask] = v`` or
+    ``x[mask] op= v`` with an n-d mask of ``x``'s dimensions and a number ``v``."""
+    kind = ir.KIND(s, None)
+    if kind == ir.Kind.STORE:
+        target, op = s.targets[0], None
+    elif kind == ir.Kind.AUGSTORE:
+        target, op = s.target, s.op
+    else:
+        return None
+    if not (isinstance(target, ast.Subscript) and isinstance(target.value, ast.Name)
+            and isinstance(target.slice, ast.Name)):
+        return None
+    tx, tm = env.get(target.value.id), env.get(target.slice.id)
+    v = s.value
+    tv = env.get(v.id) if isinstance(v, ast.Name) else None
+    if tx is None or tm is None or not (tx.is_array and tm.is_array) or \
+            tm.dtype.kind != "b" or tm.ndim < 2 or tm.ndim != tx.ndim or \
+            tv is not None and tv.is_array:
+        return None
+    return target.value.id, target.slice.id, op
+
+
+def _bind(new, value, stmt):
+    bind = ast.Assign(targets=[ast.Name(id=new, ctx=ast.Store())], value=value)
+    ir.tag(bind, ir.LINE(stmt, None), ir.Kind.ASSIGN)
+    return ast.fix_missing_locations(ast.copy_location(bind, stmt))
+
+
+def _where_written(s, env, used_names) -> list:
+    x, m, op = _masked_write(s, env)
+    namer = Namer(used_names)
+    value = s.value
+    out = []
+    if op is not None:
+        changed = namer.fresh("_changed")
+        binop = ir.mark(ast.BinOp(left=ast.Name(id=x, ctx=ast.Load()), op=op, right=value),
+                        ("binop", type(op).__name__))
+        out.append(_bind(changed, ast.copy_location(binop, s), s))
+        value = ast.Name(id=changed, ctx=ast.Load())
+    where = namer.fresh("_where")
+    call = ir.mark(ast.Call(func=ast.Attribute(value=ast.Name(id="np", ctx=ast.Load()),
+                                               attr="where", ctx=ast.Load()),
+                            args=[ast.Name(id=m, ctx=ast.Load()), value,
+                                  ast.Name(id=x, ctx=ast.Load())], keywords=[]),
+                   ("call", np.where))
+    out.append(_bind(where, ast.copy_location(call, s), s))
+    whole = ast.Tuple(elts=[ast.Slice() for _ in range(env[x].ndim)], ctx=ast.Load())
+    store = ast.Assign(targets=[ast.Subscript(value=ast.Name(id=x, ctx=ast.Load()), slice=whole,
+                                              ctx=ast.Store())],
+                       value=ast.Name(id=where, ctx=ast.Load()))
+    ir.tag(store, ir.LINE(s, None), ir.Kind.STORE)
+    out.append(ast.fix_missing_locations(ast.copy_location(store, s)))
+    return out
+
+
 def _ravel(name, new, stmt):
     call = ir.mark(ast.Call(func=ast.Attribute(value=ast.Name(id="np", ctx=ast.Load()),
                                                attr="ravel", ctx=ast.Load()),
@@ -58,6 +125,12 @@ def flatten_masks(fn: ast.FunctionDef, env: dict, used_names: set) -> bool:
         k = 0
         while k < len(block):
             s = block[k]
+            if _masked_write(s, env) is not None:
+                new = _where_written(s, env, used_names)
+                block[k:k + 1] = new
+                k += len(new)
+                changed = True
+                continue
             found = _masked_read(s, env)
             if found is None:
                 k += 1

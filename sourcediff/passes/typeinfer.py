@@ -110,8 +110,10 @@ class TypeInference:
                                          "loop" if x.startswith("_items") else
                                          f"an array cannot go into one element of '{x}'")
             mask = self.env.get(target.slice.id) if isinstance(target.slice, ast.Name) else None
-            if mask is not None and mask.is_array and mask.dtype.kind == "b" and mask.ndim > 1:
-                # (reads are flattened, passes/masks.py; Numba indexes with 1-d masks only)
+            if mask is not None and mask.is_array and mask.dtype.kind == "b" and mask.ndim > 1 \
+                    and (value.is_array or mask.ndim != base.ndim):
+                # (reads are flattened and a number written is a np.where, passes/masks.py;
+                # Numba indexes with 1-d masks only)
                 x = target.value.id
                 raise self.info.error(s, f"a write through a boolean mask of {mask.ndim} "
                                          f"dimensions into '{x}' is not supported (masks of "

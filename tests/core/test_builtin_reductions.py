@@ -2,10 +2,11 @@
 ``max(x)``, ``min(x)`` and ``sum(x)`` of an array (or of a tuple written out),
 ``x.clip(...)``, ``np.linalg.norm(x, axis=k)``, ``np.stack(..., axis=1)``
 or ``axis=-1``, the integer index pairs of ``np.triu_indices`` and
-``np.tril_indices`` (refused as having no adjoint), and reads through a 2-d
+``np.tril_indices`` (refused as having no adjoint), reads through a 2-d
 boolean mask (``m[m > 0.5]``: the flattened array read through the flattened
-mask, passes/masks.py), ``...`` in indices (written out as slices once the
-types are known, passes/ellipsis.py), and reads picking along one axis with an
+mask; a number written through one a ``np.where``, passes/masks.py), ``...``
+in indices (written out as slices once the types are known,
+passes/ellipsis.py), and reads picking along one axis with an
 index array (``m[:, idx]``: a gather of rows of the swapped array,
 passes/axis_gathers.py).  Each is written with the primitives that have rules, so each
 is checked against central finite differences (gradient) and directional ones
@@ -79,6 +80,14 @@ def masked_2d(m, w):
     return np.sum(m[big] ** 2) + np.sum(w[m < 0.3]) * np.sum(m[w > 0.0])
 
 
+def masked_2d_writes(w, x, c):
+    # a number written through a 2-d mask: np.where into the whole array, in place
+    h = x @ w
+    h[h < 0] = 0.0
+    h[h > 0.4] += c * c
+    return np.sum(h ** 2)
+
+
 def axis_reads(m, t3):
     # one axis picked by an index array, the others whole (repeats add up)
     idx = np.array([0, 2, 2, 1])
@@ -115,7 +124,13 @@ def all_of_them(x, y, m):
     iu = np.triu_indices(3)
     return max(x) * min(y) + sum(y) + np.sum(np.linalg.norm(pairs, axis=1)) \
         + np.sum(x.clip(0.2, 0.7) * sum(m)) + np.sum(m[iu] ** 2) + np.sum(m[m > 0.1] ** 3) \
-        + np.sum(m[..., 1:] ** 2) + np.sum(m[:, np.array([2, 0, 2])] ** 2)
+        + np.sum(m[..., 1:] ** 2) + np.sum(m[:, np.array([2, 0, 2])] ** 2) + relu(m)
+
+
+def relu(m):
+    h = m * 2.0
+    h[h < 0.0] = 0.0
+    return np.sum(h ** 2)
 
 
 X = np.array([0.11, 0.63, 0.42, 0.87, 0.25])
@@ -134,6 +149,8 @@ CASES = [
     (masked_2d, (np.linspace(0.12, 0.91, 12).reshape(3, 4),
                  np.linspace(-1.0, 1.0, 12).reshape(3, 4) + 0.03), (0, 1)),
     (ellipses, (RNG.normal(size=(2, 3, 4)), RNG.normal(size=(3, 2))), (0, 1)),
+    (masked_2d_writes, (np.array([[0.37, -0.74], [0.185, 0.481]]),
+                        np.array([[1.0, 2.0], [-1.0, 0.5], [0.3, -0.2]]), 0.7), (0, 1, 2)),
     (axis_reads, (RNG.normal(size=(3, 3)), RNG.normal(size=(2, 3, 4))), (0, 1)),
     (pair_rows, (RNG.normal(size=(4, 2)), RNG.normal(size=(2, 3, 4))), (0, 1)),
 ]
@@ -169,7 +186,7 @@ def test_what_stays_refused_is_a_located_error():
 
     def masked_write(m):
         m = m.copy()
-        m[m > 0.5] = 0.0
+        m[m > 0.5] = m[m < 0.5]
         return np.sum(m)
 
     def pair_rows_write(m):
