@@ -1475,6 +1475,15 @@ class Normalizer:
             return self.prim(acc, out)
         if fn is np.clip:
             return self.prim(self.clip_bounds(e, text), out)
+        if fn is np.sort and len(e.args) + len(e.keywords) == 2 and (
+                e.keywords and e.keywords[0].arg == "axis" or len(e.args) == 2):
+            axis = e.keywords[0].value if e.keywords else e.args[1]
+            try:
+                last = ast.literal_eval(axis) == -1
+            except ValueError:
+                last = False
+            if last:        # the default: the last axis
+                return self.call_object(_call_like(e, e.args[:1]), fn, out)
         if fn is np.linalg.norm and (len(e.args) == 3 or any(k.arg == "axis" for k in e.keywords)):
             return self.prim(self.norm_along(e, text, out), out)
         if fn is np.linalg.norm and len(e.args) + len(e.keywords) == 2 and [

@@ -7,7 +7,7 @@ Each primitive's adjoint, tangent and result type are declared together.
 import numpy as np
 
 from ..passes.types import array
-from ..runtime.helpers import transpose_axes, unpermute
+from ..runtime.helpers import sort_rows_like, transpose_axes, unpermute, unsort_rows
 from .registry import nondifferentiable, result_type, rule, tangent
 
 
@@ -59,7 +59,32 @@ def _(z, x, x_dot):
     return x_dot[np.argsort(x)]
 
 
-result_type(np.sort)(_same)
+def _rows(i):
+    # (no axis given: NumPy's last, the rows; np.sort(x, axis=-1) is normalized to it)
+    return i.types["x"].is_array and i.types["x"].ndim == 2 and set(i.types) == {"x"}
+
+
+@rule(np.sort, when=_rows)      # each row sorted (NumPy's default axis, the last)
+def _(z, x, dz):
+    return unsort_rows(dz, x)
+
+
+@tangent(np.sort, when=_rows)
+def _(z, x, x_dot):
+    return sort_rows_like(x_dot, x)
+
+
+result_type(np.sort, unsort_rows, sort_rows_like)(_same)
+
+
+@tangent(unsort_rows)               # linear in the adjoint; the order is constant
+def _(z, g, x, g_dot, x_dot):
+    return unsort_rows(g_dot, x)
+
+
+@tangent(sort_rows_like)
+def _(z, t, x, t_dot, x_dot):
+    return sort_rows_like(t_dot, x)
 
 
 @result_type(unpermute)

@@ -46,11 +46,13 @@ __all__ = [
     "share_ties",
     "share_ties_along",
     "slogdet_sign",
+    "sort_rows_like",
     "tangent_like",
     "transpose_axes",
     "transposed",
     "unbroadcast",
     "unpermute",
+    "unsort_rows",
     "vstack2",
 ]
 
@@ -694,6 +696,30 @@ def _(x):
 def _(x):
     axes = (x.ndim - 1,) + tuple(range(x.ndim - 1))
     return lambda x: np.transpose(x, axes)
+
+
+@runtime_helper(jit=True)
+def unsort_rows(g, x):
+    """The adjoint of ``np.sort`` of a matrix (each row sorted): row ``r`` of
+    ``g`` put back through the permutation that sorts row ``r`` of ``x``."""
+    h = np.empty_like(g)
+    for r in range(x.shape[0]):
+        p = np.argsort(x[r])
+        for k in range(p.shape[0]):
+            h[r, p[k]] = g[r, k]
+    return h
+
+
+@runtime_helper(jit=True)
+def sort_rows_like(t, x):
+    """Each row of ``t`` in the order that sorts the same row of ``x`` (the
+    tangent of ``np.sort`` of a matrix)."""
+    h = np.empty_like(t)
+    for r in range(x.shape[0]):
+        p = np.argsort(x[r])
+        for k in range(p.shape[0]):
+            h[r, k] = t[r, p[k]]
+    return h
 
 
 @runtime_helper(jit=True)

@@ -106,6 +106,12 @@ def pair_rows(x, t3):
     return np.sum(np.linalg.norm(diff[iu, ju], axis=-1)) + np.sum(t3[i, j] ** 2)
 
 
+def sorted_rows(m, w):
+    # np.sort of a matrix sorts each row (its last axis, also when written axis=-1)
+    s = np.sort(m)
+    return np.sum(s[:, -1] * w) + np.sum(np.sort(m * m, axis=-1) ** 2 * np.arange(1.0, 4.0))
+
+
 def ellipses(m, v):
     a = m[..., 0]
     b = m[0, ...]
@@ -124,7 +130,8 @@ def all_of_them(x, y, m):
     iu = np.triu_indices(3)
     return max(x) * min(y) + sum(y) + np.sum(np.linalg.norm(pairs, axis=1)) \
         + np.sum(x.clip(0.2, 0.7) * sum(m)) + np.sum(m[iu] ** 2) + np.sum(m[m > 0.1] ** 3) \
-        + np.sum(m[..., 1:] ** 2) + np.sum(m[:, np.array([2, 0, 2])] ** 2) + relu(m)
+        + np.sum(m[..., 1:] ** 2) + np.sum(m[:, np.array([2, 0, 2])] ** 2) + relu(m) \
+        + np.sum(np.sort(m)[:, -1])
 
 
 def relu(m):
@@ -153,6 +160,8 @@ CASES = [
                         np.array([[1.0, 2.0], [-1.0, 0.5], [0.3, -0.2]]), 0.7), (0, 1, 2)),
     (axis_reads, (RNG.normal(size=(3, 3)), RNG.normal(size=(2, 3, 4))), (0, 1)),
     (pair_rows, (RNG.normal(size=(4, 2)), RNG.normal(size=(2, 3, 4))), (0, 1)),
+    (sorted_rows, (np.array([[0.3, -1.2, 0.8], [2.0, 0.1, -0.4]]), np.array([1.5, -0.5])),
+     (0, 1)),
 ]
 
 
@@ -189,6 +198,9 @@ def test_what_stays_refused_is_a_located_error():
         m[m > 0.5] = m[m < 0.5]
         return np.sum(m)
 
+    def sort_columns(m):
+        return np.sum(np.sort(m, axis=0)[0] ** 2)
+
     def pair_rows_write(m):
         t = np.zeros((2, 2, 3))
         t[np.array([0, 1]), np.array([1, 1])] = m
@@ -196,7 +208,8 @@ def test_what_stays_refused_is_a_located_error():
 
     for fn, words in ((stack_middle, "axis=0, 1 or -1"), (norm_ord3, "ord None, 1, 2"),
                       (masked_write, "boolean mask of 2"),
-                      (pair_rows_write, "leave axes unindexed")):
+                      (pair_rows_write, "leave axes unindexed"),
+                      (sort_columns, "no reverse-mode derivative rule for 'np.sort'")):
         with pytest.raises(sd.TransformError, match=words) as err:
             sd.grad(fn, target="python")(np.ones((2, 2)))
         assert "test_builtin_reductions.py" in str(err.value), fn.__name__
