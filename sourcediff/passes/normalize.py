@@ -1475,6 +1475,31 @@ class Normalizer:
             return self.prim(acc, out)
         if fn is np.clip:
             return self.prim(self.clip_bounds(e, text), out)
+        if fn is np.diag_indices and len(e.args) == 1 and not e.keywords:
+            # (rows, columns) of the diagonal: integers, as np.triu_indices
+            n = self.atom(e.args[0], out)
+            rng = ast.copy_location(ast.Call(func=ast.Attribute(
+                value=_name("np"), attr="arange", ctx=ast.Load()), args=[n], keywords=[]), e)
+            t = self.to_temp(self.call_object(rng, np.arange, out), out)
+            return self.prim(ast.copy_location(ast.Tuple(elts=[t, _name(t.id)],
+                                                         ctx=ast.Load()), e), out)
+        if fn is np.median and len(e.args) == 1 and not e.keywords:
+            # the middle of the sorted (flattened) array: one element or the mean of two
+            flat = self.atom(ast.copy_location(ast.Call(func=ast.Attribute(
+                value=_name("np"), attr="ravel", ctx=ast.Load()), args=[e.args[0]],
+                keywords=[]), e), out)
+            s = self.to_temp(self.call_object(_call_like(e, [flat], func=ast.Attribute(
+                value=_name("np"), attr="sort", ctx=ast.Load())), np.sort, out), out)
+            n = ast.Subscript(value=ast.Attribute(value=_name(s.id), attr="shape",
+                                                  ctx=ast.Load()),
+                              slice=ast.Constant(0), ctx=ast.Load())
+            lo = ast.BinOp(left=ast.BinOp(left=n, op=ast.Sub(), right=ast.Constant(1)),
+                           op=ast.FloorDiv(), right=ast.Constant(2))
+            hi = ast.BinOp(left=copy.deepcopy(n), op=ast.FloorDiv(), right=ast.Constant(2))
+            mid = ast.BinOp(left=ast.Constant(0.5), op=ast.Mult(), right=ast.BinOp(
+                left=ast.Subscript(value=_name(s.id), slice=lo, ctx=ast.Load()), op=ast.Add(),
+                right=ast.Subscript(value=_name(s.id), slice=hi, ctx=ast.Load())))
+            return self.prim(ast.fix_missing_locations(ast.copy_location(mid, e)), out)
         if fn is np.sort and len(e.args) + len(e.keywords) == 2 and (
                 e.keywords and e.keywords[0].arg == "axis" or len(e.args) == 2):
             axis = e.keywords[0].value if e.keywords else e.args[1]

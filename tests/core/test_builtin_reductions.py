@@ -112,6 +112,13 @@ def sorted_rows(m, w):
     return np.sum(s[:, -1] * w) + np.sum(np.sort(m * m, axis=-1) ** 2 * np.arange(1.0, 4.0))
 
 
+def medians(x, m):
+    # the middle of the sorted array (the mean of two for an even count); the
+    # diagonal's index pair from np.diag_indices
+    d = np.diag_indices(m.shape[0])
+    return np.median(x) * 2.0 + np.median(m ** 2) + np.sum(m[d] ** 3) + np.median(x[:4])
+
+
 def ellipses(m, v):
     a = m[..., 0]
     b = m[0, ...]
@@ -131,7 +138,7 @@ def all_of_them(x, y, m):
     return max(x) * min(y) + sum(y) + np.sum(np.linalg.norm(pairs, axis=1)) \
         + np.sum(x.clip(0.2, 0.7) * sum(m)) + np.sum(m[iu] ** 2) + np.sum(m[m > 0.1] ** 3) \
         + np.sum(m[..., 1:] ** 2) + np.sum(m[:, np.array([2, 0, 2])] ** 2) + relu(m) \
-        + np.sum(np.sort(m)[:, -1])
+        + np.sum(np.sort(m)[:, -1]) + np.median(m)
 
 
 def relu(m):
@@ -160,6 +167,7 @@ CASES = [
                         np.array([[1.0, 2.0], [-1.0, 0.5], [0.3, -0.2]]), 0.7), (0, 1, 2)),
     (axis_reads, (RNG.normal(size=(3, 3)), RNG.normal(size=(2, 3, 4))), (0, 1)),
     (pair_rows, (RNG.normal(size=(4, 2)), RNG.normal(size=(2, 3, 4))), (0, 1)),
+    (medians, (np.array([0.3, -1.2, 0.8, 2.0, 0.1]), RNG.normal(size=(3, 3))), (0, 1)),
     (sorted_rows, (np.array([[0.3, -1.2, 0.8], [2.0, 0.1, -0.4]]), np.array([1.5, -0.5])),
      (0, 1)),
 ]
