@@ -468,6 +468,9 @@ def _positions(k):
 
 nondifferentiable(np.triu_indices, np.tril_indices, result=lambda args, kw, consts: T(
     "tuple", elts=(array(np.int64, 1),) * 2))     # (rows, columns): integers only
+nondifferentiable(np.nonzero, result=lambda args, kw, consts: T(
+    "tuple", elts=(array(np.int64, 1),) * max(args[0].ndim, 1)))   # one per axis
+nondifferentiable(np.flatnonzero, result=lambda args, kw, consts: array(np.int64, 1))
 nondifferentiable(np.digitize, result=_positions(0))
 nondifferentiable(np.searchsorted, result=_positions(1))
 

@@ -119,6 +119,13 @@ def medians(x, m):
     return np.median(x) * 2.0 + np.median(m ** 2) + np.sum(m[d] ** 3) + np.median(x[:4])
 
 
+def nonzeros(x, m):
+    i = np.nonzero(x > 0.2)
+    r, c = np.nonzero(m > 0.0)
+    k = np.flatnonzero(x < 0.0)
+    return np.sum(x[i] ** 2) + np.sum(m[r, c] ** 3) + np.sum(x[k]) + np.sum(m[np.nonzero(m < 0.0)])
+
+
 def ellipses(m, v):
     a = m[..., 0]
     b = m[0, ...]
@@ -138,7 +145,7 @@ def all_of_them(x, y, m):
     return max(x) * min(y) + sum(y) + np.sum(np.linalg.norm(pairs, axis=1)) \
         + np.sum(x.clip(0.2, 0.7) * sum(m)) + np.sum(m[iu] ** 2) + np.sum(m[m > 0.1] ** 3) \
         + np.sum(m[..., 1:] ** 2) + np.sum(m[:, np.array([2, 0, 2])] ** 2) + relu(m) \
-        + np.sum(np.sort(m)[:, -1]) + np.median(m)
+        + np.sum(np.sort(m)[:, -1]) + np.median(m) + np.sum(m[np.nonzero(m > 0.0)])
 
 
 def relu(m):
@@ -167,6 +174,7 @@ CASES = [
                         np.array([[1.0, 2.0], [-1.0, 0.5], [0.3, -0.2]]), 0.7), (0, 1, 2)),
     (axis_reads, (RNG.normal(size=(3, 3)), RNG.normal(size=(2, 3, 4))), (0, 1)),
     (pair_rows, (RNG.normal(size=(4, 2)), RNG.normal(size=(2, 3, 4))), (0, 1)),
+    (nonzeros, (np.array([0.3, -1.2, 0.8, 2.0, 0.1]), RNG.normal(size=(2, 3))), (0, 1)),
     (medians, (np.array([0.3, -1.2, 0.8, 2.0, 0.1]), RNG.normal(size=(3, 3))), (0, 1)),
     (sorted_rows, (np.array([[0.3, -1.2, 0.8], [2.0, 0.1, -0.4]]), np.array([1.5, -0.5])),
      (0, 1)),
