@@ -1387,6 +1387,9 @@ class Normalizer:
             parts[k.arg] = k.value
         order = parts.get("ord")
         kind = None
+        if isinstance(order, ast.Constant) and order.value == "fro" and isinstance(
+                parts["axis"], (ast.Tuple, ast.List)):
+            order = None
         if order is None or isinstance(order, ast.Constant) and order.value in (None, 2):
             kind = 2
         elif isinstance(order, ast.Constant) and order.value == 1:
@@ -1396,6 +1399,17 @@ class Normalizer:
         if kind is None:
             raise self.error(order, f"{text}() along an axis is supported for ord None, 1, 2 "
                                     "and np.inf")
+        try:
+            one_axis = type(ast.literal_eval(parts["axis"])) is int
+        except ValueError:
+            one_axis = False
+        if not one_axis and order is not None and not (isinstance(order, ast.Constant)
+                                                       and order.value is None):
+            # two axes make matrix norms, where ord 1, 2 and inf are other functions
+            # (and an axis held in a name may be two)
+            raise self.error(order, f"{text}() with ord is supported along one axis written "
+                                    "as an integer; over two axes as the Frobenius norm only "
+                                    "(ord None or 'fro')")
         x = self.atom(parts["x"], out)
         keywords = [ast.keyword(arg="axis", value=parts["axis"])]
         if "keepdims" in parts:
@@ -1411,21 +1425,35 @@ class Normalizer:
             value = np_call("sum" if kind == 1 else "max", np_call("abs", x), kws=keywords)
         return ast.fix_missing_locations(ast.copy_location(value, e))
 
+    def constant_tuple(self, e):
+        """The tuple of integers written out that a local name is bound to once
+        and never again (``ax = (0, 1)``; ``np.sum(x, axis=ax)``), as a new
+        node; None for anything else.  An axis passed by name is then the
+        constant the reduction rules read."""
+        if not isinstance(e, ast.Name) or e.id in self.params:
+            return None
+        found = _binding_sites(self.src.tree, e.id)
+        if len(found) != 1 or not isinstance(found[0], ast.Assign) or \
+                len(found[0].targets) != 1 or not isinstance(found[0].targets[0], ast.Name):
+            return None
+        value = found[0].value
+        try:
+            literal = ast.literal_eval(value)
+        except ValueError:
+            return None
+        if not (isinstance(value, ast.Tuple) and all(type(v) is int for v in literal)):
+            return None
+        return ast.copy_location(copy.deepcopy(value), e)
+
     def tuple_length(self, e) -> int | None:
         """The length of the tuples a local name is bound to, when every binding
         of it is a tuple written out (``t = (a, b, c)``) of one length."""
         if not isinstance(e, ast.Name) or e.id in self.params:
             return None
         lengths = set()
-        for n in ast.walk(self.src.tree):
-            stores = [t for t in ast.walk(n) if isinstance(t, ast.Name) and t.id == e.id
-                      and isinstance(t.ctx, ast.Store)] if isinstance(
-                n, (ast.Assign, ast.AugAssign, ast.AnnAssign, ast.For, ast.NamedExpr,
-                    ast.comprehension)) else []
-            if not stores:
-                continue
+        for n in _binding_sites(self.src.tree, e.id):
             if not (isinstance(n, ast.Assign) and len(n.targets) == 1
-                    and n.targets[0] is stores[0] and isinstance(n.value, ast.Tuple)
+                    and isinstance(n.targets[0], ast.Name) and isinstance(n.value, ast.Tuple)
                     and not any(isinstance(v, ast.Starred) for v in n.value.elts)):
                 return None
             lengths.add(len(n.value.elts))
@@ -1550,8 +1578,15 @@ class Normalizer:
             return self.einsum(e, text, out)
         if fn in (np.var, np.std):
             return self.variance(e, fn, text, out)
-        if fn in REDUCTIONS and _needs_rewrite(e):
-            return self.reduction(e, fn, text, out)
+        if fn in REDUCTIONS:
+            # an axis tuple passed by name is the tuple (ax = (0, 1); np.sum(x, axis=ax))
+            if any(self.constant_tuple(a) for a in e.args + [k.value for k in e.keywords]):
+                e = ast.copy_location(ast.Call(
+                    func=e.func, args=[self.constant_tuple(a) or a for a in e.args],
+                    keywords=[ast.keyword(arg=k.arg, value=self.constant_tuple(k.value)
+                                          or k.value) for k in e.keywords]), e)
+            if _needs_rewrite(e):
+                return self.reduction(e, fn, text, out)
         if registry.is_user_function(fn):
             e = self.with_all_args(e, fn, text)
             positions = self.written_positions(fn, e)
@@ -1577,9 +1612,10 @@ class Normalizer:
                                 + (f" ({canonical_name(fn)})" if canonical_name(fn) and
                                    canonical_name(fn) != text else "")
                                 + "; register one with @sourcediff.adjoint")
-        args = [self.atom(a, out) for a in e.args]
+        args = [self.atom(self.constant_tuple(a) or a, out) for a in e.args]
         kws = []
         for k in e.keywords:
+            k = ast.keyword(arg=k.arg, value=self.constant_tuple(k.value) or k.value)
             if k.arg == "dtype":
                 v = self.string_dtype(k.value, text) if _is_str(k.value) else \
                     self.prim(k.value, out)
@@ -2008,6 +2044,24 @@ def _needs_rewrite(call) -> bool:
     axis = call.args[1] if len(call.args) > 1 else kws.get("axis")
     return "keepdims" in kws or len(kws) > ("axis" in kws) or isinstance(axis, ast.Tuple) or \
         isinstance(axis, ast.Constant) and axis.value is None
+
+
+def _binding_sites(tree, name) -> list:
+    """The statements and expressions that bind ``name`` (assignments, loop
+    and comprehension targets, ``:=``), each once."""
+    sites = []
+    for n in ast.walk(tree):
+        if isinstance(n, ast.Assign):
+            targets = n.targets
+        elif isinstance(n, (ast.AugAssign, ast.AnnAssign, ast.For, ast.NamedExpr,
+                            ast.comprehension)):
+            targets = [n.target]
+        else:
+            continue
+        if any(isinstance(t, ast.Name) and t.id == name and isinstance(t.ctx, ast.Store)
+               for target in targets for t in ast.walk(target)):
+            sites.append(n)
+    return sites
 
 
 def _call_like(e, args, axis=None, func=None):

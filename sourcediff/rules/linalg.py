@@ -78,8 +78,9 @@ def _(z, x, x_dot):
 @result_type(np.linalg.norm)
 def _(args, kw, consts):
     if kw or len(args) > 1:
-        raise TypeError("np.linalg.norm is supported without ord= and axis= "
-                        "(the 2-norm of the flattened array)")
+        raise TypeError("np.linalg.norm is supported without ord (or ord='fro'): the 2-norm "
+                        "of the flattened array, and with an axis for ord None, 1, 2 or "
+                        "np.inf (vector norms along it)")
     return F64
 
 

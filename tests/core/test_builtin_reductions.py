@@ -54,6 +54,16 @@ def norms_along(m, w):
         + np.linalg.norm(m, "fro") * np.linalg.norm(m.T, ord="fro")
 
 
+def axes_by_name(m, t3):
+    # an axis tuple bound to a name once: the tuple (it was typed as one axis)
+    ax = (0, 1)
+    both = np.sum(t3 * t3, axis=ax)
+    for k in range(2):
+        last = (1, 2)
+        both = both + np.mean(t3, axis=last)[k]
+    return np.sum(both ** 2) + np.linalg.norm(m, axis=ax) + np.sum(np.linalg.norm(t3, axis=ax))
+
+
 def stacked_along(x, y, a, b):
     pairs = np.stack([x, y * y], axis=1) @ np.array([1.0, 2.0])
     last = np.stack((x, np.sin(y)), axis=-1) * np.arange(1.0, 3.0)
@@ -165,6 +175,7 @@ CASES = [
     (clip_method, (np.array([0.11, 0.35, 0.46, 0.63, 0.84]),), 0),
     (norms_along, (M, RNG.normal(size=5)), (0, 1)),
     (stacked_along, (X, Y, A, B), (0, 1, 2, 3)),
+    (axes_by_name, (RNG.normal(size=(3, 4)), RNG.normal(size=(2, 3, 4))), (0, 1)),
     (triangles, (RNG.normal(size=(3, 3)), 0.7), (0, 1)),
     (triangles_whole, (RNG.normal(size=(3, 3)), 0.7), (0, 1)),
     (masked_2d, (np.linspace(0.12, 0.91, 12).reshape(3, 4),
@@ -214,6 +225,10 @@ def test_what_stays_refused_is_a_located_error():
         m[m > 0.5] = m[m < 0.5]
         return np.sum(m)
 
+    def matrix_norm_ord(m):
+        # two axes make a matrix norm: ord 1 is the largest column sum there
+        return np.linalg.norm(m, ord=1, axis=(0, 1))
+
     def sort_columns(m):
         return np.sum(np.sort(m, axis=0)[0] ** 2)
 
@@ -225,7 +240,8 @@ def test_what_stays_refused_is_a_located_error():
     for fn, words in ((stack_middle, "axis=0, 1 or -1"), (norm_ord3, "ord None, 1, 2"),
                       (masked_write, "boolean mask of 2"),
                       (pair_rows_write, "leave axes unindexed"),
-                      (sort_columns, "no reverse-mode derivative rule for 'np.sort'")):
+                      (sort_columns, "no reverse-mode derivative rule for 'np.sort'"),
+                      (matrix_norm_ord, "over two axes as the Frobenius norm only")):
         with pytest.raises(sd.TransformError, match=words) as err:
             sd.grad(fn, target="python")(np.ones((2, 2)))
         assert "test_builtin_reductions.py" in str(err.value), fn.__name__

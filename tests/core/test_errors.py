@@ -143,7 +143,7 @@ def e_error_in_helper(x):
 
 def e_mask_write_2d(X):
     H = X * 1.0
-    H[H < 0] = 0.0  # <- error
+    H[H < 0] = H[H > 0]  # <- error (an array written through a 2-d mask)
     return np.sum(H)
 
 
