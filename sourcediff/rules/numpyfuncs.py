@@ -236,6 +236,16 @@ nondifferentiable(np.isnan, np.isinf, np.isfinite,
                   if args[0].is_array else scalar(np.bool_))
 
 
+def _logical(args, kw, consts):
+    """Masks combined element by element: booleans of the broadcast shape."""
+    ndim = max((a.ndim for a in args if a.is_array), default=0)
+    return array(np.bool_, ndim) if ndim else scalar(np.bool_)
+
+
+nondifferentiable(np.logical_and, np.logical_or, np.logical_xor, np.logical_not,
+                  result=_logical)
+
+
 # -- reductions -----------------------------------------------------------
 def _axis(info):
     return _has(info, "axis")

@@ -129,6 +129,13 @@ def medians(x, m):
     return np.median(x) * 2.0 + np.median(m ** 2) + np.sum(m[d] ** 3) + np.median(x[:4])
 
 
+def logical_masks(x, m):
+    inside = np.logical_and(x > 0.0, x < 1.0)
+    small = np.logical_not(np.logical_or(m > 0.5, m < -0.5))
+    return np.sum(x[inside] ** 2) + np.sum(np.where(small, m, 0.0) ** 2) \
+        + np.sum(m[np.logical_xor(m > 0, m > 1)])
+
+
 def nonzeros(x, m):
     i = np.nonzero(x > 0.2)
     r, c = np.nonzero(m > 0.0)
@@ -185,6 +192,7 @@ CASES = [
                         np.array([[1.0, 2.0], [-1.0, 0.5], [0.3, -0.2]]), 0.7), (0, 1, 2)),
     (axis_reads, (RNG.normal(size=(3, 3)), RNG.normal(size=(2, 3, 4))), (0, 1)),
     (pair_rows, (RNG.normal(size=(4, 2)), RNG.normal(size=(2, 3, 4))), (0, 1)),
+    (logical_masks, (np.array([0.3, -1.2, 0.8, 2.0, 0.1]), RNG.normal(size=(2, 3))), (0, 1)),
     (nonzeros, (np.array([0.3, -1.2, 0.8, 2.0, 0.1]), RNG.normal(size=(2, 3))), (0, 1)),
     (medians, (np.array([0.3, -1.2, 0.8, 2.0, 0.1]), RNG.normal(size=(3, 3))), (0, 1)),
     (sorted_rows, (np.array([[0.3, -1.2, 0.8], [2.0, 0.1, -0.4]]), np.array([1.5, -0.5])),
