@@ -155,6 +155,7 @@ class Normalizer:
         # expression is split into primitives); id -> node, which keeps the node,
         # and so its id, alive
         self.clean: dict = {}
+        self._sites = None            # name -> where it is bound (binding_sites)
 
     # -- helpers ---------------------------------------------------------
     def error(self, node, message):
@@ -1425,6 +1426,13 @@ class Normalizer:
             value = np_call("sum" if kind == 1 else "max", np_call("abs", x), kws=keywords)
         return ast.fix_missing_locations(ast.copy_location(value, e))
 
+    def binding_sites(self, name) -> list:
+        """The statements and expressions binding ``name`` in the function
+        (one walk of it, the first time any name is asked for)."""
+        if self._sites is None:
+            self._sites = _binding_sites(self.src.tree)
+        return self._sites.get(name, [])
+
     def constant_tuple(self, e):
         """The tuple of integers written out that a local name is bound to once
         and never again (``ax = (0, 1)``; ``np.sum(x, axis=ax)``), as a new
@@ -1432,7 +1440,7 @@ class Normalizer:
         constant the reduction rules read."""
         if not isinstance(e, ast.Name) or e.id in self.params:
             return None
-        found = _binding_sites(self.src.tree, e.id)
+        found = self.binding_sites(e.id)
         if len(found) != 1 or not isinstance(found[0], ast.Assign) or \
                 len(found[0].targets) != 1 or not isinstance(found[0].targets[0], ast.Name):
             return None
@@ -1451,7 +1459,7 @@ class Normalizer:
         if not isinstance(e, ast.Name) or e.id in self.params:
             return None
         lengths = set()
-        for n in _binding_sites(self.src.tree, e.id):
+        for n in self.binding_sites(e.id):
             if not (isinstance(n, ast.Assign) and len(n.targets) == 1
                     and isinstance(n.targets[0], ast.Name) and isinstance(n.value, ast.Tuple)
                     and not any(isinstance(v, ast.Starred) for v in n.value.elts)):
@@ -2046,10 +2054,10 @@ def _needs_rewrite(call) -> bool:
         isinstance(axis, ast.Constant) and axis.value is None
 
 
-def _binding_sites(tree, name) -> list:
-    """The statements and expressions that bind ``name`` (assignments, loop
-    and comprehension targets, ``:=``), each once."""
-    sites = []
+def _binding_sites(tree) -> dict:
+    """``{name: [the statements and expressions that bind it]}`` (assignments,
+    loop and comprehension targets, ``:=``), each site once per name."""
+    sites: dict = {}
     for n in ast.walk(tree):
         if isinstance(n, ast.Assign):
             targets = n.targets
@@ -2058,9 +2066,10 @@ def _binding_sites(tree, name) -> list:
             targets = [n.target]
         else:
             continue
-        if any(isinstance(t, ast.Name) and t.id == name and isinstance(t.ctx, ast.Store)
-               for target in targets for t in ast.walk(target)):
-            sites.append(n)
+        names = {t.id for target in targets for t in ast.walk(target)
+                 if isinstance(t, ast.Name) and isinstance(t.ctx, ast.Store)}
+        for name in names:
+            sites.setdefault(name, []).append(n)
     return sites
 
 
