@@ -19,6 +19,7 @@ import re
 import astor
 
 from . import ir
+from .passes.astutil import binding_targets
 from .runtime import array_helpers, helpers  # noqa: F401  (they declare their helpers)
 from .runtime.declare import helper_modules
 
@@ -228,14 +229,7 @@ def _as_printed(fn):
         if hasattr(n, "ctx"):
             n.ctx = ast.Load()
     for n in ast.walk(fn):
-        if isinstance(n, ast.Assign):
-            targets = n.targets
-        elif isinstance(n, (ast.AugAssign, ast.AnnAssign, ast.For, ast.comprehension,
-                            ast.NamedExpr)):
-            targets = [n.target]
-        else:
-            continue
-        for t in targets:
+        for t in binding_targets(n):
             _store(t)
     return fn
 

@@ -129,6 +129,16 @@ def own_reads(s) -> set:
 def insert_before(fn, make) -> bool:
     """Rewrite ``fn``'s blocks in place, inner blocks first: before each
     statement ``s``, the statements ``make(s)`` returns.  Whether any were."""
+    def replace(s):
+        made = make(s)
+        return list(made) + [s] if made else None
+    return replace_statements(fn, replace)
+
+
+def replace_statements(fn, replace) -> bool:
+    """Rewrite ``fn``'s blocks in place, inner blocks first: each statement
+    ``s`` for which ``replace(s)`` returns a list becomes that list's
+    statements (``s`` itself may be among them).  Whether any did."""
     changed = False
 
     def block(stmts):
@@ -138,15 +148,27 @@ def insert_before(fn, make) -> bool:
             for f in ("body", "orelse"):
                 if getattr(s, f, None):
                     setattr(s, f, block(getattr(s, f)))
-            made = make(s)
-            if made:
+            made = replace(s)
+            if made is None:
+                out.append(s)
+            else:
                 changed = True
                 out.extend(made)
-            out.append(s)
         return out
 
     fn.body = block(fn.body)
     return changed
+
+
+def binding_targets(node) -> list:
+    """The target expressions a node binds names through (an assignment's
+    targets, a loop's, a comprehension's, ``:=``'s); empty for other nodes."""
+    if isinstance(node, ast.Assign):
+        return node.targets
+    if isinstance(node, (ast.AugAssign, ast.AnnAssign, ast.For, ast.NamedExpr,
+                         ast.comprehension)):
+        return [node.target]
+    return []
 
 
 def is_const(node, value=None) -> bool:

@@ -21,7 +21,7 @@ import numpy as np
 
 from .. import ir
 from ..names import Namer
-from .astutil import walk
+from .astutil import replace_statements
 from .types import axis_gather
 
 
@@ -61,33 +61,22 @@ _NOT_ARRAY = _NotArray()
 
 def read_axis_gathers(fn: ast.FunctionDef, env: dict, used_names: set) -> bool:
     """Rewrite ``fn`` in place; whether anything changed."""
-    changed = False
-    blocks = [fn.body] + [getattr(s, f) for s in walk(fn.body) for f in ("body", "orelse")
-                          if isinstance(getattr(s, f, None), list)]
-    for block in blocks:
-        k = 0
-        while k < len(block):
-            s = block[k]
-            found = _axis_read(s, env)
-            if found is None:
-                k += 1
-                continue
-            x, idx, axis = found
-            changed = True
-            if axis == 0:
-                s.value.slice = ast.copy_location(ast.Name(id=idx, ctx=ast.Load()), s.value.slice)
-                k += 1
-                continue
-            namer = Namer(used_names)
-            moved, picked = namer.fresh(f"_{x.lstrip('_')}_axis{axis}"), namer.fresh("_picked")
-            axes = [ast.Constant(0), ast.Constant(axis)]
-            before = [_bind(moved, _call(np.swapaxes, [ast.Name(id=x, ctx=ast.Load())] + axes, s), s),
-                      _bind(picked, ir.mark(ast.copy_location(ast.Subscript(
-                          value=ast.Name(id=moved, ctx=ast.Load()),
-                          slice=ast.Name(id=idx, ctx=ast.Load()), ctx=ast.Load()), s),
-                          ("subscript",)), s)]
-            s.value = _call(np.swapaxes, [ast.Name(id=picked, ctx=ast.Load())] +
-                            [ast.Constant(0), ast.Constant(axis)], s)
-            block[k:k] = before
-            k += 3
-    return changed
+    def replace(s):
+        found = _axis_read(s, env)
+        if found is None:
+            return None
+        x, idx, axis = found
+        if axis == 0:
+            s.value.slice = ast.copy_location(ast.Name(id=idx, ctx=ast.Load()), s.value.slice)
+            return [s]
+        namer = Namer(used_names)
+        moved, picked = namer.fresh(f"_{x.lstrip('_')}_axis{axis}"), namer.fresh("_picked")
+        swap = [ast.Constant(0), ast.Constant(axis)]
+        gather = ir.mark(ast.copy_location(ast.Subscript(
+            value=ast.Name(id=moved, ctx=ast.Load()), slice=ast.Name(id=idx, ctx=ast.Load()),
+            ctx=ast.Load()), s), ("subscript",))
+        before = [_bind(moved, _call(np.swapaxes, [ast.Name(id=x, ctx=ast.Load())] + swap, s), s),
+                  _bind(picked, gather, s)]
+        s.value = _call(np.swapaxes, [ast.Name(id=picked, ctx=ast.Load())] + list(swap), s)
+        return before + [s]
+    return replace_statements(fn, replace)

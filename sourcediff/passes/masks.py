@@ -32,7 +32,7 @@ import numpy as np
 
 from .. import ir
 from ..names import Namer
-from .astutil import walk
+from .astutil import replace_statements
 
 
 def _masked_read(s, env):
@@ -118,29 +118,16 @@ def _ravel(name, new, stmt):
 
 def flatten_masks(fn: ast.FunctionDef, env: dict, used_names: set) -> bool:
     """Rewrite ``fn`` in place; whether anything changed."""
-    changed = False
-    blocks = [fn.body] + [getattr(s, f) for s in walk(fn.body) for f in ("body", "orelse")
-                          if isinstance(getattr(s, f, None), list)]
-    for block in blocks:
-        k = 0
-        while k < len(block):
-            s = block[k]
-            if _masked_write(s, env) is not None:
-                new = _where_written(s, env, used_names)
-                block[k:k + 1] = new
-                k += len(new)
-                changed = True
-                continue
-            found = _masked_read(s, env)
-            if found is None:
-                k += 1
-                continue
-            namer = Namer(used_names)
-            x, m = found
-            xf, mf = namer.fresh(f"_{x.lstrip('_')}_flat"), namer.fresh(f"_{m.lstrip('_')}_flat")
-            s.value.value = ast.copy_location(ast.Name(id=xf, ctx=ast.Load()), s.value.value)
-            s.value.slice = ast.copy_location(ast.Name(id=mf, ctx=ast.Load()), s.value.slice)
-            block[k:k] = [_ravel(x, xf, s), _ravel(m, mf, s)]
-            k += 3
-            changed = True
-    return changed
+    def replace(s):
+        if _masked_write(s, env) is not None:
+            return _where_written(s, env, used_names)
+        found = _masked_read(s, env)
+        if found is None:
+            return None
+        namer = Namer(used_names)
+        x, m = found
+        xf, mf = namer.fresh(f"_{x.lstrip('_')}_flat"), namer.fresh(f"_{m.lstrip('_')}_flat")
+        s.value.value = ast.copy_location(ast.Name(id=xf, ctx=ast.Load()), s.value.value)
+        s.value.slice = ast.copy_location(ast.Name(id=mf, ctx=ast.Load()), s.value.slice)
+        return [_ravel(x, xf, s), _ravel(m, mf, s), s]
+    return replace_statements(fn, replace)

@@ -50,7 +50,7 @@ from ..runtime.helpers import (
     transpose_axes,
     vstack2,
 )
-from .astutil import free_names, stored_names, walk
+from .astutil import binding_targets, free_names, stored_names, walk
 from .astutil import name as _name
 from .local_functions import lift_local_functions
 from .resolve import MISSING, canonical_name, is_module, positional_args, resolve
@@ -1497,20 +1497,11 @@ class Normalizer:
             acc = ast.BinOp(left=e.args[1], op=ast.Add(), right=acc)
         return ast.fix_missing_locations(ast.copy_location(acc, e))
 
-    def call_object(self, e, fn, out):
-        from ..rules import registry
-        text = ast.unparse(e.func)
-        # rewrite conveniences into the primitives that have rules
-        if fn in (max, min, sum) and not e.keywords and (
-                fn is sum and 1 <= len(e.args) <= 2 or len(e.args) == 1):
-            return self.prim(self.builtin_reduction(e, fn), out)
-        if fn in (max, min) and len(e.args) > 2:
-            acc = e.args[0]
-            for a in e.args[1:]:
-                acc = ast.Call(func=e.func, args=[acc, a], keywords=[])
-            return self.prim(acc, out)
-        if fn is np.clip:
-            return self.prim(self.clip_bounds(e, text), out)
+    def numpy_convenience(self, e, fn, text, out):
+        """NumPy functions written with others that have rules (``np.median`` with
+        a sort, ``np.diag_indices`` with aranges, ``np.sort(x, axis=-1)`` and
+        ``np.linalg.norm(x, 'fro')`` as their defaults, norms along an axis);
+        None when ``e`` is none of these."""
         if fn is np.diag_indices and len(e.args) == 1 and not e.keywords:
             # (rows, columns) of the diagonal: integers, as np.triu_indices
             n = self.atom(e.args[0], out)
@@ -1553,6 +1544,25 @@ class Normalizer:
                 [("ord", "fro")], [(None, "fro")]):
             # the Frobenius norm: the 2-norm of the flattened array, the default
             return self.call_object(_call_like(e, e.args[:1]), fn, out)
+        return None
+
+    def call_object(self, e, fn, out):
+        from ..rules import registry
+        text = ast.unparse(e.func)
+        # rewrite conveniences into the primitives that have rules
+        if fn in (max, min, sum) and not e.keywords and (
+                fn is sum and 1 <= len(e.args) <= 2 or len(e.args) == 1):
+            return self.prim(self.builtin_reduction(e, fn), out)
+        if fn in (max, min) and len(e.args) > 2:
+            acc = e.args[0]
+            for a in e.args[1:]:
+                acc = ast.Call(func=e.func, args=[acc, a], keywords=[])
+            return self.prim(acc, out)
+        if fn is np.clip:
+            return self.prim(self.clip_bounds(e, text), out)
+        done = self.numpy_convenience(e, fn, text, out)
+        if done is not None:
+            return done
         if fn is math.pow or fn is pow and len(e.args) == 2:
             return self.prim(ast.BinOp(left=e.args[0], op=ast.Pow(), right=e.args[1]), out)
         if fn is range:
@@ -2059,14 +2069,7 @@ def _binding_sites(tree) -> dict:
     loop and comprehension targets, ``:=``), each site once per name."""
     sites: dict = {}
     for n in ast.walk(tree):
-        if isinstance(n, ast.Assign):
-            targets = n.targets
-        elif isinstance(n, (ast.AugAssign, ast.AnnAssign, ast.For, ast.NamedExpr,
-                            ast.comprehension)):
-            targets = [n.target]
-        else:
-            continue
-        names = {t.id for target in targets for t in ast.walk(target)
+        names = {t.id for target in binding_targets(n) for t in ast.walk(target)
                  if isinstance(t, ast.Name) and isinstance(t.ctx, ast.Store)}
         for name in names:
             sites.setdefault(name, []).append(n)

@@ -12,6 +12,7 @@ import ast
 import numpy as np
 
 from .. import ir
+from .astutil import replace_statements
 
 SCALAR_IDENTITIES = {id(f) for f in (np.sum, np.mean, np.prod, np.max, np.min, np.amax,
                                      np.amin)}
@@ -19,42 +20,27 @@ SCALAR_IDENTITIES = {id(f) for f in (np.sum, np.mean, np.prod, np.max, np.min, n
 
 def scalar_numpy_calls(fn: ast.FunctionDef, env: dict) -> bool:
     """Rewrite ``fn`` in place; returns whether anything changed."""
-    changed = False
-
     def scalar(a) -> bool:
         if isinstance(a, ast.Constant):
             return isinstance(a.value, (int, float, bool))
         t = env.get(a.id) if isinstance(a, ast.Name) else None
         return t is not None and t.is_scalar
 
-    def block(stmts):
-        nonlocal changed
-        out = []
-        for s in stmts:
-            for f in ("body", "orelse"):
-                if getattr(s, f, None):
-                    setattr(s, f, block(getattr(s, f)))
-            v = getattr(s, "value", None)
-            if ir.KIND(s) != ir.Kind.ASSIGN or \
-                    ir.PRIM(v, ("",))[0] != "call" or v.keywords:
-                out.append(s)
-                continue
-            target = s.targets[0].id
-            fn_id = id(ir.PRIM(v)[1])
-            if fn_id in SCALAR_IDENTITIES and len(v.args) == 1 and \
-                    isinstance(v.args[0], ast.Name) and env.get(v.args[0].id) is not None \
-                    and env[v.args[0].id].kind == "float":
-                out.append(_copy(target, v.args[0], s))
-                changed = True
-            elif fn_id == id(np.where) and len(v.args) == 3 and all(map(scalar, v.args)):
-                out.extend(_select(target, *v.args, s))
-                changed = True
-            else:
-                out.append(s)
-        return out
+    def replace(s):
+        v = getattr(s, "value", None)
+        if ir.KIND(s) != ir.Kind.ASSIGN or ir.PRIM(v, ("",))[0] != "call" or v.keywords:
+            return None
+        target = s.targets[0].id
+        fn_id = id(ir.PRIM(v)[1])
+        if fn_id in SCALAR_IDENTITIES and len(v.args) == 1 and \
+                isinstance(v.args[0], ast.Name) and env.get(v.args[0].id) is not None \
+                and env[v.args[0].id].kind == "float":
+            return [_copy(target, v.args[0], s)]
+        if fn_id == id(np.where) and len(v.args) == 3 and all(map(scalar, v.args)):
+            return _select(target, *v.args, s)
+        return None
 
-    fn.body = block(fn.body)
-    return changed
+    return replace_statements(fn, replace)
 
 
 def _copy(target, atom, like):

@@ -132,8 +132,8 @@ def transposed(x):
     return np.ascontiguousarray(x.T)
 
 
-@numba_overload(transposed)
-def _(x):
+def _transpose_copy(x):
+    """The overload of a matrix's transpose copied by two loops."""
     dtype = x.dtype
 
     def impl(x):
@@ -144,6 +144,9 @@ def _(x):
                 out[j, i] = x[i, j]
         return out
     return impl
+
+
+numba_overload(transposed)(_transpose_copy)
 
 
 @runtime_helper
@@ -686,24 +689,10 @@ def last_axis_first(x):
     return np.moveaxis(x, -1, 0)
 
 
-def _swap_two(x):
-    """A matrix's transpose, copied by loops (``transposed``'s reason: compiles fast)."""
-    dtype = x.dtype
-
-    def impl(x):
-        m, n = x.shape
-        out = np.empty((n, m), dtype)
-        for j in range(n):
-            for i in range(m):
-                out[j, i] = x[i, j]
-        return out
-    return impl
-
-
 @numba_overload(first_axis_last)
 def _(x):
     if x.ndim == 2:                          # (stacks of vectors: the common case)
-        return _swap_two(x)
+        return _transpose_copy(x)
     axes = tuple(range(1, x.ndim)) + (0,)    # Numba has np.transpose with axes, not moveaxis
     return lambda x: np.transpose(x, axes)
 
@@ -711,7 +700,7 @@ def _(x):
 @numba_overload(last_axis_first)
 def _(x):
     if x.ndim == 2:
-        return _swap_two(x)
+        return _transpose_copy(x)
     axes = (x.ndim - 1,) + tuple(range(x.ndim - 1))
     return lambda x: np.transpose(x, axes)
 
