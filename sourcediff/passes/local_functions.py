@@ -39,12 +39,18 @@ def _blocks(stmts):
                 yield from _blocks(inner)
 
 
+def _is_local_def(s) -> bool:
+    """``def g(...)`` or ``g = lambda ...`` (see :func:`_as_def`)."""
+    return isinstance(s, ast.FunctionDef) or (
+        isinstance(s, ast.Assign) and len(s.targets) == 1
+        and isinstance(s.targets[0], ast.Name) and isinstance(s.value, ast.Lambda))
+
+
 def _as_def(s):
     """The ``FunctionDef`` a statement defines locally (``g = lambda ...`` too), else None."""
     if isinstance(s, ast.FunctionDef):
         return s
-    if isinstance(s, ast.Assign) and len(s.targets) == 1 and isinstance(s.targets[0], ast.Name) \
-            and isinstance(s.value, ast.Lambda):
+    if _is_local_def(s):
         lam = s.value
         ret = ast.copy_location(ast.Return(value=lam.body), lam.body)
         fields = {"type_params": []} if "type_params" in ast.FunctionDef._fields else {}
@@ -100,13 +106,11 @@ class _Calls(ast.NodeTransformer):
 
 def lift_local_functions(src: FunctionSource) -> FunctionSource:
     """``src`` with its local functions lifted out (itself when it has none)."""
-    found = [(block, s, _as_def(s)) for block in _blocks(src.tree.body) for s in block
-             if _as_def(s) is not None]
-    if not found:
+    if not any(_is_local_def(s) for block in _blocks(src.tree.body) for s in block):
         return src
     tree = copy.deepcopy(src.tree)
     found = [(block, s, _as_def(s)) for block in _blocks(tree.body) for s in block
-             if _as_def(s) is not None]
+             if _is_local_def(s)]
     info = src.info
     names = [fdef.name for _, _, fdef in found]
     for _, s, fdef in found:
