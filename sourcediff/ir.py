@@ -180,7 +180,7 @@ PROLOGUE = Fact("prologue", "statement", "tuples", "tuples",
                 "An assignment inserted at the top of the body to unpack a tuple "
                 "parameter into its elements (scalarize_tuple_params marks it, "
                 "split_tuple_locals leaves it alone).", False)
-NOTE = Fact("note", "statement", "reverse, sink, tables", "emit",
+NOTE = Fact("note", "statement", "restore_loops, reverse, sink, tables", "emit",
             "Why the transform wrote this statement: emitted as a comment above it.")
 SECTION = Fact("section", "statement of an adjoint", "reverse, rolling_sums",
                "emit, kernel, rolling_sums",

@@ -17,10 +17,12 @@ if not os.path.exists("/dev/nvidiactl"):
 # a third of that is LLVM (the cpu-target checks of tests/core/test_fd_subset.py took
 # 102 s of CPU at Numba's default -O3, 66 s at -O0).  The tests compile without LLVM
 # optimization: every compiled check still goes through Numba's typing and lowering of
-# the same generated code and runs it (the cpu target), and without fastmath (no test
-# passes it) LLVM's optimizations do not change a floating-point result, so each
-# assertion sees the values it saw at -O3 (bit for bit on the fd_subset and programs
-# cases).  One difference shows: Numba finds "dynamic globals" in some unoptimized
+# the same generated code and runs it (the cpu target).  Primals compile without
+# fastmath, and LLVM's optimizations do not change their floating-point results; a
+# derivative's sums may be reassociated (fastmath={"reassoc"}, transforms/base.py), so
+# at -O3 LLVM may add their terms in another order, within the tolerances every
+# gradient check has (the fd_subset, bench and rolling/invariant-sum tests pass at -O3
+# too).  One difference shows: Numba finds "dynamic globals" in some unoptimized
 # functions (ones that call helpers or other compiled functions), warns "Cannot cache
 # compiled function" and compiles them again in a new process.  Numba's on-disk
 # cache does not key on the optimization level, so the tests keep their compiled code

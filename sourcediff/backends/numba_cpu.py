@@ -87,13 +87,18 @@ def cache_overloads() -> Path:
     return folder
 
 
-def module_path(source: str, stem: str) -> Path:
-    digest = hashlib.sha256((runtime_stamp() + source).encode()).hexdigest()[:16]
+def module_path(source: str, stem: str, options: dict | None = None) -> Path:
+    """The file of a generated module: its name hashes the source, the runtime
+    and the options its functions are compiled with (Numba's cache key does
+    not hold them: the same source compiled with and without ``fastmath``
+    would otherwise load one machine code for both)."""
+    text = runtime_stamp() + source + repr(sorted((k, repr(v)) for k, v in (options or {}).items()))
+    digest = hashlib.sha256(text.encode()).hexdigest()[:16]
     return cache_dir() / f"sd_{stem}_{digest}.py"
 
 
-def write_module(source: str, stem: str) -> Path:
-    path = module_path(source, stem)
+def write_module(source: str, stem: str, options: dict | None = None) -> Path:
+    path = module_path(source, stem, options)
     if not path.exists():
         tmp = path.with_suffix(f".{os.getpid()}.tmp")
         tmp.write_text(source)
@@ -124,7 +129,8 @@ def load_numba(source: str, stem: str, injected: dict, jit_options: dict,
     cache_overloads()
     install_numba_overloads("cpu", {"cache": True})
     scipy_special.install()
-    path = write_module(source, stem)
+    options = {"cache": True, "error_model": "numpy", **jit_options}
+    path = write_module(source, stem, options)
     quiet_performance_warnings(path.parent)
     name = path.stem
     module = sys.modules.get(name)
@@ -135,7 +141,6 @@ def load_numba(source: str, stem: str, injected: dict, jit_options: dict,
         spec.loader.exec_module(module)
         for k, v in injected.items():
             setattr(module, k, v)
-        options = {"cache": True, "error_model": "numpy", **jit_options}
         for fname in function_names:
             py = getattr(module, fname)
             if not hasattr(py, "py_func"):

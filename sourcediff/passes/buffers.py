@@ -468,3 +468,53 @@ def value_flow(fn: ast.FunctionDef, types: dict, view_base, moves: set) -> list:
             if _is_move(s, types) and not (id(s) in moves and fresh_only.get(s.value.id)):
                 out.append((s.targets[0].id, s.value.id))
     return out
+
+
+def sole_arrays(fn: ast.FunctionDef, types: dict, params, permutations: dict, view_base) -> set:
+    """Local arrays whose buffer no other name holds while they do: every
+    binding makes a new array (``np.empty(n)``, ``u0.copy()``, arithmetic) or
+    is a statement of a swap or rotation among such arrays (``permutations``:
+    ``id(stmt) -> Permutation``; it hands their buffers round, one name each
+    after it), and nothing else takes the array whole -- no ``y = x``, no view
+    bound to a name, no tuple or user function given it.  A write into one of
+    them cannot change what another name reads."""
+    out = {x for x, t in types.items() if t is not None and t.is_array} - set(params)
+    bound_in: dict = {}      # name -> the permutations binding it
+    plain = set()            # the Name nodes bound by the statements looked at
+    for s in ast.walk(fn):
+        if not isinstance(s, ast.stmt):
+            continue
+        perm = permutations.get(id(s))
+        if perm is not None:
+            for x in (s.targets[0].id, s.value.id):
+                if x not in perm.temps:
+                    bound_in.setdefault(x, []).append(perm)
+            plain.add(id(s.targets[0]))
+            continue
+        if ir.KIND(s) == ir.Kind.ASSIGN and isinstance(s.targets[0], ast.Name):
+            plain.add(id(s.targets[0]))
+            t = types.get(s.targets[0].id)
+            made = t is None or not t.is_array or \
+                not isinstance(s.value, ast.Name) and view_base(s.value, types) is None and \
+                (ir.PRIM(s.value) or ("?",))[0] not in ("user", "global", "copy")
+            if not made:
+                out.discard(s.targets[0].id)
+                base = view_base(s.value, types) if not isinstance(s.value, ast.Name) \
+                    else s.value.id
+                out.discard(base)
+        heads = [getattr(s, f) for f in ("test", "iter") if getattr(s, f, None) is not None] \
+            if hasattr(s, "body") else [s]
+        for n in (n for h in heads for n in ast.walk(h)):
+            if isinstance(n, (ast.Tuple, ast.List)) and isinstance(n.ctx, ast.Load) or \
+                    isinstance(n, ast.Call) and (ir.PRIM(n) or ("?",))[0] in ("user", "global"):
+                elts = n.elts if isinstance(n, (ast.Tuple, ast.List)) else n.args
+                out -= {e.id for e in elts if isinstance(e, ast.Name)}
+    for n in ast.walk(fn):      # bound otherwise (unpacked, a loop target)
+        if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store) and id(n) not in plain:
+            out.discard(n.id)
+    while True:                 # a permutation among sole arrays only
+        drop = {x for x, perms in bound_in.items() if x in out and
+                any(not set(p.source) <= out for p in perms)}
+        if not drop:
+            return out
+        out -= drop

@@ -34,7 +34,14 @@ from . import rerun
 from .activity import diff_operands
 from .astutil import free_names, stored_names, walk
 from .astutil import is_const as _is_const
-from .buffers import Liveness, find_moves, find_permutations, store_base, value_flow
+from .buffers import (
+    Liveness,
+    find_moves,
+    find_permutations,
+    sole_arrays,
+    store_base,
+    value_flow,
+)
 from .dependence import Dependence
 from .fresh_arrays import first_writes
 from .rulecall import rule_inputs
@@ -92,6 +99,8 @@ class Planner:
         self.value_flow = value_flow(self.fn, self.types, is_view, find_moves(
             self.fn, self.types, self.params, self.liveness))
         self.permutations = self.plan_permutations()
+        # arrays whose buffer no other name holds at the same time
+        self.sole = sole_arrays(self.fn, self.types, self.params, self.permutations, is_view)
         # first writes into the elements of an np.empty array: nothing to put back
         self.fresh_writes = first_writes(self.fn, self.sites, self.params, self.alias_taped | {
             name for pair in self.value_flow for name in pair})
@@ -105,6 +114,9 @@ class Planner:
         # values read, not only shapes (zeroing a buffer like x): writes into
         # such an array are taped element by element
         self.value_needed: set = set()
+        # arrays whose overwritten elements the reverse sweep, as emitted, puts
+        # back where nothing reads them any more: not stored
+        self.unread_items: set = set()
 
     def decide(self, reads: set, shape_reads: set, names: set) -> bool:
         """Storage for the values the reverse sweep reads (``reads``; of
@@ -732,8 +744,19 @@ class Planner:
             if kind in (ir.Kind.STORE, ir.Kind.AUGSTORE):
                 base = s.targets[0].value.id if kind == ir.Kind.STORE else s.target.value.id
                 if base in self.value_needed and id(s) not in self.rerun_stores \
-                        and id(s) not in self.fresh_writes and not self.reads_final(base):
+                        and id(s) not in self.fresh_writes and base not in self.unread_items \
+                        and not self.reads_final(base):
                     self.save_at.add((id(s), base + "[]"))
+
+    def drop_unread_items(self, arrays: set) -> bool:
+        """Store no overwritten element of ``arrays`` (the reverse sweep reads
+        none of them once it would put them back); false when that changes
+        nothing."""
+        if arrays <= self.unread_items:
+            return False
+        self.unread_items |= arrays
+        self.storage()
+        return True
 
     def reads_final(self, array) -> bool:
         """No element of ``array`` is stored: every read of its values

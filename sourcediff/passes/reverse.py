@@ -65,6 +65,7 @@ from .planner import (
     inner_iteration_locals,
     iteration_locals,
 )
+from .restore_loops import restore_after_loops, unread_puts_back
 from .rolling_sums import roll_neighbour_adds
 from .rulecall import RuleInfo, bind_template, constants_of, rule_inputs
 from .sink import Adjoints, sink_adjoints
@@ -333,10 +334,16 @@ class ReverseTransformer:
         # the plan follows what the reverse sweep reads, which may need saving in turn
         while True:
             self.saved_items: set = set()
+            self.element_restores: set = set()   # ids of ``a[i] = tape[slot]``
+            self.element_pops: set = set()       # ids of ``a[i] = stack[top]`` / ``.pop()``
             self.reads: set = set()
             self.shape_reads: set = set()
             reverse = self.reverse_block(self.fn.body)
-            if not self.plan.decide(self.reads, self.shape_reads, self.primal_names()):
+            if self.plan.decide(self.reads, self.shape_reads, self.primal_names()):
+                continue
+            if not self.plan.drop_unread_items(unread_puts_back(
+                    reverse, self.element_restores | self.element_pops, self.plan.sole,
+                    [set(p.names) for p in self.plan.permutations.values()])):
                 break
         fused = self.try_fuse()
         if fused is not None:
@@ -1043,16 +1050,20 @@ class ReverseTransformer:
                 index = self.plan.indexed[id(s)].index
                 sub = ast.Subscript(value=_name(base), slice=ir.clone(target.slice),
                                     ctx=ast.Store())
-                out.append(_assign(sub, ast.Subscript(value=_name(self.indexed_tape(s)),
+                put_back = _assign(sub, ast.Subscript(value=_name(self.indexed_tape(s)),
                                                       slice=ir.clone(index),
-                                                      ctx=ast.Load()), line))
+                                                      ctx=ast.Load()), line)
+                self.element_restores.add(id(put_back))
+                out.append(put_back)
                 self.read(target.slice, index)
             elif (id(s), base + "[]") in self.plan.save_at:
                 sliced = self.plan.item_type(base, target.slice) is None
                 sub = ast.Subscript(value=_name(base), slice=ir.clone(target.slice),
                                     ctx=ast.Store())
-                out += self.pop_from(None if sliced else ("_items", base),
+                pops = self.pop_from(None if sliced else ("_items", base),
                                      self.item_stack(base, sliced), sub, line)
+                self.element_pops.add(id(pops[-1]))
+                out += pops
                 self.read(target.slice)
             return out
         if isinstance(s, ast.If):
@@ -1522,6 +1533,7 @@ class ReverseTransformer:
                                        live_out=free_names(ret_stmt), before=body)
         rev = roll_neighbour_adds(rev, self.adjoint_variables(), self.buffer_ndims(),
                                   before=body)
+        rev = restore_after_loops(rev, self.element_restores, self.plan.sole)
         rev = drop_needless_copies(rev)
         params = list(self.params) + ([self.seed_name()] if self.mode == "vjp" else [])
         args = ast.arguments(posonlyargs=[], args=[ast.arg(arg=p) for p in params], vararg=None,

@@ -85,7 +85,6 @@ def scratch_array_grad(x, w):
             _t2 = x[i]
             _dt6 = du[i]
             du[i] = 0.0
-            u[i] = _saved_u_items[t * max(n, 0) + i]
             _dt5 = _dt6 * (1.0 - _t6 * _t6)
             _t6 = _saved_t6[t * max(n, 0) + i]
             _dt3 = _dt5
@@ -94,6 +93,10 @@ def scratch_array_grad(x, w):
             dw += _dt3 * _t2
             _dt2 = _dt3 * w
             dx[i] += _dt2
+        # 'u' put back after the loop above (which then vectorizes)
+        for i in range(n - 1, -1, -1):
+            # scratch_array:48  u[i] = math.tanh(w * x[i] + u[i])
+            u[i] = _saved_u_items[t * max(n, 0) + i]
     # -- result
     # scratch_array:50  return s
     return s, (dx, dw)

@@ -1,0 +1,44 @@
+"""The Numba options a generated module is compiled with: a derivative's sums
+may be reassociated (vectorized reductions), unless the user's own
+``numba.njit`` said otherwise; a primal stays as written; the options are
+part of the generated file's name (Numba's cache key does not hold them)."""
+from __future__ import annotations
+
+import numba
+
+import sourcediff as sd
+from sourcediff.backends.numba_cpu import module_path
+from sourcediff.transforms.base import Transformed
+
+
+def loss(x, w):
+    s = 0.0
+    for i in range(x.shape[0]):
+        s += w * x[i] * x[i]
+    return s
+
+
+def test_a_derivative_may_add_its_terms_in_another_order():
+    assert sd.value_and_grad(loss, wrt=(0, 1)).compile_options() == {"fastmath": {"reassoc"}}
+    assert sd.grad(loss).compile_options()["fastmath"] == {"reassoc"}
+    assert sd.vjp(loss).compile_options()["fastmath"] == {"reassoc"}
+
+
+def test_the_users_fastmath_setting_wins():
+    strict = numba.njit(fastmath=False)(loss)
+    assert sd.grad(strict).compile_options()["fastmath"] is False
+    fast = sd.grad(numba.njit(fastmath=True, error_model="python")(loss)).compile_options()
+    assert fast["fastmath"] is True and fast["error_model"] == "python"
+
+
+def test_a_primal_is_compiled_as_written():
+    assert Transformed(loss, 0, "cpu", "primal").compile_options() == {}
+
+
+def test_the_options_name_the_generated_file():
+    source = "def f(x):\n    return x\n"
+    plain = module_path(source, "f")
+    assert module_path(source, "f", {}) == plain
+    assert module_path(source, "f", {"fastmath": {"reassoc"}}) != plain
+    assert module_path(source, "f", {"fastmath": {"reassoc"}}) == \
+        module_path(source, "f", {"fastmath": {"reassoc"}})
