@@ -804,6 +804,7 @@ class Normalizer:
     def while_stmt(self, s, out):
         if s.orelse:
             raise self.error(s, "'while ... else' is not supported")
+        s = _exits_in_test(s)
         if not (isinstance(s.test, ast.Constant) and s.test.value is True) and \
                 not _continues(s.body):
             self.tested_at_end(s, out)
@@ -1210,7 +1211,7 @@ class Normalizer:
             if e.id in self.locals:
                 return _name(e.id)
             g = self.global_value(e)
-            if ir.PRIM(g) != ("const",):
+            if ir.PRIM(g) not in (("const",), ("global",)):   # a number, an array's shape
                 raise self.error(e, f"'{e.id}' cannot be used in an index")
             return g
         if isinstance(e, ast.Constant):
@@ -1313,8 +1314,10 @@ class Normalizer:
             node = ast.Call(func=ast.Attribute(value=_name(func.value.id), attr="pop",
                                                ctx=ast.Load()), args=[], keywords=[])
             return ir.mark(node, ("method", "pop"))
-        # array methods: x.sum(axis=0), x.reshape(3, 4), x.copy()
-        if isinstance(func, ast.Attribute) and resolve(func, self.namespace, self.locals) is MISSING:
+        # array methods: x.sum(axis=0), x.reshape(3, 4), x.copy(), GRID.copy() of a global
+        if isinstance(func, ast.Attribute) and (
+                resolve(func, self.namespace, self.locals) is MISSING or
+                isinstance(resolve(func.value, self.namespace, self.locals), np.ndarray)):
             base_obj = resolve(func.value, self.namespace, self.locals)
             if base_obj is MISSING or not is_module(base_obj):
                 if func.attr in ARRAY_METHODS_TO_NUMPY:
@@ -2508,3 +2511,20 @@ def _pure(e) -> bool:
                               ast.BinOp, ast.UnaryOp, ast.Tuple, ast.Slice, ast.operator,
                               ast.unaryop))
                for n in ast.walk(e))
+
+
+def _exits_in_test(s: ast.While) -> ast.While:
+    """``while c: if b: break; rest`` as ``while c and not b: rest`` (and
+    ``while True: if b: break; ...`` as ``while not b: ...``): the same tests
+    in the same order, the exit the loop's own.  A search written either way
+    (``while j < n - 1: if cw[j] >= u: break; j += 1``) is then the same loop,
+    tested at the end of its body, with nothing of it guarded by a flag."""
+    while len(s.body) > 1 and isinstance(s.body[0], ast.If) and not s.body[0].orelse and \
+            len(s.body[0].body) == 1 and isinstance(s.body[0].body[0], ast.Break):
+        leave = s.body[0].test
+        stay = ast.copy_location(ast.UnaryOp(op=ast.Not(), operand=leave), leave)
+        test = stay if isinstance(s.test, ast.Constant) and s.test.value is True else \
+            ast.copy_location(ast.BoolOp(op=ast.And(), values=[s.test, stay]), s.test)
+        s = ast.copy_location(ast.While(test=test, body=s.body[1:], orelse=[]), s)
+    return s
+

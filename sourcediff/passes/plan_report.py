@@ -166,6 +166,12 @@ def plan_lines(rt, names, fused_loop=None, moved=(), tail=(), companions=()) -> 
     if undone:
         out.append(f"undone, not stored (each update inverted in reverse): "
                    f"{_named(dict(sorted(undone.items())))}")
+    same = {}
+    for sid, var in sorted(rt.invariant, key=lambda k: k[1]):
+        same.setdefault(var, []).append(stmts[sid])
+    if same:
+        out.append(f"neither stored nor recomputed (each the same in every iteration of its "
+                   f"loops, from values they do not change): {_named(same)}")
     fused_lines = set() if fused_loop is None else {
         ir.LINE(s) for s in walk([fused_loop, *companions]) if isinstance(s, ast.For)}
     for loop in loops:

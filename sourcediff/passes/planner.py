@@ -117,6 +117,7 @@ class Planner:
         # arrays whose overwritten elements the reverse sweep, as emitted, puts
         # back where nothing reads them any more: not stored
         self.unread_items: set = set()
+        self.invariants_of: dict = {}      # id(loop) -> loop_invariants(loop)
 
     def decide(self, reads: set, shape_reads: set, names: set) -> bool:
         """Storage for the values the reverse sweep reads (``reads``; of
@@ -406,6 +407,41 @@ class Planner:
         s = next(st for st in walk(self.fn.body) if id(st) == sid)
         return s.targets[0].id, s.value.id
 
+    def same_in_every_iteration(self, site) -> bool:
+        """``site`` (the one assignment of a scalar, in a loop) computes the
+        same value every time it runs (:meth:`loop_invariants`).  Its variable
+        then holds that value from its first assignment on, whenever the
+        reverse sweep reads it: nothing to store or recompute."""
+        return bool(site.loops) and site.var in self.loop_invariants(site.loops[0])
+
+    def loop_invariants(self, outer) -> set:
+        """The scalars (not parameters) assigned once in the whole function, inside ``outer``, by
+        a plain primitive of names and arrays that nothing in ``outer``
+        changes, or of other such scalars (``r = p[0]`` and ``ar = a * r`` in
+        a ``while`` loop's inlined helper)."""
+        cache = self.invariants_of
+        if id(outer) in cache:
+            return cache[id(outer)]
+        changed = self.assigned_in(outer) | ({outer.target.id} if isinstance(outer, ast.For)
+                                             else set())
+        candidates = {}
+        for st in walk(outer.body):
+            if ir.KIND(st) == ir.Kind.ASSIGN and st.targets[0].id not in self.params \
+                    and len(self.sites.get(st.targets[0].id, [])) == 1 \
+                    and (ir.PRIM(st.value) or ("?",))[0] in (
+                        "binop", "unary", "subscript", "attr", "call", "const", "copy"):
+                t = self.types.get(st.targets[0].id)
+                if t is not None and t.is_scalar:
+                    candidates[st.targets[0].id] = free_names(st.value)
+        out: set = set()
+        while True:
+            more = {v for v, reads in candidates.items()
+                    if v not in out and not reads & (changed - out)}
+            if not more:
+                cache[id(outer)] = out
+                return out
+            out |= more
+
     def assigned_in(self, loop) -> set:
         names = set()
         for s in walk(loop.body):
@@ -685,6 +721,7 @@ class Planner:
         self.inverted_carried: set = set()  # the same, for a loop-carried counter
         self.placeholders: set = set()
         self.snapshot_vars: set = set()
+        self.invariant: set = set()     # id(site stmt), var: the same value in every iteration
         for var, sites in self.sites.items():
             if var not in self.needed:
                 continue
@@ -714,6 +751,10 @@ class Planner:
                     continue
             first = min(sites, key=lambda st: st.order)
             is_param = var in self.params
+            if not is_param and len(self.sites[var]) == 1 and \
+                    self.same_in_every_iteration(first):
+                self.invariant.add((id(first.stmt), var))
+                continue
             for st in sites:
                 if st.loops or len(sites) > 1 or is_param:
                     if st is first and st.top_level and not is_param:

@@ -37,10 +37,9 @@ from .. import ir
 from .astutil import rewrite_loops
 
 
-def restore_after_loops(stmts: list, restores: set, sole: set) -> list:
+def restore_after_loops(stmts: list, restores: dict, sole: set) -> list:
     """``stmts`` (a reverse sweep) with such puts-back moved out of their loops;
-    ``restores``: the ids of the statements putting an element back from a
-    tape; ``sole``: arrays whose buffer no other name holds at the same time
+    ``restores``: the statements putting an element back from a tape, by id; ``sole``: arrays whose buffer no other name holds at the same time
     (passes/buffers.py)."""
     if not restores:
         return stmts
@@ -61,7 +60,7 @@ def _split(loop, restores, sole) -> list:
         return [loop]
     moved = []
     for s in loop.body:
-        if id(s) not in restores:
+        if restores.get(id(s)) is not s:
             continue
         array, tape = s.targets[0].value.id, s.value.value.id
         others = [o for o in loop.body if o is not s and o not in moved]
@@ -88,9 +87,9 @@ def _mentions(node) -> set:
     return {n.id for x in nodes for n in ast.walk(x) if isinstance(n, ast.Name)}
 
 
-def unread_puts_back(stmts: list, restores: set, sole: set, groups=()) -> set:
+def unread_puts_back(stmts: list, restores: dict, sole: set, groups=()) -> set:
     """The arrays of ``sole`` whose elements ``stmts`` (a reverse sweep) puts
-    back (``restores``: ids of those statements) where no statement reads the
+    back (``restores``: those statements, by id) where no statement reads the
     array from the first of them on: from the top-level statement holding the
     first, nothing but the puts-back mentions the array (a loop's later
     iterations run its earlier statements again).  ``groups``: sets of arrays
@@ -101,14 +100,14 @@ def unread_puts_back(stmts: list, restores: set, sole: set, groups=()) -> set:
     first: dict = {}
     for k, top in enumerate(stmts):
         for n in ast.walk(top):
-            if id(n) in restores:
+            if restores.get(id(n)) is n:
                 first.setdefault(n.targets[0].value.id, k)
     out = set()
     for array, k in first.items():
         names = {array}.union(*(g for g in groups if array in g))
         if names <= sole and not any(
                 names & _mentions(n) for top in stmts[k:] for n in _statements(top)
-                if id(n) not in restores and not _renames(n, names)):
+                if restores.get(id(n)) is not n and not _renames(n, names)):
             out.add(array)
     return out
 

@@ -334,15 +334,16 @@ class ReverseTransformer:
         # the plan follows what the reverse sweep reads, which may need saving in turn
         while True:
             self.saved_items: set = set()
-            self.element_restores: set = set()   # ids of ``a[i] = tape[slot]``
-            self.element_pops: set = set()       # ids of ``a[i] = stack[top]`` / ``.pop()``
+            # id -> statement (kept, so no other statement takes its id)
+            self.element_restores: dict = {}     # ``a[i] = tape[slot]``
+            self.element_pops: dict = {}         # ``a[i] = stack[top]`` / ``.pop()``
             self.reads: set = set()
             self.shape_reads: set = set()
             reverse = self.reverse_block(self.fn.body)
             if self.plan.decide(self.reads, self.shape_reads, self.primal_names()):
                 continue
             if not self.plan.drop_unread_items(unread_puts_back(
-                    reverse, self.element_restores | self.element_pops, self.plan.sole,
+                    reverse, {**self.element_restores, **self.element_pops}, self.plan.sole,
                     [set(p.names) for p in self.plan.permutations.values()])):
                 break
         fused = self.try_fuse()
@@ -1053,7 +1054,7 @@ class ReverseTransformer:
                 put_back = _assign(sub, ast.Subscript(value=_name(self.indexed_tape(s)),
                                                       slice=ir.clone(index),
                                                       ctx=ast.Load()), line)
-                self.element_restores.add(id(put_back))
+                self.element_restores[id(put_back)] = put_back
                 out.append(put_back)
                 self.read(target.slice, index)
             elif (id(s), base + "[]") in self.plan.save_at:
@@ -1062,7 +1063,7 @@ class ReverseTransformer:
                                     ctx=ast.Store())
                 pops = self.pop_from(None if sliced else ("_items", base),
                                      self.item_stack(base, sliced), sub, line)
-                self.element_pops.add(id(pops[-1]))
+                self.element_pops[id(pops[-1])] = pops[-1]
                 out += pops
                 self.read(target.slice)
             return out

@@ -210,12 +210,25 @@ FLOAT_UFUNCS = [np.sin, np.cos, np.tan, np.arcsin, np.arccos, np.arctan, np.arct
                np.subtract, np.multiply, np.divide, np.maximum, np.minimum]
 
 
-@result_type(*FLOAT_UFUNCS)
-def _(args, kw, consts):
-    t = promote(*args)
-    if t.is_array:
-        return t if t.dtype.kind == "f" else array(np.float64, t.ndim)
-    return t if t.kind == "float" else F64
+# of these, integers give integers (``np.minimum(np.searchsorted(cw, u), n - 1)``
+# is an index array), as in NumPy and Numba
+INT_UFUNCS = {np.add, np.subtract, np.multiply, np.maximum, np.minimum, np.negative, np.abs,
+              np.square}
+
+
+def _float_result(fn):
+    @result_type(fn)
+    def _(args, kw, consts):
+        t = promote(*args)
+        if fn in INT_UFUNCS and (t.dtype.kind in "iu" if t.is_array else t.kind == "int"):
+            return t
+        if t.is_array:
+            return t if t.dtype.kind == "f" else array(np.float64, t.ndim)
+        return t if t.kind == "float" else F64
+
+
+for _fn in FLOAT_UFUNCS:
+    _float_result(_fn)
 
 
 @result_type(np.where)

@@ -85,7 +85,7 @@ def rewrite(code: str, sole=("u",)) -> str:
     """``restore_after_loops`` on ``code``, its statements ``u[...] = tape[...]``
     marked as puts-back."""
     stmts = ast.parse(code).body
-    restores = {id(n) for n in ast.walk(stmts[0]) if isinstance(n, ast.Assign)
+    restores = {id(n): n for n in ast.walk(stmts[0]) if isinstance(n, ast.Assign)
                 and isinstance(n.value, ast.Subscript) and n.value.value.id == "tape"}
     out = restore_after_loops(stmts, restores, set(sole))
     return ast.unparse(ast.fix_missing_locations(ast.Module(body=out, type_ignores=[])))
@@ -141,7 +141,7 @@ for t in range(m - 1, -1, -1):
 
 def unread(code, sole=("u", "unew"), groups=({"u", "unew"},)):
     stmts = ast.parse(code).body
-    restores = {id(n) for n in ast.walk(ast.Module(body=stmts, type_ignores=[]))
+    restores = {id(n): n for n in ast.walk(ast.Module(body=stmts, type_ignores=[]))
                 if isinstance(n, ast.Assign) and isinstance(n.value, ast.Subscript)
                 and isinstance(n.value.value, ast.Name) and n.value.value.id == "tape"}
     return unread_puts_back(stmts, restores, set(sole), list(groups))

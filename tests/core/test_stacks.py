@@ -151,5 +151,5 @@ def test_batched_element_takes_stacks_as_preallocated_tapes():
         np.testing.assert_allclose(gx[b], ex, rtol=1e-12)
         np.testing.assert_allclose(gw[b], ew, rtol=1e-12)
     source = vg.source_for(x, w)
-    assert "_saved_a_items_top += 1" in source and "tape_overflow(" in source
+    assert "_saved_t2_top += 1" in source and "tape_overflow(" in source
     assert "np.empty(max(" not in source        # the driver allocates, once per chunk

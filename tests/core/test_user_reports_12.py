@@ -1,0 +1,66 @@
+"""Refusals a new user met in loop programs (twelfth session), now
+differentiated: ``np.minimum`` / ``np.clip`` of integer arrays stay integers
+(an index array, as in NumPy and Numba, not float64 refused at the index), and
+a module-level array read by its shape in a loop bound or through an array
+method (``range(GRID.shape[0])``, ``GRID.copy()``, ``GRID.sum()``).  Checked
+against central finite differences on the python target, one function of
+them compiled for cpu."""
+import math
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from fdcheck import check_grad
+
+RNG = np.random.default_rng(12)
+GRID = np.linspace(0.0, 1.0, 11)
+WEIGHTS = np.array([[1.0, 2.0], [0.5, -1.0]])
+
+
+def resample(x, cw, u):
+    """An index array from searchsorted, clipped to the last element."""
+    idx = np.minimum(np.searchsorted(cw, u), x.shape[0] - 1)
+    return np.sum(x[idx] ** 2)
+
+
+def clipped_positions(x, n):
+    idx = np.clip(np.arange(n), 0, 3)
+    j = np.maximum(idx - 1, 0)
+    return np.sum(x[idx] * x[j])
+
+
+def grid_loop(x):
+    s = 0.0
+    for i in range(GRID.shape[0]):
+        s += math.exp(-x * GRID[i])
+    return s
+
+
+def grid_methods(x, w):
+    g = GRID.copy()
+    g[0] = w
+    return np.sum(np.exp(-x * g)) + GRID.sum() * w + np.sum(WEIGHTS.T @ np.array([x, w]))
+
+
+CASES = [(resample, (RNG.uniform(0.5, 2.0, 5), np.linspace(0.2, 1.0, 5),
+                     np.array([0.1, 0.5, 1.5, 0.7])), 0),
+         (clipped_positions, (RNG.uniform(0.5, 2.0, 5), 6), 0),
+         (grid_loop, (0.7,), 0),
+         (grid_methods, (0.7, 0.3), (0, 1))]
+
+
+@pytest.mark.parametrize("f, args, wrt", CASES, ids=lambda c: getattr(c, "__name__", ""))
+def test_gradient_matches_finite_differences(f, args, wrt):
+    check_grad(f, args, wrt=wrt, target="python")
+
+
+def all_of_them(x, cw, u, w):
+    return resample(x, cw, u) + clipped_positions(x, 6) + grid_loop(w) + grid_methods(w, x[0])
+
+
+def test_compiled():
+    args = (RNG.uniform(0.5, 2.0, 5), np.linspace(0.2, 1.0, 5), np.array([0.1, 0.5, 1.5]), 0.4)
+    check_grad(all_of_them, args, wrt=(0, 3), target="cpu")
