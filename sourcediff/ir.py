@@ -141,10 +141,10 @@ class Fact:
 # -- statements ------------------------------------------------------------
 LINE = Fact("line", "statement, function",
             "astutil, axis_gathers, forward, index_names, int_arrays, invariant_sums, "
-            "kernel, lower, masks, normalize, reverse, rolling_sums, scalars, "
+            "kernel, lower, masks, normalize, partial_sums, reverse, rolling_sums, scalars, "
             "single_constants, small_arrays, tables, tuples",
             "axis_gathers, emit, errors, forward, index_names, int_arrays, "
-            "invariant_sums, kernel, lower, masks, normalize, plan_report, "
+            "invariant_sums, kernel, lower, masks, normalize, partial_sums, plan_report, "
             "planner, reverse, rolling_sums, scalars, single_constants, small_arrays, "
             "tables, tuples",
             "The user's source line the statement comes from (1-based, in the file); "
@@ -153,7 +153,7 @@ LINE = Fact("line", "statement, function",
             "Written by tag() and by astutil's statement builders.")
 KIND = Fact("kind", "statement", "axis_gathers, index_names, int_arrays, invariant_sums, "
                                  "lower, masks, "
-                                 "normalize, rolling_sums, scalars, single_constants, "
+                                 "normalize, partial_sums, rolling_sums, scalars, single_constants, "
                                  "small_arrays, tables, tuples, webs",
             "activity, axis_gathers, buffers, dependence, emit, forward, fresh_arrays, "
             "hoist, index_names, int_arrays, lower, masks, planner, program, rerun, reverse, "
@@ -173,7 +173,8 @@ ITERATES = Fact("iterates", "for", "normalize, tuples", "tuples, typeinfer, webs
                 "zip / reversed of sequences) lowered to an index loop; type inference "
                 "checks each sequence is a tuple or an array. Split tuples leave the list.")
 ARRAY = Fact("array", "accumulate statement", "reverse, typeinfer",
-             "emit, forward, invariant_sums, planner, rerun, reverse, rolling_sums, tables",
+             "emit, forward, invariant_sums, partial_sums, planner, rerun, reverse, rolling_sums, "
+             "tables",
              "The accumulation target is an array (``a += b`` updates in place); on an "
              "adjoint's ``dx[i, :] += g``, a view of ``dx`` (emitted as ``add_into``).", False)
 PROLOGUE = Fact("prologue", "statement", "tuples", "tuples",
@@ -182,8 +183,8 @@ PROLOGUE = Fact("prologue", "statement", "tuples", "tuples",
                 "split_tuple_locals leaves it alone).", False)
 NOTE = Fact("note", "statement", "restore_loops, reverse, sink, tables", "emit",
             "Why the transform wrote this statement: emitted as a comment above it.")
-SECTION = Fact("section", "statement of an adjoint", "reverse, rolling_sums",
-               "emit, kernel, rolling_sums",
+SECTION = Fact("section", "statement of an adjoint", "partial_sums, reverse, rolling_sums",
+               "emit, kernel, partial_sums, rolling_sums",
                "Which part of the adjoint the statement belongs to (setup, forward, "
                "init, fused, value, reverse, result): emitted as section headers.")
 

@@ -56,6 +56,7 @@ from .copies import drop_needless_copies
 from .first_adds import assign_first_adds
 from .invariant_sums import sum_invariant_adds
 from .numba_calls import lower_for_numba
+from .partial_sums import sum_inner_loops
 from .plan_report import plan_lines
 from .planner import (
     Planner,
@@ -1535,6 +1536,8 @@ class ReverseTransformer:
         rev = roll_neighbour_adds(rev, self.adjoint_variables(), self.buffer_ndims(),
                                   before=body)
         rev = restore_after_loops(rev, self.element_restores, self.plan.sole)
+        body = sum_inner_loops(body, self.float64_numbers(), before=rev)
+        rev = sum_inner_loops(rev, self.float64_numbers(), before=body)
         rev = drop_needless_copies(rev)
         params = list(self.params) + ([self.seed_name()] if self.mode == "vjp" else [])
         args = ast.arguments(posonlyargs=[], args=[ast.arg(arg=p) for p in params], vararg=None,
@@ -1585,6 +1588,12 @@ class ReverseTransformer:
         return Adjoints(
             frozenset(a for v, a in self.adj_names.items() if kinds[v] and kinds[v].is_scalar),
             frozenset(a for v, a in self.adj_names.items() if kinds[v] and kinds[v].is_array))
+
+    def float64_numbers(self) -> set:
+        """The float64 numbers of the primal and their adjoints."""
+        out = {v for v, t in self.types.items()
+               if t is not None and t.kind == "float" and t.dtype == _np.float64}
+        return out | {a for v, a in self.adj_names.items() if v in out}
 
     def buffer_ndims(self) -> dict:
         """The number of dimensions of each adjoint buffer of real numbers."""

@@ -58,13 +58,15 @@ def recurrence_grad(x, w):
             _saved_t1[i - _start] = _t1
             _t1 = math.sin(y)
             y = _t1 * w
+        dw_i = 0.0
         for i in range(_stop - 1, _start - 1, -1):
             y = _saved_y.pop()
             # recurrence:17  y = math.sin(y) * w
             _dt1 = dy * w
-            dw += dy * _t1
+            dw_i += dy * _t1
             dy = _dt1 * math.cos(y)
             _t1 = _saved_t1[i - _start]
+        dw += dw_i
     # recurrence:15  y = x
     dx += dy
     # -- result

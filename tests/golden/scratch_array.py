@@ -80,6 +80,7 @@ def scratch_array_grad(x, w):
         _dt7 = _dt8
         du += _dt7 * 2.0 * u
         # scratch_array:47  for i in range(n):
+        dw_i = 0.0
         for i in range(n - 1, -1, -1):
             # scratch_array:48  u[i] = math.tanh(w * x[i] + u[i])
             _t2 = x[i]
@@ -90,9 +91,10 @@ def scratch_array_grad(x, w):
             _dt3 = _dt5
             _dt4 = _dt5
             du[i] += _dt4
-            dw += _dt3 * _t2
+            dw_i += _dt3 * _t2
             _dt2 = _dt3 * w
             dx[i] += _dt2
+        dw += dw_i
         # 'u' put back after the loop above (which then vectorizes)
         for i in range(n - 1, -1, -1):
             # scratch_array:48  u[i] = math.tanh(w * x[i] + u[i])
