@@ -1508,6 +1508,24 @@ class ReverseTransformer:
             for s in reverse:
                 ir.SECTION.set(s, "reverse")
             rev += reverse
+        result = ast.Tuple(elts=[ir.clone(ret), self.gradients()], ctx=ast.Load())
+        ret_stmt = ast.Return(value=result)
+        ir.LINE.set(ret_stmt, ir.LINE(self.ret))
+        ir.SECTION.set(ret_stmt, "result")
+        body, rev = self.polish(body, rev, live_out=free_names(ret_stmt))
+        params = list(self.params) + ([self.seed_name()] if self.mode == "vjp" else [])
+        args = ast.arguments(posonlyargs=[], args=[ast.arg(arg=p) for p in params], vararg=None,
+                             kwonlyargs=[], kw_defaults=[], kwarg=None, defaults=[])
+        fn = ast.FunctionDef(name=fname, args=args, body=body + rev + [ret_stmt],
+                             decorator_list=[], returns=None, type_comment=None, type_params=[])
+        ir.REVERSE.set(fn, rev)
+        for n in ast.walk(fn):
+            if isinstance(n, ast.Name):
+                self.helpers_used.add(n.id)
+        return fn
+
+    def gradients(self) -> ast.Tuple:
+        """The tuple of the ``wrt`` arguments' gradients the adjoint returns."""
         grads = []
         for p in self.wrt:
             t = self.types[p]
@@ -1522,33 +1540,22 @@ class ReverseTransformer:
                 grads.append(ast.Tuple(elts=[_const(0.0) for _ in t.elts], ctx=ast.Load()))
             else:
                 grads.append(_const(0.0))
-        gtuple = ast.Tuple(elts=grads, ctx=ast.Load())
-        result = ast.Tuple(elts=[ir.clone(ret), gtuple], ctx=ast.Load())
-        ret_stmt = ast.Return(value=result)
-        ir.LINE.set(ret_stmt, ir.LINE(self.ret))
-        ir.SECTION.set(ret_stmt, "result")
+        return ast.Tuple(elts=grads, ctx=ast.Load())
+
+    def polish(self, body, rev, live_out) -> tuple:
+        """``(body, rev)``, the forward and reverse sweeps, rewritten by the
+        passes that follow the emitted code; ``live_out``: names read after."""
+        adjoints = self.adjoint_variables()
         # statements that do nothing unless a branch was taken go into it
-        rev = sink_adjoints(rev, self.adjoint_variables(), live_out=free_names(ret_stmt))
-        rev = assign_first_adds(rev, self.adjoint_variables())
-        rev = sum_invariant_adds(rev, self.adjoint_variables(), before=body)
-        rev = ascend_independent_loops(rev, self.adjoint_variables(), self.types,
-                                       live_out=free_names(ret_stmt), before=body)
-        rev = roll_neighbour_adds(rev, self.adjoint_variables(), self.buffer_ndims(),
-                                  before=body)
+        rev = sink_adjoints(rev, adjoints, live_out=live_out)
+        rev = assign_first_adds(rev, adjoints)
+        rev = sum_invariant_adds(rev, adjoints, before=body)
+        rev = ascend_independent_loops(rev, adjoints, self.types, live_out=live_out, before=body)
+        rev = roll_neighbour_adds(rev, adjoints, self.buffer_ndims(), before=body)
         rev = restore_after_loops(rev, self.element_restores, self.plan.sole)
         body = sum_inner_loops(body, self.float64_numbers(), before=rev)
         rev = sum_inner_loops(rev, self.float64_numbers(), before=body)
-        rev = drop_needless_copies(rev)
-        params = list(self.params) + ([self.seed_name()] if self.mode == "vjp" else [])
-        args = ast.arguments(posonlyargs=[], args=[ast.arg(arg=p) for p in params], vararg=None,
-                             kwonlyargs=[], kw_defaults=[], kwarg=None, defaults=[])
-        fn = ast.FunctionDef(name=fname, args=args, body=body + rev + [ret_stmt],
-                             decorator_list=[], returns=None, type_comment=None, type_params=[])
-        ir.REVERSE.set(fn, rev)
-        for n in ast.walk(fn):
-            if isinstance(n, ast.Name):
-                self.helpers_used.add(n.id)
-        return fn
+        return body, drop_needless_copies(rev)
 
     def adjoint_inits(self, line) -> list:
         """The adjoints that start at zero where the reverse sweep starts (the
