@@ -43,11 +43,15 @@ from .registry import result_type, rule, tangent
 # least number of dimensions of that argument for which it does (np.diag of a
 # vector builds a new matrix): writing through either name is refused.
 VIEW_FUNCTIONS = {id(f): 1 for f in (np.reshape, np.ravel, np.squeeze, np.flip, np.fliplr,
-                                     np.flipud, np.atleast_1d, np.atleast_2d, np.real,
-                                     np.diagonal)}
+                                     np.flipud, np.atleast_1d, np.atleast_2d, np.atleast_3d,
+                                     np.real, np.diagonal, np.expand_dims, np.transpose,
+                                     np.moveaxis, np.swapaxes)}
 VIEW_FUNCTIONS[id(np.diag)] = 2
+VIEW_FUNCTIONS[id(np.rot90)] = 2
 VIEW_NAMES = {"np.reshape", "np.ravel", "np.squeeze", "np.flip", "np.fliplr", "np.flipud",
-              "np.atleast_1d", "np.atleast_2d", "np.real", "np.diagonal", "np.diag"}
+              "np.atleast_1d", "np.atleast_2d", "np.atleast_3d", "np.real", "np.diagonal",
+              "np.diag", "np.expand_dims", "np.transpose", "np.moveaxis", "np.swapaxes",
+              "np.rot90"}
 
 
 # -- differences --------------------------------------------------------------------

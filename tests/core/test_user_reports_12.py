@@ -4,7 +4,10 @@ differentiated: ``np.minimum`` / ``np.clip`` of integer arrays stay integers
 a module-level array read by its shape in a loop bound or through an array
 method (``range(GRID.shape[0])``, ``GRID.copy()``, ``GRID.sum()``).  Checked
 against central finite differences on the python target, one function of
-them compiled for cpu."""
+them compiled for cpu.  And a wrong gradient found by a tester: a write through a
+view made by a function (``a[None, :]``, ``np.transpose``, ``np.swapaxes``) was
+taken for a write into a copy; such views are known now, and the write refused
+as other writes through a second name for an array are."""
 import math
 import sys
 from pathlib import Path
@@ -14,6 +17,8 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from fdcheck import check_grad
+
+import sourcediff as sd
 
 RNG = np.random.default_rng(12)
 GRID = np.linspace(0.0, 1.0, 11)
@@ -64,3 +69,37 @@ def all_of_them(x, cw, u, w):
 def test_compiled():
     args = (RNG.uniform(0.5, 2.0, 5), np.linspace(0.2, 1.0, 5), np.array([0.1, 0.5, 1.5]), 0.4)
     check_grad(all_of_them, args, wrt=(0, 3), target="cpu")
+
+
+def through_new_axis(x, w):
+    a = x.copy()
+    b = a[None, :]            # NumPy: a view, b[0, 0] is a[0]
+    for t in range(3):
+        b[0, 0] = b[0, 0] * w
+    return a[0] * a[1]
+
+
+def through_transpose(m, w):
+    a = m.copy()
+    b = np.transpose(a)
+    b[0, 1] = w * b[0, 1]
+    return np.sum(a * a)
+
+
+def through_swapaxes(m, w):
+    a = m.copy()
+    b = np.swapaxes(a, 0, 1)
+    b[1, 0] = w
+    return np.sum(a)
+
+
+@pytest.mark.parametrize("f, args", [
+    (through_new_axis, (np.array([0.3, -0.2, 0.5]), 0.6)),
+    (through_transpose, (np.arange(4.0).reshape(2, 2), 0.6)),
+    (through_swapaxes, (np.arange(4.0).reshape(2, 2), 0.6)),
+], ids=lambda c: getattr(c, "__name__", ""))
+def test_a_write_through_a_view_made_by_a_function_is_refused(f, args):
+    # these views were taken for copies: the writes did not reach the array
+    # in the derivative, a wrong gradient
+    with pytest.raises(sd.TransformError, match="shares memory with array 'a'"):
+        sd.value_and_grad(f, wrt=(0, 1), target="python")(*args)
