@@ -269,8 +269,11 @@ class _Aliases:
         self.origin[z] = s
         return frozenset([*(c for c in rest if len(c) > 1), frozenset(joined)])
 
-    def check_store(self, state, s, x, params=True):
-        """``params=False``: an in-place ``x += y``, reported where it is written."""
+    def check_store(self, state, s, x, params=True, rebound=None):
+        """``params=False``: an in-place ``x += y``, reported where it is written;
+        ``rebound``: the name ``s`` binds anew (``_t = x * c`` of ``x *= c``: its
+        old array, ``x``'s since the last iteration's ``x = _t``, is not read
+        again under that name)."""
         after = self.live.after.get(id(s), set())
         sharing = set().union(*(c for c in state if x in c)) | {x}
         for name in sharing:
@@ -278,7 +281,7 @@ class _Aliases:
         for c in state:
             if x not in c:
                 continue
-            for w in sorted(c - {x}):
+            for w in sorted(c - {x, rebound}):
                 if not params and w in self.params and w not in after:
                     continue
                 # a name no later statement reads before binding it again may be
@@ -309,7 +312,7 @@ class _Aliases:
             x = _updated_in_place(s, self.types)
             if x is not None and not ir.GENERATED(self.fn):
                 # ``x *= c``: ``_t = x * c`` then ``x = _t``; NumPy writes into x
-                self.check_store(state, s, x, params=False)
+                self.check_store(state, s, x, params=False, rebound=s.targets[0].id)
             z = s.targets[0].id
             zt = self.types.get(z)
             if zt is not None and zt.is_array:

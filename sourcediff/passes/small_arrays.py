@@ -250,9 +250,9 @@ def decide(facts) -> tuple[dict, dict]:
                   if facts.array(n) and n not in facts.params}
     # a name bound otherwise than by ``name = value`` (a loop, an unpacking) stays
     candidates -= {n for s in facts.statements for n in _binds(s) if _target(s) != n}
-    bound_in = {}                                 # name -> loops around its bindings
+    bound_in = {}                 # name -> loops around its bindings and element stores
     for s in facts.statements:
-        for n in _binds(s):
+        for n in set(_binds(s)) | _stores_into(s):
             bound_in[n] = bound_in.get(n, frozenset()) | facts.loops[id(s)]
     while True:
         shapes = _shapes(facts, candidates)
@@ -275,6 +275,15 @@ def decide(facts) -> tuple[dict, dict]:
         if not bad & candidates:
             return shapes, escapes
         candidates -= bad
+
+
+def _stores_into(s) -> set:
+    """The array an element store ``x[...] = v`` / ``x[...] += v`` changes."""
+    if ir.KIND(s) in (ir.Kind.STORE, ir.Kind.AUGSTORE):
+        t = s.targets[0] if isinstance(s, ast.Assign) else s.target
+        if isinstance(t, ast.Subscript) and isinstance(t.value, ast.Name):
+            return {t.value.id}
+    return set()
 
 
 def _read_only_use(s, shapes, facts) -> bool:

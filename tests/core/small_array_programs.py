@@ -179,3 +179,17 @@ def returns_small(a):
     x = np.array([a, 2.0 * a])
     y = x * x
     return y
+
+
+def stored_in_the_loop(x, w, steps):
+    """Elements stored with constant indices inside the loop, the array read
+    with an inner loop's index: it is made again inside the loop, after the
+    stores (it was made once before the loop, and read stale)."""
+    y = x.copy()
+    k = np.zeros(2)
+    for t in range(steps):
+        k[0] = w * y[0]
+        k[1] = w * y[1] * y[0]
+        for i in range(2):
+            y[i] = y[i] + k[i]
+    return y[0] * y[1]

@@ -7,7 +7,8 @@ against central finite differences on the python target, one function of
 them compiled for cpu.  And a wrong gradient found by a tester: a write through a
 view made by a function (``a[None, :]``, ``np.transpose``, ``np.swapaxes``) was
 taken for a write into a copy; such views are known now, and the write refused
-as other writes through a second name for an array are."""
+as other writes through a second name for an array are.  ``a *= w`` in a loop
+(refused, naming the update's own temporary) is differentiated."""
 import math
 import sys
 from pathlib import Path
@@ -50,7 +51,18 @@ def grid_methods(x, w):
     return np.sum(np.exp(-x * g)) + GRID.sum() * w + np.sum(WEIGHTS.T @ np.array([x, w]))
 
 
-CASES = [(resample, (RNG.uniform(0.5, 2.0, 5), np.linspace(0.2, 1.0, 5),
+def scaled_in_a_loop(x, w):
+    """``a *= w`` in a loop: refused as 'a' sharing memory with 'a * w' (the
+    in-place update's own temporary, from the last iteration) before."""
+    a = x.copy()
+    for t in range(3):
+        a *= w
+        a += x * 0.5
+    return np.sum(a * a)
+
+
+CASES = [(scaled_in_a_loop, (np.array([0.3, -0.2, 0.7]), 0.6), (0, 1)),
+         (resample, (RNG.uniform(0.5, 2.0, 5), np.linspace(0.2, 1.0, 5),
                      np.array([0.1, 0.5, 1.5, 0.7])), 0),
          (clipped_positions, (RNG.uniform(0.5, 2.0, 5), 6), 0),
          (grid_loop, (0.7,), 0),
@@ -63,7 +75,8 @@ def test_gradient_matches_finite_differences(f, args, wrt):
 
 
 def all_of_them(x, cw, u, w):
-    return resample(x, cw, u) + clipped_positions(x, 6) + grid_loop(w) + grid_methods(w, x[0])
+    return resample(x, cw, u) + clipped_positions(x, 6) + grid_loop(w) + \
+        grid_methods(w, x[0]) + scaled_in_a_loop(x, w)
 
 
 def test_compiled():
@@ -103,3 +116,17 @@ def test_a_write_through_a_view_made_by_a_function_is_refused(f, args):
     # in the derivative, a wrong gradient
     with pytest.raises(sd.TransformError, match="shares memory with array 'a'"):
         sd.value_and_grad(f, wrt=(0, 1), target="python")(*args)
+
+
+def scaled_with_a_second_name(x, w):
+    a = x.copy()
+    b = a
+    for t in range(2):
+        a *= w
+    return np.sum(b * a)
+
+
+def test_scaling_in_place_with_a_second_name_is_still_refused():
+    with pytest.raises(sd.TransformError, match="'a' shares memory with array 'b'"):
+        sd.value_and_grad(scaled_with_a_second_name, wrt=(0, 1), target="python")(
+            np.array([0.3, -0.2]), 0.6)
