@@ -60,7 +60,14 @@ class TypeInference:
         try:
             self.env[name] = join(self.env.get(name), t)
         except TypeError as exc:
-            err = self.info.error(node, _conflict(name, exc))
+            value = getattr(node, "value", node)
+            callees = {id(c.func) for c in ast.walk(value) if isinstance(c, ast.Call)} | \
+                {id(a.value) for a in ast.walk(value) if isinstance(a, ast.Attribute)}
+            unbound = sorted({n.id for n in ast.walk(value)
+                              if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)
+                              and id(n) not in callees and n.id not in self.env
+                              and not n.id.startswith("_")})
+            err = self.info.error(node, _conflict(name, exc, unbound))
             err.variable = name     # passes.versions may rename its rebindings
             raise err from None
 
@@ -317,15 +324,22 @@ def infer_types(fn, arg_types, info, callee_return, globals_used) -> tuple[dict,
     return env, ti.return_type
 
 
-def _conflict(name: str, exc: TypeError) -> str:
+def _conflict(name: str, exc: TypeError, unbound=()) -> str:
     """The message of a name bound to values of two types, naming what the user
-    wrote: the normalizer's accumulator of ``sum(...)`` of a comprehension
+    wrote (``unbound``: the user's names the binding reads that nothing has
+    assigned yet): the normalizer's accumulator of ``sum(...)`` of a comprehension
     (``_sum2``) is the sum itself."""
     if re.fullmatch(r"_sum\d+", name):
         return ("sum(...) of a comprehension whose items are arrays: its start, 0.0, is "
                 "a number (here the sum would hold both); give it an array start, "
                 "sum(..., np.zeros(n)), or add the items in a loop")
     types = getattr(exc, "types", ())
+    if any(t.kind == "none" for t in types):
+        # a name read before any assignment reaches it (``if it > 0 and abs(dz) < tol:
+        # break`` before ``dz = ...`` in a loop's body)
+        read = ", ".join(f"'{n}'" for n in unbound) or "a variable"
+        return (f"{read} may be read here before it is first assigned (on some path, such "
+                f"as a loop's first iteration; {exc}): assign it a value before the loop")
     if len(types) == 2 and types[0].kind in ("float", "int") and types[1].is_array \
             and not name.startswith("_"):
         # ``h = 0`` before a loop doing ``h = h + W[k] * x[k]``: NumPy makes it an

@@ -130,3 +130,24 @@ def test_scaling_in_place_with_a_second_name_is_still_refused():
     with pytest.raises(sd.TransformError, match="'a' shares memory with array 'b'"):
         sd.value_and_grad(scaled_with_a_second_name, wrt=(0, 1), target="python")(
             np.array([0.3, -0.2]), 0.6)
+
+
+def exit_reads_later_value(x, w):
+    z = x[0]
+    it = 0
+    while it < 20:
+        if it > 0 and abs(dz) < 1e-12:  # noqa: F821  (dz is set below, as written)
+            break
+        dz = (z * z - w) / (2.0 * z)
+        z = z - dz
+        it += 1
+    return z
+
+
+def test_a_read_before_the_first_assignment_is_told_so():
+    # the message named the normalizer's temporary ('_t5': a variable holds both
+    # none and float64)
+    with pytest.raises(sd.TransformError, match="read here before it is first assigned") as e:
+        sd.value_and_grad(exit_reads_later_value, wrt=(0, 1), target="python")(
+            np.array([1.0]), 2.0)
+    assert "'_t" not in str(e.value)
