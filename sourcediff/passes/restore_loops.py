@@ -34,7 +34,7 @@ import ast
 import copy
 
 from .. import ir
-from .astutil import rewrite_loops
+from .astutil import names_in, rewrite_loops
 
 
 def restore_after_loops(stmts: list, restores: dict, sole: set) -> list:
@@ -56,7 +56,7 @@ def _split(loop, restores, sole) -> list:
     assigned = names | {n.value.id for s in loop.body for n in ast.walk(s)
                         if isinstance(n, ast.Subscript) and isinstance(n.ctx, ast.Store)
                         and isinstance(n.value, ast.Name)}
-    if loop.target.id in names or _mentions(loop.iter) & assigned:
+    if loop.target.id in names or names_in(loop.iter) & assigned:
         return [loop]
     moved = []
     for s in loop.body:
@@ -65,8 +65,8 @@ def _split(loop, restores, sole) -> list:
         array, tape = s.targets[0].value.id, s.value.value.id
         others = [o for o in loop.body if o is not s and o not in moved]
         if array not in sole or tape in assigned or \
-                any(array in _mentions(o) for o in others) or \
-                (_mentions(s.targets[0].slice) | _mentions(s.value.slice)) & \
+                any(array in names_in(o) for o in others) or \
+                (names_in(s.targets[0].slice) | names_in(s.value.slice)) & \
                 (assigned - {array}):
             continue
         moved.append(s)
@@ -80,11 +80,6 @@ def _split(loop, restores, sole) -> list:
     arrays = ", ".join(dict.fromkeys(f"'{m.targets[0].value.id}'" for m in moved))
     ir.NOTE.set(second, f"{arrays} put back after the loop above (which then vectorizes)")
     return [first, second]
-
-
-def _mentions(node) -> set:
-    nodes = node if isinstance(node, list) else [node]
-    return {n.id for x in nodes for n in ast.walk(x) if isinstance(n, ast.Name)}
 
 
 def unread_puts_back(stmts: list, restores: dict, sole: set, groups=()) -> set:
@@ -106,7 +101,7 @@ def unread_puts_back(stmts: list, restores: dict, sole: set, groups=()) -> set:
     for array, k in first.items():
         names = {array}.union(*(g for g in groups if array in g))
         if names <= sole and not any(
-                names & _mentions(n) for top in stmts[k:] for n in _statements(top)
+                names & names_in(n) for top in stmts[k:] for n in _statements(top)
                 if restores.get(id(n)) is not n and not _renames(n, names)):
             out.add(array)
     return out
