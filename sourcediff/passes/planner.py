@@ -45,7 +45,7 @@ from .buffers import (
 from .dependence import Dependence
 from .fresh_arrays import first_writes
 from .rulecall import rule_inputs
-from .shapes import fixed_shapes
+from .shapes import axis_lengths, fixed_shapes
 from .tape import enclosing, nest_facts, plan_indexed_tapes, plan_stack_tapes, stack_sites
 from .types import scalar
 from .views import check_views, is_view
@@ -94,6 +94,8 @@ class Planner:
         self.collect_sites()
         # arrays whose shape the reverse sweep may read whenever (passes/shapes.py)
         self.fixed_shapes = fixed_shapes(self.types, self.params, self.sites)
+        # lengths of axes known to be equal (for periodic indices, passes/rolling_sums.py)
+        self.lengths = axis_lengths(self.types, self.params, self.sites)
         # (x, y): the values of array x are those of y under another name
         self.liveness = Liveness(self.fn)
         self.value_flow = value_flow(self.fn, self.types, is_view, find_moves(

@@ -1551,7 +1551,8 @@ class ReverseTransformer:
         rev = assign_first_adds(rev, adjoints)
         rev = sum_invariant_adds(rev, adjoints, before=body)
         rev = ascend_independent_loops(rev, adjoints, self.types, live_out=live_out, before=body)
-        rev = roll_neighbour_adds(rev, adjoints, self.buffer_ndims(), before=body)
+        rev = roll_neighbour_adds(rev, adjoints, self.buffer_ndims(), before=body,
+                                  lengths=self.buffer_lengths())
         rev = restore_after_loops(rev, self.element_restores, self.plan.sole)
         body = sum_inner_loops(body, self.float64_numbers(), before=rev)
         rev = sum_inner_loops(rev, self.float64_numbers(), before=body)
@@ -1607,6 +1608,14 @@ class ReverseTransformer:
         return {a: self.types[v].ndim for v, a in self.adj_names.items()
                 if self.types.get(v) is not None and self.types[v].is_array
                 and self.types[v].dtype.kind == "f"}
+
+    def buffer_lengths(self) -> dict:
+        """``shapes.axis_lengths`` of the primal's whole numbers and of the
+        adjoint buffers (those of their arrays)."""
+        lengths = self.plan.lengths
+        out = {v: k for v, k in lengths.items() if v not in self.adj_names}
+        out.update({a: lengths[v] for v, a in self.adj_names.items() if v in lengths})
+        return out
 
     def gradient_of(self, var):
         if var in self.active:

@@ -47,6 +47,15 @@ the loop's bounds read a name the loop assigns.  An index may be a name set
 once in the body, before the adds, to ``i + c``.  Since nothing in the loop
 reads the buffer, when its elements get their sums does not matter; only the
 rounding of the sums can differ (an element's terms are added together first).
+
+A periodic index, ``(i + c) % n`` with ``n`` the buffer's length along that
+axis (``shapes.axis_lengths`` proves it: ``n = len(u)``, ``du`` of the same
+shape), names the element ``i + c`` does where that is an index at all (an
+index the primal read, in ``[-n, n)``), so both kinds of add join one group:
+Burgers' flux adjoint adds into ``du[i]`` and ``du[(i + 1) % n]``.  Its
+element ``i + c`` is flushed at ``(i + c) % n`` (at ``i + c`` where an add in
+every iteration uses that index plainly) and after the loop at
+``(stop + c) % n``.
 """
 from __future__ import annotations
 
@@ -61,19 +70,36 @@ from .invariant_sums import shared_buffers
 from .sink import Adjoints
 
 
-def roll_neighbour_adds(stmts: list, adjoints: Adjoints, ndims: dict, before=()) -> list:
+def roll_neighbour_adds(stmts: list, adjoints: Adjoints, ndims: dict, before=(),
+                        lengths=None) -> list:
     """``stmts`` (a reverse sweep) with such adds carried in locals; ``ndims``:
     the number of dimensions of each adjoint buffer; ``before``: the
-    statements before it (the forward sweep)."""
+    statements before it (the forward sweep); ``lengths``: the keys of
+    ``shapes.axis_lengths`` of adjoint buffers and whole numbers."""
     names = {n.id for s in list(before) + list(stmts) for n in ast.walk(s)
              if isinstance(n, ast.Name)}
     plain = adjoints.arrays - shared_buffers(list(before) + list(stmts), adjoints)
-    return _Rewriter({x: ndims[x] for x in plain if x in ndims}, Namer(names)).block(stmts)
+    return _Rewriter({x: ndims[x] for x in plain if x in ndims}, Namer(names),
+                     lengths or {}).block(stmts)
 
 
 class _Rewriter:
-    def __init__(self, ndims, namer):
-        self.ndims, self.namer = ndims, namer
+    def __init__(self, ndims, namer, lengths):
+        self.ndims, self.namer, self.lengths = ndims, namer, lengths
+        self.locals: dict = {}
+
+    def local(self, x, i, c, loop, taken) -> str:
+        """The local of ``dx[i + c]``: loops one after another use the same
+        ones (each sets them to zero first); a loop inside one using it, or
+        another group of the same loop (``taken``), a new one."""
+        names = self.locals.setdefault((x, i, c), [])
+        mentioned = {n.id for n in ast.walk(loop) if isinstance(n, ast.Name)}
+        name = next((n for n in names if n not in taken and n not in mentioned), None)
+        if name is None:
+            name = self.namer.fresh(_label(x, i, c))
+            names.append(name)
+        taken.add(name)
+        return name
 
     def block(self, stmts) -> list:
         return rewrite_loops(stmts, self.loop)
@@ -95,28 +121,37 @@ class _Rewriter:
                    and isinstance(n.func.value, ast.Name)}
         if _mentions(loop.iter) & (assigned | changed):     # the stop is read again after
             return [loop]
-        groups = _Groups(loop, i, assigned, self.ndims).groups
+        groups = _Groups(loop, i, assigned, self.ndims, self.lengths).groups
         if not groups:
             return [loop]
         line = ir.LINE(loop)
         body, before, after, flush = list(loop.body), [], [], []
-        rewritten = {}
+        rewritten, taken = {}, set()
         for (x, place, _), adds in groups.items():
-            offsets = [c for _, c in adds]
+            offsets = [c for _, c, _ in adds]
             low, high = min(offsets), max(offsets)
             done = low if step == 1 else high          # the element no later iteration adds to
-            local = {c: self.namer.fresh(_label(x, i, c)) for c in range(low, high + 1)}
+            local = {c: self.local(x, i, c, loop, taken) for c in range(low, high + 1)}
             first = adds[0][0]
+            period = next((m for _, _, m in adds if m is not None), None)
+            plainly = {c for s, c, m in adds if m is None and s in loop.body}
 
-            def at(index, first=first, place=place):
+            def at(index, first=first, place=place, period=period):
+                if period is not None and (int_of(index) == 0 or isinstance(index, ast.Name)
+                                           and index.id == period):
+                    index = ast.Constant(0)     # (n % n: the loop took % n, n is not 0)
+                elif period is not None:        # element index % n
+                    index = ast.BinOp(left=index, op=ast.Mod(), right=_name(period))
                 return _at(first.target, place, index)
-            for s, c in adds:
+            for s, c, _ in adds:
                 new = ast.AugAssign(target=_name(local[c], True), op=s.op, value=s.value)
                 ir.copy_facts(s, new)
                 rewritten[id(s)] = new
             before += [_tag(ast.Assign(targets=[_name(local[c], True)], value=ast.Constant(0.0)),
                             line) for c in sorted(local)]
-            flush.append(_like(first, at(add_int(_name(i), done)), local[done], line))
+            flush.append(_like(first, _at(first.target, place, add_int(_name(i), done))
+                               if done in plainly else at(add_int(_name(i), done)),
+                               local[done], line))
             order = sorted(local, reverse=step == -1)    # from the done element on
             flush += [_tag(ast.Assign(targets=[_name(local[a], True)], value=_name(local[b])),
                            line) for a, b in itertools.pairwise(order)]
@@ -138,8 +173,8 @@ class _Groups:
     """The adds that can be carried, by (buffer, place of the loop index in
     the index, the fixed indices): [(statement, offset), ...]."""
 
-    def __init__(self, loop, i, assigned, ndims):
-        self.i, self.assigned = i, assigned
+    def __init__(self, loop, i, assigned, ndims, lengths):
+        self.i, self.assigned, self.lengths = i, assigned, lengths
         self.offsets = self.index_names(loop.body)
         found: dict = {}
         every: dict = {}      # key -> offsets of adds made in every iteration
@@ -150,9 +185,9 @@ class _Groups:
             if isinstance(s, ast.AugAssign):
                 key = self.add(s, k, ndims)
                 if key is not None:
-                    found.setdefault(key[0], []).append((s, key[1]))
+                    found.setdefault(key[0], []).append((s, *key[1]))
                     if s is loop.body[k]:
-                        every.setdefault(key[0], set()).add(key[1])
+                        every.setdefault(key[0], set()).add(key[1][0])
         by_buffer: dict = {}
         for key, adds in found.items():
             by_buffer.setdefault(key[0], []).append(len(adds))
@@ -164,8 +199,8 @@ class _Groups:
         # both ends; ``if i < n - 1: dy[i + 1] += e`` does not at the last i)
         self.groups = {key: adds for key, adds in found.items()
                        if sum(by_buffer[key[0]]) == mentioned[key[0]]
-                       and (len({c for _, c in adds}) > 1 or len(adds) > 1)
-                       and {min(c for _, c in adds), max(c for _, c in adds)} <=
+                       and (len({c for _, c, _ in adds}) > 1 or len(adds) > 1)
+                       and {min(c for _, c, _ in adds), max(c for _, c, _ in adds)} <=
                        every.get(key, set())}
 
     def index_names(self, body) -> dict:
@@ -176,30 +211,36 @@ class _Groups:
             for n in ast.walk(s):
                 if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store):
                     counts[n.id] = counts.get(n.id, 0) + 1
-        out = {}
+        out: dict = {}
         for k, s in enumerate(body):
             if isinstance(s, ast.Assign) and len(s.targets) == 1 and \
                     isinstance(s.targets[0], ast.Name) and counts[s.targets[0].id] == 1:
-                c = self.offset(s.value, {})
+                c = self.offset(s.value, out)
                 if c is not None:
                     out[s.targets[0].id] = (c, k)
         return out
 
     def offset(self, e, names):
-        """``c`` when ``e`` is the loop index plus ``c`` (or a name in ``names``
-        set to it), else None."""
+        """``(c, None)`` when ``e`` is the loop index plus ``c``, ``(c, n)`` when it
+        is ``(i + c) % n`` (either may be a name in ``names`` set to it), else
+        None."""
         if isinstance(e, ast.Name):
             if e.id == self.i:
-                return 0
+                return 0, None
             return names[e.id][0] if e.id in names else None
+        if isinstance(e, ast.BinOp) and isinstance(e.op, ast.Mod) and \
+                isinstance(e.right, ast.Name) and e.right.id not in self.assigned:
+            c = self.offset(e.left, names)
+            return None if c is None or c[1] is not None else (c[0], e.right.id)
         if isinstance(e, ast.BinOp) and isinstance(e.op, (ast.Add, ast.Sub)):
             if int_of(e.right) is not None:
                 c = self.offset(e.left, names)
                 k = int_of(e.right)
-                return None if c is None else c + (k if isinstance(e.op, ast.Add) else -k)
+                return None if c is None or c[1] is not None else \
+                    (c[0] + (k if isinstance(e.op, ast.Add) else -k), None)
             if isinstance(e.op, ast.Add) and int_of(e.left) is not None:
                 c = self.offset(e.right, names)
-                return None if c is None else c + int_of(e.left)
+                return None if c is None or c[1] is not None else (c[0] + int_of(e.left), None)
         return None
 
     def add(self, s, k, ndims):
@@ -224,8 +265,15 @@ class _Groups:
         if c is None or any(_mentions(p) & self.assigned for k, p in enumerate(parts)
                             if k != place):
             return None
+        if c[1] is not None and not self.period_of(x, place, c[1]):
+            return None
         fixed = tuple(ast.dump(p) for k, p in enumerate(parts) if k != place)
         return (x, place, fixed), c
+
+    def period_of(self, x, place, n) -> bool:
+        """``n`` is the length of buffer ``x`` along axis ``place``."""
+        axes, length = self.lengths.get(x, ()), self.lengths.get(n, (None,))
+        return place < len(axes) and axes[place] is not None and axes[place] == length[0]
 
 
 def _at(template, place, index):

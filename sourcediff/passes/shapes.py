@@ -117,3 +117,93 @@ def _fixed_product(operands, types, fixed) -> bool:
     if (ta.ndim, tb.ndim) == (1, 2):
         return b in fixed
     return a in fixed and b in fixed
+
+
+def axis_lengths(types: dict, params: list, sites: dict) -> dict:
+    """Lengths known to be equal, for ``(i + 1) % n`` to be read as an index
+    into an array of length ``n``: name -> a tuple of keys, one per axis of an
+    array, one for a whole number (``None``: not known).  Two names' keys are
+    equal only when their values are sure to be: a parameter's axis
+    (``"u0.shape[0]"``) or whole number (``"n"``) never re-bound, a constant;
+    followed through one assignment each (``n = len(u0)``, ``n = u0.shape[0]``,
+    ``u = u0.copy()``, ``np.zeros(n)``, ``np.zeros((n, m))``,
+    ``np.zeros_like(u)``, ``b = a``)."""
+    memo: dict = {}
+
+    def value(var):
+        ss = sites.get(var)
+        if not ss:
+            return None if var not in params else var
+        if len(ss) != 1 or var in params or ir.KIND(ss[0].stmt) != ir.Kind.ASSIGN:
+            return None
+        return ss[0].stmt.value
+
+    def number(e):
+        if isinstance(e, ast.Constant) and type(e.value) is int:
+            return e.value
+        if isinstance(e, ast.Name):
+            return of(e.id)[0] if types.get(e.id) is not None and \
+                types[e.id].kind == "int" and len(of(e.id)) == 1 else None
+        if isinstance(e, ast.Call) and ast.unparse(e.func) == "len" and len(e.args) == 1:
+            return axes(e.args[0], 0)
+        if isinstance(e, ast.Subscript) and isinstance(e.slice, ast.Constant) and \
+                type(e.slice.value) is int:
+            return axes(e.value, e.slice.value)
+        return None
+
+    def axes(e, k):
+        """Axis ``k`` of the array (or shape tuple) ``e``."""
+        if isinstance(e, ast.Attribute) and e.attr == "shape":
+            return axes(e.value, k)
+        if isinstance(e, ast.Name):
+            found = of(e.id)
+            return found[k] if k < len(found) else None
+        if isinstance(e, ast.Tuple):
+            return number(e.elts[k]) if k < len(e.elts) else None
+        return None
+
+    def of(var) -> tuple:
+        if var in memo:
+            return memo[var]
+        memo[var] = (None,)       # (a name defined through itself: not known)
+        t = types.get(var)
+        v = value(var)
+        out = (None,)
+        if t is None or v is None:
+            pass
+        elif v == var:          # a parameter never re-bound
+            out = tuple(f"{var}.shape[{k}]" for k in range(t.ndim)) if t.is_array \
+                else (var,) if t.kind == "int" else (None,)
+        elif t.kind == "tuple" and isinstance(v, ast.Attribute) and v.attr == "shape":
+            inner = of(v.value.id) if isinstance(v.value, ast.Name) else (None,)
+            out = inner
+        elif t.kind == "tuple" and isinstance(v, ast.Tuple):
+            out = tuple(number(e) for e in v.elts)
+        elif t.kind == "int":
+            out = (number(v),)
+        elif t.is_array:
+            out = _made_axes(v, t.ndim, number, axes)
+        memo[var] = out
+        return out
+
+    return {var: of(var) for var in set(sites) | set(params)}
+
+
+def _made_axes(v, ndim, number, axes) -> tuple:
+    """The axes of the array an assignment's value ``v`` makes."""
+    unknown = (None,) * ndim
+    if isinstance(v, ast.Name):                   # b = a
+        return tuple(axes(v, k) for k in range(ndim))
+    if not isinstance(v, ast.Call) or v.keywords or len(v.args) != 1:
+        if isinstance(v, ast.Call) and isinstance(v.func, ast.Attribute) and \
+                v.func.attr == "copy" and not v.args and not v.keywords:
+            return tuple(axes(v.func.value, k) for k in range(ndim))
+        return unknown
+    func, arg = ast.unparse(v.func), v.args[0]
+    if func in LIKE or func == "np.copy":
+        return tuple(axes(arg, k) for k in range(ndim))
+    if func in MAKERS:
+        if ndim == 1 and not isinstance(arg, ast.Tuple) and number(arg) is not None:
+            return (number(arg),)
+        return tuple(axes(arg, k) for k in range(ndim))
+    return unknown

@@ -56,3 +56,34 @@ def guarded_neighbours(y, k):
     for i in range(n):
         s += out[i] * out[i]
     return s
+
+
+def periodic_flux(u0, c, steps):
+    """Burgers-like periodic finite volumes: neighbours by ``(i + 1) % n`` (inline
+    and named), ``i - 1`` wrapping by itself; ``n = len(u0)`` is the grid's length,
+    so the adds into ``du[i]`` and ``du[(i + 1) % n]`` are carried together."""
+    n = len(u0)
+    u = u0.copy()
+    flux = np.zeros(n)
+    for step in range(steps):
+        for i in range(n):
+            ip = (i + 1) % n
+            ul = u[i] + 0.25 * (u[i] - u[i - 1])
+            ur = u[ip] - 0.25 * (u[(i + 2) % n] - u[ip])
+            flux[i] = 0.25 * (ul * ul + ur * ur) - 0.5 * max(abs(ul), abs(ur)) * (ur - ul)
+        for i in range(n):
+            u[i] -= c * (flux[i] - flux[i - 1])
+    s = 0.0
+    for i in range(n):
+        s += u[i] * u[i] * (1.0 + 0.1 * i)
+    return s
+
+
+def period_not_the_length(x, m):
+    """``(i + 1) % m`` with ``m`` shorter than ``x``: the element ``(i + 1) % m``
+    is not ``i + 1``, the adds into ``dx[i]`` and ``dx[(i + 1) % m]`` must stay
+    apart."""
+    s = 0.0
+    for i in range(x.shape[0]):
+        s += math.sin(x[i]) * x[(i + 1) % m]
+    return s

@@ -23,7 +23,9 @@ CASES = [(G.rosen_temporaries, (rng.uniform(-1.5, 1.5, 9),), 0),
          (P.named_index_and_rows, (rng.standard_normal((3, 7)), 7), 0),
          (P.named_index_and_rows, (rng.standard_normal((3, 7)), 2), 0),
          (P.descending_window, (rng.standard_normal(9), 0.8), (0, 1)),
-         (P.guarded_neighbours, (rng.standard_normal(7), 0.7), (0, 1))]
+         (P.guarded_neighbours, (rng.standard_normal(7), 0.7), (0, 1)),
+         (P.periodic_flux, (rng.uniform(0.5, 1.5, 9), 0.3, 3), (0, 1)),
+         (P.period_not_the_length, (rng.standard_normal(8), 5), 0)]
 
 
 @pytest.mark.parametrize("target", ["python", "cpu"])
@@ -33,7 +35,7 @@ def test_gradient_matches_finite_differences(f, args, wrt, target):
 
 
 def source(case):
-    f, args, wrt = case
+    f, args, wrt = case if isinstance(case, tuple) else next(c for c in CASES if c[0] is case)
     return sd.grad(f, wrt=wrt, target="python").source_for(*args)
 
 
@@ -58,11 +60,22 @@ def test_rows_and_named_indices():
     assert "dA[r, j] += dA_j" in text and "dA_j_plus_2" in text
 
 
-def rewrite(code: str, arrays=("dx", "dy"), ndims=None) -> str:
+def test_a_periodic_index_joins_the_plain_ones():
+    text = source(P.periodic_flux)
+    assert "du_i_plus_1 += _dt" in text and "du_i_plus_2 += _dt" in text
+    assert "du[ip] += " not in text and "du[(i + 2) % n] += _dt" not in text
+
+
+def test_a_period_other_than_the_length_is_not_carried():
+    text = source(P.period_not_the_length)
+    assert "dx_i" not in text and "dx[(i + 1) % m] += " in text
+
+
+def rewrite(code: str, arrays=("dx", "dy"), ndims=None, lengths=None) -> str:
     stmts = ast.parse(code).body
     ndims = ndims or {a: 1 for a in arrays}
     out = roll_neighbour_adds(stmts, Adjoints(scalars=frozenset(), arrays=frozenset(arrays)),
-                              ndims)
+                              ndims, lengths=lengths)
     return ast.unparse(ast.fix_missing_locations(ast.Module(body=out, type_ignores=[])))
 
 
@@ -117,6 +130,35 @@ def test_adds_made_in_branches_at_the_ends_are_not_carried():
     """``left = y[i - 1] if i > 0 else 0.0``: carrying dy[i + 1] to the next iteration
     flushed it into dy[n] at the last i (IndexError on python, a write past the
     buffer on cpu)."""
-    text = source(CASES[-1])
+    text = source(P.guarded_neighbours)
     assert "dy_i_plus_1" not in text and "dy_i_minus_1" not in text
     assert "dy[i - 1] += " in text and "dy[i + 1] += " in text
+
+
+PERIODIC = """
+for i in range(n):
+    ip = (i + 1) % n
+    dx[ip] += w[i]
+    dx[i] += 2.0 * w[i]
+"""
+
+
+@pytest.mark.parametrize("lengths, carried", [
+    ({"dx": ("x.shape[0]",), "n": ("x.shape[0]",)}, True),
+    ({"dx": ("x.shape[0]",), "n": ("n",)}, False),       # not known to be equal
+    ({"dx": (None,), "n": (None,)}, False),               # neither known
+    ({"n": ("x.shape[0]",)}, False),                      # the buffer's not known
+])
+def test_a_periodic_index_needs_the_buffers_length(lengths, carried):
+    text = rewrite(PERIODIC, lengths=lengths)
+    assert ("dx_i_plus_1 += w[i]" in text) == carried
+    if carried:
+        assert "if n > 0:\n    dx[0] += dx_i" in text
+
+
+def test_loops_one_after_another_share_locals_and_groups_of_one_loop_do_not():
+    loop = "for i in range(n):\n    dx[i, 0] += w[i]\n    dx[i + 1, 0] += w[i]\n" \
+           "    dx[i, 1] += w[i]\n    dx[i + 1, 1] += w[i]\n"
+    text = rewrite(loop + loop, arrays=("dx",), ndims={"dx": 2})
+    assert text.count("dx[i, 0] += dx_i\n") == 2 and text.count("dx[i, 1] += dx_i2\n") == 2
+    assert "dx_i3" not in text
