@@ -72,7 +72,8 @@ import numpy as np
 from .. import ir
 from ..names import Namer
 from ..rules import registry
-from .astutil import own_reads
+from .astutil import int_of, own_reads
+from .buffers import find_permutations
 
 ARITHMETIC = {"Add", "Sub", "Mult", "Div", "Pow"}
 UNARY = {"USub", "UAdd"}
@@ -106,7 +107,7 @@ def _made(stmt, kind, line):
 def lower_array_temporaries(fn: ast.FunctionDef, env: dict, used_names: set) -> bool:
     """Rewrite ``fn`` in place (loops' array temporaries -> element loops);
     returns whether anything changed.  ``used_names`` gets the new names."""
-    facts = _Facts.of(fn, env)
+    facts = _Facts.of(fn, env, [a.arg for a in fn.args.args])
     changed = False
 
     def visit(stmts, in_loop):
@@ -134,16 +135,25 @@ class _Facts:
     env: dict
     assignments: dict                     # name -> how many statements bind it
     readers: dict                         # name -> ids of the statements reading it
+    fresh_arrays: set                     # locals whose buffer no other name holds
+    params: set
+    swaps: set                            # ids of the statements of swaps and rotations
 
     @classmethod
-    def of(cls, fn, env):
+    def of(cls, fn, env, params=()):
         assignments, readers = {}, {}
         for s in _statements(fn.body):
             for n in _binds(s):
                 assignments[n] = assignments.get(n, 0) + 1
             for n in own_reads(s):
                 readers.setdefault(n, set()).add(id(s))
-        return cls(env, assignments, readers)
+        perms = find_permutations(fn, env, params)
+        return cls(env, assignments, readers, _fresh_arrays(fn, env, params, perms), set(params),
+                   set(perms))
+
+    def fresh(self, name) -> bool:
+        """A local array whose buffer no other name holds: see ``_fresh_arrays``."""
+        return name in self.fresh_arrays
 
     def vector(self, name):
         t = self.env.get(name)
@@ -153,6 +163,48 @@ class _Facts:
         t = self.env.get(name)
         return t is not None and (t.kind in ("int", "bool") or
                                   t.kind == "float" and t.dtype == np.float64)
+
+
+# calls whose result is a new array (no memory shared with an argument)
+MAKERS = {id(f) for f in (np.empty, np.zeros, np.ones, np.full, np.empty_like, np.zeros_like,
+                          np.ones_like, np.full_like, np.copy)}
+
+
+def _fresh_arrays(fn, env, params, perms) -> set:
+    """1-d float64 locals every binding of which makes a new array (an
+    allocation, a copy, arithmetic, a ufunc) or is part of a swap or rotation
+    among such names (``u, un = un, u``: it hands their buffers round, one name
+    each).  Two of them never hold one buffer; a slice of one bound to a name
+    (a view) is looked at where it is read (``_store_safe``)."""
+    out = {n for n, t in env.items() if t is not None and t.is_array and t.ndim == 1
+           and t.dtype == np.float64} - set(params)
+    for s in _statements(fn.body):
+        perm = perms.get(id(s))
+        if perm is not None:
+            out -= perm.temps - set(perm.source)
+            continue
+        if isinstance(s, ast.Assign) and len(s.targets) == 1 and \
+                isinstance(s.targets[0], ast.Name):
+            if not _makes_array(s.value):
+                out.discard(s.targets[0].id)
+            continue
+        out -= set(_binds(s))            # a loop target, an unpacking
+        # (an array given whole to a tuple or a user function may come back
+        # under another name: that name's binding is not one that makes an array)
+    # a swap with a name that may share a buffer (``t = u`` before ``w, t = t, w``)
+    # hands that buffer on
+    while True:
+        shared = {x for p in perms.values() if set(p.source) - out for x in p.source}
+        if not shared & out:
+            return out
+        out -= shared
+
+
+def _makes_array(v) -> bool:
+    prim = _prim(v)
+    if prim[0] in ("binop", "unary", "const") or prim == ("method", "copy"):
+        return True
+    return prim[0] == "call" and (isinstance(prim[1], np.ufunc) or id(prim[1]) in MAKERS)
 
 
 def _statements(stmts):
@@ -180,6 +232,7 @@ class Group:
     rows: list = field(default_factory=list)         # (base, axis) of each row read
     temps: set = field(default_factory=set)          # the temporaries (scalars after)
     reductions: list = field(default_factory=list)   # positions of the reductions
+    stores: list = field(default_factory=list)       # positions of the slice stores
     sums: set = field(default_factory=set)           # the names they bind
     reads: dict = field(default_factory=dict)        # position -> names read from outside
     all_reads: set = field(default_factory=set)
@@ -193,14 +246,16 @@ def plan_block(stmts, facts) -> list:
         if _temporary_def(s, facts) is not None:
             defs[s.targets[0].id] = k
     reductions = {k for k, s in enumerate(stmts) if _reduction_operands(s, facts) is not None}
+    stores = {k for k, s in enumerate(stmts) if _store_operands(s, facts) is not None}
     while True:   # a temporary with one use the group cannot take out, and its operands
-        bad = {t for t, k in defs.items() if not _uses_ok(t, k, stmts, defs, reductions, facts)}
+        bad = {t for t, k in defs.items()
+               if not _uses_ok(t, k, stmts, defs, reductions | stores, facts)}
         if not bad:
             break
         for t in bad:
             del defs[t]
-    groups = _groups(stmts, defs, sorted(reductions), facts)
-    return _settle(groups, stmts)
+    groups = _groups(stmts, defs, sorted(reductions | stores), facts)
+    return _settle(groups, stmts, facts)
 
 
 def _temporary_def(s, facts):
@@ -243,7 +298,7 @@ def _row_axis(v, facts):
         return None
     parts = v.slice.elts if isinstance(v.slice, ast.Tuple) else [v.slice]
     slices = [k for k, p in enumerate(parts) if isinstance(p, ast.Slice)]
-    if any(p.lower or p.upper or p.step for p in parts if isinstance(p, ast.Slice)):
+    if any(_cut(p) is None for p in parts if isinstance(p, ast.Slice)):
         return None
     if any(isinstance(p, ast.Name) and not _int_scalar(p.id, facts) for p in parts):
         return None
@@ -252,6 +307,28 @@ def _row_axis(v, facts):
     if len(slices) == 1 and base.ndim == len(parts):
         return slices[0]
     return None
+
+
+def _cut(part):
+    """``(start, trim)`` of a slice ``a:b`` a row may take: ``start`` its first
+    element, ``trim`` how many of the axis it leaves out.  The start is a
+    constant at least 0 (or none) and the stop a negative constant (or none):
+    ``u[1:-1]``, ``u[2:]``, ``u[:-2]``, so that the row's length is the axis'
+    less ``trim`` whatever the axis' length (a stop past the end, which NumPy
+    would clip, cannot be written).  None for any other slice."""
+    lo, hi = part.lower, part.upper
+    start = 0 if lo is None else int_of(lo)
+    stop = 0 if hi is None else int_of(hi)
+    if part.step is not None or start is None or start < 0 or stop is None or stop > 0 or \
+            stop == 0 and hi is not None:
+        return None
+    return start, start - stop
+
+
+def _row_cut(v):
+    """``(start, trim)`` of the row ``X[idx]`` (0, 0 without bounds)."""
+    parts = v.slice.elts if isinstance(v.slice, ast.Tuple) else [v.slice]
+    return next((_cut(p) for p in parts if isinstance(p, ast.Slice)), (0, 0))
 
 
 def _int_scalar(name, facts):
@@ -275,6 +352,26 @@ def _reduction_operands(s, facts):
     if not all(isinstance(a, ast.Name) and facts.vector(a.id) for a in operands):
         return None
     return [a.id for a in operands]
+
+
+def _store_operands(s, facts):
+    """``[t]`` of a store ``A[a:b] = t`` (``A[:] = t``, ``A[i, :] = t``) of a
+    vector ``t`` into a row of a float64 array (a slice ``_cut`` takes), or
+    None.  (Whether it may be written element by element: ``_store_safe``.)"""
+    if _kind(s) != "store" or not isinstance(s.value, ast.Name) or \
+            not facts.vector(s.value.id):
+        return None
+    target = s.targets[0]
+    if not isinstance(target, ast.Subscript) or _row_axis(target, facts) is None or \
+            not any(isinstance(p, ast.Slice) for p in
+                    (target.slice.elts if isinstance(target.slice, ast.Tuple) else [target.slice])):
+        return None
+    return [s.value.id]
+
+
+def _row_of(v, facts):
+    """``(base, axis, trim)`` of the row ``X[idx]``."""
+    return v.value.id, _row_axis(v, facts), _row_cut(v)[1]
 
 
 def _uses_ok(t, k, stmts, defs, reductions, facts) -> bool:
@@ -301,8 +398,9 @@ def _groups(stmts, defs, reductions, facts) -> list:
     over the row, as in ``d / np.sum(d)``: its own loop, after)."""
     # vectors computed in this loop body that stay array code (a matrix-vector
     # product): per-iteration values like rows, of length their own
-    local = {s.targets[0].id for s in stmts if _kind(s) == "assign" and
-             isinstance(s.targets[0], ast.Name) and facts.vector(s.targets[0].id)} - set(defs)
+    # (a name a swap binds holds an array it held before: not one computed here)
+    local = {s.targets[0].id for s in stmts if _kind(s) == "assign" and id(s) not in facts.swaps
+             and isinstance(s.targets[0], ast.Name) and facts.vector(s.targets[0].id)} - set(defs)
     # a vector the body computes gives the loop its length only when it is a
     # matrix-vector product (``W @ h``: W.shape[0]); another (``np.max(v,
     # keepdims=True)``, a slice ``v[a:b]``) may be of length 1 and broadcast
@@ -312,12 +410,13 @@ def _groups(stmts, defs, reductions, facts) -> list:
                      _prim(s.value)[0] == "call" and id(_prim(s.value)[1]) in DOT_IDS)}
     groups = []
     for r in reductions:
-        chain = _chain(_reduction_operands(stmts[r], facts), stmts, defs, facts)
-        if not chain:
+        stored = _store_operands(stmts[r], facts)
+        chain = _chain(_reduction_operands(stmts[r], facts) or stored, stmts, defs, facts)
+        if not chain and stored is None:
             continue                                   # a reduction of outside arrays only
         g = Group(members=sorted(chain | {r}))
         _describe(g, stmts, defs, local, facts)
-        if any(n in local and n not in products for n, _ in g.rows):
+        if any(n in local and n not in products for n, *_ in g.rows):
             continue
         for other in groups:
             if set(other.members) & chain and not (other.sums & g.all_reads):
@@ -333,25 +432,30 @@ def _describe(g, stmts, defs, local, facts):
     """Fill in what a group reads, binds and which rows it reads."""
     at = set(defs.values())
     g.temps = {stmts[k].targets[0].id for k in g.members if k in at}
-    g.reductions = [k for k in g.members if k not in at]
+    g.stores = [k for k in g.members if k not in at and _store_operands(stmts[k], facts)]
+    g.reductions = [k for k in g.members if k not in at and k not in g.stores]
     g.sums = {stmts[k].targets[0].id for k in g.reductions}
-    g.rows = [(stmts[k].value.value.id, _row_axis(stmts[k].value, facts)) for k in g.members
-              if k in at and _prim(stmts[k].value)[0] == "subscript"]
-    g.rows += [(n, 0) for k in g.members for n in sorted(
-        _temporary_def(stmts[k], facts) if k in at else _reduction_operands(stmts[k], facts))
-        if n in local]
-    g.results = {k: stmts[k].targets[0].id for k in g.members}
+    g.rows = [_row_of(stmts[k].targets[0], facts) for k in g.stores]
+    g.rows += [_row_of(stmts[k].value, facts) for k in g.members
+               if k in at and _prim(stmts[k].value)[0] == "subscript"]
+    g.rows += [(n, 0, 0) for k in g.members for n in sorted(
+        _temporary_def(stmts[k], facts) if k in at else
+        _reduction_operands(stmts[k], facts) or _store_operands(stmts[k], facts)) if n in local]
+    # (what a store writes, for ``_movable``: its array)
+    g.results = {k: stmts[k].targets[0].value.id if k in g.stores else stmts[k].targets[0].id
+                 for k in g.members}
     g.reads = {k: own_reads(stmts[k]) - g.temps for k in g.members}
     g.all_reads = set().union(*g.reads.values())
 
 
-def _settle(groups, stmts) -> list:
+def _settle(groups, stmts, facts) -> list:
     """The groups whose element loops can take the place of their last
     reduction; a group dropped drops those sharing a temporary with it
     (its array code still needs them)."""
     kept = list(groups)
     while True:
-        bad = [g for g in kept if not _lowerable(g) or not _movable(g, kept, stmts)]
+        bad = [g for g in kept if not _lowerable(g) or not _movable(g, kept, stmts) or
+               not _store_safe(g, stmts, facts)]
         if not bad:
             return kept
         gone = set().union(*(g.temps for g in bad))
@@ -362,6 +466,48 @@ def _lowerable(g) -> bool:
     """It reads a row, its reductions bind distinct names, and it needs none
     of its own results."""
     return bool(g.rows) and len(g.sums) == len(g.reductions) and not g.sums & g.all_reads
+
+
+def _store_safe(g, stmts, facts) -> bool:
+    """A group's stores may go element by element: NumPy computes the whole
+    right-hand side before it stores, the element loop stores element ``j``
+    before it reads element ``j + 1``.  So each store's array ``A`` must be one
+    no other name shares (``_fresh_arrays``: a local every binding of which
+    makes a new array, or swaps), the group must read ``A`` only at the
+    elements it stores (the same slice: ``un[:] = np.maximum(un, p)``, not
+    ``u[1:-1] = u[2:] + u[:-2]``), and every other array it reads must be a
+    parameter or another such local (a view bound to a name elsewhere may hold
+    ``A``'s buffer after a swap)."""
+    if not g.stores:
+        return True
+    targets = {}
+    for k in g.stores:
+        t = stmts[k].targets[0]
+        targets.setdefault(t.value.id, set()).add(ast.dump(t.slice))
+    if any(not facts.fresh(a) or len(sl) > 1 for a, sl in targets.items()):
+        return False
+    params = facts.params
+    for k in g.members:
+        s = stmts[k]
+        if k in g.stores:
+            reads = [] if s.value.id in g.temps else [s.value]
+        elif _prim(s.value)[0] == "subscript":
+            reads = [s.value]
+        else:
+            reads = [a for a in ast.walk(s.value) if isinstance(a, ast.Name)]
+        for r in reads:
+            if isinstance(r, ast.Subscript):            # a row: X[idx]
+                base, index = r.value.id, ast.dump(r.slice)
+            elif r.id in g.temps or not facts.vector(r.id):
+                continue
+            else:                                       # a vector read whole
+                base, index = r.id, ast.dump(ast.Slice())
+            if base in targets:
+                if targets[base] != {index}:
+                    return False
+            elif base not in params and not facts.fresh(base):
+                return False
+    return True
 
 
 def _movable(g, kept, stmts) -> bool:
@@ -420,15 +566,20 @@ def element_loop(g, stmts, env, used_names) -> list:
     """``r = 0.0`` for each reduction, then ``for j in range(X.shape[axis]):``
     with the members as scalar statements."""
     j = _fresh("j", used_names)
-    base, axis = g.rows[0]
+    base, axis, trim = g.rows[0]
     length = ast.Subscript(value=ast.Attribute(value=ast.Name(id=base, ctx=ast.Load()),
                                                attr="shape", ctx=ast.Load()),
                            slice=ast.Constant(axis), ctx=ast.Load())
+    if trim:
+        length = ast.BinOp(left=length, op=ast.Sub(), right=ast.Constant(trim))
     temps = g.temps
     before, body, after = [], [], []
     for k in g.members:
         s = stmts[k]
         line = _line(s)
+        if k in g.stores:
+            body.extend(_element_store(s, temps, j, env, used_names, before))
+            continue
         operands = _reduced(s)
         if operands is None:
             body.extend(_element_statement(s, temps, j, env, used_names, before))
@@ -441,7 +592,7 @@ def element_loop(g, stmts, env, used_names) -> list:
         before.append(_assign(acc, _marked(ast.Constant(zero), ("const",)), "assign", line))
         body.extend(_accumulation(acc, operands, temps, j, env, used_names, line))
         if id(_prim(s.value)[1]) in MEAN_IDS:
-            after.extend(_mean(r, acc, base, axis, used_names, line))
+            after.extend(_mean(r, acc, (base, axis, trim), used_names, line))
         else:
             after.append(_assign(r, _marked(ast.Name(id=acc, ctx=ast.Load()), ("copy",)),
                                  "assign", line))
@@ -452,18 +603,26 @@ def element_loop(g, stmts, env, used_names) -> list:
     return before + [_made(loop, "for", _line(stmts[g.members[-1]]))] + after
 
 
-def _mean(r, acc, base, axis, used_names, line) -> list:
-    """``r = acc / X.shape[axis]``, one operation per statement."""
+def _mean(r, acc, row, used_names, line) -> list:
+    """``r = acc / X.shape[axis]`` (less the row's trim), one operation per
+    statement."""
+    base, axis, trim = row
     shape, n = _fresh("shape", used_names), _fresh("n", used_names)
-    return [_assign(shape, _marked(ast.Attribute(value=ast.Name(id=base, ctx=ast.Load()),
-                                                 attr="shape", ctx=ast.Load()),
-                                   ("attr", "shape")), "assign", line),
-            _assign(n, _marked(ast.Subscript(value=ast.Name(id=shape, ctx=ast.Load()),
-                                             slice=ast.Constant(axis), ctx=ast.Load()),
-                               ("subscript",)), "assign", line),
-            _assign(r, _marked(ast.BinOp(left=ast.Name(id=acc, ctx=ast.Load()), op=ast.Div(),
-                                         right=ast.Name(id=n, ctx=ast.Load())),
-                               ("binop", "Div")), "assign", line)]
+    out = [_assign(shape, _marked(ast.Attribute(value=ast.Name(id=base, ctx=ast.Load()),
+                                                attr="shape", ctx=ast.Load()),
+                                  ("attr", "shape")), "assign", line),
+           _assign(n, _marked(ast.Subscript(value=ast.Name(id=shape, ctx=ast.Load()),
+                                            slice=ast.Constant(axis), ctx=ast.Load()),
+                              ("subscript",)), "assign", line)]
+    if trim:
+        m = _fresh("m", used_names)
+        out.append(_assign(m, _marked(ast.BinOp(left=ast.Name(id=n, ctx=ast.Load()), op=ast.Sub(),
+                                                right=ast.Constant(trim)), ("binop", "Sub")),
+                           "assign", line))
+        n = m
+    return out + [_assign(r, _marked(ast.BinOp(left=ast.Name(id=acc, ctx=ast.Load()),
+                                               op=ast.Div(), right=ast.Name(id=n, ctx=ast.Load())),
+                                     ("binop", "Div")), "assign", line)]
 
 
 def _reduced(s):
@@ -500,6 +659,21 @@ def _element_statement(s, temps, j, env, used_names, before) -> list:
     return out + [_assign(s.targets[0].id, v, "assign", line)]
 
 
+def _element_store(s, temps, j, env, used_names, before) -> list:
+    """``A[1:-1] = t`` -> ``A[1 + j] = t`` (``t`` a temporary, a scalar now, or a
+    vector read as ``t[j]``)."""
+    line = _line(s)
+    target = ir.clone(s.targets[0])
+    target.slice = _element_index(_hoisted(target.slice, used_names, line, before),
+                                  env[target.value.id].ndim, j)
+    out, value = [], s.value.id
+    if value not in temps:
+        out.append(_read_element(value, j, used_names, line))
+        value = out[-1].targets[0].id
+    store = ast.Assign(targets=[target], value=ast.Name(id=value, ctx=ast.Load()))
+    return out + [_made(store, "store", line)]
+
+
 def _hoisted(index, used_names, line, before):
     """``index`` with its parts read from arrays (``a[i]``) bound before the loop."""
     parts = list(index.elts) if isinstance(index, ast.Tuple) else [index]
@@ -534,14 +708,19 @@ def _put(parent, fld, old, new):
 
 
 def _element_index(index, ndim, j):
-    """``i`` -> ``i, j``; ``i, :`` -> ``i, j``; ``:, k`` -> ``j, k``."""
+    """``i`` -> ``i, j``; ``i, :`` -> ``i, j``; ``:, k`` -> ``j, k``; ``1:-1`` ->
+    ``1 + j``."""
     parts = list(index.elts) if isinstance(index, ast.Tuple) else [index]
     jn = ast.Name(id=j, ctx=ast.Load())
     if len(parts) < ndim:
         parts.append(jn)
     else:
-        parts = [jn if isinstance(p, ast.Slice) else p for p in parts]
-    return ast.Tuple(elts=parts, ctx=ast.Load())
+        parts = [_shifted(jn, _cut(p)[0]) if isinstance(p, ast.Slice) else p for p in parts]
+    return parts[0] if len(parts) == 1 else ast.Tuple(elts=parts, ctx=ast.Load())
+
+
+def _shifted(j, start):
+    return j if start == 0 else ast.BinOp(left=j, op=ast.Add(), right=ast.Constant(start))
 
 
 def _read_element(name, j, used_names, line):

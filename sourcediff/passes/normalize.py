@@ -701,6 +701,11 @@ class Normalizer:
                 self.loop_bindings(t, a, bindings, out)
         elif fn is reversed and len(it.args) == 1 and not it.keywords:
             bindings.append((target, "back", self.sequence(it.args[0], out)))
+        elif isinstance(it, ast.Subscript) and isinstance(it.slice, ast.Slice) and \
+                it.slice.lower is None and it.slice.upper is None and \
+                _constant_int(it.slice.step) == -1:
+            # ``x[::-1]`` is ``reversed(x)``: no view of x made to loop over
+            bindings.append((target, "back", self.sequence(it.value, out)))
         elif fn is range and 1 <= len(it.args) <= 3 and not it.keywords:
             bindings.append((target, "range", self.range_values(it, out)))
         elif fn in (range, enumerate, zip, reversed) or \
@@ -1556,7 +1561,7 @@ class Normalizer:
         if fn in (max, min, sum) and not e.keywords and (
                 fn is sum and 1 <= len(e.args) <= 2 or len(e.args) == 1):
             return self.prim(self.builtin_reduction(e, fn), out)
-        if fn in (max, min) and len(e.args) > 2:
+        if fn in (max, min, math.hypot) and len(e.args) > 2:
             acc = e.args[0]
             for a in e.args[1:]:
                 acc = ast.Call(func=e.func, args=[acc, a], keywords=[])
@@ -1568,6 +1573,10 @@ class Normalizer:
             return done
         if fn is math.pow or fn is pow and len(e.args) == 2:
             return self.prim(ast.BinOp(left=e.args[0], op=ast.Pow(), right=e.args[1]), out)
+        if fn is math.log and len(e.args) == 2 and not e.keywords:
+            # log(x, base) is log(x) / log(base) (Numba has only the one-argument form)
+            return self.prim(ast.BinOp(left=_call_like(e, e.args[:1]), op=ast.Div(),
+                                       right=_call_like(e, e.args[1:])), out)
         if fn is range:
             raise self.error(e, "range() can only be used in a 'for' loop")
         if isinstance(fn, type) and fn in CONTAINERS:
@@ -1633,6 +1642,10 @@ class Normalizer:
                                 + (f" ({canonical_name(fn)})" if canonical_name(fn) and
                                    canonical_name(fn) != text else "")
                                 + "; register one with @sourcediff.adjoint")
+        most = registry.most_arguments(fn)
+        if most is not None and len(e.args) > most:
+            raise self.error(e, f"'{text}' is differentiated with at most {most} positional "
+                                f"argument{'s' if most > 1 else ''}, not {len(e.args)}")
         args = [self.atom(self.constant_tuple(a) or a, out) for a in e.args]
         kws = []
         for k in e.keywords:

@@ -948,6 +948,14 @@ class Planner:
             return None
         return scalar(t.dtype)
 
+    def saved_ndim(self, base, index) -> int:
+        """The number of dimensions of ``base[index]`` as a store saves it (0: an
+        element; a row and a block of one array go on tapes of their own)."""
+        t = self.types.get(base)
+        if self.item_type(base, index) is not None or t is None or not t.is_array:
+            return 0
+        return max(index_ndim(t, index, self.types), 1)
+
     def listed_vars(self) -> set:
         """Saved variables with a list tape: some save of theirs is not indexed."""
         return {v for v in self.saved_vars if v in self.snapshot_vars or any(

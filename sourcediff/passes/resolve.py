@@ -28,6 +28,9 @@ def resolve(node: ast.expr, namespace: dict, local_names: set):
         base = resolve(node.value, namespace, local_names)
         if base is _MISSING:
             return _MISSING
+        # a module standing in for another (backends/python.py: the python target's
+        # math with NumPy's functions) names the functions of the other
+        base = getattr(base, "__stands_for__", base) if is_module(base) else base
         return getattr(base, node.attr, _MISSING)
     return _MISSING
 

@@ -602,8 +602,11 @@ class ReverseTransformer:
     def stack(self, var) -> str:
         return self.fresh_cached("_saved_" + var.lstrip("_"), ("saved", var))
 
-    def item_stack(self, var, sliced=False) -> str:
-        kind = "_slices" if sliced else "_items"
+    def item_stack(self, var, sliced=0) -> str:
+        """The list of elements (``sliced`` 0) or of copies of ``sliced``-d parts
+        of array ``var`` its stores overwrite (a row and a block apart)."""
+        kind = "_items" if not sliced else "_slices" if sliced == self.types[var].ndim \
+            else f"_slices_{sliced}d"
         self.saved_items.add((var, sliced))
         return self.fresh_cached("_saved_" + var.lstrip("_") + kind, (kind, var))
 
@@ -818,7 +821,7 @@ class ReverseTransformer:
                 item = ast.Subscript(value=_name(base), slice=ir.clone(target.slice),
                                      ctx=ast.Load())
                 # more than one element (a slice, a row, an index array): a copy
-                sliced = self.plan.item_type(base, target.slice) is None
+                sliced = self.plan.saved_ndim(base, target.slice)
                 if sliced:
                     item = ast.Call(func=ast.Attribute(value=item, attr="copy", ctx=ast.Load()),
                                     args=[], keywords=[])
@@ -1059,7 +1062,7 @@ class ReverseTransformer:
                 out.append(put_back)
                 self.read(target.slice, index)
             elif (id(s), base + "[]") in self.plan.save_at:
-                sliced = self.plan.item_type(base, target.slice) is None
+                sliced = self.plan.saved_ndim(base, target.slice)
                 sub = ast.Subscript(value=_name(base), slice=ir.clone(target.slice),
                                     ctx=ast.Store())
                 pops = self.pop_from(None if sliced else ("_items", base),

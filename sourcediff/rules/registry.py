@@ -196,6 +196,16 @@ def has_rule(fn) -> bool:
     return p is not None and bool(p.rules or p.tangents or not p.differentiable)
 
 
+def most_arguments(fn) -> int | None:
+    """How many arguments a call of ``fn`` may pass by position: what its adjoint
+    rules name (an argument past them would be dropped, its effect on the
+    derivative lost); None when a rule is not a template or ``fn`` has none."""
+    p = PRIMITIVES.get(_key(fn))
+    if p is None or not p.rules or any(r.template is None for r in p.rules):
+        return None
+    return max(len(r.template.inputs) + len(r.template.keywords) for r in p.rules)
+
+
 def find_rule(fn, info) -> Rule | None:
     p = PRIMITIVES.get(_key(fn))
     if p is None:

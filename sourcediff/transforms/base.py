@@ -16,7 +16,7 @@ import weakref
 
 import numpy as np
 
-from ..backends import TARGETS, load_numba, load_python
+from ..backends import TARGETS, load_numba, load_python, python_entry
 from ..frontend.source import get_source, referenced_deep, unwrap
 from ..passes.types import type_of_value
 from ..program import Program
@@ -231,7 +231,7 @@ class Transformed:
         injected.update(program.user_rules)
         if self.target == "python":
             ns = load_python(source, f"<sourcediff {self.func.__name__}>", injected)
-            funcs = {k: ns[v] for k, v in names.items()}
+            funcs = {k: python_entry(ns[v]) for k, v in names.items()}
         else:
             import numba
 

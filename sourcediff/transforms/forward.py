@@ -23,7 +23,7 @@ import inspect
 
 import numpy as np
 
-from ..backends import TARGETS, load_numba, load_python
+from ..backends import TARGETS, load_numba, load_python, python_entry
 from ..passes.types import type_of_value
 from ..program import Program
 from .base import (
@@ -288,7 +288,7 @@ class JVP(Transformed):
         if self.target == "python":
             digest = hashlib.sha256(source.encode()).hexdigest()[:12]
             ns = load_python(source, f"<sourcediff {entry} {digest}>", injected)
-            fn = ns[entry]
+            fn = python_entry(ns[entry])
         else:
             import numba
             for k, v in list(injected.items()):

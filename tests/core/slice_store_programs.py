@@ -1,0 +1,82 @@
+"""Loops whose bodies are NumPy slice code, as a time-stepping program is
+written with NumPy (passes/lower.py: slices with constant bounds are rows, a
+store into a slice a place an element loop ends; tests/core/test_slice_stores.py)."""
+from __future__ import annotations
+
+import numpy as np
+
+
+def heat_copy_back(u0, kappa, target, steps):
+    u = u0.copy()
+    un = np.empty_like(u)
+    for t in range(steps):
+        un[1:-1] = u[1:-1] + kappa * (u[2:] - 2.0 * u[1:-1] + u[:-2])
+        un[0] = u[0]
+        un[-1] = u[-1]
+        u[:] = un
+    d = u - target
+    return np.sum(d * d)
+
+
+def heat_swap(u0, kappa, target, steps):
+    """The Laplacian in a temporary; the buffers swapped."""
+    u = u0.copy()
+    un = u0.copy()
+    for t in range(steps):
+        lap = u[2:] - 2.0 * u[1:-1] + u[:-2]
+        un[1:-1] = u[1:-1] + kappa * lap
+        u, un = un, u
+    d = u - target
+    return np.sum(d * d)
+
+
+def american_put(sigma, r, S, payoff, dt, steps):
+    """Explicit finite differences with early exercise: ``np.maximum`` of the
+    new values and the payoff stored over them."""
+    dS = S[1] - S[0]
+    V = payoff.copy()
+    Vn = np.empty_like(V)
+    for k in range(steps):
+        Si = S[1:-1]
+        delta = (V[2:] - V[:-2]) / (2.0 * dS)
+        gamma = (V[2:] - 2.0 * V[1:-1] + V[:-2]) / (dS * dS)
+        Vn[1:-1] = V[1:-1] + dt * (0.5 * sigma * sigma * Si * Si * gamma + r * Si * delta
+                                   - r * V[1:-1])
+        Vn[0] = payoff[0]
+        Vn[-1] = 0.0
+        Vn[:] = np.maximum(Vn, payoff)
+        V, Vn = Vn, V
+    return V[3] + 0.5 * V[4]
+
+
+def in_place_stencil(u0, kappa, steps):
+    """``u[1:-1] = ... u[2:] ... u[:-2]``: NumPy reads every old value before it
+    stores; an element loop would read new ones.  Stays array code."""
+    u = u0.copy()
+    for t in range(steps):
+        u[1:-1] = u[1:-1] + kappa * (u[2:] - 2.0 * u[1:-1] + u[:-2])
+    return np.sum(u * u * u)
+
+
+def sums_of_slices(x, w, steps):
+    """Reductions over bounded slices: a neighbour product, a mean of a tail,
+    rows of a matrix cut at both ends."""
+    A = np.outer(x, x)
+    s = 0.0
+    for k in range(steps):
+        s += w * np.sum(x[1:] * x[:-1]) + np.mean(x[2:] * x[2:])
+        for i in range(A.shape[0]):
+            s += np.sum(A[i, 1:-1] * x[2:]) * w
+    return s
+
+
+def horner_reversed(d, xs):
+    """``for coef in d[::-1]``: the loop runs over ``d`` backwards, as
+    ``reversed(d)`` does, with no view of ``d`` to make and differentiate."""
+    s = 0.0
+    for x in xs:
+        acc = 0.0
+        for coef in d[::-1]:
+            acc = acc * x + coef
+        s += acc * acc
+    return s

@@ -1,0 +1,71 @@
+"""Slice code in loops becomes element loops (passes/lower.py): a slice with
+constant bounds (``u[1:-1]``, ``u[2:]``, ``u[:-2]``) is a row, and a store
+into a slice of an array no other name shares (``un[1:-1] = ...``, ``u[:] =
+un``) is where an element loop can end.  Gradients against central
+differences on both targets, the code it writes, and where it must not apply
+(NumPy computes a right-hand side before it stores)."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import sourcediff as sd
+from tests.core import slice_store_programs as P
+from tests.fdcheck import check_grad
+
+rng = np.random.default_rng(31)
+S = np.linspace(0.0, 2.0, 9)
+CASES = [(P.heat_copy_back, (rng.standard_normal(9), 0.2, rng.standard_normal(9), 4), (0, 1)),
+         (P.heat_swap, (rng.standard_normal(9), 0.2, rng.standard_normal(9), 5), (0, 1)),
+         (P.american_put, (0.3, 0.05, S, np.maximum(1.0 - S, 0.0) + 0.01 * S, 0.01, 6),
+          (0, 1)),
+         (P.in_place_stencil, (rng.standard_normal(8), 0.2, 3), (0, 1)),
+         (P.sums_of_slices, (rng.standard_normal(6), 0.7, 2), (0, 1)),
+         (P.horner_reversed, (rng.standard_normal(4), rng.standard_normal(3)), (0, 1))]
+IDS = [c[0].__name__ for c in CASES]
+# the cpu target: the three lowered time loops (one compile each)
+CPU = [c for c in CASES if c[0] in (P.heat_copy_back, P.heat_swap, P.american_put)]
+
+
+@pytest.mark.parametrize("f, args, wrt", CASES, ids=IDS)
+def test_gradient_matches_finite_differences(f, args, wrt):
+    check_grad(f, args, wrt=wrt, target="python")
+
+
+@pytest.mark.parametrize("f, args, wrt", CPU, ids=[c[0].__name__ for c in CPU])
+def test_on_cpu(f, args, wrt):
+    check_grad(f, args, wrt=wrt, target="cpu", check_value=False)
+
+
+def source(f):
+    f, args, wrt = next(c for c in CASES if c[0] is f)
+    text = sd.value_and_grad(f, wrt=wrt, target="python").source_for(*args)
+    primal = text[:text.index(f"def {f.__name__}_grad")]      # as lowered
+    return "\n".join(line for line in primal.splitlines() if not line.lstrip().startswith("#"))
+
+
+@pytest.mark.parametrize("f", [P.heat_copy_back, P.heat_swap, P.american_put])
+def test_time_loops_store_element_by_element(f):
+    text = source(f)
+    assert "[1:-1] = " not in text and "[2:]" not in text and "[:-2]" not in text
+    assert "[j + 1] = " in text and "[j + 2]" in text
+
+
+def test_copy_back_and_maximum_are_element_loops():
+    assert "u[:] = un" not in source(P.heat_copy_back)
+    assert "np.maximum(Vn, payoff)" not in source(P.american_put)
+
+
+def test_a_store_that_reads_what_it_writes_stays_array_code():
+    assert "u[1:-1] = " in source(P.in_place_stencil)
+
+
+def test_reductions_of_bounded_slices():
+    text = source(P.sums_of_slices)
+    assert "np.sum(" not in text.split("for k in range")[1] and "np.mean" not in text
+    assert "x.shape[0] - 2" in text or "A.shape[1] - 2" in text
+
+
+def test_a_loop_over_a_reversed_slice_reads_the_array_backwards():
+    text = source(P.horner_reversed)
+    assert "[::-1]" not in text and "d[" in text
