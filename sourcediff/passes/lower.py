@@ -237,6 +237,7 @@ class Group:
     reads: dict = field(default_factory=dict)        # position -> names read from outside
     all_reads: set = field(default_factory=set)
     results: dict = field(default_factory=dict)      # position -> name bound
+    length: tuple = ()                               # (base, axis, trim): the loop's length
 
 
 def plan_block(stmts, facts) -> list:
@@ -446,6 +447,13 @@ def _describe(g, stmts, defs, local, facts):
                  for k in g.members}
     g.reads = {k: own_reads(stmts[k]) - g.temps for k in g.members}
     g.all_reads = set().union(*g.reads.values())
+    # the rows (and vectors read whole) are of one length: take it from a parameter's
+    # or an array bound once (a bound known before an outer loop, for the adjoint's
+    # tapes), else from the first row
+    whole = [(n, 0, 0) for n in sorted(g.all_reads) if n in facts.params and facts.vector(n)]
+    candidates = g.rows + whole
+    g.length = next((r for r in candidates if r[0] in facts.params), None) or \
+        next((r for r in g.rows if facts.assignments.get(r[0], 0) <= 1), g.rows[:1] and g.rows[0])
 
 
 def _settle(groups, stmts, facts) -> list:
@@ -566,7 +574,7 @@ def element_loop(g, stmts, env, used_names) -> list:
     """``r = 0.0`` for each reduction, then ``for j in range(X.shape[axis]):``
     with the members as scalar statements."""
     j = _fresh("j", used_names)
-    base, axis, trim = g.rows[0]
+    base, axis, trim = g.length
     length = ast.Subscript(value=ast.Attribute(value=ast.Name(id=base, ctx=ast.Load()),
                                                attr="shape", ctx=ast.Load()),
                            slice=ast.Constant(axis), ctx=ast.Load())

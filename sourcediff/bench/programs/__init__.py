@@ -17,7 +17,8 @@ from __future__ import annotations
 import sys
 
 TITLE = "loop programs, two styles each, against JAX and hand-written adjoints"
-PROGRAMS = ("kmeans", "heat", "lstm", "interp", "stencil2d", "rosen", "pairs", "rk4", "mixture")
+PROGRAMS = ("kmeans", "heat", "lstm", "interp", "stencil2d", "rosen", "pairs", "rk4", "mixture",
+            "option_fd")
 
 
 def main(argv: list[str] | None = None) -> None:
