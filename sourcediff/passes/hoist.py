@@ -12,7 +12,8 @@ A helper inlined into a time loop brings its own ``hidden = h.shape[0]``::
 The inner loop's bound is then a value the outer loop assigns, so the tape
 planner knows no bound on the inner loop before the nest runs (the saves
 of ``c[j]`` went to lists, and ``hidden2`` itself to a tape).  An array's
-shape changes only when its name is rebound; so, on normalized and typed
+shape changes only when its name is rebound (not by ``x += y``, which
+writes into it); so, on normalized and typed
 code, a statement at the top level of a loop body that reads the shape of
 an array the loop never rebinds (``_t6 = h.shape``), or an element of such
 a shape (``hidden2 = _t6[0]``, ``n = h.shape[0]``), and binds a name bound
@@ -40,7 +41,13 @@ def hoist_shape_reads(fn: ast.FunctionDef, env: dict) -> bool:
 
 def _invariant_sizes(loop, binds, env) -> list:
     """The statements of ``loop``'s body that move before it (taken out of it)."""
-    rebound = stored_names(loop)
+    # (``x += y`` on an array writes into it: its shape stays)
+    in_place = {s.targets[0].id for s in walk(loop.body) if ir.KIND(s) == ir.Kind.ACCUMULATE
+                and ir.AUGMENTED(s) and env.get(s.targets[0].id) is not None
+                and env[s.targets[0].id].is_array}
+    other = {n for s in walk(loop.body) if not (ir.KIND(s) == ir.Kind.ACCUMULATE and
+                                                ir.AUGMENTED(s)) for n in bound_names(s)}
+    rebound = stored_names(loop) - (in_place - other)
     shapes: set = set()              # names bound to a shape tuple that moved
     moved, kept = [], []
     for s in loop.body:

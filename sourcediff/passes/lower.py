@@ -30,37 +30,53 @@ Where the line is drawn, and why:
 * Only inside loops.  Top-level array code runs once; a library call is as
   fast as a loop there and keeps the generated code short.
 * A *row* is ``X[idx]`` with integer indices leaving one axis (``X[i]``,
-  ``X[i, :]``, ``X[:, k]``, ``T[i, k]`` of a 3-d ``T``); its length is that
-  axis, ``X.shape[axis]``.  A *temporary* is a 1-d float64 local assigned
-  once in the function, by a row read or by elementwise arithmetic
-  (``+ - * / **``, unary ``-``, the NumPy ufuncs of ``rules.numpyfuncs``,
-  a copy) of temporaries, float64/int/bool scalars and 1-d float64 arrays
-  (read ``w[j]`` element by element).
+  ``X[i, :]``, ``X[:, k]``, ``T[i, k]`` of a 3-d ``T``), or slices with
+  constant bounds, a start at least 0 and a negative stop (``u[1:-1]``,
+  ``u[2:]``, ``u[:-2]``: a stop past the end, which NumPy clips, cannot be
+  written); its length is that axis less what the slice leaves out
+  (``X.shape[axis] - 2``).  A *block* is the same with two or three axes left
+  (``u[1:-1, 2:]``, ``A[1:, :-1]``, ``W[i]`` of a 3-d ``W``): one element loop
+  per axis.  A *temporary* is a float64 local assigned once in the function,
+  by a row read or by elementwise arithmetic (``+ - * / **``, unary ``-``,
+  the NumPy ufuncs of ``rules.numpyfuncs``, a copy) of temporaries,
+  float64/int/bool scalars and float64 arrays of its own number of
+  dimensions (read ``w[j]`` element by element; a row and a block never mix:
+  that would broadcast).
 * Every use of a temporary is in the same loop body, after it, and is either
-  the definition of another temporary or a full *reduction*: ``np.sum(t)``
-  (``t.sum()``), ``np.mean(t)``, ``np.dot(t, u)`` / ``t @ u`` of 1-d
-  operands.  A temporary stored into an array, returned, passed to a user
-  function, indexed, reduced along an axis, used in a later iteration or
-  after the loop is not lowered (nor is anything it is computed from, when
-  that would need the whole row).
-* Each reduction with the temporaries it needs is a group; groups sharing
-  temporaries are one loop, unless one needs the other's result (``d /
+  the definition of another temporary, a full *reduction* (``np.sum(t)``,
+  ``t.sum()``, ``np.mean(t)``; ``np.dot(t, u)`` / ``t @ u`` of 1-d operands),
+  or a *store* of it into a row of a local array (``un[1:-1] = t``,
+  ``u[:] = t``).  A temporary returned, passed to a user function, indexed,
+  reduced along an axis, used in a later iteration or after the loop is not
+  lowered (nor is anything it is computed from, when that would need the
+  whole row).  A store of a whole array (``u[:] = un``) is a group by itself.
+* Each reduction or store with the temporaries it needs is a group; groups
+  sharing temporaries are one loop, unless one needs the other's result (``d /
   np.sum(d)``, a softmax): then it is a second loop, after, recomputing the
   shared elements (cheaper than a row buffer).  A group is lowered when it
   reads at least one row or a vector the loop body computes (a matrix-vector
   product ``W @ x``, which stays BLAS, of length ``.shape[0]``): arithmetic
   on whole arrays that are not values of an iteration stays a library call.
-* A group's element loop takes the place of its last reduction.  The
+* A group's element loop takes the place of its last member.  The
   statements in between (and other groups' loops) must not read the results
   of its earlier members nor write what they read, and none may write into
   an array (it may alias a row the group reads); else the group is left
   alone, with every group sharing a temporary with it.
+* A store goes element by element only where NumPy's store, which computes
+  the whole right-hand side first, gives the same (``_store_safe``): the
+  array stored into is a local no other name shares (every binding of it
+  makes a new array or swaps buffers with another such local), the group
+  reads it only at the elements it stores (``un[:] = np.maximum(un, p)``,
+  not ``u[1:-1] = u[2:] + u[:-2]``), and every other array it reads is a
+  parameter or another such local.
 * Semantics: scalars broadcast as before; element arithmetic of float64
   values is float64 arithmetic, so values agree bit for bit with NumPy's
   except for the order of the summation (pairwise in NumPy, sequential
   here).  Rows combined in one group are assumed to have the same length
-  (NumPy would raise, or broadcast a length-1 row; the lowered loop takes
-  the length of the first row it reads).
+  (NumPy would raise, or broadcast a length-1 row); the loop takes its length
+  from a parameter's row when there is one (a bound known before an outer
+  loop, so that the adjoint's tapes are preallocated arrays), else from an
+  array bound once, else from the first row.
 """
 from __future__ import annotations
 
@@ -74,8 +90,10 @@ from ..names import Namer
 from ..rules import registry
 from .astutil import int_of, own_reads
 from .buffers import find_permutations
+from .shapes import axis_lengths
 
 ARITHMETIC = {"Add", "Sub", "Mult", "Div", "Pow"}
+LOOP_NAMES = ("j", "k", "l")     # the element loops' indices: blocks of up to 3 dimensions
 UNARY = {"USub", "UAdd"}
 SUM_IDS = {id(np.sum), id(np.mean)}
 MEAN_IDS = {id(np.mean)}
@@ -130,6 +148,12 @@ def lower_array_temporaries(fn: ast.FunctionDef, env: dict, used_names: set) -> 
 
 
 @dataclass
+class _Site:
+    """An assignment of a name, as ``shapes.axis_lengths`` reads it."""
+    stmt: ast.stmt
+
+
+@dataclass
 class _Facts:
     """What the decisions read about the whole function."""
     env: dict
@@ -138,6 +162,7 @@ class _Facts:
     fresh_arrays: set                     # locals whose buffer no other name holds
     params: set
     swaps: set                            # ids of the statements of swaps and rotations
+    lengths: dict                         # name -> keys of its axes' lengths (shapes.py)
 
     @classmethod
     def of(cls, fn, env, params=()):
@@ -148,12 +173,47 @@ class _Facts:
             for n in own_reads(s):
                 readers.setdefault(n, set()).add(id(s))
         perms = find_permutations(fn, env, params)
+        sites: dict = {}
+        for s in _statements(fn.body):
+            for n in _binds(s):
+                if id(s) not in perms:        # (a swap hands lengths round: below)
+                    sites.setdefault(n, []).append(_Site(s))
+        lengths = axis_lengths(env, list(params), sites)
+        for perm in perms.values():          # names that swap buffers of one length keep it
+            keys = {lengths.get(x) for x in perm.source}
+            key = keys.pop() if len(keys) == 1 else None
+            for x in perm.source:
+                lengths[x] = key
         return cls(env, assignments, readers, _fresh_arrays(fn, env, params, perms), set(params),
-                   set(perms))
+                   set(perms), lengths)
+
+    def same_length(self, row, other) -> bool:
+        """Rows ``(base, axes)`` sure to be as long as each other along every axis."""
+        if row == other:
+            return True
+        (a, a_axes), (b, b_axes) = row, other
+        keys_a, keys_b = self.lengths.get(a) or (), self.lengths.get(b) or ()
+        if len(a_axes) != len(b_axes):
+            return False
+        for (ka, ta), (kb, tb) in zip(a_axes, b_axes):
+            if a == b and ka == kb and ta == tb:
+                continue
+            la = keys_a[ka] if ka < len(keys_a) else None
+            lb = keys_b[kb] if kb < len(keys_b) else None
+            if la is None or la != lb or ta != tb:
+                return False
+        return True
+
 
     def fresh(self, name) -> bool:
         """A local array whose buffer no other name holds: see ``_fresh_arrays``."""
         return name in self.fresh_arrays
+
+    def block(self, name, ndim=None):
+        """A float64 array (of ``ndim`` dimensions, when given)."""
+        t = self.env.get(name)
+        return t is not None and t.is_array and t.dtype == np.float64 and t.ndim >= 1 and \
+            (ndim is None or t.ndim == ndim)
 
     def vector(self, name):
         t = self.env.get(name)
@@ -171,12 +231,12 @@ MAKERS = {id(f) for f in (np.empty, np.zeros, np.ones, np.full, np.empty_like, n
 
 
 def _fresh_arrays(fn, env, params, perms) -> set:
-    """1-d float64 locals every binding of which makes a new array (an
+    """float64 array locals every binding of which makes a new array (an
     allocation, a copy, arithmetic, a ufunc) or is part of a swap or rotation
     among such names (``u, un = un, u``: it hands their buffers round, one name
     each).  Two of them never hold one buffer; a slice of one bound to a name
     (a view) is looked at where it is read (``_store_safe``)."""
-    out = {n for n, t in env.items() if t is not None and t.is_array and t.ndim == 1
+    out = {n for n, t in env.items() if t is not None and t.is_array and t.ndim >= 1
            and t.dtype == np.float64} - set(params)
     for s in _statements(fn.body):
         perm = perms.get(id(s))
@@ -237,7 +297,8 @@ class Group:
     reads: dict = field(default_factory=dict)        # position -> names read from outside
     all_reads: set = field(default_factory=set)
     results: dict = field(default_factory=dict)      # position -> name bound
-    length: tuple = ()                               # (base, axis, trim): the loop's length
+    length: tuple = ()                               # (base, axes): the loop's length
+    unsure: set = field(default_factory=set)         # arrays read whole, maybe of another length
 
 
 def plan_block(stmts, facts) -> list:
@@ -264,11 +325,11 @@ def _temporary_def(s, facts):
     if _kind(s) != "assign" or not isinstance(s.targets[0], ast.Name):
         return None
     t = s.targets[0].id
-    if facts.assignments.get(t) != 1 or not facts.vector(t):
+    if facts.assignments.get(t) != 1 or not facts.block(t) or facts.env[t].ndim > len(LOOP_NAMES):
         return None
     v, prim = s.value, _prim(s.value)
     if prim[0] == "subscript":
-        return [] if _row_axis(v, facts) is not None else None
+        return [] if _row_axes(v, facts) is not None else None
     if prim[0] == "binop" and prim[1] in ARITHMETIC:
         operands = [v.left, v.right]
     elif prim[0] == "unary" and prim[1] in UNARY:
@@ -279,35 +340,48 @@ def _temporary_def(s, facts):
         operands = [v]
     else:
         return None
-    if not all(_element_atom(a, facts) for a in operands):
+    ndim = facts.env[t].ndim        # (no broadcasting between ranks: a row and a block)
+    if not all(_element_atom(a, facts, ndim) for a in operands):
         return None
-    return [a.id for a in operands if isinstance(a, ast.Name) and facts.vector(a.id)]
+    return [a.id for a in operands if isinstance(a, ast.Name) and facts.block(a.id)]
 
 
-def _element_atom(a, facts) -> bool:
+def _element_atom(a, facts, ndim) -> bool:
     if isinstance(a, ast.Constant):
         return isinstance(a.value, (int, float))
-    return isinstance(a, ast.Name) and (facts.scalar(a.id) or facts.vector(a.id))
+    return isinstance(a, ast.Name) and (facts.scalar(a.id) or facts.block(a.id, ndim))
 
 
-def _row_axis(v, facts):
-    """The axis ``X[idx]`` leaves (integer indices elsewhere), or None."""
+def _row_axes(v, facts):
+    """``((axis, trim), ...)``: the axes of ``X`` that ``X[idx]`` leaves, in order
+    (slices, then the axes after the index), each with how many elements its
+    slice leaves out; None unless every slice is one ``_cut`` takes and some
+    axis is left."""
     if not isinstance(v.value, ast.Name):
         return None
     base = facts.env.get(v.value.id)
     if base is None or not base.is_array or base.dtype != np.float64:
         return None
     parts = v.slice.elts if isinstance(v.slice, ast.Tuple) else [v.slice]
-    slices = [k for k, p in enumerate(parts) if isinstance(p, ast.Slice)]
-    if any(_cut(p) is None for p in parts if isinstance(p, ast.Slice)):
+    if len(parts) > base.ndim or any(
+            isinstance(p, ast.Slice) and _cut(p) is None or
+            isinstance(p, ast.Constant) and not isinstance(p.value, int) or
+            isinstance(p, ast.Name) and not _int_scalar(p.id, facts) for p in parts):
         return None
-    if any(isinstance(p, ast.Name) and not _int_scalar(p.id, facts) for p in parts):
-        return None
-    if slices == [] and base.ndim == len(parts) + 1:
-        return len(parts)
-    if len(slices) == 1 and base.ndim == len(parts):
-        return slices[0]
-    return None
+    axes = [(k, _cut(p)[1]) for k, p in enumerate(parts) if isinstance(p, ast.Slice)]
+    axes += [(k, 0) for k in range(len(parts), base.ndim)]
+    return tuple(axes) if 0 < len(axes) <= len(LOOP_NAMES) else None
+
+
+def _where(r, facts):
+    """Which elements ``X[idx]`` (or ``X`` read whole) reads, comparable between
+    two reads of ``X``: per axis its slice's ``(start, trim)`` or the index's
+    expression."""
+    if isinstance(r, ast.Name):
+        return (("s", 0, 0),) * facts.env[r.id].ndim
+    parts = r.slice.elts if isinstance(r.slice, ast.Tuple) else [r.slice]
+    out = [("s", *_cut(p)) if isinstance(p, ast.Slice) else ("i", ast.dump(p)) for p in parts]
+    return tuple(out) + (("s", 0, 0),) * (facts.env[r.value.id].ndim - len(parts))
 
 
 def _cut(part):
@@ -324,12 +398,6 @@ def _cut(part):
             stop == 0 and hi is not None:
         return None
     return start, start - stop
-
-
-def _row_cut(v):
-    """``(start, trim)`` of the row ``X[idx]`` (0, 0 without bounds)."""
-    parts = v.slice.elts if isinstance(v.slice, ast.Tuple) else [v.slice]
-    return next((_cut(p) for p in parts if isinstance(p, ast.Slice)), (0, 0))
 
 
 def _int_scalar(name, facts):
@@ -350,7 +418,9 @@ def _reduction_operands(s, facts):
         operands = [v.left, v.right]
     else:
         return None
-    if not all(isinstance(a, ast.Name) and facts.vector(a.id) for a in operands):
+    # (a sum of all elements of a block; a dot product of vectors only)
+    if not all(isinstance(a, ast.Name) and (facts.vector(a.id) if len(operands) == 2
+                                            else facts.block(a.id)) for a in operands):
         return None
     return [a.id for a in operands]
 
@@ -360,19 +430,27 @@ def _store_operands(s, facts):
     vector ``t`` into a row of a float64 array (a slice ``_cut`` takes), or
     None.  (Whether it may be written element by element: ``_store_safe``.)"""
     if _kind(s) != "store" or not isinstance(s.value, ast.Name) or \
-            not facts.vector(s.value.id):
+            not facts.block(s.value.id):
         return None
     target = s.targets[0]
-    if not isinstance(target, ast.Subscript) or _row_axis(target, facts) is None or \
-            not any(isinstance(p, ast.Slice) for p in
-                    (target.slice.elts if isinstance(target.slice, ast.Tuple) else [target.slice])):
+    if not isinstance(target, ast.Subscript):
+        return None
+    axes = _row_axes(target, facts)
+    parts = target.slice.elts if isinstance(target.slice, ast.Tuple) else [target.slice]
+    if axes is None or len(axes) != facts.env[s.value.id].ndim or \
+            not any(isinstance(p, ast.Slice) for p in parts):
         return None
     return [s.value.id]
 
 
 def _row_of(v, facts):
-    """``(base, axis, trim)`` of the row ``X[idx]``."""
-    return v.value.id, _row_axis(v, facts), _row_cut(v)[1]
+    """``(base, axes)`` of the row ``X[idx]`` (``_row_axes``)."""
+    return v.value.id, _row_axes(v, facts)
+
+
+def _whole(name, facts):
+    """``(name, axes)`` of an array read whole, as a row."""
+    return name, tuple((k, 0) for k in range(facts.env[name].ndim))
 
 
 def _uses_ok(t, k, stmts, defs, reductions, facts) -> bool:
@@ -401,7 +479,7 @@ def _groups(stmts, defs, reductions, facts) -> list:
     # product): per-iteration values like rows, of length their own
     # (a name a swap binds holds an array it held before: not one computed here)
     local = {s.targets[0].id for s in stmts if _kind(s) == "assign" and id(s) not in facts.swaps
-             and isinstance(s.targets[0], ast.Name) and facts.vector(s.targets[0].id)} - set(defs)
+             and isinstance(s.targets[0], ast.Name) and facts.block(s.targets[0].id)} - set(defs)
     # a vector the body computes gives the loop its length only when it is a
     # matrix-vector product (``W @ h``: W.shape[0]); another (``np.max(v,
     # keepdims=True)``, a slice ``v[a:b]``) may be of length 1 and broadcast
@@ -439,7 +517,7 @@ def _describe(g, stmts, defs, local, facts):
     g.rows = [_row_of(stmts[k].targets[0], facts) for k in g.stores]
     g.rows += [_row_of(stmts[k].value, facts) for k in g.members
                if k in at and _prim(stmts[k].value)[0] == "subscript"]
-    g.rows += [(n, 0, 0) for k in g.members for n in sorted(
+    g.rows += [_whole(n, facts) for k in g.members for n in sorted(
         _temporary_def(stmts[k], facts) if k in at else
         _reduction_operands(stmts[k], facts) or _store_operands(stmts[k], facts)) if n in local]
     # (what a store writes, for ``_movable``: its array)
@@ -447,13 +525,21 @@ def _describe(g, stmts, defs, local, facts):
                  for k in g.members}
     g.reads = {k: own_reads(stmts[k]) - g.temps for k in g.members}
     g.all_reads = set().union(*g.reads.values())
-    # the rows (and vectors read whole) are of one length: take it from a parameter's
-    # or an array bound once (a bound known before an outer loop, for the adjoint's
-    # tapes), else from the first row
-    whole = [(n, 0, 0) for n in sorted(g.all_reads) if n in facts.params and facts.vector(n)]
-    candidates = g.rows + whole
-    g.length = next((r for r in candidates if r[0] in facts.params), None) or \
-        next((r for r in g.rows if facts.assignments.get(r[0], 0) <= 1), g.rows[:1] and g.rows[0])
+    # the rows are taken to be of one length (NumPy would raise otherwise, or broadcast
+    # a row of one element); an array read whole may be a length-1 array NumPy
+    # broadcasts: one not sure to be as long as the rows is read at ``j * w_step``,
+    # ``w_step`` 0 where its axis has one element (``_Indices``).
+    # The loop takes its length from a parameter's row or array, or an array bound
+    # once, of that length when there is one (known before an outer loop: the
+    # adjoint's tapes are then arrays), else from the first row
+    first = g.rows[0] if g.rows else None
+    read_whole = {n for k in g.members for n in _whole_reads(stmts[k], g, facts)} - \
+        {r[0] for r in g.rows if r[0] in local}          # (a product W @ h: a row)
+    g.unsure = {n for n in read_whole
+                if first is None or not facts.same_length(_whole(n, facts), first)}
+    sure = g.rows + [_whole(n, facts) for n in sorted(read_whole - g.unsure)]
+    g.length = next((r for r in sure if r[0] in facts.params), None) or \
+        next((r for r in sure if facts.assignments.get(r[0], 0) <= 1), first)
 
 
 def _settle(groups, stmts, facts) -> list:
@@ -476,6 +562,14 @@ def _lowerable(g) -> bool:
     return bool(g.rows) and len(g.sums) == len(g.reductions) and not g.sums & g.all_reads
 
 
+def _whole_reads(s, g, facts) -> set:
+    """The arrays a member reads whole (element by element once lowered)."""
+    if _prim(getattr(s, "value", None))[0] == "subscript":
+        return set()
+    return {n.id for n in ast.walk(s.value) if isinstance(n, ast.Name)
+            and n.id not in g.temps and facts.block(n.id)}
+
+
 def _store_safe(g, stmts, facts) -> bool:
     """A group's stores may go element by element: NumPy computes the whole
     right-hand side before it stores, the element loop stores element ``j``
@@ -491,7 +585,7 @@ def _store_safe(g, stmts, facts) -> bool:
     targets = {}
     for k in g.stores:
         t = stmts[k].targets[0]
-        targets.setdefault(t.value.id, set()).add(ast.dump(t.slice))
+        targets.setdefault(t.value.id, set()).add(_where(t, facts))
     if any(not facts.fresh(a) or len(sl) > 1 for a, sl in targets.items()):
         return False
     params = facts.params
@@ -504,12 +598,10 @@ def _store_safe(g, stmts, facts) -> bool:
         else:
             reads = [a for a in ast.walk(s.value) if isinstance(a, ast.Name)]
         for r in reads:
-            if isinstance(r, ast.Subscript):            # a row: X[idx]
-                base, index = r.value.id, ast.dump(r.slice)
-            elif r.id in g.temps or not facts.vector(r.id):
+            if isinstance(r, ast.Name) and (r.id in g.temps or not facts.block(r.id)):
                 continue
-            else:                                       # a vector read whole
-                base, index = r.id, ast.dump(ast.Slice())
+            # a row X[idx], or an array read whole
+            base, index = (r.value.id if isinstance(r, ast.Subscript) else r.id), _where(r, facts)
             if base in targets:
                 if targets[base] != {index}:
                     return False
@@ -570,18 +662,48 @@ def _renamed(stmts, names: dict) -> list:
     return stmts
 
 
+@dataclass
+class _Indices:
+    """The element loops' indices (one per axis), and for each array read whole
+    that may be broadcast (of one element along an axis, as NumPy allows) the
+    names of its steps: ``w[j * w_step]``, ``w_step`` 0 or 1."""
+    names: list
+    steps: dict
+
+
+def _broadcast_steps(g, env, used_names, line) -> tuple:
+    """``{array: [step per axis]}`` and the statements computing the steps
+    (``w_step = w.shape[0] > 1``) of the arrays ``g`` is not sure are as long as
+    its loop."""
+    steps, out = {}, []
+    for name in sorted(g.unsure):
+        steps[name] = []
+        shape = _fresh("shape", used_names)
+        out.append(_assign(shape, _marked(ast.Attribute(value=ast.Name(id=name, ctx=ast.Load()),
+                                                        attr="shape", ctx=ast.Load()),
+                                          ("attr", "shape")), "assign", line))
+        for axis in range(env[name].ndim):
+            n, step = _fresh("n", used_names), _fresh(f"{name}_step", used_names)
+            out.append(_assign(n, _marked(ast.Subscript(value=ast.Name(id=shape, ctx=ast.Load()),
+                                                        slice=ast.Constant(axis),
+                                                        ctx=ast.Load()), ("subscript",)),
+                               "assign", line))
+            more = ast.Compare(left=ast.Name(id=n, ctx=ast.Load()), ops=[ast.Gt()],
+                               comparators=[ast.Constant(1)])
+            out.append(_assign(step, _marked(more, ("compare",)), "assign", line))
+            steps[name].append(step)
+    return steps, out
+
+
 def element_loop(g, stmts, env, used_names) -> list:
     """``r = 0.0`` for each reduction, then ``for j in range(X.shape[axis]):``
-    with the members as scalar statements."""
-    j = _fresh("j", used_names)
-    base, axis, trim = g.length
-    length = ast.Subscript(value=ast.Attribute(value=ast.Name(id=base, ctx=ast.Load()),
-                                               attr="shape", ctx=ast.Load()),
-                           slice=ast.Constant(axis), ctx=ast.Load())
-    if trim:
-        length = ast.BinOp(left=length, op=ast.Sub(), right=ast.Constant(trim))
+    (and ``for k in ...`` inside it, a loop per axis of a block) with the
+    members as scalar statements."""
+    base, axes = g.length
+    steps, before = _broadcast_steps(g, env, used_names, _line(stmts[g.members[0]]))
+    j = _Indices([_fresh(hint, used_names) for hint in LOOP_NAMES[:len(axes)]], steps)
     temps = g.temps
-    before, body, after = [], [], []
+    body, after = [], []
     for k in g.members:
         s = stmts[k]
         line = _line(s)
@@ -600,36 +722,58 @@ def element_loop(g, stmts, env, used_names) -> list:
         before.append(_assign(acc, _marked(ast.Constant(zero), ("const",)), "assign", line))
         body.extend(_accumulation(acc, operands, temps, j, env, used_names, line))
         if id(_prim(s.value)[1]) in MEAN_IDS:
-            after.extend(_mean(r, acc, (base, axis, trim), used_names, line))
+            after.extend(_mean(r, acc, g.length, used_names, line))
         else:
             after.append(_assign(r, _marked(ast.Name(id=acc, ctx=ast.Load()), ("copy",)),
                                  "assign", line))
-    loop = ast.For(target=ast.Name(id=j, ctx=ast.Store()),
-                   iter=ast.Call(func=ast.Name(id="range", ctx=ast.Load()), args=[length],
-                                 keywords=[]),
-                   body=body, orelse=[], type_comment=None)
-    return before + [_made(loop, "for", _line(stmts[g.members[-1]]))] + after
+    for name, (axis, trim) in reversed(list(zip(j.names, axes))):
+        length = ast.Subscript(value=ast.Attribute(value=ast.Name(id=base, ctx=ast.Load()),
+                                                   attr="shape", ctx=ast.Load()),
+                               slice=ast.Constant(axis), ctx=ast.Load())
+        if trim:
+            length = ast.BinOp(left=length, op=ast.Sub(), right=ast.Constant(trim))
+        loop = ast.For(target=ast.Name(id=name, ctx=ast.Store()),
+                       iter=ast.Call(func=ast.Name(id="range", ctx=ast.Load()), args=[length],
+                                     keywords=[]),
+                       body=body, orelse=[], type_comment=None)
+        body = [_made(loop, "for", _line(stmts[g.members[-1]]))]
+    return before + body + after
 
 
 def _mean(r, acc, row, used_names, line) -> list:
-    """``r = acc / X.shape[axis]`` (less the row's trim), one operation per
-    statement."""
-    base, axis, trim = row
-    shape, n = _fresh("shape", used_names), _fresh("n", used_names)
+    """``r = acc / X.shape[axis]`` (each axis' length less its trim, times the
+    others'), one operation per statement."""
+    base, axes = row
+    shape = _fresh("shape", used_names)
     out = [_assign(shape, _marked(ast.Attribute(value=ast.Name(id=base, ctx=ast.Load()),
                                                 attr="shape", ctx=ast.Load()),
-                                  ("attr", "shape")), "assign", line),
-           _assign(n, _marked(ast.Subscript(value=ast.Name(id=shape, ctx=ast.Load()),
-                                            slice=ast.Constant(axis), ctx=ast.Load()),
-                              ("subscript",)), "assign", line)]
-    if trim:
-        m = _fresh("m", used_names)
-        out.append(_assign(m, _marked(ast.BinOp(left=ast.Name(id=n, ctx=ast.Load()), op=ast.Sub(),
-                                                right=ast.Constant(trim)), ("binop", "Sub")),
-                           "assign", line))
-        n = m
+                                  ("attr", "shape")), "assign", line)]
+    count = None
+    for axis, trim in axes:
+        n = _fresh("n", used_names)
+        out.append(_assign(n, _marked(ast.Subscript(value=ast.Name(id=shape, ctx=ast.Load()),
+                                                    slice=ast.Constant(axis), ctx=ast.Load()),
+                                      ("subscript",)), "assign", line))
+        if trim:
+            # (at least 0: the mean of an empty slice is nan, 0.0 / 0, not 0.0 / -1)
+            m, m0 = _fresh("m", used_names), _fresh("m", used_names)
+            out.append(_assign(m, _marked(ast.BinOp(left=ast.Name(id=n, ctx=ast.Load()),
+                                                    op=ast.Sub(), right=ast.Constant(trim)),
+                                          ("binop", "Sub")), "assign", line))
+            out.append(_assign(m0, _marked(ast.Call(func=ast.Name(id="max", ctx=ast.Load()),
+                                                    args=[ast.Name(id=m, ctx=ast.Load()),
+                                                          ast.Constant(0)], keywords=[]),
+                                           ("call", max)), "assign", line))
+            n = m0
+        if count is not None:
+            c = _fresh("count", used_names)
+            out.append(_assign(c, _marked(ast.BinOp(left=ast.Name(id=count, ctx=ast.Load()),
+                                                    op=ast.Mult(), right=ast.Name(id=n, ctx=ast.Load())),
+                                          ("binop", "Mult")), "assign", line))
+            n = c
+        count = n
     return out + [_assign(r, _marked(ast.BinOp(left=ast.Name(id=acc, ctx=ast.Load()),
-                                               op=ast.Div(), right=ast.Name(id=n, ctx=ast.Load())),
+                                               op=ast.Div(), right=ast.Name(id=count, ctx=ast.Load())),
                                      ("binop", "Div")), "assign", line)]
 
 
@@ -652,7 +796,7 @@ def _element_statement(s, temps, j, env, used_names, before) -> list:
     v = ir.clone(s.value)
     if _prim(v)[0] == "subscript":
         v.slice = _element_index(_hoisted(v.slice, used_names, line, before),
-                                 env[v.value.id].ndim, j)
+                                 env[v.value.id].ndim, j.names)
         return [_assign(s.targets[0].id, v, "assign", line)]
     out = []
     for parent, fld, a in _atoms(v):
@@ -673,7 +817,7 @@ def _element_store(s, temps, j, env, used_names, before) -> list:
     line = _line(s)
     target = ir.clone(s.targets[0])
     target.slice = _element_index(_hoisted(target.slice, used_names, line, before),
-                                  env[target.value.id].ndim, j)
+                                  env[target.value.id].ndim, j.names)
     out, value = [], s.value.id
     if value not in temps:
         out.append(_read_element(value, j, used_names, line))
@@ -715,15 +859,14 @@ def _put(parent, fld, old, new):
         setattr(parent, fld, new)
 
 
-def _element_index(index, ndim, j):
-    """``i`` -> ``i, j``; ``i, :`` -> ``i, j``; ``:, k`` -> ``j, k``; ``1:-1`` ->
-    ``1 + j``."""
+def _element_index(index, ndim, js):
+    """The element of a row at the loops' indices ``js``, one per axis it leaves
+    (``_row_axes``): ``i`` -> ``i, j``; ``i, :`` -> ``i, j``; ``:, k`` -> ``j, k``;
+    ``1:-1`` -> ``j + 1``; ``1:-1, 2:`` -> ``j + 1, k + 2``."""
     parts = list(index.elts) if isinstance(index, ast.Tuple) else [index]
-    jn = ast.Name(id=j, ctx=ast.Load())
-    if len(parts) < ndim:
-        parts.append(jn)
-    else:
-        parts = [_shifted(jn, _cut(p)[0]) if isinstance(p, ast.Slice) else p for p in parts]
+    names = iter(ast.Name(id=j, ctx=ast.Load()) for j in js)
+    parts = [_shifted(next(names), _cut(p)[0]) if isinstance(p, ast.Slice) else p for p in parts]
+    parts += list(names)[:ndim - len(parts)]
     return parts[0] if len(parts) == 1 else ast.Tuple(elts=parts, ctx=ast.Load())
 
 
@@ -731,10 +874,17 @@ def _shifted(j, start):
     return j if start == 0 else ast.BinOp(left=j, op=ast.Add(), right=ast.Constant(start))
 
 
-def _read_element(name, j, used_names, line):
-    t = _fresh(f"{name}_j", used_names)
+def _read_element(name, at, used_names, line):
+    """``name_j = name[j]`` (``name[j, k]`` of a block; ``name[j * name_step]``
+    of an array that may be broadcast)."""
+    t = _fresh(f"{name}_{''.join(LOOP_NAMES[:len(at.names)])}", used_names)
+    index = [ast.Name(id=j, ctx=ast.Load()) for j in at.names]
+    if name in at.steps:
+        index = [ast.BinOp(left=i, op=ast.Mult(), right=ast.Name(id=step, ctx=ast.Load()))
+                 for i, step in zip(index, at.steps[name])]
     read = ast.Subscript(value=ast.Name(id=name, ctx=ast.Load()),
-                         slice=ast.Name(id=j, ctx=ast.Load()), ctx=ast.Load())
+                         slice=index[0] if len(index) == 1 else ast.Tuple(elts=index, ctx=ast.Load()),
+                         ctx=ast.Load())
     return _assign(t, _marked(read, ("subscript",)), "assign", line)
 
 

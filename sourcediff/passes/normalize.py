@@ -1642,6 +1642,11 @@ class Normalizer:
                                 + (f" ({canonical_name(fn)})" if canonical_name(fn) and
                                    canonical_name(fn) != text else "")
                                 + "; register one with @sourcediff.adjoint")
+        written = next((k for k in e.keywords if k.arg in ("out", "where")), None)
+        if written is not None and isinstance(fn, np.ufunc):
+            raise self.error(written.value, f"'{written.arg}=' of '{text}' is not supported: "
+                                            f"assign the result instead ('y[:] = {text}(...)', "
+                                            f"np.where for a condition)")
         most = registry.most_arguments(fn)
         if most is not None and len(e.args) > most:
             raise self.error(e, f"'{text}' is differentiated with at most {most} positional "

@@ -80,3 +80,43 @@ def horner_reversed(d, xs):
             acc = acc * x + coef
         s += acc * acc
     return s
+
+
+def heat_2d(u0, kappa, steps):
+    """The 2-D five-point stencil on blocks, the levels swapped."""
+    u = u0.copy()
+    un = u0.copy()
+    for t in range(steps):
+        un[1:-1, 1:-1] = u[1:-1, 1:-1] + kappa * (u[2:, 1:-1] + u[:-2, 1:-1] + u[1:-1, 2:]
+                                                 + u[1:-1, :-2] - 4.0 * u[1:-1, 1:-1])
+        u, un = un, u
+    return np.sum(u * u * u)
+
+
+def blocks_reduced(A, w, steps):
+    """Sums and means of blocks and of a row cut at both ends, a 2-D array
+    read whole (``w * A``), a block stored into a row of a 3-d array."""
+    B = np.zeros((2, A.shape[0], A.shape[1]))
+    s = 0.0
+    for k in range(steps):
+        s += np.sum(A[1:, :-1] * A[:-1, 1:]) * w + np.mean(A[1:-1, :] * A[1:-1, :])
+        B[k % 2, :, :] = w * A + B[(k + 1) % 2, :, :]
+    return s + np.sum(B * B)
+
+
+def in_place_block(u0, kappa, steps):
+    """``u[1:-1, 1:-1] = ... u[2:, 1:-1] ...`` reads what it writes: array code."""
+    u = u0.copy()
+    for t in range(steps):
+        u[1:-1, 1:-1] = u[1:-1, 1:-1] + kappa * (u[2:, 1:-1] - u[1:-1, 1:-1])
+    return np.sum(u * u)
+
+
+def broadcast_one(V0, p):
+    """``p`` may hold one number, which NumPy broadcasts: its length is not known
+    to be the rows', so the element loop reads it at ``j * p_step`` (``p_step``
+    0 when it has one element)."""
+    V = V0.copy()
+    for t in range(2):
+        V[1:] = V[1:] * 0.5 + p
+    return np.sum(V * V)

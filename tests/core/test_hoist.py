@@ -56,3 +56,31 @@ def test_a_rebound_array_keeps_its_size_read_in_the_loop():
     primal = text[:text.index("def rebinds_grad")]
     assert primal.index("for t in range(k)") < primal.index("= h.shape")
     check_grad(rebinds, ARGS, wrt=(0, 1), target="python")
+
+
+def kick(phi, out):
+    n = phi.shape[0]
+    for j in range(n):
+        out[j] = phi[j] - 0.1 * phi[j] ** 3
+
+
+def leapfrog(phi0, p0, eps, k):
+    """``phi += ...`` writes into phi, its shape stays: the helper's size read
+    moves before the loop (a PDE step written with in-place updates)."""
+    phi = phi0.copy()
+    p = p0.copy()
+    F = np.empty_like(phi)
+    for _t in range(k):
+        phi += eps * p
+        kick(phi, F)
+        p += eps * F
+    return np.sum(phi * p)
+
+
+def test_an_array_updated_in_place_keeps_its_size():
+    args = (np.linspace(-1.0, 1.0, 5), np.linspace(0.5, 1.5, 5), 0.1, 4)
+    text = sd.grad(leapfrog, wrt=(0, 1), target="python").source_for(*args)
+    primal = text[:text.index("def leapfrog_grad")]
+    assert primal.index("= phi.shape") < primal.index("for _t in range(k)")
+    assert "_saved_F_items = np.empty(" in text or "_saved_F" not in text
+    check_grad(leapfrog, args, wrt=(0, 1, 2), target="python")

@@ -21,10 +21,14 @@ CASES = [(P.heat_copy_back, (rng.standard_normal(9), 0.2, rng.standard_normal(9)
           (0, 1)),
          (P.in_place_stencil, (rng.standard_normal(8), 0.2, 3), (0, 1)),
          (P.sums_of_slices, (rng.standard_normal(6), 0.7, 2), (0, 1)),
-         (P.horner_reversed, (rng.standard_normal(4), rng.standard_normal(3)), (0, 1))]
+         (P.horner_reversed, (rng.standard_normal(4), rng.standard_normal(3)), (0, 1)),
+         (P.heat_2d, (rng.standard_normal((5, 6)), 0.15, 4), (0, 1)),
+         (P.blocks_reduced, (rng.standard_normal((4, 5)), 0.7, 3), (0, 1)),
+         (P.in_place_block, (rng.standard_normal((5, 4)), 0.2, 3), (0, 1)),
+         (P.broadcast_one, (rng.standard_normal(5), np.array([0.2])), (0, 1))]
 IDS = [c[0].__name__ for c in CASES]
 # the cpu target: the three lowered time loops (one compile each)
-CPU = [c for c in CASES if c[0] in (P.heat_copy_back, P.heat_swap, P.american_put)]
+CPU = [c for c in CASES if c[0] in (P.heat_copy_back, P.heat_swap, P.american_put, P.heat_2d)]
 
 
 @pytest.mark.parametrize("f, args, wrt", CASES, ids=IDS)
@@ -69,3 +73,25 @@ def test_reductions_of_bounded_slices():
 def test_a_loop_over_a_reversed_slice_reads_the_array_backwards():
     text = source(P.horner_reversed)
     assert "[::-1]" not in text and "d[" in text
+
+
+def test_blocks_are_nested_element_loops():
+    text = source(P.heat_2d)
+    assert "un[j + 1, k + 1] = " in text and "u[j + 2, k + 1]" in text
+    assert "[1:-1, 1:-1]" not in text
+    text = source(P.blocks_reduced)
+    assert text.count("np.sum(") == 1 and "np.mean" not in text      # (np.sum(B * B) after)
+    assert "A[j + 1, _k2] " in text.replace("\n", " ") and " / count" in text
+    # rows k % 2 and (k + 1) % 2 of B: not known to differ, the store stays array code
+    assert "B[k % 2, :, :] = " in text
+    assert "u[1:-1, 1:-1] = " in source(P.in_place_block)
+
+
+def test_an_array_of_unknown_length_read_whole_is_read_as_numpy_broadcasts_it():
+    text = source(P.broadcast_one)
+    assert "p[j * p_step]" in text and "p_step = n > 1" in text
+    # (its gradient: CASES, against finite differences)
+    value = sd.value_and_grad(P.broadcast_one, wrt=(0, 1), target="python")(
+        np.arange(4.0), np.array([0.2]))[0]
+    assert value == pytest.approx(P.broadcast_one(np.arange(4.0), np.array([0.2])), rel=1e-15)
+    assert "np.maximum(Vn, payoff)" not in source(P.american_put)    # Vn: payoff's copy

@@ -1,4 +1,4 @@
-"""What a new user met in the thirteenth session: a row store and a block store
+"""What a new user and a tester met in the thirteenth session: a row store and a block store
 of one array in one loop (``A[k] = ...``, ``A[k + 1:, :] -= ...``) kept their old
 values on one list, which Numba cannot type (a TypingError from inside the
 generated code); each shape has a list of its own now.  And the python target
@@ -132,3 +132,29 @@ def atan2_of_three(x):
 def test_more_arguments_than_the_rule_names_are_refused():
     with pytest.raises(sd.TransformError, match="at most 2 positional arguments, not 3"):
         sd.grad(atan2_of_three, target="python")(1.0)
+
+
+def multiplied_into(u0, c):
+    un = u0 * 1.0
+    w = np.multiply(u0, c, out=un)
+    return np.sum(w * un)
+
+
+def test_a_ufunc_writing_into_out_is_refused():
+    """``out=`` was dropped: the gradient of ``u0 * 1.0`` came back (python) or
+    Numba raised NotImplementedError (cpu)."""
+    with pytest.raises(sd.TransformError, match="'out=' of 'np.multiply' is not supported"):
+        sd.grad(multiplied_into, wrt=(0, 1), target="python")(np.ones(3), 0.5)
+
+
+def mean_of_a_short_slice(x, c):
+    s = 0.0
+    for t in range(2):
+        s += np.mean(x[3:-3] * c)
+    return s
+
+
+def test_the_mean_of_an_empty_slice_is_nan():
+    """(x[3:-3] of five elements: the lowered loop divided by -1, giving -0.0)"""
+    value = sd.value_and_grad(mean_of_a_short_slice, wrt=(0, 1))(np.linspace(0.1, 0.9, 5), 0.5)[0]
+    assert math.isnan(value)
