@@ -1561,6 +1561,10 @@ class Normalizer:
         if fn in (max, min, sum) and not e.keywords and (
                 fn is sum and 1 <= len(e.args) <= 2 or len(e.args) == 1):
             return self.prim(self.builtin_reduction(e, fn), out)
+        if fn is math.hypot and len(e.args) < 2 and not e.keywords:
+            # hypot(a) is |a|, hypot() 0.0 (Numba has only the two-argument form)
+            return self.prim(ast.Call(func=_name("abs"), args=e.args, keywords=[]) if e.args
+                             else ast.Constant(0.0), out)
         if fn in (max, min, math.hypot) and len(e.args) > 2:
             acc = e.args[0]
             for a in e.args[1:]:

@@ -228,6 +228,9 @@ class _Splitter:
                 if ir.ITERATES(s):      # split tuples are checked: now their elements
                     ir.ITERATES.set(s, [(x, e) for x, e in ir.ITERATES(s)
                                         if x not in self.split] or None)
+            elif isinstance(s, ast.Assign) and isinstance(s.value, ast.Subscript):
+                # (``t[len(t) - 1 - i]``: a loop over ``reversed(t)``)
+                s.value.slice = self.lengths(s.value.slice)
             out.extend(self.statement(s))
         return out
 

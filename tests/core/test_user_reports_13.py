@@ -158,3 +158,21 @@ def test_the_mean_of_an_empty_slice_is_nan():
     """(x[3:-3] of five elements: the lowered loop divided by -1, giving -0.0)"""
     value = sd.value_and_grad(mean_of_a_short_slice, wrt=(0, 1))(np.linspace(0.1, 0.9, 5), 0.5)[0]
     assert math.isnan(value)
+
+
+def reversed_tuple(a, b, c):
+    t = (a, b, c)
+    s = 0.0
+    for v in t[::-1]:
+        s = s * 0.5 + v * v
+    for v in reversed((a, b, c)):
+        s = s * 0.5 + v * math.hypot(v) + math.hypot()
+    return s
+
+
+@pytest.mark.parametrize("target", ["python", "cpu"])
+def test_a_reversed_tuple_and_hypot_of_one_number(target):
+    """A loop over a tuple backwards read ``len(t)`` of a tuple split into its
+    elements (NameError on python, a TypingError on cpu); ``math.hypot(a)``
+    and ``math.hypot()`` were a TypingError on cpu."""
+    check_grad(reversed_tuple, (0.3, -1.2, 0.7), wrt=(0, 1, 2), target=target)
