@@ -1554,33 +1554,55 @@ class Normalizer:
             return self.call_object(_call_like(e, e.args[:1]), fn, out)
         return None
 
-    def call_object(self, e, fn, out):
+    def check_arguments(self, e, fn, text):
+        """Refuse what a rule would drop: a ufunc's ``out=``/``where=`` (it writes
+        into an array) and positional arguments past those the rule names."""
         from ..rules import registry
-        text = ast.unparse(e.func)
-        # rewrite conveniences into the primitives that have rules
+        written = next((k for k in e.keywords if k.arg in ("out", "where")), None)
+        if written is not None and isinstance(fn, np.ufunc):
+            raise self.error(written.value, f"'{written.arg}=' of '{text}' is not supported: "
+                                            f"assign the result instead ('y[:] = {text}(...)', "
+                                            f"np.where for a condition)")
+        most = registry.most_arguments(fn)
+        if most is not None and len(e.args) > most:
+            raise self.error(e, f"'{text}' is differentiated with at most {most} positional "
+                                f"argument{'s' if most > 1 else ''}, not {len(e.args)}")
+
+    def builtin_convenience(self, e, fn):
+        """A call of a builtin or ``math`` function written with the primitives
+        that have rules (``max(a, b, c)`` nested, ``pow`` as ``**``), or None."""
         if fn in (max, min, sum) and not e.keywords and (
                 fn is sum and 1 <= len(e.args) <= 2 or len(e.args) == 1):
-            return self.prim(self.builtin_reduction(e, fn), out)
+            return self.builtin_reduction(e, fn)
         if fn is math.hypot and len(e.args) < 2 and not e.keywords:
             # hypot(a) is |a|, hypot() 0.0 (Numba has only the two-argument form)
-            return self.prim(ast.Call(func=_name("abs"), args=e.args, keywords=[]) if e.args
-                             else ast.Constant(0.0), out)
+            return ast.Call(func=_name("abs"), args=e.args, keywords=[]) if e.args \
+                else ast.Constant(0.0)
         if fn in (max, min, math.hypot) and len(e.args) > 2:
             acc = e.args[0]
             for a in e.args[1:]:
                 acc = ast.Call(func=e.func, args=[acc, a], keywords=[])
-            return self.prim(acc, out)
+            return acc
+        if fn is math.pow or fn is pow and len(e.args) == 2:
+            return ast.BinOp(left=e.args[0], op=ast.Pow(), right=e.args[1])
+        if fn is math.log and len(e.args) == 2 and not e.keywords:
+            # log(x, base) is log(x) / log(base) (Numba has only the one-argument form)
+            return ast.BinOp(left=_call_like(e, e.args[:1]), op=ast.Div(),
+                             right=_call_like(e, e.args[1:]))
+        return None
+
+    def call_object(self, e, fn, out):
+        from ..rules import registry
+        text = ast.unparse(e.func)
+        # rewrite conveniences into the primitives that have rules
+        rewritten = self.builtin_convenience(e, fn)
+        if rewritten is not None:
+            return self.prim(rewritten, out)
         if fn is np.clip:
             return self.prim(self.clip_bounds(e, text), out)
         done = self.numpy_convenience(e, fn, text, out)
         if done is not None:
             return done
-        if fn is math.pow or fn is pow and len(e.args) == 2:
-            return self.prim(ast.BinOp(left=e.args[0], op=ast.Pow(), right=e.args[1]), out)
-        if fn is math.log and len(e.args) == 2 and not e.keywords:
-            # log(x, base) is log(x) / log(base) (Numba has only the one-argument form)
-            return self.prim(ast.BinOp(left=_call_like(e, e.args[:1]), op=ast.Div(),
-                                       right=_call_like(e, e.args[1:])), out)
         if fn is range:
             raise self.error(e, "range() can only be used in a 'for' loop")
         if isinstance(fn, type) and fn in CONTAINERS:
@@ -1646,15 +1668,7 @@ class Normalizer:
                                 + (f" ({canonical_name(fn)})" if canonical_name(fn) and
                                    canonical_name(fn) != text else "")
                                 + "; register one with @sourcediff.adjoint")
-        written = next((k for k in e.keywords if k.arg in ("out", "where")), None)
-        if written is not None and isinstance(fn, np.ufunc):
-            raise self.error(written.value, f"'{written.arg}=' of '{text}' is not supported: "
-                                            f"assign the result instead ('y[:] = {text}(...)', "
-                                            f"np.where for a condition)")
-        most = registry.most_arguments(fn)
-        if most is not None and len(e.args) > most:
-            raise self.error(e, f"'{text}' is differentiated with at most {most} positional "
-                                f"argument{'s' if most > 1 else ''}, not {len(e.args)}")
+        self.check_arguments(e, fn, text)
         args = [self.atom(self.constant_tuple(a) or a, out) for a in e.args]
         kws = []
         for k in e.keywords:

@@ -30,25 +30,6 @@ def heat_swap(u0, kappa, target, steps):
     return np.sum(d * d)
 
 
-def american_put(sigma, r, S, payoff, dt, steps):
-    """Explicit finite differences with early exercise: ``np.maximum`` of the
-    new values and the payoff stored over them."""
-    dS = S[1] - S[0]
-    V = payoff.copy()
-    Vn = np.empty_like(V)
-    for k in range(steps):
-        Si = S[1:-1]
-        delta = (V[2:] - V[:-2]) / (2.0 * dS)
-        gamma = (V[2:] - 2.0 * V[1:-1] + V[:-2]) / (dS * dS)
-        Vn[1:-1] = V[1:-1] + dt * (0.5 * sigma * sigma * Si * Si * gamma + r * Si * delta
-                                   - r * V[1:-1])
-        Vn[0] = payoff[0]
-        Vn[-1] = 0.0
-        Vn[:] = np.maximum(Vn, payoff)
-        V, Vn = Vn, V
-    return V[3] + 0.5 * V[4]
-
-
 def in_place_stencil(u0, kappa, steps):
     """``u[1:-1] = ... u[2:] ... u[:-2]``: NumPy reads every old value before it
     stores; an element loop would read new ones.  Stays array code."""
