@@ -12,6 +12,7 @@ Python's), and the call runs with NumPy's warnings about such values off
 """
 from __future__ import annotations
 
+import ast
 import functools
 import linecache
 import math
@@ -27,10 +28,21 @@ _NUMPY_FOR_MATH = {
     "cosh": np.cosh, "acosh": np.arccosh, "atanh": np.arctanh, "pow": np.power,
     "hypot": np.hypot, "fmod": np.fmod, "exp2": np.exp2,
 }
+
+
+def _gamma_at_poles(x):
+    return np.float64(np.inf) if x > 0 else np.float64(np.nan)      # overflow, a pole
+
+
+def _lgamma_at_poles(x):
+    return np.float64(np.inf)                                       # a pole, or overflow
+
+
+_NUMPY_FOR_MATH.update(gamma=_gamma_at_poles, lgamma=_lgamma_at_poles)
 # and those that give a float without raising (theirs too an np.float64, so that
 # what is computed from it gives inf, not ZeroDivisionError: ``1.0 / math.tanh(x)``)
-_FLOAT_RESULTS = ("atan", "tanh", "asinh", "fabs", "copysign", "erf", "erfc", "gamma",
-                  "lgamma", "degrees", "radians", "cbrt")
+_FLOAT_RESULTS = ("atan", "tanh", "asinh", "fabs", "copysign", "erf", "erfc", "degrees",
+                  "radians", "cbrt")
 
 
 def _numpy_at_singular_points(name, numpy_f):
@@ -57,11 +69,30 @@ NUMPY_MATH.__dict__.update({k: _numpy_at_singular_points(k, _NUMPY_FOR_MATH.get(
 NUMPY_MATH.__stands_for__ = math     # (passes/resolve.py: what generated code names)
 
 
+class _NumpyConstants(ast.NodeTransformer):
+    """Float constants as ``np.float64`` numbers (names bound in the module), so
+    that ``1.0 / n`` at ``n == 0`` gives inf as compiled code does."""
+
+    def __init__(self):
+        self.values: dict = {}
+
+    def visit_Constant(self, node):
+        if type(node.value) is not float:
+            return node
+        name = self.values.setdefault(node.value, f"_sd_float{len(self.values)}")
+        return ast.copy_location(ast.Name(id=name, ctx=ast.Load()), node)
+
+
 def load_python(source: str, filename: str, injected: dict) -> dict:
     """Execute ``source`` and return its namespace (functions by name)."""
     linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
     namespace = {"__name__": "sourcediff_generated", "__file__": filename}
-    exec(compile(source, filename, "exec"), namespace)  # noqa: S102  (our own generated code)
+    tree = ast.parse(source, filename)
+    constants = _NumpyConstants()
+    tree = constants.visit(tree)
+    namespace.update({name: np.float64(v) for v, name in constants.values.items()})
+    namespace["float"] = np.float64
+    exec(compile(tree, filename, "exec"), namespace)  # noqa: S102  (our own generated code)
     if namespace.get("math") is math:
         namespace["math"] = NUMPY_MATH
     namespace.update(injected)

@@ -73,7 +73,10 @@ Where the line is drawn, and why:
   values is float64 arithmetic, so values agree bit for bit with NumPy's
   except for the order of the summation (pairwise in NumPy, sequential
   here).  Rows combined in one group are assumed to have the same length
-  (NumPy would raise, or broadcast a length-1 row); the loop takes its length
+  (NumPy would raise, or broadcast a length-1 row); an array read whole that
+  is not known to be as long (``shapes.axis_lengths``) is read at
+  ``w[j * w_step]``, ``w_step`` 0 where it has one element, so that it
+  broadcasts as in NumPy.  The loop takes its length
   from a parameter's row when there is one (a bound known before an outer
   loop, so that the adjoint's tapes are preallocated arrays), else from an
   array bound once, else from the first row.

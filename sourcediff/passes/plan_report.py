@@ -89,9 +89,8 @@ def _stored(rt, names, stmts, loops) -> list:
             out.append(f"stored: elements of '{base}' before {where} {_verb(where)} them, "
                        f"on the stack {_stack(rt, names, ('_items', base))}")
         elif sites:
-            why = "a while loop, or loop bounds with no limit known before the loops run"
-            if any(rt.item_type(base, _target(s).slice) is None for s in sites):
-                why = "arrays, not numbers"
+            why = "arrays, not numbers" if any(rt.item_type(base, _target(s).slice) is None
+                                               for s in sites) else _unbounded(rt, sites)
             out.append(f"stored: elements of '{base}' before {where} {_verb(where)} them, "
                        f"in a list ({why})")
         where = _lines(sliced)
@@ -112,10 +111,13 @@ def _stored(rt, names, stmts, loops) -> list:
     for v, sites in stacked.items():
         out.append(f"stored before each overwrite: {_named({v: sites})}, on the stack "
                    f"{_stack(rt, names, ('saved', v))}")
-    if listed:
-        out.append(f"stored before each overwrite, in lists (a while loop, loop bounds with "
-                   f"no limit known before the loops run, or values that are not numbers): "
-                   f"{_named(listed)}")
+    numbers = {v: sites for v, sites in listed.items()
+               if rt.types.get(v) is not None and rt.types[v].is_scalar}
+    for group, why in ((numbers, None), ({v: s for v, s in listed.items() if v not in numbers},
+                                          "values that are not numbers")):
+        if group:
+            reason = why or _unbounded(rt, [s for sites in group.values() for s in sites])
+            out.append(f"stored before each overwrite, in lists ({reason}): {_named(group)}")
     for loop in loops:
         snap = rt.snapshot_vars_of(loop)
         if not snap:
@@ -130,6 +132,15 @@ def _stored(rt, names, stmts, loops) -> list:
                    f"(carried from one iteration to "
                    f"the next; {how})")
     return out
+
+
+def _unbounded(rt, stmts) -> str:
+    """Why the planner knows no bound on the values a list receives: a ``while``
+    loop around them, else bounds the loops compute as they run."""
+    loops = [lp for s in stmts for lp in rt.stmt_loops.get(id(s), [])]
+    if any(isinstance(lp, ast.While) for lp in loops):
+        return "a while loop"
+    return "loop bounds with no limit known before the loops run"
 
 
 def _target(store):

@@ -176,3 +176,26 @@ def test_a_reversed_tuple_and_hypot_of_one_number(target):
     elements (NameError on python, a TypingError on cpu); ``math.hypot(a)``
     and ``math.hypot()`` were a TypingError on cpu."""
     check_grad(reversed_tuple, (0.3, -1.2, 0.7), wrt=(0, 1, 2), target=target)
+
+
+def over_an_int(x, n):
+    return x / (n - 2) + math.log(x) / n
+
+
+def over_a_constant(x):
+    y = float(x)
+    return 1.0 / (y - 1.0) + 1.0 / (max(x, 1.0) - 1.0) + math.gamma(x - 1.0)
+
+
+@pytest.mark.parametrize("f, args", [(over_an_int, (1.5, 2)), (over_an_int, (2.0, 0)),
+                                     (over_a_constant, (1.0,))],
+                         ids=["int-2", "int-0", "constants"])
+def test_python_target_numbers_from_ints_constants_and_builtins(f, args):
+    """Python's floats and ints met in the generated code (a seed divided by an
+    int, ``float(x)``, ``max(x, 1.0)`` giving the constant, ``math.gamma`` at a
+    pole) raised ZeroDivisionError or ValueError; NumPy's numbers give inf and
+    nan, as on cpu."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        value, grad = sd.value_and_grad(f, wrt=0, target="python")(*args)
+    assert not (np.isfinite(value) and np.isfinite(grad))

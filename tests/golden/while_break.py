@@ -50,7 +50,7 @@ def while_break(x, tol):
 def while_break_grad(x, tol):
     """Value and gradient of 'while_break' with respect to x."""
     # Plan:
-    #   stored before each overwrite, in lists (a while loop, loop bounds with no limit known before the loops run, or values that are not numbers): 2 temporaries of lines 35, 38
+    #   stored before each overwrite, in lists (a while loop): 2 temporaries of lines 35, 38
     #   undone, not stored (each update inverted in reverse): 'k' (line 38)
     # -- tape
     # while_break:31  def while_break(x, tol):
