@@ -625,8 +625,12 @@ def _movable(g, kept, stmts) -> bool:
         results = {g.results[k] for k in g.members if k < m}
         reads = set().union(*(g.reads[k] for k in g.members if k < m))
         if m in loops:
+            # another group's loop runs here: it must not read what this group's
+            # earlier members give, nor change what they read (its sums, or an
+            # array it stores into: ``d = 3.0 * v`` before ``v[:] = v + 1.0``)
             h = loops[m]
-            if h.all_reads & results or h.sums & reads:
+            stored = {stmts[k].targets[0].value.id for k in h.stores}
+            if h.all_reads & results or (h.sums | stored) & reads:
                 return False
             continue
         for s in _statements([stmts[m]]):

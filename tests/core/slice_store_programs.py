@@ -101,3 +101,16 @@ def broadcast_one(V0, p):
     for t in range(2):
         V[1:] = V[1:] * 0.5 + p
     return np.sum(V * V)
+
+
+def coupled_updates(v0, c, nt):
+    """``d`` reads the old ``v``; ``v`` is updated in place before ``w`` reads
+    ``d``: ``d`` must not move into ``w``'s element loop, after ``v``'s (a new
+    user's FitzHugh-Nagumo ring: a wrong value and gradient)."""
+    v = v0.copy()
+    w = v0 * 2.0
+    for t in range(nt):
+        d = c * v * v
+        v[:] = v + 0.1 * w
+        w[:] = w + d
+    return np.sum(w * v)

@@ -28,7 +28,8 @@ CASES = [(P.heat_copy_back, (rng.standard_normal(9), 0.2, rng.standard_normal(9)
          (P.heat_2d, (rng.standard_normal((5, 6)), 0.15, 4), (0, 1)),
          (P.blocks_reduced, (rng.standard_normal((4, 5)), 0.7, 3), (0, 1)),
          (P.in_place_block, (rng.standard_normal((5, 4)), 0.2, 3), (0, 1)),
-         (P.broadcast_one, (rng.standard_normal(5), np.array([0.2])), (0, 1))]
+         (P.broadcast_one, (rng.standard_normal(5), np.array([0.2])), (0, 1)),
+         (P.coupled_updates, (rng.standard_normal(4), 0.3, 3), (0, 1))]
 IDS = [c[0].__name__ for c in CASES]
 # the cpu target: the three lowered time loops (one compile each)
 CPU = [c for c in CASES if c[0] in (P.heat_copy_back, P.heat_swap, american_put, P.heat_2d)]
@@ -99,3 +100,9 @@ def test_an_array_of_unknown_length_read_whole_is_read_as_numpy_broadcasts_it():
         np.arange(4.0), np.array([0.2]))[0]
     assert value == pytest.approx(P.broadcast_one(np.arange(4.0), np.array([0.2])), rel=1e-15)
     assert "np.maximum(Vn, payoff)" not in source(american_put)    # Vn: payoff's copy
+
+
+def test_a_temporary_is_not_moved_past_a_store_into_what_it_reads():
+    args = (np.array([1.0, 0.0, 2.0]), 3.0, 1)
+    value = sd.value_and_grad(P.coupled_updates, wrt=(0, 1), target="python")(*args)[0]
+    assert value == P.coupled_updates(*args)
