@@ -166,6 +166,8 @@ class _Facts:
     params: set
     swaps: set                            # ids of the statements of swaps and rotations
     lengths: dict                         # name -> keys of its axes' lengths (shapes.py)
+    viewed: dict = field(default_factory=dict)   # a view bound once -> the array it views
+    steady: set = field(default_factory=set)     # fresh arrays bound once (never swapped)
 
     @classmethod
     def of(cls, fn, env, params=()):
@@ -187,8 +189,16 @@ class _Facts:
             key = keys.pop() if len(keys) == 1 else None
             for x in perm.source:
                 lengths[x] = key
-        return cls(env, assignments, readers, _fresh_arrays(fn, env, params, perms), set(params),
-                   set(perms), lengths)
+        fresh = _fresh_arrays(fn, env, params, perms)
+        # ``s = sig[1:-1, 1:-1]`` before the loop: reading s reads sig, a parameter or an
+        # array no swap hands round, so no store into another array changes it
+        viewed = {s.targets[0].id: s.value.value.id for s in _statements(fn.body)
+                  if _kind(s) == "assign" and isinstance(s.targets[0], ast.Name)
+                  and assignments.get(s.targets[0].id) == 1 and _prim(s.value)[0] == "subscript"
+                  and isinstance(s.value.value, ast.Name) and not _index_arrays(s.value, env)}
+        steady = {n for n in fresh if assignments.get(n) == 1}
+        return cls(env, assignments, readers, fresh, set(params), set(perms), lengths,
+                   viewed, steady)
 
     def same_length(self, row, other) -> bool:
         """Rows ``(base, axes)`` sure to be as long as each other along every axis."""
@@ -230,7 +240,10 @@ class _Facts:
 
 # calls whose result is a new array (no memory shared with an argument)
 MAKERS = {id(f) for f in (np.empty, np.zeros, np.ones, np.full, np.empty_like, np.zeros_like,
-                          np.ones_like, np.full_like, np.copy)}
+                          np.ones_like, np.full_like, np.copy, np.linspace, np.arange,
+                          np.logspace, np.eye, np.identity, np.where, np.outer, np.dot,
+                          np.matmul, np.concatenate, np.stack, np.hstack, np.vstack,
+                          np.cumsum, np.diff, np.sort, np.clip)}
 
 
 def _fresh_arrays(fn, env, params, perms) -> set:
@@ -261,6 +274,13 @@ def _fresh_arrays(fn, env, params, perms) -> set:
         if not shared & out:
             return out
         out -= shared
+
+
+def _index_arrays(v, env) -> bool:
+    """``x[idx]`` with an array in its index (a gather: a copy, not a view)."""
+    parts = v.slice.elts if isinstance(v.slice, ast.Tuple) else [v.slice]
+    return any(isinstance(p, ast.Name) and env.get(p.id) is not None and env[p.id].is_array
+               for p in parts)
 
 
 def _makes_array(v) -> bool:
@@ -581,8 +601,9 @@ def _store_safe(g, stmts, facts) -> bool:
     makes a new array, or swaps), the group must read ``A`` only at the
     elements it stores (the same slice: ``un[:] = np.maximum(un, p)``, not
     ``u[1:-1] = u[2:] + u[:-2]``), and every other array it reads must be a
-    parameter or another such local (a view bound to a name elsewhere may hold
-    ``A``'s buffer after a swap)."""
+    parameter, another such local, or a view bound once of a parameter or of
+    such a local bound once (``s = sig[1:-1]``; a view of a swapped array may
+    hold ``A``'s buffer after a swap)."""
     if not g.stores:
         return True
     targets = {}
@@ -608,7 +629,8 @@ def _store_safe(g, stmts, facts) -> bool:
             if base in targets:
                 if targets[base] != {index}:
                     return False
-            elif base not in params and not facts.fresh(base):
+            elif base not in params and not facts.fresh(base) and \
+                    facts.viewed.get(base) not in (params | facts.steady) - set(targets):
                 return False
     return True
 

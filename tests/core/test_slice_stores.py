@@ -29,7 +29,8 @@ CASES = [(P.heat_copy_back, (rng.standard_normal(9), 0.2, rng.standard_normal(9)
          (P.blocks_reduced, (rng.standard_normal((4, 5)), 0.7, 3), (0, 1)),
          (P.in_place_block, (rng.standard_normal((5, 4)), 0.2, 3), (0, 1)),
          (P.broadcast_one, (rng.standard_normal(5), np.array([0.2])), (0, 1)),
-         (P.coupled_updates, (rng.standard_normal(4), 0.3, 3), (0, 1))]
+         (P.coupled_updates, (rng.standard_normal(4), 0.3, 3), (0, 1)),
+         (P.local_grid_and_view, (rng.standard_normal(8), 0.2, 4), (0, 1))]
 IDS = [c[0].__name__ for c in CASES]
 # the cpu target: the three lowered time loops (one compile each)
 CPU = [c for c in CASES if c[0] in (P.heat_copy_back, P.heat_swap, american_put, P.heat_2d)]
@@ -106,3 +107,7 @@ def test_a_temporary_is_not_moved_past_a_store_into_what_it_reads():
     args = (np.array([1.0, 0.0, 2.0]), 3.0, 1)
     value = sd.value_and_grad(P.coupled_updates, wrt=(0, 1), target="python")(*args)[0]
     assert value == P.coupled_updates(*args)
+
+
+def test_arrays_made_in_the_function_and_their_views_are_read_by_element():
+    assert "un[1:-1] = " not in source(P.local_grid_and_view)
