@@ -450,20 +450,25 @@ def _reduction_operands(s, facts):
 
 def _store_operands(s, facts):
     """``[t]`` of a store ``A[a:b] = t`` (``A[:] = t``, ``A[i, :] = t``) of a
-    vector ``t`` into a row of a float64 array (a slice ``_cut`` takes), or
-    None.  (Whether it may be written element by element: ``_store_safe``.)"""
-    if _kind(s) != "store" or not isinstance(s.value, ast.Name) or \
-            not facts.block(s.value.id):
+    vector ``t`` into a row of a float64 array (a slice ``_cut`` takes), ``[]``
+    of a store of a number (``A[0, :] = 0.0``, a boundary), or None.  (Whether
+    it may be written element by element: ``_store_safe``.)"""
+    if _kind(s) != "store":
+        return None
+    number = isinstance(s.value, ast.Constant) and isinstance(s.value.value, (int, float)) \
+        and not isinstance(s.value.value, bool) or \
+        isinstance(s.value, ast.Name) and facts.scalar(s.value.id)
+    if not number and not (isinstance(s.value, ast.Name) and facts.block(s.value.id)):
         return None
     target = s.targets[0]
     if not isinstance(target, ast.Subscript):
         return None
     axes = _row_axes(target, facts)
     parts = target.slice.elts if isinstance(target.slice, ast.Tuple) else [target.slice]
-    if axes is None or len(axes) != facts.env[s.value.id].ndim or \
-            not any(isinstance(p, ast.Slice) for p in parts):
+    if axes is None or not any(isinstance(p, ast.Slice) for p in parts) or \
+            not number and len(axes) != facts.env[s.value.id].ndim:
         return None
-    return [s.value.id]
+    return [] if number else [s.value.id]
 
 
 def _row_of(v, facts):
@@ -534,7 +539,8 @@ def _describe(g, stmts, defs, local, facts):
     """Fill in what a group reads, binds and which rows it reads."""
     at = set(defs.values())
     g.temps = {stmts[k].targets[0].id for k in g.members if k in at}
-    g.stores = [k for k in g.members if k not in at and _store_operands(stmts[k], facts)]
+    g.stores = [k for k in g.members
+                if k not in at and _store_operands(stmts[k], facts) is not None]
     g.reductions = [k for k in g.members if k not in at and k not in g.stores]
     g.sums = {stmts[k].targets[0].id for k in g.reductions}
     g.rows = [_row_of(stmts[k].targets[0], facts) for k in g.stores]
@@ -562,7 +568,26 @@ def _describe(g, stmts, defs, local, facts):
                 if first is None or not facts.same_length(_whole(n, facts), first)}
     sure = g.rows + [_whole(n, facts) for n in sorted(read_whole - g.unsure)]
     g.length = next((r for r in sure if r[0] in facts.params), None) or \
+        _parameter_like(first, facts) or \
         next((r for r in sure if facts.assignments.get(r[0], 0) <= 1), first)
+
+
+def _parameter_like(row, facts):
+    """A parameter's row of the same lengths as ``row`` (``shapes.axis_lengths``:
+    ``u0`` for ``un`` swapped with ``u = u0.copy()``), or None."""
+    if row is None:
+        return None
+    base, axes = row
+    keys = facts.lengths.get(base) or ()
+    wanted = [keys[a] if a < len(keys) else None for a, _ in axes]
+    if None in wanted:
+        return None
+    for p in sorted(facts.params):
+        have = facts.lengths.get(p) or ()
+        found = [have.index(k) if k in have else None for k in wanted]
+        if None not in found:
+            return p, tuple((a, trim) for a, (_, trim) in zip(found, axes))
+    return None
 
 
 def _settle(groups, stmts, facts) -> list:
@@ -616,7 +641,8 @@ def _store_safe(g, stmts, facts) -> bool:
     for k in g.members:
         s = stmts[k]
         if k in g.stores:
-            reads = [] if s.value.id in g.temps else [s.value]
+            reads = [s.value] if isinstance(s.value, ast.Name) and s.value.id not in g.temps \
+                else []
         elif _prim(s.value)[0] == "subscript":
             reads = [s.value]
         else:
@@ -847,6 +873,9 @@ def _element_store(s, temps, j, env, used_names, before) -> list:
     target = ir.clone(s.targets[0])
     target.slice = _element_index(_hoisted(target.slice, used_names, line, before),
                                   env[target.value.id].ndim, j.names)
+    if not isinstance(s.value, ast.Name) or not env[s.value.id].is_array:
+        value = ir.clone(s.value)                        # a number stored in every element
+        return [_made(ast.Assign(targets=[target], value=value), "store", line)]
     out, value = [], s.value.id
     if value not in temps:
         out.append(_read_element(value, j, used_names, line))

@@ -30,7 +30,8 @@ CASES = [(P.heat_copy_back, (rng.standard_normal(9), 0.2, rng.standard_normal(9)
          (P.in_place_block, (rng.standard_normal((5, 4)), 0.2, 3), (0, 1)),
          (P.broadcast_one, (rng.standard_normal(5), np.array([0.2])), (0, 1)),
          (P.coupled_updates, (rng.standard_normal(4), 0.3, 3), (0, 1)),
-         (P.local_grid_and_view, (rng.standard_normal(8), 0.2, 4), (0, 1))]
+         (P.local_grid_and_view, (rng.standard_normal(8), 0.2, 4), (0, 1)),
+         (P.boundaries_2d, (rng.standard_normal((5, 4)), 0.2, 0.3, 3), (0, 1, 2))]
 IDS = [c[0].__name__ for c in CASES]
 # the cpu target: the three lowered time loops (one compile each)
 CPU = [c for c in CASES if c[0] in (P.heat_copy_back, P.heat_swap, american_put, P.heat_2d)]
@@ -111,3 +112,9 @@ def test_a_temporary_is_not_moved_past_a_store_into_what_it_reads():
 
 def test_arrays_made_in_the_function_and_their_views_are_read_by_element():
     assert "un[1:-1] = " not in source(P.local_grid_and_view)
+
+
+def test_numbers_stored_into_rows_are_element_loops_of_a_parameters_length():
+    text = source(P.boundaries_2d)
+    assert "un[0, :] = " not in text and "un[:, -1] = " not in text
+    assert "range(u0.shape[1])" in text and re.search(r"un\[0, _?j\d*\] = 0.0", text)
