@@ -20,15 +20,6 @@ import types
 
 import numpy as np
 
-# math functions that raise at singular points -> the NumPy function that gives inf/nan
-_NUMPY_FOR_MATH = {
-    "sqrt": np.sqrt, "exp": np.exp, "expm1": np.expm1, "log": np.log, "log1p": np.log1p,
-    "log2": np.log2, "log10": np.log10, "sin": np.sin, "cos": np.cos, "tan": np.tan,
-    "asin": np.arcsin, "acos": np.arccos, "atan2": np.arctan2, "sinh": np.sinh,
-    "cosh": np.cosh, "acosh": np.arccosh, "atanh": np.arctanh, "pow": np.power,
-    "hypot": np.hypot, "fmod": np.fmod, "exp2": np.exp2,
-}
-
 
 def _gamma_at_poles(x):
     return np.float64(np.inf) if x > 0 else np.float64(np.nan)      # overflow, a pole
@@ -38,7 +29,15 @@ def _lgamma_at_poles(x):
     return np.float64(np.inf)                                       # a pole, or overflow
 
 
-_NUMPY_FOR_MATH.update(gamma=_gamma_at_poles, lgamma=_lgamma_at_poles)
+# math functions that raise at singular points -> the NumPy function that gives inf/nan
+_NUMPY_FOR_MATH = {
+    "sqrt": np.sqrt, "exp": np.exp, "expm1": np.expm1, "log": np.log, "log1p": np.log1p,
+    "log2": np.log2, "log10": np.log10, "sin": np.sin, "cos": np.cos, "tan": np.tan,
+    "asin": np.arcsin, "acos": np.arccos, "atan2": np.arctan2, "sinh": np.sinh,
+    "cosh": np.cosh, "acosh": np.arccosh, "atanh": np.arctanh, "pow": np.power,
+    "hypot": np.hypot, "fmod": np.fmod, "exp2": np.exp2,
+    "gamma": _gamma_at_poles, "lgamma": _lgamma_at_poles,
+}
 # and those that give a float without raising (theirs too an np.float64, so that
 # what is computed from it gives inf, not ZeroDivisionError: ``1.0 / math.tanh(x)``)
 _FLOAT_RESULTS = ("atan", "tanh", "asinh", "fabs", "copysign", "erf", "erfc", "degrees",
