@@ -1133,13 +1133,39 @@ def _reads_values(stmt, array) -> bool:
 
 
 def _carried_from_inside(loop) -> set:
-    """Names a loop's body may read before binding them in the same iteration:
-    every name it reads but those bound by an assignment at the top of the body
-    that comes before all of their reads."""
-    bound, carried = set(), set()
-    for st in loop.body:
-        carried |= {n.id for n in ast.walk(st) if isinstance(n, ast.Name)
-                    and isinstance(n.ctx, ast.Load)} - bound
-        if isinstance(st, ast.Assign):
-            bound |= {t.id for t in st.targets if isinstance(t, ast.Name)}
+    """Names a loop's body may read before binding them in the same iteration
+    (upward-exposed reads): a name bound in a nested loop's body or in one
+    branch of an ``if`` may not be bound after it; one bound in a nested loop's
+    body and read there after its binding is not read from an earlier
+    iteration of ``loop``."""
+    carried: set = set()
+    _exposed_reads(loop.body, set(), carried)
     return carried
+
+
+def _exposed_reads(stmts, bound: set, out: set):
+    for st in stmts:
+        if isinstance(st, (ast.For, ast.While)):
+            head = st.iter if isinstance(st, ast.For) else st.test
+            out |= _loads(head) - bound
+            inner = set(bound) | ({st.target.id} if isinstance(st, ast.For) else set())
+            _exposed_reads(st.body, inner, out)
+            _exposed_reads(st.orelse, set(bound), out)
+        elif isinstance(st, ast.If):
+            out |= _loads(st.test) - bound
+            body, orelse = set(bound), set(bound)
+            _exposed_reads(st.body, body, out)
+            _exposed_reads(st.orelse, orelse, out)
+            bound |= body & orelse
+        else:
+            reads = _loads(st)
+            if isinstance(st, ast.AugAssign) and isinstance(st.target, ast.Name):
+                reads.add(st.target.id)
+            out |= reads - bound
+            if isinstance(st, ast.Assign):
+                bound |= {n.id for t in st.targets for n in ast.walk(t)
+                          if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+
+
+def _loads(node) -> set:
+    return {n.id for n in ast.walk(node) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}

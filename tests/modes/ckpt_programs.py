@@ -130,3 +130,20 @@ def carried_array_first_in_loop(x, nt):
             s += np.sum(row * x)    # noqa: F821  (bound in the iteration before)
         row = np.sin(x) * (t + 1.0)    # noqa: F841  (read in the next iteration)
     return s
+
+
+def stencil_swap(u0, kappa, steps):
+    """Two buffers swapped every step; the inner loop's temporaries are bound
+    before they are read in every iteration: not part of the snapshot."""
+    n = u0.shape[0]
+    u = u0.copy()
+    unew = u0.copy()
+    for t in range(steps):
+        for i in range(1, n - 1):
+            lap = u[i - 1] - 2.0 * u[i] + u[i + 1]
+            unew[i] = u[i] + kappa * lap * (1.0 + 0.1 * u[i])
+        u, unew = unew, u
+    s = 0.0
+    for i in range(n):
+        s += u[i] * u[i]
+    return s

@@ -1,5 +1,6 @@
 """Checkpointed loops (``grad(..., checkpoint=...)`` and ``@sd.checkpoint``)
 give the same gradients as the full tape, and keep fewer values alive."""
+import re
 import sys
 import tracemalloc
 from pathlib import Path
@@ -33,10 +34,11 @@ NEW = [
     (C.fused_after_checkpointed, (rng.uniform(-1, 1, 3), 0.4, 3), (0, 1)),
     (C.carried_first_in_loop, (np.array([0.6]), 0.9, 7), (0, 1)),
     (P.lorenz_rk4, (np.array([10.0, 28.0, 8.0 / 3.0]), 1.0, 101), (0, 1)),
+    (C.stencil_swap, (rng.uniform(0, 1, 7), 0.2, 9), (0, 1)),
 ]
 # the existing user programs must not change their gradients either
 ALL = NEW + [c for c in CASES if c[0] is not P.lorenz_rk4]
-CHECKPOINTED = {C.loops_of_different_lengths, C.carried_first_in_loop, C.array_state, C.offset_range, C.nested_loops, C.two_loops, C.branchy,
+CHECKPOINTED = {C.stencil_swap, C.loops_of_different_lengths, C.carried_first_in_loop, C.array_state, C.offset_range, C.nested_loops, C.two_loops, C.branchy,
                 C.rebinds_array, P.lorenz_rk4, P.ode_euler, P.carried_nested}
 
 _FULL: dict = {}
@@ -98,6 +100,14 @@ def test_callee_marked_with_decorator_is_checkpointed():
     g = sd.grad(C.calls_marked, target="python")
     g(0.6, 10)
     assert "_every = 4" in g.source
+
+
+def test_snapshot_holds_only_the_loops_state():
+    # the inner loop's temporaries (``lap``, the index) are bound before they
+    # are read in every iteration of the time loop: no snapshot of them
+    g = sd.value_and_grad(C.stencil_swap, wrt=(0, 1), target="python", checkpoint=True)
+    g(np.linspace(0.1, 0.9, 7), 0.2, 9)
+    assert set(re.findall(r"\b(_ckpt_\w+) = \[\]", g.source)) == {"_ckpt_u", "_ckpt_unew"}
 
 
 def _peak_bytes(fn, *args):
