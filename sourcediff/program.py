@@ -8,6 +8,7 @@ module holding them all.
 from __future__ import annotations
 
 import ast
+import dataclasses
 
 import numpy as np
 
@@ -69,6 +70,10 @@ class Program:
         key = (src.func, tuple(arg_types), inplace)
         if key in self._primal:
             return self._primal[key]
+        # small arguments whose shape the transform specialized on (part of
+        # ``key``): typed as any array, their shapes go to small_arrays
+        param_shapes = {p: t.shape for p, t in zip(src.params, arg_types) if t.shape}
+        arg_types = [dataclasses.replace(t, shape=None) if t.shape else t for t in arg_types]
         if src.func in self._stack:
             raise TransformError(f"recursive call of '{src.name}' cannot be differentiated",
                                  src.info.filename, src.info.line_offset + 1, 0,
@@ -92,7 +97,7 @@ class Program:
             env, ret = self.infer_with_versions(fn, params, arg_types, src, norm)
             # small arrays of a fixed shape (2x2 matrices, 3-vectors) become one
             # scalar per element
-            if scalarize_small_arrays(fn, env, norm.used_names):
+            if scalarize_small_arrays(fn, env, norm.used_names, param_shapes):
                 env, ret = self.infer_with_versions(fn, params, arg_types, src, norm)
             # rewrites that need types: tuple-valued locals read element-wise get
             # one variable per element (a round per level of nesting), NumPy

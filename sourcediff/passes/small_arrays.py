@@ -21,10 +21,14 @@ Where the line is drawn, and why:
   arithmetic, elementwise ufuncs, ``@``, ``.T``, ``np.outer``, ``np.cross``
   of 3-vectors, ``np.linalg.inv`` and ``solve`` of matrices up to 3x3
   (adjugate and Cramer's rule, the formulas one writes by hand at that size),
-  reductions along an axis, slices with constant bounds and copies make of
-  such arrays), with at most ``SMALL``
-  elements, float64, one or two dimensions, and it is a local (parameters
-  keep their arrays: their shape is the caller's).  ``SMALL`` is 16 (a 4x4
+  reductions along an axis, slices with constant bounds, copies and
+  ``np.zeros_like`` make of such arrays), with at most ``SMALL`` elements,
+  float64, one or two dimensions, and it is a local.  A parameter keeps its
+  array (its shape is the caller's) unless the transform specialized on its
+  shape: one copied into a loop's state (``y = y0.copy()``, ``shape_seeds``),
+  small when called, never written; its elements are read once at the
+  start, and each shape is an entry of the transform's cache (the tests call
+  one gradient with states of several lengths).  ``SMALL`` is 16 (a 4x4
   matrix): a product of two written out is 64 multiplications; at 10x10 it
   would be 1,000 statements per product, which Numba compiles slower than
   it runs a loop.
@@ -60,6 +64,7 @@ SMALL = 16                       # most elements of an array written as scalars
 ELEMENTWISE_OPS = {"Add", "Sub", "Mult", "Div", "Pow"}
 ALIASING = {"copy", "subscript", "attr"}        # prims whose result may share memory
 ZEROS, ONES, EYE = id(np.zeros), id(np.ones), id(np.eye)
+ZEROS_LIKE, ONES_LIKE, EMPTY_LIKE = id(np.zeros_like), id(np.ones_like), id(np.empty_like)
 DOT, OUTER, CROSS = id(np.dot), id(np.outer), id(np.cross)
 INV, DET, SOLVE, NORM = (id(np.linalg.inv), id(np.linalg.det), id(np.linalg.solve),
                          id(np.linalg.norm))
@@ -70,20 +75,91 @@ REDUCTIONS = {id(np.sum): "Add", id(np.prod): "Mult", id(np.mean): "mean",
 
 
 # -- entry -------------------------------------------------------------------
-def scalarize_small_arrays(fn: ast.FunctionDef, env: dict, used_names: set) -> bool:
+def scalarize_small_arrays(fn: ast.FunctionDef, env: dict, used_names: set,
+                           param_shapes: dict | None = None) -> bool:
     """Rewrite ``fn`` in place; returns whether anything changed.  ``used_names``
-    gets the new names."""
+    gets the new names.  ``param_shapes``: parameter -> the shape the
+    transform specialized on (``shape_seeds``)."""
     facts = _Facts(fn, env)
-    shapes, escapes = decide(facts)
+    seeds = _seeds(facts, param_shapes or {})
+    shapes, escapes = decide(facts, seeds)
     if not shapes:
         return False
     names = {v: _element_names(v, shape, used_names) for v, shape in shapes.items()}
     writer = _Writer(shapes, names, facts, used_names)
     writer.escapes = escapes
     fn.body = writer.block(fn.body)
+    # a parameter's elements, read once at the start (it is never written)
+    line = ir.LINE(fn.body[0]) if fn.body else 0
+    fn.body = [_assign(name, ir.mark(ast.Subscript(value=_load(p), slice=_index(idx),
+                                                   ctx=ast.Load()), ("subscript",)),
+                       ir.Kind.ASSIGN, line)
+               for p in sorted(set(seeds) & set(shapes))
+               for idx, name in names[p].items()] + fn.body
     _drop_unread(fn, writer.made)
     _propagate_copies(fn, writer.made)
     return True
+
+
+def shape_seeds(tree: ast.FunctionDef) -> tuple:
+    """Positions of the parameters whose shape, when they are small, the
+    transform specializes on (part of its cache key): a parameter read whole
+    (``y = y0.copy()``, ``np.array(y0)``, ``y0 + 0.0``) to bind, outside any
+    loop, a local that a loop rebinds or stores into -- an integrator's state.
+    With the shape known, that local and what is computed from it qualify;
+    without it they stay arrays (a list tape of two-element arrays per
+    step: 10-40x slower than ``np.array([y0[0], y0[1]])``, the same math).
+    Only parameters the function never rebinds or stores into."""
+    params = [a.arg for a in tree.args.args]
+    in_loops, written = set(), set()
+    for n in ast.walk(tree):
+        if isinstance(n, (ast.Assign, ast.AugAssign, ast.For)):
+            targets = n.targets if isinstance(n, ast.Assign) else [n.target]
+            names = {m.id for t in targets for m in ast.walk(t) if isinstance(m, ast.Name)}
+            written |= names
+        if isinstance(n, (ast.For, ast.While)):
+            for m in ast.walk(n):
+                if isinstance(m, (ast.Assign, ast.AugAssign)):
+                    for t in (m.targets if isinstance(m, ast.Assign) else [m.target]):
+                        in_loops |= {x.id for x in ast.walk(t) if isinstance(x, ast.Name)}
+    seeds = []
+    for k, p in enumerate(params):
+        if p in written:
+            continue
+        if any(isinstance(st, ast.Assign) and len(st.targets) == 1 and
+               isinstance(st.targets[0], ast.Name) and st.targets[0].id in in_loops and
+               _read_whole(st.value, p) for st in tree.body):
+            seeds.append(k)
+    return tuple(seeds)
+
+
+def _read_whole(expr, name) -> bool:
+    """``expr`` reads array ``name`` whole, not only its elements or its size."""
+    parents = {id(c): n for n in ast.walk(expr) for c in ast.iter_child_nodes(n)}
+    for n in ast.walk(expr):
+        if not (isinstance(n, ast.Name) and n.id == name):
+            continue
+        up = parents.get(id(n))
+        if isinstance(up, ast.Subscript) and up.value is n or \
+                isinstance(up, ast.Attribute) and up.attr in ("shape", "size", "ndim", "dtype") or \
+                isinstance(up, ast.Call) and isinstance(up.func, ast.Name) and up.func.id == "len":
+            continue
+        return True
+    return False
+
+
+def _seeds(facts, param_shapes) -> dict:
+    """The parameters of a known small shape the pass may read element by
+    element: float64, never rebound nor stored into."""
+    stored = {b for s in facts.statements for b in _stores_into(s)}
+    return {p: tuple(shape) for p, shape in param_shapes.items()
+            if p in facts.params and facts.array(p) and len(shape) == facts.env[p].ndim
+            and 0 < math.prod(shape) <= SMALL and p not in facts.binds and p not in stored}
+
+
+def _index(idx):
+    return ast.Tuple(elts=[ast.Constant(i) for i in idx], ctx=ast.Load()) if len(idx) > 1 \
+        else ast.Constant(idx[0])
 
 
 def _propagate_copies(fn, made: set):
@@ -242,10 +318,13 @@ def _int_const(node):
 
 
 # -- decide ------------------------------------------------------------------
-def decide(facts) -> tuple[dict, dict]:
+def decide(facts, seeds=None) -> tuple[dict, dict]:
     """Name -> shape of every array written as scalars, and id(statement) -> the
     ones made arrays again just before it (its use of them is not one the pass
-    writes, and reads them only)."""
+    writes, and reads them only).  ``seeds``: parameters of a known shape
+    (``_seeds``); a read-only use the pass does not write reads the parameter
+    itself, unchanged."""
+    seeds = dict(seeds or {})
     candidates = {n for s in facts.statements for n in _binds(s)
                   if facts.array(n) and n not in facts.params}
     # a name bound otherwise than by ``name = value`` (a loop, an unpacking) stays
@@ -255,7 +334,7 @@ def decide(facts) -> tuple[dict, dict]:
         for n in set(_binds(s)) | _stores_into(s):
             bound_in[n] = bound_in.get(n, frozenset()) | facts.loops[id(s)]
     while True:
-        shapes = _shapes(facts, candidates)
+        shapes = _shapes(facts, candidates, seeds)
         bad = {n for n in candidates if n not in shapes}
         escapes = {}
         for s in facts.statements:
@@ -265,16 +344,17 @@ def decide(facts) -> tuple[dict, dict]:
                 # made again before the outermost loop around s that does not
                 # bind it (once, not once per iteration of loops that leave it)
                 escapes.setdefault(id(s), set())        # s itself is left as it is
-                for x in rejected - {target}:
+                for x in rejected - {target} - set(seeds):
                     outside = facts.loops[id(s)] - bound_in.get(x, frozenset())
                     at = min(outside, key=lambda lp: len(facts.loops[lp])) if outside \
                         else id(s)
                     escapes.setdefault(at, set()).add(x)
                 rejected = rejected & {target}
             bad |= rejected
-        if not bad & candidates:
+        if not bad & (candidates | set(seeds)):
             return shapes, escapes
         candidates -= bad
+        seeds = {p: shape for p, shape in seeds.items() if p not in bad}
 
 
 def _stores_into(s) -> set:
@@ -307,9 +387,9 @@ def _read_only_use(s, shapes, facts) -> bool:
     return not written
 
 
-def _shapes(facts, candidates) -> dict:
+def _shapes(facts, candidates, seeds) -> dict:
     """The one shape each candidate is bound with (absent: unknown or several)."""
-    shapes, conflict = {}, set()
+    shapes, conflict = dict(seeds), set()
     for _ in range(len(facts.statements) + 2):
         changed = False
         for s in facts.statements:
@@ -366,6 +446,8 @@ def _result_shape(v, shapes, facts):
             return size
         if f == EYE and size is not None and len(size) == 1:
             return size * 2
+        if f in (ZEROS_LIKE, ONES_LIKE, EMPTY_LIKE) and len(v.args) == 1:
+            return _operand_shape(v.args[0], shapes, facts) or None
         if prim[1].__name__ in ("empty_grid", "empty_stack") and \
                 all(_int_const(a) is not None for a in v.args[:-1]):
             return tuple(_int_const(a) for a in v.args[:-1])
@@ -682,8 +764,9 @@ class _Writer:
             # the stores after it give every element; zeros until then, for a
             # read of the whole array before them (``np.zeros_like(P)``, its shape)
             return [self.copy(self.names[target][i], ast.Constant(0.0)) for i in cells]
-        if prim[0] == "call" and id(prim[1]) in (ZEROS, ONES, EYE):
-            fill = 1.0 if id(prim[1]) == ONES else 0.0
+        if prim[0] == "call" and id(prim[1]) in (ZEROS, ONES, EYE, ZEROS_LIKE, ONES_LIKE,
+                                                 EMPTY_LIKE):
+            fill = 1.0 if id(prim[1]) in (ONES, ONES_LIKE) else 0.0
             return [self.copy(self.names[target][i], ast.Constant(
                 1.0 if id(prim[1]) == EYE and i[0] == i[1] else fill)) for i in cells]
         reads = {n.id for n in ast.walk(v) if isinstance(n, ast.Name)}

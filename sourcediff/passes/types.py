@@ -20,6 +20,9 @@ class T:
     dtype: object = None       # numpy dtype for scalars and arrays
     ndim: int = 0
     elts: tuple = ()
+    # the shape of a small array argument the transform specializes on
+    # (``small_arrays.shape_seeds``): part of the cache key, never inferred
+    shape: tuple | None = None
 
     @property
     def is_array(self):

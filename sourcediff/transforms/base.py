@@ -10,6 +10,7 @@ function, which ``Grad`` and ``ValueAndGrad`` (``reverse.py``) present.
 """
 from __future__ import annotations
 
+import dataclasses
 import inspect
 import threading
 import weakref
@@ -18,6 +19,7 @@ import numpy as np
 
 from ..backends import TARGETS, load_numba, load_python, python_entry
 from ..frontend.source import get_source, referenced_deep, unwrap
+from ..passes.small_arrays import SMALL, shape_seeds
 from ..passes.types import type_of_value
 from ..program import Program
 from ..rules.registry import generation
@@ -97,6 +99,8 @@ class Transformed:
         self.mode = mode
         self._cache: dict = {}
         self._types_of: dict = {}         # _quick_key of the arguments -> their types
+        # parameters whose shape, when small, is part of the types (small_arrays)
+        self._shape_params = shape_seeds(self.src.tree) if mode != "primal" else ()
         self._hot = (None, None)          # the types last compiled for, and their entry
         self._last = None
         self.checkpoint = None
@@ -127,6 +131,8 @@ class Transformed:
         key = None
         if not kwargs and len(args) == self._n_params:
             key = _quick_key(args)
+            if key is not None and self._shape_params:
+                key += tuple(getattr(args[k], "shape", None) for k in self._shape_params)
             types = self._types_of.get(key)
             if types is not None:
                 return list(args), types
@@ -150,6 +156,11 @@ class Transformed:
                 raise TypeError(f"argument '{name}' of {self.func.__name__}() must be a float, "
                                 f"int, bool, NumPy array or tuple of these, "
                                 f"got {type(v).__name__}") from None
+        for k in self._shape_params:
+            v = values[k]
+            if isinstance(v, np.ndarray) and v.dtype == np.float64 and v.ndim in (1, 2) \
+                    and 0 < v.size <= SMALL:
+                types[k] = dataclasses.replace(types[k], shape=tuple(v.shape))
         for k in self.wrt:
             t = types[k]
             name = self.src.params[k]

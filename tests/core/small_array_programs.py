@@ -193,3 +193,68 @@ def stored_in_the_loop(x, w, steps):
         for i in range(2):
             y[i] = y[i] + k[i]
     return y[0] * y[1]
+
+
+# -- small parameters copied into a loop's state (shape_seeds) ----------------
+def _oscillator(y, a):
+    return np.array([y[1], -a * y[0] - 0.1 * y[1] ** 3])
+
+
+def rk4_copied_state(y0, a, h, steps):
+    """The state is a copy of a parameter: its length is the caller's."""
+    y = y0.copy()
+    for i in range(steps):
+        k1 = _oscillator(y, a)
+        k2 = _oscillator(y + 0.5 * h * k1, a)
+        k3 = _oscillator(y + 0.5 * h * k2, a)
+        k4 = _oscillator(y + h * k3, a)
+        y = y + h / 6.0 * (k1 + 2.0 * k2 + 2.0 * k3 + k4)
+    return y[0] ** 2 + y[1]
+
+
+def rk4_listed_state(y0, a, h, steps):
+    """The same math with the state's elements listed."""
+    y = np.array([y0[0], y0[1]])
+    for i in range(steps):
+        k1 = _oscillator(y, a)
+        k2 = _oscillator(y + 0.5 * h * k1, a)
+        k3 = _oscillator(y + 0.5 * h * k2, a)
+        k4 = _oscillator(y + h * k3, a)
+        y = y + h / 6.0 * (k1 + 2.0 * k2 + 2.0 * k3 + k4)
+    return y[0] ** 2 + y[1]
+
+
+def damped_any_length(x0, c, steps):
+    """Elementwise over a state of any length (the caller's)."""
+    x = x0 * 1.0
+    v = np.zeros_like(x0)
+    for t in range(steps):
+        v = v - 0.1 * (c * x + 0.2 * v)
+        x = x + 0.1 * v
+    return np.sum(x * x) + np.sum(x0 * v)
+
+
+def covariance_steps(P0, F, q, steps):
+    """A 2x2 covariance propagated: a matrix parameter copied into the state."""
+    P = P0.copy()
+    for t in range(steps):
+        P = F @ P @ F.T + q * np.eye(2)
+    return np.sum(P) + P[0, 1] * P0[1, 0]
+
+
+def parameter_read_whole_in_a_call(y0, a, steps):
+    """A use of the parameter the pass does not write (an argument to
+    np.linalg.norm with an axis) reads the parameter itself."""
+    y = y0.copy()
+    for t in range(steps):
+        y = y + 0.05 * _oscillator(y, a) * np.linalg.norm(y0.reshape(1, -1), axis=1)[0]
+    return y[0] + y[1] ** 2
+
+
+def parameter_written(y0, a, steps):
+    """Written into: no specialization on its shape."""
+    y0[0] = y0[0] * 1.0
+    y = y0.copy()
+    for t in range(steps):
+        y = y + 0.05 * _oscillator(y, a)
+    return y[0] + y[1] ** 2
