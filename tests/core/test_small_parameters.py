@@ -55,7 +55,7 @@ def test_each_shape_is_its_own_entry():
     g = sd.value_and_grad(P.damped_any_length, wrt=(0, 1), target="python")
     for n in (2, 5, SMALL + 1, 2):
         x0 = np.linspace(-0.5, 0.7, n)
-        value, (dx0, dc) = g(x0, 0.7, 4)
+        value, (dx0, _dc) = g(x0, 0.7, 4)
         assert value == pytest.approx(P.damped_any_length(x0, 0.7, 4), rel=1e-13)
         assert dx0.shape == (n,)
         check_grad(P.damped_any_length, (x0, 0.7, 4), wrt=(0, 1), target="python")
