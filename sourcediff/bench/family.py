@@ -1,4 +1,4 @@
-"""A benchmark family: many small programs, each written in two styles, in one table.
+"""A benchmark family: many small programs, each written in two styles or more, in one table.
 
 A family is a package of this one (``sourcediff.bench.programs``), registered
 in ``FAMILIES``, with ``TITLE`` and ``PROGRAMS`` (names of its modules). Each
@@ -8,7 +8,7 @@ program module defines
   ``WRT`` (positions of the differentiated arguments) and ``WRT_NAMES``;
   ``RTOL`` (how close the tools' gradients must agree);
 * ``STYLES``: style name -> plain Python function, the same math written two
-  ways; sourcediff differentiates each, and ``numba.njit`` of each is its
+  ways or more; sourcediff differentiates each, and ``numba.njit`` of each is its
   primal;
 * ``make_args(parameters) -> tuple``: every positional argument (NumPy arrays,
   floats, ints), fixed seed;

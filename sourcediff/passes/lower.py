@@ -208,7 +208,7 @@ class _Facts:
         keys_a, keys_b = self.lengths.get(a) or (), self.lengths.get(b) or ()
         if len(a_axes) != len(b_axes):
             return False
-        for (ka, ta), (kb, tb) in zip(a_axes, b_axes):
+        for (ka, *ta), (kb, *tb) in zip(a_axes, b_axes):
             if a == b and ka == kb and ta == tb:
                 continue
             la = keys_a[ka] if ka < len(keys_a) else None
@@ -376,10 +376,10 @@ def _element_atom(a, facts, ndim) -> bool:
 
 
 def _row_axes(v, facts):
-    """``((axis, trim), ...)``: the axes of ``X`` that ``X[idx]`` leaves, in order
-    (slices, then the axes after the index), each with how many elements its
-    slice leaves out; None unless every slice is one ``_cut`` takes and some
-    axis is left."""
+    """``((axis, trim, step), ...)``: the axes of ``X`` that ``X[idx]`` leaves, in
+    order (slices, then the axes after the index), each with how many elements
+    its slice leaves out and its step (``_cut``); None unless every slice is one
+    ``_cut`` takes and some axis is left."""
     if not isinstance(v.value, ast.Name):
         return None
     base = facts.env.get(v.value.id)
@@ -391,36 +391,40 @@ def _row_axes(v, facts):
             isinstance(p, ast.Constant) and not isinstance(p.value, int) or
             isinstance(p, ast.Name) and not _int_scalar(p.id, facts) for p in parts):
         return None
-    axes = [(k, _cut(p)[1]) for k, p in enumerate(parts) if isinstance(p, ast.Slice)]
-    axes += [(k, 0) for k in range(len(parts), base.ndim)]
+    axes = [(k, *_cut(p)[1:]) for k, p in enumerate(parts) if isinstance(p, ast.Slice)]
+    axes += [(k, 0, 1) for k in range(len(parts), base.ndim)]
     return tuple(axes) if 0 < len(axes) <= len(LOOP_NAMES) else None
 
 
 def _where(r, facts):
     """Which elements ``X[idx]`` (or ``X`` read whole) reads, comparable between
-    two reads of ``X``: per axis its slice's ``(start, trim)`` or the index's
-    expression."""
+    two reads of ``X``: per axis its slice's ``(start, trim, step)`` or the index's
+    expression (``("c", value)`` of a constant)."""
     if isinstance(r, ast.Name):
-        return (("s", 0, 0),) * facts.env[r.id].ndim
+        return (("s", 0, 0, 1),) * facts.env[r.id].ndim
     parts = r.slice.elts if isinstance(r.slice, ast.Tuple) else [r.slice]
-    out = [("s", *_cut(p)) if isinstance(p, ast.Slice) else ("i", ast.dump(p)) for p in parts]
-    return tuple(out) + (("s", 0, 0),) * (facts.env[r.value.id].ndim - len(parts))
+    out = [("s", *_cut(p)) if isinstance(p, ast.Slice) else
+           ("c", int_of(p)) if int_of(p) is not None else ("i", ast.dump(p)) for p in parts]
+    return tuple(out) + (("s", 0, 0, 1),) * (facts.env[r.value.id].ndim - len(parts))
 
 
 def _cut(part):
-    """``(start, trim)`` of a slice ``a:b`` a row may take: ``start`` its first
-    element, ``trim`` how many of the axis it leaves out.  The start is a
-    constant at least 0 (or none) and the stop a negative constant (or none):
-    ``u[1:-1]``, ``u[2:]``, ``u[:-2]``, so that the row's length is the axis'
-    less ``trim`` whatever the axis' length (a stop past the end, which NumPy
-    would clip, cannot be written).  None for any other slice."""
+    """``(start, trim, step)`` of a slice ``a:b:c`` a row may take: ``start`` its
+    first element, ``trim`` how many of the axis it leaves out before taking
+    every ``step``-th element.  The start is a constant at least 0 (or none),
+    the stop a negative constant (or none), the step a positive constant (or
+    none): ``u[1:-1]``, ``u[2:]``, ``u[:-2]``, ``u[1:-1:2]``, so that the row's
+    length is ``ceil((n - trim) / step)`` whatever the axis' length ``n`` (a
+    stop past the end, which NumPy would clip, cannot be written).  None for
+    any other slice."""
     lo, hi = part.lower, part.upper
     start = 0 if lo is None else int_of(lo)
     stop = 0 if hi is None else int_of(hi)
-    if part.step is not None or start is None or start < 0 or stop is None or stop > 0 or \
+    step = 1 if part.step is None else int_of(part.step)
+    if step is None or step < 1 or start is None or start < 0 or stop is None or stop > 0 or \
             stop == 0 and hi is not None:
         return None
-    return start, start - stop
+    return start, start - stop, step
 
 
 def _int_scalar(name, facts):
@@ -478,7 +482,7 @@ def _row_of(v, facts):
 
 def _whole(name, facts):
     """``(name, axes)`` of an array read whole, as a row."""
-    return name, tuple((k, 0) for k in range(facts.env[name].ndim))
+    return name, tuple((k, 0, 1) for k in range(facts.env[name].ndim))
 
 
 def _uses_ok(t, k, stmts, defs, reductions, facts) -> bool:
@@ -579,14 +583,14 @@ def _parameter_like(row, facts):
         return None
     base, axes = row
     keys = facts.lengths.get(base) or ()
-    wanted = [keys[a] if a < len(keys) else None for a, _ in axes]
+    wanted = [keys[a] if a < len(keys) else None for a, *_ in axes]
     if None in wanted:
         return None
     for p in sorted(facts.params):
         have = facts.lengths.get(p) or ()
         found = [have.index(k) if k in have else None for k in wanted]
         if None not in found:
-            return p, tuple((a, trim) for a, (_, trim) in zip(found, axes))
+            return p, tuple((a, *cut) for a, (_, *cut) in zip(found, axes))
     return None
 
 
@@ -606,7 +610,14 @@ def _settle(groups, stmts, facts) -> list:
 
 def _lowerable(g) -> bool:
     """It reads a row, its reductions bind distinct names, and it needs none
-    of its own results."""
+    of its own results.  Rows taking every other element are lowered only
+    where all rows cut their axes alike (``u[1:-1:2]`` with ``u[2::2]``):
+    ``x[::2]`` and ``x[1::2]`` are of one length only for an even length, and
+    NumPy raises for the others, where an element loop would read past the
+    end of the shorter."""
+    strided = any(cut[2] > 1 for _, axes in g.rows for cut in axes)
+    if strided and len({tuple(cut[1:] for cut in axes) for _, axes in g.rows}) > 1:
+        return False
     return bool(g.rows) and len(g.sums) == len(g.reductions) and not g.sums & g.all_reads
 
 
@@ -653,12 +664,26 @@ def _store_safe(g, stmts, facts) -> bool:
             # a row X[idx], or an array read whole
             base, index = (r.value.id if isinstance(r, ast.Subscript) else r.id), _where(r, facts)
             if base in targets:
-                if targets[base] != {index}:
+                if targets[base] != {index} and \
+                        not all(_disjoint(index, w) for w in targets[base]):
                     return False
             elif base not in params and not facts.fresh(base) and \
                     facts.viewed.get(base) not in (params | facts.steady) - set(targets):
                 return False
     return True
+
+
+def _disjoint(a, b) -> bool:
+    """Two reads of one array (``_where``) sure to share no element: along
+    some axis, slices of one step taking every other element from starts of
+    another remainder (red-black ``u[1:-1:2]`` and ``u[2::2]``), or indices
+    that are different constants of one sign (``u[0, :]`` and ``u[1, :]``)."""
+    for x, y in zip(a, b):
+        if x[0] == y[0] == "s" and x[3] == y[3] > 1 and x[1] % x[3] != y[1] % y[3]:
+            return True
+        if x[0] == y[0] == "c" and x[1] != y[1] and (x[1] < 0) == (y[1] < 0):
+            return True
+    return False
 
 
 def _movable(g, kept, stmts) -> bool:
@@ -781,12 +806,16 @@ def element_loop(g, stmts, env, used_names) -> list:
         else:
             after.append(_assign(r, _marked(ast.Name(id=acc, ctx=ast.Load()), ("copy",)),
                                  "assign", line))
-    for name, (axis, trim) in reversed(list(zip(j.names, axes))):
+    for name, (axis, trim, step) in reversed(list(zip(j.names, axes))):
         length = ast.Subscript(value=ast.Attribute(value=ast.Name(id=base, ctx=ast.Load()),
                                                    attr="shape", ctx=ast.Load()),
                                slice=ast.Constant(axis), ctx=ast.Load())
-        if trim:
-            length = ast.BinOp(left=length, op=ast.Sub(), right=ast.Constant(trim))
+        less = trim - step + 1
+        if less:
+            length = ast.BinOp(left=length, op=ast.Sub() if less > 0 else ast.Add(),
+                               right=ast.Constant(abs(less)))
+        if step > 1:      # ceil((n - trim) / step)
+            length = ast.BinOp(left=length, op=ast.FloorDiv(), right=ast.Constant(step))
         loop = ast.For(target=ast.Name(id=name, ctx=ast.Store()),
                        iter=ast.Call(func=ast.Name(id="range", ctx=ast.Load()), args=[length],
                                      keywords=[]),
@@ -804,11 +833,29 @@ def _mean(r, acc, row, used_names, line) -> list:
                                                 attr="shape", ctx=ast.Load()),
                                   ("attr", "shape")), "assign", line)]
     count = None
-    for axis, trim in axes:
+    for axis, trim, step in axes:
         n = _fresh("n", used_names)
         out.append(_assign(n, _marked(ast.Subscript(value=ast.Name(id=shape, ctx=ast.Load()),
                                                     slice=ast.Constant(axis), ctx=ast.Load()),
                                       ("subscript",)), "assign", line))
+        if step > 1:      # ceil((n - trim) / step) elements
+            m, q = _fresh("m", used_names), _fresh("m", used_names)
+            less = trim - step + 1
+            op = "Sub" if less >= 0 else "Add"
+            out.append(_assign(m, _marked(ast.BinOp(left=ast.Name(id=n, ctx=ast.Load()),
+                                                    op=getattr(ast, op)(),
+                                                    right=ast.Constant(abs(less))),
+                                          ("binop", op)), "assign", line))
+            out.append(_assign(q, _marked(ast.BinOp(left=ast.Name(id=m, ctx=ast.Load()),
+                                                    op=ast.FloorDiv(), right=ast.Constant(step)),
+                                          ("binop", "FloorDiv")), "assign", line))
+            n, trim = q, 0
+            m0 = _fresh("m", used_names)
+            out.append(_assign(m0, _marked(ast.Call(func=ast.Name(id="max", ctx=ast.Load()),
+                                                    args=[ast.Name(id=n, ctx=ast.Load()),
+                                                          ast.Constant(0)], keywords=[]),
+                                           ("call", max)), "assign", line))
+            n = m0
         if trim:
             # (at least 0: the mean of an empty slice is nan, 0.0 / 0, not 0.0 / -1)
             m, m0 = _fresh("m", used_names), _fresh("m", used_names)
@@ -923,12 +970,16 @@ def _element_index(index, ndim, js):
     ``1:-1`` -> ``j + 1``; ``1:-1, 2:`` -> ``j + 1, k + 2``."""
     parts = list(index.elts) if isinstance(index, ast.Tuple) else [index]
     names = iter(ast.Name(id=j, ctx=ast.Load()) for j in js)
-    parts = [_shifted(next(names), _cut(p)[0]) if isinstance(p, ast.Slice) else p for p in parts]
+    parts = [_shifted(next(names), *_cut(p)[::2]) if isinstance(p, ast.Slice) else p
+             for p in parts]
     parts += list(names)[:ndim - len(parts)]
     return parts[0] if len(parts) == 1 else ast.Tuple(elts=parts, ctx=ast.Load())
 
 
-def _shifted(j, start):
+def _shifted(j, start, step=1):
+    """``j * step + start``."""
+    if step > 1:
+        j = ast.BinOp(left=j, op=ast.Mult(), right=ast.Constant(step))
     return j if start == 0 else ast.BinOp(left=j, op=ast.Add(), right=ast.Constant(start))
 
 

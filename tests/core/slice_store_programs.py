@@ -145,3 +145,33 @@ def boundaries_2d(u0, c, edge, nt):
         un[:, -1] = edge
         u, un = un, u
     return np.sum(u * u)
+
+
+def red_black(u0, f, w, sweeps):
+    """Red-black over-relaxation: the odd points from the even ones, then the
+    even ones from the odd: each store reads only the other colour."""
+    u = u0.copy()
+    for it in range(sweeps):
+        u[1:-1:2] = (1 - w) * u[1:-1:2] + w * 0.5 * (u[0:-2:2] + u[2::2] + f[1:-1:2])
+        u[2:-1:2] = (1 - w) * u[2:-1:2] + w * 0.5 * (u[1:-2:2] + u[3::2] + f[2:-1:2])
+    return np.sum(u * u)
+
+
+def pairs_of_neighbours(x, a, steps):
+    """Strided rows cut alike are one element loop; ``x[::2]`` with ``x[1::2]``
+    (of one length only for an even length) stays array code."""
+    s = 0.0
+    for t in range(steps):
+        e = x[::2] * a - x[1::2]
+        s += np.sum(e * e) + np.mean(x[1::3] ** 2) + np.sum(x[2:-1:2] * x[1:-2:2])
+    return s
+
+
+def rows_from_other_rows(U0, k, steps):
+    """A boundary row set from the next row (other elements of the array)."""
+    U = U0.copy()
+    for t in range(steps):
+        U[0, :] = U[1, :] * k
+        U[-1, :] = U[-2, :] * k
+        U[1:-1, :] = U[1:-1, :] + 0.1 * U[1:-1, :] ** 2
+    return np.sum(U * U)

@@ -31,10 +31,14 @@ CASES = [(P.heat_copy_back, (rng.standard_normal(9), 0.2, rng.standard_normal(9)
          (P.broadcast_one, (rng.standard_normal(5), np.array([0.2])), (0, 1)),
          (P.coupled_updates, (rng.standard_normal(4), 0.3, 3), (0, 1)),
          (P.local_grid_and_view, (rng.standard_normal(8), 0.2, 4), (0, 1)),
-         (P.boundaries_2d, (rng.standard_normal((5, 4)), 0.2, 0.3, 3), (0, 1, 2))]
+         (P.boundaries_2d, (rng.standard_normal((5, 4)), 0.2, 0.3, 3), (0, 1, 2)),
+         (P.red_black, (rng.standard_normal(9), rng.standard_normal(9), 1.3, 3), (0, 1, 2)),
+         (P.pairs_of_neighbours, (rng.standard_normal(10), 0.7, 2), (0, 1)),
+         (P.rows_from_other_rows, (rng.standard_normal((4, 5)), 0.9, 2), (0, 1))]
 IDS = [c[0].__name__ for c in CASES]
 # the cpu target: the three lowered time loops (one compile each)
-CPU = [c for c in CASES if c[0] in (P.heat_copy_back, P.heat_swap, american_put, P.heat_2d)]
+CPU = [c for c in CASES if c[0] in (P.heat_copy_back, P.heat_swap, american_put, P.heat_2d,
+                                    P.red_black)]
 
 
 @pytest.mark.parametrize("f, args, wrt", CASES, ids=IDS)
@@ -118,3 +122,30 @@ def test_numbers_stored_into_rows_are_element_loops_of_a_parameters_length():
     text = source(P.boundaries_2d)
     assert "un[0, :] = " not in text and "un[:, -1] = " not in text
     assert "range(u0.shape[1])" in text and re.search(r"un\[0, _?j\d*\] = 0.0", text)
+
+
+@pytest.mark.parametrize("n", [9, 10])
+def test_red_black_sweeps_are_element_loops_of_every_other_point(n):
+    args = (rng.standard_normal(n), rng.standard_normal(n), 1.3, 3)
+    check_grad(P.red_black, args, wrt=(0, 1, 2), target="python")
+    text = source(P.red_black)
+    assert ":2]" not in text and "::2]" not in text
+    # (9 - 1) // 2 = 4 odd points 1..7, (9 - 2) // 2 = 3 even points 2..6
+    assert "for j in range((f.shape[0] - 1) // 2):" in text and "u[j * 2 + 1] = " in text
+    assert re.search(r"for (\w+) in range\(\(f.shape\[0\] - 2\) // 2\):", text)
+
+
+def test_strided_rows_cut_differently_stay_array_code():
+    text = source(P.pairs_of_neighbours)
+    assert "x[::2]" in text and "x[1::2]" in text           # NumPy raises for odd lengths
+    assert "x[1::3]" not in text and "x[2:-1:2]" not in text
+    assert "range((x.shape[0] + 1) // 3)" in text
+    with pytest.raises(ValueError, match="broadcast"):
+        sd.value_and_grad(P.pairs_of_neighbours, wrt=(0, 1), target="python")(
+            rng.standard_normal(9), 0.7, 2)
+
+
+def test_a_row_stored_from_another_row_is_an_element_loop():
+    text = source(P.rows_from_other_rows)
+    assert "U[0, :]" not in text and "U[1, :]" not in text and "U[-2, :]" not in text
+    assert re.search(r"U\[0, j\] = ", text)

@@ -5,8 +5,9 @@ observations at every step.
     loss(theta, state0) = sum_t (x_t - obs[t, 0])^2 + (y_t - obs[t, 1])^2
 
 Differentiated with respect to ``theta = (a, b, c, d)`` and the initial state.
-Two ways of writing the stages: a helper function returning the right-hand
-side as a tuple, and everything inline.
+Three ways of writing the stages: a helper function returning the right-hand
+side as a tuple, everything inline, and the state as a two-element array
+copied from the argument with a helper returning ``np.array([...])``.
 """
 
 from __future__ import annotations
@@ -83,7 +84,32 @@ def rk4_inline(theta, state0, obs, dt):
     return s
 
 
-STYLES = {"helper": rk4_helper, "inline": rk4_inline}
+@njit(cache=True)
+def lotka_volterra_vector(u, a, b, c, d):
+    """The right-hand side as a two-element array."""
+    return np.array([a * u[0] - b * u[0] * u[1], c * u[0] * u[1] - d * u[1]])
+
+
+def rk4_vector(theta, state0, obs, dt):
+    """The state a copy of the argument, the stages arrays (the length of the
+    state is the caller's)."""
+    a = theta[0]
+    b = theta[1]
+    c = theta[2]
+    d = theta[3]
+    u = state0.copy()
+    s = 0.0
+    for t in range(obs.shape[0]):
+        k1 = lotka_volterra_vector(u, a, b, c, d)
+        k2 = lotka_volterra_vector(u + 0.5 * dt * k1, a, b, c, d)
+        k3 = lotka_volterra_vector(u + 0.5 * dt * k2, a, b, c, d)
+        k4 = lotka_volterra_vector(u + dt * k3, a, b, c, d)
+        u = u + dt / 6.0 * (k1 + 2.0 * k2 + 2.0 * k3 + k4)
+        s += (u[0] - obs[t, 0]) ** 2 + (u[1] - obs[t, 1]) ** 2
+    return s
+
+
+STYLES = {"helper": rk4_helper, "inline": rk4_inline, "state vector": rk4_vector}
 HAND = None
 
 
