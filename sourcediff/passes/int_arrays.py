@@ -18,6 +18,7 @@ import numpy as np
 from .. import ir
 from ..names import Namer
 from ..runtime.helpers import empty_stack
+from .types import BOOL, INT
 
 
 def integer_item_arrays(fn: ast.FunctionDef, env: dict, used: set) -> bool:
@@ -35,7 +36,10 @@ def integer_item_arrays(fn: ast.FunctionDef, env: dict, used: set) -> bool:
                 continue
             n, like = s.value.args
             t = s.targets[0].id
-            lt = env.get(like.id) if isinstance(like, ast.Name) else None
+            # (a literal first item too: ``np.array([0, 0, -g])`` is floats)
+            lt = env.get(like.id) if isinstance(like, ast.Name) else \
+                {int: INT, bool: BOOL}.get(type(like.value)) if isinstance(like, ast.Constant) \
+                else None
             if not isinstance(n, ast.Constant) or lt is None or lt.kind not in ("int", "bool"):
                 continue
             kinds = _item_kinds(block[k + 1:k + 1 + n.value], t, n.value, env)

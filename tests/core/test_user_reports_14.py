@@ -1,0 +1,48 @@
+"""What a new user met in the fourteenth session: ``np.array([0, 0, -g])``,
+whose first item is an integer literal, was typed as an integer array (as
+``np.array([i, i + 1])`` of integers is), so its float items had no
+derivative: a zero gradient and a right value."""
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from fdcheck import check_grad
+
+import sourcediff as sd
+
+
+def projectile_height(g, v0, dt, n):
+    acc = np.array([0, 0, -g])
+    x = np.zeros(3)
+    v = v0.copy()
+    for i in range(n):
+        v = v + dt * acc
+        x = x + dt * v
+    return x[2]
+
+
+def literal_first_items(a, b):
+    y = np.array([-1, a, 2 * b])
+    z = np.array([0, 0, a, 0])
+    w = np.array([True, a > 0])          # a mask: booleans
+    idx = np.array([0, 2])               # an index array: integers
+    m = np.array([[0, a], [1, 2]])
+    return np.sum(y * y) + z[2] * b + np.sum(y[idx]) + w[1] * a + np.sum(m @ m)
+
+
+@pytest.mark.parametrize("target", ["python", "cpu"])
+def test_array_of_an_integer_literal_and_floats_is_floats(target):
+    check_grad(projectile_height, (9.81, np.array([1.0, 0.0, 10.0]), 0.01, 20),
+               wrt=(0, 1), target=target)
+    check_grad(literal_first_items, (0.3, 0.7), wrt=(0, 1), target=target)
+
+
+def test_arrays_of_integer_literals_stay_integers():
+    text = sd.grad(literal_first_items, wrt=(0, 1), target="python").source_for(0.3, 0.7)
+    primal = text[:text.index("def literal_first_items_grad")]
+    assert primal.count("= np.float64") == 2 and "= np.bool" in primal
+    value, _ = sd.value_and_grad(literal_first_items, wrt=(0, 1), target="python")(0.3, 0.7)
+    assert value == pytest.approx(literal_first_items(0.3, 0.7), rel=1e-14)
