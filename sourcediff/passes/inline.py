@@ -23,7 +23,9 @@ as before: the callee's own adjoint, or the error the callee has today):
   source is readable and inside the subset (``normalize`` accepts it alone);
 * it is not recursive, directly or through other functions;
 * it has at most one ``return``, as its last statement (or none: then it is
-  run for what it writes into its array arguments, as a statement);
+  run for what it writes into its array arguments, as a statement); a helper
+  returning early from ``if`` branches (``if x < 0.0: return a`` then
+  ``return b``) is first written with one result (``_single_exit``);
 * it is small (``MAX_STATEMENTS``; a formula of numbers:
   ``MAX_FORMULA_OPERATIONS``) and the caller has not grown too much already
   (``MAX_GROWTH``);
@@ -51,6 +53,7 @@ from __future__ import annotations
 
 import ast
 import builtins
+import dataclasses
 from dataclasses import dataclass
 
 from .. import ir
@@ -367,6 +370,13 @@ def make_helper(func, stack: tuple, helpers: dict) -> Helper | None:
         Normalizer(src, void_ok=True).run()     # inside the subset on its own
     except (TransformError, TypeError):
         return None
+    # (one writing into or rebinding its parameters keeps its returns: it stays a
+    # call, whose own checks name the parameter)
+    single = _single_exit(src.tree) if not (
+        _written_params(src.tree, src.params) or set(src.params) & stored_names(src.tree)) \
+        else None
+    if single is not None:
+        src = dataclasses.replace(src, tree=single)
     body = list(src.tree.body)
     if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant):
         body = body[1:]     # docstring
@@ -402,6 +412,52 @@ def make_helper(func, stack: tuple, helpers: dict) -> Helper | None:
         return None
     return Helper(src, params, body, result, result_line, locals_, rebound, written, known,
                   size)
+
+
+def _single_exit(tree: ast.FunctionDef):
+    """A helper returning early (``if x < 0.0: return a`` then ``return b``)
+    rewritten to bind one result and return it last (``if x < 0.0: result =
+    a`` / ``else: result = b``), so it can be inlined; None when it has one
+    return already, or a return in a loop or one some path falls past."""
+    returns = [n for n in ast.walk(tree) if isinstance(n, ast.Return)]
+    if len(returns) < 2 or any(isinstance(n, ast.Return) for loop in ast.walk(tree)
+                               if isinstance(loop, (ast.For, ast.While))
+                               for n in ast.walk(loop)):
+        return None
+    taken = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)} | \
+        {a.arg for a in tree.args.args}
+    result = Namer(taken).prefixed("result")
+    body = _returning(list(tree.body), result)
+    if body is None:
+        return None
+    last = max(returns, key=lambda n: (n.lineno, n.col_offset))
+    ret = ast.copy_location(ast.Return(value=ast.Name(id=result, ctx=ast.Load())), last)
+    new = ast.copy_location(ast.FunctionDef(name=tree.name, args=tree.args, body=body + [ret],
+                                            decorator_list=tree.decorator_list,
+                                            returns=tree.returns, type_comment=None,
+                                            type_params=getattr(tree, "type_params", [])), tree)
+    return ast.fix_missing_locations(new)
+
+
+def _returning(block: list, result: str):
+    """``block``, every path of which ends in a return, with each return
+    ``result = value`` and what follows an ``if`` that returns on some path
+    moved into the path that does not; None when some path does not return."""
+    for k, s in enumerate(block):
+        if isinstance(s, ast.Return):
+            if s.value is None:
+                return None
+            bind = ast.copy_location(ast.Assign(targets=[ast.Name(id=result, ctx=ast.Store())],
+                                                value=s.value), s)
+            return block[:k] + [bind]
+        if isinstance(s, ast.If) and any(isinstance(n, ast.Return) for n in ast.walk(s)):
+            body = _returning(list(s.body), result)
+            orelse = _returning(list(s.orelse) + block[k + 1:], result)
+            if body is None or orelse is None:
+                return None
+            return block[:k] + [ast.copy_location(ast.If(test=s.test, body=body, orelse=orelse),
+                                                  s)]
+    return None
 
 
 def _formula_operations(tree) -> int:

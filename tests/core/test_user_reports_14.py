@@ -46,3 +46,52 @@ def test_arrays_of_integer_literals_stay_integers():
     assert primal.count("= np.float64") == 2 and "= np.bool" in primal
     value, _ = sd.value_and_grad(literal_first_items, wrt=(0, 1), target="python")(0.3, 0.7)
     assert value == pytest.approx(literal_first_items(0.3, 0.7), rel=1e-14)
+
+
+# -- helpers returning early are inlined (passes/inline.py: _single_exit) ----
+def _piece(x, c):
+    if x < 0.0:
+        return c[0] * x
+    return c[1] * x
+
+
+def _clipped(x, lo, hi):
+    if x < lo:
+        return lo, 0.0
+    elif x > hi:
+        if x > 2.0 * hi:
+            return hi, 2.0
+        return hi, 1.0
+    else:
+        y = x * x
+    return y, x
+
+
+def _search(v, x):
+    for k in range(v.shape[0]):
+        if v[k] > x:
+            return v[k] * x            # a return in a loop: stays a call
+    return x
+
+
+def piecewise_loss(c, xs):
+    s = 0.0
+    for i in range(xs.shape[0]):
+        r = _piece(xs[i], c)
+        a, b = _clipped(xs[i] * c[0], -0.5, 0.4)
+        s += r * r + a * b + _search(c, xs[i])
+    return s
+
+
+@pytest.mark.parametrize("target", ["python", "cpu"])
+def test_helpers_returning_early(target):
+    xs = np.linspace(-1.3, 1.7, 23)
+    check_grad(piecewise_loss, (np.array([0.7, 1.3]), xs), wrt=0, target=target)
+
+
+def test_a_helper_returning_early_is_inlined():
+    text = sd.value_and_grad(piecewise_loss, wrt=0, target="python").source_for(
+        np.array([0.7, 1.3]), np.linspace(-1.3, 1.7, 5))
+    assert "def _piece" not in text and "def _clipped" not in text
+    assert "def _search" in text                 # its return is inside a loop
+    assert "(inlined at piecewise_loss:" in text
