@@ -47,6 +47,22 @@ def _(z, a, b, dz):
     return dz[:a.shape[0]], dz[a.shape[0]:]
 
 
+# a number joined with a row (``np.hstack((0.0, x))``) is one element of the result
+@rule(hstack2, when=_both((0,), (0,)))
+def _(z, a, b, dz):
+    return dz[0], dz[1]
+
+
+@rule(hstack2, when=_both((0,), (1,)))
+def _(z, a, b, dz):
+    return dz[0], dz[1:]
+
+
+@rule(hstack2, when=_both((1,), (0,)))
+def _(z, a, b, dz):
+    return dz[:-1], dz[-1]
+
+
 @rule(hstack2)
 def _(z, a, b, dz):
     return dz[:, :a.shape[1]], dz[:, a.shape[1]:]
@@ -99,6 +115,16 @@ def _joined(min_ndim):
 result_type(vstack2)(_joined(2))
 result_type(hstack2)(_joined(1))
 result_type(column_stack2)(_joined(2))
+
+
+@rule(append_flat, when=lambda i: _nd("x", 0)(i) and _nd("v", 0)(i))
+def _(z, x, v, dz):
+    return dz[0], dz[1]
+
+
+@rule(append_flat, when=_nd("x", 0))          # ``np.append(0.0, x)``
+def _(z, x, v, dz):
+    return dz[0], reshape_like(dz[1:], v)
 
 
 @rule(append_flat, when=_nd("v", 0))

@@ -29,6 +29,11 @@ def hstack2(a, b):
 
 @numba_overload(hstack2)
 def _(a, b):
+    from numba import types
+    if isinstance(a, types.Number) or isinstance(b, types.Number):
+        # (NumPy takes a number as a one-element row; Numba's hstack wants arrays)
+        return lambda a, b: np.concatenate((np.atleast_1d(np.asarray(a)),
+                                            np.atleast_1d(np.asarray(b))))
     return lambda a, b: np.hstack((a, b))
 
 
@@ -51,6 +56,9 @@ def append_flat(x, v):
 @numba_overload(append_flat)
 def _(x, v):
     from numba import types
+    if isinstance(x, types.Number):                 # ``np.append(0.0, v)``
+        return lambda x, v: np.concatenate((np.atleast_1d(np.asarray(x)),
+                                            np.ascontiguousarray(np.asarray(v)).ravel()))
     if isinstance(v, types.Array):
         return lambda x, v: np.concatenate((np.ascontiguousarray(x).ravel(),
                                             np.ascontiguousarray(v).ravel()))

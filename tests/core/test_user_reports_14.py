@@ -95,3 +95,18 @@ def test_a_helper_returning_early_is_inlined():
     assert "def _piece" not in text and "def _clipped" not in text
     assert "def _search" in text                 # its return is inside a loop
     assert "(inlined at piecewise_loss:" in text
+
+
+# -- a number joined with an array (np.append, np.hstack) --------------------
+def prepended(x, a):
+    y = np.append(0.0, a * x)
+    z = np.hstack((a, x * x))
+    w = np.hstack((x, 1.0))
+    v = np.append(1, x) + np.hstack((2, x))
+    return np.sum(y[1:] * y[:-1]) + np.sum(z * z) + np.sum(w * w) + np.sum(v * v) + \
+        np.sum(np.append(a, a * a)) + np.sum(np.hstack((a, 2.0 * a)))
+
+
+@pytest.mark.parametrize("target", ["python", "cpu"])
+def test_a_number_joined_with_an_array(target):
+    check_grad(prepended, (np.linspace(-1.0, 1.3, 7), 0.7), wrt=(0, 1), target=target)
