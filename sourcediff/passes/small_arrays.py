@@ -61,6 +61,7 @@ from .astutil import walk
 from .views import is_view
 
 SMALL = 16                       # most elements of an array written as scalars
+UNROLL = 4                       # most iterations of a loop over such an array written out
 ELEMENTWISE_OPS = {"Add", "Sub", "Mult", "Div", "Pow"}
 ALIASING = {"copy", "subscript", "attr"}        # prims whose result may share memory
 ZEROS, ONES, EYE = id(np.zeros), id(np.ones), id(np.eye)
@@ -80,11 +81,14 @@ def scalarize_small_arrays(fn: ast.FunctionDef, env: dict, used_names: set,
     """Rewrite ``fn`` in place; returns whether anything changed.  ``used_names``
     gets the new names.  ``param_shapes``: parameter -> the shape the
     transform specialized on (``shape_seeds``)."""
+    unrolled = _unrolled(fn, env, param_shapes or {})
+    if unrolled is not None:
+        fn.body = unrolled
     facts = _Facts(fn, env)
     seeds = _seeds(facts, param_shapes or {})
     shapes, escapes = decide(facts, seeds)
     if not shapes:
-        return False
+        return unrolled is not None
     names = {v: _element_names(v, shape, used_names) for v, shape in shapes.items()}
     writer = _Writer(shapes, names, facts, used_names)
     writer.escapes = escapes
@@ -99,6 +103,92 @@ def scalarize_small_arrays(fn: ast.FunctionDef, env: dict, used_names: set,
     _drop_unread(fn, writer.made)
     _propagate_copies(fn, writer.made)
     return True
+
+
+def _unrolled(fn, env, param_shapes):
+    """``fn``'s body with each ``for i in range(C)`` (``C`` at most ``UNROLL``)
+    that indexes an array with ``i`` written out, ``i`` a constant in each
+    copy (``y[0] += dt * k[0]``, then ``y[1] += ...``), where that lets the
+    pass write the array as scalars (an element loop over a two-element
+    state); None where it would not.  Only loops of plain statements (no
+    nested loop, ``break``, ``continue``, ``return``) whose index is not bound
+    in the body nor read after the loop."""
+    trial = ir.clone(fn)
+    indexed = set()
+    # names read only inside loops that bind them (``i`` of several ``for i in``)
+    loads, inside = {}, {}
+    for n in ast.walk(trial):
+        if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load):
+            loads[n.id] = loads.get(n.id, 0) + 1
+        if isinstance(n, ast.For) and isinstance(n.target, ast.Name):
+            inside.setdefault(n.target.id, set()).update(
+                id(m) for m in ast.walk(n) if isinstance(m, ast.Name) and
+                m.id == n.target.id and isinstance(m.ctx, ast.Load))
+    local = {name for name, found in inside.items() if len(found) == loads.get(name, 0)}
+
+    def block(stmts):
+        out, changed = [], False
+        for s in stmts:
+            for f in ("body", "orelse"):
+                if getattr(s, f, None):
+                    inner, c = block(getattr(s, f))
+                    setattr(s, f, inner)
+                    changed |= c
+            copies = _written_out(s, local, indexed)
+            if copies is None:
+                out.append(s)
+            else:
+                out.extend(copies)
+                changed = True
+        return out, changed
+
+    body, changed = block(trial.body)
+    if not changed:
+        return None
+    trial.body = body
+    facts = _Facts(trial, env)
+    shapes, _ = decide(facts, _seeds(facts, param_shapes))
+    return body if indexed & set(shapes) else None
+
+
+def _written_out(loop, local, indexed):
+    """The statements of ``loop`` once per iteration, or None (``_unrolled``)."""
+    if not isinstance(loop, ast.For) or loop.orelse or not isinstance(loop.target, ast.Name):
+        return None
+    it = loop.iter
+    count = _int_const(it.args[0]) if isinstance(it, ast.Call) and isinstance(it.func, ast.Name) \
+        and it.func.id == "range" and len(it.args) == 1 and not it.keywords else None
+    i = loop.target.id
+    if count is None or not 0 < count <= UNROLL or i not in local:
+        return None
+    inner = [n for s in loop.body for n in ast.walk(s)]
+    if any(isinstance(n, (ast.For, ast.While, ast.Break, ast.Continue, ast.Return, ast.If))
+           for n in inner) or \
+            any(isinstance(n, ast.Name) and n.id == i and not isinstance(n.ctx, ast.Load)
+                for n in inner):
+        return None
+    bases = {n.value.id for n in inner if isinstance(n, ast.Subscript)
+             and isinstance(n.value, ast.Name) and any(
+                 isinstance(p, ast.Name) and p.id == i
+                 for p in (n.slice.elts if isinstance(n.slice, ast.Tuple) else [n.slice]))}
+    if not bases:
+        return None
+    indexed |= bases
+    out = []
+    for k in range(count):
+        for s in loop.body:
+            copy = ir.clone(s)
+            if isinstance(getattr(copy, "value", None), ast.Name) and copy.value.id == i:
+                copy.value = ir.mark(ast.Constant(k), ("const",))
+            for n in ast.walk(copy):
+                for f, v in ast.iter_fields(n):
+                    if isinstance(v, ast.Name) and v.id == i:
+                        setattr(n, f, ast.Constant(k))
+                    elif isinstance(v, list):
+                        setattr(n, f, [ast.Constant(k) if isinstance(x, ast.Name) and x.id == i
+                                       else x for x in v])
+            out.append(copy)
+    return out
 
 
 def shape_seeds(tree: ast.FunctionDef) -> tuple:

@@ -239,6 +239,11 @@ def _(args, kw, consts):
 
 @result_type(np.copy)
 def _(args, kw, consts):
+    if args[0].kind == "tuple":
+        # (np.array(t) of a tuple variable: normalized as a copy, which would keep a tuple)
+        raise TypeError("np.array() of a tuple variable is not supported: list its "
+                        "elements, np.array([t[0], t[1], ...]), or build the array where "
+                        "the tuple is made")
     return args[0]
 
 

@@ -118,6 +118,20 @@ def escapes(a, n):
     return s
 
 
+def escapes_any_count(a, n):
+    """``escapes`` with an inner loop of a count not known when transformed
+    (not written out): the vector indexed by it stays an array."""
+    v = np.array([a, 2.0, 3.0 * a])
+    w = np.array([1.0, a, 0.5])
+    s = 0.0
+    for k in range(n):
+        u = v * w
+        for j in range(n % 3 + 1):
+            s += u[j] * a
+        s += np.linalg.norm(w * a)
+    return s
+
+
 def pendulum_rhs(state, g, damping):
     return np.array([state[1], -g * math.sin(state[0]) - damping * state[1]])
 
@@ -195,6 +209,19 @@ def stored_in_the_loop(x, w, steps):
     return y[0] * y[1]
 
 
+def stored_in_the_loop_any_count(x, w, steps):
+    """``stored_in_the_loop`` with an inner loop whose count is not known when
+    transformed: the array is made again inside the loop, after the stores."""
+    y = x.copy()
+    k = np.zeros(2)
+    for t in range(steps):
+        k[0] = w * y[0]
+        k[1] = w * y[1] * y[0]
+        for i in range(steps % 2 + 1):
+            y[i] = y[i] + k[i]
+    return y[0] * y[1]
+
+
 # -- small parameters copied into a loop's state (shape_seeds) ----------------
 def _oscillator(y, a):
     return np.array([y[1], -a * y[0] - 0.1 * y[1] ** 3])
@@ -258,3 +285,35 @@ def parameter_written(y0, a, steps):
     for t in range(steps):
         y = y + 0.05 * _oscillator(y, a)
     return y[0] + y[1] ** 2
+
+
+# -- element loops over a small state (small_arrays._unrolled) --------------
+def _pendulum_into(y, g, out):
+    out[0] = y[1]
+    out[1] = -g * math.sin(y[0])
+
+
+def euler_output_buffer(y0, g, dt, n):
+    """Numba style: a buffer filled by a helper, the state updated by an
+    element loop (twice, the index read only in its loops)."""
+    y = y0.copy()
+    k = np.zeros(2)
+    for s in range(n):
+        _pendulum_into(y, g, k)
+        for i in range(2):
+            y[i] += dt * k[i]
+        for i in range(2):
+            y[i] = y[i] * (1.0 - 0.01 * dt)
+    return y[0] + 0.5 * y[1] ** 2
+
+
+def index_read_after_the_loop(y0, g, dt, n):
+    """The index read after the loop: the loop stays."""
+    y = y0.copy()
+    k = np.zeros(2)
+    i = 0
+    for s in range(n):
+        _pendulum_into(y, g, k)
+        for i in range(2):
+            y[i] += dt * k[i]
+    return y[0] + y[1] * i

@@ -25,6 +25,8 @@ CASES = [
     (P.escaping_uses, (0.3, np.array([[0.1, 0.2], [0.3, 0.4]]), 4), (0, 1)),
     (P.escapes, (0.4, 3), 0),
     (P.stored_in_the_loop, (np.array([1.0, 0.5]), 0.1, 3), (0, 1)),
+    (P.escapes_any_count, (0.4, 4), 0),
+    (P.stored_in_the_loop_any_count, (np.array([1.0, 0.5]), 0.1, 3), (0, 1)),
 ]
 
 
@@ -75,17 +77,21 @@ def test_in_place_add_through_a_second_name_is_refused():
 
 
 def test_variable_indices_read_arrays_made_again():
-    text = source(*CASES[7])
+    text = source(*CASES[9])
     loop = text[text.index("for k in range(n):"):]
     assert "u = empty_stack(3, u_0)" in loop and "u_0 = a * _a3_0" in loop
+    # a loop of a constant count over the elements is written out instead
+    text = source(*CASES[7])
+    assert "for j in range(3)" not in text and "empty_stack(3" not in text
 
 
 def test_an_array_stored_into_in_a_loop_is_made_again_in_it():
     # found by a tester: value and gradient were those of k = [0, 0]
-    f, args, _ = CASES[8]
-    value, _ = sd.value_and_grad(f, wrt=(0, 1), target="python")(*args)
-    assert value == pytest.approx(f(args[0].copy(), *args[1:]), rel=1e-14)
-    text = source(*CASES[8])
+    for case in (CASES[8], CASES[10]):
+        f, args, _ = case
+        value, _ = sd.value_and_grad(f, wrt=(0, 1), target="python")(*args)
+        assert value == pytest.approx(f(args[0].copy(), *args[1:]), rel=1e-14)
+    text = source(*CASES[10])
     loop = text[text.index("for t in range(steps):"):]
     assert "k = empty_stack(2, k_0)" in loop
 

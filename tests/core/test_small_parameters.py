@@ -79,3 +79,23 @@ def test_written_parameter_keeps_its_array():
     g = sd.value_and_grad(P.parameter_written, wrt=(0, 1), target="python")
     assert "y0_0 = y0[0]" not in g.source_for(*args)
     check_grad(P.parameter_written, args, wrt=(0, 1), target="python")
+
+
+BUFFER = (np.array([1.0, 0.2]), 9.81, 0.01, 7)
+
+
+@pytest.mark.parametrize("target", ["python", "cpu"])
+def test_element_loops_over_a_small_state(target):
+    check_grad(P.euler_output_buffer, BUFFER, wrt=(0, 1, 2), target=target)
+    check_grad(P.index_read_after_the_loop, BUFFER, wrt=(0, 1, 2), target=target)
+
+
+def test_element_loops_over_a_small_state_are_written_out():
+    text = sd.value_and_grad(P.euler_output_buffer, wrt=(0, 1), target="python") \
+        .source_for(*BUFFER)
+    adjoint = text[text.index("def euler_output_buffer_grad"):]
+    assert "for i in range(2)" not in adjoint and ".append(" not in adjoint
+    assert "y_1 = " in adjoint and "k_1 = " in adjoint
+    kept = sd.value_and_grad(P.index_read_after_the_loop, wrt=(0, 1), target="python") \
+        .source_for(*BUFFER)
+    assert "for i in range(2)" in kept

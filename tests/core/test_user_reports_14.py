@@ -110,3 +110,15 @@ def prepended(x, a):
 @pytest.mark.parametrize("target", ["python", "cpu"])
 def test_a_number_joined_with_an_array(target):
     check_grad(prepended, (np.linspace(-1.0, 1.3, 7), 0.7), wrt=(0, 1), target=target)
+
+
+def array_of_a_tuple_variable(a, b):
+    t = (1.0, a, b)
+    y = np.array(t)
+    return y[1] * y[2]
+
+
+def test_array_of_a_tuple_variable_is_refused_where_it_is_made():
+    with pytest.raises(sd.TransformError, match=r"np.array\(\) of a tuple variable") as e:
+        sd.grad(array_of_a_tuple_variable, wrt=(0, 1), target="python")(0.3, 0.4)
+    assert "y = np.array(t)" in str(e.value) and "test_user_reports_14.py:" in str(e.value)
