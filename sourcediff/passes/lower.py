@@ -33,8 +33,11 @@ Where the line is drawn, and why:
   ``X[i, :]``, ``X[:, k]``, ``T[i, k]`` of a 3-d ``T``), or slices with
   constant bounds, a start at least 0 and a negative stop (``u[1:-1]``,
   ``u[2:]``, ``u[:-2]``: a stop past the end, which NumPy clips, cannot be
-  written); its length is that axis less what the slice leaves out
-  (``X.shape[axis] - 2``).  A *block* is the same with two or three axes left
+  written) and a constant step (``u[1:-1:2]``); its length is that axis less
+  what the slice leaves out (``X.shape[axis] - 2``), divided by the step,
+  rounded up.  Rows with a step are lowered only where every row of the
+  group cuts its axes alike (``x[::2]`` and ``x[1::2]`` are of one length
+  only for even lengths: NumPy raises for odd ones).  A *block* is the same with two or three axes left
   (``u[1:-1, 2:]``, ``A[1:, :-1]``, ``W[i]`` of a 3-d ``W``): one element loop
   per axis.  A *temporary* is a float64 local assigned once in the function,
   by a row read or by elementwise arithmetic (``+ - * / **``, unary ``-``,
@@ -67,7 +70,9 @@ Where the line is drawn, and why:
   array stored into is a local no other name shares (every binding of it
   makes a new array or swaps buffers with another such local), the group
   reads it only at the elements it stores (``un[:] = np.maximum(un, p)``,
-  not ``u[1:-1] = u[2:] + u[:-2]``), and every other array it reads is a
+  not ``u[1:-1] = u[2:] + u[:-2]``) or at elements sure to be others (the
+  other colour of a red-black sweep, ``u[1:-1:2]`` from ``u[2::2]``; another
+  constant row, ``U[0, :] = U[1, :]``), and every other array it reads is a
   parameter or another such local.
 * Semantics: scalars broadcast as before; element arithmetic of float64
   values is float64 arithmetic, so values agree bit for bit with NumPy's

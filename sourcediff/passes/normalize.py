@@ -489,6 +489,16 @@ class Normalizer:
 
     def store_base(self, target):
         if not isinstance(target.value, ast.Name):
+            inner = target.value
+            if isinstance(inner, ast.Subscript) and isinstance(inner.value, ast.Name) and \
+                    not isinstance(inner.slice, (ast.Slice, ast.Tuple)) and \
+                    not isinstance(target.slice, ast.Slice):
+                # B[i][j] = v: write the indices in one subscript
+                both = [inner.slice] + (list(target.slice.elts)
+                                        if isinstance(target.slice, ast.Tuple) else [target.slice])
+                hint = f"{inner.value.id}[{', '.join(ast.unparse(p) for p in both)}]"
+                raise self.error(target, f"only 'name[index] = ...' subscript assignment is "
+                                         f"supported: write {hint} = ... (one subscript)")
             raise self.error(target, "only 'name[index] = ...' subscript assignment is supported")
         name = target.value.id
         if name not in self.locals:

@@ -122,3 +122,16 @@ def test_array_of_a_tuple_variable_is_refused_where_it_is_made():
     with pytest.raises(sd.TransformError, match=r"np.array\(\) of a tuple variable") as e:
         sd.grad(array_of_a_tuple_variable, wrt=(0, 1), target="python")(0.3, 0.4)
     assert "y = np.array(t)" in str(e.value) and "test_user_reports_14.py:" in str(e.value)
+
+
+def chained_subscript_store(x):
+    B = np.zeros((2, 2))
+    for i in range(2):
+        for j in range(2):
+            B[i][j] = x[i] * x[j]
+    return np.sum(B)
+
+
+def test_a_chained_subscript_store_names_the_one_subscript_to_write():
+    with pytest.raises(sd.TransformError, match=r"write B\[i, j\] = \.\.\. \(one subscript\)"):
+        sd.grad(chained_subscript_store, target="python")(np.array([0.3, 0.4]))
