@@ -24,8 +24,10 @@ as before: the callee's own adjoint, or the error the callee has today):
 * it is not recursive, directly or through other functions;
 * it has at most one ``return``, as its last statement (or none: then it is
   run for what it writes into its array arguments, as a statement); a helper
-  returning early from ``if`` branches (``if x < 0.0: return a`` then
-  ``return b``) is first written with one result (``_single_exit``);
+  reading elements of an array parameter and returning early from ``if``
+  branches (``if x < 0.0: return c[0] * x`` then ``return c[1] * x``) is
+  first written with one result (``_single_exit``): called, its adjoint would
+  allocate the array's adjoint every call;
 * it is small (``MAX_STATEMENTS``; a formula of numbers:
   ``MAX_FORMULA_OPERATIONS``) and the caller has not grown too much already
   (``MAX_GROWTH``);
@@ -371,8 +373,10 @@ def make_helper(func, stack: tuple, helpers: dict) -> Helper | None:
     except (TransformError, TypeError):
         return None
     # (one writing into or rebinding its parameters keeps its returns: it stays a
-    # call, whose own checks name the parameter)
-    single = _single_exit(src.tree) if not (
+    # call, whose own checks name the parameter; so does one of numbers only, whose
+    # adjoint allocates nothing and which a re-run nest may call again: Burgers'
+    # minmod, inlined, was stored element by element, 1.5x slower)
+    single = _single_exit(src.tree) if _indexes_a_parameter(src.tree, src.params) and not (
         _written_params(src.tree, src.params) or set(src.params) & stored_names(src.tree)) \
         else None
     if single is not None:
@@ -437,6 +441,13 @@ def _single_exit(tree: ast.FunctionDef):
                                             returns=tree.returns, type_comment=None,
                                             type_params=getattr(tree, "type_params", [])), tree)
     return ast.fix_missing_locations(new)
+
+
+def _indexes_a_parameter(tree, params) -> bool:
+    """The helper reads elements of a parameter (``c[0]``): an array, whose
+    adjoint a call of the helper's own adjoint would allocate every call."""
+    return any(isinstance(n, ast.Subscript) and isinstance(n.value, ast.Name) and
+               n.value.id in params for n in ast.walk(tree))
 
 
 def _returning(block: list, result: str):
