@@ -647,6 +647,12 @@ class Normalizer:
             if _is_int_expr(a) and not (free_names(a) & assigned_in_body):
                 self.check_expr(a)
                 args.append(self.inline(a))
+            elif isinstance(a, ast.Name) and a.id in self.locals:
+                # ``for i in range(n): ... n += 1``: the count is n's value before
+                # the loop (the reverse sweep runs after n has changed)
+                t = self.temp(a.id.lstrip("_") or "n")
+                self.assign(out, t, self.prim(a, out))
+                args.append(_name(t))
             else:
                 args.append(self.atom(a, out, force_temp=True))
         body = []

@@ -2,6 +2,7 @@
 whose first item is an integer literal, was typed as an integer array (as
 ``np.array([i, i + 1])`` of integers is), so its float items had no
 derivative: a zero gradient and a right value."""
+import math
 import sys
 from pathlib import Path
 
@@ -136,3 +137,33 @@ def chained_subscript_store(x):
 def test_a_chained_subscript_store_names_the_one_subscript_to_write():
     with pytest.raises(sd.TransformError, match=r"write B\[i, j\] = \.\.\. \(one subscript\)"):
         sd.grad(chained_subscript_store, target="python")(np.array([0.3, 0.4]))
+
+
+# -- a loop's bound rebound in its body (found by a tester) -----------------
+def bound_rebound(x, n):
+    y = x
+    for i in range(n):              # range(n) is evaluated once
+        y = y * math.sin(y)
+        n = n + 1
+    return y
+
+
+def bound_rebound_inside(x, n, m):
+    y = x
+    for i in range(n):
+        for j in range(m):
+            y = y + 0.1 * math.cos(y * (j + 1))
+            n += 1
+            m = m + 2
+    return y + n
+
+
+@pytest.mark.parametrize("target", ["python", "cpu"])
+@pytest.mark.parametrize("n", [0, 1, 3])
+def test_a_loop_whose_bound_is_rebound_in_its_body(target, n):
+    check_grad(bound_rebound, (0.7, n), wrt=0, target=target)
+    check_grad(bound_rebound_inside, (0.7, n, 2), wrt=0, target=target)
+    for checkpoint in (None, 2):
+        g = sd.grad(bound_rebound, target=target, checkpoint=checkpoint)
+        assert g(0.7, n) == pytest.approx(sd.grad(bound_rebound, target="python")(0.7, n),
+                                          rel=1e-12)
