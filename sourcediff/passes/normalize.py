@@ -2138,6 +2138,18 @@ def _call_like(e, args, axis=None, func=None):
     return ast.copy_location(ast.Call(func=func or e.func, args=args, keywords=kws), e)
 
 
+def _always_returns(block) -> bool:
+    """Every path through ``block`` (user statements) ends in a return."""
+    for s in block:
+        if isinstance(s, ast.Return) or isinstance(s, ast.If) and \
+                _always_returns(s.body) and _always_returns(s.orelse):
+            return True
+        if isinstance(s, ast.While) and isinstance(s.test, ast.Constant) and \
+                s.test.value is True and not any(isinstance(n, ast.Break) for n in ast.walk(s)):
+            return True        # ``while True:`` left only by its returns
+    return False
+
+
 class JumpLowering:
     """Turns ``break``/``continue``/non-final ``return`` into flags.
 
@@ -2163,6 +2175,10 @@ class JumpLowering:
             final_only = True
         if not returns:
             raise self.norm.error(tree, f"'{tree.name}' must return a value to differentiate")
+        if any(getattr(r, "value", None) is not None for r in returns) and \
+                not _always_returns(tree.body):
+            raise self.norm.error(tree, f"'{tree.name}' can reach its end without a return, "
+                                        f"where Python returns None: end it with a return")
         if final_only:
             out, _ = self.block(body)
             return out

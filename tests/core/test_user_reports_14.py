@@ -167,3 +167,45 @@ def test_a_loop_whose_bound_is_rebound_in_its_body(target, n):
         g = sd.grad(bound_rebound, target=target, checkpoint=checkpoint)
         assert g(0.7, n) == pytest.approx(sd.grad(bound_rebound, target="python")(0.7, n),
                                           rel=1e-12)
+
+
+# -- a helper that can return None (found by a tester) ----------------------
+def _falls_off(x, c):
+    if x > 0.5:
+        return x * c
+
+
+def sums_falls_off(x, c):
+    s = 0.0
+    for i in range(x.shape[0]):
+        s = s + _falls_off(x[i], c)
+    return s
+
+
+def _always(x, c):
+    if x > 0.5:
+        return x * c
+    elif x > 0.0:
+        return x
+    else:
+        if x < -1.0:
+            return -x
+        return c
+    y = 2.0                   # (never reached)
+    return y
+
+
+def sums_always(x, c):
+    s = 0.0
+    for i in range(x.shape[0]):
+        s = s + _always(x[i], c)
+    return s
+
+
+@pytest.mark.parametrize("target", ["python", "cpu"])
+def test_a_helper_that_can_return_none_is_refused(target):
+    with pytest.raises(sd.TransformError, match="'_falls_off' can reach its end without a "
+                                                "return") as e:
+        sd.value_and_grad(sums_falls_off, wrt=(0, 1), target=target)(np.array([0.2, 0.7]), 0.7)
+    assert "def _falls_off(x, c):" in str(e.value)
+    check_grad(sums_always, (np.array([-1.5, -0.3, 0.2, 0.7]), 0.7), wrt=(0, 1), target=target)
