@@ -141,10 +141,11 @@ class Fact:
 # -- statements ------------------------------------------------------------
 LINE = Fact("line", "statement, function",
             "astutil, axis_gathers, forward, index_names, int_arrays, invariant_sums, "
-            "kernel, lower, masks, normalize, partial_sums, reverse, rolling_sums, scalars, "
-            "single_constants, small_arrays, tables, tuples",
+            "kernel, lower, masks, normalize, partial_sums, placeholders, reverse, "
+            "rolling_sums, scalars, single_constants, small_arrays, tables, tuples",
             "axis_gathers, emit, errors, forward, index_names, int_arrays, "
-            "invariant_sums, kernel, lower, masks, normalize, partial_sums, plan_report, "
+            "invariant_sums, kernel, lower, masks, normalize, partial_sums, placeholders, "
+            "plan_report, "
             "planner, reverse, rolling_sums, scalars, single_constants, small_arrays, "
             "tables, tuples",
             "The user's source line the statement comes from (1-based, in the file); "
@@ -152,8 +153,8 @@ LINE = Fact("line", "statement, function",
             "(an InlinedLine for a statement inlined from a helper). "
             "Written by tag() and by astutil's statement builders.")
 KIND = Fact("kind", "statement", "axis_gathers, index_names, int_arrays, invariant_sums, "
-                                 "lower, masks, "
-                                 "normalize, partial_sums, rolling_sums, scalars, single_constants, "
+                                 "lower, masks, normalize, partial_sums, placeholders, "
+                                 "rolling_sums, scalars, single_constants, "
                                  "small_arrays, tables, tuples, webs",
             "activity, axis_gathers, buffers, dependence, emit, forward, fresh_arrays, "
             "hoist, index_names, int_arrays, lower, masks, planner, program, rerun, reverse, "
@@ -190,7 +191,7 @@ SECTION = Fact("section", "statement of an adjoint", "partial_sums, reverse, rol
 
 # -- expressions -----------------------------------------------------------
 PRIM = Fact("prim", "expression", "axis_gathers, index_names, int_arrays, lower, masks, "
-                                  "normalize, scalars, "
+                                  "normalize, placeholders, scalars, "
                                   "single_constants, small_arrays, tables, tuples",
             "activity, astutil, buffers, forward, hoist, int_arrays, "
             "lower, normalize, numba_calls, planner, program, rerun, "

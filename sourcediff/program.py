@@ -29,6 +29,7 @@ from .passes.lower import lower_array_temporaries
 from .passes.masks import flatten_masks
 from .passes.normalize import normalize
 from .passes.numba_calls import lower_for_numba
+from .passes.placeholders import bind_placeholders
 from .passes.reverse import ReverseTransformer
 from .passes.scalars import scalar_numpy_calls
 from .passes.single_constants import single_constants
@@ -95,6 +96,10 @@ class Program:
                                                            set(norm.used_names)))
             self.injected.update(norm.globals_used)
             env, ret = self.infer_with_versions(fn, params, arg_types, src, norm)
+            # a number a loop reads from an earlier iteration before binding it
+            # (``prev``), bound nowhere before the loop: a placeholder for Numba
+            if bind_placeholders(fn, env):
+                env, ret = self.infer_with_versions(fn, params, arg_types, src, norm)
             # small arrays of a fixed shape (2x2 matrices, 3-vectors) become one
             # scalar per element
             if scalarize_small_arrays(fn, env, norm.used_names, param_shapes):

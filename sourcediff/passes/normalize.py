@@ -2175,7 +2175,7 @@ class JumpLowering:
             final_only = True
         if not returns:
             raise self.norm.error(tree, f"'{tree.name}' must return a value to differentiate")
-        if any(getattr(r, "value", None) is not None for r in returns) and \
+        if any(isinstance(n, ast.Return) and n.value is not None for n in ast.walk(tree)) and \
                 not _always_returns(tree.body):
             raise self.norm.error(tree, f"'{tree.name}' can reach its end without a return, "
                                         f"where Python returns None: end it with a return")

@@ -44,6 +44,7 @@ from .buffers import (
 )
 from .dependence import Dependence
 from .fresh_arrays import first_writes
+from .placeholders import exposed_reads
 from .rulecall import rule_inputs
 from .shapes import axis_lengths, fixed_shapes
 from .tape import enclosing, nest_facts, plan_indexed_tapes, plan_stack_tapes, stack_sites
@@ -1133,39 +1134,7 @@ def _reads_values(stmt, array) -> bool:
 
 
 def _carried_from_inside(loop) -> set:
-    """Names a loop's body may read before binding them in the same iteration
-    (upward-exposed reads): a name bound in a nested loop's body or in one
-    branch of an ``if`` may not be bound after it; one bound in a nested loop's
-    body and read there after its binding is not read from an earlier
-    iteration of ``loop``."""
-    carried: set = set()
-    _exposed_reads(loop.body, set(), carried)
-    return carried
+    """Names a loop's body may read before binding them in the same iteration."""
+    return exposed_reads(loop.body)
 
 
-def _exposed_reads(stmts, bound: set, out: set):
-    for st in stmts:
-        if isinstance(st, (ast.For, ast.While)):
-            head = st.iter if isinstance(st, ast.For) else st.test
-            out |= _loads(head) - bound
-            inner = set(bound) | ({st.target.id} if isinstance(st, ast.For) else set())
-            _exposed_reads(st.body, inner, out)
-            _exposed_reads(st.orelse, set(bound), out)
-        elif isinstance(st, ast.If):
-            out |= _loads(st.test) - bound
-            body, orelse = set(bound), set(bound)
-            _exposed_reads(st.body, body, out)
-            _exposed_reads(st.orelse, orelse, out)
-            bound |= body & orelse
-        else:
-            reads = _loads(st)
-            if isinstance(st, ast.AugAssign) and isinstance(st.target, ast.Name):
-                reads.add(st.target.id)
-            out |= reads - bound
-            if isinstance(st, ast.Assign):
-                bound |= {n.id for t in st.targets for n in ast.walk(t)
-                          if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
-
-
-def _loads(node) -> set:
-    return {n.id for n in ast.walk(node) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}

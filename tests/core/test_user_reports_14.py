@@ -209,3 +209,30 @@ def test_a_helper_that_can_return_none_is_refused(target):
         sd.value_and_grad(sums_falls_off, wrt=(0, 1), target=target)(np.array([0.2, 0.7]), 0.7)
     assert "def _falls_off(x, c):" in str(e.value)
     check_grad(sums_always, (np.array([-1.5, -0.3, 0.2, 0.7]), 0.7), wrt=(0, 1), target=target)
+
+
+# -- a number read from an earlier iteration, bound only in the loop ---------
+def previous_value(x, n):
+    s = x
+    for i in range(n):
+        if i > 0:
+            s = s + prev * 0.5     # noqa: F821 (bound in the previous iteration)
+        prev = math.sin(s)  # noqa: F841
+    return s
+
+
+def previous_value_nested(x, n):
+    s = x
+    for t in range(2):
+        for i in range(n):
+            if t + i > 0:
+                s = s + last * 0.5     # noqa: F821 (from an earlier iteration)
+            last = math.cos(s) * (i + 1)  # noqa: F841
+    return s
+
+
+@pytest.mark.parametrize("target", ["python", "cpu"])
+def test_a_number_read_from_an_earlier_iteration(target):
+    check_grad(previous_value, (0.7, 4), wrt=0, target=target)
+    check_grad(previous_value_nested, (0.7, 3), wrt=0, target=target)
+    check_grad(previous_value_nested, (0.7, 1), wrt=0, target=target)
