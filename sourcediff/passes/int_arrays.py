@@ -77,3 +77,52 @@ def _item_kinds(stores, t, n, env):
             ({bool: "bool", int: "int"}.get(type(v.value)) if isinstance(v, ast.Constant) else None)
         kinds.add(vt if isinstance(vt, str) or vt is None else vt.kind)
     return kinds
+
+
+def float_copies_of_integer_arrays(fn: ast.FunctionDef, env: dict, used: set) -> bool:
+    """``y = y0.copy()`` (``y = y0``, ``np.copy(y0)``) of an integer array into a
+    name that later holds floats (``y = y * k + y0``): typed as a float array,
+    it would hold integers at first (Numba refuses the mix, the python target's
+    ``dy += ...`` casts).  The copy is made with the float dtype, as NumPy's
+    arithmetic would make it in the next step: ``y = y0.astype(np.float64)``."""
+    changed = False
+    namer = Namer(used)
+    for block in [fn.body] + [getattr(s, f) for s in ast.walk(fn)
+                              if isinstance(s, (ast.If, ast.For, ast.While))
+                              for f in ("body", "orelse") if getattr(s, f, None)]:
+        for k, s in reversed(list(enumerate(block))):
+            if ir.KIND(s) != ir.Kind.ASSIGN or not isinstance(s.targets[0], ast.Name):
+                continue
+            t = env.get(s.targets[0].id)
+            source = _copied(s.value)
+            st = env.get(source) if source is not None else None
+            if t is None or st is None or not (t.is_array and st.is_array) or \
+                    t.dtype.kind != "f" or st.dtype.kind not in "iub" or t.ndim != st.ndim:
+                continue
+            name = namer.numbered("_dtype")
+            used.add(name)
+            kind = ast.Attribute(value=ast.Name(id="np", ctx=ast.Load()), attr=t.dtype.name,
+                                 ctx=ast.Load())
+            named = ast.Assign(targets=[ast.Name(id=name, ctx=ast.Store())],
+                               value=ir.mark(kind, ("dtype", t.dtype)))
+            call = ast.Call(func=ast.Attribute(value=ast.Name(id=source, ctx=ast.Load()),
+                                               attr="astype", ctx=ast.Load()),
+                            args=[ast.Name(id=name, ctx=ast.Load())], keywords=[])
+            s.value = ir.mark(ast.copy_location(call, s.value), ("method", "astype"))
+            block.insert(k, ast.fix_missing_locations(ast.copy_location(
+                ir.tag(named, ir.LINE(s), ir.Kind.ASSIGN), s)))
+            changed = True
+    return changed
+
+
+def _copied(v):
+    """The array name ``v`` copies (``x``, ``x.copy()``, ``np.copy(x)``), or None."""
+    prim = ir.PRIM(v, ("",))
+    if prim == ("copy",) and isinstance(v, ast.Name):
+        return v.id
+    if prim == ("method", "copy") and isinstance(v.func.value, ast.Name):
+        return v.func.value.id
+    if prim[0] == "call" and prim[1] is np.copy and len(v.args) == 1 and \
+            isinstance(v.args[0], ast.Name):
+        return v.args[0].id
+    return None

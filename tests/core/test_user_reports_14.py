@@ -236,3 +236,24 @@ def test_a_number_read_from_an_earlier_iteration(target):
     check_grad(previous_value, (0.7, 4), wrt=0, target=target)
     check_grad(previous_value_nested, (0.7, 3), wrt=0, target=target)
     check_grad(previous_value_nested, (0.7, 1), wrt=0, target=target)
+
+
+# -- an integer array copied into a state that holds floats (found by a tester)
+def integer_start(y0, k):
+    y = y0.copy()              # integers, then floats
+    z = y0
+    for t in range(2):
+        y = y * k + y0
+        z = z * 0.5 + y
+    return np.sum(y) + np.sum(z * z)
+
+
+@pytest.mark.parametrize("target", ["python", "cpu"])
+def test_an_integer_array_copied_into_a_float_state(target):
+    y0 = np.arange(1, 4)
+    value, dk = sd.value_and_grad(integer_start, wrt=1, target=target)(y0, 0.7)
+    assert value == pytest.approx(integer_start(y0, 0.7), rel=1e-14)
+    h = 1e-6
+    fd = (integer_start(y0, 0.7 + h) - integer_start(y0, 0.7 - h)) / (2 * h)
+    assert dk == pytest.approx(fd, rel=1e-6)
+    assert y0.dtype.kind == "i" and list(y0) == [1, 2, 3]
