@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import sys
 
-TITLE = "loop programs, two styles each, against JAX and hand-written adjoints"
+TITLE = "loop programs, two styles or more each, against JAX and hand-written adjoints"
 PROGRAMS = ("kmeans", "heat", "lstm", "interp", "stencil2d", "rosen", "pairs", "rk4", "mixture",
             "option_fd")
 
