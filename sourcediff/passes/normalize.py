@@ -371,7 +371,7 @@ class Normalizer:
         if args is None:
             raise self.error(call, f"call '{text}' with an argument for each parameter "
                                    "(by position or name; a left-out parameter needs a "
-                                   "number default)")
+                                   "number or bool default)")
         new = ast.Call(func=call.func, args=args, keywords=[])
         return ast.copy_location(new, call)
 

@@ -63,7 +63,7 @@ def positional_args(call: ast.Call, func) -> list | None:
     order of its parameters: keywords put in their places and the defaults
     of the parameters left out as constants; None when that cannot be done
     (an unknown or repeated keyword, a parameter with no argument and no
-    number default, ``*args``/``**kwargs``, a starred argument)."""
+    number or bool default, ``*args``/``**kwargs``, a starred argument)."""
     import inspect
     try:
         params = list(inspect.signature(func).parameters.values())
@@ -82,7 +82,7 @@ def positional_args(call: ast.Call, func) -> list | None:
     for i, p in enumerate(params):
         if args[i] is None:
             default = p.default
-            if default is inspect.Parameter.empty or isinstance(default, bool) or \
+            if default is inspect.Parameter.empty or \
                     not isinstance(default, (int, float)):
                 return None
             args[i] = ast.copy_location(ast.Constant(default), call)

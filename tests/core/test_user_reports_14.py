@@ -257,3 +257,22 @@ def test_an_integer_array_copied_into_a_float_state(target):
     fd = (integer_start(y0, 0.7 + h) - integer_start(y0, 0.7 - h)) / (2 * h)
     assert dk == pytest.approx(fd, rel=1e-6)
     assert y0.dtype.kind == "i" and list(y0) == [1, 2, 3]
+
+
+# -- a helper's bool default (found by a tester) -----------------------------
+def _scaled(x, c=2.0, flip=False):
+    if flip:
+        return -c * x
+    return c * x * x
+
+
+def with_bool_default(x, c):
+    s = 0.0
+    for i in range(x.shape[0]):
+        s += _scaled(x[i], c=c) + _scaled(x[i], flip=True)
+    return s
+
+
+@pytest.mark.parametrize("target", ["python", "cpu"])
+def test_a_left_out_bool_parameter_takes_its_default(target):
+    check_grad(with_bool_default, (np.array([0.3, -0.7, 1.1]), 0.7), wrt=(0, 1), target=target)
