@@ -247,6 +247,13 @@ class _Aliases:
         # sweep may read from the tape); flow-insensitive, so at worst a write
         # is taped that need not be
         self.former: dict = {}
+        # a swap's temporaries (``_t10 = un; _t11 = u; u = _t10; un = _t11``), read
+        # only inside it, leave the classes where it ends: kept, a swap in an inner
+        # loop and one in the outer loop would join both buffers into one class
+        self.swap_ends: dict = {}
+        for perm in find_permutations(fn, types, self.params).values():
+            if perm.temps:
+                self.swap_ends[id(perm.stmts[-1])] = frozenset(perm.temps)
         # a parameter's array is the caller's: it stays visible after the call
         self.block(fn.body, frozenset())
 
@@ -353,7 +360,11 @@ class _Aliases:
                 if new == head:
                     return new
                 head = new
-        return self.simple(s, state)
+        state = self.simple(s, state)
+        temps = self.swap_ends.get(id(s))
+        if temps:
+            state = frozenset(c - temps for c in state if len(c - temps) > 1)
+        return state
 
 
 def lost_update(fn: ast.FunctionDef, types: dict, params) -> tuple | None:

@@ -276,3 +276,36 @@ def with_bool_default(x, c):
 @pytest.mark.parametrize("target", ["python", "cpu"])
 def test_a_left_out_bool_parameter_takes_its_default(target):
     check_grad(with_bool_default, (np.array([0.3, -0.7, 1.1]), 0.7), wrt=(0, 1), target=target)
+
+
+# -- swaps in an inner and an outer loop (found by a tester) ------------------
+def swaps_at_two_levels(u0, k, n):
+    u = u0.copy()
+    un = u0.copy()
+    for i in range(n):
+        for j in range(2):                      # a swap in the inner loop ...
+            un[1:-1] = u[1:-1] + k * (u[2:] - 2 * u[1:-1] + u[:-2])
+            u, un = un, u
+        un[1:-1] = 0.5 * (u[1:-1] + u[2:])      # ... and one in the outer loop
+        u, un = un, u
+    return np.sum(u * u)
+
+
+def true_alias_in_a_loop(u0, k, n):
+    u = u0.copy()
+    v = u
+    for i in range(n):
+        u[0] = u[0] * k                         # seen through v as well
+        v, u = u, v
+    return np.sum(v * u)
+
+
+@pytest.mark.parametrize("target", ["python", "cpu"])
+def test_swaps_at_two_levels(target):
+    check_grad(swaps_at_two_levels, (np.linspace(0.2, 1.0, 6), 0.2, 3), wrt=(0, 1),
+               target=target)
+
+
+def test_a_true_alias_swapped_is_still_refused():
+    with pytest.raises(sd.TransformError, match="shares memory"):
+        sd.grad(true_alias_in_a_loop, wrt=(0, 1), target="python")(np.ones(3), 0.5, 2)
