@@ -83,12 +83,14 @@ def scalarize_small_arrays(fn: ast.FunctionDef, env: dict, used_names: set,
     transform specialized on (``shape_seeds``)."""
     unrolled = _unrolled(fn, env, param_shapes or {})
     if unrolled is not None:
-        fn.body = unrolled
-    facts = _Facts(fn, env)
-    seeds = _seeds(facts, param_shapes or {})
-    shapes, escapes = decide(facts, seeds)
-    if not shapes:
-        return unrolled is not None
+        # (decided already on the written-out body, which fn now takes)
+        fn.body, facts, seeds, (shapes, escapes) = unrolled
+    else:
+        facts = _Facts(fn, env)
+        seeds = _seeds(facts, param_shapes or {})
+        shapes, escapes = decide(facts, seeds)
+        if not shapes:
+            return False
     names = {v: _element_names(v, shape, used_names) for v, shape in shapes.items()}
     writer = _Writer(shapes, names, facts, used_names)
     writer.escapes = escapes
@@ -110,7 +112,8 @@ def _unrolled(fn, env, param_shapes):
     that indexes an array with ``i`` written out, ``i`` a constant in each
     copy (``y[0] += dt * k[0]``, then ``y[1] += ...``), where that lets the
     pass write the array as scalars (an element loop over a two-element
-    state); None where it would not.  Only loops of plain statements (no
+    state), with the facts, seeds and decision made on it: ``(body, facts,
+    seeds, (shapes, escapes))``; None where it would not.  Only loops of plain statements (no
     nested loop, ``break``, ``continue``, ``return``) whose index is not bound
     in the body nor read after the loop."""
     trial = ir.clone(fn)
@@ -147,8 +150,9 @@ def _unrolled(fn, env, param_shapes):
         return None
     trial.body = body
     facts = _Facts(trial, env)
-    shapes, _ = decide(facts, _seeds(facts, param_shapes))
-    return body if indexed & set(shapes) else None
+    seeds = _seeds(facts, param_shapes)
+    decided = decide(facts, seeds)
+    return (body, facts, seeds, decided) if indexed & set(decided[0]) else None
 
 
 def _written_out(loop, local, indexed):
