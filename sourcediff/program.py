@@ -24,7 +24,8 @@ from .passes.first_stores import store_first_writes
 from .passes.hoist import hoist_shape_reads
 from .passes.index_names import expand_tuple_index, name_index_array, read_whole
 from .passes.inline import inline_calls
-from .passes.int_arrays import float_copies_of_integer_arrays, integer_item_arrays
+from .passes.int_arrays import (float_copies_of_integer_arrays, float_operands_of_products,
+                                integer_item_arrays)
 from .passes.lower import lower_array_temporaries
 from .passes.masks import flatten_masks
 from .passes.normalize import normalize
@@ -115,6 +116,7 @@ class Program:
                 split = split_tuple_locals(fn, env, norm.used_names, src.info.error) or split
                 split = integer_item_arrays(fn, env, norm.used_names) or split
                 split = float_copies_of_integer_arrays(fn, env, norm.used_names) or split
+                split = float_operands_of_products(fn, env, norm.used_names) or split
                 scalars = scalar_numpy_calls(fn, env)
                 scalars = flatten_masks(fn, env, norm.used_names) or scalars
                 versions = split_loop_versions(fn, env, norm.used_names)

@@ -126,3 +126,57 @@ def _copied(v):
             isinstance(v.args[0], ast.Name):
         return v.args[0].id
     return None
+
+
+def float_operands_of_products(fn: ast.FunctionDef, env: dict, used: set) -> bool:
+    """An integer array multiplied by a float array with ``@``, ``np.dot`` or
+    ``np.matmul`` (an integer weight or incidence matrix times data): NumPy
+    converts it, Numba's products (BLAS) take one float dtype only.  The integer
+    operand is converted first, ``m_float = m.astype(np.float64)``, so the
+    forward product and the reverse sweep's products both see floats."""
+    changed = False
+    namer = Namer(used)
+    for block in [fn.body] + [getattr(s, f) for s in ast.walk(fn)
+                              if isinstance(s, (ast.If, ast.For, ast.While))
+                              for f in ("body", "orelse") if getattr(s, f, None)]:
+        for k, s in reversed(list(enumerate(block))):
+            if ir.KIND(s) != ir.Kind.ASSIGN:
+                continue
+            operands = _product_operands(s.value)
+            if operands is None:
+                continue
+            types = [env.get(a.id) if isinstance(a, ast.Name) else None for a in operands]
+            if any(t is None or not t.is_array for t in types):
+                continue
+            floats = [t.dtype for t in types if t.dtype.kind == "f"]
+            if not floats:
+                continue
+            dtype = np.result_type(*floats)
+            for a, t in zip(operands, types):
+                if t.dtype.kind not in "iub":
+                    continue
+                name, kind_name = namer.numbered(a.id + "_float"), namer.numbered("_dtype")
+                used.update((name, kind_name))
+                kind = ast.Attribute(value=ast.Name(id="np", ctx=ast.Load()), attr=dtype.name,
+                                     ctx=ast.Load())
+                call = ast.Call(func=ast.Attribute(value=ast.Name(id=a.id, ctx=ast.Load()),
+                                                   attr="astype", ctx=ast.Load()),
+                                args=[ast.Name(id=kind_name, ctx=ast.Load())], keywords=[])
+                for target, value in ((name, ir.mark(call, ("method", "astype"))),
+                                      (kind_name, ir.mark(kind, ("dtype", dtype)))):
+                    block.insert(k, ast.fix_missing_locations(ast.copy_location(ir.tag(
+                        ast.Assign(targets=[ast.Name(id=target, ctx=ast.Store())], value=value),
+                        ir.LINE(s), ir.Kind.ASSIGN), s)))
+                a.id = name
+                changed = True
+    return changed
+
+
+def _product_operands(v):
+    """The two operands of ``a @ b``, ``np.dot(a, b)``, ``np.matmul(a, b)``, or None."""
+    prim = ir.PRIM(v, ("",))
+    if prim == ("binop", "MatMult"):
+        return [v.left, v.right]
+    if prim[0] == "call" and prim[1] in (np.dot, np.matmul) and len(v.args) == 2:
+        return list(v.args)
+    return None
