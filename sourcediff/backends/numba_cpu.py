@@ -115,6 +115,10 @@ def quiet_performance_warnings(folder: Path):
     from numba.core.errors import NumbaPerformanceWarning
     warnings.filterwarnings("ignore", category=NumbaPerformanceWarning,
                             module=re.escape(str(folder) + os.sep) + "sd_")
+    # ``target="parallel"``: a generated function none of whose loops was
+    # proven independent compiles serially, as it should
+    warnings.filterwarnings("ignore", category=NumbaPerformanceWarning,
+                            message=r"(?s).*parallel=True.*sd_\w+\.py")
 
 
 def load_numba(source: str, stem: str, injected: dict, jit_options: dict,

@@ -83,7 +83,7 @@ class Transformed:
 
     def __init__(self, func, wrt=0, target="cpu", mode="value_and_grad"):
         if target not in self.targets:
-            if target in ("parallel", "cuda"):
+            if target == "cuda":
                 raise ValueError(f"target={target!r} computes batched gradients: pass batch=True "
                                  "or a tuple like batch=(0, None) (SPEC section 4)")
             raise ValueError(f"unknown target {target!r}; choose one of "
@@ -237,7 +237,7 @@ class Transformed:
         wrt_names = [params[k] for k in self.wrt]
         entry = program.analyze(self.func, types)
         names = self._generate(program, entry, types, wrt_names)
-        source = program.source()
+        source = program.source(parallel=self.target == "parallel")
         injected = dict(program.injected)
         injected.update(program.user_rules)
         if self.target == "python":
@@ -253,6 +253,8 @@ class Transformed:
                 if callable(v) and not hasattr(v, "py_func") and inspect.isfunction(v):
                     injected[k] = numba.njit(cache=cache)(v)
             options = {**self.compile_options(), "cache": cache}
+            if self.target == "parallel":
+                options["parallel"] = True
             funcs_by_name = load_numba(source, self.func.__name__, injected, options,
                                        list(program.order))
             funcs = {k: funcs_by_name[v] for k, v in names.items()}

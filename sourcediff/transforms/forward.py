@@ -282,7 +282,7 @@ class JVP(Transformed):
 
     def _build(self, gen_types) -> CompiledEntry:
         program, entry = self.program(gen_types)
-        source = program.source()
+        source = program.source(parallel=self.target == "parallel")
         injected = dict(program.injected)
         injected.update(program.user_rules)
         if self.target == "python":
@@ -294,7 +294,9 @@ class JVP(Transformed):
             for k, v in list(injected.items()):
                 if callable(v) and not hasattr(v, "py_func") and inspect.isfunction(v):
                     injected[k] = numba.njit(cache=True)(v)
-            fn = load_numba(source, entry, injected, self.jit_options, list(program.order))[entry]
+            options = {**self.jit_options, "parallel": True} if self.target == "parallel" \
+                else self.jit_options
+            fn = load_numba(source, entry, injected, options, list(program.order))[entry]
         return CompiledEntry(program, {"jvp": fn}, source)
 
     def _build_source_only(self, types):

@@ -1,0 +1,146 @@
+"""``target="parallel"`` without a batch (SPEC section 2): the outermost loops
+whose iterations are independent run as ``prange`` (passes/parallel_loops.py);
+the others stay ``range``.  Results agree with the ``cpu`` target up to the
+order of the sums, and with finite differences."""
+import math
+import sys
+import textwrap
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from fdcheck import check_grad
+
+import sourcediff as sd
+from sourcediff.passes.parallel_loops import prange_source
+
+
+def logistic_loss(w, X, y):
+    n, d = X.shape
+    s = 0.0
+    for i in range(n):
+        z = 0.0
+        for j in range(d):
+            z += X[i, j] * w[j]
+        s += math.log(1.0 + math.exp(-y[i] * z))
+    return s / n
+
+
+def mapped_then_summed(x, a):
+    out = np.empty_like(x)
+    for i in range(x.shape[0]):
+        if x[i] > 0.0:
+            t = math.sin(a * x[i])
+        else:
+            t = a * x[i]
+        out[i] = t * t
+    total = 0.0
+    for i in range(x.shape[0]):
+        total += out[i] * x[i]
+    return total
+
+
+def recurrence(x, a):
+    h = 0.0
+    for i in range(x.shape[0]):
+        h = math.tanh(a * h + x[i])
+    return h
+
+
+def _data():
+    rng = np.random.default_rng(5)
+    X = rng.standard_normal((300, 4))
+    return rng.standard_normal(4) * 0.3, X, np.sign(rng.standard_normal(300))
+
+
+CASES = [
+    (logistic_loss, _data, 0),
+    (mapped_then_summed, lambda: (np.random.default_rng(6).standard_normal(500), 1.3), (0, 1)),
+    (recurrence, lambda: (np.random.default_rng(7).standard_normal(50) * 0.5, 0.7), (0, 1)),
+]
+
+
+@pytest.mark.parametrize("f, make, wrt", CASES, ids=[c[0].__name__ for c in CASES])
+def test_parallel_agrees_with_cpu_and_finite_differences(f, make, wrt):
+    args = make()
+    value, grads = sd.value_and_grad(f, wrt=wrt, target="parallel")(*args)
+    ref_value, ref_grads = sd.value_and_grad(f, wrt=wrt)(*args)
+    assert value == pytest.approx(ref_value, rel=1e-12)
+    for g, r in zip(grads if isinstance(wrt, tuple) else (grads,),
+                    ref_grads if isinstance(wrt, tuple) else (ref_grads,)):
+        np.testing.assert_allclose(g, r, rtol=1e-11, atol=1e-14)
+    check_grad(f, args, wrt=wrt, target="parallel")
+
+
+def test_what_runs_in_parallel():
+    g = sd.value_and_grad(logistic_loss, target="parallel")
+    g(*_data())
+    grad = g.source[g.source.index("def logistic_loss_grad"):]
+    # the fused loop over rows: chunks, each with its own part of s and dw
+    assert "for _chunk in prange(_chunks):" in grad
+    assert "dw_part[j] += " in grad and "dw += dw_part" in grad and "s += s_part" in grad
+    g = sd.value_and_grad(recurrence, wrt=(0, 1), target="parallel")
+    g(np.ones(3), 0.5)
+    assert "prange" not in g.source          # each step reads the last one's h
+
+
+def test_jvp_on_the_parallel_target():
+    x = np.random.default_rng(8).standard_normal(200)
+    v, t = sd.jvp(mapped_then_summed, wrt=0, target="parallel")(x, 1.3, np.ones_like(x))
+    rv, rt = sd.jvp(mapped_then_summed, wrt=0)(x, 1.3, np.ones_like(x))
+    assert v == pytest.approx(rv, rel=1e-12) and t == pytest.approx(rt, rel=1e-12)
+
+
+# -- the decision, on generated-looking functions (no compiling) -------------
+def _decide(text):
+    return prange_source(textwrap.dedent(text))
+
+
+def test_private_temporaries_and_index_writes_are_parallel():
+    out = _decide("""
+        def f(x, out):
+            s = 0.0
+            for i in range(1, x.shape[0]):
+                if x[i] > 0.0:
+                    t = x[i]
+                else:
+                    t = -x[i]
+                out[i] = t * 2.0
+                s += t
+            return s
+        """)
+    assert "for i in prange(1, x.shape[0]):" in out and "its sums (s)" in out
+
+
+SERIAL = {
+    "reads what the last iteration wrote": "out[i + 1] = out[i] * 2.0",
+    "a number carried from the last iteration": "t = t * x[i]\nout[i] = t",
+    "leaves the loop": "out[i] = x[i]\nif x[i] > 9.0:\n    break",
+    "a list tape (a call that writes)": "tape.append(x[i])",
+    "two operators into one sum": "s -= x[i]\ns += x[i] * x[i]",
+    "a view of a shared array": "v = out[1:]\nv[i] = x[i]",
+    "a generated helper (it may write)": "out[i] = helper(x[i])",
+    "one generator shared by threads": "out[i] = np.random.normal()",
+    "an element of another iteration": "out[0] += x[i]\nout[i] = out[0]",
+}
+
+
+@pytest.mark.parametrize("body", SERIAL.values(), ids=SERIAL.keys())
+def test_dependent_or_unknown_loops_stay_serial(body):
+    text = ("def f(x, out, tape, helper):\n    s = 0.0\n    t = 1.0\n"
+            "    for i in range(x.shape[0]):\n" + textwrap.indent(body, " " * 8) +
+            "\n    return s + t\n")
+    assert "prange" not in prange_source(text), text
+
+
+def test_a_temporary_read_after_the_loop_keeps_it_serial():
+    out = _decide("""
+        def f(x, out):
+            for i in range(x.shape[0]):
+                t = x[i] * 2.0
+                out[i] = t
+            return t
+        """)
+    assert "prange" not in out
