@@ -24,8 +24,11 @@ from .passes.first_stores import store_first_writes
 from .passes.hoist import hoist_shape_reads
 from .passes.index_names import expand_tuple_index, name_index_array, read_whole
 from .passes.inline import inline_calls
-from .passes.int_arrays import (float_copies_of_integer_arrays, float_operands_of_products,
-                                integer_item_arrays)
+from .passes.int_arrays import (
+    float_copies_of_integer_arrays,
+    float_operands_of_products,
+    integer_item_arrays,
+)
 from .passes.lower import lower_array_temporaries
 from .passes.masks import flatten_masks
 from .passes.normalize import normalize

@@ -382,8 +382,8 @@ def _chunked(loop, lines, indent, sums, array_sums, taken) -> list:
     if start != "0":
         lo, hi = f"{start} + {lo}", f"{start} + {hi}"
     inner = "    "
-    out = [f"{indent}# parallel: the iterations are independent; run in chunks, each adding "
-           f"into its own {', '.join(parts.values())}, added up after it"]
+    out = [(f"{indent}# parallel: the iterations are independent; run in chunks, each adding "
+            f"into its own {', '.join(parts.values())}, added up after it")]
     out.append(f"{indent}{chunks} = min(max({count}, 0), {CHUNKS})")
     out += [f"{indent}{zeros[n]} = np.zeros_like({n})" for n in array_sums]
     out.append(f"{indent}for {chunk} in prange({chunks}):")
