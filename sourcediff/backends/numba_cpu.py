@@ -121,6 +121,30 @@ def quiet_performance_warnings(folder: Path):
                             message=r"(?s).*parallel=True.*sd_\w+\.py")
 
 
+# ``target="parallel"``: Numba's parallel transformations of the loops the
+# transform wrote over ``prange`` only.  Its others (array expressions,
+# ``setitem``, fusion) bring an array analysis that asserts shapes it cannot
+# follow through the runtime's helpers (``unbroadcast``), failing at run time
+# where the serial code is right, and compile for seconds.
+PRANGE_ONLY = {"prange": True, "comprehension": False, "reduction": False,
+               "inplace_binop": False, "setitem": False, "numpy": False, "stencil": False,
+               "fusion": False}
+
+
+def _own_options(options: dict, source: str, fname: str) -> dict:
+    """``options`` for the generated function ``fname``: ``parallel`` only when
+    it has a ``prange`` loop (a fresh dict: Numba empties the one it is given)."""
+    if not options.get("parallel"):
+        return options
+    options = dict(options)
+    text = re.search(rf"^def {fname}\(.*?(?=^def |\Z)", source, re.S | re.M)
+    if text is not None and "prange(" in text.group(0):
+        options["parallel"] = dict(PRANGE_ONLY)
+    else:
+        del options["parallel"]
+    return options
+
+
 def load_numba(source: str, stem: str, injected: dict, jit_options: dict,
                function_names: list) -> dict:
     """Import the generated module and ``njit`` its functions (lazily compiled)."""
@@ -148,5 +172,5 @@ def load_numba(source: str, stem: str, injected: dict, jit_options: dict,
         for fname in function_names:
             py = getattr(module, fname)
             if not hasattr(py, "py_func"):
-                setattr(module, fname, numba.njit(**options)(py))
+                setattr(module, fname, numba.njit(**_own_options(options, source, fname))(py))
     return {fname: getattr(module, fname) for fname in function_names}

@@ -3,38 +3,55 @@ run as ``numba.prange`` (SPEC section 2).
 
 Decided on each generated function as emitted (primal, adjoint, tangent), so
 the forward and reverse sweeps' loops, fused ones included, are judged as
-they will run.  A Monte Carlo gradient's loop over paths::
+they will run.  A loop whose iterations write their own elements and add
+into numbers::
 
-    for p in range(n_paths):
-        ...                          # temporaries bound in the iteration
-        payoff_sum += payoff
-        dS0 += _dt3 * ...
+    for i in range(n):
+        t = math.sin(a * x[i])       # bound in the iteration: private
+        out[i] = t * t               # its own element
+        total += out[i] * x[i]       # a sum: Numba adds up the threads' parts
 
-becomes ``for p in prange(n_paths):``: each iteration binds its temporaries
-before reading them (Numba makes them private to a thread), adds into numbers
-only with ``+=`` (a reduction: Numba sums the threads' parts, so a sum may be
-rounded differently, as the ``cpu`` target's reassociated sums may), and
-writes only the elements of arrays that its own index selects.
+becomes ``for i in prange(n):``.  A loop that also adds into elements of a
+shared array that other iterations add into too (a gradient's ``dw[j] +=
+...`` over the rows of a logistic loss) runs in chunks of its iterations,
+each adding into its own zeroed copy, added into the array after the chunk
+(Numba's array reductions)::
+
+    _chunks = min(max(n, 0), 64)
+    dw_zero = np.zeros_like(dw)
+    for _chunk in prange(_chunks):
+        dw_part = dw_zero.copy()
+        s_part = 0.0
+        for i in range(_chunk * (n) // _chunks, (_chunk + 1) * (n) // _chunks):
+            ...                      # the loop's body, adding into dw_part, s_part
+        s += s_part
+        dw += dw_part
+
+Sums may be rounded differently from the ``cpu`` target's (as its
+reassociated sums may be).
 
 Taken only when each holds, else the loop stays ``range`` (the inner loops of
-a loop that is taken stay ``range``; loops inside an unparallelized loop are
-not tried: a time loop's 200-point inner loop would pay a thread launch per
-step):
+a loop that is taken stay ``range``; loops inside a loop that is not are not
+tried: a time loop's 200-point inner loop would pay a thread launch per step):
 
 * ``range`` with step 1; the loop has no ``break``, ``continue`` or
   ``return`` of its own and no ``else``;
 * a number the loop binds is either a sum (its only mentions are ``name +=
-  e`` with ``e`` not mentioning it, all with one operator, and it starts as
-  a literal number before the loop) or bound before any read in each
-  iteration (a plain assignment in the loop's own block) and dead after the
-  loop (the next mention after it binds it again, or there is none);
+  e`` with ``e`` not mentioning it, and it starts as a literal number before
+  the loop) or bound before any read in each iteration, on every path, and
+  dead after the loop (the next mention after it binds it first);
 * every array the loop writes into is subscripted, everywhere in the loop,
   with the loop's index in one same position (``X[i]``, ``X[i, j]``), or is
+  only added into (``X[...] += e``, read nowhere in the loop), or is
   allocated in the iteration; it is never bound in the function to a view of
   another array, nor taken a view of (``Y = X``, ``X[1:]``, ``X.T``);
 * calls are to ``math`` or to NumPy functions that write nothing (no
   generated helpers, no list tapes, no random numbers: Numba gives each
   thread its own generator).
+
+A loop that keeps values on a tape shared by its iterations (a Monte Carlo
+path loop whose steps are saved for its reverse) stays serial: batch such
+programs (``batch=``, SPEC section 4) to spread them over cores.
 """
 from __future__ import annotations
 
@@ -250,21 +267,27 @@ def _arrays_by_index(loop, index, private, fn):
     for name in written - private:
         if not _fresh_everywhere(name, fn):
             return None
-        if _only_added_to(name, loop):
+        if not _by_index(name, loop, index):
+            if not _only_added_to(name, loop):
+                return None
             array_sums.append(name)
-            continue
-        positions = None
-        for node in ast.walk(loop):
-            if isinstance(node, ast.Subscript) and isinstance(node.value, ast.Name) and \
-                    node.value.id == name:
-                found = _index_positions(node.slice, index)
-                positions = found if positions is None else positions & found
-                if not positions:
-                    return None
-            elif isinstance(node, ast.Name) and node.id == name and not _subscripted(
-                    node, loop):
-                return None        # the whole array read or passed in the loop
     return array_sums
+
+
+def _by_index(name, loop, index) -> bool:
+    """Every subscript of the array ``name`` in ``loop`` has the loop's index
+    in one same position (iterations touch their own elements only)."""
+    positions = None
+    for node in ast.walk(loop):
+        if isinstance(node, ast.Subscript) and isinstance(node.value, ast.Name) and \
+                node.value.id == name:
+            found = _index_positions(node.slice, index)
+            positions = found if positions is None else positions & found
+            if not positions:
+                return False
+        elif isinstance(node, ast.Name) and node.id == name and not _subscripted(node, loop):
+            return False        # the whole array read or passed in the loop
+    return True
 
 
 def _only_added_to(name, loop) -> bool:
@@ -354,7 +377,7 @@ def prange_source(text: str) -> str:
         header = lines[first]
         indent = header[:len(header) - len(header.lstrip())]
         if not array_sums:
-            why = f"; its sums ({', '.join(sums)}) added up by thread" if sums else ""
+            why = f"; its sums ({', '.join(sums)}) are added up across threads" if sums else ""
             lines[first:first + 1] = [f"{indent}# parallel: the iterations are independent{why}",
                                       header.replace(" in range(", " in prange(", 1)]
             continue
@@ -382,8 +405,9 @@ def _chunked(loop, lines, indent, sums, array_sums, taken) -> list:
     if start != "0":
         lo, hi = f"{start} + {lo}", f"{start} + {hi}"
     inner = "    "
-    out = [(f"{indent}# parallel: the iterations are independent; run in chunks, each adding "
-            f"into its own {', '.join(parts.values())}, added up after it")]
+    out = [(f"{indent}# parallel: the iterations are independent; they run in chunks, each "
+            f"adding into its own {', '.join(parts.values())} (added into "
+            f"{', '.join(parts)} after the chunk)")]
     out.append(f"{indent}{chunks} = min(max({count}, 0), {CHUNKS})")
     out += [f"{indent}{zeros[n]} = np.zeros_like({n})" for n in array_sums]
     out.append(f"{indent}for {chunk} in prange({chunks}):")

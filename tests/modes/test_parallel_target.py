@@ -3,6 +3,7 @@ whose iterations are independent run as ``prange`` (passes/parallel_loops.py);
 the others stay ``range``.  Results agree with the ``cpu`` target up to the
 order of the sums, and with finite differences."""
 import math
+import os
 import sys
 import textwrap
 from pathlib import Path
@@ -144,3 +145,15 @@ def test_a_temporary_read_after_the_loop_keeps_it_serial():
             return t
         """)
     assert "prange" not in out
+
+
+def test_generated_source_matches_golden():
+    """The parallel adjoint users read (regenerate with SOURCEDIFF_REGEN_GOLDEN=1
+    and review the diff)."""
+    g = sd.value_and_grad(logistic_loss, target="parallel")
+    g(*_data())
+    text = g.source.split("\n", 1)[1]          # the first line names this file's path
+    path = Path(__file__).parent.parent / "golden" / "parallel_logistic_loss.py"
+    if os.environ.get("SOURCEDIFF_REGEN_GOLDEN"):
+        path.write_text(text)
+    assert text == path.read_text(), "generated source changed; review and regenerate"
