@@ -137,7 +137,7 @@ def _own_options(options: dict, source: str, fname: str) -> dict:
     if not options.get("parallel"):
         return options
     options = dict(options)
-    text = re.search(rf"^def {fname}\(.*?(?=^def |\Z)", source, re.S | re.M)
+    text = re.search(rf"^def {fname}\(.*?(?=^def |\Z)", source, re.DOTALL | re.MULTILINE)
     if text is not None and "prange(" in text.group(0):
         options["parallel"] = dict(PRANGE_ONLY)
     else:

@@ -157,3 +157,67 @@ def test_generated_source_matches_golden():
     if os.environ.get("SOURCEDIFF_REGEN_GOLDEN"):
         path.write_text(text)
     assert text == path.read_text(), "generated source changed; review and regenerate"
+
+
+# -- the decision's soundness, on random loops (python target, no compiling) --
+# A loop taken as independent must give the same results with its iterations
+# run in any order: the generated python source, with the taken loops' ranges
+# run backwards (chunks too), against the python target itself.
+STATEMENTS = [
+    "out[i] = t * t",
+    "out[i] += a * x[i]",
+    "s += t * x[i]",
+    "acc[i % 3] += t",
+    "acc[0] += out[i] * t",
+    "if x[i] > 0.0:\n    v = t\nelse:\n    v = -t\ns += v * v",
+    "out[i + 1] = out[i] + t",           # reads what the last iteration wrote
+    "c = c * 0.5 + t",                   # carried
+    "s += out[i - 1] * t",               # reads another iteration's element
+    "r = x[i] * w[i % 3]\nfor j in range(3):\n    acc[j] += r * w[j]",
+    "if t > 0.5:\n    q = t * t\n    out[i] = q",
+]
+
+
+def _program(chosen):
+    body = "\n".join(chosen)
+    return ("import math\nimport numpy as np\n\n\n"
+            "def f(x, w, a):\n"
+            "    n = x.shape[0] - 1\n"
+            "    out = np.zeros(n + 1)\n"
+            "    acc = np.zeros(3)\n"
+            "    s = 0.0\n"
+            "    c = 1.0\n"
+            "    for i in range(n):\n"
+            "        t = math.sin(a * x[i]) + x[i + 1]\n"
+            + textwrap.indent(body, " " * 8) + "\n"
+            "    return s + c + np.sum(out * out) + np.sum(acc * w)\n")
+
+
+def _backwards(*args):
+    return list(range(*args))[::-1]
+
+
+@pytest.mark.parametrize("seed", range(24))
+def test_taken_loops_do_not_depend_on_the_order(seed, tmp_path):
+    import importlib.util
+    rng = np.random.default_rng(seed)
+    chosen = [STATEMENTS[k] for k in rng.choice(len(STATEMENTS), size=rng.integers(1, 5),
+                                                replace=False)]
+    path = tmp_path / f"par_random_{seed}.py"
+    path.write_text(_program(chosen))
+    spec = importlib.util.spec_from_file_location(path.stem, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    args = (rng.standard_normal(9), rng.standard_normal(3), 0.7)
+    g = sd.value_and_grad(module.f, wrt=(0, 1, 2), target="python")
+    value, grads = g(*args)
+    text = g.source_for(*args)
+    pieces = text.split("\ndef ")
+    text = "\ndef ".join([pieces[0]] + [prange_source("def " + p).removeprefix("def ")
+                                         for p in pieces[1:]])
+    namespace = {"prange": _backwards}
+    exec(compile(text, str(path), "exec"), namespace)  # noqa: S102
+    value2, grads2 = namespace["f_grad"](*args)
+    assert value2 == pytest.approx(value, rel=1e-12, abs=1e-12), text
+    for a, b in zip(grads2, grads):
+        np.testing.assert_allclose(a, b, rtol=1e-11, atol=1e-12, err_msg=text)
