@@ -26,7 +26,7 @@ def add_parser(commands) -> None:
                              "math); default: a random point, types guessed from the source")
     parser.add_argument("--wrt", help="parameters to differentiate with respect to: indices "
                                       "or names, comma-separated (default: the first)")
-    parser.add_argument("--target", default="cpu", help="cpu (default) or python")
+    parser.add_argument("--target", default="cpu", help="cpu (default), parallel or python")
     parser.add_argument("--rtol", type=float, default=None,
                         help="relative tolerance (default 1e-5; 1e-3 for float32 arguments)")
     parser.add_argument("--atol", type=float, default=1e-6, help="absolute tolerance")

@@ -19,7 +19,7 @@ def add_parser(commands) -> None:
     parser.add_argument("--wrt", help="parameters to differentiate with respect to: indices "
                                       "or names, comma-separated (default: the first)")
     parser.add_argument("--mode", choices=("reverse", "forward"), default="reverse")
-    parser.add_argument("--target", default="cpu", help="cpu (default) or python")
+    parser.add_argument("--target", default="cpu", help="cpu (default), parallel or python")
     parser.add_argument("--args", metavar="EXPR",
                         help='example arguments for the types, e.g. "np.ones(5), 2.0" '
                              "(evaluated with numpy as np and math)")

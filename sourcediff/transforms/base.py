@@ -322,7 +322,7 @@ class Transformed:
         params = self.src.params
         entry = program.analyze(self.func, types)
         self._generate(program, entry, types, [params[k] for k in self.wrt])
-        return CompiledEntry(program, {}, program.source())
+        return CompiledEntry(program, {}, program.source(parallel=self.target == "parallel"))
 
     def source_for(self, *args, **kwargs) -> str:
         """The generated source for the types of these arguments (nothing runs)."""

@@ -304,7 +304,7 @@ class JVP(Transformed):
         if self.inner is None and len(types) == len(self.src.params):
             types = list(types) + [types[k] for k in self.wrt]
         program, _ = self.program(types)
-        return CompiledEntry(program, {}, program.source())
+        return CompiledEntry(program, {}, program.source(parallel=self.target == "parallel"))
 
     # -- calling -------------------------------------------------------------------
     def __call__(self, *args, **kwargs):

@@ -85,6 +85,10 @@ def test_what_runs_in_parallel():
     g = sd.value_and_grad(recurrence, wrt=(0, 1), target="parallel")
     g(np.ones(3), 0.5)
     assert "prange" not in g.source          # each step reads the last one's h
+    # what `sourcediff show --target parallel` prints, without compiling
+    shown = sd.grad(mapped_then_summed, wrt=(0, 1), target="parallel").source_for(
+        np.ones(4), 1.0)
+    assert "for i in prange(x.shape[0]):" in shown
 
 
 def test_jvp_on_the_parallel_target():
