@@ -248,7 +248,7 @@ def module_source(functions: list[str], header: str) -> str:
     body = "\n\n".join(functions)
     lines = [f"# {line}" for line in header.splitlines()]
     lines += ["import math", "", "import numpy as np", ""]
-    if _mentions(body, "prange"):
+    if _mentions(body, "prange") and "import prange" not in body:
         lines += ["from numba import prange", ""]
     for module, names in helper_modules().items():
         used = sorted(n for n in names if _mentions(body, n))

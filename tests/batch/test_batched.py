@@ -286,10 +286,11 @@ def test_function_decorator_batch():
 
 
 # -- errors ---------------------------------------------------------------------
-def test_cuda_and_parallel_need_batch():
-    for target in ("cuda", "parallel"):
-        with pytest.raises(ValueError, match="batch="):
-            sd.grad(F.branches, target=target)
+def test_cuda_needs_batch():
+    # (``parallel`` without a batch runs proven-independent loops over prange:
+    # tests/modes/test_parallel_target.py)
+    with pytest.raises(ValueError, match="batch="):
+        sd.grad(F.branches, target="cuda")
 
 
 def test_batch_tuple_must_match_arguments():
