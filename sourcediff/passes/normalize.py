@@ -1213,6 +1213,10 @@ class Normalizer:
             return ir.mark(ast.Constant(obj.item()), ("const",))
         if isinstance(obj, type) and issubclass(obj, np.generic) or isinstance(obj, np.dtype):
             dt = np.dtype(obj)
+            if dt.kind not in "fiub":
+                # (complex arrays were typed as inactive: a zero gradient)
+                raise self.error(e, f"unsupported dtype {text} (sourcediff differentiates "
+                                    "real float64/float32 arrays)")
             return ir.mark(ast.Attribute(value=_name("np"), attr=dt.name, ctx=ast.Load()),
                          ("dtype", dt))
         if obj is float or obj is int or obj is bool:

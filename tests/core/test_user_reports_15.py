@@ -36,3 +36,22 @@ def test_integer_array_times_float_array(target):
     check_grad(rows_of_counts, (x, m), target=target)
     value, _ = sd.value_and_grad(through_incidence, target=target)(x, m)
     assert value == pytest.approx(through_incidence(x, m), rel=1e-14)
+
+
+# -- complex arrays: refused at the line (they had a zero gradient) -----------
+def into_complex(x):
+    z = x.astype(np.complex128)
+    return np.sum(np.abs(z))
+
+
+def complex_buffer(x):
+    z = np.zeros(x.shape[0], dtype=np.complex128)
+    for i in range(x.shape[0]):
+        z[i] = x[i]
+    return np.sum(np.abs(z) ** 2)
+
+
+@pytest.mark.parametrize("f", [into_complex, complex_buffer])
+def test_complex_arrays_are_refused_not_zero(f):
+    with pytest.raises(sd.TransformError, match="unsupported dtype np.complex128"):
+        sd.value_and_grad(f, target="python")(np.array([0.5, 1.0, 2.0]))
