@@ -26,10 +26,7 @@ def integer_item_arrays(fn: ast.FunctionDef, env: dict, used: set) -> bool:
     inferred again)."""
     changed = False
     namer = Namer(used)
-    blocks = [fn.body] + [getattr(s, f) for s in ast.walk(fn)
-                          if isinstance(s, (ast.If, ast.For, ast.While))
-                          for f in ("body", "orelse") if getattr(s, f, None)]
-    for block in blocks:
+    for block in _blocks(fn):
         for k, s in reversed(list(enumerate(block))):
             if not (ir.KIND(s) == ir.Kind.ASSIGN and ir.PRIM(s.value, ("",))[0] == "call"
                     and ir.PRIM(s.value)[1] is empty_stack):
@@ -87,9 +84,7 @@ def float_copies_of_integer_arrays(fn: ast.FunctionDef, env: dict, used: set) ->
     arithmetic would make it in the next step: ``y = y0.astype(np.float64)``."""
     changed = False
     namer = Namer(used)
-    for block in [fn.body] + [getattr(s, f) for s in ast.walk(fn)
-                              if isinstance(s, (ast.If, ast.For, ast.While))
-                              for f in ("body", "orelse") if getattr(s, f, None)]:
+    for block in _blocks(fn):
         for k, s in reversed(list(enumerate(block))):
             if ir.KIND(s) != ir.Kind.ASSIGN or not isinstance(s.targets[0], ast.Name):
                 continue
@@ -136,9 +131,7 @@ def float_operands_of_products(fn: ast.FunctionDef, env: dict, used: set) -> boo
     forward product and the reverse sweep's products both see floats."""
     changed = False
     namer = Namer(used)
-    for block in [fn.body] + [getattr(s, f) for s in ast.walk(fn)
-                              if isinstance(s, (ast.If, ast.For, ast.While))
-                              for f in ("body", "orelse") if getattr(s, f, None)]:
+    for block in _blocks(fn):
         for k, s in reversed(list(enumerate(block))):
             if ir.KIND(s) != ir.Kind.ASSIGN:
                 continue
@@ -180,3 +173,10 @@ def _product_operands(v):
     if prim[0] == "call" and prim[1] in (np.dot, np.matmul) and len(v.args) == 2:
         return list(v.args)
     return None
+
+
+def _blocks(fn):
+    """The statement lists of ``fn``: its body and those of its ``if``s and loops."""
+    return [fn.body] + [getattr(s, f) for s in ast.walk(fn)
+                        if isinstance(s, (ast.If, ast.For, ast.While))
+                        for f in ("body", "orelse") if getattr(s, f, None)]
