@@ -315,13 +315,14 @@ def _subscripted(name_node, loop) -> bool:
 def _fresh_everywhere(name, fn) -> bool:
     """``name`` is a parameter or bound only to new arrays, and no other name is
     bound to it or to a view of it."""
+    rank = _rows(name, fn)
     for node in ast.walk(fn):
         if isinstance(node, ast.Assign):
             binds = any(isinstance(n, ast.Name) and n.id == name and isinstance(n.ctx, ast.Store)
                         for t in node.targets for n in ast.walk(t))
             if binds and not _allocation(node.value):
                 return False
-            if _view_of(node.value, name, _rows(name, fn)):
+            if _view_of(node.value, name, rank):
                 return False
         elif isinstance(node, ast.For) and any(isinstance(n, ast.Name) and n.id == name
                                                for n in ast.walk(node.target)):
