@@ -67,7 +67,8 @@ def _rerun_nest(rt, loop, nest) -> str:
 def _stored(rt, names, stmts, loops) -> list:
     out = []
     saved = {}
-    for sid, var in sorted(rt.save_at, key=lambda p: (p[1], str(ir.LINE(stmts[p[0]])))):
+    order = {sid: i for i, sid in enumerate(stmts)}  # walk order: stable across processes
+    for sid, var in sorted(rt.save_at, key=lambda p: (p[1], order[p[0]])):
         saved.setdefault(var, []).append(stmts[sid])
     scalars = {}
     for var, sites in saved.items():
