@@ -62,6 +62,22 @@ def wrt_positions(params, wrt, name) -> tuple:
     return tuple(idx), single
 
 
+def _has_float16(t) -> bool:
+    if t.kind == "tuple":
+        return any(_has_float16(e) for e in t.elts)
+    return t.kind in ("float", "array") and t.dtype == np.float16
+
+
+def refuse_float16(t, name, fname, target):
+    """Numba has no float16 on the CPU (its data model raises
+    NotImplementedError while compiling): refused at the call, by name."""
+    if _has_float16(t):
+        raise TypeError(f"argument '{name}' of {fname}() holds float16 values, which Numba "
+                        f"does not support (target={target!r}); convert it with "
+                        f".astype(np.float32) or .astype(np.float64), or use "
+                        f"target='python'")
+
+
 class CompiledEntry:
     """One generated module for one signature."""
 
@@ -156,6 +172,9 @@ class Transformed:
                 raise TypeError(f"argument '{name}' of {self.func.__name__}() must be a float, "
                                 f"int, bool, NumPy array or tuple of these, "
                                 f"got {type(v).__name__}") from None
+        if self.target != "python":
+            for name, t in zip(self.src.params, types):
+                refuse_float16(t, name, self.func.__name__, self.target)
         for k in self._shape_params:
             v = values[k]
             if isinstance(v, np.ndarray) and v.dtype == np.float64 and v.ndim in (1, 2) \

@@ -50,7 +50,7 @@ from ..errors import TransformError
 from ..passes import kernel
 from ..passes.types import array, scalar, type_of_value
 from ..program import Program, adjoint_doc
-from .base import BUILD_LOCK, Transformed, written_names
+from .base import BUILD_LOCK, Transformed, refuse_float16, written_names
 
 BATCH_TARGETS = ("python", "cpu", "parallel", "cuda")
 REDUCTIONS = (None, "sum")
@@ -186,6 +186,8 @@ class Batched(Transformed):
                     raise ValueError(f"batched argument '{name}' has {v.shape[0]} elements "
                                      f"along its first axis but '{first}' has {n}")
                 t = _element_type(v, name)
+            if self.target in ("cpu", "parallel"):
+                refuse_float16(t, name, self.name, self.target)
             types.append(t)
         for k in self.wrt:
             t, name = types[k], self.src.params[k]
