@@ -9,6 +9,7 @@ from __future__ import annotations
 import ast
 import builtins
 import math
+import sys
 import types
 
 import numpy as np
@@ -17,7 +18,19 @@ _MISSING = object()
 
 
 def resolve(node: ast.expr, namespace: dict, local_names: set):
-    """The object an expression like ``np.linalg.norm`` denotes, or ``_MISSING``."""
+    """The object an expression like ``np.linalg.norm`` denotes, or ``_MISSING``.
+    ``numba.prange`` denotes ``range``: a user's Numba loop is a range loop to
+    the transform (``target="parallel"`` decides which loops run in parallel)."""
+    obj = _resolve(node, namespace, local_names)
+    return range if _is_prange(obj) else obj
+
+
+def _is_prange(obj) -> bool:
+    numba = sys.modules.get("numba")      # a user's prange means Numba is imported
+    return numba is not None and obj is getattr(numba, "prange", _MISSING)
+
+
+def _resolve(node, namespace, local_names):
     if isinstance(node, ast.Name):
         if node.id in local_names:
             return _MISSING
@@ -25,7 +38,7 @@ def resolve(node: ast.expr, namespace: dict, local_names: set):
             return namespace[node.id]
         return getattr(builtins, node.id, _MISSING)
     if isinstance(node, ast.Attribute):
-        base = resolve(node.value, namespace, local_names)
+        base = _resolve(node.value, namespace, local_names)
         if base is _MISSING:
             return _MISSING
         # a module standing in for another (backends/python.py: the python target's

@@ -1,14 +1,17 @@
 """What a new user met in the sixteenth session (second batch): float16
 arguments, numba.prange loops, keyword-only helper parameters, print and
 assert statements, None defaults and string flags."""
+import math
 import sys
 from pathlib import Path
 
+import numba
 import numpy as np
 import pytest
+from numba import prange
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from fdcheck import check_grad  # noqa: F401  (used below)
+from fdcheck import check_grad
 
 import sourcediff as sd
 
@@ -37,3 +40,40 @@ def test_float16_refused_by_name_on_cpu_runs_on_python():
     value, g = sd.value_and_grad(sum_of_squares, target="python")(x)
     assert value == pytest.approx(float(sum_of_squares(x)))
     np.testing.assert_allclose(g, 2 * x)
+
+
+# -- numba.prange in the loop header is range (it was "no derivative rule") ---
+def sines_over_prange(x):
+    s = 0.0
+    for i in numba.prange(x.shape[0]):
+        s += math.sin(x[i]) * x[i]
+    return s
+
+
+def neighbours_over_prange(x, w):
+    s = 0.0
+    for i in prange(1, x.shape[0]):
+        s += w[i] * x[i] * x[i - 1]
+    return s
+
+
+def buffer_over_prange(x):
+    out = np.zeros_like(x)
+    for i in prange(x.shape[0]):
+        out[i] = x[i] ** 2
+    return np.sum(out * x)
+
+
+@pytest.mark.parametrize("target", ["python", "cpu"])
+def test_prange_loops_are_range_loops(target):
+    x = np.array([0.3, -1.2, 0.8, 2.0])
+    check_grad(sines_over_prange, (x,), target=target)
+    check_grad(neighbours_over_prange, (x, x + 1.0), wrt=(0, 1), target=target)
+    check_grad(buffer_over_prange, (x,), target=target)
+
+
+def test_prange_in_a_parallel_numba_function():
+    x = np.array([0.3, -1.2, 0.8, 2.0])
+    value, _ = sd.value_and_grad(numba.njit(parallel=True)(sines_over_prange))(x)
+    assert value == pytest.approx(sines_over_prange(x), rel=1e-12)
+    check_grad(sines_over_prange, (x,), target="parallel")
