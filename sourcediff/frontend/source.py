@@ -19,6 +19,9 @@ class FunctionSource:
     info: SourceInfo
     namespace: dict = field(default_factory=dict)
     jit_options: dict = field(default_factory=dict)
+    # keyword-only parameters, which ``tree`` lists after the others as ordinary
+    # ones (a helper's call binds its keywords by name: resolve.positional_args)
+    keyword_only: list = field(default_factory=list)
 
     @property
     def name(self) -> str:
@@ -89,9 +92,9 @@ def get_source(func) -> FunctionSource:
         raise TransformError(f"'{func.__name__}' is not defined by a 'def' statement "
                              "(lambdas are not supported)", filename, start, 0,
                              lines[0] if lines else "")
-    _check_signature(tree, info)
+    keyword_only = _check_signature(tree, info)
     tree.decorator_list = []
-    src = FunctionSource(func, tree, info, _namespace(func), options)
+    src = FunctionSource(func, tree, info, _namespace(func), options, keyword_only)
     _CACHE[key] = (code, resolved, src)
     return src
 
@@ -220,17 +223,24 @@ def _lambda_source(func, options) -> FunctionSource:
     ast.increment_lineno(tree, -(first - 1))
     lines = [ln.rstrip("\n") for ln in all_lines[first - 1:lam.end_lineno]]
     info = SourceInfo(filename, lines, first - 1, 0, name)
-    _check_signature(tree, info)
-    return FunctionSource(func, tree, info, _namespace(func), options)
+    keyword_only = _check_signature(tree, info)
+    return FunctionSource(func, tree, info, _namespace(func), options, keyword_only)
 
 
-def _check_signature(tree: ast.FunctionDef, info: SourceInfo) -> None:
+def _check_signature(tree: ast.FunctionDef, info: SourceInfo) -> list:
+    """Refuses the parameters the passes cannot take; keyword-only ones become
+    ordinary parameters after the others (their nodes are returned)."""
     args = tree.args
     if args.vararg is not None:
         raise info.error(args.vararg, "'*args' parameters are not supported")
     if args.kwarg is not None:
         raise info.error(args.kwarg, "'**kwargs' parameters are not supported")
-    if args.kwonlyargs:
-        raise info.error(args.kwonlyargs[0], "keyword-only parameters are not supported")
     if args.posonlyargs:
         raise info.error(args.posonlyargs[0], "positional-only parameters are not supported")
+    keyword_only = list(args.kwonlyargs)
+    if keyword_only:
+        defaults = args.defaults + args.kw_defaults
+        args.args = args.args + keyword_only
+        args.defaults = defaults if None not in args.kw_defaults else []
+        args.kwonlyargs, args.kw_defaults = [], []
+    return keyword_only

@@ -53,7 +53,7 @@ from ..runtime.helpers import (
 from .astutil import binding_targets, free_names, stored_names, walk
 from .astutil import name as _name
 from .local_functions import lift_local_functions
-from .resolve import MISSING, canonical_name, is_module, positional_args, resolve
+from .resolve import MISSING, bind_call, canonical_name, is_module, resolve
 
 UNSUPPORTED_STATEMENTS = {
     ast.Try: "'try' statements", ast.With: "'with' statements",
@@ -367,11 +367,9 @@ class Normalizer:
         """``call`` of a user function with one positional argument per parameter
         (keywords and number defaults filled in)."""
         from ..frontend.source import unwrap
-        args = positional_args(call, unwrap(fn)[0])
+        args, why = bind_call(call, unwrap(fn)[0])
         if args is None:
-            raise self.error(call, f"call '{text}' with an argument for each parameter "
-                                   "(by position or name; a left-out parameter needs a "
-                                   "number or bool default)")
+            raise self.error(call, f"cannot call '{text}' here: {why}")
         new = ast.Call(func=call.func, args=args, keywords=[])
         return ast.copy_location(new, call)
 

@@ -76,27 +76,49 @@ def positional_args(call: ast.Call, func) -> list | None:
     order of its parameters: keywords put in their places and the defaults
     of the parameters left out as constants; None when that cannot be done
     (an unknown or repeated keyword, a parameter with no argument and no
-    number or bool default, ``*args``/``**kwargs``, a starred argument)."""
+    number or bool default, ``*args``/``**kwargs``, a starred argument).
+    Keyword-only parameters come last, as ``get_source`` lists them."""
+    return bind_call(call, func)[0]
+
+
+def bind_call(call: ast.Call, func) -> tuple[list | None, str]:
+    """``(positional_args(call, func), "")``, or ``(None, why)`` where ``why``
+    says which parameter or argument is the trouble."""
     import inspect
+    name = getattr(func, "__name__", "the function")
     try:
         params = list(inspect.signature(func).parameters.values())
     except (TypeError, ValueError):
-        return None
-    if any(p.kind not in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) for p in params) or \
-            any(isinstance(a, ast.Starred) for a in call.args) or len(call.args) > len(params):
-        return None
+        return None, f"the parameters of '{name}' cannot be read"
+    for p in params:
+        if p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD):
+            star = "*" if p.kind == p.VAR_POSITIONAL else "**"
+            return None, f"'{name}' takes '{star}{p.name}', which is not supported"
+    if any(isinstance(a, ast.Starred) for a in call.args):
+        return None, f"pass the arguments of '{name}' one by one (not '*seq')"
+    by_position = [p for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    if len(call.args) > len(by_position):
+        return None, (f"'{name}' takes {len(by_position)} positional arguments, "
+                      f"{len(call.args)} given")
     args: list = list(call.args) + [None] * (len(params) - len(call.args))
     names = [p.name for p in params]
     for k in call.keywords:
-        if k.arg not in names or args[names.index(k.arg)] is not None or \
-                params[names.index(k.arg)].kind == inspect.Parameter.POSITIONAL_ONLY:
-            return None
+        if k.arg is None:
+            return None, f"pass the arguments of '{name}' by name (not '**mapping')"
+        if k.arg not in names:
+            return None, f"'{name}' has no parameter '{k.arg}'"
+        if args[names.index(k.arg)] is not None:
+            return None, f"parameter '{k.arg}' of '{name}' is given twice"
+        if params[names.index(k.arg)].kind == inspect.Parameter.POSITIONAL_ONLY:
+            return None, f"parameter '{k.arg}' of '{name}' is positional-only"
         args[names.index(k.arg)] = k.value
     for i, p in enumerate(params):
         if args[i] is None:
             default = p.default
-            if default is inspect.Parameter.empty or \
-                    not isinstance(default, (int, float)):
-                return None
+            if default is inspect.Parameter.empty:
+                return None, f"parameter '{p.name}' of '{name}' has no argument"
+            if not isinstance(default, (int, float)):
+                return None, (f"parameter '{p.name}' of '{name}' has no argument and its "
+                              f"default {default!r} is not a number or bool: pass it")
             args[i] = ast.copy_location(ast.Constant(default), call)
-    return args
+    return args, ""

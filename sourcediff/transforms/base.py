@@ -438,6 +438,12 @@ def unwrap_value(v):
 def check_subset(src, void_ok=False):
     """Constructs outside the subset are reported when the transform is made,
     not at the first call (the type-independent pass runs now)."""
+    if src.keyword_only:
+        # (a helper's are bound by name where it is called)
+        name = src.keyword_only[0].arg
+        raise src.info.error(src.keyword_only[0], f"keyword-only parameters are not supported "
+                                                  f"in the function transformed: make '{name}' "
+                                                  f"an ordinary parameter (before the '*')")
     from ..passes.normalize import Normalizer
     Normalizer(src, void_ok=void_ok).run()
 

@@ -77,3 +77,84 @@ def test_prange_in_a_parallel_numba_function():
     value, _ = sd.value_and_grad(numba.njit(parallel=True)(sines_over_prange))(x)
     assert value == pytest.approx(sines_over_prange(x), rel=1e-12)
     check_grad(sines_over_prange, (x,), target="parallel")
+
+
+# -- keyword-only parameters of a helper: bound by name where it is called ----
+# (they were refused with "call 'h' with an argument for each parameter")
+def scaled_square(a, *, c=1.0):
+    return c * a * a
+
+
+def rate_times(x, *, rate):
+    return rate * x
+
+
+def fill_scaled(out, x, *, c=2.0):
+    out[:] = c * x
+
+
+def clipped(v, *, lo=-1.0, hi):
+    if v < lo:
+        return lo * v
+    if v > hi:
+        return hi * v
+    return v * v
+
+
+def helper_keyword_in_a_loop(x):
+    s = 0.0
+    for i in range(x.shape[0]):
+        s += scaled_square(x[i], c=3.0)
+    return s
+
+
+def helper_keyword_defaults(x):
+    return np.sum(scaled_square(x)) + np.sum(rate_times(x, rate=x[0]))
+
+
+def helper_keyword_writes(x):
+    o = np.zeros(3)
+    fill_scaled(o, x, c=1.5)
+    return np.sum(o * x)
+
+
+def helper_keyword_stays_a_call(x):
+    s = 0.0
+    for i in range(x.shape[0]):
+        s += clipped(x[i], hi=0.5)
+    return s + np.sum(x)
+
+
+@pytest.mark.parametrize("target", ["python", "cpu"])
+def test_keyword_only_parameters_of_helpers(target):
+    x = np.array([0.3, -1.2, 0.8])
+    for f in (helper_keyword_in_a_loop, helper_keyword_defaults, helper_keyword_writes,
+              helper_keyword_stays_a_call):
+        check_grad(f, (x,), target=target)
+
+
+def misses_a_keyword(x):
+    return np.sum(rate_times(x))
+
+
+def unknown_keyword(x):
+    return np.sum(scaled_square(x, scale=2.0))
+
+
+def keyword_only_root(x, *, scale=2.0):
+    return np.sum(x) * scale
+
+
+def test_keyword_only_mistakes_are_named_at_the_line():
+    x = np.array([0.3, -1.2, 0.8])
+    with pytest.raises(sd.TransformError, match=r"test_user_reports_16b.py:\d+:\d+: cannot call "
+                                                r"'rate_times' here: parameter 'rate' of "
+                                                r"'rate_times' has no argument"):
+        sd.grad(misses_a_keyword, target="python")(x)
+    with pytest.raises(sd.TransformError, match=r"test_user_reports_16b.py:\d+:\d+: cannot call "
+                                                r"'scaled_square' here: 'scaled_square' has no "
+                                                r"parameter 'scale'"):
+        sd.grad(unknown_keyword, target="python")(x)
+    with pytest.raises(sd.TransformError, match=r"keyword-only parameters are not supported "
+                                                r"in the function transformed: make 'scale'"):
+        sd.grad(keyword_only_root, target="python")
