@@ -62,8 +62,13 @@ UNSUPPORTED_STATEMENTS = {
     ast.ClassDef: "class definitions", ast.Global: "'global'", ast.Nonlocal: "'nonlocal'",
     ast.Delete: "'del'", ast.Import: "'import' inside a function",
     ast.ImportFrom: "'import' inside a function", ast.Raise: "'raise'",
-    ast.Assert: "'assert'", ast.Match: "'match' statements",
+    ast.Match: "'match' statements",
 }
+# methods that change the object they are called on: a print or an assert
+# calling one is not left out (the change would be lost)
+_MUTATING_METHODS = {"append", "extend", "insert", "pop", "remove", "clear", "fill", "sort",
+                     "put", "itemset", "resize", "setflags", "update", "setdefault"}
+_WARNED_PRINTS: set = set()     # (file, line) of the prints already reported
 if hasattr(ast, "TryStar"):
     UNSUPPORTED_STATEMENTS[ast.TryStar] = "'try' statements"
 
@@ -260,9 +265,16 @@ class Normalizer:
             self.emit(out, ast.Return(value=value), ir.Kind.RETURN)
         elif isinstance(s, ast.Pass):
             return
+        elif isinstance(s, ast.Assert):
+            # a check on values, as under ``python -O``: left out
+            self.check_no_effects(s, [s.test, s.msg], "'assert'")
+            return
         elif isinstance(s, ast.Expr):
             if isinstance(s.value, ast.Constant):
                 return  # a stray string or number: no effect
+            if self.is_print(s.value):
+                self.drop_print(s)
+                return
             self.check_expr(s.value)
             if isinstance(s.value, ast.Call) and self.tape_push(s.value, out):
                 return
@@ -276,6 +288,46 @@ class Normalizer:
                                 "(calls with side effects are not supported)")
         else:
             raise self.error(s, f"cannot differentiate through '{type(s).__name__}' statements")
+
+    def is_print(self, e) -> bool:
+        return isinstance(e, ast.Call) and \
+            resolve(e.func, self.namespace, self.locals) is builtins.print
+
+    def drop_print(self, s):
+        """``print(...)`` is left out of the transformed code (it changes no
+        value), and said so once per line: the prints show when the user's own
+        function runs, not the generated one."""
+        self.check_no_effects(s, s.value.args + [k.value for k in s.value.keywords],
+                              "print(...)")
+        if isinstance(ir.LINE(s) or s.lineno, ir.InlinedLine):
+            return      # (said when the helper's own code was examined)
+        err = self.error(s, f"print(...) is left out of the transformed code of "
+                            f"'{self.src.name}' (it changes no value; call "
+                            f"'{self.src.name}' itself to see what it prints)")
+        where = (err.filename, err.lineno)
+        if where not in _WARNED_PRINTS:
+            _WARNED_PRINTS.add(where)
+            import warnings
+            warnings.warn_explicit(err.message, UserWarning, err.filename, err.lineno)
+
+    def check_no_effects(self, s, exprs, what):
+        """``what`` is left out: refused when its expressions change a value
+        (a helper that writes into its arguments, a method like ``append``,
+        ``:=``), which leaving it out would lose."""
+        from ..rules import registry
+        for e in exprs:
+            for n in ast.walk(e) if e is not None else ():
+                if isinstance(n, ast.NamedExpr):
+                    raise self.error(s, f"{what} with ':=' is not supported: bind the "
+                                        f"value on a line of its own")
+                if not isinstance(n, ast.Call):
+                    continue
+                fn = resolve(n.func, self.namespace, self.locals)
+                if registry.is_user_function(fn) or (
+                        isinstance(n.func, ast.Attribute) and n.func.attr in _MUTATING_METHODS):
+                    raise self.error(s, f"{what} is left out of the transformed code, but "
+                                        f"it calls '{ast.unparse(n.func)}', which may "
+                                        f"change values: call it on a line of its own")
 
     def ufunc_at(self, s, out) -> bool:
         """``np.add.at(y, idx, v)`` (and ``np.subtract.at``) adds every item,

@@ -3,6 +3,7 @@ arguments, numba.prange loops, keyword-only helper parameters, print and
 assert statements, None defaults and string flags."""
 import math
 import sys
+import warnings
 from pathlib import Path
 
 import numba
@@ -158,3 +159,61 @@ def test_keyword_only_mistakes_are_named_at_the_line():
     with pytest.raises(sd.TransformError, match=r"keyword-only parameters are not supported "
                                                 r"in the function transformed: make 'scale'"):
         sd.grad(keyword_only_root, target="python")
+
+
+# -- print and assert: left out of the transformed code (they were refused) ----
+def prints_and_asserts(x):
+    assert x.shape[0] == 3, "three values"
+    s = 0.0
+    for i in range(x.shape[0]):
+        s += x[i] ** 2
+        print("partial sum", i, s)
+    if s > 100.0:
+        print("big:", s)
+    assert s >= 0.0
+    return s * helper_that_prints(x)
+
+
+def helper_that_prints(v):
+    print(f"helper got {v}")
+    assert v.ndim == 1
+    return np.sum(np.sin(v))
+
+
+def _fill(o, x):
+    o[:] = x
+    return 1.0
+
+
+def print_of_a_writing_helper(x):
+    o = np.zeros(3)
+    print(_fill(o, x))
+    return np.sum(o * x)
+
+
+def prints_its_value(x):
+    s = np.sum(x * x)
+    print("s =", s)
+    return s
+
+
+def test_a_left_out_print_is_said_once_at_its_line():
+    x = np.array([0.3, -1.2, 0.8])
+    with warnings.catch_warnings(record=True) as record:
+        warnings.simplefilter("always")
+        for _ in range(2):
+            sd.grad(prints_its_value, target="python")(x)
+    said = [w for w in record if "print(...)" in str(w.message)]
+    assert len(said) == 1 and said[0].filename == __file__
+    assert "is left out of the transformed code of 'prints_its_value'" in str(said[0].message)
+
+
+@pytest.mark.filterwarnings("ignore:print")
+@pytest.mark.parametrize("target", ["python", "cpu"])
+def test_print_and_assert_are_left_out(target):
+    x = np.array([0.3, -1.2, 0.8])
+    check_grad(prints_and_asserts, (x,), target=target)
+    # a print whose argument writes into an array is not left out silently
+    with pytest.raises(sd.TransformError, match=r"test_user_reports_16b.py:\d+:\d+: print\(\.\.\.\) "
+                                                r"is left out .* it calls '_fill'"):
+        sd.grad(print_of_a_writing_helper, target=target)(x)
