@@ -207,6 +207,10 @@ AUGMENTED = Fact("augmented", "binop", "normalize, webs", "buffers, forward, hoi
 NONNEG = Fact("nonneg", "index expression", "normalize", "tuples",
               "The index is known to be non-negative (a loop index over a range "
               "starting at 0).", False)
+STATIC_PARAM = Fact("static_param", "constant", "static_args", "normalize",
+                    "The parameter whose string or None value the constant stands for "
+                    "(the transform specialized on it): named when the value is used "
+                    "where a string or None cannot be.")
 
 # -- functions -------------------------------------------------------------
 GENERATED = Fact("generated", "function", "normalize", "buffers, forward, webs",
@@ -249,7 +253,7 @@ COMMENTS = Fact("comments", "statement of an emitted function", "emit, kernel",
                 "rewrite moves them to the statements that replace this one.")
 
 FACTS = [LINE, KIND, COUNT, CONTROL_ONLY, ITERATES, ARRAY, PROLOGUE, NOTE, SECTION,
-         PRIM, INPLACE, AUGMENTED, NONNEG, GENERATED, TUPLE_PARAMS, TUPLE_ELEMENTS,
+         PRIM, INPLACE, AUGMENTED, NONNEG, STATIC_PARAM, GENERATED, TUPLE_PARAMS, TUPLE_ELEMENTS,
          TUPLE_WHOLE, REVERSE,
          PLAN,
          TAPE, ADJOINT_INIT, COMMENTS]

@@ -39,6 +39,7 @@ from .passes.reverse import ReverseTransformer
 from .passes.scalars import scalar_numpy_calls
 from .passes.single_constants import single_constants
 from .passes.small_arrays import scalarize_small_arrays
+from .passes.static_args import bind_static_args
 from .passes.tables import tabulate_invariants
 from .passes.tuples import scalarize_tuple_params, split_tuple_locals
 from .passes.typeinfer import infer_types
@@ -94,6 +95,11 @@ class Program:
             # small helpers it calls become part of it (their calls otherwise
             # get a primal and an adjoint of their own, below)
             void_ok = self.void_root and src.func is self.root.func
+            # strings and None arguments in place of their reads, the branches of
+            # the ifs on them that their values take
+            src = bind_static_args(src, {p: t.value for p, t in zip(params, arg_types)
+                                         if t.kind == "static"},
+                                   [p for p, t in zip(params, arg_types) if t.kind != "static"])
             src = inline_calls(src)
             fn, norm = normalize(src, inplace, void_ok=void_ok)
             split_webs(fn, norm.used_names)

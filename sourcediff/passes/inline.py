@@ -64,6 +64,7 @@ from ..frontend.source import FunctionSource, get_source, unwrap
 from ..names import Namer
 from .astutil import free_names, stored_names
 from .resolve import MISSING, positional_args, resolve
+from .static_args import bind_static_args, is_static_constant
 
 # A helper is inlined only if its body, its own helpers inlined, has at most
 # this many statements (nested ones counted). Every call site gets a copy: a
@@ -263,10 +264,22 @@ class Inliner:
         if func in self.stack:
             self.recursive = True
             return None
-        if func not in self.helpers:
-            self.helpers[func] = None         # while it is examined: a call back is recursion
-            self.helpers[func] = make_helper(func, self.stack, self.helpers)
-        helper = self.helpers[func]
+        # a string or None argument: the helper specialized on it (static_args)
+        try:
+            params = get_source(func).params
+        except (TransformError, TypeError):
+            params = []         # (make_helper says no, below)
+        statics = {p: a.value for p, a in zip(params, args) if is_static_constant(a)}
+        key = (func, tuple(sorted(statics.items(), key=repr))) if statics else func
+        if key not in self.helpers:
+            self.helpers[key] = None          # while it is examined: a call back is recursion
+            # (the other arguments are not None unless they are names: a parameter
+            # of the caller may be)
+            others = [p for p, a in zip(params, args)
+                      if p not in statics and not isinstance(a, ast.Name)]
+            self.helpers[key] = make_helper(func, self.stack, self.helpers,
+                                            statics and (statics, others))
+        helper = self.helpers[key]
         if helper is None or len(call.args) != len(helper.params):
             return None
         return helper
@@ -301,10 +314,16 @@ class Inliner:
         for param, arg in zip(helper.params, call.args):
             if param in views:
                 continue
-            if param not in helper.rebound and (isinstance(arg, ast.Name) or _is_number(arg)):
+            if param not in helper.rebound and (isinstance(arg, ast.Name) or _is_number(arg)
+                                                or is_static_constant(arg)):
                 mapping[param] = arg
                 continue
             fresh = self.fresh(param)
+            if is_static_constant(arg):
+                # a string or None: the helper was specialized on it, which left no
+                # read of it (only the names it binds again)
+                mapping[param] = ast.Name(id=fresh, ctx=ast.Load())
+                continue
             bind = ast.Assign(targets=[ast.Name(id=fresh, ctx=ast.Store())], value=arg)
             binding.append(ast.copy_location(bind, stmt))
             mapping[param] = ast.Name(id=fresh, ctx=ast.Load())
@@ -361,15 +380,19 @@ class Inliner:
                 self.namer.take(name)
 
 
-def make_helper(func, stack: tuple, helpers: dict) -> Helper | None:
-    """``func`` as a :class:`Helper`, or None when it is not to be inlined."""
+def make_helper(func, stack: tuple, helpers: dict, statics=None) -> Helper | None:
+    """``func`` as a :class:`Helper`, or None when it is not to be inlined.
+    ``statics``: ``(values, others)`` of :func:`bind_static_args`, the strings
+    and None a call passes."""
     if getattr(func, "__sourcediff_checkpoint__", None) or \
             getattr(func, "__sourcediff_generated__", False):
         return None
     try:
         src = get_source(func)
+        if statics:
+            src = bind_static_args(src, *statics)
         from .normalize import Normalizer
-        Normalizer(src, void_ok=True).run()     # inside the subset on its own
+        Normalizer(src, void_ok=True, values_unknown=True).run()  # in the subset on its own
     except (TransformError, TypeError):
         return None
     # (one writing into or rebinding its parameters keeps its returns: it stays a

@@ -54,6 +54,7 @@ from .astutil import binding_targets, free_names, stored_names, walk
 from .astutil import name as _name
 from .local_functions import lift_local_functions
 from .resolve import MISSING, bind_call, canonical_name, is_module, resolve
+from .static_args import is_flag_test, is_static_constant, static_truth
 
 UNSUPPORTED_STATEMENTS = {
     ast.Try: "'try' statements", ast.With: "'with' statements",
@@ -130,10 +131,13 @@ class _Loop:
 class Normalizer:
     """Turns a user ``FunctionDef`` into the normalized form described above."""
 
-    def __init__(self, src: FunctionSource, void_ok: bool = False):
+    def __init__(self, src: FunctionSource, void_ok: bool = False, values_unknown=False):
         src = lift_local_functions(src)
         self.src = src
         self.void_ok = void_ok      # a callee run for its writes into argument arrays
+        # a check before the arguments are known: a test on a string or None
+        # parameter (``mode == "sum"``, passes/static_args.py) may go either way
+        self.values_unknown = values_unknown
         self.info: SourceInfo = src.info
         # (the loops comprehensions become call NumPy by a name no user module has)
         self.namespace = {**src.namespace, NUMPY: np}
@@ -243,6 +247,14 @@ class Normalizer:
             self.assign_stmt(ast.Assign(targets=[s.target], value=s.value, lineno=s.lineno,
                                         col_offset=s.col_offset), out)
         elif isinstance(s, ast.If):
+            truth = static_truth(s.test)
+            if truth is not None:
+                # a string or None, in place of a parameter or a helper's argument
+                self.block(s.body if truth else s.orelse, out)
+                return
+            if self.values_unknown and is_flag_test(s.test, self.params):
+                s = ast.copy_location(ast.If(test=ast.Constant(True), body=s.body,
+                                             orelse=s.orelse), s)
             test = self.test_atom(s.test, out)
             then, orelse = [], []
             self.block(s.body, then)
@@ -422,6 +434,17 @@ class Normalizer:
         args, why = bind_call(call, unwrap(fn)[0])
         if args is None:
             raise self.error(call, f"cannot call '{text}' here: {why}")
+        static = next((a for a in args if is_static_constant(a)), None)
+        if static is not None and self.values_unknown:
+            # (a string or None argument: the helper inlined, specialized on it, once
+            # the arguments are known; passes/static_args.py)
+            args = [ast.copy_location(ast.Constant(0), a) if is_static_constant(a) else a
+                    for a in args]
+        elif static is not None:
+            raise self.error(call, f"cannot pass {static.value!r} to '{text}' here: a string or "
+                                   f"None argument is supported where the helper's code is "
+                                   f"copied into the caller, and '{text}' is not (it returns "
+                                   f"from several places, calls itself, or is too large)")
         new = ast.Call(func=call.func, args=args, keywords=[])
         return ast.copy_location(new, call)
 
@@ -1090,7 +1113,16 @@ class Normalizer:
         """Evaluate ``e`` into a name or constant."""
         self.check_expr(e)
         if isinstance(e, ast.Constant):
-            if not isinstance(e.value, (int, float, bool)) or e.value is None:
+            param = ir.STATIC_PARAM(e)
+            if param is not None:
+                raise self.error(e, f"argument '{param}' is {e.value!r}, which is supported "
+                                    f"only in the test of an 'if' (if {param} == \"...\":, "
+                                    f"if {param} is None:), not as a value here")
+            if isinstance(e.value, str) or e.value is None:
+                raise self.error(e, f"unsupported constant {e.value!r}: a string or None is "
+                                    f"supported as the value of a parameter, in the test of "
+                                    f"an 'if' (if mode == \"sum\":, if w is None:)")
+            if not isinstance(e.value, (int, float, bool)):
                 raise self.error(e, f"unsupported constant {e.value!r}")
             return ast.Constant(e.value)
         if isinstance(e, ast.Name) and e.id in self.locals:
@@ -1244,6 +1276,12 @@ class Normalizer:
         return ir.mark(_name(t), ("copy",))
 
     def ifexp(self, e, out):
+        truth = static_truth(e.test)
+        if truth is not None:
+            return self.prim(e.body if truth else e.orelse, out)
+        if self.values_unknown and is_flag_test(e.test, self.params):
+            e = ast.copy_location(ast.IfExp(test=ast.Constant(True), body=e.body,
+                                            orelse=e.orelse), e)
         test = self.test_atom(e.test, out)
         t = self.temp()
         then, orelse = [], []

@@ -76,7 +76,7 @@ def positional_args(call: ast.Call, func) -> list | None:
     order of its parameters: keywords put in their places and the defaults
     of the parameters left out as constants; None when that cannot be done
     (an unknown or repeated keyword, a parameter with no argument and no
-    number or bool default, ``*args``/``**kwargs``, a starred argument).
+    number, bool, string or None default, ``*args``/``**kwargs``, a starred argument).
     Keyword-only parameters come last, as ``get_source`` lists them."""
     return bind_call(call, func)[0]
 
@@ -117,8 +117,9 @@ def bind_call(call: ast.Call, func) -> tuple[list | None, str]:
             default = p.default
             if default is inspect.Parameter.empty:
                 return None, f"parameter '{p.name}' of '{name}' has no argument"
-            if not isinstance(default, (int, float)):
+            if not (isinstance(default, (int, float, str)) or default is None):
                 return None, (f"parameter '{p.name}' of '{name}' has no argument and its "
-                              f"default {default!r} is not a number or bool: pass it")
+                              f"default {default!r} is not a number, bool, string or None: "
+                              f"pass it")
             args[i] = ast.copy_location(ast.Constant(default), call)
     return args, ""

@@ -16,13 +16,16 @@ import numpy as np
 @dataclass(frozen=True)
 class T:
     kind: str                  # 'float' | 'int' | 'bool' | 'array' | 'tuple' | 'list' | 'dtype'
-    #                            | 'none'  ('list': a tape of generated code, elts=(element,))
+    #                            | 'none' | 'static'  ('list': a tape of generated code, elts=(element,))
     dtype: object = None       # numpy dtype for scalars and arrays
     ndim: int = 0
     elts: tuple = ()
     # the shape of a small array argument the transform specializes on
     # (``small_arrays.shape_seeds``): part of the cache key, never inferred
     shape: tuple | None = None
+    # a string or None argument the transform specializes on (kind 'static':
+    # passes/static_args.py): its value, part of the cache key
+    value: object = None
 
     @property
     def is_array(self):
@@ -44,6 +47,8 @@ class T:
             return "tuple(" + ", ".join(map(str, self.elts)) + ")"
         if self.kind == "float":
             return str(self.dtype)
+        if self.kind == "static":
+            return repr(self.value)
         return self.kind
 
 
@@ -86,6 +91,15 @@ def type_of_value(v) -> T:
     if hasattr(v, "__cuda_array_interface__"):
         return array(np.dtype(v.dtype), len(v.shape))
     raise TypeError(f"unsupported argument type {type(v).__name__}")
+
+
+def argument_type(v) -> T:
+    """The type of a user's argument: :func:`type_of_value`, and a string or
+    None (a mode flag, an array left out) as the value the transform
+    specializes on (``passes/static_args.py``)."""
+    if v is None or isinstance(v, str):
+        return T("static", value=v)
+    return type_of_value(v)
 
 
 def dtype_of(t: T):

@@ -20,7 +20,7 @@ import numpy as np
 from ..backends import TARGETS, load_numba, load_python, python_entry
 from ..frontend.source import get_source, referenced_deep, unwrap
 from ..passes.small_arrays import SMALL, shape_seeds
-from ..passes.types import type_of_value
+from ..passes.types import argument_type
 from ..program import Program
 from ..rules.registry import generation
 
@@ -167,10 +167,10 @@ class Transformed:
         types = []
         for name, v in zip(self.src.params, values):
             try:
-                types.append(type_of_value(v))
+                types.append(argument_type(v))
             except TypeError:
                 raise TypeError(f"argument '{name}' of {self.func.__name__}() must be a float, "
-                                f"int, bool, NumPy array or tuple of these, "
+                                f"int, bool, NumPy array, tuple of these, string or None, "
                                 f"got {type(v).__name__}") from None
         if self.target != "python":
             for name, t in zip(self.src.params, types):
@@ -187,7 +187,7 @@ class Transformed:
                 continue
             if not t.is_float:
                 what = "an integer" if t.kind == "int" or (t.is_array and t.dtype.kind in "iu") \
-                    else f"a {t}"
+                    else repr(t.value) if t.kind == "static" else f"a {t}"
                 raise TypeError(f"cannot differentiate with respect to argument '{name}' of "
                                 f"{self.func.__name__}(): it is {what}; pass a float "
                                 f"(e.g. {name}=float(...)) or a float array")
@@ -352,7 +352,8 @@ class Transformed:
 def guess_types(src) -> list:
     """Argument types read off the source, for showing code before any call:
     subscripted parameters and those with attributes (``x.shape``, ``x.copy()``)
-    are float64 arrays, ``range`` bounds are ints."""
+    are float64 arrays, ``range`` bounds are ints, a string or None default is
+    the value."""
     import ast
 
     from ..passes.types import F64, INT, array
@@ -376,9 +377,14 @@ def guess_types(src) -> list:
                         ints.add(a.id)
                     else:
                         ndim.setdefault(a.id, 1)
+    import inspect
+    defaults = {q.name: q.default for q in inspect.signature(src.func).parameters.values()}
     types = []
     for p in params:
-        if p in ndim:
+        if defaults.get(p) is None or isinstance(defaults.get(p), str):
+            # (a mode flag, an array left out: as the call that leaves it out)
+            types.append(argument_type(defaults[p]))
+        elif p in ndim:
             types.append(array(np.float64, ndim[p]))
         elif p in ints:
             types.append(INT)
@@ -397,6 +403,8 @@ def _quick_key(values):
             key.append((v.dtype.char, v.ndim))
         elif tv is float or tv is int or tv is bool:
             key.append(tv)
+        elif v is None or tv is str:
+            key.append((tv, v))      # (the value is part of the types: static_args)
         else:
             return None
     return tuple(key)
@@ -445,7 +453,7 @@ def check_subset(src, void_ok=False):
                                                   f"in the function transformed: make '{name}' "
                                                   f"an ordinary parameter (before the '*')")
     from ..passes.normalize import Normalizer
-    Normalizer(src, void_ok=void_ok).run()
+    Normalizer(src, void_ok=void_ok, values_unknown=True).run()
 
 
 def written_names(tree) -> set:

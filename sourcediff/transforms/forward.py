@@ -24,7 +24,7 @@ import inspect
 import numpy as np
 
 from ..backends import TARGETS, load_numba, load_python, python_entry
-from ..passes.types import type_of_value
+from ..passes.types import argument_type
 from ..program import Program
 from .base import (
     BUILD_LOCK,
@@ -310,7 +310,7 @@ class JVP(Transformed):
     def __call__(self, *args, **kwargs):
         values = self.bind_user(args, kwargs)
         gen = self.to_generated(values)
-        types = [type_of_value(v) for v in gen]
+        types = [argument_type(v) for v in gen]
         c = self.compiled(types)
         value, tangent = c.names["jvp"](*gen)
         if self.inner is None:
@@ -320,7 +320,7 @@ class JVP(Transformed):
     def source_for(self, *args, **kwargs) -> str:
         """The generated source for the types of these arguments (tangent last)."""
         gen = self.to_generated(self.bind_user(args, kwargs))
-        return self._build_source_only([type_of_value(v) for v in gen]).source
+        return self._build_source_only([argument_type(v) for v in gen]).source
 
     @property
     def source(self) -> str:

@@ -217,3 +217,70 @@ def test_print_and_assert_are_left_out(target):
     with pytest.raises(sd.TransformError, match=r"test_user_reports_16b.py:\d+:\d+: print\(\.\.\.\) "
                                                 r"is left out .* it calls '_fill'"):
         sd.grad(print_of_a_writing_helper, target=target)(x)
+
+
+# -- a string flag or None default: the transform specializes on its value -----
+# (they were refused: "unsupported constant 'sum'", "unsupported constant None")
+def weighted(x, w=None):
+    if w is None:
+        w = np.ones_like(x)
+    return np.sum(w * x * x)
+
+
+def reduced(x, mode="sum", scale=2.0):
+    if mode == "sum":
+        s = np.sum(x * x)
+    elif mode in ("max", "top"):
+        s = np.max(x * x)
+    else:
+        s = 0.0
+        for i in range(x.shape[0]):
+            s += math.sin(x[i])
+    return s * scale if mode != "raw" else s
+
+
+def loss(x, reduction="mean", w=None):
+    out = 0.0
+    for i in range(x.shape[0]):
+        out += x[i] ** 2 if w is None else w[i] * x[i] ** 2
+    if reduction == "mean":
+        return out / x.shape[0]
+    return out
+
+
+def calls_flagged_helpers(x, mode="max"):
+    return loss(x) + loss(x, "sum", x * 2.0) + reduced(x, mode) + reduced(x, mode="raw")
+
+
+@pytest.mark.parametrize("target", ["python", "cpu"])
+def test_string_flags_and_none_defaults(target):
+    x = np.array([0.3, -1.2, 0.8])
+    w = np.array([1.0, 2.0, 3.0])
+    check_grad(weighted, (x,), target=target)
+    check_grad(weighted, (x, w), wrt=(0, 1), target=target)
+    for mode in ("sum", "max", "top", "other", "raw"):
+        check_grad(reduced, (x, mode), target=target)
+    check_grad(loss, (x,), target=target)
+    check_grad(loss, (x, "sum", w), wrt=(0, 2), target=target)
+    check_grad(calls_flagged_helpers, (x,), target=target)
+    check_grad(calls_flagged_helpers, (x, "sum"), target=target)
+    # one transform, a module per value: the values do not mix up
+    df = sd.value_and_grad(reduced, target=target)
+    for mode in ("max", "sum", "max"):
+        value, _ = df(x, mode=mode)
+        assert value == pytest.approx(reduced(x, mode), rel=1e-14)
+
+
+def flag_as_a_number(x, mode="sum"):
+    return np.sum(x) * mode
+
+
+def test_a_string_argument_used_as_a_value_is_named_at_its_line():
+    x = np.array([0.3, -1.2, 0.8])
+    with pytest.raises(sd.TransformError, match=r"test_user_reports_16b.py:\d+:\d+: argument "
+                                                r"'mode' is 'sum', which is supported only in "
+                                                r"the test of an 'if'"):
+        sd.grad(flag_as_a_number, target="python")(x)
+    with pytest.raises(TypeError, match=r"cannot differentiate with respect to argument "
+                                        r"'mode' of reduced\(\): it is 'sum'"):
+        sd.grad(reduced, wrt=1, target="python")(x, "sum")
