@@ -1358,6 +1358,10 @@ class Normalizer:
                         else self.global_value(sl))
             return _name(t)
         self.check_expr(sl)
+        if isinstance(sl, ast.Constant) and isinstance(sl.value, bool):
+            # NumPy reads x[True] as x[np.newaxis] (x[False]: an empty new axis), not x[1]
+            raise self.error(sl, f"a bool index (x[{sl.value}]) adds an axis in NumPy, it does "
+                                 "not pick an element; write x[None] for a new axis, or an int")
         if isinstance(sl, ast.Constant) and sl.value is Ellipsis:
             return ast.Constant(Ellipsis)       # (written out once types are known)
         if isinstance(sl, ast.Constant) and isinstance(sl.value, str):
