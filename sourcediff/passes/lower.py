@@ -77,11 +77,25 @@ Where the line is drawn, and why:
 * Semantics: scalars broadcast as before; element arithmetic of float64
   values is float64 arithmetic, so values agree bit for bit with NumPy's
   except for the order of the summation (pairwise in NumPy, sequential
-  here).  Rows combined in one group are assumed to have the same length
-  (NumPy would raise, or broadcast a length-1 row); an array read whole that
-  is not known to be as long (``shapes.axis_lengths``) is read at
-  ``w[j * w_step]``, ``w_step`` 0 where it has one element, so that it
-  broadcasts as in NumPy.  The loop takes its length
+  here).  Lengths follow NumPy's broadcasting, where they may differ:
+
+  - rows sure to be of different lengths (``_apart``: one axis cut by
+    different slices, ``u[2:] - u[:-1]``; ``v[0:] = u[1:]`` with ``v`` as long
+    as ``u``) are not lowered: NumPy broadcasts them where one is of length
+    1 and raises otherwise, and the array code does just that;
+  - an array read whole that is not known to be as long as the rows (a
+    vector the body computes, ``W @ x``, is one; ``shapes.axis_lengths``) is read at
+    ``w[j * w_step]``, ``w_step`` 0 where it has one element, and the loop
+    runs over the broadcast length (``broadcast_length``: NumPy's ValueError
+    where neither is 1), the rows read at ``j * rows_step`` (``X[i]`` of one
+    element against a longer ``c``); a store's row is the result's length,
+    which the array must broadcast into (``broadcast_into``);
+  - rows of different arrays whose lengths are not known to be equal
+    (``X[i] - C[a[i]]``, two arguments) are still taken to be as long as
+    each other, unchecked.
+
+  Lengths known to be equal need no run-time work: the code is as before.
+  The loop takes its length
   from a parameter's row when there is one (a bound known before an outer
   loop, so that the adjoint's tapes are preallocated arrays), else from an
   array bound once, else from the first row.
@@ -96,6 +110,7 @@ import numpy as np
 from .. import ir
 from ..names import Namer
 from ..rules import registry
+from ..runtime.helpers import broadcast_into, broadcast_length
 from .astutil import int_of, own_reads
 from .buffers import find_permutations
 from .shapes import axis_lengths
@@ -327,6 +342,7 @@ class Group:
     results: dict = field(default_factory=dict)      # position -> name bound
     length: tuple = ()                               # (base, axes): the loop's length
     unsure: set = field(default_factory=set)         # arrays read whole, maybe of another length
+    apart: bool = False                              # two rows sure to be of different lengths
 
 
 def plan_block(stmts, facts) -> list:
@@ -393,7 +409,7 @@ def _row_axes(v, facts):
     parts = v.slice.elts if isinstance(v.slice, ast.Tuple) else [v.slice]
     if len(parts) > base.ndim or any(
             isinstance(p, ast.Slice) and _cut(p) is None or
-            isinstance(p, ast.Constant) and not isinstance(p.value, int) or
+            isinstance(p, ast.Constant) and (type(p.value) is not int) or
             isinstance(p, ast.Name) and not _int_scalar(p.id, facts) for p in parts):
         return None
     axes = [(k, *_cut(p)[1:]) for k, p in enumerate(parts) if isinstance(p, ast.Slice)]
@@ -575,10 +591,30 @@ def _describe(g, stmts, defs, local, facts):
         {r[0] for r in g.rows if r[0] in local}          # (a product W @ h: a row)
     g.unsure = {n for n in read_whole
                 if first is None or not facts.same_length(_whole(n, facts), first)}
+    g.apart = any(_apart(a, b, facts) for k, a in enumerate(g.rows) for b in g.rows[k + 1:])
     sure = g.rows + [_whole(n, facts) for n in sorted(read_whole - g.unsure)]
     g.length = next((r for r in sure if r[0] in facts.params), None) or \
         _parameter_like(first, facts) or \
         next((r for r in sure if facts.assignments.get(r[0], 0) <= 1), first)
+
+
+def _apart(row, other, facts) -> bool:
+    """Rows sure to be of different lengths along some axis: of one axis (of
+    one array, or of arrays known to be as long) cut by different slices of
+    step 1 (``u[2:]`` and ``u[:-1]``; ``v[0:]`` and ``u[1:]`` of a ``v`` as long
+    as ``u``).  NumPy broadcasts them where one is of length 1 and raises
+    otherwise; an element loop would read past the end of the shorter."""
+    (a, a_axes), (b, b_axes) = row, other
+    keys_a, keys_b = facts.lengths.get(a) or (), facts.lengths.get(b) or ()
+    if len(a_axes) != len(b_axes):
+        return False
+    for (ka, ta, sa), (kb, tb, sb) in zip(a_axes, b_axes):
+        la = keys_a[ka] if ka < len(keys_a) else None
+        lb = keys_b[kb] if kb < len(keys_b) else None
+        one_axis = a == b and ka == kb or la is not None and la == lb
+        if one_axis and sa == sb == 1 and ta != tb:
+            return True
+    return False
 
 
 def _parameter_like(row, facts):
@@ -614,8 +650,9 @@ def _settle(groups, stmts, facts) -> list:
 
 
 def _lowerable(g) -> bool:
-    """It reads a row, its reductions bind distinct names, and it needs none
-    of its own results.  Rows taking every other element are lowered only
+    """It reads a row, its reductions bind distinct names, it needs none of
+    its own results, and no two of its rows are sure to differ in length
+    (``_apart``).  Rows taking every other element are lowered only
     where all rows cut their axes alike (``u[1:-1:2]`` with ``u[2::2]``):
     ``x[::2]`` and ``x[1::2]`` are of one length only for an even length, and
     NumPy raises for the others, where an element loop would read past the
@@ -623,7 +660,8 @@ def _lowerable(g) -> bool:
     strided = any(cut[2] > 1 for _, axes in g.rows for cut in axes)
     if strided and len({tuple(cut[1:] for cut in axes) for _, axes in g.rows}) > 1:
         return False
-    return bool(g.rows) and len(g.sums) == len(g.reductions) and not g.sums & g.all_reads
+    return bool(g.rows) and len(g.sums) == len(g.reductions) and not g.sums & g.all_reads \
+        and not g.apart
 
 
 def _whole_reads(s, g, facts) -> set:
@@ -751,18 +789,29 @@ def _renamed(stmts, names: dict) -> list:
 class _Indices:
     """The element loops' indices (one per axis), and for each array read whole
     that may be broadcast (of one element along an axis, as NumPy allows) the
-    names of its steps: ``w[j * w_step]``, ``w_step`` 0 or 1."""
+    names of its steps: ``w[j * w_step]``, ``w_step`` 0 or 1.  ``row_steps``:
+    the same for the rows, where such an array may be longer than they are
+    (``X[i] - c``: a row of one element is read at 0 while ``c`` is run over)."""
     names: list
     steps: dict
+    row_steps: list | None = None
+
+    def rows(self) -> list:
+        """The rows' element of the loops' iteration, one index per axis."""
+        js = [ast.Name(id=j, ctx=ast.Load()) for j in self.names]
+        if self.row_steps is None:
+            return js
+        return [ast.BinOp(left=j, op=ast.Mult(), right=ast.Name(id=step, ctx=ast.Load()))
+                for j, step in zip(js, self.row_steps)]
 
 
 def _broadcast_steps(g, env, used_names, line) -> tuple:
-    """``{array: [step per axis]}`` and the statements computing the steps
+    """``{array: [step per axis]}``, the statements computing the steps
     (``w_step = w.shape[0] > 1``) of the arrays ``g`` is not sure are as long as
-    its loop."""
-    steps, out = {}, []
+    its loop, and ``{array: [length per axis]}``."""
+    steps, out, sizes = {}, [], {}
     for name in sorted(g.unsure):
-        steps[name] = []
+        steps[name], sizes[name] = [], []
         shape = _fresh("shape", used_names)
         out.append(_assign(shape, _marked(ast.Attribute(value=ast.Name(id=name, ctx=ast.Load()),
                                                         attr="shape", ctx=ast.Load()),
@@ -777,7 +826,43 @@ def _broadcast_steps(g, env, used_names, line) -> tuple:
                                comparators=[ast.Constant(1)])
             out.append(_assign(step, _marked(more, ("compare",)), "assign", line))
             steps[name].append(step)
-    return steps, out
+            sizes[name].append(n)
+    return steps, out, sizes
+
+
+def _broadcast_lengths(g, sizes, used_names, line, out) -> tuple:
+    """The loops' lengths where arrays read whole may not be as long as the
+    rows (``g.unsure``): per axis, the rows' length broadcast with theirs as
+    NumPy does (``broadcast_length``: a ValueError where neither is 1), or,
+    for a group that stores, the stored row's length, which theirs must
+    broadcast into (``broadcast_into``).  With them, the rows' steps
+    (``rows_step = n > 1``; none where the group stores: the stored row is
+    the result's length).  Statements go to ``out``."""
+    base, axes = g.length
+    shape = _fresh("shape", used_names)
+    out.append(_assign(shape, _marked(ast.Attribute(value=ast.Name(id=base, ctx=ast.Load()),
+                                                    attr="shape", ctx=ast.Load()),
+                                      ("attr", "shape")), "assign", line))
+    lengths, row_steps = [], None if g.stores else []
+    for k, (axis, trim, step) in enumerate(axes):
+        n, stmts = _axis_length(shape, axis, trim, step, used_names, line)
+        out.extend(stmts)
+        if row_steps is not None:
+            rows_step = _fresh("rows_step", used_names)
+            more = ast.Compare(left=ast.Name(id=n, ctx=ast.Load()), ops=[ast.Gt()],
+                               comparators=[ast.Constant(1)])
+            out.append(_assign(rows_step, _marked(more, ("compare",)), "assign", line))
+            row_steps.append(rows_step)
+        for name in sorted(g.unsure):
+            m = _fresh("n", used_names)
+            fn = broadcast_into if g.stores else broadcast_length
+            args = [sizes[name][k], n] if g.stores else [n, sizes[name][k]]
+            call = ast.Call(func=ast.Name(id=fn.__name__, ctx=ast.Load()),
+                            args=[ast.Name(id=a, ctx=ast.Load()) for a in args], keywords=[])
+            out.append(_assign(m, _marked(call, ("call", fn)), "assign", line))
+            n = m
+        lengths.append(n)
+    return lengths, row_steps
 
 
 def element_loop(g, stmts, env, used_names) -> list:
@@ -785,8 +870,12 @@ def element_loop(g, stmts, env, used_names) -> list:
     (and ``for k in ...`` inside it, a loop per axis of a block) with the
     members as scalar statements."""
     base, axes = g.length
-    steps, before = _broadcast_steps(g, env, used_names, _line(stmts[g.members[0]]))
-    j = _Indices([_fresh(hint, used_names) for hint in LOOP_NAMES[:len(axes)]], steps)
+    first = _line(stmts[g.members[0]])
+    steps, before, sizes = _broadcast_steps(g, env, used_names, first)
+    lengths, row_steps = _broadcast_lengths(g, sizes, used_names, first, before) \
+        if g.unsure else (None, None)
+    j = _Indices([_fresh(hint, used_names) for hint in LOOP_NAMES[:len(axes)]], steps,
+                 row_steps)
     temps = g.temps
     body, after = [], []
     for k in g.members:
@@ -807,19 +896,19 @@ def element_loop(g, stmts, env, used_names) -> list:
         before.append(_assign(acc, _marked(ast.Constant(zero), ("const",)), "assign", line))
         body.extend(_accumulation(acc, operands, temps, j, env, used_names, line))
         if id(_prim(s.value)[1]) in MEAN_IDS:
-            after.extend(_mean(r, acc, g.length, used_names, line))
+            after.extend(_mean(r, acc, g.length, used_names, line, lengths))
         else:
             after.append(_assign(r, _marked(ast.Name(id=acc, ctx=ast.Load()), ("copy",)),
                                  "assign", line))
-    for name, (axis, trim, step) in reversed(list(zip(j.names, axes))):
-        length = ast.Subscript(value=ast.Attribute(value=ast.Name(id=base, ctx=ast.Load()),
+    for k, (name, (axis, trim, step)) in reversed(list(enumerate(zip(j.names, axes)))):
+        length = ast.Name(id=lengths[k], ctx=ast.Load()) if lengths else ast.Subscript(value=ast.Attribute(value=ast.Name(id=base, ctx=ast.Load()),
                                                    attr="shape", ctx=ast.Load()),
                                slice=ast.Constant(axis), ctx=ast.Load())
-        less = trim - step + 1
+        less = 0 if lengths else trim - step + 1
         if less:
             length = ast.BinOp(left=length, op=ast.Sub() if less > 0 else ast.Add(),
                                right=ast.Constant(abs(less)))
-        if step > 1:      # ceil((n - trim) / step)
+        if step > 1 and not lengths:      # ceil((n - trim) / step)
             length = ast.BinOp(left=length, op=ast.FloorDiv(), right=ast.Constant(step))
         loop = ast.For(target=ast.Name(id=name, ctx=ast.Store()),
                        iter=ast.Call(func=ast.Name(id="range", ctx=ast.Load()), args=[length],
@@ -829,49 +918,24 @@ def element_loop(g, stmts, env, used_names) -> list:
     return before + body + after
 
 
-def _mean(r, acc, row, used_names, line) -> list:
+def _mean(r, acc, row, used_names, line, lengths=None) -> list:
     """``r = acc / X.shape[axis]`` (each axis' length less its trim, times the
-    others'), one operation per statement."""
+    others'; the loops' ``lengths`` where they are broadcast), one operation
+    per statement."""
     base, axes = row
-    shape = _fresh("shape", used_names)
-    out = [_assign(shape, _marked(ast.Attribute(value=ast.Name(id=base, ctx=ast.Load()),
-                                                attr="shape", ctx=ast.Load()),
-                                  ("attr", "shape")), "assign", line)]
+    out = []
+    if lengths is None:
+        shape = _fresh("shape", used_names)
+        out.append(_assign(shape, _marked(ast.Attribute(value=ast.Name(id=base, ctx=ast.Load()),
+                                                        attr="shape", ctx=ast.Load()),
+                                          ("attr", "shape")), "assign", line))
     count = None
-    for axis, trim, step in axes:
-        n = _fresh("n", used_names)
-        out.append(_assign(n, _marked(ast.Subscript(value=ast.Name(id=shape, ctx=ast.Load()),
-                                                    slice=ast.Constant(axis), ctx=ast.Load()),
-                                      ("subscript",)), "assign", line))
-        if step > 1:      # ceil((n - trim) / step) elements
-            m, q = _fresh("m", used_names), _fresh("m", used_names)
-            less = trim - step + 1
-            op = "Sub" if less >= 0 else "Add"
-            out.append(_assign(m, _marked(ast.BinOp(left=ast.Name(id=n, ctx=ast.Load()),
-                                                    op=getattr(ast, op)(),
-                                                    right=ast.Constant(abs(less))),
-                                          ("binop", op)), "assign", line))
-            out.append(_assign(q, _marked(ast.BinOp(left=ast.Name(id=m, ctx=ast.Load()),
-                                                    op=ast.FloorDiv(), right=ast.Constant(step)),
-                                          ("binop", "FloorDiv")), "assign", line))
-            n, trim = q, 0
-            m0 = _fresh("m", used_names)
-            out.append(_assign(m0, _marked(ast.Call(func=ast.Name(id="max", ctx=ast.Load()),
-                                                    args=[ast.Name(id=n, ctx=ast.Load()),
-                                                          ast.Constant(0)], keywords=[]),
-                                           ("call", max)), "assign", line))
-            n = m0
-        if trim:
-            # (at least 0: the mean of an empty slice is nan, 0.0 / 0, not 0.0 / -1)
-            m, m0 = _fresh("m", used_names), _fresh("m", used_names)
-            out.append(_assign(m, _marked(ast.BinOp(left=ast.Name(id=n, ctx=ast.Load()),
-                                                    op=ast.Sub(), right=ast.Constant(trim)),
-                                          ("binop", "Sub")), "assign", line))
-            out.append(_assign(m0, _marked(ast.Call(func=ast.Name(id="max", ctx=ast.Load()),
-                                                    args=[ast.Name(id=m, ctx=ast.Load()),
-                                                          ast.Constant(0)], keywords=[]),
-                                           ("call", max)), "assign", line))
-            n = m0
+    for k, (axis, trim, step) in enumerate(axes):
+        if lengths is None:
+            n, stmts = _axis_length(shape, axis, trim, step, used_names, line)
+            out.extend(stmts)
+        else:
+            n = lengths[k]
         if count is not None:
             c = _fresh("count", used_names)
             out.append(_assign(c, _marked(ast.BinOp(left=ast.Name(id=count, ctx=ast.Load()),
@@ -882,6 +946,47 @@ def _mean(r, acc, row, used_names, line) -> list:
     return out + [_assign(r, _marked(ast.BinOp(left=ast.Name(id=acc, ctx=ast.Load()),
                                                op=ast.Div(), right=ast.Name(id=count, ctx=ast.Load())),
                                      ("binop", "Div")), "assign", line)]
+
+
+def _axis_length(shape, axis, trim, step, used_names, line) -> tuple:
+    """The name of a row's length along ``axis`` (``shape[axis]`` less its
+    trim, divided by its step, rounded up, at least 0) and the statements
+    computing it, one operation each."""
+    out = []
+    n = _fresh("n", used_names)
+    out.append(_assign(n, _marked(ast.Subscript(value=ast.Name(id=shape, ctx=ast.Load()),
+                                                slice=ast.Constant(axis), ctx=ast.Load()),
+                                  ("subscript",)), "assign", line))
+    if step > 1:      # ceil((n - trim) / step) elements
+        m, q = _fresh("m", used_names), _fresh("m", used_names)
+        less = trim - step + 1
+        op = "Sub" if less >= 0 else "Add"
+        out.append(_assign(m, _marked(ast.BinOp(left=ast.Name(id=n, ctx=ast.Load()),
+                                                op=getattr(ast, op)(),
+                                                right=ast.Constant(abs(less))),
+                                      ("binop", op)), "assign", line))
+        out.append(_assign(q, _marked(ast.BinOp(left=ast.Name(id=m, ctx=ast.Load()),
+                                                op=ast.FloorDiv(), right=ast.Constant(step)),
+                                      ("binop", "FloorDiv")), "assign", line))
+        n, trim = q, 0
+        m0 = _fresh("m", used_names)
+        out.append(_assign(m0, _marked(ast.Call(func=ast.Name(id="max", ctx=ast.Load()),
+                                                args=[ast.Name(id=n, ctx=ast.Load()),
+                                                      ast.Constant(0)], keywords=[]),
+                                       ("call", max)), "assign", line))
+        n = m0
+    if trim:
+        # (at least 0: the mean of an empty slice is nan, 0.0 / 0, not 0.0 / -1)
+        m, m0 = _fresh("m", used_names), _fresh("m", used_names)
+        out.append(_assign(m, _marked(ast.BinOp(left=ast.Name(id=n, ctx=ast.Load()),
+                                                op=ast.Sub(), right=ast.Constant(trim)),
+                                      ("binop", "Sub")), "assign", line))
+        out.append(_assign(m0, _marked(ast.Call(func=ast.Name(id="max", ctx=ast.Load()),
+                                                args=[ast.Name(id=m, ctx=ast.Load()),
+                                                      ast.Constant(0)], keywords=[]),
+                                       ("call", max)), "assign", line))
+        n = m0
+    return n, out
 
 
 def _reduced(s):
@@ -903,7 +1008,7 @@ def _element_statement(s, temps, j, env, used_names, before) -> list:
     v = ir.clone(s.value)
     if _prim(v)[0] == "subscript":
         v.slice = _element_index(_hoisted(v.slice, used_names, line, before),
-                                 env[v.value.id].ndim, j.names)
+                                 env[v.value.id].ndim, j.rows())
         return [_assign(s.targets[0].id, v, "assign", line)]
     out = []
     for parent, fld, a in _atoms(v):
@@ -924,7 +1029,7 @@ def _element_store(s, temps, j, env, used_names, before) -> list:
     line = _line(s)
     target = ir.clone(s.targets[0])
     target.slice = _element_index(_hoisted(target.slice, used_names, line, before),
-                                  env[target.value.id].ndim, j.names)
+                                  env[target.value.id].ndim, j.rows())
     if not isinstance(s.value, ast.Name) or not env[s.value.id].is_array:
         value = ir.clone(s.value)                        # a number stored in every element
         return [_made(ast.Assign(targets=[target], value=value), "store", line)]
@@ -969,12 +1074,12 @@ def _put(parent, fld, old, new):
         setattr(parent, fld, new)
 
 
-def _element_index(index, ndim, js):
-    """The element of a row at the loops' indices ``js``, one per axis it leaves
+def _element_index(index, ndim, at):
+    """The element of a row at the loops' indices ``at`` (``_Indices.rows``), one per axis it leaves
     (``_row_axes``): ``i`` -> ``i, j``; ``i, :`` -> ``i, j``; ``:, k`` -> ``j, k``;
     ``1:-1`` -> ``j + 1``; ``1:-1, 2:`` -> ``j + 1, k + 2``."""
     parts = list(index.elts) if isinstance(index, ast.Tuple) else [index]
-    names = iter(ast.Name(id=j, ctx=ast.Load()) for j in js)
+    names = iter(at)
     parts = [_shifted(next(names), *_cut(p)[::2]) if isinstance(p, ast.Slice) else p
              for p in parts]
     parts += list(names)[:ndim - len(parts)]
@@ -992,8 +1097,9 @@ def _read_element(name, at, used_names, line):
     """``name_j = name[j]`` (``name[j, k]`` of a block; ``name[j * name_step]``
     of an array that may be broadcast)."""
     t = _fresh(f"{name}_{''.join(LOOP_NAMES[:len(at.names)])}", used_names)
-    index = [ast.Name(id=j, ctx=ast.Load()) for j in at.names]
+    index = at.rows()       # (a vector the body computes is read as the rows are)
     if name in at.steps:
+        index = [ast.Name(id=j, ctx=ast.Load()) for j in at.names]
         index = [ast.BinOp(left=i, op=ast.Mult(), right=ast.Name(id=step, ctx=ast.Load()))
                  for i, step in zip(index, at.steps[name])]
     read = ast.Subscript(value=ast.Name(id=name, ctx=ast.Load()),

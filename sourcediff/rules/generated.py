@@ -11,6 +11,8 @@ import numpy as np
 
 from ..passes.types import F64, INT, T, array, scalar
 from ..runtime.helpers import (
+    broadcast_into,
+    broadcast_length,
     empty_grid,
     empty_rows,
     empty_stack,
@@ -189,6 +191,8 @@ def _allocated(extra):
 
 
 nondifferentiable(empty_stack, result=_allocated(0))
+# the length of an element loop over operands NumPy broadcasts (passes/lower.py)
+nondifferentiable(broadcast_length, broadcast_into, result=lambda args, kw, consts: INT)
 # zeros of the second argument's shape (an adjoint buffer reused)
 nondifferentiable(reuse_zeros, result=lambda args, kw, consts: array(
     _float_dtype(args[1]), args[1].ndim))

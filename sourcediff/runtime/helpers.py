@@ -16,6 +16,8 @@ from .joins import append_flat, column_stack2, hstack2, pad_constant, vstack2
 __all__ = [
     "add_into",
     "append_flat",
+    "broadcast_into",
+    "broadcast_length",
     "cholesky_tangent",
     "column_stack2",
     "empty_grid",
@@ -324,6 +326,30 @@ def _(g, x):
     if not isinstance(x, types.Array):
         return lambda g, x: np.sum(g)
     return lambda g, x: np.ascontiguousarray(g).reshape(x.shape)
+
+
+@runtime_helper(jit=True)
+def broadcast_length(n, m):
+    """The length NumPy's broadcasting makes of two axes of lengths ``n`` and
+    ``m`` (one of length 1 is stretched: ``(1,)`` and ``(3,)`` give 3); a
+    ValueError, as NumPy's, for other lengths.  The element loops of
+    ``passes/lower.py`` run over it."""
+    if n == m or m == 1:
+        return n
+    if n == 1:
+        return m
+    raise ValueError("operands could not be broadcast together: axes of different "
+                     "lengths, neither of them 1")
+
+
+@runtime_helper(jit=True)
+def broadcast_into(m, n):
+    """``n``, where an axis of length ``m`` may be stored into one of length
+    ``n`` (``m`` is ``n`` or 1, as NumPy's ``a[1:-1] = v`` needs); else a ValueError."""
+    if m != n and m != 1:
+        raise ValueError("could not broadcast input array into the slice stored into: "
+                         "lengths differ and the input's is not 1")
+    return n
 
 
 @runtime_helper(jit=True)
