@@ -131,6 +131,18 @@ DEVICE_HELPERS = {
             "def max(a, b):", "    return b if b > a else a"],
     "min": ["# the builtin min(a, b) on scalars, which Numba's CUDA target cannot type",
             "def min(a, b):", "    return b if b < a else a"],
+    # the runtime's (sourcediff/runtime/helpers.py), for the element loops of
+    # passes/lower.py; a kernel reports the ValueError only when compiled for debugging
+    "broadcast_length": ["# NumPy's broadcast length of two axes' lengths n and m",
+                         "def broadcast_length(n, m):",
+                         "    if n == m or m == 1:", "        return n",
+                         "    if n == 1:", "        return m",
+                         "    raise ValueError('operands could not be broadcast together')"],
+    "broadcast_into": ["# n, where an axis of length m may be stored into one of length n",
+                       "def broadcast_into(m, n):",
+                       "    if m != n and m != 1:",
+                       "        raise ValueError('could not broadcast input array into the slice')",
+                       "    return n"],
     "tape_overflow": ["# tape_need is shared by all threads", "def tape_overflow(need, k, top):",
                       "    cuda.atomic.max(need, k, top + 1)"],
     "atomic_add": ["# a summed gradient row is shared by the threads of many blocks",

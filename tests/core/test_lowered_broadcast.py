@@ -214,3 +214,18 @@ def test_a_vector_read_whole_is_lowered_with_broadcasting():
 def test_rows_sure_to_differ_are_not_lowered():
     text = sd.grad(shifted_slices, wrt=0, target="python").source_for(np.ones(4), 1)
     assert "for j in range(" not in _inside_loops(text, "shifted_slices_grad")
+
+
+def test_a_cuda_kernel_broadcasts_too():
+    """The element loop's lengths in device code (the CUDA simulator where no GPU)."""
+    rng = np.random.default_rng(5)
+    Xs, c = rng.normal(size=(4, 2, 1)), rng.normal(size=3)
+    g = sd.value_and_grad(row_minus_vector, wrt=(0, 1), target="cuda", batch=(0, None))
+    value, (dX, dc) = g(Xs, c)
+    assert "broadcast_length(" in g.source
+    np.testing.assert_allclose(value, [row_minus_vector(x, c) for x in Xs], rtol=1e-12)
+    one = sd.grad(row_minus_vector, wrt=(0, 1), target="python")
+    for k, x in enumerate(Xs):
+        gx, gc = one(x, c)
+        np.testing.assert_allclose(dX[k], gx, rtol=1e-12)
+        np.testing.assert_allclose(dc[k], gc, rtol=1e-12)
