@@ -105,6 +105,14 @@ def false_index(X, w):
     return s
 
 
+def bool_variable_index(X, w, flag):
+    s = 0.0
+    for i in range(X.shape[0]):
+        d = X[flag] * w
+        s += np.sum(d * d)
+    return s
+
+
 def stencil(u, n):                    # rows of one array, all of length len(u) - 2
     s = 0.0
     for t in range(n):
@@ -177,6 +185,14 @@ def test_a_bool_index_is_refused_at_its_line(f, target):
     assert "bool index" in str(err.value)
     assert f"{Path(__file__).name}:" in str(err.value)
     assert "d = X[" in str(err.value)
+
+
+@pytest.mark.parametrize("target", TARGETS)
+def test_a_bool_variable_is_not_an_index(target):
+    X = np.array([[0.5, 0.6]])
+    with pytest.raises(TransformError) as err:
+        sd.value_and_grad(bool_variable_index, wrt=(0, 1), target=target)(X, 0.6, True)
+    assert "the bool 'flag' cannot be an index" in str(err.value)
 
 
 def _inside_loops(text, function):
