@@ -307,6 +307,7 @@ class ReverseTransformer:
         self._in_segment = True
         try:
             body += self.forward_stmt(s)
+            body += self.segment_buffers(s)
             body += self.reverse_loop(s)
         finally:
             self._in_segment = False
@@ -321,6 +322,27 @@ class ReverseTransformer:
         out = [loop]
         if saved_target_save:
             out += self.restore(s.target.id, line)
+        return out
+
+    def segment_buffers(self, s) -> list:
+        """The adjoint buffers of the arrays a segment's iterations make, sized
+        for its last iteration.  Reversing an iteration restores the value each
+        had before it and sizes the buffer from that; at the first iteration of
+        a segment that value is not of the previous iteration (no snapshot holds
+        it), so when the arrays can change shape from one iteration to the next
+        (``u = u[1:] * dt + u[:-1]``) the next segment would start with buffers
+        of the wrong shape.  Arrays read after the loop are left alone (their
+        buffers hold what the code after the loop gave them)."""
+        state = set(self.plan.checkpointed[id(s)])
+        body = self.plan.fn.body
+        after = set()
+        for st in body[body.index(s) + 1:] if s in body else []:
+            after |= free_names(st)
+        out = []
+        for var in sorted(self.plan.assigned_in(s) - state - after - self.plan.fixed_shapes):
+            t = self.types.get(var)
+            if var in self.active and t is not None and t.is_array and var not in self.plan.direct:
+                out.append(_zeroed(self.adj(var), var, ir.LINE(s)))
         return out
 
     # -- entry -----------------------------------------------------------
@@ -1060,7 +1082,9 @@ class ReverseTransformer:
                                                       ctx=ast.Load()), line)
                 self.element_restores[id(put_back)] = put_back
                 out.append(put_back)
-                self.read(target.slice, index)
+                # the binding is read too: put back into the array the store wrote
+                # (the name may hold another array by now)
+                self.read(target.value, target.slice, index)
             elif (id(s), base + "[]") in self.plan.save_at:
                 sliced = self.plan.saved_ndim(base, target.slice)
                 sub = ast.Subscript(value=_name(base), slice=ir.clone(target.slice),
@@ -1069,7 +1093,7 @@ class ReverseTransformer:
                                      self.item_stack(base, sliced), sub, line)
                 self.element_pops[id(pops[-1])] = pops[-1]
                 out += pops
-                self.read(target.slice)
+                self.read(target.value, target.slice)
             return out
         if isinstance(s, ast.If):
             if ir.CONTROL_ONLY(s):

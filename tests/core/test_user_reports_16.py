@@ -8,9 +8,11 @@ import numpy as np
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from fdcheck import check_grad
+from fdcheck import check_grad, numeric_grad
 
 import sourcediff as sd
+
+from . import user16_funcs
 
 HERE = Path(__file__).resolve().parent
 
@@ -38,3 +40,30 @@ def test_source_does_not_depend_on_the_hash_seed():
     first = _source_under(1)
     assert "_saved_" in first
     assert all(_source_under(seed) == first for seed in (2, 3))
+
+
+# -- a slice of a per-step copy written in place: the put-back went into the
+# array the name held last, not the one the store wrote --------------------------
+@pytest.mark.parametrize("target", ["python", "cpu"])
+@pytest.mark.parametrize("name", ["copy_then_slice_store", "copy_then_partial_store",
+                                  "copy_then_slice_update", "copy_then_element_store"])
+def test_store_into_a_copy_made_each_step(name, target):
+    f = getattr(user16_funcs, name)
+    for n in (1, 2, 3):
+        check_grad(f, (np.array([0.2, 0.5, 0.9]), 0.3, n), wrt=(0, 1), target=target)
+
+
+# -- checkpointed loops whose arrays change shape every step ------------------
+@pytest.mark.parametrize("target", ["python", "cpu"])
+@pytest.mark.parametrize("checkpoint", [True, 2])
+@pytest.mark.parametrize("name", ["shrinking", "shrinking_with_temporaries"])
+def test_checkpointed_shrinking_arrays(name, checkpoint, target):
+    f = getattr(user16_funcs, name)
+    u0 = np.array([0.2, 0.5, 0.9, 0.4, -0.3, 0.7])
+    vg = sd.value_and_grad(f, wrt=(0, 1), target=target, checkpoint=checkpoint)
+    for n in (2, 3, 5):
+        value, (du0, ddt) = vg(u0, 0.3, n)
+        fd_u0, fd_dt = numeric_grad(f, (u0, 0.3, n), wrt=(0, 1))
+        assert value == pytest.approx(f(u0, 0.3, n), rel=1e-13)
+        np.testing.assert_allclose(du0, fd_u0, rtol=1e-6, atol=1e-8)
+        assert ddt == pytest.approx(fd_dt, rel=1e-6, abs=1e-8)

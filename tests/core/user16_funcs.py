@@ -1,5 +1,7 @@
 """Programs of the sixteenth session's user reports (imported by file, so the
 determinism test can transform them in a fresh interpreter)."""
+import math
+
 import numpy as np
 
 
@@ -20,3 +22,59 @@ def kalman_like(q, y):
                       [P[1, 0] - K1 * P[0, 0], P[1, 1] - K1 * P[0, 1]]])
         ll += v * v / S
     return ll
+
+
+# -- a slice of a fresh copy made each step, written in place ------------------
+def copy_then_slice_store(u0, dt, n):
+    u = u0.copy()
+    for t in range(n):
+        un = u.copy()
+        un[0:] = np.sin(un[0:]) * dt
+        u = un
+    return np.sum(u)
+
+
+def copy_then_partial_store(u0, dt, n):
+    u = u0.copy()
+    for t in range(n):
+        un = u.copy()
+        un[1:] = un[1:] * dt
+        u = un + u
+    return np.sum(u * u)
+
+
+def copy_then_slice_update(u0, dt, n):
+    u = u0.copy()
+    for t in range(n):
+        un = u.copy()
+        un[1:-1] += np.exp(un[1:-1] * dt)
+        u = un
+    return np.sum(u * u)
+
+
+def copy_then_element_store(u0, dt, n):
+    u = u0.copy()
+    for t in range(n):
+        un = u.copy()
+        un[1] = math.sin(un[0]) * dt + un[1]
+        u = un
+    return np.sum(u * u)
+
+
+# -- an array that shrinks each step, checkpointed -----------------------------
+def shrinking(u0, dt, n):
+    u = u0.copy()
+    for t in range(n):
+        u = u[1:] * dt + u[:-1]
+    return np.sum(u * u)
+
+
+def shrinking_with_temporaries(u0, dt, n):
+    u = u0.copy()
+    s = 0.0
+    for t in range(n):
+        left = u[:-1]
+        d = u[1:] - left
+        s += np.sum(d * d)
+        u = left + dt * np.tanh(d)
+    return s + np.sum(u)
