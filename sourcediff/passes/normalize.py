@@ -548,6 +548,12 @@ class Normalizer:
             self.assign_to_name(target.id, value, out)
         elif isinstance(target, ast.Subscript):
             base = self.store_base(target)
+            if _strided_self_copy(target, value, base):
+                raise self.error(value, (
+                    f"'{base}' is copied into itself with another step: NumPy copies such "
+                    f"overlapping slices in memory order, element by element, so the "
+                    f"result depends on which elements are read after they are written; "
+                    f"copy the right side first ('{ast.unparse(value)}.copy()')"))
             index = self.index(target.slice, out)
             atom = self.atom(value, out)
             node = ast.Assign(targets=[ast.Subscript(value=_name(base), slice=index,
@@ -2379,6 +2385,35 @@ class JumpLowering:
             s.body = body
             return pre + [s], has_return
         return [s], False
+
+
+def _steps(index):
+    """The steps of the slices in an index (``None`` for an integer position)."""
+    parts = index.elts if isinstance(index, ast.Tuple) else [index]
+    out = []
+    for p in parts:
+        if isinstance(p, ast.Slice):
+            step = p.step
+            out.append("1" if step is None or isinstance(step, ast.Constant) and step.value == 1
+                       else ast.unparse(step))
+        else:
+            out.append(None)
+    return out
+
+
+def _strided_self_copy(target, value, base) -> bool:
+    """``u[1::2] = u[1:-2]``: slices of one array with different steps. NumPy
+    copies a 1-d overlap like ``memmove`` (forward or backward by where the
+    two start), which equals copying the right side first only when the steps
+    are equal; the adjoint assumes that copy."""
+    if not (isinstance(value, ast.Subscript) and isinstance(value.value, ast.Name)
+            and value.value.id == base):
+        return False
+    dst = [d for d in _steps(target.slice) if d is not None]
+    src = [s for s in _steps(value.slice) if s is not None]
+    # (two sliced axes or more: a view of 2 dimensions or more, which NumPy
+    # copies first when it overlaps)
+    return len(dst) == 1 and len(src) == 1 and dst != src
 
 
 def _may_overlap(target, value, base) -> bool:

@@ -67,3 +67,19 @@ def test_checkpointed_shrinking_arrays(name, checkpoint, target):
         assert value == pytest.approx(f(u0, 0.3, n), rel=1e-13)
         np.testing.assert_allclose(du0, fd_u0, rtol=1e-6, atol=1e-8)
         assert ddt == pytest.approx(fd_dt, rel=1e-6, abs=1e-8)
+
+
+# -- a strided copy of an array into itself: NumPy's result depends on its
+# copy order, refused with the remedy; equal steps (memmove) stay supported ----
+def test_strided_self_copy_refused_at_its_line():
+    u0 = np.array([0.3, 0.5, 0.7, 0.2, 0.9, 0.4])
+    with pytest.raises(sd.TransformError, match=r"user16_funcs.py:\d+:\d+: 'u' is copied into "
+                       r"itself with another step.*u\[1:-2\]\.copy\(\)"):
+        sd.grad(user16_funcs.strided_self_copy)(u0, 0.3, 1)
+
+
+@pytest.mark.parametrize("target", ["python", "cpu"])
+def test_strided_copies_that_are_defined(target):
+    u0 = np.array([0.3, 0.5, 0.7, 0.2, 0.9, 0.4])
+    check_grad(user16_funcs.strided_copy_of_a_copy, (u0, 0.3, 2), wrt=(0, 1), target=target)
+    check_grad(user16_funcs.same_step_self_copies, (u0, 0.3), wrt=(0, 1), target=target)

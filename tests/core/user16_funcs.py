@@ -78,3 +78,28 @@ def shrinking_with_temporaries(u0, dt, n):
         s += np.sum(d * d)
         u = left + dt * np.tanh(d)
     return s + np.sum(u)
+
+
+# -- one array copied into itself with another step ---------------------------
+def strided_self_copy(u0, dt, n):
+    u = u0.copy()
+    for t in range(n):
+        u[1::2] = u[1:-2]
+        u = u * dt + u0
+    return np.sum(u * u)
+
+
+def strided_copy_of_a_copy(u0, dt, n):
+    u = u0.copy()
+    for t in range(n):
+        u[1::2] = u[1:-2].copy()
+        u = u * dt + u0
+    return np.sum(u * u)
+
+
+def same_step_self_copies(u0, dt):
+    u = u0 * dt
+    u[2:] = u[:-2]
+    u[::2] = u[1::2]
+    u[1:3] = u[0]
+    return np.sum(u * u)
