@@ -122,10 +122,13 @@ class Planner:
         self.unread_items: set = set()
         self.invariants_of: dict = {}      # id(loop) -> loop_invariants(loop)
 
-    def decide(self, reads: set, shape_reads: set, names: set) -> bool:
+    def decide(self, reads: set, shape_reads: set, names: set, read_at=None) -> bool:
         """Storage for the values the reverse sweep reads (``reads``; of
-        ``shape_reads`` only the shape); false once that changes nothing."""
-        new_needed = ((reads | (shape_reads - self.fixed_shapes)) & names) | self.needed
+        ``shape_reads`` only the shape; ``read_at``: name -> ids of the
+        statements of the function body whose reverse reads it); false once
+        that changes nothing."""
+        final = self.read_final_only(read_at or {})
+        new_needed = (((reads - final) | (shape_reads - self.fixed_shapes)) & names) | self.needed
         values = (reads & names) | self.value_needed
         while True:        # an array's values are needed under each name it had
             more = {y for x, y in self.value_flow + sorted(self.alias_pairs)
@@ -138,6 +141,24 @@ class Planner:
         self.needed, self.value_needed = new_needed, values
         self.storage()
         return True
+
+    def read_final_only(self, read_at) -> set:
+        """Names the reverse sweep reads only where they hold their last value:
+        in the reverse of statements of the function body after every statement
+        that binds them (``return np.sum(x * x)`` after the loop re-binding
+        ``x``): the reverse of what follows a statement runs before its own,
+        so their bindings need no tape for those reads."""
+        if not hasattr(self, "_top_of"):
+            self._top_of = {id(s): k for k, top in enumerate(self.fn.body) for s in walk([top])}
+        out = set()
+        for name, tops in read_at.items():
+            sites = self.sites.get(name)
+            if not sites or name in self.params or None in tops:
+                continue
+            last = max(self._top_of.get(id(st.stmt), len(self.fn.body)) for st in sites)
+            if all(self._top_of.get(t, -1) > last for t in tops):
+                out.add(name)
+        return out
 
     def storage(self):
         self.saved_vars: set = set()

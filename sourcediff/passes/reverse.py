@@ -283,6 +283,8 @@ class ReverseTransformer:
         for n in s.body:
             inputs |= free_names(n)
         self.reads |= inputs - self.plan.assigned_in(s)
+        for name in inputs - self.plan.assigned_in(s):
+            self.read_at.setdefault(name, set()).add(id(self._top))
         # the last segment starts at lo + every * ((hi - lo - 1) // every)
         span = ast.BinOp(left=ast.BinOp(left=ir.clone(hi), op=ast.Sub(),
                                         right=ir.clone(lo)), op=ast.Sub(), right=_const(1))
@@ -361,9 +363,11 @@ class ReverseTransformer:
             self.element_restores: dict = {}     # ``a[i] = tape[slot]``
             self.element_pops: dict = {}         # ``a[i] = stack[top]`` / ``.pop()``
             self.reads: set = set()
+            self.read_at: dict = {}      # name -> id(statements of the body) whose reverse reads it
+            self._top = None
             self.shape_reads: set = set()
             reverse = self.reverse_block(self.fn.body)
-            if self.plan.decide(self.reads, self.shape_reads, self.primal_names()):
+            if self.plan.decide(self.reads, self.shape_reads, self.primal_names(), self.read_at):
                 continue
             if not self.plan.drop_unread_items(unread_puts_back(
                     reverse, {**self.element_restores, **self.element_pops}, self.plan.sole,
@@ -910,10 +914,14 @@ class ReverseTransformer:
                         self.shape_reads.add(sub.id)
                     else:
                         self.reads.add(sub.id)
+                        self.read_at.setdefault(sub.id, set()).add(id(self._top))
 
     def reverse_block(self, stmts) -> list:
         out = []
+        top = stmts is self.fn.body
         for s in reversed(stmts):
+            if top:
+                self._top = s       # the statement of the function body reversed now
             out.extend(self.reverse_stmt(s))
         return merge_scatters(out)
 

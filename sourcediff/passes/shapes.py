@@ -52,8 +52,97 @@ def fixed_shapes(types: dict, params: list, sites: dict) -> set:
         more = {v for v in arrays if v not in fixed and
                 all(_fixed_site(s.stmt, v, types, fixed, scalars) for s in sites[v])}
         if not more:
-            return fixed
+            break
         fixed |= more
+    return fixed | same_shape_states(types, params, sites, fixed, scalars)
+
+
+def same_shape_states(types, params, sites, fixed, scalars) -> set:
+    """Arrays assigned more than once whose every assignment makes the shape
+    the first one made: a state re-bound each step (``x += a * p``,
+    ``p = 0.9 * p + 0.01 * x`` after ``x = np.zeros_like(b)``, ``p = b.copy()``).
+
+    Each array gets a shape key, the name of a shape: a parameter's
+    (``("param", b)``), one made by ``np.zeros(n)``, that of a name already
+    proven fixed (``("own", v)``).  An elementwise operation of arrays
+    of one key has that key (a broadcast of equal shapes), an in-place update
+    keeps its target's, a copy, ``zeros_like``, an unpacking or a name its
+    operand's.  The keys are hypotheses taken from each name's first
+    assignment; every assignment is then checked to make its name's key, and
+    a name failing its check loses its key (and so may others), until all
+    checks hold: by induction over the run, each name's value then always
+    has the shape of its key."""
+    keyed = [v for v in sites if _is_array(types, v)]
+    if not keyed:
+        return set()
+    hyp: dict = {p: ("param", p) for p in params
+                 if _is_array(types, p) and not sites.get(p)}
+    hyp.update({v: ("own", v) for v in fixed if v not in hyp})
+
+    def key_of(name):
+        return hyp.get(name)
+
+    def made(stmt, var):
+        """The key of what ``stmt`` binds to ``var`` (None: not known)."""
+        kind = ir.KIND(stmt)
+        if kind == ir.Kind.UNPACK:
+            value, targets = stmt.value, stmt.targets[0].elts
+            if isinstance(value, ast.Tuple) and len(value.elts) == len(targets):
+                k = [t.id for t in targets].index(var)
+                part = value.elts[k]
+                return key_of(part.id) if isinstance(part, ast.Name) else None
+            return None
+        if kind == ir.Kind.ACCUMULATE and ir.AUGMENTED(stmt.value):
+            return key_of(var)          # ``x += y`` never changes the shape of x
+        if kind not in (ir.Kind.ASSIGN, ir.Kind.ACCUMULATE):
+            return None
+        return _key_of_value(stmt.value, types, key_of, scalars)
+
+    # hypotheses: the key of each name's first assignment, in program order
+    firsts = sorted(((min(sites[v], key=lambda st: st.order), v) for v in keyed
+                     if v not in hyp and not (v in params)),
+                    key=lambda pair: pair[0].order)
+    for _ in range(2):      # (a first assignment may read a name keyed later)
+        for first, v in firsts:
+            if v not in hyp and not isinstance(first.stmt, ast.For):
+                k = made(first.stmt, v)
+                if k is not None:
+                    hyp[v] = k
+    candidates = {v for v in keyed if v in hyp and v not in fixed}
+    while True:
+        failed = {v for v in candidates
+                  if any(made(st.stmt, v) != hyp[v] for st in sites[v])}
+        if not failed:
+            return candidates
+        candidates -= failed
+        for v in failed:
+            del hyp[v]
+
+
+def _key_of_value(value, types, key_of, scalars):
+    key = ir.PRIM(value, ("",))
+    if isinstance(value, ast.Name):
+        return key_of(value.id) if _is_array(types, value.id) else None
+    if key[0] == "copy" or key == ("method", "copy"):
+        inner = value.func.value if isinstance(value, ast.Call) else value
+        return key_of(inner.id) if isinstance(inner, ast.Name) else None
+    if key[0] in ("binop", "unary") and (key[0] == "unary" or key[1] in ELEMENTWISE_OPS) or \
+            key[0] == "call" and isinstance(value, ast.Call) and not value.keywords and \
+            registry.is_elementwise(key[1]):
+        parts = value.args if isinstance(value, ast.Call) else \
+            [value.operand] if isinstance(value, ast.UnaryOp) else [value.left, value.right]
+        if not all(isinstance(p, (ast.Name, ast.Constant)) for p in parts):
+            return None
+        arrays = {key_of(p.id) for p in parts if isinstance(p, ast.Name) and _is_array(types, p.id)}
+        return arrays.pop() if len(arrays) == 1 else None
+    if isinstance(value, ast.Call) and not value.keywords and len(value.args) == 1:
+        func, arg = ast.unparse(value.func), value.args[0]
+        if func in LIKE and isinstance(arg, ast.Name):
+            return key_of(arg.id)
+        if func in MAKERS and (isinstance(arg, ast.Constant) or
+                               isinstance(arg, ast.Name) and arg.id in scalars):
+            return ("made", ast.unparse(arg))
+    return None
 
 
 def _is_array(types, name) -> bool:
