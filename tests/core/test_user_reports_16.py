@@ -83,3 +83,33 @@ def test_strided_copies_that_are_defined(target):
     u0 = np.array([0.3, 0.5, 0.7, 0.2, 0.9, 0.4])
     check_grad(user16_funcs.strided_copy_of_a_copy, (u0, 0.3, 2), wrt=(0, 1), target=target)
     check_grad(user16_funcs.same_step_self_copies, (u0, 0.3), wrt=(0, 1), target=target)
+
+
+# -- a state re-bound each step (``x += a * p; p = 0.9 * p + 0.01 * x``): its
+# shape is the first assignment's, and values read only after the loop are
+# read where they are final: neither is taped --------------------------------
+STATES = ["rebound_state", "rebound_state_read_inside", "state_grown_by_broadcast",
+          "swapped_states", "final_read_then_rebound"]
+
+
+@pytest.mark.parametrize("target", ["python", "cpu"])
+@pytest.mark.parametrize("name", STATES)
+def test_rebound_states(name, target):
+    f = getattr(user16_funcs, name)
+    b = np.linspace(-0.4, 0.9, 20)       # (over 16 elements: not written as scalars)
+    for iters in (0, 1, 4):
+        check_grad(f, (b, 0.7, iters), wrt=(0, 1), target=target)
+
+
+def _plan(f, *args):
+    src = sd.grad(f, wrt=(0, 1)).source_for(*args)
+    return [line for line in src.splitlines() if line.startswith("    #   ")]
+
+
+def test_rebound_state_tapes_only_what_its_reverse_reads():
+    plan = " ".join(_plan(user16_funcs.rebound_state, np.ones(40), 0.7, 3))
+    # p is read by the reverse of 'x += a * p'; x only after the loop, and the
+    # temporaries only for their shapes, which never change
+    assert "'p' (line" in plan and "'x' (line" not in plan and "temporar" not in plan
+    inside = " ".join(_plan(user16_funcs.rebound_state_read_inside, np.ones(40), 0.7, 3))
+    assert "'x' (line" in inside          # read by the reverse of 0.01 * x * x

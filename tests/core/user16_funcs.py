@@ -103,3 +103,49 @@ def same_step_self_copies(u0, dt):
     u[::2] = u[1::2]
     u[1:3] = u[0]
     return np.sum(u * u)
+
+
+# -- a state re-bound each step: shapes known equal, final values not taped ----
+def rebound_state(b, a, iters):
+    x = np.zeros_like(b)
+    p = b.copy()
+    for it in range(iters):
+        x += a * p
+        p = 0.9 * p + 0.01 * x
+    return np.sum(x * x)
+
+
+def rebound_state_read_inside(b, a, iters):
+    x = np.zeros_like(b)
+    p = b.copy()
+    for it in range(iters):
+        x += a * p
+        p = 0.9 * p + 0.01 * x * x
+    return np.sum(x * x)
+
+
+def state_grown_by_broadcast(b, a, iters):
+    x = np.zeros(1)
+    p = b.copy()
+    for it in range(iters):
+        x = x + a * p
+        p = 0.9 * p + 0.01 * x
+    return np.sum(x * x) + np.sum(p)
+
+
+def swapped_states(b, a, iters):
+    u = b.copy()
+    v = np.zeros_like(b)
+    for it in range(iters):
+        v = np.sin(u) * a + v
+        u, v = v, u
+    return np.sum(u * v)
+
+
+def final_read_then_rebound(b, a, iters):
+    x = b * a
+    for it in range(iters):
+        x = np.tanh(x) + b
+    s = np.sum(x * x)
+    x = x * a
+    return s + np.sum(x)
