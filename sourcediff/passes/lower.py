@@ -110,7 +110,7 @@ import numpy as np
 from .. import ir
 from ..names import Namer
 from ..rules import registry
-from ..runtime.helpers import broadcast_into, broadcast_length
+from ..runtime.helpers import broadcast_into, broadcast_length, equal_length
 from .astutil import int_of, own_reads
 from .buffers import find_permutations
 from .shapes import axis_lengths
@@ -343,6 +343,7 @@ class Group:
     length: tuple = ()                               # (base, axes): the loop's length
     unsure: set = field(default_factory=set)         # arrays read whole, maybe of another length
     apart: bool = False                              # two rows sure to be of different lengths
+    unchecked: list = field(default_factory=list)    # rows not known to be as long as the loop
 
 
 def plan_block(stmts, facts) -> list:
@@ -596,6 +597,14 @@ def _describe(g, stmts, defs, local, facts):
     g.length = next((r for r in sure if r[0] in facts.params), None) or \
         _parameter_like(first, facts) or \
         next((r for r in sure if facts.assignments.get(r[0], 0) <= 1), first)
+    # rows of other arrays not known to be as long (``X[i] - C[a[i]]``): the
+    # loop's length is checked against theirs (``equal_length``) before it runs
+    seen = set()
+    for r in g.rows:
+        key = (r[0], tuple(tuple(a) for a in r[1]))
+        if key not in seen and r[0] != g.length[0] and not facts.same_length(r, g.length):
+            seen.add(key)
+            g.unchecked.append(r)
 
 
 def _apart(row, other, facts) -> bool:
@@ -865,6 +874,35 @@ def _broadcast_lengths(g, sizes, used_names, line, out) -> tuple:
     return lengths, row_steps
 
 
+def _checked_lengths(g, lengths, used_names, line, out):
+    """Checks, before the loop, that the rows of other arrays not known to be
+    as long as the loop (``g.unchecked``) are: ``equal_length`` raises a
+    ValueError where they differ (NumPy would raise too, or broadcast a row
+    of one element, which these loops do not).  The loop keeps its length
+    (``lengths``, or the rows' where None), so that the check is a statement
+    of its own, which the adjoint need not store.  Statements go to ``out``."""
+    def axis_lengths(row):
+        base, axes = row
+        shape = _fresh("shape", used_names)
+        out.append(_assign(shape, _marked(ast.Attribute(value=ast.Name(id=base, ctx=ast.Load()),
+                                                        attr="shape", ctx=ast.Load()),
+                                          ("attr", "shape")), "assign", line))
+        names = []
+        for axis, trim, step in axes:
+            n, stmts = _axis_length(shape, axis, trim, step, used_names, line)
+            out.extend(stmts)
+            names.append(n)
+        return names
+    lengths = list(lengths) if lengths else axis_lengths(g.length)
+    for row in g.unchecked:
+        for k, other in enumerate(axis_lengths(row)):
+            call = ast.Call(func=ast.Name(id=equal_length.__name__, ctx=ast.Load()),
+                            args=[ast.Name(id=lengths[k], ctx=ast.Load()),
+                                  ast.Name(id=other, ctx=ast.Load())], keywords=[])
+            out.append(_assign(_fresh("n", used_names), _marked(call, ("call", equal_length)),
+                               "assign", line))
+
+
 def element_loop(g, stmts, env, used_names) -> list:
     """``r = 0.0`` for each reduction, then ``for j in range(X.shape[axis]):``
     (and ``for k in ...`` inside it, a loop per axis of a block) with the
@@ -874,6 +912,8 @@ def element_loop(g, stmts, env, used_names) -> list:
     steps, before, sizes = _broadcast_steps(g, env, used_names, first)
     lengths, row_steps = _broadcast_lengths(g, sizes, used_names, first, before) \
         if g.unsure else (None, None)
+    if g.unchecked:
+        _checked_lengths(g, lengths, used_names, first, before)
     j = _Indices([_fresh(hint, used_names) for hint in LOOP_NAMES[:len(axes)]], steps,
                  row_steps)
     temps = g.temps

@@ -16,6 +16,7 @@ from ..runtime.helpers import (
     empty_grid,
     empty_rows,
     empty_stack,
+    equal_length,
     first_axis_last,
     fresh,
     keep_all_dims,
@@ -192,7 +193,8 @@ def _allocated(extra):
 
 nondifferentiable(empty_stack, result=_allocated(0))
 # the length of an element loop over operands NumPy broadcasts (passes/lower.py)
-nondifferentiable(broadcast_length, broadcast_into, result=lambda args, kw, consts: INT)
+nondifferentiable(broadcast_length, broadcast_into, equal_length,
+                  result=lambda args, kw, consts: INT)
 # zeros of the second argument's shape (an adjoint buffer reused)
 nondifferentiable(reuse_zeros, result=lambda args, kw, consts: array(
     _float_dtype(args[1]), args[1].ndim))

@@ -23,6 +23,7 @@ __all__ = [
     "empty_grid",
     "empty_rows",
     "empty_stack",
+    "equal_length",
     "first_axis_last",
     "fresh",
     "hstack2",
@@ -349,6 +350,17 @@ def broadcast_into(m, n):
     if m != n and m != 1:
         raise ValueError("could not broadcast input array into the slice stored into: "
                          "lengths differ and the input's is not 1")
+    return n
+
+
+@runtime_helper(jit=True)
+def equal_length(n, m):
+    """``n``, where rows of lengths ``n`` and ``m`` run in one element loop
+    (``X[i] - C[a[i]]``, passes/lower.py); else a ValueError (NumPy raises
+    too, or broadcasts a row of one element, which the loop does not)."""
+    if n != m:
+        raise ValueError("rows of different lengths in one elementwise operation "
+                         "(sourcediff's element loops need rows of equal length)")
     return n
 
 

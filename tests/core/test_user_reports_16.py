@@ -113,3 +113,27 @@ def test_rebound_state_tapes_only_what_its_reverse_reads():
     assert "'p' (line" in plan and "'x' (line" not in plan and "temporar" not in plan
     inside = " ".join(_plan(user16_funcs.rebound_state_read_inside, np.ones(40), 0.7, 3))
     assert "'x' (line" in inside          # read by the reverse of 0.01 * x * x
+
+
+# -- rows of two arrays in one element loop: NumPy raises (or broadcasts a row
+# of one element) where their lengths differ; the loop read past the shorter --
+@pytest.mark.parametrize("target", ["python", "cpu"])
+def test_rows_of_two_arrays(target):
+    rng = np.random.default_rng(16)
+    X, Y = rng.normal(size=(5, 3)), rng.normal(size=(5, 3))
+    C, a = rng.normal(size=(3, 3)), np.array([0, 1, 2, 1, 0])
+    check_grad(user16_funcs.rows_of_two, (X, Y, 0.7), wrt=(0, 1, 2), target=target)
+    check_grad(user16_funcs.rows_by_assignment, (X, C, a), wrt=(0, 1), target=target)
+    for other in (Y[:, :2].copy(), Y[:, :1].copy()):
+        with pytest.raises(ValueError, match="rows of different lengths"):
+            sd.grad(user16_funcs.rows_of_two, wrt=(0, 1), target=target)(X, other, 0.7)
+        with pytest.raises(ValueError, match="rows of different lengths"):
+            sd.value_and_grad(user16_funcs.rows_by_assignment, wrt=1, target=target)(
+                X, C[:, :2].copy(), a)
+
+
+def test_rows_of_two_arrays_checked_once_per_row_not_stored():
+    X, C, a = np.ones((40, 3)), np.ones((3, 3)), np.arange(40) % 3
+    src = sd.grad(user16_funcs.rows_by_assignment, wrt=1).source_for(X, C, a)
+    adjoint = src.split("def rows_by_assignment_grad(", 1)[1]
+    assert "equal_length(" in adjoint and "_saved_n" not in adjoint

@@ -149,3 +149,23 @@ def final_read_then_rebound(b, a, iters):
     s = np.sum(x * x)
     x = x * a
     return s + np.sum(x)
+
+
+# -- rows of two arrays in one element loop: their lengths are checked --------
+def rows_of_two(X, Y, w):
+    s = 0.0
+    for i in range(X.shape[0]):
+        d = X[i] * w - Y[i]
+        s += np.sum(d * d)
+    return s
+
+
+def rows_by_assignment(X, C, a):
+    s = 0.0
+    for i in range(X.shape[0]):
+        if a[i] > 0:
+            d = X[i] - C[a[i]]
+            s += np.sum(np.tanh(d) * d)
+        else:
+            s += 1.0
+    return s
