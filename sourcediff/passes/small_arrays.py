@@ -380,6 +380,12 @@ class _Facts:
                     all(_int_const(e) is not None for e in s.value.elts):
                 self.tuples[s.targets[0].id] = tuple(_int_const(e) for e in s.value.elts)
         self.binds = binds
+        self.loads = {}         # name -> how many times it is read (not written into)
+        stored = {id(n.value) for n in ast.walk(fn)
+                  if isinstance(n, ast.Subscript) and isinstance(n.ctx, ast.Store)}
+        for n in ast.walk(fn):
+            if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load) and id(n) not in stored:
+                self.loads[n.id] = self.loads.get(n.id, 0) + 1
         self.tuples = {k: v for k, v in self.tuples.items() if binds.get(k) == 1}
 
     def array(self, name) -> bool:
@@ -758,16 +764,35 @@ def _filling(s, base, facts) -> bool:
 
 
 def _unshared(base, shapes, facts) -> bool:
-    """No statement makes another name share ``base``'s memory, nor ``base`` another's."""
+    """No statement makes another name share ``base``'s memory, nor ``base`` another's.
+    (A move ``P = _a25`` of a name bound once and read nowhere else, as
+    ``P = np.array([[...]])`` is normalized, shares nothing that is read again.)"""
     for s in facts.statements:
         target = _target(s)
         if target is None or ir.PRIM(getattr(s, "value", None), ("",))[0] not in ALIASING:
+            continue
+        if _move(s, facts):
             continue
         sources = {n.id for n in ast.walk(s.value) if isinstance(n, ast.Name)}
         if target == base and sources & set(shapes) or \
                 base in sources and target in shapes:
             return False
     return True
+
+
+def _move(s, facts) -> bool:
+    """``P = _a25``, where ``_a25`` is bound once, in the same block before it,
+    filled only between the two, and read nowhere else: no later statement
+    sees the array through ``_a25``."""
+    src = s.value.id if isinstance(s.value, ast.Name) else None
+    if src is None or facts.binds.get(src) != 1 or facts.loads.get(src) != 1:
+        return False
+    block, k = facts.blocks[id(s)]
+    made = next((j for j, st in enumerate(block[:k]) if src in _binds(st)), None)
+    if made is None:
+        return False
+    inside = {id(st) for st in block[made:k]}
+    return all(id(st) in inside for st in facts.statements if src in _stores_into(st))
 
 
 # -- emit --------------------------------------------------------------------

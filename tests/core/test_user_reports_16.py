@@ -137,3 +137,21 @@ def test_rows_of_two_arrays_checked_once_per_row_not_stored():
     src = sd.grad(user16_funcs.rows_by_assignment, wrt=1).source_for(X, C, a)
     adjoint = src.split("def rows_by_assignment_grad(", 1)[1]
     assert "equal_length(" in adjoint and "_saved_n" not in adjoint
+
+
+# -- a 2x2 Kalman filter whose covariance is rebuilt with np.array and updated
+# in place (``P[0, 0] += q``): scalars now (a move ``P = _a`` of the rebuilt
+# array shares nothing read again); it was arrays on list tapes, 15-27 s first
+# calls --------------------------------------------------------------------------
+@pytest.mark.parametrize("target", ["python", "cpu"])
+def test_small_arrays_moved_and_updated(target):
+    y = np.cumsum(np.linspace(-0.3, 0.5, 12) ** 2)
+    check_grad(user16_funcs.kalman_like, (np.array([0.1, 0.2]), y), target=target)
+
+
+def test_kalman_state_is_scalars():
+    src = sd.grad(user16_funcs.kalman_like).source_for(np.array([0.1, 0.2]), np.ones(30))
+    adjoint = src.split("def kalman_like_grad(", 1)[1]
+    code = [line for line in adjoint.splitlines() if not line.strip().startswith("#")]
+    assert any("P_00" in line for line in code)
+    assert not any("np.array(" in line or " @ " in line or ".append(" in line for line in code)

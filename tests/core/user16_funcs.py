@@ -169,3 +169,4 @@ def rows_by_assignment(X, C, a):
         else:
             s += 1.0
     return s
+
