@@ -202,7 +202,7 @@ PRIM = Fact("prim", "expression", "axis_gathers, index_names, int_arrays, lower,
 INPLACE = Fact("inplace", "call of a user function", "normalize",
                "buffers, forward, reverse, small_arrays, tables, typeinfer",
                "Positions of the array arguments the callee writes into.")
-AUGMENTED = Fact("augmented", "binop", "normalize, webs", "buffers, forward, hoist, normalize, small_arrays",
+AUGMENTED = Fact("augmented", "binop", "normalize, webs", "buffers, forward, hoist, normalize, shapes, small_arrays",
                  "The operation comes from an augmented assignment (``x += y``).", False)
 NONNEG = Fact("nonneg", "index expression", "normalize", "tuples",
               "The index is known to be non-negative (a loop index over a range "

@@ -190,7 +190,9 @@ def index_result(base: T, index: ast.expr, env) -> T:
                 and env(p).kind == "tuple":
             raise TypeError(f"the tuple '{ast.unparse(p)}' cannot be part of an index here: "
                             "unpack it (i, j = ...) and index with its elements")
-        if not isinstance(p, ast.Slice) and env(p).kind == "bool" and not env(p).is_array:
+        if not isinstance(p, ast.Slice) and not (isinstance(p, ast.Constant) and (
+                p.value is Ellipsis or p.value is None)) and \
+                env(p).kind == "bool" and not env(p).is_array:
             # NumPy reads x[True] as x[np.newaxis] (x[False]: an empty new axis), not x[1]
             raise TypeError(f"the bool '{ast.unparse(p)}' cannot be an index: NumPy reads a "
                             "bool index as a new axis, not an element; index with an int")
