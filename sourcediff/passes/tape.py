@@ -315,6 +315,7 @@ def stack_sites(rt) -> dict:
     the push made before ``statement`` or, for a loop's snapshot, inside
     ``loops``."""
     stmts = {id(st): st for st in walk(rt.fn.body)}
+    order = {sid: k for k, sid in enumerate(stmts)}   # (ids change between processes)
     sites: dict = {}
 
     def add(key, dtype, st, loops=()):
@@ -323,7 +324,7 @@ def stack_sites(rt) -> dict:
             entry[0] = None              # pushes of different types: a list
         entry[1].append((st, list(loops)))
 
-    for sid, var in sorted(rt.save_at, key=lambda p: (p[1], p[0])):
+    for sid, var in sorted(rt.save_at, key=lambda p: (p[1], order.get(p[0], -1))):
         st = stmts.get(sid)
         if st is None:
             continue
