@@ -155,3 +155,14 @@ def test_kalman_state_is_scalars():
     code = [line for line in adjoint.splitlines() if not line.strip().startswith("#")]
     assert any("P_00" in line for line in code)
     assert not any("np.array(" in line or " @ " in line or ".append(" in line for line in code)
+
+
+@pytest.mark.parametrize("target", ["python", "cpu"])
+def test_copies_of_arrays_changing_shape(target):
+    x = np.linspace(-1.0, 1.3, 20)
+    for n in (1, 3):
+        check_grad(user16_funcs.shrinking_copy, (x, n), target=target)
+        check_grad(user16_funcs.transposed_copy, (x[:18].reshape(3, 6), n), target=target)
+    vg = sd.value_and_grad(user16_funcs.shrinking_copy, target=target, checkpoint=True)
+    np.testing.assert_allclose(vg(x, 3)[1], numeric_grad(user16_funcs.shrinking_copy, (x, 3)),
+                               rtol=1e-6, atol=1e-8)

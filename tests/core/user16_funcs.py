@@ -170,3 +170,17 @@ def rows_by_assignment(X, C, a):
             s += 1.0
     return s
 
+
+
+# -- ``.copy()`` of an array whose shape changes each step (its adjoint buffer
+# was made once, with the last step's shape) ------------------------------------
+def shrinking_copy(x, n):
+    for it in range(n):
+        x = x[1:].copy() * 1.1
+    return np.sum(x * np.arange(x.size))
+
+
+def transposed_copy(X, n):
+    for it in range(n):
+        X = X.T.copy() * 1.1
+    return np.sum(X * np.arange(X.size).reshape(X.shape))
