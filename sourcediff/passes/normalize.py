@@ -1421,6 +1421,12 @@ class Normalizer:
                      ("dtype", dt))
 
     def dtype_atom(self, a, out, what):
+        builtin = {float: "float64", int: "int64", bool: "bool_"}
+        if isinstance(a, ast.Name) and resolve(a, self.namespace, self.locals) in builtin:
+            # ``x.astype(float)``: NumPy's float64 (Numba takes no Python type here)
+            a = ast.copy_location(ast.Attribute(
+                value=_name("np"), attr=builtin[resolve(a, self.namespace, self.locals)],
+                ctx=ast.Load()), a)
         if not _is_str(a):
             return self.atom(a, out)
         t = self.temp()

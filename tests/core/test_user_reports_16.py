@@ -166,3 +166,10 @@ def test_copies_of_arrays_changing_shape(target):
     vg = sd.value_and_grad(user16_funcs.shrinking_copy, target=target, checkpoint=True)
     np.testing.assert_allclose(vg(x, 3)[1], numeric_grad(user16_funcs.shrinking_copy, (x, 3)),
                                rtol=1e-6, atol=1e-8)
+
+
+@pytest.mark.parametrize("target", ["python", "cpu"])
+def test_astype_of_a_python_type(target):
+    # ``astype(float)`` leaked a Numba TypingError on cpu
+    x = np.linspace(-1.0, 1.0, 20)
+    check_grad(user16_funcs.astype_builtin, (x, np.arange(20)), target=target)
