@@ -97,6 +97,10 @@ def bind_call(call: ast.Call, func) -> tuple[list | None, str]:
     if any(isinstance(a, ast.Starred) for a in call.args):
         return None, f"pass the arguments of '{name}' one by one (not '*seq')"
     by_position = [p for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    if len(call.args) == len(params) and not call.keywords:
+        # one argument per parameter, keyword-only ones last: a call this module
+        # bound already (a helper's code is normalized more than once)
+        return list(call.args), ""
     if len(call.args) > len(by_position):
         return None, (f"'{name}' takes {len(by_position)} positional arguments, "
                       f"{len(call.args)} given")

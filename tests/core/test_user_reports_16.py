@@ -173,3 +173,10 @@ def test_astype_of_a_python_type(target):
     # ``astype(float)`` leaked a Numba TypingError on cpu
     x = np.linspace(-1.0, 1.0, 20)
     check_grad(user16_funcs.astype_builtin, (x, np.arange(20)), target=target)
+
+
+@pytest.mark.parametrize("target", ["python", "cpu"])
+def test_keyword_only_none_default_called_twice(target):
+    # the second call was refused: 'takes 1 positional arguments, 2 given'
+    check_grad(user16_funcs.keyword_only_none_default, (np.linspace(-1.0, 1.0, 5), 0.7),
+               wrt=(0, 1), target=target)

@@ -188,3 +188,13 @@ def transposed_copy(X, n):
 
 def astype_builtin(x, k):
     return np.sum(x.astype(float) ** 2) + np.sum(k.astype(float) * x)
+
+
+def _scaled(x, *, scale=None):
+    if scale is None:
+        return x * 2.0
+    return x * scale
+
+
+def keyword_only_none_default(x, s):
+    return np.sum(_scaled(x) * _scaled(x, scale=s))
