@@ -156,7 +156,7 @@ def _fixed_site(stmt, var, types, fixed, scalars) -> bool:
     value = stmt.value
     key = ir.PRIM(value, ("",))
     parts = value.args if isinstance(value, ast.Call) else [value]
-    if isinstance(value, ast.Call) and isinstance(value.func, ast.Attribute):
+    if key[0] == "method":
         parts = [value.func.value, *parts]      # the receiver of ``a.copy()``
     operands = [n.id for p in parts for n in ast.walk(p) if isinstance(n, ast.Name)]
 
