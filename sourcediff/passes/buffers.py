@@ -72,9 +72,13 @@ class Liveness:
     """``after[id(stmt)]``: the names that may be read after ``stmt`` before
     being rebound (an over-approximation)."""
 
-    def __init__(self, fn: ast.FunctionDef):
+    def __init__(self, fn, live_out=frozenset(), skip=frozenset()):
+        """``fn``: a function (or any node with a ``body``); ``live_out``:
+        names read after its body; ``skip``: ids of simple statements taken
+        as doing nothing."""
         self.after: dict = {}
-        self.block(fn.body, set(), (set(), set()))
+        self.skip = skip
+        self.block(fn.body, set(live_out), (set(live_out), set(live_out)))
 
     def block(self, stmts, out: set, loop: tuple) -> set:
         live = set(out)
@@ -107,6 +111,8 @@ class Liveness:
             return set(loop[1])
         if isinstance(s, ast.Return):
             return _loads(s)
+        if id(s) in self.skip:
+            return set(out)
         uses, defs = _uses_defs(s)
         return uses | (out - defs)
 

@@ -187,8 +187,8 @@ def plan_lines(rt, names, fused_loop=None, moved=(), tail=(), companions=()) -> 
     fused_lines = set() if fused_loop is None else {
         ir.LINE(s) for s in walk([fused_loop, *companions]) if isinstance(s, ast.For)}
     for loop in loops:
-        if ir.LINE(loop) in fused_lines:
-            continue
+        if ir.LINE(loop) in fused_lines or id(loop) not in names.reversed_loops:
+            continue        # (a loop with nothing to reverse: a search, say)
         chosen = rt.recompute.get(id(loop), [])
         values = [s for s in chosen if not isinstance(s, ast.For)]
         nests = [s for s in chosen if isinstance(s, ast.For)]

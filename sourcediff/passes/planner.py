@@ -120,6 +120,8 @@ class Planner:
         # arrays whose overwritten elements the reverse sweep, as emitted, puts
         # back where nothing reads them any more: not stored
         self.unread_items: set = set()
+        # (id(site), var): saves whose value the reverse sweep puts back unread
+        self.dead_restores: set = set()
         self.invariants_of: dict = {}      # id(loop) -> loop_invariants(loop)
 
     def decide(self, reads: set, shape_reads: set, names: set, read_at=None) -> bool:
@@ -758,19 +760,23 @@ class Planner:
                      and (id(st.stmt), var) not in self.unread_sums]
             if not sites:
                 continue
+            dead = set()
             if var in self.counters:
                 sites = [st for st in sites if ir.KIND(st.stmt) != ir.Kind.ACCUMULATE]
             else:
                 for st in sites:
                     if self.invertible(st.stmt, var):
-                        if (id(st.stmt), var) in self.carried_sites:
+                        if (id(st.stmt), var) in self.dead_restores:
+                            dead.add(id(st.stmt))       # nothing reads what it undoes
+                        elif (id(st.stmt), var) in self.carried_sites:
                             # undone at the start of each reverse iteration, where
                             # a snapshot would be restored
                             self.inverted_carried.add((id(st.stmt), var))
                         else:
                             self.inverted.add((id(st.stmt), var))
                 sites = [st for st in sites if (id(st.stmt), var) not in self.inverted
-                         and (id(st.stmt), var) not in self.inverted_carried]
+                         and (id(st.stmt), var) not in self.inverted_carried
+                         and id(st.stmt) not in dead]
                 if not sites:
                     continue
             first = min(sites, key=lambda st: st.order)
@@ -790,6 +796,8 @@ class Planner:
                         definite = first.top_level and not isinstance(first.stmt, ast.For)
                         if not is_param and not definite:
                             self.placeholders.add(var)
+                        continue
+                    if (id(st.stmt), var) in self.dead_restores:
                         continue
                     self.save_at.add((id(st.stmt), var))
                     self.saved_vars.add(var)
@@ -812,6 +820,16 @@ class Planner:
                         and id(s) not in self.fresh_writes and base not in self.unread_items \
                         and not self.reads_final(base):
                     self.save_at.add((id(s), base + "[]"))
+
+    def drop_dead_restores(self, sites: set) -> bool:
+        """Store nothing for the ``(id(site), var)`` of ``sites``: the reverse
+        sweep, as emitted, puts those values back where nothing reads them
+        (passes/dead_restores.py); false when that changes nothing."""
+        if sites <= self.dead_restores:
+            return False
+        self.dead_restores |= sites
+        self.storage()
+        return True
 
     def drop_unread_items(self, arrays: set) -> bool:
         """Store no overwritten element of ``arrays`` (the reverse sweep reads

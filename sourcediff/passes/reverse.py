@@ -53,6 +53,7 @@ from .buffers import (
     inverse_assignment,
 )
 from .copies import drop_needless_copies
+from .dead_restores import dead_restores
 from .first_adds import assign_first_adds
 from .invariant_sums import sum_invariant_adds
 from .numba_calls import lower_for_numba
@@ -362,12 +363,17 @@ class ReverseTransformer:
             # id -> statement (kept, so no other statement takes its id)
             self.element_restores: dict = {}     # ``a[i] = tape[slot]``
             self.element_pops: dict = {}         # ``a[i] = stack[top]`` / ``.pop()``
+            self.scalar_restores: dict = {}      # ``x = tape[slot]`` / ``.pop()``
+            self.reversed_loops: set = set()     # id(loop): its reverse loop is emitted
             self.reads: set = set()
             self.read_at: dict = {}      # name -> id(statements of the body) whose reverse reads it
             self._top = None
             self.shape_reads: set = set()
             reverse = self.reverse_block(self.fn.body)
             if self.plan.decide(self.reads, self.shape_reads, self.primal_names(), self.read_at):
+                continue
+            if self.plan.drop_dead_restores(dead_restores(
+                    reverse, self.scalar_restores, free_names(self.gradients()))):
                 continue
             if not self.plan.drop_unread_items(unread_puts_back(
                     reverse, {**self.element_restores, **self.element_pops}, self.plan.sole,
@@ -925,8 +931,18 @@ class ReverseTransformer:
             out.extend(self.reverse_stmt(s))
         return merge_scatters(out)
 
-    def restore(self, var, line) -> list:
-        return self.pop_from(("saved", var), self.stack(var), _name(var, True), line)
+    def restore(self, var, line, site=None) -> list:
+        """Put ``var`` back from its tape (``site``: the statement whose save
+        this undoes, for ``dead_restores``)."""
+        out = self.pop_from(("saved", var), self.stack(var), _name(var, True), line)
+        if site is not None:
+            self.restored(out[-1], site, var)
+        return out
+
+    def restored(self, node, site, var):
+        """``node`` puts back the value of ``var`` saved at ``site``."""
+        self.scalar_restores[id(node)] = (node, (id(site), var))
+        return node
 
     def reset(self, var, line):
         t = self.types[var]
@@ -1047,15 +1063,16 @@ class ReverseTransformer:
             for var in targets:
                 if (id(s), var) in self.plan.save_at and (id(s), var) in self.plan.indexed_scalars:
                     index = self.plan.indexed_scalars[id(s), var].index
-                    out.append(_assign(var, ast.Subscript(
+                    out.append(self.restored(_assign(var, ast.Subscript(
                         value=_name(self.scalar_tape(id(s), var)), slice=ir.clone(index),
-                        ctx=ast.Load()), line))
+                        ctx=ast.Load()), line), s, var))
                     self.read(index)
                 elif (id(s), var) in self.plan.save_at:
-                    out += self.restore(var, line)
+                    out += self.restore(var, line, s)
                 elif (id(s), var) in self.plan.inverted:
                     inverse = ast.Sub() if isinstance(s.value.op, ast.Add) else ast.Add()
-                    out.append(_aug(var, inverse, ir.clone(s.value.right), line))
+                    out.append(self.restored(_aug(var, inverse, ir.clone(s.value.right), line),
+                                             s, var))
                     self.read(s.value.right)
                 if id(s) in self.plan.moves and self.needs_reset(var, s):
                     # the buffer the array's source left (zero) serves its old value
@@ -1135,6 +1152,7 @@ class ReverseTransformer:
         undo = any((id(b), v) in self.plan.inverted_carried for b in s.body
                    for v in self.plan.carried.get(id(s), []))
         if body or self.plan.snapshot_vars_of(s) or undo:
+            self.reversed_loops.add(id(s))
             recompute = self.snapshot_pops(s) + self.needed_recomputation(s)
             count = ir.COUNT(s)
             if count:
@@ -1154,7 +1172,7 @@ class ReverseTransformer:
             ir.LINE.set(loop, line)
             out.append(loop)
         if is_for and (id(s), s.target.id) in self.plan.save_at:
-            out += self.restore(s.target.id, line)
+            out += self.restore(s.target.id, line, s)
         return out
 
     def reverse_body(self, loop) -> list:

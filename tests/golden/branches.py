@@ -28,19 +28,12 @@ def branches(x, a):
 def branches_grad(x, a):
     """Value and gradient of 'branches' with respect to x."""
     # Plan:
-    #   stored before each overwrite: 'y' (lines 23, 25, 27), on the stack _saved_y, allocated once before line 22 with room for 3 values (a bound on its pushes)
-    # -- tape
-    # branches:21  def branches(x, a):
-    y = 0.0
+    #   stored: nothing (every value the reverse sweep reads is still live when it is read)
     # -- forward sweep
     # branches:22  if x > a:
     _c1 = x > a
-    _saved_y = np.empty(3, np.float64)
-    _saved_y_top = 0
     if _c1:
         # branches:23  y = x * x
-        _saved_y[_saved_y_top] = y
-        _saved_y_top += 1
         y = x * x
     else:
         # branches:24  elif x < -a:
@@ -48,13 +41,9 @@ def branches_grad(x, a):
         _c3 = x < _t2
         if _c3:
             # branches:25  y = -x
-            _saved_y[_saved_y_top] = y
-            _saved_y_top += 1
             y = -x
         else:
             # branches:27  y = math.exp(x)
-            _saved_y[_saved_y_top] = y
-            _saved_y_top += 1
             y = math.exp(x)
     # branches:28  return y * a
     _t4 = y * a
@@ -69,22 +58,16 @@ def branches_grad(x, a):
     if _c1:
         # branches:23  y = x * x
         dx += dy * 2.0 * x
-        _saved_y_top -= 1
-        y = _saved_y[_saved_y_top]
         dy = 0.0
     else:
         # branches:24  elif x < -a:
         if _c3:
             # branches:25  y = -x
             dx += -dy
-            _saved_y_top -= 1
-            y = _saved_y[_saved_y_top]
             dy = 0.0
         else:
             # branches:27  y = math.exp(x)
             dx += dy * y
-            _saved_y_top -= 1
-            y = _saved_y[_saved_y_top]
             dy = 0.0
     # -- result
     # branches:28  return y * a
