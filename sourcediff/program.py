@@ -25,6 +25,7 @@ from .passes.hoist import hoist_shape_reads
 from .passes.index_names import expand_tuple_index, name_index_array, read_whole
 from .passes.inline import inline_calls
 from .passes.int_arrays import (
+    float_bindings_of_integer_arrays,
     float_copies_of_integer_arrays,
     float_operands_of_products,
     integer_item_arrays,
@@ -42,7 +43,7 @@ from .passes.small_arrays import scalarize_small_arrays
 from .passes.static_args import bind_static_args
 from .passes.tables import tabulate_invariants
 from .passes.tuples import scalarize_tuple_params, split_tuple_locals
-from .passes.typeinfer import infer_types
+from .passes.typeinfer import infer_types, value_type
 from .passes.versions import version_variable
 from .passes.webs import split_array_versions, split_loop_versions, split_webs
 from .runtime.declare import helper_names
@@ -126,6 +127,9 @@ class Program:
                 split = split_tuple_locals(fn, env, norm.used_names, src.info.error) or split
                 split = integer_item_arrays(fn, env, norm.used_names) or split
                 split = float_copies_of_integer_arrays(fn, env, norm.used_names) or split
+                split = float_bindings_of_integer_arrays(
+                    fn, env, norm.used_names,
+                    value_type(fn, env, src.info, self.callee_return, norm.globals_used)) or split
                 split = float_operands_of_products(fn, env, norm.used_names) or split
                 scalars = scalar_numpy_calls(fn, env)
                 scalars = flatten_masks(fn, env, norm.used_names) or scalars

@@ -110,6 +110,47 @@ def float_copies_of_integer_arrays(fn: ast.FunctionDef, env: dict, used: set) ->
     return changed
 
 
+def float_bindings_of_integer_arrays(fn: ast.FunctionDef, env: dict, used: set,
+                                     own_type) -> bool:
+    """Any other binding of an integer array to a name that later holds floats
+    (``x = np.arange(n)`` then ``x = x * a + 1.0`` in a loop; ``own_type(s)``:
+    the type of the value ``s`` assigns): the value is made first and
+    converted, ``_i1 = np.arange(n); x = _i1.astype(np.float64)``, as NumPy's
+    arithmetic would convert it in the next step.  Not for a name read as an
+    index anywhere (it must stay integers there: Numba's error stands)."""
+    indices = {n.id for sub in ast.walk(fn) if isinstance(sub, ast.Subscript)
+               for n in ast.walk(sub.slice) if isinstance(n, ast.Name)}
+    changed = False
+    namer = Namer(used)
+    for block in _blocks(fn):
+        for k, s in reversed(list(enumerate(block))):
+            if ir.KIND(s) != ir.Kind.ASSIGN or not isinstance(s.targets[0], ast.Name) or \
+                    _copied(s.value) is not None or s.targets[0].id in indices:
+                continue
+            t = env.get(s.targets[0].id)
+            if t is None or not t.is_array or t.dtype.kind != "f":
+                continue
+            own = own_type(s)
+            if own is None or not own.is_array or own.dtype.kind not in "iub" or \
+                    own.ndim != t.ndim:
+                continue
+            ints, name = namer.numbered("_ints"), namer.numbered("_dtype")
+            used.update((ints, name))
+            made = ast.Assign(targets=[ast.Name(id=ints, ctx=ast.Store())], value=s.value)
+            kind = ast.Attribute(value=ast.Name(id="np", ctx=ast.Load()), attr=t.dtype.name,
+                                 ctx=ast.Load())
+            named = ast.Assign(targets=[ast.Name(id=name, ctx=ast.Store())],
+                               value=ir.mark(kind, ("dtype", t.dtype)))
+            call = ast.Call(func=ast.Attribute(value=ast.Name(id=ints, ctx=ast.Load()),
+                                               attr="astype", ctx=ast.Load()),
+                            args=[ast.Name(id=name, ctx=ast.Load())], keywords=[])
+            s.value = ir.mark(ast.copy_location(call, s.value), ("method", "astype"))
+            block[k:k] = [ast.fix_missing_locations(ast.copy_location(
+                ir.tag(new, ir.LINE(s), ir.Kind.ASSIGN), s)) for new in (made, named)]
+            changed = True
+    return changed
+
+
 def _copied(v):
     """The array name ``v`` copies (``x``, ``x.copy()``, ``np.copy(x)``), or None."""
     prim = ir.PRIM(v, ("",))

@@ -324,6 +324,21 @@ def infer_types(fn, arg_types, info, callee_return, globals_used) -> tuple[dict,
     return env, ti.return_type
 
 
+def value_type(fn, env, info, callee_return, globals_used):
+    """``f(s)``: the type of the value assignment ``s`` of ``fn`` computes, by
+    itself (not joined with the other values of its name), under ``env``;
+    None where it cannot be told."""
+    ti = TypeInference(fn, env, info, callee_return)
+    ti.info_globals = globals_used
+
+    def of(s):
+        try:
+            return ti._prim(s.value, ir.PRIM(s.value))
+        except (TypeError, KeyError):
+            return None
+    return of
+
+
 def _conflict(name: str, exc: TypeError, unbound=()) -> str:
     """The message of a name bound to values of two types, naming what the user
     wrote (``unbound``: the user's names the binding reads that nothing has

@@ -1,0 +1,26 @@
+"""Fixes from the seventeenth session's reports: each test fails before its fix."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import sourcediff as sd
+from tests.core import user17_funcs as U
+from tests.fdcheck import check_grad
+
+A = np.linspace(-1.0, 1.0, 7)
+
+
+@pytest.mark.parametrize("target", ["python", "cpu"])
+@pytest.mark.parametrize("f, args, wrt", [
+    (U.int_state_becomes_float, (A, 3), (0,)),
+    (U.int_zeros_accumulated, (A, 3), (0,)),
+    (U.int_counts_scaled, (A, 0.5), (0, 1)),
+    (U.int_counts_scaled, (A, -0.5), (0, 1)),
+], ids=["arange", "zeros_int64", "branch_pos", "branch_neg"])
+def test_integer_arrays_rebound_to_floats(f, args, wrt, target):
+    # NumPy converts at the first float operation; the compiled code converts at the binding
+    # (was: an AttributeError from inside Numba's typing on cpu, UFuncTypeError on python)
+    check_grad(f, args, wrt=wrt, target=target)
+    value, _ = sd.value_and_grad(f, wrt=wrt, target=target)(*args)
+    assert value == pytest.approx(f(*args), rel=1e-12)
