@@ -54,7 +54,7 @@ from .astutil import binding_targets, free_names, stored_names, walk
 from .astutil import name as _name
 from .local_functions import lift_local_functions
 from .resolve import MISSING, bind_call, canonical_name, is_module, resolve
-from .static_args import is_flag_test, is_static_constant, static_truth
+from .static_args import is_static_constant, static_truth, without_flag_tests
 
 UNSUPPORTED_STATEMENTS = {
     ast.Try: "'try' statements", ast.With: "'with' statements",
@@ -252,9 +252,9 @@ class Normalizer:
                 # a string or None, in place of a parameter or a helper's argument
                 self.block(s.body if truth else s.orelse, out)
                 return
-            if self.values_unknown and is_flag_test(s.test, self.params):
-                s = ast.copy_location(ast.If(test=ast.Constant(True), body=s.body,
-                                             orelse=s.orelse), s)
+            if self.values_unknown:
+                s = ast.copy_location(ast.If(test=without_flag_tests(s.test, self.params),
+                                             body=s.body, orelse=s.orelse), s)
             test = self.test_atom(s.test, out)
             then, orelse = [], []
             self.block(s.body, then)
@@ -904,6 +904,9 @@ class Normalizer:
     def while_stmt(self, s, out):
         if s.orelse:
             raise self.error(s, "'while ... else' is not supported")
+        if self.values_unknown:
+            s = ast.copy_location(ast.While(test=without_flag_tests(s.test, self.params),
+                                            body=s.body, orelse=s.orelse), s)
         s = _exits_in_test(s)
         if not (isinstance(s.test, ast.Constant) and s.test.value is True) and \
                 not _continues(s.body):
@@ -1285,9 +1288,9 @@ class Normalizer:
         truth = static_truth(e.test)
         if truth is not None:
             return self.prim(e.body if truth else e.orelse, out)
-        if self.values_unknown and is_flag_test(e.test, self.params):
-            e = ast.copy_location(ast.IfExp(test=ast.Constant(True), body=e.body,
-                                            orelse=e.orelse), e)
+        if self.values_unknown:
+            e = ast.copy_location(ast.IfExp(test=without_flag_tests(e.test, self.params),
+                                            body=e.body, orelse=e.orelse), e)
         test = self.test_atom(e.test, out)
         t = self.temp()
         then, orelse = [], []

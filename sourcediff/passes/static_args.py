@@ -88,6 +88,22 @@ def is_flag_test(test, params) -> bool:
     return static_truth(flag) is not None
 
 
+def without_flag_tests(test, params):
+    """``test`` with its parts that test parameters against strings or None
+    (:func:`is_flag_test`) taken as holding (``mode == "a" and x[0] > 0.0`` is
+    ``x[0] > 0.0``): before the values are known, what both branches of
+    such a part need checking."""
+    if is_flag_test(test, params):
+        return ast.copy_location(ast.Constant(True), test)
+    if isinstance(test, ast.BoolOp):
+        parts = [without_flag_tests(v, params) for v in test.values]
+        return _fold_test(ast.copy_location(ast.BoolOp(op=test.op, values=parts), test))
+    if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
+        return _fold_test(ast.copy_location(ast.UnaryOp(
+            op=test.op, operand=without_flag_tests(test.operand, params)), test))
+    return test
+
+
 class _FlagValues(ast.NodeTransformer):
     """Each name as the string it might hold (what :func:`_value` can compare)."""
 
@@ -138,7 +154,7 @@ def _block(stmts, env: dict) -> list:
     out = []
     for s in stmts:
         if isinstance(s, ast.If):
-            s.test = _Substitute(env).visit(s.test)
+            s.test = _fold_test(_Substitute(env).visit(s.test))
             truth = _value(s.test)
             if truth is not _MISSING:
                 out.extend(_block(s.body if truth else s.orelse, env))
@@ -156,7 +172,7 @@ def _block(stmts, env: dict) -> list:
             if isinstance(s, ast.For):
                 s.iter = _Substitute(env).visit(s.iter)
             else:
-                s.test = _Substitute(env).visit(s.test)
+                s.test = _fold_test(_Substitute(env).visit(s.test))
             s.body = _block(s.body, dict(env)) or [ast.copy_location(ast.Pass(), s)]
             s.orelse = _block(s.orelse, dict(env))
         elif isinstance(s, (ast.FunctionDef, ast.ClassDef)):
@@ -168,6 +184,33 @@ def _block(stmts, env: dict) -> list:
     # (what follows a return the branch taken reached is never run)
     return out[:next((k + 1 for k, s in enumerate(out) if isinstance(s, ast.Return)),
                      len(out))]
+
+
+def _fold_test(test):
+    """The test of an ``if`` or ``while`` with its parts made of constants
+    decided (``"a" == "a" and x[0] > 0.0`` is ``x[0] > 0.0``): only whether
+    the test holds counts there, not which operand ``and``/``or`` returns."""
+    if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
+        inner = _fold_test(test.operand)
+        v = static_truth(inner) if isinstance(inner, ast.Constant) else None
+        return ast.copy_location(ast.Constant(not v), test) if v is not None else \
+            ast.copy_location(ast.UnaryOp(op=test.op, operand=inner), test)
+    if not isinstance(test, ast.BoolOp):
+        return test
+    decides = isinstance(test.op, ast.Or)       # the value that settles the whole test
+    kept = []
+    for part in (_fold_test(v) for v in test.values):
+        v = _value(part) if any(is_static_constant(n) for n in ast.walk(part)) or \
+            isinstance(part, ast.Constant) else _MISSING
+        if v is _MISSING:
+            kept.append(part)
+        elif bool(v) == decides:
+            return ast.copy_location(ast.Constant(decides), test)
+    if not kept:
+        return ast.copy_location(ast.Constant(not decides), test)
+    if len(kept) == 1:
+        return kept[0]
+    return ast.copy_location(ast.BoolOp(op=test.op, values=kept), test)
 
 
 class _Substitute(ast.NodeTransformer):

@@ -24,3 +24,23 @@ def test_integer_arrays_rebound_to_floats(f, args, wrt, target):
     check_grad(f, args, wrt=wrt, target=target)
     value, _ = sd.value_and_grad(f, wrt=wrt, target=target)(*args)
     assert value == pytest.approx(f(*args), rel=1e-12)
+
+
+X = np.array([0.3, -0.2, 0.7, 1.1])
+
+
+@pytest.mark.parametrize("target", ["python", "cpu"])
+@pytest.mark.parametrize("x, mode", [(X, "square"), (-X, "square"), (X, "other"), (-X, "other")],
+                         ids=["square_pos", "square_neg", "other_pos", "other_neg"])
+def test_string_flags_beside_values_in_one_test(x, mode, target):
+    # was: TransformError "unsupported constant 'square'" when the transform was made
+    check_grad(U.mode_and_value, (x, mode), wrt=(0,), target=target)
+    value, _ = sd.value_and_grad(U.mode_and_value, target=target)(x, mode)
+    assert value == pytest.approx(U.mode_and_value(x, mode), rel=1e-12)
+
+
+@pytest.mark.parametrize("mode", ["repeat", "once"])
+def test_string_flag_in_a_while_test(mode):
+    check_grad(U.mode_in_while, (X, mode, 3), wrt=(0,), target="cpu")
+    value, _ = sd.value_and_grad(U.mode_in_while, target="cpu")(X, mode, 3)
+    assert value == pytest.approx(U.mode_in_while(X, mode, 3), rel=1e-12)

@@ -26,3 +26,22 @@ def int_counts_scaled(a, b):
     else:
         k = k * b
     return np.sum(np.sin(k))
+
+
+def mode_and_value(x, mode):
+    """A string flag tested together with a value in one ``if``."""
+    if mode == "square" and x[0] > 0.0:
+        return np.sum(x * x)
+    if not (mode == "square" or x[1] < 0.0):
+        return np.sum(np.cos(x))
+    return np.sum(np.sin(x))
+
+
+def mode_in_while(x, mode, n):
+    """A string flag in a ``while`` test beside a counter."""
+    s = 0.0
+    k = 0
+    while mode == "repeat" and k < n:
+        s += np.sum(x * x) * (k + 1)
+        k += 1
+    return s + np.sum(x)
