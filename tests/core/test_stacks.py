@@ -55,7 +55,7 @@ def leave_at_threshold(x, limit):
     for p in range(3):
         y = x[p]
         for t in range(n):
-            y = y * 0.9 + x[t] * x[t]
+            y = y * 0.9 + x[t] * np.sin(y)
             if y > limit:
                 break
         total = total * 0.5 + y
