@@ -22,6 +22,10 @@ iteration, never is):
 * ``np.zeros(n)`` (``empty``, ``ones``) with ``n`` a constant or a number
   assigned once at the top of the function (or a parameter never re-bound),
   and ``np.zeros_like(x)`` of a fixed ``x``.
+
+Arrays re-bound in loops keep one shape when each assignment makes the shape
+of the first (:func:`same_shape_states`); shapes are compared by keys, and
+``np.zeros(n)`` with ``n = b.shape[0]`` (a 1-d ``b``) has ``b``'s key.
 """
 from __future__ import annotations
 
@@ -77,7 +81,7 @@ def same_shape_states(types, params, sites, fixed, scalars) -> set:
         return set()
     hyp: dict = {p: ("param", p) for p in params
                  if _is_array(types, p) and not sites.get(p)}
-    hyp.update({v: ("own", v) for v in fixed if v not in hyp})
+    lengths = _lengths(types, sites, set(hyp))
 
     def key_of(name):
         return hyp.get(name)
@@ -96,7 +100,16 @@ def same_shape_states(types, params, sites, fixed, scalars) -> set:
             return key_of(var)          # ``x += y`` never changes the shape of x
         if kind not in (ir.Kind.ASSIGN, ir.Kind.ACCUMULATE):
             return None
-        return _key_of_value(stmt.value, types, key_of, scalars)
+        return _key_of_value(stmt.value, types, key_of, scalars, lengths)
+
+    # names of one shape: the key their assignment makes from the keys of
+    # names of one shape before them (``Ap = np.zeros(n)`` with ``n =
+    # rhs.shape[0]`` has the key of ``rhs``), else a key of their own
+    order = sorted((min(sites[v], key=lambda st: st.order).order, v)
+                   for v in fixed if v not in hyp and sites.get(v))
+    for _, v in order:
+        hyp[v] = made(min(sites[v], key=lambda st: st.order).stmt, v) or ("own", v)
+    hyp.update({v: ("own", v) for v in fixed if v not in hyp})
 
     # hypotheses: the key of each name's first assignment, in program order
     firsts = sorted(((min(sites[v], key=lambda st: st.order), v) for v in keyed
@@ -119,7 +132,31 @@ def same_shape_states(types, params, sites, fixed, scalars) -> set:
             del hyp[v]
 
 
-def _key_of_value(value, types, key_of, scalars):
+def _lengths(types, sites, arrays) -> dict:
+    """Numbers that are the length of a 1-d array of ``arrays`` (parameters
+    never re-bound): ``n = x.shape[0]`` (normalized ``_t1 = x.shape; n =
+    _t1[0]``), each assigned once at the top of the function; name -> the
+    array."""
+    def only(name):
+        ss = sites.get(name, [])
+        return ss[0].stmt if len(ss) == 1 and ss[0].top_level and \
+            ir.KIND(ss[0].stmt) == ir.Kind.ASSIGN else None
+    out = {}
+    for name in sites:
+        st = only(name)
+        value = getattr(st, "value", None)
+        if not (isinstance(value, ast.Subscript) and isinstance(value.value, ast.Name) and
+                isinstance(value.slice, ast.Constant) and value.slice.value == 0):
+            continue
+        shape = getattr(only(value.value.id), "value", None)
+        if isinstance(shape, ast.Attribute) and shape.attr == "shape" and \
+                isinstance(shape.value, ast.Name) and shape.value.id in arrays and \
+                types[shape.value.id].ndim == 1:
+            out[name] = shape.value.id
+    return out
+
+
+def _key_of_value(value, types, key_of, scalars, lengths=None):
     key = ir.PRIM(value, ("",))
     if isinstance(value, ast.Name):
         return key_of(value.id) if _is_array(types, value.id) else None
@@ -139,6 +176,9 @@ def _key_of_value(value, types, key_of, scalars):
         func, arg = ast.unparse(value.func), value.args[0]
         if func in LIKE and isinstance(arg, ast.Name):
             return key_of(arg.id)
+        if func in MAKERS and isinstance(arg, ast.Name) and arg.id in (lengths or {}) and \
+                key_of(lengths[arg.id]) is not None:
+            return key_of(lengths[arg.id])      # np.zeros(n), n = x.shape[0]: x's shape
         if func in MAKERS and (isinstance(arg, ast.Constant) or
                                isinstance(arg, ast.Name) and arg.id in scalars):
             return ("made", ast.unparse(arg))

@@ -60,3 +60,19 @@ def copied_rows(h0, xs):
         h = np.tanh(z + h)
         s += np.sum(h * h)
     return s
+
+
+def made_of_a_length(b, a, steps):
+    """``w = np.zeros(n)`` with ``n = b.shape[0]`` has ``b``'s shape, so
+    ``r - 0.1 * w`` keeps ``r = b.copy()``'s: ``x``, read in reverse for its
+    shape only (``x += a * r``), keeps no tape (a conjugate-gradient loop)."""
+    n = b.shape[0]
+    x = np.zeros(n)
+    r = b.copy()
+    w = np.zeros(n)
+    for t in range(steps):
+        for i in range(n):
+            w[i] = np.sin(r[i]) * a
+        x += a * r
+        r = r - 0.1 * w
+    return np.sum(x * b)
