@@ -19,7 +19,10 @@ an array the loop never rebinds (``_t6 = h.shape``), or an element of such
 a shape (``hidden2 = _t6[0]``, ``n = h.shape[0]``), and binds a name bound
 nowhere else, moves before the loop -- out of each enclosing loop in turn,
 while it stays invariant.  Reading a shape has no effect and cannot fail,
-so doing it when the loop runs no iteration changes nothing.
+so doing it when the loop runs no iteration changes nothing.  An array the
+loop re-binds with values of one shape (passes/shapes.py: ``p = r + beta *
+p`` of a conjugate-gradient step) counts as not re-bound when it is bound
+before the loop: its shape there is its shape in every iteration.
 """
 from __future__ import annotations
 
@@ -27,6 +30,8 @@ import ast
 
 from .. import ir
 from .astutil import bound_names, insert_before, stored_names, walk
+from .shapes import fixed_shapes
+from .sites import collect_sites
 
 
 def hoist_shape_reads(fn: ast.FunctionDef, env: dict) -> bool:
@@ -35,11 +40,16 @@ def hoist_shape_reads(fn: ast.FunctionDef, env: dict) -> bool:
     for s in walk(fn.body):
         for n in bound_names(s):
             binds[n] = binds.get(n, 0) + 1
-    return insert_before(fn, lambda s: _invariant_sizes(s, binds, env)
+    params = [a.arg for a in fn.args.args]
+    sites, _ = collect_sites(fn)
+    # arrays whose every value has one shape (passes/shapes.py): re-bound in a
+    # loop, they keep the shape they had before it
+    one_shape = fixed_shapes(env, params, sites)
+    return insert_before(fn, lambda s: _invariant_sizes(s, binds, env, sites, one_shape)
                          if isinstance(s, (ast.For, ast.While)) else [])
 
 
-def _invariant_sizes(loop, binds, env) -> list:
+def _invariant_sizes(loop, binds, env, sites, one_shape) -> list:
     """The statements of ``loop``'s body that move before it (taken out of it)."""
     # (``x += y`` on an array writes into it: its shape stays)
     in_place = {s.targets[0].id for s in walk(loop.body) if ir.KIND(s) == ir.Kind.ACCUMULATE
@@ -47,7 +57,7 @@ def _invariant_sizes(loop, binds, env) -> list:
                 and env[s.targets[0].id].is_array}
     other = {n for s in walk(loop.body) if not (ir.KIND(s) == ir.Kind.ACCUMULATE and
                                                 ir.AUGMENTED(s)) for n in bound_names(s)}
-    rebound = stored_names(loop) - (in_place - other)
+    rebound = stored_names(loop) - (in_place - other) - _bound_before(loop, sites, one_shape)
     shapes: set = set()              # names bound to a shape tuple that moved
     moved, kept = [], []
     for s in loop.body:
@@ -63,6 +73,26 @@ def _invariant_sizes(loop, binds, env) -> list:
         return []            # (a loop of nothing but size reads: left as it is)
     loop.body = kept
     return moved
+
+
+def _bound_before(loop, sites, arrays) -> set:
+    """The names of ``arrays`` (of one shape) bound before ``loop`` starts: a
+    parameter never re-bound, or a name first bound at the top of the
+    function before the loop (reading its shape there cannot fail)."""
+    inside = {id(s) for s in walk([loop])}
+    start = min((st.order for ss in sites.values() for st in ss if id(st.stmt) in inside),
+                default=None)
+    out = set()
+    for name in arrays:
+        ss = sites.get(name)
+        if not ss:
+            out.add(name)              # a parameter never re-bound
+            continue
+        first = min(ss, key=lambda st: st.order)
+        if first.top_level and id(first.stmt) not in inside and start is not None and \
+                first.order < start:
+            out.add(name)
+    return out
 
 
 def _size_read(s, rebound, shapes, binds, env):

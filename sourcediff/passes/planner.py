@@ -25,7 +25,6 @@ follows the plan; passes/plan_report.py prints it.
 from __future__ import annotations
 
 import ast
-import itertools
 
 from .. import ir
 from ..rules import registry
@@ -47,20 +46,10 @@ from .fresh_arrays import first_writes
 from .placeholders import exposed_reads
 from .rulecall import rule_inputs
 from .shapes import axis_lengths, fixed_shapes
+from .sites import collect_sites
 from .tape import enclosing, nest_facts, plan_indexed_tapes, plan_stack_tapes, stack_sites
 from .types import scalar
 from .views import check_views, is_view
-
-
-class Site:
-    """One assignment of ``var``: the statement, where it sits, its order."""
-
-    def __init__(self, stmt, var, loops, top_level, order):
-        self.stmt = stmt
-        self.var = var
-        self.loops = loops          # enclosing loop statements, outermost first
-        self.top_level = top_level  # directly in the function body
-        self.order = order
 
 
 class Planner:
@@ -366,34 +355,7 @@ class Planner:
         self.save_at |= dropped
 
     def collect_sites(self):
-        self.sites: dict[str, list] = {}
-        self.loop_of: dict[int, list] = {}
-        self.stmt_loops: dict[int, list] = {}
-        order = itertools.count()
-
-        def add(var, stmt, loops, top):
-            self.sites.setdefault(var, []).append(Site(stmt, var, list(loops), top, next(order)))
-
-        def visit(stmts, loops, top):
-            for s in stmts:
-                self.stmt_loops[id(s)] = list(loops)
-                kind = ir.KIND(s)
-                if kind in (ir.Kind.ASSIGN, ir.Kind.ACCUMULATE):
-                    add(s.targets[0].id, s, loops, top)
-                elif kind == ir.Kind.UNPACK:
-                    for e in s.targets[0].elts:
-                        add(e.id, s, loops, top)
-                elif isinstance(s, ast.For):
-                    add(s.target.id, s, loops, top)
-                    visit(s.body, loops + [s], False)
-                elif isinstance(s, ast.While):
-                    visit(s.body, loops + [s], False)
-                elif isinstance(s, ast.If):
-                    visit(s.body, loops, False)
-                    visit(s.orelse, loops, False)
-                else:
-                    next(order)
-        visit(self.fn.body, [], True)
+        self.sites, self.stmt_loops = collect_sites(self.fn)
         self.counters = {ir.COUNT(s) for s in walk(self.fn.body)} - {None}
 
     def plan_permutations(self) -> dict:

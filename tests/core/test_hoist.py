@@ -84,3 +84,32 @@ def test_an_array_updated_in_place_keeps_its_size():
     assert primal.index("= phi.shape") < primal.index("for _t in range(k)")
     assert "_saved_F_items = np.empty(" in text or "_saved_F" not in text
     check_grad(leapfrog, args, wrt=(0, 1, 2), target="python")
+
+
+def relax(p, c, out):
+    n = p.shape[0]
+    for i in range(n):
+        out[i] = c[i] * p[i] + 0.1 * p[(i + 1) % n]
+
+
+def rebound_same_shape(c, p0, k):
+    """p is re-bound each step with its shape (passes/shapes.py: an elementwise
+    result of arrays of p0's shape), so the helper's size read moves out."""
+    n = p0.shape[0]
+    p = p0.copy()
+    q = np.zeros(n)
+    for _t in range(k):
+        relax(p, c, q)
+        p = 0.5 * p + q
+    return np.sum(p * p)
+
+
+def test_an_array_rebound_with_one_shape_has_its_size_read_before_the_loop():
+    text = sd.grad(rebound_same_shape, wrt=(0, 1), target="python").source_for(*ARGS)
+    primal = text[:text.index("def rebound_same_shape_grad")]
+    assert primal.index("= p.shape") < primal.index("for _t in range(k)")
+    # the helper's n is read once: nothing stores it per step
+    plan = text[text.index("# Plan:"):text.index("# -- ")]
+    assert "'n2'" not in plan, plan
+    check_grad(rebound_same_shape, ARGS, wrt=(0, 1), target="python")
+    check_grad(rebound_same_shape, ARGS, wrt=(0, 1), target="cpu")
