@@ -94,18 +94,7 @@ def float_copies_of_integer_arrays(fn: ast.FunctionDef, env: dict, used: set) ->
             if t is None or st is None or not (t.is_array and st.is_array) or \
                     t.dtype.kind != "f" or st.dtype.kind not in "iub" or t.ndim != st.ndim:
                 continue
-            name = namer.numbered("_dtype")
-            used.add(name)
-            kind = ast.Attribute(value=ast.Name(id="np", ctx=ast.Load()), attr=t.dtype.name,
-                                 ctx=ast.Load())
-            named = ast.Assign(targets=[ast.Name(id=name, ctx=ast.Store())],
-                               value=ir.mark(kind, ("dtype", t.dtype)))
-            call = ast.Call(func=ast.Attribute(value=ast.Name(id=source, ctx=ast.Load()),
-                                               attr="astype", ctx=ast.Load()),
-                            args=[ast.Name(id=name, ctx=ast.Load())], keywords=[])
-            s.value = ir.mark(ast.copy_location(call, s.value), ("method", "astype"))
-            block.insert(k, ast.fix_missing_locations(ast.copy_location(
-                ir.tag(named, ir.LINE(s), ir.Kind.ASSIGN), s)))
+            block[k:k] = _converted(s, source, t.dtype, namer, used)
             changed = True
     return changed
 
@@ -134,21 +123,31 @@ def float_bindings_of_integer_arrays(fn: ast.FunctionDef, env: dict, used: set,
             if own is None or not own.is_array or own.dtype.kind not in "iub" or \
                     own.ndim != t.ndim:
                 continue
-            ints, name = namer.numbered("_ints"), namer.numbered("_dtype")
-            used.update((ints, name))
-            made = ast.Assign(targets=[ast.Name(id=ints, ctx=ast.Store())], value=s.value)
-            kind = ast.Attribute(value=ast.Name(id="np", ctx=ast.Load()), attr=t.dtype.name,
-                                 ctx=ast.Load())
-            named = ast.Assign(targets=[ast.Name(id=name, ctx=ast.Store())],
-                               value=ir.mark(kind, ("dtype", t.dtype)))
-            call = ast.Call(func=ast.Attribute(value=ast.Name(id=ints, ctx=ast.Load()),
-                                               attr="astype", ctx=ast.Load()),
-                            args=[ast.Name(id=name, ctx=ast.Load())], keywords=[])
-            s.value = ir.mark(ast.copy_location(call, s.value), ("method", "astype"))
-            block[k:k] = [ast.fix_missing_locations(ast.copy_location(
-                ir.tag(new, ir.LINE(s), ir.Kind.ASSIGN), s)) for new in (made, named)]
+            ints = namer.numbered("_ints")
+            used.add(ints)
+            made = ast.fix_missing_locations(ast.copy_location(ir.tag(
+                ast.Assign(targets=[ast.Name(id=ints, ctx=ast.Store())], value=s.value),
+                ir.LINE(s), ir.Kind.ASSIGN), s))
+            block[k:k] = [made] + _converted(s, ints, t.dtype, namer, used)
             changed = True
     return changed
+
+
+def _converted(s, source, dtype, namer, used) -> list:
+    """Make ``s`` assign ``source.astype(_dtypeN)``; returns the statement
+    naming the dtype, ``_dtypeN = np.float64``, to go before ``s``."""
+    name = namer.numbered("_dtype")
+    used.add(name)
+    kind = ast.Attribute(value=ast.Name(id="np", ctx=ast.Load()), attr=dtype.name,
+                         ctx=ast.Load())
+    named = ast.Assign(targets=[ast.Name(id=name, ctx=ast.Store())],
+                       value=ir.mark(kind, ("dtype", dtype)))
+    call = ast.Call(func=ast.Attribute(value=ast.Name(id=source, ctx=ast.Load()),
+                                       attr="astype", ctx=ast.Load()),
+                    args=[ast.Name(id=name, ctx=ast.Load())], keywords=[])
+    s.value = ir.mark(ast.copy_location(call, s.value), ("method", "astype"))
+    return [ast.fix_missing_locations(ast.copy_location(
+        ir.tag(named, ir.LINE(s), ir.Kind.ASSIGN), s))]
 
 
 def _copied(v):
