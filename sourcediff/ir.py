@@ -158,7 +158,7 @@ KIND = Fact("kind", "statement", "axis_gathers, index_names, int_arrays, invaria
                                  "small_arrays, tables, tuples, webs",
             "activity, axis_gathers, buffers, dependence, emit, forward, fresh_arrays, "
             "hoist, index_names, int_arrays, lower, masks, planner, program, rerun, reverse, "
-            "scalars, shapes, small_arrays, tables, tuples, typeinfer, "
+            "scalars, shapes, sites, small_arrays, tables, tuples, typeinfer, "
             "versions, views, webs",
             "The statement's Kind (written by tag(); a string written is converted).",
             convert=Kind)
