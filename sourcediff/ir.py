@@ -141,10 +141,10 @@ class Fact:
 # -- statements ------------------------------------------------------------
 LINE = Fact("line", "statement, function",
             "astutil, axis_gathers, forward, index_names, int_arrays, invariant_sums, "
-            "kernel, lower, masks, normalize, partial_sums, placeholders, reverse, "
+            "kernel, layouts, lower, masks, normalize, partial_sums, placeholders, reverse, "
             "rolling_sums, scalars, single_constants, small_arrays, tables, tuples",
             "axis_gathers, emit, errors, forward, index_names, int_arrays, "
-            "invariant_sums, kernel, lower, masks, normalize, partial_sums, placeholders, "
+            "invariant_sums, kernel, layouts, lower, masks, normalize, partial_sums, placeholders, "
             "plan_report, "
             "planner, reverse, rolling_sums, scalars, single_constants, small_arrays, "
             "tables, tuples",
@@ -153,11 +153,11 @@ LINE = Fact("line", "statement, function",
             "(an InlinedLine for a statement inlined from a helper). "
             "Written by tag() and by astutil's statement builders.")
 KIND = Fact("kind", "statement", "axis_gathers, index_names, int_arrays, invariant_sums, "
-                                 "lower, masks, normalize, partial_sums, placeholders, "
+                                 "layouts, lower, masks, normalize, partial_sums, placeholders, "
                                  "rolling_sums, scalars, single_constants, "
                                  "small_arrays, tables, tuples, webs",
             "activity, axis_gathers, buffers, dependence, emit, forward, fresh_arrays, "
-            "hoist, index_names, int_arrays, lower, masks, planner, program, rerun, reverse, "
+            "hoist, index_names, int_arrays, layouts, lower, masks, planner, program, rerun, reverse, "
             "scalars, shapes, sites, small_arrays, tables, tuples, typeinfer, "
             "versions, views, webs",
             "The statement's Kind (written by tag(); a string written is converted).",
@@ -190,10 +190,11 @@ SECTION = Fact("section", "statement of an adjoint", "partial_sums, reverse, rol
                "init, fused, value, reverse, result): emitted as section headers.")
 
 # -- expressions -----------------------------------------------------------
-PRIM = Fact("prim", "expression", "axis_gathers, index_names, int_arrays, lower, masks, "
+PRIM = Fact("prim", "expression", "axis_gathers, index_names, int_arrays, layouts, lower, "
+                                  "masks, "
                                   "normalize, placeholders, scalars, "
                                   "single_constants, small_arrays, tables, tuples",
-            "activity, astutil, buffers, forward, hoist, int_arrays, "
+            "activity, astutil, buffers, forward, hoist, int_arrays, layouts, "
             "lower, normalize, numba_calls, planner, program, rerun, "
             "reverse, rulecall, scalars, shapes, single_constants, small_arrays, tables, "
             "tuples, typeinfer, views",

@@ -30,6 +30,7 @@ from .passes.int_arrays import (
     float_operands_of_products,
     integer_item_arrays,
 )
+from .passes.layouts import copy_transposes_into_rebound_names
 from .passes.lower import lower_array_temporaries
 from .passes.masks import flatten_masks
 from .passes.normalize import normalize
@@ -127,6 +128,7 @@ class Program:
                 split = split_tuple_locals(fn, env, norm.used_names, src.info.error) or split
                 split = integer_item_arrays(fn, env, norm.used_names) or split
                 split = float_copies_of_integer_arrays(fn, env, norm.used_names) or split
+                split = copy_transposes_into_rebound_names(fn, env, norm.used_names) or split
                 split = float_bindings_of_integer_arrays(
                     fn, env, norm.used_names,
                     value_type(fn, env, src.info, self.callee_return, norm.globals_used)) or split

@@ -44,3 +44,23 @@ def test_string_flag_in_a_while_test(mode):
     check_grad(U.mode_in_while, (X, mode, 3), wrt=(0,), target="cpu")
     value, _ = sd.value_and_grad(U.mode_in_while, target="cpu")(X, mode, 3)
     assert value == pytest.approx(U.mode_in_while(X, mode, 3), rel=1e-12)
+
+
+@pytest.mark.parametrize("target", ["python", "cpu"])
+def test_a_state_transposed_each_step(target):
+    # was on cpu: Numba's "Don't know how to allocate array with layout 'A'"
+    rng = np.random.default_rng(4)
+    check_grad(U.transposed_each_step, (0.5 * rng.standard_normal((3, 4)), 3), wrt=(0,),
+               target=target)
+    check_grad(U.transposed_twice, (rng.standard_normal((4, 4)), rng.standard_normal((4, 4)), 3),
+               wrt=(0, 1), target=target)
+
+
+def test_no_copy_where_numba_makes_c_order_anyway():
+    rng = np.random.default_rng(5)
+    args = (rng.standard_normal((3, 3)), 2)
+    source = sd.grad(U.symmetrized_each_step, target="python").source_for(*args)
+    assert ".copy()" not in source
+    check_grad(U.symmetrized_each_step, args, wrt=(0,), target="cpu")
+    source = sd.grad(U.transposed_each_step, target="python").source_for(*args)
+    assert "= _f1.copy()" in source

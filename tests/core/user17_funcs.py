@@ -45,3 +45,26 @@ def mode_in_while(x, mode, n):
         s += np.sum(x * x) * (k + 1)
         k += 1
     return s + np.sum(x)
+
+
+def transposed_each_step(X, n):
+    """A state transposed each step (C and Fortran order in turn)."""
+    for it in range(n):
+        X = np.sin(X.T) * 1.1 + 0.1
+    return np.sum(X * X)
+
+
+def transposed_twice(X, W, n):
+    """A transpose beside a second rebound name."""
+    Y = X * 1.0
+    for it in range(n):
+        Y = Y.T - 0.5 * W
+        W = W.T * 0.9
+    return np.sum(Y * W)
+
+
+def symmetrized_each_step(A, n):
+    """``A + A.T`` is C-ordered in Numba (one operand is): no copy is needed."""
+    for it in range(n):
+        A = 0.5 * (A + A.T) * 1.1
+    return np.sum(A * A)
