@@ -15,9 +15,9 @@ of ``c[j]`` went to lists, and ``hidden2`` itself to a tape).  An array's
 shape changes only when its name is rebound (not by ``x += y``, which
 writes into it); so, on normalized and typed
 code, a statement at the top level of a loop body that reads the shape of
-an array the loop never rebinds (``_t6 = h.shape``), or an element of such
-a shape (``hidden2 = _t6[0]``, ``n = h.shape[0]``), and binds a name bound
-nowhere else, moves before the loop -- out of each enclosing loop in turn,
+an array the loop never rebinds (``_t6 = h.shape``), an element of such
+a shape (``hidden2 = _t6[0]``, ``n = h.shape[0]``) or its length (``n =
+len(h)``), and binds a name bound nowhere else, moves before the loop -- out of each enclosing loop in turn,
 while it stays invariant.  Reading a shape has no effect and cannot fail,
 so doing it when the loop runs no iteration changes nothing.  An array the
 loop re-binds with values of one shape (passes/shapes.py: ``p = r + beta *
@@ -116,6 +116,10 @@ def _size_read(s, rebound, shapes, binds, env):
             isinstance(base, ast.Attribute) and base.attr == "shape" and
             isinstance(base.value, ast.Name) and base.value.id not in rebound and
             env.get(base.value.id) is not None and env[base.value.id].is_array)
+    elif prim == ("call", len) and len(v.args) == 1:         # n = len(h)
+        base = v.args[0]
+        ok = isinstance(base, ast.Name) and base.id not in rebound and \
+            env.get(base.id) is not None and env[base.id].is_array and env[base.id].ndim >= 1
     else:
         ok = False
     return name if ok else None

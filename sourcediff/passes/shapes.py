@@ -135,23 +135,27 @@ def same_shape_states(types, params, sites, fixed, scalars) -> set:
 def _lengths(types, sites, arrays) -> dict:
     """Numbers that are the length of a 1-d array of ``arrays`` (parameters
     never re-bound): ``n = x.shape[0]`` (normalized ``_t1 = x.shape; n =
-    _t1[0]``), each assigned once at the top of the function; name -> the
-    array."""
+    _t1[0]``) or ``n = len(x)``, each assigned once at the top of the
+    function; name -> the array."""
     def only(name):
         ss = sites.get(name, [])
         return ss[0].stmt if len(ss) == 1 and ss[0].top_level and \
             ir.KIND(ss[0].stmt) == ir.Kind.ASSIGN else None
+    def one_d(a):
+        return isinstance(a, ast.Name) and a.id in arrays and types[a.id].ndim == 1
     out = {}
     for name in sites:
         st = only(name)
         value = getattr(st, "value", None)
+        if ir.PRIM(value, ("",)) == ("call", len) and len(value.args) == 1 and \
+                one_d(value.args[0]):
+            out[name] = value.args[0].id          # n = len(x)
+            continue
         if not (isinstance(value, ast.Subscript) and isinstance(value.value, ast.Name) and
                 isinstance(value.slice, ast.Constant) and value.slice.value == 0):
             continue
         shape = getattr(only(value.value.id), "value", None)
-        if isinstance(shape, ast.Attribute) and shape.attr == "shape" and \
-                isinstance(shape.value, ast.Name) and shape.value.id in arrays and \
-                types[shape.value.id].ndim == 1:
+        if isinstance(shape, ast.Attribute) and shape.attr == "shape" and one_d(shape.value):
             out[name] = shape.value.id
     return out
 

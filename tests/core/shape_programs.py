@@ -76,3 +76,16 @@ def made_of_a_length(b, a, steps):
         x += a * r
         r = r - 0.1 * w
     return np.sum(x * b)
+
+
+def made_of_len(b, a, steps):
+    """The same with ``np.zeros(len(b))``."""
+    x = np.zeros(len(b))
+    r = b.copy()
+    w = np.zeros(len(b))
+    for t in range(steps):
+        for i in range(w.shape[0]):
+            w[i] = np.sin(r[i]) * a
+        x += a * r
+        r = r - 0.1 * w
+    return np.sum(x * b)

@@ -113,3 +113,28 @@ def test_an_array_rebound_with_one_shape_has_its_size_read_before_the_loop():
     assert "'n2'" not in plan, plan
     check_grad(rebound_same_shape, ARGS, wrt=(0, 1), target="python")
     check_grad(rebound_same_shape, ARGS, wrt=(0, 1), target="cpu")
+
+
+def relax_len(p, c, out):
+    n = len(p)
+    for i in range(n):
+        out[i] = c[i] * p[i] + 0.1 * p[(i + 1) % n]
+
+
+def rebound_same_shape_len(c, p0, k):
+    """The same with the helper's ``n = len(p)``."""
+    p = p0.copy()
+    q = np.zeros(len(p0))
+    for _t in range(k):
+        relax_len(p, c, q)
+        p = 0.5 * p + q
+    return np.sum(p * p)
+
+
+def test_a_length_read_moves_before_the_loop_too():
+    text = sd.grad(rebound_same_shape_len, wrt=(0, 1), target="python").source_for(*ARGS)
+    primal = text[:text.index("def rebound_same_shape_len_grad")]
+    assert primal.index("= len(p)") < primal.index("for _t in range(k)")
+    plan = text[text.index("# Plan:"):text.index("# -- ")]
+    assert "'n2'" not in plan, plan
+    check_grad(rebound_same_shape_len, ARGS, wrt=(0, 1), target="cpu")

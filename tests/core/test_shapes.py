@@ -18,7 +18,8 @@ BROADCAST = (np.array([0.4]), rng.standard_normal(3))
 CASES = [(P.recurrent, REC, (0, 1, 2)), (P.growing_slice, GROW, (0, 1)),
          (P.broadcast_grows, BROADCAST, (0, 1)), (P.recurrent_transposed, REC, (0, 1, 2)),
          (P.copied_rows, (REC[2][:3], REC[3]), (0, 1)),
-         (P.made_of_a_length, (rng.standard_normal(5), 0.7, 4), (0, 1))]
+         (P.made_of_a_length, (rng.standard_normal(5), 0.7, 4), (0, 1)),
+         (P.made_of_len, (rng.standard_normal(5), 0.7, 4), (0, 1))]
 
 
 @pytest.mark.parametrize("target", ["python", "cpu"])
@@ -44,8 +45,9 @@ def test_a_copy_of_a_fixed_array_keeps_no_tape():
     assert "'z'" not in text and "'h'" in text, text
 
 
-def test_an_array_made_of_a_length_has_that_arrays_shape():
-    text = plan(*CASES[5])
+@pytest.mark.parametrize("case", [5, 6], ids=["shape0", "len"])
+def test_an_array_made_of_a_length_has_that_arrays_shape(case):
+    text = plan(*CASES[case])
     assert "'x'" not in text and "'r'" in text, text
 
 
