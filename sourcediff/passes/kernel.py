@@ -532,10 +532,44 @@ def _array_tape_op(s, op, index, need, abort) -> list:
             ast.Assign(targets=s.targets, value=_at(name, _load(top)))]
 
 
+def _flatten_tapes(body) -> None:
+    """Tapes with an axis per loop (``X = np.empty((a, b), dtype)``, ``X[t, i]``)
+    become one axis (``np.empty(a * b, dtype)``, ``X[t * b + i]``): the driver
+    passes each tape as a row of one buffer.  A tape allocated with two shapes
+    is left as it is."""
+    shapes = {}
+    for stmt, op in _tape_ops(body, "array"):
+        shape = stmt.value.args[0]
+        if isinstance(shape, ast.Tuple):
+            seen = shapes.setdefault(op.tape, shape)
+            if seen is not None and ast.dump(seen) != ast.dump(shape):
+                shapes[op.tape] = None
+    shapes = {k: v for k, v in shapes.items() if v is not None}
+    if not shapes:
+        return
+    for stmt, op in _tape_ops(body, "array"):
+        if op.tape in shapes:
+            size = ir.clone(shapes[op.tape].elts[0])
+            for e in shapes[op.tape].elts[1:]:
+                size = ast.BinOp(left=size, op=ast.Mult(), right=ir.clone(e))
+            stmt.value.args[0] = size
+    for n in ast.walk(ast.Module(body=body, type_ignores=[])):
+        if isinstance(n, ast.Subscript) and isinstance(n.value, ast.Name) \
+                and n.value.id in shapes and isinstance(n.slice, ast.Tuple) \
+                and len(n.slice.elts) == len(shapes[n.value.id].elts):
+            axes = shapes[n.value.id].elts
+            flat = n.slice.elts[0]
+            for e, length in zip(n.slice.elts[1:], axes[1:]):
+                flat = ast.BinOp(left=ast.BinOp(left=flat, op=ast.Mult(), right=ir.clone(length)),
+                                 op=ast.Add(), right=e)
+            n.slice = flat
+
+
 def _lower_indexed_tapes(body, need, abort, first) -> list:
     """Tapes the reverse pass allocated by trip count (``ir.TAPE`` role ``array``:
     ``X = np.empty(size, dtype)``, then ``X[i] = v`` / ``v = X[i]``) become
     preallocated arrays: the allocation turns into a capacity check."""
+    _flatten_tapes(body)
     allocs, indexed = {}, {}
     for stmt, op in _tape_ops(body, "array"):
         allocs.setdefault(op.tape, []).append((stmt, op.item))

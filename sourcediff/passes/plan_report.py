@@ -81,7 +81,7 @@ def _stored(rt, names, stmts, loops) -> list:
             at = _lines([site])
             out.append(f"stored: elements of '{base}' before {at} overwrites them, "
                        f"in {names.indexed_tape(site)}, allocated once "
-                       f"({ast.unparse(rt.indexed[id(site)].capacity)} values)")
+                       f"({ast.unparse(rt.indexed[id(site)].slots())} values)")
         sites = [s for s in sites if id(s) not in rt.indexed]
         sliced = [s for s in sites if _sliced(s)]
         sites = [s for s in sites if not _sliced(s)]

@@ -152,3 +152,15 @@ def tanh_sum(a):
 def calls_array_helper(x):
     """Passes an array to a helper: its adjoint returns the array's gradient."""
     return tanh_sum(x) * 2.0
+
+
+def nested_overwrite(x, w):
+    """A scalar overwritten in a nest of two counted loops: a tape with an axis
+    per loop (flattened to one for the batched element)."""
+    s = 0.0
+    y = 0.0
+    for t in range(3):
+        for i in range(x.shape[0]):
+            y = math.tanh(w * x[i] + y)
+            s += y * y
+    return s

@@ -47,6 +47,9 @@ CASES = {
     # small for element 2, in local memory on the GPU too
     "taped_helpers": (F.calls_taped_helpers, 0, True,
                       lambda rng, n: (rng.random((n, 3)), np.array([1, 3, 12, 2, 5, 4][:n]))),
+    # a tape with an axis per loop, flattened for the element (and sized per element)
+    "nested_overwrite": (F.nested_overwrite, (0, 1), (0, None),
+                         lambda rng, n: (rng.standard_normal((n, 4)), 0.7)),
 }
 # compiled targets run a representative subset (compile time in CI)
 COMPILED = ["gbm_call", "while_break", "weighted", "calls_helper"]
@@ -268,7 +271,9 @@ def test_sources_show_driver_and_kernel():
     assert "def gbm_call_grad_element(" in src and "prange(n_chunks)" in src
     assert "# gbm_call:" in src                     # comments quote the user's lines
     assert "def gbm_call_grad(" not in src          # list-tape adjoint replaced
-    kern = batched("gbm_call", "cuda").source
+    cuda_vg = batched("gbm_call", "cuda")
+    cuda_vg(*_gbm_args(np.random.default_rng(7), N))    # the tapes' sizes known: local memory
+    kern = cuda_vg.source
     assert "cuda.grid(1)" in kern and "cuda.local.array(TAPE_CAPACITY_0" in kern
     # before any call: argument types read off the source
     fresh = sd.grad(F.damped, wrt=0, target="cpu", batch=(0, None, None))

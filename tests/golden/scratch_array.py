@@ -50,8 +50,8 @@ def scratch_array_grad(x, w):
     # scratch_array:45  s = 0.0
     s = 0.0
     # scratch_array:46  for t in range(3):
-    _saved_t6 = np.empty(3 * max(n, 0), np.float64)
-    _saved_u_items = np.empty(3 * max(n, 0), np.float64)
+    _saved_t6 = np.empty((3, max(n, 0)), np.float64)
+    _saved_u_items = np.empty((3, max(n, 0)), np.float64)
     for t in range(3):
         # scratch_array:47  for i in range(n):
         for i in range(n):
@@ -60,9 +60,9 @@ def scratch_array_grad(x, w):
             _t3 = w * _t2
             _t4 = u[i]
             _t5 = _t3 + _t4
-            _saved_t6[t * max(n, 0) + i] = _t6
+            _saved_t6[t, i] = _t6
             _t6 = math.tanh(_t5)
-            _saved_u_items[t * max(n, 0) + i] = u[i]
+            _saved_u_items[t, i] = u[i]
             u[i] = _t6
         # scratch_array:49  s += np.sum(u * u)
         _t7 = u * u
@@ -87,7 +87,7 @@ def scratch_array_grad(x, w):
             _dt6 = du[i]
             du[i] = 0.0
             _dt5 = _dt6 * (1.0 - _t6 * _t6)
-            _t6 = _saved_t6[t * max(n, 0) + i]
+            _t6 = _saved_t6[t, i]
             _dt3 = _dt5
             _dt4 = _dt5
             du[i] += _dt4
@@ -98,7 +98,7 @@ def scratch_array_grad(x, w):
         # 'u' put back after the loop above (which then vectorizes)
         for i in range(n - 1, -1, -1):
             # scratch_array:48  u[i] = math.tanh(w * x[i] + u[i])
-            u[i] = _saved_u_items[t * max(n, 0) + i]
+            u[i] = _saved_u_items[t, i]
     # -- result
     # scratch_array:50  return s
     return s, (dx, dw)
