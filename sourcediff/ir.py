@@ -140,10 +140,10 @@ class Fact:
 
 # -- statements ------------------------------------------------------------
 LINE = Fact("line", "statement, function",
-            "astutil, axis_gathers, forward, index_names, int_arrays, invariant_sums, "
+            "array_loops, astutil, axis_gathers, forward, index_names, int_arrays, invariant_sums, "
             "kernel, layouts, lower, masks, normalize, partial_sums, placeholders, reverse, "
             "rolling_sums, scalars, single_constants, small_arrays, tables, tuples",
-            "axis_gathers, emit, errors, forward, index_names, int_arrays, "
+            "array_loops, axis_gathers, emit, errors, forward, index_names, int_arrays, "
             "invariant_sums, kernel, layouts, lower, masks, normalize, partial_sums, placeholders, "
             "plan_report, "
             "planner, reverse, rolling_sums, scalars, single_constants, small_arrays, "
@@ -182,7 +182,7 @@ PROLOGUE = Fact("prologue", "statement", "tuples", "tuples",
                 "An assignment inserted at the top of the body to unpack a tuple "
                 "parameter into its elements (scalarize_tuple_params marks it, "
                 "split_tuple_locals leaves it alone).", False)
-NOTE = Fact("note", "statement", "restore_loops, reverse, sink, tables", "emit",
+NOTE = Fact("note", "statement", "array_loops, restore_loops, reverse, sink, tables", "emit",
             "Why the transform wrote this statement: emitted as a comment above it.")
 SECTION = Fact("section", "statement of an adjoint", "partial_sums, reverse, rolling_sums",
                "emit, kernel, partial_sums, rolling_sums",
@@ -232,7 +232,8 @@ PLAN = Fact("plan", "adjoint function", "kernel, reverse", "emit",
             "checkpointed, and why; printed as a comment block at the top of the adjoint.")
 
 # -- generated statements ----------------------------------------------------
-TAPE = Fact("tape", "statement of an adjoint", "kernel, reverse", "kernel, reverse, sink",
+TAPE = Fact("tape", "statement of an adjoint", "kernel, reverse",
+            "array_loops, kernel, reverse, sink",
             "The statement is an operation on a tape (values the forward sweep saves "
             "for the reverse sweep): a :class:`TapeOp` naming the tape and saying what "
             "the statement does with it. Kernel lowering turns the tapes it names into "
@@ -240,7 +241,7 @@ TAPE = Fact("tape", "statement of an adjoint", "kernel, reverse", "kernel, rever
             "push or pop, and moves no statement into a branch past one; a "
             "statement without it is never a tape operation, "
             "whatever it looks like.")
-ADJOINT_INIT = Fact("adjoint_init", "assignment of an adjoint", "reverse", "kernel",
+ADJOINT_INIT = Fact("adjoint_init", "assignment of an adjoint", "reverse", "array_loops, kernel",
                     "The statement sets the adjoint buffer of an array variable to zeros "
                     "(``dx = np.zeros_like(x)``); the value is the buffer's name. Kernel "
                     "lowering writes such a buffer straight into the gradient's output "

@@ -45,7 +45,7 @@ from .dependence import Dependence
 from .fresh_arrays import first_writes
 from .placeholders import exposed_reads
 from .rulecall import rule_inputs
-from .shapes import axis_lengths, fixed_shapes
+from .shapes import axis_lengths, shape_keys
 from .sites import collect_sites
 from .tape import enclosing, nest_facts, plan_indexed_tapes, plan_stack_tapes, stack_sites
 from .types import scalar
@@ -83,7 +83,8 @@ class Planner:
         self.around = enclosing(self.fn.body)
         self.collect_sites()
         # arrays whose shape the reverse sweep may read whenever (passes/shapes.py)
-        self.fixed_shapes = fixed_shapes(self.types, self.params, self.sites)
+        self.shape_keys = shape_keys(self.types, self.params, self.sites)
+        self.fixed_shapes = set(self.shape_keys)
         # lengths of axes known to be equal (for periodic indices, passes/rolling_sums.py)
         self.lengths = axis_lengths(self.types, self.params, self.sites)
         # (x, y): the values of array x are those of y under another name

@@ -31,6 +31,7 @@ from ..rules import registry
 from ..rules.arrayfuncs import VIEW_NAMES
 from ..rules.registry import ELEMENTWISE_OPS
 from .activity import analyze_activity, diff_operands
+from .array_loops import fuse_array_statements
 from .ascending import ascend_independent_loops
 from .astutil import (
     SHAPE_ATTRIBUTES,
@@ -1607,6 +1608,8 @@ class ReverseTransformer:
         rev = roll_neighbour_adds(rev, adjoints, self.buffer_ndims(), before=body,
                                   lengths=self.buffer_lengths())
         rev = restore_after_loops(rev, self.element_restores, self.plan.sole)
+        rev = fuse_array_statements(rev, body + rev, *self.keyed_arrays_and_numbers(),
+                                    adjoints.arrays, self.fresh)
         body = sum_inner_loops(body, self.float64_numbers(), before=rev)
         rev = sum_inner_loops(rev, self.float64_numbers(), before=body)
         return body, drop_needless_copies(rev)
@@ -1649,6 +1652,28 @@ class ReverseTransformer:
         return Adjoints(
             frozenset(a for v, a in self.adj_names.items() if kinds[v] and kinds[v].is_scalar),
             frozenset(a for v, a in self.adj_names.items() if kinds[v] and kinds[v].is_array))
+
+    def keyed_arrays_and_numbers(self) -> tuple:
+        """``(arrays, numbers)`` for passes/array_loops.py: the float64 arrays of
+        the primal with a shape key (``shapes.shape_keys``), and their adjoint
+        buffers (not those of direct temporaries), each with its number of
+        dimensions and key; the names of numbers, the primal's and their
+        adjoints."""
+        arrays, numbers = {}, set()
+        for v, t in self.types.items():
+            if t is None:
+                continue
+            if t.is_array and t.dtype == _np.float64 and v in self.plan.shape_keys:
+                arrays[v] = (t.ndim, self.plan.shape_keys[v])
+                if v in self.adj_names and v not in self.plan.direct:
+                    # (a direct temporary's adjoint is assigned, and may be a number
+                    # standing for an array of it)
+                    arrays[self.adj_names[v]] = arrays[v]
+            elif t.kind in ("float", "int", "bool"):
+                numbers.add(v)
+                if v in self.adj_names and t.kind == "float":
+                    numbers.add(self.adj_names[v])
+        return arrays, numbers
 
     def float64_numbers(self) -> set:
         """The float64 numbers of the primal and their adjoints."""

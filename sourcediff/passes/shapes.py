@@ -45,6 +45,12 @@ BY_SHAPE = ("dot", "matmul", "outer", "inner", "sum", "mean", "prod", "max", "mi
 def fixed_shapes(types: dict, params: list, sites: dict) -> set:
     """Array names whose every value has one shape (``sites``: name -> the
     planner's assignment sites, each with ``stmt`` and ``top_level``)."""
+    return set(shape_keys(types, params, sites))
+
+
+def shape_keys(types: dict, params: list, sites: dict) -> dict:
+    """The names of :func:`fixed_shapes`, each with the key of its shape: two
+    names with one key always hold arrays of one shape."""
     fixed = {p for p in params if not sites.get(p) and _is_array(types, p)}
     scalars = {p for p in params if not sites.get(p) and not _is_array(types, p)}
     scalars |= {v for v, ss in sites.items() if len(ss) == 1 and ss[0].top_level
@@ -58,10 +64,10 @@ def fixed_shapes(types: dict, params: list, sites: dict) -> set:
         if not more:
             break
         fixed |= more
-    return fixed | same_shape_states(types, params, sites, fixed, scalars)
+    return same_shape_states(types, params, sites, fixed, scalars)
 
 
-def same_shape_states(types, params, sites, fixed, scalars) -> set:
+def same_shape_states(types, params, sites, fixed, scalars) -> dict:
     """Arrays assigned more than once whose every assignment makes the shape
     the first one made: a state re-bound each step (``x += a * p``,
     ``p = 0.9 * p + 0.01 * x`` after ``x = np.zeros_like(b)``, ``p = b.copy()``).
@@ -75,10 +81,9 @@ def same_shape_states(types, params, sites, fixed, scalars) -> set:
     assignment; every assignment is then checked to make its name's key, and
     a name failing its check loses its key (and so may others), until all
     checks hold: by induction over the run, each name's value then always
-    has the shape of its key."""
+    has the shape of its key.  Returns the key of each of them and of each
+    name of ``fixed``."""
     keyed = [v for v in sites if _is_array(types, v)]
-    if not keyed:
-        return set()
     hyp: dict = {p: ("param", p) for p in params
                  if _is_array(types, p) and not sites.get(p)}
     lengths = _lengths(types, sites, set(hyp))
@@ -126,7 +131,7 @@ def same_shape_states(types, params, sites, fixed, scalars) -> set:
         failed = {v for v in candidates
                   if any(made(st.stmt, v) != hyp[v] for st in sites[v])}
         if not failed:
-            return candidates
+            return {v: hyp[v] for v in candidates | fixed}
         candidates -= failed
         for v in failed:
             del hyp[v]

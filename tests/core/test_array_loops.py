@@ -1,0 +1,141 @@
+"""Whole-array statements of the reverse sweep as one element loop
+(passes/array_loops.py): gradients against central differences, the
+adjoint's text, and the pass on statements written here, run before and
+after on random arrays."""
+from __future__ import annotations
+
+import ast
+
+import numpy as np
+import pytest
+
+import sourcediff as sd
+from sourcediff.passes.array_loops import fuse_array_statements
+from tests.core import array_loop_programs as P
+from tests.fdcheck import check_grad
+
+rng = np.random.default_rng(23)
+CASES = [
+    (P.cg_solve, (0.05 + 0.1 * rng.random(12), rng.normal(size=12), 1e-12, 40), (0, 1)),
+    (P.heavy_ball, (rng.normal(size=5), rng.normal(size=5), 0.05, 0.8, 6), (0, 1, 2, 3)),
+    (P.adam, (rng.normal(size=4), rng.normal(size=4), 0.05, 5), (0, 1, 2)),
+    (P.row_and_column, (rng.normal(size=(1, 3)), rng.normal(size=(4, 1)), 3), (0, 1)),
+]
+NOTE = "# whole-array statements as one loop over their elements"
+
+
+@pytest.mark.parametrize("target", ["python", "cpu"])
+@pytest.mark.parametrize("f, args, wrt", CASES, ids=lambda c: getattr(c, "__name__", ""))
+def test_gradient_matches_finite_differences(f, args, wrt, target):
+    check_grad(f, args, wrt=wrt, target=target)
+
+
+def reverse_sweep(f, args, wrt) -> str:
+    source = sd.grad(f, wrt=wrt, target="python").source_for(*args)
+    source = source[source.index("def " + f.__name__ + "_grad"):]
+    return source[source.index("# -- reverse sweep"):]
+
+
+def test_the_conjugate_gradient_reverse_allocates_nothing_per_step():
+    rev = reverse_sweep(*CASES[0])
+    loop = rev[rev.index("for it in range"):rev.index("# -- result")]
+    assert NOTE in loop
+    assert "np.sum(" not in loop and "unbroadcast(" not in loop, loop
+    # no statement left does arithmetic on whole arrays: each reads one element
+    arrays = ("dp", "dr", "dx", "dAp", "p", "r", "Ap", "x")
+    for line in loop.splitlines():
+        s = line.strip()
+        if s.startswith("#") or ".pop()" in s or "=" not in s or s.startswith("for "):
+            continue
+        rhs = s.split("=", 1)[1]
+        for name in arrays:
+            for k in [m for m in range(len(rhs)) if rhs.startswith(name, m)]:
+                before = rhs[k - 1] if k else " "
+                after = rhs[k + len(name):k + len(name) + 1]
+                if not (before.isalnum() or before == "_") and \
+                        not (after.isalnum() or after == "_"):
+                    assert after == "[", s
+
+
+def test_a_state_broadcast_against_a_column_keeps_its_array_code():
+    # u has shape (1, 3) and v = u * c (4, 3): no loop joins the two shapes
+    rev = reverse_sweep(*CASES[3])
+    for block in rev.split(NOTE)[1:]:
+        body = block.split("\n\n")[0]
+        assert not ("du[" in body and "dv[" in body), body
+
+
+# -- the pass itself, on statements written here ------------------------------
+ARRAYS = {"a": (1, "n"), "b": (1, "n"), "c": (1, "n"), "da": (1, "n"), "db": (1, "n"),
+          "dw": (1, "m"), "w": (1, "m")}
+NUMBERS = {"s", "t", "k"}
+BUFFERS = {"da", "db", "dw"}
+
+
+def run(code, setup="", whole=""):
+    """``code`` as the pass leaves it, and both versions' results on random
+    arrays."""
+    stmts = ast.parse(code).body
+    fused = fuse_array_statements(
+        [ast.parse(ast.unparse(s)).body[0] for s in stmts],
+        ast.parse(setup + "\n" + whole + "\n" + code).body, ARRAYS, NUMBERS, BUFFERS,
+        lambda base: base)
+    after = ast.unparse(ast.fix_missing_locations(ast.Module(body=fused, type_ignores=[])))
+    results = []
+    for text in (code, after):
+        r = np.random.default_rng(5)
+        env = {"np": np, "unbroadcast": lambda g, x: g,
+               **{k: r.normal(size=4 if ARRAYS[k][1] == "n" else 3) for k in ARRAYS},
+               "s": 0.5, "t": -1.5, "k": 2.0}
+        exec(setup + "\n" + text, env)
+        results.append({k: np.copy(env[k]) for k in (*ARRAYS, *NUMBERS)})
+    for k in results[0]:
+        np.testing.assert_allclose(results[1][k], results[0][k], rtol=1e-13, err_msg=k)
+    return after
+
+
+def test_statements_over_one_shape_become_one_loop():
+    after = run("da += unbroadcast(db, a)\n"
+                "da[:] = 0.0\n"
+                "s = np.sum(db * a)\n"
+                "da += db * t - a / k\n"
+                "db[:] = 0.0\n")
+    assert after.count("for j in range") == 1 and "np.sum" not in after
+    assert "unbroadcast" not in after
+
+
+def test_a_sum_read_in_the_run_ends_it():
+    after = run("s = np.sum(db * a)\n"
+                "da += s * b\n")
+    assert after.count("for j") == 2 and after.index("s +=") < after.index("da[j] +=")
+
+
+def test_a_sum_started_twice_is_two_runs():
+    after = run("s = np.sum(a * b)\n"
+                "s = np.sum(b * b)\n")
+    assert after.count("s = 0.0") == 2 and after.count("for j") == 2
+
+
+def test_a_number_read_before_its_sum_ends_the_run():
+    after = run("da += s * b\n"
+                "s = np.sum(db * a)\n")
+    assert after.count("for j") == 2 and after.index("da[j] +=") < after.index("s = 0.0")
+
+
+def test_arrays_of_another_shape_are_another_run():
+    after = run("da += a * b\n"
+                "dw += w * t\n")
+    assert after.count("for j") == 2
+
+
+def test_a_buffer_viewed_or_bound_to_another_array_is_not_written_element_by_element():
+    viewed = run("da += a * b\n", setup="v = da[1:]")
+    assert viewed.strip() == "da += a * b"
+    stmts = ast.parse("db += a * b").body
+    out = fuse_array_statements(stmts, ast.parse("db = tape.pop()\ndb += a * b").body,
+                                ARRAYS, NUMBERS, BUFFERS, lambda base: base)
+    assert ast.unparse(out[0]) == "db += a * b"
+
+
+def test_a_single_update_without_a_temporary_stays():
+    assert run("da += b\n").strip() == "da += b"
