@@ -82,7 +82,8 @@ class Program:
         # small arguments whose shape the transform specialized on (part of
         # ``key``): typed as any array, their shapes go to small_arrays
         param_shapes = {p: t.shape for p, t in zip(src.params, arg_types) if t.shape}
-        arg_types = [dataclasses.replace(t, shape=None) if t.shape else t for t in arg_types]
+        arg_types = [dataclasses.replace(t, shape=None, same_shape_as=None)
+                     if t.shape or t.same_shape_as is not None else t for t in arg_types]
         if src.func in self._stack:
             raise TransformError(f"recursive call of '{src.name}' cannot be differentiated",
                                  src.info.filename, src.info.line_offset + 1, 0,
@@ -222,10 +223,15 @@ class Program:
         checkpoint = getattr(src.func, "__sourcediff_checkpoint__", None)
         if src.func is self.root.func and self.checkpoint is not None:
             checkpoint = self.checkpoint
+        # array arguments of one shape in this call (part of ``arg_types``)
+        same_shape = {src.params[k]: src.params[t.same_shape_as]
+                      for k, t in enumerate(arg_types) if t.same_shape_as is not None}
+
         def build(prefer_store=frozenset()):
             rt = ReverseTransformer(fn, env, wrt, mode, set(self.functions),
                                     callee_adjoint=self.callee_adjoint, error=src.info.error,
-                                    checkpoint=checkpoint, prefer_store=prefer_store)
+                                    checkpoint=checkpoint, prefer_store=prefer_store,
+                                    same_shape=same_shape)
             return rt, rt.run(fname)
 
         try:

@@ -48,9 +48,11 @@ def fixed_shapes(types: dict, params: list, sites: dict) -> set:
     return set(shape_keys(types, params, sites))
 
 
-def shape_keys(types: dict, params: list, sites: dict) -> dict:
+def shape_keys(types: dict, params: list, sites: dict, same_shape=None) -> dict:
     """The names of :func:`fixed_shapes`, each with the key of its shape: two
-    names with one key always hold arrays of one shape."""
+    names with one key always hold arrays of one shape.  ``same_shape``:
+    parameter -> an earlier parameter of its shape (the transform specialized
+    on it); such parameters share a key."""
     fixed = {p for p in params if not sites.get(p) and _is_array(types, p)}
     scalars = {p for p in params if not sites.get(p) and not _is_array(types, p)}
     scalars |= {v for v, ss in sites.items() if len(ss) == 1 and ss[0].top_level
@@ -64,10 +66,10 @@ def shape_keys(types: dict, params: list, sites: dict) -> dict:
         if not more:
             break
         fixed |= more
-    return same_shape_states(types, params, sites, fixed, scalars)
+    return same_shape_states(types, params, sites, fixed, scalars, same_shape or {})
 
 
-def same_shape_states(types, params, sites, fixed, scalars) -> dict:
+def same_shape_states(types, params, sites, fixed, scalars, same_shape) -> dict:
     """Arrays assigned more than once whose every assignment makes the shape
     the first one made: a state re-bound each step (``x += a * p``,
     ``p = 0.9 * p + 0.01 * x`` after ``x = np.zeros_like(b)``, ``p = b.copy()``).
@@ -84,7 +86,7 @@ def same_shape_states(types, params, sites, fixed, scalars) -> dict:
     has the shape of its key.  Returns the key of each of them and of each
     name of ``fixed``."""
     keyed = [v for v in sites if _is_array(types, v)]
-    hyp: dict = {p: ("param", p) for p in params
+    hyp: dict = {p: ("param", same_shape.get(p, p)) for p in params
                  if _is_array(types, p) and not sites.get(p)}
     lengths = _lengths(types, sites, set(hyp))
 

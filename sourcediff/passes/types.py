@@ -26,6 +26,10 @@ class T:
     # a string or None argument the transform specializes on (kind 'static':
     # passes/static_args.py): its value, part of the cache key
     value: object = None
+    # the position of the first array argument of this one's shape, where an
+    # earlier one has it (reverse mode specializes on which array arguments
+    # have one shape: passes/shapes.py): part of the cache key, never inferred
+    same_shape_as: int | None = None
 
     @property
     def is_array(self):

@@ -96,6 +96,8 @@ class Transformed:
 
     targets = TARGETS
     shares = None       # transforms with the same ``shares`` build the same modules
+    # which array arguments have one shape is part of the types (T.same_shape_as)
+    equal_shapes = False
 
     def __init__(self, func, wrt=0, target="cpu", mode="value_and_grad"):
         if target not in self.targets:
@@ -149,6 +151,8 @@ class Transformed:
             key = _quick_key(args)
             if key is not None and self._shape_params:
                 key += tuple(getattr(args[k], "shape", None) for k in self._shape_params)
+            if key is not None and self.equal_shapes:
+                key += _shape_pattern(args)
             types = self._types_of.get(key)
             if types is not None:
                 return list(args), types
@@ -175,6 +179,10 @@ class Transformed:
         if self.target != "python":
             for name, t in zip(self.src.params, types):
                 refuse_float16(t, name, self.func.__name__, self.target)
+        if self.equal_shapes:
+            for k, same in enumerate(_shape_pattern(values)):
+                if same is not None:
+                    types[k] = dataclasses.replace(types[k], same_shape_as=same)
         for k in self._shape_params:
             v = values[k]
             if isinstance(v, np.ndarray) and v.dtype == np.float64 and v.ndim in (1, 2) \
@@ -391,6 +399,19 @@ def guess_types(src) -> list:
         else:
             types.append(F64)
     return types
+
+
+def _shape_pattern(values) -> tuple:
+    """For each argument, the position of the first earlier array argument of
+    its shape (an array of at least one dimension), else None."""
+    first: dict = {}
+    out = []
+    for k, v in enumerate(values):
+        shape = v.shape if type(v) is np.ndarray and v.ndim else None
+        out.append(None if shape is None else first.setdefault(shape, k))
+        if out[-1] == k:
+            out[-1] = None
+    return tuple(out)
 
 
 def _quick_key(values):

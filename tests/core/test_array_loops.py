@@ -20,6 +20,9 @@ CASES = [
     (P.heavy_ball, (rng.normal(size=5), rng.normal(size=5), 0.05, 0.8, 6), (0, 1, 2, 3)),
     (P.adam, (rng.normal(size=4), rng.normal(size=4), 0.05, 5), (0, 1, 2)),
     (P.row_and_column, (rng.normal(size=(1, 3)), rng.normal(size=(4, 1)), 3), (0, 1)),
+    # the same transform called again with a target that broadcasts: specialized anew
+    (P.heavy_ball, (rng.normal(size=5), rng.normal(size=1), 0.05, 0.8, 6), (0, 1, 2, 3)),
+    (P.adam, (rng.normal(size=(3, 2)), rng.normal(size=(1, 2)), 0.05, 3), (0, 1)),
 ]
 NOTE = "# whole-array statements as one loop over their elements"
 
@@ -45,7 +48,7 @@ def test_the_conjugate_gradient_reverse_allocates_nothing_per_step():
     arrays = ("dp", "dr", "dx", "dAp", "p", "r", "Ap", "x")
     for line in loop.splitlines():
         s = line.strip()
-        if s.startswith("#") or ".pop()" in s or "=" not in s or s.startswith("for "):
+        if s.startswith(("#", "for ")) or ".pop()" in s or "=" not in s:
             continue
         rhs = s.split("=", 1)[1]
         for name in arrays:
@@ -63,6 +66,16 @@ def test_a_state_broadcast_against_a_column_keeps_its_array_code():
     for block in rev.split(NOTE)[1:]:
         body = block.split("\n\n")[0]
         assert not ("du[" in body and "dv[" in body), body
+
+
+def test_arguments_of_one_shape_are_specialized_on():
+    # x0 and target of one shape: the momentum step's reverse is element loops
+    # over both; with a target of one element it broadcasts, and keeps NumPy's code
+    same = reverse_sweep(*CASES[1])
+    step = same[same.index("for t in range"):same.index("# -- result")]
+    assert "dtarget[j] +=" in step and "unbroadcast" not in step.split("g = ")[0], step
+    broadcast = reverse_sweep(*CASES[4])
+    assert "dtarget[j]" not in broadcast and "unbroadcast(" in broadcast
 
 
 # -- the pass itself, on statements written here ------------------------------
@@ -87,7 +100,7 @@ def run(code, setup="", whole=""):
         env = {"np": np, "unbroadcast": lambda g, x: g,
                **{k: r.normal(size=4 if ARRAYS[k][1] == "n" else 3) for k in ARRAYS},
                "s": 0.5, "t": -1.5, "k": 2.0}
-        exec(setup + "\n" + text, env)
+        exec(setup + "\n" + text, env)  # noqa: S102  (statements written in this file)
         results.append({k: np.copy(env[k]) for k in (*ARRAYS, *NUMBERS)})
     for k in results[0]:
         np.testing.assert_allclose(results[1][k], results[0][k], rtol=1e-13, err_msg=k)
