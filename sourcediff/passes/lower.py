@@ -637,6 +637,8 @@ def _parameter_like(row, facts):
     if None in wanted:
         return None
     for p in sorted(facts.params):
+        if facts.env.get(p) is None or not facts.env[p].is_array:
+            continue        # (a whole number's key is its value: ``np.zeros(ng)``)
         have = facts.lengths.get(p) or ()
         found = [have.index(k) if k in have else None for k in wanted]
         if None not in found:

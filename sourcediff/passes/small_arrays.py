@@ -282,10 +282,10 @@ def _propagate_copies(fn, made: set):
             if t in made and binds.get(t) == 1 and isinstance(v, ast.Name) and \
                     ir.PRIM(v, ("",)) == ("copy",) and ir.KIND(s) == ir.Kind.ASSIGN:
                 uses = [j for j in range(k + 1, len(out)) if t in _loaded(out[j])]
+                # (nor by the last read: ``g_0 = t`` would become ``g_0 = g_0``,
+                # a statement reading the name it binds)
                 if uses and sum(_loaded(out[j]).count(t) for j in uses) == loads.get(t, 0) and \
-                        not any(v.id in _stored(out[j]) for j in range(k + 1, uses[-1] + 1)
-                                if j != uses[-1] or isinstance(out[j], (ast.For, ast.While,
-                                                                        ast.If))):
+                        not any(v.id in _stored(out[j]) for j in range(k + 1, uses[-1] + 1)):
                     for j in uses:
                         _rename_loads(out[j], t, v.id)
                     del out[k]
