@@ -403,7 +403,11 @@ def guess_types(src) -> list:
 
 def _shape_pattern(values) -> tuple:
     """For each argument, the position of the first earlier array argument of
-    its shape (an array of at least one dimension), else None."""
+    its shape (an array of at least one dimension), else None; ``()`` where no
+    two array arguments have one shape (the common call, kept cheap)."""
+    shapes = [v.shape for v in values if type(v) is np.ndarray and v.ndim]
+    if len(set(shapes)) == len(shapes):
+        return ()
     first: dict = {}
     out = []
     for k, v in enumerate(values):
