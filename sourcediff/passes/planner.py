@@ -769,13 +769,16 @@ class Planner:
                     definite = first.top_level and not isinstance(first.stmt, ast.For)
                     if not is_param and not definite:
                         self.placeholders.add(var)
-        # an array of fixed shape made in a loop (a new one each iteration, not
-        # a view): with a placeholder before the loop, its adjoint buffer is
-        # made once, after the loop, not in every iteration (see hoisted_loop)
+        # an array of fixed shape made in a loop (a new one each iteration, or a
+        # row ``a = X[q]`` of a fixed array): with a placeholder before the loop,
+        # its adjoint buffer is made once, after the loop, not in every iteration
+        # (see hoisted_loop)
         for var in self.fixed_shapes & self.active - self.direct - set(self.params):
             sites = self.sites.get(var, [])
-            if sites and all(st.loops for st in sites) and \
-                    ir.PRIM(getattr(sites[0].stmt, "value", None), ("",))[0] != "subscript":
+            if sites and all(st.loops for st in sites) and all(
+                    ir.PRIM(getattr(st.stmt, "value", None), ("",))[0] != "subscript" or
+                    _row_of_fixed(st.stmt.value, self.types, self.fixed_shapes)
+                    for st in sites):
                 self.placeholders.add(var)
         for s in walk(self.fn.body):
             kind = ir.KIND(s)
@@ -965,6 +968,20 @@ class Planner:
         """Saved variables with a list tape: some save of theirs is not indexed."""
         return {v for v in self.saved_vars if v in self.snapshot_vars or any(
             v == var and (sid, var) not in self.indexed_scalars for sid, var in self.save_at)}
+
+
+def _row_of_fixed(value, types, fixed) -> bool:
+    """``X[i]`` / ``X[i, j]``: whole-number indices (names or constants) into an
+    array of one shape, leaving at least one axis."""
+    if not (isinstance(value, ast.Subscript) and isinstance(value.value, ast.Name)
+            and value.value.id in fixed):
+        return False
+    elts = value.slice.elts if isinstance(value.slice, ast.Tuple) else [value.slice]
+    t = types.get(value.value.id)
+    return t is not None and len(elts) < t.ndim and all(
+        isinstance(e, ast.Constant) and type(e.value) is int or
+        isinstance(e, ast.Name) and types.get(e.id) is not None and types[e.id].kind == "int"
+        for e in elts)
 
 
 def has_slice(index) -> bool:

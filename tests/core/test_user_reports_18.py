@@ -4,6 +4,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+import sourcediff as sd
 from tests.core import user18_funcs as U
 from tests.fdcheck import check_grad
 
@@ -32,3 +33,16 @@ def test_an_array_sized_by_a_whole_number_argument_stored_by_slices(f, args, tar
     # the slice store's element loop took its length from the whole-number argument as
     # if it were an array (``ng.shape[0]``: AttributeError on python, TypingError on cpu)
     check_grad(f, args, wrt=0, target=target)
+
+
+@pytest.mark.parametrize("target", ["python", "cpu"])
+def test_rows_given_to_a_helper_have_adjoint_buffers_made_once(target):
+    rng = np.random.default_rng(8)
+    args = (rng.normal(size=(3, 2)), rng.normal(size=(4, 2)), 0.3)
+    check_grad(U.kernel_sums, args, wrt=(0, 1, 2), target=target)
+    # ``a = Xq[q]``, ``b = X[i]`` are rows of one shape: their adjoint buffers are made
+    # once, after the forward loops (were made in every iteration of the nest)
+    source = sd.value_and_grad(U.kernel_sums, wrt=(0, 1, 2), target=target).source_for(*args)
+    made = [line for line in source.splitlines() if "= np.zeros_like(" in line]
+    rows = [line for line in made if line.strip().startswith(("da ", "db "))]
+    assert len(rows) == 2 and all(line.startswith("    d") for line in rows), made

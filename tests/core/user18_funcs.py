@@ -38,3 +38,28 @@ def row_store_2d(x, n, m):
         u[0, :] = x[k]
         s += np.sum(u * u) * x[k + 1]
     return s
+
+
+def sqdist(a, b):
+    s = 0.0
+    for j in range(a.shape[0]):
+        d = a[j] - b[j]
+        s += d * d
+    return s
+
+
+def kernel_sums(Xq, X, log_h):
+    """A helper given rows of two matrices, inlined in a loop nest (``a = Xq[q]``),
+    its results kept in a scratch array read by a second loop."""
+    h = np.exp(log_h)
+    d2 = np.empty(X.shape[0])
+    total = 0.0
+    for q in range(Xq.shape[0]):
+        for i in range(X.shape[0]):
+            d2[i] = sqdist(Xq[q], X[i])
+        nearest = d2[0]
+        for i in range(X.shape[0]):
+            nearest = min(nearest, d2[i])
+        for i in range(X.shape[0]):
+            total += np.exp(-(d2[i] - nearest) / (h * h))
+    return total
