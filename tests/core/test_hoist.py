@@ -43,7 +43,7 @@ def test_a_helpers_size_moves_before_the_loop_and_the_tape_is_an_array():
     text = sd.grad(steps, wrt=(0, 1), target="python").source_for(*ARGS)
     primal = text[:text.index("def steps_grad")]
     assert primal.index("= h.shape") < primal.index("for _t in range(k)")
-    assert ".append(" not in text and "_saved_t6 = np.empty(max(k, 0) * max(n, 0)" in text
+    assert ".append(" not in text and "_saved_t6 = np.empty((max(k, 0), max(n, 0))" in text
 
 
 def test_gradients_match_finite_differences():
