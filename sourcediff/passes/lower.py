@@ -846,7 +846,9 @@ def _broadcast_lengths(g, sizes, used_names, line, out) -> tuple:
     rows (``g.unsure``): per axis, the rows' length broadcast with theirs as
     NumPy does (``broadcast_length``: a ValueError where neither is 1), or,
     for a group that stores, the stored row's length, which theirs must
-    broadcast into (``broadcast_into``).  With them, the rows' steps
+    broadcast into (``broadcast_into``, a check of its own: the loop keeps the
+    stored row's length, known before the loops run where that row's shape
+    is).  With them, the rows' steps
     (``rows_step = n > 1``; none where the group stores: the stored row is
     the result's length).  Statements go to ``out``."""
     base, axes = g.length
@@ -871,7 +873,9 @@ def _broadcast_lengths(g, sizes, used_names, line, out) -> tuple:
             call = ast.Call(func=ast.Name(id=fn.__name__, ctx=ast.Load()),
                             args=[ast.Name(id=a, ctx=ast.Load()) for a in args], keywords=[])
             out.append(_assign(m, _marked(call, ("call", fn)), "assign", line))
-            n = m
+            if not g.stores:
+                n = m       # (a store's loop keeps the stored row's length: the call
+                            # only checks, and the tape planner sees that length)
         lengths.append(n)
     return lengths, row_steps
 

@@ -918,6 +918,7 @@ class Normalizer:
         self.block(s.body, body)
         self.line = s.lineno
         node = ast.While(test=ast.Constant(True), body=body or [ast.Pass()], orelse=[])
+        ir.TRIP_LIMIT.set(node, _trip_limit(s))
         self.emit(out, node, ir.Kind.WHILE)
 
     def tested_at_end(self, s, out):
@@ -934,6 +935,7 @@ class Normalizer:
         self.line = s.lineno
         self.exit_unless(s, body)
         loop = ast.While(test=ast.Constant(True), body=body, orelse=[])
+        ir.TRIP_LIMIT.set(loop, _trip_limit(s))
         ran = ast.If(test=first, body=[], orelse=[])
         self.emit(ran.body, loop, ir.Kind.WHILE)
         self.emit(out, ran, ir.Kind.IF)
@@ -2452,6 +2454,60 @@ def _continues(stmts) -> bool:
         if isinstance(st, (ast.With, ast.Try)) and _continues(st.body):
             return True
     return False
+
+
+def _trip_limit(s: ast.While):
+    """``(counter, limit, inclusive, step)`` (``ir.TRIP_LIMIT``) when a conjunct of
+    the test of ``s`` is ``counter < limit`` (or ``<=``, or written the other way
+    round), the body adds a positive int constant to ``counter`` in a statement of
+    its own (``counter += 1``, not inside a branch or an inner loop), writes
+    ``counter`` nowhere else and no name ``limit`` reads, and has no ``continue``
+    (which would skip the step); else None.  ``limit`` is names, ``.shape`` reads,
+    int constants and arithmetic (``n - 1``, ``x.shape[0]``)."""
+    if _continues(s.body):
+        return None
+    test = s.test
+    parts = test.values if isinstance(test, ast.BoolOp) and isinstance(test.op, ast.And) \
+        else [test]
+    written = [n.id for st in s.body for n in ast.walk(st)
+               if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)]
+    for part in parts:
+        if not (isinstance(part, ast.Compare) and len(part.ops) == 1):
+            continue
+        left, op, right = part.left, part.ops[0], part.comparators[0]
+        if isinstance(op, (ast.Gt, ast.GtE)):
+            left, right = right, left
+            op = ast.Lt() if isinstance(op, ast.Gt) else ast.LtE()
+        if not isinstance(op, (ast.Lt, ast.LtE)) or not isinstance(left, ast.Name) or \
+                written.count(left.id) != 1 or not _plain_limit(right) or \
+                {n.id for n in ast.walk(right) if isinstance(n, ast.Name)} & set(written):
+            continue
+        steps = [st.value.value for st in s.body if isinstance(st, ast.AugAssign)
+                 and isinstance(st.op, ast.Add) and isinstance(st.target, ast.Name)
+                 and st.target.id == left.id and isinstance(st.value, ast.Constant)
+                 and type(st.value.value) is int and st.value.value > 0]
+        if len(steps) == 1:
+            return left.id, copy.deepcopy(right), isinstance(op, ast.LtE), steps[0]
+    return None
+
+
+def _plain_limit(e) -> bool:
+    """Names, ints, ``x.shape`` and its items, ``+``/``-``/``*``: a loop limit the
+    tape planner can evaluate before the loop."""
+    for n in ast.walk(e):
+        if isinstance(n, ast.Constant) and type(n.value) is not int:
+            return False
+        if isinstance(n, ast.Attribute) and n.attr != "shape":
+            return False
+        if isinstance(n, ast.BinOp) and not isinstance(n.op, (ast.Add, ast.Sub, ast.Mult)):
+            return False
+        if isinstance(n, ast.Subscript) and not (isinstance(n.value, ast.Attribute)
+                                                 and n.value.attr == "shape"):
+            return False
+        if not isinstance(n, (ast.Name, ast.Constant, ast.Attribute, ast.Subscript, ast.BinOp,
+                              ast.Load, ast.operator)):
+            return False
+    return True
 
 
 def _mark_final_exit(loop):

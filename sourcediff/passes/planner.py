@@ -31,7 +31,7 @@ from ..rules import registry
 from ..rules.registry import ELEMENTWISE_OPS
 from . import rerun
 from .activity import diff_operands
-from .astutil import free_names, stored_names, walk
+from .astutil import add_int, free_names, simplify, stored_names, walk
 from .astutil import is_const as _is_const
 from .buffers import (
     Liveness,
@@ -947,7 +947,65 @@ class Planner:
         self.stacks: dict = {}     # ("saved", var) / ("_items", base) -> StackTape
         if not self.checkpointed:
             self.stacks = plan_stack_tapes(self.fn, self.around, stack_sites(self),
-                                           self.per_iteration)
+                                           self.per_iteration, self.while_trips)
+
+    def while_trips(self, loop):
+        """A bound on the trips of a ``while`` loop whose test keeps an int
+        counter below a limit (``ir.TRIP_LIMIT``): the limit less the counter's
+        lowest value, where every assignment of the counter in the function sets
+        an int constant or adds a positive one (then the counter never falls
+        below the least of those constants); None otherwise.  The loop must still
+        read the counter and the limit's names (a later pass that renamed one
+        leaves the fact unusable, not wrong)."""
+        fact = ir.TRIP_LIMIT(loop)
+        if fact is None:
+            return None
+        counter, limit, inclusive, step = fact
+        t = self.types.get(counter)
+        if t is None or t.kind != "int" or counter in self.params:
+            return None
+        read = {n.id for n in ast.walk(loop) if isinstance(n, ast.Name)
+                and isinstance(n.ctx, ast.Load)}
+        mentioned = [n for n in ast.walk(self.fn) if isinstance(n, ast.Name)]
+        shaped = {id(n.value) for n in ast.walk(limit) if isinstance(n, ast.Attribute)}
+        for n in ast.walk(limit):
+            if not isinstance(n, ast.Name):
+                continue
+            # the loop reads it (its test), or it is one variable (set once at most,
+            # still there: no pass gave a part of it another name)
+            one = any(m.id == n.id for m in mentioned) and sum(
+                m.id == n.id and isinstance(m.ctx, ast.Store) for m in mentioned) <= 1
+            if not (n.id in read or one) or id(n) not in shaped and (
+                    self.types.get(n.id) is None or self.types[n.id].kind != "int"):
+                return None
+        lows = []
+        for n in ast.walk(self.fn):
+            if isinstance(n, ast.Assign) and any(isinstance(x, ast.Name) and x.id == counter
+                                                 for x in n.targets):
+                if len(n.targets) != 1:
+                    return None
+                if isinstance(n.value, ast.Constant) and type(n.value.value) is int:
+                    lows.append(n.value.value)
+                elif _adds_to(n.value, counter) is None:
+                    return None
+            elif isinstance(n, ast.AugAssign) and isinstance(n.target, ast.Name) and \
+                    n.target.id == counter:
+                if _adds_to(ast.BinOp(left=n.target, op=n.op, right=n.value), counter) is None:
+                    return None
+            elif isinstance(n, (ast.For, ast.comprehension)) and counter in {
+                    x.id for x in ast.walk(n.target) if isinstance(x, ast.Name)}:
+                return None
+            elif isinstance(n, ast.NamedExpr) and n.target.id == counter:
+                return None
+        if not lows or counter not in read:
+            return None
+        span = add_int(ir.clone(limit), (1 if inclusive else 0) - min(lows))
+        trips = ast.Call(func=ast.Name(id="max", ctx=ast.Load()),
+                         args=[span, ast.Constant(0)], keywords=[])
+        if step != 1:
+            trips = ast.BinOp(left=add_int(trips, step - 1), op=ast.FloorDiv(),
+                              right=ast.Constant(step))
+        return simplify(trips)
 
     def item_type(self, base, index):
         """The type of ``base[index]`` when it is one element (pushed on an item tape)."""
@@ -968,6 +1026,18 @@ class Planner:
         """Saved variables with a list tape: some save of theirs is not indexed."""
         return {v for v in self.saved_vars if v in self.snapshot_vars or any(
             v == var and (sid, var) not in self.indexed_scalars for sid, var in self.save_at)}
+
+
+def _adds_to(e, var):
+    """``c`` where ``e`` is ``var + c`` (or ``c + var``) for a positive int constant
+    ``c``, else None."""
+    if not (isinstance(e, ast.BinOp) and isinstance(e.op, ast.Add)):
+        return None
+    for a, b in ((e.left, e.right), (e.right, e.left)):
+        if isinstance(a, ast.Name) and a.id == var and isinstance(b, ast.Constant) and \
+                type(b.value) is int and b.value > 0:
+            return b.value
+    return None
 
 
 def _row_of_fixed(value, types, fixed) -> bool:

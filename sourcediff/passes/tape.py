@@ -18,8 +18,10 @@ loop) goes on a *stack*: an array and a top counter, allocated before the
 top-level statement that does all its saves, with room for an upper bound on
 their number (:func:`plan_stack_tapes`: each loop counts for the length of
 its range, a range whose bounds move with an outer counter for its longest
-run).  A push is ``_saved_x[_saved_x_top] = x; _saved_x_top += 1``.  Lists
-stay where no such bound exists before the loops run (a ``while`` loop) and
+run, a ``while`` loop whose test keeps a counter below a limit for the
+limit less the counter's lowest value).  A push is ``_saved_x[_saved_x_top] =
+x; _saved_x_top += 1``.  Lists stay where no such bound exists before the
+loops run (a ``while`` loop that iterates to convergence) and
 for values that are not numbers: a Numba list already grows a typed buffer
 by doubling, and an array regrown inside a loop was measured 10x slower
 than either (the array is re-bound, so Numba counts its references in
@@ -222,10 +224,14 @@ def _extreme(e, span, end):
     return None
 
 
-def _most_trips(loop, span, varying):
+def _most_trips(loop, span, varying, while_trips=None):
     """An upper bound on the trips of ``loop`` (an expression computable before
     the top-level statement), or None; records the range of its counter in
-    ``span`` (name -> (lowest, highest) expressions)."""
+    ``span`` (name -> (lowest, highest) expressions).  A ``while`` loop's bound
+    is ``while_trips(loop)``'s, where it gives one."""
+    if isinstance(loop, ast.While):
+        trips = while_trips(loop) if while_trips is not None else None
+        return trips if trips is not None and _evaluable(trips, varying) else None
     it = getattr(loop, "iter", None)
     if not isinstance(loop, ast.For) or not (
             isinstance(it, ast.Call) and isinstance(it.func, ast.Name) and it.func.id == "range"
@@ -258,20 +264,21 @@ def _most_trips(loop, span, varying):
     return trips
 
 
-def _most_pushes(top, loops, per_iteration=(), stored=stored_names):
+def _most_pushes(top, loops, per_iteration=(), stored=stored_names, while_trips=None):
     """An upper bound on how often a statement inside ``loops`` (the loops
     around it within ``top``, outermost first) runs, or None; within one
     iteration of the loops in ``per_iteration`` (fused: each iteration pops
     what it pushed before the next one starts). ``stored``: ``stored_names``,
-    or a function giving the same (remembered)."""
+    or a function giving the same (remembered); ``while_trips``: see
+    :func:`_most_trips`."""
     varying = stored(top) if top is not None else set()
     span: dict = {}
     bound = ast.Constant(1)
     for loop in loops:
-        trips = _most_trips(loop, span, varying)
+        trips = _most_trips(loop, span, varying, while_trips)
         if trips is None:
             return None
-        counter = getattr(loop.target, "id", None)
+        counter = getattr(getattr(loop, "target", None), "id", None)
         if counter in span and any(counter in stored(s) for s in loop.body):
             del span[counter]     # the body assigns the counter: its range says nothing
         if id(loop) not in per_iteration:
@@ -279,12 +286,13 @@ def _most_pushes(top, loops, per_iteration=(), stored=stored_names):
     return bound
 
 
-def plan_stack_tapes(fn, around, sites: dict, per_iteration=()) -> dict:
+def plan_stack_tapes(fn, around, sites: dict, per_iteration=(), while_trips=None) -> dict:
     """For each tape of ``sites`` (key -> (dtype, [(statement, loops)]): a push
     made at ``statement``, inside ``loops``), a :class:`StackTape` where the
     number of pushes has an upper bound computable before they start: before
     the one top-level statement that holds them all, or, for a constant bound,
-    before everything."""
+    before everything.  ``while_trips(loop)``: a bound on a ``while`` loop's
+    trips, or None (then its pushes stay in a list)."""
     stored = remembered_stored_names()     # the tree does not change here
     top_of = {}
     for s in fn.body:
@@ -301,7 +309,8 @@ def plan_stack_tapes(fn, around, sites: dict, per_iteration=()) -> dict:
         for st, loops in pushes:
             inside = [lp for lp in around[id(st)] if isinstance(lp, (ast.For, ast.While))]
             inside += [lp for lp in loops if lp not in inside]
-            bounds.append(_most_pushes(top if inside else None, inside, per_iteration, stored))
+            bounds.append(_most_pushes(top if inside else None, inside, per_iteration, stored,
+                                       while_trips))
         if None in bounds:
             continue
         total = bounds[0]

@@ -120,6 +120,7 @@ class Transformed:
         # parameters whose shape, when small, is part of the types (small_arrays)
         self._shape_params = shape_seeds(self.src.tree) if mode != "primal" else ()
         self._hot = (None, None)          # the types last compiled for, and their entry
+        self._hot_call = (None,) * 5      # Transformed.run's last call: key, entry, ...
         self._last = None
         self.checkpoint = None
         self.__name__ = f"{mode}_{self.func.__name__}"
@@ -140,19 +141,15 @@ class Transformed:
         self._cache.clear()
         self._last = None
         self._hot = (None, None)
+        self._hot_call = (None,) * 5
         return self
 
     # -- arguments -------------------------------------------------------
     def bind(self, args, kwargs):
         # the common call, every argument by position, of types seen before:
         # no signature binding, no type objects built
-        key = None
-        if not kwargs and len(args) == self._n_params:
-            key = _quick_key(args)
-            if key is not None and self._shape_params:
-                key += tuple(getattr(args[k], "shape", None) for k in self._shape_params)
-            if key is not None and self.equal_shapes:
-                key += _shape_pattern(args)
+        key = self._call_key(args) if not kwargs else None
+        if key is not None:
             types = self._types_of.get(key)
             if types is not None:
                 return list(args), types
@@ -160,6 +157,17 @@ class Transformed:
         if key is not None:
             self._types_of[key] = types
         return values, types
+
+    def _call_key(self, args):
+        """What decides the types of positional arguments that are plain floats,
+        ints, bools and NumPy arrays (``_quick_key``), with the shapes of the
+        parameters whose small shape is part of their type; None for others."""
+        if len(args) != self._n_params:
+            return None
+        key = _quick_key(args, self.equal_shapes)
+        if key is not None and self._shape_params:
+            key += tuple(getattr(args[k], "shape", None) for k in self._shape_params)
+        return key
 
     def _bind_slowly(self, args, kwargs):
         try:
@@ -300,27 +308,45 @@ class Transformed:
 
     # -- calling ---------------------------------------------------------
     def run(self, args, kwargs):
-        values, types = self.bind(args, kwargs)
-        c = self.compiled(types)
-        values = self._protect(values, c)
-        value, grads = c.names["grad"](*values)
-        grads = tuple(like_argument(g, values[k]) for g, k in zip(grads, self.wrt))
+        # a call with the arguments' kinds of the call before (the common case in a
+        # loop): the compiled function and what to do around it are remembered
+        key = self._call_key(args) if not kwargs else None
+        hot = self._hot_call
+        if key is None or hot[0] != key:
+            args, types = self.bind(args, kwargs)
+            c = self.compiled(types)
+            ret = getattr(c.program, "_ret_type", None)
+            # gradients of Python floats and float64 arrays come back from Numba as
+            # they are returned (like_argument keeps them): nothing to convert
+            plain = key is not None and self.target != "python" and all(
+                key[k] is float or type(key[k]) is tuple and key[k][0] == "d"
+                for k in self.wrt) and \
+                not (ret is not None and ret.kind == "float" and ret.dtype == np.float32)
+            hot = (key, c, c.names["grad"], self._positions_written(c), plain)
+            if key is not None:
+                self._hot_call = hot
+        _, c, grad, written, plain = hot
+        self._last = c
+        if written:
+            args = _copy_written(args, written)
+        value, grads = grad(*args)
+        if plain:
+            return value, grads
+        grads = tuple(like_argument(g, args[k]) for g, k in zip(grads, self.wrt))
         return as_result_type(value, getattr(c.program, "_ret_type", None)), grads
 
-    def _protect(self, values, c):
-        """Copy argument arrays the function writes into, so callers keep theirs."""
+    def _positions_written(self, c):
+        """The positions of the parameters the function writes into."""
         positions = c.__dict__.get("written_positions")
         if positions is None:
             written = written_names(self.src.tree)
             positions = c.written_positions = tuple(
                 k for k, p in enumerate(self.src.params) if p in written)
-        if not positions:
-            return values
-        values = list(values)
-        for k in positions:
-            if isinstance(values[k], np.ndarray):
-                values[k] = values[k].copy()
-        return values
+        return positions
+
+    def _protect(self, values, c):
+        """Copy argument arrays the function writes into, so callers keep theirs."""
+        return _copy_written(values, self._positions_written(c))
 
     @property
     def source(self) -> str:
@@ -401,6 +427,19 @@ def guess_types(src) -> list:
     return types
 
 
+
+def _copy_written(values, positions):
+    """``values`` with a copy of each array at ``positions`` (the arguments the
+    function writes into), so callers keep theirs."""
+    if not positions:
+        return values
+    values = list(values)
+    for k in positions:
+        if isinstance(values[k], np.ndarray):
+            values[k] = values[k].copy()
+    return values
+
+
 def _shape_pattern(values) -> tuple:
     """For each argument, the position of the first earlier array argument of
     its shape (an array of at least one dimension), else None; ``()`` where no
@@ -418,20 +457,27 @@ def _shape_pattern(values) -> tuple:
     return tuple(out)
 
 
-def _quick_key(values):
+def _quick_key(values, shape_pattern=False):
     """What decides the types of arguments that are plain floats, ints, bools
-    and NumPy arrays (dtype and dimensions); None for anything else."""
+    and NumPy arrays (dtype and dimensions; with ``shape_pattern``, which array
+    arguments have one shape); None for anything else."""
     key = []
+    arrays = 0
     for v in values:
         tv = type(v)
         if tv is np.ndarray:
             key.append((v.dtype.char, v.ndim))
+            arrays += 1
         elif tv is float or tv is int or tv is bool:
             key.append(tv)
         elif v is None or tv is str:
             key.append((tv, v))      # (the value is part of the types: static_args)
         else:
             return None
+    if shape_pattern and arrays > 1:
+        pattern = _shape_pattern(values)
+        if pattern:
+            key.append(pattern)
     return tuple(key)
 
 

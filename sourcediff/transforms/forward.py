@@ -174,6 +174,7 @@ class JVP(Transformed):
         self._cache = {}
         self._types_of = {}
         self._hot = (None, None)
+        self._hot_call = (None,) * 5
         self._last = None
         self.checkpoint = None
         inner_layout = layout(inner)

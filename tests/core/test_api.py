@@ -371,3 +371,33 @@ def test_float32_results_stay_float32(target):
     value, cotangents = sd.vjp(float32_decay, wrt=0, target=target)(w, g, 0.5, np.float32(2.0))
     assert type(value) is np.float32
     np.testing.assert_allclose(cotangents, 2.0 * want[0], rtol=1e-5, atol=1e-6)
+
+
+def scales_in_place(a, v, w):
+    for i in range(a.shape[0]):
+        a[i, 0] = a[i, 0] * w + v[i % v.shape[0]]
+    return np.sum(a * a) * w
+
+
+@pytest.mark.parametrize("target", TARGETS)
+def test_calls_again_with_the_same_kinds_of_arguments(target):
+    """A call with the argument kinds of the call before takes a shorter path
+    (transforms/base.py ``run``): it still copies the arrays the function
+    writes into, converts float32 gradients, and gives way to keywords and
+    other kinds."""
+    vg = sd.value_and_grad(scales_in_place, wrt=(0, 1, 2), target=target)
+    a32, v32 = A34.astype(np.float32), V4.astype(np.float32)
+    first = vg(A34.copy(), V4.copy(), 0.8)
+    for args in [(A34.copy(), V4.copy(), 0.8), (a32.copy(), v32.copy(), 0.8)] * 2:
+        saved = [x.copy() for x in args[:2]]
+        value, grads = vg(*args)
+        for before, after in zip(saved, args[:2]):
+            assert np.array_equal(before, after) and before.dtype == after.dtype
+        assert grads[0].dtype == args[0].dtype and grads[1].dtype == args[1].dtype
+        assert type(grads[2]) is float
+        if args[0].dtype == np.float64:
+            assert value == first[0]
+            for g, want in zip(grads, first[1]):
+                np.testing.assert_array_equal(g, want)
+    value, grads = vg(A34.copy(), V4.copy(), w=0.8)
+    assert value == first[0] and grads[2] == first[1][2]

@@ -245,3 +245,31 @@ def test_a_cuda_kernel_broadcasts_too():
         gx, gc = one(x, c)
         np.testing.assert_allclose(dX[k], gx, rtol=1e-12)
         np.testing.assert_allclose(dc[k], gc, rtol=1e-12)
+
+
+def refilled_each_step(beta, I0, S0, steps):
+    """``foi[:] = beta * I`` in a time loop: ``I`` is read whole into ``foi``'s
+    row (``broadcast_into`` checks it); the loop keeps ``foi``'s length."""
+    n = S0.shape[0]
+    I = I0.copy()
+    foi = np.zeros(n)
+    s = 0.0
+    for t in range(steps):
+        foi[:] = beta * I
+        for i in range(n):
+            I[i] = I[i] + 0.1 * foi[i] * (1.0 - I[i]) * S0[i]
+        s += foi[0] * I[n - 1]
+    return s + np.sum(I)
+
+
+@pytest.mark.parametrize("target", TARGETS)
+def test_a_row_stored_in_a_loop_keeps_the_stored_length(target):
+    """The tape of the elements ``foi[:] = ...`` overwrites is an array of one
+    slot per element and step, sized before the loops run (not a list)."""
+    args = (0.7, np.array([0.1, 0.3, 0.2, 0.05]), np.array([0.9, 0.6, 0.8, 0.95]), 5)
+    text = sd.grad(refilled_each_step, wrt=(0, 1, 2), target="python").source_for(*args)
+    plan = text[text.index("# Plan:"):text.index("# -- ")]
+    assert "elements of 'foi' before line" in plan and "in a list" not in plan, plan
+    check_grad(refilled_each_step, args, (0, 1, 2), target)
+    with pytest.raises(ValueError):
+        sd.grad(refilled_each_step, wrt=0, target=target)(0.7, np.ones(3), np.ones(4), 2)

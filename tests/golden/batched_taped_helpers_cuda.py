@@ -57,9 +57,6 @@ def relax_vjp(v, m, cotangent, _saved_y, tape_need):
     Its tapes are preallocated arrays passed in by the caller; one too small for
     what this call saves returns zeros at once (the capacity it needs goes
     to tape_need)."""
-    # -- tape
-    # relax:116  def relax(v, m):
-    _saved_y_top = 0
     # -- forward sweep
     # relax:118  y = v
     y = v
@@ -67,15 +64,16 @@ def relax_vjp(v, m, cotangent, _saved_y, tape_need):
     k = 0
     # relax:120  while k < m:
     _c1 = k < m
+    if (max(m, 0) > _saved_y.shape[0]):
+        tape_overflow(tape_need, 0, max(m, 0) - 1)
+        return 0.0, (0.0,)
+    _saved_y_top = 0
     if _c1:
         _exit1 = False
         _n1 = 0
         while (True):
             _n1 += 1
-            if (_saved_y_top < _saved_y.shape[0]):
-                _saved_y[_saved_y_top] = y
-            else:
-                tape_overflow(tape_need, 0, _saved_y_top)
+            _saved_y[_saved_y_top] = y
             _saved_y_top += 1
             _skip1 = False
             # relax:121  y = math.sin(y) * 1.1 + 0.2
@@ -101,8 +99,6 @@ def relax_vjp(v, m, cotangent, _saved_y, tape_need):
     if _c1:
         for _k2 in range(_n1):
             _saved_y_top -= 1
-            if (_saved_y_top >= _saved_y.shape[0]):
-                return 0.0, (0.0,)
             y = _saved_y[_saved_y_top]
             # relax:121  y = math.sin(y) * 1.1 + 0.2
             _dt3 = dy

@@ -50,14 +50,13 @@ def while_break(x, tol):
 def while_break_grad(x, tol):
     """Value and gradient of 'while_break' with respect to x."""
     # Plan:
-    #   stored before each overwrite, in lists (a while loop): 2 temporaries of lines 35, 38
+    #   stored before each overwrite: 1 temporary of line 38, on the stack _saved_c10, allocated once before line 34 with room for max(x.shape[0], 0) values (a bound on its pushes)
+    #   stored before each overwrite: 1 temporary of line 35, on the stack _saved_t4, allocated once before line 34 with room for max(x.shape[0], 0) values (a bound on its pushes)
     #   undone, not stored (each update inverted in reverse): 'k' (line 38)
     # -- tape
     # while_break:31  def while_break(x, tol):
     _c10 = False
     _t4 = 0.0
-    _saved_c10 = []
-    _saved_t4 = []
     # -- forward sweep
     # while_break:32  s = 0.0
     s = 0.0
@@ -67,14 +66,19 @@ def while_break_grad(x, tol):
     _t1 = x.shape
     _t2 = _t1[0]
     _c3 = k < _t2
+    _saved_c10 = np.empty(max(x.shape[0], 0), np.bool_)
+    _saved_c10_top = 0
+    _saved_t4 = np.empty(max(x.shape[0], 0), np.float64)
+    _saved_t4_top = 0
     if _c3:
         _exit1 = False
         _n1 = 0
         while (True):
             _n1 += 1
             _skip1 = False
-            _saved_t4.append(_t4)
             # while_break:35  s += x[k] * x[k]
+            _saved_t4[_saved_t4_top] = _t4
+            _saved_t4_top += 1
             _t4 = x[k]
             _t5 = _t4 * _t4
             s += _t5
@@ -84,8 +88,9 @@ def while_break_grad(x, tol):
                 # while_break:37  break
                 _skip1 = True
                 _exit1 = True
-            _saved_c10.append(_c10)
             # while_break:38  k += 1
+            _saved_c10[_saved_c10_top] = _c10
+            _saved_c10_top += 1
             _c10 = not _skip1
             if _c10:
                 k += 1
@@ -109,12 +114,14 @@ def while_break_grad(x, tol):
             # while_break:38  k += 1
             if _c10:
                 k -= 1
-            _c10 = _saved_c10.pop()
+            _saved_c10_top -= 1
+            _c10 = _saved_c10[_saved_c10_top]
             # while_break:35  s += x[k] * x[k]
             _dt5 = ds
             _dt4 = _dt5 * 2.0 * _t4
             dx[k] += _dt4
-            _t4 = _saved_t4.pop()
+            _saved_t4_top -= 1
+            _t4 = _saved_t4[_saved_t4_top]
     # -- result
     # while_break:39  return s
     return s, (dx,)

@@ -1,0 +1,65 @@
+"""A while loop whose test keeps an int counter below a limit (``while k < n``,
+``while err > tol and it < cap``) has a bound on its trips before it runs: the
+values it saves go on stacks sized by that bound (passes/tape.py), not lists.
+Gradients against central differences; the python target indexes its stacks
+with NumPy's bounds checks, so a bound too small fails there; the forms without
+a bound keep their lists."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import sourcediff as sd
+from tests.core import while_bound_programs as P
+from tests.fdcheck import check_grad
+
+rng = np.random.default_rng(19)
+X = rng.uniform(0.2, 0.9, 7)
+BOUNDED = [(P.survival, (rng.uniform(0.05, 0.3, 9), 0.03, 0.4), (0, 1)),
+           (P.survival, (rng.uniform(0.05, 0.3, 9), 0.03, 1e-9), (0, 1)),   # no break
+           (P.every_other, (X, 8), 0),
+           (P.every_other, (X, 1), 0),                                        # no trip
+           (P.restarted, (X, 3), 0),
+           (P.tolerance_or_cap, (0.7, 0.3, 1e-12, 500), (0, 1)),
+           (P.tolerance_or_cap, (0.7, 0.3, 1e-12, 4), (0, 1))]                  # the cap
+UNBOUNDED = [(P.starts_anywhere, (X, 2), 0),
+             (P.steps_back, (X * 3.0,), 0),
+             (P.float_counter, (X,), 0)]
+
+
+def _plan(f, args, wrt):
+    text = sd.grad(f, wrt=wrt, target="python").source_for(*args)
+    return text[text.index("# Plan:"):text.index("# -- ")]
+
+
+# every case on python (NumPy checks each stack index); on cpu each function once
+# (the other cases compile the same generated code for other arguments)
+@pytest.mark.parametrize("k, target", [(k, "python") for k in range(len(BOUNDED))] +
+                         [(k, "cpu") for k in (0, 2, 4, 5)])
+def test_bounded_loops_match_finite_differences(k, target):
+    f, args, wrt = BOUNDED[k]
+    check_grad(f, args, wrt=wrt, target=target)
+
+
+@pytest.mark.parametrize("f, args, wrt", BOUNDED[::2] + BOUNDED[5:6],
+                         ids=lambda c: getattr(c, "__name__", ""))
+def test_bounded_loops_save_on_stacks(f, args, wrt):
+    plan = _plan(f, args, wrt)
+    assert "on the stack" in plan and "in lists" not in plan, plan
+
+
+@pytest.mark.parametrize("f, args, wrt", UNBOUNDED, ids=lambda c: getattr(c, "__name__", ""))
+def test_loops_without_a_bound_keep_lists(f, args, wrt):
+    plan = _plan(f, args, wrt)
+    assert "in lists (a while loop)" in plan, plan
+    check_grad(f, args, wrt=wrt, target="python")
+
+
+def test_the_bound_is_the_limit_less_the_lowest_start():
+    """k from 1 while k <= n - 1 in steps of 2: ceil((n - 1) / 2) trips, exactly
+    what ``every_other`` runs (its python run fills the stack); a counter set to 2
+    before each inner loop: the array's length less 2 per outer iteration."""
+    text = sd.grad(P.every_other, target="python").source_for(X, 8)
+    assert "room for (max(n - 1, 0) + 1) // 2 values" in text
+    text = sd.grad(P.restarted, target="python").source_for(X, 3)
+    assert "room for max(sweeps, 0) * max(x.shape[0] - 2, 0) values" in text

@@ -1,0 +1,92 @@
+"""While loops whose test keeps an int counter below a limit (a bound on their
+trips known before they run: tape stacks instead of lists), and forms that give
+no such bound (tests/core/test_while_bounds.py)."""
+from __future__ import annotations
+
+import math
+
+
+def survival(hazard, r, floor):
+    """Runs until the survival drops below a floor, at most n periods."""
+    n = hazard.shape[0]
+    surv = 1.0
+    disc = 1.0
+    prem = 0.0
+    k = 0
+    while k < n:
+        q = math.exp(-hazard[k])
+        disc *= math.exp(-r)
+        prem += disc * (surv - surv * q)
+        surv = surv * q
+        k += 1
+        if surv < floor:
+            break
+    return prem / surv
+
+
+def every_other(x, n):
+    """``k <= n - 1`` and steps of 2, from 1: ceil((n - 1) / 2) trips, all of them."""
+    s = 0.0
+    k = 1
+    while k <= n - 1:
+        s = s * x[k % x.shape[0]] + math.sin(s + x[0])
+        k += 2
+    return s
+
+
+def restarted(x, sweeps):
+    """A counter set to 2 again before each inner loop, the limit the array's
+    length: every inner loop runs to the end."""
+    y = x.copy()
+    for t in range(sweeps):
+        j = 2
+        while x.shape[0] > j:
+            y[j] = y[j - 1] * y[j] + math.cos(y[j - 2])
+            j += 1
+    return y[x.shape[0] - 1]
+
+
+def tolerance_or_cap(a, x0, tol, cap):
+    """A fixed point to a tolerance or at most ``cap`` iterations."""
+    x = x0
+    it = 0
+    err = 1.0
+    while err > tol and it < cap:
+        xn = math.cos(a * x)
+        err = abs(xn - x)
+        x = xn
+        it += 1
+    return x
+
+
+# -- no bound: list tapes --------------------------------------------------
+def starts_anywhere(x, start):
+    """The counter starts at an argument: no lowest value known."""
+    s = 0.0
+    k = start
+    while k < x.shape[0]:
+        s = s * x[k] + math.sin(s)
+        k += 1
+    return s
+
+
+def steps_back(x):
+    """The counter also goes down."""
+    s = 0.0
+    k = 0
+    while k < x.shape[0]:
+        s = s * x[k] + math.sin(s)
+        k += 1
+        if s > 10.0:
+            k -= 1
+            s = 0.5 * s
+    return s
+
+
+def float_counter(x):
+    s = 0.0
+    t = 0.0
+    while t < 3.0:
+        s = s * x[0] + math.sin(s + t)
+        t += 1
+    return s
