@@ -993,9 +993,7 @@ class Planner:
                 if _adds_to(ast.BinOp(left=n.target, op=n.op, right=n.value), counter) is None:
                     return None
             elif isinstance(n, (ast.For, ast.comprehension)) and counter in {
-                    x.id for x in ast.walk(n.target) if isinstance(x, ast.Name)}:
-                return None
-            elif isinstance(n, ast.NamedExpr) and n.target.id == counter:
+                    x.id for x in ast.walk(n.target) if isinstance(x, ast.Name)} or isinstance(n, ast.NamedExpr) and n.target.id == counter:
                 return None
         if not lows or counter not in read:
             return None
