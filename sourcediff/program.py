@@ -82,8 +82,9 @@ class Program:
         # small arguments whose shape the transform specialized on (part of
         # ``key``): typed as any array, their shapes go to small_arrays
         param_shapes = {p: t.shape for p, t in zip(src.params, arg_types) if t.shape}
-        arg_types = [dataclasses.replace(t, shape=None, same_shape_as=None)
-                     if t.shape or t.same_shape_as is not None else t for t in arg_types]
+        arg_types = [dataclasses.replace(t, shape=None, same_shape_as=None, axes_as=None)
+                     if t.shape or t.same_shape_as is not None or t.axes_as is not None else t
+                     for t in arg_types]
         if src.func in self._stack:
             raise TransformError(f"recursive call of '{src.name}' cannot be differentiated",
                                  src.info.filename, src.info.line_offset + 1, 0,
@@ -226,6 +227,10 @@ class Program:
         # array arguments of one shape in this call (part of ``arg_types``)
         same_shape = {src.params[k]: src.params[t.same_shape_as]
                       for k, t in enumerate(arg_types) if t.same_shape_as is not None}
+        # and axes of one length: (parameter, axis) -> (an earlier one, its axis)
+        same_shape.update({(src.params[k], a): (src.params[at[0]], at[1])
+                           for k, t in enumerate(arg_types) if t.axes_as is not None
+                           for a, at in enumerate(t.axes_as) if at is not None})
 
         def build(prefer_store=frozenset()):
             rt = ReverseTransformer(fn, env, wrt, mode, set(self.functions),

@@ -89,9 +89,11 @@ def same_shape_states(types, params, sites, fixed, scalars, same_shape) -> dict:
     hyp: dict = {p: ("param", same_shape.get(p, p)) for p in params
                  if _is_array(types, p) and not sites.get(p)}
     lengths = _lengths(types, sites, set(hyp))
+    find = _axis_classes(types, hyp, same_shape)
 
     def key_of(name):
-        return hyp.get(name)
+        k = hyp.get(name)
+        return find(k) if k is not None and types[name].ndim == 1 else k
 
     def made(stmt, var):
         """The key of what ``stmt`` binds to ``var`` (None: not known)."""
@@ -107,7 +109,7 @@ def same_shape_states(types, params, sites, fixed, scalars, same_shape) -> dict:
             return key_of(var)          # ``x += y`` never changes the shape of x
         if kind not in (ir.Kind.ASSIGN, ir.Kind.ACCUMULATE):
             return None
-        return _key_of_value(stmt.value, types, key_of, scalars, lengths)
+        return _key_of_value(stmt.value, types, key_of, scalars, lengths, find)
 
     # names of one shape: the key their assignment makes from the keys of
     # names of one shape before them (``Ap = np.zeros(n)`` with ``n =
@@ -133,10 +135,41 @@ def same_shape_states(types, params, sites, fixed, scalars, same_shape) -> dict:
         failed = {v for v in candidates
                   if any(made(st.stmt, v) != hyp[v] for st in sites[v])}
         if not failed:
-            return {v: hyp[v] for v in candidates | fixed}
+            return {v: key_of(v) for v in candidates | fixed}
         candidates -= failed
         for v in failed:
             del hyp[v]
+
+
+def _axis_classes(types, params: dict, same_shape):
+    """``find``: the key of a one-dimensional shape, made canonical by the axes
+    the call has of one length (``same_shape``'s ``(parameter, axis)`` entries:
+    the transform specialized on them).  Keys of one-dimensional shapes include
+    an axis of a two-dimensional key ``K``: ``("rows", K)``, ``("cols", K)``
+    (a transpose's key is ``("T", K)``: its rows are ``K``'s columns)."""
+    parent: dict = {}
+
+    def find(k):
+        if isinstance(k, tuple) and k[0] in ("rows", "cols") and \
+                isinstance(k[1], tuple) and k[1][0] == "T":
+            k = ("cols" if k[0] == "rows" else "rows", k[1][1])
+        while k in parent:
+            k = parent[k]
+        return k
+
+    def axis(p, a):
+        key, t = params.get(p), types.get(p)
+        if key is None or t is None or t.ndim not in (1, 2) or a >= t.ndim:
+            return None
+        return key if t.ndim == 1 else ("rows" if a == 0 else "cols", key)
+
+    for mine, theirs in same_shape.items():
+        if not isinstance(mine, tuple):
+            continue
+        a, b = axis(*mine), axis(*theirs)
+        if a is not None and b is not None and find(a) != find(b):
+            parent[find(a)] = find(b)       # (the earlier argument's stays)
+    return find
 
 
 def _lengths(types, sites, arrays) -> dict:
@@ -167,10 +200,14 @@ def _lengths(types, sites, arrays) -> dict:
     return out
 
 
-def _key_of_value(value, types, key_of, scalars, lengths=None):
+def _key_of_value(value, types, key_of, scalars, lengths=None, find=None):
     key = ir.PRIM(value, ("",))
     if isinstance(value, ast.Name):
         return key_of(value.id) if _is_array(types, value.id) else None
+    if find is not None:
+        made = _product_key(value, key, types, key_of, find)
+        if made is not None:
+            return made
     if key[0] == "copy" or key == ("method", "copy"):
         inner = value.func.value if isinstance(value, ast.Call) else value
         return key_of(inner.id) if isinstance(inner, ast.Name) else None
@@ -193,6 +230,28 @@ def _key_of_value(value, types, key_of, scalars, lengths=None):
         if func in MAKERS and (isinstance(arg, ast.Constant) or
                                isinstance(arg, ast.Name) and arg.id in scalars):
             return ("made", ast.unparse(arg))
+    return None
+
+
+def _product_key(value, prim, types, key_of, find):
+    """The key of a transpose ``A.T`` (``("T", K)``) or of a product of a matrix
+    and a vector: ``A @ x`` has ``A``'s rows, ``x @ A`` its columns."""
+    def ndim(e):
+        return types[e.id].ndim if isinstance(e, ast.Name) and _is_array(types, e.id) else None
+    if prim == ("attr", "T") and ndim(value.value) == 2:
+        k = key_of(value.value.id)
+        return ("T", k) if k is not None else None
+    if prim == ("binop", "MatMult"):
+        a, b = value.left, value.right
+    elif prim[0] == "call" and getattr(prim[1], "__name__", None) in ("dot", "matmul") and \
+            isinstance(value, ast.Call) and len(value.args) == 2 and not value.keywords:
+        a, b = value.args
+    else:
+        return None
+    if (ndim(a), ndim(b)) == (2, 1) and key_of(a.id) is not None:
+        return find(("rows", key_of(a.id)))
+    if (ndim(a), ndim(b)) == (1, 2) and key_of(b.id) is not None:
+        return find(("cols", key_of(b.id)))
     return None
 
 

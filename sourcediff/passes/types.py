@@ -30,6 +30,11 @@ class T:
     # earlier one has it (reverse mode specializes on which array arguments
     # have one shape: passes/shapes.py): part of the cache key, never inferred
     same_shape_as: int | None = None
+    # per axis, ``(position, axis)`` of the first axis of an earlier array
+    # argument (or an earlier axis of this one) of its length, else None: which
+    # axes are equal (``X.shape[1] == w.shape[0]``) is part of the cache key
+    # too, where some argument has two dimensions (passes/shapes.py)
+    axes_as: tuple | None = None
 
     @property
     def is_array(self):

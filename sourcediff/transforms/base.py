@@ -191,6 +191,9 @@ class Transformed:
             for k, same in enumerate(_shape_pattern(values)):
                 if same is not None:
                     types[k] = dataclasses.replace(types[k], same_shape_as=same)
+            for k, axes in enumerate(_axes_pattern(values)):
+                if axes is not None:
+                    types[k] = dataclasses.replace(types[k], axes_as=axes)
         for k in self._shape_params:
             v = values[k]
             if isinstance(v, np.ndarray) and v.dtype == np.float64 and v.ndim in (1, 2) \
@@ -457,6 +460,31 @@ def _shape_pattern(values) -> tuple:
     return tuple(out)
 
 
+def _axes_pattern(values) -> tuple:
+    """For each argument, where some array argument has two dimensions: per axis
+    of an array (of one or two dimensions), the ``(position, axis)`` of the first
+    axis of its length among the arguments before it and its own earlier axes,
+    else None; None for an argument with no such axis; ``()`` where no array
+    has two dimensions or no two axes are equal."""
+    shapes = [v.shape if type(v) is np.ndarray and v.ndim in (1, 2) else None for v in values]
+    if not any(s is not None and len(s) == 2 for s in shapes):
+        return ()
+    first: dict = {}
+    out = []
+    found = False
+    for k, shape in enumerate(shapes):
+        if shape is None:
+            out.append(None)
+            continue
+        axes = []
+        for a, n in enumerate(shape):
+            at = first.setdefault(n, (k, a))
+            axes.append(None if at == (k, a) else at)
+        found = found or any(x is not None for x in axes)
+        out.append(tuple(axes) if any(x is not None for x in axes) else None)
+    return tuple(out) if found else ()
+
+
 def _quick_key(values, shape_pattern=False):
     """What decides the types of arguments that are plain floats, ints, bools
     and NumPy arrays (dtype and dimensions; with ``shape_pattern``, which array
@@ -478,6 +506,9 @@ def _quick_key(values, shape_pattern=False):
         pattern = _shape_pattern(values)
         if pattern:
             key.append(pattern)
+        axes = _axes_pattern(values)
+        if axes:
+            key.append(axes)
     return tuple(key)
 
 
