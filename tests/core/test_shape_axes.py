@@ -11,7 +11,7 @@ import pytest
 
 import sourcediff as sd
 from tests.core import axes_programs as P
-from tests.fdcheck import check_grad
+from tests.fdcheck import check_grad, numeric_grad
 
 rng = np.random.default_rng(23)
 X = rng.normal(size=(9, 4))
@@ -50,4 +50,6 @@ def test_a_call_with_other_equal_axes_is_compiled_for_them():
     for data, labels in ((square, LABELS[:4]), (X, LABELS), (square, LABELS[:4])):
         value, grads = vg(data, labels, W0, 0.1, 3)
         assert value == pytest.approx(P.heavy_ball(data, labels, W0, 0.1, 3), rel=1e-12)
-        check_grad(P.heavy_ball, (data, labels, W0, 0.1, 3), wrt=(0, 2, 3), target="python")
+        want = numeric_grad(P.heavy_ball, (data, labels, W0, 0.1, 3), (0, 2, 3))
+        for g, w in zip(grads, want):
+            np.testing.assert_allclose(g, w, rtol=1e-6, atol=1e-8)
