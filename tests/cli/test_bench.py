@@ -110,6 +110,8 @@ def test_list_names_the_workloads():
     assert done.returncode == 0
     for name in WORKLOADS:
         assert name in done.stdout
+    # and the family of programs (tests/cli/test_bench_programs.py), from the same run
+    assert "programs" in done.stdout and "family" in done.stdout
 
 
 def test_the_benchmark_scripts_call_into_the_package():

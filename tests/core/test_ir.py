@@ -5,6 +5,7 @@ declared fact is read somewhere (a fact nobody reads is not written), and the
 from __future__ import annotations
 
 import ast
+import functools
 from pathlib import Path
 
 import numpy as np
@@ -24,7 +25,11 @@ ATTR_FUNCS = {"getattr", "setattr", "hasattr", "delattr"}
 def sd_attribute_uses(source: str) -> list[tuple[int, str]]:
     """(line, text) of each ``x.sd_...`` and ``getattr(x, "sd_...")`` (also
     setattr/hasattr/delattr) in ``source``."""
-    return [(node.lineno, ast.unparse(node)) for node in ast.walk(ast.parse(source))
+    return _sd_attribute_uses_in(ast.parse(source))
+
+
+def _sd_attribute_uses_in(tree) -> list[tuple[int, str]]:
+    return [(node.lineno, ast.unparse(node)) for node in ast.walk(tree)
             if _is_sd_attribute(node)]
 
 
@@ -42,9 +47,15 @@ def _modules():
     return [p for p in sorted(PACKAGE.rglob("*.py")) if p != IR_FILE]
 
 
+@functools.cache
+def _tree(path: Path) -> ast.Module:
+    """The parsed module, parsed once for the tests of this file."""
+    return ast.parse(path.read_text())
+
+
 def test_no_module_touches_an_sd_attribute_itself():
     wrong = [f"{path.relative_to(PACKAGE.parent)}:{line}: {text}"
-             for path in _modules() for line, text in sd_attribute_uses(path.read_text())]
+             for path in _modules() for line, text in _sd_attribute_uses_in(_tree(path))]
     assert not wrong, "facts go through sourcediff/ir.py:\n" + "\n".join(wrong)
 
 
@@ -55,14 +66,16 @@ def test_the_attribute_check_can_fail():
     assert not sd_attribute_uses('name = "sd_cache.py"\nsd_x = 1\nf(sd_x)\n')
 
 
+@functools.cache
 def _fact_uses():
-    """Fact name -> ('read' | 'write') -> the modules (outside ir.py) doing it."""
+    """Fact name -> ('read' | 'write') -> the modules (outside ir.py) doing it (computed
+    once for the tests that read it; they do not change it)."""
     facts = {f.name.upper(): f for f in ir.FACTS}
     uses: dict = {name: {"read": set(), "write": set()} for name in facts}
     helpers = {"tag": ("LINE", "KIND"), "mark": ("PRIM",)}
     for path in _modules():
         module = str(path.relative_to(PACKAGE.parent))
-        for node in ast.walk(ast.parse(path.read_text())):
+        for node in ast.walk(_tree(path)):
             if not isinstance(node, ast.Call) or not isinstance(node.func, ast.Attribute):
                 continue
             func = node.func
