@@ -1,4 +1,6 @@
-"""Elements put back from a tape in a reverse loop go back in a loop of their own.
+"""Elements copied between an array and its tape go in a loop of their own:
+saved before the forward loop that overwrites them (``save_before_loops``),
+put back after the reverse loop (``restore_after_loops``).
 
 The reverse of a stencil step into a second buffer (``unew[i] = u[i] +
 kappa * (u[i - 1] - 2 * u[i] + u[i + 1])``) puts back the element of
@@ -35,6 +37,120 @@ import copy
 
 from .. import ir
 from .astutil import names_in, rewrite_loops
+
+
+def save_before_loops(stmts: list, saves: dict, sole: set) -> list:
+    """``stmts`` (a forward sweep) with such saves moved before their loops;
+    ``saves``: the statements saving an element into a tape, by id.
+
+    The forward sweep's counterpart of the put-backs above.  The heat step saves
+    the element of ``unew`` it overwrites in the loop that computes it::
+
+        for i in range(1, n - 1):
+            _t10 = u[i] + kappa * (u[i - 1] - 2.0 * u[i] + u[i + 1])
+            _saved_unew_items[t, i - 1] = unew[i]
+            unew[i] = _t10
+
+    and the store into the tape keeps LLVM from running the arithmetic several
+    iterations at once, as above.  When each iteration writes ``unew`` only at
+    the element it saves, and a different element in each iteration, every
+    element saved still holds the value it had before the loop: the saves can
+    all run first, in a loop of their own over the same range (the heat
+    equation's forward sweep, written out by hand both ways: 0.92 -> 0.63 ms for
+    5000 steps of 200 points).
+
+    Taken when: the statement is an element saved into a tape (the reverse pass
+    names them), directly in the body of a ``for`` loop without ``break``,
+    ``continue``, ``return`` or ``else``; the array is in ``sole`` and the loop
+    neither binds its name nor mentions it but to read or write one of its
+    elements; every element the loop writes is at the saved index, written
+    after the save; that index is the loop's index plus or minus a value the
+    loop does not change (or a tuple of one such and values free of the index);
+    the tape is mentioned by no other statement of the loop; the loop's bounds
+    and the slot read nothing the loop assigns.
+    """
+    if not saves:
+        return stmts
+    return rewrite_loops(stmts, lambda loop: _split_saves(loop, saves, sole))
+
+
+def _split_saves(loop, saves, sole) -> list:
+    if loop.orelse or not isinstance(loop.target, ast.Name) or \
+            any(isinstance(n, (ast.Break, ast.Continue, ast.Return))
+                for s in loop.body for n in ast.walk(s)):
+        return [loop]
+    names = {n.id for s in loop.body for n in ast.walk(s)
+             if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+    if loop.target.id in names or names_in(loop.iter) & (names | _stored_arrays(loop.body)):
+        return [loop]
+    moved = []
+    for k, s in enumerate(loop.body):
+        if saves.get(id(s)) is not s:
+            continue
+        tape, array = s.targets[0].value.id, s.value.value.id
+        index = ast.dump(s.value.slice)
+        others = [o for o in loop.body if o is not s]
+        if array not in sole or array in names or \
+                any(tape in names_in(o) for o in others) or \
+                names_in(s.targets[0].slice) & (names - {loop.target.id}) or \
+                not _one_element_each(s.value.slice, loop.target.id, names) or \
+                any(array in _stored_arrays([o]) for o in loop.body[:k]) or \
+                not _only_elements_at(array, index, loop.body):
+            continue
+        moved.append(s)
+    kept = [s for s in loop.body if all(s is not m for m in moved)]
+    if not moved or not kept:
+        return [loop]
+    first = ir.copy_facts(loop, ast.For(target=ir.clone(loop.target), iter=ir.clone(loop.iter),
+                                        body=moved, orelse=[], type_comment=None))
+    second = copy.copy(loop)
+    second.body = kept
+    arrays = ", ".join(dict.fromkeys(f"'{m.value.value.id}'" for m in moved))
+    ir.NOTE.set(first, f"{arrays} saved in a loop of its own, before the loop that overwrites it")
+    return [first, second]
+
+
+def _stored_arrays(stmts) -> set:
+    """The arrays an element or slice of which ``stmts`` writes."""
+    return {n.value.id for s in stmts for n in ast.walk(s)
+            if isinstance(n, ast.Subscript) and isinstance(n.ctx, ast.Store)
+            and isinstance(n.value, ast.Name)}
+
+
+def _only_elements_at(array, index, stmts) -> bool:
+    """``stmts`` mention ``array`` only as ``array[...]``, and write it only at
+    ``index`` (an ``ast.dump``)."""
+    bases = {id(n.value) for s in stmts for n in ast.walk(s) if isinstance(n, ast.Subscript)}
+    for s in stmts:
+        for n in ast.walk(s):
+            if isinstance(n, ast.Name) and n.id == array and id(n) not in bases:
+                return False
+            if isinstance(n, ast.Subscript) and isinstance(n.value, ast.Name) and \
+                    n.value.id == array and isinstance(n.ctx, ast.Store) and \
+                    ast.dump(n.slice) != index:
+                return False
+    return True
+
+
+def _one_element_each(index, var, assigned) -> bool:
+    """``index`` picks a different element in each iteration of a loop over
+    ``var`` that assigns ``assigned``: ``var``, ``var + c`` or ``var - c`` (``c``
+    unchanged by the loop), or a tuple of one such and parts free of ``var``."""
+    parts = index.elts if isinstance(index, ast.Tuple) else [index]
+    if any(isinstance(p, ast.Slice) for p in parts) or \
+            any(names_in(p) & (assigned - {var}) for p in parts):
+        return False
+    shifted = [p for p in parts if var in names_in(p)]
+    if len(shifted) != 1:
+        return False
+    p = shifted[0]
+    if isinstance(p, ast.BinOp) and isinstance(p.op, (ast.Add, ast.Sub)) and \
+            isinstance(p.left, ast.Name) and p.left.id == var:
+        return var not in names_in(p.right)
+    if isinstance(p, ast.BinOp) and isinstance(p.op, ast.Add) and \
+            isinstance(p.right, ast.Name) and p.right.id == var:
+        return var not in names_in(p.left)
+    return isinstance(p, ast.Name) and p.id == var
 
 
 def restore_after_loops(stmts: list, restores: dict, sole: set) -> list:

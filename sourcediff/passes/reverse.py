@@ -68,7 +68,7 @@ from .planner import (
     inner_iteration_locals,
     iteration_locals,
 )
-from .restore_loops import restore_after_loops, unread_puts_back
+from .restore_loops import restore_after_loops, save_before_loops, unread_puts_back
 from .rolling_sums import roll_neighbour_adds
 from .rulecall import RuleInfo, bind_template, constants_of, rule_inputs
 from .sink import Adjoints, sink_adjoints
@@ -359,6 +359,7 @@ class ReverseTransformer:
         self.opaque_tests, self.opaque_consts = foldable_conditions(self.fn)
         self.plan.analyze()
         self.plan.storage()
+        self.element_saves: dict = {}        # ``tape[slot] = a[i]``, by id (kept)
         # the plan follows what the reverse sweep reads, which may need saving in turn
         while True:
             self.saved_items: set = set()
@@ -850,7 +851,9 @@ class ReverseTransformer:
                 slot = ast.Subscript(value=_name(self.indexed_tape(s)),
                                      slice=ir.clone(self.plan.indexed[id(s)].index),
                                      ctx=ast.Store())
-                pre.append(_assign(slot, item, line))
+                save = _assign(slot, item, line)
+                self.element_saves[id(save)] = save
+                pre.append(save)
             elif (id(s), base + "[]") in self.plan.save_at and not self._plain:
                 item = ast.Subscript(value=_name(base), slice=ir.clone(target.slice),
                                      ctx=ast.Load())
@@ -1609,6 +1612,7 @@ class ReverseTransformer:
         rev = roll_neighbour_adds(rev, adjoints, self.buffer_ndims(), before=body,
                                   lengths=self.buffer_lengths())
         rev = restore_after_loops(rev, self.element_restores, self.plan.sole)
+        body = save_before_loops(body, self.element_saves, self.plan.sole)
         rev = fuse_array_statements(rev, body + rev, *self.keyed_arrays_and_numbers(),
                                     adjoints.arrays, self.fresh)
         body = sum_inner_loops(body, self.float64_numbers(), before=rev)

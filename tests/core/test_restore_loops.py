@@ -1,6 +1,8 @@
 """Elements put back from a tape go back in a loop of their own when nothing
-else in the loop can see them (passes/restore_loops.py): gradients against
-central differences, the code written, and where it must not apply."""
+else in the loop can see them, and elements saved into a tape are saved in a
+loop of their own when they still hold their values from before the loop
+(passes/restore_loops.py): gradients against central differences, the code
+written, and where it must not apply."""
 from __future__ import annotations
 
 import ast
@@ -10,7 +12,7 @@ import pytest
 
 import sourcediff as sd
 from sourcediff.bench.programs.heat import heat_copy_back, heat_swap
-from sourcediff.passes.restore_loops import restore_after_loops, unread_puts_back
+from sourcediff.passes.restore_loops import restore_after_loops, save_before_loops, unread_puts_back
 from tests.core import restore_loop_programs as P
 from tests.fdcheck import check_grad
 
@@ -164,3 +166,66 @@ def test_which_puts_back_nothing_reads():
         "dk += u[0]", "dk += 1.0")) == set()
     # held under another name too
     assert unread(SWEEP.replace("dk += u[0]", "dk += 1.0"), sole=("u",)) == set()
+
+
+def test_the_heat_steps_overwritten_elements_are_saved_before_the_step():
+    text = source(*CASES[0])
+    # (the primal comes first in the text, then the gradient's forward sweep)
+    saves, step = loop_bodies(text, "for i in range(1, n - 1):")[-2:]
+    assert [s for s in saves if not s.startswith("#")] == ["_saved_unew_items[t, i - 1] = unew[i]"]
+    assert "unew[i] = _t10" in step and not any("_saved" in s for s in step)
+    assert "# 'unew' saved in a loop of its own, before the loop that overwrites it" in text
+
+
+def save_first(code: str, sole=("u",)) -> str:
+    """``save_before_loops`` on ``code``, its statements ``tape[...] = u[...]``
+    marked as saves."""
+    stmts = ast.parse(code).body
+    saves = {id(n): n for n in ast.walk(stmts[0]) if isinstance(n, ast.Assign)
+             and isinstance(n.targets[0], ast.Subscript) and n.targets[0].value.id == "tape"}
+    out = save_before_loops(stmts, saves, set(sole))
+    return ast.unparse(ast.fix_missing_locations(ast.Module(body=out, type_ignores=[])))
+
+
+STEP = """
+for i in range(1, n - 1):
+    g = v[i - 1] + v[i + 1] + u[i - 1]
+    tape[t, i - 1] = u[i + 1]
+    u[i + 1] = g * w
+"""
+
+
+def test_saves_an_element_no_earlier_iteration_wrote_before_the_loop():
+    # each iteration writes u[i + 1] (read by the next one as u[i - 1] two steps
+    # on): the element saved in iteration i is the one from before the loop
+    assert save_first(STEP) == (
+        "for i in range(1, n - 1):\n    tape[t, i - 1] = u[i + 1]\n"
+        "for i in range(1, n - 1):\n    g = v[i - 1] + v[i + 1] + u[i - 1]\n"
+        "    u[i + 1] = g * w")
+    # a row of a matrix, at an index the loop does not change
+    two_d = STEP.replace("u[i + 1]", "u[j, i + 1]")
+    assert save_first(two_d).startswith(
+        "for i in range(1, n - 1):\n    tape[t, i - 1] = u[j, i + 1]\nfor i")
+
+
+@pytest.mark.parametrize("change", [
+    ("    tape[t, i - 1] = u[i + 1]", "    u[i + 1] = g\n    tape[t, i - 1] = u[i + 1]"),  # written first
+    ("u[i + 1] = g * w", "u[i + 1] = g * w\n    u[i] = g"),      # another element written
+    ("u[i + 1] = g * w", "u[2 * i] = g * w"),                     # another index
+    ("tape[t, i - 1] = u[i + 1]\n    u[i + 1]", "tape[t, i - 1] = u[2 * i]\n    u[2 * i]"),
+    ("u[i + 1] = g * w", "u[i + 1] = g * w\n    helper(u)"),     # passed on
+    ("u[i + 1] = g * w", "u[i + 1] = g * w\n    u = v"),         # bound again
+    ("g = v[i - 1]", "g = tape[t, 0] + v[i - 1]"),                # the tape read
+    ("tape[t, i - 1] =", "k = i\n    tape[k, i - 1] ="),           # a slot the loop sets
+    ("tape[t, i - 1] = u[i + 1]\n    u[i + 1]",                   # an index it sets
+     "j = i + 1\n    tape[t, i - 1] = u[j]\n    u[j]"),
+    ("u[i + 1] = g * w", "u[i + 1] = g * w\n    if g > 1.0:\n        break"),
+    ("u[i + 1] = g * w", "u[i + 1] = g * w\n    n = 2"),          # its bounds
+])
+def test_what_keeps_a_save_in_its_loop(change):
+    code = STEP.replace(*change)
+    assert save_first(code) == ast.unparse(ast.parse(code))
+
+
+def test_an_array_held_under_two_names_is_saved_where_it_was():
+    assert save_first(STEP, sole=()) == ast.unparse(ast.parse(STEP))

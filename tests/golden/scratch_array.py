@@ -54,6 +54,10 @@ def scratch_array_grad(x, w):
     _saved_u_items = np.empty((3, max(n, 0)), np.float64)
     for t in range(3):
         # scratch_array:47  for i in range(n):
+        # 'u' saved in a loop of its own, before the loop that overwrites it
+        for i in range(n):
+            # scratch_array:48  u[i] = math.tanh(w * x[i] + u[i])
+            _saved_u_items[t, i] = u[i]
         for i in range(n):
             # scratch_array:48  u[i] = math.tanh(w * x[i] + u[i])
             _t2 = x[i]
@@ -62,7 +66,6 @@ def scratch_array_grad(x, w):
             _t5 = _t3 + _t4
             _saved_t6[t, i] = _t6
             _t6 = math.tanh(_t5)
-            _saved_u_items[t, i] = u[i]
             u[i] = _t6
         # scratch_array:49  s += np.sum(u * u)
         _t7 = u * u
