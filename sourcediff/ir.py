@@ -101,7 +101,10 @@ class TapeOp:
       values are saved (a loop's trip count, a loop nest's element saves, the
       pushes onto a stack); ``item`` is the NumPy dtype. Its slots are written
       ``X[k] = v`` and read ``v = X[k]`` (``k`` a stack's top counter ``X_top``,
-      set to 0 right after the allocation).
+      set to 0 right after the allocation);
+    * ``"rows"``: ``X = np.empty((size, n, ...), dtype)``, a stack of arrays of one
+      shape (a slot per push, each a row of that shape); pushed ``X[X_top] = v``
+      (a copy) and popped ``v = X[X_top]`` like a stack of numbers.
     """
     role: str
     tape: str          # the tape's variable name

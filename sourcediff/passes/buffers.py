@@ -538,3 +538,60 @@ def sole_arrays(fn: ast.FunctionDef, types: dict, params, permutations: dict, vi
         if not drop:
             return out
         out -= drop
+
+
+def unwritten_arrays(fn: ast.FunctionDef, types: dict, view_base) -> set:
+    """Array names no element of whose buffer is ever written, under any name
+    that may share it: no name bound to the same array (``y = x``, a swap, a
+    view ``x[i]``, ``x.T``, a loop over its rows) is stored into, updated in
+    place (``x += y``) or given to a user function.  Their values may be
+    copied and the copy read back in their stead (a tape of rows,
+    passes/tape.py): nothing could tell the copy from the array."""
+    arrays = {x for x, t in types.items() if t is not None and t.is_array}
+    parent: dict = {}
+
+    def find(x):
+        while x in parent:
+            x = parent[x]
+        return x
+
+    def join(a, b):
+        if a in arrays and b in arrays and find(a) != find(b):
+            parent[find(a)] = find(b)
+
+    written = set()
+    for s in ast.walk(fn):
+        if isinstance(s, ast.Assign):
+            value = s.value
+            pairs = [(t, value) for t in s.targets]
+            for target, v in list(pairs):
+                if isinstance(target, ast.Tuple) and isinstance(v, ast.Tuple) and \
+                        len(target.elts) == len(v.elts):
+                    pairs += list(zip(target.elts, v.elts))
+                elif isinstance(target, ast.Tuple):
+                    # unpacked from something else: may share anything
+                    written |= {n.id for n in ast.walk(target) if isinstance(n, ast.Name)}
+            for target, v in pairs:
+                if isinstance(target, ast.Name):
+                    base = v.id if isinstance(v, ast.Name) else \
+                        view_base(v, types) if isinstance(v, ast.expr) else None
+                    if base is not None:
+                        join(target.id, base)
+                    grown = _updated_in_place(s, types) if target is s.targets[0] else None
+                    if grown is not None:
+                        written.add(grown)
+        elif isinstance(s, ast.For):
+            rows = s.iter.id if isinstance(s.iter, ast.Name) else None
+            for n in ast.walk(s.target):
+                if isinstance(n, ast.Name) and rows is not None:
+                    join(n.id, rows)
+        if isinstance(s, ast.stmt):
+            base = store_base(s)
+            if base is not None:
+                written.add(base)
+            if isinstance(s, ast.AugAssign) and isinstance(s.target, ast.Name):
+                written.add(s.target.id)
+        if isinstance(s, ast.Call) and (ir.PRIM(s) or ("?",))[0] in ("user", "global"):
+            written |= {a.id for a in s.args if isinstance(a, ast.Name)}
+    bad = {find(x) for x in written if x in arrays}
+    return {x for x in arrays if find(x) not in bad}

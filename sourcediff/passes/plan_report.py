@@ -159,8 +159,9 @@ def _stack(rt, names, key) -> str:
     tape = rt.stacks[key]
     where = "before everything" if tape.top is None else \
         f"before {line_ref(ir.LINE(tape.top))}"
+    what = "arrays of its shape" if tape.row else "values"
     return (f"{names.stack_name(key)}, allocated once {where} with room for "
-            f"{ast.unparse(tape.capacity)} values (a bound on its pushes)")
+            f"{ast.unparse(tape.capacity)} {what} (a bound on its pushes)")
 
 
 def plan_lines(rt, names, fused_loop=None, moved=(), tail=(), companions=()) -> list:

@@ -26,6 +26,8 @@ from __future__ import annotations
 
 import ast
 
+import numpy as np
+
 from .. import ir
 from ..rules import registry
 from ..rules.registry import ELEMENTWISE_OPS
@@ -39,13 +41,14 @@ from .buffers import (
     find_permutations,
     sole_arrays,
     store_base,
+    unwritten_arrays,
     value_flow,
 )
 from .dependence import Dependence
 from .fresh_arrays import first_writes
 from .placeholders import exposed_reads
 from .rulecall import rule_inputs
-from .shapes import axis_lengths, shape_keys
+from .shapes import axis_lengths, shape_axes, shape_keys
 from .sites import collect_sites
 from .tape import enclosing, nest_facts, plan_indexed_tapes, plan_stack_tapes, stack_sites
 from .types import scalar
@@ -948,6 +951,54 @@ class Planner:
         if not self.checkpointed:
             self.stacks = plan_stack_tapes(self.fn, self.around, stack_sites(self),
                                            self.per_iteration, self.while_trips)
+        for key, tape in list(self.stacks.items()):
+            t = self.types.get(key[1])
+            if key[0] != "saved" or t is None or not t.is_array:
+                continue
+            axes = shape_axes(self.shape_keys.get(key[1]), t.ndim, self.types)
+            if axes is None or not self._known_before(axes, tape.top,
+                                                      key[1] in self.placeholders):
+                del self.stacks[key]
+            else:
+                tape.row = tuple(axes)
+
+    def row_dtype(self, var):
+        """The dtype of ``var``'s elements when its values may go on a stack of
+        rows (passes/tape.py): an array whose every value has one shape, whose
+        lengths the shape's key gives (passes/shapes.py), and whose buffer is
+        never written (a copy read back is then as good as the array); else
+        None (its values go in a list)."""
+        t = self.types.get(var)
+        if t is None or not t.is_array or t.dtype is None or t.dtype.kind not in "fiub":
+            return None
+        if not hasattr(self, "_unwritten"):
+            self._unwritten = unwritten_arrays(self.fn, self.types, is_view)
+        if var not in self._unwritten or \
+                shape_axes(self.shape_keys.get(var), t.ndim, self.types) is None:
+            return None
+        # a view (``X.T``, ``x[i]``) costs nothing to make, a copy of it as much as
+        # the array it shows: a list keeps the view
+        if any(ir.KIND(st.stmt) == ir.Kind.ASSIGN and is_view(st.stmt.value, self.types)
+               for st in self.sites.get(var, [])):
+            return None
+        return np.dtype(t.dtype)
+
+    def _known_before(self, axes, top, at_start) -> bool:
+        """Can ``axes`` be computed before top-level statement ``top`` (None: before
+        everything), or at the start of the function (``at_start``)?  Each name
+        they read is a parameter never re-bound, or (not at the start) a name
+        bound once, by a top-level statement before ``top``."""
+        body = self.fn.body
+        for n in (n for a in axes for n in ast.walk(a)):
+            if not isinstance(n, ast.Name):
+                continue
+            sites = self.sites.get(n.id, [])
+            if n.id in self.params and not sites:
+                continue
+            if at_start or top is None or len(sites) != 1 or not sites[0].top_level or \
+                    not any(s is sites[0].stmt for s in body[:body.index(top)]):
+                return False
+        return True
 
     def while_trips(self, loop):
         """A bound on the trips of a ``while`` loop whose test keeps an int

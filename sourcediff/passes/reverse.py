@@ -696,12 +696,14 @@ class ReverseTransformer:
         for key, tape in sorted(self.plan.stacks.items()):
             if tape.top is top:
                 name = self.stack_name(key)
+                size = ir.clone(tape.capacity)
+                if tape.row:        # a stack of arrays: a row per push
+                    size = ast.Tuple(elts=[size, *map(ir.clone, tape.row)], ctx=ast.Load())
                 out.append(_tape(_assign(name, ast.Call(
                     func=ast.parse("np.empty", mode="eval").body,
-                    args=[ir.clone(tape.capacity),
-                          ast.parse("np.bool_" if tape.dtype.kind == "b" else
-                                    f"np.{tape.dtype.name}", mode="eval").body],
-                    keywords=[]), line), "array", name, tape.dtype))
+                    args=[size, ast.parse("np.bool_" if tape.dtype.kind == "b" else
+                                          f"np.{tape.dtype.name}", mode="eval").body],
+                    keywords=[]), line), "rows" if tape.row else "array", name, tape.dtype))
                 out.append(_assign(self.stack_top(name), _const(0), line))
         return out
 
@@ -1509,7 +1511,10 @@ class ReverseTransformer:
         line = ir.LINE(self.fn)
         body = []
         for var in sorted(self.plan.placeholders | self.plan.checkpoint_placeholders):
-            body.append(_assign(var, placeholder(self.types[var]), line))
+            rows = self.plan.stacks.get(("saved", var))
+            # (a stack of rows takes the placeholder too: it has the rows' shape)
+            body.append(_assign(var, placeholder(self.types[var], rows.row if rows else ()),
+                                line))
         in_arrays = set().union(*self.plan.array_tapes.values())
         tapes = [self.stack(var) for var in sorted(self.plan.listed_vars() - in_arrays)
                  if ("saved", var) not in self.plan.stacks]
@@ -1887,7 +1892,7 @@ def opaque(value, t):
     return _call(kind, value)
 
 
-def placeholder(t: T):
+def placeholder(t: T, shape=()):
     if t.kind == "float":
         if t.dtype == _np.float32:
             return _call("np.float32", _const(0.0))
@@ -1897,7 +1902,8 @@ def placeholder(t: T):
     if t.kind == "bool":
         return _const(False)
     if t.is_array:
-        shape = ast.Tuple(elts=[_const(0)] * t.ndim, ctx=ast.Load())
+        shape = ast.Tuple(elts=[ir.clone(a) for a in shape] or [_const(0)] * t.ndim,
+                          ctx=ast.Load())
         return ast.Call(func=ast.parse("np.empty", mode="eval").body,
                         args=[shape, ast.parse(f"np.{t.dtype.name}", mode="eval").body],
                         keywords=[])

@@ -408,3 +408,36 @@ def _made_axes(v, ndim, number, axes) -> tuple:
             return (number(arg),)
         return tuple(axes(arg, k) for k in range(ndim))
     return unknown
+
+
+def shape_axes(key, ndim: int, types: dict) -> list | None:
+    """Expressions for the lengths of the axes of the arrays of shape key
+    ``key`` (of ``shape_keys``) with ``ndim`` dimensions, read off the names
+    the key is made from (a parameter's ``.shape``, the ``n`` of
+    ``np.zeros(n)``, a name of one shape bound once); None when the key does
+    not give them."""
+    def shape_of(name, axes):
+        return [ast.Subscript(value=ast.Attribute(value=ast.Name(id=name, ctx=ast.Load()),
+                                                  attr="shape", ctx=ast.Load()),
+                              slice=ast.Constant(a), ctx=ast.Load()) for a in axes]
+    if not isinstance(key, tuple) or len(key) != 2:
+        return None
+    kind, of = key
+    if kind in ("param", "own") and isinstance(of, str) and _is_array(types, of) and \
+            types[of].ndim == ndim:
+        return shape_of(of, range(ndim))
+    if kind in ("rows", "cols", "T") and isinstance(of, tuple) and of[0] == "param" and \
+            _is_array(types, of[1]) and types[of[1]].ndim == 2:
+        axes = {"rows": [0], "cols": [1], "T": [1, 0]}[kind]
+        return shape_of(of[1], axes) if len(axes) == ndim else None
+    if kind == "made" and isinstance(of, str):
+        made = ast.parse(of, mode="eval").body
+        if isinstance(made, ast.Constant) and type(made.value) is int and ndim == 1:
+            return [made]
+        t = types.get(made.id) if isinstance(made, ast.Name) else None
+        if t is not None and t.kind == "int" and ndim == 1:
+            return [made]
+        if t is not None and t.kind == "tuple" and len(t.elts) == ndim:
+            return [ast.Subscript(value=ast.Name(id=made.id, ctx=ast.Load()),
+                                  slice=ast.Constant(a), ctx=ast.Load()) for a in range(ndim)]
+    return None

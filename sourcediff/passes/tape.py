@@ -174,10 +174,14 @@ def plan_indexed_tapes(fn, sites, element_dtype, segments=None, per_iteration=()
 class StackTape:
     """A stack of numbers: ``capacity`` slots of ``dtype`` allocated before
     ``top`` (a statement of the function body; None: before everything), at
-    least as many as the pushes it receives."""
+    least as many as the pushes it receives.  A stack of arrays of one shape
+    has a slot per push too, each a row of that shape (``row``: the lengths of
+    its axes, computable where the stack is allocated): a push copies the
+    array into the slot, a pop reads the slot back."""
     top: ast.stmt | None
     capacity: ast.expr
     dtype: np.dtype
+    row: tuple = ()
 
 
 # calls a loop bound may make and still be evaluated before the loops run
@@ -338,7 +342,8 @@ def stack_sites(rt) -> dict:
     onto tapes that are not indexed: tape key (``("saved", var)``, or
     ``("_items", base)`` for elements) -> (dtype or None, [(statement, loops)]),
     the push made before ``statement`` or, for a loop's snapshot, inside
-    ``loops``."""
+    ``loops``.  An array whose every value has one shape (``rt.row_dtype``) has
+    the dtype of its elements: a stack of rows."""
     stmts = {id(st): st for st in walk(rt.fn.body)}
     order = {sid: k for k, sid in enumerate(stmts)}   # (ids change between processes)
     sites: dict = {}
@@ -355,7 +360,7 @@ def stack_sites(rt) -> dict:
             continue
         if not var.endswith("[]"):
             if (sid, var) not in rt.indexed_scalars:
-                add(("saved", var), number_dtype(rt.types.get(var)), st)
+                add(("saved", var), rt.row_dtype(var) or number_dtype(rt.types.get(var)), st)
             continue
         if sid in rt.indexed:
             continue
@@ -370,5 +375,6 @@ def stack_sites(rt) -> dict:
         if isinstance(loop, (ast.For, ast.While)):
             for v in rt.snapshot_vars_of(loop):
                 if v not in rt.array_tapes.get(id(loop), ()):
-                    add(("saved", v), number_dtype(rt.types.get(v)), loop, [loop])
+                    add(("saved", v), rt.row_dtype(v) or number_dtype(rt.types.get(v)), loop,
+                        [loop])
     return {key: (dtype, pushes) for key, (dtype, pushes) in sites.items()}
