@@ -176,7 +176,8 @@ def _lengths(types, sites, arrays) -> dict:
     """Numbers that are the length of a 1-d array of ``arrays`` (parameters
     never re-bound): ``n = x.shape[0]`` (normalized ``_t1 = x.shape; n =
     _t1[0]``) or ``n = len(x)``, each assigned once at the top of the
-    function; name -> the array."""
+    function; name -> the array.  The length of an axis of a 2-d one
+    (``d = X.shape[1]``): name -> (the array, the axis)."""
     def only(name):
         ss = sites.get(name, [])
         return ss[0].stmt if len(ss) == 1 and ss[0].top_level and \
@@ -192,11 +193,16 @@ def _lengths(types, sites, arrays) -> dict:
             out[name] = value.args[0].id          # n = len(x)
             continue
         if not (isinstance(value, ast.Subscript) and isinstance(value.value, ast.Name) and
-                isinstance(value.slice, ast.Constant) and value.slice.value == 0):
+                isinstance(value.slice, ast.Constant) and value.slice.value in (0, 1)):
             continue
         shape = getattr(only(value.value.id), "value", None)
-        if isinstance(shape, ast.Attribute) and shape.attr == "shape" and one_d(shape.value):
+        if not (isinstance(shape, ast.Attribute) and shape.attr == "shape"):
+            continue
+        if value.slice.value == 0 and one_d(shape.value):
             out[name] = shape.value.id
+        elif isinstance(shape.value, ast.Name) and shape.value.id in arrays and \
+                types[shape.value.id].ndim == 2:
+            out[name] = (shape.value.id, value.slice.value)
     return out
 
 
@@ -224,9 +230,13 @@ def _key_of_value(value, types, key_of, scalars, lengths=None, find=None):
         func, arg = ast.unparse(value.func), value.args[0]
         if func in LIKE and isinstance(arg, ast.Name):
             return key_of(arg.id)
-        if func in MAKERS and isinstance(arg, ast.Name) and arg.id in (lengths or {}) and \
-                key_of(lengths[arg.id]) is not None:
-            return key_of(lengths[arg.id])      # np.zeros(n), n = x.shape[0]: x's shape
+        length = (lengths or {}).get(arg.id) if isinstance(arg, ast.Name) else None
+        if func in MAKERS and isinstance(length, str) and key_of(length) is not None:
+            return key_of(length)      # np.zeros(n), n = x.shape[0]: x's shape
+        if func in MAKERS and isinstance(length, tuple) and find is not None and \
+                key_of(length[0]) is not None:
+            # np.zeros(d), d = X.shape[1]: the length of X's rows
+            return find(("rows" if length[1] == 0 else "cols", key_of(length[0])))
         if func in MAKERS and (isinstance(arg, ast.Constant) or
                                isinstance(arg, ast.Name) and arg.id in scalars):
             return ("made", ast.unparse(arg))

@@ -1,0 +1,63 @@
+"""Programs whose arrays, re-bound in a loop, are saved on stacks of rows or
+stay in lists (passes/tape.py; tests/core/test_row_stacks.py)."""
+from __future__ import annotations
+
+import numpy as np
+
+
+def momentum_fit(w0, X, y, iters):
+    """Gradient descent with momentum written in whole-array statements:
+    ``g``, ``m`` and ``w`` are new arrays each step, of the shape of ``X``'s
+    columns."""
+    w = w0.copy()
+    m = np.zeros(X.shape[1])
+    for k in range(iters):
+        r = X @ w - y
+        g = X.T @ r
+        m = 0.9 * m + 0.1 * g
+        w = w - 0.05 * m
+    return np.sum((X @ w - y) ** 2) + np.sum(w * w * w)
+
+
+def pendulums(p0, v0, dt, steps):
+    """A state of the shape of a parameter (rows of pendulums, too many to be
+    written out as numbers), updated in whole-array statements."""
+    p = p0.copy()
+    v = v0 * 1.0
+    for k in range(steps):
+        a = -np.sin(p)
+        v = v + dt * a
+        p = p + dt * v
+    return np.sum(p * p) + np.sum(np.cos(v))
+
+
+def written_after(w0, X, y, iters):
+    """The new ``w`` is written into after it is made: its old values must be
+    the arrays themselves (a list), not copies."""
+    w = w0.copy()
+    for k in range(iters):
+        g = X.T @ (X @ w - y)
+        w = w - 0.05 * g
+        w[0] = w[0] * 0.5
+    return np.sum(np.sin(w) * w)
+
+
+def alias_read(w0, X, y, iters):
+    """A second name for the old ``w``, only read: the copies on the stack
+    are as good as the arrays."""
+    w = w0.copy()
+    s = 0.0
+    for k in range(iters):
+        prev = w
+        w = w - 0.05 * (X.T @ np.tanh(X @ w - y))
+        s += np.sum(prev * w)
+    return s
+
+
+def growing(w0, iters):
+    """An array that grows each step has no one shape."""
+    w = w0.copy()
+    for k in range(iters):
+        w = np.append(w, np.sin(w[-1]))
+        w = w * 0.9
+    return np.sum(w * w * w)

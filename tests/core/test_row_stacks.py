@@ -1,0 +1,66 @@
+"""Arrays of one shape re-bound in a loop are saved on stacks of rows, a copy
+per push, when nothing ever writes into their buffers; otherwise in lists
+(passes/tape.py, ``Planner.row_dtype``): gradients against central
+differences, the tapes chosen, and where they must not be."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import sourcediff as sd
+from tests.core import row_stack_programs as P
+from tests.fdcheck import check_grad
+
+rng = np.random.default_rng(3)
+X = rng.standard_normal((7, 3))
+Y = rng.standard_normal(7)
+CASES = {
+    "momentum_fit": (P.momentum_fit, (rng.standard_normal(3), X, Y, 4), (0, 1)),
+    "pendulums": (P.pendulums, (rng.standard_normal((3, 8)), rng.standard_normal((3, 8)), 0.1, 5),
+                  (0, 1)),
+    "written_after": (P.written_after, (rng.standard_normal(3), X, Y, 4), (0, 1)),
+    "alias_read": (P.alias_read, (rng.standard_normal(3), X, Y, 4), (0, 1)),
+    "growing": (P.growing, (rng.standard_normal(3), 4), (0,)),
+}
+
+
+@pytest.mark.parametrize("name", CASES)
+def test_gradient_matches_finite_differences(name):
+    f, args, wrt = CASES[name]
+    check_grad(f, args, wrt=wrt, target="python")
+
+
+def test_compiled():
+    f, args, wrt = CASES["momentum_fit"]
+    check_grad(f, args, wrt=wrt, target="cpu")
+    f, args, wrt = CASES["pendulums"]
+    check_grad(f, args, wrt=wrt, target="cpu")
+
+
+def source(name):
+    f, args, wrt = CASES[name]
+    return sd.grad(f, wrt=wrt, target="python").source_for(*args)
+
+
+def test_a_state_of_a_parameters_columns_goes_on_a_stack_of_rows():
+    text = source("momentum_fit")
+    # w and the residual: rows of the lengths the parameters give, allocated once
+    assert "_saved_w = np.empty((max(iters, 0), w0.shape[0]), np.float64)" in text
+    assert "_saved_r = np.empty((max(iters, 0), X.shape[0]), np.float64)" in text
+    assert "_saved_w[_saved_w_top] = w" in text and "w = _saved_w[_saved_w_top]" in text
+    assert "'w' (line 18), on the stack _saved_w, allocated once before line 14 with room " \
+           "for max(iters, 0) arrays of its shape" in text
+    # X.T is a view: a copy per push would cost what the view saves
+    assert "_saved_t4 = []" in text
+
+
+def test_a_state_of_a_parameters_shape():
+    text = source("pendulums")
+    assert "_saved_p = np.empty((max(steps, 0), p0.shape[0], p0.shape[1]), np.float64)" in text
+
+
+@pytest.mark.parametrize("name, var", [("written_after", "w"), ("growing", "w"),
+                                       ("alias_read", "prev")])
+def test_what_keeps_a_list(name, var):
+    # written into after it is made, no one shape, a second name for the array
+    assert f"_saved_{var} = []" in source(name)
