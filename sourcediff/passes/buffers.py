@@ -543,8 +543,9 @@ def sole_arrays(fn: ast.FunctionDef, types: dict, params, permutations: dict, vi
 def unwritten_arrays(fn: ast.FunctionDef, types: dict, view_base) -> set:
     """Array names no element of whose buffer is ever written, under any name
     that may share it: no name bound to the same array (``y = x``, a swap, a
-    view ``x[i]``, ``x.T``, a loop over its rows) is stored into, updated in
-    place (``x += y``) or given to a user function.  Their values may be
+    view ``x[i]``, ``x.T``, a loop over its rows) is stored into or given to a
+    user function.  (``x += y`` is no write: on an array, the normalized code
+    computes ``x = x + y``, a new array.)  Their values may be
     copied and the copy read back in their stead (a tape of rows,
     passes/tape.py): nothing could tell the copy from the array."""
     arrays = {x for x, t in types.items() if t is not None and t.is_array}
@@ -577,9 +578,6 @@ def unwritten_arrays(fn: ast.FunctionDef, types: dict, view_base) -> set:
                         view_base(v, types) if isinstance(v, ast.expr) else None
                     if base is not None:
                         join(target.id, base)
-                    grown = _updated_in_place(s, types) if target is s.targets[0] else None
-                    if grown is not None:
-                        written.add(grown)
         elif isinstance(s, ast.For):
             rows = s.iter.id if isinstance(s.iter, ast.Name) else None
             for n in ast.walk(s.target):

@@ -105,7 +105,7 @@ def same_shape_states(types, params, sites, fixed, scalars, same_shape) -> dict:
                 part = value.elts[k]
                 return key_of(part.id) if isinstance(part, ast.Name) else None
             return None
-        if kind == ir.Kind.ACCUMULATE and ir.AUGMENTED(stmt.value):
+        if kind == ir.Kind.ACCUMULATE and (ir.AUGMENTED(stmt) or ir.AUGMENTED(stmt.value)):
             return key_of(var)          # ``x += y`` never changes the shape of x
         if kind not in (ir.Kind.ASSIGN, ir.Kind.ACCUMULATE):
             return None
