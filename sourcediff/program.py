@@ -232,11 +232,14 @@ class Program:
                            for k, t in enumerate(arg_types) if t.axes_as is not None
                            for a, at in enumerate(t.axes_as) if at is not None})
 
+        # and the shapes of small arguments the transform specialized on
+        param_shapes = {src.params[k]: t.shape for k, t in enumerate(arg_types) if t.shape}
+
         def build(prefer_store=frozenset()):
             rt = ReverseTransformer(fn, env, wrt, mode, set(self.functions),
                                     callee_adjoint=self.callee_adjoint, error=src.info.error,
                                     checkpoint=checkpoint, prefer_store=prefer_store,
-                                    same_shape=same_shape)
+                                    same_shape=same_shape, param_shapes=param_shapes)
             return rt, rt.run(fname)
 
         try:

@@ -110,7 +110,10 @@ _WRITING_NUMPY = {"copyto", "put", "place", "putmask", "fill_diagonal", "put_alo
 
 def _assigns_names_only(s) -> bool:
     """``s`` binds names, to values of calls that write no array: sourcediff's
-    shape helpers, NumPy and math functions, a tape's ``pop``."""
+    shape helpers, NumPy and math functions, a tape's ``pop``; or moves a
+    stack's top (``_saved_h_top -= 1``)."""
+    if isinstance(s, ast.AugAssign):
+        return isinstance(s.target, ast.Name) and isinstance(s.value, ast.Constant)
     if not isinstance(s, ast.Assign):
         return False
     if not all(isinstance(n, ast.Name) for t in s.targets for n in nodes(t)

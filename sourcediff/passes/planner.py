@@ -60,10 +60,11 @@ class Planner:
 
     def __init__(self, fn: ast.FunctionDef, types: dict, params: list, active: set,
                  ret_name, mode: str, checkpoint=None, error=None, name_of=None,
-                 prefer_store=frozenset(), same_shape=None):
+                 prefer_store=frozenset(), same_shape=None, param_shapes=None):
         self.fn = fn
         # parameter -> an earlier parameter of its shape, in the call specialized on
         self.same_shape = same_shape or {}
+        self.param_shapes = param_shapes or {}      # parameter -> its (specialized) shape
         # id(loop): loops whose costly values are stored, not recomputed (they
         # run fused: their tapes hold one iteration, cheaper than an exp)
         self.prefer_store = prefer_store
@@ -88,7 +89,8 @@ class Planner:
         self.around = enclosing(self.fn.body)
         self.collect_sites()
         # arrays whose shape the reverse sweep may read whenever (passes/shapes.py)
-        self.shape_keys = shape_keys(self.types, self.params, self.sites, self.same_shape)
+        self.shape_keys = shape_keys(self.types, self.params, self.sites, self.same_shape,
+                                     self.param_shapes)
         self.fixed_shapes = set(self.shape_keys)
         # lengths of axes known to be equal (for periodic indices, passes/rolling_sums.py)
         self.lengths = axis_lengths(self.types, self.params, self.sites)

@@ -127,7 +127,7 @@ class ReverseTransformer:
 
     def __init__(self, fn: ast.FunctionDef, types: dict, wrt: list, mode: str, names: set,
                  callee_adjoint=None, error=None, checkpoint=None, prefer_store=frozenset(),
-                 same_shape=None):
+                 same_shape=None, param_shapes=None):
         self.fn = fn
         # checkpoint: None, True (segments of about sqrt(trip count) iterations) or an int
         # (a snapshot every that many iterations) for the top-level ``for`` loops
@@ -158,7 +158,8 @@ class ReverseTransformer:
         self.active = analyze_activity(fn, types, expanded,
                                        [self.ret_name] if self.ret_name else [])
         self.plan = Planner(fn, types, self.params, self.active, self.ret_name, mode,
-                            checkpoint, error, self.fresh_cached, prefer_store, same_shape)
+                            checkpoint, error, self.fresh_cached, prefer_store, same_shape,
+                            param_shapes)
         self.adj_names: dict[str, str] = {}
         self.tmp = itertools.count(1)
         self.helpers_used: set = set()

@@ -48,11 +48,14 @@ def fixed_shapes(types: dict, params: list, sites: dict) -> set:
     return set(shape_keys(types, params, sites))
 
 
-def shape_keys(types: dict, params: list, sites: dict, same_shape=None) -> dict:
+def shape_keys(types: dict, params: list, sites: dict, same_shape=None,
+               param_shapes=None) -> dict:
     """The names of :func:`fixed_shapes`, each with the key of its shape: two
     names with one key always hold arrays of one shape.  ``same_shape``:
     parameter -> an earlier parameter of its shape (the transform specialized
-    on it); such parameters share a key."""
+    on it); such parameters share a key.  ``param_shapes``: parameter -> its
+    shape, where the transform specialized on it (a key ``("const", shape)``,
+    which ``np.zeros((3, 2))`` has too)."""
     fixed = {p for p in params if not sites.get(p) and _is_array(types, p)}
     scalars = {p for p in params if not sites.get(p) and not _is_array(types, p)}
     scalars |= {v for v, ss in sites.items() if len(ss) == 1 and ss[0].top_level
@@ -66,10 +69,26 @@ def shape_keys(types: dict, params: list, sites: dict, same_shape=None) -> dict:
         if not more:
             break
         fixed |= more
-    return same_shape_states(types, params, sites, fixed, scalars, same_shape or {})
+    return same_shape_states(types, params, sites, fixed, scalars, same_shape or {},
+                             param_shapes or {})
 
 
-def same_shape_states(types, params, sites, fixed, scalars, same_shape) -> dict:
+def _constant_shapes(sites, scalars) -> dict:
+    """Names bound once, at the top, to a whole number or a tuple of them
+    (``_t2 = 3, 2``, as ``np.zeros((3, 2))`` is normalized): name -> the shape."""
+    out = {}
+    for name in scalars:
+        ss = sites.get(name, [])
+        value = getattr(ss[0].stmt, "value", None) if len(ss) == 1 else None
+        parts = value.elts if isinstance(value, ast.Tuple) else [value]
+        if value is not None and all(isinstance(p, ast.Constant) and type(p.value) is int
+                                     for p in parts):
+            out[name] = tuple(p.value for p in parts)
+    return out
+
+
+def same_shape_states(types, params, sites, fixed, scalars, same_shape,
+                      param_shapes=None) -> dict:
     """Arrays assigned more than once whose every assignment makes the shape
     the first one made: a state re-bound each step (``x += a * p``,
     ``p = 0.9 * p + 0.01 * x`` after ``x = np.zeros_like(b)``, ``p = b.copy()``).
@@ -86,10 +105,13 @@ def same_shape_states(types, params, sites, fixed, scalars, same_shape) -> dict:
     has the shape of its key.  Returns the key of each of them and of each
     name of ``fixed``."""
     keyed = [v for v in sites if _is_array(types, v)]
-    hyp: dict = {p: ("param", same_shape.get(p, p)) for p in params
+    param_shapes = param_shapes or {}
+    hyp: dict = {p: ("const", tuple(param_shapes[p])) if p in param_shapes else
+                 ("param", same_shape.get(p, p)) for p in params
                  if _is_array(types, p) and not sites.get(p)}
     lengths = _lengths(types, sites, set(hyp))
     find = _axis_classes(types, hyp, same_shape)
+    consts = _constant_shapes(sites, scalars)
 
     def key_of(name):
         k = hyp.get(name)
@@ -109,7 +131,7 @@ def same_shape_states(types, params, sites, fixed, scalars, same_shape) -> dict:
             return key_of(var)          # ``x += y`` never changes the shape of x
         if kind not in (ir.Kind.ASSIGN, ir.Kind.ACCUMULATE):
             return None
-        return _key_of_value(stmt.value, types, key_of, scalars, lengths, find)
+        return _key_of_value(stmt.value, types, key_of, scalars, lengths, find, consts)
 
     # names of one shape: the key their assignment makes from the keys of
     # names of one shape before them (``Ap = np.zeros(n)`` with ``n =
@@ -153,6 +175,9 @@ def _axis_classes(types, params: dict, same_shape):
         if isinstance(k, tuple) and k[0] in ("rows", "cols") and \
                 isinstance(k[1], tuple) and k[1][0] == "T":
             k = ("cols" if k[0] == "rows" else "rows", k[1][1])
+        if isinstance(k, tuple) and k[0] in ("rows", "cols") and \
+                isinstance(k[1], tuple) and k[1][0] == "const" and len(k[1][1]) == 2:
+            return ("const", (k[1][1][0 if k[0] == "rows" else 1],))
         while k in parent:
             k = parent[k]
         return k
@@ -206,10 +231,21 @@ def _lengths(types, sites, arrays) -> dict:
     return out
 
 
-def _key_of_value(value, types, key_of, scalars, lengths=None, find=None):
+def _key_of_value(value, types, key_of, scalars, lengths=None, find=None, consts=None):
     key = ir.PRIM(value, ("",))
     if isinstance(value, ast.Name):
         return key_of(value.id) if _is_array(types, value.id) else None
+    if isinstance(value, ast.Subscript) and isinstance(value.value, ast.Name) and \
+            _is_array(types, value.value.id) and types[value.value.id].ndim == 2 and \
+            find is not None and not isinstance(value.slice, (ast.Tuple, ast.Slice)) and \
+            (isinstance(value.slice, ast.Constant) or isinstance(value.slice, ast.Name) and
+             types.get(value.slice.id) is not None and types[value.slice.id].kind == "int"):
+        k = key_of(value.value.id)      # a row of a matrix: the length of its rows
+        return find(("cols", k)) if k is not None else None
+    if isinstance(value, ast.Call) and ast.unparse(value.func) == "empty_grid" and \
+            len(value.args) == 3 and all(isinstance(a, ast.Constant) and type(a.value) is int
+                                         for a in value.args[:2]):
+        return ("const", (value.args[0].value, value.args[1].value))
     if find is not None:
         made = _product_key(value, key, types, key_of, find)
         if made is not None:
@@ -237,6 +273,10 @@ def _key_of_value(value, types, key_of, scalars, lengths=None, find=None):
                 key_of(length[0]) is not None:
             # np.zeros(d), d = X.shape[1]: the length of X's rows
             return find(("rows" if length[1] == 0 else "cols", key_of(length[0])))
+        if func in MAKERS and isinstance(arg, ast.Name) and arg.id in (consts or {}):
+            return ("const", consts[arg.id])
+        if func in MAKERS and isinstance(arg, ast.Constant) and type(arg.value) is int:
+            return ("const", (arg.value,))
         if func in MAKERS and (isinstance(arg, ast.Constant) or
                                isinstance(arg, ast.Name) and arg.id in scalars):
             return ("made", ast.unparse(arg))
@@ -250,6 +290,8 @@ def _product_key(value, prim, types, key_of, find):
         return types[e.id].ndim if isinstance(e, ast.Name) and _is_array(types, e.id) else None
     if prim == ("attr", "T") and ndim(value.value) == 2:
         k = key_of(value.value.id)
+        if k is not None and k[0] == "const":
+            return ("const", k[1][::-1])
         return ("T", k) if k is not None else None
     if prim == ("binop", "MatMult"):
         a, b = value.left, value.right
@@ -433,6 +475,8 @@ def shape_axes(key, ndim: int, types: dict) -> list | None:
     if not isinstance(key, tuple) or len(key) != 2:
         return None
     kind, of = key
+    if kind == "const":
+        return [ast.Constant(n) for n in of] if len(of) == ndim else None
     if kind in ("param", "own") and isinstance(of, str) and _is_array(types, of) and \
             types[of].ndim == ndim:
         return shape_of(of, range(ndim))

@@ -61,3 +61,23 @@ def growing(w0, iters):
         w = np.append(w, np.sin(w[-1]))
         w = w * 0.9
     return np.sum(w * w * w)
+
+
+def springs(p0, k, dt, steps):
+    """Three masses joined by springs in the plane: a state of a literal shape
+    (``np.zeros((3, 2))``, and the specialized shape of ``p0``), pairs in a
+    nest that skips ``i == j``, the difference of two rows in a temporary."""
+    p = p0.copy()
+    v = np.zeros((3, 2))
+    f = np.zeros((3, 2))
+    for s in range(steps):
+        f[:, :] = 0.0
+        for i in range(3):
+            for j in range(3):
+                if i == j:
+                    continue
+                d = p[j] - p[i]
+                f[i] += k * d * np.sqrt(d[0] * d[0] + d[1] * d[1])
+        v = v + dt * f
+        p = p + dt * v
+    return np.sum(p[:, 0] ** 2) + np.sum(v * v)

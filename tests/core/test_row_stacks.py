@@ -14,13 +14,16 @@ from tests.fdcheck import check_grad
 rng = np.random.default_rng(3)
 X = rng.standard_normal((7, 3))
 Y = rng.standard_normal(7)
+# (more than 16 coefficients: the transform does not specialize on their number)
+XW, YW = rng.standard_normal((24, 20)) / 4.0, rng.standard_normal(24)
 CASES = {
-    "momentum_fit": (P.momentum_fit, (rng.standard_normal(3), X, Y, 4), (0, 1)),
+    "momentum_fit": (P.momentum_fit, (rng.standard_normal(20) / 4.0, XW, YW, 4), (0, 1)),
     "pendulums": (P.pendulums, (rng.standard_normal((3, 8)), rng.standard_normal((3, 8)), 0.1, 5),
                   (0, 1)),
     "written_after": (P.written_after, (rng.standard_normal(3), X, Y, 4), (0, 1)),
     "alias_read": (P.alias_read, (rng.standard_normal(3), X, Y, 4), (0, 1)),
     "growing": (P.growing, (rng.standard_normal(3), 4), (0,)),
+    "springs": (P.springs, (rng.standard_normal((3, 2)), 0.7, 0.05, 6), (0, 1)),
 }
 
 
@@ -33,7 +36,7 @@ def test_gradient_matches_finite_differences(name):
 def test_compiled():
     f, args, wrt = CASES["momentum_fit"]
     check_grad(f, args, wrt=wrt, target="cpu")
-    f, args, wrt = CASES["pendulums"]
+    f, args, wrt = CASES["springs"]
     check_grad(f, args, wrt=wrt, target="cpu")
 
 
@@ -57,6 +60,14 @@ def test_a_state_of_a_parameters_columns_goes_on_a_stack_of_rows():
 def test_a_state_of_a_parameters_shape():
     text = source("pendulums")
     assert "_saved_p = np.empty((max(steps, 0), p0.shape[0], p0.shape[1]), np.float64)" in text
+
+
+def test_rows_of_a_literal_shape():
+    # the specialized shape of p0 and np.zeros((3, 2)) are one shape: d = p[j] - p[i]
+    # is a row of two
+    text = source("springs")
+    assert "_saved_d = np.empty((max(steps, 0) * 3 * 3, 2), np.float64)" in text
+    assert "= []" not in text
 
 
 @pytest.mark.parametrize("name, var", [("written_after", "w"), ("growing", "w"),
