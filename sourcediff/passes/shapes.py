@@ -105,9 +105,11 @@ def same_shape_states(types, params, sites, fixed, scalars, same_shape,
     has the shape of its key.  Returns the key of each of them and of each
     name of ``fixed``."""
     keyed = [v for v in sites if _is_array(types, v)]
-    param_shapes = param_shapes or {}
-    hyp: dict = {p: ("const", tuple(param_shapes[p])) if p in param_shapes else
-                 ("param", same_shape.get(p, p)) for p in params
+    # a parameter's key: its shape where the transform specialized on the shape
+    # of one of the parameters of its shape, else the first such parameter
+    known = {same_shape.get(p, p): tuple(shape) for p, shape in (param_shapes or {}).items()}
+    hyp: dict = {p: ("const", known[same_shape.get(p, p)]) if same_shape.get(p, p) in known
+                 else ("param", same_shape.get(p, p)) for p in params
                  if _is_array(types, p) and not sites.get(p)}
     lengths = _lengths(types, sites, set(hyp))
     find = _axis_classes(types, hyp, same_shape)
