@@ -19,7 +19,11 @@ an array the loop never rebinds (``_t6 = h.shape``), an element of such
 a shape (``hidden2 = _t6[0]``, ``n = h.shape[0]``) or its length (``n =
 len(h)``), and binds a name bound nowhere else, moves before the loop -- out of each enclosing loop in turn,
 while it stays invariant.  Reading a shape has no effect and cannot fail,
-so doing it when the loop runs no iteration changes nothing.  An array the
+so doing it when the loop runs no iteration changes nothing.  So does the
+transpose of an array nothing in the function writes into and the loop never
+rebinds (``_t3 = X.T`` of a gradient step ``X.T @ r``): a view, made once,
+that needs no tape (the reverse sweep kept one per iteration) and whose
+adjoint is added into ``X``'s once, after the reverse loop.  An array the
 loop re-binds with values of one shape (passes/shapes.py: ``p = r + beta *
 p`` of a conjugate-gradient step) counts as not re-bound when it is bound
 before the loop: its shape there is its shape in every iteration.
@@ -45,11 +49,15 @@ def hoist_shape_reads(fn: ast.FunctionDef, env: dict) -> bool:
     # arrays whose every value has one shape (passes/shapes.py): re-bound in a
     # loop, they keep the shape they had before it
     one_shape = fixed_shapes(env, params, sites)
-    return insert_before(fn, lambda s: _invariant_sizes(s, binds, env, sites, one_shape)
+    # arrays written into somewhere (their views show the writes)
+    written = {n.value.id for n in ast.walk(fn) if isinstance(n, ast.Subscript) and
+               isinstance(n.ctx, ast.Store) and isinstance(n.value, ast.Name)}
+    return insert_before(fn, lambda s: _invariant_sizes(s, binds, env, sites, one_shape,
+                                                        written)
                          if isinstance(s, (ast.For, ast.While)) else [])
 
 
-def _invariant_sizes(loop, binds, env, sites, one_shape) -> list:
+def _invariant_sizes(loop, binds, env, sites, one_shape, written=frozenset()) -> list:
     """The statements of ``loop``'s body that move before it (taken out of it)."""
     # (``x += y`` on an array writes into it: its shape stays)
     in_place = {s.targets[0].id for s in walk(loop.body) if ir.KIND(s) == ir.Kind.ACCUMULATE
@@ -60,8 +68,9 @@ def _invariant_sizes(loop, binds, env, sites, one_shape) -> list:
     rebound = stored_names(loop) - (in_place - other) - _bound_before(loop, sites, one_shape)
     shapes: set = set()              # names bound to a shape tuple that moved
     moved, kept = [], []
+    fixed = written | stored_names(loop)        # (a transpose needs the values too)
     for s in loop.body:
-        name = _size_read(s, rebound, shapes, binds, env)
+        name = _size_read(s, rebound, shapes, binds, env, fixed)
         if name is None:
             kept.append(s)
             continue
@@ -95,8 +104,9 @@ def _bound_before(loop, sites, arrays) -> set:
     return out
 
 
-def _size_read(s, rebound, shapes, binds, env):
-    """The name ``s`` binds when it reads a shape the loop cannot change."""
+def _size_read(s, rebound, shapes, binds, env, changed=frozenset()):
+    """The name ``s`` binds when it reads a shape the loop cannot change, or
+    transposes an array of which nothing is ``changed``."""
     if not isinstance(s, ast.Assign) or ir.KIND(s) != ir.Kind.ASSIGN or \
             len(s.targets) != 1 or not isinstance(s.targets[0], ast.Name):
         return None
@@ -120,6 +130,10 @@ def _size_read(s, rebound, shapes, binds, env):
         base = v.args[0]
         ok = isinstance(base, ast.Name) and base.id not in rebound and \
             env.get(base.id) is not None and env[base.id].is_array and env[base.id].ndim >= 1
+    elif prim == ("attr", "T"):
+        base = v.value
+        ok = isinstance(base, ast.Name) and base.id not in changed and \
+            env.get(base.id) is not None and env[base.id].is_array
     else:
         ok = False
     return name if ok else None

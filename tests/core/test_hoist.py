@@ -138,3 +138,42 @@ def test_a_length_read_moves_before_the_loop_too():
     plan = text[text.index("# Plan:"):text.index("# -- ")]
     assert "'n2'" not in plan, plan
     check_grad(rebound_same_shape_len, ARGS, wrt=(0, 1), target="cpu")
+
+
+def descent(X, y, w0, lr, k):
+    """``X.T @ r`` in a gradient step: the transpose of an array nothing writes
+    moves before the loop."""
+    w = w0.copy()
+    for _t in range(k):
+        r = np.tanh(X @ w) - y
+        w = w - lr * (X.T @ r)
+    return np.sum(w * w * w)
+
+
+def descent_written(X0, y, w0, lr, k):
+    """X written in the loop: its transpose stays there."""
+    X = X0.copy()
+    w = w0.copy()
+    for t in range(k):
+        r = np.tanh(X @ w) - y
+        w = w - lr * (X.T @ r)
+        X[t % X.shape[0], 0] = w[0]
+    return np.sum(w * w * w)
+
+
+DESCENT = (np.linspace(-1.0, 1.0, 12).reshape(4, 3), np.linspace(0.0, 0.3, 4),
+           np.array([0.2, -0.1, 0.4]), 0.3, 5)
+
+
+def test_a_transpose_the_loop_cannot_change_moves_before_it():
+    text = sd.grad(descent, wrt=(0, 1, 2), target="python").source_for(*DESCENT)
+    primal = text[:text.index("def descent_grad")]
+    assert primal.index("= X.T") < primal.index("for _t in range(k)")
+    # no tape for it, and its adjoint goes into dX once, after the reverse loop
+    grad = text[text.index("def descent_grad"):]
+    assert "dX += _dt" in grad[grad.rindex("for _t in range"):] and ".T)" not in grad
+    check_grad(descent, DESCENT, wrt=(0, 1, 2), target="python")
+    written = sd.grad(descent_written, wrt=(0, 1, 2), target="python").source_for(*DESCENT)
+    primal = written[:written.index("def descent_written_grad")]
+    assert primal.index("for t in range(k)") < primal.index("= X.T")
+    check_grad(descent_written, DESCENT, wrt=(0, 1, 2), target="python")
