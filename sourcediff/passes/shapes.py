@@ -87,6 +87,39 @@ def _constant_shapes(sites, scalars) -> dict:
     return out
 
 
+def _grown_lengths(sites, scalars, lengths) -> dict:
+    """Names bound once, at the top, to the length of a 1-d array of
+    ``lengths`` plus or minus a whole number (``m = n + 1``, ``n = x.shape[0]``):
+    name -> ``("grow", array, c)``."""
+    out = {}
+    for name in scalars:
+        ss = sites.get(name, [])
+        value = getattr(ss[0].stmt, "value", None) if len(ss) == 1 else None
+        if not (isinstance(value, ast.BinOp) and isinstance(value.op, (ast.Add, ast.Sub))):
+            continue
+        for a, b in ((value.left, value.right), (value.right, value.left)):
+            if isinstance(a, ast.Name) and isinstance(lengths.get(a.id), str) and \
+                    isinstance(b, ast.Constant) and type(b.value) is int and \
+                    (b is value.right or isinstance(value.op, ast.Add)):
+                out[name] = ("grow", lengths[a.id],
+                             b.value if isinstance(value.op, ast.Add) else -b.value)
+    return out
+
+
+def _grown(key, d):
+    """The key of a 1-d shape ``d`` elements longer than ``key``'s (shorter when
+    ``d < 0``: then at least empty)."""
+    if key is None:
+        return None
+    if key[0] == "grow":
+        key, d = key[1], key[2] + d
+    if d == 0:
+        return key
+    if key[0] == "const" and len(key[1]) == 1:
+        return ("const", (max(key[1][0] + d, 0),))
+    return ("grow", key, d)
+
+
 def same_shape_states(types, params, sites, fixed, scalars, same_shape,
                       param_shapes=None) -> dict:
     """Arrays assigned more than once whose every assignment makes the shape
@@ -114,6 +147,7 @@ def same_shape_states(types, params, sites, fixed, scalars, same_shape,
     lengths = _lengths(types, sites, set(hyp))
     find = _axis_classes(types, hyp, same_shape)
     consts = _constant_shapes(sites, scalars)
+    consts.update(_grown_lengths(sites, scalars, lengths))
 
     def key_of(name):
         k = hyp.get(name)
@@ -244,6 +278,16 @@ def _key_of_value(value, types, key_of, scalars, lengths=None, find=None, consts
              types.get(value.slice.id) is not None and types[value.slice.id].kind == "int"):
         k = key_of(value.value.id)      # a row of a matrix: the length of its rows
         return find(("cols", k)) if k is not None else None
+    if isinstance(value, ast.Subscript) and isinstance(value.value, ast.Name) and \
+            _is_array(types, value.value.id) and types[value.value.id].ndim == 1 and \
+            isinstance(value.slice, ast.Slice) and value.slice.step is None:
+        lo, hi = _int_or_none(value.slice.lower), _int_or_none(value.slice.upper)
+        if lo is not None and hi is not None and lo[0] >= 0 and hi[0] <= 0:
+            # x[a:-b]: b + a fewer elements (none when x has fewer than that)
+            return _grown(key_of(value.value.id), -(lo[0] - hi[0]))
+    if isinstance(value, ast.Call) and ast.unparse(value.func) == "np.roll" and \
+            len(value.args) == 2 and not value.keywords and isinstance(value.args[0], ast.Name):
+        return key_of(value.args[0].id)         # (no axis: the elements move round)
     if isinstance(value, ast.Call) and ast.unparse(value.func) == "empty_grid" and \
             len(value.args) == 3 and all(isinstance(a, ast.Constant) and type(a.value) is int
                                          for a in value.args[:2]):
@@ -275,13 +319,29 @@ def _key_of_value(value, types, key_of, scalars, lengths=None, find=None, consts
                 key_of(length[0]) is not None:
             # np.zeros(d), d = X.shape[1]: the length of X's rows
             return find(("rows" if length[1] == 0 else "cols", key_of(length[0])))
-        if func in MAKERS and isinstance(arg, ast.Name) and arg.id in (consts or {}):
-            return ("const", consts[arg.id])
+        made = (consts or {}).get(arg.id) if isinstance(arg, ast.Name) else None
+        if func in MAKERS and isinstance(made, tuple) and made and made[0] == "grow":
+            return _grown(key_of(made[1]), made[2])     # np.zeros(n + 1)
+        if func in MAKERS and made is not None:
+            return ("const", made)
         if func in MAKERS and isinstance(arg, ast.Constant) and type(arg.value) is int:
             return ("const", (arg.value,))
         if func in MAKERS and (isinstance(arg, ast.Constant) or
                                isinstance(arg, ast.Name) and arg.id in scalars):
             return ("made", ast.unparse(arg))
+    return None
+
+
+def _int_or_none(e):
+    """``(k,)`` for a constant int ``k`` (``-k`` written as such), ``(0,)`` for a
+    missing slice bound, else None."""
+    if e is None:
+        return (0,)
+    if isinstance(e, ast.Constant) and type(e.value) is int:
+        return (e.value,)
+    if isinstance(e, ast.UnaryOp) and isinstance(e.op, ast.USub) and \
+            isinstance(e.operand, ast.Constant) and type(e.operand.value) is int:
+        return (-e.operand.value,)
     return None
 
 
@@ -474,6 +534,15 @@ def shape_axes(key, ndim: int, types: dict) -> list | None:
         return [ast.Subscript(value=ast.Attribute(value=ast.Name(id=name, ctx=ast.Load()),
                                                   attr="shape", ctx=ast.Load()),
                               slice=ast.Constant(a), ctx=ast.Load()) for a in axes]
+    if isinstance(key, tuple) and len(key) == 3 and key[0] == "grow" and ndim == 1:
+        inner = shape_axes(key[1], 1, types)
+        if inner is None:
+            return None
+        d = key[2]
+        longer = ast.BinOp(left=inner[0], op=ast.Add() if d > 0 else ast.Sub(),
+                           right=ast.Constant(abs(d)))
+        return [longer if d > 0 else ast.Call(func=ast.Name(id="max", ctx=ast.Load()),
+                                              args=[longer, ast.Constant(0)], keywords=[])]
     if not isinstance(key, tuple) or len(key) != 2:
         return None
     kind, of = key
