@@ -540,15 +540,21 @@ def sole_arrays(fn: ast.FunctionDef, types: dict, params, permutations: dict, vi
         out -= drop
 
 
-def unwritten_arrays(fn: ast.FunctionDef, types: dict, view_base) -> set:
+def unwritten_arrays(fn: ast.FunctionDef, types: dict, view_base, moves=frozenset(),
+                     after=None) -> set:
     """Array names no element of whose buffer is ever written, under any name
     that may share it: no name bound to the same array (``y = x``, a swap, a
     view ``x[i]``, ``x.T``, a loop over its rows) is stored into or given to a
     user function.  (``x += y`` is no write: on an array, the normalized code
-    computes ``x = x + y``, a new array.)  Their values may be
-    copied and the copy read back in their stead (a tape of rows,
-    passes/tape.py): nothing could tell the copy from the array."""
+    computes ``x = x + y``, a new array.)  Their values may be copied and the
+    copy read back in their stead (a tape of rows, passes/tape.py): nothing
+    could tell the copy from the array.  A move (``moves``: ``id`` of each
+    ``x = y`` after which ``y`` is dead, ``find_moves``) hands the array on
+    (``new`` filled, then ``alpha = new``; ``new`` made again before it is
+    written), and writes before top-level statement ``after`` do not count
+    (``alpha = np.empty(K)`` filled before the loop that saves its values)."""
     arrays = {x for x, t in types.items() if t is not None and t.is_array}
+    counted = {id(n) for top in fn.body[_index(fn.body, after):] for n in ast.walk(top)}
     parent: dict = {}
 
     def find(x):
@@ -560,9 +566,9 @@ def unwritten_arrays(fn: ast.FunctionDef, types: dict, view_base) -> set:
         if a in arrays and b in arrays and find(a) != find(b):
             parent[find(a)] = find(b)
 
-    written = set()
+    written, unpacked = set(), set()
     for s in ast.walk(fn):
-        if isinstance(s, ast.Assign):
+        if isinstance(s, ast.Assign) and id(s) not in moves:
             value = s.value
             pairs = [(t, value) for t in s.targets]
             for target, v in list(pairs):
@@ -571,7 +577,7 @@ def unwritten_arrays(fn: ast.FunctionDef, types: dict, view_base) -> set:
                     pairs += list(zip(target.elts, v.elts))
                 elif isinstance(target, ast.Tuple):
                     # unpacked from something else: may share anything
-                    written |= {n.id for n in ast.walk(target) if isinstance(n, ast.Name)}
+                    unpacked |= {n.id for n in ast.walk(target) if isinstance(n, ast.Name)}
             for target, v in pairs:
                 if isinstance(target, ast.Name):
                     base = v.id if isinstance(v, ast.Name) else \
@@ -583,13 +589,18 @@ def unwritten_arrays(fn: ast.FunctionDef, types: dict, view_base) -> set:
             for n in ast.walk(s.target):
                 if isinstance(n, ast.Name) and rows is not None:
                     join(n.id, rows)
-        if isinstance(s, ast.stmt):
+        if isinstance(s, ast.stmt) and id(s) in counted:
             base = store_base(s)
             if base is not None:
                 written.add(base)
             if isinstance(s, ast.AugAssign) and isinstance(s.target, ast.Name):
                 written.add(s.target.id)
-        if isinstance(s, ast.Call) and (ir.PRIM(s) or ("?",))[0] in ("user", "global"):
+        if isinstance(s, ast.Call) and id(s) in counted and \
+                (ir.PRIM(s) or ("?",))[0] in ("user", "global"):
             written |= {a.id for a in s.args if isinstance(a, ast.Name)}
     bad = {find(x) for x in written if x in arrays}
-    return {x for x in arrays if find(x) not in bad}
+    return {x for x in arrays if find(x) not in bad and x not in unpacked}
+
+
+def _index(body, stmt) -> int:
+    return next((k for k, s in enumerate(body) if s is stmt), 0)

@@ -958,8 +958,8 @@ class Planner:
             if key[0] != "saved" or t is None or not t.is_array:
                 continue
             axes = shape_axes(self.shape_keys.get(key[1]), t.ndim, self.types)
-            if axes is None or not self._known_before(axes, tape.top,
-                                                      key[1] in self.placeholders):
+            if axes is None or key[1] not in self._unwritten_from(tape.top) or \
+                    not self._known_before(axes, tape.top):
                 del self.stacks[key]
             else:
                 tape.row = tuple(axes)
@@ -967,29 +967,37 @@ class Planner:
     def row_dtype(self, var):
         """The dtype of ``var``'s elements when its values may go on a stack of
         rows (passes/tape.py): an array whose every value has one shape, whose
-        lengths the shape's key gives (passes/shapes.py), and whose buffer is
-        never written (a copy read back is then as good as the array); else
-        None (its values go in a list)."""
+        lengths the shape's key gives (passes/shapes.py); else None (its values
+        go in a list).  ``plan_stacks`` keeps the stack only where nothing
+        writes into its buffer once its values are saved (a copy read back is
+        then as good as the array)."""
         t = self.types.get(var)
         if t is None or not t.is_array or t.dtype is None or t.dtype.kind not in "fiub":
             return None
-        if not hasattr(self, "_unwritten"):
-            self._unwritten = unwritten_arrays(self.fn, self.types, is_view)
-        if var not in self._unwritten or \
-                shape_axes(self.shape_keys.get(var), t.ndim, self.types) is None:
+        if shape_axes(self.shape_keys.get(var), t.ndim, self.types) is None:
             return None
         # a view (``X.T``, ``x[i]``) costs nothing to make, a copy of it as much as
         # the array it shows: a list keeps the view
-        if any(ir.KIND(st.stmt) == ir.Kind.ASSIGN and is_view(st.stmt.value, self.types)
-               for st in self.sites.get(var, [])):
+        if any(ir.KIND(st.stmt) == ir.Kind.ASSIGN and not isinstance(st.stmt.value, ast.Name)
+               and is_view(st.stmt.value, self.types) for st in self.sites.get(var, [])):
             return None
         return np.dtype(t.dtype)
 
-    def _known_before(self, axes, top, at_start) -> bool:
+    def _unwritten_from(self, top) -> set:
+        """The arrays whose buffers nothing writes from top-level statement
+        ``top`` on (passes/buffers.py)."""
+        if not hasattr(self, "_unwritten"):
+            self._unwritten = {}
+        if id(top) not in self._unwritten:
+            self._unwritten[id(top)] = unwritten_arrays(
+                self.fn, self.types, is_view,
+                find_moves(self.fn, self.types, self.params, self.liveness), after=top)
+        return self._unwritten[id(top)]
+
+    def _known_before(self, axes, top) -> bool:
         """Can ``axes`` be computed before top-level statement ``top`` (None: before
-        everything), or at the start of the function (``at_start``)?  Each name
-        they read is a parameter never re-bound, or (not at the start) a name
-        bound once, by a top-level statement before ``top``."""
+        everything)?  Each name they read is a parameter never re-bound, or a
+        name bound once, by a top-level statement before ``top``."""
         body = self.fn.body
         for n in (n for a in axes for n in ast.walk(a)):
             if not isinstance(n, ast.Name):
@@ -997,7 +1005,7 @@ class Planner:
             sites = self.sites.get(n.id, [])
             if n.id in self.params and not sites:
                 continue
-            if at_start or top is None or len(sites) != 1 or not sites[0].top_level or \
+            if top is None or len(sites) != 1 or not sites[0].top_level or \
                     not any(s is sites[0].stmt for s in body[:body.index(top)]):
                 return False
         return True

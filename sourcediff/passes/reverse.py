@@ -705,6 +705,10 @@ class ReverseTransformer:
                     args=[size, ast.parse("np.bool_" if tape.dtype.kind == "b" else
                                           f"np.{tape.dtype.name}", mode="eval").body],
                     keywords=[]), line), "rows" if tape.row else "array", name, tape.dtype))
+                if tape.row and key[1] in self.plan.placeholders:
+                    # its first push takes the placeholder: give it the rows' shape
+                    out.append(_assign(key[1], placeholder(self.types[key[1]], tape.row),
+                                       line))
                 out.append(_assign(self.stack_top(name), _const(0), line))
         return out
 
@@ -1512,10 +1516,7 @@ class ReverseTransformer:
         line = ir.LINE(self.fn)
         body = []
         for var in sorted(self.plan.placeholders | self.plan.checkpoint_placeholders):
-            rows = self.plan.stacks.get(("saved", var))
-            # (a stack of rows takes the placeholder too: it has the rows' shape)
-            body.append(_assign(var, placeholder(self.types[var], rows.row if rows else ()),
-                                line))
+            body.append(_assign(var, placeholder(self.types[var]), line))
         in_arrays = set().union(*self.plan.array_tapes.values())
         tapes = [self.stack(var) for var in sorted(self.plan.listed_vars() - in_arrays)
                  if ("saved", var) not in self.plan.stacks]

@@ -551,8 +551,8 @@ def shape_axes(key, ndim: int, types: dict) -> list | None:
     if kind in ("param", "own") and isinstance(of, str) and _is_array(types, of) and \
             types[of].ndim == ndim:
         return shape_of(of, range(ndim))
-    if kind in ("rows", "cols", "T") and isinstance(of, tuple) and of[0] == "param" and \
-            _is_array(types, of[1]) and types[of[1]].ndim == 2:
+    if kind in ("rows", "cols", "T") and isinstance(of, tuple) and \
+            of[0] in ("param", "own") and _is_array(types, of[1]) and types[of[1]].ndim == 2:
         axes = {"rows": [0], "cols": [1], "T": [1, 0]}[kind]
         return shape_of(of[1], axes) if len(axes) == ndim else None
     if kind == "made" and isinstance(of, str):

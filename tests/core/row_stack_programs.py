@@ -95,3 +95,19 @@ def finite_volume(u0, nu, dt, steps):
             F[i] = 0.25 * (u[i - 1] * u[i - 1] + u[i] * u[i])
         u = u - dt * (F[1:] - F[:-1]) + nu * (np.roll(u, 1) - 2.0 * u + np.roll(u, -1))
     return np.sum(u * u * u)
+
+
+def filled_then_moved(a0, w, steps):
+    """A state filled element by element before the loop, then each step a
+    new array filled and handed on (``alpha = new``): once its values are
+    saved, nothing writes into the array ``alpha`` holds."""
+    n = a0.shape[0]
+    alpha = np.empty(n)
+    for k in range(n):
+        alpha[k] = np.sin(a0[k])
+    for t in range(steps):
+        new = np.empty(n)
+        for j in range(n):
+            new[j] = np.tanh(w * alpha[j] + alpha[(j + 1) % n])
+        alpha = new
+    return np.sum(alpha * alpha * alpha)

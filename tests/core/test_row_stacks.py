@@ -26,6 +26,7 @@ CASES = {
     "alias_read": (P.alias_read, (rng.standard_normal(3), X, Y, 4), (0, 1)),
     "growing": (P.growing, (rng.standard_normal(3), 4), (0,)),
     "springs": (P.springs, (rng.standard_normal((3, 2)), 0.7, 0.05, 6), (0, 1)),
+    "filled_then_moved": (P.filled_then_moved, (rng.standard_normal(20), 0.8, 4), (0, 1)),
     "finite_volume": (P.finite_volume, (1.0 + 0.3 * rng.standard_normal(20), 0.1, 0.05, 5),
                       (0, 1)),
 }
@@ -92,8 +93,17 @@ def test_the_length_of_a_slice_is_at_least_zero():
     assert _grown(("const", (3,)), -5) == ("const", (0,))
 
 
-@pytest.mark.parametrize("name, var", [("written_after", "w"), ("growing", "w"),
-                                       ("alias_read", "prev")])
+def test_an_array_filled_then_handed_on():
+    text = source("filled_then_moved")
+    assert "_saved_alpha = np.empty((max(steps, 0), a0.shape[0]), np.float64)" in text
+
+
+def test_a_second_name_only_read_is_copied_too():
+    text = source("alias_read")
+    assert "_saved_prev = np.empty((max(iters, 0), 3), np.float64)" in text
+
+
+@pytest.mark.parametrize("name, var", [("written_after", "w"), ("growing", "w")])
 def test_what_keeps_a_list(name, var):
-    # written into after it is made, no one shape, a second name for the array
+    # written into after it is made; no one shape
     assert f"_saved_{var} = []" in source(name)
