@@ -39,8 +39,7 @@ def test_gradient_matches_finite_differences(name):
 
 
 def test_compiled():
-    f, args, wrt = CASES["momentum_fit"]
-    check_grad(f, args, wrt=wrt, target="cpu")
+    # (one compile: rows of a literal length, copied in and read back by Numba)
     f, args, wrt = CASES["springs"]
     check_grad(f, args, wrt=wrt, target="cpu")
 
