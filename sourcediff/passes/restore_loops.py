@@ -74,14 +74,21 @@ def save_before_loops(stmts: list, saves: dict, sole: set) -> list:
     return rewrite_loops(stmts, lambda loop: _split_saves(loop, saves, sole))
 
 
-def _split_saves(loop, saves, sole) -> list:
+def _bound_in(loop):
+    """The names ``loop``'s body binds, or None for a loop that may stop early,
+    has an ``else``, or binds its index (both splits run whole iterations)."""
     if loop.orelse or not isinstance(loop.target, ast.Name) or \
             any(isinstance(n, (ast.Break, ast.Continue, ast.Return))
                 for s in loop.body for n in ast.walk(s)):
-        return [loop]
+        return None
     names = {n.id for s in loop.body for n in ast.walk(s)
              if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
-    if loop.target.id in names or names_in(loop.iter) & (names | _stored_arrays(loop.body)):
+    return None if loop.target.id in names else names
+
+
+def _split_saves(loop, saves, sole) -> list:
+    names = _bound_in(loop)
+    if names is None or names_in(loop.iter) & (names | _stored_arrays(loop.body)):
         return [loop]
     moved = []
     for k, s in enumerate(loop.body):
@@ -163,16 +170,11 @@ def restore_after_loops(stmts: list, restores: dict, sole: set) -> list:
 
 
 def _split(loop, restores, sole) -> list:
-    if loop.orelse or not isinstance(loop.target, ast.Name) or \
-            any(isinstance(n, (ast.Break, ast.Continue, ast.Return))
-                for s in loop.body for n in ast.walk(s)):
+    names = _bound_in(loop)
+    if names is None:
         return [loop]
-    names = {n.id for s in loop.body for n in ast.walk(s)
-             if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
-    assigned = names | {n.value.id for s in loop.body for n in ast.walk(s)
-                        if isinstance(n, ast.Subscript) and isinstance(n.ctx, ast.Store)
-                        and isinstance(n.value, ast.Name)}
-    if loop.target.id in names or names_in(loop.iter) & assigned:
+    assigned = names | _stored_arrays(loop.body)
+    if names_in(loop.iter) & assigned:
         return [loop]
     moved = []
     for s in loop.body:

@@ -61,24 +61,22 @@ def test_a_state_of_a_parameters_columns_goes_on_a_stack_of_rows():
     assert "= []" not in text
 
 
-def test_a_state_of_a_parameters_shape():
-    text = source("pendulums")
-    assert "_saved_p = np.empty((max(steps, 0), p0.shape[0], p0.shape[1]), np.float64)" in text
-
-
-def test_rows_of_a_literal_shape():
-    # the specialized shape of p0 and np.zeros((3, 2)) are one shape: d = p[j] - p[i]
-    # is a row of two
-    text = source("springs")
-    assert "_saved_d = np.empty((max(steps, 0) * 3 * 3, 2), np.float64)" in text
-    assert "= []" not in text
-
-
-def test_lengths_of_slices_and_rolls():
+@pytest.mark.parametrize("name, allocation", [
+    # a parameter's shape
+    ("pendulums", "_saved_p = np.empty((max(steps, 0), p0.shape[0], p0.shape[1]), np.float64)"),
+    # the specialized shape of p0 and np.zeros((3, 2)) are one shape: d = p[j] - p[i] is a
+    # row of two
+    ("springs", "_saved_d = np.empty((max(steps, 0) * 3 * 3, 2), np.float64)"),
     # np.zeros(n + 1) less one element at either end, np.roll: u0's length
-    text = source("finite_volume")
-    assert "_saved_u = np.empty((max(steps, 0), u0.shape[0]), np.float64)" in text
-    assert "= []" not in text
+    ("finite_volume", "_saved_u = np.empty((max(steps, 0), u0.shape[0]), np.float64)"),
+    # filled before the loop, then a new array filled and handed on each step
+    ("filled_then_moved", "_saved_alpha = np.empty((max(steps, 0), a0.shape[0]), np.float64)"),
+    # a second name for the array, only read: copied too
+    ("alias_read", "_saved_prev = np.empty((max(iters, 0), 3), np.float64)"),
+])
+def test_the_stack_of_rows_allocated(name, allocation):
+    text = source(name)
+    assert allocation in text and "= []" not in text
 
 
 def test_the_length_of_a_slice_is_at_least_zero():
@@ -90,16 +88,6 @@ def test_the_length_of_a_slice_is_at_least_zero():
     assert ast.unparse(shape_axes(key, 1, types)[0]) == "max(x.shape[0] - 2, 0)"
     assert _grown(_grown(("param", "x"), 1), -1) == ("param", "x")
     assert _grown(("const", (3,)), -5) == ("const", (0,))
-
-
-def test_an_array_filled_then_handed_on():
-    text = source("filled_then_moved")
-    assert "_saved_alpha = np.empty((max(steps, 0), a0.shape[0]), np.float64)" in text
-
-
-def test_a_second_name_only_read_is_copied_too():
-    text = source("alias_read")
-    assert "_saved_prev = np.empty((max(iters, 0), 3), np.float64)" in text
 
 
 @pytest.mark.parametrize("name, var", [("written_after", "w"), ("growing", "w")])
