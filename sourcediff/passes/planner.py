@@ -959,7 +959,8 @@ class Planner:
                 continue
             axes = shape_axes(self.shape_keys.get(key[1]), t.ndim, self.types)
             if axes is None or key[1] not in self._unwritten_from(tape.top) or \
-                    not self._known_before(axes, tape.top):
+                    not self._known_before(axes, tape.top) or \
+                    key[1] in self.placeholders and not self._bound_only_in(key[1], tape.top):
                 del self.stacks[key]
             else:
                 tape.row = tuple(axes)
@@ -982,6 +983,13 @@ class Planner:
                and is_view(st.stmt.value, self.types) for st in self.sites.get(var, [])):
             return None
         return np.dtype(t.dtype)
+
+    def _bound_only_in(self, var, top) -> bool:
+        """Every binding of ``var`` is inside top-level statement ``top``: its
+        placeholder may be given the rows' shape right before ``top`` (a value
+        bound by an earlier statement must not be replaced)."""
+        inside = {id(s) for s in walk([top])} if top is not None else set()
+        return all(id(st.stmt) in inside for st in self.sites.get(var, []))
 
     def _unwritten_from(self, top) -> set:
         """The arrays whose buffers nothing writes from top-level statement

@@ -27,6 +27,7 @@ CASES = {
     "growing": (P.growing, (rng.standard_normal(3), 4), (0,)),
     "springs": (P.springs, (rng.standard_normal((3, 2)), 0.7, 0.05, 6), (0, 1)),
     "filled_then_moved": (P.filled_then_moved, (rng.standard_normal(20), 0.8, 4), (0, 1)),
+    "warm_start": (P.warm_start, (rng.standard_normal(20) / 4.0, XW, YW, 4), (0, 1)),
     "finite_volume": (P.finite_volume, (1.0 + 0.3 * rng.standard_normal(20), 0.1, 0.05, 5),
                       (0, 1)),
 }
@@ -90,7 +91,9 @@ def test_the_length_of_a_slice_is_at_least_zero():
     assert _grown(("const", (3,)), -5) == ("const", (0,))
 
 
-@pytest.mark.parametrize("name, var", [("written_after", "w"), ("growing", "w")])
+@pytest.mark.parametrize("name, var", [("written_after", "w"), ("growing", "w"),
+                                       ("warm_start", "w")])
 def test_what_keeps_a_list(name, var):
-    # written into after it is made; no one shape
+    # written into after it is made; no one shape; first bound by an earlier loop, which
+    # may run no iteration (its first save may be of no array of that shape)
     assert f"_saved_{var} = []" in source(name)
