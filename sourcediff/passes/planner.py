@@ -995,11 +995,12 @@ class Planner:
         """The arrays whose buffers nothing writes from top-level statement
         ``top`` on (passes/buffers.py)."""
         if not hasattr(self, "_unwritten"):
-            self._unwritten = {}
+            # (the moves, found once: the tree does not change while the plan is made)
+            self._unwritten = {"moves": find_moves(self.fn, self.types, self.params,
+                                                   self.liveness)}
         if id(top) not in self._unwritten:
             self._unwritten[id(top)] = unwritten_arrays(
-                self.fn, self.types, is_view,
-                find_moves(self.fn, self.types, self.params, self.liveness), after=top)
+                self.fn, self.types, is_view, self._unwritten["moves"], after=top)
         return self._unwritten[id(top)]
 
     def _known_before(self, axes, top) -> bool:
