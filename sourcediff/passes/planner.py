@@ -469,6 +469,7 @@ class Planner:
         self.rerun_stores: set = set()           # id(element store): no save
         self.carried: dict[int, list] = {}       # id(loop) -> carried vars (snapshot)
         self.carried_sites: set = set()          # (id(site stmt), var) replaced by snapshots
+        self.carried_stmt: dict = {}             # id(loop) -> {carried var: its assignment}
         for loop in [s for s in walk(self.fn.body) if isinstance(s, (ast.For, ast.While))]:
             carried = self.carried_vars(loop)
             chosen = rerun.choose(self, loop, carried)
@@ -478,8 +479,8 @@ class Planner:
             self.rerun_stores |= {id(st) for st in walk(loop.body)
                                   if store_base(st) in chosen.arrays}
             self.carried[id(loop)] = sorted(carried)
-            for var, idx in carried.items():
-                self.carried_sites.add((id(loop.body[idx]), var))
+            for var, st in self.carried_stmt[id(loop)].items():
+                self.carried_sites.add((id(st), var))
         self.unread_sums = self.find_unread_sums()
 
     def find_unread_sums(self) -> set:
@@ -510,28 +511,45 @@ class Planner:
         return out
 
     def carried_vars(self, loop) -> dict:
-        """Scalars assigned exactly once in the loop, at the top of its body, by an
-        operation whose adjoint does not read the new value, and not read after
-        that assignment within the body: ``{var: index of the assignment}``."""
-        out = {}
+        """Scalars assigned exactly once in the loop, by an operation whose
+        adjoint does not read the new value, and read after that assignment
+        within the body only by statements without an adjoint: ``{var: index of
+        the top-level statement that assigns it}``.
+
+        The assignment may sit in an ``if`` (``x = xn`` under the flag a
+        ``break`` leaves behind): the snapshot holds the value the iteration
+        started with either way.  A read after it by a statement whose target is
+        not active (the ``while`` test ``t < tmax`` at the end of the body, a
+        counter) has no adjoint to read the restored value in its place."""
+        out, self.carried_stmt[id(loop)] = {}, {}
         body = loop.body
-        for idx, s in enumerate(body):
-            kind = ir.KIND(s)
-            if kind not in (ir.Kind.ASSIGN, ir.Kind.ACCUMULATE):
-                continue
-            z = s.targets[0].id
-            t = self.types.get(z)
-            if t is None or not t.is_scalar or z in self.counters:
-                continue
-            in_loop = [st for st in self.sites.get(z, []) if loop in st.loops]
-            if len(in_loop) != 1 or len(self.sites[z]) < 2:
-                continue
-            if kind == ir.Kind.ASSIGN and ir.PRIM(s.value) not in (
-                    ("copy",), ("binop", "Add"), ("binop", "Sub"), ("binop", "Mult")):
-                continue
-            if any(z in free_names(later) for later in body[idx + 1:]):
-                continue
-            out[z] = idx
+        for idx, top in enumerate(body):
+            for s, after in _assignments_with_rest(top, body[idx + 1:]):
+                kind = ir.KIND(s)
+                if kind not in (ir.Kind.ASSIGN, ir.Kind.ACCUMULATE):
+                    continue
+                z = s.targets[0].id
+                t = self.types.get(z)
+                if t is None or not t.is_scalar or z in self.counters:
+                    continue
+                in_loop = [st for st in self.sites.get(z, []) if loop in st.loops]
+                if len(in_loop) != 1 or len(self.sites[z]) < 2:
+                    continue
+                if kind == ir.Kind.ASSIGN and ir.PRIM(s.value) not in (
+                        ("copy",), ("binop", "Add"), ("binop", "Sub"), ("binop", "Mult")):
+                    continue
+                if any(_reads_with_adjoint(later, z, self.active) for later in after):
+                    continue
+                relaxed = s is not top or any(z in free_names(later) for later in after)
+                if relaxed and (self.invertible(s, z) or
+                                not _read_actively(loop.body, z, self.active)):
+                    # a counter stepped under a flag is undone where it is stepped,
+                    # under the same flag, not at the start of the reverse iteration;
+                    # a search's bounds, read by nothing with an adjoint, need no
+                    # snapshot (their restores are dead: passes/dead_restores.py)
+                    continue
+                out[z] = idx
+                self.carried_stmt[id(loop)][z] = s
         return out
 
     def select_checkpointed(self):
@@ -1290,6 +1308,46 @@ def _reads_values(stmt, array) -> bool:
     return any(isinstance(n, ast.Name) and n.id == array and isinstance(n.ctx, ast.Load)
                and id(n) not in shape_of | aug_targets | store_targets
                for n in ast.walk(stmt))
+
+
+def _assignments_with_rest(top, rest):
+    """``(statement, what runs after it in the iteration)`` for ``top`` and the
+    statements of the ``if`` blocks in it (not of nested loops), ``rest``
+    being what follows ``top`` in the loop body."""
+    if isinstance(top, ast.If):
+        for block in (top.body, top.orelse):
+            for k, s in enumerate(block):
+                yield from _assignments_with_rest(s, block[k + 1:] + list(rest))
+    elif not isinstance(top, (ast.For, ast.While)):
+        yield top, list(rest)
+
+
+def _read_actively(stmts, var, active) -> bool:
+    """A statement of ``stmts`` with an active target reads ``var``."""
+    for st in walk(stmts):
+        if isinstance(st, (ast.If, ast.For, ast.While)) or var not in free_names(st):
+            continue
+        targets = getattr(st, "targets", None) or [getattr(st, "target", None)]
+        names = {n.id for t in targets if t is not None for n in ast.walk(t)
+                 if isinstance(n, ast.Name)}
+        if names & active:
+            return True
+    return False
+
+
+def _reads_with_adjoint(stmt, var, active) -> bool:
+    """``stmt`` (or a statement in it) reads ``var`` and has an adjoint that
+    might read it, or is a test that reads it."""
+    if isinstance(stmt, (ast.If, ast.While)):
+        return var in free_names(stmt.test) or \
+            any(_reads_with_adjoint(s, var, active) for s in stmt.body + stmt.orelse)
+    if isinstance(stmt, ast.For):
+        return var in free_names(stmt.iter) or \
+            any(_reads_with_adjoint(s, var, active) for s in stmt.body + stmt.orelse)
+    if var not in free_names(stmt):
+        return False
+    return not (ir.KIND(stmt) == ir.Kind.ASSIGN and isinstance(stmt.targets[0], ast.Name)
+                and stmt.targets[0].id not in active)
 
 
 def _carried_from_inside(loop) -> set:

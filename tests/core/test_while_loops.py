@@ -16,6 +16,13 @@ CASES = [(P.newton_cells, (10.0 ** rng.uniform(0, 2, 4), rng.uniform(0.5, 1.5, 4
          (P.skips_with_continue, (rng.standard_normal(5), 7), 0),
          (P.never_runs_or_runs, (rng.standard_normal(5), 1), 0),
          (P.never_runs_or_runs, (rng.standard_normal(5), 7), 0)]
+OSCILLATOR = (np.array([0.2, 0.3, 0.4, 1.2]), 0.5, 0.0, 0.05, 3.0)
+CROSSINGS = (np.array([0.2, 1.0, 0.4, 1.2]), 0.5, 0.05, 40.0, 3)
+AFTER = (np.array([0.3, 0.7]), 0.4, 6)
+CARRIED = [(P.oscillator_until, OSCILLATOR, (0, 1, 2), "python"),
+           (P.oscillator_crossings, CROSSINGS, (0, 1), "python"),
+           (P.oscillator_crossings, CROSSINGS, (0, 1), "cpu"),
+           (P.read_after_update, AFTER, (0, 1), "python")]
 
 
 @pytest.mark.parametrize("target", ["python", "cpu"])
@@ -41,3 +48,35 @@ def test_the_test_moves_to_the_end_unless_the_body_continues():
     text = sd.grad(P.skips_with_continue, target="python").source_for(*CASES[1][1])
     body = text.split("while (True):")[1]
     assert body.index("k < m") < body.index("k += 1")
+
+
+@pytest.mark.parametrize("f, args, wrt, target", CARRIED,
+                         ids=lambda c: getattr(c, "__name__", c if isinstance(c, str) else ""))
+def test_carried_state_matches_finite_differences(f, args, wrt, target):
+    check_grad(f, args, wrt=wrt, target=target)
+
+
+def _plan(f, args, wrt):
+    text = sd.grad(f, wrt=wrt, target="python").source_for(*args)
+    return text[text.index("# Plan:"):text.index("# -- ")]
+
+
+def test_state_read_by_the_test_after_its_update_is_carried():
+    """``t += dt`` then the test ``t < tmax``: the snapshot of ``t`` at the start
+    of each iteration suffices, the cosine of ``t`` is recomputed."""
+    plan = _plan(P.oscillator_until, OSCILLATOR, (0, 1, 2))
+    assert "'t', 'v', 'x' (carried" in plan, plan
+    assert "before each overwrite" not in plan, plan
+
+
+def test_state_updated_under_the_break_flag_is_carried():
+    plan = _plan(P.oscillator_crossings, CROSSINGS, (0, 1))
+    assert "'t', 'v', 'x' (carried" in plan, plan
+    saved = next(line for line in plan.splitlines() if "before each overwrite" in line)
+    assert "'x'" not in saved and "'t'" not in saved, plan
+
+
+def test_a_value_read_after_its_update_by_an_adjoint_is_not_carried():
+    plan = _plan(P.read_after_update, AFTER, (0, 1))
+    assert "carried" not in plan, plan
+    assert "'x'" in plan, plan

@@ -2,6 +2,8 @@
 the body; tests/core/test_while_loops.py)."""
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 
@@ -41,4 +43,62 @@ def never_runs_or_runs(x, start):
     while k < 6:
         s = s * x[k % x.shape[0]] + 0.5 * s
         k += 2
+    return s
+
+
+def oscillator_until(p, x0, v0, dt, tmax):
+    """The state updated at the end of the body and read by the test after it:
+    ``t`` is carried all the same (the test has no adjoint)."""
+    x = x0
+    v = v0
+    t = 0.0
+    s = 0.0
+    while t < tmax:
+        a = -p[0] * v - p[1] * x * x * x + p[2] * math.cos(p[3] * t)
+        vn = v + dt * a
+        xn = x + dt * vn
+        s += xn * xn
+        x = xn
+        v = vn
+        t += dt
+    return s
+
+
+def oscillator_crossings(p, x0, dt, tmax, ncross):
+    """``break`` after a number of zero crossings: the state's updates sit
+    under the flag the ``break`` leaves behind, a counter is stepped under it."""
+    x = x0
+    v = 0.0
+    t = 0.0
+    count = 0
+    first = 0.0
+    last = 0.0
+    while t < tmax:
+        a = -p[0] * v - p[1] * x + p[2] * math.cos(p[3] * t)
+        vn = v + dt * a
+        xn = x + dt * vn
+        if x < 0.0 and xn >= 0.0:
+            tc = t + dt * (-x) / (xn - x)
+            if count == 0:
+                first = tc
+            last = tc
+            count += 1
+            if count >= ncross:
+                break
+        x = xn
+        v = vn
+        t += dt
+    return (last - first) / (count - 1) + 0.01 * x * x
+
+
+def read_after_update(p, x0, n):
+    """``x`` read after its update by a statement with an adjoint: not carried
+    (the reverse of ``s += x * p[1]`` needs the new value)."""
+    x = x0
+    s = 0.0
+    k = 0
+    while k < n:
+        x = x + p[0] * math.sin(x)
+        s += x * p[1]
+        k += 1
     return s
