@@ -53,3 +53,17 @@ def test_a_call_with_other_equal_axes_is_compiled_for_them():
         want = numeric_grad(P.heavy_ball, (data, labels, W0, 0.1, 3), (0, 2, 3))
         for g, w in zip(grads, want):
             np.testing.assert_allclose(g, w, rtol=1e-6, atol=1e-8)
+
+
+def test_remembered_patterns_are_the_patterns_of_each_call():
+    """The patterns of the cache key are remembered per tuple of argument
+    shapes: calls that alternate layouts get each layout's own patterns."""
+    from sourcediff.transforms import base
+
+    layouts = [((3,), (3,), 1.0), ((3,), (4,), 1.0), ((4, 4), (4,), 2), ((4, 3), (3,), 2),
+               ((4, 3), (4,), None), ((3,), (3,), 1.0), ((4, 4), (4,), 2), ((2, 2), (2, 2), 0.5)]
+    for layout in layouts + layouts[::-1]:
+        values = [np.zeros(x) if isinstance(x, tuple) else x for x in layout]
+        shapes = tuple(v.shape if isinstance(v, np.ndarray) else None for v in values)
+        assert base._patterns(values, shapes) == \
+            (base._shape_pattern(values), base._axes_pattern(values)), layout
