@@ -145,12 +145,12 @@ class Fact:
 LINE = Fact("line", "statement, function",
             "array_loops, astutil, axis_gathers, forward, index_names, int_arrays, invariant_sums, "
             "kernel, layouts, lower, masks, normalize, partial_sums, placeholders, reverse, "
-            "rolling_sums, scalars, single_constants, small_arrays, tables, tuples",
+            "rolling_sums, scalars, single_constants, small_arrays, tables, tuples, view_adjoints",
             "array_loops, axis_gathers, emit, errors, forward, index_names, int_arrays, "
             "invariant_sums, kernel, layouts, lower, masks, normalize, partial_sums, placeholders, "
             "plan_report, "
             "planner, reverse, rolling_sums, scalars, single_constants, small_arrays, "
-            "tables, tuples",
+            "tables, tuples, view_adjoints",
             "The user's source line the statement comes from (1-based, in the file); "
             "emitted as the comment that links generated code to the user's code "
             "(an InlinedLine for a statement inlined from a helper). "
@@ -185,7 +185,7 @@ ITERATES = Fact("iterates", "for", "normalize, tuples", "tuples, typeinfer, webs
                 "checks each sequence is a tuple or an array. Split tuples leave the list.")
 ARRAY = Fact("array", "accumulate statement", "reverse, typeinfer",
              "emit, forward, invariant_sums, partial_sums, planner, rerun, reverse, rolling_sums, "
-             "tables",
+             "tables, view_adjoints",
              "The accumulation target is an array (``a += b`` updates in place); on an "
              "adjoint's ``dx[i, :] += g``, a view of ``dx`` (emitted as ``add_into``).", False)
 PROLOGUE = Fact("prologue", "statement", "tuples", "tuples",

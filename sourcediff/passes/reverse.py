@@ -73,6 +73,7 @@ from .rolling_sums import roll_neighbour_adds
 from .rulecall import RuleInfo, bind_template, constants_of, rule_inputs
 from .sink import Adjoints, sink_adjoints
 from .types import T
+from .view_adjoints import bind_view_adjoints
 
 # calls of generated code that read only the shape of the arguments at these
 # positions (the dtype too, fixed by the types)
@@ -1620,6 +1621,7 @@ class ReverseTransformer:
                                   lengths=self.buffer_lengths())
         rev = restore_after_loops(rev, self.element_restores, self.plan.sole)
         body = save_before_loops(body, self.element_saves, self.plan.sole)
+        body, rev = bind_view_adjoints(body, rev)
         rev = fuse_array_statements(rev, body + rev, *self.keyed_arrays_and_numbers(),
                                     adjoints.arrays, self.fresh)
         body = sum_inner_loops(body, self.float64_numbers(), before=rev)

@@ -1,0 +1,203 @@
+"""The adjoint of a view is the same view of the adjoint.
+
+A helper called with rows of its arguments, ``sqdist(Xq[q], X[i])`` in a
+k-nearest-neighbours loop, reads each row through a view ``b = X[i]``.  The
+reverse sweep gives the view an adjoint buffer of its own, adds into it, and
+adds the buffer into the row of ``X``'s adjoint when it reaches the view::
+
+    for i in range(n - 1, -1, -1):
+        b = X[i]
+        for j in range(b.shape[0]):
+            db[j] += _dt4
+        dX[i] += db             # add_into(dX[i], db)
+        db[:] = 0.0             # (or db = np.zeros_like(b) made before, in a fused loop)
+
+Two whole-row operations per row (q08's gradient spent half its time in
+them).  When nothing between the first add into ``db`` and that line reads
+``db`` except to add into it, or touches ``dX`` or the names of the row's
+index, the adds may as well land in ``dX``'s row directly::
+
+    for i in range(n - 1, -1, -1):
+        b = X[i]
+        db = dX[i]
+        for j in range(b.shape[0]):
+            db[j] += _dt4
+
+and the buffer made for ``db`` before the sweep goes away.  The row is a view
+only for an index of integers and slices (the add is then marked
+``ir.ARRAY``, see passes/reverse.py); a gather ``dX[idx]`` stays a buffer.
+Taken for a name only when every mention of it is such a window or a zeroed
+allocation; adds commute, so only the rounding order within ``dX`` can
+differ from adding the buffer at the end.
+"""
+from __future__ import annotations
+
+import ast
+
+from .. import ir
+from .astutil import stored_names
+
+
+def bind_view_adjoints(body: list, rev: list) -> tuple:
+    """``(body, rev)``, the forward and reverse sweeps, with the adjoint buffers
+    of views that qualify bound to the view of the adjoint instead."""
+    for name in sorted(_candidates(rev)):
+        windows = []
+        if not _collect(rev, name, windows) or not windows:
+            continue
+        if not _only_allocations(body, name) or not _only_allocations(rev, name, windows):
+            continue
+        for block, start, add, zeroed in windows:
+            target = add.target
+            if zeroed:
+                del block[block.index(add) + 1]
+            block.remove(add)
+            bind = ast.Assign(targets=[ast.Name(id=name, ctx=ast.Store())],
+                              value=ir.clone(target))
+            bind.value.ctx = ast.Load()
+            ir.LINE.set(bind, ir.LINE(add))
+            block.insert(block.index(start), bind)
+        body = _drop_allocations(body, name)
+        rev = _drop_allocations(rev, name)
+    return body, rev
+
+
+def _candidates(stmts) -> set:
+    """Names ``v`` of ``T[idx] += v`` (an add into a view)."""
+    return {_add_of(s) for block in _blocks(stmts) for s in block} - {None}
+
+
+def _add_of(s):
+    if isinstance(s, ast.AugAssign) and isinstance(s.op, ast.Add) and ir.ARRAY(s) and \
+            isinstance(s.target, ast.Subscript) and isinstance(s.target.value, ast.Name) and \
+            isinstance(s.value, ast.Name):
+        return s.value.id
+    return None
+
+
+def _zeroed(s):
+    if isinstance(s, ast.Assign) and len(s.targets) == 1 and \
+            isinstance(s.targets[0], ast.Subscript) and \
+            isinstance(s.targets[0].value, ast.Name) and _whole(s.targets[0].slice) and \
+            isinstance(s.value, ast.Constant) and s.value.value == 0.0:
+        return s.targets[0].value.id
+    return None
+
+
+def _whole(sl) -> bool:
+    return isinstance(sl, ast.Slice) and sl.lower is None and sl.upper is None and \
+        sl.step is None
+
+
+def _blocks(stmts):
+    yield stmts
+    for s in stmts:
+        for f in ("body", "orelse"):
+            inner = getattr(s, f, None)
+            if isinstance(inner, list) and inner and isinstance(inner[0], ast.stmt):
+                yield from _blocks(inner)
+
+
+def _mentions(node, name) -> bool:
+    return any(isinstance(n, ast.Name) and n.id == name for n in ast.walk(node))
+
+
+def _collect(stmts, name, windows) -> bool:
+    """Find the windows of ``name`` in every block of ``stmts``: False when a
+    block mentions it in a way no window covers."""
+    covered: set = set()        # the statements of windows found (blocks come outer first)
+    for block in _blocks(stmts):
+        k = 0
+        while k < len(block):
+            s = block[k]
+            if id(s) in covered or not _mentions(s, name) or _allocation(s, name):
+                k += 1
+                continue
+            if isinstance(s, (ast.For, ast.While, ast.If)) and not _adds_only(s, name):
+                # a nested block holds the window, or nothing qualifies
+                if _head_mentions(s, name):
+                    return False
+                k += 1
+                continue
+            end = next((j for j in range(k, len(block)) if _add_of(block[j]) == name), None)
+            if end is None or not all(_adds_only(t, name) for t in block[k:end]):
+                return False
+            # the buffer starts at zero: made afresh before, or zeroed after each use
+            zeroed = end + 1 < len(block) and _zeroed(block[end + 1]) == name
+            if not zeroed and not (any(_allocation(t, name) for t in block[:k]) and
+                                   not any(_mentions(t, name) for t in block[end + 1:])):
+                return False
+            target = block[end].target
+            base = target.value.id
+            changed = set().union(*(stored_names(t) for t in block[k:end])) if end > k else set()
+            index_names = {n.id for n in ast.walk(target.slice) if isinstance(n, ast.Name)}
+            if (index_names | {base}) & changed or \
+                    any(_mentions(t, base) for t in block[k:end]):
+                return False
+            last = end + 1 if zeroed else end
+            windows.append((block, s, block[end], zeroed))
+            covered |= {id(n) for t in block[k:last + 1] for n in ast.walk(t)}
+            k = last + 1
+    return True
+
+
+def _head_mentions(s, name) -> bool:
+    heads = [s.test] if isinstance(s, (ast.If, ast.While)) else [s.target, s.iter]
+    return any(_mentions(h, name) for h in heads)
+
+
+def _adds_only(s, name) -> bool:
+    """Every mention of ``name`` in ``s`` adds into it in place (``v[..] += e``,
+    ``v += e``) with ``e`` free of it."""
+    if isinstance(s, (ast.For, ast.While, ast.If)):
+        return not _head_mentions(s, name) and \
+            all(_adds_only(t, name) for t in s.body + s.orelse)
+    if not _mentions(s, name):
+        return True
+    if not (isinstance(s, ast.AugAssign) and isinstance(s.op, (ast.Add, ast.Sub))) or \
+            _mentions(s.value, name):
+        return False
+    t = s.target
+    if isinstance(t, ast.Name):
+        return t.id == name
+    return isinstance(t, ast.Subscript) and isinstance(t.value, ast.Name) and \
+        t.value.id == name and not _mentions(t.slice, name)
+
+
+def _allocation(s, name) -> bool:
+    """``name = np.zeros_like(...)`` or ``name = np.zeros(...)``."""
+    return isinstance(s, ast.Assign) and len(s.targets) == 1 and \
+        isinstance(s.targets[0], ast.Name) and s.targets[0].id == name and \
+        isinstance(s.value, ast.Call) and isinstance(s.value.func, ast.Attribute) and \
+        isinstance(s.value.func.value, ast.Name) and s.value.func.value.id == "np" and \
+        s.value.func.attr in ("zeros_like", "zeros") and not _mentions(s.value, name)
+
+
+def _only_allocations(stmts, name, windows=()) -> bool:
+    """Every statement of ``stmts`` that mentions ``name`` is an allocation of
+    it or lies in one of ``windows``."""
+    covered = set()
+    for block, start, add, zeroed in windows:
+        k, end = block.index(start), block.index(add) + zeroed
+        covered |= {id(n) for t in block[k:end + 1] for n in ast.walk(t)}
+    for block in _blocks(stmts):
+        for s in block:
+            if id(s) in covered or not _mentions(s, name) or _allocation(s, name):
+                continue
+            if isinstance(s, (ast.For, ast.While, ast.If)) and not _head_mentions(s, name):
+                continue        # its blocks are looked at on their own
+            return False
+    return True
+
+
+def _drop_allocations(stmts, name) -> list:
+    out = []
+    for s in stmts:
+        if _allocation(s, name):
+            continue
+        for f in ("body", "orelse"):
+            inner = getattr(s, f, None)
+            if isinstance(inner, list) and inner and isinstance(inner[0], ast.stmt):
+                setattr(s, f, _drop_allocations(inner, name) or [ast.Pass()])
+        out.append(s)
+    return out

@@ -1,0 +1,61 @@
+"""Programs whose reverse sweep adds into the adjoint of a view
+(tests/core/test_view_adjoints.py)."""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+
+def sqdist(a, b):
+    s = 0.0
+    for j in range(a.shape[0]):
+        d = a[j] - b[j]
+        s += d * d
+    return s
+
+
+def nearest_weights(Xq, X, h):
+    """Rows of both arrays given to a helper, in a nest."""
+    s = 0.0
+    for q in range(Xq.shape[0]):
+        for i in range(X.shape[0]):
+            s += math.exp(-sqdist(Xq[q], X[i]) / h)
+    return s
+
+
+def columns(X, w):
+    """Columns: views that are not contiguous."""
+    s = 0.0
+    for j in range(X.shape[1]):
+        c = X[:, j]
+        s += np.sum(c * c) * w[j]
+    return s
+
+
+def gathered(X, idx):
+    """Rows picked by an array of indices: a copy, not a view."""
+    b = X[idx]
+    return np.sum(b * b * b)
+
+
+def row_used_twice(X, w):
+    """The row given to a helper in two loops, one fused with its reverse."""
+    s = 0.0
+    for i in range(X.shape[0]):
+        s += sqdist(X[i], w) * w[0]
+    for i in range(X.shape[0]):
+        s += math.sqrt(sqdist(X[i], -w) + 1.0)
+    return s
+
+
+def written_after_read(X, w):
+    """A copy written after its row is read: its adjoint is read back where the
+    write is undone."""
+    Y = X.copy()
+    s = 0.0
+    for i in range(Y.shape[0]):
+        r = Y[i]
+        s += np.sum(r * w) * r[1]
+        Y[i, 0] = Y[i, 0] * 2.0
+    return s + np.sum(Y * Y)
