@@ -21,7 +21,6 @@ CROSSINGS = (np.array([0.2, 1.0, 0.4, 1.2]), 0.5, 0.05, 40.0, 3)
 AFTER = (np.array([0.3, 0.7]), 0.4, 6)
 CARRIED = [(P.oscillator_until, OSCILLATOR, (0, 1, 2), "python"),
            (P.oscillator_crossings, CROSSINGS, (0, 1), "python"),
-           (P.oscillator_crossings, CROSSINGS, (0, 1), "cpu"),
            (P.read_after_update, AFTER, (0, 1), "python")]
 
 
