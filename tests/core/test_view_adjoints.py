@@ -12,14 +12,13 @@ from tests.fdcheck import check_grad
 
 rng = np.random.default_rng(41)
 XQ, X = rng.normal(size=(3, 2)), rng.normal(size=(5, 2))
-W2, W3 = rng.normal(size=2), rng.normal(size=3)
+W2, W3, W4 = rng.normal(size=2), rng.normal(size=3), rng.normal(size=4)
 X3 = rng.normal(size=(4, 3))
 IDX = np.array([2, 0, 2, 1])
 
 CASES = [(P.nearest_weights, (XQ, X, 0.7), (0, 1, 2), "python"),
-         (P.nearest_weights, (XQ, X, 0.7), (0, 1, 2), "cpu"),
-         (P.columns, (X3, W3), (0, 1), "python"),
-         (P.columns, (X3, W3), (0, 1), "cpu"),
+         (P.columns, (X3, W4), (0, 1), "python"),
+         (P.rows_and_columns, (XQ, X, 0.7, X3, W4), (0, 1, 2, 3, 4), "cpu"),
          (P.gathered, (X3, IDX), 0, "python"),
          (P.row_used_twice, (X, W2), (0, 1), "python"),
          (P.written_after_read, (X, W2), (0, 1), "python")]
@@ -41,6 +40,13 @@ def test_rows_given_to_a_helper_add_into_the_rows_of_the_adjoints():
     assert "da = dXq[q]" in lines and "db = dX[i]" in lines, lines
     assert not any(line.startswith(("add_into(dX[i]", "db[:] = 0.0", "db = np.zeros"))
                    for line in lines), lines
+
+
+def test_rows_and_columns_together_bind_both():
+    lines = _lines(P.rows_and_columns, (XQ, X, 0.7, X3, W4), (0, 1, 2, 3, 4))
+    assert "da = dXq[q]" in lines and "db = dX[i]" in lines, lines
+    assert any(line.startswith("da") and "= dC[:, j" in line for line in lines), lines
+    assert not any(line.startswith(("da = np.zeros", "db = np.zeros")) for line in lines), lines
 
 
 def test_a_gathered_copy_keeps_its_buffer():
