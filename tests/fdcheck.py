@@ -314,3 +314,8 @@ def check_grad(
             if isinstance(la, np.ndarray):
                 assert np.array_equal(la, lb), f"{what}: argument {k} was modified by the call"
     return grad
+
+
+def case_id(c) -> str:
+    """A pytest id for a parameter of a case: a function's name, a target's string."""
+    return getattr(c, "__name__", c if isinstance(c, str) else "")

@@ -95,6 +95,17 @@ def walk(stmts):
             yield from walk(getattr(s, f, []) or [])
 
 
+def blocks(stmts):
+    """Every statement list of ``stmts`` (the list itself first, then the
+    ``body``/``orelse`` lists nested in its statements, outer before inner)."""
+    yield stmts
+    for s in stmts:
+        for f in ("body", "orelse"):
+            inner = getattr(s, f, None)
+            if isinstance(inner, list) and inner and isinstance(inner[0], ast.stmt):
+                yield from blocks(inner)
+
+
 def bound_names(s) -> list:
     """The names a statement itself binds (not its nested statements): a for
     loop's target, an assignment's targets, an augmented name."""

@@ -27,7 +27,7 @@ import re
 from dataclasses import dataclass, field
 
 from .. import ir
-from .astutil import walk
+from .astutil import blocks, walk
 
 
 @dataclass
@@ -128,14 +128,6 @@ def _is_move(s, types) -> bool:
     return xt is not None and yt is not None and xt.is_array and yt.is_array
 
 
-def _blocks(stmts):
-    yield stmts
-    for s in stmts:
-        for f in ("body", "orelse"):
-            if getattr(s, f, None):
-                yield from _blocks(getattr(s, f))
-
-
 def _name_counts(fn) -> tuple[dict, dict]:
     loads, stores = {}, {}
     for n in ast.walk(fn):
@@ -172,7 +164,7 @@ def find_permutations(fn: ast.FunctionDef, types: dict, params) -> dict:
     rebindings that permutes user names (a swap, a rotation)."""
     loads, stores = _name_counts(fn)
     out = {}
-    for block in _blocks(fn.body):
+    for block in blocks(fn.body):
         k = 0
         while k < len(block):
             if not _is_move(block[k], types):
@@ -457,7 +449,7 @@ def find_moves(fn: ast.FunctionDef, types: dict, params, live: Liveness) -> set:
     dead afterwards (rebound before any use) and not a parameter: the array
     changes names, and so can its adjoint buffer."""
     out = set()
-    for block in _blocks(fn.body):
+    for block in blocks(fn.body):
         for s in block:
             if _is_move(s, types) and s.value.id not in params and \
                     s.value.id not in live.after.get(id(s), set()):
@@ -483,7 +475,7 @@ def value_flow(fn: ast.FunctionDef, types: dict, view_base, moves: set) -> list:
         if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store) and id(n) not in plain:
             fresh_only[n.id] = False
     out = []
-    for block in _blocks(fn.body):
+    for block in blocks(fn.body):
         for s in block:
             if _is_move(s, types) and not (id(s) in moves and fresh_only.get(s.value.id)):
                 out.append((s.targets[0].id, s.value.id))

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import ast
 
-from .astutil import nodes
+from .astutil import blocks, nodes
 
 _ARITHMETIC = (ast.BinOp, ast.UnaryOp)
 
@@ -39,7 +39,7 @@ def drop_needless_copies(stmts: list) -> list:
         if isinstance(n, ast.Name):
             counts = loads if isinstance(n.ctx, ast.Load) else stores
             counts[n.id] = counts.get(n.id, 0) + 1
-    for block in _blocks(stmts):
+    for block in blocks(stmts):
         for k, s in enumerate(block):
             copied = _copied_value(s)
             if copied is None:
@@ -48,15 +48,6 @@ def drop_needless_copies(stmts: list) -> list:
             if stores.get(x) == 1 and _unobserved(x, block[k + 1:], loads.get(x, 0)):
                 s.value = copied
     return stmts
-
-
-def _blocks(stmts):
-    yield stmts
-    for s in stmts:
-        for field in ("body", "orelse"):
-            inner = getattr(s, field, None)
-            if isinstance(inner, list) and inner and isinstance(inner[0], ast.stmt):
-                yield from _blocks(inner)
 
 
 def _copied_value(s):

@@ -33,7 +33,7 @@ from ..rules import registry
 from ..rules.registry import ELEMENTWISE_OPS
 from . import rerun
 from .activity import diff_operands
-from .astutil import add_int, free_names, simplify, stored_names, walk
+from .astutil import add_int, blocks, free_names, simplify, stored_names, walk
 from .astutil import is_const as _is_const
 from .buffers import (
     Liveness,
@@ -490,7 +490,7 @@ class Planner:
         (``total = 0.0``), so whatever reads ``v`` before the loop finds it
         restored by that statement's own save.  No tape, no snapshot."""
         out = set()
-        for block in _blocks(self.fn.body):
+        for block in blocks(self.fn.body):
             for k, loop in enumerate(block):
                 if not isinstance(loop, (ast.For, ast.While)):
                     continue
@@ -1220,15 +1220,6 @@ def final_value_locals(loop, after, active) -> set:
         if all(k > last for k in readers):
             out.add(v)
     return out
-
-
-def _blocks(stmts):
-    """Every statement list of ``stmts``, nested ones included."""
-    yield stmts
-    for st in stmts:
-        for f in ("body", "orelse"):
-            if getattr(st, f, None):
-                yield from _blocks(getattr(st, f))
 
 
 def _additive(st, v) -> bool:

@@ -35,7 +35,7 @@ from __future__ import annotations
 import ast
 
 from .. import ir
-from .astutil import stored_names
+from .astutil import blocks, stored_names
 
 
 def bind_view_adjoints(body: list, rev: list) -> tuple:
@@ -64,7 +64,7 @@ def bind_view_adjoints(body: list, rev: list) -> tuple:
 
 def _candidates(stmts) -> set:
     """Names ``v`` of ``T[idx] += v`` (an add into a view)."""
-    return {_add_of(s) for block in _blocks(stmts) for s in block} - {None}
+    return {_add_of(s) for block in blocks(stmts) for s in block} - {None}
 
 
 def _add_of(s):
@@ -89,15 +89,6 @@ def _whole(sl) -> bool:
         sl.step is None
 
 
-def _blocks(stmts):
-    yield stmts
-    for s in stmts:
-        for f in ("body", "orelse"):
-            inner = getattr(s, f, None)
-            if isinstance(inner, list) and inner and isinstance(inner[0], ast.stmt):
-                yield from _blocks(inner)
-
-
 def _mentions(node, name) -> bool:
     return any(isinstance(n, ast.Name) and n.id == name for n in ast.walk(node))
 
@@ -106,7 +97,7 @@ def _collect(stmts, name, windows) -> bool:
     """Find the windows of ``name`` in every block of ``stmts``: False when a
     block mentions it in a way no window covers."""
     covered: set = set()        # the statements of windows found (blocks come outer first)
-    for block in _blocks(stmts):
+    for block in blocks(stmts):
         k = 0
         while k < len(block):
             s = block[k]
@@ -180,7 +171,7 @@ def _only_allocations(stmts, name, windows=()) -> bool:
     for block, start, add, zeroed in windows:
         k, end = block.index(start), block.index(add) + zeroed
         covered |= {id(n) for t in block[k:end + 1] for n in ast.walk(t)}
-    for block in _blocks(stmts):
+    for block in blocks(stmts):
         for s in block:
             if id(s) in covered or not _mentions(s, name) or _allocation(s, name):
                 continue

@@ -8,7 +8,7 @@ import pytest
 
 import sourcediff as sd
 from tests.core import view_adjoint_programs as P
-from tests.fdcheck import check_grad
+from tests.fdcheck import case_id, check_grad
 
 rng = np.random.default_rng(41)
 XQ, X = rng.normal(size=(3, 2)), rng.normal(size=(5, 2))
@@ -25,7 +25,7 @@ CASES = [(P.nearest_weights, (XQ, X, 0.7), (0, 1, 2), "python"),
 
 
 @pytest.mark.parametrize("f, args, wrt, target", CASES,
-                         ids=lambda c: getattr(c, "__name__", c if isinstance(c, str) else ""))
+                         ids=case_id)
 def test_gradient_matches_finite_differences(f, args, wrt, target):
     check_grad(f, args, wrt=wrt, target=target)
 

@@ -8,7 +8,7 @@ import pytest
 
 import sourcediff as sd
 from tests.core import while_programs as P
-from tests.fdcheck import check_grad
+from tests.fdcheck import case_id, check_grad
 
 rng = np.random.default_rng(5)
 CASES = [(P.newton_cells, (10.0 ** rng.uniform(0, 2, 4), rng.uniform(0.5, 1.5, 4), 3, 0.05),
@@ -50,7 +50,7 @@ def test_the_test_moves_to_the_end_unless_the_body_continues():
 
 
 @pytest.mark.parametrize("f, args, wrt, target", CARRIED,
-                         ids=lambda c: getattr(c, "__name__", c if isinstance(c, str) else ""))
+                         ids=case_id)
 def test_carried_state_matches_finite_differences(f, args, wrt, target):
     check_grad(f, args, wrt=wrt, target=target)
 
