@@ -23,7 +23,8 @@ def lower_for_numba(prim, types):
     vectors and matrices ``@`` (of higher ranks ``np.dot``), a product with a
     number a multiplication, ``np.where`` of numbers a
     conditional expression (not a 0-d array), ``np.expand_dims`` of a number a
-    one-element array, ``np.outer`` of two vectors the ``outer_product`` helper."""
+    one-element array, ``np.outer`` of two vectors the ``outer_product`` helper,
+    ``np.diff`` of a float array the ``differences`` helper."""
     if ir.PRIM(prim, ("",))[0] != "call":
         return prim
     fn = ir.PRIM(prim)[1]
@@ -52,6 +53,13 @@ def lower_for_numba(prim, types):
     if fn is _np.outer and len(args) == 2 and all(
             type_of(a) is not None and type_of(a).is_array and type_of(a).ndim == 1 for a in args):
         return _call("outer_product", *args)      # (compiles in 0.1 s, np.outer in 1.5 s)
+    if fn is _np.diff and 1 <= len(args) + len(prim.keywords) <= 2 and \
+            all(k.arg == "n" for k in prim.keywords):
+        xt = type_of(args[0]) if args else None
+        if xt is not None and xt.is_array and xt.ndim in (1, 2) and xt.dtype.kind == "f":
+            n = args[1] if len(args) > 1 else prim.keywords[0].value if prim.keywords \
+                else _const(1)
+            return _call("differences", args[0], n)     # (0.2 s to compile, np.diff 4 s)
     if fn is _np.where and len(args) == 3 and all(is_number(a) for a in args):
         return ast.IfExp(test=args[0], body=args[1], orelse=args[2])
     if fn is _np.expand_dims and args and is_number(args[0]):

@@ -256,7 +256,9 @@ def test_numba_overloads():
                 CU.cumprod_tangent(x, x), CU.cumprod_adjoint_tangent(m, m, m, 1),
                 np.cumprod(m, 1), np.flip(m, 0), np.flip(m, -1), np.squeeze(m[:1], 0),
                 np.atleast_1d(2.5), np.diagonal(m, -1), np.tile(x, 3), np.inner(v3, b3),
-                math.fmod(7.5, -2.0), math.remainder(7.5, 2.0), math.remainder(-2.5, 1.0))
+                math.fmod(7.5, -2.0), math.remainder(7.5, 2.0), math.remainder(-2.5, 1.0),
+                AH.differences(x, 1), AH.differences(m, 2), AH.differences(x[::2], 3),
+                AH.differences(x, 2))
 
     x = np.array([0.5, -1.0, 2.0, 0.0, 1.5, 0.25])
     m = np.arange(1.0, 13.0).reshape(3, 4) / 4.0
@@ -270,7 +272,8 @@ def test_numba_overloads():
             CU.cumprod_tangent(x, x), CU.cumprod_adjoint_tangent(m, m, m, 1),
             np.cumprod(m, 1), np.flip(m, 0), np.flip(m, -1), np.squeeze(m[:1], 0),
             np.atleast_1d(2.5), np.diagonal(m, -1), np.tile(x, 3), np.inner(v3, b3),
-            math.fmod(7.5, -2.0), math.remainder(7.5, 2.0), math.remainder(-2.5, 1.0))
+            math.fmod(7.5, -2.0), math.remainder(7.5, 2.0), math.remainder(-2.5, 1.0),
+            np.diff(x), np.diff(m, 2), np.diff(x[::2], 3), np.diff(x, 2))
     for k, (a, b) in enumerate(zip(use(x, m, g2, v3, b3), want)):
         assert np.shape(a) == np.shape(b), k
         np.testing.assert_allclose(a, b, rtol=1e-14, err_msg=str(k))
