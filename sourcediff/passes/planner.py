@@ -1314,9 +1314,14 @@ def _assignments_with_rest(top, rest):
 
 
 def _read_actively(stmts, var, active) -> bool:
-    """A statement of ``stmts`` with an active target reads ``var``."""
+    """A statement of ``stmts`` with an active target reads ``var``, other than
+    an accumulation into ``var`` itself (``sw += w``: its adjoint reads ``w``'s
+    operands, never ``sw``)."""
     for st in walk(stmts):
         if isinstance(st, (ast.If, ast.For, ast.While)) or var not in free_names(st):
+            continue
+        if ir.KIND(st) == ir.Kind.ACCUMULATE and isinstance(st.targets[0], ast.Name) \
+                and st.targets[0].id == var and var not in free_names(st.value.right):
             continue
         targets = getattr(st, "targets", None) or [getattr(st, "target", None)]
         names = {n.id for t in targets if t is not None for n in ast.walk(t)

@@ -19,7 +19,11 @@ CASES = [(P.newton_cells, (10.0 ** rng.uniform(0, 2, 4), rng.uniform(0.5, 1.5, 4
 OSCILLATOR = (np.array([0.2, 0.3, 0.4, 1.2]), 0.5, 0.0, 0.05, 3.0)
 CROSSINGS = (np.array([0.2, 1.0, 0.4, 1.2]), 0.5, 0.05, 40.0, 3)
 AFTER = (np.array([0.3, 0.7]), 0.4, 6)
+SKIPPING = (np.linspace(0.5, 2.0, 7), np.array([1.1, 1.4, 3.0, 2.1, 2.6, -1.0, 3.9]), 1.5,
+            1.05, 3)
 CARRIED = [(P.oscillator_until, OSCILLATOR, (0, 1, 2), "python"),
+           (P.weighted_sums_skipping, SKIPPING, (0, 1, 2, 3), "python"),
+           (P.weighted_sums_skipping, SKIPPING, (0, 1, 2, 3), "cpu"),
            (P.oscillator_crossings, CROSSINGS, (0, 1), "python"),
            (P.read_after_update, AFTER, (0, 1), "python")]
 
@@ -79,3 +83,9 @@ def test_a_value_read_after_its_update_by_an_adjoint_is_not_carried():
     plan = _plan(P.read_after_update, AFTER, (0, 1))
     assert "carried" not in plan, plan
     assert "'x'" in plan, plan
+
+
+def test_sums_read_only_by_their_own_additions_are_not_carried():
+    plan = _plan(P.weighted_sums_skipping, SKIPPING, (0, 1, 2, 3))
+    assert "carried" not in plan, plan
+    assert "stored once per iteration" not in plan, plan

@@ -102,3 +102,23 @@ def read_after_update(p, x0, n):
         s += x * p[1]
         k += 1
     return s
+
+
+def weighted_sums_skipping(x, y, c, a0, npass):
+    """Running sums under a ``continue`` (an ``if`` after lowering), reset before
+    each pass: nothing in the inner loop reads them but their own additions, so
+    no snapshot of them per iteration (each pass's final sums are saved where
+    they are reset)."""
+    a = a0
+    for it in range(npass):
+        sw = 0.0
+        swy = 0.0
+        for i in range(x.shape[0]):
+            r = (y[i] - a * x[i]) / c
+            if r * r > 1.0:
+                continue
+            w = (1.0 - r * r) ** 2
+            sw += w * x[i] * x[i]
+            swy += w * x[i] * y[i]
+        a = swy / sw
+    return a * a
