@@ -200,6 +200,14 @@ def plan_lines(rt, names, fused_loop=None, moved=(), tail=(), companions=()) -> 
                 + ", ".join(repr(a) for a in finals) + " that no later write changes")
             out.append(f"recomputed in each reverse iteration of {_loop_name(loop)}: "
                        f"{_plural(len(values), 'value')} of {_lines(values)} (from {sources})")
+        branches = rt.rerun[id(loop)].branches if id(loop) in rt.rerun else {}
+        for test in [s for s in loop.body if id(s) in branches]:
+            again = [st for st in branches[id(test)] if st.targets[0].id in names.reads]
+            if again:
+                out.append(f"recomputed where the reverse of their branch starts, in "
+                           f"{_loop_name(loop)}: {_plural(len(again), 'value')} of "
+                           f"{_lines(again)} (from the loop index, values the loop does not "
+                           f"change and values the body sets before the branch)")
         late = rt.rerun[id(loop)].late if id(loop) in rt.rerun else {}
         # the nests the reverse sweep re-runs: those whose results it reads
         emitted = {id(s) for s in names.recomputation_read(id(loop))}

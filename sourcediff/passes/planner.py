@@ -470,12 +470,14 @@ class Planner:
         self.carried: dict[int, list] = {}       # id(loop) -> carried vars (snapshot)
         self.carried_sites: set = set()          # (id(site stmt), var) replaced by snapshots
         self.carried_stmt: dict = {}             # id(loop) -> {carried var: its assignment}
+        self.branch_rerun: dict = {}             # id(if) -> assignments re-run in its reverse
         for loop in [s for s in walk(self.fn.body) if isinstance(s, (ast.For, ast.While))]:
             carried = self.carried_vars(loop)
             chosen = rerun.choose(self, loop, carried)
             self.rerun[id(loop)] = chosen
             self.recompute[id(loop)] = chosen.stmts
             self.recomputed_sites |= chosen.scalars
+            self.branch_rerun.update(chosen.branches)
             self.rerun_stores |= {id(st) for st in walk(loop.body)
                                   if store_base(st) in chosen.arrays}
             self.carried[id(loop)] = sorted(carried)

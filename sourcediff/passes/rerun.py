@@ -51,6 +51,9 @@ class Rerun:
     # id(nest) -> k: the nest is re-run just before the reverse of body[k]
     # instead of at the start of the reverse iteration (see ``_late``)
     late: dict = field(default_factory=dict)
+    # id(if) -> its branches' assignments re-run at the start of the reverse of
+    # the branch they are in (see ``_branch_values``)
+    branches: dict = field(default_factory=dict)
 
 
 def choose(plan, loop, carried: dict) -> Rerun:
@@ -96,6 +99,12 @@ def _select(plan, loop, carried, banned) -> Rerun:
                 out.reads[id(s)] = names
                 out.writes[id(s)] = {z}
                 out.scalars.add((id(s), z))
+        elif isinstance(s, ast.If) and not _choice_ok(plan, s, loop, idx):
+            values = _branch_values(plan, loop, idx, s, s.body, written, carried, banned) + \
+                _branch_values(plan, loop, idx, s, s.orelse, written, carried, banned)
+            if values:
+                out.branches[id(s)] = values
+                out.scalars |= {(id(st), st.targets[0].id) for st in values}
         elif isinstance(s, ast.If) and _choice_ok(plan, s, loop, idx):
             # if c: z = a else: z = b (scalars assigned in both branches)
             names = _choice_reads(s)
@@ -134,6 +143,45 @@ def _select(plan, loop, carried, banned) -> Rerun:
             out.writes[id(s)] = arrays | scalars
             out.arrays |= arrays
     return out
+
+
+def _branch_values(plan, loop, idx, test, branch, written, carried, banned) -> list:
+    """The assignments of ``branch`` (of the ``if`` ``loop.body[idx]``) re-run at the
+    start of the reverse of that branch instead of stored (a loop body under a
+    ``continue`` is such a branch: ``_t15 = x[i]`` in ``swx += w * x[i]``).
+
+    Each is a number assigned only there and read only after it in the
+    branch, computed from what the reverse of the branch finds as the forward
+    iteration left it: the loop index, values the loop does not change,
+    numbers assigned in the body before the ``if`` and nowhere from it on (the
+    reverse of the statements after the ``if`` restores nothing of theirs;
+    not a loop-carried snapshot), and values re-run before it in the branch."""
+    body = loop.body
+    index = {loop.target.id} if isinstance(loop, ast.For) else set()
+    later = _written(body[idx:])
+    other = test.orelse if branch is test.body else test.body
+    outside = loads_outside(plan.fn, loop) | _loads(body[:idx]) | _loads(body[idx + 1:]) | \
+        _loads([test.test]) | _loads(other)
+    chosen, available = [], set()
+    for k, st in enumerate(branch):
+        if ir.KIND(st) != ir.Kind.ASSIGN or not isinstance(st.targets[0], ast.Name):
+            continue
+        z = st.targets[0].id
+        t = plan.types.get(z)
+        head = ir.PRIM(st.value)[0]
+        if t is None or not t.is_scalar or z in banned or z in carried or \
+                z in plan.params or z in plan.counters or z in outside or \
+                head in ("user", "method", "tuple", "global", "call") or \
+                [site.stmt for site in plan.sites.get(z, [])] != [st] or \
+                z in _loads(branch[:k]) or _loads([st]) & {z}:
+            continue
+        names = free_names(st.value) - {"np", "math"}
+        if all(n in index or n in available or n not in written or
+               (n not in later and n not in carried and plan.types.get(n) is not None and
+                plan.types[n].is_scalar) for n in names):
+            chosen.append(st)
+            available.add(z)
+    return chosen
 
 
 def _upstream(plan, loop, out, late_needs, nest, at):

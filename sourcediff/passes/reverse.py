@@ -1138,6 +1138,8 @@ class ReverseTransformer:
                 return []
             body = self.reverse_block(s.body)
             orelse = self.reverse_block(s.orelse)
+            body = self.branch_recomputation(s, s.body, body) + body
+            orelse = self.branch_recomputation(s, s.orelse, orelse) + orelse
             if not body and not orelse:
                 return []
             self.read(s.test)
@@ -1227,6 +1229,28 @@ class ReverseTransformer:
                 new.value = self.primal_value(st)
                 out.append(new)
             self.read(*[_name(n) for n in sorted(chosen.reads[id(st)])])
+        return out
+
+    def branch_recomputation(self, test, branch, reverse) -> list:
+        """What the plan re-runs at the start of the reverse of ``branch`` (of the
+        ``if`` ``test``) instead of storing it, as far as ``reverse`` (the
+        branch's reverse) reads it."""
+        chosen = [st for st in self.plan.branch_rerun.get(id(test), [])
+                  if any(st is b for b in branch)]
+        if not chosen or not reverse:
+            return []
+        needed = {n.id for st in reverse for n in ast.walk(st) if isinstance(n, ast.Name)}
+        want = []
+        for st in reversed(chosen):
+            if st.targets[0].id in needed:
+                want.append(st)
+                needed |= free_names(st.value)
+        out = []
+        for st in reversed(want):
+            new = copy.copy(st)
+            new.value = self.primal_value(st)
+            out.append(new)
+            self.read(st.value)
         return out
 
     def replay(self, nest) -> list:

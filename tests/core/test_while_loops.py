@@ -3,6 +3,8 @@ not c: break``, passes/normalize.py): gradients against central differences,
 the plan a Newton iteration gets, and the forms left with the test on top."""
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 
@@ -89,3 +91,16 @@ def test_sums_read_only_by_their_own_additions_are_not_carried():
     plan = _plan(P.weighted_sums_skipping, SKIPPING, (0, 1, 2, 3))
     assert "carried" not in plan, plan
     assert "stored once per iteration" not in plan, plan
+
+
+def test_values_of_a_branch_are_recomputed_in_its_reverse():
+    """The weight and the products under the ``continue`` (an ``if`` after
+    lowering) are computed again at the start of the branch's reverse, from
+    ``r`` (assigned before the ``if``, intact there) and the read-only ``x``,
+    ``y``: no tape for them (rerun._branch_values)."""
+    text = sd.grad(P.weighted_sums_skipping, wrt=(0, 1, 2, 3),
+                   target="python").source_for(*SKIPPING)
+    assert not re.search(r"_saved_(w|_?t\d+)\b", text), text
+    reverse = text[text.index("-- reverse sweep"):]
+    branch = reverse[reverse.index("if (not _skip"):]
+    assert "w = _t8 ** 2" in branch and "= x[i]" in branch, branch
