@@ -15,6 +15,7 @@ import numpy as np
 from ..passes.types import INT, array, scalar
 from ..runtime.array_helpers import (
     diff_adjoint,
+    differences,
     kron_adjoint_left,
     kron_adjoint_right,
     put_diagonal,
@@ -72,6 +73,22 @@ def _(args, kw, consts):
     if len(args) > 2:
         raise TypeError("np.diff: only the last axis is supported")
     return x
+
+
+# what generated code calls for np.diff (passes/numba_calls.py), differentiated again
+@rule(differences)
+def _(z, x, dz, n=1):
+    return diff_adjoint(dz, n)
+
+
+@tangent(differences)
+def _(z, x, x_dot, n=1):
+    return differences(x_dot, n)
+
+
+@result_type(differences)
+def _(args, kw, consts):
+    return args[0]
 
 
 # -- flips and rolls ------------------------------------------------------------------
