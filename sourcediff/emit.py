@@ -117,8 +117,6 @@ class Emitter:
             self.block(s.body or [ast.Pass()], indent + 1, ir.LINE(s))
         elif _into_view(s):
             self.lines.append(pad + astor.to_source(_prepare(_add_into(s))).rstrip())
-        elif _copies_into(s):
-            self.lines.append(pad + astor.to_source(_prepare(_copy_into(s))).rstrip())
         elif _scalar_accumulate(s):
             v = s.value
             op = "+=" if isinstance(v.op, ast.Add) else "-="
@@ -202,20 +200,6 @@ def _add_into(s) -> ast.Expr:
     return ir.copy_facts(s, ast.copy_location(ast.Expr(value=call), s))
 
 
-def _copies_into(s) -> bool:
-    return isinstance(s, (ast.Assign, ast.AugAssign)) and ir.INTO_VIEW(s) is not None
-
-
-def _copy_into(s) -> ast.Expr:
-    """``h[s] = u`` (``a[i] += g``) of an array into a view (``passes/view_stores.py``):
-    printed ``copy_into(h[s], u)`` (``add_into(a[i], g)``)."""
-    view = ir.clone(s.targets[0] if isinstance(s, ast.Assign) else s.target)
-    view.ctx = ast.Load()
-    call = ast.Call(func=ast.Name(id=ir.INTO_VIEW(s), ctx=ast.Load()), args=[view, s.value],
-                    keywords=[])
-    return ir.copy_facts(s, ast.copy_location(ast.Expr(value=call), s))
-
-
 def _scalar_accumulate(s) -> bool:
     """``x = x + e`` of a scalar accumulation: printed ``x += e``."""
     return ir.KIND(s) == ir.Kind.ACCUMULATE and isinstance(s, ast.Assign) and not ir.ARRAY(s)
@@ -230,8 +214,6 @@ class _Printed(_NegativeConstants):
             node.body = [ast.Pass()]
         if _into_view(node):
             return _add_into(node)
-        if _copies_into(node):
-            return _copy_into(node)
         if _scalar_accumulate(node):
             v = node.value
             aug = ast.AugAssign(target=node.targets[0],

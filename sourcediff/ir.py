@@ -188,12 +188,6 @@ ARRAY = Fact("array", "accumulate statement", "reverse, typeinfer",
              "tables, view_adjoints",
              "The accumulation target is an array (``a += b`` updates in place); on an "
              "adjoint's ``dx[i, :] += g``, a view of ``dx`` (emitted as ``add_into``).", False)
-INTO_VIEW = Fact("into_view", "assignment", "view_stores", "emit",
-                 "The statement stores or adds an array into a view of another array "
-                 "(``h[s] = u``, ``a[i] += g``); the value is the helper that does it, "
-                 "printed in its place: ``copy_into(h[s], u)``, ``add_into(a[i], g)`` "
-                 "(Numba compiles a slice assignment from an array in ten times their "
-                 "time).")
 PROLOGUE = Fact("prologue", "statement", "tuples", "tuples",
                 "An assignment inserted at the top of the body to unpack a tuple "
                 "parameter into its elements (scalarize_tuple_params marks it, "
@@ -249,7 +243,7 @@ PLAN = Fact("plan", "adjoint function", "kernel, reverse", "emit",
 
 # -- generated statements ----------------------------------------------------
 TAPE = Fact("tape", "statement of an adjoint", "kernel, reverse",
-            "array_loops, kernel, reverse, sink, view_stores",
+            "array_loops, kernel, reverse, sink",
             "The statement is an operation on a tape (values the forward sweep saves "
             "for the reverse sweep): a :class:`TapeOp` naming the tape and saying what "
             "the statement does with it. Kernel lowering turns the tapes it names into "
@@ -270,8 +264,8 @@ COMMENTS = Fact("comments", "statement of an emitted function", "emit, kernel",
                 "these instead of comments derived from LINE, NOTE and SECTION; a "
                 "rewrite moves them to the statements that replace this one.")
 
-FACTS = [LINE, KIND, COUNT, TRIP_LIMIT, CONTROL_ONLY, ITERATES, ARRAY, INTO_VIEW, PROLOGUE, NOTE,
-         SECTION, PRIM, INPLACE, AUGMENTED, NONNEG, STATIC_PARAM, GENERATED, TUPLE_PARAMS, TUPLE_ELEMENTS,
+FACTS = [LINE, KIND, COUNT, TRIP_LIMIT, CONTROL_ONLY, ITERATES, ARRAY, PROLOGUE, NOTE, SECTION,
+         PRIM, INPLACE, AUGMENTED, NONNEG, STATIC_PARAM, GENERATED, TUPLE_PARAMS, TUPLE_ELEMENTS,
          TUPLE_WHOLE, REVERSE,
          PLAN,
          TAPE, ADJOINT_INIT, COMMENTS]

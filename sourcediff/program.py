@@ -46,7 +46,6 @@ from .passes.tables import tabulate_invariants
 from .passes.tuples import scalarize_tuple_params, split_tuple_locals
 from .passes.typeinfer import infer_types, value_type
 from .passes.versions import version_variable
-from .passes.view_stores import mark_view_stores
 from .passes.webs import split_array_versions, split_loop_versions, split_webs
 from .runtime.declare import helper_names
 
@@ -205,7 +204,7 @@ class Program:
         name, fn, env, _ret, src = entry
         prim = ast.FunctionDef(name=name, args=fn.args, body=[], decorator_list=[],
                                returns=None, type_comment=None, type_params=[])
-        prim.body = mark_view_stores([_lower(s, env) for s in fn.body], env)
+        prim.body = [_lower(s, env) for s in fn.body]
         self.functions[name], self.trees[name] = emitted(
             prim, src.info, f"Primal of '{src.name}' (normalized).")
         self.order.append(name)
@@ -272,7 +271,6 @@ class Program:
                                                      if t is not None and t.is_array})
         for rname, rule in getattr(rt, "user_rules_used", {}).items():
             self.inject_user_rule(rname, rule)
-        mark_view_stores(adj.body, env)
         self.functions[fname], self.trees[fname] = emitted(adj, src.info,
                                                            adjoint_doc(src.name, wrt, mode))
         self.order.append(fname)
@@ -303,7 +301,6 @@ class Program:
                                 callee_tangent=self.callee_tangent, error=src.info.error,
                                 outputs=outputs)
         tan = ft.run(fname)
-        mark_view_stores(tan.body, env)
         from .rules import registry
         for rname, rule in ft.user_rules_used.items():
             self.user_rules[rname] = rule.call

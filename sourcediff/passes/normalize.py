@@ -37,7 +37,6 @@ from ..runtime.helpers import (
     add_into,
     append_flat,
     column_stack2,
-    copy_into,
     empty_grid,
     empty_rows,
     empty_stack,
@@ -384,22 +383,16 @@ class Normalizer:
 
     def add_into_view(self, s, out) -> bool:
         """``add_into(dx[i, :], g)`` of generated code (an adjoint differentiated
-        again) is ``dx[i, :] += g``; ``copy_into(h[s], u)`` is ``h[s] = u``."""
+        again) is ``dx[i, :] += g``."""
         call = s.value
         if not (len(call.args) == 2 and not call.keywords
-                and isinstance(call.args[0], ast.Subscript)):
-            return False
-        helper = resolve(call.func, self.namespace, self.locals)
-        if helper is not add_into and helper is not copy_into:
+                and isinstance(call.args[0], ast.Subscript)
+                and resolve(call.func, self.namespace, self.locals) is add_into):
             return False
         target = ir.clone(call.args[0])
         target.ctx = ast.Store()
-        if helper is copy_into:
-            self.statement(ast.copy_location(
-                ast.Assign(targets=[target], value=call.args[1]), s), out)
-        else:
-            self.augassign_stmt(ast.copy_location(
-                ast.AugAssign(target=target, op=ast.Add(), value=call.args[1]), s), out)
+        self.augassign_stmt(ast.copy_location(
+            ast.AugAssign(target=target, op=ast.Add(), value=call.args[1]), s), out)
         return True
 
     def tape_push(self, call, out) -> bool:

@@ -20,7 +20,6 @@ __all__ = [
     "broadcast_length",
     "cholesky_tangent",
     "column_stack2",
-    "copy_into",
     "empty_grid",
     "empty_rows",
     "empty_stack",
@@ -170,114 +169,6 @@ def add_into(view, g):
 def _(view, g):
     def impl(view, g):
         view += g
-    return impl
-
-
-@runtime_helper
-def copy_into(view, value):
-    """``view[...] = value`` for a view of an array and an array value (``h[s] = u``
-    in generated code is ``copy_into(h[s], u)``, passes/view_stores.py).  Numba
-    compiles a slice assignment from an array with an error message it formats
-    from the shapes, and that formatting (string conversions and joins) takes
-    2.5 s to compile the first time a process meets one; these loops, whose
-    message is a constant, take a tenth of that.  NumPy's semantics are kept:
-    the value broadcasts to the view's shape, and a value sharing memory with
-    the view (``u[1:] = u[:-1]``) is copied before it is read.
-
-    >>> h = np.zeros((2, 3)); copy_into(h[1], np.array([1.0, 2.0, 3.0])); h[1]
-    array([1., 2., 3.])
-    """
-    view[...] = value
-
-
-_BROADCAST_ERROR = "copy_into: the value's shape does not broadcast to the view's shape"
-
-
-@jitable
-def _extent(a):
-    """The first and one past the last byte address ``a``'s elements occupy."""
-    lo = a.ctypes.data
-    hi = lo + a.itemsize
-    for k in range(a.ndim):
-        step = (a.shape[k] - 1) * a.strides[k]
-        if step < 0:
-            lo += step
-        else:
-            hi += step
-    return lo, hi
-
-
-@jitable
-def _may_overlap(a, b):
-    if a.size == 0 or b.size == 0:
-        return False
-    alo, ahi = _extent(a)
-    blo, bhi = _extent(b)
-    return alo < bhi and blo < ahi
-
-
-@jitable
-def _step(m, n):
-    """The index step along an axis of length ``m`` broadcast to ``n``."""
-    if m == n:
-        return 1
-    if m == 1:
-        return 0
-    raise ValueError(_BROADCAST_ERROR)
-
-
-@jitable
-def _copy1(view, value):
-    n = view.shape[0]
-    s = _step(value.shape[0], n)
-    if s == 1:
-        for i in range(n):
-            view[i] = value[i]
-    else:
-        for i in range(n):
-            view[i] = value[0]
-
-
-@jitable
-def _copy2(view, value):
-    n0, n1 = view.shape
-    if value.ndim == 1:
-        s1 = _step(value.shape[0], n1)
-        for i in range(n0):
-            for j in range(n1):
-                view[i, j] = value[j * s1]
-    else:
-        s0 = _step(value.shape[0], n0)
-        s1 = _step(value.shape[1], n1)
-        for i in range(n0):
-            for j in range(n1):
-                view[i, j] = value[i * s0, j * s1]
-
-
-@jitable
-def _copy3(view, value):
-    for i in range(view.shape[0]):
-        if value.ndim == 3:
-            _copy2(view[i], value[i * _step(value.shape[0], view.shape[0])])
-        else:
-            _copy2(view[i], value)
-
-
-@numba_overload(copy_into)
-def _(view, value):
-    from numba import types
-    if not (isinstance(view, types.Array) and isinstance(value, types.Array)
-            and 1 <= value.ndim <= view.ndim <= 3):
-        def assign(view, value):
-            view[...] = value
-        return assign
-    copy = (_copy1, _copy2, _copy3)[view.ndim - 1]
-
-    def impl(view, value):
-        if _may_overlap(view, value):
-            copy(view, value.copy())
-        else:
-            copy(view, value)
     return impl
 
 
