@@ -1134,24 +1134,29 @@ class ReverseTransformer:
                 self.read(target.value, target.slice)
             return out
         if isinstance(s, ast.If):
-            if ir.CONTROL_ONLY(s):
-                return []
-            body = self.reverse_block(s.body)
-            orelse = self.reverse_block(s.orelse)
-            body = self.branch_recomputation(s, s.body, body) + body
-            orelse = self.branch_recomputation(s, s.orelse, orelse) + orelse
-            if not body and not orelse:
-                return []
-            self.read(s.test)
-            node = ast.If(test=ir.clone(s.test), body=body or [ast.Pass()], orelse=orelse)
-            ir.LINE.set(node, line)
-            if not body:
-                node = ast.If(test=_negate(s.test), body=orelse, orelse=[])
-                ir.LINE.set(node, line)
-            return [node]
+            return self.reverse_if(s, line)
         if isinstance(s, (ast.For, ast.While)):
             return self.reverse_loop(s)
         return []
+
+    def reverse_if(self, s, line) -> list:
+        """The branches reversed under the same test (values the plan re-runs in a
+        branch first: ``branch_recomputation``)."""
+        if ir.CONTROL_ONLY(s):
+            return []
+        body = self.reverse_block(s.body)
+        orelse = self.reverse_block(s.orelse)
+        body = self.branch_recomputation(s, s.body, body) + body
+        orelse = self.branch_recomputation(s, s.orelse, orelse) + orelse
+        if not body and not orelse:
+            return []
+        self.read(s.test)
+        node = ast.If(test=ir.clone(s.test), body=body or [ast.Pass()], orelse=orelse)
+        ir.LINE.set(node, line)
+        if not body:
+            node = ast.If(test=_negate(s.test), body=orelse, orelse=[])
+            ir.LINE.set(node, line)
+        return [node]
 
     def reverse_loop(self, s) -> list:
         if id(s) in self.plan.checkpointed and not self._in_segment:
