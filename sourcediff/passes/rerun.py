@@ -155,7 +155,9 @@ def _branch_values(plan, loop, idx, test, branch, written, carried, banned) -> l
     iteration left it: the loop index, values the loop does not change,
     numbers assigned in the body before the ``if`` and nowhere from it on (the
     reverse of the statements after the ``if`` restores nothing of theirs;
-    not a loop-carried snapshot), and values re-run before it in the branch."""
+    not a loop-carried snapshot), and values re-run before it in the branch.
+    A value the same in every iteration (computed from nothing the loop
+    changes) is left out: it needs neither a tape nor a re-run."""
     body = loop.body
     index = {loop.target.id} if isinstance(loop, ast.For) else set()
     later = _written(body[idx:])
@@ -176,6 +178,11 @@ def _branch_values(plan, loop, idx, test, branch, written, carried, banned) -> l
                 z in _loads(branch[:k]) or _loads([st]) & {z}:
             continue
         names = free_names(st.value) - {"np", "math"}
+        if not names & (index | written):
+            # the same in every iteration: neither stored nor recomputed
+            # (Planner.invariant), and intact where the branch's reverse starts
+            available.add(z)
+            continue
         if all(n in index or n in available or n not in written or
                (n not in later and n not in carried and plan.types.get(n) is not None and
                 plan.types[n].is_scalar) for n in names):
