@@ -47,6 +47,7 @@ from ..runtime.helpers import (
     pad_constant,
     searchsorted_right,
     slogdet_sign,
+    store_row,
     transpose_axes,
     vstack2,
 )
@@ -290,7 +291,7 @@ class Normalizer:
             self.check_expr(s.value)
             if isinstance(s.value, ast.Call) and self.tape_push(s.value, out):
                 return
-            if isinstance(s.value, ast.Call) and self.add_into_view(s, out):
+            if isinstance(s.value, ast.Call) and self.helper_statement(s, out):
                 return
             if isinstance(s.value, ast.Call) and self.ufunc_at(s, out):
                 return
@@ -381,19 +382,27 @@ class Normalizer:
         self.statement(ast.fix_missing_locations(loop), out)
         return True
 
-    def add_into_view(self, s, out) -> bool:
-        """``add_into(dx[i, :], g)`` of generated code (an adjoint differentiated
-        again) is ``dx[i, :] += g``."""
+    def helper_statement(self, s, out) -> bool:
+        """The helper calls generated code makes for speed (an adjoint differentiated
+        again): ``add_into(dx[i, :], g)`` is ``dx[i, :] += g``, ``store_row(rows, k, v)``
+        (a tape's push of an array) is ``rows[k] = v``."""
         call = s.value
-        if not (len(call.args) == 2 and not call.keywords
-                and isinstance(call.args[0], ast.Subscript)
-                and resolve(call.func, self.namespace, self.locals) is add_into):
+        if call.keywords:
             return False
-        target = ir.clone(call.args[0])
-        target.ctx = ast.Store()
-        self.augassign_stmt(ast.copy_location(
-            ast.AugAssign(target=target, op=ast.Add(), value=call.args[1]), s), out)
-        return True
+        fn = resolve(call.func, self.namespace, self.locals)
+        if fn is add_into and len(call.args) == 2 and isinstance(call.args[0], ast.Subscript):
+            target = ir.clone(call.args[0])
+            target.ctx = ast.Store()
+            self.augassign_stmt(ast.copy_location(
+                ast.AugAssign(target=target, op=ast.Add(), value=call.args[1]), s), out)
+            return True
+        if fn is store_row and len(call.args) == 3:
+            target = ast.Subscript(value=ir.clone(call.args[0]), slice=ir.clone(call.args[1]),
+                                   ctx=ast.Store())
+            self.statement(ast.copy_location(
+                ast.Assign(targets=[target], value=call.args[2]), s), out)
+            return True
+        return False
 
     def tape_push(self, call, out) -> bool:
         """``_saved.append(v)`` on a tape of generated code."""

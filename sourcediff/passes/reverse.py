@@ -667,8 +667,13 @@ class ReverseTransformer:
         """Save ``value`` on ``tape``: a stack (``self.plan.stacks[key]``) or a list."""
         if key in self.plan.stacks:
             top = self.stack_top(tape)
-            slot = ast.Subscript(value=_name(tape), slice=_name(top), ctx=ast.Store())
-            return [_tape(_assign(slot, value, line), "push", tape, item),
+            if self.plan.stacks[key].row:      # an array: copied in by element loops
+                store = ast.Expr(value=_call("store_row", _name(tape), _name(top), value))
+                ir.LINE.set(store, line)
+            else:
+                store = _assign(ast.Subscript(value=_name(tape), slice=_name(top),
+                                              ctx=ast.Store()), value, line)
+            return [_tape(store, "push", tape, item),
                     _aug(top, ast.Add(), _const(1), line)]
         return [_tape(ast.Expr(value=ast.Call(
             func=ast.Attribute(value=_name(tape), attr="append", ctx=ast.Load()),

@@ -50,6 +50,7 @@ __all__ = [
     "share_ties_along",
     "slogdet_sign",
     "sort_rows_like",
+    "store_row",
     "tangent_like",
     "transpose_axes",
     "transposed",
@@ -169,6 +170,46 @@ def add_into(view, g):
 def _(view, g):
     def impl(view, g):
         view += g
+    return impl
+
+
+@runtime_helper
+def store_row(rows, k, value):
+    """``rows[k] = value``: a tape's push of an array (``rows`` a stack of them).
+
+    Compiled as element loops: Numba's slice assignment from an array compiles its
+    error message's formatting, about 2.5 s the first time in a process.  The loops
+    need no overlap check (NumPy copies through a buffer when the two overlap):
+    a tape is allocated by the adjoint and never shares memory with a value.
+
+    >>> r = np.zeros((2, 3)); store_row(r, 1, np.arange(3.0)); r[1]
+    array([0., 1., 2.])
+    """
+    rows[k] = value
+
+
+@numba_overload(store_row)
+def _(rows, k, value):
+    if value.ndim == 1:
+        def impl(rows, k, value):
+            row = rows[k]
+            if row.shape[0] != value.shape[0]:
+                raise ValueError("a stored array's shape changed between iterations")
+            for j in range(value.shape[0]):
+                row[j] = value[j]
+        return impl
+    if value.ndim == 2:
+        def impl(rows, k, value):
+            row = rows[k]
+            if row.shape[0] != value.shape[0] or row.shape[1] != value.shape[1]:
+                raise ValueError("a stored array's shape changed between iterations")
+            for i in range(value.shape[0]):
+                for j in range(value.shape[1]):
+                    row[i, j] = value[i, j]
+        return impl
+
+    def impl(rows, k, value):       # (higher ranks: Numba's own copy)
+        rows[k] = value
     return impl
 
 

@@ -55,7 +55,7 @@ def test_a_state_of_a_parameters_columns_goes_on_a_stack_of_rows():
     # w and the residual: rows of the lengths the parameters give, allocated once
     assert "_saved_w = np.empty((max(iters, 0), w0.shape[0]), np.float64)" in text
     assert "_saved_r = np.empty((max(iters, 0), X.shape[0]), np.float64)" in text
-    assert "_saved_w[_saved_w_top] = w" in text and "w = _saved_w[_saved_w_top]" in text
+    assert "store_row(_saved_w, _saved_w_top, w)" in text and "w = _saved_w[_saved_w_top]" in text
     assert "'w' (line 18), on the stack _saved_w, allocated once before line 14 with room " \
            "for max(iters, 0) arrays of its shape" in text
     # (X.T is read once, before the loop: passes/hoist.py)
