@@ -187,15 +187,18 @@ def emitted(fn, info=None, docstring=None) -> tuple[str, ast.FunctionDef]:
 
 
 def _into_view(s) -> bool:
-    """``dx[i, :] += g`` of an array (a view of ``dx``): printed ``add_into(dx[i, :], g)``."""
-    return isinstance(s, ast.AugAssign) and isinstance(s.op, ast.Add) and ir.ARRAY(s) \
-        and isinstance(s.target, ast.Subscript)
+    """``dx[i, :] += g`` of an array (a view of ``dx``), or the user's ``a[i] += v`` /
+    ``a[i] -= v`` of an array ``v``: printed ``add_into(dx[i, :], g)`` (``sub_into``)."""
+    return isinstance(s, ast.AugAssign) and isinstance(s.target, ast.Subscript) and (
+        isinstance(s.op, ast.Add) and ir.ARRAY(s)
+        or isinstance(s.op, (ast.Add, ast.Sub)) and ir.INTO_VIEW(s))
 
 
 def _add_into(s) -> ast.Expr:
     view = ir.clone(s.target)
     view.ctx = ast.Load()
-    call = ast.Call(func=ast.Name(id="add_into", ctx=ast.Load()), args=[view, s.value],
+    helper = "add_into" if isinstance(s.op, ast.Add) else "sub_into"
+    call = ast.Call(func=ast.Name(id=helper, ctx=ast.Load()), args=[view, s.value],
                     keywords=[])
     return ir.copy_facts(s, ast.copy_location(ast.Expr(value=call), s))
 

@@ -188,6 +188,11 @@ ARRAY = Fact("array", "accumulate statement", "reverse, typeinfer",
              "tables, view_adjoints",
              "The accumulation target is an array (``a += b`` updates in place); on an "
              "adjoint's ``dx[i, :] += g``, a view of ``dx`` (emitted as ``add_into``).", False)
+INTO_VIEW = Fact("into_view", "augmented store", "typeinfer", "emit",
+                 "``a[i] += v`` (or ``-=``) of an array ``v`` into a view of ``a`` (basic "
+                 "indices): printed as the ``add_into`` / ``sub_into`` helper, an in-place "
+                 "update of the view (Numba compiles the store back into ``a`` as a slice "
+                 "assignment whose error formatting takes about 2.5 s).", False)
 PROLOGUE = Fact("prologue", "statement", "tuples", "tuples",
                 "An assignment inserted at the top of the body to unpack a tuple "
                 "parameter into its elements (scalarize_tuple_params marks it, "
@@ -264,7 +269,7 @@ COMMENTS = Fact("comments", "statement of an emitted function", "emit, kernel",
                 "these instead of comments derived from LINE, NOTE and SECTION; a "
                 "rewrite moves them to the statements that replace this one.")
 
-FACTS = [LINE, KIND, COUNT, TRIP_LIMIT, CONTROL_ONLY, ITERATES, ARRAY, PROLOGUE, NOTE, SECTION,
+FACTS = [LINE, KIND, COUNT, TRIP_LIMIT, CONTROL_ONLY, ITERATES, ARRAY, INTO_VIEW, PROLOGUE, NOTE, SECTION,
          PRIM, INPLACE, AUGMENTED, NONNEG, STATIC_PARAM, GENERATED, TUPLE_PARAMS, TUPLE_ELEMENTS,
          TUPLE_WHOLE, REVERSE,
          PLAN,

@@ -474,24 +474,30 @@ def _reduction_operands(s, facts):
     return [a.id for a in operands]
 
 
+def _stored_into(s):
+    """The target ``A[idx]`` of a store or an augmented store (``A[idx] += t``)."""
+    return s.targets[0] if _kind(s) == "store" else s.target
+
+
 def _store_operands(s, facts):
-    """``[t]`` of a store ``A[a:b] = t`` (``A[:] = t``, ``A[i, :] = t``) of a
-    vector ``t`` into a row of a float64 array (a slice ``_cut`` takes), ``[]``
-    of a store of a number (``A[0, :] = 0.0``, a boundary), or None.  (Whether
-    it may be written element by element: ``_store_safe``.)"""
-    if _kind(s) != "store":
+    """``[t]`` of a store ``A[a:b] = t`` (``A[:] = t``, ``A[i, :] = t``, ``A[i] = t``)
+    or an update ``A[i] += t`` (``-=``) of a vector ``t`` into a row of a float64
+    array (a slice ``_cut`` takes), ``[]`` of a store of a number into a slice
+    (``A[0, :] = 0.0``, a boundary), or None.  (Whether it may be written
+    element by element: ``_store_safe``.)"""
+    if _kind(s) not in ("store", "augstore"):
         return None
     number = isinstance(s.value, ast.Constant) and isinstance(s.value.value, (int, float)) \
         and not isinstance(s.value.value, bool) or \
         isinstance(s.value, ast.Name) and facts.scalar(s.value.id)
     if not number and not (isinstance(s.value, ast.Name) and facts.block(s.value.id)):
         return None
-    target = s.targets[0]
+    target = _stored_into(s)
     if not isinstance(target, ast.Subscript):
         return None
     axes = _row_axes(target, facts)
     parts = target.slice.elts if isinstance(target.slice, ast.Tuple) else [target.slice]
-    if axes is None or not any(isinstance(p, ast.Slice) for p in parts) or \
+    if axes is None or number and not any(isinstance(p, ast.Slice) for p in parts) or \
             not number and len(axes) != facts.env[s.value.id].ndim:
         return None
     return [] if number else [s.value.id]
@@ -552,13 +558,23 @@ def _groups(stmts, defs, reductions, facts) -> list:
         if any(n in local and n not in products for n, *_ in g.rows):
             continue
         for other in groups:
-            if set(other.members) & chain and not (other.sums & g.all_reads):
+            if set(other.members) & chain and not (_derived(other.sums, stmts) & g.all_reads):
                 g = Group(members=sorted(set(other.members) | set(g.members)))
                 _describe(g, stmts, defs, local, facts)
                 groups.remove(other)
                 break
         groups.append(g)
     return groups
+
+
+def _derived(names, stmts) -> set:
+    """``names`` and what the block computes from them (``r2 = s + c`` after the sum
+    ``s``, then ``inv = 1.0 / r2``): a group reading any of them needs the results."""
+    out = set(names)
+    for s in _statements(stmts):
+        if own_reads(s) & out:
+            out.update(_binds(s))
+    return out
 
 
 def _describe(g, stmts, defs, local, facts):
@@ -569,14 +585,14 @@ def _describe(g, stmts, defs, local, facts):
                 if k not in at and _store_operands(stmts[k], facts) is not None]
     g.reductions = [k for k in g.members if k not in at and k not in g.stores]
     g.sums = {stmts[k].targets[0].id for k in g.reductions}
-    g.rows = [_row_of(stmts[k].targets[0], facts) for k in g.stores]
+    g.rows = [_row_of(_stored_into(stmts[k]), facts) for k in g.stores]
     g.rows += [_row_of(stmts[k].value, facts) for k in g.members
                if k in at and _prim(stmts[k].value)[0] == "subscript"]
     g.rows += [_whole(n, facts) for k in g.members for n in sorted(
         _temporary_def(stmts[k], facts) if k in at else
         _reduction_operands(stmts[k], facts) or _store_operands(stmts[k], facts)) if n in local]
     # (what a store writes, for ``_movable``: its array)
-    g.results = {k: stmts[k].targets[0].value.id if k in g.stores else stmts[k].targets[0].id
+    g.results = {k: _stored_into(stmts[k]).value.id if k in g.stores else stmts[k].targets[0].id
                  for k in g.members}
     g.reads = {k: own_reads(stmts[k]) - g.temps for k in g.members}
     g.all_reads = set().union(*g.reads.values())
@@ -698,7 +714,7 @@ def _store_safe(g, stmts, facts) -> bool:
         return True
     targets = {}
     for k in g.stores:
-        t = stmts[k].targets[0]
+        t = _stored_into(stmts[k])
         targets.setdefault(t.value.id, set()).add(_where(t, facts))
     if any(not facts.fresh(a) or len(sl) > 1 for a, sl in targets.items()):
         return False
@@ -756,7 +772,7 @@ def _movable(g, kept, stmts) -> bool:
             # earlier members give, nor change what they read (its sums, or an
             # array it stores into: ``d = 3.0 * v`` before ``v[:] = v + 1.0``)
             h = loops[m]
-            stored = {stmts[k].targets[0].value.id for k in h.stores}
+            stored = {_stored_into(stmts[k]).value.id for k in h.stores}
             if h.all_reads & results or (h.sums | stored) & reads:
                 return False
             continue
@@ -1073,18 +1089,21 @@ def _element_store(s, temps, j, env, used_names, before) -> list:
     """``A[1:-1] = t`` -> ``A[1 + j] = t`` (``t`` a temporary, a scalar now, or a
     vector read as ``t[j]``)."""
     line = _line(s)
-    target = ir.clone(s.targets[0])
+    target = ir.clone(_stored_into(s))
     target.slice = _element_index(_hoisted(target.slice, used_names, line, before),
                                   env[target.value.id].ndim, j.rows())
+
+    def stored(value):
+        if _kind(s) == "augstore":        # A[i] += t: A[i, j] += t_j
+            return _made(ast.AugAssign(target=target, op=s.op, value=value), "augstore", line)
+        return _made(ast.Assign(targets=[target], value=value), "store", line)
     if not isinstance(s.value, ast.Name) or not env[s.value.id].is_array:
-        value = ir.clone(s.value)                        # a number stored in every element
-        return [_made(ast.Assign(targets=[target], value=value), "store", line)]
+        return [stored(ir.clone(s.value))]              # a number stored in every element
     out, value = [], s.value.id
     if value not in temps:
         out.append(_read_element(value, j, used_names, line))
         value = out[-1].targets[0].id
-    store = ast.Assign(targets=[target], value=ast.Name(id=value, ctx=ast.Load()))
-    return out + [_made(store, "store", line)]
+    return out + [stored(ast.Name(id=value, ctx=ast.Load()))]
 
 
 def _hoisted(index, used_names, line, before):

@@ -48,6 +48,7 @@ from ..runtime.helpers import (
     searchsorted_right,
     slogdet_sign,
     store_row,
+    sub_into,
     transpose_axes,
     vstack2,
 )
@@ -384,17 +385,19 @@ class Normalizer:
 
     def helper_statement(self, s, out) -> bool:
         """The helper calls generated code makes for speed (an adjoint differentiated
-        again): ``add_into(dx[i, :], g)`` is ``dx[i, :] += g``, ``store_row(rows, k, v)``
-        (a tape's push of an array) is ``rows[k] = v``."""
+        again): ``add_into(dx[i, :], g)`` is ``dx[i, :] += g`` (``sub_into``: ``-=``),
+        ``store_row(rows, k, v)`` (a tape's push of an array) is ``rows[k] = v``."""
         call = s.value
         if call.keywords:
             return False
         fn = resolve(call.func, self.namespace, self.locals)
-        if fn is add_into and len(call.args) == 2 and isinstance(call.args[0], ast.Subscript):
+        if fn in (add_into, sub_into) and len(call.args) == 2 \
+                and isinstance(call.args[0], ast.Subscript):
             target = ir.clone(call.args[0])
             target.ctx = ast.Store()
+            op = ast.Add() if fn is add_into else ast.Sub()
             self.augassign_stmt(ast.copy_location(
-                ast.AugAssign(target=target, op=ast.Add(), value=call.args[1]), s), out)
+                ast.AugAssign(target=target, op=op, value=call.args[1]), s), out)
             return True
         if fn is store_row and len(call.args) == 3:
             target = ast.Subscript(value=ir.clone(call.args[0]), slice=ir.clone(call.args[1]),

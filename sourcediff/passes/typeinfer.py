@@ -116,6 +116,11 @@ class TypeInference:
                                          "not arrays: fill the rows of np.empty((n, m)) in a "
                                          "loop" if x.startswith("_items") else
                                          f"an array cannot go into one element of '{x}'")
+            if value.is_array and kind == ir.Kind.AUGSTORE and isinstance(
+                    s.op, (ast.Add, ast.Sub)) and all(
+                    isinstance(p, (ast.Slice, ast.Constant)) or not self.inline(p).is_array
+                    for p in parts):
+                ir.INTO_VIEW.set(s, True)
             mask = self.env.get(target.slice.id) if isinstance(target.slice, ast.Name) else None
             if mask is not None and mask.is_array and mask.dtype.kind == "b" and mask.ndim > 1 \
                     and (value.is_array or mask.ndim != base.ndim):

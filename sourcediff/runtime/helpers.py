@@ -51,6 +51,7 @@ __all__ = [
     "slogdet_sign",
     "sort_rows_like",
     "store_row",
+    "sub_into",
     "tangent_like",
     "transpose_axes",
     "transposed",
@@ -170,6 +171,23 @@ def add_into(view, g):
 def _(view, g):
     def impl(view, g):
         view += g
+    return impl
+
+
+@runtime_helper
+def sub_into(view, g):
+    """``view -= g`` for a view (the user's ``a[i] -= row``): see :func:`add_into`.
+
+    >>> d = np.zeros((2, 2)); sub_into(d[1], np.array([1.0, 2.0])); d[1]
+    array([-1., -2.])
+    """
+    view -= g
+
+
+@numba_overload(sub_into)
+def _(view, g):
+    def impl(view, g):
+        view -= g
     return impl
 
 
