@@ -167,6 +167,33 @@ def test_store_row_refuses_a_changed_shape():
         store_row(np.zeros((2, 3)), 0, np.ones(4))
 
 
+def rows_updated(X, v):
+    Y = X.copy()
+    Y[0] += v * 2.0
+    Y[1, :] -= v
+    Y[2] += 1.0
+    return np.sum(Y * Y) + np.sum(X[0] * v)
+
+
+def test_row_updates_are_printed_as_helpers():
+    """The user's ``Y[0] += row`` / ``-=`` is ``add_into`` / ``sub_into`` (an update of
+    the view, no slice assignment for Numba to compile); a number added stays ``+=``."""
+    rng = np.random.default_rng(2)
+    args = (rng.standard_normal((3, 4)), rng.standard_normal(4))
+    text = sd.grad(rows_updated, wrt=(0, 1), target="python").source_for(*args)
+    primal = text.split("def rows_updated_grad(", 1)[0]
+    assert "add_into(Y[0], " in primal and "sub_into(Y[1, :], v)" in primal
+    assert "Y[2] += 1.0" in primal
+    check_grad(rows_updated, args, wrt=(0, 1), target="python")
+    pytest.importorskip("numba")
+    check_grad(rows_updated, args, wrt=(0, 1), target="cpu")
+    hvp = sd.hvp(rows_updated, wrt=0, target="python")
+    direction = rng.standard_normal((3, 4))
+    want = numeric_grad(lambda x: np.sum(sd.grad(rows_updated, wrt=0, target="python")(
+        x, args[1]) * direction), (args[0],), wrt=0)
+    np.testing.assert_allclose(hvp(*args, direction), want, rtol=1e-6, atol=1e-8)
+
+
 def differences_of_knots(xk, y):
     h = np.diff(xk)
     return np.sum(np.diff(y, n=2) ** 2 / h[1:]) + np.sum(np.diff(np.outer(y, h), 1) ** 2)
