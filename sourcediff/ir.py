@@ -145,12 +145,13 @@ class Fact:
 LINE = Fact("line", "statement, function",
             "array_loops, astutil, axis_gathers, forward, index_names, int_arrays, invariant_sums, "
             "kernel, layouts, lower, masks, normalize, partial_sums, placeholders, reverse, "
-            "rolling_sums, scalars, single_constants, small_arrays, tables, tuples, view_adjoints",
+            "rolling_sums, scalars, single_constants, small_arrays, stack_tops, tables, tuples, "
+            "view_adjoints",
             "array_loops, axis_gathers, emit, errors, forward, index_names, int_arrays, "
             "invariant_sums, kernel, layouts, lower, masks, normalize, partial_sums, placeholders, "
             "plan_report, "
             "planner, reverse, rolling_sums, scalars, single_constants, small_arrays, "
-            "tables, tuples, view_adjoints",
+            "stack_tops, tables, tuples, view_adjoints",
             "The user's source line the statement comes from (1-based, in the file); "
             "emitted as the comment that links generated code to the user's code "
             "(an InlinedLine for a statement inlined from a helper). "
@@ -158,7 +159,7 @@ LINE = Fact("line", "statement, function",
 KIND = Fact("kind", "statement", "axis_gathers, index_names, int_arrays, invariant_sums, "
                                  "layouts, lower, masks, normalize, partial_sums, placeholders, "
                                  "rolling_sums, scalars, single_constants, "
-                                 "small_arrays, tables, tuples, webs",
+                                 "small_arrays, stack_tops, tables, tuples, webs",
             "activity, axis_gathers, buffers, dependence, emit, forward, fresh_arrays, "
             "hoist, index_names, int_arrays, layouts, lower, masks, planner, program, rerun, reverse, "
             "scalars, shapes, sites, small_arrays, tables, tuples, typeinfer, "
@@ -197,7 +198,8 @@ PROLOGUE = Fact("prologue", "statement", "tuples", "tuples",
                 "An assignment inserted at the top of the body to unpack a tuple "
                 "parameter into its elements (scalarize_tuple_params marks it, "
                 "split_tuple_locals leaves it alone).", False)
-NOTE = Fact("note", "statement", "array_loops, restore_loops, reverse, sink, tables", "emit",
+NOTE = Fact("note", "statement", "array_loops, restore_loops, reverse, sink, stack_tops, tables",
+            "emit",
             "Why the transform wrote this statement: emitted as a comment above it.")
 SECTION = Fact("section", "statement of an adjoint", "partial_sums, reverse, rolling_sums",
                "emit, kernel, partial_sums, rolling_sums",
@@ -248,7 +250,7 @@ PLAN = Fact("plan", "adjoint function", "kernel, reverse", "emit",
 
 # -- generated statements ----------------------------------------------------
 TAPE = Fact("tape", "statement of an adjoint", "kernel, reverse",
-            "array_loops, kernel, reverse, sink",
+            "array_loops, kernel, reverse, sink, stack_tops",
             "The statement is an operation on a tape (values the forward sweep saves "
             "for the reverse sweep): a :class:`TapeOp` naming the tape and saying what "
             "the statement does with it. Kernel lowering turns the tapes it names into "

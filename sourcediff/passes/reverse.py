@@ -72,6 +72,7 @@ from .restore_loops import restore_after_loops, save_before_loops, unread_puts_b
 from .rolling_sums import roll_neighbour_adds
 from .rulecall import RuleInfo, bind_template, constants_of, rule_inputs
 from .sink import Adjoints, sink_adjoints
+from .stack_tops import reset_stack_tops
 from .types import T
 from .view_adjoints import bind_view_adjoints
 
@@ -1660,6 +1661,7 @@ class ReverseTransformer:
                                     adjoints.arrays, self.fresh)
         body = sum_inner_loops(body, self.float64_numbers(), before=rev)
         rev = sum_inner_loops(rev, self.float64_numbers(), before=body)
+        body, rev = reset_stack_tops(body, rev)
         return body, drop_needless_copies(rev)
 
     def adjoint_inits(self, line) -> list:

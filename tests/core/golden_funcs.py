@@ -69,3 +69,15 @@ def rosen_temporaries(x):
         b = 1.0 - x[i]
         s += 100.0 * a * a + b * b
     return s
+
+
+def horner_per_point(c, x):
+    # a polynomial per point by Horner's rule: the inner loop's carried value is
+    # stacked and popped within each fused iteration (its stack starts empty)
+    s = 0.0
+    for i in range(x.shape[0]):
+        p = 0.0
+        for k in range(c.shape[0]):
+            p = p * x[i] + c[k]
+        s += p * p
+    return s

@@ -24,6 +24,7 @@ CASES = {
     "scratch_array": (g.scratch_array, (0, 1), (X, 0.7)),
     "calls_helper": (g.calls_helper, 0, (X,)),
     "calls_sd_helper": (gc.calls_sd_helper, 0, (X,)),
+    "horner_per_point": (g.horner_per_point, (0, 1), (np.array([0.5, -1.0, 2.0]), X)),
 }
 
 
