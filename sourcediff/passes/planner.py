@@ -274,10 +274,27 @@ class Planner:
                  if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
         inside = {id(st) for st in walk(loop.body)}
         dropped = {(sid, v) for sid, v in self.save_at if v in once and sid in inside}
+        dropped |= self._first_bindings(loop, [st for st in self.fn.body if st is not top])
         if id(top) in self.checkpointed and any(
                 sid in inside for sid, _ in self.save_at - dropped):
             return None     # its tapes are laid out for segments
         return nest, loop, before, dropped
+
+    def _first_bindings(self, loop, outside) -> set:
+        """The saves fused ``loop`` needs not at the statement that first binds a
+        name in its body (``p = 0.0`` before a Horner loop that updates ``p``):
+        the value it overwrote is the last iteration's, which nothing in this
+        iteration's reverse reads (no statement before it mentions the name),
+        the next iteration binds afresh, and nothing outside the loop reads."""
+        read_outside = {n.id for st in outside for n in ast.walk(st) if isinstance(n, ast.Name)}
+        first, mentioned = {}, set()
+        for st in loop.body:
+            if ir.KIND(st) == ir.Kind.ASSIGN and isinstance(st.targets[0], ast.Name) and \
+                    st.targets[0].id not in mentioned:
+                first[st.targets[0].id] = id(st)
+            mentioned |= {n.id for n in ast.walk(st) if isinstance(n, ast.Name)}
+        locals_ = iteration_locals(loop, self.fn.body[-1:]) - read_outside
+        return {(sid, v) for sid, v in self.save_at if v in locals_ and first.get(v) == sid}
 
     def restores_only_iteration_state(self, loop, after) -> bool:
         """Every value a reverse iteration of ``loop`` restores (from a tape,

@@ -28,17 +28,12 @@ def horner_per_point(c, x):
 def horner_per_point_grad(c, x):
     """Value and gradient of 'horner_per_point' with respect to c, x."""
     # Plan:
-    #   stored before each overwrite, one slot per loop iteration in arrays allocated once: 'p' (line 79)
     #   stored once per iteration of the loop at line 80: 'p' (carried from one iteration to the next; on the stack _saved_p, allocated once before line 78 with room for max(c.shape[0], 0) values (a bound on its pushes))
     #   fused: the loop at line 78 runs each reverse iteration right after its forward one (its reverse iterations do not depend on one another)
-    # -- tape
-    # horner_per_point:74  def horner_per_point(c, x):
-    p = 0.0
     # -- forward sweep
     # horner_per_point:77  s = 0.0
     s = 0.0
     # horner_per_point:78  for i in range(x.shape[0]):
-    _saved_p2 = np.empty(1, np.float64)
     _saved_p = np.empty(max(c.shape[0], 0), np.float64)
     # -- reverse sweep
     # horner_per_point:74  def horner_per_point(c, x):
@@ -52,7 +47,6 @@ def horner_per_point_grad(c, x):
         # each iteration pops what it pushes: the stack starts empty
         _saved_p_top = 0
         # horner_per_point:79  p = 0.0
-        _saved_p2[0] = p
         p = 0.0
         # horner_per_point:80  for k in range(c.shape[0]):
         for k in range(c.shape[0]):
@@ -87,7 +81,6 @@ def horner_per_point_grad(c, x):
             # horner_per_point:81  p = p * x[i] + c[k]
             dx[i] += dx_sum
         # horner_per_point:79  p = 0.0
-        p = _saved_p2[0]
         dp = 0.0
     # -- result
     # horner_per_point:83  return s
