@@ -36,6 +36,7 @@ from ..runtime.helpers import (
     searchsorted_right,
     share_ties,
     share_ties_along,
+    sum_axis,
     tangent_like,
     transposed,
     unbroadcast,
@@ -149,7 +150,7 @@ def _(z, t, like, t_dot, like_dot):
     return tangent_like(t_dot, like)
 
 
-@result_type(mean_axis, max_axis, min_axis, prod_axis)
+@result_type(sum_axis, mean_axis, max_axis, min_axis, prod_axis)
 def _(args, kw, consts):
     x = args[0]
     return array(_float_dtype(x), x.ndim - 1) if x.ndim > 1 else scalar(_float_dtype(x))
@@ -158,6 +159,11 @@ def _(args, kw, consts):
 @tangent(mean_axis)
 def _(z, x, x_dot, axis=0):
     return mean_axis(x_dot, axis)
+
+
+@tangent(sum_axis)
+def _(z, x, x_dot, axis=0):
+    return sum_axis(x_dot, axis)
 
 
 @tangent(max_axis, min_axis)

@@ -19,6 +19,7 @@ from ..runtime.helpers import (
     reshape_like,
     share_ties,
     share_ties_along,
+    sum_axis,
     transposed,
 )
 from .operators import matmul_type
@@ -319,6 +320,7 @@ def _(z, x, dz, axis=None):
     return np.expand_dims(dz, axis) * share_ties_along(x, z, axis)
 
 
+lowered_with_axis(sum_axis, np.sum)
 lowered_with_axis(mean_axis, np.mean)
 lowered_with_axis(max_axis, np.max, np.amax)
 lowered_with_axis(min_axis, np.min, np.amin)

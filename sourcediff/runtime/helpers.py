@@ -52,6 +52,7 @@ __all__ = [
     "sort_rows_like",
     "store_row",
     "sub_into",
+    "sum_axis",
     "tangent_like",
     "transpose_axes",
     "transposed",
@@ -652,14 +653,57 @@ def _reduction(op):
     return overload_fn
 
 
-@runtime_helper
+@jitable
+def sum_3d(x3):
+    """The sum along the middle axis of an ``(outer, n, inner)`` array."""
+    out = np.zeros((x3.shape[0], x3.shape[2]), x3.dtype)
+    for a in range(x3.shape[0]):
+        for b in range(x3.shape[1]):
+            for c in range(x3.shape[2]):
+                out[a, c] += x3[a, b, c]
+    return out
+
+
+def _sum_along(divide):
+    def overload_fn(x, axis):
+        from numba import types
+        from numba.np.unsafe.ndarray import to_fixed_tuple
+        if x.ndim == 1 or x.dtype not in (types.float64, types.float32):
+            # (Numba's own: of one axis, or of integers, whose sum NumPy widens)
+            if divide:
+                return lambda x, axis: np.sum(x, axis) / x.shape[axis]
+            return lambda x, axis: np.sum(x, axis)
+        nd = x.ndim - 1
+
+        def impl(x, axis):
+            a = axis + x.ndim if axis < 0 else axis
+            if a < 0 or a >= x.ndim:
+                raise ValueError("axis out of bounds")
+            shape = np.empty(nd, np.int64)
+            j = 0
+            for k in range(x.ndim):
+                if k != a:
+                    shape[j] = x.shape[k]
+                    j += 1
+            out = sum_3d(as_3d(x, a))
+            if divide:
+                out /= x.shape[a]
+            return out.reshape(to_fixed_tuple(shape, nd))
+        return impl
+    return overload_fn
+
+
+@runtime_helper(overload=_sum_along(False))
+def sum_axis(x, axis):
+    """``np.sum(x, axis)`` of a float array of 2 or more dimensions on Numba targets:
+    Numba's own compiles its axis check's error message, about 2 s the first time
+    in a process; this one is loops over :func:`as_3d`."""
+    return np.sum(x, axis)
+
+
+@runtime_helper(overload=_sum_along(True))
 def mean_axis(x, axis):
     return np.sum(x, axis) / x.shape[axis]
-
-
-@numba_overload(mean_axis)
-def _(x, axis):
-    return lambda x, axis: np.sum(x, axis) / x.shape[axis]
 
 
 @runtime_helper(overload=_reduction(0))
