@@ -20,6 +20,7 @@ import math
 
 import numpy as np
 
+from ..runtime.array_helpers import select
 from ..runtime.helpers import prod_others, prod_others_along, share_ties, share_ties_along
 from ..runtime.special import digamma, trigamma
 from .operators import int_power
@@ -288,9 +289,9 @@ def _(z, c, x, y, c_dot, x_dot, y_dot):
     return x_dot if c else y_dot
 
 
-@tangent(np.where)
+@tangent(np.where, select)
 def _(z, c, x, y, c_dot, x_dot, y_dot):
-    return np.where(c, x_dot, y_dot)
+    return select(c, x_dot, y_dot)
 
 
 @tangent(np.copy)

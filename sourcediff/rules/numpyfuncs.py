@@ -7,6 +7,7 @@ here with ``lowered_with_axis``); their rules stay keyed by the NumPy function.
 import numpy as np
 
 from ..passes.types import F64, INT, T, array, promote, scalar
+from ..runtime.array_helpers import select
 from ..runtime.helpers import (
     keep_all_dims,
     max_axis,
@@ -186,7 +187,7 @@ def _numbers(*names):
     return lambda i: all(_ndim(i, n) == 0 for n in names)
 
 
-elementwise(np.where)
+elementwise(np.where, select)
 
 
 @rule(np.where, when=_numbers("c", "x", "y"))    # lowered to `x if c else y`
@@ -194,9 +195,10 @@ def _(z, c, x, y, dz):
     return None, dz if c else 0.0, 0.0 if c else dz
 
 
-@rule(np.where)
+# (``select``: np.where as generated code calls it, element loops on Numba targets)
+@rule(np.where, select)
 def _(z, c, x, y, dz):
-    return None, np.where(c, dz, 0.0), np.where(c, 0.0, dz)
+    return None, select(c, dz, 0.0), select(c, 0.0, dz)
 
 
 @rule(np.copy)
@@ -232,7 +234,7 @@ for _fn in FLOAT_UFUNCS:
     _float_result(_fn)
 
 
-@result_type(np.where)
+@result_type(np.where, select)
 def _(args, kw, consts):
     return promote(*args[1:3], *([args[0]] if args[0].is_array else []))\
         if args[0].is_array else promote(*args[1:3])

@@ -14,7 +14,7 @@ import math
 
 import numpy as np
 
-from .declare import install_numba_overloads, numba_overload, runtime_helper
+from .declare import install_numba_overloads, jitable, numba_overload, runtime_helper
 
 __all__ = [
     "diff_adjoint",
@@ -23,6 +23,7 @@ __all__ = [
     "kron_adjoint_left",
     "kron_adjoint_right",
     "put_diagonal",
+    "select",
     "sum_repeats",
     "sum_tiles",
 ]
@@ -32,6 +33,90 @@ def _need(cond, what):
     from numba.core.errors import TypingError
     if not cond:
         raise TypingError(what)
+
+
+# -- selection --------------------------------------------------------------------------
+@runtime_helper
+def select(c, x, y):
+    """``np.where(c, x, y)`` of arrays, as generated code calls it: on Numba targets,
+    for a boolean ``c`` of 1 or 2 dimensions and float64 arrays of its rank or numbers,
+    element loops (Numba's own compiles its broadcasting anew for each combination of
+    argument types, 0.4-0.9 s each the first time, three in a typical gradient); the
+    shapes broadcast as NumPy's, lengths of 1 stretched (else a ValueError).
+
+    >>> select(np.array([True, False]), np.array([1.0, 2.0]), 0.0)
+    array([1., 0.])
+    """
+    return np.where(c, x, y)
+
+
+def _length(v, axis):
+    """``v.shape[axis]``; 1 for a number (broadcast)."""
+    return v.shape[axis]
+
+
+def _item(v, i, j):
+    """``v[i]`` / ``v[i, j]`` of a 1-d / 2-d array, its only element along an axis
+    of length 1 (broadcast); a number itself."""
+    return v[i] if np.ndim(v) == 1 else v[i, j]
+
+
+@numba_overload(_length)
+def _(v, axis):
+    from numba import types
+    if isinstance(v, types.Array):
+        return lambda v, axis: v.shape[axis]
+    return lambda v, axis: 1
+
+
+@numba_overload(_item)
+def _(v, i, j):
+    from numba import types
+    if not isinstance(v, types.Array):
+        return lambda v, i, j: v
+    if v.ndim == 1:
+        return lambda v, i, j: v[i if v.shape[0] != 1 else 0]
+    return lambda v, i, j: v[i if v.shape[0] != 1 else 0, j if v.shape[1] != 1 else 0]
+
+
+@jitable
+def _broadcast_axis(c, x, y, axis):
+    n = max(_length(c, axis), _length(x, axis), _length(y, axis))
+    for m in (_length(c, axis), _length(x, axis), _length(y, axis)):
+        if m != n and m != 1:
+            raise ValueError("operands could not be broadcast together")
+    return n
+
+
+@numba_overload(select)
+def _(c, x, y):
+    from numba import types
+
+    def fits(v):      # a float64 array of c's rank, or a number
+        return isinstance(v, types.Array) and v.ndim == c.ndim and v.dtype == types.float64 \
+            or isinstance(v, (types.Float, types.Integer)) and not isinstance(v, types.Boolean)
+    if not (isinstance(c, types.Array) and c.dtype == types.boolean and c.ndim in (1, 2)
+            and fits(x) and fits(y) and (isinstance(x, (types.Array, types.Float))
+                                         or isinstance(y, (types.Array, types.Float)))):
+        return lambda c, x, y: np.where(c, x, y)
+    if c.ndim == 1:
+        def impl(c, x, y):
+            n = _broadcast_axis(c, x, y, 0)
+            out = np.empty(n, np.float64)
+            for i in range(n):
+                out[i] = _item(x, i, 0) if _item(c, i, 0) else _item(y, i, 0)
+            return out
+        return impl
+
+    def impl2(c, x, y):
+        n = _broadcast_axis(c, x, y, 0)
+        m = _broadcast_axis(c, x, y, 1)
+        out = np.empty((n, m), np.float64)
+        for i in range(n):
+            for j in range(m):
+                out[i, j] = _item(x, i, j) if _item(c, i, j) else _item(y, i, j)
+        return out
+    return impl2
 
 
 # -- differences, diagonals, repeats, Kronecker products ----------------------------

@@ -99,13 +99,15 @@ def test_every_declared_helper_has_an_overload_and_axis_helpers_are_helpers():
 
 def test_each_term_of_a_tangent_rule_carries_one_input_tangent():
     """So the terms of inputs without a derivative can be dropped (np.where's one
-    term selects between two tangents: a missing one becomes 0.0; a join's one
+    term, and ``select``'s, np.where as generated code calls it, selects between
+    two tangents: a missing one becomes 0.0; a join's one
     term assembles them: a missing one becomes zeros of its input's shape)."""
     import ast
 
     from sourcediff.passes.forward import _terms
     from sourcediff.runtime import joins
-    assembling = {np.where, joins.vstack2, joins.hstack2, joins.column_stack2,
+    from sourcediff.runtime.array_helpers import select
+    assembling = {np.where, select, joins.vstack2, joins.hstack2, joins.column_stack2,
                   joins.append_flat}
     for p in registry.PRIMITIVES.values():
         for r in p.tangents:
