@@ -631,7 +631,7 @@ def _(x, z, axis):
     return impl
 
 
-# -- reductions along one axis of N-d arrays (Numba has ``axis`` for ``np.sum`` only)
+# -- reductions along one axis of N-d arrays (Numba has ``axis`` for ``np.sum`` only, slow to compile)
 def _reduction(op):
     def overload_fn(x, axis):
         from numba.core.errors import TypingError
@@ -642,15 +642,21 @@ def _reduction(op):
 
         def impl(x, axis):
             a = axis + x.ndim if axis < 0 else axis
-            shape = np.empty(nd, np.int64)
-            j = 0
-            for k in range(x.ndim):
-                if k != a:
-                    shape[j] = x.shape[k]
-                    j += 1
-            return reduce_3d(as_3d(x, a), op).reshape(to_fixed_tuple(shape, nd))
+            return reduce_3d(as_3d(x, a), op).reshape(to_fixed_tuple(kept_lengths(x, a), nd))
         return impl
     return overload_fn
+
+
+@jitable
+def kept_lengths(x, axis):
+    """The lengths of ``x``'s axes but ``axis``: the shape of a reduction along it."""
+    shape = np.empty(x.ndim - 1, np.int64)
+    j = 0
+    for k in range(x.ndim):
+        if k != axis:
+            shape[j] = x.shape[k]
+            j += 1
+    return shape
 
 
 @jitable
@@ -679,16 +685,10 @@ def _sum_along(divide):
             a = axis + x.ndim if axis < 0 else axis
             if a < 0 or a >= x.ndim:
                 raise ValueError("axis out of bounds")
-            shape = np.empty(nd, np.int64)
-            j = 0
-            for k in range(x.ndim):
-                if k != a:
-                    shape[j] = x.shape[k]
-                    j += 1
             out = sum_3d(as_3d(x, a))
             if divide:
                 out /= x.shape[a]
-            return out.reshape(to_fixed_tuple(shape, nd))
+            return out.reshape(to_fixed_tuple(kept_lengths(x, a), nd))
         return impl
     return overload_fn
 
