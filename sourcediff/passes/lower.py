@@ -555,7 +555,7 @@ def _groups(stmts, defs, reductions, facts) -> list:
             continue                                   # a reduction of outside arrays only
         g = Group(members=sorted(chain | {r}))
         _describe(g, stmts, defs, local, facts)
-        if any(n in local and n not in products for n, *_ in g.rows):
+        if any(n in local and n not in products and not _sized(n, facts) for n, *_ in g.rows):
             continue
         for other in groups:
             if set(other.members) & chain and not (_derived(other.sums, stmts) & g.all_reads):
@@ -565,6 +565,14 @@ def _groups(stmts, defs, reductions, facts) -> list:
                 break
         groups.append(g)
     return groups
+
+
+def _sized(name, facts) -> bool:
+    """An array the loop body binds whose every axis has a known length
+    (``du = np.zeros_like(u)`` of a ``u`` as long as a parameter): its rows are
+    rows of that length, like a parameter's."""
+    keys = facts.lengths.get(name) or (None,)
+    return None not in keys
 
 
 def _derived(names, stmts) -> set:
@@ -716,7 +724,8 @@ def _store_safe(g, stmts, facts) -> bool:
     for k in g.stores:
         t = _stored_into(stmts[k])
         targets.setdefault(t.value.id, set()).add(_where(t, facts))
-    if any(not facts.fresh(a) or len(sl) > 1 for a, sl in targets.items()):
+    if any(not facts.fresh(a) or len(sl) > 1 and not _accumulated(g, stmts, a)
+           for a, sl in targets.items()):
         return False
     params = facts.params
     for k in g.members:
@@ -741,6 +750,15 @@ def _store_safe(g, stmts, facts) -> bool:
                     facts.viewed.get(base) not in (params | facts.steady) - set(targets):
                 return False
     return True
+
+
+def _accumulated(g, stmts, name) -> bool:
+    """Every store of the group into ``name`` adds or subtracts (``du[:, :-1] +=
+    fx``, ``du[:, 1:] -= fx``): stores into overlapping slices may then go
+    element by element in one loop, each element getting the same terms (in
+    another order), as long as nothing else in the group reads ``name``."""
+    return all(_kind(stmts[k]) == "augstore" for k in g.stores
+               if _stored_into(stmts[k]).value.id == name)
 
 
 def _disjoint(a, b) -> bool:

@@ -37,6 +37,7 @@ import copy
 
 from .. import ir
 from .astutil import names_in, rewrite_loops
+from .buffers import Liveness
 
 
 def save_before_loops(stmts: list, saves: dict, sole: set) -> list:
@@ -200,27 +201,47 @@ def _split(loop, restores, sole) -> list:
     return [first, second]
 
 
-def unread_puts_back(stmts: list, restores: dict, sole: set, groups=()) -> set:
+def unread_puts_back(stmts: list, restores: dict, sole: set, groups=(),
+                     live_out=frozenset()) -> set:
     """The arrays of ``sole`` whose elements ``stmts`` (a reverse sweep) puts
-    back (``restores``: those statements, by id) where no statement reads the
-    array from the first of them on: from the top-level statement holding the
-    first, nothing but the puts-back mentions the array (a loop's later
-    iterations run its earlier statements again).  ``groups``: sets of arrays
-    a swap or a rotation exchanges (the reverse sweep's ``unew, u = u, unew``
-    hands the buffer to another name, which must not be read either).
-    Storing their elements is wasted: the reverse of ``u[i] = math.sin(u[0] *
-    w) * u[i]`` reads the values stored for it, not ``u``."""
+    back (``restores``: those statements, by id) where nothing reads them:
+
+    * no statement reads the array from the first put-back on: from the
+      top-level statement holding the first, nothing but the puts-back
+      mentions the array (a loop's later iterations run its earlier
+      statements again).  ``groups``: sets of arrays a swap or a rotation
+      exchanges (the reverse sweep's ``unew, u = u, unew`` hands the buffer
+      to another name, which must not be read either).  Storing their
+      elements is wasted: the reverse of ``u[i] = math.sin(u[0] * w) * u[i]``
+      reads the values stored for it, not ``u``;
+    * or after each put-back the name is bound again before anything reads
+      it (``buffers.Liveness``, the puts-back taken as doing nothing;
+      ``live_out``: names read after the sweep): a time step's ``du =
+      np.zeros_like(u)`` and ``du[:, :-1] += fx``, whose reverse puts back
+      the elements of ``du`` and then ``du`` itself, the array of the step
+      before.  The array is one no other name holds (``sole``), so the
+      elements put back are never seen."""
     first: dict = {}
+    at: dict = {}
     for k, top in enumerate(stmts):
         for n in ast.walk(top):
             if restores.get(id(n)) is n:
                 first.setdefault(n.targets[0].value.id, k)
+                at.setdefault(n.targets[0].value.id, []).append(n)
     out = set()
+    live = None
     for array, k in first.items():
         names = {array}.union(*(g for g in groups if array in g))
-        if names <= sole and not any(
-                names & names_in(n) for top in stmts[k:] for n in _statements(top)
-                if restores.get(id(n)) is not n and not _renames(n, names)):
+        if not names <= sole:
+            continue
+        if not any(names & names_in(n) for top in stmts[k:] for n in _statements(top)
+                   if restores.get(id(n)) is not n and not _renames(n, names)):
+            out.add(array)
+            continue
+        if live is None:
+            live = Liveness(ast.Module(body=stmts, type_ignores=[]), live_out,
+                            skip=set(restores))
+        if all(id(n) in live.after and not names & live.after[id(n)] for n in at[array]):
             out.add(array)
     return out
 

@@ -383,7 +383,8 @@ class ReverseTransformer:
                 continue
             if not self.plan.drop_unread_items(unread_puts_back(
                     reverse, {**self.element_restores, **self.element_pops}, self.plan.sole,
-                    [set(p.names) for p in self.plan.permutations.values()])):
+                    [set(p.names) for p in self.plan.permutations.values()],
+                    free_names(self.gradients()))):
                 break
         fused = self.try_fuse()
         if fused is not None:

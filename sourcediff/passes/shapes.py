@@ -482,6 +482,9 @@ def axis_lengths(types: dict, params: list, sites: dict) -> dict:
             return memo[var]
         memo[var] = (None,)       # (a name defined through itself: not known)
         t = types.get(var)
+        if t is not None and t.is_array and var not in params and len(sites.get(var) or ()) > 1:
+            memo[var] = rebound(var, t)
+            return memo[var]
         v = value(var)
         out = (None,)
         if t is None or v is None:
@@ -497,18 +500,63 @@ def axis_lengths(types: dict, params: list, sites: dict) -> dict:
         elif t.kind == "int":
             out = (number(v),)
         elif t.is_array:
-            out = _made_axes(v, t.ndim, number, axes)
+            out = _made_axes(v, t.ndim, number, axes, types)
         memo[var] = out
         return out
 
-    return {var: of(var) for var in set(sites) | set(params)}
+    def made(stmt, ndim) -> tuple:
+        """The axes of the array one binding (``u = ...``, ``u = u + du``) makes."""
+        if ir.KIND(stmt) not in (ir.Kind.ASSIGN, ir.Kind.ACCUMULATE) or \
+                not isinstance(stmt, ast.Assign):
+            return (None,) * ndim
+        return _made_axes(stmt.value, ndim, number, axes, types)
+
+    def rebound(var, t) -> tuple:
+        """An array bound at several sites (``u = u0.copy()`` before a time loop,
+        ``u = u + lam * du`` in it, with ``du = np.zeros_like(u)``): the axes its
+        first binding makes, when every other binding makes them again given
+        that ``var`` has them (so, by induction over the run, every value of
+        ``var`` has them); else not known."""
+        ss = sites[var]
+        first = made(ss[0].stmt, t.ndim)
+        if None in first:
+            return (None,) * t.ndim
+        before = dict(memo)
+        memo[var] = first
+        if all(made(s.stmt, t.ndim) == first for s in ss[1:]):
+            return first
+        memo.clear()           # (what was found from the guess does not hold)
+        memo.update(before)
+        return (None,) * t.ndim
+
+    # names bound at several sites first, in a fixed order: what is found
+    # while one of them is being worked out takes the guess for it, where a
+    # name reached through another's binding would find it not known yet
+    names = set(sites) | set(params)
+    several = sorted(v for v in names if len(sites.get(v) or ()) > 1)
+    return {var: of(var) for var in several + sorted(names - set(several))}
 
 
-def _made_axes(v, ndim, number, axes) -> tuple:
+def _made_axes(v, ndim, number, axes, types) -> tuple:
     """The axes of the array an assignment's value ``v`` makes."""
     unknown = (None,) * ndim
     if isinstance(v, ast.Name):                   # b = a
         return tuple(axes(v, k) for k in range(ndim))
+    operands = [v.left, v.right] if isinstance(v, ast.BinOp) else \
+        [v.operand] if isinstance(v, ast.UnaryOp) else None
+    if operands is not None:
+        # elementwise arithmetic: the axes of its arrays, when they all have
+        # the same known ones (numbers broadcast; other arrays might too)
+        found = set()
+        for e in operands:
+            if isinstance(e, ast.Constant):
+                continue
+            t = types.get(e.id) if isinstance(e, ast.Name) else None
+            if t is None or t.is_array and t.ndim != ndim:
+                return unknown
+            if t.is_array:
+                found.add(tuple(axes(e, k) for k in range(ndim)))
+        return found.pop() if len(found) == 1 else unknown
     if not isinstance(v, ast.Call) or v.keywords or len(v.args) != 1:
         if isinstance(v, ast.Call) and isinstance(v.func, ast.Attribute) and \
                 v.func.attr == "copy" and not v.args and not v.keywords:

@@ -181,6 +181,34 @@ def pair_forces_minus(X, w):             # the same written with -= and helpers
     return np.sum(F * F)
 
 
+def fluxes_2d(u0, kappa, lam, nsteps):  # Perona-Malik: fluxes added into overlapping slices
+    u = u0.copy()
+    for step in range(nsteps):
+        gx = u[:, 1:] - u[:, :-1]
+        gy = u[1:, :] - u[:-1, :]
+        fx = np.exp(-(gx / kappa) ** 2) * gx
+        fy = gy / (1.0 + (gy / kappa) ** 2)
+        du = np.zeros_like(u)
+        du[:, :-1] += fx
+        du[:, 1:] -= fx
+        du[:-1, :] += fy
+        du[1:, :] -= fy
+        u = u + lam * du
+    return np.sum(u * u * u0)
+
+
+def fluxes_1d(u0, c, nsteps):            # the same in 1-d, the update a fresh array
+    n = u0.shape[0]
+    u = u0.copy()
+    for step in range(nsteps):
+        f = c * np.tanh(u[1:] - u[:-1])
+        du = np.zeros(n)
+        du[:-1] += f
+        du[1:] -= f
+        u = u + du
+    return np.sum(np.sin(u))
+
+
 # -- not lowered ----------------------------------------------------------------
 @sd.function                             # never inlined: called through its own adjoint
 def norm2(v):
@@ -233,6 +261,28 @@ def partly_rows(X, w):                   # t is shared with a reduction of no ro
     return s
 
 
+def stored_then_updated(u0, c, nsteps):  # a store and an update of overlapping slices
+    u = u0.copy()
+    for step in range(nsteps):
+        f = c * np.tanh(u[1:] - u[:-1])
+        du = np.zeros_like(u)
+        du[:-1] = f
+        du[1:] -= f
+        u = u + du
+    return np.sum(u * u)
+
+
+def growing(u0, c, nsteps):              # u grows each step: du's length is not known
+    u = u0.copy()
+    for step in range(nsteps):
+        f = c * np.tanh(u[1:] - u[:-1])
+        du = np.zeros_like(u)
+        du[:-1] += f
+        du[1:] -= f
+        u = np.concatenate((u + du, u[-1:]))
+    return np.sum(u * u)
+
+
 def vectorized(X, C, a):                 # top-level array code stays a library call
     d = X - C[a]
     return np.sum(d * d)
@@ -269,8 +319,18 @@ KEPT = [
     (carried, (X, RNG.normal(size=3)), (0, 1)),
     (partly_rows, (X, RNG.normal(size=3)), (0, 1)),
     (vectorized, (X, C, A), (0, 1)),
+    (stored_then_updated, (RNG.normal(size=7), 0.3, 3), (0, 1)),
+    (growing, (RNG.normal(size=7), 0.3, 3), (0, 1)),
 ]
-ALL = LOWERED + KEPT
+# time loops whose whole-array statements are element loops (the loop allocates
+# the user's own ``du`` and the tape holds the state per step, so these are not
+# in LOWERED's test of no allocation at all)
+U2 = RNG.normal(size=(5, 6))
+STEPPED = [
+    (fluxes_2d, (U2, 0.7, 0.2, 3), (0, 1, 2)),
+    (fluxes_1d, (RNG.normal(size=7), 0.3, 3), (0, 1)),
+]
+ALL = LOWERED + KEPT + STEPPED
 IDS = [c[0].__name__ for c in ALL]
 
 
@@ -326,6 +386,33 @@ def test_escaping_rows_are_kept(f, args, wrt):
     text = sd.grad(f, wrt=wrt, target="python").source_for(*args)
     body = text.split(f"def {f.__name__}(", 1)[1].split("\ndef ", 1)[0]
     assert "d = _t" in body and "[i, j]" not in body
+
+
+@pytest.mark.parametrize("f,args,wrt", STEPPED, ids=[c[0].__name__ for c in STEPPED])
+def test_overlapping_updates_are_element_loops(f, args, wrt):
+    """``du[:, :-1] += fx`` and ``du[:, 1:] -= fx`` into a ``du`` the time step
+    allocates go element by element in the loop computing ``fx`` (each element
+    of ``du`` gets the same terms), and the reverse puts back no element of
+    ``du``: the step before's ``du`` is restored whole before anything reads it."""
+    text = sd.grad(f, wrt=wrt, target="python").source_for(*args)
+    for function in (f.__name__, f"{f.__name__}_grad"):
+        inside = _inside_loops(text, function)
+        for array_code in ("unbroadcast", "add_into", "sub_into", "u[1:", "u[:, 1:", "u[:-1"):
+            assert array_code not in inside, f"{function}: {array_code} in the loop\n{text}"
+    assert "_saved_du_items" not in text, text
+
+
+def test_a_store_and_an_update_of_overlapping_slices_stay_array_code():
+    """``du[:-1] = f`` then ``du[1:] -= f``: element by element, the update of
+    element ``j + 1`` would come before the store of it.  And a ``u`` that grows
+    each step: ``du = np.zeros_like(u)`` is of no length known to the loop."""
+    text = sd.grad(stored_then_updated, wrt=0, target="python").source_for(
+        RNG.normal(size=7), 0.3, 3)
+    body = text.split("def stored_then_updated(", 1)[1].split("\ndef ", 1)[0]
+    assert "sub_into(du[1:], f)" in body, body
+    text = sd.grad(growing, wrt=0, target="python").source_for(RNG.normal(size=7), 0.3, 3)
+    body = text.split("def growing(", 1)[1].split("\ndef ", 1)[0]
+    assert "sub_into(du[1:], f)" in body, body
 
 
 def test_rows_passed_to_an_inlined_helper_are_lowered():
