@@ -516,9 +516,13 @@ def sole_arrays(fn: ast.FunctionDef, types: dict, params, permutations: dict, vi
                 out.discard(base)
         heads = [getattr(s, f) for f in ("test", "iter") if getattr(s, f, None) is not None] \
             if hasattr(s, "body") else [s]
+        # (a user function whose result is a number keeps no array it is given:
+        # ``tc = first_crossing(y, level, dt)``)
+        counted = None if _gives_number(s, types) else s
         for n in (n for h in heads for n in ast.walk(h)):
             if isinstance(n, (ast.Tuple, ast.List)) and isinstance(n.ctx, ast.Load) or \
-                    isinstance(n, ast.Call) and (ir.PRIM(n) or ("?",))[0] in ("user", "global"):
+                    isinstance(n, ast.Call) and (ir.PRIM(n) or ("?",))[0] in ("user", "global") \
+                    and not (counted is None and n is s.value):
                 elts = n.elts if isinstance(n, (ast.Tuple, ast.List)) else n.args
                 out -= {e.id for e in elts if isinstance(e, ast.Name)}
     for n in ast.walk(fn):      # bound otherwise (unpacked, a loop target)
@@ -530,6 +534,15 @@ def sole_arrays(fn: ast.FunctionDef, types: dict, params, permutations: dict, vi
         if not drop:
             return out
         out -= drop
+
+
+def _gives_number(s, types) -> bool:
+    """``x = f(...)`` binding a number."""
+    if not isinstance(s, ast.Assign) or len(s.targets) != 1 or \
+            not isinstance(s.targets[0], ast.Name):
+        return False
+    t = types.get(s.targets[0].id)
+    return t is not None and t.is_scalar
 
 
 def unwritten_arrays(fn: ast.FunctionDef, types: dict, view_base, moves=frozenset(),

@@ -73,7 +73,11 @@ Where the line is drawn, and why:
   not ``u[1:-1] = u[2:] + u[:-2]``) or at elements sure to be others (the
   other colour of a red-black sweep, ``u[1:-1:2]`` from ``u[2::2]``; another
   constant row, ``U[0, :] = U[1, :]``), and every other array it reads is a
-  parameter or another such local.
+  parameter, another such local, or a local bound only to new arrays and to
+  other names' arrays (``u = unew``), none of them the one stored into.
+  Adding into overlapping slices of one array (``du[:, :-1] += fx``,
+  ``du[:, 1:] -= fx``) goes element by element too: each element gets the
+  same terms, in another order.
 * Semantics: scalars broadcast as before; element arithmetic of float64
   values is float64 arithmetic, so values agree bit for bit with NumPy's
   except for the order of the summation (pairwise in NumPy, sequential
@@ -160,11 +164,25 @@ def lower_array_temporaries(fn: ast.FunctionDef, env: dict, used_names: set) -> 
                     setattr(s, f, visit(getattr(s, f), in_loop or loop))
         if not in_loop:
             return stmts
-        groups = plan_block(stmts, facts)
+        made = _materialize(stmts, facts, env, used_names)
+        trial = _with_buffers(stmts, made)
+        groups = plan_block(trial, facts)
+        kept = {y for y, m in made.items() if _buffer_filled(m, groups, trial, facts)}
+        if kept != set(made):
+            # a temporary whose loop is not taken keeps its array code
+            for y in set(made) - kept:
+                made.pop(y).undo(facts)
+            trial = _with_buffers(stmts, made)
+            groups = plan_block(trial, facts)
+            if not all(_buffer_filled(m, groups, trial, facts) for m in made.values()):
+                for m in made.values():
+                    m.undo(facts)
+                made, trial = {}, stmts
+                groups = plan_block(stmts, facts)
         if not groups:
             return stmts
         changed = True
-        return emit_block(stmts, groups, env, used_names)
+        return emit_block(trial, groups, env, used_names)
 
     fn.body = visit(fn.body, False)
     return changed
@@ -188,6 +206,7 @@ class _Facts:
     lengths: dict                         # name -> keys of its axes' lengths (shapes.py)
     viewed: dict = field(default_factory=dict)   # a view bound once -> the array it views
     steady: set = field(default_factory=set)     # fresh arrays bound once (never swapped)
+    origins: dict = field(default_factory=dict)  # array local -> names whose buffer it may hold
 
     @classmethod
     def of(cls, fn, env, params=()):
@@ -218,7 +237,7 @@ class _Facts:
                   and isinstance(s.value.value, ast.Name) and not _index_arrays(s.value, env)}
         steady = {n for n in fresh if assignments.get(n) == 1}
         return cls(env, assignments, readers, fresh, set(params), set(perms), lengths,
-                   viewed, steady)
+                   viewed, steady, _origins(fn, env, params, perms))
 
     def same_length(self, row, other) -> bool:
         """Rows ``(base, axes)`` sure to be as long as each other along every axis."""
@@ -294,6 +313,51 @@ def _fresh_arrays(fn, env, params, perms) -> set:
         if not shared & out:
             return out
         out -= shared
+
+
+def _origins(fn, env, params, perms) -> dict:
+    """For each float64 array local every binding of which makes a new array or
+    moves another name's array to it (``u = unew`` after ``unew = u + du``):
+    the names whose buffers it may hold (itself, for the arrays it makes).  A
+    name with another binding (a view, a swap, a call) is left out."""
+    moves: dict = {}
+    for s in _statements(fn.body):
+        for n in _binds(s):
+            t = env.get(n)
+            if t is None or not t.is_array or n in params:
+                continue
+            v = s.value if isinstance(s, ast.Assign) and len(s.targets) == 1 and \
+                isinstance(s.targets[0], ast.Name) and id(s) not in perms else None
+            if v is not None and _makes_array(v):
+                source = n
+            elif isinstance(v, ast.Name) and env.get(v.id) is not None and env[v.id].is_array:
+                source = v.id
+            else:
+                source = None
+            if source is None or moves.get(n, set()) is None:
+                moves[n] = None
+            else:
+                moves.setdefault(n, set()).add(source)
+    out = {n: set(src) for n, src in moves.items() if src is not None}
+    while True:
+        changed = False
+        for n in list(out):
+            more = set()
+            for m in out[n] - {n}:
+                if m in params:
+                    continue
+                if m not in out:
+                    more = None
+                    break
+                more |= out[m]
+            if more is None:
+                del out[n]
+                changed = True
+            elif not more <= out[n]:
+                out[n] |= more
+                changed = True
+        if not changed:
+            return out
 
 
 def _index_arrays(v, env) -> bool:
@@ -747,7 +811,8 @@ def _store_safe(g, stmts, facts) -> bool:
                         not all(_disjoint(index, w) for w in targets[base]):
                     return False
             elif base not in params and not facts.fresh(base) and \
-                    facts.viewed.get(base) not in (params | facts.steady) - set(targets):
+                    facts.viewed.get(base) not in (params | facts.steady) - set(targets) and \
+                    not (base in facts.origins and not facts.origins[base] & set(targets)):
                 return False
     return True
 
@@ -801,6 +866,115 @@ def _movable(g, kept, stmts) -> bool:
                     _prim(getattr(s, "value", None))[0] == "user":
                 return False
     return True
+
+
+# -- temporaries used whole: computed into a buffer by an element loop -------
+@dataclass
+class _Buffer:
+    """``y = E`` of a temporary ``y`` a statement reads whole (``f(y)``, a
+    function of the user's) taken as ``y = np.empty_like(w)``, ``_ty = E``,
+    ``y[:] = _ty``: the store is a group like any other, so ``E`` and the
+    temporaries it reads are one element loop writing into ``y`` (one
+    allocation per iteration where the array code had one per operation)."""
+    name: str
+    temp: str                  # the name E is bound to now
+    define: ast.stmt           # E's statement (its target renamed to ``temp``)
+    alloc: ast.stmt
+    store: ast.stmt
+    shape_of: str              # ``w``: an array read whole, of y's shape
+    position: int
+    lengths: tuple             # y's axes' lengths before (``shapes.axis_lengths``)
+
+    def undo(self, facts):
+        self.define.targets[0].id = self.name
+        facts.lengths[self.name] = self.lengths
+        facts.assignments.pop(self.temp, None)
+        facts.readers.pop(self.temp, None)
+        facts.readers.get(self.shape_of, set()).discard(id(self.alloc))
+
+
+def _materialize(stmts, facts, env, used_names) -> dict:
+    """The temporaries of ``stmts`` (a loop body) read whole by a statement no
+    element loop can take, whose value is elementwise arithmetic reaching an
+    array ``w`` read whole whose axes' lengths are known (``shapes.axis_lengths``):
+    rewritten as :class:`_Buffer` says (the statements are changed in place;
+    ``_with_buffers`` gives the block, ``_Buffer.undo`` takes it back).  Whether
+    each is kept is decided once the groups are known (``_buffer_filled``)."""
+    defs = {}
+    for k, st in enumerate(stmts):
+        if _temporary_def(st, facts) is not None:
+            defs[st.targets[0].id] = k
+    ends = {k for k, st in enumerate(stmts) if _reduction_operands(st, facts) is not None or
+            _store_operands(st, facts) is not None}
+    made = {}
+    for y, k in defs.items():
+        st = stmts[k]
+        if _prim(st.value)[0] == "subscript" or _uses_ok(y, k, stmts, defs, ends, facts):
+            continue
+        w = _shape_source(y, stmts, defs, facts)
+        if w is None:
+            continue
+        temp = _fresh(f"_{y.lstrip('_')}_value", used_names)
+        line = _line(st)
+        call = _marked(ast.Call(func=ast.Attribute(value=ast.Name(id="np", ctx=ast.Load()),
+                                                   attr="empty_like", ctx=ast.Load()),
+                                args=[ast.Name(id=w, ctx=ast.Load())], keywords=[]),
+                       ("call", np.empty_like))
+        alloc = _assign(y, call, "assign", line)
+        target = ast.Subscript(value=ast.Name(id=y, ctx=ast.Load()),
+                               slice=ast.Slice(), ctx=ast.Store())
+        store = _made(ast.Assign(targets=[target], value=ast.Name(id=temp, ctx=ast.Load())),
+                      "store", line)
+        st.targets[0].id = temp
+        env[temp] = env[y]
+        facts.assignments[temp] = 1
+        facts.readers[temp] = {id(store)}
+        facts.readers.setdefault(w, set()).add(id(alloc))
+        made[y] = _Buffer(y, temp, st, alloc, store, w, k, facts.lengths.get(y))
+        facts.lengths[y] = facts.lengths[w]
+    return made
+
+
+def _shape_source(y, stmts, defs, facts):
+    """An array ``E`` reads whole (through the temporaries it reads), of
+    ``y``'s number of dimensions and of known lengths, or None."""
+    ndim = facts.env[y].ndim
+    seen, todo = set(), [y]
+    while todo:
+        t = todo.pop()
+        if t in seen:
+            continue
+        seen.add(t)
+        for n in _temporary_def(stmts[defs[t]], facts) or ():
+            if n in defs:
+                todo.append(n)
+            elif facts.block(n, ndim) and _sized(n, facts) and facts.assignments.get(n, 0) <= 1:
+                return n
+    return None
+
+
+def _with_buffers(stmts, made) -> list:
+    """``stmts`` with each buffer's allocation before its value and its store after."""
+    at = {m.position: m for m in made.values()}
+    out = []
+    for k, st in enumerate(stmts):
+        if k in at:
+            out += [at[k].alloc, st, at[k].store]
+        else:
+            out.append(st)
+    return out
+
+
+def _buffer_filled(m, groups, stmts, facts) -> bool:
+    """The buffer's store is in a group taken, every other row of which is
+    sure to be as long as ``w`` (so ``y``, allocated like ``w``, is what the
+    array code gave: no broadcasting to another shape)."""
+    k = next((i for i, st in enumerate(stmts) if st is m.store), None)
+    g = next((g for g in groups if k in g.members), None)
+    if g is None or g.unsure or g.unchecked or g.apart:
+        return False
+    whole = _whole(m.shape_of, facts)
+    return all(r[0] == m.name or facts.same_length(r, whole) for r in g.rows)
 
 
 # -- emit --------------------------------------------------------------------

@@ -569,6 +569,8 @@ def _made_axes(v, ndim, number, axes, types) -> tuple:
         if ndim == 1 and not isinstance(arg, ast.Tuple) and number(arg) is not None:
             return (number(arg),)
         return tuple(axes(arg, k) for k in range(ndim))
+    if func == "np.arange" and ndim == 1:        # np.arange(n) of a whole number n
+        return (number(arg),)
     return unknown
 
 

@@ -209,10 +209,33 @@ def fluxes_1d(u0, c, nsteps):            # the same in 1-d, the update a fresh a
     return np.sum(np.sin(u))
 
 
+def fluxes_moved(u0, c, nsteps):         # the new state moved to u: u = unew
+    u = u0.copy()
+    for step in range(nsteps):
+        f = c * np.tanh(u[1:] - u[:-1])
+        du = np.zeros_like(u)
+        du[:-1] += f
+        du[1:] -= f
+        unew = u + c * du
+        u = unew
+    return np.sum(np.sin(u) * u0)
+
+
 # -- not lowered ----------------------------------------------------------------
 @sd.function                             # never inlined: called through its own adjoint
 def norm2(v):
     return np.sum(v * v)
+
+
+def given_whole(noise, amp, log_tau, levels):   # an array computed per row, given whole
+    nsig, nt = noise.shape
+    t = np.arange(nt) * 0.05
+    loss = 0.0
+    for i in range(nsig):
+        tau = math.exp(log_tau[i])
+        y = amp * (1.0 - np.exp(-t / tau)) + noise[i]
+        loss += norm2(y) * levels[i]
+    return loss
 
 
 def passed(X, C, a):                     # the row is passed to a user function
@@ -322,6 +345,8 @@ KEPT = [
     (stored_then_updated, (RNG.normal(size=7), 0.3, 3), (0, 1)),
     (growing, (RNG.normal(size=7), 0.3, 3), (0, 1)),
 ]
+NOISE = RNG.normal(size=(4, 6))
+BUFFERED = (given_whole, (NOISE, 0.8, RNG.normal(size=4), RNG.normal(size=4)), (0, 1, 2, 3))
 # time loops whose whole-array statements are element loops (the loop allocates
 # the user's own ``du`` and the tape holds the state per step, so these are not
 # in LOWERED's test of no allocation at all)
@@ -329,8 +354,9 @@ U2 = RNG.normal(size=(5, 6))
 STEPPED = [
     (fluxes_2d, (U2, 0.7, 0.2, 3), (0, 1, 2)),
     (fluxes_1d, (RNG.normal(size=7), 0.3, 3), (0, 1)),
+    (fluxes_moved, (RNG.normal(size=7), 0.3, 3), (0, 1)),
 ]
-ALL = LOWERED + KEPT + STEPPED
+ALL = LOWERED + KEPT + STEPPED + [BUFFERED]
 IDS = [c[0].__name__ for c in ALL]
 
 
@@ -397,9 +423,24 @@ def test_overlapping_updates_are_element_loops(f, args, wrt):
     text = sd.grad(f, wrt=wrt, target="python").source_for(*args)
     for function in (f.__name__, f"{f.__name__}_grad"):
         inside = _inside_loops(text, function)
-        for array_code in ("unbroadcast", "add_into", "sub_into", "u[1:", "u[:, 1:", "u[:-1"):
+        for array_code in ("add_into", "sub_into", "u[1:", "u[:, 1:", "u[:-1"):
             assert array_code not in inside, f"{function}: {array_code} in the loop\n{text}"
     assert "_saved_du_items" not in text, text
+
+
+def test_an_array_given_whole_is_filled_by_an_element_loop():
+    """``y = amp * (1 - np.exp(-t / tau)) + noise[i]`` given to a function: one
+    buffer per iteration filled by an element loop (the array code allocated
+    one per operation, and its adjoint one per operation too); the loop stays
+    fused, and nothing is stored for the buffer's elements."""
+    f, args, wrt = BUFFERED
+    text = sd.grad(f, wrt=wrt, target="python").source_for(*args)
+    primal = text.split("def given_whole(", 1)[1].split("\ndef ", 1)[0]
+    assert "y = np.empty_like(t)" in primal and "y[j] = " in primal, primal
+    inside = _inside_loops(text, "given_whole_grad")
+    for array_code in ("unbroadcast", "np.sum(", "zeros_like(_t", "add_into"):
+        assert array_code not in inside, f"{array_code} in the loop\n{text}"
+    assert FUSED in text and "_saved_y_items" not in text, text
 
 
 def test_a_store_and_an_update_of_overlapping_slices_stay_array_code():
