@@ -74,7 +74,10 @@ Where the line is drawn, and why:
   other colour of a red-black sweep, ``u[1:-1:2]`` from ``u[2::2]``; another
   constant row, ``U[0, :] = U[1, :]``), and every other array it reads is a
   parameter, another such local, or a local bound only to new arrays and to
-  other names' arrays (``u = unew``), none of them the one stored into.
+  other names' arrays (``u = unew``), none of them the one stored into; or
+  anything at all, when the array stored into was made in the loop body
+  before the group and not mentioned since (``un = np.empty(n)`` at the top
+  of a time step that ends with ``u = un``).
   Adding into overlapping slices of one array (``du[:, :-1] += fx``,
   ``du[:, 1:] -= fx``) goes element by element too: each element gets the
   same terms, in another order.
@@ -619,7 +622,8 @@ def _groups(stmts, defs, reductions, facts) -> list:
             continue                                   # a reduction of outside arrays only
         g = Group(members=sorted(chain | {r}))
         _describe(g, stmts, defs, local, facts)
-        if any(n in local and n not in products and not _sized(n, facts) for n, *_ in g.rows):
+        if any(n in local and n not in products and not _sized(n, facts) and
+               not _carried(n, g, stmts) for n, *_ in g.rows):
             continue
         for other in groups:
             if set(other.members) & chain and not (_derived(other.sums, stmts) & g.all_reads):
@@ -629,6 +633,13 @@ def _groups(stmts, defs, reductions, facts) -> list:
                 break
         groups.append(g)
     return groups
+
+
+def _carried(name, g, stmts) -> bool:
+    """The body binds ``name`` only after the group (``v = vn`` at the end of a
+    time step): the group reads the array the iteration started with, a row of
+    it like a parameter's (of a length checked against the loop's)."""
+    return all(k > g.members[-1] for k, st in enumerate(stmts) if name in _binds(st))
 
 
 def _sized(name, facts) -> bool:
@@ -792,6 +803,9 @@ def _store_safe(g, stmts, facts) -> bool:
            for a, sl in targets.items()):
         return False
     params = facts.params
+    # arrays allocated in this body before the group and not mentioned since:
+    # no other name can hold their buffer yet, whatever the others are
+    new = _new_here(targets, g, stmts)
     for k in g.members:
         s = stmts[k]
         if k in g.stores:
@@ -812,9 +826,27 @@ def _store_safe(g, stmts, facts) -> bool:
                     return False
             elif base not in params and not facts.fresh(base) and \
                     facts.viewed.get(base) not in (params | facts.steady) - set(targets) and \
-                    not (base in facts.origins and not facts.origins[base] & set(targets)):
+                    not (base in facts.origins and not facts.origins[base] & set(targets)) and \
+                    not set(targets) <= new:
                 return False
     return True
+
+
+def _new_here(targets, g, stmts) -> set:
+    """The arrays of ``targets`` the block binds to a new array before the
+    group's first member (``un = np.empty(n)`` at the top of a time step), no
+    statement mentioning them in between but the group's own: their buffers
+    are their own when the group stores into them (``u = un`` comes after)."""
+    out = set()
+    for a in targets:
+        at = next((k for k in range(g.members[0] - 1, -1, -1) if a in _binds(stmts[k])), None)
+        if at is None or not (_kind(stmts[at]) == "assign" and _makes_array(stmts[at].value)):
+            continue
+        if not any(a in own_reads(st) or a in _binds(st)
+                   for k in range(at + 1, g.members[-1]) if k not in g.members
+                   for st in _statements([stmts[k]])):
+            out.add(a)
+    return out
 
 
 def _accumulated(g, stmts, name) -> bool:

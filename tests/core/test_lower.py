@@ -221,6 +221,21 @@ def fluxes_moved(u0, c, nsteps):         # the new state moved to u: u = unew
     return np.sum(np.sin(u) * u0)
 
 
+def fresh_per_step(u0, v0, a, nsteps):    # a new array per step, moved to u; v carried
+    n = u0.shape[0]
+    u = u0.copy()
+    v = v0.copy()
+    for step in range(nsteps):
+        un = np.empty(n)
+        un[1:-1] = u[1:-1] + 0.1 * (u[2:] - 2.0 * u[1:-1] + u[:-2]) + a * u[1:-1] * v[1:-1]
+        un[0] = un[1]
+        un[-1] = un[-2]
+        vn = v + 0.05 * (u - v)
+        u = un
+        v = vn
+    return np.sum(u * u) + np.sum(v)
+
+
 # -- not lowered ----------------------------------------------------------------
 @sd.function                             # never inlined: called through its own adjoint
 def norm2(v):
@@ -355,6 +370,7 @@ STEPPED = [
     (fluxes_2d, (U2, 0.7, 0.2, 3), (0, 1, 2)),
     (fluxes_1d, (RNG.normal(size=7), 0.3, 3), (0, 1)),
     (fluxes_moved, (RNG.normal(size=7), 0.3, 3), (0, 1)),
+    (fresh_per_step, (RNG.normal(size=7), RNG.normal(size=7), 0.3, 3), (0, 1, 2)),
 ]
 ALL = LOWERED + KEPT + STEPPED + [BUFFERED]
 IDS = [c[0].__name__ for c in ALL]
@@ -419,7 +435,9 @@ def test_overlapping_updates_are_element_loops(f, args, wrt):
     """``du[:, :-1] += fx`` and ``du[:, 1:] -= fx`` into a ``du`` the time step
     allocates go element by element in the loop computing ``fx`` (each element
     of ``du`` gets the same terms), and the reverse puts back no element of
-    ``du``: the step before's ``du`` is restored whole before anything reads it."""
+    ``du``: the step before's ``du`` is restored whole before anything reads it.
+    A state made each step (``un = np.empty(n)``, then ``u = un``) is stored
+    into element by element too: nothing else holds the new array yet."""
     text = sd.grad(f, wrt=wrt, target="python").source_for(*args)
     for function in (f.__name__, f"{f.__name__}_grad"):
         inside = _inside_loops(text, function)
