@@ -300,8 +300,9 @@ class Planner:
         """Every value a reverse iteration of ``loop`` restores (from a tape,
         a snapshot or by undoing an update) is one the next iteration sets
         before reading it: a scalar assigned first in the body, or an array
-        the body writes whole first, or binds to a new array first (the
-        elements put back are in the array of the iteration that wrote them).
+        the body writes whole first, or binds to a new array first that no
+        other name holds (the elements put back are in the array of the
+        iteration that wrote them, which nothing reads again).
         Run fused, the next forward iteration then never sees a restored value."""
         local = iteration_locals(loop, after) | inner_iteration_locals(loop, after)
         inside = {id(st) for st in walk(loop.body)}
@@ -311,8 +312,8 @@ class Planner:
             if isinstance(inner, (ast.For, ast.While)):
                 restored |= set(self.snapshot_vars_of(inner))
         arrays = self.iteration_arrays(loop, after)
-        return all(v[:-2] in arrays or v[:-2] in local if v.endswith("[]") else v in local
-                   for v in restored)
+        return all(v[:-2] in arrays or v[:-2] in local and v[:-2] in self.sole
+                   if v.endswith("[]") else v in local for v in restored)
 
     def iteration_arrays(self, loop, after) -> set:
         """Arrays each iteration of ``loop`` writes whole before reading them,

@@ -529,9 +529,8 @@ def axis_lengths(types: dict, params: list, sites: dict) -> dict:
         memo.update(before)
         return (None,) * t.ndim
 
-    # names bound at several sites first, in a fixed order: what is found
-    # while one of them is being worked out takes the guess for it, where a
-    # name reached through another's binding would find it not known yet
+    # names bound at several sites first (in a fixed order): a name reached while
+    # one is worked out takes its guess, not "not known yet"
     names = set(sites) | set(params)
     several = sorted(v for v in names if len(sites.get(v) or ()) > 1)
     return {var: of(var) for var in several + sorted(names - set(several))}

@@ -6,9 +6,12 @@ variables for the rows, ``@``/``np.dot``/``.sum()``, ufuncs, columns, rows of a
 differences in float64 with ``sd.grad`` and ``sd.jvp`` on both targets, and
 its generated code is checked to hold no array temporary inside the loop.
 A row stored or added into a row of a local array (``Y[i] = d``, the n-body
-``F[i] += c * d``) is lowered too.  Programs whose rows escape (passed to a
-function, used after the loop or in the next iteration) are not lowered and still differentiate
-correctly.
+``F[i] += c * d``) is lowered too, and so are time steps written as whole-array
+code (fluxes added into overlapping slices of a ``du`` the step allocates, a
+state made each step and moved to ``u``), and an elementwise array given whole
+to a function (filled into a buffer by an element loop).  Programs whose rows
+escape (passed to a function, used after the loop or in the next iteration) are
+not lowered and still differentiate correctly.
 """
 import ast
 import math
@@ -253,6 +256,19 @@ def given_whole(noise, amp, log_tau, levels):   # an array computed per row, giv
     return loss
 
 
+def given_whole_and_kept(noise, amp, log_tau):   # the buffer read again next iteration
+    nsig, nt = noise.shape
+    t = np.arange(nt) * 0.05
+    prev = np.zeros(nt)
+    loss = 0.0
+    for i in range(nsig):
+        tau = math.exp(log_tau[i])
+        y = amp * (1.0 - np.exp(-t / tau)) + noise[i]
+        loss += norm2(y) + 3.0 * prev[1]
+        prev = y
+    return loss
+
+
 def passed(X, C, a):                     # the row is passed to a user function
     s = 0.0
     for i in range(X.shape[0]):
@@ -362,6 +378,7 @@ KEPT = [
 ]
 NOISE = RNG.normal(size=(4, 6))
 BUFFERED = (given_whole, (NOISE, 0.8, RNG.normal(size=4), RNG.normal(size=4)), (0, 1, 2, 3))
+KEPT_BUFFER = (given_whole_and_kept, (NOISE, 0.8, RNG.normal(size=4)), (0, 1, 2))
 # time loops whose whole-array statements are element loops (the loop allocates
 # the user's own ``du`` and the tape holds the state per step, so these are not
 # in LOWERED's test of no allocation at all)
@@ -372,7 +389,7 @@ STEPPED = [
     (fluxes_moved, (RNG.normal(size=7), 0.3, 3), (0, 1)),
     (fresh_per_step, (RNG.normal(size=7), RNG.normal(size=7), 0.3, 3), (0, 1, 2)),
 ]
-ALL = LOWERED + KEPT + STEPPED + [BUFFERED]
+ALL = LOWERED + KEPT + STEPPED + [BUFFERED, KEPT_BUFFER]
 IDS = [c[0].__name__ for c in ALL]
 
 
