@@ -160,7 +160,7 @@ KIND = Fact("kind", "statement", "axis_gathers, index_names, int_arrays, invaria
                                  "layouts, lower, masks, normalize, partial_sums, placeholders, "
                                  "rolling_sums, scalars, single_constants, "
                                  "small_arrays, stack_tops, tables, tuples, webs",
-            "activity, axis_gathers, buffers, dependence, emit, forward, fresh_arrays, "
+            "activity, axis_gathers, buffers, cse, dependence, emit, forward, fresh_arrays, "
             "hoist, index_names, int_arrays, layouts, lower, masks, planner, program, rerun, reverse, "
             "scalars, shapes, sites, small_arrays, tables, tuples, typeinfer, "
             "versions, views, webs",
@@ -211,7 +211,7 @@ PRIM = Fact("prim", "expression", "axis_gathers, index_names, int_arrays, layout
                                   "masks, "
                                   "normalize, placeholders, scalars, "
                                   "single_constants, small_arrays, tables, tuples",
-            "activity, astutil, buffers, forward, hoist, int_arrays, layouts, "
+            "activity, astutil, buffers, cse, forward, hoist, int_arrays, layouts, "
             "lower, normalize, numba_calls, planner, program, rerun, "
             "reverse, rulecall, scalars, shapes, single_constants, small_arrays, tables, "
             "tuples, typeinfer, views",

@@ -19,6 +19,7 @@ from .frontend.source import get_source
 from .names import Namer
 from .passes.axis_gathers import read_axis_gathers
 from .passes.buffers import lost_update
+from .passes.cse import eliminate_common_subexpressions
 from .passes.ellipsis import expand_ellipses
 from .passes.first_stores import store_first_writes
 from .passes.hoist import hoist_shape_reads
@@ -124,6 +125,9 @@ class Program:
             # calls on scalars become scalar code, reads through n-d boolean masks
             # reads of the flattened arrays, array temporaries in loops element
             # loops; then the new names' types
+            # a value computed again from the same values: read where it was first
+            if eliminate_common_subexpressions(fn, env):
+                env, ret = self.infer_with_versions(fn, params, arg_types, src, norm)
             for _ in range(8):
                 split = expand_ellipses(fn, env)
                 split = read_axis_gathers(fn, env, norm.used_names) or split

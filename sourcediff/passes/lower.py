@@ -944,8 +944,8 @@ def _materialize(stmts, facts, env, used_names) -> dict:
         if _prim(st.value)[0] == "subscript" or _uses_ok(y, k, stmts, defs, ends, facts):
             continue
         w = _shape_source(y, stmts, defs, facts)
-        if w is None:
-            continue
+        if w is None or not set(_temporary_def(st, facts)) & set(defs):
+            continue        # (one operation on arrays: as fast as array code)
         temp = _fresh(f"_{y.lstrip('_')}_value", used_names)
         line = _line(st)
         call = _marked(ast.Call(func=ast.Attribute(value=ast.Name(id="np", ctx=ast.Load()),
