@@ -133,9 +133,15 @@ def _writes(s) -> tuple:
         elif isinstance(node, ast.AugAssign) and isinstance(node.target, ast.Subscript) and \
                 isinstance(node.target.value, ast.Name):
             arrays.add(node.target.value.id)
-        elif isinstance(node, ast.expr) and (ir.PRIM(node) or ("",))[0] in ("user", "global") or isinstance(node, ast.stmt) and ir.KIND(node) in (ir.Kind.PUSH, ir.Kind.UNPACK):
+        elif _calls_user(node) or isinstance(node, ast.stmt) and \
+                ir.KIND(node) in (ir.Kind.PUSH, ir.Kind.UNPACK):
             return names, None
     return names, arrays
+
+
+def _calls_user(node) -> bool:
+    """A call of a function of the user's (which may write its arguments)."""
+    return isinstance(node, ast.expr) and (ir.PRIM(node) or ("",))[0] in ("user", "global")
 
 
 def _block(stmts, facts, renames) -> list:
