@@ -969,7 +969,8 @@ def _materialize(stmts, facts, env, used_names) -> dict:
 
 def _shape_source(y, stmts, defs, facts):
     """An array ``E`` reads whole (through the temporaries it reads), of
-    ``y``'s number of dimensions and of known lengths, or None."""
+    ``y``'s number of dimensions and of known lengths (the same at every
+    binding of it: a state ``u`` rebound each step will do), or None."""
     ndim = facts.env[y].ndim
     seen, todo = set(), [y]
     while todo:
@@ -980,7 +981,7 @@ def _shape_source(y, stmts, defs, facts):
         for n in _temporary_def(stmts[defs[t]], facts) or ():
             if n in defs:
                 todo.append(n)
-            elif facts.block(n, ndim) and _sized(n, facts) and facts.assignments.get(n, 0) <= 1:
+            elif facts.block(n, ndim) and _sized(n, facts):
                 return n
     return None
 

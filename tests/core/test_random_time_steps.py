@@ -82,7 +82,8 @@ def _fresh_state(rng, k):
 
 
 def _given_whole(rng, k):
-    return (f"        y{k} = {_smooth(rng, 'u * c')} + u0 * T[step, 0]\n"
+    offset = " + u0 * T[step, 0]" if rng.integers(2) else " + T[step, 0]"
+    return (f"        y{k} = {_smooth(rng, 'u * c')}{offset}\n"
             f"        s += peak(y{k}) * w\n")
 
 
