@@ -518,11 +518,11 @@ def sole_arrays(fn: ast.FunctionDef, types: dict, params, permutations: dict, vi
             if hasattr(s, "body") else [s]
         # (a user function whose result is a number keeps no array it is given:
         # ``tc = first_crossing(y, level, dt)``)
-        counted = None if _gives_number(s, types) else s
+        number_call = s.value if _gives_number(s, types) else None
         for n in (n for h in heads for n in ast.walk(h)):
             if isinstance(n, (ast.Tuple, ast.List)) and isinstance(n.ctx, ast.Load) or \
                     isinstance(n, ast.Call) and (ir.PRIM(n) or ("?",))[0] in ("user", "global") \
-                    and not (counted is None and n is s.value):
+                    and n is not number_call:
                 elts = n.elts if isinstance(n, (ast.Tuple, ast.List)) else n.args
                 out -= {e.id for e in elts if isinstance(e, ast.Name)}
     for n in ast.walk(fn):      # bound otherwise (unpacked, a loop target)
