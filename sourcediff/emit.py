@@ -98,7 +98,7 @@ class Emitter:
             last_line = line
         note = ir.NOTE(s)
         if note:
-            comments.append(f"# {note}")
+            comments.append(self.file_lines(f"# {note}"))
         return comments, last_line
 
     def stmt(self, s, indent):

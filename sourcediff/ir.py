@@ -145,13 +145,13 @@ class Fact:
 LINE = Fact("line", "statement, function",
             "array_loops, astutil, axis_gathers, forward, index_names, int_arrays, invariant_sums, "
             "kernel, layouts, lower, masks, normalize, partial_sums, placeholders, reverse, "
-            "rolling_sums, scalars, single_constants, small_arrays, stack_tops, tables, tuples, "
-            "view_adjoints",
+            "rolling_sums, scalars, single_constants, small_arrays, split_adds, stack_tops, tables, "
+            "tuples, view_adjoints",
             "array_loops, axis_gathers, emit, errors, forward, index_names, int_arrays, "
             "invariant_sums, kernel, layouts, lower, masks, normalize, partial_sums, placeholders, "
             "plan_report, "
             "planner, reverse, rolling_sums, scalars, single_constants, small_arrays, "
-            "stack_tops, tables, tuples, view_adjoints",
+            "split_adds, stack_tops, tables, tuples, view_adjoints",
             "The user's source line the statement comes from (1-based, in the file); "
             "emitted as the comment that links generated code to the user's code "
             "(an InlinedLine for a statement inlined from a helper). "
@@ -159,7 +159,7 @@ LINE = Fact("line", "statement, function",
 KIND = Fact("kind", "statement", "axis_gathers, index_names, int_arrays, invariant_sums, "
                                  "layouts, lower, masks, normalize, partial_sums, placeholders, "
                                  "rolling_sums, scalars, single_constants, "
-                                 "small_arrays, stack_tops, tables, tuples, webs",
+                                 "small_arrays, split_adds, stack_tops, tables, tuples, webs",
             "activity, axis_gathers, buffers, cse, dependence, emit, forward, fresh_arrays, "
             "hoist, index_names, int_arrays, layouts, lower, masks, planner, program, rerun, reverse, "
             "scalars, shapes, sites, small_arrays, tables, tuples, typeinfer, "
@@ -186,7 +186,7 @@ ITERATES = Fact("iterates", "for", "normalize, tuples", "tuples, typeinfer, webs
                 "checks each sequence is a tuple or an array. Split tuples leave the list.")
 ARRAY = Fact("array", "accumulate statement", "reverse, typeinfer",
              "emit, forward, invariant_sums, partial_sums, planner, rerun, reverse, rolling_sums, "
-             "tables, view_adjoints",
+             "split_adds, tables, view_adjoints",
              "The accumulation target is an array (``a += b`` updates in place); on an "
              "adjoint's ``dx[i, :] += g``, a view of ``dx`` (emitted as ``add_into``).", False)
 INTO_VIEW = Fact("into_view", "augmented store", "typeinfer", "emit",
@@ -198,11 +198,13 @@ PROLOGUE = Fact("prologue", "statement", "tuples", "tuples",
                 "An assignment inserted at the top of the body to unpack a tuple "
                 "parameter into its elements (scalarize_tuple_params marks it, "
                 "split_tuple_locals leaves it alone).", False)
-NOTE = Fact("note", "statement", "array_loops, restore_loops, reverse, sink, stack_tops, tables",
+NOTE = Fact("note", "statement", "array_loops, restore_loops, reverse, sink, split_adds, "
+                                 "stack_tops, tables",
             "emit",
             "Why the transform wrote this statement: emitted as a comment above it.")
-SECTION = Fact("section", "statement of an adjoint", "partial_sums, reverse, rolling_sums",
-               "emit, kernel, partial_sums, rolling_sums",
+SECTION = Fact("section", "statement of an adjoint",
+               "partial_sums, reverse, rolling_sums, split_adds",
+               "emit, kernel, partial_sums, rolling_sums, split_adds",
                "Which part of the adjoint the statement belongs to (setup, forward, "
                "init, fused, value, reverse, result): emitted as section headers.")
 

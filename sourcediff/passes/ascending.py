@@ -42,19 +42,20 @@ from .sink import Adjoints
 
 
 def ascend_independent_loops(stmts: list, adjoints: Adjoints, types: dict,
-                             live_out=frozenset(), before=()) -> list:
+                             live_out=frozenset(), before=(), sole=frozenset()) -> list:
     """``stmts`` (a reverse sweep) with each such loop counting up; ``types``:
     the primal's (which names are arrays); ``live_out``: names read after it;
     ``before``: the statements before it (the forward sweep), where an adjoint
-    buffer may be bound to a view of another one too."""
+    buffer may be bound to a view of another one too; ``sole``: the primal's
+    arrays whose buffer no other name holds (buffers.sole_arrays)."""
     plain = adjoints.arrays - shared_buffers(list(before) + list(stmts), adjoints)
     arrays = set(adjoints.arrays) | {n for n, t in types.items() if t is not None and t.is_array}
-    return _Rewriter(plain, set(live_out), arrays).block(stmts, [])
+    return _Rewriter(plain, set(live_out), arrays, set(sole)).block(stmts, [])
 
 
 class _Rewriter:
-    def __init__(self, plain, live_at_end, arrays):
-        self.plain, self.live_at_end, self.arrays = plain, live_at_end, arrays
+    def __init__(self, plain, live_at_end, arrays, sole):
+        self.plain, self.live_at_end, self.arrays, self.sole = plain, live_at_end, arrays, sole
         self.summaries: dict = {}        # id(statement) -> ((reads, sets), statement)
 
     def block(self, stmts, conts) -> list:
@@ -64,7 +65,7 @@ class _Rewriter:
             if isinstance(s, ast.For):
                 s = copy.copy(s)
                 s.body = self.block(s.body, [s.body, *after])
-                if _innermost(s) and self.independent(s, after):
+                if self.independent(s, after):
                     s.iter = _ascending(s.iter)
             elif isinstance(s, ast.If):
                 s = copy.copy(s)
@@ -82,64 +83,75 @@ class _Rewriter:
         i = loop.target.id
         body = loop.body
         nodes = [n for s in body for n in ast.walk(s)]
+        if any(isinstance(n, ast.While) for n in nodes):
+            return False
         if any(isinstance(n, ast.Call) and _may_write(n, self.arrays) for n in nodes):
             return False
         # a tape the forward sweep filled counting up is read back as one
         # descending stream (the outer reverse loops count down too): turning
-        # this loop around would break the stream into blocks read backwards
-        # (the heat equation's copy-back ran 3.5 -> 3.8 ms so)
-        if any(isinstance(n, ast.Subscript) and isinstance(n.value, ast.Name) and
-               n.value.id.startswith("_saved") and
-               any(isinstance(m, ast.Name) and m.id == i for m in ast.walk(n.slice))
-               for n in nodes):
+        # an innermost loop around would break the stream into short blocks read
+        # backwards (the heat equation's copy-back ran 3.5 -> 3.8 ms so); an
+        # outer loop's blocks are whole rows
+        if _innermost(loop) and any(
+                isinstance(n, ast.Subscript) and isinstance(n.value, ast.Name) and
+                n.value.id.startswith("_saved") and
+                any(isinstance(m, ast.Name) and m.id == i for m in ast.walk(n.slice))
+                for n in nodes):
             return False
-        # arrays: how each is touched
-        added, exact, other = set(), set(), set()
+        return self.arrays_independent(body, i) and self.scalars_independent(body, i, after)
+
+    def arrays_independent(self, body, i) -> bool:
+        """Each array the loop writes is touched by no two of its iterations,
+        or only added to; a primal array it writes (a restore) hides no other."""
+        added, other = set(), set()
+        at: dict = {}            # array -> the index positions its uses pick [i] at
         for s in _statements(body):
             for n, how in _array_uses(s):
                 base = n.value.id
-                at_i = isinstance(n.slice, ast.Name) and n.slice.id == i
                 if how == "add":
                     added.add(base)
-                elif at_i:
-                    exact.add(base)
-                else:
+                    at.setdefault(base, set()).add(("add", _position(n.slice, i)))
+                elif _position(n.slice, i) is None:
                     other.add(base)
+                else:
+                    at.setdefault(base, set()).add(("use", _position(n.slice, i)))
             if isinstance(s, ast.Assign) and isinstance(s.targets[0], ast.Subscript) and \
                     not isinstance(s.targets[0].value, ast.Name):
                 return False
+        exact = {a for a, uses in at.items() if any(how == "use" for how, _ in uses)}
         written = {n.value.id for s in _statements(body) for n, how in _array_uses(s)
                    if how in ("add", "set")}
         for a in written & self.plain:
-            if a in other or (a in exact and a in added and not _added_at_i(body, a, i)):
+            # read or set: always at [i] in one place; added to as well: there too
+            if a in other or a in exact and len({p for _, p in at[a]}) > 1:
                 return False
         primal_written = written - self.plain
+        for a in primal_written:
+            if a in added or a in other or len({p for _, p in at[a]}) > 1:
+                return False
+        if primal_written <= self.sole:
+            return True          # no other name holds a buffer the loop writes
         if len(primal_written) > 1:
             return False
-        if primal_written:
-            a = next(iter(primal_written))
-            if a in added or a in other:
-                return False
-            read = exact | other | added
-            if any(r != a and r not in self.plain and not r.startswith("_saved")
-                   for r in read):
-                return False
-        # scalars
-        accumulated, assigned, first = set(), set(), {}
-        for top in body:
-            for s in _statements([top]):
-                nested = s is not top
-                for r in _reads(s):
-                    first.setdefault(r, "read")
-                for w, how in _writes(s):
-                    (accumulated if how == "add" else assigned).add(w)
-                    first.setdefault(w, "nested" if nested else "write")
+        a = next(iter(primal_written))
+        return all(r == a or r in self.plain or r.startswith("_saved")
+                   for r in exact | other | added)
+
+    def scalars_independent(self, body, i, after) -> bool:
+        """Every number the loop sets is only added to, or set in each
+        iteration before it is read, and not read after the loop."""
+        accumulated, assigned = set(), set()
+        for s in _statements(body):
+            for w, how in _writes(s):
+                (accumulated if how == "add" else assigned).add(w)
+            if isinstance(s, ast.For) and isinstance(s.target, ast.Name):
+                assigned.add(s.target.id)
         checked = set()
         for name in (accumulated | assigned) - {i}:
             only_added = name not in assigned and name not in _loads_except_adds(body, name)
             if only_added:
                 continue
-            if first.get(name) != "write":
+            if not _set_first(body, name):
                 return False
             checked.add(name)
         return not checked & self.live(after)
@@ -161,7 +173,10 @@ class _Rewriter:
                 self.expose(s.body, k1, exposed)
                 self.expose(s.orelse, k2, exposed)
                 killed |= k1 & k2
-            elif isinstance(s, (ast.For, ast.While)):
+            elif isinstance(s, ast.For):     # its body reads the target it sets
+                self.expose(s.body, killed | {n.id for n in ast.walk(s.target)
+                                              if isinstance(n, ast.Name)}, exposed)
+            elif isinstance(s, ast.While):
                 self.expose(s.body, set(killed), exposed)
             else:
                 killed |= sets
@@ -219,7 +234,8 @@ def _may_write(call, arrays) -> bool:
     if isinstance(f, ast.Attribute) and isinstance(f.value, ast.Name) and \
             f.value.id in ("math", "np"):
         return False
-    if isinstance(f, ast.Name) and f.id in ("min", "max", "abs", "float", "int", "bool"):
+    if isinstance(f, ast.Name) and f.id in ("min", "max", "abs", "float", "int", "bool", "range",
+                                            "len"):
         return False
     if isinstance(f, ast.Name) and not call.keywords:      # a user function, its VJP
         return not all(isinstance(a, ast.Constant) or
@@ -243,6 +259,8 @@ def _array_uses(s):
         values = [s.value]
     elif isinstance(s, ast.If):
         values = [s.test]
+    elif isinstance(s, ast.For):
+        values = [s.iter]        # its body's statements come on their own
     else:
         values = [s]
     for v in values:
@@ -252,10 +270,33 @@ def _array_uses(s):
     return [(n, how) for n, how in out if isinstance(n.value, ast.Name)]
 
 
-def _added_at_i(body, a, i) -> bool:
-    return all(isinstance(n.slice, ast.Name) and n.slice.id == i
-               for s in _statements(body) for n, how in _array_uses(s)
-               if how == "add" and n.value.id == a)
+def _position(index, i):
+    """Where ``i`` itself stands in an element's index (``x[i]``: 0, ``x[k, i, j]``:
+    1), when it stands there once; else None."""
+    parts = index.elts if isinstance(index, ast.Tuple) else [index]
+    at = [k for k, p in enumerate(parts) if isinstance(p, ast.Name) and p.id == i]
+    return at[0] if len(at) == 1 else None
+
+
+def _set_first(block, name) -> bool:
+    """Each run of ``block`` sets ``name`` before reading it, or touches it only
+    in a ``for`` loop each iteration of which does so (and reads it not after)."""
+    for k, s in enumerate(block):
+        if not any(isinstance(n, ast.Name) and n.id == name for n in ast.walk(s)):
+            continue
+        if isinstance(s, ast.For):
+            if s.orelse or any(isinstance(n, ast.Name) and n.id == name
+                               for n in ast.walk(s.iter)):
+                return False
+            target = isinstance(s.target, ast.Name) and s.target.id == name
+            later = [n for t in block[k + 1:] for n in ast.walk(t)]
+            return (target or _set_first(s.body, name)) and \
+                not any(isinstance(n, ast.Name) and n.id == name for n in later)
+        if isinstance(s, (ast.If, ast.While)) or name in _reads(s):
+            return False
+        if (name, "set") in _writes(s):
+            return True
+    return True
 
 
 def _reads(s):
@@ -287,7 +328,7 @@ def _loads_except_adds(body, name) -> set:
     for s in _statements(body):
         parts = [s.value] if isinstance(s, ast.AugAssign) else \
             [s.test] if isinstance(s, ast.If) else [s.value] if isinstance(s, ast.Assign) \
-            else [s]
+            else [s.iter] if isinstance(s, ast.For) else [s]
         if isinstance(s, ast.Assign):
             parts += [t.slice for t in s.targets if isinstance(t, ast.Subscript)]
         if any(isinstance(n, ast.Name) and n.id == name and isinstance(n.ctx, ast.Load)

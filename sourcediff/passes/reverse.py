@@ -70,6 +70,7 @@ from .planner import (
 )
 from .restore_loops import restore_after_loops, save_before_loops, unread_puts_back
 from .rolling_sums import roll_neighbour_adds
+from .split_adds import split_neighbour_adds
 from .rulecall import RuleInfo, bind_template, constants_of, rule_inputs
 from .sink import Adjoints, sink_adjoints
 from .stack_tops import reset_stack_tops
@@ -1652,7 +1653,10 @@ class ReverseTransformer:
         rev = sink_adjoints(rev, adjoints, live_out=live_out)
         rev = assign_first_adds(rev, adjoints)
         rev = sum_invariant_adds(rev, adjoints, before=body)
-        rev = ascend_independent_loops(rev, adjoints, self.types, live_out=live_out, before=body)
+        rev = ascend_independent_loops(rev, adjoints, self.types, live_out=live_out, before=body,
+                                       sole=self.plan.sole)
+        rev = split_neighbour_adds(rev, adjoints, self.buffer_ndims(), before=body,
+                                   lengths=self.buffer_lengths())
         rev = roll_neighbour_adds(rev, adjoints, self.buffer_ndims(), before=body,
                                   lengths=self.buffer_lengths())
         rev = restore_after_loops(rev, self.element_restores, self.plan.sole)

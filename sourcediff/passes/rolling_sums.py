@@ -121,7 +121,7 @@ class _Rewriter:
                    and isinstance(n.func.value, ast.Name)}
         if _mentions(loop.iter) & (assigned | changed):     # the stop is read again after
             return [loop]
-        groups = _Groups(loop, i, assigned, self.ndims, self.lengths).groups
+        groups = AddGroups(loop, i, assigned, self.ndims, self.lengths).groups
         if not groups:
             return [loop]
         line = ir.LINE(loop)
@@ -169,7 +169,7 @@ class _Rewriter:
         return before + [new_loop] + ran
 
 
-class _Groups:
+class AddGroups:
     """The adds that can be carried, by (buffer, place of the loop index in
     the index, the fixed indices): [(statement, offset), ...]."""
 

@@ -1,0 +1,261 @@
+"""Adds into neighbouring elements of an adjoint buffer, in a loop LLVM can
+vectorize, go through one row per element and are added in after the loop.
+
+The reverse of a 2-D stencil adds into five elements of ``du`` each iteration::
+
+    for j in range(nx - 2, 0, -1):
+        ...                          # 60 operations on numbers
+        du[i + 1, j] += _dt40
+        du[i, j - 1] += _dt32
+        du[i, j + 1] += _dt28
+        du[i, j] += duc
+
+Iteration ``j - 1`` adds into the element iteration ``j`` added into, and LLVM
+does not vectorize a loop that reads back what an earlier iteration stored (nor
+one that carries the sums in locals, ``rolling_sums``: a recurrence).  So the
+loop writes each element's sum into a row of its own and adds the rows in, each
+in a loop of its own, after it::
+
+    for j in range(nx - 2, 0, -1):
+        ...
+        du_i_plus_1_j[j - 1] = _dt40
+        du_i_j_minus_1[j - 1] = _dt32
+        ...
+    for j in range(nx - 2, 0, -1):
+        du[i + 1, j] += du_i_plus_1_j[j - 1]
+    ...
+
+and all of them vectorize (the nonlinear heat stencil's gradient: 0.98 ->
+0.45 ms).  The rows are allocated once, before the reverse sweep.
+
+Taken where that is what limits the loop: its body is straight-line numbers
+(assignments only, calls only to functions LLVM has vector forms of: ``abs``,
+``min``, ``max``, ``math.sqrt``; not ``math.exp``, which stays a call per element
+without SVML), it reads arrays only at indices the loop index plus constants or
+names it does not set pick, and every mention of the buffer is such an add
+(``rolling_sums.AddGroups``) into at least two different elements.  The row's
+length, the loop's trip count, must be known before the reverse sweep (its
+bounds read nothing the sweep sets).  Otherwise ``rolling_sums`` carries the
+sums in locals, which is better where the loop stays scalar.
+"""
+from __future__ import annotations
+
+import ast
+import copy
+
+from .. import ir
+from ..names import Namer
+from .astutil import add_int, range_step, rewrite_loops
+from .invariant_sums import shared_buffers
+from .plan_report import line_ref
+from .rolling_sums import AddGroups
+from .sink import Adjoints
+
+# calls LLVM turns into vector instructions (intrinsics), without a vector math library
+VECTOR_CALLS = {"abs", "min", "max", "float", "math.sqrt", "math.fabs", "math.copysign"}
+
+
+def split_neighbour_adds(stmts: list, adjoints: Adjoints, ndims: dict, before=(),
+                         lengths=None) -> list:
+    """``stmts`` (a reverse sweep) with such adds going through rows; ``ndims``:
+    the number of dimensions of each adjoint buffer; ``before``: the forward
+    sweep; ``lengths``: the keys of ``shapes.axis_lengths``."""
+    names = {n.id for s in list(before) + list(stmts) for n in ast.walk(s)
+             if isinstance(n, ast.Name)}
+    plain = adjoints.arrays - shared_buffers(list(before) + list(stmts), adjoints)
+    set_in_sweep = {n.id for s in stmts for n in ast.walk(s)
+                    if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+    splitter = _Splitter({x: ndims[x] for x in plain if x in ndims}, Namer(names),
+                         lengths or {}, set_in_sweep)
+    out = rewrite_loops(stmts, splitter.loop)
+    if out and ir.SECTION.has(out[0]):
+        for s in splitter.rows:
+            ir.SECTION.set(s, ir.SECTION(out[0]))
+    return splitter.rows + out
+
+
+class _Splitter:
+    def __init__(self, ndims, namer, lengths, set_in_sweep):
+        self.ndims, self.namer, self.lengths = ndims, namer, lengths
+        self.set_in_sweep = set_in_sweep
+        self.rows: list = []         # the allocations, before the sweep
+
+    def loop(self, loop) -> list:
+        step = range_step(loop)
+        if step is None or loop.orelse or not _vector_body(loop):
+            return [loop]
+        i = loop.target.id
+        lo, hi = _bounds(loop.iter, step)
+        if {n.id for e in (lo, hi) for n in ast.walk(e) if isinstance(n, ast.Name)} & \
+                self.set_in_sweep:
+            return [loop]
+        assigned = {i} | {n.id for s in loop.body for n in ast.walk(s)
+                          if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+        if not _affine_reads(loop, i, assigned):
+            return [loop]
+        split = self.buffers_to_split(loop, i, assigned)
+        if not split:
+            return [loop]
+        line = ir.LINE(loop)
+        length = ast.Call(func=ast.Name(id="max", ctx=ast.Load()),
+                          args=[_minus(hi, lo), ast.Constant(0)], keywords=[])
+        slot = _minus(ast.Name(id=i, ctx=ast.Load()), lo)
+        rows, rewritten, flushes = {}, {}, []
+        for s, x, element in split:
+            row = rows.get((x, element))
+            target = ast.Subscript(value=ast.Name(id=row or "", ctx=ast.Load()),
+                                   slice=ir.clone(slot), ctx=ast.Store())
+            if row is None:
+                row = rows[(x, element)] = self.namer.fresh(_label(s.target))
+                target.value.id = row
+                self.rows.append(ir.tag(ast.Assign(
+                    targets=[ast.Name(id=row, ctx=ast.Store())],
+                    value=ast.Call(func=_attr("np", "empty"), args=[ir.clone(length)],
+                                   keywords=[])), line, ir.Kind.ASSIGN))
+                value = s.value if isinstance(s.op, ast.Add) else \
+                    ast.UnaryOp(op=ast.USub(), operand=s.value)
+                new = ast.Assign(targets=[target], value=value)
+                flush = ast.AugAssign(target=ir.clone(s.target), op=ast.Add(),
+                                      value=ast.Subscript(value=ast.Name(id=row, ctx=ast.Load()),
+                                                          slice=ir.clone(slot), ctx=ast.Load()))
+                ir.copy_facts(s, flush)
+                ir.LINE.set(flush, line)
+                flushes.append(_loop_like(loop, [flush]))
+            else:
+                new = ast.AugAssign(target=target, op=s.op, value=s.value)
+            ir.copy_facts(s, new)
+            ir.KIND.set(new, ir.Kind.STORE if isinstance(new, ast.Assign) else ir.Kind.AUGSTORE)
+            rewritten[id(s)] = new
+        buffers = ", ".join(f"'{x}'" for x in dict.fromkeys(x for _, x, _ in split))
+        ir.NOTE.set(self.rows[-len(rows)], f"rows of the adds into {buffers} of the loop at "
+                                           f"{line_ref(line)}, so that it vectorizes")
+        ir.NOTE.set(flushes[0], f"the rows added into {buffers}, each in a loop of its own")
+        new_loop = copy.copy(loop)
+        new_loop.body = [rewritten.get(id(s), s) for s in loop.body]
+        for f in flushes:
+            ir.SECTION.set(f, ir.SECTION(loop))
+        return [new_loop] + flushes
+
+    def buffers_to_split(self, loop, i, assigned) -> list:
+        """``[(add, buffer, element key), ...]``: the adds of each buffer every
+        mention of which in the loop is an add the loop makes in every
+        iteration into an element it picks by the index plus a constant, at
+        least two different elements."""
+        groups = AddGroups(loop, i, assigned, self.ndims, self.lengths)
+        found: dict = {}
+        for k, s in enumerate(loop.body):
+            if isinstance(s, ast.AugAssign):
+                key = groups.add(s, k, self.ndims)
+                if key is not None and key[1][1] is None:      # not periodic
+                    (x, place, fixed), (c, _) = key
+                    found.setdefault(x, []).append((s, x, (place, fixed, c)))
+        mentions: dict = {}
+        for n in ast.walk(ast.Module(body=loop.body, type_ignores=[])):
+            if isinstance(n, ast.Name) and n.id in found:
+                mentions[n.id] = mentions.get(n.id, 0) + 1
+        out = []
+        for x, adds in found.items():
+            rows: dict = {}
+            for add in adds:
+                rows.setdefault(add[2][:2], set()).add(add[2][2])
+            if mentions[x] != len(adds) or len(rows) < 2:
+                continue
+            # the row added into at the most offsets stays, its sums carried in locals
+            kept = max(rows, key=lambda r: len(rows[r]))
+            out += [add for add in adds if add[2][:2] != kept]
+        return sorted(out, key=lambda a: loop.body.index(a[0]))
+
+
+def _vector_body(loop) -> bool:
+    """Straight-line numbers: assignments, element reads, arithmetic, and calls
+    LLVM has vector forms of."""
+    for s in loop.body:
+        if not isinstance(s, (ast.Assign, ast.AugAssign)) or ir.ARRAY(s):
+            return False
+        for n in ast.walk(s):
+            if isinstance(n, ast.Call) and _called(n) not in VECTOR_CALLS:
+                return False
+            if isinstance(n, (ast.Slice, ast.Lambda, ast.ListComp, ast.Tuple)) and \
+                    not (isinstance(n, ast.Tuple) and _in_index(s, n)):
+                return False
+    return True
+
+
+def _affine_reads(loop, i, assigned) -> bool:
+    """Every element the body touches is picked by the loop index plus a
+    constant or by names the loop does not set (no gather)."""
+    for n in (n for s in loop.body for n in ast.walk(s)):
+        if isinstance(n, ast.Subscript):
+            parts = n.slice.elts if isinstance(n.slice, ast.Tuple) else [n.slice]
+            for p in parts:
+                mentioned = {m.id for m in ast.walk(p) if isinstance(m, ast.Name)}
+                if mentioned & assigned and not _index_plus_constant(p, i):
+                    return False
+    return True
+
+
+def _index_plus_constant(e, i) -> bool:
+    if isinstance(e, ast.Name):
+        return e.id == i
+    return isinstance(e, ast.BinOp) and isinstance(e.op, (ast.Add, ast.Sub)) and \
+        isinstance(e.right, ast.Constant) and isinstance(e.right.value, int) and \
+        _index_plus_constant(e.left, i)
+
+
+def _in_index(s, tup) -> bool:
+    return any(isinstance(n, ast.Subscript) and n.slice is tup for n in ast.walk(s))
+
+
+def _called(call) -> str:
+    f = call.func
+    if isinstance(f, ast.Name):
+        return f.id
+    if isinstance(f, ast.Attribute) and isinstance(f.value, ast.Name):
+        return f"{f.value.id}.{f.attr}"
+    return "?"
+
+
+def _bounds(it, step):
+    """``(lo, hi)``: the loop visits ``lo, ..., hi - 1``, in either order."""
+    args = it.args
+    if step == 1:
+        return (ast.Constant(0), args[0]) if len(args) == 1 else (args[0], args[1])
+    return add_int(args[1], 1), add_int(args[0], 1)
+
+
+def _minus(e, lo):
+    k = lo.value if isinstance(lo, ast.Constant) and isinstance(lo.value, int) else None
+    if k is not None:
+        return add_int(e, -k)
+    return ast.BinOp(left=ir.clone(e), op=ast.Sub(), right=ir.clone(lo))
+
+
+def _loop_like(loop, body):
+    """A loop over the same range as ``loop`` (in the same order: the index's
+    value after it is the same) with ``body``."""
+    new = ast.For(target=ir.clone(loop.target), iter=ir.clone(loop.iter), body=body,
+                  orelse=[], type_comment=None)
+    ir.copy_facts(loop, new)
+    return new
+
+
+def _label(target) -> str:
+    """``du_i_plus_1_j`` for ``du[i + 1, j]``: the buffer and its index, spelled."""
+    parts = target.slice.elts if isinstance(target.slice, ast.Tuple) else [target.slice]
+    words = [target.value.id]
+    for p in parts:
+        if isinstance(p, ast.Name):
+            words.append(p.id)
+        elif isinstance(p, ast.BinOp) and isinstance(p.left, ast.Name) and \
+                isinstance(p.right, ast.Constant) and isinstance(p.op, (ast.Add, ast.Sub)):
+            words.append(f"{p.left.id}_{'plus' if isinstance(p.op, ast.Add) else 'minus'}_"
+                         f"{p.right.value}")
+        elif isinstance(p, ast.Constant):
+            words.append(str(p.value))
+        else:
+            words.append("k")
+    return "_".join(words)
+
+
+def _attr(mod, name):
+    return ast.Attribute(value=ast.Name(id=mod, ctx=ast.Load()), attr=name, ctx=ast.Load())
