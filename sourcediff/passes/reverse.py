@@ -70,9 +70,9 @@ from .planner import (
 )
 from .restore_loops import restore_after_loops, save_before_loops, unread_puts_back
 from .rolling_sums import roll_neighbour_adds
-from .split_adds import split_neighbour_adds
 from .rulecall import RuleInfo, bind_template, constants_of, rule_inputs
 from .sink import Adjoints, sink_adjoints
+from .split_adds import split_neighbour_adds
 from .stack_tops import reset_stack_tops
 from .types import T
 from .view_adjoints import bind_view_adjoints
