@@ -143,3 +143,51 @@ def test_reversed_ranges_are_printed_folded_and_visit_the_same_indices(forward, 
         for a, b in ((4, 0), (0, 4), (3, 3)):
             scope = {"n": n, "a": a, "b": b}
             assert list(eval(backward, scope)) == list(reversed(eval(forward, scope)))
+
+
+ROWS = """
+for i in range(n - 2, 0, -1):
+    dx_j = 0.0
+    for j in range(m - 1, -1, -1):
+        _t1 = x[i - 1, j]
+        _dt2 = dflux[i, j]
+        dflux[i, j] = 0.0
+        dk += _dt2 * _t1
+        dx_j += _dt2
+        du[i + 1, j] += _dt2 * _t1
+    du[i, 0] += dx_j
+"""
+
+
+def rewrite_2d(code, sole=(), live=()):
+    stmts = ast.parse(code).body
+    adj = Adjoints(scalars=frozenset(("dk",)), arrays=frozenset(("du", "dflux")))
+    grid = T("array", np.float64, 2)
+    out = ascend_independent_loops(stmts, adj, {"u": grid, "x": grid, "_saved_u": grid},
+                                   live_out=frozenset(live), sole=sole)
+    return ast.unparse(ast.fix_missing_locations(ast.Module(body=out, type_ignores=[])))
+
+
+def test_an_outer_loop_of_independent_rows_counts_up():
+    out = rewrite_2d(ROWS)
+    assert "for i in range(1, n - 1):" in out
+    assert "for j in range(m - 1, -1, -1):" not in out      # the inner loop too
+    # a restore of the row from the tape, read at the counter: a whole row a block
+    restored = ROWS.replace("dflux[i, j] = 0.0", "dflux[i, j] = 0.0\n        u[i, j] = _saved_u[i, j]")
+    assert "for i in range(1, n - 1):" in rewrite_2d(restored, sole={"u"})
+
+
+@pytest.mark.parametrize("change", [
+    ("    dx_j = 0.0\n", ""),                               # a sum carried from the row before
+    ("dflux[i, j] = 0.0", "dflux[i - 1, j] = 0.0"),         # another row set
+    ("_dt2 = dflux[i, j]", "_dt2 = dflux[j, i]"),           # read by column: rows overlap
+    ("dflux[i, j] = 0.0", "dflux[i, j] = 0.0\n        u[i, j] = _saved_u[i, j]"),   # u not sole
+    ("du[i, 0] += dx_j", "du[i, 0] += dx_j\n    y = _t1"),  # the last row's value read after
+])
+def test_dependent_rows_keep_counting_down(change):
+    assert "for i in range(n - 2, 0, -1):" in rewrite_2d(ROWS.replace(*change))
+
+
+def test_an_inner_index_read_after_its_loop_keeps_the_rows_counting_down():
+    code = ROWS.replace("du[i, 0] += dx_j", "du[i, j] += dx_j")
+    assert "for i in range(n - 2, 0, -1):" in rewrite_2d(code)
