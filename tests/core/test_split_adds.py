@@ -11,8 +11,8 @@ import numpy as np
 import pytest
 
 import sourcediff as sd
-from sourcediff.passes.split_adds import split_neighbour_adds
 from sourcediff.passes.sink import Adjoints
+from sourcediff.passes.split_adds import split_neighbour_adds
 from tests.core import split_add_programs as P
 from tests.fdcheck import check_grad
 
