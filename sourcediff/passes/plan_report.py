@@ -191,13 +191,23 @@ def plan_lines(rt, names, fused_loop=None, moved=(), tail=(), companions=()) -> 
         if ir.LINE(loop) in fused_lines or id(loop) not in names.reversed_loops:
             continue        # (a loop with nothing to reverse: a search, say)
         chosen = rt.recompute.get(id(loop), [])
-        values = [s for s in chosen if not isinstance(s, ast.For)]
+        # the statements the reverse sweep re-runs: those whose results it reads
+        emitted = {id(s) for s in names.recomputation_read(id(loop))}
+        values = [s for s in chosen if not isinstance(s, ast.For) and id(s) in emitted]
         nests = [s for s in chosen if isinstance(s, ast.For)]
         if values:
+            read = {n.id for s in values for n in ast.walk(s)
+                    if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
             finals = sorted(rt.rerun[id(loop)].finals) if id(loop) in rt.rerun else []
-            sources = "the loop index and values the loop does not change" if not finals else (
-                "the loop index, values the loop does not change and elements of "
-                + ", ".join(repr(a) for a in finals) + " that no later write changes")
+            restored = sorted(rt.rerun[id(loop)].restored & read) if id(loop) in rt.rerun else []
+            parts = ["the loop index", "values the loop does not change"]
+            if finals:
+                parts.append("elements of " + ", ".join(repr(a) for a in finals) +
+                             " that no later write changes")
+            if restored:
+                parts.append(", ".join(repr(a) for a in restored) +
+                             ", set before them in the body and put back")
+            sources = ", ".join(parts[:-1]) + " and " + parts[-1]
             out.append(f"recomputed in each reverse iteration of {_loop_name(loop)}: "
                        f"{_plural(len(values), 'value')} of {_lines(values)} (from {sources})")
         branches = rt.rerun[id(loop)].branches if id(loop) in rt.rerun else {}
@@ -209,8 +219,6 @@ def plan_lines(rt, names, fused_loop=None, moved=(), tail=(), companions=()) -> 
                            f"{_lines(again)} (from the loop index, values the loop does not "
                            f"change and values the body sets before the branch)")
         late = rt.rerun[id(loop)].late if id(loop) in rt.rerun else {}
-        # the nests the reverse sweep re-runs: those whose results it reads
-        emitted = {id(s) for s in names.recomputation_read(id(loop))}
         first = [n for n in nests if id(n) not in late and id(n) in emitted]
         nests = [n for n in nests if id(n) not in late or names.rerun_outputs(
             rt.rerun[id(loop)], n) & (names.reads | rt.needed)]

@@ -4,8 +4,9 @@ Decide, then emit.  :class:`Planner` looks at one normalized, typed function
 and decides, for every value the reverse sweep reads, how it gets there:
 
 * *recomputed* in each reverse iteration when it is computed in a loop body
-  from the loop index, values the loop does not change and loop-carried
-  scalars restored at the start of the iteration (``find_recomputable``);
+  from the loop index, values the loop does not change, loop-carried
+  scalars restored at the start of the iteration and numbers set before it
+  in the body, stored or recomputed themselves (``find_recomputable``);
 * *undone* when it is an integer counter updated by a constant step
   (``invertible``), or a permutation of buffers (``plan_permutations``);
 * *stored* before each overwrite otherwise (``decide_saves``, the TBR rule:

@@ -6,8 +6,9 @@ tape.  :func:`choose` picks them, top-level statements of the body in order:
 
 * a scalar assignment that reads only the loop index, values the loop does
   not change, values re-run before it, loop-carried scalars restored at the
-  start of the iteration, or an element ``a[i]`` stored earlier in the same
-  iteration at the same index;
+  start of the iteration, numbers the body sets once before it (put back
+  after the reverse of their last reader, ``_set_once_at_top``), or an
+  element ``a[i]`` stored earlier in the same iteration at the same index;
 * a whole nested loop nest of counted loops (scalar assignments and element
   stores only) whose reads are available in the same sense, and whose
   writes are private to one iteration: every array it writes is written
@@ -48,6 +49,7 @@ class Rerun:
     arrays: set = field(default_factory=set)      # arrays re-run whole: no element tape
     scalars: set = field(default_factory=set)     # (id(top-level assignment), var): no save
     finals: set = field(default_factory=set)      # arrays whose elements are read again
+    restored: set = field(default_factory=set)    # numbers set before, put back (_set_once_at_top)
     # id(nest) -> k: the nest is re-run just before the reverse of body[k]
     # instead of at the start of the reverse iteration (see ``_late``)
     late: dict = field(default_factory=dict)
@@ -74,6 +76,7 @@ def _select(plan, loop, carried, banned) -> Rerun:
     covered: set = set()
     late_needs: dict = {}        # id(late nest) -> what it reads that is not re-run early
     out = Rerun()
+    once = _set_once_at_top(plan, loop, carried, banned)
     for idx, s in enumerate(loop.body):
         if ir.KIND(s) == ir.Kind.ASSIGN:
             z = s.targets[0].id
@@ -91,10 +94,13 @@ def _select(plan, loop, carried, banned) -> Rerun:
                 ok.add(z)
                 continue
             final = {n for n in names & written - ok if _final(plan, s, n)}
-            if all(n in ok or n in final or n not in written or carried.get(n, -1) > idx or
-                   _stored_before(loop, idx, s.value, n) for n in names):
+            restored = {n for n in names & written - ok if once.get(n, idx) < idx}
+            if all(n in ok or n in final or n in restored or n not in written or
+                   carried.get(n, -1) > idx or _stored_before(loop, idx, s.value, n)
+                   for n in names):
                 ok.add(z)
                 out.finals |= final
+                out.restored |= restored
                 out.stmts.append(s)
                 out.reads[id(s)] = names
                 out.writes[id(s)] = {z}
@@ -325,6 +331,65 @@ def _choice_reads(s) -> set:
             out |= free_names(st.value) - defined - {"np", "math"}
             defined.add(st.targets[0].id)
     return out
+
+
+def _set_once_at_top(plan, loop, carried, banned) -> dict:
+    """Floats set once in the loop, by a statement of its body's top level, and
+    read in it only after (not carried from one iteration to the next): name ->
+    the place of that statement (not integers: an index computed from them,
+    ``mid = (lo + hi) // 2``, is stored, or not needed at all), and read by
+    the reverse of some statement of the loop anyway.  Restored, whether stored or re-run, after
+    the reverse of its last reader, such a number holds this iteration's value
+    where the reverse iteration starts: what is computed from it can be re-run
+    (``_t9 = d * d`` from ``d = tmp[k]``, stored since ``tmp[k]`` is overwritten
+    after it)."""
+    counts: dict = {}
+    for st in walk(loop.body):
+        for n in ast.walk(st):
+            if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store):
+                counts[n.id] = counts.get(n.id, 0) + 1
+    out = {}
+    for k, st in enumerate(loop.body):
+        if ir.KIND(st) != ir.Kind.ASSIGN or not isinstance(st.targets[0], ast.Name):
+            continue
+        z = st.targets[0].id
+        t = plan.types.get(z)
+        if counts.get(z) == 1 and t is not None and t.kind == "float" and z not in carried and \
+                z not in banned and z not in plan.params and z not in plan.counters and \
+                z not in _loads(loop.body[:k]) and z not in _loads([st]) and \
+                _read_by_a_derivative(plan, loop, z):
+            out[z] = k
+    return out
+
+
+def _read_by_a_derivative(plan, loop, z) -> bool:
+    """The reverse of some statement of the loop reads ``z`` anyway: the
+    derivative of a product by ``z`` of an active value (``_t9 = d * d``), of a
+    quotient by ``z``, of a power or a function of an active ``z`` -- not a sum,
+    a comparison, ``2.0 * z`` (then re-running what is computed from ``z``
+    would store it for nothing)."""
+    active = plan.active
+
+    def is_z(e):
+        return isinstance(e, ast.Name) and e.id == z
+
+    def is_active(e):
+        return isinstance(e, ast.Name) and e.id in active
+
+    for st in walk(loop.body):
+        if ir.KIND(st) != ir.Kind.ASSIGN or st.targets[0].id not in active:
+            continue
+        v = st.value
+        if isinstance(v, ast.BinOp) and isinstance(v.op, ast.Mult):
+            if is_z(v.left) and is_active(v.right) or is_z(v.right) and is_active(v.left):
+                return True
+        elif isinstance(v, ast.BinOp) and isinstance(v.op, (ast.Div, ast.Pow)):
+            if is_z(v.right) or is_z(v.left) and is_active(v.right) or \
+                    isinstance(v.op, ast.Pow) and is_z(v.left):
+                return True
+        elif isinstance(v, ast.Call) and any(is_z(a) and z in active for a in v.args):
+            return True
+    return False
 
 
 def _final(plan, s, name) -> bool:

@@ -36,7 +36,7 @@ def scratch_array_grad(x, w):
     # Plan:
     #   stored: elements of 'u' before line 48 overwrites them, in _saved_u_items, allocated once (3 * max(n, 0) values)
     #   stored before each overwrite, one slot per loop iteration in arrays allocated once: 1 temporary of line 48
-    #   recomputed in each reverse iteration of the loop at line 47: 2 values of line 48 (from the loop index and values the loop does not change)
+    #   recomputed in each reverse iteration of the loop at line 47: 1 value of line 48 (from the loop index and values the loop does not change)
     # -- tape
     # scratch_array:42  def scratch_array(x, w):
     _t6 = 0.0

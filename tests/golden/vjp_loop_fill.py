@@ -27,7 +27,7 @@ def loop_fill_vjp(x, k, cotangent):
     """Value and vector-Jacobian product of 'loop_fill' with respect to x, k."""
     # Plan:
     #   stored: nothing (every value the reverse sweep reads is still live when it is read)
-    #   recomputed in each reverse iteration of the loop at line 21: 6 values of line 22 (from the loop index and values the loop does not change)
+    #   recomputed in each reverse iteration of the loop at line 21: 3 values of line 22 (from the loop index and values the loop does not change)
     # -- forward sweep
     # loop_fill:20  out = np.zeros(x.shape[0])
     _t1 = x.shape
