@@ -188,16 +188,21 @@ def emitted(fn, info=None, docstring=None) -> tuple[str, ast.FunctionDef]:
 
 def _into_view(s) -> bool:
     """``dx[i, :] += g`` of an array (a view of ``dx``), or the user's ``a[i] += v`` /
-    ``a[i] -= v`` of an array ``v``: printed ``add_into(dx[i, :], g)`` (``sub_into``)."""
+    ``a[i] -= v`` / ``a[i] = v`` of an array ``v``: printed ``add_into(dx[i, :], g)``
+    (``sub_into``, ``copy_into``)."""
+    if isinstance(s, ast.Assign):
+        return len(s.targets) == 1 and isinstance(s.targets[0], ast.Subscript) and \
+            bool(ir.INTO_VIEW(s))
     return isinstance(s, ast.AugAssign) and isinstance(s.target, ast.Subscript) and (
         isinstance(s.op, ast.Add) and ir.ARRAY(s)
         or isinstance(s.op, (ast.Add, ast.Sub)) and ir.INTO_VIEW(s))
 
 
 def _add_into(s) -> ast.Expr:
-    view = ir.clone(s.target)
+    view = ir.clone(s.targets[0] if isinstance(s, ast.Assign) else s.target)
     view.ctx = ast.Load()
-    helper = "add_into" if isinstance(s.op, ast.Add) else "sub_into"
+    helper = "copy_into" if isinstance(s, ast.Assign) else \
+        "add_into" if isinstance(s.op, ast.Add) else "sub_into"
     call = ast.Call(func=ast.Name(id=helper, ctx=ast.Load()), args=[view, s.value],
                     keywords=[])
     return ir.copy_facts(s, ast.copy_location(ast.Expr(value=call), s))

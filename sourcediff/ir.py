@@ -158,7 +158,7 @@ LINE = Fact("line", "statement, function",
             "Written by tag() and by astutil's statement builders.")
 KIND = Fact("kind", "statement", "axis_gathers, index_names, int_arrays, invariant_sums, "
                                  "layouts, lower, masks, normalize, partial_sums, placeholders, "
-                                 "rolling_sums, scalars, single_constants, "
+                                 "reverse, rolling_sums, scalars, single_constants, "
                                  "small_arrays, split_adds, stack_tops, tables, tuples, webs",
             "activity, axis_gathers, buffers, cse, dependence, emit, forward, fresh_arrays, "
             "hoist, index_names, int_arrays, layouts, lower, masks, planner, program, rerun, reverse, "
@@ -189,10 +189,10 @@ ARRAY = Fact("array", "accumulate statement", "reverse, typeinfer",
              "split_adds, tables, view_adjoints",
              "The accumulation target is an array (``a += b`` updates in place); on an "
              "adjoint's ``dx[i, :] += g``, a view of ``dx`` (emitted as ``add_into``).", False)
-INTO_VIEW = Fact("into_view", "augmented store", "typeinfer", "emit",
-                 "``a[i] += v`` (or ``-=``) of an array ``v`` into a view of ``a`` (basic "
-                 "indices): printed as the ``add_into`` / ``sub_into`` helper, an in-place "
-                 "update of the view (Numba compiles the store back into ``a`` as a slice "
+INTO_VIEW = Fact("into_view", "store, augmented store", "typeinfer", "emit",
+                 "``a[i] += v`` (``-=``, ``=``) of an array ``v`` into a view of ``a`` (basic "
+                 "indices): printed as the ``add_into`` / ``sub_into`` / ``copy_into`` helper, "
+                 "an in-place update of the view (Numba compiles the store back into ``a`` as a slice "
                  "assignment whose error formatting takes about 2.5 s).", False)
 PROLOGUE = Fact("prologue", "statement", "tuples", "tuples",
                 "An assignment inserted at the top of the body to unpack a tuple "

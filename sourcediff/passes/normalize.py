@@ -37,6 +37,7 @@ from ..runtime.helpers import (
     add_into,
     append_flat,
     column_stack2,
+    copy_into,
     empty_grid,
     empty_rows,
     empty_stack,
@@ -385,7 +386,8 @@ class Normalizer:
 
     def helper_statement(self, s, out) -> bool:
         """The helper calls generated code makes for speed (an adjoint differentiated
-        again): ``add_into(dx[i, :], g)`` is ``dx[i, :] += g`` (``sub_into``: ``-=``),
+        again): ``add_into(dx[i, :], g)`` is ``dx[i, :] += g`` (``sub_into``: ``-=``,
+        ``copy_into``: ``=``),
         ``store_row(rows, k, v)`` (a tape's push of an array) is ``rows[k] = v``."""
         call = s.value
         if call.keywords:
@@ -398,6 +400,12 @@ class Normalizer:
             op = ast.Add() if fn is add_into else ast.Sub()
             self.augassign_stmt(ast.copy_location(
                 ast.AugAssign(target=target, op=op, value=call.args[1]), s), out)
+            return True
+        if fn is copy_into and len(call.args) == 2 and isinstance(call.args[0], ast.Subscript):
+            target = ir.clone(call.args[0])
+            target.ctx = ast.Store()
+            self.statement(ast.copy_location(
+                ast.Assign(targets=[target], value=call.args[1]), s), out)
             return True
         if fn is store_row and len(call.args) == 3:
             target = ast.Subscript(value=ir.clone(call.args[0]), slice=ir.clone(call.args[1]),

@@ -1320,11 +1320,37 @@ class ReverseTransformer:
             if isinstance(idx, ast.Tuple) else at_k(idx)
         body = _aug(ast.Subscript(value=_name(self.adj(base)), slice=where, ctx=ast.Store()),
                     ast.Add(), ast.Subscript(value=dz, slice=_name(k), ctx=ast.Load()), line)
+        # a row of ``dx`` (``dU[users[k]] += g[k]``): added into in place (add_into);
+        # stored back as a slice, it costs Numba over a second to compile
+        picked = len(idx.elts) if isinstance(idx, ast.Tuple) else 1
+        ir.ARRAY.set(body, self.types[base].ndim > picked)
         loop = ast.For(target=_name(k, True), iter=_call("range", ast.Subscript(
             value=ast.Attribute(value=ir.clone(arrays[0]), attr="shape", ctx=ast.Load()),
             slice=_const(0), ctx=ast.Load())), body=[body], orelse=[])
         ir.LINE.set(loop, line)
         return loop
+
+    def masked_add(self, base, mask, dz, line) -> list:
+        """Adjoint of ``z = x[mask]`` (a vector by a mask of its length): the
+        elements of ``dz`` added where ``mask`` holds, in order.  A loop, not
+        ``dx[mask] += dz``: Numba compiles that masked store with an error path
+        that formats the shapes into a message (over a second, the first time)."""
+        k, j = self.fresh("_k"), self.fresh("_j")
+        add = _aug(ast.Subscript(value=_name(self.adj(base)), slice=_name(k), ctx=ast.Store()),
+                   ast.Add(), ast.Subscript(value=dz, slice=_name(j), ctx=ast.Load()), line)
+        ir.KIND.set(add, ir.Kind.AUGSTORE)
+        step = _aug(_name(j, True), ast.Add(), _const(1), line)
+        ir.KIND.set(step, ir.Kind.ACCUMULATE)
+        test = ast.If(test=ast.Subscript(value=_name(mask), slice=_name(k), ctx=ast.Load()),
+                      body=[add, step], orelse=[])
+        ir.tag(test, line, ir.Kind.IF)
+        loop = ast.For(target=_name(k, True), iter=_call("range", ast.Subscript(
+            value=ast.Attribute(value=_name(mask), attr="shape", ctx=ast.Load()),
+            slice=_const(0), ctx=ast.Load())), body=[test], orelse=[])
+        ir.LINE.set(loop, line)
+        start = _assign(j, _const(0), line)
+        ir.KIND.set(start, ir.Kind.ASSIGN)
+        return [start, loop]
 
     def adjoint_assign(self, s) -> list:
         z = s.targets[0].id
@@ -1346,6 +1372,10 @@ class ReverseTransformer:
             self.read(prim.slice)
             if index_arrays(prim.slice, self.types, "iu"):
                 return [self.scatter_add(base.id, prim.slice, dz, line)]
+            mask = self.type(prim.slice) if isinstance(prim.slice, ast.Name) else None
+            if mask is not None and mask.is_array and mask.dtype.kind == "b" and \
+                    mask.ndim == 1 and self.types[base.id].ndim == 1:
+                return self.masked_add(base.id, prim.slice.id, dz, line)
             target = ast.Subscript(value=_name(self.adj(base.id)), slice=ir.clone(prim.slice),
                                    ctx=ast.Store())
             into = _aug(target, ast.Add(), dz, line)

@@ -116,10 +116,15 @@ class TypeInference:
                                          "not arrays: fill the rows of np.empty((n, m)) in a "
                                          "loop" if x.startswith("_items") else
                                          f"an array cannot go into one element of '{x}'")
+            basic = all(isinstance(p, (ast.Slice, ast.Constant)) or not self.inline(p).is_array
+                        for p in parts)
             if value.is_array and kind == ir.Kind.AUGSTORE and isinstance(
-                    s.op, (ast.Add, ast.Sub)) and all(
-                    isinstance(p, (ast.Slice, ast.Constant)) or not self.inline(p).is_array
-                    for p in parts):
+                    s.op, (ast.Add, ast.Sub)) and basic:
+                ir.INTO_VIEW.set(s, True)
+            if value.is_array and kind == ir.Kind.STORE and basic and \
+                    not (isinstance(target.slice, ast.Name) and
+                         self.env.get(target.slice.id) is not None and
+                         self.env[target.slice.id].is_array):
                 ir.INTO_VIEW.set(s, True)
             mask = self.env.get(target.slice.id) if isinstance(target.slice, ast.Name) else None
             if mask is not None and mask.is_array and mask.dtype.kind == "b" and mask.ndim > 1 \

@@ -193,6 +193,84 @@ def _(view, g):
 
 
 @runtime_helper
+def copy_into(view, g):
+    """``view[...] = g`` for a view (the user's ``c[:m] = t[:m]`` or ``U[i] = row``
+    in generated code is ``copy_into(c[:m], t[:m])``): Numba compiles a slice
+    assignment from an array with its error message's string formatting, over
+    a second the first time; a loop over a vector does the same copy without it.
+
+    >>> c = np.arange(4.0); copy_into(c[1:], c[:-1]); c
+    array([0., 0., 1., 2.])
+    """
+    view[...] = g
+
+
+@numba_overload(copy_into)
+def _(view, g):
+    from numba import types
+    if isinstance(g, types.Array) and g.ndim == 2 and view.ndim == 2:
+        def impl_matrix(view, g):
+            m, n = view.shape
+            gm, gn = g.shape
+            if gm != m and gm != 1 or gn != n and gn != 1:
+                raise ValueError("could not broadcast the value into the slice it is "
+                                 "assigned to")
+            h = g.copy() if _may_overlap(view, g) else g
+            for i in range(m):
+                for j in range(n):
+                    h_i = i if gm != 1 else 0
+                    h_j = j if gn != 1 else 0
+                    view[i, j] = h[h_i, h_j]
+        return impl_matrix
+    if not (isinstance(g, types.Array) and g.ndim == 1 and view.ndim == 1):
+        def impl_any(view, g):
+            view[...] = g
+        return impl_any
+
+    def impl_vector(view, g):
+        n = view.shape[0]
+        m = g.shape[0]
+        if m != n and m != 1:
+            raise ValueError("could not broadcast the value into the slice it is assigned to")
+        if m == 1:
+            v = g[0]
+            for i in range(n):
+                view[i] = v
+        elif view.strides[0] <= 0 or g.strides[0] <= 0:
+            h = g.copy()                 # a reversed view may overlap either way
+            for i in range(n):
+                view[i] = h[i]
+        elif view.ctypes.data > g.ctypes.data:
+            for i in range(n - 1, -1, -1):   # g may overlap view from below: last first
+                view[i] = g[i]
+        else:
+            for i in range(n):
+                view[i] = g[i]
+    return impl_vector
+
+
+@jitable
+def _may_overlap(a, b):
+    """The bytes ``a`` and ``b`` span intersect (both 2-d)."""
+    a_lo, a_hi = _span(a)
+    b_lo, b_hi = _span(b)
+    return a_lo < b_hi and b_lo < a_hi
+
+
+@jitable
+def _span(a):
+    lo = a.ctypes.data
+    hi = a.ctypes.data + a.itemsize
+    for k in range(2):
+        reach = (a.shape[k] - 1) * a.strides[k]
+        if reach < 0:
+            lo += reach
+        else:
+            hi += reach
+    return lo, hi
+
+
+@runtime_helper
 def store_row(rows, k, value):
     """``rows[k] = value``: a tape's push of an array (``rows`` a stack of them).
 

@@ -286,3 +286,80 @@ def test_diff_is_printed_as_loops():
     assert "np.diff(" not in code
     assert "differences(xk, 1)" in code and "differences(y, 2)" in code
     check_grad(differences_of_knots, args, wrt=(0, 1), target="python")
+
+
+COPIES = [  # (view of x, value: a slice of x or a new array), as x[view] = value
+    (slice(1, None), slice(None, -1)),              # overlapping, shifted up
+    (slice(None, -1), slice(1, None)),              # overlapping, shifted down
+    (slice(None, None, -1), slice(None)),           # reversed onto itself
+    (slice(2, 6), slice(5, 1, -1)),                 # reversed, overlapping
+    (slice(1, 4), np.array([7.0])),                 # broadcast from length 1
+    (slice(None, 3), np.arange(3.0) * 2.0),
+]
+
+
+@pytest.mark.parametrize("view, value", COPIES)
+def test_copy_into_is_numpys_slice_assignment(view, value):
+    """``copy_into(view, g)`` (the user's ``c[:m] = t[:m]`` in generated code):
+    loops that copy as NumPy does when the value overlaps the view."""
+    numba = pytest.importorskip("numba")
+    from sourcediff.runtime.declare import install_numba_overloads
+    from sourcediff.runtime.helpers import copy_into
+    install_numba_overloads()
+
+    @numba.njit
+    def from_itself(x, v, w):
+        copy_into(x[v], x[w])
+
+    @numba.njit
+    def from_new(x, v, g):
+        copy_into(x[v], g)
+
+    own = isinstance(value, slice)
+    want = np.arange(8.0)
+    want[view] = want[value] if own else value
+    got = np.arange(8.0)
+    (from_itself if own else from_new)(got, view, value)
+    np.testing.assert_array_equal(got, want)
+    py = np.arange(8.0)
+    copy_into(py[view], py[value] if own else value)
+    np.testing.assert_array_equal(py, want)
+
+
+@pytest.mark.parametrize("view, value", [
+    ((slice(1, None), slice(None)), (slice(None, -1), slice(None))),     # rows shifted
+    ((slice(None), slice(None, -1)), (slice(None), slice(1, None))),     # columns shifted
+    ((slice(1, 3), slice(0, 2)), (slice(0, 2), slice(1, 3))),            # a block onto its neighbour
+])
+def test_copy_into_blocks_that_overlap(view, value):
+    numba = pytest.importorskip("numba")
+    from sourcediff.runtime.declare import install_numba_overloads
+    from sourcediff.runtime.helpers import copy_into
+    install_numba_overloads()
+
+    @numba.njit
+    def compiled(a, v0, v1, w0, w1):
+        copy_into(a[v0, v1], a[w0, w1])
+
+    want = np.arange(12.0).reshape(3, 4)
+    want[view] = want[value].copy()
+    got = np.arange(12.0).reshape(3, 4)
+    compiled(got, *view, *value)
+    np.testing.assert_array_equal(got, want)
+
+
+def test_copy_into_broadcasts_a_row_and_refuses_a_wrong_shape():
+    numba = pytest.importorskip("numba")
+    from sourcediff.runtime.declare import install_numba_overloads
+    from sourcediff.runtime.helpers import copy_into
+    install_numba_overloads()
+
+    @numba.njit
+    def compiled(a, g):
+        copy_into(a[1:, :], g)
+
+    a = np.zeros((3, 2))
+    compiled(a, np.array([[1.0, 2.0]]))
+    np.testing.assert_array_equal(a, [[0.0, 0.0], [1.0, 2.0], [1.0, 2.0]])
+    with pytest.raises(ValueError):
+        compiled(a, np.ones((3, 2)))
