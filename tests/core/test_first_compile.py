@@ -363,3 +363,27 @@ def test_copy_into_broadcasts_a_row_and_refuses_a_wrong_shape():
     np.testing.assert_array_equal(a, [[0.0, 0.0], [1.0, 2.0], [1.0, 2.0]])
     with pytest.raises(ValueError):
         compiled(a, np.ones((3, 2)))
+
+
+def huber_rows(U, V, users, items, r):
+    """Rows gathered by index arrays and a Huber loss through boolean masks."""
+    e = np.sum(U[users] * V[items], axis=1) - r
+    small = e[np.abs(e) <= 1.0]
+    large = e[np.abs(e) > 1.0]
+    return 0.5 * np.sum(small * small) + np.sum(np.abs(large) - 0.5)
+
+
+def test_gathered_rows_and_masks_add_without_slice_stores():
+    """``dU[users[k]] += g[k]`` is ``add_into`` (a row of ``dU``, in place) and the
+    adjoint of ``e[mask]`` a loop: neither compiles a store's error path."""
+    rng = np.random.default_rng(3)
+    users, items = rng.integers(0, 4, 12), rng.integers(0, 3, 12)
+    args = (rng.standard_normal((4, 2)), rng.standard_normal((3, 2)), users, items,
+            2.0 * rng.standard_normal(12))
+    text = sd.grad(huber_rows, wrt=(0, 1, 4), target="python").source_for(*args)
+    reverse = text.split("# -- reverse sweep", 1)[1]
+    assert "add_into(dU[users[" in reverse and "add_into(dV[items[" in reverse
+    assert "de[" in reverse and "] += dsmall[" in reverse and "] += dlarge[" in reverse
+    assert "] += dsmall\n" not in reverse and "] += dlarge\n" not in reverse  # de[mask] += ...
+    check_grad(huber_rows, args, wrt=(0, 1, 4), target="python")
+    check_grad(huber_rows, args, wrt=(0, 1, 4), target="cpu")
