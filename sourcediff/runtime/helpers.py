@@ -758,6 +758,31 @@ def _sum_along(divide):
                 return lambda x, axis: np.sum(x, axis) / x.shape[axis]
             return lambda x, axis: np.sum(x, axis)
         nd = x.ndim - 1
+        dtype = x.dtype
+        if x.ndim == 2:
+            # a matrix, the usual case: its two loops, no reshaping (a third of
+            # the compile time)
+            def impl_matrix(x, axis):
+                a = axis + 2 if axis < 0 else axis
+                if a < 0 or a >= 2:
+                    raise ValueError("axis out of bounds")
+                m, n = x.shape
+                if a == 0:
+                    out = np.zeros(n, dtype)
+                    for i in range(m):
+                        for j in range(n):
+                            out[j] += x[i, j]
+                else:
+                    out = np.zeros(m, dtype)
+                    for i in range(m):
+                        total = out[i]
+                        for j in range(n):
+                            total += x[i, j]
+                        out[i] = total
+                if divide:
+                    out /= x.shape[a]
+                return out
+            return impl_matrix
 
         def impl(x, axis):
             a = axis + x.ndim if axis < 0 else axis

@@ -387,3 +387,24 @@ def test_gathered_rows_and_masks_add_without_slice_stores():
     assert "] += dsmall\n" not in reverse and "] += dlarge\n" not in reverse  # de[mask] += ...
     check_grad(huber_rows, args, wrt=(0, 1, 4), target="python")
     check_grad(huber_rows, args, wrt=(0, 1, 4), target="cpu")
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_sums_along_an_axis_of_a_matrix(dtype):
+    """``sum_axis`` / ``mean_axis`` of a matrix (its own two loops) against NumPy,
+    each axis, counted from either end, and a transposed (strided) matrix."""
+    numba = pytest.importorskip("numba")
+    from sourcediff.runtime.declare import install_numba_overloads
+    install_numba_overloads()
+
+    @numba.njit
+    def sums(x):
+        return sum_axis(x, 0), sum_axis(x, 1), sum_axis(x, -1), mean_axis(x, -2)
+
+    x = np.random.default_rng(5).standard_normal((4, 7)).astype(dtype)
+    for a in (x, x.T):
+        got = sums(a)
+        want = (a.sum(0), a.sum(1), a.sum(-1), a.mean(-2))
+        for g, w in zip(got, want):
+            assert g.dtype == dtype
+            np.testing.assert_allclose(g, w, rtol=1e-5 if dtype == np.float32 else 1e-13)
