@@ -77,6 +77,10 @@ def _select(plan, loop, carried, banned) -> Rerun:
     late_needs: dict = {}        # id(late nest) -> what it reads that is not re-run early
     out = Rerun()
     once = _set_once_at_top(plan, loop, carried, banned)
+    derived: set = set()         # re-run from such numbers, directly or not
+    # in a while loop, or in a loop inside one, a stored value goes on a list:
+    # a push and a pop cost more than a division
+    listed = any(isinstance(x, ast.While) for x in [loop, *plan.around.get(id(loop), [])])
     for idx, s in enumerate(loop.body):
         if ir.KIND(s) == ir.Kind.ASSIGN:
             z = s.targets[0].id
@@ -94,13 +98,20 @@ def _select(plan, loop, carried, banned) -> Rerun:
                 ok.add(z)
                 continue
             final = {n for n in names & written - ok if _final(plan, s, n)}
+            # (a quotient or a call from them, directly or through values re-run from
+            # them, stays stored in an array: a division costs more than the slot,
+            # and what it reads need not be restored for it)
             restored = {n for n in names & written - ok if once.get(n, idx) < idx}
+            if (restored or names & derived) and _dear(s.value) and not listed:
+                continue
             if all(n in ok or n in final or n in restored or n not in written or
                    carried.get(n, -1) > idx or _stored_before(loop, idx, s.value, n)
                    for n in names):
                 ok.add(z)
                 out.finals |= final
                 out.restored |= restored
+                if restored or names & derived:
+                    derived.add(z)
                 out.stmts.append(s)
                 out.reads[id(s)] = names
                 out.writes[id(s)] = {z}
@@ -360,6 +371,13 @@ def _set_once_at_top(plan, loop, carried, banned) -> dict:
                 _read_by_a_derivative(plan, loop, z):
             out[z] = k
     return out
+
+
+def _dear(value) -> bool:
+    """A division, power or call: dearer to run again than to read back."""
+    return any(isinstance(n, ast.Call) or isinstance(n, ast.BinOp) and
+               isinstance(n.op, (ast.Div, ast.Pow, ast.Mod, ast.FloorDiv))
+               for n in ast.walk(value))
 
 
 def _read_by_a_derivative(plan, loop, z) -> bool:

@@ -1318,12 +1318,26 @@ class ReverseTransformer:
             return ir.clone(p)
         where = ast.Tuple(elts=[at_k(p) for p in idx.elts], ctx=ast.Load()) \
             if isinstance(idx, ast.Tuple) else at_k(idx)
+        rest = self.types[base].ndim - 1 if not isinstance(idx, ast.Tuple) else 0
+        if rest:
+            # a row of ``dx`` (``dU[users[k]] += g[k]``): element by element, as by
+            # hand (a row stored back as a slice costs Numba over a second to
+            # compile; added in place, four times the loops' time for rows of 8)
+            js = [self.fresh("_j") for _ in range(rest)]
+            where = ast.Tuple(elts=[where] + [_name(j) for j in js], ctx=ast.Load())
+            at = ast.Tuple(elts=[_name(k)] + [_name(j) for j in js], ctx=ast.Load())
+        else:
+            at = _name(k)
         body = _aug(ast.Subscript(value=_name(self.adj(base)), slice=where, ctx=ast.Store()),
-                    ast.Add(), ast.Subscript(value=dz, slice=_name(k), ctx=ast.Load()), line)
-        # a row of ``dx`` (``dU[users[k]] += g[k]``): added into in place (add_into);
-        # stored back as a slice, it costs Numba over a second to compile
-        picked = len(idx.elts) if isinstance(idx, ast.Tuple) else 1
-        ir.ARRAY.set(body, self.types[base].ndim > picked)
+                    ast.Add(), ast.Subscript(value=dz, slice=at, ctx=ast.Load()), line)
+        ir.KIND.set(body, ir.Kind.AUGSTORE)
+        if isinstance(idx, ast.Tuple) and self.types[base].ndim > len(idx.elts):
+            ir.ARRAY.set(body, True)        # rows of D[rows, cols] of a 3-d D: add_into
+        for t in range(rest, 0, -1):
+            body = ast.For(target=_name(js[t - 1], True), iter=_call("range", ast.Subscript(
+                value=ast.Attribute(value=_name(self.adj(base)), attr="shape", ctx=ast.Load()),
+                slice=_const(t), ctx=ast.Load())), body=[body], orelse=[])
+            ir.LINE.set(body, line)
         loop = ast.For(target=_name(k, True), iter=_call("range", ast.Subscript(
             value=ast.Attribute(value=ir.clone(arrays[0]), attr="shape", ctx=ast.Load()),
             slice=_const(0), ctx=ast.Load())), body=[body], orelse=[])
