@@ -360,16 +360,19 @@ def _set_once_at_top(plan, loop, carried, banned) -> dict:
             if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store):
                 counts[n.id] = counts.get(n.id, 0) + 1
     out = {}
+    derivative_reads = _derivative_reads(plan, loop)
+    loaded: set = set()          # what the statements before this one read
     for k, st in enumerate(loop.body):
-        if ir.KIND(st) != ir.Kind.ASSIGN or not isinstance(st.targets[0], ast.Name):
-            continue
-        z = st.targets[0].id
-        t = plan.types.get(z)
-        if counts.get(z) == 1 and t is not None and t.kind == "float" and z not in carried and \
-                z not in banned and z not in plan.params and z not in plan.counters and \
-                z not in _loads(loop.body[:k]) and z not in _loads([st]) and \
-                _read_by_a_derivative(plan, loop, z):
-            out[z] = k
+        here = _loads([st])
+        if ir.KIND(st) == ir.Kind.ASSIGN and isinstance(st.targets[0], ast.Name):
+            z = st.targets[0].id
+            t = plan.types.get(z)
+            if counts.get(z) == 1 and t is not None and t.kind == "float" and \
+                    z not in carried and z not in banned and z not in plan.params and \
+                    z not in plan.counters and z not in loaded and z not in here and \
+                    z in derivative_reads:
+                out[z] = k
+        loaded |= here
     return out
 
 
@@ -380,34 +383,36 @@ def _dear(value) -> bool:
                for n in ast.walk(value))
 
 
-def _read_by_a_derivative(plan, loop, z) -> bool:
-    """The reverse of some statement of the loop reads ``z`` anyway: the
+def _derivative_reads(plan, loop) -> set:
+    """The names the reverse of some statement of the loop reads anyway: the
     derivative of a product by ``z`` of an active value (``_t9 = d * d``), of a
     quotient by ``z``, of a power or a function of an active ``z`` -- not a sum,
     a comparison, ``2.0 * z`` (then re-running what is computed from ``z``
     would store it for nothing)."""
     active = plan.active
+    out = set()
 
-    def is_z(e):
-        return isinstance(e, ast.Name) and e.id == z
-
-    def is_active(e):
-        return isinstance(e, ast.Name) and e.id in active
+    def name(e):
+        return e.id if isinstance(e, ast.Name) else None
 
     for st in walk(loop.body):
         if ir.KIND(st) != ir.Kind.ASSIGN or st.targets[0].id not in active:
             continue
         v = st.value
         if isinstance(v, ast.BinOp) and isinstance(v.op, ast.Mult):
-            if is_z(v.left) and is_active(v.right) or is_z(v.right) and is_active(v.left):
-                return True
+            left, right = name(v.left), name(v.right)
+            if left and right in active:
+                out.add(left)
+            if right and left in active:
+                out.add(right)
         elif isinstance(v, ast.BinOp) and isinstance(v.op, (ast.Div, ast.Pow)):
-            if is_z(v.right) or is_z(v.left) and is_active(v.right) or \
-                    isinstance(v.op, ast.Pow) and is_z(v.left):
-                return True
-        elif isinstance(v, ast.Call) and any(is_z(a) and z in active for a in v.args):
-            return True
-    return False
+            left, right = name(v.left), name(v.right)
+            out |= {right} - {None}
+            if left and (right in active or isinstance(v.op, ast.Pow)):
+                out.add(left)
+        elif isinstance(v, ast.Call):
+            out |= {name(a) for a in v.args} & active
+    return out
 
 
 def _final(plan, s, name) -> bool:
