@@ -98,7 +98,7 @@ def test_a_quotient_from_it_stays_in_an_array_tape():
 
 
 def test_a_division_chain_does_not_pull_in_a_re_run_of_its_operands():
-    plan, text = _plan(CASES[2])
+    _, text = _plan(CASES[2])
     reverse = _reverse_code(text)
     assert "den = b - _t4" in reverse                    # re-run from cp[i - 1], stored
     assert "_saved_den" not in text
