@@ -36,8 +36,8 @@ reverse sweep.
 Taken where that is what limits the loop: its body is straight-line numbers
 (assignments only, calls only to functions LLVM has vector forms of: ``abs``,
 ``min``, ``max``, ``math.sqrt``; not ``math.exp``, which stays a call per element
-without SVML), it reads arrays only at indices the loop index plus constants or
-names it does not set pick, and every mention of the buffer is an add the
+without SVML), it reads arrays only at elements the loop index plus a constant
+picks in the last place (unit strides) or names it does not set pick, and every mention of the buffer is an add the
 loop makes in every iteration (``rolling_sums.AddGroups``) into at least two
 rows; the row added into at the most offsets stays.  The rows' length, the
 loop's trip count, must be known before the reverse sweep (its bounds read
@@ -190,13 +190,17 @@ def _vector_body(loop) -> bool:
 
 def _affine_reads(loop, i, assigned) -> bool:
     """Every element the body touches is picked by the loop index plus a
-    constant or by names the loop does not set (no gather)."""
+    constant in the last place, or by names the loop does not set: unit
+    strides, no gather (a loop down the rows of ``X[i, 0]``, ``X[i + 1, 0]`` of
+    an ``(n, 3)`` array stays scalar: the polymer chain's bonds ran 1.63 ->
+    2.01 ms split)."""
     for n in (n for s in loop.body for n in ast.walk(s)):
         if isinstance(n, ast.Subscript):
             parts = n.slice.elts if isinstance(n.slice, ast.Tuple) else [n.slice]
-            for p in parts:
+            for k, p in enumerate(parts):
                 mentioned = {m.id for m in ast.walk(p) if isinstance(m, ast.Name)}
-                if mentioned & assigned and not _index_plus_constant(p, i):
+                if mentioned & assigned and not (_index_plus_constant(p, i) and
+                                                 k == len(parts) - 1):
                     return False
     return True
 

@@ -120,3 +120,18 @@ def test_a_buffer_another_name_shares_is_left_alone():
     out = split_neighbour_adds(stmts, adj, {"du": 2, "dv": 2})
     assert "np.empty" not in ast.unparse(ast.fix_missing_locations(
         ast.Module(body=out, type_ignores=[])))
+
+
+def test_columns_down_the_rows_are_left_alone():
+    """The loop index picks rows (``dX[j, 0]``, ``dX[j + 1, 1]`` of an (n, 3)
+    array): strided, the loop stays scalar, and rows would only add passes."""
+    code = """
+for j in range(1, m - 1):
+    g = u[j, 0] * c
+    du[j, 1] += g
+    du[j - 1, 0] -= g
+    du[j + 1, 0] += g
+"""
+    assert "np.empty" not in rewrite(code)
+    assert "np.empty" in rewrite(code.replace("[j, 1]", "[1, j]").replace(
+        "[j - 1, 0]", "[0, j - 1]").replace("[j + 1, 0]", "[0, j + 1]").replace("[j, 0]", "[0, j]"))
