@@ -65,6 +65,7 @@ class Program:
         self._vjp: dict = {}
         self._stack: list = []
         self.tabulate = True                      # passes/tables.py (off for CUDA kernels)
+        self.scratch = True                       # split_adds' rows (off for CUDA kernels)
         # costly values (exp) of any loop stored rather than recomputed in reverse
         # (off for batches: their tapes have per-element capacities, see batched.py)
         self.store_costly = True
@@ -243,7 +244,8 @@ class Program:
             rt = ReverseTransformer(fn, env, wrt, mode, set(self.functions),
                                     callee_adjoint=self.callee_adjoint, error=src.info.error,
                                     checkpoint=checkpoint, prefer_store=prefer_store,
-                                    same_shape=same_shape, param_shapes=param_shapes)
+                                    same_shape=same_shape, param_shapes=param_shapes,
+                                    scratch=self.scratch)
             return rt, rt.run(fname)
 
         try:

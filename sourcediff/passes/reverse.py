@@ -130,8 +130,10 @@ class ReverseTransformer:
 
     def __init__(self, fn: ast.FunctionDef, types: dict, wrt: list, mode: str, names: set,
                  callee_adjoint=None, error=None, checkpoint=None, prefer_store=frozenset(),
-                 same_shape=None, param_shapes=None):
+                 same_shape=None, param_shapes=None, scratch=True):
         self.fn = fn
+        # scratch arrays of the adjoint's own (split_adds' rows): not in a CUDA kernel
+        self.scratch = scratch
         # checkpoint: None, True (segments of about sqrt(trip count) iterations) or an int
         # (a snapshot every that many iterations) for the top-level ``for`` loops
         self.checkpoint = checkpoint
@@ -1699,8 +1701,9 @@ class ReverseTransformer:
         rev = sum_invariant_adds(rev, adjoints, before=body)
         rev = ascend_independent_loops(rev, adjoints, self.types, live_out=live_out, before=body,
                                        sole=self.plan.sole)
-        rev = split_neighbour_adds(rev, adjoints, self.buffer_ndims(), before=body,
-                                   lengths=self.buffer_lengths())
+        if self.scratch:
+            rev = split_neighbour_adds(rev, adjoints, self.buffer_ndims(), before=body,
+                                       lengths=self.buffer_lengths())
         rev = roll_neighbour_adds(rev, adjoints, self.buffer_ndims(), before=body,
                                   lengths=self.buffer_lengths())
         rev = restore_after_loops(rev, self.element_restores, self.plan.sole)

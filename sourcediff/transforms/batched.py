@@ -204,6 +204,7 @@ class Batched(Transformed):
         program = Program(func, types)
         program.checkpoint = self.checkpoint
         program.tabulate = self.target != "cuda"      # a kernel cannot allocate a table
+        program.scratch = self.target != "cuda"       # nor rows of adds (passes/split_adds.py)
         program.store_costly = False
         params = self.src.params
         entry = program.analyze(func, types)

@@ -135,3 +135,18 @@ for j in range(1, m - 1):
     assert "np.empty" not in rewrite(code)
     assert "np.empty" in rewrite(code.replace("[j, 1]", "[1, j]").replace(
         "[j - 1, 0]", "[0, j - 1]").replace("[j + 1, 0]", "[0, j + 1]").replace("[j, 0]", "[0, j]"))
+
+
+@pytest.mark.parametrize("target", ["cpu", "cuda"])
+def test_a_batched_kernel_carries_the_rows_instead(target):
+    """A CUDA kernel cannot allocate the rows: there the adds stay carried in
+    locals (``Program.scratch``); on every target the batch's gradients are
+    those of each element."""
+    rng = np.random.default_rng(2)
+    a, w = rng.normal(size=(3, 5, 6)), rng.normal(size=6)
+    g = sd.grad(P.row_differences, wrt=(0, 1), target=target, batch=(0, None))
+    da, dw = g(a, w)
+    for b in range(3):
+        want = sd.grad(P.row_differences, wrt=(0, 1), target="python")(a[b], w)
+        np.testing.assert_allclose(np.asarray(da)[b], want[0], rtol=1e-12, atol=1e-14)
+        np.testing.assert_allclose(np.asarray(dw)[b], want[1], rtol=1e-12, atol=1e-14)
