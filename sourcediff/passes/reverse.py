@@ -1041,12 +1041,10 @@ class ReverseTransformer:
                       op=ast.Mult(),
                       right=ast.Subscript(value=_name(b.id), slice=_name(col), ctx=ast.Load())),
             line)
-        inner = ast.For(target=_name(col, True), iter=_call("range", ast.Subscript(
-            value=ast.Attribute(value=_name(b.id), attr="shape", ctx=ast.Load()),
-            slice=_const(0), ctx=ast.Load())), body=[add], orelse=[], type_comment=None)
-        outer = ast.For(target=_name(row, True), iter=_call("range", ast.Subscript(
-            value=ast.Attribute(value=_name(a.id), attr="shape", ctx=ast.Load()),
-            slice=_const(0), ctx=ast.Load())), body=[inner], orelse=[], type_comment=None)
+        inner = ast.For(target=_name(col, True), iter=_over_axis(b.id, 0), body=[add],
+                        orelse=[], type_comment=None)
+        outer = ast.For(target=_name(row, True), iter=_over_axis(a.id, 0), body=[inner],
+                        orelse=[], type_comment=None)
         for loop in (inner, outer):
             ir.LINE.set(loop, line)
         return outer
@@ -1336,13 +1334,11 @@ class ReverseTransformer:
         if isinstance(idx, ast.Tuple) and self.types[base].ndim > len(idx.elts):
             ir.ARRAY.set(body, True)        # rows of D[rows, cols] of a 3-d D: add_into
         for t in range(rest, 0, -1):
-            body = ast.For(target=_name(js[t - 1], True), iter=_call("range", ast.Subscript(
-                value=ast.Attribute(value=_name(self.adj(base)), attr="shape", ctx=ast.Load()),
-                slice=_const(t), ctx=ast.Load())), body=[body], orelse=[])
+            body = ast.For(target=_name(js[t - 1], True), iter=_over_axis(self.adj(base), t),
+                           body=[body], orelse=[])
             ir.LINE.set(body, line)
-        loop = ast.For(target=_name(k, True), iter=_call("range", ast.Subscript(
-            value=ast.Attribute(value=ir.clone(arrays[0]), attr="shape", ctx=ast.Load()),
-            slice=_const(0), ctx=ast.Load())), body=[body], orelse=[])
+        loop = ast.For(target=_name(k, True), iter=_over_axis(arrays[0], 0), body=[body],
+                       orelse=[])
         ir.LINE.set(loop, line)
         return loop
 
@@ -1360,9 +1356,7 @@ class ReverseTransformer:
         test = ast.If(test=ast.Subscript(value=_name(mask), slice=_name(k), ctx=ast.Load()),
                       body=[add, step], orelse=[])
         ir.tag(test, line, ir.Kind.IF)
-        loop = ast.For(target=_name(k, True), iter=_call("range", ast.Subscript(
-            value=ast.Attribute(value=_name(mask), attr="shape", ctx=ast.Load()),
-            slice=_const(0), ctx=ast.Load())), body=[test], orelse=[])
+        loop = ast.For(target=_name(k, True), iter=_over_axis(mask, 0), body=[test], orelse=[])
         ir.LINE.set(loop, line)
         start = _assign(j, _const(0), line)
         ir.KIND.set(start, ir.Kind.ASSIGN)
@@ -2000,3 +1994,11 @@ def placeholder(t: T, shape=()):
                         args=[shape, ast.parse(f"np.{t.dtype.name}", mode="eval").body],
                         keywords=[])
     raise NotImplementedError(f"cannot tape a {t}")
+
+
+def _over_axis(array, axis: int) -> ast.Call:
+    """``range(x.shape[axis])`` for ``array`` (a name or a Name node)."""
+    node = _name(array) if isinstance(array, str) else ir.clone(array)
+    return _call("range", ast.Subscript(value=ast.Attribute(value=node, attr="shape",
+                                                            ctx=ast.Load()),
+                                        slice=_const(axis), ctx=ast.Load()))

@@ -50,7 +50,7 @@ import copy
 
 from .. import ir
 from ..names import Namer
-from .astutil import add_int, range_step, rewrite_loops
+from .astutil import add_int, call, range_step, rewrite_loops
 from .invariant_sums import shared_buffers
 from .plan_report import line_ref
 from .rolling_sums import AddGroups
@@ -109,16 +109,16 @@ class _Splitter:
         slot = _minus(ast.Name(id=i, ctx=ast.Load()), lo)
         rows, rewritten, flushes = {}, {}, []
         for s, x, element in split:
-            row = rows.get((x, element))
-            target = ast.Subscript(value=ast.Name(id=row or "", ctx=ast.Load()),
+            first = (x, element) not in rows
+            if first:
+                rows[(x, element)] = self.namer.fresh(_label(s.target))
+            row = rows[(x, element)]
+            target = ast.Subscript(value=ast.Name(id=row, ctx=ast.Load()),
                                    slice=ir.clone(slot), ctx=ast.Store())
-            if row is None:
-                row = rows[(x, element)] = self.namer.fresh(_label(s.target))
-                target.value.id = row
+            if first:
                 self.rows.append(ir.tag(ast.Assign(
                     targets=[ast.Name(id=row, ctx=ast.Store())],
-                    value=ast.Call(func=_attr("np", "empty"), args=[ir.clone(length)],
-                                   keywords=[])), line, ir.Kind.ASSIGN))
+                    value=call("np.empty", ir.clone(length))), line, ir.Kind.ASSIGN))
                 value = s.value if isinstance(s.op, ast.Add) else \
                     ast.UnaryOp(op=ast.USub(), operand=s.value)
                 new = ast.Assign(targets=[target], value=value)
@@ -273,6 +273,3 @@ def _label(target) -> str:
             words.append("k")
     return "_".join(words)
 
-
-def _attr(mod, name):
-    return ast.Attribute(value=ast.Name(id=mod, ctx=ast.Load()), attr=name, ctx=ast.Load())
