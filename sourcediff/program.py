@@ -40,6 +40,7 @@ from .passes.parallel_loops import prange_source
 from .passes.placeholders import bind_placeholders
 from .passes.reverse import ReverseTransformer
 from .passes.scalars import scalar_numpy_calls
+from .passes.shapes import parameter_axes
 from .passes.single_constants import single_constants
 from .passes.small_arrays import scalarize_small_arrays
 from .passes.static_args import bind_static_args
@@ -84,6 +85,8 @@ class Program:
         # small arguments whose shape the transform specialized on (part of
         # ``key``): typed as any array, their shapes go to small_arrays
         param_shapes = {p: t.shape for p, t in zip(src.params, arg_types) if t.shape}
+        # and the arguments' axes of one length (for the element loops of ``lower``)
+        same_axes = parameter_axes(src.params, arg_types)
         arg_types = [dataclasses.replace(t, shape=None, same_shape_as=None, axes_as=None)
                      if t.shape or t.same_shape_as is not None or t.axes_as is not None else t
                      for t in arg_types]
@@ -144,7 +147,7 @@ class Program:
                 scalars = flatten_masks(fn, env, norm.used_names) or scalars
                 versions = split_loop_versions(fn, env, norm.used_names)
                 versions = split_array_versions(fn, env, norm.used_names) or versions
-                if not lower_array_temporaries(fn, env, norm.used_names) and not scalars \
+                if not lower_array_temporaries(fn, env, norm.used_names, same_axes) and not scalars \
                         and not split and not versions:
                     break
                 env, ret = self.infer_with_versions(fn, params, arg_types, src, norm)

@@ -117,9 +117,11 @@ import numpy as np
 from .. import ir
 from ..names import Namer
 from ..rules import registry
+from ..runtime.array_helpers import select
 from ..runtime.helpers import broadcast_into, broadcast_length, equal_length
 from .astutil import int_of, own_reads
 from .buffers import find_permutations
+from .scalars import select_statement
 from .shapes import axis_lengths
 
 ARITHMETIC = {"Add", "Sub", "Mult", "Div", "Pow"}
@@ -128,6 +130,7 @@ UNARY = {"USub", "UAdd"}
 SUM_IDS = {id(np.sum), id(np.mean)}
 MEAN_IDS = {id(np.mean)}
 DOT_IDS = {id(np.dot)}
+WHERE_IDS = {id(np.where), id(select)}
 
 
 # -- the facts of the intermediate form (sourcediff/ir.py) --------------------
@@ -152,10 +155,12 @@ def _made(stmt, kind, line):
 
 
 # -- entry -------------------------------------------------------------------
-def lower_array_temporaries(fn: ast.FunctionDef, env: dict, used_names: set) -> bool:
+def lower_array_temporaries(fn: ast.FunctionDef, env: dict, used_names: set,
+                            same_axes=None) -> bool:
     """Rewrite ``fn`` in place (loops' array temporaries -> element loops);
-    returns whether anything changed.  ``used_names`` gets the new names."""
-    facts = _Facts.of(fn, env, [a.arg for a in fn.args.args])
+    returns whether anything changed.  ``used_names`` gets the new names;
+    ``same_axes``: the arguments' axes of one length (``shapes.parameter_axes``)."""
+    facts = _Facts.of(fn, env, [a.arg for a in fn.args.args], same_axes)
     changed = False
 
     def visit(stmts, in_loop):
@@ -167,7 +172,8 @@ def lower_array_temporaries(fn: ast.FunctionDef, env: dict, used_names: set) -> 
                     setattr(s, f, visit(getattr(s, f), in_loop or loop))
         if not in_loop:
             return stmts
-        made = _materialize(stmts, facts, env, used_names)
+        made = _materialize(stmts, facts, env, used_names,
+                            _carry_in_place(stmts, facts, env, used_names, {}))
         trial = _with_buffers(stmts, made)
         groups = plan_block(trial, facts)
         kept = {y for y, m in made.items() if _buffer_filled(m, groups, trial, facts)}
@@ -210,9 +216,10 @@ class _Facts:
     viewed: dict = field(default_factory=dict)   # a view bound once -> the array it views
     steady: set = field(default_factory=set)     # fresh arrays bound once (never swapped)
     origins: dict = field(default_factory=dict)  # array local -> names whose buffer it may hold
+    own: set = field(default_factory=set)        # locals a rebinding may store into (_own_buffers)
 
     @classmethod
-    def of(cls, fn, env, params=()):
+    def of(cls, fn, env, params=(), same_axes=None):
         assignments, readers = {}, {}
         for s in _statements(fn.body):
             for n in _binds(s):
@@ -225,7 +232,7 @@ class _Facts:
             for n in _binds(s):
                 if id(s) not in perms:        # (a swap hands lengths round: below)
                     sites.setdefault(n, []).append(_Site(s))
-        lengths = axis_lengths(env, list(params), sites)
+        lengths = axis_lengths(env, list(params), sites, same_axes)
         for perm in perms.values():          # names that swap buffers of one length keep it
             keys = {lengths.get(x) for x in perm.source}
             key = keys.pop() if len(keys) == 1 else None
@@ -239,8 +246,10 @@ class _Facts:
                   and assignments.get(s.targets[0].id) == 1 and _prim(s.value)[0] == "subscript"
                   and isinstance(s.value.value, ast.Name) and not _index_arrays(s.value, env)}
         steady = {n for n in fresh if assignments.get(n) == 1}
+        swapped = {x for perm in perms.values() for x in perm.source}
+        own = _own_buffers(fn, env, fresh - swapped, assignments)
         return cls(env, assignments, readers, fresh, set(params), set(perms), lengths,
-                   viewed, steady, _origins(fn, env, params, perms))
+                   viewed, steady, _origins(fn, env, params, perms), own)
 
     def same_length(self, row, other) -> bool:
         """Rows ``(base, axes)`` sure to be as long as each other along every axis."""
@@ -268,6 +277,12 @@ class _Facts:
         """A float64 array (of ``ndim`` dimensions, when given)."""
         t = self.env.get(name)
         return t is not None and t.is_array and t.dtype == np.float64 and t.ndim >= 1 and \
+            (ndim is None or t.ndim == ndim)
+
+    def mask(self, name, ndim=None):
+        """A bool array (of ``ndim`` dimensions, when given)."""
+        t = self.env.get(name)
+        return t is not None and t.is_array and t.dtype == np.bool_ and t.ndim >= 1 and \
             (ndim is None or t.ndim == ndim)
 
     def vector(self, name):
@@ -363,6 +378,110 @@ def _origins(fn, env, params, perms) -> dict:
             return out
 
 
+# calls whose result shares no memory with an array argument (besides MAKERS)
+NEW_RESULTS = {id(f) for f in (np.sum, np.mean, np.prod, np.max, np.min, np.amax, np.amin,
+                               np.dot, np.vdot, np.inner, np.linalg.norm, np.all, np.any,
+                               np.argmax, np.argmin, len)}
+
+
+def _own_buffers(fn, env, fresh, assignments) -> set:
+    """Array locals ``x`` that a rebinding in a loop, ``x = x + growth``, may
+    instead store into (``x[:] = ...``: the same values, in the array ``x``
+    holds): locals of ``fresh`` (no other name holds their buffer; not in a swap)
+    bound at least twice, first by a statement of the function's own body (so
+    every loop finds a buffer there), whose buffer never leaves them: every
+    read is an operand of arithmetic, a comparison, a ufunc or a reduction,
+    an element, ``.shape``, or a view (``r = x[1:]``, ``r = x``) bound once and
+    read only in its own block, after it, before ``x`` is bound again."""
+    first = {}
+    for st in _statements(fn.body):
+        for n in _binds(st):
+            first.setdefault(n, st)
+    top = {id(st) for st in fn.body}
+    out = {x for x in fresh if assignments.get(x, 0) > 1 and id(first.get(x)) in top}
+    views: dict = {}
+    for st in _statements(fn.body):
+        kind = _kind(st)
+        value = getattr(st, "value", None) if kind in ("assign", "store", "augstore") else None
+        if isinstance(value, ast.Name) and value.id in out:
+            if kind == "assign":                   # r = x: r holds x's buffer
+                views.setdefault(value.id, []).append(st)
+            continue                               # (y[:] = x copies it)
+        parts = [value] if value is not None else \
+            [getattr(st, f, None) for f in ("iter", "test", "value")]
+        for part in (p for p in parts if isinstance(p, ast.AST)):
+            for parent in ast.walk(part):
+                for child in ast.iter_child_nodes(parent):
+                    if not (isinstance(child, ast.Name) and child.id in out):
+                        continue
+                    if parent is value and kind == "assign" and _view_of(value, env):
+                        views.setdefault(child.id, []).append(st)
+                    elif not _contained_read(parent, child, part, env):
+                        out.discard(child.id)
+            if isinstance(part, ast.Name) and kind != "return":
+                out.discard(part.id)               # (given whole to something else)
+    return {x for x in out if all(_view_ok(v, x, fn.body) for v in views.get(x, ()))}
+
+
+def _contained_read(parent, child, part, env) -> bool:
+    """Reading ``child`` (an array) in ``parent`` makes nothing that shares its memory."""
+    if isinstance(parent, (ast.BinOp, ast.UnaryOp, ast.Compare)):
+        return True
+    if isinstance(parent, ast.Attribute):      # (a method whose result is new: x.sum())
+        return parent.attr in ("shape", "size", "ndim", "copy", "sum", "mean", "max", "min",
+                               "prod", "dot")
+    if isinstance(parent, ast.Subscript):
+        return parent is not part or not _view_of(parent, env)
+    if isinstance(parent, ast.Call) and child in parent.args:
+        prim = _prim(parent)
+        return prim[0] == "call" and (isinstance(prim[1], np.ufunc) or
+                                      id(prim[1]) in MAKERS | NEW_RESULTS)
+    return False
+
+
+def _view_of(value, env) -> bool:
+    """``value`` may share memory with the array it reads: a subscript with an
+    array result that is not a gather."""
+    if not isinstance(value, ast.Subscript) or _index_arrays(value, env):
+        return False
+    parts = value.slice.elts if isinstance(value.slice, ast.Tuple) else [value.slice]
+    t = env.get(value.value.id) if isinstance(value.value, ast.Name) else None
+    return t is None or any(isinstance(p, ast.Slice) for p in parts) or len(parts) < t.ndim
+
+
+def _view_ok(st, x, body) -> bool:
+    """A view bound by ``st`` of ``x``'s buffer is bound once, and read only in
+    ``st``'s block after it, with no binding of ``x`` in between."""
+    if not isinstance(st, ast.Assign) or not isinstance(st.targets[0], ast.Name):
+        return False
+    v = st.targets[0].id
+    block = _block_of(st, body)
+    if block is None:
+        return False
+    at = next(k for k, s in enumerate(block) if s is st)
+    binds = [s for s in _statements(body) if v in _binds(s)]
+    if binds != [st] or any(v in own_reads(s) for s in _statements(block[:at + 1])):
+        return False
+    last = max((k for k, s in enumerate(block) if any(v in own_reads(t) for t in
+                                                       _statements([s]))), default=at)
+    reads_elsewhere = sum(v in own_reads(s) for s in _statements(body)) != \
+        sum(v in own_reads(s) for s in _statements(block))
+    return not reads_elsewhere and not any(x in _binds(t) for s in block[at + 1:last]
+                                           for t in _statements([s]))
+
+
+def _block_of(st, stmts):
+    """The list of statements ``st`` is a member of."""
+    if any(s is st for s in stmts):
+        return stmts
+    for s in stmts:
+        for f in ("body", "orelse"):
+            found = _block_of(st, getattr(s, f, None) or [])
+            if found is not None:
+                return found
+    return None
+
+
 def _index_arrays(v, env) -> bool:
     """``x[idx]`` with an array in its index (a gather: a copy, not a view)."""
     parts = v.slice.elts if isinstance(v.slice, ast.Tuple) else [v.slice]
@@ -433,21 +552,32 @@ def plan_block(stmts, facts) -> list:
 
 
 def _temporary_def(s, facts):
-    """The operands of ``t = <elementwise of rows>`` or ``t = X[i]``, or None."""
+    """The operands of ``t = <elementwise of rows>`` or ``t = X[i]``, or None.
+    (A mask ``m = u < 900.0`` and a choice ``np.where(m, a, b)`` are elementwise
+    too: a bool and a ``np.where`` of numbers per element.)"""
     if _kind(s) != "assign" or not isinstance(s.targets[0], ast.Name):
         return None
     t = s.targets[0].id
-    if facts.assignments.get(t) != 1 or not facts.block(t) or facts.env[t].ndim > len(LOOP_NAMES):
-        return None
     v, prim = s.value, _prim(s.value)
+    mask = prim[0] == "compare" and len(v.ops) == 1
+    if facts.assignments.get(t) != 1 or not (facts.mask(t) if mask else facts.block(t)) or \
+            facts.env[t].ndim > len(LOOP_NAMES):
+        return None
     if prim[0] == "subscript":
         return [] if _row_axes(v, facts) is not None else None
     if prim[0] == "binop" and prim[1] in ARITHMETIC:
         operands = [v.left, v.right]
     elif prim[0] == "unary" and prim[1] in UNARY:
         operands = [v.operand]
-    elif prim[0] == "call" and isinstance(prim[1], np.ufunc) and registry.is_elementwise(prim[1]) and not v.keywords:
+    elif mask:
+        operands = [v.left, v.comparators[0]]
+    elif prim[0] == "call" and not v.keywords and (
+            isinstance(prim[1], np.ufunc) and registry.is_elementwise(prim[1]) or
+            id(prim[1]) in WHERE_IDS and len(v.args) == 3):
         operands = list(v.args)
+        if id(prim[1]) in WHERE_IDS and not (isinstance(operands[0], ast.Name) and (
+                facts.mask(operands[0].id) or _bool_scalar(operands[0].id, facts))):
+            return None
     elif prim[0] == "copy":
         operands = [v]
     else:
@@ -455,13 +585,20 @@ def _temporary_def(s, facts):
     ndim = facts.env[t].ndim        # (no broadcasting between ranks: a row and a block)
     if not all(_element_atom(a, facts, ndim) for a in operands):
         return None
-    return [a.id for a in operands if isinstance(a, ast.Name) and facts.block(a.id)]
+    return [a.id for a in operands if isinstance(a, ast.Name) and
+            (facts.block(a.id) or facts.mask(a.id))]
+
+
+def _bool_scalar(name, facts) -> bool:
+    t = facts.env.get(name)
+    return t is not None and t.kind == "bool"
 
 
 def _element_atom(a, facts, ndim) -> bool:
     if isinstance(a, ast.Constant):
         return isinstance(a.value, (int, float))
-    return isinstance(a, ast.Name) and (facts.scalar(a.id) or facts.block(a.id, ndim))
+    return isinstance(a, ast.Name) and (facts.scalar(a.id) or facts.block(a.id, ndim) or
+                                        facts.mask(a.id, ndim))
 
 
 def _row_axes(v, facts):
@@ -625,12 +762,14 @@ def _groups(stmts, defs, reductions, facts) -> list:
         if any(n in local and n not in products and not _sized(n, facts) and
                not _carried(n, g, stmts) for n, *_ in g.rows):
             continue
-        for other in groups:
-            if set(other.members) & chain and not (_derived(other.sums, stmts) & g.all_reads):
+        # (with every such group: two loops recomputing shared temporaries may
+        # not be placed apart, one storing what the other reads)
+        for other in list(groups):
+            if set(other.members) & set(g.members) and \
+                    not (_derived(other.sums, stmts) & g.all_reads):
                 g = Group(members=sorted(set(other.members) | set(g.members)))
                 _describe(g, stmts, defs, local, facts)
                 groups.remove(other)
-                break
         groups.append(g)
     return groups
 
@@ -779,7 +918,7 @@ def _whole_reads(s, g, facts) -> set:
     if _prim(getattr(s, "value", None))[0] == "subscript":
         return set()
     return {n.id for n in ast.walk(s.value) if isinstance(n, ast.Name)
-            and n.id not in g.temps and facts.block(n.id)}
+            and n.id not in g.temps and (facts.block(n.id) or facts.mask(n.id))}
 
 
 def _store_safe(g, stmts, facts) -> bool:
@@ -911,21 +1050,24 @@ class _Buffer:
     name: str
     temp: str                  # the name E is bound to now
     define: ast.stmt           # E's statement (its target renamed to ``temp``)
-    alloc: ast.stmt
+    alloc: ast.stmt | None     # (None: ``y`` is stored into in place, _carry_in_place)
     store: ast.stmt
     shape_of: str              # ``w``: an array read whole, of y's shape
     position: int
     lengths: tuple             # y's axes' lengths before (``shapes.axis_lengths``)
+    kind: str = "assign"       # the statement's kind before
 
     def undo(self, facts):
         self.define.targets[0].id = self.name
+        ir.KIND.set(self.define, self.kind)
         facts.lengths[self.name] = self.lengths
         facts.assignments.pop(self.temp, None)
         facts.readers.pop(self.temp, None)
-        facts.readers.get(self.shape_of, set()).discard(id(self.alloc))
+        facts.readers.get(self.shape_of, set()).discard(
+            id(self.store) if self.alloc is None else id(self.alloc))
 
 
-def _materialize(stmts, facts, env, used_names) -> dict:
+def _materialize(stmts, facts, env, used_names, made) -> dict:
     """The temporaries of ``stmts`` (a loop body) read whole by a statement no
     element loop can take, whose value is elementwise arithmetic reaching an
     array ``w`` read whole whose axes' lengths are known (``shapes.axis_lengths``):
@@ -938,10 +1080,10 @@ def _materialize(stmts, facts, env, used_names) -> dict:
             defs[st.targets[0].id] = k
     ends = {k for k, st in enumerate(stmts) if _reduction_operands(st, facts) is not None or
             _store_operands(st, facts) is not None}
-    made = {}
     for y, k in defs.items():
         st = stmts[k]
-        if _prim(st.value)[0] == "subscript" or _uses_ok(y, k, stmts, defs, ends, facts):
+        if y in {m.name for m in made.values()} | {m.temp for m in made.values()} or \
+                _prim(st.value)[0] == "subscript" or _uses_ok(y, k, stmts, defs, ends, facts):
             continue
         w = _shape_source(y, stmts, defs, facts)
         if w is None or not set(_temporary_def(st, facts)) & set(defs):
@@ -964,6 +1106,45 @@ def _materialize(stmts, facts, env, used_names) -> dict:
         facts.readers.setdefault(w, set()).add(id(alloc))
         made[y] = _Buffer(y, temp, st, alloc, store, w, k, facts.lengths.get(y))
         facts.lengths[y] = facts.lengths[w]
+    return made
+
+
+def _carry_in_place(stmts, facts, env, used_names, made) -> dict:
+    """The rebindings ``x = E`` of ``stmts`` (a loop body) of a local ``x`` of
+    ``facts.own`` (its buffer is its own; a time step's ``gdd = gdd + dd``,
+    ``lai = np.maximum(lai + dlai, 0.05)``) to elementwise arithmetic of the
+    lengths of ``x``: rewritten, like a :class:`_Buffer` (with no allocation),
+    as ``_x_value = E`` and ``x[:] = _x_value``, so that ``E`` is an element
+    loop storing into the array ``x`` holds, where the array code allocated
+    a new one each step (kept only where that loop is taken:
+    ``_buffer_filled``).  The same values: nothing else holds or views that
+    array where the store changes it."""
+    for k, st in enumerate(stmts):
+        kind = _kind(st)
+        if kind not in ("assign", "accumulate") or not isinstance(st, ast.Assign) or \
+                not isinstance(st.targets[0], ast.Name):
+            continue
+        x = st.targets[0].id
+        if x not in facts.own or not facts.block(x) or not _sized(x, facts) or \
+                _prim(st.value)[0] in ("subscript", "copy", "const"):
+            continue
+        temp = _fresh(f"_{x.lstrip('_')}_value", used_names)
+        st.targets[0].id = temp
+        ir.KIND.set(st, "assign")          # (``x = x + dd`` accumulates no more)
+        env[temp] = env[x]
+        facts.assignments[temp] = 1
+        if _temporary_def(st, facts) is None:
+            st.targets[0].id = x
+            ir.KIND.set(st, kind)
+            del env[temp], facts.assignments[temp]
+            continue
+        target = ast.Subscript(value=ast.Name(id=x, ctx=ast.Load()), slice=ast.Slice(),
+                               ctx=ast.Store())
+        store = _made(ast.Assign(targets=[target], value=ast.Name(id=temp, ctx=ast.Load())),
+                      "store", _line(st))
+        facts.readers[temp] = {id(store)}
+        facts.readers.setdefault(x, set()).add(id(store))
+        made[temp] = _Buffer(x, temp, st, None, store, x, k, facts.lengths.get(x), kind)
     return made
 
 
@@ -992,7 +1173,8 @@ def _with_buffers(stmts, made) -> list:
     out = []
     for k, st in enumerate(stmts):
         if k in at:
-            out += [at[k].alloc, st, at[k].store]
+            out += [at[k].alloc, st, at[k].store] if at[k].alloc is not None else \
+                [st, at[k].store]
         else:
             out.append(st)
     return out
@@ -1307,6 +1489,9 @@ def _element_statement(s, temps, j, env, used_names, before) -> list:
                 v = new
             else:
                 _put(parent, fld, a, new)
+    if _prim(v)[0] == "call" and id(_prim(v)[1]) in WHERE_IDS:
+        # (np.where of numbers: an ``if``, as passes/scalars.py writes it)
+        return out + select_statement(s.targets[0].id, *v.args, s)
     return out + [_assign(s.targets[0].id, v, "assign", line)]
 
 
@@ -1354,12 +1539,14 @@ def _atoms(v):
         return [(v, "operand", v.operand)]
     if isinstance(v, ast.Call):
         return [(v, "args", a) for a in v.args]
+    if isinstance(v, ast.Compare):
+        return [(v, "left", v.left), (v, "comparators", v.comparators[0])]
     return []
 
 
 def _put(parent, fld, old, new):
-    if fld == "args":
-        parent.args = [new if a is old else a for a in parent.args]
+    if fld in ("args", "comparators"):
+        setattr(parent, fld, [new if a is old else a for a in getattr(parent, fld)])
     else:
         setattr(parent, fld, new)
 

@@ -37,7 +37,7 @@ def scalar_numpy_calls(fn: ast.FunctionDef, env: dict) -> bool:
                 and env[v.args[0].id].kind == "float":
             return [_copy(target, v.args[0], s)]
         if fn_id == id(np.where) and len(v.args) == 3 and all(map(scalar, v.args)):
-            return _select(target, *v.args, s)
+            return select_statement(target, *v.args, s)
         return None
 
     return replace_statements(fn, replace)
@@ -52,7 +52,7 @@ def _copy(target, atom, like):
     return s
 
 
-def _select(target, cond, a, b, like) -> list:
+def select_statement(target, cond, a, b, like) -> list:
     """``target = np.where(cond, a, b)`` of scalars: ``if cond: target = a else: ...``."""
     if isinstance(cond, ast.Constant):
         return [_copy(target, a if cond.value else b, like)]

@@ -31,6 +31,8 @@ from __future__ import annotations
 
 import ast
 
+import numpy as np
+
 from .. import ir
 from ..rules import registry
 from ..rules.registry import ELEMENTWISE_OPS
@@ -434,7 +436,7 @@ def _fixed_product(operands, types, fixed) -> bool:
     return a in fixed and b in fixed
 
 
-def axis_lengths(types: dict, params: list, sites: dict) -> dict:
+def axis_lengths(types: dict, params: list, sites: dict, same_axes=None) -> dict:
     """Lengths known to be equal, for ``(i + 1) % n`` to be read as an index
     into an array of length ``n``: name -> a tuple of keys, one per axis of an
     array, one for a whole number (``None``: not known).  Two names' keys are
@@ -442,8 +444,16 @@ def axis_lengths(types: dict, params: list, sites: dict) -> dict:
     (``"u0.shape[0]"``) or whole number (``"n"``) never re-bound, a constant;
     followed through one assignment each (``n = len(u0)``, ``n = u0.shape[0]``,
     ``u = u0.copy()``, ``np.zeros(n)``, ``np.zeros((n, m))``,
-    ``np.zeros_like(u)``, ``b = a``)."""
+    ``np.zeros_like(u)``, ``b = a``).  ``same_axes``: ``(parameter, axis)`` ->
+    the ``(parameter, axis)`` of an earlier argument's axis of its length in
+    the call the transform specialized on (``parameter_axes``): such axes
+    share a key (``lai0.shape[0]`` is ``temp.shape[1]``)."""
     memo: dict = {}
+    same_axes = same_axes or {}
+
+    def param_axis(var, k):
+        var, k = same_axes.get((var, k), (var, k))
+        return f"{var}.shape[{k}]"
 
     def value(var):
         ss = sites.get(var)
@@ -482,15 +492,12 @@ def axis_lengths(types: dict, params: list, sites: dict) -> dict:
             return memo[var]
         memo[var] = (None,)       # (a name defined through itself: not known)
         t = types.get(var)
-        if t is not None and t.is_array and var not in params and len(sites.get(var) or ()) > 1:
-            memo[var] = rebound(var, t)
-            return memo[var]
         v = value(var)
         out = (None,)
         if t is None or v is None:
             pass
         elif v == var:          # a parameter never re-bound
-            out = tuple(f"{var}.shape[{k}]" for k in range(t.ndim)) if t.is_array \
+            out = tuple(param_axis(var, k) for k in range(t.ndim)) if t.is_array \
                 else (var,) if t.kind == "int" else (None,)
         elif t.kind == "tuple" and isinstance(v, ast.Attribute) and v.attr == "shape":
             inner = of(v.value.id) if isinstance(v.value, ast.Name) else (None,)
@@ -511,29 +518,57 @@ def axis_lengths(types: dict, params: list, sites: dict) -> dict:
             return (None,) * ndim
         return _made_axes(stmt.value, ndim, number, axes, types)
 
-    def rebound(var, t) -> tuple:
-        """An array bound at several sites (``u = u0.copy()`` before a time loop,
-        ``u = u + lam * du`` in it, with ``du = np.zeros_like(u)``): the axes its
-        first binding makes, when every other binding makes them again given
-        that ``var`` has them (so, by induction over the run, every value of
-        ``var`` has them); else not known."""
-        ss = sites[var]
-        first = made(ss[0].stmt, t.ndim)
-        if None in first:
-            return (None,) * t.ndim
-        before = dict(memo)
-        memo[var] = first
-        if all(made(s.stmt, t.ndim) == first for s in ss[1:]):
-            return first
-        memo.clear()           # (what was found from the guess does not hold)
-        memo.update(before)
-        return (None,) * t.ndim
+    # arrays bound at several sites (``u = u0.copy()`` before a time loop, ``u = u +
+    # lam * du`` in it, with ``du = np.zeros_like(u)``; ``water`` and ``uptake =
+    # np.minimum(water, demand)`` computed from each other): together, the axes
+    # their first bindings make, where every binding of each makes them again
+    # given that all of them have theirs (so, by induction over the run, every
+    # value has them; a name that fails drops out and the rest are checked again)
+    several = sorted(v for v in set(sites) - set(params) if len(sites[v]) > 1 and
+                     types.get(v) is not None and types[v].is_array)
+    hyp: dict = {}
 
-    # names bound at several sites first (in a fixed order): a name reached while
-    # one is worked out takes its guess, not "not known yet"
+    def under(guesses):
+        memo.clear()
+        memo.update({v: (None,) * types[v].ndim for v in several})
+        memo.update(guesses)
+
+    grown = True
+    while grown:
+        grown = False
+        for var in several:
+            if var not in hyp:
+                under(hyp)
+                first = made(sites[var][0].stmt, types[var].ndim)
+                if None not in first:
+                    hyp[var], grown = first, True
+    while True:
+        under(hyp)
+        bad = {v for v in hyp if any(made(s.stmt, types[v].ndim) != hyp[v] for s in sites[v])}
+        if not bad:
+            break
+        for v in bad:
+            del hyp[v]
+    under(hyp)
     names = set(sites) | set(params)
-    several = sorted(v for v in names if len(sites.get(v) or ()) > 1)
-    return {var: of(var) for var in several + sorted(names - set(several))}
+    return {var: of(var) for var in sorted(names)}
+
+
+def parameter_axes(params: list, arg_types: list) -> dict:
+    """The axes of the arguments of one length in the call the transform
+    specialized on (``T.same_shape_as``, ``T.axes_as``): ``(parameter, axis)``
+    -> the ``(parameter, axis)`` of the first such axis."""
+    out: dict = {}
+    for k, t in enumerate(arg_types):
+        pairs = []
+        if t.same_shape_as is not None:
+            pairs = [(a, (t.same_shape_as, a)) for a in range(t.ndim)]
+        elif t.axes_as is not None:
+            pairs = [(a, at) for a, at in enumerate(t.axes_as) if at is not None]
+        for a, (j, b) in pairs:
+            # (the earlier argument's axis may itself be another's: the first one)
+            out[(params[k], a)] = out.get((params[j], b), (params[j], b))
+    return out
 
 
 def _made_axes(v, ndim, number, axes, types) -> tuple:
@@ -542,7 +577,9 @@ def _made_axes(v, ndim, number, axes, types) -> tuple:
     if isinstance(v, ast.Name):                   # b = a
         return tuple(axes(v, k) for k in range(ndim))
     operands = [v.left, v.right] if isinstance(v, ast.BinOp) else \
-        [v.operand] if isinstance(v, ast.UnaryOp) else None
+        [v.operand] if isinstance(v, ast.UnaryOp) else \
+        [v.left, *v.comparators] if isinstance(v, ast.Compare) else \
+        list(v.args) if _elementwise_call(v) else None
     if operands is not None:
         # elementwise arithmetic: the axes of its arrays, when they all have
         # the same known ones (numbers broadcast; other arrays might too)
@@ -556,6 +593,8 @@ def _made_axes(v, ndim, number, axes, types) -> tuple:
             if t.is_array:
                 found.add(tuple(axes(e, k) for k in range(ndim)))
         return found.pop() if len(found) == 1 else unknown
+    if isinstance(v, ast.Subscript) and isinstance(v.value, ast.Name):
+        return _row_axes(v, ndim, axes, types)
     if not isinstance(v, ast.Call) or v.keywords or len(v.args) != 1:
         if isinstance(v, ast.Call) and isinstance(v.func, ast.Attribute) and \
                 v.func.attr == "copy" and not v.args and not v.keywords:
@@ -571,6 +610,33 @@ def _made_axes(v, ndim, number, axes, types) -> tuple:
     if func == "np.arange" and ndim == 1:        # np.arange(n) of a whole number n
         return (number(arg),)
     return unknown
+
+
+def _elementwise_call(v) -> bool:
+    """A call of an elementwise ufunc (``np.minimum(a, b)``) or of ``np.where``
+    (``select``), of positional arguments: its result has the broadcast shape."""
+    prim = ir.PRIM(v, ("",)) if isinstance(v, ast.Call) else ("",)
+    return prim[0] == "call" and not v.keywords and registry.is_elementwise(prim[1]) and \
+        getattr(prim[1], "nout", 1) == 1 and not isinstance(prim[1], type(abs))
+
+
+def _row_axes(v, ndim, axes, types) -> tuple:
+    """The axes ``X[i]`` / ``X[i, :]`` / ``X[:, k]`` leaves (whole-number indices
+    drop an axis, ``:`` keeps it; any other slice: not known)."""
+    parts = v.slice.elts if isinstance(v.slice, ast.Tuple) else [v.slice]
+    t = types.get(v.value.id)
+    if t is None or not t.is_array or len(parts) > t.ndim:
+        return (None,) * ndim
+    kept = []
+    for k, p in enumerate(parts + [ast.Slice()] * (t.ndim - len(parts))):
+        if isinstance(p, ast.Slice):
+            whole = p.lower is None and p.upper is None and p.step is None
+            kept.append(axes(v.value, k) if whole else None)
+        elif not (isinstance(p, ast.Constant) and type(p.value) is int or
+                  isinstance(p, ast.Name) and types.get(p.id) is not None and
+                  types[p.id].kind == "int"):
+            return (None,) * ndim
+    return tuple(kept) if len(kept) == ndim else (None,) * ndim
 
 
 def shape_axes(key, ndim: int, types: dict) -> list | None:

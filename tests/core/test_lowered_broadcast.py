@@ -219,12 +219,16 @@ def test_equal_lengths_are_lowered_without_a_check(f, args, wrt):
 
 
 def test_a_vector_read_whole_is_lowered_with_broadcasting():
-    """``X[i] - c``: still an element loop, over the broadcast length."""
-    X, c = np.array([[1.0, 2.0, 0.5]]), np.array([0.3, 0.1, 0.2])
-    text = sd.grad(row_minus_vector, wrt=(0, 1), target="python").source_for(X, c)
-    inside = _inside_loops(text, "row_minus_vector_grad")
-    assert "broadcast_length(" in inside and "for j in range(" in inside
-    assert "np.sum(" not in inside and ".append(" not in inside
+    """``X[i] - c``: still an element loop, over the broadcast length (``c`` of one
+    element here); where the call's ``c`` is as long as ``X``'s rows, the
+    transform, specialized on that, needs no broadcasting."""
+    X = np.array([[1.0, 2.0, 0.5]])
+    for c, broadcast in ((np.array([0.3]), True), (np.array([0.3, 0.1, 0.2]), False)):
+        text = sd.grad(row_minus_vector, wrt=(0, 1), target="python").source_for(X, c)
+        inside = _inside_loops(text, "row_minus_vector_grad")
+        assert ("broadcast_length(" in inside) == broadcast and "for j in range(" in inside
+        assert "np.sum(" not in inside and ".append(" not in inside
+        check_grad(row_minus_vector, (X, c), (0, 1), "python")
 
 
 def test_rows_sure_to_differ_are_not_lowered():
