@@ -591,9 +591,13 @@ class ReverseTransformer:
             elif not isinstance(st, ast.For):
                 return None
         # an array adjoint the forward part zeroes afresh each iteration needs no
-        # reset at the end of the reverse part
+        # reset at the end of the reverse part (where nothing after it in the
+        # reverse part reads it: a reset between two bindings, ``v = a * t``
+        # then ``v = v * v + a``, starts the older value's adjoint)
         zeroed = {_zeroing_target(st) for st in fwd} - {None}
-        rev = [st for st in rev if _zeroing_target(st) not in zeroed]
+        rev = [st for k, st in enumerate(rev) if _zeroing_target(st) not in zeroed or
+               _zeroing_target(st) in {n.id for later in rev[k + 1:] for n in ast.walk(later)
+                                       if isinstance(n, ast.Name)}]
         fused = copy.copy(loop)
         fused.body = self.fused_inner(loop) or fwd + rev
         self.plan.checkpointed.pop(id(loop), None)    # nothing taped: nothing to checkpoint

@@ -158,6 +158,18 @@ def ratings(r0, home, away, won, k):     # Elo: ratings read, then updated in pl
     return s
 
 
+def rebound_in_iteration(a, steps):
+    """An array bound twice in each iteration: the reverse of the second binding
+    starts the first value's adjoint at zero, fused or not (it once kept the
+    second value's adjoint, fused: each step's ``+ a`` counted three times)."""
+    s = 0.0
+    for t in range(steps):
+        v = a * (t + 1.0)
+        v = v * v + a
+        s += np.sum(v)
+    return s
+
+
 RNG = np.random.default_rng(7)
 XK = np.linspace(0.0, 1.0, 9)
 CASES = [
@@ -171,6 +183,7 @@ CASES = [
     (index_reused, (RNG.normal(size=4), 0.7), (0, 1), None),
     (inner_while, (RNG.normal(size=4), 0.7), (0, 1), None),
     (element_carried, (np.array([0.3, 0.2]), 3), 0, False),
+    (rebound_in_iteration, (RNG.normal(size=4), 3), 0, True),
     (ratings, (RNG.normal(size=4), np.array([0, 1, 2, 0, 3, 1]), np.array([1, 2, 3, 2, 0, 3]),
                np.array([1.0, 0.0, 1.0, 0.5, 0.0, 1.0]), 0.3), (0, 4), None),
     (loop_then_penalty, (RNG.normal(size=2), RNG.normal(size=(6, 2)),

@@ -110,9 +110,11 @@ def test_rebound_state_tapes_only_what_its_reverse_reads():
     plan = " ".join(_plan(user16_funcs.rebound_state, np.ones(40), 0.7, 3))
     # p is read by the reverse of 'x += a * p'; x only after the loop, and the
     # temporaries only for their shapes, which never change
-    assert "'p' (line" in plan and "'x' (line" not in plan and "temporar" not in plan
+    # (p, updated in place by an element loop, keeps its elements before each step)
+    assert "elements of 'p' before line" in plan and "'x'" not in plan and \
+        "temporar" not in plan
     inside = " ".join(_plan(user16_funcs.rebound_state_read_inside, np.ones(40), 0.7, 3))
-    assert "'x' (line" in inside          # read by the reverse of 0.01 * x * x
+    assert "elements of 'x' before line" in inside     # read by the reverse of 0.01 * x * x
 
 
 # -- rows of two arrays in one element loop: NumPy raises (or broadcasts a row
@@ -134,8 +136,13 @@ def test_rows_of_two_arrays(target):
 
 def test_rows_of_two_arrays_checked_once_per_row_not_stored():
     X, C, a = np.ones((40, 3)), np.ones((3, 3)), np.arange(40) % 3
-    src = sd.grad(user16_funcs.rows_by_assignment, wrt=1).source_for(X, C, a)
-    adjoint = src.split("def rows_by_assignment_grad(", 1)[1]
+    g = sd.grad(user16_funcs.rows_by_assignment, wrt=1)
+    adjoint = g.source_for(X, C, a).split("def rows_by_assignment_grad(", 1)[1]
+    # (rows of one length in this call: the transform, specialized on that, checks nothing)
+    assert "equal_length(" not in adjoint and "_saved_n" not in adjoint
+    # rows of other lengths: checked where the loop starts, nothing stored for it
+    other = np.ones((3, 2))
+    adjoint = g.source_for(X, other, a).split("def rows_by_assignment_grad(", 1)[1]
     assert "equal_length(" in adjoint and "_saved_n" not in adjoint
 
 
