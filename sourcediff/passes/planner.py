@@ -65,6 +65,7 @@ class Planner:
         self.fn = fn
         # parameter -> an earlier parameter of its shape, in the call specialized on
         self.same_shape = same_shape or {}
+        self.memo: dict = {}       # analyses of the fixed tree, computed once (rerun.py)
         self.param_shapes = param_shapes or {}      # parameter -> its (specialized) shape
         # id(loop): loops whose costly values are stored, not recomputed (they
         # run fused: their tapes hold one iteration, cheaper than an exp)

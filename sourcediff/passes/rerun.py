@@ -177,10 +177,17 @@ def _branch_values(plan, loop, idx, test, branch, written, carried, banned) -> l
     changes) is left out: it needs neither a tape nor a re-run."""
     body = loop.body
     index = {loop.target.id} if isinstance(loop, ast.For) else set()
+    candidates = [st for st in branch if ir.KIND(st) == ir.Kind.ASSIGN and
+                  isinstance(st.targets[0], ast.Name)]
+    if not candidates:
+        return []
     later = _written(body[idx:])
     other = test.orelse if branch is test.body else test.body
-    outside = loads_outside(plan.fn, loop) | _loads(body[:idx]) | _loads(body[idx + 1:]) | \
-        _loads([test.test]) | _loads(other)
+    key = ("loads outside", id(loop))
+    if key not in plan.memo:
+        plan.memo[key] = loads_outside(plan.fn, loop)
+    outside = plan.memo[key] | _loads([test.test]) | _statement_loads(plan, body[:idx]) | \
+        _statement_loads(plan, body[idx + 1:]) | _statement_loads(plan, other)
     chosen, available = [], set()
     for k, st in enumerate(branch):
         if ir.KIND(st) != ir.Kind.ASSIGN or not isinstance(st.targets[0], ast.Name):
@@ -782,6 +789,18 @@ def _last_writer_ok(nest, array) -> bool:
 def _loads(stmts) -> set:
     return {n.id for s in stmts for n in ast.walk(s)
             if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
+
+
+def _statement_loads(plan, stmts) -> set:
+    """``_loads(stmts)``, each statement's walked once per plan (``plan.memo``: the
+    tree does not change while it is planned)."""
+    out: set = set()
+    for st in stmts:
+        key = ("loads", id(st))
+        if key not in plan.memo:
+            plan.memo[key] = _loads([st])
+        out |= plan.memo[key]
+    return out
 
 
 def loads_outside(fn, loop) -> set:

@@ -69,6 +69,21 @@ def _with_other_xp():
     return other_xp
 
 
+def march(c, k, xs):
+    """``blend`` in a while loop per ray, in a 3-step loop, and once after."""
+    total = 0.0
+    for i in range(xs.shape[0]):
+        t = 0.0
+        n = 0
+        while n < 6:
+            t += 0.5 * H.blend(xs[i] + t, 0.3 * t, c, k)
+            n += 1
+        for _ in range(3):
+            t -= 0.1 * H.blend(xs[i] + t, 0.2, c, k)
+        total += t * t + H.blend(t, xs[i], c, k)
+    return total
+
+
 def source(func, *args):
     return sd.grad(func, target="python").source_for(*args)
 
@@ -136,6 +151,27 @@ def euler_pendulum(th1, th2, m2, damp, steps):
         w1 += 0.01 * a1
         w2 += 0.01 * a2
     return th1 * th1 + math.sin(th2) + w1 * w2
+
+
+def test_a_larger_helper_is_copied_into_its_busiest_call_site_only():
+    """A copy is compiled again with its adjoint: ``blend`` (17 statements) is
+    copied into the while loop's call, the others stay calls of its own
+    adjoint; ``MAX_COPIED`` statements in all."""
+    c, xs = np.array([0.2, 0.1, 0.8, -0.3, 0.4, 0.6]), np.array([-0.5, 0.1, 0.7])
+    assert 2 * inline.make_helper(H.blend, (), {}).size > inline.MAX_COPIED
+    import ast
+    text = sd.grad(march, wrt=(0, 1), target="python").source_for(c, 0.3, xs)
+    primal = next(n for n in ast.parse(text).body
+                  if isinstance(n, ast.FunctionDef) and n.name == "march")
+
+    def calls(node):
+        return [ast.unparse(n.func) for n in ast.walk(node) if isinstance(n, ast.Call)
+                and "blend" in ast.unparse(n.func)]
+    loop = next(n for n in ast.walk(primal) if isinstance(n, ast.While))
+    assert len(calls(primal)) == 2 and not calls(loop)
+    assert "math.exp" in ast.unparse(loop)
+    check_grad(march, (c, 0.3, xs), wrt=(0, 1), target="python")
+    check_grad(march, (c, 0.3, xs), wrt=(0, 1), target="cpu")
 
 
 def test_large_formula_of_numbers_stays_a_call():
