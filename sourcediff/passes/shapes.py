@@ -576,6 +576,11 @@ def _made_axes(v, ndim, number, axes, types) -> tuple:
     unknown = (None,) * ndim
     if isinstance(v, ast.Name):                   # b = a
         return tuple(axes(v, k) for k in range(ndim))
+    product = (v.left, v.right) if isinstance(v, ast.BinOp) and isinstance(v.op, ast.MatMult) \
+        else tuple(v.args) if isinstance(v, ast.Call) and not v.keywords and \
+        len(v.args) == 2 and ir.PRIM(v, ("",))[:2] == ("call", np.dot) else None
+    if product is not None:
+        return _product_axes(product, ndim, axes, types)
     operands = [v.left, v.right] if isinstance(v, ast.BinOp) else \
         [v.operand] if isinstance(v, ast.UnaryOp) else \
         [v.left, *v.comparators] if isinstance(v, ast.Compare) else \
@@ -610,6 +615,21 @@ def _made_axes(v, ndim, number, axes, types) -> tuple:
     if func == "np.arange" and ndim == 1:        # np.arange(n) of a whole number n
         return (number(arg),)
     return unknown
+
+
+def _product_axes(operands, ndim, axes, types) -> tuple:
+    """The axes of ``a @ b`` (``np.dot(a, b)``) of a matrix and a vector or of
+    two matrices: the rows of ``a``, the columns of ``b``."""
+    dims = [types[e.id].ndim if isinstance(e, ast.Name) and types.get(e.id) is not None and
+            types[e.id].is_array else None for e in operands]
+    a, b = operands
+    if dims == [2, 1] and ndim == 1:
+        return (axes(a, 0),)
+    if dims == [1, 2] and ndim == 1:
+        return (axes(b, 1),)
+    if dims == [2, 2] and ndim == 2:
+        return (axes(a, 0), axes(b, 1))
+    return (None,) * ndim
 
 
 def _elementwise_call(v) -> bool:

@@ -100,3 +100,13 @@ def longer_state(u0, c, steps):
     for _ in range(steps):
         u = u * c + 0.1
     return np.sum(u * u)
+
+
+def descent(A, b, x0, eta, steps):
+    """A state updated from a vector-matrix product: its length is A's columns'."""
+    x = x0.copy()
+    for _ in range(steps):
+        r = A @ x - b
+        g = r @ A + 0.1 * np.tanh(x)
+        x = x - eta * g
+    return np.sum(x * x) + np.sum(np.cos(x))

@@ -23,7 +23,9 @@ U = rng.uniform(-1.0, 1.0, 40)     # (not a small array: passes/small_arrays.py)
 
 IN_PLACE = [(P.crop, CROP, (0, 1, 2, 3, 5, 6)),
             (P.seir, (0.3, 0.1, rng.uniform(0.5, 1.0, 40), rng.uniform(0.0, 0.1, 40), 5),
-             (0, 1, 2, 3))]
+             (0, 1, 2, 3)),
+            (P.descent, (rng.normal(size=(30, 20)) / 5.0, rng.normal(size=30),
+                         rng.normal(size=20), 0.1, 4), (0, 1, 2, 3))]
 REBOUND = [(P.kept_alias, (U, 0.3, 4), (0, 1)),
            (P.kept_view, (U, 0.7, 4), (0, 1)),
            (P.kept_past_iterations, (U, 0.3, 4), (0, 1)),
@@ -60,8 +62,8 @@ def _time_loop(fn):
 
 
 @pytest.mark.parametrize("f, args, wrt, states", [
-    (*IN_PLACE[0], ("gdd", "water", "bio", "lai")), (*IN_PLACE[1], ("S", "I", "R"))],
-    ids=["crop", "seir"])
+    (*IN_PLACE[0], ("gdd", "water", "bio", "lai")), (*IN_PLACE[1], ("S", "I", "R")),
+    (*IN_PLACE[2], ("x",))], ids=["crop", "seir", "descent"])
 def test_the_states_are_stored_into_by_element_loops(f, args, wrt, states):
     text = _source(f, args, wrt)
     loop = ast.unparse(_time_loop(_function(text, f.__name__)))
