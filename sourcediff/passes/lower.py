@@ -1088,6 +1088,9 @@ def _materialize(stmts, facts, env, used_names, made) -> dict:
         w = _shape_source(y, stmts, defs, facts)
         if w is None or not set(_temporary_def(st, facts)) & set(defs):
             continue        # (one operation on arrays: as fast as array code)
+        if any(_product(r) and y in own_reads(r) for r in stmts):
+            continue        # (``X.T @ y``: its reverse reads y whole, which would be
+            #                  stored whole as well as element by element)
         temp = _fresh(f"_{y.lstrip('_')}_value", used_names)
         line = _line(st)
         call = _marked(ast.Call(func=ast.Attribute(value=ast.Name(id="np", ctx=ast.Load()),
@@ -1146,6 +1149,13 @@ def _carry_in_place(stmts, facts, env, used_names, made) -> dict:
         facts.readers.setdefault(x, set()).add(id(store))
         made[temp] = _Buffer(x, temp, st, None, store, x, k, facts.lengths.get(x), kind)
     return made
+
+
+def _product(s) -> bool:
+    """``z = a @ b`` or ``z = np.dot(a, b)``."""
+    return _kind(s) == "assign" and (_prim(s.value) == ("binop", "MatMult") or
+                                     _prim(s.value)[0] == "call" and
+                                     id(_prim(s.value)[1]) in DOT_IDS)
 
 
 def _shape_source(y, stmts, defs, facts):

@@ -141,13 +141,15 @@ def test_helpers_python():
 
 
 def recurrent_loss(W, xs):
-    """A state vector overwritten each step by a matrix-vector product (a library
-    call, not lowered to element loops): its tape is a stack of rows."""
+    """A state vector made anew each step from a matrix-vector product (a library
+    call, not lowered to element loops), the last step's kept under another
+    name (so not updated in place): its tape is a stack of rows."""
     h = np.zeros(W.shape[0])
     loss = 0.0
     for t in range(xs.shape[0]):
+        prev = h
         h = np.tanh(W @ h + xs[t])
-        loss += np.sum(h * h)
+        loss += np.sum(h * prev)
     return loss
 
 
