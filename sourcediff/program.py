@@ -67,6 +67,9 @@ class Program:
         self._stack: list = []
         self.tabulate = True                      # passes/tables.py (off for CUDA kernels)
         self.scratch = True                       # split_adds' rows (off for CUDA kernels)
+        # asserts kept as checks (off in CUDA kernels and parallel loops: no exception
+        # raised there reaches the caller)
+        self.checks = True
         # costly values (exp) of any loop stored rather than recomputed in reverse
         # (off for batches: their tapes have per-element capacities, see batched.py)
         self.store_costly = True
@@ -110,7 +113,7 @@ class Program:
                                          if t.kind == "static"},
                                    [p for p, t in zip(params, arg_types) if t.kind != "static"])
             src = inline_calls(src)
-            fn, norm = normalize(src, inplace, void_ok=void_ok)
+            fn, norm = normalize(src, inplace, void_ok=void_ok, checks=self.checks)
             split_webs(fn, norm.used_names)
             ir.TUPLE_PARAMS.set(fn, scalarize_tuple_params(fn, dict(zip(params, arg_types)),
                                                            set(norm.used_names)))

@@ -29,13 +29,14 @@ import math
 import numpy as np
 
 from .. import ir
-from ..errors import SourceInfo
+from ..errors import SourceInfo, TransformError
 from ..frontend.source import FunctionSource
 from ..names import Namer
 from ..runtime.declare import helper_of
 from ..runtime.helpers import (
     add_into,
     append_flat,
+    check_assertion,
     column_stack2,
     copy_into,
     empty_grid,
@@ -134,10 +135,13 @@ class _Loop:
 class Normalizer:
     """Turns a user ``FunctionDef`` into the normalized form described above."""
 
-    def __init__(self, src: FunctionSource, void_ok: bool = False, values_unknown=False):
+    def __init__(self, src: FunctionSource, void_ok: bool = False, values_unknown=False,
+                 checks=True):
         src = lift_local_functions(src)
         self.src = src
         self.void_ok = void_ok      # a callee run for its writes into argument arrays
+        # asserts kept as checks (``check_assert``); off where the code cannot raise
+        self.checks = checks
         # a check before the arguments are known: a test on a string or None
         # parameter (``mode == "sum"``, passes/static_args.py) may go either way
         self.values_unknown = values_unknown
@@ -281,9 +285,7 @@ class Normalizer:
         elif isinstance(s, ast.Pass):
             return
         elif isinstance(s, ast.Assert):
-            # a check on values, as under ``python -O``: left out
-            self.check_no_effects(s, [s.test, s.msg], "'assert'")
-            return
+            self.check_assert(s, out)
         elif isinstance(s, ast.Expr):
             if isinstance(s.value, ast.Constant):
                 return  # a stray string or number: no effect
@@ -324,6 +326,34 @@ class Normalizer:
             _WARNED_PRINTS.add(where)
             import warnings
             warnings.warn_explicit(err.message, UserWarning, err.filename, err.lineno)
+
+    def check_assert(self, s, out):
+        """``assert test, message``: ``_ok = check_assertion(test, message)``, an
+        AssertionError where the function runs, as the primal raises it (a
+        gradient is not returned for arguments the function refuses).  The
+        message is the user's string, else the test's source.  A test outside
+        the subset (``assert x.dtype == np.float64``) is left out, as under
+        ``python -O``."""
+        self.check_no_effects(s, [s.test, s.msg], "'assert'")
+        if not self.checks:
+            return
+        scratch: list = []
+        try:
+            test = self.atom(s.test, scratch)
+        except TransformError:
+            try:                        # a literal (``assert {}``): its truth now
+                test = ast.Constant(bool(ast.literal_eval(s.test)))
+            except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
+                return
+            scratch = []
+        if isinstance(test, ast.Constant) and test.value:
+            return                      # (``assert True``)
+        out.extend(scratch)
+        message = s.msg.value if isinstance(s.msg, ast.Constant) and \
+            isinstance(s.msg.value, str) else ast.unparse(s.test)
+        call = ast.Call(func=_name(check_assertion.__name__), args=[test, ast.Constant(message)],
+                        keywords=[])
+        self.assign(out, self.temp("ok"), ir.mark(call, ("call", check_assertion)))
 
     def check_no_effects(self, s, exprs, what):
         """``what`` is left out: refused when its expressions change a value
@@ -1508,6 +1538,14 @@ class Normalizer:
                 raise self.error(e, f"cannot differentiate a call of the result of a call "
                                     f"('{text}(...)'){hint}")
             raise self.error(e, f"name '{text}' is not defined")
+        if fn is check_assertion and len(e.args) == 2 and isinstance(e.args[1], ast.Constant) \
+                and isinstance(e.args[1].value, str) and not e.keywords:
+            # an assert's check in generated code transformed again (a Hessian):
+            # its message stays a string
+            node = ast.Call(func=_name(check_assertion.__name__),
+                            args=[self.atom(e.args[0], out), ast.Constant(e.args[1].value)],
+                            keywords=[])
+            return ir.mark(node, ("call", check_assertion))
         return self.call_object(e, fn, out)
 
     def clip_bounds(self, e, text):
@@ -2751,15 +2789,18 @@ def _rebound_written(src, written) -> tuple | None:
 
 
 def normalize(src: FunctionSource, inplace=None,
-              void_ok=False) -> tuple[ast.FunctionDef, Normalizer]:
+              void_ok=False, checks=True) -> tuple[ast.FunctionDef, Normalizer]:
     """Run the pass; returns the normalized function and the pass state
     (globals and user functions the function refers to).
 
     ``inplace``: positions of parameters the function writes into; the
     function then works on copies of them and returns them (a tuple).
     ``void_ok``: a function without ``return`` is accepted (it returns 0.0),
-    for the primal of a helper that only writes into its arguments."""
-    norm = Normalizer(src, void_ok=void_ok or bool(inplace))
+    for the primal of a helper that only writes into its arguments.
+    ``checks``: the function's asserts are kept as checks that raise (not in
+    a CUDA kernel or a parallel loop, where an exception cannot reach the
+    caller: left out there, as under ``python -O``)."""
+    norm = Normalizer(src, void_ok=void_ok or bool(inplace), checks=checks)
     fn = norm.run()
     if inplace:
         line = ir.LINE(fn)

@@ -162,6 +162,8 @@ def const_type(value) -> T:
         return INT
     if isinstance(value, float):
         return F64
+    if isinstance(value, str):       # (an assert's message: passes/normalize.py)
+        return T("static", value=value)
     raise TypeError(f"unsupported constant {value!r}")
 
 

@@ -13,6 +13,7 @@ from ..passes.types import F64, INT, T, array, scalar
 from ..runtime.helpers import (
     broadcast_into,
     broadcast_length,
+    check_assertion,
     empty_grid,
     empty_rows,
     empty_stack,
@@ -201,6 +202,8 @@ nondifferentiable(empty_stack, result=_allocated(0))
 # the length of an element loop over operands NumPy broadcasts (passes/lower.py)
 nondifferentiable(broadcast_length, broadcast_into, equal_length,
                   result=lambda args, kw, consts: INT)
+# the user's assert, kept as a check where it runs (passes/normalize.py)
+nondifferentiable(check_assertion, result=lambda args, kw, consts: INT)
 # zeros of the second argument's shape (an adjoint buffer reused)
 nondifferentiable(reuse_zeros, result=lambda args, kw, consts: array(
     _float_dtype(args[1]), args[1].ndim))

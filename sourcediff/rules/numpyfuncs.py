@@ -6,7 +6,7 @@ here with ``lowered_with_axis``); their rules stay keyed by the NumPy function.
 """
 import numpy as np
 
-from ..passes.types import F64, INT, T, array, promote, scalar
+from ..passes.types import BOOL, F64, INT, T, array, promote, scalar
 from ..runtime.array_helpers import select
 from ..runtime.helpers import (
     keep_all_dims,
@@ -487,6 +487,17 @@ nondifferentiable(np.eye, np.identity, result=lambda args, kw, consts: array(
     kw["dtype"].dtype if "dtype" in kw else np.float64, 2))
 nondifferentiable(np.argmax, np.argmin, np.count_nonzero,
                   result=lambda args, kw, consts: INT)
+
+
+def _truth_of_all(args, kw, consts):
+    """``np.all(a)`` / ``np.any(a)`` of a whole array (Numba takes no axis): a bool."""
+    if len(args) != 1 or kw:
+        raise TypeError("np.all and np.any take one array here (no axis): "
+                        "write np.all(a) of the whole array")
+    return BOOL
+
+
+nondifferentiable(np.all, np.any, result=_truth_of_all)
 
 
 def _positions(k):

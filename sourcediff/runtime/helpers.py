@@ -492,6 +492,19 @@ def broadcast_into(m, n):
 
 
 @runtime_helper(jit=True)
+def check_assertion(ok, message):
+    """The user's ``assert test, message`` where it runs: an AssertionError
+    with ``message`` when ``test`` (a number or a bool) is false (passes/normalize.py).
+
+    >>> check_assertion(1.0 > 0.0, "positive")
+    0
+    """
+    if not ok:
+        raise AssertionError(message)
+    return 0
+
+
+@runtime_helper(jit=True)
 def equal_length(n, m):
     """``n``, where rows of lengths ``n`` and ``m`` run in one element loop
     (``X[i] - C[a[i]]``, passes/lower.py); else a ValueError (NumPy raises
