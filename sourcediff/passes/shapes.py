@@ -518,14 +518,22 @@ def axis_lengths(types: dict, params: list, sites: dict, same_axes=None) -> dict
             return (None,) * ndim
         return _made_axes(stmt.value, ndim, number, axes, types)
 
-    # arrays bound at several sites (``u = u0.copy()`` before a time loop, ``u = u +
-    # lam * du`` in it, with ``du = np.zeros_like(u)``; ``water`` and ``uptake =
-    # np.minimum(water, demand)`` computed from each other): together, the axes
-    # their first bindings make, where every binding of each makes them again
-    # given that all of them have theirs (so, by induction over the run, every
-    # value has them; a name that fails drops out and the rest are checked again)
     several = sorted(v for v in set(sites) - set(params) if len(sites[v]) > 1 and
                      types.get(v) is not None and types[v].is_array)
+    _solve_rebound(several, sites, types, memo, made)
+    names = set(sites) | set(params)
+    return {var: of(var) for var in sorted(names)}
+
+
+def _solve_rebound(several, sites, types, memo, made) -> None:
+    """``memo`` set for the arrays bound at several sites (``u = u0.copy()`` before
+    a time loop, ``u = u + lam * du`` in it, with ``du = np.zeros_like(u)``;
+    ``water`` and ``uptake = np.minimum(water, demand)`` computed from each
+    other): together, the axes their first bindings make, where every binding
+    of each makes them again given that all of them have theirs (so, by
+    induction over the run, every value has them; a name that fails drops out
+    and the rest are checked again); the others not known.  ``made(stmt, ndim)``:
+    the axes a binding makes, read through ``memo``."""
     hyp: dict = {}
 
     def under(guesses):
@@ -550,8 +558,6 @@ def axis_lengths(types: dict, params: list, sites: dict, same_axes=None) -> dict
         for v in bad:
             del hyp[v]
     under(hyp)
-    names = set(sites) | set(params)
-    return {var: of(var) for var in sorted(names)}
 
 
 def parameter_axes(params: list, arg_types: list) -> dict:

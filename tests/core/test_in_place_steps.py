@@ -69,7 +69,7 @@ def test_the_states_are_stored_into_by_element_loops(f, args, wrt, states):
     loop = ast.unparse(_time_loop(_function(text, f.__name__)))
     for x in states:
         assert re.search(rf"\b{x}\[\w+\] = ", loop), (x, loop)
-        assert not re.search(rf"^\s*{x} = ", loop, re.M), (x, loop)
+        assert not re.search(rf"^\s*{x} = ", loop, re.MULTILINE), (x, loop)
     # one element loop does the step: no array made per step, in either sweep
     for call in ("np.empty_like(", "np.where(", "select(", "np.minimum(water", "np.exp(lai"):
         assert call not in loop, loop
