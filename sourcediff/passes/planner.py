@@ -82,6 +82,22 @@ class Planner:
         self.error = error
         self.name_of = name_of            # (base, key) -> a name of the emitted code
 
+    def same_axes(self) -> dict:
+        """``same_shape`` as ``shapes.axis_lengths`` takes it: ``(parameter, axis)``
+        -> the first ``(parameter, axis)`` of its length in the call."""
+        out = {}
+        for k, v in self.same_shape.items():
+            if isinstance(k, tuple):
+                out[k] = v
+            elif self.types.get(k) is not None and self.types[k].is_array:
+                out.update({(k, a): (v, a) for a in range(self.types[k].ndim)})
+        for k in list(out):
+            seen = {k}
+            while out[k] in out and out[k] not in seen:
+                seen.add(out[k])
+                out[k] = out[out[k]]
+        return out
+
     def analyze(self):
         """The decisions that do not depend on what the reverse sweep reads."""
         # arrays written through a view: their values are read
@@ -95,7 +111,7 @@ class Planner:
                                      self.param_shapes)
         self.fixed_shapes = set(self.shape_keys)
         # lengths of axes known to be equal (for periodic indices, passes/rolling_sums.py)
-        self.lengths = axis_lengths(self.types, self.params, self.sites)
+        self.lengths = axis_lengths(self.types, self.params, self.sites, self.same_axes())
         # (x, y): the values of array x are those of y under another name
         self.liveness = Liveness(self.fn)
         self.value_flow = value_flow(self.fn, self.types, is_view, find_moves(

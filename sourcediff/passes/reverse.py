@@ -75,6 +75,7 @@ from .sink import Adjoints, sink_adjoints
 from .split_adds import split_neighbour_adds
 from .stack_tops import reset_stack_tops
 from .types import T
+from .unbroadcasts import drop_same_shape_unbroadcasts
 from .view_adjoints import bind_view_adjoints
 
 # calls of generated code that read only the shape of the arguments at these
@@ -1707,8 +1708,10 @@ class ReverseTransformer:
         rev = restore_after_loops(rev, self.element_restores, self.plan.sole)
         body = save_before_loops(body, self.element_saves, self.plan.sole)
         body, rev = bind_view_adjoints(body, rev)
-        rev = fuse_array_statements(rev, body + rev, *self.keyed_arrays_and_numbers(),
-                                    adjoints.arrays, self.fresh)
+        keyed = self.keyed_arrays_and_numbers()
+        rev = drop_same_shape_unbroadcasts(rev, *keyed)
+        rev = drop_same_shape_unbroadcasts(rev, self.arrays_of_known_axes(), keyed[1])
+        rev = fuse_array_statements(rev, body + rev, *keyed, adjoints.arrays, self.fresh)
         body = sum_inner_loops(body, self.float64_numbers(), before=rev)
         rev = sum_inner_loops(rev, self.float64_numbers(), before=body)
         body, rev = reset_stack_tops(body, rev)
@@ -1774,6 +1777,21 @@ class ReverseTransformer:
                 if v in self.adj_names and t.kind == "float":
                     numbers.add(self.adj_names[v])
         return arrays, numbers
+
+    def arrays_of_known_axes(self) -> dict:
+        """The float64 arrays of the primal whose every axis has a length key
+        (``shapes.axis_lengths``) and their adjoint buffers (not those of direct
+        temporaries), each with its number of dimensions and keys."""
+        arrays = {}
+        for v, t in self.types.items():
+            keys = self.plan.lengths.get(v)
+            if t is None or not t.is_array or t.dtype != _np.float64 or keys is None or \
+                    len(keys) != t.ndim or None in keys:
+                continue
+            arrays[v] = (t.ndim, keys)
+            if v in self.adj_names and v not in self.plan.direct:
+                arrays[self.adj_names[v]] = arrays[v]
+        return arrays
 
     def float64_numbers(self) -> set:
         """The float64 numbers of the primal and their adjoints."""

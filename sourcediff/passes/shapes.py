@@ -593,19 +593,45 @@ def _made_axes(v, ndim, number, axes, types) -> tuple:
         list(v.args) if _elementwise_call(v) else None
     if operands is not None:
         # elementwise arithmetic: the axes of its arrays, when they all have
-        # the same known ones (numbers broadcast; other arrays might too)
-        found = set()
+        # the same known ones (numbers broadcast; other arrays might too); an
+        # array of fewer axes (a row ``b`` in ``X @ W + b``) whose axes are
+        # known to be the last ones of the others
+        found, fewer = set(), []
         for e in operands:
             if isinstance(e, ast.Constant):
                 continue
             t = types.get(e.id) if isinstance(e, ast.Name) else None
-            if t is None or t.is_array and t.ndim != ndim:
+            if t is None or t.is_array and t.ndim > ndim:
                 return unknown
             if t.is_array:
-                found.add(tuple(axes(e, k) for k in range(ndim)))
-        return found.pop() if len(found) == 1 else unknown
+                own = tuple(axes(e, k) for k in range(t.ndim))
+                (found.add if t.ndim == ndim else fewer.append)(own)
+        if not found:
+            return unknown
+        # axis by axis, a length of 1 stretched to the others' (``x - m.reshape(-1, 1)``)
+        full = []
+        for k in range(ndim):
+            keys = {f[k] for f in found} - {1}
+            if None in keys or len(keys) > 1:
+                return unknown
+            full.append(keys.pop() if keys else 1)
+        full = tuple(full)
+        if any(None in low or low != full[ndim - len(low):] for low in fewer):
+            return unknown
+        return full
     if isinstance(v, ast.Subscript) and isinstance(v.value, ast.Name):
         return _row_axes(v, ndim, axes, types)
+    if isinstance(v, ast.Call) and not v.keywords and _column_or_row(v) is not None and \
+            ndim == 2 and types.get(v.func.value.id) is not None and \
+            types[v.func.value.id].is_array and types[v.func.value.id].ndim == 1:
+        return _column_or_row(v)(axes(v.func.value, 0))
+    along = _summed_axis(v)
+    if along is not None:
+        # a sum along a constant axis (np.sum(x, axis=1), sum_axis(x, 1))
+        t = types.get(v.args[0].id) if isinstance(v.args[0], ast.Name) else None
+        if t is None or not t.is_array or t.ndim != ndim + 1 or not 0 <= along < t.ndim:
+            return unknown
+        return tuple(axes(v.args[0], k) for k in range(t.ndim) if k != along)
     if not isinstance(v, ast.Call) or v.keywords or len(v.args) != 1:
         if isinstance(v, ast.Call) and isinstance(v.func, ast.Attribute) and \
                 v.func.attr == "copy" and not v.args and not v.keywords:
@@ -621,6 +647,34 @@ def _made_axes(v, ndim, number, axes, types) -> tuple:
     if func == "np.arange" and ndim == 1:        # np.arange(n) of a whole number n
         return (number(arg),)
     return unknown
+
+
+def _summed_axis(v):
+    """The constant axis ``np.sum(x, axis=a)`` (``np.mean``, ``sum_axis(x, a)``,
+    ``mean_axis``) sums along, else None."""
+    if not isinstance(v, ast.Call) or ast.unparse(v.func) not in (
+            "np.sum", "np.mean", "sum_axis", "mean_axis") or not v.args:
+        return None
+    given = [k.value for k in v.keywords if k.arg == "axis"] + list(v.args[1:])
+    if len(given) != 1 or len(v.args) + len(v.keywords) != 2 or \
+            not (isinstance(given[0], ast.Constant) and type(given[0].value) is int):
+        return None
+    return given[0].value
+
+
+def _column_or_row(v):
+    """For ``x.reshape(-1, 1)`` / ``x.reshape(1, -1)``: a function of ``x``'s
+    length giving the axes of the column / row it makes; else None."""
+    if not (isinstance(v.func, ast.Attribute) and v.func.attr == "reshape" and
+            isinstance(v.func.value, ast.Name) and len(v.args) == 2 and
+            all(isinstance(a, ast.Constant) for a in v.args)):
+        return None
+    shape = tuple(a.value for a in v.args)
+    if shape == (-1, 1):
+        return lambda n: (n, 1)
+    if shape == (1, -1):
+        return lambda n: (1, n)
+    return None
 
 
 def _product_axes(operands, ndim, axes, types) -> tuple:
