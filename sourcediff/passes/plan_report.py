@@ -179,6 +179,14 @@ def plan_lines(rt, names, fused_loop=None, moved=(), tail=(), companions=()) -> 
     if undone:
         out.append(f"undone, not stored (each update inverted in reverse): "
                    f"{_named(dict(sorted(undone.items())))}")
+    back = {}
+    for sid, var in sorted(rt.recovered.items(), key=lambda k: k[1]):
+        store = stmts[sid]
+        back.setdefault(store.targets[0].value.id, []).append(stmts[rt.recovered_site[sid]])
+    for array, sites in sorted(back.items()):
+        out.append(f"read back, not stored: {_plural(len(sites), 'value')} of "
+                   f"{_lines(sites)}, from the elements of '{array}' they are stored into "
+                   f"(before those are put back)")
     same = {}
     for sid, var in sorted(rt.invariant, key=lambda k: k[1]):
         same.setdefault(var, []).append(stmts[sid])

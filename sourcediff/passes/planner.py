@@ -851,6 +851,45 @@ class Planner:
                         and id(s) not in self.fresh_writes and base not in self.unread_items \
                         and not self.reads_final(base):
                     self.save_at.add((id(s), base + "[]"))
+        self.recovered = self.values_read_back()
+        self.save_at -= {(self.recovered_site[sid], var) for sid, var in self.recovered.items()}
+
+    def values_read_back(self) -> dict:
+        """id(store) -> ``v``: a number ``v = E`` saved at its overwrite whose value
+        the body then stores, ``X[idx] = v``, into an array whose elements that
+        store saves and puts back.  Its reverse reads ``v = X[idx]`` before it
+        puts the element back: ``X[idx]`` holds ``v`` there (every later write
+        into ``X`` was undone before), so ``v`` needs no slot of its own (a state
+        updated in place, ``h[j] = tanh(z_j)``, kept its elements and, again,
+        each ``tanh`` value).  Only where ``v`` is read nowhere but between the
+        two statements and the store is the only statement writing into ``X``."""
+        self.recovered_site: dict = {}          # id(store) -> id(v's assignment)
+        writes: dict = {}
+        for s in walk(self.fn.body):
+            if ir.KIND(s) in (ir.Kind.STORE, ir.Kind.AUGSTORE):
+                base = s.targets[0].value.id if ir.KIND(s) == ir.Kind.STORE else \
+                    s.target.value.id
+                writes[base] = writes.get(base, 0) + 1
+        out = {}
+        for block in blocks(self.fn.body):
+            for q, store in enumerate(block):
+                if ir.KIND(store) != ir.Kind.STORE or not isinstance(store.value, ast.Name):
+                    continue
+                base, var = store.targets[0].value.id, store.value.id
+                sites = self.sites.get(var, [])
+                t = self.types.get(var)
+                if (id(store), base + "[]") not in self.save_at or writes.get(base) != 1 or \
+                        t is None or t.kind != "float" or len(sites) != 1 or \
+                        (id(sites[0].stmt), var) not in self.save_at:
+                    continue
+                p = next((k for k in range(q) if block[k] is sites[0].stmt), None)
+                inside = {id(x) for x in walk(block[p + 1:q + 1])} if p is not None else set()
+                if p is None or any(id(x) not in inside for x in walk(self.fn.body)
+                                    if var in _own_reads(x)):
+                    continue
+                out[id(store)] = var
+                self.recovered_site[id(store)] = id(sites[0].stmt)
+        return out
 
     def drop_dead_restores(self, sites: set) -> bool:
         """Store nothing for the ``(id(site), var)`` of ``sites``: the reverse

@@ -182,7 +182,8 @@ def _split(loop, restores, sole) -> list:
         if restores.get(id(s)) is not s:
             continue
         array, tape = s.targets[0].value.id, s.value.value.id
-        others = [o for o in loop.body if o is not s and o not in moved]
+        others = [o for o in loop.body if o is not s and o not in moved and
+                  not _read_before(o, s, loop)]
         if array not in sole or tape in assigned or \
                 any(array in names_in(o) for o in others) or \
                 (names_in(s.targets[0].slice) | names_in(s.value.slice)) & \
@@ -199,6 +200,29 @@ def _split(loop, restores, sole) -> list:
     arrays = ", ".join(dict.fromkeys(f"'{m.targets[0].value.id}'" for m in moved))
     ir.NOTE.set(second, f"{arrays} put back after the loop above (which then vectorizes)")
     return [first, second]
+
+
+def _read_before(o, put_back, loop) -> bool:
+    """``o`` is ``v = a[idx]`` before ``put_back`` (``a[idx] = tape[...]``) in the
+    loop's body, of the same element, which each iteration picks by the loop's
+    index (``i``, ``i + 1``): it reads the element before its own iteration puts
+    it back, and no other iteration puts that element back (the number a store
+    wrote there, read back: planner.values_read_back)."""
+    body = loop.body
+    if not (isinstance(o, ast.Assign) and isinstance(o.targets[0], ast.Name) and
+            isinstance(o.value, ast.Subscript) and isinstance(o.value.value, ast.Name) and
+            o.value.value.id == put_back.targets[0].value.id and
+            ast.dump(o.value.slice) == ast.dump(put_back.targets[0].slice)):
+        return False
+    if next(k for k, x in enumerate(body) if x is o) > \
+            next(k for k, x in enumerate(body) if x is put_back):
+        return False
+    i = loop.target.id if isinstance(loop.target, ast.Name) else None
+    parts = o.value.slice.elts if isinstance(o.value.slice, ast.Tuple) else [o.value.slice]
+    return any(isinstance(p, ast.Name) and p.id == i or
+               isinstance(p, ast.BinOp) and isinstance(p.op, (ast.Add, ast.Sub)) and
+               isinstance(p.left, ast.Name) and p.left.id == i and
+               isinstance(p.right, ast.Constant) for p in parts)
 
 
 def unread_puts_back(stmts: list, restores: dict, sole: set, groups=(),

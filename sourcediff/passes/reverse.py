@@ -1124,6 +1124,12 @@ class ReverseTransformer:
             base = target.value.id
             if base in self.active:
                 out += self.adjoint_store(s, target, kind)
+            if id(s) in self.plan.recovered:
+                # the number stored here, read back before the element is put back
+                # (planner.values_read_back): no slot of its own
+                out.append(_assign(self.plan.recovered[id(s)], ast.Subscript(
+                    value=_name(base), slice=ir.clone(target.slice), ctx=ast.Load()), line))
+                self.read(target.value, target.slice)
             if (id(s), base + "[]") in self.plan.save_at and id(s) in self.plan.indexed:
                 index = self.plan.indexed[id(s)].index
                 sub = ast.Subscript(value=_name(base), slice=ir.clone(target.slice),

@@ -1,6 +1,8 @@
 """Time steps of arrays rebound elementwise (``x = x + dx``), for
 tests/core/test_in_place_steps.py: where the rebinding may become a store into
 the array the name holds, and the forms where it may not."""
+import math
+
 import numpy as np
 
 
@@ -110,3 +112,29 @@ def descent(A, b, x0, eta, steps):
         g = r @ A + 0.1 * np.tanh(x)
         x = x - eta * g
     return np.sum(x * x) + np.sum(np.cos(x))
+
+
+def tanh_state(W, xs):
+    """A recurrent state updated in place: the tanh value stored into each
+    element is read back from it in reverse (planner.values_read_back)."""
+    h = np.zeros(W.shape[0])
+    loss = 0.0
+    for t in range(xs.shape[0]):
+        h = np.tanh(W @ h + xs[t])
+        loss += np.sum(h * h)
+    return loss
+
+
+def stored_twice(u0, w, steps):
+    """Each element written twice a step: the first value is not the element's
+    when the reverse reaches its store, so it keeps its slot."""
+    u = u0.copy()
+    n = u.shape[0]
+    s = 0.0
+    for t in range(steps):
+        for i in range(n):
+            v = math.tanh(w * u[i] + 0.1)
+            u[i] = v
+            u[i] = u[i] * 0.9 + 0.05 * v
+        s += np.sum(u * u)
+    return s

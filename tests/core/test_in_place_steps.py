@@ -98,3 +98,19 @@ def test_the_specialization_on_equal_axes_is_part_of_the_key():
     assert value == pytest.approx(P.crop(*CROP), rel=1e-12)
     assert value1 == pytest.approx(P.crop(*one), rel=1e-12)
     check_grad(P.crop, tuple(one), wrt=(0, 2), target="cpu")
+
+
+READ_BACK = [(P.tanh_state, (0.3 * rng.normal(size=(20, 20)) / 4.0, rng.normal(size=(6, 20))), 0),
+             (P.stored_twice, (U, 0.7, 3), (0, 1))]
+
+
+@pytest.mark.parametrize("target", ["python", "cpu"])
+@pytest.mark.parametrize("f, args, wrt", READ_BACK, ids=_ids)
+def test_values_read_back_from_the_array_they_are_stored_into(f, args, wrt, target):
+    check_grad(f, args, wrt=wrt, target=target)
+    text = sd.value_and_grad(f, wrt=wrt, target="python").source_for(*args)
+    plan = text[text.index("# Plan:"):text.index("# -- tape")]
+    if f is P.tanh_state:
+        assert "read back, not stored: 1 value of line" in plan and "temporar" not in plan
+    else:           # (written twice: the first value keeps its slot)
+        assert "read back" not in plan and "'v'" in plan

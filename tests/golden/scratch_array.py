@@ -35,7 +35,7 @@ def scratch_array_grad(x, w):
     """Value and gradient of 'scratch_array' with respect to x, w."""
     # Plan:
     #   stored: elements of 'u' before line 48 overwrites them, in _saved_u_items, allocated once (3 * max(n, 0) values)
-    #   stored before each overwrite, one slot per loop iteration in arrays allocated once: 1 temporary of line 48
+    #   read back, not stored: 1 value of line 48, from the elements of 'u' they are stored into (before those are put back)
     #   recomputed in each reverse iteration of the loop at line 47: 1 value of line 48 (from the loop index and values the loop does not change)
     # -- tape
     # scratch_array:42  def scratch_array(x, w):
@@ -50,7 +50,6 @@ def scratch_array_grad(x, w):
     # scratch_array:45  s = 0.0
     s = 0.0
     # scratch_array:46  for t in range(3):
-    _saved_t6 = np.empty((3, max(n, 0)), np.float64)
     _saved_u_items = np.empty((3, max(n, 0)), np.float64)
     for t in range(3):
         # scratch_array:47  for i in range(n):
@@ -64,7 +63,6 @@ def scratch_array_grad(x, w):
             _t3 = w * _t2
             _t4 = u[i]
             _t5 = _t3 + _t4
-            _saved_t6[t, i] = _t6
             _t6 = math.tanh(_t5)
             u[i] = _t6
         # scratch_array:49  s += np.sum(u * u)
@@ -89,8 +87,8 @@ def scratch_array_grad(x, w):
             _t2 = x[i]
             _dt6 = du[i]
             du[i] = 0.0
+            _t6 = u[i]
             _dt5 = _dt6 * (1.0 - _t6 * _t6)
-            _t6 = _saved_t6[t, i]
             _dt3 = _dt5
             _dt4 = _dt5
             du[i] += _dt4
