@@ -164,15 +164,10 @@ def _stack(rt, names, key) -> str:
             f"{ast.unparse(tape.capacity)} {what} (a bound on its pushes)")
 
 
-def plan_lines(rt, names, fused_loop=None, moved=(), tail=(), companions=()) -> list:
-    """The decisions of ``rt`` (a passes/planner.py Planner) as text lines;
-    ``names`` (the reverse pass) names the tapes."""
-    stmts = {id(s): s for s in walk(rt.fn.body)}
-    loops = [s for s in walk(rt.fn.body) if isinstance(s, (ast.For, ast.While))]
-    out = _stored(rt, names, stmts, loops)
-    if not out:
-        out.append("stored: nothing (every value the reverse sweep reads is still live "
-                   "when it is read)")
+def _not_stored(rt, stmts) -> list:
+    """Lines for the values undone by an inverse update, or read back from the
+    array elements they were stored into."""
+    out = []
     undone = {}
     for sid, var in rt.inverted | rt.inverted_carried:
         undone.setdefault(var, []).append(stmts[sid])
@@ -187,6 +182,19 @@ def plan_lines(rt, names, fused_loop=None, moved=(), tail=(), companions=()) -> 
         out.append(f"read back, not stored: {_plural(len(sites), 'value')} of "
                    f"{_lines(sites)}, from the elements of '{array}' they are stored into "
                    f"(before those are put back)")
+    return out
+
+
+def plan_lines(rt, names, fused_loop=None, moved=(), tail=(), companions=()) -> list:
+    """The decisions of ``rt`` (a passes/planner.py Planner) as text lines;
+    ``names`` (the reverse pass) names the tapes."""
+    stmts = {id(s): s for s in walk(rt.fn.body)}
+    loops = [s for s in walk(rt.fn.body) if isinstance(s, (ast.For, ast.While))]
+    out = _stored(rt, names, stmts, loops)
+    if not out:
+        out.append("stored: nothing (every value the reverse sweep reads is still live "
+                   "when it is read)")
+    out += _not_stored(rt, stmts)
     same = {}
     for sid, var in sorted(rt.invariant, key=lambda k: k[1]):
         same.setdefault(var, []).append(stmts[sid])
