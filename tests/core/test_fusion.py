@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 
 import sourcediff as sd
+from tests.core import in_place_programs
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from fdcheck import check_grad
@@ -158,16 +159,10 @@ def ratings(r0, home, away, won, k):     # Elo: ratings read, then updated in pl
     return s
 
 
-def rebound_in_iteration(a, steps):
-    """An array bound twice in each iteration: the reverse of the second binding
-    starts the first value's adjoint at zero, fused or not (it once kept the
-    second value's adjoint, fused: each step's ``+ a`` counted three times)."""
-    s = 0.0
-    for t in range(steps):
-        v = a * (t + 1.0)
-        v = v * v + a
-        s += np.sum(v)
-    return s
+# an array bound twice in each iteration: the reverse of the second binding starts
+# the first value's adjoint at zero, fused or not (it once kept the second value's
+# adjoint, fused: each step's ``+ a`` counted three times)
+rebound_in_iteration = in_place_programs.first_bound_in_loop
 
 
 RNG = np.random.default_rng(7)
