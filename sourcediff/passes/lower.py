@@ -217,6 +217,7 @@ class _Facts:
     steady: set = field(default_factory=set)     # fresh arrays bound once (never swapped)
     origins: dict = field(default_factory=dict)  # array local -> names whose buffer it may hold
     own: set = field(default_factory=set)        # locals a rebinding may store into (_own_buffers)
+    top_bound: set = field(default_factory=set)  # names first bound by a statement of fn.body
 
     @classmethod
     def of(cls, fn, env, params=(), same_axes=None):
@@ -249,7 +250,7 @@ class _Facts:
         swapped = {x for perm in perms.values() for x in perm.source}
         own = _own_buffers(fn, env, fresh - swapped, assignments)
         return cls(env, assignments, readers, fresh, set(params), set(perms), lengths,
-                   viewed, steady, _origins(fn, env, params, perms), own)
+                   viewed, steady, _origins(fn, env, params, perms), own, _top_bound(fn))
 
     def same_length(self, row, other) -> bool:
         """Rows ``(base, axes)`` sure to be as long as each other along every axis."""
@@ -384,6 +385,17 @@ NEW_RESULTS = {id(f) for f in (np.sum, np.mean, np.prod, np.max, np.min, np.amax
                                np.argmax, np.argmin, len)}
 
 
+def _top_bound(fn) -> set:
+    """Names whose first binding is a statement of the function's own body (a
+    loop after it finds them bound)."""
+    first = {}
+    for st in _statements(fn.body):
+        for n in _binds(st):
+            first.setdefault(n, st)
+    top = {id(st) for st in fn.body}
+    return {n for n, st in first.items() if id(st) in top}
+
+
 def _own_buffers(fn, env, fresh, assignments) -> set:
     """Array locals ``x`` that a rebinding in a loop, ``x = x + growth``, may
     instead store into (``x[:] = ...``: the same values, in the array ``x``
@@ -393,12 +405,8 @@ def _own_buffers(fn, env, fresh, assignments) -> set:
     read is an operand of arithmetic, a comparison, a ufunc or a reduction,
     an element, ``.shape``, or a view (``r = x[1:]``, ``r = x``) bound once and
     read only in its own block, after it, before ``x`` is bound again."""
-    first = {}
-    for st in _statements(fn.body):
-        for n in _binds(st):
-            first.setdefault(n, st)
-    top = {id(st) for st in fn.body}
-    out = {x for x in fresh if assignments.get(x, 0) > 1 and id(first.get(x)) in top}
+    top = _top_bound(fn)
+    out = {x for x in fresh if assignments.get(x, 0) > 1 and x in top}
     views: dict = {}
     for st in _statements(fn.body):
         kind = _kind(st)
@@ -1056,11 +1064,20 @@ class _Buffer:
     position: int
     lengths: tuple             # y's axes' lengths before (``shapes.axis_lengths``)
     kind: str = "assign"       # the statement's kind before
+    # a rebinding ``x = E`` into a new buffer (``_carry_in_place``): ``x``, the
+    # allocation at the top of the block, and ``x = _x_new`` after the store
+    rebound: str | None = None
+    move: ast.stmt | None = None
 
     def undo(self, facts):
-        self.define.targets[0].id = self.name
+        self.define.targets[0].id = self.rebound or self.name
         ir.KIND.set(self.define, self.kind)
         facts.lengths[self.name] = self.lengths
+        if self.rebound is not None:
+            facts.fresh_arrays.discard(self.name)
+            facts.assignments.pop(self.name, None)
+            facts.readers.pop(self.name, None)
+            facts.readers.get(self.rebound, set()).discard(id(self.alloc))
         facts.assignments.pop(self.temp, None)
         facts.readers.pop(self.temp, None)
         facts.readers.get(self.shape_of, set()).discard(
@@ -1128,7 +1145,9 @@ def _carry_in_place(stmts, facts, env, used_names, made) -> dict:
                 not isinstance(st.targets[0], ast.Name):
             continue
         x = st.targets[0].id
-        if x not in facts.own or not facts.block(x) or not _sized(x, facts) or \
+        anew = x not in facts.own and x in facts.fresh_arrays and x in facts.top_bound and \
+            facts.assignments.get(x, 0) > 1
+        if not (x in facts.own or anew) or not facts.block(x) or not _sized(x, facts) or \
                 _prim(st.value)[0] in ("subscript", "copy", "const"):
             continue
         temp = _fresh(f"_{x.lstrip('_')}_value", used_names)
@@ -1141,6 +1160,9 @@ def _carry_in_place(stmts, facts, env, used_names, made) -> dict:
             ir.KIND.set(st, kind)
             del env[temp], facts.assignments[temp]
             continue
+        if anew:
+            made[temp] = _new_buffer(x, temp, st, k, kind, facts, env, used_names)
+            continue
         target = ast.Subscript(value=ast.Name(id=x, ctx=ast.Load()), slice=ast.Slice(),
                                ctx=ast.Store())
         store = _made(ast.Assign(targets=[target], value=ast.Name(id=temp, ctx=ast.Load())),
@@ -1149,6 +1171,34 @@ def _carry_in_place(stmts, facts, env, used_names, made) -> dict:
         facts.readers.setdefault(x, set()).add(id(store))
         made[temp] = _Buffer(x, temp, st, None, store, x, k, facts.lengths.get(x), kind)
     return made
+
+
+def _new_buffer(x, temp, st, k, kind, facts, env, used_names) -> _Buffer:
+    """``x = E`` of an ``x`` another name may hold the old array of (``x_old =
+    x`` in an iterative solver): ``_x_new = np.empty_like(x)`` at the top of the
+    block, ``_x_value = E``, ``_x_new[:] = _x_value``, ``x = _x_new``: a new
+    array each step as before, filled by one element loop."""
+    line = _line(st)
+    new = _fresh(f"_{x.lstrip('_')}_new", used_names)
+    call = _marked(ast.Call(func=ast.Attribute(value=ast.Name(id="np", ctx=ast.Load()),
+                                               attr="empty_like", ctx=ast.Load()),
+                            args=[ast.Name(id=x, ctx=ast.Load())], keywords=[]),
+                   ("call", np.empty_like))
+    alloc = _assign(new, call, "assign", line)
+    target = ast.Subscript(value=ast.Name(id=new, ctx=ast.Load()), slice=ast.Slice(),
+                           ctx=ast.Store())
+    store = _made(ast.Assign(targets=[target], value=ast.Name(id=temp, ctx=ast.Load())),
+                  "store", line)
+    move = _assign(x, _marked(ast.Name(id=new, ctx=ast.Load()), ("copy",)), "assign", line)
+    env[new] = env[x]
+    facts.assignments[new] = 1
+    facts.readers[temp] = {id(store)}
+    facts.readers[new] = {id(store), id(move)}
+    facts.readers.setdefault(x, set()).add(id(alloc))
+    facts.fresh_arrays.add(new)
+    before = facts.lengths.get(new)
+    facts.lengths[new] = facts.lengths[x]
+    return _Buffer(new, temp, st, alloc, store, x, k, before, kind, rebound=x, move=move)
 
 
 def _product(s) -> bool:
@@ -1180,13 +1230,16 @@ def _shape_source(y, stmts, defs, facts):
 def _with_buffers(stmts, made) -> list:
     """``stmts`` with each buffer's allocation before its value and its store after."""
     at = {m.position: m for m in made.values()}
-    out = []
+    # (a new buffer for a rebinding is made first: the element loop stores into it)
+    out = [m.alloc for m in made.values() if m.rebound is not None]
     for k, st in enumerate(stmts):
-        if k in at:
-            out += [at[k].alloc, st, at[k].store] if at[k].alloc is not None else \
-                [st, at[k].store]
-        else:
+        m = at.get(k)
+        if m is None:
             out.append(st)
+        elif m.rebound is not None:
+            out += [st, m.store, m.move]
+        else:
+            out += [m.alloc, st, m.store] if m.alloc is not None else [st, m.store]
     return out
 
 

@@ -582,6 +582,8 @@ def _made_axes(v, ndim, number, axes, types) -> tuple:
     unknown = (None,) * ndim
     if isinstance(v, ast.Name):                   # b = a
         return tuple(axes(v, k) for k in range(ndim))
+    if isinstance(v, ast.Attribute) and v.attr == "T" and isinstance(v.value, ast.Name):
+        return tuple(axes(v.value, k) for k in range(ndim - 1, -1, -1))   # a transpose
     product = (v.left, v.right) if isinstance(v, ast.BinOp) and isinstance(v.op, ast.MatMult) \
         else tuple(v.args) if isinstance(v, ast.Call) and not v.keywords and \
         len(v.args) == 2 and ir.PRIM(v, ("",))[:2] == ("call", np.dot) else None

@@ -138,3 +138,20 @@ def stored_twice(u0, w, steps):
             u[i] = u[i] * 0.9 + 0.05 * v
         s += np.sum(u * u)
     return s
+
+
+def ista(A, b, lam, step, iters, tol):
+    """An iterate made anew each step, the last one kept under another name for the
+    stopping test (so not stored into in place: a new buffer each step, filled by
+    one element loop)."""
+    x = np.zeros(A.shape[1])
+    it = 0
+    while it < iters:
+        x_old = x
+        g = A.T @ (A @ x - b)
+        z = x - step * g
+        x = np.maximum(z - step * lam, 0.0) - np.maximum(-z - step * lam, 0.0)
+        it += 1
+        if np.linalg.norm(x - x_old) <= tol:
+            break
+    return np.sum(x * x) + np.sum(A @ x)

@@ -42,6 +42,21 @@ def written_after(w0, X, y, iters):
     return np.sum(np.sin(w) * w)
 
 
+def written_after_kept(w0, X, y, iters):
+    """As ``written_after``, the step's old ``w`` kept under another name: the new
+    ``w`` is a new array each step (not stored into in place), written into after
+    it is made."""
+    w = w0.copy()
+    s = 0.0
+    for k in range(iters):
+        prev = w
+        g = X.T @ (X @ w - y)
+        w = w - 0.05 * g
+        w[0] = w[0] * 0.5
+        s += np.sum(prev * w)
+    return s + np.sum(np.sin(w) * w)
+
+
 def alias_read(w0, X, y, iters):
     """A second name for the old ``w``, only read: the copies on the stack
     are as good as the arrays."""

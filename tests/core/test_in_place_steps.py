@@ -114,3 +114,17 @@ def test_values_read_back_from_the_array_they_are_stored_into(f, args, wrt, targ
         assert "read back, not stored: 1 value of line" in plan and "temporar" not in plan
     else:           # (written twice: the first value keeps its slot)
         assert "read back" not in plan and "'v'" in plan
+
+
+ISTA = (rng.normal(size=(30, 20)) / 5.0, rng.normal(size=30), 0.05, 0.3, 6, 1e-12)
+
+
+@pytest.mark.parametrize("target", ["python", "cpu"])
+def test_an_iterate_kept_under_another_name_gets_a_new_buffer_each_step(target):
+    check_grad(P.ista, ISTA, wrt=(0, 1, 2), target=target)
+    text = _source(P.ista, ISTA, (0, 1, 2))
+    loop = ast.unparse(next(n for n in ast.walk(_function(text, "ista"))
+                            if isinstance(n, ast.While)))
+    assert "_x_new = np.empty_like(x)" in loop and re.search(r"_x_new\[\w+\] = ", loop)
+    assert "x = _x_new" in loop and "np.maximum(_t" not in loop.split("for ", 1)[0]
+    assert not re.search(r"\bx\[\w+\] = ", loop)       # (x_old holds the old array)

@@ -24,6 +24,7 @@ CASES = {
                   (0, 1)),
     "written_after": (P.written_after, (rng.standard_normal(3), X, Y, 4), (0, 1)),
     "alias_read": (P.alias_read, (rng.standard_normal(3), X, Y, 4), (0, 1)),
+    "written_after_kept": (P.written_after_kept, (rng.standard_normal(3), X, Y, 4), (0, 1)),
     "growing": (P.growing, (rng.standard_normal(3), 4), (0,)),
     "springs": (P.springs, (rng.standard_normal((3, 2)), 0.7, 0.05, 6), (0, 1)),
     "filled_then_moved": (P.filled_then_moved, (rng.standard_normal(20), 0.8, 4), (0, 1)),
@@ -52,12 +53,13 @@ def source(name):
 
 def test_a_state_of_a_parameters_columns_goes_on_a_stack_of_rows():
     text = source("momentum_fit")
-    # w and the residual: rows of the lengths the parameters give, allocated once
-    assert "_saved_w = np.empty((max(iters, 0), w0.shape[0]), np.float64)" in text
+    # the residual: rows of the lengths the parameters give, allocated once; w, stored
+    # into in place by an element loop (passes/lower.py _carry_in_place): its elements
     assert "_saved_r = np.empty((max(iters, 0), X.shape[0]), np.float64)" in text
-    assert "store_row(_saved_w, _saved_w_top, w)" in text and "w = _saved_w[_saved_w_top]" in text
-    assert "'w' (line 18), on the stack _saved_w, allocated once before line 14 with room " \
+    assert "store_row(_saved_r, _saved_r_top, r)" in text and "r = _saved_r[_saved_r_top]" in text
+    assert "'r' (line 15), on the stack _saved_r, allocated once before line 14 with room " \
            "for max(iters, 0) arrays of its shape" in text
+    assert "_saved_w_items = np.empty((max(iters, 0), max(X.shape[1], 0)), np.float64)" in text
     # (X.T is read once, before the loop: passes/hoist.py)
     assert "= []" not in text
 
@@ -92,7 +94,7 @@ def test_the_length_of_a_slice_is_at_least_zero():
     assert _grown(("const", (3,)), -5) == ("const", (0,))
 
 
-@pytest.mark.parametrize("name, var", [("written_after", "w"), ("growing", "w"),
+@pytest.mark.parametrize("name, var", [("written_after_kept", "w"), ("growing", "w"),
                                        ("warm_start", "w")])
 def test_what_keeps_a_list(name, var):
     # written into after it is made; no one shape; first bound by an earlier loop, which
