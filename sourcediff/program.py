@@ -245,13 +245,15 @@ class Program:
 
         # and the shapes of small arguments the transform specialized on
         param_shapes = {src.params[k]: t.shape for k, t in enumerate(arg_types) if t.shape}
+        # the axes of one length, as shapes.axis_lengths takes them
+        same_axes = parameter_axes(src.params, arg_types)
 
         def build(prefer_store=frozenset()):
             rt = ReverseTransformer(fn, env, wrt, mode, set(self.functions),
                                     callee_adjoint=self.callee_adjoint, error=src.info.error,
                                     checkpoint=checkpoint, prefer_store=prefer_store,
                                     same_shape=same_shape, param_shapes=param_shapes,
-                                    scratch=self.scratch)
+                                    same_axes=same_axes, scratch=self.scratch)
             return rt, rt.run(fname)
 
         try:

@@ -61,10 +61,13 @@ class Planner:
 
     def __init__(self, fn: ast.FunctionDef, types: dict, params: list, active: set,
                  ret_name, mode: str, checkpoint=None, error=None, name_of=None,
-                 prefer_store=frozenset(), same_shape=None, param_shapes=None):
+                 prefer_store=frozenset(), same_shape=None, param_shapes=None,
+                 same_axes=None):
         self.fn = fn
         # parameter -> an earlier parameter of its shape, in the call specialized on
         self.same_shape = same_shape or {}
+        # the same as ``shapes.axis_lengths`` takes it (``shapes.parameter_axes``)
+        self.same_axes = same_axes or {}
         self.memo: dict = {}       # analyses of the fixed tree, computed once (rerun.py)
         self.param_shapes = param_shapes or {}      # parameter -> its (specialized) shape
         # id(loop): loops whose costly values are stored, not recomputed (they
@@ -82,22 +85,6 @@ class Planner:
         self.error = error
         self.name_of = name_of            # (base, key) -> a name of the emitted code
 
-    def same_axes(self) -> dict:
-        """``same_shape`` as ``shapes.axis_lengths`` takes it: ``(parameter, axis)``
-        -> the first ``(parameter, axis)`` of its length in the call."""
-        out = {}
-        for k, v in self.same_shape.items():
-            if isinstance(k, tuple):
-                out[k] = v
-            elif self.types.get(k) is not None and self.types[k].is_array:
-                out.update({(k, a): (v, a) for a in range(self.types[k].ndim)})
-        for k in list(out):
-            seen = {k}
-            while out[k] in out and out[k] not in seen:
-                seen.add(out[k])
-                out[k] = out[out[k]]
-        return out
-
     def analyze(self):
         """The decisions that do not depend on what the reverse sweep reads."""
         # arrays written through a view: their values are read
@@ -111,7 +98,7 @@ class Planner:
                                      self.param_shapes)
         self.fixed_shapes = set(self.shape_keys)
         # lengths of axes known to be equal (for periodic indices, passes/rolling_sums.py)
-        self.lengths = axis_lengths(self.types, self.params, self.sites, self.same_axes())
+        self.lengths = axis_lengths(self.types, self.params, self.sites, self.same_axes)
         # (x, y): the values of array x are those of y under another name
         self.liveness = Liveness(self.fn)
         self.value_flow = value_flow(self.fn, self.types, is_view, find_moves(
@@ -865,11 +852,14 @@ class Planner:
         two statements and the store is the only statement writing into ``X``."""
         self.recovered_site: dict = {}          # id(store) -> id(v's assignment)
         writes: dict = {}
+        readers: dict = {}                      # name -> ids of the statements reading it
         for s in walk(self.fn.body):
             if ir.KIND(s) in (ir.Kind.STORE, ir.Kind.AUGSTORE):
                 base = s.targets[0].value.id if ir.KIND(s) == ir.Kind.STORE else \
                     s.target.value.id
                 writes[base] = writes.get(base, 0) + 1
+            for name in _own_reads(s):
+                readers.setdefault(name, set()).add(id(s))
         out = {}
         for block in blocks(self.fn.body):
             for q, store in enumerate(block):
@@ -884,8 +874,7 @@ class Planner:
                     continue
                 p = next((k for k in range(q) if block[k] is sites[0].stmt), None)
                 inside = {id(x) for x in walk(block[p + 1:q + 1])} if p is not None else set()
-                if p is None or any(id(x) not in inside for x in walk(self.fn.body)
-                                    if var in _own_reads(x)):
+                if p is None or not readers.get(var, set()) <= inside:
                     continue
                 out[id(store)] = var
                 self.recovered_site[id(store)] = id(sites[0].stmt)

@@ -30,6 +30,7 @@ of the first (:func:`same_shape_states`); shapes are compared by keys, and
 from __future__ import annotations
 
 import ast
+from types import BuiltinFunctionType
 
 import numpy as np
 
@@ -696,10 +697,11 @@ def _product_axes(operands, ndim, axes, types) -> tuple:
 
 def _elementwise_call(v) -> bool:
     """A call of an elementwise ufunc (``np.minimum(a, b)``) or of ``np.where``
-    (``select``), of positional arguments: its result has the broadcast shape."""
+    (``select``), of positional arguments: its result has the broadcast shape.
+    (Not ``max``/``math.exp``, elementwise on numbers only: built-in functions.)"""
     prim = ir.PRIM(v, ("",)) if isinstance(v, ast.Call) else ("",)
     return prim[0] == "call" and not v.keywords and registry.is_elementwise(prim[1]) and \
-        getattr(prim[1], "nout", 1) == 1 and not isinstance(prim[1], type(abs))
+        getattr(prim[1], "nout", 1) == 1 and not isinstance(prim[1], BuiltinFunctionType)
 
 
 def _row_axes(v, ndim, axes, types) -> tuple:

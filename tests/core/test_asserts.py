@@ -35,7 +35,7 @@ def literal(a, b):
 
 def outside_the_subset(x):
     assert x.dtype == np.float64
-    assert True
+    assert True                 # (decided now: no check emitted)
     return np.sum(x * x)
 
 
