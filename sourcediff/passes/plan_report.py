@@ -223,6 +223,10 @@ def plan_lines(rt, names, fused_loop=None, moved=(), tail=(), companions=()) -> 
             if restored:
                 parts.append(", ".join(repr(a) for a in restored) +
                              ", set before them in the body and put back")
+            settled = sorted(rt.rerun[id(loop)].settled & read) if id(loop) in rt.rerun else []
+            if settled:
+                parts.append(", ".join(repr(a) for a in settled) +
+                             " at the value the iteration leaves")
             sources = ", ".join(parts[:-1]) + " and " + parts[-1]
             out.append(f"recomputed in each reverse iteration of {_loop_name(loop)}: "
                        f"{_plural(len(values), 'value')} of {_lines(values)} (from {sources})")

@@ -50,6 +50,7 @@ class Rerun:
     scalars: set = field(default_factory=set)     # (id(top-level assignment), var): no save
     finals: set = field(default_factory=set)      # arrays whose elements are read again
     restored: set = field(default_factory=set)    # numbers set before, put back (_set_once_at_top)
+    settled: set = field(default_factory=set)     # numbers read at their last value (_settled)
     # id(nest) -> k: the nest is re-run just before the reverse of body[k]
     # instead of at the start of the reverse iteration (see ``_late``)
     late: dict = field(default_factory=dict)
@@ -81,6 +82,8 @@ def _select(plan, loop, carried, banned) -> Rerun:
     # in a while loop, or in a loop inside one, a stored value goes on a list:
     # a push and a pop cost more than a division
     listed = any(isinstance(x, ast.While) for x in [loop, *plan.around.get(id(loop), [])])
+    # (numbers some adjoint reads whatever is re-run: their values are put back anyway)
+    read_anyway = _derivative_reads(plan, loop)
     for idx, s in enumerate(loop.body):
         if ir.KIND(s) == ir.Kind.ASSIGN:
             z = s.targets[0].id
@@ -98,19 +101,24 @@ def _select(plan, loop, carried, banned) -> Rerun:
                 ok.add(z)
                 continue
             final = {n for n in names & written - ok if _final(plan, s, n)}
+            restored = {n for n in names & written - ok if once.get(n, idx) < idx}
+            settled = {n for n in names & written - ok - final - restored
+                       if _settled(plan, loop, idx, n, carried)} & read_anyway \
+                if plan.types[z].kind == "float" else set()
             # (a quotient or a call from them, directly or through values re-run from
             # them, stays stored in an array: a division costs more than the slot,
             # and what it reads need not be restored for it)
-            restored = {n for n in names & written - ok if once.get(n, idx) < idx}
-            if (restored or names & derived) and _dear(s.value) and not listed:
+            if (restored or settled or names & derived) and _dear(s.value) and not listed:
                 continue
-            if all(n in ok or n in final or n in restored or n not in written or
-                   carried.get(n, -1) > idx or _stored_before(loop, idx, s.value, n)
+            if all(n in ok or n in final or n in restored or n in settled or
+                   n not in written or carried.get(n, -1) > idx or
+                   _stored_before(loop, idx, s.value, n)
                    for n in names):
                 ok.add(z)
                 out.finals |= final
                 out.restored |= restored
-                if restored or names & derived:
+                out.settled |= settled
+                if restored or settled or names & derived:
                     derived.add(z)
                 out.stmts.append(s)
                 out.reads[id(s)] = names
@@ -428,6 +436,21 @@ def _final(plan, s, name) -> bool:
     value = s.value
     return isinstance(value, ast.Subscript) and isinstance(value.value, ast.Name) and \
         value.value.id == name and plan.final_read(s, value.slice, name)
+
+
+def _settled(plan, loop, idx, name, carried) -> bool:
+    """``name`` is a number the body assigns only before ``loop.body[idx]``
+    (``A = math.exp(-beta * gap) * (1.0 + A)`` before ``lam = mu + c * A``): what
+    ``body[idx]`` reads is its value at the end of the iteration, which it holds
+    again when the reverse iteration starts (the reverse of each later iteration
+    puts back what that iteration overwrote), so a value computed from it is
+    computed again there instead of stored."""
+    t = plan.types.get(name)
+    if t is None or not t.is_scalar or t.kind != "float" or name in carried or \
+            name in plan.counters or \
+            name in plan.params or isinstance(loop, ast.For) and name == loop.target.id:
+        return False
+    return name not in _written(loop.body[idx:])
 
 
 def _stored_before(loop, idx, value, name) -> bool:

@@ -13,7 +13,6 @@ from ..runtime.helpers import (
     max_axis,
     mean_axis,
     min_axis,
-    outer_product,
     prod_axis,
     prod_others,
     prod_others_along,
@@ -21,7 +20,6 @@ from ..runtime.helpers import (
     share_ties,
     share_ties_along,
     sum_axis,
-    transposed,
 )
 from .operators import matmul_type
 from .registry import elementwise, lowered_with_axis, nondifferentiable, result_type, rule
@@ -358,26 +356,7 @@ def _(z, r, x, dz):
 
 
 # -- products -------------------------------------------------------------
-@rule(np.dot, np.matmul, when=lambda i: _ndim(i, "x") == 1 and _ndim(i, "y") == 1)
-def _(z, x, y, dz):
-    return dz * y, dz * x
-
-
-@rule(np.dot, np.matmul, when=lambda i: _ndim(i, "x") == 2 and _ndim(i, "y") == 1)
-def _(z, x, y, dz):
-    return outer_product(dz, y), dz @ x       # (x.T @ dz, with no transposed layout)
-
-
-@rule(np.dot, np.matmul, when=lambda i: _ndim(i, "x") == 1 and _ndim(i, "y") == 2)
-def _(z, x, y, dz):
-    return y @ dz, outer_product(x, dz)
-
-
-@rule(np.dot, np.matmul, when=lambda i: _ndim(i, "x") == 2 and _ndim(i, "y") == 2)
-def _(z, x, y, dz):
-    return dz @ transposed(y), transposed(x) @ dz
-
-
+# (of vectors and matrices: rules/operators.py, with ``@``)
 @rule(np.dot, when=lambda i: _ndim(i, "x") == 0 or _ndim(i, "y") == 0)
 def _(z, x, y, dz):
     return dz * y, dz * x

@@ -5,6 +5,7 @@ format strings, over a second to compile), without transposed layouts in
 matrix products and with one spelling of a product (``@``), each a compilation
 of its own. The helpers it uses are checked against NumPy, the gradients
 against central finite differences (float64)."""
+import ast
 import re
 import sys
 from pathlib import Path
@@ -86,6 +87,33 @@ def test_matrix_products_hessian_through_transposed():
                                       (A, B, v), wrt=0) for k in range(A.size)])
     np.testing.assert_allclose(hess.reshape(A.size, A.size), expected.reshape(A.size, -1),
                                rtol=1e-6, atol=1e-8)
+
+
+def normal_step(A, b, x):
+    """Least squares: matrix-vector products of ``A`` and of ``A.T``, and a
+    vector-matrix product ``b @ A``."""
+    r = A @ x - b
+    g = A.T @ r
+    return np.sum((x - 0.1 * g) ** 2) + np.dot(np.dot(b, A), x)
+
+
+def test_vector_matrix_adjoints_are_matrix_vector_products():
+    """The adjoint of ``A @ x`` for ``x`` is ``A.T @ dz``, the layout the
+    primal's ``A.T @ r`` has compiled already; ``dz @ A`` would be a
+    vector-matrix product, compiled again for each layout."""
+    rng = np.random.default_rng(5)
+    args = (rng.standard_normal((5, 3)), rng.standard_normal(5), rng.standard_normal(3))
+    check_grad(normal_step, args, wrt=(0, 1, 2), target="cpu")
+    text = sd.grad(normal_step, wrt=(0, 1, 2), target="python").source_for(*args)
+    adjoint = ast.parse(text[text.index("def normal_step_grad("):])
+    products = [n for n in ast.walk(adjoint)
+                if isinstance(n, ast.BinOp) and isinstance(n.op, ast.MatMult)]
+    of_adjoints = [p for p in products
+                   if isinstance(p.right, ast.Name) and p.right.id.startswith(("d", "_d"))]
+    assert len(of_adjoints) == 3, ast.unparse(adjoint)
+    for p in products:
+        assert not (isinstance(p.left, ast.Name) and p.left.id.startswith(("d", "_d"))), \
+            ast.unparse(p)
 
 
 UNBROADCAST = [((3, 4), (3, 4)), ((3, 4), (4,)), ((3, 4), (1, 4)), ((3, 4), (3, 1)),
