@@ -203,8 +203,8 @@ NOTE = Fact("note", "statement", "array_loops, restore_loops, reverse, sink, spl
             "emit",
             "Why the transform wrote this statement: emitted as a comment above it.")
 SECTION = Fact("section", "statement of an adjoint",
-               "partial_sums, reverse, rolling_sums, split_adds",
-               "emit, kernel, partial_sums, rolling_sums, split_adds",
+               "hoist_adjoints, partial_sums, reverse, rolling_sums, split_adds",
+               "emit, hoist_adjoints, kernel, partial_sums, rolling_sums, split_adds",
                "Which part of the adjoint the statement belongs to (setup, forward, "
                "init, fused, value, reverse, result): emitted as section headers.")
 
@@ -260,7 +260,8 @@ TAPE = Fact("tape", "statement of an adjoint", "kernel, reverse",
             "push or pop, and moves no statement into a branch past one; a "
             "statement without it is never a tape operation, "
             "whatever it looks like.")
-ADJOINT_INIT = Fact("adjoint_init", "assignment of an adjoint", "reverse", "array_loops, kernel",
+ADJOINT_INIT = Fact("adjoint_init", "assignment of an adjoint", "reverse",
+                    "array_loops, hoist_adjoints, kernel",
                     "The statement sets the adjoint buffer of an array variable to zeros "
                     "(``dx = np.zeros_like(x)``); the value is the buffer's name. Kernel "
                     "lowering writes such a buffer straight into the gradient's output "

@@ -1045,7 +1045,7 @@ class Planner:
                 continue
             axes = shape_axes(self.shape_keys.get(key[1]), t.ndim, self.types)
             if axes is None or key[1] not in self._unwritten_from(tape.top) or \
-                    not self._known_before(axes, tape.top) or \
+                    not self.known_before(axes, tape.top) or \
                     key[1] in self.placeholders and not self._bound_only_in(key[1], tape.top):
                 del self.stacks[key]
             else:
@@ -1089,7 +1089,7 @@ class Planner:
                 self.fn, self.types, is_view, self._unwritten["moves"], after=top)
         return self._unwritten[id(top)]
 
-    def _known_before(self, axes, top) -> bool:
+    def known_before(self, axes, top) -> bool:
         """Can ``axes`` be computed before top-level statement ``top`` (None: before
         everything)?  Each name they read is a parameter never re-bound, or a
         name bound once, by a top-level statement before ``top``."""

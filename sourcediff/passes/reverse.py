@@ -56,6 +56,7 @@ from .buffers import (
 from .copies import drop_needless_copies
 from .dead_restores import dead_restores
 from .first_adds import assign_first_adds
+from .hoist_adjoints import hoist_adjoint_inits
 from .invariant_sums import sum_invariant_adds
 from .numba_calls import lower_for_numba
 from .partial_sums import sum_inner_loops
@@ -71,6 +72,7 @@ from .planner import (
 from .restore_loops import restore_after_loops, save_before_loops, unread_puts_back
 from .rolling_sums import roll_neighbour_adds
 from .rulecall import RuleInfo, bind_template, constants_of, rule_inputs
+from .shapes import shape_axes
 from .sink import Adjoints, sink_adjoints
 from .split_adds import split_neighbour_adds
 from .stack_tops import reset_stack_tops
@@ -1721,7 +1723,20 @@ class ReverseTransformer:
         body = sum_inner_loops(body, self.float64_numbers(), before=rev)
         rev = sum_inner_loops(rev, self.float64_numbers(), before=body)
         body, rev = reset_stack_tops(body, rev)
+        body = hoist_adjoint_inits(body, self.axes_from_parameters)
         return body, drop_needless_copies(rev)
+
+    def axes_from_parameters(self, var):
+        """``(lengths, dtype name)`` of float array ``var`` where every value it is
+        bound to has one shape whose lengths read only parameters never re-bound
+        (passes/shapes.py), else None."""
+        t = self.types.get(var)
+        if t is None or not t.is_array or t.dtype not in (_np.float64, _np.float32):
+            return None
+        axes = shape_axes(self.plan.shape_keys.get(var), t.ndim, self.types)
+        if axes is None or not self.plan.known_before(axes, None):
+            return None
+        return axes, _np.dtype(t.dtype).name
 
     def adjoint_inits(self, line) -> list:
         """The adjoints that start at zero where the reverse sweep starts (the
