@@ -143,11 +143,12 @@ class Fact:
 
 # -- statements ------------------------------------------------------------
 LINE = Fact("line", "statement, function",
-            "array_loops, astutil, axis_gathers, forward, index_names, int_arrays, invariant_sums, "
-            "kernel, layouts, lower, masks, normalize, partial_sums, placeholders, reverse, "
+            "array_loops, astutil, axis_gathers, forward, hoist_adjoints, index_names, int_arrays, "
+            "invariant_sums, kernel, layouts, lower, masks, normalize, partial_sums, placeholders, reverse, "
             "rolling_sums, scalars, single_constants, small_arrays, split_adds, stack_tops, tables, "
             "tuples, view_adjoints",
-            "array_loops, axis_gathers, emit, errors, forward, index_names, int_arrays, "
+            "array_loops, axis_gathers, emit, errors, forward, hoist_adjoints, index_names, "
+            "int_arrays, "
             "invariant_sums, kernel, layouts, lower, masks, normalize, partial_sums, placeholders, "
             "plan_report, "
             "planner, reverse, rolling_sums, scalars, single_constants, small_arrays, "

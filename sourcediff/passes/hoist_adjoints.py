@@ -119,3 +119,114 @@ def _new_contiguous(value) -> bool:
         name = value.func.attr
         return name in NEW_ARRAYS or isinstance(getattr(np, name, None), np.ufunc)
     return False
+
+
+def reuse_loop_adjoint_buffers(rev: list, body: list, axes_of) -> list:
+    """``rev`` (the reverse sweep, fused loops included) with each adjoint
+    allocation inside a loop made once before the loop, and zeroed in place
+    where it was (``dh = np.zeros_like(h)`` -> ``dh[:] = 0.0``): the same
+    values, without a new array per iteration.  Only for a buffer bound by
+    that allocation alone, whose array is bound only to new C-contiguous
+    arrays with lengths known from the parameters, and whose memory no other
+    name ever holds (no view, swap or copy-free helper result of it bound to
+    a name), so no old buffer is read after being zeroed."""
+    every = body + rev
+    bindings: dict = {}
+    for s in ast.walk(ast.Module(body=every, type_ignores=[])):
+        if isinstance(s, ast.Assign):
+            for t in s.targets:
+                for n in t.elts if isinstance(t, ast.Tuple) else [t]:
+                    if isinstance(n, ast.Name):
+                        bindings.setdefault(n.id, []).append(s)
+    shared = shared_buffers(every)
+    out = []
+    for top in rev:
+        moved = []
+        if isinstance(top, (ast.For, ast.While, ast.If)):
+            _zero_in_place(top, False, moved, bindings, shared, axes_of)
+        section = ir.SECTION(top, None)
+        for init in moved:
+            ir.SECTION.set(init, "init" if section == "fused" else section)
+        out.extend(moved)
+        out.append(top)
+    return out
+
+
+def _zero_in_place(stmt, in_loop, moved, bindings, shared, axes_of):
+    inner = in_loop or isinstance(stmt, (ast.For, ast.While))
+    for field in ("body", "orelse"):
+        block = getattr(stmt, field, None)
+        if not block:
+            continue
+        kept = []
+        for k, s in enumerate(block):
+            adj = ir.ADJOINT_INIT(s, None) if inner else None
+            init = None
+            if adj is not None and adj not in shared and len(bindings.get(adj, [])) == 1:
+                init = _hoisted(s, {adj: 1}, bindings, axes_of)
+            if init is not None:
+                moved.append(init)
+                if not _zeroed_last(adj, block[k + 1:]):
+                    kept.append(_reset(adj, s))
+                continue      # (else zero when the block ends, so when it starts again)
+            if isinstance(s, (ast.For, ast.While, ast.If)):
+                _zero_in_place(s, inner, moved, bindings, shared, axes_of)
+            kept.append(s)
+        setattr(stmt, field, kept or [ast.Pass()])
+
+
+def _reset(adj, s):
+    """``adj[:] = 0.0`` in the place of ``s``."""
+    reset = ast.Assign(targets=[ast.Subscript(value=ast.Name(id=adj, ctx=ast.Load()),
+                                              slice=ast.Slice(), ctx=ast.Store())],
+                       value=ast.Constant(0.0), lineno=0)
+    ast.copy_location(reset, s)
+    ir.LINE.set(reset, ir.LINE(s, None))
+    return reset
+
+
+def _zeroed_last(adj, later) -> bool:
+    """The last of ``later`` (the rest of a loop's body) to mention ``adj``
+    sets it all to zero (``adj[:] = 0.0``), and no ``continue`` skips it."""
+    if any(isinstance(n, ast.Continue) for s in later for n in ast.walk(s)):
+        return False
+    last = next((s for s in reversed(later) if any(
+        isinstance(n, ast.Name) and n.id == adj for n in ast.walk(s))), None)
+    return isinstance(last, ast.Assign) and isinstance(last.targets[0], ast.Subscript) and \
+        isinstance(last.targets[0].value, ast.Name) and last.targets[0].value.id == adj and \
+        isinstance(last.targets[0].slice, ast.Slice) and last.targets[0].slice.lower is None \
+        and last.targets[0].slice.upper is None and last.targets[0].slice.step is None and \
+        isinstance(last.value, ast.Constant) and last.value.value == 0.0
+
+
+def shared_buffers(stmts) -> set:
+    """Names whose array another name may come to hold: read in the value of
+    an assignment to a name other than as an element or an operand of
+    arithmetic (``v = d[1:]``, ``t = d``, ``a, b = b, a``, ``g = unbroadcast(d, x)``)."""
+    out = set()
+
+    def visit(node, parent_ok):
+        if isinstance(node, ast.Name):
+            if not parent_ok:
+                out.add(node.id)
+            return
+        if isinstance(node, (ast.BinOp, ast.UnaryOp, ast.Compare)):
+            for child in ast.iter_child_nodes(node):
+                visit(child, True)
+            return
+        if isinstance(node, ast.Subscript):
+            parts = node.slice.elts if isinstance(node.slice, ast.Tuple) else [node.slice]
+            element = not any(isinstance(p, ast.Slice) for p in parts)
+            visit(node.value, parent_ok or element)
+            visit(node.slice, True)
+            return
+        if isinstance(node, ast.Attribute):
+            visit(node.value, parent_ok or node.attr in ("shape", "size", "ndim"))
+            return
+        for child in ast.iter_child_nodes(node):
+            visit(child, parent_ok and not isinstance(node, ast.Call))
+
+    for s in ast.walk(ast.Module(body=stmts, type_ignores=[])):
+        if isinstance(s, ast.Assign) and not ir.ADJOINT_INIT.has(s):
+            visit(s.value, False)
+    return out

@@ -56,7 +56,7 @@ from .buffers import (
 from .copies import drop_needless_copies
 from .dead_restores import dead_restores
 from .first_adds import assign_first_adds
-from .hoist_adjoints import hoist_adjoint_inits
+from .hoist_adjoints import hoist_adjoint_inits, reuse_loop_adjoint_buffers
 from .invariant_sums import sum_invariant_adds
 from .numba_calls import lower_for_numba
 from .partial_sums import sum_inner_loops
@@ -1724,6 +1724,7 @@ class ReverseTransformer:
         rev = sum_inner_loops(rev, self.float64_numbers(), before=body)
         body, rev = reset_stack_tops(body, rev)
         body = hoist_adjoint_inits(body, self.axes_from_parameters)
+        rev = reuse_loop_adjoint_buffers(rev, body, self.axes_from_parameters)
         return body, drop_needless_copies(rev)
 
     def axes_from_parameters(self, var):

@@ -79,3 +79,42 @@ def test_the_products_adjoints_are_allocated_before_the_loop():
     assert "dg" not in inside
     # x is re-bound to the array x_new holds: its buffer changes hands, kept in the loop
     assert "dx" in inside, found
+
+
+def per_sample(W1, b1, W2, X, Y):
+    """A layer per sample in a loop whose forward and reverse iterations fuse."""
+    loss = 0.0
+    for i in range(X.shape[0]):
+        h = np.tanh(W1 @ X[i] + b1)
+        d = W2 @ h - Y[i]
+        loss += 0.5 * np.dot(d, d)
+    return loss / X.shape[0]
+
+
+SAMPLES = (rng.standard_normal((5, 3)), rng.standard_normal(5), rng.standard_normal((2, 5)),
+           rng.standard_normal((7, 3)), rng.standard_normal((7, 2)))
+
+
+@pytest.mark.parametrize("target", ["python", "cpu"])
+def test_per_sample_gradient(target):
+    check_grad(per_sample, SAMPLES, wrt=(0, 1, 2, 3), target=target)
+
+
+def test_a_fused_loop_zeroes_its_buffers_instead_of_allocating_them():
+    text = sd.value_and_grad(per_sample, wrt=(0, 1, 2), target="python").source_for(*SAMPLES)
+    fn = ast.parse(text[text.index("def per_sample_grad("):]).body[0]
+    loops = [s for s in fn.body if isinstance(s, ast.For)]
+    assert loops, text
+    inside = [name for name, in_loop, _ in allocations(loops[-1].body, True)]
+    assert inside == [], inside
+    before = {name for name, _, call in allocations(fn.body) if call.startswith("np.zeros((")}
+    assert {"dh"} <= before, before
+
+
+@pytest.mark.parametrize("code, shared", [
+    ("v = d[1:]", True), ("t = d", True), ("a, b = b, d", True), ("g = unbroadcast(d, x)", True),
+    ("w = d.T", True), ("y = d * 2.0", False), ("y = d[i]", False), ("n = d.shape[0]", False),
+    ("y = np.sum(d * x)", False), ("d[:] = 0.0", False)])
+def test_buffers_another_name_may_hold(code, shared):
+    from sourcediff.passes.hoist_adjoints import shared_buffers
+    assert ("d" in shared_buffers(ast.parse(code).body)) == shared
