@@ -69,6 +69,7 @@ from .planner import (
     inner_iteration_locals,
     iteration_locals,
 )
+from .products import match_product_layouts
 from .restore_loops import restore_after_loops, save_before_loops, unread_puts_back
 from .rolling_sums import roll_neighbour_adds
 from .rulecall import RuleInfo, bind_template, constants_of, rule_inputs
@@ -1725,7 +1726,15 @@ class ReverseTransformer:
         body, rev = reset_stack_tops(body, rev)
         body = hoist_adjoint_inits(body, self.axes_from_parameters)
         rev = reuse_loop_adjoint_buffers(rev, body, self.axes_from_parameters)
+        rev = match_product_layouts(body, rev, self.ndim_of)
         return body, drop_needless_copies(rev)
+
+    def ndim_of(self, name):
+        """The number of dimensions of a primal array or of its adjoint buffer."""
+        if not hasattr(self, "_primal_of"):
+            self._primal_of = {a: v for v, a in self.adj_names.items()}
+        t = self.types.get(self._primal_of.get(name, name))
+        return t.ndim if t is not None and t.is_array else None
 
     def axes_from_parameters(self, var):
         """``(lengths, dtype name)`` of float array ``var`` where every value it is

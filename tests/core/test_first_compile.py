@@ -116,6 +116,29 @@ def test_vector_matrix_adjoints_are_matrix_vector_products():
             ast.unparse(p)
 
 
+def ridge_steps(A, b, x, lam):
+    """Gradient steps written with a vector-matrix product ``r @ A``."""
+    for _ in range(3):
+        r = A @ x - b
+        x = x - 0.1 * (r @ A + lam * x)
+    return np.sum(x * x)
+
+
+def test_adjoint_products_take_the_primals_combination():
+    """Where the primal writes ``r @ A`` and never ``A.T @ r``, the adjoint of
+    ``A @ x`` for ``x`` is ``dz @ A`` (passes/products.py): no product of a
+    transposed layout the primal does not compile itself."""
+    rng = np.random.default_rng(6)
+    args = (rng.standard_normal((5, 3)), rng.standard_normal(5), rng.standard_normal(3), 0.2)
+    check_grad(ridge_steps, args, wrt=(0, 1, 2, 3), target="cpu")
+    text = sd.grad(ridge_steps, wrt=(0, 1, 2), target="python").source_for(*args)
+    adjoint = ast.parse(text[text.index("def ridge_steps_grad("):])
+    products = [ast.unparse(n) for n in ast.walk(adjoint)
+                if isinstance(n, ast.BinOp) and isinstance(n.op, ast.MatMult)]
+    assert not any(".T @" in p for p in products), products
+    assert any(p.endswith(" @ A") and p.startswith(("_d", "d")) for p in products), products
+
+
 UNBROADCAST = [((3, 4), (3, 4)), ((3, 4), (4,)), ((3, 4), (1, 4)), ((3, 4), (3, 1)),
                ((3, 4), (1, 1)), ((3, 4), (1,)), ((4,), (1,)), ((4,), (4,)), ((0, 3), (3,)),
                ((2, 3, 4), (3, 1)), ((2, 3, 4), (2, 1, 4)), ((2, 3, 4), (1,))]
