@@ -1726,14 +1726,13 @@ class ReverseTransformer:
         body, rev = reset_stack_tops(body, rev)
         body = hoist_adjoint_inits(body, self.axes_from_parameters)
         rev = reuse_loop_adjoint_buffers(rev, body, self.axes_from_parameters)
-        rev = match_product_layouts(body, rev, self.ndim_of)
+        primal_of = {a: v for v, a in self.adj_names.items()}
+        rev = match_product_layouts(body, rev, lambda n: self.ndim_of(primal_of.get(n, n)))
         return body, drop_needless_copies(rev)
 
-    def ndim_of(self, name):
-        """The number of dimensions of a primal array or of its adjoint buffer."""
-        if not hasattr(self, "_primal_of"):
-            self._primal_of = {a: v for v, a in self.adj_names.items()}
-        t = self.types.get(self._primal_of.get(name, name))
+    def ndim_of(self, var):
+        """The number of dimensions of primal array ``var`` (None: not an array)."""
+        t = self.types.get(var)
         return t.ndim if t is not None and t.is_array else None
 
     def axes_from_parameters(self, var):
