@@ -13,7 +13,13 @@ before the loop::
         ...
         g = _t7 @ _t9
 
-Taken only where nothing else could see the difference:
+In the reverse sweep and in a loop whose forward and reverse iterations are
+fused (:func:`reuse_loop_adjoint_buffers`), the allocation inside the loop
+becomes ``dh[:] = 0.0`` on the buffer allocated before it (nothing at all
+where the iteration ends by zeroing it): the same values, no new array per
+iteration.
+
+Taken only where nothing else could see the difference (the forward sweep):
 
 * the allocation is inside a loop of the forward sweep (not in a loop whose
   forward and reverse iterations are fused: there the forward part's
@@ -44,42 +50,63 @@ def hoist_adjoint_inits(body: list, axes_of) -> list:
     for the lengths of ``var``'s axes, readable anywhere, and its dtype name,
     or None."""
     mentions: dict = {}
-    bindings: dict = {}
-    for s in ast.walk(ast.Module(body=body, type_ignores=[])):
-        if isinstance(s, ast.Name):
-            mentions[s.id] = mentions.get(s.id, 0) + 1
-        if isinstance(s, ast.Assign) and len(s.targets) == 1 and \
-                isinstance(s.targets[0], ast.Name):
-            bindings.setdefault(s.targets[0].id, []).append(s)
+    for n in ast.walk(ast.Module(body=body, type_ignores=[])):
+        if isinstance(n, ast.Name):
+            mentions[n.id] = mentions.get(n.id, 0) + 1
+    bindings = _bindings(body)
+
+    def moved(s, rest):
+        init = _hoisted(s, mentions, bindings, axes_of)
+        return None if init is None else (init, [])
+    return _before_loops(body, moved, lambda section: section)
+
+
+def _bindings(stmts) -> dict:
+    """name -> the assignments that bind it (tuple targets included)."""
+    out: dict = {}
+    for s in ast.walk(ast.Module(body=stmts, type_ignores=[])):
+        if isinstance(s, ast.Assign):
+            for t in s.targets:
+                for n in t.elts if isinstance(t, ast.Tuple) else [t]:
+                    if isinstance(n, ast.Name):
+                        out.setdefault(n.id, []).append(s)
+    return out
+
+
+def _before_loops(stmts, take, section_of) -> list:
+    """``stmts`` with the allocations ``take(s, rest)`` takes out of the loops
+    of each compound top-level statement put before it (``rest``: what follows
+    ``s`` in its block; ``take`` returns the allocation and what stays in
+    ``s``'s place, or None), in the section ``section_of`` gives for the
+    statement's own."""
     out = []
-    for top in body:
-        if not isinstance(top, (ast.For, ast.While, ast.If)):
-            out.append(top)
-            continue
-        moved = []
-        _lift(top, False, moved, mentions, bindings, axes_of)
-        for init in moved:          # (in the sweep of the loop it leaves)
-            ir.SECTION.set(init, ir.SECTION(top, None))
+    for top in stmts:
+        moved: list = []
+        if isinstance(top, (ast.For, ast.While, ast.If)):
+            _take(top, False, moved, take)
+        for init in moved:
+            ir.SECTION.set(init, section_of(ir.SECTION(top, None)))
         out.extend(moved)
         out.append(top)
     return out
 
 
-def _lift(stmt, in_loop, moved, mentions, bindings, axes_of):
-    """Take the hoistable allocations out of the blocks under ``stmt``."""
+def _take(stmt, in_loop, moved, take):
+    """What ``take`` takes out of the loops under ``stmt``, into ``moved``."""
     inner = in_loop or isinstance(stmt, (ast.For, ast.While))
     for field in ("body", "orelse"):
         block = getattr(stmt, field, None)
         if not block:
             continue
         kept = []
-        for s in block:
-            init = _hoisted(s, mentions, bindings, axes_of) if inner else None
-            if init is not None:
-                moved.append(init)
+        for k, s in enumerate(block):
+            taken = take(s, block[k + 1:]) if inner else None
+            if taken is not None:
+                moved.append(taken[0])
+                kept.extend(taken[1])
                 continue
             if isinstance(s, (ast.For, ast.While, ast.If)):
-                _lift(s, inner, moved, mentions, bindings, axes_of)
+                _take(s, inner, moved, take)
             kept.append(s)
         setattr(stmt, field, kept or [ast.Pass()])
 
@@ -130,49 +157,19 @@ def reuse_loop_adjoint_buffers(rev: list, body: list, axes_of) -> list:
     arrays with lengths known from the parameters, and whose memory no other
     name ever holds (no view, swap or copy-free helper result of it bound to
     a name), so no old buffer is read after being zeroed."""
-    every = body + rev
-    bindings: dict = {}
-    for s in ast.walk(ast.Module(body=every, type_ignores=[])):
-        if isinstance(s, ast.Assign):
-            for t in s.targets:
-                for n in t.elts if isinstance(t, ast.Tuple) else [t]:
-                    if isinstance(n, ast.Name):
-                        bindings.setdefault(n.id, []).append(s)
-    shared = shared_buffers(every)
-    out = []
-    for top in rev:
-        moved = []
-        if isinstance(top, (ast.For, ast.While, ast.If)):
-            _zero_in_place(top, False, moved, bindings, shared, axes_of)
-        section = ir.SECTION(top, None)
-        for init in moved:
-            ir.SECTION.set(init, "init" if section == "fused" else section)
-        out.extend(moved)
-        out.append(top)
-    return out
+    bindings, shared = _bindings(body + rev), shared_buffers(body + rev)
 
-
-def _zero_in_place(stmt, in_loop, moved, bindings, shared, axes_of):
-    inner = in_loop or isinstance(stmt, (ast.For, ast.While))
-    for field in ("body", "orelse"):
-        block = getattr(stmt, field, None)
-        if not block:
-            continue
-        kept = []
-        for k, s in enumerate(block):
-            adj = ir.ADJOINT_INIT(s, None) if inner else None
-            init = None
-            if adj is not None and adj not in shared and len(bindings.get(adj, [])) == 1:
-                init = _hoisted(s, {adj: 1}, bindings, axes_of)
-            if init is not None:
-                moved.append(init)
-                if not _zeroed_last(adj, block[k + 1:]):
-                    kept.append(_reset(adj, s))
-                continue      # (else zero when the block ends, so when it starts again)
-            if isinstance(s, (ast.For, ast.While, ast.If)):
-                _zero_in_place(s, inner, moved, bindings, shared, axes_of)
-            kept.append(s)
-        setattr(stmt, field, kept or [ast.Pass()])
+    def moved(s, rest):
+        adj = ir.ADJOINT_INIT(s, None)
+        if adj is None or adj in shared or len(bindings.get(adj, [])) != 1:
+            return None
+        init = _hoisted(s, {adj: 1}, bindings, axes_of)
+        if init is None:
+            return None
+        # (not zeroed at all where the iteration ends by zeroing it)
+        return init, [] if _zeroed_last(adj, rest) else [_reset(adj, s)]
+    # (before a fused loop: with the other adjoints made where the reverse sweep starts)
+    return _before_loops(rev, moved, lambda section: "init" if section == "fused" else section)
 
 
 def _reset(adj, s):
