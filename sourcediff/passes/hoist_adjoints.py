@@ -26,9 +26,9 @@ Taken only where nothing else could see the difference (the forward sweep):
   allocation is what zeroes the buffer for the reverse part);
 * the forward sweep mentions the buffer nowhere else (no swap of buffers, no
   move, no view of it bound there);
-* every binding of the array in the forward sweep (the tape's placeholders
-  included) is arithmetic, a ufunc, a matrix product or a new array
-  (C-contiguous results, as ``np.zeros`` makes), and its lengths (``shape_axes`` of its shape key) read only parameters that
+* the array is a vector, or every binding of it in the forward sweep (the
+  tape's placeholders included) is arithmetic, a ufunc, a matrix product or a
+  new array (C-contiguous results, as ``np.zeros`` makes), and its lengths (``shape_axes`` of its shape key) read only parameters that
   are never re-bound.
 """
 from __future__ import annotations
@@ -119,12 +119,13 @@ def _hoisted(s, mentions, bindings, axes_of):
         return None
     var = s.value.args[0].id
     sites = bindings.get(var, [])
-    if not sites or not all(_new_contiguous(b.value) for b in sites):
-        return None
     found = axes_of(var)
-    if found is None:
+    if not sites or found is None:
         return None
     axes, dtype = found
+    # (a vector's zeros_like is contiguous whatever it is of: a row X[i] too)
+    if len(axes) > 1 and not all(_new_contiguous(b.value) for b in sites):
+        return None
     shape = ast.Tuple(elts=list(axes), ctx=ast.Load())
     np_name = ast.Name(id="np", ctx=ast.Load())
     value = ast.Call(func=ast.Attribute(value=np_name, attr="zeros", ctx=ast.Load()),
