@@ -84,6 +84,7 @@ def _select(plan, loop, carried, banned) -> Rerun:
     listed = any(isinstance(x, ast.While) for x in [loop, *plan.around.get(id(loop), [])])
     # (numbers some adjoint reads whatever is re-run: their values are put back anyway)
     read_anyway = _derivative_reads(plan, loop)
+    written_from = _suffix_writes(loop.body)     # k -> names body[k:] assigns
     for idx, s in enumerate(loop.body):
         if ir.KIND(s) == ir.Kind.ASSIGN:
             z = s.targets[0].id
@@ -103,7 +104,7 @@ def _select(plan, loop, carried, banned) -> Rerun:
             final = {n for n in names & written - ok if _final(plan, s, n)}
             restored = {n for n in names & written - ok if once.get(n, idx) < idx}
             settled = {n for n in names & written - ok - final - restored
-                       if _settled(plan, loop, idx, n, carried)} & read_anyway \
+                       if _settled(plan, loop, n, carried, written_from[idx])} & read_anyway \
                 if plan.types[z].kind == "float" else set()
             # (a quotient or a call from them, directly or through values re-run from
             # them, stays stored in an array: a division costs more than the slot,
@@ -438,10 +439,18 @@ def _final(plan, s, name) -> bool:
         value.value.id == name and plan.final_read(s, value.slice, name)
 
 
-def _settled(plan, loop, idx, name, carried) -> bool:
+def _suffix_writes(body) -> list:
+    """``out[k]``: the names ``body[k:]`` assigns (``_written``), for every ``k``."""
+    out = [set()]
+    for s in reversed(body):
+        out.append(out[-1] | _written([s]))
+    return out[::-1]
+
+
+def _settled(plan, loop, name, carried, written_later) -> bool:
     """``name`` is a number the body assigns only before ``loop.body[idx]``
-    (``A = math.exp(-beta * gap) * (1.0 + A)`` before ``lam = mu + c * A``): what
-    ``body[idx]`` reads is its value at the end of the iteration, which it holds
+    (``written_later``: what ``body[idx:]`` assigns; ``A = math.exp(-beta *
+    gap) * (1.0 + A)`` before ``lam = mu + c * A``): what ``body[idx]`` reads is its value at the end of the iteration, which it holds
     again when the reverse iteration starts (the reverse of each later iteration
     puts back what that iteration overwrote), so a value computed from it is
     computed again there instead of stored."""
@@ -450,7 +459,7 @@ def _settled(plan, loop, idx, name, carried) -> bool:
             name in plan.counters or \
             name in plan.params or isinstance(loop, ast.For) and name == loop.target.id:
         return False
-    return name not in _written(loop.body[idx:])
+    return name not in written_later
 
 
 def _stored_before(loop, idx, value, name) -> bool:
