@@ -527,6 +527,16 @@ def median_time(call, repeat: int) -> tuple:
     return statistics.median(samples), min(samples)
 
 
+def _on_host(x):
+    """A result as a NumPy array: a device array copied to the host, and one given
+    in parts (a tuple: one per output component, as the cuda tools return them,
+    which cannot add device arrays) the sum of its parts."""
+    import numpy as np
+    if isinstance(x, (tuple, list)):
+        return sum(_on_host(part) for part in x)
+    return np.asarray(x.copy_to_host() if hasattr(x, "copy_to_host") else x)
+
+
 def time_targets(tools: list, data: dict, repeat: int) -> dict:
     """Rows for ``(name, make)`` pairs, ``make(data)`` returning a call that
     gives ``(value, grads)``: first call, median, min, and the max relative
@@ -544,14 +554,13 @@ def time_targets(tools: list, data: dict, repeat: int) -> dict:
         except ImportError as exc:
             rows[name] = {"status": f"not available ({exc})"}
             continue
-        grads = tuple(np.asarray(g.copy_to_host() if hasattr(g, "copy_to_host") else g)
-                      for g in grads)
+        grads = tuple(_on_host(g) for g in grads)
         reference = grads if reference is None else reference
         median, best = median_time(call, repeat)
         diff = max(float(np.max(np.abs(g - r)) / max(np.max(np.abs(r)), 1e-300))
                    for g, r in zip(grads, reference))
         rows[name] = {"status": "ok", "median_s": median, "min_s": best, "first_call_s": first,
-                      "max_rel_diff": diff, "value_sum": float(np.sum(value))}
+                      "max_rel_diff": diff, "value_sum": float(np.sum(_on_host(value)))}
     return rows
 
 

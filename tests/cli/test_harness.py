@@ -70,6 +70,29 @@ def test_targets_compare_sourcediff_with_the_peers():
     assert harness.check_targets(workload, tools)[1]["met"] is None  # nothing to compare
 
 
+class _DeviceArray:
+    """Stands for a numba.cuda device array: no arithmetic, copy_to_host only."""
+
+    def __init__(self, a):
+        self.a = a
+
+    def copy_to_host(self):
+        return self.a.copy()
+
+
+def test_time_targets_adds_gradients_given_in_parts_on_the_host():
+    # BA's cuda tool returns each gradient as one part per residual component,
+    # on the device (a GPU run crashed here, comparing the parts as one array)
+    x, y = np.arange(6.0).reshape(3, 2), np.ones((3, 2))
+    tools = [("cpu", lambda d: lambda: (np.array([1.0, 2.0]), (x + y,))),
+             ("cuda", lambda d: lambda: ((_DeviceArray(np.array([1.0])), np.array([2.0])),
+                                         ((_DeviceArray(x), _DeviceArray(y)),))),
+             ("wrong", lambda d: lambda: (np.array([3.0]), ((_DeviceArray(x), x),)))]
+    rows = harness.time_targets(tools, {}, repeat=1)
+    assert rows["cuda"]["max_rel_diff"] == 0.0 and rows["cuda"]["value_sum"] == 3.0
+    assert rows["wrong"]["max_rel_diff"] > 0.1
+
+
 @pytest.mark.parametrize("name", list(WORKLOADS))
 def test_workloads_define_the_interface(name):
     workload = load(name)
