@@ -377,6 +377,7 @@ class ReverseTransformer:
             self.element_restores: dict = {}     # ``a[i] = tape[slot]``
             self.element_pops: dict = {}         # ``a[i] = stack[top]`` / ``.pop()``
             self.scalar_restores: dict = {}      # ``x = tape[slot]`` / ``.pop()``
+            self.snapshot_restores: dict = {}    # the same of snapshots: (id(loop), var)
             self.reversed_loops: set = set()     # id(loop): its reverse loop is emitted
             self.reads: set = set()
             self.read_at: dict = {}      # name -> id(statements of the body) whose reverse reads it
@@ -522,7 +523,43 @@ class ReverseTransformer:
             self.plan.per_iteration = before_fusion
             self.plan.storage_layout()
             return None
+        # fused, a reverse iteration may put back values nothing reads any more
+        # (the next forward iteration binds the name afresh): drop those saves
+        # and emit the loop again, until none is left
+        while dead := self.dead_in_fused(fused, nest[0]):
+            saves, snapshots = dead
+            more = self.plan.drop_saves(saves)
+            carried = dict(self.plan.carried)
+            for loop_id, var in snapshots:
+                self.plan.carried[loop_id] = [v for v in carried[loop_id] if v != var]
+            self.plan.storage_layout()
+            again = self.fuse_loop(loop, self.fn.body[-1:])
+            if again is None:
+                self.plan.keep_saves(more)
+                self.plan.carried = carried
+                self.plan.storage_layout()
+                break
+            fused = again
         return _wrapped(self.plan, fused, nest)
+
+    def dead_in_fused(self, fused, top) -> set:
+        """``(saves, snapshots)`` whose puts-back in ``fused`` (the fused loop
+        emitted for ``top``) nothing reads, or None: the saves as ``(id(site),
+        var)``, the snapshots of loop-carried numbers (an inner loop's, saved at
+        the start of each of its iterations) as ``(id(loop), var)``.
+        passes/dead_restores.py over the loop, with every name mentioned outside
+        ``top`` or in the gradients live after it (conservative)."""
+        inside = {id(n) for n in ast.walk(fused)}
+        restores = {k: v for k, v in {**self.scalar_restores, **self.snapshot_restores}.items()
+                    if k in inside}
+        if not restores:
+            return None
+        outside = {n.id for st in self.fn.body if st is not top for n in ast.walk(st)
+                   if isinstance(n, ast.Name)}
+        dead = dead_restores([fused], restores, outside | free_names(self.gradients()))
+        snapshots = {key for _, key in self.snapshot_restores.values()} & dead
+        saves = dead & self.plan.save_at
+        return (saves, snapshots) if saves or snapshots else None
 
     def seeds_of(self, top, tail):
         """The reverse of ``tail`` where it reads none of the values ``top`` and
@@ -830,6 +867,7 @@ class ReverseTransformer:
                                                     ctx=ast.Load()), line))
             else:
                 out += self.restore(v, line)
+            self.snapshot_restores[id(out[-1])] = (out[-1], (id(loop), v))
         for s in loop.body:
             for v in self.plan.carried.get(id(loop), []):
                 if (id(s), v) in self.plan.inverted_carried:

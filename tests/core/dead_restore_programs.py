@@ -71,3 +71,45 @@ def branch_value(x, a):
     else:
         y = math.exp(x)
     return y * a + np.sin(y)
+
+
+def horner_fit(coef, xs, ys):
+    """A point loop run fused with its reverse; the inner Horner loop's number
+    ``p`` is carried from one of its iterations to the next, and the adjoint
+    of ``p * x + coef[c]`` does not read ``p``: nothing reads the values a
+    reverse iteration would put back (the reverse of ``p * p`` after the loop
+    reads the last ``p``, which the fused iteration has just computed)."""
+    total = 0.0
+    for o in range(xs.shape[0]):
+        x = xs[o]
+        p = 0.0
+        for c in range(coef.shape[0] - 1, -1, -1):
+            p = p * x + coef[c]
+        total += (p * p - ys[o]) ** 2
+    return total
+
+
+def squaring_fit(coef, xs, ys):
+    """The same loops, the recurrence nonlinear in ``p``: the reverse of each
+    inner iteration reads the ``p`` it started from."""
+    total = 0.0
+    for o in range(xs.shape[0]):
+        x = xs[o]
+        p = 0.0
+        for c in range(coef.shape[0]):
+            p = p * p * x + coef[c]
+        total += (p - ys[o]) ** 2
+    return total
+
+
+def horner_fit_last(coef, xs, ys):
+    """As ``horner_fit``, the last point's ``p`` read after the loop."""
+    total = 0.0
+    p = 0.0
+    for o in range(xs.shape[0]):
+        x = xs[o]
+        p = 0.0
+        for c in range(coef.shape[0] - 1, -1, -1):
+            p = p * x + coef[c]
+        total += (math.tanh(p) - ys[o]) ** 2
+    return total + 0.5 * p

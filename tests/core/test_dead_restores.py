@@ -20,6 +20,9 @@ CASES = [
     (P.branch_value, (0.7, 0.3), (0, 1)),
     (P.branch_value, (-0.4, 0.3), (0, 1)),
 ]
+FITS = (0.3 * rng.standard_normal(4), rng.uniform(-1.0, 1.0, 5), rng.uniform(-0.5, 0.5, 5))
+CASES += [(f, FITS, (0,)) for f in (P.horner_fit, P.squaring_fit, P.horner_fit_last)] + \
+    [(P.horner_fit, FITS, (0, 1))]
 
 
 @pytest.mark.parametrize("target", ["python", "cpu"])
@@ -54,3 +57,20 @@ def test_the_differentiated_iteration_keeps_its_tape():
     source = adjoint(*CASES[2])
     reverse = source[source.index("# -- reverse sweep"):]
     assert "for _k" in reverse       # each Newton step's y is read by its adjoint
+
+
+def test_a_fused_loop_puts_back_no_value_that_nothing_reads():
+    # the point loop runs fused; the inner Horner loop's snapshots of p were
+    # pushed and popped for every coefficient, and no reverse statement read them
+    source = adjoint(P.horner_fit, FITS, (0,))
+    assert "_saved" not in source and "stored: nothing" in source, source
+    assert "fused: the loop at line" in source
+    # with xs differentiated too, the reverse of p * x reads p: kept
+    assert "p = _saved_p[" in adjoint(P.horner_fit, FITS, (0, 1))
+
+
+def test_a_fused_loop_keeps_what_its_reverse_reads():
+    source = adjoint(P.squaring_fit, FITS, (0,))
+    assert "fused: the loop at line" in source
+    reverse = source[source.index("# -- last loop"):]
+    assert "p = _saved_p[" in reverse, reverse     # the reverse of p * p * x reads p
