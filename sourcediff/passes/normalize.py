@@ -1751,7 +1751,8 @@ class Normalizer:
                                             f"assign the result instead ('y[:] = {text}(...)', "
                                             f"np.where for a condition)")
         most = registry.most_arguments(fn)
-        if most is not None and len(e.args) > most:
+        # (np.linalg.norm's ord, positional or not, is explained by its result type)
+        if most is not None and len(e.args) > most and fn is not np.linalg.norm:
             raise self.error(e, f"'{text}' is differentiated with at most {most} positional "
                                 f"argument{'s' if most > 1 else ''}, not {len(e.args)}")
 
@@ -1850,6 +1851,11 @@ class Normalizer:
         if not registry.has_rule(fn) and helper_of(fn) is not None:
             raise self.error(e, f"second derivatives through {helper_of(fn)} are not "
                                 f"supported (its derivative calls '{text}', which has none)")
+        if not registry.has_rule(fn) and _draws_random(fn, text):
+            raise self.error(e, f"'{text}' draws random numbers: a differentiated function "
+                                "cannot draw them (its gradient would see other numbers than "
+                                "its value); draw them before the call and pass them in as an "
+                                "argument (an array of draws)")
         if not registry.has_rule(fn):
             raise self.error(e, f"no derivative rule for '{text}'"
                                 + (f" ({canonical_name(fn)})" if canonical_name(fn) and
@@ -2300,6 +2306,16 @@ def _binding_sites(tree) -> dict:
         for name in names:
             sites.setdefault(name, []).append(n)
     return sites
+
+
+def _draws_random(fn, text: str) -> bool:
+    """``fn`` (written ``text``) draws from NumPy's or Python's random generators."""
+    module = getattr(fn, "__module__", None) or type(fn).__module__ or ""
+    owner = getattr(fn, "__self__", None)
+    owner_module = type(owner).__module__ if owner is not None else ""
+    return text.startswith(("np.random.", "numpy.random.")) or "random" in (
+        module, owner_module) or module.startswith("numpy.random") or \
+        owner_module.startswith("numpy.random")
 
 
 def _call_like(e, args, axis=None, func=None):

@@ -152,6 +152,21 @@ def e_new_axis(x):
     return np.sum(x[i, None] * x)  # <- error
 
 
+def e_random_draw(x):
+    return x * np.random.standard_normal()  # <- error
+
+
+_RNG = np.random.default_rng(0)
+
+
+def e_generator_draw(x):
+    return x * _RNG.normal()  # <- error
+
+
+def e_norm_positional_ord(x):
+    return np.linalg.norm(x, 1)  # <- error
+
+
 # (function, arguments, function holding the marker, words the first line of the
 #  message should contain one of, describing the construct)
 ERROR_CASES = [
@@ -172,6 +187,11 @@ ERROR_CASES = [
     (e_import_inside, (0.7,), None, ("import",)),
     (e_error_in_helper, (0.7,), h_with_try, ("try", "except")),
     (e_new_axis, (np.ones((3, 3)),), None, ("new axis", "expand_dims")),
+    # (was "no derivative rule ...; register one with @sourcediff.adjoint")
+    (e_random_draw, (0.7,), None, ("pass them in as an argument",)),
+    (e_generator_draw, (0.7,), None, ("pass them in as an argument",)),
+    # (was "at most 1 positional argument", where ord=1 named the forms supported)
+    (e_norm_positional_ord, (X3,), None, ("without ord",)),
     # (Numba's assertion from inside its compiler on the cpu target before)
     (e_mask_write_2d, (np.ones((2, 2)),), None, ("boolean mask of 2 dimensions", "np.where",
                                                 "np.maximum(H, 0.0)")),
