@@ -1068,6 +1068,10 @@ class _Buffer:
     # allocation at the top of the block, and ``x = _x_new`` after the store
     rebound: str | None = None
     move: ast.stmt | None = None
+    # where the allocation goes: before the first of the temporaries E is made
+    # of (then the array stored into is made before the whole group, and the
+    # store is element by element whatever else the group reads: _store_safe)
+    alloc_at: int | None = None
 
     def undo(self, facts):
         self.define.targets[0].id = self.rebound or self.name
@@ -1124,9 +1128,30 @@ def _materialize(stmts, facts, env, used_names, made) -> dict:
         facts.assignments[temp] = 1
         facts.readers[temp] = {id(store)}
         facts.readers.setdefault(w, set()).add(id(alloc))
-        made[y] = _Buffer(y, temp, st, alloc, store, w, k, facts.lengths.get(y))
+        first = _first_of_chain(y, stmts, defs, facts)
+        made[y] = _Buffer(y, temp, st, alloc, store, w, k, facts.lengths.get(y),
+                          alloc_at=first if not any(_mentions(y, x) for x in stmts[first:k])
+                          else None)
         facts.lengths[y] = facts.lengths[w]
     return made
+
+
+def _first_of_chain(y, stmts, defs, facts) -> int:
+    """The position of the first of the temporaries ``y``'s value is computed
+    from (through the temporaries they read), ``y``'s own if none."""
+    seen, todo, first = set(), [y], defs[y]
+    while todo:
+        t = todo.pop()
+        if t in seen:
+            continue
+        seen.add(t)
+        first = min(first, defs[t])
+        todo += [n for n in _temporary_def(stmts[defs[t]], facts) or () if n in defs]
+    return first
+
+
+def _mentions(name, st) -> bool:
+    return any(isinstance(n, ast.Name) and n.id == name for n in ast.walk(st))
 
 
 def _carry_in_place(stmts, facts, env, used_names, made) -> dict:
@@ -1230,16 +1255,22 @@ def _shape_source(y, stmts, defs, facts):
 def _with_buffers(stmts, made) -> list:
     """``stmts`` with each buffer's allocation before its value and its store after."""
     at = {m.position: m for m in made.values()}
+    early: dict = {}
+    for m in made.values():
+        if m.alloc is not None and m.rebound is None and m.alloc_at is not None:
+            early.setdefault(m.alloc_at, []).append(m.alloc)
     # (a new buffer for a rebinding is made first: the element loop stores into it)
     out = [m.alloc for m in made.values() if m.rebound is not None]
     for k, st in enumerate(stmts):
+        out += early.get(k, [])
         m = at.get(k)
         if m is None:
             out.append(st)
         elif m.rebound is not None:
             out += [st, m.store, m.move]
         else:
-            out += [m.alloc, st, m.store] if m.alloc is not None else [st, m.store]
+            out += [m.alloc, st, m.store] if m.alloc is not None and m.alloc_at is None \
+                else [st, m.store]
     return out
 
 

@@ -239,6 +239,23 @@ def fresh_per_step(u0, v0, a, nsteps):    # a new array per step, moved to u; v 
     return np.sum(u * u) + np.sum(v)
 
 
+def verlet_fresh(p0, damp, k, nsteps):   # a new state per step from a chain of temporaries
+    n = p0.shape[0]
+    p = p0.copy()
+    q = p0.copy()
+    f = np.zeros((n, n))
+    for step in range(nsteps):
+        for i in range(n):
+            for j in range(n - 1):
+                s = k * (p[i, j + 1] - p[i, j]) ** 3
+                f[i, j] += s
+                f[i, j + 1] -= s
+        pn = (2.0 - damp) * p - (1.0 - damp) * q + 0.01 * f
+        pn[0, :] = p0[0, :]
+        q, p = p, pn
+    return np.sum(p * p)
+
+
 # -- not lowered ----------------------------------------------------------------
 @sd.function                             # never inlined: called through its own adjoint
 def norm2(v):
@@ -388,6 +405,7 @@ STEPPED = [
     (fluxes_1d, (RNG.normal(size=7), 0.3, 3), (0, 1)),
     (fluxes_moved, (RNG.normal(size=7), 0.3, 3), (0, 1)),
     (fresh_per_step, (RNG.normal(size=7), RNG.normal(size=7), 0.3, 3), (0, 1, 2)),
+    (verlet_fresh, (RNG.normal(size=(4, 4)), 0.1, 0.5, 3), (0, 1, 2)),
 ]
 ALL = LOWERED + KEPT + STEPPED + [BUFFERED, KEPT_BUFFER]
 IDS = [c[0].__name__ for c in ALL]
@@ -536,3 +554,16 @@ def test_a_length_one_vector_is_not_a_loop_length(target):
     value, _ = sd.value_and_grad(broadcast_one, wrt=0, target=target)(y, 0.5, 2)
     assert np.isclose(value, broadcast_one(y, 0.5, 2), rtol=1e-12)
     check_grad(broadcast_one, (y, 0.5, 2), wrt=(0, 1), target=target)
+
+
+def test_a_state_made_from_a_chain_of_temporaries_is_one_element_loop():
+    """``pn = (2 - damp) * p - (1 - damp) * q + h * f``, bound afresh each step and
+    rotated into ``p``: one new array per step, filled by an element loop (the
+    array code made one per operation, and the adjoint stored each of them in a
+    list).  Its allocation comes before the chain, so the store is element by
+    element whatever else the step reads."""
+    f, args, wrt = STEPPED[-1]
+    text = sd.grad(f, wrt=wrt, target="python").source_for(*args)
+    inside = _inside_loops(text, "verlet_fresh_grad")
+    assert ".append(_t" not in inside and "_saved_t" not in inside, text
+    assert re.search(r"pn\[_j\d*, _k\d*\] = ", inside), text
