@@ -522,3 +522,15 @@ def test_a_number_that_becomes_an_array_is_told_how_to_start():
     with pytest.raises(sd.TransformError, match=r"'h': .*start it as the array it becomes, "
                                                 r"e\.g\. h = np\.zeros\(n\)"):
         sd.grad(layer, target="python")(np.ones(2), np.ones((2, 3)))
+
+
+def test_linear_algebra_adjoints_use_the_quickly_compiled_helpers():
+    """The adjoints of np.linalg.solve and inv transpose into a C-contiguous copy
+    (Numba compiles solve and @ once per memory layout) and build the outer
+    product with loops (Numba's np.outer compiles in 1.5 s): a weighted
+    least-squares fit's first call 8.6 -> 6.6 s."""
+    a, b = RNG.uniform(size=(3, 3)) + 2.0 * np.eye(3), RNG.normal(size=3)
+    source = sd.grad(linear_algebra, wrt=(0, 1), target="python").source_for(a, b)
+    adjoint = source[source.index("def linear_algebra_grad"):]
+    assert "np.outer(" not in adjoint and "outer_product(" in adjoint, adjoint
+    assert "np.linalg.solve(transposed(" in adjoint and ".T, " not in adjoint, adjoint
