@@ -230,6 +230,7 @@ class Runner:
         self.build = build           # build(local) -> (kernel function, Driver, source)
         self.variants: dict = {}
         self.workspace: dict = {}
+        self.need = None             # the device's tape_need, kept (see _launch)
 
     def ptx(self, values, n, caps, cc=(9, 0)) -> str:
         """PTX of the kernel for these arguments (needs libnvvm, not a GPU)."""
@@ -275,8 +276,16 @@ class Runner:
         on_device = any(is_device_array(v) for v in values)
         dev = [cuda.to_device(v) if isinstance(v, np.ndarray) else v for v in values]
         threads, blocks = launch_shape(n, driver)
+        # the per-element outputs are views of one allocation per dtype (an
+        # allocation costs 0.1-0.2 ms on an H200, about a tenth of the Greeks'
+        # kernel); the summed ones start at zero
+        wanted = []
+        allocate_outputs(self.element, driver, values, n,
+                         lambda shape, dtype: wanted.append((shape, np.dtype(dtype))),
+                         (blocks, row_copies(n)), lambda shape, dtype: None)
+        carved = iter(carve(wanted, cuda.device_array))
         outs = allocate_outputs(self.element, driver, values, n,
-                                lambda shape, dtype: cuda.device_array(shape, dtype),
+                                lambda shape, dtype: next(carved),
                                 (blocks, row_copies(n)),
                                 lambda shape, dtype: cuda.to_device(np.zeros(shape, dtype)))
         workspaces = []
@@ -286,17 +295,39 @@ class Runner:
                 if ws is None or ws.shape != (int(cap), n):
                     ws = self.workspace[t.name] = cuda.device_array((int(cap), n), t.dtype)
                 workspaces.append(ws)
-        need = cuda.to_device(np.zeros(max(1, len(self.element.tapes)), np.int64))
+        # tape_need lives on the device from call to call (one launch at a time:
+        # _LAUNCH_LOCK); set back to zeros only after a launch that wrote it
+        if self.need is None:
+            self.need = cuda.to_device(np.zeros(max(1, len(self.element.tapes)), np.int64))
         if n:
             with version_clash():     # the first launch compiles the kernel
-                kern[blocks, threads](*dev, *outs, *workspaces, need)
-        need = need.copy_to_host()[:len(self.element.tapes)]
+                kern[blocks, threads](*dev, *outs, *workspaces, self.need)
+        need = self.need.copy_to_host()
+        if need.any():
+            self.need.copy_to_device(np.zeros_like(need))
+        need = need[:len(self.element.tapes)]
         # partial sums come to the host, where they are added; per-element
         # results stay on the device when the arguments were there
         outs = [o.copy_to_host() if not on_device or summed else o
                 for o, (_n, _k, _row, summed) in zip(outs, driver.outputs)]
         value, grads = add_partials(outs, driver)
         return value, grads, need
+
+
+def carve(wanted, allocate) -> list:
+    """Arrays of the ``(shape, dtype)`` pairs ``wanted`` as views of one array
+    ``allocate(size, dtype)`` per dtype, in order."""
+    sizes: dict = {}
+    for shape, dtype in wanted:
+        sizes[dtype] = sizes.get(dtype, 0) + math.prod(shape)
+    blocks = {dtype: allocate(max(size, 1), dtype) for dtype, size in sizes.items()}
+    taken = dict.fromkeys(sizes, 0)
+    out = []
+    for shape, dtype in wanted:
+        size = math.prod(shape)
+        out.append(blocks[dtype][taken[dtype]:taken[dtype] + size].reshape(shape))
+        taken[dtype] += size
+    return out
 
 
 # copies of a summed gradient row: thread b adds into copy b % ROW_COPIES, so

@@ -188,6 +188,36 @@ def test_tapes_grow_when_an_element_needs_more(target):
     assert caps.max() >= 40
 
 
+def test_cuda_tape_need_is_kept_on_the_device_and_set_back_after_growing():
+    """The kernel's tape_need lives on the device from call to call: after a
+    launch that reported too small a tape it is zero again, so the next batch
+    (and the relaunch) see only their own reports."""
+    x = np.full((N, 40), 0.05)
+    x[0, 0] = 3.0
+    vg = sd.value_and_grad(F.while_break, wrt=0, target="cuda", batch=(0, None))
+    for _ in range(2):
+        vg._capacities.clear()
+        value, dx = vg(x, 1.2)
+        _values, types, _n = vg.bind((x, 1.2), {})
+        runner = vg.compiled(types).run
+        assert not runner.need.copy_to_host().any()
+    ref_value, (ref_dx,) = reference("while_break", (x, 1.2), N)
+    np.testing.assert_allclose(value, ref_value, rtol=1e-12)
+    np.testing.assert_allclose(dx, ref_dx, rtol=1e-12)
+
+
+def test_cuda_outputs_are_views_of_one_allocation_per_dtype():
+    wanted = [((4,), np.dtype(np.float64)), ((4, 3), np.dtype(np.float64)),
+              ((2,), np.dtype(np.float32)), ((0,), np.dtype(np.float64))]
+    made = []
+    out = numba_cuda.carve(wanted, lambda size, dtype: made.append(np.zeros(size, dtype))
+                           or made[-1])
+    assert [(a.shape, a.dtype) for a in out] == wanted
+    assert [(m.size, m.dtype) for m in made] == [(16, np.float64), (2, np.float32)]
+    out[1][...] = 1.0               # views of the block, apart from one another
+    assert not out[0].any() and made[0][4:].all() and out[1].base is not None
+
+
 def test_cuda_workspace_tapes(monkeypatch):
     """Tapes too large for local memory live in a global workspace."""
     monkeypatch.setattr(numba_cuda, "LOCAL_TAPE_BYTES", 0)
