@@ -225,7 +225,8 @@ class Batched(Transformed):
             element = kernel.lower_adjoint(program.trees[grad_name], grad_name, params,
                                            types, self.wrt, entry[2], accumulate,
                                            atomic=self.target == "cuda",
-                                           callees=callees)
+                                           callees=callees,
+                                           store_expensive=self.target != "cuda")
         except kernel.NotLowerable as exc:
             info = self.src.info
             raise TransformError(f"batched {self.mode}: {exc}", info.filename,

@@ -3,13 +3,12 @@ import math
 import numpy as np
 
 
-def gbm_call_grad_element(s0, sigma, z, r, T, K, _saved_t11, _saved_s, tape_need):
+def gbm_call_grad_element(s0, sigma, z, r, T, K, _saved_s, tape_need):
     """gbm_call_grad for one element of a batch, tapes in preallocated arrays.
 
     A tape too small for what this element saves returns zeros at once (a
     pop above its capacity, or a trip count larger than its capacity): the
     driver runs the batch again with the capacities reported in tape_need."""
-    _saved_t11_top = 0
     # -- forward sweep
     # gbm_call:12  n = z.shape[0]
     _t1 = z.shape
@@ -20,7 +19,7 @@ def gbm_call_grad_element(s0, sigma, z, r, T, K, _saved_t11, _saved_s, tape_need
     s = s0
     # gbm_call:15  for i in range(n):
     if (max(n, 0) > _saved_s.shape[0]):
-        tape_overflow(tape_need, 1, max(n, 0) - 1)
+        tape_overflow(tape_need, 0, max(n, 0) - 1)
         return 0.0, 0.0, 0.0, 0.0
     for i in range(n):
         _saved_s[i] = s
@@ -35,11 +34,6 @@ def gbm_call_grad_element(s0, sigma, z, r, T, K, _saved_t11, _saved_s, tape_need
         _t9 = _t7 * _t8
         _t10 = _t5 + _t9
         _t11 = math.exp(_t10)
-        if (_saved_t11_top < _saved_t11.shape[0]):
-            _saved_t11[_saved_t11_top] = _t11
-        else:
-            tape_overflow(tape_need, 0, _saved_t11_top)
-        _saved_t11_top += 1
         _t12 = s * _t11
         s = _t12
     # gbm_call:17  return math.exp(-r * T) * max(s - K, 0.0)
@@ -69,12 +63,15 @@ def gbm_call_grad_element(s0, sigma, z, r, T, K, _saved_t11, _saved_s, tape_need
         s = _saved_s[i]
         # gbm_call:16  s = s * math.exp((r - 0.5 * sigma * sigma) * dt + sigma * math.sqrt(dt) * z[i])
         _t2 = 0.5 * sigma
+        _t3 = _t2 * sigma
+        _t4 = r - _t3
+        _t5 = _t4 * dt
         _t6 = math.sqrt(dt)
+        _t7 = sigma * _t6
         _t8 = z[i]
-        _saved_t11_top -= 1
-        if (_saved_t11_top >= _saved_t11.shape[0]):
-            return 0.0, 0.0, 0.0, 0.0
-        _t11 = _saved_t11[_saved_t11_top]
+        _t9 = _t7 * _t8
+        _t10 = _t5 + _t9
+        _t11 = math.exp(_t10)
         _dt12 = ds
         ds = _dt12 * _t11
         _dt11 = _dt12 * s
@@ -113,7 +110,7 @@ def tape_overflow(need, k, top):
 BLOCK_SUM_THREADS = 128
 
 
-def gbm_call_grad_summed(s0, sigma, z, r, T, K, out_value, out_ds0, out_dsigma, out_dr, workspace_0, workspace_1, tape_need):
+def gbm_call_grad_summed(s0, sigma, z, r, T, K, out_value, out_ds0, out_dsigma, out_dr, workspace_0, tape_need):
     """gbm_call_grad_element for element cuda.grid(1) of the batch (one thread each; sums: one partial per block)."""
     b = cuda.grid(1)
     thread = cuda.threadIdx.x
@@ -121,9 +118,8 @@ def gbm_call_grad_summed(s0, sigma, z, r, T, K, out_value, out_ds0, out_dsigma, 
     el_dr = 0.0
     if b < s0.shape[0]:
         # this thread's tapes: its column of the global workspace
-        _saved_t11 = workspace_0[:, b]
-        _saved_s = workspace_1[:, b]
-        el_value, out_ds0[b], out_dsigma[b], el_dr = gbm_call_grad_element(s0[b], sigma[b], z[b], r, T, K, _saved_t11, _saved_s, tape_need)
+        _saved_s = workspace_0[:, b]
+        el_value, out_ds0[b], out_dsigma[b], el_dr = gbm_call_grad_element(s0[b], sigma[b], z[b], r, T, K, _saved_s, tape_need)
     # the block's sums: a tree over shared memory
     sum_value = cuda.shared.array(BLOCK_SUM_THREADS, nbtypes.float64)
     sum_value[thread] = el_value
