@@ -542,7 +542,7 @@ class ReverseTransformer:
             fused = again
         return _wrapped(self.plan, fused, nest)
 
-    def dead_in_fused(self, fused, top) -> set:
+    def dead_in_fused(self, fused, top) -> tuple | None:
         """``(saves, snapshots)`` whose puts-back in ``fused`` (the fused loop
         emitted for ``top``) nothing reads, or None: the saves as ``(id(site),
         var)``, the snapshots of loop-carried numbers (an inner loop's, saved at
