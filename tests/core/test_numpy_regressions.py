@@ -141,6 +141,12 @@ def linear_algebra(a, b):
         + np.linalg.norm(b) + np.sum(np.linalg.solve(a, a.T) * a)
 
 
+def integrals(y, x, h, Y):
+    # np.trapezoid with samples, with a spacing, with neither, and per row
+    return np.trapezoid(y * y, x) + np.trapezoid(np.sin(y), dx=h) + np.trapezoid(y) \
+        + np.sum(np.trapezoid(Y, x, axis=-1) ** 2)
+
+
 def sorted_weights(x):
     return np.sum(np.sort(x) * np.arange(5.0))
 
@@ -326,6 +332,8 @@ CASES = [
     (permuted, (X234, RNG.normal(size=(3, 4, 2))), (0, 1)),
     (linear_algebra, (RNG.uniform(size=(3, 3)) + 2.0 * np.eye(3), RNG.normal(size=3)), (0, 1)),
     (sorted_weights, (np.array([0.3, -1.0, 2.0, 0.1, 0.7]),), 0),
+    (integrals, (RNG.normal(size=5), np.sort(RNG.uniform(size=5)), 0.3, RNG.normal(size=(2, 5))),
+     (0, 1, 2, 3)),
     (einsums, (RNG.normal(size=(3, 3)), RNG.normal(size=(3, 3)), RNG.normal(size=3)), (0, 1, 2)),
     (stacked, (RNG.normal(size=3), RNG.normal(size=(2, 3))), (0, 1)),
     (rebound, (RNG.normal(size=3), RNG.normal(size=3)), (0, 1)),
@@ -472,7 +480,11 @@ def test_bad_reduction_arguments_are_located_errors():
         parts = [x, x]
         return np.sum(np.stack(parts))
 
-    for fn, words in ((f, "mixing negative"), (g, "keepdims must be"), (h, "list literals")):
+    def t(x):
+        return np.sum(np.trapezoid(x, axis=0))
+
+    for fn, words in ((f, "mixing negative"), (g, "keepdims must be"), (h, "list literals"),
+                      (t, "last axis only")):
         with pytest.raises(sd.TransformError, match=words) as err:
             sd.grad(fn, target="python")(np.ones((2, 3)))
         assert "test_numpy_regressions.py" in str(err.value)
