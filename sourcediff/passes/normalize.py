@@ -1810,6 +1810,11 @@ class Normalizer:
             for a in e.args[1:]:
                 acc = ast.Call(func=e.func, args=[acc, a], keywords=[])
             return acc
+        if fn is divmod and len(e.args) == 2 and not e.keywords:
+            # (a // b, a % b), as Python computes them for numbers
+            return ast.Tuple(elts=[ast.BinOp(left=e.args[0], op=ast.FloorDiv(), right=e.args[1]),
+                                   ast.BinOp(left=copy.deepcopy(e.args[0]), op=ast.Mod(),
+                                             right=copy.deepcopy(e.args[1]))], ctx=ast.Load())
         if fn is math.pow or fn is pow and len(e.args) == 2:
             return ast.BinOp(left=e.args[0], op=ast.Pow(), right=e.args[1])
         if fn is math.log and len(e.args) == 2 and not e.keywords:

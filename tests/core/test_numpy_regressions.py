@@ -147,6 +147,12 @@ def integrals(y, x, h, Y):
         + np.sum(np.trapezoid(Y, x, axis=-1) ** 2)
 
 
+def divmods(x, p):
+    # Python's divmod of numbers: (x // p, x % p)
+    q, r = divmod(x, p)
+    return r * r + 0.5 * q * x
+
+
 def sorted_weights(x):
     return np.sum(np.sort(x) * np.arange(5.0))
 
@@ -332,6 +338,7 @@ CASES = [
     (permuted, (X234, RNG.normal(size=(3, 4, 2))), (0, 1)),
     (linear_algebra, (RNG.uniform(size=(3, 3)) + 2.0 * np.eye(3), RNG.normal(size=3)), (0, 1)),
     (sorted_weights, (np.array([0.3, -1.0, 2.0, 0.1, 0.7]),), 0),
+    (divmods, (7.3, 2.1), (0, 1)),
     (integrals, (RNG.normal(size=5), np.sort(RNG.uniform(size=5)), 0.3, RNG.normal(size=(2, 5))),
      (0, 1, 2, 3)),
     (einsums, (RNG.normal(size=(3, 3)), RNG.normal(size=(3, 3)), RNG.normal(size=3)), (0, 1, 2)),
