@@ -32,7 +32,7 @@ import numpy as np
 from .drivers import Driver, Plan, add_partials, allocate_outputs, driver_names
 from .numba_cpu import write_module
 
-THREADS_PER_BLOCK = 128
+THREADS_PER_BLOCK = 256
 LOCAL_TAPE_BYTES = 4096        # per thread
 
 

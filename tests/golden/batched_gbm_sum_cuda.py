@@ -107,7 +107,7 @@ def tape_overflow(need, k, top):
     cuda.atomic.max(need, k, top + 1)
 
 
-BLOCK_SUM_THREADS = 128
+BLOCK_SUM_THREADS = 256
 
 
 def gbm_call_grad_summed(s0, sigma, z, r, T, K, out_value, out_ds0, out_dsigma, out_dr, workspace_0, tape_need):

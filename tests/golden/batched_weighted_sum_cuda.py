@@ -44,7 +44,7 @@ def atomic_add(row, index, value):
     cuda.atomic.add(row, index, value)
 
 
-BLOCK_SUM_THREADS = 128
+BLOCK_SUM_THREADS = 256
 
 
 def weighted_grad_summed(x, w, out_value, out_dx, out_dw, tape_need):
