@@ -190,7 +190,7 @@ ARRAY = Fact("array", "accumulate statement", "reverse, typeinfer",
              "split_adds, tables, view_adjoints",
              "The accumulation target is an array (``a += b`` updates in place); on an "
              "adjoint's ``dx[i, :] += g``, a view of ``dx`` (emitted as ``add_into``).", False)
-INTO_VIEW = Fact("into_view", "store, augmented store", "typeinfer", "emit",
+INTO_VIEW = Fact("into_view", "store, augmented store", "reverse, typeinfer", "emit",
                  "``a[i] += v`` (``-=``, ``=``) of an array ``v`` into a view of ``a`` (basic "
                  "indices): printed as the ``add_into`` / ``sub_into`` / ``copy_into`` helper, "
                  "an in-place update of the view (Numba compiles the store back into ``a`` as a slice "

@@ -1189,6 +1189,10 @@ class ReverseTransformer:
                                     ctx=ast.Store())
                 pops = self.pop_from(None if sliced else ("_items", base),
                                      self.item_stack(base, sliced), sub, line)
+                if sliced:
+                    # a copy put back into a view: printed copy_into(u[1:-1], ...), a loop
+                    # (Numba's slice assignment compiles its error message, 1.4 s)
+                    ir.INTO_VIEW.set(pops[-1], True)
                 self.element_pops[id(pops[-1])] = pops[-1]
                 out += pops
                 self.read(target.value, target.slice)
