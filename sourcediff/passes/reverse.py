@@ -740,6 +740,18 @@ class ReverseTransformer:
                        args=[], keywords=[])
         return [_tape(_assign(target, pop, line), "pop", tape)]
 
+    def basic_index(self, index) -> bool:
+        """``index`` (a subscript's) holds slices, constants and ints only: the
+        subscript is a view of its array (no index array, no mask)."""
+        parts = index.elts if isinstance(index, ast.Tuple) else [index]
+        for p in parts:
+            if isinstance(p, (ast.Slice, ast.Constant)):
+                continue
+            t = self.types.get(p.id) if isinstance(p, ast.Name) else None
+            if t is None or t.is_array or t.kind != "int":
+                return False
+        return True
+
     def stack_top(self, tape) -> str:
         return self.fresh_cached(tape + "_top", ("top", tape))
 
@@ -1189,9 +1201,10 @@ class ReverseTransformer:
                                     ctx=ast.Store())
                 pops = self.pop_from(None if sliced else ("_items", base),
                                      self.item_stack(base, sliced), sub, line)
-                if sliced:
+                if sliced and self.basic_index(target.slice):
                     # a copy put back into a view: printed copy_into(u[1:-1], ...), a loop
-                    # (Numba's slice assignment compiles its error message, 1.4 s)
+                    # (Numba's slice assignment compiles its error message, 1.4 s); not
+                    # through index arrays, whose G[idx] is a copy, not a view
                     ir.INTO_VIEW.set(pops[-1], True)
                 self.element_pops[id(pops[-1])] = pops[-1]
                 out += pops
