@@ -1128,10 +1128,11 @@ def _materialize(stmts, facts, env, used_names, made) -> dict:
         facts.assignments[temp] = 1
         facts.readers[temp] = {id(store)}
         facts.readers.setdefault(w, set()).add(id(alloc))
+        # (not where y is mentioned in between, nor w bound: the allocation reads w)
         first = _first_of_chain(y, stmts, defs, facts)
+        early = not any(_mentions(y, x) or _rebinds(w, x) for x in stmts[first:k])
         made[y] = _Buffer(y, temp, st, alloc, store, w, k, facts.lengths.get(y),
-                          alloc_at=first if not any(_mentions(y, x) for x in stmts[first:k])
-                          else None)
+                          alloc_at=first if early else None)
         facts.lengths[y] = facts.lengths[w]
     return made
 
@@ -1152,6 +1153,11 @@ def _first_of_chain(y, stmts, defs, facts) -> int:
 
 def _mentions(name, st) -> bool:
     return any(isinstance(n, ast.Name) and n.id == name for n in ast.walk(st))
+
+
+def _rebinds(name, st) -> bool:
+    return any(isinstance(n, ast.Name) and n.id == name and isinstance(n.ctx, ast.Store)
+               for n in ast.walk(st))
 
 
 def _carry_in_place(stmts, facts, env, used_names, made) -> dict:
