@@ -164,3 +164,16 @@ def nested_overwrite(x, w):
             y = math.tanh(w * x[i] + y)
             s += y * y
     return s
+
+
+def exp_sums(x, c):
+    """Independent iterations storing an exp (a stack in the batched element): the
+    reverse loop counts up (passes/ascending.py), so the stack must not be used; a
+    user's report, the batched gradients came back paired with the wrong i."""
+    s = 0.0
+    t = 0.0
+    for i in range(x.shape[0]):
+        e = math.exp(x[i] * c)
+        s += e
+        t += e * e
+    return s * t

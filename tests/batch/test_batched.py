@@ -50,9 +50,11 @@ CASES = {
     # a tape with an axis per loop, flattened for the element (and sized per element)
     "nested_overwrite": (F.nested_overwrite, (0, 1), (0, None),
                          lambda rng, n: (rng.standard_normal((n, 4)), 0.7)),
+    "exp_sums": (F.exp_sums, (0, 1), (0, None),
+                 lambda rng, n: (rng.standard_normal((n, 3)), 0.7)),
 }
 # compiled targets run a representative subset (compile time in CI)
-COMPILED = ["gbm_call", "while_break", "weighted", "calls_helper"]
+COMPILED = ["gbm_call", "while_break", "weighted", "calls_helper", "exp_sums"]
 PARAMS = ([("python", c) for c in CASES] + [("cpu", c) for c in COMPILED]
           + [("parallel", c) for c in COMPILED] + [("cuda", c) for c in CASES])
 
