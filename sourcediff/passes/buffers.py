@@ -385,9 +385,9 @@ class _CallAliases(_Aliases):
     """Only the writes of called functions into their arguments (forward mode
     mirrors views, so other writes through a shared array are followed)."""
 
-    def check_store(self, state, s, x, params=True):
+    def check_store(self, state, s, x, params=True, rebound=None):
         if ir.KIND(s) == ir.Kind.UNPACK:
-            super().check_store(state, s, x, params)
+            super().check_store(state, s, x, params, rebound)
 
 
 def find_call_alias(fn: ast.FunctionDef, types: dict, view_base) -> AliasWrite | None:

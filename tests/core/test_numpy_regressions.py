@@ -147,6 +147,14 @@ def integrals(y, x, h, Y):
         + np.sum(np.trapezoid(Y, x, axis=-1) ** 2)
 
 
+def in_place_updates(x, lam):
+    # forward mode crashed inside the library (an alias check's keyword)
+    P = np.ones(3)
+    P -= x * x
+    P /= lam
+    return np.sum(P * P)
+
+
 def divmods(x, p):
     # Python's divmod of numbers: (x // p, x % p)
     q, r = divmod(x, p)
@@ -339,6 +347,7 @@ CASES = [
     (linear_algebra, (RNG.uniform(size=(3, 3)) + 2.0 * np.eye(3), RNG.normal(size=3)), (0, 1)),
     (sorted_weights, (np.array([0.3, -1.0, 2.0, 0.1, 0.7]),), 0),
     (divmods, (7.3, 2.1), (0, 1)),
+    (in_place_updates, (np.array([0.3, -0.5, 1.2]), 0.9), (0, 1)),
     (integrals, (RNG.normal(size=5), np.sort(RNG.uniform(size=5)), 0.3, RNG.normal(size=(2, 5))),
      (0, 1, 2, 3)),
     (einsums, (RNG.normal(size=(3, 3)), RNG.normal(size=(3, 3)), RNG.normal(size=3)), (0, 1, 2)),
