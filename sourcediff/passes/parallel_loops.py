@@ -377,13 +377,25 @@ def prange_source(text: str) -> str:
         first, last = loop.lineno - 1, loop.end_lineno
         header = lines[first]
         indent = header[:len(header) - len(header.lstrip())]
-        if not array_sums:
+        if not array_sums and not _added_to_twice(loop, sums):
             why = f"; its sums ({', '.join(sums)}) are added up across threads" if sums else ""
             lines[first:first + 1] = [f"{indent}# parallel: the iterations are independent{why}",
                                       header.replace(" in range(", " in prange(", 1)]
             continue
         lines[first:last] = _chunked(loop, lines[first:last], indent, sums, array_sums, taken)
     return "\n".join(lines)
+
+
+def _added_to_twice(loop, sums) -> bool:
+    """A sum with more than one ``+=`` in the loop: Numba's parfor reductions take
+    one update per iteration ("use of reduction variable ... other than in a
+    supported reduction function"), so the loop runs in chunks, each adding into a
+    part of its own (a private number, any number of times), added in once."""
+    counts: dict = {}
+    for node in ast.walk(loop):
+        if isinstance(node, ast.AugAssign) and isinstance(node.target, ast.Name):
+            counts[node.target.id] = counts.get(node.target.id, 0) + 1
+    return any(counts.get(name, 0) > 1 for name in sums)
 
 
 def _chunked(loop, lines, indent, sums, array_sums, taken) -> list:

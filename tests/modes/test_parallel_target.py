@@ -50,6 +50,15 @@ def recurrence(x, a):
     return h
 
 
+def sines_and_cosines(x, c):
+    # dc is added to twice per iteration: Numba's parfor reductions refused it
+    # ("use of reduction variable 'dc' other than in a supported reduction function")
+    s = 0.0
+    for v in x:
+        s += math.sin(v * c) + math.cos(v * c)
+    return s
+
+
 def _data():
     rng = np.random.default_rng(5)
     X = rng.standard_normal((300, 4))
@@ -60,6 +69,7 @@ CASES = [
     (logistic_loss, _data, 0),
     (mapped_then_summed, lambda: (np.random.default_rng(6).standard_normal(500), 1.3), (0, 1)),
     (recurrence, lambda: (np.random.default_rng(7).standard_normal(50) * 0.5, 0.7), (0, 1)),
+    (sines_and_cosines, lambda: (np.random.default_rng(9).standard_normal(200), 0.7), (0, 1)),
 ]
 
 
