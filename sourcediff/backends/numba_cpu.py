@@ -173,4 +173,42 @@ def load_numba(source: str, stem: str, injected: dict, jit_options: dict,
             py = getattr(module, fname)
             if not hasattr(py, "py_func"):
                 setattr(module, fname, numba.njit(**_own_options(options, source, fname))(py))
-    return {fname: getattr(module, fname) for fname in function_names}
+    out = {fname: getattr(module, fname) for fname in function_names}
+    for fname in function_names:
+        if _own_options(options, source, fname).get("parallel"):
+            # (not cached: Numba's cache would hand back the parallel compile)
+            serial = {k: v for k, v in options.items() if k != "parallel"} | {"cache": False}
+            out[fname] = SerialFallback(out[fname], serial)
+    return out
+
+
+class SerialFallback:
+    """A generated function with ``prange`` loops, compiled with Numba's parallel
+    transformations; where those fail on code the serial compile runs right (their
+    array analysis asserting at run time that two arrays it cannot follow have
+    one size, ``Sizes of up.1, u.2 do not match``, or failing in their compile),
+    the function compiled serially runs instead, from then on, and a warning says
+    so once.  An error the serial function raises too is the program's own: it is
+    raised, and the parallel function kept."""
+
+    def __init__(self, parallel, serial_options):
+        self.parallel = parallel
+        self.py_func = parallel.py_func
+        self.serial_options = serial_options
+        self.serial = None
+
+    def __call__(self, *args):
+        if self.serial is not None:
+            return self.serial(*args)
+        try:
+            return self.parallel(*args)
+        except (AssertionError, ValueError, RuntimeError) as exc:
+            import numba
+            serial = numba.njit(**self.serial_options)(self.py_func)
+            result = serial(*args)          # (raises the program's own error)
+            self.serial = serial
+            warnings.warn(f"target='parallel': Numba's parallel compilation of "
+                          f"'{self.py_func.__name__}' failed ({type(exc).__name__}: "
+                          f"{str(exc).splitlines()[0] if str(exc) else ''}); it runs "
+                          f"serially, as on the cpu target", RuntimeWarning, stacklevel=2)
+            return result

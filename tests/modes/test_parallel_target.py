@@ -59,6 +59,19 @@ def sines_and_cosines(x, c):
     return s
 
 
+def rolled_steps(u0, vel, c):
+    # Numba's array analysis (parallel=True) asserts at run time that `up` and `u`
+    # have one size, misled by the placeholder before the loop: the serial compile
+    # runs instead (a RuntimeWarning says so)
+    u = u0.copy()
+    vf = vel * 0.5
+    for it in range(3):
+        up = np.roll(u, -1)
+        dr = up - u
+        u = u - c * dr * vf
+    return np.sum(u * u)
+
+
 def _data():
     rng = np.random.default_rng(5)
     X = rng.standard_normal((300, 4))
@@ -70,9 +83,12 @@ CASES = [
     (mapped_then_summed, lambda: (np.random.default_rng(6).standard_normal(500), 1.3), (0, 1)),
     (recurrence, lambda: (np.random.default_rng(7).standard_normal(50) * 0.5, 0.7), (0, 1)),
     (sines_and_cosines, lambda: (np.random.default_rng(9).standard_normal(200), 0.7), (0, 1)),
+    (rolled_steps, lambda: (np.random.default_rng(10).standard_normal(16), np.ones(16), 0.3),
+     (0, 1, 2)),
 ]
 
 
+@pytest.mark.filterwarnings("ignore:target='parallel'.*runs serially:RuntimeWarning")
 @pytest.mark.parametrize("f, make, wrt", CASES, ids=[c[0].__name__ for c in CASES])
 def test_parallel_agrees_with_cpu_and_finite_differences(f, make, wrt):
     args = make()
