@@ -208,6 +208,16 @@ def _(z, x, x_dot):
     return (2.0 * (x >= 0.0) - 1.0) * x_dot
 
 
+@tangent(math.copysign)      # as the reverse rule: none in y
+def _(z, x, y, x_dot, y_dot):
+    return (2.0 * (x >= 0.0) - 1.0) * math.copysign(1.0, y) * x_dot
+
+
+@tangent(np.copysign)
+def _(z, x, y, x_dot, y_dot):
+    return (2.0 * (x >= 0.0) - 1.0) * np.copysign(1.0, y) * x_dot
+
+
 @tangent(math.hypot, np.hypot)      # at (0, 0): zero, as the reverse rule
 def _(z, x, y, x_dot, y_dot):
     return x * x_dot / (z + (z == 0.0)) + y * y_dot / (z + (z == 0.0))

@@ -97,6 +97,11 @@ def _(z, x, dz):
     return dz * (2.0 * (x >= 0.0) - 1.0)
 
 
+@rule(math.copysign)        # |x| with y's sign: the slope of |x| times that sign; none in y
+def _(z, x, y, dz):
+    return dz * (2.0 * (x >= 0.0) - 1.0) * math.copysign(1.0, y), 0.0 * dz
+
+
 @rule(math.hypot)           # at (0, 0): zero, as JAX (z is zero only there)
 def _(z, x, y, dz):
     return dz * x / (z + (z == 0.0)), dz * y / (z + (z == 0.0))
@@ -151,7 +156,8 @@ nondifferentiable(math.isnan, math.isinf, math.isfinite, bool)
 
 FLOAT_FUNCS = [math.sin, math.cos, math.tan, math.asin, math.acos, math.atan, math.atan2,
                math.sinh, math.cosh, math.tanh, math.exp, math.expm1, math.log, math.log1p,
-               math.log2, math.log10, math.sqrt, math.fabs, math.hypot, math.erf, math.erfc,
+               math.log2, math.log10, math.sqrt, math.fabs, math.copysign, math.hypot, math.erf,
+               math.erfc,
                math.lgamma, math.gamma, digamma, trigamma, float]
 
 

@@ -136,6 +136,11 @@ def _(z, x, dz):
     return dz * (2.0 * (x >= 0.0) - 1.0)
 
 
+@rule(np.copysign)          # |x| with y's sign: the slope of |x| times that sign; none in y
+def _(z, x, y, dz):
+    return dz * (2.0 * (x >= 0.0) - 1.0) * np.copysign(1.0, y), 0.0 * dz
+
+
 @rule(np.hypot)             # at (0, 0): zero, as JAX (z is zero only there)
 def _(z, x, y, dz):
     return dz * x / (z + (z == 0.0)), dz * y / (z + (z == 0.0))
@@ -207,7 +212,8 @@ def _(z, x, dz):
 # the ufuncs of float result this module has rules for (float32 stays float32)
 FLOAT_UFUNCS = [np.sin, np.cos, np.tan, np.arcsin, np.arccos, np.arctan, np.arctan2, np.sinh,
                np.cosh, np.tanh, np.exp, np.expm1, np.log, np.log1p, np.log2, np.log10,
-               np.sqrt, np.square, np.negative, np.abs, np.fabs, np.hypot, np.power, np.add,
+               np.sqrt, np.square, np.negative, np.abs, np.fabs, np.copysign, np.hypot, np.power,
+               np.add,
                np.subtract, np.multiply, np.divide, np.maximum, np.minimum]
 
 

@@ -155,6 +155,14 @@ def in_place_updates(x, lam):
     return np.sum(P * P)
 
 
+def copysigns(x, y, a):
+    # math.copysign of numbers and np.copysign of arrays: |x| with y's sign
+    s = 0.0
+    for i in range(x.shape[0]):
+        s += math.copysign(x[i] * a, y[i]) ** 2 + math.copysign(x[i], y[i]) * a
+    return s + np.sum(np.copysign(x * x + a, y) * x)
+
+
 def divmods(x, p):
     # Python's divmod of numbers: (x // p, x % p)
     q, r = divmod(x, p)
@@ -347,6 +355,8 @@ CASES = [
     (linear_algebra, (RNG.uniform(size=(3, 3)) + 2.0 * np.eye(3), RNG.normal(size=3)), (0, 1)),
     (sorted_weights, (np.array([0.3, -1.0, 2.0, 0.1, 0.7]),), 0),
     (divmods, (7.3, 2.1), (0, 1)),
+    (copysigns, (np.array([0.3, -0.7, 1.2, -0.2]), np.array([-1.0, 2.0, 0.5, -0.3]), 0.8),
+     (0, 2)),
     (in_place_updates, (np.array([0.3, -0.5, 1.2]), 0.9), (0, 1)),
     (integrals, (RNG.normal(size=5), np.sort(RNG.uniform(size=5)), 0.3, RNG.normal(size=(2, 5))),
      (0, 1, 2, 3)),
