@@ -1732,6 +1732,21 @@ class Normalizer:
         a sort, ``np.diag_indices`` with aranges, ``np.sort(x, axis=-1)`` and
         ``np.linalg.norm(x, 'fro')`` as their defaults, norms along an axis);
         None when ``e`` is none of these."""
+        if fn is np.diff and (len(e.args) == 3 or any(k.arg == "axis" for k in e.keywords)) \
+                and not {k.arg for k in e.keywords} - {"n", "axis"}:
+            # along another axis: moved last, differenced, moved back
+            given = dict(zip(["a", "n", "axis"], e.args)) | {k.arg: k.value for k in e.keywords}
+            def np_call(name, *args):
+                return ast.Call(func=ast.Attribute(value=_name("np"), attr=name,
+                                                   ctx=ast.Load()), args=list(args), keywords=[])
+            last = ast.UnaryOp(op=ast.USub(), operand=ast.Constant(1))
+            # (contiguous: Numba's np.diff, in the tangent, takes contiguous arrays only)
+            moved = ast.Call(func=ast.Attribute(
+                value=np_call("moveaxis", given["a"], copy.deepcopy(given["axis"]), last),
+                attr="copy", ctx=ast.Load()), args=[], keywords=[])
+            diffed = np_call("diff", moved, *([given["n"]] if "n" in given else []))
+            back = np_call("moveaxis", diffed, copy.deepcopy(last), copy.deepcopy(given["axis"]))
+            return self.prim(ast.fix_missing_locations(ast.copy_location(back, e)), out)
         if fn is _TRAPEZOID and fn is not None:
             found = self.trapezoid(e, text)
             if found is not None:

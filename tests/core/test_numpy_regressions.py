@@ -163,6 +163,12 @@ def copysigns(x, y, a):
     return s + np.sum(np.copysign(x * x + a, y) * x)
 
 
+def differences_along_axes(A, B):
+    # np.diff along an axis other than the last (moved last, differenced, moved back)
+    return np.sum(np.diff(A, axis=0) ** 2) + np.sum(np.diff(A, axis=1) ** 3) \
+        + np.sum(np.diff(B, 2, axis=1) * np.diff(B, n=1, axis=-1)[:, 1:])
+
+
 def divmods(x, p):
     # Python's divmod of numbers: (x // p, x % p)
     q, r = divmod(x, p)
@@ -355,6 +361,8 @@ CASES = [
     (linear_algebra, (RNG.uniform(size=(3, 3)) + 2.0 * np.eye(3), RNG.normal(size=3)), (0, 1)),
     (sorted_weights, (np.array([0.3, -1.0, 2.0, 0.1, 0.7]),), 0),
     (divmods, (7.3, 2.1), (0, 1)),
+    (differences_along_axes, (np.sin(np.arange(12.0)).reshape(4, 3),
+                              np.cos(np.arange(15.0)).reshape(3, 5)), (0, 1)),
     (copysigns, (np.array([0.3, -0.7, 1.2, -0.2]), np.array([-1.0, 2.0, 0.5, -0.3]), 0.8),
      (0, 2)),
     (in_place_updates, (np.array([0.3, -0.5, 1.2]), 0.9), (0, 1)),
