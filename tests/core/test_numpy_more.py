@@ -300,10 +300,6 @@ def cumsum_with_dtype(x):
     return np.sum(np.cumsum(x, dtype=np.float64))
 
 
-def diff_with_axis(m):
-    return np.sum(np.diff(m, axis=0))
-
-
 def repeat_matrix(m):
     return np.sum(np.repeat(m, 2))
 
@@ -317,7 +313,6 @@ def kron_mixed(x, m):
     (write_after_ravel, (F.M,), "shares memory"),
     (squeeze_without_axis, (F.M[:1],), "needs the axis"),
     (cumsum_with_dtype, (F.X,), "'dtype' is not supported"),
-    (diff_with_axis, (F.M,), "'axis' is not supported"),
     (repeat_matrix, (F.M,), "1-d arrays"),
     (kron_mixed, (F.X, F.M), "same number of dimensions"),
 ])
