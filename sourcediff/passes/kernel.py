@@ -44,6 +44,7 @@ from .. import ir
 from ..emit import emit_function
 from ..errors import TransformError
 from ..names import Namer
+from .astutil import add_int, int_of, range_step
 
 TAPE_HELPERS = ("tape_overflow", "atomic_add")
 
@@ -386,36 +387,14 @@ def _runs_backwards(forward, reverse) -> bool:
     """``reverse`` is ``for i in range(stop - 1, start - 1, -1)`` of ``forward``'s
     ``for i in range(start, stop)`` (or ``range(stop)``): the iterations in the
     opposite order, so that a stack pushed by the one is popped in step by the other."""
-    fa, ra = forward.iter, reverse.iter
-    if not all(isinstance(x, ast.Call) and isinstance(x.func, ast.Name) and
-               x.func.id == "range" and not x.keywords for x in (fa, ra)):
+    if range_step(forward) != 1 or range_step(reverse) != -1 or len(reverse.iter.args) != 3:
         return False
-    if len(fa.args) == 3 and not (isinstance(fa.args[2], ast.Constant) and fa.args[2].value == 1):
-        return False
-    start, stop = (fa.args[0], fa.args[1]) if len(fa.args) >= 2 else (ast.Constant(0), fa.args[0])
-    if len(ra.args) != 3 or not (isinstance(ra.args[2], ast.UnaryOp) and
-                                 isinstance(ra.args[2].op, ast.USub) and
-                                 isinstance(ra.args[2].operand, ast.Constant) and
-                                 ra.args[2].operand.value == 1 or
-                                 isinstance(ra.args[2], ast.Constant) and ra.args[2].value == -1):
-        return False
-    return ast.dump(_minus_one(stop)) == ast.dump(_minus_one_folded(ra.args[0])) and \
-        ast.dump(_minus_one(start)) == ast.dump(_minus_one_folded(ra.args[1]))
+    fa, ra = forward.iter.args, reverse.iter.args
+    start, stop = (fa[0], fa[1]) if len(fa) >= 2 else (ast.Constant(0), fa[0])
 
-
-def _minus_one(e) -> ast.expr:
-    """``e - 1`` folded where ``e`` is a constant."""
-    if isinstance(e, ast.Constant) and isinstance(e.value, int):
-        return ast.Constant(e.value - 1)
-    return ast.BinOp(left=e, op=ast.Sub(), right=ast.Constant(1))
-
-
-def _minus_one_folded(e) -> ast.expr:
-    """``e`` with ``-1`` read as the constant it is."""
-    if isinstance(e, ast.UnaryOp) and isinstance(e.op, ast.USub) and \
-            isinstance(e.operand, ast.Constant):
-        return ast.Constant(-e.operand.value)
-    return e
+    def same(a, b):
+        return int_of(a) == int_of(b) if int_of(a) is not None else ast.dump(a) == ast.dump(b)
+    return same(add_int(stop, -1), ra[0]) and same(add_int(start, -1), ra[1])
 
 
 def store_expensive_recomputations(body, fresh, env=None) -> list:
