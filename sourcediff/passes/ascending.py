@@ -77,7 +77,7 @@ class _Rewriter:
             after = [stmts[k + 1:], *conts]
             if isinstance(s, ast.For):
                 s = copy.copy(s)
-                s.body = self.block(s.body, [s.body, *after])
+                s.body = self.block(s.body, [_Again(s.body), *after])
                 if self.independent(s, after):
                     s.iter = _ascending(s.iter)
             elif isinstance(s, ast.If):
@@ -86,7 +86,7 @@ class _Rewriter:
                 s.orelse = self.block(s.orelse, after)
             elif isinstance(s, ast.While):
                 s = copy.copy(s)
-                s.body = self.block(s.body, [s.body, *after])
+                s.body = self.block(s.body, [_Again(s.body), *after])
             out.append(s)
         return out
 
@@ -174,7 +174,12 @@ class _Rewriter:
         order) may read before they surely set them, and those read after."""
         exposed, killed = set(), set()
         for stmts in conts:
-            self.expose(stmts, killed, exposed)
+            if isinstance(stmts, _Again):
+                # the loop's next iteration, which may not come: what it sets
+                # may still be read after the loop
+                self.expose(stmts, set(killed), exposed)
+            else:
+                self.expose(stmts, killed, exposed)
         return exposed | (self.live_at_end - killed)
 
     def expose(self, stmts, killed, exposed):
@@ -207,6 +212,10 @@ class _Rewriter:
             self.summaries[id(s)] = (got, s)
             return got
         return got[0]
+
+
+class _Again(list):
+    """A loop's body as what may run after the statements of one iteration."""
 
 
 def _statements(stmts):

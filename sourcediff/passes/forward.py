@@ -36,7 +36,7 @@ from .astutil import assign as _assign
 from .astutil import call as _call
 from .astutil import free_names, simplify, substitute, walk
 from .astutil import name as _name
-from .numba_calls import lower_for_numba
+from .numba_calls import contiguous_reshape, lower_for_numba
 from .rulecall import RuleInfo, constants_of, tangent_rule_inputs
 from .types import T, const_type
 from .views import check_call_views, check_tangent_views, is_view
@@ -348,7 +348,7 @@ class ForwardTransformer:
         if head == "method":      # x.reshape(...), x.copy(), x.astype(...), tape.pop()
             new = ir.clone(prim)
             new.func.value = _name(self.dot(prim.func.value.id))
-            return new
+            return contiguous_reshape(new) if new.func.attr == "reshape" else new
         if head == "tuple":
             return ast.Tuple(elts=[self.tangent_of(e) for e in prim.elts], ctx=ast.Load())
         if head in ("binop", "unary", "call"):

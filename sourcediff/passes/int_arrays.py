@@ -165,10 +165,12 @@ def _copied(v):
 
 def float_operands_of_products(fn: ast.FunctionDef, env: dict, used: set) -> bool:
     """An integer array multiplied by a float array with ``@``, ``np.dot`` or
-    ``np.matmul`` (an integer weight or incidence matrix times data): NumPy
-    converts it, Numba's products (BLAS) take one float dtype only.  The integer
-    operand is converted first, ``m_float = m.astype(np.float64)``, so the
-    forward product and the reverse sweep's products both see floats."""
+    ``np.matmul`` (an integer weight or incidence matrix times data), or a
+    float32 array with a float64 one (float32 data beside ``np.eye(d)``; also in
+    ``np.linalg.solve``): NumPy converts it, Numba's products (BLAS) and solves
+    take one float dtype only.  The operand is converted first,
+    ``m_float = m.astype(np.float64)``, so the forward product and the reverse
+    sweep's products both see one dtype (the conversion's adjoint converts back)."""
     changed = False
     namer = Namer(used)
     for block in _blocks(fn):
@@ -186,9 +188,10 @@ def float_operands_of_products(fn: ast.FunctionDef, env: dict, used: set) -> boo
                 continue
             dtype = np.result_type(*floats)
             for a, t in zip(operands, types):
-                if t.dtype.kind not in "iub":
+                if t.dtype.kind not in "iub" and t.dtype == dtype:
                     continue
-                name, kind_name = namer.numbered(a.id + "_float"), namer.numbered("_dtype")
+                wider = "_float" if t.dtype.kind in "iub" else "_" + dtype.name
+                name, kind_name = namer.numbered(a.id + wider), namer.numbered("_dtype")
                 used.update((name, kind_name))
                 kind = ast.Attribute(value=ast.Name(id="np", ctx=ast.Load()), attr=dtype.name,
                                      ctx=ast.Load())
@@ -206,11 +209,12 @@ def float_operands_of_products(fn: ast.FunctionDef, env: dict, used: set) -> boo
 
 
 def _product_operands(v):
-    """The two operands of ``a @ b``, ``np.dot(a, b)``, ``np.matmul(a, b)``, or None."""
+    """The two operands of ``a @ b``, ``np.dot(a, b)``, ``np.matmul(a, b)``,
+    ``np.linalg.solve(a, b)``, or None."""
     prim = ir.PRIM(v, ("",))
     if prim == ("binop", "MatMult"):
         return [v.left, v.right]
-    if prim[0] == "call" and prim[1] in (np.dot, np.matmul) and len(v.args) == 2:
+    if prim[0] == "call" and prim[1] in (np.dot, np.matmul, np.linalg.solve) and len(v.args) == 2:
         return list(v.args)
     return None
 

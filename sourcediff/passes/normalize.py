@@ -1011,7 +1011,9 @@ class Normalizer:
         # and index lists (x[[0, 2, 2]]): the call or the index decides
         arg_lists = {id(x) for n in ast.walk(e) if isinstance(n, ast.Call) for a in n.args
                      for x in ast.walk(a) if isinstance(x, ast.List)} | \
-            {id(n.slice) for n in ast.walk(e) if isinstance(n, ast.Subscript)}
+            {id(n.slice) for n in ast.walk(e) if isinstance(n, ast.Subscript)} | \
+            {id(x) for n in ast.walk(e) if isinstance(n, ast.Subscript)
+             and isinstance(n.slice, ast.Tuple) for x in n.slice.elts}
         # sum(... for ...), np.array([... for ...]): the call decides, the parts
         # are checked when the loop they become is normalized
         arg_lists |= {id(x) for n in ast.walk(e) if self.comprehension_call(n) is not None
@@ -1418,6 +1420,8 @@ class Normalizer:
             self.assign(out, t, self.index_list(sl) if isinstance(sl, ast.List)
                         else self.global_value(sl))
             return _name(t)
+        if isinstance(sl, ast.Tuple):      # (each part checked on its own: x[:, [1, 2]])
+            return ast.Tuple(elts=[self.index(x, out) for x in sl.elts], ctx=ast.Load())
         self.check_expr(sl)
         if isinstance(sl, ast.Constant) and isinstance(sl.value, bool):
             # NumPy reads x[True] as x[np.newaxis] (x[False]: an empty new axis), not x[1]
@@ -1429,8 +1433,6 @@ class Normalizer:
             raise self.error(sl, f"dicts are not supported (a lookup with the string key "
                                  f"{sl.value!r}); pass the values as separate arguments or "
                                  "as a tuple")
-        if isinstance(sl, ast.Tuple):
-            return ast.Tuple(elts=[self.index(x, out) for x in sl.elts], ctx=ast.Load())
         if isinstance(sl, ast.Slice):
             parts = {}
             for k in ("lower", "upper", "step"):
@@ -1854,6 +1856,11 @@ class Normalizer:
             raise self.error(e, "range() can only be used in a 'for' loop")
         if isinstance(fn, type) and fn in CONTAINERS:
             raise self.error(e, f"{CONTAINERS[fn]} are not supported ('{text}(...)')")
+        if fn is np.ascontiguousarray and len(e.args) == 1 and not e.keywords:
+            # the array itself (or its copy, of the same values): what the Numba
+            # lowering writes before a reshape (passes/numba_calls.py), read back
+            # when generated code is differentiated again
+            return ir.mark(self.atom(e.args[0], out), ("copy",))
         if fn in (np.array, np.asarray, np.stack, np.concatenate):
             return self.build_array(e, fn, text, out)
         if fn in JOINS:
@@ -1968,10 +1975,15 @@ class Normalizer:
         for k, a in enumerate(axes):
             if prim is not None:
                 cur = self.to_temp(prim, out)
-            prim = self.call_object(_call_like(e, [cur], axis=a + k if a < 0 else a), fn, out)
+            if isinstance(a, int) and a < 0:
+                a += k
+            prim = self.call_object(_call_like(e, [cur], axis=a), fn, out)
         if keep:
+            # (a runtime axis is a single one, negative or not: expand_dims of the
+            # reduced array at that axis puts it back where it was)
             expand = ast.Attribute(value=_name("np"), attr="expand_dims", ctx=ast.Load())
-            for a in sorted(axes, reverse=axes[0] < 0):
+            known = all(isinstance(a, int) for a in axes)
+            for a in sorted(axes, reverse=axes[0] < 0) if known else axes:
                 cur = self.to_temp(prim, out)
                 prim = self.call_object(_call_like(e, [cur], axis=a, func=expand),
                                         np.expand_dims, out)

@@ -17,6 +17,18 @@ _REDUCTIONS = {id(f) for f in (_np.sum, _np.mean, _np.max, _np.amax, _np.min, _n
                                _np.prod)}
 
 
+def contiguous_reshape(call):
+    """``x.reshape(...)`` as ``np.ascontiguousarray(x).reshape(...)``: Numba
+    reshapes C-contiguous arrays only (a transpose, a strided slice or work on
+    them fails to compile), NumPy copies the others; ``ascontiguousarray`` is
+    the array itself when it is contiguous (known from its type, or checked at
+    run time), so C arrays are reshaped as views, as NumPy does."""
+    new = copy.copy(call)
+    new.func = copy.copy(call.func)
+    new.func.value = _call("np.ascontiguousarray", call.func.value)
+    return new
+
+
 def lower_for_numba(prim, types):
     """Calls Numba lacks become what it has: reductions with ``axis`` runtime
     helpers, a reduction of a number the number, ``np.dot`` and ``np.matmul`` of
@@ -26,6 +38,8 @@ def lower_for_numba(prim, types):
     one-element array, ``np.outer`` of two vectors the ``outer_product`` helper,
     ``np.diff`` of a float array the ``differences`` helper, ``np.where`` of
     arrays the ``select`` helper."""
+    if ir.PRIM(prim, ("",))[0] == "method" and prim.func.attr == "reshape":
+        return contiguous_reshape(prim)
     if ir.PRIM(prim, ("",))[0] != "call":
         return prim
     fn = ir.PRIM(prim)[1]

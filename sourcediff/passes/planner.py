@@ -373,14 +373,17 @@ class Planner:
         self.plan_indexed_tapes()
         self.plan_stacks()
 
-    def drop_saves(self, dropped) -> tuple:
-        """Take the saves ``dropped`` out of the plan; what ``keep_saves`` needs
-        to put them back."""
+    def drop_saves(self, dropped, unsnapshotted=()) -> tuple:
+        """Take the saves ``dropped`` out of the plan (and the snapshots of the
+        numbers ``unsnapshotted``, already out of ``carried``); what
+        ``keep_saves`` needs to put them back."""
         kept = (set(dropped), self.saved_vars, self.placeholders)
         self.save_at -= dropped
-        untaped = {v for _, v in dropped} - {v for _, v in self.save_at}
-        self.saved_vars = self.saved_vars - untaped
-        self.placeholders = self.placeholders - untaped
+        # (a number also saved at the start of each iteration of a loop keeps its tape)
+        snapshotted = {v for vs in self.carried.values() for v in vs if v in self.snapshot_vars}
+        unsaved = ({v for _, v in dropped} | set(unsnapshotted)) - {v for _, v in self.save_at}
+        self.saved_vars = self.saved_vars - (unsaved - snapshotted)
+        self.placeholders = self.placeholders - unsaved
         return kept
 
     def keep_saves(self, kept):

@@ -528,10 +528,10 @@ class ReverseTransformer:
         # and emit the loop again, until none is left
         while dead := self.dead_in_fused(fused, nest[0]):
             saves, snapshots = dead
-            more = self.plan.drop_saves(saves)
             carried = dict(self.plan.carried)
             for loop_id, var in snapshots:
                 self.plan.carried[loop_id] = [v for v in carried[loop_id] if v != var]
+            more = self.plan.drop_saves(saves, {var for _, var in snapshots})
             self.plan.storage_layout()
             again = self.fuse_loop(loop, self.fn.body[-1:])
             if again is None:

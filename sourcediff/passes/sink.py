@@ -74,6 +74,8 @@ def is_zero(e, zero) -> bool:
             return is_zero(e.left, zero)
         if isinstance(e.op, (ast.Add, ast.Sub)):
             return is_zero(e.left, zero) and is_zero(e.right, zero)
+    if isinstance(e, ast.IfExp):        # (dr if x >= 0.0 else -dr): the rules for numbers
+        return is_zero(e.body, zero) and is_zero(e.orelse, zero)
     return False
 
 

@@ -12,6 +12,17 @@ def ndim_of(info, name):
     return t.ndim if t is not None and t.is_array else 0
 
 
+def numbers(*names):
+    """A rule's ``when``: the arguments ``names`` are numbers, not arrays.  The
+    variants for numbers write ``dz if x > y else 0.0``, which LLVM compiles to
+    a select, where the array variants multiply by comparisons (bool-to-float
+    conversions: a third of the time of a reverse loop over ``abs`` and ``max``).
+    One select per term (``(dz if x > y else 0.0) + (0.5 * dz if x == y else
+    0.0)``, not nested ternaries, which LLVM may turn into branches that a random
+    comparison mispredicts: 2.3x slower in a minmod VJP)."""
+    return lambda info: all(ndim_of(info, n) == 0 for n in names)
+
+
 def given(info, name):
     """Whether the call passes the rule's argument ``name``."""
     return info.types.get(name) is not None

@@ -23,6 +23,7 @@ import numpy as np
 from ..runtime.array_helpers import select
 from ..runtime.helpers import prod_others, prod_others_along, share_ties, share_ties_along
 from ..runtime.special import digamma, trigamma
+from .checks import numbers
 from .operators import int_power
 from .registry import tangent
 
@@ -203,14 +204,19 @@ def _(z, x, x_dot):
     return 0.5 * x_dot / z
 
 
-@tangent(math.fabs, abs, np.abs, np.fabs)      # slope 1 at 0, as JAX and the reverse rule
+@tangent(math.fabs, abs, np.abs, np.fabs, when=numbers("x"))   # a branch for numbers
+def _(z, x, x_dot):
+    return x_dot if x >= 0.0 else -x_dot
+
+
+@tangent(abs, np.abs, np.fabs)      # slope 1 at 0, as JAX and the reverse rule
 def _(z, x, x_dot):
     return (2.0 * (x >= 0.0) - 1.0) * x_dot
 
 
 @tangent(math.copysign)      # as the reverse rule: none in y
 def _(z, x, y, x_dot, y_dot):
-    return (2.0 * (x >= 0.0) - 1.0) * math.copysign(1.0, y) * x_dot
+    return (x_dot if x >= 0.0 else -x_dot) * math.copysign(1.0, y)
 
 
 @tangent(np.copysign)
@@ -248,12 +254,24 @@ def _(z, x, x_dot):
     return trigamma(x) * x_dot
 
 
-@tangent(max, np.maximum)  # ties share the derivative equally, as JAX
+@tangent(max, np.maximum, when=numbers("x", "y"))   # a branch per term for numbers
+def _(z, x, y, x_dot, y_dot):
+    return ((x_dot if x > y else 0.0) + (0.5 * x_dot if x == y else 0.0)
+            + (y_dot if y > x else 0.0) + (0.5 * y_dot if x == y else 0.0))
+
+
+@tangent(np.maximum)  # ties share the derivative equally, as JAX
 def _(z, x, y, x_dot, y_dot):
     return x_dot * ((x > y) + 0.5 * (x == y)) + y_dot * ((y > x) + 0.5 * (x == y))
 
 
-@tangent(min, np.minimum)
+@tangent(min, np.minimum, when=numbers("x", "y"))
+def _(z, x, y, x_dot, y_dot):
+    return ((x_dot if x < y else 0.0) + (0.5 * x_dot if x == y else 0.0)
+            + (y_dot if y < x else 0.0) + (0.5 * y_dot if x == y else 0.0))
+
+
+@tangent(np.minimum)
 def _(z, x, y, x_dot, y_dot):
     return x_dot * ((x < y) + 0.5 * (x == y)) + y_dot * ((y < x) + 0.5 * (x == y))
 

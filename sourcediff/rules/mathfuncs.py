@@ -3,6 +3,7 @@ import math
 
 from ..passes.types import F64, INT, promote
 from ..runtime.special import digamma, trigamma
+from .checks import numbers
 from .registry import elementwise, nondifferentiable, result_type, rule
 
 
@@ -92,14 +93,19 @@ def _(z, x, dz):
     return 0.5 * dz / z
 
 
-@rule(math.fabs, abs)      # slope 1 at 0 (and -0.0), as JAX: x >= 0 ? dz : -dz
+@rule(math.fabs, abs, when=numbers("x"))      # slope 1 at 0 (and -0.0), as JAX
+def _(z, x, dz):
+    return dz if x >= 0.0 else -dz
+
+
+@rule(abs)                  # of an array
 def _(z, x, dz):
     return dz * (2.0 * (x >= 0.0) - 1.0)
 
 
 @rule(math.copysign)        # |x| with y's sign: the slope of |x| times that sign; none in y
 def _(z, x, y, dz):
-    return dz * (2.0 * (x >= 0.0) - 1.0) * math.copysign(1.0, y), 0.0 * dz
+    return (dz if x >= 0.0 else -dz) * math.copysign(1.0, y), 0.0 * dz
 
 
 @rule(math.hypot)           # at (0, 0): zero, as JAX (z is zero only there)
@@ -137,12 +143,14 @@ elementwise(max, min)
 
 @rule(max)                 # ties split the adjoint equally, as JAX's maximum
 def _(z, x, y, dz):
-    return dz * ((x > y) + 0.5 * (x == y)), dz * ((y > x) + 0.5 * (x == y))
+    return ((dz if x > y else 0.0) + (0.5 * dz if x == y else 0.0),
+            (dz if y > x else 0.0) + (0.5 * dz if x == y else 0.0))
 
 
 @rule(min)
 def _(z, x, y, dz):
-    return dz * ((x < y) + 0.5 * (x == y)), dz * ((y < x) + 0.5 * (x == y))
+    return ((dz if x < y else 0.0) + (0.5 * dz if x == y else 0.0),
+            (dz if y < x else 0.0) + (0.5 * dz if x == y else 0.0))
 
 
 @rule(float)

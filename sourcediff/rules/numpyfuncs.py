@@ -21,6 +21,7 @@ from ..runtime.helpers import (
     share_ties_along,
     sum_axis,
 )
+from .checks import numbers
 from .operators import matmul_type
 from .registry import elementwise, lowered_with_axis, nondifferentiable, result_type, rule
 
@@ -131,9 +132,19 @@ def _(z, x, dz):
     return -dz
 
 
+@rule(np.abs, np.fabs, when=numbers("x"))
+def _(z, x, dz):
+    return dz if x >= 0.0 else -dz
+
+
 @rule(np.abs, np.fabs)      # slope 1 at 0, as JAX
 def _(z, x, dz):
     return dz * (2.0 * (x >= 0.0) - 1.0)
+
+
+@rule(np.copysign, when=numbers("x", "y"))
+def _(z, x, y, dz):
+    return (dz if x >= 0.0 else -dz) * np.copysign(1.0, y), 0.0 * dz
 
 
 @rule(np.copysign)          # |x| with y's sign: the slope of |x| times that sign; none in y
@@ -176,9 +187,21 @@ def _(z, x, y, dz):
     return dz / y, -dz * z / y
 
 
+@rule(np.maximum, when=numbers("x", "y"))
+def _(z, x, y, dz):
+    return ((dz if x > y else 0.0) + (0.5 * dz if x == y else 0.0),
+            (dz if y > x else 0.0) + (0.5 * dz if x == y else 0.0))
+
+
 @rule(np.maximum)          # ties split the adjoint equally, as JAX
 def _(z, x, y, dz):
     return dz * ((x > y) + 0.5 * (x == y)), dz * ((y > x) + 0.5 * (x == y))
+
+
+@rule(np.minimum, when=numbers("x", "y"))
+def _(z, x, y, dz):
+    return ((dz if x < y else 0.0) + (0.5 * dz if x == y else 0.0),
+            (dz if y < x else 0.0) + (0.5 * dz if x == y else 0.0))
 
 
 @rule(np.minimum)
@@ -186,14 +209,10 @@ def _(z, x, y, dz):
     return dz * ((x < y) + 0.5 * (x == y)), dz * ((y < x) + 0.5 * (x == y))
 
 
-def _numbers(*names):
-    return lambda i: all(_ndim(i, n) == 0 for n in names)
-
-
 elementwise(np.where, select)
 
 
-@rule(np.where, when=_numbers("c", "x", "y"))    # lowered to `x if c else y`
+@rule(np.where, when=numbers("c", "x", "y"))    # lowered to `x if c else y`
 def _(z, c, x, y, dz):
     return None, dz if c else 0.0, 0.0 if c else dz
 

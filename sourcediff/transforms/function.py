@@ -6,6 +6,7 @@ Tensors it becomes one node of the Tensor graph (``bridge.py``).
 from __future__ import annotations
 
 import ast
+import inspect
 
 from ..bridge import call_with_tensors, has_tensor
 from ..frontend.source import get_source, unwrap
@@ -52,9 +53,9 @@ class Function:
         return t
 
     def __call__(self, *args, **kwargs):
-        if has_tensor(args):
+        if has_tensor(args) or has_tensor(tuple(kwargs.values())):
             if kwargs:
-                raise TypeError("pass Tensors to an @sd.function positionally")
+                args = self._positional(args, kwargs)
             return call_with_tensors(self, args)
         params = get_source(self.py_func).params
         if not params:
@@ -64,6 +65,19 @@ class Function:
         c = t.compiled(types)
         value = c.names["primal"](*values)
         return None if t.void else value
+
+    def _positional(self, args, kwargs) -> tuple:
+        """``args`` and ``kwargs`` as the function's positional arguments, its
+        defaults filled in (the Tensor graph passes arguments by position)."""
+        sig = inspect.signature(self.py_func)
+        if any(p.kind not in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
+               for p in sig.parameters.values()):
+            raise TypeError(f"'{self.__name__}' called with Tensors and keyword arguments: "
+                            "pass its arguments positionally (it has *args, **kwargs or "
+                            "keyword-only parameters)")
+        bound = sig.bind(*args, **kwargs)
+        bound.apply_defaults()
+        return tuple(bound.args)
 
     def _primal_transform(self):
         t = self._transforms.get("primal")

@@ -373,6 +373,31 @@ def test_float32_results_stay_float32(target):
     np.testing.assert_allclose(cotangents, 2.0 * want[0], rtol=1e-5, atol=1e-6)
 
 
+def ridge_mixed(X, y, lam, c):
+    d = X.shape[1]
+    A = X.T @ X + lam * np.eye(d)          # float64 (np.eye) beside float32 data
+    w = np.linalg.solve(A, X.T @ y)        # solve(float64, float32)
+    return np.sum((X @ w - y) ** 2) + np.sum(X @ c)    # float32 @ float64
+
+
+@pytest.mark.parametrize("target", TARGETS)
+def test_float32_and_float64_in_products_and_solves(target):
+    """NumPy promotes ``float32 @ float64`` and ``solve(float64, float32)``;
+    Numba takes one dtype: the narrower operand is converted first, and the
+    gradient is the float64 program's, in float32."""
+    rng = np.random.default_rng(3)
+    X = rng.standard_normal((8, 3)).astype(np.float32)
+    y = rng.standard_normal(8).astype(np.float32)
+    c = np.array([1.0, -2.0, 0.5])
+    value, (gX, glam) = sd.value_and_grad(ridge_mixed, wrt=(0, 2), target=target)(X, y, 0.7, c)
+    assert gX.dtype == np.float32
+    wide = (X.astype(np.float64), y.astype(np.float64), 0.7, c)
+    want = numeric_grad(ridge_mixed, wide, (0, 2))
+    np.testing.assert_allclose(gX, want[0], rtol=1e-4, atol=1e-4)
+    assert float(glam) == pytest.approx(want[1], rel=1e-4, abs=1e-5)
+    assert float(value) == pytest.approx(ridge_mixed(X, y, 0.7, c), rel=1e-5)
+
+
 def scales_in_place(a, v, w):
     for i in range(a.shape[0]):
         a[i, 0] = a[i, 0] * w + v[i % v.shape[0]]

@@ -331,6 +331,34 @@ def new_axes(x, X, C):                # pairwise differences written with None
     return np.sum(np.sin(d) * d) + np.sum(D * D * D[0, 0, 0]) + np.sum(w * w)
 
 
+def softmax_rows(z, axis=-1):
+    e = np.exp(z - np.max(z, axis=axis, keepdims=True))
+    return e / np.sum(e, axis=axis, keepdims=True)
+
+
+def axis_parameters(Z, ax=1):          # an axis that is a parameter, with keepdims
+    return (np.sum(np.sum(Z, axis=ax, keepdims=True) ** 2) + np.sum(softmax_rows(Z) * Z)
+            + np.sum(softmax_rows(Z, axis=0) * Z) + np.sum(softmax_rows(Z, 0) ** 3))
+
+
+def reshaped_views(M, T):             # reshapes of arrays that are not C-contiguous
+    w = np.arange(1.0, 13.0)
+    heads = np.transpose(T, (1, 0, 2)).reshape(T.shape[1], -1)
+    return (np.sum(M.T.reshape(-1) * w) + np.sum(np.exp(M.T).reshape(2, 6) ** 2)
+            + np.sum(M[:, ::2].reshape(-1) * w[:6]) + np.sum(np.swapaxes(M, 0, 1).reshape(-1) * M.reshape(-1))
+            + np.sum(heads * heads * heads))
+
+
+def list_columns(X, w):              # lists of ints beside slices in an index
+    Y = X[:, [1, 2]] * w
+    s = np.sum(Y ** 2) + np.sum(X[[0, 2], :][:, [0, 2]])
+    for i in range(X.shape[0]):
+        s += np.sum(X[i, [0, 2]] * X[i, [2, 1]])
+    X2 = X.copy()
+    X2[:, [0, 1]] = X2[:, [0, 1]] * 2.0
+    return s + np.sum(X2 ** 3)
+
+
 X23 = np.array([[0.3, 1.7, -0.4], [2.2, -1.1, 0.9]])
 X234 = RNG.uniform(0.5, 1.5, size=(2, 3, 4))
 CASES = [
@@ -388,6 +416,10 @@ CASES = [
     (exp_gathered_add_in_loop, (np.linspace(0.0, 1.0, 4), np.array([0, 2]), 3), 0),
     (elements_unpacked, (np.array([0.3, -1.2, 0.5]), 0.4), (0, 1)),
     (new_axes, (RNG.normal(size=4), RNG.normal(size=(3, 2)), RNG.normal(size=(2, 2))), (0, 1, 2)),
+    (axis_parameters, (np.array([[0.3, -1.2, 0.5, 2.0], [1.1, 0.4, -0.7, 0.2]]),), 0),
+    (reshaped_views, (np.sin(np.arange(12.0)).reshape(3, 4), np.cos(np.arange(24.0)).reshape(2, 3, 4)),
+     (0, 1)),
+    (list_columns, (np.arange(12.0).reshape(4, 3) / 7.0, 0.7), (0, 1)),
 ]
 
 

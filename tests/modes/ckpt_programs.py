@@ -147,3 +147,32 @@ def stencil_swap(u0, kappa, steps):
     for i in range(n):
         s += u[i] * u[i]
     return s
+
+
+def running_min_per_query(x, q):
+    """Found by a new user: the fused last loop dropped the save of ``best``
+    that starts each outer iteration, and with it the list the inner loop's
+    snapshots of ``best`` go on (never made: a NameError inside the adjoint)."""
+    tot = 0.0
+    for k in range(q.shape[0]):
+        best = 1e300
+        for i in range(x.shape[0]):
+            best = min(best, x[i])
+        tot += best * q[k]
+    return tot
+
+
+def restored_after_segments(a, n):
+    """Found by the random programs: the reverse of the inner loop, which puts
+    'a' back from its tape, counted up (its iterations looked independent: the
+    segment loop's next iteration sets 'a' first), leaving the value of its
+    first iteration, not the one before the loop, for math.cos(a) after it."""
+    s0 = math.sin(a)
+    buf = np.zeros(n)
+    for i in range(n):
+        for j in range(2):
+            buf[i] += s0
+            a += s0
+    for i in range(n):
+        s0 += buf[i] * buf[i]
+    return s0

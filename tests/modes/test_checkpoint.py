@@ -35,6 +35,8 @@ NEW = [
     (C.carried_first_in_loop, (np.array([0.6]), 0.9, 7), (0, 1)),
     (P.lorenz_rk4, (np.array([10.0, 28.0, 8.0 / 3.0]), 1.0, 101), (0, 1)),
     (C.stencil_swap, (rng.uniform(0, 1, 7), 0.2, 9), (0, 1)),
+    (C.running_min_per_query, (np.array([0.4, 0.1, 0.9, 0.3]), np.array([0.3, 0.8, 0.2])), (0, 1)),
+    (C.restored_after_segments, (0.3, 5), 0),
 ]
 # the existing user programs must not change their gradients either
 ALL = NEW + [c for c in CASES if c[0] is not P.lorenz_rk4]

@@ -33,6 +33,32 @@ def test_backward_flows_through_the_compiled_adjoint_on_both_sides():
     np.testing.assert_allclose(w.grad.item(), 3 * np.sum(np.sin(2 * xn) ** 2), rtol=1e-12)
 
 
+@sd.function
+def huber(r, delta=1.0):
+    s = 0.0
+    for i in range(r.shape[0]):
+        a = abs(r[i])
+        s += 0.5 * r[i] * r[i] if a <= delta else delta * (a - 0.5 * delta)
+    return s
+
+
+def test_keyword_arguments_beside_tensors_as_pytorch_takes_them():
+    rn = np.array([0.3, -2.0, 1.4])
+    want = np.where(np.abs(rn) <= 1.5, rn, 1.5 * np.sign(rn))
+    for call in (lambda r: huber(r, delta=1.5), lambda r: huber(r=r, delta=1.5),
+                 lambda r: huber(delta=1.5, r=r)):
+        r = sd.tensor(rn, dtype=sd.float64, requires_grad=True)
+        y = call(r)
+        y.backward()
+        assert y.item() == pytest.approx(huber(rn, 1.5), rel=1e-12)
+        np.testing.assert_allclose(r.grad.numpy(), want, rtol=1e-12)
+    r = sd.tensor(rn, dtype=sd.float64, requires_grad=True)
+    huber(r).backward()                         # the default delta
+    np.testing.assert_allclose(r.grad.numpy(), np.clip(rn, -1.0, 1.0), rtol=1e-12)
+    with pytest.raises(TypeError, match="delta"):
+        huber(r, 1.5, delta=2.0)
+
+
 def test_value_matches_the_plain_call():
     xn = np.array([0.3, -0.4])
     y = energy(sd.tensor(xn, dtype=sd.float64, requires_grad=True), 1.5)
