@@ -274,7 +274,10 @@ class Runner:
         kern, driver, source = self.variants[key]
         self.compiled.source = source
         on_device = any(is_device_array(v) for v in values)
-        dev = [cuda.to_device(v) if isinstance(v, np.ndarray) else v for v in values]
+        # (Numba copies one memory region: a strided view, x[1::2], is made contiguous)
+        dev = [cuda.to_device(v if v.flags.c_contiguous or v.flags.f_contiguous
+                              else np.ascontiguousarray(v))
+               if isinstance(v, np.ndarray) else v for v in values]
         threads, blocks = launch_shape(n, driver)
         # the per-element outputs are views of one allocation per dtype (an
         # allocation costs 0.1-0.2 ms on an H200, about a tenth of the Greeks'

@@ -12,6 +12,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
+# what a number where an array was expected may mean: a batched argument
+BATCHED_HINT = (" (in batched mode, each call sees one element of a batched argument "
+                "along its first axis)")
+
 
 @dataclass(frozen=True)
 class T:
@@ -191,7 +195,7 @@ def index_result(base: T, index: ast.expr, env) -> T:
             raise TypeError(f"a tuple indexed at run time must hold values of one type, "
                             f"not {base}") from None
     if not base.is_array:
-        err = TypeError(f"cannot index a {base}")
+        err = TypeError(f"cannot index a {base}: it is a number here{BATCHED_HINT}")
         err.scalar = True
         raise err
     parts = index.elts if isinstance(index, ast.Tuple) else [index]

@@ -6,7 +6,7 @@ here with ``lowered_with_axis``); their rules stay keyed by the NumPy function.
 """
 import numpy as np
 
-from ..passes.types import BOOL, F64, INT, T, array, promote, scalar
+from ..passes.types import BATCHED_HINT, BOOL, F64, INT, T, array, promote, scalar
 from ..runtime.array_helpers import select
 from ..runtime.helpers import (
     keep_all_dims,
@@ -548,6 +548,9 @@ def _(args, kw, consts):
 
 @result_type("shape")
 def _(args, kw, consts):
+    if not args[0].is_array:     # (a Python float has no .shape; Numba's neither)
+        raise TypeError(f"'.shape' of a number ({args[0]}): it is not an array "
+                        f"here{BATCHED_HINT}")
     return T("tuple", elts=(INT,) * args[0].ndim)
 
 

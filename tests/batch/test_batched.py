@@ -172,6 +172,39 @@ def test_grad_shapes_and_shared_gradients_per_element(target):
     np.testing.assert_allclose(single, dw, rtol=1e-12)
 
 
+@pytest.mark.parametrize("target", ["cpu", "cuda"])
+def test_strided_arguments(target):
+    """A shared argument that is a strided view (x[1::2]) and a batched one
+    that is a transpose: Numba copies one memory region to the device, so the
+    cuda target makes the view contiguous first; the gradients are the same."""
+    rng = np.random.default_rng(12)
+    wide = rng.random(10)
+    x = rng.standard_normal((5, N)).T          # (N, 5), neither C- nor F-ordered rows
+    g = sd.grad(F.weighted, wrt=(0, 1), target=target, batch=(0, None))
+    dx, dw = g(x, wide[1::2])
+    want_dx, want_dw = g(np.ascontiguousarray(x), wide[1::2].copy())
+    np.testing.assert_allclose(dx, want_dx, rtol=1e-12)
+    np.testing.assert_allclose(dw, want_dw, rtol=1e-12)
+    one = sd.grad(F.weighted, wrt=0, target="python")
+    np.testing.assert_allclose(dx[2], one(x[2], wide[1::2]), rtol=1e-12)
+
+
+def test_a_batched_argument_without_its_batch_axis_is_told():
+    """Each call sees one element of a batched argument: a number has no shape."""
+    def path_sum(theta, z):
+        s = 0.0
+        for i in range(z.shape[0]):
+            s += theta[0] * z[i]
+        return s
+    def first_of_path(theta, z):
+        n = z.shape[0]
+        return theta[0] * n
+    with pytest.raises(sd.TransformError, match=r"cannot index a float64: it is a number.*batched"):
+        sd.grad(path_sum, wrt=0, batch=(None, 0))(np.ones(2), np.ones(8))
+    with pytest.raises(sd.TransformError, match=r"'\.shape' of a number.*batched"):
+        sd.grad(first_of_path, wrt=0, batch=(None, 0))(np.ones(2), np.ones(8))
+
+
 @pytest.mark.parametrize("target", ["python", "cpu", "parallel", "cuda"])
 def test_tapes_grow_when_an_element_needs_more(target):
     """Element 0 stops after one step, the others run long: the first guess of
