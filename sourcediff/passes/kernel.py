@@ -795,10 +795,17 @@ def check_kernel_subset(fn: ast.FunctionDef, env: dict, functions: set, where,
                        "d_" + v.lstrip("_")}
     lines = _user_lines(fn)
 
-    def fail(stmt, why):
+    def fail(stmt, why, call=None):
         filename, line, source = where(lines.get(id(stmt)))
+        if call is not None and (source is None or call.split(".")[-1] + "(" not in source):
+            # a call the generated code makes, not the user: say what it is for
+            why = (f"the gradient needs a new array here ('{call}(...)' in the generated "
+                   "code, for an adjoint or a saved value), which a kernel cannot "
+                   "allocate; index elements (not rows) of batched arrays, write into no "
+                   "shared array, or use target='cpu'")
+        col = len(source) - len(source.lstrip()) if source else 0
         raise TransformError(f"cannot run in a CUDA kernel (target='cuda'): {why}",
-                             filename, line, 0, source)
+                             filename, line, col, source)
 
     statements = [s for s in ast.walk(fn) if isinstance(s, ast.stmt) and s is not fn]
     for stmt in statements:
@@ -829,7 +836,8 @@ def _check_node(node, stmt, arrays, functions, fail):
                 return
             if f.value.id == "np" and f.attr in CUDA_NUMPY_CASTS:
                 return
-            fail(stmt, f"'{f.value.id}.{f.attr}(...)' needs NumPy or an allocation")
+            fail(stmt, f"'{f.value.id}.{f.attr}(...)' needs NumPy or an allocation",
+                 f"{f.value.id}.{f.attr}")
         if isinstance(f, ast.Name) and (f.id in CUDA_BUILTINS or f.id in functions):
             return
         fail(stmt, f"call of '{_expr(f)}' is not available in device code")

@@ -396,6 +396,16 @@ def test_cuda_refuses_whole_array_numpy_at_the_users_line():
     np.testing.assert_allclose(gx, np.sin(1.0) + np.cos(1.0))
 
 
+def test_cuda_refusal_of_an_array_only_the_gradient_needs_says_so():
+    """The user wrote no np.zeros_like: the message names what the gradient needs
+    it for and what to write instead, at the column the line starts."""
+    g = sd.grad(F.writes_shared_scratch, wrt=1, target="cuda", batch=(None, 0))
+    with pytest.raises(sd.TransformError, match="the gradient needs a new array") as info:
+        g(np.zeros(1), np.ones(4))
+    assert "'np.zeros_like(...)' in the generated code" in str(info.value)
+    assert "use target='cpu'" in str(info.value)
+
+
 def test_cuda_refuses_a_helper_taking_an_array_at_the_call():
     g = sd.grad(F.calls_array_helper, target="cuda", batch=True)
     with pytest.raises(sd.TransformError, match="array argument 'a' in a new array") as info:
