@@ -204,7 +204,7 @@ def _(z, x, x_dot):
     return 0.5 * x_dot / z
 
 
-@tangent(math.fabs, abs, np.abs, np.fabs, when=numbers("x"))   # a branch for numbers
+@tangent(math.fabs, abs, np.abs, np.fabs, when=numbers("x"))   # a select for numbers
 def _(z, x, x_dot):
     return x_dot if x >= 0.0 else -x_dot
 
@@ -254,7 +254,7 @@ def _(z, x, x_dot):
     return trigamma(x) * x_dot
 
 
-@tangent(max, np.maximum, when=numbers("x", "y"))   # a branch per term for numbers
+@tangent(max, np.maximum, when=numbers("x", "y"))   # a select per term for numbers
 def _(z, x, y, x_dot, y_dot):
     return ((x_dot if x > y else 0.0) + (0.5 * x_dot if x == y else 0.0)
             + (y_dot if y > x else 0.0) + (0.5 * y_dot if x == y else 0.0))
