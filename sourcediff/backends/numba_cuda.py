@@ -314,6 +314,10 @@ class Runner:
         outs = [o.copy_to_host() if not on_device or summed else o
                 for o, (_n, _k, _row, summed) in zip(outs, driver.outputs)]
         value, grads = add_partials(outs, driver)
+        if on_device:
+            # device in, device out: a summed gradient (added up on the host) goes back
+            grads = tuple(cuda.to_device(g) if isinstance(g, np.ndarray) and g.ndim else g
+                          for g in grads)
         return value, grads, need
 
 

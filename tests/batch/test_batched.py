@@ -299,6 +299,12 @@ def test_cuda_device_arrays_stay_on_device():
     np.testing.assert_array_equal(value.copy_to_host(), host_value)
     np.testing.assert_array_equal(dx.copy_to_host(), host_dx)
     np.testing.assert_array_equal(dw.copy_to_host(), host_dw)
+    # summed over the batch (added up on the host): back on the device too
+    g = sd.value_and_grad(F.weighted, wrt=(0, 1), target="cuda", batch=(0, None), reduce="sum")
+    value, (dx, dw) = g(cuda.to_device(x), cuda.to_device(w))
+    assert not isinstance(dx, np.ndarray) and not isinstance(dw, np.ndarray)
+    np.testing.assert_allclose(dw.copy_to_host(), host_dw.sum(axis=0), rtol=1e-12)
+    np.testing.assert_array_equal(dx.copy_to_host(), host_dx)
 
 
 
