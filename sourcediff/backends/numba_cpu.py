@@ -25,6 +25,8 @@ import sys
 import warnings
 from pathlib import Path
 
+import numpy as np
+
 
 def cache_dir() -> Path:
     d = os.environ.get("SOURCEDIFF_CACHE_DIR")
@@ -87,18 +89,26 @@ def cache_overloads() -> Path:
     return folder
 
 
-def module_path(source: str, stem: str, options: dict | None = None) -> Path:
-    """The file of a generated module: its name hashes the source, the runtime
-    and the options its functions are compiled with (Numba's cache key does
-    not hold them: the same source compiled with and without ``fastmath``
-    would otherwise load one machine code for both)."""
+def module_path(source: str, stem: str, options: dict | None = None,
+                injected: dict | None = None) -> Path:
+    """The file of a generated module: its name hashes the source, the runtime,
+    the options its functions are compiled with (Numba's cache key does not
+    hold them: the same source compiled with and without ``fastmath`` would
+    otherwise load one machine code for both) and the global arrays it reads
+    (``injected``: Numba compiles their values in, and its cache keeps them, so
+    a global rebound to other values is another module)."""
     text = runtime_stamp() + source + repr(sorted((k, repr(v)) for k, v in (options or {}).items()))
-    digest = hashlib.sha256(text.encode()).hexdigest()[:16]
-    return cache_dir() / f"sd_{stem}_{digest}.py"
+    digest = hashlib.sha256(text.encode())
+    for k, v in sorted((injected or {}).items()):
+        if isinstance(v, np.ndarray):
+            digest.update(f"{k} {v.dtype} {v.shape}".encode())
+            digest.update(np.ascontiguousarray(v).tobytes())
+    return cache_dir() / f"sd_{stem}_{digest.hexdigest()[:16]}.py"
 
 
-def write_module(source: str, stem: str, options: dict | None = None) -> Path:
-    path = module_path(source, stem, options)
+def write_module(source: str, stem: str, options: dict | None = None,
+                 injected: dict | None = None) -> Path:
+    path = module_path(source, stem, options, injected)
     if not path.exists():
         tmp = path.with_suffix(f".{os.getpid()}.tmp")
         tmp.write_text(source)
@@ -158,7 +168,7 @@ def load_numba(source: str, stem: str, injected: dict, jit_options: dict,
     install_numba_overloads("cpu", {"cache": True})
     scipy_special.install()
     options = {"cache": True, "error_model": "numpy", **jit_options}
-    path = write_module(source, stem, options)
+    path = write_module(source, stem, options, injected)
     quiet_performance_warnings(path.parent)
     name = path.stem
     module = sys.modules.get(name)

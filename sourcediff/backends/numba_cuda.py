@@ -171,7 +171,7 @@ def load_cuda(source: str, stem: str, injected: dict, function_names: list,
 
     from ..runtime.declare import install_numba_overloads
     install_numba_overloads()
-    path = write_module(source, f"{stem}_cuda")
+    path = write_module(source, f"{stem}_cuda", None, injected)
     name = path.stem
     module = sys.modules.get(name)
     if module is None:

@@ -46,7 +46,7 @@ def load_batched(source: str, stem: str, injected: dict, jit_options: dict,
     keep_freed_memory()
     cache_overloads()
     install_numba_overloads("cpu", {"cache": True})
-    path = write_module(source, f"{stem}_batched", jit_options)
+    path = write_module(source, f"{stem}_batched", jit_options, injected)
     name = path.stem
     module = sys.modules.get(name)
     if module is None:

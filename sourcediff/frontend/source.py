@@ -2,9 +2,12 @@
 from __future__ import annotations
 
 import ast
+import hashlib
 import inspect
 import textwrap
 from dataclasses import dataclass, field
+
+import numpy as np
 
 from ..errors import SourceInfo, TransformError
 
@@ -143,13 +146,22 @@ def referenced(func) -> tuple:
     parsed; when one is rebound since (a helper defined again in a notebook
     cell), it is parsed again, so its gradient follows the helper it calls."""
     space = func.__globals__
-    out = [id(space.get(n)) for n in sorted(_names_read(func.__code__))]
+    out = [_identity(space.get(n)) for n in sorted(_names_read(func.__code__))]
     for cell in func.__closure__ or ():
         try:
-            out.append(id(cell.cell_contents))
+            out.append(_identity(cell.cell_contents))
         except ValueError:
             out.append(0)
     return tuple(out)
+
+
+def _identity(value):
+    """The id of ``value``; of an array, its values too (compiled code holds a
+    global array's values: one changed in place is another array to it)."""
+    if isinstance(value, np.ndarray):
+        digest = hashlib.sha256(np.ascontiguousarray(value).tobytes()).hexdigest()
+        return (id(value), value.dtype.str, value.shape, digest)
+    return id(value)
 
 
 def _namespace(func) -> dict:

@@ -57,7 +57,9 @@ from .rolling_sums import AddGroups
 from .sink import Adjoints
 
 # calls LLVM turns into vector instructions (intrinsics), without a vector math library
-VECTOR_CALLS = {"abs", "min", "max", "float", "math.sqrt", "math.fabs", "math.copysign"}
+# (NumPy's spellings of them on numbers lower to the same intrinsics in Numba)
+VECTOR_CALLS = {"abs", "min", "max", "float", "math.sqrt", "math.fabs", "math.copysign",
+                "np.sqrt", "np.abs", "np.absolute", "np.fabs", "np.copysign"}
 
 
 def split_neighbour_adds(stmts: list, adjoints: Adjoints, ndims: dict, before=(),

@@ -77,3 +77,13 @@ def row_differences_triangle(a):
             d = a[i + 1, j] - a[i, j]
             s += d * d
     return s
+
+
+def row_differences_np_sqrt(a, w):
+    """With ``np.sqrt`` of a number: the same intrinsic as ``math.sqrt``, so it splits."""
+    s = 0.0
+    for i in range(a.shape[0] - 1):
+        for j in range(a.shape[1]):
+            d = a[i + 1, j] - a[i, j]
+            s += w[j] * np.sqrt(1.0 + d * d) + np.abs(d) * w[j]
+    return s

@@ -426,3 +426,31 @@ def test_calls_again_with_the_same_kinds_of_arguments(target):
                 np.testing.assert_array_equal(g, want)
     value, grads = vg(A34.copy(), V4.copy(), w=0.8)
     assert value == first[0] and grads[2] == first[1][2]
+
+
+WEIGHTS = np.array([1.0, 2.0])
+
+
+def weighted_by_global(x):
+    return np.sum(WEIGHTS * x * x)
+
+
+@pytest.mark.parametrize("target", ["cpu", "parallel"])
+def test_a_new_transform_sees_a_global_array_rebound_since(target):
+    """Numba compiles a global array's values in, and its cache keeps them: a
+    transform made after the global is rebound (or changed in place) must not
+    load the machine code made for the old values."""
+    global WEIGHTS
+    x = np.array([0.5, -1.5])
+    old = WEIGHTS
+    try:
+        for w in ([1.0, 2.0], [100.0, 2.0], [-3.0, 0.25]):
+            WEIGHTS = np.array(w)
+            value, g = sd.value_and_grad(weighted_by_global, target=target)(x)
+            assert value == pytest.approx(weighted_by_global(x), rel=1e-15)
+            np.testing.assert_allclose(g, 2.0 * WEIGHTS * x, rtol=1e-15)
+        WEIGHTS[0] = 7.0                      # in place, then a new transform
+        np.testing.assert_allclose(sd.grad(weighted_by_global, target=target)(x),
+                                   2.0 * WEIGHTS * x, rtol=1e-15)
+    finally:
+        WEIGHTS = old
