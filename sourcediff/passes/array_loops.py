@@ -93,6 +93,7 @@ def fuse_array_statements(stmts: list, whole: list, arrays: dict, numbers: set,
     ``arrays``: name -> ``(ndim, shape key)`` of the float64 arrays whose shape
     has a key; ``numbers``: names of numbers; ``buffers``: the adjoint
     buffers; ``fresh(name)``: a name not yet used."""
+    arrays = {k: v for k, v in arrays.items() if v[0] >= 1}     # (a 0-d array has no loop)
     writable = _writable(whole, set(buffers) & set(arrays))
     if not writable:
         return stmts

@@ -87,6 +87,11 @@ def array(dtype, ndim) -> T:
     return T("array", np.dtype(dtype), ndim)
 
 
+class UnsupportedValue(TypeError):
+    """An argument of a kind sourcediff takes in a form it does not (the message
+    says which and what to pass instead)."""
+
+
 def type_of_value(v) -> T:
     """The type of a runtime argument."""
     if isinstance(v, (bool, np.bool_)):
@@ -95,6 +100,9 @@ def type_of_value(v) -> T:
         return INT
     if isinstance(v, (float, np.floating)):
         return T("float", np.dtype(type(v)) if isinstance(v, np.floating) else np.dtype(np.float64))
+    if isinstance(v, np.ma.MaskedArray):
+        raise UnsupportedValue("masked arrays are not supported (compiled code has no "
+                               "masks): pass np.ma.filled(x, value) or x.data")
     if isinstance(v, np.ndarray):
         if v.dtype.kind not in "fiub":
             raise TypeError(f"unsupported array dtype {v.dtype}")
@@ -211,6 +219,10 @@ def index_result(base: T, index: ast.expr, env) -> T:
             # NumPy reads x[True] as x[np.newaxis] (x[False]: an empty new axis), not x[1]
             raise TypeError(f"the bool '{ast.unparse(p)}' cannot be an index: NumPy reads a "
                             "bool index as a new axis, not an element; index with an int")
+        if not isinstance(p, ast.Slice) and not (isinstance(p, ast.Constant) and (
+                p.value is Ellipsis or p.value is None)) and env(p).kind == "float":
+            raise TypeError(f"the float '{ast.unparse(p)}' cannot be an index (NumPy raises "
+                            "IndexError): index with an int, int(...) of it")
     dots = [p for p in parts if isinstance(p, ast.Constant) and p.value is Ellipsis]
     if dots:
         # ``...`` fills the dimensions the other parts leave (passes/ellipsis.py

@@ -20,7 +20,7 @@ import numpy as np
 from ..backends import TARGETS, load_numba, load_python, python_entry
 from ..frontend.source import get_source, referenced_deep, unwrap
 from ..passes.small_arrays import SMALL, shape_seeds
-from ..passes.types import argument_type
+from ..passes.types import UnsupportedValue, argument_type
 from ..program import Program
 from ..rules.registry import generation
 
@@ -180,13 +180,19 @@ class Transformed:
         for name, v in zip(self.src.params, values):
             try:
                 types.append(argument_type(v))
+            except UnsupportedValue as exc:   # a supported kind in a form it cannot take
+                raise TypeError(f"argument '{name}' of {self.func.__name__}(): {exc}") from None
             except TypeError:
                 raise TypeError(f"argument '{name}' of {self.func.__name__}() must be a float, "
                                 f"int, bool, NumPy array, tuple of these, string or None, "
                                 f"got {type(v).__name__}") from None
         if self.target != "python":
-            for name, t in zip(self.src.params, types):
+            for name, t, v in zip(self.src.params, types, values):
                 refuse_float16(t, name, self.func.__name__, self.target)
+                if t.kind == "int" and not -2 ** 63 <= int(v) < 2 ** 63:
+                    raise ValueError(f"argument '{name}' of {self.func.__name__}(): the int "
+                                     f"{v} does not fit in 64 bits (compiled code's ints are "
+                                     "int64): pass it as a float")
         if self.equal_shapes:
             for k, same in enumerate(_shape_pattern(values)):
                 if same is not None:
@@ -498,7 +504,7 @@ def _quick_key(values, shape_pattern=False):
             key.append((v.dtype.char, v.ndim))
             shapes.append(v.shape)
             arrays += 1
-        elif tv is float or tv is int or tv is bool:
+        elif tv is float or tv is bool or tv is int and -2 ** 63 <= v < 2 ** 63:
             key.append(tv)
             shapes.append(None)
         elif v is None or tv is str:

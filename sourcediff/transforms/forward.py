@@ -136,7 +136,8 @@ def _check_tangent(name, value, tangent):
         if value.dtype.kind != "f":
             raise TypeError(f"cannot differentiate with respect to '{name}': it is an integer "
                             "array")
-        return np.ascontiguousarray(t, dtype=value.dtype)
+        # (ascontiguousarray makes a 0-d array 1-d: its shape put back)
+        return np.ascontiguousarray(t, dtype=value.dtype).reshape(value.shape)
     if isinstance(tangent, np.ndarray) and tangent.ndim > 0:
         raise ValueError(f"the tangent of '{name}' must be a number, like '{name}'")
     if isinstance(value, np.float32):

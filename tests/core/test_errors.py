@@ -334,3 +334,32 @@ def test_string_argument_is_rejected(args, target):
     # number it is refused at the line that uses it, naming the argument)
     with pytest.raises((TypeError, ValueError, sd.TransformError), match="abc"):
         sd.grad(two_args, target=target)(*args)
+
+
+def picks_a_float(x):
+    return x[1.5]  # <- error
+
+
+def scaled(x, n):
+    return x * n
+
+
+def test_a_float_index_is_refused_at_its_line():
+    # (compiled, it was Numba's typing error, with no line of the user's)
+    with pytest.raises(sd.TransformError, match="the float '1.5' cannot be an index") as info:
+        sd.grad(picks_a_float, target="cpu")(X3)
+    assert f":{marked_line(picks_a_float)[0]}:" in str(info.value)
+
+
+@pytest.mark.parametrize("target", TARGETS)
+def test_arguments_compiled_code_cannot_hold_are_refused_by_name(target):
+    g = sd.value_and_grad(scaled, target=target)
+    if target == "cpu":       # (Python's ints have no limit: the python target runs it)
+        with pytest.raises(ValueError, match=r"argument 'n' of scaled\(\): the int \d+ does"):
+            g(1.0, 2 ** 70)
+    assert g(1.0, 3) == (3.0, 3.0)
+    if target == "cpu":
+        with pytest.raises(ValueError, match="argument 'n'.*does not fit"):
+            g(1.0, 2 ** 70)        # after the int64 version is compiled too
+    with pytest.raises(TypeError, match="argument 'values'.*masked arrays are not supported"):
+        sd.grad(array_sum_sq, target=target)(np.ma.masked_array([1.0, 2.0], mask=[0, 1]))

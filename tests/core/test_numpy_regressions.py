@@ -359,6 +359,11 @@ def list_columns(X, w):              # lists of ints beside slices in an index
     return s + np.sum(X2 ** 3)
 
 
+def zero_d(x, w):                    # a 0-d array argument (its reverse had no loop to emit)
+    y = np.sin(x) * x + w * x * x
+    return np.sum(y * y)
+
+
 X23 = np.array([[0.3, 1.7, -0.4], [2.2, -1.1, 0.9]])
 X234 = RNG.uniform(0.5, 1.5, size=(2, 3, 4))
 CASES = [
@@ -420,6 +425,7 @@ CASES = [
     (reshaped_views, (np.sin(np.arange(12.0)).reshape(3, 4), np.cos(np.arange(24.0)).reshape(2, 3, 4)),
      (0, 1)),
     (list_columns, (np.arange(12.0).reshape(4, 3) / 7.0, 0.7), (0, 1)),
+    (zero_d, (np.array(0.7), 0.3), (0, 1)),
 ]
 
 
