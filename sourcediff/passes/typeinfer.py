@@ -354,6 +354,11 @@ def _conflict(name: str, exc: TypeError, unbound=()) -> str:
     wrote (``unbound``: the user's names the binding reads that nothing has
     assigned yet): the normalizer's accumulator of ``sum(...)`` of a comprehension
     (``_sum2``) is the sum itself."""
+    if re.fullmatch(r"_retval\d+", name):
+        # the function's returns, gathered into one variable by the normalizer
+        return (f"the function returns values of different types ({exc.args[0].split('both ')[-1]}"
+                ") on different paths: compiled code returns one type; return the same "
+                "kind of value (a number, or arrays of one dimension) everywhere")
     if re.fullmatch(r"_sum\d+", name):
         return ("sum(...) of a comprehension whose items are arrays: its start, 0.0, is "
                 "a number (here the sum would hold both); give it an array start, "

@@ -37,7 +37,15 @@ class VJP(Transformed):
             raise TypeError(f"{self.__name__}() takes the arguments of "
                             f"{self.func.__name__}() followed by the cotangent")
         *primal_args, cotangent = args
-        values, types = self.bind(tuple(primal_args), {})
+        try:
+            values, types = self.bind(tuple(primal_args), {})
+        except TypeError as exc:
+            if "missing" in str(exc) and len(args) == len(self.src.params):
+                # (the last argument given was taken as the cotangent)
+                raise TypeError(f"{self.__name__}() takes the arguments of "
+                                f"{self.func.__name__}() followed by the cotangent: is the "
+                                "cotangent missing?") from None
+            raise
         c = self.compiled(types)
         ret = self.ret_types[tuple(types)]
         cotangent = _check_cotangent(cotangent, ret, self.func.__name__)

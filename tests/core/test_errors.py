@@ -363,3 +363,22 @@ def test_arguments_compiled_code_cannot_hold_are_refused_by_name(target):
             g(1.0, 2 ** 70)        # after the int64 version is compiled too
     with pytest.raises(TypeError, match="argument 'values'.*masked arrays are not supported"):
         sd.grad(array_sum_sq, target=target)(np.ma.masked_array([1.0, 2.0], mask=[0, 1]))
+
+
+def number_or_pair(x):
+    if x > 0:
+        return x
+    return np.array([x, x])  # <- error
+
+
+def test_returns_of_two_types_are_told_as_returns():
+    # (the message named the normalizer's '_retval4')
+    with pytest.raises(sd.TransformError, match="returns values of different types") as info:
+        sd.grad(number_or_pair, target="python")(1.0)
+    assert "_retval" not in str(info.value)
+    assert f":{marked_line(number_or_pair)[0]}:" in str(info.value)
+
+
+def test_a_vjp_without_its_cotangent_says_so():
+    with pytest.raises(TypeError, match="is the cotangent missing"):
+        sd.vjp(two_args, wrt=0, target="python")(0.5, 1.5)
