@@ -146,6 +146,16 @@ class TypeInference:
                 if t.kind != "tuple" and not (t.is_array and t.ndim >= 1):
                     raise self.info.error(node, f"can only loop over range(...), an array or "
                                                 f"a tuple, not over {t} '{ast.unparse(node)}'")
+            if isinstance(s.iter, ast.Call) and isinstance(s.iter.func, ast.Name) and \
+                    s.iter.func.id == "range":
+                for a in s.iter.args:
+                    if self.atom(a).kind not in ("int", "bool"):
+                        # (Python raises TypeError; compiled code would truncate)
+                        what = ast.unparse(a)
+                        what = "" if what.startswith("_") else f" '{what}'"   # (a temporary)
+                        raise self.info.error(s, f"range() takes ints, not {self.atom(a)}"
+                                                 f"{what}: int(...) the bound, or loop over "
+                                                 "an int count")
             self.set(s.target.id, INT, s)
             self.block(s.body)
         elif isinstance(s, ast.While):

@@ -382,3 +382,18 @@ def test_returns_of_two_types_are_told_as_returns():
 def test_a_vjp_without_its_cotangent_says_so():
     with pytest.raises(TypeError, match="is the cotangent missing"):
         sd.vjp(two_args, wrt=0, target="python")(0.5, 1.5)
+
+
+def loops_a_float_count(x, n):
+    s = 0.0
+    for i in range(n / 2):  # <- error
+        s += x
+    return s
+
+
+@pytest.mark.parametrize("target", TARGETS)
+def test_range_of_a_float_is_refused_at_its_line(target):
+    # (Python raises TypeError; compiled, it ran int(n / 2) iterations)
+    with pytest.raises(sd.TransformError, match=r"range\(\) takes ints, not float64") as info:
+        sd.grad(loops_a_float_count, target=target)(1.0, 5)
+    assert f":{marked_line(loops_a_float_count)[0]}:" in str(info.value)
