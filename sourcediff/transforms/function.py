@@ -24,7 +24,9 @@ class Function:
     def __init__(self, func, target="cpu"):
         self.__sourcediff_function__, _ = unwrap(func)
         # void_ok: a helper that only writes into its argument arrays is fine here
-        check_subset(get_source(self.__sourcediff_function__), void_ok=True)
+        src = get_source(self.__sourcediff_function__)
+        check_subset(src, void_ok=True)
+        self._params = src.params      # (not read again per call: that hashes global arrays)
         self.py_func = self.__sourcediff_function__
         self.target = target
         self.__name__ = self.py_func.__name__
@@ -57,8 +59,7 @@ class Function:
             if kwargs:
                 args = self._positional(args, kwargs)
             return call_with_tensors(self, args)
-        params = get_source(self.py_func).params
-        if not params:
+        if not self._params:
             return self.py_func()
         t = self._primal_transform()
         values, types = t.bind_primal(args, kwargs)
