@@ -1856,12 +1856,7 @@ class Normalizer:
             raise self.error(e, "range() can only be used in a 'for' loop")
         if isinstance(fn, type) and fn in CONTAINERS:
             raise self.error(e, f"{CONTAINERS[fn]} are not supported ('{text}(...)')")
-        if fn is np.ascontiguousarray and len(e.args) == 1 and not e.keywords:
-            # the array itself (or its copy, of the same values): what the Numba
-            # lowering writes before a reshape (passes/numba_calls.py), read back
-            # when generated code is differentiated again
-            return ir.mark(self.atom(e.args[0], out), ("copy",))
-        if fn in (np.array, np.asarray, np.stack, np.concatenate):
+        if fn in (np.array, *AS_ARRAY, np.stack, np.concatenate):
             return self.build_array(e, fn, text, out)
         if fn in JOINS:
             return self.join(e, fn, text, out)
@@ -1993,7 +1988,9 @@ class Normalizer:
         """``np.array([a, b])``, ``np.stack([x, y])``, ``np.concatenate([x, y])``: a
         new float array filled by subscript stores (``t[0] = a``, ``t[i:j] = x``),
         whose adjoints the reverse pass already knows.  ``np.array(x)`` of an
-        array is a copy, ``np.asarray(x)`` the array itself."""
+        array is a copy, ``np.asarray(x)`` the array itself (``np.ascontiguousarray(x)``
+        too: the same values; the Numba lowering writes it before a reshape,
+        passes/numba_calls.py, and differentiating generated code reads it back)."""
         kws = {k.arg: k.value for k in e.keywords}
         axis = kws.pop("axis", None)
         dtype = kws.pop("dtype", None)
@@ -2030,12 +2027,12 @@ class Normalizer:
                 raise self.error(items, f"{text}() needs a list or tuple written out, "
                                         "like [x, y]")
             x = self.atom(items, out)
-            return ir.mark(x, ("copy",)) if fn is np.asarray or isinstance(x, ast.Constant) \
+            return ir.mark(x, ("copy",)) if fn in AS_ARRAY or isinstance(x, ast.Constant) \
                 else self.call_object(_call_like(e, [x], func=ast.Attribute(
                     value=_name("np"), attr="copy", ctx=ast.Load())), np.copy, out)
         if not items.elts:
             raise self.error(items, f"{text}() of an empty list is not supported")
-        nested = fn in (np.array, np.asarray)
+        nested = fn in (np.array, *AS_ARRAY)
         if nested and _is_grid(items):
             return self.build_grid(e, items, out)
         values = [self.build_array(_call_like(e, [v]), fn, text, out)
@@ -2059,7 +2056,7 @@ class Normalizer:
         booleans written out keep NumPy's dtype (an index array, a mask), and
         so does any list of constants with a ``dtype=``.  A copy of a constant
         made once, so each call gets its own array."""
-        if fn not in (np.array, np.asarray) or len(e.args) != 1 or \
+        if fn not in (np.array, *AS_ARRAY) or len(e.args) != 1 or \
                 not isinstance(e.args[0], (ast.List, ast.Tuple)) or \
                 any(k.arg != "dtype" for k in e.keywords):
             return None
@@ -2355,6 +2352,7 @@ JOINS = {np.vstack: vstack2, np.hstack: hstack2, np.column_stack: column_stack2,
          np.append: append_flat}
 if hasattr(np, "row_stack"):   # removed in NumPy 2.5
     JOINS[np.row_stack] = vstack2
+AS_ARRAY = (np.asarray, np.ascontiguousarray)     # the array given, not a copy
 REDUCTIONS = (np.sum, np.mean, np.max, np.amax, np.min, np.amin, np.prod)
 
 
