@@ -145,13 +145,13 @@ class Fact:
 LINE = Fact("line", "statement, function",
             "array_loops, astutil, axis_gathers, forward, hoist_adjoints, index_names, int_arrays, "
             "invariant_sums, kernel, layouts, lower, masks, normalize, partial_sums, placeholders, reverse, "
-            "rolling_sums, scalars, single_constants, small_arrays, split_adds, stack_tops, tables, "
-            "tuples, view_adjoints",
+            "rolling_sums, scalars, selects, single_constants, small_arrays, split_adds, stack_tops, "
+            "tables, tuples, view_adjoints",
             "array_loops, axis_gathers, emit, errors, forward, hoist_adjoints, index_names, "
             "int_arrays, "
             "invariant_sums, kernel, layouts, lower, masks, normalize, partial_sums, placeholders, "
             "plan_report, "
-            "planner, reverse, rolling_sums, scalars, single_constants, small_arrays, "
+            "planner, reverse, rolling_sums, scalars, selects, single_constants, small_arrays, "
             "split_adds, stack_tops, tables, tuples, view_adjoints",
             "The user's source line the statement comes from (1-based, in the file); "
             "emitted as the comment that links generated code to the user's code "
@@ -159,7 +159,7 @@ LINE = Fact("line", "statement, function",
             "Written by tag() and by astutil's statement builders.")
 KIND = Fact("kind", "statement", "axis_gathers, index_names, int_arrays, invariant_sums, "
                                  "layouts, lower, masks, normalize, partial_sums, placeholders, "
-                                 "reverse, rolling_sums, scalars, single_constants, "
+                                 "reverse, rolling_sums, scalars, selects, single_constants, "
                                  "small_arrays, split_adds, stack_tops, tables, tuples, webs",
             "activity, axis_gathers, buffers, cse, dependence, emit, forward, fresh_arrays, "
             "hoist, index_names, int_arrays, layouts, lower, masks, planner, program, rerun, reverse, "
@@ -204,8 +204,8 @@ NOTE = Fact("note", "statement", "array_loops, restore_loops, reverse, sink, spl
             "emit",
             "Why the transform wrote this statement: emitted as a comment above it.")
 SECTION = Fact("section", "statement of an adjoint",
-               "hoist_adjoints, partial_sums, reverse, rolling_sums, split_adds",
-               "emit, hoist_adjoints, kernel, partial_sums, rolling_sums, split_adds",
+               "hoist_adjoints, partial_sums, reverse, rolling_sums, selects, split_adds",
+               "emit, hoist_adjoints, kernel, partial_sums, rolling_sums, selects, split_adds",
                "Which part of the adjoint the statement belongs to (setup, forward, "
                "init, fused, value, reverse, result): emitted as section headers.")
 

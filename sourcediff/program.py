@@ -40,6 +40,7 @@ from .passes.parallel_loops import prange_source
 from .passes.placeholders import bind_placeholders
 from .passes.reverse import ReverseTransformer
 from .passes.scalars import scalar_numpy_calls
+from .passes.selects import number_kind, select_branches
 from .passes.shapes import parameter_axes
 from .passes.single_constants import single_constants
 from .passes.small_arrays import scalarize_small_arrays
@@ -216,6 +217,8 @@ class Program:
         prim = ast.FunctionDef(name=name, args=fn.args, body=[], decorator_list=[],
                                returns=None, type_comment=None, type_params=[])
         prim.body = [_lower(s, env) for s in fn.body]
+        prim.body, = select_branches([prim.body], [a.arg for a in fn.args.args],
+                                     lambda v: number_kind(env.get(v)))
         self.functions[name], self.trees[name] = emitted(
             prim, src.info, f"Primal of '{src.name}' (normalized).")
         self.order.append(name)

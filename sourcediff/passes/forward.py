@@ -38,6 +38,7 @@ from .astutil import free_names, simplify, substitute, walk
 from .astutil import name as _name
 from .numba_calls import contiguous_reshape, lower_for_numba
 from .rulecall import RuleInfo, constants_of, tangent_rule_inputs
+from .selects import number_kind, select_branches
 from .types import T, const_type
 from .views import check_call_views, check_tangent_views, is_view
 
@@ -234,6 +235,8 @@ class ForwardTransformer:
                 body.append(_assign(self.dot(p), self.zeros_like(_name(p)), line))
         body += self.block(self.fn.body)
         params = self.params + tangent_params
+        body, = select_branches([body], params, lambda v: number_kind(
+            self.types.get(self.primal_of.get(v, v))))
         args = ast.arguments(posonlyargs=[], args=[ast.arg(arg=p) for p in params], vararg=None,
                              kwonlyargs=[], kw_defaults=[], kwarg=None, defaults=[])
         fn = ast.FunctionDef(name=fname, args=args, body=body, decorator_list=[],

@@ -2027,7 +2027,9 @@ class Normalizer:
                 raise self.error(items, f"{text}() needs a list or tuple written out, "
                                         "like [x, y]")
             x = self.atom(items, out)
-            return ir.mark(x, ("copy",)) if fn in AS_ARRAY or isinstance(x, ast.Constant) \
+            if isinstance(x, ast.Constant):        # np.array(2.0): the number
+                return ir.mark(x, ("const",))
+            return ir.mark(x, ("copy",)) if fn in AS_ARRAY \
                 else self.call_object(_call_like(e, [x], func=ast.Attribute(
                     value=_name("np"), attr="copy", ctx=ast.Load())), np.copy, out)
         if not items.elts:

@@ -73,6 +73,7 @@ from .products import match_product_layouts
 from .restore_loops import restore_after_loops, save_before_loops, unread_puts_back
 from .rolling_sums import roll_neighbour_adds
 from .rulecall import RuleInfo, bind_template, constants_of, rule_inputs
+from .selects import number_kind, select_branches
 from .shapes import shape_axes
 from .sink import Adjoints, sink_adjoints
 from .split_adds import split_neighbour_adds
@@ -1726,6 +1727,12 @@ class ReverseTransformer:
         ir.SECTION.set(ret_stmt, "result")
         body, rev = self.polish(body, rev, live_out=free_names(ret_stmt))
         params = list(self.params) + ([self.seed_name()] if self.mode == "vjp" else [])
+        primal_of = {a: v for v, a in self.adj_names.items()}
+        if self.mode == "vjp":
+            primal_of[self.seed_name()] = self.ret_name
+        body, rev = select_branches([body, rev], params,
+                                    lambda v: number_kind(self.types.get(primal_of.get(v, v))),
+                                    live_out=free_names(ret_stmt))
         args = ast.arguments(posonlyargs=[], args=[ast.arg(arg=p) for p in params], vararg=None,
                              kwonlyargs=[], kw_defaults=[], kwarg=None, defaults=[])
         fn = ast.FunctionDef(name=fname, args=args, body=body + rev + [ret_stmt],

@@ -489,8 +489,20 @@ def _(args, kw, consts):
 
 nondifferentiable(np.eye, np.identity, result=lambda args, kw, consts: array(
     kw["dtype"].dtype if "dtype" in kw else np.float64, 2))
-nondifferentiable(np.argmax, np.argmin, np.count_nonzero,
-                  result=lambda args, kw, consts: INT)
+def _positions_along(args, kw, consts):
+    """``np.argmax(a)``: one int; with an axis (of an array of two or more
+    dimensions), an int array with that axis removed."""
+    axis = kw.get("axis", args[1] if len(args) > 1 else None)
+    a = args[0] if args else None
+    if "keepdims" in kw:
+        raise TypeError("keepdims= of np.argmax / np.argmin / np.count_nonzero is not "
+                        "supported here: index the result with [:, None] instead")
+    if axis is None or axis.kind == "none" or a is None or not a.is_array or a.ndim < 2:
+        return INT
+    return array(np.int64, a.ndim - 1)
+
+
+nondifferentiable(np.argmax, np.argmin, np.count_nonzero, result=_positions_along)
 
 
 def _truth_of_all(args, kw, consts):

@@ -25,9 +25,7 @@ def relax(v, m):
             k += (1)
             # relax:120  while k < m:
             _c4 = k < m
-            if (not _c4):
-                _skip1 = True
-                _exit1 = True
+            _exit1 = True if not _c4 else _exit1
             if _exit1:
                 break
     # relax:123  return y
@@ -84,9 +82,7 @@ def relax_vjp(v, m, cotangent, _saved_y, tape_need):
             k += 1
             # relax:120  while k < m:
             _c4 = k < m
-            if (not _c4):
-                _skip1 = True
-                _exit1 = True
+            _exit1 = True if not _c4 else _exit1
             if _exit1:
                 break
     # relax:123  return y

@@ -61,14 +61,7 @@ def branches_grad(x, a):
         dy = 0.0
     else:
         # branches:24  elif x < -a:
-        if _c3:
-            # branches:25  y = -x
-            dx += -dy
-            dy = 0.0
-        else:
-            # branches:27  y = math.exp(x)
-            dx += dy * y
-            dy = 0.0
+        dx = dx + -dy if _c3 else dx + dy * y
     # -- result
     # branches:28  return y * a
     return _t4, (dx,)

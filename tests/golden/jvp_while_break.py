@@ -27,10 +27,8 @@ def while_break_jvp(x, tol, x_dot):
             s_dot += _t5_dot
             # while_break:36  if s > tol:
             _c6 = s > tol
-            if _c6:
-                # while_break:37  break
-                _skip1 = True
-                _exit1 = True
+            _skip1 = True if _c6 else _skip1
+            _exit1 = True if _c6 else _exit1
             # while_break:38  k += 1
             _c10 = not _skip1
             if _c10:
@@ -39,9 +37,8 @@ def while_break_jvp(x, tol, x_dot):
                 _t7 = x.shape
                 _t8 = _t7[0]
                 _c9 = k < _t8
-                if (not _c9):
-                    _skip1 = True
-                    _exit1 = True
+                _skip1 = True if not _c9 else _skip1
+                _exit1 = True if not _c9 else _exit1
             # while_break:34  while k < x.shape[0]:
             if _exit1:
                 break

@@ -25,10 +25,8 @@ def while_break(x, tol):
             s += _t5
             # while_break:36  if s > tol:
             _c6 = s > tol
-            if _c6:
-                # while_break:37  break
-                _skip1 = True
-                _exit1 = True
+            _skip1 = True if _c6 else _skip1
+            _exit1 = True if _c6 else _exit1
             # while_break:38  k += 1
             _c10 = not _skip1
             if _c10:
@@ -37,9 +35,8 @@ def while_break(x, tol):
                 _t7 = x.shape
                 _t8 = _t7[0]
                 _c9 = k < _t8
-                if (not _c9):
-                    _skip1 = True
-                    _exit1 = True
+                _skip1 = True if not _c9 else _skip1
+                _exit1 = True if not _c9 else _exit1
             # while_break:34  while k < x.shape[0]:
             if _exit1:
                 break
@@ -84,10 +81,8 @@ def while_break_grad(x, tol):
             s += _t5
             # while_break:36  if s > tol:
             _c6 = s > tol
-            if _c6:
-                # while_break:37  break
-                _skip1 = True
-                _exit1 = True
+            _skip1 = True if _c6 else _skip1
+            _exit1 = True if _c6 else _exit1
             # while_break:38  k += 1
             _saved_c10[_saved_c10_top] = _c10
             _saved_c10_top += 1
@@ -98,9 +93,8 @@ def while_break_grad(x, tol):
                 _t7 = x.shape
                 _t8 = _t7[0]
                 _c9 = k < _t8
-                if (not _c9):
-                    _skip1 = True
-                    _exit1 = True
+                _skip1 = True if not _c9 else _skip1
+                _exit1 = True if not _c9 else _exit1
             # while_break:34  while k < x.shape[0]:
             if _exit1:
                 break
@@ -112,8 +106,7 @@ def while_break_grad(x, tol):
     if _c3:
         for _k3 in range(_n1):
             # while_break:38  k += 1
-            if _c10:
-                k -= 1
+            k = k - 1 if _c10 else k
             _saved_c10_top -= 1
             _c10 = _saved_c10[_saved_c10_top]
             # while_break:35  s += x[k] * x[k]

@@ -1,0 +1,310 @@
+"""Small branches over numbers become selects (``passes/selects.py``).
+
+The pass on its own (which ``if``s it converts, which it leaves, where a
+merged number gets its value before the ``if``), then programs whose
+branches it converts -- a slope limiter in a helper, nested early returns,
+an ``abs`` in a loop, a number first set inside a loop, an int counter --
+against finite differences on the compiled and the Python targets, in reverse
+and forward mode, and the generated code of the limiter, which has no
+``if`` left.
+"""
+import ast
+import math
+import sys
+import textwrap
+from pathlib import Path
+
+import numpy as np
+import pytest
+from numba import njit
+
+import sourcediff as sd
+from sourcediff.passes.selects import select_branches
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from fdcheck import check_grad  # noqa: E402
+
+FLOATS = {"a", "b", "x", "y", "z", "s", "w", "m"}
+
+
+def _convert(src, kinds=None, live_out=()):
+    fn = ast.parse(textwrap.dedent(src)).body[0]
+    kinds = kinds or {}
+
+    def kind(v):
+        if v in kinds:
+            return kinds[v]
+        return "float" if v in FLOATS or v.startswith("_t") else \
+            "bool" if v.startswith("_c") else None
+
+    params = [a.arg for a in fn.args.args]
+    fn.body, = select_branches([fn.body], params, kind, live_out)
+    return ast.unparse(ast.fix_missing_locations(fn))
+
+
+def _run(text, *args):
+    env = {"math": math}
+    exec(text, env)
+    fn = [v for k, v in env.items() if callable(v) and k != "math"][0]
+    return fn(*args)
+
+
+# -- the pass on its own -------------------------------------------------------
+def test_an_if_else_setting_one_number_is_one_select():
+    text = _convert("""
+        def f(a, b):
+            _c1 = a > b
+            if _c1:
+                y = a * a
+            else:
+                y = -3.0 * b
+            return y
+    """)
+    assert "if _c1:" not in text
+    assert "y = a * a if _c1 else -3.0 * b" in text
+    for a, b in ((1.0, 2.0), (2.0, 1.0), (1.5, 1.5)):
+        assert _run(text, a, b) == (a * a if a > b else -3.0 * b)
+
+
+def test_a_number_set_in_one_arm_keeps_its_value_from_before():
+    text = _convert("""
+        def f(a, b):
+            y = b
+            _c1 = a > 0.0
+            if _c1:
+                y += a
+                y = y * 2.0
+            return y
+    """)
+    assert "if _c1:" not in text
+    for a, b in ((1.0, 2.0), (-1.0, 2.0)):
+        assert _run(text, a, b) == ((b + a) * 2.0 if a > 0.0 else b)
+
+
+def test_nested_ifs_in_an_arm_convert_first():
+    src = """
+        def f(a, b):
+            _c1 = a * b <= 0.0
+            if _c1:
+                m = 0.0
+            else:
+                _c2 = a > 0.0
+                if _c2:
+                    m = min(a, b)
+                else:
+                    m = max(a, b)
+            return m
+    """
+    text = _convert(src)
+    assert "if " not in text.replace(" if ", "")    # no if statement left
+    for a, b in ((1.0, 2.0), (-1.0, -3.0), (1.0, -1.0), (0.0, 2.0), (3.0, 1.0)):
+        want = 0.0 if a * b <= 0.0 else (min(a, b) if a > 0.0 else max(a, b))
+        assert _run(text, a, b) == want
+
+
+@pytest.mark.parametrize("arm, why", [
+    ("y = x[0]", "reads an element (the test may guard its index)"),
+    ("y = a / b", "divides by a number that may be zero"),
+    ("y = math.exp(a)", "calls a function that may raise in Python"),
+    ("y = a ** 2", "a power may overflow and raise in Python"),
+    ("x[0] = a", "writes an element"),
+    ("y = g(a)", "calls a function"),
+])
+def test_arms_that_could_fail_or_touch_memory_stay_branches(arm, why):
+    text = _convert(f"""
+        def f(a, b, x, g):
+            y = 0.0
+            _c1 = a > b
+            if _c1:
+                {arm}
+            return y
+    """, kinds={"x": None, "g": None})
+    assert "if _c1:" in text, why
+
+
+def test_a_name_the_arm_reads_must_be_bound_on_every_path():
+    # ``t`` is only bound where ``_c1`` held: the second if reads it only then
+    text = _convert("""
+        def f(a):
+            _c1 = a > 0.0
+            if _c1:
+                t = math.exp(a)
+            if _c1:
+                y = t * 2.0
+            return y
+    """, kinds={"t": "float"})
+    assert text.count("if _c1:") == 2
+
+
+def test_a_number_maybe_bound_before_outside_loops_stays_a_branch():
+    text = _convert("""
+        def f(a, b):
+            _c1 = a > 0.0
+            if _c1:
+                y = math.exp(a)
+            _c2 = b > 0.0
+            if _c2:
+                y = b
+            return y
+    """)
+    assert "if _c2:" in text
+
+
+def test_a_number_first_set_in_a_loop_is_zeroed_before_the_loop():
+    src = """
+        def f(x, n):
+            s = 0.0
+            for i in range(n):
+                _t1 = x[i]
+                _c1 = _t1 > 0.0
+                if _c1:
+                    m = _t1
+                s = s + m
+            return s
+    """
+    text = _convert(src, kinds={"x": None, "n": "int", "i": "int"})
+    assert "if _c1:" not in text
+    assert text.index("m = 0.0") < text.index("for i in range(n):")
+    x = np.array([1.0, -2.0, 3.0, -4.0])
+    # the branch not taken keeps the value of the iteration before
+    assert _run(text, x, 4) == 1.0 + 1.0 + 3.0 + 3.0
+
+
+def test_what_nothing_reads_after_the_if_is_not_computed():
+    text = _convert("""
+        def f(a, b):
+            _c1 = a > b
+            if _c1:
+                dy = a * b
+                dx = dy + 1.0
+                dy = 0.0
+            return dx
+    """, kinds={"dx": "float", "dy": "float"}, live_out=())
+    assert "dy = 0.0" not in text
+    assert _run(text, 2.0, 1.0) == 3.0
+
+
+def test_a_test_that_reads_an_element_is_evaluated_once_as_before():
+    text = _convert("""
+        def f(x, a):
+            y = a
+            if x[0] > a:
+                y = a * 2.0
+            return y
+    """, kinds={"x": None})
+    assert "x[0] > a" in text and "if x[0]" not in text
+    assert text.count("x[0]") == 1
+
+
+# -- programs ------------------------------------------------------------------
+@njit(cache=True)
+def minmod(a, b):
+    if a * b <= 0.0:
+        return 0.0
+    if a > 0.0:
+        return min(a, b)
+    return max(a, b)
+
+
+def limited_slopes(u):
+    n = u.shape[0]
+    s = 0.0
+    for i in range(1, n - 1):
+        d = minmod(u[i] - u[i - 1], u[i + 1] - u[i])
+        s += d * d * u[i]
+    return s
+
+
+def leaky(x, alpha):
+    s = 0.0
+    for i in range(x.shape[0]):
+        v = x[i]
+        if v > 0.0:
+            y = v
+        else:
+            y = alpha * v
+        s += y * y
+    return s
+
+
+def running_peak(x):
+    s = 0.0
+    for i in range(x.shape[0]):
+        if x[i] > 0.5:
+            peak = x[i] * x[i]
+        s += peak * x[i]
+    return s
+
+
+def clipped_steps(x, lo, hi):
+    v = x[0]
+    s = 0.0
+    for i in range(1, x.shape[0]):
+        v = v + 0.5 * x[i]
+        if v > hi:
+            v = hi
+        elif v < lo:
+            v = lo + 0.1 * (lo - v)
+        s += v * x[i]
+    return s
+
+
+def counted(x):
+    k = 0
+    s = 0.0
+    for i in range(x.shape[0]):
+        if x[i] > 0.0:
+            k += 1
+            s += x[i] * k
+        else:
+            s -= 0.5 * x[i] * x[i]
+    return s
+
+
+def _data(n, seed):
+    rng = np.random.default_rng(seed)
+    return rng.standard_normal(n)
+
+
+PROGRAMS = [
+    (limited_slopes, (np.sin(np.linspace(0.0, 6.0, 13)) + 0.1 * _data(13, 1),), 0),
+    (leaky, (_data(11, 2), 0.1), (0, 1)),
+    (running_peak, (np.abs(_data(9, 3)) + 0.05,), 0),
+    (clipped_steps, (_data(10, 4), -0.7, 0.8), (0, 1, 2)),
+    (counted, (_data(12, 5),), 0),
+]
+
+
+@pytest.mark.parametrize("f, args, wrt", PROGRAMS, ids=[p[0].__name__ for p in PROGRAMS])
+@pytest.mark.parametrize("target", ["cpu", "python"])
+def test_programs_with_converted_branches_match_finite_differences(f, args, wrt, target):
+    check_grad(f, args, wrt=wrt, target=target)
+
+
+@pytest.mark.parametrize("f, args, wrt", PROGRAMS, ids=[p[0].__name__ for p in PROGRAMS])
+def test_their_tangents_match_finite_differences(f, args, wrt):
+    wrt = wrt if isinstance(wrt, tuple) else (wrt,)
+    rng = np.random.default_rng(7)
+    tangents = tuple(rng.standard_normal(np.shape(args[k])) if np.ndim(args[k])
+                     else float(rng.standard_normal()) for k in wrt)
+
+    def moved(h):
+        out = list(args)
+        for k, t in zip(wrt, tangents):
+            out[k] = args[k] + h * t
+        return f(*out)
+
+    h = 1e-6
+    fd = (moved(h) - moved(-h)) / (2 * h)
+    value, tangent = sd.jvp(f, wrt=wrt)(*args, tangents)
+    assert value == pytest.approx(f(*args), rel=1e-12)
+    assert tangent == pytest.approx(fd, rel=1e-6, abs=1e-8)
+
+
+def test_the_limiter_and_its_vjp_have_no_branch_left():
+    g = sd.value_and_grad(limited_slopes)
+    text = g.source
+    for name in ("minmod", "minmod_vjp"):
+        body = text[text.index(f"def {name}("):]
+        body = body[:body.index("\ndef ", 1)]
+        assert "\n    if " not in body and "\n        if " not in body, body
