@@ -79,6 +79,12 @@ def lower_for_numba(prim, types):
         return ast.IfExp(test=args[0], body=args[1], orelse=args[2])
     if fn is _np.where and len(args) == 3 and not prim.keywords:
         return _call("select", *args)       # (loops; np.where's broadcasting 0.4-0.9 s)
+    if fn in (_np.argmax, _np.argmin) and len(args) + len(prim.keywords) == 2 and \
+            all(k.arg == "axis" for k in prim.keywords):
+        xt = type_of(args[0]) if args else None
+        if xt is not None and xt.is_array and xt.ndim == 2:
+            axis = args[1] if len(args) > 1 else prim.keywords[0].value
+            return _call("argmax_along" if fn is _np.argmax else "argmin_along", args[0], axis)
     if fn is _np.expand_dims and args and is_number(args[0]):
         return _call("np.full", _const(1), args[0])
     helper = registry.axis_helper_name(fn)

@@ -17,6 +17,8 @@ import numpy as np
 from .declare import install_numba_overloads, jitable, numba_overload, runtime_helper
 
 __all__ = [
+    "argmax_along",
+    "argmin_along",
     "diff_adjoint",
     "differences",
     "install_numba_overloads",
@@ -33,6 +35,62 @@ def _need(cond, what):
     from numba.core.errors import TypingError
     if not cond:
         raise TypingError(what)
+
+
+# -- positions of extremes along an axis ------------------------------------------------
+@runtime_helper
+def argmax_along(a, axis):
+    """``np.argmax(a, axis)`` of a 2-d array (what generated code calls for it
+    on the CPU targets, ``passes/numba_calls.py``): the first largest element's
+    position along ``axis`` (a NaN counts as largest, as in NumPy).  Numba's own
+    builds argmax and argmin from one closure, a name two cached modules can
+    share (``runtime/declare.py``): one then ran the other's code."""
+    return np.argmax(a, axis=axis)
+
+
+@runtime_helper
+def argmin_along(a, axis):
+    """``np.argmin(a, axis)`` of a 2-d array, as :func:`argmax_along`."""
+    return np.argmin(a, axis=axis)
+
+
+@jitable
+def _arg_extreme_2d(a, axis, largest):
+    if axis < 0:
+        axis += 2
+    if axis != 0 and axis != 1:
+        raise ValueError("argmax/argmin: axis out of range for a 2-d array")
+    n_along = a.shape[axis]
+    n_out = a.shape[1 - axis]
+    if n_along == 0:
+        raise ValueError("argmax/argmin of an empty axis")
+    out = np.zeros(n_out, np.int64)
+    for j in range(n_out):
+        best = a[0, j] if axis == 0 else a[j, 0]
+        k = 0
+        for i in range(1, n_along):
+            if math.isnan(best):                  # a NaN: it stays
+                break
+            v = a[i, j] if axis == 0 else a[j, i]
+            if math.isnan(v) or (v > best if largest else v < best):
+                best = v
+                k = i
+        out[j] = k
+    return out
+
+
+@numba_overload(argmax_along)
+def _(a, axis):
+    from numba import types
+    _need(isinstance(a, types.Array) and a.ndim == 2, "argmax_along of a 2-d array")
+    return lambda a, axis: _arg_extreme_2d(a, axis, True)
+
+
+@numba_overload(argmin_along)
+def _(a, axis):
+    from numba import types
+    _need(isinstance(a, types.Array) and a.ndim == 2, "argmin_along of a 2-d array")
+    return lambda a, axis: _arg_extreme_2d(a, axis, False)
 
 
 # -- selection --------------------------------------------------------------------------

@@ -23,6 +23,7 @@ code may not take (:func:`helper_names`), and what
 """
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 
 
@@ -147,4 +148,26 @@ def install_numba_overloads(target: str = "generic", jit_options: dict | None = 
         fn, overload_fn, options = OVERLOADS[done]
         done += 1
         _installed[target] = done
-        overload(fn, target=target, jit_options=dict(jit_options or {}), **options)(overload_fn)
+        overload(fn, target=target, jit_options=dict(jit_options or {}),
+                 **options)(_named(overload_fn, getattr(fn, "__name__", "overload")))
+
+
+def _named(overload_fn, owner: str):
+    """``overload_fn`` with each implementation it returns named after the
+    function it implements and the line it is written on.
+
+    Numba names compiled code by module, qualified name, argument types and a
+    number counted in the process that compiled it: two closures named
+    ``_.<locals>.impl`` (two helpers' overloads in one module), compiled for
+    the same types by two processes that happened to count alike, are one
+    name to the linker once both are loaded from the cache, and the second
+    caller runs the first one's code (numba/numba#10486). Named apart, they
+    cannot meet."""
+    @functools.wraps(overload_fn)
+    def named(*args, **kwargs):
+        impl = overload_fn(*args, **kwargs)
+        code = getattr(impl, "__code__", None)
+        if code is not None and "<locals>" in getattr(impl, "__qualname__", ""):
+            impl.__qualname__ = f"{owner}_{impl.__name__}_{code.co_firstlineno}"
+        return impl
+    return named

@@ -22,7 +22,7 @@ import sourcediff as sd
 from sourcediff.passes.selects import select_branches
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from fdcheck import check_grad  # noqa: E402
+from fdcheck import check_grad
 
 FLOATS = {"a", "b", "x", "y", "z", "s", "w", "m"}
 
