@@ -44,8 +44,8 @@ def _convert(src, kinds=None, live_out=()):
 
 def _run(text, *args):
     env = {"math": math}
-    exec(text, env)
-    fn = [v for k, v in env.items() if callable(v) and k != "math"][0]
+    exec(compile(text, "<converted>", "exec"), env)  # noqa: S102 - runs the converted function
+    fn = next(v for k, v in env.items() if callable(v) and k != "math")
     return fn(*args)
 
 

@@ -30,7 +30,7 @@ def column_argmax_count(X):
 def test_positions_along_an_axis_are_an_int_array(f, target):
     # np.argmax(X, axis=1) was typed as one int: the sum of the gathered row was
     # dropped (the value came back as an array) and repeated columns got one add
-    value, g = sd.value_and_grad(f, target=target)(X)
+    value, _ = sd.value_and_grad(f, target=target)(X)
     assert np.ndim(value) == 0 and value == pytest.approx(f(X), rel=1e-14)
     check_grad(f, (X,), wrt=0, target=target)
 
