@@ -251,12 +251,13 @@ class Program:
         # the axes of one length, as shapes.axis_lengths takes them
         same_axes = parameter_axes(src.params, arg_types)
 
-        def build(prefer_store=frozenset()):
+        def build(prefer_store=frozenset(), stored_reads=frozenset()):
             rt = ReverseTransformer(fn, env, wrt, mode, set(self.functions),
                                     callee_adjoint=self.callee_adjoint, error=src.info.error,
                                     checkpoint=checkpoint, prefer_store=prefer_store,
                                     same_shape=same_shape, param_shapes=param_shapes,
-                                    same_axes=same_axes, scratch=self.scratch)
+                                    same_axes=same_axes, scratch=self.scratch,
+                                    stored_reads=stored_reads)
             return rt, rt.run(fname)
 
         try:
@@ -272,6 +273,21 @@ class Program:
                 if rt2.plan.per_iteration == rt.plan.per_iteration and \
                         _list_pushes(adj2) <= _list_pushes(adj):
                     rt, adj = rt2, adj2
+            # an array whose elements loops overwrite is put back element by
+            # element for what the reverse sweep computes from it; storing
+            # those values instead (where the reverse reads them) moves less
+            # when the array is written more often than read (an accumulation
+            # ``g[j] += ...`` read once per outer step) or when what is read is
+            # fewer values than what is put back (a stencil's three reads of a
+            # level give one value the reverse needs): built both ways, the
+            # one whose tapes move less is kept
+            arrays = rt.element_saved_arrays() if STORED_READS else frozenset()
+            if arrays and checkpoint is None:
+                rt3, adj3 = build(rt.plan.prefer_store, arrays)
+                if rt3.tape_traffic(adj3) < rt.tape_traffic(adj) and \
+                        _list_pushes(adj3) <= _list_pushes(adj) and \
+                        rt3.plan.per_iteration == rt.plan.per_iteration:
+                    rt, adj = rt3, adj3
         except NotImplementedError as exc:
             raise TransformError(str(exc), src.info.filename, src.info.line_offset + 1, 0,
                                  src.info.lines[0]) from None
@@ -376,6 +392,12 @@ class Program:
         if parallel:
             functions = [prange_source(f) for f in functions]
         return module_source(functions, header)
+
+
+# whether an adjoint may store the values read from arrays instead of putting
+# their elements back (``Program.adjoint``); the tests of the put-back path turn
+# it off for programs where storing the reads moves less
+STORED_READS = True
 
 
 def _list_pushes(fn) -> int:

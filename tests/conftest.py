@@ -39,3 +39,15 @@ from hypothesis import settings
 settings.register_profile("ci", derandomize=True, print_blob=True)
 if os.environ.get("CI"):
     settings.load_profile("ci")
+
+
+import pytest  # noqa: E402
+
+
+@pytest.fixture
+def put_back(monkeypatch):
+    """Adjoints that put an array's overwritten elements back, not the ones
+    that store the values read from it, which program.py chooses where they
+    move less (the heat equation's): for the tests of the put-back path."""
+    from sourcediff import program
+    monkeypatch.setattr(program, "STORED_READS", False)

@@ -98,14 +98,20 @@ def _stored(rt, names, stmts, loops) -> list:
         if sliced:
             out.append(f"stored: slices of '{base}' before {where} {_verb(where)} them, "
                        f"copied into a list")
-    indexed, stacked, listed = {}, {}, {}
+    indexed, computed, stacked, listed = {}, {}, {}, {}
     for v, sites in scalars.items():
         slots = [s for s in sites if (id(s), v) in rt.indexed_scalars]
         rest = [s for s in sites if (id(s), v) not in rt.indexed_scalars]
-        if slots:
-            indexed[v] = slots
+        at_def = [s for s in slots if (id(s), v) in rt.stored_at_def]
+        if at_def:
+            computed[v] = at_def
+        if len(at_def) < len(slots):
+            indexed[v] = [s for s in slots if (id(s), v) not in rt.stored_at_def]
         if rest:
             (stacked if ("saved", v) in rt.stacks else listed)[v] = rest
+    if computed:
+        out.append(f"stored where computed, one slot per loop iteration in arrays allocated "
+                   f"once (loaded where the reverse iteration starts): {_named(computed)}")
     if indexed:
         out.append(f"stored before each overwrite, one slot per loop iteration in arrays "
                    f"allocated once: {_named(indexed)}")

@@ -62,8 +62,12 @@ class Planner:
     def __init__(self, fn: ast.FunctionDef, types: dict, params: list, active: set,
                  ret_name, mode: str, checkpoint=None, error=None, name_of=None,
                  prefer_store=frozenset(), same_shape=None, param_shapes=None,
-                 same_axes=None):
+                 same_axes=None, stored_reads=frozenset()):
         self.fn = fn
+        # arrays whose element reads are stored where the reverse sweep needs
+        # what is computed from them, not re-run from the array put back
+        # element by element (passes/rerun.py; chosen by cost in program.py)
+        self.stored_reads = stored_reads
         # parameter -> an earlier parameter of its shape, in the call specialized on
         self.same_shape = same_shape or {}
         # the same as ``shapes.axis_lengths`` takes it (``shapes.parameter_axes``)
@@ -1027,6 +1031,41 @@ class Planner:
                                       self.segments(), self.per_iteration, facts)
             if sid in plan:
                 self.indexed_scalars[(sid, var)] = plan[sid]
+        self.stored_at_def = self.values_stored_where_computed(stmts)
+
+    def values_stored_where_computed(self, stmts) -> dict:
+        """``(id(assignment), var) -> loop`` for numbers with a slot per iteration
+        that are their iteration's own: assigned once, at the top level of
+        the innermost loop's body, before any read of them there, and read
+        nowhere outside the loop.  The forward sweep stores each value after
+        computing it and the reverse iteration loads it where it starts: no
+        value carried from one iteration to the next (a store of the value
+        before, as for other overwrites, would be), so the forward loop
+        vectorizes (a heat equation's stencil: 0.55 -> 0.32 ms)."""
+        out = {}
+        if self.checkpointed:
+            return out
+        for (sid, var) in self.indexed_scalars:
+            st = stmts[sid]
+            around = self.around.get(sid) or []
+            loop = around[-1] if around else None
+            if not isinstance(loop, ast.For) or not any(b is st for b in loop.body) or \
+                    len(self.sites.get(var, [])) != 1 or var in self.params or \
+                    any(id(x) in self.per_iteration for x in around):
+                continue
+            inside = {id(x) for x in walk([loop])}
+            outside = [x for x in walk(self.fn.body) if id(x) not in inside and
+                       not isinstance(x, (ast.For, ast.While, ast.If))]
+            if var in iteration_locals(loop, outside):
+                out[(sid, var)] = loop
+        return out
+
+    def needs_placeholder(self, var) -> bool:
+        """Whether ``var`` (in ``placeholders``) is bound before the forward
+        sweep: not when its only saves store the values it is assigned."""
+        at_def = {v for _, v in self.stored_at_def}
+        return var not in at_def or any(v == var and (sid, v) not in self.stored_at_def
+                                        for sid, v in self.save_at)
 
     def segments(self) -> dict:
         """id(loop) -> the names of its segment start and length, for each

@@ -144,7 +144,7 @@ def _select(plan, loop, carried, banned) -> Rerun:
                 out.writes[id(s)] = targets
                 out.scalars |= {(id(st), st.targets[0].id) for st in walk([s])
                                 if ir.KIND(st) == ir.Kind.ASSIGN}
-        elif isinstance(s, ast.For) and _nest_ok(plan, s):
+        elif isinstance(s, ast.For) and _nest_ok(plan, s) and not reads_stored(plan, s):
             needs, arrays, scalars = exposed([s]), stored_arrays(s), assigned_scalars(s)
             if (arrays | scalars) & (banned | set(carried) | set(plan.params)) or \
                     plan.ret_name in arrays | scalars:
@@ -207,6 +207,7 @@ def _branch_values(plan, loop, idx, test, branch, written, carried, banned) -> l
         if t is None or not t.is_scalar or z in banned or z in carried or \
                 z in plan.params or z in plan.counters or z in outside or \
                 head in ("user", "method", "tuple", "global", "call") or \
+                reads_stored(plan, st.value) or \
                 [site.stmt for site in plan.sites.get(z, [])] != [st] or \
                 z in _loads(branch[:k]) or _loads([st]) & {z}:
             continue
@@ -291,6 +292,14 @@ def _written(stmts) -> set:
     return out
 
 
+def reads_stored(plan, value) -> bool:
+    """Whether ``value`` reads an element of an array whose reads the plan
+    stores instead of re-running (``Planner.stored_reads``)."""
+    return bool(plan.stored_reads) and any(
+        isinstance(n, ast.Subscript) and isinstance(n.value, ast.Name) and
+        n.value.id in plan.stored_reads for n in ast.walk(value))
+
+
 def _simple_assign(plan, s, loop, idx) -> bool:
     """A scalar (or a view of an array: free to re-take) whose value the
     re-run gives: assigned only here, or here and in nested loops re-run
@@ -299,7 +308,7 @@ def _simple_assign(plan, s, loop, idx) -> bool:
     t = plan.types.get(z)
     head = ir.PRIM(s.value)[0]
     if t is None or not (t.is_scalar or (t.is_array and head == "subscript")) \
-            or z in plan.params or z in plan.counters:
+            or z in plan.params or z in plan.counters or reads_stored(plan, s.value):
         return False
     if head in ("user", "method", "tuple", "global"):
         return False
@@ -341,7 +350,8 @@ def _choice_ok(plan, s, loop, idx) -> bool:
         t = plan.types.get(z)
         head = ir.PRIM(st.value)[0]
         if t is None or not t.is_scalar or z in plan.params or z in plan.counters or \
-                head in ("user", "method", "tuple", "global", "call"):
+                head in ("user", "method", "tuple", "global", "call") or \
+                reads_stored(plan, st.value):
             return False
         if any(id(site.stmt) not in inside for site in plan.sites.get(z, [])) or \
                 z in outside or z in _loads(loop.body[:idx]):

@@ -78,6 +78,7 @@ from .shapes import shape_axes
 from .sink import Adjoints, sink_adjoints
 from .split_adds import split_neighbour_adds
 from .stack_tops import reset_stack_tops
+from .tape import tape_traffic
 from .types import T
 from .unbroadcasts import drop_same_shape_unbroadcasts
 from .view_adjoints import bind_view_adjoints
@@ -135,7 +136,8 @@ class ReverseTransformer:
 
     def __init__(self, fn: ast.FunctionDef, types: dict, wrt: list, mode: str, names: set,
                  callee_adjoint=None, error=None, checkpoint=None, prefer_store=frozenset(),
-                 same_shape=None, param_shapes=None, scratch=True, same_axes=None):
+                 same_shape=None, param_shapes=None, scratch=True, same_axes=None,
+                 stored_reads=frozenset()):
         self.fn = fn
         # scratch arrays of the adjoint's own (split_adds' rows): not in a CUDA kernel
         self.scratch = scratch
@@ -169,7 +171,7 @@ class ReverseTransformer:
                                        [self.ret_name] if self.ret_name else [])
         self.plan = Planner(fn, types, self.params, self.active, self.ret_name, mode,
                             checkpoint, error, self.fresh_cached, prefer_store, same_shape,
-                            param_shapes, same_axes)
+                            param_shapes, same_axes, stored_reads)
         self.adj_names: dict[str, str] = {}
         self.tmp = itertools.count(1)
         self.helpers_used: set = set()
@@ -403,6 +405,21 @@ class ReverseTransformer:
         forward = self.forward_block(self.fn.body)
         return ir.PLAN.set(self.assemble(fname, forward, reverse),
                            plan_lines(self.plan, self))
+
+    def element_saved_arrays(self) -> frozenset:
+        """The arrays whose elements the forward sweep saves before loops
+        overwrite them, with every name their values go by (a buffer swap):
+        candidates for ``stored_reads``."""
+        saved = {var[:-2] for _, var in self.plan.save_at if var.endswith("[]")}
+        for x, y in self.plan.value_flow:
+            if x in saved or y in saved:
+                saved |= {x, y}
+        return frozenset(saved)
+
+    def tape_traffic(self, fn) -> int:
+        """The memory traffic of ``fn``'s tapes (passes/tape.py)."""
+        tapes = {n for n in self.namer.made.values() if n.startswith("_saved")}
+        return tape_traffic(fn, tapes)
 
     def costly_recomputed(self, every_loop=True) -> frozenset:
         """The loops whose reverse iterations recompute a costly value (an
@@ -902,7 +919,9 @@ class ReverseTransformer:
                         and not self._plain:
                     slot = ast.Subscript(value=_name(self.scalar_tape(id(s), var)), ctx=ast.Store(),
                                          slice=ir.clone(self.plan.indexed_scalars[id(s), var].index))
-                    pre.append(_assign(slot, _name(var), line))
+                    # (the value computed, or the one it overwrites)
+                    (post if (id(s), var) in self.plan.stored_at_def else pre).append(
+                        _assign(slot, _name(var), line))
                 elif (id(s), var) in self.plan.save_at and not self._plain:
                     pre += self.push(var, line)
                 t = self.types.get(var)
@@ -1141,7 +1160,9 @@ class ReverseTransformer:
                     out += self.adjoint_assign(s)
             resets = []
             for var in targets:
-                if (id(s), var) in self.plan.save_at and (id(s), var) in self.plan.indexed_scalars:
+                if (id(s), var) in self.plan.stored_at_def:
+                    pass          # loaded where the reverse iteration starts (reverse_loop)
+                elif (id(s), var) in self.plan.save_at and (id(s), var) in self.plan.indexed_scalars:
                     index = self.plan.indexed_scalars[id(s), var].index
                     out.append(self.restored(_assign(var, ast.Subscript(
                         value=_name(self.scalar_tape(id(s), var)), slice=ir.clone(index),
@@ -1252,6 +1273,7 @@ class ReverseTransformer:
         if body or self.plan.snapshot_vars_of(s) or undo:
             self.reversed_loops.add(id(s))
             recompute = self.snapshot_pops(s) + self.needed_recomputation(s)
+            recompute = self.stored_loads(s, recompute + body) + recompute
             count = ir.COUNT(s)
             if count:
                 self.read(_name(count))
@@ -1294,6 +1316,23 @@ class ReverseTransformer:
                 out += self.replay(nest)
             out += code
         return merge_scatters(out)
+
+    def stored_loads(self, loop, reverse) -> list:
+        """The numbers of ``loop``'s iteration stored where computed
+        (``Planner.stored_at_def``), loaded where its reverse iteration starts,
+        as far as ``reverse`` reads them."""
+        reads = {n.id for st in reverse for n in ast.walk(st) if isinstance(n, ast.Name)}
+        order = {id(st): k for k, st in enumerate(walk(loop.body))}
+        out = []
+        for (sid, var), lp in sorted(self.plan.stored_at_def.items(),
+                                     key=lambda kv: (order.get(kv[0][0], -1), kv[0][1])):
+            if lp is loop and (sid, var) in self.plan.save_at and var in reads:
+                index = self.plan.indexed_scalars[sid, var].index
+                out.append(_assign(var, ast.Subscript(value=_name(self.scalar_tape(sid, var)),
+                                                      slice=ir.clone(index), ctx=ast.Load()),
+                                   ir.LINE(loop)))
+                self.read(index)
+        return out
 
     def needed_recomputation(self, loop) -> list:
         """What the plan re-runs at the start of each reverse iteration of
@@ -1664,7 +1703,8 @@ class ReverseTransformer:
         line = ir.LINE(self.fn)
         body = []
         for var in sorted(self.plan.placeholders | self.plan.checkpoint_placeholders):
-            body.append(_assign(var, placeholder(self.types[var]), line))
+            if var in self.plan.checkpoint_placeholders or self.plan.needs_placeholder(var):
+                body.append(_assign(var, placeholder(self.types[var]), line))
         in_arrays = set().union(*self.plan.array_tapes.values())
         tapes = [self.stack(var) for var in sorted(self.plan.listed_vars() - in_arrays)
                  if ("saved", var) not in self.plan.stacks]

@@ -378,3 +378,47 @@ def stack_sites(rt) -> dict:
                     add(("saved", v), rt.row_dtype(v) or number_dtype(rt.types.get(v)), loop,
                         [loop])
     return {key: (dtype, pushes) for key, (dtype, pushes) in sites.items()}
+
+
+TRIPS = 8      # assumed trip count of every loop (only relative depths matter)
+
+
+def tape_traffic(fn, tapes) -> int:
+    """What the tapes of an adjoint move, each statement weighted by
+    ``TRIPS`` per loop around it: a value written to a tape or read back
+    counts 1, and 1 more when it comes from an array element or goes into one
+    (an element saved before an overwrite, put back after it): the measure by
+    which program.py chooses between putting an array's elements back and
+    storing the values the reverse sweep computes from them."""
+    total = 0
+
+    def is_tape(e):
+        return isinstance(e, ast.Subscript) and isinstance(e.value, ast.Name) and \
+            e.value.id in tapes
+
+    def element(e):
+        return isinstance(e, ast.Subscript) and not is_tape(e)
+
+    def visit(stmts, weight):
+        nonlocal total
+        for s in stmts:
+            if isinstance(s, (ast.For, ast.While)):
+                visit(s.body, weight * TRIPS)
+                visit(s.orelse, weight)
+            elif isinstance(s, ast.If):
+                visit(s.body, weight)
+                visit(s.orelse, weight)
+            elif isinstance(s, ast.Assign) and len(s.targets) == 1:
+                target, value = s.targets[0], s.value
+                if is_tape(target):
+                    total += weight * (1 + element(value))
+                elif is_tape(value) or isinstance(value, ast.Call) and \
+                        isinstance(value.func, ast.Attribute) and \
+                        isinstance(value.func.value, ast.Name) and value.func.value.id in tapes:
+                    total += weight * (1 + element(target))
+            elif isinstance(s, ast.Expr) and isinstance(s.value, ast.Call) and \
+                    isinstance(s.value.func, ast.Attribute) and \
+                    isinstance(s.value.func.value, ast.Name) and s.value.func.value.id in tapes:
+                total += weight * (1 + any(element(a) for a in s.value.args))
+    visit(fn.body, 1)
+    return total

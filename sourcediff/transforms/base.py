@@ -21,6 +21,7 @@ from ..backends import TARGETS, load_numba, load_python, python_entry
 from ..frontend.source import get_source, referenced_deep, unwrap
 from ..passes.small_arrays import SMALL, shape_seeds
 from ..passes.types import UnsupportedValue, argument_type
+from .. import program as _program
 from ..program import Program
 from ..rules.registry import generation
 
@@ -246,7 +247,7 @@ class Transformed:
         try:
             options = tuple(sorted(self.jit_options.items()))
             shared_key = (self.shares, tuple(self.wrt), self.target, options, self.checkpoint,
-                          key, generation(), referenced_deep(self.func))
+                          key, generation(), referenced_deep(self.func), _program.STORED_READS)
             hash(shared_key)
         except TypeError:        # an option that is not hashable: nothing shared
             return self._build(types)

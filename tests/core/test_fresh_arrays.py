@@ -108,6 +108,7 @@ def _plan(f, args, wrt=0):
     return [line for line in text.splitlines() if line.strip().startswith("#   ")]
 
 
+@pytest.mark.usefixtures("put_back")
 @pytest.mark.parametrize("f, array, stored", [
     (stage_scratch, "ytmp", False), (zeros_read_before_written, "w", False),
     (filled_in_inner_loop, "w", False), (written_twice, "y", True)],

@@ -266,6 +266,7 @@ def refilled_each_step(beta, I0, S0, steps):
     return s + np.sum(I)
 
 
+@pytest.mark.usefixtures("put_back")
 @pytest.mark.parametrize("target", TARGETS)
 def test_a_row_stored_in_a_loop_keeps_the_stored_length(target):
     """The tape of the elements ``foi[:] = ...`` overwrites is an array of one

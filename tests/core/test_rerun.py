@@ -55,6 +55,7 @@ def test_scratch_nests_are_rerun_not_stored():
     assert "_saved_diff" not in source and "_saved_scaled" not in source
 
 
+@pytest.mark.usefixtures("put_back")
 @pytest.mark.parametrize("f", [P.partly_written, P.read_between_writes, P.read_after_loop,
                                P.counter_from_outside], ids=lambda f: f.__name__)
 def test_near_misses_keep_their_tape(f):
@@ -85,6 +86,7 @@ def test_scratch_read_after_the_state_update_is_rerun_late():
         < reverse.index("dflux[i] = 0.0")
 
 
+@pytest.mark.usefixtures("put_back")
 def test_scratch_whose_input_changes_before_its_reader_keeps_its_tape():
     text = plan(P.late_input_changed, LATE, (0, 1))
     assert "elements of 'g'" in text and "re-run" not in text

@@ -16,6 +16,9 @@ from sourcediff.passes.restore_loops import restore_after_loops, save_before_loo
 from tests.core import restore_loop_programs as P
 from tests.fdcheck import check_grad
 
+# (these programs' adjoints store the values read instead: tests/conftest.py)
+pytestmark = pytest.mark.usefixtures("put_back")
+
 rng = np.random.default_rng(11)
 HEAT = (rng.standard_normal(8), 0.2, rng.standard_normal(8), 5)
 CASES = [(heat_swap, HEAT, (0, 1)),

@@ -78,6 +78,7 @@ def test_a_state_of_a_parameters_columns_goes_on_a_stack_of_rows():
     # a second name for the array, only read: copied too
     ("alias_read", "_saved_prev = np.empty((max(iters, 0), 3), np.float64)"),
 ])
+@pytest.mark.usefixtures("put_back")
 def test_the_stack_of_rows_allocated(name, allocation):
     text = source(name)
     assert allocation in text and "= []" not in text

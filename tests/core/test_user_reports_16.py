@@ -106,6 +106,7 @@ def _plan(f, *args):
     return [line for line in src.splitlines() if line.startswith("    #   ")]
 
 
+@pytest.mark.usefixtures("put_back")
 def test_rebound_state_tapes_only_what_its_reverse_reads():
     plan = " ".join(_plan(user16_funcs.rebound_state, np.ones(40), 0.7, 3))
     # p is read by the reverse of 'x += a * p'; x only after the loop, and the

@@ -1,0 +1,117 @@
+"""Values read from an array stored where the reverse sweep needs them, instead
+of the array's overwritten elements put back; numbers of one iteration
+stored where they are computed.
+
+``program.py`` builds an adjoint both ways when loops overwrite elements of
+an array whose values the reverse sweep reads, and keeps the one whose tapes
+move less (``tape.tape_traffic``): the heat equation's three reads of a level
+give one value the reverse needs (stored once, no save and put-back of the
+level), an accumulation ``g[j] += ...`` over an inner loop is read once per
+outer step (its writes are many more). A stencil whose reverse needs several
+values of each element keeps the put-back. Each is checked against finite
+differences both ways; the generated code of the heat equation stores its
+value after computing it and loads it where the reverse iteration starts.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+import sourcediff as sd
+from sourcediff.bench.programs.heat import heat_copy_back, heat_swap
+from tests.fdcheck import check_grad
+
+rng = np.random.default_rng(3)
+HEAT = (rng.standard_normal(9), 0.2, rng.standard_normal(9), 6)
+
+
+def accumulated_gradient(q0, X, y, eps, steps):
+    """Leapfrog-like steps whose force is summed over data into ``g`` (written
+    n * d times a step, read d times a step)."""
+    n, d = X.shape
+    q = q0.copy()
+    g = np.empty(d)
+    s = 0.0
+    for step in range(steps):
+        for j in range(d):
+            g[j] = q[j]
+        for i in range(n):
+            eta = 0.0
+            for j in range(d):
+                eta += X[i, j] * q[j]
+            mu = math.exp(eta)
+            for j in range(d):
+                g[j] += (mu - y[i]) * X[i, j]
+        for j in range(d):
+            q[j] -= eps * g[j] * g[j] * 0.1
+        s += q[0] * q[0]
+    return s
+
+
+def nonlinear_stencil(u0, c, steps):
+    """Each new element reads three old ones through sin, cos and a product:
+    the reverse needs more values of each step than the level it overwrites."""
+    n = u0.shape[0]
+    u = u0.copy()
+    v = u0.copy()
+    for t in range(steps):
+        for i in range(1, n - 1):
+            v[i] = math.sin(u[i - 1]) * u[i + 1] + c * math.cos(u[i]) * u[i]
+        u, v = v, u
+    return np.sum(u * u)
+
+
+ACC = (0.3 * rng.standard_normal(3), 0.3 * rng.standard_normal((7, 3)),
+       rng.poisson(1.0, 7).astype(np.float64), 0.05, 4)
+STENCIL = (rng.standard_normal(8), 0.3, 4)
+
+CASES = [(heat_swap, HEAT, (0, 1)), (heat_copy_back, HEAT, (0, 1)),
+         (accumulated_gradient, ACC, (0, 1, 3)), (nonlinear_stencil, STENCIL, (0, 1))]
+IDS = [c[0].__name__ for c in CASES]
+
+
+def _plan(f, args, wrt):
+    text = sd.grad(f, wrt=wrt, target="python").source_for(*args)
+    return text, text[text.index("# Plan:"):text.index("# -- ")]
+
+
+@pytest.mark.parametrize("target", ["python", "cpu"])
+@pytest.mark.parametrize("f, args, wrt", CASES, ids=IDS)
+def test_gradients_match_finite_differences(f, args, wrt, target):
+    check_grad(f, args, wrt=wrt, target=target)
+
+
+@pytest.mark.usefixtures("put_back")
+@pytest.mark.parametrize("f, args, wrt", CASES, ids=IDS)
+def test_and_so_do_the_adjoints_that_put_elements_back(f, args, wrt):
+    check_grad(f, args, wrt=wrt, target="python")
+
+
+@pytest.mark.parametrize("f, args, wrt", CASES[:3], ids=IDS[:3])
+def test_what_is_read_is_stored_where_it_moves_less(f, args, wrt):
+    _, plan = _plan(f, args, wrt)
+    assert "stored: elements of" not in plan and "stored where computed" in plan, plan
+
+
+def test_the_put_back_stays_where_it_moves_less():
+    _, plan = _plan(*CASES[3])
+    assert "stored: elements of 'v'" in plan, plan
+
+
+def test_the_choice_is_between_two_real_plans(put_back):
+    _, plan = _plan(*CASES[2])
+    assert "stored: elements of 'g'" in plan, plan
+
+
+def test_the_heat_steps_value_is_stored_after_it_is_computed_and_loaded_first():
+    text, _ = _plan(*CASES[0])
+    grad = text[text.index("def heat_swap_grad"):]
+    lines = [ln.strip() for ln in grad.splitlines()]
+    made = lines.index("_t8 = _t6 + _t7")
+    assert lines[made + 1] == "_saved_t8[t, i - 1] = _t8"
+    loop = lines.index("for i in range(n - 2, 0, -1):")
+    assert lines[loop + 1] == "_t8 = _saved_t8[t, i - 1]"
+    # no placeholder before the loops, nothing of the level saved or put back
+    assert "_t8 = 0.0" not in lines and "_saved_unew_items" not in grad
