@@ -41,7 +41,7 @@ if os.environ.get("CI"):
     settings.load_profile("ci")
 
 
-import pytest  # noqa: E402
+import pytest
 
 
 @pytest.fixture

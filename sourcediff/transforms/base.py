@@ -17,11 +17,11 @@ import weakref
 
 import numpy as np
 
+from .. import program as _program
 from ..backends import TARGETS, load_numba, load_python, python_entry
 from ..frontend.source import get_source, referenced_deep, unwrap
 from ..passes.small_arrays import SMALL, shape_seeds
 from ..passes.types import UnsupportedValue, argument_type
-from .. import program as _program
 from ..program import Program
 from ..rules.registry import generation
 
