@@ -348,9 +348,12 @@ def _renamed(e, mapping):
 
 
 def _inline_once(stmts, merges, test, line) -> tuple:
-    """The arms' assignments and the merges; an arm's name assigned once and
-    read only by its merge is not made: its value goes into the merge (when it
-    reads nothing the merges change)."""
+    """The arms' assignments and the merges; an arm's name assigned once to a
+    name or a constant and read only by its merge is not made: the name or
+    constant goes into the merge (when the merges do not change it).  Nothing
+    more: Numba compiles a conditional expression to branches, which LLVM
+    turns into a select only when its arms are that cheap (an arm computing a
+    sum stayed a branch: a slope limiter's adjoint 4.2 -> 5.7 ms)."""
     targets = [s.targets[0].id for s in stmts]
     reads = {}
     for s in stmts:
@@ -363,7 +366,7 @@ def _inline_once(stmts, merges, test, line) -> tuple:
     for s, t in zip(stmts, targets):
         # what it reads holds the same value at its merge: a name set once, or
         # one merged there or later
-        if t in at and targets.count(t) == 1 and not reads.get(t) and \
+        if t in at and targets.count(t) == 1 and not reads.get(t) and _atom(s.value) and \
                 not any(isinstance(n, ast.Name) and (order.get(n.id, at[t]) < at[t] or
                                                      targets.count(n.id) > 1)
                         for n in nodes(s.value)):
@@ -382,3 +385,8 @@ def _inline_once(stmts, merges, test, line) -> tuple:
             continue
         out.append(ir.tag(assign(var, ast.IfExp(test=ir.clone(test), body=a, orelse=b)), line))
     return out, set(values)
+
+
+def _atom(e) -> bool:
+    return isinstance(e, (ast.Name, ast.Constant)) or \
+        isinstance(e, ast.UnaryOp) and isinstance(e.operand, (ast.Name, ast.Constant))

@@ -3,14 +3,14 @@ of the array's overwritten elements put back; numbers of one iteration
 stored where they are computed.
 
 ``program.py`` builds an adjoint both ways when loops overwrite elements of
-an array whose values the reverse sweep reads, and keeps the one whose tapes
-move less (``tape.tape_traffic``): the heat equation's three reads of a level
-give one value the reverse needs (stored once, no save and put-back of the
-level), an accumulation ``g[j] += ...`` over an inner loop is read once per
-outer step (its writes are many more). A stencil whose reverse needs several
-values of each element keeps the put-back. Each is checked against finite
-differences both ways; the generated code of the heat equation stores its
-value after computing it and loads it where the reverse iteration starts.
+an array whose values the reverse sweep reads, and keeps the stored reads
+when their tapes move less than half as much (``tape.tape_traffic``): an
+accumulation ``g[j] += ...`` over an inner loop is written n * d times a
+step and read d times. The heat equation (its three reads of a level give one
+value the reverse needs: half the traffic) and a stencil whose reverse needs
+several values of each element keep the put-back. Each is checked against
+finite differences both ways; the generated code stores a number after
+computing it and loads it where the reverse iteration starts.
 """
 from __future__ import annotations
 
@@ -45,7 +45,7 @@ def accumulated_gradient(q0, X, y, eps, steps):
             for j in range(d):
                 g[j] += (mu - y[i]) * X[i, j]
         for j in range(d):
-            q[j] -= eps * g[j] * g[j] * 0.1
+            q[j] -= eps * g[j]
         s += q[0] * q[0]
     return s
 
@@ -89,15 +89,16 @@ def test_and_so_do_the_adjoints_that_put_elements_back(f, args, wrt):
     check_grad(f, args, wrt=wrt, target="python")
 
 
-@pytest.mark.parametrize("f, args, wrt", CASES[:3], ids=IDS[:3])
-def test_what_is_read_is_stored_where_it_moves_less(f, args, wrt):
-    _, plan = _plan(f, args, wrt)
+def test_what_is_read_is_stored_where_it_moves_less():
+    _, plan = _plan(*CASES[2])
     assert "stored: elements of" not in plan and "stored where computed" in plan, plan
 
 
-def test_the_put_back_stays_where_it_moves_less():
-    _, plan = _plan(*CASES[3])
-    assert "stored: elements of 'v'" in plan, plan
+@pytest.mark.parametrize("f, args, wrt", [CASES[0], CASES[1], CASES[3]],
+                         ids=[IDS[0], IDS[1], IDS[3]])
+def test_the_put_back_stays_where_storing_moves_no_less_than_half(f, args, wrt):
+    _, plan = _plan(f, args, wrt)
+    assert "stored: elements of" in plan, plan
 
 
 def test_the_choice_is_between_two_real_plans(put_back):
@@ -105,13 +106,13 @@ def test_the_choice_is_between_two_real_plans(put_back):
     assert "stored: elements of 'g'" in plan, plan
 
 
-def test_the_heat_steps_value_is_stored_after_it_is_computed_and_loaded_first():
-    text, _ = _plan(*CASES[0])
-    grad = text[text.index("def heat_swap_grad"):]
+def test_a_number_is_stored_after_it_is_computed_and_loaded_first():
+    text, _ = _plan(*CASES[2])
+    grad = text[text.index("def accumulated_gradient_grad"):]
     lines = [ln.strip() for ln in grad.splitlines()]
-    made = lines.index("_t8 = _t6 + _t7")
-    assert lines[made + 1] == "_saved_t8[t, i - 1] = _t8"
-    loop = lines.index("for i in range(n - 2, 0, -1):")
-    assert lines[loop + 1] == "_t8 = _saved_t8[t, i - 1]"
-    # no placeholder before the loops, nothing of the level saved or put back
-    assert "_t8 = 0.0" not in lines and "_saved_unew_items" not in grad
+    made = lines.index("mu = math.exp(eta)")
+    assert lines[made + 1] == "_saved_mu[step, i] = mu"
+    loop = lines.index("for i in range(n - 1, -1, -1):")
+    assert lines[loop + 1] == "mu = _saved_mu[step, i]"
+    # no placeholder before the loops, nothing of 'g' saved or put back
+    assert "mu = 0.0" not in lines and "_saved_g" not in grad

@@ -60,8 +60,12 @@ def branches_grad(x, a):
         dx += dy * 2.0 * x
         dy = 0.0
     else:
+        # branches:25  y = -x
+        dx_then = dx + -dy
+        # branches:27  y = math.exp(x)
+        dx_else = dx + dy * y
         # branches:24  elif x < -a:
-        dx = dx + -dy if _c3 else dx + dy * y
+        dx = dx_then if _c3 else dx_else
     # -- result
     # branches:28  return y * a
     return _t4, (dx,)

@@ -106,7 +106,8 @@ def while_break_grad(x, tol):
     if _c3:
         for _k3 in range(_n1):
             # while_break:38  k += 1
-            k = k - 1 if _c10 else k
+            k_then = k - 1
+            k = k_then if _c10 else k
             _saved_c10_top -= 1
             _c10 = _saved_c10[_saved_c10_top]
             # while_break:35  s += x[k] * x[k]
