@@ -198,13 +198,13 @@ class _Selects:
                 if var in self.made or var in local and var not in other:
                     # read in this arm only (a name an inner conversion made, or
                     # one nothing after the ``if`` reads)
-                    out.append(ir.copy_facts(x, ir.tag(assign(var, value), ir.LINE(x))))
+                    out.append(ir.tag(assign(var, value), ir.LINE(x)))
                     continue
                 if var not in renamed[k]:
                     renamed[k][var] = self.fresh(var, arm)
                     if var not in order:
                         order.append(var)
-                out.append(ir.copy_facts(x, ir.tag(assign(renamed[k][var], value), ir.LINE(x))))
+                out.append(ir.tag(assign(renamed[k][var], value), ir.LINE(x)))
         merges, new_inits = [], []
         for var in order:
             then, other = renamed[0].get(var, var), renamed[1].get(var, var)

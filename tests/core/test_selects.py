@@ -263,6 +263,17 @@ def counted(x):
     return s
 
 
+def accumulated_in_arms(x, y):
+    s = x * y
+    if x < y:
+        s = s + x
+    if x != y:
+        s = s - y * y
+    if x >= 0.5 * y:
+        s = s * x
+    return s
+
+
 def _data(n, seed):
     rng = np.random.default_rng(seed)
     return rng.standard_normal(n)
@@ -274,6 +285,9 @@ PROGRAMS = [
     (running_peak, (np.abs(_data(9, 3)) + 0.05,), 0),
     (clipped_steps, (_data(10, 4), -0.7, 0.8), (0, 1, 2)),
     (counted, (_data(12, 5),), 0),
+    # (an arm's ``s = s + x`` printed ``s_then += x`` in the tangent: unbound)
+    (accumulated_in_arms, (0.3, 0.7), (0, 1)),
+    (accumulated_in_arms, (0.9, 0.7), (0, 1)),
 ]
 
 
