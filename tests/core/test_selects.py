@@ -16,9 +16,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from numba import njit
 
 import sourcediff as sd
+from sourcediff.bench.unseen.burgers import minmod  # the slope limiter, an njit helper
 from sourcediff.passes.selects import select_branches
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -199,15 +199,6 @@ def test_a_test_that_reads_an_element_is_evaluated_once_as_before():
 
 
 # -- programs ------------------------------------------------------------------
-@njit(cache=True)
-def minmod(a, b):
-    if a * b <= 0.0:
-        return 0.0
-    if a > 0.0:
-        return min(a, b)
-    return max(a, b)
-
-
 def limited_slopes(u):
     n = u.shape[0]
     s = 0.0
