@@ -32,6 +32,7 @@ from .. import ir
 from ..errors import SourceInfo, TransformError
 from ..frontend.source import FunctionSource
 from ..names import Namer
+from ..runtime.array_helpers import unflatten_contraction
 from ..runtime.declare import helper_of
 from ..runtime.helpers import (
     add_into,
@@ -1007,9 +1008,10 @@ class Normalizer:
         if not any(isinstance(n, UNSUPPORTED_TYPES) for n in nodes):
             self.clean.update((id(n), n) for n in nodes)
             return
-        # lists written as call arguments (np.array([a, b])): the call decides
+        # lists written as call arguments (np.array([a, b]), axes=[0, 1]): the call decides
         # and index lists (x[[0, 2, 2]]): the call or the index decides
-        arg_lists = {id(x) for n in ast.walk(e) if isinstance(n, ast.Call) for a in n.args
+        arg_lists = {id(x) for n in ast.walk(e) if isinstance(n, ast.Call)
+                     for a in n.args + [k.value for k in n.keywords]
                      for x in ast.walk(a) if isinstance(x, ast.List)} | \
             {id(n.slice) for n in ast.walk(e) if isinstance(n, ast.Subscript)} | \
             {id(x) for n in ast.walk(e) if isinstance(n, ast.Subscript)
@@ -1881,6 +1883,8 @@ class Normalizer:
             return self.transpose(e, text, out)
         if fn is np.einsum:
             return self.einsum(e, text, out)
+        if fn is np.tensordot:
+            return self.tensordot(e, text, out)
         if fn in (np.var, np.std):
             return self.variance(e, fn, text, out)
         if fn in REDUCTIONS:
@@ -2233,6 +2237,70 @@ class Normalizer:
                       for p in (axes, inverse)]
         return self.call_object(_call_like(e, args, func=_name("transpose_axes")),
                                 transpose_axes, out)
+
+    def tensordot(self, e, text, out):
+        """``np.tensordot(a, b, axes)`` as a matrix product: the contracted axes
+        moved last in ``a`` and first in ``b`` (``axes=([..], [..])``), both
+        flattened to matrices, multiplied, and the product given back the axes
+        that are left (``unflatten_contraction``, a reshape whose type rule
+        knows the numbers of dimensions).  The rules of ``np.moveaxis``,
+        reshapes and ``np.dot`` then differentiate it."""
+        given = dict(zip(("a", "b", "axes"), e.args))
+        for k in e.keywords:
+            if k.arg not in ("a", "b", "axes") or k.arg in given:
+                raise self.error(e, f"{text}() takes a, b and axes")
+            given[k.arg] = k.value
+        if len(e.args) > 3 or "a" not in given or "b" not in given:
+            raise self.error(e, f"{text}() takes a, b and axes")
+        axes = given.get("axes")
+        try:
+            spec = 2 if axes is None else ast.literal_eval(axes)
+        except ValueError:
+            spec = None
+        if isinstance(spec, (list, tuple)) and len(spec) == 2:
+            spec = [[p] if type(p) is int else p for p in spec]
+            ok = all(isinstance(p, (list, tuple)) and all(type(v) is int for v in p)
+                     for p in spec) and len(spec[0]) == len(spec[1])
+            pairs = (list(spec[0]), list(spec[1])) if ok else None
+        else:
+            pairs = None
+        if pairs is None and not (type(spec) is int and spec >= 0):
+            raise self.error(axes if axes is not None else e,
+                             f"{text}(): axes must be a constant: an int, or two lists of "
+                             "axes of one length, like ([1, 0], [0, 1])")
+
+        def np_call(name, *args):
+            return ast.Call(func=ast.Attribute(value=_name("np"), attr=name, ctx=ast.Load()),
+                            args=list(args), keywords=[])
+
+        def ints(values):
+            return ast.Tuple(elts=[ast.Constant(v) for v in values], ctx=ast.Load())
+        a, b = (self.to_temp(self.atom(given[k], out), out) for k in ("a", "b"))
+        k = len(pairs[0]) if pairs is not None else spec
+        if pairs is not None:      # the contracted axes in order: last in a, first in b
+            a = self.to_temp(self.prim(ast.copy_location(np_call(
+                "moveaxis", a, ints(pairs[0]), ints(range(-k, 0))), e), out), out)
+            b = self.to_temp(self.prim(ast.copy_location(np_call(
+                "moveaxis", b, ints(pairs[1]), ints(range(k))), e), out), out)
+        size = ast.Constant(1)
+        for j in range(1, k + 1):
+            axis = ast.Subscript(value=ast.Attribute(value=_name(a.id), attr="shape",
+                                                     ctx=ast.Load()),
+                                 slice=ast.Constant(-j), ctx=ast.Load())
+            size = axis if j == 1 else ast.BinOp(left=size, op=ast.Mult(), right=axis)
+        m = self.to_temp(self.prim(ast.copy_location(size, e), out), out)
+
+        def matrix(x, rows, cols):
+            return ast.Call(func=ast.Attribute(value=_name(x.id), attr="reshape",
+                                               ctx=ast.Load()), args=[rows, cols], keywords=[])
+        minus_one = ast.UnaryOp(op=ast.USub(), operand=ast.Constant(1))
+        product = np_call("dot", matrix(a, minus_one, _name(m.id)),
+                          matrix(b, _name(m.id), copy.deepcopy(minus_one)))
+        c = self.to_temp(self.prim(ast.fix_missing_locations(ast.copy_location(product, e)),
+                                   out), out)
+        return self.call_object(_call_like(e, [c, _name(a.id), _name(b.id), ast.Constant(k)],
+                                           func=_name("unflatten_contraction")),
+                                unflatten_contraction, out)
 
     def einsum(self, e, text, out):
         """``np.einsum`` lowered to loops at transform time (Numba has none): one

@@ -21,6 +21,7 @@ from ..runtime.array_helpers import (
     put_diagonal,
     sum_repeats,
     sum_tiles,
+    unflatten_contraction,
 )
 from ..runtime.helpers import reshape_like
 from ..runtime.interp import (
@@ -407,6 +408,30 @@ def _(args, kw, consts):
     if _int_arg(args, kw, 1, "reps", "np.tile") is None:
         raise TypeError("np.tile(A, reps): an int number of copies")
     return x
+
+
+# -- tensordot: normalized to a matrix product (passes/normalize.py) whose result is
+# given back its axes by unflatten_contraction, a reshape: a and b give the shape only
+@rule(unflatten_contraction)
+def _(z, c, a, b, k, dz):
+    return reshape_like(dz, c), None, None, None
+
+
+@tangent(unflatten_contraction)
+def _(z, c, a, b, k, c_dot, a_dot, b_dot, k_dot):
+    return unflatten_contraction(c_dot, a, b, k)
+
+
+@result_type(unflatten_contraction)
+def _(args, kw, consts):
+    c, a, b = args[:3]
+    k = consts.get(3)
+    if not (isinstance(k, int) and a.is_array and b.is_array and k <= min(a.ndim, b.ndim)):
+        raise TypeError(f"np.tensordot: cannot contract {k} axes of {a} and {b}")
+    if a.ndim + b.ndim == 2 * k:
+        raise TypeError("np.tensordot over all the axes of both arrays (a number) is not "
+                        "supported: write it as np.sum of a product")
+    return array(_float(c), a.ndim + b.ndim - 2 * k)
 
 
 # -- products ------------------------------------------------------------------------------

