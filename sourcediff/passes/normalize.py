@@ -37,6 +37,7 @@ from ..runtime.declare import helper_of
 from ..runtime.helpers import (
     add_into,
     append_flat,
+    as_vector,
     check_assertion,
     column_stack2,
     copy_into,
@@ -1791,6 +1792,15 @@ class Normalizer:
                 return self.call_object(_call_like(e, e.args[:1]), fn, out)
         if fn is np.linalg.norm and (len(e.args) == 3 or any(k.arg == "axis" for k in e.keywords)):
             return self.prim(self.norm_along(e, text, out), out)
+        if fn is np.linalg.norm and self.vector_order(e) is not None:
+            # a vector norm of a 1-d array: the norm along its only axis (as_vector
+            # refuses other arrays, where ord names a matrix norm)
+            x = self.to_temp(self.atom(e.args[0], out), out)
+            guarded = self.to_temp(self.call_object(_call_like(e, [x], func=_name("as_vector")),
+                                                    as_vector, out), out)
+            along = _call_like(e, [guarded, self.vector_order(e)], axis=0)
+            along.keywords += [k for k in e.keywords if k.arg == "keepdims"]
+            return self.prim(self.norm_along(along, text, out), out)
         if fn is np.linalg.norm and len(e.args) + len(e.keywords) == 2 and [
                 (k.arg, k.value.value) for k in e.keywords if isinstance(k.value, ast.Constant)
                 ] + [(None, a.value) for a in e.args[1:] if isinstance(a, ast.Constant)] in (
@@ -1798,6 +1808,18 @@ class Normalizer:
             # the Frobenius norm: the 2-norm of the flattened array, the default
             return self.call_object(_call_like(e, e.args[:1]), fn, out)
         return None
+
+    def vector_order(self, e):
+        """The ``ord`` of ``np.linalg.norm(x, ord)`` without an axis when it is 1,
+        2 or ``np.inf`` (the node), else None."""
+        given = dict(zip(("x", "ord", "axis", "keepdims"), e.args))
+        given.update((k.arg, k.value) for k in e.keywords)
+        order = given.get("ord")
+        if order is None or "axis" in given or set(given) - {"x", "ord", "keepdims"}:
+            return None
+        if isinstance(order, ast.Constant) and type(order.value) is int and order.value in (1, 2):
+            return order
+        return order if resolve(order, self.namespace, self.locals) == np.inf else None
 
     def check_arguments(self, e, fn, text):
         """Refuse what a rule would drop: a ufunc's ``out=``/``where=`` (it writes
@@ -2011,11 +2033,24 @@ class Normalizer:
             except ValueError:
                 pass
         if kws or len(e.args) != 1 or axis is not None and not (
-                fn in (np.stack, np.concatenate) and isinstance(axis, ast.Constant)
-                and axis.value in axes):
+                fn is np.stack and isinstance(axis, ast.Constant) and axis.value in axes
+                or fn is np.concatenate and isinstance(axis, ast.Constant)
+                and type(axis.value) is int):
             raise self.error(e, f"{text}() is supported with one list or tuple argument"
                                 + (" and axis=0, 1 or -1" if fn is np.stack else
-                                   " and axis=0" if fn is np.concatenate else ""))
+                                   " and a constant int axis" if fn is np.concatenate else ""))
+        if fn is np.concatenate and axis is not None and axis.value != 0:
+            # along another axis: each part's axis moved first, joined, moved back
+            if not isinstance(e.args[0], (ast.List, ast.Tuple)):
+                raise self.error(e.args[0], f"{text}() needs a list or tuple written out, "
+                                            "like [x, y]")
+            move = ast.Attribute(value=_name("np"), attr="moveaxis", ctx=ast.Load())
+            moved = [_call_like(e, [v, ast.Constant(axis.value), ast.Constant(0)], func=move)
+                     for v in e.args[0].elts]
+            t = self.to_temp(self.build_array(_call_like(e, [ast.List(
+                elts=moved, ctx=ast.Load())]), fn, text, out), out)
+            return self.call_object(_call_like(e, [t, ast.Constant(0), ast.Constant(axis.value)],
+                                               func=move), np.moveaxis, out)
         if axis is not None and axis.value != 0:
             # the stack along the first axis, that axis moved
             t = self.build_array(_call_like(e, e.args), fn, text, out)

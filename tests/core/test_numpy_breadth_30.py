@@ -53,6 +53,29 @@ def tensordot_pair_ints(A, B):
     return np.sum(z * z * A[0, 0])
 
 
+# -- concatenate along another axis --------------------------------------------------------
+def concat_axis1(A, B):
+    return np.sum(np.concatenate((A, B), axis=1) ** 2 * np.arange(5.0))
+
+
+def concat_last(A, B, c):
+    return np.sum(np.sin(np.concatenate([A, B * c, A], axis=-1)))
+
+
+def concat_3d(A, B):
+    z = np.concatenate((A, B), axis=1)
+    return np.sum(z * z * z)
+
+
+# -- vector norms with ord, no axis ----------------------------------------------------------
+def norm_orders(x):
+    return np.linalg.norm(x, ord=1) + np.linalg.norm(x, ord=np.inf) + 0.5 * np.linalg.norm(x, 2)
+
+
+def norm_positional(x):
+    return np.linalg.norm(x * x, 1) * np.linalg.norm(np.sin(x), np.inf)
+
+
 CASES = {
     "tensordot_int": (tensordot_int, (_rand(2, 3), _rand(3, 4)), (0, 1)),
     "tensordot_default": (tensordot_default, (_rand(2, 3, 4), _rand(3, 4, 2)), (0, 1)),
@@ -60,6 +83,11 @@ CASES = {
     "tensordot_lists": (tensordot_lists, (_rand(2, 3, 4), _rand(3, 2, 5)), (0, 1)),
     "tensordot_tuples": (tensordot_tuples, (_rand(2, 3, 4), _rand(5, 4)), (0, 1)),
     "tensordot_pair_ints": (tensordot_pair_ints, (_rand(2, 3), _rand(4, 3)), (0, 1)),
+    "concat_axis1": (concat_axis1, (_rand(3, 2), _rand(3, 3)), (0, 1)),
+    "concat_last": (concat_last, (_rand(2, 2), _rand(2, 3), 0.7), (0, 1, 2)),
+    "concat_3d": (concat_3d, (_rand(2, 1, 3), _rand(2, 2, 3)), (0, 1)),
+    "norm_orders": (norm_orders, (np.array([0.3, -1.2, 0.7, 0.1]),), 0),
+    "norm_positional": (norm_positional, (np.array([0.3, -1.2, 0.7]),), 0),
 }
 
 
@@ -98,7 +126,12 @@ def tensordot_runtime_axes(A, B, k):
     return np.sum(np.tensordot(A, B, axes=k))
 
 
+def norm_matrix_ord(A):
+    return np.linalg.norm(A, ord=1)
+
+
 REFUSED = {
+    "norm_matrix_ord": (norm_matrix_ord, (_rand(2, 3),), "for 1-d arrays"),
     "tensordot_all_axes": (tensordot_all_axes, (_rand(2, 3), _rand(2, 3)), "np.tensordot"),
     "tensordot_runtime_axes": (tensordot_runtime_axes, (_rand(2, 3), _rand(3, 2), 1),
                                "axes must be a constant"),
