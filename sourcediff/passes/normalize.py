@@ -1792,6 +1792,13 @@ class Normalizer:
                 return self.call_object(_call_like(e, e.args[:1]), fn, out)
         if fn is np.linalg.norm and (len(e.args) == 3 or any(k.arg == "axis" for k in e.keywords)):
             return self.prim(self.norm_along(e, text, out), out)
+        if fn is np.rot90:
+            return self.prim(self.rot90(e, text), out)
+        if fn is np.repeat and (len(e.args) == 3 or any(k.arg == "axis" for k in e.keywords)):
+            return self.repeat_along(e, text, out)
+        if fn is np.tile and (len(e.args) == 2 or e.keywords) and isinstance(
+                e.args[1] if len(e.args) == 2 else e.keywords[0].value, (ast.Tuple, ast.List)):
+            return self.tile_axes(e, text, out)
         if fn is np.linalg.norm and self.vector_order(e) is not None:
             # a vector norm of a 1-d array: the norm along its only axis (as_vector
             # refuses other arrays, where ord names a matrix norm)
@@ -1808,6 +1815,117 @@ class Normalizer:
             # the Frobenius norm: the 2-norm of the flattened array, the default
             return self.call_object(_call_like(e, e.args[:1]), fn, out)
         return None
+
+    def gather_along(self, e, x, axis: int, index, out):
+        """``x`` read at the integer array ``index`` along ``axis`` (a constant):
+        the axis moved first, indexed, moved back; the adjoint scatter-adds."""
+        def moveaxis(v, a, b):
+            return ast.Call(func=ast.Attribute(value=_name("np"), attr="moveaxis",
+                                               ctx=ast.Load()),
+                            args=[v, ast.Constant(a), ast.Constant(b)], keywords=[])
+        read = ast.Subscript(value=x if axis == 0 else moveaxis(x, axis, 0), slice=index,
+                             ctx=ast.Load())
+        value = read if axis == 0 else moveaxis(read, 0, axis)
+        return self.to_temp(self.prim(ast.fix_missing_locations(ast.copy_location(value, e)),
+                                      out), out)
+
+    def axis_length(self, x, axis: int):
+        return ast.Subscript(value=ast.Attribute(value=_name(x.id), attr="shape",
+                                                 ctx=ast.Load()),
+                             slice=ast.Constant(axis), ctx=ast.Load())
+
+    def positions(self, e, length, op, by, out):
+        """``np.arange(length) // by`` (each position ``by`` times) or ``% by``
+        (the positions ``length // by`` times over): integers, not differentiated."""
+        rng = ast.Call(func=ast.Attribute(value=_name("np"), attr="arange", ctx=ast.Load()),
+                       args=[length], keywords=[])
+        value = ast.BinOp(left=rng, op=op, right=by)
+        return self.to_temp(self.prim(ast.fix_missing_locations(ast.copy_location(value, e)),
+                                      out), out)
+
+    def repeat_along(self, e, text, out):
+        """``np.repeat(a, r, axis)`` with an int ``r`` and a constant axis: ``a`` read
+        along the axis at ``arange(n * r) // r``."""
+        given = dict(zip(("a", "repeats", "axis"), e.args))
+        for k in e.keywords:
+            if k.arg not in ("a", "repeats", "axis") or k.arg in given:
+                raise self.error(e, f"{text}() takes a, repeats and axis")
+            given[k.arg] = k.value
+        try:
+            axis = ast.literal_eval(given["axis"])
+        except ValueError:
+            axis = None
+        if type(axis) is not int or "a" not in given or "repeats" not in given \
+                or isinstance(given["repeats"], (ast.List, ast.Tuple)):
+            raise self.error(e, f"{text}() along an axis is supported with an int number of "
+                                "repeats and a constant axis")
+        x = self.to_temp(self.atom(given["a"], out), out)
+        r = self.atom(given["repeats"], out)
+        length = ast.BinOp(left=self.axis_length(x, axis), op=ast.Mult(), right=ir.clone(r))
+        index = self.positions(e, length, ast.FloorDiv(), ir.clone(r), out)
+        return ir.mark(self.gather_along(e, x, axis, index, out), ("copy",))
+
+    def tile_axes(self, e, text, out):
+        """``np.tile(a, (r0, r1, ...))`` with constant ints, one per axis of ``a``
+        from the last: ``a`` read along each axis at ``arange(n * r) % n``.  (More
+        reps than axes, where NumPy adds axes, fail to type: ``a.shape[-k]``.)"""
+        given = dict(zip(("A", "reps"), e.args))
+        for k in e.keywords:
+            if k.arg not in ("A", "reps") or k.arg in given:
+                raise self.error(e, f"{text}() takes A and reps")
+            given[k.arg] = k.value
+        try:
+            reps = ast.literal_eval(given.get("reps"))
+        except ValueError:
+            reps = None
+        if "A" not in given or not reps or not all(type(r) is int and r >= 0 for r in reps):
+            raise self.error(e, f"{text}() is supported with reps an int or a tuple of "
+                                "constant ints")
+        x = self.to_temp(self.atom(given["A"], out), out)
+        for j, r in enumerate(reps):
+            if r == 1:
+                continue
+            axis = j - len(reps)
+            n = self.to_temp(self.prim(self.axis_length(x, axis), out), out)
+            length = ast.BinOp(left=_name(n.id), op=ast.Mult(), right=ast.Constant(r))
+            index = self.positions(e, length, ast.Mod(), _name(n.id), out)
+            x = self.gather_along(e, x, axis, index, out)
+        if all(r == 1 for r in reps):       # (a copy, as NumPy's; a.shape[-k]: as many axes)
+            self.to_temp(self.prim(self.axis_length(x, -len(reps)), out), out)
+            return self.call_object(_call_like(e, [x], func=ast.Attribute(
+                value=_name("np"), attr="copy", ctx=ast.Load())), np.copy, out)
+        return ir.mark(x, ("copy",))
+
+    def rot90(self, e, text):
+        """``np.rot90(m, k, axes)`` with constant ``k`` and ``axes``, as NumPy
+        writes it: flips and a swap of the two axes."""
+        given = dict(zip(("m", "k", "axes"), e.args))
+        for k in e.keywords:
+            if k.arg not in ("m", "k", "axes") or k.arg in given:
+                raise self.error(e, f"{text}() takes m, k and axes")
+            given[k.arg] = k.value
+        try:
+            turns = ast.literal_eval(given["k"]) if "k" in given else 1
+            axes = tuple(ast.literal_eval(given["axes"])) if "axes" in given else (0, 1)
+        except (ValueError, TypeError):
+            turns = axes = None
+        if "m" not in given or len(e.args) > 3 or type(turns) is not int or \
+                len(axes) != 2 or not all(type(a) is int for a in axes):
+            raise self.error(e, f"{text}() is supported with constant k and axes")
+
+        def np_call(name, *args):
+            return ast.Call(func=ast.Attribute(value=_name("np"), attr=name, ctx=ast.Load()),
+                            args=list(args), keywords=[])
+        m, (a, b) = given["m"], axes
+        turns %= 4
+        if turns == 0:
+            return m
+        if turns == 2:
+            return ast.copy_location(np_call("flip", np_call("flip", m, ast.Constant(a)),
+                                             ast.Constant(b)), e)
+        flipped = np_call("flip", m, ast.Constant(b if turns == 1 else a))
+        return ast.copy_location(np_call("swapaxes", flipped, ast.Constant(a),
+                                         ast.Constant(b)), e)
 
     def vector_order(self, e):
         """The ``ord`` of ``np.linalg.norm(x, ord)`` without an axis when it is 1,

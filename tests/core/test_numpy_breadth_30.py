@@ -76,6 +76,39 @@ def norm_positional(x):
     return np.linalg.norm(x * x, 1) * np.linalg.norm(np.sin(x), np.inf)
 
 
+# -- rot90, repeat and tile ---------------------------------------------------------------------
+def rot90_default(A):
+    return np.sum(np.rot90(A) * A ** 2)
+
+
+def rot90_turns(A):
+    w = np.arange(12.0).reshape(4, 3)
+    return (np.sum(np.rot90(A, 2) * w) + np.sum(np.rot90(A, k=3) ** 3)
+            + np.sum(np.sin(np.rot90(A, -1, axes=(1, 0)))))
+
+
+def repeat_axis0(A):
+    return np.sum(np.repeat(A, 2, axis=0) ** 2 * np.arange(12.0).reshape(6, 2))
+
+
+def repeat_axis1(A, r):
+    B = A.repeat(r, axis=1)
+    return np.sum(np.sin(B) * np.arange(B.shape[1]))
+
+
+def repeat_last(A):
+    return np.sum(np.cos(np.repeat(A, 3, -1)) * np.arange(18.0).reshape(2, 9))
+
+
+def tile_rows(A):
+    return np.sum(np.sin(np.tile(A, (2, 1))) * np.arange(12.0).reshape(4, 3))
+
+
+def tile_both(A, x):
+    return np.sum(np.tile(A, [2, 3]) ** 2 * np.arange(36.0).reshape(4, 9)) + \
+        np.sum(np.tile(x, (3,)) ** 3 * np.arange(6.0))
+
+
 CASES = {
     "tensordot_int": (tensordot_int, (_rand(2, 3), _rand(3, 4)), (0, 1)),
     "tensordot_default": (tensordot_default, (_rand(2, 3, 4), _rand(3, 4, 2)), (0, 1)),
@@ -88,6 +121,13 @@ CASES = {
     "concat_3d": (concat_3d, (_rand(2, 1, 3), _rand(2, 2, 3)), (0, 1)),
     "norm_orders": (norm_orders, (np.array([0.3, -1.2, 0.7, 0.1]),), 0),
     "norm_positional": (norm_positional, (np.array([0.3, -1.2, 0.7]),), 0),
+    "rot90_default": (rot90_default, (_rand(3, 3),), 0),
+    "rot90_turns": (rot90_turns, (_rand(4, 3),), 0),
+    "repeat_axis0": (repeat_axis0, (_rand(3, 2),), 0),
+    "repeat_axis1": (repeat_axis1, (_rand(3, 2), 3), 0),
+    "repeat_last": (repeat_last, (_rand(2, 3),), 0),
+    "tile_rows": (tile_rows, (_rand(2, 3),), 0),
+    "tile_both": (tile_both, (_rand(2, 3), _rand(2)), (0, 1)),
 }
 
 
@@ -130,7 +170,12 @@ def norm_matrix_ord(A):
     return np.linalg.norm(A, ord=1)
 
 
+def tile_more_reps(x):
+    return np.sum(np.tile(x, (2, 2)))
+
+
 REFUSED = {
+    "tile_more_reps": (tile_more_reps, (_rand(3),), "out of range"),
     "norm_matrix_ord": (norm_matrix_ord, (_rand(2, 3),), "for 1-d arrays"),
     "tensordot_all_axes": (tensordot_all_axes, (_rand(2, 3), _rand(2, 3)), "np.tensordot"),
     "tensordot_runtime_axes": (tensordot_runtime_axes, (_rand(2, 3), _rand(3, 2), 1),
