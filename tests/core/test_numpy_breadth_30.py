@@ -1,7 +1,9 @@
 """NumPy functions SPEC section 3 lists that were refused: ``np.tensordot``
 (int and paired axes), ``np.concatenate`` along another axis, vector norms
 with ``ord`` and no axis, ``np.rot90``, ``np.repeat`` / ``np.tile`` of 2-d
-arrays, a boolean row mask into a 2-d array, ``...`` in ``np.einsum``.
+arrays, a boolean row mask into a 2-d array.  ``np.squeeze`` without an axis
+and ``...`` in ``np.einsum`` subscripts stay refused (the first needs the
+axes' lengths, the second the operands' ranks, at transform time).
 
 Each is checked against central finite differences (float64) on the
 ``python`` and ``cpu`` targets and against ``jax.grad`` of the same source
@@ -218,7 +220,18 @@ def tile_more_reps(x):
     return np.sum(np.tile(x, (2, 2)))
 
 
+def squeeze_no_axis(x):
+    y = np.expand_dims(x, 0)
+    return np.sum(np.squeeze(y * 2.0) ** 2)
+
+
+def einsum_ellipsis(A):
+    return np.sum(np.einsum('...ij,...jk->...ik', A, A))
+
+
 REFUSED = {
+    "squeeze_no_axis": (squeeze_no_axis, (_rand(3),), "np.squeeze(y, axis=0)"),
+    "einsum_ellipsis": (einsum_ellipsis, (_rand(3, 3),), "no '...'"),
     "tile_more_reps": (tile_more_reps, (_rand(3),), "out of range"),
     "norm_matrix_ord": (norm_matrix_ord, (_rand(2, 3),), "for 1-d arrays"),
     "tensordot_all_axes": (tensordot_all_axes, (_rand(2, 3), _rand(2, 3)), "np.tensordot"),
