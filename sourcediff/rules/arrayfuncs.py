@@ -250,9 +250,9 @@ def _(args, kw, consts):
     x = _check(args, kw, "np.squeeze", (2, 3), ("axis",))
     axis = args[1] if len(args) > 1 else kw.get("axis")
     if axis is None or axis.kind != "int":
-        raise TypeError("np.squeeze without axis= is not supported: the lengths of the "
-                        "axes, which decide what it removes, are known only at run time; "
-                        "pass the axis to remove, e.g. np.squeeze(y, axis=0)")
+        raise TypeError("np.squeeze needs the axis to remove, an int: pass it, e.g. "
+                        "np.squeeze(y, axis=0) (without axis= the lengths of the axes, known "
+                        "only at run time, would decide how many dimensions it removes)")
     return array(x.dtype, x.ndim - 1)
 
 
