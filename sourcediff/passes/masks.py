@@ -20,6 +20,9 @@ the whole array, in place (a view's base sees it, as with NumPy)::
                          _where = np.where(mask, _changed, h)
                          h[:, :] = _where
 
+A 1-d mask into an array of more dimensions picks rows: an integer gather,
+``y = x[np.flatnonzero(mask)]``.
+
 An array written through one (its items in order), and ``*=`` or ``/=``
 (normalized into a read and a write of the picked items), stay refused by
 type inference.
@@ -46,6 +49,22 @@ def _masked_read(s, env):
     if tx is None or tm is None or not (tx.is_array and tm.is_array):
         return None
     if tm.dtype.kind != "b" or tm.ndim < 2 or tm.ndim != tx.ndim:
+        return None
+    return x.id, m.id
+
+
+def _row_masked_read(s, env):
+    """``(array name, mask name)`` of a statement ``y = x[mask]`` with a 1-d mask
+    into an array of two or more dimensions (rows picked)."""
+    if ir.KIND(s, None) != ir.Kind.ASSIGN or not isinstance(s.value, ast.Subscript):
+        return None
+    x, m = s.value.value, s.value.slice
+    if not (isinstance(x, ast.Name) and isinstance(m, ast.Name)):
+        return None
+    tx, tm = env.get(x.id), env.get(m.id)
+    if tx is None or tm is None or not (tx.is_array and tm.is_array):
+        return None
+    if tm.dtype.kind != "b" or tm.ndim != 1 or tx.ndim < 2:
         return None
     return x.id, m.id
 
@@ -107,10 +126,15 @@ def _where_written(s, env, used_names) -> list:
 
 
 def _ravel(name, new, stmt):
+    return _call_into(new, np.ravel, "ravel", name, stmt)
+
+
+def _call_into(new, fn, attr, name, stmt):
+    """``new = np.<attr>(name)``, a normalized statement at ``stmt``'s line."""
     call = ir.mark(ast.Call(func=ast.Attribute(value=ast.Name(id="np", ctx=ast.Load()),
-                                               attr="ravel", ctx=ast.Load()),
+                                               attr=attr, ctx=ast.Load()),
                             args=[ast.Name(id=name, ctx=ast.Load())], keywords=[]),
-                   ("call", np.ravel))
+                   ("call", fn))
     bind = ast.Assign(targets=[ast.Name(id=new, ctx=ast.Store())], value=call)
     ir.tag(bind, ir.LINE(stmt, None), ir.Kind.ASSIGN)
     return ast.fix_missing_locations(ast.copy_location(bind, stmt))
@@ -121,6 +145,12 @@ def flatten_masks(fn: ast.FunctionDef, env: dict, used_names: set) -> bool:
     def replace(s):
         if _masked_write(s, env) is not None:
             return _where_written(s, env, used_names)
+        rows = _row_masked_read(s, env)
+        if rows is not None:        # the rows where the mask is true: an integer gather
+            x, m = rows
+            picked = Namer(used_names).fresh(f"_{m.lstrip('_')}_rows")
+            s.value.slice = ast.copy_location(ast.Name(id=picked, ctx=ast.Load()), s.value.slice)
+            return [_call_into(picked, np.flatnonzero, "flatnonzero", m, s), s]
         found = _masked_read(s, env)
         if found is None:
             return None

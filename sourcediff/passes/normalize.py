@@ -32,10 +32,12 @@ from .. import ir
 from ..errors import SourceInfo, TransformError
 from ..frontend.source import FunctionSource
 from ..names import Namer
+from ..runtime.array_helpers import unflatten_contraction
 from ..runtime.declare import helper_of
 from ..runtime.helpers import (
     add_into,
     append_flat,
+    as_vector,
     check_assertion,
     column_stack2,
     copy_into,
@@ -1007,9 +1009,10 @@ class Normalizer:
         if not any(isinstance(n, UNSUPPORTED_TYPES) for n in nodes):
             self.clean.update((id(n), n) for n in nodes)
             return
-        # lists written as call arguments (np.array([a, b])): the call decides
+        # lists written as call arguments (np.array([a, b]), axes=[0, 1]): the call decides
         # and index lists (x[[0, 2, 2]]): the call or the index decides
-        arg_lists = {id(x) for n in ast.walk(e) if isinstance(n, ast.Call) for a in n.args
+        arg_lists = {id(x) for n in ast.walk(e) if isinstance(n, ast.Call)
+                     for a in n.args + [k.value for k in n.keywords]
                      for x in ast.walk(a) if isinstance(x, ast.List)} | \
             {id(n.slice) for n in ast.walk(e) if isinstance(n, ast.Subscript)} | \
             {id(x) for n in ast.walk(e) if isinstance(n, ast.Subscript)
@@ -1789,6 +1792,22 @@ class Normalizer:
                 return self.call_object(_call_like(e, e.args[:1]), fn, out)
         if fn is np.linalg.norm and (len(e.args) == 3 or any(k.arg == "axis" for k in e.keywords)):
             return self.prim(self.norm_along(e, text, out), out)
+        if fn is np.rot90:
+            return self.prim(self.rot90(e, text), out)
+        if fn is np.repeat and (len(e.args) == 3 or any(k.arg == "axis" for k in e.keywords)):
+            return self.repeat_along(e, text, out)
+        if fn is np.tile and (len(e.args) == 2 or e.keywords) and isinstance(
+                e.args[1] if len(e.args) == 2 else e.keywords[0].value, (ast.Tuple, ast.List)):
+            return self.tile_axes(e, text, out)
+        if fn is np.linalg.norm and self.vector_order(e) is not None:
+            # a vector norm of a 1-d array: the norm along its only axis (as_vector
+            # refuses other arrays, where ord names a matrix norm)
+            x = self.to_temp(self.atom(e.args[0], out), out)
+            guarded = self.to_temp(self.call_object(_call_like(e, [x], func=_name("as_vector")),
+                                                    as_vector, out), out)
+            along = _call_like(e, [guarded, self.vector_order(e)], axis=0)
+            along.keywords += [k for k in e.keywords if k.arg == "keepdims"]
+            return self.prim(self.norm_along(along, text, out), out)
         if fn is np.linalg.norm and len(e.args) + len(e.keywords) == 2 and [
                 (k.arg, k.value.value) for k in e.keywords if isinstance(k.value, ast.Constant)
                 ] + [(None, a.value) for a in e.args[1:] if isinstance(a, ast.Constant)] in (
@@ -1796,6 +1815,129 @@ class Normalizer:
             # the Frobenius norm: the 2-norm of the flattened array, the default
             return self.call_object(_call_like(e, e.args[:1]), fn, out)
         return None
+
+    def gather_along(self, e, x, axis: int, index, out):
+        """``x`` read at the integer array ``index`` along ``axis`` (a constant):
+        the axis moved first, indexed, moved back; the adjoint scatter-adds."""
+        def moveaxis(v, a, b):
+            return ast.Call(func=ast.Attribute(value=_name("np"), attr="moveaxis",
+                                               ctx=ast.Load()),
+                            args=[v, ast.Constant(a), ast.Constant(b)], keywords=[])
+        read = ast.Subscript(value=x if axis == 0 else moveaxis(x, axis, 0), slice=index,
+                             ctx=ast.Load())
+        value = read if axis == 0 else moveaxis(read, 0, axis)
+        return self.to_temp(self.prim(ast.fix_missing_locations(ast.copy_location(value, e)),
+                                      out), out)
+
+    def axis_length(self, x, axis: int):
+        return ast.Subscript(value=ast.Attribute(value=_name(x.id), attr="shape",
+                                                 ctx=ast.Load()),
+                             slice=ast.Constant(axis), ctx=ast.Load())
+
+    def positions(self, e, length, op, by, out):
+        """``np.arange(length) // by`` (each position ``by`` times) or ``% by``
+        (the positions ``length // by`` times over): integers, not differentiated."""
+        rng = ast.Call(func=ast.Attribute(value=_name("np"), attr="arange", ctx=ast.Load()),
+                       args=[length], keywords=[])
+        value = ast.BinOp(left=rng, op=op, right=by)
+        return self.to_temp(self.prim(ast.fix_missing_locations(ast.copy_location(value, e)),
+                                      out), out)
+
+    def repeat_along(self, e, text, out):
+        """``np.repeat(a, r, axis)`` with an int ``r`` and a constant axis: ``a`` read
+        along the axis at ``arange(n * r) // r``."""
+        given = dict(zip(("a", "repeats", "axis"), e.args))
+        for k in e.keywords:
+            if k.arg not in ("a", "repeats", "axis") or k.arg in given:
+                raise self.error(e, f"{text}() takes a, repeats and axis")
+            given[k.arg] = k.value
+        try:
+            axis = ast.literal_eval(given["axis"])
+        except ValueError:
+            axis = None
+        if type(axis) is not int or "a" not in given or "repeats" not in given \
+                or isinstance(given["repeats"], (ast.List, ast.Tuple)):
+            raise self.error(e, f"{text}() along an axis is supported with an int number of "
+                                "repeats and a constant axis")
+        x = self.to_temp(self.atom(given["a"], out), out)
+        r = self.atom(given["repeats"], out)
+        length = ast.BinOp(left=self.axis_length(x, axis), op=ast.Mult(), right=ir.clone(r))
+        index = self.positions(e, length, ast.FloorDiv(), ir.clone(r), out)
+        return ir.mark(self.gather_along(e, x, axis, index, out), ("copy",))
+
+    def tile_axes(self, e, text, out):
+        """``np.tile(a, (r0, r1, ...))`` with constant ints, one per axis of ``a``
+        from the last: ``a`` read along each axis at ``arange(n * r) % n``.  (More
+        reps than axes, where NumPy adds axes, fail to type: ``a.shape[-k]``.)"""
+        given = dict(zip(("A", "reps"), e.args))
+        for k in e.keywords:
+            if k.arg not in ("A", "reps") or k.arg in given:
+                raise self.error(e, f"{text}() takes A and reps")
+            given[k.arg] = k.value
+        try:
+            reps = ast.literal_eval(given.get("reps"))
+        except ValueError:
+            reps = None
+        if "A" not in given or not reps or not all(type(r) is int and r >= 0 for r in reps):
+            raise self.error(e, f"{text}() is supported with reps an int or a tuple of "
+                                "constant ints")
+        x = self.to_temp(self.atom(given["A"], out), out)
+        for j, r in enumerate(reps):
+            if r == 1:
+                continue
+            axis = j - len(reps)
+            n = self.to_temp(self.prim(self.axis_length(x, axis), out), out)
+            length = ast.BinOp(left=_name(n.id), op=ast.Mult(), right=ast.Constant(r))
+            index = self.positions(e, length, ast.Mod(), _name(n.id), out)
+            x = self.gather_along(e, x, axis, index, out)
+        if all(r == 1 for r in reps):       # (a copy, as NumPy's; a.shape[-k]: as many axes)
+            self.to_temp(self.prim(self.axis_length(x, -len(reps)), out), out)
+            return self.call_object(_call_like(e, [x], func=ast.Attribute(
+                value=_name("np"), attr="copy", ctx=ast.Load())), np.copy, out)
+        return ir.mark(x, ("copy",))
+
+    def rot90(self, e, text):
+        """``np.rot90(m, k, axes)`` with constant ``k`` and ``axes``, as NumPy
+        writes it: flips and a swap of the two axes."""
+        given = dict(zip(("m", "k", "axes"), e.args))
+        for k in e.keywords:
+            if k.arg not in ("m", "k", "axes") or k.arg in given:
+                raise self.error(e, f"{text}() takes m, k and axes")
+            given[k.arg] = k.value
+        try:
+            turns = ast.literal_eval(given["k"]) if "k" in given else 1
+            axes = tuple(ast.literal_eval(given["axes"])) if "axes" in given else (0, 1)
+        except (ValueError, TypeError):
+            turns = axes = None
+        if "m" not in given or len(e.args) > 3 or type(turns) is not int or \
+                len(axes) != 2 or not all(type(a) is int for a in axes):
+            raise self.error(e, f"{text}() is supported with constant k and axes")
+
+        def np_call(name, *args):
+            return ast.Call(func=ast.Attribute(value=_name("np"), attr=name, ctx=ast.Load()),
+                            args=list(args), keywords=[])
+        m, (a, b) = given["m"], axes
+        turns %= 4
+        if turns == 0:
+            return m
+        if turns == 2:
+            return ast.copy_location(np_call("flip", np_call("flip", m, ast.Constant(a)),
+                                             ast.Constant(b)), e)
+        flipped = np_call("flip", m, ast.Constant(b if turns == 1 else a))
+        return ast.copy_location(np_call("swapaxes", flipped, ast.Constant(a),
+                                         ast.Constant(b)), e)
+
+    def vector_order(self, e):
+        """The ``ord`` of ``np.linalg.norm(x, ord)`` without an axis when it is 1,
+        2 or ``np.inf`` (the node), else None."""
+        given = dict(zip(("x", "ord", "axis", "keepdims"), e.args))
+        given.update((k.arg, k.value) for k in e.keywords)
+        order = given.get("ord")
+        if order is None or "axis" in given or set(given) - {"x", "ord", "keepdims"}:
+            return None
+        if isinstance(order, ast.Constant) and type(order.value) is int and order.value in (1, 2):
+            return order
+        return order if resolve(order, self.namespace, self.locals) == np.inf else None
 
     def check_arguments(self, e, fn, text):
         """Refuse what a rule would drop: a ufunc's ``out=``/``where=`` (it writes
@@ -1881,6 +2023,8 @@ class Normalizer:
             return self.transpose(e, text, out)
         if fn is np.einsum:
             return self.einsum(e, text, out)
+        if fn is np.tensordot:
+            return self.tensordot(e, text, out)
         if fn in (np.var, np.std):
             return self.variance(e, fn, text, out)
         if fn in REDUCTIONS:
@@ -2007,11 +2151,24 @@ class Normalizer:
             except ValueError:
                 pass
         if kws or len(e.args) != 1 or axis is not None and not (
-                fn in (np.stack, np.concatenate) and isinstance(axis, ast.Constant)
-                and axis.value in axes):
+                fn is np.stack and isinstance(axis, ast.Constant) and axis.value in axes
+                or fn is np.concatenate and isinstance(axis, ast.Constant)
+                and type(axis.value) is int):
             raise self.error(e, f"{text}() is supported with one list or tuple argument"
                                 + (" and axis=0, 1 or -1" if fn is np.stack else
-                                   " and axis=0" if fn is np.concatenate else ""))
+                                   " and a constant int axis" if fn is np.concatenate else ""))
+        if fn is np.concatenate and axis is not None and axis.value != 0:
+            # along another axis: each part's axis moved first, joined, moved back
+            if not isinstance(e.args[0], (ast.List, ast.Tuple)):
+                raise self.error(e.args[0], f"{text}() needs a list or tuple written out, "
+                                            "like [x, y]")
+            move = ast.Attribute(value=_name("np"), attr="moveaxis", ctx=ast.Load())
+            moved = [_call_like(e, [v, ast.Constant(axis.value), ast.Constant(0)], func=move)
+                     for v in e.args[0].elts]
+            t = self.to_temp(self.build_array(_call_like(e, [ast.List(
+                elts=moved, ctx=ast.Load())]), fn, text, out), out)
+            return self.call_object(_call_like(e, [t, ast.Constant(0), ast.Constant(axis.value)],
+                                               func=move), np.moveaxis, out)
         if axis is not None and axis.value != 0:
             # the stack along the first axis, that axis moved
             t = self.build_array(_call_like(e, e.args), fn, text, out)
@@ -2233,6 +2390,70 @@ class Normalizer:
                       for p in (axes, inverse)]
         return self.call_object(_call_like(e, args, func=_name("transpose_axes")),
                                 transpose_axes, out)
+
+    def tensordot(self, e, text, out):
+        """``np.tensordot(a, b, axes)`` as a matrix product: the contracted axes
+        moved last in ``a`` and first in ``b`` (``axes=([..], [..])``), both
+        flattened to matrices, multiplied, and the product given back the axes
+        that are left (``unflatten_contraction``, a reshape whose type rule
+        knows the numbers of dimensions).  The rules of ``np.moveaxis``,
+        reshapes and ``np.dot`` then differentiate it."""
+        given = dict(zip(("a", "b", "axes"), e.args))
+        for k in e.keywords:
+            if k.arg not in ("a", "b", "axes") or k.arg in given:
+                raise self.error(e, f"{text}() takes a, b and axes")
+            given[k.arg] = k.value
+        if len(e.args) > 3 or "a" not in given or "b" not in given:
+            raise self.error(e, f"{text}() takes a, b and axes")
+        axes = given.get("axes")
+        try:
+            spec = 2 if axes is None else ast.literal_eval(axes)
+        except ValueError:
+            spec = None
+        if isinstance(spec, (list, tuple)) and len(spec) == 2:
+            spec = [[p] if type(p) is int else p for p in spec]
+            ok = all(isinstance(p, (list, tuple)) and all(type(v) is int for v in p)
+                     for p in spec) and len(spec[0]) == len(spec[1])
+            pairs = (list(spec[0]), list(spec[1])) if ok else None
+        else:
+            pairs = None
+        if pairs is None and not (type(spec) is int and spec >= 0):
+            raise self.error(axes if axes is not None else e,
+                             f"{text}(): axes must be a constant: an int, or two lists of "
+                             "axes of one length, like ([1, 0], [0, 1])")
+
+        def np_call(name, *args):
+            return ast.Call(func=ast.Attribute(value=_name("np"), attr=name, ctx=ast.Load()),
+                            args=list(args), keywords=[])
+
+        def ints(values):
+            return ast.Tuple(elts=[ast.Constant(v) for v in values], ctx=ast.Load())
+        a, b = (self.to_temp(self.atom(given[k], out), out) for k in ("a", "b"))
+        k = len(pairs[0]) if pairs is not None else spec
+        if pairs is not None:      # the contracted axes in order: last in a, first in b
+            a = self.to_temp(self.prim(ast.copy_location(np_call(
+                "moveaxis", a, ints(pairs[0]), ints(range(-k, 0))), e), out), out)
+            b = self.to_temp(self.prim(ast.copy_location(np_call(
+                "moveaxis", b, ints(pairs[1]), ints(range(k))), e), out), out)
+        size = ast.Constant(1)
+        for j in range(1, k + 1):
+            axis = ast.Subscript(value=ast.Attribute(value=_name(a.id), attr="shape",
+                                                     ctx=ast.Load()),
+                                 slice=ast.Constant(-j), ctx=ast.Load())
+            size = axis if j == 1 else ast.BinOp(left=size, op=ast.Mult(), right=axis)
+        m = self.to_temp(self.prim(ast.copy_location(size, e), out), out)
+
+        def matrix(x, rows, cols):
+            return ast.Call(func=ast.Attribute(value=_name(x.id), attr="reshape",
+                                               ctx=ast.Load()), args=[rows, cols], keywords=[])
+        minus_one = ast.UnaryOp(op=ast.USub(), operand=ast.Constant(1))
+        product = np_call("dot", matrix(a, minus_one, _name(m.id)),
+                          matrix(b, _name(m.id), copy.deepcopy(minus_one)))
+        c = self.to_temp(self.prim(ast.fix_missing_locations(ast.copy_location(product, e)),
+                                   out), out)
+        return self.call_object(_call_like(e, [c, _name(a.id), _name(b.id), ast.Constant(k)],
+                                           func=_name("unflatten_contraction")),
+                                unflatten_contraction, out)
 
     def einsum(self, e, text, out):
         """``np.einsum`` lowered to loops at transform time (Numba has none): one

@@ -289,7 +289,8 @@ class TypeInference:
                     prim.rules[0].call is not None:
                 from .types import promote
                 return promote(*args)
-            return self.result(key[1], args, kw)
+            consts = {k: a.value for k, a in enumerate(p.args) if isinstance(a, ast.Constant)}
+            return self.result(key[1], args, kw, consts)
         if head == "user":
             args = [self.atom(a) for a in p.args]
             t, name = self.callee_return(key[1], args, ir.INPLACE(p))
@@ -302,11 +303,13 @@ class TypeInference:
             return T("dtype", ir.PRIM(v)[1])
         return self.atom(v)
 
-    def result(self, key, args, kw=None):
+    def result(self, key, args, kw=None, consts=None):
+        """The type of ``key`` applied to ``args``; ``consts``: the positional
+        arguments written as constants, by position (an int a type depends on)."""
         prim = registry.get_primitive(key)
         if prim is None or prim.result_type is None:
             raise TypeError(f"no type rule for {key}")
-        consts = {}
+        consts = consts or {}
         try:
             return prim.result_type(args, kw or {}, consts)
         except (AttributeError, IndexError, KeyError):

@@ -283,10 +283,12 @@ def axis_gather(parts, env) -> int | None:
 
 def gather_result(base: T, idx: T) -> T:
     """Type of ``base[idx]``: a 1-d integer array picks rows (repeats allowed), a
-    boolean mask of ``base``'s dimensions picks elements."""
+    boolean mask of ``base``'s dimensions picks elements, a 1-d one rows."""
     if idx.dtype.kind in "iu" and idx.ndim == 1:
         return array(base.dtype, base.ndim)
     if idx.dtype.kind == "b" and idx.ndim == base.ndim:
         return array(base.dtype, 1)      # (n-d masks are read flattened: passes/masks.py)
+    if idx.dtype.kind == "b" and idx.ndim == 1:
+        return array(base.dtype, base.ndim)     # rows picked (read as x[np.flatnonzero(m)])
     raise TypeError("indexing with an array needs a 1-d integer array or a boolean mask "
                     f"of the array's shape (got a {idx} index into a {base})")

@@ -21,6 +21,7 @@ from ..runtime.array_helpers import (
     put_diagonal,
     sum_repeats,
     sum_tiles,
+    unflatten_contraction,
 )
 from ..runtime.helpers import reshape_like
 from ..runtime.interp import (
@@ -249,8 +250,9 @@ def _(args, kw, consts):
     x = _check(args, kw, "np.squeeze", (2, 3), ("axis",))
     axis = args[1] if len(args) > 1 else kw.get("axis")
     if axis is None or axis.kind != "int":
-        raise TypeError("np.squeeze needs the axis to remove (an int): the number of "
-                        "dimensions of its result must not depend on the array's shape")
+        raise TypeError("np.squeeze needs the axis to remove, an int: pass it, e.g. "
+                        "np.squeeze(y, axis=0) (without axis= the lengths of the axes, known "
+                        "only at run time, would decide how many dimensions it removes)")
     return array(x.dtype, x.ndim - 1)
 
 
@@ -407,6 +409,30 @@ def _(args, kw, consts):
     if _int_arg(args, kw, 1, "reps", "np.tile") is None:
         raise TypeError("np.tile(A, reps): an int number of copies")
     return x
+
+
+# -- tensordot: normalized to a matrix product (passes/normalize.py) whose result is
+# given back its axes by unflatten_contraction, a reshape: a and b give the shape only
+@rule(unflatten_contraction)
+def _(z, c, a, b, k, dz):
+    return reshape_like(dz, c), None, None, None
+
+
+@tangent(unflatten_contraction)
+def _(z, c, a, b, k, c_dot, a_dot, b_dot, k_dot):
+    return unflatten_contraction(c_dot, a, b, k)
+
+
+@result_type(unflatten_contraction)
+def _(args, kw, consts):
+    c, a, b = args[:3]
+    k = consts.get(3)
+    if not (isinstance(k, int) and a.is_array and b.is_array and k <= min(a.ndim, b.ndim)):
+        raise TypeError(f"np.tensordot: cannot contract {k} axes of {a} and {b}")
+    if a.ndim + b.ndim == 2 * k:
+        raise TypeError("np.tensordot over all the axes of both arrays (a number) is not "
+                        "supported: write it as np.sum of a product")
+    return array(_float(c), a.ndim + b.ndim - 2 * k)
 
 
 # -- products ------------------------------------------------------------------------------

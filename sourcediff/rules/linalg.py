@@ -10,6 +10,7 @@ import numpy as np
 
 from ..passes.types import F64, array
 from ..runtime.helpers import (
+    as_vector,
     cholesky_tangent,
     logabsdet,
     outer_product,
@@ -92,6 +93,26 @@ def _(args, kw, consts):
                         "of the flattened array, and with an axis for ord None, 1, 2 or "
                         "np.inf (vector norms along it)")
     return F64
+
+
+# np.linalg.norm(x, ord) without an axis: the norm along axis 0 of as_vector(x), x itself
+@rule(as_vector)
+def _(z, x, dz):
+    return dz
+
+
+@tangent(as_vector)
+def _(z, x, x_dot):
+    return x_dot
+
+
+@result_type(as_vector)
+def _(args, kw, consts):
+    if not (args[0].is_array and args[0].ndim == 1):
+        raise TypeError(f"np.linalg.norm with ord 1, 2 or np.inf and no axis is supported "
+                        f"for 1-d arrays (vector norms), not {args[0]}: the matrix norms "
+                        "these ord name are not; pass axis= for vector norms along an axis")
+    return args[0]
 
 
 # -- log|det| and Cholesky ---------------------------------------------------------

@@ -28,6 +28,7 @@ __all__ = [
     "select",
     "sum_repeats",
     "sum_tiles",
+    "unflatten_contraction",
 ]
 
 
@@ -307,6 +308,28 @@ def _(g, repeats):
             for r in range(repeats):
                 out[i] += g[i * repeats + r]
         return out
+    return impl
+
+
+# -- tensordot ------------------------------------------------------------------------------
+@runtime_helper
+def unflatten_contraction(c, a, b, k):
+    """``np.tensordot(a, b, k)`` from the matrix product ``c`` of ``a`` flattened
+    to rows of its last ``k`` axes and ``b`` to columns of its first ``k``
+    (``passes/normalize.py`` writes that product): ``c`` given the axes that
+    are left, ``a.shape[:-k] + b.shape[k:]``."""
+    return np.ascontiguousarray(c).reshape(a.shape[:a.ndim - k] + b.shape[k:])
+
+
+@numba_overload(unflatten_contraction)
+def _(c, a, b, k):
+    from numba import types
+    if not isinstance(k, types.IntegerLiteral):
+        return None           # (Numba then types the call again with k a literal)
+    head, tail = a.ndim - k.literal_value, k.literal_value
+
+    def impl(c, a, b, k):
+        return np.ascontiguousarray(c).reshape(a.shape[:head] + b.shape[tail:])
     return impl
 
 

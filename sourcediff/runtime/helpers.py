@@ -16,6 +16,7 @@ from .joins import append_flat, column_stack2, hstack2, pad_constant, vstack2
 __all__ = [
     "add_into",
     "append_flat",
+    "as_vector",
     "broadcast_into",
     "broadcast_length",
     "cholesky_tangent",
@@ -835,6 +836,14 @@ def min_axis(x, axis):
 @runtime_helper(overload=_reduction(2))
 def prod_axis(x, axis):
     return np.prod(x, axis)
+
+
+@runtime_helper(jit=True)
+def as_vector(x):
+    """``x`` itself, a 1-d array: ``np.linalg.norm(x, ord)`` without an axis is
+    normalized to the vector norm along axis 0 of ``as_vector(x)``, whose type
+    rule refuses other arrays (for them ``ord`` names a matrix norm)."""
+    return x
 
 
 @runtime_helper

@@ -167,6 +167,10 @@ def e_norm_positional_ord(x):
     return np.linalg.norm(x, 1)  # <- error
 
 
+def e_norm_unsupported_ord(x):
+    return np.linalg.norm(x, 3)  # <- error
+
+
 # (function, arguments, function holding the marker, words the first line of the
 #  message should contain one of, describing the construct)
 ERROR_CASES = [
@@ -191,7 +195,9 @@ ERROR_CASES = [
     (e_random_draw, (0.7,), None, ("pass them in as an argument",)),
     (e_generator_draw, (0.7,), None, ("pass them in as an argument",)),
     # (was "at most 1 positional argument", where ord=1 named the forms supported)
-    (e_norm_positional_ord, (X3,), None, ("without ord",)),
+    # (of a vector, ord 1 is supported; of a matrix it names a matrix norm)
+    (e_norm_positional_ord, (np.ones((2, 3)),), None, ("for 1-d arrays",)),
+    (e_norm_unsupported_ord, (X3,), None, ("without ord",)),
     # (Numba's assertion from inside its compiler on the cpu target before)
     (e_mask_write_2d, (np.ones((2, 2)),), None, ("boolean mask of 2 dimensions", "np.where",
                                                 "np.maximum(H, 0.0)")),
