@@ -5,6 +5,9 @@ import numpy as np
 
 def recurrence_grad_jvp(x, w, x_dot, w_dot):
     """Value and Jacobian-vector product of 'recurrence_grad' along tangents of x, w."""
+    # recurrence:14  def recurrence(x, w):
+    _t1 = 0.0
+    _t1_dot = 0.0
     # recurrence:15  y = x
     y = x
     y_dot = x_dot
@@ -19,10 +22,10 @@ def recurrence_grad_jvp(x, w, x_dot, w_dot):
         _saved_y[i] = y
         _saved_y_dot[i] = y_dot
         # recurrence:17  y = math.sin(y) * w
-        _t1 = math.sin(y)
-        _t1_dot = math.cos(y) * y_dot
         _saved_t1[i] = _t1
         _saved_t1_dot[i] = _t1_dot
+        _t1 = math.sin(y)
+        _t1_dot = math.cos(y) * y_dot
         y = _t1 * w
         y_dot = _t1_dot * w + _t1 * w_dot
     # recurrence:18  return y
@@ -36,8 +39,6 @@ def recurrence_grad_jvp(x, w, x_dot, w_dot):
     dy_dot = 0.0
     # recurrence:16  for i in range(10):
     for i in range(9, -1, -1):
-        _t1 = _saved_t1[i]
-        _t1_dot = _saved_t1_dot[i]
         y = _saved_y[i]
         y_dot = _saved_y_dot[i]
         # recurrence:17  y = math.sin(y) * w
@@ -51,6 +52,8 @@ def recurrence_grad_jvp(x, w, x_dot, w_dot):
         _t5_dot = -math.sin(y) * y_dot
         dy = _dt1 * _t5
         dy_dot = _dt1_dot * _t5 + _dt1 * _t5_dot
+        _t1 = _saved_t1[i]
+        _t1_dot = _saved_t1_dot[i]
     # recurrence:15  y = x
     dx += dy
     dx_dot += dy_dot

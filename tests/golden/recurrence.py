@@ -19,8 +19,11 @@ def recurrence(x, w):
 def recurrence_grad(x, w):
     """Value and gradient of 'recurrence' with respect to x, w."""
     # Plan:
-    #   stored where computed, one slot per loop iteration in arrays allocated once (loaded where the reverse iteration starts): 1 temporary of line 17
+    #   stored before each overwrite, one slot per loop iteration in arrays allocated once: 1 temporary of line 17
     #   stored once per iteration of the loop at line 16: 'y' (carried from one iteration to the next; one slot per iteration, allocated once)
+    # -- tape
+    # recurrence:14  def recurrence(x, w):
+    _t1 = 0.0
     # -- forward sweep
     # recurrence:15  y = x
     y = x
@@ -30,8 +33,8 @@ def recurrence_grad(x, w):
     for i in range(10):
         _saved_y[i] = y
         # recurrence:17  y = math.sin(y) * w
-        _t1 = math.sin(y)
         _saved_t1[i] = _t1
+        _t1 = math.sin(y)
         y = _t1 * w
     # recurrence:18  return y
     value = y
@@ -42,12 +45,12 @@ def recurrence_grad(x, w):
     dy = 1.0
     # recurrence:16  for i in range(10):
     for i in range(9, -1, -1):
-        _t1 = _saved_t1[i]
         y = _saved_y[i]
         # recurrence:17  y = math.sin(y) * w
         _dt1 = dy * w
         dw += dy * _t1
         dy = _dt1 * math.cos(y)
+        _t1 = _saved_t1[i]
     # recurrence:15  y = x
     dx += dy
     # -- result
