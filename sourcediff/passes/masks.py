@@ -38,35 +38,29 @@ from ..names import Namer
 from .astutil import replace_statements
 
 
-def _masked_read(s, env):
-    """``(array name, mask name)`` of a statement ``y = x[mask]`` with an n-d mask."""
+def _boolean_read(s, env, fits):
+    """``(array name, mask name)`` of a statement ``y = x[mask]`` whose boolean
+    mask and array types satisfy ``fits(mask type, array type)``."""
     if ir.KIND(s, None) != ir.Kind.ASSIGN or not isinstance(s.value, ast.Subscript):
         return None
     x, m = s.value.value, s.value.slice
     if not (isinstance(x, ast.Name) and isinstance(m, ast.Name)):
         return None
     tx, tm = env.get(x.id), env.get(m.id)
-    if tx is None or tm is None or not (tx.is_array and tm.is_array):
+    if tx is None or tm is None or not (tx.is_array and tm.is_array) or tm.dtype.kind != "b":
         return None
-    if tm.dtype.kind != "b" or tm.ndim < 2 or tm.ndim != tx.ndim:
-        return None
-    return x.id, m.id
+    return (x.id, m.id) if fits(tm, tx) else None
+
+
+def _masked_read(s, env):
+    """``(array name, mask name)`` of a statement ``y = x[mask]`` with an n-d mask."""
+    return _boolean_read(s, env, lambda tm, tx: tm.ndim >= 2 and tm.ndim == tx.ndim)
 
 
 def _row_masked_read(s, env):
     """``(array name, mask name)`` of a statement ``y = x[mask]`` with a 1-d mask
     into an array of two or more dimensions (rows picked)."""
-    if ir.KIND(s, None) != ir.Kind.ASSIGN or not isinstance(s.value, ast.Subscript):
-        return None
-    x, m = s.value.value, s.value.slice
-    if not (isinstance(x, ast.Name) and isinstance(m, ast.Name)):
-        return None
-    tx, tm = env.get(x.id), env.get(m.id)
-    if tx is None or tm is None or not (tx.is_array and tm.is_array):
-        return None
-    if tm.dtype.kind != "b" or tm.ndim != 1 or tx.ndim < 2:
-        return None
-    return x.id, m.id
+    return _boolean_read(s, env, lambda tm, tx: tm.ndim == 1 and tx.ndim >= 2)
 
 
 def _masked_write(s, env):
