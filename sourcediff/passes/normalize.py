@@ -1576,16 +1576,25 @@ class Normalizer:
                 value=_name("np"), attr="copy", ctx=ast.Load()), args=[value], keywords=[]), e)
         return value
 
+    def given_arguments(self, e, text, names) -> dict:
+        """The arguments of call ``e`` by parameter name (``names``, in order):
+        positional ones, then keywords; another name, one given twice or more
+        positional arguments than names is refused."""
+        said = ", ".join(names[:-1]) + " and " + names[-1]
+        if len(e.args) > len(names):
+            raise self.error(e, f"{text}() takes {said}")
+        given = dict(zip(names, e.args))
+        for k in e.keywords:
+            if k.arg not in names or k.arg in given:
+                raise self.error(e, f"{text}() takes {said}")
+            given[k.arg] = k.value
+        return given
+
     def norm_along(self, e, text, out):
         """``np.linalg.norm(x, ord, axis)`` with an axis: vector norms along it,
         written with the primitives (``ord`` None or 2: the root of the sum of
         squares; 1: the sum of magnitudes; ``np.inf``: the largest one)."""
-        names = ("x", "ord", "axis", "keepdims")
-        parts = dict(zip(names, e.args))
-        for k in e.keywords:
-            if k.arg not in names or k.arg in parts:
-                raise self.error(e, f"{text}() takes x, ord, axis and keepdims")
-            parts[k.arg] = k.value
+        parts = self.given_arguments(e, text, ("x", "ord", "axis", "keepdims"))
         order = parts.get("ord")
         kind = None
         if isinstance(order, ast.Constant) and order.value == "fro" and isinstance(
@@ -1846,11 +1855,7 @@ class Normalizer:
     def repeat_along(self, e, text, out):
         """``np.repeat(a, r, axis)`` with an int ``r`` and a constant axis: ``a`` read
         along the axis at ``arange(n * r) // r``."""
-        given = dict(zip(("a", "repeats", "axis"), e.args))
-        for k in e.keywords:
-            if k.arg not in ("a", "repeats", "axis") or k.arg in given:
-                raise self.error(e, f"{text}() takes a, repeats and axis")
-            given[k.arg] = k.value
+        given = self.given_arguments(e, text, ("a", "repeats", "axis"))
         try:
             axis = ast.literal_eval(given["axis"])
         except ValueError:
@@ -1869,11 +1874,7 @@ class Normalizer:
         """``np.tile(a, (r0, r1, ...))`` with constant ints, one per axis of ``a``
         from the last: ``a`` read along each axis at ``arange(n * r) % n``.  (More
         reps than axes, where NumPy adds axes, fail to type: ``a.shape[-k]``.)"""
-        given = dict(zip(("A", "reps"), e.args))
-        for k in e.keywords:
-            if k.arg not in ("A", "reps") or k.arg in given:
-                raise self.error(e, f"{text}() takes A and reps")
-            given[k.arg] = k.value
+        given = self.given_arguments(e, text, ("A", "reps"))
         try:
             reps = ast.literal_eval(given.get("reps"))
         except ValueError:
@@ -1899,11 +1900,7 @@ class Normalizer:
     def rot90(self, e, text):
         """``np.rot90(m, k, axes)`` with constant ``k`` and ``axes``, as NumPy
         writes it: flips and a swap of the two axes."""
-        given = dict(zip(("m", "k", "axes"), e.args))
-        for k in e.keywords:
-            if k.arg not in ("m", "k", "axes") or k.arg in given:
-                raise self.error(e, f"{text}() takes m, k and axes")
-            given[k.arg] = k.value
+        given = self.given_arguments(e, text, ("m", "k", "axes"))
         try:
             turns = ast.literal_eval(given["k"]) if "k" in given else 1
             axes = tuple(ast.literal_eval(given["axes"])) if "axes" in given else (0, 1)
@@ -2398,12 +2395,8 @@ class Normalizer:
         that are left (``unflatten_contraction``, a reshape whose type rule
         knows the numbers of dimensions).  The rules of ``np.moveaxis``,
         reshapes and ``np.dot`` then differentiate it."""
-        given = dict(zip(("a", "b", "axes"), e.args))
-        for k in e.keywords:
-            if k.arg not in ("a", "b", "axes") or k.arg in given:
-                raise self.error(e, f"{text}() takes a, b and axes")
-            given[k.arg] = k.value
-        if len(e.args) > 3 or "a" not in given or "b" not in given:
+        given = self.given_arguments(e, text, ("a", "b", "axes"))
+        if "a" not in given or "b" not in given:
             raise self.error(e, f"{text}() takes a, b and axes")
         axes = given.get("axes")
         try:
