@@ -1160,21 +1160,7 @@ class ReverseTransformer:
                     out += self.adjoint_assign(s)
             resets = []
             for var in targets:
-                if (id(s), var) in self.plan.stored_at_def:
-                    pass          # loaded where the reverse iteration starts (reverse_loop)
-                elif (id(s), var) in self.plan.save_at and (id(s), var) in self.plan.indexed_scalars:
-                    index = self.plan.indexed_scalars[id(s), var].index
-                    out.append(self.restored(_assign(var, ast.Subscript(
-                        value=_name(self.scalar_tape(id(s), var)), slice=ir.clone(index),
-                        ctx=ast.Load()), line), s, var))
-                    self.read(index)
-                elif (id(s), var) in self.plan.save_at:
-                    out += self.restore(var, line, s)
-                elif (id(s), var) in self.plan.inverted:
-                    inverse = ast.Sub() if isinstance(s.value.op, ast.Add) else ast.Add()
-                    out.append(self.restored(_aug(var, inverse, ir.clone(s.value.right), line),
-                                             s, var))
-                    self.read(s.value.right)
+                out += self.put_back(s, var, line)
                 if id(s) in self.plan.moves and self.needs_reset(var, s):
                     # the buffer the array's source left (zero) serves its old value
                     dx = _name(self.adj(var), True)
@@ -1236,6 +1222,27 @@ class ReverseTransformer:
             return self.reverse_if(s, line)
         if isinstance(s, (ast.For, ast.While)):
             return self.reverse_loop(s)
+        return []
+
+    def put_back(self, s, var, line) -> list:
+        """What gives ``var`` its value from before assignment ``s`` again, after
+        the reverse of ``s``: its slot or stack read back, or the update undone
+        (nothing for a value loaded where the reverse iteration starts)."""
+        key = (id(s), var)
+        if key in self.plan.stored_at_def:
+            return []          # loaded where the reverse iteration starts (reverse_loop)
+        if key in self.plan.save_at and key in self.plan.indexed_scalars:
+            index = self.plan.indexed_scalars[key].index
+            self.read(index)
+            return [self.restored(_assign(var, ast.Subscript(
+                value=_name(self.scalar_tape(id(s), var)), slice=ir.clone(index),
+                ctx=ast.Load()), line), s, var)]
+        if key in self.plan.save_at:
+            return self.restore(var, line, s)
+        if key in self.plan.inverted:
+            inverse = ast.Sub() if isinstance(s.value.op, ast.Add) else ast.Add()
+            self.read(s.value.right)
+            return [self.restored(_aug(var, inverse, ir.clone(s.value.right), line), s, var)]
         return []
 
     def reverse_if(self, s, line) -> list:
