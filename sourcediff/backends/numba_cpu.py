@@ -27,6 +27,8 @@ from pathlib import Path
 
 import numpy as np
 
+from .loop_checks import STAMP, compiled_with_checks_in_place
+
 
 def cache_dir() -> Path:
     d = os.environ.get("SOURCEDIFF_CACHE_DIR")
@@ -168,7 +170,7 @@ def load_numba(source: str, stem: str, injected: dict, jit_options: dict,
     install_numba_overloads("cpu", {"cache": True})
     scipy_special.install()
     options = {"cache": True, "error_model": "numpy", **jit_options}
-    path = write_module(source, stem, options, injected)
+    path = write_module(source, stem, {**options, "llvm": STAMP}, injected)
     quiet_performance_warnings(path.parent)
     name = path.stem
     module = sys.modules.get(name)
@@ -182,7 +184,8 @@ def load_numba(source: str, stem: str, injected: dict, jit_options: dict,
         for fname in function_names:
             py = getattr(module, fname)
             if not hasattr(py, "py_func"):
-                setattr(module, fname, numba.njit(**_own_options(options, source, fname))(py))
+                setattr(module, fname, compiled_with_checks_in_place(
+                    numba.njit(**_own_options(options, source, fname))(py)))
     out = {fname: getattr(module, fname) for fname in function_names}
     for fname in function_names:
         if _own_options(options, source, fname).get("parallel"):
@@ -214,7 +217,7 @@ class SerialFallback:
             return self.parallel(*args)
         except (AssertionError, ValueError, RuntimeError) as exc:
             import numba
-            serial = numba.njit(**self.serial_options)(self.py_func)
+            serial = compiled_with_checks_in_place(numba.njit(**self.serial_options)(self.py_func))
             result = serial(*args)          # (raises the program's own error)
             self.serial = serial
             warnings.warn(f"target='parallel': Numba's parallel compilation of "

@@ -10,6 +10,7 @@ from __future__ import annotations
 import importlib.util
 import sys
 
+from .loop_checks import STAMP, compiled_with_checks_in_place
 from .numba_cpu import cache_overloads, write_module
 
 # chunks per thread: elements with data-dependent loops take different times
@@ -46,7 +47,7 @@ def load_batched(source: str, stem: str, injected: dict, jit_options: dict,
     keep_freed_memory()
     cache_overloads()
     install_numba_overloads("cpu", {"cache": True})
-    path = write_module(source, f"{stem}_batched", jit_options, injected)
+    path = write_module(source, f"{stem}_batched", {**jit_options, "llvm": STAMP}, injected)
     name = path.stem
     module = sys.modules.get(name)
     if module is None:
@@ -62,8 +63,10 @@ def load_batched(source: str, stem: str, injected: dict, jit_options: dict,
             setattr(module, k, v)
         options = {"cache": cache, "error_model": "numpy", **jit_options}
         for fname in function_names:
-            setattr(module, fname, numba.njit(**options)(getattr(module, fname)))
-        setattr(module, driver, numba.njit(parallel=parallel, **options)(getattr(module, driver)))
+            setattr(module, fname, compiled_with_checks_in_place(
+                numba.njit(**options)(getattr(module, fname))))
+        setattr(module, driver, compiled_with_checks_in_place(
+            numba.njit(parallel=parallel, **options)(getattr(module, driver))))
         sys.modules[name] = module
     return {fname: getattr(module, fname) for fname in function_names + [driver]}
 
