@@ -98,13 +98,15 @@ def _stored(rt, names, stmts, loops) -> list:
         if sliced:
             out.append(f"stored: slices of '{base}' before {where} {_verb(where)} them, "
                        f"copied into a list")
-    indexed, computed, stacked, listed = {}, {}, {}, {}
+    indexed, computed, stacked, listed, reread = {}, {}, {}, {}, {}
     for v, sites in scalars.items():
         slots = [s for s in sites if (id(s), v) in rt.indexed_scalars]
         rest = [s for s in sites if (id(s), v) not in rt.indexed_scalars]
         at_def = [s for s in slots if (id(s), v) in rt.stored_at_def]
-        if at_def:
-            computed[v] = at_def
+        if [s for s in at_def if (id(s), v) not in rt.read_from_saves]:
+            computed[v] = [s for s in at_def if (id(s), v) not in rt.read_from_saves]
+        if [s for s in at_def if (id(s), v) in rt.read_from_saves]:
+            reread[v] = [s for s in at_def if (id(s), v) in rt.read_from_saves]
         if len(at_def) < len(slots):
             indexed[v] = [s for s in slots if (id(s), v) not in rt.stored_at_def]
         if rest:
@@ -112,6 +114,9 @@ def _stored(rt, names, stmts, loops) -> list:
     if computed:
         out.append(f"stored where computed, one slot per loop iteration in arrays allocated "
                    f"once (loaded where the reverse iteration starts): {_named(computed)}")
+    if reread:
+        out.append(f"loaded where the reverse iteration starts from the elements saved before "
+                   f"their overwrite (the same values, not stored twice): {_named(reread)}")
     if indexed:
         out.append(f"stored before each overwrite, one slot per loop iteration in arrays "
                    f"allocated once: {_named(indexed)}")

@@ -1032,6 +1032,47 @@ class Planner:
             if sid in plan:
                 self.indexed_scalars[(sid, var)] = plan[sid]
         self.stored_at_def = self.values_stored_where_computed(stmts)
+        self.read_from_saves = self.numbers_read_from_saves(stmts)
+
+    def numbers_read_from_saves(self, stmts) -> dict:
+        """``(id(assignment), var) -> id(store)`` for numbers stored where
+        computed that are an element the same iteration overwrites later, at
+        the same index, with nothing written into an array in between::
+
+            Vn_j = Vn[j]                   # the reverse needs Vn_j
+            Vn[j] = np.maximum(Vn_j, p_j)  # the old element is saved for put-back
+
+        The element's save holds the number already, in a slot of the same
+        shape: the number is not stored a second time, and its reverse
+        iteration loads it from the element's tape (an American put's
+        exercise step stored each level twice)."""
+        out = {}
+        for (sid, var), loop in self.stored_at_def.items():
+            st = stmts[sid]
+            read = st.value
+            if ir.KIND(st) != ir.Kind.ASSIGN or not isinstance(read, ast.Subscript) or \
+                    not isinstance(read.value, ast.Name):
+                continue
+            k = next(k for k, top in enumerate(loop.body) if top is st)
+            for later in loop.body[k + 1:]:
+                base = store_base(later)
+                if base == read.value.id and ir.KIND(later) == ir.Kind.STORE and \
+                        ast.dump(later.targets[0].slice) == ast.dump(read.slice):
+                    mine, theirs = self.indexed_scalars[sid, var], self.indexed.get(id(later))
+                    if theirs is not None and theirs.outer is mine.outer and \
+                            ast.dump(theirs.index) == ast.dump(mine.index) and \
+                            ast.dump(theirs.capacity) == ast.dump(mine.capacity) and \
+                            theirs.dtype == mine.dtype and \
+                            sum(store_base(x) == base for x in walk(loop.body)) == 1:
+                        out[sid, var] = id(later)
+                    break
+                # (in between: numbers computed by operations that write nothing)
+                t = self.types.get(later.targets[0].id) \
+                    if ir.KIND(later) == ir.Kind.ASSIGN else None
+                if t is None or not t.is_scalar or \
+                        (ir.PRIM(later.value) or ("",))[0] in ("user", "method"):
+                    break
+        return out
 
     def values_stored_where_computed(self, stmts) -> dict:
         """``(id(assignment), var) -> loop`` for numbers with a slot per iteration

@@ -854,7 +854,7 @@ class ReverseTransformer:
         out = []
         named = [(tape, self.indexed_tape_of, sid) for sid, tape in self.plan.indexed.items()]
         named += [(tape, self.scalar_tape, *key) for key, tape in self.plan.indexed_scalars.items()
-                  if key in self.plan.save_at]
+                  if key in self.plan.save_at and key not in self.plan.read_from_saves]
         # (in the order of their names: the same source, and cache entry, every run)
         mine = sorted((name_of(*key), tape) for tape, name_of, *key in named
                       if tape.outer is loop)
@@ -915,7 +915,9 @@ class ReverseTransformer:
         pre, post = [], []
         if kind in (ir.Kind.ASSIGN, ir.Kind.ACCUMULATE, ir.Kind.UNPACK):
             for var in self.plan.targets_of(s):
-                if (id(s), var) in self.plan.indexed_scalars and (id(s), var) in self.plan.save_at \
+                if (id(s), var) in self.plan.read_from_saves:
+                    pass            # loaded from the element's save (Planner.read_from_saves)
+                elif (id(s), var) in self.plan.indexed_scalars and (id(s), var) in self.plan.save_at \
                         and not self._plain:
                     slot = ast.Subscript(value=_name(self.scalar_tape(id(s), var)), ctx=ast.Store(),
                                          slice=ir.clone(self.plan.indexed_scalars[id(s), var].index))
@@ -1334,10 +1336,13 @@ class ReverseTransformer:
         for (sid, var), lp in sorted(self.plan.stored_at_def.items(),
                                      key=lambda kv: (order.get(kv[0][0], -1), kv[0][1])):
             if lp is loop and (sid, var) in self.plan.save_at and var in reads:
-                index = self.plan.indexed_scalars[sid, var].index
-                out.append(_assign(var, ast.Subscript(value=_name(self.scalar_tape(sid, var)),
-                                                      slice=ir.clone(index), ctx=ast.Load()),
-                                   ir.LINE(loop)))
+                store = self.plan.read_from_saves.get((sid, var))
+                if store is None:
+                    tape, index = self.scalar_tape(sid, var), self.plan.indexed_scalars[sid, var].index
+                else:        # the element it read, saved before its overwrite
+                    tape, index = self.indexed_tape_of(store), self.plan.indexed[store].index
+                out.append(_assign(var, ast.Subscript(value=_name(tape), slice=ir.clone(index),
+                                                      ctx=ast.Load()), ir.LINE(loop)))
                 self.read(index)
         return out
 

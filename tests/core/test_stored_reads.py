@@ -121,3 +121,55 @@ def test_a_number_is_stored_after_it_is_computed_and_loaded_first():
     assert lines[loop + 1] == "mu = _saved_mu[step, i]"
     # no placeholder before the loops, nothing of 'g' saved or put back
     assert "mu = 0.0" not in lines and "_saved_g" not in grad
+
+
+def exercised(V0, payoff, c, steps):
+    """An explicit step (whose reverse needs two values of each element: the
+    level is put back), then the level floored by the payoff in place: the
+    reverse of the floor needs each element it overwrote, which the put-back
+    saves already."""
+    n = V0.shape[0]
+    V = V0.copy()
+    Vn = V0.copy()
+    for k in range(steps):
+        for i in range(1, n - 1):
+            Vn[i] = V[i] + c * (V[i - 1] - 2.0 * V[i] + V[i + 1]) - c * V[i] * V[i]
+        Vn[:] = np.maximum(Vn, payoff)
+        V, Vn = Vn, V
+    return np.sum(V * V)
+
+
+def floored_after_a_write(V0, payoff, c, steps):
+    """The same, but another array written between the read and the overwrite:
+    the number is stored on its own."""
+    n = V0.shape[0]
+    V = V0.copy()
+    W = np.zeros(n)
+    for k in range(steps):
+        for j in range(n):
+            x = V[j]
+            W[j] = c * x
+            V[j] = max(x, payoff[j]) + 0.1 * W[(j + 1) % n]
+    return np.sum(V * V) + np.sum(W)
+
+
+FLOOR = (rng.standard_normal(8), 0.2 * rng.standard_normal(8), 0.2, 5)
+
+
+@pytest.mark.parametrize("target", ["python", "cpu"])
+@pytest.mark.parametrize("f", [exercised, floored_after_a_write])
+def test_a_number_read_from_an_element_saved_for_put_back(f, target):
+    check_grad(f, FLOOR, wrt=(0, 2), target=target)
+
+
+def test_that_number_is_loaded_from_the_elements_save_not_stored_twice():
+    text, plan = _plan(exercised, FLOOR, (0, 2))
+    assert "not stored twice): 'Vn_j'" in plan, plan
+    grad = text[text.index("def exercised_grad"):]
+    assert "_saved_Vn_j" not in grad
+    assert "Vn_j = _saved_Vn_items[k, j]" in grad
+
+
+def test_a_write_in_between_keeps_the_numbers_own_slot():
+    text, plan = _plan(floored_after_a_write, FLOOR, (0, 2))
+    assert "not stored twice" not in plan, plan
