@@ -91,7 +91,9 @@ def _reverse_code(text) -> list:
 def test_a_quotient_from_it_stays_in_an_array_tape():
     plan, text = _plan(CASES[1])
     assert "'d', set before them in the body and put back" in plan
-    assert "'d' (line 36), 1 temporary of line 38" in plan     # d and the quotient stored
+    assert "allocated once (loaded where the reverse iteration starts): 1 temporary of line 38" \
+        in plan                                                     # the quotient stored
+    assert "not stored twice): 'd' (line 36)" in plan               # d: the element saved
     reverse = _reverse_code(text)
     assert "q = d * d" in reverse and "_t3 = q + _t2" in reverse     # products re-run
     assert "_t4 = _saved_t4[t, k]" in reverse                        # the quotient read back
