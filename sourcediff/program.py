@@ -74,6 +74,9 @@ class Program:
         # costly values (exp) of any loop stored rather than recomputed in reverse
         # (off for batches: their tapes have per-element capacities, see batched.py)
         self.store_costly = True
+        # stacks sized by a while loop's bound grow from small (off for batches: the
+        # driver allocates their tapes)
+        self.growable_stacks = True
         self.user_rules: dict = {}
         self.checkpoint = None                    # grad(..., checkpoint=) for the root
         # the root's primal alone (a plain call of an @sd.function) may be a
@@ -257,7 +260,7 @@ class Program:
                                     checkpoint=checkpoint, prefer_store=prefer_store,
                                     same_shape=same_shape, param_shapes=param_shapes,
                                     same_axes=same_axes, scratch=self.scratch,
-                                    stored_reads=stored_reads)
+                                    stored_reads=stored_reads, growable=self.growable_stacks)
             return rt, rt.run(fname)
 
         try:
@@ -313,6 +316,13 @@ class Program:
         self.order.append(fname)
         self._vjp[key] = fname
         return fname
+
+    def allocates_tapes(self) -> bool:
+        """Whether a generated function allocates a tape (an array, a stack or a
+        list: ``ir.TAPE``), whose memory the backend keeps between calls
+        (runtime/memory.py)."""
+        return any(ir.TAPE(st) is not None and ir.TAPE(st).role in ("array", "rows", "list")
+                   for tree in self.trees.values() for st in ast.walk(tree))
 
     def callee_adjoint(self, func, arg_types, inplace=None):
         diff = [t is not None and t.is_float for t in arg_types]

@@ -19,6 +19,7 @@ import ast
 
 from .. import ir
 from .activity import walk
+from .tape import STACK_START
 
 
 def line_ref(line) -> str:
@@ -171,6 +172,10 @@ def _stack(rt, names, key) -> str:
     where = "before everything" if tape.top is None else \
         f"before {line_ref(ir.LINE(tape.top))}"
     what = "arrays of its shape" if tape.row else "values"
+    if names.grows(key):
+        return (f"{names.stack_name(key)}, allocated once {where} with room for at most "
+                f"{STACK_START} {what}, doubled when full (its bound, "
+                f"{ast.unparse(tape.capacity)}, counts every trip a while loop's test allows)")
     return (f"{names.stack_name(key)}, allocated once {where} with room for "
             f"{ast.unparse(tape.capacity)} {what} (a bound on its pushes)")
 

@@ -78,7 +78,7 @@ from .shapes import shape_axes
 from .sink import Adjoints, sink_adjoints
 from .split_adds import split_neighbour_adds
 from .stack_tops import reset_stack_tops
-from .tape import tape_traffic
+from .tape import STACK_START, tape_traffic
 from .types import T
 from .unbroadcasts import drop_same_shape_unbroadcasts
 from .view_adjoints import bind_view_adjoints
@@ -137,10 +137,13 @@ class ReverseTransformer:
     def __init__(self, fn: ast.FunctionDef, types: dict, wrt: list, mode: str, names: set,
                  callee_adjoint=None, error=None, checkpoint=None, prefer_store=frozenset(),
                  same_shape=None, param_shapes=None, scratch=True, same_axes=None,
-                 stored_reads=frozenset()):
+                 stored_reads=frozenset(), growable=True):
         self.fn = fn
         # scratch arrays of the adjoint's own (split_adds' rows): not in a CUDA kernel
         self.scratch = scratch
+        # stacks sized by a while loop's bound start small and grow (StackTape.grows):
+        # not in a batch's element, whose tapes the driver allocates
+        self.growable = growable
         # checkpoint: None, True (segments of about sqrt(trip count) iterations) or an int
         # (a snapshot every that many iterations) for the top-level ``for`` loops
         self.checkpoint = checkpoint
@@ -770,6 +773,28 @@ class ReverseTransformer:
                 return False
         return True
 
+    def grows(self, key) -> bool:
+        """Whether stack ``key`` starts small and grows (``StackTape.grows``)."""
+        return self.growable and bool(self.plan.stacks[key].grows)
+
+    def room_for_a_trip(self, loop) -> list:
+        """Where each trip of ``loop`` (a ``while``) starts: the stacks its trip
+        pushes onto grown to room for what one trip pushes, if they lack it (once
+        a trip: a check at every push cost a value iteration 3x its gradient)."""
+        out = []
+        for key, tape in sorted(self.plan.stacks.items()):
+            for lp, pushes in tape.grows if self.grows(key) else ():
+                if lp is loop:
+                    name = self.stack_name(key)
+                    need = ast.BinOp(left=_name(self.stack_top(name)), op=ast.Add(),
+                                     right=ir.clone(pushes))
+                    out.append(_assign(name, _call("room_for", _name(name), need),
+                                       ir.LINE(loop)))
+        if out:
+            ir.NOTE.set(out[0], "room for what one trip pushes (stacks sized by the loop's "
+                                "bound start small)")
+        return out
+
     def stack_top(self, tape) -> str:
         return self.fresh_cached(tape + "_top", ("top", tape))
 
@@ -784,6 +809,8 @@ class ReverseTransformer:
             if tape.top is top:
                 name = self.stack_name(key)
                 size = ir.clone(tape.capacity)
+                if self.grows(key):
+                    size = _call("min", size, _const(STACK_START))
                 if tape.row:        # a stack of arrays: a row per push
                     size = ast.Tuple(elts=[size, *map(ir.clone, tape.row)], ctx=ast.Load())
                 out.append(_tape(_assign(name, ast.Call(
@@ -986,7 +1013,7 @@ class ReverseTransformer:
             new = copy.copy(s)
             body = self.forward_block(s.body)
             # a while body starts with the trip counter: the snapshot follows it
-            snaps = [] if self._plain else self.snapshot_pushes(s)
+            snaps = [] if self._plain else self.snapshot_pushes(s) + self.room_for_a_trip(s)
             new.body = body[:1] + snaps + body[1:] or [ast.Pass()]
             return [new]
         if isinstance(s, ast.Return):

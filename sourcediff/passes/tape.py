@@ -20,7 +20,12 @@ their number (:func:`plan_stack_tapes`: each loop counts for the length of
 its range, a range whose bounds move with an outer counter for its longest
 run, a ``while`` loop whose test keeps a counter below a limit for the
 limit less the counter's lowest value).  A push is ``_saved_x[_saved_x_top] =
-x; _saved_x_top += 1``.  Lists stay where no such bound exists before the
+x; _saved_x_top += 1``.  A ``while`` loop's limit is often a cap far above
+what runs (``it < maxit`` with ``maxit = 10 ** 7`` "never reached": 75 GB for
+a loop that stops after a hundred trips): such a stack starts with room for
+at most ``STACK_START`` values, and where each trip of the innermost such loop
+starts it is grown (``room_for``: doubled at least) to room for what one trip
+pushes, a bound of the counted loops inside.  Lists stay where no such bound exists before the
 loops run (a ``while`` loop that iterates to convergence) and
 for values that are not numbers: a Numba list already grows a typed buffer
 by doubling, and an array regrown inside a loop was measured 10x slower
@@ -170,6 +175,12 @@ def plan_indexed_tapes(fn, sites, element_dtype, segments=None, per_iteration=()
     return plan
 
 
+# pushes a stack sized by a ``while`` loop's bound has room for at first (it
+# doubles when full): a tolerance loop's ``it < maxit`` may allow 10 ** 7 trips
+# where a hundred run
+STACK_START = 1024
+
+
 @dataclass
 class StackTape:
     """A stack of numbers: ``capacity`` slots of ``dtype`` allocated before
@@ -177,11 +188,17 @@ class StackTape:
     least as many as the pushes it receives.  A stack of arrays of one shape
     has a slot per push too, each a row of that shape (``row``: the lengths of
     its axes, computable where the stack is allocated): a push copies the
-    array into the slot, a pop reads the slot back."""
+    array into the slot, a pop reads the slot back.  ``grows``: where the
+    bound counts the trips a ``while`` loop's test allows (``it < maxit``),
+    which may be far more than it runs, ``(loop, pushes)`` for each innermost
+    such loop holding pushes, and a bound on the pushes one of its trips
+    makes: the stack starts smaller and, where each trip starts, grows to room
+    for them (where the program allows it: not in a batch's element)."""
     top: ast.stmt | None
     capacity: ast.expr
     dtype: np.dtype
     row: tuple = ()
+    grows: tuple = ()
 
 
 # calls a loop bound may make and still be evaluated before the loops run
@@ -290,6 +307,19 @@ def _most_pushes(top, loops, per_iteration=(), stored=stored_names, while_trips=
     return bound
 
 
+def _lengths_only(bound) -> bool:
+    """Whether ``bound`` (a ``while`` loop's) reads arrays' lengths only
+    (``while k < x.shape[0]``): it runs that often, it is no cap far above what
+    runs, and its stack is allocated whole (growing costs a rebinding of the
+    stack where each trip starts)."""
+    shaped = {id(n.value) for n in ast.walk(bound) if isinstance(n, ast.Attribute)
+              and n.attr == "shape"}
+    shaped |= {id(a) for n in ast.walk(bound) if isinstance(n, ast.Call)
+               and isinstance(n.func, ast.Name) and n.func.id == "len" for a in n.args}
+    return all(id(n) in shaped for n in ast.walk(bound) if isinstance(n, ast.Name)
+               and n.id not in ("max", "min", "len"))
+
+
 def plan_stack_tapes(fn, around, sites: dict, per_iteration=(), while_trips=None) -> dict:
     """For each tape of ``sites`` (key -> (dtype, [(statement, loops)]): a push
     made at ``statement``, inside ``loops``), a :class:`StackTape` where the
@@ -309,19 +339,35 @@ def plan_stack_tapes(fn, around, sites: dict, per_iteration=(), while_trips=None
         if dtype is None or not pushes or None in [top_of.get(id(st)) for st, _ in pushes]:
             continue
         top = top_of[id(pushes[0][0])]
-        bounds = []
+        bounds, trips = [], {}
         for st, loops in pushes:
             inside = [lp for lp in around[id(st)] if isinstance(lp, (ast.For, ast.While))]
             inside += [lp for lp in loops if lp not in inside]
             bounds.append(_most_pushes(top if inside else None, inside, per_iteration, stored,
                                        while_trips))
+            whiles = [k for k, lp in enumerate(inside)
+                      if isinstance(lp, ast.While) and id(lp) not in per_iteration]
+            if whiles and bounds[-1] is not None and \
+                    not _lengths_only(while_trips(inside[whiles[-1]])):
+                k = whiles[-1]
+                trips.setdefault(id(inside[k]), [inside[k], []])[1].append(
+                    _most_pushes(top, inside[k + 1:], per_iteration, stored, while_trips))
         if None in bounds:
             continue
         total = bounds[0]
         for b in bounds[1:]:
             total = simplify(ast.BinOp(left=total, op=ast.Add(), right=b))
+        grows = []
+        for loop, per_trip in trips.values():
+            if None in per_trip:
+                grows = []
+                break
+            each = per_trip[0]
+            for b in per_trip[1:]:
+                each = simplify(ast.BinOp(left=each, op=ast.Add(), right=b))
+            grows.append((loop, each))
         if len(tops) == 1:
-            plan[key] = StackTape(top, total, dtype)
+            plan[key] = StackTape(top, total, dtype, grows=tuple(grows))
         elif isinstance(total, ast.Constant):
             plan[key] = StackTape(None, total, dtype)
     return plan

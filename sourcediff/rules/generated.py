@@ -34,6 +34,7 @@ from ..runtime.helpers import (
     prod_others_jvp,
     reshape_like,
     reuse_zeros,
+    room_for,
     searchsorted_right,
     share_ties,
     share_ties_along,
@@ -218,6 +219,17 @@ nondifferentiable(empty_rows, result=_allocated(1))
 nondifferentiable(last_writes, result=lambda args, kw, consts: array(np.float64, 1))
 nondifferentiable(share_ties, share_ties_along,
                   result=lambda args, kw, consts: array(np.float64, args[0].ndim))
+
+
+@result_type(room_for)
+def _(args, kw, consts):
+    return args[0]
+
+
+# a tape grown (a copy with more room): the tangent's tape grows alike
+@tangent(room_for)
+def _(z, stack, need, stack_dot, need_dot):
+    return room_for(stack_dot, need)
 
 
 @result_type(np.expand_dims)

@@ -46,6 +46,7 @@ __all__ = [
     "prod_others_jvp",
     "reshape_like",
     "reuse_zeros",
+    "room_for",
     "searchsorted_right",
     "share_ties",
     "share_ties_along",
@@ -269,6 +270,36 @@ def _span(a):
         else:
             hi += reach
     return lo, hi
+
+
+@runtime_helper
+def room_for(stack, need):
+    """``stack`` itself when it has ``need`` slots (its first axis), else a copy
+    with room for at least twice as many as it had: a tape sized by a bound on a
+    ``while`` loop's trips starts small and grows where a trip starts.
+
+    >>> s = np.arange(2.0); room_for(s, 2) is s, room_for(s, 3)[:2], room_for(s, 9).shape
+    (True, array([0., 1.]), (9,))
+    """
+    if need <= stack.shape[0]:
+        return stack
+    out = np.empty((max(need, 2 * stack.shape[0]),) + stack.shape[1:], stack.dtype)
+    out[:stack.shape[0]] = stack
+    return out
+
+
+@numba_overload(room_for)
+def _(stack, need):
+    def impl(stack, need):
+        if need <= stack.shape[0]:
+            return stack
+        out = np.empty((max(need, 2 * stack.shape[0]),) + stack.shape[1:], stack.dtype)
+        # (element loops: a slice assignment compiles its error formatting, seconds)
+        flat, old = out.reshape(-1), stack.reshape(-1)
+        for k in range(old.shape[0]):
+            flat[k] = old[k]
+        return out
+    return impl
 
 
 @runtime_helper

@@ -24,6 +24,7 @@ from ..passes.small_arrays import SMALL, shape_seeds
 from ..passes.types import UnsupportedValue, argument_type
 from ..program import Program
 from ..rules.registry import generation
+from ..runtime.memory import TapesKept
 
 # one transform builds at a time: the passes and Numba's compiler share state
 BUILD_LOCK = threading.RLock()
@@ -303,6 +304,8 @@ class Transformed:
             funcs_by_name = load_numba(source, self.func.__name__, injected, options,
                                        list(program.order))
             funcs = {k: funcs_by_name[v] for k, v in names.items()}
+            if program.allocates_tapes():
+                funcs = {k: f if k == "primal" else TapesKept(f) for k, f in funcs.items()}
         return CompiledEntry(program, funcs, source)
 
     def _generate(self, program, entry, types, wrt_names) -> dict:

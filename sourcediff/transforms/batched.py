@@ -209,6 +209,7 @@ class Batched(Transformed):
         # leaves the element's results unset): asserts are left out there
         program.checks = self.target == "cpu"
         program.store_costly = False
+        program.growable_stacks = False
         params = self.src.params
         entry = program.analyze(func, types)
         program._primal_name = entry[0]

@@ -26,6 +26,7 @@ import numpy as np
 from ..backends import TARGETS, load_numba, load_python, python_entry
 from ..passes.types import argument_type
 from ..program import Program
+from ..runtime.memory import TapesKept
 from .base import (
     BUILD_LOCK,
     CompiledEntry,
@@ -299,6 +300,8 @@ class JVP(Transformed):
             options = {**self.jit_options, "parallel": True} if self.target == "parallel" \
                 else self.jit_options
             fn = load_numba(source, entry, injected, options, list(program.order))[entry]
+            if program.allocates_tapes():       # (a tangent of an adjoint: hessians)
+                fn = TapesKept(fn)
         return CompiledEntry(program, {"jvp": fn}, source)
 
     def _build_source_only(self, types):

@@ -171,5 +171,5 @@ def test_that_number_is_loaded_from_the_elements_save_not_stored_twice():
 
 
 def test_a_write_in_between_keeps_the_numbers_own_slot():
-    text, plan = _plan(floored_after_a_write, FLOOR, (0, 2))
+    _, plan = _plan(floored_after_a_write, FLOOR, (0, 2))
     assert "not stored twice" not in plan, plan

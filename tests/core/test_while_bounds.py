@@ -62,6 +62,8 @@ def test_the_bound_is_the_limit_less_the_lowest_start():
     what ``every_other`` runs (its python run fills the stack); a counter set to 2
     before each inner loop: the array's length less 2 per outer iteration."""
     text = sd.grad(P.every_other, target="python").source_for(X, 8)
-    assert "room for (max(n - 1, 0) + 1) // 2 values" in text
+    # (n is no array's length: the stack starts at the bound, at most STACK_START,
+    # and grows where a trip starts; tests/core/test_growing_stacks.py)
+    assert "its bound, (max(n - 1, 0) + 1) // 2, counts every trip" in text
     text = sd.grad(P.restarted, target="python").source_for(X, 3)
     assert "room for max(sweeps, 0) * max(x.shape[0] - 2, 0) values" in text

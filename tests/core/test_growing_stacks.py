@@ -1,0 +1,102 @@
+"""Stacks sized by a bound on a ``while`` loop's trips start small and double
+when full (``StackTape.grows``, the ``grown`` helper): a tolerance loop's
+cap, ``it < maxit`` with ``maxit = 10 ** 9`` "never reached", bounds the
+pushes far above what runs, and a tape allocated for the bound did not fit in
+memory (a MemoryError from inside the gradient, found by a new user).  Each
+program pushes more than the first allocation holds, so the stack grows
+several times; gradients against finite differences on both targets."""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+import sourcediff as sd
+from sourcediff.passes.tape import STACK_START
+from tests.fdcheck import check_grad
+
+
+def fixed_point(a, tol, maxit):
+    """Elements overwritten in a tolerance loop: a stack of numbers."""
+    x = np.zeros(a.shape[0])
+    err = 1.0
+    it = 0
+    while err > tol and it < maxit:
+        err = 0.0
+        for i in range(a.shape[0]):
+            new = 0.5 * np.cos(x[i]) + a[i]
+            err = max(err, abs(new - x[i]))
+            x[i] = new
+        it += 1
+    return np.sum(x)
+
+
+def slow_relaxation(c, maxit):
+    """A number overwritten once per trip, about 2,700 trips."""
+    x = 0.0
+    step = 1.0
+    it = 0
+    while abs(step) > 1e-12 and it < maxit:
+        new = x + 0.01 * (c * math.cos(x) - x)
+        step = new - x
+        x = new
+        it += 1
+    return x * x
+
+
+def relaxed_rows(a, maxit):
+    """A whole array overwritten once per trip: a stack of rows."""
+    x = np.zeros(a.shape[0])
+    it = 0
+    err = 1.0
+    while err > 1e-11 and it < maxit:
+        old = x
+        x = old + 0.01 * (np.cos(old) - old + a)
+        err = np.max(np.abs(x - old))
+        it += 1
+    return np.sum(x * x)
+
+
+NEVER = 10 ** 9
+CASES = [(fixed_point, (np.linspace(0.0, 1.0, 40), 1e-10, NEVER), 0),
+         (slow_relaxation, (0.8, NEVER), 0),
+         (relaxed_rows, (np.linspace(0.1, 0.4, 5), NEVER), 0)]
+IDS = [c[0].__name__ for c in CASES]
+
+
+@pytest.mark.parametrize("target", ["python", "cpu"])
+@pytest.mark.parametrize("f, args, wrt", CASES, ids=IDS)
+def test_a_loop_capped_far_above_its_trips(f, args, wrt, target):
+    check_grad(f, args, wrt=wrt, target=target)
+
+
+@pytest.mark.parametrize("f, args, wrt", CASES, ids=IDS)
+def test_the_stack_starts_small_and_grows(f, args, wrt):
+    text = sd.grad(f, wrt=wrt, target="python").source_for(*args)
+    plan = text[text.index("# Plan:"):text.index("# -- ")]
+    assert f"with room for at most {STACK_START}" in plan and "doubled when full" in plan, plan
+    assert "= room_for(" in text
+
+
+def test_the_same_gradient_as_a_tight_cap():
+    a = np.linspace(0.0, 1.0, 200)
+    g = sd.value_and_grad(fixed_point, wrt=0)
+    loose, tight = g(a, 1e-10, NEVER), g(a, 1e-10, 200)
+    assert loose[0] == tight[0]
+    np.testing.assert_array_equal(loose[1], tight[1])
+
+
+@pytest.mark.parametrize("target", ["python", "cpu"])
+def test_a_hessian_through_a_growing_stack(target):
+    # (forward mode over the adjoint: the tangents' tape grows with it)
+    a = np.linspace(0.0, 1.0, 40)
+    H = sd.hessian(fixed_point, wrt=0, target=target)(a, 1e-12, NEVER)
+    g = sd.grad(fixed_point, wrt=0, target="python")
+    h = 1e-6
+    fd = np.empty((a.shape[0], a.shape[0]))
+    for k in range(a.shape[0]):
+        e = np.zeros_like(a)
+        e[k] = h
+        fd[:, k] = (g(a + e, 1e-12, NEVER) - g(a - e, 1e-12, NEVER)) / (2 * h)
+    np.testing.assert_allclose(H, fd, rtol=1e-5, atol=1e-7)
