@@ -320,9 +320,31 @@ def _simple_assign(plan, s, loop, idx) -> bool:
     if len(sites) == 1:
         return True
     # several sites: the others inside nested loops of this body, after it
-    return t.is_scalar and all(loop in st.loops and st.stmt is not s for st in sites[1:]) \
-        and sites[0].stmt is s and z not in _loads(loop.body[:idx]) \
-        and z not in loads_outside(plan.fn, loop)
+    if t.is_scalar and all(loop in st.loops and st.stmt is not s for st in sites[1:]) \
+            and sites[0].stmt is s and z not in _loads(loop.body[:idx]) \
+            and z not in loads_outside(plan.fn, loop):
+        return True
+    return t.is_scalar and _local_to_each_loop(plan, z, sites)
+
+
+def _local_to_each_loop(plan, z, sites) -> bool:
+    """Each site of ``z`` is at the top level of its own ``for`` loop's body,
+    before any read of ``z`` there, and nothing outside those loops reads it
+    (``im1 = i - 1 if i > 0 else n - 1`` in two sibling loops of a time step):
+    every iteration of each sets it before reading it, and the reverse of each
+    re-runs its own (not a slot per iteration of each, put back)."""
+    homes = []
+    for st in sites:
+        home = st.loops[-1] if st.loops else None
+        if not isinstance(home, ast.For):
+            return False
+        k = next((k for k, b in enumerate(home.body) if b is st.stmt), None)
+        if k is None or z in _loads(home.body[:k]):
+            return False
+        homes.append(home)
+    inside = {id(n) for home in homes for n in ast.walk(home)}
+    return not any(isinstance(n, ast.Name) and n.id == z and isinstance(n.ctx, ast.Load)
+                   and id(n) not in inside for n in ast.walk(plan.fn))
 
 
 def _choice_ok(plan, s, loop, idx) -> bool:
