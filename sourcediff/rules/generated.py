@@ -87,7 +87,7 @@ def _(z, x, x_dot):
     return transposed(x_dot)
 
 
-@result_type(first_axis_last, last_axis_first)
+@result_type(first_axis_last, last_axis_first, room_for)
 def _(args, kw, consts):
     return args[0]
 
@@ -219,11 +219,6 @@ nondifferentiable(empty_rows, result=_allocated(1))
 nondifferentiable(last_writes, result=lambda args, kw, consts: array(np.float64, 1))
 nondifferentiable(share_ties, share_ties_along,
                   result=lambda args, kw, consts: array(np.float64, args[0].ndim))
-
-
-@result_type(room_for)
-def _(args, kw, consts):
-    return args[0]
 
 
 # a tape grown (a copy with more room): the tangent's tape grows alike
