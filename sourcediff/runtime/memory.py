@@ -52,7 +52,10 @@ def keep_freed_memory() -> bool:
         return False
     mallopt = libc.mallopt
     mallopt.argtypes, mallopt.restype = [ctypes.c_int, ctypes.c_int], ctypes.c_int
-    keep = int(os.environ.get("SOURCEDIFF_KEEP_FREED_MIB", "1024")) << 20
+    try:
+        keep = max(int(os.environ.get("SOURCEDIFF_KEEP_FREED_MIB", "1024")), 0) << 20
+    except ValueError:
+        keep = 1024 << 20
     _done = bool(mallopt(M_MMAP_THRESHOLD, 32 << 20)) and \
         bool(mallopt(M_TRIM_THRESHOLD, min(keep, (1 << 31) - 1)))
     _mallopt = mallopt if _done else None
