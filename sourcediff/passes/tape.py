@@ -347,27 +347,28 @@ def plan_stack_tapes(fn, around, sites: dict, per_iteration=(), while_trips=None
                                        while_trips))
             whiles = [k for k, lp in enumerate(inside)
                       if isinstance(lp, ast.While) and id(lp) not in per_iteration]
-            if whiles and bounds[-1] is not None and \
-                    not _lengths_only(while_trips(inside[whiles[-1]])):
-                k = whiles[-1]
-                trips.setdefault(id(inside[k]), [inside[k], []])[1].append(
-                    _most_pushes(top, inside[k + 1:], per_iteration, stored, while_trips))
+            k = whiles[-1] if whiles else None
+            limit = while_trips(inside[k]) if k is not None and bounds[-1] is not None else None
+            per_trip = None if limit is None or _lengths_only(limit) else \
+                _most_pushes(top, inside[k + 1:], per_iteration, stored, while_trips)
+            trips.setdefault(id(inside[k]) if k is not None else None,
+                             [inside[k] if k is not None else None, []])[1].append(per_trip)
         if None in bounds:
             continue
         total = bounds[0]
         for b in bounds[1:]:
             total = simplify(ast.BinOp(left=total, op=ast.Add(), right=b))
-        grows = []
-        for loop, per_trip in trips.values():
-            if None in per_trip:
-                grows = []
-                break
+        # (grown only where every push is in one such loop, at no deeper one's level: a
+        # push room was made for by no trip's start would write past the end)
+        grows = ()
+        if len(trips) == 1 and None not in trips and None not in next(iter(trips.values()))[1]:
+            loop, per_trip = next(iter(trips.values()))
             each = per_trip[0]
             for b in per_trip[1:]:
                 each = simplify(ast.BinOp(left=each, op=ast.Add(), right=b))
-            grows.append((loop, each))
+            grows = ((loop, each),)
         if len(tops) == 1:
-            plan[key] = StackTape(top, total, dtype, grows=tuple(grows))
+            plan[key] = StackTape(top, total, dtype, grows=grows)
         elif isinstance(total, ast.Constant):
             plan[key] = StackTape(None, total, dtype)
     return plan

@@ -100,3 +100,35 @@ def test_a_hessian_through_a_growing_stack(target):
         e[k] = h
         fd[:, k] = (g(a + e, 1e-12, NEVER) - g(a - e, 1e-12, NEVER)) / (2 * h)
     np.testing.assert_allclose(H, fd, rtol=1e-5, atol=1e-7)
+
+
+def capped_then_triangle(a, maxit):
+    """In one statement, elements of ``x`` overwritten in a capped while loop,
+    then in a triangular nest (3,240 times): one stack of its elements, not grown
+    (the nest's pushes have no trip start to make room for them)."""
+    x = a.copy()
+    for rep in range(1):
+        it = 0
+        err = 1.0
+        while err > 1e-9 and it < maxit:
+            err = 0.0
+            for i in range(x.shape[0]):
+                new = 0.5 * math.cos(x[i]) + a[i]
+                err = max(err, abs(new - x[i]))
+                x[i] = new
+            it += 1
+        for k in range(x.shape[0]):
+            for i in range(k, x.shape[0]):
+                x[i] = 0.5 * math.sin(x[i]) + 0.01 * a[k]
+    return np.sum(x * x)
+
+
+MIXED = (np.linspace(0.1, 0.6, 80), 10 ** 5)
+
+
+@pytest.mark.parametrize("target", ["python", "cpu"])
+def test_pushes_outside_the_capped_loop_keep_a_whole_stack(target):
+    check_grad(capped_then_triangle, MIXED, wrt=0, target=target)
+    text = sd.grad(capped_then_triangle, wrt=0, target="python").source_for(*MIXED)
+    assert "_saved_x_items = np.empty(max(" in text and "_saved_x_items = room_for(" not in text
+    assert "_saved_t5 = room_for(" in text        # (a stack of the loop's own grows)
