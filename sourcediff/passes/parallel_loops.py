@@ -51,7 +51,9 @@ tried: a time loop's 200-point inner loop would pay a thread launch per step):
 
 A loop that keeps values on a tape shared by its iterations (a Monte Carlo
 path loop whose steps are saved for its reverse) stays serial: batch such
-programs (``batch=``, SPEC section 4) to spread them over cores.
+programs (``batch=``, SPEC section 4) to spread them over cores.  Each loop
+tried and left serial says why in a ``# serial:`` line above it (the first
+condition it fails: ``'u' goes from one iteration to the next``).
 """
 from __future__ import annotations
 
@@ -79,18 +81,22 @@ _ALLOCATIONS = {"zeros", "ones", "empty", "zeros_like", "ones_like", "empty_like
                 "copy", "array", "arange", "linspace"}
 
 
-def parallel_loops(fn: ast.FunctionDef) -> list:
+def parallel_loops(fn: ast.FunctionDef, serial=None) -> list:
     """The ``for`` loops of ``fn`` to run as ``prange``: each a pair of the loop
-    node and the sorted names it sums into."""
+    node and the sorted names it sums into.  ``serial``: a dict given to learn
+    why each other loop tried stays serial (id(loop) -> (loop, reason))."""
     chosen = []
 
     def visit(block, after):
         for k, s in enumerate(block):
             rest = [block[k + 1:]] + after
             if isinstance(s, ast.For):
-                sums = _independent(s, fn, rest)
+                why = []
+                sums = _independent(s, fn, rest, why)
                 if sums is not None:
                     chosen.append((s, sums))
+                elif serial is not None and why:
+                    serial[id(s)] = (s, why[0])
             elif isinstance(s, ast.If):
                 visit(s.body, rest)
                 visit(s.orelse, rest)
@@ -98,27 +104,33 @@ def parallel_loops(fn: ast.FunctionDef) -> list:
     return chosen
 
 
-def _independent(loop, fn, after):
+def _independent(loop, fn, after, why=None):
     """``(sums, array_sums)``: the numbers and the arrays ``loop`` adds into,
-    when its iterations are independent; else None."""
+    when its iterations are independent; else None (and the reason appended to
+    ``why``)."""
+    why = [] if why is None else why
     if not (isinstance(loop.target, ast.Name) and _unit_range(loop.iter)) or loop.orelse:
-        return None
+        return why.append("not a range with step 1")
     index = loop.target.id
-    if _own_exits(loop.body) or not _pure_calls(loop):
-        return None
+    if _own_exits(loop.body):
+        return why.append("it may leave early")
+    if not _pure_calls(loop):
+        return why.append("it calls a function that may write (a tape's push or pop, "
+                          "a helper)")
     sums, private = [], set()
-    for name in _stored(loop.body) - {index}:
+    for name in sorted(_stored(loop.body) - {index}):
         if _is_sum(name, loop, fn):
             sums.append(name)
         elif _first(name, loop.body) != "unsafe" and _dead_after(name, after):
             private.add(name)
         else:
-            return None
+            return why.append(f"'{name}' goes from one iteration to the next")
     if not _dead_after(index, after):
-        return None
+        return why.append("its index is read after it")
     array_sums = _arrays_by_index(loop, index, private, fn)
     if array_sums is None:
-        return None
+        return why.append("an array it writes is written at elements other iterations "
+                          "read or write")
     return sorted(sums), sorted(array_sums)
 
 
@@ -373,7 +385,17 @@ def prange_source(text: str) -> str:
     fn = ast.parse(text).body[0]
     lines = text.split("\n")
     taken = set(re.findall(r"\w+", text))
-    for loop, (sums, array_sums) in sorted(parallel_loops(fn), key=lambda c: -c[0].lineno):
+    serial: dict = {}
+    chosen = parallel_loops(fn, serial)
+    for loop, why in sorted(serial.values(), key=lambda c: -c[0].lineno):
+        header = lines[loop.lineno - 1]
+        indent = header[:len(header) - len(header.lstrip())]
+        lines.insert(loop.lineno - 1, f"{indent}# serial: {why}")
+    if serial:       # (the lines moved: the loops taken are found again)
+        text = "\n".join(lines)
+        fn = ast.parse(text).body[0]
+        chosen = parallel_loops(fn)
+    for loop, (sums, array_sums) in sorted(chosen, key=lambda c: -c[0].lineno):
         first, last = loop.lineno - 1, loop.end_lineno
         header = lines[first]
         indent = header[:len(header) - len(header.lstrip())]

@@ -251,3 +251,28 @@ def test_taken_loops_do_not_depend_on_the_order(seed, tmp_path):
     assert value2 == pytest.approx(value, rel=1e-12, abs=1e-12), text
     for a, b in zip(grads2, grads):
         np.testing.assert_allclose(a, b, rtol=1e-11, atol=1e-12, err_msg=text)
+
+
+def test_a_loop_left_serial_says_why():
+    """Each outermost loop tried and left ``range`` carries a ``# serial:`` line
+    (a new user read no reason for a gradient's pair loop staying serial)."""
+    text = textwrap.dedent('''
+        def f(x, n):
+            s = 0.0
+            for t in range(n):
+                s = s * 0.5 + x[0]
+            for i in range(n):
+                if x[i] > 1.0:
+                    break
+            for i in range(n - 1, -1, -1):
+                x[i] += 1.0
+            for i in range(n):
+                x[i] = x[i] * 2.0
+            return s
+    ''').strip()
+    out = prange_source(text)
+    assert "# serial: 's' goes from one iteration to the next" in out
+    assert "# serial: it may leave early" in out
+    assert "# serial: not a range with step 1" in out
+    assert "# parallel: the iterations are independent\n    for i in prange(n):" in out
+    compile(out, "<parallel>", "exec")
