@@ -387,18 +387,18 @@ def prange_source(text: str) -> str:
     taken = set(re.findall(r"\w+", text))
     serial: dict = {}
     chosen = parallel_loops(fn, serial)
-    for loop, why in sorted(serial.values(), key=lambda c: -c[0].lineno):
-        header = lines[loop.lineno - 1]
-        indent = header[:len(header) - len(header.lstrip())]
-        lines.insert(loop.lineno - 1, f"{indent}# serial: {why}")
-    if serial:       # (the lines moved: the loops taken are found again)
-        text = "\n".join(lines)
-        fn = ast.parse(text).body[0]
-        chosen = parallel_loops(fn)
-    for loop, (sums, array_sums) in sorted(chosen, key=lambda c: -c[0].lineno):
+    # (the loops tried are disjoint: edited from the last up, each edit leaves the
+    # lines of the loops above it where they are)
+    edits = [(loop, None, why) for loop, why in serial.values()] + \
+        [(loop, found, None) for loop, found in chosen]
+    for loop, found, why in sorted(edits, key=lambda e: -e[0].lineno):
         first, last = loop.lineno - 1, loop.end_lineno
         header = lines[first]
         indent = header[:len(header) - len(header.lstrip())]
+        if found is None:
+            lines.insert(first, f"{indent}# serial: {why}")
+            continue
+        sums, array_sums = found
         if not array_sums and not _added_to_twice(loop, sums):
             why = f"; its sums ({', '.join(sums)}) are added up across threads" if sums else ""
             lines[first:first + 1] = [f"{indent}# parallel: the iterations are independent{why}",
