@@ -199,8 +199,8 @@ PROLOGUE = Fact("prologue", "statement", "tuples", "tuples",
                 "An assignment inserted at the top of the body to unpack a tuple "
                 "parameter into its elements (scalarize_tuple_params marks it, "
                 "split_tuple_locals leaves it alone).", False)
-NOTE = Fact("note", "statement", "array_loops, restore_loops, reverse, sink, split_adds, "
-                                 "stack_tops, tables",
+NOTE = Fact("note", "statement", "array_loops, peel_ends, restore_loops, reverse, sink, "
+                                 "split_adds, stack_tops, tables",
             "emit",
             "Why the transform wrote this statement: emitted as a comment above it.")
 SECTION = Fact("section", "statement of an adjoint",

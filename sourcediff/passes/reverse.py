@@ -60,6 +60,7 @@ from .hoist_adjoints import hoist_adjoint_inits, reuse_loop_adjoint_buffers
 from .invariant_sums import sum_invariant_adds
 from .numba_calls import lower_for_numba
 from .partial_sums import sum_inner_loops
+from .peel_ends import peel_ends
 from .plan_report import plan_lines
 from .planner import (
     Planner,
@@ -1850,6 +1851,7 @@ class ReverseTransformer:
         rev = sum_invariant_adds(rev, adjoints, before=body)
         rev = ascend_independent_loops(rev, adjoints, self.types, live_out=live_out, before=body,
                                        sole=self.plan.sole)
+        rev = peel_ends(rev)
         if self.scratch:
             rev = split_neighbour_adds(rev, adjoints, self.buffer_ndims(), before=body,
                                        lengths=self.buffer_lengths())

@@ -67,6 +67,7 @@ from .. import ir
 from ..names import Namer
 from .astutil import add_int, int_of, range_ran, range_step, rewrite_loops
 from .invariant_sums import shared_buffers
+from .loop_index import LoopIndex, negated
 from .sink import Adjoints
 
 
@@ -121,7 +122,8 @@ class _Rewriter:
                    and isinstance(n.func.value, ast.Name)}
         if _mentions(loop.iter) & (assigned | changed):     # the stop is read again after
             return [loop]
-        groups = AddGroups(loop, i, assigned, self.ndims, self.lengths).groups
+        found = AddGroups(loop, i, assigned, self.ndims, self.lengths)
+        groups = found.groups
         if not groups:
             return [loop]
         line = ir.LINE(loop)
@@ -149,7 +151,12 @@ class _Rewriter:
                 rewritten[id(s)] = new
             before += [_tag(ast.Assign(targets=[_name(local[c], True)], value=ast.Constant(0.0)),
                             line) for c in sorted(local)]
-            flush.append(_like(first, _at(first.target, place, add_int(_name(i), done))
+            # the element's index as the body names it (``jm``), else ``i + c`` (% n)
+            named = min((v for v, (oc, _) in found.offsets.items()
+                         if oc == (done, period) or oc == (done, None) and done in plainly),
+                        key=lambda v: (v.startswith("_"), found.offsets[v][1]), default=None)
+            flush.append(_like(first, _at(first.target, place, _name(named)) if named else
+                               _at(first.target, place, add_int(_name(i), done))
                                if done in plainly else at(add_int(_name(i), done)),
                                local[done], line))
             order = sorted(local, reverse=step == -1)    # from the done element on
@@ -175,6 +182,7 @@ class AddGroups:
 
     def __init__(self, loop, i, assigned, ndims, lengths):
         self.i, self.assigned, self.lengths = i, assigned, lengths
+        self.index = LoopIndex(loop, i, assigned)
         self.offsets = self.index_names(loop.body)
         found: dict = {}
         every: dict = {}      # key -> offsets of adds made in every iteration
@@ -205,19 +213,14 @@ class AddGroups:
 
     def index_names(self, body) -> dict:
         """Names the body sets once, at its top level, to the loop index plus a
-        constant: name -> (constant, position in the body)."""
-        counts: dict = {}
-        for s in body:
-            for n in ast.walk(s):
-                if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store):
-                    counts[n.id] = counts.get(n.id, 0) + 1
+        constant (or that modulo a length): name -> ((constant, length or
+        None), position in the body)."""
         out: dict = {}
-        for k, s in enumerate(body):
-            if isinstance(s, ast.Assign) and len(s.targets) == 1 and \
-                    isinstance(s.targets[0], ast.Name) and counts[s.targets[0].id] == 1:
-                c = self.offset(s.value, out)
-                if c is not None:
-                    out[s.targets[0].id] = (c, k)
+        for name, (value, k) in sorted(self.index.values.items(), key=lambda item: item[1][1]):
+            self.index.upto = k
+            c = self.offset(value, out)
+            if c is not None:
+                out[name] = (c, k)
         return out
 
     def offset(self, e, names):
@@ -232,6 +235,8 @@ class AddGroups:
                 isinstance(e.right, ast.Name) and e.right.id not in self.assigned:
             c = self.offset(e.left, names)
             return None if c is None or c[1] is not None else (c[0], e.right.id)
+        if isinstance(e, ast.IfExp):
+            return self.wrapped(e, names)
         if isinstance(e, ast.BinOp) and isinstance(e.op, (ast.Add, ast.Sub)):
             if int_of(e.right) is not None:
                 c = self.offset(e.left, names)
@@ -241,6 +246,33 @@ class AddGroups:
             if isinstance(e.op, ast.Add) and int_of(e.left) is not None:
                 c = self.offset(e.right, names)
                 return None if c is None or c[1] is not None else (c[0] + int_of(e.left), None)
+        return None
+
+    def wrapped(self, e, names):
+        """``(1, n)`` for ``i + 1 if i < n - 1 else 0`` and ``(-1, n)`` for ``i - 1
+        if i > 0 else n - 1`` (either way round, the test in any form that means
+        the same over the loop's indices: ``i + 1 < n``, ``i != n - 1``, ``i == 0``,
+        ...): element ``(i + c) % n`` at every index of the loop, which its range
+        shows to stay below ``n`` (counting up to ``n - 1``) or not below 0
+        (counting down to 0); else None."""
+        test = self.index.compare(e.test)
+        if test is None:
+            return None
+        low, high = self.index.span
+        for then, other, chosen in ((e.body, e.orelse, test), (e.orelse, e.body, negated(test))):
+            c = self.offset(then, names)
+            if c is None or c[1] is not None or c[0] not in (1, -1):
+                continue
+            wrap = self.index.linear(other)
+            if c[0] == 1 and wrap == (0, None, 0) and high is not None and \
+                    high[0] is not None and high[1] <= -1:
+                n = high[0]             # i + 1 below n - 1, 0 at n - 1
+                if chosen in (("le", (n, -2)), ("ne", (n, -1))):
+                    return 1, n
+            if c[0] == -1 and wrap is not None and wrap[0] == 0 and wrap[1] is not None \
+                    and wrap[2] == -1 and low is not None and low[0] is None and low[1] >= 0 \
+                    and chosen in (("ge", (None, 1)), ("ne", (None, 0))):
+                return -1, wrap[1]       # i - 1 above 0, n - 1 at 0
         return None
 
     def add(self, s, k, ndims):
@@ -261,6 +293,7 @@ class AddGroups:
         place = rolling[0]
         names = {v: oc for v, oc in self.offsets.items()
                  if v in _mentions(parts[place]) and oc[1] < k}
+        self.index.upto = k
         c = self.offset(parts[place], names)
         if c is None or any(_mentions(p) & self.assigned for k, p in enumerate(parts)
                             if k != place):
@@ -323,3 +356,4 @@ def _mentions(node) -> set:
 
 def _name(n, store=False):
     return ast.Name(id=n, ctx=ast.Store() if store else ast.Load())
+
