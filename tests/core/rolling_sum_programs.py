@@ -87,3 +87,19 @@ def period_not_the_length(x, m):
     for i in range(x.shape[0]):
         s += math.sin(x[i]) * x[(i + 1) % m]
     return s
+
+
+def ring_with_inner_loop(x, w):
+    """Neighbours picked by tests on the index in a loop with a loop inside
+    (which no end is run apart for): the adds into dx[ip], dx[im] are carried
+    as those into (i + 1) % n, (i - 1) % n."""
+    n = x.shape[0]
+    s = 0.0
+    for i in range(n):
+        ip = i + 1 if i < n - 1 else 0
+        im = i - 1 if i > 0 else n - 1
+        t = x[ip] * x[im] - x[i]
+        for k in range(w.shape[0]):
+            t = np.tanh(w[k] * t)
+        s += t * t
+    return s

@@ -172,3 +172,16 @@ def test_loops_one_after_another_share_locals_and_groups_of_one_loop_do_not():
     text = rewrite(loop + loop, arrays=("dx",), ndims={"dx": 2})
     assert text.count("dx[i, 0] += dx_i\n") == 2 and text.count("dx[i, 1] += dx_i2\n") == 2
     assert "dx_i3" not in text
+
+
+@pytest.mark.parametrize("n", [1, 2, 5])
+def test_neighbours_picked_by_tests_are_carried_as_periodic(n):
+    """``i + 1 if i < n - 1 else 0`` and ``i - 1 if i > 0 else n - 1`` name the
+    elements ``(i + 1) % n`` and ``(i - 1) % n`` (rolling_sums ``wrapped``), in a
+    loop with a loop inside; ``n`` 1 and 2 flush into elements met twice."""
+    args = (np.random.default_rng(n).standard_normal(n), np.array([0.7, -0.4]))
+    for target in ("python", "cpu") if n == 5 else ("python",):
+        check_grad(P.ring_with_inner_loop, args, wrt=(0, 1), target=target)
+    text = source((P.ring_with_inner_loop, args, (0, 1)))
+    assert "dx_i_plus_1 += " in text and "dx_i_minus_1 += " in text
+    assert "dx[ip] += dx_i_plus_1" in text or "dx[im] += dx_i_minus_1" in text
