@@ -140,3 +140,29 @@ def set_once(body) -> dict:
 def _plain(s) -> bool:
     return isinstance(s, ast.Assign) and len(s.targets) == 1 and \
         isinstance(s.targets[0], ast.Name)
+
+
+def trips_at_most(loop):
+    """A whole number the trip count of ``for i in range(...)`` (step 1 or -1)
+    cannot exceed, read from bounds such as ``range(min(1, n))`` and
+    ``range(max(n - 1, 1), n)`` (``peel_ends``' loops); else None."""
+    step = range_step(loop)
+    if step is None:
+        return None
+    args = loop.iter.args
+    start, stop = (ast.Constant(0), args[0]) if len(args) == 1 else (args[0], args[1])
+    low, high = (start, stop) if step == 1 else (stop, start)
+    most = None
+    for a in _candidates(low, "max"):        # low is at least each of these
+        for b in _candidates(high, "min"):   # high at most each of these
+            if a is not None and b is not None and a[0] == b[0]:
+                trips = max(b[1] - a[1], 0)
+                most = trips if most is None else min(most, trips)
+    return most
+
+
+def _candidates(e, f):
+    """The bounds ``(n, k)`` ``e`` is ``f`` (min or max) of, or ``e``'s own."""
+    if isinstance(e, ast.Call) and isinstance(e.func, ast.Name) and e.func.id == f:
+        return [_bound(a) for a in e.args]
+    return [_bound(e)]

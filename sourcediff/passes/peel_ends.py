@@ -30,6 +30,10 @@ as before, so any body keeps its meaning; taken for innermost loops of the
 reverse sweep with a step of 1 or -1, no ``break``/``continue``/``return``, and
 at most two iterations apart at each end.
 
+A remainder ``(j + c) % n`` is ``j + c`` itself between the ends too (the
+range shows ``j + c`` not below 0 where ``c`` is above, and below ``n`` where
+it is below 0), and is read as a test at ``n - 1 - c`` (or at ``-c``).
+
 A test is one ``loop_index.LoopIndex.compare`` reads: the index against a
 whole number (the first iterations) or against a length the loop does not
 set plus a whole number (the last ones), of an ``if`` or of ``a if test else
@@ -118,7 +122,31 @@ class _Peel:
                 test = index.compare(s.value.test)
             if test is not None:
                 out[k] = test
+            for e in ast.walk(s):
+                if _remainder(e):
+                    test = self.remainder(index, e)
+                    if test is not None:
+                        out[("remainder", id(e))] = test
         return out
+
+    def remainder(self, index, e):
+        """``(i + c) % n`` as a test: where it is ``i + c`` itself (``0 <= i + c
+        < n``), from ``-c`` up (``c`` below 0) or up to ``n - 1 - c``; None where
+        the range does not show ``i + c`` to stay in ``[0, n)`` on the other side
+        (the loop starting at a whole number not below ``-c``, or ending at ``n - 1``
+        or before)."""
+        x = index.linear(e.left)
+        n = e.right.id
+        low, high = index.span
+        if x is None or x[:2] != (1, None) or n in index.assigned or \
+                low is None or low[0] is not None:
+            return None
+        c = x[2]
+        if c >= 0:
+            return ("le", (n, -1 - c)) if low[1] + c >= 0 else None
+        if high is None or high[0] != n or high[1] > -1 - c:
+            return None
+        return "ge", (None, -c)
 
     def middle(self, index, known) -> ast.For:
         """The loop with the tests in ``known`` (place -> value) replaced by the
@@ -126,7 +154,7 @@ class _Peel:
         they pick, and what only the tests read left out."""
         body = []
         for k, s in enumerate(self.loop.body):
-            if k not in known:
+            if k not in known:      # (remainders are replaced after)
                 body.append(s)
             elif isinstance(s, ast.If):
                 body += s.body if known[k] else s.orelse
@@ -135,6 +163,8 @@ class _Peel:
                 new.value = s.value.body if known[k] else s.value.orelse
                 ir.copy_facts(s, new)
                 body.append(new)
+        lefts = {k[1] for k in known if isinstance(k, tuple)}
+        body = [_without_remainders(s, lefts) for s in body]
         new_loop = copy.copy(self.loop)
         new_loop.body = _drop_unread(_index_plain(body, index), self.loop, self.counts)
         return new_loop
@@ -169,6 +199,30 @@ class _Peel:
                                   f"'{self.loop.target.id}' without the tests on it")
             out.append(loop)
         return out
+
+
+def _without_remainders(node, lefts):
+    """``node`` with each remainder whose id is in ``lefts`` replaced by its
+    left operand, as new nodes (the statements as written stay for the ends)."""
+    if not lefts or not any(id(n) in lefts for n in ast.walk(node)):
+        return node
+    if id(node) in lefts:
+        return _without_remainders(node.left, lefts)
+    new = copy.copy(node)
+    for field, value in ast.iter_fields(node):
+        if isinstance(value, list):
+            setattr(new, field, [_without_remainders(v, lefts) if isinstance(v, ast.AST) else v
+                                 for v in value])
+        elif isinstance(value, ast.AST):
+            setattr(new, field, _without_remainders(value, lefts))
+    ir.copy_facts(node, new)
+    return new
+
+
+def _remainder(e) -> bool:
+    """``x % n``, ``n`` a name."""
+    return isinstance(e, ast.BinOp) and isinstance(e.op, ast.Mod) and \
+        isinstance(e.right, ast.Name)
 
 
 def _index_plain(body, index) -> list:

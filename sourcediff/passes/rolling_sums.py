@@ -67,7 +67,7 @@ from .. import ir
 from ..names import Namer
 from .astutil import add_int, int_of, range_ran, range_step, rewrite_loops
 from .invariant_sums import shared_buffers
-from .loop_index import LoopIndex, negated
+from .loop_index import LoopIndex, negated, trips_at_most
 from .sink import Adjoints
 
 
@@ -109,6 +109,8 @@ class _Rewriter:
         step = range_step(loop)
         if step is None or loop.orelse or any(isinstance(n, (ast.Break, ast.Continue, ast.Return))
                                               for s in loop.body for n in ast.walk(s)):
+            return [loop]
+        if (trips_at_most(loop) or 0) in (1, 2):      # an end peel_ends runs apart
             return [loop]
         i = loop.target.id
         stored = {n.id for s in loop.body for n in ast.walk(s)

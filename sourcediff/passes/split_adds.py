@@ -52,6 +52,7 @@ from .. import ir
 from ..names import Namer
 from .astutil import add_int, call, range_step, rewrite_loops
 from .invariant_sums import shared_buffers
+from .loop_index import trips_at_most
 from .plan_report import line_ref
 from .rolling_sums import AddGroups
 from .sink import Adjoints
@@ -89,7 +90,8 @@ class _Splitter:
 
     def loop(self, loop) -> list:
         step = range_step(loop)
-        if step is None or loop.orelse or not _vector_body(loop):
+        if step is None or loop.orelse or not _vector_body(loop) or \
+                (trips_at_most(loop) or 0) in (1, 2):   # an end peel_ends runs apart
             return [loop]
         i = loop.target.id
         lo, hi = _bounds(loop.iter, step)

@@ -191,3 +191,28 @@ def test_dependent_rows_keep_counting_down(change):
 def test_an_inner_index_read_after_its_loop_keeps_the_rows_counting_down():
     code = ROWS.replace("du[i, 0] += dx_j", "du[i, j] += dx_j")
     assert "for i in range(n - 2, 0, -1):" in rewrite_2d(code)
+
+
+SELECT = """
+for i in range(n - 1, -1, -1):
+    _c1 = i > 0
+    if _c1:
+        im = i - 1
+    else:
+        im = n - 1
+    _dt2 = dflux[i]
+    dflux[i] = 0.0
+    du[im] += _dt2
+"""
+
+
+def test_a_number_set_in_both_branches_of_a_select_counts_up():
+    """``im = i - 1 if i > 0 else n - 1`` as the reverse sweep has it, an ``if``
+    setting ``im`` in both branches before any read: set in every iteration."""
+    assert "for i in range(n):" in rewrite(SELECT)
+    # set in one branch only: the other iteration's value may be read
+    one_branch = SELECT.replace("    else:\n        im = n - 1\n", "")
+    assert "range(n - 1, -1, -1)" in rewrite(one_branch)
+    # read in a branch before it is set there
+    read_first = SELECT.replace("        im = i - 1\n", "        k = im\n        im = i - 1\n")
+    assert "range(n - 1, -1, -1)" in rewrite(read_first)

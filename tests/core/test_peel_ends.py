@@ -4,9 +4,10 @@ loop between them without the tests (passes/peel_ends.py), so that its adds
 are carried and split like those of ``j + 1`` (rolling_sums, split_adds).  A
 new user's periodic 2-D wave equation: 6.7 -> 4.4 ms, 7.4x -> 4.9x its primal.
 
-Each form of the test, both ends, loops counting up and down, lengths at and
-below the ends (1, 2, 3: the parts overlap or are empty) are checked against
-finite differences; the source shows where the loop was split."""
+Each form of the test, remainders ``(j + c) % n``, both ends, loops counting
+up and down, lengths at and below the ends (1, 2, 3: the parts overlap or are
+empty) are checked against finite differences; the source shows where the
+loop was split."""
 from __future__ import annotations
 
 import numpy as np
@@ -92,13 +93,27 @@ def not_an_end(u0, c, steps):
     return np.sum(u * u)
 
 
+def remainders(u0, c, steps):
+    """Neighbours by the remainder, inline and named: ``j + 1`` and ``j - 1``
+    themselves between the ends."""
+    n = u0.shape[0]
+    u = u0.copy()
+    for t in range(steps):
+        unew = np.empty(n)
+        for j in range(n):
+            jp = (j + 1) % n
+            unew[j] = u[j] + c[j] * (u[jp] - 2.0 * u[j] + u[(j - 1) % n]) * u[(j + 2) % n]
+        u = unew
+    return np.sum(u * u)
+
+
 def _args(f, n, seed=0):
     rng = np.random.default_rng(seed)
     shape = (n, n) if f is wave else (n,)
     return rng.standard_normal(shape), 0.5 + 0.1 * rng.random(shape), 3
 
 
-ONE_D = [other_tests, two_apart, carried, not_an_end]
+ONE_D = [other_tests, two_apart, carried, not_an_end, remainders]
 
 
 @pytest.mark.parametrize(("f", "n"), [(f, n) for f in [wave] + ONE_D for n in (1, 2, 3, 6)
@@ -125,23 +140,29 @@ def _source(f, n=6):
 
 
 def _loop(text, header, after=""):
-    """The lines of the loop that ``header`` starts (the first one after
-    ``after``)."""
+    """The lines of the loop that ``header`` (or one of several) starts, the
+    first after ``after``."""
     lines = text[text.index(after):].split("\n")
-    k = next(k for k, line in enumerate(lines) if line.strip() == header)
+    headers = (header,) if isinstance(header, str) else header
+    k = next(k for k, line in enumerate(lines) if line.strip() in headers)
     depth = len(lines[k]) - len(lines[k].lstrip())
     out = [lines[k]]
     for line in lines[k + 1:]:
         if line.strip() and len(line) - len(line.lstrip()) <= depth:
             break
-        out.append(line)
+        if not line.strip().startswith("#"):      # (the user's lines, quoted)
+            out.append(line)
     return "\n".join(out)
+
+
+# (counting up or down: ascending.py turns the reverse loop round when it can)
+MIDDLE = ("for j in range(1, n - 1):", "for j in range(n - 2, 0, -1):")
 
 
 def test_the_wave_loop_runs_its_ends_apart_and_the_middle_without_tests():
     text = _source(wave)
     assert "# the last iteration apart" in text and "# the first iteration apart" in text
-    middle = _loop(text, "for j in range(n - 2, 0, -1):", "# the last iteration apart")
+    middle = _loop(text, MIDDLE, "# the first iteration apart")
     # the neighbours are offsets in the middle: carried in locals, no test left
     assert "u[i, j + 1]" in middle and "u[i, j - 1]" in middle
     assert "du_j_plus_1" in middle and " if " not in middle
@@ -149,7 +170,7 @@ def test_the_wave_loop_runs_its_ends_apart_and_the_middle_without_tests():
 
 def test_each_form_of_the_test_is_read():
     text = _source(other_tests)
-    middle = _loop(text, "for j in range(n - 2, 0, -1):", "# the last iteration apart")
+    middle = _loop(text, MIDDLE, "# the first iteration apart")
     assert " if " not in middle
     assert "u[j + 1]" in middle and "u[j - 1]" in middle
 
@@ -163,8 +184,17 @@ def test_two_iterations_apart_and_a_carried_loop_counting_down():
     assert " if " not in _loop(text, "for j in range(n - 2, -1, -1):", "# the last iteration")
 
 
+def test_remainders_are_the_sums_between_the_ends():
+    text = _source(remainders)
+    assert "# the first iteration apart" in text and "# the last 2 iterations apart" in text
+    middle = _loop(text, ("for j in range(1, n - 2):", "for j in range(n - 3, 0, -1):"),
+                   "# the first iteration apart")
+    assert "%" not in middle and "u[j + 2]" in middle and "u[j - 1]" in middle
+
+
 def test_a_test_not_at_an_end_is_kept():
     text = _source(not_an_end)
     assert "apart" not in text
-    reverse = _loop(text, "for j in range(n - 1, -1, -1):", "# -- reverse sweep")
+    reverse = _loop(text, ("for j in range(n - 1, -1, -1):", "for j in range(n):"),
+                    "# -- reverse sweep")
     assert "_c" in reverse and " if " in reverse

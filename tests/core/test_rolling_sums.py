@@ -61,9 +61,14 @@ def test_rows_and_named_indices():
 
 
 def test_a_periodic_index_joins_the_plain_ones():
+    """(Where ``(i + 1) % n`` is ``i + 1`` itself, peel_ends writes it so; the last
+    two iterations, run apart, add into ``du[ip]`` as written.)"""
     text = source(P.periodic_flux)
-    assert "du_i_plus_1 += _dt" in text and "du_i_plus_2 += _dt" in text
-    assert "du[ip] += " not in text and "du[(i + 2) % n] += _dt" not in text
+    middle = text[text.index("du_i_minus_1 = 0.0"):]
+    middle = middle[:middle.index("du_i_minus_1 = 0.0\n", 30)]
+    assert "du_i_plus_1 += _dt" in middle and "du_i_plus_2 += _dt" in middle
+    assert "du[ip] += " not in middle and "% n] += _dt" not in middle
+    assert "du[ip] += _dt" in text[:text.index("du_i_minus_1 = 0.0")]
 
 
 def test_a_period_other_than_the_length_is_not_carried():
@@ -134,10 +139,8 @@ def test_adds_made_in_branches_at_the_ends_are_not_carried():
     every iteration adds into both neighbours, carries them."""
     text = "\n".join(line for line in source(P.guarded_neighbours).split("\n")
                      if "# guarded_neighbours:" not in line)
-    reverse = text[text.index("# the last iteration apart"):]
-    last, middle, first = (reverse[reverse.index(a):reverse.index(b)] for a, b in (
-        ("# the last", "dy_i_minus_1 = 0.0"), ("dy_i_minus_1 = 0.0", "if (n - 2 > 0)"),
-        ("# the first", "# -- result")))
+    first, last = _block(text, "# the first iteration apart"), _block(text, "# the last iteration apart")
+    middle = _block(text, "dy_i_plus_1 = 0.0")
     for end in (first, last):
         assert "dy_i_plus_1" not in end and "dy_i_minus_1" not in end
         assert "if _c2:\n            dy[i - 1] += " in end
@@ -185,3 +188,15 @@ def test_neighbours_picked_by_tests_are_carried_as_periodic(n):
     text = source((P.ring_with_inner_loop, args, (0, 1)))
     assert "dx_i_plus_1 += " in text and "dx_i_minus_1 += " in text
     assert "dx[ip] += dx_i_plus_1" in text or "dx[im] += dx_i_minus_1" in text
+
+
+def _block(text, marker):
+    """The lines of the ``for`` loop on the line after ``marker``'s."""
+    lines = text[text.index(marker):].split("\n")[1:]
+    depth = len(lines[0]) - len(lines[0].lstrip())
+    out = [lines[0]]
+    for line in lines[1:]:
+        if line.strip() and len(line) - len(line.lstrip()) <= depth:
+            break
+        out.append(line)
+    return "\n".join(out)

@@ -18,7 +18,7 @@ import sys
 
 TITLE = "loop programs, two styles or more each, against JAX and hand-written adjoints"
 PROGRAMS = ("kmeans", "heat", "lstm", "interp", "stencil2d", "rosen", "pairs", "rk4", "mixture",
-            "option_fd", "diffusion")
+            "option_fd", "diffusion", "wave")
 
 
 def main(argv: list[str] | None = None) -> None:
