@@ -18,7 +18,7 @@ import numpy as np
 TITLE = "2-D damped wave equation, periodic grid"
 SIZES = {
     "small": {"n": 5, "steps": 3},
-    "default": {"n": 128, "steps": 300},
+    "default": {"n": 128, "steps": 200},
     "large": {"n": 256, "steps": 1000},
 }
 WRT = (0, 1)
@@ -77,42 +77,45 @@ STYLES = {"index tests": wave_index_tests, "remainder": wave_remainder}
 
 
 def wave_by_hand(u0, c, target, damp, dt, steps):
-    """Every displacement stored; the reverse step first takes the Laplacian's
-    adjoint at each point, then gathers it from the four neighbours."""
+    """Every displacement stored (a row of a 3-D array per step); the reverse
+    step first takes the Laplacian's adjoint at each point, then gathers it
+    from the four neighbours."""
     n = u0.shape[0]
     us = np.empty((steps + 1, n, n))
     us[0] = u0
     v = np.zeros((n, n))
     for t in range(steps):
+        u = us[t]
+        unew = us[t + 1]
         for i in range(n):
             ip = i + 1 if i < n - 1 else 0
             im = i - 1 if i > 0 else n - 1
             for j in range(n):
                 jp = j + 1 if j < n - 1 else 0
                 jm = j - 1 if j > 0 else n - 1
-                lap = (us[t, ip, j] + us[t, im, j] + us[t, i, jp] + us[t, i, jm]
-                       - 4.0 * us[t, i, j])
+                lap = u[ip, j] + u[im, j] + u[i, jp] + u[i, jm] - 4.0 * u[i, j]
                 v[i, j] = (1.0 - damp) * v[i, j] + dt * c[i, j] * c[i, j] * lap
-                us[t + 1, i, j] = us[t, i, j] + dt * v[i, j]
+                unew[i, j] = u[i, j] + dt * v[i, j]
     s = 0.0
     du = np.empty((n, n))
+    u = us[steps]
     for i in range(n):
         for j in range(n):
-            d = us[steps, i, j] - target[i, j]
+            d = u[i, j] - target[i, j]
             s += d * d
             du[i, j] = 2.0 * d
     dv = np.zeros((n, n))
     dc = np.zeros((n, n))
     dlap = np.empty((n, n))
     for t in range(steps - 1, -1, -1):
+        u = us[t]
         for i in range(n):
             ip = i + 1 if i < n - 1 else 0
             im = i - 1 if i > 0 else n - 1
             for j in range(n):
                 jp = j + 1 if j < n - 1 else 0
                 jm = j - 1 if j > 0 else n - 1
-                lap = (us[t, ip, j] + us[t, im, j] + us[t, i, jp] + us[t, i, jm]
-                       - 4.0 * us[t, i, j])
+                lap = u[ip, j] + u[im, j] + u[i, jp] + u[i, jm] - 4.0 * u[i, j]
                 g = dv[i, j] + dt * du[i, j]
                 dlap[i, j] = g * dt * c[i, j] * c[i, j]
                 dc[i, j] += g * dt * 2.0 * c[i, j] * lap
