@@ -24,11 +24,13 @@ sweep runs::
         ...
 
 and the middle loop's adds are ones ``rolling_sums`` and ``split_adds`` carry
-and vectorize (a 2-D periodic wave equation's reverse sweep: see
-``benchmarks/RESULTS.md``).  The loops run the iterations in the same order
-as before, so any body keeps its meaning; taken for innermost loops of the
-reverse sweep with a step of 1 or -1, no ``break``/``continue``/``return``, and
-at most two iterations apart at each end.
+and vectorize (``sourcediff bench programs:wave``, a periodic 2-D wave
+equation: value and gradient 13.2 -> 6.3 ms, 8.2x -> 3.8x its primal, with
+``ascending`` turning the loop over rows round; its remainder style 12.1 ->
+8.7 ms).  The loops run the iterations in the same order as before, so any
+body keeps its meaning; taken for innermost loops of the reverse sweep with
+a step of 1 or -1, no ``break``/``continue``/``return``, and at most two
+iterations apart at each end.
 
 A remainder ``(j + c) % n`` is ``j + c`` itself between the ends too (the
 range shows ``j + c`` not below 0 where ``c`` is above, and below ``n`` where
@@ -37,8 +39,9 @@ it is below 0), and is read as a test at ``n - 1 - c`` (or at ``-c``).
 A test is one ``loop_index.LoopIndex.compare`` reads: the index against a
 whole number (the first iterations) or against a length the loop does not
 set plus a whole number (the last ones), of an ``if`` or of ``a if test else
-b`` at the top of the body (the loop between the ends runs the branch taken).  Its value between the ends is known from
-the range alone; which branch a test takes does not have to wrap around.
+b`` at the top of the body (the loop between the ends runs the branch
+taken).  Its value between the ends is known from the range alone; what the
+branches compute does not matter (they need not wrap around).
 """
 from __future__ import annotations
 
