@@ -55,12 +55,15 @@ from .loop_index import LoopIndex, set_once
 MOST_APART = 2     # iterations run apart at each end, at most
 
 
-def peel_ends(stmts: list) -> list:
-    """``stmts`` (a reverse sweep) with such loops split at their ends."""
+def peel_ends(stmts: list, live_out=frozenset()) -> list:
+    """``stmts`` (a reverse sweep) with such loops split at their ends;
+    ``live_out``: the names read after it."""
     counts: dict = {}
     for n in (n for s in stmts for n in ast.walk(s)):
         if isinstance(n, ast.Name):
             counts[n.id] = counts.get(n.id, 0) + 1
+    for name in live_out:                  # read after: never left out
+        counts[name] = counts.get(name, 0) + 1
     return rewrite_loops(stmts, lambda loop: _Peel(loop, counts).loops())
 
 

@@ -1851,7 +1851,7 @@ class ReverseTransformer:
         rev = sum_invariant_adds(rev, adjoints, before=body)
         rev = ascend_independent_loops(rev, adjoints, self.types, live_out=live_out, before=body,
                                        sole=self.plan.sole)
-        rev = peel_ends(rev)
+        rev = peel_ends(rev, live_out)
         if self.scratch:
             rev = split_neighbour_adds(rev, adjoints, self.buffer_ndims(), before=body,
                                        lengths=self.buffer_lengths())

@@ -261,19 +261,22 @@ def _loop_like(loop, body):
 
 
 def _label(target) -> str:
-    """``du_i_plus_1_j`` for ``du[i + 1, j]``: the buffer and its index, spelled."""
+    """``du_i_plus_1_j`` for ``du[i + 1, j]`` (``du_i_plus_1_mod_n_j`` for
+    ``du[(i + 1) % n, j]``): the buffer and its index, spelled."""
     parts = target.slice.elts if isinstance(target.slice, ast.Tuple) else [target.slice]
-    words = [target.value.id]
-    for p in parts:
-        if isinstance(p, ast.Name):
-            words.append(p.id)
-        elif isinstance(p, ast.BinOp) and isinstance(p.left, ast.Name) and \
-                isinstance(p.right, ast.Constant) and isinstance(p.op, (ast.Add, ast.Sub)):
-            words.append(f"{p.left.id}_{'plus' if isinstance(p.op, ast.Add) else 'minus'}_"
-                         f"{p.right.value}")
-        elif isinstance(p, ast.Constant):
-            words.append(str(p.value))
-        else:
-            words.append("k")
-    return "_".join(words)
+    return "_".join([target.value.id] + [_spelled(p) for p in parts])
+
+
+def _spelled(p) -> str:
+    if isinstance(p, ast.Name):
+        return p.id
+    if isinstance(p, ast.BinOp) and isinstance(p.left, ast.Name) and \
+            isinstance(p.right, ast.Constant) and isinstance(p.op, (ast.Add, ast.Sub)):
+        return f"{p.left.id}_{'plus' if isinstance(p.op, ast.Add) else 'minus'}_{p.right.value}"
+    if isinstance(p, ast.BinOp) and isinstance(p.op, ast.Mod) and isinstance(p.right, ast.Name):
+        left = _spelled(p.left)
+        return f"{left}_mod_{p.right.id}" if left != "k" else "k"
+    if isinstance(p, ast.Constant):
+        return str(p.value)
+    return "k"
 
