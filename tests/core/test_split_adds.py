@@ -102,6 +102,16 @@ def test_the_rewrite():
     assert "du[i, j - 1] -= g * 2.0" in out       # the row kept
 
 
+def test_rows_of_a_loop_counting_down_are_added_in_counting_up():
+    """LLVM leaves ``du[i + 1, j] += row[j - 1]`` scalar in a loop nest when the
+    loop counts down (the rotated-buffer wave's reverse: 43.7 -> 31.4 ms)."""
+    out = rewrite(ROWS.replace("range(1, m - 1)", "range(m - 2, 0, -1)"))
+    assert "for j in range(m - 2, 0, -1):\n    g = u[i, j] * c" in out
+    assert "for j in range(1, m - 1):\n    du[i + 1, j] += du_i_plus_1_j[j - 1]" in out
+    down_to_zero = rewrite(ROWS.replace("range(1, m - 1)", "range(m - 1, -1, -1)"))
+    assert "for j in range(m):\n    du[i + 1, j] += du_i_plus_1_j[j]" in down_to_zero
+
+
 def test_a_subtraction_starts_its_row_negated():
     out = rewrite(ROWS.replace("du[i + 1, j] += g", "du[i + 1, j] -= g"))
     assert "du_i_plus_1_j[j - 1] = -g\n" in out
