@@ -103,3 +103,15 @@ def ring_with_inner_loop(x, w):
             t = np.tanh(w[k] * t)
         s += t * t
     return s
+
+
+def carried_stencil(u0, c):
+    """A stencil whose loop carries a number (a filtered sum): its reverse
+    counts down, and carries the adds into du0 from the largest offset."""
+    n = u0.shape[0]
+    s = 0.0
+    t = 0.0
+    for i in range(1, n - 1):
+        s = 0.5 * s + c * (u0[i - 1] - 2.0 * u0[i] + u0[i + 1])
+        t += s * s
+    return t

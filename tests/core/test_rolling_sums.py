@@ -25,7 +25,8 @@ CASES = [(G.rosen_temporaries, (rng.uniform(-1.5, 1.5, 9),), 0),
          (P.descending_window, (rng.standard_normal(9), 0.8), (0, 1)),
          (P.guarded_neighbours, (rng.standard_normal(7), 0.7), (0, 1)),
          (P.periodic_flux, (rng.uniform(0.5, 1.5, 9), 0.3, 3), (0, 1)),
-         (P.period_not_the_length, (rng.standard_normal(8), 5), 0)]
+         (P.period_not_the_length, (rng.standard_normal(8), 5), 0),
+         (P.carried_stencil, (rng.standard_normal(8), 0.7), (0, 1))]
 
 
 @pytest.mark.parametrize("target", ["python", "cpu"])
@@ -50,9 +51,16 @@ def test_the_fused_loop_carries_the_next_element():
 
 
 def test_a_descending_stencil_adds_the_largest_offset_first():
-    text = source(CASES[1])
-    assert "du[i + 1] += du_i_plus_1" in text
-    assert "du_i_plus_1 = du_i\n" in text and "du_i = du_i_minus_1\n" in text
+    text = source(P.carried_stencil)
+    assert "for i in range(n - 2, 0, -1):" in text      # the carried s keeps it so
+    assert "du0[i + 1] += du0_i_plus_1" in text
+    assert "du0_i_plus_1 = du0_i\n" in text and "du0_i = du0_i_minus_1\n" in text
+
+
+def test_an_ascending_stencil_adds_the_smallest_offset_first():
+    text = source(CASES[1])                               # the heat equation's
+    assert "du[i - 1] += du_i_minus_1" in text
+    assert "du_i_minus_1 = du_i\n" in text and "du_i = du_i_plus_1\n" in text
 
 
 def test_rows_and_named_indices():
@@ -64,11 +72,10 @@ def test_a_periodic_index_joins_the_plain_ones():
     """(Where ``(i + 1) % n`` is ``i + 1`` itself, peel_ends writes it so; the last
     two iterations, run apart, add into ``du[ip]`` as written.)"""
     text = source(P.periodic_flux)
-    middle = text[text.index("du_i_minus_1 = 0.0"):]
-    middle = middle[:middle.index("du_i_minus_1 = 0.0\n", 30)]
+    middle = _block(text, "du_i_plus_2 = 0.0")
     assert "du_i_plus_1 += _dt" in middle and "du_i_plus_2 += _dt" in middle
     assert "du[ip] += " not in middle and "% n] += _dt" not in middle
-    assert "du[ip] += _dt" in text[:text.index("du_i_minus_1 = 0.0")]
+    assert "du[ip] += _dt" in _block(text, "# the last 2 iterations apart")
 
 
 def test_a_period_other_than_the_length_is_not_carried():

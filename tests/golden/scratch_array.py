@@ -82,7 +82,7 @@ def scratch_array_grad(x, w):
         du += _dt7 * 2.0 * u
         # scratch_array:47  for i in range(n):
         dw_i = 0.0
-        for i in range(n - 1, -1, -1):
+        for i in range(n):
             # scratch_array:48  u[i] = math.tanh(w * x[i] + u[i])
             _t2 = x[i]
             _dt6 = du[i]
@@ -97,7 +97,7 @@ def scratch_array_grad(x, w):
             dx[i] += _dt2
         dw += dw_i
         # 'u' put back after the loop above (which then vectorizes)
-        for i in range(n - 1, -1, -1):
+        for i in range(n):
             # scratch_array:48  u[i] = math.tanh(w * x[i] + u[i])
             u[i] = _saved_u_items[t, i]
     # -- result
