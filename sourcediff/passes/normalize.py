@@ -114,6 +114,18 @@ NUMPY = "__sourcediff_numpy__"
 
 
 
+# array methods that change their array in place, and what to write instead
+_IN_PLACE_METHODS = {
+    "sort": "'{x} = np.sort({x})'",
+    "partition": "'{x} = np.partition({x}, k)'",
+    "resize": "'{x} = np.resize({x}, shape)' (a new array)",
+    "put": "'{x}[indices] = values'",
+    "itemset": "'{x}[index] = value'",
+    "byteswap": "a copy: '{x} = {x}.byteswap()'",
+    "setflags": "nothing: flags do not change values",
+}
+
+
 def _is_grid(items) -> bool:
     """A list of equally long lists of non-lists (``[[a, b], [c, d]]``)."""
     rows = items.elts
@@ -303,10 +315,33 @@ class Normalizer:
                 return
             if isinstance(s.value, ast.Call) and self.inplace_call(s.value, out):
                 return
-            raise self.error(s, "an expression statement has no effect on the result "
-                                "(calls with side effects are not supported)")
+            if self.array_method_statement(s, out):
+                return
+            raise self.error(s, f"'{ast.unparse(s.value)}': an expression statement has no "
+                                f"effect on the result (calls with side effects are not "
+                                f"supported)")
         else:
             raise self.error(s, f"cannot differentiate through '{type(s).__name__}' statements")
+
+    def array_method_statement(self, s, out) -> bool:
+        """``x.fill(v)`` is ``x[:] = v``; another method that changes its array in
+        place (``y.sort()``) is refused naming it and what to write instead."""
+        call = s.value
+        if not (isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute) and
+                isinstance(call.func.value, ast.Name)):
+            return False
+        x, method = call.func.value.id, call.func.attr
+        if method == "fill" and len(call.args) == 1 and not call.keywords:
+            store = ast.Assign(targets=[ast.Subscript(
+                value=ast.Name(id=x, ctx=ast.Load()), slice=ast.Slice(), ctx=ast.Store())],
+                value=call.args[0], lineno=s.lineno, col_offset=s.col_offset)
+            self.statement(store, out)
+            return True
+        instead = _IN_PLACE_METHODS.get(method)
+        if instead is None:
+            return False
+        raise self.error(s, f"'{ast.unparse(call)}' changes '{x}' in place, which is not "
+                            f"supported: write {instead.format(x=x)}")
 
     def is_print(self, e) -> bool:
         return isinstance(e, ast.Call) and \

@@ -171,6 +171,17 @@ def e_norm_unsupported_ord(x):
     return np.linalg.norm(x, 3)  # <- error
 
 
+def e_sort_in_place(x):
+    y = x.copy()
+    y.sort()  # <- error
+    return np.sum(y * y)
+
+
+def e_unused_call(x):
+    np.copyto(x, 2.0 * x)  # <- error
+    return np.sum(x)
+
+
 # (function, arguments, function holding the marker, words the first line of the
 #  message should contain one of, describing the construct)
 ERROR_CASES = [
@@ -201,6 +212,9 @@ ERROR_CASES = [
     # (Numba's assertion from inside its compiler on the cpu target before)
     (e_mask_write_2d, (np.ones((2, 2)),), None, ("boolean mask of 2 dimensions", "np.where",
                                                 "np.maximum(H, 0.0)")),
+    # (was "an expression statement has no effect on the result", naming no call)
+    (e_sort_in_place, (X3,), None, ("'y.sort()' changes 'y' in place", "y = np.sort(y)")),
+    (e_unused_call, (X3,), None, ("'np.copyto(x, 2.0 * x)'",)),
 ]
 
 
