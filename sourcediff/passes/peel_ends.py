@@ -32,9 +32,10 @@ body keeps its meaning; taken for innermost loops of the reverse sweep with
 a step of 1 or -1, no ``break``/``continue``/``return``, and at most two
 iterations apart at each end.
 
-A remainder ``(j + c) % n`` is ``j + c`` itself between the ends too (the
-range shows ``j + c`` not below 0 where ``c`` is above, and below ``n`` where
-it is below 0), and is read as a test at ``n - 1 - c`` (or at ``-c``).
+A remainder ``(j + c) % n`` (or ``(j + c + n) % n``) is ``j + c`` itself
+between the ends too (the range shows ``j + c`` not below 0 where ``c`` is
+above, and below ``n`` where it is below 0), and is read as a test at
+``n - 1 - c`` (or at ``-c``).
 
 A test is one ``loop_index.LoopIndex.compare`` reads: the index against a
 whole number (the first iterations) or against a length the loop does not
@@ -70,6 +71,7 @@ def peel_ends(stmts: list, live_out=frozenset()) -> list:
 class _Peel:
     def __init__(self, loop, counts):
         self.loop, self.counts = loop, counts
+        self.offsets: dict = {}      # id of a remainder (i + c) % n -> c
 
     def loops(self) -> list:
         loop = self.loop
@@ -144,10 +146,12 @@ class _Peel:
         x = index.linear(e.left)
         n = e.right.id
         low, high = index.span
+        if x is not None and x[:2] == (1, n):     # (i - 1 + n) % n is (i - 1) % n
+            x = (1, None, x[2])
         if x is None or x[:2] != (1, None) or n in index.assigned or \
                 low is None or low[0] is not None:
             return None
-        c = x[2]
+        c = self.offsets[id(e)] = x[2]
         if c >= 0:
             return ("le", (n, -1 - c)) if low[1] + c >= 0 else None
         if high is None or high[0] != n or high[1] > -1 - c:
@@ -169,8 +173,10 @@ class _Peel:
                 new.value = s.value.body if known[k] else s.value.orelse
                 ir.copy_facts(s, new)
                 body.append(new)
-        lefts = {k[1] for k in known if isinstance(k, tuple)}
-        body = [_without_remainders(s, lefts) for s in body]
+        i = self.loop.target.id
+        sums = {k[1]: add_int(ast.Name(id=i, ctx=ast.Load()), self.offsets[k[1]])
+                for k in known if isinstance(k, tuple)}
+        body = [_without_remainders(s, sums) for s in body]
         new_loop = copy.copy(self.loop)
         new_loop.body = _drop_unread(_index_plain(body, index), self.loop, self.counts)
         return new_loop
@@ -207,20 +213,21 @@ class _Peel:
         return out
 
 
-def _without_remainders(node, lefts):
-    """``node`` with each remainder whose id is in ``lefts`` replaced by its
-    left operand, as new nodes (the statements as written stay for the ends)."""
-    if not lefts or not any(id(n) in lefts for n in ast.walk(node)):
+def _without_remainders(node, sums):
+    """``node`` with each remainder whose id is in ``sums`` replaced by the sum
+    it is there (``i + c``), as new nodes (the statements as written stay for
+    the ends)."""
+    if not sums or not any(id(n) in sums for n in ast.walk(node)):
         return node
-    if id(node) in lefts:
-        return _without_remainders(node.left, lefts)
+    if id(node) in sums:
+        return ir.clone(sums[id(node)])
     new = copy.copy(node)
     for field, value in ast.iter_fields(node):
         if isinstance(value, list):
-            setattr(new, field, [_without_remainders(v, lefts) if isinstance(v, ast.AST) else v
+            setattr(new, field, [_without_remainders(v, sums) if isinstance(v, ast.AST) else v
                                  for v in value])
         elif isinstance(value, ast.AST):
-            setattr(new, field, _without_remainders(value, lefts))
+            setattr(new, field, _without_remainders(value, sums))
     ir.copy_facts(node, new)
     return new
 

@@ -94,15 +94,15 @@ def not_an_end(u0, c, steps):
 
 
 def remainders(u0, c, steps):
-    """Neighbours by the remainder, inline and named: ``j + 1`` and ``j - 1``
-    themselves between the ends."""
+    """Neighbours by the remainder, inline and named, ``(j - 1 + n) % n`` too:
+    ``j + 1`` and ``j - 1`` themselves between the ends."""
     n = u0.shape[0]
     u = u0.copy()
     for t in range(steps):
         unew = np.empty(n)
         for j in range(n):
             jp = (j + 1) % n
-            unew[j] = u[j] + c[j] * (u[jp] - 2.0 * u[j] + u[(j - 1) % n]) * u[(j + 2) % n]
+            unew[j] = u[j] + c[j] * (u[jp] - 2.0 * u[j] + u[(j - 1 + n) % n]) * u[(j + 2) % n]
         u = unew
     return np.sum(u * u)
 

@@ -43,6 +43,8 @@ def _index(rng, i):
         return f"{i} - 1 if {i} > 0 else n - 1"
     if form == 2:
         c = rng.randint(-2, 2)
+        if c < 0 and rng.random() < 0.5:
+            return f"({i} - {-c} + n) % n"
         return f"({i} + {c}) % n" if c >= 0 else f"({i} - {-c}) % n"
     return f"min(max({i} + {rng.randint(-2, 2)}, 0), n - 1) if {_test(rng, i)} else {i}"
 
