@@ -37,6 +37,12 @@ between the ends too (the range shows ``j + c`` not below 0 where ``c`` is
 above, and below ``n`` where it is below 0), and is read as a test at
 ``n - 1 - c`` (or at ``-c``).
 
+A test that reads what another test decided (``im2 = im - 1 if im > 0 else
+n - 1`` after ``im = i - 1 if i > 0 else n - 1``) is read once the branches
+of the first are in place: ``im`` is ``i - 1`` there, so ``im > 0`` is ``i > 1``
+and the first two iterations run apart (a new user's MUSCL advection: 17.3
+-> 9.7 ms, 4.4x -> 2.6x its primal).
+
 A test is one ``loop_index.LoopIndex.compare`` reads: the index against a
 whole number (the first iterations) or against a length the loop does not
 set plus a whole number (the last ones), of an ``if`` or of ``a if test else
@@ -54,6 +60,7 @@ from .astutil import add_int, int_of, range_step, rewrite_loops
 from .loop_index import LoopIndex, set_once
 
 MOST_APART = 2     # iterations run apart at each end, at most
+MOST_ROUNDS = 3    # tests read after the branches of others are taken
 
 
 def peel_ends(stmts: list, live_out=frozenset()) -> list:
@@ -88,22 +95,34 @@ class _Peel:
             return [loop]
         index = LoopIndex(loop, i, assigned | {i})
         low, high = index.span
-        tests = self.tests(index)
-        if not tests or low is None or high is None:
+        if low is None or high is None:
             return [loop]
         # the first index all tests on whole numbers agree from, the last one all
-        # tests on high's length agree up to (relative to that length)
+        # tests on high's length agree up to (relative to that length); a test
+        # that reads what a test decided (``im2 = im - 1 if im > 0 else n - 1``
+        # after ``im = i - 1 if i > 0 else n - 1``) is read in a second round,
+        # with the first round's branches in place
         first, last = low[1] if low[0] is None else None, None
-        known = {}
-        for k, (kind, (n, c)) in tests.items():
-            if n is None and first is not None:
-                edge = c if kind == "ge" else c + 1
-                first = max(first, edge)
-                known[k] = kind in ("ge", "ne")
-            elif n is not None and n == high[0]:
-                edge = c if kind == "le" else c - 1
-                last = edge if last is None else min(last, edge)
-                known[k] = kind in ("le", "ne")
+        known: dict = {}             # id(statement) or ("remainder", id(node)) -> value
+        body = loop.body
+        for _ in range(MOST_ROUNDS):
+            index.values = set_once(body)
+            tests = {k: t for k, t in self.tests(index, body).items() if k not in known}
+            found = False
+            for k, (kind, (n, c)) in tests.items():
+                if n is None and first is not None:
+                    edge = c if kind == "ge" else c + 1
+                    first = max(first, edge)
+                    known[k] = kind in ("ge", "ne")
+                    found = True
+                elif n is not None and n == high[0]:
+                    edge = c if kind == "le" else c - 1
+                    last = edge if last is None else min(last, edge)
+                    known[k] = kind in ("le", "ne")
+                    found = True
+            if not found:
+                break
+            body = self.branches_taken(body, known)
         if not known:
             return [loop]
         head = first is not None and first > low[1]
@@ -111,17 +130,18 @@ class _Peel:
         if head and (low[0] is not None or first - low[1] > MOST_APART) or \
                 tail and high[1] - last > MOST_APART:
             return [loop]
-        middle = self.middle(index, known)
+        middle = self.middle(index, body, known)
         if not (head or tail):
             return [middle]
         return self.split(middle, step, low, high, first if head else None,
                           last if tail else None)
 
-    def tests(self, index) -> dict:
-        """Place in the body -> the test on the index of each ``if`` or ``name =
-        a if test else b`` at the top level."""
+    def tests(self, index, body) -> dict:
+        """id of each ``if`` or ``name = a if test else b`` at the top level of
+        ``body`` -> its test on the index; ``("remainder", id)`` -> that of each
+        remainder."""
         out = {}
-        for k, s in enumerate(self.loop.body):
+        for k, s in enumerate(body):
             index.upto = k
             test = None
             if isinstance(s, ast.If):
@@ -129,12 +149,28 @@ class _Peel:
             elif isinstance(s, ast.Assign) and isinstance(s.value, ast.IfExp):
                 test = index.compare(s.value.test)
             if test is not None:
-                out[k] = test
+                out[id(s)] = test
             for e in ast.walk(s):
                 if _remainder(e):
                     test = self.remainder(index, e)
                     if test is not None:
                         out[("remainder", id(e))] = test
+        return out
+
+    def branches_taken(self, body, known) -> list:
+        """``body`` with each ``if`` and select in ``known`` replaced by the branch
+        it takes (the statements of the ``if``'s, ``name = the value``)."""
+        out = []
+        for s in body:
+            if id(s) not in known:
+                out.append(s)
+            elif isinstance(s, ast.If):
+                out += s.body if known[id(s)] else s.orelse
+            else:
+                new = copy.copy(s)
+                new.value = s.value.body if known[id(s)] else s.value.orelse
+                ir.copy_facts(s, new)
+                out.append(new)
         return out
 
     def remainder(self, index, e):
@@ -158,21 +194,11 @@ class _Peel:
             return None
         return "ge", (None, -c)
 
-    def middle(self, index, known) -> ast.For:
-        """The loop with the tests in ``known`` (place -> value) replaced by the
-        branch they take, the index names so set written into the elements
-        they pick, and what only the tests read left out."""
-        body = []
-        for k, s in enumerate(self.loop.body):
-            if k not in known:      # (remainders are replaced after)
-                body.append(s)
-            elif isinstance(s, ast.If):
-                body += s.body if known[k] else s.orelse
-            else:
-                new = copy.copy(s)
-                new.value = s.value.body if known[k] else s.value.orelse
-                ir.copy_facts(s, new)
-                body.append(new)
+    def middle(self, index, body, known) -> ast.For:
+        """The loop of ``body`` (the branches taken in place of the tests), its
+        remainders in ``known`` the sums they are, the index names so set
+        written into the elements they pick, and what only the tests read left
+        out."""
         i = self.loop.target.id
         sums = {k[1]: add_int(ast.Name(id=i, ctx=ast.Load()), self.offsets[k[1]])
                 for k in known if isinstance(k, tuple)}

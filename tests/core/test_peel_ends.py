@@ -107,13 +107,28 @@ def remainders(u0, c, steps):
     return np.sum(u * u)
 
 
+def chained(u0, c, steps):
+    """``jm2`` tested on ``jm``, itself picked by a test on ``j`` (a second-order
+    upwind stencil): read in a second round, the first two iterations apart."""
+    n = u0.shape[0]
+    u = u0.copy()
+    for t in range(steps):
+        unew = np.empty(n)
+        for j in range(n):
+            jm = j - 1 if j > 0 else n - 1
+            jm2 = jm - 1 if jm > 0 else n - 1
+            unew[j] = u[j] - c[j] * (1.5 * u[j] - 2.0 * u[jm] + 0.5 * u[jm2]) * u[j]
+        u = unew
+    return np.sum(u * u)
+
+
 def _args(f, n, seed=0):
     rng = np.random.default_rng(seed)
     shape = (n, n) if f is wave else (n,)
     return rng.standard_normal(shape), 0.5 + 0.1 * rng.random(shape), 3
 
 
-ONE_D = [other_tests, two_apart, carried, not_an_end, remainders]
+ONE_D = [other_tests, two_apart, carried, not_an_end, remainders, chained]
 
 
 @pytest.mark.parametrize(("f", "n"), [(f, n) for f in [wave] + ONE_D for n in (1, 2, 3, 6)
@@ -190,6 +205,14 @@ def test_remainders_are_the_sums_between_the_ends():
     middle = _loop(text, ("for j in range(1, n - 2):", "for j in range(n - 3, 0, -1):"),
                    "# the first iteration apart")
     assert "%" not in middle and "u[j + 2]" in middle and "u[j - 1]" in middle
+
+
+def test_a_test_on_a_tested_name_is_read_in_a_second_round():
+    text = _source(chained)
+    assert "# the first 2 iterations apart" in text
+    middle = _loop(text, ("for j in range(2, n):", "for j in range(n - 1, 1, -1):"),
+                   "# the first 2 iterations apart")
+    assert " if " not in middle and "u[j - 2]" in middle and "u[j - 1]" in middle
 
 
 def test_a_test_not_at_an_end_is_kept():
