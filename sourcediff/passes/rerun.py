@@ -26,6 +26,7 @@ undos, which its reverse needs from one inner iteration to the next.
 from __future__ import annotations
 
 import ast
+import math
 from dataclasses import dataclass, field
 
 from .. import ir
@@ -33,6 +34,9 @@ from ..rules import registry
 from .astutil import LIKE, MAKERS, SHAPE_ATTRIBUTES, free_names, is_costly, walk
 from .buffers import store_base
 from .tape import counted
+
+# calls free to repeat in a choice's branches (``abs(a) < abs(b)`` in a limiter)
+_CHEAP_CALLS = (abs, min, max, math.fabs, math.copysign)
 
 # cost units of :func:`pays`: one arithmetic operation or store is 1
 CALL_COST = 10       # a math or NumPy function of one element (exp, log, sqrt ...)
@@ -348,31 +352,29 @@ def _local_to_each_loop(plan, z, sites) -> bool:
 
 
 def _choice_ok(plan, s, loop, idx) -> bool:
-    """``s`` is an ``if``/``else`` whose branches only assign scalars, the same
-    ones in both (each then holds a value of this iteration whichever branch
-    ran) but for temporaries read only in their branch, with operations that
-    are free to repeat, and those scalars are assigned nowhere else and read
-    neither outside the loop nor before ``s`` in its body."""
-    if not s.orelse:
-        return False
-    branches = []
-    for block in (s.body, s.orelse):
-        if not all(ir.KIND(st) == ir.Kind.ASSIGN for st in block):
-            return False
-        branches.append({st.targets[0].id for st in block})
-    # a name one branch alone assigns is a temporary of that branch
-    if (branches[0] ^ branches[1]) & loads_outside(plan.fn, s):
+    """``s`` is an ``if``/``else`` whose branches only assign scalars (or hold
+    ``if``/``else`` statements that do, ``elif``), the same ones in both (each
+    then holds a value of this iteration whichever branch ran) but for
+    temporaries read only in their branch, with operations that are free to
+    repeat, and those scalars are assigned nowhere else and read neither
+    outside the loop nor before ``s`` in its body."""
+    if not _choices(s):
         return False
     inside = {id(st) for st in walk([s])}
     outside = loads_outside(plan.fn, loop)
     for st in walk([s]):
-        if st is s:
+        if isinstance(st, ast.If):
+            # a name one branch alone assigns is a temporary of that branch
+            one, other = _assigned_plainly(st.body), _assigned_plainly(st.orelse)
+            if (one ^ other) & loads_outside(plan.fn, st):
+                return False
             continue
         z = st.targets[0].id
         t = plan.types.get(z)
-        head = ir.PRIM(st.value)[0]
+        prim = ir.PRIM(st.value)
+        cheap = prim[0] == "call" and len(prim) > 1 and any(prim[1] is f for f in _CHEAP_CALLS)
         if t is None or not t.is_scalar or z in plan.params or z in plan.counters or \
-                head in ("user", "method", "tuple", "global", "call") or \
+                prim[0] in ("user", "method", "tuple", "global", "call") and not cheap or \
                 reads_stored(plan, st.value):
             return False
         if any(id(site.stmt) not in inside for site in plan.sites.get(z, [])) or \
@@ -381,12 +383,37 @@ def _choice_ok(plan, s, loop, idx) -> bool:
     return True
 
 
+def _choices(s) -> bool:
+    """``s`` is an ``if``/``else`` whose branches hold assignments and such
+    ``if``/``else`` statements only (``if/elif/else``: a slope limiter written
+    inline)."""
+    return bool(s.orelse) and all(
+        ir.KIND(st) == ir.Kind.ASSIGN or isinstance(st, ast.If) and _choices(st)
+        for block in (s.body, s.orelse) for st in block)
+
+
+def _assigned_plainly(block) -> set:
+    """Names every path through ``block`` (of a ``_choices`` ``if``) assigns."""
+    out = set()
+    for st in block:
+        if isinstance(st, ast.If):
+            out |= _assigned_plainly(st.body) & _assigned_plainly(st.orelse)
+        else:
+            out.add(st.targets[0].id)
+    return out
+
+
 def _choice_reads(s) -> set:
-    """Names an ``if``/``else`` of assignments reads from before it."""
+    """Names an ``if``/``else`` of assignments (and of such ``if``/``else``
+    statements) reads from before it."""
     out = free_names(s.test)
     for block in (s.body, s.orelse):
         defined = set()
         for st in block:
+            if isinstance(st, ast.If):
+                out |= _choice_reads(st) - defined - {"np", "math"}
+                defined |= _assigned_plainly([st])
+                continue
             out |= free_names(st.value) - defined - {"np", "math"}
             defined.add(st.targets[0].id)
     return out

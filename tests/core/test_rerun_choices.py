@@ -75,13 +75,52 @@ def read_after_the_loop(x):
     return s + b * b
 
 
+def limited_slopes(u0, nu, steps):
+    """A minmod limiter written inline as ``if/elif/else`` with ``abs``, as a new
+    user's advection scheme has it: the chain is re-run, not one tape per
+    branch and a stack of tests (5.9x -> 3.5x its primal)."""
+    n = u0.shape[0]
+    u = u0.copy()
+    for t in range(steps):
+        unew = np.empty(n)
+        for i in range(1, n - 1):
+            a = u[i] - u[i - 1]
+            b = u[i + 1] - u[i]
+            if a * b <= 0.0:
+                si = 0.0
+            elif abs(a) < abs(b):
+                si = a
+            else:
+                si = b
+            unew[i] = u[i] - nu * (u[i] - u[i - 1]) - 0.5 * nu * (1.0 - nu) * si
+        unew[0] = u[0]
+        unew[n - 1] = u[n - 1]
+        u = unew
+    return np.sum(u * u)
+
+
+def elif_without_else(x, lo):
+    """The last ``elif`` has no ``else``: s keeps the last value, taped."""
+    s = 0.0
+    y = 0.0
+    for k in range(x.shape[0]):
+        if x[k] > lo:
+            s = x[k]
+        elif x[k] < 0.2:
+            s = 2.0 * x[k]
+        y += s * x[k] + y * s
+    return y
+
+
 rng = np.random.default_rng(3)
 X = rng.uniform(0.05, 0.95, 9)
 CASES = [(lockdown, (0.8, 0.4, X, 1.7), (0, 1, 2)),
          (clipped_steps, (X, 0.45), (0, 1)),
          (kept_from_before, (X,), 0),
          (read_before_chosen, (X,), 0),
-         (read_after_the_loop, (X,), 0)]
+         (read_after_the_loop, (X,), 0),
+         (limited_slopes, (np.sin(np.linspace(0.0, 3.0, 9)) + 0.1 * X, 0.4, 3), (0, 1)),
+         (elif_without_else, (X, 0.6), (0, 1))]
 
 
 @pytest.mark.parametrize("target", ["python", "cpu"])
@@ -108,3 +147,13 @@ def test_a_choice_is_recomputed_not_stored():
 def test_a_choice_that_carries_a_value_keeps_its_tape(f, args, wrt):
     _, text = _plan(f, args, wrt)
     assert "_saved_b" in text
+
+
+def test_an_if_elif_else_chain_is_recomputed_not_stored():
+    plan, text = _plan(*CASES[5])
+    assert "'si'" not in plan and "_saved_si" not in text and "_saved_c" not in text
+
+
+def test_an_elif_without_else_keeps_its_tape():
+    _, text = _plan(*CASES[6])
+    assert "_saved_s" in text
