@@ -1299,7 +1299,10 @@ class Normalizer:
             if obj is not MISSING:
                 return self.global_value(e)
             if e.attr not in ARRAY_ATTRIBUTES:
-                raise self.error(e, f"unsupported attribute '.{e.attr}'")
+                raise self.error(e, f"unsupported attribute '{ast.unparse(e)}': arrays have "
+                                    f"{', '.join(sorted(ARRAY_ATTRIBUTES))}; objects and "
+                                    f"namedtuples are not supported (pass their fields as "
+                                    f"arguments)")
             base = self.atom(e.value, out)
             return ir.mark(ast.Attribute(value=base, attr=e.attr, ctx=ast.Load()), ("attr", e.attr))
         if isinstance(e, ast.Tuple):

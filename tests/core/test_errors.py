@@ -9,6 +9,7 @@ line.  The offending line of each function below carries the marker comment
 Call-time mistakes raise TypeError / ValueError naming the argument.
 """
 
+import collections
 import inspect
 import math
 import os
@@ -177,6 +178,13 @@ def e_sort_in_place(x):
     return np.sum(y * y)
 
 
+Params = collections.namedtuple("Params", "a b")
+
+
+def e_namedtuple_field(x, p):
+    return x * p.a  # <- error
+
+
 def e_unused_call(x):
     np.copyto(x, 2.0 * x)  # <- error
     return np.sum(x)
@@ -215,6 +223,8 @@ ERROR_CASES = [
     # (was "an expression statement has no effect on the result", naming no call)
     (e_sort_in_place, (X3,), None, ("'y.sort()' changes 'y' in place", "y = np.sort(y)")),
     (e_unused_call, (X3,), None, ("'np.copyto(x, 2.0 * x)'",)),
+    # (was "unsupported attribute '.a'")
+    (e_namedtuple_field, (X3, Params(0.5, 2.0)), None, ("namedtuples are not supported",)),
 ]
 
 
