@@ -159,7 +159,8 @@ class _Peel:
 
     def branches_taken(self, body, known) -> list:
         """``body`` with each ``if`` and select in ``known`` replaced by the branch
-        it takes (the statements of the ``if``'s, ``name = the value``)."""
+        it takes (the statements of the ``if``'s, ``name = the value``), and each
+        remainder in it by the sum it is."""
         out = []
         for s in body:
             if id(s) not in known:
@@ -171,7 +172,10 @@ class _Peel:
                 new.value = s.value.body if known[id(s)] else s.value.orelse
                 ir.copy_facts(s, new)
                 out.append(new)
-        return out
+        i = self.loop.target.id
+        sums = {k[1]: add_int(ast.Name(id=i, ctx=ast.Load()), self.offsets[k[1]])
+                for k in known if isinstance(k, tuple)}
+        return [_without_remainders(s, sums) for s in out]
 
     def remainder(self, index, e):
         """``(i + c) % n`` as a test: where it is ``i + c`` itself (``0 <= i + c
@@ -195,14 +199,9 @@ class _Peel:
         return "ge", (None, -c)
 
     def middle(self, index, body, known) -> ast.For:
-        """The loop of ``body`` (the branches taken in place of the tests), its
-        remainders in ``known`` the sums they are, the index names so set
-        written into the elements they pick, and what only the tests read left
-        out."""
-        i = self.loop.target.id
-        sums = {k[1]: add_int(ast.Name(id=i, ctx=ast.Load()), self.offsets[k[1]])
-                for k in known if isinstance(k, tuple)}
-        body = [_without_remainders(s, sums) for s in body]
+        """The loop of ``body`` (the branches taken in place of the tests, the
+        remainders the sums they are), the index names so set written into the
+        elements they pick, and what only the tests read left out."""
         new_loop = copy.copy(self.loop)
         new_loop.body = _drop_unread(_index_plain(body, index), self.loop, self.counts)
         return new_loop

@@ -106,6 +106,19 @@ def chained(u0, c, steps):
     return np.sum(u * u)
 
 
+def ring_energy(x, w):
+    """A remainder, and a test on the name it set: ``im`` is ``i - 1`` from the
+    second iteration on, so ``im > 0`` from the third (two rounds)."""
+    n = x.shape[0]
+    s = 0.0
+    for i in range(n):
+        ip = i + 1 if i < n - 1 else 0
+        im = (i - 1 + n) % n
+        im2 = im - 1 if im > 0 else n - 1
+        s += w * (x[ip] - x[i]) ** 2 + x[im] * x[i] * x[im2]
+    return s
+
+
 def _args(f, n, seed=0):
     if f is wave:
         return W.make_args({"n": n, "steps": 3})
@@ -198,6 +211,23 @@ def test_a_test_on_a_tested_name_is_read_in_a_second_round():
     middle = _loop(text, ("for j in range(2, n):", "for j in range(n - 1, 1, -1):"),
                    "# the first 2 iterations apart")
     assert " if " not in middle and "u[j - 2]" in middle and "u[j - 1]" in middle
+
+
+@pytest.mark.parametrize("n", [1, 2, 3, 7])
+def test_a_test_on_a_remainder_is_read_after_it(n):
+    x = np.random.default_rng(n).standard_normal(n)
+    check_grad(ring_energy, (x, 0.7), wrt=(0, 1), target="python")
+    text = sd.grad(ring_energy, wrt=0, target="python").source_for(np.ones(7), 0.7)
+    assert "# the first 2 iterations apart" in text and "# the last iteration apart" in text
+
+
+@pytest.mark.parametrize("target", ["cpu", "parallel", "cuda"])
+def test_batched_kernels_agree_with_python(target):
+    """(cuda: on a GPU where one is present, else Numba's simulator)"""
+    x = np.random.default_rng(5).standard_normal((3, 7))
+    want = [sd.grad(ring_energy, wrt=0, target="python")(row, 0.7) for row in x]
+    got = sd.grad(ring_energy, wrt=0, target=target, batch=(0, None))(x, 0.7)
+    np.testing.assert_allclose(got, np.array(want), rtol=1e-12, atol=1e-12)
 
 
 def test_a_test_not_at_an_end_is_kept():
