@@ -285,6 +285,8 @@ def _index_plain(body, index) -> list:
 
 
 def _rename_indices(s, offsets, i):
+    """A copy of ``s`` with each index name of ``offsets`` in a subscript
+    written ``i + offset``."""
     new = ir.clone(s)
 
     class _Into(ast.NodeTransformer):
