@@ -59,7 +59,7 @@ from __future__ import annotations
 import ast
 import copy
 
-from .astutil import add_int
+from .astutil import counting_up, descending_range
 from .invariant_sums import shared_buffers
 from .sink import Adjoints
 
@@ -89,7 +89,7 @@ class _Rewriter:
                 s = copy.copy(s)
                 s.body = self.block(s.body, [_Again(s.body), *after])
                 if self.independent(s, after):
-                    s.iter = _ascending(s.iter)
+                    s.iter = counting_up(s.iter)
             elif isinstance(s, ast.If):
                 s = copy.copy(s)
                 s.body = self.block(s.body, after)
@@ -101,7 +101,7 @@ class _Rewriter:
         return out
 
     def independent(self, loop, after) -> bool:
-        if _descending(loop.iter) is None or loop.orelse:
+        if descending_range(loop.iter) is None or loop.orelse:
             return False
         i = loop.target.id
         body = loop.body
@@ -222,26 +222,6 @@ def _statements(stmts):
         yield s
         for f in ("body", "orelse"):
             yield from _statements(getattr(s, f, []) or [])
-
-
-def _descending(it):
-    """``(a, b)`` of ``range(a, b, -1)``, else None."""
-    if not (isinstance(it, ast.Call) and isinstance(it.func, ast.Name) and
-            it.func.id == "range" and len(it.args) == 3 and not it.keywords):
-        return None
-    step = it.args[2]
-    minus_one = isinstance(step, ast.UnaryOp) and isinstance(step.op, ast.USub) and \
-        isinstance(step.operand, ast.Constant) and step.operand.value == 1 or \
-        isinstance(step, ast.Constant) and step.value == -1
-    return (it.args[0], it.args[1]) if minus_one else None
-
-
-def _ascending(it):
-    """``range(b + 1, a + 1)`` for ``range(a, b, -1)``: the same values, counting up."""
-    a, b = _descending(it)
-    lo, hi = add_int(b, 1), add_int(a, 1)
-    args = [hi] if isinstance(lo, ast.Constant) and lo.value == 0 else [lo, hi]
-    return ast.Call(func=ast.Name(id="range", ctx=ast.Load()), args=args, keywords=[])
 
 
 def _may_write(call, arrays) -> bool:

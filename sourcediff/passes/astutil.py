@@ -326,6 +326,30 @@ def range_step(loop):
     return None
 
 
+def descending_range(it):
+    """``(a, b)`` of ``range(a, b, -1)``, else None."""
+    if not (isinstance(it, ast.Call) and isinstance(it.func, ast.Name) and
+            it.func.id == "range" and len(it.args) == 3 and not it.keywords):
+        return None
+    step = it.args[2]
+    minus_one = isinstance(step, ast.UnaryOp) and isinstance(step.op, ast.USub) and \
+        isinstance(step.operand, ast.Constant) and step.operand.value == 1 or \
+        isinstance(step, ast.Constant) and step.value == -1
+    return (it.args[0], it.args[1]) if minus_one else None
+
+
+def counting_up(it):
+    """``range(b + 1, a + 1)`` for ``range(a, b, -1)`` (the same values, counting
+    up); another range a copy of itself."""
+    down = descending_range(it)
+    if down is None:
+        return ir.clone(it)
+    a, b = down
+    lo, hi = add_int(b, 1), add_int(a, 1)
+    args = [hi] if int_of(lo) == 0 else [lo, hi]
+    return ast.Call(func=ast.Name(id="range", ctx=ast.Load()), args=args, keywords=[])
+
+
 def range_ran(it, step):
     """``stop > start`` (``start > stop`` counting down): the loop ran."""
     args = [ir.clone(a) for a in it.args]

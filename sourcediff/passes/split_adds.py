@@ -50,7 +50,7 @@ import copy
 
 from .. import ir
 from ..names import Namer
-from .astutil import add_int, call, int_of, range_step, rewrite_loops
+from .astutil import add_int, call, counting_up, range_step, rewrite_loops
 from .invariant_sums import shared_buffers
 from .loop_index import trips_at_most
 from .plan_report import line_ref
@@ -258,7 +258,7 @@ def _loop_like(loop, body):
     function's only loop (in a loop nest it finds the adds "unsafe": the 2-D
     wave's rows stayed scalar).  (The loop's index is not read after a
     reverse loop: ``ascending`` turns loops round too.)"""
-    new = ast.For(target=ir.clone(loop.target), iter=_counting_up(loop.iter), body=body,
+    new = ast.For(target=ir.clone(loop.target), iter=counting_up(loop.iter), body=body,
                   orelse=[], type_comment=None)
     ir.copy_facts(loop, new)
     return new
@@ -283,14 +283,3 @@ def _spelled(p) -> str:
     if isinstance(p, ast.Constant):
         return str(p.value)
     return "k"
-
-
-def _counting_up(it):
-    """``range(b + 1, a + 1)`` for ``range(a, b, -1)``; another range as it is."""
-    if range_step(ast.For(target=ast.Name(id="_", ctx=ast.Store()), iter=it, body=[],
-                          orelse=[])) != -1:
-        return ir.clone(it)
-    a, b = it.args[0], it.args[1]
-    lo, hi = add_int(b, 1), add_int(a, 1)
-    args = [hi] if int_of(lo) == 0 else [lo, hi]
-    return ast.Call(func=ast.Name(id="range", ctx=ast.Load()), args=args, keywords=[])
