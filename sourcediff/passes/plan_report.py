@@ -201,6 +201,26 @@ def _not_stored(rt, stmts) -> list:
     return out
 
 
+def _kept(rt, names, stmts, loops) -> list:
+    """The kept nests (passes/rerun.py ``_keep``) whose rows the reverse sweep reads."""
+    out = []
+    for loop in loops:
+        chosen = rt.rerun.get(id(loop))
+        if chosen is None or id(loop) not in rt.kept_loops:
+            continue
+        kept = sorted(name for nid, kept in chosen.kept.items() for name in kept
+                      if names.kept_tape(nid, name) in names.kept_read)
+        if kept:
+            nests = [stmts[nid] for nid in chosen.kept_nests]
+            many = len(nests) > 1
+            what = ", ".join(f"'{n}'" for n in kept if not n.startswith("_")) or "temporaries"
+            out.append(f"stored as {'the loops' if many else 'the loop'} at {_lines(nests)} "
+                       f"{'leave' if many else 'leaves'} them, a row per iteration of "
+                       f"{_loop_name(loop)}: {what} (copying them costs less than re-running "
+                       f"{'the loops' if many else 'the loop'})")
+    return out
+
+
 def plan_lines(rt, names, fused_loop=None, moved=(), tail=(), companions=()) -> list:
     """The decisions of ``rt`` (a passes/planner.py Planner) as text lines;
     ``names`` (the reverse pass) names the tapes."""
@@ -217,6 +237,7 @@ def plan_lines(rt, names, fused_loop=None, moved=(), tail=(), companions=()) -> 
     if same:
         out.append(f"neither stored nor recomputed (each the same in every iteration of its "
                    f"loops, from values they do not change): {_named(same)}")
+    out += _kept(rt, names, stmts, loops)
     fused_lines = set() if fused_loop is None else {
         ir.LINE(s) for s in walk([fused_loop, *companions]) if isinstance(s, ast.For)}
     for loop in loops:
@@ -226,7 +247,8 @@ def plan_lines(rt, names, fused_loop=None, moved=(), tail=(), companions=()) -> 
         # the statements the reverse sweep re-runs: those whose results it reads
         emitted = {id(s) for s in names.recomputation_read(id(loop))}
         values = [s for s in chosen if not isinstance(s, ast.For) and id(s) in emitted]
-        nests = [s for s in chosen if isinstance(s, ast.For)]
+        kept_nests = rt.rerun[id(loop)].kept_nests if id(loop) in rt.kept_loops else set()
+        nests = [s for s in chosen if isinstance(s, ast.For) and id(s) not in kept_nests]
         if values:
             read = {n.id for s in values for n in ast.walk(s)
                     if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
@@ -254,7 +276,8 @@ def plan_lines(rt, names, fused_loop=None, moved=(), tail=(), companions=()) -> 
                            f"{_loop_name(loop)}: {_plural(len(again), 'value')} of "
                            f"{_lines(again)} (from the loop index, values the loop does not "
                            f"change and values the body sets before the branch)")
-        late = rt.rerun[id(loop)].late if id(loop) in rt.rerun else {}
+        late = {k: v for k, v in rt.rerun[id(loop)].late.items() if k not in kept_nests} \
+            if id(loop) in rt.rerun else {}
         first = [n for n in nests if id(n) not in late and id(n) in emitted]
         nests = [n for n in nests if id(n) not in late or names.rerun_outputs(
             rt.rerun[id(loop)], n) & (names.reads | rt.needed)]

@@ -22,6 +22,15 @@ sweep stores none of it.  Whether a nest is re-run is decided by cost: the
 operations it repeats against the tape traffic of the saves it removes
 (:func:`pays`).  Statements inside a re-run nest keep their own saves and
 undos, which its reverse needs from one inner iteration to the next.
+
+What re-running the nests gives the reverse iteration is their arrays and
+numbers as the iteration leaves them (nothing else writes them, and their
+element stores save nothing).  Where the nests repeat more work than that
+state holds values (a triangular product over a row: d * d / 2 operations for
+d values, ADBench's GMM), the state is *kept* instead (:func:`_keep`): the
+forward sweep copies each array and number into a row of a tape after its
+last writer, one row per iteration, and the reverse iteration reads the row
+in place of the array; nothing is re-run.
 """
 from __future__ import annotations
 
@@ -33,7 +42,7 @@ from .. import ir
 from ..rules import registry
 from .astutil import LIKE, MAKERS, SHAPE_ATTRIBUTES, free_names, is_costly, walk
 from .buffers import store_base
-from .tape import counted
+from .tape import counted, nest_facts, plan_indexed_tapes
 
 # calls free to repeat in a choice's branches (``abs(a) < abs(b)`` in a limiter)
 _CHEAP_CALLS = (abs, min, max, math.fabs, math.copysign)
@@ -42,6 +51,10 @@ _CHEAP_CALLS = (abs, min, max, math.fabs, math.copysign)
 CALL_COST = 10       # a math or NumPy function of one element (exp, log, sqrt ...)
 TAPE_COST = 20       # one value stored in the forward sweep and read back in reverse
 TRIPS = 8            # assumed trip count of a nested loop (only relative depths matter)
+# one value a kept nest leaves (see ``_keep``): copied into its tape row in the
+# forward sweep, read from it in reverse; a copy of contiguous values, but at
+# memory speed when the rows outgrow the cache
+KEPT_COST = 4
 
 
 @dataclass
@@ -61,6 +74,10 @@ class Rerun:
     # id(if) -> its branches' assignments re-run at the start of the reverse of
     # the branch they are in (see ``_branch_values``)
     branches: dict = field(default_factory=dict)
+    # id(nest) -> the arrays and numbers kept as it leaves them (its last writer
+    # among the nests), see ``_keep``; ``kept_nests``: all nests, none re-run
+    kept: dict = field(default_factory=dict)
+    kept_nests: set = field(default_factory=set)
 
 
 def choose(plan, loop, carried: dict) -> Rerun:
@@ -71,6 +88,7 @@ def choose(plan, loop, carried: dict) -> Rerun:
         out = _select(plan, loop, carried, banned)
         bad = _invalid(plan, loop, out)
         if not bad:
+            _keep(plan, loop, out)
             return out
         banned |= bad
 
@@ -173,6 +191,73 @@ def _select(plan, loop, carried, banned) -> Rerun:
             out.writes[id(s)] = arrays | scalars
             out.arrays |= arrays
     return out
+
+
+def _keep(plan, loop, out: Rerun):
+    """Keep what the re-run nests of ``loop`` leave instead of re-running them,
+    where that costs less: ``KEPT_COST`` per value against the nests' work.
+    The arrays (``_covers``: 1-d, made once with a length known before the
+    loops) and the numbers a nest leaves for what follows (read after it, or
+    carried through its loops: a counter ``entry += 1`` undone in reverse)
+    get a row per iteration of the loops around the nest
+    (``tape.plan_indexed_tapes``: counted loops only).  Not in checkpointed
+    programs (a segment's re-run fills its own tapes), nor where a statement
+    outside the nests reads an array other than element by element, or a
+    kept number before its nest (it would read the number the nest changes)."""
+    nests = [s for s in out.stmts if isinstance(s, ast.For)]
+    if not nests or plan.checkpointed or \
+            any(_length(plan, a) is None for a in out.arrays):
+        return
+    inside = {id(st) for n in nests for st in walk([n])}
+    for st in walk(loop.body):
+        if id(st) in inside:
+            continue
+        if store_base(st) in out.arrays or _whole_reads(st) & out.arrays:
+            return
+    position = {id(top): k for k, top in enumerate(loop.body)}
+    kept: dict = {}
+    for nest in nests:
+        counters = {f.target.id for f in walk([nest]) if isinstance(f, ast.For)}
+        after = plan.liveness.after.get(id(nest), set())
+        numbers = {v for v in assigned_scalars(nest) - counters
+                   if v in after or v in exposed([nest])}
+        for v in numbers:
+            t = plan.types.get(v)
+            if t is None or not t.is_scalar or any(
+                    v in _loads([st]) for st in loop.body[:position[id(nest)]]
+                    if v not in _written([st])):
+                return
+        for name in out.writes[id(nest)] & out.arrays | numbers:
+            kept[name] = nest        # (the last writer wins: nests are in body order)
+    if not kept:
+        return
+    replay = sum(work(n) for n in nests)
+    values = sum(TRIPS if name in out.arrays else 1 for name in kept)
+    if KEPT_COST * values >= replay:
+        return
+    if "nest_facts" not in plan.memo:
+        plan.memo["nest_facts"] = nest_facts(plan.fn)
+    facts = plan.memo["nest_facts"]
+    for name, nest in kept.items():
+        dtype = plan.types[name].dtype
+        if id(nest) not in plan_indexed_tapes(plan.fn, [(nest, name)], lambda _st, dtype=dtype: dtype,
+                                              facts=facts):
+            return
+    out.kept_nests = {id(n) for n in nests}
+    for name, nest in sorted(kept.items()):
+        out.kept.setdefault(id(nest), []).append(name)
+
+
+def _whole_reads(st) -> set:
+    """Arrays ``st`` reads other than as an element ``a[...]`` (whole, or a row)."""
+    subs = {id(n.value) for n in ast.walk(st) if isinstance(n, ast.Subscript)}
+    return {n.id for n in ast.walk(st) if isinstance(n, ast.Name) and
+            isinstance(n.ctx, ast.Load) and id(n) not in subs}
+
+
+def kept_length(plan, array):
+    """The length of a kept array (an expression computable before the loops)."""
+    return _length(plan, array)
 
 
 def _branch_values(plan, loop, idx, test, branch, written, carried, banned) -> list:

@@ -71,6 +71,7 @@ from .planner import (
     iteration_locals,
 )
 from .products import match_product_layouts
+from .rerun import kept_length
 from .restore_loops import restore_after_loops, save_before_loops, unread_puts_back
 from .rolling_sums import roll_neighbour_adds
 from .rulecall import RuleInfo, bind_template, constants_of, rule_inputs
@@ -179,6 +180,7 @@ class ReverseTransformer:
         self.adj_names: dict[str, str] = {}
         self.tmp = itertools.count(1)
         self.helpers_used: set = set()
+        self.kept_read: set = set()      # kept nests' tapes the adjoint reads (_drop_unread_kept)
 
     # -- names -----------------------------------------------------------
     def fresh(self, base):
@@ -449,7 +451,13 @@ class ReverseTransformer:
         if chosen is None:
             return []
         makers: dict = {}
+        kept = self.kept_nests(chosen, loop_id)
         for st in chosen.stmts:
+            if id(st) in kept:
+                # (no statement before a kept nest reads what it keeps: passes/rerun.py)
+                for v in chosen.kept.get(id(st), ()):
+                    makers[v] = [st]
+                continue
             for v in self.rerun_outputs(chosen, st):
                 makers.setdefault(v, []).append(st)
         wanted, want = set(), set()
@@ -462,7 +470,8 @@ class ReverseTransformer:
             for st in makers[v]:
                 if id(st) not in want:
                     want.add(id(st))
-                    stack += [n for n in chosen.reads[id(st)] if n in makers]
+                    if id(st) not in kept:
+                        stack += [n for n in chosen.reads[id(st)] if n in makers]
         return [st for st in chosen.stmts if id(st) in want]
 
     def rerun_outputs(self, chosen, st) -> set:
@@ -878,8 +887,120 @@ class ReverseTransformer:
         base = self.plan.indexed_base[sid]
         return self.fresh_cached("_saved_" + base.lstrip("_") + "_items", ("_items", base, sid))
 
-    def indexed_allocations(self, loop) -> list:
+    def kept_by(self, nest) -> list:
+        """What ``nest`` keeps where the plan keeps it (``Planner.kept_tapes``)."""
+        around = self.plan.around.get(id(nest))
+        lid = id(around[-1]) if around else None
+        if lid not in self.plan.kept_loops:
+            return []
+        return self.plan.rerun[lid].kept.get(id(nest), [])
+
+    def kept_nests(self, chosen, loop_id) -> set:
+        """The nests of ``loop_id`` (its re-run ``chosen``) whose state is kept."""
+        return chosen.kept_nests if loop_id in self.plan.kept_loops else set()
+
+    def kept_tape(self, nid, name) -> str:
+        return self.fresh_cached("_kept_" + name.lstrip("_"), ("kept", nid, name))
+
+    def kept_slot(self, nid, name, element=None) -> ast.expr:
+        """The row (with ``element``: the element) of what nest ``nid`` keeps of
+        ``name`` in the current iteration of the loops around it."""
+        tape = self.plan.kept_tapes[nid, name]
+        axes = [] if _is_const(tape.capacity, 1) and _is_const(tape.index, 0) else \
+            tape.index.elts if isinstance(tape.index, ast.Tuple) else [tape.index]
+        axes = [ir.clone(a) for a in axes] + ([element] if element is not None else [])
+        if not axes:
+            return _const(0)
+        return axes[0] if len(axes) == 1 else ast.Tuple(elts=axes, ctx=ast.Load())
+
+    def kept_allocations(self, loop) -> list:
+        """The tapes of kept nests inside ``loop`` (passes/rerun.py ``_keep``): a row
+        per iteration of the loops around the nest, of the array's length."""
         out = []
+        for (nid, name), tape in sorted(self.plan.kept_tapes.items(),
+                                        key=lambda kv: self.kept_tape(*kv[0])):
+            if tape.outer is not loop:
+                continue
+            axes = [] if _is_const(tape.capacity, 1) and _is_const(tape.index, 0) else \
+                tape.capacity.elts if isinstance(tape.capacity, ast.Tuple) else [tape.capacity]
+            axes = [ir.clone(a) for a in axes]
+            if self.types[name].is_array:
+                axes.append(ir.clone(kept_length(self.plan, name)))
+            shape = (axes[0] if len(axes) == 1 else ast.Tuple(elts=axes, ctx=ast.Load())) \
+                if axes else _const(1)
+            dtype = _np.dtype(tape.dtype)
+            tname = self.kept_tape(nid, name)
+            out.append(_tape(_assign(tname, ast.Call(
+                func=ast.parse("np.empty", mode="eval").body,
+                args=[shape, ast.parse(f"np.{'bool_' if dtype.kind == 'b' else dtype.name}",
+                                       mode="eval").body], keywords=[]), ir.LINE(loop)),
+                "array", tname, dtype))
+        return out
+
+    def kept_copies(self, nest) -> list:
+        """After a kept nest in the forward sweep: what it keeps, into its rows."""
+        out = []
+        line = ir.LINE(nest)
+        for name in self.kept_by(nest):
+            tname = self.kept_tape(id(nest), name)
+            if self.types[name].is_array:
+                q = self.fresh("_q")
+                slot = self.kept_slot(id(nest), name, _name(q))
+                copy_loop = ast.For(
+                    target=_name(q, True), iter=_call("range", ir.clone(kept_length(self.plan, name))),
+                    body=[_assign(ast.Subscript(value=_name(tname), slice=slot, ctx=ast.Store()),
+                                  ast.Subscript(value=_name(name), slice=_name(q),
+                                                ctx=ast.Load()), line)],
+                    orelse=[], type_comment=None)
+                ir.LINE.set(copy_loop, line)
+                ir.NOTE.set(copy_loop, f"'{name}' as this iteration leaves it, kept for the "
+                                       f"reverse sweep (cheaper than re-running the loops)")
+                out.append(_tape(copy_loop, "keep", tname))
+            else:
+                out.append(_tape(_assign(ast.Subscript(value=_name(tname),
+                                                       slice=self.kept_slot(id(nest), name),
+                                                       ctx=ast.Store()), _name(name), line),
+                                 "keep", tname))
+        return out
+
+    def kept_loads(self, nest) -> list:
+        """At the start of a reverse iteration, for a kept nest: the numbers it
+        leaves that the reverse sweep reads (its arrays are read from their rows
+        in place, ``read_kept``)."""
+        out = []
+        for name in self.kept_by(nest):
+            if not self.types[name].is_array and (name in self.reads or name in self.plan.needed):
+                out.append(_assign(name, ast.Subscript(
+                    value=_name(self.kept_tape(id(nest), name)),
+                    slice=self.kept_slot(id(nest), name), ctx=ast.Load()), ir.LINE(nest)))
+        return out
+
+    def read_kept(self, loop, stmts) -> list:
+        """``stmts`` (the reverse iteration of ``loop``) reading the arrays its kept
+        nests leave from their rows: ``a[j]`` becomes ``_kept_a[c, j]``."""
+        chosen = self.plan.rerun.get(id(loop))
+        rows = {name: nid for nid, names in (chosen.kept.items() if chosen else ())
+                for name in names if self.types[name].is_array
+                and id(loop) in self.plan.kept_loops}
+        if not rows:
+            return stmts
+
+        class Rows(ast.NodeTransformer):
+            def visit_Subscript(inner, node):
+                inner.generic_visit(node)
+                if isinstance(node.value, ast.Name) and node.value.id in rows:
+                    if not isinstance(node.ctx, ast.Load):
+                        raise AssertionError(f"a kept array is written in reverse: "
+                                             f"{node.value.id}")
+                    nid = rows[node.value.id]
+                    return ast.Subscript(value=_name(self.kept_tape(nid, node.value.id)),
+                                         slice=self.kept_slot(nid, node.value.id, node.slice),
+                                         ctx=ast.Load())
+                return node
+        return [Rows().visit(st) for st in stmts]
+
+    def indexed_allocations(self, loop) -> list:
+        out = self.kept_allocations(loop)
         named = [(tape, self.indexed_tape_of, sid) for sid, tape in self.plan.indexed.items()]
         named += [(tape, self.scalar_tape, *key) for key, tape in self.plan.indexed_scalars.items()
                   if key in self.plan.save_at and key not in self.plan.read_from_saves]
@@ -1009,7 +1130,8 @@ class ReverseTransformer:
             new.body = snaps + self.forward_block(s.body) or [ast.Pass()]
             inits = [_zeroed(self.adj(v), v, at)
                      for v, at in self.hoisted.pop(id(s), {}).items()]
-            return pre + [new] + inits
+            kept = [] if self._plain or self._in_segment else self.kept_copies(s)
+            return pre + [new] + kept + inits
         if isinstance(s, ast.While):
             new = copy.copy(s)
             body = self.forward_block(s.body)
@@ -1311,6 +1433,8 @@ class ReverseTransformer:
             self.reversed_loops.add(id(s))
             recompute = self.snapshot_pops(s) + self.needed_recomputation(s)
             recompute = self.stored_loads(s, recompute + body) + recompute
+            body = self.read_kept(s, body)
+            recompute = self.read_kept(s, recompute)
             count = ir.COUNT(s)
             if count:
                 self.read(_name(count))
@@ -1337,7 +1461,7 @@ class ReverseTransformer:
         (passes/rerun.py ``_late``) replayed just before the reverse of the
         last statement reading what they write."""
         chosen = self.plan.rerun.get(id(loop))
-        if chosen is None or not chosen.late:
+        if chosen is None or not set(chosen.late) - self.kept_nests(chosen, id(loop)):
             return self.reverse_block(loop.body)
         parts = [(k, self.reverse_stmt(st)) for k, st in reversed(list(enumerate(loop.body)))]
         out = []
@@ -1345,7 +1469,8 @@ class ReverseTransformer:
             # the nests placed here, last first: one is re-run when the reverse sweep or a
             # nest re-run after it reads what it writes; they run in the body's order
             kept = []
-            for nest in reversed([n for n in chosen.stmts if chosen.late.get(id(n)) == k]):
+            for nest in reversed([n for n in chosen.stmts if chosen.late.get(id(n)) == k
+                                  and id(n) not in self.kept_nests(chosen, id(loop))]):
                 if self.rerun_outputs(chosen, nest) & (self.reads | self.plan.needed):
                     kept.insert(0, nest)
                     self.read(*[_name(n) for n in sorted(chosen.reads[id(nest)])])
@@ -1382,6 +1507,9 @@ class ReverseTransformer:
             return []
         out = []
         for st in self.recomputation_read(id(loop)):
+            if id(st) in self.kept_nests(chosen, id(loop)):
+                out += self.kept_loads(st)
+                continue
             if id(st) in chosen.late:
                 continue
             if isinstance(st, (ast.For, ast.If)):
@@ -1805,6 +1933,7 @@ class ReverseTransformer:
         ret_stmt = ast.Return(value=result)
         ir.LINE.set(ret_stmt, ir.LINE(self.ret))
         ir.SECTION.set(ret_stmt, "result")
+        body, rev, self.kept_read = _drop_unread_kept(body, rev)
         body, rev = self.polish(body, rev, live_out=free_names(ret_stmt))
         params = list(self.params) + ([self.seed_name()] if self.mode == "vjp" else [])
         primal_of = {a: v for v, a in self.adj_names.items()}
@@ -1997,6 +2126,33 @@ class ReverseTransformer:
         if not hasattr(self, "_seed"):
             self._seed = self.fresh("cotangent")
         return self._seed
+
+
+def _drop_unread_kept(body, rev) -> tuple:
+    """``(body, rev, read)``: without the rows of kept nests that nothing reads (a
+    fused loop's reverse iteration reads its arrays as the forward one left
+    them), nor their tapes; ``read``: the kept tapes read."""
+    marked = [(st, ir.TAPE(st)) for st in walk(body + rev) if ir.TAPE(st) is not None]
+    kept = {op.tape for _, op in marked if op.role == "keep"}
+    read = {n.value.id for n in ast.walk(ast.Module(body=body + rev, type_ignores=[]))
+            if isinstance(n, ast.Subscript) and isinstance(n.ctx, ast.Load)
+            and isinstance(n.value, ast.Name) and n.value.id in kept}
+    unread = kept - read
+    if not unread:
+        return body, rev, read
+    drop = {id(st) for st, op in marked if op.tape in unread and op.role in ("keep", "array")}
+
+    def without(stmts):
+        out = []
+        for st in stmts:
+            if id(st) in drop:
+                continue
+            for f in ("body", "orelse"):
+                if getattr(st, f, None):
+                    setattr(st, f, without(getattr(st, f)) or [ast.Pass()])
+            out.append(st)
+        return out
+    return without(body), without(rev), read
 
 
 def _outer_of_names(expr) -> bool:
