@@ -42,18 +42,19 @@ TARGETS = {"faster_than": ("jax",)}
 EXTRA_TOOLS = {"numba-hand": "hand_adjoint"}
 NOTES = """
 Where sourcediff's time goes (read the adjoint with
-`sourcediff show sourcediff.bench.gmm:gmm_objective --wrt 0,1,2`): the tape
-planner re-runs each (point, component) iteration's scratch-array nests
-(`xcentered`, `qxcentered`: written whole in each iteration, read nowhere
-else) at the start of its reverse iteration instead of storing what they
-overwrite, as the `numba-hand` row does, so the tape holds only the old
-`main_term[c]` (k values: the loop over points runs fused, its tapes hold one
-point) and the logsumexp loop's running maximum `largest` (k per point; the
-running sum `total`, whose old values nothing reads, keeps none). Both evaluate the triangular product twice per
-(point, component). Where the remaining gap to the hand adjoint comes from is
-not measured in detail: the generated reverse iteration re-runs the nests and
-then reverses them in separate loops (undoing the counter `entry` step by
-step), where the hand-written loop recomputes and accumulates in one pass.
+`sourcediff show sourcediff.bench.gmm:gmm_objective --wrt 0,1,2`): the loop
+over points runs fused (each reverse iteration right after its forward one), so
+its tapes hold one point. Per (point, component), the scratch arrays
+`xcentered` and `qxcentered` (written whole in each iteration, read nowhere
+else) and the counter `entry` are kept as the component's iteration leaves
+them, a row per component (2 d + 1 values), and the reverse iteration reads
+the rows in place: re-running the triangular product (d * d / 2 operations)
+would cost more (passes/rerun.py `_keep`). The tape also holds the old
+`main_term[c]` (k values) and the logsumexp loop's running maximum `largest`
+(k per point). The `numba-hand` row recomputes each pair's product in its
+reverse loop instead; the triangular product's reverse counts down in the
+generated adjoint (undoing `entry -= 1` step by step), up in the hand-written
+one.
 """
 
 
