@@ -143,12 +143,12 @@ class Fact:
 
 # -- statements ------------------------------------------------------------
 LINE = Fact("line", "statement, function",
-            "array_loops, astutil, axis_gathers, forward, hoist_adjoints, index_names, int_arrays, "
+            "array_loops, ascending, astutil, axis_gathers, forward, hoist_adjoints, index_names, int_arrays, "
             "invariant_sums, kernel, layouts, lower, masks, normalize, partial_sums, placeholders, reverse, "
             "rolling_sums, scalars, selects, single_constants, small_arrays, split_adds, stack_tops, "
             "tables, tuples, view_adjoints",
-            "array_loops, axis_gathers, emit, errors, forward, hoist_adjoints, index_names, "
-            "int_arrays, "
+            "array_loops, ascending, axis_gathers, emit, errors, forward, hoist_adjoints, "
+            "index_names, int_arrays, "
             "invariant_sums, kernel, layouts, lower, masks, normalize, partial_sums, placeholders, "
             "plan_report, "
             "planner, reverse, rolling_sums, scalars, selects, single_constants, small_arrays, "
@@ -195,6 +195,12 @@ INTO_VIEW = Fact("into_view", "store, augmented store", "reverse, typeinfer", "e
                  "indices): printed as the ``add_into`` / ``sub_into`` / ``copy_into`` helper, "
                  "an in-place update of the view (Numba compiles the store back into ``a`` as a slice "
                  "assignment whose error formatting takes about 2.5 s).", False)
+COUNTS_FROM = Fact("counts_from", "reverse loop", "reverse", "ascending",
+                   "{counter: expression} of a reverse loop nest that undoes the counter's "
+                   "updates step by step (``entry -= 1``) from the value the forward nest "
+                   "left: the value the counter had where the forward nest started, an "
+                   "expression of names the enclosing loop does not change. With it the "
+                   "nest may count up, the counter forwards from there.")
 PROLOGUE = Fact("prologue", "statement", "tuples", "tuples",
                 "An assignment inserted at the top of the body to unpack a tuple "
                 "parameter into its elements (scalarize_tuple_params marks it, "
@@ -275,7 +281,7 @@ COMMENTS = Fact("comments", "statement of an emitted function", "emit, kernel",
                 "these instead of comments derived from LINE, NOTE and SECTION; a "
                 "rewrite moves them to the statements that replace this one.")
 
-FACTS = [LINE, KIND, COUNT, TRIP_LIMIT, CONTROL_ONLY, ITERATES, ARRAY, INTO_VIEW, PROLOGUE, NOTE, SECTION,
+FACTS = [LINE, KIND, COUNT, TRIP_LIMIT, CONTROL_ONLY, ITERATES, ARRAY, INTO_VIEW, COUNTS_FROM, PROLOGUE, NOTE, SECTION,
          PRIM, INPLACE, AUGMENTED, NONNEG, STATIC_PARAM, GENERATED, TUPLE_PARAMS, TUPLE_ELEMENTS,
          TUPLE_WHOLE, REVERSE,
          PLAN,

@@ -59,7 +59,8 @@ from __future__ import annotations
 import ast
 import copy
 
-from .astutil import counting_up, descending_range
+from .. import ir
+from .astutil import counting_up, descending_range, free_names
 from .invariant_sums import shared_buffers
 from .sink import Adjoints
 
@@ -86,6 +87,11 @@ class _Rewriter:
         for k, s in enumerate(stmts):
             after = [stmts[k + 1:], *conts]
             if isinstance(s, ast.For):
+                turned = self.counter_forwards(s, after)
+                if turned is not None:
+                    _drop_last_set(out, turned[0].targets[0].id)
+                    out += turned
+                    continue
                 s = copy.copy(s)
                 s.body = self.block(s.body, [_Again(s.body), *after])
                 if self.independent(s, after):
@@ -100,7 +106,50 @@ class _Rewriter:
             out.append(s)
         return out
 
-    def independent(self, loop, after) -> bool:
+    def counter_forwards(self, loop, after):
+        """A loop nest that undoes a counter step by step (``entry -= 1`` first in
+        the loops holding its updates) from the value its forward nest left,
+        where the emitter knows the value the counter started from
+        (``ir.COUNTS_FROM``): ``[counter = start, the nest counting up]``, each
+        update forwards at the end of its loop's body, when every loop around an
+        update is independent but for the counter, and the counter is not read
+        after the nest (it ends where the forward nest did).  GMM's triangular
+        product: ``icf[c, entry]`` counting up from ``entry = d`` (a start LLVM
+        knows is not negative) 24.5 -> 20.5 ms.  Else None."""
+        starts = ir.COUNTS_FROM(loop)
+        if not starts or len(starts) != 1 or descending_range(loop.iter) is None:
+            return None
+        (v, start), = starts.items()
+        holders = [x for x in _loops([loop]) if x.body and _undo(x.body[0], v) is not None]
+        if not holders or any(free_names(_undo(x.body[0], v)) & _written_names([loop])
+                              for x in holders):
+            return None
+        undos = {id(x.body[0]) for x in holders}
+        if any(v in _own_writes(st) for st in _statements([loop]) if id(st) not in undos) \
+                or v in self.live(after):
+            return None
+        chain = {id(x) for x in _loops([loop])
+                 if any(h is x or any(h is y for y in _loops(x.body)) for h in holders)}
+        if not self.chain_independent([loop], after, chain, v):
+            return None
+        return [_assign_at(v, start, loop), _forwards(loop, chain, undos, v)]
+
+    def chain_independent(self, stmts, conts, chain, v) -> bool:
+        """Each loop of ``chain`` in ``stmts`` counts down and is independent but
+        for the counter ``v``."""
+        for k, s in enumerate(stmts):
+            after = [stmts[k + 1:], *conts]
+            if isinstance(s, ast.For) and id(s) in chain:
+                if not self.independent(s, after, ignore=v) or \
+                        not self.chain_independent(s.body, [_Again(s.body), *after], chain, v):
+                    return False
+            elif isinstance(s, ast.If) and not (
+                    self.chain_independent(s.body, after, chain, v) and
+                    self.chain_independent(s.orelse, after, chain, v)):
+                return False
+        return True
+
+    def independent(self, loop, after, ignore=None) -> bool:
         if descending_range(loop.iter) is None or loop.orelse:
             return False
         i = loop.target.id
@@ -110,7 +159,8 @@ class _Rewriter:
             return False
         if any(isinstance(n, ast.Call) and _may_write(n, self.arrays) for n in nodes):
             return False
-        return self.arrays_independent(body, i) and self.scalars_independent(body, i, after)
+        return self.arrays_independent(body, i) and \
+            self.scalars_independent(body, i, after, ignore)
 
     def arrays_independent(self, body, i) -> bool:
         """Each array the loop writes is touched by no two of its iterations,
@@ -149,9 +199,9 @@ class _Rewriter:
         return all(r == a or r in self.plain or r.startswith("_saved")
                    for r in exact | other | added)
 
-    def scalars_independent(self, body, i, after) -> bool:
-        """Every number the loop sets is only added to, or set in each
-        iteration before it is read, and not read after the loop."""
+    def scalars_independent(self, body, i, after, ignore=None) -> bool:
+        """Every number the loop sets (but ``ignore``) is only added to, or set in
+        each iteration before it is read, and not read after the loop."""
         accumulated, assigned = set(), set()
         for s in _statements(body):
             for w, how in _writes(s):
@@ -159,7 +209,7 @@ class _Rewriter:
             if isinstance(s, ast.For) and isinstance(s.target, ast.Name):
                 assigned.add(s.target.id)
         checked = set()
-        for name in (accumulated | assigned) - {i}:
+        for name in (accumulated | assigned) - {i, ignore}:
             only_added = name not in assigned and name not in _loads_except_adds(body, name)
             if only_added:
                 continue
@@ -211,6 +261,82 @@ class _Rewriter:
             self.summaries[id(s)] = (got, s)
             return got
         return got[0]
+
+
+def _undo(s, v):
+    """The step of ``v -= step`` (or ``v += step``), else None."""
+    if isinstance(s, ast.AugAssign) and isinstance(s.target, ast.Name) and s.target.id == v \
+            and isinstance(s.op, (ast.Add, ast.Sub)):
+        return s.value
+    return None
+
+
+def _loops(stmts):
+    return [x for s in stmts for x in ast.walk(s) if isinstance(x, ast.For)]
+
+
+def _written_names(stmts) -> set:
+    return {n.id for s in stmts for n in ast.walk(s)
+            if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)} | \
+        {s.target.id for s in _statements(stmts)
+         if isinstance(s, ast.AugAssign) and isinstance(s.target, ast.Name)}
+
+
+def _own_writes(s) -> set:
+    """The names ``s`` itself assigns (a loop: its target)."""
+    if isinstance(s, ast.For):
+        return {n.id for n in ast.walk(s.target) if isinstance(n, ast.Name)}
+    if isinstance(s, (ast.If, ast.While)):
+        return set()
+    return {w for w, _ in _writes(s)} | {n.id for n in ast.walk(s) if isinstance(n, ast.Name)
+                                         and isinstance(n.ctx, ast.Store)}
+
+
+def _assign_at(v, value, where):
+    out = ast.Assign(targets=[ast.Name(id=v, ctx=ast.Store())], value=ir.clone(value))
+    ir.LINE.set(out, ir.LINE(where))
+    return out
+
+
+def _forwards(loop, chain, undos, v):
+    """``loop`` with the loops of ``chain`` counting up and each undo of ``v`` (the
+    first statement of its loop's body) turned into the update it undid, at
+    the end of the body."""
+    new = copy.copy(loop)
+    body = [_forwards(s, chain, undos, v) if isinstance(s, (ast.For, ast.If)) else s
+            for s in loop.body]
+    if isinstance(loop, ast.If):
+        new.body = body
+        new.orelse = [_forwards(s, chain, undos, v) if isinstance(s, (ast.For, ast.If)) else s
+                      for s in loop.orelse]
+        return new
+    if id(loop) not in chain:
+        new.body = body
+        return new
+    new.iter = counting_up(loop.iter)
+    if body and id(loop.body[0]) in undos:
+        undo = loop.body[0]
+        step = ast.AugAssign(target=ast.Name(id=v, ctx=ast.Store()),
+                             op=ast.Add() if isinstance(undo.op, ast.Sub) else ast.Sub(),
+                             value=ir.clone(undo.value))
+        ir.LINE.set(step, ir.LINE(undo))
+        body = body[1:] + [step]
+    new.body = body or [ast.Pass()]
+    return new
+
+
+def _drop_last_set(out, v):
+    """Drop the last statement of ``out`` when it only sets ``v`` (from a tape,
+    say) and nothing after it reads ``v``: the counter is set again."""
+    for k in range(len(out) - 1, -1, -1):
+        s = out[k]
+        if isinstance(s, ast.Assign) and len(s.targets) == 1 and \
+                isinstance(s.targets[0], ast.Name) and s.targets[0].id == v:
+            if v not in free_names(s.value):
+                del out[k]
+            return
+        if any(isinstance(n, ast.Name) and n.id == v for n in ast.walk(s)):
+            return
 
 
 class _Again(list):
@@ -289,9 +415,17 @@ def _set_first(block, name) -> bool:
             later = [n for t in block[k + 1:] for n in ast.walk(t)]
             return (target or _set_first(s.body, name)) and \
                 not any(isinstance(n, ast.Name) and n.id == name for n in later)
-        if isinstance(s, ast.If):       # a select: set in both branches, read in neither test
-            return name not in _reads(s) and \
-                _set_plainly(s.body, name) and _set_plainly(s.orelse, name)
+        if isinstance(s, ast.If):
+            if name in _reads(s):
+                return False
+            # a select: set in both branches
+            if _set_plainly(s.body, name) and _set_plainly(s.orelse, name):
+                return True
+            # a guard (``if d - 1 > j:`` around a reverse loop and its sums): each
+            # branch touching it sets it first, and nothing after the ``if`` reads it
+            later = [n for t in block[k + 1:] for n in ast.walk(t)]
+            return _set_first(s.body, name) and _set_first(s.orelse, name) and \
+                not any(isinstance(n, ast.Name) and n.id == name for n in later)
         if isinstance(s, ast.While) or name in _reads(s):
             return False
         if (name, "set") in _writes(s):

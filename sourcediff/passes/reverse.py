@@ -1052,7 +1052,7 @@ class ReverseTransformer:
                 if (id(s), v) in self.plan.inverted_carried:
                     # back to the value at the start of the iteration
                     inverse = ast.Sub() if isinstance(s.value.op, ast.Add) else ast.Add()
-                    out.append(_aug(v, inverse, ir.clone(s.value.right), line))
+                    out.append(_aug(v, inverse, ir.clone(s.value.right), ir.LINE(s)))
                     self.read(s.value.right)
         return out
 
@@ -1451,9 +1451,38 @@ class ReverseTransformer:
                 loop = ast.For(target=_name(k, True), iter=_call("range", _name(count)),
                                body=recompute + body, orelse=[], type_comment=None)
             ir.LINE.set(loop, line)
+            starts = self.counter_starts(s)
+            if starts:
+                ir.COUNTS_FROM.set(loop, starts)
             out.append(loop)
         if is_for and (id(s), s.target.id) in self.plan.save_at:
             out += self.restore(s.target.id, line, s)
+        return out
+
+    def counter_starts(self, nest) -> dict:
+        """``{counter: expression}`` for the counters a kept nest keeps whose updates
+        inside it are undone step by step in reverse, and which a statement of the
+        enclosing loop's body sets before the nest from values that loop does not
+        change (GMM's ``entry = d``): the nest's reverse may count up from there
+        (passes/ascending.py)."""
+        kept = self.kept_by(nest)
+        if not kept:
+            return {}
+        loop = self.plan.around[id(nest)][-1]
+        inside = [x for x in walk([nest]) if isinstance(x, (ast.For, ast.While))]
+        inverted = {v for x in inside for b in walk(x.body)
+                    for v in self.plan.carried.get(id(x), []) if (id(b), v) in self.plan.inverted_carried}
+        changed = self.plan.assigned_in(loop)
+        out = {}
+        for v in kept:
+            if v not in inverted:
+                continue
+            k = next(j for j, top in enumerate(loop.body) if top is nest)
+            last = next((st for st in reversed(loop.body[:k]) if v in stored_names(st)), None)
+            if last is not None and ir.KIND(last) == ir.Kind.ASSIGN and \
+                    not free_names(last.value) & changed:
+                out[v] = ir.clone(self.primal_value(last))
+                self.read(last.value)
         return out
 
     def reverse_body(self, loop) -> list:
@@ -1933,8 +1962,8 @@ class ReverseTransformer:
         ret_stmt = ast.Return(value=result)
         ir.LINE.set(ret_stmt, ir.LINE(self.ret))
         ir.SECTION.set(ret_stmt, "result")
-        body, rev, self.kept_read = _drop_unread_kept(body, rev)
         body, rev = self.polish(body, rev, live_out=free_names(ret_stmt))
+        body, rev, self.kept_read = _drop_unread_kept(body, rev)
         params = list(self.params) + ([self.seed_name()] if self.mode == "vjp" else [])
         primal_of = {a: v for v, a in self.adj_names.items()}
         if self.mode == "vjp":

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 import sourcediff as sd
+from sourcediff import ir
 from sourcediff.passes.ascending import ascend_independent_loops
 from sourcediff.passes.sink import Adjoints
 from sourcediff.passes.types import T
@@ -220,3 +221,72 @@ def test_a_number_set_in_both_branches_of_a_select_counts_up():
     # read in a branch before it is set there
     read_first = SELECT.replace("        im = i - 1\n", "        k = im\n        im = i - 1\n")
     assert "range(n - 1, -1, -1)" in rewrite(read_first)
+
+
+GUARDED = """
+for j in range(n - 1, -1, -1):
+    if n - 1 > j:
+        _t1 = u[j]
+        dk_sum = 0.0
+        for r in range(n - 1, j, -1):
+            _dt1 = dflux[r] * _t1
+            dk_sum += _dt1
+        du[j] += dk_sum
+"""
+
+
+def test_numbers_set_first_under_a_guard_count_up():
+    """``if n - 1 > j:`` around an inner loop and its partial sum (as the reverse of
+    a triangular loop has it): what the branch sets, it sets first, and nothing
+    after the ``if`` reads it."""
+    out = rewrite(GUARDED, scalars=("dk", "dk_sum"))
+    assert "for j in range(n):" in out and "for r in range(j + 1, n):" in out
+    read_after = GUARDED + "    dk += _t1\n"
+    assert "for j in range(n - 1, -1, -1):" in rewrite(read_after, scalars=("dk", "dk_sum"))
+
+
+TRIANGLE = """
+entry = _kept_entry[c]
+for j in range(n - 1, -1, -1):
+    for r in range(n - 1, j, -1):
+        entry -= 1
+        _t1 = x[entry]
+        _dt1 = dflux[r]
+        du[j] += _dt1 * _t1
+        dx[entry] += _dt1 * u[j]
+"""
+
+
+def counter_rewrite(code, start="n", live=(), arrays=("du", "dflux", "dx")) -> str:
+    stmts = ast.parse(code).body
+    loop = next(s for s in stmts if isinstance(s, ast.For))
+    ir.COUNTS_FROM.set(loop, {"entry": ast.parse(start, mode="eval").body})
+    adj = Adjoints(scalars=frozenset(), arrays=frozenset(arrays))
+    types = {"u": ARRAY, "x": ARRAY, "_kept_entry": ARRAY}
+    out = ascend_independent_loops(stmts, adj, types, live_out=frozenset(live))
+    return ast.unparse(ast.fix_missing_locations(ast.Module(body=out, type_ignores=[])))
+
+
+def test_an_undone_counter_counts_forwards_from_where_the_nest_started():
+    out = counter_rewrite(TRIANGLE)
+    assert out.startswith("entry = n\nfor j in range(n):\n    for r in range(j + 1, n):\n"
+                          "        _t1 = x[entry]")
+    assert out.rstrip().endswith("entry += 1")
+    assert "_kept_entry" not in out and "entry -= 1" not in out
+
+
+def test_an_undone_counter_keeps_its_nest_counting_down():
+    # read after the nest: it must end where the forward nest started
+    assert "entry -= 1" in counter_rewrite(TRIANGLE, live=("entry",))
+    # without the start the emitter knows
+    stmts = ast.parse(TRIANGLE).body
+    adj = Adjoints(scalars=frozenset(), arrays=frozenset(("du", "dflux", "dx")))
+    out = ascend_independent_loops(stmts, adj, {"u": ARRAY, "x": ARRAY})
+    assert "entry -= 1" in ast.unparse(ast.Module(body=out, type_ignores=[]))
+    # set elsewhere in the nest too
+    assert "entry -= 1" in counter_rewrite(TRIANGLE.replace("        _t1 = x[entry]\n",
+                                                            "        _t1 = x[entry]\n"
+                                                            "        entry = entry * 1\n"))
+    # rows that depend on one another: a number carried from row to row
+    carried = TRIANGLE.replace("        du[j] += _dt1 * _t1\n", "        s = s * _t1\n")
+    assert "entry -= 1" in counter_rewrite(carried)
