@@ -394,11 +394,28 @@ def _array_uses(s):
 
 
 def _position(index, i):
-    """Where ``i`` itself stands in an element's index (``x[i]``: 0, ``x[k, i, j]``:
-    1), when it stands there once; else None."""
+    """Where ``i`` stands in an element's index, and the offset added to it
+    (``x[i]``: (0, 0), ``x[k, i + 1, j]``: (1, 1)), when it stands there once and
+    nowhere else; else None.  Uses at one such place touch one element per
+    iteration, a different one in each."""
     parts = index.elts if isinstance(index, ast.Tuple) else [index]
-    at = [k for k, p in enumerate(parts) if isinstance(p, ast.Name) and p.id == i]
-    return at[0] if len(at) == 1 else None
+    at = [(k, _offset(p, i)) for k, p in enumerate(parts) if _offset(p, i) is not None]
+    mentions = sum(isinstance(n, ast.Name) and n.id == i for p in parts for n in ast.walk(p))
+    return at[0] if len(at) == 1 and mentions == 1 else None
+
+
+def _offset(e, i):
+    """``c`` of ``i``, ``i + c``, ``c + i`` or ``i - c`` (``c`` an integer), else None."""
+    if isinstance(e, ast.Name) and e.id == i:
+        return 0
+    if isinstance(e, ast.BinOp) and isinstance(e.op, (ast.Add, ast.Sub)):
+        left, right = e.left, e.right
+        if isinstance(e.op, ast.Add) and isinstance(left, ast.Constant):
+            left, right = right, left
+        if isinstance(left, ast.Name) and left.id == i and isinstance(right, ast.Constant) \
+                and type(right.value) is int:
+            return right.value if isinstance(e.op, ast.Add) else -right.value
+    return None
 
 
 def _set_first(block, name) -> bool:

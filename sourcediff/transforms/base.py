@@ -268,10 +268,14 @@ class Transformed:
         ran 6x slower).  NumPy's pairwise sums and XLA's reductions do not add
         in order either; a primal stays as written, and ``numba.njit(f,
         fastmath=False)`` passed to the transform keeps the derivative's order
-        too."""
+        too.  Likewise a quotient by a number a loop does not change may be a
+        product by its reciprocal, computed once (``arcp``): a derivative divides
+        by it again (``dx = dz / c``), and an American put's reverse stencil,
+        four divisions per element, ran 4.26 -> 3.42 ms (gradients within 4e-16
+        of each other)."""
         if self.mode == "primal" or "fastmath" in self.jit_options:
             return dict(self.jit_options)
-        return {"fastmath": {"reassoc"}, **self.jit_options}
+        return {"fastmath": {"reassoc", "arcp"}, **self.jit_options}
 
     def _new_program(self, types) -> Program:
         return Program(self.func, types)
