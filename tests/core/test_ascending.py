@@ -290,3 +290,28 @@ def test_an_undone_counter_keeps_its_nest_counting_down():
     # rows that depend on one another: a number carried from row to row
     carried = TRIANGLE.replace("        du[j] += _dt1 * _t1\n", "        s = s * _t1\n")
     assert "entry -= 1" in counter_rewrite(carried)
+
+
+OFFSET = """
+for j in range(n - 3, -1, -1):
+    _t1 = u[j + 1]
+    _dt1 = dflux[j + 1]
+    dflux[j + 1] = 0.0
+    du[j] += _dt1 * _t1
+    du[j + 2] += -_dt1
+"""
+
+
+def test_a_buffer_read_and_reset_at_one_offset_counts_up():
+    """``dflux[j + 1]`` read and reset by iteration ``j`` only (the stencil's reverse
+    after its ends are peeled, an American put's ``dVn[_j2 + 1]``)."""
+    assert "for j in range(n - 2):" in rewrite(OFFSET)
+    # reset at one element, read at another: iteration j reads what j + 1 reset
+    shifted = OFFSET.replace("    dflux[j + 1] = 0.0\n", "    dflux[j] = 0.0\n")
+    assert "range(n - 3, -1, -1)" in rewrite(shifted)
+    # added to at another offset than where it is read
+    added = OFFSET.replace("    du[j] += _dt1 * _t1\n", "    dflux[j + 2] += _dt1 * _t1\n")
+    assert "range(n - 3, -1, -1)" in rewrite(added)
+    # the counter twice in one index: no single element per iteration
+    twice = OFFSET.replace("dflux[j + 1]", "dflux[j + j]")
+    assert "range(n - 3, -1, -1)" in rewrite(twice)
