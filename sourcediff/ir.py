@@ -144,7 +144,7 @@ class Fact:
 # -- statements ------------------------------------------------------------
 LINE = Fact("line", "statement, function",
             "array_loops, ascending, astutil, axis_gathers, forward, hoist_adjoints, index_names, int_arrays, "
-            "invariant_sums, kernel, layouts, lower, masks, normalize, partial_sums, placeholders, reverse, "
+            "invariant_sums, kept_rows, kernel, layouts, lower, masks, normalize, partial_sums, placeholders, reverse, "
             "rolling_sums, scalars, selects, single_constants, small_arrays, split_adds, stack_tops, "
             "tables, tuples, view_adjoints",
             "array_loops, ascending, axis_gathers, emit, errors, forward, hoist_adjoints, "
@@ -205,7 +205,8 @@ PROLOGUE = Fact("prologue", "statement", "tuples", "tuples",
                 "An assignment inserted at the top of the body to unpack a tuple "
                 "parameter into its elements (scalarize_tuple_params marks it, "
                 "split_tuple_locals leaves it alone).", False)
-NOTE = Fact("note", "statement", "array_loops, peel_ends, restore_loops, reverse, sink, "
+NOTE = Fact("note", "statement", "array_loops, kept_rows, peel_ends, restore_loops, reverse, "
+                                 "sink, "
                                  "split_adds, stack_tops, tables",
             "emit",
             "Why the transform wrote this statement: emitted as a comment above it.")
@@ -258,8 +259,8 @@ PLAN = Fact("plan", "adjoint function", "kernel, reverse", "emit",
             "checkpointed, and why; printed as a comment block at the top of the adjoint.")
 
 # -- generated statements ----------------------------------------------------
-TAPE = Fact("tape", "statement of an adjoint", "kernel, reverse",
-            "array_loops, kernel, program, reverse, sink, stack_tops",
+TAPE = Fact("tape", "statement of an adjoint", "kept_rows, kernel, reverse",
+            "array_loops, kept_rows, kernel, program, reverse, sink, stack_tops",
             "The statement is an operation on a tape (values the forward sweep saves "
             "for the reverse sweep): a :class:`TapeOp` naming the tape and saying what "
             "the statement does with it. Kernel lowering turns the tapes it names into "

@@ -30,6 +30,7 @@ from ..names import Namer
 from ..rules import registry
 from ..rules.arrayfuncs import VIEW_NAMES
 from ..rules.registry import ELEMENTWISE_OPS
+from . import kept_rows
 from .activity import analyze_activity, diff_operands
 from .array_loops import fuse_array_statements
 from .ascending import ascend_independent_loops
@@ -902,102 +903,47 @@ class ReverseTransformer:
     def kept_tape(self, nid, name) -> str:
         return self.fresh_cached("_kept_" + name.lstrip("_"), ("kept", nid, name))
 
-    def kept_slot(self, nid, name, element=None) -> ast.expr:
-        """The row (with ``element``: the element) of what nest ``nid`` keeps of
-        ``name`` in the current iteration of the loops around it."""
-        tape = self.plan.kept_tapes[nid, name]
-        axes = [] if _is_const(tape.capacity, 1) and _is_const(tape.index, 0) else \
-            tape.index.elts if isinstance(tape.index, ast.Tuple) else [tape.index]
-        axes = [ir.clone(a) for a in axes] + ([element] if element is not None else [])
-        if not axes:
-            return _const(0)
-        return axes[0] if len(axes) == 1 else ast.Tuple(elts=axes, ctx=ast.Load())
-
     def kept_allocations(self, loop) -> list:
-        """The tapes of kept nests inside ``loop`` (passes/rerun.py ``_keep``): a row
-        per iteration of the loops around the nest, of the array's length."""
+        """The tapes of kept nests inside ``loop`` (passes/rerun.py ``_keep``)."""
         out = []
         for (nid, name), tape in sorted(self.plan.kept_tapes.items(),
                                         key=lambda kv: self.kept_tape(*kv[0])):
-            if tape.outer is not loop:
-                continue
-            axes = [] if _is_const(tape.capacity, 1) and _is_const(tape.index, 0) else \
-                tape.capacity.elts if isinstance(tape.capacity, ast.Tuple) else [tape.capacity]
-            axes = [ir.clone(a) for a in axes]
-            if self.types[name].is_array:
-                axes.append(ir.clone(kept_length(self.plan, name)))
-            shape = (axes[0] if len(axes) == 1 else ast.Tuple(elts=axes, ctx=ast.Load())) \
-                if axes else _const(1)
-            dtype = _np.dtype(tape.dtype)
-            tname = self.kept_tape(nid, name)
-            out.append(_tape(_assign(tname, ast.Call(
-                func=ast.parse("np.empty", mode="eval").body,
-                args=[shape, ast.parse(f"np.{'bool_' if dtype.kind == 'b' else dtype.name}",
-                                       mode="eval").body], keywords=[]), ir.LINE(loop)),
-                "array", tname, dtype))
+            if tape.outer is loop:
+                length = kept_length(self.plan, name) if self.types[name].is_array else None
+                out.append(kept_rows.allocation(self.kept_tape(nid, name), tape, length,
+                                                ir.LINE(loop)))
         return out
 
     def kept_copies(self, nest) -> list:
         """After a kept nest in the forward sweep: what it keeps, into its rows."""
         out = []
-        line = ir.LINE(nest)
         for name in self.kept_by(nest):
-            tname = self.kept_tape(id(nest), name)
-            if self.types[name].is_array:
-                q = self.fresh("_q")
-                slot = self.kept_slot(id(nest), name, _name(q))
-                copy_loop = ast.For(
-                    target=_name(q, True), iter=_call("range", ir.clone(kept_length(self.plan, name))),
-                    body=[_assign(ast.Subscript(value=_name(tname), slice=slot, ctx=ast.Store()),
-                                  ast.Subscript(value=_name(name), slice=_name(q),
-                                                ctx=ast.Load()), line)],
-                    orelse=[], type_comment=None)
-                ir.LINE.set(copy_loop, line)
-                ir.NOTE.set(copy_loop, f"'{name}' as this iteration leaves it, kept for the "
-                                       f"reverse sweep (cheaper than re-running the loops)")
-                out.append(_tape(copy_loop, "keep", tname))
-            else:
-                out.append(_tape(_assign(ast.Subscript(value=_name(tname),
-                                                       slice=self.kept_slot(id(nest), name),
-                                                       ctx=ast.Store()), _name(name), line),
-                                 "keep", tname))
+            length = kept_length(self.plan, name) if self.types[name].is_array else None
+            out.append(kept_rows.copy_in(self.kept_tape(id(nest), name),
+                                         self.plan.kept_tapes[id(nest), name], name, length,
+                                         self.fresh("_q") if length is not None else None,
+                                         ir.LINE(nest)))
         return out
 
     def kept_loads(self, nest) -> list:
         """At the start of a reverse iteration, for a kept nest: the numbers it
         leaves that the reverse sweep reads (its arrays are read from their rows
         in place, ``read_kept``)."""
-        out = []
-        for name in self.kept_by(nest):
-            if not self.types[name].is_array and (name in self.reads or name in self.plan.needed):
-                out.append(_assign(name, ast.Subscript(
-                    value=_name(self.kept_tape(id(nest), name)),
-                    slice=self.kept_slot(id(nest), name), ctx=ast.Load()), ir.LINE(nest)))
-        return out
+        return [kept_rows.load(self.kept_tape(id(nest), name), self.plan.kept_tapes[id(nest), name],
+                               name, ir.LINE(nest))
+                for name in self.kept_by(nest) if not self.types[name].is_array and
+                (name in self.reads or name in self.plan.needed)]
 
     def read_kept(self, loop, stmts) -> list:
         """``stmts`` (the reverse iteration of ``loop``) reading the arrays its kept
-        nests leave from their rows: ``a[j]`` becomes ``_kept_a[c, j]``."""
+        nests leave from their rows."""
         chosen = self.plan.rerun.get(id(loop))
-        rows = {name: nid for nid, names in (chosen.kept.items() if chosen else ())
-                for name in names if self.types[name].is_array
-                and id(loop) in self.plan.kept_loops}
-        if not rows:
+        if chosen is None or id(loop) not in self.plan.kept_loops:
             return stmts
-
-        class Rows(ast.NodeTransformer):
-            def visit_Subscript(inner, node):
-                inner.generic_visit(node)
-                if isinstance(node.value, ast.Name) and node.value.id in rows:
-                    if not isinstance(node.ctx, ast.Load):
-                        raise AssertionError(f"a kept array is written in reverse: "
-                                             f"{node.value.id}")
-                    nid = rows[node.value.id]
-                    return ast.Subscript(value=_name(self.kept_tape(nid, node.value.id)),
-                                         slice=self.kept_slot(nid, node.value.id, node.slice),
-                                         ctx=ast.Load())
-                return node
-        return [Rows().visit(st) for st in stmts]
+        return kept_rows.read_rows(stmts, {
+            name: (self.kept_tape(nid, name), self.plan.kept_tapes[nid, name])
+            for nid, names in chosen.kept.items() for name in names
+            if self.types[name].is_array})
 
     def indexed_allocations(self, loop) -> list:
         out = self.kept_allocations(loop)
@@ -1963,7 +1909,7 @@ class ReverseTransformer:
         ir.LINE.set(ret_stmt, ir.LINE(self.ret))
         ir.SECTION.set(ret_stmt, "result")
         body, rev = self.polish(body, rev, live_out=free_names(ret_stmt))
-        body, rev, self.kept_read = _drop_unread_kept(body, rev)
+        body, rev, self.kept_read = kept_rows.drop_unread_rows(body, rev)
         params = list(self.params) + ([self.seed_name()] if self.mode == "vjp" else [])
         primal_of = {a: v for v, a in self.adj_names.items()}
         if self.mode == "vjp":
@@ -2155,33 +2101,6 @@ class ReverseTransformer:
         if not hasattr(self, "_seed"):
             self._seed = self.fresh("cotangent")
         return self._seed
-
-
-def _drop_unread_kept(body, rev) -> tuple:
-    """``(body, rev, read)``: without the rows of kept nests that nothing reads (a
-    fused loop's reverse iteration reads its arrays as the forward one left
-    them), nor their tapes; ``read``: the kept tapes read."""
-    marked = [(st, ir.TAPE(st)) for st in walk(body + rev) if ir.TAPE(st) is not None]
-    kept = {op.tape for _, op in marked if op.role == "keep"}
-    read = {n.value.id for n in ast.walk(ast.Module(body=body + rev, type_ignores=[]))
-            if isinstance(n, ast.Subscript) and isinstance(n.ctx, ast.Load)
-            and isinstance(n.value, ast.Name) and n.value.id in kept}
-    unread = kept - read
-    if not unread:
-        return body, rev, read
-    drop = {id(st) for st, op in marked if op.tape in unread and op.role in ("keep", "array")}
-
-    def without(stmts):
-        out = []
-        for st in stmts:
-            if id(st) in drop:
-                continue
-            for f in ("body", "orelse"):
-                if getattr(st, f, None):
-                    setattr(st, f, without(getattr(st, f)) or [ast.Pass()])
-            out.append(st)
-        return out
-    return without(body), without(rev), read
 
 
 def _outer_of_names(expr) -> bool:
