@@ -2,6 +2,8 @@
 loop (passes/invariant_sums.py; tests/core/test_invariant_sums.py)."""
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 
@@ -23,3 +25,21 @@ def row_against_last(A, m):
         for k in range(m):
             s += A[i, m - 1] * np.sin(A[i, k])
     return s
+
+
+def phase_pairs(theta, A):
+    """A pair loop over every ``j`` (``j == i`` included) whose reverse adds to
+    the adjoints of ``sn[i]`` and ``sn[j]`` in one loop (Kuramoto-style rows)."""
+    n = theta.shape[0]
+    sn = np.zeros(n)
+    cs = np.zeros(n)
+    for i in range(n):
+        sn[i] = math.sin(theta[i])
+        cs[i] = math.cos(theta[i])
+    out = 0.0
+    for i in range(n):
+        s = 0.0
+        for j in range(n):
+            s += A[i, j] * (sn[j] * cs[i] - cs[j] * sn[i])
+        out += s * s
+    return out

@@ -17,7 +17,8 @@ from tests.fdcheck import check_grad
 rng = np.random.default_rng(3)
 CASES = [(P.triangular, (rng.standard_normal((5, 5)), rng.standard_normal(5)), (0, 1)),
          (P.row_against_last, (rng.standard_normal((3, 4)), 4), 0),
-         (P.row_against_last, (rng.standard_normal((3, 4)), 0), 0)]
+         (P.row_against_last, (rng.standard_normal((3, 4)), 0), 0),
+         (P.phase_pairs, (rng.uniform(0, 6, 5), rng.random((5, 5))), (0, 1))]
 
 
 @pytest.mark.parametrize("target", ["python", "cpu"])
@@ -61,6 +62,23 @@ def test_leaves_a_buffer_another_name_may_share(binding):
 def test_leaves_an_index_the_loop_changes_and_a_buffer_read_in_the_loop():
     assert "_sum" not in rewrite(LOOP.replace("dx[j]", "dx[r]"))
     assert "_sum" not in rewrite(LOOP.replace("t = w[r]", "t = dx[0]"))
+
+
+def test_adds_into_other_elements_commute_with_the_sum():
+    """A pair loop's reverse adds to ``dx[j]`` and to ``dx[i]``, ``j == i`` included:
+    the adds into ``dx[j]`` commute with the sum of the others."""
+    pair = "for r in range(n):\n    t = w[r]\n    dx[j] += t * 2.0\n    dx[r] += t\n"
+    text = rewrite("dx = np.zeros_like(x)\n" + pair)
+    assert "dx_sum += t * 2.0" in text and "dx[r] += t" in text and "dx[j] += dx_sum" in text
+    # but not where the loop reads the buffer, nor where an add reads it
+    assert "_sum" not in rewrite(pair.replace("t = w[r]", "t = dx[r]"))
+    assert "_sum" not in rewrite(pair.replace("dx[r] += t", "dx[r] += dx[0]"))
+    assert "_sum" not in rewrite(pair.replace("dx[r] += t", "dx[r] = t"))
+
+
+def test_a_pair_loop_sums_its_row_adjoints_locally():
+    text = sd.grad(P.phase_pairs, wrt=(0, 1), target="python").source_for(*CASES[3][1])
+    assert "dsn_sum = 0.0" in text and "dcs_sum = 0.0" in text
 
 
 def test_a_swap_keeps_buffers_plain():
