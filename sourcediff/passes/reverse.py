@@ -799,8 +799,15 @@ class ReverseTransformer:
                     name = self.stack_name(key)
                     need = ast.BinOp(left=_name(self.stack_top(name)), op=ast.Add(),
                                      right=ir.clone(pushes))
-                    out.append(_assign(name, _call("room_for", _name(name), need),
-                                       ir.LINE(loop)))
+                    # (re-bound only when it grows: a rebinding in every trip counts
+                    # references, 17 stacks of an adaptive integrator 3.6 -> 9.5 ms)
+                    grow = ast.If(test=ast.Compare(
+                        left=need, ops=[ast.Gt()],
+                        comparators=[ast.parse(f"{name}.shape[0]", mode="eval").body]),
+                        body=[_assign(name, _call("room_for", _name(name), ir.clone(need)),
+                                      ir.LINE(loop))], orelse=[])
+                    ir.LINE.set(grow, ir.LINE(loop))
+                    out.append(grow)
         if out:
             ir.NOTE.set(out[0], "room for what one trip pushes (stacks sized by the loop's "
                                 "bound start small)")

@@ -8,6 +8,7 @@ several times; gradients against finite differences on both targets."""
 from __future__ import annotations
 
 import math
+import re
 
 import numpy as np
 import pytest
@@ -132,3 +133,42 @@ def test_pushes_outside_the_capped_loop_keep_a_whole_stack(target):
     text = sd.grad(capped_then_triangle, wrt=0, target="python").source_for(*MIXED)
     assert "_saved_x_items = np.empty(max(" in text and "_saved_x_items = room_for(" not in text
     assert "_saved_t5 = room_for(" in text        # (a stack of the loop's own grows)
+
+
+def trajectories(x0, mu):
+    """A cap written as a number inside a loop over starts (``it < 100000``): the
+    bound counts every start times the cap, far above the trips that run."""
+    total = 0.0
+    for m in range(x0.shape[0]):
+        x = x0[m]
+        it = 0
+        while abs(x) > 1e-3 and it < 100000:
+            x = x - mu * x * (1.0 + 0.1 * x * x)
+            total += x * x
+            it += 1
+    return total
+
+
+def small_cap(x0, mu):
+    """A number cap no larger than a stack's first allocation: a whole stack."""
+    total = 0.0
+    for m in range(x0.shape[0]):
+        x = x0[m]
+        it = 0
+        while abs(x) > 1e-3 and it < 50:
+            x = x - mu * x * (1.0 + 0.1 * x * x)
+            total += x * x
+            it += 1
+    return total
+
+
+@pytest.mark.parametrize("target", ["python", "cpu"])
+def test_a_number_cap_inside_a_loop_grows_its_stacks(target):
+    args = (np.linspace(0.5, 1.5, 7), 0.3)
+    check_grad(trajectories, args, wrt=(0, 1), target=target)
+    text = sd.grad(trajectories, wrt=(0, 1), target="python").source_for(*args)
+    assert f"with room for at most {STACK_START}" in text and "doubled when full" in text
+    # the stack is re-bound only when a trip may not fit
+    assert re.search(r"if \(?(_saved_\w+)_top \+ 1 > \1\.shape\[0\]\)?:\n +\1 = room_for\(", text)
+    small = sd.grad(small_cap, wrt=(0, 1), target="python").source_for(*args)
+    assert "= room_for(" not in small and "doubled when full" not in small
