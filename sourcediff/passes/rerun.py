@@ -27,10 +27,12 @@ What re-running the nests gives the reverse iteration is their arrays and
 numbers as the iteration leaves them (nothing else writes them, and their
 element stores save nothing).  Where the nests repeat more work than that
 state holds values (a triangular product over a row: d * d / 2 operations for
-d values, ADBench's GMM), the state is *kept* instead (:func:`_keep`): the
+d values, ADBench's GMM), the state may be *kept* instead (:func:`_keep`): the
 forward sweep copies each array and number into a row of a tape after its
 last writer, one row per iteration, and the reverse iteration reads the row
-in place of the array; nothing is re-run.
+in place of the array; nothing is re-run.  The planner keeps them only where
+the rows hold one iteration of a fused loop (``Planner.kept_tapes``); else
+the nests are re-run.
 """
 from __future__ import annotations
 
@@ -194,8 +196,9 @@ def _select(plan, loop, carried, banned) -> Rerun:
 
 
 def _keep(plan, loop, out: Rerun):
-    """Keep what the re-run nests of ``loop`` leave instead of re-running them,
-    where that costs less: ``KEPT_COST`` per value against the nests' work.
+    """Offer to keep what the re-run nests of ``loop`` leave instead of re-running
+    them, where that costs less: ``KEPT_COST`` per value against the nests' work
+    (taken where a fused loop holds the rows, ``Planner.kept_tapes``).
     The arrays (``_covers``: 1-d, made once with a length known before the
     loops) and the numbers a nest leaves for what follows (read after it, or
     carried through its loops: a counter ``entry += 1`` undone in reverse)
