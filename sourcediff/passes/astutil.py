@@ -255,6 +255,14 @@ class _Simplify(ast.NodeTransformer):
             return left
         return node
 
+    def visit_Call(self, node):
+        self.generic_visit(node)
+        values = [int_of(a) for a in node.args]
+        if isinstance(node.func, ast.Name) and node.func.id in ("max", "min") and \
+                node.args and not node.keywords and None not in values:
+            return ast.Constant(max(values) if node.func.id == "max" else min(values))
+        return node
+
     def visit_UnaryOp(self, node):
         self.generic_visit(node)
         if isinstance(node.op, ast.USub):
@@ -266,7 +274,8 @@ class _Simplify(ast.NodeTransformer):
 
 
 def simplify(expr):
-    """Fold what a substituted rule leaves: ``x * 1``, ``0 + y``, ``--x``, ``2 * 3``, ..."""
+    """Fold what a substituted rule leaves: ``x * 1``, ``0 + y``, ``--x``, ``2 * 3``,
+    ``max(5, 0)``, ..."""
     return _Simplify().visit(expr)
 
 

@@ -321,28 +321,9 @@ def _lengths_only(bound) -> bool:
     if not names:
         # a number written in the test (``it < 100000``): a cap unless small (a
         # trajectory loop's 17 stacks of M * 100000 slots for ~500 trips each)
-        value = _constant(bound)
+        value = int_of(simplify(ir.clone(bound)))
         return value is not None and value <= STACK_START
     return all(id(n) in shaped for n in names)
-
-
-def _constant(e):
-    """The integer ``e`` (constants, arithmetic, ``max``/``min``) comes to, else None."""
-    if isinstance(e, ast.Constant):
-        return e.value if type(e.value) is int else None
-    if isinstance(e, ast.BinOp) and isinstance(e.op, (ast.Add, ast.Sub, ast.Mult, ast.FloorDiv)):
-        a, b = _constant(e.left), _constant(e.right)
-        if a is None or b is None or isinstance(e.op, ast.FloorDiv) and b == 0:
-            return None
-        return {ast.Add: a + b, ast.Sub: a - b, ast.Mult: a * b}.get(type(e.op)) \
-            if not isinstance(e.op, ast.FloorDiv) else a // b
-    if isinstance(e, ast.Call) and isinstance(e.func, ast.Name) and e.func.id in ("max", "min") \
-            and e.args and not e.keywords:
-        values = [_constant(a) for a in e.args]
-        if None in values:
-            return None
-        return max(values) if e.func.id == "max" else min(values)
-    return None
 
 
 def plan_stack_tapes(fn, around, sites: dict, per_iteration=(), while_trips=None) -> dict:
