@@ -13,6 +13,10 @@ The runtime's own Numba overloads (``unbroadcast``, ``reverse_cumsum``, ...)
 are cached too, under a folder named by the same digest
 (:func:`cache_overloads`): a new process, or a new program calling them,
 loads their machine code instead of compiling it again.
+
+The file Numba compiles has its ``for ... in range(...)`` loops over
+``counted_range``, Numba's range with an index LLVM can bound
+(``backends/counted_range.py``); the source a user reads says ``range``.
 """
 from __future__ import annotations
 
@@ -165,11 +169,13 @@ def load_numba(source: str, stem: str, injected: dict, jit_options: dict,
     from ..runtime import scipy_special
     from ..runtime.declare import install_numba_overloads
     from ..runtime.memory import keep_freed_memory
+    from .counted_range import counted_loops, counted_range
     keep_freed_memory()
     cache_overloads()
     install_numba_overloads("cpu", {"cache": True})
     scipy_special.install()
     options = {"cache": True, "error_model": "numpy", **jit_options}
+    source = counted_loops(source)          # (backends/counted_range.py)
     path = write_module(source, stem, {**options, "llvm": STAMP}, injected)
     quiet_performance_warnings(path.parent)
     name = path.stem
@@ -179,6 +185,7 @@ def load_numba(source: str, stem: str, injected: dict, jit_options: dict,
         module = importlib.util.module_from_spec(spec)
         sys.modules[name] = module
         spec.loader.exec_module(module)
+        module.counted_range = counted_range
         for k, v in injected.items():
             setattr(module, k, v)
         for fname in function_names:
