@@ -32,8 +32,9 @@ import re
 
 from numba.core import cgutils, types
 from numba.core.datamodel import models
-from numba.core.extending import intrinsic, lower_builtin, overload, register_model
+from numba.core.extending import lower_builtin, register_model
 from numba.core.imputils import RefType, impl_ret_untracked, iternext_impl
+from numba.core.typing.templates import AbstractTemplate, infer_global, signature
 
 
 def counted_range(*args):
@@ -82,35 +83,32 @@ register_model(CountedRange)(models.RangeModel)
 register_model(CountedRangeIterator)(models.RangeIteratorType)
 
 
-@intrinsic
-def _new_range(typingctx, start, stop, step):
-    """A counted range from three integers (as int64)."""
-    if not all(isinstance(a, types.Integer) for a in (start, stop, step)):
+@infer_global(counted_range)
+class _CountedRangeCall(AbstractTemplate):
+    """``counted_range(stop)``, ``(start, stop)``, ``(start, stop, step)`` of
+    integers (typed here and lowered below: no function of its own to compile)."""
+
+    def generic(self, args, kws):
+        if not kws and 1 <= len(args) <= 3 and all(isinstance(a, types.Integer) for a in args):
+            return signature(counted_range_type, *args)
         return None
 
-    def codegen(context, builder, sig, args):
-        start, stop, step = [context.cast(builder, v, t, types.int64)
-                             for v, t in zip(args, sig.args)]
-        state = cgutils.create_struct_proxy(counted_range_type)(context, builder)
-        state.start, state.stop, state.step = start, stop, step
-        return impl_ret_untracked(context, builder, counted_range_type, state._getvalue())
-    return counted_range_type(start, stop, step), codegen
+
+def _state(context, builder, sig, args):
+    values = [context.cast(builder, v, t, types.int64) for v, t in zip(args, sig.args)]
+    if len(values) == 1:
+        values.insert(0, context.get_constant(types.int64, 0))
+    if len(values) == 2:
+        values.append(context.get_constant(types.int64, 1))
+    start, stop, step = values
+    state = cgutils.create_struct_proxy(counted_range_type)(context, builder)
+    state.start, state.stop, state.step = start, stop, step
+    return impl_ret_untracked(context, builder, counted_range_type, state._getvalue())
 
 
-@overload(counted_range)
-def _counted_range(start, stop=None, step=None):
-    given = [a for a in (start, stop, step) if not _absent(a)]
-    if not all(isinstance(a, types.Integer) for a in given):
-        return None
-    if _absent(stop):
-        return lambda start, stop=None, step=None: _new_range(0, start, 1)
-    if _absent(step):
-        return lambda start, stop=None, step=None: _new_range(start, stop, 1)
-    return lambda start, stop=None, step=None: _new_range(start, stop, step)
-
-
-def _absent(t) -> bool:
-    return t is None or isinstance(t, (types.NoneType, types.Omitted))
+lower_builtin(counted_range, types.Integer)(_state)
+lower_builtin(counted_range, types.Integer, types.Integer)(_state)
+lower_builtin(counted_range, types.Integer, types.Integer, types.Integer)(_state)
 
 
 def _trips(context, builder, start, stop, step):
