@@ -6,18 +6,14 @@ Semantics first (every form of range a loop or an expression may take, against
 Python's), then the rewrite of the file Numba compiles (``for`` statements
 only, lines kept), then the effect in optimized IR, made in a process of its
 own at Numba's default level (the suite compiles at ``NUMBA_OPT=0``)."""
-import json
-import os
-import subprocess
-import sys
 import textwrap
-from pathlib import Path
 
 import numba
 import numpy as np
 import pytest
 
 from sourcediff.backends.counted_range import counted_loops, counted_range
+from tests.optimized import run_optimized
 
 
 @numba.njit
@@ -61,14 +57,6 @@ def _nested_with_index_arithmetic(x):
     return s
 
 
-def _nested_py(x):
-    s = 0.0
-    for i in range(x.shape[0] - 1):
-        for j in range(i, -1, -1):
-            s += x[i + 1] * x[j] - x[j - 1]
-    return s
-
-
 @pytest.mark.parametrize("start,stop,step", [
     (0, 10, 1), (3, 10, 2), (3, 11, 2), (10, 0, -1), (10, 0, -3), (9, -1, -1),
     (0, 0, 1), (5, 2, 1), (2, 5, -1), (-4, 3, 1), (-1, -8, -2), (7, 7, -1)])
@@ -99,7 +87,8 @@ def test_a_counted_range_unifies_with_a_plain_one():
 def test_negative_indices_still_wrap():
     # x[j - 1] at j = 0 reads the last element, as in Python
     x = np.linspace(0.5, 2.0, 9)
-    assert _nested_with_index_arithmetic(x) == pytest.approx(_nested_py(x), rel=1e-14)
+    assert _nested_with_index_arithmetic(x) == pytest.approx(
+        _nested_with_index_arithmetic.py_func(x), rel=1e-14)    # (Python's range)
 
 
 def test_python_sees_the_builtin():
@@ -165,14 +154,7 @@ SCRIPT = textwrap.dedent('''
 
 @pytest.fixture(scope="module")
 def optimized(tmp_path_factory):
-    env = {**os.environ, "NUMBA_OPT": "3",
-           "SOURCEDIFF_CACHE_DIR": str(tmp_path_factory.mktemp("cache")),
-           "NUMBA_CACHE_DIR": str(tmp_path_factory.mktemp("numba"))}
-    root = Path(__file__).resolve().parents[2]
-    run = subprocess.run([sys.executable, "-c", SCRIPT], check=False, env=env, cwd=root,
-                         capture_output=True, text=True, timeout=300)
-    assert run.returncode == 0, run.stderr
-    return json.loads(run.stdout.strip().splitlines()[-1])
+    return run_optimized(SCRIPT, tmp_path_factory)
 
 
 def test_llvm_drops_the_negative_index_tests_of_a_reverse_stencil(optimized):

@@ -7,16 +7,12 @@ carries ``stride.check`` ("the range does not move backwards"), which a loop
 nest reading rows backwards always fails, so its inner loop runs scalar.
 The suite compiles at ``NUMBA_OPT=0`` (no vectorizer): the IR is made in a
 process of its own at Numba's default level."""
-import json
-import os
-import subprocess
-import sys
 import textwrap
-from pathlib import Path
 
 import pytest
 
 from sourcediff.backends import loop_checks
+from tests.optimized import run_optimized
 
 pytestmark = pytest.mark.skipif(
     not loop_checks.applies(), reason="LLVM before 18 does not widen these checks")
@@ -58,14 +54,7 @@ SCRIPT = textwrap.dedent('''
 
 @pytest.fixture(scope="module")
 def compiled(tmp_path_factory):
-    env = {**os.environ, "NUMBA_OPT": "3",
-           "SOURCEDIFF_CACHE_DIR": str(tmp_path_factory.mktemp("cache")),
-           "NUMBA_CACHE_DIR": str(tmp_path_factory.mktemp("numba"))}
-    root = Path(__file__).resolve().parents[2]
-    run = subprocess.run([sys.executable, "-c", SCRIPT], check=False, env=env, cwd=root,
-                         capture_output=True, text=True, timeout=300)
-    assert run.returncode == 0, run.stderr
-    return json.loads(run.stdout.strip().splitlines()[-1])
+    return run_optimized(SCRIPT, tmp_path_factory)
 
 
 def test_a_users_nest_compiles_with_llvm_defaults_around_ours(compiled):
