@@ -776,7 +776,9 @@ class Planner:
             if self.loop_index_only(var):
                 continue
             # a permutation of buffers is undone by its inverse, not a tape; a
-            # re-run assignment needs none
+            # re-run assignment needs none (but see below)
+            rerun_here = [st for st in sites if (id(st.stmt), var) in self.recomputed_sites
+                          and id(st.stmt) not in self.permutations and st.loops]
             sites = [st for st in sites if id(st.stmt) not in self.permutations
                      and (id(st.stmt), var) not in self.recomputed_sites
                      and (id(st.stmt), var) not in self.unread_sums]
@@ -826,6 +828,21 @@ class Planner:
                     definite = first.top_level and not isinstance(first.stmt, ast.For)
                     if not is_param and not definite:
                         self.placeholders.add(var)
+            restored = [sv for sv in sites if (id(sv.stmt), var) in self.save_at]
+            outside = [st for st in rerun_here
+                       if any(st.loops[-1] not in sv.loops for sv in restored)]
+            if outside:
+                # another site's value, outside the re-run site's loop, is put
+                # back from a save: the reverse finds it by undoing every later
+                # overwrite, the re-run site's too, which then saves what it
+                # overwrites (two loops of a time step setting one name, one
+                # re-run, the other saved: the re-run loop's reverse left its own
+                # value where the other's restores had to find the previous step's)
+                for st in outside:
+                    self.save_at.add((id(st.stmt), var))
+                self.saved_vars.add(var)
+                if not is_param:
+                    self.placeholders.add(var)
         # an array of fixed shape made in a loop (a new one each iteration, or a
         # row ``a = X[q]`` of a fixed array): with a placeholder before the loop,
         # its adjoint buffer is made once, after the loop, not in every iteration

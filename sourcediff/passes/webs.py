@@ -21,6 +21,12 @@ but when the first use is such a loop, a top-level statement after it that
 sets ``v`` afresh (``m = -np.inf`` after the loop that used ``m``) starts a
 web of its own: it and everything after it get a new name.
 
+The same holds inside the body of a loop whose every iteration sets ``v``
+before reading it, where ``v`` is mentioned nowhere else: the body is then a
+block of its own, run afresh each time, and its inner loops (two loops of a
+time step, a particle deposit and a gather, both using ``w``) are uses of
+their own.
+
 Inside a loop body, a scalar assigned several times in a row
 (:func:`split_loop_versions`) gets a name per assignment.
 """
@@ -70,7 +76,8 @@ def _defines(block, var) -> bool:
 
 def _local(block, var) -> bool:
     """In ``block`` (run once, or once per iteration), ``var`` is never read before
-    the block itself assigns it."""
+    the block itself assigns it (after a loop or a branch, which may not assign
+    it, the rest of the block assigns it before reading it too)."""
     for k, s in enumerate(block):
         if not _mentions(s, var):
             continue
@@ -79,7 +86,7 @@ def _local(block, var) -> bool:
         return isinstance(s, (ast.For, ast.While, ast.If)) and \
             not any(_reads(h, var) for h in _header(s)) and \
             all(_local(b, var) for b in (s.body, s.orelse) if b) and \
-            not any(_reads(rest, var) for rest in block[k + 1:])
+            _local(block[k + 1:], var)
     return True
 
 
@@ -123,33 +130,60 @@ def split_webs(fn: ast.FunctionDef, taken: set) -> set:
                for t in (s.targets if isinstance(s, ast.Assign) else [s.target])
                if isinstance(t, ast.Name)}
     new_names = set()
-    names_of = [free_names(s) for s in fn.body]     # kept up to date as names change
     for var in sorted(assigned - params - iterated):
-        if var.startswith("_"):
-            continue        # the normalizer's temporaries are assigned once
-        mentioning = [k for k, names in enumerate(names_of) if var in names]
-        own = [k for k in mentioning if _own_use(fn.body, k, var, var in numbers)]
-        if len(mentioning) < 2 or not own:
-            continue
-        # the first use keeps the name; each later loop of its own gets one
-        for k in own:
-            if k == mentioning[0]:
+        if not var.startswith("_"):     # (the normalizer's temporaries are assigned once)
+            _split_block(fn.body, var, var in numbers, taken, new_names)
+    # the same inside a loop whose every iteration sets ``v`` before reading
+    # it, ``v`` mentioned nowhere else: its body is a block run afresh each
+    # time (two inner loops of a time step reusing ``w``: the first re-runs
+    # its ``w`` in reverse, the second's is saved; as one name the first had
+    # to save its own too, Planner.decide_saves)
+    for loop in [s for s in walk(fn.body) if isinstance(s, (ast.For, ast.While))]:
+        inside = {}
+        for n in ast.walk(ast.Module(body=loop.body, type_ignores=[])):
+            if isinstance(n, ast.Name):
+                inside[n.id] = inside.get(n.id, 0) + 1
+        everywhere = {}
+        for n in ast.walk(fn):
+            if isinstance(n, ast.Name) and n.id in inside:
+                everywhere[n.id] = everywhere.get(n.id, 0) + 1
+        stored = {n.id for st in loop.body for n in ast.walk(st)
+                  if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+        for var in sorted(stored - params - iterated):
+            if var.startswith("_") or inside[var] != everywhere[var] or \
+                    not _local(loop.body, var):
                 continue
+            _split_block(loop.body, var, var in numbers, taken, new_names)
+    return new_names
+
+
+def _split_block(body, var, numbered, taken, new_names) -> None:
+    """Rename, in place, the uses of ``var`` in ``body`` (a function body, or a
+    loop body whose iterations each set ``var`` first) that are loops of their
+    own, and the web a fresh assignment after them starts."""
+    names_of = [free_names(s) for s in body]     # kept up to date as names change
+    mentioning = [k for k, names in enumerate(names_of) if var in names]
+    own = [k for k in mentioning if _own_use(body, k, var, numbered)]
+    if len(mentioning) < 2 or not own:
+        return
+    # the first use keeps the name; each later loop of its own gets one
+    for k in own:
+        if k == mentioning[0]:
+            continue
+        name = Namer(taken).numbered(f"{var}_v", 2)
+        new_names.add(name)
+        _rename(body[k], var, name)
+        names_of[k] = free_names(body[k])
+    # a statement after them that sets it afresh starts a web of its own:
+    # everything from there on reads that value or later ones
+    for k in mentioning[1:]:
+        if mentioning[0] in own and _assigns_first(body[k], var):
             name = Namer(taken).numbered(f"{var}_v", 2)
             new_names.add(name)
-            _rename(fn.body[k], var, name)
-            names_of[k] = free_names(fn.body[k])
-        # a top-level assignment after them that sets it afresh starts a web
-        # of its own: everything from there on reads that value or later ones
-        for k in mentioning[1:]:
-            if mentioning[0] in own and _assigns_first(fn.body[k], var):
-                name = Namer(taken).numbered(f"{var}_v", 2)
-                new_names.add(name)
-                for j in range(k, len(fn.body)):
-                    _rename(fn.body[j], var, name)
-                    names_of[j] = free_names(fn.body[j])
-                break
-    return new_names
+            for j in range(k, len(body)):
+                _rename(body[j], var, name)
+                names_of[j] = free_names(body[j])
+            break
 
 
 def split_loop_versions(fn: ast.FunctionDef, types: dict, taken: set) -> bool:
