@@ -15,6 +15,8 @@ in one of several spellings:
   both levels);
 * time steps through a scratch array made from the state (re-run late,
   passes/rerun.py), a matrix-vector recurrence (passes/shapes.py);
+* two inner loops of a time step setting one name, one re-running it in
+  reverse and one saving it (passes/webs.py, ``Planner.decide_saves``);
 
 and returns a combination of their results (a sum, so that several loops can
 run fused, or a product, so that they cannot).  The seeds are fixed; set
@@ -144,7 +146,29 @@ def _recurrence(rng, k):
             f"        r{k} += np.sum(h * h) * (t + 1)\n")
 
 
-BLOCKS = [_pairs, _table, _accumulate, _carried, _stepped, _recurrence]
+def _two_loops(rng, k):
+    """Two inner loops of a time step setting one name: one can re-run it in
+    reverse, the other overwrites what it is computed from (saved), in either
+    order, under ``for`` or ``while``, the name maybe read at the step's top."""
+    v = ["q", "_q"][rng.integers(2)]
+    rerun = (f"        for i in range(n):\n"
+             f"            {v} = y[i] * w + 0.1\n"
+             f"            r{k} += {_smooth(rng, v)}\n")
+    saved = (f"        for i in range(n):\n"
+             f"            {v} = {_smooth(rng, 'y[i]')}\n"
+             f"            y[i] = y[i] + 0.1 * {v} * {v}\n")
+    loops = rerun + saved if rng.integers(2) else saved + rerun
+    # (set before the loop or not; if so, maybe read at the top of each step)
+    init = f"    {v} = 0.5\n" if rng.integers(2) else ""
+    top = f"        r{k} += 0.01 * {v}\n" if init and rng.integers(2) else ""
+    if rng.integers(2):
+        head, tail = "    t = 0\n    while t < m:\n", "        t += 1\n"
+    else:
+        head, tail = "    for t in range(m):\n", ""
+    return f"    y = x.copy()\n{init}    r{k} = 0.0\n{head}{top}{loops}{tail}"
+
+
+BLOCKS = [_pairs, _table, _accumulate, _carried, _stepped, _recurrence, _two_loops]
 
 
 def program(seed: int) -> str:
