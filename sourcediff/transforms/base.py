@@ -475,13 +475,15 @@ def _shape_pattern(values) -> tuple:
 
 
 def _axes_pattern(values) -> tuple:
-    """For each argument, where some array argument has two dimensions: per axis
-    of an array (of one or two dimensions), the ``(position, axis)`` of the first
-    axis of its length among the arguments before it and its own earlier axes,
-    else None; None for an argument with no such axis; ``()`` where no array
-    has two dimensions or no two axes are equal."""
-    shapes = [v.shape if type(v) is np.ndarray and v.ndim in (1, 2) else None for v in values]
-    if not any(s is not None and len(s) == 2 for s in shapes):
+    """For each argument, where some array argument has two dimensions or more:
+    per axis of an array, the ``(position, axis)`` of the first axis of its
+    length among the arguments before it and its own earlier axes, else None;
+    None for an argument with no such axis; ``()`` where no array has two
+    dimensions or more or no two axes are equal.  (A row of a 3-d array,
+    ``noise[t, :, 0]``, added to a state of a parameter's length: known to be
+    as long, the step runs as one element loop.)"""
+    shapes = [v.shape if type(v) is np.ndarray and v.ndim >= 1 else None for v in values]
+    if not any(s is not None and len(s) >= 2 for s in shapes):
         return ()
     first: dict = {}
     out = []

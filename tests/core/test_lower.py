@@ -256,6 +256,20 @@ def verlet_fresh(p0, damp, k, nsteps):   # a new state per step from a chain of 
     return np.sum(p * p)
 
 
+def noise_rows(theta, X0, noise, dt):   # a row of a 3-d argument added to a state each step
+    a, c = theta[0], theta[1]
+    x = X0[:, 0].copy()
+    y = X0[:, 1].copy()
+    occ = 0.0
+    for t in range(noise.shape[0]):
+        fx = -(4.0 * a * x * (x * x - 1.0) + c)
+        x = x + fx * dt + noise[t, :, 0]
+        y = y - c * y * dt + noise[t, :, 1]
+        occ += np.sum(np.tanh(x / 0.3))
+        occ += np.sum(y * y)
+    return occ
+
+
 # -- not lowered ----------------------------------------------------------------
 @sd.function                             # never inlined: called through its own adjoint
 def norm2(v):
@@ -406,6 +420,8 @@ STEPPED = [
     (fluxes_moved, (RNG.normal(size=7), 0.3, 3), (0, 1)),
     (fresh_per_step, (RNG.normal(size=7), RNG.normal(size=7), 0.3, 3), (0, 1, 2)),
     (verlet_fresh, (RNG.normal(size=(4, 4)), 0.1, 0.5, 3), (0, 1, 2)),
+    (noise_rows, (RNG.normal(size=2), RNG.normal(size=(5, 2)), 0.1 * RNG.normal(size=(3, 5, 2)),
+                  0.05), (0, 1, 2)),
 ]
 ALL = LOWERED + KEPT + STEPPED + [BUFFERED, KEPT_BUFFER]
 IDS = [c[0].__name__ for c in ALL]
@@ -556,13 +572,26 @@ def test_a_length_one_vector_is_not_a_loop_length(target):
     check_grad(broadcast_one, (y, 0.5, 2), wrt=(0, 1), target=target)
 
 
+def test_rows_of_a_3d_argument_are_known_as_long_as_the_state():
+    """``x = x + fx * dt + noise[t, :, 0]``: the row's length is the state's in the
+    call (axes of one length among the arguments, 3-d ones included), so the
+    updates are element loops and the adjoint keeps no list of the states and
+    forces (a new user's Langevin dynamics: 54.8 -> 30.4 ms; the ``tanh`` of
+    the whole state after the update stays a library call, and its value a list)."""
+    f, args, wrt = STEPPED[-1]
+    text = sd.grad(f, wrt=wrt, target="python").source_for(*args)
+    for name in ("x", "y", "fx"):
+        assert f"_saved_{name}.append(" not in text, text
+    assert re.search(r"noise\[t, _?j\d*, 0\]", text), text
+
+
 def test_a_state_made_from_a_chain_of_temporaries_is_one_element_loop():
     """``pn = (2 - damp) * p - (1 - damp) * q + h * f``, bound afresh each step and
     rotated into ``p``: one new array per step, filled by an element loop (the
     array code made one per operation, and the adjoint stored each of them in a
     list).  Its allocation comes before the chain, so the store is element by
     element whatever else the step reads."""
-    f, args, wrt = STEPPED[-1]
+    f, args, wrt = STEPPED[-2]
     text = sd.grad(f, wrt=wrt, target="python").source_for(*args)
     inside = _inside_loops(text, "verlet_fresh_grad")
     assert ".append(_t" not in inside and "_saved_t" not in inside, text
