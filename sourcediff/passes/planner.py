@@ -828,21 +828,7 @@ class Planner:
                     definite = first.top_level and not isinstance(first.stmt, ast.For)
                     if not is_param and not definite:
                         self.placeholders.add(var)
-            restored = [sv for sv in sites if (id(sv.stmt), var) in self.save_at]
-            outside = [st for st in rerun_here
-                       if any(st.loops[-1] not in sv.loops for sv in restored)]
-            if outside:
-                # another site's value, outside the re-run site's loop, is put
-                # back from a save: the reverse finds it by undoing every later
-                # overwrite, the re-run site's too, which then saves what it
-                # overwrites (two loops of a time step setting one name, one
-                # re-run, the other saved: the re-run loop's reverse left its own
-                # value where the other's restores had to find the previous step's)
-                for st in outside:
-                    self.save_at.add((id(st.stmt), var))
-                self.saved_vars.add(var)
-                if not is_param:
-                    self.placeholders.add(var)
+            self.save_where_rerun(var, sites, rerun_here)
         # an array of fixed shape made in a loop (a new one each iteration, or a
         # row ``a = X[q]`` of a fixed array): with a placeholder before the loop,
         # its adjoint buffer is made once, after the loop, not in every iteration
@@ -864,6 +850,24 @@ class Planner:
                     self.save_at.add((id(s), base + "[]"))
         self.recovered = self.values_read_back()
         self.save_at -= {(self.recovered_site[sid], var) for sid, var in self.recovered.items()}
+
+    def save_where_rerun(self, var, sites, rerun_here) -> None:
+        """Re-run sites of ``var`` (``rerun_here``) that save what they overwrite
+        all the same: where another site's value, outside the re-run site's loop,
+        is put back from a save, the reverse finds that value by undoing every
+        later overwrite, the re-run site's too (two loops of a time step setting
+        one name, one re-run, the other saved: the re-run loop's reverse left its
+        own value where the other's restores had to find the previous step's)."""
+        restored = [sv for sv in sites if (id(sv.stmt), var) in self.save_at]
+        outside = [st for st in rerun_here
+                   if any(st.loops[-1] not in sv.loops for sv in restored)]
+        if not outside:
+            return
+        for st in outside:
+            self.save_at.add((id(st.stmt), var))
+        self.saved_vars.add(var)
+        if var not in self.params:
+            self.placeholders.add(var)
 
     def values_read_back(self) -> dict:
         """id(store) -> ``v``: a number ``v = E`` saved at its overwrite whose value
