@@ -13,7 +13,8 @@ A top-level loop is one use of ``v`` on its own when it counts with ``v``
 value elsewhere too) or when, inside it, ``v`` is
 always assigned before it is read (in each iteration: the first statement of
 the body that mentions ``v`` assigns it without reading it, or is an inner
-loop or a branch for which the same holds and ``v`` is not read after it),
+loop or a branch for which the same holds, after which the rest of the body
+sets ``v`` before reading it in the same sense),
 its header does not read ``v``, and the value it leaves is not read after
 it (the next top-level statement that mentions ``v`` assigns it first).
 Every such loop but the first use gets a new name; other mentions keep ``v``,
