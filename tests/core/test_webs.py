@@ -6,7 +6,9 @@ recompute its temporaries does, although the same names are stored in another
 loop, and a name whose value flows out of a loop keeps one name.
 """
 import math
+import re
 import sys
+import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -16,6 +18,7 @@ import sourcediff as sd
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from fdcheck import check_grad
+from sourceload import load_function
 
 
 def reused_in_two_loops(x, w):
@@ -95,71 +98,45 @@ def counter_read_after(x, w, m):
     return s + 0.1 * t
 
 
-def inner_loops_of_a_step(x0, steps):
-    """``w`` in two inner loops of one time step: re-computed in the first's
-    reverse, restored from its saves in the second's.  As one name the first
-    loop's reverse clobbered the value the second restores from (a new user's
-    particle-in-cell deposit and gather: gradient 1-12% off)."""
-    n = x0.shape[0]
-    x = x0.copy()
-    s = 0.0
-    for it in range(steps):
-        for p in range(n):
-            w = x[p] * 0.5
-            s += w * w
-        for p in range(n):
-            w = math.sin(x[p])
-            x[p] = x[p] + w * w
-    return s
+# Two inner loops of one time step setting one name ``w``: the first re-runs it
+# in its reverse, the second overwrites what it is computed from (saved).  As
+# one name, the first loop's reverse clobbered the value the second restores
+# from (a new user's particle-in-cell deposit and gather: gradient 1-12% off).
+# Each variant differs from the first in one respect.
+STEP_VARIANTS = {
+    "inner_loops_of_a_step": {},
+    "restored_loop_first": {"order": "BA", "outer": "while"},    # other order, a while
+    "two_levels_down": {"levels": 2},                            # a loop between them
+    "set_before_the_step": {"before": "w = 1.0"},                # set, never read, before
+    # names with a leading underscore are never split (the normalizer's
+    # temporaries are assigned once): the re-run loop saves what it overwrites
+    # too (Planner.save_where_rerun)
+    "underscored_name": {"name": "_w"},
+    # read at the top of each step (the second loop's last value): one name, carried
+    "carried_into_the_step": {"before": "w = 0.2", "top": "s += w"},
+}
 
 
-def restored_loop_first(x0, steps):
-    """The same with the loops the other way round, under a ``while``."""
-    n = x0.shape[0]
-    x = x0.copy()
-    s = 0.0
-    it = 0
-    while it < steps:
-        for p in range(n):
-            w = math.sin(x[p])
-            x[p] = x[p] + w * w
-        for p in range(n):
-            w = x[p] * 0.5
-            s += w * w
-        it += 1
-    return s
+def _step_source(fname, order="AB", outer="for", levels=1, before="", top="", name="w"):
+    loops = {"A": ["for p in range(n):", "    w = x[p] * 0.5", "    s += w * w"],
+             "B": ["for p in range(n):", "    w = math.sin(x[p])",
+                   "    x[p] = x[p] + 0.5 * w * w"]}
+    body = ([top] if top else []) + loops[order[0]] + loops[order[1]]
+    for _ in range(levels - 1):
+        body = ["for rep in range(2):"] + ["    " + b for b in body]
+    if outer == "while":
+        head, body = ["it = 0", "while it < steps:"], body + ["it += 1"]
+    else:
+        head = ["for it in range(steps):"]
+    lines = ["n = x0.shape[0]", "x = x0.copy()", "s = 0.0"] + ([before] if before else []) + \
+        head + ["    " + b for b in body] + ["return s"]
+    text = re.sub(r"\bw\b", name, "\n".join("    " + ln for ln in lines))
+    return f"import math\n\n\ndef {fname}(x0, steps):\n{text}\n"
 
 
-def two_levels_down(x0, steps):
-    """The two loops inside a loop inside the time loop."""
-    n = x0.shape[0]
-    x = x0.copy()
-    s = 0.0
-    for it in range(steps):
-        for rep in range(2):
-            for p in range(n):
-                w = x[p] * 0.5
-                s += w * w
-            for p in range(n):
-                w = math.sin(x[p])
-                x[p] = x[p] + 0.5 * w * w
-    return s
-
-
-def set_before_the_step(x0, steps):
-    """``w`` also set (and never read) before the time loop."""
-    n = x0.shape[0]
-    x = x0.copy()
-    s = 0.0
-    w = 1.0
-    for it in range(steps):
-        for p in range(n):
-            w = x[p] * 0.5
-            s += w * w
-        for p in range(n):
-            w = math.sin(x[p])
-            x[p] = x[p] + w * w
-    return s
+_STEP_DIR = Path(tempfile.mkdtemp(prefix="sd_webs_"))
+STEPS = {fname: load_function(_step_source(fname, **kw), _STEP_DIR, "sd_webs_", fname)
+         for fname, kw in STEP_VARIANTS.items()}
 
 
 def statement_then_loops(x0, steps):
@@ -179,42 +156,6 @@ def statement_then_loops(x0, steps):
     return s
 
 
-def underscored_name(x0, steps):
-    """The same with ``_w``: names with a leading underscore are never split
-    (the normalizer's temporaries are assigned once), so one name is re-run in
-    one loop and saved in the other, and the re-run loop saves what it
-    overwrites too (Planner.decide_saves)."""
-    n = x0.shape[0]
-    x = x0.copy()
-    s = 0.0
-    for it in range(steps):
-        for p in range(n):
-            _w = x[p] * 0.5
-            s += _w * _w
-        for p in range(n):
-            _w = math.sin(x[p])
-            x[p] = x[p] + _w * _w
-    return s
-
-
-def carried_into_the_step(x0, steps):
-    """``w`` read at the top of each step (the second loop's last value): one
-    name, carried."""
-    n = x0.shape[0]
-    x = x0.copy()
-    s = 0.0
-    w = 0.2
-    for it in range(steps):
-        s += w
-        for p in range(n):
-            w = x[p] * 0.5
-            s += w * w
-        for p in range(n):
-            w = math.sin(x[p])
-            x[p] = x[p] + w * w
-    return s
-
-
 X = np.array([0.3, -0.2, 0.5, 0.1, 0.7])
 
 
@@ -228,13 +169,11 @@ X = np.array([0.3, -0.2, 0.5, 0.1, 0.7])
     (number_then_counter, (X, 0.9, 4), (0, 1)),
     (counter_read_after, (X, 0.9, 4), (0, 1)),
     (counter_read_after, (X, 0.9, 0), (0, 1)),
-    (inner_loops_of_a_step, (X, 3), 0),
-    (restored_loop_first, (X, 3), 0),
-    (two_levels_down, (X, 3), 0),
-    (carried_into_the_step, (X, 3), 0),
-    (set_before_the_step, (X, 3), 0),
+    *[(STEPS[name], (X, 3), 0) for name in (
+        "inner_loops_of_a_step", "restored_loop_first", "two_levels_down",
+        "carried_into_the_step", "set_before_the_step")],
     (statement_then_loops, (X, 3), 0),
-    (underscored_name, (X, 3), 0),
+    (STEPS["underscored_name"], (X, 3), 0),
 ], ids=["two-loops", "flows-out", "read-before-set", "branch+", "branch-", "counter",
         "counter-read-after", "no-count", "inner-loops", "restored-first", "two-levels",
         "carried", "set-before", "statement-then-loops",
@@ -257,10 +196,11 @@ def test_each_loop_gets_its_own_name():
 
 
 def test_inner_loops_of_a_step_get_a_name_each():
-    for func in (inner_loops_of_a_step, restored_loop_first, two_levels_down,
-                 set_before_the_step, statement_then_loops):
+    for func in [STEPS[name] for name in ("inner_loops_of_a_step", "restored_loop_first",
+                                          "two_levels_down", "set_before_the_step")] + \
+            [statement_then_loops]:
         assert "w_v2 = " in _source(func, (X, 3), 0), func.__name__
-    assert "w_v2" not in _source(carried_into_the_step, (X, 3), 0)
+    assert "w_v2" not in _source(STEPS["carried_into_the_step"], (X, 3), 0)
 
 
 def test_a_value_that_flows_out_keeps_its_name():
