@@ -209,11 +209,12 @@ class _Rewriter:
             if isinstance(s, ast.For) and isinstance(s.target, ast.Name):
                 assigned.add(s.target.id)
         checked = set()
+        names = _name_sets()
         for name in (accumulated | assigned) - {i, ignore}:
             only_added = name not in assigned and name not in _loads_except_adds(body, name)
             if only_added:
                 continue
-            if not _set_first(body, name):
+            if not _set_first(body, name, names):
                 return False
             checked.add(name)
         return not checked & self.live(after)
@@ -418,20 +419,32 @@ def _offset(e, i):
     return None
 
 
-def _set_first(block, name) -> bool:
+def _name_sets():
+    """``names(node)``: the names ``node`` mentions, each node walked once (the
+    checks below ask it of one statement for every name a loop sets)."""
+    seen = {}
+
+    def names(node) -> frozenset:
+        got = seen.get(id(node))
+        if got is None:
+            got = seen[id(node)] = frozenset(free_names(node))
+        return got
+    return names
+
+
+def _set_first(block, name, names) -> bool:
     """Each run of ``block`` sets ``name`` before reading it, or touches it only
-    in a ``for`` loop each iteration of which does so (and reads it not after)."""
+    in a ``for`` loop each iteration of which does so (and reads it not after);
+    ``names``: as ``_name_sets`` gives."""
     for k, s in enumerate(block):
-        if not any(isinstance(n, ast.Name) and n.id == name for n in ast.walk(s)):
+        if name not in names(s):
             continue
         if isinstance(s, ast.For):
-            if s.orelse or any(isinstance(n, ast.Name) and n.id == name
-                               for n in ast.walk(s.iter)):
+            if s.orelse or name in names(s.iter):
                 return False
             target = isinstance(s.target, ast.Name) and s.target.id == name
-            later = [n for t in block[k + 1:] for n in ast.walk(t)]
-            return (target or _set_first(s.body, name)) and \
-                not any(isinstance(n, ast.Name) and n.id == name for n in later)
+            return (target or _set_first(s.body, name, names)) and \
+                not any(name in names(t) for t in block[k + 1:])
         if isinstance(s, ast.If):
             if name in _reads(s):
                 return False
@@ -440,9 +453,8 @@ def _set_first(block, name) -> bool:
                 return True
             # a guard (``if d - 1 > j:`` around a reverse loop and its sums): each
             # branch touching it sets it first, and nothing after the ``if`` reads it
-            later = [n for t in block[k + 1:] for n in ast.walk(t)]
-            return _set_first(s.body, name) and _set_first(s.orelse, name) and \
-                not any(isinstance(n, ast.Name) and n.id == name for n in later)
+            return _set_first(s.body, name, names) and _set_first(s.orelse, name, names) \
+                and not any(name in names(t) for t in block[k + 1:])
         if isinstance(s, ast.While) or name in _reads(s):
             return False
         if (name, "set") in _writes(s):
