@@ -39,6 +39,10 @@ class T:
     # axes are equal (``X.shape[1] == w.shape[0]``) is part of the cache key
     # too, where some argument has two dimensions (passes/shapes.py)
     axes_as: tuple | None = None
+    # the length of a float array argument's last axis, where it is small and
+    # the target compiles (backends/row_lengths.py): part of the cache key,
+    # never inferred
+    row_length: int | None = None
 
     @property
     def is_array(self):

@@ -19,6 +19,7 @@ import numpy as np
 
 from .. import program as _program
 from ..backends import TARGETS, load_numba, load_python, python_entry
+from ..backends.row_lengths import ROW_MAX, known_row_lengths
 from ..frontend.source import get_source, referenced_deep, unwrap
 from ..passes.small_arrays import SMALL, shape_seeds
 from ..passes.types import UnsupportedValue, argument_type
@@ -100,6 +101,8 @@ class Transformed:
     shares = None       # transforms with the same ``shares`` build the same modules
     # which array arguments have one shape is part of the types (T.same_shape_as)
     equal_shapes = False
+    # compiled, the short last axes of float arrays are too (T.row_length)
+    row_lengths = False
 
     def __init__(self, func, wrt=0, target="cpu", mode="value_and_grad"):
         if target not in self.targets:
@@ -121,6 +124,8 @@ class Transformed:
         self._types_of: dict = {}         # _quick_key of the arguments -> their types
         # parameters whose shape, when small, is part of the types (small_arrays)
         self._shape_params = shape_seeds(self.src.tree) if mode != "primal" else ()
+        # compiled derivatives specialize on short last axes (backends/row_lengths.py)
+        self._rows = self.row_lengths and target in ("cpu", "parallel")
         self._hot = (None, None)          # the types last compiled for, and their entry
         self._hot_call = (None,) * 5      # Transformed.run's last call: key, entry, ...
         self._last = None
@@ -166,7 +171,7 @@ class Transformed:
         parameters whose small shape is part of their type; None for others."""
         if len(args) != self._n_params:
             return None
-        key = _quick_key(args, self.equal_shapes)
+        key = _quick_key(args, self.equal_shapes, self._rows)
         if key is not None and self._shape_params:
             key += tuple(getattr(args[k], "shape", None) for k in self._shape_params)
         return key
@@ -202,6 +207,10 @@ class Transformed:
             for k, axes in enumerate(_axes_pattern(values)):
                 if axes is not None:
                     types[k] = dataclasses.replace(types[k], axes_as=axes)
+        if self._rows:
+            for k, v in enumerate(values):
+                if type(v) is np.ndarray and _row_length(v) is not None:
+                    types[k] = dataclasses.replace(types[k], row_length=v.shape[-1])
         for k in self._shape_params:
             v = values[k]
             if isinstance(v, np.ndarray) and v.dtype == np.float64 and v.ndim in (1, 2) \
@@ -305,7 +314,10 @@ class Transformed:
             options = {**self.compile_options(), "cache": cache}
             if self.target == "parallel":
                 options["parallel"] = True
-            funcs_by_name = load_numba(source, self.func.__name__, injected, options,
+            rows = {params[k]: (t.ndim, t.row_length) for k, t in enumerate(types)
+                    if t.row_length is not None}
+            funcs_by_name = load_numba(known_row_lengths(source, set(names.values()), rows),
+                                       self.func.__name__, injected, options,
                                        list(program.order))
             funcs = {k: funcs_by_name[v] for k, v in names.items()}
             if program.allocates_tapes():
@@ -501,17 +513,18 @@ def _axes_pattern(values) -> tuple:
     return tuple(out) if found else ()
 
 
-def _quick_key(values, shape_pattern=False):
+def _quick_key(values, shape_pattern=False, rows=False):
     """What decides the types of arguments that are plain floats, ints, bools
     and NumPy arrays (dtype and dimensions; with ``shape_pattern``, which array
-    arguments have one shape); None for anything else."""
+    arguments have one shape; with ``rows``, the short last axes: ``_row_length``);
+    None for anything else."""
     key = []
     shapes = []
     arrays = 0
     for v in values:
         tv = type(v)
         if tv is np.ndarray:
-            key.append((v.dtype.char, v.ndim))
+            key.append((v.dtype.char, v.ndim, _row_length(v)) if rows else (v.dtype.char, v.ndim))
             shapes.append(v.shape)
             arrays += 1
         elif tv is float or tv is bool or tv is int and -2 ** 63 <= v < 2 ** 63:
@@ -529,6 +542,15 @@ def _quick_key(values, shape_pattern=False):
         if axes:
             key.append(axes)
     return tuple(key)
+
+
+def _row_length(v):
+    """The length of float array ``v``'s last axis where it has two dimensions or
+    more and that axis at most ``ROW_MAX`` elements (backends/row_lengths.py),
+    else None."""
+    if v.ndim >= 2 and v.dtype.kind == "f" and v.shape[-1] <= ROW_MAX:
+        return v.shape[-1]
+    return None
 
 
 _PATTERNS: dict = {}      # the arguments' shapes -> (_shape_pattern, _axes_pattern)

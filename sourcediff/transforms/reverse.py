@@ -13,6 +13,7 @@ from .base import Transformed, unwrap_value
 class Grad(Transformed):
     shares = "reverse"      # the module value_and_grad builds
     equal_shapes = True
+    row_lengths = True
     def __call__(self, *args, **kwargs):
         _, grads = self.run(args, kwargs)
         return grads[0] if self.single else grads
@@ -21,6 +22,7 @@ class Grad(Transformed):
 class ValueAndGrad(Transformed):
     shares = "reverse"
     equal_shapes = True
+    row_lengths = True
     def __call__(self, *args, **kwargs):
         value, grads = self.run(args, kwargs)
         return unwrap_value(value), (grads[0] if self.single else grads)
