@@ -8,7 +8,6 @@ module holding them all.
 from __future__ import annotations
 
 import ast
-import dataclasses
 
 import numpy as np
 
@@ -94,11 +93,7 @@ class Program:
         param_shapes = {p: t.shape for p, t in zip(src.params, arg_types) if t.shape}
         # and the arguments' axes of one length (for the element loops of ``lower``)
         same_axes = parameter_axes(src.params, arg_types)
-        arg_types = [dataclasses.replace(t, shape=None, same_shape_as=None, axes_as=None,
-                                         row_length=None)
-                     if t.shape or t.same_shape_as is not None or t.axes_as is not None
-                     or t.row_length is not None else t
-                     for t in arg_types]
+        arg_types = [t.unspecialized() for t in arg_types]
         if src.func in self._stack:
             raise TransformError(f"recursive call of '{src.name}' cannot be differentiated",
                                  src.info.filename, src.info.line_offset + 1, 0,

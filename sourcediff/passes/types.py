@@ -8,7 +8,7 @@ applies (``np.dot`` of matrices or vectors).
 from __future__ import annotations
 
 import ast
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -43,6 +43,14 @@ class T:
     # the target compiles (backends/row_lengths.py): part of the cache key,
     # never inferred
     row_length: int | None = None
+
+    def unspecialized(self) -> T:
+        """This type without what the cache key alone carries (the small shape,
+        which arguments share shapes or axes, the short last axis)."""
+        if self.shape or self.same_shape_as is not None or self.axes_as is not None \
+                or self.row_length is not None:
+            return replace(self, shape=None, same_shape_as=None, axes_as=None, row_length=None)
+        return self
 
     @property
     def is_array(self):
