@@ -181,6 +181,9 @@ class ReverseTransformer:
         self.adj_names: dict[str, str] = {}
         self.tmp = itertools.count(1)
         self.helpers_used: set = set()
+        # the locals of rules applied to numbers only (``_dx = dz / y``): number
+        # adjoints for passes/sink.py, like the adjoints of variables
+        self.number_locals: set = set()
         self.kept_read: set = set()      # kept nests' tapes the adjoint reads (_drop_unread_kept)
 
     # -- names -----------------------------------------------------------
@@ -1677,6 +1680,8 @@ class ReverseTransformer:
         elementwise = (head == "binop" and ir.PRIM(prim)[1] in ELEMENTWISE_OPS) or \
             (head == "call" and registry.is_elementwise(ir.PRIM(prim)[1]))
         others = [a for _, a in inputs]
+        numbers = not self.types[z].is_array and not any(
+            self.type(a) is not None and self.type(a).is_array for a in others)
         out, local_map = [], {}
         used_exprs = []
         for pname, expr in zip(tpl.inputs, tpl.outputs):
@@ -1696,6 +1701,8 @@ class ReverseTransformer:
             if tname not in needed_locals:
                 continue
             local = self.fresh("_" + tname)
+            if numbers:
+                self.number_locals.add(local)
             value = substitute(stmt.value, {**mapping, **local_map})
             local_map[tname] = _name(local)
             self.read(value)
@@ -2037,7 +2044,8 @@ class ReverseTransformer:
     def adjoint_variables(self) -> Adjoints:
         kinds = {v: self.types.get(v) for v in self.adj_names}
         return Adjoints(
-            frozenset(a for v, a in self.adj_names.items() if kinds[v] and kinds[v].is_scalar),
+            frozenset(a for v, a in self.adj_names.items() if kinds[v] and kinds[v].is_scalar)
+            | self.number_locals,
             frozenset(a for v, a in self.adj_names.items() if kinds[v] and kinds[v].is_array))
 
     def keyed_arrays_and_numbers(self) -> tuple:

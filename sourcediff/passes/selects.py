@@ -363,12 +363,14 @@ def _inline_once(stmts, merges, test, line) -> tuple:
     keep, values = [], {}     # (and the names not made, the second result)
     at = {n: k for k, (_, then, other) in enumerate(merges) for n in (then, other)}
     order = {var: k for k, (var, _, _) in enumerate(merges)}
-    for s, t in zip(stmts, targets):
-        # what it reads holds the same value at its merge: a name set once, or
-        # one merged there or later
+    for k, (s, t) in enumerate(zip(stmts, targets)):
+        # what it reads holds the same value at its merge: a name no later
+        # statement of the arms sets (``ds_then = dexcess`` before ``dexcess =
+        # 0.0``: the merge would read the zero), merged there or later
+        later = set(targets[k + 1:])
         if t in at and targets.count(t) == 1 and not reads.get(t) and _atom(s.value) and \
                 not any(isinstance(n, ast.Name) and (order.get(n.id, at[t]) < at[t] or
-                                                     targets.count(n.id) > 1)
+                                                     n.id in later or targets.count(n.id) > 1)
                         for n in nodes(s.value)):
             values[t] = s.value
         else:

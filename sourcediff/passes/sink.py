@@ -40,6 +40,7 @@ from .astutil import free_names, is_const, stored_names
 
 _LOOPS = (ast.For, ast.While)
 _JUMPS = (ast.Break, ast.Continue, ast.Return)
+_PURE_BUILTINS = frozenset({"abs", "min", "max", "float", "int", "bool", "len", "round"})
 
 
 @dataclass(frozen=True)
@@ -168,6 +169,9 @@ class _Sinker:
         path through its other arm moved to the end of one arm, and what stays."""
         if any(isinstance(n, _JUMPS) for n in ast.walk(branch)):
             return branch, rest
+        # each arm in turn: an American put's node either exercises (the reverse
+        # of the stock price's powers goes into that arm) or holds (the reverse
+        # of the hold value's average into the other)
         for arm, other in (("body", "orelse"), ("orelse", "body")):
             skipped = zero_after(getattr(branch, other), zero, self.adjoints)
             # adjoints the arm makes non-zero (none: the statements are idle on both paths)
@@ -177,9 +181,9 @@ class _Sinker:
                 moved = [rest[k] for k in chosen]
                 read = fed & set().union(*[free_names(s) for s in moved])
                 moved[0] = ir.NOTE.set(copy.copy(moved[0]), _note(read)) if read else moved[0]
-                new = copy.copy(branch)
-                setattr(new, arm, getattr(branch, arm) + moved)
-                return new, [s for k, s in enumerate(rest) if k not in chosen]
+                branch = copy.copy(branch)
+                setattr(branch, arm, getattr(branch, arm) + moved)
+                rest = [s for k, s in enumerate(rest) if k not in chosen]
         return branch, rest
 
     def movable(self, rest: list, skipped: frozenset) -> list:
@@ -198,15 +202,17 @@ class _Sinker:
 
     def scan(self, rest, zero, pinned) -> tuple[list, dict]:
         """The statements that may move (but those ``pinned``), in order up to
-        the first loop, branch or tape operation, and the adjoints they set."""
+        the first loop or branch, and the adjoints they set.  A statement moves
+        past those that stay (a tape's pop among them) when neither writes a
+        variable the other mentions."""
         chosen, defines, staying = [], {}, []
         for k, s in enumerate(rest):
             effect = None if k in pinned else self.effect_if_skipped(s, zero)
-            if effect is not None and not any(self.shares(s, t) for t in staying):
+            if effect is not None and not any(self.conflict(s, t) for t in staying):
                 chosen.append(k)
                 if effect:
                     defines[k] = effect
-            elif isinstance(s, (ast.If, *_LOOPS)) or ir.TAPE(s) is not None:
+            elif isinstance(s, (ast.If, *_LOOPS)):
                 break
             else:
                 staying.append(s)
@@ -230,17 +236,49 @@ class _Sinker:
                 return ""
         return None
 
-    def shares(self, a, b) -> bool:
-        """``a`` and ``b`` mention a common variable (so they may not swap)."""
-        return bool(self.variables(a) & self.variables(b))
+    def conflict(self, a, b) -> bool:
+        """``a`` or ``b`` writes a variable the other mentions (so they may not
+        swap; a loop index or a value both only read does not keep them apart)."""
+        (va, wa), (vb, wb) = self.variables(a), self.variables(b)
+        return bool(wa & vb or wb & va)
 
-    def variables(self, s) -> set:
-        """The names ``s`` mentions, modules and functions left out (memoized:
-        a statement is asked about once per statement after it)."""
+    def variables(self, s) -> tuple[set, set]:
+        """The names ``s`` mentions, modules and functions left out, and those it
+        may write: names it binds, arrays it stores into, and every name it
+        mentions where it calls a function (which may write into its
+        arguments).  Memoized: a statement is asked about once per statement
+        after it."""
         kept = self.mentions.get(id(s))
         if kept is None or kept[0] is not s:
-            kept = self.mentions[id(s)] = (s, free_names(s) - self.modules)
+            names = free_names(s) - self.modules
+            if any(isinstance(n, ast.Call) and not self._pure(n) for n in ast.walk(s)):
+                written = names
+            else:
+                written = stored_names(s) | _stored_into(s)
+            kept = self.mentions[id(s)] = (s, (names, written))
         return kept[1]
+
+    def _pure(self, call) -> bool:
+        """A call of a module's function (``math.exp``, ``np.sign``): it writes
+        into none of its arguments."""
+        f = call.func
+        if isinstance(f, ast.Name):      # abs(x), min(a, b), float(n)
+            return f.id in self.modules and f.id in _PURE_BUILTINS
+        return isinstance(f, ast.Attribute) and isinstance(f.value, ast.Name) and \
+            f.value.id in self.modules and f.value.id in ("math", "np", "numpy")
+
+
+def _stored_into(s) -> set:
+    """The names whose elements or attributes ``s`` assigns (``dx[i] += e``)."""
+    out = set()
+    for n in ast.walk(s):
+        if isinstance(n, (ast.Subscript, ast.Attribute)) and isinstance(n.ctx, ast.Store):
+            base = n
+            while isinstance(base, (ast.Subscript, ast.Attribute)):
+                base = base.value
+            if isinstance(base, ast.Name):
+                out.add(base.id)
+    return out
 
 
 def _note(read) -> str:

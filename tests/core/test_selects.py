@@ -186,6 +186,23 @@ def test_what_nothing_reads_after_the_if_is_not_computed():
     assert _run(text, 2.0, 1.0) == 3.0
 
 
+def test_a_merge_reads_what_the_arm_read_not_what_it_set_after():
+    # ``s = e`` then ``e = 0.0`` in one arm (the reverse of ``excess = s - cap``
+    # followed by its reset): the merge of s must not read e after the reset
+    text = _convert("""
+        def f(a, b):
+            _c1 = a > b
+            s = b
+            e = a * 2.0
+            if _c1:
+                s = e
+                e = 0.0
+            return s
+    """, kinds={"e": "float"})
+    assert not any(isinstance(n, ast.If) for n in ast.walk(ast.parse(text)))
+    assert _run(text, 2.0, 1.0) == 4.0 and _run(text, 1.0, 2.0) == 2.0
+
+
 def test_a_test_that_reads_an_element_is_evaluated_once_as_before():
     text = _convert("""
         def f(x, a):
@@ -265,6 +282,36 @@ def accumulated_in_arms(x, y):
     return s
 
 
+def overflow(cap, x):
+    """A bucket that overflows: the excess gets a default before the ``if`` that
+    sets it and caps the level it was computed from (an HBV soil routine)."""
+    s = 0.0
+    out = 0.0
+    for t in range(x.shape[0]):
+        s += x[t]
+        excess = 0.0
+        if s > cap:
+            excess = s - cap
+            s = cap
+        out += excess * excess + 0.1 * s
+    return out
+
+
+def overflow_while(cap, x):
+    s = 0.0
+    out = 0.0
+    t = 0
+    while t < x.shape[0]:
+        s += x[t]
+        excess = 0.0
+        if s > cap:
+            excess = s - cap
+            s = cap
+        out += excess
+        t += 1
+    return out
+
+
 def _data(n, seed):
     rng = np.random.default_rng(seed)
     return rng.standard_normal(n)
@@ -279,6 +326,9 @@ PROGRAMS = [
     # (an arm's ``s = s + x`` printed ``s_then += x`` in the tangent: unbound)
     (accumulated_in_arms, (0.3, 0.7), (0, 1)),
     (accumulated_in_arms, (0.9, 0.7), (0, 1)),
+    # (the excess's gradient was 5x off: the merge read its reset)
+    (overflow, (1.0, np.array([0.5, 0.9, 0.2, 0.8, 0.4, 1.1])), (0, 1)),
+    (overflow_while, (1.0, np.array([0.5, 0.9, 0.2, 0.8, 0.4, 1.1, 0.05, 0.7])), (0, 1)),
 ]
 
 

@@ -229,3 +229,135 @@ def test_the_pass_keeps_a_define_read_outside_and_what_depends_on_it():
 def test_the_pass_moves_nothing_where_the_adjoint_is_not_known_zero():
     out = sink(REVERSE_OF_ABS.replace("    dr = 0.0\n    for", "    dr = g\n    for"))
     assert depth(out.splitlines()[4]) == 1         # dr = g: not zero on the first iteration
+
+
+# -- both arms, and statements that only share what they read ------------------
+
+
+def exercise_or_hold(V, a, K):
+    """An American-put node: the stock price's power feeds one arm, the hold
+    value's average the other (the loop index ``j`` read by both reverses)."""
+    n = V.shape[0]
+    s = 0.0
+    for j in range(n - 1):
+        S = a ** j
+        hold = 0.5 * (V[j] + V[j + 1])
+        if K - S > hold:
+            s += K - S
+        else:
+            s += hold
+    return s
+
+
+def triangle(S0, u, K, steps):
+    """Backward induction over a triangle whose node prices are powers: their
+    reverse has a tape's pop between its statements (the power stored before
+    each overwrite)."""
+    V = np.zeros((steps + 1, steps + 1))
+    for j in range(steps + 1):
+        V[steps, j] = max(K - S0 * u ** j * (1.0 / u) ** (steps - j), 0.0)
+    for k in range(steps - 1, -1, -1):
+        for j in range(k + 1):
+            S = S0 * u ** j * (1.0 / u) ** (k - j)
+            hold = 0.97 * (0.55 * V[k + 1, j + 1] + 0.45 * V[k + 1, j])
+            if K - S > hold:
+                V[k, j] = K - S
+            else:
+                V[k, j] = hold
+    return V[0, 0]
+
+
+V6 = np.array([0.4, 1.3, 0.2, 0.9, 1.7, 0.5])
+
+
+def _arms(text: str, name: str, cond: str):
+    """The statements of the ``if cond:`` of function ``name`` that holds
+    augmented assignments (the reverse sweep's), by arm."""
+    fn = next(n for n in ast.parse(text).body if isinstance(n, ast.FunctionDef) and n.name == name)
+    branch = next(n for n in ast.walk(fn) if isinstance(n, ast.If) and ast.unparse(n.test) == cond
+                  and any(isinstance(m, ast.AugAssign) for m in ast.walk(n)))
+    return [ast.unparse(s) for s in branch.body], [ast.unparse(s) for s in branch.orelse]
+
+
+@pytest.mark.parametrize("target", ["python", "cpu"])
+def test_both_arms_gradient(target):
+    check_grad(exercise_or_hold, (V6, 1.1, 2.0), (0, 1), target)
+    check_grad(triangle, (95.0, 1.02, 100.0, 12), (0, 1), target)
+
+
+def test_the_power_goes_into_one_arm_and_the_average_into_the_other():
+    text = sd.grad(exercise_or_hold, wrt=(0, 1), target="python").source_for(V6, 1.1, 2.0)
+    exercise, hold = _arms(text, "exercise_or_hold_grad", "_c6")
+    assert any("da +=" in s for s in exercise) and not any("dV[" in s for s in exercise)
+    assert any("dV[j] +=" in s for s in hold) and not any("da" in s for s in hold)
+
+
+def test_the_price_chain_passes_the_tapes_pop():
+    text = sd.grad(triangle, wrt=(0, 1), target="python").source_for(95.0, 1.02, 100.0, 12)
+    reverse = text[text.index("# -- reverse sweep"):]
+    # every power's derivative (u ** (j - 1 ...)) in the exercise arm, none outside
+    lines = reverse[reverse.index("    for k in range(steps)"):].splitlines()
+    end = next(k for k in range(1, len(lines)) if depth(lines[k]) <= 1 and lines[k].strip()
+               and not lines[k].lstrip().startswith("#"))
+    powers = [ln for ln in lines[:end] if "** (" in ln and "+=" in ln]
+    assert powers and all(depth(ln) >= 4 for ln in powers)
+    value, _ = sd.value_and_grad(triangle, wrt=(0, 1), target="python")(95.0, 1.02, 100.0, 12)
+    assert value == pytest.approx(triangle(95.0, 1.02, 100.0, 12), rel=1e-14)
+
+
+TWO_ARMS = """
+    for j in range(n):
+        if c:
+            dr += a
+        else:
+            dh += b
+        _dt4 = dh * w[j]
+        dh = 0.0
+        dx[j] += _dt4
+        _t5 = stack[top]
+        top -= 1
+        _dt5 = dr * _t5
+        dr = 0.0
+        dy[j] += _dt5
+"""
+TWO_ADJOINTS = Adjoints(frozenset({"dr", "dh", "_dt5", "_dt4"}), frozenset({"dx", "dy"}))
+
+
+def sink_two(code: str) -> list:
+    stmts = ast.parse(textwrap.dedent("    dr = 0.0\n    dh = 0.0\n" + code)).body
+    return ast.unparse(sink_adjoints(stmts, TWO_ADJOINTS, frozenset())).splitlines()
+
+
+def test_the_pass_fills_each_arm_and_moves_past_what_only_shares_reads():
+    out = sink_two(TWO_ARMS)
+    body = out[out.index("    if c:") + 1:out.index("    else:")]
+    orelse = out[out.index("    else:") + 1:]
+    assert [ln.strip() for ln in orelse if depth(ln) == 2] == [
+        "dh += b", "_dt4 = dh * w[j]", "dh = 0.0", "dx[j] += _dt4"]
+    # the pop stays; the statements reading its value stay after it
+    assert [ln.strip() for ln in body] == ["dr += a"]
+    assert [ln.strip() for ln in out if depth(ln) == 1][-5:] == [
+        "_t5 = stack[top]", "top -= 1", "_dt5 = dr * _t5", "dr = 0.0", "dy[j] += _dt5"]
+
+
+def test_the_pass_does_not_move_a_statement_past_one_writing_what_it_reads():
+    # the adds of _dt5 read _t5 before the pop overwrites it: they may move (past
+    # the adds into dx, which they share only j with), the pop stays after them
+    code = TWO_ARMS.replace("        _t5 = stack[top]\n        top -= 1\n", "").replace(
+        "        dy[j] += _dt5\n", "        dy[j] += _dt5\n        _t5 = stack[top]\n")
+    out = sink_two(code)
+    body = out[out.index("    if c:") + 1:out.index("    else:")]
+    assert [ln.strip() for ln in body] == ["dr += a", "_dt5 = dr * _t5", "dr = 0.0", "dy[j] += _dt5"]
+    assert out[-1].strip() == "_t5 = stack[top]" and depth(out[-1]) == 1
+    # a call may write into its arguments: nothing moves past it
+    called = code.replace("_t5 = stack[top]", "pop_into(stack, _t5)").replace(
+        "        _dt4 = dh * w[j]\n", "        _dt4 = dh * w[j]\n        scale(_dt4, dy)\n")
+    out = sink_two(called)
+    assert [ln.strip() for ln in out[out.index("    if c:") + 1:out.index("    else:")]] == [
+        "dr += a"]
+    # nor does an add into an array pass another add into it (the order of the
+    # sums stays), and what it reads stays with it
+    same = code.replace("dy[j] += _dt5", "dx[j + 1] += _dt5")
+    out = sink_two(same)
+    assert [ln.strip() for ln in out[out.index("    if c:") + 1:out.index("    else:")]] == [
+        "dr += a"]
