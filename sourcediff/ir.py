@@ -260,7 +260,7 @@ PLAN = Fact("plan", "adjoint function", "kernel, reverse", "emit",
 
 # -- generated statements ----------------------------------------------------
 TAPE = Fact("tape", "statement of an adjoint", "kept_rows, kernel, reverse",
-            "array_loops, kept_rows, kernel, program, reverse, sink, stack_tops",
+            "array_loops, kept_rows, kernel, program, reverse, stack_tops",
             "The statement is an operation on a tape (values the forward sweep saves "
             "for the reverse sweep): a :class:`TapeOp` naming the tape and saying what "
             "the statement does with it. Kernel lowering turns the tapes it names into "

@@ -57,10 +57,16 @@ def checks_where_loops_start():
     from numba.core.compiler_lock import global_compiler_lock
     with global_compiler_lock:
         llvm.set_option("sourcediff", f"{OPTION}=false")
+        import os
+        ut = os.environ.get("SD_UNSWITCH")
+        if ut:
+            llvm.set_option("sourcediff", f"-unswitch-threshold={ut}")
         try:
             yield
         finally:
             llvm.set_option("sourcediff", f"{OPTION}=true")
+            if ut:
+                llvm.set_option("sourcediff", "-unswitch-threshold=50")
 
 
 def compiled_with_checks_in_place(dispatcher):
