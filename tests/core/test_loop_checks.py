@@ -1,5 +1,6 @@
 """Our generated functions compile with LLVM's overlap checks left where each
-vectorized inner loop starts (backends/loop_checks.py); a user's own Numba
+vectorized inner loop starts, and with a small budget for copying a loop per
+condition it does not change (backends/loop_checks.py); a user's own Numba
 functions compile with LLVM's defaults, before and after ours.
 
 The sign of it in the optimized IR: a check widened over the enclosing loop
@@ -46,6 +47,26 @@ SCRIPT = textwrap.dedent('''
     out["generated"] = "stride.check" in "\\n".join(
         g._last.names["grad"].inspect_llvm().values())
     out["user_after"] = widened(numba.njit(backwards_rows), *args)
+
+    def invariant_branch(x, flag, y):
+        # a test the loop does not change, costly arms: LLVM's -O3 copies the loop
+        s = 0.0
+        for i in range(x.shape[0]):
+            if flag > 0.5:
+                s += np.exp(x[i] * y)
+            else:
+                s -= x[i] * x[i] * y
+            x[i] = s
+        return s
+
+    def copies(dispatcher):
+        dispatcher(np.ones(50), 1.0, 0.5)
+        return "\\n".join(dispatcher.inspect_llvm().values()).count(".us")
+
+    out["unswitched"] = [copies(numba.njit(invariant_branch)),
+                         copies(loop_checks.compiled_with_checks_in_place(
+                             numba.njit(invariant_branch))),
+                         copies(numba.njit(invariant_branch))]
     _, (hand_du0, hand_dkappa) = heat.heat_by_hand(*hargs)
     out["error"] = max(float(np.max(np.abs(du0 - hand_du0))), abs(dkappa - hand_dkappa))
     print(json.dumps(out))
@@ -66,3 +87,10 @@ def test_a_users_nest_compiles_with_llvm_defaults_around_ours(compiled):
 def test_a_generated_reverse_time_loop_keeps_its_checks_where_it_starts(compiled):
     assert not compiled["generated"]
     assert compiled["error"] < 1e-10        # against the hand-written adjoint
+
+
+def test_loops_are_not_copied_per_invariant_test_in_ours_only(compiled):
+    # (blocks of an unswitched copy are named ``*.us``)
+    user_before, ours, user_after = compiled["unswitched"]
+    assert user_before > 0 and user_after == user_before
+    assert ours == 0
