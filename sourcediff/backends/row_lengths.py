@@ -18,7 +18,9 @@ float array argument of two dimensions or more when that length is small
 of dimensions: a call with rows of another length compiles anew), and the
 file Numba compiles (:func:`known_row_lengths`) states it with an ``assert``
 at the top of each function that indexes such an argument's last axis with a
-constant, which LLVM then takes as given for the code that follows.  The code
+constant or the index of a short loop (``for a in range(3)``, or the element
+loop of ``d = X[i + 1] - X[i]``), which LLVM then takes as given for the code
+that follows.  The code
 a user reads (``.source``) does not carry the assert: like the ranges of
 ``counted_range.py``, it is a rewrite of the compiled file only, on the line
 of the function's docstring (the file's lines stay those of ``.source``).
@@ -38,7 +40,8 @@ def known_row_lengths(source: str, functions, lengths: dict) -> str:
     """``source`` with, on the docstring line of each function named in
     ``functions``, ``assert p.shape[k] == n`` for each parameter ``p`` of
     ``lengths`` (name -> ``(ndim, n)``: its last axis has ``n`` elements)
-    that the function indexes with a constant in that axis."""
+    whose rows the function reads or writes element by element
+    (``_rows_indexed``)."""
     if not lengths:
         return source
     lines = source.split("\n")
@@ -59,15 +62,35 @@ def known_row_lengths(source: str, functions, lengths: dict) -> str:
 
 
 def _rows_indexed(fn, lengths) -> set:
-    """The names of ``lengths`` that ``fn`` subscripts with every axis given and
-    an integer constant in the last (``X[i, 2]``, ``x[i, j, 0]``)."""
+    """The names of ``lengths`` that ``fn`` subscripts with every axis given and,
+    in the last, a point the row length decides: an integer constant
+    (``X[i, 2]``), the index of a loop over a constant range (``for a in
+    range(3): X[i, a]``) or over that axis (``for j in range(X.shape[1])``,
+    the element loops of ``d = X[i + 1] - X[i]``)."""
+    constant_loops, axis_loops = set(), {}
+    for n in ast.walk(fn):
+        if isinstance(n, ast.For) and isinstance(n.target, ast.Name) and \
+                isinstance(n.iter, ast.Call) and isinstance(n.iter.func, ast.Name) and \
+                n.iter.func.id == "range" and len(n.iter.args) == 1:
+            bound = n.iter.args[0]
+            if isinstance(bound, ast.Constant) and type(bound.value) is int:
+                constant_loops.add(n.target.id)
+            elif isinstance(bound, ast.Subscript) and isinstance(bound.value, ast.Attribute) \
+                    and bound.value.attr == "shape" and isinstance(bound.value.value, ast.Name) \
+                    and isinstance(bound.slice, ast.Constant):
+                axis_loops[n.target.id] = (bound.value.value.id, bound.slice.value)
     out = set()
     for n in ast.walk(fn):
-        if isinstance(n, ast.Subscript) and isinstance(n.value, ast.Name) \
-                and n.value.id in lengths and isinstance(n.slice, ast.Tuple):
-            elts = n.slice.elts
-            last = elts[-1] if elts else None
-            if len(elts) == lengths[n.value.id][0] and isinstance(last, ast.Constant) \
-                    and type(last.value) is int:
-                out.add(n.value.id)
+        if not (isinstance(n, ast.Subscript) and isinstance(n.value, ast.Name)
+                and n.value.id in lengths and isinstance(n.slice, ast.Tuple)):
+            continue
+        name, (ndim, _) = n.value.id, lengths[n.value.id]
+        elts = n.slice.elts
+        if len(elts) != ndim:
+            continue
+        last = elts[-1]
+        if isinstance(last, ast.Constant) and type(last.value) is int or \
+                isinstance(last, ast.Name) and (last.id in constant_loops or
+                                                axis_loops.get(last.id) == (name, ndim - 1)):
+            out.add(name)
     return out

@@ -29,7 +29,7 @@ def test_the_assert_goes_on_the_docstring_line_of_functions_indexing_a_row():
             of f."""
             s = 0.0
             for i in range(X.shape[0]):
-                for j in range(W.shape[1]):
+                for j in range(v.shape[0]):
                     s += X[i, 1] * W[i, j] + Y[i, 0]
             return s
 
@@ -43,11 +43,33 @@ def test_the_assert_goes_on_the_docstring_line_of_functions_indexing_a_row():
     assert len(out) == len(lines)
     # f is not among the functions named; g has no docstring to carry it
     assert out[1] == lines[1] and out[15:] == lines[15:]
-    # W's last axis is indexed by j, not a constant; Y has three dimensions, not two
+    # W's last axis is indexed by j, which runs over v; Y has three dimensions, not two
     assert out[6] == lines[6]
     assert out[7] == '    of f."""; assert X.shape[1] == 3'
     assert [a for a, b in zip(out, lines) if a != b] == [out[7]]
     assert known_row_lengths(source, {"f_grad"}, {}) == source
+
+
+def test_points_of_short_loops_count_as_constants():
+    source = textwrap.dedent('''\
+        def g(X, Y, Z, W):
+            """Doc."""
+            s = 0.0
+            for i in range(X.shape[0]):
+                for a in range(3):
+                    s += X[i, a]
+                for j in range(Y.shape[1]):
+                    s += Y[i, j]
+                for j2 in range(Y.shape[0]):
+                    s += Z[i, j2]
+                for k in range(W.shape[0] - 1):
+                    s += W[i, k]
+            return s
+    ''')
+    lengths = {"X": (2, 3), "Y": (2, 4), "Z": (2, 4), "W": (2, 4)}
+    doc = known_row_lengths(source, {"g"}, lengths).split("\n")[1]
+    # Z's last axis runs over Y's rows, W's over a length computed at run time
+    assert doc == '    """Doc."""; assert X.shape[1] == 3; assert Y.shape[1] == 4'
 
 
 def test_rows_are_part_of_the_key_when_short():
