@@ -47,6 +47,7 @@ from .passes.static_args import bind_static_args
 from .passes.tables import tabulate_invariants
 from .passes.tuples import scalarize_tuple_params, split_tuple_locals
 from .passes.typeinfer import infer_types, value_type
+from .passes.unroll import unroll_short_loops
 from .passes.versions import version_variable
 from .passes.webs import split_array_versions, split_loop_versions, split_webs
 from .runtime.declare import helper_names
@@ -115,6 +116,8 @@ class Program:
                                    [p for p, t in zip(params, arg_types) if t.kind != "static"])
             src = inline_calls(src)
             fn, norm = normalize(src, inplace, void_ok=void_ok, checks=self.checks)
+            # loops over a few coordinates written out (before webs: a name per copy)
+            unroll_short_loops(fn)
             split_webs(fn, norm.used_names)
             ir.TUPLE_PARAMS.set(fn, scalarize_tuple_params(fn, dict(zip(params, arg_types)),
                                                            set(norm.used_names)))
