@@ -146,13 +146,13 @@ LINE = Fact("line", "statement, function",
             "array_loops, ascending, astutil, axis_gathers, forward, hoist_adjoints, index_names, int_arrays, "
             "invariant_sums, kept_rows, kernel, layouts, lower, masks, normalize, partial_sums, placeholders, reverse, "
             "rolling_sums, scalars, selects, single_constants, small_arrays, split_adds, stack_tops, "
-            "tables, tuples, view_adjoints",
+            "tables, tuples, unroll, view_adjoints",
             "array_loops, ascending, axis_gathers, emit, errors, forward, hoist_adjoints, "
             "index_names, int_arrays, "
             "invariant_sums, kernel, layouts, lower, masks, normalize, partial_sums, placeholders, "
             "plan_report, "
             "planner, reverse, rolling_sums, scalars, selects, single_constants, small_arrays, "
-            "split_adds, stack_tops, tables, tuples, view_adjoints",
+            "split_adds, stack_tops, tables, tuples, unroll, view_adjoints",
             "The user's source line the statement comes from (1-based, in the file); "
             "emitted as the comment that links generated code to the user's code "
             "(an InlinedLine for a statement inlined from a helper). "

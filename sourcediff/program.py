@@ -117,7 +117,7 @@ class Program:
             src = inline_calls(src)
             fn, norm = normalize(src, inplace, void_ok=void_ok, checks=self.checks)
             # loops over a few coordinates written out (before webs: a name per copy)
-            unroll_short_loops(fn)
+            unroll_short_loops(fn, norm.used_names)
             split_webs(fn, norm.used_names)
             ir.TUPLE_PARAMS.set(fn, scalarize_tuple_params(fn, dict(zip(params, arg_types)),
                                                            set(norm.used_names)))

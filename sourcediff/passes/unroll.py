@@ -10,7 +10,8 @@ bond energy, 0.39 ms as a coordinate loop against 0.10 ms written out.  A
 hand-written adjoint writes the coordinates out.
 
 So a loop over a constant range of at most ``MAX_TRIPS`` trips, with a small
-body of no loops (a few time steps of a loop nest stay a loop) that neither
+body of no loops and no slices (a few time steps of a loop nest, or of
+whole-array statements, stay a loop: those become element loops) that neither
 leaves the loop early (``break``, ``continue``, ``return``) nor assigns its
 counter, becomes one copy of its body per trip,
 the counter replaced by the trip's number (``X[j, 0]``, ``X[j, 1]``, ...).
@@ -19,14 +20,18 @@ it is set to its last value after the copies, as the loop leaves it.  Inner
 loops first, so that ``for a in range(2): for b in range(2)`` becomes four
 copies, within ``MAX_STATEMENTS`` statements written in all.
 
-Run on the normalized function, before names get a web each
-(passes/webs.py): the copies' temporaries then get a name each.
+A name each trip sets before reading it, mentioned nowhere else, gets a name
+per copy (``d``, ``d_v2``, ``d_v3``): the copies do not overwrite each
+other's values (which the reverse sweep would otherwise keep on a tape).
+Run on the normalized function, before names get a web each (passes/webs.py).
 """
 from __future__ import annotations
 
 import ast
+from collections import Counter
 
 from .. import ir
+from ..names import Namer
 
 # the longest loop written out (three or four coordinates, a 2x2 block)
 MAX_TRIPS = 4
@@ -34,13 +39,15 @@ MAX_TRIPS = 4
 MAX_STATEMENTS = 48
 
 
-def unroll_short_loops(fn: ast.FunctionDef) -> bool:
-    """Write out ``fn``'s short constant loops in place; whether any was."""
+def unroll_short_loops(fn: ast.FunctionDef, used_names: set) -> bool:
+    """Write out ``fn``'s short constant loops in place; whether any was.
+    ``used_names``: the names taken (the copies' own names are added)."""
     changed = [False]
+    mentions = Counter(n.id for n in ast.walk(fn) if isinstance(n, ast.Name))
 
     def block(stmts, after_reads):
         out = []
-        for k, s in enumerate(stmts):
+        for s in stmts:
             for field in ("body", "orelse"):
                 inner = getattr(s, field, None)
                 if isinstance(inner, list) and inner and isinstance(inner[0], ast.stmt):
@@ -50,9 +57,11 @@ def unroll_short_loops(fn: ast.FunctionDef) -> bool:
                 out.append(s)
                 continue
             counter = s.target.id
-            copies = [_substituted(ir.clone(t), counter, value)
-                      for value in trips for t in s.body]
-            out += copies
+            own = _own_names(s, mentions)
+            for k, value in enumerate(trips):
+                names = {v: Namer(used_names).numbered(f"{v}_v", 2) for v in sorted(own)} \
+                    if k else {}
+                out += [_substituted(ir.clone(t), counter, value, names) for t in s.body]
             changed[0] = True
             if counter in after_reads:
                 last = ast.copy_location(ast.Assign(
@@ -108,18 +117,41 @@ def _trips(s):
     counter = s.target.id
     for n in ast.walk(body):
         if isinstance(n, (ast.Break, ast.Continue, ast.Return, ast.FunctionDef, ast.Lambda,
-                          ast.Global, ast.Nonlocal, ast.For, ast.While)):
+                          ast.Global, ast.Nonlocal, ast.For, ast.While, ast.Slice)):
             return None
         if isinstance(n, ast.Name) and n.id == counter and not isinstance(n.ctx, ast.Load):
             return None
     return values
 
 
-def _substituted(stmt, counter, value):
-    """``stmt`` with its reads of ``counter`` replaced by the constant ``value``."""
+def _own_names(loop, mentions) -> set:
+    """Names each trip of ``loop`` sets before reading them (its first mention in
+    the body a plain assignment) and no statement outside it mentions: a name
+    per copy keeps the copies apart (``d``, ``d_v2``, ``d_v3``)."""
+    inside = Counter(n.id for t in loop.body for n in ast.walk(t) if isinstance(n, ast.Name))
+    out, seen = set(), set()
+    for t in loop.body:
+        if isinstance(t, ast.Assign):
+            reads = {n.id for n in ast.walk(t.value) if isinstance(n, ast.Name)}
+            reads |= {n.id for tg in t.targets for n in ast.walk(tg)
+                      if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
+            seen |= reads
+            for tg in t.targets:
+                if isinstance(tg, ast.Name) and tg.id not in seen and \
+                        inside[tg.id] == mentions[tg.id]:
+                    out.add(tg.id)
+        seen |= {n.id for n in ast.walk(t) if isinstance(n, ast.Name)}
+    return out - {loop.target.id}
+
+
+def _substituted(stmt, counter, value, names):
+    """``stmt`` with its reads of ``counter`` replaced by the constant ``value``
+    and the names of ``names`` by theirs."""
     class Put(ast.NodeTransformer):
         def visit_Name(self, node):
             if node.id == counter and isinstance(node.ctx, ast.Load):
                 return ast.copy_location(ast.Constant(value), node)
+            if node.id in names:
+                node.id = names[node.id]
             return node
     return Put().visit(stmt)

@@ -131,7 +131,7 @@ def filled_then_moved(a0, w, steps):
 def warm_start(w0, X, y, iters):
     """``w`` first bound in one loop (a warm start), then re-bound in the next:
     the second loop's first save holds the first loop's value."""
-    for k in range(2):
+    for k in range(iters // 2):
         w = w0 * (1.0 + 0.5 * k)
     for t in range(iters):
         g = X.T @ np.tanh(X @ w - y)

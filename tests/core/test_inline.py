@@ -70,7 +70,7 @@ def _with_other_xp():
 
 
 def march(c, k, xs):
-    """``blend`` in a while loop per ray, in a 3-step loop, and once after."""
+    """``blend`` in a while loop per ray, in a 5-step loop, and once after."""
     total = 0.0
     for i in range(xs.shape[0]):
         t = 0.0
@@ -78,7 +78,7 @@ def march(c, k, xs):
         while n < 6:
             t += 0.5 * H.blend(xs[i] + t, 0.3 * t, c, k)
             n += 1
-        for _ in range(3):
+        for _ in range(5):
             t -= 0.1 * H.blend(xs[i] + t, 0.2, c, k)
         total += t * t + H.blend(t, xs[i], c, k)
     return total

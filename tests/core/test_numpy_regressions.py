@@ -563,13 +563,20 @@ def test_bad_reduction_arguments_are_located_errors():
 
 
 def test_a_name_rebound_in_a_loop_is_still_a_located_error():
-    def f(x):
-        for _ in range(3):
+    def f(x, n):
+        for _ in range(n):
             x = np.sum(x)
         return x
 
     with pytest.raises(sd.TransformError, match="holds both"):
-        sd.grad(f, target="python")(np.ones(3))
+        sd.grad(f, target="python")(np.ones(3), 3)
+
+    def written_out(x):         # (three trips: written out, each a value of its own)
+        for _ in range(3):
+            x = np.sum(x) * 0.5
+        return x
+
+    assert np.allclose(sd.grad(written_out, target="python")(np.ones(3)), 0.125)
 
 
 def test_unsupported_forms_of_new_functions_are_located_errors():

@@ -17,7 +17,7 @@ from tests.fdcheck import check_grad
 
 def _unrolled(src: str) -> str:
     fn = ast.parse(textwrap.dedent(src)).body[0]
-    unroll_short_loops(fn)
+    unroll_short_loops(fn, {n.id for n in ast.walk(fn) if isinstance(n, ast.Name)})
     return ast.unparse(fn)
 
 
@@ -31,8 +31,10 @@ def test_a_loop_over_three_coordinates_becomes_three_copies():
             return s
     """)
     assert "for " not in out
+    # (a name per copy for what each trip sets first: d, d_v2, d_v3)
     assert [ln.strip() for ln in out.splitlines() if "X[" in ln] == [
-        f"d = X[i + 1, {a}] - X[i, {a}]" for a in range(3)]
+        f"{d} = X[i + 1, {a}] - X[i, {a}]" for a, d in enumerate(["d", "d_v2", "d_v3"])]
+    assert "s += d_v3 * d_v3" in out
 
 
 def test_nested_short_loops_and_a_counter_read_after():
