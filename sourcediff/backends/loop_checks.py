@@ -31,12 +31,13 @@ loop for each condition inside it that the loop does not change
 ("non-trivial unswitching", up to a cost of 50 per copy).  Numba's
 whole-array expressions on arrays of three dimensions hold many such
 conditions (one broadcast test per axis and operand), and a cloth simulation
-written with ``(N, N, 3)`` slices compiled its gradient for 31 s (88 s at
-its full size; 6 s for its Numba primal).  Our functions compile with a
-budget of 1 (a loop is still unswitched where the copy costs next to
-nothing): 7 s, the gradient 106 -> 135 us at that size; over the bench
-families, first calls and run times within run-to-run noise but for
-successive over-relaxation, faster (1.81 -> 1.22 ms).
+written with ``(N, N, 3)`` slices compiled its gradient for 31 s (6 s for
+its Numba primal).  Our functions compile with a budget of 1 (a loop is
+still unswitched where the copy costs next to nothing): 7 s, the gradient
+106 -> 135 us; at the simulation's full size 90 -> 11 s and 20 -> 30 ms (a
+budget of 25: 26 s and 24 ms).  Over the bench families, first calls and
+run times are within run-to-run noise, but for successive over-relaxation,
+faster (1.81 -> 1.22 ms).
 """
 from __future__ import annotations
 
