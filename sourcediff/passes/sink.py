@@ -41,6 +41,8 @@ from .astutil import free_names, is_const, stored_names
 _LOOPS = (ast.For, ast.While)
 _JUMPS = (ast.Break, ast.Continue, ast.Return)
 _PURE_BUILTINS = frozenset({"abs", "min", "max", "float", "int", "bool", "len", "round"})
+# NumPy functions that write into an argument
+_NUMPY_WRITERS = frozenset({"copyto", "put", "place", "putmask", "fill_diagonal", "put_along_axis"})
 
 
 @dataclass(frozen=True)
@@ -259,13 +261,16 @@ class _Sinker:
         return kept[1]
 
     def _pure(self, call) -> bool:
-        """A call of a module's function (``math.exp``, ``np.sign``): it writes
-        into none of its arguments."""
+        """A call of a module's function that writes into none of its arguments
+        (``math.exp``, ``np.sign``; not ``np.copyto``, nor any ``out=``)."""
         f = call.func
+        if any(k.arg == "out" for k in call.keywords):
+            return False
         if isinstance(f, ast.Name):      # abs(x), min(a, b), float(n)
             return f.id in self.modules and f.id in _PURE_BUILTINS
         return isinstance(f, ast.Attribute) and isinstance(f.value, ast.Name) and \
-            f.value.id in self.modules and f.value.id in ("math", "np", "numpy")
+            f.value.id in self.modules and f.value.id in ("math", "np", "numpy") and \
+            f.attr not in _NUMPY_WRITERS
 
 
 def _stored_into(s) -> set:

@@ -355,6 +355,11 @@ def test_the_pass_does_not_move_a_statement_past_one_writing_what_it_reads():
     out = sink_two(called)
     assert [ln.strip() for ln in out[out.index("    if c:") + 1:out.index("    else:")]] == [
         "dr += a"]
+    # NumPy's functions that write into an argument count as writes
+    copied = code.replace("_t5 = stack[top]", "np.copyto(_t5, stack)")
+    out = sink_two(copied)
+    assert [ln.strip() for ln in out[out.index("    if c:") + 1:out.index("    else:")]] == [
+        "dr += a"]
     # nor does an add into an array pass another add into it (the order of the
     # sums stays), and what it reads stays with it
     same = code.replace("dy[j] += _dt5", "dx[j + 1] += _dt5")
