@@ -356,7 +356,7 @@ def test_the_pass_does_not_move_a_statement_past_one_writing_what_it_reads():
     assert [ln.strip() for ln in out[out.index("    if c:") + 1:out.index("    else:")]] == [
         "dr += a"]
     # NumPy's functions that write into an argument count as writes
-    copied = code.replace("_t5 = stack[top]", "np.copyto(_t5, stack)")
+    copied = TWO_ARMS.replace("_t5 = stack[top]", "np.copyto(_t5, stack)")
     out = sink_two(copied)
     assert [ln.strip() for ln in out[out.index("    if c:") + 1:out.index("    else:")]] == [
         "dr += a"]
