@@ -47,7 +47,7 @@ from .passes.static_args import bind_static_args
 from .passes.tables import tabulate_invariants
 from .passes.tuples import scalarize_tuple_params, split_tuple_locals
 from .passes.typeinfer import infer_types, value_type
-from .passes.unroll import unroll_short_loops
+from .passes.unroll import known_row_loops, unroll_short_loops
 from .passes.versions import version_variable
 from .passes.webs import split_array_versions, split_loop_versions, split_webs
 from .runtime.declare import helper_names
@@ -94,6 +94,9 @@ class Program:
         param_shapes = {p: t.shape for p, t in zip(src.params, arg_types) if t.shape}
         # and the arguments' axes of one length (for the element loops of ``lower``)
         same_axes = parameter_axes(src.params, arg_types)
+        # rows of a length the compiled code is specialized on (backends/row_lengths.py)
+        row_lengths = {p: (t.ndim, t.row_length) for p, t in zip(src.params, arg_types)
+                       if t.row_length is not None}
         arg_types = [t.unspecialized() for t in arg_types]
         if src.func in self._stack:
             raise TransformError(f"recursive call of '{src.name}' cannot be differentiated",
@@ -140,22 +143,7 @@ class Program:
             if eliminate_common_subexpressions(fn, env):
                 env, ret = self.infer_with_versions(fn, params, arg_types, src, norm)
             for _ in range(8):
-                split = expand_ellipses(fn, env)
-                split = read_axis_gathers(fn, env, norm.used_names) or split
-                split = split_tuple_locals(fn, env, norm.used_names, src.info.error) or split
-                split = integer_item_arrays(fn, env, norm.used_names) or split
-                split = float_copies_of_integer_arrays(fn, env, norm.used_names) or split
-                split = copy_transposes_into_rebound_names(fn, env, norm.used_names) or split
-                split = float_bindings_of_integer_arrays(
-                    fn, env, norm.used_names,
-                    value_type(fn, env, src.info, self.callee_return, norm.globals_used)) or split
-                split = float_operands_of_products(fn, env, norm.used_names) or split
-                scalars = scalar_numpy_calls(fn, env)
-                scalars = flatten_masks(fn, env, norm.used_names) or scalars
-                versions = split_loop_versions(fn, env, norm.used_names)
-                versions = split_array_versions(fn, env, norm.used_names) or versions
-                if not lower_array_temporaries(fn, env, norm.used_names, same_axes) and not scalars \
-                        and not split and not versions:
+                if not self.rewrite_round(fn, env, src, norm, same_axes, row_lengths):
                     break
                 env, ret = self.infer_with_versions(fn, params, arg_types, src, norm)
             if src.func is not self.root.func:
@@ -184,6 +172,29 @@ class Program:
         self._primal[key] = entry
         self.add_primal(entry)
         return entry
+
+    def rewrite_round(self, fn, env, src, norm, same_axes, row_lengths) -> bool:
+        """One round of the rewrites that need types (see ``analyze``); whether
+        any changed ``fn`` (its types are then inferred again)."""
+        split = expand_ellipses(fn, env)
+        split = read_axis_gathers(fn, env, norm.used_names) or split
+        split = split_tuple_locals(fn, env, norm.used_names, src.info.error) or split
+        split = integer_item_arrays(fn, env, norm.used_names) or split
+        split = float_copies_of_integer_arrays(fn, env, norm.used_names) or split
+        split = copy_transposes_into_rebound_names(fn, env, norm.used_names) or split
+        split = float_bindings_of_integer_arrays(
+            fn, env, norm.used_names,
+            value_type(fn, env, src.info, self.callee_return, norm.globals_used)) or split
+        split = float_operands_of_products(fn, env, norm.used_names) or split
+        scalars = scalar_numpy_calls(fn, env)
+        scalars = flatten_masks(fn, env, norm.used_names) or scalars
+        versions = split_loop_versions(fn, env, norm.used_names)
+        versions = split_array_versions(fn, env, norm.used_names) or versions
+        lowered = lower_array_temporaries(fn, env, norm.used_names, same_axes)
+        # the element loops over a row of a known length (``d = X[i + 1] - X[i]``)
+        # written out like a loop over its coordinates
+        rows = known_row_loops(fn, row_lengths) and unroll_short_loops(fn, norm.used_names)
+        return bool(split or scalars or versions or lowered or rows)
 
     def infer_with_versions(self, fn, params, arg_types, src, norm):
         """Type inference; a variable rebound to another type (``x = np.sum(x)``)

@@ -124,6 +124,31 @@ def _trips(s):
     return values
 
 
+def known_row_loops(fn: ast.FunctionDef, rows: dict) -> bool:
+    """Loops over the last axis of a parameter whose length the compiled code is
+    specialized on (``rows``: name -> ``(ndim, length)``, backends/row_lengths.py;
+    the parameter never re-bound) count to that length: ``for j in
+    range(X.shape[1])`` becomes ``for j in range(3)``.  Whether any did."""
+    bound_names = {n.id for n in ast.walk(fn) if isinstance(n, ast.Name)
+                   and not isinstance(n.ctx, ast.Load)}
+    changed = False
+    for n in ast.walk(fn):
+        if not (isinstance(n, ast.For) and isinstance(n.iter, ast.Call)
+                and isinstance(n.iter.func, ast.Name) and n.iter.func.id == "range"
+                and len(n.iter.args) == 1):
+            continue
+        bound = n.iter.args[0]
+        if isinstance(bound, ast.Subscript) and isinstance(bound.value, ast.Attribute) and \
+                bound.value.attr == "shape" and isinstance(bound.value.value, ast.Name) and \
+                isinstance(bound.slice, ast.Constant):
+            name = bound.value.value.id
+            if name in rows and name not in bound_names and \
+                    bound.slice.value in (-1, rows[name][0] - 1):
+                n.iter.args[0] = ast.copy_location(ast.Constant(rows[name][1]), bound)
+                changed = True
+    return changed
+
+
 def _own_names(loop, mentions) -> set:
     """Names each trip of ``loop`` sets before reading them (its first mention in
     the body a plain assignment) and no statement outside it mentions: a name

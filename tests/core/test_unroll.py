@@ -125,3 +125,51 @@ def test_the_loop_and_the_written_out_coordinates_give_one_adjoint():
     # no buffer of the next row's adjoints indexed by the coordinate: scalars
     text = g_loop.source_for(X9, 1.3)
     assert not any(ln.strip().startswith("for a in") for ln in text.splitlines())
+
+
+def chain_rows(X, k):
+    e = 0.0
+    for i in range(X.shape[0] - 1):
+        d = X[i + 1] - X[i]
+        e += k * (math.sqrt(np.sum(d * d)) - 1.0) ** 2
+    return e
+
+
+def test_the_element_loops_of_a_row_of_known_length_are_written_out_compiled():
+    # the compiled gradient is specialized on rows of 3 (backends/row_lengths.py): the
+    # element loops ``d = X[i + 1] - X[i]`` becomes count to 3 and are written out
+    compiled = sd.value_and_grad(chain_rows, wrt=(0, 1))
+    value, (dX, dk) = compiled(X9, 1.3)
+    value2, (dX2, dk2) = sd.value_and_grad(chain_written_out, wrt=(0, 1))(X9, 1.3)
+    assert value == pytest.approx(value2, rel=1e-13) and dk == pytest.approx(dk2, rel=1e-13)
+    np.testing.assert_allclose(dX, dX2, rtol=1e-12, atol=1e-12)
+    loops = [ln.strip() for ln in compiled.source_for(X9, 1.3).splitlines()
+             if ln.strip().startswith("for ")]
+    assert loops and all("X.shape[1]" not in ln and "range(3)" not in ln for ln in loops)
+    # the Python target is not specialized on rows: its element loops stay
+    text = sd.grad(chain_rows, wrt=0, target="python").source_for(X9, 1.3)
+    assert any("range(X.shape[1])" in ln for ln in text.splitlines()
+               if ln.strip().startswith("for "))
+    check_grad(chain_rows, (X9, 1.3), (0, 1), "cpu")
+    # rows of four: compiled anew, counting to 4
+    X4 = np.concatenate([X9, np.ones((9, 1))], axis=1)
+    check_grad(chain_rows, (X4, 0.7), (0, 1), "cpu")
+
+
+def test_row_loops_count_to_the_length_only_of_parameters_never_rebound():
+    from sourcediff.passes.unroll import known_row_loops
+    fn = ast.parse(textwrap.dedent("""
+        def f(X, Y, n):
+            for j in range(X.shape[1]):
+                s = X[0, j]
+            for j in range(X.shape[0]):
+                s = X[j, 0]
+            Y = Y + 1.0
+            for j in range(Y.shape[1]):
+                s = Y[0, j]
+            for j in range(n):
+                s = X[0, j]
+    """)).body[0]
+    assert known_row_loops(fn, {"X": (2, 3), "Y": (2, 3)})
+    bounds = [ast.unparse(s.iter.args[0]) for s in fn.body if isinstance(s, ast.For)]
+    assert bounds == ["3", "X.shape[0]", "Y.shape[1]", "n"]
