@@ -62,8 +62,10 @@ class Planner:
     def __init__(self, fn: ast.FunctionDef, types: dict, params: list, active: set,
                  ret_name, mode: str, checkpoint=None, error=None, name_of=None,
                  prefer_store=frozenset(), same_shape=None, param_shapes=None,
-                 same_axes=None, stored_reads=frozenset()):
+                 same_axes=None, stored_reads=frozenset(), growable=True):
         self.fn = fn
+        # stacks may grow as they run (not in a batch's element: passes/tape.py)
+        self.growable = growable
         # arrays whose element reads are stored where the reverse sweep needs
         # what is computed from them, not re-run from the array put back
         # element by element (passes/rerun.py; chosen by cost in program.py)
@@ -1176,7 +1178,8 @@ class Planner:
         self.stacks: dict = {}     # ("saved", var) / ("_items", base) -> StackTape
         if not self.checkpointed:
             self.stacks = plan_stack_tapes(self.fn, self.around, stack_sites(self),
-                                           self.per_iteration, self.while_trips)
+                                           self.per_iteration, self.while_trips,
+                                           self.growable)
         for key, tape in list(self.stacks.items()):
             t = self.types.get(key[1])
             if key[0] != "saved" or t is None or not t.is_array:
