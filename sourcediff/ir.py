@@ -143,11 +143,11 @@ class Fact:
 
 # -- statements ------------------------------------------------------------
 LINE = Fact("line", "statement, function",
-            "array_loops, ascending, astutil, axis_gathers, forward, hoist_adjoints, index_names, int_arrays, "
+            "array_loops, ascending, astutil, axis_gathers, components, forward, hoist_adjoints, index_names, int_arrays, "
             "invariant_sums, kept_rows, kernel, layouts, lower, masks, normalize, partial_sums, placeholders, reverse, "
             "rolling_sums, scalars, selects, single_constants, small_arrays, split_adds, stack_tops, "
             "tables, tuples, unroll, view_adjoints",
-            "array_loops, ascending, axis_gathers, emit, errors, forward, hoist_adjoints, "
+            "array_loops, ascending, axis_gathers, components, emit, errors, forward, hoist_adjoints, "
             "index_names, int_arrays, "
             "invariant_sums, kernel, layouts, lower, masks, normalize, partial_sums, placeholders, "
             "plan_report, "
@@ -157,11 +157,11 @@ LINE = Fact("line", "statement, function",
             "emitted as the comment that links generated code to the user's code "
             "(an InlinedLine for a statement inlined from a helper). "
             "Written by tag() and by astutil's statement builders.")
-KIND = Fact("kind", "statement", "axis_gathers, index_names, int_arrays, invariant_sums, "
+KIND = Fact("kind", "statement", "axis_gathers, components, index_names, int_arrays, invariant_sums, "
                                  "layouts, lower, masks, normalize, partial_sums, placeholders, "
                                  "reverse, rolling_sums, scalars, selects, single_constants, "
                                  "small_arrays, split_adds, stack_tops, tables, tuples, webs",
-            "activity, axis_gathers, buffers, cse, dependence, emit, forward, fresh_arrays, "
+            "activity, axis_gathers, buffers, components, cse, dependence, emit, forward, fresh_arrays, "
             "hoist, index_names, int_arrays, layouts, lower, masks, planner, program, rerun, reverse, "
             "scalars, shapes, sites, small_arrays, tables, tuples, typeinfer, "
             "versions, views, webs",
@@ -217,11 +217,11 @@ SECTION = Fact("section", "statement of an adjoint",
                "init, fused, value, reverse, result): emitted as section headers.")
 
 # -- expressions -----------------------------------------------------------
-PRIM = Fact("prim", "expression", "axis_gathers, index_names, int_arrays, layouts, lower, "
+PRIM = Fact("prim", "expression", "axis_gathers, components, index_names, int_arrays, layouts, lower, "
                                   "masks, "
                                   "normalize, placeholders, scalars, "
                                   "single_constants, small_arrays, tables, tuples",
-            "activity, astutil, buffers, cse, forward, hoist, int_arrays, layouts, "
+            "activity, astutil, buffers, components, cse, forward, hoist, int_arrays, layouts, "
             "lower, normalize, numba_calls, planner, program, rerun, "
             "reverse, rulecall, scalars, shapes, single_constants, small_arrays, tables, "
             "tuples, typeinfer, views",

@@ -18,6 +18,7 @@ from .frontend.source import get_source
 from .names import Namer
 from .passes.axis_gathers import read_axis_gathers
 from .passes.buffers import lost_update
+from .passes.components import split_coordinates
 from .passes.cse import eliminate_common_subexpressions
 from .passes.ellipsis import expand_ellipses
 from .passes.first_stores import store_first_writes
@@ -190,7 +191,11 @@ class Program:
         scalars = flatten_masks(fn, env, norm.used_names) or scalars
         versions = split_loop_versions(fn, env, norm.used_names)
         versions = split_array_versions(fn, env, norm.used_names) or versions
-        lowered = lower_array_temporaries(fn, env, norm.used_names, same_axes)
+        # coordinate axes of a known length (``np.sum(d * d, axis=2)``, ``s[:, :, None]``):
+        # one array per coordinate, which the element loops below then take
+        if split_coordinates(fn, env, norm.used_names, row_lengths, same_axes):
+            return True
+        lowered = lower_array_temporaries(fn, env, norm.used_names, same_axes, row_lengths)
         # the element loops over a row of a known length (``d = X[i + 1] - X[i]``)
         # written out like a loop over its coordinates
         rows = known_row_loops(fn, row_lengths) and unroll_short_loops(fn, norm.used_names)

@@ -156,11 +156,13 @@ def _made(stmt, kind, line):
 
 # -- entry -------------------------------------------------------------------
 def lower_array_temporaries(fn: ast.FunctionDef, env: dict, used_names: set,
-                            same_axes=None) -> bool:
+                            same_axes=None, rows=None) -> bool:
     """Rewrite ``fn`` in place (loops' array temporaries -> element loops);
     returns whether anything changed.  ``used_names`` gets the new names;
-    ``same_axes``: the arguments' axes of one length (``shapes.parameter_axes``)."""
-    facts = _Facts.of(fn, env, [a.arg for a in fn.args.args], same_axes)
+    ``same_axes``: the arguments' axes of one length (``shapes.parameter_axes``);
+    ``rows``: the arguments' last axes of a length the compiled code is
+    specialized on (``shapes.axis_lengths``)."""
+    facts = _Facts.of(fn, env, [a.arg for a in fn.args.args], same_axes, rows)
     changed = False
 
     def visit(stmts, in_loop):
@@ -220,7 +222,7 @@ class _Facts:
     top_bound: set = field(default_factory=set)  # names first bound by a statement of fn.body
 
     @classmethod
-    def of(cls, fn, env, params=(), same_axes=None):
+    def of(cls, fn, env, params=(), same_axes=None, rows=None):
         assignments, readers = {}, {}
         for s in _statements(fn.body):
             for n in _binds(s):
@@ -233,7 +235,7 @@ class _Facts:
             for n in _binds(s):
                 if id(s) not in perms:        # (a swap hands lengths round: below)
                     sites.setdefault(n, []).append(_Site(s))
-        lengths = axis_lengths(env, list(params), sites, same_axes)
+        lengths = axis_lengths(env, list(params), sites, same_axes, rows)
         for perm in perms.values():          # names that swap buffers of one length keep it
             keys = {lengths.get(x) for x in perm.source}
             key = keys.pop() if len(keys) == 1 else None

@@ -437,7 +437,7 @@ def _fixed_product(operands, types, fixed) -> bool:
     return a in fixed and b in fixed
 
 
-def axis_lengths(types: dict, params: list, sites: dict, same_axes=None) -> dict:
+def axis_lengths(types: dict, params: list, sites: dict, same_axes=None, rows=None) -> dict:
     """Lengths known to be equal, for ``(i + 1) % n`` to be read as an index
     into an array of length ``n``: name -> a tuple of keys, one per axis of an
     array, one for a whole number (``None``: not known).  Two names' keys are
@@ -448,11 +448,17 @@ def axis_lengths(types: dict, params: list, sites: dict, same_axes=None) -> dict
     ``np.zeros_like(u)``, ``b = a``).  ``same_axes``: ``(parameter, axis)`` ->
     the ``(parameter, axis)`` of an earlier argument's axis of its length in
     the call the transform specialized on (``parameter_axes``): such axes
-    share a key (``lai0.shape[0]`` is ``temp.shape[1]``)."""
+    share a key (``lai0.shape[0]`` is ``temp.shape[1]``).  ``rows``: parameter
+    -> ``(ndim, length)`` of a last axis the compiled code is specialized on
+    (backends/row_lengths.py): that axis' key is the constant, as
+    ``np.zeros((n, 3))``'s is."""
     memo: dict = {}
     same_axes = same_axes or {}
+    rows = rows or {}
 
     def param_axis(var, k):
+        if var in rows and k == rows[var][0] - 1:
+            return rows[var][1]
         var, k = same_axes.get((var, k), (var, k))
         return f"{var}.shape[{k}]"
 

@@ -194,6 +194,9 @@ def split_loop_versions(fn: ast.FunctionDef, types: dict, taken: set) -> bool:
     new name (``dx_v2``), read until the next one.  Each name is then assigned
     once per iteration, and the planner decides for each value on its own
     (recomputed, fused) as for the same math written with new names.
+    An array likewise, where every assignment makes a new binding (``d = x[:, 1:]
+    - x[:, :-1]``, then ``d = x[1:] - x[:-1]``), none an update in place
+    (``v += w`` writes into the array the name holds, seen through its aliases).
     Renames in place; whether anything changed."""
     if ir.GENERATED(fn):
         return False
@@ -202,7 +205,9 @@ def split_loop_versions(fn: ast.FunctionDef, types: dict, taken: set) -> bool:
     for loop in [s for s in walk(fn.body) if isinstance(s, (ast.For, ast.While))]:
         for var in sorted(_redefined(loop.body)):
             t = types.get(var)
-            if var in params or t is None or not t.is_scalar or \
+            if var in params or t is None or not (t.is_scalar or t.is_array and all(
+                    ir.KIND(s) == ir.Kind.ASSIGN for s in loop.body
+                    if _defines_directly(s, var))) or \
                     not _only_in(fn, loop, var) or not _straight(loop.body, var):
                 continue
             _version(loop.body, var, taken)
