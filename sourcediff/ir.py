@@ -163,7 +163,7 @@ KIND = Fact("kind", "statement", "axis_gathers, components, index_names, int_arr
                                  "small_arrays, split_adds, stack_tops, tables, tuples, webs",
             "activity, axis_gathers, buffers, components, cse, dependence, emit, forward, fresh_arrays, "
             "hoist, index_names, int_arrays, layouts, lower, masks, planner, program, rerun, reverse, "
-            "scalars, shapes, sites, small_arrays, tables, tuples, typeinfer, "
+            "scalars, shapes, sites, small_arrays, tables, tape, tuples, typeinfer, "
             "versions, views, webs",
             "The statement's Kind (written by tag(); a string written is converted).",
             convert=Kind)

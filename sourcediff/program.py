@@ -269,6 +269,9 @@ class Program:
         param_shapes = {src.params[k]: t.shape for k, t in enumerate(arg_types) if t.shape}
         # the axes of one length, as shapes.axis_lengths takes them
         same_axes = parameter_axes(src.params, arg_types)
+        # and the last axes of a length the compiled code is specialized on
+        rows = {p: (t.ndim, t.row_length) for p, t in zip(src.params, arg_types)
+                if t.row_length is not None}
 
         def build(prefer_store=frozenset(), stored_reads=frozenset()):
             rt = ReverseTransformer(fn, env, wrt, mode, set(self.functions),
@@ -276,7 +279,8 @@ class Program:
                                     checkpoint=checkpoint, prefer_store=prefer_store,
                                     same_shape=same_shape, param_shapes=param_shapes,
                                     same_axes=same_axes, scratch=self.scratch,
-                                    stored_reads=stored_reads, growable=self.growable_stacks)
+                                    stored_reads=stored_reads, growable=self.growable_stacks,
+                                    rows=rows)
             return rt, rt.run(fname)
 
         try:

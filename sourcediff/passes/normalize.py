@@ -317,19 +317,28 @@ class Normalizer:
                 return
             if self.array_method_statement(s, out):
                 return
-            raise self.error(s, f"'{ast.unparse(s.value)}': an expression statement has no "
-                                f"effect on the result (calls with side effects are not "
-                                f"supported)")
+            raise self.error(s, f"'{ast.unparse(s.value)}': a call whose result is not used "
+                                f"is not supported (one that changes an array in place: "
+                                f"assign into the array instead, x[:] = ...)")
         else:
             raise self.error(s, f"cannot differentiate through '{type(s).__name__}' statements")
 
     def array_method_statement(self, s, out) -> bool:
-        """``x.fill(v)`` is ``x[:] = v``; another method that changes its array in
-        place (``y.sort()``) is refused naming it and what to write instead."""
+        """``x.fill(v)`` and ``np.copyto(x, v)`` are ``x[:] = v``; another method
+        that changes its array in place (``y.sort()``) is refused naming it and
+        what to write instead."""
         call = s.value
         if not (isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute) and
                 isinstance(call.func.value, ast.Name)):
             return False
+        if resolve(call.func, self.namespace, self.locals) is np.copyto and \
+                len(call.args) == 2 and not call.keywords and isinstance(call.args[0], ast.Name):
+            # np.copyto(u, v) is u[:] = v (v broadcast into u alike)
+            store = ast.Assign(targets=[ast.Subscript(
+                value=ast.Name(id=call.args[0].id, ctx=ast.Load()), slice=ast.Slice(),
+                ctx=ast.Store())], value=call.args[1], lineno=s.lineno, col_offset=s.col_offset)
+            self.statement(store, out)
+            return True
         x, method = call.func.value.id, call.func.attr
         if method == "fill" and len(call.args) == 1 and not call.keywords:
             store = ast.Assign(targets=[ast.Subscript(

@@ -51,7 +51,14 @@ from .placeholders import exposed_reads
 from .rulecall import rule_inputs
 from .shapes import axis_lengths, shape_axes, shape_keys
 from .sites import collect_sites
-from .tape import enclosing, nest_facts, plan_indexed_tapes, plan_stack_tapes, stack_sites
+from .tape import (
+    enclosing,
+    invariant_value,
+    nest_facts,
+    plan_indexed_tapes,
+    plan_stack_tapes,
+    stack_sites,
+)
 from .types import scalar
 from .views import check_views, is_view
 
@@ -62,8 +69,10 @@ class Planner:
     def __init__(self, fn: ast.FunctionDef, types: dict, params: list, active: set,
                  ret_name, mode: str, checkpoint=None, error=None, name_of=None,
                  prefer_store=frozenset(), same_shape=None, param_shapes=None,
-                 same_axes=None, stored_reads=frozenset(), growable=True):
+                 same_axes=None, stored_reads=frozenset(), growable=True, rows=None):
         self.fn = fn
+        # parameter -> (ndim, length) of a last axis the compiled code is specialized on
+        self.rows = rows or {}
         # stacks may grow as they run (not in a batch's element: passes/tape.py)
         self.growable = growable
         # arrays whose element reads are stored where the reverse sweep needs
@@ -1179,7 +1188,7 @@ class Planner:
         if not self.checkpointed:
             self.stacks = plan_stack_tapes(self.fn, self.around, stack_sites(self),
                                            self.per_iteration, self.while_trips,
-                                           self.growable)
+                                           self.growable, self.bound_value)
         for key, tape in list(self.stacks.items()):
             t = self.types.get(key[1])
             if key[0] != "saved" or t is None or not t.is_array:
@@ -1191,6 +1200,18 @@ class Planner:
                 del self.stacks[key]
             else:
                 tape.row = tuple(axes)
+
+    def bound_value(self, name, varying):
+        """An expression of ``name``'s value computable before the statement
+        that assigns ``varying`` (passes/tape.py: a loop bound), or None: a name
+        assigned once, by arithmetic, ``int``, ``len``, ``min``, ``max``, ``abs``
+        of numbers and of such names (``nmax = int(2.0 / dt) + 2`` in a ray's
+        loop), or an axis of an array whose every value has the axis of a
+        parameter (``n = x.shape[0]`` in a time step re-binding ``x``)."""
+        if not hasattr(self, "_bound_lengths"):
+            self._bound_lengths = axis_lengths(self.types, self.params, self.sites,
+                                               self.same_axes, self.rows)
+        return invariant_value(name, varying, self.sites, self.types, self._bound_lengths)
 
     def row_dtype(self, var):
         """The dtype of ``var``'s elements when its values may go on a stack of

@@ -140,7 +140,7 @@ class ReverseTransformer:
     def __init__(self, fn: ast.FunctionDef, types: dict, wrt: list, mode: str, names: set,
                  callee_adjoint=None, error=None, checkpoint=None, prefer_store=frozenset(),
                  same_shape=None, param_shapes=None, scratch=True, same_axes=None,
-                 stored_reads=frozenset(), growable=True):
+                 stored_reads=frozenset(), growable=True, rows=None):
         self.fn = fn
         # scratch arrays of the adjoint's own (split_adds' rows): not in a CUDA kernel
         self.scratch = scratch
@@ -177,7 +177,7 @@ class ReverseTransformer:
                                        [self.ret_name] if self.ret_name else [])
         self.plan = Planner(fn, types, self.params, self.active, self.ret_name, mode,
                             checkpoint, error, self.fresh_cached, prefer_store, same_shape,
-                            param_shapes, same_axes, stored_reads, growable)
+                            param_shapes, same_axes, stored_reads, growable, rows)
         self.adj_names: dict[str, str] = {}
         self.tmp = itertools.count(1)
         self.helpers_used: set = set()

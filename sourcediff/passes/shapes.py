@@ -519,14 +519,22 @@ def axis_lengths(types: dict, params: list, sites: dict, same_axes=None, rows=No
         return out
 
     def made(stmt, ndim) -> tuple:
-        """The axes of the array one binding (``u = ...``, ``u = u + du``) makes."""
+        """The axes of the array one binding (``u = ...``, ``u = u + du``) makes
+        (of a whole number: its key)."""
         if ir.KIND(stmt) not in (ir.Kind.ASSIGN, ir.Kind.ACCUMULATE) or \
                 not isinstance(stmt, ast.Assign):
             return (None,) * ndim
+        target = stmt.targets[0]
+        t = types.get(target.id) if isinstance(target, ast.Name) else None
+        if t is not None and not t.is_array:
+            return (number(stmt.value),)
         return _made_axes(stmt.value, ndim, number, axes, types)
 
+    # (arrays, and whole numbers bound several times to one length: ``N = x.shape[0]``
+    # of each inlined call of a helper)
     several = sorted(v for v in set(sites) - set(params) if len(sites[v]) > 1 and
-                     types.get(v) is not None and types[v].is_array)
+                     types.get(v) is not None and (types[v].is_array or types[v].kind == "int"
+                                                   and types[v].is_scalar))
     _solve_rebound(several, sites, types, memo, made)
     names = set(sites) | set(params)
     return {var: of(var) for var in sorted(names)}
@@ -545,7 +553,7 @@ def _solve_rebound(several, sites, types, memo, made) -> None:
 
     def under(guesses):
         memo.clear()
-        memo.update({v: (None,) * types[v].ndim for v in several})
+        memo.update({v: (None,) * _width(types[v]) for v in several})
         memo.update(guesses)
 
     grown = True
@@ -554,17 +562,22 @@ def _solve_rebound(several, sites, types, memo, made) -> None:
         for var in several:
             if var not in hyp:
                 under(hyp)
-                first = made(sites[var][0].stmt, types[var].ndim)
+                first = made(sites[var][0].stmt, _width(types[var]))
                 if None not in first:
                     hyp[var], grown = first, True
     while True:
         under(hyp)
-        bad = {v for v in hyp if any(made(s.stmt, types[v].ndim) != hyp[v] for s in sites[v])}
+        bad = {v for v in hyp if any(made(s.stmt, _width(types[v])) != hyp[v] for s in sites[v])}
         if not bad:
             break
         for v in bad:
             del hyp[v]
     under(hyp)
+
+
+def _width(t) -> int:
+    """How many keys a name has: one per axis of an array, one for a number."""
+    return t.ndim if t.is_array else 1
 
 
 def parameter_axes(params: list, arg_types: list) -> dict:

@@ -25,7 +25,11 @@ what runs (``it < maxit`` with ``maxit = 10 ** 7`` "never reached": 75 GB for
 a loop that stops after a hundred trips): such a stack starts with room for
 at most ``STACK_START`` values, and where each trip of the innermost such loop
 starts it is grown (``room_for``: doubled at least) to room for what one trip
-pushes, a bound of the counted loops inside.  Where no bound exists before
+pushes, a bound of the counted loops inside.  A bound the loops compute
+the same way in every trip (``nmax = int(2.0 / dt) + 2`` in a ray loop, ``n =
+x.shape[0]`` of an ``x`` whose every value has ``x0``'s length) is taken before
+them (:func:`invariant_value`): a ray marcher's stacks allocated whole, 2.44 ->
+1.62 ms.  Where no bound exists before
 the top-level statement but one does right before an inner loop that holds
 every push (its bounds computed in an outer loop's body: ``n = x.shape[0]``
 in a time step that re-binds ``x``, a window the step computes), the stack
@@ -239,6 +243,101 @@ def _evaluable(e, varying) -> bool:
     return True
 
 
+_INVARIANT_OPS = (ast.Add, ast.Sub, ast.Mult, ast.Div, ast.FloorDiv, ast.Mod)
+
+
+def invariant_value(name, varying, sites, types, lengths, depth=0):
+    """An expression of number ``name``'s value that reads none of ``varying``
+    (the names a top-level statement assigns), where ``name`` has one value
+    throughout it: assigned once (``sites``: name -> its assignments, each with
+    ``stmt``), by arithmetic or ``int``/``len``/``min``/``max``/``abs`` of
+    numbers and names that are not varying or are themselves such, or by an
+    axis of an array whose every value has a parameter's axis (``lengths``:
+    ``shapes.axis_lengths``); else None.  Evaluated before the statement: as
+    the program computes it in the statement (a bound of ``range(int(2.0 /
+    dt) + 2)`` in each trip of an outer loop)."""
+    ss = sites.get(name, [])
+    t = types.get(name)
+    if depth > 16 or len(ss) != 1 or ir.KIND(ss[0].stmt) != ir.Kind.ASSIGN or \
+            not isinstance(ss[0].stmt, ast.Assign) or t is None or not t.is_scalar or \
+            t.kind not in ("int", "float"):
+        return None
+    return _invariant_expr(ss[0].stmt.value, varying, sites, types, lengths, depth + 1)
+
+
+def _invariant_expr(e, varying, sites, types, lengths, depth):
+    def sub(x):
+        return _invariant_expr(x, varying, sites, types, lengths, depth)
+    if isinstance(e, ast.Constant) and type(e.value) in (int, float):
+        return ast.Constant(e.value)
+    if isinstance(e, ast.Name):
+        return ast.Name(id=e.id, ctx=ast.Load()) if e.id not in varying else \
+            invariant_value(e.id, varying, sites, types, lengths, depth)
+    if isinstance(e, ast.BinOp) and isinstance(e.op, _INVARIANT_OPS):
+        left, right = sub(e.left), sub(e.right)
+        return None if left is None or right is None else \
+            ast.BinOp(left=left, op=type(e.op)(), right=right)
+    if isinstance(e, ast.UnaryOp) and isinstance(e.op, ast.USub):
+        inner = sub(e.operand)
+        return None if inner is None else ast.UnaryOp(op=ast.USub(), operand=inner)
+    if isinstance(e, ast.Call) and isinstance(e.func, ast.Name) and \
+            e.func.id in _PURE_CALLS and not e.keywords and e.func.id not in varying:
+        args = [sub(a) for a in e.args]
+        return None if None in args else \
+            ast.Call(func=ast.Name(id=e.func.id, ctx=ast.Load()), args=args, keywords=[])
+    if isinstance(e, ast.Subscript) and isinstance(e.slice, ast.Constant) and \
+            type(e.slice.value) is int:
+        array = _shape_of(e.value, sites)
+        if array is None:
+            return None
+        k = e.slice.value
+        if array not in varying:
+            return ast.parse(f"{array}.shape[{k}]", mode="eval").body
+        keys = lengths.get(array) or ()
+        key = keys[k] if -len(keys) <= k < len(keys) else None
+        if isinstance(key, int):
+            return ast.Constant(key)
+        if isinstance(key, str) and ".shape[" in key:
+            return ast.parse(key, mode="eval").body
+    return None
+
+
+def _shape_of(e, sites):
+    """The array ``x`` whose shape ``e`` is: ``x.shape``, or a name assigned it once."""
+    if isinstance(e, ast.Attribute) and e.attr == "shape" and isinstance(e.value, ast.Name):
+        return e.value.id
+    if isinstance(e, ast.Name):
+        ss = sites.get(e.id, [])
+        if len(ss) == 1 and isinstance(ss[0].stmt, ast.Assign):
+            v = ss[0].stmt.value
+            if isinstance(v, ast.Attribute) and v.attr == "shape" and isinstance(v.value, ast.Name):
+                return v.value.id
+    return None
+
+
+def _substituted(e, varying, invariant):
+    """``e`` with each name of ``varying`` it reads replaced by ``invariant``'s
+    expression of its value, or None where one has none."""
+    if invariant is None:
+        return None
+    out = ir.clone(e)
+    for n in list(ast.walk(out)):
+        for field, value in ast.iter_fields(n):
+            items = value if isinstance(value, list) else [value]
+            for k, item in enumerate(items):
+                if isinstance(item, ast.Name) and item.id in varying:
+                    new = invariant(item.id, varying)
+                    if new is None:
+                        return None
+                    if isinstance(value, list):
+                        value[k] = new
+                    else:
+                        setattr(n, field, new)
+    if isinstance(out, ast.Name) and out.id in varying:
+        return invariant(out.id, varying)
+    return out
+
+
 def _extreme(e, span, end):
     """``e`` at the end (``end``: 0 lowest, 1 highest) of the ranges of the outer
     counters it reads, when it rises with them: ``j``, ``j + c``, ``c + j``,
@@ -258,7 +357,7 @@ def _extreme(e, span, end):
     return None
 
 
-def _most_trips(loop, span, varying, while_trips=None):
+def _most_trips(loop, span, varying, while_trips=None, invariant=None):
     """An upper bound on the trips of ``loop`` (an expression computable before
     the top-level statement), or None; records the range of its counter in
     ``span`` (name -> (lowest, highest) expressions).  A ``while`` loop's bound
@@ -280,9 +379,11 @@ def _most_trips(loop, span, varying, while_trips=None):
     if down:
         lo, hi = hi, lo
     if not _evaluable(lo, varying):
-        lo = _extreme(lo, span, 0)
+        lo = _extreme(lo, span, 0) or _evaluable_or_none(
+            _substituted(lo, varying, invariant), varying)
     if not _evaluable(hi, varying):
-        hi = _extreme(hi, span, 1)
+        hi = _extreme(hi, span, 1) or _evaluable_or_none(
+            _substituted(hi, varying, invariant), varying)
     if lo is None or hi is None:
         return None
     lo, hi = simplify(lo), simplify(hi)
@@ -298,7 +399,12 @@ def _most_trips(loop, span, varying, while_trips=None):
     return trips
 
 
-def _most_pushes(top, loops, per_iteration=(), stored=stored_names, while_trips=None):
+def _evaluable_or_none(e, varying):
+    return e if e is not None and _evaluable(e, varying) else None
+
+
+def _most_pushes(top, loops, per_iteration=(), stored=stored_names, while_trips=None,
+                 invariant=None):
     """An upper bound on how often a statement inside ``loops`` (the loops
     around it within ``top``, outermost first) runs, or None; within one
     iteration of the loops in ``per_iteration`` (fused: each iteration pops
@@ -309,7 +415,7 @@ def _most_pushes(top, loops, per_iteration=(), stored=stored_names, while_trips=
     span: dict = {}
     bound = ast.Constant(1)
     for loop in loops:
-        trips = _most_trips(loop, span, varying, while_trips)
+        trips = _most_trips(loop, span, varying, while_trips, invariant)
         if trips is None:
             return None
         counter = getattr(getattr(loop, "target", None), "id", None)
@@ -368,7 +474,7 @@ def _grown_before(pushes, around, per_iteration, stored, while_trips):
 
 
 def plan_stack_tapes(fn, around, sites: dict, per_iteration=(), while_trips=None,
-                     growable=False) -> dict:
+                     growable=False, invariant=None) -> dict:
     """For each tape of ``sites`` (key -> (dtype, [(statement, loops)]): a push
     made at ``statement``, inside ``loops``), a :class:`StackTape` where the
     number of pushes has an upper bound computable before they start: before
@@ -395,7 +501,7 @@ def plan_stack_tapes(fn, around, sites: dict, per_iteration=(), while_trips=None
             inside = [lp for lp in around[id(st)] if isinstance(lp, (ast.For, ast.While))]
             inside += [lp for lp in loops if lp not in inside]
             bounds.append(_most_pushes(top if inside else None, inside, per_iteration, stored,
-                                       while_trips))
+                                       while_trips, invariant))
             whiles = [k for k, lp in enumerate(inside)
                       if isinstance(lp, ast.While) and id(lp) not in per_iteration]
             k = whiles[-1] if whiles else None
