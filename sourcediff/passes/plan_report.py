@@ -172,11 +172,6 @@ def _stack(rt, names, key) -> str:
     where = "before everything" if tape.top is None else \
         f"before {line_ref(ir.LINE(tape.top))}"
     what = "arrays of its shape" if tape.row else "values"
-    if tape.capacity is None:
-        loops = ", ".join(sorted({_loop_name(lp) for lp, _ in tape.grows_before}))
-        return (f"{names.stack_name(key)}, allocated once {where} with room for "
-                f"{STACK_START} {what}, grown before each run of {loops} to room for what "
-                f"it pushes (its bounds are computed as the program runs)")
     if names.grows(key):
         return (f"{names.stack_name(key)}, allocated once {where} with room for at most "
                 f"{STACK_START} {what}, doubled when full (its bound, "

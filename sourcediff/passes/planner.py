@@ -69,12 +69,10 @@ class Planner:
     def __init__(self, fn: ast.FunctionDef, types: dict, params: list, active: set,
                  ret_name, mode: str, checkpoint=None, error=None, name_of=None,
                  prefer_store=frozenset(), same_shape=None, param_shapes=None,
-                 same_axes=None, stored_reads=frozenset(), growable=True, rows=None):
+                 same_axes=None, stored_reads=frozenset(), rows=None):
         self.fn = fn
         # parameter -> (ndim, length) of a last axis the compiled code is specialized on
         self.rows = rows or {}
-        # stacks may grow as they run (not in a batch's element: passes/tape.py)
-        self.growable = growable
         # arrays whose element reads are stored where the reverse sweep needs
         # what is computed from them, not re-run from the array put back
         # element by element (passes/rerun.py; chosen by cost in program.py)
@@ -1188,7 +1186,7 @@ class Planner:
         if not self.checkpointed:
             self.stacks = plan_stack_tapes(self.fn, self.around, stack_sites(self),
                                            self.per_iteration, self.while_trips,
-                                           self.growable, self.bound_value)
+                                           self.bound_value)
         for key, tape in list(self.stacks.items()):
             t = self.types.get(key[1])
             if key[0] != "saved" or t is None or not t.is_array:

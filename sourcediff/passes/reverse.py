@@ -177,7 +177,7 @@ class ReverseTransformer:
                                        [self.ret_name] if self.ret_name else [])
         self.plan = Planner(fn, types, self.params, self.active, self.ret_name, mode,
                             checkpoint, error, self.fresh_cached, prefer_store, same_shape,
-                            param_shapes, same_axes, stored_reads, growable, rows)
+                            param_shapes, same_axes, stored_reads, rows)
         self.adj_names: dict[str, str] = {}
         self.tmp = itertools.count(1)
         self.helpers_used: set = set()
@@ -788,20 +788,16 @@ class ReverseTransformer:
         return True
 
     def grows(self, key) -> bool:
-        """Whether stack ``key`` starts small and grows (``StackTape.grows``,
-        ``grows_before``)."""
-        tape = self.plan.stacks[key]
-        return self.growable and bool(tape.grows or tape.grows_before)
+        """Whether stack ``key`` starts small and grows (``StackTape.grows``)."""
+        return self.growable and bool(self.plan.stacks[key].grows)
 
-    def room_for_a_trip(self, loop, before=False) -> list:
-        """Where each trip of ``loop`` (a ``while``) starts, or (``before``) right
-        before ``loop`` runs: the stacks its trip (its run) pushes onto grown to
-        room for what it pushes, if they lack it (once a trip: a check at every
-        push cost a value iteration 3x its gradient)."""
+    def room_for_a_trip(self, loop) -> list:
+        """Where each trip of ``loop`` (a ``while``) starts: the stacks its trip
+        pushes onto grown to room for what one trip pushes, if they lack it (once
+        a trip: a check at every push cost a value iteration 3x its gradient)."""
         out = []
         for key, tape in sorted(self.plan.stacks.items()):
-            for lp, pushes in (tape.grows_before if before else tape.grows) \
-                    if self.grows(key) else ():
+            for lp, pushes in tape.grows if self.grows(key) else ():
                 if lp is loop:
                     name = self.stack_name(key)
                     need = ast.BinOp(left=_name(self.stack_top(name)), op=ast.Add(),
@@ -816,10 +812,8 @@ class ReverseTransformer:
                     ir.LINE.set(grow, ir.LINE(loop))
                     out.append(grow)
         if out:
-            ir.NOTE.set(out[0], "room for what the loop pushes (its bounds are computed as "
-                                "the program runs: the stacks start small)" if before else
-                        "room for what one trip pushes (stacks sized by the loop's "
-                        "bound start small)")
+            ir.NOTE.set(out[0], "room for what one trip pushes (stacks sized by the loop's "
+                                "bound start small)")
         return out
 
     def stack_top(self, tape) -> str:
@@ -835,12 +829,9 @@ class ReverseTransformer:
         for key, tape in sorted(self.plan.stacks.items()):
             if tape.top is top:
                 name = self.stack_name(key)
-                if tape.capacity is None:
-                    size = _const(STACK_START)
-                else:
-                    size = ir.clone(tape.capacity)
-                    if self.grows(key):
-                        size = _call("min", size, _const(STACK_START))
+                size = ir.clone(tape.capacity)
+                if self.grows(key):
+                    size = _call("min", size, _const(STACK_START))
                 if tape.row:        # a stack of arrays: a row per push
                     size = ast.Tuple(elts=[size, *map(ir.clone, tape.row)], ctx=ast.Load())
                 out.append(_tape(_assign(name, ast.Call(
@@ -1090,8 +1081,6 @@ class ReverseTransformer:
                 pre += self.push(s.target.id, line)
             if not self._plain and not self._in_segment:
                 pre += self.array_tape_allocations(s) + self.indexed_allocations(s)
-            if not self._plain:
-                pre += self.room_for_a_trip(s, before=True)
             new = copy.copy(s)
             snaps = [] if self._plain else self.snapshot_pushes(s)
             new.body = snaps + self.forward_block(s.body) or [ast.Pass()]
@@ -1105,7 +1094,7 @@ class ReverseTransformer:
             # a while body starts with the trip counter: the snapshot follows it
             snaps = [] if self._plain else self.snapshot_pushes(s) + self.room_for_a_trip(s)
             new.body = body[:1] + snaps + body[1:] or [ast.Pass()]
-            return ([] if self._plain else self.room_for_a_trip(s, before=True)) + [new]
+            return [new]
         if isinstance(s, ast.Return):
             return []
         return [s]

@@ -29,19 +29,16 @@ pushes, a bound of the counted loops inside.  A bound the loops compute
 the same way in every trip (``nmax = int(2.0 / dt) + 2`` in a ray loop, ``n =
 x.shape[0]`` of an ``x`` whose every value has ``x0``'s length) is taken before
 them (:func:`invariant_value`): a ray marcher's stacks allocated whole, 2.44 ->
-1.62 ms.  Where no bound exists before
-the top-level statement but one does right before an inner loop that holds
-every push (its bounds computed in an outer loop's body: ``n = x.shape[0]``
-in a time step that re-binds ``x``, a window the step computes), the stack
-starts with ``STACK_START`` slots and grows before each run of that loop
-(``StackTape.grows_before``): a Lennard-Jones step's pair tapes, 3.97 ->
-2.32 ms against lists.  Lists stay where no such bound exists (a ``while``
-loop that iterates to convergence around the pushes, pushes in two loops
-that each compute their bounds) and for values that are not numbers: a Numba
-list already grows a typed buffer by doubling, and an array regrown at every
-push was measured 10x slower than either (the array is re-bound, so Numba
-counts its references in every iteration; growing it once per trip or per
-run of a loop, behind a test, does not).
+1.62 ms.  Lists stay where no such bound exists before the loops run (a
+``while`` loop that iterates to convergence, an inner loop whose length each
+trip computes anew: ``n = int((tfar - tnear) / dt)`` per ray) and for values
+that are not numbers: a Numba list already grows a typed buffer by doubling,
+and an array regrown inside a loop was measured 10x slower than either (the
+array is re-bound, so Numba counts its references in every iteration).
+Grown behind a test before each run of such an inner loop, 18 stacks of a
+ray marcher ran its forward sweep 10x slower than without the test (the
+same inner loop; the stacks re-bound in the ray loop), 4x slower than lists:
+not done.
 """
 from __future__ import annotations
 
@@ -210,12 +207,6 @@ class StackTape:
     dtype: np.dtype
     row: tuple = ()
     grows: tuple = ()
-    # ``(loop, pushes)``: where no bound on the pushes is known before ``top``
-    # (``capacity`` None) but one is before an inner loop that holds them all
-    # (its bounds computed in an outer loop's body: ``n = x.shape[0]`` in a time
-    # step), the stack starts with ``STACK_START`` slots and, right before each
-    # run of that loop, grows to room for what the run pushes
-    grows_before: tuple = ()
 
 
 # calls a loop bound may make and still be evaluated before the loops run
@@ -445,45 +436,16 @@ def _lengths_only(bound) -> bool:
     return all(id(n) in shaped for n in names)
 
 
-def _run_bound(inside, per_iteration, stored, while_trips):
-    """``(loop, bound)``: the outermost loop of ``inside[1:]`` (the loops around
-    a push, outermost first) with a bound on the pushes one run of it makes that
-    is computable right before it runs, or None."""
-    for k in range(1, len(inside)):
-        each = _most_pushes(inside[k], inside[k:], per_iteration, stored, while_trips)
-        if each is not None:
-            return inside[k], each
-    return None
-
-
-def _grown_before(pushes, around, per_iteration, stored, while_trips):
-    """The ``grows_before`` of a stack whose pushes have no bound before their
-    top-level statement: every push inside one loop with a bound on each run's
-    pushes (their sum), else None."""
-    anchor, total = None, None
-    for st, loops in pushes:
-        inside = [lp for lp in around[id(st)] if isinstance(lp, (ast.For, ast.While))]
-        inside += [lp for lp in loops if lp not in inside]
-        found = _run_bound(inside, per_iteration, stored, while_trips)
-        if found is None or anchor is not None and found[0] is not anchor:
-            return None
-        anchor = found[0]
-        total = found[1] if total is None else simplify(
-            ast.BinOp(left=total, op=ast.Add(), right=found[1]))
-    return ((anchor, total),)
-
-
 def plan_stack_tapes(fn, around, sites: dict, per_iteration=(), while_trips=None,
-                     growable=False, invariant=None) -> dict:
+                     invariant=None) -> dict:
     """For each tape of ``sites`` (key -> (dtype, [(statement, loops)]): a push
     made at ``statement``, inside ``loops``), a :class:`StackTape` where the
     number of pushes has an upper bound computable before they start: before
     the one top-level statement that holds them all, or, for a constant bound,
     before everything.  ``while_trips(loop)``: a bound on a ``while`` loop's
-    trips, or None (then its pushes stay in a list).  ``growable``: stacks may
-    grow as they run; then pushes with no bound before their top-level statement
-    but one before an inner loop holding them all go on a stack that grows there
-    (``StackTape.grows_before``)."""
+    trips, or None (then its pushes stay in a list).  ``invariant(name,
+    varying)``: an expression of a name's value computable before the top-level
+    statement that assigns ``varying`` (:func:`invariant_value`), or None."""
     stored = remembered_stored_names()     # the tree does not change here
     top_of = {}
     for s in fn.body:
@@ -511,10 +473,6 @@ def plan_stack_tapes(fn, around, sites: dict, per_iteration=(), while_trips=None
             trips.setdefault(id(inside[k]) if k is not None else None,
                              [inside[k] if k is not None else None, []])[1].append(per_trip)
         if None in bounds:
-            before = _grown_before(pushes, around, per_iteration, stored, while_trips) \
-                if growable and len(tops) == 1 else None
-            if before is not None:
-                plan[key] = StackTape(top, None, dtype, grows_before=before)
             continue
         total = bounds[0]
         for b in bounds[1:]:

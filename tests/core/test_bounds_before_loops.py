@@ -1,0 +1,107 @@
+"""Stacks for pushes inside loops whose bounds are computed in an outer loop's
+body: where each trip computes the bound the same way (``nmax = int(1.0 /
+dt) + 2`` in a ray loop; ``n = x.shape[0]`` of an ``x`` a time step re-binds
+to arrays of ``x0``'s length: the Lennard-Jones step of a new user, whose
+``x`` is not updated in place), the bound is taken before the outer loop and
+the stacks are allocated whole (passes/tape.py ``invariant_value``); where
+each trip computes another (a window's length from the step), the values go
+in lists.  Gradients against finite differences on both targets."""
+from __future__ import annotations
+
+import ast
+import math
+
+import numpy as np
+import pytest
+
+import sourcediff as sd
+from sourcediff import ir
+from sourcediff.passes.tape import invariant_value
+from sourcediff.passes.types import array, scalar
+from tests.fdcheck import check_grad
+
+
+def march(c, origins, dt):
+    """A bound each trip of the ray loop computes the same way (``nmax``, inside
+    a branch): its value before the loop bounds the pushes."""
+    total = 0.0
+    for ray in range(origins.shape[0]):
+        t0 = origins[ray]
+        T = 1.0
+        if t0 < 0.9:
+            nmax = int(1.0 / dt) + 2
+            for k in range(nmax):
+                t = t0 + (k + 0.5) * dt
+                if t >= 1.0:
+                    break
+                alpha = 1.0 - math.exp(-c * t * dt)
+                total += T * alpha * t
+                T *= 1.0 - alpha
+                if T < 0.05:
+                    break
+    return total
+
+
+def windows(a, c):
+    """A window whose length each trip computes anew (``m = 3 + step % 10``)."""
+    acc = 0.5
+    total = 0.0
+    for step in range(a.shape[0] - 12):
+        m = 3 + step % 10
+        for j in range(m):
+            t = math.tanh(c * a[step + j])
+            acc = acc * 0.9 + t * acc
+        total += acc
+    return total
+
+
+MARCH = (3.0, np.linspace(0.0, 1.0, 7), 0.01)
+WINDOWS = (np.linspace(0.0, 2.0, 60), 0.7)
+
+
+@pytest.mark.parametrize("target", ["python", "cpu"])
+def test_a_bound_computed_alike_in_each_trip(target):
+    check_grad(march, MARCH, wrt=0, target=target)
+    text = sd.grad(march, wrt=0, target=target).source_for(*MARCH)
+    plan = text[text.index("# Plan:"):text.index("# -- ")]
+    assert "room for max(origins.shape[0], 0) * max(int(1.0 / dt) + 2, 0) values" in plan, plan
+    assert "room_for(" not in text and ".append(" not in text
+
+
+class _Site:
+    def __init__(self, stmt):
+        self.stmt = stmt
+
+
+def _sites(code):
+    stmts = ast.parse(code).body
+    for st in stmts:
+        ir.KIND.set(st, ir.Kind.ASSIGN)
+    return {st.targets[0].id: [_Site(st)] for st in stmts}
+
+
+def test_an_axis_of_an_array_keeping_a_parameters_length():
+    # n = x.shape[0] in a step re-binding x, whose every value has x0's length
+    sites = _sites("_t1 = x.shape\nn = _t1[0]")
+    types = {"n": scalar(np.int64), "x": array(np.float64, 2)}
+    lengths = {"x": ("x0.shape[0]", 3)}
+    found = invariant_value("n", {"x", "_t1", "n"}, sites, types, lengths)
+    assert ast.unparse(found) == "x0.shape[0]"
+    assert invariant_value("n", {"x", "_t1", "n"}, sites, types, {"x": (None, 3)}) is None
+
+
+def test_arithmetic_of_names_the_loop_does_not_set():
+    sites = _sites("_t1 = 2.0 / dt\n_t2 = int(_t1)\nnmax = _t2 + k")
+    types = {"nmax": scalar(np.int64), "_t2": scalar(np.int64), "_t1": scalar(np.float64)}
+    found = invariant_value("nmax", {"_t1", "_t2", "nmax"}, sites, types, {})
+    assert ast.unparse(found) == "int(2.0 / dt) + k"
+    # (k set in the loop too: no value before it)
+    assert invariant_value("nmax", {"_t1", "_t2", "nmax", "k"}, sites, types, {}) is None
+
+
+@pytest.mark.parametrize("target", ["python", "cpu"])
+def test_a_bound_each_trip_computes_anew_keeps_lists(target):
+    check_grad(windows, WINDOWS, wrt=(0, 1), target=target)
+    text = sd.grad(windows, wrt=(0, 1), target=target).source_for(*WINDOWS)
+    plan = text[text.index("# Plan:"):text.index("# -- ")]
+    assert "'acc' (carried from one iteration to the next; a list)" in plan, plan
