@@ -530,17 +530,26 @@ def axis_lengths(types: dict, params: list, sites: dict, same_axes=None, rows=No
             return (number(stmt.value),)
         return _made_axes(stmt.value, ndim, number, axes, types)
 
-    # (arrays, and whole numbers bound several times to one length: ``N = x.shape[0]``
-    # of each inlined call of a helper)
-    several = sorted(v for v in set(sites) - set(params) if len(sites[v]) > 1 and
-                     types.get(v) is not None and (types[v].is_array or types[v].kind == "int"
-                                                   and types[v].is_scalar))
-    _solve_rebound(several, sites, types, memo, made)
+    several, seeds = _rebound(types, params, sites, param_axis)
+    _solve_rebound(several, sites, types, memo, made, seeds)
     names = set(sites) | set(params)
     return {var: of(var) for var in sorted(names)}
 
 
-def _solve_rebound(several, sites, types, memo, made) -> None:
+def _rebound(types, params, sites, param_axis) -> tuple:
+    """The names :func:`_solve_rebound` solves for, and its seeds: arrays and
+    whole numbers bound several times (``N = x.shape[0]`` of each inlined call
+    of a helper), and array parameters re-bound (``x = x + dt * v``), seeded
+    with the argument's axes."""
+    several = [v for v in set(sites) - set(params) if len(sites[v]) > 1 and
+               types.get(v) is not None and (types[v].is_array or types[v].kind == "int"
+                                             and types[v].is_scalar)]
+    seeds = {p: tuple(param_axis(p, k) for k in range(types[p].ndim)) for p in params
+             if sites.get(p) and types.get(p) is not None and types[p].is_array}
+    return sorted(several + list(seeds)), seeds
+
+
+def _solve_rebound(several, sites, types, memo, made, seeds=None) -> None:
     """``memo`` set for the arrays bound at several sites (``u = u0.copy()`` before
     a time loop, ``u = u + lam * du`` in it, with ``du = np.zeros_like(u)``;
     ``water`` and ``uptake = np.minimum(water, demand)`` computed from each
@@ -548,8 +557,10 @@ def _solve_rebound(several, sites, types, memo, made) -> None:
     of each makes them again given that all of them have theirs (so, by
     induction over the run, every value has them; a name that fails drops out
     and the rest are checked again); the others not known.  ``made(stmt, ndim)``:
-    the axes a binding makes, read through ``memo``."""
-    hyp: dict = {}
+    the axes a binding makes, read through ``memo``.  ``seeds``: name -> the axes
+    of the value it has before any binding (a parameter re-bound: its
+    argument's), its hypothesis in place of its first binding's."""
+    hyp: dict = dict(seeds or {})
 
     def under(guesses):
         memo.clear()
