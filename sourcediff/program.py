@@ -133,7 +133,7 @@ class Program:
                 env, ret = self.infer_with_versions(fn, params, arg_types, src, norm)
             # small arrays of a fixed shape (2x2 matrices, 3-vectors) become one
             # scalar per element
-            if scalarize_small_arrays(fn, env, norm.used_names, param_shapes):
+            if scalarize_small_arrays(fn, env, norm.used_names, param_shapes, row_lengths):
                 env, ret = self.infer_with_versions(fn, params, arg_types, src, norm)
             # rewrites that need types: tuple-valued locals read element-wise get
             # one variable per element (a round per level of nesting), NumPy

@@ -1135,6 +1135,7 @@ class Planner:
         out = {}
         if self.checkpointed:
             return out
+        own: dict = {}          # id(loop) -> its iteration locals, where it carries no number
         for (sid, var) in self.indexed_scalars:
             st = stmts[sid]
             around = self.around.get(sid) or []
@@ -1143,10 +1144,14 @@ class Planner:
                     len(self.sites.get(var, [])) != 1 or var in self.params or \
                     any(id(x) in self.per_iteration for x in around):
                 continue
-            inside = {id(x) for x in walk([loop])}
-            outside = [x for x in walk(self.fn.body) if id(x) not in inside and
-                       not isinstance(x, (ast.For, ast.While, ast.If))]
-            if var in iteration_locals(loop, outside) and not self.carries_numbers(loop):
+            if id(loop) not in own:
+                # (once per loop: per value, a program of many values took seconds)
+                inside = {id(x) for x in walk([loop])}
+                outside = [x for x in walk(self.fn.body) if id(x) not in inside and
+                           not isinstance(x, (ast.For, ast.While, ast.If))]
+                own[id(loop)] = set() if self.carries_numbers(loop) else \
+                    iteration_locals(loop, outside)
+            if var in own[id(loop)]:
                 out[(sid, var)] = loop
         return out
 

@@ -20,9 +20,13 @@ Where the line is drawn, and why:
   ``np.zeros(3)``, ``np.zeros((2, 2))``, ``np.ones``, ``np.eye``, and what
   arithmetic, elementwise ufuncs, ``@``, ``.T``, ``np.outer``, ``np.cross``
   of 3-vectors, ``np.linalg.inv`` and ``solve`` of matrices up to 3x3
-  (adjugate and Cramer's rule, the formulas one writes by hand at that size),
-  reductions along an axis, slices with constant bounds, copies and
-  ``np.zeros_like`` make of such arrays), with at most ``SMALL`` elements,
+  (adjugate and Cramer's rule, the formulas one writes by hand at that size;
+  ``solve`` of a vector or of a matrix of right-hand sides: a Kalman gain
+  ``np.linalg.solve(S, H @ P).T``), reductions along an axis, slices with
+  constant bounds, copies and ``np.zeros_like`` make of such arrays, and a
+  row ``obs[t]`` of a parameter of many rows whose rows' length the compiled
+  code is specialized on (backends/row_lengths.py), read element by element),
+  with at most ``SMALL`` elements,
   float64, one or two dimensions, and it is a local.  A parameter keeps its
   array (its shape is the caller's) unless the transform specialized on its
   shape: one copied into a loop's state (``y = y0.copy()``, ``shape_seeds``),
@@ -77,16 +81,19 @@ REDUCTIONS = {id(np.sum): "Add", id(np.prod): "Mult", id(np.mean): "mean",
 
 # -- entry -------------------------------------------------------------------
 def scalarize_small_arrays(fn: ast.FunctionDef, env: dict, used_names: set,
-                           param_shapes: dict | None = None) -> bool:
+                           param_shapes: dict | None = None, rows: dict | None = None) -> bool:
     """Rewrite ``fn`` in place; returns whether anything changed.  ``used_names``
     gets the new names.  ``param_shapes``: parameter -> the shape the
-    transform specialized on (``shape_seeds``)."""
-    unrolled = _unrolled(fn, env, param_shapes or {})
+    transform specialized on (``shape_seeds``); ``rows``: parameter -> ``(ndim,
+    length)`` of a last axis the compiled code is specialized on (a row
+    ``obs[t]`` of such a parameter, never re-bound, is read element by element:
+    ``obs[t, 0]``, ``obs[t, 1]``)."""
+    unrolled = _unrolled(fn, env, param_shapes or {}, rows or {})
     if unrolled is not None:
         # (decided already on the written-out body, which fn now takes)
         fn.body, facts, seeds, (shapes, escapes) = unrolled
     else:
-        facts = _Facts(fn, env)
+        facts = _Facts(fn, env, rows)
         seeds = _seeds(facts, param_shapes or {})
         shapes, escapes = decide(facts, seeds)
         if not shapes:
@@ -107,7 +114,7 @@ def scalarize_small_arrays(fn: ast.FunctionDef, env: dict, used_names: set,
     return True
 
 
-def _unrolled(fn, env, param_shapes):
+def _unrolled(fn, env, param_shapes, rows):
     """``fn``'s body with each ``for i in range(C)`` (``C`` at most ``UNROLL``)
     that indexes an array with ``i`` written out, ``i`` a constant in each
     copy (``y[0] += dt * k[0]``, then ``y[1] += ...``), where that lets the
@@ -149,7 +156,7 @@ def _unrolled(fn, env, param_shapes):
     if not changed:
         return None
     trial.body = body
-    facts = _Facts(trial, env)
+    facts = _Facts(trial, env, rows)
     seeds = _seeds(facts, param_shapes)
     decided = decide(facts, seeds)
     return (body, facts, seeds, decided) if indexed & set(decided[0]) else None
@@ -321,10 +328,13 @@ def _drop_unread(fn, made: set):
                     inner, gone = block(getattr(s, f), loads)
                     setattr(s, f, inner)
                     removed |= gone
+        facts = [_name_uses(s) for s in stmts]         # (once: a walk per name was quadratic)
+        for k, s in enumerate(stmts):
             target = _target(s)
             last = k == len(stmts) - 1 and not out      # a body must keep a statement
             if target in made and not last and (target not in loads or
-                                                _overwritten(target, stmts[k + 1:])):
+                                                _overwritten(target, stmts[k + 1:],
+                                                             facts[k + 1:])):
                 removed = True
                 continue
             out.append(s)
@@ -338,16 +348,21 @@ def _drop_unread(fn, made: set):
             return
 
 
-def _overwritten(name, rest) -> bool:
-    """The statements after one binding ``name`` bind it again before reading it."""
-    for s in rest:
-        if any(isinstance(n, ast.Name) and n.id == name and isinstance(n.ctx, ast.Load)
-               for n in ast.walk(s)):
+def _name_uses(s) -> tuple:
+    """(the names ``s`` reads, the names it mentions)."""
+    names = [n for n in ast.walk(s) if isinstance(n, ast.Name)]
+    return {n.id for n in names if isinstance(n.ctx, ast.Load)}, {n.id for n in names}
+
+
+def _overwritten(name, rest, uses) -> bool:
+    """The statements after one binding ``name`` bind it again before reading it
+    (``uses``: :func:`_name_uses` of each)."""
+    for s, (reads, mentions) in zip(rest, uses):
+        if name in reads:
             return False
         if _target(s) == name:
             return True
-        if isinstance(s, (ast.For, ast.While, ast.If)) and \
-                name in {n.id for n in ast.walk(s) if isinstance(n, ast.Name)}:
+        if isinstance(s, (ast.For, ast.While, ast.If)) and name in mentions:
             return False
     return False
 
@@ -355,7 +370,7 @@ def _overwritten(name, rest) -> bool:
 class _Facts:
     """What the decision reads about the whole function."""
 
-    def __init__(self, fn, env):
+    def __init__(self, fn, env, rows=None):
         self.env = env
         self.params = {a.arg for a in fn.args.args}
         self.statements = list(walk(fn.body))
@@ -387,6 +402,9 @@ class _Facts:
             if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load) and id(n) not in stored:
                 self.loads[n.id] = self.loads.get(n.id, 0) + 1
         self.tuples = {k: v for k, v in self.tuples.items() if binds.get(k) == 1}
+        # parameters of a known row length, never re-bound: their rows are read
+        self.rows = {p: r for p, r in (rows or {}).items()
+                     if p in self.params and not binds.get(p) and 0 < r[1] <= SMALL}
 
     def array(self, name) -> bool:
         t = self.env.get(name)
@@ -429,6 +447,26 @@ def decide(facts, seeds=None) -> tuple[dict, dict]:
                   if facts.array(n) and n not in facts.params}
     # a name bound otherwise than by ``name = value`` (a loop, an unpacking) stays
     candidates -= {n for s in facts.statements for n in _binds(s) if _target(s) != n}
+    # a parameter's row (``obs[t]``) is read element by element only where no use
+    # needs it whole (made again, it would be copied: the view is free)
+    rows = {_target(s) for s in facts.statements if isinstance(s, ast.Assign) and
+            ir.PRIM(s.value, ("",)) == ("subscript",) and _row_read(s.value, facts)}
+    # name -> the rows it is computed from (an array made from a row that is made
+    # again is no better: its row stays a row too)
+    sources = {r: {r} for r in rows}
+    for _ in range(len(facts.statements) + 1):
+        grown = False
+        for s in facts.statements:
+            t = _target(s)
+            if t is None or not isinstance(s, ast.Assign):
+                continue
+            found = set().union(*(sources.get(n.id, set()) for n in ast.walk(s.value)
+                                  if isinstance(n, ast.Name)))
+            if not found <= sources.get(t, set()):
+                sources[t] = sources.get(t, set()) | found
+                grown = True
+        if not grown:
+            break
     bound_in = {}                 # name -> loops around its bindings and element stores
     for s in facts.statements:
         for n in set(_binds(s)) | _stores_into(s):
@@ -444,7 +482,9 @@ def decide(facts, seeds=None) -> tuple[dict, dict]:
                 # made again before the outermost loop around s that does not
                 # bind it (once, not once per iteration of loops that leave it)
                 escapes.setdefault(id(s), set())        # s itself is left as it is
-                for x in rejected - {target} - set(seeds):
+                for x in rejected:
+                    bad |= sources.get(x, set())
+                for x in rejected - {target} - set(seeds) - rows:
                     outside = facts.loops[id(s)] - bound_in.get(x, frozenset())
                     at = min(outside, key=lambda lp: len(facts.loops[lp])) if outside \
                         else id(s)
@@ -559,7 +599,8 @@ def _result_shape(v, shapes, facts):
             return a if _square(a) else None
         if f == SOLVE and len(v.args) == 2:
             a, b = (_operand_shape(x, shapes, facts) for x in v.args)
-            return b if _square(a) and b == a[:1] else None
+            # a vector right-hand side, or a matrix of them (a column each)
+            return b if _square(a) and b and 1 <= len(b) <= 2 and b[0] == a[0] else None
         if f == OUTER and len(v.args) == 2:
             a, b = (_operand_shape(x, shapes, facts) for x in v.args)
             return (a[0], b[0]) if a and b and len(a) == len(b) == 1 else None
@@ -586,8 +627,21 @@ def _result_shape(v, shapes, facts):
         return tuple(reversed(shape)) if shape else None
     if prim == ("subscript",):
         picked = _picked(v, shapes)
+        if picked is None and _row_read(v, facts):
+            return (facts.rows[v.value.id][1],)
         return picked[0] if picked and picked[0] else None
     return None
+
+
+def _row_read(v, facts) -> bool:
+    """``P[i]`` (``P[t, i]``): a whole row of a parameter whose rows' length is
+    known, at whole-number indices."""
+    if not isinstance(v.value, ast.Name) or v.value.id not in facts.rows:
+        return False
+    parts = list(v.slice.elts) if isinstance(v.slice, ast.Tuple) else [v.slice]
+    return len(parts) == facts.rows[v.value.id][0] - 1 and all(
+        _int_const(p) is not None or isinstance(p, ast.Name) and facts.scalar(p) and
+        facts.env[p.id].kind == "int" for p in parts)
 
 
 def _size_arg(a, facts):
@@ -923,6 +977,13 @@ class _Writer:
             return [self.copy(dest, self.element(v.func.value, i, shape))]
         if prim == ("attr", "T"):
             return [self.copy(dest, _load(self.names[v.value.id][tuple(reversed(i))]))]
+        if prim == ("subscript",) and v.value.id not in self.shapes:
+            # a row of a parameter: its element read where the row was
+            parts = list(v.slice.elts) if isinstance(v.slice, ast.Tuple) else [v.slice]
+            read = ast.Subscript(value=_load(v.value.id), slice=ast.Tuple(
+                elts=[ir.clone(p) for p in parts] + [ast.Constant(i[0])], ctx=ast.Load()),
+                ctx=ast.Load())
+            return [_assign(dest, ir.mark(read, ("subscript",)), ir.Kind.ASSIGN, self.line)]
         if prim == ("subscript",):
             _, element = _picked(v, self.shapes)
             return [self.copy(dest, _load(self.names[v.value.id][element(i)]))]
@@ -940,7 +1001,8 @@ class _Writer:
             m, b = self.names[v.args[0].id], self.names[v.args[1].id]
             n = self.shapes[v.args[0].id][0]
             # Cramer's rule: column i of the matrix replaced by the right-hand side
-            swapped = {(r, c): b[(r,)] if c == i[0] else m[(r, c)]
+            # (by its column i[1], for a matrix of right-hand sides)
+            swapped = {(r, c): b[(r, *i[1:])] if c == i[0] else m[(r, c)]
                        for r in range(n) for c in range(n)}
             return self.formula(dest, ("Div", _determinant(swapped, n),
                                        self.det_of(v.args[0])))

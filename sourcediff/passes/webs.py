@@ -202,17 +202,36 @@ def split_loop_versions(fn: ast.FunctionDef, types: dict, taken: set) -> bool:
         return False
     params = {a.arg for a in fn.args.args}
     changed = False
+    total = _mention_counts(fn)            # (counted once: a walk per name was quadratic)
     for loop in [s for s in walk(fn.body) if isinstance(s, (ast.For, ast.While))]:
+        inside = None
         for var in sorted(_redefined(loop.body)):
             t = types.get(var)
             if var in params or t is None or not (t.is_scalar or t.is_array and all(
                     ir.KIND(s) == ir.Kind.ASSIGN for s in loop.body
-                    if _defines_directly(s, var))) or \
-                    not _only_in(fn, loop, var) or not _straight(loop.body, var):
+                    if _defines_directly(s, var))):
                 continue
+            if inside is None:
+                inside, facts = _mention_counts(loop.body), _body_facts(loop.body)
+            if inside.get(var) != total.get(var) or \
+                    any(_mentions(h, var) for h in _header(loop)) or \
+                    not _straight(loop.body, var, facts):
+                continue
+            # (renames var alone, in the loop's body: the counts and facts of the
+            # other names stay true, the new names are none of this loop's candidates)
             _version(loop.body, var, taken)
             changed = True
     return changed
+
+
+def _mention_counts(node) -> dict:
+    """How many times each name is mentioned in ``node`` (a tree or a list)."""
+    counts: dict = {}
+    for n in ast.walk(node) if not isinstance(node, list) else \
+            (m for s in node for m in ast.walk(s)):
+        if isinstance(n, ast.Name):
+            counts[n.id] = counts.get(n.id, 0) + 1
+    return counts
 
 
 def _defines_directly(s, var) -> bool:
@@ -229,25 +248,24 @@ def _redefined(body) -> set:
     return {v for v, c in counts.items() if c > 1}
 
 
-def _only_in(fn, loop, var) -> bool:
-    """Every mention of ``var`` is in ``loop``'s body, none in its header."""
-    inside = sum(1 for s in loop.body for n in ast.walk(s)
-                 if isinstance(n, ast.Name) and n.id == var)
-    total = sum(1 for n in ast.walk(fn) if isinstance(n, ast.Name) and n.id == var)
-    return inside == total and not any(_mentions(h, var) for h in _header(loop))
-
-
-def _straight(body, var) -> bool:
+def _straight(body, var, facts) -> bool:
     """``var`` is assigned only by statements of ``body`` itself (not inside
     its branches or loops), the first of which mentions it first and does not
-    read it."""
-    first = next((s for s in body if _mentions(s, var)), None)
+    read it.  ``facts``: :func:`_body_facts` of ``body``."""
+    mentioned, stored = facts
+    first = next((s for s, names in zip(body, mentioned) if var in names), None)
     if first is None or not _defines_directly(first, var) or _reads(first.value, var) or \
             ir.KIND(first) != ir.Kind.ASSIGN:
         return False
-    return not any(var in {n.id for n in ast.walk(s) if isinstance(n, ast.Name)
-                           and isinstance(n.ctx, ast.Store)}
-                   for s in body if not _defines_directly(s, var))
+    return not any(var in names for s, names in zip(body, stored)
+                   if not _defines_directly(s, var))
+
+
+def _body_facts(body) -> tuple:
+    """For each statement of ``body``: the names it mentions, the names it stores."""
+    return ([free_names(s) for s in body],
+            [{n.id for n in ast.walk(s) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+             for s in body])
 
 
 def _version(body, var, taken):

@@ -317,3 +317,41 @@ def index_read_after_the_loop(y0, g, dt, n):
         for i in range(2):
             y[i] += dt * k[i]
     return y[0] + y[1] * i
+
+
+def kalman_2d(q, r, x0, obs, dt):
+    """Two observed coordinates: the gain from ``np.linalg.solve`` with a matrix
+    of right-hand sides, each step's observation a row ``obs[t]`` of a
+    parameter of many rows (read element by element where the row's length is
+    known: the compiled targets)."""
+    F = np.eye(4)
+    F[0, 2] = dt
+    F[1, 3] = dt
+    H = np.zeros((2, 4))
+    H[0, 0] = 1.0
+    H[1, 1] = 1.0
+    Q = q * np.eye(4)
+    R = r * np.eye(2)
+    m = x0.copy()
+    P = np.eye(4)
+    ll = 0.0
+    for t in range(obs.shape[0]):
+        m = F @ m
+        P = F @ P @ F.T + Q
+        e = obs[t] - H @ m
+        S = H @ P @ H.T + R
+        Se = np.linalg.solve(S, e)
+        K = np.linalg.solve(S, H @ P).T
+        ll += -0.5 * (np.log(np.linalg.det(S)) + np.dot(e, Se))
+        m = m + K @ e
+        P = P - K @ S @ K.T
+    return -ll
+
+
+def rows_to_a_product(W, xs):
+    """Each step's row ``xs[t]`` enters a product with a large matrix: it stays a
+    row (a view), not elements made into an array again."""
+    h = np.zeros(W.shape[0])
+    for t in range(xs.shape[0]):
+        h = np.tanh(W @ xs[t] + 0.5 * h)
+    return np.sum(h * h)

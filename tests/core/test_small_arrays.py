@@ -27,6 +27,8 @@ CASES = [
     (P.stored_in_the_loop, (np.array([1.0, 0.5]), 0.1, 3), (0, 1)),
     (P.escapes_any_count, (0.4, 4), 0),
     (P.stored_in_the_loop_any_count, (np.array([1.0, 0.5]), 0.1, 3), (0, 1)),
+    (P.kalman_2d, (0.05, 0.3, np.array([0.0, 0.0, 1.0, 0.5]),
+                   np.cumsum(0.3 * rng.standard_normal((9, 2)), 0), 0.1), (0, 1, 2)),
 ]
 
 
@@ -116,3 +118,22 @@ def test_uses_the_pass_does_not_write_read_an_array_made_again():
 
 def test_a_returned_small_array_is_made_an_array():
     np.testing.assert_allclose(np.ravel(sd.jacobian(P.returns_small)(0.5)), [1.0, 4.0])
+
+
+def test_a_gain_from_solve_and_rows_of_observations_are_scalars():
+    # (compiled target: the observations' rows are of a known length there)
+    f, args, wrt = CASES[-1]
+    text = sd.grad(f, wrt=wrt, target="cpu").source_for(*args)
+    adjoint = text[text.index("_grad("):]
+    code = "\n".join(line for line in adjoint.splitlines() if not line.lstrip().startswith("#"))
+    for array_code in ("@", "np.linalg", ".append(", "empty_grid", "unbroadcast"):
+        assert array_code not in code, array_code
+    assert re.search(r"= obs\[t, 1\]", code)
+
+
+def test_a_row_a_product_reads_whole_stays_a_row():
+    args = (rng.standard_normal((6, 3)), rng.standard_normal((5, 3)))
+    check_grad(P.rows_to_a_product, args, wrt=(0, 1), target="cpu")
+    text = sd.grad(P.rows_to_a_product, wrt=(0, 1), target="cpu").source_for(*args)
+    primal = text[:text.index("_grad(")]
+    assert re.search(r"= xs\[t\]\n", primal) and "empty_stack" not in primal
