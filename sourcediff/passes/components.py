@@ -52,7 +52,7 @@ import numpy as np
 from .. import ir
 from ..names import Namer
 from ..rules import registry
-from .astutil import own_reads
+from .astutil import bound_names, own_reads
 from .shapes import axis_lengths
 
 # the longest coordinate axis written out (points in 2-d and 3-d, quaternions)
@@ -77,7 +77,7 @@ def split_coordinates(fn: ast.FunctionDef, env: dict, used_names: set, rows: dic
     _collect(fn.body, False, places)
     binds, readers, sites = {}, {}, {}
     for _, s, _ in places:
-        for n in _binds(s):
+        for n in bound_names(s):
             binds[n] = binds.get(n, 0) + 1
             sites.setdefault(n, []).append(_Site(s))
         for n in own_reads(s):
@@ -122,7 +122,7 @@ def split_coordinates(fn: ast.FunctionDef, env: dict, used_names: set, rows: dic
         for b in made:
             if all(id(r) in rewritten for r in readers.get(b, [])):
                 for _, s, _ in places:
-                    if _binds(s) == [b] and (_spread(s, env, binds) or
+                    if bound_names(s) == [b] and (_spread(s, env, binds) or
                                              _whole_view(s, env, binds)):
                         rewritten[id(s)] = []
     _replace(fn.body, rewritten)
@@ -148,17 +148,6 @@ def _replace(stmts, rewritten):
         out.extend(rewritten.get(id(s), [s]))
     stmts[:] = out
     return stmts
-
-
-def _binds(s) -> list:
-    if isinstance(s, ast.For):
-        return [n.id for n in ast.walk(s.target) if isinstance(n, ast.Name)]
-    if isinstance(s, ast.Assign):
-        return [n.id for t in s.targets for n in ast.walk(t)
-                if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)]
-    if isinstance(s, ast.AugAssign) and isinstance(s.target, ast.Name):
-        return [s.target.id]
-    return []
 
 
 def _array(env, name, ndim=None) -> bool:
@@ -280,7 +269,7 @@ def _elementwise_count(s, t, env, count, spreads, plan):
 
 def _use_ok(r, t, plan, env, count) -> bool:
     """Statement ``r`` reads temporary ``t`` in a way the split writes out."""
-    name = _assigned(r, env, {n: 1 for n in _binds(r)}) if isinstance(r, ast.Assign) else None
+    name = _assigned(r, env, {n: 1 for n in bound_names(r)}) if isinstance(r, ast.Assign) else None
     if name in plan:
         # an operand of its arithmetic (not the array a slice of it reads)
         return ir.PRIM(r.value, ("",))[0] != "subscript"
