@@ -217,7 +217,7 @@ SECTION = Fact("section", "statement of an adjoint",
                "init, fused, value, reverse, result): emitted as section headers.")
 
 # -- expressions -----------------------------------------------------------
-PRIM = Fact("prim", "expression", "axis_gathers, components, index_names, int_arrays, layouts, lower, "
+PRIM = Fact("prim", "expression", "axis_gathers, components, hoist, index_names, int_arrays, layouts, lower, "
                                   "masks, "
                                   "normalize, placeholders, scalars, "
                                   "single_constants, small_arrays, tables, tuples",

@@ -37,6 +37,7 @@ import numpy as np
 from .. import ir
 from ..rules import registry
 from ..rules.registry import ELEMENTWISE_OPS
+from ..runtime.helpers import transposed
 from .astutil import LIKE, MAKERS
 
 # functions whose result's shape follows from their arguments' shapes (and
@@ -353,6 +354,12 @@ def _product_key(value, prim, types, key_of, find):
     and a vector: ``A @ x`` has ``A``'s rows, ``x @ A`` its columns."""
     def ndim(e):
         return types[e.id].ndim if isinstance(e, ast.Name) and _is_array(types, e.id) else None
+    if prim == ("call", transposed) and ndim(value.args[0]) == 2:
+        value, prim = value.args[0], ("attr", "T")        # (a transpose made C-contiguous)
+        k = key_of(value.id)
+        if k is not None and k[0] == "const":
+            return ("const", k[1][::-1])
+        return ("T", k) if k is not None else None
     if prim == ("attr", "T") and ndim(value.value) == 2:
         k = key_of(value.value.id)
         if k is not None and k[0] == "const":
@@ -394,7 +401,7 @@ def _fixed_site(stmt, var, types, fixed, scalars) -> bool:
         return _fixed_product(operands, types, fixed)
     if key[0] in ("binop", "unary") and (key[0] == "unary" or key[1] in ELEMENTWISE_OPS):
         return fixed_operands(operands)
-    if key[0] == "copy" or key in (("attr", "T"), ("method", "copy")):
+    if key[0] == "copy" or key in (("attr", "T"), ("method", "copy"), ("call", transposed)):
         return fixed_operands(operands)
     if key[0] == "subscript":
         base, index = value.value, value.slice
@@ -615,6 +622,8 @@ def _made_axes(v, ndim, number, axes, types) -> tuple:
         return tuple(axes(v, k) for k in range(ndim))
     if isinstance(v, ast.Attribute) and v.attr == "T" and isinstance(v.value, ast.Name):
         return tuple(axes(v.value, k) for k in range(ndim - 1, -1, -1))   # a transpose
+    if ir.PRIM(v, ("",)) == ("call", transposed) and isinstance(v.args[0], ast.Name):
+        return tuple(axes(v.args[0], k) for k in range(ndim - 1, -1, -1))
     product = (v.left, v.right) if isinstance(v, ast.BinOp) and isinstance(v.op, ast.MatMult) \
         else tuple(v.args) if isinstance(v, ast.Call) and not v.keywords and \
         len(v.args) == 2 and ir.PRIM(v, ("",))[:2] == ("call", np.dot) else None

@@ -40,25 +40,37 @@ def cloth(k, L0, x0, steps, dt):
 
 def chain_argument(x, k, steps, dt):
     """A chain of points in the plane (n, 2) re-binding its argument (``x = x +
-    dt * v``): every value of ``x`` keeps the argument's shape."""
+    dt * v``): every value of ``x`` keeps the argument's shape.  Written with a
+    unit vector and a mean along the coordinates."""
     v = np.zeros_like(x)
     for step in range(steps):
         d = x[1:] - x[:-1]
-        r = np.sqrt(np.sum(d * d, axis=1))
-        f = (k * (r - 1.0) / r)[:, None] * d
+        r = np.sqrt(2.0 * np.mean(d ** 2, axis=-1))
+        unit = d / r[:, None]
         F = np.zeros_like(x)
-        F[:-1] += f
-        F[1:] -= f
+        F[:-1] += (k * (r - 1.0))[:, None] * unit
+        F[1:] -= (k * (r - 1.0))[:, None] * unit
         v = v + dt * F
         x = x + dt * v
     return np.sum(x * x)
 
 
 def chain(k, x0, steps, dt):
-    """A chain of points in the plane (n, 2), one sum and one broadcast a step,
-    on a copy of the starting points (the helper inlined)."""
+    """A chain of points in the plane (n, 2) on a copy of the starting points:
+    one sum and one broadcast a step."""
     x = x0.copy()
-    return chain_argument(x, k, steps, dt)
+    v = np.zeros_like(x0)
+    for step in range(steps):
+        d = x[1:] - x[:-1]
+        r = np.sqrt(np.sum(d * d, axis=1))
+        s = k * (r - 1.0) / r
+        f = s[:, None] * d
+        F = np.zeros_like(x)
+        F[:-1] += f
+        F[1:] -= f
+        v = v + dt * F
+        x = x + dt * v
+    return np.sum(x * x)
 
 
 def soft_pairs(x, eps):
