@@ -103,13 +103,26 @@ def module_path(source: str, stem: str, options: dict | None = None,
     otherwise load one machine code for both) and the global arrays it reads
     (``injected``: Numba compiles their values in, and its cache keeps them, so
     a global rebound to other values is another module)."""
-    text = runtime_stamp() + source + repr(sorted((k, repr(v)) for k, v in (options or {}).items()))
+    text = runtime_stamp() + source + repr(sorted((k, _stable_repr(v))
+                                                  for k, v in (options or {}).items()))
     digest = hashlib.sha256(text.encode())
     for k, v in sorted((injected or {}).items()):
         if isinstance(v, np.ndarray):
             digest.update(f"{k} {v.dtype} {v.shape}".encode())
             digest.update(np.ascontiguousarray(v).tobytes())
     return cache_dir() / f"sd_{stem}_{digest.hexdigest()[:16]}.py"
+
+
+def _stable_repr(value) -> str:
+    """``repr`` of an option, the same in every process: a set's order follows
+    the string hashes of its run (``fastmath={'arcp', 'reassoc'}``), so a set
+    is written sorted (else a module compiled by one run would be compiled
+    again, under another name, by the next)."""
+    if isinstance(value, (set, frozenset)):
+        return "{" + ", ".join(sorted(_stable_repr(v) for v in value)) + "}"
+    if isinstance(value, dict):
+        return repr(sorted((k, _stable_repr(v)) for k, v in value.items()))
+    return repr(value)
 
 
 def write_module(source: str, stem: str, options: dict | None = None,

@@ -5,6 +5,10 @@ loop does not change taken as products by its reciprocal, unless the user's own
 part of the generated file's name (Numba's cache key does not hold them)."""
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+
 import numba
 
 import sourcediff as sd
@@ -44,3 +48,16 @@ def test_the_options_name_the_generated_file():
     assert module_path(source, "f", {"fastmath": {"reassoc"}}) != plain
     assert module_path(source, "f", {"fastmath": {"reassoc"}}) == \
         module_path(source, "f", {"fastmath": {"reassoc"}})
+
+
+def test_the_file_name_is_the_same_in_every_run():
+    """A set of fastmath flags iterates in an order that follows the run's
+    string hashes: the name of the generated file must not, or half the runs
+    compile again what an earlier run left in the cache."""
+    script = ("from sourcediff.backends.numba_cpu import module_path\n"
+              "print(module_path('def f(x):\\n    return x\\n', 'f', "
+              "{'fastmath': {'reassoc', 'arcp', 'nsz', 'contract'}}).name)\n")
+    names = {subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                            check=True, env={**os.environ, "PYTHONHASHSEED": str(seed)}
+                            ).stdout.strip() for seed in range(4)}
+    assert len(names) == 1, names
