@@ -15,10 +15,12 @@ iteration, never is):
 * a parameter never re-bound; otherwise a name assigned once (two
   assignments, each always making one shape, may make two different ones);
 * an elementwise operation (a broadcast of fixed shapes), a reduction
-  (constant axes), a copy (``b = a``, ``a.copy()``), a transpose ``a.T``; ``A @ x`` (or ``np.dot``) of a fixed matrix and any
-  vector;
-* ``a[i]`` / ``a[i, j]`` of a fixed array at whole-number indices (a row:
-  slices, whose bounds may move, are not);
+  (constant axes, given as keywords too: ``np.sum(d, axis=2)``), a new axis
+  (``np.expand_dims(x, 1)``, as ``x[:, None]`` is normalized), a copy (``b =
+  a``, ``a.copy()``), a transpose ``a.T``; ``A @ x`` (or ``np.dot``) of a fixed
+  matrix and any vector;
+* ``a[i]`` / ``a[i, j]`` / ``a[:, :]`` of a fixed array at whole-number
+  indices or whole axes (a row: slices with bounds, which may move, are not);
 * ``np.zeros(n)`` (``empty``, ``ones``) with ``n`` a constant or a number
   assigned once at the top of the function (or a parameter never re-bound),
   and ``np.zeros_like(x)`` of a fixed ``x``.
@@ -43,7 +45,7 @@ from .astutil import LIKE, MAKERS
 # functions whose result's shape follows from their arguments' shapes (and
 # constant arguments) alone, not from the values in them
 BY_SHAPE = ("dot", "matmul", "outer", "inner", "sum", "mean", "prod", "max", "min",
-            "transpose", "cumsum")
+            "transpose", "cumsum", "expand_dims")
 
 
 def fixed_shapes(types: dict, params: list, sites: dict) -> set:
@@ -406,8 +408,10 @@ def _fixed_site(stmt, var, types, fixed, scalars) -> bool:
     if key[0] == "subscript":
         base, index = value.value, value.slice
         elts = index.elts if isinstance(index, ast.Tuple) else [index]
+        # (``:`` keeps an axis whole; a slice with bounds, which may move, is not fixed)
         return isinstance(base, ast.Name) and base.id in fixed and all(
             isinstance(e, ast.Constant) or isinstance(e, ast.Name) and not _is_array(types, e.id)
+            or isinstance(e, ast.Slice) and e.lower is None and e.upper is None and e.step is None
             for e in elts)
     if key[0] == "call" and isinstance(value, ast.Call):
         func = ast.unparse(value.func)
@@ -419,7 +423,10 @@ def _fixed_site(stmt, var, types, fixed, scalars) -> bool:
             return args[0].id in fixed
         by_shape = getattr(key[1], "__name__", None) in BY_SHAPE and \
             getattr(key[1], "__module__", "").startswith("numpy")
-        if value.keywords or not all(isinstance(a, (ast.Name, ast.Constant)) for a in args):
+        # (constant keywords, ``axis=2``, make one shape of fixed operands)
+        if value.keywords and not (by_shape and all(isinstance(k.value, ast.Constant)
+                                                    for k in value.keywords)) or \
+                not all(isinstance(a, (ast.Name, ast.Constant)) for a in args):
             return False
         names = [a.id for a in args if isinstance(a, ast.Name)]
         if registry.is_elementwise(key[1]):
@@ -667,6 +674,14 @@ def _made_axes(v, ndim, number, axes, types) -> tuple:
             ndim == 2 and types.get(v.func.value.id) is not None and \
             types[v.func.value.id].is_array and types[v.func.value.id].ndim == 1:
         return _column_or_row(v)(axes(v.func.value, 0))
+    inserted = _inserted_axis(v)
+    if inserted is not None:
+        # np.expand_dims(x, a) (``x[:, None]``): a new axis of length 1 at ``a``
+        t = types.get(v.args[0].id) if isinstance(v.args[0], ast.Name) else None
+        if t is None or not t.is_array or t.ndim != ndim - 1 or not 0 <= inserted < ndim:
+            return unknown
+        kept = [axes(v.args[0], k) for k in range(t.ndim)]
+        return tuple(kept[:inserted] + [1] + kept[inserted:])
     along = _summed_axis(v)
     if along is not None:
         # a sum along a constant axis (np.sum(x, axis=1), sum_axis(x, 1))
@@ -689,6 +704,15 @@ def _made_axes(v, ndim, number, axes, types) -> tuple:
     if func == "np.arange" and ndim == 1:        # np.arange(n) of a whole number n
         return (number(arg),)
     return unknown
+
+
+def _inserted_axis(v):
+    """The constant axis ``np.expand_dims(x, a)`` inserts, else None."""
+    if not (isinstance(v, ast.Call) and ast.unparse(v.func) == "np.expand_dims" and
+            len(v.args) == 2 and not v.keywords and isinstance(v.args[1], ast.Constant) and
+            type(v.args[1].value) is int):
+        return None
+    return v.args[1].value
 
 
 def _summed_axis(v):

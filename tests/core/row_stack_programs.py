@@ -137,3 +137,17 @@ def warm_start(w0, X, y, iters):
         g = X.T @ np.tanh(X @ w - y)
         w = w - 0.1 * g
     return np.sum(w * w * w)
+
+
+def kernel_sinkhorn(x, y, eps, iters):
+    """Costs made by broadcasting points against points (``x[:, None, :] -
+    y[None, :, :]``, summed along the coordinates): the kernel's products,
+    re-bound each iteration, have the lengths of its rows and columns."""
+    C = np.sum((x[:, None, :] - y[None, :, :]) ** 2, axis=2)
+    K = np.exp(-C / eps)
+    u = np.ones(x.shape[0])
+    v = np.ones(y.shape[0])
+    for t in range(iters):
+        u = 1.0 / (K @ v)
+        v = 1.0 / (K.T @ u)
+    return np.sum(u[:, None] * K * v[None, :] * C)
