@@ -269,13 +269,14 @@ def plan_lines(rt, names, fused_loop=None, moved=(), tail=(), companions=()) -> 
             out.append(f"recomputed in each reverse iteration of {_loop_name(loop)}: "
                        f"{_plural(len(values), 'value')} of {_lines(values)} (from {sources})")
         branches = rt.rerun[id(loop)].branches if id(loop) in rt.rerun else {}
-        for test in [s for s in loop.body if id(s) in branches]:
-            again = [st for st in branches[id(test)] if st.targets[0].id in names.reads]
-            if again:
-                out.append(f"recomputed where the reverse of their branch starts, in "
-                           f"{_loop_name(loop)}: {_plural(len(again), 'value')} of "
-                           f"{_lines(again)} (from the loop index, values the loop does not "
-                           f"change and values the body sets before the branch)")
+        # (the ``if``s of the body and those nested in their branches: one line)
+        again = [st for test in walk(loop.body) if id(test) in branches
+                 for st in branches[id(test)] if st.targets[0].id in names.reads]
+        if again:
+            out.append(f"recomputed where the reverse of their branch starts, in "
+                       f"{_loop_name(loop)}: {_plural(len(again), 'value')} of "
+                       f"{_lines(again)} (from the loop index, values the loop does not "
+                       f"change and values the body sets before the branch)")
         late = {k: v for k, v in rt.rerun[id(loop)].late.items() if k not in kept_nests} \
             if id(loop) in rt.rerun else {}
         first = [n for n in nests if id(n) not in late and id(n) in emitted]

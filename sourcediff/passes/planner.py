@@ -124,6 +124,7 @@ class Planner:
             name for pair in self.value_flow for name in pair})
         self.select_checkpointed()
         self.dependence = Dependence(self.fn, self.stmt_loops)
+        self.invariants_of: dict = {}      # id(loop) -> loop_invariants(loop)
         self.find_recomputable()
         self.count_contributions()
         self.moves = self.plan_moves()
@@ -137,7 +138,6 @@ class Planner:
         self.unread_items: set = set()
         # (id(site), var): saves whose value the reverse sweep puts back unread
         self.dead_restores: set = set()
-        self.invariants_of: dict = {}      # id(loop) -> loop_invariants(loop)
 
     def decide(self, reads: set, shape_reads: set, names: set, read_at=None) -> bool:
         """Storage for the values the reverse sweep reads (``reads``; of

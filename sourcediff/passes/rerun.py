@@ -150,10 +150,8 @@ def _select(plan, loop, carried, banned) -> Rerun:
                 out.writes[id(s)] = {z}
                 out.scalars.add((id(s), z))
         elif isinstance(s, ast.If) and not _choice_ok(plan, s, loop, idx):
-            values = _branch_values(plan, loop, idx, s, s.body, written, carried, banned) + \
-                _branch_values(plan, loop, idx, s, s.orelse, written, carried, banned)
-            if values:
-                out.branches[id(s)] = values
+            for test, values in _branches(plan, loop, idx, s, written, carried, banned):
+                out.branches[id(test)] = values
                 out.scalars |= {(id(st), st.targets[0].id) for st in values}
         elif isinstance(s, ast.If) and _choice_ok(plan, s, loop, idx):
             # if c: z = a else: z = b (scalars assigned in both branches)
@@ -263,7 +261,33 @@ def kept_length(plan, array):
     return _length(plan, array)
 
 
-def _branch_values(plan, loop, idx, test, branch, written, carried, banned) -> list:
+def _branches(plan, loop, idx, top, written, carried, banned, inner=None) -> list:
+    """``(if, values)`` for the ``if`` ``loop.body[idx]`` and the ``if`` statements nested
+    in its branches (``if q < 1.0`` inside ``if j != i``): the values re-run at
+    the start of the reverse of each branch (:func:`_branch_values`).  A nested
+    branch's values read only the loop index, values re-run before them (in it
+    or in the branches around it) and names the loop never writes: the reverse
+    of the statements after the nested ``if`` in its enclosing branch may
+    restore others.  ``inner``: (the nested ``if``, the loads of everything
+    around it in the enclosing branches, the values re-run there)."""
+    test, around, above = inner if inner is not None else (top, set(), frozenset())
+    out, chosen = [], []
+    for branch in (test.body, test.orelse):
+        values = _branch_values(plan, loop, idx, test, branch, written, carried, banned,
+                                (around, above) if inner is not None else None)
+        chosen += values
+        made = above | {st.targets[0].id for st in values}
+        for k, st in enumerate(branch):
+            if isinstance(st, ast.If) and not _choice_ok(plan, st, loop, idx):
+                rest = _loads(branch[:k] + branch[k + 1:]) | _loads([test.test]) | \
+                    _loads(test.orelse if branch is test.body else test.body)
+                out += _branches(plan, loop, idx, top, written, carried, banned,
+                                 (st, around | rest, made))
+    return ([(test, chosen)] if chosen else []) + out
+
+
+def _branch_values(plan, loop, idx, test, branch, written, carried, banned,
+                   nested=None) -> list:
     """The assignments of ``branch`` (of the ``if`` ``loop.body[idx]``) re-run at the
     start of the reverse of that branch instead of stored (a loop body under a
     ``continue`` is such a branch: ``_t15 = x[i]`` in ``swx += w * x[i]``).
@@ -290,6 +314,10 @@ def _branch_values(plan, loop, idx, test, branch, written, carried, banned) -> l
     outside = plan.memo[key] | _loads([test.test]) | _statement_loads(plan, body[:idx]) | \
         _statement_loads(plan, body[idx + 1:]) | _statement_loads(plan, other)
     chosen, available = [], set()
+    if nested is not None:
+        # (a nested ``if``: what its enclosing branches read, and re-run)
+        outside |= nested[0]
+        available |= nested[1]
     for k, st in enumerate(branch):
         if ir.KIND(st) != ir.Kind.ASSIGN or not isinstance(st.targets[0], ast.Name):
             continue
@@ -298,23 +326,40 @@ def _branch_values(plan, loop, idx, test, branch, written, carried, banned) -> l
         head = ir.PRIM(st.value)[0]
         if t is None or not t.is_scalar or z in banned or z in carried or \
                 z in plan.params or z in plan.counters or z in outside or \
-                head in ("user", "method", "tuple", "global", "call") or \
+                head in ("user", "method", "tuple", "global") or \
+                head == "call" and not _scalar_math(st.value, plan, loop) or \
                 reads_stored(plan, st.value) or \
                 [site.stmt for site in plan.sites.get(z, [])] != [st] or \
                 z in _loads(branch[:k]) or _loads([st]) & {z}:
             continue
         names = free_names(st.value) - {"np", "math"}
-        if not names & (index | written):
-            # the same in every iteration: neither stored nor recomputed
-            # (Planner.invariant), and intact where the branch's reverse starts
+        if plan.same_in_every_iteration(plan.sites[z][0]):
+            # the same in every iteration of all its loops: neither stored nor
+            # recomputed (Planner.invariant), and intact where the branch's reverse starts
             available.add(z)
             continue
+        # (the same in every iteration of this loop but not of an outer one,
+        # ``xi = x[i, 0]`` in a pair loop's ``if j != i``: re-run too, else it is
+        # saved before each overwrite, in every inner iteration)
         if all(n in index or n in available or n not in written or
-               (n not in later and n not in carried and plan.types.get(n) is not None and
-                plan.types[n].is_scalar) for n in names):
+               (nested is None and n not in later and n not in carried and
+                plan.types.get(n) is not None and plan.types[n].is_scalar) for n in names):
             chosen.append(st)
             available.add(z)
     return chosen
+
+
+def _scalar_math(value, plan, loop) -> bool:
+    """A call re-run in a branch's reverse: a math function of numbers
+    (``math.sqrt(r2)``: CALL_COST, cheaper than a value's TAPE_COST), unless
+    the loop's costly values are stored (``plan.prefer_store``: a fused loop,
+    whose tape holds one iteration)."""
+    prim = ir.PRIM(value, ("",))
+    return prim[0] == "call" and isinstance(value, ast.Call) and not value.keywords and \
+        getattr(prim[1], "__module__", None) == "math" and id(loop) not in plan.prefer_store \
+        and all(isinstance(a, (ast.Name, ast.Constant)) and
+                (not isinstance(a, ast.Name) or plan.types.get(a.id) is not None and
+                 plan.types[a.id].is_scalar) for a in value.args)
 
 
 def _upstream(plan, loop, out, late_needs, nest, at):

@@ -440,13 +440,24 @@ class ReverseTransformer:
         ``every_loop=False``: the fused loops (and the loops inside) only."""
         loops = [s for s in walk(self.fn.body) if id(s) in self.plan.per_iteration]
         inside = {id(s) for lp in loops for s in walk([lp]) if isinstance(s, ast.For)}
+        # (a value a branch's reverse re-runs is stored only where the tape holds one
+        # iteration: elsewhere, a tape of every inner iteration (an SPH pair loop's
+        # sqrt, N * N values a step) costs more than the call; passes/rerun.py)
+        fused = set(inside)
         if every_loop:
             inside |= {id(s) for s in walk(self.fn.body) if isinstance(s, ast.For)}
         loops = {id(s): s for s in walk(self.fn.body) if isinstance(s, ast.For)}
         return frozenset(i for i in inside if any(
             ir.KIND(st) == ir.Kind.ASSIGN and is_costly(st.value) and
             free_names(st.value) & self.plan.assigned_in(loops[i])
-            for st in self.recomputation_read(i)))
+            for st in self.recomputation_read(i) + (self.branch_recomputed(i) if i in fused
+                                                     else [])))
+
+    def branch_recomputed(self, loop_id) -> list:
+        """The assignments re-run where the reverse of a branch of the loop's
+        body starts (passes/rerun.py ``_branch_values``)."""
+        chosen = self.plan.rerun.get(loop_id)
+        return [st for values in chosen.branches.values() for st in values] if chosen else []
 
     def recomputation_read(self, loop_id) -> list:
         """The statements the plan re-runs in each reverse iteration of a loop
