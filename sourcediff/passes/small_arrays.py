@@ -17,7 +17,8 @@ Where the line is drawn, and why:
 
 * An array qualifies when every statement binding it gives one shape known
   when the function is transformed (literal sizes: ``np.array`` of numbers,
-  ``np.zeros(3)``, ``np.zeros((2, 2))``, ``np.ones``, ``np.eye``, and what
+  ``np.zeros(3)``, ``np.zeros((2, 2))``, ``np.ones``, ``np.eye``, ``np.empty`` filled by
+  element stores (a helper's ``out = np.empty(2); out[0] = ...``), and what
   arithmetic, elementwise ufuncs, ``@``, ``.T``, ``np.outer``, ``np.cross``
   of 3-vectors, ``np.linalg.inv`` and ``solve`` of matrices up to 3x3
   (adjugate and Cramer's rule, the formulas one writes by hand at that size;
@@ -68,7 +69,7 @@ SMALL = 16                       # most elements of an array written as scalars
 UNROLL = 4                       # most iterations of a loop over such an array written out
 ELEMENTWISE_OPS = {"Add", "Sub", "Mult", "Div", "Pow"}
 ALIASING = {"copy", "subscript", "attr"}        # prims whose result may share memory
-ZEROS, ONES, EYE = id(np.zeros), id(np.ones), id(np.eye)
+ZEROS, ONES, EYE, EMPTY = id(np.zeros), id(np.ones), id(np.eye), id(np.empty)
 ZEROS_LIKE, ONES_LIKE, EMPTY_LIKE = id(np.zeros_like), id(np.ones_like), id(np.empty_like)
 DOT, OUTER, CROSS = id(np.dot), id(np.outer), id(np.cross)
 INV, DET, SOLVE, NORM = (id(np.linalg.inv), id(np.linalg.det), id(np.linalg.solve),
@@ -582,7 +583,7 @@ def _result_shape(v, shapes, facts):
     if prim[0] == "call" and not v.keywords:
         f = id(prim[1])
         size = _size_arg(v.args[0], facts) if len(v.args) == 1 else None
-        if f in (ZEROS, ONES) and size is not None:
+        if f in (ZEROS, ONES, EMPTY) and size is not None:
             return size
         if f == EYE and size is not None and len(size) == 1:
             return size * 2
@@ -937,7 +938,9 @@ class _Writer:
             # the stores after it give every element; zeros until then, for a
             # read of the whole array before them (``np.zeros_like(P)``, its shape)
             return [self.copy(self.names[target][i], ast.Constant(0.0)) for i in cells]
-        if prim[0] == "call" and id(prim[1]) in (ZEROS, ONES, EYE, ZEROS_LIKE, ONES_LIKE,
+        # (``np.empty``'s elements, never read before the stores that fill them
+        # unless the program reads garbage: zeros too)
+        if prim[0] == "call" and id(prim[1]) in (ZEROS, ONES, EYE, EMPTY, ZEROS_LIKE, ONES_LIKE,
                                                  EMPTY_LIKE):
             fill = 1.0 if id(prim[1]) in (ONES, ONES_LIKE) else 0.0
             return [self.copy(self.names[target][i], ast.Constant(
@@ -1203,7 +1206,7 @@ def _reads_only_as_size(s, name, shapes) -> bool:
     if _target(s) not in shapes:
         return False
     prim = ir.PRIM(v, ("",))
-    return prim[0] == "call" and id(prim[1]) in (ZEROS, ONES) and len(v.args) == 1 and \
+    return prim[0] == "call" and id(prim[1]) in (ZEROS, ONES, EMPTY) and len(v.args) == 1 and \
         isinstance(v.args[0], ast.Name) and v.args[0].id == name
 
 

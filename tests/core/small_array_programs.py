@@ -355,3 +355,25 @@ def rows_to_a_product(W, xs):
     for t in range(xs.shape[0]):
         h = np.tanh(W @ xs[t] + 0.5 * h)
     return np.sum(h * h)
+
+
+def two_compartments_rhs(y, ka, ke):
+    """A right-hand side as Numba users write it: an empty array filled."""
+    out = np.empty(2)
+    out[0] = -ka * y[0]
+    out[1] = ka * y[0] - ke * y[1]
+    return out
+
+
+def two_compartments(ka, ke, dose, dt, steps):
+    """Midpoint steps of a two-compartment model (a dose at step 0 and half way)."""
+    y = np.zeros(2)
+    total = 0.0
+    for k in range(steps):
+        if k == 0 or k == steps // 2:
+            y[0] += dose
+        k1 = two_compartments_rhs(y, ka, ke)
+        k2 = two_compartments_rhs(y + 0.5 * dt * k1, ka, ke)
+        y = y + dt * k2
+        total += y[1] * y[1]
+    return total

@@ -27,6 +27,7 @@ CASES = [
     (P.stored_in_the_loop, (np.array([1.0, 0.5]), 0.1, 3), (0, 1)),
     (P.escapes_any_count, (0.4, 4), 0),
     (P.stored_in_the_loop_any_count, (np.array([1.0, 0.5]), 0.1, 3), (0, 1)),
+    (P.two_compartments, (1.3, 0.4, 2.0, 0.1, 8), (0, 1, 2)),
     (P.kalman_2d, (0.05, 0.3, np.array([0.0, 0.0, 1.0, 0.5]),
                    np.cumsum(0.3 * rng.standard_normal((9, 2)), 0), 0.1), (0, 1, 2)),
 ]
@@ -44,7 +45,8 @@ def source(f, args, wrt) -> str:
     return "\n".join(line for line in text.splitlines() if not line.lstrip().startswith("#"))
 
 
-@pytest.mark.parametrize("case", CASES[:6], ids=lambda c: c[0].__name__)
+# (and an empty array a helper fills, np.empty(2), as np.array is)
+@pytest.mark.parametrize("case", CASES[:6] + CASES[-2:-1], ids=lambda c: c[0].__name__)
 def test_small_arrays_are_scalars(case):
     text = source(*case)
     adjoint = text[text.index("_grad("):]
