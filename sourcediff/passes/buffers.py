@@ -77,6 +77,7 @@ class Liveness:
         names read after its body; ``skip``: ids of simple statements taken
         as doing nothing."""
         self.after: dict = {}
+        self.head: dict = {}      # id(loop) -> the names live at its head
         self.skip = skip
         self.block(fn.body, set(live_out), (set(live_out), set(live_out)))
 
@@ -103,6 +104,7 @@ class Liveness:
                 new = out | reads | (body_in - target) | \
                     (body_in if isinstance(s, ast.While) else set())
                 if new == head:
+                    self.head[id(s)] = new
                     return new
                 head = new
         if isinstance(s, ast.Continue):
@@ -354,7 +356,13 @@ class _Aliases:
                     inner = self.bind(inner, s.target.id, None, s)
                 self.exits.append([])
                 inner = self.block(s.body, inner)
-                new = _join(head, inner, *self.exits.pop())
+                # (a name dead at the head, a view consumed in the body, joins no
+                # two classes there: ``d = u[:, j]`` before and ``u, un = un, u``
+                # after would otherwise make u and un one array; it stays in each
+                # class it was in, for the writes it must see taped)
+                dead = frozenset(n for c in inner for n in c) - self.params - \
+                    self.live.head.get(id(s), frozenset())
+                new = _join(head, inner, *self.exits.pop(), dead=dead)
                 if new == head:
                     return new
                 head = new
@@ -407,12 +415,14 @@ def _updated_in_place(s, types):
     return v.left.id if t is not None and t.is_array else None
 
 
-def _join(*states):
-    """Union of may-alias classes (overlapping classes merge)."""
+def _join(*states, dead=frozenset()):
+    """Union of may-alias classes (overlapping classes merge).  ``dead``: names
+    no one reads before binding them again; they merge no classes, and each
+    joins every class made from one it was in."""
     classes: list = []
     for state in states:
         for c in state:
-            c = set(c)
+            c = set(c) - dead
             keep = []
             for other in classes:
                 if other & c:
@@ -420,7 +430,13 @@ def _join(*states):
                 else:
                     keep.append(other)
             classes = keep + [c]
-    return frozenset(frozenset(c) for c in classes)
+    if dead:
+        for state in states:
+            for c in state:
+                for k, joined in enumerate(classes):
+                    if c & dead and joined & c:
+                        classes[k] = joined | (c & dead)
+    return frozenset(frozenset(c) for c in classes if c)
 
 
 def check_aliases(fn: ast.FunctionDef, types: dict, view_base) -> tuple:

@@ -254,3 +254,25 @@ def fresh_each_step_read_after(theta, eps):
         x[0] = theta
         s += xn[0]
     return s + np.sum(x * x)
+
+
+def smooth_column(d, x, c):
+    """Fills the column ``x`` it is given from the column ``d``."""
+    x[0] = c * d[0]
+    for i in range(1, d.shape[0]):
+        x[i] = 0.5 * (c * d[i] + x[i - 1])
+
+
+def swap_after_column_helpers(u0, c, steps):
+    """A helper fills views ``un[:, j]`` from views ``u[:, j]``, then the buffers
+    swap: the views, dead at the loop's head, make u and un no alias."""
+    u = u0.copy()
+    un = np.empty_like(u0)
+    s = 0.0
+    for step in range(steps):
+        for j in range(u.shape[1]):
+            v = u[:, j]
+            s += np.sum(np.sin(v))         # (v's values, which later steps overwrite)
+            smooth_column(v, un[:, j], c)
+        u, un = un, u
+    return s + np.sum(u * u)

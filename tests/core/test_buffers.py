@@ -37,6 +37,7 @@ CASES = [
     (B.fresh_empty, (X, 0.2, 0)),       # no step: placeholders only
     (B.swap_while, (X, 0.2, 0)),
     (B.fresh_each_step, (0.7, rng.standard_normal((4, 5)))),
+    (B.swap_after_column_helpers, (rng.standard_normal((4, 3)), 0.8, 3)),
 ]
 
 
