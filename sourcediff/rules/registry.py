@@ -244,10 +244,18 @@ def is_user_function(fn) -> bool:
     if has_rule(fn):
         return False
     inner, _ = unwrap(fn)
-    if helper_name(inner) is not None or \
-            (getattr(inner, "__module__", None) or "").startswith("sourcediff.runtime."):
+    module = getattr(inner, "__module__", None) or ""
+    if helper_name(inner) is not None or module.startswith("sourcediff.runtime."):
         return False     # a runtime helper without rules: refused, not transformed
+    if module.split(".")[0] in LIBRARIES:
+        # (scipy.special.logsumexp: a library's own Python code, with its keyword
+        # defaults and checks, is not transformed; refused as having no rule)
+        return False
     return isinstance(inner, pytypes.FunctionType) and canonical_name(inner) is None
+
+
+# packages whose Python functions are refused unless a rule is registered for them
+LIBRARIES = {"numpy", "scipy", "numba", "jax", "torch", "autograd", "sklearn", "pandas"}
 
 
 USER_RULE_NAMES: dict = {}

@@ -19,6 +19,8 @@ import math
 import numpy as np
 
 from ..passes.types import F64, array, promote, scalar
+from ..runtime.array_helpers import select
+from .checks import numbers
 from .registry import elementwise, get_primitive, nondifferentiable, result_type, rule, tangent
 
 
@@ -39,24 +41,56 @@ def _(z, x, x_dot):
     return z * 0.6931471805599453 * x_dot
 
 
-@rule(np.logaddexp)                          # z = log(exp(x) + exp(y))
+# z = log(exp(x) + exp(y)): the weights of x and y are the softmax of the two,
+# exp(x - z) and exp(y - z), written 1 / (1 + exp(y - x)) so that two equal
+# arguments (-inf and -inf: log 0 + log 0, an unreachable state of a recursion
+# in log space) get half each, not exp(nan); the same for logaddexp2
+@rule(np.logaddexp, when=numbers("x", "y"))
 def _(z, x, y, dz):
-    return dz * np.exp(x - z), dz * np.exp(y - z)
+    return (dz * (0.5 if x == y else 1.0 / (1.0 + np.exp(y - x))),
+            dz * (0.5 if x == y else 1.0 / (1.0 + np.exp(x - y))))
+
+
+@rule(np.logaddexp)
+def _(z, x, y, dz):
+    return (dz * select(x == y, 0.5, 1.0 / (1.0 + np.exp(y - x))),
+            dz * select(x == y, 0.5, 1.0 / (1.0 + np.exp(x - y))))
+
+
+@tangent(np.logaddexp, when=numbers("x", "y"))
+def _(z, x, y, x_dot, y_dot):
+    return (0.5 if x == y else 1.0 / (1.0 + np.exp(y - x))) * x_dot + \
+        (0.5 if x == y else 1.0 / (1.0 + np.exp(x - y))) * y_dot
 
 
 @tangent(np.logaddexp)
 def _(z, x, y, x_dot, y_dot):
-    return np.exp(x - z) * x_dot + np.exp(y - z) * y_dot
+    return select(x == y, 0.5, 1.0 / (1.0 + np.exp(y - x))) * x_dot + \
+        select(x == y, 0.5, 1.0 / (1.0 + np.exp(x - y))) * y_dot
 
 
-@rule(np.logaddexp2)                         # z = log2(2 ** x + 2 ** y)
+@rule(np.logaddexp2, when=numbers("x", "y"))   # z = log2(2 ** x + 2 ** y)
 def _(z, x, y, dz):
-    return dz * np.exp2(x - z), dz * np.exp2(y - z)
+    return (dz * (0.5 if x == y else 1.0 / (1.0 + np.exp2(y - x))),
+            dz * (0.5 if x == y else 1.0 / (1.0 + np.exp2(x - y))))
+
+
+@rule(np.logaddexp2)
+def _(z, x, y, dz):
+    return (dz * select(x == y, 0.5, 1.0 / (1.0 + np.exp2(y - x))),
+            dz * select(x == y, 0.5, 1.0 / (1.0 + np.exp2(x - y))))
+
+
+@tangent(np.logaddexp2, when=numbers("x", "y"))
+def _(z, x, y, x_dot, y_dot):
+    return (0.5 if x == y else 1.0 / (1.0 + np.exp2(y - x))) * x_dot + \
+        (0.5 if x == y else 1.0 / (1.0 + np.exp2(x - y))) * y_dot
 
 
 @tangent(np.logaddexp2)
 def _(z, x, y, x_dot, y_dot):
-    return np.exp2(x - z) * x_dot + np.exp2(y - z) * y_dot
+    return select(x == y, 0.5, 1.0 / (1.0 + np.exp2(y - x))) * x_dot + \
+        select(x == y, 0.5, 1.0 / (1.0 + np.exp2(x - y))) * y_dot
 
 
 @rule(np.cbrt, *_math("cbrt"))               # z = x ** (1/3): infinite slope at 0

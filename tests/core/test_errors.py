@@ -18,6 +18,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import scipy.special
 
 import sourcediff as sd
 
@@ -94,6 +95,10 @@ def e_for_over_enumerate_of_a_number(x):
     for i, v in enumerate(x[1]):  # <- error
         s += v * i
     return s
+
+
+def e_library_function(x):
+    return scipy.special.logsumexp(np.array([x, 2.0 * x]))  # <- error
 
 
 def e_no_derivative_rule(x):
@@ -223,6 +228,8 @@ ERROR_CASES = [
     # (was "an expression statement has no effect on the result", naming no call)
     (e_sort_in_place, (X3,), None, ("'y.sort()' changes 'y' in place", "y = np.sort(y)")),
     (e_unused_call, (X3,), None, ("'np.put(x, [0], 2.0)'",)),
+    # (was "cannot pass None to 'scipy.special.logsumexp' here ...": its own defaults)
+    (e_library_function, (0.7,), None, ("no derivative rule for 'scipy.special.logsumexp'",)),
     # (was "unsupported attribute '.a'")
     (e_namedtuple_field, (X3, Params(0.5, 2.0)), None, ("namedtuples are not supported",)),
 ]
