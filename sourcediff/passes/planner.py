@@ -1086,7 +1086,8 @@ class Planner:
     def numbers_read_from_saves(self, stmts) -> dict:
         """``(id(assignment), var) -> id(store)`` for numbers stored where
         computed that are an element the same iteration overwrites later, at
-        the same index, with nothing written into an array in between::
+        the same index, with nothing written into an array in between (but
+        into another array that shares no buffer with it, ``Planner.sole``)::
 
             Vn_j = Vn[j]                   # the reverse needs Vn_j
             Vn[j] = np.maximum(Vn_j, p_j)  # the old element is saved for put-back
@@ -1115,7 +1116,12 @@ class Planner:
                             sum(store_base(x) == base for x in walk(loop.body)) == 1:
                         out[sid, var] = id(later)
                     break
-                # (in between: numbers computed by operations that write nothing)
+                # (in between: numbers computed by operations that write nothing, and
+                # stores into another array no name shares with this one: an SGD step's
+                # U[u, q] = ... between vq = V[i, q] and V[i, q] = ...)
+                if ir.KIND(later) in (ir.Kind.STORE, ir.Kind.AUGSTORE) and base is not None \
+                        and base != read.value.id and {base, read.value.id} <= self.sole:
+                    continue
                 t = self.types.get(later.targets[0].id) \
                     if ir.KIND(later) == ir.Kind.ASSIGN else None
                 if t is None or not t.is_scalar or \

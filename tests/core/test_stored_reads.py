@@ -153,7 +153,31 @@ def floored_after_a_write(V0, payoff, c, steps):
     return np.sum(V * V) + np.sum(W)
 
 
+def coupled_updates(U0, V0, users, items, lr, epochs):
+    """A factorization trained by SGD: vq is read, U[u, q] written, then V[i, q];
+    U and V share no buffer, so V's saved element is vq all the same
+    (``Planner.sole``): loaded from that save, not stored a second time."""
+    U = U0.copy()
+    V = V0.copy()
+    for ep in range(epochs):
+        for n in range(users.shape[0]):
+            u = users[n]
+            i = items[n]
+            pred = 0.0
+            for q in range(U.shape[1]):
+                pred += U[u, q] * V[i, q]
+            e = 1.0 - pred
+            for q in range(U.shape[1]):
+                uq = U[u, q]
+                vq = V[i, q]
+                U[u, q] = uq + lr * (e * vq - 0.1 * uq)
+                V[i, q] = vq + lr * (e * uq - 0.1 * vq)
+    return np.sum(U * U) + np.sum(V * V)
+
+
 FLOOR = (rng.standard_normal(8), 0.2 * rng.standard_normal(8), 0.2, 5)
+COUPLED = (0.5 * rng.standard_normal((4, 3)), 0.5 * rng.standard_normal((5, 3)),
+           np.array([0, 1, 3, 1, 2]), np.array([4, 0, 2, 2, 1]), 0.3, 2)
 
 
 @pytest.mark.parametrize("target", ["python", "cpu"])
@@ -168,6 +192,17 @@ def test_that_number_is_loaded_from_the_elements_save_not_stored_twice():
     grad = text[text.index("def exercised_grad"):]
     assert "_saved_Vn_j" not in grad
     assert "Vn_j = _saved_Vn_items[k, j]" in grad
+
+
+@pytest.mark.parametrize("target", ["python", "cpu"])
+def test_numbers_of_two_arrays_updated_from_each_other(target):
+    check_grad(coupled_updates, COUPLED, wrt=(0, 1, 4), target=target)
+
+
+def test_a_write_into_another_array_in_between_still_loads_from_the_save():
+    _, plan = _plan(coupled_updates, COUPLED, (0, 1, 4))
+    line = next(x for x in plan.splitlines() if "not stored twice" in x)
+    assert "'uq'" in line and "'vq'" in line, plan
 
 
 def test_a_write_in_between_keeps_the_numbers_own_slot():
