@@ -1203,7 +1203,11 @@ class Planner:
             if key[0] != "saved" or t is None or not t.is_array:
                 continue
             axes = shape_axes(self.shape_keys.get(key[1]), t.ndim, self.types)
-            if axes is None or key[1] not in self._unwritten_from(tape.top) or \
+            # (an array no other name holds, made anew at each binding, leaves its old
+            # buffer to no one: nothing writes into what was saved, as for an array
+            # never written: a helper's cp = np.empty(n) filled each call)
+            if axes is None or key[1] not in self._unwritten_from(tape.top) and \
+                    key[1] not in self.sole or \
                     not self.known_before(axes, tape.top) or \
                     key[1] in self.placeholders and not self._bound_only_in(key[1], tape.top):
                 del self.stacks[key]

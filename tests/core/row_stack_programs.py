@@ -151,3 +151,25 @@ def kernel_sinkhorn(x, y, eps, iters):
         u = 1.0 / (K @ v)
         v = 1.0 / (K.T @ u)
     return np.sum(u[:, None] * K * v[None, :] * C)
+
+
+def forward_sweep(a, b, d):
+    """A helper's work array made anew at each call, then filled (a Thomas
+    solve's forward sweep)."""
+    n = d.shape[0]
+    cp = np.empty(n)
+    cp[0] = d[0] / b[0]
+    for i in range(1, n):
+        cp[i] = (d[i] - a[i] * cp[i - 1]) / b[i]
+    return cp
+
+
+def line_solves(b0, u0, steps):
+    """The work array, filled after each binding, is written only through its
+    own name while it is the current one: its old arrays go on a stack."""
+    u = u0.copy()
+    a = 0.3 * np.ones(u0.shape[0])
+    for t in range(steps):
+        w = forward_sweep(a, b0, u)
+        u = 0.5 * (u + w * w)
+    return np.sum(u * u)

@@ -31,6 +31,7 @@ CASES = {
     "warm_start": (P.warm_start, (rng.standard_normal(20) / 4.0, XW, YW, 4), (0, 1)),
     "finite_volume": (P.finite_volume, (1.0 + 0.3 * rng.standard_normal(20), 0.1, 0.05, 5),
                       (0, 1)),
+    "line_solves": (P.line_solves, (2.0 + rng.random(6), rng.standard_normal(6), 4), (0, 1)),
     # (7 points against 5: the two lengths are not one)
     "kernel_sinkhorn": (P.kernel_sinkhorn, (X[:, :2], rng.standard_normal((5, 2)), 0.8, 4),
                         (0, 1)),
@@ -84,6 +85,9 @@ def test_a_state_of_a_parameters_columns_goes_on_a_stack_of_rows():
     # broadcast of x[:, None, :] and y[None, :, :] (passes/shapes.py: np.expand_dims, whole
     # slices, constant keywords)
     ("kernel_sinkhorn", "np.empty((max(iters, 0), C.shape[1]), np.float64)"),
+    # written after each binding, but no other name holds it (Planner.sole): its old
+    # arrays are written by no one
+    ("line_solves", "_saved_cp = np.empty((max(steps, 0), n), np.float64)"),
 ])
 @pytest.mark.usefixtures("put_back")
 def test_the_stack_of_rows_allocated(name, allocation):
