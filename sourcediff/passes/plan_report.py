@@ -269,8 +269,7 @@ def plan_lines(rt, names, fused_loop=None, moved=(), tail=(), companions=()) -> 
             out.append(f"recomputed in each reverse iteration of {_loop_name(loop)}: "
                        f"{_plural(len(values), 'value')} of {_lines(values)} (from {sources})")
         branches = rt.rerun[id(loop)].branches if id(loop) in rt.rerun else {}
-        # (the ``if``s of the body and those nested in their branches: one line)
-        again = [st for test in walk(loop.body) if id(test) in branches
+        again = [st for test in walk(loop.body) if id(test) in branches   # (nested ifs too)
                  for st in branches[id(test)] if st.targets[0].id in names.reads]
         if again:
             out.append(f"recomputed where the reverse of their branch starts, in "
