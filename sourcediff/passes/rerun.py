@@ -350,16 +350,22 @@ def _branch_values(plan, loop, idx, test, branch, written, carried, banned,
 
 
 def _scalar_math(value, plan, loop) -> bool:
-    """A call re-run in a branch's reverse: a math function of numbers
-    (``math.sqrt(r2)``: CALL_COST, cheaper than a value's TAPE_COST), unless
-    the loop's costly values are stored (``plan.prefer_store``: a fused loop,
-    whose tape holds one iteration)."""
+    """A call re-run in a branch's reverse: a math function one instruction
+    computes (``math.sqrt(r2)``, ``_INSTRUCTIONS``: cheaper than a value's
+    tape), unless the loop's costly values are stored (``plan.prefer_store``:
+    a fused loop, whose tape holds one iteration).  (``exp`` and ``log`` are
+    library calls: a CTC cell's three exps and a log re-run cost more than
+    their tape, 1.5 -> 2.1 ms.)"""
     prim = ir.PRIM(value, ("",))
     return prim[0] == "call" and isinstance(value, ast.Call) and not value.keywords and \
-        getattr(prim[1], "__module__", None) == "math" and id(loop) not in plan.prefer_store \
+        any(prim[1] is f for f in _INSTRUCTIONS) and id(loop) not in plan.prefer_store \
         and all(isinstance(a, (ast.Name, ast.Constant)) and
                 (not isinstance(a, ast.Name) or plan.types.get(a.id) is not None and
                  plan.types[a.id].is_scalar) for a in value.args)
+
+
+# math functions of numbers a single instruction computes
+_INSTRUCTIONS = (math.sqrt, math.fabs, math.copysign, math.floor, math.ceil, abs, min, max)
 
 
 def _upstream(plan, loop, out, late_needs, nest, at):
