@@ -5,8 +5,10 @@ generated code is checked to treat each loop on its own: the loop that could
 recompute its temporaries does, although the same names are stored in another
 loop, and a name whose value flows out of a loop keeps one name.
 """
+import atexit
 import math
 import re
+import shutil
 import sys
 import tempfile
 from pathlib import Path
@@ -135,6 +137,7 @@ def _step_source(fname, order="AB", outer="for", levels=1, before="", top="", na
 
 
 _STEP_DIR = Path(tempfile.mkdtemp(prefix="sd_webs_"))
+atexit.register(shutil.rmtree, _STEP_DIR, ignore_errors=True)   # (read until the run ends)
 STEPS = {fname: load_function(_step_source(fname, **kw), _STEP_DIR, "sd_webs_", fname)
          for fname, kw in STEP_VARIANTS.items()}
 
