@@ -360,8 +360,9 @@ class _Aliases:
                 # two classes there: ``d = u[:, j]`` before and ``u, un = un, u``
                 # after would otherwise make u and un one array; it stays in each
                 # class it was in, for the writes it must see taped)
-                dead = frozenset(n for c in inner for n in c) - self.params - \
-                    self.live.head.get(id(s), frozenset())
+                live = self.live.head.get(id(s))
+                dead = frozenset() if live is None else \
+                    frozenset(n for c in inner for n in c) - self.params - live
                 new = _join(head, inner, *self.exits.pop(), dead=dead)
                 if new == head:
                     return new
