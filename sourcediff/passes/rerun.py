@@ -467,7 +467,37 @@ def _simple_assign(plan, s, loop, idx) -> bool:
             and sites[0].stmt is s and z not in _loads(loop.body[:idx]) \
             and z not in loads_outside(plan.fn, loop):
         return True
+    # several sites: this one the loop's only, the others outside it, where nothing
+    # reads the number for a derivative (``dE = 1.0`` before a Newton ``while`` loop,
+    # read there by its first test only): the reverse sweep never needs the value
+    # the re-run leaves behind
+    if t.is_scalar and [st.stmt for st in sites if loop in st.loops] == [s] and \
+            z not in _loads(loop.body[:idx]) and \
+            not _read_for_derivative_outside(plan, loop, z):
+        return True
     return t.is_scalar and _local_to_each_loop(plan, z, sites)
+
+
+def _read_for_derivative_outside(plan, loop, z) -> bool:
+    """A statement outside ``loop`` reads ``z`` other than into a number with
+    no derivative (``_t11 = abs(dE)`` for a test), or a test does."""
+    inside = {id(x) for x in walk([loop])}
+    for st in walk(plan.fn.body):
+        if id(st) in inside or isinstance(st, ast.For) and z in free_names(st.iter):
+            if id(st) not in inside:
+                return True
+            continue
+        if isinstance(st, (ast.If, ast.While)):
+            if z in free_names(st.test):
+                return True
+            continue
+        if isinstance(st, ast.For):
+            continue
+        if z in _loads([st]) and not (ir.KIND(st) == ir.Kind.ASSIGN and
+                                      isinstance(st.targets[0], ast.Name) and
+                                      st.targets[0].id not in plan.active):
+            return True
+    return False
 
 
 def _local_to_each_loop(plan, z, sites) -> bool:

@@ -44,6 +44,16 @@ def test_a_newton_iteration_saves_its_iterate_and_recomputes_the_rest():
     assert "recomputed in each reverse iteration of the while loop" in plan
 
 
+def test_a_step_given_a_default_before_the_loop_is_recomputed():
+    """``delta = 1.0`` before the loop (read there by the first test only), ``delta
+    = g / (...)`` in it: re-run from the iterate in each reverse trip, not a
+    stack of every trip's value (passes/rerun.py ``_simple_assign``)."""
+    f, args, wrt = CASES[0]
+    plan = _plan(f, args, wrt)
+    assert "'delta'" not in plan and "_saved_delta" not in \
+        sd.grad(f, wrt=wrt, target="python").source_for(*args)
+
+
 def test_the_test_moves_to_the_end_unless_the_body_continues():
     f, args, _ = CASES[0]
     primal = sd.grad(f, wrt=0, target="python").source_for(*args)
