@@ -483,15 +483,13 @@ def _read_for_derivative_outside(plan, loop, z) -> bool:
     no derivative (``_t11 = abs(dE)`` for a test), or a test does."""
     inside = {id(x) for x in walk([loop])}
     for st in walk(plan.fn.body):
-        if id(st) in inside or isinstance(st, ast.For) and z in free_names(st.iter):
-            if id(st) not in inside:
-                return True
+        if id(st) in inside:
             continue
-        if isinstance(st, (ast.If, ast.While)):
-            if z in free_names(st.test):
+        heads = [st.iter] if isinstance(st, ast.For) else \
+            [st.test] if isinstance(st, (ast.If, ast.While)) else None
+        if heads is not None:
+            if z in free_names(heads[0]):
                 return True
-            continue
-        if isinstance(st, ast.For):
             continue
         if z in _loads([st]) and not (ir.KIND(st) == ir.Kind.ASSIGN and
                                       isinstance(st.targets[0], ast.Name) and
