@@ -364,8 +364,8 @@ def _scalar_math(value, plan, loop) -> bool:
                  plan.types[a.id].is_scalar) for a in value.args)
 
 
-# math functions of numbers a single instruction computes
-_INSTRUCTIONS = (math.sqrt, math.fabs, math.copysign, math.floor, math.ceil, abs, min, max)
+# math functions of numbers a single instruction computes: the cheap calls and a few more
+_INSTRUCTIONS = _CHEAP_CALLS + (math.sqrt, math.floor, math.ceil)
 
 
 def _upstream(plan, loop, out, late_needs, nest, at):
