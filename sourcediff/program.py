@@ -16,6 +16,7 @@ from .emit import emit_function, emitted, module_source
 from .errors import TransformError
 from .frontend.source import get_source
 from .names import Namer
+from .passes.astutil import free_names
 from .passes.axis_gathers import read_axis_gathers
 from .passes.buffers import lost_update
 from .passes.components import split_coordinates
@@ -36,6 +37,7 @@ from .passes.lower import lower_array_temporaries
 from .passes.masks import flatten_masks
 from .passes.normalize import normalize
 from .passes.numba_calls import lower_for_numba
+from .passes.own_names import drop_dead_stores, split_loop_locals, unshared
 from .passes.parallel_loops import prange_source
 from .passes.placeholders import bind_placeholders
 from .passes.reverse import ReverseTransformer
@@ -329,6 +331,12 @@ class Program:
             # (batches keep their zeros: passes/first_stores.py)
             adj.body = store_first_writes(adj.body, {v: t.ndim for v, t in env.items()
                                                      if t is not None and t.is_array})
+        # fewer names bound in several places: Numba's SSA pass walks the whole
+        # function once per such name (passes/own_names.py)
+        # (a batch renames after choosing what to store: passes/kernel.py)
+        adj = drop_dead_stores(unshared(adj))
+        if self.store_costly:
+            adj = split_loop_locals(adj, free_names(adj) | set(self.functions))
         for rname, rule in getattr(rt, "user_rules_used", {}).items():
             self.inject_user_rule(rname, rule)
         self.functions[fname], self.trees[fname] = emitted(adj, src.info,

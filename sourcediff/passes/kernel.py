@@ -45,6 +45,7 @@ from ..emit import emit_function
 from ..errors import TransformError
 from ..names import Namer
 from .astutil import add_int, int_of, range_step
+from .own_names import split_loop_locals, unshared
 
 TAPE_HELPERS = ("tape_overflow", "atomic_add")
 
@@ -235,6 +236,9 @@ def lower_adjoint(tree: ast.FunctionDef, grad_name: str, params: list, types: li
     need = fresh("tape_need")
     if store_expensive:
         store_expensive_recomputations(body, fresh, env)
+    # names of their own in each loop, once the stores above matched them
+    fn.body = body
+    body = split_loop_locals(unshared(fn), _names(fn) | set(params)).body
     abort = _result([ast.Constant(0.0) for _ in returned])
     tapes, list_tapes = _lower_tapes(body, fresh, need, abort)
     tapes += _lower_indexed_tapes(body, need, abort, len(tapes))

@@ -145,10 +145,10 @@ def depth(line: str) -> int:
 
 
 def branch_depth(text: str) -> int:
-    """How many ifs deeper than its loop body the reset of dr (the end of the
-    reverse of the line before the branch) runs."""
+    """How many ifs deeper than its loop body the reverse of the line before
+    the branch (``r = ...``, its comment) runs."""
     lines = text[text.index("# -- reverse sweep"):].splitlines()
-    reset = max(k for k, ln in enumerate(lines) if ln.strip() == "dr = 0.0")
+    reset = max(k for k, ln in enumerate(lines) if ln.strip().startswith("#") and "  r = " in ln)
     loop = max(k for k in range(reset) if lines[k].lstrip().startswith("for "))
     return depth(lines[reset]) - depth(lines[loop]) - 1
 

@@ -73,7 +73,6 @@ def relax_vjp(v, m, cotangent, _saved_y, tape_need):
             _n1 += 1
             _saved_y[_saved_y_top] = y
             _saved_y_top += 1
-            _skip1 = False
             # relax:121  y = math.sin(y) * 1.1 + 0.2
             _t2 = math.sin(y)
             _t3 = _t2 * 1.1

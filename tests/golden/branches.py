@@ -58,7 +58,6 @@ def branches_grad(x, a):
     if _c1:
         # branches:23  y = x * x
         dx += dy * 2.0 * x
-        dy = 0.0
     else:
         # branches:25  y = -x
         dx_then = dx + -dy

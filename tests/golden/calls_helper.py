@@ -31,8 +31,6 @@ def calls_helper_grad(x):
     s = 0.0
     # -- reverse sweep
     # calls_helper:57  def calls_helper(x):
-    dhelper_result = 0.0
-    dv = 0.0
     dx = np.empty_like(x)
     ds = 1.0
     # -- last loop: forward and reverse iterations fused
@@ -50,12 +48,10 @@ def calls_helper_grad(x):
         # helper:54  return v * math.exp(-v)  (inlined at calls_helper:60)
         dv = dhelper_result * _t2
         _dt2 = dhelper_result * v
-        dhelper_result = 0.0
         _dt1 = _dt2 * _t2
         dv += -_dt1
         # calls_helper:60  s += helper(x[i])     # a small helper: inlined
         dx[i] = dv
-        dv = 0.0
     # -- result
     # calls_helper:61  return s
     return s, (dx,)

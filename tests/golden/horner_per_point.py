@@ -38,7 +38,6 @@ def horner_per_point_grad(c, x):
     # -- reverse sweep
     # horner_per_point:74  def horner_per_point(c, x):
     dc = np.zeros_like(c)
-    dp = 0.0
     dx = np.zeros_like(x)
     ds = 1.0
     # -- last loop: forward and reverse iterations fused
@@ -80,8 +79,6 @@ def horner_per_point_grad(c, x):
                 dx_sum += _dt1
             # horner_per_point:81  p = p * x[i] + c[k]
             dx[i] += dx_sum
-        # horner_per_point:79  p = 0.0
-        dp = 0.0
     # -- result
     # horner_per_point:83  return s
     return s, (dc, dx)

@@ -55,7 +55,6 @@ def logistic_loss_grad(w, X, y):
     # logistic_loss:21  def logistic_loss(w, X, y):
     ds = 0.0
     dw = np.zeros_like(w)
-    dz = 0.0
     _dt11 = 1.0
     # logistic_loss:29  return s / n
     _dx3 = _dt11 / n
@@ -98,8 +97,6 @@ def logistic_loss_grad(w, X, y):
                 _dt4 = dz
                 _dt3 = _dt4 * _t2
                 dw_part[j] += _dt3
-            # logistic_loss:25  z = 0.0
-            dz = 0.0
         s += s_part
         dw += dw_part
     # -- the value, from the fused loop's results

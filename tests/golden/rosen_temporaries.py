@@ -37,8 +37,6 @@ def rosen_temporaries_grad(x):
     s = 0.0
     # -- reverse sweep
     # rosen_temporaries:64  def rosen_temporaries(x):
-    da = 0.0
-    db = 0.0
     dx = np.empty_like(x)
     ds = 1.0
     # -- last loop: forward and reverse iterations fused
@@ -69,11 +67,9 @@ def rosen_temporaries_grad(x):
         da += _dt5 * 100.0
         # rosen_temporaries:69  b = 1.0 - x[i]
         _dt4 = -db
-        db = 0.0
         # rosen_temporaries:68  a = x[i + 1] - x[i] * x[i]
         _dt1 = da
         _dt3 = -da
-        da = 0.0
         _dt2 = _dt3 * 2.0 * _t2
         dx_i += _dt4 + _dt2
         dx_i_plus_1 += _dt1

@@ -37,9 +37,6 @@ def scratch_array_grad(x, w):
     #   stored: elements of 'u' before line 48 overwrites them, in _saved_u_items, allocated once (3 * max(n, 0) values)
     #   read back, not stored: 1 value of line 48, from the elements of 'u' they are stored into (before those are put back)
     #   recomputed in each reverse iteration of the loop at line 47: 1 value of line 48 (from the loop index and values the loop does not change)
-    # -- tape
-    # scratch_array:42  def scratch_array(x, w):
-    _t6 = 0.0
     # -- forward sweep
     # scratch_array:43  n = x.shape[0]
     _t1 = x.shape
