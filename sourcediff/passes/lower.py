@@ -220,6 +220,7 @@ class _Facts:
     origins: dict = field(default_factory=dict)  # array local -> names whose buffer it may hold
     own: set = field(default_factory=set)        # locals a rebinding may store into (_own_buffers)
     top_bound: set = field(default_factory=set)  # names first bound by a statement of fn.body
+    shaped: set = field(default_factory=set)     # arrays given axes to broadcast (_reshaped)
 
     @classmethod
     def of(cls, fn, env, params=(), same_axes=None, rows=None):
@@ -252,7 +253,8 @@ class _Facts:
         swapped = {x for perm in perms.values() for x in perm.source}
         own = _own_buffers(fn, env, fresh - swapped, assignments)
         return cls(env, assignments, readers, fresh, set(params), set(perms), lengths,
-                   viewed, steady, _origins(fn, env, params, perms), own, _top_bound(fn))
+                   viewed, steady, _origins(fn, env, params, perms), own, _top_bound(fn),
+                   _reshaped(fn))
 
     def same_length(self, row, other) -> bool:
         """Rows ``(base, axes)`` sure to be as long as each other along every axis."""
@@ -385,6 +387,27 @@ def _origins(fn, env, params, perms) -> dict:
 NEW_RESULTS = {id(f) for f in (np.sum, np.mean, np.prod, np.max, np.min, np.amax, np.amin,
                                np.dot, np.vdot, np.inner, np.linalg.norm, np.all, np.any,
                                np.argmax, np.argmin, len)}
+
+
+# calls that give an array new axes (``x[:, None]`` is normalized to np.expand_dims)
+RESHAPES = {id(f) for f in (np.expand_dims, np.reshape, np.atleast_2d, np.atleast_3d,
+                            np.broadcast_to)}
+
+
+def _reshaped(fn) -> set:
+    """Names some statement binds to an array given new axes (``x[:, None]``,
+    ``np.expand_dims``, ``.reshape``): an operand meant to broadcast against
+    another of other lengths along those axes (``x[:, None] - y[None, :]``),
+    which element loops over rows of one length do not do."""
+    out = set()
+    for s in _statements(fn.body):
+        if _kind(s) != "assign" or not isinstance(s.targets[0], ast.Name):
+            continue
+        prim = _prim(s.value)
+        if prim[0] == "call" and id(prim[1]) in RESHAPES or \
+                prim[0] == "method" and s.value.func.attr == "reshape":
+            out.add(s.targets[0].id)
+    return out
 
 
 def _top_bound(fn) -> set:
@@ -540,6 +563,7 @@ class Group:
     unsure: set = field(default_factory=set)         # arrays read whole, maybe of another length
     apart: bool = False                              # two rows sure to be of different lengths
     unchecked: list = field(default_factory=list)    # rows not known to be as long as the loop
+    shaped: bool = False                             # reads an operand reshaped to broadcast
 
 
 def plan_block(stmts, facts) -> list:
@@ -840,6 +864,9 @@ def _describe(g, stmts, defs, local, facts):
         {r[0] for r in g.rows if r[0] in local}          # (a product W @ h: a row)
     g.unsure = {n for n in read_whole
                 if first is None or not facts.same_length(_whole(n, facts), first)}
+    # an operand given axes to broadcast, not sure to be as long as the others: NumPy's code
+    g.shaped = any(r[0] in facts.shaped and not all(facts.same_length(r, o) for o in g.rows)
+                   for r in g.rows) or any(n in facts.shaped for n in g.unsure)
     g.apart = any(_apart(a, b, facts) for k, a in enumerate(g.rows) for b in g.rows[k + 1:])
     sure = g.rows + [_whole(n, facts) for n in sorted(read_whole - g.unsure)]
     g.length = next((r for r in sure if r[0] in facts.params), None) or \
@@ -910,12 +937,16 @@ def _settle(groups, stmts, facts) -> list:
 
 def _lowerable(g) -> bool:
     """It reads a row, its reductions bind distinct names, it needs none of
-    its own results, and no two of its rows are sure to differ in length
-    (``_apart``).  Rows taking every other element are lowered only
+    its own results, no operand given axes to broadcast may be of other
+    lengths than the rows (``g.shaped``: NumPy broadcasts ``x[:, None] -
+    y[None, :]``, the loops would take its rows to be of one length), and no
+    two of its rows are sure to differ in length (``_apart``).  Rows taking every other element are lowered only
     where all rows cut their axes alike (``u[1:-1:2]`` with ``u[2::2]``):
     ``x[::2]`` and ``x[1::2]`` are of one length only for an even length, and
     NumPy raises for the others, where an element loop would read past the
     end of the shorter."""
+    if g.shaped:
+        return False
     strided = any(cut[2] > 1 for _, axes in g.rows for cut in axes)
     if strided and len({tuple(cut[1:] for cut in axes) for _, axes in g.rows}) > 1:
         return False

@@ -17,6 +17,7 @@ from .types import (
     index_result,
     join,
     promote,
+    result_of_call,
     scalar,
     type_of_value,
 )
@@ -58,7 +59,15 @@ class TypeInference:
 
     def set(self, name, t, node):
         try:
-            self.env[name] = join(self.env.get(name), t)
+            old = self.env.get(name)
+            if old is not None and old.is_array and t.is_array and old.dtype != t.dtype and \
+                    old.dtype.kind == t.dtype.kind == "f":
+                # NumPy promotes (``w = w - lr * g`` makes a float32 ``w`` float64);
+                # compiled code keeps one dtype per variable
+                err = TypeError(f"a variable holds both {old} and {t}")
+                err.types = (old, t)
+                raise err
+            self.env[name] = join(old, t)
         except TypeError as exc:
             value = getattr(node, "value", node)
             callees = {id(c.func) for c in ast.walk(value) if isinstance(c, ast.Call)} | \
@@ -287,8 +296,9 @@ class TypeInference:
             prim = registry.get_primitive(key[1])
             if prim is not None and prim.result_type is None and prim.rules and \
                     prim.rules[0].call is not None:
-                from .types import promote
-                return promote(*args)
+                # a user's rule: the type its primitive returns, else NumPy's
+                # elementwise result
+                return result_of_call(prim.callable, args) or promote(*args)
             consts = {k: a.value for k, a in enumerate(p.args) if isinstance(a, ast.Constant)}
             return self.result(key[1], args, kw, consts)
         if head == "user":
@@ -391,4 +401,10 @@ def _conflict(name: str, exc: TypeError, unbound=()) -> str:
         return (f"'{name}': {exc}: start it as the array it becomes, e.g. "
                 f"{name} = np.zeros({'n' if array_type.ndim == 1 else '(n, m)'}) "
                 f"(compiled code keeps one type per variable)")
+    if len(types) == 2 and all(t.is_array for t in types) and not name.startswith("_"):
+        wide = max(types, key=lambda t: t.dtype.itemsize)
+        return (f"'{name}': {exc}: NumPy promotes it to {wide.dtype} here; compiled code "
+                f"keeps one dtype per variable: give it {wide.dtype} values from its first "
+                f"assignment (e.g. .astype(np.{wide.dtype})), or keep every value "
+                f"{min(types, key=lambda t: t.dtype.itemsize).dtype}")
     return f"'{name}': {exc}"

@@ -126,6 +126,35 @@ def type_of_value(v) -> T:
     raise TypeError(f"unsupported argument type {type(v).__name__}")
 
 
+def _sample(t: T):
+    """A value of type ``t`` to call a function with (arrays of 3 per axis)."""
+    if t.is_array:
+        return np.full((3,) * t.ndim, 0.5, dtype=t.dtype)
+    if t.kind == "float":
+        return t.dtype.type(0.5)
+    if t.kind == "int":
+        return 2
+    if t.kind == "bool":
+        return True
+    if t.kind == "tuple":
+        return tuple(_sample(e) for e in t.elts)
+    raise TypeError(f"no sample value of {t}")
+
+
+def result_of_call(fn, args: list) -> T | None:
+    """The type of ``fn(*args)`` (``args``: types) for a user's primitive with a
+    derivative rule (``sd.adjoint``): found by calling it on small values of
+    those types (``np.logaddexp.reduce``-like functions reduce an array to a
+    number; a function written for a vector returns one).  None where the call
+    fails."""
+    try:
+        samples = [_sample(a) for a in args]
+        with np.errstate(all="ignore"):
+            return type_of_value(fn(*samples))
+    except Exception:   # noqa: BLE001 - the user's function: anything it raises means "unknown"
+        return None
+
+
 def argument_type(v) -> T:
     """The type of a user's argument: :func:`type_of_value`, and a string or
     None (a mode flag, an array left out) as the value the transform

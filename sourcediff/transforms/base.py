@@ -358,7 +358,10 @@ class Transformed:
         self._last = c
         if written:
             args = _copy_written(args, written)
-        value, grads = grad(*args)
+        try:
+            value, grads = grad(*args)
+        except Exception as exc:   # noqa: BLE001 - re-raised as it is unless Numba failed on a rule
+            raise _uncompiled_rule(exc, c.program, self.src, self.target) from None
         if plain:
             return value, grads
         grads = tuple(like_argument(g, args[k]) for g, k in zip(grads, self.wrt))
@@ -629,3 +632,29 @@ def written_names(tree) -> set:
                 if isinstance(t, ast.Name):
                     written.add(t.id)
     return written
+
+
+def _uncompiled_rule(exc, program, src, target):
+    """``exc``, or where Numba failed to compile a function a user's
+    ``sd.adjoint`` rule registered (``scipy.special.logsumexp``: NumPy code
+    Numba does not take), a TransformError saying so at the user's function."""
+    if not type(exc).__module__.startswith("numba"):
+        return exc
+    import re
+
+    from ..errors import TransformError
+    from ..rules.registry import USER_RULE_NAMES
+    text = str(exc)
+    prims = set(USER_RULE_NAMES.values())
+    names = sorted(n for n in program.user_rules if n in prims and
+                   re.search(rf"\b{re.escape(n)}\b", text))
+    if not names:
+        return exc
+    listed = ", ".join(f"'{n}'" for n in names)
+    return TransformError(
+        f"Numba cannot compile {listed}, which the gradient of '{src.name}' calls for its "
+        f"sd.adjoint rule (target '{target}' compiles the function and its rule with "
+        f"numba.njit): register the rule for a function Numba compiles (an @numba.njit "
+        f"version of it), or use target='python'",
+        src.info.filename, src.info.line_offset + 1, 0,
+        src.info.lines[0] if src.info.lines else "")

@@ -1,6 +1,10 @@
 """Functions with user-registered derivative rules (sd.adjoint)."""
 import math
 
+import numba
+import numpy as np
+import scipy.special
+
 import sourcediff as sd
 
 
@@ -44,3 +48,52 @@ def _wrong_adjoint(z, x, dz):
 
 def uses_wrong(x):
     return wrong(x)
+
+
+# a rule for a function that reduces an array to a number (a log-sum-exp)
+@numba.njit
+def own_logsumexp(x):
+    m = np.max(x)
+    s = 0.0
+    for v in x:
+        s += math.exp(v - m)
+    return m + math.log(s)
+
+
+@sd.adjoint(own_logsumexp)
+def _own_logsumexp_adjoint(z, x, dz):
+    return dz * np.exp(x - z)
+
+
+def lse_scipy(x):
+    # NumPy code Numba does not compile (SciPy's logsumexp); a rule for
+    # scipy.special.logsumexp itself would hold for every test after this one
+    return scipy.special.logsumexp(x)
+
+
+@sd.adjoint(lse_scipy)
+def _lse_scipy_adjoint(z, x, dz):
+    return dz * np.exp(x - z)
+
+
+def squared_lse(x):
+    return own_logsumexp(2.0 * x) ** 2
+
+
+def squared_scipy_lse(x):
+    return lse_scipy(2.0 * x) ** 2
+
+
+def soft_min_table(x):
+    # each cell a soft minimum of the one before and two constants
+    R = np.zeros(x.shape[0])
+    for i in range(1, x.shape[0]):
+        R[i] = x[i] - own_logsumexp(np.array([-R[i - 1], -x[i - 1], -0.3]))
+    return R[-1]
+
+
+def windows(x):
+    s = 0.0
+    for i in range(1, x.shape[0]):
+        s += own_logsumexp(x[i - 1:i + 1])
+    return s

@@ -44,3 +44,21 @@ def test_two_user_functions_with_one_name_keep_their_own_rules():
     for mod in (first, second):
         for target in ("python", "cpu"):
             check_grad(mod.model, (x, 0.7), (0, 1), target)
+
+
+X5 = np.linspace(-1.0, 1.0, 5)
+
+
+@pytest.mark.parametrize("target", ["python", "cpu"])
+@pytest.mark.parametrize("f", [C.squared_lse, C.soft_min_table, C.windows])
+def test_a_rule_for_a_function_returning_a_number_of_an_array(f, target):
+    # its result is a number (the function returns one), not an array like its input
+    check_grad(f, (X5,), wrt=0, target=target)
+
+
+def test_a_rule_for_a_numpy_function_numba_cannot_compile():
+    check_grad(C.squared_scipy_lse, (X5,), wrt=0, target="python")
+    with pytest.raises(sd.TransformError, match=r"Numba cannot compile 'lse_scipy'.*"
+                                                r"target='python'") as info:
+        sd.grad(C.squared_scipy_lse, target="cpu")(X5)
+    assert info.value.filename.endswith("custom_rule_funcs.py")

@@ -101,6 +101,13 @@ def e_library_function(x):
     return scipy.special.logsumexp(np.array([x, 2.0 * x]))  # <- error
 
 
+def e_float32_promoted(w0, X):
+    w = w0.copy()
+    for t in range(3):
+        w = w - 0.1 * (X.T @ (X @ w))  # <- error
+    return np.sum(w * w)
+
+
 def e_no_derivative_rule(x):
     y = x * 2.0
     return np.heaviside(y, 0.5) * x  # <- error
@@ -230,6 +237,10 @@ ERROR_CASES = [
     (e_unused_call, (X3,), None, ("'np.put(x, [0], 2.0)'",)),
     # (was "cannot pass None to 'scipy.special.logsumexp' here ...": its own defaults)
     (e_library_function, (0.7,), None, ("no derivative rule for 'scipy.special.logsumexp'",)),
+    # (was Numba's TypingError about '@' of two dtypes, from inside its compiler)
+    (e_float32_promoted, (X3.astype(np.float32), np.ones((4, 3))), None,
+     ("'w': a variable holds both array(float32, 1d) and array(float64, 1d)",
+      "NumPy promotes it to float64", ".astype(np.float64)")),
     # (was "unsupported attribute '.a'")
     (e_namedtuple_field, (X3, Params(0.5, 2.0)), None, ("namedtuples are not supported",)),
 ]
