@@ -1574,9 +1574,19 @@ class ReverseTransformer:
     def is_basic_index(self, index) -> bool:
         """Slices and integers only: ``x[index]`` is a view (when it is an array)."""
         parts = index.elts if isinstance(index, ast.Tuple) else [index]
-        return all(isinstance(p, (ast.Slice, ast.Constant)) or (
-            isinstance(p, ast.Name) and self.types.get(p.id) is not None
-            and not self.types[p.id].is_array) for p in parts)
+        return all(isinstance(p, ast.Slice) or self.is_number_expression(p) for p in parts)
+
+    def is_number_expression(self, e) -> bool:
+        """A constant, a name of a number, or arithmetic of them (``j - 1``)."""
+        if isinstance(e, ast.Constant):
+            return True
+        if isinstance(e, ast.Name):
+            return self.types.get(e.id) is not None and not self.types[e.id].is_array
+        if isinstance(e, ast.BinOp):
+            return self.is_number_expression(e.left) and self.is_number_expression(e.right)
+        if isinstance(e, ast.UnaryOp):
+            return self.is_number_expression(e.operand)
+        return False
 
     def scatter_add(self, base, idx, dz, line):
         """Adjoint of a gather ``z = x[idx]`` (or ``Z[rows, cols]``):

@@ -10,7 +10,7 @@ adds the buffer into the row of ``X``'s adjoint when it reaches the view::
         for j in range(b.shape[0]):
             db[j] += _dt4
         dX[i] += db             # add_into(dX[i], db)
-        db[:] = 0.0             # (or db = np.zeros_like(b) made before, in a fused loop)
+        db[:] = 0.0             # (or db = np.zeros_like(b), here or made before)
 
 Two whole-row operations per row (q08's gradient spent half its time in
 them).  When nothing between the first add into ``db`` and that line reads
@@ -113,8 +113,10 @@ def _collect(stmts, name, windows) -> bool:
             end = next((j for j in range(k, len(block)) if _add_of(block[j]) == name), None)
             if end is None or not all(_adds_only(t, name) for t in block[k:end]):
                 return False
-            # the buffer starts at zero: made afresh before, or zeroed after each use
-            zeroed = end + 1 < len(block) and _zeroed(block[end + 1]) == name
+            # the buffer starts at zero: made afresh before, or zeroed (or made
+            # afresh: ``db = np.zeros_like(b)``) after each use
+            zeroed = end + 1 < len(block) and (_zeroed(block[end + 1]) == name or
+                                               _allocation(block[end + 1], name))
             if not zeroed and not (any(_allocation(t, name) for t in block[:k]) and
                                    not any(_mentions(t, name) for t in block[end + 1:])):
                 return False

@@ -21,7 +21,9 @@ CASES = [(P.nearest_weights, (XQ, X, 0.7), (0, 1, 2), "python"),
          (P.rows_and_columns, (XQ, X, 0.7, X3, W4), (0, 1, 2, 3, 4), "cpu"),
          (P.gathered, (X3, IDX), 0, "python"),
          (P.row_used_twice, (X, W2), (0, 1), "python"),
-         (P.written_after_read, (X, W2), (0, 1), "python")]
+         (P.written_after_read, (X, W2), (0, 1), "python"),
+         (P.alignment_table, (X, X3[:, :2]), (0, 1), "python"),
+         (P.alignment_table, (X, X3[:, :2]), (0, 1), "cpu")]
 
 
 @pytest.mark.parametrize("f, args, wrt, target", CASES,
@@ -33,6 +35,12 @@ def test_gradient_matches_finite_differences(f, args, wrt, target):
 def _lines(f, args, wrt):
     source = sd.value_and_grad(f, wrt=wrt, target="python").source_for(*args)
     return [line.strip() for line in source[source.index("_grad("):].splitlines()]
+
+
+def test_rows_at_index_arithmetic_add_into_the_rows_of_the_adjoints():
+    lines = _lines(P.alignment_table, (X, X3[:, :2]), (0, 1))
+    assert "dx = dX[i - 1]" in lines and "dy = dY[j - 1]" in lines, lines
+    assert not any("zeros_like(x)" in s or "zeros_like(y)" in s for s in lines), lines
 
 
 def test_rows_given_to_a_helper_add_into_the_rows_of_the_adjoints():
