@@ -635,14 +635,31 @@ def _result_shape(v, shapes, facts):
 
 
 def _row_read(v, facts) -> bool:
-    """``P[i]`` (``P[t, i]``): a whole row of a parameter whose rows' length is
-    known, at whole-number indices."""
+    """``P[i]`` (``P[t, i]``, ``P[idx[k]]``): a whole row of a parameter whose
+    rows' length is known, at whole-number indices."""
     if not isinstance(v.value, ast.Name) or v.value.id not in facts.rows:
         return False
     parts = list(v.slice.elts) if isinstance(v.slice, ast.Tuple) else [v.slice]
     return len(parts) == facts.rows[v.value.id][0] - 1 and all(
-        _int_const(p) is not None or isinstance(p, ast.Name) and facts.scalar(p) and
-        facts.env[p.id].kind == "int" for p in parts)
+        _whole_number(p, facts) for p in parts)
+
+
+def _whole_number(p, facts) -> bool:
+    """An int constant, an int name, an element of an int array at such indices
+    (``cams[cam_idx[o]]``: the row of an observation's camera) or arithmetic of
+    them: each element read repeats it."""
+    if _int_const(p) is not None:
+        return True
+    if isinstance(p, ast.Name):
+        return facts.scalar(p) and facts.env[p.id].kind == "int"
+    if isinstance(p, ast.BinOp) and isinstance(p.op, (ast.Add, ast.Sub, ast.Mult)):
+        return _whole_number(p.left, facts) and _whole_number(p.right, facts)
+    if isinstance(p, ast.Subscript) and isinstance(p.value, ast.Name):
+        t = facts.env.get(p.value.id)
+        parts = list(p.slice.elts) if isinstance(p.slice, ast.Tuple) else [p.slice]
+        return t is not None and t.is_array and t.dtype.kind in "iu" and \
+            len(parts) == t.ndim and all(_whole_number(q, facts) for q in parts)
+    return False
 
 
 def _size_arg(a, facts):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 
+import numba
 import numpy as np
 
 
@@ -377,3 +378,23 @@ def two_compartments(ka, ke, dose, dt, steps):
         y = y + dt * k2
         total += y[1] * y[1]
     return total
+
+
+@numba.njit
+def turned(rot, X):
+    th = np.sqrt(rot[0] * rot[0] + rot[1] * rot[1] + rot[2] * rot[2])
+    w = rot / th
+    return X * np.cos(th) + np.cross(w, X) * np.sin(th) + w * (np.dot(w, X) * (1.0 - np.cos(th)))
+
+
+def reprojections(cams, X, cam_idx, pt_idx):
+    # each observation's camera and point: rows at an index read from another
+    # array (cams[cam_idx[o]]), rotated by 3-vector helpers
+    err = 0.0
+    for o in range(cam_idx.shape[0]):
+        cam = cams[cam_idx[o]]
+        Xc = turned(cam[0:3], X[pt_idx[o]]) + cam[3:6]
+        u = cam[6] * Xc[0] / Xc[2]
+        v = cam[6] * Xc[1] / Xc[2]
+        err += u * u + v * v
+    return err

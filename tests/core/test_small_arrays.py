@@ -45,6 +45,28 @@ def source(f, args, wrt) -> str:
     return "\n".join(line for line in text.splitlines() if not line.lstrip().startswith("#"))
 
 
+CAMS = np.column_stack([0.3 * rng.standard_normal((3, 3)), rng.standard_normal((3, 2)),
+                        5.0 + rng.random((3, 1)), np.ones((3, 1)), rng.random((3, 1))])
+POINTS = rng.standard_normal((4, 3))
+CAM_IDX, PT_IDX = np.array([0, 2, 1, 2, 0]), np.array([3, 0, 1, 1, 2])
+
+
+@pytest.mark.parametrize("target", ["python", "cpu"])
+def test_rows_at_gathered_indices_gradient(target):
+    check_grad(P.reprojections, (CAMS, POINTS, CAM_IDX, PT_IDX), wrt=(0, 1), target=target)
+
+
+def test_rows_at_gathered_indices_are_scalars():
+    # cams[cam_idx[o]] of a parameter whose rows (9 long) the compiled code is
+    # specialized on: its elements are read where the row was, the helper's
+    # 3-vectors are numbers
+    text = sd.value_and_grad(P.reprojections, wrt=(0, 1)).source_for(CAMS, POINTS, CAM_IDX, PT_IDX)
+    adjoint = text[text.index("_grad("):]
+    code = "\n".join(ln for ln in adjoint.splitlines() if not ln.lstrip().startswith("#"))
+    assert "np.cross" not in code and code.count("zeros_like(") == 2, code      # dX, dcams
+    assert "cams[cam_idx[o], 6]" in code and ".append(" not in code, code
+
+
 # (and an empty array a helper fills, np.empty(2), as np.array is)
 @pytest.mark.parametrize("case", CASES[:6] + CASES[-2:-1], ids=lambda c: c[0].__name__)
 def test_small_arrays_are_scalars(case):
