@@ -839,14 +839,14 @@ def _unshared(base, shapes, facts) -> bool:
     """No statement makes another name share ``base``'s memory, nor ``base`` another's.
     (A move ``P = _a25`` of a name bound once and read nowhere else, as
     ``P = np.array([[...]])`` is normalized, shares nothing that is read again.)"""
-    for s in facts.statements:
-        target = _target(s)
-        if target is None or ir.PRIM(getattr(s, "value", None), ("",))[0] not in ALIASING:
-            continue
-        if _move(s, facts):
-            continue
-        sources = {n.id for n in ast.walk(s.value) if isinstance(n, ast.Name)}
-        if target == base and sources & set(shapes) or \
+    pairs = facts.__dict__.get("alias_pairs")
+    if pairs is None:       # (the same for every call: asked once per element store)
+        pairs = facts.alias_pairs = [
+            (_target(s), {n.id for n in ast.walk(s.value) if isinstance(n, ast.Name)})
+            for s in facts.statements if _target(s) is not None and
+            ir.PRIM(getattr(s, "value", None), ("",))[0] in ALIASING and not _move(s, facts)]
+    for target, sources in pairs:
+        if target == base and any(n in shapes for n in sources) or \
                 base in sources and target in shapes:
             return False
     return True

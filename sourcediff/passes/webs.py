@@ -219,7 +219,7 @@ def split_loop_versions(fn: ast.FunctionDef, types: dict, taken: set) -> bool:
                 continue
             # (renames var alone, in the loop's body: the counts and facts of the
             # other names stay true, the new names are none of this loop's candidates)
-            _version(loop.body, var, taken)
+            _version(loop.body, var, taken, facts[0])
             changed = True
     return changed
 
@@ -268,9 +268,13 @@ def _body_facts(body) -> tuple:
              for s in body])
 
 
-def _version(body, var, taken):
+def _version(body, var, taken, mentioned):
+    """``mentioned``: the names each statement of ``body`` mentions (from
+    before any renaming: a statement that did not mention ``var`` does not)."""
     current, seen_first = var, False
-    for s in body:
+    for s, names in zip(body, mentioned):
+        if var not in names:
+            continue
         if _defines_directly(s, var):
             if not seen_first:
                 seen_first = True
