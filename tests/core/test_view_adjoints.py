@@ -39,8 +39,8 @@ def _lines(f, args, wrt):
 
 def test_rows_at_index_arithmetic_add_into_the_rows_of_the_adjoints():
     lines = _lines(P.alignment_table, (X, X3[:, :2]), (0, 1))
-    assert "dx = dX[i - 1]" in lines and "dy = dY[j - 1]" in lines, lines
-    assert not any("zeros_like(x)" in s or "zeros_like(y)" in s for s in lines), lines
+    assert "da = dX[i - 1]" in lines and "db = dY[j - 1]" in lines, lines
+    assert not any("zeros_like(a)" in s or "zeros_like(b)" in s for s in lines), lines
 
 
 def test_rows_given_to_a_helper_add_into_the_rows_of_the_adjoints():

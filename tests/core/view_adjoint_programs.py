@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import math
 
-import numba
 import numpy as np
 
 from tests.core.user18_funcs import sqdist
@@ -60,20 +59,11 @@ def rows_and_columns(Xq, X, h, C, w):
     return nearest_weights(Xq, X, h) + columns(C, w)
 
 
-@numba.njit
-def row_sqdist(x, y):
-    s = 0.0
-    for k in range(x.shape[0]):
-        d = x[k] - y[k]
-        s += d * d
-    return s
-
-
 def alignment_table(X, Y):
     # a table recurrence over rows i - 1, j - 1 (soft-DTW's shape): each
     # cell's reverse adds into the rows of dX and dY, allocating nothing
     R = np.zeros((X.shape[0] + 1, Y.shape[0] + 1))
     for i in range(1, X.shape[0] + 1):
         for j in range(1, Y.shape[0] + 1):
-            R[i, j] = row_sqdist(X[i - 1], Y[j - 1]) + 0.5 * R[i - 1, j] + 0.3 * R[i, j - 1]
+            R[i, j] = sqdist(X[i - 1], Y[j - 1]) + 0.5 * R[i - 1, j] + 0.3 * R[i, j - 1]
     return R[X.shape[0], Y.shape[0]]
