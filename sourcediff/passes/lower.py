@@ -45,6 +45,14 @@ Where the line is drawn, and why:
   float64/int/bool scalars and float64 arrays of its own number of
   dimensions (read ``w[j]`` element by element; a row and a block never mix:
   that would broadcast).
+* A *roll* ``np.roll(x, s)`` of a float64 vector ``x`` by a constant ``s`` is
+  a row of ``x`` read at ``x[(j - s) % n]`` (a periodic stencil's neighbours:
+  ``u = u + c * (np.roll(u, 1) - 2.0 * u + np.roll(u, -1))`` runs as the loop
+  one writes with indices).  Its ``x`` must be an array in memory, not a
+  temporary of the loop (a roll reads other elements than the loop's own:
+  a Runge-Kutta stage's value rolled keeps NumPy's code), and no group
+  stores into ``x`` element by element (a time step ``u = u + ...`` of a
+  ``u`` it rolls gets a new array each step, as NumPy makes).
 * Every use of a temporary is in the same loop body, after it, and is either
   the definition of another temporary, a full *reduction* (``np.sum(t)``,
   ``t.sum()``, ``np.mean(t)``; ``np.dot(t, u)`` / ``t @ u`` of 1-d operands),
@@ -131,6 +139,7 @@ SUM_IDS = {id(np.sum), id(np.mean)}
 MEAN_IDS = {id(np.mean)}
 DOT_IDS = {id(np.dot)}
 WHERE_IDS = {id(np.where), id(select)}
+ROLL_ID = id(np.roll)
 
 
 # -- the facts of the intermediate form (sourcediff/ir.py) --------------------
@@ -599,6 +608,8 @@ def _temporary_def(s, facts):
         return None
     if prim[0] == "subscript":
         return [] if _row_axes(v, facts) is not None else None
+    if _rolled(v, facts) is not None:
+        return []           # (a row of its own: read at ``x[(j - shift) % n]``)
     if prim[0] == "binop" and prim[1] in ARITHMETIC:
         operands = [v.left, v.right]
     elif prim[0] == "unary" and prim[1] in UNARY:
@@ -746,6 +757,19 @@ def _row_of(v, facts):
     return v.value.id, _row_axes(v, facts)
 
 
+def _rolled(v, facts):
+    """``(x, shift)`` of ``np.roll(x, shift)``, ``x`` a float64 vector and
+    ``shift`` a constant (its elements move round: element ``j`` is
+    ``x[(j - shift) % n]``, a periodic stencil's neighbour), else None."""
+    if not (isinstance(v, ast.Call) and _prim(v)[0] == "call" and id(_prim(v)[1]) == ROLL_ID
+            and len(v.args) == 2 and not v.keywords and isinstance(v.args[0], ast.Name)):
+        return None
+    shift = int_of(v.args[1])
+    if shift is None or not facts.block(v.args[0].id, 1):
+        return None
+    return v.args[0].id, shift
+
+
 def _whole(name, facts):
     """``(name, axes)`` of an array read whole, as a row."""
     return name, tuple((k, 0, 1) for k in range(facts.env[name].ndim))
@@ -753,8 +777,10 @@ def _whole(name, facts):
 
 def _uses_ok(t, k, stmts, defs, reductions, facts) -> bool:
     """Every statement reading ``t`` is a later temporary or reduction of the block."""
-    inside = {id(stmts[j]): j for j in list(defs.values()) + list(reductions)}
+    inside = {id(stmts[j]): j for j in list(defs.values()) + list(reductions)
+              if _rolled(getattr(stmts[j], "value", None), facts) is None}
     readers = facts.readers.get(t, set())
+    # (a roll reads other elements than its own: the whole array, not an element)
     return bool(readers) and all(r in inside and inside[r] > k for r in readers)
 
 
@@ -800,12 +826,22 @@ def _groups(stmts, defs, reductions, facts) -> list:
         # not be placed apart, one storing what the other reads)
         for other in list(groups):
             if set(other.members) & set(g.members) and \
-                    not (_derived(other.sums, stmts) & g.all_reads):
+                    not (_derived(other.sums, stmts) & g.all_reads) and \
+                    not _rolls_stored(g, other, stmts, facts):
                 g = Group(members=sorted(set(other.members) | set(g.members)))
                 _describe(g, stmts, defs, local, facts)
                 groups.remove(other)
         groups.append(g)
     return groups
+
+
+def _rolls_stored(g, other, stmts, facts) -> bool:
+    """``g`` rolls an array ``other`` stores into (a Runge-Kutta stage's value,
+    ``np.roll(x2, 1)`` of ``x2[:] = ...``): it needs all of it stored first, its
+    own loop after, recomputing what they share."""
+    stored = {_stored_into(stmts[k]).value.id for k in other.stores}
+    return any((_rolled(getattr(stmts[k], "value", None), facts) or ("",))[0] in stored
+               for k in g.members)
 
 
 def _carried(name, g, stmts) -> bool:
@@ -844,6 +880,8 @@ def _describe(g, stmts, defs, local, facts):
     g.rows = [_row_of(_stored_into(stmts[k]), facts) for k in g.stores]
     g.rows += [_row_of(stmts[k].value, facts) for k in g.members
                if k in at and _prim(stmts[k].value)[0] == "subscript"]
+    g.rows += [_whole(_rolled(stmts[k].value, facts)[0], facts) for k in g.members
+               if k in at and _rolled(stmts[k].value, facts) is not None]
     g.rows += [_whole(n, facts) for k in g.members for n in sorted(
         _temporary_def(stmts[k], facts) if k in at else
         _reduction_operands(stmts[k], facts) or _store_operands(stmts[k], facts)) if n in local]
@@ -956,7 +994,8 @@ def _lowerable(g) -> bool:
 
 def _whole_reads(s, g, facts) -> set:
     """The arrays a member reads whole (element by element once lowered)."""
-    if _prim(getattr(s, "value", None))[0] == "subscript":
+    if _prim(getattr(s, "value", None))[0] == "subscript" or \
+            _rolled(getattr(s, "value", None), facts) is not None:
         return set()
     return {n.id for n in ast.walk(s.value) if isinstance(n, ast.Name)
             and n.id not in g.temps and (facts.block(n.id) or facts.mask(n.id))}
@@ -991,6 +1030,10 @@ def _store_safe(g, stmts, facts) -> bool:
         if k in g.stores:
             reads = [s.value] if isinstance(s.value, ast.Name) and s.value.id not in g.temps \
                 else []
+        elif _rolled(s.value, facts) is not None:
+            if _rolled(s.value, facts)[0] in targets:
+                return False        # (it reads other elements than the one stored)
+            reads = [s.value.args[0]]
         elif _prim(s.value)[0] == "subscript":
             reads = [s.value]
         else:
@@ -1209,8 +1252,12 @@ def _carry_in_place(stmts, facts, env, used_names, made) -> dict:
                 not isinstance(st.targets[0], ast.Name):
             continue
         x = st.targets[0].id
-        anew = x not in facts.own and x in facts.fresh_arrays and x in facts.top_bound and \
-            facts.assignments.get(x, 0) > 1
+        # (a step that rolls x reads other elements of it than the one it would
+        # store: a new array then, as NumPy makes)
+        rolled = any(isinstance(t, ast.Assign) and (_rolled(t.value, facts) or ("",))[0] == x
+                     for t in stmts[:k])
+        anew = (x not in facts.own or rolled) and x in facts.fresh_arrays and \
+            x in facts.top_bound and facts.assignments.get(x, 0) > 1
         if not (x in facts.own or anew) or not facts.block(x) or not _sized(x, facts) or \
                 _prim(st.value)[0] in ("subscript", "copy", "const"):
             continue
@@ -1612,6 +1659,9 @@ def _element_statement(s, temps, j, env, used_names, before) -> list:
         v.slice = _element_index(_hoisted(v.slice, used_names, line, before),
                                  env[v.value.id].ndim, j.rows())
         return [_assign(s.targets[0].id, v, "assign", line)]
+    if _prim(v)[0] == "call" and id(_prim(v)[1]) == ROLL_ID:
+        return [_assign(s.targets[0].id, _rolled_element(v, j, used_names, line, before),
+                        "assign", line)]
     out = []
     for parent, fld, a in _atoms(v):
         if isinstance(a, ast.Name) and a.id not in temps and env[a.id].is_array:
@@ -1626,6 +1676,29 @@ def _element_statement(s, temps, j, env, used_names, before) -> list:
         # (np.where of numbers: an ``if``, as passes/scalars.py writes it)
         return out + select_statement(s.targets[0].id, *v.args, s)
     return out + [_assign(s.targets[0].id, v, "assign", line)]
+
+
+def _rolled_element(v, j, used_names, line, before):
+    """``x[(j - shift) % n]`` for ``np.roll(x, shift)`` (``n = x.shape[0]``,
+    read before the loop into ``before``)."""
+    x, shift = v.args[0].id, int_of(v.args[1])
+    lengths = j.__dict__.setdefault("rolled_lengths", {})      # (one per array and loop)
+    n = lengths.get(x)
+    if n is None:
+        shape, n = _fresh("shape", used_names), lengths.setdefault(x, _fresh(f"n_{x}", used_names))
+        before.append(_assign(shape, _marked(ast.Attribute(value=ast.Name(id=x, ctx=ast.Load()),
+                                                           attr="shape", ctx=ast.Load()),
+                                             ("attr", "shape")), "assign", line))
+        before.append(_assign(n, _marked(ast.Subscript(value=ast.Name(id=shape, ctx=ast.Load()),
+                                                       slice=ast.Constant(0), ctx=ast.Load()),
+                                         ("subscript",)), "assign", line))
+    at = j.rows()[0]
+    if shift:
+        at = ast.BinOp(left=at, op=ast.Sub() if shift > 0 else ast.Add(),
+                       right=ast.Constant(abs(shift)))
+    at = ast.BinOp(left=at, op=ast.Mod(), right=ast.Name(id=n, ctx=ast.Load()))
+    read = ast.Subscript(value=ast.Name(id=x, ctx=ast.Load()), slice=at, ctx=ast.Load())
+    return _marked(read, ("subscript",))
 
 
 def _element_store(s, temps, j, env, used_names, before) -> list:

@@ -682,6 +682,9 @@ def _made_axes(v, ndim, number, axes, types) -> tuple:
             return unknown
         kept = [axes(v.args[0], k) for k in range(t.ndim)]
         return tuple(kept[:inserted] + [1] + kept[inserted:])
+    if isinstance(v, ast.Call) and ast.unparse(v.func) == "np.roll" and len(v.args) == 2 and \
+            not v.keywords and isinstance(v.args[0], ast.Name):
+        return tuple(axes(v.args[0], k) for k in range(ndim))  # (the elements move round)
     along = _summed_axis(v)
     if along is not None:
         # a sum along a constant axis (np.sum(x, axis=1), sum_axis(x, 1))

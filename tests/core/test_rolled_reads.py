@@ -1,0 +1,141 @@
+"""``np.roll(x, shift)`` of a vector inside a loop read element by element,
+``x[(j - shift) % n]`` (passes/lower.py): a periodic stencil written with
+rolls runs as the element loop one writes with indices, and its adjoint adds
+into the neighbours' elements.  A roll of a value the same step computes (a
+Runge-Kutta stage) reads it from a buffer a loop of its own fills first; a
+roll of the array a step stores into keeps NumPy's code: it reads other
+elements than the one the loop stores."""
+import re
+import sys
+from pathlib import Path
+
+import numba
+import numpy as np
+import pytest
+
+import sourcediff as sd
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from fdcheck import check_grad
+
+
+def periodic_heat(u0, c, steps):
+    u = u0.copy()
+    for t in range(steps):
+        u = u + c * (np.roll(u, 1) - 2.0 * u + np.roll(u, -1))
+    return np.sum(u * u)
+
+
+def advected_in_place(u0, c, steps):
+    # the step stores into the array it rolls: element j needs u[j - 1] as it was
+    u = u0.copy()
+    for t in range(steps):
+        u[:] = u - c * (u - np.roll(u, 1))
+    return np.sum(u * u * u)
+
+
+def midpoint_stages(u0, h, steps):
+    # the second stage rolls the first stage's value, made in the same step
+    u = u0.copy()
+    for t in range(steps):
+        y = u + 0.5 * h * (np.roll(u, 1) - u)
+        u = u + h * (np.roll(y, 1) - np.roll(y, -2) * y)
+    return np.sum(u * u)
+
+
+def shifted_by_argument(u0, c, k, steps):
+    u = u0.copy()
+    for t in range(steps):
+        u = u + c * (np.roll(u, k) - u)
+    return np.sum(np.sin(u))
+
+
+@numba.njit
+def minmod(a, b):
+    return np.where(a * b <= 0.0, 0.0, np.where(np.abs(a) < np.abs(b), a, b))
+
+
+def muscl_rolls(u0, c, steps):
+    # a slope-limited upwind scheme written with rolls (as its JAX port is)
+    u = u0.copy()
+    for t in range(steps):
+        um = np.roll(u, 1)
+        um2 = np.roll(u, 2)
+        up = np.roll(u, -1)
+        si = minmod(u - um, up - u)
+        sim = minmod(um - um2, u - um)
+        u = u - c * ((u + 0.5 * (1.0 - c) * si) - (um + 0.5 * (1.0 - c) * sim))
+    return np.sum(u ** 3)
+
+
+def muscl_indices(u0, c, steps):
+    # the same with periodic indices and two buffers
+    u = u0.copy()
+    n = u.shape[0]
+    un = np.empty(n)
+    for t in range(steps):
+        for i in range(n):
+            a0 = u[i] - u[(i - 1) % n]
+            b0 = u[(i + 1) % n] - u[i]
+            si = 0.0 if a0 * b0 <= 0.0 else (a0 if abs(a0) < abs(b0) else b0)
+            a1 = u[(i - 1) % n] - u[(i - 2) % n]
+            sim = 0.0 if a1 * a0 <= 0.0 else (a1 if abs(a1) < abs(a0) else a0)
+            un[i] = u[i] - c * ((u[i] + 0.5 * (1.0 - c) * si) -
+                                (u[(i - 1) % n] + 0.5 * (1.0 - c) * sim))
+        u, un = un, u
+    return np.sum(u ** 3)
+
+
+rng = np.random.default_rng(11)
+U = rng.random(7)
+CASES = [(periodic_heat, (U, 0.2, 4), (0, 1)),
+         (advected_in_place, (U, 0.3, 3), (0, 1)),
+         (midpoint_stages, (U, 0.1, 3), (0, 1)),
+         (shifted_by_argument, (U, 0.25, 2, 3), (0, 1))]
+
+
+@pytest.mark.parametrize("target", ["python", "cpu"])
+@pytest.mark.parametrize("f, args, wrt", CASES, ids=lambda c: getattr(c, "__name__", ""))
+def test_gradient_matches_finite_differences(f, args, wrt, target):
+    value, _ = sd.value_and_grad(f, wrt=wrt, target=target)(*args)
+    assert value == pytest.approx(f(*args), rel=1e-12)
+    check_grad(f, args, wrt=wrt, target=target)
+
+
+def _sweeps(f, args, wrt):
+    text = sd.grad(f, wrt=wrt, target="python").source_for(*args)
+    return text[text.index("_grad("):]
+
+
+def test_a_periodic_stencil_reads_neighbours_by_index():
+    grad = _sweeps(periodic_heat, (U, 0.2, 4), (0, 1))
+    code = "\n".join(ln for ln in grad.splitlines() if not ln.lstrip().startswith("#"))
+    assert "np.roll" not in code and "u[(j - 1) % n_u]" in code, code
+
+
+def test_a_roll_of_the_array_a_step_stores_into_stays_a_roll():
+    code = _sweeps(advected_in_place, (U, 0.2, 3), (0, 1))
+    assert "np.roll(" in code
+
+
+def test_a_stage_rolled_by_the_next_is_stored_whole_first():
+    # y's loop runs to the end before the loop rolling y starts (which
+    # computes again what the two share)
+    code = _sweeps(midpoint_stages, (U, 0.2, 3), (0, 1))
+    forward = code[:code.index("# -- reverse sweep")]
+    body = "\n".join(ln for ln in forward.splitlines() if not ln.lstrip().startswith("#"))
+    rolled = re.search(r"y\[\(_?j\d* - 1\) % ", body)
+    assert "np.roll(" not in body and "y[j] = " in body and rolled, body
+    assert body.index("y[j] = ") < rolled.start(), body
+
+
+@pytest.mark.parametrize("target", ["python", "cpu"])
+def test_a_limited_scheme_with_rolls_has_the_gradient_of_its_index_form(target):
+    u0 = np.exp(-30.0 * (np.linspace(0.0, 1.0, 24, endpoint=False) - 0.4) ** 2)
+    g_roll = sd.grad(muscl_rolls, wrt=(0, 1), target=target)(u0, 0.4, 5)
+    g_index = sd.grad(muscl_indices, wrt=(0, 1), target=target)(u0, 0.4, 5)
+    np.testing.assert_allclose(g_roll[0], g_index[0], rtol=1e-12, atol=1e-14)
+    assert g_roll[1] == pytest.approx(g_index[1], rel=1e-12)
+    code = _sweeps(muscl_rolls, (u0, 0.4, 5), (0, 1))
+    assert "np.roll" not in "\n".join(ln for ln in code.splitlines()
+                                      if not ln.lstrip().startswith("#"))
