@@ -1246,6 +1246,11 @@ def _carry_in_place(stmts, facts, env, used_names, made) -> dict:
     a new one each step (kept only where that loop is taken:
     ``_buffer_filled``).  The same values: nothing else holds or views that
     array where the store changes it."""
+    rolls = {}                      # array -> the first statement rolling it
+    for k, st in enumerate(stmts):
+        r = _rolled(st.value, facts) if isinstance(st, ast.Assign) else None
+        if r is not None:
+            rolls.setdefault(r[0], k)
     for k, st in enumerate(stmts):
         kind = _kind(st)
         if kind not in ("assign", "accumulate") or not isinstance(st, ast.Assign) or \
@@ -1254,8 +1259,7 @@ def _carry_in_place(stmts, facts, env, used_names, made) -> dict:
         x = st.targets[0].id
         # (a step that rolls x reads other elements of it than the one it would
         # store: a new array then, as NumPy makes)
-        rolled = any(isinstance(t, ast.Assign) and (_rolled(t.value, facts) or ("",))[0] == x
-                     for t in stmts[:k])
+        rolled = x in rolls and rolls[x] < k
         anew = (x not in facts.own or rolled) and x in facts.fresh_arrays and \
             x in facts.top_bound and facts.assignments.get(x, 0) > 1
         if not (x in facts.own or anew) or not facts.block(x) or not _sized(x, facts) or \
