@@ -133,7 +133,7 @@ def own_reads(s) -> set:
         parts = [s.value]
     else:
         parts = []
-    return {n.id for p in parts if p is not None for n in ast.walk(p)
+    return {n.id for p in parts if p is not None for n in nodes(p)
             if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
 
 

@@ -27,7 +27,7 @@ import re
 from dataclasses import dataclass, field
 
 from .. import ir
-from .astutil import blocks, walk
+from .astutil import blocks, nodes, walk
 
 
 @dataclass
@@ -46,7 +46,7 @@ class Permutation:
 # -- liveness ------------------------------------------------------------------
 
 def _loads(node) -> set:
-    return {n.id for n in ast.walk(node) if isinstance(n, ast.Name)
+    return {n.id for n in nodes(node) if isinstance(n, ast.Name)
             and isinstance(n.ctx, ast.Load)}
 
 

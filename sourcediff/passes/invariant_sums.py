@@ -46,7 +46,7 @@ import copy
 
 from .. import ir
 from ..names import Namer
-from .astutil import range_ran, range_step, rewrite_loops
+from .astutil import nodes, range_ran, range_step, rewrite_loops
 from .sink import Adjoints
 
 ALLOCATIONS = {"zeros_like", "zeros", "reuse_zeros", "empty_like", "empty"}
@@ -67,7 +67,7 @@ def shared_buffers(stmts, adjoints) -> set:
     array or a permutation of buffers (``du, dunew = dunew, du``), or read
     whole or sliced by a value bound to a name (``dy = dx[1:]``, ``dy = dx``)."""
     out = set()
-    for s in (n for top in stmts for n in ast.walk(top)):
+    for s in (n for top in stmts for n in nodes(top)):
         if not isinstance(s, ast.Assign):
             continue
         targets = [n.id for t in s.targets if not isinstance(t, ast.Subscript)
@@ -81,9 +81,9 @@ def shared_buffers(stmts, adjoints) -> set:
         if allocation or permutation:
             continue
         out.update(t for t in targets if t in adjoints.arrays)
-        elements = {id(n.value) for n in ast.walk(value) if isinstance(n, ast.Subscript)
-                    and not any(isinstance(p, ast.Slice) for p in ast.walk(n.slice))}
-        out.update(n.id for n in ast.walk(value) if isinstance(n, ast.Name)
+        elements = {id(n.value) for n in nodes(value) if isinstance(n, ast.Subscript)
+                    and not any(isinstance(p, ast.Slice) for p in nodes(n.slice))}
+        out.update(n.id for n in nodes(value) if isinstance(n, ast.Name)
                    and n.id in adjoints.arrays and id(n) not in elements)
     return out
 

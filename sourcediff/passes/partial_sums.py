@@ -41,13 +41,14 @@ import copy
 
 from .. import ir
 from ..names import Namer
+from .astutil import nodes
 
 
 def sum_inner_loops(stmts: list, scalars: set, before=()) -> list:
     """``stmts`` with the adds into ``scalars`` (float64 numbers) of each inner
     loop summed per run of that loop; ``before``: statements that come before
     them (their names are taken)."""
-    names = {n.id for s in list(before) + list(stmts) for n in ast.walk(s)
+    names = {n.id for s in list(before) + list(stmts) for n in nodes(s)
              if isinstance(n, ast.Name)}
     return _Rewriter(set(scalars), Namer(names)).block(stmts, 0)
 

@@ -42,7 +42,7 @@ from dataclasses import dataclass, field
 
 from .. import ir
 from ..rules import registry
-from .astutil import LIKE, MAKERS, SHAPE_ATTRIBUTES, free_names, is_costly, walk
+from .astutil import LIKE, MAKERS, SHAPE_ATTRIBUTES, free_names, is_costly, nodes, walk
 from .buffers import store_base
 from .tape import counted, nest_facts, plan_indexed_tapes
 
@@ -1045,7 +1045,7 @@ def _last_writer_ok(nest, array) -> bool:
 
 
 def _loads(stmts) -> set:
-    return {n.id for s in stmts for n in ast.walk(s)
+    return {n.id for s in stmts for n in nodes(s)
             if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
 
 

@@ -62,7 +62,7 @@ from .. import ir
 from ..names import Namer
 from ..rules import registry
 from ..runtime.helpers import empty_grid, empty_stack
-from .astutil import walk
+from .astutil import nodes, walk
 from .views import is_view
 
 SMALL = 16                       # most elements of an array written as scalars
@@ -304,11 +304,11 @@ def _propagate_copies(fn, made: set):
 
 
 def _loaded(node) -> list:
-    return [n.id for n in ast.walk(node) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)]
+    return [n.id for n in nodes(node) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)]
 
 
 def _stored(node) -> set:
-    return {n.id for n in ast.walk(node) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+    return {n.id for n in nodes(node) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
 
 
 def _rename_loads(node, old, new):
