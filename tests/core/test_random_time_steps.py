@@ -16,7 +16,10 @@ spellings:
 * an array computed from the state and a row of a table, given whole to a
   helper of the user's that returns a number (filled into a buffer);
 * a store and an update of overlapping slices (``du[:-1] = f``, ``du[1:] -=
-  f``), which must stay array code.
+  f``), which must stay array code;
+* periodic stencils of ``np.roll``: the state rebound (``u = u + c * (np.roll(u,
+  1) - ...)``), a stage the next line rolls, and a store into the array rolled
+  (``u[:] = ...``, which must stay array code).
 
 The seeds are fixed; set ``SOURCEDIFF_STEP_SEED`` to another base to explore.
 """
@@ -95,7 +98,30 @@ def _store_then_update(rng, k):
             f"        u = u + c * dv{k}\n")
 
 
-BLOCKS = [_fluxes, _fresh_state, _given_whole, _store_then_update]
+def _shift(rng):
+    return int(rng.choice([-2, -1, 1, 2]))
+
+
+def _rolled_step(rng, k):
+    # a periodic stencil of rolls, the state rebound (a new array each step)
+    return (f"        rk{k} = np.roll(u, {_shift(rng)})\n"
+            f"        u = u + c * {_smooth(rng, f'rk{k} - 2.0 * u + np.roll(u, {_shift(rng)})')}\n")
+
+
+def _rolled_stage(rng, k):
+    # a stage the next line rolls: stored whole by a loop of its own first
+    return (f"        y{k} = u + 0.5 * c * (np.roll(u, {_shift(rng)}) - u)\n"
+            f"        u = u + c * {_smooth(rng, f'np.roll(y{k}, {_shift(rng)}) - y{k}')}\n")
+
+
+def _rolled_in_place(rng, k):
+    # stored into the array it rolls: stays array code
+    return (f"        rc{k} = np.roll(u, {_shift(rng)})\n"
+            f"        u[:] = u + c * (rc{k} - u) * w\n")
+
+
+BLOCKS = [_fluxes, _fresh_state, _given_whole, _store_then_update, _rolled_step, _rolled_stage,
+          _rolled_in_place]
 
 HELPER = '''
 
@@ -161,7 +187,11 @@ def test_random_time_steps(seed, directory):
 LOWERED = {"_fluxes": lambda k, text: f"du{k}[:-1]" not in text and f"du{k}[1:]" not in text,
            "_fresh_state": lambda k, text: f"un{k}[1:-1] =" not in text,
            "_given_whole": lambda k, text: f"y{k} = np.empty_like(" in text,
-           "_store_then_update": lambda k, text: f"sub_into(dv{k}[1:]" in text}
+           "_store_then_update": lambda k, text: f"sub_into(dv{k}[1:]" in text,
+           "_rolled_step": lambda k, text: f"rk{k} = np.roll(" not in text,
+           "_rolled_stage": lambda k, text: f"y{k} = np.empty_like(" in text and
+           f"np.roll(y{k}" not in text,
+           "_rolled_in_place": lambda k, text: f"rc{k} = np.roll(" in text}
 
 
 @pytest.mark.parametrize("seed", SEEDS[::3])
