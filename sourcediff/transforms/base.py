@@ -360,8 +360,11 @@ class Transformed:
             args = _copy_written(args, written)
         try:
             value, grads = grad(*args)
-        except Exception as exc:   # noqa: BLE001 - re-raised as it is unless Numba failed on a rule
-            raise _uncompiled_rule(exc, c.program, self.src, self.target) from None
+        except Exception as exc:
+            err = _uncompiled_rule(exc, c.program, self.src, self.target)
+            if err is None:
+                raise
+            raise err from None
         if plain:
             return value, grads
         grads = tuple(like_argument(g, args[k]) for g, k in zip(grads, self.wrt))
@@ -635,11 +638,12 @@ def written_names(tree) -> set:
 
 
 def _uncompiled_rule(exc, program, src, target):
-    """``exc``, or where Numba failed to compile a function a user's
-    ``sd.adjoint`` rule registered (``scipy.special.logsumexp``: NumPy code
-    Numba does not take), a TransformError saying so at the user's function."""
+    """Where Numba failed to compile a function a user's ``sd.adjoint`` rule
+    registered (``scipy.special.logsumexp``: NumPy code Numba does not take),
+    a TransformError saying so at the user's function; else None (``exc`` is
+    raised as it is)."""
     if not type(exc).__module__.startswith("numba"):
-        return exc
+        return None
     import re
 
     from ..errors import TransformError
@@ -649,7 +653,7 @@ def _uncompiled_rule(exc, program, src, target):
     names = sorted(n for n in program.user_rules if n in prims and
                    re.search(rf"\b{re.escape(n)}\b", text))
     if not names:
-        return exc
+        return None
     listed = ", ".join(f"'{n}'" for n in names)
     return TransformError(
         f"Numba cannot compile {listed}, which the gradient of '{src.name}' calls for its "
