@@ -1413,6 +1413,7 @@ class _Indices:
     names: list
     steps: dict
     row_steps: list | None = None
+    rolled_lengths: dict = field(default_factory=dict)   # rolled array -> its length's name
 
     def rows(self) -> list:
         """The rows' element of the loops' iteration, one index per axis."""
@@ -1686,10 +1687,10 @@ def _rolled_element(v, j, used_names, line, before):
     """``x[(j - shift) % n]`` for ``np.roll(x, shift)`` (``n = x.shape[0]``,
     read before the loop into ``before``)."""
     x, shift = v.args[0].id, int_of(v.args[1])
-    lengths = j.__dict__.setdefault("rolled_lengths", {})      # (one per array and loop)
-    n = lengths.get(x)
+    n = j.rolled_lengths.get(x)                 # (read once per array and loop)
     if n is None:
-        shape, n = _fresh("shape", used_names), lengths.setdefault(x, _fresh(f"n_{x}", used_names))
+        shape = _fresh("shape", used_names)
+        n = j.rolled_lengths[x] = _fresh(f"n_{x}", used_names)
         before.append(_assign(shape, _marked(ast.Attribute(value=ast.Name(id=x, ctx=ast.Load()),
                                                            attr="shape", ctx=ast.Load()),
                                              ("attr", "shape")), "assign", line))
