@@ -53,6 +53,7 @@ from .passes.typeinfer import infer_types, value_type
 from .passes.unroll import known_row_loops, unroll_short_loops
 from .passes.versions import version_variable
 from .passes.webs import split_array_versions, split_loop_versions, split_webs
+from .passes.wrap_indices import wrap_periodic_indices
 from .runtime.declare import helper_names
 
 
@@ -240,6 +241,7 @@ class Program:
         prim.body = [_lower(s, env) for s in fn.body]
         prim.body, = select_branches([prim.body], [a.arg for a in fn.args.args],
                                      lambda v: number_kind(env.get(v)))
+        prim = wrap_periodic_indices(prim, *_int_params(fn, env))
         self.functions[name], self.trees[name] = emitted(
             prim, src.info, f"Primal of '{src.name}' (normalized).")
         self.order.append(name)
@@ -337,6 +339,7 @@ class Program:
         adj = drop_dead_stores(unshared(adj))
         if self.store_costly:
             adj = split_loop_locals(adj, free_names(adj) | set(self.functions))
+        adj = wrap_periodic_indices(adj, *_int_params(fn, env))
         for rname, rule in getattr(rt, "user_rules_used", {}).items():
             self.inject_user_rule(rname, rule)
         self.functions[fname], self.trees[fname] = emitted(adj, src.info,
@@ -375,7 +378,7 @@ class Program:
         ft = ForwardTransformer(fn, env, wrt, set(self.functions),
                                 callee_tangent=self.callee_tangent, error=src.info.error,
                                 outputs=outputs)
-        tan = ft.run(fname)
+        tan = wrap_periodic_indices(ft.run(fname), *_int_params(fn, env))
         from .rules import registry
         for rname, rule in ft.user_rules_used.items():
             self.user_rules[rname] = rule.call
@@ -454,6 +457,15 @@ def adjoint_doc(name, wrt, mode) -> str:
     if mode == "grad":
         return f"Value and gradient of '{name}' with respect to {what}."
     return f"Value and vector-Jacobian product of '{name}' with respect to {what}."
+
+
+def _int_params(fn, env) -> tuple:
+    """The parameters of ``fn`` that are integers, and those that are arrays of
+    integers (passes/wrap_indices.py)."""
+    params = [(a.arg, env.get(a.arg)) for a in fn.args.args]
+    return ([p for p, t in params if number_kind(t) == "int"],
+            [p for p, t in params if t is not None and t.is_array and t.dtype is not None
+             and t.dtype.kind in "iu"])
 
 
 def _lower(s, env):

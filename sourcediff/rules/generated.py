@@ -42,6 +42,7 @@ from ..runtime.helpers import (
     tangent_like,
     transposed,
     unbroadcast,
+    wrap_index,
 )
 from .registry import nondifferentiable, result_type, rule, tangent
 
@@ -203,6 +204,8 @@ nondifferentiable(empty_stack, result=_allocated(0))
 # the length of an element loop over operands NumPy broadcasts (passes/lower.py)
 nondifferentiable(broadcast_length, broadcast_into, equal_length,
                   result=lambda args, kw, consts: INT)
+# a periodic index, i % n without a division (passes/wrap_indices.py)
+nondifferentiable(wrap_index, result=lambda args, kw, consts: INT)
 # the user's assert, kept as a check where it runs (passes/normalize.py)
 nondifferentiable(check_assertion, result=lambda args, kw, consts: INT)
 # zeros of the second argument's shape (an adjoint buffer reused)

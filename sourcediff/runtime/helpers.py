@@ -59,6 +59,7 @@ __all__ = [
     "transpose_axes",
     "transposed",
     "unbroadcast",
+    "wrap_index",
     "unpermute",
     "unsort_rows",
     "vstack2",
@@ -545,6 +546,20 @@ def equal_length(n, m):
         raise ValueError("rows of different lengths in one elementwise operation "
                          "(sourcediff's element loops need rows of equal length)")
     return n
+
+
+@runtime_helper(jit=True)
+def wrap_index(i, n):
+    """``i % n`` of integers, without the division where ``0 <= i < n`` (all
+    but the ends of a loop over a periodic axis: ``x[(j + 1) % n]``,
+    passes/wrap_indices.py).
+
+    >>> wrap_index(3, 4), wrap_index(4, 4), wrap_index(-1, 4)
+    (3, 0, 3)
+    """
+    if 0 <= i < n:
+        return i
+    return i % n
 
 
 @runtime_helper(jit=True)

@@ -2,6 +2,8 @@ import math
 
 import numpy as np
 
+from sourcediff.runtime.helpers import wrap_index
+
 
 def loop_fill(x, k):
     """Primal of 'loop_fill' (normalized)."""
@@ -15,7 +17,7 @@ def loop_fill(x, k):
         _t3 = x[i]
         _t4 = _t3 * k
         _t5 = math.sin(_t4)
-        _t6 = x[(i + 1) % x.shape[0]]
+        _t6 = x[wrap_index(i + 1, x.shape[0])]
         _t7 = _t6 ** 2
         _t8 = _t5 + _t7
         out[i] = _t8
@@ -40,7 +42,7 @@ def loop_fill_vjp(x, k, cotangent):
         _t3 = x[i]
         _t4 = _t3 * k
         _t5 = math.sin(_t4)
-        _t6 = x[(i + 1) % x.shape[0]]
+        _t6 = x[wrap_index(i + 1, x.shape[0])]
         _t7 = _t6 ** 2
         _t8 = _t5 + _t7
         out[i] = _t8
@@ -54,13 +56,13 @@ def loop_fill_vjp(x, k, cotangent):
         # loop_fill:22  out[i] = math.sin(x[i] * k) + x[(i + 1) % x.shape[0]] ** 2
         _t3 = x[i]
         _t4 = _t3 * k
-        _t6 = x[(i + 1) % x.shape[0]]
+        _t6 = x[wrap_index(i + 1, x.shape[0])]
         _dt8 = dout[i]
         dout[i] = 0.0
         _dt5 = _dt8
         _dt7 = _dt8
         _dt6 = _dt7 * 2 * _t6
-        dx[(i + 1) % x.shape[0]] += _dt6
+        dx[wrap_index(i + 1, x.shape[0])] += _dt6
         _dt4 = _dt5 * math.cos(_t4)
         _dt3 = _dt4 * k
         dk += _dt4 * _t3
