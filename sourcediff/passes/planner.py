@@ -53,6 +53,7 @@ from .shapes import axis_lengths, shape_axes, shape_keys
 from .sites import collect_sites
 from .tape import (
     enclosing,
+    invariant_length,
     invariant_value,
     nest_facts,
     plan_indexed_tapes,
@@ -1048,7 +1049,7 @@ class Planner:
             return bt.dtype
         facts = nest_facts(self.fn)
         self.indexed = plan_indexed_tapes(self.fn, sites, element_dtype, self.segments(),
-                                          self.per_iteration, facts)
+                                          self.per_iteration, facts, self.bound_value)
         self.indexed_base = {id(st): base for st, base in sites if id(st) in self.indexed}
         # scalars overwritten inside counted loop nests: one slot per iteration too
         stmts = {id(st): st for st in walk(self.fn.body)}
@@ -1058,7 +1059,8 @@ class Planner:
                     or t is None or not t.is_scalar or t.dtype.kind not in "fi":
                 continue
             plan = plan_indexed_tapes(self.fn, [(st, var)], lambda _st, dtype=t.dtype: dtype,
-                                      self.segments(), self.per_iteration, facts)
+                                      self.segments(), self.per_iteration, facts,
+                                      self.bound_value)
             if sid in plan:
                 self.indexed_scalars[(sid, var)] = plan[sid]
         self.stored_at_def = self.values_stored_where_computed(stmts)
@@ -1215,8 +1217,9 @@ class Planner:
                 tape.row = tuple(axes)
 
     def bound_value(self, name, varying):
-        """An expression of ``name``'s value computable before the statement
-        that assigns ``varying`` (passes/tape.py: a loop bound), or None: a name
+        """An expression of ``name``'s value (or of a length ``x.shape[k]``, an
+        expression) computable before the statement that assigns ``varying``
+        (passes/tape.py: a loop bound), or None: a name
         assigned once, by arithmetic, ``int``, ``len``, ``min``, ``max``, ``abs``
         of numbers and of such names (``nmax = int(2.0 / dt) + 2`` in a ray's
         loop), or an axis of an array whose every value has the axis of a
@@ -1224,6 +1227,8 @@ class Planner:
         if not hasattr(self, "_bound_lengths"):
             self._bound_lengths = axis_lengths(self.types, self.params, self.sites,
                                                self.same_axes, self.rows)
+        if isinstance(name, ast.expr):
+            return invariant_length(name, varying, self.sites, self.types, self._bound_lengths)
         return invariant_value(name, varying, self.sites, self.types, self._bound_lengths)
 
     def row_dtype(self, var):

@@ -133,14 +133,17 @@ def nest_facts(fn) -> tuple:
 
 
 def plan_indexed_tapes(fn, sites, element_dtype, segments=None, per_iteration=(),
-                       facts=None) -> dict:
+                       facts=None, invariant=None) -> dict:
     """For each store site ``(stmt, base)`` in ``sites``, an :class:`IndexedTape`
     where its loop nest allows one.  Each site has a tape of its own (a site
     runs once per iteration of its nest, so its slots never collide), also
     when other sites write into the same array.  ``segments``: id(loop) ->
     ``(start, every)``, the names of a checkpointed loop's segment start and
     length: its tapes hold one segment, indexed from its start.  ``facts``:
-    :func:`nest_facts` of ``fn``, when the caller has them."""
+    :func:`nest_facts` of ``fn``, when the caller has them.  ``invariant``: as
+    :func:`plan_stack_tapes`' (a bound the nest computes the same way in every
+    trip, ``range(angles.shape[0])`` of a row ``angles = theta[b]``, is taken
+    before it: a slot per iteration, not a list)."""
     segments = segments or {}
     around, stored = facts or nest_facts(fn)
     plan = {}
@@ -156,7 +159,13 @@ def plan_indexed_tapes(fn, sites, element_dtype, segments=None, per_iteration=()
         used = {n.id for lo, hi, _ in spans for e in (lo, hi) for n in ast.walk(e)
                 if isinstance(n, ast.Name)}
         if used & written:
-            continue        # a bound that changes inside the nest (a triangular loop)
+            # a bound the nest changes: one of the same value in every trip, else none
+            # (a triangular loop)
+            spans = [(*(_evaluable_or_none(e if not _reads(e, written) else
+                                           _substituted(e, written, invariant), written)
+                        for e in (lo, hi)), down) for lo, hi, down in spans]
+            if any(lo is None or hi is None for lo, hi, _ in spans):
+                continue
         axes, steps = [], []
         for loop, (lo, hi, down) in zip(loops, spans):
             if id(loop) in per_iteration:
@@ -256,6 +265,11 @@ def invariant_value(name, varying, sites, types, lengths, depth=0):
     return _invariant_expr(ss[0].stmt.value, varying, sites, types, lengths, depth + 1)
 
 
+def invariant_length(e, varying, sites, types, lengths):
+    """:func:`invariant_value` of an array's length ``x.shape[k]`` (``e``)."""
+    return _invariant_expr(e, varying, sites, types, lengths, 0)
+
+
 def _invariant_expr(e, varying, sites, types, lengths, depth):
     def sub(x):
         return _invariant_expr(x, varying, sites, types, lengths, depth)
@@ -306,18 +320,34 @@ def _shape_of(e, sites):
     return None
 
 
+def _reads(e, names) -> bool:
+    return any(isinstance(n, ast.Name) and n.id in names for n in ast.walk(e))
+
+
+def _varying_length(e, varying) -> bool:
+    """``x.shape[k]`` of an array ``x`` in ``varying``."""
+    return isinstance(e, ast.Subscript) and isinstance(e.value, ast.Attribute) and \
+        e.value.attr == "shape" and isinstance(e.value.value, ast.Name) and \
+        e.value.value.id in varying
+
+
 def _substituted(e, varying, invariant):
-    """``e`` with each name of ``varying`` it reads replaced by ``invariant``'s
-    expression of its value, or None where one has none."""
+    """``e`` with each name of ``varying`` it reads (or length of such an
+    array, ``x.shape[k]``) replaced by ``invariant``'s expression of its
+    value, or None where one has none."""
     if invariant is None:
         return None
+    if _varying_length(e, varying):
+        return invariant(e, varying)
     out = ir.clone(e)
     for n in list(ast.walk(out)):
         for field, value in ast.iter_fields(n):
             items = value if isinstance(value, list) else [value]
             for k, item in enumerate(items):
-                if isinstance(item, ast.Name) and item.id in varying:
-                    new = invariant(item.id, varying)
+                if isinstance(item, ast.Name) and item.id in varying or \
+                        _varying_length(item, varying):
+                    new = invariant(item if isinstance(item, ast.Subscript) else item.id,
+                                    varying)
                     if new is None:
                         return None
                     if isinstance(value, list):
@@ -444,8 +474,10 @@ def plan_stack_tapes(fn, around, sites: dict, per_iteration=(), while_trips=None
     the one top-level statement that holds them all, or, for a constant bound,
     before everything.  ``while_trips(loop)``: a bound on a ``while`` loop's
     trips, or None (then its pushes stay in a list).  ``invariant(name,
-    varying)``: an expression of a name's value computable before the top-level
-    statement that assigns ``varying`` (:func:`invariant_value`), or None."""
+    varying)``: an expression of a name's value (or of an array's length
+    ``x.shape[k]``, given as that expression) computable before the top-level
+    statement that assigns ``varying`` (:func:`invariant_value`,
+    :func:`invariant_length`), or None."""
     stored = remembered_stored_names()     # the tree does not change here
     top_of = {}
     for s in fn.body:

@@ -105,3 +105,51 @@ def test_a_bound_each_trip_computes_anew_keeps_lists(target):
     text = sd.grad(windows, wrt=(0, 1), target=target).source_for(*WINDOWS)
     plan = text[text.index("# Plan:"):text.index("# -- ")]
     assert "'acc' (carried from one iteration to the next; a list)" in plan, plan
+
+
+def _chain(angles, L):
+    """A helper looping over the length of the row it is given."""
+    phi = 0.0
+    x = 0.0
+    y = 0.0
+    for j in range(angles.shape[0]):
+        phi += angles[j]
+        x += L[j] * math.cos(phi)
+        y += L[j] * math.sin(phi)
+    return x, y
+
+
+def arm_rows(theta, L, target):
+    """A new user's planar arm: the helper on each row ``theta[b]``."""
+    loss = 0.0
+    for b in range(theta.shape[0]):
+        x, y = _chain(theta[b], L)
+        loss += (x - target[b, 0]) ** 2 + (y - target[b, 1]) ** 2
+    return loss
+
+
+def row_bound_outer(theta, w):
+    """A row's length bounding a loop in a loop that is not fused (the slots
+    span the outer loop too)."""
+    h = 0.0
+    for b in range(theta.shape[0]):
+        row = theta[b]
+        for j in range(row.shape[0]):
+            h = math.tanh(h * w + row[j])
+    return h * h
+
+
+ARM = (np.random.default_rng(4).standard_normal((5, 4)) * 0.4,
+       np.linspace(0.5, 1.2, 4), np.random.default_rng(5).standard_normal((5, 2)))
+ROWS = (np.random.default_rng(6).standard_normal((4, 3)), 0.8)
+
+
+@pytest.mark.parametrize("target", ["python", "cpu"])
+@pytest.mark.parametrize("f, args, wrt", [(arm_rows, ARM, (0, 1)), (row_bound_outer, ROWS, (0, 1))])
+def test_a_rows_length_bounds_a_loop_as_its_arrays_axis(f, args, wrt, target):
+    # (range(angles.shape[0]) of angles = theta[b]: theta.shape[1] in every trip)
+    check_grad(f, args, wrt=wrt, target=target)
+    text = sd.grad(f, wrt=wrt, target=target).source_for(*args)
+    plan = text[text.index("# Plan:"):text.index("# -- ")]
+    assert "in lists" not in plan and ".append(" not in text, plan
+    assert "one slot per loop iteration in arrays allocated once" in plan, plan
