@@ -59,10 +59,10 @@ __all__ = [
     "transpose_axes",
     "transposed",
     "unbroadcast",
-    "wrap_index",
     "unpermute",
     "unsort_rows",
     "vstack2",
+    "wrap_index",
 ]
 
 
