@@ -11,6 +11,8 @@ import numpy as np
 from ..passes.types import F64, array
 from ..runtime.helpers import (
     as_vector,
+    cholesky_adjoint,
+    cholesky_adjoint_tangent,
     cholesky_tangent,
     logabsdet,
     outer_product,
@@ -135,12 +137,19 @@ def _(args, kw, consts):
     return F64
 
 
-@rule(np.linalg.cholesky)   # a = l l^T: phi(l^T dl) (lower part, half diagonal), symmetrized
+@rule(np.linalg.cholesky)   # a = l l^T: l^-T phi(l^T dl) l^-1 (lower part, half diagonal), symmetrized
 def _(z, a, dz):
-    p = np.tril(np.dot(z.T, dz))
-    p = p - 0.5 * np.diag(np.diag(p))
-    s = np.linalg.solve(z.T, np.linalg.solve(z.T, p.T).T)
-    return 0.5 * (s + s.T)
+    return cholesky_adjoint(z, dz)
+
+
+@tangent(cholesky_adjoint)   # linear in dl; along l: runtime/helpers.py
+def _(z, l, dl, l_dot, dl_dot):
+    return cholesky_adjoint_tangent(l, dl, l_dot) + cholesky_adjoint(l, dl_dot)
+
+
+@result_type(cholesky_adjoint, cholesky_adjoint_tangent)
+def _(args, kw, consts):
+    return array(np.float64, 2)
 
 
 @tangent(np.linalg.cholesky)   # dl = l phi(l^-1 da l^-T)

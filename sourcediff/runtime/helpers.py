@@ -19,6 +19,8 @@ __all__ = [
     "as_vector",
     "broadcast_into",
     "broadcast_length",
+    "cholesky_adjoint",
+    "cholesky_adjoint_tangent",
     "cholesky_tangent",
     "column_stack2",
     "empty_grid",
@@ -1062,10 +1064,130 @@ def slogdet_sign(a):
     return np.linalg.slogdet(a)[0]
 
 
-@runtime_helper(jit=True)
+# Cholesky's derivatives solve triangular systems.  Compiled, they are loops
+# over rows (the inner loop over a row's elements vectorizes): Numba's
+# np.linalg.solve is a general LU solve whose first compile in a process took
+# 8-12 s (its copies of F-ordered operands and their shape errors' formatting);
+# these compile in well under a second.  Uncompiled (the "python" target) they
+# are NumPy's.
+
+@jitable
+def _lower_solve(l, b):
+    """``x`` with ``l x = b``, ``l`` lower triangular (forward substitution)."""
+    n, m = b.shape
+    x = np.empty((n, m))
+    for i in range(n):
+        for c in range(m):
+            x[i, c] = b[i, c]
+        for k in range(i):
+            lik = l[i, k]
+            for c in range(m):
+                x[i, c] -= lik * x[k, c]
+        d = l[i, i]
+        for c in range(m):
+            x[i, c] /= d
+    return x
+
+
+@jitable
+def _upper_t_solve(l, b):
+    """``x`` with ``l^T x = b``, ``l`` lower triangular (back substitution)."""
+    n, m = b.shape
+    x = np.empty((n, m))
+    for i in range(n - 1, -1, -1):
+        for c in range(m):
+            x[i, c] = b[i, c]
+        for k in range(i + 1, n):
+            lki = l[k, i]
+            for c in range(m):
+                x[i, c] -= lki * x[k, c]
+        d = l[i, i]
+        for c in range(m):
+            x[i, c] /= d
+    return x
+
+
+@jitable
+def _transposed_copy(a):
+    n, m = a.shape
+    out = np.empty((m, n))
+    for i in range(n):
+        for j in range(m):
+            out[j, i] = a[i, j]
+    return out
+
+
+@runtime_helper(of="np.linalg.cholesky")
 def cholesky_tangent(l, a_dot):
     """Tangent of ``l = cholesky(a)`` along ``a_dot`` (symmetric):
     ``l phi(l^-1 a_dot l^-T)``, phi the lower part with half its diagonal."""
     m = np.linalg.solve(l, np.linalg.solve(l, a_dot).T).T
     p = np.tril(m) - 0.5 * np.diag(np.diag(m))
     return np.dot(l, p)
+
+
+@numba_overload(cholesky_tangent)
+def _(l, a_dot):
+    def impl(l, a_dot):
+        n = l.shape[0]
+        m = _transposed_copy(_lower_solve(l, _transposed_copy(_lower_solve(l, a_dot))))
+        out = np.zeros((n, n))
+        for i in range(n):            # l phi(m): l lower, phi(m) lower
+            for j in range(i + 1):
+                acc = 0.0
+                for k in range(j, i + 1):
+                    pkj = m[k, j] if k > j else 0.5 * m[j, j]
+                    acc += l[i, k] * pkj
+                out[i, j] = acc
+        return out
+    return impl
+
+
+@runtime_helper
+def cholesky_adjoint(l, dl):
+    """The adjoint of ``a`` given that of ``l = np.linalg.cholesky(a)``:
+    ``sym(l^-T phi(l^T dl) l^-1)``, phi the lower part with half its diagonal,
+    ``sym(s) = (s + s^T) / 2``."""
+    p = np.tril(np.dot(l.T, dl))
+    p = p - 0.5 * np.diag(np.diag(p))
+    s = np.linalg.solve(l.T, np.linalg.solve(l.T, p.T).T)
+    return 0.5 * (s + s.T)
+
+
+@numba_overload(cholesky_adjoint)
+def _(l, dl):
+    def impl(l, dl):
+        n = l.shape[0]
+        p = np.zeros((n, n))
+        for i in range(n):            # the lower part of l^T dl (l is lower triangular)
+            for k in range(i, n):
+                lki = l[k, i]
+                for j in range(i + 1):
+                    p[i, j] += lki * dl[k, j]
+            p[i, i] *= 0.5
+        # s = l^-T p l^-1: x = l^-T p, then s^T = l^-T x^T
+        st = _upper_t_solve(l, _transposed_copy(_upper_t_solve(l, p)))
+        out = np.empty((n, n))
+        for i in range(n):
+            for j in range(n):
+                out[i, j] = 0.5 * (st[i, j] + st[j, i])
+        return out
+    return impl
+
+
+@runtime_helper(jit=True, of="np.linalg.cholesky")
+def cholesky_adjoint_tangent(l, dl, l_dot):
+    """The part of ``cholesky_adjoint(l, dl)``'s tangent along ``l_dot`` (the
+    part along ``dl``'s tangent is ``cholesky_adjoint(l, dl_dot)``, which is
+    linear in ``dl``): ``sym(l^-T phi(l_dot^T dl) l^-1 - l^-T l_dot^T s - s l_dot l^-1)``
+    with ``s = l^-T phi(l^T dl) l^-1`` (not symmetric)."""
+    p = np.tril(np.dot(l.T, dl))
+    p = p - 0.5 * np.diag(np.diag(p))
+    s = np.linalg.solve(l.T, np.linalg.solve(l.T, p.T).T)
+    q = np.tril(np.dot(l_dot.T, dl))
+    q = q - 0.5 * np.diag(np.diag(q))
+    t = np.linalg.solve(l.T, np.linalg.solve(l.T, q.T).T)
+    u = np.linalg.solve(l.T, np.dot(l_dot.T, s))
+    w = np.linalg.solve(l.T, np.dot(l_dot.T, s.T)).T
+    v = t - u - w
+    return 0.5 * (v + v.T)
