@@ -425,14 +425,16 @@ def _evaluable_or_none(e, varying):
 
 
 def _most_pushes(top, loops, per_iteration=(), stored=stored_names, while_trips=None,
-                 invariant=None):
+                 invariant=None, varying=None):
     """An upper bound on how often a statement inside ``loops`` (the loops
     around it within ``top``, outermost first) runs, or None; within one
     iteration of the loops in ``per_iteration`` (fused: each iteration pops
     what it pushed before the next one starts). ``stored``: ``stored_names``,
     or a function giving the same (remembered); ``while_trips``: see
-    :func:`_most_trips`."""
-    varying = stored(top) if top is not None else set()
+    :func:`_most_trips`; ``varying``: the names the bound may not read (those
+    ``top`` assigns, when not given)."""
+    if varying is None:
+        varying = stored(top) if top is not None else set()
     span: dict = {}
     bound = ast.Constant(1)
     for loop in loops:
@@ -485,17 +487,27 @@ def plan_stack_tapes(fn, around, sites: dict, per_iteration=(), while_trips=None
         for inner in walk([s]):
             top_of[id(inner)] = s
     plan = {}
+    order = {id(s): k for k, s in enumerate(fn.body)}
     for key, (dtype, pushes) in sites.items():
         tops = {id(top_of.get(id(st))) for st, _ in pushes}
         if dtype is None or not pushes or None in [top_of.get(id(st)) for st, _ in pushes]:
             continue
         top = top_of[id(pushes[0][0])]
+        varying = None
+        if len(tops) > 1:
+            # pushes in several top-level statements (an array's elements overwritten
+            # by two loop nests): a bound computable before the first of them, from
+            # names none of the statements from the first to the last assigns
+            first, last = min(order[t] for t in tops), max(order[t] for t in tops)
+            top = fn.body[first]
+            varying = set().union(*(stored(s) for s in fn.body[first:last + 1]))
         bounds, trips = [], {}
         for st, loops in pushes:
             inside = [lp for lp in around[id(st)] if isinstance(lp, (ast.For, ast.While))]
             inside += [lp for lp in loops if lp not in inside]
             bounds.append(_most_pushes(top if inside else None, inside, per_iteration, stored,
-                                       while_trips, invariant))
+                                       while_trips, invariant,
+                                       varying if inside else None))
             whiles = [k for k, lp in enumerate(inside)
                       if isinstance(lp, ast.While) and id(lp) not in per_iteration]
             k = whiles[-1] if whiles else None
@@ -522,6 +534,8 @@ def plan_stack_tapes(fn, around, sites: dict, per_iteration=(), while_trips=None
             plan[key] = StackTape(top, total, dtype, grows=grows)
         elif isinstance(total, ast.Constant):
             plan[key] = StackTape(None, total, dtype)
+        elif not any(lp is not None for lp, _ in trips.values()):
+            plan[key] = StackTape(top, total, dtype)
     return plan
 
 

@@ -153,3 +153,41 @@ def test_a_rows_length_bounds_a_loop_as_its_arrays_axis(f, args, wrt, target):
     plan = text[text.index("# Plan:"):text.index("# -- ")]
     assert "in lists" not in plan and ".append(" not in text, plan
     assert "one slot per loop iteration in arrays allocated once" in plan, plan
+
+
+def fill_then_factor(x, s2):
+    """An array's elements overwritten by two loop nests (a symmetric fill, then an
+    in-place Cholesky factorization): one stack for both, allocated before the first."""
+    n = x.shape[0]
+    K = np.zeros((n, n))
+    for i in range(n):
+        for j in range(i + 1):
+            K[i, j] = math.exp(-(x[i] - x[j]) ** 2)
+            K[j, i] = K[i, j]
+        K[i, i] = K[i, i] + s2
+    for i in range(n):
+        for j in range(i):
+            s = K[i, j]
+            for k in range(j):
+                s -= K[i, k] * K[j, k]
+            K[i, j] = s / K[j, j]
+        s = K[i, i]
+        for k in range(i):
+            s -= K[i, k] * K[i, k]
+        K[i, i] = math.sqrt(s)
+    t = 0.0
+    for i in range(n):
+        t += math.log(K[i, i]) + K[i, 0] * x[i]
+    return t
+
+
+FILL = (np.linspace(0.0, 2.0, 5), 0.3)
+
+
+@pytest.mark.parametrize("target", ["python", "cpu"])
+def test_one_stack_for_the_pushes_of_two_nests(target):
+    check_grad(fill_then_factor, FILL, wrt=(0, 1), target=target)
+    text = sd.grad(fill_then_factor, wrt=(0, 1), target=target).source_for(*FILL)
+    plan = text[text.index("# Plan:"):text.index("# -- ")]
+    assert "in a list" not in plan and "in lists" not in plan and ".append(" not in text, plan
+    assert "elements of 'K' before lines" in plan and "on the stack" in plan, plan
