@@ -96,6 +96,22 @@ def g(x, idx, q, t):
     assert "wrap_index(j + 1, t)" in out, out
 
 
+def test_only_remainders_of_the_innermost_counter_are_rewritten():
+    # (i + 1) % n of the outer counter is one value per row: LLVM hoists it
+    src = """
+def g(x, n):
+    s = 0.0
+    for i in range(n):
+        ip = (i + 1) % n
+        for j in range(n):
+            s += x[(i + 1) % n, j] * x[i, (j + 1) % n] * x[ip, (i - 1) % n]
+    return s
+"""
+    out, _ = _wrapped(src, ["n"])
+    assert "ip = wrap_index(i + 1, n)" in out and "x[(i + 1) % n, j]" in out, out
+    assert "x[i, wrap_index(j + 1, n)]" in out and "x[ip, (i - 1) % n]" in out, out
+
+
 def test_elements_of_integer_arrays_and_restored_counters_are_integers():
     src = """
 def g(x, cells, steps):
