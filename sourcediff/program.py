@@ -45,6 +45,7 @@ from .passes.scalars import scalar_numpy_calls
 from .passes.selects import number_kind, select_branches
 from .passes.shapes import parameter_axes
 from .passes.single_constants import single_constants
+from .passes.slice_dots import reduce_slice_dots
 from .passes.small_arrays import scalarize_small_arrays
 from .passes.static_args import bind_static_args
 from .passes.tables import tabulate_invariants
@@ -198,11 +199,13 @@ class Program:
         # one array per coordinate, which the element loops below then take
         if split_coordinates(fn, env, norm.used_names, row_lengths, same_axes):
             return True
+        # dot products of slices of varying length (np.dot(L[i, :j], L[j, :j])): loops
+        dots = reduce_slice_dots(fn, env, norm.used_names)
         lowered = lower_array_temporaries(fn, env, norm.used_names, same_axes, row_lengths)
         # the element loops over a row of a known length (``d = X[i + 1] - X[i]``)
         # written out like a loop over its coordinates
         rows = known_row_loops(fn, row_lengths) and unroll_short_loops(fn, norm.used_names)
-        return bool(split or scalars or versions or lowered or rows)
+        return bool(split or scalars or versions or dots or lowered or rows)
 
     def infer_with_versions(self, fn, params, arg_types, src, norm):
         """Type inference; a variable rebound to another type (``x = np.sum(x)``)

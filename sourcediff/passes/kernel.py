@@ -760,7 +760,8 @@ def first_push_line(body, tape):
 # -- CUDA subset ---------------------------------------------------------------
 # the lengths of passes/lower.py's element loops and periodic indices
 # (passes/wrap_indices.py; backends/numba_cuda.py defines them)
-LENGTH_HELPERS = ("broadcast_length", "broadcast_into", "equal_length", "wrap_index")
+LENGTH_HELPERS = ("broadcast_length", "broadcast_into", "equal_length", "wrap_index",
+                  "slice_start", "slice_length")
 CUDA_BUILTINS = {"min", "max", "abs", "float", "int", "bool", "range", "len", *TAPE_HELPERS,
                  *LENGTH_HELPERS}
 CUDA_NUMPY_CASTS = {"float64", "float32", "int64", "int32", "bool_"}

@@ -38,6 +38,8 @@ from ..runtime.helpers import (
     searchsorted_right,
     share_ties,
     share_ties_along,
+    slice_length,
+    slice_start,
     sum_axis,
     tangent_like,
     transposed,
@@ -206,6 +208,8 @@ nondifferentiable(broadcast_length, broadcast_into, equal_length,
                   result=lambda args, kw, consts: INT)
 # a periodic index, i % n without a division (passes/wrap_indices.py)
 nondifferentiable(wrap_index, result=lambda args, kw, consts: INT)
+# where a slice of varying length starts, and its length (passes/slice_dots.py)
+nondifferentiable(slice_start, slice_length, result=lambda args, kw, consts: INT)
 # the user's assert, kept as a check where it runs (passes/normalize.py)
 nondifferentiable(check_assertion, result=lambda args, kw, consts: INT)
 # zeros of the second argument's shape (an adjoint buffer reused)

@@ -50,6 +50,8 @@ __all__ = [
     "reuse_zeros",
     "room_for",
     "searchsorted_right",
+    "slice_length",
+    "slice_start",
     "share_ties",
     "share_ties_along",
     "slogdet_sign",
@@ -548,6 +550,31 @@ def equal_length(n, m):
         raise ValueError("rows of different lengths in one elementwise operation "
                          "(sourcediff's element loops need rows of equal length)")
     return n
+
+
+@runtime_helper(jit=True)
+def slice_start(lo, n):
+    """The first element ``a[lo:]`` of an axis of length ``n`` takes (NumPy's:
+    a negative ``lo`` counts from the end; clipped to ``[0, n]``;
+    passes/slice_dots.py).
+
+    >>> slice_start(2, 5), slice_start(-2, 5), slice_start(9, 5), slice_start(-9, 5)
+    (2, 3, 5, 0)
+    """
+    if lo < 0:
+        lo += n
+    return min(max(lo, 0), n)
+
+
+@runtime_helper(jit=True)
+def slice_length(lo, hi, n):
+    """The length of ``a[lo:hi]`` along an axis of length ``n`` (NumPy's; the
+    element loop of a dot product of such slices, passes/slice_dots.py).
+
+    >>> slice_length(0, 3, 5), slice_length(0, 9, 5), slice_length(1, -1, 5), slice_length(4, 2, 5)
+    (3, 5, 3, 0)
+    """
+    return max(slice_start(hi, n) - slice_start(lo, n), 0)
 
 
 @runtime_helper
