@@ -1260,6 +1260,8 @@ class Normalizer:
                 return ir.mark(_name(e.id), ("copy",))
             return self.global_value(e)
         if isinstance(e, ast.BinOp):
+            if isinstance(e.op, ast.Pow):
+                e = _float_power(e)
             left = self.atom(e.left, out)
             # ``x[i] * x[i]``: a read with no side effect, evaluated once (its
             # adjoint is then one contribution, as for ``x[i] ** 2``)
@@ -1985,13 +1987,20 @@ class Normalizer:
 
     def check_arguments(self, e, fn, text):
         """Refuse what a rule would drop: a ufunc's ``out=``/``where=`` (it writes
-        into an array) and positional arguments past those the rule names."""
+        into an array), keywords and positional arguments past those the rule names."""
         from ..rules import registry
         written = next((k for k in e.keywords if k.arg in ("out", "where")), None)
         if written is not None and isinstance(fn, np.ufunc):
             raise self.error(written.value, f"'{written.arg}=' of '{text}' is not supported: "
                                             f"assign the result instead ('y[:] = {text}(...)', "
                                             f"np.where for a condition)")
+        names = registry.argument_names(fn)
+        dropped = next((k for k in e.keywords if names is not None and
+                        k.arg not in names and k.arg != "dtype"), None)
+        if dropped is not None:
+            raise self.error(dropped.value, f"'{dropped.arg}=' of '{text}' is not supported: "
+                                            f"its derivative rule does not take it (the "
+                                            f"gradient would be that of the call without it)")
         most = registry.most_arguments(fn)
         # (np.linalg.norm's ord, positional or not, is explained by its result type)
         if most is not None and len(e.args) > most and fn is not np.linalg.norm:
@@ -3179,6 +3188,33 @@ def normalize(src: FunctionSource, inplace=None,
         ir.tag(new_ret, ir.LINE(ret), ir.Kind.RETURN)
         fn.body = copies + fn.body[:-1] + [assign, new_ret]
     return fn, norm
+
+
+def _negative(e) -> bool:
+    """``-k``, ``-1``: an exponent written negative."""
+    return isinstance(e, ast.UnaryOp) and isinstance(e.op, ast.USub) or \
+        isinstance(e, ast.Constant) and isinstance(e.value, (int, float)) and \
+        not isinstance(e.value, bool) and e.value < 0
+
+
+def _float_power(e):
+    """``2 ** -k`` as ``2.0 ** -k`` and ``k ** -1`` as ``k ** -1.0``: Python's power
+    of integers with a negative exponent is a float, Numba's an integer (0).
+    The values are Python's (an exponent that is not negative gives the same
+    number as a float)."""
+    left, right = e.left, e.right
+    if not _negative(right):
+        return e
+    if isinstance(left, ast.Constant) and type(left.value) is int:
+        left = ast.copy_location(ast.Constant(float(left.value)), left)
+    if isinstance(right, ast.Constant) and type(right.value) is int:
+        right = ast.copy_location(ast.Constant(float(right.value)), right)
+    elif isinstance(right, ast.UnaryOp) and isinstance(right.operand, ast.Constant) and \
+            type(right.operand.value) is int:
+        right = ast.copy_location(ast.Constant(-float(right.operand.value)), right)
+    if left is e.left and right is e.right:
+        return e
+    return ast.copy_location(ast.BinOp(left=left, op=ast.Pow(), right=right), e)
 
 
 def _pure(e) -> bool:

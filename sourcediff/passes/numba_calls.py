@@ -37,7 +37,7 @@ def lower_for_numba(prim, types):
     conditional expression (not a 0-d array), ``np.expand_dims`` of a number a
     one-element array, ``np.outer`` of two vectors the ``outer_product`` helper,
     ``np.diff`` of a float array the ``differences`` helper, ``np.where`` of
-    arrays the ``select`` helper."""
+    arrays the ``select`` helper, the builtin ``abs`` of an array ``np.abs``."""
     if ir.PRIM(prim, ("",))[0] == "method" and prim.func.attr == "reshape":
         return contiguous_reshape(prim)
     if ir.PRIM(prim, ("",))[0] != "call":
@@ -51,6 +51,10 @@ def lower_for_numba(prim, types):
     def is_number(a):
         t = type_of(a)
         return isinstance(a, ast.Constant) or t is not None and not t.is_array
+    if fn is abs and len(args) == 1 and type_of(args[0]) is not None and \
+            type_of(args[0]).is_array:
+        # (Numba's builtin abs takes numbers only)
+        return ir.mark(_call("np.abs", args[0]), ("call", _np.abs))
     if id(fn) in _REDUCTIONS and args and is_number(args[0]):
         return _call("float", args[0]) if fn is _np.mean else args[0]
     if fn in (_np.dot, _np.matmul) and len(args) == 2:

@@ -402,6 +402,11 @@ def _(z, x, y, dz):
 
 @result_type(np.outer)
 def _(args, kw, consts):
+    # (NumPy flattens other operands first; the rule above takes vectors)
+    if any(a.is_array and a.ndim != 1 for a in args[:2]):
+        raise TypeError(f"np.outer is differentiated for 1-d arrays, not "
+                        f"{', '.join(f'{a.ndim}-d' for a in args[:2] if a.is_array)}: "
+                        f"write np.outer(a.ravel(), b.ravel()) for NumPy's flattening")
     return array(np.result_type(args[0].dtype, args[1].dtype), 2)
 
 

@@ -206,6 +206,17 @@ def most_arguments(fn) -> int | None:
     return max(len(r.template.inputs) + len(r.template.keywords) for r in p.rules)
 
 
+def argument_names(fn) -> set | None:
+    """The names a call of ``fn`` may pass arguments by: those its adjoint rules
+    name (a keyword past them would be dropped, its effect on the derivative
+    lost: ``np.linspace(a, b, n, endpoint=False)``); None when a rule is not a
+    template or ``fn`` has none."""
+    p = PRIMITIVES.get(_key(fn))
+    if p is None or not p.rules or any(r.template is None for r in p.rules):
+        return None
+    return {n for r in p.rules for n in (*r.template.inputs, *r.template.keywords)}
+
+
 def find_rule(fn, info) -> Rule | None:
     p = PRIMITIVES.get(_key(fn))
     if p is None:

@@ -18,7 +18,7 @@ from tests.fdcheck import check_grad
 
 
 def test_slice_helpers_are_numpys():
-    for n in range(0, 6):
+    for n in range(6):
         a = np.arange(n)
         for lo in range(-8, 9):
             assert slice_start(lo, n) == (a[lo:][0] if len(a[lo:]) else n), (lo, n)

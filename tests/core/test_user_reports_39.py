@@ -1,0 +1,75 @@
+"""What a tester's probes of NumPy code found (thirty-ninth session): a keyword a
+derivative rule does not take was dropped (``np.linspace(..., endpoint=False)``,
+``np.linalg.cholesky(a, upper=True)``: the gradient of the call without it),
+``np.outer`` of a matrix (NumPy flattens it; the rule took vectors: a wrong
+gradient), Python's power of integers with a negative exponent (Numba's is an
+integer: 0), and the builtin ``abs`` of an array (Numba's takes numbers only).
+Each is refused with the user's line, or differentiated as NumPy computes it
+(central finite differences, float64, both targets)."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import sourcediff as sd
+from sourcediff.errors import TransformError
+from tests.fdcheck import check_grad
+
+
+def spaced(a, b):
+    return np.sum(np.linspace(a, b, 4, endpoint=False) ** 2)
+
+
+def upper_factor(A):
+    return np.sum(np.linalg.cholesky(A, upper=True) * np.arange(9.0).reshape(3, 3))
+
+
+def stepped(a, b):
+    return np.linspace(a, b, 5, retstep=True)[1]
+
+
+def outer_of_matrix(A, b):
+    return np.sum(np.outer(A, b) ** 2)
+
+
+@pytest.mark.parametrize("target", ["python", "cpu"])
+@pytest.mark.parametrize("f, args, what", [
+    (spaced, (0.2, 1.7), "'endpoint=' of 'np.linspace'"),
+    (upper_factor, (2.0 * np.eye(3),), "'upper=' of 'np.linalg.cholesky'"),
+    (stepped, (0.2, 1.7), "'retstep=' of 'np.linspace'"),
+    (outer_of_matrix, (np.arange(6.0).reshape(2, 3), np.ones(2)), "np.outer is differentiated for 1-d"),
+])
+def test_what_a_rule_would_drop_is_refused_at_the_users_line(f, args, what, target):
+    with pytest.raises(TransformError) as err:
+        sd.grad(f, wrt=0, target=target)(*args)
+    assert what in str(err.value) and "test_user_reports_39.py" in str(err.value), err.value
+
+
+def halves(x):
+    s = 0.0
+    for k in range(1, 4):
+        s += x * 2 ** -k + x ** -2 * k ** -1
+    return s
+
+
+def powers(x):
+    s = 0.0
+    for k in range(4):
+        s += x[k] ** 2 * 3 ** k
+    return s
+
+
+def absolute(x):
+    return np.sum(abs(x) ** 2) + np.sum(abs(x[0] - x) * x)
+
+
+@pytest.mark.parametrize("target", ["python", "cpu"])
+def test_negative_powers_of_integers_are_pythons(target):
+    assert sd.value_and_grad(halves, target=target)(1.5)[0] == pytest.approx(halves(1.5))
+    check_grad(halves, (1.5,), target=target)
+    check_grad(powers, (np.array([0.5, -1.0, 2.0, 1.5]),), target=target)
+
+
+@pytest.mark.parametrize("target", ["python", "cpu"])
+def test_builtin_abs_of_an_array(target):
+    check_grad(absolute, (np.array([1.0, -2.0, 3.5]),), target=target)
