@@ -42,7 +42,7 @@ import numpy as np
 from .. import ir
 from ..names import Namer
 from ..runtime.helpers import equal_length, slice_length, slice_start
-from .astutil import own_reads
+from .astutil import bound_names, own_reads, walk
 
 _DOT = id(np.dot)
 
@@ -51,8 +51,8 @@ def reduce_slice_dots(fn: ast.FunctionDef, env: dict, used_names: set) -> bool:
     """Rewrite ``fn`` in place; whether anything changed (``used_names`` gets the
     new names)."""
     bound, readers = {}, {}
-    for s in _statements(fn.body):
-        for n in _binds(s):
+    for s in walk(fn.body):
+        for n in bound_names(s):
             bound[n] = bound.get(n, 0) + 1
         for n in own_reads(s):
             readers[n] = readers.get(n, 0) + 1
@@ -269,21 +269,3 @@ def _as_loop(s, views, used_names) -> list:
 
 def _axis_of(parts):
     return next(k for k, p in enumerate(parts) if isinstance(p, ast.Slice))
-
-
-def _statements(stmts):
-    for s in stmts:
-        yield s
-        for f in ("body", "orelse"):
-            yield from _statements(getattr(s, f, None) or [])
-
-
-def _binds(s):
-    if isinstance(s, ast.For):
-        return [n.id for n in ast.walk(s.target) if isinstance(n, ast.Name)]
-    if isinstance(s, ast.Assign):
-        return [n.id for t in s.targets for n in ast.walk(t)
-                if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)]
-    if isinstance(s, ast.AugAssign) and isinstance(s.target, ast.Name):
-        return [s.target.id]
-    return []

@@ -1112,35 +1112,19 @@ def slogdet_sign(a):
 # are NumPy's.
 
 @jitable
-def _lower_solve(l, b):
-    """``x`` with ``l x = b``, ``l`` lower triangular (forward substitution)."""
+def _triangular_solve(l, b, transpose):
+    """``x`` with ``l x = b`` (forward substitution) or, ``transpose``, with
+    ``l^T x = b`` (back substitution), ``l`` lower triangular."""
     n, m = b.shape
     x = np.empty((n, m))
-    for i in range(n):
+    for step in range(n):
+        i = n - 1 - step if transpose else step
         for c in range(m):
             x[i, c] = b[i, c]
-        for k in range(i):
-            lik = l[i, k]
+        for k in range(i + 1, n) if transpose else range(i):
+            lk = l[k, i] if transpose else l[i, k]
             for c in range(m):
-                x[i, c] -= lik * x[k, c]
-        d = l[i, i]
-        for c in range(m):
-            x[i, c] /= d
-    return x
-
-
-@jitable
-def _upper_t_solve(l, b):
-    """``x`` with ``l^T x = b``, ``l`` lower triangular (back substitution)."""
-    n, m = b.shape
-    x = np.empty((n, m))
-    for i in range(n - 1, -1, -1):
-        for c in range(m):
-            x[i, c] = b[i, c]
-        for k in range(i + 1, n):
-            lki = l[k, i]
-            for c in range(m):
-                x[i, c] -= lki * x[k, c]
+                x[i, c] -= lk * x[k, c]
         d = l[i, i]
         for c in range(m):
             x[i, c] /= d
@@ -1170,7 +1154,8 @@ def cholesky_tangent(l, a_dot):
 def _(l, a_dot):
     def impl(l, a_dot):
         n = l.shape[0]
-        m = _transposed_copy(_lower_solve(l, _transposed_copy(_lower_solve(l, a_dot))))
+        m = _transposed_copy(_triangular_solve(
+            l, _transposed_copy(_triangular_solve(l, a_dot, False)), False))
         out = np.zeros((n, n))
         for i in range(n):            # l phi(m): l lower, phi(m) lower
             for j in range(i + 1):
@@ -1206,7 +1191,7 @@ def _(l, dl):
                     p[i, j] += lki * dl[k, j]
             p[i, i] *= 0.5
         # s = l^-T p l^-1: x = l^-T p, then s^T = l^-T x^T
-        st = _upper_t_solve(l, _transposed_copy(_upper_t_solve(l, p)))
+        st = _triangular_solve(l, _transposed_copy(_triangular_solve(l, p, True)), True)
         out = np.empty((n, n))
         for i in range(n):
             for j in range(n):
