@@ -145,14 +145,14 @@ class Fact:
 LINE = Fact("line", "statement, function",
             "array_loops, ascending, astutil, axis_gathers, components, forward, hoist_adjoints, index_names, int_arrays, "
             "invariant_sums, kept_rows, kernel, layouts, lower, masks, normalize, partial_sums, placeholders, reverse, "
-            "rolling_sums, scalars, selects, single_constants, small_arrays, split_adds, stack_tops, "
-            "tables, tuples, unroll, view_adjoints",
+            "rolling_sums, scalars, selects, single_constants, slice_dots, small_arrays, split_adds, "
+            "stack_tops, tables, tuples, unroll, view_adjoints",
             "array_loops, ascending, axis_gathers, components, emit, errors, forward, hoist_adjoints, "
             "index_names, int_arrays, "
             "invariant_sums, kernel, layouts, lower, masks, normalize, partial_sums, placeholders, "
             "plan_report, "
-            "planner, reverse, rolling_sums, scalars, selects, single_constants, small_arrays, "
-            "split_adds, stack_tops, tables, tuples, unroll, view_adjoints",
+            "planner, reverse, rolling_sums, scalars, selects, single_constants, slice_dots, "
+            "small_arrays, split_adds, stack_tops, tables, tuples, unroll, view_adjoints",
             "The user's source line the statement comes from (1-based, in the file); "
             "emitted as the comment that links generated code to the user's code "
             "(an InlinedLine for a statement inlined from a helper). "
@@ -160,10 +160,11 @@ LINE = Fact("line", "statement, function",
 KIND = Fact("kind", "statement", "axis_gathers, components, index_names, int_arrays, invariant_sums, "
                                  "layouts, lower, masks, normalize, partial_sums, placeholders, "
                                  "reverse, rolling_sums, scalars, selects, single_constants, "
-                                 "small_arrays, split_adds, stack_tops, tables, tuples, webs",
+                                 "slice_dots, small_arrays, split_adds, stack_tops, tables, tuples, "
+                                 "webs",
             "activity, axis_gathers, buffers, components, cse, dependence, emit, forward, fresh_arrays, "
             "hoist, index_names, int_arrays, layouts, lower, masks, planner, program, rerun, reverse, "
-            "scalars, shapes, sites, small_arrays, tables, tape, tuples, typeinfer, "
+            "scalars, shapes, sites, slice_dots, small_arrays, tables, tape, tuples, typeinfer, "
             "versions, views, webs",
             "The statement's Kind (written by tag(); a string written is converted).",
             convert=Kind)
@@ -219,11 +220,11 @@ SECTION = Fact("section", "statement of an adjoint",
 # -- expressions -----------------------------------------------------------
 PRIM = Fact("prim", "expression", "axis_gathers, components, hoist, index_names, int_arrays, layouts, lower, "
                                   "masks, "
-                                  "normalize, placeholders, scalars, "
-                                  "single_constants, small_arrays, tables, tuples",
+                                  "normalize, numba_calls, placeholders, scalars, "
+                                  "single_constants, slice_dots, small_arrays, tables, tuples",
             "activity, astutil, buffers, components, cse, forward, hoist, int_arrays, layouts, "
             "lower, normalize, numba_calls, planner, program, rerun, "
-            "reverse, rulecall, scalars, shapes, single_constants, small_arrays, tables, "
+            "reverse, rulecall, scalars, shapes, single_constants, slice_dots, small_arrays, tables, "
             "tuples, typeinfer, views",
             "The primitive an expression applies (a key tuple, see the module doc; "
             "written by mark()).")
