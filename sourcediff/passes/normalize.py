@@ -2842,8 +2842,10 @@ def _strided_self_copy(target, value, base) -> bool:
     dst = [d for d in _steps(target.slice) if d is not None]
     src = [s for s in _steps(value.slice) if s is not None]
     # (two sliced axes or more: a view of 2 dimensions or more, which NumPy
-    # copies first when it overlaps)
-    return len(dst) == 1 and len(src) == 1 and dst != src
+    # copies first when it overlaps; a reversal, steps 1 and -1, NumPy copies
+    # first too: ``y[:] = y[::-1]``)
+    return len(dst) == 1 and len(src) == 1 and dst != src and \
+        {dst[0], src[0]} != {"1", "-1"}
 
 
 def _may_overlap(target, value, base) -> bool:
