@@ -62,9 +62,14 @@ def check_views(fn, types, error) -> set:
 
 def _refuse(fn, found, error):
     name, other = _shown(fn, found.name), _shown(fn, found.other)
-    raise error(found.where, f"'{name}' shares memory with array '{other}' and one of "
+    # (a temporary the normalizer made and no expression of the user's shows: a
+    # row swap A[0], A[2] = A[2], A[0] unpacks views of A)
+    name = "a view this line takes" if is_temporary(name) else f"'{name}'"
+    other = f"a view this line takes of '{found.other}'" if is_temporary(other) else f"'{other}'"
+    copy = found.other if is_temporary(_shown(fn, found.other)) else _shown(fn, found.other)
+    raise error(found.where, f"{name} shares memory with array {other} and one of "
                              f"them is written into later (NumPy changes both): write "
-                             f"through one name only, or use '{other}.copy()' to make an "
+                             f"through one name only, or use '{copy}.copy()' to make an "
                              f"independent array")
 
 

@@ -97,3 +97,17 @@ def test_a_reversal_copied_into_itself_is_numpys(target):
     # tests/core/test_user_reports_16.py)
     check_grad(reversed_in_place, (np.linspace(0.1, 1.2, 6),), target=target)
     check_grad(reversed_tail, (np.linspace(0.3, 0.9, 7),), target=target)
+
+
+def row_swap(x):
+    A = np.outer(x, np.array([1.0, 2.0, 3.0]))
+    A[0], A[2] = A[2], A[0]
+    return np.sum(A * np.arange(A.size).reshape(A.shape))
+
+
+def test_a_refused_row_swap_names_no_temporary():
+    # (NumPy's views make both rows equal: refused, naming what the user wrote)
+    with pytest.raises(TransformError) as err:
+        sd.grad(row_swap)(np.array([0.5, -0.3, 1.8]))
+    text = str(err.value)
+    assert "'_t" not in text and "a view this line takes shares memory with array 'A'" in text, text
