@@ -14,6 +14,7 @@ from ..runtime.helpers import (
     cholesky_adjoint,
     cholesky_adjoint_tangent,
     cholesky_tangent,
+    cofactors,
     logabsdet,
     outer_product,
     slogdet_sign,
@@ -27,14 +28,24 @@ def _ndim(info, name):
     return t.ndim if t is not None and t.is_array else 0
 
 
-@rule(np.linalg.det)
+@rule(np.linalg.det)          # the cofactors: det(a) inv(a).T, also where a is singular
 def _(z, a, dz):
-    return dz * z * np.linalg.inv(a).T
+    return dz * cofactors(a)
 
 
 @tangent(np.linalg.det)
 def _(z, a, a_dot):
-    return z * np.sum(np.linalg.inv(a).T * a_dot)
+    return np.sum(cofactors(a) * a_dot)
+
+
+@tangent(cofactors)           # of det(a) inv(a).T (an invertible a: second derivatives)
+def _(z, a, a_dot):
+    return np.sum(np.linalg.inv(a).T * a_dot) * z - z @ a_dot.T @ np.linalg.inv(a).T
+
+
+@result_type(cofactors)
+def _(args, kw, consts):
+    return array(np.float64, 2)
 
 
 @result_type(np.linalg.det)

@@ -111,3 +111,37 @@ def test_a_refused_row_swap_names_no_temporary():
         sd.grad(row_swap)(np.array([0.5, -0.3, 1.8]))
     text = str(err.value)
     assert "'_t" not in text and "a view this line takes shares memory with array 'A'" in text, text
+
+
+def det_terms(A):
+    return np.linalg.det(A) * 2.0 + np.sum(A)
+
+
+def det_squared(b):
+    A = np.outer(b, b) + np.eye(3)
+    return np.linalg.det(A) ** 2
+
+
+def _cofactor_matrix(A):
+    n = A.shape[0]
+    return np.array([[(-1) ** (i + j) * np.linalg.det(np.delete(np.delete(A, i, 0), j, 1))
+                      for j in range(n)] for i in range(n)])
+
+
+@pytest.mark.parametrize("target", ["python", "cpu"])
+def test_det_is_differentiated_at_a_singular_matrix(target):
+    # (its gradient is the cofactor matrix there too, as JAX gives it; inv raised)
+    S = np.array([[1.0, 2.0, 3.0], [2.0, 4.0, 6.0], [0.5, 0.1, 2.0]])
+    g = sd.grad(det_terms, target=target)(S)
+    np.testing.assert_allclose(g, 2.0 * _cofactor_matrix(S) + 1.0, rtol=1e-10, atol=1e-12)
+    check_grad(det_terms, (np.random.default_rng(7).standard_normal((4, 4)),), target=target)
+
+
+@pytest.mark.parametrize("target", ["python", "cpu"])
+def test_second_derivatives_of_det(target):
+    b, v = np.array([0.3, -0.2, 0.5]), np.array([0.7, 0.1, -0.4])
+    hv = sd.hvp(det_squared, target=target)(b, v)
+    hv = hv[1] if isinstance(hv, tuple) else hv
+    grad = sd.grad(det_squared, target="python")
+    h = 1e-5
+    np.testing.assert_allclose(hv, (grad(b + h * v) - grad(b - h * v)) / (2 * h), rtol=1e-6)
