@@ -1991,6 +1991,9 @@ class ReverseTransformer:
         rev = ascend_independent_loops(rev, adjoints, self.types, live_out=live_out, before=body,
                                        sole=self.plan.sole)
         rev = peel_ends(rev, live_out)
+        # (the forward sweep's reads through a remainder, x[(j + 1) % n], divide
+        # in every iteration: between the ends they are x[j + 1])
+        body = peel_ends(body, set(live_out).union(*(free_names(s) for s in rev)))
         if self.scratch:
             rev = split_neighbour_adds(rev, adjoints, self.buffer_ndims(), before=body,
                                        lengths=self.buffer_lengths())

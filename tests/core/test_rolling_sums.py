@@ -198,7 +198,10 @@ def test_neighbours_picked_by_tests_are_carried_as_periodic(n):
 
 
 def _block(text, marker):
-    """The lines of the ``for`` loop on the line after ``marker``'s."""
+    """The lines of the ``for`` loop on the line after ``marker``'s, in the reverse
+    sweep (the forward sweep's loops run their ends apart too)."""
+    if "# -- reverse sweep" in text:
+        text = text[text.index("# -- reverse sweep"):]
     lines = text[text.index(marker):].split("\n")[1:]
     depth = len(lines[0]) - len(lines[0].lstrip())
     out = [lines[0]]
