@@ -336,9 +336,8 @@ class Program:
             # (batches keep their zeros: passes/first_stores.py)
             adj.body = store_first_writes(adj.body, {v: t.ndim for v, t in env.items()
                                                      if t is not None and t.is_array})
-        # fewer names bound in several places: Numba's SSA pass walks the whole
-        # function once per such name (passes/own_names.py)
-        # (a batch renames after choosing what to store: passes/kernel.py)
+        # fewer names bound in several places: Numba's SSA pass walks the whole function
+        # once per such name (passes/own_names.py; a batch's: passes/kernel.py)
         adj = drop_dead_stores(unshared(adj))
         if self.store_costly:
             adj = split_loop_locals(adj, free_names(adj) | set(self.functions))
