@@ -46,7 +46,9 @@ def diff_operands(prim) -> list:
         p = registry.get_primitive(ir.PRIM(prim)[1])
         if p is None or not p.differentiable:
             return []
-        return [a.id for a in prim.args if isinstance(a, ast.Name)]
+        # (an input given by keyword, np.linspace(0.0, stop=b), is one too)
+        return [a.id for a in prim.args + [k.value for k in prim.keywords]
+                if isinstance(a, ast.Name)]
     if head == "user":
         return [a.id for a in prim.args if isinstance(a, ast.Name)]
     return []

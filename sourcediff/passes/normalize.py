@@ -313,6 +313,8 @@ class Normalizer:
                 return
             if isinstance(s.value, ast.Call) and self.ufunc_at(s, out):
                 return
+            if isinstance(s.value, ast.Call) and self.into_out(s, out):
+                return
             if isinstance(s.value, ast.Call) and self.inplace_call(s.value, out):
                 return
             if self.array_method_statement(s, out):
@@ -419,6 +421,42 @@ class Normalizer:
                     raise self.error(s, f"{what} is left out of the transformed code, but "
                                         f"it calls '{ast.unparse(n.func)}', which may "
                                         f"change values: call it on a line of its own")
+
+    def into_out(self, s, out) -> bool:
+        """A ufunc's result written into an array, ``np.multiply(a, b, out=y)``
+        (or ``out=(y,)``, or ``y`` after the inputs), is ``y[:] = np.multiply(a,
+        b)``; with ``where=m``, ``y[:] = np.where(m, np.multiply(a, b), y)``.
+        ``np.copyto(y, v, where=m)`` alike.  ``y`` is the user's array variable."""
+        call = s.value
+        fn = resolve(call.func, self.namespace, self.locals)
+        keywords = {k.arg: k.value for k in call.keywords}
+        if fn is np.copyto and len(call.args) == 2 and set(keywords) == {"where"}:
+            args, target, value = call.args, call.args[0], call.args[1]
+        elif isinstance(fn, np.ufunc) and fn.nout == 1 and (
+                "out" in keywords or len(call.args) == fn.nin + 1):
+            args = call.args[:fn.nin]
+            target = keywords.pop("out", None) or call.args[-1]
+            if isinstance(target, ast.Tuple) and len(target.elts) == 1:
+                target = target.elts[0]
+            value = ast.Call(func=call.func, args=args, keywords=[
+                ast.keyword(arg=k, value=v) for k, v in keywords.items() if k != "where"])
+        else:
+            return False
+        text = ast.unparse(call)
+        base = target.value if isinstance(target, ast.Subscript) else target
+        if not (isinstance(base, ast.Name) and base.id in self.locals):
+            raise self.error(s, f"'{text}': the array written into must be an array "
+                                f"variable of the function, or part of one (y, y[i])")
+        if "where" in keywords:
+            value = ast.Call(func=ast.Attribute(value=_name("np"), attr="where", ctx=ast.Load()),
+                             args=[keywords["where"], value, copy.deepcopy(target)], keywords=[])
+        into = ast.Subscript(value=copy.deepcopy(base), slice=ast.Slice(), ctx=ast.Store()) \
+            if target is base else ast.Subscript(value=copy.deepcopy(base),
+                                                 slice=copy.deepcopy(target.slice), ctx=ast.Store())
+        store = ast.Assign(targets=[into], value=ast.copy_location(value, call),
+                           lineno=s.lineno, col_offset=s.col_offset)
+        self.statement(store, out)
+        return True
 
     def ufunc_at(self, s, out) -> bool:
         """``np.add.at(y, idx, v)`` (and ``np.subtract.at``) adds every item,
@@ -1852,6 +1890,8 @@ class Normalizer:
             return self.prim(self.norm_along(e, text, out), out)
         if fn is np.rot90:
             return self.prim(self.rot90(e, text), out)
+        if fn is np.isclose or fn is np.allclose:
+            return self.prim(self.closeness(e, text, fn is np.allclose, out), out)
         if fn is np.repeat and (len(e.args) == 3 or any(k.arg == "axis" for k in e.keywords)):
             return self.repeat_along(e, text, out)
         if fn is np.tile and (len(e.args) == 2 or e.keywords) and isinstance(
@@ -1945,6 +1985,48 @@ class Normalizer:
             return self.call_object(_call_like(e, [x], func=ast.Attribute(
                 value=_name("np"), attr="copy", ctx=ast.Load())), np.copy, out)
         return ir.mark(x, ("copy",))
+
+    def closeness(self, e, text, whole, out):
+        """``np.isclose(a, b, rtol, atol, equal_nan)`` as NumPy defines it,
+        ``|a - b| <= atol + rtol |b|`` or ``a == b`` (equal infinities), or both
+        NaN where ``equal_nan``; ``np.allclose``: all of them.  (Numba's own
+        np.isclose broadcasts two arrays that both need it wrongly: a column
+        against a row.)"""
+        given = self.given_arguments(e, text, ("a", "b", "rtol", "atol", "equal_nan"))
+        if "a" not in given or "b" not in given:
+            raise self.error(e, f"{text}() takes a and b")
+        try:
+            equal_nan = ast.literal_eval(given["equal_nan"]) if "equal_nan" in given else False
+        except ValueError:
+            equal_nan = None
+        if type(equal_nan) is not bool:
+            raise self.error(e, f"{text}(): equal_nan must be True or False, written out")
+        a, b = (self.close_operand(given[k], out) for k in ("a", "b"))
+
+        def np_call(name, *args):
+            return ast.Call(func=ast.Attribute(value=_name("np"), attr=name, ctx=ast.Load()),
+                            args=list(args), keywords=[])
+        atol, rtol = (self.close_operand(given.get(k, ast.Constant(v)), out)
+                      for k, v in (("atol", 1e-08), ("rtol", 1e-05)))
+        bound = ast.BinOp(left=atol, op=ast.Add(),
+                          right=ast.BinOp(left=rtol,
+                                          op=ast.Mult(), right=np_call("abs", copy.deepcopy(b))))
+        near = ast.Compare(left=np_call("abs", ast.BinOp(left=copy.deepcopy(a), op=ast.Sub(),
+                                                          right=copy.deepcopy(b))),
+                           ops=[ast.LtE()], comparators=[bound])
+        equal = ast.Compare(left=copy.deepcopy(a), ops=[ast.Eq()], comparators=[copy.deepcopy(b)])
+        close = np_call("logical_or", near, equal)
+        if equal_nan:
+            close = np_call("logical_or", close, np_call(
+                "logical_and", np_call("isnan", copy.deepcopy(a)), np_call("isnan", copy.deepcopy(b))))
+        return ast.copy_location(np_call("all", close) if whole else close, e)
+
+    def close_operand(self, e, out):
+        """An argument of ``np.isclose``: a constant as written, else a temporary
+        (read more than once)."""
+        if isinstance(e, ast.Constant):
+            return ast.Constant(e.value)
+        return _name(self.to_temp(self.atom(e, out), out).id)
 
     def rot90(self, e, text):
         """``np.rot90(m, k, axes)`` with constant ``k`` and ``axes``, as NumPy
@@ -2477,7 +2559,7 @@ class Normalizer:
 
         def ints(values):
             return ast.Tuple(elts=[ast.Constant(v) for v in values], ctx=ast.Load())
-        a, b = (self.to_temp(self.atom(given[k], out), out) for k in ("a", "b"))
+        a, b = (self.close_operand(given[k], out) for k in ("a", "b"))
         k = len(pairs[0]) if pairs is not None else spec
         if pairs is not None:      # the contracted axes in order: last in a, first in b
             a = self.to_temp(self.prim(ast.copy_location(np_call(

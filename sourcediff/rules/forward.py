@@ -83,8 +83,8 @@ def _(z, start, stop, num, start_dot, stop_dot, num_dot):
 
 
 @tangent(np.full)
-def _(z, shape, value, shape_dot, value_dot):
-    return np.full(np.shape(z), value_dot)
+def _(z, shape, fill_value, shape_dot, fill_value_dot):
+    return np.full(np.shape(z), fill_value_dot)
 
 
 @tangent(np.arange, when=lambda i: i.types.get("step") is not None)

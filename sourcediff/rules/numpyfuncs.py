@@ -289,6 +289,8 @@ def _logical(args, kw, consts):
 nondifferentiable(np.logical_and, np.logical_or, np.logical_xor, np.logical_not,
                   result=_logical)
 
+nondifferentiable(np.array_equal, result=lambda args, kw, consts: scalar(np.bool_))
+
 
 # -- reductions -----------------------------------------------------------
 def _axis(info):
@@ -442,8 +444,9 @@ def _like_type(args, kw, consts):
 
 def _full_type(args, kw, consts):
     t = _creation_type(args[:1], kw, consts)
-    if "dtype" not in kw and args[1].kind != "float":
-        return array(np.int64 if args[1].kind == "int" else np.bool_, t.ndim)
+    fill = args[1] if len(args) > 1 else kw["fill_value"]
+    if "dtype" not in kw and fill.kind != "float":
+        return array(np.int64 if fill.kind == "int" else np.bool_, t.ndim)
     return t
 
 
@@ -452,7 +455,7 @@ nondifferentiable(np.zeros_like, np.ones_like, np.empty_like, result=_like_type)
 
 
 @rule(np.full)            # every element is the fill value
-def _(z, shape, value, dz):
+def _(z, shape, fill_value, dz):
     return None, np.sum(dz)
 
 
