@@ -32,7 +32,7 @@ from .. import ir
 from ..errors import SourceInfo, TransformError
 from ..frontend.source import FunctionSource
 from ..names import Namer
-from ..runtime.array_helpers import unflatten_contraction
+from ..runtime.array_helpers import leading_axes, unflatten_contraction
 from ..runtime.declare import helper_of
 from ..runtime.helpers import (
     add_into,
@@ -319,6 +319,12 @@ class Normalizer:
                 return
             if self.array_method_statement(s, out):
                 return
+            if isinstance(s.value, ast.Call) and _draws_random(
+                    resolve(s.value.func, self.namespace, self.locals), ast.unparse(s.value.func)):
+                raise self.error(s, f"'{ast.unparse(s.value)}': a differentiated function "
+                                    f"cannot seed or draw random numbers (its gradient would "
+                                    f"see other numbers than its value); draw them before the "
+                                    f"call and pass them in as an argument (an array of draws)")
             raise self.error(s, f"'{ast.unparse(s.value)}': a call whose result is not used "
                                 f"is not supported (one that changes an array in place: "
                                 f"assign into the array instead, x[:] = ...)")
@@ -1860,23 +1866,10 @@ class Normalizer:
             t = self.to_temp(self.call_object(rng, np.arange, out), out)
             return self.prim(ast.copy_location(ast.Tuple(elts=[t, _name(t.id)],
                                                          ctx=ast.Load()), e), out)
-        if fn is np.median and len(e.args) == 1 and not e.keywords:
-            # the middle of the sorted (flattened) array: one element or the mean of two
-            flat = self.atom(ast.copy_location(ast.Call(func=ast.Attribute(
-                value=_name("np"), attr="ravel", ctx=ast.Load()), args=[e.args[0]],
-                keywords=[]), e), out)
-            s = self.to_temp(self.call_object(_call_like(e, [flat], func=ast.Attribute(
-                value=_name("np"), attr="sort", ctx=ast.Load())), np.sort, out), out)
-            n = ast.Subscript(value=ast.Attribute(value=_name(s.id), attr="shape",
-                                                  ctx=ast.Load()),
-                              slice=ast.Constant(0), ctx=ast.Load())
-            lo = ast.BinOp(left=ast.BinOp(left=n, op=ast.Sub(), right=ast.Constant(1)),
-                           op=ast.FloorDiv(), right=ast.Constant(2))
-            hi = ast.BinOp(left=copy.deepcopy(n), op=ast.FloorDiv(), right=ast.Constant(2))
-            mid = ast.BinOp(left=ast.Constant(0.5), op=ast.Mult(), right=ast.BinOp(
-                left=ast.Subscript(value=_name(s.id), slice=lo, ctx=ast.Load()), op=ast.Add(),
-                right=ast.Subscript(value=_name(s.id), slice=hi, ctx=ast.Load())))
-            return self.prim(ast.fix_missing_locations(ast.copy_location(mid, e)), out)
+        if fn is np.median and (len(e.args) == 1 and not e.keywords or
+                                len(e.args) + len(e.keywords) == 2 and
+                                {k.arg for k in e.keywords} <= {"axis"}):
+            return self.prim(self.median(e, text, out), out)
         if fn is np.sort and len(e.args) + len(e.keywords) == 2 and (
                 e.keywords and e.keywords[0].arg == "axis" or len(e.args) == 2):
             axis = e.keywords[0].value if e.keywords else e.args[1]
@@ -1961,8 +1954,9 @@ class Normalizer:
 
     def tile_axes(self, e, text, out):
         """``np.tile(a, (r0, r1, ...))`` with constant ints, one per axis of ``a``
-        from the last: ``a`` read along each axis at ``arange(n * r) % n``.  (More
-        reps than axes, where NumPy adds axes, fail to type: ``a.shape[-k]``.)"""
+        from the last: ``a`` read along each axis at ``arange(n * r) % n``, after
+        ``leading_axes`` gives ``a`` as many axes as ``reps`` has entries (as
+        NumPy does)."""
         given = self.given_arguments(e, text, ("A", "reps"))
         try:
             reps = ast.literal_eval(given.get("reps"))
@@ -1972,6 +1966,10 @@ class Normalizer:
             raise self.error(e, f"{text}() is supported with reps an int or a tuple of "
                                 "constant ints")
         x = self.to_temp(self.atom(given["A"], out), out)
+        if len(reps) > 1:       # (NumPy puts axes in front of A to match reps)
+            x = self.to_temp(self.call_object(_call_like(
+                e, [x, ast.Constant(len(reps))], func=_name("leading_axes")), leading_axes,
+                out), out)
         for j, r in enumerate(reps):
             if r == 1:
                 continue
@@ -1985,6 +1983,35 @@ class Normalizer:
             return self.call_object(_call_like(e, [x], func=ast.Attribute(
                 value=_name("np"), attr="copy", ctx=ast.Load())), np.copy, out)
         return ir.mark(x, ("copy",))
+
+    def median(self, e, text, out):
+        """``np.median(a)``: the middle of the sorted flattened array, one element
+        or the mean of two; ``np.median(a, axis)``: the same along ``axis`` (the
+        axis moved last, sorted, the middle of each row)."""
+        given = self.given_arguments(e, text, ("a", "axis"))
+
+        def np_call(name, *args):
+            return ast.copy_location(ast.Call(func=ast.Attribute(
+                value=_name("np"), attr=name, ctx=ast.Load()), args=list(args), keywords=[]), e)
+        axis = given.get("axis")
+        if axis is None or isinstance(axis, ast.Constant) and axis.value is None:
+            rows, pick = np_call("ravel", given["a"]), (lambda k: k)
+        else:
+            rows = np_call("moveaxis", given["a"], axis, ast.Constant(-1))
+
+            def pick(k):        # s[..., k]
+                return ast.Tuple(elts=[ast.Constant(Ellipsis), k], ctx=ast.Load())
+        s = self.to_temp(self.call_object(np_call("sort", self.atom(rows, out)), np.sort,
+                                          out), out)
+        n = ast.Subscript(value=ast.Attribute(value=_name(s.id), attr="shape", ctx=ast.Load()),
+                          slice=ast.Constant(-1), ctx=ast.Load())
+        lo = ast.BinOp(left=ast.BinOp(left=n, op=ast.Sub(), right=ast.Constant(1)),
+                       op=ast.FloorDiv(), right=ast.Constant(2))
+        hi = ast.BinOp(left=copy.deepcopy(n), op=ast.FloorDiv(), right=ast.Constant(2))
+        mid = ast.BinOp(left=ast.Constant(0.5), op=ast.Mult(), right=ast.BinOp(
+            left=ast.Subscript(value=_name(s.id), slice=pick(lo), ctx=ast.Load()), op=ast.Add(),
+            right=ast.Subscript(value=_name(s.id), slice=pick(hi), ctx=ast.Load())))
+        return ast.fix_missing_locations(ast.copy_location(mid, e))
 
     def closeness(self, e, text, whole, out):
         """``np.isclose(a, b, rtol, atol, equal_nan)`` as NumPy defines it,

@@ -18,6 +18,7 @@ from ..runtime.array_helpers import (
     differences,
     kron_adjoint_left,
     kron_adjoint_right,
+    leading_axes,
     put_diagonal,
     sum_repeats,
     sum_tiles,
@@ -393,6 +394,25 @@ def _(z, A, dz, reps=1):
 @tangent(np.tile)
 def _(z, A, A_dot, reps=1):
     return np.tile(A_dot, reps)
+
+
+@rule(leading_axes)        # np.tile's reps longer than the array's axes: a reshape
+def _(z, a, k, dz):
+    return reshape_like(dz, a), None
+
+
+@tangent(leading_axes)
+def _(z, a, k, a_dot, k_dot):
+    return leading_axes(a_dot, k)
+
+
+@result_type(leading_axes)
+def _(args, kw, consts):
+    k = consts.get(1)
+    if not isinstance(k, int):
+        raise TypeError("np.tile(A, reps): reps a tuple of constant ints")
+    return array(args[0].dtype, max(args[0].ndim, k)) if args[0].is_array else \
+        array(args[0].dtype, k)
 
 
 @result_type(np.repeat)

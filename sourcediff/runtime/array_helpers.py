@@ -18,6 +18,7 @@ from .declare import install_numba_overloads, jitable, numba_overload, runtime_h
 
 __all__ = [
     "argmax_along",
+    "leading_axes",
     "argmin_along",
     "diff_adjoint",
     "differences",
@@ -331,6 +332,27 @@ def _(c, a, b, k):
     def impl(c, a, b, k):
         return np.ascontiguousarray(c).reshape(a.shape[:head] + b.shape[tail:])
     return impl
+
+
+@runtime_helper
+def leading_axes(a, k):
+    """``a`` with axes of length 1 put in front until it has ``k`` axes, as
+    ``np.tile(a, reps)`` does when ``reps`` has more entries than ``a`` axes.
+
+    >>> leading_axes(np.ones(3), 2).shape, leading_axes(np.ones((2, 3)), 2).shape
+    ((1, 3), (2, 3))
+    """
+    a = np.asarray(a)
+    return a.reshape((1,) * (k - a.ndim) + a.shape) if k > a.ndim else a
+
+
+@numba_overload(leading_axes, prefer_literal=True)
+def _(a, k):
+    extra = getattr(k, "literal_value", 0) - a.ndim
+    if extra <= 0:
+        return lambda a, k: a
+    ones = (1,) * extra
+    return lambda a, k: np.ascontiguousarray(a).reshape(ones + a.shape)
 
 
 @runtime_helper

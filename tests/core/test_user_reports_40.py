@@ -125,3 +125,54 @@ def test_out_into_no_variable_is_refused_at_the_users_line():
         sd.grad(out_temporary, target="python")(X)
     assert "array variable of the function" in str(err.value)
     assert "test_user_reports_40.py" in str(err.value)
+
+
+def rows_of(x):
+    return np.sum(np.tile(x, (2, 1)) ** 2 * np.arange(6.0).reshape(2, 3))
+
+
+def blocks_of(x):
+    return np.sum(np.tile(x, (2, 2)) ** 3)
+
+
+def stacked_outer(x):
+    return np.sum(np.tile(np.outer(x, x), (1, 2, 1)) * np.arange(1.0, 19.0).reshape(1, 6, 3))
+
+
+@pytest.mark.parametrize("target", ["python", "cpu"])
+@pytest.mark.parametrize("f", [rows_of, blocks_of, stacked_outer])
+def test_tile_with_more_reps_than_axes(f, target):
+    check_grad(f, (X,), wrt=0, target=target)
+
+
+def test_tile_with_more_reps_than_axes_tangent():
+    check_jvp(rows_of, (X,), 0, "python")
+
+
+def seeded(x):
+    np.random.seed(0)
+    return np.sum(x)
+
+
+def test_seeding_is_refused_as_drawing_is():
+    with pytest.raises(TransformError) as err:
+        sd.grad(seeded, target="python")(X)
+    assert "cannot seed or draw random numbers" in str(err.value)
+    assert "test_user_reports_40.py" in str(err.value)
+
+
+A = np.random.default_rng(40).standard_normal((4, 5))
+
+
+def column_medians(a):
+    return np.sum(np.median(a, axis=0) ** 2)      # 4 rows: the mean of the middle two
+
+
+def row_medians(a):
+    return np.sum(np.median(a, -1) * np.arange(4.0))   # 5 columns: the middle one
+
+
+@pytest.mark.parametrize("target", ["python", "cpu"])
+@pytest.mark.parametrize("f", [column_medians, row_medians])
+def test_median_along_an_axis(f, target):
+    check_grad(f, (A,), wrt=0, target=target)
