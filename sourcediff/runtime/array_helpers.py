@@ -18,13 +18,13 @@ from .declare import install_numba_overloads, jitable, numba_overload, runtime_h
 
 __all__ = [
     "argmax_along",
-    "leading_axes",
     "argmin_along",
     "diff_adjoint",
     "differences",
     "install_numba_overloads",
     "kron_adjoint_left",
     "kron_adjoint_right",
+    "leading_axes",
     "put_diagonal",
     "select",
     "sum_repeats",
