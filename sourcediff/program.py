@@ -51,6 +51,7 @@ from .passes.static_args import bind_static_args
 from .passes.tables import tabulate_invariants
 from .passes.tuples import scalarize_tuple_params, split_tuple_locals
 from .passes.typeinfer import infer_types, value_type
+from .passes.counted_whiles import count_whiles
 from .passes.unroll import known_row_loops, unroll_short_loops
 from .passes.versions import version_variable
 from .passes.webs import split_array_versions, split_loop_versions, split_webs
@@ -123,6 +124,9 @@ class Program:
                                          if t.kind == "static"},
                                    [p for p, t in zip(params, arg_types) if t.kind != "static"])
             src = inline_calls(src)
+            # while loops that count to a limit as the for loops they are
+            src = count_whiles(src, [p for p, t in zip(params, arg_types)
+                                     if number_kind(t) == "int"])
             fn, norm = normalize(src, inplace, void_ok=void_ok, checks=self.checks)
             # loops over a few coordinates written out (before webs: a name per copy)
             unroll_short_loops(fn, norm.used_names)

@@ -17,10 +17,10 @@ from fdcheck import check_grad
 
 
 def ista(A, b, lam, x0, iters):
-    """Proximal gradient steps until a fixed count: products of A and A.T."""
+    """Proximal gradient steps (a while loop, not a counted one): products of A and A.T."""
     x = x0.copy()
     it = 0
-    while it < iters:
+    while it < iters and lam >= 0.0:
         x_old = x
         g = A.T @ (A @ x - b)
         z = x - 0.1 * g

@@ -44,11 +44,11 @@ def adaptive(p, x0, t_end, h0):
 
 
 def nested(a, w):
-    """In a ``while`` loop: ``c`` reads the counter's row, it is stored;
-    ``q`` reads only ``w``, it is not (recomputed)."""
+    """In a ``while`` loop (not a counted one): ``c`` reads the counter's row,
+    it is stored; ``q`` reads only ``w``, it is not (recomputed)."""
     s = 0.0
     i = 0
-    while i < a.shape[0]:
+    while i < a.shape[0] and s < 1e9:
         c = a[i, 0] * 2.0
         q = math.sin(w) * w
         s = s * math.cos(c * q) + c * q * a[i, 1]

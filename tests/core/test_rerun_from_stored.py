@@ -14,12 +14,12 @@ from tests.fdcheck import check_grad
 
 
 def shrink_levels(x, thr, levels):
-    """Smooth garrote shrinkage in place, level after level of a while loop:
-    ``d`` is read from what the loop overwrites, so it is stored."""
+    """Smooth garrote shrinkage in place, level after level of a while loop (no
+    counted one): ``d`` is read from what the loop overwrites, so it is stored."""
     c = x.copy()
     m = c.shape[0]
     lev = 0
-    while lev < levels:
+    while lev < levels and m > 1:
         for k in range(m // 2, m):
             d = c[k]
             c[k] = d * d * d / (d * d + thr * thr)

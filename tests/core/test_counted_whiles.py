@@ -1,0 +1,170 @@
+"""``while`` loops that count an integer to a fixed limit become the ``for``
+loops they are (passes/counted_whiles.py): the same values and gradients as
+the ``while`` loop (the counter's value after the loop included), a ``for``
+in the generated code, and the loops that may leave early, step by other
+amounts, or count floats left as they are."""
+from __future__ import annotations
+
+import ast
+
+import numpy as np
+import pytest
+
+import sourcediff as sd
+from sourcediff.frontend.source import get_source
+from sourcediff.passes.counted_whiles import count_whiles, integer_names
+from tests.fdcheck import check_grad
+
+X = np.array([0.4, -1.3, 0.8, 2.1, -0.2, 0.9, 1.7])
+
+
+def lindley(scale, x):
+    n = x.shape[0]
+    w = 0.0
+    total = 0.0
+    k = 0
+    while k < n:
+        w = w + scale * x[k] - 0.5
+        if w < 0.0:
+            w = 0.0
+        total += w
+        k += 1
+    return total / k                 # k == n after the loop
+
+
+def inclusive_from(scale, x, start):
+    k = start
+    s = 0.0
+    last = x.shape[0] - 1
+    while last >= k:                 # k <= last, written the other way round
+        s += scale * x[k] ** 2
+        k += 1
+    return s + k                     # start where the loop does not run
+
+
+def nested(scale, x):
+    s = 0.0
+    for i in range(3):
+        j = i
+        while j < len(x):
+            s += scale * x[j] * x[i]
+            j += 1
+    return s
+
+
+def to_an_int_parameter(scale, x, m):
+    k = 0
+    s = 0.0
+    while k < m - 1:
+        s += np.sin(scale * x[k]) * x[k + 1]
+        k += 1
+    return s
+
+
+@pytest.mark.parametrize("target", ["python", "cpu"])
+@pytest.mark.parametrize("f, args", [
+    (lindley, (0.9, X)),
+    (inclusive_from, (0.7, X, 2)),
+    (inclusive_from, (0.7, X, 9)),
+    (nested, (1.3, X)),
+    (to_an_int_parameter, (0.6, X, 5)),
+])
+def test_counted_whiles_keep_values_and_gradients(f, args, target):
+    value, _ = sd.value_and_grad(f, wrt=(0, 1), target=target)(*args)
+    assert np.isclose(value, f(*args), rtol=1e-12, atol=0.0)
+    check_grad(f, args, wrt=(0, 1), target=target)
+
+
+def _loops(f, int_params=()):
+    tree = count_whiles(get_source(f), int_params).tree
+    return [type(n).__name__ for n in ast.walk(tree) if isinstance(n, (ast.For, ast.While))]
+
+
+def leaves_early(x):
+    k = 0
+    s = 0.0
+    while k < x.shape[0]:
+        if x[k] > 2.0:
+            break
+        s += x[k]
+        k += 1
+    return s
+
+
+def steps_twice(x):
+    k = 0
+    s = 0.0
+    while k < x.shape[0]:
+        s += x[k]
+        k += 2
+    return s
+
+
+def counts_floats(x):
+    t = 0.0
+    s = 0.0
+    while t < 3:
+        s += x[0] * t
+        t += 1
+    return s
+
+
+def steps_first(x):
+    k = 0
+    s = 0.0
+    while k < x.shape[0] - 1:
+        k += 1
+        s += x[k]
+    return s
+
+
+def to_a_float_limit(x, limit):
+    k = 0
+    s = 0.0
+    while k < limit:
+        s += x[k]
+        k += 1
+    return s
+
+
+def test_what_becomes_a_for_loop():
+    assert _loops(lindley) == ["For"]
+    assert _loops(nested) == ["For", "For"]
+    assert _loops(to_an_int_parameter, ["m"]) == ["For"]
+    assert _loops(to_an_int_parameter) == ["While"]          # m not known an int
+    for f in (leaves_early, steps_twice, counts_floats, steps_first, to_a_float_limit):
+        assert _loops(f) == ["While"], f.__name__
+
+
+@pytest.mark.parametrize("f, args", [
+    (leaves_early, (X,)), (steps_twice, (X,)), (counts_floats, (X,)), (steps_first, (X,)),
+    (to_a_float_limit, (X, 4.5)),
+])
+def test_loops_left_as_whiles_keep_their_gradients(f, args):
+    check_grad(f, args, wrt=0, target="python")
+
+
+def test_integer_names():
+    def f(x, n, y):
+        a = n - 1
+        b = x.shape[0] // 2
+        c, d = x.shape
+        e = len(x) + a * b
+        g = 0.5
+        h = 1
+        h = h * g
+        for i in range(n):
+            pass
+        return a
+    tree = get_source(f).tree
+    assert integer_names(tree, {"n"}) == {"n", "a", "b", "c", "d", "e", "i"}
+
+
+def test_the_counted_loop_reads_its_elements_again_in_reverse():
+    text = sd.grad(lindley, wrt=(0, 1), target="python").source_for(0.9, X)
+    reverse = text.split("# -- reverse sweep", 1)[1]
+    code = [line.strip() for line in text.splitlines() if not line.strip().startswith("#")]
+    assert any(line.startswith("for k in range(") for line in code)
+    assert not any(line.startswith("while") for line in code)
+    assert "x[k]" in reverse                 # read again, not stored
+    assert "_saved_t" not in text and "room_for" not in text
