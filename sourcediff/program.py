@@ -20,6 +20,7 @@ from .passes.astutil import free_names
 from .passes.axis_gathers import read_axis_gathers
 from .passes.buffers import lost_update
 from .passes.components import split_coordinates
+from .passes.counted_whiles import count_whiles
 from .passes.cse import eliminate_common_subexpressions
 from .passes.ellipsis import expand_ellipses
 from .passes.first_stores import store_first_writes
@@ -51,7 +52,6 @@ from .passes.static_args import bind_static_args
 from .passes.tables import tabulate_invariants
 from .passes.tuples import scalarize_tuple_params, split_tuple_locals
 from .passes.typeinfer import infer_types, value_type
-from .passes.counted_whiles import count_whiles
 from .passes.unroll import known_row_loops, unroll_short_loops
 from .passes.versions import version_variable
 from .passes.webs import split_array_versions, split_loop_versions, split_webs

@@ -25,7 +25,7 @@ def lindley(scale, x):
     k = 0
     while k < n:
         w = w + scale * x[k] - 0.5
-        if w < 0.0:
+        if w < 0.0:                  # noqa: PLR1730 (as the queue is written)
             w = 0.0
         total += w
         k += 1
@@ -155,7 +155,7 @@ def test_integer_names():
         h = h * g
         for i in range(n):
             pass
-        return a
+        return a, c, d, e, h, i
     tree = get_source(f).tree
     assert integer_names(tree, {"n"}) == {"n", "a", "b", "c", "d", "e", "i"}
 
