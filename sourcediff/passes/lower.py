@@ -758,16 +758,34 @@ def _row_of(v, facts):
 
 
 def _rolled(v, facts):
-    """``(x, shift)`` of ``np.roll(x, shift)``, ``x`` a float64 vector and
-    ``shift`` a constant (its elements move round: element ``j`` is
-    ``x[(j - shift) % n]``, a periodic stencil's neighbour), else None."""
+    """``(x, shift, axis)`` of ``np.roll(x, shift)``, ``x`` a float64 vector
+    (axis 0), or of ``np.roll(x, shift, axis)`` of a float64 array of up to
+    three axes, ``shift`` and ``axis`` constants (its elements move round
+    along the axis: element ``j`` is ``x[(j - shift) % n]``, a periodic
+    stencil's neighbour), else None."""
+    parts = _roll_parts(v)
+    if parts is None or parts[1] is None or not facts.block(parts[0]):
+        return None
+    x, shift, axis = parts
+    ndim = facts.env[x].ndim
+    if axis is None and ndim != 1 or ndim > len(LOOP_NAMES) or \
+            axis is not None and not -ndim <= axis < ndim:
+        return None
+    return x, shift, (axis or 0) % ndim
+
+
+def _roll_parts(v):
+    """``(x, shift, axis)`` as written in ``np.roll(x, shift[, axis])`` (None
+    where not a constant int; ``axis`` None where not given), else None."""
     if not (isinstance(v, ast.Call) and _prim(v)[0] == "call" and id(_prim(v)[1]) == ROLL_ID
-            and len(v.args) == 2 and not v.keywords and isinstance(v.args[0], ast.Name)):
+            and v.args and isinstance(v.args[0], ast.Name)):
         return None
-    shift = int_of(v.args[1])
-    if shift is None or not facts.block(v.args[0].id, 1):
+    given = dict(zip(("a", "shift", "axis"), v.args)) | {k.arg: k.value for k in v.keywords}
+    if len(v.args) + len(v.keywords) != len(given) or set(given) - {"a", "shift", "axis"} or \
+            "shift" not in given or "axis" in given and int_of(given["axis"]) is None:
         return None
-    return v.args[0].id, shift
+    return v.args[0].id, int_of(given["shift"]), \
+        int_of(given["axis"]) if "axis" in given else None
 
 
 def _whole(name, facts):
@@ -1665,7 +1683,7 @@ def _element_statement(s, temps, j, env, used_names, before) -> list:
                                  env[v.value.id].ndim, j.rows())
         return [_assign(s.targets[0].id, v, "assign", line)]
     if _prim(v)[0] == "call" and id(_prim(v)[1]) == ROLL_ID:
-        return [_assign(s.targets[0].id, _rolled_element(v, j, used_names, line, before),
+        return [_assign(s.targets[0].id, _rolled_element(v, j, env, used_names, line, before),
                         "assign", line)]
     out = []
     for parent, fld, a in _atoms(v):
@@ -1683,26 +1701,30 @@ def _element_statement(s, temps, j, env, used_names, before) -> list:
     return out + [_assign(s.targets[0].id, v, "assign", line)]
 
 
-def _rolled_element(v, j, used_names, line, before):
+def _rolled_element(v, j, env, used_names, line, before):
     """``x[(j - shift) % n]`` for ``np.roll(x, shift)`` (``n = x.shape[0]``,
-    read before the loop into ``before``)."""
-    x, shift = v.args[0].id, int_of(v.args[1])
-    n = j.rolled_lengths.get(x)                 # (read once per array and loop)
+    read before the loop into ``before``); along another axis of an array,
+    ``x[j, (k - shift) % n]``."""
+    x, shift, axis = _roll_parts(v)
+    axis = (axis or 0) % env[x].ndim
+    n = j.rolled_lengths.get((x, axis))         # (read once per array, axis and loop)
     if n is None:
         shape = _fresh("shape", used_names)
-        n = j.rolled_lengths[x] = _fresh(f"n_{x}", used_names)
+        n = j.rolled_lengths[x, axis] = _fresh(f"n_{x}", used_names)
         before.append(_assign(shape, _marked(ast.Attribute(value=ast.Name(id=x, ctx=ast.Load()),
                                                            attr="shape", ctx=ast.Load()),
                                              ("attr", "shape")), "assign", line))
         before.append(_assign(n, _marked(ast.Subscript(value=ast.Name(id=shape, ctx=ast.Load()),
-                                                       slice=ast.Constant(0), ctx=ast.Load()),
+                                                       slice=ast.Constant(axis), ctx=ast.Load()),
                                          ("subscript",)), "assign", line))
-    at = j.rows()[0]
+    rows = list(j.rows())
+    at = rows[axis]
     if shift:
         at = ast.BinOp(left=at, op=ast.Sub() if shift > 0 else ast.Add(),
                        right=ast.Constant(abs(shift)))
-    at = ast.BinOp(left=at, op=ast.Mod(), right=ast.Name(id=n, ctx=ast.Load()))
-    read = ast.Subscript(value=ast.Name(id=x, ctx=ast.Load()), slice=at, ctx=ast.Load())
+    rows[axis] = ast.BinOp(left=at, op=ast.Mod(), right=ast.Name(id=n, ctx=ast.Load()))
+    index = rows[0] if len(rows) == 1 else ast.Tuple(elts=rows, ctx=ast.Load())
+    read = ast.Subscript(value=ast.Name(id=x, ctx=ast.Load()), slice=index, ctx=ast.Load())
     return _marked(read, ("subscript",))
 
 

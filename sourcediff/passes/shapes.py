@@ -291,9 +291,8 @@ def _key_of_value(value, types, key_of, scalars, lengths=None, find=None, consts
         if lo is not None and hi is not None and lo[0] >= 0 and hi[0] <= 0:
             # x[a:-b]: b + a fewer elements (none when x has fewer than that)
             return _grown(key_of(value.value.id), -(lo[0] - hi[0]))
-    if isinstance(value, ast.Call) and ast.unparse(value.func) == "np.roll" and \
-            len(value.args) == 2 and not value.keywords and isinstance(value.args[0], ast.Name):
-        return key_of(value.args[0].id)         # (no axis: the elements move round)
+    if _rolls(value):
+        return key_of(value.args[0].id)         # (the elements move round)
     if isinstance(value, ast.Call) and ast.unparse(value.func) == "empty_grid" and \
             len(value.args) == 3 and all(isinstance(a, ast.Constant) and type(a.value) is int
                                          for a in value.args[:2]):
@@ -682,8 +681,7 @@ def _made_axes(v, ndim, number, axes, types) -> tuple:
             return unknown
         kept = [axes(v.args[0], k) for k in range(t.ndim)]
         return tuple(kept[:inserted] + [1] + kept[inserted:])
-    if isinstance(v, ast.Call) and ast.unparse(v.func) == "np.roll" and len(v.args) == 2 and \
-            not v.keywords and isinstance(v.args[0], ast.Name):
+    if _rolls(v):
         return tuple(axes(v.args[0], k) for k in range(ndim))  # (the elements move round)
     along = _summed_axis(v)
     if along is not None:
@@ -831,3 +829,12 @@ def shape_axes(key, ndim: int, types: dict) -> list | None:
             return [ast.Subscript(value=ast.Name(id=made.id, ctx=ast.Load()),
                                   slice=ast.Constant(a), ctx=ast.Load()) for a in range(ndim)]
     return None
+
+
+def _rolls(v) -> bool:
+    """``np.roll(x, shift)`` or ``np.roll(x, shift, axis)`` of an array name:
+    an array of ``x``'s shape."""
+    return isinstance(v, ast.Call) and ast.unparse(v.func) == "np.roll" and \
+        isinstance(v.args[0] if v.args else None, ast.Name) and \
+        2 <= len(v.args) + len(v.keywords) <= 3 and len(v.args) >= 1 and \
+        all(k.arg in ("shift", "axis") for k in v.keywords)

@@ -1,5 +1,6 @@
 """``np.roll(x, shift)`` of a vector inside a loop read element by element,
-``x[(j - shift) % n]`` (passes/lower.py): a periodic stencil written with
+``x[(j - shift) % n]`` (passes/lower.py), and ``np.roll(x, shift, axis)`` of
+a grid along its axis: a periodic stencil written with
 rolls runs as the element loop one writes with indices, and its adjoint adds
 into the neighbours' elements.  A roll of a value the same step computes (a
 Runge-Kutta stage) reads it from a buffer a loop of its own fills first; a
@@ -139,3 +140,41 @@ def test_a_limited_scheme_with_rolls_has_the_gradient_of_its_index_form(target):
     code = _sweeps(muscl_rolls, (u0, 0.4, 5), (0, 1))
     assert "np.roll" not in "\n".join(ln for ln in code.splitlines()
                                       if not ln.lstrip().startswith("#"))
+
+
+def periodic_grid(u0, k, steps):
+    # a 2-d reaction-diffusion step with rolls along each axis (a grid of
+    # 5 x 7: the two axes' lengths kept apart)
+    u = u0.copy()
+    for t in range(steps):
+        lap = np.roll(u, 1, axis=0) + np.roll(u, -1, axis=0) + np.roll(u, 1, axis=1) + \
+            np.roll(u, -1, 1) - 4.0 * u
+        u = u + 0.05 * (lap + k * (u - u ** 3))
+    return np.sum(u * u * np.arange(35.0).reshape(5, 7))
+
+
+def columns_rolled(u0, c, steps):
+    u = u0.copy()
+    for t in range(steps):
+        u = u + c * (np.roll(u, shift=-2, axis=-1) - u)
+    return np.sum(np.cos(u))
+
+
+GRID = rng.standard_normal((5, 7))
+
+
+@pytest.mark.parametrize("target", ["python", "cpu"])
+@pytest.mark.parametrize("f, args", [(periodic_grid, (GRID, 0.7, 3)),
+                                     (columns_rolled, (GRID, 0.3, 3))])
+def test_rolls_along_an_axis(f, args, target):
+    value, _ = sd.value_and_grad(f, wrt=(0, 1), target=target)(*args)
+    assert value == pytest.approx(f(*args), rel=1e-12)
+    check_grad(f, args, wrt=(0, 1), target=target)
+
+
+def test_rolls_along_an_axis_read_neighbours_by_index():
+    code = _sweeps(periodic_grid, (GRID, 0.7, 3), (0, 1))
+    body = "\n".join(ln for ln in code.splitlines() if not ln.lstrip().startswith("#"))
+    assert "np.roll" not in body, body
+    assert re.search(r"u\[\(j - 1\) % \w+, \w+\]", body) and \
+        re.search(r"u\[j, wrap_index\(\w+ \+ 1, \w+\)\]", body), body
