@@ -230,6 +230,7 @@ class _Facts:
     own: set = field(default_factory=set)        # locals a rebinding may store into (_own_buffers)
     top_bound: set = field(default_factory=set)  # names first bound by a statement of fn.body
     shaped: set = field(default_factory=set)     # arrays given axes to broadcast (_reshaped)
+    renewable: set = field(default_factory=set)  # locals bound to new arrays or parameters
 
     @classmethod
     def of(cls, fn, env, params=(), same_axes=None, rows=None):
@@ -263,7 +264,7 @@ class _Facts:
         own = _own_buffers(fn, env, fresh - swapped, assignments)
         return cls(env, assignments, readers, fresh, set(params), set(perms), lengths,
                    viewed, steady, _origins(fn, env, params, perms), own, _top_bound(fn),
-                   _reshaped(fn))
+                   _reshaped(fn), _renewable(fn, env, params, perms))
 
     def same_length(self, row, other) -> bool:
         """Rows ``(base, axes)`` sure to be as long as each other along every axis."""
@@ -345,6 +346,27 @@ def _fresh_arrays(fn, env, params, perms) -> set:
         if not shared & out:
             return out
         out -= shared
+
+
+def _renewable(fn, env, params, perms) -> set:
+    """float64 array locals every binding of which makes a new array or names
+    a parameter (``u = u0`` before a time loop), never swapped: a rebinding
+    ``u = E`` may put ``E`` into a new array of its own (``_new_buffer``)
+    whatever ``u`` held before, as NumPy does."""
+    out = {n for n, t in env.items() if t is not None and t.is_array and t.ndim >= 1
+           and t.dtype == np.float64} - set(params)
+    for s in _statements(fn.body):
+        perm = perms.get(id(s))
+        if perm is not None:
+            out -= perm.temps | set(perm.source)
+        elif isinstance(s, ast.Assign) and len(s.targets) == 1 and \
+                isinstance(s.targets[0], ast.Name):
+            v = s.value
+            if not (_makes_array(v) or isinstance(v, ast.Name) and v.id in params):
+                out.discard(s.targets[0].id)
+        else:
+            out -= set(_binds(s))
+    return out
 
 
 def _origins(fn, env, params, perms) -> dict:
@@ -573,6 +595,12 @@ class Group:
     apart: bool = False                              # two rows sure to be of different lengths
     unchecked: list = field(default_factory=list)    # rows not known to be as long as the loop
     shaped: bool = False                             # reads an operand reshaped to broadcast
+    first: bool = False                              # the loop runs at the first member
+
+    def at(self) -> int:
+        """The position of the group's element loop: its last member's, or its
+        first's where only that one is free (``_movable_up``)."""
+        return self.members[0] if self.first else self.members[-1]
 
 
 def plan_block(stmts, facts) -> list:
@@ -983,8 +1011,10 @@ def _settle(groups, stmts, facts) -> list:
     (its array code still needs them)."""
     kept = list(groups)
     while True:
-        bad = [g for g in kept if not _lowerable(g) or not _movable(g, kept, stmts) or
-               not _store_safe(g, stmts, facts)]
+        for g in kept:
+            g.first = not _movable(g, kept, stmts) and _movable_up(g, kept, stmts)
+        bad = [g for g in kept if not _lowerable(g) or not (
+            g.first or _movable(g, kept, stmts)) or not _store_safe(g, stmts, facts)]
         if not bad:
             return kept
         gone = set().union(*(g.temps for g in bad))
@@ -1116,7 +1146,7 @@ def _movable(g, kept, stmts) -> bool:
     """Between the group's first member and its loop, no statement (nor another
     group's loop) reads the results of earlier members or writes what they
     read, and no statement writes into any array (it may alias a row)."""
-    loops = {h.members[-1]: h for h in kept if h is not g}
+    loops = {h.at(): h for h in kept if h is not g}
     moved = {k for h in kept for k in h.members}
     for m in range(g.members[0], g.members[-1]):
         if m in g.members or m in moved and m not in loops:
@@ -1134,6 +1164,36 @@ def _movable(g, kept, stmts) -> bool:
             continue
         for s in _statements([stmts[m]]):
             if own_reads(s) & results or set(_binds(s)) & reads:
+                return False
+            if _kind(s) in ("store", "augstore", "unpack", "push") or \
+                    _prim(getattr(s, "value", None))[0] == "user":
+                return False
+    return True
+
+
+def _movable_up(g, kept, stmts) -> bool:
+    """The group's loop may run at its first member instead: a time step's
+    second update (``dv = ...(u)...; u = u + dt * du; v = v + dt * dv``)
+    reads the ``u`` the first rebinds after it.  Between the first member and
+    the last, no statement (nor another group's loop) reads what the group
+    computes or stores into, binds what a later member reads, or writes into
+    any array; the rebinding of a new buffer (``v = _v_new``) stays where it
+    was, after them."""
+    loops = {h.at(): h for h in kept if h is not g}
+    moved = {k for h in kept for k in h.members}
+    results = set(g.results.values()) | {_stored_into(stmts[k]).value.id for k in g.stores}
+    for m in range(g.members[0] + 1, g.members[-1]):
+        if m in g.members or m in moved and m not in loops:
+            continue
+        later = set().union(*(g.reads[k] for k in g.members if k > m))
+        if m in loops:
+            h = loops[m]
+            stored = {_stored_into(stmts[k]).value.id for k in h.stores}
+            if h.all_reads & results or (h.sums | stored | set(h.results.values())) & later:
+                return False
+            continue
+        for s in _statements([stmts[m]]):
+            if own_reads(s) & results or set(_binds(s)) & later:
                 return False
             if _kind(s) in ("store", "augstore", "unpack", "push") or \
                     _prim(getattr(s, "value", None))[0] == "user":
@@ -1278,7 +1338,8 @@ def _carry_in_place(stmts, facts, env, used_names, made) -> dict:
         # (a step that rolls x reads other elements of it than the one it would
         # store: a new array then, as NumPy makes)
         rolled = x in rolls and rolls[x] < k
-        anew = (x not in facts.own or rolled) and x in facts.fresh_arrays and \
+        anew = (x not in facts.own or rolled) and \
+            (x in facts.fresh_arrays or x in facts.renewable) and \
             x in facts.top_bound and facts.assignments.get(x, 0) > 1
         if not (x in facts.own or anew) or not facts.block(x) or not _sized(x, facts) or \
                 _prim(st.value)[0] in ("subscript", "copy", "const"):
@@ -1397,7 +1458,7 @@ def _buffer_filled(m, groups, stmts, facts) -> bool:
 # -- emit --------------------------------------------------------------------
 def emit_block(stmts, groups, env, used_names) -> list:
     """The block with each group's members replaced by its element loop."""
-    at = {g.members[-1]: g for g in groups}
+    at = {g.at(): g for g in groups}
     gone = {k for g in groups for k in g.members}
     out, emitted = [], set()
     for k, s in enumerate(stmts):
