@@ -1493,6 +1493,11 @@ class _Indices:
     steps: dict
     row_steps: list | None = None
     rolled_lengths: dict = field(default_factory=dict)   # rolled array -> its length's name
+    # each loop's length, where a roll along that axis may take it for its array's
+    # (the loop runs over all of the axis): the expression, then the name bound to it
+    bounds: list = field(default_factory=list)
+    bound_names: dict = field(default_factory=dict)
+    rolled_whole: set = field(default_factory=set)       # arrays as long as the loops
 
     def rows(self) -> list:
         """The rows' element of the loops' iteration, one index per axis."""
@@ -1609,6 +1614,11 @@ def element_loop(g, stmts, env, used_names) -> list:
         _checked_lengths(g, lengths, used_names, first, before)
     j = _Indices([_fresh(hint, used_names) for hint in LOOP_NAMES[:len(axes)]], steps,
                  row_steps)
+    loop_lengths = [_loop_length(base, cut, k, lengths) for k, cut in enumerate(axes)]
+    whole = {x for x, _ in g.rows} - g.unsure
+    j.bounds = [length if row_steps is None and not lengths and cut[1:] == (0, 1) else None
+                for length, cut in zip(loop_lengths, axes)]
+    j.rolled_whole = whole
     temps = g.temps
     body, after = [], []
     for k in g.members:
@@ -1633,22 +1643,33 @@ def element_loop(g, stmts, env, used_names) -> list:
         else:
             after.append(_assign(r, _marked(ast.Name(id=acc, ctx=ast.Load()), ("copy",)),
                                  "assign", line))
-    for k, (name, (axis, trim, step)) in reversed(list(enumerate(zip(j.names, axes)))):
-        length = ast.Name(id=lengths[k], ctx=ast.Load()) if lengths else ast.Subscript(value=ast.Attribute(value=ast.Name(id=base, ctx=ast.Load()),
-                                                   attr="shape", ctx=ast.Load()),
-                               slice=ast.Constant(axis), ctx=ast.Load())
-        less = 0 if lengths else trim - step + 1
-        if less:
-            length = ast.BinOp(left=length, op=ast.Sub() if less > 0 else ast.Add(),
-                               right=ast.Constant(abs(less)))
-        if step > 1 and not lengths:      # ceil((n - trim) / step)
-            length = ast.BinOp(left=length, op=ast.FloorDiv(), right=ast.Constant(step))
+    for k, name in reversed(list(enumerate(j.names))):
+        length = ast.Name(id=j.bound_names[k], ctx=ast.Load()) if k in j.bound_names \
+            else loop_lengths[k]
         loop = ast.For(target=ast.Name(id=name, ctx=ast.Store()),
                        iter=ast.Call(func=ast.Name(id="range", ctx=ast.Load()), args=[length],
                                      keywords=[]),
                        body=body, orelse=[], type_comment=None)
         body = [_made(loop, "for", _line(stmts[g.members[-1]]))]
     return before + body + after
+
+
+def _loop_length(base, cut, k, lengths):
+    """The length of the element loop over axis ``k`` of the group's rows
+    (``cut``: the axis of ``base`` it runs over, the slice's trim and step)."""
+    axis, trim, step = cut
+    if lengths:
+        return ast.Name(id=lengths[k], ctx=ast.Load())
+    length = ast.Subscript(value=ast.Attribute(value=ast.Name(id=base, ctx=ast.Load()),
+                                               attr="shape", ctx=ast.Load()),
+                           slice=ast.Constant(axis), ctx=ast.Load())
+    less = trim - step + 1
+    if less:
+        length = ast.BinOp(left=length, op=ast.Sub() if less > 0 else ast.Add(),
+                           right=ast.Constant(abs(less)))
+    if step > 1:      # ceil((n - trim) / step)
+        length = ast.BinOp(left=length, op=ast.FloorDiv(), right=ast.Constant(step))
+    return length
 
 
 def _mean(r, acc, row, used_names, line, lengths=None) -> list:
@@ -1769,15 +1790,19 @@ def _rolled_element(v, j, env, used_names, line, before):
     x, shift, axis = _roll_parts(v)
     axis = (axis or 0) % env[x].ndim
     n = j.rolled_lengths.get((x, axis))         # (read once per array, axis and loop)
+    if n is None and x in j.rolled_whole and j.bounds[axis] is not None:
+        # as long as the loop over that axis (a row of the group's length): the
+        # loop's own bound, one name for both, so that the index is seen to be
+        # j - 1 in all but the first iteration (passes/peel_ends.py)
+        n = j.bound_names.get(axis)
+        if n is None:
+            n = j.bound_names[axis] = _fresh(f"n_{x}", used_names)
+            base, along = j.bounds[axis].value.value.id, j.bounds[axis].slice.value
+            before.extend(_shape_read(base, along, n, used_names, line))
+        j.rolled_lengths[x, axis] = n
     if n is None:
-        shape = _fresh("shape", used_names)
         n = j.rolled_lengths[x, axis] = _fresh(f"n_{x}", used_names)
-        before.append(_assign(shape, _marked(ast.Attribute(value=ast.Name(id=x, ctx=ast.Load()),
-                                                           attr="shape", ctx=ast.Load()),
-                                             ("attr", "shape")), "assign", line))
-        before.append(_assign(n, _marked(ast.Subscript(value=ast.Name(id=shape, ctx=ast.Load()),
-                                                       slice=ast.Constant(axis), ctx=ast.Load()),
-                                         ("subscript",)), "assign", line))
+        before.extend(_shape_read(x, axis, n, used_names, line))
     rows = list(j.rows())
     at = rows[axis]
     if shift:
@@ -1787,6 +1812,17 @@ def _rolled_element(v, j, env, used_names, line, before):
     index = rows[0] if len(rows) == 1 else ast.Tuple(elts=rows, ctx=ast.Load())
     read = ast.Subscript(value=ast.Name(id=x, ctx=ast.Load()), slice=index, ctx=ast.Load())
     return _marked(read, ("subscript",))
+
+
+def _shape_read(x, axis, n, used_names, line) -> list:
+    """``shape = x.shape`` and ``n = shape[axis]``."""
+    shape = _fresh("shape", used_names)
+    return [_assign(shape, _marked(ast.Attribute(value=ast.Name(id=x, ctx=ast.Load()),
+                                                 attr="shape", ctx=ast.Load()),
+                                   ("attr", "shape")), "assign", line),
+            _assign(n, _marked(ast.Subscript(value=ast.Name(id=shape, ctx=ast.Load()),
+                                             slice=ast.Constant(axis), ctx=ast.Load()),
+                               ("subscript",)), "assign", line)]
 
 
 def _element_store(s, temps, j, env, used_names, before) -> list:
