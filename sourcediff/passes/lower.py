@@ -1162,12 +1162,20 @@ def _movable(g, kept, stmts) -> bool:
             if h.all_reads & results or (h.sums | stored) & reads:
                 return False
             continue
-        for s in _statements([stmts[m]]):
-            if own_reads(s) & results or set(_binds(s)) & reads:
-                return False
-            if _kind(s) in ("store", "augstore", "unpack", "push") or \
-                    _prim(getattr(s, "value", None))[0] == "user":
-                return False
+        if not _passable(stmts[m], results, reads):
+            return False
+    return True
+
+
+def _passable(stmt, results, reads) -> bool:
+    """A group's loop may move past ``stmt``: it reads none of ``results``,
+    binds none of ``reads`` and writes into no array (it may alias a row)."""
+    for s in _statements([stmt]):
+        if own_reads(s) & results or set(_binds(s)) & reads:
+            return False
+        if _kind(s) in ("store", "augstore", "unpack", "push") or \
+                _prim(getattr(s, "value", None))[0] == "user":
+            return False
     return True
 
 
@@ -1192,12 +1200,8 @@ def _movable_up(g, kept, stmts) -> bool:
             if h.all_reads & results or (h.sums | stored | set(h.results.values())) & later:
                 return False
             continue
-        for s in _statements([stmts[m]]):
-            if own_reads(s) & results or set(_binds(s)) & later:
-                return False
-            if _kind(s) in ("store", "augstore", "unpack", "push") or \
-                    _prim(getattr(s, "value", None))[0] == "user":
-                return False
+        if not _passable(stmts[m], results, later):
+            return False
     return True
 
 
