@@ -168,3 +168,9 @@ def test_the_counted_loop_reads_its_elements_again_in_reverse():
     assert not any(line.startswith("while") for line in code)
     assert "x[k]" in reverse                 # read again, not stored
     assert "_saved_t" not in text and "room_for" not in text
+
+
+def test_counted_whiles_in_forward_mode():
+    from tests.forward.jvpcheck import check_jvp
+    check_jvp(to_an_int_parameter, (0.6, X, 5), (0, 1), "python")
+    check_jvp(inclusive_from, (0.7, X, 2), (0, 1), "cpu")
