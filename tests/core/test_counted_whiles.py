@@ -174,3 +174,19 @@ def test_counted_whiles_in_forward_mode():
     from tests.forward.jvpcheck import check_jvp
     check_jvp(to_an_int_parameter, (0.6, X, 5), (0, 1), "python")
     check_jvp(inclusive_from, (0.7, X, 2), (0, 1), "cpu")
+
+
+def test_a_counted_while_is_checkpointed():
+    import warnings
+
+    def relax(x, n):
+        y = x
+        k = 0
+        while k < n:
+            y = np.sin(y) + 0.1
+            k += 1
+        return y
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")          # (no "keeps its full tape")
+        got = sd.grad(relax, target="python", checkpoint=True)(0.5, 9)
+    assert got == pytest.approx(sd.grad(relax, target="python")(0.5, 9), rel=1e-12)

@@ -216,10 +216,6 @@ def norm_matrix_ord(A):
     return np.linalg.norm(A, ord=1)
 
 
-def tile_more_reps(x):
-    return np.sum(np.tile(x, (2, 2)))
-
-
 def squeeze_no_axis(x):
     y = np.expand_dims(x, 0)
     return np.sum(np.squeeze(y * 2.0) ** 2)
@@ -232,7 +228,6 @@ def einsum_ellipsis(A):
 REFUSED = {
     "squeeze_no_axis": (squeeze_no_axis, (_rand(3),), "np.squeeze(y, axis=0)"),
     "einsum_ellipsis": (einsum_ellipsis, (_rand(3, 3),), "no '...'"),
-    "tile_more_reps": (tile_more_reps, (_rand(3),), "out of range"),
     "norm_matrix_ord": (norm_matrix_ord, (_rand(2, 3),), "for 1-d arrays"),
     "tensordot_all_axes": (tensordot_all_axes, (_rand(2, 3), _rand(2, 3)), "np.tensordot"),
     "tensordot_runtime_axes": (tensordot_runtime_axes, (_rand(2, 3), _rand(3, 2), 1),

@@ -36,11 +36,12 @@ def every_other(x, n):
 
 def restarted(x, sweeps):
     """A counter set to 2 again before each inner loop, the limit the array's
-    length: every inner loop runs to the end."""
+    length: every inner loop runs to the end (a test that may stop it too: not
+    a counted loop, which becomes a for loop)."""
     y = x.copy()
     for t in range(sweeps):
         j = 2
-        while x.shape[0] > j:
+        while x.shape[0] > j and y[j - 1] < 1e300:
             y[j] = y[j - 1] * y[j] + math.cos(y[j - 2])
             j += 1
     return y[x.shape[0] - 1]
@@ -61,10 +62,11 @@ def tolerance_or_cap(a, x0, tol, cap):
 
 # -- no bound: list tapes --------------------------------------------------
 def starts_anywhere(x, start):
-    """The counter starts at an argument: no lowest value known."""
+    """The counter starts at an argument: no lowest value known (a test that may
+    stop it too: not a counted loop)."""
     s = 0.0
     k = start
-    while k < x.shape[0]:
+    while k < x.shape[0] and s < 1e300:
         s = s * x[k] + math.sin(s)
         k += 1
     return s

@@ -10,24 +10,12 @@ def relax(v, m):
     # relax:119  k = 0
     k = 0
     # relax:120  while k < m:
-    _c1 = k < m
-    if _c1:
-        _exit1 = False
-        _n1 = 0
-        while (True):
-            _n1 += (1)
-            _skip1 = False
-            # relax:121  y = math.sin(y) * 1.1 + 0.2
-            _t2 = math.sin(y)
-            _t3 = _t2 * 1.1
-            y = _t3 + 0.2
-            # relax:122  k += 1
-            k += (1)
-            # relax:120  while k < m:
-            _c4 = k < m
-            _exit1 = True if not _c4 else _exit1
-            if _exit1:
-                break
+    _k1 = k
+    for k_v2 in range(_k1, m):
+        # relax:121  y = math.sin(y) * 1.1 + 0.2
+        _t2 = math.sin(y)
+        _t3 = _t2 * 1.1
+        y = _t3 + 0.2
     # relax:123  return y
     return y
 
@@ -61,29 +49,16 @@ def relax_vjp(v, m, cotangent, _saved_y, tape_need):
     # relax:119  k = 0
     k = 0
     # relax:120  while k < m:
-    _c1 = k < m
-    if (max(m, 0) > _saved_y.shape[0]):
-        tape_overflow(tape_need, 0, max(m, 0) - 1)
+    _k1 = k
+    if (max(m - _k1, 0) > _saved_y.shape[0]):
+        tape_overflow(tape_need, 0, max(m - _k1, 0) - 1)
         return 0.0, (0.0,)
-    _saved_y_top = 0
-    if _c1:
-        _exit1 = False
-        _n1 = 0
-        while (True):
-            _n1 += 1
-            _saved_y[_saved_y_top] = y
-            _saved_y_top += 1
-            # relax:121  y = math.sin(y) * 1.1 + 0.2
-            _t2 = math.sin(y)
-            _t3 = _t2 * 1.1
-            y = _t3 + 0.2
-            # relax:122  k += 1
-            k += 1
-            # relax:120  while k < m:
-            _c4 = k < m
-            _exit1 = True if not _c4 else _exit1
-            if _exit1:
-                break
+    for k_v2 in range(_k1, m):
+        _saved_y[k_v2 - _k1] = y
+        # relax:121  y = math.sin(y) * 1.1 + 0.2
+        _t2 = math.sin(y)
+        _t3 = _t2 * 1.1
+        y = _t3 + 0.2
     # relax:123  return y
     value = y
     # -- reverse sweep
@@ -91,14 +66,12 @@ def relax_vjp(v, m, cotangent, _saved_y, tape_need):
     dv = 0.0
     dy = cotangent
     # relax:120  while k < m:
-    if _c1:
-        for _k2 in range(_n1):
-            _saved_y_top -= 1
-            y = _saved_y[_saved_y_top]
-            # relax:121  y = math.sin(y) * 1.1 + 0.2
-            _dt3 = dy
-            _dt2 = _dt3 * 1.1
-            dy = _dt2 * math.cos(y)
+    for k_v2 in range(m - 1, _k1 - 1, -1):
+        y = _saved_y[k_v2 - _k1]
+        # relax:121  y = math.sin(y) * 1.1 + 0.2
+        _dt3 = dy
+        _dt2 = _dt3 * 1.1
+        dy = _dt2 * math.cos(y)
     # relax:118  y = v
     dv += dy
     # -- result

@@ -83,7 +83,7 @@ def long_scalar_loop(x, n):
 def branchy_while(x, n):
     y = x
     k = 0
-    while k < n:
+    while k < n and y < 100.0:        # (may stop early: not a counted loop)
         y = math.sin(y) + 0.1
         k += 1
     return y
