@@ -27,8 +27,9 @@ reads ``k`` outside the loop.
 
 Taken when the loop cannot leave or skip otherwise and ``k`` is an integer:
 the test is the one comparison ``k < limit`` (or ``k <= limit``, or written
-the other way round); the body's last statement is ``k += 1`` and no other
-statement writes ``k``; the body writes no name ``limit`` reads, and has no
+the other way round); one statement of the body's own is ``k += 1``, no other
+writes ``k`` and none after it reads ``k`` (a seasonal index stepped after it,
+``j += 1; if j == m: j = 0``, may follow); the body writes no name ``limit`` reads, and has no
 ``break`` or ``continue`` of its own, no ``return``, no ``else``; ``limit`` is
 made of integer constants, parameters that are integers, ``len``, ``.shape``
 reads, ``+ - * //`` and names the function binds only to such values (and so
@@ -141,12 +142,12 @@ class _Rewriter(ast.NodeTransformer):
         counted = self.counted(node)
         if counted is None:
             return node
-        k, limit = counted
+        k, limit, rest = counted
         loop = ast.copy_location(ast.For(
             target=ast.Name(id=k, ctx=ast.Store()),
             iter=ast.Call(func=ast.Name(id="range", ctx=ast.Load()),
                           args=[ast.Name(id=k, ctx=ast.Load()), limit], keywords=[]),
-            body=node.body[:-1] or [ast.Pass()], orelse=[], type_comment=None), node)
+            body=rest or [ast.Pass()], orelse=[], type_comment=None), node)
         if not self.read_elsewhere(k, node):
             return ast.fix_missing_locations(loop)
         after = ast.copy_location(ast.Assign(
@@ -167,13 +168,13 @@ class _Rewriter(ast.NodeTransformer):
             op = ast.Lt() if isinstance(op, ast.Gt) else ast.LtE()
         if not (isinstance(op, (ast.Lt, ast.LtE)) and isinstance(left, ast.Name)):
             return None
-        k, last = left.id, node.body[-1]
-        if not (isinstance(last, ast.AugAssign) and isinstance(last.op, ast.Add) and
-                isinstance(last.target, ast.Name) and last.target.id == k and
-                isinstance(last.value, ast.Constant) and type(last.value.value) is int and
-                last.value.value == 1):
-            return None
-        written = {n.id for s in node.body[:-1] for n in ast.walk(s)
+        k = left.id
+        steps = [i for i, st in enumerate(node.body) if _steps(st, k)]
+        if len(steps) != 1 or any(isinstance(n, ast.Name) and n.id == k
+                                  for st in node.body[steps[0] + 1:] for n in ast.walk(st)):
+            return None         # (what comes after the step must not read k + 1)
+        rest = node.body[:steps[0]] + node.body[steps[0] + 1:]
+        written = {n.id for s in rest for n in ast.walk(s)
                    if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
         if k in written or {n.id for n in ast.walk(right) if isinstance(n, ast.Name)} & written:
             return None
@@ -182,12 +183,20 @@ class _Rewriter(ast.NodeTransformer):
         limit = copy.deepcopy(right)
         if isinstance(op, ast.LtE):
             limit = ast.BinOp(left=limit, op=ast.Add(), right=ast.Constant(1))
-        return k, limit
+        return k, limit, rest
 
     def read_elsewhere(self, k, node) -> bool:
         inside = {id(n) for n in ast.walk(node)}
         return any(isinstance(n, ast.Name) and n.id == k and isinstance(n.ctx, ast.Load)
                    and id(n) not in inside for n in ast.walk(self.tree))
+
+
+def _steps(st, k) -> bool:
+    """``st`` is ``k += 1``."""
+    return isinstance(st, ast.AugAssign) and isinstance(st.op, ast.Add) and \
+        isinstance(st.target, ast.Name) and st.target.id == k and \
+        isinstance(st.value, ast.Constant) and type(st.value.value) is int and \
+        st.value.value == 1
 
 
 def _leaves(body) -> bool:

@@ -486,6 +486,11 @@ def axis_lengths(types: dict, params: list, sites: dict, same_axes=None, rows=No
     def number(e):
         if isinstance(e, ast.Constant) and type(e.value) is int:
             return e.value
+        if isinstance(e, ast.BinOp) and isinstance(e.op, (ast.Add, ast.Sub)) and \
+                isinstance(e.right, ast.Constant) and type(e.right.value) is int:
+            # n + 2 (a ghost cell's array), n - 1
+            c = e.right.value if isinstance(e.op, ast.Add) else -e.right.value
+            return grown_key(number(e.left), c)
         if isinstance(e, ast.Name):
             return of(e.id)[0] if types.get(e.id) is not None and \
                 types[e.id].kind == "int" and len(of(e.id)) == 1 else None
@@ -778,8 +783,7 @@ def _row_axes(v, ndim, axes, types) -> tuple:
     kept = []
     for k, p in enumerate(parts + [ast.Slice()] * (t.ndim - len(parts))):
         if isinstance(p, ast.Slice):
-            whole = p.lower is None and p.upper is None and p.step is None
-            kept.append(axes(v.value, k) if whole else None)
+            kept.append(_sliced_key(p, axes(v.value, k)))
         elif not (isinstance(p, ast.Constant) and type(p.value) is int or
                   isinstance(p, ast.Name) and types.get(p.id) is not None and
                   types[p.id].kind == "int"):
@@ -838,3 +842,27 @@ def _rolls(v) -> bool:
         isinstance(v.args[0] if v.args else None, ast.Name) and \
         2 <= len(v.args) + len(v.keywords) <= 3 and len(v.args) >= 1 and \
         all(k.arg in ("shift", "axis") for k in v.keywords)
+
+
+def _sliced_key(p, key):
+    """The key of an axis of length ``key`` cut by the slice ``p``: itself for
+    ``:``, ``a + b`` shorter for ``a:-b`` with constants ``a >= 0``, ``b > 0``
+    (``g[2:, 1:-1]`` of a ghost-cell array); else not known."""
+    lo, hi = _int_or_none(p.lower), _int_or_none(p.upper)
+    if p.step is not None or lo is None or hi is None or lo[0] < 0 or hi[0] > 0:
+        return None
+    return grown_key(key, hi[0] - lo[0])
+
+
+def grown_key(key, c):
+    """The key of a length ``c`` more than ``key``'s (``c < 0``: fewer, at least
+    none, as a slice cuts).  Keys of lengths made longer and then cut fold
+    (``(n + 2) - 2`` is ``n``); cut and then made longer they do not (``max(n -
+    2, 0) + 2`` is ``n`` only for ``n >= 2``)."""
+    if key is None:
+        return None
+    if type(key) is int:
+        return key + c if c >= 0 else max(key + c, 0)
+    if isinstance(key, tuple) and key[0] == "grown" and (key[2] >= 0 or c <= 0):
+        key, c = key[1], key[2] + c
+    return key if c == 0 else ("grown", key, c)

@@ -61,8 +61,30 @@ def to_an_int_parameter(scale, x, m):
     return s
 
 
+def seasonal(a, s0, y):
+    # a Holt-Winters-like recursion: the counter steps before a seasonal index
+    # that wraps with an if (nothing after the step reads t)
+    m = s0.shape[0]
+    s = s0.copy()
+    level = 0.0
+    loss = 0.0
+    t = 0
+    j = 0
+    while t < y.shape[0]:
+        e = y[t] - level - s[j]
+        loss += e * e
+        level = level + a * e
+        s[j] = s[j] + a * e
+        t += 1
+        j += 1
+        if j == m:
+            j = 0
+    return loss
+
+
 @pytest.mark.parametrize("target", ["python", "cpu"])
 @pytest.mark.parametrize("f, args", [
+    (seasonal, (0.3, X[:3], np.concatenate([X, X]))),
     (lindley, (0.9, X)),
     (inclusive_from, (0.7, X, 2)),
     (inclusive_from, (0.7, X, 9)),
@@ -129,6 +151,7 @@ def to_a_float_limit(x, limit):
 
 def test_what_becomes_a_for_loop():
     assert _loops(lindley) == ["For"]
+    assert _loops(seasonal) == ["For"]
     assert _loops(nested) == ["For", "For"]
     assert _loops(to_an_int_parameter, ["m"]) == ["For"]
     assert _loops(to_an_int_parameter) == ["While"]          # m not known an int
