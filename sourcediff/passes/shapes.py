@@ -488,9 +488,8 @@ def axis_lengths(types: dict, params: list, sites: dict, same_axes=None, rows=No
             return e.value
         if isinstance(e, ast.BinOp) and isinstance(e.op, (ast.Add, ast.Sub)) and \
                 isinstance(e.right, ast.Constant) and type(e.right.value) is int:
-            # n + 2 (a ghost cell's array), n - 1
-            c = e.right.value if isinstance(e.op, ast.Add) else -e.right.value
-            return grown_key(number(e.left), c)
+            return grown_key(number(e.left), e.right.value * (  # n + 2: a ghost cell's array
+                1 if isinstance(e.op, ast.Add) else -1))
         if isinstance(e, ast.Name):
             return of(e.id)[0] if types.get(e.id) is not None and \
                 types[e.id].kind == "int" and len(of(e.id)) == 1 else None
