@@ -451,14 +451,12 @@ def _fixed_product(operands, types, fixed) -> bool:
 
 
 def axis_lengths(types: dict, params: list, sites: dict, same_axes=None, rows=None) -> dict:
-    """Lengths known to be equal, for ``(i + 1) % n`` to be read as an index
-    into an array of length ``n``: name -> a tuple of keys, one per axis of an
-    array, one for a whole number (``None``: not known).  Two names' keys are
-    equal only when their values are sure to be: a parameter's axis
-    (``"u0.shape[0]"``) or whole number (``"n"``) never re-bound, a constant;
-    followed through one assignment each (``n = len(u0)``, ``n = u0.shape[0]``,
-    ``u = u0.copy()``, ``np.zeros(n)``, ``np.zeros((n, m))``,
-    ``np.zeros_like(u)``, ``b = a``).  ``same_axes``: ``(parameter, axis)`` ->
+    """Lengths known to be equal: name -> a tuple of keys, one per axis of an
+    array, one for a whole number (``None``: not known).  Keys are equal only
+    where the values are sure to be: a parameter's axis (``"u0.shape[0]"``) or
+    whole number never re-bound, a constant, one grown or cut (``grown_key``),
+    followed through assignments (``n = len(u0)``, ``u = u0.copy()``,
+    ``np.zeros((n + 2, m))``, ``g[2:, :]``, ``b = a``).  ``same_axes``: ``(parameter, axis)`` ->
     the ``(parameter, axis)`` of an earlier argument's axis of its length in
     the call the transform specialized on (``parameter_axes``): such axes
     share a key (``lai0.shape[0]`` is ``temp.shape[1]``).  ``rows``: parameter
