@@ -18,12 +18,15 @@ against 2.1x for the same body in a ``for``.  Written as the loop it is::
     for k in range(k, n):
         w = w + scale * base[k] - a[k]
         ...
-    k = max(k, n)
 
 the tape planner sees the trip count before the loop and the index of each
-trip.  The last line gives ``k`` the value the ``while`` loop leaves (``n``
-where it ran, else its value before), and is written only where the function
-reads ``k`` outside the loop.
+trip.  The value the ``for`` loop leaves in ``k`` is not the ``while`` loop's
+(``n - 1``, not ``n``), so the loop is taken only where nothing reads ``k``
+after it: no read outside the loop, and inside another loop, ``k`` bound
+afresh before it in the same block (``j = i`` before an inner loop).  (A
+``k = max(k, n)`` after the loop gave the right values in the primal, but a
+fused reverse loop over the same index rebinds ``k`` before the next trip
+of the outer loop reads it: a wrong value, and gradient, in a first version.)
 
 Taken when the loop cannot leave or skip otherwise and ``k`` is an integer:
 the test is the one comparison ``k < limit`` (or ``k <= limit``, or written
@@ -133,12 +136,21 @@ def is_integer(e, ints) -> bool:
 class _Rewriter(ast.NodeTransformer):
     def __init__(self, ints, tree):
         self.ints, self.tree = ints, tree
+        self.depth = 0          # loops around the node visited
 
     def visit_Lambda(self, node):
         return node
 
-    def visit_While(self, node):
+    def visit_For(self, node):
+        self.depth += 1
         self.generic_visit(node)
+        self.depth -= 1
+        return node
+
+    def visit_While(self, node):
+        self.depth += 1
+        self.generic_visit(node)
+        self.depth -= 1
         counted = self.counted(node)
         if counted is None:
             return node
@@ -148,14 +160,7 @@ class _Rewriter(ast.NodeTransformer):
             iter=ast.Call(func=ast.Name(id="range", ctx=ast.Load()),
                           args=[ast.Name(id=k, ctx=ast.Load()), limit], keywords=[]),
             body=rest or [ast.Pass()], orelse=[], type_comment=None), node)
-        if not self.read_elsewhere(k, node):
-            return ast.fix_missing_locations(loop)
-        after = ast.copy_location(ast.Assign(
-            targets=[ast.Name(id=k, ctx=ast.Store())],
-            value=ast.Call(func=ast.Name(id="max", ctx=ast.Load()),
-                           args=[ast.Name(id=k, ctx=ast.Load()), copy.deepcopy(limit)],
-                           keywords=[])), node)
-        return [ast.fix_missing_locations(loop), ast.fix_missing_locations(after)]
+        return ast.fix_missing_locations(loop)
 
     def counted(self, node):
         """``(k, limit)`` (``limit`` one past the last trip) of a counting loop."""
@@ -178,12 +183,25 @@ class _Rewriter(ast.NodeTransformer):
                    if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
         if k in written or {n.id for n in ast.walk(right) if isinstance(n, ast.Name)} & written:
             return None
-        if k not in self.ints or not is_integer(right, self.ints) or _leaves(node.body):
+        if k not in self.ints or not is_integer(right, self.ints) or _leaves(node.body) or \
+                self.read_elsewhere(k, node) or self.depth and not self.reset_before(k, node):
             return None
         limit = copy.deepcopy(right)
         if isinstance(op, ast.LtE):
             limit = ast.BinOp(left=limit, op=ast.Add(), right=ast.Constant(1))
         return k, limit, rest
+
+    def reset_before(self, k, node) -> bool:
+        """A statement of the block holding ``node``, before it, binds ``k``
+        (``j = i`` before an inner loop: each run starts afresh)."""
+        for block in (getattr(n, f, None) for n in ast.walk(self.tree)
+                      for f in ("body", "orelse")):
+            if isinstance(block, list) and any(st is node for st in block):
+                at = next(i for i, st in enumerate(block) if st is node)
+                return any(isinstance(st, ast.Assign) and any(
+                    isinstance(t, ast.Name) and t.id == k for t in st.targets)
+                    for st in block[:at])
+        return False
 
     def read_elsewhere(self, k, node) -> bool:
         inside = {id(n) for n in ast.walk(node)}
