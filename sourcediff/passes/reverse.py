@@ -628,7 +628,7 @@ class ReverseTransformer:
         iterations are not independent."""
         fwd = self.fused_forward(loop.body)
         rev = self.reverse_block(loop.body)
-        if not rev:
+        if not rev or _rebinds_carried(rev, loop.body, after):
             return None
         # state restored in a reverse iteration (from a tape, by an undo) must be
         # state the next forward iteration sets afresh before reading it
@@ -2147,6 +2147,35 @@ def _outer_of_names(expr) -> bool:
     return isinstance(expr, ast.Call) and isinstance(expr.func, ast.Name) and \
         expr.func.id == "outer_product" and len(expr.args) == 2 and \
         all(isinstance(a, ast.Name) for a in expr.args)
+
+
+def _rebinds_carried(rev, body, after) -> bool:
+    """An inner loop of the reverse part ``rev`` runs over an index the primal
+    reads after the iteration before binding it again: ``for k in range(k, n):
+    ...; k = max(k, n)`` in ``body`` (the next trip reads ``k``), or in
+    ``after``.  Run again in reverse, the loop would leave another value in it."""
+    targets = {st.target.id for st in walk(rev)
+               if isinstance(st, ast.For) and isinstance(st.target, ast.Name)}
+    return any(_read_first(body, name) or _read_first(after, name) for name in targets)
+
+
+def _read_first(stmts, name) -> bool:
+    """``stmts`` may read ``name`` before they bind it (a ``for`` loop's target,
+    an assignment's name, at their own level)."""
+    def reads(node):
+        return name in {n.id for n in ast.walk(node) if isinstance(n, ast.Name) and
+                        isinstance(n.ctx, ast.Load)}
+    for st in stmts:
+        if isinstance(st, (ast.For, ast.Assign)):
+            if reads(st.iter if isinstance(st, ast.For) else st):
+                return True
+            bound = st.target if isinstance(st, ast.For) else st.targets[0]
+            if isinstance(bound, ast.Name) and bound.id == name:
+                return False
+        elif reads(st) or isinstance(st, ast.AugAssign) and \
+                isinstance(st.target, ast.Name) and st.target.id == name:
+            return True
+    return False
 
 
 def _zeroing_target(st):

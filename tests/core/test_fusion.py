@@ -457,3 +457,23 @@ def test_running_sums_keep_no_tape(f, args, wrt, target):
     # fused, nothing of total is kept; not fused, its value at each row's end
     # (line first + 3 sets it afresh, read by the next row's log)
     assert ("'total'" in plan) == (f is row_logsumexp_carried)
+
+
+def resumed_range(scale, x):
+    # the inner loop starts where the last one left k, and k is moved on after it:
+    # a fused reverse iteration re-running that loop would leave another k
+    k = 0
+    s = 0.0
+    for t in range(3):
+        for k in range(k, x.shape[0] - 2):  # noqa: B020 (resumed where it stopped)
+            s += scale * x[k] * (t + 1.0)
+        k = max(k, x.shape[0] - 2)
+    return s
+
+
+@pytest.mark.parametrize("target", ["python", "cpu"])
+def test_an_index_the_next_trip_reads_is_not_rebound_by_a_fused_reverse(target):
+    x = np.array([0.4, -1.3, 0.8, 2.1, -0.2, 0.9, 1.7])
+    value, _ = sd.value_and_grad(resumed_range, wrt=(0, 1), target=target)(0.8, x)
+    assert value == pytest.approx(resumed_range(0.8, x), rel=1e-12)
+    check_grad(resumed_range, (0.8, x), wrt=(0, 1), target=target)
