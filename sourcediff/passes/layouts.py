@@ -10,7 +10,8 @@ other elementwise results; with one C-ordered operand Numba's result is
 C-ordered) is assigned to an array name bound more than once, the
 value is made first and the name gets a C-ordered copy (``_f1 = _t3 + 0.1;
 X = _f1.copy()``): one copy per step, only in this form; the values, and so
-the gradient, are NumPy's.
+the gradient, are NumPy's.  A transpose itself bound to such a name (``v =
+v0.T`` before a time loop rebinding ``v`` to arithmetic) is copied alike.
 """
 from __future__ import annotations
 
@@ -47,8 +48,10 @@ def copy_transposes_into_rebound_names(fn: ast.FunctionDef, env: dict, used: set
         if not more:
             break
         fortran |= more
+    # (a transpose itself bound to such a name too: ``v = v0.T`` before ``v = v - dv``)
     sites = {id(s) for s in assigns
-             if rebound(s) and _elementwise(s.value) and arrays(s) and arrays(s) <= fortran}
+             if rebound(s) and (_is_transpose(s.value) or
+                                _elementwise(s.value) and arrays(s) and arrays(s) <= fortran)}
     if not sites:
         return False
     namer = Namer(used)

@@ -8,6 +8,7 @@ Each is checked against central finite differences in float64 on both targets,
 and the closeness tests against NumPy's own values."""
 from __future__ import annotations
 
+import numba
 import numpy as np
 import pytest
 
@@ -176,3 +177,50 @@ def row_medians(a):
 @pytest.mark.parametrize("f", [column_medians, row_medians])
 def test_median_along_an_axis(f, target):
     check_grad(f, (A,), wrt=0, target=target)
+
+
+@numba.njit
+def lap_ghost(z):
+    n, m = z.shape
+    g = np.empty((n + 2, m + 2))
+    g[1:-1, 1:-1] = z
+    g[0, 1:-1] = z[-1, :]
+    g[-1, 1:-1] = z[0, :]
+    g[1:-1, 0] = z[:, -1]
+    g[1:-1, -1] = z[:, 0]
+    return g[2:, 1:-1] + g[:-2, 1:-1] + g[1:-1, 2:] + g[1:-1, :-2] - 4 * z
+
+
+def transposed_start(u0, v0, dt):
+    # v starts as a transpose (Fortran-ordered in Numba) and is re-bound to
+    # arithmetic (C-ordered): a cpu crash inside Numba before ("Don't know how
+    # to allocate array with layout 'A'"), now a C-ordered copy at the start
+    u = u0
+    v = v0.T
+    for t in range(2):
+        un = u + dt * lap_ghost(v)
+        v = v - dt * lap_ghost(u) * u
+        u = un
+    return np.sum(u ** 2) + np.sum(v)
+
+
+@pytest.mark.parametrize("target", ["python", "cpu"])
+def test_a_state_that_starts_as_a_transpose(target):
+    Z = np.random.default_rng(2).standard_normal((4, 5)) * 0.5
+    args = (Z.copy(), Z.T.copy(), 0.1)
+    value, _ = sd.value_and_grad(transposed_start, wrt=(0, 1, 2), target=target)(*args)
+    assert value == pytest.approx(transposed_start(*args), rel=1e-12)
+    check_grad(transposed_start, args, wrt=(0, 1, 2), target=target)
+
+
+def mask_methods(x):
+    s = np.sum(x * x)
+    if (x > 1.0).any() and (x > -1.0).all():
+        s = s * 2.0
+    return s + x[x.argmax()] * 3.0 + x[x.argmin()]
+
+
+@pytest.mark.parametrize("target", ["python", "cpu"])
+def test_any_all_argmax_argmin_methods(target):
+    check_grad(mask_methods, (np.array([0.5, 1.5, -0.2]),), wrt=0, target=target)
+    check_grad(mask_methods, (np.array([0.5, 0.7, -0.2]),), wrt=0, target=target)
