@@ -8,12 +8,12 @@ Each is checked against central finite differences in float64 on both targets,
 and the closeness tests against NumPy's own values."""
 from __future__ import annotations
 
-import numba
 import numpy as np
 import pytest
 
 import sourcediff as sd
 from sourcediff.errors import TransformError
+from tests.core.test_ghost_cells import lap_ghost
 from tests.fdcheck import check_grad
 from tests.forward.jvpcheck import check_jvp
 
@@ -177,18 +177,6 @@ def row_medians(a):
 @pytest.mark.parametrize("f", [column_medians, row_medians])
 def test_median_along_an_axis(f, target):
     check_grad(f, (A,), wrt=0, target=target)
-
-
-@numba.njit
-def lap_ghost(z):
-    n, m = z.shape
-    g = np.empty((n + 2, m + 2))
-    g[1:-1, 1:-1] = z
-    g[0, 1:-1] = z[-1, :]
-    g[-1, 1:-1] = z[0, :]
-    g[1:-1, 0] = z[:, -1]
-    g[1:-1, -1] = z[:, 0]
-    return g[2:, 1:-1] + g[:-2, 1:-1] + g[1:-1, 2:] + g[1:-1, :-2] - 4 * z
 
 
 def transposed_start(u0, v0, dt):
