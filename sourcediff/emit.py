@@ -19,7 +19,7 @@ import re
 import astor
 
 from . import ir
-from .passes.astutil import binding_targets
+from .passes.astutil import binding_targets, nodes
 from .runtime import array_helpers, helpers  # noqa: F401  (they declare their helpers)
 from .runtime.declare import helper_modules
 
@@ -41,7 +41,7 @@ class _NegativeConstants(ast.NodeTransformer):
 def _prepare(node):
     """``node`` ready to print: a copy with negative constants negated, or ``node``
     itself when it has none (most statements; astor does not change what it prints)."""
-    if not any(_negative(n) for n in ast.walk(node)):
+    if not any(_negative(n) for n in nodes(node)):
         return node
     return _NegativeConstants().visit(ir.clone(node))
 
@@ -233,10 +233,10 @@ class _Printed(_NegativeConstants):
 
 def _as_printed(fn):
     fn.body = [_Printed().visit(s) for s in fn.body]
-    for n in ast.walk(fn):
+    for n in nodes(fn):
         if hasattr(n, "ctx"):
             n.ctx = ast.Load()
-    for n in ast.walk(fn):
+    for n in nodes(fn):
         for t in binding_targets(n):
             _store(t)
     return fn

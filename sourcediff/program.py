@@ -16,7 +16,7 @@ from .emit import emit_function, emitted, module_source
 from .errors import TransformError
 from .frontend.source import get_source
 from .names import Namer
-from .passes.astutil import free_names
+from .passes.astutil import free_names, nodes
 from .passes.axis_gathers import read_axis_gathers
 from .passes.buffers import lost_update
 from .passes.components import split_coordinates
@@ -259,7 +259,7 @@ class Program:
         if key in self._vjp:
             return self._vjp[key]
         fname = fname or f"{name}_{'grad' if mode == 'grad' else 'vjp'}"
-        if any(ir.KIND(s) == ir.Kind.PUSH for s in ast.walk(fn)):
+        if any(ir.KIND(s) == ir.Kind.PUSH for s in nodes(fn)):
             # tapes of generated code: forward mode handles them, reverse mode not yet
             raise TransformError(f"reverse mode cannot differentiate the tapes of generated "
                                  f"code ('{src.name}'); use forward mode (sd.jvp) over it",
@@ -359,7 +359,7 @@ class Program:
         list: ``ir.TAPE``), whose memory the backend keeps between calls
         (runtime/memory.py)."""
         return any(ir.TAPE(st) is not None and ir.TAPE(st).role in ("array", "rows", "list")
-                   for tree in self.trees.values() for st in ast.walk(tree))
+                   for tree in self.trees.values() for st in nodes(tree))
 
     def callee_adjoint(self, func, arg_types, inplace=None):
         diff = [t is not None and t.is_float for t in arg_types]
@@ -388,7 +388,7 @@ class Program:
         from .rules import registry
         for rname, rule in ft.user_rules_used.items():
             self.user_rules[rname] = rule.call
-        for node in ast.walk(fn):   # user primitives the primal statements call
+        for node in nodes(fn):   # user primitives the primal statements call
             prim = ir.PRIM(node)
             if prim and prim[0] == "call":
                 p = registry.get_primitive(prim[1])
@@ -454,7 +454,7 @@ STORED_READS = True
 def _list_pushes(fn) -> int:
     """How many statements of an adjoint push onto a list tape."""
     return sum(isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and
-               n.func.attr == "append" for n in ast.walk(fn))
+               n.func.attr == "append" for n in nodes(fn))
 
 
 def adjoint_doc(name, wrt, mode) -> str:

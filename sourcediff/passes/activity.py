@@ -11,11 +11,11 @@ import ast
 
 from .. import ir
 from ..rules import registry
-from .astutil import walk
+from .astutil import nodes, walk
 
 
 def _names(node) -> list:
-    return [n.id for n in ast.walk(node) if isinstance(n, ast.Name)]
+    return [n.id for n in nodes(node) if isinstance(n, ast.Name)]
 
 
 def diff_operands(prim) -> list:

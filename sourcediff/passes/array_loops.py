@@ -63,6 +63,7 @@ from dataclasses import dataclass, field
 
 from .. import ir
 from ..rules.arrayfuncs import VIEW_NAMES
+from .astutil import nodes
 
 _OPS = (ast.Add, ast.Sub, ast.Mult, ast.Div, ast.Pow)
 _ALLOCATE = ("np.zeros_like", "np.zeros", "np.empty", "np.ones", "np.empty_like",
@@ -179,7 +180,7 @@ class _Fuser:
         if not (isinstance(v, ast.Call) and ast.unparse(v.func) == "np.sum" and
                 len(v.args) == 1 and not v.keywords):
             return None
-        found = {self.arrays[n.id] for n in ast.walk(v.args[0])
+        found = {self.arrays[n.id] for n in nodes(v.args[0])
                  if isinstance(n, ast.Name) and n.id in self.arrays}
         if len(found) != 1:
             return None
@@ -248,7 +249,7 @@ class _Fuser:
         idx = self.indices(first.ndim)
         body = [ir.copy_facts(m.stmt, m.element(idx)) for m in run]
         shaped = next(iter(sorted(first.writes))) if first.writes else \
-            next(n.id for n in ast.walk(first.stmt.value) if isinstance(n, ast.Name)
+            next(n.id for n in nodes(first.stmt.value) if isinstance(n, ast.Name)
                  and n.id in self.arrays)
         loop = None
         for d in range(first.ndim - 1, -1, -1):
@@ -288,7 +289,7 @@ def _writable(whole, candidates) -> set:
     (or to another such name) and never viewed."""
     bound: dict = {}
     viewed = set()
-    for n in (x for s in whole for x in ast.walk(s)):
+    for n in (x for s in whole for x in nodes(s)):
         if isinstance(n, ast.Assign):
             for t in n.targets:
                 if isinstance(t, ast.Name):
@@ -303,7 +304,7 @@ def _writable(whole, candidates) -> set:
                         if isinstance(a, ast.Name):
                             bound.setdefault(a.id, []).append(None)
         elif isinstance(n, (ast.For, ast.comprehension)):
-            for a in ast.walk(n.target):
+            for a in nodes(n.target):
                 if isinstance(a, ast.Name):
                     bound.setdefault(a.id, []).append(None)
         elif _views(n):
@@ -340,7 +341,7 @@ def _views(n) -> bool:
 
 
 def _sliced(index) -> bool:
-    return any(isinstance(x, ast.Slice) for x in ast.walk(index))
+    return any(isinstance(x, ast.Slice) for x in nodes(index))
 
 
 def _whole_slice(index) -> bool:

@@ -60,7 +60,7 @@ import ast
 import copy
 
 from .. import ir
-from .astutil import counting_up, descending_range, free_names
+from .astutil import counting_up, descending_range, free_names, nodes
 from .invariant_sums import shared_buffers
 from .sink import Adjoints
 
@@ -154,10 +154,10 @@ class _Rewriter:
             return False
         i = loop.target.id
         body = loop.body
-        nodes = [n for s in body for n in ast.walk(s)]
-        if any(isinstance(n, ast.While) for n in nodes):
+        found = [n for s in body for n in nodes(s)]
+        if any(isinstance(n, ast.While) for n in found):
             return False
-        if any(isinstance(n, ast.Call) and _may_write(n, self.arrays) for n in nodes):
+        if any(isinstance(n, ast.Call) and _may_write(n, self.arrays) for n in found):
             return False
         return self.arrays_independent(body, i) and \
             self.scalars_independent(body, i, after, ignore)
@@ -242,7 +242,7 @@ class _Rewriter:
                 self.expose(s.orelse, k2, exposed)
                 killed |= k1 & k2
             elif isinstance(s, ast.For):     # its body reads the target it sets
-                self.expose(s.body, killed | {n.id for n in ast.walk(s.target)
+                self.expose(s.body, killed | {n.id for n in nodes(s.target)
                                               if isinstance(n, ast.Name)}, exposed)
             elif isinstance(s, ast.While):
                 self.expose(s.body, set(killed), exposed)
@@ -256,7 +256,7 @@ class _Rewriter:
         if got is None:
             if isinstance(s, (ast.For, ast.While)):
                 header = s.iter if isinstance(s, ast.For) else s.test
-                got = ({n.id for n in ast.walk(header) if isinstance(n, ast.Name)}, set())
+                got = ({n.id for n in nodes(header) if isinstance(n, ast.Name)}, set())
             else:
                 got = (set(_reads(s)), {w for w, how in _writes(s) if how == "set"})
             self.summaries[id(s)] = (got, s)
@@ -273,11 +273,11 @@ def _undo(s, v):
 
 
 def _loops(stmts):
-    return [x for s in stmts for x in ast.walk(s) if isinstance(x, ast.For)]
+    return [x for s in stmts for x in nodes(s) if isinstance(x, ast.For)]
 
 
 def _written_names(stmts) -> set:
-    return {n.id for s in stmts for n in ast.walk(s)
+    return {n.id for s in stmts for n in nodes(s)
             if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)} | \
         {s.target.id for s in _statements(stmts)
          if isinstance(s, ast.AugAssign) and isinstance(s.target, ast.Name)}
@@ -286,10 +286,10 @@ def _written_names(stmts) -> set:
 def _own_writes(s) -> set:
     """The names ``s`` itself assigns (a loop: its target)."""
     if isinstance(s, ast.For):
-        return {n.id for n in ast.walk(s.target) if isinstance(n, ast.Name)}
+        return {n.id for n in nodes(s.target) if isinstance(n, ast.Name)}
     if isinstance(s, (ast.If, ast.While)):
         return set()
-    return {w for w, _ in _writes(s)} | {n.id for n in ast.walk(s) if isinstance(n, ast.Name)
+    return {w for w, _ in _writes(s)} | {n.id for n in nodes(s) if isinstance(n, ast.Name)
                                          and isinstance(n.ctx, ast.Store)}
 
 
@@ -336,7 +336,7 @@ def _drop_last_set(out, v):
             if v not in free_names(s.value):
                 del out[k]
             return
-        if any(isinstance(n, ast.Name) and n.id == v for n in ast.walk(s)):
+        if any(isinstance(n, ast.Name) and n.id == v for n in nodes(s)):
             return
 
 
@@ -388,7 +388,7 @@ def _array_uses(s):
     else:
         values = [s]
     for v in values:
-        for n in ast.walk(v):
+        for n in nodes(v):
             if isinstance(n, ast.Subscript) and isinstance(n.value, ast.Name):
                 out.append((n, "read"))
     return [(n, how) for n, how in out if isinstance(n.value, ast.Name)]
@@ -401,7 +401,7 @@ def _position(index, i):
     iteration, a different one in each."""
     parts = index.elts if isinstance(index, ast.Tuple) else [index]
     at = [(k, _offset(p, i)) for k, p in enumerate(parts) if _offset(p, i) is not None]
-    mentions = sum(isinstance(n, ast.Name) and n.id == i for p in parts for n in ast.walk(p))
+    mentions = sum(isinstance(n, ast.Name) and n.id == i for p in parts for n in nodes(p))
     return at[0] if len(at) == 1 and mentions == 1 else None
 
 
@@ -481,7 +481,7 @@ def _reads(s):
         parts = [s.value, s.target]
     else:
         parts = [s]
-    return [n.id for p in parts for n in ast.walk(p)
+    return [n.id for p in parts for n in nodes(p)
             if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)] + \
         ([s.target.id] if isinstance(s, ast.AugAssign) and isinstance(s.target, ast.Name)
          else [])
@@ -489,7 +489,7 @@ def _reads(s):
 
 def _writes(s):
     if isinstance(s, ast.Assign):
-        return [(n.id, "set") for t in s.targets for n in ast.walk(t)
+        return [(n.id, "set") for t in s.targets for n in nodes(t)
                 if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)]
     if isinstance(s, ast.AugAssign) and isinstance(s.target, ast.Name):
         return [(s.target.id, "add")]
@@ -505,6 +505,6 @@ def _loads_except_adds(body, name) -> set:
         if isinstance(s, ast.Assign):
             parts += [t.slice for t in s.targets if isinstance(t, ast.Subscript)]
         if any(isinstance(n, ast.Name) and n.id == name and isinstance(n.ctx, ast.Load)
-               for p in parts for n in ast.walk(p)):
+               for p in parts for n in nodes(p)):
             return {name}
     return set()

@@ -60,10 +60,10 @@ def _uses_defs(s):
             elif isinstance(t, ast.Tuple):
                 defs |= {e.id for e in t.elts if isinstance(e, ast.Name)}
             else:                          # x[i] = ...: reads (and writes into) x
-                uses |= {n.id for n in ast.walk(t) if isinstance(n, ast.Name)}
+                uses |= {n.id for n in nodes(t) if isinstance(n, ast.Name)}
         return uses, defs
     if isinstance(s, ast.AugAssign):
-        names = {n.id for n in ast.walk(s.target) if isinstance(n, ast.Name)}
+        names = {n.id for n in nodes(s.target) if isinstance(n, ast.Name)}
         return names | _loads(s.value), set()
     return _loads(s), set()
 
@@ -132,7 +132,7 @@ def _is_move(s, types) -> bool:
 
 def _name_counts(fn) -> tuple[dict, dict]:
     loads, stores = {}, {}
-    for n in ast.walk(fn):
+    for n in nodes(fn):
         if isinstance(n, ast.Name):
             table = loads if isinstance(n.ctx, ast.Load) else stores
             table[n.id] = table.get(n.id, 0) + 1
@@ -325,7 +325,7 @@ class _Aliases:
             if zt is not None and zt.is_array:
                 state = self.bind(state, z, self.view_base(s.value, self.types), s)
         else:
-            for n in ast.walk(s):
+            for n in nodes(s):
                 if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store):
                     state = self.bind(state, n.id, None, s)
             if ir.KIND(s) == ir.Kind.UNPACK and isinstance(s.value, ast.Call):
@@ -481,14 +481,14 @@ def value_flow(fn: ast.FunctionDef, types: dict, view_base, moves: set) -> list:
     is only ever bound to fresh arrays (``unew = np.empty(n)`` ... ``u = unew``):
     the array leaves ``y`` for good, and ``y``'s later writes go elsewhere."""
     fresh_only, plain = {}, set()
-    for s in ast.walk(fn):
+    for s in nodes(fn):
         if ir.KIND(s) == ir.Kind.ASSIGN and isinstance(s.targets[0], ast.Name):
             z = s.targets[0].id
             plain.add(id(s.targets[0]))
             made = view_base(s.value, types) is None and \
                 (ir.PRIM(s.value) or ("?",))[0] not in ("user", "global", "copy")
             fresh_only[z] = fresh_only.get(z, True) and made
-    for n in ast.walk(fn):      # bound otherwise (unpacked, a loop target): not known fresh
+    for n in nodes(fn):      # bound otherwise (unpacked, a loop target): not known fresh
         if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store) and id(n) not in plain:
             fresh_only[n.id] = False
     out = []
@@ -510,7 +510,7 @@ def sole_arrays(fn: ast.FunctionDef, types: dict, params, permutations: dict, vi
     out = {x for x, t in types.items() if t is not None and t.is_array} - set(params)
     bound_in: dict = {}      # name -> the permutations binding it
     plain = set()            # the Name nodes bound by the statements looked at
-    for s in ast.walk(fn):
+    for s in nodes(fn):
         if not isinstance(s, ast.stmt):
             continue
         perm = permutations.get(id(s))
@@ -536,13 +536,13 @@ def sole_arrays(fn: ast.FunctionDef, types: dict, params, permutations: dict, vi
         # (a user function whose result is a number keeps no array it is given:
         # ``tc = first_crossing(y, level, dt)``)
         number_call = s.value if _gives_number(s, types) else None
-        for n in (n for h in heads for n in ast.walk(h)):
+        for n in (n for h in heads for n in nodes(h)):
             if isinstance(n, (ast.Tuple, ast.List)) and isinstance(n.ctx, ast.Load) or \
                     isinstance(n, ast.Call) and (ir.PRIM(n) or ("?",))[0] in ("user", "global") \
                     and n is not number_call:
                 elts = n.elts if isinstance(n, (ast.Tuple, ast.List)) else n.args
                 out -= {e.id for e in elts if isinstance(e, ast.Name)}
-    for n in ast.walk(fn):      # bound otherwise (unpacked, a loop target)
+    for n in nodes(fn):      # bound otherwise (unpacked, a loop target)
         if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store) and id(n) not in plain:
             out.discard(n.id)
     while True:                 # a permutation among sole arrays only
@@ -576,7 +576,7 @@ def unwritten_arrays(fn: ast.FunctionDef, types: dict, view_base, moves=frozense
     written), and writes before top-level statement ``after`` do not count
     (``alpha = np.empty(K)`` filled before the loop that saves its values)."""
     arrays = {x for x, t in types.items() if t is not None and t.is_array}
-    counted = {id(n) for top in fn.body[_index(fn.body, after):] for n in ast.walk(top)}
+    counted = {id(n) for top in fn.body[_index(fn.body, after):] for n in nodes(top)}
     parent: dict = {}
 
     def find(x):
@@ -589,7 +589,7 @@ def unwritten_arrays(fn: ast.FunctionDef, types: dict, view_base, moves=frozense
             parent[find(a)] = find(b)
 
     written, unpacked = set(), set()
-    for s in ast.walk(fn):
+    for s in nodes(fn):
         if isinstance(s, ast.Assign) and id(s) not in moves:
             value = s.value
             pairs = [(t, value) for t in s.targets]
@@ -599,7 +599,7 @@ def unwritten_arrays(fn: ast.FunctionDef, types: dict, view_base, moves=frozense
                     pairs += list(zip(target.elts, v.elts))
                 elif isinstance(target, ast.Tuple):
                     # unpacked from something else: may share anything
-                    unpacked |= {n.id for n in ast.walk(target) if isinstance(n, ast.Name)}
+                    unpacked |= {n.id for n in nodes(target) if isinstance(n, ast.Name)}
             for target, v in pairs:
                 if isinstance(target, ast.Name):
                     base = v.id if isinstance(v, ast.Name) else \
@@ -608,7 +608,7 @@ def unwritten_arrays(fn: ast.FunctionDef, types: dict, view_base, moves=frozense
                         join(target.id, base)
         elif isinstance(s, ast.For):
             rows = s.iter.id if isinstance(s.iter, ast.Name) else None
-            for n in ast.walk(s.target):
+            for n in nodes(s.target):
                 if isinstance(n, ast.Name) and rows is not None:
                     join(n.id, rows)
         if isinstance(s, ast.stmt) and id(s) in counted:

@@ -52,7 +52,7 @@ import numpy as np
 from .. import ir
 from ..names import Namer
 from ..rules import registry
-from .astutil import bound_names, own_reads
+from .astutil import bound_names, nodes, own_reads
 from .shapes import axis_lengths
 
 # the longest coordinate axis written out (points in 2-d and 3-d, quaternions)
@@ -279,7 +279,7 @@ def _use_ok(r, t, plan, env, count) -> bool:
         target = r.targets[0] if isinstance(r, ast.Assign) else r.target
         if not (isinstance(r.value, ast.Name) and r.value.id == t and _whole_last(target, env)):
             return False
-        if any(isinstance(n, ast.Name) and n.id == t for n in ast.walk(target)):
+        if any(isinstance(n, ast.Name) and n.id == t for n in nodes(target)):
             return False
         a = target.value.id
         left = env[a].ndim - sum(not isinstance(p, ast.Slice) for p in _parts(target, env[a].ndim))

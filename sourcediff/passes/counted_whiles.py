@@ -44,6 +44,8 @@ import ast
 import copy
 import dataclasses
 
+from .astutil import nodes
+
 _INT_OPS = (ast.Add, ast.Sub, ast.Mult, ast.FloorDiv)
 _INT_CALLS = {"len", "int", "min", "max", "abs"}
 
@@ -53,7 +55,7 @@ def count_whiles(src, int_params=()):
     written as its ``for`` loop; ``int_params``: the parameters that are
     integers."""
     tree = src.tree
-    loops = [n for n in ast.walk(tree) if isinstance(n, ast.While)]
+    loops = [n for n in nodes(tree) if isinstance(n, ast.While)]
     if not loops:
         return src
     ints = integer_names(tree, set(int_params))
@@ -64,7 +66,7 @@ def count_whiles(src, int_params=()):
 def integer_names(tree, known: set) -> set:
     """The names ``tree`` binds only to integers (``known`` among them)."""
     bindings: dict = {}
-    for n in ast.walk(tree):
+    for n in nodes(tree):
         if isinstance(n, ast.Assign):
             for t in n.targets:
                 _bind(t, n.value, bindings)
@@ -76,12 +78,12 @@ def integer_names(tree, known: set) -> set:
         elif isinstance(n, (ast.For, ast.comprehension)):
             ranged = isinstance(n.iter, ast.Call) and isinstance(n.iter.func, ast.Name) \
                 and n.iter.func.id == "range"
-            for t in ast.walk(n.target):
+            for t in nodes(n.target):
                 if isinstance(t, ast.Name):
                     bindings.setdefault(t.id, []).append(
                         ast.Constant(0) if ranged and isinstance(n.target, ast.Name) else None)
         elif isinstance(n, (ast.With, ast.NamedExpr)):
-            for t in ast.walk(n):
+            for t in nodes(n):
                 if isinstance(t, ast.Name) and isinstance(t.ctx, ast.Store):
                     bindings.setdefault(t.id, []).append(None)
     params = {a.arg for a in tree.args.args}
@@ -104,7 +106,7 @@ def _bind(target, value, bindings):
         # n, m = x.shape: integers; other unpackings: unknown
         shape = isinstance(value, ast.Attribute) and value.attr == "shape"
         for t in target.elts:
-            for n in ast.walk(t):
+            for n in nodes(t):
                 if isinstance(n, ast.Name):
                     bindings.setdefault(n.id, []).append(ast.Constant(0) if shape else None)
 
@@ -176,12 +178,12 @@ class _Rewriter(ast.NodeTransformer):
         k = left.id
         steps = [i for i, st in enumerate(node.body) if _steps(st, k)]
         if len(steps) != 1 or any(isinstance(n, ast.Name) and n.id == k
-                                  for st in node.body[steps[0] + 1:] for n in ast.walk(st)):
+                                  for st in node.body[steps[0] + 1:] for n in nodes(st)):
             return None         # (what comes after the step must not read k + 1)
         rest = node.body[:steps[0]] + node.body[steps[0] + 1:]
-        written = {n.id for s in rest for n in ast.walk(s)
+        written = {n.id for s in rest for n in nodes(s)
                    if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
-        if k in written or {n.id for n in ast.walk(right) if isinstance(n, ast.Name)} & written:
+        if k in written or {n.id for n in nodes(right) if isinstance(n, ast.Name)} & written:
             return None
         if k not in self.ints or not is_integer(right, self.ints) or _leaves(node.body) or \
                 self.read_elsewhere(k, node) or self.depth and not self.reset_before(k, node):
@@ -194,7 +196,7 @@ class _Rewriter(ast.NodeTransformer):
     def reset_before(self, k, node) -> bool:
         """A statement of the block holding ``node``, before it, binds ``k``
         (``j = i`` before an inner loop: each run starts afresh)."""
-        for block in (getattr(n, f, None) for n in ast.walk(self.tree)
+        for block in (getattr(n, f, None) for n in nodes(self.tree)
                       for f in ("body", "orelse")):
             if isinstance(block, list) and any(st is node for st in block):
                 at = next(i for i, st in enumerate(block) if st is node)
@@ -204,9 +206,9 @@ class _Rewriter(ast.NodeTransformer):
         return False
 
     def read_elsewhere(self, k, node) -> bool:
-        inside = {id(n) for n in ast.walk(node)}
+        inside = {id(n) for n in nodes(node)}
         return any(isinstance(n, ast.Name) and n.id == k and isinstance(n.ctx, ast.Load)
-                   and id(n) not in inside for n in ast.walk(self.tree))
+                   and id(n) not in inside for n in nodes(self.tree))
 
 
 def _steps(st, k) -> bool:
@@ -224,7 +226,7 @@ def _leaves(body) -> bool:
         for n in _own_nodes(s):
             if isinstance(n, (ast.Break, ast.Continue, ast.Return)):
                 return True
-    for n in (m for s in body for m in ast.walk(s)):
+    for n in (m for s in body for m in nodes(s)):
         if isinstance(n, ast.Return):
             return True
     return False

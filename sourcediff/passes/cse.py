@@ -47,7 +47,7 @@ import numpy as np
 
 from .. import ir
 from ..rules import registry
-from .astutil import own_reads
+from .astutil import nodes, own_reads
 
 PURE = ("binop", "unary", "compare", "subscript")
 REDUCTIONS = {id(f) for f in (np.sum, np.mean, np.dot, np.vdot, np.max, np.min, np.prod)}
@@ -56,11 +56,11 @@ REDUCTIONS = {id(f) for f in (np.sum, np.mean, np.dot, np.vdot, np.max, np.min, 
 def eliminate_common_subexpressions(fn: ast.FunctionDef, env: dict) -> bool:
     """Rewrite ``fn`` in place; whether anything changed."""
     bound: dict = {a.arg: 1 for a in fn.args.args}
-    for node in ast.walk(fn):
+    for node in nodes(fn):
         if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
             bound[node.id] = bound.get(node.id, 0) + 1
     readers: dict = {}
-    for st in ast.walk(fn):
+    for st in nodes(fn):
         if isinstance(st, ast.stmt) and st is not fn:
             for n in own_reads(st):
                 readers.setdefault(n, []).append(st)
@@ -69,7 +69,7 @@ def eliminate_common_subexpressions(fn: ast.FunctionDef, env: dict) -> bool:
     fn.body = _block(fn.body, facts, renames)
     if not renames:
         return False
-    for node in ast.walk(fn):
+    for node in nodes(fn):
         if isinstance(node, ast.Name) and node.id in renames:
             node.id = renames[node.id]
     return True
@@ -96,7 +96,7 @@ def _key(s, facts):
         return None
     if not all(_only_reads(st, name, env) for st in readers.get(name, [])):
         return None
-    reads = {n.id for n in ast.walk(s.value) if isinstance(n, ast.Name)}
+    reads = {n.id for n in nodes(s.value) if isinstance(n, ast.Name)}
     arrays = {n for n in reads if env.get(n) is not None and env[n].is_array}
     return (str(t), ast.dump(s.value)), reads, arrays
 
@@ -107,7 +107,7 @@ def _only_reads(st, name, env) -> bool:
     if kind in (ir.Kind.STORE, ir.Kind.AUGSTORE):
         target = st.targets[0] if kind == ir.Kind.STORE else st.target
         return isinstance(st.value, ast.Name) and st.value.id == name and \
-            name not in {n.id for n in ast.walk(target) if isinstance(n, ast.Name)}
+            name not in {n.id for n in nodes(target) if isinstance(n, ast.Name)}
     if kind not in (ir.Kind.ASSIGN, ir.Kind.ACCUMULATE) or not isinstance(st, ast.Assign):
         return False
     prim = ir.PRIM(st.value) or ("",)
@@ -124,7 +124,7 @@ def _only_reads(st, name, env) -> bool:
 def _writes(s) -> tuple:
     """Names ``s`` binds and arrays it may write (``None``: any array)."""
     names, arrays = set(), set()
-    for node in ast.walk(s):
+    for node in nodes(s):
         if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
             names.add(node.id)
         elif isinstance(node, ast.Subscript) and isinstance(node.ctx, ast.Store) and \
@@ -152,7 +152,7 @@ def _block(stmts, facts, renames) -> list:
             if getattr(s, f, None):
                 setattr(s, f, _block(getattr(s, f), facts, renames))
         if renames and not isinstance(s, (ast.For, ast.While, ast.If)):
-            for node in ast.walk(s):     # (read as renamed: its key may match another's)
+            for node in nodes(s):     # (read as renamed: its key may match another's)
                 if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load) and \
                         node.id in renames:
                     node.id = renames[node.id]
@@ -179,5 +179,5 @@ def _block(stmts, facts, renames) -> list:
 
 def _read_after_only(reading: list, after) -> bool:
     """Every statement reading the name is one of ``after`` (or in one)."""
-    inside = {id(st) for top in after for st in ast.walk(top) if isinstance(st, ast.stmt)}
+    inside = {id(st) for top in after for st in nodes(top) if isinstance(st, ast.stmt)}
     return all(id(st) in inside for st in reading)

@@ -30,7 +30,7 @@ from __future__ import annotations
 import ast
 
 from .. import ir
-from .astutil import int_of, walk
+from .astutil import int_of, nodes, walk
 from .buffers import store_base
 
 
@@ -169,13 +169,13 @@ def _reads(stmt, array):
         own.append(stmt.targets[0].slice)
     out = []
     for root in own:
-        shape_of = {id(n.value) for n in ast.walk(root)
+        shape_of = {id(n.value) for n in nodes(root)
                     if isinstance(n, ast.Attribute) and n.attr in ("shape", "size", "ndim")}
         bases = {}
-        for n in ast.walk(root):
+        for n in nodes(root):
             if isinstance(n, ast.Subscript) and isinstance(n.value, ast.Name):
                 bases[id(n.value)] = n
-        for n in ast.walk(root):
+        for n in nodes(root):
             if isinstance(n, ast.Name) and n.id == array and id(n) not in shape_of:
                 sub = bases.get(id(n))
                 out.append((n, sub.slice if sub is not None else None))

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import ast
 
+from .astutil import nodes
+
 
 def is_ellipsis(node) -> bool:
     return isinstance(node, ast.Constant) and node.value is Ellipsis
@@ -17,7 +19,7 @@ def is_ellipsis(node) -> bool:
 def expand_ellipses(fn: ast.FunctionDef, env: dict) -> bool:
     """Rewrite ``fn`` in place; whether anything changed."""
     changed = False
-    for node in ast.walk(fn):
+    for node in nodes(fn):
         if not isinstance(node, ast.Subscript) or not isinstance(node.value, ast.Name):
             continue
         parts = node.slice.elts if isinstance(node.slice, ast.Tuple) else [node.slice]

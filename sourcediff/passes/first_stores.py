@@ -36,7 +36,7 @@ import ast
 import copy
 
 from .. import ir
-from .astutil import names_in
+from .astutil import names_in, nodes
 
 
 def store_first_writes(body: list, ndims: dict) -> list:
@@ -98,11 +98,11 @@ def _storing_loop(s, buf):
         return None
     if len(args) not in (1, 2):
         return None
-    if any(isinstance(n, (ast.Break, ast.Continue, ast.Return)) for n in ast.walk(s)):
+    if any(isinstance(n, (ast.Break, ast.Continue, ast.Return)) for n in nodes(s)):
         return None
     touching = [st for st in s.body if buf in names_in(st)]
     if len(touching) != 1 or sum(isinstance(n, ast.Name) and n.id == buf
-                                 for n in ast.walk(s)) != 1:
+                                 for n in nodes(s)) != 1:
         return None
     add = touching[0]
     i = s.target.id
@@ -134,7 +134,7 @@ def _flush(s, buf, stop):
 
 
 def _stored(st) -> set:
-    return {n.id for n in ast.walk(st) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+    return {n.id for n in nodes(st) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
 
 
 def _shape0(x):

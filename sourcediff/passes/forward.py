@@ -34,7 +34,7 @@ from ..rules.registry import ELEMENTWISE_OPS
 from .activity import diff_operands
 from .astutil import assign as _assign
 from .astutil import call as _call
-from .astutil import free_names, simplify, substitute, walk
+from .astutil import free_names, nodes, simplify, substitute, walk
 from .astutil import name as _name
 from .numba_calls import contiguous_reshape, lower_for_numba
 from .rulecall import RuleInfo, constants_of, tangent_rule_inputs
@@ -83,7 +83,7 @@ class ForwardTransformer:
         self.error = error
         self.params = [a.arg for a in fn.args.args]
         self.used = set(names) | set(self.params) | {
-            n.id for n in ast.walk(fn) if isinstance(n, ast.Name)}
+            n.id for n in nodes(fn) if isinstance(n, ast.Name)}
         self.namer = Namer(self.used)     # x, x2, x3, ...
         self.callee_tangent = callee_tangent   # f(pyfunc, argtypes, wrt positions, inplace)
         self.ret = fn.body[-1]
@@ -198,7 +198,7 @@ class ForwardTransformer:
             return None
         defs = [s for s in walk(self.fn.body) if ir.KIND(s) in
                 (ir.Kind.ASSIGN, ir.Kind.ACCUMULATE, ir.Kind.UNPACK) and self.ret_name in
-                {n.id for n in ast.walk(s.targets[0]) if isinstance(n, ast.Name)}]
+                {n.id for n in nodes(s.targets[0]) if isinstance(n, ast.Name)}]
         return last.value if len(defs) == 1 else None
 
     def zeros_like(self, atom, t: T | None = None):

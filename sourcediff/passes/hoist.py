@@ -36,7 +36,7 @@ import ast
 
 from .. import ir
 from ..runtime.helpers import transposed
-from .astutil import bound_names, insert_before, stored_names, walk
+from .astutil import bound_names, insert_before, nodes, stored_names, walk
 from .shapes import fixed_shapes
 from .sites import collect_sites
 
@@ -53,7 +53,7 @@ def hoist_shape_reads(fn: ast.FunctionDef, env: dict) -> bool:
     # loop, they keep the shape they had before it
     one_shape = fixed_shapes(env, params, sites)
     # arrays written into somewhere (their views show the writes)
-    written = {n.value.id for n in ast.walk(fn) if isinstance(n, ast.Subscript) and
+    written = {n.value.id for n in nodes(fn) if isinstance(n, ast.Subscript) and
                isinstance(n.ctx, ast.Store) and isinstance(n.value, ast.Name)}
     return insert_before(fn, lambda s: _invariant_sizes(s, binds, env, sites, one_shape,
                                                         written)

@@ -38,6 +38,7 @@ import ast
 import numpy as np
 
 from .. import ir
+from .astutil import nodes
 
 # NumPy functions whose result is a new C-contiguous array, besides the ufuncs
 NEW_ARRAYS = {"dot", "matmul", "outer", "zeros", "ones", "empty", "full", "zeros_like",
@@ -50,7 +51,7 @@ def hoist_adjoint_inits(body: list, axes_of) -> list:
     for the lengths of ``var``'s axes, readable anywhere, and its dtype name,
     or None."""
     mentions: dict = {}
-    for n in ast.walk(ast.Module(body=body, type_ignores=[])):
+    for n in nodes(ast.Module(body=body, type_ignores=[])):
         if isinstance(n, ast.Name):
             mentions[n.id] = mentions.get(n.id, 0) + 1
     bindings = _bindings(body)
@@ -64,7 +65,7 @@ def hoist_adjoint_inits(body: list, axes_of) -> list:
 def _bindings(stmts) -> dict:
     """name -> the assignments that bind it (tuple targets included)."""
     out: dict = {}
-    for s in ast.walk(ast.Module(body=stmts, type_ignores=[])):
+    for s in nodes(ast.Module(body=stmts, type_ignores=[])):
         if isinstance(s, ast.Assign):
             for t in s.targets:
                 for n in t.elts if isinstance(t, ast.Tuple) else [t]:
@@ -186,10 +187,10 @@ def _reset(adj, s):
 def _zeroed_last(adj, later) -> bool:
     """The last of ``later`` (the rest of a loop's body) to mention ``adj``
     sets it all to zero (``adj[:] = 0.0``), and no ``continue`` skips it."""
-    if any(isinstance(n, ast.Continue) for s in later for n in ast.walk(s)):
+    if any(isinstance(n, ast.Continue) for s in later for n in nodes(s)):
         return False
     last = next((s for s in reversed(later) if any(
-        isinstance(n, ast.Name) and n.id == adj for n in ast.walk(s))), None)
+        isinstance(n, ast.Name) and n.id == adj for n in nodes(s))), None)
     return isinstance(last, ast.Assign) and isinstance(last.targets[0], ast.Subscript) and \
         isinstance(last.targets[0].value, ast.Name) and last.targets[0].value.id == adj and \
         isinstance(last.targets[0].slice, ast.Slice) and last.targets[0].slice.lower is None \
@@ -224,7 +225,7 @@ def shared_buffers(stmts) -> set:
         for child in ast.iter_child_nodes(node):
             visit(child, parent_ok and not isinstance(node, ast.Call))
 
-    for s in ast.walk(ast.Module(body=stmts, type_ignores=[])):
+    for s in nodes(ast.Module(body=stmts, type_ignores=[])):
         if isinstance(s, ast.Assign) and not ir.ADJOINT_INIT.has(s):
             visit(s.value, False)
     return out

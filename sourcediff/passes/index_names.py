@@ -16,6 +16,7 @@ import builtins
 
 from .. import ir
 from ..names import Namer
+from .astutil import nodes
 
 # integer builtins an index may call (the normalizer resolved them: len(x), min(a, b))
 INT_CALLS = ("len", "min", "max", "abs", "int")
@@ -104,7 +105,7 @@ def _find(stmts, part):
                 if found is not None:
                     return found
             continue
-        for parent in ast.walk(s):
+        for parent in nodes(s):
             for field, value in ast.iter_fields(parent):
                 if value is part:
                     return stmts, k, parent, field, None
@@ -118,7 +119,7 @@ def read_whole(fn: ast.FunctionDef, name: str) -> bool:
     ``np.add.at(y, idx, v)`` adds per item (``v[k]``, passes/normalize.py),
     when ``v`` turns out to be a number.  False when there is none."""
     changed = False
-    for s in ast.walk(fn):
+    for s in nodes(fn):
         if ir.KIND(s) in (ir.Kind.AUGSTORE, ir.Kind.ASSIGN) and \
                 isinstance(s.value, ast.Subscript) and isinstance(s.value.value, ast.Name) \
                 and s.value.value.id == name:

@@ -62,7 +62,7 @@ from .. import ir
 from ..errors import TransformError
 from ..frontend.source import FunctionSource, get_source, unwrap
 from ..names import Namer
-from .astutil import free_names, stored_names
+from .astutil import free_names, nodes, stored_names
 from .resolve import MISSING, positional_args, resolve
 from .static_args import bind_static_args, is_static_constant
 
@@ -205,7 +205,7 @@ class Inliner:
             return None
         body, result = copied
         if isinstance(s, ast.Expr):
-            if result is None or not any(isinstance(n, ast.Call) for n in ast.walk(result)):
+            if result is None or not any(isinstance(n, ast.Call) for n in nodes(result)):
                 return body
             s.value = result
             return body + [s]
@@ -383,11 +383,11 @@ class Inliner:
             return False
         simple = (ast.Name, ast.Constant, ast.Slice, ast.Tuple, ast.BinOp, ast.UnaryOp,
                   ast.operator, ast.unaryop, ast.expr_context)
-        if not all(isinstance(n, simple) for n in ast.walk(arg.slice)):
+        if not all(isinstance(n, simple) for n in nodes(arg.slice)):
             return False
         others = [a for a in call.args if a is not arg]
         return not any(isinstance(n, ast.Name) and n.id == arg.value.id
-                       for a in others for n in ast.walk(a))
+                       for a in others for n in nodes(a))
 
     def fresh(self, name: str) -> str:
         new = self.namer.fresh(name)
@@ -430,7 +430,7 @@ def _site_weights(stmts, weight, out) -> dict:
         own = [getattr(s, f) for f in ("value", "test", "iter") if
                isinstance(getattr(s, f, None), ast.AST)]
         for e in own:
-            for n in ast.walk(e):
+            for n in nodes(e):
                 if isinstance(n, ast.Call):
                     out[id(n)] = (inner if isinstance(s, ast.While) else weight, n, len(out))
         for f in ("body", "orelse"):
@@ -465,7 +465,7 @@ def make_helper(func, stack: tuple, helpers: dict, statics=None) -> Helper | Non
     body = list(src.tree.body)
     if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant):
         body = body[1:]     # docstring
-    returns = [n for n in ast.walk(src.tree) if isinstance(n, ast.Return)]
+    returns = [n for n in nodes(src.tree) if isinstance(n, ast.Return)]
     if len(returns) > 1 or (returns and body[-1] is not returns[0]):
         return None     # (defaults are never used: a call passes every parameter)
     inner = Inliner(src, stack + (func,), helpers)
@@ -479,7 +479,7 @@ def make_helper(func, stack: tuple, helpers: dict, statics=None) -> Helper | Non
     if returns:
         ret = body.pop()
         result, result_line = ret.value, ret.lineno
-    size = sum(1 for s in body for n in ast.walk(s) if isinstance(n, ast.stmt)) + 1
+    size = sum(1 for s in body for n in nodes(s) if isinstance(n, ast.stmt)) + 1
     if size > MAX_STATEMENTS or _formula_operations(tree) > MAX_FORMULA_OPERATIONS:
         return None
     params = src.params
@@ -504,12 +504,12 @@ def _single_exit(tree: ast.FunctionDef):
     rewritten to bind one result and return it last (``if x < 0.0: result =
     a`` / ``else: result = b``), so it can be inlined; None when it has one
     return already, or a return in a loop or one some path falls past."""
-    returns = [n for n in ast.walk(tree) if isinstance(n, ast.Return)]
-    if len(returns) < 2 or any(isinstance(n, ast.Return) for loop in ast.walk(tree)
+    returns = [n for n in nodes(tree) if isinstance(n, ast.Return)]
+    if len(returns) < 2 or any(isinstance(n, ast.Return) for loop in nodes(tree)
                                if isinstance(loop, (ast.For, ast.While))
-                               for n in ast.walk(loop)):
+                               for n in nodes(loop)):
         return None
-    taken = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)} | \
+    taken = {n.id for n in nodes(tree) if isinstance(n, ast.Name)} | \
         {a.arg for a in tree.args.args}
     result = Namer(taken).prefixed("result")
     body = _returning(list(tree.body), result)
@@ -528,7 +528,7 @@ def _indexes_a_parameter(tree, params) -> bool:
     """The helper reads elements of a parameter (``c[0]``): an array, whose
     adjoint a call of the helper's own adjoint would allocate every call."""
     return any(isinstance(n, ast.Subscript) and isinstance(n.value, ast.Name) and
-               n.value.id in params for n in ast.walk(tree))
+               n.value.id in params for n in nodes(tree))
 
 
 def _returning(block: list, result: str):
@@ -542,7 +542,7 @@ def _returning(block: list, result: str):
             bind = ast.copy_location(ast.Assign(targets=[ast.Name(id=result, ctx=ast.Store())],
                                                 value=s.value), s)
             return block[:k] + [bind]
-        if isinstance(s, ast.If) and any(isinstance(n, ast.Return) for n in ast.walk(s)):
+        if isinstance(s, ast.If) and any(isinstance(n, ast.Return) for n in nodes(s)):
             body = _returning(list(s.body), result)
             orelse = _returning(list(s.orelse) + block[k + 1:], result)
             if body is None or orelse is None:
@@ -555,7 +555,7 @@ def _returning(block: list, result: str):
 def _formula_operations(tree) -> int:
     """The operations of a helper that is a formula of numbers (no loop, no
     subscript), else 0 (the statement limit alone applies)."""
-    found = list(ast.walk(tree))
+    found = list(nodes(tree))
     if any(isinstance(n, (ast.For, ast.While, ast.Subscript)) for n in found):
         return 0
     return sum(1 for n in found
@@ -565,7 +565,7 @@ def _formula_operations(tree) -> int:
 def _written_params(tree, params) -> set:
     """Parameters the function writes into (``p[i] = ...``, ``p[i] += ...``)."""
     out = set()
-    for node in ast.walk(tree):
+    for node in nodes(tree):
         targets = node.targets if isinstance(node, ast.Assign) else \
             [node.target] if isinstance(node, (ast.AugAssign, ast.AnnAssign)) else []
         for t in targets:
@@ -599,7 +599,7 @@ class _Rename(ast.NodeTransformer):
 def _relocate(node, call_stmt, where: str, helper: FunctionSource) -> None:
     """Every node of inlined ``node`` placed at the call (the caller's line) and
     quoting the helper's line it comes from (``ir.InlinedLine``)."""
-    for n in ast.walk(node):
+    for n in nodes(node):
         if hasattr(n, "lineno"):
             n.lineno = n.end_lineno = _moved(n.lineno, call_stmt, where, helper)
             n.col_offset = n.end_col_offset = call_stmt.col_offset

@@ -18,6 +18,7 @@ import numpy as np
 from .. import ir
 from ..names import Namer
 from ..runtime.helpers import empty_stack
+from .astutil import nodes
 from .types import BOOL, INT
 
 
@@ -107,8 +108,8 @@ def float_bindings_of_integer_arrays(fn: ast.FunctionDef, env: dict, used: set,
     converted, ``_i1 = np.arange(n); x = _i1.astype(np.float64)``, as NumPy's
     arithmetic would convert it in the next step.  Not for a name read as an
     index anywhere (it must stay integers there: Numba's error stands)."""
-    indices = {n.id for sub in ast.walk(fn) if isinstance(sub, ast.Subscript)
-               for n in ast.walk(sub.slice) if isinstance(n, ast.Name)}
+    indices = {n.id for sub in nodes(fn) if isinstance(sub, ast.Subscript)
+               for n in nodes(sub.slice) if isinstance(n, ast.Name)}
     changed = False
     namer = Namer(used)
     for block in _blocks(fn):
@@ -221,6 +222,6 @@ def _product_operands(v):
 
 def _blocks(fn):
     """The statement lists of ``fn``: its body and those of its ``if``s and loops."""
-    return [fn.body] + [getattr(s, f) for s in ast.walk(fn)
+    return [fn.body] + [getattr(s, f) for s in nodes(fn)
                         if isinstance(s, (ast.If, ast.For, ast.While))
                         for f in ("body", "orelse") if getattr(s, f, None)]

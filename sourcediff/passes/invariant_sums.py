@@ -56,7 +56,7 @@ def sum_invariant_adds(stmts: list, adjoints: Adjoints, before=()) -> list:
     """``stmts`` (a reverse sweep) with each such element summed locally;
     ``before``: the statements before it (the forward sweep), where a buffer
     may be bound to a view of another one too."""
-    names = {n.id for s in list(before) + list(stmts) for n in ast.walk(s)
+    names = {n.id for s in list(before) + list(stmts) for n in nodes(s)
              if isinstance(n, ast.Name)}
     plain = adjoints.arrays - shared_buffers(list(before) + list(stmts), adjoints)
     return _Rewriter(plain, Namer(names)).block(stmts)
@@ -71,7 +71,7 @@ def shared_buffers(stmts, adjoints) -> set:
         if not isinstance(s, ast.Assign):
             continue
         targets = [n.id for t in s.targets if not isinstance(t, ast.Subscript)
-                   for n in ast.walk(t) if isinstance(n, ast.Name)]
+                   for n in nodes(t) if isinstance(n, ast.Name)]
         value = s.value
         values = value.elts if isinstance(value, ast.Tuple) else [value]
         allocation = isinstance(value, ast.Call) and _func_name(value) in ALLOCATIONS
@@ -105,7 +105,7 @@ class _Rewriter:
         if step is None or loop.orelse or not all(isinstance(s, (ast.Assign, ast.AugAssign))
                                    for s in loop.body):
             return [loop]
-        assigned = {loop.target.id} | {n.id for s in loop.body for n in ast.walk(s)
+        assigned = {loop.target.id} | {n.id for s in loop.body for n in nodes(s)
                                        if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
         before, after, body = [], [], list(loop.body)
         for k, s in enumerate(body):
@@ -147,7 +147,7 @@ class _Rewriter:
         out, seen = [], set()
         binds = {}
         for s in body:
-            for n in ast.walk(s):
+            for n in nodes(s):
                 if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store):
                     binds[n.id] = binds.get(n.id, 0) + 1
         for s in list(body):
@@ -169,7 +169,7 @@ def _invariant_add(s, assigned, plain):
             isinstance(s.target, ast.Subscript) and isinstance(s.target.value, ast.Name)):
         return None
     x = s.target.value.id
-    index_names = {n.id for n in ast.walk(s.target.slice) if isinstance(n, ast.Name)}
+    index_names = {n.id for n in nodes(s.target.slice) if isinstance(n, ast.Name)}
     if x not in plain or index_names & assigned or x in _mentions(s.value) or ir.ARRAY(s):
         return None     # (a view's worth, dx[:2] += g, has no number to sum into)
     return x
@@ -185,7 +185,7 @@ def _adds_into(other, x) -> bool:
 
 
 def _mentions(node) -> set:
-    return {n.id for n in ast.walk(node) if isinstance(n, ast.Name)}
+    return {n.id for n in nodes(node) if isinstance(n, ast.Name)}
 
 
 def _load(name):

@@ -17,7 +17,7 @@ import ast
 import numpy as np
 
 from .. import ir
-from .astutil import assign, call, const, is_const, name, walk
+from .astutil import assign, call, const, is_const, name, nodes, walk
 from .tape import IndexedTape
 
 
@@ -109,7 +109,7 @@ def drop_unread_rows(body, rev) -> tuple:
     kept tapes read."""
     marked = [(st, ir.TAPE(st)) for st in walk(body + rev) if ir.TAPE(st) is not None]
     kept = {op.tape for _, op in marked if op.role == "keep"}
-    read = {n.value.id for n in ast.walk(ast.Module(body=body + rev, type_ignores=[]))
+    read = {n.value.id for n in nodes(ast.Module(body=body + rev, type_ignores=[]))
             if isinstance(n, ast.Subscript) and isinstance(n.ctx, ast.Load)
             and isinstance(n.value, ast.Name) and n.value.id in kept}
     unread = kept - read

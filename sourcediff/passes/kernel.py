@@ -44,7 +44,7 @@ from .. import ir
 from ..emit import emit_function
 from ..errors import TransformError
 from ..names import Namer
-from .astutil import add_int, int_of, range_step
+from .astutil import add_int, int_of, nodes, range_step
 from .own_names import split_loop_locals, unshared
 
 TAPE_HELPERS = ("tape_overflow", "atomic_add")
@@ -183,7 +183,7 @@ def _lined(stmts, like) -> list:
     """``stmts`` (new, nested ones too) from the user line of ``like``."""
     line = None if like is None else ir.LINE(like)
     for s in stmts:
-        for n in ast.walk(s):
+        for n in nodes(s):
             if isinstance(n, ast.stmt):
                 ir.LINE.set(n, line)
     return stmts
@@ -279,7 +279,7 @@ def _gradient_rows(fn, body, params, types, wrt, fresh, accumulate, atomic):
         summed = k in accumulate
         if isinstance(g, ast.Name):
             inits = [i for i, s in enumerate(body) if ir.ADJOINT_INIT(s) == g.id]
-            rebound = [n for n in ast.walk(fn) if isinstance(n, ast.Name) and n.id == g.id
+            rebound = [n for n in nodes(fn) if isinstance(n, ast.Name) and n.id == g.id
                        and isinstance(n.ctx, ast.Store)]
             if len(inits) == 1 and len(rebound) == 1 and (
                     not summed or _only_added_into(fn, g.id, ret)):
@@ -318,13 +318,13 @@ def _only_added_into(fn, name, ret) -> bool:
     """Is array ``name`` only created, added into (``name[i] += e``) and returned
     (by ``ret``)?  Then a row that already holds a partial sum can take the
     additions."""
-    added = {id(n) for n in ast.walk(ret)}
-    for n in ast.walk(fn):
+    added = {id(n) for n in nodes(ret)}
+    for n in nodes(fn):
         if isinstance(n, ast.AugAssign) and isinstance(n.op, ast.Add) \
                 and isinstance(n.target, ast.Subscript) \
                 and isinstance(n.target.value, ast.Name) and n.target.value.id == name:
             added.add(id(n.target.value))
-    uses = [n for n in ast.walk(fn) if isinstance(n, ast.Name) and n.id == name]
+    uses = [n for n in nodes(fn) if isinstance(n, ast.Name) and n.id == name]
     stores = [n for n in uses if isinstance(n.ctx, ast.Store)]
     return len(stores) == 1 and all(id(n) in added for n in uses if n not in stores)
 
@@ -364,7 +364,7 @@ EXPENSIVE = {"exp", "expm1", "log", "log1p", "log2", "log10", "sin", "cos", "tan
 
 
 def _assigned(stmts, name) -> int:
-    return sum(1 for s in stmts for n in ast.walk(s)
+    return sum(1 for s in stmts for n in nodes(s)
                if isinstance(n, ast.Name) and n.id == name and isinstance(n.ctx, ast.Store))
 
 
@@ -456,7 +456,7 @@ def _tape_op(stmt, role, tape, item=None):
 
 
 def _pure(e) -> bool:
-    for n in ast.walk(e):
+    for n in nodes(e):
         if isinstance(n, ast.Call) and not (isinstance(n.func, ast.Attribute)
                                             and isinstance(n.func.value, ast.Name)
                                             and n.func.value.id == "math"):
@@ -469,7 +469,7 @@ def _pure(e) -> bool:
 def _drop_dead_recomputations(loop, after):
     """Recomputations in a reverse loop that only fed a value now popped."""
     while True:
-        reads = {n.id for s in loop.body + after for n in ast.walk(s)
+        reads = {n.id for s in loop.body + after for n in nodes(s)
                  if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
         dead = [s for s in loop.body if isinstance(s, ast.Assign) and len(s.targets) == 1
                 and isinstance(s.targets[0], ast.Name) and s.targets[0].id not in reads
@@ -480,20 +480,20 @@ def _drop_dead_recomputations(loop, after):
 
 
 def _names(fn) -> set:
-    return {n.id for n in ast.walk(fn) if isinstance(n, ast.Name)} | \
-        {a.arg for a in ast.walk(fn) if isinstance(a, ast.arg)}
+    return {n.id for n in nodes(fn) if isinstance(n, ast.Name)} | \
+        {a.arg for a in nodes(fn) if isinstance(a, ast.arg)}
 
 
 def _tape_ops(body, role) -> list:
     """(statement, TapeOp) of the tape statements of ``role`` in ``body``, nested too."""
     module = ast.Module(body=body, type_ignores=[])
-    return [(n, ir.TAPE(n)) for n in ast.walk(module)
+    return [(n, ir.TAPE(n)) for n in nodes(module)
             if isinstance(n, ast.stmt) and ir.TAPE(n) is not None and ir.TAPE(n).role == role]
 
 
 def _mentions(body, names) -> dict:
     uses = {name: 0 for name in names}
-    for n in ast.walk(ast.Module(body=body, type_ignores=[])):
+    for n in nodes(ast.Module(body=body, type_ignores=[])):
         if isinstance(n, ast.Name) and n.id in uses:
             uses[n.id] += 1
     return uses
@@ -584,7 +584,7 @@ def _flatten_tapes(body) -> None:
             for e in shapes[op.tape].elts[1:]:
                 size = ast.BinOp(left=size, op=ast.Mult(), right=ir.clone(e))
             stmt.value.args[0] = size
-    for n in ast.walk(ast.Module(body=body, type_ignores=[])):
+    for n in nodes(ast.Module(body=body, type_ignores=[])):
         if isinstance(n, ast.Subscript) and isinstance(n.value, ast.Name) \
                 and n.value.id in shapes and isinstance(n.slice, ast.Tuple) \
                 and len(n.slice.elts) == len(shapes[n.value.id].elts):
@@ -605,10 +605,10 @@ def _lower_indexed_tapes(body, need, abort, first) -> list:
     for stmt, op in _tape_ops(body, "array"):
         allocs.setdefault(op.tape, []).append((stmt, op.item))
     uses = _mentions(body, allocs)
-    for n in ast.walk(ast.Module(body=body, type_ignores=[])):
+    for n in nodes(ast.Module(body=body, type_ignores=[])):
         if isinstance(n, ast.Subscript) and isinstance(n.value, ast.Name) \
                 and n.value.id in allocs and not isinstance(n.slice, ast.Tuple) \
-                and not any(isinstance(x, ast.Slice) for x in ast.walk(n.slice)):
+                and not any(isinstance(x, ast.Slice) for x in nodes(n.slice)):
             indexed[n.value.id] = indexed.get(n.value.id, 0) + 1   # an element
     tapes, checks = [], {}
     for name, found in allocs.items():
@@ -644,7 +644,7 @@ def _lower_indexed_tapes(body, need, abort, first) -> list:
 def _called(stmts, names) -> list:
     """The functions of ``names`` that ``stmts`` call, in the order of their calls."""
     found = []
-    for n in ast.walk(ast.Module(body=stmts, type_ignores=[])):
+    for n in nodes(ast.Module(body=stmts, type_ignores=[])):
         if isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and n.func.id in names \
                 and n.func.id not in found:
             found.append(n.func.id)
@@ -700,7 +700,7 @@ class CalleeTapes:
     def pass_tapes(self, stmts, names, need) -> None:
         """Calls in ``stmts`` of a lowered callee get its tapes (``names``: key ->
         the caller's name for it) and ``need``."""
-        for n in ast.walk(ast.Module(body=stmts, type_ignores=[])):
+        for n in nodes(ast.Module(body=stmts, type_ignores=[])):
             if isinstance(n, ast.Call) and isinstance(n.func, ast.Name) \
                     and self.needs.get(n.func.id):
                 n.args += [_load(names[key]) for key in self.needs[n.func.id]] + [_load(need)]
@@ -813,7 +813,7 @@ def check_kernel_subset(fn: ast.FunctionDef, env: dict, functions: set, where,
         raise TransformError(f"cannot run in a CUDA kernel (target='cuda'): {why}",
                              filename, line, col, source)
 
-    statements = [s for s in ast.walk(fn) if isinstance(s, ast.stmt) and s is not fn]
+    statements = [s for s in nodes(fn) if isinstance(s, ast.stmt) and s is not fn]
     for stmt in statements:
         for node in _own_expressions(stmt):
             if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) \
@@ -831,7 +831,7 @@ def _own_expressions(stmt):
     """The expression nodes of ``stmt``, not those of the statements in its blocks."""
     for n in ast.iter_child_nodes(stmt):
         if not isinstance(n, ast.stmt):
-            yield from ast.walk(n)
+            yield from nodes(n)
 
 
 def _check_node(node, stmt, arrays, functions, fail):
@@ -850,7 +850,7 @@ def _check_node(node, stmt, arrays, functions, fail):
     if isinstance(node, (ast.List, ast.ListComp, ast.Dict, ast.Set, ast.Lambda)):
         fail(stmt, "Python containers (lists, dicts) do not exist in device code")
     if isinstance(node, ast.Subscript) and any(isinstance(s, ast.Slice)
-                                               for s in ast.walk(node.slice)):
+                                               for s in nodes(node.slice)):
         fail(stmt, "array slices (use element indexing)")
     operands = ()
     if isinstance(node, ast.BinOp):

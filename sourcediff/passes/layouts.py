@@ -21,7 +21,7 @@ from .. import ir
 from ..names import Namer
 from ..rules import registry
 from ..rules.registry import ELEMENTWISE_OPS
-from .astutil import bound_names, walk
+from .astutil import bound_names, nodes, walk
 
 
 def copy_transposes_into_rebound_names(fn: ast.FunctionDef, env: dict, used: set) -> bool:
@@ -75,7 +75,7 @@ def copy_transposes_into_rebound_names(fn: ast.FunctionDef, env: dict, used: set
 
 
 def _operands(value) -> set:
-    return {n.id for n in ast.walk(value) if isinstance(n, ast.Name)}
+    return {n.id for n in nodes(value) if isinstance(n, ast.Name)}
 
 
 def _is_transpose(value) -> bool:

@@ -24,7 +24,7 @@ import copy
 
 from ..errors import SourceInfo
 from ..frontend.source import FunctionSource, register_source
-from .astutil import stored_names
+from .astutil import nodes, stored_names
 
 
 def _blocks(stmts):
@@ -78,7 +78,7 @@ def _outer_names(stmts) -> set:
 
 def _reads(fdef) -> set:
     own = {a.arg for a in fdef.args.args} | stored_names(fdef)
-    return {n.id for n in ast.walk(fdef) if isinstance(n, ast.Name)
+    return {n.id for n in nodes(fdef) if isinstance(n, ast.Name)
             and isinstance(n.ctx, ast.Load)} - own
 
 
@@ -123,7 +123,7 @@ def lift_local_functions(src: FunctionSource) -> FunctionSource:
                                 "parameters (no defaults, *args, **kwargs or keyword-only)")
         if fdef.decorator_list:
             raise info.error(s, f"the local function '{fdef.name}' cannot have decorators")
-        scoped = next((n for n in ast.walk(fdef) if isinstance(n, (ast.Nonlocal, ast.Global))),
+        scoped = next((n for n in nodes(fdef) if isinstance(n, (ast.Nonlocal, ast.Global))),
                       None)
         if scoped is not None:
             raise info.error(scoped, f"the local function '{fdef.name}' assigns "
@@ -135,7 +135,7 @@ def lift_local_functions(src: FunctionSource) -> FunctionSource:
     outer = set(src.params) | _outer_names(tree.body)
     for name in names:
         if name in outer:
-            where = next(n for n in ast.walk(tree) if isinstance(n, ast.Name) and n.id == name
+            where = next(n for n in nodes(tree) if isinstance(n, ast.Name) and n.id == name
                          and isinstance(n.ctx, ast.Store))
             raise info.error(where, f"'{name}' names a local function and is also assigned")
     # the enclosing names each reads (through the local functions it calls, too)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import ast
 
-from .astutil import int_of, range_step
+from .astutil import int_of, nodes, range_step
 
 
 class LoopIndex:
@@ -121,7 +121,7 @@ def set_once(body) -> dict:
     body)."""
     counts: dict = {}
     for s in body:
-        for n in ast.walk(s):
+        for n in nodes(s):
             if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store):
                 counts[n.id] = counts.get(n.id, 0) + 1
     out: dict = {}

@@ -127,7 +127,7 @@ from ..names import Namer
 from ..rules import registry
 from ..runtime.array_helpers import select
 from ..runtime.helpers import broadcast_into, broadcast_length, equal_length
-from .astutil import int_of, own_reads
+from .astutil import int_of, nodes, own_reads
 from .buffers import find_permutations
 from .scalars import select_statement
 from .shapes import axis_lengths, grown_key
@@ -481,7 +481,7 @@ def _own_buffers(fn, env, fresh, assignments) -> set:
         parts = [value] if value is not None else \
             [getattr(st, f, None) for f in ("iter", "test", "value")]
         for part in (p for p in parts if isinstance(p, ast.AST)):
-            for parent in ast.walk(part):
+            for parent in nodes(part):
                 for child in ast.iter_child_nodes(parent):
                     if not (isinstance(child, ast.Name) and child.id in out):
                         continue
@@ -579,7 +579,7 @@ def _binds(s):
     if isinstance(s, ast.For):
         return [s.target.id]
     if isinstance(s, ast.Assign):
-        return [n.id for t in s.targets for n in ast.walk(t)
+        return [n.id for t in s.targets for n in nodes(t)
                 if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)]
     return []
 
@@ -1052,7 +1052,7 @@ def _whole_reads(s, g, facts) -> set:
     if _prim(getattr(s, "value", None))[0] == "subscript" or \
             _rolled(getattr(s, "value", None), facts) is not None:
         return set()
-    return {n.id for n in ast.walk(s.value) if isinstance(n, ast.Name)
+    return {n.id for n in nodes(s.value) if isinstance(n, ast.Name)
             and n.id not in g.temps and (facts.block(n.id) or facts.mask(n.id))}
 
 
@@ -1092,7 +1092,7 @@ def _store_safe(g, stmts, facts) -> bool:
         elif _prim(s.value)[0] == "subscript":
             reads = [s.value]
         else:
-            reads = [a for a in ast.walk(s.value) if isinstance(a, ast.Name)]
+            reads = [a for a in nodes(s.value) if isinstance(a, ast.Name)]
         for r in reads:
             if isinstance(r, ast.Name) and (r.id in g.temps or not facts.block(r.id)):
                 continue
@@ -1317,12 +1317,12 @@ def _first_of_chain(y, stmts, defs, facts) -> int:
 
 
 def _mentions(name, st) -> bool:
-    return any(isinstance(n, ast.Name) and n.id == name for n in ast.walk(st))
+    return any(isinstance(n, ast.Name) and n.id == name for n in nodes(st))
 
 
 def _rebinds(name, st) -> bool:
     return any(isinstance(n, ast.Name) and n.id == name and isinstance(n.ctx, ast.Store)
-               for n in ast.walk(st))
+               for n in nodes(st))
 
 
 def _carry_in_place(stmts, facts, env, used_names, made) -> dict:
@@ -1487,7 +1487,7 @@ def emit_block(stmts, groups, env, used_names) -> list:
 def _renamed(stmts, names: dict) -> list:
     """``stmts`` (new nodes) with the variables ``names`` renamed, in place."""
     for s in stmts:
-        for n in ast.walk(s):
+        for n in nodes(s):
             if isinstance(n, ast.Name) and n.id in names:
                 n.id = names[n.id]
     return stmts

@@ -56,7 +56,7 @@ from ..runtime.helpers import (
     transpose_axes,
     vstack2,
 )
-from .astutil import binding_targets, free_names, stored_names, walk
+from .astutil import binding_targets, free_names, nodes, stored_names, walk
 from .astutil import name as _name
 from .local_functions import lift_local_functions
 from .resolve import MISSING, bind_call, canonical_name, is_module, resolve
@@ -165,7 +165,7 @@ class Normalizer:
         self.namespace = {**src.namespace, NUMPY: np}
         self.params = src.params
         self.locals = set(self.params) | stored_names(src.tree)
-        self.used_names = self.locals | {n.id for n in ast.walk(src.tree)
+        self.used_names = self.locals | {n.id for n in nodes(src.tree)
                                          if isinstance(n, ast.Name)}
         self.namer = Namer(self.used_names)    # _t1, _c2, ... one counter for all hints
         self.loop_counter = 0
@@ -178,7 +178,7 @@ class Normalizer:
         # generated code (an adjoint transformed again) keeps its tapes: Python
         # lists created empty, appended to and popped from
         self.tapes = getattr(src.func, "__sourcediff_generated__", False)
-        self.lists = {t.id for n in ast.walk(src.tree) if isinstance(n, ast.Assign)
+        self.lists = {t.id for n in nodes(src.tree) if isinstance(n, ast.Assign)
                       and isinstance(n.value, ast.List) and not n.value.elts
                       for t in n.targets if isinstance(t, ast.Name)} if self.tapes else set()
         # expressions checked whole and holding no unsupported form at all: they and
@@ -416,7 +416,7 @@ class Normalizer:
         ``:=``), which leaving it out would lose."""
         from ..rules import registry
         for e in exprs:
-            for n in ast.walk(e) if e is not None else ():
+            for n in nodes(e) if e is not None else ():
                 if isinstance(n, ast.NamedExpr):
                     raise self.error(s, f"{what} with ':=' is not supported: bind the "
                                         f"value on a line of its own")
@@ -625,7 +625,7 @@ class Normalizer:
         callee = get_source(fn)
         written = _written_params(callee)
         if not written:
-            updated = [n.target.id for n in ast.walk(callee.tree) if isinstance(n, ast.AugAssign)
+            updated = [n.target.id for n in nodes(callee.tree) if isinstance(n, ast.AugAssign)
                        and isinstance(n.target, ast.Name) and n.target.id in callee.params]
             if updated:
                 raise self.error(call, f"'{callee.name}' updates its argument '{updated[0]}' in "
@@ -1094,24 +1094,24 @@ class Normalizer:
     def check_expr(self, e):
         if id(e) in self.clean:
             return
-        nodes = list(ast.walk(e))
-        if not any(isinstance(n, UNSUPPORTED_TYPES) for n in nodes):
-            self.clean.update((id(n), n) for n in nodes)
+        found = list(nodes(e))
+        if not any(isinstance(n, UNSUPPORTED_TYPES) for n in found):
+            self.clean.update((id(n), n) for n in found)
             return
         # lists written as call arguments (np.array([a, b]), axes=[0, 1]): the call decides
         # and index lists (x[[0, 2, 2]]): the call or the index decides
-        arg_lists = {id(x) for n in ast.walk(e) if isinstance(n, ast.Call)
+        arg_lists = {id(x) for n in nodes(e) if isinstance(n, ast.Call)
                      for a in n.args + [k.value for k in n.keywords]
-                     for x in ast.walk(a) if isinstance(x, ast.List)} | \
-            {id(n.slice) for n in ast.walk(e) if isinstance(n, ast.Subscript)} | \
-            {id(x) for n in ast.walk(e) if isinstance(n, ast.Subscript)
+                     for x in nodes(a) if isinstance(x, ast.List)} | \
+            {id(n.slice) for n in nodes(e) if isinstance(n, ast.Subscript)} | \
+            {id(x) for n in nodes(e) if isinstance(n, ast.Subscript)
              and isinstance(n.slice, ast.Tuple) for x in n.slice.elts}
         # sum(... for ...), np.array([... for ...]): the call decides, the parts
         # are checked when the loop they become is normalized
-        arg_lists |= {id(x) for n in ast.walk(e) if self.comprehension_call(n) is not None
-                      for x in ast.walk(n.args[0])}
-        call_args = {id(a) for n in ast.walk(e) if isinstance(n, ast.Call) for a in n.args}
-        for n in ast.walk(e):
+        arg_lists |= {id(x) for n in nodes(e) if self.comprehension_call(n) is not None
+                      for x in nodes(n.args[0])}
+        call_args = {id(a) for n in nodes(e) if isinstance(n, ast.Call) for a in n.args}
+        for n in nodes(e):
             if self.tapes and isinstance(n, ast.List) and not n.elts:
                 continue   # a tape
             if id(n) in arg_lists:
@@ -1156,7 +1156,7 @@ class Normalizer:
         if fn is np.array and gen.ifs:
             raise self.error(comp, "np.array of a filtered comprehension has no length known "
                                    "before the loop: fill an array in a loop instead")
-        own = {n.id for n in ast.walk(gen.target) if isinstance(n, ast.Name)}
+        own = {n.id for n in nodes(gen.target) if isinstance(n, ast.Name)}
         renamed = {v: self.temp(v) for v in sorted(own & self.outer_names())}
         target, elt = _renamed(gen.target, renamed), _renamed(comp.elt, renamed)
         ifs = [_renamed(c, renamed) for c in gen.ifs]
@@ -1246,12 +1246,12 @@ class Normalizer:
     def outer_names(self) -> set:
         """Names the function binds outside comprehensions, and its parameters."""
         if self._outer_names is None:
-            inner = {id(n) for c in ast.walk(self.src.tree)
+            inner = {id(n) for c in nodes(self.src.tree)
                      if isinstance(c, (ast.GeneratorExp, ast.ListComp, ast.SetComp,
                                        ast.DictComp)) for g in c.generators
-                     for n in ast.walk(g.target)}
+                     for n in nodes(g.target)}
             self._outer_names = set(self.params) | {
-                n.id for n in ast.walk(self.src.tree) if isinstance(n, ast.Name)
+                n.id for n in nodes(self.src.tree) if isinstance(n, ast.Name)
                 and id(n) not in inner}
         return self._outer_names
 
@@ -1827,7 +1827,7 @@ class Normalizer:
         def put(value):
             return copy.deepcopy(parts[value.id]) if isinstance(value, ast.Name) and \
                 value.id in parts else value
-        for node in ast.walk(tree):
+        for node in nodes(tree):
             for field, value in ast.iter_fields(node):
                 if isinstance(value, list):
                     setattr(node, field, [put(v) for v in value])
@@ -2751,8 +2751,8 @@ def _binding_sites(tree) -> dict:
     """``{name: [the statements and expressions that bind it]}`` (assignments,
     loop and comprehension targets, ``:=``), each site once per name."""
     sites: dict = {}
-    for n in ast.walk(tree):
-        names = {t.id for target in binding_targets(n) for t in ast.walk(target)
+    for n in nodes(tree):
+        names = {t.id for target in binding_targets(n) for t in nodes(target)
                  if isinstance(t, ast.Name) and isinstance(t.ctx, ast.Store)}
         for name in names:
             sites.setdefault(name, []).append(n)
@@ -2787,7 +2787,7 @@ def _always_returns(block) -> bool:
                 _always_returns(s.body) and _always_returns(s.orelse):
             return True
         if isinstance(s, ast.While) and isinstance(s.test, ast.Constant) and \
-                s.test.value is True and not any(isinstance(n, ast.Break) for n in ast.walk(s)):
+                s.test.value is True and not any(isinstance(n, ast.Break) for n in nodes(s)):
             return True        # ``while True:`` left only by its returns
     return False
 
@@ -2817,7 +2817,7 @@ class JumpLowering:
             final_only = True
         if not returns:
             raise self.norm.error(tree, f"'{tree.name}' must return a value to differentiate")
-        if any(isinstance(n, ast.Return) and n.value is not None for n in ast.walk(tree)) and \
+        if any(isinstance(n, ast.Return) and n.value is not None for n in nodes(tree)) and \
                 not _always_returns(tree.body):
             raise self.norm.error(tree, f"'{tree.name}' can reach its end without a return, "
                                         f"where Python returns None: end it with a return")
@@ -2964,7 +2964,7 @@ def _may_overlap(target, value, base) -> bool:
     in-place add element by element (as Numba compiles it) would read
     elements it has already written. Such a statement takes the path of
     ``a[1:] *= v`` (old slice, new array, store), which keeps NumPy's result."""
-    has_slice = any(isinstance(n, ast.Slice) for n in ast.walk(target.slice))
+    has_slice = any(isinstance(n, ast.Slice) for n in nodes(target.slice))
     return has_slice and base in free_names(value) and \
         not isinstance(value, (ast.BinOp, ast.UnaryOp, ast.Constant))
 
@@ -3000,7 +3000,7 @@ def _trip_limit(s: ast.While):
     test = s.test
     parts = test.values if isinstance(test, ast.BoolOp) and isinstance(test.op, ast.And) \
         else [test]
-    written = [n.id for st in s.body for n in ast.walk(st)
+    written = [n.id for st in s.body for n in nodes(st)
                if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)]
     for part in parts:
         if not (isinstance(part, ast.Compare) and len(part.ops) == 1):
@@ -3011,7 +3011,7 @@ def _trip_limit(s: ast.While):
             op = ast.Lt() if isinstance(op, ast.Gt) else ast.LtE()
         if not isinstance(op, (ast.Lt, ast.LtE)) or not isinstance(left, ast.Name) or \
                 written.count(left.id) != 1 or not _plain_limit(right) or \
-                {n.id for n in ast.walk(right) if isinstance(n, ast.Name)} & set(written):
+                {n.id for n in nodes(right) if isinstance(n, ast.Name)} & set(written):
             continue
         steps = [st.value.value for st in s.body if isinstance(st, ast.AugAssign)
                  and isinstance(st.op, ast.Add) and isinstance(st.target, ast.Name)
@@ -3025,7 +3025,7 @@ def _trip_limit(s: ast.While):
 def _plain_limit(e) -> bool:
     """Names, ints, ``x.shape`` and its items, ``+``/``-``/``*``: a loop limit the
     tape planner can evaluate before the loop."""
-    for n in ast.walk(e):
+    for n in nodes(e):
         if isinstance(n, ast.Constant) and type(n.value) is not int:
             return False
         if isinstance(n, ast.Attribute) and n.attr != "shape":
@@ -3158,7 +3158,7 @@ def _int_valued(e, ints: set) -> bool:
 def _renamed(e, names: dict):
     """A copy of ``e`` with the names in ``names`` replaced."""
     e = copy.deepcopy(e)
-    for n in ast.walk(e):
+    for n in nodes(e):
         if isinstance(n, ast.Name) and n.id in names:
             n.id = names[n.id]
     return e
@@ -3209,7 +3209,7 @@ def _written_params(src) -> set:
     code does): their writes do not reach the caller's array."""
     params = set(src.params) - _copied_in(src)
     out = set()
-    for node in ast.walk(src.tree):
+    for node in nodes(src.tree):
         targets = node.targets if isinstance(node, ast.Assign) else \
             [node.target] if isinstance(node, ast.AugAssign) else []
         for t in targets:
@@ -3241,9 +3241,9 @@ def _copied_in(src) -> set:
             continue
         if isinstance(st, ast.Expr) and isinstance(st.value, ast.Call) and \
                 isinstance(st.value.func, ast.Attribute) and st.value.func.attr == "append":
-            touched |= {n.id for n in ast.walk(st.value.func) if isinstance(n, ast.Name)}
+            touched |= {n.id for n in nodes(st.value.func) if isinstance(n, ast.Name)}
             continue
-        touched |= {n.id for n in ast.walk(st) if isinstance(n, ast.Name)}
+        touched |= {n.id for n in nodes(st) if isinstance(n, ast.Name)}
     return out
 
 
@@ -3251,7 +3251,7 @@ def _rebound_written(src, written) -> tuple | None:
     """``(parameter, statement)``: a parameter the function writes into and also
     binds to another value (``out = out * 2.0``), whose later writes would not
     reach the caller's array; None when there is none."""
-    for node in ast.walk(src.tree):
+    for node in nodes(src.tree):
         targets = node.targets if isinstance(node, ast.Assign) else \
             [node.target] if isinstance(node, (ast.For, ast.AnnAssign)) else []
         for t in targets:
@@ -3335,7 +3335,7 @@ def _pure(e) -> bool:
     return all(isinstance(n, (ast.Name, ast.Subscript, ast.Attribute, ast.Constant, ast.Load,
                               ast.BinOp, ast.UnaryOp, ast.Tuple, ast.Slice, ast.operator,
                               ast.unaryop))
-               for n in ast.walk(e))
+               for n in nodes(e))
 
 
 def _exits_in_test(s: ast.While) -> ast.While:

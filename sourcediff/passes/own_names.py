@@ -34,6 +34,7 @@ import ast
 
 from .. import ir
 from ..names import Namer
+from .astutil import nodes
 from .buffers import Liveness
 
 _PURE = (ast.Constant, ast.Name, ast.BinOp, ast.UnaryOp, ast.Compare, ast.BoolOp, ast.IfExp,
@@ -41,7 +42,7 @@ _PURE = (ast.Constant, ast.Name, ast.BinOp, ast.UnaryOp, ast.Compare, ast.BoolOp
 
 
 def _pure(expr) -> bool:
-    return all(isinstance(n, _PURE) for n in ast.walk(expr))
+    return all(isinstance(n, _PURE) for n in nodes(expr))
 
 
 def _target(s):
@@ -86,7 +87,7 @@ def drop_dead_stores(fn: ast.FunctionDef) -> ast.FunctionDef:
     while True:
         live = Liveness(fn)
         dead = set()
-        for s in ast.walk(fn):
+        for s in nodes(fn):
             x = _target(s)
             if x is not None and x not in live.after.get(id(s), {x}) and _pure(s.value):
                 dead.add(id(s))
@@ -110,7 +111,7 @@ def _drop(node, dead) -> None:
 
 def _store_counts(node) -> dict:
     counts: dict = {}
-    for n in ast.walk(node):
+    for n in nodes(node):
         if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store):
             counts[n.id] = counts.get(n.id, 0) + 1
         elif isinstance(n, ast.AugAssign) and isinstance(n.target, ast.Name):
@@ -156,7 +157,7 @@ def split_loop_locals(fn: ast.FunctionDef, taken: set, min_work=None) -> ast.Fun
     _local_loops(fn.body, live, loops)
     total = _store_counts(fn)
     # a loop's counter keeps its name (``for j in``): readers follow the loops by it
-    counters = {n.target.id for n in ast.walk(fn)
+    counters = {n.target.id for n in nodes(fn)
                 if isinstance(n, ast.For) and isinstance(n.target, ast.Name)}
     in_loop = {id(L): _store_counts(ast.Module(body=L.body, type_ignores=[]))
                for L in {id(L): L for where in loops.values() for L in where}.values()}
@@ -177,7 +178,7 @@ def split_loop_locals(fn: ast.FunctionDef, taken: set, min_work=None) -> ast.Fun
         for L in chosen:
             renames.setdefault(id(L), {})[x] = namer.fresh(x + "_r")
     work = sum(len(m) for m in renames.values()) * \
-        sum(1 for n in ast.walk(fn) if isinstance(n, ast.stmt))
+        sum(1 for n in nodes(fn) if isinstance(n, ast.stmt))
     if renames and work >= (SPLIT_MIN_WORK if min_work is None else min_work):
         _rename_loops(fn.body, renames)
     return fn
@@ -188,7 +189,7 @@ def _rename_loops(stmts, renames) -> None:
         mapping = renames.get(id(s))
         if mapping:
             for part in s.body:
-                for n in ast.walk(part):
+                for n in nodes(part):
                     if isinstance(n, ast.Name) and n.id in mapping:
                         n.id = mapping[n.id]
         for field in ("body", "orelse"):

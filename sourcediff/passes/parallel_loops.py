@@ -60,6 +60,8 @@ from __future__ import annotations
 import ast
 import re
 
+from .astutil import nodes
+
 # NumPy calls that return a new value and write into none of their arguments
 _NP_PURE = {
     "abs", "absolute", "sqrt", "exp", "expm1", "log", "log1p", "log2", "log10", "sin", "cos",
@@ -150,13 +152,13 @@ def _own_exits(body) -> bool:
         if isinstance(s, ast.If) and (_own_exits(s.body) or _own_exits(s.orelse)):
             return True
         if isinstance(s, (ast.For, ast.While)) and any(
-                isinstance(n, (ast.Return, ast.Raise, ast.Try, ast.Yield)) for n in ast.walk(s)):
+                isinstance(n, (ast.Return, ast.Raise, ast.Try, ast.Yield)) for n in nodes(s)):
             return True
     return False
 
 
 def _pure_calls(loop) -> bool:
-    for node in ast.walk(loop):
+    for node in nodes(loop):
         if not isinstance(node, ast.Call) or node is loop.iter:
             continue
         f = node.func
@@ -175,7 +177,7 @@ def _pure_calls(loop) -> bool:
 
 
 def _stored(body) -> set:
-    return {node.id for s in body for node in ast.walk(s)
+    return {node.id for s in body for node in nodes(s)
             if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store)}
 
 
@@ -183,22 +185,22 @@ def _is_sum(name, loop, fn) -> bool:
     """``name`` is only ever added to in ``loop`` with one operator, and starts as
     a literal number before it."""
     ops = set()
-    for node in ast.walk(loop):
+    for node in nodes(loop):
         if isinstance(node, ast.AugAssign) and isinstance(node.target, ast.Name) and \
                 node.target.id == name:
-            if any(isinstance(n, ast.Name) and n.id == name for n in ast.walk(node.value)):
+            if any(isinstance(n, ast.Name) and n.id == name for n in nodes(node.value)):
                 return False
             ops.add(type(node.op))
         elif isinstance(node, ast.Name) and node.id == name and not any(
-                isinstance(a, ast.AugAssign) and a.target is node for a in ast.walk(loop)):
+                isinstance(a, ast.AugAssign) and a.target is node for a in nodes(loop)):
             return False
     if len(ops) != 1 or ops.pop() not in (ast.Add, ast.Mult):
         return False
-    for node in ast.walk(fn):
+    for node in nodes(fn):
         if isinstance(node, ast.Subscript) and isinstance(node.value, ast.Name) and \
                 node.value.id == name:
             return False
-    starts = [s for s in ast.walk(fn) if isinstance(s, ast.Assign) and len(s.targets) == 1
+    starts = [s for s in nodes(fn) if isinstance(s, ast.Assign) and len(s.targets) == 1
               and isinstance(s.targets[0], ast.Name) and s.targets[0].id == name]
     return bool(starts) and all(_literal_number(s.value) for s in starts)
 
@@ -246,7 +248,7 @@ def _first(name, block) -> str:
 
 
 def _mentions(node, name) -> bool:
-    return any(isinstance(n, ast.Name) and n.id == name for n in ast.walk(node))
+    return any(isinstance(n, ast.Name) and n.id == name for n in nodes(node))
 
 
 def _dead_after(name, after) -> bool:
@@ -260,18 +262,18 @@ def _arrays_by_index(loop, index, private, fn):
     index selects (an adjoint's ``dw[j] += ...`` over rows), when every other
     array it writes is its iteration's own or written at its index; else None."""
     written = set()
-    for node in ast.walk(loop):
+    for node in nodes(loop):
         target = node.target if isinstance(node, ast.AugAssign) else None
         targets = node.targets if isinstance(node, ast.Assign) else [target]
         for t in targets:
-            for sub in ast.walk(t) if t is not None else ():
+            for sub in nodes(t) if t is not None else ():
                 if isinstance(sub, ast.Subscript) and isinstance(sub.ctx, ast.Store):
                     if not isinstance(sub.value, ast.Name):
                         return None
                     written.add(sub.value.id)
     for name in written & private:
         # an array made in the iteration, not a row of a shared one
-        if not all(_allocation(node.value) for node in ast.walk(loop)
+        if not all(_allocation(node.value) for node in nodes(loop)
                    if isinstance(node, ast.Assign) and any(
                        isinstance(t, ast.Name) and t.id == name for t in node.targets)):
             return None
@@ -290,7 +292,7 @@ def _by_index(name, loop, index) -> bool:
     """Every subscript of the array ``name`` in ``loop`` has the loop's index
     in one same position (iterations touch their own elements only)."""
     positions = None
-    for node in ast.walk(loop):
+    for node in nodes(loop):
         if isinstance(node, ast.Subscript) and isinstance(node.value, ast.Name) and \
                 node.value.id == name:
             found = _index_positions(node.slice, index)
@@ -305,10 +307,10 @@ def _by_index(name, loop, index) -> bool:
 def _only_added_to(name, loop) -> bool:
     """Every mention of the array ``name`` in ``loop`` is ``name[...] += e``
     (``e`` and the index not mentioning it)."""
-    adds = [node for node in ast.walk(loop) if isinstance(node, ast.AugAssign)
+    adds = [node for node in nodes(loop) if isinstance(node, ast.AugAssign)
             and isinstance(node.op, ast.Add) and isinstance(node.target, ast.Subscript)
             and isinstance(node.target.value, ast.Name) and node.target.value.id == name]
-    mentions = sum(1 for node in ast.walk(loop) if isinstance(node, ast.Name) and node.id == name)
+    mentions = sum(1 for node in nodes(loop) if isinstance(node, ast.Name) and node.id == name)
     return bool(adds) and mentions == len(adds) and not any(
         _mentions(a.value, name) or _mentions(a.target.slice, name) for a in adds)
 
@@ -319,25 +321,25 @@ def _index_positions(slice_, index) -> set:
 
 
 def _subscripted(name_node, loop) -> bool:
-    return any(isinstance(n, ast.Subscript) and n.value is name_node for n in ast.walk(loop)) \
+    return any(isinstance(n, ast.Subscript) and n.value is name_node for n in nodes(loop)) \
         or any(isinstance(n, ast.Attribute) and n.value is name_node and
-               n.attr in ("shape", "size", "ndim", "dtype") for n in ast.walk(loop))
+               n.attr in ("shape", "size", "ndim", "dtype") for n in nodes(loop))
 
 
 def _fresh_everywhere(name, fn) -> bool:
     """``name`` is a parameter or bound only to new arrays, and no other name is
     bound to it or to a view of it."""
     rank = _rows(name, fn)
-    for node in ast.walk(fn):
+    for node in nodes(fn):
         if isinstance(node, ast.Assign):
             binds = any(isinstance(n, ast.Name) and n.id == name and isinstance(n.ctx, ast.Store)
-                        for t in node.targets for n in ast.walk(t))
+                        for t in node.targets for n in nodes(t))
             if binds and not _allocation(node.value):
                 return False
             if _view_of(node.value, name, rank):
                 return False
         elif isinstance(node, ast.For) and any(isinstance(n, ast.Name) and n.id == name
-                                               for n in ast.walk(node.target)):
+                                               for n in nodes(node.target)):
             return False
     return True
 
@@ -355,7 +357,7 @@ def _rows(name, fn) -> int:
     """How many indices ``name`` is subscripted with at most in ``fn`` (an
     array read with two is a matrix, and ``X[i]`` of it a row)."""
     return max([len(n.slice.elts) if isinstance(n.slice, ast.Tuple) else 1
-                for n in ast.walk(fn) if isinstance(n, ast.Subscript)
+                for n in nodes(fn) if isinstance(n, ast.Subscript)
                 and isinstance(n.value, ast.Name) and n.value.id == name], default=0)
 
 
@@ -414,7 +416,7 @@ def _added_to_twice(loop, sums) -> bool:
     supported reduction function"), so the loop runs in chunks, each adding into a
     part of its own (a private number, any number of times), added in once."""
     counts: dict = {}
-    for node in ast.walk(loop):
+    for node in nodes(loop):
         if isinstance(node, ast.AugAssign) and isinstance(node.target, ast.Name):
             counts[node.target.id] = counts.get(node.target.id, 0) + 1
     return any(counts.get(name, 0) > 1 for name in sums)

@@ -71,10 +71,10 @@ class _Rewriter:
     def loop(self, loop, earlier) -> list:
         """``earlier``: the statements before the loop in its block."""
         if loop.orelse or any(isinstance(n, (ast.Break, ast.Continue, ast.Return))
-                              for s in loop.body for n in ast.walk(s)):
+                              for s in loop.body for n in nodes(s)):
             return [loop]
         mentions: dict = {}
-        for n in ast.walk(loop):
+        for n in nodes(loop):
             if isinstance(n, ast.Name):
                 mentions[n.id] = mentions.get(n.id, 0) + 1
         adds = {}

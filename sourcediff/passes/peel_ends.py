@@ -56,7 +56,7 @@ import ast
 import copy
 
 from .. import ir
-from .astutil import add_int, int_of, range_step, rewrite_loops
+from .astutil import add_int, int_of, nodes, range_step, rewrite_loops
 from .loop_index import LoopIndex, set_once
 
 MOST_APART = 2     # iterations run apart at each end, at most
@@ -70,7 +70,7 @@ def peel_ends(stmts: list, live_out=frozenset()) -> list:
     ms, Burgers' with a minmod limiter 4.1 -> 3.15 ms) with such loops split at
     their ends; ``live_out``: the names read after it."""
     counts: dict = {}
-    for n in (n for s in stmts for n in ast.walk(s)):
+    for n in (n for s in stmts for n in nodes(s)):
         if isinstance(n, ast.Name):
             counts[n.id] = counts.get(n.id, 0) + 1
     for name in live_out:                  # read after: never left out
@@ -89,10 +89,10 @@ class _Peel:
         if step is None or loop.orelse or any(
                 isinstance(n, (ast.For, ast.While, ast.Break, ast.Continue, ast.Return,
                                ast.Yield, ast.Nonlocal, ast.Global))
-                for s in loop.body for n in ast.walk(s)):
+                for s in loop.body for n in nodes(s)):
             return [loop]
         i = loop.target.id
-        assigned = {n.id for s in loop.body for n in ast.walk(s)
+        assigned = {n.id for s in loop.body for n in nodes(s)
                     if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
         if i in assigned:
             return [loop]
@@ -153,7 +153,7 @@ class _Peel:
                 test = index.compare(s.value.test)
             if test is not None:
                 out[id(s)] = test
-            for e in ast.walk(s):
+            for e in nodes(s):
                 if _remainder(e):
                     test = self.remainder(index, e)
                     if test is not None:
@@ -245,7 +245,7 @@ def _without_remainders(node, sums):
     """``node`` with each remainder whose id is in ``sums`` replaced by the sum
     it is there (``i + c``), as new nodes (the statements as written stay for
     the ends)."""
-    if not sums or not any(id(n) in sums for n in ast.walk(node)):
+    if not sums or not any(id(n) in sums for n in nodes(node)):
         return node
     if id(node) in sums:
         return ir.clone(sums[id(node)])
@@ -275,7 +275,7 @@ def _index_plain(body, index) -> list:
     for k, s in enumerate(body):
         index.upto = k
         offsets = {}
-        for n in ast.walk(s):
+        for n in nodes(s):
             if isinstance(n, ast.Subscript):
                 parts = n.slice.elts if isinstance(n.slice, ast.Tuple) else [n.slice]
                 for p in parts:
@@ -311,11 +311,11 @@ def _drop_unread(body, loop, counts) -> list:
     body = list(body)
     while True:
         inside: dict = {}
-        for n in (n for s in body for n in ast.walk(s)):
+        for n in (n for s in body for n in nodes(s)):
             if isinstance(n, ast.Name):
                 inside[n.id] = inside.get(n.id, 0) + 1
         in_loop: dict = {}
-        for n in (n for s in loop.body for n in ast.walk(s)):
+        for n in (n for s in loop.body for n in nodes(s)):
             if isinstance(n, ast.Name):
                 in_loop[n.id] = in_loop.get(n.id, 0) + 1
         dead = [s for s in body if isinstance(s, ast.Assign) and len(s.targets) == 1
@@ -331,7 +331,7 @@ def _drop_unread(body, loop, counts) -> list:
 def _pure(e) -> bool:
     return all(isinstance(n, (ast.Name, ast.Constant, ast.BinOp, ast.Compare, ast.BoolOp,
                               ast.UnaryOp, ast.IfExp, ast.operator, ast.cmpop, ast.boolop,
-                              ast.unaryop, ast.expr_context)) for n in ast.walk(e))
+                              ast.unaryop, ast.expr_context)) for n in nodes(e))
 
 
 def _plus(n, k):

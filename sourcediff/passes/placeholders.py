@@ -24,6 +24,7 @@ import ast
 import numpy as np
 
 from .. import ir
+from .astutil import nodes
 
 
 def exposed_reads(stmts) -> set:
@@ -56,12 +57,12 @@ def _exposed(stmts, bound: set, out: set):
                 reads.add(st.target.id)
             out |= reads - bound
             if isinstance(st, ast.Assign):
-                bound |= {n.id for t in st.targets for n in ast.walk(t)
+                bound |= {n.id for t in st.targets for n in nodes(t)
                           if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
 
 
 def _loads(node) -> set:
-    return {n.id for n in ast.walk(node) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
+    return {n.id for n in nodes(node) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
 
 
 def bind_placeholders(fn: ast.FunctionDef, env: dict) -> bool:
@@ -73,7 +74,7 @@ def bind_placeholders(fn: ast.FunctionDef, env: dict) -> bool:
     def visit(stmts, loops):
         for s in stmts:
             names = [s.target.id] if isinstance(s, ast.For) and isinstance(s.target, ast.Name) \
-                else [n.id for t in getattr(s, "targets", []) for n in ast.walk(t)
+                else [n.id for t in getattr(s, "targets", []) for n in nodes(t)
                       if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)]
             for n in names:
                 first.setdefault(n, loops)

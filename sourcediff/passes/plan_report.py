@@ -19,6 +19,7 @@ import ast
 
 from .. import ir
 from .activity import walk
+from .astutil import nodes
 from .tape import STACK_START
 
 
@@ -250,7 +251,7 @@ def plan_lines(rt, names, fused_loop=None, moved=(), tail=(), companions=()) -> 
         kept_nests = rt.rerun[id(loop)].kept_nests if id(loop) in rt.kept_loops else set()
         nests = [s for s in chosen if isinstance(s, ast.For) and id(s) not in kept_nests]
         if values:
-            read = {n.id for s in values for n in ast.walk(s)
+            read = {n.id for s in values for n in nodes(s)
                     if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
             finals = sorted(rt.rerun[id(loop)].finals) if id(loop) in rt.rerun else []
             restored = sorted(rt.rerun[id(loop)].restored & read) if id(loop) in rt.rerun else []

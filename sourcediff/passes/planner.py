@@ -34,7 +34,7 @@ from ..rules import registry
 from ..rules.registry import ELEMENTWISE_OPS
 from . import rerun
 from .activity import diff_operands
-from .astutil import add_int, blocks, free_names, simplify, stored_names, walk
+from .astutil import add_int, blocks, free_names, nodes, simplify, stored_names, walk
 from .astutil import is_const as _is_const
 from .buffers import (
     Liveness,
@@ -289,7 +289,7 @@ class Planner:
             final_value_locals(loop, after, self.active)
         # (a name the statements before the loop read keeps its tape: their
         # reverse, after the fused loop, needs the value it had before the loop)
-        once -= {n.id for st in before for n in ast.walk(st)
+        once -= {n.id for st in before for n in nodes(st)
                  if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
         inside = {id(st) for st in walk(loop.body)}
         dropped = {(sid, v) for sid, v in self.save_at if v in once and sid in inside}
@@ -305,13 +305,13 @@ class Planner:
         the value it overwrote is the last iteration's, which nothing in this
         iteration's reverse reads (no statement before it mentions the name),
         the next iteration binds afresh, and nothing outside the loop reads."""
-        read_outside = {n.id for st in outside for n in ast.walk(st) if isinstance(n, ast.Name)}
+        read_outside = {n.id for st in outside for n in nodes(st) if isinstance(n, ast.Name)}
         first, mentioned = {}, set()
         for st in loop.body:
             if ir.KIND(st) == ir.Kind.ASSIGN and isinstance(st.targets[0], ast.Name) and \
                     st.targets[0].id not in mentioned:
                 first[st.targets[0].id] = id(st)
-            mentioned |= {n.id for n in ast.walk(st) if isinstance(n, ast.Name)}
+            mentioned |= {n.id for n in nodes(st) if isinstance(n, ast.Name)}
         locals_ = iteration_locals(loop, self.fn.body[-1:]) - read_outside
         return {(sid, v) for sid, v in self.save_at if v in locals_ and first.get(v) == sid}
 
@@ -358,11 +358,11 @@ class Planner:
         neither writes a name the other reads or writes (loop counters, which
         every loop sets again, aside), and neither calls user code."""
         def reads(s):
-            return {n.id for n in ast.walk(s) if isinstance(n, ast.Name) and
+            return {n.id for n in nodes(s) if isinstance(n, ast.Name) and
                     isinstance(n.ctx, ast.Load)}
 
         def writes(s):
-            return stored_names(s) | {n.value.id for n in ast.walk(s)
+            return stored_names(s) | {n.value.id for n in nodes(s)
                                       if isinstance(n, ast.Subscript) and
                                       isinstance(n.ctx, ast.Store) and
                                       isinstance(n.value, ast.Name)}
@@ -544,7 +544,7 @@ class Planner:
                     v = st.targets[0].id
                     t = self.types.get(v)
                     mentions = sum(isinstance(n, ast.Name) and n.id == v
-                                   for n in ast.walk(loop))
+                                   for n in nodes(loop))
                     if t is None or not t.is_scalar or not _additive(st, v) or mentions != 2:
                         continue
                     before = next((b for b in reversed(block[:k]) if v in free_names(b) or
@@ -703,7 +703,7 @@ class Planner:
             # elementwise.  With two, either may have been broadcast and the adjoint
             # is summed down, which needs the full shape.
             zt = self.types[var]
-            arrays = [n.id for n in ast.walk(s.value) if isinstance(n, ast.Name)
+            arrays = [n.id for n in nodes(s.value) if isinstance(n, ast.Name)
                       and self.types.get(n.id) is not None and self.types[n.id].is_array]
             if len(set(arrays)) > 1 or any(self.types[n].ndim != zt.ndim for n in arrays):
                 return False
@@ -749,8 +749,8 @@ class Planner:
         for loop in walk(self.fn.body):
             if isinstance(loop, ast.For) and loop.target.id == var:
                 for st in loop.body:
-                    inside |= {id(n) for n in ast.walk(st)}
-        return all(id(n) in inside for n in ast.walk(self.fn)
+                    inside |= {id(n) for n in nodes(st)}
+        return all(id(n) in inside for n in nodes(self.fn)
                    if isinstance(n, ast.Name) and n.id == var and isinstance(n.ctx, ast.Load))
 
     def invertible(self, s, var) -> bool:
@@ -1274,7 +1274,7 @@ class Planner:
         everything)?  Each name they read is a parameter never re-bound, or a
         name bound once, by a top-level statement before ``top``."""
         body = self.fn.body
-        for n in (n for a in axes for n in ast.walk(a)):
+        for n in (n for a in axes for n in nodes(a)):
             if not isinstance(n, ast.Name):
                 continue
             sites = self.sites.get(n.id, [])
@@ -1300,11 +1300,11 @@ class Planner:
         t = self.types.get(counter)
         if t is None or t.kind != "int" or counter in self.params:
             return None
-        read = {n.id for n in ast.walk(loop) if isinstance(n, ast.Name)
+        read = {n.id for n in nodes(loop) if isinstance(n, ast.Name)
                 and isinstance(n.ctx, ast.Load)}
-        mentioned = [n for n in ast.walk(self.fn) if isinstance(n, ast.Name)]
-        shaped = {id(n.value) for n in ast.walk(limit) if isinstance(n, ast.Attribute)}
-        for n in ast.walk(limit):
+        mentioned = [n for n in nodes(self.fn) if isinstance(n, ast.Name)]
+        shaped = {id(n.value) for n in nodes(limit) if isinstance(n, ast.Attribute)}
+        for n in nodes(limit):
             if not isinstance(n, ast.Name):
                 continue
             # the loop reads it (its test), or it is one variable (set once at most,
@@ -1315,7 +1315,7 @@ class Planner:
                     self.types.get(n.id) is None or self.types[n.id].kind != "int"):
                 return None
         lows = []
-        for n in ast.walk(self.fn):
+        for n in nodes(self.fn):
             if isinstance(n, ast.Assign) and any(isinstance(x, ast.Name) and x.id == counter
                                                  for x in n.targets):
                 if len(n.targets) != 1:
@@ -1329,7 +1329,7 @@ class Planner:
                 if _adds_to(ast.BinOp(left=n.target, op=n.op, right=n.value), counter) is None:
                     return None
             elif isinstance(n, (ast.For, ast.comprehension)) and counter in {
-                    x.id for x in ast.walk(n.target) if isinstance(x, ast.Name)} or isinstance(n, ast.NamedExpr) and n.target.id == counter:
+                    x.id for x in nodes(n.target) if isinstance(x, ast.Name)} or isinstance(n, ast.NamedExpr) and n.target.id == counter:
                 return None
         if not lows or counter not in read:
             return None
@@ -1421,7 +1421,7 @@ def _own_reads(st) -> set:
         part = [st.iter]
     else:
         part = [st]
-    return {n.id for p in part for n in ast.walk(p) if isinstance(n, ast.Name)
+    return {n.id for p in part for n in nodes(p) if isinstance(n, ast.Name)
             and isinstance(n.ctx, ast.Load)}
 
 
@@ -1430,7 +1430,7 @@ def _own_targets(st) -> set:
         return set()
     if isinstance(st, ast.For):
         return {st.target.id}
-    return {n.id for n in ast.walk(st) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+    return {n.id for n in nodes(st) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
 
 
 def final_value_locals(loop, after, active) -> set:
@@ -1448,7 +1448,7 @@ def final_value_locals(loop, after, active) -> set:
         read_first |= reads[id(st)] - first_seen
         first_seen |= reads[id(st)] | targets[id(st)]
     assigned = set().union(*targets.values())
-    used_after = {n.id for st in after for n in ast.walk(st) if isinstance(n, ast.Name)}
+    used_after = {n.id for st in after for n in nodes(st) if isinstance(n, ast.Name)}
     candidates = assigned - read_first - used_after - {loop.target.id}
     # an active one only when every assignment's reverse leaves its old value
     # unread: ``v = e`` not reading v, or ``v += e`` (a running sum)
@@ -1501,14 +1501,14 @@ def _block_locals(stmts, after) -> set:
     assigned, read_first = set(), set()
     for st in stmts:
         kind = ir.KIND(st)
-        reads = {n.id for n in ast.walk(st.value if kind in (ir.Kind.ASSIGN, ir.Kind.ACCUMULATE) else st)
+        reads = {n.id for n in nodes(st.value if kind in (ir.Kind.ASSIGN, ir.Kind.ACCUMULATE) else st)
                  if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
         read_first |= reads - assigned
         if kind == ir.Kind.ASSIGN and isinstance(st.targets[0], ast.Name):
             assigned.add(st.targets[0].id)
         elif kind == ir.Kind.ACCUMULATE:
             read_first.add(st.targets[0].id)
-    used_after = {n.id for st in after for n in ast.walk(st) if isinstance(n, ast.Name)}
+    used_after = {n.id for st in after for n in nodes(st) if isinstance(n, ast.Name)}
     out = assigned - read_first - used_after
     for k, st in enumerate(stmts):
         if isinstance(st, ast.If):
@@ -1538,15 +1538,15 @@ def inner_iteration_locals(loop, after) -> set:
 def _reads_values(stmt, array) -> bool:
     """``stmt`` reads elements of ``array`` (its shape aside; ``a[i] += v``
     reads the element too, but its adjoint does not)."""
-    shape_of = {id(n.value) for n in ast.walk(stmt)
+    shape_of = {id(n.value) for n in nodes(stmt)
                 if isinstance(n, ast.Attribute) and n.attr in ("shape", "size", "ndim")}
-    aug_targets = {id(n.target.value) for n in ast.walk(stmt)
+    aug_targets = {id(n.target.value) for n in nodes(stmt)
                    if isinstance(n, ast.AugAssign) and isinstance(n.target, ast.Subscript)}
-    store_targets = {id(n.value) for n in ast.walk(stmt)
+    store_targets = {id(n.value) for n in nodes(stmt)
                      if isinstance(n, ast.Subscript) and isinstance(n.ctx, ast.Store)}
     return any(isinstance(n, ast.Name) and n.id == array and isinstance(n.ctx, ast.Load)
                and id(n) not in shape_of | aug_targets | store_targets
-               for n in ast.walk(stmt))
+               for n in nodes(stmt))
 
 
 def _assignments_with_rest(top, rest):
@@ -1572,7 +1572,7 @@ def _read_actively(stmts, var, active) -> bool:
                 and st.targets[0].id == var and var not in free_names(st.value.right):
             continue
         targets = getattr(st, "targets", None) or [getattr(st, "target", None)]
-        names = {n.id for t in targets if t is not None for n in ast.walk(t)
+        names = {n.id for t in targets if t is not None for n in nodes(t)
                  if isinstance(n, ast.Name)}
         if names & active:
             return True

@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import ast
 
+from .astutil import nodes
+
 
 def match_product_layouts(body: list, rev: list, ndim_of) -> list:
     """``rev`` with its ``M.T @ v`` products written ``v @ M`` where only that
@@ -42,14 +44,14 @@ def match_product_layouts(body: list, rev: list, ndim_of) -> list:
 
 
 def _assignments(stmts):
-    for s in ast.walk(ast.Module(body=stmts, type_ignores=[])):
+    for s in nodes(ast.Module(body=stmts, type_ignores=[])):
         if isinstance(s, ast.Assign) and len(s.targets) == 1 and \
                 isinstance(s.targets[0], ast.Name):
             yield s
 
 
 def _products(stmts) -> list:
-    return [n for n in ast.walk(ast.Module(body=stmts, type_ignores=[]))
+    return [n for n in nodes(ast.Module(body=stmts, type_ignores=[]))
             if isinstance(n, ast.BinOp) and isinstance(n.op, ast.MatMult)]
 
 

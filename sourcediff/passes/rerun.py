@@ -251,8 +251,8 @@ def _keep(plan, loop, out: Rerun):
 
 def _whole_reads(st) -> set:
     """Arrays ``st`` reads other than as an element ``a[...]`` (whole, or a row)."""
-    subs = {id(n.value) for n in ast.walk(st) if isinstance(n, ast.Subscript)}
-    return {n.id for n in ast.walk(st) if isinstance(n, ast.Name) and
+    subs = {id(n.value) for n in nodes(st) if isinstance(n, ast.Subscript)}
+    return {n.id for n in nodes(st) if isinstance(n, ast.Name) and
             isinstance(n.ctx, ast.Load) and id(n) not in subs}
 
 
@@ -440,7 +440,7 @@ def reads_stored(plan, value) -> bool:
     stores instead of re-running (``Planner.stored_reads``)."""
     return bool(plan.stored_reads) and any(
         isinstance(n, ast.Subscript) and isinstance(n.value, ast.Name) and
-        n.value.id in plan.stored_reads for n in ast.walk(value))
+        n.value.id in plan.stored_reads for n in nodes(value))
 
 
 def _simple_assign(plan, s, loop, idx) -> bool:
@@ -513,9 +513,9 @@ def _local_to_each_loop(plan, z, sites) -> bool:
         if k is None or z in _loads(home.body[:k]):
             return False
         homes.append(home)
-    inside = {id(n) for home in homes for n in ast.walk(home)}
+    inside = {id(n) for home in homes for n in nodes(home)}
     return not any(isinstance(n, ast.Name) and n.id == z and isinstance(n.ctx, ast.Load)
-                   and id(n) not in inside for n in ast.walk(plan.fn))
+                   and id(n) not in inside for n in nodes(plan.fn))
 
 
 def _choice_ok(plan, s, loop, idx) -> bool:
@@ -598,7 +598,7 @@ def _set_once_at_top(plan, loop, carried, banned) -> dict:
     after it)."""
     counts: dict = {}
     for st in walk(loop.body):
-        for n in ast.walk(st):
+        for n in nodes(st):
             if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store):
                 counts[n.id] = counts.get(n.id, 0) + 1
     out = {}
@@ -622,7 +622,7 @@ def _dear(value) -> bool:
     """A division, power or call: dearer to run again than to read back."""
     return any(isinstance(n, ast.Call) or isinstance(n, ast.BinOp) and
                isinstance(n.op, (ast.Div, ast.Pow, ast.Mod, ast.FloorDiv))
-               for n in ast.walk(value))
+               for n in nodes(value))
 
 
 def _derivative_reads(plan, loop) -> set:
@@ -726,7 +726,7 @@ def _nest_ok(plan, nest) -> bool:
             target = st.targets[0] if kind == ir.Kind.STORE else st.target
             t = plan.types.get(target.value.id)
             if t is None or not t.is_array or not isinstance(target.slice, (ast.Name, ast.Tuple)) \
-                    or any(isinstance(e, ast.Slice) for e in ast.walk(target.slice)) \
+                    or any(isinstance(e, ast.Slice) for e in nodes(target.slice)) \
                     or _index_count(target.slice) != t.ndim:
                 return False
         else:
@@ -813,7 +813,7 @@ def _element_reads(value) -> list:
     """``(array, dump of index)`` of each ``a[...]`` read in ``value``; a bare
     array name read whole counts as an element never stored."""
     out = []
-    for n in ast.walk(value):
+    for n in nodes(value):
         if isinstance(n, ast.Subscript) and isinstance(n.value, ast.Name):
             out.append((n.value.id, ast.dump(n.slice)))
     return out
@@ -941,8 +941,8 @@ def _cost(stmts, arrays, weight) -> tuple:
         value = getattr(s, "value", None)
         if value is None:
             continue
-        work = sum(isinstance(n, (ast.BinOp, ast.UnaryOp, ast.Compare)) for n in ast.walk(value))
-        work += CALL_COST * sum(isinstance(n, ast.Call) for n in ast.walk(value))
+        work = sum(isinstance(n, (ast.BinOp, ast.UnaryOp, ast.Compare)) for n in nodes(value))
+        work += CALL_COST * sum(isinstance(n, ast.Call) for n in nodes(value))
         if store_base(s) is not None:
             work += 1
             if store_base(s) in arrays:
@@ -1064,10 +1064,10 @@ def _statement_loads(plan, stmts) -> set:
 def loads_outside(fn, loop) -> set:
     """Names whose values are read anywhere in ``fn`` but inside ``loop`` (``a.shape``
     reads no element: the shape of an array a loop rewrites is the same before it)."""
-    inside = {id(n) for n in ast.walk(loop)}
-    inside |= {id(n.value) for n in ast.walk(fn) if isinstance(n, ast.Attribute) and
+    inside = {id(n) for n in nodes(loop)}
+    inside |= {id(n.value) for n in nodes(fn) if isinstance(n, ast.Attribute) and
                n.attr in SHAPE_ATTRIBUTES and isinstance(n.value, ast.Name)}
-    return {n.id for n in ast.walk(fn) if isinstance(n, ast.Name) and
+    return {n.id for n in nodes(fn) if isinstance(n, ast.Name) and
             isinstance(n.ctx, ast.Load) and id(n) not in inside}
 
 

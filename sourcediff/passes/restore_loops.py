@@ -36,7 +36,7 @@ import ast
 import copy
 
 from .. import ir
-from .astutil import names_in, rewrite_loops
+from .astutil import names_in, nodes, rewrite_loops
 from .buffers import Liveness
 
 
@@ -80,9 +80,9 @@ def _bound_in(loop):
     has an ``else``, or binds its index (both splits run whole iterations)."""
     if loop.orelse or not isinstance(loop.target, ast.Name) or \
             any(isinstance(n, (ast.Break, ast.Continue, ast.Return))
-                for s in loop.body for n in ast.walk(s)):
+                for s in loop.body for n in nodes(s)):
         return None
-    names = {n.id for s in loop.body for n in ast.walk(s)
+    names = {n.id for s in loop.body for n in nodes(s)
              if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
     return None if loop.target.id in names else names
 
@@ -120,7 +120,7 @@ def _split_saves(loop, saves, sole) -> list:
 
 def _stored_arrays(stmts) -> set:
     """The arrays an element or slice of which ``stmts`` writes."""
-    return {n.value.id for s in stmts for n in ast.walk(s)
+    return {n.value.id for s in stmts for n in nodes(s)
             if isinstance(n, ast.Subscript) and isinstance(n.ctx, ast.Store)
             and isinstance(n.value, ast.Name)}
 
@@ -128,9 +128,9 @@ def _stored_arrays(stmts) -> set:
 def _only_elements_at(array, index, stmts) -> bool:
     """``stmts`` mention ``array`` only as ``array[...]``, and write it only at
     ``index`` (an ``ast.dump``)."""
-    bases = {id(n.value) for s in stmts for n in ast.walk(s) if isinstance(n, ast.Subscript)}
+    bases = {id(n.value) for s in stmts for n in nodes(s) if isinstance(n, ast.Subscript)}
     for s in stmts:
-        for n in ast.walk(s):
+        for n in nodes(s):
             if isinstance(n, ast.Name) and n.id == array and id(n) not in bases:
                 return False
             if isinstance(n, ast.Subscript) and isinstance(n.value, ast.Name) and \
@@ -248,7 +248,7 @@ def unread_puts_back(stmts: list, restores: dict, sole: set, groups=(),
     first: dict = {}
     at: dict = {}
     for k, top in enumerate(stmts):
-        for n in ast.walk(top):
+        for n in nodes(top):
             if restores.get(id(n)) is n:
                 first.setdefault(n.targets[0].value.id, k)
                 at.setdefault(n.targets[0].value.id, []).append(n)

@@ -39,6 +39,7 @@ from .astutil import (
     add_int,
     free_names,
     is_costly,
+    nodes,
     simplify,
     stored_names,
     substitute,
@@ -158,7 +159,7 @@ class ReverseTransformer:
         self.mode = mode                  # 'grad' (seed 1.0) or 'vjp' (seed argument)
         self.params = [a.arg for a in fn.args.args]
         self.used = set(names) | set(self.params) | {
-            n.id for n in ast.walk(fn) if isinstance(n, ast.Name)}
+            n.id for n in nodes(fn) if isinstance(n, ast.Name)}
         self.namer = Namer(self.used)     # x, x2, x3, ...
         self.callee_adjoint = callee_adjoint  # f(pyfunc, argtypes) -> (vjp name, diff flags)
         self.ret = fn.body[-1]
@@ -595,12 +596,12 @@ class ReverseTransformer:
         the start of each of its iterations) as ``(id(loop), var)``.
         passes/dead_restores.py over the loop, with every name mentioned outside
         ``top`` or in the gradients live after it (conservative)."""
-        inside = {id(n) for n in ast.walk(fused)}
+        inside = {id(n) for n in nodes(fused)}
         restores = {k: v for k, v in {**self.scalar_restores, **self.snapshot_restores}.items()
                     if k in inside}
         if not restores:
             return None
-        outside = {n.id for st in self.fn.body if st is not top for n in ast.walk(st)
+        outside = {n.id for st in self.fn.body if st is not top for n in nodes(st)
                    if isinstance(n, ast.Name)}
         dead = dead_restores([fused], restores, outside | free_names(self.gradients()))
         snapshots = {key for _, key in self.snapshot_restores.values()} & dead
@@ -619,7 +620,7 @@ class ReverseTransformer:
         self._seed_reads = tail_reads
         computed = stored_names(top).union(*[stored_names(st) for st in tail])
         if tail_reads & computed or any(ir.TAPE(n) is not None for st in seeds
-                                        for n in ast.walk(st)):
+                                        for n in nodes(st)):
             return None
         return seeds
 
@@ -643,7 +644,7 @@ class ReverseTransformer:
             inner_iteration_locals(loop, after) | self.plan.iteration_arrays(loop, after)
         direct = {self.adj_names[v] for v in local if v in self.adj_names}
         arrays = {a for a, v in adjoint_of.items() if self.types[v].is_array and v not in local}
-        read_in_rev = {n.id for r in rev for n in ast.walk(r)
+        read_in_rev = {n.id for r in rev for n in nodes(r)
                        if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
         for st in walk(rev):
             # an inner loop (an element loop of passes/lower.py, a scalar loop
@@ -683,7 +684,7 @@ class ReverseTransformer:
         # then ``v = v * v + a``, starts the older value's adjoint)
         zeroed = {_zeroing_target(st) for st in fwd} - {None}
         rev = [st for k, st in enumerate(rev) if _zeroing_target(st) not in zeroed or
-               _zeroing_target(st) in {n.id for later in rev[k + 1:] for n in ast.walk(later)
+               _zeroing_target(st) in {n.id for later in rev[k + 1:] for n in nodes(later)
                                        if isinstance(n, ast.Name)}]
         fused = copy.copy(loop)
         fused.body = self.fused_inner(loop) or fwd + rev
@@ -1119,22 +1120,22 @@ class ReverseTransformer:
         return value
 
     # -- reverse sweep ---------------------------------------------------
-    def read(self, *nodes):
-        """The reverse sweep reads the names of ``nodes``: their values, or only
+    def read(self, *exprs):
+        """The reverse sweep reads the names of ``exprs``: their values, or only
         the shape of an array it passes where just the shape counts
         (``unbroadcast(g, x)``, ``np.zeros_like(x)``, ``x.shape``), which needs no
         element of it stored."""
-        for n in nodes:
+        for n in exprs:
             if n is None:
                 continue
             shape_only = set()
-            for sub in ast.walk(n):
+            for sub in nodes(n):
                 if isinstance(sub, ast.Call):
                     spots = SHAPE_ARGUMENTS.get(ast.unparse(sub.func), ())
                     shape_only |= {id(sub.args[k]) for k in spots if k < len(sub.args)}
                 elif isinstance(sub, ast.Attribute) and sub.attr in SHAPE_ATTRIBUTES:
                     shape_only.add(id(sub.value))
-            for sub in ast.walk(n):
+            for sub in nodes(n):
                 if sub.__class__ is ast.Name:
                     if id(sub) in shape_only:
                         self.shape_reads.add(sub.id)
@@ -1479,7 +1480,7 @@ class ReverseTransformer:
         """The numbers of ``loop``'s iteration stored where computed
         (``Planner.stored_at_def``), loaded where its reverse iteration starts,
         as far as ``reverse`` reads them."""
-        reads = {n.id for st in reverse for n in ast.walk(st) if isinstance(n, ast.Name)}
+        reads = {n.id for st in reverse for n in nodes(st) if isinstance(n, ast.Name)}
         order = {id(st): k for k, st in enumerate(walk(loop.body))}
         out = []
         for (sid, var), lp in sorted(self.plan.stored_at_def.items(),
@@ -1525,7 +1526,7 @@ class ReverseTransformer:
                   if any(st is b for b in branch)]
         if not chosen or not reverse:
             return []
-        needed = {n.id for st in reverse for n in ast.walk(st) if isinstance(n, ast.Name)}
+        needed = {n.id for st in reverse for n in nodes(st) if isinstance(n, ast.Name)}
         want = []
         for st in reversed(chosen):
             if st.targets[0].id in needed:
@@ -1957,7 +1958,7 @@ class ReverseTransformer:
         fn = ast.FunctionDef(name=fname, args=args, body=body + rev + [ret_stmt],
                              decorator_list=[], returns=None, type_comment=None, type_params=[])
         ir.REVERSE.set(fn, rev)
-        for n in ast.walk(fn):
+        for n in nodes(fn):
             if isinstance(n, ast.Name):
                 self.helpers_used.add(n.id)
         return fn
@@ -2163,7 +2164,7 @@ def _read_first(stmts, name) -> bool:
     """``stmts`` may read ``name`` before they bind it (a ``for`` loop's target,
     an assignment's name, at their own level)."""
     def reads(node):
-        return name in {n.id for n in ast.walk(node) if isinstance(n, ast.Name) and
+        return name in {n.id for n in nodes(node) if isinstance(n, ast.Name) and
                         isinstance(n.ctx, ast.Load)}
     for st in stmts:
         if isinstance(st, (ast.For, ast.Assign)):

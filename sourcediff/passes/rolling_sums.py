@@ -65,7 +65,7 @@ import itertools
 
 from .. import ir
 from ..names import Namer
-from .astutil import add_int, int_of, range_ran, range_step, rewrite_loops
+from .astutil import add_int, int_of, nodes, range_ran, range_step, rewrite_loops
 from .invariant_sums import shared_buffers
 from .loop_index import LoopIndex, negated, trips_at_most
 from .sink import Adjoints
@@ -77,7 +77,7 @@ def roll_neighbour_adds(stmts: list, adjoints: Adjoints, ndims: dict, before=(),
     the number of dimensions of each adjoint buffer; ``before``: the
     statements before it (the forward sweep); ``lengths``: the keys of
     ``shapes.axis_lengths`` of adjoint buffers and whole numbers."""
-    names = {n.id for s in list(before) + list(stmts) for n in ast.walk(s)
+    names = {n.id for s in list(before) + list(stmts) for n in nodes(s)
              if isinstance(n, ast.Name)}
     plain = adjoints.arrays - shared_buffers(list(before) + list(stmts), adjoints)
     return _Rewriter({x: ndims[x] for x in plain if x in ndims}, Namer(names),
@@ -94,7 +94,7 @@ class _Rewriter:
         ones (each sets them to zero first); a loop inside one using it, or
         another group of the same loop (``taken``), a new one."""
         names = self.locals.setdefault((x, i, c), [])
-        mentioned = {n.id for n in ast.walk(loop) if isinstance(n, ast.Name)}
+        mentioned = {n.id for n in nodes(loop) if isinstance(n, ast.Name)}
         name = next((n for n in names if n not in taken and n not in mentioned), None)
         if name is None:
             name = self.namer.fresh(_label(x, i, c))
@@ -108,18 +108,18 @@ class _Rewriter:
     def loop(self, loop) -> list:
         step = range_step(loop)
         if step is None or loop.orelse or any(isinstance(n, (ast.Break, ast.Continue, ast.Return))
-                                              for s in loop.body for n in ast.walk(s)):
+                                              for s in loop.body for n in nodes(s)):
             return [loop]
         if (trips_at_most(loop) or 0) in (1, 2):      # an end peel_ends runs apart
             return [loop]
         i = loop.target.id
-        stored = {n.id for s in loop.body for n in ast.walk(s)
+        stored = {n.id for s in loop.body for n in nodes(s)
                   if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
         if i in stored:              # the body moves its own index
             return [loop]
         assigned = {i} | stored
         stop = loop.iter.args[0] if len(loop.iter.args) == 1 else loop.iter.args[1]
-        changed = {n.func.value.id for s in loop.body for n in ast.walk(s)   # lst.pop()
+        changed = {n.func.value.id for s in loop.body for n in nodes(s)   # lst.pop()
                    if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute)
                    and isinstance(n.func.value, ast.Name)}
         if _mentions(loop.iter) & (assigned | changed):     # the stop is read again after
@@ -189,7 +189,7 @@ class AddGroups:
         found: dict = {}
         every: dict = {}      # key -> offsets of adds made in every iteration
         mentioned: dict = {}
-        for s, k in ((n, k) for k, top in enumerate(loop.body) for n in ast.walk(top)):
+        for s, k in ((n, k) for k, top in enumerate(loop.body) for n in nodes(top)):
             if isinstance(s, ast.Name) and s.id in ndims:
                 mentioned[s.id] = mentioned.get(s.id, 0) + 1
             if isinstance(s, ast.AugAssign):
@@ -287,7 +287,7 @@ class AddGroups:
         x = t.value.id
         parts = t.slice.elts if isinstance(t.slice, ast.Tuple) else [t.slice]
         if len(parts) != ndims[x] or x in _mentions(s.value) or \
-                any(isinstance(n, ast.Slice) for p in parts for n in ast.walk(p)):
+                any(isinstance(n, ast.Slice) for p in parts for n in nodes(p)):
             return None
         rolling = [k for k, p in enumerate(parts) if _mentions(p) & self.assigned]
         if len(rolling) != 1:
@@ -353,7 +353,7 @@ def _tag(s, line):
 
 
 def _mentions(node) -> set:
-    return {n.id for n in ast.walk(node) if isinstance(n, ast.Name)}
+    return {n.id for n in nodes(node) if isinstance(n, ast.Name)}
 
 
 def _name(n, store=False):

@@ -40,7 +40,7 @@ from .. import ir
 from ..rules import registry
 from ..rules.registry import ELEMENTWISE_OPS
 from ..runtime.helpers import transposed
-from .astutil import LIKE, MAKERS
+from .astutil import LIKE, MAKERS, nodes
 
 # functions whose result's shape follows from their arguments' shapes (and
 # constant arguments) alone, not from the values in them
@@ -393,7 +393,7 @@ def _fixed_site(stmt, var, types, fixed, scalars) -> bool:
     parts = value.args if isinstance(value, ast.Call) else [value]
     if key[0] == "method":
         parts = [value.func.value, *parts]      # the receiver of ``a.copy()``
-    operands = [n.id for p in parts for n in ast.walk(p) if isinstance(n, ast.Name)]
+    operands = [n.id for p in parts for n in nodes(p) if isinstance(n, ast.Name)]
 
     def fixed_operands(names):
         return all(n in fixed or not _is_array(types, n) for n in names)

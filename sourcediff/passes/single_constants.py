@@ -22,6 +22,7 @@ import numpy as np
 
 from .. import ir
 from ..names import Namer
+from .astutil import nodes
 
 
 def _is_float32(node, env) -> bool:
@@ -93,7 +94,7 @@ def _put(holder, field, k, value):
 
 def _statement(stmt, env, casts) -> bool:
     changed = False
-    for node in ast.walk(stmt):
+    for node in nodes(stmt):
         slots = _operands(node)
         values = [_get(*slot) for slot in slots]
         if not any(_is_float32(v, env) for v in values):

@@ -36,7 +36,7 @@ from collections import Counter
 from dataclasses import dataclass
 
 from .. import ir
-from .astutil import free_names, is_const, stored_names
+from .astutil import free_names, is_const, nodes, stored_names
 
 _LOOPS = (ast.For, ast.While)
 _JUMPS = (ast.Break, ast.Continue, ast.Return)
@@ -101,7 +101,7 @@ def zero_after(stmts, zero: frozenset, adjoints: Adjoints) -> frozenset:
 def loop_entry(loop, zero: frozenset, adjoints: Adjoints) -> frozenset:
     """The adjoints known zero at the start of every iteration of ``loop`` (and
     after it): a fixed point; without one for a loop left by a jump."""
-    if any(isinstance(n, _JUMPS) for n in ast.walk(loop)):
+    if any(isinstance(n, _JUMPS) for n in nodes(loop)):
         return zero - stored_names(loop)
     while True:
         entry = zero & zero_after(loop.body, zero, adjoints)
@@ -128,7 +128,7 @@ class _Sinker:
         written = set()
         roots = set()                  # names used only as np in np.sign(...), as f in f(...)
         for s in stmts:
-            for n in ast.walk(s):
+            for n in nodes(s):
                 if isinstance(n, ast.Name):
                     if isinstance(n.ctx, ast.Load):
                         self.reads[n.id] += 1
@@ -140,9 +140,9 @@ class _Sinker:
                     root = n.value if isinstance(n, ast.Attribute) else n.func
                     if isinstance(root, ast.Name):
                         roots.add(id(root))
-        self.modules = {n.id for s in stmts for n in ast.walk(s)
+        self.modules = {n.id for s in stmts for n in nodes(s)
                         if isinstance(n, ast.Name) and n.id not in written} - {
-            n.id for s in stmts for n in ast.walk(s)
+            n.id for s in stmts for n in nodes(s)
             if isinstance(n, ast.Name) and id(n) not in roots}
         self.mentions: dict = {}
 
@@ -169,7 +169,7 @@ class _Sinker:
     def sink_into(self, branch: ast.If, rest: list, zero: frozenset):
         """``branch`` with the statements of ``rest`` that do nothing on the
         path through its other arm moved to the end of one arm, and what stays."""
-        if any(isinstance(n, _JUMPS) for n in ast.walk(branch)):
+        if any(isinstance(n, _JUMPS) for n in nodes(branch)):
             return branch, rest
         # each arm in turn: an American put's node either exercises (the reverse
         # of the stock price's powers goes into that arm) or holds (the reverse
@@ -253,7 +253,7 @@ class _Sinker:
         kept = self.mentions.get(id(s))
         if kept is None or kept[0] is not s:
             names = free_names(s) - self.modules
-            if any(isinstance(n, ast.Call) and not self._pure(n) for n in ast.walk(s)):
+            if any(isinstance(n, ast.Call) and not self._pure(n) for n in nodes(s)):
                 written = names
             else:
                 written = stored_names(s) | _stored_into(s)
@@ -276,7 +276,7 @@ class _Sinker:
 def _stored_into(s) -> set:
     """The names whose elements or attributes ``s`` assigns (``dx[i] += e``)."""
     out = set()
-    for n in ast.walk(s):
+    for n in nodes(s):
         if isinstance(n, (ast.Subscript, ast.Attribute)) and isinstance(n.ctx, ast.Store):
             base = n
             while isinstance(base, (ast.Subscript, ast.Attribute)):
@@ -293,7 +293,7 @@ def _note(read) -> str:
 
 def _reads(s, n) -> int:
     """How many times ``s`` reads ``n`` (``n += e`` reads it too)."""
-    count = sum(1 for x in ast.walk(s) if isinstance(x, ast.Name) and x.id == n
+    count = sum(1 for x in nodes(s) if isinstance(x, ast.Name) and x.id == n
                 and isinstance(x.ctx, ast.Load))
-    return count + sum(1 for x in ast.walk(s) if isinstance(x, ast.AugAssign)
+    return count + sum(1 for x in nodes(s) if isinstance(x, ast.AugAssign)
                        and isinstance(x.target, ast.Name) and x.target.id == n)

@@ -42,7 +42,7 @@ import numpy as np
 from .. import ir
 from ..names import Namer
 from ..runtime.helpers import equal_length, slice_length, slice_start
-from .astutil import bound_names, own_reads, walk
+from .astutil import bound_names, nodes, own_reads, walk
 
 _DOT = id(np.dot)
 
@@ -123,7 +123,7 @@ def _product(stmts, k, env, bound, readers):
         views.append(view)
         first = min(first, j)
     # a name a view's index reads must not be the other view's name
-    read = {n.id for _b, parts in views for p in parts for n in ast.walk(p)
+    read = {n.id for _b, parts in views for p in parts for n in nodes(p)
             if isinstance(n, ast.Name)}
     if read & set(defs):
         return None

@@ -128,12 +128,12 @@ def _unrolled(fn, env, param_shapes, rows):
     indexed = set()
     # names read only inside loops that bind them (``i`` of several ``for i in``)
     loads, inside = {}, {}
-    for n in ast.walk(trial):
+    for n in nodes(trial):
         if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load):
             loads[n.id] = loads.get(n.id, 0) + 1
         if isinstance(n, ast.For) and isinstance(n.target, ast.Name):
             inside.setdefault(n.target.id, set()).update(
-                id(m) for m in ast.walk(n) if isinstance(m, ast.Name) and
+                id(m) for m in nodes(n) if isinstance(m, ast.Name) and
                 m.id == n.target.id and isinstance(m.ctx, ast.Load))
     local = {name for name, found in inside.items() if len(found) == loads.get(name, 0)}
 
@@ -173,7 +173,7 @@ def _written_out(loop, local, indexed):
     i = loop.target.id
     if count is None or not 0 < count <= UNROLL or i not in local:
         return None
-    inner = [n for s in loop.body for n in ast.walk(s)]
+    inner = [n for s in loop.body for n in nodes(s)]
     if any(isinstance(n, (ast.For, ast.While, ast.Break, ast.Continue, ast.Return, ast.If))
            for n in inner) or \
             any(isinstance(n, ast.Name) and n.id == i and not isinstance(n.ctx, ast.Load)
@@ -192,7 +192,7 @@ def _written_out(loop, local, indexed):
             copy = ir.clone(s)
             if isinstance(getattr(copy, "value", None), ast.Name) and copy.value.id == i:
                 copy.value = ir.mark(ast.Constant(k), ("const",))
-            for n in ast.walk(copy):
+            for n in nodes(copy):
                 for f, v in ast.iter_fields(n):
                     if isinstance(v, ast.Name) and v.id == i:
                         setattr(n, f, ast.Constant(k))
@@ -214,16 +214,16 @@ def shape_seeds(tree: ast.FunctionDef) -> tuple:
     Only parameters the function never rebinds or stores into."""
     params = [a.arg for a in tree.args.args]
     in_loops, written = set(), set()
-    for n in ast.walk(tree):
+    for n in nodes(tree):
         if isinstance(n, (ast.Assign, ast.AugAssign, ast.For)):
             targets = n.targets if isinstance(n, ast.Assign) else [n.target]
-            names = {m.id for t in targets for m in ast.walk(t) if isinstance(m, ast.Name)}
+            names = {m.id for t in targets for m in nodes(t) if isinstance(m, ast.Name)}
             written |= names
         if isinstance(n, (ast.For, ast.While)):
-            for m in ast.walk(n):
+            for m in nodes(n):
                 if isinstance(m, (ast.Assign, ast.AugAssign)):
                     for t in (m.targets if isinstance(m, ast.Assign) else [m.target]):
-                        in_loops |= {x.id for x in ast.walk(t) if isinstance(x, ast.Name)}
+                        in_loops |= {x.id for x in nodes(t) if isinstance(x, ast.Name)}
     seeds = []
     for k, p in enumerate(params):
         if p in written:
@@ -237,8 +237,8 @@ def shape_seeds(tree: ast.FunctionDef) -> tuple:
 
 def _read_whole(expr, name) -> bool:
     """``expr`` reads array ``name`` whole, not only its elements or its size."""
-    parents = {id(c): n for n in ast.walk(expr) for c in ast.iter_child_nodes(n)}
-    for n in ast.walk(expr):
+    parents = {id(c): n for n in nodes(expr) for c in ast.iter_child_nodes(n)}
+    for n in nodes(expr):
         if not (isinstance(n, ast.Name) and n.id == name):
             continue
         up = parents.get(id(n))
@@ -271,7 +271,7 @@ def _propagate_copies(fn, made: set):
     not bound again before its last read: fewer statements for Numba to
     compile (the first call of a filter with 2x2 matrices is mostly that)."""
     binds, loads = {}, {}
-    for n in ast.walk(fn):
+    for n in nodes(fn):
         if isinstance(n, ast.Name):
             table = binds if isinstance(n.ctx, ast.Store) else loads
             table[n.id] = table.get(n.id, 0) + 1
@@ -312,7 +312,7 @@ def _stored(node) -> set:
 
 
 def _rename_loads(node, old, new):
-    for n in ast.walk(node):
+    for n in nodes(node):
         if isinstance(n, ast.Name) and n.id == old and isinstance(n.ctx, ast.Load):
             n.id = new
 
@@ -342,7 +342,7 @@ def _drop_unread(fn, made: set):
         return out, removed
 
     while True:
-        loads = {n.id for n in ast.walk(fn) if isinstance(n, ast.Name)
+        loads = {n.id for n in nodes(fn) if isinstance(n, ast.Name)
                  and isinstance(n.ctx, ast.Load)}
         fn.body, removed = block(fn.body, loads)
         if not removed:
@@ -351,7 +351,7 @@ def _drop_unread(fn, made: set):
 
 def _name_uses(s) -> tuple:
     """(the names ``s`` reads, the names it mentions)."""
-    names = [n for n in ast.walk(s) if isinstance(n, ast.Name)]
+    names = [n for n in nodes(s) if isinstance(n, ast.Name)]
     return {n.id for n in names if isinstance(n.ctx, ast.Load)}, {n.id for n in names}
 
 
@@ -397,9 +397,9 @@ class _Facts:
                 self.tuples[s.targets[0].id] = tuple(_int_const(e) for e in s.value.elts)
         self.binds = binds
         self.loads = {}         # name -> how many times it is read (not written into)
-        stored = {id(n.value) for n in ast.walk(fn)
+        stored = {id(n.value) for n in nodes(fn)
                   if isinstance(n, ast.Subscript) and isinstance(n.ctx, ast.Store)}
-        for n in ast.walk(fn):
+        for n in nodes(fn):
             if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load) and id(n) not in stored:
                 self.loads[n.id] = self.loads.get(n.id, 0) + 1
         self.tuples = {k: v for k, v in self.tuples.items() if binds.get(k) == 1}
@@ -420,9 +420,9 @@ class _Facts:
 
 def _binds(s):
     if isinstance(s, ast.For):
-        return [n.id for n in ast.walk(s.target) if isinstance(n, ast.Name)]
+        return [n.id for n in nodes(s.target) if isinstance(n, ast.Name)]
     if isinstance(s, ast.Assign):
-        return [n.id for t in s.targets for n in ast.walk(t)
+        return [n.id for t in s.targets for n in nodes(t)
                 if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)]
     return []
 
@@ -461,7 +461,7 @@ def decide(facts, seeds=None) -> tuple[dict, dict]:
             t = _target(s)
             if t is None or not isinstance(s, ast.Assign):
                 continue
-            found = set().union(*(sources.get(n.id, set()) for n in ast.walk(s.value)
+            found = set().union(*(sources.get(n.id, set()) for n in nodes(s.value)
                                   if isinstance(n, ast.Name)))
             if not found <= sources.get(t, set()):
                 sources[t] = sources.get(t, set()) | found
@@ -724,11 +724,11 @@ def _picked(v, shapes):
 
 def _rejected(s, shapes, facts) -> set:
     """Candidates that must stay arrays because of how ``s`` uses them."""
-    reads = {n.id for n in ast.walk(s) if isinstance(n, ast.Name)
+    reads = {n.id for n in nodes(s) if isinstance(n, ast.Name)
              and isinstance(n.ctx, ast.Load) and n.id in shapes}
     if isinstance(s, (ast.For, ast.While, ast.If)):
         own = {n.id for part in (getattr(s, "iter", None), getattr(s, "test", None))
-               if part is not None for n in ast.walk(part) if isinstance(n, ast.Name)}
+               if part is not None for n in nodes(part) if isinstance(n, ast.Name)}
         return own & set(shapes)
     if not reads and not (isinstance(s, ast.Assign) and _target(s) in shapes):
         return set()
@@ -830,7 +830,7 @@ def _filling(s, base, facts) -> bool:
         if _target(prev) == base:
             return ir.PRIM(prev.value, ("",))[0] == "call"
         if not isinstance(prev, ast.Assign) or _target(prev) is None or \
-                base in {n.id for n in ast.walk(prev) if isinstance(n, ast.Name)}:
+                base in {n.id for n in nodes(prev) if isinstance(n, ast.Name)}:
             return False
     return False
 
@@ -842,7 +842,7 @@ def _unshared(base, shapes, facts) -> bool:
     pairs = facts.__dict__.get("alias_pairs")
     if pairs is None:       # (the same for every call: asked once per element store)
         pairs = facts.alias_pairs = [
-            (_target(s), {n.id for n in ast.walk(s.value) if isinstance(n, ast.Name)})
+            (_target(s), {n.id for n in nodes(s.value) if isinstance(n, ast.Name)})
             for s in facts.statements if _target(s) is not None and
             ir.PRIM(getattr(s, "value", None), ("",))[0] in ALIASING and not _move(s, facts)]
     for target, sources in pairs:
@@ -931,7 +931,7 @@ class _Writer:
             return [s]
         if target in self.shapes:
             return self.array_statement(target, s.value)
-        if any(isinstance(n, ast.Name) and n.id in self.shapes for n in ast.walk(s.value)):
+        if any(isinstance(n, ast.Name) and n.id in self.shapes for n in nodes(s.value)):
             return self.scalar_statement(target, s.value)
         return [s]
 
@@ -962,7 +962,7 @@ class _Writer:
             fill = 1.0 if id(prim[1]) in (ONES, ONES_LIKE) else 0.0
             return [self.copy(self.names[target][i], ast.Constant(
                 1.0 if id(prim[1]) == EYE and i[0] == i[1] else fill)) for i in cells]
-        reads = {n.id for n in ast.walk(v) if isinstance(n, ast.Name)}
+        reads = {n.id for n in nodes(v) if isinstance(n, ast.Name)}
         elementwise = prim[0] in ("binop", "unary") and prim[1] != "MatMult" or \
             prim[0] == "call" and isinstance(prim[1], np.ufunc)
         # where an element reads other elements of the target, the new values
@@ -1213,7 +1213,7 @@ def _cofactor(m: dict, n: int, r: int, c: int):
 def _readers(name, facts):
     return [s for s in facts.statements if any(
         isinstance(n, ast.Name) and n.id == name and isinstance(n.ctx, ast.Load)
-        for n in ast.walk(s))]
+        for n in nodes(s))]
 
 
 def _reads_only_as_size(s, name, shapes) -> bool:

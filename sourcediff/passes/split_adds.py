@@ -50,7 +50,7 @@ import copy
 
 from .. import ir
 from ..names import Namer
-from .astutil import add_int, call, counting_up, range_step, rewrite_loops
+from .astutil import add_int, call, counting_up, nodes, range_step, rewrite_loops
 from .invariant_sums import shared_buffers
 from .loop_index import trips_at_most
 from .plan_report import line_ref
@@ -68,10 +68,10 @@ def split_neighbour_adds(stmts: list, adjoints: Adjoints, ndims: dict, before=()
     """``stmts`` (a reverse sweep) with such adds going through rows; ``ndims``:
     the number of dimensions of each adjoint buffer; ``before``: the forward
     sweep; ``lengths``: the keys of ``shapes.axis_lengths``."""
-    names = {n.id for s in list(before) + list(stmts) for n in ast.walk(s)
+    names = {n.id for s in list(before) + list(stmts) for n in nodes(s)
              if isinstance(n, ast.Name)}
     plain = adjoints.arrays - shared_buffers(list(before) + list(stmts), adjoints)
-    set_in_sweep = {n.id for s in stmts for n in ast.walk(s)
+    set_in_sweep = {n.id for s in stmts for n in nodes(s)
                     if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
     splitter = _Splitter({x: ndims[x] for x in plain if x in ndims}, Namer(names),
                          lengths or {}, set_in_sweep)
@@ -95,10 +95,10 @@ class _Splitter:
             return [loop]
         i = loop.target.id
         lo, hi = _bounds(loop.iter, step)
-        if {n.id for e in (lo, hi) for n in ast.walk(e) if isinstance(n, ast.Name)} & \
+        if {n.id for e in (lo, hi) for n in nodes(e) if isinstance(n, ast.Name)} & \
                 self.set_in_sweep:
             return [loop]
-        assigned = {i} | {n.id for s in loop.body for n in ast.walk(s)
+        assigned = {i} | {n.id for s in loop.body for n in nodes(s)
                           if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
         if not _affine_reads(loop, i, assigned):
             return [loop]
@@ -161,7 +161,7 @@ class _Splitter:
                     (x, place, fixed), (c, _) = key
                     found.setdefault(x, []).append((s, x, (place, fixed, c)))
         mentions: dict = {}
-        for n in ast.walk(ast.Module(body=loop.body, type_ignores=[])):
+        for n in nodes(ast.Module(body=loop.body, type_ignores=[])):
             if isinstance(n, ast.Name) and n.id in found:
                 mentions[n.id] = mentions.get(n.id, 0) + 1
         out = []
@@ -183,7 +183,7 @@ def _vector_body(loop) -> bool:
     for s in loop.body:
         if not isinstance(s, (ast.Assign, ast.AugAssign)) or ir.ARRAY(s):
             return False
-        for n in ast.walk(s):
+        for n in nodes(s):
             if isinstance(n, ast.Call) and _called(n) not in VECTOR_CALLS:
                 return False
             if isinstance(n, (ast.Slice, ast.Lambda, ast.ListComp, ast.Tuple)) and \
@@ -198,11 +198,11 @@ def _affine_reads(loop, i, assigned) -> bool:
     strides, no gather (a loop down the rows of ``X[i, 0]``, ``X[i + 1, 0]`` of
     an ``(n, 3)`` array stays scalar: the polymer chain's bonds ran 1.63 ->
     2.01 ms split)."""
-    for n in (n for s in loop.body for n in ast.walk(s)):
+    for n in (n for s in loop.body for n in nodes(s)):
         if isinstance(n, ast.Subscript):
             parts = n.slice.elts if isinstance(n.slice, ast.Tuple) else [n.slice]
             for k, p in enumerate(parts):
-                mentioned = {m.id for m in ast.walk(p) if isinstance(m, ast.Name)}
+                mentioned = {m.id for m in nodes(p) if isinstance(m, ast.Name)}
                 if mentioned & assigned and not (_index_plus_constant(p, i) and
                                                  k == len(parts) - 1):
                     return False
@@ -218,7 +218,7 @@ def _index_plus_constant(e, i) -> bool:
 
 
 def _in_index(s, tup) -> bool:
-    return any(isinstance(n, ast.Subscript) and n.slice is tup for n in ast.walk(s))
+    return any(isinstance(n, ast.Subscript) and n.slice is tup for n in nodes(s))
 
 
 def _called(call) -> str:

@@ -29,6 +29,7 @@ from __future__ import annotations
 import ast
 
 from .. import ir
+from .astutil import nodes
 
 
 def reset_stack_tops(body: list, rev: list) -> tuple:
@@ -70,7 +71,7 @@ def _stack_counters(stmts) -> set:
     """The top counters of the stacks pushed onto in ``stmts``: the index of a
     push ``X[X_top] = v`` or ``store_row(X, X_top, v)``."""
     out = set()
-    for n in ast.walk(ast.Module(body=stmts, type_ignores=[])):
+    for n in nodes(ast.Module(body=stmts, type_ignores=[])):
         op = ir.TAPE(n) if isinstance(n, ast.stmt) else None
         if op is None or op.role != "push":
             continue
@@ -93,7 +94,7 @@ def _collect(stmts, loops, uses) -> None:
         heads = [s.iter, s.target] if isinstance(s, ast.For) else \
             [s.test] if isinstance(s, (ast.While, ast.If)) else [s]
         for head in heads:
-            for n in ast.walk(head):
+            for n in nodes(head):
                 if isinstance(n, ast.Name) and n.id in uses:
                     uses[n.id].append(list(loops))
         here = loops + [s] if isinstance(s, ast.For) else \

@@ -20,7 +20,7 @@ import copy
 import dataclasses
 
 from .. import ir
-from .astutil import binding_targets
+from .astutil import binding_targets, nodes
 
 _MISSING = object()
 
@@ -71,7 +71,7 @@ def static_truth(test) -> bool | None:
     """Whether ``test``, made of constants among which a string or None
     (``"sum" == "sum"``, ``None is None``), holds; None when it is not such a
     test."""
-    if not any(is_static_constant(n) for n in ast.walk(test)):
+    if not any(is_static_constant(n) for n in nodes(test)):
         return None
     v = _value(test)
     return None if v is _MISSING else bool(v)
@@ -81,7 +81,7 @@ def is_flag_test(test, params) -> bool:
     """``test`` compares parameters with strings or None only (``mode == "sum"``,
     ``w is None``, ``mode in ("a", "b")``): a test on values the transform will
     specialize on."""
-    names = [n for n in ast.walk(test) if isinstance(n, ast.Name)]
+    names = [n for n in nodes(test) if isinstance(n, ast.Name)]
     if not names or any(n.id not in params for n in names):
         return False
     flag = _FlagValues().visit(copy.deepcopy(test))
@@ -116,7 +116,7 @@ def bind_static_args(src, values: dict, others=()):
     None) replaced by the value, up to where the function binds the name again;
     ``others``, the parameters given other values (numbers, arrays), and names
     bound again are not None: ``p is None`` of those is False."""
-    if not values and not any(is_static_constant(n) for n in ast.walk(src.tree)):
+    if not values and not any(is_static_constant(n) for n in nodes(src.tree)):
         return src
     env = {p: _NOT_NONE for p in others}
     env.update(values)
@@ -131,10 +131,10 @@ _NOT_NONE = object()      # a name whose value is not None (a number, an array)
 def _assigned(stmts) -> set:
     out = set()
     for s in stmts:
-        for n in ast.walk(s):
+        for n in nodes(s):
             if isinstance(n, (ast.Assign, ast.AugAssign, ast.AnnAssign, ast.For)):
                 for t in binding_targets(n):
-                    out.update(x.id for x in ast.walk(t) if isinstance(x, ast.Name))
+                    out.update(x.id for x in nodes(t) if isinstance(x, ast.Name))
             elif isinstance(n, ast.NamedExpr):
                 out.add(n.target.id)
             elif isinstance(n, (ast.FunctionDef, ast.ClassDef)):
@@ -200,7 +200,7 @@ def _fold_test(test):
     decides = isinstance(test.op, ast.Or)       # the value that settles the whole test
     kept = []
     for part in (_fold_test(v) for v in test.values):
-        v = _value(part) if any(is_static_constant(n) for n in ast.walk(part)) or \
+        v = _value(part) if any(is_static_constant(n) for n in nodes(part)) or \
             isinstance(part, ast.Constant) else _MISSING
         if v is _MISSING:
             kept.append(part)

@@ -60,7 +60,7 @@ import numpy as np
 
 from .. import ir
 from ..names import Namer
-from .astutil import bound_names, insert_before, is_costly, own_reads, walk
+from .astutil import bound_names, insert_before, is_costly, nodes, own_reads, walk
 
 CHEAP_CALLS = {id(f) for f in (abs, min, max, float, math.fabs, math.floor, math.ceil,
                                np.abs, np.fabs, np.maximum, np.minimum, np.floor, np.ceil)}
@@ -161,7 +161,7 @@ def _written_arrays(loop, facts):
                     out.add(base.id)
             if ir.KIND(s) == ir.Kind.ACCUMULATE and ir.ARRAY(s):
                 out.add(targets[0].id)
-        for n in ast.walk(s) if not isinstance(s, (ast.For, ast.While, ast.If)) else ():
+        for n in nodes(s) if not isinstance(s, (ast.For, ast.While, ast.If)) else ():
             if isinstance(n, ast.Call) and ir.INPLACE(n):
                 return None
     if not all(facts.fresh(a) for a in out):
@@ -190,7 +190,7 @@ def _tabulate_inner(inner, outer, step, assigned, written, facts, namer) -> list
     if args is None or len(args) == 3:
         return []
     if any(isinstance(n, ast.Call) or isinstance(n, ast.Name) and n.id in assigned
-           for a in args for n in ast.walk(a)):
+           for a in args for n in nodes(a)):
         return []
     index = inner.target.id
     invariant = {}                           # name -> its statement (in inner.body)
@@ -201,7 +201,7 @@ def _tabulate_inner(inner, outer, step, assigned, written, facts, namer) -> list
             continue
         invariant[name] = s
         v = s.value
-        if is_costly(v) or any(n.id in costly for n in ast.walk(v)
+        if is_costly(v) or any(n.id in costly for n in nodes(v)
                                    if isinstance(n, ast.Name)):
             costly.add(name)
     if not costly:
@@ -298,14 +298,14 @@ def _invariant_assign(s, index, invariant, assigned, written, facts):
         return None
     if prim == ("binop", "MatMult"):
         return None
-    callee = {id(n) for n in ast.walk(v.func)} if isinstance(v, ast.Call) else set()
-    for n in ast.walk(v):
+    callee = {id(n) for n in nodes(v.func)} if isinstance(v, ast.Call) else set()
+    for n in nodes(v):
         if id(n) in callee:
             continue
         if isinstance(n, ast.Subscript):
             if not isinstance(n.value, ast.Name) or not facts.array(n.value.id) or \
                     n.value.id in written or n.value.id in assigned or \
-                    any(isinstance(p, ast.Slice) for p in ast.walk(n.slice)):
+                    any(isinstance(p, ast.Slice) for p in nodes(n.slice)):
                 return None
         elif isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load):
             if n.id == index or n.id in invariant:
@@ -317,9 +317,9 @@ def _invariant_assign(s, index, invariant, assigned, written, facts):
         elif isinstance(n, (ast.Attribute, ast.Call)) and n is not v:
             return None
     # an array name may appear only as the base of an element read
-    bases = {id(n.value) for n in ast.walk(v) if isinstance(n, ast.Subscript)}
+    bases = {id(n.value) for n in nodes(v) if isinstance(n, ast.Subscript)}
     if any(isinstance(n, ast.Name) and facts.array(n.id) and id(n) not in bases | callee
-           for n in ast.walk(v)):
+           for n in nodes(v)):
         return None
     return name
 
@@ -371,7 +371,7 @@ def _element(table, index, lo, store):
 
 
 def _rename(node, names):
-    for n in ast.walk(node):
+    for n in nodes(node):
         if isinstance(n, ast.Name) and n.id in names:
             n.id = names[n.id]
 

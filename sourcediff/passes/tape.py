@@ -48,7 +48,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .. import ir
-from .astutil import add_int, int_of, remembered_stored_names, simplify, stored_names, walk
+from .astutil import add_int, int_of, nodes, remembered_stored_names, simplify, stored_names, walk
 
 
 @dataclass
@@ -156,7 +156,7 @@ def plan_indexed_tapes(fn, sites, element_dtype, segments=None, per_iteration=()
         if any(b is None for b in spans):
             continue
         written = stored(loops[0])
-        used = {n.id for lo, hi, _ in spans for e in (lo, hi) for n in ast.walk(e)
+        used = {n.id for lo, hi, _ in spans for e in (lo, hi) for n in nodes(e)
                 if isinstance(n, ast.Name)}
         if used & written:
             # a bound the nest changes: one of the same value in every trip, else none
@@ -225,7 +225,7 @@ _PURE_CALLS = {"len", "min", "max", "int", "abs"}
 def _evaluable(e, varying) -> bool:
     """Can ``e`` be computed before the top-level statement: names it does not
     change, shapes, constants, arithmetic and ``len``/``min``/``max``?"""
-    for n in ast.walk(e):
+    for n in nodes(e):
         if isinstance(n, ast.Call) and not (isinstance(n.func, ast.Name)
                                             and n.func.id in _PURE_CALLS):
             return False
@@ -321,7 +321,7 @@ def _shape_of(e, sites):
 
 
 def _reads(e, names) -> bool:
-    return any(isinstance(n, ast.Name) and n.id in names for n in ast.walk(e))
+    return any(isinstance(n, ast.Name) and n.id in names for n in nodes(e))
 
 
 def _varying_length(e, varying) -> bool:
@@ -340,7 +340,7 @@ def _substituted(e, varying, invariant):
     if _varying_length(e, varying):
         return invariant(e, varying)
     out = ir.clone(e)
-    for n in list(ast.walk(out)):
+    for n in list(nodes(out)):
         for field, value in ast.iter_fields(n):
             items = value if isinstance(value, list) else [value]
             for k, item in enumerate(items):
@@ -454,11 +454,11 @@ def _lengths_only(bound) -> bool:
     (``while k < x.shape[0]``): it runs that often, it is no cap far above what
     runs, and its stack is allocated whole (growing costs a rebinding of the
     stack where each trip starts)."""
-    shaped = {id(n.value) for n in ast.walk(bound) if isinstance(n, ast.Attribute)
+    shaped = {id(n.value) for n in nodes(bound) if isinstance(n, ast.Attribute)
               and n.attr == "shape"}
-    shaped |= {id(a) for n in ast.walk(bound) if isinstance(n, ast.Call)
+    shaped |= {id(a) for n in nodes(bound) if isinstance(n, ast.Call)
                and isinstance(n.func, ast.Name) and n.func.id == "len" for a in n.args}
-    names = [n for n in ast.walk(bound) if isinstance(n, ast.Name)
+    names = [n for n in nodes(bound) if isinstance(n, ast.Name)
              and n.id not in ("max", "min", "len")]
     if not names:
         # a number written in the test (``it < 100000``): a cap unless small (a

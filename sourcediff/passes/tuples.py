@@ -13,7 +13,7 @@ import numpy as np
 
 from .. import ir
 from ..names import Namer
-from .astutil import walk
+from .astutil import nodes, walk
 
 
 def scalarize_tuple_params(fn: ast.FunctionDef, arg_types: dict, used: set) -> dict:
@@ -41,7 +41,7 @@ def scalarize_tuple_params(fn: ast.FunctionDef, arg_types: dict, used: set) -> d
                 new = ast.Name(id=mapping[value.value.id][k], ctx=ast.Load())
                 ir.PRIM.set(new, ("copy",))
                 s.value = new
-            for node in ast.walk(s):
+            for node in nodes(s):
                 if isinstance(node, ast.Name) and node.id in mapping and \
                         isinstance(node.ctx, ast.Load):
                     whole.add(node.id)
@@ -375,7 +375,7 @@ class _Splitter:
         are renamed to the rebuilt tuples."""
         out = []
         done = {}
-        for n in ast.walk(node):
+        for n in nodes(node):
             if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load) and n.id in self.split:
                 if n.id not in done:
                     out += self.rebuild(n.id, like)
@@ -392,8 +392,8 @@ def _whole_param_uses(fn, param_elts) -> set:
     for s in walk(fn.body):
         if ir.PROLOGUE(s):
             continue
-        for node in ast.walk(s) if not isinstance(s, (ast.If, ast.For, ast.While)) else \
-                ast.walk(s.test if isinstance(s, (ast.If, ast.While)) else s.iter):
+        for node in nodes(s) if not isinstance(s, (ast.If, ast.For, ast.While)) else \
+                nodes(s.test if isinstance(s, (ast.If, ast.While)) else s.iter):
             if isinstance(node, ast.Name) and node.id in param_elts and \
                     isinstance(node.ctx, ast.Load):
                 whole.add(node.id)

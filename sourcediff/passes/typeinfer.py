@@ -6,6 +6,7 @@ import re
 
 from .. import ir
 from ..rules import registry
+from .astutil import nodes
 from .tuples import tuple_reduction
 from .types import (
     BOOL,
@@ -70,9 +71,9 @@ class TypeInference:
             self.env[name] = join(old, t)
         except TypeError as exc:
             value = getattr(node, "value", node)
-            callees = {id(c.func) for c in ast.walk(value) if isinstance(c, ast.Call)} | \
-                {id(a.value) for a in ast.walk(value) if isinstance(a, ast.Attribute)}
-            unbound = sorted({n.id for n in ast.walk(value)
+            callees = {id(c.func) for c in nodes(value) if isinstance(c, ast.Call)} | \
+                {id(a.value) for a in nodes(value) if isinstance(a, ast.Attribute)}
+            unbound = sorted({n.id for n in nodes(value)
                               if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)
                               and id(n) not in callees and n.id not in self.env
                               and not n.id.startswith("_")})
@@ -197,7 +198,7 @@ class TypeInference:
                 # it (ij = np.triu_indices(n): K[rows, cols])
                 raise IndexArrayInIndex(e, tuple_of=e.id, length=len(t.elts))
             return t
-        for n in ast.walk(e):
+        for n in nodes(e):
             if isinstance(n, ast.Subscript) and isinstance(n.value, ast.Name) and \
                     self.env.get(n.value.id) is not None and self.env[n.value.id].is_array and \
                     index_result(self.env[n.value.id], n.slice, self.inline).is_array:

@@ -32,6 +32,7 @@ from collections import Counter
 
 from .. import ir
 from ..names import Namer
+from .astutil import nodes
 
 # the longest loop written out (three or four coordinates, a 2x2 block)
 MAX_TRIPS = 4
@@ -43,7 +44,7 @@ def unroll_short_loops(fn: ast.FunctionDef, used_names: set) -> bool:
     """Write out ``fn``'s short constant loops in place; whether any was.
     ``used_names``: the names taken (the copies' own names are added)."""
     changed = [False]
-    mentions = Counter(n.id for n in ast.walk(fn) if isinstance(n, ast.Name))
+    mentions = Counter(n.id for n in nodes(fn) if isinstance(n, ast.Name))
 
     def block(stmts, after_reads):
         out = []
@@ -76,7 +77,7 @@ def unroll_short_loops(fn: ast.FunctionDef, used_names: set) -> bool:
     # names read anywhere but in the loops' own bodies: the counter may be
     # read after its loop (set as the loop leaves it)
     reads = set()
-    for n in ast.walk(fn):
+    for n in nodes(fn):
         if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load):
             reads.add(n.id)
     fn.body = block(fn.body, reads - _counters_read_only_inside(fn))
@@ -86,14 +87,14 @@ def unroll_short_loops(fn: ast.FunctionDef, used_names: set) -> bool:
 def _counters_read_only_inside(fn) -> set:
     """Counters of short loops read nowhere but inside their own loop."""
     inside, everywhere = {}, {}
-    for n in ast.walk(fn):
+    for n in nodes(fn):
         if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load):
             everywhere[n.id] = everywhere.get(n.id, 0) + 1
-    for n in ast.walk(fn):
+    for n in nodes(fn):
         if _trips(n) is not None:
             c = n.target.id
             inside[c] = inside.get(c, 0) + sum(
-                1 for m in ast.walk(ast.Module(body=n.body, type_ignores=[]))
+                1 for m in nodes(ast.Module(body=n.body, type_ignores=[]))
                 if isinstance(m, ast.Name) and m.id == c and isinstance(m.ctx, ast.Load))
     return {c for c, k in inside.items() if k == everywhere.get(c, 0)}
 
@@ -111,11 +112,11 @@ def _trips(s):
     if not 1 <= len(values) <= MAX_TRIPS:
         return None
     body = ast.Module(body=s.body, type_ignores=[])
-    statements = sum(1 for n in ast.walk(body) if isinstance(n, ast.stmt))
+    statements = sum(1 for n in nodes(body) if isinstance(n, ast.stmt))
     if statements * len(values) > MAX_STATEMENTS:
         return None
     counter = s.target.id
-    for n in ast.walk(body):
+    for n in nodes(body):
         if isinstance(n, (ast.Break, ast.Continue, ast.Return, ast.FunctionDef, ast.Lambda,
                           ast.Global, ast.Nonlocal, ast.For, ast.While, ast.Slice)):
             return None
@@ -129,10 +130,10 @@ def known_row_loops(fn: ast.FunctionDef, rows: dict) -> bool:
     specialized on (``rows``: name -> ``(ndim, length)``, backends/row_lengths.py;
     the parameter never re-bound) count to that length: ``for j in
     range(X.shape[1])`` becomes ``for j in range(3)``.  Whether any did."""
-    bound_names = {n.id for n in ast.walk(fn) if isinstance(n, ast.Name)
+    bound_names = {n.id for n in nodes(fn) if isinstance(n, ast.Name)
                    and not isinstance(n.ctx, ast.Load)}
     changed = False
-    for n in ast.walk(fn):
+    for n in nodes(fn):
         if not (isinstance(n, ast.For) and isinstance(n.iter, ast.Call)
                 and isinstance(n.iter.func, ast.Name) and n.iter.func.id == "range"
                 and len(n.iter.args) == 1):
@@ -153,19 +154,19 @@ def _own_names(loop, mentions) -> set:
     """Names each trip of ``loop`` sets before reading them (its first mention in
     the body a plain assignment) and no statement outside it mentions: a name
     per copy keeps the copies apart (``d``, ``d_v2``, ``d_v3``)."""
-    inside = Counter(n.id for t in loop.body for n in ast.walk(t) if isinstance(n, ast.Name))
+    inside = Counter(n.id for t in loop.body for n in nodes(t) if isinstance(n, ast.Name))
     out, seen = set(), set()
     for t in loop.body:
         if isinstance(t, ast.Assign):
-            reads = {n.id for n in ast.walk(t.value) if isinstance(n, ast.Name)}
-            reads |= {n.id for tg in t.targets for n in ast.walk(tg)
+            reads = {n.id for n in nodes(t.value) if isinstance(n, ast.Name)}
+            reads |= {n.id for tg in t.targets for n in nodes(tg)
                       if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
             seen |= reads
             for tg in t.targets:
                 if isinstance(tg, ast.Name) and tg.id not in seen and \
                         inside[tg.id] == mentions[tg.id]:
                     out.add(tg.id)
-        seen |= {n.id for n in ast.walk(t) if isinstance(n, ast.Name)}
+        seen |= {n.id for n in nodes(t) if isinstance(n, ast.Name)}
     return out - {loop.target.id}
 
 

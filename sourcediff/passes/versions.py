@@ -13,7 +13,7 @@ import ast
 
 from .. import ir
 from ..names import Namer
-from .astutil import stored_names
+from .astutil import nodes, stored_names
 
 
 def version_variable(fn: ast.FunctionDef, var: str) -> bool:
@@ -22,7 +22,7 @@ def version_variable(fn: ast.FunctionDef, var: str) -> bool:
     for s in fn.body:
         if isinstance(s, (ast.If, ast.For, ast.While)) and var in stored_names(s):
             return False
-    taken = {n.id for n in ast.walk(fn) if isinstance(n, ast.Name)} | {
+    taken = {n.id for n in nodes(fn) if isinstance(n, ast.Name)} | {
         a.arg for a in fn.args.args}
     namer = Namer(taken)
     current, renamed = var, False
@@ -57,12 +57,12 @@ def _rename_loads(stmt, old, new):
         return
     value_part = [stmt.value] if isinstance(stmt, ast.Assign) else [stmt]
     for part in value_part:
-        for n in ast.walk(part):
+        for n in nodes(part):
             if isinstance(n, ast.Name) and n.id == old and isinstance(n.ctx, ast.Load):
                 n.id = new
     if isinstance(stmt, ast.Assign):    # x[i] = ... reads the array x
         for t in stmt.targets:
             if isinstance(t, ast.Subscript):
-                for n in ast.walk(t):
+                for n in nodes(t):
                     if isinstance(n, ast.Name) and n.id == old:
                         n.id = new

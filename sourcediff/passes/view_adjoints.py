@@ -35,7 +35,7 @@ from __future__ import annotations
 import ast
 
 from .. import ir
-from .astutil import blocks, stored_names
+from .astutil import blocks, nodes, stored_names
 
 
 def bind_view_adjoints(body: list, rev: list) -> tuple:
@@ -90,7 +90,7 @@ def _whole(sl) -> bool:
 
 
 def _mentions(node, name) -> bool:
-    return any(isinstance(n, ast.Name) and n.id == name for n in ast.walk(node))
+    return any(isinstance(n, ast.Name) and n.id == name for n in nodes(node))
 
 
 def _collect(stmts, name, windows) -> bool:
@@ -123,13 +123,13 @@ def _collect(stmts, name, windows) -> bool:
             target = block[end].target
             base = target.value.id
             changed = set().union(*(stored_names(t) for t in block[k:end])) if end > k else set()
-            index_names = {n.id for n in ast.walk(target.slice) if isinstance(n, ast.Name)}
+            index_names = {n.id for n in nodes(target.slice) if isinstance(n, ast.Name)}
             if (index_names | {base}) & changed or \
                     any(_mentions(t, base) for t in block[k:end]):
                 return False
             last = end + 1 if zeroed else end
             windows.append((block, s, block[end], zeroed))
-            covered |= {id(n) for t in block[k:last + 1] for n in ast.walk(t)}
+            covered |= {id(n) for t in block[k:last + 1] for n in nodes(t)}
             k = last + 1
     return True
 
@@ -172,7 +172,7 @@ def _only_allocations(stmts, name, windows=()) -> bool:
     covered = set()
     for block, start, add, zeroed in windows:
         k, end = block.index(start), block.index(add) + zeroed
-        covered |= {id(n) for t in block[k:end + 1] for n in ast.walk(t)}
+        covered |= {id(n) for t in block[k:end + 1] for n in nodes(t)}
     for block in blocks(stmts):
         for s in block:
             if id(s) in covered or not _mentions(s, name) or _allocation(s, name):

@@ -37,7 +37,7 @@ import ast
 
 from .. import ir
 from ..names import Namer
-from .astutil import MAKERS, SHAPE_ATTRIBUTES, free_names, walk
+from .astutil import MAKERS, SHAPE_ATTRIBUTES, free_names, nodes, walk
 
 
 def _mentions(node, var) -> bool:
@@ -46,7 +46,7 @@ def _mentions(node, var) -> bool:
 
 def _reads(node, var) -> bool:
     return any(isinstance(n, ast.Name) and n.id == var and isinstance(n.ctx, ast.Load)
-               for n in ast.walk(node))
+               for n in nodes(node))
 
 
 def _header(stmt) -> list:
@@ -113,7 +113,7 @@ def _own_use(body, k, var, numbered=False) -> bool:
 
 
 def _rename(node, old, new):
-    for n in ast.walk(node):
+    for n in nodes(node):
         if isinstance(n, ast.Name) and n.id == old:
             n.id = new
 
@@ -124,8 +124,8 @@ def split_webs(fn: ast.FunctionDef, taken: set) -> set:
     if ir.GENERATED(fn):
         return set()        # an adjoint transformed again keeps its names
     params = {a.arg for a in fn.args.args}
-    iterated = {name for s in ast.walk(fn) for name, _ in ir.ITERATES(s) or ()}
-    assigned = {n.id for n in ast.walk(fn) if isinstance(n, ast.Name)
+    iterated = {name for s in nodes(fn) for name, _ in ir.ITERATES(s) or ()}
+    assigned = {n.id for n in nodes(fn) if isinstance(n, ast.Name)
                 and isinstance(n.ctx, ast.Store)}
     numbers = {t.id for s in walk(fn.body) if isinstance(s, (ast.Assign, ast.AugAssign))
                for t in (s.targets if isinstance(s, ast.Assign) else [s.target])
@@ -141,14 +141,14 @@ def split_webs(fn: ast.FunctionDef, taken: set) -> set:
     # to save its own too, Planner.decide_saves)
     for loop in [s for s in walk(fn.body) if isinstance(s, (ast.For, ast.While))]:
         inside = {}
-        for n in ast.walk(ast.Module(body=loop.body, type_ignores=[])):
+        for n in nodes(ast.Module(body=loop.body, type_ignores=[])):
             if isinstance(n, ast.Name):
                 inside[n.id] = inside.get(n.id, 0) + 1
         everywhere = {}
-        for n in ast.walk(fn):
+        for n in nodes(fn):
             if isinstance(n, ast.Name) and n.id in inside:
                 everywhere[n.id] = everywhere.get(n.id, 0) + 1
-        stored = {n.id for st in loop.body for n in ast.walk(st)
+        stored = {n.id for st in loop.body for n in nodes(st)
                   if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
         for var in sorted(stored - params - iterated):
             if var.startswith("_") or inside[var] != everywhere[var] or \
@@ -227,8 +227,8 @@ def split_loop_versions(fn: ast.FunctionDef, types: dict, taken: set) -> bool:
 def _mention_counts(node) -> dict:
     """How many times each name is mentioned in ``node`` (a tree or a list)."""
     counts: dict = {}
-    for n in ast.walk(node) if not isinstance(node, list) else \
-            (m for s in node for m in ast.walk(s)):
+    for n in nodes(node) if not isinstance(node, list) else \
+            (m for s in node for m in nodes(s)):
         if isinstance(n, ast.Name):
             counts[n.id] = counts.get(n.id, 0) + 1
     return counts
@@ -264,7 +264,7 @@ def _straight(body, var, facts) -> bool:
 def _body_facts(body) -> tuple:
     """For each statement of ``body``: the names it mentions, the names it stores."""
     return ([free_names(s) for s in body],
-            [{n.id for n in ast.walk(s) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+            [{n.id for n in nodes(s) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
              for s in body])
 
 
@@ -350,7 +350,7 @@ def _made_once(fn, var, types):
 
 def _stored_names(s) -> set:
     if isinstance(s, ast.Assign):
-        return {n.id for t in s.targets for n in ast.walk(t)
+        return {n.id for t in s.targets for n in nodes(t)
                 if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
     if isinstance(s, ast.AugAssign) and isinstance(s.target, ast.Name):
         return {s.target.id}
@@ -370,11 +370,11 @@ def _covering_writers(fn, loop, var, made):
     other mention of ``var`` is a read of it (in the body, or of its shape), the
     first mention in the body is one of them, no call receives it and nothing takes a
     view of it or binds another name to it; else None."""
-    inside = {id(n) for s in loop.body for n in ast.walk(s)}
-    shape_only = {id(n.value) for n in ast.walk(fn) if isinstance(n, ast.Attribute) and
+    inside = {id(n) for s in loop.body for n in nodes(s)}
+    shape_only = {id(n.value) for n in nodes(fn) if isinstance(n, ast.Attribute) and
                   n.attr in SHAPE_ATTRIBUTES and isinstance(n.value, ast.Name)}
-    made_ids = {id(n) for n in ast.walk(made)}
-    for n in ast.walk(fn):
+    made_ids = {id(n) for n in nodes(made)}
+    for n in nodes(fn):
         if isinstance(n, ast.Name) and n.id == var and id(n) not in inside | shape_only | \
                 made_ids:
             return None         # read (or written) outside the loop's body
@@ -384,13 +384,13 @@ def _covering_writers(fn, loop, var, made):
     # inside the body: element reads ``a[i]`` (no slices: a view could be written
     # through) and shape reads only, besides the covering stores
     allowed = set(shape_only)
-    for n in ast.walk(loop):
+    for n in nodes(loop):
         if isinstance(n, ast.Subscript) and isinstance(n.value, ast.Name) and \
                 n.value.id == var and not any(isinstance(p, ast.Slice)
-                                              for p in ast.walk(n.slice)):
+                                              for p in nodes(n.slice)):
             allowed.add(id(n.value))
     if any(isinstance(n, ast.Name) and n.id == var and id(n) not in allowed
-           for n in ast.walk(loop)):
+           for n in nodes(loop)):
         return None
     writers, first = [], None
     for k, s in enumerate(loop.body):
@@ -428,7 +428,7 @@ def _covers(s, var, made) -> bool:
     if not (isinstance(store.targets[0].slice, ast.Name) and
             store.targets[0].slice.id == s.target.id):
         return False
-    return sum(1 for n in ast.walk(s) if isinstance(n, ast.Name) and n.id == var) == 1
+    return sum(1 for n in nodes(s) if isinstance(n, ast.Name) and n.id == var) == 1
 
 
 def _split(fn, loop, var, made, writers, taken):
