@@ -876,6 +876,16 @@ def _element_names(v, shape, used_names) -> dict:
             for idx in itertools.product(*(range(n) for n in shape))}
 
 
+def _index_name(p) -> str:
+    """``a_i`` for ``a[i]``, ``idx_k_1`` for ``idx[k, 1]``: the name an index
+    read from an array is bound to."""
+    parts = list(p.slice.elts) if isinstance(p.slice, ast.Tuple) else [p.slice]
+    words = [p.value.id if isinstance(p.value, ast.Name) else "k"]
+    words += [q.id if isinstance(q, ast.Name) else str(q.value)
+              if isinstance(q, ast.Constant) and type(q.value) is int else "k" for q in parts]
+    return "_".join(words)
+
+
 class _Writer:
     """Statements over the chosen arrays, one scalar statement per operation."""
 
@@ -962,6 +972,11 @@ class _Writer:
             fill = 1.0 if id(prim[1]) in (ONES, ONES_LIKE) else 0.0
             return [self.copy(self.names[target][i], ast.Constant(
                 1.0 if id(prim[1]) == EYE and i[0] == i[1] else fill)) for i in cells]
+        if prim == ("subscript",) and v.value.id not in self.shapes:
+            # a row of a parameter at an index read from an array (``C[a[i]]``):
+            # the index read once, not once per element (LLVM reads it again
+            # after each store into a float array, which it cannot tell apart)
+            out, v = self.bind_read_indices(v)
         reads = {n.id for n in nodes(v) if isinstance(n, ast.Name)}
         elementwise = prim[0] in ("binop", "unary") and prim[1] != "MatMult" or \
             prim[0] == "call" and isinstance(prim[1], np.ufunc)
@@ -975,6 +990,25 @@ class _Writer:
         if not direct:
             out.extend(self.copy(self.names[target][i], _load(dest[i])) for i in cells)
         return out
+
+    def bind_read_indices(self, v) -> tuple:
+        """``(statements, row read)``: the index parts of row read ``v`` that
+        read an array, each bound to a name of its own first."""
+        parts = list(v.slice.elts) if isinstance(v.slice, ast.Tuple) else [v.slice]
+        out, kept = [], []
+        for p in parts:
+            if isinstance(p, ast.Subscript):
+                k = self.namer.prefixed(_index_name(p))     # a_i = a[i]
+                self.made.add(k)
+                out.append(_assign(k, ir.mark(ir.clone(p), ("subscript",)), ir.Kind.ASSIGN,
+                                   self.line))
+                p = _load(k)
+            kept.append(p)
+        if not out:
+            return [], v
+        index = ast.Tuple(elts=kept, ctx=ast.Load()) if len(kept) > 1 else kept[0]
+        return out, ir.mark(ast.Subscript(value=_load(v.value.id), slice=index, ctx=ast.Load()),
+                            ("subscript",))
 
     def one_element(self, dest, v, prim, i, shape, target):
         if prim[0] == "binop" and prim[1] != "MatMult":

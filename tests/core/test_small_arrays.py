@@ -59,12 +59,13 @@ def test_rows_at_gathered_indices_gradient(target):
 def test_rows_at_gathered_indices_are_scalars():
     # cams[cam_idx[o]] of a parameter whose rows (9 long) the compiled code is
     # specialized on: its elements are read where the row was, the helper's
-    # 3-vectors are numbers
+    # 3-vectors are numbers; the camera's index is read once per row
     text = sd.value_and_grad(P.reprojections, wrt=(0, 1)).source_for(CAMS, POINTS, CAM_IDX, PT_IDX)
     adjoint = text[text.index("_grad("):]
     code = "\n".join(ln for ln in adjoint.splitlines() if not ln.lstrip().startswith("#"))
     assert "np.cross" not in code and code.count("zeros_like(") == 2, code      # dX, dcams
-    assert "cams[cam_idx[o], 6]" in code and ".append(" not in code, code
+    assert "cam_idx_o = cam_idx[o]" in code and "cams[cam_idx_o, 6]" in code, code
+    assert "cams[cam_idx[o]" not in code and ".append(" not in code, code
 
 
 # (and an empty array a helper fills, np.empty(2), as np.array is)
