@@ -603,6 +603,7 @@ class Group:
     unchecked: list = field(default_factory=list)    # rows not known to be as long as the loop
     shaped: bool = False                             # reads an operand reshaped to broadcast
     first: bool = False                              # the loop runs at the first member
+    lifted: list = field(default_factory=list)       # positions of numbers it needs, run first
 
     def at(self) -> int:
         """The position of the group's element loop: its last member's, or its
@@ -1196,10 +1197,14 @@ def _movable_up(g, kept, stmts) -> bool:
     was, after them."""
     loops = {h.at(): h for h in kept if h is not g}
     moved = {k for h in kept for k in h.members}
-    results = set(g.results.values()) | {_stored_into(stmts[k]).value.id for k in g.stores}
+    lifted = []
     for m in range(g.members[0] + 1, g.members[-1]):
         if m in g.members or m in moved and m not in loops:
             continue
+        # (what members before ``m`` give, ``m`` reads as before: the rebinding
+        # ``u = _u_new`` of a buffer the group filled)
+        results = {g.results[k] for k in g.members if k > m} | \
+            {_stored_into(stmts[k]).value.id for k in g.stores if k > m}
         later = set().union(*(g.reads[k] for k in g.members if k > m))
         if m in loops:
             h = loops[m]
@@ -1208,6 +1213,28 @@ def _movable_up(g, kept, stmts) -> bool:
                 return False
             continue
         if not _passable(stmts[m], results, later):
+            if not _liftable(m, g.members[0], stmts, results):
+                return False
+            lifted.append(m)
+    g.lifted = lifted
+    return True
+
+
+def _liftable(m, first, stmts, results) -> bool:
+    """``stmts[m]`` binds a number by arithmetic of numbers (``c = F + k``) that
+    nothing from ``first`` on reads or binds before it, from names nothing
+    there binds: it may run before ``first``, where a group's loop that
+    reads it runs."""
+    s = stmts[m]
+    if _kind(s) != "assign" or not isinstance(s.targets[0], ast.Name) or \
+            not all(isinstance(n, (ast.Name, ast.Constant, ast.BinOp, ast.UnaryOp, ast.operator,
+                                   ast.unaryop, ast.expr_context)) for n in nodes(s.value)):
+        return False
+    target, reads = s.targets[0].id, own_reads(s)
+    if reads & results:
+        return False
+    for st in _statements(stmts[first:m]):
+        if set(_binds(st)) & (reads | {target}) or target in own_reads(st):
             return False
     return True
 
@@ -1470,10 +1497,12 @@ def _buffer_filled(m, groups, stmts, facts) -> bool:
 def emit_block(stmts, groups, env, used_names) -> list:
     """The block with each group's members replaced by its element loop."""
     at = {g.at(): g for g in groups}
-    gone = {k for g in groups for k in g.members}
+    gone = {k for g in groups for k in g.members + (g.lifted if g.first else [])}
     out, emitted = [], set()
     for k, s in enumerate(stmts):
         if k in at:
+            if at[k].first:
+                out.extend(stmts[m] for m in at[k].lifted)
             # a temporary a second loop recomputes gets a name of its own there:
             # each scalar is assigned once, so the adjoint recomputes it (no tape)
             again = {t: _fresh(t, used_names) for t in sorted(at[k].temps & emitted)}
