@@ -72,7 +72,11 @@ Where the line is drawn, and why:
   statements in between (and other groups' loops) must not read the results
   of its earlier members nor write what they read, and none may write into
   an array (it may alias a row the group reads); else the group is left
-  alone, with every group sharing a temporary with it.
+  alone, with every group sharing a temporary with it.  Where only its
+  first member's place is free (a time step rebinding ``u`` between the two
+  updates that share ``u * v * v``), the loop runs there, with the numbers
+  it needs that are computed in between from names nothing there binds
+  (``F + k``) computed before it (``_liftable``).
 * A store goes element by element only where NumPy's store, which computes
   the whole right-hand side first, gives the same (``_store_safe``): the
   array stored into is a local no other name shares (every binding of it
