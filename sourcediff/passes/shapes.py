@@ -319,6 +319,21 @@ def _key_of_value(value, types, key_of, scalars, lengths=None, find=None, consts
         k = key_of(value.value.id)      # a row of a matrix: the length of its rows
         return find(("cols", k)) if k is not None else None
     if isinstance(value, ast.Subscript) and isinstance(value.value, ast.Name) and \
+            _is_array(types, value.value.id) and types[value.value.id].ndim == 2 and \
+            find is not None and isinstance(value.slice, ast.Tuple) and \
+            len(value.slice.elts) == 2:
+        # a column X[:, j] (a row X[i, :]) at a whole-number index: the length of
+        # the matrix's columns (rows)
+        whole = [isinstance(e, ast.Slice) and e.lower is None and e.upper is None and
+                 e.step is None for e in value.slice.elts]
+        at = [isinstance(e, ast.Constant) and type(e.value) is int or
+              isinstance(e, ast.Name) and types.get(e.id) is not None and
+              types[e.id].kind == "int" or isinstance(e, ast.Subscript)
+              for e in value.slice.elts]
+        k = key_of(value.value.id)
+        if k is not None and whole[0] != whole[1] and (at[1] if whole[0] else at[0]):
+            return find(("rows" if whole[0] else "cols", k))
+    if isinstance(value, ast.Subscript) and isinstance(value.value, ast.Name) and \
             _is_array(types, value.value.id) and types[value.value.id].ndim == 1 and \
             isinstance(value.slice, ast.Slice) and value.slice.step is None:
         lo, hi = _int_or_none(value.slice.lower), _int_or_none(value.slice.upper)
