@@ -77,6 +77,13 @@ Where the line is drawn, and why:
   updates that share ``u * v * v``), the loop runs there, with the numbers
   it needs that are computed in between from names nothing there binds
   (``F + k``) computed before it (``_liftable``).
+* A store into an array of values computed from other elements of it (a
+  fixed-boundary stencil's ``u[1:-1, 1:-1] = un``, ``un`` reading
+  ``u[:-2, 1:-1]``) has its temporaries read a copy of the array taken
+  before the first of them (``_Snapshot``): NumPy computes the whole
+  right-hand side first.  A view (``mid = x[1:-1]``) used after a store into
+  what it views is not a temporary: its use reads the stored values
+  (``_view_changed``).
 * A store goes element by element only where NumPy's store, which computes
   the whole right-hand side first, gives the same (``_store_safe``): the
   array stored into is a local no other name shares (every binding of it
@@ -187,6 +194,15 @@ def lower_array_temporaries(fn: ast.FunctionDef, env: dict, used_names: set,
                     setattr(s, f, visit(getattr(s, f), in_loop or loop))
         if not in_loop:
             return stmts
+        snaps = _snapshots(stmts, facts, env, used_names)
+        if snaps:
+            # (kept where the store's group is taken)
+            trial = _with_snapshots(stmts, snaps)
+            taken = {id(trial[k]) for g in plan_block(trial, facts) for k in g.members}
+            for m in snaps:
+                if id(m.store) not in taken:
+                    m.undo(facts)
+            stmts = _with_snapshots(stmts, [m for m in snaps if id(m.store) in taken])
         made = _materialize(stmts, facts, env, used_names,
                             _carry_in_place(stmts, facts, env, used_names, {}))
         trial = _with_buffers(stmts, made)
@@ -623,6 +639,8 @@ def plan_block(stmts, facts) -> list:
             defs[s.targets[0].id] = k
     reductions = {k for k, s in enumerate(stmts) if _reduction_operands(s, facts) is not None}
     stores = {k for k, s in enumerate(stmts) if _store_operands(s, facts) is not None}
+    for t in [t for t, k in defs.items() if _view_changed(t, k, stmts)]:
+        del defs[t]
     while True:   # a temporary with one use the group cannot take out, and its operands
         bad = {t for t, k in defs.items()
                if not _uses_ok(t, k, stmts, defs, reductions | stores, facts)}
@@ -632,6 +650,23 @@ def plan_block(stmts, facts) -> list:
             del defs[t]
     groups = _groups(stmts, defs, sorted(reductions | stores), facts)
     return _settle(groups, stmts, facts)
+
+
+def _view_changed(t, k, stmts) -> bool:
+    """``t = X[...]`` (a view) at ``k``, and a statement after it writes into
+    ``X`` before a use of ``t``: the use reads what was stored (NumPy's view),
+    not the element read where ``t`` was bound."""
+    v = stmts[k].value
+    if _prim(v)[0] != "subscript" or not isinstance(v.value, ast.Name):
+        return False
+    base, written = v.value.id, False
+    for st in stmts[k + 1:]:
+        if written and any(isinstance(n, ast.Name) and n.id == t for n in nodes(st)):
+            return True
+        target = _stored_into(st) if _kind(st) in ("store", "augstore") else None
+        written = written or isinstance(target, ast.Subscript) and \
+            isinstance(target.value, ast.Name) and target.value.id == base
+    return False
 
 
 def _temporary_def(s, facts):
@@ -1209,7 +1244,10 @@ def _movable_up(g, kept, stmts) -> bool:
         # ``u = _u_new`` of a buffer the group filled)
         results = {g.results[k] for k in g.members if k > m} | \
             {_stored_into(stmts[k]).value.id for k in g.stores if k > m}
-        later = set().union(*(g.reads[k] for k in g.members if k > m))
+        # (a view bound before ``m``, ``mid = x[1:-1]``, is read where it is used,
+        # after: what it views must not change in between either)
+        later = set().union(*(g.reads[k] for k in g.members
+                              if k > m or _prim(stmts[k].value)[0] == "subscript"))
         if m in loops:
             h = loops[m]
             stored = {_stored_into(stmts[k]).value.id for k in h.stores}
@@ -1331,6 +1369,85 @@ def _materialize(stmts, facts, env, used_names, made) -> dict:
                           alloc_at=first if early else None)
         facts.lengths[y] = facts.lengths[w]
     return made
+
+
+@dataclass
+class _Snapshot:
+    """``A[s] = y`` of a temporary ``y`` computed from other elements of ``A``
+    (a fixed-boundary stencil's ``u[1:-1, 1:-1] = un`` with ``un`` reading
+    ``u[:-2, 1:-1]``): NumPy computes all of ``y`` before it stores, an element
+    loop would read elements it already stored.  The temporaries read a copy
+    taken before the first of them, ``_u_old = u.copy()``, so the store goes
+    element by element (one copy of ``A`` per iteration where the array code
+    made a temporary per operation).  The same values: nothing writes into
+    ``A`` between the copy and the store."""
+    name: str                  # the copy's name
+    array: str                 # A
+    stmt: ast.stmt             # name = A.copy()
+    position: int              # before which statement of the block
+    renamed: list              # (statement, Name) whose read of A now reads the copy
+    store: ast.stmt
+
+    def undo(self, facts):
+        for st, n in self.renamed:
+            n.id = self.array
+            facts.readers.setdefault(self.array, set()).add(id(st))
+        facts.readers.get(self.array, set()).discard(id(self.stmt))
+        for table in (facts.assignments, facts.readers, facts.lengths):
+            table.pop(self.name, None)
+        facts.fresh_arrays.discard(self.name)
+
+
+def _snapshots(stmts, facts, env, used_names) -> list:
+    """The :class:`_Snapshot` of each store of ``stmts`` (a loop body) of a
+    temporary computed from other elements of the array stored into, a local
+    no other name shares; the statements are changed in place (``undo``)."""
+    defs = {st.targets[0].id: k for k, st in enumerate(stmts)
+            if _temporary_def(st, facts) is not None}
+    out, taken = [], set()
+    for k, st in enumerate(stmts):
+        operands = _store_operands(st, facts)
+        target = _stored_into(st) if operands else None
+        if not operands or not isinstance(target.value, ast.Name):
+            continue
+        a = target.value.id
+        if a in taken or a in facts.params or not facts.fresh(a) or not facts.block(a):
+            continue
+        chain = sorted(_chain(operands, stmts, defs, facts))
+        reads = [(j, n) for j in chain for n in nodes(stmts[j].value)
+                 if isinstance(n, ast.Name) and n.id == a]
+        if not reads or all(_prim(stmts[j].value)[0] == "subscript" and
+                            _where(stmts[j].value, facts) == _where(target, facts)
+                            for j, _ in reads):
+            continue            # (only the elements stored: element by element as it is)
+        first = reads[0][0]
+        if any(_mentions(a, x) for j, x in enumerate(stmts[first:k], first) if j not in chain):
+            continue
+        name = _fresh(f"_{a.lstrip('_')}_old", used_names)
+        copy = _marked(ast.Call(func=ast.Attribute(value=ast.Name(id=a, ctx=ast.Load()),
+                                                   attr="copy", ctx=ast.Load()),
+                                args=[], keywords=[]), ("method", "copy"))
+        snap = _assign(name, copy, "assign", _line(stmts[first]))
+        renamed = [(stmts[j], n) for j, n in reads]
+        for x, n in renamed:
+            n.id = name
+            facts.readers.get(a, set()).discard(id(x))
+            facts.readers.setdefault(name, set()).add(id(x))
+        facts.readers.setdefault(a, set()).add(id(snap))
+        env[name] = env[a]
+        facts.assignments[name] = 1
+        facts.lengths[name] = facts.lengths.get(a)
+        facts.fresh_arrays.add(name)
+        taken.add(a)
+        out.append(_Snapshot(name, a, snap, first, renamed, st))
+    return out
+
+
+def _with_snapshots(stmts, snaps) -> list:
+    at: dict = {}
+    for m in snaps:
+        at.setdefault(m.position, []).append(m.stmt)
+    return [x for k, st in enumerate(stmts) for x in at.get(k, []) + [st]]
 
 
 def _first_of_chain(y, stmts, defs, facts) -> int:

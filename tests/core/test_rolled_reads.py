@@ -4,8 +4,8 @@ a grid along its axis: a periodic stencil written with
 rolls runs as the element loop one writes with indices, and its adjoint adds
 into the neighbours' elements.  A roll of a value the same step computes (a
 Runge-Kutta stage) reads it from a buffer a loop of its own fills first; a
-roll of the array a step stores into keeps NumPy's code: it reads other
-elements than the one the loop stores."""
+roll of the array a step stores into reads a copy of it taken first (it
+reads other elements than the one the loop stores)."""
 import re
 import sys
 from pathlib import Path
@@ -114,9 +114,13 @@ def test_a_periodic_stencil_reads_neighbours_by_index():
     assert "np.roll" not in code and "u[wrap_index(j - 1, n_u)]" in code, code
 
 
-def test_a_roll_of_the_array_a_step_stores_into_stays_a_roll():
+def test_a_roll_of_the_array_a_step_stores_into_reads_a_copy():
     code = _sweeps(advected_in_place, (U, 0.2, 3), (0, 1))
-    assert "np.roll(" in code
+    body = "\n".join(ln for ln in code.splitlines() if not ln.lstrip().startswith("#"))
+    # (the element loop stores u[j] after reading u[j - 1]: it reads a copy of
+    # the step's u instead, as NumPy computes the right-hand side first)
+    assert "np.roll(" not in body and "_u_old = u.copy()" in body, body
+    assert re.search(r"u\[j\] = ", body), body
 
 
 def test_a_stage_rolled_by_the_next_is_stored_whole_first():
