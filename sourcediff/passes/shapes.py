@@ -178,36 +178,9 @@ def same_shape_states(types, params, sites, fixed, scalars, same_shape,
                 len(value.args) == 2 and isinstance(value.args[1], ast.Name) and \
                 types.get(value.args[1].id) is not None and \
                 types[value.args[1].id].ndim == 1:
-            return length_key(value.args[0])       # np.concatenate((x, h)) of 1-d arrays
+            # np.concatenate((x, h)) of 1-d arrays
+            return _length_key(value.args[0], sites, types, key_of)
         return _key_of_value(value, types, key_of, scalars, lengths, find, consts)
-
-    def length_key(e, depth=0):
-        """The key of a 1-d shape of the length whole number ``e`` has: an
-        axis of a keyed 1-d array (``_t5[0]``, ``_t5 = x.shape``), or a sum of
-        such (``("sum", a, b)``: the length of ``np.concatenate((x, h))``)."""
-        if depth > 8:
-            return None
-        if isinstance(e, ast.Name):
-            ss = sites.get(e.id, [])
-            if len(ss) != 1 or ir.KIND(ss[0].stmt) != ir.Kind.ASSIGN:
-                return None
-            return length_key(ss[0].stmt.value, depth + 1)
-        if isinstance(e, ast.BinOp) and isinstance(e.op, ast.Add):
-            a, b = length_key(e.left, depth + 1), length_key(e.right, depth + 1)
-            return ("sum", a, b) if a is not None and b is not None else None
-        if isinstance(e, ast.Subscript) and isinstance(e.slice, ast.Constant) and \
-                e.slice.value == 0:
-            shape = e.value
-            if isinstance(shape, ast.Name):
-                ss = sites.get(shape.id, [])
-                shape = ss[0].stmt.value if len(ss) == 1 and \
-                    ir.KIND(ss[0].stmt) == ir.Kind.ASSIGN else None
-            if isinstance(shape, ast.Attribute) and shape.attr == "shape" and \
-                    isinstance(shape.value, ast.Name) and \
-                    types.get(shape.value.id) is not None and \
-                    types[shape.value.id].is_array and types[shape.value.id].ndim == 1:
-                return key_of(shape.value.id)
-        return None
 
     # names of one shape: the key their assignment makes from the keys of
     # names of one shape before them (``Ap = np.zeros(n)`` with ``n =
@@ -237,6 +210,35 @@ def same_shape_states(types, params, sites, fixed, scalars, same_shape,
         candidates -= failed
         for v in failed:
             del hyp[v]
+
+
+def _length_key(e, sites, types, key_of, depth=0):
+    """The key of a 1-d shape of the length whole number ``e`` has: an
+    axis of a keyed 1-d array (``_t5[0]``, ``_t5 = x.shape``), or a sum of
+    such (``("sum", a, b)``: the length of ``np.concatenate((x, h))``)."""
+    if depth > 8:
+        return None
+    if isinstance(e, ast.Name):
+        ss = sites.get(e.id, [])
+        if len(ss) != 1 or ir.KIND(ss[0].stmt) != ir.Kind.ASSIGN:
+            return None
+        return _length_key(ss[0].stmt.value, sites, types, key_of, depth + 1)
+    if isinstance(e, ast.BinOp) and isinstance(e.op, ast.Add):
+        a, b = (_length_key(x, sites, types, key_of, depth + 1) for x in (e.left, e.right))
+        return ("sum", a, b) if a is not None and b is not None else None
+    if isinstance(e, ast.Subscript) and isinstance(e.slice, ast.Constant) and \
+            e.slice.value == 0:
+        shape = e.value
+        if isinstance(shape, ast.Name):
+            ss = sites.get(shape.id, [])
+            shape = ss[0].stmt.value if len(ss) == 1 and \
+                ir.KIND(ss[0].stmt) == ir.Kind.ASSIGN else None
+        if isinstance(shape, ast.Attribute) and shape.attr == "shape" and \
+                isinstance(shape.value, ast.Name) and \
+                types.get(shape.value.id) is not None and \
+                types[shape.value.id].is_array and types[shape.value.id].ndim == 1:
+            return key_of(shape.value.id)
+    return None
 
 
 def _axis_classes(types, params: dict, same_shape):
