@@ -1062,6 +1062,11 @@ def _settle(groups, stmts, facts) -> list:
             g.first = not _movable(g, kept, stmts) and _movable_up(g, kept, stmts)
         bad = [g for g in kept if not _lowerable(g) or not (
             g.first or _movable(g, kept, stmts)) or not _store_safe(g, stmts, facts)]
+        # (and a group whose temporary a statement left as array code reads: a
+        # store no group took, ``u[1:-1] = t + e`` of a ``t`` the sum before made)
+        members = {k for g in kept for k in g.members}
+        left = set().union(*(own_reads(st) for k, st in enumerate(stmts) if k not in members))
+        bad += [g for g in kept if g.temps & left and g not in bad]
         if not bad:
             return kept
         gone = set().union(*(g.temps for g in bad))
@@ -1152,12 +1157,16 @@ def _store_safe(g, stmts, facts) -> bool:
 
 def _new_here(targets, g, stmts) -> set:
     """The arrays of ``targets`` the block binds to a new array before the
-    group's first member (``un = np.empty(n)`` at the top of a time step), no
-    statement mentioning them in between but the group's own: their buffers
-    are their own when the group stores into them (``u = un`` comes after)."""
+    group's loop (``un = np.empty(n)`` at the top of a time step; ``u_new =
+    u.copy()`` among the members: ``_movable`` keeps the members before it
+    from reading the ``u_new`` it re-binds), no statement mentioning them in
+    between but the group's own:
+    their buffers are their own when the group stores into them (``u = un``
+    comes after)."""
     out = set()
     for a in targets:
-        at = next((k for k in range(g.members[0] - 1, -1, -1) if a in _binds(stmts[k])), None)
+        at = next((k for k in range(g.at() - 1, -1, -1)
+                   if k not in g.members and a in _binds(stmts[k])), None)
         if at is None or not (_kind(stmts[at]) == "assign" and _makes_array(stmts[at].value)):
             continue
         if not any(a in own_reads(st) or a in _binds(st)
@@ -1416,12 +1425,18 @@ def _snapshots(stmts, facts, env, used_names) -> list:
         chain = sorted(_chain(operands, stmts, defs, facts))
         reads = [(j, n) for j in chain for n in nodes(stmts[j].value)
                  if isinstance(n, ast.Name) and n.id == a]
-        if not reads or all(_prim(stmts[j].value)[0] == "subscript" and
-                            _where(stmts[j].value, facts) == _where(target, facts)
-                            for j, _ in reads):
+        if not reads or all(_read_where(stmts[j].value, n, facts) == _where(target, facts)
+                            for j, n in reads):
             continue            # (only the elements stored: element by element as it is)
         first = reads[0][0]
         if any(_mentions(a, x) for j, x in enumerate(stmts[first:k], first) if j not in chain):
+            continue
+        # (a view, ``mid = u[1:-1]``, read after the store or in the next iteration
+        # shows the stored values: of the array, not of the copy)
+        views = {stmts[j].targets[0].id for j, _ in reads
+                 if _prim(stmts[j].value)[0] == "subscript"}
+        if any(_mentions(t, x) for t in views for j, x in enumerate(stmts)
+               if j > k or j < chain[0]):
             continue
         name = _fresh(f"_{a.lstrip('_')}_old", used_names)
         copy = _marked(ast.Call(func=ast.Attribute(value=ast.Name(id=a, ctx=ast.Load()),
@@ -1441,6 +1456,16 @@ def _snapshots(stmts, facts, env, used_names) -> list:
         taken.add(a)
         out.append(_Snapshot(name, a, snap, first, renamed, st))
     return out
+
+
+def _read_where(value, n, facts):
+    """Which elements of its array the read ``n`` (a name in ``value``) reads
+    (``_where``); None for a roll's (others than its own)."""
+    if _rolled(value, facts) is not None:
+        return None
+    if isinstance(value, ast.Subscript) and value.value is n:
+        return _where(value, facts)
+    return _where(n, facts)
 
 
 def _with_snapshots(stmts, snaps) -> list:

@@ -2242,6 +2242,22 @@ def _may_be_a_view(expr) -> bool:
     return isinstance(expr, ast.Attribute) and expr.attr == "T"
 
 
+def _written(s) -> set:
+    """The names statement ``s`` binds or writes elements of (``_dt3[:] = 0.0``,
+    ``add_into(_dt3[:1], a)``: its first argument)."""
+    out = stored_names(s)
+    for n in nodes(s):
+        base = n.targets if isinstance(n, ast.Assign) else [n.target] \
+            if isinstance(n, ast.AugAssign) else [n.args[0]] \
+            if isinstance(n, ast.Call) and n.args else []
+        for b in base:
+            while isinstance(b, ast.Subscript):
+                b = b.value
+            if isinstance(b, ast.Name):
+                out.add(b.id)
+    return out
+
+
 def merge_scatters(block: list) -> list:
     """``dx[i] += a`` ... ``dx[i] += b`` -> one ``dx[i] += a + b`` when nothing
     in between touches ``dx`` (one read-modify-write instead of two)."""
@@ -2264,8 +2280,8 @@ def merge_scatters(block: list) -> list:
                     k -= 1
                     break
                 if arr in free_names(t) or isinstance(t, (ast.If, ast.For, ast.While)) \
-                        or stored_names(t) & free_names(s.target.slice) \
-                        or stored_names(t) & free_names(s.value):
+                        or _written(t) & free_names(s.target.slice) \
+                        or _written(t) & free_names(s.value):
                     break
         k += 1
     return out

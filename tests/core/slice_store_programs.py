@@ -32,7 +32,7 @@ def heat_swap(u0, kappa, target, steps):
 
 def in_place_stencil(u0, kappa, steps):
     """``u[1:-1] = ... u[2:] ... u[:-2]``: NumPy reads every old value before it
-    stores; an element loop would read new ones.  Stays array code."""
+    stores; an element loop would read new ones, so it reads a copy taken first."""
     u = u0.copy()
     for t in range(steps):
         u[1:-1] = u[1:-1] + kappa * (u[2:] - 2.0 * u[1:-1] + u[:-2])
@@ -86,7 +86,7 @@ def blocks_reduced(A, w, steps):
 
 
 def in_place_block(u0, kappa, steps):
-    """``u[1:-1, 1:-1] = ... u[2:, 1:-1] ...`` reads what it writes: array code."""
+    """``u[1:-1, 1:-1] = ... u[2:, 1:-1] ...`` reads what it writes: of a copy."""
     u = u0.copy()
     for t in range(steps):
         u[1:-1, 1:-1] = u[1:-1, 1:-1] + kappa * (u[2:, 1:-1] - u[1:-1, 1:-1])

@@ -59,6 +59,34 @@ def view_kept(x0, a, steps):
     return s
 
 
+def leapfrog_copy(u0, c, target, steps):
+    # the new level a copy of u made after the Laplacian is computed, its interior
+    # stored into: a new array, no other name holds it (2-D wave equation)
+    u_prev = u0.copy()
+    u = u0.copy()
+    for t in range(steps):
+        lap = u[2:, 1:-1] + u[:-2, 1:-1] + u[1:-1, 2:] + u[1:-1, :-2] - 4.0 * u[1:-1, 1:-1]
+        u_new = u.copy()
+        u_new[1:-1, 1:-1] = 2.0 * u[1:-1, 1:-1] - u_prev[1:-1, 1:-1] + c * c * lap
+        u_prev = u
+        u = u_new
+    d = u - target
+    return np.sum(d * d)
+
+
+def copy_read_first(u0, c, steps):
+    # the step reads u_new before the copy is made (the step before's): its
+    # loop may not run after the copy
+    u = u0.copy()
+    u_new = u0.copy()
+    for t in range(steps):
+        m = u_new[1:-1] * c
+        u_new = u.copy()
+        u_new[1:-1] = u[2:] + m
+        u = u_new
+    return np.sum(u * u)
+
+
 rng = np.random.default_rng(9)
 G = 1.0 + 0.2 * rng.standard_normal((6, 7))
 H = 0.3 + 0.2 * rng.standard_normal((6, 7))
@@ -68,6 +96,8 @@ CASES = {
     "smoothed_in_place": (smoothed_in_place, (X, 0.4, 3), (0, 1)),
     "read_after_store": (read_after_store, (X, 0.7, 3), (0, 1)),
     "view_kept": (view_kept, (X, 0.6, 3), (0, 1)),
+    "leapfrog_copy": (leapfrog_copy, (G, 0.4, H, 3), (0, 1)),
+    "copy_read_first": (copy_read_first, (X, 0.6, 3), (0, 1)),
 }
 
 
@@ -88,7 +118,8 @@ def primal_code(name):
 
 
 @pytest.mark.parametrize("name, copies", [("gray_scott_fixed", ("u", "v")),
-                                          ("smoothed_in_place", ("x",))])
+                                          ("smoothed_in_place", ("x",)),
+                                          ("leapfrog_copy", ())])
 def test_the_stores_are_element_loops_reading_a_copy(name, copies):
     code = primal_code(name)
     for a in copies:

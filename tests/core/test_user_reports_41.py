@@ -1,0 +1,105 @@
+"""A tester's probes of the element loops (passes/lower.py) and of the reverse
+sweep's merged adds (passes/reverse.py ``merge_scatters``): each program here
+gave a wrong value or gradient, silently, before its fix.  Values against the
+function, gradients against central differences, or the refusal NumPy's
+aliasing needs."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import sourcediff as sd
+from tests.fdcheck import check_grad
+
+
+def sum_then_store(u0, c, n):
+    # u[1:-1] read by a lowered sum and again by a store whose other operand is
+    # a small array: the store stays array code, and read the sum's last element
+    u = u0.copy()
+    s = 0.0
+    d = np.array([1.0, 2.0, 3.0, 4.0])
+    for t in range(n):
+        s += np.sum(d * u[1:-1])
+        u[1:-1] = u[1:-1] + c * d
+    return s + np.sum(u * u)
+
+
+def sum_then_store_row(X0, c, n):
+    X = X0.copy()
+    s = 0.0
+    d = np.array([1.0, 2.0, 3.0, 4.0])
+    for t in range(n):
+        s += np.sum(d * X[t])
+        X[t] = X[t] + c * d
+    return s + np.sum(X * X)
+
+
+def two_slices_of_a_row(W, x, h0, n):
+    # two parts of one row: the first part's add into dx[t] was merged past the
+    # zeroing of its buffer (the gradient of x[:, 0] was 0)
+    h = h0.copy()
+    for t in range(1, n):
+        z = np.concatenate((x[t][1:], h, x[t][:1]))
+        h = np.tanh(W @ z)
+    return np.sum(h * h)
+
+
+rng = np.random.default_rng(17)
+U0 = np.array([0.5, -1.0, 2.0, 0.3, -0.7, 1.1])
+CASES = {
+    "sum_then_store": (sum_then_store, (U0, 0.3, 2), (0, 1)),
+    "sum_then_store_row": (sum_then_store_row, (np.arange(12.0).reshape(3, 4) * 0.1, 0.3, 3),
+                           (0, 1)),
+    "two_slices_of_a_row": (two_slices_of_a_row, (0.5 * rng.standard_normal((4, 7)),
+                                                  rng.standard_normal((5, 3)),
+                                                  rng.standard_normal(4), 5), (0, 1, 2)),
+}
+
+
+@pytest.mark.parametrize("target", ["python", "cpu"])
+@pytest.mark.parametrize("name", CASES)
+def test_values_and_gradients(name, target):
+    f, args, wrt = CASES[name]
+    value, _ = sd.value_and_grad(f, wrt=wrt, target=target)(*args)
+    assert value == pytest.approx(f(*args), rel=1e-12)
+    check_grad(f, args, wrt=wrt, target=target)
+
+
+def view_after_a_store(u0, c, n):
+    u = u0.copy()
+    s = 0.0
+    for t in range(n):
+        mid = u[1:-1]
+        u[1:-1] = mid + c * u[:-2]
+        s += np.sum(mid * mid)          # NumPy: mid shows the stored values
+    return s + np.sum(u * u)
+
+
+def view_not_stored(u0, c, n):
+    u = u0.copy()
+    s = 0.0
+    for t in range(n):
+        mid = u[:-2]
+        u[1:-1] = np.sin(u[:-2]) + c
+        s += np.sum(mid)
+    return np.sum(u * u) + s
+
+
+def row_view_after_a_store(U0, c, n):
+    U = U0.copy()
+    s = 0.0
+    for t in range(n):
+        row = U[1]
+        U[1] = U[2] * c + row
+        s += np.sum(row)
+    return np.sum(U * U) + s
+
+
+@pytest.mark.parametrize("f, args, name", [
+    (view_after_a_store, (U0, 0.3, 2), "mid"), (view_not_stored, (U0, 0.3, 2), "mid"),
+    (row_view_after_a_store, (np.arange(12.0).reshape(3, 4) * 0.1, 0.3, 3), "row")])
+def test_a_view_read_after_a_store_into_its_array_is_refused(f, args, name):
+    # (the copy a store's right-hand side reads must not serve a view read after
+    # the store: NumPy's view shows the stored values)
+    with pytest.raises(sd.TransformError, match=f"'{name}' shares memory with array"):
+        sd.value_and_grad(f, wrt=(0, 1), target="python")(*args)
