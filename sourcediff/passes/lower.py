@@ -137,7 +137,7 @@ from .. import ir
 from ..names import Namer
 from ..rules import registry
 from ..runtime.array_helpers import select
-from ..runtime.helpers import broadcast_into, broadcast_length, equal_length
+from ..runtime.helpers import broadcast_into, broadcast_length, empty_rows, equal_length
 from .astutil import int_of, nodes, own_reads
 from .buffers import find_permutations
 from .scalars import select_statement
@@ -342,7 +342,7 @@ MAKERS = {id(f) for f in (np.empty, np.zeros, np.ones, np.full, np.empty_like, n
                           np.ones_like, np.full_like, np.copy, np.linspace, np.arange,
                           np.logspace, np.eye, np.identity, np.where, np.outer, np.dot,
                           np.matmul, np.concatenate, np.stack, np.hstack, np.vstack,
-                          np.cumsum, np.diff, np.sort, np.clip)}
+                          np.cumsum, np.diff, np.sort, np.clip)} | {id(empty_rows)}
 
 
 def _fresh_arrays(fn, env, params, perms) -> set:
@@ -1204,7 +1204,13 @@ def _movable(g, kept, stmts) -> bool:
     read, and no statement writes into any array (it may alias a row)."""
     loops = {h.at(): h for h in kept if h is not g}
     moved = {k for h in kept for k in h.members}
-    for m in range(g.members[0], g.members[-1]):
+    made = set()        # arrays made since the first member (``np.concatenate``'s),
+    for m in range(g.members[0], g.members[-1]):     # stored into and read by no one yet
+        if m not in g.members and _kind(stmts[m]) == "assign" and \
+                _makes_array(stmts[m].value):
+            made |= set(_binds(stmts[m]))
+        elif m not in g.members and _kind(stmts[m]) not in ("store", "augstore"):
+            made -= own_reads(stmts[m])
         if m in g.members or m in moved and m not in loops:
             continue
         results = {g.results[k] for k in g.members if k < m}
@@ -1218,17 +1224,23 @@ def _movable(g, kept, stmts) -> bool:
             if h.all_reads & results or (h.sums | stored) & reads:
                 return False
             continue
-        if not _passable(stmts[m], results, reads):
+        if not _passable(stmts[m], results, reads, made - g.all_reads):
             return False
     return True
 
 
-def _passable(stmt, results, reads) -> bool:
+def _passable(stmt, results, reads, own=frozenset()) -> bool:
     """A group's loop may move past ``stmt``: it reads none of ``results``,
-    binds none of ``reads`` and writes into no array (it may alias a row)."""
+    binds none of ``reads`` and writes into no array (it may alias a row)
+    but those of ``own``, made since the group's first member and read by
+    none of its members (the parts copied into a concatenation)."""
     for s in _statements([stmt]):
         if own_reads(s) & results or set(_binds(s)) & reads:
             return False
+        if _kind(s) in ("store", "augstore") and \
+                getattr(_stored_into(s), "value", None) is not None and \
+                isinstance(_stored_into(s).value, ast.Name) and _stored_into(s).value.id in own:
+            continue
         if _kind(s) in ("store", "augstore", "unpack", "push") or \
                 _prim(getattr(s, "value", None))[0] == "user":
             return False
