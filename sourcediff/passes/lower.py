@@ -653,19 +653,31 @@ def plan_block(stmts, facts) -> list:
 
 
 def _view_changed(t, k, stmts) -> bool:
-    """``t = X[...]`` (a view) at ``k``, and a statement after it writes into
-    ``X`` before a use of ``t``: the use reads what was stored (NumPy's view),
-    not the element read where ``t`` was bound."""
+    """``t = X[...]`` (a view) or ``t = X`` (another name for it) at ``k``, and
+    a statement after it writes into ``X`` (a store, or ``X *= c``, which the
+    normalizer writes ``_t = X * c; X = _t``) before a use of ``t``: the use
+    reads what was written (NumPy's view), not the element read where ``t``
+    was bound."""
     v = stmts[k].value
-    if _prim(v)[0] != "subscript" or not isinstance(v.value, ast.Name):
+    if isinstance(v, ast.Name):
+        base = v.id
+    elif _prim(v)[0] == "subscript" and isinstance(v.value, ast.Name):
+        base = v.value.id
+    else:
         return False
-    base, written = v.value.id, False
+    written = False
     for st in stmts[k + 1:]:
+        target = _stored_into(st) if _kind(st) in ("store", "augstore") else None
+        value = getattr(st, "value", None)
+        if isinstance(value, ast.BinOp) and ir.AUGMENTED(value) and \
+                isinstance(value.left, ast.Name) and value.left.id == t:
+            return True     # (``t *= c`` writes into X's array: an inlined helper's)
         if written and any(isinstance(n, ast.Name) and n.id == t for n in nodes(st)):
             return True
-        target = _stored_into(st) if _kind(st) in ("store", "augstore") else None
         written = written or isinstance(target, ast.Subscript) and \
-            isinstance(target.value, ast.Name) and target.value.id == base
+            isinstance(target.value, ast.Name) and target.value.id == base or \
+            isinstance(value, ast.BinOp) and ir.AUGMENTED(value) and \
+            isinstance(value.left, ast.Name) and value.left.id == base
     return False
 
 
@@ -685,6 +697,9 @@ def _temporary_def(s, facts):
         return [] if _row_axes(v, facts) is not None else None
     if _rolled(v, facts) is not None:
         return []           # (a row of its own: read at ``x[(j - shift) % n]``)
+    if isinstance(v, ast.BinOp) and ir.AUGMENTED(v) and isinstance(v.left, ast.Name) and \
+            not facts.fresh(v.left.id):
+        return None         # (``x *= c`` writes into an array another name may hold)
     if prim[0] == "binop" and prim[1] in ARITHMETIC:
         operands = [v.left, v.right]
     elif prim[0] == "unary" and prim[1] in UNARY:
@@ -1534,7 +1549,9 @@ def _carry_in_place(stmts, facts, env, used_names, made) -> dict:
         # (a step that rolls x reads other elements of it than the one it would
         # store: a new array then, as NumPy makes)
         rolled = x in rolls and rolls[x] < k
-        anew = (x not in facts.own or rolled) and \
+        # (``x += e`` writes into x's array, which another name may see: not a new one)
+        in_place = ir.AUGMENTED(st) or ir.AUGMENTED(st.value)
+        anew = (x not in facts.own or rolled) and not in_place and \
             (x in facts.fresh_arrays or x in facts.renewable) and \
             x in facts.top_bound and facts.assignments.get(x, 0) > 1
         if not (x in facts.own or anew) or not facts.block(x) or not _sized(x, facts) or \

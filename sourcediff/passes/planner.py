@@ -1205,6 +1205,12 @@ class Planner:
             if key[0] != "saved" or t is None or not t.is_array:
                 continue
             axes = shape_axes(self.shape_keys.get(key[1]), t.ndim, self.types)
+            # (an array handed to another name that is stored into, ``P = _t1`` then
+            # ``P[1] = P[0]``, changes after its copy would be pushed: the list keeps the
+            # array, which the reverse sweep's put-back of P restores before it is read)
+            if key[1] in self._moved_and_written():
+                del self.stacks[key]
+                continue
             # (an array no other name holds, made anew at each binding, leaves its old
             # buffer to no one: nothing writes into what was saved, as for an array
             # never written: a helper's cp = np.empty(n) filled each call)
@@ -1215,6 +1221,15 @@ class Planner:
                 del self.stacks[key]
             else:
                 tape.row = tuple(axes)
+
+    def _moved_and_written(self) -> set:
+        """Arrays bound to another name (``P = _t1``) that some statement stores
+        into, by element or slice."""
+        stmts = list(walk(self.fn.body))
+        written = {store_base(st) for st in stmts} - {None}
+        return {st.value.id for st in stmts
+                if ir.KIND(st) == ir.Kind.ASSIGN and isinstance(st.value, ast.Name) and
+                isinstance(st.targets[0], ast.Name) and st.targets[0].id in written}
 
     def bound_value(self, name, varying):
         """An expression of ``name``'s value (or of a length ``x.shape[k]``, an

@@ -103,3 +103,83 @@ def test_a_view_read_after_a_store_into_its_array_is_refused(f, args, name):
     # the store: NumPy's view shows the stored values)
     with pytest.raises(sd.TransformError, match=f"'{name}' shares memory with array"):
         sd.value_and_grad(f, wrt=(0, 1), target="python")(*args)
+
+
+def tanh_then_row_store(P0, n):
+    # tanh's adjoint reads its result, an array P then holds and a row store
+    # changes: the value pushed for it was a copy taken after the change
+    P = P0.copy()
+    s = 0.0
+    for t in range(n):
+        P = np.tanh(P)
+        s += P[1, 0]
+        P[1] = P[0]
+    return s + np.sum(P)
+
+
+def scaled_then_row_store(P0, n):
+    P = P0.copy()
+    s = 0.0
+    for t in range(n):
+        P = P / (1.0 + np.sum(P))
+        s += np.sum(P[1])
+        P[1] = P[0]
+    return s + np.sum(P * P)
+
+
+@pytest.mark.parametrize("target", ["python", "cpu"])
+@pytest.mark.parametrize("f", [tanh_then_row_store, scaled_then_row_store])
+@pytest.mark.parametrize("shape", [(2, 2), (20, 21)])
+def test_a_result_read_in_reverse_after_a_row_store_into_its_array(f, shape, target):
+    P0 = 0.01 * np.arange(float(np.prod(shape))).reshape(shape) + 0.1
+    value, _ = sd.value_and_grad(f, wrt=(0,), target=target)(P0, 2)
+    assert value == pytest.approx(f(P0, 2), rel=1e-12)
+    check_grad(f, (P0, 2), wrt=(0,), target=target)
+
+
+def scale_in_place(P, c):
+    P *= c
+    return P
+
+
+def helper_scales_its_argument(x0, c, n):
+    P = x0.copy()
+    s = 0.0
+    for t in range(n):
+        Q = scale_in_place(P, c)
+        s += np.sum(Q * P)
+    return s
+
+
+def alias_scaled(x0, c, n):
+    P = x0.copy()
+    s = 0.0
+    for t in range(n):
+        Q = P
+        P *= c
+        s += np.sum(Q)
+    return s
+
+
+def row_view_scaled(P0, c, n):
+    P = P0.copy()
+    s = 0.0
+    for t in range(n):
+        r = P[0]
+        P += c * P
+        s += np.sum(r)
+    return s
+
+
+@pytest.mark.parametrize("f, args", [
+    (helper_scales_its_argument, (np.ones(2), 2.0, 1)),
+    (helper_scales_its_argument, (np.ones(24), 2.0, 1)),
+    (alias_scaled, (np.array([1.0, 2.0]), 2.0, 1)),
+    (alias_scaled, (np.ones(24), 2.0, 1)),
+    (row_view_scaled, (np.ones((2, 2)), 1.0, 1)),
+    (row_view_scaled, (np.ones((20, 21)), 1.0, 1))])
+def test_an_in_place_update_seen_through_another_name_is_refused(f, args):
+    # (x *= c writes into the array Q, r or the caller's P also hold: NumPy
+    # changes both, an element loop or a new buffer would not)
+    with pytest.raises(sd.TransformError, match="shares memory with array"):
+        sd.value_and_grad(f, wrt=(0, 1), target="python")(*args)
