@@ -276,6 +276,16 @@ class _Aliases:
         self.origin[z] = s
         return frozenset([*(c for c in rest if len(c) > 1), frozenset(joined)])
 
+    def made_later(self, a, b) -> bool:
+        """``a`` was made an alias (``origin``) after ``b`` was, or ``b`` never was."""
+        if a not in self.origin:
+            return False
+        if b not in self.origin:
+            return True
+        if not hasattr(self, "_order"):
+            self._order = {id(st): k for k, st in enumerate(walk(self.fn.body))}
+        return self._order.get(id(self.origin[a]), -1) > self._order.get(id(self.origin[b]), -1)
+
     def check_store(self, state, s, x, params=True, rebound=None):
         """``params=False``: an in-place ``x += y``, reported where it is written;
         ``rebound``: the name ``s`` binds anew (``_t = x * c`` of ``x *= c``: its
@@ -301,7 +311,9 @@ class _Aliases:
                 elif self.found is None and not params:
                     self.found = AliasWrite(s, x, w)
                 elif self.found is None:
-                    name, other = (x, w) if x in self.origin else (w, x)
+                    # (the name made an alias last, where it was made: a view ``e =
+                    # d[1:3]`` or ``y = x``, not ``d``'s literal ``np.array``, a move)
+                    name, other = (w, x) if self.made_later(w, x) else (x, w)
                     self.found = AliasWrite(self.origin.get(name, s), name, other)
 
     def simple(self, s, state):

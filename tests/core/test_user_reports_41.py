@@ -183,3 +183,32 @@ def test_an_in_place_update_seen_through_another_name_is_refused(f, args):
     # changes both, an element loop or a new buffer would not)
     with pytest.raises(sd.TransformError, match="shares memory with array"):
         sd.value_and_grad(f, wrt=(0, 1), target="python")(*args)
+
+
+def literal_viewed(x0, c, n):
+    d = np.array([x0[0], x0[1], x0[2], c])
+    s = 0.0
+    for t in range(n):
+        e = d[1:3]
+        d[2] = d[2] * c + d[0]
+        s += e[1]
+    return s
+
+
+def literal_rows_swapped(x0, c, n):
+    A = np.array([[x0[0], x0[1]], [x0[2], c]])
+    for t in range(n):
+        A[0], A[1] = A[1], A[0]
+        A = A * c + 0.1
+    return np.sum(A)
+
+
+@pytest.mark.parametrize("f, message, line", [
+    (literal_viewed, "'e' shares memory with array 'd'", "e = d[1:3]"),
+    (literal_rows_swapped, "a view this line takes shares memory with array 'A'",
+     "A[0], A[1] = A[1], A[0]")])
+def test_an_alias_of_a_literal_array_is_refused_at_the_view(f, message, line):
+    # (the message named the literal's allocation and a temporary, '_t6', before)
+    with pytest.raises(sd.TransformError) as info:
+        sd.value_and_grad(f, wrt=(0, 1), target="python")(np.ones(6), 0.7, 3)
+    assert message in str(info.value) and line in str(info.value), str(info.value)
