@@ -231,7 +231,8 @@ PRIM = Fact("prim", "expression", "axis_gathers, components, hoist, index_names,
 INPLACE = Fact("inplace", "call of a user function", "normalize",
                "buffers, forward, reverse, small_arrays, tables, typeinfer",
                "Positions of the array arguments the callee writes into.")
-AUGMENTED = Fact("augmented", "binop", "normalize, webs", "buffers, forward, hoist, normalize, shapes, small_arrays",
+AUGMENTED = Fact("augmented", "binop", "normalize, webs",
+                 "buffers, forward, hoist, lower, normalize, shapes, small_arrays",
                  "The operation comes from an augmented assignment (``x += y``).", False)
 NONNEG = Fact("nonneg", "index expression", "normalize", "tuples",
               "The index is known to be non-negative (a loop index over a range "
