@@ -1224,12 +1224,22 @@ class Planner:
 
     def _moved_and_written(self) -> set:
         """Arrays bound to another name (``P = _t1``) that some statement stores
-        into, by element or slice."""
+        into, by element or slice, and arrays stored into that a view is taken of
+        (``_t1 = u[1:-1]``, then ``u[1:-1] = ...``: the put-back must reach the
+        buffer the view shows, not a copy).  Their values go in lists."""
         stmts = list(walk(self.fn.body))
         written = {store_base(st) for st in stmts} - {None}
-        return {st.value.id for st in stmts
-                if ir.KIND(st) == ir.Kind.ASSIGN and isinstance(st.value, ast.Name) and
-                isinstance(st.targets[0], ast.Name) and st.targets[0].id in written}
+        out = set()
+        for st in stmts:
+            if ir.KIND(st) != ir.Kind.ASSIGN or not isinstance(st.targets[0], ast.Name):
+                continue
+            if isinstance(st.value, ast.Name) and st.targets[0].id in written:
+                out.add(st.value.id)
+            t = self.types.get(st.targets[0].id)
+            base = is_view(st.value, self.types) if t is not None and t.is_array else None
+            if base is not None and base in written:
+                out.add(base)
+        return out
 
     def bound_value(self, name, varying):
         """An expression of ``name``'s value (or of a length ``x.shape[k]``, an

@@ -212,3 +212,29 @@ def test_an_alias_of_a_literal_array_is_refused_at_the_view(f, message, line):
     with pytest.raises(sd.TransformError) as info:
         sd.value_and_grad(f, wrt=(0, 1), target="python")(np.ones(6), 0.7, 3)
     assert message in str(info.value) and line in str(info.value), str(info.value)
+
+
+def slice_scaled_then_rebound(u0, c):
+    # the adjoint of u[1:-1] * c reads the view _t1 = u[1:-1]: the put-back of the
+    # slice must reach u's buffer, not a copy of u pushed before u = u + 0.5
+    u = u0.copy()
+    u[1:-1] = u[1:-1] * c
+    u = u + 0.5
+    return np.sum(u[1:-1] ** 2)
+
+
+def row_scaled_then_rebound(P0, c):
+    P = P0.copy()
+    P[0] = P[0] * c
+    P = P + 0.5
+    return np.sum(P * P)
+
+
+@pytest.mark.parametrize("target", ["python", "cpu"])
+@pytest.mark.parametrize("f, args", [
+    (slice_scaled_then_rebound, (np.array([0.3, -0.7, 1.1, 0.4]), 0.5)),
+    (slice_scaled_then_rebound, (np.linspace(-1.0, 1.0, 24), 0.5)),
+    (row_scaled_then_rebound, (np.arange(6.0).reshape(2, 3) * 0.1, 0.5))])
+def test_a_slice_store_before_the_array_is_rebound(f, args, target):
+    # (d/dc was half its value: 1.05 against 2.1)
+    check_grad(f, args, wrt=(0, 1), target=target)
