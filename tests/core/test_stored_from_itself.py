@@ -101,8 +101,9 @@ CASES = {
 }
 
 
-@pytest.mark.parametrize("target", ["python", "cpu"])
-@pytest.mark.parametrize("name", [n for n in CASES if n != "view_kept"])
+# (compiled for two: a cpu compile is seconds of the suite's time)
+@pytest.mark.parametrize("name, target", [(n, "python") for n in CASES if n != "view_kept"] +
+                         [("gray_scott_fixed", "cpu"), ("leapfrog_copy", "cpu")])
 def test_values_and_gradients(name, target):
     f, args, wrt = CASES[name]
     value, _ = sd.value_and_grad(f, wrt=wrt, target=target)(*args)
