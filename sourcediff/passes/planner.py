@@ -1200,6 +1200,7 @@ class Planner:
             self.stacks = plan_stack_tapes(self.fn, self.around, stack_sites(self),
                                            self.per_iteration, self.while_trips,
                                            self.bound_value)
+        moved = self._moved_and_written() if self.stacks else set()   # (one walk)
         for key, tape in list(self.stacks.items()):
             t = self.types.get(key[1])
             if key[0] != "saved" or t is None or not t.is_array:
@@ -1208,7 +1209,7 @@ class Planner:
             # (an array handed to another name that is stored into, ``P = _t1`` then
             # ``P[1] = P[0]``, changes after its copy would be pushed: the list keeps the
             # array, which the reverse sweep's put-back of P restores before it is read)
-            if key[1] in self._moved_and_written():
+            if key[1] in moved:
                 del self.stacks[key]
                 continue
             # (an array no other name holds, made anew at each binding, leaves its old
