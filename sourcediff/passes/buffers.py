@@ -403,18 +403,20 @@ def lost_update(fn: ast.FunctionDef, types: dict, params) -> tuple | None:
 
 
 class _CallAliases(_Aliases):
-    """Only the writes of called functions into their arguments (forward mode
-    mirrors views, so other writes through a shared array are followed)."""
+    """Only the writes of called functions into their arguments and the
+    in-place updates ``x += y``, ``x *= c`` (forward mode mirrors views, so
+    stores through a shared array are followed; those two bind new arrays)."""
 
     def check_store(self, state, s, x, params=True, rebound=None):
-        if ir.KIND(s) == ir.Kind.UNPACK:
+        if ir.KIND(s) == ir.Kind.UNPACK or not params:
             super().check_store(state, s, x, params, rebound)
 
 
 def find_call_alias(fn: ast.FunctionDef, types: dict, view_base) -> AliasWrite | None:
     """A call writing into an argument array that a live view shares (``k0 =
     k[0:1]; fill(k, x)``): the call's copy-in, copy-out would leave the view on
-    the old array."""
+    the old array; or an in-place update of an array another live name shares
+    (``Q = P; P *= c``), which the transform writes as a new array."""
     return _CallAliases(fn, types, view_base, Liveness(fn)).found
 
 

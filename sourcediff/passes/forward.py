@@ -99,9 +99,28 @@ class ForwardTransformer:
                 self.stored.add(s.targets[0].value.id)
             elif kind == ir.Kind.AUGSTORE:
                 self.stored.add(s.target.value.id)
+        self.written = self._sharing_stored()
         self.active = self.analyze_activity()
         # trip counters the normalizer adds for reverse mode: forward mode needs none
         self.counters = {ir.COUNT(s) for s in walk(fn.body)} - {None}
+
+    def _sharing_stored(self) -> set:
+        """The names whose arrays may share memory (through views or ``y = x``)
+        with an array stored into: a tangent that refers to one of them
+        (``v_dot = t_dot`` of ``v = t * 1.0``) must be a copy."""
+        group: dict = {}
+
+        def find(n):
+            while group.get(n, n) != n:
+                n = group[n]
+            return n
+        for s in walk(self.fn.body):
+            if ir.KIND(s) == ir.Kind.ASSIGN:
+                base = is_view(s.value, self.types)
+                if base is not None:
+                    group[find(s.targets[0].id)] = find(base)
+        roots = {find(n) for n in self.stored}
+        return {n for n in {*group, *group.values()} if find(n) in roots} | self.stored
 
     # -- names and types --------------------------------------------------
     def fresh(self, base) -> str:
@@ -436,7 +455,7 @@ class ForwardTransformer:
                     return _call("tangent_like", expr, _name(z))
             if _tangent_is_a_reference(expr):
                 bases = {self.primal_of.get(n, n) for n in free_names(expr)}
-                if z in self.stored or bases & self.stored:
+                if z in self.written or bases & self.written:
                     return _call("fresh", expr)
         return expr
 

@@ -1315,7 +1315,7 @@ class Normalizer:
             return ir.mark(ast.BinOp(left=left, op=e.op, right=right),
                          ("binop", type(e.op).__name__))
         if isinstance(e, ast.UnaryOp):
-            if isinstance(e.op, ast.UAdd):
+            if isinstance(e.op, ast.UAdd) and isinstance(e.operand, ast.Constant):
                 return self.prim(e.operand, out)
             operand = self.atom(e.operand, out)
             if isinstance(operand, ast.Constant) and isinstance(e.op, ast.USub):

@@ -49,6 +49,11 @@ class TypeInference:
         self.info = info
         self.callee_return = callee_return   # f(pyfunc, [T]) -> T
         self.return_type: T | None = None
+        # the names read (in program order, a loop's first pass) before anything
+        # assigned them, and per name the ones of those its value was computed
+        # from: a conflict that reads one comes from that read
+        self.read_unbound: set = set()
+        self.from_unbound: dict = {}
 
     def run(self) -> dict:
         for _ in range(3):  # loops: iterate until the types settle
@@ -58,7 +63,21 @@ class TypeInference:
                 break
         return self.env
 
+    def unbound_reads(self, node) -> set:
+        """The user's names read before assignment that ``node``'s value comes from."""
+        value = getattr(node, "value", node)
+        found = set()
+        for n in nodes(value):
+            if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load):
+                if n.id in self.read_unbound and not n.id.startswith("_"):
+                    found.add(n.id)
+                found |= self.from_unbound.get(n.id, set())
+        return found
+
     def set(self, name, t, node):
+        origins = self.unbound_reads(node)
+        if origins:
+            self.from_unbound.setdefault(name, set()).update(origins)
         try:
             old = self.env.get(name)
             if old is not None and old.is_array and t.is_array and old.dtype != t.dtype and \
@@ -75,8 +94,8 @@ class TypeInference:
                 {id(a.value) for a in nodes(value) if isinstance(a, ast.Attribute)}
             unbound = sorted({n.id for n in nodes(value)
                               if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)
-                              and id(n) not in callees and n.id not in self.env
-                              and not n.id.startswith("_")})
+                              and id(n) not in callees and not n.id.startswith("_")
+                              and n.id not in self.env} | origins)
             err = self.info.error(node, _conflict(name, exc, unbound))
             err.variable = name     # passes.versions may rename its rebindings
             raise err from None
@@ -179,6 +198,7 @@ class TypeInference:
             return const_type(a.value)
         if isinstance(a, ast.Name):
             if a.id not in self.env:
+                self.read_unbound.add(a.id)
                 return NONE
             return self.env[a.id]
         return self.inline(a)
@@ -251,6 +271,9 @@ class TypeInference:
         try:
             return self._prim(p, key)
         except TypeError as exc:
+            unbound = self.unbound_reads(stmt)
+            if unbound:
+                exc = TypeError(_conflict("", exc, sorted(unbound)))
             raise self.index_error(stmt, exc) from None
 
     def _prim(self, p, key) -> T:
@@ -388,12 +411,13 @@ def _conflict(name: str, exc: TypeError, unbound=()) -> str:
                 "a number (here the sum would hold both); give it an array start, "
                 "sum(..., np.zeros(n)), or add the items in a loop")
     types = getattr(exc, "types", ())
-    if any(t.kind == "none" for t in types):
+    if any(t.kind == "none" for t in types) or unbound:
         # a name read before any assignment reaches it (``if it > 0 and abs(dz) < tol:
         # break`` before ``dz = ...`` in a loop's body)
         read = ", ".join(f"'{n}'" for n in unbound) or "a variable"
         return (f"{read} may be read here before it is first assigned (on some path, such "
-                f"as a loop's first iteration; {exc}): assign it a value before the loop")
+                f"as a loop's first iteration): assign it a value before the loop (compiled "
+                f"code needs every variable bound on every path)")
     if len(types) == 2 and types[0].kind in ("float", "int") and types[1].is_array \
             and not name.startswith("_"):
         # ``h = 0`` before a loop doing ``h = h + W[k] * x[k]``: NumPy makes it an

@@ -107,7 +107,7 @@ def _(z, x, x_dot):
     return -x_dot
 
 
-@tangent("copy", float)
+@tangent("copy", float, "UAdd", np.positive)
 def _(z, x, x_dot):
     return x_dot
 

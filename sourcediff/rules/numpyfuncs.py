@@ -231,14 +231,15 @@ def _(z, x, dz):
 # the ufuncs of float result this module has rules for (float32 stays float32)
 FLOAT_UFUNCS = [np.sin, np.cos, np.tan, np.arcsin, np.arccos, np.arctan, np.arctan2, np.sinh,
                np.cosh, np.tanh, np.exp, np.expm1, np.log, np.log1p, np.log2, np.log10,
-               np.sqrt, np.square, np.negative, np.abs, np.fabs, np.copysign, np.hypot, np.power,
+               np.sqrt, np.square, np.negative, np.positive, np.abs, np.fabs, np.copysign, np.hypot, np.power,
                np.add,
                np.subtract, np.multiply, np.divide, np.maximum, np.minimum]
 
 
 # of these, integers give integers (``np.minimum(np.searchsorted(cw, u), n - 1)``
 # is an index array), as in NumPy and Numba
-INT_UFUNCS = {np.add, np.subtract, np.multiply, np.maximum, np.minimum, np.negative, np.abs,
+INT_UFUNCS = {np.add, np.subtract, np.multiply, np.maximum, np.minimum, np.negative, np.positive,
+              np.abs,
               np.square}
 
 

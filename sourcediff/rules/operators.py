@@ -69,7 +69,7 @@ def _(z, x, dz):
     return -dz
 
 
-@rule("copy")
+@rule("copy", "UAdd", np.positive)    # (+x on an array is a new array)
 def _(z, x, dz):
     return dz
 
@@ -114,7 +114,7 @@ def _(args, kw, consts):
     return F64 if t.kind in ("int", "bool") else t
 
 
-@result_type("USub", "copy", "Invert")
+@result_type("USub", "UAdd", "copy", "Invert")
 def _(args, kw, consts):
     return args[0]
 

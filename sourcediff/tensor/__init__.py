@@ -119,6 +119,8 @@ from .printing import set_printoptions
 from .reductions import (
     all,
     amax,
+    amin,
+    prod,
     any,
     argmax,
     argmin,
@@ -202,7 +204,7 @@ __all__ = [  # noqa: RUF022 - grouped by topic
     "logical_xor", "logical_not", "isfinite", "isnan", "isinf", "allclose", "isclose",
     "equal",
     # reductions
-    "sum", "mean", "max", "min", "amax", "argmax", "argmin", "all", "any", "var", "std",
+    "sum", "mean", "max", "min", "amax", "amin", "prod", "argmax", "argmin", "all", "any", "var", "std",
     "norm", "softmax", "log_softmax", "logsumexp",
     # linear algebra
     "mm", "matmul", "mv", "dot", "inner", "bmm", "outer", "addmm",

@@ -98,7 +98,7 @@ def bind_methods(cls) -> None:
         "allclose": pointwise.allclose, "isclose": pointwise.isclose, "equal": pointwise.equal,
         # reductions
         "sum": reductions.sum, "mean": reductions.mean, "max": reductions.max,
-        "min": reductions.min, "amax": reductions.amax, "argmax": reductions.argmax,
+        "min": reductions.min, "amax": reductions.amax, "amin": reductions.amin, "prod": reductions.prod, "argmax": reductions.argmax,
         "argmin": reductions.argmin, "all": reductions.all, "any": reductions.any,
         "var": reductions.var, "std": reductions.std, "norm": reductions.norm,
         "softmax": reductions.softmax, "log_softmax": reductions.log_softmax,

@@ -206,11 +206,108 @@ def min(input, dim=None, keepdim: bool = False, *, other=None):
     return _extreme(input, dim, keepdim, other, largest=False)
 
 
+class AmaxBackward0(Node):
+    """``amax``/``amin`` over dims: ties share the gradient evenly (torch's
+    rule, unlike ``max(x, dim)``, which gives it to the selected index)."""
+
+    def __init__(self, x, dims, keepdim, result):
+        super().__init__(x)
+        self.dims, self.keepdim = dims, keepdim
+        self.save(self=x, result=result)
+
+    def backward(self, grad):
+        x, result = self.saved("self"), self.saved("result")
+        kept = result._data if self.keepdim or not self.dims else \
+            result._data.reshape(_kept_shape(x.shape, self.dims))
+        mask = x._data == kept
+        share = mask / mask.sum(axis=self.dims, keepdims=True)
+        return (_expand_back(grad, x.shape, self.dims, self.keepdim) * wrap(share, grad.dtype),)
+
+
+class AminBackward0(AmaxBackward0):
+    pass
+
+
+def _amax(input, dim, keepdim, largest: bool) -> Tensor:
+    x = as_operand(input)
+    name = "amax" if largest else "amin"
+    dims = normalize_dims(None if dim == () else dim, x.ndim)
+    if x.numel() == 0:
+        raise RuntimeError(f"{name}(): Expected reduction dim to be specified for "
+                           "input.numel() == 0. Specify the reduction dim with the 'dim' "
+                           "argument.")
+    axis = dims if x.ndim else None
+    reduce = np.max if largest else np.min
+    out = wrap(reduce(x._data, axis=axis, keepdims=keepdim and bool(x.ndim)))
+    if needs_grad(x):
+        attach(out, (AmaxBackward0 if largest else AminBackward0)(x, dims if x.ndim else (),
+                                                                  keepdim, out))
+    return out
+
+
 def amax(input, dim=(), keepdim: bool = False) -> Tensor:
-    """Largest value over ``dim`` (values only)."""
-    if dim == () or dim is None:
-        return max(input)
-    return max(input, dim, keepdim).values
+    """Largest value over ``dim`` (an int or a tuple; all dims when empty),
+    values only; ties share the gradient evenly."""
+    return _amax(input, dim, keepdim, largest=True)
+
+
+def amin(input, dim=(), keepdim: bool = False) -> Tensor:
+    """Smallest value over ``dim``, like :func:`amax`."""
+    return _amax(input, dim, keepdim, largest=False)
+
+
+class ProdBackward0(Node):
+    """Product of all elements (``dims`` empty) or over one dim: the gradient
+    of each element is the product of the others, taken without dividing where
+    an element is zero (one zero: the others' product; two: zero, as torch)."""
+
+    def __init__(self, x, dims, keepdim, result):
+        super().__init__(x)
+        self.dims, self.keepdim = dims, keepdim
+        self.save(self=x, result=result)
+
+    def backward(self, grad):
+        x, result = self.saved("self"), self.saved("result")
+        grad = _expand_back(grad, x.shape, self.dims, self.keepdim)
+        if not (x._data == 0).any():
+            kept = result if self.keepdim or not self.dims else \
+                result.reshape(_kept_shape(x.shape, self.dims))
+            return (grad * kept / x,)      # (differentiable again: x and result tensors)
+        return (grad * wrap(_others_product(x._data, self.dims), grad.dtype),)
+
+
+class ProdBackward1(ProdBackward0):
+    pass
+
+
+def _others_product(a, dims):
+    """For each element, the product of the others along ``dims`` (all axes
+    when empty), by products from the left and from the right: no division."""
+    if not dims or a.ndim == 0:
+        flat = a.reshape(-1)
+        return _others_product(flat, (0,)).reshape(a.shape) if a.ndim else np.ones_like(a)
+    axis = dims[0]
+    moved = np.moveaxis(a, axis, -1)
+    ones = np.ones(moved.shape[:-1] + (1,), dtype=a.dtype)
+    left = np.cumprod(np.concatenate([ones, moved[..., :-1]], axis=-1), axis=-1)
+    right = np.flip(np.cumprod(np.flip(np.concatenate([moved[..., 1:], ones], axis=-1),
+                                       axis=-1), axis=-1), axis=-1)
+    return np.moveaxis(left * right, -1, axis)
+
+
+def prod(input, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:
+    """Product of all elements, or over ``dim`` (one dim, as torch)."""
+    x = as_operand(input)
+    out_dtype = _reduction_dtype(x, dtype)
+    array = x._data if x._data.dtype == out_dtype.np else x._data.astype(out_dtype.np)
+    if dim is None:
+        dims, out = (), wrap(np.prod(array))
+    else:
+        dims = (x._dim(dim),) if x.ndim else ()
+        out = wrap(np.prod(array, axis=dims[0], keepdims=keepdim) if dims else np.prod(array))
+    if needs_grad(x) and out_dtype.is_floating_point:
+        attach(out, (ProdBackward0 if dim is None else ProdBackward1)(x, dims, keepdim, out))
+    return out
 
 
 def argmax(input, dim=None, keepdim: bool = False) -> Tensor:

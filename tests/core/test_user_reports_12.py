@@ -151,3 +151,43 @@ def test_a_read_before_the_first_assignment_is_told_so():
         sd.value_and_grad(exit_reads_later_value, wrt=(0, 1), target="python")(
             np.array([1.0]), 2.0)
     assert "'_t" not in str(e.value)
+
+
+def previous_step_summed(x, c):
+    s = 0.0
+    for t in range(5):
+        if t > 0:
+            s += np.sum(prev * c)  # noqa: F821  (prev is set below, from the first step on)
+        prev = x * (t + 1.0)
+    return s
+
+
+def previous_step_indexed(x, c):
+    s = 0.0
+    for t in range(5):
+        if t > 0:
+            s += prev[1] * c  # noqa: F821
+        prev = x * (t + c)
+    return s
+
+
+def previous_step_dotted(x, c):
+    s = 0.0
+    for t in range(5):
+        cur = x * (t + c)
+        if t > 0:
+            s += np.dot(cur, prev)  # noqa: F821
+        prev = cur
+    return s
+
+
+@pytest.mark.parametrize("f", [previous_step_summed, previous_step_indexed,
+                               previous_step_dotted])
+def test_an_array_read_before_its_first_assignment_is_named(f):
+    # (Python runs these; compiled code cannot: every variable needs a value on
+    # every path.)  The messages named a temporary ('_t2': a variable holds both
+    # float64 and array), said "cannot index a none", or blamed 's'
+    with pytest.raises(sd.TransformError, match="'prev' may be read here before it is first "
+                                                "assigned") as e:
+        sd.value_and_grad(f, wrt=(0, 1), target="python")(np.linspace(0.3, 1.1, 7), 1.3)
+    assert "'_t" not in str(e.value) and "none" not in str(e.value)

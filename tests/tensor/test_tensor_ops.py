@@ -237,6 +237,7 @@ GRADCHECK = [
     "torch.nn.functional.linear(a, b, b[0, :2])", "torch.nn.functional.mse_loss(a, b)",
     "torch.nn.functional.cross_entropy(a, torch.tensor([2, 0]))",
     "torch.nn.functional.cross_entropy(a, b.softmax(1))", "(a ** 3).sum() * b",
+    "a.amax(1)", "a.amin(0, keepdim=True)", "a.amax((0, 1))", "a.prod()", "a.prod(1, keepdim=True)",
 ]
 
 
@@ -264,3 +265,29 @@ def test_same_values_and_gradients_as_torch(sd, expression):
         results.append((values(out), *grads))
     for mine, theirs in zip(*results):
         assert np.allclose(mine, theirs, rtol=1e-10, atol=1e-12)
+
+
+TIES = np.array([[1.0, 3.0, 3.0], [2.0, 2.0, 0.0]])
+ZEROS = np.array([[1.5, 0.0, 2.0], [0.0, -2.0, 0.0]])
+
+
+@pytest.mark.parametrize("expression,data", [
+    ("a.amax()", TIES), ("a.amax(1)", TIES), ("a.amin(0, keepdim=True)", TIES),
+    ("a.amax((0, 1))", TIES), ("a.amin(-1)", TIES), ("a.max()", TIES),
+    ("a.prod()", ZEROS), ("a.prod(0)", ZEROS), ("a.prod(1, keepdim=True)", ZEROS),
+    ("a.prod(1)", TIES)])
+@needs_torch
+def test_ties_and_zeros_as_torch(sd, expression, data):
+    """Where the gradient is not the finite difference: amax/amin share it
+    evenly among tied elements, prod's is the product of the others (no
+    division by a zero)."""
+    results = []
+    for lib in (sd, TORCH):
+        a = lib.tensor(data, requires_grad=True)
+        out = eval(expression, {"a": a})
+        weights = lib.tensor(np.linspace(1, 2, out.numel()).reshape(tuple(out.shape)))
+        (out * weights).sum().backward()
+        results.append((values(out), values(a.grad), type(out.grad_fn).__name__))
+    assert results[0][2] == results[1][2]
+    for mine, theirs in zip(results[0][:2], results[1][:2]):
+        assert np.allclose(mine, theirs, rtol=1e-12, atol=0)
