@@ -158,7 +158,7 @@ def previous_step_summed(x, c):
     for t in range(5):
         if t > 0:
             s += np.sum(prev * c)  # noqa: F821  (prev is set below, from the first step on)
-        prev = x * (t + 1.0)
+        prev = x * (t + 1.0)  # noqa: F841  (read by the next iteration)
     return s
 
 
@@ -167,7 +167,7 @@ def previous_step_indexed(x, c):
     for t in range(5):
         if t > 0:
             s += prev[1] * c  # noqa: F821
-        prev = x * (t + c)
+        prev = x * (t + c)  # noqa: F841
     return s
 
 
@@ -177,7 +177,7 @@ def previous_step_dotted(x, c):
         cur = x * (t + c)
         if t > 0:
             s += np.dot(cur, prev)  # noqa: F821
-        prev = cur
+        prev = cur  # noqa: F841
     return s
 
 
