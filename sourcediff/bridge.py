@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from .errors import NonScalarResult
+
 
 def has_tensor(args) -> bool:
     from .tensor import Tensor
@@ -43,21 +45,30 @@ def node_class(function):
                     if isinstance(a, Tensor) and a.requires_grad and a.dtype.is_floating_point)
         ctx.wrt = wrt
         ctx.args = args
+        ctx.grads, ctx.values = (), None
         if not wrt:
             out = function(*values)
-            ctx.grads = ()
         else:
-            out, grads = function.value_and_grad(wrt)(*values)
-            ctx.grads = grads
-        if np.ndim(out) != 0:
-            raise TypeError(f"{function.__name__}() returned an array: calling an "
-                            "@sd.function with Tensors needs a scalar result")
+            try:
+                # a scalar result: value and gradient in one sweep
+                out, ctx.grads = function.value_and_grad(wrt)(*values)
+            except NonScalarResult:
+                # an array: the value now, a vector-Jacobian product in backward
+                out, ctx.values = function(*values), values
+        if isinstance(out, tuple):
+            raise TypeError(f"{function.__name__}() returned a tuple: calling an "
+                            "@sd.function with Tensors needs one number or one array "
+                            "as its result")
         dtype = next((a.dtype for a in args if isinstance(a, Tensor)
                       and a.dtype.is_floating_point), None)
-        return tensor(float(out), dtype=dtype)
+        if np.ndim(out) == 0:
+            return tensor(float(out), dtype=dtype)
+        return tensor(np.asarray(out), dtype=dtype if np.asarray(out).dtype.kind == "f" else None)
 
     def backward(ctx, grad_output):
         from .tensor import grad_mode, tensor
+        if ctx.values is not None:
+            return vector_products(ctx, grad_output)
         grads = [None] * len(ctx.needs_input_grad)
         if grad_mode.is_grad_enabled() and ctx.wrt:
             # create_graph: the gradient is differentiated again, so it comes
@@ -70,6 +81,22 @@ def node_class(function):
         for k, g in zip(ctx.wrt, ctx.grads):
             dtype = ctx._input_meta[ctx._tensor_positions.index(k)][1]
             grads[k] = tensor(np.asarray(g) * scale, dtype=dtype)
+        return tuple(grads)
+
+    def vector_products(ctx, grad_output):
+        from .tensor import Tensor, grad_mode, tensor
+        from .tensor.custom_function import hang_off_error
+        cotangent = np.asarray(grad_output.detach().numpy(), dtype=np.float64)
+        _, products = function.vjp(ctx.wrt)(*ctx.values, cotangent)
+        grads = [None] * len(ctx.needs_input_grad)
+        for k, g in zip(ctx.wrt, products):
+            dtype = ctx._input_meta[ctx._tensor_positions.index(k)][1]
+            grads[k] = tensor(np.asarray(g), dtype=dtype)
+        if grad_mode.is_grad_enabled():
+            return hang_off_error(
+                f"a second derivative through @sd.function {function.__name__} with an "
+                "array result is not computed", tuple(grads),
+                [a for a in ctx.args if isinstance(a, Tensor) and a.requires_grad])
         return tuple(grads)
 
     name = function.__name__

@@ -11,6 +11,11 @@ import ast
 from . import ir
 
 
+class NonScalarResult(TypeError):
+    """A transform that needs a scalar result (``grad``, ``value_and_grad``)
+    of a function returning an array: the Tensor bridge takes the VJP path."""
+
+
 class TransformError(Exception):
     """A construct outside the differentiable subset.
 

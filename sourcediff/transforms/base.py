@@ -20,6 +20,7 @@ import numpy as np
 from .. import program as _program
 from ..backends import TARGETS, load_numba, load_python, python_entry
 from ..backends.row_lengths import ROW_MAX, known_row_lengths
+from ..errors import NonScalarResult
 from ..frontend.source import get_source, referenced_deep, unwrap
 from ..passes.small_arrays import SMALL, shape_seeds
 from ..passes.types import UnsupportedValue, argument_type
@@ -330,7 +331,7 @@ class Transformed:
         pname = program._primal_name = entry[0]
         ret = program._ret_type = entry[3]
         if self.mode != "primal" and (ret is None or ret.kind not in ("float", "int", "bool")):
-            raise TypeError(f"{self.mode} of {self.func.__name__}() needs a scalar result, but it "
+            raise NonScalarResult(f"{self.mode} of {self.func.__name__}() needs a scalar result, but it "
                             f"returns {ret}; use sd.vjp or sd.jacobian for array results")
         aname = program._grad_name = program.adjoint(self.func, types, wrt_names, "grad")
         return {"primal": pname, "grad": aname}

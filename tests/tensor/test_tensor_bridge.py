@@ -17,8 +17,13 @@ def energy(x, w):
 
 
 @sd.function
-def vector_valued(x):
-    return x * 2.0
+def vector_valued(x, w):
+    return np.tanh(x * w) * 2.0
+
+
+@sd.function
+def two_results(x):
+    return x * 2.0, np.sum(x)
 
 
 def test_backward_flows_through_the_compiled_adjoint_on_both_sides():
@@ -77,9 +82,37 @@ def test_tensor_without_requires_grad_gives_a_value_without_graph():
     assert y.grad_fn is None and not y.requires_grad
 
 
-def test_array_result_is_refused_with_a_clear_error():
-    with pytest.raises(TypeError, match="scalar result"):
-        vector_valued(sd.tensor([1.0, 2.0], requires_grad=True))
+def test_an_array_result_is_a_tensor_whose_backward_is_a_vjp():
+    # (it was refused: "value_and_grad of vector_valued() needs a scalar result")
+    x0, w0 = np.array([0.3, -0.8, 1.2]), 0.7
+    x = sd.tensor(x0.copy(), dtype=sd.float64, requires_grad=True)
+    w = sd.tensor(w0, dtype=sd.float64, requires_grad=True)
+    y = vector_valued(x, w)
+    assert type(y.grad_fn).__name__ == "vector_valuedBackward" and tuple(y.shape) == (3,)
+    np.testing.assert_allclose(y.detach().numpy(), np.tanh(x0 * w0) * 2.0, rtol=1e-12)
+    weights = np.array([1.0, -2.0, 0.5])
+    (y * sd.tensor(weights)).sum().backward()
+    slope = 2.0 * (1.0 - np.tanh(x0 * w0) ** 2) * weights
+    np.testing.assert_allclose(x.grad.numpy(), slope * w0, rtol=1e-12)
+    assert float(w.grad.numpy()) == pytest.approx(np.sum(slope * x0), rel=1e-12)
+    x32 = sd.tensor([0.1, 0.2], requires_grad=True)
+    y32 = vector_valued(x32, 1.5)
+    assert y32.dtype == sd.float32
+    y32.sum().backward()
+    assert x32.grad.dtype == sd.float32
+
+
+def test_an_array_result_differentiated_twice_raises():
+    x = sd.tensor(np.array([0.3, -0.8]), dtype=sd.float64, requires_grad=True)
+    g, = sd.autograd.grad(vector_valued(x, 0.7).sum(), x, create_graph=True)
+    with pytest.raises(RuntimeError, match="second derivative through @sd.function "
+                                           "vector_valued"):
+        sd.autograd.grad(g.sum(), x)
+
+
+def test_a_tuple_result_is_refused_with_a_clear_error():
+    with pytest.raises(TypeError, match="two_results\\(\\) returned a tuple"):
+        two_results(sd.tensor([1.0, 2.0], requires_grad=True))
 
 
 def test_second_derivatives_flow_through_the_node():
