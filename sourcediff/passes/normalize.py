@@ -1120,6 +1120,12 @@ class Normalizer:
                 raise self.error(n, "a comprehension is supported as the argument of sum, "
                                     "np.sum, np.mean, max, min, np.max, np.min and np.array "
                                     "(one 'for'); write the loop")
+            if isinstance(n, ast.BinOp) and isinstance(n.op, ast.Mult) and \
+                    (isinstance(n.left, ast.List) or isinstance(n.right, ast.List)):
+                # ([a, b] * 3: NumPy-minded code means np.tile, Python repeats the list)
+                raise self.error(n, "a list repeated with '*' is not supported: write the "
+                                    "array, np.tile(np.array([...]), k), or np.full(k, v) "
+                                    "for one value")
             for bad, what in UNSUPPORTED_EXPRESSIONS.items():
                 if isinstance(n, bad):
                     raise self.error(n, f"cannot differentiate through {what}")

@@ -426,6 +426,14 @@ def _conflict(name: str, exc: TypeError, unbound=()) -> str:
         return (f"'{name}': {exc}: start it as the array it becomes, e.g. "
                 f"{name} = np.zeros({'n' if array_type.ndim == 1 else '(n, m)'}) "
                 f"(compiled code keeps one type per variable)")
+    if len(types) == 2 and types[1].kind in ("float", "int") and types[0].is_array:
+        # ``y = x * c if c > 0 else 0.0`` (the conditional's value is a temporary of
+        # the normalizer), or ``y = 0.0`` in the other branch of an ``if``
+        what = "this expression" if name.startswith("_") else f"'{name}'"
+        return (f"{what} holds an array ({types[0]}) on one path and a number "
+                f"({types[1]}) on another: compiled code keeps one type per variable; "
+                "use another name for the number, or give it an array on every path "
+                "(np.zeros_like(...) or np.full(shape, value) for the number)")
     if len(types) == 2 and all(t.is_array for t in types) and not name.startswith("_"):
         wide = max(types, key=lambda t: t.dtype.itemsize)
         return (f"'{name}': {exc}: NumPy promotes it to {wide.dtype} here; compiled code "

@@ -191,3 +191,33 @@ def test_an_array_read_before_its_first_assignment_is_named(f):
                                                 "assigned") as e:
         sd.value_and_grad(f, wrt=(0, 1), target="python")(np.linspace(0.3, 1.1, 7), 1.3)
     assert "'_t" not in str(e.value) and "none" not in str(e.value)
+
+
+def array_or_number_expression(x, c):
+    y = x * c if c > 0 else 0.0
+    return np.sum(y)
+
+
+def array_or_number_branches(x, c):
+    if c > 0:
+        y = x * c
+    else:
+        y = 0.0
+    return np.sum(y)
+
+
+def repeated_list(x):
+    return np.sum(np.array([x[0], x[1]] * 3))
+
+
+@pytest.mark.parametrize("f,match", [
+    (array_or_number_expression, "this expression holds an array .* and a number"),
+    (array_or_number_branches, "'y' holds an array .* and a number"),
+    (repeated_list, "a list repeated with '\\*' is not supported"),
+])
+def test_messages_name_what_the_user_wrote(f, match):
+    # they named a temporary ('_t2': a variable holds both ...) or hinted at loops
+    args = (np.linspace(0.3, 1.1, 4), 0.5)[:f.__code__.co_argcount]
+    with pytest.raises(sd.TransformError, match=match) as e:
+        sd.value_and_grad(f, wrt=0, target="python")(*args)
+    assert "'_t" not in str(e.value)
