@@ -206,20 +206,29 @@ def min(input, dim=None, keepdim: bool = False, *, other=None):
     return _extreme(input, dim, keepdim, other, largest=False)
 
 
-class AmaxBackward0(Node):
-    """``amax``/``amin`` over dims: ties share the gradient evenly (torch's
-    rule, unlike ``max(x, dim)``, which gives it to the selected index)."""
+class _ResultKept(Node):
+    """A reduction over ``dims`` (none: all) whose backward reads its input
+    and its result, the result with the reduced dims kept (as Tensors)."""
 
     def __init__(self, x, dims, keepdim, result):
         super().__init__(x)
         self.dims, self.keepdim = dims, keepdim
         self.save(self=x, result=result)
 
-    def backward(self, grad):
+    def input_and_result(self):
         x, result = self.saved("self"), self.saved("result")
-        kept = result._data if self.keepdim or not self.dims else \
-            result._data.reshape(_kept_shape(x.shape, self.dims))
-        mask = x._data == kept
+        if self.keepdim or not self.dims:
+            return x, result
+        return x, result.reshape(_kept_shape(x.shape, self.dims))
+
+
+class AmaxBackward0(_ResultKept):
+    """``amax``/``amin`` over dims: ties share the gradient evenly (torch's
+    rule, unlike ``max(x, dim)``, which gives it to the selected index)."""
+
+    def backward(self, grad):
+        x, kept = self.input_and_result()
+        mask = x._data == kept._data
         share = mask / mask.sum(axis=self.dims, keepdims=True)
         return (_expand_back(grad, x.shape, self.dims, self.keepdim) * wrap(share, grad.dtype),)
 
@@ -256,22 +265,15 @@ def amin(input, dim=(), keepdim: bool = False) -> Tensor:
     return _amax(input, dim, keepdim, largest=False)
 
 
-class ProdBackward0(Node):
+class ProdBackward0(_ResultKept):
     """Product of all elements (``dims`` empty) or over one dim: the gradient
     of each element is the product of the others, taken without dividing where
     an element is zero (one zero: the others' product; two: zero, as torch)."""
 
-    def __init__(self, x, dims, keepdim, result):
-        super().__init__(x)
-        self.dims, self.keepdim = dims, keepdim
-        self.save(self=x, result=result)
-
     def backward(self, grad):
-        x, result = self.saved("self"), self.saved("result")
+        x, kept = self.input_and_result()
         grad = _expand_back(grad, x.shape, self.dims, self.keepdim)
         if not (x._data == 0).any():
-            kept = result if self.keepdim or not self.dims else \
-                result.reshape(_kept_shape(x.shape, self.dims))
             return (grad * kept / x,)      # (differentiable again: x and result tensors)
         return (grad * wrap(_others_product(x._data, self.dims), grad.dtype),)
 
