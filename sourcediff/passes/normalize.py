@@ -689,9 +689,17 @@ class Normalizer:
             self.assign_to_name(target.id, value, out)
         elif isinstance(target, ast.Subscript):
             base = self.store_base(target)
+            if isinstance(value, ast.Name) and value.id == base:
+                # ``z[::-1] = z``, ``z[:] = z``, ``z[idx] = z``: NumPy reads the whole
+                # array before it writes (a copy of the right side; the adjoint's
+                # zeroing of the stored part would take the value's adjoint too)
+                value = ast.copy_location(ast.Call(
+                    func=ast.Attribute(value=_name(base), attr="copy", ctx=ast.Load()),
+                    args=[], keywords=[]), value)
             if _strided_self_copy(target, value, base):
                 raise self.error(value, (
-                    f"'{base}' is copied into itself with another step: NumPy copies such "
+                    f"'{base}' is copied into itself with another step or along another "
+                    f"axis: NumPy copies such "
                     f"overlapping slices in memory order, element by element, so the "
                     f"result depends on which elements are read after they are written; "
                     f"copy the right side first ('{ast.unparse(value)}.copy()')"))
@@ -2955,6 +2963,8 @@ def _strided_self_copy(target, value, base) -> bool:
     if not (isinstance(value, ast.Subscript) and isinstance(value.value, ast.Name)
             and value.value.id == base):
         return False
+    if _row_and_column(_steps(target.slice), _steps(value.slice)):
+        return True
     dst = [d for d in _steps(target.slice) if d is not None]
     src = [s for s in _steps(value.slice) if s is not None]
     # (two sliced axes or more: a view of 2 dimensions or more, which NumPy
@@ -2962,6 +2972,18 @@ def _strided_self_copy(target, value, base) -> bool:
     # first too: ``y[:] = y[::-1]``)
     return len(dst) == 1 and len(src) == 1 and dst != src and \
         {dst[0], src[0]} != {"1", "-1"}
+
+
+def _row_and_column(dst, src) -> bool:
+    """``z[1] = z[:, 2]``: one integer position each, on different axes (the
+    axes an index leaves out are whole slices): a row and a column of one
+    matrix, which share an element; NumPy copies them element by element."""
+    if any(isinstance(p, str) and p not in ("1", "-1") for p in dst + src):
+        return False
+    width = max(len(dst), len(src))
+    dst, src = dst + ["1"] * (width - len(dst)), src + ["1"] * (width - len(src))
+    ints = [{k for k, p in enumerate(side) if p is None} for side in (dst, src)]
+    return width == 2 and all(len(i) == 1 for i in ints) and ints[0] != ints[1]
 
 
 def _may_overlap(target, value, base) -> bool:
