@@ -20,7 +20,7 @@ import numpy as np
 from .. import program as _program
 from ..backends import TARGETS, load_numba, load_python, python_entry
 from ..backends.row_lengths import ROW_MAX, known_row_lengths
-from ..errors import NonScalarResult
+from ..errors import NonScalarResult, TransformError
 from ..frontend.source import get_source, referenced_deep, unwrap
 from ..passes.small_arrays import SMALL, shape_seeds
 from ..passes.types import UnsupportedValue, argument_type
@@ -375,7 +375,7 @@ class Transformed:
         """The positions of the parameters the function writes into."""
         positions = c.__dict__.get("written_positions")
         if positions is None:
-            written = written_names(self.src.tree)
+            written = written_names(self.src.tree, self.src.namespace)
             positions = c.written_positions = tuple(
                 k for k, p in enumerate(self.src.params) if p in written)
         return positions
@@ -623,19 +623,96 @@ def check_subset(src, void_ok=False):
     Normalizer(src, void_ok=void_ok, values_unknown=True).run()
 
 
-def written_names(tree) -> set:
-    """Names assigned or written into (``x[i] = ...``) anywhere in ``tree``."""
+# calls and methods whose result may share memory with their first operand
+_VIEWING = {"asarray", "reshape", "ravel", "transpose", "flip", "fliplr", "flipud", "squeeze",
+            "expand_dims", "atleast_1d", "atleast_2d", "atleast_3d", "swapaxes", "moveaxis",
+            "diagonal", "view", "T"}
+
+
+def _viewed_name(e):
+    """The name whose memory ``e`` may share (``x``, ``x[1:]``, ``x.T``,
+    ``np.asarray(x)``, ``x.reshape(...)``), else None; over-approximate."""
     import ast
-    written = set()
+    while True:
+        if isinstance(e, ast.Name):
+            return e.id
+        if isinstance(e, ast.Subscript) or isinstance(e, ast.Attribute) and e.attr in _VIEWING:
+            e = e.value
+        elif isinstance(e, ast.Call) and isinstance(e.func, ast.Attribute) and \
+                e.func.attr in _VIEWING:
+            module = isinstance(e.func.value, ast.Name) and e.func.value.id in ("np", "numpy")
+            if module and not e.args:
+                return None
+            e = e.args[0] if module else e.func.value      # np.ravel(x), x.ravel()
+        else:
+            return None
+
+
+def written_names(tree, namespace=None) -> set:
+    """Names assigned or written into (``x[i] = ...``, ``x += ...``) anywhere in
+    ``tree``, and the names whose memory a name written into may share
+    (``a = np.asarray(x); a[1:] = ...`` writes into ``x``), or that are passed
+    to a function of ``namespace`` (its globals) that writes into them."""
+    written, into = _writes(tree, namespace, set())
+    return written | into
+
+
+def _writes(tree, namespace, seen) -> tuple:
+    """``(names assigned, names whose memory is written into)`` of ``tree``."""
+    import ast
+    written, into, shares = set(), set(), {}
     for node in ast.walk(tree):
-        if isinstance(node, (ast.Assign, ast.AugAssign)):
-            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
-            for t in targets:
-                while isinstance(t, ast.Subscript):
-                    t = t.value
-                if isinstance(t, ast.Name):
-                    written.add(t.id)
-    return written
+        if isinstance(node, ast.Call) and namespace is not None:
+            into |= _passed_and_written(node, namespace, seen)
+        if not isinstance(node, (ast.Assign, ast.AugAssign)):
+            continue
+        targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+        for t in targets:
+            pairs = zip(t.elts, node.value.elts) if isinstance(t, ast.Tuple) and \
+                isinstance(node.value, ast.Tuple) else [(t, node.value)]
+            for one, value in pairs:
+                if isinstance(node, ast.Assign) and isinstance(one, ast.Name):
+                    base = _viewed_name(value)
+                    if base is not None:
+                        shares.setdefault(one.id, set()).add(base)
+            stored = isinstance(t, ast.Subscript) or isinstance(node, ast.AugAssign)
+            while isinstance(t, ast.Subscript):
+                t = t.value
+            if isinstance(t, ast.Name):
+                written.add(t.id)
+                if stored:
+                    into.add(t.id)
+    todo = list(into)
+    while todo:
+        for base in shares.get(todo.pop(), ()):
+            if base not in into:
+                into.add(base)
+                todo.append(base)
+    return written, into
+
+
+def _passed_and_written(call, namespace, seen) -> set:
+    """The names passed to ``call`` whose memory the called Python function
+    writes into (``fill(x, c)`` with ``def fill(a, c): a[1:] = ...``)."""
+    import ast
+    import inspect
+    if not isinstance(call.func, ast.Name):
+        return set()
+    callee = unwrap(namespace.get(call.func.id))[0]
+    if not inspect.isfunction(callee) or callee in seen:
+        return set()
+    seen.add(callee)
+    try:
+        src = get_source(callee)
+    except (TransformError, TypeError, OSError):   # (no source: not inlined either)
+        return set()
+    _, into = _writes(src.tree, src.namespace, seen)
+    names = set()
+    for k, p in enumerate(src.params[:len(call.args)]):
+        base = _viewed_name(call.args[k]) if p in into else None
+        if base is not None:
+            names.add(base)
+    return names
 
 
 def _uncompiled_rule(exc, program, src, target):

@@ -253,7 +253,7 @@ class Batched(Transformed):
         injected.update(program.user_rules)
         names = [n for n in program.order if n in element.module_functions] + [element.name]
         spec = ModuleSpec(self.name, header, texts, element, driver, names, injected,
-                          frozenset(written_names(self.src.tree)), helpers)
+                          frozenset(written_names(self.src.tree, self.src.namespace)), helpers)
         return program, spec
 
     def _function(self):

@@ -76,7 +76,7 @@ def written_positions(t) -> set:
     """Positions of a transform's generated parameters its code may write into."""
     if isinstance(t, JVP):
         return t.written_positions()
-    written = written_names(t.src.tree)
+    written = written_names(t.src.tree, t.src.namespace)
     return {k for k, p in enumerate(t.src.params) if p in written}
 
 
@@ -256,7 +256,7 @@ class JVP(Transformed):
     def written_params(self) -> set:
         written = getattr(self, "_written", None)
         if written is None:
-            written = self._written = written_names(self.src.tree)
+            written = self._written = written_names(self.src.tree, self.src.namespace)
         return written
 
     # -- generation ------------------------------------------------------------
