@@ -389,7 +389,6 @@ class Transformed:
         """The generated module (primal copy and adjoint) of the last signature
         called; before any call, of argument types guessed from the source."""
         if self._last is None:
-            from ..errors import TransformError
             try:
                 self._last = self._build_source_only(guess_types(self.src))
             except TransformError:
@@ -724,7 +723,6 @@ def _uncompiled_rule(exc, program, src, target):
         return None
     import re
 
-    from ..errors import TransformError
     from ..rules.registry import USER_RULE_NAMES
     text = str(exc)
     prims = set(USER_RULE_NAMES.values())
