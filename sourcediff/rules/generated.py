@@ -22,6 +22,7 @@ from ..runtime.helpers import (
     fresh,
     keep_all_dims,
     last_axis_first,
+    last_pair_writes,
     last_writes,
     max_axis,
     mean_axis,
@@ -223,7 +224,8 @@ nondifferentiable(empty_grid, result=lambda args, kw, consts: array(
     else 2))
 nondifferentiable(empty_rows, result=_allocated(1))
 # 0/1 per position of an index array: whether it writes its element last
-nondifferentiable(last_writes, result=lambda args, kw, consts: array(np.float64, 1))
+nondifferentiable(last_writes, last_pair_writes,
+                  result=lambda args, kw, consts: array(np.float64, 1))
 nondifferentiable(share_ties, share_ties_along,
                   result=lambda args, kw, consts: array(np.float64, args[0].ndim))
 

@@ -108,3 +108,20 @@ def test_in_place_update_of_a_shared_array_is_refused(f, line, names):
             transform(P.copy(), 1.3, 1.0) if transform.__class__.__name__.startswith("J") \
                 else transform(P.copy(), 1.3)
         assert line in str(e.value) and all(n in str(e.value) for n in names)
+
+
+def paired_index_store(x):
+    z = x.copy()
+    z[np.array([0, 1]), np.array([1, 2])] = x[1, :2]
+    return np.sum(z * x)
+
+
+def test_hessian_vector_product_of_a_paired_index_store():
+    # the adjoint's mask of the positions written last (last_pair_writes) had no
+    # forward rule: "no derivative rule for 'last_pair_writes'", in generated code
+    x = np.array([[0.3, -1.2, 0.7], [1.5, 0.2, -0.4], [0.9, 1.1, -0.8]])
+    g = sd.grad(paired_index_store, target="python")
+    v = np.arange(9.0).reshape(3, 3) / 7.0
+    fd = (g(x + 1e-6 * v) - g(x - 1e-6 * v)) / 2e-6
+    _, hv = sd.jvp(g, target="python")(x, v)
+    np.testing.assert_allclose(hv, fd, atol=1e-6)
