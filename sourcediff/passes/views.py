@@ -14,8 +14,12 @@ VIEW_METHODS = {"reshape", "ravel"}
 
 
 def is_view(prim, types) -> str | None:
-    """The array a primitive's result may share memory with, if any."""
-    head = ir.PRIM(prim)[0]
+    """The array a primitive's result may share memory with, if any (none
+    for an expression the normalizer did not make, a generated counter's 1)."""
+    key = ir.PRIM(prim)
+    if key is None:
+        return None
+    head = key[0]
     if head == "copy" and isinstance(prim, ast.Name):
         base = prim.id
     elif head == "subscript" and isinstance(prim.value, ast.Name) or head == "attr" and ir.PRIM(prim)[1] == "T":

@@ -1,0 +1,46 @@
+"""A tester's probes of aliasing, loop state and helpers (reverse mode,
+forward mode, Hessian-vector products): programs that crashed inside the
+library before their fix.  Gradients against central differences, tangents
+against directional differences."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from tests.fdcheck import check_grad
+from tests.forward.jvpcheck import check_hvp, check_jvp
+
+
+def stored_then_rebound_after_a_loop(x):
+    # (the planner asked whether a generated counter's constant was a view:
+    # TypeError inside passes/views.py)
+    c = x * 2.0
+    c[:] = x
+    for t in range(2):
+        a = np.tanh(c)
+    if t > 0:
+        a = a * 3.0
+    return np.sum(a)
+
+
+def strided_adds_then_a_loop(x):
+    a = x.astype(np.float64)
+    b = x * 0.5
+    c = x + 0.0
+    for t in range(3):
+        c[::2] += b[1::2] * x[1::2]
+        if t > 0:
+            pass
+    for t in range(4):
+        b += np.cos(a)
+    return np.sum(np.sin(c))
+
+
+X6 = np.linspace(-0.9, 1.1, 6)
+
+
+@pytest.mark.parametrize("f", [stored_then_rebound_after_a_loop, strided_adds_then_a_loop])
+def test_gradient_tangent_and_hessian_products(f):
+    check_grad(f, (X6,), 0, "python")
+    check_jvp(f, (X6,), 0, "python")
+    check_hvp(f, (X6,), 0, "python")
