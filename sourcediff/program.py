@@ -18,7 +18,7 @@ from .frontend.source import get_source
 from .names import Namer
 from .passes.astutil import free_names, nodes
 from .passes.axis_gathers import read_axis_gathers
-from .passes.buffers import lost_update
+from .passes.buffers import in_place_update_message, lost_update
 from .passes.components import split_coordinates
 from .passes.counted_whiles import count_whiles
 from .passes.cse import eliminate_common_subexpressions
@@ -160,10 +160,8 @@ class Program:
                 lost = lost_update(fn, env, [p for k, p in enumerate(params)
                                              if k not in (inplace or ())])
                 if lost is not None:
-                    raise src.info.error(lost[0], f"'{src.name}' updates its argument "
-                                                  f"'{lost[1]}' in place, which does not "
-                                                  f"reach the caller here: write "
-                                                  f"'{lost[1]}[:] += ...' (or *=, -=, /=)")
+                    raise src.info.error(lost[0], in_place_update_message(
+                        src.name, lost[1], lost[0].value.op))
             # float constants beside float32 values: float32, as NumPy computes them
             if single_constants(fn, env, norm.used_names):
                 env, ret = self.infer_with_versions(fn, params, arg_types, src, norm)

@@ -402,6 +402,18 @@ def lost_update(fn: ast.FunctionDef, types: dict, params) -> tuple | None:
     return None
 
 
+def in_place_update_message(fname: str, param: str, op: ast.operator, where: str = "") -> str:
+    """What a refused ``param op= ...`` in the called function ``fname`` says
+    (``where``: the file and line of that statement, when it is not the one
+    the error points at)."""
+    symbol = ast.unparse(ast.AugAssign(target=ast.Name(param), op=op,
+                                       value=ast.Name("v"))).split()[1]
+    at = f" ({where})" if where else ""
+    return (f"'{fname}' updates its argument '{param}' with '{param} {symbol} ...'{at}: "
+            f"NumPy changes the caller's array, but the transform passes back only what a "
+            f"function writes by index: write '{param}[:] {symbol} ...' there")
+
+
 class _CallAliases(_Aliases):
     """Only the writes of called functions into their arguments and the
     in-place updates ``x += y``, ``x *= c`` (forward mode mirrors views, so

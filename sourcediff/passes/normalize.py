@@ -58,6 +58,7 @@ from ..runtime.helpers import (
 )
 from .astutil import binding_targets, free_names, nodes, stored_names, walk
 from .astutil import name as _name
+from .buffers import in_place_update_message
 from .local_functions import lift_local_functions
 from .resolve import MISSING, bind_call, canonical_name, is_module, resolve
 from .static_args import is_static_constant, static_truth, without_flag_tests
@@ -625,12 +626,12 @@ class Normalizer:
         callee = get_source(fn)
         written = _written_params(callee)
         if not written:
-            updated = [n.target.id for n in nodes(callee.tree) if isinstance(n, ast.AugAssign)
+            updated = [n for n in nodes(callee.tree) if isinstance(n, ast.AugAssign)
                        and isinstance(n.target, ast.Name) and n.target.id in callee.params]
             if updated:
-                raise self.error(call, f"'{callee.name}' updates its argument '{updated[0]}' in "
-                                       f"place, which does not reach the caller here: write "
-                                       f"'{updated[0]}[:] += ...' (or *=, -=, /=)")
+                where = f"{callee.info.filename}:{callee.info.line_offset + updated[0].lineno}"
+                raise self.error(call, in_place_update_message(
+                    callee.name, updated[0].target.id, updated[0].op, where))
             raise self.error(call, f"the result of '{ast.unparse(call.func)}' is not used and it "
                                    "writes into none of its arguments")
         call = self.with_all_args(call, fn, ast.unparse(call.func))

@@ -95,9 +95,10 @@ def test_a_parameter_written_into_and_rebound_is_refused():
 
 def test_an_in_place_update_of_a_parameter_is_refused_with_its_remedy():
     """(``out += v`` in a helper that is not inlined was lost: 0.0 for 14.0.)"""
-    refused(calls_adding, "'adds_in_place' updates its argument 'out' in place",
+    refused(calls_adding, "'adds_in_place' updates its argument 'out' with 'out += ...'",
             "'out[:] += ...'")
-    refused(calls_doubling, "'doubles' updates its argument 'out' in place")
+    refused(calls_doubling, "'doubles' updates its argument 'out' with 'out *= ...'",
+            "'out[:] *= ...'")
 
 
 @pytest.mark.parametrize("target", ["python"])

@@ -44,3 +44,21 @@ def test_gradient_tangent_and_hessian_products(f):
     check_grad(f, (X6,), 0, "python")
     check_jvp(f, (X6,), 0, "python")
     check_hvp(f, (X6,), 0, "python")
+
+
+def scale_inplace(a, s):
+    a *= s
+
+
+def scaled_by_a_helper(x):
+    z = x.copy()
+    scale_inplace(z, 3.0)
+    return np.sum(z * x)
+
+
+def test_a_helpers_in_place_update_is_refused_with_its_own_line_and_operator():
+    # it said the update "does not reach the caller" (NumPy's does) and offered '+='
+    import sourcediff as sd
+    with pytest.raises(sd.TransformError, match=r"'scale_inplace' updates its argument 'a' "
+                       r"with 'a \*= \.\.\.' \(.*test_user_reports_42.py:\d+\).*'a\[:\] \*= "):
+        sd.grad(scaled_by_a_helper, target="python")(X6)
