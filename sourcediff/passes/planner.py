@@ -1230,17 +1230,24 @@ class Planner:
         buffer the view shows, not a copy).  Their values go in lists."""
         stmts = list(walk(self.fn.body))
         written = {store_base(st) for st in stmts} - {None}
-        out = set()
+        out, moves = set(), []
         for st in stmts:
             if ir.KIND(st) != ir.Kind.ASSIGN or not isinstance(st.targets[0], ast.Name):
                 continue
-            if isinstance(st.value, ast.Name) and st.targets[0].id in written:
-                out.add(st.value.id)
+            if isinstance(st.value, ast.Name):
+                moves.append((st.targets[0].id, st.value.id))
             t = self.types.get(st.targets[0].id)
             base = is_view(st.value, self.types) if t is not None and t.is_array else None
             if base is not None and base in written:
                 out.add(base)
-        return out
+        # (through the temporaries of a swap, ``_t5 = b; a = _t5``: b's array
+        # reaches the stored-into a)
+        reach = set(written)
+        while True:
+            new = {v for t, v in moves if t in reach} - reach
+            if not new:
+                return out | (reach - written) | {v for t, v in moves if t in written}
+            reach |= new
 
     def bound_value(self, name, varying):
         """An expression of ``name``'s value (or of a length ``x.shape[k]``, an
