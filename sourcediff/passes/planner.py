@@ -1244,10 +1244,10 @@ class Planner:
         # reaches the stored-into a)
         reach = set(written)
         while True:
-            new = {v for t, v in moves if t in reach} - reach
-            if not new:
-                return out | (reach - written) | {v for t, v in moves if t in written}
-            reach |= new
+            moved = {v for t, v in moves if t in reach}
+            if moved <= reach:
+                return out | moved
+            reach |= moved
 
     def bound_value(self, name, varying):
         """An expression of ``name``'s value (or of a length ``x.shape[k]``, an
