@@ -1120,6 +1120,9 @@ class Normalizer:
         arg_lists |= {id(x) for n in nodes(e) if self.comprehension_call(n) is not None
                       for x in nodes(n.args[0])}
         call_args = {id(a) for n in nodes(e) if isinstance(n, ast.Call) for a in n.args}
+        # np.array([0.0] * n): the call makes np.full or np.tile of it (call_object)
+        repeats = {id(r) for n in found if isinstance(n, ast.Call) and
+                   self.repeated_list_call(n) is not None for r in nodes(n.args[0])}
         for n in nodes(e):
             if self.tapes and isinstance(n, ast.List) and not n.elts:
                 continue   # a tape
@@ -1130,7 +1133,8 @@ class Normalizer:
                                     "np.sum, np.mean, max, min, np.max, np.min and np.array "
                                     "(one 'for'); write the loop")
             if isinstance(n, ast.BinOp) and isinstance(n.op, ast.Mult) and \
-                    (isinstance(n.left, ast.List) or isinstance(n.right, ast.List)):
+                    (isinstance(n.left, ast.List) or isinstance(n.right, ast.List)) and \
+                    id(n) not in repeats:
                 # ([a, b] * 3: NumPy-minded code means np.tile, Python repeats the list)
                 raise self.error(n, "a list repeated with '*' is not supported: write the "
                                     "array, np.tile(np.array([...]), k), or np.full(k, v) "
@@ -2176,6 +2180,10 @@ class Normalizer:
             raise self.error(e, "range() can only be used in a 'for' loop")
         if isinstance(fn, type) and fn in CONTAINERS:
             raise self.error(e, f"{CONTAINERS[fn]} are not supported ('{text}(...)')")
+        repeated = self.repeated_list_call(e, fn)
+        if repeated is not None:
+            return self.call_object(repeated, np.full if repeated.func.attr == "full"
+                                    else np.tile, out)
         if fn in (np.array, *AS_ARRAY, np.stack, np.concatenate):
             return self.build_array(e, fn, text, out)
         if fn in JOINS:
@@ -2305,6 +2313,43 @@ class Normalizer:
                 prim = self.call_object(_call_like(e, [cur], axis=a, func=expand),
                                         np.expand_dims, out)
         return prim
+
+    def repeated_list_call(self, e, fn=None):
+        """``np.array([0.0] * n)`` as ``np.full(n, 0.0)``, ``np.array([[0.0] * m] * n)``
+        as ``np.full((n, m), 0.0)`` and ``np.array([1.0, 0.0] * k)`` as
+        ``np.tile(np.array([1.0, 0.0]), k)``: the array NumPy makes of a repeated list of
+        numbers (``k * [...]`` too), of its dtype (given, or that of the numbers, as
+        NumPy takes it); else None."""
+        if fn is None:
+            fn = resolve(e.func, self.namespace, self.locals) if isinstance(e, ast.Call) \
+                else None
+        if fn not in (np.array, *AS_ARRAY) or len(e.args) != 1 or \
+                any(k.arg != "dtype" for k in e.keywords):
+            return None
+        counts, items = [], e.args[0]
+        while _list_repeat(items):
+            items, count = (items.left, items.right) if isinstance(items.left, ast.List) \
+                else (items.right, items.left)
+            counts.append(count)
+            if len(items.elts) == 1 and _list_repeat(items.elts[0]):
+                items = items.elts[0]
+        # (numbers only: of a name or an expression, which may hold an array, the array
+        # NumPy makes has another shape; those stay refused with the ways to write them)
+        if not counts or not all(_number_literal(x) for x in items.elts):
+            return None
+        np_ = _name("np")
+        if len(items.elts) == 1:
+            shape = counts[0] if len(counts) == 1 else ast.Tuple(elts=counts, ctx=ast.Load())
+            return ast.copy_location(ast.Call(
+                func=ast.Attribute(value=np_, attr="full", ctx=ast.Load()),
+                args=[shape, items.elts[0]], keywords=e.keywords), e)
+        if len(counts) != 1:
+            return None
+        row = ast.Call(func=ast.Attribute(value=_name("np"), attr="array", ctx=ast.Load()),
+                       args=[items], keywords=e.keywords)
+        return ast.copy_location(ast.Call(
+            func=ast.Attribute(value=np_, attr="tile", ctx=ast.Load()),
+            args=[row, counts[0]], keywords=[]), e)
 
     def build_array(self, e, fn, text, out):
         """``np.array([a, b])``, ``np.stack([x, y])``, ``np.concatenate([x, y])``: a
@@ -2786,6 +2831,19 @@ def _draws_random(fn, text: str) -> bool:
     return text.startswith(("np.random.", "numpy.random.")) or "random" in (
         module, owner_module) or module.startswith("numpy.random") or \
         owner_module.startswith("numpy.random")
+
+
+def _number_literal(e) -> bool:
+    """``2.0``, ``-1``, ``True``."""
+    if isinstance(e, ast.UnaryOp) and isinstance(e.op, (ast.USub, ast.UAdd)):
+        e = e.operand
+    return isinstance(e, ast.Constant) and type(e.value) in (int, float, bool)
+
+
+def _list_repeat(e) -> bool:
+    """``[...] * k`` or ``k * [...]``."""
+    return isinstance(e, ast.BinOp) and isinstance(e.op, ast.Mult) and \
+        isinstance(e.left, ast.List) != isinstance(e.right, ast.List)
 
 
 def _call_like(e, args, axis=None, func=None):
