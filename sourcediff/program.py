@@ -18,7 +18,7 @@ from .frontend.source import get_source
 from .names import Namer
 from .passes.astutil import free_names, nodes
 from .passes.axis_gathers import read_axis_gathers
-from .passes.buffers import in_place_update_message, lost_update
+from .passes.buffers import number_update_message
 from .passes.components import split_coordinates
 from .passes.counted_whiles import count_whiles
 from .passes.cse import eliminate_common_subexpressions
@@ -36,7 +36,7 @@ from .passes.int_arrays import (
 from .passes.layouts import copy_transposes_into_rebound_names
 from .passes.lower import lower_array_temporaries
 from .passes.masks import flatten_masks
-from .passes.normalize import normalize
+from .passes.normalize import normalize, updated_params
 from .passes.numba_calls import lower_for_numba
 from .passes.own_names import drop_dead_stores, split_loop_locals, unshared
 from .passes.parallel_loops import prange_source
@@ -113,6 +113,11 @@ class Program:
             raise TransformError(f"'{src.name}' takes {len(params)} arguments, "
                                  f"called with {len(arg_types)}", src.info.filename,
                                  src.info.line_offset + 1, 0, src.info.lines[0])
+        for k in inplace or ():
+            update = updated_params(src).get(params[k])
+            if update is not None and not arg_types[k].is_array:
+                raise src.info.error(update, number_update_message(src.name, params[k],
+                                                                   update.op))
         self._stack.append(src.func)
         try:
             # small helpers it calls become part of it (their calls otherwise
@@ -155,13 +160,6 @@ class Program:
                 if not self.rewrite_round(fn, env, src, norm, same_axes, row_lengths):
                     break
                 env, ret = self.infer_with_versions(fn, params, arg_types, src, norm)
-            if src.func is not self.root.func:
-                # a callee's ``out += v`` on an argument would stay in its copy
-                lost = lost_update(fn, env, [p for k, p in enumerate(params)
-                                             if k not in (inplace or ())])
-                if lost is not None:
-                    raise src.info.error(lost[0], in_place_update_message(
-                        src.name, lost[1], lost[0].value.op))
             # float constants beside float32 values: float32, as NumPy computes them
             if single_constants(fn, env, norm.used_names):
                 env, ret = self.infer_with_versions(fn, params, arg_types, src, norm)

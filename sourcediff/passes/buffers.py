@@ -386,32 +386,14 @@ class _Aliases:
         return state
 
 
-def lost_update(fn: ast.FunctionDef, types: dict, params) -> tuple | None:
-    """``(statement, parameter)``: an in-place update (``p += v``, ``p *= c``)
-    of an array parameter ``p`` of a called function that passes back only
-    the arrays it writes element-wise (``params``: the others); None if none."""
-    for s in walk(fn.body):
-        name = None
-        if ir.KIND(s) == ir.Kind.ACCUMULATE and ir.AUGMENTED(s):
-            name = s.targets[0].id
-        elif ir.KIND(s) == ir.Kind.ASSIGN:
-            name = _updated_in_place(s, types)
-        t = types.get(name)
-        if name in params and t is not None and t.is_array:
-            return s, name
-    return None
-
-
-def in_place_update_message(fname: str, param: str, op: ast.operator, where: str = "") -> str:
-    """What a refused ``param op= ...`` in the called function ``fname`` says
-    (``where``: the file and line of that statement, when it is not the one
-    the error points at)."""
+def number_update_message(fname: str, param: str, op: ast.operator) -> str:
+    """What ``param op= ...`` in the called function ``fname`` says where its
+    argument is a number: the caller's value stays as it was."""
     symbol = ast.unparse(ast.AugAssign(target=ast.Name(param), op=op,
                                        value=ast.Name("v"))).split()[1]
-    at = f" ({where})" if where else ""
-    return (f"'{fname}' updates its argument '{param}' with '{param} {symbol} ...'{at}: "
-            f"NumPy changes the caller's array, but the transform passes back only what a "
-            f"function writes by index: write '{param}[:] {symbol} ...' there")
+    return (f"'{fname}' updates its argument '{param}' with '{param} {symbol} ...', but "
+            f"'{param}' is a number here: Python binds the function's own '{param}' to the "
+            f"new value and the caller's stays as it was; return the new value instead")
 
 
 class _CallAliases(_Aliases):

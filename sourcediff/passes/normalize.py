@@ -58,7 +58,6 @@ from ..runtime.helpers import (
 )
 from .astutil import binding_targets, free_names, nodes, stored_names, walk
 from .astutil import name as _name
-from .buffers import in_place_update_message
 from .local_functions import lift_local_functions
 from .resolve import MISSING, bind_call, canonical_name, is_module, resolve
 from .static_args import is_static_constant, static_truth, without_flag_tests
@@ -624,14 +623,7 @@ class Normalizer:
             return False
         from ..frontend.source import get_source
         callee = get_source(fn)
-        written = _written_params(callee)
-        if not written:
-            updated = [n for n in nodes(callee.tree) if isinstance(n, ast.AugAssign)
-                       and isinstance(n.target, ast.Name) and n.target.id in callee.params]
-            if updated:
-                where = f"{callee.info.filename}:{callee.info.line_offset + updated[0].lineno}"
-                raise self.error(call, in_place_update_message(
-                    callee.name, updated[0].target.id, updated[0].op, where))
+        if not _written_params(callee):
             raise self.error(call, f"the result of '{ast.unparse(call.func)}' is not used and it "
                                    "writes into none of its arguments")
         call = self.with_all_args(call, fn, ast.unparse(call.func))
@@ -3291,20 +3283,32 @@ def _is_int_expr(e, namespace=None, local_names=()) -> bool:
 
 
 def _written_params(src) -> set:
-    """Parameters a function writes into (``p[i] = ...``, ``p[i] += ...``), but
-    those first bound to a copy of themselves (``p = p.copy()``, as generated
-    code does): their writes do not reach the caller's array."""
+    """Parameters a function writes into (``p[i] = ...``, ``p[i] += ...``, and
+    ``p *= c``, which NumPy does in the caller's array: program.py refuses it on a
+    number, where Python rebinds the function's own name), but those first bound to
+    a copy of themselves (``p = p.copy()``, as generated code does): their writes do
+    not reach the caller's array."""
     params = set(src.params) - _copied_in(src)
     out = set()
     for node in nodes(src.tree):
         targets = node.targets if isinstance(node, ast.Assign) else \
             [node.target] if isinstance(node, ast.AugAssign) else []
         for t in targets:
-            if isinstance(t, ast.Subscript):
+            if isinstance(t, ast.Subscript) or isinstance(node, ast.AugAssign):
                 while isinstance(t, ast.Subscript):
                     t = t.value
                 if isinstance(t, ast.Name) and t.id in params:
                     out.add(t.id)
+    return out
+
+
+def updated_params(src) -> dict:
+    """Parameter -> its first ``p op= v`` statement (a whole parameter updated in place)."""
+    out: dict = {}
+    for node in nodes(src.tree):
+        if isinstance(node, ast.AugAssign) and isinstance(node.target, ast.Name) and \
+                node.target.id in src.params:
+            out.setdefault(node.target.id, node)
     return out
 
 

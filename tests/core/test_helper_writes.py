@@ -11,6 +11,7 @@ import pytest
 
 import sourcediff as sd
 from tests.fdcheck import check_grad
+from tests.forward.jvpcheck import check_jvp
 
 X = np.array([1.0, 2.0, 3.0])
 
@@ -93,12 +94,50 @@ def test_a_parameter_written_into_and_rebound_is_refused():
                              "also binds 'out' to another value")
 
 
-def test_an_in_place_update_of_a_parameter_is_refused_with_its_remedy():
-    """(``out += v`` in a helper that is not inlined was lost: 0.0 for 14.0.)"""
-    refused(calls_adding, "'adds_in_place' updates its argument 'out' with 'out += ...'",
-            "'out[:] += ...'")
-    refused(calls_doubling, "'doubles' updates its argument 'out' with 'out *= ...'",
-            "'out[:] *= ...'")
+@pytest.mark.parametrize("f", [calls_adding, calls_doubling])
+def test_an_in_place_update_of_a_parameter_reaches_the_caller(f):
+    """(``out += v`` in a helper that is not inlined was lost: 0.0 for 14.0; then
+    refused, with the remedy ``out[:] += v``; NumPy updates the caller's array.)"""
+    value, g = sd.value_and_grad(f, target="python")(X)
+    assert value == f(X.copy())
+    np.testing.assert_allclose(g, 2.0 * X if f is calls_adding else 2.0, rtol=1e-15)
+    check_jvp(f, (X,), 0, "python")
+
+
+def keeps_a_copy(out, v):
+    out = out.copy()          # the update below is the helper's own
+    if v[0] > 100.0:
+        return 0.0
+    out += v
+    return np.sum(out * out)
+
+
+def calls_keeping_a_copy(x):
+    a = x * 2.0
+    t = keeps_a_copy(a, x)
+    return t + np.sum(a * a)
+
+
+def test_an_update_of_a_copy_of_a_parameter_stays_in_the_helper():
+    """(Refused as if it reached the caller's array.)"""
+    assert sd.value_and_grad(calls_keeping_a_copy, target="python")(X)[0] == \
+        calls_keeping_a_copy(X)
+    check_jvp(calls_keeping_a_copy, (X,), 0, "python")
+
+
+def doubles_a_number(c):
+    c *= 2.0
+
+
+def calls_doubling_a_number(x):
+    c = x[0] * 1.0
+    doubles_a_number(c)
+    return c * x[1]
+
+
+def test_an_in_place_update_of_a_number_is_refused():
+    refused(calls_doubling_a_number, "'doubles_a_number' updates its argument 'c' with "
+            "'c *= ...', but 'c' is a number here", "return the new value instead")
 
 
 @pytest.mark.parametrize("target", ["python"])
