@@ -1851,6 +1851,23 @@ class Normalizer:
         a sort, ``np.diag_indices`` with aranges, ``np.sort(x, axis=-1)`` and
         ``np.linalg.norm(x, 'fro')`` as their defaults, norms along an axis);
         None when ``e`` is none of these."""
+        if fn in (*REDUCTIONS, np.std, np.var, np.median) and e.args and \
+                isinstance(e.args[0], (ast.List, ast.Tuple)):
+            # np.max([a, b]): of the array NumPy makes of the list
+            items = ast.copy_location(ast.Call(func=ast.Attribute(
+                value=_name("np"), attr="array", ctx=ast.Load()), args=[e.args[0]],
+                keywords=[]), e.args[0])
+            return self.call_object(ast.copy_location(ast.Call(
+                func=e.func, args=[items, *e.args[1:]], keywords=e.keywords), e), fn, out)
+        if fn is np.vdot and len(e.args) == 2 and not e.keywords:
+            # (real arrays: the sum of the products of their elements in order)
+            flat = [ast.copy_location(ast.Call(func=ast.Attribute(
+                value=_name("np"), attr="ravel", ctx=ast.Load()), args=[a], keywords=[]), a)
+                for a in e.args]
+            product = ast.copy_location(ast.BinOp(left=flat[0], op=ast.Mult(), right=flat[1]), e)
+            return self.prim(ast.copy_location(ast.Call(func=ast.Attribute(
+                value=_name("np"), attr="sum", ctx=ast.Load()), args=[product], keywords=[]),
+                e), out)
         if fn is np.diff and (len(e.args) == 3 or any(k.arg == "axis" for k in e.keywords)) \
                 and not {k.arg for k in e.keywords} - {"n", "axis"}:
             # along another axis: moved last, differenced, moved back

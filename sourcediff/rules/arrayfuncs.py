@@ -30,10 +30,20 @@ from ..runtime.interp import (
     interp_knots_jvp_at,
     interp_knots_vjp,
     interp_knots_vjp_at,
+    interp_knots_vjp_knots,
+    interp_knots_vjp_knots_at,
+    interp_knots_vjp_moved,
+    interp_knots_vjp_moved_at,
     interp_slope_at,
+    interp_slope_knots_jvp_at,
     interp_slopes,
+    interp_slopes_knots_jvp,
     interp_values_vjp,
     interp_values_vjp_at,
+    interp_values_vjp_knots,
+    interp_values_vjp_knots_at,
+    interp_values_vjp_moved,
+    interp_values_vjp_moved_at,
 )
 from .checks import check_array as _check
 from .checks import float_dtype as _float
@@ -640,12 +650,53 @@ def _(args, kw, consts):
     return array(np.dtype(np.float64), 1) if x.is_array else scalar(np.float64)
 
 
-@result_type(interp_slope_at, interp_knots_jvp_at)
+@result_type(interp_slope_at, interp_knots_jvp_at, interp_slope_knots_jvp_at)
 def _(args, kw, consts):
     return scalar(np.float64)
 
 
 @result_type(interp_slopes, interp_knots_jvp, interp_values_vjp_at, interp_values_vjp,
-             interp_knots_vjp_at, interp_knots_vjp)
+             interp_knots_vjp_at, interp_knots_vjp, interp_slopes_knots_jvp,
+             interp_values_vjp_moved_at, interp_values_vjp_moved, interp_values_vjp_knots_at,
+             interp_values_vjp_knots, interp_knots_vjp_moved_at, interp_knots_vjp_moved,
+             interp_knots_vjp_knots_at, interp_knots_vjp_knots)
 def _(args, kw, consts):
     return array(np.dtype(np.float64), 1)
+
+
+# the tangents of the helpers the adjoint calls (second derivatives): each is linear in
+# fp and in the adjoint g; the slopes are constant along x between the knots
+@tangent(interp_slope_at)
+def _(z, v, xp, fp, v_dot, xp_dot, fp_dot):
+    return interp_slope_at(v, xp, fp_dot) + interp_slope_knots_jvp_at(v, xp, fp, xp_dot)
+
+
+@tangent(interp_slopes)
+def _(z, x, xp, fp, x_dot, xp_dot, fp_dot):
+    return interp_slopes(x, xp, fp_dot) + interp_slopes_knots_jvp(x, xp, fp, xp_dot)
+
+
+@tangent(interp_values_vjp_at)
+def _(z, v, xp, g, n, v_dot, xp_dot, g_dot, n_dot):
+    return (interp_values_vjp_at(v, xp, g_dot, n) + interp_values_vjp_moved_at(v, xp, g, n, v_dot)
+            + interp_values_vjp_knots_at(v, xp, g, n, xp_dot))
+
+
+@tangent(interp_values_vjp)
+def _(z, x, xp, g, n, x_dot, xp_dot, g_dot, n_dot):
+    return (interp_values_vjp(x, xp, g_dot, n) + interp_values_vjp_moved(x, xp, g, n, x_dot)
+            + interp_values_vjp_knots(x, xp, g, n, xp_dot))
+
+
+@tangent(interp_knots_vjp_at)
+def _(z, v, xp, fp, g, v_dot, xp_dot, fp_dot, g_dot):
+    return (interp_knots_vjp_at(v, xp, fp, g_dot) + interp_knots_vjp_at(v, xp, fp_dot, g)
+            + interp_knots_vjp_moved_at(v, xp, fp, g, v_dot)
+            + interp_knots_vjp_knots_at(v, xp, fp, g, xp_dot))
+
+
+@tangent(interp_knots_vjp)
+def _(z, x, xp, fp, g, x_dot, xp_dot, fp_dot, g_dot):
+    return (interp_knots_vjp(x, xp, fp, g_dot) + interp_knots_vjp(x, xp, fp_dot, g)
+            + interp_knots_vjp_moved(x, xp, fp, g, x_dot)
+            + interp_knots_vjp_knots(x, xp, fp, g, xp_dot))

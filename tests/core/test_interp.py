@@ -16,7 +16,7 @@ import sourcediff as sd
 from tests.fdcheck import check_grad
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "forward"))
-from jvpcheck import check_jvp
+from jvpcheck import check_hvp, check_jvp
 
 XK = np.array([0.0, 0.7, 1.5, 2.2, 3.0])
 YK = np.sin(XK) + 0.3
@@ -84,9 +84,25 @@ def left_value(q, yk, xk):
 def test_what_is_not_covered_is_refused():
     with pytest.raises(sd.TransformError, match="'left=' of 'np.interp' is not supported"):
         sd.grad(left_value, target="python")(Q, YK, XK)
-    # a second derivative: the rule's helpers have no rules of their own, and
-    # the error says so in terms of np.interp
-    with pytest.raises(sd.TransformError,
-                       match="second derivatives through np.interp are not supported"):
-        sd.grad(sd.grad(lambda x: np.interp(x, XK, YK) * x, target="python"),
-                target="python")(0.4)
+
+
+def times_point(x):
+    return np.interp(x, XK, YK) * x
+
+
+@pytest.mark.parametrize("wrt", [0, 1, 2])
+def test_second_derivatives_match_finite_differences_of_the_gradient(wrt):
+    # (refused: the rule's helpers had no tangents; the error pointed into the adjoint)
+    check_hvp(fit, (Q, YK, XK), wrt, "python")
+    check_hvp(knot_sides, (Q, YK, XK), wrt, "python")
+
+
+def test_second_derivatives_compiled():
+    # the knots' tangents reach every helper of the rule's (points and knots moving)
+    check_hvp(fit, (Q, YK, XK), 2, "cpu")
+
+
+def test_second_derivative_of_a_point():
+    # d/dx (interp(x) x) = slope x + interp(x): the second derivative is twice the slope
+    d2 = sd.grad(sd.grad(times_point, target="python"), target="python")(0.4)
+    assert d2 == pytest.approx(2.0 * (YK[1] - YK[0]) / (XK[1] - XK[0]), rel=1e-14)

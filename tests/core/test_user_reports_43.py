@@ -1,0 +1,44 @@
+"""Forty-third session's probe findings: NumPy as users write it that was refused.
+
+``np.max([a, b])`` and the other reductions of a list of numbers reduce the array NumPy
+makes of it (it was refused as a list literal, with a hint about loops); ``np.vdot`` is
+the sum of the products of the flattened arrays (no rule)."""
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "forward"))
+from fdcheck import check_grad
+from jvpcheck import check_jvp
+
+X = np.array([0.3, 0.9, -0.4])
+
+
+def larger(x):
+    return np.max([x[0], x[1] ** 2])
+
+
+def list_reductions(x):
+    return (np.min((x[0] * 2.0, x[1], 0.5)) + np.sum([x[0], x[2]]) + np.mean([x[1], x[2] ** 2])
+            + np.std([x[0], x[1], x[2]]) + np.median([x[0], x[1], x[2]]) + np.prod([x[0], x[1]]))
+
+
+def vdots(x):
+    return np.vdot(x, x * 2.0) + np.vdot(np.outer(x, x), np.outer(x, x[::-1]))
+
+
+def all_of_them(x):
+    return larger(x) + list_reductions(x) + vdots(x)
+
+
+@pytest.mark.parametrize("f", [larger, list_reductions, vdots])
+def test_gradient_and_tangent(f):
+    check_grad(f, (X,), 0, "python")
+    check_jvp(f, (X,), 0, "python")
+
+
+def test_compiled():
+    check_grad(all_of_them, (X,), 0, "cpu")
