@@ -330,7 +330,9 @@ class Transformed:
         emitted name of each (``"primal"``, ``"grad"``, ...)."""
         pname = program._primal_name = entry[0]
         ret = program._ret_type = entry[3]
-        if self.mode != "primal" and (ret is None or ret.kind not in ("float", "int", "bool")):
+        # (a 0-d array is a number, as to NumPy: x ** 4 of an x = np.array(0.5))
+        if self.mode != "primal" and (ret is None or ret.kind not in ("float", "int", "bool")
+                                      and not (ret.is_array and ret.ndim == 0)):
             raise NonScalarResult(f"{self.mode} of {self.func.__name__}() needs a scalar result, but it "
                             f"returns {ret}; use sd.vjp or sd.jacobian for array results")
         aname = program._grad_name = program.adjoint(self.func, types, wrt_names, "grad")

@@ -70,7 +70,7 @@ def _check_cotangent(cot, ret, name):
             raise TypeError(f"the cotangent of {name}() must be a tuple of {len(ret.elts)} "
                             f"values like its result, got {type(cot).__name__}")
         return tuple(_check_cotangent(c, r, name) for c, r in zip(cot, ret.elts))
-    if ret.is_array:
+    if ret.is_array and ret.ndim > 0:      # (a 0-d result is a number, as to NumPy)
         if not isinstance(cot, np.ndarray) or cot.ndim != ret.ndim:
             raise TypeError(f"the cotangent of {name}() must be a {ret.ndim}-d array like its "
                             f"result, got {_describe(cot)}")

@@ -42,3 +42,29 @@ def test_gradient_and_tangent(f):
 
 def test_compiled():
     check_grad(all_of_them, (X,), 0, "cpu")
+
+
+def fourth_power(x):
+    return x ** 4
+
+
+def mixed(x, w):
+    return np.sin(x) * x + w * x
+
+
+X0 = np.array(0.5)
+
+
+@pytest.mark.parametrize("target", ["python", "cpu"])
+def test_a_zero_d_result_is_a_number(target):
+    # x ** 4 of a 0-d array: grad and hessian refused it as an array result, vjp failed
+    # inside the generated code and jacobian rejected its own cotangent
+    import sourcediff as sd
+    assert sd.grad(fourth_power, target=target)(X0) == pytest.approx(0.5, rel=1e-15)
+    value, g = sd.vjp(fourth_power, target=target)(X0, np.array(2.0))
+    assert value == pytest.approx(0.0625) and g == pytest.approx(1.0, rel=1e-15)
+    assert sd.vjp(fourth_power, target=target)(X0, 2.0)[1] == pytest.approx(1.0, rel=1e-15)
+    assert sd.jacobian(fourth_power, target=target)(X0) == pytest.approx(0.5, rel=1e-15)
+    if target == "python":
+        assert sd.hessian(fourth_power, target=target)(X0) == pytest.approx(3.0, rel=1e-15)
+    check_grad(mixed, (X0, 0.3), (0, 1), target)
