@@ -187,18 +187,76 @@ def rdiv(input, other) -> Tensor:
     return div(other, input)
 
 
+class NotImplementedBackward(Node):
+    """The node torch records for an op with no derivative formula (``//``, and
+    ``scalar % tensor``): the result requires grad, and the backward pass raises
+    only if it has to go through the node."""
+
+    def __init__(self, op: str, *inputs):
+        super().__init__(*inputs)
+        self.op = op
+
+    def backward(self, grad):
+        raise RuntimeError(f"derivative for aten::{self.op} is not implemented")
+
+
+# torch's class is named ``NotImplemented`` (a name this module keeps for the builtin)
+NotImplementedBackward.__name__ = NotImplementedBackward.__qualname__ = "NotImplemented"
+
+
+class RemainderBackward0(Node):
+    """``tensor % scalar``: the gradient passes unchanged (the jumps of
+    ``a - b * floor(a / b)`` have measure zero)."""
+
+    def backward(self, grad):
+        return (grad,)
+
+
+class RemainderBackward1(Node):
+    """``tensor % tensor``: 1 for the dividend and ``-floor(a / b)`` for the
+    divisor (torch: ``-grad * self.div(other, rounding_mode="floor")``)."""
+
+    def __init__(self, a, b):
+        super().__init__(a, b)
+        self.shapes = (a.shape, b.shape)
+        if b.requires_grad:
+            self.save(self=a, other=b)
+
+    def backward(self, grad):
+        ga = sum_to(grad, self.shapes[0]) if self.needs_input_grad(0) else None
+        gb = None
+        if self.needs_input_grad(1):
+            quotient = div(self.saved("self"), self.saved("other"), rounding_mode="floor")
+            gb = sum_to(-grad * quotient, self.shapes[1])
+        return ga, gb
+
+
 def floor_divide(input, other) -> Tensor:
-    """``input // other`` (not differentiable)."""
+    """``input // other``. Not differentiable: as in torch, the result requires grad,
+    and a backward pass through it raises."""
     a, b, dtype = _binary(input, other)
     with np.errstate(all="ignore"):
-        return wrap(np.floor_divide(raw(a, dtype), raw(b, dtype)), dtype)
+        out = wrap(np.floor_divide(raw(a, dtype), raw(b, dtype)), dtype)
+    if needs_grad(a, b):
+        attach(out, NotImplementedBackward("floor_divide", a, b))
+    return out
 
 
 def remainder(input, other) -> Tensor:
-    """``input % other`` with the sign of the divisor, like Python (not differentiable)."""
+    """``input % other`` with the sign of the divisor, like Python. Differentiable
+    in a tensor ``input`` (and a tensor ``other``); ``scalar % tensor`` is not, as in
+    torch."""
     a, b, dtype = _binary(input, other)
     with np.errstate(all="ignore"):
-        return wrap(np.remainder(raw(a, dtype), raw(b, dtype)), dtype)
+        out = wrap(np.remainder(raw(a, dtype), raw(b, dtype)), dtype)
+    if needs_grad(a, b):
+        if not isinstance(a, Tensor):
+            attach(out, NotImplementedBackward("remainder", b))
+        elif isinstance(b, Tensor):
+            attach(out, RemainderBackward1(a, b))
+        else:
+            attach(out, RemainderBackward0(a))
+    return out
 
 
 # ---------------------------------------------------------------------------
@@ -524,6 +582,9 @@ def round(input) -> Tensor:
 
 
 class ClampBackward1(Node):
+    """``clamp`` with scalar bounds: the gradient passes where ``min <= x <= max``
+    (ties included, as torch)."""
+
     def __init__(self, x, low, high):
         super().__init__(x)
         self.low, self.high = low, high
@@ -539,14 +600,78 @@ class ClampBackward1(Node):
         return (grad * wrap(mask, grad.dtype),)
 
 
+class ClampBackward0(Node):
+    """``clamp`` with tensor bounds, as torch's ``clamp_backward_min_max``: the
+    gradient goes to ``input`` where ``min <= input <= max`` (ties go to the
+    input), to ``min`` where ``input < min < max``, and to ``max`` where
+    ``input > max`` or ``max < min`` (the result is then ``max``). A bound that
+    is a scalar or None is a constant."""
+
+    def __init__(self, x, low, high):
+        super().__init__(x, low, high)
+        self.shapes = (x.shape, _shape(low), _shape(high))
+        self.save(self=x)
+        self.low = low if not isinstance(low, Tensor) else Tensor
+        self.high = high if not isinstance(high, Tensor) else Tensor
+        if isinstance(low, Tensor):
+            self.save(min=low)
+        if isinstance(high, Tensor):
+            self.save(max=high)
+
+    def _bound(self, key: str):
+        value = getattr(self, "low" if key == "min" else "high")
+        return self.saved(key)._data if value is Tensor else value
+
+    def backward(self, grad):
+        x, low, high = self.saved("self")._data, self._bound("min"), self._bound("max")
+        with np.errstate(invalid="ignore"):
+            to_x = np.ones(grad.shape, dtype=bool)
+            if low is not None:
+                to_x = to_x & (x >= low)
+            if high is not None:
+                to_x = to_x & (x <= high)
+            to_low = x < low if low is not None else None
+            if to_low is not None and high is not None:
+                to_low = to_low & (low < high)
+            to_high = x > high if high is not None else None
+            if to_high is not None and low is not None:
+                to_high = to_high | (high < low)
+        grads = []
+        for i, mask in enumerate((to_x, to_low, to_high)):
+            if not self.needs_input_grad(i):
+                grads.append(None)
+                continue
+            mask = np.broadcast_to(mask, grad.shape)
+            grads.append(sum_to(grad * wrap(mask, grad.dtype), self.shapes[i]))
+        return tuple(grads)
+
+
 def clamp(input, min=None, max=None) -> Tensor:
-    """Limit every element to ``[min, max]``."""
+    """Limit every element to ``[min, max]``; the bounds are scalars or tensors
+    (broadcast against ``input``; tensor bounds get gradients, like torch)."""
     if min is None and max is None:
         raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
     x = as_operand(input)
-    out = wrap(np.clip(x._data, min, max), x.dtype)
-    if needs_grad(x):
-        attach(out, ClampBackward1(x, min, max))
+    low = min if min is None or isinstance(min, SCALAR_TYPES) else as_operand(min)
+    high = max if max is None or isinstance(max, SCALAR_TYPES) else as_operand(max)
+    if not isinstance(low, Tensor) and not isinstance(high, Tensor):
+        out = wrap(np.clip(x._data, low, high), x.dtype)
+        if needs_grad(x):
+            attach(out, ClampBackward1(x, low, high))
+        return out
+    dtype = dtypes.result_type(*(v for v in (x, low, high) if isinstance(v, Tensor)))
+    for bound in (low, high):
+        if isinstance(bound, Tensor):
+            broadcast_shape(x, bound)
+    result = raw(x, dtype)
+    with np.errstate(invalid="ignore"):
+        if low is not None:
+            result = np.maximum(result, raw(low, dtype))
+        if high is not None:
+            result = np.minimum(result, raw(high, dtype))
+    out = wrap(result, dtype)
+    if needs_grad(x, low, high):
+        attach(out, ClampBackward0(x, low, high))
     return out
 
 

@@ -7,11 +7,12 @@ import collections
 
 import numpy as np
 
-from . import dtypes
+from . import dtypes, grad_mode
 from .common import as_operand, normalize_dims, wrap
 from .core import Tensor, needs_grad
 from .graph import Node, attach
-from .pointwise import maximum, minimum
+from .pointwise import maximum, minimum, where
+from .shape_ops import stack
 
 
 def _kept_shape(shape, dims) -> tuple:
@@ -268,13 +269,17 @@ def amin(input, dim=(), keepdim: bool = False) -> Tensor:
 class ProdBackward0(_ResultKept):
     """Product of all elements (``dims`` empty) or over one dim: the gradient
     of each element is the product of the others, taken without dividing where
-    an element is zero (one zero: the others' product; two: zero, as torch)."""
+    an element is zero (one zero: the others' product; two: zero, as torch).
+    With ``create_graph=True`` that product is built from Tensor operations, so
+    the gradient is differentiable again (torch's ``prod_safe_zeros_backward``)."""
 
     def backward(self, grad):
         x, kept = self.input_and_result()
         grad = _expand_back(grad, x.shape, self.dims, self.keepdim)
         if not (x._data == 0).any():
             return (grad * kept / x,)      # (differentiable again: x and result tensors)
+        if grad_mode.is_grad_enabled():
+            return (grad * _others_product_graph(x, self.dims),)
         return (grad * wrap(_others_product(x._data, self.dims), grad.dtype),)
 
 
@@ -295,6 +300,27 @@ def _others_product(a, dims):
     right = np.flip(np.cumprod(np.flip(np.concatenate([moved[..., 1:], ones], axis=-1),
                                        axis=-1), axis=-1), axis=-1)
     return np.moveaxis(left * right, -1, axis)
+
+
+def _others_product_graph(x: Tensor, dims) -> Tensor:
+    """:func:`_others_product` from Tensor operations (differentiable to any order):
+    the exclusive products from the left and from the right, one slice at a time."""
+    if not dims or x.ndim == 0:
+        if x.ndim == 0:
+            return wrap(np.ones_like(x._data))
+        return _others_product_graph(x.reshape(-1), (0,)).reshape(x.shape)
+    parts = x.unbind(dims[0])
+    n = len(parts)
+    left, right = [None] * n, [None] * n
+    for k in range(1, n):
+        left[k] = parts[k - 1] if left[k - 1] is None else left[k - 1] * parts[k - 1]
+        j = n - 1 - k
+        right[j] = parts[j + 1] if right[j + 1] is None else right[j + 1] * parts[j + 1]
+    others = [wrap(np.ones_like(parts[k]._data)) if left[k] is None and right[k] is None
+              else right[k] if left[k] is None
+              else left[k] if right[k] is None
+              else left[k] * right[k] for k in range(n)]
+    return stack(others, dims[0])
 
 
 def prod(input, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:
@@ -348,6 +374,20 @@ def any(input, dim=None, keepdim: bool = False) -> Tensor:
 # variance, norm
 
 
+def _var_backward(grad: Tensor, x: Tensor, dims, correction, keepdim: bool) -> Tensor:
+    """torch's ``var_backward``: ``2 / (n - correction) * grad * (x - mean)``.
+    Over all elements with ``n <= correction`` the factor is infinite: NaN where
+    ``x`` equals the mean (inf * 0), inf elsewhere; over dims it is the plain
+    float quotient (inf at ``n == correction``, negative beyond), as in torch."""
+    count = int(np.prod([x.shape[d] for d in dims]))
+    if (x.ndim == 0 or len(dims) == x.ndim) and count - correction <= 0:
+        centered = x._data - np.mean(x._data)
+        return grad.expand(x.shape) * wrap(np.where(centered == 0, np.nan, np.inf), grad.dtype)
+    factor = 2.0 / (count - correction) if count != correction else np.inf
+    centered = x - x.mean(dims, keepdim=True)
+    return _expand_back(grad, x.shape, dims, keepdim) * centered * factor
+
+
 class VarBackward0(Node):
     def __init__(self, x, dims, correction, keepdim):
         super().__init__(x)
@@ -355,14 +395,15 @@ class VarBackward0(Node):
         self.save(self=x)
 
     def backward(self, grad):
-        x = self.saved("self")
-        count = int(np.prod([x.shape[d] for d in self.dims]))
-        centered = x - x.mean(self.dims, keepdim=True)
-        grad = _expand_back(grad, x.shape, self.dims, self.keepdim)
-        return (grad * centered * (2.0 / (count - self.correction)),)
+        return (_var_backward(grad, self.saved("self"), self.dims, self.correction,
+                              self.keepdim),)
 
 
 class StdBackward0(Node):
+    """torch's ``std_backward``: the variance's gradient times ``grad / (2 std)``,
+    that factor 0 where the std is 0 (a constant input). It is built from the
+    saved result, so it is differentiable again."""
+
     def __init__(self, x, dims, correction, keepdim, result):
         super().__init__(x)
         self.dims, self.correction, self.keepdim = dims, correction, keepdim
@@ -370,10 +411,9 @@ class StdBackward0(Node):
 
     def backward(self, grad):
         x, result = self.saved("self"), self.saved("result")
-        count = int(np.prod([x.shape[d] for d in self.dims]))
-        centered = x - x.mean(self.dims, keepdim=True)
-        grad = _expand_back(grad / result, x.shape, self.dims, self.keepdim)
-        return (grad * centered * (1.0 / (count - self.correction)),)
+        zero = wrap(result._data == 0)
+        grad_var = where(zero, 0.0, grad / (2 * where(zero, 1.0, result)))
+        return (_var_backward(grad_var, x, self.dims, self.correction, self.keepdim),)
 
 
 def _correction(unbiased, correction) -> int:
@@ -406,29 +446,50 @@ def std(input, dim=None, unbiased=None, keepdim: bool = False, *, correction=Non
     return out
 
 
-class LinalgVectorNormBackward0(Node):
-    def __init__(self, x, dims, keepdim, result):
-        super().__init__(x)
-        self.dims, self.keepdim = dims, keepdim
-        self.save(output=result, self=x, result=result)
+class LinalgVectorNormBackward0(_ResultKept):
+    """torch's ``linalg_vector_norm_backward`` for ``p`` in 1, 2, inf and -inf,
+    built from the saved input and result so that it is differentiable again:
+    ``p=2``: ``x * grad / norm`` (0 where the norm is 0); ``p=1``: ``sign(x) * grad``;
+    ``p=+-inf``: ``sign(x) * grad``, shared evenly among the elements whose
+    ``|x|`` is the norm (or NaN)."""
+
+    def __init__(self, x, p, dims, keepdim, result):
+        super().__init__(x, dims, keepdim, result)
+        self.p = p
 
     def backward(self, grad):
-        x, result = self.saved("self"), self.saved("result")
-        safe = wrap(np.where(result._data == 0, np.inf, result._data))
-        scale = _expand_back(grad / safe, x.shape, self.dims, self.keepdim)
-        return (x * scale,)
+        x, kept = self.input_and_result()
+        grad = _expand_back(grad, x.shape, self.dims, self.keepdim)
+        if self.p == 1:
+            return (x.sign() * grad,)
+        if self.p == 2:
+            zero = wrap(kept._data == 0)
+            return (x * where(zero, 0.0, grad / where(zero, 1.0, kept)),)
+        magnitude = np.abs(x._data)
+        mask = (magnitude == kept._data) | np.isnan(magnitude)
+        share = mask / mask.sum(axis=self.dims, keepdims=True)
+        return (x.sign() * grad * wrap(share, grad.dtype),)
 
 
 def norm(input, p=2, dim=None, keepdim: bool = False) -> Tensor:
-    """The Euclidean norm (``p=2``) over all elements or over ``dim``."""
-    if p not in (2, "fro"):
-        x = as_operand(input)
-        return sum(x.abs() ** p, dim, keepdim) ** (1.0 / p)
+    """The vector ``p``-norm over all elements or over ``dim`` (Euclidean by
+    default); other ``p`` than 1, 2 and +-inf is ``sum(|x| ** p) ** (1 / p)``."""
     x = as_operand(input)
+    p = 2 if p == "fro" else p
+    if p not in (1, 2, np.inf, -np.inf):
+        return sum(x.abs() ** p, dim, keepdim) ** (1.0 / p)
     dims = normalize_dims(dim, x.ndim)
-    out = wrap(np.sqrt(np.add.reduce(x._data * x._data, axis=dims, keepdims=keepdim)), x.dtype)
+    a = x._data
+    if p == 2:
+        value = np.sqrt(np.add.reduce(a * a, axis=dims, keepdims=keepdim))
+    elif p == 1:
+        value = np.add.reduce(np.abs(a), axis=dims, keepdims=keepdim)
+    else:
+        reduce = np.max if p > 0 else np.min
+        value = reduce(np.abs(a), axis=dims, keepdims=keepdim)
+    out = wrap(value, x.dtype)
     if needs_grad(x):
-        attach(out, LinalgVectorNormBackward0(x, dims, keepdim, out))
+        attach(out, LinalgVectorNormBackward0(x, p, dims, keepdim, out))
     return out
 
 
