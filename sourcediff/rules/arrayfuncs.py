@@ -443,9 +443,21 @@ def _(args, kw, consts):
 
 # -- tensordot: normalized to a matrix product (passes/normalize.py) whose result is
 # given back its axes by unflatten_contraction, a reshape: a and b give the shape only
-@rule(unflatten_contraction)
+def _contracts_all(i):
+    """``np.tensordot`` over all the axes of both arrays: a number."""
+    k = i.consts.get("k")
+    return isinstance(k, int) and i.types["a"].is_array and i.types["b"].is_array and \
+        i.types["a"].ndim + i.types["b"].ndim == 2 * k
+
+
+@rule(unflatten_contraction, when=lambda i: not _contracts_all(i))
 def _(z, c, a, b, k, dz):
     return reshape_like(dz, c), None, None, None
+
+
+@rule(unflatten_contraction, when=_contracts_all)
+def _(z, c, a, b, k, dz):
+    return np.full((1, 1), dz), None, None, None
 
 
 @tangent(unflatten_contraction)
@@ -459,9 +471,8 @@ def _(args, kw, consts):
     k = consts.get(3)
     if not (isinstance(k, int) and a.is_array and b.is_array and k <= min(a.ndim, b.ndim)):
         raise TypeError(f"np.tensordot: cannot contract {k} axes of {a} and {b}")
-    if a.ndim + b.ndim == 2 * k:
-        raise TypeError("np.tensordot over all the axes of both arrays (a number) is not "
-                        "supported: write it as np.sum of a product")
+    if a.ndim + b.ndim == 2 * k:      # over all the axes of both: a number
+        return scalar(_float(c))
     return array(_float(c), a.ndim + b.ndim - 2 * k)
 
 

@@ -318,7 +318,10 @@ def unflatten_contraction(c, a, b, k):
     """``np.tensordot(a, b, k)`` from the matrix product ``c`` of ``a`` flattened
     to rows of its last ``k`` axes and ``b`` to columns of its first ``k``
     (``passes/normalize.py`` writes that product): ``c`` given the axes that
-    are left, ``a.shape[:-k] + b.shape[k:]``."""
+    are left, ``a.shape[:-k] + b.shape[k:]``; over all the axes of both, the
+    number ``c`` holds."""
+    if a.ndim + b.ndim == 2 * k:
+        return c[0, 0]
     return np.ascontiguousarray(c).reshape(a.shape[:a.ndim - k] + b.shape[k:])
 
 
@@ -328,6 +331,10 @@ def _(c, a, b, k):
     if not isinstance(k, types.IntegerLiteral):
         return None           # (Numba then types the call again with k a literal)
     head, tail = a.ndim - k.literal_value, k.literal_value
+    if head == 0 and b.ndim == tail:
+        def number(c, a, b, k):
+            return c[0, 0]
+        return number
 
     def impl(c, a, b, k):
         return np.ascontiguousarray(c).reshape(a.shape[:head] + b.shape[tail:])

@@ -2,7 +2,8 @@
 
 ``np.max([a, b])`` and the other reductions of a list of numbers reduce the array NumPy
 makes of it (it was refused as a list literal, with a hint about loops); ``np.vdot`` is
-the sum of the products of the flattened arrays (no rule)."""
+the sum of the products of the flattened arrays (no rule); ``np.tensordot`` over all the
+axes of both arrays is a number (refused, with the remedy ``np.sum`` of a product)."""
 import sys
 from pathlib import Path
 
@@ -12,7 +13,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "forward"))
 from fdcheck import check_grad
-from jvpcheck import check_jvp
+from jvpcheck import check_hvp, check_jvp
 
 X = np.array([0.3, 0.9, -0.4])
 
@@ -30,14 +31,24 @@ def vdots(x):
     return np.vdot(x, x * 2.0) + np.vdot(np.outer(x, x), np.outer(x, x[::-1]))
 
 
+def full_contractions(x):
+    T = np.outer(x, x).reshape(3, 3, 1) * x
+    return np.tensordot(np.outer(x, x), np.outer(x[::-1], x), axes=2) + \
+        np.tensordot(T, T, axes=3) + np.tensordot(x, x[::-1], axes=1)
+
+
 def all_of_them(x):
-    return larger(x) + list_reductions(x) + vdots(x)
+    return larger(x) + list_reductions(x) + vdots(x) + full_contractions(x)
 
 
-@pytest.mark.parametrize("f", [larger, list_reductions, vdots])
+@pytest.mark.parametrize("f", [larger, list_reductions, vdots, full_contractions])
 def test_gradient_and_tangent(f):
     check_grad(f, (X,), 0, "python")
     check_jvp(f, (X,), 0, "python")
+
+
+def test_second_derivatives_of_a_full_contraction():
+    check_hvp(full_contractions, (X,), 0, "python")
 
 
 def test_compiled():
