@@ -69,6 +69,7 @@ from .pointwise import (
     abs,
     add,
     allclose,
+    atan2,
     ceil,
     clamp,
     clip,
@@ -80,6 +81,7 @@ from .pointwise import (
     expm1,
     floor,
     floor_divide,
+    fmod,
     ge,
     gt,
     isclose,
@@ -87,6 +89,7 @@ from .pointwise import (
     isinf,
     isnan,
     le,
+    lerp,
     log,
     log1p,
     logical_and,
@@ -123,6 +126,9 @@ from .reductions import (
     any,
     argmax,
     argmin,
+    argsort,
+    cumprod,
+    cumsum,
     log_softmax,
     logsumexp,
     max,
@@ -131,8 +137,10 @@ from .reductions import (
     norm,
     prod,
     softmax,
+    sort,
     std,
     sum,
+    topk,
     var,
 )
 from .rng import (
@@ -150,9 +158,13 @@ from .shape_ops import (
     clone,
     concatenate,
     flatten,
+    flip,
+    gather,
+    index_select,
     narrow,
     permute,
     reshape,
+    roll,
     select,
     split,
     squeeze,
@@ -180,6 +192,7 @@ long = int64
 int = int32
 subtract, multiply, divide, true_divide, negative = sub, mul, div, div, neg
 absolute = abs
+arctan2 = atan2
 
 __all__ = [  # noqa: RUF022 - grouped by topic
     # the class and dtypes
@@ -202,15 +215,16 @@ __all__ = [  # noqa: RUF022 - grouped by topic
     "floor", "ceil", "round", "clamp", "clip", "maximum", "minimum", "where", "floor_divide",
     "remainder", "eq", "ne", "lt", "le", "gt", "ge", "logical_and", "logical_or",
     "logical_xor", "logical_not", "isfinite", "isnan", "isinf", "allclose", "isclose",
-    "equal",
+    "equal", "atan2", "arctan2", "fmod", "lerp",
     # reductions
     "sum", "mean", "max", "min", "amax", "amin", "prod", "argmax", "argmin", "all", "any", "var", "std",
-    "norm", "softmax", "log_softmax", "logsumexp",
+    "norm", "softmax", "log_softmax", "logsumexp", "cumsum", "cumprod", "sort", "argsort", "topk",
     # linear algebra
     "mm", "matmul", "mv", "dot", "inner", "bmm", "outer", "addmm",
     # shapes
     "reshape", "flatten", "squeeze", "unsqueeze", "t", "transpose", "permute", "cat",
     "concatenate", "stack", "split", "chunk", "unbind", "select", "narrow", "clone",
+    "flip", "roll", "gather", "index_select",
     # printing
     "set_printoptions",
 ]

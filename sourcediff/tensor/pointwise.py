@@ -212,9 +212,11 @@ class RemainderBackward0(Node):
         return (grad,)
 
 
-class RemainderBackward1(Node):
-    """``tensor % tensor``: 1 for the dividend and ``-floor(a / b)`` for the
-    divisor (torch: ``-grad * self.div(other, rounding_mode="floor")``)."""
+class _RemainderOfTensors(Node):
+    """``a - b * q`` with ``q`` the quotient rounded (``rounding``): 1 for the
+    dividend and ``-q`` for the divisor (torch: ``-grad * self.div(other,
+    rounding_mode=...)``)."""
+    rounding = "floor"
 
     def __init__(self, a, b):
         super().__init__(a, b)
@@ -226,9 +228,14 @@ class RemainderBackward1(Node):
         ga = sum_to(grad, self.shapes[0]) if self.needs_input_grad(0) else None
         gb = None
         if self.needs_input_grad(1):
-            quotient = div(self.saved("self"), self.saved("other"), rounding_mode="floor")
+            quotient = div(self.saved("self"), self.saved("other"), rounding_mode=self.rounding)
             gb = sum_to(-grad * quotient, self.shapes[1])
         return ga, gb
+
+
+class RemainderBackward1(_RemainderOfTensors):
+    """``tensor % tensor``: the quotient rounded down (Python's ``%``)."""
+    rounding = "floor"
 
 
 def floor_divide(input, other) -> Tensor:
@@ -857,3 +864,125 @@ def equal(input, other) -> bool:
     """Whether two tensors have the same shape and elements."""
     a, b = as_operand(input), as_operand(other)
     return a.shape == b.shape and bool(np.array_equal(a._data, b._data))
+
+
+# ---------------------------------------------------------------------------
+# atan2, fmod and lerp
+
+
+class Atan2Backward0(Node):
+    def __init__(self, a, b):
+        super().__init__(a, b)
+        self.shapes = (a.shape, b.shape)
+        self.save(self=a, other=b)
+
+    def backward(self, grad):
+        a, b = self.saved("self"), self.saved("other")
+        scale = grad / (a * a + b * b)
+        ga = sum_to(scale * b, self.shapes[0]) if self.needs_input_grad(0) else None
+        gb = sum_to(-scale * a, self.shapes[1]) if self.needs_input_grad(1) else None
+        return ga, gb
+
+
+def atan2(input, other) -> Tensor:
+    """The angle of the point ``(other, input)``: ``atan(input / other)`` in the right quadrant."""
+    a, b, dtype = _binary(input, other)
+    if not isinstance(a, Tensor) or not isinstance(b, Tensor):
+        raise TypeError("atan2(): argument 'other' (position 1) must be Tensor, not "
+                        f"{type(b if isinstance(a, Tensor) else a).__name__}")
+    dtype = _float_dtype(dtype)
+    out = wrap(np.arctan2(raw(a, dtype), raw(b, dtype)), dtype)
+    if needs_grad(a, b):
+        attach(out, Atan2Backward0(a, b))
+    return out
+
+
+arctan2 = atan2
+
+
+class FmodBackward0(Node):
+    """``fmod(tensor, scalar)``: the gradient passes unchanged."""
+
+    def backward(self, grad):
+        return (grad,)
+
+
+class FmodBackward1(_RemainderOfTensors):
+    """``fmod(tensor, tensor)``: the quotient rounded toward zero (C's fmod)."""
+    rounding = "trunc"
+
+
+def fmod(input, other) -> Tensor:
+    """The remainder of ``input / other`` with the sign of the dividend (C's fmod)."""
+    a, b, dtype = _binary(input, other)
+    if not isinstance(a, Tensor):
+        raise TypeError(f"fmod(): argument 'input' (position 1) must be Tensor, not "
+                        f"{type(a).__name__}")
+    if not dtype.is_floating_point and np.any(np.asarray(raw(b)) == 0):
+        raise RuntimeError("ZeroDivisionError")
+    with np.errstate(all="ignore"):
+        out = wrap(np.fmod(raw(a, dtype), raw(b, dtype)), dtype)
+    if needs_grad(a, b):
+        attach(out, FmodBackward1(a, b) if isinstance(b, Tensor) else FmodBackward0(a))
+    return out
+
+
+class LerpBackward0(Node):
+    """``lerp(start, end, scalar weight)``."""
+
+    def __init__(self, start, end, weight):
+        super().__init__(start, end)
+        self.shapes = (start.shape, end.shape)
+        self.weight = weight
+
+    def backward(self, grad):
+        w = self.weight
+        gs = sum_to(grad * (1 - w), self.shapes[0]) if self.needs_input_grad(0) else None
+        ge = sum_to(grad * w, self.shapes[1]) if self.needs_input_grad(1) else None
+        return gs, ge
+
+
+class LerpBackward1(Node):
+    """``lerp(start, end, tensor weight)``."""
+
+    def __init__(self, start, end, weight):
+        super().__init__(start, end, weight)
+        self.shapes = (start.shape, end.shape, weight.shape)
+        self.save(self=start, end=end, weight=weight)
+
+    def backward(self, grad):
+        w = self.saved("weight")
+        gs = sum_to(grad * (1 - w), self.shapes[0]) if self.needs_input_grad(0) else None
+        ge = sum_to(grad * w, self.shapes[1]) if self.needs_input_grad(1) else None
+        gw = None
+        if self.needs_input_grad(2):
+            gw = sum_to(grad * (self.saved("end") - self.saved("self")), self.shapes[2])
+        return gs, ge, gw
+
+
+def lerp(input, end, weight) -> Tensor:
+    """``input + weight * (end - input)``, computed from the nearer end like torch."""
+    start, end = as_operand(input), as_operand(end)
+    if not isinstance(end, Tensor):
+        raise TypeError(f"lerp(): argument 'end' (position 2) must be Tensor, not "
+                        f"{type(end).__name__}")
+    if end.dtype is not start.dtype:
+        raise RuntimeError(f"expected dtype {start.dtype.legacy_name[:-6].lower()} for `end` "
+                           f"but got dtype {end.dtype.legacy_name[:-6].lower()}")
+    weight = as_operand(weight)
+    broadcast_shape(start, end)
+    if isinstance(weight, Tensor):
+        broadcast_shape(start, weight)
+        broadcast_shape(end, weight)
+    dtype = start.dtype
+    s, e, w = raw(start, dtype), raw(end, dtype), raw(weight, dtype)
+    with np.errstate(all="ignore"):
+        diff = np.subtract(e, s)
+        array = np.where(np.abs(w) < 0.5, s + w * diff, e - diff * (1 - np.asarray(w)))
+    out = wrap(np.asarray(array, dtype=dtype.np), dtype)
+    if needs_grad(start, end, weight):
+        if isinstance(weight, Tensor):
+            attach(out, LerpBackward1(start, end, weight))
+        else:
+            attach(out, LerpBackward0(start, end, weight))
+    return out

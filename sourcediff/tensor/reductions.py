@@ -12,7 +12,7 @@ from .common import as_operand, normalize_dims, wrap
 from .core import Tensor, needs_grad
 from .graph import Node, attach
 from .pointwise import maximum, minimum, where
-from .shape_ops import stack
+from .shape_ops import along_dim_index, index_embed, stack
 
 
 def _kept_shape(shape, dims) -> tuple:
@@ -583,3 +583,169 @@ def logsumexp(input, dim, keepdim: bool = False) -> Tensor:
     if needs_grad(x):
         attach(out, LogsumexpBackward0(x, dims, keepdim, out))
     return out
+
+
+# ---------------------------------------------------------------------------
+# cumulative sums and products
+
+
+def _scan_dtype(x: Tensor, dtype) -> dtypes.dtype:
+    if dtype is not None:
+        return dtypes.to_dtype(dtype)
+    return x.dtype if x.dtype.is_floating_point else dtypes.int64
+
+
+def _reverse_cumsum(grad: Tensor, dim: int) -> Tensor:
+    return grad.flip(dim).cumsum(dim).flip(dim)
+
+
+class CumsumBackward0(Node):
+    def __init__(self, x, dim):
+        super().__init__(x)
+        self.dim, self.dtype = dim, x.dtype
+
+    def backward(self, grad):
+        if grad.ndim == 0:
+            return (grad.to(self.dtype),)
+        return (_reverse_cumsum(grad, self.dim).to(self.dtype),)
+
+
+def _scan(input, dim, dtype, running):
+    """``(x, d, out)``: NumPy's ``running`` (np.cumsum, np.cumprod) of ``input`` along
+    ``dim``, in the dtype torch accumulates in (a 0-d tensor: a copy)."""
+    x = as_operand(input)
+    d = x._dim(dim)
+    out_dtype = _scan_dtype(x, dtype)
+    array = x._data.astype(out_dtype.np, copy=False)
+    return x, d, wrap(running(array, axis=d) if x.ndim else array.copy(), out_dtype)
+
+
+def cumsum(input, dim: int, *, dtype=None) -> Tensor:
+    """Running sums along ``dim`` (integers and bools accumulate as int64)."""
+    x, d, out = _scan(input, dim, dtype, np.cumsum)
+    if needs_grad(x):
+        attach(out, CumsumBackward0(x, d))
+    return out
+
+
+class CumprodBackward0(Node):
+    """Without zeros along ``dim``: the reversed running sum of ``grad * result``
+    divided by the input.  Where there are zeros, each input's gradient is the
+    sum of ``grad`` times the running products with that input replaced by 1
+    (no division), as torch's ``cumprod_backward``.  Both are Tensor operations,
+    differentiable again."""
+
+    def __init__(self, x, dim, result):
+        super().__init__(x)
+        self.dim, self.dtype = dim, x.dtype
+        self.save(output=result, self=x, result=result)
+
+    def backward(self, grad):
+        x, result = self.saved("self"), self.saved("result")
+        if x.ndim == 0:
+            return (grad.to(self.dtype),)
+        d = self.dim
+        if not np.any(x._data == 0):
+            return ((_reverse_cumsum(grad * result, d) / x).to(self.dtype),)
+        n = x.shape[d]
+        position = np.arange(n).reshape((n,) + (1,) * (x.ndim - 1 - d))
+        grads = []
+        for k in range(n):
+            others = where(wrap(position == k), 1, x)
+            later = wrap(position >= k, grad.dtype)
+            grads.append((grad * others.cumprod(d) * later).sum(d))
+        return (stack(grads, d).to(self.dtype),)
+
+
+def cumprod(input, dim: int, *, dtype=None) -> Tensor:
+    """Running products along ``dim`` (integers and bools accumulate as int64)."""
+    x, d, out = _scan(input, dim, dtype, np.cumprod)
+    if needs_grad(x):
+        attach(out, CumprodBackward0(x, d, out))
+    return out
+
+
+# ---------------------------------------------------------------------------
+# sorting
+
+sort_result = _return_type("sort")
+topk_result = _return_type("topk")
+
+
+def _sort_indices(a: np.ndarray, axis: int, descending: bool) -> np.ndarray:
+    """Stable order along ``axis``; NaN counts as the largest value (torch)."""
+    if not descending:
+        return np.argsort(a, axis=axis, kind="stable")
+    # ascending order of the reversed array, reversed: ties stay in their first order
+    reverse = np.argsort(np.flip(a, axis), axis=axis, kind="stable")
+    return a.shape[axis] - 1 - np.flip(reverse, axis)
+
+
+class _SelectAlongDim(Node):
+    """The gradient of values picked by ``indices`` along ``dim``: scattered back."""
+
+    def __init__(self, x, dim, indices):
+        super().__init__(x)
+        self.shape = x.shape
+        self.keep(index=along_dim_index(indices._data, dim) if x.ndim else None)
+
+    def backward(self, grad):
+        index = self.saved("index")
+        if index is None:  # a 0-d input: its only element
+            return (grad,)
+        return (index_embed(grad, self.shape, index, True),)
+
+
+class SortBackward0(_SelectAlongDim):
+    pass
+
+
+class SortBackward1(_SelectAlongDim):
+    """sort with the ``stable`` keyword (torch's other overload)."""
+
+
+class TopkBackward0(_SelectAlongDim):
+    pass
+
+
+_NOT_GIVEN = object()
+
+
+def sort(input, dim: int = -1, descending: bool = False, *, stable=_NOT_GIVEN):
+    """``(values, indices)`` sorted along ``dim``; ties keep their order (always stable)."""
+    x = as_operand(input)
+    d = x._dim(dim)
+    if x.ndim == 0:
+        values, indices = wrap(x._data.copy()), wrap(np.zeros((), dtype=np.int64))
+    else:
+        idx = _sort_indices(x._data, d, descending).astype(np.int64)
+        values = wrap(np.take_along_axis(x._data, idx, axis=d))
+        indices = wrap(idx)
+    if needs_grad(x):
+        node_cls = SortBackward0 if stable is _NOT_GIVEN else SortBackward1
+        attach(values, node_cls(x, d, indices))
+    return sort_result(values, indices)
+
+
+def argsort(input, dim: int = -1, descending: bool = False, *, stable: bool = False) -> Tensor:
+    """The indices that sort ``input`` along ``dim``."""
+    return sort(input, dim, descending, stable=stable).indices
+
+
+def topk(input, k: int, dim: int = -1, largest: bool = True, sorted: bool = True):
+    """``(values, indices)`` of the ``k`` largest (or smallest) elements along ``dim``."""
+    x = as_operand(input)
+    d = x._dim(dim)
+    size = x.shape[d] if x.ndim else 1
+    if not 0 <= k <= size:
+        raise RuntimeError("selected index k out of range")
+    if x.ndim == 0:
+        idx = np.zeros((), dtype=np.int64)
+    else:
+        idx = _sort_indices(x._data, d, largest).astype(np.int64)
+        idx = np.take(idx, np.arange(k), axis=d)
+    values = wrap(np.take_along_axis(x._data, idx, axis=d) if x.ndim else x._data.copy())
+    indices = wrap(idx)
+    if needs_grad(x):
+        attach(values, TopkBackward0(x, d, indices))
+    return topk_result(values, indices)

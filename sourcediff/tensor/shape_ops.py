@@ -611,3 +611,185 @@ def unbind(input: Tensor, dim: int = 0):
     """All slices along ``dim``."""
     d = input._dim(dim)
     return tuple(select(input, d, i) for i in range(input.shape[d]))
+
+
+# ---------------------------------------------------------------------------
+# reordering, repeating and selecting along a dimension
+
+
+def _dim_list(x: Tensor, dims) -> tuple:
+    """``dims`` (an int or a sequence) as non-negative dims, each at most once."""
+    dims = (dims,) if isinstance(dims, (int, np.integer)) else tuple(dims)
+    out = tuple(x._dim(int(d)) for d in dims)
+    for d in out:
+        if out.count(d) > 1:
+            raise RuntimeError(f"dim {d} appears multiple times in the list of dims")
+    return out
+
+
+class FlipBackward0(Node):
+    def __init__(self, x, dims):
+        super().__init__(x)
+        self.dims = dims
+
+    def backward(self, grad):
+        return (flip(grad, self.dims),)
+
+
+def flip(input, *args, dims=None) -> Tensor:
+    """The elements in reverse order along ``dims`` (a copy, as in torch):
+    ``flip(x, dims)``, ``x.flip(0, 1)``, ``x.flip([0, 1])`` or ``x.flip(dims=...)``."""
+    x = as_operand(input)
+    if dims is None:
+        if not args:
+            raise TypeError("flip() missing 1 required positional argument: 'dims'")
+        dims = args[0] if len(args) == 1 and not isinstance(args[0], int) else args
+    dims = _dim_list(x, dims)
+    array = np.flip(x._data, axis=dims) if x.ndim else x._data
+    out = wrap(np.array(array, copy=True))
+    if needs_grad(x):
+        attach(out, FlipBackward0(x, dims))
+    return out
+
+
+class RollBackward0(Node):
+    def __init__(self, x, shifts, dims):
+        super().__init__(x)
+        self.shifts, self.dims = shifts, dims
+
+    def backward(self, grad):
+        return (roll(grad, tuple(-s for s in self.shifts), self.dims),)
+
+
+def roll(input, shifts, dims=None) -> Tensor:
+    """Shift the elements cyclically along ``dims`` (the flattened tensor when None)."""
+    x = as_operand(input)
+    shifts = (int(shifts),) if isinstance(shifts, (int, np.integer)) else tuple(shifts)
+    if dims is not None:
+        dims = (int(dims),) if isinstance(dims, (int, np.integer)) else tuple(dims)
+        if len(shifts) != len(dims):
+            raise RuntimeError(f"shifts and dimensions must align. shifts: {len(shifts)}, "
+                               f"dims:{len(dims)}")
+        dims = tuple(x._dim(d) for d in dims)
+        array = np.roll(x._data, shifts, axis=dims) if x.ndim else x._data.copy()
+    else:
+        if len(shifts) != 1:
+            raise RuntimeError(f"shifts and dimensions must align. shifts: {len(shifts)}, "
+                               "dims:0")
+        array = np.roll(x._data, shifts[0])
+    out = wrap(np.array(array, copy=True))
+    if needs_grad(x):
+        attach(out, RollBackward0(x, shifts, dims))
+    return out
+
+
+class RepeatBackward0(Node):
+    def __init__(self, x, repeats):
+        super().__init__(x)
+        self.shape, self.repeats = x.shape, repeats
+
+    def backward(self, grad):
+        lead = len(self.repeats) - len(self.shape)
+        padded = (1,) * lead + tuple(self.shape)
+        split = []
+        for r, s in zip(self.repeats, padded):
+            split += [r, s]
+        summed = grad.reshape(tuple(split)).sum(dim=tuple(range(0, len(split), 2)))
+        return (summed.reshape(self.shape),)
+
+
+def repeat(input: Tensor, *sizes) -> Tensor:
+    """The tensor tiled ``sizes[i]`` times along dimension i (new leading dims allowed)."""
+    x = input
+    sizes = _sizes(sizes)
+    if len(sizes) < x.ndim:
+        raise RuntimeError("Number of dimensions of repeat dims can not be smaller than number "
+                           "of dimensions of tensor")
+    if any(s < 0 for s in sizes):
+        raise RuntimeError(f"Trying to create tensor with negative dimension: {list(sizes)}")
+    array = np.tile(x._data.reshape((1,) * (len(sizes) - x.ndim) + x.shape), sizes)
+    out = wrap(np.array(array, copy=True))
+    if needs_grad(x):
+        attach(out, RepeatBackward0(x, sizes))
+    return out
+
+
+def _index_array(index, name: str) -> np.ndarray:
+    index = as_operand(index)
+    if not isinstance(index, Tensor) or index.dtype not in (dtypes.int64, dtypes.int32):
+        raise RuntimeError(f"{name}(): Expected dtype int32/int64 for index")
+    return index._data.astype(np.int64)
+
+
+def along_dim_index(index: np.ndarray, dim: int) -> tuple:
+    """The advanced index that reads ``x[..., index[...], ...]`` along ``dim``: position
+    ``p`` of the result reads ``x`` at ``p`` with coordinate ``dim`` replaced by
+    ``index[p]`` (torch's gather)."""
+    grids = np.indices(index.shape, sparse=True) if index.ndim else ()
+    return tuple(index if k == dim else g for k, g in enumerate(grids)) or (index,)
+
+
+class GatherBackward0(Node):
+    def __init__(self, x, dim, index):
+        super().__init__(x)
+        self.shape, self.dim = x.shape, dim
+        self.keep(index=along_dim_index(index, dim))
+
+    def backward(self, grad):
+        return (index_embed(grad, self.shape, self.saved("index"), True),)
+
+
+def gather(input, dim: int, index, *, sparse_grad: bool = False) -> Tensor:
+    """``out[p] = input[p with coordinate dim replaced by index[p]]``."""
+    x = as_operand(input)
+    d = x._dim(dim)
+    idx = _index_array(index, "gather")
+    if max(idx.ndim, 1) != max(x.ndim, 1):
+        raise RuntimeError("Index tensor must have the same number of dimensions as input tensor")
+    if x.ndim == 0:  # a 0-d input reads like a 1-element vector
+        return gather(x.reshape(1), 0, wrap(idx.reshape(-1))).reshape(idx.shape)
+    for k in range(x.ndim):
+        if k != d and idx.shape[k] > x.shape[k]:
+            raise RuntimeError(
+                f"Size does not match at dimension {k} expected index {list(idx.shape)} to "
+                f"be no larger than self {list(x.shape)} apart from dimension {d}")
+    bad = (idx < 0) | (idx >= x.shape[d])
+    if np.any(bad):
+        raise RuntimeError(f"index {int(idx[bad][0])} is out of bounds for dimension {d} "
+                           f"with size {x.shape[d]}")
+    out = wrap(np.array(x._data[along_dim_index(idx, d)], copy=True))
+    if needs_grad(x):
+        attach(out, GatherBackward0(x, d, idx))
+    return out
+
+
+class IndexSelectBackward0(Node):
+    def __init__(self, x, dim, index):
+        super().__init__(x)
+        self.shape = x.shape
+        self.keep(index=(slice(None),) * dim + (index,))
+
+    def backward(self, grad):
+        return (index_embed(grad, self.shape, self.saved("index"), True),)
+
+
+def index_select(input, dim: int, index) -> Tensor:
+    """The slices at positions ``index`` (a vector) along ``dim``."""
+    x = as_operand(input)
+    d = x._dim(dim)
+    index = as_operand(index)
+    if isinstance(index, Tensor) and index.ndim > 1:
+        raise IndexError("index_select(): Index is supposed to be a vector")
+    idx = _index_array(index, "index_select").reshape(-1)
+    size = x.shape[d] if x.ndim else 1
+    if np.any((idx < 0) | (idx >= size)):
+        raise IndexError("index out of range in self")
+    if x.ndim == 0:
+        out = wrap(np.array(x._data, copy=True))
+        if needs_grad(x):
+            attach(out, CloneBackward0(x))
+        return out
+    out = wrap(np.take(x._data, idx, axis=d))
+    if needs_grad(x):
+        attach(out, IndexSelectBackward0(x, d, idx))
+    return out
