@@ -1851,6 +1851,10 @@ class Normalizer:
         a sort, ``np.diag_indices`` with aranges, ``np.sort(x, axis=-1)`` and
         ``np.linalg.norm(x, 'fro')`` as their defaults, norms along an axis);
         None when ``e`` is none of these."""
+        repeated = self.repeated_list_call(e, fn)
+        if repeated is not None:
+            return self.call_object(repeated, np.full if repeated.func.attr == "full"
+                                    else np.tile, out)
         if fn in (*REDUCTIONS, np.std, np.var, np.median) and e.args and \
                 isinstance(e.args[0], (ast.List, ast.Tuple)):
             # np.max([a, b]): of the array NumPy makes of the list
@@ -2189,10 +2193,6 @@ class Normalizer:
             raise self.error(e, "range() can only be used in a 'for' loop")
         if isinstance(fn, type) and fn in CONTAINERS:
             raise self.error(e, f"{CONTAINERS[fn]} are not supported ('{text}(...)')")
-        repeated = self.repeated_list_call(e, fn)
-        if repeated is not None:
-            return self.call_object(repeated, np.full if repeated.func.attr == "full"
-                                    else np.tile, out)
         if fn in (np.array, *AS_ARRAY, np.stack, np.concatenate):
             return self.build_array(e, fn, text, out)
         if fn in JOINS:
