@@ -228,8 +228,62 @@ class Normalizer:
         return new
 
     def block(self, stmts, out):
-        for s in stmts:
+        for s in self.appended_lists(stmts):
             self.statement(s, out)
+
+    def appended_lists(self, stmts) -> list:
+        """``xs = []``, then a ``for`` loop whose body (not a loop nested in it)
+        appends to ``xs`` and reads it nowhere else, then reads of ``xs`` after the
+        loop: an array of one element per iteration made before the loop, filled by
+        a count of the appends, and cut to that count after it (``xs = np.empty(n)``,
+        ``xs[xs_count] = v``, ``xs_count += 1``, ``xs = xs[:xs_count]``): the array
+        ``np.array(xs)`` makes.  Items computed from the loop's counter and integer
+        constants are integers, as NumPy makes them; others are floats."""
+        if self.tapes:
+            return stmts
+        out, skip = [], set()
+        for k, s in enumerate(stmts):
+            if k in skip:
+                continue
+            xs = _empty_list(s)
+            later = [j for j in range(k + 1, len(stmts)) if xs in free_names(stmts[j])] \
+                if xs is not None else []
+            loop = stmts[later[0]] if later else None
+            appended = _appends_only(loop, xs) if isinstance(loop, ast.For) else None
+            if not appended or any(_appends(stmts[j], xs) for j in later[1:]):
+                out.append(s)
+                continue
+            count = self.namer.fresh(f"{xs}_count")
+            out.extend(stmts[k + 1:later[0]])
+            out.extend(self.filled_by_count(s, loop, xs, appended, count))
+            skip.update(range(k + 1, later[0] + 1))
+        return out
+
+    def filled_by_count(self, start, loop, xs, appended, count) -> list:
+        """The statements of :meth:`appended_lists` for ``start`` (``xs = []``) and
+        ``loop`` (``appended``: its appends, ``count``: the name that counts them)."""
+        counters = set(_range_counters(loop, self.namespace, self.locals).values())
+        ints = all(_int_valued(a.value.args[0], counters) for a in appended)
+        size = ast.Call(func=_name("max"), args=[self.item_count(loop.iter), ast.Constant(0)],
+                        keywords=[])
+        empty = ast.Call(func=ast.Attribute(value=_name(NUMPY), attr="empty", ctx=ast.Load()),
+                         args=[size] + ([ast.Attribute(value=_name(NUMPY), attr="int64",
+                                                       ctx=ast.Load())] if ints else []),
+                         keywords=[])
+        where = {"lineno": start.lineno, "col_offset": start.col_offset}
+        made = [ast.Assign(targets=[_name(xs, True)], value=empty, **where),
+                ast.Assign(targets=[_name(count, True)], value=ast.Constant(0), **where)]
+        stores = {id(a): [
+            ast.copy_location(ast.Assign(targets=[ast.Subscript(
+                value=_name(xs), slice=_name(count), ctx=ast.Store())],
+                value=a.value.args[0]), a),
+            ast.copy_location(ast.AugAssign(target=_name(count, True), op=ast.Add(),
+                                            value=ast.Constant(1)), a)] for a in appended}
+        new_loop = _with_replaced(loop, stores)
+        cut = ast.copy_location(ast.Assign(targets=[_name(xs, True)], value=ast.Subscript(
+            value=_name(xs), slice=ast.Slice(upper=_name(count)), ctx=ast.Load())), loop)
+        self.locals |= {count}
+        return [ast.fix_missing_locations(x) for x in (*made, new_loop, cut)]
 
     def snapshot_tests(self, stmts):
         """An ``if`` whose branches reassign a name in its test tests a copy
@@ -2847,6 +2901,51 @@ def _number_literal(e) -> bool:
     if isinstance(e, ast.UnaryOp) and isinstance(e.op, (ast.USub, ast.UAdd)):
         e = e.operand
     return isinstance(e, ast.Constant) and type(e.value) in (int, float, bool)
+
+
+def _empty_list(s):
+    """``xs`` of ``xs = []``, else None."""
+    if isinstance(s, ast.Assign) and len(s.targets) == 1 and isinstance(s.targets[0], ast.Name) \
+            and isinstance(s.value, ast.List) and not s.value.elts:
+        return s.targets[0].id
+    return None
+
+
+def _appends(s, xs) -> list:
+    """The statements ``xs.append(v)`` in ``s``."""
+    return [n for n in nodes(s) if isinstance(n, ast.Expr) and isinstance(n.value, ast.Call)
+            and isinstance(n.value.func, ast.Attribute) and n.value.func.attr == "append"
+            and isinstance(n.value.func.value, ast.Name) and n.value.func.value.id == xs
+            and len(n.value.args) == 1 and not n.value.keywords]
+
+
+def _appends_only(loop, xs) -> list:
+    """The appends to ``xs`` of ``loop``'s body, if the body mentions ``xs``
+    nowhere else and appends in no loop of its own (else an empty list)."""
+    appended = _appends(loop, xs)
+    inner = [n for st in loop.body for n in nodes(st) if isinstance(n, (ast.For, ast.While))]
+    if not appended or loop.orelse or any(_appends(n, xs) for n in inner):
+        return []
+    mentions = sum(isinstance(n, ast.Name) and n.id == xs for n in nodes(loop))
+    return appended if mentions == len(appended) else []
+
+
+def _with_replaced(tree, stores: dict):
+    """A copy of ``tree`` with each statement whose id ``stores`` names replaced by
+    the statements given for it."""
+    def block(stmts):
+        out = []
+        for st in stmts:
+            if id(st) in stores:
+                out.extend(stores[id(st)])
+                continue
+            new = copy.copy(st)
+            for f in ("body", "orelse"):
+                if isinstance(getattr(st, f, None), list):
+                    setattr(new, f, block(getattr(st, f)))
+            out.append(new)
+        return out
+    return block([tree])[0]
 
 
 def _list_repeat(e) -> bool:

@@ -1,0 +1,115 @@
+"""``xs = []``, ``xs.append(v)`` in a ``for`` loop, ``np.array(xs)`` after it: the
+array NumPy makes, filled in the loop (passes/normalize.py ``appended_lists``: an array
+of one element per iteration made before the loop, cut to the count of appends after
+it), conditional appends and breaks included; what it does not cover (rows appended, a
+``while`` loop, a list read while it grows) stays a located error."""
+import re
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import sourcediff as sd
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "forward"))
+from fdcheck import check_grad
+from jvpcheck import check_jvp
+
+
+def every_step(x, n):
+    xs = []
+    for i in range(n):
+        xs.append(x[i] ** 2 + 0.5 * x[i - 1])
+    a = np.array(xs)
+    return np.sum(a * a) + len(xs)
+
+
+def some_steps(x):                     # appends under an if, then a break
+    vals = []
+    s = 0.0
+    for v in x:
+        if v > 0.0:
+            vals.append(np.sin(v) * s + v)
+        if s > 1.0:
+            break
+        s += v
+    return np.sum(np.array(vals) ** 2) + np.max(np.array(vals))
+
+
+def positions(x):                      # integers, as NumPy makes them: an index array
+    idx = []
+    for k in range(0, x.shape[0], 2):
+        idx.append(k)                  # noqa: PERF402 (the idiom under test)
+    return np.sum(x[np.array(idx)] ** 2)
+
+
+def per_step(x):                       # a list made afresh in each step of an outer loop
+    s = 0.0
+    for t in range(3):
+        row = []
+        for i in range(x.shape[0]):
+            row.append(x[i] * t + s)
+        s += np.sum(np.array(row) ** 2) * 0.1
+    return s
+
+
+def all_of_them(x):
+    return every_step(x, 4) + some_steps(x) + positions(x) + per_step(x)
+
+
+X = np.array([0.3, -0.2, 0.5, 0.8, -0.1])
+CASES = [(every_step, (X, 4)), (some_steps, (X,)), (positions, (X,)), (per_step, (X,))]
+
+
+@pytest.mark.parametrize("f,args", CASES, ids=[c[0].__name__ for c in CASES])
+def test_gradient_and_tangent(f, args):
+    check_grad(f, args, 0, "python")
+    check_jvp(f, args, 0, "python")
+
+
+def test_compiled():
+    check_grad(all_of_them, (X,), 0, "cpu")
+
+
+def test_the_array_is_made_before_the_loop_and_cut_after_it():
+    src = sd.value_and_grad(some_steps, target="python").source_for(X)
+    assert "vals = np.empty(" in src and "vals[vals_count] = " in src, src
+    # integer items: an int64 array (its index reads need integers)
+    made = sd.value_and_grad(positions, target="python").source_for(X)
+    assert re.search(r"idx = np\.empty\(\w+, \w+\)", made), made
+
+
+def rows(x):
+    out = []
+    for i in range(3):
+        out.append(x[i:i + 2] * 2.0)
+    return np.sum(np.array(out) ** 2)
+
+
+def while_steps(x):
+    out = []
+    t = 0.0
+    while t < 1.0:
+        out.append(t * x[0])
+        t += 0.25
+    return np.sum(np.array(out))
+
+
+def read_while_growing(x):
+    xs = []
+    for i in range(3):
+        xs.append(x[i])
+        if xs[-1] > 0:
+            xs.append(1.0)
+    return np.sum(np.array(xs))
+
+
+@pytest.mark.parametrize("f,words", [(rows, "an array cannot go into one element of 'out'"),
+                                     (while_steps, "list literals"),
+                                     (read_while_growing, "list literals")])
+def test_what_it_does_not_cover_is_a_located_error(f, words):
+    with pytest.raises(sd.TransformError) as info:
+        sd.grad(f, target="python")(X)
+    assert words in str(info.value) and "test_appended_lists.py" in str(info.value)
