@@ -196,6 +196,10 @@ INTO_VIEW = Fact("into_view", "store, augmented store", "reverse, typeinfer", "e
                  "indices): printed as the ``add_into`` / ``sub_into`` / ``copy_into`` helper, "
                  "an in-place update of the view (Numba compiles the store back into ``a`` as a slice "
                  "assignment whose error formatting takes about 2.5 s).", False)
+STACK_ROW = Fact("stack_row", "store target", "normalize", "typeinfer",
+                 "``t[k] = v`` filling row ``k`` of the array ``np.array([a, b])`` or "
+                 "``np.stack`` makes: ``v`` must have the shape of a row (NumPy raises for "
+                 "arrays and numbers mixed; a store would broadcast the number).", False)
 COUNTS_FROM = Fact("counts_from", "reverse loop", "reverse", "ascending",
                    "{counter: expression} of a reverse loop nest that undoes the counter's "
                    "updates step by step (``entry -= 1``) from the value the forward nest "
@@ -284,7 +288,8 @@ COMMENTS = Fact("comments", "statement of an emitted function", "emit, kernel",
                 "these instead of comments derived from LINE, NOTE and SECTION; a "
                 "rewrite moves them to the statements that replace this one.")
 
-FACTS = [LINE, KIND, COUNT, TRIP_LIMIT, CONTROL_ONLY, ITERATES, ARRAY, INTO_VIEW, COUNTS_FROM, PROLOGUE, NOTE, SECTION,
+FACTS = [LINE, KIND, COUNT, TRIP_LIMIT, CONTROL_ONLY, ITERATES, ARRAY, INTO_VIEW, STACK_ROW,
+         COUNTS_FROM, PROLOGUE, NOTE, SECTION,
          PRIM, INPLACE, AUGMENTED, NONNEG, STATIC_PARAM, GENERATED, TUPLE_PARAMS, TUPLE_ELEMENTS,
          TUPLE_WHOLE, REVERSE,
          PLAN,

@@ -2492,8 +2492,14 @@ class Normalizer:
             _call_like(e, [ast.Constant(len(values)), values[0]], func=_name("empty_stack")),
             empty_stack, out))
         for k, v in enumerate(values):
+            made = len(out)
             self.assign_target(ast.Subscript(value=_name(t), slice=ast.Constant(k),
                                              ctx=ast.Store()), v, out)
+            for st in out[made:]:
+                if isinstance(st, ast.Assign) and isinstance(st.targets[0], ast.Subscript) \
+                        and isinstance(st.targets[0].value, ast.Name) and \
+                        st.targets[0].value.id == t:
+                    ir.STACK_ROW.set(st.targets[0], True)
         return ir.mark(_name(t), ("copy",))
 
     def constant_array(self, e, fn, dtype, out):

@@ -139,6 +139,11 @@ class TypeInference:
                                          f"= ... of a 3-d D) is not supported (reads are): "
                                          f"write the rows in a loop")
             value = self.atom(s.value)
+            if ir.STACK_ROW(target) and (value.ndim if value.is_array else 0) != base.ndim - 1:
+                raise self.info.error(s, "a list or tuple made into an array mixes arrays "
+                                         "and numbers (or arrays of other numbers of "
+                                         "dimensions): NumPy raises for items of different "
+                                         "shapes; give every item one shape")
             if value.is_array and kind == ir.Kind.STORE and not self.many_items(base, target):
                 x = target.value.id
                 raise self.info.error(s, "np.array([...]) of a comprehension takes numbers, "

@@ -278,7 +278,7 @@ MESSAGE_CASES = [
     (d_literal, (0.5,), ("dicts are not supported",)),
     (d_constructor, (0.5,), ("dicts are not supported",)),
     (d_method, (0.5, X3), ("dicts are not supported",)),
-    (k_mixed_tuple_mean, (X3, 0.5), ("np.mean", "tuple")),
+    (k_mixed_tuple_mean, (X3, 0.5), ("list or tuple", "mixes arrays and numbers")),
     (k_loop_over_float, (0.5,), ("loop", "range", "tuple")),
     (k_bad_dtype, (X3,), ("astype", "complex128")),
     (k_tuple_index_range, (0.5, 0.25), ("index", "range")),

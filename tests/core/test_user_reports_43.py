@@ -79,3 +79,21 @@ def test_a_zero_d_result_is_a_number(target):
     if target == "python":
         assert sd.hessian(fourth_power, target=target)(X0) == pytest.approx(3.0, rel=1e-15)
     check_grad(mixed, (X0, 0.3), (0, 1), target)
+
+
+def mixed_items(x, y):
+    return np.sum(np.array((x, y)))        # an array and a number: NumPy raises
+
+
+def mixed_list_mean(x, y):
+    return np.mean([x, y * 2.0])
+
+
+@pytest.mark.parametrize("f", [mixed_items, mixed_list_mean])
+def test_arrays_and_numbers_mixed_in_one_array_are_located_errors(f):
+    # np.array((x, y)) of an array x and a number y broadcast y into a row: 2.1 where
+    # NumPy raises
+    import sourcediff as sd
+    with pytest.raises(sd.TransformError, match="mixes arrays and numbers") as info:
+        sd.grad(f, target="python")(X, 0.5)
+    assert "test_user_reports_43.py" in str(info.value)
