@@ -95,7 +95,10 @@ def node_class(function):
         if grad_mode.is_grad_enabled():
             return hang_off_error(
                 f"a second derivative through @sd.function {function.__name__} with an "
-                "array result is not computed", tuple(grads),
+                "array result is not computed: return the number you differentiate from "
+                "the @sd.function (a scalar result's second derivatives are), or take them "
+                "with sd.hessian of a plain function computing that number",
+                tuple(grads),
                 [a for a in ctx.args if isinstance(a, Tensor) and a.requires_grad])
         return tuple(grads)
 
