@@ -262,14 +262,7 @@ class Normalizer:
     def filled_by_count(self, start, loop, xs, appended, count) -> list:
         """The statements of :meth:`appended_lists` for ``start`` (``xs = []``) and
         ``loop`` (``appended``: its appends, ``count``: the name that counts them)."""
-        counters = set(_range_counters(loop, self.namespace, self.locals).values())
-        ints = all(_int_valued(a.value.args[0], counters) for a in appended)
-        size = ast.Call(func=_name("max"), args=[self.item_count(loop.iter), ast.Constant(0)],
-                        keywords=[])
-        empty = ast.Call(func=ast.Attribute(value=_name(NUMPY), attr="empty", ctx=ast.Load()),
-                         args=[size] + ([ast.Attribute(value=_name(NUMPY), attr="int64",
-                                                       ctx=ast.Load())] if ints else []),
-                         keywords=[])
+        empty = self.empty_items(loop, [a.value.args[0] for a in appended])
         where = {"lineno": start.lineno, "col_offset": start.col_offset}
         made = [ast.Assign(targets=[_name(xs, True)], value=empty, **where),
                 ast.Assign(targets=[_name(count, True)], value=ast.Constant(0), **where)]
@@ -1230,17 +1223,7 @@ class Normalizer:
                             id(np.max): "max", id(np.min): "min", id(np.mean): "mean"}.get(
                                 id(fn), "sum"))
         if fn is np.array:
-            count = ast.Call(func=_name("max"), args=[self.item_count(gen.iter), ast.Constant(0)],
-                             keywords=[])
-            # items computed from range counters and integer constants (index lists) are
-            # integers, as NumPy makes them; others are floats
-            counters = set(_range_counters(gen, self.namespace, self.locals).values())
-            ints = _int_valued(comp.elt, counters)
-            empty = ast.Call(func=ast.Attribute(value=_name(NUMPY), attr="empty",
-                                                ctx=ast.Load()),
-                             args=[count] + ([ast.Attribute(value=_name(NUMPY), attr="int64",
-                                                            ctx=ast.Load())] if ints else []),
-                             keywords=[])
+            empty = self.empty_items(gen, [comp.elt])
             self.statement(ast.Assign(targets=[_name(result, True)], value=empty, **where), out)
             position = self.temp("k")
             target = ast.Tuple(elts=[_name(position, True), target], ctx=ast.Store())
@@ -1291,6 +1274,20 @@ class Normalizer:
             return self.prim(ast.BinOp(left=_name(result), op=ast.Div(), right=_name(count),
                                        **where), out)
         return ir.mark(_name(result), ("copy",))
+
+    def empty_items(self, loop, items):
+        """``np.empty(max(n, 0))`` of one element per iteration of ``loop`` (a ``for``
+        or a comprehension's generator), an int64 array when every expression of
+        ``items`` is computed from range counters and integer constants (index lists,
+        as NumPy makes them); floats otherwise."""
+        counters = set(_range_counters(loop, self.namespace, self.locals).values())
+        ints = all(_int_valued(e, counters) for e in items)
+        count = ast.Call(func=_name("max"), args=[self.item_count(loop.iter), ast.Constant(0)],
+                         keywords=[])
+        return ast.Call(func=ast.Attribute(value=_name(NUMPY), attr="empty", ctx=ast.Load()),
+                        args=[count] + ([ast.Attribute(value=_name(NUMPY), attr="int64",
+                                                       ctx=ast.Load())] if ints else []),
+                        keywords=[])
 
     def item_count(self, it):
         """The number of items ``for v in it`` runs over, as an expression."""

@@ -618,16 +618,16 @@ class ClampBackward0(Node):
         super().__init__(x, low, high)
         self.shapes = (x.shape, _shape(low), _shape(high))
         self.save(self=x)
-        self.low = low if not isinstance(low, Tensor) else Tensor
-        self.high = high if not isinstance(high, Tensor) else Tensor
-        if isinstance(low, Tensor):
-            self.save(min=low)
-        if isinstance(high, Tensor):
-            self.save(max=high)
+        # a tensor bound is saved (its version checked); a number or None kept as it is
+        self.constants = {}
+        for key, bound in (("min", low), ("max", high)):
+            if isinstance(bound, Tensor):
+                self.save(**{key: bound})
+            else:
+                self.constants[key] = bound
 
     def _bound(self, key: str):
-        value = getattr(self, "low" if key == "min" else "high")
-        return self.saved(key)._data if value is Tensor else value
+        return self.constants[key] if key in self.constants else self.saved(key)._data
 
     def backward(self, grad):
         x, low, high = self.saved("self")._data, self._bound("min"), self._bound("max")
