@@ -32,7 +32,7 @@ from .. import ir
 from ..errors import SourceInfo, TransformError
 from ..frontend.source import FunctionSource
 from ..names import Namer
-from ..runtime.array_helpers import leading_axes, unflatten_contraction
+from ..runtime.array_helpers import item_of, leading_axes, unflatten_contraction
 from ..runtime.declare import helper_of
 from ..runtime.helpers import (
     add_into,
@@ -1602,6 +1602,23 @@ class Normalizer:
             return self.inline(sl)
         return self.atom(sl, out, force_temp=True, hint="k")
 
+    def item(self, e, x, out):
+        """``x.item()``: the one element of a size-1 array (``item_of``); ``x.item(k)``
+        the element at flat index ``k``, ``np.ravel(x)[k]``; ``x.item(i, j)`` is ``x[i, j]``."""
+        if e.keywords:
+            raise self.error(e, "'.item()' takes no keywords")
+        if not e.args:
+            return self.call_object(_call_like(e, [x], func=_name("item_of")), item_of, out)
+        if len(e.args) == 1:
+            flat = ast.Call(func=ast.Attribute(value=_name("np"), attr="ravel", ctx=ast.Load()),
+                            args=[x], keywords=[])
+            read = ast.Subscript(value=ast.copy_location(flat, e), slice=e.args[0],
+                                 ctx=ast.Load())
+        else:
+            read = ast.Subscript(value=x, slice=ast.Tuple(elts=list(e.args), ctx=ast.Load()),
+                                 ctx=ast.Load())
+        return self.prim(ast.copy_location(read, e), out)
+
     def index_list(self, sl):
         """``x[[0, 2, 2]]``: the integer list becomes a constant index array."""
         try:
@@ -1680,6 +1697,8 @@ class Normalizer:
                     node = ast.Call(func=ast.Attribute(value=base, attr=func.attr, ctx=ast.Load()),
                                     args=args, keywords=kws)
                     return ir.mark(node, ("method", func.attr))
+                if func.attr == "item":
+                    return self.item(e, func.value, out)
                 if func.attr in DICT_METHODS:
                     raise self.error(e, f"dicts are not supported (method '.{func.attr}()')")
                 raise self.error(e, f"unsupported method '.{func.attr}()'")
@@ -2580,6 +2599,13 @@ class Normalizer:
                                     "like [a, b]")
             parts = e.args[0].elts
         values = [self.atom(v, out) for v in parts]
+        if len(values) == 1 and helper in (vstack2, hstack2):
+            # a join of one array is a copy of it, made at least 2-d (vstack) or 1-d (hstack)
+            shaped = np.atleast_2d if helper is vstack2 else np.atleast_1d
+            view = self.to_temp(self.call_object(_call_like(e, values, func=ast.Attribute(
+                value=_name("np"), attr=shaped.__name__, ctx=ast.Load())), shaped, out), out)
+            return ir.mark(ast.Call(func=ast.Attribute(value=view, attr="copy", ctx=ast.Load()),
+                                    args=[], keywords=[]), ("method", "copy"))
         if len(values) == 1:
             raise self.error(e, f"{text}() of one array is not supported; use the array")
         prim = None

@@ -16,6 +16,7 @@ from ..passes.types import INT, array, scalar
 from ..runtime.array_helpers import (
     diff_adjoint,
     differences,
+    item_of,
     kron_adjoint_left,
     kron_adjoint_right,
     leading_axes,
@@ -233,6 +234,31 @@ def _(z, x, dz):
 @tangent(np.atleast_1d)
 def _(z, x, x_dot):
     return np.atleast_1d(x_dot)
+
+
+@rule(item_of, when=lambda i: i.types["x"].is_array)     # its one element
+def _(z, x, dz):
+    return dz * np.ones_like(x)
+
+
+@rule(item_of)                                           # a number: itself
+def _(z, x, dz):
+    return dz
+
+
+@tangent(item_of)
+def _(z, x, x_dot):
+    return item_of(x_dot)
+
+
+@result_type(item_of)
+def _(args, kw, consts):
+    x = args[0]
+    if x.is_array:
+        return scalar(x.dtype)
+    if x.is_scalar:
+        return x
+    raise TypeError(f".item() of {x}")
 
 
 @result_type(np.reshape)

@@ -22,6 +22,7 @@ __all__ = [
     "diff_adjoint",
     "differences",
     "install_numba_overloads",
+    "item_of",
     "kron_adjoint_left",
     "kron_adjoint_right",
     "leading_axes",
@@ -37,6 +38,22 @@ def _need(cond, what):
     from numba.core.errors import TypingError
     if not cond:
         raise TypingError(what)
+
+
+# -- x.item() --------------------------------------------------------------------------
+@runtime_helper
+def item_of(x):
+    """``x.item()``: the one element of an array of size 1, as a number (NumPy's
+    ValueError for another size); a number is itself."""
+    return np.asarray(x).item()
+
+
+@numba_overload(item_of)
+def _(x):
+    from numba import types
+    if isinstance(x, types.Number):
+        return lambda x: x
+    return lambda x: x.item()
 
 
 # -- positions of extremes along an axis ------------------------------------------------
