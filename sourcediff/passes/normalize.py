@@ -32,7 +32,7 @@ from .. import ir
 from ..errors import SourceInfo, TransformError
 from ..frontend.source import FunctionSource
 from ..names import Namer
-from ..runtime.array_helpers import item_of, leading_axes, unflatten_contraction
+from ..runtime.array_helpers import grown, item_of, leading_axes, unflatten_contraction
 from ..runtime.declare import helper_of
 from ..runtime.helpers import (
     add_into,
@@ -41,6 +41,8 @@ from ..runtime.helpers import (
     check_assertion,
     column_stack2,
     copy_into,
+    eigh_values,
+    eigh_vectors,
     empty_grid,
     empty_rows,
     empty_stack,
@@ -112,6 +114,7 @@ COMPREHENSION_CALLS = (sum, np.sum, np.mean, max, min, np.max, np.min, np.array)
 # the first value of the running result, and how each item joins it
 _RUNNING = {id(max): ("-inf", "max"), id(min): ("inf", "min")}
 NUMPY = "__sourcediff_numpy__"
+GROWN = "__sourcediff_grown__"     # (runtime.array_helpers.grown: a while loop's appends)
 
 
 
@@ -162,7 +165,7 @@ class Normalizer:
         self.values_unknown = values_unknown
         self.info: SourceInfo = src.info
         # (the loops comprehensions become call NumPy by a name no user module has)
-        self.namespace = {**src.namespace, NUMPY: np}
+        self.namespace = {**src.namespace, NUMPY: np, GROWN: grown}
         self.params = src.params
         self.locals = set(self.params) | stored_names(src.tree)
         self.used_names = self.locals | {n.id for n in nodes(src.tree)
@@ -249,7 +252,8 @@ class Normalizer:
             later = [j for j in range(k + 1, len(stmts)) if xs in free_names(stmts[j])] \
                 if xs is not None else []
             loop = stmts[later[0]] if later else None
-            appended = _appends_only(loop, xs) if isinstance(loop, ast.For) else None
+            appended = _appends_only(loop, xs) if isinstance(loop, (ast.For, ast.While)) \
+                else None
             if not appended or any(_appends(stmts[j], xs) for j in later[1:]):
                 out.append(s)
                 continue
@@ -262,11 +266,18 @@ class Normalizer:
     def filled_by_count(self, start, loop, xs, appended, count) -> list:
         """The statements of :meth:`appended_lists` for ``start`` (``xs = []``) and
         ``loop`` (``appended``: its appends, ``count``: the name that counts them)."""
-        empty = self.empty_items(loop, [a.value.args[0] for a in appended])
+        items = [a.value.args[0] for a in appended]
+        if isinstance(loop, ast.While):
+            # (no count of iterations before a while loop: room for 16, doubled when full)
+            empty = self.empty_items(None, items, room=16)
+        else:
+            empty = self.empty_items(loop, items)
         where = {"lineno": start.lineno, "col_offset": start.col_offset}
         made = [ast.Assign(targets=[_name(xs, True)], value=empty, **where),
                 ast.Assign(targets=[_name(count, True)], value=ast.Constant(0), **where)]
         stores = {id(a): [
+            *([ast.copy_location(_grown_when_full(xs, count), a)]
+              if isinstance(loop, ast.While) else []),
             ast.copy_location(ast.Assign(targets=[ast.Subscript(
                 value=_name(xs), slice=_name(count), ctx=ast.Store())],
                 value=a.value.args[0]), a),
@@ -1275,15 +1286,16 @@ class Normalizer:
                                        **where), out)
         return ir.mark(_name(result), ("copy",))
 
-    def empty_items(self, loop, items):
+    def empty_items(self, loop, items, room=None):
         """``np.empty(max(n, 0))`` of one element per iteration of ``loop`` (a ``for``
-        or a comprehension's generator), an int64 array when every expression of
-        ``items`` is computed from range counters and integer constants (index lists,
-        as NumPy makes them); floats otherwise."""
-        counters = set(_range_counters(loop, self.namespace, self.locals).values())
+        or a comprehension's generator; ``np.empty(room)`` without one), an int64 array
+        when every expression of ``items`` is computed from range counters and integer
+        constants (index lists, as NumPy makes them); floats otherwise."""
+        counters = set(_range_counters(loop, self.namespace, self.locals).values()) \
+            if loop is not None else _int_names(self.src.tree, self.params)
         ints = all(_int_valued(e, counters) for e in items)
-        count = ast.Call(func=_name("max"), args=[self.item_count(loop.iter), ast.Constant(0)],
-                         keywords=[])
+        count = ast.Constant(room) if loop is None else ast.Call(
+            func=_name("max"), args=[self.item_count(loop.iter), ast.Constant(0)], keywords=[])
         return ast.Call(func=ast.Attribute(value=_name(NUMPY), attr="empty", ctx=ast.Load()),
                         args=[count] + ([ast.Attribute(value=_name(NUMPY), attr="int64",
                                                        ctx=ast.Load())] if ints else []),
@@ -2276,6 +2288,9 @@ class Normalizer:
             # Numba takes the side only as a literal string: a helper holds it
             return self.call_object(_call_like(e, e.args, func=_name("searchsorted_right")),
                                     searchsorted_right, out)
+        if fn is grown and isinstance(e.func, ast.Name) and e.func.id == GROWN:
+            # (appended_lists: the room of a while loop's appends, by its own name)
+            return self.call_object(_call_like(e, e.args, func=_name("grown")), grown, out)
         if fn is np.linalg.slogdet:      # (sign, log|det|): the second carries the derivative
             if len(e.args) != 1 or e.keywords:
                 raise self.error(e, f"{text}() takes one matrix")
@@ -2283,6 +2298,20 @@ class Normalizer:
             parts = [self.to_temp(self.call_object(_call_like(e, [a], func=_name(h.__name__)),
                                                    h, out), out)
                      for h in (slogdet_sign, logabsdet)]
+            return ir.mark(ast.Tuple(elts=parts, ctx=ast.Load()), ("tuple",))
+        if fn in (np.linalg.eigh, np.linalg.eigvalsh):   # (eigh_values(a), eigh_vectors(a))
+            if not (len(e.args) == 1 and not e.keywords or _lower_uplo(e)):
+                raise self.error(e, f"{text}() is differentiated with one argument, the "
+                                    "matrix a, of which it reads the lower triangle (NumPy's "
+                                    "default, UPLO='L'); for the upper one pass the transpose: "
+                                    f"{text}(a.T)")
+            a = self.to_temp(self.atom(e.args[0], out), out)
+            if fn is np.linalg.eigvalsh:
+                return self.call_object(_call_like(e, [a], func=_name("eigh_values")),
+                                        eigh_values, out)
+            parts = [self.to_temp(self.call_object(_call_like(e, [a], func=_name(h.__name__)),
+                                                   h, out), out)
+                     for h in (eigh_values, eigh_vectors)]
             return ir.mark(ast.Tuple(elts=parts, ctx=ast.Load()), ("tuple",))
         if fn is np.transpose:
             return self.transpose(e, text, out)
@@ -2959,6 +2988,15 @@ def _appends_only(loop, xs) -> list:
     return appended if mentions == len(appended) else []
 
 
+def _grown_when_full(xs, count):
+    """``if count == len(xs): xs = grown(xs)`` (before a while loop's append)."""
+    full = ast.Compare(left=_name(count), ops=[ast.Eq()], comparators=[ast.Call(
+        func=_name("len"), args=[_name(xs)], keywords=[])])
+    more = ast.Assign(targets=[_name(xs, True)], value=ast.Call(
+        func=_name(GROWN), args=[_name(xs)], keywords=[]))
+    return ast.If(test=full, body=[more], orelse=[])
+
+
 def _with_replaced(tree, stores: dict):
     """A copy of ``tree`` with each statement whose id ``stores`` names replaced by
     the statements given for it."""
@@ -3308,6 +3346,14 @@ def _counter_step(name, line):
     return s
 
 
+def _lower_uplo(e) -> bool:
+    """Whether ``np.linalg.eigh(a, ...)`` names the lower triangle, NumPy's
+    default, as its one other argument (``UPLO='L'``)."""
+    given = e.args[1:] + [k.value for k in e.keywords if k.arg == "UPLO"]
+    return (len(e.args) >= 1 and len(given) == 1 == len(e.args) - 1 + len(e.keywords)
+            and isinstance(given[0], ast.Constant) and given[0].value == "L")
+
+
 def _is_str(node) -> bool:
     return isinstance(node, ast.Constant) and isinstance(node.value, str)
 
@@ -3363,6 +3409,38 @@ def _range_counters(gen, namespace, local_names) -> dict:
             isinstance(gen.target.elts[0], ast.Name):
         return {gen.target.elts[0].id: gen.target.elts[0].id}
     return {}
+
+
+def _int_names(tree, params) -> set:
+    """The names every assignment of which in ``tree`` is integer arithmetic on such
+    names and integer constants (``k = 0``, ``k += 2``; a range's counter); not
+    parameters, whose types the call decides."""
+    values: dict = {}
+    for n in nodes(tree):
+        if isinstance(n, ast.Assign):
+            for t in n.targets:
+                for name in nodes(t):
+                    if isinstance(name, ast.Name):
+                        values.setdefault(name.id, []).append(
+                            n.value if t is name else None)
+        elif isinstance(n, ast.AugAssign) and isinstance(n.target, ast.Name):
+            values.setdefault(n.target.id, []).append(
+                ast.BinOp(left=n.target, op=n.op, right=n.value))
+        elif isinstance(n, (ast.For, ast.comprehension, ast.AnnAssign, ast.NamedExpr)):
+            counted = isinstance(n, (ast.For, ast.comprehension)) and \
+                isinstance(n.iter, ast.Call) and isinstance(n.iter.func, ast.Name) and \
+                n.iter.func.id == "range"
+            for name in nodes(n.target):
+                if isinstance(name, ast.Name):
+                    values.setdefault(name.id, []).append(
+                        ast.Constant(0) if counted and name is n.target else None)
+    ints = set(values) - set(params)
+    changed = True
+    while changed:
+        bad = {k for k in ints if any(v is None or not _int_valued(v, ints) for v in values[k])}
+        ints -= bad
+        changed = bool(bad)
+    return ints
 
 
 def _int_valued(e, ints: set) -> bool:

@@ -16,6 +16,7 @@ from ..passes.types import INT, array, scalar
 from ..runtime.array_helpers import (
     diff_adjoint,
     differences,
+    grown,
     item_of,
     kron_adjoint_left,
     kron_adjoint_right,
@@ -234,6 +235,23 @@ def _(z, x, dz):
 @tangent(np.atleast_1d)
 def _(z, x, x_dot):
     return np.atleast_1d(x_dot)
+
+
+@rule(grown)                 # xs, then zeros: xs's part of the adjoint
+def _(z, xs, dz):
+    return dz[:xs.shape[0]]
+
+
+@tangent(grown)
+def _(z, xs, xs_dot):
+    return grown(xs_dot)
+
+
+@result_type(grown)
+def _(args, kw, consts):
+    if not (args[0].is_array and args[0].ndim == 1):
+        raise TypeError(f"grown() of {args[0]}: a 1-d array")
+    return args[0]
 
 
 @rule(item_of, when=lambda i: i.types["x"].is_array)     # its one element

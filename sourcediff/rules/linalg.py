@@ -15,6 +15,15 @@ from ..runtime.helpers import (
     cholesky_adjoint_tangent,
     cholesky_tangent,
     cofactors,
+    eigh_values,
+    eigh_values_adjoint,
+    eigh_values_adjoint_along_v,
+    eigh_values_tangent,
+    eigh_vectors,
+    eigh_vectors_adjoint,
+    eigh_vectors_adjoint_along_v,
+    eigh_vectors_adjoint_along_w,
+    eigh_vectors_tangent,
     logabsdet,
     outer_product,
     slogdet_sign,
@@ -174,5 +183,72 @@ def _(args, kw, consts):
 
 
 @result_type(cholesky_tangent)
+def _(args, kw, consts):
+    return array(np.float64, 2)
+
+
+# -- the symmetric eigendecomposition ----------------------------------------------
+# np.linalg.eigh(a) is normalized to (eigh_values(a), eigh_vectors(a)) and
+# np.linalg.eigvalsh(a) to eigh_values(a).  Both read only a's lower triangle, as
+# NumPy does: the adjoint of a is 0 above the diagonal (runtime/helpers.py).
+@rule(eigh_values)          # w: dw -> v diag(dw) v^T, folded onto the lower triangle
+def _(z, a, dz):
+    return eigh_values_adjoint(eigh_vectors(a), dz)
+
+
+@tangent(eigh_values)       # w_dot[i] = v_i^T a_dot v_i (a_dot's lower triangle, symmetric)
+def _(z, a, a_dot):
+    return eigh_values_tangent(eigh_vectors(a), a_dot)
+
+
+@rule(eigh_vectors)         # v: dv -> v (f * (v^T dv)) v^T folded, f = 1 / eigenvalue gaps
+def _(z, a, dz):
+    return eigh_vectors_adjoint(eigh_values(a), z, dz)
+
+
+@tangent(eigh_vectors)      # v_dot = v (f * (v^T a_dot v))
+def _(z, a, a_dot):
+    return eigh_vectors_tangent(eigh_values(a), z, a_dot)
+
+
+@tangent(eigh_values_adjoint)      # (second derivatives) linear in dw
+def _(z, v, dw, v_dot, dw_dot):
+    return eigh_values_adjoint_along_v(v, dw, v_dot) + eigh_values_adjoint(v, dw_dot)
+
+
+@tangent(eigh_vectors_adjoint)     # linear in dv
+def _(z, w, v, dv, w_dot, v_dot, dv_dot):
+    return (eigh_vectors_adjoint_along_w(w, v, dv, w_dot)
+            + eigh_vectors_adjoint_along_v(w, v, dv, v_dot)
+            + eigh_vectors_adjoint(w, v, dv_dot))
+
+
+def _square_matrix(args):
+    a = args[0]
+    if not (a.is_array and a.ndim == 2):
+        raise TypeError(f"np.linalg.eigh and np.linalg.eigvalsh are differentiated for a "
+                        f"matrix (a 2-d array; not a stack of them), not {a}")
+
+
+@result_type(eigh_values)
+def _(args, kw, consts):
+    _square_matrix(args)
+    return array(np.float64, 1)
+
+
+@result_type(eigh_vectors)
+def _(args, kw, consts):
+    _square_matrix(args)
+    return array(np.float64, 2)
+
+
+@result_type(eigh_values_tangent)
+def _(args, kw, consts):
+    return array(np.float64, 1)
+
+
+@result_type(eigh_vectors_tangent, eigh_values_adjoint, eigh_vectors_adjoint,
+             eigh_values_adjoint_along_v, eigh_vectors_adjoint_along_w,
+             eigh_vectors_adjoint_along_v)
 def _(args, kw, consts):
     return array(np.float64, 2)

@@ -21,6 +21,7 @@ __all__ = [
     "argmin_along",
     "diff_adjoint",
     "differences",
+    "grown",
     "install_numba_overloads",
     "item_of",
     "kron_adjoint_left",
@@ -54,6 +55,17 @@ def _(x):
     if isinstance(x, types.Number):
         return lambda x: x
     return lambda x: x.item()
+
+
+# -- room for a while loop's appends ----------------------------------------------------
+@runtime_helper(jit=True)
+def grown(xs):
+    """``xs`` followed by as many zeros (one at least): the array that a ``while``
+    loop's appends fill (``passes/normalize.py``), given twice the room once full."""
+    n = xs.shape[0]
+    out = np.zeros(max(2 * n, 1), xs.dtype)
+    out[:n] = xs
+    return out
 
 
 # -- positions of extremes along an axis ------------------------------------------------

@@ -24,6 +24,15 @@ __all__ = [
     "cholesky_tangent",
     "cofactors",
     "column_stack2",
+    "eigh_values",
+    "eigh_values_adjoint",
+    "eigh_values_adjoint_along_v",
+    "eigh_values_tangent",
+    "eigh_vectors",
+    "eigh_vectors_adjoint",
+    "eigh_vectors_adjoint_along_v",
+    "eigh_vectors_adjoint_along_w",
+    "eigh_vectors_tangent",
     "empty_grid",
     "empty_rows",
     "empty_stack",
@@ -1234,3 +1243,259 @@ def cholesky_adjoint_tangent(l, dl, l_dot):
     w = np.linalg.solve(l.T, np.dot(l_dot.T, s.T)).T
     v = t - u - w
     return 0.5 * (v + v.T)
+
+
+# -- the symmetric eigendecomposition ----------------------------------------------
+# np.linalg.eigh(a) is normalized to (eigh_values(a), eigh_vectors(a)) and
+# np.linalg.eigvalsh(a) to eigh_values(a) (passes/normalize.py).  Like NumPy (and
+# Numba's compiled eigh, checked against it), they read only the lower triangle of a:
+# the function differentiated is a -> eigh(L(a)), L(a) = tril(a) + tril(a, -1).T, so the
+# derivative along an entry above the diagonal is 0.  With w, v = eigh(a) and
+# f[i, j] = 1 / (w[j] - w[i]) off the diagonal (0 on it):
+#   tangent along a_dot, e = L(a_dot):  w_dot[i] = v[:, i] . e v[:, i],
+#                                       v_dot = v (f * (v^T e v))
+#   adjoint of a from dw, dv:           fold(v (diag(dw) + f * (v^T dv)) v^T),
+# fold(g) = tril(g + g^T, -1) + diag(g): the diagonal of the symmetric adjoint
+# s = (g + g^T) / 2, twice its entries below the diagonal, 0 above (L's adjoint).
+# (JAX and PyTorch return s itself; for a matrix made symmetric from parameters,
+# b + b.T, the two give the same gradient of b.)  Where two eigenvalues are equal f
+# is infinite, and so is the derivative of their eigenvectors: nothing is done about
+# it; the eigenvalues' derivatives stay finite.
+# Compiled, the products below are loops (they compile in a fraction of the time
+# Numba's np.dot takes for each memory layout); uncompiled, they are NumPy's.
+
+def _eigh_mm(a, b):
+    """``a @ b``."""
+    return np.dot(a, b)
+
+
+@numba_overload(_eigh_mm, strict=False)
+def _(a, b):
+    def impl(a, b):
+        n, k = a.shape
+        m = b.shape[1]
+        out = np.zeros((n, m))
+        for i in range(n):
+            for p in range(k):
+                aip = a[i, p]
+                for j in range(m):
+                    out[i, j] += aip * b[p, j]
+        return out
+    return impl
+
+
+def _eigh_tmm(a, b):
+    """``a.T @ b``."""
+    return np.dot(a.T, b)
+
+
+@numba_overload(_eigh_tmm, strict=False)
+def _(a, b):
+    def impl(a, b):
+        k, n = a.shape
+        m = b.shape[1]
+        out = np.zeros((n, m))
+        for p in range(k):
+            for i in range(n):
+                api = a[p, i]
+                for j in range(m):
+                    out[i, j] += api * b[p, j]
+        return out
+    return impl
+
+
+def _eigh_mmt(a, b):
+    """``a @ b.T``."""
+    return np.dot(a, b.T)
+
+
+@numba_overload(_eigh_mmt, strict=False)
+def _(a, b):
+    def impl(a, b):
+        n, k = a.shape
+        m = b.shape[0]
+        out = np.empty((n, m))
+        for i in range(n):
+            for j in range(m):
+                acc = 0.0
+                for p in range(k):
+                    acc += a[i, p] * b[j, p]
+                out[i, j] = acc
+        return out
+    return impl
+
+
+def _eigh_gaps(w):
+    """``f[i, j] = 1 / (w[j] - w[i])`` off the diagonal, 0 on it (infinite where
+    two eigenvalues are equal)."""
+    d = w[None, :] - w[:, None]
+    np.fill_diagonal(d, 1.0)
+    f = 1.0 / d
+    np.fill_diagonal(f, 0.0)
+    return f
+
+
+@numba_overload(_eigh_gaps, strict=False)
+def _(w):
+    def impl(w):
+        n = w.shape[0]
+        d = np.ones((n, n))
+        for i in range(n):
+            for j in range(n):
+                if i != j:
+                    d[i, j] = w[j] - w[i]
+        f = 1.0 / d          # (an array's division: inf, not an exception, for a 0)
+        for i in range(n):
+            f[i, i] = 0.0
+        return f
+    return impl
+
+
+def _eigh_gaps_tangent(f, w_dot):
+    """The tangent of ``f = _eigh_gaps(w)`` along ``w_dot``:
+    ``-f[i, j]**2 (w_dot[j] - w_dot[i])``."""
+    return -(f * f) * (w_dot[None, :] - w_dot[:, None])
+
+
+@numba_overload(_eigh_gaps_tangent, strict=False)
+def _(f, w_dot):
+    def impl(f, w_dot):
+        n = w_dot.shape[0]
+        out = np.empty((n, n))
+        for i in range(n):
+            for j in range(n):
+                out[i, j] = -(f[i, j] * f[i, j]) * (w_dot[j] - w_dot[i])
+        return out
+    return impl
+
+
+def _eigh_fold(g):
+    """``tril(g + g.T, -1) + diag(g)``: the adjoint of ``a`` given ``g``, one of
+    the lower-triangle-read symmetric matrix (its symmetric part is what counts)."""
+    return np.tril(g + g.T, -1) + np.diag(np.diag(g))
+
+
+@numba_overload(_eigh_fold, strict=False)
+def _(g):
+    def impl(g):
+        n = g.shape[0]
+        out = np.zeros((n, n))
+        for i in range(n):
+            for j in range(i):
+                out[i, j] = g[i, j] + g[j, i]
+            out[i, i] = g[i, i]
+        return out
+    return impl
+
+
+def _eigh_symmetric(x):
+    """``tril(x) + tril(x, -1).T``: the symmetric matrix ``eigh`` reads from ``x``."""
+    return np.tril(x) + np.tril(x, -1).T
+
+
+@numba_overload(_eigh_symmetric, strict=False)
+def _(x):
+    def impl(x):
+        n = x.shape[0]
+        out = np.empty((n, n))
+        for i in range(n):
+            for j in range(i + 1):
+                out[i, j] = x[i, j]
+                out[j, i] = x[i, j]
+        return out
+    return impl
+
+
+def _eigh_column_dots(v, m):
+    """``out[j] = v[:, j] . m[:, j]``."""
+    return np.sum(v * m, axis=0)
+
+
+@numba_overload(_eigh_column_dots, strict=False)
+def _(v, m):
+    def impl(v, m):
+        out = np.zeros(v.shape[1])
+        for i in range(v.shape[0]):
+            for j in range(v.shape[1]):
+                out[j] += v[i, j] * m[i, j]
+        return out
+    return impl
+
+
+@runtime_helper(jit=True)
+def eigh_values(a):
+    """``np.linalg.eigvalsh(a)``, ``np.linalg.eigh(a)[0]``: the eigenvalues,
+    ascending, of the symmetric matrix of ``a``'s lower triangle."""
+    return np.linalg.eigvalsh(a)
+
+
+@runtime_helper(jit=True)
+def eigh_vectors(a):
+    """``np.linalg.eigh(a)[1]``: the eigenvectors (columns) of the symmetric
+    matrix of ``a``'s lower triangle."""
+    return np.linalg.eigh(a)[1]
+
+
+@runtime_helper(jit=True, of="np.linalg.eigh")
+def eigh_values_tangent(v, a_dot):
+    """The tangent of ``w = eigh_values(a)`` along ``a_dot``, ``v = eigh_vectors(a)``:
+    ``w_dot[i] = v[:, i] . e v[:, i]``, ``e`` the symmetric matrix of ``a_dot``'s
+    lower triangle (finite where eigenvalues are equal)."""
+    return _eigh_column_dots(v, _eigh_mm(_eigh_symmetric(a_dot), v))
+
+
+@runtime_helper(jit=True, of="np.linalg.eigh")
+def eigh_vectors_tangent(w, v, a_dot):
+    """The tangent of ``v = eigh_vectors(a)`` along ``a_dot``, ``w = eigh_values(a)``:
+    ``v (f * (v^T e v))``, ``f[i, j] = 1 / (w[j] - w[i])`` off the diagonal, 0 on
+    it, ``e`` the symmetric matrix of ``a_dot``'s lower triangle.  Where two
+    eigenvalues are equal their eigenvectors have no derivative: ``f`` is
+    infinite there, and so (or nan) is the result."""
+    return _eigh_mm(v, _eigh_gaps(w) * _eigh_tmm(v, _eigh_mm(_eigh_symmetric(a_dot), v)))
+
+
+@runtime_helper(jit=True)
+def eigh_values_adjoint(v, dw):
+    """The adjoint of ``a`` given ``dw``, that of ``w = eigh_values(a)``
+    (``v = eigh_vectors(a)``): ``v diag(dw) v^T`` on and (twice) below the
+    diagonal, 0 above it, since ``eigh`` reads only the lower triangle."""
+    return _eigh_fold(_eigh_mmt(v * dw, v))
+
+
+@runtime_helper(jit=True)
+def eigh_vectors_adjoint(w, v, dv):
+    """The adjoint of ``a`` given ``dv``, that of ``v = eigh_vectors(a)``
+    (``w = eigh_values(a)``): ``g = v (f * (v^T dv)) v^T`` folded onto the lower
+    triangle (``g[i, j] + g[j, i]`` below the diagonal, ``g[i, i]`` on it, 0
+    above), ``f[i, j] = 1 / (w[j] - w[i])`` off the diagonal, 0 on it.  Where two
+    eigenvalues are equal ``f`` is infinite and the result is not finite (the
+    eigenvectors have no derivative there)."""
+    return _eigh_fold(_eigh_mmt(_eigh_mm(v, _eigh_gaps(w) * _eigh_tmm(v, dv)), v))
+
+
+@runtime_helper(jit=True, of="np.linalg.eigh")
+def eigh_values_adjoint_along_v(v, dw, v_dot):
+    """The tangent of ``eigh_values_adjoint(v, dw)`` along ``v_dot`` (it is linear
+    in ``dw``): ``fold(v_dot diag(dw) v^T + v diag(dw) v_dot^T)``, twice
+    ``fold(v_dot diag(dw) v^T)`` (``fold(x^T) = fold(x)``)."""
+    return 2.0 * _eigh_fold(_eigh_mmt(v_dot * dw, v))
+
+
+@runtime_helper(jit=True, of="np.linalg.eigh")
+def eigh_vectors_adjoint_along_w(w, v, dv, w_dot):
+    """The tangent of ``eigh_vectors_adjoint(w, v, dv)`` along ``w_dot``:
+    ``fold(v (f_dot * (v^T dv)) v^T)``, ``f_dot[i, j] = -f[i, j]**2 (w_dot[j] -
+    w_dot[i])``."""
+    f_dot = _eigh_gaps_tangent(_eigh_gaps(w), w_dot)
+    return _eigh_fold(_eigh_mmt(_eigh_mm(v, f_dot * _eigh_tmm(v, dv)), v))
+
+
+@runtime_helper(jit=True, of="np.linalg.eigh")
+def eigh_vectors_adjoint_along_v(w, v, dv, v_dot):
+    """The tangent of ``eigh_vectors_adjoint(w, v, dv)`` along ``v_dot``:
+    ``fold(v_dot h v^T + v (f * (v_dot^T dv)) v^T + v h v_dot^T)``,
+    ``h = f * (v^T dv)``."""
+    f = _eigh_gaps(w)
+    h = f * _eigh_tmm(v, dv)
+    first = _eigh_mm(v_dot, h) + _eigh_mm(v, f * _eigh_tmm(v_dot, dv))
+    return _eigh_fold(_eigh_mmt(first, v) + _eigh_mmt(_eigh_mm(v, h), v_dot))

@@ -1,8 +1,10 @@
 """``xs = []``, ``xs.append(v)`` in a ``for`` loop, ``np.array(xs)`` after it: the
 array NumPy makes, filled in the loop (passes/normalize.py ``appended_lists``: an array
 of one element per iteration made before the loop, cut to the count of appends after
-it), conditional appends and breaks included; what it does not cover (rows appended, a
-``while`` loop, a list read while it grows) stays a located error."""
+it), conditional appends and breaks included; in a ``while`` loop, whose count is not
+known before it, an array with room for 16 that is given twice the room when full
+(``grown``); what it does not cover (rows appended, a list read while it grows) stays a
+located error."""
 import re
 import sys
 from pathlib import Path
@@ -55,12 +57,55 @@ def per_step(x):                       # a list made afresh in each step of an o
     return s
 
 
+def while_steps(x):
+    out = []
+    t = 0.0
+    while t < 1.0:
+        out.append(t * x[0])
+        t += 0.25
+    return np.sum(np.array(out))
+
+
+def while_until_a_sum(x, tol):         # 36 appends: the room grows twice (16, 32, 64)
+    xs = []
+    s = 0.0
+    k = 0
+    while s < tol:
+        s += x[k % x.shape[0]] ** 2
+        if k % 3 != 1:
+            xs.append(s * x[0] + np.sin(x[k % x.shape[0]]))
+        k += 1
+    a = np.array(xs)
+    return np.sum(a * a) * 0.001 + len(xs)
+
+
+def while_never_runs(x):               # no append: an empty array
+    xs = []
+    t = 2.0
+    while t < 1.0:
+        xs.append(x[0])
+        t += 1.0
+    return np.sum(np.array(xs)) + x[1] ** 2
+
+
+def while_counts(x):                   # integer items: an int64 array
+    idx = []
+    k = 0
+    while k < x.shape[0]:
+        idx.append(k)
+        k += 2
+    return np.sum(x[np.array(idx)] ** 2)
+
+
 def all_of_them(x):
-    return every_step(x, 4) + some_steps(x) + positions(x) + per_step(x)
+    return (every_step(x, 4) + some_steps(x) + positions(x) + per_step(x) + while_steps(x)
+            + while_until_a_sum(x, 11.0) + while_never_runs(x) + while_counts(x))
 
 
 X = np.array([0.3, -0.2, 0.5, 0.8, -0.1])
-CASES = [(every_step, (X, 4)), (some_steps, (X,)), (positions, (X,)), (per_step, (X,))]
+CASES = [(every_step, (X, 4)), (some_steps, (X,)), (positions, (X,)), (per_step, (X,)),
+         (while_steps, (X,)), (while_until_a_sum, (X, 11.0)), (while_never_runs, (X,)),
+         (while_counts, (X,))]
 
 
 @pytest.mark.parametrize("f,args", CASES, ids=[c[0].__name__ for c in CASES])
@@ -79,6 +124,19 @@ def test_the_array_is_made_before_the_loop_and_cut_after_it():
     # integer items: an int64 array (its index reads need integers)
     made = sd.value_and_grad(positions, target="python").source_for(X)
     assert re.search(r"idx = np\.empty\(\w+, \w+\)", made), made
+    # a while loop: room for 16, grown when full
+    grows = sd.value_and_grad(while_until_a_sum, target="python").source_for(X, 11.0)
+    assert "xs = np.empty(16)" in grows and "grown(xs)" in grows, grows
+    counts = sd.value_and_grad(while_counts, target="python").source_for(X)
+    assert re.search(r"_t\d+ = np\.int64\n +idx = np\.empty\(16, _t\d+\)", counts), counts
+
+
+def test_values_are_numpys():
+    for f, args in CASES:
+        assert sd.value_and_grad(f, target="python")(*args)[0] == pytest.approx(
+            f(*args), rel=1e-13), f.__name__
+    # (the room grew twice in while_until_a_sum)
+    assert sd.value_and_grad(while_until_a_sum, target="python")(X, 11.0)[0] > 32
 
 
 def rows(x):
@@ -86,15 +144,6 @@ def rows(x):
     for i in range(3):
         out.append(x[i:i + 2] * 2.0)
     return np.sum(np.array(out) ** 2)
-
-
-def while_steps(x):
-    out = []
-    t = 0.0
-    while t < 1.0:
-        out.append(t * x[0])
-        t += 0.25
-    return np.sum(np.array(out))
 
 
 def read_while_growing(x):
@@ -107,7 +156,6 @@ def read_while_growing(x):
 
 
 @pytest.mark.parametrize("f,words", [(rows, "an array cannot go into one element of 'out'"),
-                                     (while_steps, "list literals"),
                                      (read_while_growing, "list literals")])
 def test_what_it_does_not_cover_is_a_located_error(f, words):
     with pytest.raises(sd.TransformError) as info:
