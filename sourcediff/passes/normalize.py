@@ -2283,36 +2283,9 @@ class Normalizer:
             return self.split(e, fn, text, out)
         if fn is np.pad:
             return self.pad(e, text, out)
-        if fn is np.searchsorted and [(k.arg, _is_str(k.value) and k.value.value)
-                                      for k in e.keywords] == [("side", "right")]:
-            # Numba takes the side only as a literal string: a helper holds it
-            return self.call_object(_call_like(e, e.args, func=_name("searchsorted_right")),
-                                    searchsorted_right, out)
-        if fn is grown and isinstance(e.func, ast.Name) and e.func.id == GROWN:
-            # (appended_lists: the room of a while loop's appends, by its own name)
-            return self.call_object(_call_like(e, e.args, func=_name("grown")), grown, out)
-        if fn is np.linalg.slogdet:      # (sign, log|det|): the second carries the derivative
-            if len(e.args) != 1 or e.keywords:
-                raise self.error(e, f"{text}() takes one matrix")
-            a = self.to_temp(self.atom(e.args[0], out), out)
-            parts = [self.to_temp(self.call_object(_call_like(e, [a], func=_name(h.__name__)),
-                                                   h, out), out)
-                     for h in (slogdet_sign, logabsdet)]
-            return ir.mark(ast.Tuple(elts=parts, ctx=ast.Load()), ("tuple",))
-        if fn in (np.linalg.eigh, np.linalg.eigvalsh):   # (eigh_values(a), eigh_vectors(a))
-            if not (len(e.args) == 1 and not e.keywords or _lower_uplo(e)):
-                raise self.error(e, f"{text}() is differentiated with one argument, the "
-                                    "matrix a, of which it reads the lower triangle (NumPy's "
-                                    "default, UPLO='L'); for the upper one pass the transpose: "
-                                    f"{text}(a.T)")
-            a = self.to_temp(self.atom(e.args[0], out), out)
-            if fn is np.linalg.eigvalsh:
-                return self.call_object(_call_like(e, [a], func=_name("eigh_values")),
-                                        eigh_values, out)
-            parts = [self.to_temp(self.call_object(_call_like(e, [a], func=_name(h.__name__)),
-                                                   h, out), out)
-                     for h in (eigh_values, eigh_vectors)]
-            return ir.mark(ast.Tuple(elts=parts, ctx=ast.Load()), ("tuple",))
+        done = self.helper_call(e, fn, text, out)
+        if done is not None:
+            return done
         if fn is np.transpose:
             return self.transpose(e, text, out)
         if fn is np.einsum:
@@ -2377,6 +2350,41 @@ class Normalizer:
         fnode = ast.parse(canon, mode="eval").body
         return ir.mark(ast.Call(func=fnode, args=args, keywords=kws), ("call", fn))
 
+
+    def helper_call(self, e, fn, text, out):
+        """Calls that become calls of runtime helpers by name (a tuple of them for
+        ``np.linalg.slogdet`` and ``eigh``), else None."""
+        if fn is np.searchsorted and [(k.arg, _is_str(k.value) and k.value.value)
+                                      for k in e.keywords] == [("side", "right")]:
+            # Numba takes the side only as a literal string: a helper holds it
+            return self.call_object(_call_like(e, e.args, func=_name("searchsorted_right")),
+                                    searchsorted_right, out)
+        if fn is grown and isinstance(e.func, ast.Name) and e.func.id == GROWN:
+            # (appended_lists: the room of a while loop's appends, by its own name)
+            return self.call_object(_call_like(e, e.args, func=_name("grown")), grown, out)
+        if fn is np.linalg.slogdet:      # (sign, log|det|): the second carries the derivative
+            if len(e.args) != 1 or e.keywords:
+                raise self.error(e, f"{text}() takes one matrix")
+            a = self.to_temp(self.atom(e.args[0], out), out)
+            parts = [self.to_temp(self.call_object(_call_like(e, [a], func=_name(h.__name__)),
+                                                   h, out), out)
+                     for h in (slogdet_sign, logabsdet)]
+            return ir.mark(ast.Tuple(elts=parts, ctx=ast.Load()), ("tuple",))
+        if fn in (np.linalg.eigh, np.linalg.eigvalsh):   # (eigh_values(a), eigh_vectors(a))
+            if not (len(e.args) == 1 and not e.keywords or _lower_uplo(e)):
+                raise self.error(e, f"{text}() is differentiated with one argument, the "
+                                    "matrix a, of which it reads the lower triangle (NumPy's "
+                                    "default, UPLO='L'); for the upper one pass the transpose: "
+                                    f"{text}(a.T)")
+            a = self.to_temp(self.atom(e.args[0], out), out)
+            if fn is np.linalg.eigvalsh:
+                return self.call_object(_call_like(e, [a], func=_name("eigh_values")),
+                                        eigh_values, out)
+            parts = [self.to_temp(self.call_object(_call_like(e, [a], func=_name(h.__name__)),
+                                                   h, out), out)
+                     for h in (eigh_values, eigh_vectors)]
+            return ir.mark(ast.Tuple(elts=parts, ctx=ast.Load()), ("tuple",))
+        return None
 
     def reduction(self, e, fn, text, out):
         """``np.sum``/``mean``/``max``/``min``/``prod`` with ``axis=None``, an axis

@@ -1284,45 +1284,16 @@ def _(a, b):
     return impl
 
 
+@jitable
 def _eigh_tmm(a, b):
     """``a.T @ b``."""
-    return np.dot(a.T, b)
+    return _eigh_mm(_transposed_copy(a), b)
 
 
-@numba_overload(_eigh_tmm, strict=False)
-def _(a, b):
-    def impl(a, b):
-        k, n = a.shape
-        m = b.shape[1]
-        out = np.zeros((n, m))
-        for p in range(k):
-            for i in range(n):
-                api = a[p, i]
-                for j in range(m):
-                    out[i, j] += api * b[p, j]
-        return out
-    return impl
-
-
+@jitable
 def _eigh_mmt(a, b):
     """``a @ b.T``."""
-    return np.dot(a, b.T)
-
-
-@numba_overload(_eigh_mmt, strict=False)
-def _(a, b):
-    def impl(a, b):
-        n, k = a.shape
-        m = b.shape[0]
-        out = np.empty((n, m))
-        for i in range(n):
-            for j in range(m):
-                acc = 0.0
-                for p in range(k):
-                    acc += a[i, p] * b[j, p]
-                out[i, j] = acc
-        return out
-    return impl
+    return _eigh_mm(a, _transposed_copy(b))
 
 
 def _eigh_gaps(w):

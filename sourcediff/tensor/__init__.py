@@ -63,7 +63,7 @@ from .grad_mode import (
     no_grad,
     set_grad_enabled,
 )
-from .linalg import addmm, bmm, dot, inner, matmul, mm, mv, outer
+from .linalg import addmm, bmm, dot, einsum, inner, matmul, mm, mv, outer
 from .methods import bind_methods
 from .pointwise import (
     abs,
@@ -220,7 +220,7 @@ __all__ = [  # noqa: RUF022 - grouped by topic
     "sum", "mean", "max", "min", "amax", "amin", "prod", "argmax", "argmin", "all", "any", "var", "std",
     "norm", "softmax", "log_softmax", "logsumexp", "cumsum", "cumprod", "sort", "argsort", "topk",
     # linear algebra
-    "mm", "matmul", "mv", "dot", "inner", "bmm", "outer", "addmm",
+    "mm", "matmul", "mv", "dot", "inner", "bmm", "outer", "addmm", "einsum",
     # shapes
     "reshape", "flatten", "squeeze", "unsqueeze", "t", "transpose", "permute", "cat",
     "concatenate", "stack", "split", "chunk", "unbind", "select", "narrow", "clone",

@@ -97,6 +97,9 @@ class Tensor:
     _inference = False
     # {id: hook} of register_post_accumulate_grad_hook, on the leaves that have some
     _post_accumulate_hooks = None
+    # the in-place shape changes (``t_``, ``unsqueeze_``) of a tensor that is no view, as
+    # (undo, done) view calls; its views record how many there were when they were made
+    _shape_changes = ()
 
     # NumPy defers binary operators to ours (ndarray * Tensor -> Tensor)
     __array_priority__ = 1000

@@ -57,8 +57,9 @@ class RemovableHandle:
 
 
 def short_name(name: str) -> str:
-    """``MulBackward0`` -> ``Mul``: how PyTorch names an op in version errors."""
-    return re.sub(r"Backward\d*$", "", name)
+    """``MulBackward0`` -> ``Mul``, ``UnsqueezeBackward1`` -> ``Unsqueeze1``: how PyTorch
+    names an op in version and view errors."""
+    return re.sub(r"Backward(\d*)$", lambda m: m.group(1).lstrip("0"), name)
 
 
 class SavedTensor:

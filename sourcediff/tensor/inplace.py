@@ -17,8 +17,8 @@ import numpy as np
 from . import dtypes, grad_mode
 from .common import as_operand, raw, sum_to, wrap
 from .core import Tensor, needs_grad
-from .graph import Node, attach, short_name
-from .shape_ops import getitem, normalize_index, replay_view
+from .graph import Node, attach, increment_version, short_name
+from .shape_ops import getitem, normalize_index, replay_view, view_chain
 
 LEAF_MESSAGE = "a leaf Variable that requires grad is being used in an in-place operation."
 VIEW_OF_LEAF_MESSAGE = (
@@ -78,7 +78,7 @@ def _snapshot(x: Tensor) -> Tensor:
     snap = Tensor._wrap(x._data.copy())
     base = x._base
     if base is not None and x._view_meta[1] == "default" and base._requires_grad:
-        attach(snap, AsStridedBackward0(base, x._view_chain))
+        attach(snap, AsStridedBackward0(base, view_chain(x)))
         return snap
     snap._grad_fn, snap._output_nr = x.grad_fn, x._output_nr
     snap._requires_grad = x._requires_grad
@@ -177,9 +177,10 @@ def rebase(x: Tensor, result: Tensor) -> None:
     base = x._base
     if base is not None and x._view_chain is not None:
         base_node, base_nr = base._grad_fn, base._output_nr
-        attach(base, CopySlices(base, result, x._view_chain))
+        chain = view_chain(x)
+        attach(base, CopySlices(base, result, chain))
         _move_retained(base, base_node, base_nr)
-        node, nr = AsStridedBackward0(base, x._view_chain), 0
+        node, nr = AsStridedBackward0(base, chain), 0
         x._view_meta[0] = x._version_counter.value
     else:
         node, nr = result._grad_fn, result._output_nr
@@ -204,7 +205,7 @@ def sync_view(view: Tensor) -> None:
     if meta[1] != "default" or not base._requires_grad:
         return
     old_node, old_nr = view._grad_fn, view._output_nr
-    view._grad_fn, view._output_nr = AsStridedBackward0(base, view._view_chain), 0
+    view._grad_fn, view._output_nr = AsStridedBackward0(base, view_chain(view)), 0
     view._requires_grad = True
     _move_retained(view, old_node, old_nr)
 
@@ -365,6 +366,75 @@ def masked_fill(self, mask, value) -> Tensor:
 def masked_fill_(self, mask, value):
     """In-place :meth:`masked_fill`."""
     return apply_inplace(self, lambda s: masked_fill(s, mask, value), value)
+
+
+# ---------------------------------------------------------------------------
+# in-place shape changes: the same storage, seen with another shape
+
+
+class UnsqueezeBackward1(Node):
+    """``unsqueeze_`` (torch names the in-place overload's node ...Backward1)."""
+
+    def __init__(self, x, dim):
+        super().__init__(x)
+        self.dim = dim
+
+    def backward(self, grad):
+        return (grad.squeeze(self.dim),)
+
+
+class TBackward1(Node):
+    """``t_``."""
+
+    def backward(self, grad):
+        return (grad.t(),)
+
+
+def _reshape_inplace(x: Tensor, array: np.ndarray, node, done: tuple, undo: tuple) -> Tensor:
+    """Give ``x`` the view ``array`` of its storage, recorded as torch records it.
+
+    The version counter moves on (a tensor saved for backward notices the change); a
+    tensor recorded in a graph takes ``node`` as its ``grad_fn`` (``retain_grad`` stays
+    with the old place, as in torch).  A view adds the call to the chain that makes it
+    from its base; a base remembers it, so its older views can be replayed on it.
+    """
+    x._data = array
+    increment_version(x)
+    if x._base is not None:
+        x._view_chain = x._view_chain + (done,)
+        x._view_meta[0] = x._version_counter.value
+    else:
+        x._shape_changes = x._shape_changes + ((undo, done),)
+    if node is not None:
+        x._grad_fn, x._output_nr = node, 0
+        x._requires_grad = True
+    return x
+
+
+def unsqueeze_(self, dim: int) -> Tensor:
+    """Insert a size-1 dimension at ``dim`` in place; returns self."""
+    check_inplace(self)
+    n = self.ndim + 1
+    if not -n <= dim < n:
+        raise IndexError(f"Dimension out of range (expected to be in range of [{-n}, {n - 1}], "
+                         f"but got {dim})")
+    d = dim % n
+    if self._base is not None:  # a view brings its grad_fn up to date first
+        sync_view(self)
+    node = UnsqueezeBackward1(self, d) if needs_grad(self) else None
+    return _reshape_inplace(self, np.expand_dims(self._data, d), node,
+                            ("unsqueeze", (d,)), ("squeeze", (d,)))
+
+
+def t_(self) -> Tensor:
+    """Transpose a matrix in place (0-d and 1-d tensors keep their shape); returns self."""
+    check_inplace(self)
+    if self.ndim > 2:
+        raise RuntimeError(f"t_() expects a tensor with <= 2 dimensions, but self is {self.ndim}D")
+    if self._base is not None:  # a view brings its grad_fn up to date first
+        sync_view(self)
+    node = TBackward1(self) if needs_grad(self) else None
+    return _reshape_inplace(self, self._data.T, node, ("t", ()), ("t", ()))
 
 
 # ---------------------------------------------------------------------------

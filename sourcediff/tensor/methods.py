@@ -133,6 +133,7 @@ def bind_methods(cls) -> None:
         "clamp_": inplace.clamp_, "zero_": inplace.zero_, "fill_": inplace.fill_,
         "copy_": inplace.copy_, "uniform_": inplace.uniform_, "normal_": inplace.normal_,
         "masked_fill": inplace.masked_fill, "masked_fill_": inplace.masked_fill_,
+        "unsqueeze_": inplace.unsqueeze_, "t_": inplace.t_,
         # Python operators
         "__add__": pointwise.add, "__radd__": _reflected(pointwise.add),
         "__sub__": pointwise.sub, "__rsub__": pointwise.rsub,

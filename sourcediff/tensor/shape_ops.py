@@ -47,10 +47,22 @@ def _make_view(x: Tensor, array: np.ndarray, node: Node | None, op: str, args: t
         if node is None and creation != "default" and (
                 x._requires_grad or (base is not None and x.requires_grad)):
             out._requires_grad = True
-        out._view_meta = [x._version_counter.value, creation]
+        # [version when grad_fn was set, grad mode it was made in, base's shape changes then]
+        epoch = x._view_meta[2] if base is not None else len(x._shape_changes)
+        out._view_meta = [x._version_counter.value, creation, epoch]
     if node is not None:
         attach(out, node)
     return out
+
+
+def view_chain(view: Tensor) -> tuple:
+    """The view calls that make ``view`` from its base as the base is shaped now.
+
+    A view's chain starts from the base's shape when the view was made; the in-place
+    shape changes of the base since then (``t_``, ``unsqueeze_``) are undone first.
+    """
+    changes = view._base._shape_changes[view._view_meta[2]:]
+    return tuple(undo for undo, _ in reversed(changes)) + view._view_chain
 
 
 def replay_view(tensor: Tensor, chain) -> Tensor:
