@@ -244,6 +244,15 @@ class Normalizer:
         constants are integers, as NumPy makes them; others are floats."""
         if self.tapes:
             return stmts
+        while True:          # (until no list is left to rewrite: two lists in one loop)
+            new = self.appended_lists_once(stmts)
+            if len(new) == len(stmts) and all(a is b for a, b in zip(new, stmts)):
+                return new
+            stmts = new
+
+    def appended_lists_once(self, stmts) -> list:
+        """One pass of :meth:`appended_lists` over ``stmts``; a list appended to in a
+        way it does not cover is a located error saying what is covered."""
         out, skip = [], set()
         for k, s in enumerate(stmts):
             if k in skip:
@@ -255,6 +264,8 @@ class Normalizer:
             appended = _appends_only(loop, xs) if isinstance(loop, (ast.For, ast.While)) \
                 else None
             if not appended or any(_appends(stmts[j], xs) for j in later[1:]):
+                if xs is not None and any(_appends(stmts[j], xs) for j in later):
+                    raise self.error(s, _uncovered_appends(xs, [stmts[j] for j in later]))
                 out.append(s)
                 continue
             count = self.namer.fresh(f"{xs}_count")
@@ -2983,6 +2994,28 @@ def _appends(s, xs) -> list:
             and isinstance(n.value.func, ast.Attribute) and n.value.func.attr == "append"
             and isinstance(n.value.func.value, ast.Name) and n.value.func.value.id == xs
             and len(n.value.args) == 1 and not n.value.keywords]
+
+
+def _uncovered_appends(xs, later) -> str:
+    """Why the list ``xs`` appended to in the statements ``later`` (those after ``xs =
+    []`` that mention it) is not made an array, and what is."""
+    loop = later[0]
+    if not isinstance(loop, (ast.For, ast.While)):
+        why = "it is appended to outside a loop"
+    elif any(_appends(st, xs) for st in later[1:]):
+        why = "it is appended to in more than one loop"
+    elif loop.orelse:
+        why = "its loop has an 'else' block"
+    elif any(_appends(n, xs) for st in loop.body for n in nodes(st)
+             if isinstance(n, (ast.For, ast.While))):
+        why = "it is appended to in a loop nested in its loop"
+    else:
+        why = "it is read in the loop while it grows"
+    return (f"the list '{xs}' cannot be differentiated here: {why}. A list made empty "
+            f"('{xs} = []') is made an array when one for or while loop appends numbers to "
+            f"it in its own body and it is read only after that loop (np.array({xs}), "
+            f"len({xs})); otherwise fill an array made before the loop, "
+            f"{xs} = np.empty(n); {xs}[i] = ...")
 
 
 def _appends_only(loop, xs) -> list:

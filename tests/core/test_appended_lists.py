@@ -4,7 +4,7 @@ of one element per iteration made before the loop, cut to the count of appends a
 it), conditional appends and breaks included; in a ``while`` loop, whose count is not
 known before it, an array with room for 16 that is given twice the room when full
 (``grown``); what it does not cover (rows appended, a list read while it grows) stays a
-located error."""
+located error that says what is covered."""
 import re
 import sys
 from pathlib import Path
@@ -97,15 +97,26 @@ def while_counts(x):                   # integer items: an int64 array
     return np.sum(x[np.array(idx)] ** 2)
 
 
+def two_lists(x):                      # two lists appended to in one loop
+    vals = []
+    idx = []
+    for i in range(x.shape[0]):
+        if x[i] > 0.0:
+            vals.append(x[i] ** 3)
+            idx.append(i)
+    return np.sum(np.array(vals)) + np.sum(x[np.array(idx)] ** 2)
+
+
 def all_of_them(x):
     return (every_step(x, 4) + some_steps(x) + positions(x) + per_step(x) + while_steps(x)
-            + while_until_a_sum(x, 11.0) + while_never_runs(x) + while_counts(x))
+            + while_until_a_sum(x, 11.0) + while_never_runs(x) + while_counts(x)
+            + two_lists(x))
 
 
 X = np.array([0.3, -0.2, 0.5, 0.8, -0.1])
 CASES = [(every_step, (X, 4)), (some_steps, (X,)), (positions, (X,)), (per_step, (X,)),
          (while_steps, (X,)), (while_until_a_sum, (X, 11.0)), (while_never_runs, (X,)),
-         (while_counts, (X,))]
+         (while_counts, (X,)), (two_lists, (X,))]
 
 
 @pytest.mark.parametrize("f,args", CASES, ids=[c[0].__name__ for c in CASES])
@@ -155,8 +166,36 @@ def read_while_growing(x):
     return np.sum(np.array(xs))
 
 
-@pytest.mark.parametrize("f,words", [(rows, "an array cannot go into one element of 'out'"),
-                                     (read_while_growing, "list literals")])
+def nested_appends(x):
+    xs = []
+    for i in range(2):
+        for j in range(3):
+            xs.append(x[i] * j)
+    return np.sum(np.array(xs) ** 2)
+
+
+def two_loops(x):
+    xs = []
+    for i in range(2):
+        xs.append(x[i])
+    for i in range(2):
+        xs.append(x[i] * 2.0)
+    return np.sum(np.array(xs) ** 2)
+
+
+def outside_a_loop(x):
+    xs = []
+    xs.append(x[0])
+    return np.sum(np.array(xs))
+
+
+@pytest.mark.parametrize("f,words", [
+    (rows, "an array cannot go into one element of 'out'"),
+    (read_while_growing, ("the list 'xs' cannot be differentiated here: it is read in the "
+                          "loop while it grows")),
+    (nested_appends, "it is appended to in a loop nested in its loop"),
+    (two_loops, "it is appended to in more than one loop"),
+    (outside_a_loop, "it is appended to outside a loop")])
 def test_what_it_does_not_cover_is_a_located_error(f, words):
     with pytest.raises(sd.TransformError) as info:
         sd.grad(f, target="python")(X)
