@@ -18,7 +18,14 @@ from . import dtypes, grad_mode
 from .common import as_operand, raw, sum_to, wrap
 from .core import Tensor, needs_grad
 from .graph import Node, attach, increment_version, short_name
-from .shape_ops import getitem, normalize_index, replay_view, view_chain
+from .shape_ops import (
+    TBackward0,
+    UnsqueezeBackward0,
+    getitem,
+    normalize_index,
+    replay_view,
+    view_chain,
+)
 
 LEAF_MESSAGE = "a leaf Variable that requires grad is being used in an in-place operation."
 VIEW_OF_LEAF_MESSAGE = (
@@ -372,22 +379,13 @@ def masked_fill_(self, mask, value):
 # in-place shape changes: the same storage, seen with another shape
 
 
-class UnsqueezeBackward1(Node):
-    """``unsqueeze_`` (torch names the in-place overload's node ...Backward1)."""
-
-    def __init__(self, x, dim):
-        super().__init__(x)
-        self.dim = dim
-
-    def backward(self, grad):
-        return (grad.squeeze(self.dim),)
+class UnsqueezeBackward1(UnsqueezeBackward0):
+    """``unsqueeze_``: ``unsqueeze``'s backward under the name torch gives the in-place
+    overload's node (...Backward1)."""
 
 
-class TBackward1(Node):
-    """``t_``."""
-
-    def backward(self, grad):
-        return (grad.t(),)
+class TBackward1(TBackward0):
+    """``t_``: ``t``'s backward, the in-place overload's name."""
 
 
 def _reshape_inplace(x: Tensor, array: np.ndarray, node, done: tuple, undo: tuple) -> Tensor:
