@@ -61,6 +61,8 @@ from ..runtime.helpers import (
 from .astutil import binding_targets, free_names, nodes, stored_names, walk
 from .astutil import name as _name
 from .local_functions import lift_local_functions
+from .numpy_templates import HELPERS as TEMPLATE_HELPERS
+from .numpy_templates import Refused, template_for
 from .resolve import MISSING, bind_call, canonical_name, is_module, resolve
 from .static_args import is_static_constant, static_truth, without_flag_tests
 
@@ -165,7 +167,8 @@ class Normalizer:
         self.values_unknown = values_unknown
         self.info: SourceInfo = src.info
         # (the loops comprehensions become call NumPy by a name no user module has)
-        self.namespace = {**src.namespace, NUMPY: np, GROWN: grown}
+        self.namespace = {**src.namespace, NUMPY: np, GROWN: grown,
+                          **{_template_helper(k): v for k, v in TEMPLATE_HELPERS.items()}}
         self.params = src.params
         self.locals = set(self.params) | stored_names(src.tree)
         self.used_names = self.locals | {n.id for n in nodes(src.tree)
@@ -2279,6 +2282,9 @@ class Normalizer:
             return self.prim(rewritten, out)
         if fn is np.clip:
             return self.prim(self.clip_bounds(e, text), out)
+        done = self.templated(e, fn, text, out)
+        if done is not None:
+            return done
         done = self.numpy_convenience(e, fn, text, out)
         if done is not None:
             return done
@@ -2361,6 +2367,67 @@ class Normalizer:
         fnode = ast.parse(canon, mode="eval").body
         return ir.mark(ast.Call(func=fnode, args=args, keywords=kws), ("call", fn))
 
+
+    def templated(self, e, fn, text, out):
+        """A NumPy function written with others (``passes/numpy_templates.py``): its
+        arguments evaluated once each, in order, the template's lines normalized as
+        if the user had written them at the call; None where ``fn`` has no template
+        or the call is not its form."""
+        template = template_for(fn)
+        if template is None:
+            return None
+        if template.positional and len(e.args) > template.positional:
+            raise self.error(e, f"{text}() is supported with {template.positional} "
+                                "arguments given by position")
+        given = self.given_arguments(e, text, template.params)
+        literal = {}
+        for k, v in given.items():
+            try:
+                literal[k] = ast.literal_eval(v)
+            except ValueError:
+                pass
+        try:
+            source = template.build(set(given), literal)
+        except Refused as exc:
+            raise self.error(e, f"{text}(): {exc}") from None
+        if source is None:
+            return None
+        *lines, value = [ast.parse(line, mode="eval" if k == source.count("\n") else "exec")
+                         for k, line in enumerate(source.split("\n"))]
+        used = {n.id for tree in (*lines, value) for n in nodes(tree) if isinstance(n, ast.Name)}
+        names = {k: self.atom(v, out) for k, v in given.items() if k in used}
+
+        def filled(tree):
+            if isinstance(tree, ast.Name):
+                return put(tree)
+            for node in nodes(tree):
+                for field, v in ast.iter_fields(node):
+                    if isinstance(v, list):
+                        setattr(node, field, [put(x) for x in v])
+                    else:
+                        setattr(node, field, put(v))
+            for node in nodes(tree):
+                ast.copy_location(node, e)
+            return tree
+
+        def put(v):
+            if not isinstance(v, ast.Name):
+                return v
+            if v.id in names:
+                return ir.clone(names[v.id])
+            if v.id == "np":
+                return _name(NUMPY)
+            if v.id in TEMPLATE_HELPERS:
+                return _name(_template_helper(v.id))
+            return v
+        for line in lines:
+            (stmt,) = line.body
+            local, expr = stmt.targets[0].id, filled(stmt.value)
+            names[local] = self.to_temp(self.prim(expr, out), out)
+        result = filled(value.body)
+        if isinstance(result, ast.Tuple):
+            result.elts = [self.to_temp(self.prim(x, out), out) for x in result.elts]
+        return self.prim(result, out)
 
     def helper_call(self, e, fn, text, out):
         """Calls that become calls of runtime helpers by name (a tuple of them for
@@ -2486,6 +2553,11 @@ class Normalizer:
         too: the same values; the Numba lowering writes it before a reshape,
         passes/numba_calls.py, and differentiating generated code reads it back)."""
         kws = {k.arg: k.value for k in e.keywords}
+        if fn in (np.stack, np.concatenate) and len(e.args) == 2 and "axis" not in kws:
+            # the axis given by position: np.stack([x, y], -1)
+            kws["axis"] = e.args[1]
+            e = ast.copy_location(ast.Call(func=e.func, args=e.args[:1],
+                                           keywords=e.keywords), e)
         axis = kws.pop("axis", None)
         dtype = kws.pop("dtype", None)
         constant = self.constant_array(e, fn, dtype, out)
@@ -2994,6 +3066,11 @@ def _appends(s, xs) -> list:
             and isinstance(n.value.func, ast.Attribute) and n.value.func.attr == "append"
             and isinstance(n.value.func.value, ast.Name) and n.value.func.value.id == xs
             and len(n.value.args) == 1 and not n.value.keywords]
+
+
+def _template_helper(name: str) -> str:
+    """The name a template's helper is resolved by (no user module has it)."""
+    return f"__sourcediff_{name}__"
 
 
 def _uncovered_appends(xs, later) -> str:

@@ -18,6 +18,7 @@ from ..runtime.array_helpers import (
     differences,
     grown,
     item_of,
+    one_d_array,
     kron_adjoint_left,
     kron_adjoint_right,
     leading_axes,
@@ -277,6 +278,24 @@ def _(args, kw, consts):
     if x.is_scalar:
         return x
     raise TypeError(f".item() of {x}")
+
+
+@rule(one_d_array)
+def _(z, x, dz):
+    return dz
+
+
+@tangent(one_d_array)
+def _(z, x, x_dot):
+    return x_dot
+
+
+@result_type(one_d_array)
+def _(args, kw, consts):
+    if not (args[0].is_array and args[0].ndim == 1):
+        raise TypeError(f"np.gradient is supported for a 1-d array, not {args[0]} (of more "
+                        "axes NumPy computes it along each axis: a list of arrays)")
+    return args[0]
 
 
 @result_type(np.reshape)

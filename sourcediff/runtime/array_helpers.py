@@ -24,6 +24,7 @@ __all__ = [
     "grown",
     "install_numba_overloads",
     "item_of",
+    "one_d_array",
     "kron_adjoint_left",
     "kron_adjoint_right",
     "leading_axes",
@@ -55,6 +56,15 @@ def _(x):
     if isinstance(x, types.Number):
         return lambda x: x
     return lambda x: x.item()
+
+
+# -- a 1-d argument ---------------------------------------------------------------------
+@runtime_helper(jit=True)
+def one_d_array(x):
+    """``x`` itself, a 1-d array: the argument of ``np.gradient`` as its template
+    writes it (``passes/numpy_templates.py``), whose type rule refuses other arrays
+    at transform time (for them NumPy computes something else)."""
+    return x
 
 
 # -- room for a while loop's appends ----------------------------------------------------
