@@ -2370,9 +2370,10 @@ class Normalizer:
 
     def templated(self, e, fn, text, out):
         """A NumPy function written with others (``passes/numpy_templates.py``): its
-        arguments evaluated once each, in order, the template's lines normalized as
-        if the user had written them at the call; None where ``fn`` has no template
-        or the call is not its form."""
+        arguments evaluated once each, in order, the template's statements normalized
+        as if the user had written them at the call (its own names made fresh), its
+        last line the value; None where ``fn`` has no template or the call is not
+        its form."""
         template = template_for(fn)
         if template is None:
             return None
@@ -2392,39 +2393,34 @@ class Normalizer:
             raise self.error(e, f"{text}(): {exc}") from None
         if source is None:
             return None
-        *lines, value = [ast.parse(line, mode="eval" if k == source.count("\n") else "exec")
-                         for k, line in enumerate(source.split("\n"))]
-        used = {n.id for tree in (*lines, value) for n in nodes(tree) if isinstance(n, ast.Name)}
+        *stmts, value = ast.parse(source).body
+        used = {n.id for n in nodes(ast.Module(body=[*stmts, value], type_ignores=[]))
+                if isinstance(n, ast.Name)}
         names = {k: self.atom(v, out) for k, v in given.items() if k in used}
-
-        def filled(tree):
-            if isinstance(tree, ast.Name):
-                return put(tree)
-            for node in nodes(tree):
-                for field, v in ast.iter_fields(node):
-                    if isinstance(v, list):
-                        setattr(node, field, [put(x) for x in v])
-                    else:
-                        setattr(node, field, put(v))
-            for node in nodes(tree):
-                ast.copy_location(node, e)
-            return tree
+        own = sorted({t for st in stmts for t in stored_names(st)} - set(names))
+        names |= {v: _name(self.namer.fresh(v)) for v in own}
+        self.locals |= {names[v].id for v in own}
 
         def put(v):
             if not isinstance(v, ast.Name):
                 return v
             if v.id in names:
-                return ir.clone(names[v.id])
+                return ast.copy_location(ast.Name(id=names[v.id].id, ctx=v.ctx) if isinstance(
+                    names[v.id], ast.Name) else ir.clone(names[v.id]), v)
             if v.id == "np":
                 return _name(NUMPY)
             if v.id in TEMPLATE_HELPERS:
                 return _name(_template_helper(v.id))
             return v
-        for line in lines:
-            (stmt,) = line.body
-            local, expr = stmt.targets[0].id, filled(stmt.value)
-            names[local] = self.to_temp(self.prim(expr, out), out)
-        result = filled(value.body)
+        for node in nodes(ast.Module(body=[*stmts, value], type_ignores=[])):
+            for field, v in ast.iter_fields(node):
+                setattr(node, field, [put(x) for x in v] if isinstance(v, list) else put(v))
+        for node in nodes(ast.Module(body=[*stmts, value], type_ignores=[])):
+            ast.copy_location(node, e)
+        for st in stmts:
+            self.statement(st, out)
+        self.line = e.lineno
+        result = put(value.value)
         if isinstance(result, ast.Tuple):
             result.elts = [self.to_temp(self.prim(x, out), out) for x in result.elts]
         return self.prim(result, out)

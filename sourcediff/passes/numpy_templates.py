@@ -187,6 +187,36 @@ def _matrix_power(given, literal):
     return "\n".join([*lines, result])
 
 
+def _convolve(given, literal):
+    mode = literal.get("mode", "full")
+    if mode not in ("full", "same", "valid") or "mode" in given and "mode" not in literal:
+        raise Refused("mode must be 'full', 'same' or 'valid'")
+    # each of v's elements adds a shifted copy of a: n + m - 1 values (element loops:
+    # the reverse sweep reads a and v only, nothing is taped)
+    full = ("p = one_d_array(a)\n"
+            "q = one_d_array(v)\n"
+            "z = np.zeros(p.shape[0] + q.shape[0] - 1)\n"
+            "for j in range(q.shape[0]):\n"
+            "    for i in range(p.shape[0]):\n"
+            "        z[i + j] += q[j] * p[i]\n")
+    if mode == "full":
+        return full + "z"
+    short = "min(p.shape[0], q.shape[0])"
+    if mode == "valid":          # where the shorter one lies inside the longer
+        return full + f"z[{short} - 1:max(p.shape[0], q.shape[0])]"
+    # the longer one's length, centred
+    return full + (f"lo = ({short} - 1) // 2\n"
+                   "z[lo:lo + max(p.shape[0], q.shape[0])]")
+
+
+def _bincount(given, literal):
+    # each bin the sum of the weights of the items in it (counts, without weights)
+    top = "np.max(x) + 1" if "minlength" not in given else "max(np.max(x) + 1, minlength)"
+    if "weights" not in given or literal.get("weights", 0) is None:
+        return f"z = np.zeros({top}, np.int64)\nnp.add.at(z, x, 1)\nz"
+    return f"z = np.zeros({top})\nnp.add.at(z, x, weights)\nz"
+
+
 def _where(given, literal):
     if set(given) == {"condition"}:
         return "np.nonzero(condition)"       # the positions where it holds, per axis
@@ -210,6 +240,8 @@ TEMPLATES = {
                              "keepdims", "weights", "interpolation"), _quantile(100)),
     np.linalg.matrix_power: Template(("a", "n"), _matrix_power),
     np.where: Template(("condition", "x", "y"), _where),
+    np.convolve: Template(("a", "v", "mode"), _convolve),
+    np.bincount: Template(("x", "weights", "minlength"), _bincount),
 }
 
 

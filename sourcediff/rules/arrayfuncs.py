@@ -293,8 +293,9 @@ def _(z, x, x_dot):
 @result_type(one_d_array)
 def _(args, kw, consts):
     if not (args[0].is_array and args[0].ndim == 1):
-        raise TypeError(f"np.gradient is supported for a 1-d array, not {args[0]} (of more "
-                        "axes NumPy computes it along each axis: a list of arrays)")
+        raise TypeError(f"np.gradient and np.convolve are supported for 1-d arrays, not "
+                        f"{args[0]} (of more axes np.gradient is a list of arrays, one per "
+                        "axis; np.convolve takes 1-d arrays only)")
     return args[0]
 
 

@@ -61,8 +61,8 @@ def _(x):
 # -- a 1-d argument ---------------------------------------------------------------------
 @runtime_helper(jit=True)
 def one_d_array(x):
-    """``x`` itself, a 1-d array: the argument of ``np.gradient`` as its template
-    writes it (``passes/numpy_templates.py``), whose type rule refuses other arrays
+    """``x`` itself, a 1-d array: the argument of ``np.gradient`` and ``np.convolve``
+    as their templates write them (``passes/numpy_templates.py``), whose type rule refuses other arrays
     at transform time (for them NumPy computes something else)."""
     return x
 

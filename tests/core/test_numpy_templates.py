@@ -1,7 +1,7 @@
 """NumPy functions written with others (``passes/numpy_templates.py``): ``np.full_like``,
 ``np.average``, ``np.take``, ``np.meshgrid``, ``np.logaddexp.reduce`` (and base 2),
-``np.gradient``, ``np.percentile``/``np.quantile``, ``np.linalg.matrix_power`` and the
-one-argument ``np.where(c)``; refused before ("no derivative rule"), and ``np.where(c)``
+``np.gradient``, ``np.percentile``/``np.quantile``, ``np.linalg.matrix_power``,
+``np.convolve``, ``np.bincount`` and the one-argument ``np.where(c)``; refused before ("no derivative rule"), and ``np.where(c)``
 crashed inside the library.  Each is checked against finite differences, forward mode,
 NumPy's own values (check_grad) and, where JAX is installed, ``jax.grad`` of the same
 source with ``jax.numpy``; the forms a template does not cover are refused at the line."""
@@ -92,13 +92,27 @@ def stack_with_the_axis_by_position(x, w):
         np.sum(np.concatenate([x, w], 0) ** 3)
 
 
+def convolutions(x, w):
+    return (np.sum(np.convolve(x, w[:3]) ** 2) + np.sum(np.convolve(w[:2], x, mode="same") * x)
+            + np.sum(np.convolve(x, w[:3], "valid") ** 3)
+            + np.sum(np.convolve(w[:3], x, "same") ** 2) + np.sum(np.convolve(w[:4], x[:4])))
+
+
+def bin_sums(x, w):
+    idx = np.array([0, 2, 2, 4, 1])
+    counts = np.bincount(idx)
+    return np.sum(np.bincount(idx, weights=x * w) ** 2 * counts) \
+        + np.sum(np.bincount(idx, x, 7) * np.arange(7.0))
+
+
 def all_of_them(x, w, m, a):
     """The forms above in one function: one cpu compile for all of them."""
     return (full_like(x, w[0]) + average_weighted(x, w * w + 0.1) + average_along_axis(m)
             + take(x, w) + take_of_a_matrix(m) + meshgrid_xy(x, w[:3]) + meshgrid_ij(x, w[:3])
             + log_add_exp_reduce(x, w) + log_add_exp_reduce_axes(m) + gradient_1d(x, w)
             + percentiles(x, w) + matrix_powers(a, w) + where_positions(x, w)
-            + where_positions_of_a_matrix(m) + stack_with_the_axis_by_position(x, w))
+            + where_positions_of_a_matrix(m) + stack_with_the_axis_by_position(x, w)
+            + convolutions(x, w) + bin_sums(x, w))
 
 
 X = np.array([0.3, -0.7, 1.1, 0.45, -0.2])
@@ -121,6 +135,8 @@ CASES = {
     "where_positions": (where_positions, (X, W)),
     "where_positions_of_a_matrix": (where_positions_of_a_matrix, (M,)),
     "stack_with_the_axis_by_position": (stack_with_the_axis_by_position, (X, W)),
+    "convolutions": (convolutions, (X, W)),
+    "bin_sums": (bin_sums, (X, W)),
 }
 
 
@@ -151,8 +167,8 @@ def test_second_derivatives_through_a_template():
         np.testing.assert_allclose(h[:, k], column, rtol=1e-6, atol=1e-8)
 
 
-# np.where(c) has a value-dependent shape, which jax.grad cannot trace
-JAX_LEFT_OUT = {"where_positions", "where_positions_of_a_matrix"}
+# np.where(c) and np.bincount have value-dependent shapes, which jax.grad cannot trace
+JAX_LEFT_OUT = {"where_positions", "where_positions_of_a_matrix", "bin_sums"}
 
 
 def jax_grad(f, args, wrt):
@@ -209,8 +225,18 @@ def matrix_power_of_a_variable(a, k):
     return np.sum(np.linalg.matrix_power(a, k))
 
 
+def convolve_of_a_matrix(m):
+    return np.sum(np.convolve(m, m[0]))
+
+
+def convolve_by_a_mode_variable(x, mode):
+    return np.sum(np.convolve(x, x, mode=mode))
+
+
 REFUSED = [
-    (gradient_of_a_matrix, (M,), "np.gradient is supported for a 1-d array"),
+    (convolve_of_a_matrix, (M,), "np.convolve are supported for 1-d arrays"),
+    (convolve_by_a_mode_variable, (X, "wide"), "mode must be 'full', 'same' or 'valid'"),
+    (gradient_of_a_matrix, (M,), "np.convolve are supported for 1-d arrays"),
     (gradient_with_coordinates, (X, X), "constant spacing"),
     (meshgrid_of_three, (X,), "2 arguments given by position"),
     (take_along_another_axis, (M,), "axis=None or axis=0"),
