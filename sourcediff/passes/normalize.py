@@ -104,7 +104,7 @@ ARRAY_METHODS_TO_NUMPY = {"sum": np.sum, "mean": np.mean, "prod": np.prod, "max"
 ARRAY_METHODS_TO_NUMPY.update({"cumsum": np.cumsum, "cumprod": np.cumprod, "squeeze": np.squeeze,
                                "trace": np.trace, "diagonal": np.diagonal, "repeat": np.repeat,
                                "clip": np.clip, "any": np.any, "all": np.all,
-                               "argmax": np.argmax, "argmin": np.argmin})
+                               "argmax": np.argmax, "argmin": np.argmin, "take": np.take})
 ARRAY_METHODS = {"reshape", "copy", "astype", "ravel", "flatten"}
 ARRAY_ATTRIBUTES = {"T", "shape", "size", "ndim"}
 DICT_METHODS = {"get", "items", "keys", "values", "setdefault", "update", "pop"}

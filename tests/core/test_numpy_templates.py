@@ -39,7 +39,8 @@ def take(x, w):
 
 
 def take_of_a_matrix(m):
-    return np.sum(np.take(m, np.array([5, 0, 5])) ** 2) + np.sum(np.take(m, np.array([1]), 0))
+    return np.sum(np.take(m, np.array([5, 0, 5])) ** 2) + np.sum(np.take(m, np.array([1]), 0)) \
+        + np.sum(m.take(np.array([3, 1])) ** 2) * np.sum(m.take(np.array([0]), axis=0))
 
 
 def meshgrid_xy(x, y):
