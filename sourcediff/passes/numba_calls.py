@@ -9,6 +9,7 @@ import numpy as _np
 
 from .. import ir
 from ..rules import registry
+from ..runtime.batched_products import batched_matmul
 from .astutil import call as _call
 from .astutil import const as _const
 from .astutil import name as _name
@@ -40,13 +41,21 @@ def lower_for_numba(prim, types):
     arrays the ``select`` helper, the builtin ``abs`` of an array ``np.abs``."""
     if ir.PRIM(prim, ("",))[0] == "method" and prim.func.attr == "reshape":
         return contiguous_reshape(prim)
+    def type_of(a):
+        return types.get(a.id) if isinstance(a, ast.Name) else None
+
+    def stacked(a):
+        t = type_of(a)
+        return t is not None and t.is_array and t.ndim == 3
+    if isinstance(prim, ast.BinOp) and isinstance(prim.op, ast.MatMult) and (
+            stacked(prim.left) or stacked(prim.right)):
+        # (Numba's @ multiplies vectors and matrices only)
+        return ir.mark(_call("batched_matmul", prim.left, prim.right),
+                       ("call", batched_matmul))
     if ir.PRIM(prim, ("",))[0] != "call":
         return prim
     fn = ir.PRIM(prim)[1]
     args = list(prim.args)
-
-    def type_of(a):
-        return types.get(a.id) if isinstance(a, ast.Name) else None
 
     def is_number(a):
         t = type_of(a)
@@ -64,6 +73,8 @@ def lower_for_numba(prim, types):
             # one spelling of every product of vectors and matrices: Numba compiles
             # ``np.dot`` and ``@`` separately (0.2 s each, again for each layout)
             return ast.BinOp(left=args[0], op=ast.MatMult(), right=args[1])
+        if fn is _np.matmul and any(stacked(a) for a in args):
+            return ir.mark(_call("batched_matmul", *args), ("call", batched_matmul))
         if fn is _np.matmul:
             new = copy.copy(prim)
             new.func = ast.parse("np.dot", mode="eval").body

@@ -21,6 +21,7 @@ import math
 import numpy as np
 
 from ..runtime.array_helpers import select
+from ..runtime.batched_products import batched_matmul
 from ..runtime.helpers import prod_others, prod_others_along, share_ties, share_ties_along
 from ..runtime.special import digamma, trigamma
 from .checks import numbers
@@ -112,9 +113,15 @@ def _(z, x, x_dot):
     return x_dot
 
 
-@tangent("MatMult")
+@tangent("MatMult", when=lambda i: _ndim(i, "x") < 3 and _ndim(i, "y") < 3)
 def _(z, x, y, x_dot, y_dot):
     return x_dot @ y + x @ y_dot
+
+
+@tangent("MatMult", np.matmul, when=lambda i: max(_ndim(i, "x"), _ndim(i, "y")) == 3)
+# (a stack of matrices on one side or both)
+def _(z, x, y, x_dot, y_dot):
+    return batched_matmul(x_dot, y) + batched_matmul(x, y_dot)
 
 
 # -- math and builtins -------------------------------------------------------

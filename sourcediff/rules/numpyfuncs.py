@@ -390,7 +390,15 @@ def _(z, x, y, dz):
     return dz * y, dz * x
 
 
-@result_type(np.dot, np.matmul)
+@result_type(np.dot)
+def _(args, kw, consts):
+    a, b = args[0], args[1]
+    if not a.is_array or not b.is_array:
+        return promote(a, b)
+    return matmul_type(a, b, stacks=False)
+
+
+@result_type(np.matmul)
 def _(args, kw, consts):
     a, b = args[0], args[1]
     if not a.is_array or not b.is_array:

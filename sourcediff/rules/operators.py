@@ -2,8 +2,14 @@
 import numpy as np
 
 from ..passes.types import BOOL, F64, INT, T, array, promote
+from ..runtime.batched_products import (
+    batched_matmul,
+    batched_transposed,
+    summed_left_transposed,
+    summed_right_transposed,
+)
 from ..runtime.helpers import outer_product, transposed
-from .registry import nondifferentiable, result_type, rule
+from .registry import nondifferentiable, result_type, rule, tangent
 
 
 def _ndim(info, name):
@@ -97,6 +103,76 @@ def _(z, x, y, dz):
     return dz @ transposed(y), transposed(x) @ dz
 
 
+# a stack of matrices on one side or both (3-d: NumPy's matmul, one product per matrix)
+@rule("MatMult", np.matmul, batched_matmul,
+      when=lambda i: _ndim(i, "x") == 3 and _ndim(i, "y") == 3)
+def _(z, x, y, dz):
+    return batched_matmul(dz, batched_transposed(y)), batched_matmul(batched_transposed(x), dz)
+
+
+@rule("MatMult", np.matmul, batched_matmul,
+      when=lambda i: _ndim(i, "x") == 3 and _ndim(i, "y") == 2)
+def _(z, x, y, dz):
+    return batched_matmul(dz, transposed(y)), summed_left_transposed(x, dz)
+
+
+@rule("MatMult", np.matmul, batched_matmul,
+      when=lambda i: _ndim(i, "x") == 2 and _ndim(i, "y") == 3)
+def _(z, x, y, dz):
+    return summed_right_transposed(dz, y), batched_matmul(transposed(x), dz)
+
+
+# the helpers those adjoints call, differentiated again (second derivatives)
+@tangent(batched_matmul)
+def _(z, x, y, x_dot, y_dot):
+    return batched_matmul(x_dot, y) + batched_matmul(x, y_dot)
+
+
+@rule(batched_transposed)
+def _(z, x, dz):
+    return batched_transposed(dz)
+
+
+@tangent(batched_transposed)
+def _(z, x, x_dot):
+    return batched_transposed(x_dot)
+
+
+@rule(summed_left_transposed)        # z = sum_k a[k].T @ g[k]
+def _(z, a, g, dz):
+    return batched_matmul(g, transposed(dz)), batched_matmul(a, dz)
+
+
+@tangent(summed_left_transposed)
+def _(z, a, g, a_dot, g_dot):
+    return summed_left_transposed(a_dot, g) + summed_left_transposed(a, g_dot)
+
+
+@rule(summed_right_transposed)       # z = sum_k g[k] @ b[k].T
+def _(z, g, b, dz):
+    return batched_matmul(dz, b), batched_matmul(transposed(dz), g)
+
+
+@tangent(summed_right_transposed)
+def _(z, g, b, g_dot, b_dot):
+    return summed_right_transposed(g_dot, b) + summed_right_transposed(g, b_dot)
+
+
+@result_type(batched_matmul)
+def _(args, kw, consts):
+    return matmul_type(args[0], args[1])
+
+
+@result_type(batched_transposed)
+def _(args, kw, consts):
+    return args[0]
+
+
+@result_type(summed_left_transposed, summed_right_transposed)
+def _(args, kw, consts):
+    return array(np.result_type(args[0].dtype, args[1].dtype), 2)
+
+
 nondifferentiable("FloorDiv", "Not", "compare", "BitAnd", "BitOr", "BitXor", "Invert",
                   "LShift", "RShift")
 
@@ -130,11 +206,14 @@ def _(args, kw, consts):
     return matmul_type(args[0], args[1])
 
 
-def matmul_type(a: T, b: T) -> T:
+def matmul_type(a: T, b: T, stacks=True) -> T:
+    """The type of ``a @ b`` (``np.matmul``); ``stacks``: a 3-d operand is a stack
+    of matrices (not for ``np.dot``, whose product of 3-d arrays is another one)."""
     if not (a.is_array and b.is_array):
         raise TypeError("matrix product needs two arrays")
     dt = np.result_type(a.dtype, b.dtype)
-    ndim = {(1, 1): 0, (2, 1): 1, (1, 2): 1, (2, 2): 2}.get((a.ndim, b.ndim))
+    ndim = {(1, 1): 0, (2, 1): 1, (1, 2): 1, (2, 2): 2,
+            **({(3, 3): 3, (3, 2): 3, (2, 3): 3} if stacks else {})}.get((a.ndim, b.ndim))
     if ndim is None:
         raise TypeError(f"matrix product of {a.ndim}-d and {b.ndim}-d arrays is not supported")
     return T("float", dt) if ndim == 0 else array(dt, ndim)
