@@ -280,16 +280,7 @@ def _(args, kw, consts):
     raise TypeError(f".item() of {x}")
 
 
-@rule(one_d_array)
-def _(z, x, dz):
-    return dz
-
-
-@tangent(one_d_array)
-def _(z, x, x_dot):
-    return x_dot
-
-
+# (its rule and tangent, the identity's: rules/linalg.py, with as_vector's)
 @result_type(one_d_array)
 def _(args, kw, consts):
     if not (args[0].is_array and args[0].ndim == 1):

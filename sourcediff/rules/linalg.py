@@ -9,6 +9,7 @@ declared together.
 import numpy as np
 
 from ..passes.types import F64, array
+from ..runtime.array_helpers import one_d_array
 from ..runtime.helpers import (
     as_vector,
     cholesky_adjoint,
@@ -117,13 +118,15 @@ def _(args, kw, consts):
     return F64
 
 
-# np.linalg.norm(x, ord) without an axis: the norm along axis 0 of as_vector(x), x itself
-@rule(as_vector)
+# np.linalg.norm(x, ord) without an axis: the norm along axis 0 of as_vector(x), x itself;
+# one_d_array(x) likewise x itself (np.gradient's and np.convolve's templates): identities
+# whose type rules refuse arrays that are not 1-d, each with its own message
+@rule(as_vector, one_d_array)
 def _(z, x, dz):
     return dz
 
 
-@tangent(as_vector)
+@tangent(as_vector, one_d_array)
 def _(z, x, x_dot):
     return x_dot
 

@@ -11,7 +11,6 @@ with ``np`` bound to ``jax.numpy``; what stays unsupported is refused at
 transform time with a ``TransformError`` naming the line.
 """
 import sys
-import types
 from pathlib import Path
 
 import numpy as np
@@ -21,6 +20,7 @@ import sourcediff as sd
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from fdcheck import check_grad
+from jaxcheck import jax_grad
 
 RNG = np.random.default_rng(30)
 
@@ -175,16 +175,6 @@ CASES = {
     "rowmask_loop": (rowmask_loop, (ROWS,), 0),
     "rowmask_write": (rowmask_write, (ROWS,), 0),
 }
-
-
-def jax_grad(f, args, wrt):
-    """``jax.grad`` of ``f``'s code with ``np`` bound to ``jax.numpy`` (float64)."""
-    jax = pytest.importorskip("jax")
-    jax.config.update("jax_enable_x64", True)
-    jf = types.FunctionType(f.__code__, {**f.__globals__, "np": jax.numpy}, f.__name__,
-                            f.__defaults__, f.__closure__)
-    argnums = wrt if isinstance(wrt, tuple) else (wrt,)
-    return tuple(np.asarray(g) for g in jax.grad(jf, argnums=argnums)(*args))
 
 
 # Every case runs on the python target; the cpu target compiles one or two of each

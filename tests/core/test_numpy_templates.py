@@ -6,7 +6,6 @@ crashed inside the library.  Each is checked against finite differences, forward
 NumPy's own values (check_grad) and, where JAX is installed, ``jax.grad`` of the same
 source with ``jax.numpy``; the forms a template does not cover are refused at the line."""
 import sys
-import types
 from pathlib import Path
 
 import numpy as np
@@ -18,6 +17,7 @@ from sourcediff.errors import TransformError
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "forward"))
 from fdcheck import check_grad
+from jaxcheck import jax_grad
 from jvpcheck import check_jvp
 
 
@@ -170,16 +170,6 @@ def test_second_derivatives_through_a_template():
 
 # np.where(c) and np.bincount have value-dependent shapes, which jax.grad cannot trace
 JAX_LEFT_OUT = {"where_positions", "where_positions_of_a_matrix", "bin_sums"}
-
-
-def jax_grad(f, args, wrt):
-    """``jax.grad`` of ``f``'s code with ``np`` bound to ``jax.numpy`` (float64)."""
-    jax = pytest.importorskip("jax")
-    jax.config.update("jax_enable_x64", True)
-    jf = types.FunctionType(f.__code__, {**f.__globals__, "np": jax.numpy}, f.__name__,
-                            f.__defaults__, f.__closure__)
-    argnums = wrt if isinstance(wrt, tuple) else (wrt,)
-    return tuple(np.asarray(g) for g in jax.grad(jf, argnums=argnums)(*args))
 
 
 @pytest.mark.parametrize("name", sorted(set(CASES) - JAX_LEFT_OUT))
