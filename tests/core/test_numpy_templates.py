@@ -106,14 +106,14 @@ def bin_sums(x, w):
         + np.sum(np.bincount(idx, x, 7) * np.arange(7.0))
 
 
-def all_of_them(x, w, m, a):
-    """The forms above in one function: one cpu compile for all of them."""
-    return (full_like(x, w[0]) + average_weighted(x, w * w + 0.1) + average_along_axis(m)
-            + take(x, w) + take_of_a_matrix(m) + meshgrid_xy(x, w[:3]) + meshgrid_ij(x, w[:3])
-            + log_add_exp_reduce(x, w) + log_add_exp_reduce_axes(m) + gradient_1d(x, w)
-            + percentiles(x, w) + matrix_powers(a, w) + where_positions(x, w)
-            + where_positions_of_a_matrix(m) + stack_with_the_axis_by_position(x, w)
-            + convolutions(x, w) + bin_sums(x, w))
+def compiled_ones(x, w, m):
+    """The forms whose templates make code no other test compiles (int positions, loops,
+    np.add.at into counts, a tuple of index arrays, grids, the 1-d guard), in one function:
+    one cpu compile for all of them.  The others are calls the NumPy rule tests compile
+    already (np.mean along an axis, ravel and index, stack, inv and @): python target."""
+    return (meshgrid_xy(x, w[:3]) + meshgrid_ij(x, w[:3]) + log_add_exp_reduce(x, w)
+            + gradient_1d(x, w) + percentiles(x, w) + where_positions(x, w)
+            + where_positions_of_a_matrix(m) + convolutions(x, w) + bin_sums(x, w))
 
 
 X = np.array([0.3, -0.7, 1.1, 0.45, -0.2])
@@ -153,7 +153,7 @@ def test_gradient_and_tangent_python(name):
 
 
 def test_gradient_compiled():
-    check_grad(all_of_them, (X, W, M, A), wrt=(0, 1, 2, 3), target="cpu")
+    check_grad(compiled_ones, (X, W, M), wrt=(0, 1, 2), target="cpu")
 
 
 def test_second_derivatives_through_a_template():
