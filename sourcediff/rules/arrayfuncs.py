@@ -21,7 +21,6 @@ from ..runtime.array_helpers import (
     kron_adjoint_left,
     kron_adjoint_right,
     leading_axes,
-    one_d_array,
     put_diagonal,
     sum_repeats,
     sum_tiles,
@@ -278,16 +277,6 @@ def _(args, kw, consts):
     if x.is_scalar:
         return x
     raise TypeError(f".item() of {x}")
-
-
-# (its rule and tangent, the identity's: rules/linalg.py, with as_vector's)
-@result_type(one_d_array)
-def _(args, kw, consts):
-    if not (args[0].is_array and args[0].ndim == 1):
-        raise TypeError(f"np.gradient and np.convolve are supported for 1-d arrays, not "
-                        f"{args[0]} (of more axes np.gradient is a list of arrays, one per "
-                        "axis; np.convolve takes 1-d arrays only)")
-    return args[0]
 
 
 @result_type(np.reshape)

@@ -131,13 +131,23 @@ def _(z, x, x_dot):
     return x_dot
 
 
-@result_type(as_vector)
-def _(args, kw, consts):
-    if not (args[0].is_array and args[0].ndim == 1):
-        raise TypeError(f"np.linalg.norm with ord 1, 2 or np.inf and no axis is supported "
-                        f"for 1-d arrays (vector norms), not {args[0]}: the matrix norms "
-                        "these ord name are not; pass axis= for vector norms along an axis")
-    return args[0]
+def _one_d_only(why):
+    """The type rule of an identity that takes 1-d arrays only: ``why(t)`` says why
+    another ``t`` is refused."""
+    def result(args, kw, consts):
+        if not (args[0].is_array and args[0].ndim == 1):
+            raise TypeError(why(args[0]))
+        return args[0]
+    return result
+
+
+result_type(as_vector)(_one_d_only(lambda t: (
+    f"np.linalg.norm with ord 1, 2 or np.inf and no axis is supported for 1-d arrays "
+    f"(vector norms), not {t}: the matrix norms these ord name are not; pass axis= for "
+    "vector norms along an axis")))
+result_type(one_d_array)(_one_d_only(lambda t: (
+    f"np.gradient and np.convolve are supported for 1-d arrays, not {t} (of more axes "
+    "np.gradient is a list of arrays, one per axis; np.convolve takes 1-d arrays only)")))
 
 
 # -- log|det| and Cholesky ---------------------------------------------------------
