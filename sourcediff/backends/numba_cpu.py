@@ -182,6 +182,7 @@ def load_numba(source: str, stem: str, injected: dict, jit_options: dict,
     from ..runtime import scipy_special
     from ..runtime.declare import install_numba_overloads
     from ..runtime.memory import keep_freed_memory
+    from .direct_numpy import NOW, direct_calls
     from .counted_range import counted_loops, counted_range
     keep_freed_memory()
     cache_overloads()
@@ -189,6 +190,8 @@ def load_numba(source: str, stem: str, injected: dict, jit_options: dict,
     scipy_special.install()
     options = {"cache": True, "error_model": "numpy", **jit_options}
     source = counted_loops(source)          # (backends/counted_range.py)
+    if not options.get("parallel"):
+        source = direct_calls(source)        # (backends/direct_numpy.py)
     path = write_module(source, stem, {**options, "llvm": STAMP}, injected)
     quiet_performance_warnings(path.parent)
     name = path.stem
@@ -199,6 +202,8 @@ def load_numba(source: str, stem: str, injected: dict, jit_options: dict,
         sys.modules[name] = module
         spec.loader.exec_module(module)
         module.counted_range = counted_range
+        for name, fn in NOW.items():
+            setattr(module, name, fn)
         for k, v in injected.items():
             setattr(module, k, v)
         for fname in function_names:

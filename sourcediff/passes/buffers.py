@@ -79,6 +79,7 @@ class Liveness:
         self.after: dict = {}
         self.head: dict = {}      # id(loop) -> the names live at its head
         self.skip = skip
+        self.uses_defs: dict = {}  # id(simple stmt) -> _uses_defs (loops revisit them)
         self.block(fn.body, set(live_out), (set(live_out), set(live_out)))
 
     def block(self, stmts, out: set, loop: tuple) -> set:
@@ -115,7 +116,10 @@ class Liveness:
             return _loads(s)
         if id(s) in self.skip:
             return set(out)
-        uses, defs = _uses_defs(s)
+        found = self.uses_defs.get(id(s))
+        if found is None:
+            found = self.uses_defs[id(s)] = _uses_defs(s)
+        uses, defs = found
         return uses | (out - defs)
 
 

@@ -1,0 +1,370 @@
+"""NumPy calls of generated modules lowered in the caller, instead of compiled as
+functions of their own: ``np.empty``, ``np.zeros``, ``np.empty_like``,
+``np.zeros_like`` and the product ``a @ b`` of vectors and matrices.
+
+Numba implements these with ``@overload``: each argument-type combination a program
+uses (``np.empty((n, m), np.float64)``, ``np.zeros_like`` of a 1-d and of a 2-d array,
+a matrix times a vector, ...) compiles small functions through Numba's whole pipeline
+(``@`` compiles four: the overload, its product, the ``out=`` product it calls and the
+checks; about 0.5 s for one matrix-vector product in a new process, 0.1 s for one
+allocation).  A generated adjoint allocates its adjoints, tapes and buffers in several
+such combinations and multiplies by transposes, so these were a third of a first
+call's compile time (the LSTM program's gradient: 1.6 s of 3.5 s).  Here each is a
+typing template and a lowering, as Numba has for ``range`` or ``len``:
+
+- typing gives the result type Numba's overloads give (the same ``parse_dtype`` and
+  ``parse_shape``, the same layout rule for ``*_like``, a C-contiguous product);
+- lowering emits the allocation (with ``memset`` for ``zeros``) in the caller, and for
+  ``@`` the size check and the call into BLAS (``gemm``, ``gemv`` or ``dot``, chosen
+  as Numba's ``np.dot(a, b, out)`` chooses them; a non-contiguous operand copied
+  first, as Numba does) -- the machine code Numba's overloads produce once inlined;
+- a product Numba computes some other way (integer arrays, a dtype BLAS lacks, mixed
+  dtypes: Numba's own error) is typed and lowered by Numba's ``@`` itself.
+
+The file Numba compiles for the ``cpu`` target has those calls renamed
+(:func:`direct_calls`, a rewrite of that file only: ``.source`` still says
+``np.zeros_like`` and ``@``), as ``counted_range.py`` does for ``range``.  Programs
+compiled with Numba's parallel transformations keep NumPy's names: those recognize
+``np.empty`` and ``np.zeros`` when they analyse array sizes.
+"""
+from __future__ import annotations
+
+import ast
+import operator
+import re
+
+import numpy as np
+from llvmlite import ir as llvm_ir
+from numba.core import cgutils, types, utils
+from numba.core.imputils import impl_ret_new_ref, lower_builtin
+from numba.core.typing.npydecl import parse_dtype, parse_shape
+from numba.core.typing.templates import AbstractTemplate, infer_global, signature
+from numba.np.arrayobj import _empty_nd_impl, _parse_shape, make_array
+from numba.np.linalg import (call_xxdot, call_xxgemm, call_xxgemv, ensure_blas,
+                             make_contiguous)
+from numba.np.numpy_support import is_nonelike
+
+
+def empty_now(shape, dtype=float):
+    """``np.empty`` (what the name means outside Numba)."""
+    return np.empty(shape, dtype)
+
+
+def zeros_now(shape, dtype=float):
+    """``np.zeros``."""
+    return np.zeros(shape, dtype)
+
+
+def empty_like_now(a, dtype=None):
+    """``np.empty_like``."""
+    return np.empty_like(a, dtype)
+
+
+def zeros_like_now(a, dtype=None):
+    """``np.zeros_like``."""
+    return np.zeros_like(a, dtype)
+
+
+def matmul_now(a, b):
+    """``a @ b``."""
+    return a @ b
+
+
+# the name the rewritten file calls each by (a name no program's own can be, as the
+# normalizer's ``__sourcediff_<helper>__``), and the function
+NOW = {f"__sourcediff_{fn.__name__}__": fn
+       for fn in (empty_now, zeros_now, empty_like_now, zeros_like_now, matmul_now)}
+
+
+# -- the rewrite of the file Numba compiles -----------------------------------------
+
+# ``np.<name>(`` in a line of code (the source-line comments are left as they are)
+_ALLOCATION = re.compile(r"\bnp\.(empty_like|zeros_like|empty|zeros)\(")
+
+
+def direct_calls(source: str) -> str:
+    """``source`` with its allocations and ``@`` products calling the functions
+    above, on the same lines (Numba's messages point at the right one)."""
+    return _direct_products(_direct_allocations(source))
+
+
+def _direct_allocations(source: str) -> str:
+    out = []
+    for line in source.splitlines(keepends=True):
+        code, hash_, comment = line.partition("#")
+        out.append(_ALLOCATION.sub(r"__sourcediff_\1_now__(", code) + hash_ + comment)
+    return "".join(out)
+
+
+def _direct_products(source: str) -> str:
+    """Each ``a @ b`` as ``__sourcediff_matmul_now__(a, b)`` (``a @ b @ c`` too: the
+    operands' own text, products in them rewritten first).  Positions from the
+    parse, so an operand is whatever the parse says it is (``x[i]``, ``-y``,
+    ``(u + v)``); offsets in bytes, as ``ast`` gives them."""
+    if "@" not in source:
+        return source
+    text = source.encode()
+    starts = [0]
+    for line in text.splitlines(keepends=True):
+        starts.append(starts[-1] + len(line))
+
+    def span(node):
+        return (starts[node.lineno - 1] + node.col_offset,
+                starts[node.end_lineno - 1] + node.end_col_offset)
+
+    def outermost(node):
+        """The products in ``node`` not inside another product in it."""
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, ast.BinOp) and isinstance(child.op, ast.MatMult):
+                yield child
+            else:
+                yield from outermost(child)
+
+    def rewritten(lo, hi, node) -> bytes:
+        """The text ``text[lo:hi]`` of ``node`` with its products rewritten."""
+        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.MatMult) and \
+                span(node) == (lo, hi):
+            return (b"__sourcediff_matmul_now__(" + rewritten(*span(node.left), node.left)
+                    + b", " + rewritten(*span(node.right), node.right) + b")")
+        out, at = [], lo
+        for inner in outermost(node):
+            a, b = span(inner)
+            out += [text[at:a], rewritten(a, b, inner)]
+            at = b
+        return b"".join(out + [text[at:hi]])
+
+    return rewritten(0, len(text), ast.parse(source)).decode()
+
+
+# -- allocations -------------------------------------------------------------------
+
+def _fold(pysig, args, kws) -> list | None:
+    """The argument types in the order of ``pysig``'s parameters, a missing one
+    as ``Omitted(default)``; None where the call does not bind."""
+    try:
+        bound = pysig.bind(*args, **kws)
+    except TypeError:
+        return None
+    return [bound.arguments[name] if name in bound.arguments else types.Omitted(p.default)
+            for name, p in pysig.parameters.items()]
+
+
+def _given(ty):
+    """The type of an argument, None where it was left out or passed as None."""
+    if isinstance(ty, types.Omitted):
+        return None if ty.value is None or ty.value is float else ty
+    return None if is_nonelike(ty) else ty
+
+
+def _shape_result(args) -> types.Type | None:
+    """``np.empty(shape, dtype)``'s result type, as ``ol_np_empty`` has it."""
+    shape, dtype = args
+    given = _given(dtype)
+    if given is None or (isinstance(given, types.Function) and given.typing_key is float):
+        nb_dtype = types.double
+    else:
+        nb_dtype = parse_dtype(given)
+    ndim = parse_shape(shape)
+    if nb_dtype is None or ndim is None:
+        return None
+    return types.Array(nb_dtype, ndim, "C")
+
+
+def _like_result(args) -> types.Type | None:
+    """``np.empty_like(a, dtype)``'s result type, as ``ol_np_empty_like`` has it."""
+    arr, dtype = args
+    given = _given(dtype)
+    if given is not None:
+        nb_dtype = parse_dtype(given)
+    elif isinstance(arr, types.Array):
+        nb_dtype = arr.dtype
+    else:
+        nb_dtype = arr
+    if nb_dtype is None:
+        return None
+    if isinstance(arr, types.Array):
+        return arr.copy(dtype=nb_dtype, layout=arr.layout if arr.layout != "A" else "C",
+                        readonly=False)
+    return types.Array(nb_dtype, 0, "C")
+
+
+def _allocate(context, builder, sig, args, like: bool, zero: bool):
+    arrtype = sig.return_type
+    if like:
+        if isinstance(sig.args[0], types.Array):
+            proto = make_array(sig.args[0])(context, builder, value=args[0])
+            shapes = cgutils.unpack_tuple(builder, proto.shape, count=sig.args[0].ndim)
+        else:
+            shapes = ()
+    else:
+        shapes = _parse_shape(context, builder, sig.args[0], args[0])
+    ary = _empty_nd_impl(context, builder, arrtype, shapes)
+    if zero:
+        _zero(builder, ary)
+    return impl_ret_new_ref(context, builder, arrtype, ary._getvalue())
+
+
+def _zero(builder, ary) -> None:
+    cgutils.memset(builder, ary.data, builder.mul(ary.itemsize, ary.nitems), 0)
+
+
+def _register_allocation(fn, like: bool, zero: bool) -> None:
+    pysig = utils.pysignature(fn)
+    result = _like_result if like else _shape_result
+
+    class Allocation(AbstractTemplate):
+        key = fn
+
+        def generic(self, args, kws):
+            folded = _fold(pysig, args, kws)
+            retty = None if folded is None else result(folded)
+            if retty is not None:
+                return signature(retty, *folded).replace(pysig=pysig)
+
+    infer_global(fn)(Allocation)
+
+    @lower_builtin(fn, types.Any, types.Any)
+    def lower(context, builder, sig, args):
+        return _allocate(context, builder, sig, args, like, zero)
+
+
+_register_allocation(empty_now, like=False, zero=False)
+_register_allocation(zeros_now, like=False, zero=True)
+_register_allocation(empty_like_now, like=True, zero=False)
+_register_allocation(zeros_like_now, like=True, zero=True)
+
+
+# -- products ----------------------------------------------------------------------
+
+_BLAS_DTYPES = (types.float32, types.float64, types.complex64, types.complex128)
+
+
+def _through_blas(a, b) -> bool:
+    """A product of vectors and matrices of one dtype BLAS has."""
+    return (isinstance(a, types.Array) and isinstance(b, types.Array)
+            and a.ndim in (1, 2) and b.ndim in (1, 2)
+            and a.dtype == b.dtype and a.dtype in _BLAS_DTYPES)
+
+
+def _product_type(a, b):
+    """What Numba's ``@`` gives: a number for two vectors, else a C array."""
+    ndim = a.ndim + b.ndim - 2
+    return a.dtype if ndim == 0 else types.Array(a.dtype, ndim, "C")
+
+
+@infer_global(matmul_now)
+class Matmul(AbstractTemplate):
+    def generic(self, args, kws):
+        if kws or len(args) != 2:
+            return None
+        if _through_blas(*args):
+            return signature(_product_type(*args), *args)
+        return self.context.resolve_function_type(operator.matmul, args, {})
+
+
+def _require(context, builder, ok, exc, message: str) -> None:
+    with cgutils.if_unlikely(builder, builder.not_(ok)):
+        context.call_conv.return_user_exc(builder, exc, (message,))
+
+
+def _fits_c_int(context, builder, n) -> None:
+    """BLAS takes sizes as C ints (Numba's ``check_c_int``, inline)."""
+    limit = context.get_constant(types.intp, 2 ** 31 - 1)
+    _require(context, builder, builder.icmp_signed("<=", n, limit), OverflowError,
+             "array size too large to fit in C int")
+
+
+def _product(context, builder, sig, args):
+    """``a @ b`` through BLAS, as Numba's ``np.dot(a, b)`` and ``np.dot(a, b, out)``
+    compute it: the same calls for the same layouts and sizes (a matrix with one
+    row or column times a matrix is a matrix-vector product), the same errors."""
+    xty, yty = sig.args
+    x = make_array(xty)(context, builder, args[0])
+    y = make_array(yty)(context, builder, args[1])
+    xs = cgutils.unpack_tuple(builder, x.shape)
+    ys = cgutils.unpack_tuple(builder, y.shape)
+    zero = context.get_constant(types.intp, 0)
+    if xty.ndim == yty.ndim == 1:
+        _require(context, builder, builder.icmp_signed("==", xs[0], ys[0]), ValueError,
+                 "incompatible array sizes for np.dot(a, b) (vector * vector)")
+        _fits_c_int(context, builder, xs[0])
+        out = cgutils.alloca_once(builder, context.get_value_type(sig.return_type))
+        call_xxdot(context, builder, False, xty.dtype, xs[0], x.data, y.data, out)
+        return builder.load(out)
+    outty = sig.return_type
+    if xty.ndim == yty.ndim == 2:
+        (m, k), (k2, n) = xs, ys
+        _require(context, builder, builder.icmp_signed("==", k, k2), ValueError,
+                 "incompatible array sizes for np.dot(a, b) (matrix * matrix)")
+        out = make_array(outty)(context, builder,
+                                _empty_nd_impl(context, builder, outty, [m, n])._getvalue())
+        for size in (m, k, n):
+            _fits_c_int(context, builder, size)
+        empty = builder.or_(builder.icmp_signed("==", k, zero),
+                            builder.or_(builder.icmp_signed("==", m, zero),
+                                        builder.icmp_signed("==", n, zero)))
+        with builder.if_else(empty, likely=False) as (if_empty, if_not):
+            with if_empty:
+                _zero(builder, out)
+            with if_not:
+                _matrix_product(context, builder, (xty, xs, x.data), (yty, ys, y.data),
+                                (outty, [m, n], out.data), k)
+        return out._getvalue()
+    if xty.ndim == 1:                   # vector @ matrix: computed as matrix.T @ vector
+        mty, ms, m_data, v_data, v_size = yty, ys, y.data, x.data, xs[0]
+        matched, lda, do_trans = ys[0], ys[1], yty.layout == "F"
+        message = "incompatible array sizes for np.dot(a, b) (vector * matrix)"
+        length = ys[1]
+    else:
+        mty, ms, m_data, v_data, v_size = xty, xs, x.data, y.data, ys[0]
+        matched, lda, do_trans = xs[1], xs[0], xty.layout == "C"
+        message = "incompatible array sizes for np.dot(a, b) (matrix * vector)"
+        length = xs[0]
+    _require(context, builder, builder.icmp_signed("==", v_size, matched), ValueError, message)
+    out = make_array(outty)(context, builder,
+                            _empty_nd_impl(context, builder, outty, [length])._getvalue())
+    for size in ms:
+        _fits_c_int(context, builder, size)
+    empty = builder.or_(builder.icmp_signed("==", v_size, zero),
+                        builder.icmp_signed("==", lda, zero))
+    with builder.if_else(empty, likely=False) as (if_empty, if_not):
+        with if_empty:
+            _zero(builder, out)
+        with if_not:
+            call_xxgemv(context, builder, do_trans, mty, ms, m_data, v_data, out.data)
+    return out._getvalue()
+
+
+def _matrix_product(context, builder, x, y, out, k) -> None:
+    """Matrix times matrix into ``out``, as Numba's ``dot_3_mm``: a dot or a
+    matrix-vector product where a side has one row or column."""
+    (xty, xs, x_data), (yty, ys, y_data), (outty, out_shapes, out_data) = x, y, out
+    m, n = out_shapes
+    one = context.get_constant(types.intp, 1)
+    with builder.if_else(builder.icmp_signed("==", n, one)) as (right_vector, right_matrix):
+        with right_vector:
+            with builder.if_else(builder.icmp_signed("==", m, one)) as (both, left):
+                with both:
+                    call_xxdot(context, builder, False, xty.dtype, k, x_data, y_data,
+                               out_data)
+                with left:
+                    call_xxgemv(context, builder, xty.layout == outty.layout, xty, xs,
+                                x_data, y_data, out_data)
+        with right_matrix:
+            with builder.if_else(builder.icmp_signed("==", m, one)) as (row, general):
+                with row:
+                    call_xxgemv(context, builder, yty.layout != outty.layout, yty, ys,
+                                y_data, x_data, out_data)
+                with general:
+                    call_xxgemm(context, builder, xty, xs, x_data, yty, ys, y_data,
+                                outty, out_shapes, out_data)
+
+
+@lower_builtin(matmul_now, types.Any, types.Any)
+def lower_matmul(context, builder, sig, args):
+    if not _through_blas(*sig.args):
+        return context.get_function(operator.matmul, sig)(builder, args)
+    ensure_blas()
+    with make_contiguous(context, builder, sig, args) as (contiguous, values):
+        result = _product(context, builder, contiguous, values)
+    return impl_ret_new_ref(context, builder, sig.return_type, result)

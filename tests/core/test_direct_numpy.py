@@ -1,0 +1,167 @@
+"""The NumPy calls the cpu target lowers in place (backends/direct_numpy.py): the same
+result types as Numba's own ``np.empty``/``np.zeros``/``np.empty_like``/``np.zeros_like``
+and ``@`` for every argument form, the same values, the same errors; and the rewrite
+touches code, not the source-line comments."""
+import re
+
+import numba
+import numpy as np
+import pytest
+
+from sourcediff.backends.direct_numpy import (direct_calls, empty_like_now, empty_now,
+                                              matmul_now, zeros_like_now, zeros_now)
+
+
+@numba.njit
+def ours(x, n):
+    a = zeros_now(n)
+    b = zeros_now((n, 2), np.int64)
+    c = empty_now(n, dtype=np.bool_)
+    d = zeros_like_now(x)
+    e = zeros_like_now(x.T)
+    f = empty_like_now(x[::2, :1])
+    g = zeros_like_now(x, np.float32)
+    h = zeros_like_now(1.5)
+    k = zeros_now(x.shape, x.dtype)
+    c[:] = True
+    f[:] = 0.0
+    return a, b, c, d, e, f, g, h, k
+
+
+@numba.njit
+def numbas(x, n):
+    a = np.zeros(n)
+    b = np.zeros((n, 2), np.int64)
+    c = np.empty(n, dtype=np.bool_)
+    d = np.zeros_like(x)
+    e = np.zeros_like(x.T)
+    f = np.empty_like(x[::2, :1])
+    g = np.zeros_like(x, np.float32)
+    h = np.zeros_like(1.5)
+    k = np.zeros(x.shape, x.dtype)
+    c[:] = True
+    f[:] = 0.0
+    return a, b, c, d, e, f, g, h, k
+
+
+def test_result_types_and_values_are_numbas():
+    x = np.arange(12.0).reshape(4, 3)
+    got, want = ours(x, 3), numbas(x, 3)
+    [sig_ours] = ours.nopython_signatures
+    [sig_numba] = numbas.nopython_signatures
+    assert sig_ours.return_type == sig_numba.return_type
+    for a, b in zip(got, want):
+        assert a.dtype == b.dtype and a.shape == b.shape
+        assert a.flags.c_contiguous == b.flags.c_contiguous
+        assert a.flags.f_contiguous == b.flags.f_contiguous
+        np.testing.assert_array_equal(a, b)
+
+
+@numba.njit
+def negative(n):
+    return zeros_now((2, n))
+
+
+def test_negative_dimension_is_numpys_error():
+    with pytest.raises(ValueError, match="negative dimensions"):
+        negative(-1)
+
+
+def test_python_meaning_is_numpys():
+    assert zeros_now((2, 3)).dtype == np.float64
+    assert empty_now(4, np.int64).dtype == np.int64
+    np.testing.assert_array_equal(zeros_like_now(np.ones(3)), np.zeros(3))
+    assert empty_like_now(np.ones(2, np.int32)).dtype == np.int32
+
+
+def test_rewrite_renames_calls_in_code_only():
+    src = ("    # f:3  d = np.zeros_like(x)\n"
+           "    d = np.zeros_like(x) + np.empty((n, 2), np.float64)[0]\n"
+           "    e = np.zeros(n); f = np.empty_like(d)  # np.zeros(n)\n"
+           "    g = np.ones(n)\n")
+    assert direct_calls(src) == (
+        "    # f:3  d = np.zeros_like(x)\n"
+        "    d = __sourcediff_zeros_like_now__(x) + __sourcediff_empty_now__((n, 2), "
+        "np.float64)[0]\n"
+        "    e = __sourcediff_zeros_now__(n); f = __sourcediff_empty_like_now__(d)  "
+        "# np.zeros(n)\n"
+        "    g = np.ones(n)\n")
+
+
+@numba.njit
+def ours_product(a, b):
+    return matmul_now(a, b)
+
+
+@numba.njit
+def numbas_product(a, b):
+    return a @ b
+
+
+def _operands():
+    """Vectors and matrices in each layout (C, F, strided), sizes with one row or
+    column and empty ones, each BLAS dtype."""
+    rng = np.random.default_rng(3)
+    m = rng.normal(size=(4, 6))
+    out = []
+    for dtype in (np.float64, np.float32, np.complex128):
+        a = m.astype(dtype)
+        c = (m[:3, :4] + 1j * m[1:4, 2:6]).astype(dtype) if dtype == np.complex128 else \
+            m[:3, :4].astype(dtype)
+        out += [(a, a[0]), (a.T, a[:, 0]), (a[:, ::2], a[1, ::2]), (a[0], a.T),
+                (a[0, ::2], a[:, ::2].T.copy()), (a, a.T), (a.T, a), (a[:, ::2].T, c[:, :4].T),
+                (a[:1], a.T), (a, a.T[:, :1]), (a[:1], a.T[:, :1]), (a[0], a[1]),
+                (a[:, ::3][0], a[:, ::3][1]), (a[:, :0], a[:0]), (a[:0], a.T), (a[:, :0], a[0, :0])]
+    return out
+
+
+@pytest.mark.parametrize("k", range(48))
+def test_products_are_numbas(k):
+    a, b = _operands()[k]
+    got, want = ours_product(a, b), numbas_product(a, b)
+    assert ours_product.nopython_signatures[-1].return_type == \
+        numbas_product.nopython_signatures[-1].return_type
+    tol = 1e-5 if a.dtype == np.float32 else 1e-12
+    np.testing.assert_allclose(got, want, rtol=tol, atol=tol)
+    np.testing.assert_allclose(got, a @ b, rtol=tol, atol=tol)
+
+
+@pytest.mark.parametrize("a, b", [(np.ones((2, 3), np.int64), np.ones(3, np.int64)),
+                                  (np.ones((2, 3)), np.ones(3, np.float32))])
+def test_products_blas_does_not_have_are_numbas_own_error(a, b):
+    # (integer arrays, mixed dtypes: Numba's @ refuses them; ours says what it says)
+    with pytest.raises(numba.core.errors.TypingError) as numbas:
+        numbas_product(a, b)
+    with pytest.raises(numba.core.errors.TypingError) as ours:
+        ours_product(a, b)
+    want = "arguments must all have the same dtype" if a.dtype != b.dtype else \
+        "No implementation of function Function(<built-in function dot>)"
+    assert want in str(numbas.value) and want in str(ours.value)
+
+
+@pytest.mark.parametrize("a, b, what", [
+    (np.ones(3), np.ones(4), "vector * vector"), (np.ones((2, 3)), np.ones(4), "matrix * vector"),
+    (np.ones(3), np.ones((4, 2)), "vector * matrix"),
+    (np.ones((2, 3)), np.ones((4, 2)), "matrix * matrix")])
+def test_mismatched_sizes_are_numbas_error(a, b, what):
+    message = re.escape(f"incompatible array sizes for np.dot(a, b) ({what})")
+    with pytest.raises(ValueError, match=message):
+        ours_product(a, b)
+    with pytest.raises(ValueError, match=message):
+        numbas_product(a, b)
+
+
+def test_rewrite_finds_every_product_by_its_parse():
+    src = ("def f(a, b, c, x, u, v, i):\n"
+           "    y = a @ b @ c  # a @ b\n"
+           "    z = -x[i] @ (u + v) + np.sum(a.T @ (b @ c))\n"
+           "    w = (a\n"
+           "         @ b)\n"
+           "    return 'a @ b', y, z, w\n")
+    assert direct_calls(src) == (
+        "def f(a, b, c, x, u, v, i):\n"
+        "    y = __sourcediff_matmul_now__(__sourcediff_matmul_now__(a, b), c)  # a @ b\n"
+        "    z = __sourcediff_matmul_now__(-x[i], u + v) + np.sum(__sourcediff_matmul_now__("
+        "a.T, __sourcediff_matmul_now__(b, c)))\n"
+        "    w = (__sourcediff_matmul_now__(a, b))\n"
+        "    return 'a @ b', y, z, w\n")
