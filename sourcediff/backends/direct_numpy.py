@@ -34,14 +34,12 @@ import operator
 import re
 
 import numpy as np
-from llvmlite import ir as llvm_ir
 from numba.core import cgutils, types, utils
 from numba.core.imputils import impl_ret_new_ref, lower_builtin
 from numba.core.typing.npydecl import parse_dtype, parse_shape
 from numba.core.typing.templates import AbstractTemplate, infer_global, signature
 from numba.np.arrayobj import _empty_nd_impl, _parse_shape, make_array
-from numba.np.linalg import (call_xxdot, call_xxgemm, call_xxgemv, ensure_blas,
-                             make_contiguous)
+from numba.np.linalg import call_xxdot, call_xxgemm, call_xxgemv, ensure_blas, make_contiguous
 from numba.np.numpy_support import is_nonelike
 
 
@@ -341,23 +339,21 @@ def _matrix_product(context, builder, x, y, out, k) -> None:
     (xty, xs, x_data), (yty, ys, y_data), (outty, out_shapes, out_data) = x, y, out
     m, n = out_shapes
     one = context.get_constant(types.intp, 1)
+    left_row = builder.icmp_signed("==", m, one)
     with builder.if_else(builder.icmp_signed("==", n, one)) as (right_vector, right_matrix):
-        with right_vector:
-            with builder.if_else(builder.icmp_signed("==", m, one)) as (both, left):
-                with both:
-                    call_xxdot(context, builder, False, xty.dtype, k, x_data, y_data,
-                               out_data)
-                with left:
-                    call_xxgemv(context, builder, xty.layout == outty.layout, xty, xs,
-                                x_data, y_data, out_data)
-        with right_matrix:
-            with builder.if_else(builder.icmp_signed("==", m, one)) as (row, general):
-                with row:
-                    call_xxgemv(context, builder, yty.layout != outty.layout, yty, ys,
-                                y_data, x_data, out_data)
-                with general:
-                    call_xxgemm(context, builder, xty, xs, x_data, yty, ys, y_data,
-                                outty, out_shapes, out_data)
+        with right_vector, builder.if_else(left_row) as (both, left):
+            with both:
+                call_xxdot(context, builder, False, xty.dtype, k, x_data, y_data, out_data)
+            with left:
+                call_xxgemv(context, builder, xty.layout == outty.layout, xty, xs,
+                            x_data, y_data, out_data)
+        with right_matrix, builder.if_else(left_row) as (row, general):
+            with row:
+                call_xxgemv(context, builder, yty.layout != outty.layout, yty, ys,
+                            y_data, x_data, out_data)
+            with general:
+                call_xxgemm(context, builder, xty, xs, x_data, yty, ys, y_data,
+                            outty, out_shapes, out_data)
 
 
 @lower_builtin(matmul_now, types.Any, types.Any)

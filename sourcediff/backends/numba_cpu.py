@@ -182,8 +182,8 @@ def load_numba(source: str, stem: str, injected: dict, jit_options: dict,
     from ..runtime import scipy_special
     from ..runtime.declare import install_numba_overloads
     from ..runtime.memory import keep_freed_memory
-    from .direct_numpy import NOW, direct_calls
     from .counted_range import counted_loops, counted_range
+    from .direct_numpy import NOW, direct_calls
     keep_freed_memory()
     cache_overloads()
     install_numba_overloads("cpu", {"cache": True})

@@ -8,8 +8,14 @@ import numba
 import numpy as np
 import pytest
 
-from sourcediff.backends.direct_numpy import (direct_calls, empty_like_now, empty_now,
-                                              matmul_now, zeros_like_now, zeros_now)
+from sourcediff.backends.direct_numpy import (
+    direct_calls,
+    empty_like_now,
+    empty_now,
+    matmul_now,
+    zeros_like_now,
+    zeros_now,
+)
 
 
 @numba.njit
