@@ -44,13 +44,18 @@ def cache_dir() -> Path:
 @functools.lru_cache(maxsize=1)
 def runtime_stamp() -> str:
     """A digest of what generated modules call and are compiled by: the
-    runtime package's source files and Numba's version."""
+    runtime package's source files, the backend's own lowerings and Numba's
+    version."""
     import numba
 
     from ..runtime.declare import declaring_files
     digest = hashlib.sha256(numba.__version__.encode())
     package = Path(__file__).resolve().parent.parent
     files = {p.resolve() for p in (package / "runtime").glob("*.py")}
+    # (and the typing and lowering this folder gives the names the compiled file calls
+    # instead of range, the allocations and @: their machine code is inlined)
+    files |= {(package / "backends" / f).resolve() for f in ("counted_range.py",
+                                                              "direct_numpy.py")}
     files |= {Path(f).resolve() for f in declaring_files()}
     for path in sorted(files):
         digest.update(str(path.relative_to(package) if path.is_relative_to(package)
@@ -202,8 +207,8 @@ def load_numba(source: str, stem: str, injected: dict, jit_options: dict,
         sys.modules[name] = module
         spec.loader.exec_module(module)
         module.counted_range = counted_range
-        for name, fn in NOW.items():
-            setattr(module, name, fn)
+        for now_name, fn in NOW.items():
+            setattr(module, now_name, fn)
         for k, v in injected.items():
             setattr(module, k, v)
         for fname in function_names:

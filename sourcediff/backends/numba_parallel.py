@@ -44,9 +44,12 @@ def load_batched(source: str, stem: str, injected: dict, jit_options: dict,
 
     from ..runtime.declare import install_numba_overloads
     from ..runtime.memory import keep_freed_memory
+    from .direct_numpy import NOW, direct_calls
     keep_freed_memory()
     cache_overloads()
     install_numba_overloads("cpu", {"cache": True})
+    if not parallel:
+        source = direct_calls(source)        # (backends/direct_numpy.py)
     path = write_module(source, f"{stem}_batched", {**jit_options, "llvm": STAMP}, injected)
     name = path.stem
     module = sys.modules.get(name)
@@ -60,6 +63,8 @@ def load_batched(source: str, stem: str, injected: dict, jit_options: dict,
         for k, v in {**injected, **tape_helpers()}.items():
             if callable(v) and not hasattr(v, "py_func") and inspect.isfunction(v):
                 v = numba.njit(cache=cache)(v)
+            setattr(module, k, v)
+        for k, v in NOW.items():            # (typed and lowered as they are, not njit)
             setattr(module, k, v)
         options = {"cache": cache, "error_model": "numpy", **jit_options}
         for fname in function_names:
