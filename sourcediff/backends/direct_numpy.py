@@ -8,7 +8,7 @@ a matrix times a vector, ...) compiles small functions through Numba's whole pip
 (``@`` compiles four: the overload, its product, the ``out=`` product it calls and the
 checks; about 0.5 s for one matrix-vector product in a new process, 0.1 s for one
 allocation).  A generated adjoint allocates its adjoints, tapes and buffers in several
-such combinations and multiplies by transposes, so these were a third of a first
+such combinations and multiplies by transposes, so these were close to half of a first
 call's compile time (the LSTM program's gradient: 1.6 s of 3.5 s).  Here each is a
 typing template and a lowering, as Numba has for ``range`` or ``len``:
 
