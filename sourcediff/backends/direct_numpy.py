@@ -294,8 +294,7 @@ def _product(context, builder, sig, args):
         (m, k), (k2, n) = xs, ys
         _require(context, builder, builder.icmp_signed("==", k, k2), ValueError,
                  "incompatible array sizes for np.dot(a, b) (matrix * matrix)")
-        out = make_array(outty)(context, builder,
-                                _empty_nd_impl(context, builder, outty, [m, n])._getvalue())
+        out = _empty_nd_impl(context, builder, outty, [m, n])
         for size in (m, k, n):
             _fits_c_int(context, builder, size)
         empty = builder.or_(builder.icmp_signed("==", k, zero),
@@ -319,8 +318,7 @@ def _product(context, builder, sig, args):
         message = "incompatible array sizes for np.dot(a, b) (matrix * vector)"
         length = xs[0]
     _require(context, builder, builder.icmp_signed("==", v_size, matched), ValueError, message)
-    out = make_array(outty)(context, builder,
-                            _empty_nd_impl(context, builder, outty, [length])._getvalue())
+    out = _empty_nd_impl(context, builder, outty, [length])
     for size in ms:
         _fits_c_int(context, builder, size)
     empty = builder.or_(builder.icmp_signed("==", v_size, zero),
