@@ -146,13 +146,13 @@ LINE = Fact("line", "statement, function",
             "array_loops, ascending, astutil, axis_gathers, components, forward, hoist_adjoints, index_names, int_arrays, "
             "invariant_sums, kept_rows, kernel, layouts, lower, masks, normalize, partial_sums, placeholders, reverse, "
             "rolling_sums, scalars, selects, single_constants, slice_dots, small_arrays, split_adds, "
-            "stack_tops, tables, tuples, unroll, view_adjoints",
+            "stack_tops, tables, tuples, unroll, view_adjoints, webs",
             "array_loops, ascending, axis_gathers, components, emit, errors, forward, hoist_adjoints, "
             "index_names, int_arrays, "
             "invariant_sums, kernel, layouts, lower, masks, normalize, partial_sums, placeholders, "
             "plan_report, "
             "planner, reverse, rolling_sums, scalars, selects, single_constants, slice_dots, "
-            "small_arrays, split_adds, stack_tops, tables, tuples, unroll, view_adjoints",
+            "small_arrays, split_adds, stack_tops, tables, tuples, unroll, view_adjoints, webs",
             "The user's source line the statement comes from (1-based, in the file); "
             "emitted as the comment that links generated code to the user's code "
             "(an InlinedLine for a statement inlined from a helper). "
@@ -225,7 +225,7 @@ SECTION = Fact("section", "statement of an adjoint",
 PRIM = Fact("prim", "expression", "axis_gathers, components, hoist, index_names, int_arrays, layouts, lower, "
                                   "masks, "
                                   "normalize, numba_calls, placeholders, scalars, "
-                                  "single_constants, slice_dots, small_arrays, tables, tuples",
+                                  "single_constants, slice_dots, small_arrays, tables, tuples, webs",
             "activity, astutil, buffers, components, cse, forward, hoist, int_arrays, layouts, "
             "lower, normalize, numba_calls, planner, program, rerun, "
             "reverse, rulecall, scalars, shapes, single_constants, slice_dots, small_arrays, tables, "

@@ -54,7 +54,8 @@ from .passes.tuples import scalarize_tuple_params, split_tuple_locals
 from .passes.typeinfer import infer_types, value_type
 from .passes.unroll import known_row_loops, unroll_short_loops
 from .passes.versions import version_variable
-from .passes.webs import split_array_versions, split_loop_versions, split_webs
+from .passes.webs import (
+    split_array_versions, split_carried_versions, split_loop_versions, split_webs)
 from .passes.wrap_indices import wrap_periodic_indices
 from .runtime.declare import helper_names
 
@@ -195,6 +196,7 @@ class Program:
         scalars = flatten_masks(fn, env, norm.used_names) or scalars
         versions = split_loop_versions(fn, env, norm.used_names)
         versions = split_array_versions(fn, env, norm.used_names) or versions
+        versions = split_carried_versions(fn, env, norm.used_names) or versions
         # coordinate axes of a known length (``np.sum(d * d, axis=2)``, ``s[:, :, None]``):
         # one array per coordinate, which the element loops below then take
         if split_coordinates(fn, env, norm.used_names, row_lengths, same_axes):

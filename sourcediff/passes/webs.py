@@ -224,6 +224,129 @@ def split_loop_versions(fn: ast.FunctionDef, types: dict, taken: set) -> bool:
     return changed
 
 
+def split_carried_versions(fn: ast.FunctionDef, types: dict, taken: set) -> bool:
+    """A number a loop carries from one iteration to the next (read before the
+    body binds it) and binds in several statements of the body: an adaptive
+    step ``h``, cut to the end of the interval (``if t + h > tend: h = tend -
+    t``), then scaled by the error and clamped.  Each of those statements defines
+    a new name (``h_v2``, ``h_v3``, ``h_v4``; an ``if`` that may bind it starts
+    from a copy, ``h_v2 = h``), read until the next one, and ``h = h_v4`` follows
+    the last: ``h`` is then bound once per iteration, by a copy, and the planner
+    keeps one value of it per iteration (its snapshot) and recomputes the body's
+    values from it, as for a step written ``hn = ...; h = hn``.  Without the
+    split it stored every stage value of an adaptive Runge-Kutta step that reads
+    ``h`` (22 lists in RKF45).
+
+    Taken when the number is bound in the loop only by statements of the body
+    (``h = e``, ``h *= c``; not by sums alone, ``loss += a`` then ``loss += b``,
+    which the planner adds up in reverse without values) and by ``if`` statements of the body that bind it by
+    such statements in their branches (not in inner loops), the first statement
+    of the body that mentions it reads it (and is not such an ``if``), and
+    nothing up to the last of them leaves the iteration early (``break``, ``continue``, ``return``: the name
+    must hold the iteration's value wherever it ends).  Renames in place;
+    whether anything changed."""
+    if ir.GENERATED(fn):
+        return False
+    changed = False
+    for loop in [s for s in walk(fn.body) if isinstance(s, (ast.For, ast.While))]:
+        if loop.orelse:
+            continue
+        target = free_names(loop.target) if isinstance(loop, ast.For) else set()
+        for var in sorted(_bound_twice(loop.body) - target):
+            t = types.get(var)
+            if t is None or not t.is_scalar:
+                continue
+            mentioned, stored = _body_facts(loop.body)
+            binders = [k for k, names in enumerate(stored) if var in names]
+            if not all(_binds_plainly(loop.body[k], var) for k in binders) or \
+                    _leaves_early(loop.body[:binders[-1] + 1]):
+                continue
+            if all(ir.KIND(loop.body[k]) == ir.Kind.ACCUMULATE for k in binders):
+                continue        # a running sum (``loss += a; loss += b``): the planner's own
+            # read before it is bound (so bound when the loop starts); a first
+            # ``if`` that binds it may leave it unbound there (``_retval`` flags)
+            k = next(k for k, names in enumerate(mentioned) if var in names)
+            first = loop.body[k]
+            if not (_reads(first.value, var) if _defines_directly(first, var) else
+                    k not in binders and _reads(first, var)):
+                continue
+            _version_carried(loop, var, taken, mentioned, binders)
+            changed = True
+    return changed
+
+
+def _bound_twice(body) -> set:
+    """Names bound by two or more statements of ``body`` (counting an ``if`` that
+    binds one as one statement)."""
+    counts: dict = {}
+    for names in _body_facts(body)[1]:
+        for v in names:
+            counts[v] = counts.get(v, 0) + 1
+    return {v for v, c in counts.items() if c > 1}
+
+
+def _binds_plainly(stmt, var) -> bool:
+    """``stmt`` binds ``var`` by ``var = e`` / ``var op= e``, itself or in the
+    branches of an ``if`` (nested ``if``s too), not in a loop or a tuple target."""
+    if _defines_directly(stmt, var):
+        return True
+    if isinstance(stmt, ast.If):
+        inner = stmt.body + stmt.orelse
+        return all(not isinstance(s, (ast.For, ast.While)) or var not in free_names(s)
+                   for s in inner) and all(
+            _binds_plainly(s, var) for s in inner if var in _body_facts([s])[1][0])
+    return False
+
+
+def _leaves_early(stmts) -> bool:
+    """A ``break``, ``continue`` or ``return`` among ``stmts`` of a loop's body
+    (those of inner loops leave those loops; a ``return`` anywhere)."""
+    for s in stmts:
+        if isinstance(s, (ast.Break, ast.Continue, ast.Return)):
+            return True
+        if isinstance(s, ast.If) and (_leaves_early(s.body) or _leaves_early(s.orelse)):
+            return True
+        if isinstance(s, (ast.For, ast.While)) and any(
+                isinstance(n, ast.Return) for n in nodes(s)):
+            return True
+    return False
+
+
+def _version_carried(loop, var, taken, mentioned, binders):
+    """Each binding statement of ``var`` in ``loop``'s body (indices ``binders``)
+    a new name, the reads after it that name, and ``var = <the last>`` after
+    the last."""
+    current = var
+    namer = Namer(taken)
+    body, out = loop.body, []
+    for k, (s, names) in enumerate(zip(body, mentioned)):
+        if var in names and k <= binders[-1]:
+            if k in binders:
+                new = namer.numbered(f"{var}_v", 2)
+                taken.add(new)
+                if _defines_directly(s, var):
+                    _rename(s.value, var, current)
+                    s.targets[0].id = new
+                    if ir.KIND(s) == ir.Kind.ACCUMULATE:    # h *= c: now h_v2 = h * c
+                        ir.KIND.set(s, ir.Kind.ASSIGN)
+                        ir.AUGMENTED.set(s.value, False)
+                else:       # an if: from a copy of the value before it
+                    out.append(_copy(new, current, s))
+                    _rename(s, var, new)
+                current = new
+            else:
+                _rename(s, var, current)
+        out.append(s)
+        if k == binders[-1]:
+            out.append(_copy(var, current, s))
+    loop.body[:] = out
+
+
+def _copy(target, source, near):
+    value = ir.mark(ast.Name(id=source, ctx=ast.Load()), ("copy",))
+    return ir.tag(ast.Assign(targets=[ast.Name(id=target, ctx=ast.Store())], value=value),
+                  ir.LINE(near))
+
 def _mention_counts(node) -> dict:
     """How many times each name is mentioned in ``node`` (a tree or a list)."""
     counts: dict = {}

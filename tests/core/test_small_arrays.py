@@ -83,7 +83,7 @@ def test_kalman_elements_are_named_after_their_array():
     text = source(*CASES[0])
     # P[0, 1] is P_01, x[1] is x_1; the covariance update reads old elements
     assert "P_01 = " in text and "x_1 = " in text and "dP_11" in text
-    assert re.search(r"P_11 = _t\d+_11 \+ Q_11", text)
+    assert re.search(r"P_11(_v\d+)? = _t\d+_11 \+ Q_11", text)
 
 
 def test_a_store_through_a_second_name_is_refused_as_before():
