@@ -55,7 +55,11 @@ from .passes.typeinfer import infer_types, value_type
 from .passes.unroll import known_row_loops, unroll_short_loops
 from .passes.versions import version_variable
 from .passes.webs import (
-    split_array_versions, split_carried_versions, split_loop_versions, split_webs)
+    split_array_versions,
+    split_carried_versions,
+    split_loop_versions,
+    split_webs,
+)
 from .passes.wrap_indices import wrap_periodic_indices
 from .runtime.declare import helper_names
 

@@ -46,7 +46,7 @@ def test_the_step_is_kept_once_per_iteration_as_in_the_named_style():
     assert "'h'" in carried, carried
     # each trip's step in one name per value: h_v2 (cut to the end), h_v3 (scaled), and
     # h = h_v4 (clamped) closing the body
-    assert re.search(r"^\s+h = h_v4$", text, re.M), text
+    assert re.search(r"^\s+h = h_v4$", text, re.MULTILINE), text
     # no more values in lists than the same math written with a name per value
     assert len(_listed(text)) <= len(_listed(named)), (_listed(text), _listed(named))
     assert not any(name.startswith("_t") for name in _listed(text))
@@ -54,4 +54,4 @@ def test_the_step_is_kept_once_per_iteration_as_in_the_named_style():
 
 def test_a_sum_added_to_twice_keeps_its_name():
     text = _source(P.running_sums, (0.6, 7), 0)
-    assert "s_v2" not in text and re.search(r"^\s+s \+= ", text, re.M), text
+    assert "s_v2" not in text and re.search(r"^\s+s \+= ", text, re.MULTILINE), text
