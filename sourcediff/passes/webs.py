@@ -44,6 +44,24 @@ def _mentions(node, var) -> bool:
     return var in free_names(node)
 
 
+class _Mentions:
+    """``_mentions`` with each node's names remembered (``split_webs`` asks of every
+    statement of a loop body for each name the body binds: 250 statements and as
+    many names in an adaptive Runge-Kutta step); forgotten at each rename."""
+
+    def __init__(self):
+        self.names: dict = {}
+
+    def __call__(self, node, var) -> bool:
+        names = self.names.get(id(node))
+        if names is None:
+            names = self.names[id(node)] = free_names(node)
+        return var in names
+
+    def renamed(self) -> None:
+        self.names.clear()
+
+
 def _reads(node, var) -> bool:
     return any(isinstance(n, ast.Name) and n.id == var and isinstance(n.ctx, ast.Load)
                for n in nodes(node))
@@ -57,41 +75,41 @@ def _header(stmt) -> list:
     return []
 
 
-def _assigns_first(stmt, var) -> bool:
+def _assigns_first(stmt, var, mentions=_mentions) -> bool:
     """``stmt`` sets ``var`` before any read of it (on every path through it)."""
     if isinstance(stmt, ast.Assign):
         return len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name) and \
             stmt.targets[0].id == var and not _reads(stmt.value, var) and \
             ir.KIND(stmt) != ir.Kind.ACCUMULATE
     if isinstance(stmt, ast.If):
-        return not _reads(stmt.test, var) and _defines(stmt.body, var) and \
-            _defines(stmt.orelse, var)
+        return not _reads(stmt.test, var) and _defines(stmt.body, var, mentions) and \
+            _defines(stmt.orelse, var, mentions)
     return False
 
 
-def _defines(block, var) -> bool:
+def _defines(block, var, mentions=_mentions) -> bool:
     """The first statement of ``block`` that mentions ``var`` sets it first."""
-    first = next((s for s in block if _mentions(s, var)), None)
-    return first is not None and _assigns_first(first, var)
+    first = next((s for s in block if mentions(s, var)), None)
+    return first is not None and _assigns_first(first, var, mentions)
 
 
-def _local(block, var) -> bool:
+def _local(block, var, mentions=_mentions) -> bool:
     """In ``block`` (run once, or once per iteration), ``var`` is never read before
     the block itself assigns it (after a loop or a branch, which may not assign
     it, the rest of the block assigns it before reading it too)."""
     for k, s in enumerate(block):
-        if not _mentions(s, var):
+        if not mentions(s, var):
             continue
-        if _assigns_first(s, var):
+        if _assigns_first(s, var, mentions):
             return True
         return isinstance(s, (ast.For, ast.While, ast.If)) and \
             not any(_reads(h, var) for h in _header(s)) and \
-            all(_local(b, var) for b in (s.body, s.orelse) if b) and \
-            _local(block[k + 1:], var)
+            all(_local(b, var, mentions) for b in (s.body, s.orelse) if b) and \
+            _local(block[k + 1:], var, mentions)
     return True
 
 
-def _own_use(body, k, var, numbered=False) -> bool:
+def _own_use(body, k, var, numbered=False, mentions=_mentions) -> bool:
     """Top-level statement ``k`` is a loop that is a use of ``var`` on its own
     (``numbered``: ``var`` is also assigned a number somewhere)."""
     loop = body[k]
@@ -101,14 +119,14 @@ def _own_use(body, k, var, numbered=False) -> bool:
     # counter sharing its name with a computed value is split off: loops that
     # all count with ``i`` keep it)
     counter = numbered and isinstance(loop, ast.For) and isinstance(loop.target, ast.Name) \
-        and loop.target.id == var and not _mentions(loop.iter, var)
-    if not counter and (any(_mentions(h, var) for h in _header(loop)) or
-                        not _local(loop.body, var)):
+        and loop.target.id == var and not mentions(loop.iter, var)
+    if not counter and (any(mentions(h, var) for h in _header(loop)) or
+                        not _local(loop.body, var, mentions)):
         return False
     for later in body[k + 1:]:
-        if _mentions(later, var):
-            return _assigns_first(later, var) or (
-                isinstance(later, (ast.For, ast.While)) and _local([later], var))
+        if mentions(later, var):
+            return _assigns_first(later, var, mentions) or (
+                isinstance(later, (ast.For, ast.While)) and _local([later], var, mentions))
     return True
 
 
@@ -131,9 +149,10 @@ def split_webs(fn: ast.FunctionDef, taken: set) -> set:
                for t in (s.targets if isinstance(s, ast.Assign) else [s.target])
                if isinstance(t, ast.Name)}
     new_names = set()
+    mentions = _Mentions()
     for var in sorted(assigned - params - iterated):
         if not var.startswith("_"):     # (the normalizer's temporaries are assigned once)
-            _split_block(fn.body, var, var in numbers, taken, new_names)
+            _split_block(fn.body, var, var in numbers, taken, new_names, mentions)
     # the same inside a loop whose every iteration sets ``v`` before reading
     # it, ``v`` mentioned nowhere else: its body is a block run afresh each
     # time (two inner loops of a time step reusing ``w``: the first re-runs
@@ -152,20 +171,21 @@ def split_webs(fn: ast.FunctionDef, taken: set) -> set:
                   if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
         for var in sorted(stored - params - iterated):
             if var.startswith("_") or inside[var] != everywhere[var] or \
-                    not _local(loop.body, var):
+                    not _local(loop.body, var, mentions):
                 continue
-            _split_block(loop.body, var, var in numbers, taken, new_names)
+            _split_block(loop.body, var, var in numbers, taken, new_names, mentions)
     return new_names
 
 
-def _split_block(body, var, numbered, taken, new_names) -> None:
+def _split_block(body, var, numbered, taken, new_names, mentions) -> None:
     """Rename, in place, the uses of ``var`` in ``body`` (a function body, or a
     loop body whose iterations each set ``var`` first) that are loops of their
     own, and the web a fresh assignment after them starts."""
-    names_of = [free_names(s) for s in body]     # kept up to date as names change
-    mentioning = [k for k, names in enumerate(names_of) if var in names]
-    own = [k for k in mentioning if _own_use(body, k, var, numbered)]
-    if len(mentioning) < 2 or not own:
+    mentioning = [k for k, s in enumerate(body) if mentions(s, var)]
+    if len(mentioning) < 2:
+        return
+    own = [k for k in mentioning if _own_use(body, k, var, numbered, mentions)]
+    if not own:
         return
     # the first use keeps the name; each later loop of its own gets one
     for k in own:
@@ -174,7 +194,6 @@ def _split_block(body, var, numbered, taken, new_names) -> None:
         name = Namer(taken).numbered(f"{var}_v", 2)
         new_names.add(name)
         _rename(body[k], var, name)
-        names_of[k] = free_names(body[k])
     # a statement after them that sets it afresh starts a web of its own:
     # everything from there on reads that value or later ones
     for k in mentioning[1:]:
@@ -183,9 +202,8 @@ def _split_block(body, var, numbered, taken, new_names) -> None:
             new_names.add(name)
             for j in range(k, len(body)):
                 _rename(body[j], var, name)
-                names_of[j] = free_names(body[j])
             break
-
+    mentions.renamed()
 
 def split_loop_versions(fn: ast.FunctionDef, types: dict, taken: set) -> bool:
     """A scalar assigned several times in a row in a loop body, first without
