@@ -256,13 +256,14 @@ def split_carried_versions(fn: ast.FunctionDef, types: dict, taken: set) -> bool
     ``h`` (22 lists in RKF45).
 
     Taken when the number is bound in the loop only by statements of the body
-    (``h = e``, ``h *= c``; not by sums alone, ``loss += a`` then ``loss += b``,
-    which the planner adds up in reverse without values) and by ``if`` statements of the body that bind it by
-    such statements in their branches (not in inner loops), the first statement
-    of the body that mentions it reads it (and is not such an ``if``), and
-    nothing up to the last of them leaves the iteration early (``break``, ``continue``, ``return``: the name
-    must hold the iteration's value wherever it ends).  Renames in place;
-    whether anything changed."""
+    (``h = e``, ``h *= c``) and by ``if`` statements of the body that bind it by
+    such statements in their branches (not in inner loops), not by sums alone
+    (``loss += a`` then ``loss += b``, or ``if c: loss += b``: the planner adds
+    those up in reverse without their values), the first statement of the body
+    that mentions it reads it (and is not such an ``if``), and nothing up to the
+    last of them leaves the iteration early (``break``, ``continue``,
+    ``return``: the name must hold the iteration's value wherever it ends).
+    Renames in place; whether anything changed."""
     if ir.GENERATED(fn):
         return False
     changed = False
@@ -279,7 +280,7 @@ def split_carried_versions(fn: ast.FunctionDef, types: dict, taken: set) -> bool
             if not all(_binds_plainly(loop.body[k], var) for k in binders) or \
                     _leaves_early(loop.body[:binders[-1] + 1]):
                 continue
-            if all(ir.KIND(loop.body[k]) == ir.Kind.ACCUMULATE for k in binders):
+            if all(_adds_only(loop.body[k], var) for k in binders):
                 continue        # a running sum (``loss += a; loss += b``): the planner's own
             # read before it is bound (so bound when the loop starts); a first
             # ``if`` that binds it may leave it unbound there (``_retval`` flags)
@@ -314,6 +315,15 @@ def _binds_plainly(stmt, var) -> bool:
                    for s in inner) and all(
             _binds_plainly(s, var) for s in inner if var in _body_facts([s])[1][0])
     return False
+
+
+def _adds_only(stmt, var) -> bool:
+    """Every binding of ``var`` in ``stmt`` (a binding statement of the body, see
+    ``_binds_plainly``) adds to it (``var += e``), under an ``if`` or not."""
+    if _defines_directly(stmt, var):
+        return ir.KIND(stmt) == ir.Kind.ACCUMULATE
+    return all(_adds_only(s, var) for s in stmt.body + stmt.orelse
+               if var in _body_facts([s])[1][0])
 
 
 def _leaves_early(stmts) -> bool:

@@ -81,3 +81,13 @@ def running_sums(a, n):
         s += math.sin(a * i)
         s += a * a * i
     return s
+
+
+def running_sums_under_a_flag(a, n):
+    """The same with one of the sums under an ``if``: still a sum (not split)."""
+    s = 0.0
+    for i in range(n):
+        s += math.sin(a * i)
+        if i % 2 == 0:
+            s += a * a * i
+    return s

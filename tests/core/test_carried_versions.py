@@ -18,7 +18,8 @@ CASES = [(P.adaptive_heun, (1.3, 0.7, 2.0, 1e-4), (0, 1)),
          (P.damped_steps, (0.8, 0.5, 20), (0, 1)),
          (P.leaves_before_the_last, (1.1, 0.3, 12), (0, 1)),
          (P.leaves_before_the_last, (1.4, 0.3, 12), (0, 1)),      # takes the break
-         (P.running_sums, (0.6, 7), 0)]
+         (P.running_sums, (0.6, 7), 0),
+         (P.running_sums_under_a_flag, (0.6, 7), 0)]
 
 
 @pytest.mark.parametrize("f, args, wrt, target",
@@ -52,6 +53,8 @@ def test_the_step_is_kept_once_per_iteration_as_in_the_named_style():
     assert not any(name.startswith("_t") for name in _listed(text))
 
 
-def test_a_sum_added_to_twice_keeps_its_name():
-    text = _source(P.running_sums, (0.6, 7), 0)
+@pytest.mark.parametrize("f", [P.running_sums, P.running_sums_under_a_flag],
+                         ids=lambda f: f.__name__)
+def test_a_sum_added_to_twice_keeps_its_name(f):
+    text = _source(f, (0.6, 7), 0)
     assert "s_v2" not in text and re.search(r"^\s+s \+= ", text, re.MULTILINE), text
