@@ -37,7 +37,7 @@ import ast
 
 from .. import ir
 from ..names import Namer
-from .astutil import MAKERS, SHAPE_ATTRIBUTES, free_names, nodes, walk
+from .astutil import MAKERS, SHAPE_ATTRIBUTES, free_names, nodes, stored_names, walk
 
 
 def _mentions(node, var) -> bool:
@@ -313,7 +313,7 @@ def _binds_plainly(stmt, var) -> bool:
         inner = stmt.body + stmt.orelse
         return all(not isinstance(s, (ast.For, ast.While)) or var not in free_names(s)
                    for s in inner) and all(
-            _binds_plainly(s, var) for s in inner if var in _body_facts([s])[1][0])
+            _binds_plainly(s, var) for s in inner if var in stored_names(s))
     return False
 
 
@@ -323,7 +323,7 @@ def _adds_only(stmt, var) -> bool:
     if _defines_directly(stmt, var):
         return ir.KIND(stmt) == ir.Kind.ACCUMULATE
     return all(_adds_only(s, var) for s in stmt.body + stmt.orelse
-               if var in _body_facts([s])[1][0])
+               if var in stored_names(s))
 
 
 def _leaves_early(stmts) -> bool:
