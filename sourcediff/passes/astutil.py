@@ -12,6 +12,7 @@ from __future__ import annotations
 import ast
 import copy
 import math
+import re
 
 import numpy as np
 
@@ -59,43 +60,79 @@ def aug(target, op, value, line=None) -> ast.AugAssign:
 # -- queries -----------------------------------------------------------------
 
 
-# fields that never hold a node (names, flags), skipped by ``nodes``, and ``ctx``
-# (``Load()``/``Store()``: what a name does is read from the name's own ``ctx``)
-_NOT_NODES = frozenset({"id", "attr", "arg", "name", "module", "kind", "level", "type_comment",
-                        "conversion", "is_async", "simple", "ctx"})
-_NODE_FIELDS: dict = {}
+# The children of each node class, read from the class's grammar line (its docstring,
+# ``Call(expr func, expr* args, keyword* keywords)``): a field of a builtin type
+# (names, numbers, flags) or ``ctx`` (``Load()``/``Store()``: what a name does is read
+# from the name's own ``ctx``) holds no node.  ``nodes`` calls one small function per
+# class, made from that line, that returns the children in field order: ``T?`` may be
+# None, ``T*`` is a list (whose items may be None in a dict's keys and in keyword
+# defaults).  A node missing a field (one a pass built without it) or holding
+# something else there is walked field by field instead (``_children_slow``).
+_NOT_NODE_TYPES = frozenset({"identifier", "string", "constant", "int", "expr_context"})
+_CHILDREN: dict = {}
 
 
-def _node_fields(cls) -> tuple:
-    fields = _NODE_FIELDS.get(cls)
-    if fields is None:
-        fields = _NODE_FIELDS[cls] = tuple(
-            f for f in cls._fields
-            if f not in _NOT_NODES and not (cls is ast.Constant and f == "value"))
-    return fields
+def _children_slow(n) -> list:
+    out = []
+    for field in n._fields:
+        v = getattr(n, field, None)
+        if field == "ctx":
+            continue
+        if isinstance(v, ast.AST):
+            out.append(v)
+        elif v.__class__ is list:
+            out.extend(x for x in v if isinstance(x, ast.AST))
+    return out
+
+
+def _children_getter(cls):
+    """The function returning the children of a node of class ``cls``."""
+    m = re.fullmatch(r"\w+\((.*)\)", (cls.__doc__ or "").strip())
+    if m is None or len(cls._fields) != len([f for f in m.group(1).split(",") if f.strip()]):
+        return _children_slow
+    parts, optional = [], False
+    for field, decl in zip(cls._fields, m.group(1).split(",")):
+        kind, _, name = decl.strip().rpartition(" ")
+        if name != field:
+            return _children_slow
+        base = kind.rstrip("*?")
+        if base in _NOT_NODE_TYPES:
+            continue
+        if kind.endswith("*"):
+            parts.append(f"*n.{field}")
+            optional = optional or (cls, field) in ((ast.Dict, "keys"),
+                                                     (ast.arguments, "kw_defaults"))
+        else:
+            parts.append(f"n.{field}")
+            optional = optional or kind.endswith("?")
+    body = f"({', '.join(parts)},)" if parts else "()"
+    if optional:
+        body = f"[x for x in {body} if x is not None]"
+    namespace = {}
+    exec(f"def children(n):\n    return {body}\n", namespace)
+    return namespace["children"]
 
 
 def nodes(node) -> list:
     """``list(ast.walk(node))`` without the ``Load()``/``Store()`` markers (the other
-    nodes, in the same order), about three times as fast: the passes walk statements
-    very often (the transform's first-call time).
+    nodes, in the same order), about five times as fast: the passes walk statements
+    very often (the transform's first-call time, and most of the test suite's
+    transform time).
     The list is made before the caller looks at it: a caller that rewrites a
     node's own fields sees the old children, as with ``ast.walk``; one that
     rewrites a grandchild's fields must walk again."""
     out = [node]
-    add = out.append
+    extend = out.extend
+    children = _CHILDREN
     for n in out:
-        fields = _NODE_FIELDS.get(n.__class__)
-        if fields is None:
-            fields = _node_fields(n.__class__)
-        for field in fields:
-            v = getattr(n, field, None)
-            if isinstance(v, ast.AST):
-                add(v)
-            elif v.__class__ is list:
-                for x in v:
-                    if isinstance(x, ast.AST):
-                        add(x)
+        get = children.get(n.__class__)
+        if get is None:
+            get = children[n.__class__] = _children_getter(n.__class__)
+        try:
+            kids = get(n)
+        except (AttributeError, TypeError):
+            kids = _children_slow(n)
+        extend(kids)
     return out
 
 
