@@ -187,9 +187,11 @@ def load_numba(source: str, stem: str, injected: dict, jit_options: dict,
     from ..runtime import scipy_special
     from ..runtime.declare import install_numba_overloads
     from ..runtime.memory import keep_freed_memory
+    from . import typing_memo
     from .counted_range import counted_loops, counted_range
     from .direct_numpy import NOW, direct_calls
     keep_freed_memory()
+    typing_memo.install()
     cache_overloads()
     install_numba_overloads("cpu", {"cache": True})
     scipy_special.install()

@@ -44,8 +44,10 @@ def load_batched(source: str, stem: str, injected: dict, jit_options: dict,
 
     from ..runtime.declare import install_numba_overloads
     from ..runtime.memory import keep_freed_memory
+    from . import typing_memo
     from .direct_numpy import NOW, direct_calls
     keep_freed_memory()
+    typing_memo.install()
     cache_overloads()
     install_numba_overloads("cpu", {"cache": True})
     if not parallel:

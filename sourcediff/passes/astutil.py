@@ -85,8 +85,14 @@ def _children_slow(n) -> list:
     return out
 
 
+def _no_children(n) -> tuple:
+    return ()
+
+
 def _children_getter(cls):
     """The function returning the children of a node of class ``cls``."""
+    if not cls._fields:         # operators, ``pass``, ``break``
+        return _no_children
     m = re.fullmatch(r"\w+\((.*)\)", (cls.__doc__ or "").strip())
     if m is None or len(cls._fields) != len([f for f in m.group(1).split(",") if f.strip()]):
         return _children_slow
@@ -105,7 +111,9 @@ def _children_getter(cls):
         else:
             parts.append(f"n.{field}")
             optional = optional or kind.endswith("?")
-    body = f"({', '.join(parts)},)" if parts else "()"
+    if not parts:               # names, constants
+        return _no_children
+    body = f"({', '.join(parts)},)"
     if optional:
         body = f"[x for x in {body} if x is not None]"
     namespace = {}
@@ -128,6 +136,8 @@ def nodes(node) -> list:
         get = children.get(n.__class__)
         if get is None:
             get = children[n.__class__] = _children_getter(n.__class__)
+        if get is _no_children:
+            continue
         try:
             kids = get(n)
         except (AttributeError, TypeError):
