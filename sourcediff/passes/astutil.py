@@ -117,7 +117,7 @@ def _children_getter(cls):
     if optional:
         body = f"[x for x in {body} if x is not None]"
     namespace = {}
-    exec(f"def children(n):\n    return {body}\n", namespace)
+    exec(f"def children(n):\n    return {body}\n", namespace)  # noqa: S102  (made from the grammar)
     return namespace["children"]
 
 
