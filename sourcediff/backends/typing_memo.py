@@ -1,4 +1,5 @@
-"""The types of operators on numbers typed once per process, not once per use.
+"""Numba's types of operators and of sourcediff's helpers found once per process,
+not once per use.
 
 Numba types each call in a function (``a * b``, ``x + 1.0``, ``math.cos(t)``) by
 trying the templates registered for the callee in turn until one accepts the
@@ -13,13 +14,20 @@ float64``), 0.92 s of its 4.8 s first call.
 Here the signature Numba finds for one callee and argument types is kept and
 returned at the next use, for the calls whose answer depends on nothing else:
 
-- the callee is a plain ``Function`` (not a bound method, a dispatcher or a user's
-  ``@overload`` of something of their own) keyed by an operator, a ``math``
-  function or a builtin (``bool``, ``abs``, ``min``, ``max``, ...);
-- every argument is a number or a bool (a literal number is its own key), and there
-  are no keyword arguments;
+- the callee is a plain ``Function`` (not a bound method or a dispatcher) keyed by an
+  operator, a ``math`` function, a builtin (``bool``, ``abs``, ``min``, ``max``, ...)
+  or one of sourcediff's own runtime functions (its helpers' overloads, the
+  allocations of ``direct_numpy.py``, ``counted_range``);
+- every argument is a number, a bool, an array, a dtype or a tuple of those (a
+  literal number is its own key), and there are no keyword arguments;
 - the key holds the typing context and the target whose templates were tried
   (``cpu``, ``cuda``: each orders them its own way).
+
+A helper Numba inlines into its caller (``inline="always"``, ``wrap_index``) is the
+dearest to type again: each use ran Numba's front end and type inference on the
+helper's body (7-10 ms a use; 36 uses in the periodic wave's gradient).  Numba keeps
+what it inlines per argument types on the overload's template, and copies it into
+each call site, so a later use typed from the memo is inlined as before.
 
 Only a signature found is kept; a call Numba refuses is tried again each time (and
 raises the same error).  Numba keeps what a template registers for lowering
@@ -38,20 +46,31 @@ from numba.core.target_extension import get_local_target
 from numba.core.types.functions import BaseFunction
 
 _MODULES = frozenset({operator.__name__, "_operator", math.__name__, "builtins"})
-_SCALARS = (types.Number, types.Boolean)
 SIGNATURES: dict = {}           # (callee type, typing context, target class, argument types) -> signature
+
+
+def _plain(t) -> bool:
+    """A number, a bool, an array, a dtype or a tuple of them: a type Numba's
+    templates answer for by the type alone."""
+    if isinstance(t, (types.Number, types.Boolean, types.Array, types.NumberClass)):
+        return True
+    return isinstance(t, types.BaseTuple) and all(_plain(x) for x in t)
 
 
 def memo_key(fn, context, args, kws):
     """The key of a call whose signature may be kept, or None."""
     if fn.__class__ is not types.Function or kws:
         return None
-    if getattr(fn.typing_key, "__module__", None) not in _MODULES:
+    module = getattr(fn.typing_key, "__module__", None) or ""
+    if module not in _MODULES and not module.startswith(_OURS):
         return None
     for a in args:
-        if not isinstance(a, _SCALARS):
+        if not _plain(a):
             return None
     return fn, context, get_local_target(context).__class__, tuple(args)
+
+
+_OURS = __name__.split(".")[0] + "."
 
 
 def numba_get_call_type(fn, context, args, kws):

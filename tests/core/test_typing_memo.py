@@ -4,6 +4,7 @@ Numba refuses is refused again, and calls on anything but numbers are typed by
 Numba as before."""
 import math
 import operator
+import re
 
 import numpy as np
 import pytest
@@ -85,14 +86,53 @@ def test_a_refused_call_is_refused_again_and_not_kept(counted):
     assert not any(k[0].typing_key is operator.matmul for k in typing_memo.SIGNATURES)
 
 
-def test_calls_on_arrays_are_left_to_numba(counted):
-    def rows(x):
-        return x[0] * x[1] + np.sum(x)
+def test_array_reads_and_writes_are_typed_once(counted):
+    def rows(x, y):
+        y[0] = x[0] * x[1]
+        y[1] = x[1] * x[2] + x[0]
+        y[2] = x[2] - x[0]
+        return y[0] + y[1] + y[2]
 
     x = np.array([1.5, 2.0, 3.0])
-    f = njit(cache=False)(rows)
-    assert f(x) == rows(x)
-    assert all(isinstance(a, (types.Number, types.Boolean))
-               for k in typing_memo.SIGNATURES for a in k[3])
-    getitems = [k for k in counted if "getitem" in k[0]]
-    assert getitems
+    assert njit(cache=False)(rows)(x, np.zeros(3)) == rows(x, np.zeros(3))
+    reads = [k for k in counted if "getitem" in k[0] and k[1][1] == types.int64]
+    writes = [k for k in counted if "setitem" in k[0]]
+    assert reads and writes
+    assert all(counted[k] == 1 for k in reads + writes)
+
+
+def test_calls_on_other_types_are_left_to_numba(counted):
+    def words(n):
+        s = "ab" * n
+        return len(s + "c")
+
+    f = njit(cache=False)(words)
+    assert f(3) == words(3) == 7
+    assert f(4) == words(4)
+    assert not any(isinstance(a, types.UnicodeType)
+                   for k in typing_memo.SIGNATURES for a in k[3])
+    strings = [k for k in counted if "add" in k[0] and "unicode" in str(k[1])]
+    assert strings
+
+
+def test_an_inlined_helper_is_typed_once_and_inlined_at_every_use(counted):
+    from sourcediff.runtime.declare import install_numba_overloads
+    from sourcediff.runtime.helpers import wrap_index
+    install_numba_overloads("cpu", {"cache": True})
+
+    def neighbours(u):
+        n = u.shape[0]
+        s = 0.0
+        for i in range(n):
+            s += u[wrap_index(i + 1, n)] * u[wrap_index(i - 1, n)] - u[wrap_index(i + 2, n)]
+        return s
+
+    u = np.arange(5.0) ** 2
+    f = njit(cache=False)(neighbours)
+    assert f(u) == neighbours(u)
+    uses = [k for k in counted if "wrap_index" in k[0]]
+    assert len(uses) == 1 and counted[uses[0]] == 1
+    # inlined at each use: its variables in the caller's IR, no call to it
+    llvm = f.inspect_llvm(f.signatures[0])
+    assert "wrap_index_impl" in llvm
+    assert re.search(r"call [^\n]*wrap_index", llvm) is None
