@@ -46,6 +46,7 @@ from numba.core.target_extension import get_local_target
 from numba.core.types.functions import BaseFunction
 
 _MODULES = frozenset({operator.__name__, "_operator", math.__name__, "builtins"})
+_OURS = __name__.split(".")[0] + "."          # sourcediff's own modules
 SIGNATURES: dict = {}           # (callee type, typing context, target class, argument types) -> signature
 
 
@@ -70,15 +71,12 @@ def memo_key(fn, context, args, kws):
     return fn, context, get_local_target(context).__class__, tuple(args)
 
 
-_OURS = __name__.split(".")[0] + "."
+_NUMBA: dict = {}               # Numba's own get_call_type, once installed
 
 
 def numba_get_call_type(fn, context, args, kws):
     """Numba's own ``get_call_type`` (the templates tried in turn)."""
     return _NUMBA["get_call_type"](fn, context, args, kws)
-
-
-_NUMBA: dict = {}
 
 
 def get_call_type(self, context, args, kws):

@@ -66,8 +66,8 @@ def aug(target, op, value, line=None) -> ast.AugAssign:
 # from the name's own ``ctx``) holds no node.  ``nodes`` calls one small function per
 # class, made from that line, that returns the children in field order: ``T?`` may be
 # None, ``T*`` is a list (whose items may be None in a dict's keys and in keyword
-# defaults).  A node missing a field (one a pass built without it) or holding
-# something else there is walked field by field instead (``_children_slow``).
+# defaults).  A node missing a field (built by a pass without it, or with None for a
+# list) is walked field by field instead (``_children_slow``).
 _NOT_NODE_TYPES = frozenset({"identifier", "string", "constant", "int", "expr_context"})
 _CHILDREN: dict = {}
 
@@ -123,7 +123,7 @@ def _children_getter(cls):
 
 def nodes(node) -> list:
     """``list(ast.walk(node))`` without the ``Load()``/``Store()`` markers (the other
-    nodes, in the same order), about five times as fast: the passes walk statements
+    nodes, in the same order), about 3.5 times as fast: the passes walk statements
     very often (the transform's first-call time, and most of the test suite's
     transform time).
     The list is made before the caller looks at it: a caller that rewrites a
