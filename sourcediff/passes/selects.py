@@ -127,7 +127,9 @@ class _Selects:
                     if ir.SECTION.has(s):
                         for x in new:
                             ir.SECTION.set(x, ir.SECTION(s))
+                    start = len(out)
                     out += new
+                    _fold_copies(out, start)
                     for x in new:
                         defined = defined | _stores(x)
                     assigned = assigned | _stores(s)
@@ -387,6 +389,39 @@ def _inline_once(stmts, merges, test, line) -> tuple:
             continue
         out.append(ir.tag(assign(var, ast.IfExp(test=ir.clone(test), body=a, orelse=b)), line))
     return out, set(values)
+
+
+def _fold_copies(out, start):
+    """A merge ``v = a if c else v`` (``out[start:]`` made from one ``if``) whose
+    ``v`` was last bound by a copy ``v = y``, read between only by assignments to
+    other names than ``v`` and ``y``: those reads and the merge read ``y`` and the
+    copy goes (``h_v2 = h; if t + h > tend: h_v2 = tend - t`` -> ``h_v2 = h_v2_then
+    if _c3 else h``), so ``v`` is bound once: a value the planner may recompute
+    from ``y``, where a name bound twice was stored before it was overwritten."""
+    for m in range(len(out) - 1, start - 1, -1):
+        merge = out[m]
+        if not (isinstance(merge, ast.Assign) and isinstance(merge.value, ast.IfExp)):
+            continue
+        var = _target(merge)
+        k = m - 1
+        while k >= 0 and var not in _stores(out[k]):
+            k -= 1
+        if k < 0:
+            continue
+        copy = out[k]
+        if not (isinstance(copy, ast.Assign) and isinstance(copy.value, ast.Name)
+                and _target(copy) == var) or copy.value.id == var:
+            continue
+        y = copy.value.id
+        between = out[k + 1:m]
+        if not all(isinstance(x, ast.Assign) and _target(x) not in (None, var, y)
+                   for x in between):
+            continue
+        for x in between + [merge]:
+            for n in nodes(x.value):
+                if isinstance(n, ast.Name) and n.id == var:
+                    n.id = y
+        del out[k]
 
 
 def _atom(e) -> bool:

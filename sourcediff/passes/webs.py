@@ -267,6 +267,7 @@ def split_carried_versions(fn: ast.FunctionDef, types: dict, taken: set) -> bool
     if ir.GENERATED(fn):
         return False
     changed = False
+    total = None
     for loop in [s for s in walk(fn.body) if isinstance(s, (ast.For, ast.While))]:
         if loop.orelse:
             continue
@@ -286,6 +287,22 @@ def split_carried_versions(fn: ast.FunctionDef, types: dict, taken: set) -> bool
             # ``if`` that binds it may leave it unbound there (``_retval`` flags)
             k = next(k for k, names in enumerate(mentioned) if var in names)
             first = loop.body[k]
+            if _defines_directly(first, var) and not _reads(first.value, var):
+                # set afresh in each iteration (``ip = i + 1``, then ``if ip == n: ip
+                # = 0``): a name per binding after the first where the loop's body is
+                # the only place that mentions it and an ``if`` binds it (in a row,
+                # split_loop_versions has named them; not after a copy ``v = y``, this
+                # split's own first binding, nor for the normalizer's flags, ``_skip1``)
+                if total is None:
+                    total = _mention_counts(fn)
+                if var.startswith("_") or ir.KIND(first) != ir.Kind.ASSIGN or \
+                        isinstance(first.value, ast.Name) or \
+                        _mention_counts(loop.body).get(var) != total.get(var) or \
+                        all(_defines_directly(loop.body[b], var) for b in binders):
+                    continue
+                _version_carried(loop, var, taken, mentioned, binders, local=True)
+                changed = True
+                continue
             if not (_reads(first.value, var) if _defines_directly(first, var) else
                     k not in binders and _reads(first, var)):
                 continue
@@ -340,16 +357,20 @@ def _leaves_early(stmts) -> bool:
     return False
 
 
-def _version_carried(loop, var, taken, mentioned, binders):
+def _version_carried(loop, var, taken, mentioned, binders, local=False):
     """Each binding statement of ``var`` in ``loop``'s body (indices ``binders``)
     a new name, the reads after it that name, and ``var = <the last>`` after
-    the last."""
+    the last.  ``local``: ``var`` is set afresh in each iteration and read only
+    in the body: the first binding keeps the name, nothing follows the last,
+    and the reads after it read the last new name."""
     current = var
     namer = Namer(taken)
     body, out = loop.body, []
     for k, (s, names) in enumerate(zip(body, mentioned)):
-        if var in names and k <= binders[-1]:
-            if k in binders:
+        if var in names and (k <= binders[-1] or local):
+            if local and k == binders[0]:
+                pass            # keeps the name
+            elif k in binders:
                 new = namer.numbered(f"{var}_v", 2)
                 taken.add(new)
                 if _defines_directly(s, var):
@@ -358,6 +379,21 @@ def _version_carried(loop, var, taken, mentioned, binders):
                     if ir.KIND(s) == ir.Kind.ACCUMULATE:    # h *= c: now h_v2 = h * c
                         ir.KIND.set(s, ir.Kind.ASSIGN)
                         ir.AUGMENTED.set(s.value, False)
+                elif _binds_in_body_only(s, var):
+                    # an if binding it in its first arm: the other arm copies the
+                    # value before it (one binding on each path)
+                    _rename(s.test, var, current)
+                    arm = current
+                    for x in s.body:
+                        if _defines_directly(x, var):
+                            _rename(x.value, var, arm)
+                            if ir.KIND(x) == ir.Kind.ACCUMULATE:
+                                ir.KIND.set(x, ir.Kind.ASSIGN)
+                                ir.AUGMENTED.set(x.value, False)
+                            x.targets[0].id = arm = new
+                        else:
+                            _rename(x, var, arm)
+                    s.orelse.append(_copy(new, current, s))
                 else:       # an if: from a copy of the value before it
                     out.append(_copy(new, current, s))
                     _rename(s, var, new)
@@ -365,9 +401,17 @@ def _version_carried(loop, var, taken, mentioned, binders):
             else:
                 _rename(s, var, current)
         out.append(s)
-        if k == binders[-1]:
+        if k == binders[-1] and not local:
             out.append(_copy(var, current, s))
     loop.body[:] = out
+
+
+def _binds_in_body_only(stmt, var) -> bool:
+    """``stmt`` is an ``if`` whose first arm binds ``var`` by statements of its own
+    (none nested) and whose other arm does not mention it."""
+    return isinstance(stmt, ast.If) and any(_defines_directly(x, var) for x in stmt.body) \
+        and all(_defines_directly(x, var) for x in stmt.body if var in stored_names(x)) \
+        and not any(var in free_names(x) for x in stmt.orelse)
 
 
 def _copy(target, source, near):

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
+
 
 def adaptive_heun(k, y0, t_end, tol):
     """An adaptive step ``h``: cut to the end, then scaled and clamped."""
@@ -91,3 +93,40 @@ def running_sums_under_a_flag(a, n):
         if i % 2 == 0:
             s += a * a * i
     return s
+
+
+def periodic_fluxes(u0, c, steps):
+    """An index set afresh in each iteration and wrapped by an ``if`` (``ip = i + 1``,
+    then ``if ip == n: ip = 0``): a name for the wrapped value, recomputed from the
+    loop index in reverse (not stored before each overwrite), as for ``ip = (i + 1)
+    % n``."""
+    n = u0.shape[0]
+    u = u0.copy()
+    f = np.empty(n)
+    for step in range(steps):
+        for i in range(n):
+            ip = i + 1
+            if ip == n:
+                ip = 0
+            f[i] = c * u[i] * u[ip]
+        for i in range(n):
+            im = i - 1
+            if im < 0:
+                im = n - 1
+            u[i] = u[i] - 0.1 * (f[i] - f[im])
+    return np.sum(u * u)
+
+
+def periodic_fluxes_wrapped(u0, c, steps):
+    """The same with the wrapped indices written by the remainder."""
+    n = u0.shape[0]
+    u = u0.copy()
+    f = np.empty(n)
+    for step in range(steps):
+        for i in range(n):
+            ip = (i + 1) % n
+            f[i] = c * u[i] * u[ip]
+        for i in range(n):
+            im = (i - 1) % n
+            u[i] = u[i] - 0.1 * (f[i] - f[im])
+    return np.sum(u * u)

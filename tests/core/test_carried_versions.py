@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 
+import numpy as np
 import pytest
 
 import sourcediff as sd
@@ -19,7 +20,9 @@ CASES = [(P.adaptive_heun, (1.3, 0.7, 2.0, 1e-4), (0, 1)),
          (P.leaves_before_the_last, (1.1, 0.3, 12), (0, 1)),
          (P.leaves_before_the_last, (1.4, 0.3, 12), (0, 1)),      # takes the break
          (P.running_sums, (0.6, 7), 0),
-         (P.running_sums_under_a_flag, (0.6, 7), 0)]
+         (P.running_sums_under_a_flag, (0.6, 7), 0),
+         (P.periodic_fluxes, (np.array([0.3, 0.5, -0.2, 0.8, 0.1]), 0.7, 3), (0, 1)),
+         (P.periodic_fluxes_wrapped, (np.array([0.3, 0.5, -0.2, 0.8, 0.1]), 0.7, 3), (0, 1))]
 
 
 @pytest.mark.parametrize("f, args, wrt, target",
@@ -51,6 +54,22 @@ def test_the_step_is_kept_once_per_iteration_as_in_the_named_style():
     # no more values in lists than the same math written with a name per value
     assert len(_listed(text)) <= len(_listed(named)), (_listed(text), _listed(named))
     assert not any(name.startswith("_t") for name in _listed(text))
+    # the step cut to the end by an ``if`` is one binding on each path (the other
+    # arm copies it), recomputed in reverse rather than listed before each overwrite
+    assert not any(name.startswith("h") for name in _listed(text)), _listed(text)
+
+
+def test_an_index_wrapped_by_an_if_is_recomputed_as_the_remainder_is():
+    args = (np.array([0.3, 0.5, -0.2, 0.8, 0.1]), 0.7, 3)
+    plans = []
+    for f in (P.periodic_fluxes, P.periodic_fluxes_wrapped):
+        text = _source(f, args, (0, 1))
+        plans.append([ln for ln in text.splitlines() if ln.startswith("    #   ")])
+    stored = [ln for ln in plans[0] if "stored" in ln]
+    assert len(stored) == 1 and "elements of 'u'" in stored[0], plans[0]
+    assert not any("ip" in re.findall(r"'(\w+)'", ln) or "im" in re.findall(r"'(\w+)'", ln)
+                   for ln in plans[0]), plans[0]
+    assert len(stored) == len([ln for ln in plans[1] if "stored" in ln])
 
 
 @pytest.mark.parametrize("f", [P.running_sums, P.running_sums_under_a_flag],

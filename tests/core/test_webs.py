@@ -239,7 +239,8 @@ def reassigned_and_read_after(x, a):
 
 
 def reassigned_in_a_branch(x, a):
-    """``t`` is also assigned inside a branch: one name."""
+    """``t`` is also assigned inside a branch: a name per value there too (``t_v2``
+    from the branch, read by ``math.sin``; webs.py ``split_carried_versions``)."""
     e = 0.0
     for i in range(x.shape[0]):
         t = x[i] * a
@@ -267,7 +268,7 @@ def running_max_then_again(x, a):
 VERSION_CASES = [
     (periodic_pairs, (np.array([0.1, 0.45, 0.93, 0.31]), 0.8, 1.3), (0, 2), "dx_v3", True),
     (reassigned_and_read_after, (np.array([0.3, -0.2, 0.7]), 0.9), (0, 1), None, False),
-    (reassigned_in_a_branch, (np.array([0.3, -0.2, 0.7]), 0.9), (0, 1), None, None),
+    (reassigned_in_a_branch, (np.array([0.3, -0.2, 0.7]), 0.9), (0, 1), "t_v2", None),
     (running_max_then_again, (np.array([0.3, -0.2, 0.7]), 0.9), (0, 1), "m_v2", None),
 ]
 
