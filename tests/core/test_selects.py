@@ -83,6 +83,43 @@ def test_a_number_set_in_one_arm_keeps_its_value_from_before():
         assert _run(text, a, b) == ((b + a) * 2.0 if a > 0.0 else b)
 
 
+def test_a_copy_before_the_if_goes_into_the_merge():
+    # ``y = b`` then ``if c: y = ...``: the merge reads ``b`` and ``y`` is bound once
+    # (a value the planner may recompute, where a name bound twice was stored)
+    text = _convert("""
+        def f(a, b):
+            y = b
+            s = y * 3.0
+            _c1 = a > s
+            if _c1:
+                y = a * 2.0
+            return y + s
+    """)
+    assert "if _c1:" not in text
+    assert "y = b" not in text and "s = b * 3.0" in text, text
+    assert text.count("y = ") == 1 and "else b" in text, text
+    for a, b in ((1.0, 0.1), (-1.0, 0.1)):
+        assert _run(text, a, b) == (a * 2.0 if a > b * 3.0 else b) + b * 3.0
+
+
+def test_a_copy_an_index_store_reads_stays():
+    # the store's index reads ``j``: the copy stays (only values of assignments to
+    # names are read from ``k`` instead)
+    text = _convert("""
+        def f(a, k, z):
+            j = k
+            z[j] = 1.0
+            _c1 = a > 0.0
+            if _c1:
+                j = 0
+            return j
+    """, kinds={"j": "int", "k": "int", "z": None})
+    assert "j = k" in text, text
+    z = [0.0, 0.0]
+    assert _run(text, 1.0, 1, z) == 0 and z == [0.0, 1.0]
+    assert _run(text, -1.0, 1, z) == 1
+
+
 def test_nested_ifs_in_an_arm_convert_first():
     src = """
         def f(a, b):
