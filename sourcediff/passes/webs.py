@@ -374,11 +374,7 @@ def _version_carried(loop, var, taken, mentioned, binders, local=False):
                 new = namer.numbered(f"{var}_v", 2)
                 taken.add(new)
                 if _defines_directly(s, var):
-                    _rename(s.value, var, current)
-                    s.targets[0].id = new
-                    if ir.KIND(s) == ir.Kind.ACCUMULATE:    # h *= c: now h_v2 = h * c
-                        ir.KIND.set(s, ir.Kind.ASSIGN)
-                        ir.AUGMENTED.set(s.value, False)
+                    _rebind(s, var, current, new)           # h *= c: now h_v2 = h * c
                 elif _binds_in_body_only(s, var):
                     # an if binding it in its first arm: the other arm copies the
                     # value before it (one binding on each path)
@@ -386,11 +382,8 @@ def _version_carried(loop, var, taken, mentioned, binders, local=False):
                     arm = current
                     for x in s.body:
                         if _defines_directly(x, var):
-                            _rename(x.value, var, arm)
-                            if ir.KIND(x) == ir.Kind.ACCUMULATE:
-                                ir.KIND.set(x, ir.Kind.ASSIGN)
-                                ir.AUGMENTED.set(x.value, False)
-                            x.targets[0].id = arm = new
+                            _rebind(x, var, arm, new)
+                            arm = new
                         else:
                             _rename(x, var, arm)
                     s.orelse.append(_copy(new, current, s))
@@ -412,6 +405,17 @@ def _binds_in_body_only(stmt, var) -> bool:
     return isinstance(stmt, ast.If) and any(_defines_directly(x, var) for x in stmt.body) \
         and all(_defines_directly(x, var) for x in stmt.body if var in stored_names(x)) \
         and not any(var in free_names(x) for x in stmt.orelse)
+
+
+def _rebind(s, var, old, new):
+    """``var = e`` / ``var op= e`` (``s``) as ``new = e`` reading ``old`` for ``var``;
+    an update in place becomes the assignment it stands for (``h *= c``: ``new = old
+    * c``)."""
+    _rename(s.value, var, old)
+    s.targets[0].id = new
+    if ir.KIND(s) == ir.Kind.ACCUMULATE:
+        ir.KIND.set(s, ir.Kind.ASSIGN)
+        ir.AUGMENTED.set(s.value, False)
 
 
 def _copy(target, source, near):
@@ -474,13 +478,10 @@ def _version(body, var, taken, mentioned):
             if not seen_first:
                 seen_first = True
                 continue
-            _rename(s.value, var, current)
-            current = Namer(taken).numbered(f"{var}_v", 2)
-            taken.add(current)
-            s.targets[0].id = current
-            if ir.KIND(s) == ir.Kind.ACCUMULATE:    # dx -= y: now dx_v2 = dx - y
-                ir.KIND.set(s, ir.Kind.ASSIGN)
-                ir.AUGMENTED.set(s.value, False)
+            new = Namer(taken).numbered(f"{var}_v", 2)
+            taken.add(new)
+            _rebind(s, var, current, new)           # dx -= y: now dx_v2 = dx - y
+            current = new
         elif seen_first and current != var:
             _rename(s, var, current)
 
