@@ -66,7 +66,12 @@ from .astutil import nodes, walk
 from .views import is_view
 
 SMALL = 16                       # most elements of an array written as scalars
-UNROLL = 4                       # most iterations of a loop over such an array written out
+# most iterations of a loop over such an array written out: as many as the
+# elements written as scalars (at 4, a five-species rate vector refilled in
+# each step stayed an array, re-made from its scalars for the loop over the
+# species and kept on a list of arrays in every trip: 30x the primal; 2.8x
+# written out)
+UNROLL = SMALL
 ELEMENTWISE_OPS = {"Add", "Sub", "Mult", "Div", "Pow"}
 ALIASING = {"copy", "subscript", "attr"}        # prims whose result may share memory
 ZEROS, ONES, EYE, EMPTY = id(np.zeros), id(np.ones), id(np.eye), id(np.empty)

@@ -398,3 +398,40 @@ def reprojections(cams, X, cam_idx, pt_idx):
         v = cam[6] * Xc[1] / Xc[2]
         err += u * u + v * v
     return err
+
+
+def five_species(c0, k, tend):
+    """Reaction rates into a five-element work array refilled in every trip of
+    an adaptive ``while`` loop, then a loop over the species (found by a new
+    user: its gradient ran 30x the primal, the work array re-made and kept on a
+    list of arrays in every trip)."""
+    c = c0.copy()
+    dc = np.zeros(5)
+    t = 0.0
+    while t < tend:
+        dc[0] = -k[0] * c[0]
+        dc[1] = k[0] * c[0] - k[1] * c[1]
+        dc[2] = k[1] * c[1] - k[0] * c[2]
+        dc[3] = k[0] * c[2] - k[1] * c[3]
+        dc[4] = k[1] * c[3]
+        m = 0.0
+        for s in range(5):
+            m = max(m, abs(dc[s]))
+        h = 0.05 / (1.0 + m)
+        for s in range(5):
+            c[s] += h * dc[s]
+        t += h
+    return c[0] * c[0] + 2.0 * c[2] * c[4] + c[3]
+
+
+def sixteen_states(x0, a, n):
+    """A loop over the sixteen elements of a state vector in each step (the
+    most elements the pass writes as numbers)."""
+    x = x0.copy()
+    for it in range(n):
+        for j in range(16):
+            x[j] = x[j] - a * x[j] * x[j]
+    s = 0.0
+    for j in range(16):
+        s += x[j] * (j + 1.0)
+    return s

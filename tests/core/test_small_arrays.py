@@ -30,6 +30,9 @@ CASES = [
     (P.two_compartments, (1.3, 0.4, 2.0, 0.1, 8), (0, 1, 2)),
     (P.kalman_2d, (0.05, 0.3, np.array([0.0, 0.0, 1.0, 0.5]),
                    np.cumsum(0.3 * rng.standard_normal((9, 2)), 0), 0.1), (0, 1, 2)),
+    (P.five_species, (np.array([1.0, 0.5, 0.1, 0.2, 0.1]), np.array([0.3, 0.2]), 0.4),
+     (0, 1)),
+    (P.sixteen_states, (0.1 + 0.05 * rng.random(16), 0.3, 4), (0, 1)),
 ]
 
 
@@ -69,7 +72,7 @@ def test_rows_at_gathered_indices_are_scalars():
 
 
 # (and an empty array a helper fills, np.empty(2), as np.array is)
-@pytest.mark.parametrize("case", CASES[:6] + CASES[-2:-1], ids=lambda c: c[0].__name__)
+@pytest.mark.parametrize("case", CASES[:6] + CASES[11:12], ids=lambda c: c[0].__name__)
 def test_small_arrays_are_scalars(case):
     text = source(*case)
     adjoint = text[text.index("_grad("):]
@@ -147,7 +150,7 @@ def test_a_returned_small_array_is_made_an_array():
 
 def test_a_gain_from_solve_and_rows_of_observations_are_scalars():
     # (compiled target: the observations' rows are of a known length there)
-    f, args, wrt = CASES[-1]
+    f, args, wrt = CASES[12]
     text = sd.grad(f, wrt=wrt, target="cpu").source_for(*args)
     adjoint = text[text.index("_grad("):]
     code = "\n".join(line for line in adjoint.splitlines() if not line.lstrip().startswith("#"))
@@ -162,3 +165,17 @@ def test_a_row_a_product_reads_whole_stays_a_row():
     text = sd.grad(P.rows_to_a_product, wrt=(0, 1), target="cpu").source_for(*args)
     primal = text[:text.index("_grad(")]
     assert re.search(r"= xs\[t\]\n", primal) and "empty_stack" not in primal
+
+
+@pytest.mark.parametrize("f, args, wrt", CASES[-2:], ids=lambda c: getattr(c, "__name__", ""))
+def test_loops_over_up_to_sixteen_elements_are_written_out(f, args, wrt):
+    # the loops over the species (five) and the states (sixteen) are written out:
+    # the work array and the state are numbers, the state kept once per trip in
+    # the plan, no array re-made in the loop nor kept on a list
+    text = sd.value_and_grad(f, wrt=wrt, target="python").source_for(*args)
+    adjoint = text[text.index("_grad("):]
+    code = "\n".join(ln for ln in adjoint.splitlines() if not ln.lstrip().startswith("#"))
+    plan = adjoint[adjoint.index("# Plan:"):adjoint.index("# -- ")]
+    assert "for s in range" not in code and "for j in range" not in code, code
+    assert "empty_stack" not in code and "zeros_like(dc)" not in code, code
+    assert "not numbers" not in plan and "stored once per iteration" in plan, plan
