@@ -16,6 +16,7 @@ from .emit import emit_function, emitted, module_source
 from .errors import TransformError
 from .frontend.source import get_source
 from .names import Namer
+from .passes.argument_values import incoming_values_unread
 from .passes.astutil import free_names, nodes
 from .passes.axis_gathers import read_axis_gathers
 from .passes.buffers import number_update_message
@@ -364,11 +365,21 @@ class Program:
                    for tree in self.trees.values() for st in nodes(tree))
 
     def callee_adjoint(self, func, arg_types, inplace=None):
+        """The VJP of a user function the program calls: ``(its name, which
+        arguments it differentiates, which arguments it reads the elements of
+        as they are passed)``; an array whose incoming elements the function
+        never reads (a buffer it fills, passes/argument_values.py) is passed
+        to the VJP for its shape only."""
         diff = [t is not None and t.is_float for t in arg_types]
         src = get_source(func)
         wrt = [p for p, d in zip(src.params, diff) if d]
         name = self.adjoint(func, arg_types, wrt, "vjp", inplace=inplace)
-        return name, diff
+        fn = self.analyze(func, arg_types, inplace)[1]
+        params = [a.arg for a in fn.args.args]
+        values = [not (t is not None and t.is_array and k < len(params) and
+                       incoming_values_unread(fn, params[k]))
+                  for k, t in enumerate(arg_types)]
+        return name, diff, values
 
     def tangent(self, func, arg_types, wrt, fname=None, inplace=None, outputs=None):
         """Emit ``<name>_jvp(*args, *tangents of wrt) -> (value, tangent)``; callee

@@ -161,7 +161,8 @@ class ReverseTransformer:
         self.used = set(names) | set(self.params) | {
             n.id for n in nodes(fn) if isinstance(n, ast.Name)}
         self.namer = Namer(self.used)     # x, x2, x3, ...
-        self.callee_adjoint = callee_adjoint  # f(pyfunc, argtypes) -> (vjp name, diff flags)
+        # f(pyfunc, argtypes) -> (vjp name, diff flags, element-read flags)
+        self.callee_adjoint = callee_adjoint
         self.ret = fn.body[-1]
         self.ret_name = self.ret.value.id if isinstance(self.ret.value, ast.Name) else None
         self.tuple_params = ir.TUPLE_PARAMS(fn, {})
@@ -1767,8 +1768,8 @@ class ReverseTransformer:
         targets = self.plan.targets_of(s)
         args = call.args
         argtypes = [self.type_or_const(a) for a in args]
-        vjp_name, diff = self.callee_adjoint(ir.PRIM(call)[1], argtypes,
-                                             ir.INPLACE(call))
+        vjp_name, diff, values = self.callee_adjoint(ir.PRIM(call)[1], argtypes,
+                                                     ir.INPLACE(call))
         if ir.KIND(s) == ir.Kind.UNPACK:
             parts = []
             for t in targets:
@@ -1781,7 +1782,10 @@ class ReverseTransformer:
             seed = ast.Tuple(elts=parts, ctx=ast.Load())
         else:
             seed = _name(self.adj(targets[0]))
-        self.read(*args)
+        # (a buffer the callee fills without reading what it holds: its shape)
+        self.read(*[a for a, v in zip(args, values) if v])
+        self.shape_reads |= {a.id for a, v in zip(args, values)
+                             if not v and isinstance(a, ast.Name)}
         outs = []
         names = []
         for k, a in enumerate(args):
