@@ -19,7 +19,7 @@ import ast
 
 from .. import ir
 from .activity import walk
-from .astutil import nodes
+from .astutil import nodes, stored_names
 from .tape import STACK_START
 
 
@@ -58,6 +58,17 @@ def _named(variables: dict) -> str:
         named.append(f"{_plural(n_temps, 'temporary').replace('temporarys', 'temporaries')} "
                      f"of {_lines(temps)}")
     return ", ".join(named)
+
+
+def _binders(loop, variables) -> dict:
+    """``{var: the statements of loop's body that assign it}`` for ``_named`` (a
+    temporary is then told by its lines, never by its generated name)."""
+    out = {v: [] for v in variables}
+    for s in walk(loop.body):
+        for v in stored_names(s) & set(out) if isinstance(s, (ast.Assign, ast.AugAssign)) \
+                else ():
+            out[v].append(s)
+    return out
 
 
 def _rerun_nest(rt, loop, nest) -> str:
@@ -260,11 +271,11 @@ def plan_lines(rt, names, fused_loop=None, moved=(), tail=(), companions=()) -> 
                 parts.append("elements of " + ", ".join(repr(a) for a in finals) +
                              " that no later write changes")
             if restored:
-                parts.append(", ".join(repr(a) for a in restored) +
+                parts.append(_named(_binders(loop, restored)) +
                              ", set before them in the body and put back")
             settled = sorted(rt.rerun[id(loop)].settled & read) if id(loop) in rt.rerun else []
             if settled:
-                parts.append(", ".join(repr(a) for a in settled) +
+                parts.append(_named(_binders(loop, settled)) +
                              " at the value the iteration leaves")
             sources = ", ".join(parts[:-1]) + " and " + parts[-1]
             out.append(f"recomputed in each reverse iteration of {_loop_name(loop)}: "

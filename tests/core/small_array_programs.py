@@ -435,3 +435,30 @@ def sixteen_states(x0, a, n):
     for j in range(16):
         s += x[j] * (j + 1.0)
     return s
+
+
+def kalman_predict(m, P, F, Q):
+    mp = np.dot(F, m)
+    Pp = np.dot(np.dot(F, P), F.T) + Q
+    return mp, Pp
+
+
+def kalman_transition_argument(y, F, q, r):
+    """A Kalman filter whose transition matrix is an argument, read whole only
+    inside the loop (through a helper returning a tuple) and the gain a slice:
+    its 2x2 shape seeds the state's (found by a new user: every matrix an array
+    on a list in every step, 3.2x the primal and a 10 s first call)."""
+    m = np.zeros(2)
+    m[0] = y[0]
+    P = np.eye(2)
+    Q = q * np.eye(2)
+    nll = 0.0
+    for t in range(y.shape[0]):
+        mp, Pp = kalman_predict(m, P, F, Q)
+        s = Pp[0, 0] + r
+        v = y[t] - mp[0]
+        K = Pp[:, 0] / s
+        m = mp + K * v
+        P = Pp - np.outer(K, Pp[0, :])
+        nll += 0.5 * (math.log(2.0 * math.pi * s) + v * v / s)
+    return nll

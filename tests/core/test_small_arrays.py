@@ -33,6 +33,9 @@ CASES = [
     (P.five_species, (np.array([1.0, 0.5, 0.1, 0.2, 0.1]), np.array([0.3, 0.2]), 0.4),
      (0, 1)),
     (P.sixteen_states, (0.1 + 0.05 * rng.random(16), 0.3, 4), (0, 1)),
+    (P.kalman_transition_argument, (np.cumsum(0.3 * rng.standard_normal(7)),
+                                    np.array([[1.0, 1.0], [0.0, 0.9]]), 0.1, 0.25),
+     (0, 1, 2, 3)),
 ]
 
 
@@ -167,7 +170,7 @@ def test_a_row_a_product_reads_whole_stays_a_row():
     assert re.search(r"= xs\[t\]\n", primal) and "empty_stack" not in primal
 
 
-@pytest.mark.parametrize("f, args, wrt", CASES[-2:], ids=lambda c: getattr(c, "__name__", ""))
+@pytest.mark.parametrize("f, args, wrt", CASES[13:15], ids=lambda c: getattr(c, "__name__", ""))
 def test_loops_over_up_to_sixteen_elements_are_written_out(f, args, wrt):
     # the loops over the species (five) and the states (sixteen) are written out:
     # the work array and the state are numbers, the state kept once per trip in
@@ -179,3 +182,17 @@ def test_loops_over_up_to_sixteen_elements_are_written_out(f, args, wrt):
     assert "for s in range" not in code and "for j in range" not in code, code
     assert "empty_stack" not in code and "zeros_like(dc)" not in code, code
     assert "not numbers" not in plan and "stored once per iteration" in plan, plan
+
+
+def test_a_matrix_argument_read_in_the_loop_seeds_the_shapes():
+    # F's 2x2 shape (read whole only in the loop, through the helper) makes the
+    # mean, the covariance and the gain numbers: no array on a list, the state
+    # kept once per step
+    f, args, wrt = CASES[15]
+    text = sd.value_and_grad(f, wrt=wrt, target="python").source_for(*args)
+    adjoint = text[text.index("_grad("):]
+    code = "\n".join(ln for ln in adjoint.splitlines() if not ln.lstrip().startswith("#"))
+    plan = adjoint[adjoint.index("# Plan:"):adjoint.index("# -- ")]
+    for array_code in (".append(", "np.dot", "np.outer", "empty_stack", "zeros_like(P"):
+        assert array_code not in code, array_code
+    assert "'P_00'" in plan and "'m_1'" in plan and "not numbers" not in plan, plan

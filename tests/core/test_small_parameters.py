@@ -69,8 +69,14 @@ def test_which_parameters_are_specialized():
     assert seeds(P.rk4_copied_state) == (0,)
     assert seeds(P.covariance_steps) == (0,)
     assert seeds(P.damped_any_length) == (0,)
-    # the elements listed: nothing read whole; written into: never
-    assert seeds(P.rk4_listed_state) == ()
+    # the elements listed: the state's parameter is not read whole (a and h, read
+    # whole in the loop with a state of a constant shape, are numbers when
+    # called: no shape, nothing specialized); written into: never
+    assert 0 not in seeds(P.rk4_listed_state)
+    # a matrix read whole only in the loop, with a state made np.zeros(2) and
+    # np.eye(2) (a Kalman filter's transition matrix); the matrix of covariance_steps,
+    # read with a state copied from an argument, is not (above)
+    assert seeds(P.kalman_transition_argument) == (1,)
     assert seeds(P.parameter_written) == ()
 
 
