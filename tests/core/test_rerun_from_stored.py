@@ -74,7 +74,7 @@ def _plan(case):
 
 def test_products_of_a_stored_float_are_re_run_in_a_while_loop():
     plan, text = _plan(CASES[0])
-    assert "'d', set before them in the body and put back" in plan
+    assert "and 'd' (line " in plan and "), set before them in the body and put back" in plan
     # d itself on a list; none of the products, nor the quotient (a list push costs more)
     saved = [line for line in text.splitlines() if ".append(" in line]
     assert any("_saved_d.append(d)" in line for line in saved)
@@ -90,7 +90,7 @@ def _reverse_code(text) -> list:
 
 def test_a_quotient_from_it_stays_in_an_array_tape():
     plan, text = _plan(CASES[1])
-    assert "'d', set before them in the body and put back" in plan
+    assert "and 'd' (line " in plan and "), set before them in the body and put back" in plan
     assert "allocated once (loaded where the reverse iteration starts): 1 temporary of line 38" \
         in plan                                                     # the quotient stored
     assert "not stored twice): 'd' (line 36)" in plan               # d: the element saved

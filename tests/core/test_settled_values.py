@@ -41,7 +41,8 @@ def test_the_intensity_is_computed_again_from_the_state():
     text = source(*CASES[0])
     stored = [line for line in text.splitlines() if line.startswith("    #   stored")]
     recomputed = [line for line in text.splitlines() if "#   recomputed" in line]
-    assert any("'A' at the value the iteration leaves" in line for line in recomputed)
+    assert any("and 'A' (line " in line and ") at the value the iteration leaves" in line
+               for line in recomputed)
     # lam = mu + alpha * beta * A: not on a tape (A is, for the reverse of its update)
     assert not any("line 12" in line for line in stored), stored
     reverse = text[text.index("# -- reverse sweep"):]
