@@ -97,6 +97,8 @@ MAX_GROWTH = 240
 # whose gradient was 10% slower than with three copies.  A small helper is
 # copied everywhere (an activation; an RK4 right-hand side of 6 statements at
 # its four stages: called, its small arrays would be allocated, 13x slower).
+# Sites that run equally often (the four stages of one step) are copied all or
+# not at all: a 14-statement right-hand side at all four (56 statements).
 MAX_COPIED = 32
 # how often a call site is taken to run, per enclosing loop: ``range(c)`` of a
 # constant ``c`` runs ``c`` times, any other loop this many; a branch half the time
@@ -367,7 +369,12 @@ class Inliner:
             calls = [c for c in self.weights.values() if self.resolves_to(c[1], helper)]
             calls.sort(key=lambda c: (-c[0], c[2]))
             n = max(1, MAX_COPIED // max(helper.size, 1))
-            sites = self.copied[id(helper)] = {id(c[1]) for c in calls[:n]}
+            # (every site that runs as often as the most frequent one: an RK4
+            # right-hand side of 14 statements copied at two of its four stages
+            # left calls in the step loop, whose adjoints kept their arrays on
+            # lists, 3.5x the gradient with all four copied)
+            hot = [c for c in calls if calls and c[0] >= calls[0][0]]
+            sites = self.copied[id(helper)] = {id(c[1]) for c in calls[:n] + hot}
         return id(call) in sites or id(call) not in self.weights
 
     def resolves_to(self, call, helper: Helper) -> bool:

@@ -90,3 +90,23 @@ def blend(px, py, c, k):
     gn = math.sqrt(ax * ax + ay * ay)
     d = m - k * math.log(s)
     return d + 0.1 * gn
+
+
+def chain_rhs(y, p, out):
+    """A right-hand side of 14 statements filling ``out``: two coupled damped
+    pendulums (too large for four copies under ``MAX_COPIED``, but its four RK4
+    stages run equally often)."""
+    a0 = y[0]
+    a1 = y[1]
+    w0 = y[2]
+    w1 = y[3]
+    c01 = math.sin(a1 - a0)
+    g0 = -p[0] * math.sin(a0) + p[1] * c01
+    g1 = -p[0] * math.sin(a1) - p[1] * c01
+    f0 = g0 - p[2] * w0
+    f1 = g1 - p[2] * w1
+    out[0] = w0
+    out[1] = w1
+    out[2] = f0
+    out[3] = f1
+    return out
