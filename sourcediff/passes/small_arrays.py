@@ -712,7 +712,8 @@ def _whole_number(p, facts) -> bool:
         return True
     if isinstance(p, ast.Name):
         return facts.scalar(p) and facts.env[p.id].kind == "int"
-    if isinstance(p, ast.BinOp) and isinstance(p.op, (ast.Add, ast.Sub, ast.Mult)):
+    if isinstance(p, ast.BinOp) and isinstance(p.op, (ast.Add, ast.Sub, ast.Mult, ast.Mod,
+                                                      ast.FloorDiv)):
         return _whole_number(p.left, facts) and _whole_number(p.right, facts)
     if isinstance(p, ast.Subscript) and isinstance(p.value, ast.Name):
         t = facts.env.get(p.value.id)
@@ -1091,8 +1092,10 @@ class _Writer:
             return [self.copy(dest, self.element(v.func.value, i, shape))]
         if prim == ("attr", "T"):
             return [self.copy(dest, _load(self.names[v.value.id][tuple(reversed(i))]))]
-        if prim == ("subscript",) and v.value.id not in self.shapes:
-            # a row of a parameter: its element read where the row was
+        if prim == ("subscript",) and (v.value.id not in self.shapes or _picked(
+                v, self.shapes) is None and v.value.id in self.facts.params):
+            # a row of a parameter: its element read where the row was (also of
+            # one whose shape seeds the pass, at an index a loop computes)
             parts = list(v.slice.elts) if isinstance(v.slice, ast.Tuple) else [v.slice]
             read = ast.Subscript(value=_load(v.value.id), slice=ast.Tuple(
                 elts=[ir.clone(p) for p in parts] + [ast.Constant(i[0])], ctx=ast.Load()),

@@ -462,3 +462,29 @@ def kalman_transition_argument(y, F, q, r):
         P = Pp - np.outer(K, Pp[0, :])
         nll += 0.5 * (math.log(2.0 * math.pi * s) + v * v / s)
     return nll
+
+
+def rows_of_a_read_matrix(a, axes, nt):
+    """A 3x3 argument read whole in the loop (so its shape seeds the pass) and
+    by a row at an index the loop computes (a running rotation): the row's
+    elements are read from the argument where the row was (found with a
+    probe: the pass failed inside, unable to pick the row's elements)."""
+    R = np.eye(3)
+    for t in range(nt):
+        k = t % 3
+        axis = axes[k]
+        R = np.dot(R, axes) * 0.5 + a[k] * np.outer(axis, axis)
+        R = R / np.sqrt(np.sum(R * R))
+    return R[0, 0] + R[1, 2]
+
+
+def rows_at_a_remainder(a, axes, nt):
+    """A row at ``t % 3`` of a 3x3 argument, its outer product into a running
+    3x3 product (a new user's: the product stayed an array kept on a list in
+    every step, 95 ms a gradient against 3.3 ms with the row's elements read)."""
+    R = np.eye(3)
+    for t in range(nt):
+        axis = axes[t % 3]
+        R = np.dot(R, a[t % 3] * np.outer(axis, axis) + np.eye(3))
+        R = R / np.sqrt(np.sum(R * R))
+    return R[0, 0]

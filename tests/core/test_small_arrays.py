@@ -196,3 +196,25 @@ def test_a_matrix_argument_read_in_the_loop_seeds_the_shapes():
     for array_code in (".append(", "np.dot", "np.outer", "empty_stack", "zeros_like(P"):
         assert array_code not in code, array_code
     assert "'P_00'" in plan and "'m_1'" in plan and "not numbers" not in plan, plan
+
+
+AXES = (np.array([0.3, 0.5, 0.7]),
+        np.array([[0.0, 0.6, 0.8], [0.0, 1.0, 0.0], [0.6, 0.0, 0.8]]), 5)
+
+
+@pytest.mark.parametrize("target", ["python", "cpu"])
+@pytest.mark.parametrize("f", [P.rows_of_a_read_matrix, P.rows_at_a_remainder],
+                         ids=lambda f: f.__name__)
+def test_rows_of_a_small_argument_at_computed_indices(f, target):
+    check_grad(f, AXES, wrt=(0, 1), target=target)
+
+
+@pytest.mark.parametrize("f", [P.rows_of_a_read_matrix, P.rows_at_a_remainder],
+                         ids=lambda f: f.__name__)
+def test_rows_at_computed_indices_are_read_element_by_element(f):
+    # (compiled target: the argument's rows are of a known length there)
+    text = sd.value_and_grad(f, wrt=(0, 1)).source_for(*AXES)
+    adjoint = text[text.index("_grad("):]
+    code = "\n".join(ln for ln in adjoint.splitlines() if not ln.lstrip().startswith("#"))
+    assert ".append(" not in code and "np.outer" not in code and "np.dot" not in code, code
+    assert re.search(r"axis_1 = axes\[(k|t % 3), 1\]", code), code
