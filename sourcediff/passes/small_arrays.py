@@ -76,7 +76,7 @@ ELEMENTWISE_OPS = {"Add", "Sub", "Mult", "Div", "Pow"}
 ALIASING = {"copy", "subscript", "attr"}        # prims whose result may share memory
 ZEROS, ONES, EYE, EMPTY = id(np.zeros), id(np.ones), id(np.eye), id(np.empty)
 ZEROS_LIKE, ONES_LIKE, EMPTY_LIKE = id(np.zeros_like), id(np.ones_like), id(np.empty_like)
-DOT, OUTER, CROSS = id(np.dot), id(np.outer), id(np.cross)
+DOT, OUTER, CROSS, TRACE = id(np.dot), id(np.outer), id(np.cross), id(np.trace)
 INV, DET, SOLVE, NORM = (id(np.linalg.inv), id(np.linalg.det), id(np.linalg.solve),
                          id(np.linalg.norm))
 FORMULA_SIZE = 3                 # inv, det, solve of at most 3x3 written as formulas
@@ -244,7 +244,10 @@ def shape_seeds(tree: ast.FunctionDef) -> tuple:
         if any(isinstance(st, ast.Assign) and len(st.targets) == 1 and
                _bound_names(st.targets[0]) & in_loops and _read_whole(st.value, p) and
                (st in tree.body or _reads_any_whole(st.value, made_small))
-               for st in nodes(tree)):
+               for st in nodes(tree)) or \
+                any(isinstance(st, ast.AugAssign) and isinstance(st.target, ast.Name) and
+                    st.target.id in in_loops and _read_whole(st.value, p) and
+                    _reads_any_whole(st.value, made_small) for st in nodes(tree)):
             seeds.append(k)
     return tuple(seeds)
 
@@ -254,7 +257,7 @@ def _small_states(tree, in_loops) -> set:
     (``np.zeros(2)``, ``np.eye(2)``, ``np.array([1.0, 0.0])``) and re-bound or
     stored into by a loop: a state the pass writes as numbers."""
     out = set()
-    for st in tree.body:
+    for st in nodes(tree):
         if isinstance(st, ast.Assign) and len(st.targets) == 1 and \
                 isinstance(st.targets[0], ast.Name) and st.targets[0].id in in_loops and \
                 _constant_small(st.value):
@@ -830,8 +833,10 @@ def _scalar_form(v, shapes, facts) -> bool:
     if _whole_reduction(v, prim) is not None:
         return _operand_shape(v.args[0], shapes, facts) not in (None, ())
     if prim[0] == "call" and not v.keywords and len(v.args) == 1 and \
-            id(prim[1]) in (DET, NORM):
+            id(prim[1]) in (DET, NORM, TRACE):
         shape = _operand_shape(v.args[0], shapes, facts)
+        if id(prim[1]) == TRACE:     # (the sum of the diagonal, of a square matrix)
+            return shape is not None and len(shape) == 2 and shape[0] == shape[1]
         return _square(shape) if id(prim[1]) == DET else shape not in (None, ())
     pair = [v.left, v.right] if prim == ("binop", "MatMult") else \
         list(v.args) if prim[0] == "call" and id(prim[1]) == DOT and not v.keywords else None
@@ -1171,6 +1176,10 @@ class _Writer:
         if prim[0] == "call" and id(prim[1]) == DET:
             m = v.args[0]
             return self.formula(target, _determinant(self.names[m.id], self.shapes[m.id][0]))
+        if prim[0] == "call" and id(prim[1]) == TRACE:
+            m = self.names[v.args[0].id]
+            return self.reduce(target, [m[(i, i)] for i in range(self.shapes[v.args[0].id][0])],
+                               "Add")
         if prim[0] == "call" and id(prim[1]) == NORM:
             squares = [("Mult", n, n) for n in self.names[v.args[0].id].values()]
             total = squares[0]

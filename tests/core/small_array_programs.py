@@ -488,3 +488,26 @@ def rows_at_a_remainder(a, axes, nt):
         R = np.dot(R, a[t % 3] * np.outer(axis, axis) + np.eye(3))
         R = R / np.sqrt(np.sum(R * R))
     return R[0, 0]
+
+
+def _turn(axis, th):
+    c = math.cos(th)
+    s = math.sin(th)
+    K = np.array([[0.0, -axis[2], axis[1]],
+                  [axis[2], 0.0, -axis[0]],
+                  [-axis[1], axis[0], 0.0]])
+    return c * np.eye(3) + s * K + (1.0 - c) * np.outer(axis, axis)
+
+
+def arm_orientation(q, axes, Rgoal, nt):
+    """A rotation made afresh in each step (``R = np.eye(3)`` in the loop) from
+    the rows of an argument, scored by ``np.trace(R.T @ Rgoal)`` (a new user's
+    3-link arm: ``Rgoal``, read whole only there, had no known shape, and every
+    3x3 matrix stayed an array on a list: 31 ms a gradient, 1.5 ms now)."""
+    loss = 0.0
+    for t in range(nt):
+        R = np.eye(3)
+        for j in range(3):
+            R = np.dot(R, _turn(axes[j], q[j] * (t + 1.0)))
+        loss += 3.0 - np.trace(R.T @ Rgoal)
+    return loss / nt
