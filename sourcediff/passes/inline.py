@@ -373,7 +373,7 @@ class Inliner:
             # right-hand side of 14 statements copied at two of its four stages
             # left calls in the step loop, whose adjoints kept their arrays on
             # lists, 3.5x the gradient with all four copied)
-            hot = [c for c in calls if calls and c[0] >= calls[0][0]]
+            hot = [c for c in calls if c[0] >= calls[0][0]]
             sites = self.copied[id(helper)] = {id(c[1]) for c in calls[:n] + hot}
         return id(call) in sites or id(call) not in self.weights
 
