@@ -193,9 +193,13 @@ def _(z, x, y, dz):
             (dz if y > x else 0.0) + (0.5 * dz if x == y else 0.0))
 
 
+# Of arrays, the adjoint is selected, not multiplied by a mask: an infinite adjoint
+# (np.sqrt(np.maximum(v, 0.0)) where v < 0) is 0 for the operand that lost, as for the
+# numbers' rule above and PyTorch's (a product gave inf * 0 = NaN).
 @rule(np.maximum)          # ties split the adjoint equally, as JAX
 def _(z, x, y, dz):
-    return dz * ((x > y) + 0.5 * (x == y)), dz * ((y > x) + 0.5 * (x == y))
+    return (select(x > y, dz, 0.0) + select(x == y, 0.5 * dz, 0.0),
+            select(y > x, dz, 0.0) + select(x == y, 0.5 * dz, 0.0))
 
 
 @rule(np.minimum, when=numbers("x", "y"))
@@ -206,7 +210,8 @@ def _(z, x, y, dz):
 
 @rule(np.minimum)
 def _(z, x, y, dz):
-    return dz * ((x < y) + 0.5 * (x == y)), dz * ((y < x) + 0.5 * (x == y))
+    return (select(x < y, dz, 0.0) + select(x == y, 0.5 * dz, 0.0),
+            select(y < x, dz, 0.0) + select(x == y, 0.5 * dz, 0.0))
 
 
 elementwise(np.where, select)

@@ -204,10 +204,12 @@ def _(z, x, x_dot):
 
 
 # -- fmax, fmin: np.maximum/np.minimum where a NaN operand loses --------------------
-@rule(np.fmax)             # ties split the adjoint equally, as np.maximum's rule
+@rule(np.fmax)             # ties split the adjoint equally, selected as np.maximum's rule
 def _(z, x, y, dz):
-    return (dz * ((x > y) + 0.5 * (x == y) + (np.isnan(y) > np.isnan(x))),
-            dz * ((y > x) + 0.5 * (x == y) + (np.isnan(x) > np.isnan(y))))
+    return (select((x > y) | (np.isnan(y) > np.isnan(x)), dz, 0.0)
+            + select(x == y, 0.5 * dz, 0.0),
+            select((y > x) | (np.isnan(x) > np.isnan(y)), dz, 0.0)
+            + select(x == y, 0.5 * dz, 0.0))
 
 
 @tangent(np.fmax)
@@ -218,8 +220,10 @@ def _(z, x, y, x_dot, y_dot):
 
 @rule(np.fmin)
 def _(z, x, y, dz):
-    return (dz * ((x < y) + 0.5 * (x == y) + (np.isnan(y) > np.isnan(x))),
-            dz * ((y < x) + 0.5 * (x == y) + (np.isnan(x) > np.isnan(y))))
+    return (select((x < y) | (np.isnan(y) > np.isnan(x)), dz, 0.0)
+            + select(x == y, 0.5 * dz, 0.0),
+            select((y < x) | (np.isnan(x) > np.isnan(y)), dz, 0.0)
+            + select(x == y, 0.5 * dz, 0.0))
 
 
 @tangent(np.fmin)

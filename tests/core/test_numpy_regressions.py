@@ -516,6 +516,29 @@ def test_abs_at_zero_as_jax(target):
     np.testing.assert_array_equal(gy, np.asarray(ref[1]))
 
 
+def truncated_roots(v, w):
+    """Square roots of what np.maximum, np.minimum, np.fmax, np.fmin and np.clip leave
+    of a vector: where an operand lost, the root's adjoint is infinite (a new user's
+    full-truncation Heston scheme, np.sqrt(np.maximum(v, 0.0)), had NaN there)."""
+    return np.sum(np.sqrt(np.maximum(v, 0.0)) + np.sqrt(-np.minimum(v, 0.0))
+                  + np.sqrt(np.fmax(v, 0.0)) + np.sqrt(-np.fmin(v, 0.0))
+                  + np.sqrt(np.clip(v, 0.0, None)) + np.sqrt(np.maximum(w, v)))
+
+
+@pytest.mark.parametrize("target", TARGETS)
+def test_an_infinite_adjoint_does_not_reach_the_operand_that_lost(target):
+    v = np.array([0.04, -0.01, 0.09, -0.25])
+    w = np.array([0.01, 0.04, 1.0, 1.0])
+    _, (gv, gw) = cached_value_and_grad(truncated_roots, (0, 1), target)(v, w)
+    # d sqrt(t)/dt = 1 / (2 sqrt(t)) where the element is kept, 0 where it lost (as the
+    # numbers' max and min and PyTorch's maximum give): v[0] is kept by all four of
+    # maximum, fmax, clip and maximum(w, v); v[2] by the first three; v[1] and v[3] by
+    # minimum and fmin, as -v; w by maximum(w, v) where it is larger
+    root = 0.5 / np.sqrt(np.abs(v))
+    np.testing.assert_allclose(gv, root * [4.0, -2.0, 3.0, -2.0], rtol=1e-14)
+    np.testing.assert_allclose(gw, [0.0, 2.5, 0.5, 0.5], rtol=1e-14)
+
+
 def hypot_at_zero(x, y):
     """hypot where both arguments are zero (a random program found NaN here;
     JAX gives 0): scalars and arrays."""
