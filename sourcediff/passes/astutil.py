@@ -22,6 +22,17 @@ from .. import ir
 # of another array's shape; attributes of an array that read no element
 MAKERS = ("np.zeros", "np.empty", "np.ones")
 LIKE = ("np.zeros_like", "np.empty_like", "np.ones_like")
+
+
+def maker_shape(value):
+    """The shape argument of an array made with one value throughout (``np.zeros(s)``,
+    ``np.empty(s)``, ``np.ones(s)``, ``np.full(s, v)``, no keywords), else None."""
+    if not isinstance(value, ast.Call) or value.keywords:
+        return None
+    func = ast.unparse(value.func)
+    if func in MAKERS and len(value.args) == 1 or func == "np.full" and len(value.args) == 2:
+        return value.args[0]
+    return None
 SHAPE_ATTRIBUTES = ("shape", "ndim", "size", "dtype")
 
 # -- builders ----------------------------------------------------------------

@@ -353,6 +353,7 @@ def _fresh_arrays(fn, env, params, perms) -> set:
     (a view) is looked at where it is read (``_store_safe``)."""
     out = {n for n, t in env.items() if t is not None and t.is_array and t.ndim >= 1
            and t.dtype == np.float64} - set(params)
+    handed = _handed_over(fn, perms)
     for s in _statements(fn.body):
         perm = perms.get(id(s))
         if perm is not None:
@@ -360,12 +361,14 @@ def _fresh_arrays(fn, env, params, perms) -> set:
             continue
         if isinstance(s, ast.Assign) and len(s.targets) == 1 and \
                 isinstance(s.targets[0], ast.Name):
-            if not _makes_array(s.value):
+            if not _makes_array(s.value) and id(s) not in handed:
                 out.discard(s.targets[0].id)
             continue
         out -= set(_binds(s))            # a loop target, an unpacking
         # (an array given whole to a tuple or a user function may come back
         # under another name: that name's binding is not one that makes an array)
+    while any(handed[k] not in out and s.targets[0].id in out for k, s in _moves(fn, handed)):
+        out -= {s.targets[0].id for k, s in _moves(fn, handed) if handed[k] not in out}
     # a swap with a name that may share a buffer (``t = u`` before ``w, t = t, w``)
     # hands that buffer on
     while True:
@@ -375,6 +378,28 @@ def _fresh_arrays(fn, env, params, perms) -> set:
         out -= shared
 
 
+def _handed_over(fn, perms) -> dict:
+    """``x = t`` statements (id -> ``t``) that hand ``x`` the array of a temporary
+    ``t`` bound once and read by that statement only (``_t8 = S * _t7; S = _t8``,
+    as a product whose adjoint reads the old ``S`` is normalized): the array is
+    new to ``x`` if it was to ``t``.  (Not the statements of a swap: ``perms``.)"""
+    bound, read = {}, {}
+    for s in _statements(fn.body):
+        for n in _binds(s):
+            bound[n] = bound.get(n, 0) + 1
+        for n in own_reads(s):
+            read[n] = read.get(n, 0) + 1
+    return {id(s): s.value.id for s in _statements(fn.body)
+            if isinstance(s, ast.Assign) and len(s.targets) == 1
+            and isinstance(s.targets[0], ast.Name) and isinstance(s.value, ast.Name)
+            and bound.get(s.value.id) == 1 and read.get(s.value.id) == 1
+            and id(s) not in perms}
+
+
+def _moves(fn, handed):
+    return [(id(s), s) for s in _statements(fn.body) if id(s) in handed]
+
+
 def _renewable(fn, env, params, perms) -> set:
     """float64 array locals every binding of which makes a new array or names
     a parameter (``u = u0`` before a time loop), never swapped: a rebinding
@@ -382,6 +407,7 @@ def _renewable(fn, env, params, perms) -> set:
     whatever ``u`` held before, as NumPy does."""
     out = {n for n, t in env.items() if t is not None and t.is_array and t.ndim >= 1
            and t.dtype == np.float64} - set(params)
+    handed = _handed_over(fn, perms)
     for s in _statements(fn.body):
         perm = perms.get(id(s))
         if perm is not None:
@@ -389,10 +415,13 @@ def _renewable(fn, env, params, perms) -> set:
         elif isinstance(s, ast.Assign) and len(s.targets) == 1 and \
                 isinstance(s.targets[0], ast.Name):
             v = s.value
-            if not (_makes_array(v) or isinstance(v, ast.Name) and v.id in params):
+            if not (_makes_array(v) or isinstance(v, ast.Name) and v.id in params or
+                    id(s) in handed):
                 out.discard(s.targets[0].id)
         else:
             out -= set(_binds(s))
+    while any(handed[k] not in out and s.targets[0].id in out for k, s in _moves(fn, handed)):
+        out -= {s.targets[0].id for k, s in _moves(fn, handed) if handed[k] not in out}
     return out
 
 
@@ -1555,7 +1584,8 @@ def _carry_in_place(stmts, facts, env, used_names, made) -> dict:
             (x in facts.fresh_arrays or x in facts.renewable) and \
             x in facts.top_bound and facts.assignments.get(x, 0) > 1
         if not (x in facts.own or anew) or not facts.block(x) or not _sized(x, facts) or \
-                _prim(st.value)[0] in ("subscript", "copy", "const"):
+                _prim(st.value)[0] in ("subscript", "const") or \
+                _prim(st.value)[0] == "copy" and not _temporary_copy(st.value, k, stmts, facts):
             continue
         temp = _fresh(f"_{x.lstrip('_')}_value", used_names)
         st.targets[0].id = temp
@@ -1578,6 +1608,19 @@ def _carry_in_place(stmts, facts, env, used_names, made) -> dict:
         facts.readers.setdefault(x, set()).add(id(store))
         made[temp] = _Buffer(x, temp, st, None, store, x, k, facts.lengths.get(x), kind)
     return made
+
+
+def _temporary_copy(value, k, stmts, facts) -> bool:
+    """``value`` (the right side of ``stmts[k]``, ``x = t``) a temporary ``t`` of
+    elementwise arithmetic made earlier in ``stmts`` and read there only: ``S = S *
+    np.exp(r)`` normalized as ``_t8 = S * _t7; S = _t8`` (the product's adjoint reads
+    the old ``S``) stores into ``S`` as ``S = S + r`` does."""
+    if not isinstance(value, ast.Name) or facts.readers.get(value.id) != {id(stmts[k])}:
+        return False
+    defs = [s for s in stmts[:k] if value.id in _binds(s)]
+    return len(defs) == 1 and _kind(defs[0]) == "assign" and \
+        _prim(defs[0].value)[0] not in ("subscript", "copy") and \
+        _temporary_def(defs[0], facts) is not None
 
 
 def _new_buffer(x, temp, st, k, kind, facts, env, used_names) -> _Buffer:

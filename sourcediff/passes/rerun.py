@@ -42,7 +42,7 @@ from dataclasses import dataclass, field
 
 from .. import ir
 from ..rules import registry
-from .astutil import LIKE, MAKERS, SHAPE_ATTRIBUTES, free_names, is_costly, nodes, walk
+from .astutil import LIKE, SHAPE_ATTRIBUTES, free_names, is_costly, maker_shape, nodes, walk
 from .buffers import store_base
 from .tape import counted, nest_facts, plan_indexed_tapes
 
@@ -845,10 +845,9 @@ def _length(plan, array):
             ir.KIND(sites[0].stmt) != ir.Kind.ASSIGN:
         return None
     value = sites[0].stmt.value
-    if not (isinstance(value, ast.Call) and ast.unparse(value.func) in MAKERS and
-            len(value.args) == 1 and not value.keywords):
+    n = maker_shape(value)
+    if n is None:
         return None
-    n = value.args[0]
     if isinstance(n, ast.Constant):
         return n
     if isinstance(n, ast.Name):
@@ -897,7 +896,7 @@ def _array_extent(plan, array, depth):
     if not isinstance(value, ast.Call) or value.keywords:
         return None
     func = ast.unparse(value.func)
-    if func in MAKERS and len(value.args) == 1:
+    if maker_shape(value) is not None:
         return _extent(plan, value.args[0], depth + 1)
     if func in LIKE and len(value.args) == 1 and isinstance(value.args[0], ast.Name):
         return _array_extent(plan, value.args[0].id, depth + 1)

@@ -40,7 +40,7 @@ from .. import ir
 from ..rules import registry
 from ..rules.registry import ELEMENTWISE_OPS
 from ..runtime.helpers import transposed
-from .astutil import LIKE, MAKERS, nodes
+from .astutil import LIKE, MAKERS, maker_shape, nodes
 
 # functions whose result's shape follows from their arguments' shapes (and
 # constant arguments) alone, not from the values in them
@@ -364,8 +364,12 @@ def _key_of_value(value, types, key_of, scalars, lengths=None, find=None, consts
             return None
         arrays = {key_of(p.id) for p in parts if isinstance(p, ast.Name) and _is_array(types, p.id)}
         return arrays.pop() if len(arrays) == 1 else None
-    if isinstance(value, ast.Call) and not value.keywords and len(value.args) == 1:
+    shape = maker_shape(value)
+    if isinstance(value, ast.Call) and not value.keywords and len(value.args) == 1 or \
+            shape is not None:
         func, arg = ast.unparse(value.func), value.args[0]
+        if shape is not None:
+            func = MAKERS[0]        # (np.full(s, v): the shape of np.zeros(s))
         if func in LIKE and isinstance(arg, ast.Name):
             return key_of(arg.id)
         length = (lengths or {}).get(arg.id) if isinstance(arg, ast.Name) else None
@@ -466,9 +470,11 @@ def _fixed_site(stmt, var, types, fixed, scalars) -> bool:
     if key[0] == "call" and isinstance(value, ast.Call):
         func = ast.unparse(value.func)
         args = value.args
-        if func in MAKERS and len(args) == 1 and not value.keywords:
-            n = args[0]
-            return isinstance(n, ast.Constant) or isinstance(n, ast.Name) and n.id in scalars
+        n = maker_shape(value)
+        if n is not None:
+            fill = args[1:]
+            return (isinstance(n, ast.Constant) or isinstance(n, ast.Name) and n.id in scalars) \
+                and fixed_operands([f.id for f in fill if isinstance(f, ast.Name)])
         if func in LIKE and len(args) == 1 and isinstance(args[0], ast.Name):
             return args[0].id in fixed
         by_shape = getattr(key[1], "__name__", None) in BY_SHAPE and \
@@ -743,12 +749,15 @@ def _made_axes(v, ndim, number, axes, types) -> tuple:
         if t is None or not t.is_array or t.ndim != ndim + 1 or not 0 <= along < t.ndim:
             return unknown
         return tuple(axes(v.args[0], k) for k in range(t.ndim) if k != along)
-    if not isinstance(v, ast.Call) or v.keywords or len(v.args) != 1:
+    made = maker_shape(v)
+    if made is None and (not isinstance(v, ast.Call) or v.keywords or len(v.args) != 1):
         if isinstance(v, ast.Call) and isinstance(v.func, ast.Attribute) and \
                 v.func.attr == "copy" and not v.args and not v.keywords:
             return tuple(axes(v.func.value, k) for k in range(ndim))
         return unknown
     func, arg = ast.unparse(v.func), v.args[0]
+    if made is not None:
+        func = MAKERS[0]            # (np.full(s, v): the shape of np.zeros(s))
     if func in LIKE or func == "np.copy":
         return tuple(axes(arg, k) for k in range(ndim))
     if func in MAKERS:

@@ -37,7 +37,7 @@ import ast
 
 from .. import ir
 from ..names import Namer
-from .astutil import MAKERS, SHAPE_ATTRIBUTES, free_names, nodes, stored_names, walk
+from .astutil import SHAPE_ATTRIBUTES, free_names, maker_shape, nodes, stored_names, walk
 
 
 def _mentions(node, var) -> bool:
@@ -537,9 +537,8 @@ def _made_once(fn, var, types):
     if len(sites) != 1 or not _top(fn, sites[0]):
         return None
     s = sites[0]
-    if ir.KIND(s) != ir.Kind.ASSIGN or not isinstance(s.value, ast.Call) or \
-            ast.unparse(s.value.func) not in MAKERS or len(s.value.args) != 1 or \
-            s.value.keywords or not isinstance(s.value.args[0], (ast.Name, ast.Constant)):
+    if ir.KIND(s) != ir.Kind.ASSIGN or \
+            not isinstance(maker_shape(s.value), (ast.Name, ast.Constant)):
         return None
     return s
 
