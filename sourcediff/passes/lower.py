@@ -183,7 +183,7 @@ def lower_array_temporaries(fn: ast.FunctionDef, env: dict, used_names: set,
     ``rows``: the arguments' last axes of a length the compiled code is
     specialized on (``shapes.axis_lengths``)."""
     facts = _Facts.of(fn, env, [a.arg for a in fn.args.args], same_axes, rows)
-    changed = False
+    changed = _stops_from_the_end(fn, facts)
 
     def visit(stmts, in_loop):
         nonlocal changed
@@ -225,6 +225,35 @@ def lower_array_temporaries(fn: ast.FunctionDef, env: dict, used_names: set,
         return emit_block(trial, groups, env, used_names)
 
     fn.body = visit(fn.body, False)
+    return changed
+
+
+def _stops_from_the_end(fn, facts) -> bool:
+    """In loops, a slice's stop ``n`` or ``n - c`` (``c`` 1 or 2) of an axis ``n``
+    is known to be the length of (``v[0:n - 2]``, ``u[1:m - 1, 2:m]``, with ``n =
+    v0.shape[0]`` and ``v = v0.copy()``) as the stop from the end NumPy reads it
+    as: none, or ``-c`` (``v[0:-2]``), so that the row is one ``_cut`` takes.  The
+    same elements whatever the length: for ``n < c`` both stops clip to 0 (from
+    ``c`` = 3 on they would not: ``x[0:n - 3]`` of two elements is ``x[0:1]``).
+    Rewrites in place; whether any changed."""
+    changed = False
+    for loop in (s for s in _statements(fn.body) if isinstance(s, (ast.For, ast.While))):
+        for node in (n for st in loop.body for n in nodes(st)):
+            if not (isinstance(node, ast.Subscript) and isinstance(node.value, ast.Name)):
+                continue
+            keys = facts.lengths.get(node.value.id) or ()
+            parts = node.slice.elts if isinstance(node.slice, ast.Tuple) else [node.slice]
+            for k, part in enumerate(parts):
+                hi = part.upper if isinstance(part, ast.Slice) else None
+                if hi is None or k >= len(keys) or keys[k] is None:
+                    continue
+                n, c = hi, 0
+                if isinstance(hi, ast.BinOp) and isinstance(hi.op, ast.Sub) and \
+                        int_of(hi.right) in (1, 2):
+                    n, c = hi.left, int_of(hi.right)
+                if isinstance(n, ast.Name) and (facts.lengths.get(n.id) or (None,))[0] == keys[k]:
+                    part.upper = ast.Constant(-c) if c else None
+                    changed = True
     return changed
 
 
