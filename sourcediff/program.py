@@ -35,6 +35,7 @@ from .passes.int_arrays import (
     integer_item_arrays,
 )
 from .passes.layouts import copy_transposes_into_rebound_names
+from .passes.local_functions import lift_local_functions
 from .passes.lower import lower_array_temporaries
 from .passes.masks import flatten_masks
 from .passes.normalize import normalize, updated_params
@@ -134,7 +135,8 @@ class Program:
             src = bind_static_args(src, {p: t.value for p, t in zip(params, arg_types)
                                          if t.kind == "static"},
                                    [p for p, t in zip(params, arg_types) if t.kind != "static"])
-            src = inline_calls(src)
+            # (local functions lifted out first: helpers like the others, inlined alike)
+            src = inline_calls(lift_local_functions(src))
             # while loops that count to a limit as the for loops they are
             src = count_whiles(src, [p for p, t in zip(params, arg_types)
                                      if number_kind(t) == "int"])
