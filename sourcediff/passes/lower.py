@@ -412,16 +412,19 @@ def _handed_over(fn, perms) -> dict:
     ``t`` bound once and read by that statement only (``_t8 = S * _t7; S = _t8``,
     as a product whose adjoint reads the old ``S`` is normalized): the array is
     new to ``x`` if it was to ``t``.  (Not the statements of a swap: ``perms``.)"""
-    bound, read = {}, {}
+    bound, read, in_place = {}, {}, set()
     for s in _statements(fn.body):
         for n in _binds(s):
             bound[n] = bound.get(n, 0) + 1
+            if ir.AUGMENTED(s) or ir.AUGMENTED(getattr(s, "value", None)):
+                in_place.add(n)     # (``x *= c``: x's own array written, not a new one)
         for n in own_reads(s):
             read[n] = read.get(n, 0) + 1
     return {id(s): s.value.id for s in _statements(fn.body)
             if isinstance(s, ast.Assign) and len(s.targets) == 1
             and isinstance(s.targets[0], ast.Name) and isinstance(s.value, ast.Name)
             and bound.get(s.value.id) == 1 and read.get(s.value.id) == 1
+            and s.value.id not in in_place and not ir.AUGMENTED(s)
             and id(s) not in perms}
 
 
@@ -1648,6 +1651,7 @@ def _temporary_copy(value, k, stmts, facts) -> bool:
         return False
     defs = [s for s in stmts[:k] if value.id in _binds(s)]
     return len(defs) == 1 and _kind(defs[0]) == "assign" and \
+        not (ir.AUGMENTED(defs[0]) or ir.AUGMENTED(defs[0].value) or ir.AUGMENTED(stmts[k])) and \
         _prim(defs[0].value)[0] not in ("subscript", "copy") and \
         _temporary_def(defs[0], facts) is not None
 
