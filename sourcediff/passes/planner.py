@@ -1328,6 +1328,8 @@ class Planner:
         leaves the fact unusable, not wrong)."""
         fact = ir.TRIP_LIMIT(loop)
         if fact is None:
+            fact = self._indexing_counter(loop)
+        if fact is None:
             return None
         counter, limit, inclusive, step = fact
         t = self.types.get(counter)
@@ -1373,6 +1375,47 @@ class Planner:
             trips = ast.BinOp(left=add_int(trips, step - 1), op=ast.FloorDiv(),
                               right=ast.Constant(step))
         return simplify(trips)
+
+    def _indexing_counter(self, loop):
+        """``(counter, limit, False, 1)`` for a ``while`` loop whose test is on
+        something else (``while t < T``) but whose body, with no ``break`` or
+        ``continue``, adds 1 to an int counter once per trip (``k += 1``, a
+        statement of the body itself) and reads ``x[k]`` of an array parameter
+        never re-bound in a statement of the body itself: a run without an
+        IndexError ends before ``k`` reaches ``x.shape[0]`` (an adaptive
+        Euler-Maruyama loop reading ``noise[k]``), so that bounds its trips as a
+        test ``k < x.shape[0]`` would (the counter's other assignments are checked
+        as for one); None otherwise."""
+        # (the statements before the first that may leave the trip: a test moved to
+        # the end of the body, ``while True: ...; if not t < T: break``, comes after)
+        body = []
+        for st in loop.body:
+            if any(isinstance(n, (ast.Break, ast.Continue)) for n in nodes(st)):
+                break
+            body.append(st)
+        counters = [st.targets[0].id for st in body if isinstance(st, ast.Assign)
+                    and isinstance(st.targets[0], ast.Name)
+                    and _adds_to(st.value, st.targets[0].id) == 1]
+        counters += [st.target.id for st in body if isinstance(st, ast.AugAssign)
+                     and isinstance(st.target, ast.Name)
+                     and _adds_to(ast.BinOp(left=st.target, op=st.op, right=st.value),
+                                  st.target.id) == 1]
+        for k in counters:
+            if sum(k in stored_names(st) for st in loop.body) != 1:
+                continue
+            for st in body:
+                if not (isinstance(st, ast.Assign) and isinstance(st.value, ast.Subscript)):
+                    continue
+                x, index = st.value.value, st.value.slice
+                if isinstance(x, ast.Name) and isinstance(index, ast.Name) and \
+                        index.id == k and x.id in self.params and not self.sites.get(x.id) \
+                        and self.types.get(x.id) is not None and self.types[x.id].is_array:
+                    limit = ast.Subscript(
+                        value=ast.Attribute(value=ast.Name(id=x.id, ctx=ast.Load()),
+                                            attr="shape", ctx=ast.Load()),
+                        slice=ast.Constant(0), ctx=ast.Load())
+                    return (k, limit, False, 1)
+        return None
 
     def item_type(self, base, index):
         """The type of ``base[index]`` when it is one element (pushed on an item tape)."""

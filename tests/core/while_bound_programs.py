@@ -92,3 +92,41 @@ def float_counter(x):
         s = s * x[0] + math.sin(s + t)
         t += 1
     return s
+
+
+def noise_per_trip(theta, noise, T):
+    """``while t < T`` with a step that changes: no test on a counter, but each
+    trip reads ``noise[k]`` with ``k`` counting the trips, before anything may
+    leave the trip, so a run without an IndexError has at most
+    ``noise.shape[0]`` of them (a new user's adaptive Euler-Maruyama SIRS)."""
+    x = 0.5
+    t = 0.0
+    k = 0
+    s = 0.0
+    while t < T:
+        dt = 0.1
+        if k % 3 == 0:
+            dt = 0.05
+        x = x + theta * (1.0 - x) * dt + 0.1 * math.sqrt(dt) * noise[k]
+        s += x * x * dt
+        t += dt
+        k += 1
+    return s
+
+
+def noise_after_an_exit(theta, noise, T):
+    """The same with a ``break`` before the read: a trip may end without reading
+    ``noise[k]``, so the reads bound nothing."""
+    x = 0.5
+    t = 0.0
+    k = 0
+    s = 0.0
+    while t < T:
+        dt = 0.1
+        if x > 50.0:
+            break
+        x = x + theta * (1.0 - x) * dt + 0.1 * math.sqrt(dt) * noise[k]
+        s += x * x * dt
+        t += dt
+        k += 1
+    return s
