@@ -236,11 +236,13 @@ def _stops_from_the_end(fn, facts) -> bool:
     same elements whatever the length: for ``n < c`` both stops clip to 0 (from
     ``c`` = 3 on they would not: ``x[0:n - 3]`` of two elements is ``x[0:1]``).
     Rewrites in place; whether any changed."""
-    changed = False
+    changed, seen = False, set()
     for loop in (s for s in _statements(fn.body) if isinstance(s, (ast.For, ast.While))):
         for node in (n for st in loop.body for n in nodes(st)):
-            if not (isinstance(node, ast.Subscript) and isinstance(node.value, ast.Name)):
-                continue
+            if not (isinstance(node, ast.Subscript) and isinstance(node.value, ast.Name)) or \
+                    id(node) in seen:
+                continue        # (a nested loop's subscripts are met once, in the outer)
+            seen.add(id(node))
             keys = facts.lengths.get(node.value.id) or ()
             parts = node.slice.elts if isinstance(node.slice, ast.Tuple) else [node.slice]
             for k, part in enumerate(parts):
@@ -301,7 +303,8 @@ class _Facts:
             key = keys.pop() if len(keys) == 1 else None
             for x in perm.source:
                 lengths[x] = key
-        fresh = _fresh_arrays(fn, env, params, perms)
+        handed = _handed_over(fn, perms)
+        fresh = _fresh_arrays(fn, env, params, perms, handed)
         # ``s = sig[1:-1, 1:-1]`` before the loop: reading s reads sig, a parameter or an
         # array no swap hands round, so no store into another array changes it
         viewed = {s.targets[0].id: s.value.value.id for s in _statements(fn.body)
@@ -313,7 +316,7 @@ class _Facts:
         own = _own_buffers(fn, env, fresh - swapped, assignments)
         return cls(env, assignments, readers, fresh, set(params), set(perms), lengths,
                    viewed, steady, _origins(fn, env, params, perms), own, _top_bound(fn),
-                   _reshaped(fn), _renewable(fn, env, params, perms))
+                   _reshaped(fn), _renewable(fn, env, params, perms, handed))
 
     def same_length(self, row, other) -> bool:
         """Rows ``(base, axes)`` sure to be as long as each other along every axis."""
@@ -374,7 +377,7 @@ MAKERS = {id(f) for f in (np.empty, np.zeros, np.ones, np.full, np.empty_like, n
                           np.cumsum, np.diff, np.sort, np.clip)} | {id(empty_rows)}
 
 
-def _fresh_arrays(fn, env, params, perms) -> set:
+def _fresh_arrays(fn, env, params, perms, handed) -> set:
     """float64 array locals every binding of which makes a new array (an
     allocation, a copy, arithmetic, a ufunc) or is part of a swap or rotation
     among such names (``u, un = un, u``: it hands their buffers round, one name
@@ -382,7 +385,6 @@ def _fresh_arrays(fn, env, params, perms) -> set:
     (a view) is looked at where it is read (``_store_safe``)."""
     out = {n for n, t in env.items() if t is not None and t.is_array and t.ndim >= 1
            and t.dtype == np.float64} - set(params)
-    handed = _handed_over(fn, perms)
     for s in _statements(fn.body):
         perm = perms.get(id(s))
         if perm is not None:
@@ -396,8 +398,7 @@ def _fresh_arrays(fn, env, params, perms) -> set:
         out -= set(_binds(s))            # a loop target, an unpacking
         # (an array given whole to a tuple or a user function may come back
         # under another name: that name's binding is not one that makes an array)
-    while any(handed[k] not in out and s.targets[0].id in out for k, s in _moves(fn, handed)):
-        out -= {s.targets[0].id for k, s in _moves(fn, handed) if handed[k] not in out}
+    _keep_handed(out, handed)
     # a swap with a name that may share a buffer (``t = u`` before ``w, t = t, w``)
     # hands that buffer on
     while True:
@@ -408,7 +409,7 @@ def _fresh_arrays(fn, env, params, perms) -> set:
 
 
 def _handed_over(fn, perms) -> dict:
-    """``x = t`` statements (id -> ``t``) that hand ``x`` the array of a temporary
+    """``x = t`` statements (id -> ``(x, t)``) that hand ``x`` the array of a temporary
     ``t`` bound once and read by that statement only (``_t8 = S * _t7; S = _t8``,
     as a product whose adjoint reads the old ``S`` is normalized): the array is
     new to ``x`` if it was to ``t``.  (Not the statements of a swap: ``perms``.)"""
@@ -420,7 +421,7 @@ def _handed_over(fn, perms) -> dict:
                 in_place.add(n)     # (``x *= c``: x's own array written, not a new one)
         for n in own_reads(s):
             read[n] = read.get(n, 0) + 1
-    return {id(s): s.value.id for s in _statements(fn.body)
+    return {id(s): (s.targets[0].id, s.value.id) for s in _statements(fn.body)
             if isinstance(s, ast.Assign) and len(s.targets) == 1
             and isinstance(s.targets[0], ast.Name) and isinstance(s.value, ast.Name)
             and bound.get(s.value.id) == 1 and read.get(s.value.id) == 1
@@ -428,18 +429,23 @@ def _handed_over(fn, perms) -> dict:
             and id(s) not in perms}
 
 
-def _moves(fn, handed):
-    return [(id(s), s) for s in _statements(fn.body) if id(s) in handed]
+def _keep_handed(out, handed) -> None:
+    """Drops from ``out`` each name handed the array of a temporary not in it
+    (until none is left to drop)."""
+    while True:
+        lost = {x for x, t in handed.values() if x in out and t not in out}
+        if not lost:
+            return
+        out -= lost
 
 
-def _renewable(fn, env, params, perms) -> set:
+def _renewable(fn, env, params, perms, handed) -> set:
     """float64 array locals every binding of which makes a new array or names
     a parameter (``u = u0`` before a time loop), never swapped: a rebinding
     ``u = E`` may put ``E`` into a new array of its own (``_new_buffer``)
     whatever ``u`` held before, as NumPy does."""
     out = {n for n, t in env.items() if t is not None and t.is_array and t.ndim >= 1
            and t.dtype == np.float64} - set(params)
-    handed = _handed_over(fn, perms)
     for s in _statements(fn.body):
         perm = perms.get(id(s))
         if perm is not None:
@@ -452,8 +458,7 @@ def _renewable(fn, env, params, perms) -> set:
                 out.discard(s.targets[0].id)
         else:
             out -= set(_binds(s))
-    while any(handed[k] not in out and s.targets[0].id in out for k, s in _moves(fn, handed)):
-        out -= {s.targets[0].id for k, s in _moves(fn, handed) if handed[k] not in out}
+    _keep_handed(out, handed)
     return out
 
 
