@@ -1528,22 +1528,30 @@ def final_value_locals(loop, after, active) -> set:
     candidates = assigned - read_first - used_after - {loop.target.id}
     # an active one only when every assignment's reverse leaves its old value
     # unread: ``v = e`` not reading v, or ``v += e`` (a running sum)
-    candidates = {v for v in candidates if v not in active or all(
-        _additive(x, v) or ir.KIND(x) == ir.Kind.ASSIGN and v not in reads[id(x)]
-        for x in flat if v in targets[id(x)])}
+    kept_old = set()
+    for x in flat:
+        for v in targets[id(x)] & candidates & active:
+            if not (_additive(x, v) or ir.KIND(x) == ir.Kind.ASSIGN and v not in reads[id(x)]):
+                kept_old.add(v)
+    candidates -= kept_old
     # each top-level statement of the body with the statements nested in it
     tops = [list(walk([st])) for st in loop.body]
     top_targets = [set().union(*(targets[id(x)] for x in sub)) for sub in tops]
     with_adjoint = [any(targets[id(x)] & active or ir.KIND(x) in
                         (ir.Kind.STORE, ir.Kind.AUGSTORE) for x in sub) for sub in tops]
-    out = set()
-    for v in candidates:
-        last = max(k for k, names in enumerate(top_targets) if v in names)
-        readers = [k for k, sub in enumerate(tops) if with_adjoint[k] and any(
-            v in reads[id(x)] and not _additive(x, v) for x in sub)]
-        if all(k > last for k in readers):
-            out.add(v)
-    return out
+    # per top-level statement: the candidates it assigns, and those it reads
+    # other than as a running sum's own operand (statements with adjoint code only)
+    last, first_reader = {}, {}
+    for k, sub in enumerate(tops):
+        for v in top_targets[k] & candidates:
+            last[v] = k
+        if not with_adjoint[k]:
+            continue
+        for x in sub:
+            for v in reads[id(x)] & candidates:
+                if v not in first_reader and not _additive(x, v):
+                    first_reader[v] = k
+    return {v for v in candidates if first_reader.get(v, len(tops)) > last[v]}
 
 
 def _additive(st, v) -> bool:
