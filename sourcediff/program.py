@@ -25,6 +25,7 @@ from .passes.counted_whiles import count_whiles
 from .passes.cse import eliminate_common_subexpressions
 from .passes.ellipsis import expand_ellipses
 from .passes.first_stores import store_first_writes
+from .passes.forward_copies import forward_copies
 from .passes.hoist import hoist_shape_reads
 from .passes.index_names import expand_tuple_index, name_index_array, read_whole
 from .passes.inline import inline_calls
@@ -350,6 +351,7 @@ class Program:
         adj = drop_dead_stores(unshared(adj))
         if self.store_costly:
             adj = split_loop_locals(adj, free_names(adj) | set(self.functions))
+        adj = forward_copies(adj)       # (passes/forward_copies.py)
         adj = wrap_periodic_indices(adj, *_int_params(fn, env))
         for rname, rule in getattr(rt, "user_rules_used", {}).items():
             self.inject_user_rule(rname, rule)

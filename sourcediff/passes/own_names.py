@@ -93,10 +93,12 @@ def drop_dead_stores(fn: ast.FunctionDef) -> ast.FunctionDef:
                 dead.add(id(s))
         if not dead:
             return fn
-        _drop(fn, dead)
+        drop_statements(fn, dead)
 
 
-def _drop(node, dead) -> None:
+def drop_statements(node, dead) -> None:
+    """``node`` without the statements whose ``id`` is in ``dead`` (a body left
+    empty holds ``pass``), at any depth."""
     for field in ("body", "orelse"):
         stmts = getattr(node, field, None)
         if not isinstance(stmts, list):
@@ -106,7 +108,7 @@ def _drop(node, dead) -> None:
             kept = [ast.Pass()]
         setattr(node, field, kept)
         for s in kept:
-            _drop(s, dead)
+            drop_statements(s, dead)
 
 
 def _store_counts(node) -> dict:

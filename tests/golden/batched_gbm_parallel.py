@@ -74,11 +74,9 @@ def gbm_call_grad_element(s0, sigma, z, r, T, K, _saved_t11, _saved_s, tape_need
         ds = _dt12 * _t11
         _dt11 = _dt12 * s
         _dt10 = _dt11 * _t11
-        _dt5 = _dt10
-        _dt9 = _dt10
-        _dt7 = _dt9 * _t8
+        _dt7 = _dt10 * _t8
         dsigma += _dt7 * _t6
-        _dt4 = _dt5 * dt
+        _dt4 = _dt10 * dt
         _dt3 = -_dt4
         _dt2 = _dt3 * sigma
         dsigma += _dt3 * _t2

@@ -49,12 +49,11 @@ def relax_vjp(v, m, cotangent, _saved_y, tape_need):
     # relax:119  k = 0
     k = 0
     # relax:120  while k < m:
-    _k1 = k
-    if (max(m - _k1, 0) > _saved_y.shape[0]):
-        tape_overflow(tape_need, 0, max(m - _k1, 0) - 1)
+    if (max(m - k, 0) > _saved_y.shape[0]):
+        tape_overflow(tape_need, 0, max(m - k, 0) - 1)
         return 0.0, (0.0,)
-    for k_v2 in range(_k1, m):
-        _saved_y[k_v2 - _k1] = y
+    for k_v2 in range(k, m):
+        _saved_y[k_v2 - k] = y
         # relax:121  y = math.sin(y) * 1.1 + 0.2
         _t2 = math.sin(y)
         _t3 = _t2 * 1.1
@@ -66,11 +65,10 @@ def relax_vjp(v, m, cotangent, _saved_y, tape_need):
     dv = 0.0
     dy = cotangent
     # relax:120  while k < m:
-    for k_v2 in range(m - 1, _k1 - 1, -1):
-        y = _saved_y[k_v2 - _k1]
+    for k_v2 in range(m - 1, k - 1, -1):
+        y = _saved_y[k_v2 - k]
         # relax:121  y = math.sin(y) * 1.1 + 0.2
-        _dt3 = dy
-        _dt2 = _dt3 * 1.1
+        _dt2 = dy * 1.1
         dy = _dt2 * math.cos(y)
     # relax:118  y = v
     dv += dy
@@ -112,8 +110,7 @@ def damp_steps_vjp(v, n, cotangent, _saved_y, relax_vjp_saved_y, tape_need):
         y = _saved_y[i]
         # damp_steps:132  y = y - 0.3 * math.sin(y) + 0.1 * relax(y, i)
         _dt3 = dy
-        _dt5 = dy
-        _dt4 = _dt5 * 0.1
+        _dt4 = dy * 0.1
         _dy2, = relax_vjp(y, i, _dt4, relax_vjp_saved_y, tape_need)[1]
         dy = _dy2
         dy += _dt3
@@ -150,9 +147,8 @@ def calls_taped_helpers_grad_element(x, m, dx, relax_vjp_saved_y, damp_steps_vjp
         _t3 = x[i]
         _t4 = _t2 * _t3
         s += _t4
-        _dt4 = ds
-        _dt2 = _dt4 * _t3
-        _dt3 = _dt4 * _t2
+        _dt2 = ds * _t3
+        _dt3 = ds * _t2
         _dt13, = damp_steps_vjp(_t1, m, _dt2, damp_steps_vjp_saved_y,
             relax_vjp_saved_y, tape_need)[1]
         d_t1 = _dt13

@@ -25,9 +25,8 @@ def weighted_grad_element(x, w, dx, dw):
         _t4 = _t3 ** 2
         _t5 = _t1 * _t4
         s += _t5
-        _dt5 = ds
-        _dt1 = _dt5 * _t4
-        _dt4 = _dt5 * _t1
+        _dt1 = ds * _t4
+        _dt4 = ds * _t1
         _dt3 = _dt4 * 2 * _t3
         _dt2 = _dt3 * (1.0 - _t3 * _t3)
         dx[i] += _dt2

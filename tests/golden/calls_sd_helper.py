@@ -38,10 +38,9 @@ def sd_helper_vjp(v, cotangent):
     # -- reverse sweep
     # sd_helper:10  def sd_helper(v):
     dv = 0.0
-    _dt3 = cotangent
     # sd_helper:11  return v * math.exp(-v)
-    dv += _dt3 * _t2
-    _dt2 = _dt3 * v
+    dv += cotangent * _t2
+    _dt2 = cotangent * v
     _dt1 = _dt2 * _t2
     dv += -_dt1
     # -- result
@@ -68,8 +67,7 @@ def calls_sd_helper_grad(x):
         _t1 = x[i]
         _t2 = sd_helper(_t1)
         s += _t2
-        _dt2 = ds
-        _dt13, = sd_helper_vjp(_t1, _dt2)[1]
+        _dt13, = sd_helper_vjp(_t1, ds)[1]
         d_t1 = _dt13
         dx[i] = d_t1
     # -- result

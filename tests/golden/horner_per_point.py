@@ -59,8 +59,7 @@ def horner_per_point_grad(c, x):
         # horner_per_point:82  s += p * p
         _t4 = p * p
         s += _t4
-        _dt4 = ds
-        dp = _dt4 * 2.0 * p
+        dp = ds * 2.0 * p
         # horner_per_point:80  for k in range(c.shape[0]):
         if (c.shape[0] - 1 > -1):
             # horner_per_point:81  p = p * x[i] + c[k]
@@ -72,8 +71,7 @@ def horner_per_point_grad(c, x):
                 p = _saved_p[_saved_p_top]
                 # horner_per_point:81  p = p * x[i] + c[k]
                 _dt2 = dp
-                _dt3 = dp
-                dc[k] += _dt3
+                dc[k] += dp
                 dp = _dt2 * _t1
                 _dt1 = _dt2 * p
                 dx_sum += _dt1

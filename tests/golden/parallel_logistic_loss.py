@@ -85,17 +85,14 @@ def logistic_loss_grad(w, X, y):
             _t9 = 1.0 + _t8
             _t10 = math.log(_t9)
             s_part += _t10
-            _dt10 = ds
-            _dt9 = _dt10 / _t9
-            _dt8 = _dt9
-            _dt7 = _dt8 * _t8
+            _dt9 = ds / _t9
+            _dt7 = _dt9 * _t8
             dz = _dt7 * _t6
             # logistic_loss:26  for j in range(d):
             for j in range(d):
                 # logistic_loss:27  z += X[i, j] * w[j]
                 _t2 = X[i, j]
-                _dt4 = dz
-                _dt3 = _dt4 * _t2
+                _dt3 = dz * _t2
                 dw_part[j] += _dt3
         s += s_part
         dw += dw_part

@@ -54,18 +54,14 @@ def rosen_loop_grad(x):
         _t9 = _t8 ** 2
         _t10 = _t6 + _t9
         s += _t10
-        _dt10 = ds
-        _dt6 = _dt10
-        _dt9 = _dt10
-        _dt8 = _dt9 * 2 * _t8
+        _dt8 = ds * 2 * _t8
         _dt7 = -_dt8
-        _dt5 = _dt6 * 100.0
+        _dt5 = ds * 100.0
         _dt4 = _dt5 * 2 * _t4
-        _dt1 = _dt4
         _dt3 = -_dt4
         _dt2 = _dt3 * 2 * _t2
         dx_i += _dt7 + _dt2
-        dx_i_plus_1 += _dt1
+        dx_i_plus_1 += _dt4
         # rosen_loop:9  for i in range(x.shape[0] - 1):
         dx[i] = dx_i
         dx_i = dx_i_plus_1

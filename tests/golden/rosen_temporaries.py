@@ -58,21 +58,17 @@ def rosen_temporaries_grad(x):
         _t7 = b * b
         _t8 = _t6 + _t7
         s += _t8
-        _dt8 = ds
-        _dt6 = _dt8
-        _dt7 = _dt8
-        db = _dt7 * 2.0 * b
-        _dt5 = _dt6 * a
-        da = _dt6 * _t5
+        db = ds * 2.0 * b
+        _dt5 = ds * a
+        da = ds * _t5
         da += _dt5 * 100.0
         # rosen_temporaries:69  b = 1.0 - x[i]
         _dt4 = -db
         # rosen_temporaries:68  a = x[i + 1] - x[i] * x[i]
-        _dt1 = da
         _dt3 = -da
         _dt2 = _dt3 * 2.0 * _t2
         dx_i += _dt4 + _dt2
-        dx_i_plus_1 += _dt1
+        dx_i_plus_1 += da
         # rosen_temporaries:67  for i in range(x.shape[0] - 1):
         dx[i] = dx_i
         dx_i = dx_i_plus_1

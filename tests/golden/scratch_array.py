@@ -74,9 +74,7 @@ def scratch_array_grad(x, w):
     # scratch_array:46  for t in range(3):
     for t in range(2, -1, -1):
         # scratch_array:49  s += np.sum(u * u)
-        _dt8 = ds
-        _dt7 = _dt8
-        du += _dt7 * 2.0 * u
+        du += ds * 2.0 * u
         # scratch_array:47  for i in range(n):
         dw_i = 0.0
         for i in range(n):
@@ -86,11 +84,9 @@ def scratch_array_grad(x, w):
             du[i] = 0.0
             _t6 = u[i]
             _dt5 = _dt6 * (1.0 - _t6 * _t6)
-            _dt3 = _dt5
-            _dt4 = _dt5
-            du[i] += _dt4
-            dw_i += _dt3 * _t2
-            _dt2 = _dt3 * w
+            du[i] += _dt5
+            dw_i += _dt5 * _t2
+            _dt2 = _dt5 * w
             dx[i] += _dt2
         dw += dw_i
         # 'u' put back after the loop above (which then vectorizes)

@@ -59,11 +59,9 @@ def loop_fill_vjp(x, k, cotangent):
         _t6 = x[wrap_index(i + 1, x.shape[0])]
         _dt8 = dout[i]
         dout[i] = 0.0
-        _dt5 = _dt8
-        _dt7 = _dt8
-        _dt6 = _dt7 * 2 * _t6
+        _dt6 = _dt8 * 2 * _t6
         dx[wrap_index(i + 1, x.shape[0])] += _dt6
-        _dt4 = _dt5 * math.cos(_t4)
+        _dt4 = _dt8 * math.cos(_t4)
         _dt3 = _dt4 * k
         dk += _dt4 * _t3
         dx[i] += _dt3

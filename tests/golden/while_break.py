@@ -110,8 +110,7 @@ def while_break_grad(x, tol):
             _saved_c10_top -= 1
             _c10 = _saved_c10[_saved_c10_top]
             # while_break:35  s += x[k] * x[k]
-            _dt5 = ds
-            _dt4 = _dt5 * 2.0 * _t4
+            _dt4 = ds * 2.0 * _t4
             dx[k] += _dt4
             _saved_t4_top -= 1
             _t4 = _saved_t4[_saved_t4_top]
