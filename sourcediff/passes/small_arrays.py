@@ -61,7 +61,7 @@ import numpy as np
 from .. import ir
 from ..names import Namer
 from ..rules import registry
-from ..runtime.helpers import empty_grid, empty_stack
+from ..runtime.helpers import copy_into, empty_grid, empty_stack
 from .astutil import nodes, walk
 from .views import is_view
 
@@ -440,7 +440,7 @@ class _Facts:
         self.statements = list(walk(fn.body))
         self.blocks = {}                         # id(stmt) -> (block, position)
         self.tuples = {}                         # name -> tuple of ints, bound once
-        binds = {}
+        binds, dims = {}, {}
 
         self.loops = {}                          # id(stmt) -> ids of the loops around it
 
@@ -455,10 +455,24 @@ class _Facts:
         for s in self.statements:
             for n in _binds(s):
                 binds[n] = binds.get(n, 0) + 1
-            if ir.PRIM(getattr(s, "value", None), ("",)) == ("tuple",) and \
-                    all(_int_const(e) is not None for e in s.value.elts):
-                self.tuples[s.targets[0].id] = tuple(_int_const(e) for e in s.value.elts)
+            if ir.PRIM(getattr(s, "value", None), ("",)) == ("tuple",):
+                dims[s.targets[0].id] = tuple(_int_const(e) for e in s.value.elts)
+                if all(d is not None for d in dims[s.targets[0].id]):
+                    self.tuples[s.targets[0].id] = dims[s.targets[0].id]
         self.binds = binds
+        # local arrays made by np.zeros / np.empty / np.ones: the lengths of their
+        # axes that are constants (None where not), bound once
+        self.made_with = {}
+        for s in self.statements:
+            v = getattr(s, "value", None)
+            prim = ir.PRIM(v, ("",))
+            if _target(s) is not None and binds.get(_target(s)) == 1 and prim[0] == "call" and \
+                    id(prim[1]) in (ZEROS, EMPTY, ONES) and len(v.args) == 1 and not v.keywords:
+                a = v.args[0]
+                found = (_int_const(a),) if _int_const(a) is not None else \
+                    dims.get(a.id) if isinstance(a, ast.Name) and binds.get(a.id) == 1 else None
+                if found is not None:
+                    self.made_with[_target(s)] = found
         self.loads = {}         # name -> how many times it is read (not written into)
         stored = {id(n.value) for n in nodes(fn)
                   if isinstance(n, ast.Subscript) and isinstance(n.ctx, ast.Store)}
@@ -788,6 +802,8 @@ def _picked(v, shapes):
 
 def _rejected(s, shapes, facts) -> set:
     """Candidates that must stay arrays because of how ``s`` uses them."""
+    if _row_store(s, shapes, facts) is not None:
+        return set()
     reads = {n.id for n in nodes(s) if isinstance(n, ast.Name)
              and isinstance(n.ctx, ast.Load) and n.id in shapes}
     if isinstance(s, (ast.For, ast.While, ast.If)):
@@ -822,6 +838,36 @@ def _rejected(s, shapes, facts) -> set:
             and _scalar_form(s.value, shapes, facts):
         return set()
     return reads
+
+
+def _row_store(s, shapes, facts):
+    """``(base, index, source)`` when ``s`` stores a small array whole into a
+    row of a local array (``Ph[t] = P``, or ``copy_into(Ph[t], P)``)
+    that was made with that row's shape (``np.zeros((T, 2, 2))``) and is bound
+    once, at integer indices: the pass writes it as one store per element
+    (``Ph[t, 0, 1] = P_01``); else None."""
+    v = getattr(s, "value", None)
+    if isinstance(s, ast.Assign) and ir.KIND(s) == ir.Kind.STORE:
+        dest, src = s.targets[0], v
+    elif isinstance(s, ast.Expr) and ir.PRIM(v, ("", None))[:2] == ("call", copy_into) and \
+            len(v.args) == 2 and not v.keywords:
+        dest, src = v.args
+    else:
+        return None
+    if not (isinstance(src, ast.Name) and src.id in shapes and isinstance(dest, ast.Subscript)
+            and isinstance(dest.value, ast.Name)):
+        return None
+    base = dest.value.id
+    index = dest.slice.elts if isinstance(dest.slice, ast.Tuple) else [dest.slice]
+    made, shape = facts.made_with.get(base), shapes[src.id]
+    if base in shapes or base in facts.params or made is None or \
+            len(made) != len(index) + len(shape) or tuple(made[len(index):]) != tuple(shape):
+        return None
+    if not all(_int_const(i) is not None or isinstance(i, ast.Name) and
+               facts.env.get(i.id) is not None and facts.env[i.id].kind == "int" and
+               not facts.env[i.id].is_array for i in index):
+        return None
+    return base, index, src.id
 
 
 def _scalar_form(v, shapes, facts) -> bool:
@@ -994,6 +1040,18 @@ class _Writer:
             self.live |= set(again)
             return [x for name in again for x in self.as_array(name)] + [s]
         kind = ir.KIND(s)
+        row = _row_store(s, self.shapes, self.facts)
+        if row is not None:
+            base, index, src = row
+            out = []
+            for idx, element in self.names[src].items():
+                at = ast.Tuple(elts=[ir.clone(i) for i in index] +
+                               [ast.Constant(i) for i in idx], ctx=ast.Load())
+                store = ast.Assign(targets=[ast.Subscript(value=_load(base), slice=at,
+                                                          ctx=ast.Store())],
+                                   value=_load(element))
+                out.append(ir.tag(store, line, ir.Kind.STORE))
+            return out
         if kind in (ir.Kind.STORE, ir.Kind.AUGSTORE):
             t = s.targets[0] if isinstance(s, ast.Assign) else s.target
             if not isinstance(t.value, ast.Name) or t.value.id not in self.shapes:

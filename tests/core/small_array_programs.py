@@ -511,3 +511,40 @@ def arm_orientation(q, axes, Rgoal, nt):
             R = np.dot(R, _turn(axes[j], q[j] * (t + 1.0)))
         loss += 3.0 - np.trace(R.T @ Rgoal)
     return loss / nt
+
+
+def covariance_history(a11, a12, a21, a22, q, ys):
+    """A 2x2 covariance recursion that keeps each step's matrix and state in
+    history arrays (``Ph[t] = P``, ``xh[t] = x``), as a smoother's forward pass
+    must (a new user's RTS smoother: the two stores kept every 2x2 matrix an
+    array on a list, 2.6 ms a gradient against 0.022 ms without them)."""
+    T = ys.shape[0]
+    A = np.array([[a11, a12], [a21, a22]])
+    Ph = np.zeros((T, 2, 2))
+    xh = np.zeros((T, 2))
+    P = np.eye(2)
+    x = np.zeros(2)
+    tot = 0.0
+    for t in range(T):
+        C = A @ P @ A.T + q * np.eye(2)
+        S = C + np.eye(2)
+        K = C @ np.linalg.inv(S)
+        x = A @ x + K @ (ys[t] - A @ x)
+        P = C - K @ C
+        Ph[t] = P
+        xh[t] = x
+        tot += np.log(np.linalg.det(S)) + P[0, 0] * ys[t, 0]
+    return tot + np.sum(Ph * Ph) + np.sum(xh[:, 1])
+
+
+def history_of_another_shape(a, ys):
+    """A 2-vector stored into rows of length 3 (``xh[t, :2] = x`` would be
+    right; ``xh[t] = x`` broadcasts nothing and NumPy refuses it): not taken
+    as a row store, the vector stays an array."""
+    T = ys.shape[0]
+    xh = np.zeros((T, 3))
+    x = np.zeros(2)
+    for t in range(T):
+        x = a * x + ys[t]
+        xh[t, :2] = x
+    return np.sum(xh * xh)

@@ -582,7 +582,7 @@ def test_kmeans_rows_is_the_scalar_loop():
     grad = text.split("def rows_grad(", 1)[1]
     assert "for j in range(X.shape[1]" in grad
     assert "a_i = a[i]" in grad and "dC[a_i, j] += " in grad
-    assert "zeros_like(d)" not in grad and "dd = _dt3 * 2.0 * d" in grad   # a number
+    assert "zeros_like(d)" not in grad and "dd = dt4_sum * 2.0 * d" in grad   # a number
 
 
 def test_top_level_stays_vectorized():

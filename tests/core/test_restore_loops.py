@@ -75,7 +75,7 @@ def test_a_swapped_buffer_is_put_back_after_the_loop():
     loops = loop_bodies(reverse_part(text), "for i in range(1, n - 1):")
     # the reverse stencil loop no longer writes unew; the next loop only does
     assert len(loops) == 2
-    assert not any(s.startswith("unew[i] =") for s in loops[0]) and "dkappa_i += _dt9 * _t8" in loops[0]
+    assert not any(s.startswith("unew[i] =") for s in loops[0]) and "dkappa_i += _dt10 * _t8" in loops[0]
     assert [s for s in loops[1] if not s.startswith("#")] == [
         "unew[i] = _saved_unew_items[t, i - 1]"]
     assert "# 'unew' put back after the loop above (which then vectorizes)" in text

@@ -67,7 +67,7 @@ def test_numpy_spellings_of_vector_intrinsics_split_too():
 
 def test_one_element_per_row_of_a_fused_loop():
     grad = reverse_of(P.row_differences)
-    assert "da_i_plus_1_j[j] = _dt1" in grad and "da[i + 1, j] += da_i_plus_1_j[j]" in grad
+    assert "da_i_plus_1_j[j] = dd" in grad and "da[i + 1, j] += da_i_plus_1_j[j]" in grad
     assert "da[i, j] += " in grad            # the other row stays in the loop
 
 
