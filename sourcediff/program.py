@@ -347,12 +347,11 @@ class Program:
             adj.body = store_first_writes(adj.body, {v: t.ndim for v, t in env.items()
                                                      if t is not None and t.is_array})
         # fewer names bound in several places: Numba's SSA pass walks the whole function
-        # once per such name (passes/own_names.py; a batch's: passes/kernel.py)
+        # once per such name (own_names.py, a batch's kernel.py; copies: forward_copies.py)
         adj = drop_dead_stores(unshared(adj))
         if self.store_costly:
             adj = split_loop_locals(adj, free_names(adj) | set(self.functions))
-        adj = forward_copies(adj)       # (passes/forward_copies.py)
-        adj = wrap_periodic_indices(adj, *_int_params(fn, env))
+        adj = wrap_periodic_indices(forward_copies(adj), *_int_params(fn, env))
         for rname, rule in getattr(rt, "user_rules_used", {}).items():
             self.inject_user_rule(rname, rule)
         self.functions[fname], self.trees[fname] = emitted(adj, src.info,
