@@ -842,7 +842,7 @@ def _rejected(s, shapes, facts) -> set:
 
 def _row_store(s, shapes, facts):
     """``(base, index, source)`` when ``s`` stores a small array whole into a
-    row of a local array (``Ph[t] = P``, or ``copy_into(Ph[t], P)``)
+    row of a local array (``Ph[t] = P``, ``Ph[t, :, :] = P``, or ``copy_into(Ph[t], P)``)
     that was made with that row's shape (``np.zeros((T, 2, 2))``) and is bound
     once, at integer indices: the pass writes it as one store per element
     (``Ph[t, 0, 1] = P_01``); else None."""
@@ -858,7 +858,10 @@ def _row_store(s, shapes, facts):
             and isinstance(dest.value, ast.Name)):
         return None
     base = dest.value.id
-    index = dest.slice.elts if isinstance(dest.slice, ast.Tuple) else [dest.slice]
+    index = list(dest.slice.elts) if isinstance(dest.slice, ast.Tuple) else [dest.slice]
+    while index and isinstance(index[-1], ast.Slice) and \
+            index[-1].lower is None and index[-1].upper is None and index[-1].step is None:
+        index.pop()                 # ``Ph[t, :, :] = P`` is ``Ph[t] = P``
     made, shape = facts.made_with.get(base), shapes[src.id]
     if base in shapes or base in facts.params or made is None or \
             len(made) != len(index) + len(shape) or tuple(made[len(index):]) != tuple(shape):

@@ -537,6 +537,27 @@ def covariance_history(a11, a12, a21, a22, q, ys):
     return tot + np.sum(Ph * Ph) + np.sum(xh[:, 1])
 
 
+def covariance_history_sliced(a11, a12, a21, a22, q, ys):
+    """The same, the rows written ``Ph[t, :, :] = P`` and ``xh[t, :] = x``."""
+    T = ys.shape[0]
+    A = np.array([[a11, a12], [a21, a22]])
+    Ph = np.zeros((T, 2, 2))
+    xh = np.zeros((T, 2))
+    P = np.eye(2)
+    x = np.zeros(2)
+    tot = 0.0
+    for t in range(T):
+        C = A @ P @ A.T + q * np.eye(2)
+        S = C + np.eye(2)
+        K = C @ np.linalg.inv(S)
+        x = A @ x + K @ (ys[t] - A @ x)
+        P = C - K @ C
+        Ph[t, :, :] = P
+        xh[t, :] = x
+        tot += np.log(np.linalg.det(S)) + P[0, 0] * ys[t, 0]
+    return tot + np.sum(Ph * Ph) + np.sum(xh[:, 1])
+
+
 def history_of_another_shape(a, ys):
     """A 2-vector stored into rows of length 3 (``xh[t, :2] = x`` would be
     right; ``xh[t] = x`` broadcasts nothing and NumPy refuses it): not taken

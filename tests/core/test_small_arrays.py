@@ -247,15 +247,18 @@ HISTORY = (0.9, 0.05, -0.05, 0.85, 0.1, rng.standard_normal((6, 2)))
 @pytest.mark.parametrize("target", ["python", "cpu"])
 def test_matrices_stored_into_history_rows_gradient(target):
     check_grad(P.covariance_history, HISTORY, wrt=(0, 1, 2, 3, 4), target=target)
+    check_grad(P.covariance_history_sliced, HISTORY, wrt=(0, 1, 2, 3, 4), target=target)
     check_grad(P.history_of_another_shape, (0.7, rng.standard_normal((5, 2))), wrt=0,
                target=target)
 
 
-def test_matrices_stored_into_history_rows_are_numbers():
-    # ``Ph[t] = P`` into an array made np.zeros((T, 2, 2)) is four element stores:
-    # no 2x2 matrix stays an array, none goes on a list (compiled target: the rows
-    # ys[t] are of a known length there)
-    text = sd.value_and_grad(P.covariance_history, wrt=(0, 1, 2, 3, 4)).source_for(*HISTORY)
+@pytest.mark.parametrize("f", [P.covariance_history, P.covariance_history_sliced],
+                         ids=lambda f: f.__name__)
+def test_matrices_stored_into_history_rows_are_numbers(f):
+    # ``Ph[t] = P`` (or ``Ph[t, :, :] = P``) into an array made np.zeros((T, 2, 2)) is
+    # four element stores: no 2x2 matrix stays an array, none goes on a list (compiled
+    # target: the rows ys[t] are of a known length there)
+    text = sd.value_and_grad(f, wrt=(0, 1, 2, 3, 4)).source_for(*HISTORY)
     adjoint = text[text.index("_grad("):]
     code = "\n".join(ln for ln in adjoint.splitlines() if not ln.lstrip().startswith("#"))
     for array_code in (".append(", "np.linalg.inv", "@", "empty_grid", "copy_into"):
