@@ -25,7 +25,10 @@ rebinds (``_t3 = X.T`` of a gradient step ``X.T @ r``), made once, as a
 C-contiguous copy (``transposed(X)``: its products and the rank-1 updates of
 its adjoint run along rows; a kernel Sinkhorn's gradient 0.80 -> 0.67 ms),
 that needs no tape (the reverse sweep kept one per iteration) and whose
-adjoint is added into ``X``'s once, after the reverse loop.  An array the
+adjoint is added into ``X``'s once, after the reverse loop.  So does a view of
+all of such an array (``c[None, :]``, normalized ``_t5 = c[:]; _t6 =
+np.expand_dims(_t5, 0)``): the reverse sweep kept the view of each iteration
+on a list.  An array the
 loop re-binds with values of one shape (passes/shapes.py: ``p = r + beta *
 p`` of a conjugate-gradient step) counts as not re-bound when it is bound
 before the loop: its shape there is its shape in every iteration.
@@ -33,6 +36,8 @@ before the loop: its shape there is its shape in every iteration.
 from __future__ import annotations
 
 import ast
+
+import numpy as np
 
 from .. import ir
 from ..runtime.helpers import transposed
@@ -86,12 +91,23 @@ def _invariant_sizes(loop, binds, env, sites, one_shape, written=frozenset()) ->
                               ("call", transposed))
         moved.append(s)
         rebound.discard(name)
+        fixed.discard(name)         # (a view of a view moved: ``np.expand_dims(c[:], 0)``)
         if env.get(name) is not None and env[name].kind == "tuple":
             shapes.add(name)
     if not kept:
         return []            # (a loop of nothing but size reads: left as it is)
     loop.body = kept
     return moved
+
+
+def _whole_view(v, prim) -> bool:
+    """``x[:]`` (``x[:, :]``) or ``np.expand_dims(x, a)`` of a constant axis ``a``."""
+    if prim == ("subscript",):
+        parts = v.slice.elts if isinstance(v.slice, ast.Tuple) else [v.slice]
+        return all(isinstance(p, ast.Slice) and p.lower is None and p.upper is None and
+                   p.step is None for p in parts)
+    return prim == ("call", np.expand_dims) and len(v.args) == 2 and not v.keywords and \
+        isinstance(v.args[1], ast.Constant) and type(v.args[1].value) is int
 
 
 def _bound_before(loop, sites, arrays) -> set:
@@ -116,7 +132,7 @@ def _bound_before(loop, sites, arrays) -> set:
 
 def _size_read(s, rebound, shapes, binds, env, changed=frozenset()):
     """The name ``s`` binds when it reads a shape the loop cannot change, or
-    transposes an array of which nothing is ``changed``."""
+    transposes or views all of an array of which nothing is ``changed``."""
     if not isinstance(s, ast.Assign) or ir.KIND(s) != ir.Kind.ASSIGN or \
             len(s.targets) != 1 or not isinstance(s.targets[0], ast.Name):
         return None
@@ -129,6 +145,14 @@ def _size_read(s, rebound, shapes, binds, env, changed=frozenset()):
         base = v.value
         ok = isinstance(base, ast.Name) and base.id not in rebound and \
             env.get(base.id) is not None and env[base.id].is_array
+    elif _whole_view(v, prim):
+        # a view of all of an array nothing writes into (``c[None, :]``, normalized
+        # ``_t5 = c[:]; _t6 = np.expand_dims(_t5, 0)``): the same elements however often
+        # it is made, and making it cannot fail (the axis is checked here)
+        base = v.value if prim == ("subscript",) else v.args[0]
+        ok = isinstance(base, ast.Name) and base.id not in changed and \
+            env.get(base.id) is not None and env[base.id].is_array and \
+            (prim == ("subscript",) or 0 <= v.args[1].value <= env[base.id].ndim)
     elif prim == ("subscript",):
         base = v.value
         ok = isinstance(v.slice, ast.Constant) and isinstance(v.slice.value, int) and (

@@ -44,7 +44,10 @@ Where the line is drawn, and why:
   the NumPy ufuncs of ``rules.numpyfuncs``, a copy) of temporaries,
   float64/int/bool scalars and float64 arrays of its own number of
   dimensions (read ``w[j]`` element by element; a row and a block never mix:
-  that would broadcast).
+  that would broadcast), or arrays the lengths' keys show broadcast into it
+  as NumPy aligns them, from the last axis (``_spread``: a coefficient per
+  column ``c`` or ``c[None, :]`` in ``u - dt * c * ux``, read ``c[k]`` and
+  ``_t6[0, k]``; a weight per row ``w[:, None]``, read ``_t3[j, 0]``).
 * A *roll* ``np.roll(x, s)`` of a float64 vector ``x`` by a constant ``s`` is
   a row of ``x`` read at ``x[(j - s) % n]`` (a periodic stencil's neighbours:
   ``u = u + c * (np.roll(u, 1) - 2.0 * u + np.roll(u, -1))`` runs as the loop
@@ -311,6 +314,14 @@ class _Facts:
                   if _kind(s) == "assign" and isinstance(s.targets[0], ast.Name)
                   and assignments.get(s.targets[0].id) == 1 and _prim(s.value)[0] == "subscript"
                   and isinstance(s.value.value, ast.Name) and not _index_arrays(s.value, env)}
+        # (and a view given an axis, ``c[None, :]``: ``np.expand_dims(_t1, 0)`` of such
+        # a view, viewing the array that one views)
+        for s in _statements(fn.body):
+            if _kind(s) == "assign" and isinstance(s.targets[0], ast.Name) and \
+                    assignments.get(s.targets[0].id) == 1 and \
+                    _prim(s.value)[:2] == ("call", np.expand_dims) and \
+                    isinstance(s.value.args[0], ast.Name):
+                viewed[s.targets[0].id] = viewed.get(s.value.args[0].id, s.value.args[0].id)
         steady = {n for n in fresh if assignments.get(n) == 1}
         swapped = {x for perm in perms.values() for x in perm.source}
         own = _own_buffers(fn, env, fresh - swapped, assignments)
@@ -688,6 +699,8 @@ class Group:
     apart: bool = False                              # two rows sure to be of different lengths
     unchecked: list = field(default_factory=list)    # rows not known to be as long as the loop
     shaped: bool = False                             # reads an operand reshaped to broadcast
+    spread: dict = field(default_factory=dict)       # array -> its axes read (_spread)
+    mixed: bool = False                              # of fewer axes where that is not known
     first: bool = False                              # the loop runs at the first member
     lifted: list = field(default_factory=list)       # positions of numbers it needs, run first
 
@@ -783,8 +796,10 @@ def _temporary_def(s, facts):
         operands = [v]
     else:
         return None
-    ndim = facts.env[t].ndim        # (no broadcasting between ranks: a row and a block)
-    if not all(_element_atom(a, facts, ndim) for a in operands):
+    ndim = facts.env[t].ndim        # (between ranks only where known to broadcast: _spread)
+    if not all(_element_atom(a, facts, ndim) or isinstance(a, ast.Name) and
+               _spread(facts.lengths.get(a.id), facts.lengths.get(t)) is not None
+               for a in operands):
         return None
     return [a.id for a in operands if isinstance(a, ast.Name) and
             (facts.block(a.id) or facts.mask(a.id))]
@@ -793,6 +808,26 @@ def _temporary_def(s, facts):
 def _bool_scalar(name, facts) -> bool:
     t = facts.env.get(name)
     return t is not None and t.kind == "bool"
+
+
+def _spread(keys, into):
+    """How an array of axes ``keys`` (``shapes.axis_lengths``) broadcasts into
+    one of axes ``into``, as NumPy aligns them (from the last axis): per axis
+    of its own, True where it runs with the other's axis (the same key), False
+    where it is of length 1 (read at 0); None unless every axis is one of
+    these, all keys are known and it has no more axes (``c`` against ``(n,
+    c.shape[0])``, ``c[None, :]`` of keys ``(1, m)`` against ``(n, m)``)."""
+    if not keys or not into or len(keys) > len(into) or None in keys or None in into:
+        return None
+    out = []
+    for k, key in zip(keys, into[len(into) - len(keys):]):
+        if k == key:
+            out.append(True)
+        elif k == 1:
+            out.append(False)
+        else:
+            return None
+    return tuple(out)
 
 
 def _element_atom(a, facts, ndim) -> bool:
@@ -1071,9 +1106,10 @@ def _describe(g, stmts, defs, local, facts):
     # The loop takes its length from a parameter's row or array, or an array bound
     # once, of that length when there is one (known before an outer loop: the
     # adjoint's tapes are then arrays), else from the first row
+    _spread_rows(g, stmts, at, facts)
     first = g.rows[0] if g.rows else None
     read_whole = {n for k in g.members for n in _whole_reads(stmts[k], g, facts)} - \
-        {r[0] for r in g.rows if r[0] in local}          # (a product W @ h: a row)
+        {r[0] for r in g.rows if r[0] in local} - set(g.spread)  # (a product W @ h: a row)
     g.unsure = {n for n in read_whole
                 if first is None or not facts.same_length(_whole(n, facts), first)}
     # an operand given axes to broadcast, not sure to be as long as the others: NumPy's code
@@ -1092,6 +1128,43 @@ def _describe(g, stmts, defs, local, facts):
         if key not in seen and r[0] != g.length[0] and not facts.same_length(r, g.length):
             seen.add(key)
             g.unchecked.append(r)
+
+
+def _spread_rows(g, stmts, at, facts) -> None:
+    """Arrays read whole that broadcast into the loop's rows as NumPy does, known
+    from their lengths' keys (``_spread``: a vector ``c`` in ``c * ux``, ``c[None,
+    :]``): out of ``g.rows`` into ``g.spread``, read at the loops' indices of
+    their own axes (0 along an axis of length 1).  Every temporary is then
+    computed at the loops' element, which is its own element broadcast: sound
+    where each has keys that broadcast into the loops' (``g.mixed`` otherwise),
+    the sums and stores take temporaries of the loops' own keys, and no
+    temporary of fewer axes reads a row (its index would not line up)."""
+    whole = [r for r in g.rows if all(cut == (k, 0, 1) for k, cut in enumerate(r[1]))]
+    full = max((len(r[1]) for r in g.rows), default=0)
+    keys = [facts.lengths.get(r[0]) for r in whole if len(r[1]) == full]
+    ref = next((k for k in keys if k and None not in k and 1 not in k and len(k) == full), None)
+    names = {n for k in g.members for n in _whole_reads(stmts[k], g, facts)} | \
+        {r[0] for r in whole}
+    if ref is None:
+        g.mixed = any(facts.env[n].ndim < full for n in names if facts.env.get(n) is not None)
+        return
+    for n in sorted(names):
+        own = facts.lengths.get(n)
+        spec = _spread(own, ref)
+        if own is not None and tuple(own) != tuple(ref) and spec is not None:
+            g.spread[n] = spec
+    g.rows = [r for r in g.rows if r[0] not in g.spread]
+    temps = {stmts[k].targets[0].id: k for k in g.members if k in at}
+    sums = [n for k in g.members if k not in at for n in own_reads(stmts[k]) if n in temps]
+    g.mixed = any(
+        _spread(facts.lengths.get(t), ref) is None and facts.env[t].ndim < full or
+        facts.env[t].ndim < full and _prim(stmts[k].value)[0] == "subscript" or
+        facts.env[t].ndim < full and _rolled(stmts[k].value, facts) is not None
+        for t, k in temps.items()) or \
+        any(tuple(facts.lengths.get(t) or ()) != tuple(ref) and facts.env[t].ndim < full or
+            1 in (facts.lengths.get(t) or ()) for t in sums) or \
+        any(facts.env[n].ndim < full for n in names - set(g.spread)
+            if facts.env.get(n) is not None)
 
 
 def _apart(row, other, facts) -> bool:
@@ -1164,7 +1237,7 @@ def _lowerable(g) -> bool:
     ``x[::2]`` and ``x[1::2]`` are of one length only for an even length, and
     NumPy raises for the others, where an element loop would read past the
     end of the shorter."""
-    if g.shaped:
+    if g.shaped or g.mixed:
         return False
     strided = any(cut[2] > 1 for _, axes in g.rows for cut in axes)
     if strided and len({tuple(cut[1:] for cut in axes) for _, axes in g.rows}) > 1:
@@ -1629,10 +1702,11 @@ def _carry_in_place(stmts, facts, env, used_names, made) -> dict:
         ir.KIND.set(st, "assign")          # (``x = x + dd`` accumulates no more)
         env[temp] = env[x]
         facts.assignments[temp] = 1
+        facts.lengths[temp] = facts.lengths.get(x)      # (for operands that broadcast)
         if _temporary_def(st, facts) is None:
             st.targets[0].id = x
             ir.KIND.set(st, kind)
-            del env[temp], facts.assignments[temp]
+            del env[temp], facts.assignments[temp], facts.lengths[temp]
             continue
         if anew:
             made[temp] = _new_buffer(x, temp, st, k, kind, facts, env, used_names)
@@ -1794,6 +1868,7 @@ class _Indices:
     bounds: list = field(default_factory=list)
     bound_names: dict = field(default_factory=dict)
     rolled_whole: set = field(default_factory=set)       # arrays as long as the loops
+    spread: dict = field(default_factory=dict)           # arrays that broadcast (Group.spread)
 
     def rows(self) -> list:
         """The rows' element of the loops' iteration, one index per axis."""
@@ -1915,6 +1990,7 @@ def element_loop(g, stmts, env, used_names) -> list:
     j.bounds = [length if row_steps is None and not lengths and cut[1:] == (0, 1) else None
                 for length, cut in zip(loop_lengths, axes)]
     j.rolled_whole = whole
+    j.spread = g.spread
     temps = g.temps
     body, after = [], []
     for k in g.members:
@@ -2201,7 +2277,11 @@ def _read_element(name, at, used_names, line):
     of an array that may be broadcast)."""
     t = _fresh(f"{name}_{''.join(LOOP_NAMES[:len(at.names)])}", used_names)
     index = at.rows()       # (a vector the body computes is read as the rows are)
-    if name in at.steps:
+    if name in at.spread:   # (its own axes, the loops' last ones; 0 along one of length 1)
+        spec = at.spread[name]
+        index = [i if runs else ast.Constant(0)
+                 for i, runs in zip(index[len(index) - len(spec):], spec)]
+    elif name in at.steps:
         index = [ast.Name(id=j, ctx=ast.Load()) for j in at.names]
         index = [ast.BinOp(left=i, op=ast.Mult(), right=ast.Name(id=step, ctx=ast.Load()))
                  for i, step in zip(index, at.steps[name])]

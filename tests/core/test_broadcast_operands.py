@@ -66,3 +66,83 @@ def test_broadcast_operands_in_loops(k, target):
     value, _ = sd.value_and_grad(f, wrt=(0, 1), target=target)(*args)
     assert value == pytest.approx(f(*args), rel=1e-12)
     check_grad(f, args, (0, 1), target)
+
+
+# Operands that broadcast into a time step's arrays, known to from their lengths
+# (passes/lower.py ``_spread``): a coefficient per column written ``c[None, :]`` or
+# ``c`` (NumPy aligns the last axes), a weight per row ``w[:, None]``.  The element
+# loops read them at the loops' own indices (0 along an axis of length 1).
+def advect_coefficient_given_an_axis(u0, c, steps, dt):
+    u = u0.copy()
+    for t in range(steps):
+        ux = (np.roll(u, -1, axis=1) - np.roll(u, 1, axis=1)) * 0.5
+        u = u - dt * c[None, :] * ux
+    return np.sum(u * u)
+
+
+def advect_coefficient_as_a_vector(u0, c, steps, dt):
+    u = u0.copy()
+    for t in range(steps):
+        ux = (np.roll(u, -1, axis=1) - np.roll(u, 1, axis=1)) * 0.5
+        u = u - dt * c * ux
+    return np.sum(u * u)
+
+
+def weight_per_row_and_source_per_column(u0, c, steps, dt):
+    u = u0.copy()
+    w = u0[:, 0].copy()
+    for t in range(steps):
+        u = u - dt * w[:, None] * np.roll(u, 1, axis=0) + dt * c
+    return np.sum(u * u)
+
+
+def a_vector_temporary_also_summed(u0, c, steps, dt):
+    # ``g`` has c's length: its own sum adds c's length of terms, not the grid's
+    u = u0.copy()
+    s = 0.0
+    for t in range(steps):
+        g = dt * c
+        u = u - g * u
+        s += np.sum(g * g)
+    return np.sum(u * u) + s
+
+
+def a_coefficient_in_three_axes(u0, c, steps, dt):
+    u = u0.copy()
+    for t in range(steps):
+        u = u - dt * c * np.roll(u, 1, axis=2)
+    return np.sum(u * u)
+
+
+_r = np.random.default_rng(11)
+SPREAD_CASES = [
+    (advect_coefficient_given_an_axis, (_r.standard_normal((3, 5)), _r.uniform(0.5, 1, 5), 4, 0.1)),
+    (advect_coefficient_as_a_vector, (_r.standard_normal((3, 5)), _r.uniform(0.5, 1, 5), 4, 0.1)),
+    (weight_per_row_and_source_per_column,
+     (_r.standard_normal((5, 6)), _r.uniform(0.5, 1, 6), 4, 0.1)),
+    (a_vector_temporary_also_summed, (_r.standard_normal((3, 5)), _r.uniform(0.5, 1, 5), 3, 0.1)),
+    (a_coefficient_in_three_axes,
+     (_r.standard_normal((2, 3, 4)), _r.uniform(0.5, 1, 4), 3, 0.1)),
+    # a coefficient of one element: not known to be as long as the columns; NumPy's code
+    (advect_coefficient_as_a_vector, (_r.standard_normal((3, 5)), _r.uniform(0.5, 1, 1), 4, 0.1)),
+]
+
+
+@pytest.mark.parametrize("target", ["python", "cpu"])
+@pytest.mark.parametrize("k", range(len(SPREAD_CASES)))
+def test_operands_that_broadcast_into_a_step(k, target):
+    f, args = SPREAD_CASES[k]
+    value, _ = sd.value_and_grad(f, wrt=(0, 1), target=target)(*args)
+    assert value == pytest.approx(f(*args), rel=1e-12)
+    check_grad(f, args, (0, 1), target)
+
+
+@pytest.mark.parametrize("k", range(len(SPREAD_CASES) - 1))
+def test_operands_that_broadcast_are_read_in_the_element_loops(k):
+    # (the one-element coefficient is left out: its columns are not known to match)
+    f, args = SPREAD_CASES[k]
+    source = sd.value_and_grad(f, wrt=(0, 1), target="python").source_for(*args)
+    primal = source.split("_grad(")[0]
+    assert "for j in range(" in primal and "for k in range(" in primal, primal
+    # no array of a step kept on a list for the reverse sweep
+    assert ".append(" not in source, source
