@@ -144,13 +144,14 @@ class Fact:
 # -- statements ------------------------------------------------------------
 LINE = Fact("line", "statement, function",
             "array_loops, ascending, astutil, axis_gathers, components, forward, hoist_adjoints, index_names, int_arrays, "
-            "invariant_sums, kept_rows, kernel, layouts, lower, masks, normalize, partial_sums, placeholders, reverse, "
+            "invariant_sums, kept_rows, kernel, layouts, lower, masks, normalize, outer_products, partial_sums, "
+            "placeholders, reverse, "
             "rolling_sums, scalars, selects, single_constants, slice_dots, small_arrays, split_adds, "
             "stack_tops, tables, tuples, unroll, view_adjoints, webs",
             "array_loops, ascending, axis_gathers, components, emit, errors, forward, hoist_adjoints, "
             "index_names, int_arrays, "
-            "invariant_sums, kernel, layouts, lower, masks, normalize, partial_sums, placeholders, "
-            "plan_report, "
+            "invariant_sums, kernel, layouts, lower, masks, normalize, outer_products, partial_sums, "
+            "placeholders, plan_report, "
             "planner, reverse, rolling_sums, scalars, selects, single_constants, slice_dots, "
             "small_arrays, split_adds, stack_tops, tables, tuples, unroll, view_adjoints, webs",
             "The user's source line the statement comes from (1-based, in the file); "
@@ -158,12 +159,13 @@ LINE = Fact("line", "statement, function",
             "(an InlinedLine for a statement inlined from a helper). "
             "Written by tag() and by astutil's statement builders.")
 KIND = Fact("kind", "statement", "axis_gathers, components, index_names, int_arrays, invariant_sums, "
-                                 "layouts, lower, masks, normalize, partial_sums, placeholders, "
-                                 "reverse, rolling_sums, scalars, selects, single_constants, "
+                                 "layouts, lower, masks, normalize, outer_products, partial_sums, "
+                                 "placeholders, reverse, rolling_sums, scalars, selects, single_constants, "
                                  "slice_dots, small_arrays, split_adds, stack_tops, tables, tuples, "
                                  "webs",
             "activity, axis_gathers, buffers, components, cse, dependence, emit, forward, fresh_arrays, "
-            "hoist, index_names, int_arrays, layouts, lower, masks, planner, program, rerun, reverse, "
+            "hoist, index_names, int_arrays, layouts, lower, masks, outer_products, planner, program, "
+            "rerun, reverse, "
             "scalars, shapes, sites, slice_dots, small_arrays, tables, tape, tuples, typeinfer, "
             "versions, views, webs",
             "The statement's Kind (written by tag(); a string written is converted).",
@@ -224,10 +226,10 @@ SECTION = Fact("section", "statement of an adjoint",
 # -- expressions -----------------------------------------------------------
 PRIM = Fact("prim", "expression", "axis_gathers, components, hoist, index_names, int_arrays, layouts, lower, "
                                   "masks, "
-                                  "normalize, numba_calls, placeholders, scalars, "
+                                  "normalize, numba_calls, outer_products, placeholders, scalars, "
                                   "single_constants, slice_dots, small_arrays, tables, tuples, webs",
             "activity, astutil, buffers, components, cse, forward, hoist, int_arrays, layouts, "
-            "lower, normalize, numba_calls, planner, program, rerun, "
+            "lower, normalize, numba_calls, outer_products, planner, program, rerun, "
             "reverse, rulecall, scalars, shapes, single_constants, slice_dots, small_arrays, tables, "
             "tuples, typeinfer, views",
             "The primitive an expression applies (a key tuple, see the module doc; "

@@ -41,6 +41,7 @@ from .passes.lower import lower_array_temporaries
 from .passes.masks import flatten_masks
 from .passes.normalize import normalize, updated_params
 from .passes.numba_calls import lower_for_numba
+from .passes.outer_products import outer_products_as_broadcasts
 from .passes.own_names import drop_dead_stores, split_loop_locals, unshared
 from .passes.parallel_loops import prange_source
 from .passes.placeholders import bind_placeholders
@@ -208,6 +209,10 @@ class Program:
         # coordinate axes of a known length (``np.sum(d * d, axis=2)``, ``s[:, :, None]``):
         # one array per coordinate, which the element loops below then take
         if split_coordinates(fn, env, norm.used_names, row_lengths, same_axes):
+            return True
+        # a vector's outer product in a loop as a broadcast product, which the
+        # element loops below read element by element (types inferred first)
+        if outer_products_as_broadcasts(fn, env, norm.used_names):
             return True
         # dot products of slices of varying length (np.dot(L[i, :j], L[j, :j])): loops
         dots = reduce_slice_dots(fn, env, norm.used_names)

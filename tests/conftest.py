@@ -42,6 +42,8 @@ if os.environ.get("CI"):
     settings.load_profile("ci")
 
 
+import gc
+
 import pytest
 
 
@@ -63,6 +65,13 @@ def put_back(monkeypatch):
 # kept, never walked again); the collector still frees what each module leaves
 # behind in cycles.  Whole suite, two workers: collections 135 -> 56-73 s per
 # worker; CPU 2108 -> 1806 s.
+#
+# Within a module the collector still walked everything that module's compiles left: two
+# rule-test files in one process (365 tests) spent 23 s of 135 in collections, 20 s of it
+# in 77 full ones.  A full collection now waits for 100 collections of the middle
+# generation rather than 10 (Python's default; the younger two stay as they are): the
+# same files took 16 s in 17 full ones, the process's peak memory 1.84 -> 1.89 GiB.
+gc.set_threshold(700, 10, 100)
 _frozen_at = {"module": None}
 
 
@@ -71,5 +80,4 @@ def pytest_runtest_setup(item):
     module = item.nodeid.split("::")[0]
     if module != _frozen_at["module"]:
         _frozen_at["module"] = module
-        import gc
         gc.freeze()

@@ -143,6 +143,7 @@ from ..runtime.array_helpers import select
 from ..runtime.helpers import broadcast_into, broadcast_length, empty_rows, equal_length
 from .astutil import int_of, nodes, own_reads
 from .buffers import find_permutations
+from .own_names import drop_statements
 from .scalars import select_statement
 from .shapes import axis_lengths, grown_key
 
@@ -228,7 +229,26 @@ def lower_array_temporaries(fn: ast.FunctionDef, env: dict, used_names: set,
         return emit_block(trial, groups, env, used_names)
 
     fn.body = visit(fn.body, False)
+    if changed:
+        drop_statements(fn, _unread_views(fn, facts))
     return changed
+
+
+def _unread_views(fn, facts) -> set:
+    """The statements binding views given an axis that nothing reads any more
+    (the element loops read ``y[j]`` for ``y[:, None]``), and the whole views
+    they were made of (``_t1 = y[:]``) left unread with them: ids."""
+    dead: set = set()
+    while True:
+        read = set().union(*(own_reads(s) for s in _statements(fn.body) if id(s) not in dead))
+        more = {id(s) for s in _statements(fn.body) if id(s) not in dead and
+                _kind(s) == "assign" and isinstance(s.targets[0], ast.Name) and
+                s.targets[0].id not in read and facts.env.get(s.targets[0].id) is not None and
+                (s.targets[0].id in facts.axis_views or
+                 _whole_view(s) in {x for x, _ in facts.axis_views.values()})}
+        if not more:
+            return dead
+        dead |= more
 
 
 def _stops_from_the_end(fn, facts) -> bool:
@@ -285,6 +305,7 @@ class _Facts:
     top_bound: set = field(default_factory=set)  # names first bound by a statement of fn.body
     shaped: set = field(default_factory=set)     # arrays given axes to broadcast (_reshaped)
     renewable: set = field(default_factory=set)  # locals bound to new arrays or parameters
+    axis_views: dict = field(default_factory=dict)   # view given an axis -> (array, axis)
 
     @classmethod
     def of(cls, fn, env, params=(), same_axes=None, rows=None):
@@ -321,13 +342,19 @@ class _Facts:
                     assignments.get(s.targets[0].id) == 1 and \
                     _prim(s.value)[:2] == ("call", np.expand_dims) and \
                     isinstance(s.value.args[0], ast.Name):
-                viewed[s.targets[0].id] = viewed.get(s.value.args[0].id, s.value.args[0].id)
+                viewed[s.targets[0].id] = s.value.args[0].id
+        for name in list(viewed):           # (a view of a view views the array that one views)
+            seen = {name}
+            while viewed[name] in viewed and viewed[name] not in seen:
+                seen.add(viewed[name])
+                viewed[name] = viewed[viewed[name]]
         steady = {n for n in fresh if assignments.get(n) == 1}
         swapped = {x for perm in perms.values() for x in perm.source}
         own = _own_buffers(fn, env, fresh - swapped, assignments)
         return cls(env, assignments, readers, fresh, set(params), set(perms), lengths,
                    viewed, steady, _origins(fn, env, params, perms), own, _top_bound(fn),
-                   _reshaped(fn), _renewable(fn, env, params, perms, handed))
+                   _reshaped(fn), _renewable(fn, env, params, perms, handed),
+                   _axis_views(fn, assignments))
 
     def same_length(self, row, other) -> bool:
         """Rows ``(base, axes)`` sure to be as long as each other along every axis."""
@@ -545,6 +572,48 @@ def _reshaped(fn) -> set:
     return out
 
 
+def _axis_views(fn, assignments) -> dict:
+    """``n -> (x, a)`` for ``n = np.expand_dims(m, a)`` (``x[:, None]`` normalized:
+    ``m = x[:]; n = np.expand_dims(m, 1)``), ``n`` and ``m`` bound once, ``x`` a
+    name bound at most once: element ``(j, 0)`` of ``n`` is ``x[j]`` when the
+    element loop reads it (the view shows what was written into ``x`` since)."""
+    full = {s.targets[0].id: _whole_view(s) for s in _statements(fn.body)
+            if _whole_view(s) is not None and assignments.get(s.targets[0].id) == 1}
+    out = {}
+    for s in _statements(fn.body):
+        axis = _inserted(s)
+        if axis is None or assignments.get(s.targets[0].id) != 1:
+            continue
+        m = s.value.args[0].id
+        x = full.get(m, m)
+        if assignments.get(x, 0) <= 1:
+            out[s.targets[0].id] = (x, axis)
+    return out
+
+
+def _whole_view(s):
+    """``x`` of ``m = x[:]`` (``x[:, :]``), else None."""
+    v = getattr(s, "value", None)
+    if _kind(s) != "assign" or not isinstance(s.targets[0], ast.Name) or \
+            _prim(v)[0] != "subscript" or not isinstance(v.value, ast.Name):
+        return None
+    parts = v.slice.elts if isinstance(v.slice, ast.Tuple) else [v.slice]
+    whole = all(isinstance(p, ast.Slice) and p.lower is None and p.upper is None and
+                p.step is None for p in parts)
+    return v.value.id if whole else None
+
+
+def _inserted(s):
+    """The constant axis of ``n = np.expand_dims(m, a)``, else None."""
+    v = getattr(s, "value", None)
+    if _kind(s) == "assign" and isinstance(s.targets[0], ast.Name) and \
+            _prim(v)[:2] == ("call", np.expand_dims) and len(v.args) == 2 and \
+            isinstance(v.args[0], ast.Name) and isinstance(v.args[1], ast.Constant) and \
+            type(v.args[1].value) is int and v.args[1].value >= 0 and not v.keywords:
+        return v.args[1].value
+    return None
+
+
 def _top_bound(fn) -> set:
     """Names whose first binding is a statement of the function's own body (a
     loop after it finds them bound)."""
@@ -700,6 +769,7 @@ class Group:
     unchecked: list = field(default_factory=list)    # rows not known to be as long as the loop
     shaped: bool = False                             # reads an operand reshaped to broadcast
     spread: dict = field(default_factory=dict)       # array -> its axes read (_spread)
+    through: dict = field(default_factory=dict)      # of those, views read in their array
     mixed: bool = False                              # of fewer axes where that is not known
     first: bool = False                              # the loop runs at the first member
     lifted: list = field(default_factory=list)       # positions of numbers it needs, run first
@@ -1153,6 +1223,8 @@ def _spread_rows(g, stmts, at, facts) -> None:
         spec = _spread(own, ref)
         if own is not None and tuple(own) != tuple(ref) and spec is not None:
             g.spread[n] = spec
+            if n in facts.axis_views and facts.env.get(facts.axis_views[n][0]) is not None:
+                g.through[n] = facts.axis_views[n]
     g.rows = [r for r in g.rows if r[0] not in g.spread]
     temps = {stmts[k].targets[0].id: k for k in g.members if k in at}
     sums = [n for k in g.members if k not in at for n in own_reads(stmts[k]) if n in temps]
@@ -1869,6 +1941,7 @@ class _Indices:
     bound_names: dict = field(default_factory=dict)
     rolled_whole: set = field(default_factory=set)       # arrays as long as the loops
     spread: dict = field(default_factory=dict)           # arrays that broadcast (Group.spread)
+    through: dict = field(default_factory=dict)          # views given an axis (Group.through)
 
     def rows(self) -> list:
         """The rows' element of the loops' iteration, one index per axis."""
@@ -1990,7 +2063,7 @@ def element_loop(g, stmts, env, used_names) -> list:
     j.bounds = [length if row_steps is None and not lengths and cut[1:] == (0, 1) else None
                 for length, cut in zip(loop_lengths, axes)]
     j.rolled_whole = whole
-    j.spread = g.spread
+    j.spread, j.through = g.spread, g.through
     temps = g.temps
     body, after = [], []
     for k in g.members:
@@ -2274,17 +2347,21 @@ def _shifted(j, start, step=1):
 
 def _read_element(name, at, used_names, line):
     """``name_j = name[j]`` (``name[j, k]`` of a block; ``name[j * name_step]``
-    of an array that may be broadcast)."""
-    t = _fresh(f"{name}_{''.join(LOOP_NAMES[:len(at.names)])}", used_names)
+    of an array that may be broadcast; ``c[k]`` of one that broadcasts along
+    the first loop, ``y[j]`` of ``y[:, None]``: ``_spread``)."""
     index = at.rows()       # (a vector the body computes is read as the rows are)
     if name in at.spread:   # (its own axes, the loops' last ones; 0 along one of length 1)
         spec = at.spread[name]
         index = [i if runs else ast.Constant(0)
                  for i, runs in zip(index[len(index) - len(spec):], spec)]
+        if name in at.through:          # (``x[:, None]`` read as ``x[j]``)
+            name, axis = at.through[name]
+            index = index[:axis] + index[axis + 1:]
     elif name in at.steps:
         index = [ast.Name(id=j, ctx=ast.Load()) for j in at.names]
         index = [ast.BinOp(left=i, op=ast.Mult(), right=ast.Name(id=step, ctx=ast.Load()))
                  for i, step in zip(index, at.steps[name])]
+    t = _fresh(f"{name}_{''.join(LOOP_NAMES[:len(at.names)])}", used_names)
     read = ast.Subscript(value=ast.Name(id=name, ctx=ast.Load()),
                          slice=index[0] if len(index) == 1 else ast.Tuple(elts=index, ctx=ast.Load()),
                          ctx=ast.Load())

@@ -114,8 +114,37 @@ def a_coefficient_in_three_axes(u0, c, steps, dt):
     return np.sum(u * u)
 
 
+def hebbian_rule(W0, X, eta):
+    # an outer product written with new axes, of a vector the step computes
+    W = W0.copy()
+    for t in range(X.shape[0]):
+        x = X[t]
+        y = W @ x
+        W = W + eta * (y[:, None] * x[None, :] - W)
+    return np.sum(W * W)
+
+
+def hebbian_rule_with_outer(W0, X, eta):
+    # the same with np.outer (passes/outer_products.py: the same broadcast product)
+    W = W0.copy()
+    for t in range(X.shape[0]):
+        y = W @ X[t]
+        W = W + eta * (np.outer(y, X[t]) - W)
+    return np.sum(W * W)
+
+
+def rows_scaled(A0, s, steps, dt):
+    A = A0.copy()
+    for t in range(steps):
+        A = A * (1.0 + dt * s[:, None]) - dt * A * A
+    return np.sum(A)
+
+
 _r = np.random.default_rng(11)
 SPREAD_CASES = [
+    (hebbian_rule, (_r.standard_normal((5, 4)) * 0.3, _r.standard_normal((3, 4)), 0.1)),
+    (hebbian_rule_with_outer, (_r.standard_normal((5, 4)) * 0.3, _r.standard_normal((3, 4)), 0.1)),
+    (rows_scaled, (_r.standard_normal((5, 4)), _r.standard_normal(5), 3, 0.1)),
     (advect_coefficient_given_an_axis, (_r.standard_normal((3, 5)), _r.uniform(0.5, 1, 5), 4, 0.1)),
     (advect_coefficient_as_a_vector, (_r.standard_normal((3, 5)), _r.uniform(0.5, 1, 5), 4, 0.1)),
     (weight_per_row_and_source_per_column,
@@ -144,5 +173,6 @@ def test_operands_that_broadcast_are_read_in_the_element_loops(k):
     source = sd.value_and_grad(f, wrt=(0, 1), target="python").source_for(*args)
     primal = source.split("_grad(")[0]
     assert "for j in range(" in primal and "for k in range(" in primal, primal
-    # no array of a step kept on a list for the reverse sweep
+    # no array of a step kept on a list for the reverse sweep (nor a view of one:
+    # ``y[:, None]`` is read as ``y[j]``)
     assert ".append(" not in source, source
