@@ -868,6 +868,7 @@ def _temporary_def(s, facts):
         return None
     ndim = facts.env[t].ndim        # (between ranks only where known to broadcast: _spread)
     if not all(_element_atom(a, facts, ndim) or isinstance(a, ast.Name) and
+               (facts.block(a.id) or facts.mask(a.id)) and
                _spread(facts.lengths.get(a.id), facts.lengths.get(t)) is not None
                for a in operands):
         return None
@@ -1760,8 +1761,11 @@ def _carry_in_place(stmts, facts, env, used_names, made) -> dict:
         # (a step that rolls x reads other elements of it than the one it would
         # store: a new array then, as NumPy makes)
         rolled = x in rolls and rolls[x] < k
-        # (``x += e`` writes into x's array, which another name may see: not a new one)
-        in_place = ir.AUGMENTED(st) or ir.AUGMENTED(st.value)
+        # (``x += e`` writes into x's array, which another name may see: not a new one;
+        # but a new one where no other name may hold x's (``u -= dt * c * ux`` after
+        # rolls of u: the rolls read it whole before the update, as NumPy computes them))
+        in_place = (ir.AUGMENTED(st) or ir.AUGMENTED(st.value)) and \
+            not (rolled and x in facts.fresh_arrays)
         anew = (x not in facts.own or rolled) and not in_place and \
             (x in facts.fresh_arrays or x in facts.renewable) and \
             x in facts.top_bound and facts.assignments.get(x, 0) > 1
