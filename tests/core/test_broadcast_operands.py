@@ -59,15 +59,6 @@ CASES = [
 ]
 
 
-@pytest.mark.parametrize("target", ["python", "cpu"])
-@pytest.mark.parametrize("k", range(len(CASES)))
-def test_broadcast_operands_in_loops(k, target):
-    f, args = CASES[k]
-    value, _ = sd.value_and_grad(f, wrt=(0, 1), target=target)(*args)
-    assert value == pytest.approx(f(*args), rel=1e-12)
-    check_grad(f, args, (0, 1), target)
-
-
 # Operands that broadcast into a time step's arrays, known to from their lengths
 # (passes/lower.py ``_spread``): a coefficient per column written ``c[None, :]`` or
 # ``c`` (NumPy aligns the last axes), a weight per row ``w[:, None]``.  The element
@@ -177,9 +168,9 @@ SPREAD_CASES = [
 
 
 @pytest.mark.parametrize("target", ["python", "cpu"])
-@pytest.mark.parametrize("k", range(len(SPREAD_CASES)))
-def test_operands_that_broadcast_into_a_step(k, target):
-    f, args = SPREAD_CASES[k]
+@pytest.mark.parametrize("k", range(len(CASES + SPREAD_CASES)))
+def test_broadcast_operands_in_loops(k, target):
+    f, args = (CASES + SPREAD_CASES)[k]
     value, _ = sd.value_and_grad(f, wrt=(0, 1), target=target)(*args)
     assert value == pytest.approx(f(*args), rel=1e-12)
     check_grad(f, args, (0, 1), target)
