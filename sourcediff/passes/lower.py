@@ -1212,8 +1212,8 @@ def _spread_rows(g, stmts, at, facts) -> None:
     temporary of fewer axes reads a row (its index would not line up)."""
     whole = [r for r in g.rows if all(cut == (k, 0, 1) for k, cut in enumerate(r[1]))]
     full = max((len(r[1]) for r in g.rows), default=0)
-    keys = [facts.lengths.get(r[0]) for r in whole if len(r[1]) == full]
-    ref = next((k for k in keys if k and None not in k and 1 not in k and len(k) == full), None)
+    keys = [_row_keys(r, facts) for r in g.rows if len(r[1]) == full]
+    ref = next((k for k in keys if k and None not in k and 1 not in k), None)
     names = {n for k in g.members for n in _whole_reads(stmts[k], g, facts)} | \
         {r[0] for r in whole}
     if ref is None:
@@ -1238,6 +1238,20 @@ def _spread_rows(g, stmts, at, facts) -> None:
             1 in (facts.lengths.get(t) or ()) for t in sums) or \
         any(facts.env[n].ndim < full for n in names - set(g.spread)
             if facts.env.get(n) is not None)
+
+
+def _row_keys(row, facts):
+    """The keys of a row's lengths, one per loop axis (an axis cut by a slice of
+    step 1: its key less what the slice leaves out, ``U[1:-1, :]`` of an ``(n,
+    m)`` array: ``n - 2`` and ``m``); None where one is not known."""
+    base, axes = row
+    keys = facts.lengths.get(base) or ()
+    out = []
+    for k, trim, step in axes:
+        if step != 1 or k >= len(keys) or keys[k] is None:
+            return None
+        out.append(grown_key(keys[k], -trim))
+    return tuple(out)
 
 
 def _apart(row, other, facts) -> bool:

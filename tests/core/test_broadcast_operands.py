@@ -122,6 +122,29 @@ def a_coefficient_in_three_axes(u0, c, steps, dt):
     return np.sum(u * u)
 
 
+def advect_rows_of_a_slice(U0, c, steps):
+    # the loop's rows are the slice's (two fewer than U's): c still aligns with the columns
+    U = U0.copy()
+    for t in range(steps):
+        U[1:-1, :] = U[1:-1, :] - 0.1 * c[None, :] * (U[2:, :] - U[:-2, :])
+    return np.sum(U * U)
+
+
+def masked_per_column(u0, c, steps):
+    u = u0.copy()
+    m = u0[0] > 0.0
+    for t in range(steps):
+        u = np.where(m[None, :], u * (1.0 - 0.1 * c), u + 0.05 * c[None, :])
+    return np.sum(u * u)
+
+
+def weight_along_the_middle_axis(A0, w, steps):
+    A = A0.copy()
+    for t in range(steps):
+        A = A - 0.1 * w[None, :, None] * A * A
+    return np.sum(A)
+
+
 def hebbian_rule(W0, X, eta):
     # an outer product written with new axes, of a vector the step computes
     W = W0.copy()
@@ -153,6 +176,9 @@ SPREAD_CASES = [
     (hebbian_rule, (_r.standard_normal((5, 4)) * 0.3, _r.standard_normal((3, 4)), 0.1)),
     (hebbian_rule_with_outer, (_r.standard_normal((5, 4)) * 0.3, _r.standard_normal((3, 4)), 0.1)),
     (rows_scaled, (_r.standard_normal((5, 4)), _r.standard_normal(5), 3, 0.1)),
+    (advect_rows_of_a_slice, (_r.standard_normal((7, 6)), _r.uniform(0.2, 1, 6), 3)),
+    (masked_per_column, (_r.standard_normal((5, 6)), _r.uniform(0.2, 1, 6), 3)),
+    (weight_along_the_middle_axis, (_r.uniform(0.1, 1, (3, 4, 5)), _r.uniform(0.2, 1, 4), 3)),
     (advect_coefficient_given_an_axis, (_r.standard_normal((3, 5)), _r.uniform(0.5, 1, 5), 4, 0.1)),
     (advect_coefficient_as_a_vector, (_r.standard_normal((3, 5)), _r.uniform(0.5, 1, 5), 4, 0.1)),
     (advect_in_place, (_r.standard_normal((3, 5)), _r.uniform(0.5, 1, 5), 4, 0.1)),
