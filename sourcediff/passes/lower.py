@@ -1224,7 +1224,8 @@ def _spread_rows(g, stmts, at, facts) -> None:
         spec = _spread(own, ref)
         if own is not None and tuple(own) != tuple(ref) and spec is not None:
             g.spread[n] = spec
-            if n in facts.axis_views and facts.env.get(facts.axis_views[n][0]) is not None:
+            if n in facts.axis_views and facts.env.get(facts.axis_views[n][0]) is not None \
+                    and _root_unchanged(n, facts.axis_views[n][0], g, stmts, facts):
                 g.through[n] = facts.axis_views[n]
     g.rows = [r for r in g.rows if r[0] not in g.spread]
     temps = {stmts[k].targets[0].id: k for k in g.members if k in at}
@@ -1238,6 +1239,23 @@ def _spread_rows(g, stmts, at, facts) -> None:
             1 in (facts.lengths.get(t) or ()) for t in sums) or \
         any(facts.env[n].ndim < full for n in names - set(g.spread)
             if facts.env.get(n) is not None)
+
+
+def _root_unchanged(view, root, g, stmts, facts) -> bool:
+    """``root`` holds the array ``view`` views where the group's loop runs: no
+    statement binds it between the view's statements (``_t1 = y[:]``, ``yb =
+    np.expand_dims(_t1, 1)``) and the loop (``yb = y[:, None]; y = W @ x`` reads
+    the old ``y`` through ``yb``); a view made outside the block: of a parameter
+    never bound."""
+    made = [k for k, st in enumerate(stmts)
+            if {view, *(m for m, x in facts.viewed.items() if x == root)} & set(_binds(st))
+            and k not in g.members]
+    at = [k for k, st in enumerate(stmts) if view in _binds(st)]
+    if not at:
+        return root in facts.params and facts.assignments.get(root, 0) == 0
+    start = min(made + at)
+    return not any(root in _binds(st) for k in range(start + 1, g.at()) if k not in g.members
+                   for st in _statements([stmts[k]]))
 
 
 def _row_keys(row, facts):

@@ -164,6 +164,17 @@ def hebbian_rule_with_outer(W0, X, eta):
     return np.sum(W * W)
 
 
+def a_view_taken_before_its_array_is_bound_again(W0, X, y, eta):
+    # ``yb`` views the y of the step before: read through the view, not as ``y[j]``
+    W = W0.copy()
+    for t in range(X.shape[0]):
+        x = X[t]
+        yb = y[:, None]
+        y = W @ x
+        W = W + eta * (yb * x[None, :] - W)
+    return np.sum(W * W)
+
+
 def rows_scaled(A0, s, steps, dt):
     A = A0.copy()
     for t in range(steps):
@@ -188,23 +199,29 @@ SPREAD_CASES = [
     (a_vector_temporary_also_summed, (_r.standard_normal((3, 5)), _r.uniform(0.5, 1, 5), 3, 0.1)),
     (a_coefficient_in_three_axes,
      (_r.standard_normal((2, 3, 4)), _r.uniform(0.5, 1, 4), 3, 0.1)),
-    # a coefficient of one element: not known to be as long as the columns; NumPy's code
-    (advect_coefficient_as_a_vector, (_r.standard_normal((3, 5)), _r.uniform(0.5, 1, 1), 4, 0.1)),
 ]
+# gradients only: a coefficient of one element (not known to be as long as the columns:
+# NumPy's code), a view read after its array is bound again (kept, not read as ``y[j]``)
+GUARD_CASES = [
+    (advect_coefficient_as_a_vector, (_r.standard_normal((3, 5)), _r.uniform(0.5, 1, 1), 4, 0.1)),
+    (a_view_taken_before_its_array_is_bound_again,
+     (_r.standard_normal((6, 5)) * 0.3, _r.standard_normal((4, 5)), _r.standard_normal(6), 0.1)),
+]
+ALL_CASES = CASES + SPREAD_CASES + GUARD_CASES
 
 
 @pytest.mark.parametrize("target", ["python", "cpu"])
-@pytest.mark.parametrize("k", range(len(CASES + SPREAD_CASES)))
+@pytest.mark.parametrize("k", range(len(ALL_CASES)))
 def test_broadcast_operands_in_loops(k, target):
-    f, args = (CASES + SPREAD_CASES)[k]
-    value, _ = sd.value_and_grad(f, wrt=(0, 1), target=target)(*args)
+    f, args = ALL_CASES[k]
+    wrt = tuple(k for k, a in enumerate(args) if isinstance(a, np.ndarray))
+    value, _ = sd.value_and_grad(f, wrt=wrt, target=target)(*args)
     assert value == pytest.approx(f(*args), rel=1e-12)
-    check_grad(f, args, (0, 1), target)
+    check_grad(f, args, wrt, target)
 
 
-@pytest.mark.parametrize("k", range(len(SPREAD_CASES) - 1))
+@pytest.mark.parametrize("k", range(len(SPREAD_CASES)))
 def test_operands_that_broadcast_are_read_in_the_element_loops(k):
-    # (the one-element coefficient is left out: its columns are not known to match)
     f, args = SPREAD_CASES[k]
     source = sd.value_and_grad(f, wrt=(0, 1), target="python").source_for(*args)
     primal = source.split("_grad(")[0]
