@@ -306,6 +306,7 @@ class _Facts:
     shaped: set = field(default_factory=set)     # arrays given axes to broadcast (_reshaped)
     renewable: set = field(default_factory=set)  # locals bound to new arrays or parameters
     axis_views: dict = field(default_factory=dict)   # view given an axis -> (array, axis)
+    body: list = field(default_factory=list)         # the function's statements
 
     @classmethod
     def of(cls, fn, env, params=(), same_axes=None, rows=None):
@@ -354,7 +355,7 @@ class _Facts:
         return cls(env, assignments, readers, fresh, set(params), set(perms), lengths,
                    viewed, steady, _origins(fn, env, params, perms), own, _top_bound(fn),
                    _reshaped(fn), _renewable(fn, env, params, perms, handed),
-                   _axis_views(fn, assignments))
+                   _axis_views(fn, assignments), fn.body)
 
     def same_length(self, row, other) -> bool:
         """Rows ``(base, axes)`` sure to be as long as each other along every axis."""
@@ -1797,7 +1798,7 @@ def _carry_in_place(stmts, facts, env, used_names, made) -> dict:
         # but a new one where no other name may hold x's (``u -= dt * c * ux`` after
         # rolls of u: the rolls read it whole before the update, as NumPy computes them))
         in_place = (ir.AUGMENTED(st) or ir.AUGMENTED(st.value)) and \
-            not (rolled and x in facts.fresh_arrays)
+            not (rolled and x in facts.fresh_arrays and _buffer_kept(x, facts))
         anew = (x not in facts.own or rolled) and not in_place and \
             (x in facts.fresh_arrays or x in facts.renewable) and \
             x in facts.top_bound and facts.assignments.get(x, 0) > 1
@@ -1827,6 +1828,31 @@ def _carry_in_place(stmts, facts, env, used_names, made) -> dict:
         facts.readers.setdefault(x, set()).add(id(store))
         made[temp] = _Buffer(x, temp, st, None, store, x, k, facts.lengths.get(x), kind)
     return made
+
+
+def _buffer_kept(x, facts) -> bool:
+    """No name but ``x`` may hold ``x``'s array: every statement reading ``x``
+    passes it to arithmetic, a comparison, a ufunc, a reduction or a roll (all
+    make new arrays or numbers), reads an element or its shape, or updates it
+    in place; not ``y = x``, a view ``x[1:-1]``, a list or a tuple (which would
+    see an in-place update NumPy makes and a new array would not)."""
+    def ok(v):
+        if isinstance(v, (ast.BinOp, ast.UnaryOp, ast.Compare)):
+            return True
+        if isinstance(v, ast.Call):
+            f = _prim(v)[1] if _prim(v)[0] == "call" else None
+            return id(f) in SUM_IDS | DOT_IDS | WHERE_IDS | {ROLL_ID} or \
+                isinstance(f, np.ufunc)
+        if isinstance(v, ast.Subscript) and isinstance(v.value, ast.Name) and v.value.id == x:
+            parts = v.slice.elts if isinstance(v.slice, ast.Tuple) else [v.slice]
+            return len(parts) == facts.env[x].ndim and \
+                not any(isinstance(p, ast.Slice) for p in parts)     # (an element)
+        return isinstance(v, ast.Attribute) and v.attr == "shape"
+    for s in _statements(facts.body):
+        if x in own_reads(s) and not (isinstance(s, ast.Return) or isinstance(s, ast.Assign)
+                                      and len(s.targets) == 1 and ok(s.value)):
+            return False
+    return True
 
 
 def _temporary_copy(value, k, stmts, facts) -> bool:

@@ -229,3 +229,29 @@ def test_operands_that_broadcast_are_read_in_the_element_loops(k):
     # no array of a step kept on a list for the reverse sweep (nor a view of one:
     # ``y[:, None]`` is read as ``y[j]``)
     assert ".append(" not in source, source
+
+
+def in_place_with_another_name(u0, c, steps):
+    u = u0.copy()
+    first = u
+    for t in range(steps):
+        u -= 0.1 * c * (np.roll(u, 1) - np.roll(u, -1))
+    return np.sum(first * first) + np.sum(u)
+
+
+def in_place_with_a_view(u0, c, steps):
+    u = u0.copy()
+    mid = u[1:-1]
+    s = 0.0
+    for t in range(steps):
+        u -= 0.1 * c * (np.roll(u, 1) - np.roll(u, -1))
+        s += np.sum(mid * mid)
+    return s
+
+
+@pytest.mark.parametrize("f", [in_place_with_another_name, in_place_with_a_view])
+def test_an_in_place_step_of_an_array_another_name_holds_stays_refused(f):
+    # (the element loops would write a new array, which the other name would not see)
+    u0, c = np.linspace(0.0, 1.0, 12), np.full(12, 0.5)
+    with pytest.raises(sd.TransformError, match="shares memory"):
+        sd.value_and_grad(f, wrt=(0, 1), target="python")(u0, c, 3)
