@@ -143,12 +143,14 @@ class Fact:
 
 # -- statements ------------------------------------------------------------
 LINE = Fact("line", "statement, function",
-            "array_loops, ascending, astutil, axis_gathers, components, forward, hoist_adjoints, index_names, int_arrays, "
+            "array_loops, ascending, astutil, axis_gathers, components, differences, forward, hoist_adjoints, "
+            "index_names, int_arrays, "
             "invariant_sums, kept_rows, kernel, layouts, lower, masks, normalize, outer_products, partial_sums, "
             "placeholders, reverse, "
             "rolling_sums, scalars, selects, single_constants, slice_dots, small_arrays, split_adds, "
             "stack_tops, tables, tuples, unroll, view_adjoints, webs",
-            "array_loops, ascending, axis_gathers, components, emit, errors, forward, hoist_adjoints, "
+            "array_loops, ascending, axis_gathers, components, differences, emit, errors, forward, "
+            "hoist_adjoints, "
             "index_names, int_arrays, "
             "invariant_sums, kernel, layouts, lower, masks, normalize, outer_products, partial_sums, "
             "placeholders, plan_report, "
@@ -158,12 +160,14 @@ LINE = Fact("line", "statement, function",
             "emitted as the comment that links generated code to the user's code "
             "(an InlinedLine for a statement inlined from a helper). "
             "Written by tag() and by astutil's statement builders.")
-KIND = Fact("kind", "statement", "axis_gathers, components, index_names, int_arrays, invariant_sums, "
+KIND = Fact("kind", "statement", "axis_gathers, components, differences, index_names, int_arrays, "
+                                 "invariant_sums, "
                                  "layouts, lower, masks, normalize, outer_products, partial_sums, "
                                  "placeholders, reverse, rolling_sums, scalars, selects, single_constants, "
                                  "slice_dots, small_arrays, split_adds, stack_tops, tables, tuples, "
                                  "webs",
-            "activity, axis_gathers, buffers, components, cse, dependence, emit, forward, fresh_arrays, "
+            "activity, axis_gathers, buffers, components, cse, dependence, differences, emit, forward, "
+            "fresh_arrays, "
             "hoist, index_names, int_arrays, layouts, lower, masks, outer_products, planner, program, "
             "rerun, reverse, "
             "scalars, shapes, sites, slice_dots, small_arrays, tables, tape, tuples, typeinfer, "
@@ -224,11 +228,13 @@ SECTION = Fact("section", "statement of an adjoint",
                "init, fused, value, reverse, result): emitted as section headers.")
 
 # -- expressions -----------------------------------------------------------
-PRIM = Fact("prim", "expression", "axis_gathers, components, hoist, index_names, int_arrays, layouts, lower, "
+PRIM = Fact("prim", "expression", "axis_gathers, components, differences, hoist, index_names, int_arrays, "
+                                  "layouts, lower, "
                                   "masks, "
                                   "normalize, numba_calls, outer_products, placeholders, scalars, "
                                   "single_constants, slice_dots, small_arrays, tables, tuples, webs",
-            "activity, astutil, buffers, components, cse, forward, hoist, int_arrays, layouts, "
+            "activity, astutil, buffers, components, cse, differences, forward, hoist, int_arrays, "
+            "layouts, "
             "lower, normalize, numba_calls, outer_products, planner, program, rerun, "
             "reverse, rulecall, scalars, shapes, single_constants, slice_dots, small_arrays, tables, "
             "tuples, typeinfer, views",

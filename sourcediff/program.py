@@ -23,6 +23,7 @@ from .passes.buffers import number_update_message
 from .passes.components import split_coordinates
 from .passes.counted_whiles import count_whiles
 from .passes.cse import eliminate_common_subexpressions
+from .passes.differences import differences_as_slices
 from .passes.ellipsis import expand_ellipses
 from .passes.first_stores import store_first_writes
 from .passes.forward_copies import forward_copies
@@ -210,9 +211,11 @@ class Program:
         # one array per coordinate, which the element loops below then take
         if split_coordinates(fn, env, norm.used_names, row_lengths, same_axes):
             return True
-        # a vector's outer product in a loop as a broadcast product, which the
-        # element loops below read element by element (types inferred first)
-        if outer_products_as_broadcasts(fn, env, norm.used_names):
+        # a vector's outer product or first difference in a loop as a broadcast
+        # product or a difference of slices, which the element loops below read
+        # element by element (types inferred first)
+        if outer_products_as_broadcasts(fn, env, norm.used_names) | \
+                differences_as_slices(fn, env, norm.used_names):
             return True
         # dot products of slices of varying length (np.dot(L[i, :j], L[j, :j])): loops
         dots = reduce_slice_dots(fn, env, norm.used_names)
