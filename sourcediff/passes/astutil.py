@@ -227,20 +227,22 @@ def insert_before(fn, make) -> bool:
     return replace_statements(fn, replace)
 
 
-def replace_statements(fn, replace) -> bool:
+def replace_statements(fn, replace, in_loops_only=False) -> bool:
     """Rewrite ``fn``'s blocks in place, inner blocks first: each statement
     ``s`` for which ``replace(s)`` returns a list becomes that list's
-    statements (``s`` itself may be among them).  Whether any did."""
+    statements (``s`` itself may be among them).  Whether any did.
+    ``in_loops_only``: only statements inside a loop's body, at any depth."""
     changed = False
 
-    def block(stmts):
+    def block(stmts, in_loop=not in_loops_only):
         nonlocal changed
         out = []
         for s in stmts:
             for f in ("body", "orelse"):
                 if getattr(s, f, None):
-                    setattr(s, f, block(getattr(s, f)))
-            made = replace(s)
+                    setattr(s, f, block(getattr(s, f),
+                                        in_loop or isinstance(s, (ast.For, ast.While))))
+            made = replace(s) if in_loop else None
             if made is None:
                 out.append(s)
             else:

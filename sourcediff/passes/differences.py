@@ -20,30 +20,15 @@ import numpy as np
 
 from .. import ir
 from ..names import Namer
+from .astutil import replace_statements
 
 
 def differences_as_slices(fn: ast.FunctionDef, env: dict, used_names: set) -> bool:
     """Rewrite ``fn`` in place; whether any difference changed (the new names'
     types are then inferred again)."""
-    changed = False
-
-    def visit(stmts, in_loop) -> list:
-        nonlocal changed
-        out = []
-        for s in stmts:
-            for f in ("body", "orelse"):
-                inner = getattr(s, f, None)
-                if isinstance(inner, list) and inner and isinstance(inner[0], ast.stmt):
-                    setattr(s, f, visit(inner, in_loop or isinstance(s, (ast.For, ast.While))))
-            if in_loop and _vector_difference(s, env):
-                out.extend(_as_slices(s, used_names))
-                changed = True
-            else:
-                out.append(s)
-        return out
-
-    fn.body = visit(fn.body, False)
-    return changed
+    def rewrite(s):
+        return _as_slices(s, used_names) if _vector_difference(s, env) else None
+    return replace_statements(fn, rewrite, in_loops_only=True)
 
 
 def _vector_difference(s, env) -> bool:
