@@ -227,6 +227,14 @@ def insert_before(fn, make) -> bool:
     return replace_statements(fn, replace)
 
 
+def takes_all(index) -> bool:
+    """A subscript's index that reads every element: ``:`` on each axis it
+    names (``x[:]``, ``x[:, :]``), the view of all of the array."""
+    parts = index.elts if isinstance(index, ast.Tuple) else [index]
+    return all(isinstance(p, ast.Slice) and p.lower is None and p.upper is None and
+               p.step is None for p in parts)
+
+
 def replace_statements(fn, replace, in_loops_only=False) -> bool:
     """Rewrite ``fn``'s blocks in place, inner blocks first: each statement
     ``s`` for which ``replace(s)`` returns a list becomes that list's

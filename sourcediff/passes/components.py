@@ -52,7 +52,7 @@ import numpy as np
 from .. import ir
 from ..names import Namer
 from ..rules import registry
-from .astutil import bound_names, nodes, own_reads
+from .astutil import bound_names, nodes, own_reads, takes_all
 from .shapes import axis_lengths
 
 # the longest coordinate axis written out (points in 2-d and 3-d, quaternions)
@@ -189,9 +189,7 @@ def _whole_view(s, env, binds) -> bool:
     if v is None or ir.PRIM(v, ("",))[0] != "subscript" or not isinstance(v.value, ast.Name) \
             or not _array(env, v.value.id, env[u].ndim):
         return False
-    parts = v.slice.elts if isinstance(v.slice, ast.Tuple) else [v.slice]
-    return all(isinstance(p, ast.Slice) and p.lower is None and p.upper is None and
-               p.step is None for p in parts)
+    return takes_all(v.slice)
 
 
 def _parts(sub, ndim):

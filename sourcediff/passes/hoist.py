@@ -41,7 +41,7 @@ import numpy as np
 
 from .. import ir
 from ..runtime.helpers import transposed
-from .astutil import bound_names, insert_before, nodes, stored_names, walk
+from .astutil import bound_names, insert_before, nodes, stored_names, takes_all, walk
 from .shapes import fixed_shapes
 from .sites import collect_sites
 
@@ -103,9 +103,7 @@ def _invariant_sizes(loop, binds, env, sites, one_shape, written=frozenset()) ->
 def _whole_view(v, prim) -> bool:
     """``x[:]`` (``x[:, :]``) or ``np.expand_dims(x, a)`` of a constant axis ``a``."""
     if prim == ("subscript",):
-        parts = v.slice.elts if isinstance(v.slice, ast.Tuple) else [v.slice]
-        return all(isinstance(p, ast.Slice) and p.lower is None and p.upper is None and
-                   p.step is None for p in parts)
+        return takes_all(v.slice)
     return prim == ("call", np.expand_dims) and len(v.args) == 2 and not v.keywords and \
         isinstance(v.args[1], ast.Constant) and type(v.args[1].value) is int
 

@@ -141,7 +141,7 @@ from ..names import Namer
 from ..rules import registry
 from ..runtime.array_helpers import select
 from ..runtime.helpers import broadcast_into, broadcast_length, empty_rows, equal_length
-from .astutil import int_of, nodes, own_reads
+from .astutil import int_of, nodes, own_reads, takes_all
 from .buffers import find_permutations
 from .own_names import drop_statements
 from .scalars import select_statement
@@ -598,10 +598,7 @@ def _whole_view(s):
     if _kind(s) != "assign" or not isinstance(s.targets[0], ast.Name) or \
             _prim(v)[0] != "subscript" or not isinstance(v.value, ast.Name):
         return None
-    parts = v.slice.elts if isinstance(v.slice, ast.Tuple) else [v.slice]
-    whole = all(isinstance(p, ast.Slice) and p.lower is None and p.upper is None and
-                p.step is None for p in parts)
-    return v.value.id if whole else None
+    return v.value.id if takes_all(v.slice) else None
 
 
 def _inserted(s):
