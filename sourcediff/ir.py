@@ -146,7 +146,7 @@ LINE = Fact("line", "statement, function",
             "array_loops, ascending, astutil, axis_gathers, components, differences, forward, hoist_adjoints, "
             "index_names, int_arrays, "
             "invariant_sums, kept_rows, kernel, layouts, lower, masks, normalize, outer_products, partial_sums, "
-            "placeholders, reverse, "
+            "placeholders, rebound_params, reverse, "
             "rolling_sums, scalars, selects, single_constants, slice_dots, small_arrays, split_adds, "
             "stack_tops, tables, tuples, unroll, view_adjoints, webs",
             "array_loops, ascending, axis_gathers, components, differences, emit, errors, forward, "
@@ -163,7 +163,8 @@ LINE = Fact("line", "statement, function",
 KIND = Fact("kind", "statement", "axis_gathers, components, differences, index_names, int_arrays, "
                                  "invariant_sums, "
                                  "layouts, lower, masks, normalize, outer_products, partial_sums, "
-                                 "placeholders, reverse, rolling_sums, scalars, selects, single_constants, "
+                                 "placeholders, rebound_params, reverse, rolling_sums, scalars, selects, "
+                                 "single_constants, "
                                  "slice_dots, small_arrays, split_adds, stack_tops, tables, tuples, "
                                  "webs",
             "activity, axis_gathers, buffers, components, cse, dependence, differences, emit, forward, "
@@ -231,7 +232,8 @@ SECTION = Fact("section", "statement of an adjoint",
 PRIM = Fact("prim", "expression", "axis_gathers, components, differences, hoist, index_names, int_arrays, "
                                   "layouts, lower, "
                                   "masks, "
-                                  "normalize, numba_calls, outer_products, placeholders, scalars, "
+                                  "normalize, numba_calls, outer_products, placeholders, "
+                                  "rebound_params, scalars, "
                                   "single_constants, slice_dots, small_arrays, tables, tuples, webs",
             "activity, astutil, buffers, components, cse, differences, forward, hoist, int_arrays, "
             "layouts, "
@@ -244,7 +246,7 @@ INPLACE = Fact("inplace", "call of a user function", "normalize",
                "buffers, forward, reverse, small_arrays, tables, typeinfer",
                "Positions of the array arguments the callee writes into.")
 AUGMENTED = Fact("augmented", "binop", "normalize, webs",
-                 "buffers, forward, hoist, lower, normalize, shapes, small_arrays",
+                 "buffers, forward, hoist, lower, normalize, rebound_params, shapes, small_arrays",
                  "The operation comes from an augmented assignment (``x += y``).", False)
 NONNEG = Fact("nonneg", "index expression", "normalize", "tuples",
               "The index is known to be non-negative (a loop index over a range "

@@ -17,7 +17,7 @@ from .errors import TransformError
 from .frontend.source import get_source
 from .names import Namer
 from .passes.argument_values import incoming_values_unread
-from .passes.astutil import free_names, nodes
+from .passes.astutil import free_names, nodes, stored_names
 from .passes.axis_gathers import read_axis_gathers
 from .passes.buffers import number_update_message
 from .passes.components import split_coordinates
@@ -46,6 +46,7 @@ from .passes.outer_products import outer_products_as_broadcasts
 from .passes.own_names import drop_dead_stores, split_loop_locals, unshared
 from .passes.parallel_loops import prange_source
 from .passes.placeholders import bind_placeholders
+from .passes.rebound_params import local_names_for_rebound_parameters
 from .passes.reverse import ReverseTransformer
 from .passes.scalars import scalar_numpy_calls
 from .passes.selects import number_kind, select_branches
@@ -151,6 +152,13 @@ class Program:
                                                            set(norm.used_names)))
             self.injected.update(norm.globals_used)
             env, ret = self.infer_with_versions(fn, params, arg_types, src, norm)
+            # an array parameter a loop binds again (``u = u + dt * f(u)``): stepped in
+            # a copy of its own, as ``u = u0.copy()`` is
+            if local_names_for_rebound_parameters(fn, env, norm.used_names):
+                env, ret = self.infer_with_versions(fn, params, arg_types, src, norm)
+            # (a parameter still bound again keeps its array: its shape is not a state's)
+            param_shapes = {p: shape for p, shape in param_shapes.items()
+                            if p not in stored_names(fn)}
             # a number a loop reads from an earlier iteration before binding it
             # (``prev``), bound nowhere before the loop: a placeholder for Numba
             if bind_placeholders(fn, env):

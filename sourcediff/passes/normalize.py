@@ -60,6 +60,7 @@ from ..runtime.helpers import (
 )
 from .astutil import binding_targets, free_names, nodes, stored_names, walk
 from .astutil import name as _name
+from .differences import terms as difference_terms
 from .local_functions import lift_local_functions
 from .numpy_templates import HELPERS as TEMPLATE_HELPERS
 from .numpy_templates import Refused, template_for
@@ -1942,6 +1943,47 @@ class Normalizer:
                     setattr(node, field, put(value))
         return ast.fix_missing_locations(ast.copy_location(tree, e))
 
+    def differences_as_slices(self, given, out):
+        """``np.diff(a, n, axis)`` with ``n`` and ``axis`` integer constants, written as
+        the signed sum of shifted slices along ``axis`` (passes/differences.py's
+        ``terms``: ``a[:, 1:] - a[:, :-1]`` for axis 1, ``a[..., 2:] - 2 * a[..., 1:-1]
+        + a[..., :-2]`` for n 2 along -1, the ellipsis filled in once the number of
+        axes is known, passes/ellipsis.py): array operations with rules, and inside
+        loops ones passes/lower.py reads element by element.  None for other
+        arguments."""
+        def integer(node, default):
+            if node is None:
+                return default
+            if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
+                inner = integer(node.operand, None)
+                return None if inner is None else -inner
+            return node.value if isinstance(node, ast.Constant) and \
+                type(node.value) is int else None
+        n, axis = integer(given.get("n"), 1), integer(given.get("axis"), -1)
+        if n is None or axis is None or n < 1:
+            return None
+
+        def shifted(lower, upper):
+            piece = ast.Slice(lower=None if lower is None else ast.Constant(lower),
+                              upper=None if upper is None else ast.UnaryOp(
+                                  op=ast.USub(), operand=ast.Constant(-upper)))
+            if axis >= 0:
+                parts = [*(ast.Slice() for _ in range(axis)), piece]
+            else:
+                parts = [ast.Constant(Ellipsis), piece, *(ast.Slice() for _ in range(-axis - 1))]
+            return ast.Subscript(value=_name(x.id), ctx=ast.Load(), slice=parts[0]
+                                 if len(parts) == 1 else ast.Tuple(elts=parts, ctx=ast.Load()))
+        x = self.atom(given["a"], out, force_temp=not (isinstance(given["a"], ast.Name) and
+                                                        given["a"].id in self.locals))
+        total = None
+        for coefficient, lower, upper in difference_terms(n):
+            term = shifted(lower, upper)
+            if abs(coefficient) != 1:
+                term = ast.BinOp(left=ast.Constant(abs(coefficient)), op=ast.Mult(), right=term)
+            total = term if total is None else ast.BinOp(
+                left=total, op=ast.Add() if coefficient > 0 else ast.Sub(), right=term)
+        return self.prim(ast.fix_missing_locations(ast.copy_location(total, given["a"])), out)
+
     def numpy_convenience(self, e, fn, text, out):
         """NumPy functions written with others that have rules (``np.median`` with
         a sort, ``np.diag_indices`` with aranges, ``np.sort(x, axis=-1)`` and
@@ -1970,8 +2012,11 @@ class Normalizer:
                 e), out)
         if fn is np.diff and (len(e.args) == 3 or any(k.arg == "axis" for k in e.keywords)) \
                 and not {k.arg for k in e.keywords} - {"n", "axis"}:
-            # along another axis: moved last, differenced, moved back
             given = dict(zip(["a", "n", "axis"], e.args)) | {k.arg: k.value for k in e.keywords}
+            sliced = self.differences_as_slices(given, out)
+            if sliced is not None:
+                return sliced
+            # along an axis given as a value: moved last, differenced, moved back
             def np_call(name, *args):
                 return ast.Call(func=ast.Attribute(value=_name("np"), attr=name,
                                                    ctx=ast.Load()), args=list(args), keywords=[])

@@ -223,14 +223,19 @@ def shape_seeds(tree: ast.FunctionDef) -> tuple:
     With the shape known, that local and what is computed from it qualify;
     without it they stay arrays (a list tape of two-element arrays per
     step: 10-40x slower than ``np.array([y0[0], y0[1]])``, the same math).
-    Only parameters the function never rebinds or stores into."""
+    Only parameters the function never rebinds or stores into, and those a loop
+    binds again whole (an integrator's state under the argument's name)."""
     params = [a.arg for a in tree.args.args]
-    in_loops, written = set(), set()
+    in_loops, written, into = set(), set(), set()
     for n in nodes(tree):
         if isinstance(n, (ast.Assign, ast.AugAssign, ast.For)):
             targets = n.targets if isinstance(n, ast.Assign) else [n.target]
             names = {m.id for t in targets for m in nodes(t) if isinstance(m, ast.Name)}
             written |= names
+            if not isinstance(n, ast.Assign):
+                into |= names
+            into |= {m.id for t in targets for m in nodes(t)
+                     if isinstance(m, ast.Name) and not isinstance(m.ctx, ast.Store)}
         if isinstance(n, (ast.For, ast.While)):
             for m in nodes(n):
                 if isinstance(m, (ast.Assign, ast.AugAssign)):
@@ -240,6 +245,10 @@ def shape_seeds(tree: ast.FunctionDef) -> tuple:
     seeds = []
     for k, p in enumerate(params):
         if p in written:
+            # a state given as the argument and stepped under its name (``q = q + h *
+            # p``; passes/rebound_params.py steps it in a copy of its own)
+            if p in in_loops and p not in into:
+                seeds.append(k)
             continue
         if any(isinstance(st, ast.Assign) and len(st.targets) == 1 and
                _bound_names(st.targets[0]) & in_loops and _read_whole(st.value, p) and

@@ -301,7 +301,7 @@ def index_result(base: T, index: ast.expr, env) -> T:
             continue
         drop += 1
     ndim = base.ndim - drop
-    if ndim < 0:
+    if ndim < 0 or len(parts) > base.ndim:      # (slices count: x[:, :, 1:] of a matrix)
         raise TypeError(f"too many indices for a {base.ndim}-d array")
     return scalar(base.dtype) if ndim == 0 else array(base.dtype, ndim)
 

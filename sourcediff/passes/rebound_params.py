@@ -1,0 +1,99 @@
+"""An array parameter that a loop binds again is stepped in a copy of its own.
+
+Scientists step a state given as an argument under the argument's name::
+
+    def energy(u, steps, dt):
+        for t in range(steps):
+            u = u + dt * rhs(u)
+
+The parameter's array belongs to the caller, so the passes that write a step
+into the array a local holds (``u[j] = ...`` in an element loop, with the old
+values kept for the reverse sweep: passes/lower.py) never take a parameter,
+and the step stayed NumPy's code: an array per temporary of the step, kept on
+list tapes (a leapfrog step of two such parameters: six lists, three arrays
+made a step).  This pass writes what the same program written ``u = u0.copy()``
+starts with: ``u_now = u.copy()`` first, then ``u_now`` for ``u`` everywhere
+after it.  The values are Python's: nothing writes into the caller's array
+(the parameter is written into nowhere, and no array written into is bound
+from it), so reading a copy of it reads the same numbers.
+
+On typed, normalized code: an array parameter bound by a statement inside a
+loop (``u = ...``, a loop target, a tuple's element).
+"""
+from __future__ import annotations
+
+import ast
+
+from .. import ir
+from ..names import Namer
+from .astutil import binding_targets, free_names, nodes, walk
+from .buffers import store_base
+
+
+def local_names_for_rebound_parameters(fn: ast.FunctionDef, env: dict, used_names: set) -> bool:
+    """Rewrite ``fn`` in place; whether any parameter got a copy of its own (the
+    new names' types are then inferred again)."""
+    params = [a.arg for a in fn.args.args]
+    arrays = {p for p in params if env.get(p) is not None and env[p].is_array}
+    written = {x for x in _written(fn) if env.get(x) is not None and env[x].is_array}
+    rebound = {p for p in _bound_in_loops(fn) & arrays - written
+               if not _may_write_through(fn, p, written, env)}
+    if not rebound:
+        return False
+    namer = Namer(used_names)
+    renames = {p: namer.fresh(f"{p}_now") for p in params if p in rebound}
+    for node in nodes(ast.Module(body=fn.body, type_ignores=[])):
+        if isinstance(node, ast.Name) and node.id in renames:
+            node.id = renames[node.id]
+    line = ir.LINE(fn)
+    fn.body[:0] = [ast.fix_missing_locations(ast.copy_location(ir.tag(ast.Assign(targets=[ast.Name(id=local, ctx=ast.Store())],
+                                     value=ir.mark(ast.Call(func=ast.Attribute(
+                                         value=ast.Name(id=p, ctx=ast.Load()), attr="copy",
+                                         ctx=ast.Load()), args=[], keywords=[]),
+                                         ("method", "copy"))),
+                          line, ir.Kind.ASSIGN), fn))
+                   for p, local in renames.items()]
+    return True
+
+
+def _written(fn) -> set:
+    """The arrays ``fn`` writes into (``x[i] = v``, ``x += v``): a parameter's are the
+    caller's, and passes/normalize.py has decided what the call then returns."""
+    out: set = set()
+    for s in walk(fn.body):
+        base = store_base(s)
+        if base is not None:
+            out.add(base)
+        elif isinstance(s, ast.Assign) and ir.AUGMENTED(s):          # x += a
+            out.update(n.id for t in s.targets for n in nodes(t) if isinstance(n, ast.Name))
+        elif isinstance(s, ast.Assign) and ir.AUGMENTED(s.value) and \
+                isinstance(s.value, ast.BinOp) and isinstance(s.value.left, ast.Name):
+            out.add(s.value.left.id)                                    # x *= a
+    return out
+
+
+def _may_write_through(fn, p, written, env) -> bool:
+    """Whether an array ``fn`` writes into may be bound from ``p``, directly or
+    through other arrays (``v = p``, ``w = v[1:]``: a write through it writes into
+    the caller's array, which the copy would not see)."""
+    derived, grown = {p}, True
+    while grown:
+        grown = False
+        for s in walk(fn.body):
+            if isinstance(s, ast.Assign) and free_names(s.value) & derived:
+                new = {n.id for t in s.targets for n in nodes(t) if isinstance(n, ast.Name)
+                       and env.get(n.id) is not None and env[n.id].is_array} - derived
+                derived |= new
+                grown = grown or bool(new)
+    return bool((derived - {p}) & written)
+
+
+def _bound_in_loops(fn) -> set:
+    """The names that a statement inside a loop of ``fn`` binds."""
+    out: set = set()
+    for loop in walk(fn.body):
+        if isinstance(loop, (ast.For, ast.While)):
+            for s in walk(loop.body):
+                out.update(n.id for target in binding_targets(s) for n in nodes(target)
+                           if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store))
+    return out
