@@ -154,7 +154,7 @@ LINE = Fact("line", "statement, function",
             "index_names, int_arrays, "
             "invariant_sums, kernel, layouts, lower, masks, normalize, outer_products, partial_sums, "
             "placeholders, plan_report, "
-            "planner, reverse, rolling_sums, scalars, selects, single_constants, slice_dots, "
+            "planner, rebound_params, reverse, rolling_sums, scalars, selects, single_constants, slice_dots, "
             "small_arrays, split_adds, stack_tops, tables, tuples, unroll, view_adjoints, webs",
             "The user's source line the statement comes from (1-based, in the file); "
             "emitted as the comment that links generated code to the user's code "

@@ -30,9 +30,9 @@ of the outer loop reads it: a wrong value, and gradient, in a first version.)
 
 Taken when the loop cannot leave or skip otherwise and ``k`` is an integer:
 the test is the one comparison ``k < limit`` (or ``k <= limit``, or written
-the other way round); one statement of the body's own is ``k += 1``, no other
-writes ``k`` and none after it reads ``k`` (a seasonal index stepped after it,
-``j += 1; if j == m: j = 0``, may follow); the body writes no name ``limit`` reads, and has no
+the other way round); one statement of the body's own is ``k += 1`` and no
+other writes ``k`` (the statements after it read ``k + 1`` where they read
+``k``: ``t += 1; if t % stride == 0:`` is ``if (t + 1) % stride == 0:``); the body writes no name ``limit`` reads, and has no
 ``break`` or ``continue`` of its own, no ``return``, no ``else``; ``limit`` is
 made of integer constants, parameters that are integers, ``len``, ``.shape``
 reads, ``+ - * //`` and names the function binds only to such values (and so
@@ -135,6 +135,18 @@ def is_integer(e, ints) -> bool:
     return False
 
 
+class _NextCount(ast.NodeTransformer):
+    """Each read of ``k`` as ``(k + 1)``: the count after the body's step."""
+    def __init__(self, k):
+        self.k = k
+
+    def visit_Name(self, node):
+        if node.id != self.k or not isinstance(node.ctx, ast.Load):
+            return node
+        return ast.copy_location(ast.BinOp(left=node, op=ast.Add(), right=ast.Constant(1)),
+                                 node)
+
+
 class _Rewriter(ast.NodeTransformer):
     def __init__(self, ints, tree):
         self.ints, self.tree = ints, tree
@@ -177,10 +189,11 @@ class _Rewriter(ast.NodeTransformer):
             return None
         k = left.id
         steps = [i for i, st in enumerate(node.body) if _steps(st, k)]
-        if len(steps) != 1 or any(isinstance(n, ast.Name) and n.id == k
-                                  for st in node.body[steps[0] + 1:] for n in nodes(st)):
-            return None         # (what comes after the step must not read k + 1)
-        rest = node.body[:steps[0]] + node.body[steps[0] + 1:]
+        if len(steps) != 1:
+            return None
+        # what comes after the step reads ``k + 1`` (``t += 1; if t % stride == 0:``)
+        rest = node.body[:steps[0]] + [_NextCount(k).visit(copy.deepcopy(st))
+                                       for st in node.body[steps[0] + 1:]]
         written = {n.id for s in rest for n in nodes(s)
                    if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
         if k in written or {n.id for n in nodes(right) if isinstance(n, ast.Name)} & written:

@@ -701,6 +701,10 @@ def _view_ok(st, x, body) -> bool:
                                                        _statements([s]))), default=at)
     reads_elsewhere = sum(v in own_reads(s) for s in _statements(body)) != \
         sum(v in own_reads(s) for s in _statements(block))
+    # (a loop reading the view may bind x before a later trip reads it: ``for v in x:
+    # x = x * 0.5`` iterates over the array it started with)
+    if last > at and isinstance(block[last], (ast.For, ast.While, ast.If)):
+        last += 1
     return not reads_elsewhere and not any(x in _binds(t) for s in block[at + 1:last]
                                            for t in _statements([s]))
 
@@ -1915,9 +1919,19 @@ def _shape_source(y, stmts, defs, facts):
         for n in _temporary_def(stmts[defs[t]], facts) or ():
             if n in defs:
                 todo.append(n)
-            elif facts.block(n, ndim) and _sized(n, facts):
+            elif facts.block(n, ndim) and _sized(n, facts) and _shaped_like(y, n, facts):
                 return n
     return None
+
+
+def _shaped_like(y, n, facts) -> bool:
+    """Whether ``n``'s lengths are ``y``'s: equal where ``y``'s are known, else with
+    no axis of length 1 (``x[None, :]`` in ``g[:, None] * x[None, :]`` broadcasts
+    into the product: its shape is not the product's)."""
+    mine, theirs = facts.lengths.get(y), facts.lengths.get(n)
+    if mine is not None and None not in mine:
+        return mine == theirs
+    return theirs is not None and 1 not in theirs
 
 
 def _with_buffers(stmts, made) -> list:

@@ -524,11 +524,17 @@ def axis_lengths(types: dict, params: list, sites: dict, same_axes=None, rows=No
     same_axes = same_axes or {}
     rows = rows or {}
 
+    # an axis of the length of a specialized last axis has that constant as its key
+    # (``Y[i]``'s rows of 3 against ``W2 @ h``'s ``W2.shape[0]``, the same length
+    # in the call: one key, or ``out - Y[i]`` is of lengths not known equal)
+    constants = {same_axes.get((p, ndim - 1), (p, ndim - 1)): length
+                 for p, (ndim, length) in rows.items()}
+
     def param_axis(var, k):
         if var in rows and k == rows[var][0] - 1:
             return rows[var][1]
         var, k = same_axes.get((var, k), (var, k))
-        return f"{var}.shape[{k}]"
+        return constants.get((var, k), f"{var}.shape[{k}]")
 
     def value(var):
         ss = sites.get(var)

@@ -6,6 +6,7 @@ after them (a ``for`` loop leaves another value in it) left as they are."""
 from __future__ import annotations
 
 import ast
+import math
 import re
 
 import numpy as np
@@ -183,12 +184,47 @@ def test_what_becomes_a_for_loop():
     assert _loops(counter_read_after) == ["While"]
     assert _loops(inclusive_from) == ["While"]
     assert _loops(resumed) == ["For", "While"]
-    for f in (leaves_early, steps_twice, counts_floats, steps_first, to_a_float_limit):
+    # the statements after the step read the next count (k + 1)
+    assert _loops(steps_first) == ["For"]
+    assert _loops(observed_every, ["n", "stride"]) == ["For"]
+    for f in (leaves_early, steps_twice, counts_floats, to_a_float_limit):
         assert _loops(f) == ["While"], f.__name__
 
 
+def observed_every(rate, x0, obs, n, stride):
+    # Euler steps of a decay, compared with an observation every stride steps: the
+    # test after the step reads the new count
+    x = x0
+    loss = 0.0
+    t = 0
+    k = 0
+    while t < n:
+        x = x - 0.1 * rate * x * x
+        t += 1
+        if t % stride == 0:
+            e = math.log(x) - math.log(obs[k])
+            loss += e * e
+            k += 1
+    return loss / k
+
+
+@pytest.mark.parametrize("target", ["python", "cpu"])
+def test_a_count_read_after_its_step_keeps_values_and_gradients(target):
+    args = (0.7, 1.3, np.linspace(1.2, 0.4, 6), 12, 2)
+    value, _ = sd.value_and_grad(observed_every, wrt=(0, 1), target=target)(*args)
+    assert np.isclose(value, observed_every(*args), rtol=1e-12, atol=0.0)
+    check_grad(observed_every, args, wrt=(0, 1), target=target)
+    check_grad(steps_first, (X,), wrt=0, target=target)
+
+
+def test_a_count_read_after_its_step_needs_no_growing_tape():
+    args = (0.7, 1.3, np.linspace(1.2, 0.4, 6), 12, 2)
+    source = sd.value_and_grad(observed_every, wrt=(0, 1), target="python").source_for(*args)
+    assert "room_for(" not in source and ".append(" not in source, source
+
+
 @pytest.mark.parametrize("f, args", [
-    (leaves_early, (X,)), (steps_twice, (X,)), (counts_floats, (X,)), (steps_first, (X,)),
+    (leaves_early, (X,)), (steps_twice, (X,)), (counts_floats, (X,)),
     (to_a_float_limit, (X, 4.5)),
 ])
 def test_loops_left_as_whiles_keep_their_gradients(f, args):

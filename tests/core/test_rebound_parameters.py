@@ -2,6 +2,7 @@
 argument's own name) is stepped in a copy of its own (passes/rebound_params.py),
 as the same program written ``x = x0.copy()`` is: element loops writing into
 it, no list tapes, and the caller's arrays untouched."""
+import re
 import sys
 from pathlib import Path
 
@@ -73,6 +74,15 @@ def heat(u, steps, k):
     return np.sum(u * u)
 
 
+def iterated_and_rebound(x):
+    # the loop runs over the array it started with, as Python's does
+    s = 0.0
+    for v in x:
+        x = x * 0.5
+        s += v * x[0]
+    return s
+
+
 def written_through_a_view(x, steps):
     v = x
     w = v[1:]
@@ -92,6 +102,7 @@ CASES = [
     (leapfrog, (_r.standard_normal(6), _r.standard_normal(6), 4, 0.1), (0, 1)),
     (swap, (_r.standard_normal(5), _r.standard_normal(5), 3), (0, 1)),
     (heat, (_r.standard_normal(8), 3, 0.2), (0,)),
+    (iterated_and_rebound, (_r.standard_normal(30),), (0,)),
 ]
 IDS = [f.__name__ for f, _, _ in CASES]
 
@@ -126,3 +137,40 @@ def test_the_step_reads_like_the_same_program_written_with_copies():
 def test_a_parameter_written_through_another_name_is_still_refused_in_the_users_names():
     with pytest.raises(sd.TransformError, match="'w' shares memory with array 'x'"):
         sd.grad(written_through_a_view, target="python")(_r.standard_normal(5), 3)
+
+
+def sgd_steps(W1, b1, W2, b2, X, Y, lr):
+    # one hand-written SGD step per sample; the weights are the arguments' names
+    for i in range(X.shape[0]):
+        x = X[i]
+        h = np.tanh(W1 @ x + b1)
+        e = W2 @ h + b2 - Y[i]
+        gpre = (W2.T @ e) * (1.0 - h * h)
+        W2 = W2 - lr * np.outer(e, h)
+        b2 = b2 - lr * e
+        W1 = W1 - lr * np.outer(gpre, x)
+        b1 = b1 - lr * gpre
+    return np.sum(W1 * W1) + np.sum(W2 * W2) + np.sum(b1) + np.sum(b2)
+
+
+def _network(hidden=6, inputs=4, outputs=3, samples=5):
+    r = np.random.default_rng(8)
+    return (0.3 * r.standard_normal((hidden, inputs)), 0.1 * r.standard_normal(hidden),
+            0.3 * r.standard_normal((outputs, hidden)), 0.1 * r.standard_normal(outputs),
+            r.standard_normal((samples, inputs)), r.standard_normal((samples, outputs)), 0.05)
+
+
+def test_sgd_steps_of_the_arguments_have_the_gradient():
+    check_grad(sgd_steps, _network(), (0, 1, 2, 3, 6), "cpu")
+
+
+@pytest.mark.parametrize("target", ["python", "cpu"])
+def test_sgd_steps_of_the_arguments_keep_no_arrays_on_lists(target):
+    # (the compiled code knows the rows of X and Y: their lengths, 4 and 3, are
+    # those of W1's columns and W2's rows, so the steps' arrays stay of known lengths)
+    source = sd.value_and_grad(sgd_steps, wrt=(0, 1, 2, 3), target=target).source_for(
+        *_network())
+    # (what may stay on a list: the view W2.T, one reference a step)
+    appended = re.findall(r"\.append\((\w+)\)", source)
+    assert not set(appended) - {"_t6"}, source
+    assert "_t6 = W2_now.T" in source

@@ -62,5 +62,8 @@ def test_no_copy_where_numba_makes_c_order_anyway():
     source = sd.grad(U.symmetrized_each_step, target="python").source_for(*args)
     assert ".copy()" not in source
     check_grad(U.symmetrized_each_step, args, wrt=(0,), target="cpu")
-    source = sd.grad(U.transposed_each_step, target="python").source_for(*args)
+    # (a 3x3 state given as the argument is written as nine numbers: 5x5 keeps the array)
+    big = (rng.standard_normal((5, 5)), 2)
+    source = sd.grad(U.transposed_each_step, target="python").source_for(*big)
     assert "= _f1.copy()" in source
+    check_grad(U.transposed_each_step, big, wrt=(0,), target="cpu")
