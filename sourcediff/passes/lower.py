@@ -132,6 +132,7 @@ Where the line is drawn, and why:
 from __future__ import annotations
 
 import ast
+import copy
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -1588,8 +1589,15 @@ class _Buffer:
     # of (then the array stored into is made before the whole group, and the
     # store is element by element whatever else the group reads: _store_safe)
     alloc_at: int | None = None
+    # ``_fh_shape = hu[1:]``: a view of y's shape the allocation reads, of its own (the
+    # slice the value reads is read element by element, at its root)
+    shape_view: ast.stmt | None = None
 
     def undo(self, facts):
+        if self.shape_view is not None:
+            view = self.shape_view.targets[0].id
+            for table in (facts.env, facts.lengths, facts.assignments, facts.readers):
+                table.pop(view, None)
         self.define.targets[0].id = self.rebound or self.name
         ir.KIND.set(self.define, self.kind)
         facts.lengths[self.name] = self.lengths
@@ -1630,6 +1638,15 @@ def _materialize(stmts, facts, env, used_names, made) -> dict:
             #                  stored whole as well as element by element)
         temp = _fresh(f"_{y.lstrip('_')}_value", used_names)
         line = _line(st)
+        shape_view = None
+        if w in defs:
+            # a slice of y's shape (``hu[1:]`` of a flux): the allocation reads a copy
+            # of the view of its own, so that the loop reads the slice at its root
+            view = _fresh(f"_{y.lstrip('_')}_shape", used_names)
+            shape_view = _assign(view, copy.deepcopy(stmts[defs[w]].value), "assign", line)
+            env[view], facts.lengths[view] = env[w], facts.lengths.get(w)
+            facts.assignments[view] = 1
+            w = view
         call = _marked(ast.Call(func=ast.Attribute(value=ast.Name(id="np", ctx=ast.Load()),
                                                    attr="empty_like", ctx=ast.Load()),
                                 args=[ast.Name(id=w, ctx=ast.Load())], keywords=[]),
@@ -1648,7 +1665,7 @@ def _materialize(stmts, facts, env, used_names, made) -> dict:
         first = _first_of_chain(y, stmts, defs, facts)
         early = not any(_mentions(y, x) or _rebinds(w, x) for x in stmts[first:k])
         made[y] = _Buffer(y, temp, st, alloc, store, w, k, facts.lengths.get(y),
-                          alloc_at=first if early else None)
+                          alloc_at=first if early else None, shape_view=shape_view)
         facts.lengths[y] = facts.lengths[w]
     return made
 
@@ -1917,10 +1934,12 @@ def _shape_source(y, stmts, defs, facts):
             continue
         seen.add(t)
         for n in _temporary_def(stmts[defs[t]], facts) or ():
-            if n in defs:
+            if n in defs and not (_prim(stmts[defs[n]].value)[0] == "subscript" and
+                                  facts.block(n, ndim) and _sized(n, facts) and
+                                  _shaped_like(y, n, facts)):
                 todo.append(n)
             elif facts.block(n, ndim) and _sized(n, facts) and _shaped_like(y, n, facts):
-                return n
+                return n        # (a slice of that shape too: ``hu[:-1]`` for a flux)
     return None
 
 
@@ -1940,7 +1959,7 @@ def _with_buffers(stmts, made) -> list:
     early: dict = {}
     for m in made.values():
         if m.alloc is not None and m.rebound is None and m.alloc_at is not None:
-            early.setdefault(m.alloc_at, []).append(m.alloc)
+            early.setdefault(m.alloc_at, []).extend(_allocation(m))
     # (a new buffer for a rebinding is made first: the element loop stores into it)
     out = [m.alloc for m in made.values() if m.rebound is not None]
     for k, st in enumerate(stmts):
@@ -1951,9 +1970,14 @@ def _with_buffers(stmts, made) -> list:
         elif m.rebound is not None:
             out += [st, m.store, m.move]
         else:
-            out += [m.alloc, st, m.store] if m.alloc is not None and m.alloc_at is None \
-                else [st, m.store]
+            out += [*_allocation(m), st, m.store] if m.alloc is not None and \
+                m.alloc_at is None else [st, m.store]
     return out
+
+
+def _allocation(m) -> list:
+    """A buffer's allocation, after the view of its own it reads (if any)."""
+    return [m.alloc] if m.shape_view is None else [m.shape_view, m.alloc]
 
 
 def _buffer_filled(m, groups, stmts, facts) -> bool:
