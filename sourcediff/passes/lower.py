@@ -1925,22 +1925,24 @@ def _product(s) -> bool:
 def _shape_source(y, stmts, defs, facts):
     """An array ``E`` reads whole (through the temporaries it reads), of
     ``y``'s number of dimensions and of known lengths (the same at every
-    binding of it: a state ``u`` rebound each step will do), or None."""
+    binding of it: a state ``u`` rebound each step will do), else a slice of
+    that shape ``E`` reads (``hu[1:]``), or None."""
     ndim = facts.env[y].ndim
-    seen, todo = set(), [y]
+    seen, todo, views = set(), [y], []
     while todo:
         t = todo.pop()
         if t in seen:
             continue
         seen.add(t)
         for n in _temporary_def(stmts[defs[t]], facts) or ():
-            if n in defs and not (_prim(stmts[defs[n]].value)[0] == "subscript" and
-                                  facts.block(n, ndim) and _sized(n, facts) and
-                                  _shaped_like(y, n, facts)):
+            of_shape = facts.block(n, ndim) and _sized(n, facts) and _shaped_like(y, n, facts)
+            if n in defs:
+                if of_shape and _prim(stmts[defs[n]].value)[0] == "subscript":
+                    views.append(n)     # (a slice of that shape: ``hu[1:]`` for a flux)
                 todo.append(n)
-            elif facts.block(n, ndim) and _sized(n, facts) and _shaped_like(y, n, facts):
-                return n        # (a slice of that shape too: ``hu[:-1]`` for a flux)
-    return None
+            elif of_shape:
+                return n
+    return views[0] if views else None
 
 
 def _shaped_like(y, n, facts) -> bool:

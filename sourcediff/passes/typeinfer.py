@@ -146,9 +146,16 @@ class TypeInference:
                                          "shapes; give every item one shape")
             if value.is_array and kind == ir.Kind.STORE and not self.many_items(base, target):
                 x = target.value.id
+                appended = isinstance(target.slice, ast.Name) and \
+                    target.slice.id.startswith(f"{x}_count")      # (normalize's appends)
                 raise self.info.error(s, "np.array([...]) of a comprehension takes numbers, "
                                          "not arrays: fill the rows of np.empty((n, m)) in a "
                                          "loop" if x.startswith("_items") else
+                                         f"the list '{x}' appended to in a loop is made an "
+                                         f"array of numbers: appending arrays to it is not "
+                                         f"supported; fill the rows of an array made before "
+                                         f"the loop ({x} = np.empty((n, m)); {x}[t] = ...)"
+                                         if appended else
                                          f"an array cannot go into one element of '{x}'")
             basic = all(isinstance(p, (ast.Slice, ast.Constant)) or not self.inline(p).is_array
                         for p in parts)

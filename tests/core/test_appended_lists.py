@@ -190,7 +190,8 @@ def outside_a_loop(x):
 
 
 @pytest.mark.parametrize("f,words", [
-    (rows, "an array cannot go into one element of 'out'"),
+    (rows, ("the list 'out' appended to in a loop is made an array of numbers: appending "
+            "arrays to it is not supported; fill the rows of an array made before the loop")),
     (read_while_growing, ("the list 'xs' cannot be differentiated here: it is read in the "
                           "loop while it grows")),
     (nested_appends, "it is appended to in a loop nested in its loop"),
