@@ -577,7 +577,8 @@ class Planner:
                 if t is None or not t.is_scalar or z in self.counters:
                     continue
                 in_loop = [st for st in self.sites.get(z, []) if loop in st.loops]
-                if len(in_loop) != 1 or len(self.sites[z]) < 2:
+                # (a parameter is bound before the loop by the call)
+                if len(in_loop) != 1 or len(self.sites[z]) + (z in self.params) < 2:
                     continue
                 if kind == ir.Kind.ASSIGN and ir.PRIM(s.value) not in (
                         ("copy",), ("binop", "Add"), ("binop", "Sub"), ("binop", "Mult")):
