@@ -154,7 +154,8 @@ class Program:
             env, ret = self.infer_with_versions(fn, params, arg_types, src, norm)
             # an array parameter a loop binds again (``u = u + dt * f(u)``): stepped in
             # a copy of its own, as ``u = u0.copy()`` is
-            if local_names_for_rebound_parameters(fn, env, norm.used_names):
+            if local_names_for_rebound_parameters(fn, env, norm.used_names,
+                                                  [params[k] for k in inplace or ()]):
                 env, ret = self.infer_with_versions(fn, params, arg_types, src, norm)
             # (a parameter still bound again keeps its array: its shape is not a state's)
             param_shapes = {p: shape for p, shape in param_shapes.items()

@@ -214,3 +214,55 @@ def test_numbers_stepped_under_the_arguments_names_are_snapshots():
                 for line in source.splitlines() if line.strip().startswith("#   ")]
     assert plan(predator_prey) == plan(predator_prey_copied)
     assert any("'x', 'y' (carried" in line for line in plan(predator_prey))
+
+
+def oja(w, eta, X, C):
+    # Oja's rule updating the argument in place: the caller's array is left as it was
+    for k in range(X.shape[0]):
+        xk = X[k]
+        y = np.dot(w, xk)
+        w += eta * y * (xk - y * w)
+    return -np.dot(w, C @ w) / np.dot(w, w)
+
+
+def updated_beside_a_view(w, X):
+    v = w
+    for k in range(X.shape[0]):
+        w += 0.1 * X[k]
+    return np.sum(v * v)
+
+
+def _oja_args(n=12, d=5):
+    r = np.random.default_rng(12)
+    L = r.standard_normal((d, d)) / np.sqrt(d)
+    return (r.standard_normal(d) / np.sqrt(d), 0.05, r.standard_normal((n, d)) @ L.T, L @ L.T)
+
+
+@pytest.mark.parametrize("target", ["python", "cpu"])
+def test_an_argument_updated_in_place_by_a_loop_has_the_gradient(target):
+    args = _oja_args()
+    given = args[0].copy()
+    value, _ = sd.value_and_grad(oja, wrt=(0, 1), target=target)(given, *args[1:])
+    np.testing.assert_array_equal(given, args[0])       # the caller's array as it was
+    assert value == pytest.approx(oja(args[0].copy(), *args[1:]), rel=1e-12)
+    # (central differences by hand: Python's oja changes the array it is given, so
+    # each evaluation gets a copy)
+    _, (dw, deta) = sd.value_and_grad(oja, wrt=(0, 1), target=target)(*args)
+    h = 1e-6
+    for k in range(len(args[0])):
+        up, down = args[0].copy(), args[0].copy()
+        up[k] += h
+        down[k] -= h
+        fd = (oja(up, *args[1:]) - oja(down, *args[1:])) / (2 * h)
+        assert dw[k] == pytest.approx(fd, rel=1e-6, abs=1e-8)
+    fd = (oja(args[0].copy(), args[1] + h, *args[2:]) -
+          oja(args[0].copy(), args[1] - h, *args[2:])) / (2 * h)
+    assert deta == pytest.approx(fd, rel=1e-6)
+    source = sd.value_and_grad(oja, wrt=(0, 1), target=target).source_for(*args)
+    assert ".append(" not in source, source
+
+
+def test_an_update_in_place_beside_a_view_is_refused_in_the_users_names():
+    with pytest.raises(sd.TransformError, match="'w' shares memory with array 'v'"):
+        sd.grad(updated_beside_a_view, target="python")(_r.standard_normal(4),
+                                                         _r.standard_normal((3, 4)))
