@@ -6,6 +6,8 @@ Gradients against finite differences on both targets; the compiled code's
 shape; what stays arrays."""
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 
@@ -128,8 +130,10 @@ def test_the_coordinates_are_written_out_and_lowered(f, args, wrt):
     assert "sum_axis" not in primal and "expand_dims" not in primal and \
         "np.mean" not in primal, primal
     assert "d_0 = " in primal and "d_1 = " in primal, primal
-    # element loops: no array temporaries left in the loop (but the velocity update)
-    assert "_0 = x[" in primal and "[:, 0]" not in primal.replace("[:, :, 0]", ""), primal
+    # element loops: no array temporaries left in the loop (the argument ``x`` stepped
+    # under its own name is stepped in a copy, ``x_now``: passes/rebound_params.py)
+    assert re.search(r"_0 = x(_now)?\[", primal) and \
+        "[:, 0]" not in primal.replace("[:, :, 0]", ""), primal
 
 
 def test_the_cloth_reads_each_point_once_per_spring():
