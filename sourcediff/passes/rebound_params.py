@@ -54,15 +54,18 @@ def local_names_for_rebound_parameters(fn: ast.FunctionDef, env: dict, used_name
     for node in nodes(ast.Module(body=fn.body, type_ignores=[])):
         if isinstance(node, ast.Name) and node.id in renames:
             node.id = renames[node.id]
-    line = ir.LINE(fn)
-    fn.body[:0] = [ast.fix_missing_locations(ast.copy_location(ir.tag(ast.Assign(targets=[ast.Name(id=local, ctx=ast.Store())],
-                                     value=ir.mark(ast.Call(func=ast.Attribute(
-                                         value=ast.Name(id=p, ctx=ast.Load()), attr="copy",
-                                         ctx=ast.Load()), args=[], keywords=[]),
-                                         ("method", "copy"))),
-                          line, ir.Kind.ASSIGN), fn))
-                   for p, local in renames.items()]
+    fn.body[:0] = [_copy_of(p, local, fn) for p, local in renames.items()]
     return True
+
+
+def _copy_of(p, local, fn) -> ast.stmt:
+    """``local = p.copy()``, at the line of ``fn``'s ``def``."""
+    copy = ir.mark(ast.Call(func=ast.Attribute(value=ast.Name(id=p, ctx=ast.Load()),
+                                               attr="copy", ctx=ast.Load()),
+                            args=[], keywords=[]), ("method", "copy"))
+    stmt = ir.tag(ast.Assign(targets=[ast.Name(id=local, ctx=ast.Store())], value=copy),
+                  ir.LINE(fn), ir.Kind.ASSIGN)
+    return ast.fix_missing_locations(ast.copy_location(stmt, fn))
 
 
 def _written(fn) -> tuple:

@@ -521,20 +521,7 @@ def axis_lengths(types: dict, params: list, sites: dict, same_axes=None, rows=No
     (backends/row_lengths.py): that axis' key is the constant, as
     ``np.zeros((n, 3))``'s is."""
     memo: dict = {}
-    same_axes = same_axes or {}
-    rows = rows or {}
-
-    # an axis of the length of a specialized last axis has that constant as its key
-    # (``Y[i]``'s rows of 3 against ``W2 @ h``'s ``W2.shape[0]``, the same length
-    # in the call: one key, or ``out - Y[i]`` is of lengths not known equal)
-    constants = {same_axes.get((p, ndim - 1), (p, ndim - 1)): length
-                 for p, (ndim, length) in rows.items()}
-
-    def param_axis(var, k):
-        if var in rows and k == rows[var][0] - 1:
-            return rows[var][1]
-        var, k = same_axes.get((var, k), (var, k))
-        return constants.get((var, k), f"{var}.shape[{k}]")
+    param_axis = _parameter_axis_keys(same_axes or {}, rows or {})
 
     def value(var):
         ss = sites.get(var)
@@ -612,6 +599,23 @@ def axis_lengths(types: dict, params: list, sites: dict, same_axes=None, rows=No
     _solve_rebound(several, sites, types, memo, made, seeds)
     names = set(sites) | set(params)
     return {var: of(var) for var in sorted(names)}
+
+
+def _parameter_axis_keys(same_axes, rows):
+    """``key(parameter, axis)``: the key of an argument's axis (``"u0.shape[0]"``, the
+    first axis of its length in the call, or a specialized row length's constant)."""
+    # an axis of the length of a specialized last axis has that constant as its key
+    # (``Y[i]``'s rows of 3 against ``W2 @ h``'s ``W2.shape[0]``, the same length
+    # in the call: one key, or ``out - Y[i]`` is of lengths not known equal)
+    constants = {same_axes.get((p, ndim - 1), (p, ndim - 1)): length
+                 for p, (ndim, length) in rows.items()}
+
+    def key(var, k):
+        if var in rows and k == rows[var][0] - 1:
+            return rows[var][1]
+        var, k = same_axes.get((var, k), (var, k))
+        return constants.get((var, k), f"{var}.shape[{k}]")
+    return key
 
 
 def _rebound(types, params, sites, param_axis) -> tuple:

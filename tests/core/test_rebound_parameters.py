@@ -14,6 +14,8 @@ import sourcediff as sd
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from fdcheck import check_grad
 
+from tests.core.iteration_programs import rebound_inside
+
 
 def relax(x, steps):
     s = 0.0
@@ -74,15 +76,6 @@ def heat(u, steps, k):
     return np.sum(u * u)
 
 
-def iterated_and_rebound(x):
-    # the loop runs over the array it started with, as Python's does
-    s = 0.0
-    for v in x:
-        x = x * 0.5
-        s += v * x[0]
-    return s
-
-
 def written_through_a_view(x, steps):
     v = x
     w = v[1:]
@@ -102,7 +95,8 @@ CASES = [
     (leapfrog, (_r.standard_normal(6), _r.standard_normal(6), 4, 0.1), (0, 1)),
     (swap, (_r.standard_normal(5), _r.standard_normal(5), 3), (0, 1)),
     (heat, (_r.standard_normal(8), 3, 0.2), (0,)),
-    (iterated_and_rebound, (_r.standard_normal(30),), (0,)),
+    # (the loop runs over the array it started with, as Python's does)
+    (rebound_inside, (_r.standard_normal(30),), (0,)),
 ]
 IDS = [f.__name__ for f, _, _ in CASES]
 
