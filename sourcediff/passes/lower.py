@@ -1638,7 +1638,7 @@ def _materialize(stmts, facts, env, used_names, made) -> dict:
             #                  stored whole as well as element by element)
         temp = _fresh(f"_{y.lstrip('_')}_value", used_names)
         line = _line(st)
-        shape_view = None
+        shape_view, roots = None, {w}
         if w in defs:
             # a slice of y's shape (``hu[1:]`` of a flux): the allocation reads a copy
             # of the view of its own, so that the loop reads the slice at its root
@@ -1646,6 +1646,7 @@ def _materialize(stmts, facts, env, used_names, made) -> dict:
             shape_view = _assign(view, copy.deepcopy(stmts[defs[w]].value), "assign", line)
             env[view], facts.lengths[view] = env[w], facts.lengths.get(w)
             facts.assignments[view] = 1
+            roots = own_reads(shape_view)
             w = view
         call = _marked(ast.Call(func=ast.Attribute(value=ast.Name(id="np", ctx=ast.Load()),
                                                    attr="empty_like", ctx=ast.Load()),
@@ -1661,9 +1662,11 @@ def _materialize(stmts, facts, env, used_names, made) -> dict:
         facts.assignments[temp] = 1
         facts.readers[temp] = {id(store)}
         facts.readers.setdefault(w, set()).add(id(alloc))
-        # (not where y is mentioned in between, nor w bound: the allocation reads w)
+        # (not where y is mentioned in between, nor w (or the array its view reads)
+        # bound: the allocation reads it)
         first = _first_of_chain(y, stmts, defs, facts)
-        early = not any(_mentions(y, x) or _rebinds(w, x) for x in stmts[first:k])
+        early = not any(_mentions(y, x) or any(_rebinds(r, x) for r in roots)
+                        for x in stmts[first:k])
         made[y] = _Buffer(y, temp, st, alloc, store, w, k, facts.lengths.get(y),
                           alloc_at=first if early else None, shape_view=shape_view)
         facts.lengths[y] = facts.lengths[w]
