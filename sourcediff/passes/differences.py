@@ -53,19 +53,19 @@ def _difference(s, env):
         if k.arg not in ("n", "axis") or k.arg in given:
             return None
         given[k.arg] = k.value
-    n, axis = (_integer(given.get(key), default) for key, default in (("n", 1), ("axis", -1)))
+    n, axis = (integer_constant(given.get(key), default) for key, default in (("n", 1), ("axis", -1)))
     if n is None or axis is None or n < 1 or not -t.ndim <= axis < t.ndim:
         return None
     return v.args[0].id, n, axis % t.ndim
 
 
-def _integer(node, default):
+def integer_constant(node, default):
     """The value of an integer constant ``node`` (``-1`` included), ``default`` where
     ``node`` is None, else None."""
     if node is None:
         return default
     if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
-        inner = _integer(node.operand, None)
+        inner = integer_constant(node.operand, None)
         return None if inner is None else -inner
     if isinstance(node, ast.Constant) and type(node.value) is int:
         return node.value

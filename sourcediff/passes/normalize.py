@@ -60,6 +60,7 @@ from ..runtime.helpers import (
 )
 from .astutil import binding_targets, free_names, nodes, stored_names, walk
 from .astutil import name as _name
+from .differences import integer_constant
 from .differences import terms as difference_terms
 from .local_functions import lift_local_functions
 from .numpy_templates import HELPERS as TEMPLATE_HELPERS
@@ -1951,15 +1952,8 @@ class Normalizer:
         axes is known, passes/ellipsis.py): array operations with rules, and inside
         loops ones passes/lower.py reads element by element.  None for other
         arguments."""
-        def integer(node, default):
-            if node is None:
-                return default
-            if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
-                inner = integer(node.operand, None)
-                return None if inner is None else -inner
-            return node.value if isinstance(node, ast.Constant) and \
-                type(node.value) is int else None
-        n, axis = integer(given.get("n"), 1), integer(given.get("axis"), -1)
+        n = integer_constant(given.get("n"), 1)
+        axis = integer_constant(given.get("axis"), -1)
         if n is None or axis is None or n < 1:
             return None
 
