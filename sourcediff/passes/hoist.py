@@ -32,6 +32,15 @@ on a list.  An array the
 loop re-binds with values of one shape (passes/shapes.py: ``p = r + beta *
 p`` of a conjugate-gradient step) counts as not re-bound when it is bound
 before the loop: its shape there is its shape in every iteration.
+
+So does a small array made again from numbers the loop does not change
+(passes/small_arrays.py writes a 4x4 ``F`` as sixteen numbers, and makes the
+array again where a product with an array needs it: ``F.T`` in ``P = F @ P @
+F.T + Q``, ``np.eye(4)`` in ``(np.eye(4) - K @ H) @ P``): its allocation, the
+stores that fill it, and the constants among its elements (bound once, in
+the loop) move before the loop, where nothing else writes into the array.
+Made in each step, it was a new array to keep on the tape in each (a Kalman
+filter's reverse sweep read back three such matrices a step).
 """
 from __future__ import annotations
 
@@ -40,8 +49,8 @@ import ast
 import numpy as np
 
 from .. import ir
-from ..runtime.helpers import transposed
-from .astutil import bound_names, insert_before, nodes, stored_names, takes_all, walk
+from ..runtime.helpers import empty_grid, empty_stack, transposed
+from .astutil import bound_names, free_names, insert_before, nodes, stored_names, takes_all, walk
 from .shapes import fixed_shapes
 from .sites import collect_sites
 
@@ -61,11 +70,11 @@ def hoist_shape_reads(fn: ast.FunctionDef, env: dict) -> bool:
     written = {n.value.id for n in nodes(fn) if isinstance(n, ast.Subscript) and
                isinstance(n.ctx, ast.Store) and isinstance(n.value, ast.Name)}
     return insert_before(fn, lambda s: _invariant_sizes(s, binds, env, sites, one_shape,
-                                                        written)
+                                                        written, fn)
                          if isinstance(s, (ast.For, ast.While)) else [])
 
 
-def _invariant_sizes(loop, binds, env, sites, one_shape, written=frozenset()) -> list:
+def _invariant_sizes(loop, binds, env, sites, one_shape, written=frozenset(), fn=None) -> list:
     """The statements of ``loop``'s body that move before it (taken out of it)."""
     # (``x += y`` on an array writes into it: its shape stays)
     in_place = {s.targets[0].id for s in walk(loop.body) if ir.KIND(s) == ir.Kind.ACCUMULATE
@@ -77,7 +86,11 @@ def _invariant_sizes(loop, binds, env, sites, one_shape, written=frozenset()) ->
     shapes: set = set()              # names bound to a shape tuple that moved
     moved, kept = [], []
     fixed = written | stored_names(loop)        # (a transpose needs the values too)
+    grids = _invariant_grids(fn, loop, binds) if fn is not None else set()
     for s in loop.body:
+        if id(s) in grids:
+            moved.append(s)
+            continue
         name = _size_read(s, rebound, shapes, binds, env, fixed)
         if name is None:
             kept.append(s)
@@ -98,6 +111,64 @@ def _invariant_sizes(loop, binds, env, sites, one_shape, written=frozenset()) ->
         return []            # (a loop of nothing but size reads: left as it is)
     loop.body = kept
     return moved
+
+
+def _invariant_grids(fn, loop, binds) -> set:
+    """The ids of the statements of ``loop``'s body that make a small array from
+    numbers the loop does not change (an ``empty_grid`` or ``empty_stack`` and
+    the element stores right after it, with the constant assignments, bound
+    once, of its elements), where the array is bound once, nothing else
+    stores into it, and it is read only as an operand (no other name, view or
+    callee holds it: one array for every iteration changes nothing)."""
+    body = loop.body
+    assigned = {n for st in walk(body) for n in bound_names(st)}
+    constants = {st.targets[0].id: st for st in body
+                 if ir.KIND(st) == ir.Kind.ASSIGN and isinstance(st.targets[0], ast.Name)
+                 and isinstance(st.value, ast.Constant) and binds.get(st.targets[0].id) == 1}
+    stores = {}              # array -> the statements storing into it
+    for st in walk(body):
+        if ir.KIND(st) in (ir.Kind.STORE, ir.Kind.AUGSTORE):
+            t = st.targets[0] if isinstance(st, ast.Assign) else st.target
+            if isinstance(t.value, ast.Name):
+                stores.setdefault(t.value.id, []).append(st)
+    out = set()
+    for k, st in enumerate(body):
+        if not (isinstance(st, ast.Assign) and len(st.targets) == 1 and
+                isinstance(st.targets[0], ast.Name) and
+                ir.PRIM(st.value, ("",)) in (("call", empty_grid), ("call", empty_stack))):
+            continue
+        name = st.targets[0].id
+        fills = body[k + 1:k + 1 + len(stores.get(name, []))]
+        if binds.get(name) != 1 or [id(x) for x in fills] != \
+                [id(x) for x in stores.get(name, [])] or \
+                any(ir.KIND(x) != ir.Kind.STORE or free_names(x.targets[0].slice) for x in fills):
+            continue
+        reads = free_names(st.value) | {n for x in fills for n in free_names(x.value)}
+        if (reads - set(constants)) & assigned or not _operand_only(fn, name, len(fills)):
+            continue
+        out |= {id(st)} | {id(x) for x in fills} | \
+            {id(constants[n]) for n in reads if n in constants}
+    return out
+
+
+def _operand_only(fn, name, stores) -> bool:
+    """Every read of array ``name`` in ``fn`` is an operand of arithmetic or of
+    a NumPy function (``F @ P``, ``np.linalg.solve(S, b)``), and it is stored
+    into ``stores`` times."""
+    stored = 0
+    for n in nodes(fn):
+        for child in ast.iter_child_nodes(n):
+            if isinstance(child, ast.Name) and child.id == name and \
+                    isinstance(child.ctx, ast.Load):
+                if isinstance(n, ast.Subscript) and isinstance(n.ctx, ast.Store):
+                    stored += 1
+                    continue
+                ok = isinstance(n, ast.BinOp) or isinstance(n, ast.Call) and \
+                    child in n.args and getattr(ir.PRIM(n, ("",))[1], "__module__", "") \
+                    .startswith("numpy")
+                if not ok:
+                    return False
+    return stored == stores
 
 
 def _whole_view(v, prim) -> bool:

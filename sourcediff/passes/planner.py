@@ -587,7 +587,7 @@ class Planner:
                     continue
                 relaxed = s is not top or any(z in free_names(later) for later in after)
                 if relaxed and (self.invertible(s, z) or
-                                not _read_actively(loop.body, z, self.active)):
+                                not _feeds_adjoint(loop.body, z, self.active)):
                     # a counter stepped under a flag is undone where it is stepped,
                     # under the same flag, not at the start of the reverse iteration;
                     # a search's bounds, read by nothing with an adjoint, need no
@@ -1606,17 +1606,28 @@ def _block_locals(stmts, after) -> set:
 
 
 def inner_iteration_locals(loop, after) -> set:
-    """The iteration locals (``iteration_locals``) of the ``for`` loops nested in
-    ``loop``'s body, unread after them: local to an outer iteration as well.
-    Only adjoints may rely on this: the inner loop overwrites these values
-    from one of its iterations to the next."""
+    """The iteration locals (``iteration_locals``) of the loops nested in
+    ``loop``'s body (in its branches too; a ``while`` loop's test reads
+    before its body), unread after them: local to an outer iteration as
+    well.  Only adjoints may rely on this: the inner loop overwrites these
+    values from one of its iterations to the next."""
+    return _nested_locals(loop.body, after)
+
+
+def _nested_locals(stmts, after) -> set:
     out = set()
-    for k, st in enumerate(loop.body):
+    for k, st in enumerate(stmts):
+        # (the statements before the inner loop run again in the next
+        # iteration of the outer one: they may read the inner loop's last values)
+        rest = stmts[k + 1:] + stmts[:k] + list(after)
         if isinstance(st, ast.For):
-            # (the statements before the inner loop run again in the next
-            # iteration of ``loop``: they may read the inner loop's last values)
-            rest = loop.body[k + 1:] + loop.body[:k] + list(after)
-            out |= iteration_locals(st, rest) | inner_iteration_locals(st, rest)
+            out |= iteration_locals(st, rest) | _nested_locals(st.body, rest)
+        elif isinstance(st, ast.While):
+            rest = rest + [ast.Expr(value=st.test)]
+            out |= _block_locals(st.body, rest) | _nested_locals(st.body, rest)
+        elif isinstance(st, ast.If):
+            out |= _nested_locals(st.body, st.orelse + rest) | \
+                _nested_locals(st.orelse, st.body + rest)
     return out
 
 
@@ -1661,6 +1672,25 @@ def _read_actively(stmts, var, active) -> bool:
                  if isinstance(n, ast.Name)}
         if names & active:
             return True
+    return False
+
+
+def _feeds_adjoint(stmts, var, active) -> bool:
+    """A statement of ``stmts`` with an active target reads ``var`` or a value
+    computed from it (through assignments of inactive scalars: ``fx = x - i``
+    read by ``w = (1.0 - fx) * mu[i, j]``): its adjoint reads what ``var``
+    gives, so that a snapshot of ``var`` lets the reverse recompute it."""
+    reached, grown = {var}, True
+    while grown:
+        grown = False
+        for name in list(reached):
+            if _read_actively(stmts, name, active):
+                return True
+        for st in walk(stmts):
+            if ir.KIND(st) == ir.Kind.ASSIGN and isinstance(st.targets[0], ast.Name) and \
+                    st.targets[0].id not in reached and free_names(st.value) & reached:
+                reached.add(st.targets[0].id)
+                grown = True
     return False
 
 

@@ -341,9 +341,14 @@ def _branch_values(plan, loop, idx, test, branch, written, carried, banned,
         # (the same in every iteration of this loop but not of an outer one,
         # ``xi = x[i, 0]`` in a pair loop's ``if j != i``: re-run too, else it is
         # saved before each overwrite, in every inner iteration)
+        # (a loop-carried number is read as the iteration found it, as its
+        # snapshot gives it back at the start of the reverse iteration, where
+        # nothing before ``st`` in the iteration assigns it)
         if all(n in index or n in available or n not in written or
                (nested is None and n not in later and n not in carried and
-                plan.types.get(n) is not None and plan.types[n].is_scalar) for n in names):
+                plan.types.get(n) is not None and plan.types[n].is_scalar) or
+               (nested is None and n in carried and n not in _written(body[:idx] + branch[:k]))
+               for n in names):
             chosen.append(st)
             available.add(z)
     return chosen
@@ -364,8 +369,9 @@ def _scalar_math(value, plan, loop) -> bool:
                  plan.types[a.id].is_scalar) for a in value.args)
 
 
-# math functions of numbers a single instruction computes: the cheap calls and a few more
-_INSTRUCTIONS = _CHEAP_CALLS + (math.sqrt, math.floor, math.ceil)
+# math functions of numbers a single instruction computes: the cheap calls and a
+# few more (``int(t)``: the conversion of a cell index, ``i = int(math.floor(x))``)
+_INSTRUCTIONS = _CHEAP_CALLS + (math.sqrt, math.floor, math.ceil, int, float)
 
 
 def _upstream(plan, loop, out, late_needs, nest, at):

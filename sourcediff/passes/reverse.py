@@ -654,7 +654,7 @@ class ReverseTransformer:
             # like the others
             if isinstance(st, ast.If):
                 continue
-            if isinstance(st, ast.While) or isinstance(st, ast.For) and ir.COUNT(st):
+            if isinstance(st, ast.While):
                 return None
             if isinstance(st, ast.AugAssign):
                 tgt = st.target.value if isinstance(st.target, ast.Subscript) else st.target

@@ -301,25 +301,44 @@ def _target(x):
     return t.id if isinstance(t, ast.Name) else None
 
 
-def _live_before(stmts, live: set, table: dict) -> set:
+def _live_before(stmts, live: set, table: dict, jumps: set = frozenset()) -> set:
     """The names live before ``stmts`` given those ``live`` after; records the
-    names live after each ``if`` in ``table`` (a loop: everything it reads is
-    taken as live all through it)."""
+    names live after each ``if`` in ``table``.  A loop's body is taken to a
+    fixed point: what its test and its next iteration read is live at the end
+    of the body (a temporary each iteration sets before reading it is not);
+    ``jumps``: what is live where a ``break`` or ``continue`` goes (both
+    places, conservatively)."""
     for s in reversed(stmts):
         if isinstance(s, ast.If):
             table[id(s)] = set(live)
-            live = set(_loads(s.test)) | _live_before(s.body, live, table) | \
-                _live_before(s.orelse, live, table)
+            live = set(_loads(s.test)) | _live_before(s.body, live, table, jumps) | \
+                _live_before(s.orelse, live, table, jumps)
         elif isinstance(s, (ast.For, ast.While)):
-            live = live | set(_loads(s))
-            _live_before(s.body, live, table)
-            _live_before(s.orelse, live, table)
+            live = _live_through_loop(s, live, table)
+        elif isinstance(s, (ast.Break, ast.Continue, ast.Return)):
+            live = live | set(jumps) | set(_loads(s))
         elif isinstance(s, ast.Assign) and len(s.targets) == 1 and \
                 isinstance(s.targets[0], ast.Name):
             live = (live - {s.targets[0].id}) | set(_loads(s.value))
         else:
             live = live | set(_loads(s))
     return live
+
+
+def _live_through_loop(loop, after: set, table: dict) -> set:
+    """The names live before ``loop`` given those ``after`` it."""
+    head = set(_loads(loop.test if isinstance(loop, ast.While) else loop.iter))
+    target = _stores(loop.target) if isinstance(loop, ast.For) else set()
+    # live at the end of the body (and where a break or continue goes): after
+    # the loop, its test, and the next iteration's start
+    end = set(after) | head
+    while True:
+        start = _live_before(loop.body, end, table, end) - target
+        grown = end | start
+        if grown == end:
+            break
+        end = grown
+    return end | _live_before(loop.orelse, set(after), table, set(after))
 
 
 def _loads(s) -> Counter:

@@ -363,7 +363,18 @@ def _key_of_value(value, types, key_of, scalars, lengths=None, find=None, consts
         if not all(isinstance(p, (ast.Name, ast.Constant)) for p in parts):
             return None
         arrays = {key_of(p.id) for p in parts if isinstance(p, ast.Name) and _is_array(types, p.id)}
-        return arrays.pop() if len(arrays) == 1 else None
+        if len(arrays) == 1:
+            return arrays.pop()
+        # an operand of a known shape with no axis of length 1, as many axes as
+        # any other: what broadcasts with it (a row ``zs[t]`` of its length or
+        # of one) makes its shape (``zs[t] - H @ x`` of 2-vectors)
+        consts = [k for k in arrays if k is not None and k[0] == "const"]
+        ndims = [types[p.id].ndim for p in parts if isinstance(p, ast.Name) and
+                 _is_array(types, p.id)]
+        if len(consts) == 1 and all(n > 1 for n in consts[0][1]) and \
+                max(ndims) == len(consts[0][1]):
+            return consts[0]
+        return None
     shape = maker_shape(value)
     if isinstance(value, ast.Call) and not value.keywords and len(value.args) == 1 or \
             shape is not None:
@@ -421,6 +432,9 @@ def _product_key(value, prim, types, key_of, find):
         if k is not None and k[0] == "const":
             return ("const", k[1][::-1])
         return ("T", k) if k is not None else None
+    if prim[0] == "call" and isinstance(value, ast.Call) and not value.keywords and \
+            len(value.args) == 1 and prim[1] is np.linalg.inv and ndim(value.args[0]) == 2:
+        return key_of(value.args[0].id)         # (a square matrix's shape)
     if prim == ("binop", "MatMult"):
         a, b = value.left, value.right
     elif prim[0] == "call" and getattr(prim[1], "__name__", None) in ("dot", "matmul") and \
@@ -428,6 +442,15 @@ def _product_key(value, prim, types, key_of, find):
         a, b = value.args
     else:
         return None
+    ka = key_of(a.id) if ndim(a) is not None else None
+    kb = key_of(b.id) if ndim(b) is not None else None
+    if (ndim(a), ndim(b)) == (2, 2) and ka is not None and kb is not None and \
+            ka[0] == kb[0] == "const":
+        return ("const", (ka[1][0], kb[1][1]))      # two matrices of known shapes
+    if (ndim(a), ndim(b)) == (2, 1) and ka is not None and ka[0] == "const":
+        return ("const", ka[1][:1])
+    if (ndim(a), ndim(b)) == (1, 2) and kb is not None and kb[0] == "const":
+        return ("const", kb[1][1:])
     if (ndim(a), ndim(b)) == (2, 1) and key_of(a.id) is not None:
         return find(("rows", key_of(a.id)))
     if (ndim(a), ndim(b)) == (1, 2) and key_of(b.id) is not None:

@@ -223,6 +223,50 @@ def test_what_nothing_reads_after_the_if_is_not_computed():
     assert _run(text, 2.0, 1.0) == 3.0
 
 
+def test_a_temporary_each_iteration_sets_before_reading_is_not_merged():
+    # ``x < 0.0 or x >= n - 1.0`` in a loop: the arm's ``_t2`` is read in the arm
+    # alone; only ``_c1``, read after the ``if``, is merged (the loop's liveness
+    # is taken to its fixed point: a name read anywhere in the loop is not live
+    # after the ``if`` where each iteration sets it first)
+    text = _convert("""
+        def f(x, m, n):
+            s = 0.0
+            for i in range(n):
+                _c1 = x < 0.0
+                _c3 = not _c1
+                if _c3:
+                    _t2 = m - 1.0
+                    _c1 = x >= _t2
+                if _c1:
+                    s = s + 1.0
+                x = x + 0.75
+            return s
+    """, kinds={"m": "float", "n": "int", "i": "int"})
+    assert "_t2 =" in text and "_t2_then" not in text and " else _t2" not in text
+    assert "_c1_then" in text or "_c1 = " in text
+    assert _run(text, -1.0, 3.0, 6) == sum(1.0 for k in range(6) if not 0.0 <= -1.0 + 0.75 * k < 2.0)
+
+
+def test_a_number_read_in_the_next_iteration_is_merged():
+    # ``prev`` set in the arm is read at the top of the next iteration: live
+    # where the ``if`` ends, so the branch not taken keeps the older value
+    text = _convert("""
+        def f(x, n):
+            prev = 0.0
+            s = 0.0
+            for i in range(n):
+                _t1 = x[i]
+                s = s + prev
+                _c1 = _t1 > 0.0
+                if _c1:
+                    prev = _t1 * 2.0
+            return s
+    """, kinds={"x": None, "n": "int", "i": "int", "prev": "float"})
+    assert "if _c1:" not in text and "else prev" in text
+    x = np.array([1.0, -2.0, 3.0, -4.0])
+    assert _run(text, x, 4) == 0.0 + 2.0 + 2.0 + 6.0
+
+
 def test_a_merge_reads_what_the_arm_read_not_what_it_set_after():
     # ``s = e`` then ``e = 0.0`` in one arm (the reverse of ``excess = s - cap``
     # followed by its reset): the merge of s must not read e after the reset

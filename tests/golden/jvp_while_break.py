@@ -37,7 +37,6 @@ def while_break_jvp(x, tol, x_dot):
                 _t7 = x.shape
                 _t8 = _t7[0]
                 _c9 = k < _t8
-                _skip1 = True if not _c9 else _skip1
                 _exit1 = True if not _c9 else _exit1
             # while_break:34  while k < x.shape[0]:
             if _exit1:

@@ -35,7 +35,6 @@ def while_break(x, tol):
                 _t7 = x.shape
                 _t8 = _t7[0]
                 _c9 = k < _t8
-                _skip1 = True if not _c9 else _skip1
                 _exit1 = True if not _c9 else _exit1
             # while_break:34  while k < x.shape[0]:
             if _exit1:
