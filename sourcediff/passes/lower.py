@@ -48,7 +48,8 @@ Where the line is drawn, and why:
   as NumPy aligns them, from the last axis (``_spread``: a coefficient per
   column ``c`` or ``c[None, :]`` in ``u - dt * c * ux``, read ``c[k]`` and
   ``_t6[0, k]``; a weight per row ``w[:, None]``, read ``_t3[j, 0]``).
-* A *roll* ``np.roll(x, s)`` of a float64 vector ``x`` by a constant ``s`` is
+* A *roll* ``np.roll(x, s)`` of a float64 vector ``x`` by a constant ``s`` (or
+  an int variable: ``np.roll(phi, L)`` of a lattice stored flat) is
   a row of ``x`` read at ``x[(j - s) % n]`` (a periodic stencil's neighbours:
   ``u = u + c * (np.roll(u, 1) - 2.0 * u + np.roll(u, -1))`` runs as the loop
   one writes with indices).  Its ``x`` must be an array in memory, not a
@@ -1032,6 +1033,9 @@ def _rolled(v, facts):
     if parts is None or parts[1] is None or not facts.block(parts[0]):
         return None
     x, shift, axis = parts
+    if isinstance(shift, str) and (facts.env.get(shift) is None or
+                                   facts.env[shift].kind != "int"):
+        return None
     ndim = facts.env[x].ndim
     if axis is None and ndim != 1 or ndim > len(LOOP_NAMES) or \
             axis is not None and not -ndim <= axis < ndim:
@@ -1040,8 +1044,9 @@ def _rolled(v, facts):
 
 
 def _roll_parts(v):
-    """``(x, shift, axis)`` as written in ``np.roll(x, shift[, axis])`` (None
-    where not a constant int; ``axis`` None where not given), else None."""
+    """``(x, shift, axis)`` as written in ``np.roll(x, shift[, axis])`` (``shift``
+    a constant int or the name of a number, ``np.roll(phi, L)`` of a lattice
+    stored flat; None where neither; ``axis`` None where not given), else None."""
     if not (isinstance(v, ast.Call) and _prim(v)[0] == "call" and id(_prim(v)[1]) == ROLL_ID
             and v.args and isinstance(v.args[0], ast.Name)):
         return None
@@ -1049,8 +1054,8 @@ def _roll_parts(v):
     if len(v.args) + len(v.keywords) != len(given) or set(given) - {"a", "shift", "axis"} or \
             "shift" not in given or "axis" in given and int_of(given["axis"]) is None:
         return None
-    return v.args[0].id, int_of(given["shift"]), \
-        int_of(given["axis"]) if "axis" in given else None
+    shift = given["shift"].id if isinstance(given["shift"], ast.Name) else int_of(given["shift"])
+    return v.args[0].id, shift, int_of(given["axis"]) if "axis" in given else None
 
 
 def _whole(name, facts):
@@ -2352,7 +2357,9 @@ def _rolled_element(v, j, env, used_names, line, before):
         before.extend(_shape_read(x, axis, n, used_names, line))
     rows = list(j.rows())
     at = rows[axis]
-    if shift:
+    if isinstance(shift, str):          # (a number's name: ``(j - L) % n``)
+        at = ast.BinOp(left=at, op=ast.Sub(), right=ast.Name(id=shift, ctx=ast.Load()))
+    elif shift:
         at = ast.BinOp(left=at, op=ast.Sub() if shift > 0 else ast.Add(),
                        right=ast.Constant(abs(shift)))
     rows[axis] = ast.BinOp(left=at, op=ast.Mod(), right=ast.Name(id=n, ctx=ast.Load()))

@@ -3415,9 +3415,17 @@ def _trip_limit(s: ast.While):
     test = s.test
     parts = test.values if isinstance(test, ast.BoolOp) and isinstance(test.op, ast.And) \
         else [test]
+    # an exit tested in every trip, ``if it >= nmax: break`` (as ``while it < nmax``;
+    # counted inclusive: the test may come before the step in the body)
+    exits = [_negated(st.test) for st in s.body if isinstance(st, ast.If) and not st.orelse
+             and len(st.body) == 1 and isinstance(st.body[0], ast.Break)]
     written = [n.id for st in s.body for n in nodes(st)
                if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)]
-    for part in parts:
+    for part in parts + [e for e in exits if e is not None]:
+        inclusive_exit = any(part is e for e in exits)
+        while isinstance(part, ast.UnaryOp) and isinstance(part.op, ast.Not) and \
+                isinstance(part.operand, ast.UnaryOp) and isinstance(part.operand.op, ast.Not):
+            part = part.operand.operand     # (an exit moved into the test: ``not not it < cap``)
         if not (isinstance(part, ast.Compare) and len(part.ops) == 1):
             continue
         left, op, right = part.left, part.ops[0], part.comparators[0]
@@ -3433,7 +3441,21 @@ def _trip_limit(s: ast.While):
                  and st.target.id == left.id and isinstance(st.value, ast.Constant)
                  and type(st.value.value) is int and st.value.value > 0]
         if len(steps) == 1:
-            return left.id, copy.deepcopy(right), isinstance(op, ast.LtE), steps[0]
+            return left.id, copy.deepcopy(right), isinstance(op, ast.LtE) or inclusive_exit, \
+                steps[0]
+    return None
+
+
+def _negated(test):
+    """``a < b`` for a test ``a >= b`` (``a <= b`` for ``a > b``, ``x`` for ``not x``),
+    the condition to go on that an exit's test gives; else None."""
+    if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
+        return test.operand
+    if isinstance(test, ast.Compare) and len(test.ops) == 1:
+        flip = {ast.GtE: ast.Lt, ast.Gt: ast.LtE, ast.LtE: ast.Gt, ast.Lt: ast.GtE}
+        op = flip.get(type(test.ops[0]))
+        if op is not None:
+            return ast.Compare(left=test.left, ops=[op()], comparators=test.comparators)
     return None
 
 

@@ -1593,6 +1593,12 @@ def _block_locals(stmts, after) -> set:
             assigned.add(st.targets[0].id)
         elif kind == ir.Kind.ACCUMULATE:
             read_first.add(st.targets[0].id)
+        elif isinstance(st, ast.While) and isinstance(st.test, ast.Constant) and \
+                st.test.value is True:
+            # a ``while True`` runs its body's first trip: what the body itself
+            # binds (before the exit test at its end) is bound when it ends
+            assigned |= {b.targets[0].id for b in st.body if ir.KIND(b) == ir.Kind.ASSIGN
+                         and isinstance(b.targets[0], ast.Name)}
     used_after = {n.id for st in after for n in nodes(st) if isinstance(n, ast.Name)}
     out = assigned - read_first - used_after
     for k, st in enumerate(stmts):

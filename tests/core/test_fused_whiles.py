@@ -96,6 +96,47 @@ def test_read_at_the_top(a, w, n):
 test_read_at_the_top.__test__ = False
 
 
+def ranges(cd, v0, angles, targets, dt, g):
+    """Trajectories with drag until the ground, ``while True`` left by a break;
+    the last step's ``xp``, ``yp`` (bound in each trip) read after the loop."""
+    loss = 0.0
+    for k in range(angles.shape[0]):
+        x = 0.0
+        y = 0.0
+        vx = v0 * math.cos(angles[k])
+        vy = v0 * math.sin(angles[k])
+        while True:
+            sp = math.sqrt(vx * vx + vy * vy)
+            xp = x
+            yp = y
+            x += dt * vx
+            y += dt * vy
+            vx += dt * (-cd * sp * vx)
+            vy += dt * (-g - cd * sp * vy)
+            if y < 0.0:
+                break
+        d = xp + (x - xp) * yp / (yp - y) - targets[k]
+        loss += d * d
+    return loss
+
+
+def carried_past_the_loop(a, n):
+    """``last``, bound in each trip of the ``while True``, is read by the next
+    outer iteration before its loop binds it again: carried, not its own."""
+    s = 0.0
+    last = 0.0
+    for r in range(n):
+        s += last * a[r]
+        x = a[r]
+        while True:
+            last = x * x * a[r]
+            x = x - 0.3
+            if x < 0.0:
+                break
+        s += last
+    return s
+
+
 def _march_args(n=9, rays=5, seed=8):
     rng = np.random.default_rng(seed)
     mu = 0.05 * (1.0 + rng.random((n, n)))
@@ -112,7 +153,10 @@ CASES = [(ray_march, MARCH + (0.25, 1e9), 0),
          (last_value_read_after, (np.array([0.1, 1.3, 2.2, 0.4]), np.array([0.9, 1.1, 1.3, 0.7]),
                                   4), (0, 1)),
          (test_read_at_the_top, (np.array([0.9, 2.0, 0.3]), np.array([0.8, 0.6, 1.1]), 3),
-          (0, 1))]
+          (0, 1)),
+         (ranges, (0.02, 25.0, np.linspace(0.3, 1.2, 3), np.array([31.0, 38.0, 42.0]), 0.01,
+                   9.81), (0, 1)),
+         (carried_past_the_loop, (np.array([0.5, 1.45, 0.8, 1.0]), 4), 0)]
 
 
 @pytest.mark.parametrize("target", ["python", "cpu"])
@@ -142,3 +186,10 @@ def test_a_value_read_after_the_inner_loop_keeps_its_tape():
     text, plan = _plan(*CASES[3])
     reverse = text[text.index("# -- reverse sweep"):]
     assert "'z'" in plan or "_saved_z" in text or "z = " in reverse
+
+
+def test_a_trajectory_read_after_its_while_true_runs_fused():
+    """``xp``, ``yp`` are bound in the first trip of the ``while True``, before
+    anything after the loop reads them: each outer iteration's own values."""
+    text, plan = _plan(*CASES[5])
+    assert "fused: the loop at line" in plan

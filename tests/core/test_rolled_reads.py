@@ -114,6 +114,15 @@ def test_a_periodic_stencil_reads_neighbours_by_index():
     assert "np.roll" not in code and "u[wrap_index(j - 1, n_u)]" in code, code
 
 
+def test_a_roll_by_a_number_read_at_run_time_reads_by_index():
+    # np.roll(u, k) with k an argument (a lattice stored flat rolls by its side L)
+    grad = _sweeps(shifted_by_argument, (U, 0.25, 2, 3), (0, 1))
+    code = "\n".join(ln for ln in grad.splitlines() if not ln.lstrip().startswith("#"))
+    assert "np.roll" not in code, code
+    assert re.search(r"u\[wrap_index\(j - k, n_u\)\]", code), code
+    assert re.search(r"du\[wrap_index\(j - k, n_u\)\] \+=", code), code
+
+
 def test_a_roll_of_the_array_a_step_stores_into_reads_a_copy():
     code = _sweeps(advected_in_place, (U, 0.2, 3), (0, 1))
     body = "\n".join(ln for ln in code.splitlines() if not ln.lstrip().startswith("#"))

@@ -23,7 +23,10 @@ BOUNDED = [(P.survival, (rng.uniform(0.05, 0.3, 9), 0.03, 0.4), (0, 1)),
            (P.restarted, (X, 3), 0),
            (P.tolerance_or_cap, (0.7, 0.3, 1e-12, 500), (0, 1)),
            (P.tolerance_or_cap, (0.7, 0.3, 1e-12, 4), (0, 1)),                  # the cap
-           (P.noise_per_trip, (0.8, NOISE, 1.5), (0, 1))]
+           (P.noise_per_trip, (0.8, NOISE, 1.5), (0, 1)),
+           (P.capped_by_a_break, (0.7, 0.3, 1e-12, 500), (0, 1)),
+           (P.capped_by_a_break, (0.7, 0.3, 1e-12, 4), (0, 1)),                 # the cap
+           (P.cap_checked_first, (0.7, 0.3, 1e-12, 5), (0, 1))]
 UNBOUNDED = [(P.starts_anywhere, (X, 2), 0),
              (P.steps_back, (X * 3.0,), 0),
              (P.float_counter, (X,), 0),
@@ -38,13 +41,13 @@ def _plan(f, args, wrt):
 # every case on python (NumPy checks each stack index); on cpu each function once
 # (the other cases compile the same generated code for other arguments)
 @pytest.mark.parametrize("k, target", [(k, "python") for k in range(len(BOUNDED))] +
-                         [(k, "cpu") for k in (0, 2, 4, 5, 7)])
+                         [(k, "cpu") for k in (0, 2, 4, 5, 7, 8)])
 def test_bounded_loops_match_finite_differences(k, target):
     f, args, wrt = BOUNDED[k]
     check_grad(f, args, wrt=wrt, target=target)
 
 
-@pytest.mark.parametrize("f, args, wrt", BOUNDED[::2] + BOUNDED[5:6] + BOUNDED[7:],
+@pytest.mark.parametrize("f, args, wrt", BOUNDED[::2] + BOUNDED[5:6] + BOUNDED[7:8],
                          ids=lambda c: getattr(c, "__name__", ""))
 def test_bounded_loops_save_on_stacks(f, args, wrt):
     plan = _plan(f, args, wrt)

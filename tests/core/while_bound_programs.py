@@ -60,6 +60,37 @@ def tolerance_or_cap(a, x0, tol, cap):
     return x
 
 
+def capped_by_a_break(a, x0, tol, cap):
+    """The same fixed point, left by a ``break`` once ``cap`` trips ran (an
+    adaptive integrator's ``it += 1; if it >= nmax: break``)."""
+    x = x0
+    it = 0
+    err = 1.0
+    while err > tol:
+        xn = math.cos(a * x)
+        err = abs(xn - x)
+        x = xn
+        it += 1
+        if it >= cap:
+            break
+    return x
+
+
+def cap_checked_first(a, x0, tol, cap):
+    """The cap tested before the trip's step: one trip more than ``cap`` checks."""
+    x = x0
+    it = 0
+    err = 1.0
+    while err > tol:
+        if not it < cap:
+            break
+        xn = math.cos(a * x)
+        err = abs(xn - x)
+        x = xn
+        it += 1
+    return x
+
+
 # -- no bound: list tapes --------------------------------------------------
 def starts_anywhere(x, start):
     """The counter starts at an argument: no lowest value known (a test that may
