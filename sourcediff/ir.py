@@ -145,14 +145,14 @@ class Fact:
 LINE = Fact("line", "statement, function",
             "array_loops, ascending, astutil, axis_gathers, components, differences, forward, hoist_adjoints, "
             "index_names, int_arrays, "
-            "invariant_sums, kept_rows, kernel, layouts, lower, masks, normalize, outer_products, partial_sums, "
+            "invariant_sums, invariant_transposes, kept_rows, kernel, layouts, lower, masks, normalize, outer_products, partial_sums, "
             "placeholders, rebound_params, reverse, "
             "rolling_sums, scalars, selects, single_constants, slice_dots, small_arrays, split_adds, "
             "stack_tops, tables, tuples, unroll, view_adjoints, webs",
             "array_loops, ascending, axis_gathers, components, differences, emit, errors, forward, "
             "hoist_adjoints, "
             "index_names, int_arrays, "
-            "invariant_sums, kernel, layouts, lower, masks, normalize, outer_products, partial_sums, "
+            "invariant_sums, invariant_transposes, kernel, layouts, lower, masks, normalize, outer_products, partial_sums, "
             "placeholders, plan_report, "
             "planner, rebound_params, reverse, rolling_sums, scalars, selects, single_constants, slice_dots, "
             "small_arrays, split_adds, stack_tops, tables, tuples, unroll, view_adjoints, webs",
@@ -161,7 +161,7 @@ LINE = Fact("line", "statement, function",
             "(an InlinedLine for a statement inlined from a helper). "
             "Written by tag() and by astutil's statement builders.")
 KIND = Fact("kind", "statement", "axis_gathers, components, differences, index_names, int_arrays, "
-                                 "invariant_sums, "
+                                 "invariant_sums, invariant_transposes, "
                                  "layouts, lower, masks, normalize, outer_products, partial_sums, "
                                  "placeholders, rebound_params, reverse, rolling_sums, scalars, selects, "
                                  "single_constants, "
@@ -181,7 +181,9 @@ COUNT = Fact("count", "loop", "normalize", "dependence, forward, planner, revers
              "None for a counted for loop. Written by jump lowering.")
 TRIP_LIMIT = Fact("trip_limit", "while loop", "normalize", "planner",
                   "(counter, limit, inclusive, step) of a while loop that runs another "
-                  "iteration only while ``counter < limit`` (``<=`` when inclusive) holds, "
+                  "iteration only while ``counter < limit`` (``<=`` when inclusive) holds "
+                  "(its test, or an exit ``if counter >= limit: break`` of the body, "
+                  "then inclusive), "
                   "its body adding the positive int ``step`` to ``counter`` once per "
                   "iteration and writing neither ``counter`` elsewhere nor a name of "
                   "``limit`` (the user's names, as the loop's test reads them; no "

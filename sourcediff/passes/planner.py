@@ -1689,7 +1689,7 @@ def _feeds_adjoint(stmts, var, active) -> bool:
     reached, grown = {var}, True
     while grown:
         grown = False
-        for name in list(reached):
+        for name in reached:
             if _read_actively(stmts, name, active):
                 return True
         for st in walk(stmts):

@@ -60,6 +60,7 @@ from .dead_restores import dead_restores
 from .first_adds import assign_first_adds
 from .hoist_adjoints import hoist_adjoint_inits, reuse_loop_adjoint_buffers
 from .invariant_sums import sum_invariant_adds
+from .invariant_transposes import hoist_reverse_transposes
 from .numba_calls import lower_for_numba
 from .partial_sums import sum_inner_loops
 from .peel_ends import peel_ends
@@ -2018,6 +2019,7 @@ class ReverseTransformer:
         rev = reuse_loop_adjoint_buffers(rev, body, self.axes_from_parameters)
         primal_of = {a: v for v, a in self.adj_names.items()}
         rev = match_product_layouts(body, rev, lambda n: self.ndim_of(primal_of.get(n, n)))
+        rev = hoist_reverse_transposes(body, rev)
         return body, drop_needless_copies(rev)
 
     def ndim_of(self, var):

@@ -43,6 +43,7 @@ from ..runtime.helpers import (
     slice_start,
     sum_axis,
     tangent_like,
+    ties_shared,
     transposed,
     unbroadcast,
     wrap_index,
@@ -228,6 +229,16 @@ nondifferentiable(last_writes, last_pair_writes,
                   result=lambda args, kw, consts: array(np.float64, 1))
 nondifferentiable(share_ties, share_ties_along,
                   result=lambda args, kw, consts: array(np.float64, args[0].ndim))
+
+
+@result_type(ties_shared)
+def _(args, kw, consts):
+    return array(np.float64, args[0].ndim)
+
+
+@tangent(ties_shared)          # (linear in dz; the shares are piecewise constant)
+def _(z, x, m, dz, x_dot, m_dot, dz_dot):
+    return ties_shared(x, m, dz_dot)
 
 
 # a tape grown (a copy with more room): the tangent's tape grows alike

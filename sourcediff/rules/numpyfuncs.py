@@ -17,9 +17,9 @@ from ..runtime.helpers import (
     prod_others,
     prod_others_along,
     reshape_like,
-    share_ties,
     share_ties_along,
     sum_axis,
+    ties_shared,
 )
 from .checks import numbers
 from .operators import matmul_type
@@ -345,7 +345,7 @@ def _(z, x, dz, axis=None):
 
 @rule(np.max, np.amax, np.min, np.amin, when=_full)   # ties share, as JAX
 def _(z, x, dz, axis=None):
-    return dz * share_ties(x, z)
+    return ties_shared(x, z, dz)
 
 
 @rule(np.max, np.amax, np.min, np.amin, when=_axis)

@@ -70,6 +70,7 @@ __all__ = [
     "sub_into",
     "sum_axis",
     "tangent_like",
+    "ties_shared",
     "transpose_axes",
     "transposed",
     "unbroadcast",
@@ -800,6 +801,36 @@ def _(x, z):
     def impl(x, z):
         mask = (x == z).astype(np.float64)
         return mask / np.sum(mask)
+    return impl
+
+
+@runtime_helper
+def ties_shared(x, z, dz):
+    """``dz * share_ties(x, z)`` as one new array (the adjoint of a full ``np.max``
+    or ``np.min``: a softmax's ``np.max(row)`` in every row), not four.
+
+    >>> ties_shared(np.array([1.0, 3.0, 3.0]), 3.0, 2.0)
+    array([0., 1., 1.])
+    """
+    mask = (x == z).astype(np.float64)
+    return mask * (dz / mask.sum())
+
+
+@numba_overload(ties_shared)
+def _(x, z, dz):
+    def impl(x, z, dz):
+        out = np.zeros(x.shape)
+        flat = out.reshape(out.size)
+        n = 0
+        for k, v in enumerate(x.flat):
+            if v == z:
+                flat[k] = 1.0
+                n += 1
+        share = dz / n
+        for k in range(flat.size):
+            if flat[k] != 0.0:
+                flat[k] = share
+        return out
     return impl
 
 

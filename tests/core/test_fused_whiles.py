@@ -18,8 +18,8 @@ from tests.fdcheck import check_grad
 
 
 def bilinear(mu, x, y):
-    i = int(math.floor(x))
-    j = int(math.floor(y))
+    i = int(math.floor(x))  # noqa: RUF046 - as users write it (the cell index)
+    j = int(math.floor(y))  # noqa: RUF046
     fx = x - i
     fy = y - j
     return ((1.0 - fx) * (1.0 - fy) * mu[i, j] + fx * (1.0 - fy) * mu[i + 1, j]
@@ -191,5 +191,5 @@ def test_a_value_read_after_the_inner_loop_keeps_its_tape():
 def test_a_trajectory_read_after_its_while_true_runs_fused():
     """``xp``, ``yp`` are bound in the first trip of the ``while True``, before
     anything after the loop reads them: each outer iteration's own values."""
-    text, plan = _plan(*CASES[5])
+    _, plan = _plan(*CASES[5])
     assert "fused: the loop at line" in plan

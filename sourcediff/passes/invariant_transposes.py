@@ -1,0 +1,136 @@
+"""Transposes the reverse sweep makes in every iteration of a loop, made once.
+
+The adjoint of a product ``H = XtW @ X`` is ``dXtW += dH @ transposed(X)``:
+``transposed`` makes a C-contiguous copy of ``X.T`` (its products run along
+rows).  In the reverse loop of an iteration (eight Newton steps of a
+regression on 3,000 x 6 data), each reverse iteration copied all of ``X``
+again, though ``X`` never changes.  A hand-written adjoint takes the
+transpose once::
+
+    X_T = transposed(X)
+    for it in range(niter - 1, -1, -1):
+        ...
+        dXtW += dH @ X_T
+
+Taken for ``transposed(X)`` inside a loop of the reverse sweep where ``X`` is
+a name the reverse sweep never binds, the forward sweep binds at most once
+and outside its loops, and nothing in the function stores into (no element
+store, no in-place helper: every binding of it is the one array), and where
+the transpose is only an operand (of ``@``, or an argument of a NumPy
+function): one copy for every iteration changes nothing.  A name the
+forward sweep already binds to ``transposed(X)`` once, outside its loops,
+is read instead of a new one.
+"""
+from __future__ import annotations
+
+import ast
+
+from .. import ir
+from .astutil import assign, nodes, walk
+
+_IN_PLACE = ("add_into", "sub_into", "copy_into", "store_row")
+
+
+def hoist_reverse_transposes(body: list, rev: list) -> list:
+    """``rev`` (the reverse sweep; ``body``: the forward sweep before it) with
+    the transposes of unchanging arrays in its loops made before them."""
+    everything = ast.Module(body=body + rev, type_ignores=[])
+    used = {n.id for n in nodes(everything) if isinstance(n, ast.Name)}
+    bound_rev = _bound(rev)
+    top_bound = {}              # name -> times the forward sweep binds it at its top level
+    for s in body:
+        for n in _targets(s):
+            top_bound[n] = top_bound.get(n, 0) + 1
+    in_loops = _bound([x for s in body if isinstance(s, (ast.For, ast.While)) for x in s.body])
+    written = _written(everything)
+    made = {}                   # X -> the name holding transposed(X)
+    for s in body:
+        x = _transposed_of(getattr(s, "value", None))
+        if isinstance(s, ast.Assign) and x is not None and len(s.targets) == 1 and \
+                isinstance(s.targets[0], ast.Name) and top_bound.get(s.targets[0].id) == 1 and \
+                s.targets[0].id not in bound_rev | in_loops | written:
+            made.setdefault(x, s.targets[0].id)
+
+    def invariant(x):
+        return x not in bound_rev and x not in in_loops and x not in written and \
+            top_bound.get(x, 0) <= 1
+
+    out = []
+    for s in rev:
+        if not isinstance(s, (ast.For, ast.While)):
+            out.append(s)
+            continue
+        calls = [(parent, field, n) for parent, field, n in _operands(s)
+                 if _transposed_of(n) is not None and invariant(_transposed_of(n))]
+        before = []
+        for parent, field, call in calls:
+            x = _transposed_of(call)
+            if x not in made:
+                made[x] = _fresh(f"{x.lstrip('_')}_T", used)
+                before.append(ir.tag(assign(made[x], call), ir.LINE(s)))
+            new = ast.Name(id=made[x], ctx=ast.Load())
+            if isinstance(getattr(parent, field), list):
+                getattr(parent, field)[getattr(parent, field).index(call)] = new
+            else:
+                setattr(parent, field, new)
+        out += before + [s]
+    return out
+
+
+def _transposed_of(e):
+    """``X`` of ``transposed(X)``, else None."""
+    if isinstance(e, ast.Call) and isinstance(e.func, ast.Name) and e.func.id == "transposed" \
+            and len(e.args) == 1 and not e.keywords and isinstance(e.args[0], ast.Name):
+        return e.args[0].id
+    return None
+
+
+def _operands(loop):
+    """``(parent, field, node)`` of each operand of ``@`` and argument of a
+    ``np.``/``np.linalg.`` call in ``loop``."""
+    for n in nodes(loop):
+        if isinstance(n, ast.BinOp) and isinstance(n.op, ast.MatMult):
+            yield n, "left", n.left
+            yield n, "right", n.right
+        elif isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and \
+                ast.unparse(n.func).startswith("np."):
+            for a in n.args:
+                yield n, "args", a
+
+
+def _targets(s) -> list:
+    if isinstance(s, ast.Assign):
+        return [n.id for t in s.targets for n in nodes(t)
+                if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)]
+    if isinstance(s, ast.AugAssign) and isinstance(s.target, ast.Name):
+        return [s.target.id]
+    if isinstance(s, ast.For):
+        return [n.id for n in nodes(s.target) if isinstance(n, ast.Name)]
+    return []
+
+
+def _bound(stmts) -> set:
+    return {n for x in walk(stmts) for n in _targets(x)}
+
+
+def _written(tree) -> set:
+    """Arrays stored into (``a[i] = v``, ``a += v`` on an array, in-place helpers)."""
+    out = set()
+    for n in nodes(tree):
+        if isinstance(n, ast.Subscript) and isinstance(n.ctx, ast.Store) and \
+                isinstance(n.value, ast.Name):
+            out.add(n.value.id)
+        elif isinstance(n, ast.AugAssign) and isinstance(n.target, ast.Name):
+            out.add(n.target.id)
+        elif isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and \
+                n.func.id in _IN_PLACE and n.args and isinstance(n.args[0], ast.Name):
+            out.add(n.args[0].id)
+    return out
+
+
+def _fresh(base, used) -> str:
+    name, k = base, 2
+    while name in used:
+        name, k = f"{base}{k}", k + 1
+    used.add(name)
+    return name
