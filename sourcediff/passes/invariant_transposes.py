@@ -17,7 +17,8 @@ a name the reverse sweep never binds, the forward sweep binds at most once
 and outside its loops, and nothing in the function stores into (no element
 store, no in-place helper: every binding of it is the one array), and where
 the transpose is only an operand (of ``@``, or an argument of a NumPy
-function): one copy for every iteration changes nothing.  A name the
+function), and no read of ``X`` hands its array to another name or a view
+(``_shared``): one copy for every iteration changes nothing.  A name the
 forward sweep already binds to ``transposed(X)`` once, outside its loops,
 is read instead of a new one.
 """
@@ -29,6 +30,13 @@ from .. import ir
 from .astutil import assign, nodes, walk
 
 _IN_PLACE = ("add_into", "sub_into", "copy_into", "store_row")
+# what reads an array and makes a new one (or a number): no other name holds it
+_NEW_ARRAYS = ("transposed", "unbroadcast", "np.zeros_like", "reuse_zeros", "len", "fresh",
+               "outer_product", "ties_shared")
+_NUMPY_NEW = ("np.zeros_like", "np.empty_like", "np.ones_like", "np.sum", "np.dot", "np.exp",
+              "np.log", "np.sin", "np.cos", "np.tanh", "np.sqrt", "np.linalg.solve",
+              "np.linalg.inv", "np.matmul", "np.outer", "np.max", "np.min", "np.mean")
+_ATTRIBUTES = ("shape", "size", "ndim", "dtype")
 
 
 def hoist_reverse_transposes(body: list, rev: list) -> list:
@@ -53,7 +61,7 @@ def hoist_reverse_transposes(body: list, rev: list) -> list:
 
     def invariant(x):
         return x not in bound_rev and x not in in_loops and x not in written and \
-            top_bound.get(x, 0) <= 1
+            top_bound.get(x, 0) <= 1 and not _shared(everything, x)
 
     out = []
     for s in rev:
@@ -96,6 +104,40 @@ def _operands(loop):
                 ast.unparse(n.func).startswith("np."):
             for a in n.args:
                 yield n, "args", a
+
+
+def _shared(tree, x) -> bool:
+    """Whether some read of ``x`` may hand its array to another name or view
+    (``y = x``, ``x[1:]``, ``x.T``, a call of the user's): what is written
+    through that name changes ``x``.  Reads as an operand, an element, a
+    shape, or an argument of a NumPy function or a helper that makes a new
+    array do not."""
+    up = {}
+    for parent in nodes(tree):
+        for fld, child in ast.iter_fields(parent):
+            for c in child if isinstance(child, list) else [child]:
+                if isinstance(c, ast.AST):
+                    up[id(c)] = parent
+    for parent in nodes(tree):
+        for fld, child in ast.iter_fields(parent):
+            for c in child if isinstance(child, list) else [child]:
+                if not (isinstance(c, ast.Name) and c.id == x and isinstance(c.ctx, ast.Load)):
+                    continue
+                if isinstance(parent, (ast.BinOp, ast.Compare, ast.UnaryOp)):
+                    continue
+                if isinstance(parent, ast.Attribute) and (parent.attr in _ATTRIBUTES or (
+                        parent.attr == "T" and isinstance(up.get(id(parent)), ast.BinOp))):
+                    continue        # (``X.T @ r``: a view only the product reads)
+                if isinstance(parent, ast.Subscript) and fld == "value" and not any(
+                        isinstance(n, ast.Slice) for n in nodes(parent.slice)):
+                    continue
+                if isinstance(parent, ast.Call) and fld == "args" and (
+                        isinstance(parent.func, ast.Name) and parent.func.id in _NEW_ARRAYS or
+                        isinstance(parent.func, ast.Attribute) and
+                        ast.unparse(parent.func) in _NUMPY_NEW):
+                    continue
+                return True
+    return False
 
 
 def _targets(s) -> list:

@@ -1596,9 +1596,13 @@ def _block_locals(stmts, after) -> set:
         elif isinstance(st, ast.While) and isinstance(st.test, ast.Constant) and \
                 st.test.value is True:
             # a ``while True`` runs its body's first trip: what the body itself
-            # binds (before the exit test at its end) is bound when it ends
-            assigned |= {b.targets[0].id for b in st.body if ir.KIND(b) == ir.Kind.ASSIGN
-                         and isinstance(b.targets[0], ast.Name)}
+            # binds before anything that may leave it (the exit test at its end)
+            # is bound when it ends
+            for b in st.body:
+                if any(isinstance(n, ast.Break) for n in nodes(b)):
+                    break
+                if ir.KIND(b) == ir.Kind.ASSIGN and isinstance(b.targets[0], ast.Name):
+                    assigned.add(b.targets[0].id)
     used_after = {n.id for st in after for n in nodes(st) if isinstance(n, ast.Name)}
     out = assigned - read_first - used_after
     for k, st in enumerate(stmts):
