@@ -67,10 +67,40 @@ def first_writes(fn: ast.FunctionDef, sites: dict, params, shared: set) -> set:
     return out
 
 
-def _made_empty(stmt) -> bool:
+def stored_before_read(fn: ast.FunctionDef, sites: dict, params, shared: set) -> set:
+    """Arrays every binding of which is ``np.empty`` or ``np.empty_like``
+    (``shared``: arrays aliased or viewed; no parameter), written only by
+    element or slice stores: each element a correct program reads was stored
+    first, and the reverse of that store zeroes the element's adjoint after
+    the reverse of its reads.  The reverse of the binding then finds the
+    adjoint buffer zero already, and needs no reset (a time step's
+    ``_t6 = np.empty_like(_t4)`` filled by an element loop: its reverse loop
+    zeroes each element it reads, and a whole ``_dt6[:] = 0.0`` after it,
+    once per step, did nothing)."""
+    out, handed = set(), _handed_to_calls(fn)
+    for name, its in sites.items():
+        if name in params or name in shared or not its or \
+                not all(_made_empty(st.stmt, ("np.empty", "np.empty_like")) for st in its):
+            continue
+        if all(ir.KIND(s) in (ir.Kind.STORE, ir.Kind.AUGSTORE) for s in walk(fn.body)
+               if store_base(s) == name) and name not in handed:
+            out.add(name)
+    return out
+
+
+def _handed_to_calls(fn) -> set:
+    """Names passed to a function of the user's (which may write into them)."""
+    out = set()
+    for n in ast.walk(fn):
+        if isinstance(n, ast.Call) and ir.PRIM(n, ("",))[0] in ("user", "method"):
+            out |= {a.id for a in n.args if isinstance(a, ast.Name)}
+    return out
+
+
+def _made_empty(stmt, makers=("np.empty",)) -> bool:
     if ir.KIND(stmt) != ir.Kind.ASSIGN or not isinstance(stmt.value, ast.Call):
         return False
-    return ast.unparse(stmt.value.func) == "np.empty"
+    return ast.unparse(stmt.value.func) in makers
 
 
 def _blocks(stmts, out=None) -> dict:

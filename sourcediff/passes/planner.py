@@ -46,7 +46,7 @@ from .buffers import (
     value_flow,
 )
 from .dependence import Dependence
-from .fresh_arrays import first_writes
+from .fresh_arrays import first_writes, stored_before_read
 from .placeholders import exposed_reads
 from .rulecall import rule_inputs
 from .shapes import axis_lengths, shape_axes, shape_keys
@@ -121,8 +121,11 @@ class Planner:
         # arrays whose buffer no other name holds at the same time
         self.sole = sole_arrays(self.fn, self.types, self.params, self.permutations, is_view)
         # first writes into the elements of an np.empty array: nothing to put back
-        self.fresh_writes = first_writes(self.fn, self.sites, self.params, self.alias_taped | {
-            name for pair in self.value_flow for name in pair})
+        shared = self.alias_taped | {name for pair in self.value_flow for name in pair}
+        self.fresh_writes = first_writes(self.fn, self.sites, self.params, shared)
+        # arrays made by np.empty whose elements are stored before they are read:
+        # their adjoints need no reset where they are made
+        self.stored_first = stored_before_read(self.fn, self.sites, self.params, shared)
         self.select_checkpointed()
         self.dependence = Dependence(self.fn, self.stmt_loops)
         self.invariants_of: dict = {}      # id(loop) -> loop_invariants(loop)

@@ -1289,7 +1289,8 @@ class ReverseTransformer:
                     resets.append(_assign(dx, _call("reuse_zeros", _name(self.adj(var)),
                                                      _name(var)), line))
                     self.shape_reads.add(var)
-                elif kind != ir.Kind.ACCUMULATE and self.needs_reset(var, s):
+                elif kind != ir.Kind.ACCUMULATE and self.needs_reset(var, s) and \
+                        var not in self.plan.stored_first:
                     resets.append(self.reset(var, line))
                     if self.types[var].is_array and not self.resets_in_place(var):
                         self.shape_reads.add(var)

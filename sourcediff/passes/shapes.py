@@ -435,6 +435,10 @@ def _product_key(value, prim, types, key_of, find):
     if prim[0] == "call" and isinstance(value, ast.Call) and not value.keywords and \
             len(value.args) == 1 and prim[1] is np.linalg.inv and ndim(value.args[0]) == 2:
         return key_of(value.args[0].id)         # (a square matrix's shape)
+    if prim[0] == "call" and isinstance(value, ast.Call) and not value.keywords and \
+            len(value.args) == 2 and prim[1] is np.linalg.solve and \
+            ndim(value.args[0]) == 2 and ndim(value.args[1]) is not None:
+        return key_of(value.args[1].id)         # (the right-hand side's shape)
     if prim == ("binop", "MatMult"):
         a, b = value.left, value.right
     elif prim[0] == "call" and getattr(prim[1], "__name__", None) in ("dot", "matmul") and \

@@ -53,6 +53,39 @@ def kalman(q, rvar, zs, dt):
     return nll
 
 
+def kalman_dots(q, rvar, zs, dt):
+    """The same filter written with ``np.dot``, ``np.linalg.solve`` and ``det``."""
+    T = zs.shape[0]
+    F = np.eye(4)
+    F[0, 2] = dt
+    F[1, 3] = dt
+    H = np.zeros((2, 4))
+    H[0, 0] = 1.0
+    H[1, 1] = 1.0
+    Qb = np.zeros((4, 4))
+    for d in range(2):
+        Qb[d, d] = dt ** 3 / 3.0
+        Qb[d + 2, d + 2] = dt
+    Q = q * Qb
+    R = rvar * np.eye(2)
+    x = np.zeros(4)
+    x[0] = zs[0, 0]
+    x[1] = zs[0, 1]
+    P = 10.0 * np.eye(4)
+    I4 = np.eye(4)
+    nll = 0.0
+    for t in range(1, T):
+        x = np.dot(F, x)
+        P = np.dot(np.dot(F, P), F.T) + Q
+        v = zs[t] - np.dot(H, x)
+        S = np.dot(np.dot(H, P), H.T) + R
+        K = np.dot(np.dot(P, H.T), np.linalg.inv(S))
+        nll += 0.5 * (math.log(np.linalg.det(S)) + np.dot(v, np.linalg.solve(S, v)))
+        x = x + np.dot(K, v)
+        P = np.dot(I4 - np.dot(K, H), P)
+    return nll
+
+
 def _zs(T=6, seed=11):
     rng = np.random.default_rng(seed)
     steps = np.cumsum(0.1 * rng.standard_normal((T, 2)) + 0.05, axis=0)
@@ -63,8 +96,9 @@ ARGS = (0.1, 0.05, _zs(), 0.1)
 
 
 @pytest.mark.parametrize("target", ["python", "cpu"])
-def test_the_filter_matches_finite_differences(target):
-    check_grad(kalman, ARGS, wrt=(0, 1), target=target)
+@pytest.mark.parametrize("f", [kalman, kalman_dots], ids=["matmul", "dots"])
+def test_the_filter_matches_finite_differences(f, target):
+    check_grad(f, ARGS, wrt=(0, 1), target=target)
 
 
 def _text():
@@ -83,8 +117,9 @@ def test_constant_matrices_are_made_once_before_the_loop():
         assert {"F", "H"} <= set(re.findall(r"(\w+) = empty_grid", part[:start]))
 
 
-def test_the_states_go_on_stacks_not_lists():
-    text = _text()
+@pytest.mark.parametrize("f", [kalman, kalman_dots], ids=["matmul", "dots"])
+def test_the_states_go_on_stacks_not_lists(f):
+    text = sd.grad(f, wrt=(0, 1), target="python").source_for(*ARGS)
     plan = text[text.index("# Plan:"):text.index("# -- ")]
     assert "in lists" not in plan and ".append(" not in text
     assert "_saved_P" in text and "arrays of its shape" in plan
