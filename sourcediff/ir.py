@@ -237,7 +237,8 @@ PRIM = Fact("prim", "expression", "axis_gathers, components, differences, hoist,
                                   "normalize, numba_calls, outer_products, placeholders, "
                                   "rebound_params, scalars, "
                                   "single_constants, slice_dots, small_arrays, tables, tuples, webs",
-            "activity, astutil, buffers, components, cse, differences, forward, hoist, int_arrays, "
+            "activity, astutil, buffers, components, cse, differences, forward, fresh_arrays, hoist, "
+            "int_arrays, "
             "layouts, "
             "lower, normalize, numba_calls, outer_products, planner, program, rerun, "
             "reverse, rulecall, scalars, shapes, single_constants, slice_dots, small_arrays, tables, "
