@@ -191,5 +191,9 @@ def test_a_value_read_after_the_inner_loop_keeps_its_tape():
 def test_a_trajectory_read_after_its_while_true_runs_fused():
     """``xp``, ``yp`` are bound in the first trip of the ``while True``, before
     anything after the loop reads them: each outer iteration's own values."""
-    _, plan = _plan(*CASES[5])
+    text, plan = _plan(*CASES[5])
     assert "fused: the loop at line" in plan
+    # the inner loop's break leaves the inner loop only: what its reverse sets first
+    # is known zero there, set (``dsp = ...``), not added to and reset in each trip
+    reverse = text[text.index("# -- last loop"):]
+    assert "dsp = _dt" in reverse and "dsp = 0.0" not in reverse
