@@ -227,6 +227,20 @@ def insert_before(fn, make) -> bool:
     return replace_statements(fn, replace)
 
 
+def own_jumps(stmts, kinds) -> bool:
+    """A statement of one of ``kinds`` (``ast.Continue``, ``ast.Break``) in
+    ``stmts``, a loop's body, that is not inside a loop nested in it (where it
+    would leave or restart that loop only)."""
+    for s in stmts:
+        if isinstance(s, kinds):
+            return True
+        if isinstance(s, ast.If) and (own_jumps(s.body, kinds) or own_jumps(s.orelse, kinds)):
+            return True
+        if isinstance(s, (ast.With, ast.Try)) and own_jumps(s.body, kinds):
+            return True
+    return False
+
+
 def takes_all(index) -> bool:
     """A subscript's index that reads every element: ``:`` on each axis it
     names (``x[:]``, ``x[:, :]``), the view of all of the array."""

@@ -58,7 +58,7 @@ from ..runtime.helpers import (
     transpose_axes,
     vstack2,
 )
-from .astutil import binding_targets, free_names, nodes, stored_names, walk
+from .astutil import binding_targets, free_names, nodes, own_jumps, stored_names, walk
 from .astutil import name as _name
 from .differences import integer_constant
 from .differences import terms as difference_terms
@@ -3392,14 +3392,7 @@ def _is_new_axis(p) -> bool:
 
 def _continues(stmts) -> bool:
     """A ``continue`` of the loop whose body is ``stmts`` (not of a loop inside)."""
-    for st in stmts:
-        if isinstance(st, ast.Continue):
-            return True
-        if isinstance(st, ast.If) and (_continues(st.body) or _continues(st.orelse)):
-            return True
-        if isinstance(st, (ast.With, ast.Try)) and _continues(st.body):
-            return True
-    return False
+    return own_jumps(stmts, ast.Continue)
 
 
 def _trip_limit(s: ast.While):

@@ -36,7 +36,7 @@ from collections import Counter
 from dataclasses import dataclass
 
 from .. import ir
-from .astutil import free_names, is_const, nodes, stored_names
+from .astutil import free_names, is_const, nodes, own_jumps, stored_names
 
 _LOOPS = (ast.For, ast.While)
 _JUMPS = (ast.Break, ast.Continue, ast.Return)
@@ -102,26 +102,13 @@ def loop_entry(loop, zero: frozenset, adjoints: Adjoints) -> frozenset:
     """The adjoints known zero at the start of every iteration of ``loop`` (and
     after it): a fixed point; without one for a loop left by a jump of its
     own (a ``break`` of a loop nested in it leaves that loop only)."""
-    if _own_jumps(loop.body) or any(isinstance(n, ast.Return) for n in nodes(loop)):
+    if own_jumps(loop.body, _JUMPS) or any(isinstance(n, ast.Return) for n in nodes(loop)):
         return zero - stored_names(loop)
     while True:
         entry = zero & zero_after(loop.body, zero, adjoints)
         if entry == zero:
             return zero
         zero = entry
-
-
-def _own_jumps(stmts) -> bool:
-    """A ``break`` or ``continue`` in ``stmts`` (a loop's body) that is not
-    inside a loop nested in it."""
-    for s in stmts:
-        if isinstance(s, _JUMPS):
-            return True
-        if isinstance(s, ast.If) and (_own_jumps(s.body) or _own_jumps(s.orelse)):
-            return True
-        if isinstance(s, (ast.With, ast.Try)) and _own_jumps(s.body):
-            return True
-    return False
 
 
 def _adds_zero(s, zero) -> bool:
