@@ -297,6 +297,13 @@ class Planner:
         inside = {id(st) for st in walk(loop.body)}
         dropped = {(sid, v) for sid, v in self.save_at if v in once and sid in inside}
         dropped |= self._first_bindings(loop, [st for st in self.fn.body if st is not top])
+        # an array each iteration writes whole before reading it, by one store: the
+        # elements it overwrote were the last iteration's, whose reverse has run
+        for array in self.iteration_arrays(loop, after):
+            stores = [st for st in walk(loop.body) if store_base(st) == array]
+            if len(stores) == 1:
+                dropped |= {(sid, v) for sid, v in self.save_at
+                            if v == array + "[]" and sid == id(stores[0])}
         if id(top) in self.checkpointed and any(
                 sid in inside for sid, _ in self.save_at - dropped):
             return None     # its tapes are laid out for segments
@@ -1596,6 +1603,9 @@ def _block_locals(stmts, after) -> set:
             assigned.add(st.targets[0].id)
         elif kind == ir.Kind.ACCUMULATE:
             read_first.add(st.targets[0].id)
+        elif isinstance(st, ast.If):
+            # bound in both branches (``m = a if a > b else b`` written as an if)
+            assigned |= _bound_in_block(st.body) & _bound_in_block(st.orelse)
         elif isinstance(st, ast.While) and isinstance(st.test, ast.Constant) and \
                 st.test.value is True:
             # a ``while True`` runs its body's first trip: what the body itself
@@ -1615,6 +1625,17 @@ def _block_locals(stmts, after) -> set:
             rest = stmts[k + 1:] + stmts[:k] + list(after)
             out |= _block_locals(st.body, st.orelse + rest) | \
                 _block_locals(st.orelse, st.body + rest)
+    return out
+
+
+def _bound_in_block(stmts) -> set:
+    """Names a block binds whichever way its branches go."""
+    out = set()
+    for st in stmts:
+        if ir.KIND(st) == ir.Kind.ASSIGN and isinstance(st.targets[0], ast.Name):
+            out.add(st.targets[0].id)
+        elif isinstance(st, ast.If):
+            out |= _bound_in_block(st.body) & _bound_in_block(st.orelse)
     return out
 
 

@@ -828,20 +828,68 @@ def _element_reads(value) -> list:
 def _covers(plan, nest, array) -> bool:
     """``nest`` is ``for j in range(n)`` whose body stores ``array[j] = ...``
     unconditionally, and ``array`` is made once as ``np.zeros(n)`` (or
-    ``np.empty``, ``np.ones``) with ``n`` unchanged since."""
-    bounds = counted(nest)
+    ``np.empty``, ``np.ones``) with ``n`` unchanged since; or, for a matrix
+    made as ``np.zeros((n, m))``, ``for j in range(n)`` with a loop ``for k in
+    range(m)`` at the top of its body storing ``array[j, k] = ...``
+    unconditionally (a convolution's feature map filled per sample)."""
+    lengths = _lengths(plan, array)
+    if lengths is None:
+        return False
+    loops, body = [], [nest]
+    for length in lengths:
+        inner = [st for st in body if isinstance(st, ast.For) and _runs_over(plan, st, length)]
+        if not inner:
+            return False
+        loops.append(inner[0])
+        body = inner[0].body
+    index = [ast.Name(id=loop.target.id, ctx=ast.Load()) for loop in loops]
+    want = ast.dump(index[0] if len(index) == 1 else ast.Tuple(elts=index, ctx=ast.Load()))
+    return any(ir.KIND(st) == ir.Kind.STORE and st.targets[0].value.id == array and
+               ast.dump(st.targets[0].slice) == want for st in body)
+
+
+def _runs_over(plan, loop, length) -> bool:
+    """``loop`` is ``for j in range(n)`` with ``n`` the length ``length``."""
+    bounds = counted(loop)
     if bounds is None or not (isinstance(bounds[0], ast.Constant) and bounds[0].value == 0):
         return False
-    length = _length(plan, array)
-    if length is None:
-        return False
-    if ast.dump(length) != ast.dump(bounds[1]):
-        extent = _extent(plan, length)
-        if extent is None or extent != _extent(plan, bounds[1]):
-            return False
-    return any(ir.KIND(st) == ir.Kind.STORE and st.targets[0].value.id == array and
-               isinstance(st.targets[0].slice, ast.Name) and
-               st.targets[0].slice.id == nest.target.id for st in nest.body)
+    if ast.dump(length) == ast.dump(bounds[1]):
+        return True
+    extent = _extent(plan, length)
+    return extent is not None and extent == _extent(plan, bounds[1])
+
+
+def _lengths(plan, array):
+    """The lengths of a vector's (``_length``) or a matrix's axes, made once as
+    ``np.zeros((n, m))`` (the shape maybe a tuple bound once before, ``_t4 = C,
+    Lc``) of names set once before it or parameters; else None."""
+    t = plan.types.get(array)
+    if t is None or not t.is_array:
+        return None
+    if t.ndim == 1:
+        length = _length(plan, array)
+        return None if length is None else [length]
+    sites = plan.sites.get(array, [])
+    if t.ndim != 2 or len(sites) != 1 or ir.KIND(sites[0].stmt) != ir.Kind.ASSIGN:
+        return None
+    shape = maker_shape(sites[0].stmt.value)
+    if isinstance(shape, ast.Name):
+        made = plan.sites.get(shape.id, [])
+        if len(made) != 1 or not made[0].top_level or made[0].order > sites[0].order or \
+                ir.KIND(made[0].stmt) != ir.Kind.ASSIGN:
+            return None
+        shape = made[0].stmt.value
+    if not isinstance(shape, ast.Tuple) or len(shape.elts) != 2:
+        return None
+    for n in shape.elts:
+        if isinstance(n, ast.Name):
+            n_sites = plan.sites.get(n.id, [])
+            if not (not n_sites and n.id in plan.params or len(n_sites) == 1 and
+                    n_sites[0].top_level and n_sites[0].order < sites[0].order):
+                return None
+        elif not isinstance(n, ast.Constant):
+            return None
+    return list(shape.elts)
 
 
 def _length(plan, array):
