@@ -31,7 +31,7 @@ def conv_pool(w, bias, wout, X, y):
         for c in range(C):
             for p in range(P):
                 m = h[c, 2 * p]
-                if h[c, 2 * p + 1] > m:
+                if h[c, 2 * p + 1] > m:  # noqa: PLR1730 - the if a user writes (the test)
                     m = h[c, 2 * p + 1]
                 out += wout[c, p] * m
         r = out - y[s]
