@@ -2,7 +2,10 @@
 by element stores needs no reset where the array is made: the reverse of
 each store zeroes the element's adjoint after the reverse of its reads
 (passes/fresh_arrays.py ``stored_before_read``).  An ``np.zeros`` array read
-where nothing stored keeps its reset; both against central differences."""
+where nothing stored keeps its reset; both against central differences.  An
+element of an adjoint zeroed and then added to at the same index in the same
+loop body is set instead (passes/first_adds.py: ``dy[j] = e``, not ``dy[j] =
+0.0`` then ``dy[j] += e``)."""
 from __future__ import annotations
 
 import math
@@ -74,3 +77,9 @@ def test_an_empty_array_filled_by_a_loop_has_no_reset():
 def test_a_zeros_array_read_where_unstored_keeps_its_reset():
     rev = _reverse(*CASES[1])
     assert "dz[:] = 0.0" in rev or "dz = np.zeros_like(" in rev
+
+
+def test_an_element_zeroed_then_added_to_is_set():
+    rev = _reverse(*CASES[0])
+    loop = rev[rev.index("for j in range("):rev.index("for i in range(")]
+    assert "dy[j] = 0.0" not in loop and "dy[j] += " not in loop and "dy[j] = dy_j" in loop

@@ -81,10 +81,9 @@ def scratch_array_grad(x, w):
             # scratch_array:48  u[i] = math.tanh(w * x[i] + u[i])
             _t2 = x[i]
             _dt6 = du[i]
-            du[i] = 0.0
             _t6 = u[i]
             _dt5 = _dt6 * (1.0 - _t6 * _t6)
-            du[i] += _dt5
+            du[i] = _dt5
             dw_i += _dt5 * _t2
             _dt2 = _dt5 * w
             dx[i] += _dt2
