@@ -34,6 +34,7 @@ Taken only where nothing else could see the difference (the forward sweep):
 from __future__ import annotations
 
 import ast
+import copy
 
 import numpy as np
 
@@ -172,6 +173,68 @@ def reuse_loop_adjoint_buffers(rev: list, body: list, axes_of) -> list:
         return init, [] if _zeroed_last(adj, rest) else [_reset(adj, s)]
     # (before a fused loop: with the other adjoints made where the reverse sweep starts)
     return _before_loops(rev, moved, lambda section: "init" if section == "fused" else section)
+
+
+def sink_adjoint_zeroings(stmts: list, adjoint_arrays) -> list:
+    """``stmts`` (a sweep) with each zeroing of an adjoint buffer that a loop's
+    body makes in every iteration and nothing else in the loop mentions (``dx2
+    = np.zeros_like(x2)``, ``_dt3[:] = 0.0`` in the forward part of a step
+    whose reverse runs after the whole loop: a neural ODE's RK4 stages) made
+    once, right after the loop: the buffer ends the loop as the last
+    iteration's zeroing left it (the array it is shaped like is not bound
+    after it in the body), and no iteration reads it.  (A loop of no
+    iteration then zeroes it too: an adjoint buffer is zero wherever nothing
+    has added into it yet, which is the case where the forward part runs.)"""
+    out = []
+    for s in stmts:
+        if isinstance(s, (ast.For, ast.While, ast.If)):
+            s = copy.copy(s)
+            s.body = sink_adjoint_zeroings(s.body, adjoint_arrays)
+            s.orelse = sink_adjoint_zeroings(s.orelse, adjoint_arrays)
+        after = []
+        if isinstance(s, (ast.For, ast.While)) and not s.orelse:
+            kept = []
+            for k, st in enumerate(s.body):
+                adj = _zeroing_of(st, adjoint_arrays)
+                if adj is not None and _only_mention(s, st, adj) and \
+                        not _bound_after(s.body[k + 1:], st):
+                    after.append(st)
+                else:
+                    kept.append(st)
+            if after:
+                s.body = kept or [ast.Pass()]
+        out.append(s)
+        out.extend(after)
+    return out
+
+
+def _zeroing_of(st, adjoint_arrays):
+    """The buffer ``st`` zeroes whole (``dx = np.zeros_like(x)``, ``dx[:] = 0.0``)."""
+    if not isinstance(st, ast.Assign) or len(st.targets) != 1:
+        return None
+    t, v = st.targets[0], st.value
+    if isinstance(t, ast.Name) and ir.ADJOINT_INIT(st, None) == t.id and \
+            isinstance(v, ast.Call) and ast.unparse(v.func) == "np.zeros_like" and \
+            len(v.args) == 1 and isinstance(v.args[0], ast.Name):
+        return t.id
+    if isinstance(t, ast.Subscript) and isinstance(t.value, ast.Name) and \
+            t.value.id in adjoint_arrays and isinstance(t.slice, ast.Slice) and \
+            t.slice.lower is None and t.slice.upper is None and t.slice.step is None and \
+            isinstance(v, ast.Constant) and v.value == 0.0:
+        return t.value.id
+    return None
+
+
+def _only_mention(loop, st, adj) -> bool:
+    return sum(isinstance(n, ast.Name) and n.id == adj for n in nodes(loop)) == \
+        sum(isinstance(n, ast.Name) and n.id == adj for n in nodes(st))
+
+
+def _bound_after(later, st) -> bool:
+    """What ``st`` shapes its zeros like is bound by a statement of ``later``."""
+    like = {a.id for a in getattr(st.value, "args", []) if isinstance(a, ast.Name)}
+    return any(isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store) and n.id in like
+               for x in later for n in nodes(x))
 
 
 def _reset(adj, s):

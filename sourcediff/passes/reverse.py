@@ -58,7 +58,11 @@ from .buffers import (
 from .copies import drop_needless_copies
 from .dead_restores import dead_restores
 from .first_adds import assign_first_adds
-from .hoist_adjoints import hoist_adjoint_inits, reuse_loop_adjoint_buffers
+from .hoist_adjoints import (
+    hoist_adjoint_inits,
+    reuse_loop_adjoint_buffers,
+    sink_adjoint_zeroings,
+)
 from .invariant_sums import sum_invariant_adds
 from .invariant_transposes import hoist_reverse_transposes
 from .numba_calls import lower_for_numba
@@ -2018,6 +2022,8 @@ class ReverseTransformer:
         body, rev = reset_stack_tops(body, rev)
         body = hoist_adjoint_inits(body, self.axes_from_parameters)
         rev = reuse_loop_adjoint_buffers(rev, body, self.axes_from_parameters)
+        body = sink_adjoint_zeroings(body, adjoints.arrays)
+        rev = sink_adjoint_zeroings(rev, adjoints.arrays)
         primal_of = {a: v for v, a in self.adj_names.items()}
         rev = match_product_layouts(body, rev, lambda n: self.ndim_of(primal_of.get(n, n)))
         rev = hoist_reverse_transposes(body, rev)
