@@ -198,6 +198,8 @@ def sink_adjoint_zeroings(stmts: list, adjoint_arrays) -> list:
                 adj = _zeroing_of(st, adjoint_arrays)
                 if adj is not None and _only_mention(s, st, adj) and \
                         not _bound_after(s.body[k + 1:], st):
+                    if ir.SECTION.has(s):
+                        ir.SECTION.set(st, ir.SECTION(s))     # (the loop's sweep)
                     after.append(st)
                 else:
                     kept.append(st)
