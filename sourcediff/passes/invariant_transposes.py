@@ -27,7 +27,7 @@ from __future__ import annotations
 import ast
 
 from .. import ir
-from .astutil import assign, nodes, walk
+from .astutil import assign, bound_names, nodes, walk
 
 _IN_PLACE = ("add_into", "sub_into", "copy_into", "store_row")
 # what reads an array and makes a new one (or a number): no other name holds it
@@ -47,7 +47,7 @@ def hoist_reverse_transposes(body: list, rev: list) -> list:
     bound_rev = _bound(rev)
     top_bound = {}              # name -> times the forward sweep binds it at its top level
     for s in body:
-        for n in _targets(s):
+        for n in bound_names(s):
             top_bound[n] = top_bound.get(n, 0) + 1
     in_loops = _bound([x for s in body if isinstance(s, (ast.For, ast.While)) for x in s.body])
     written = _written(everything)
@@ -140,19 +140,8 @@ def _shared(tree, x) -> bool:
     return False
 
 
-def _targets(s) -> list:
-    if isinstance(s, ast.Assign):
-        return [n.id for t in s.targets for n in nodes(t)
-                if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)]
-    if isinstance(s, ast.AugAssign) and isinstance(s.target, ast.Name):
-        return [s.target.id]
-    if isinstance(s, ast.For):
-        return [n.id for n in nodes(s.target) if isinstance(n, ast.Name)]
-    return []
-
-
 def _bound(stmts) -> set:
-    return {n for x in walk(stmts) for n in _targets(x)}
+    return {n for x in walk(stmts) for n in bound_names(x)}
 
 
 def _written(tree) -> set:
