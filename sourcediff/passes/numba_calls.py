@@ -10,12 +10,22 @@ import numpy as _np
 from .. import ir
 from ..rules import registry
 from ..runtime.batched_products import batched_matmul
+from ..runtime.small_linalg import determinant, inverse, solve_linear
 from .astutil import call as _call
 from .astutil import const as _const
 from .astutil import name as _name
 
 _REDUCTIONS = {id(f) for f in (_np.sum, _np.mean, _np.max, _np.amax, _np.min, _np.amin,
                                _np.prod)}
+
+
+# np.linalg functions of float matrices -> (the ranks of their arguments), the
+# runtime helper standing in for them (runtime/small_linalg.py)
+_SMALL_LINALG = {id(_np.linalg.det): ((2,),), id(_np.linalg.inv): ((2,),),
+                 id(_np.linalg.solve): ((2,), (1, 2))}
+_SMALL_LINALG_FNS = {id(_np.linalg.det): determinant, id(_np.linalg.inv): inverse,
+                     id(_np.linalg.solve): solve_linear}
+_SMALL_LINALG_HELPERS = {k: f.__name__ for k, f in _SMALL_LINALG_FNS.items()}
 
 
 def contiguous_reshape(call):
@@ -38,7 +48,9 @@ def lower_for_numba(prim, types):
     conditional expression (not a 0-d array), ``np.expand_dims`` of a number a
     one-element array, ``np.outer`` of two vectors the ``outer_product`` helper,
     ``np.diff`` of a float array the ``differences`` helper, ``np.where`` of
-    arrays the ``select`` helper, the builtin ``abs`` of an array ``np.abs``."""
+    arrays the ``select`` helper, the builtin ``abs`` of an array ``np.abs``,
+    ``np.linalg.det/inv/solve`` of float matrices ``determinant``, ``inverse``,
+    ``solve_linear`` (closed forms up to 3x3, runtime/small_linalg.py)."""
     if ir.PRIM(prim, ("",))[0] == "method" and prim.func.attr == "reshape":
         return contiguous_reshape(prim)
     def type_of(a):
@@ -100,6 +112,14 @@ def lower_for_numba(prim, types):
         if xt is not None and xt.is_array and xt.ndim == 2:
             axis = args[1] if len(args) > 1 else prim.keywords[0].value
             return _call("argmax_along" if fn is _np.argmax else "argmin_along", args[0], axis)
+    if id(fn) in _SMALL_LINALG and len(args) == len(_SMALL_LINALG[id(fn)]) and \
+            not prim.keywords and all(
+                type_of(a) is not None and type_of(a).is_array and type_of(a).ndim in ndims
+                and type_of(a).dtype is not None and type_of(a).dtype.kind == "f"
+                for a, ndims in zip(args, _SMALL_LINALG[id(fn)])):
+        # (closed forms up to 3x3: Numba's LAPACK calls take 160-270 ns for a 2x2)
+        return ir.mark(_call(_SMALL_LINALG_HELPERS[id(fn)], *args),
+                       ("call", _SMALL_LINALG_FNS[id(fn)]))
     if fn is _np.expand_dims and args and is_number(args[0]):
         return _call("np.full", _const(1), args[0])
     helper = registry.axis_helper_name(fn)

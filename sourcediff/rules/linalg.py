@@ -15,7 +15,6 @@ from ..runtime.helpers import (
     cholesky_adjoint,
     cholesky_adjoint_tangent,
     cholesky_tangent,
-    cofactors,
     eigh_values,
     eigh_values_adjoint,
     eigh_values_adjoint_along_v,
@@ -30,6 +29,7 @@ from ..runtime.helpers import (
     slogdet_sign,
     transposed,
 )
+from ..runtime.small_linalg import cofactors, determinant, inverse, solve_linear
 from .registry import nondifferentiable, result_type, rule, tangent
 
 
@@ -38,19 +38,22 @@ def _ndim(info, name):
     return t.ndim if t is not None and t.is_array else 0
 
 
-@rule(np.linalg.det)          # the cofactors: det(a) inv(a).T, also where a is singular
+# On Numba targets generated code calls determinant, inverse and solve_linear
+# (passes/numba_calls.py: closed forms up to 3x3); they share the rules of the
+# np.linalg functions they stand for, and the rules call them too.
+@rule(np.linalg.det, determinant)   # the cofactors: det(a) inv(a).T, also where a is singular
 def _(z, a, dz):
     return dz * cofactors(a)
 
 
-@tangent(np.linalg.det)
+@tangent(np.linalg.det, determinant)
 def _(z, a, a_dot):
     return np.sum(cofactors(a) * a_dot)
 
 
 @tangent(cofactors)           # of det(a) inv(a).T (an invertible a: second derivatives)
 def _(z, a, a_dot):
-    return np.sum(np.linalg.inv(a).T * a_dot) * z - z @ a_dot.T @ np.linalg.inv(a).T
+    return np.sum(inverse(a).T * a_dot) * z - z @ a_dot.T @ inverse(a).T
 
 
 @result_type(cofactors)
@@ -58,18 +61,18 @@ def _(args, kw, consts):
     return array(np.float64, 2)
 
 
-@result_type(np.linalg.det)
+@result_type(np.linalg.det, determinant)
 def _(args, kw, consts):
     return F64
 
 
-@rule(np.linalg.inv)
+@rule(np.linalg.inv, inverse)
 def _(z, a, dz):
     zt = transposed(z)
     return -((zt @ dz) @ zt)
 
 
-@tangent(np.linalg.inv)
+@tangent(np.linalg.inv, inverse)
 def _(z, a, a_dot):
     return -np.dot(np.dot(z, a_dot), z)
 
@@ -77,24 +80,24 @@ def _(z, a, a_dot):
 # (A.T as a C-contiguous copy, transposed(a): Numba compiles np.linalg.solve once
 # per memory layout, 0.5 s each, and copies its matrix for LAPACK either way;
 # outer_product's loops compile in 0.1 s, np.outer in 1.5 s)
-@rule(np.linalg.solve, when=lambda i: _ndim(i, "b") == 1)
+@rule(np.linalg.solve, solve_linear, when=lambda i: _ndim(i, "b") == 1)
 def _(z, a, b, dz):
-    db = np.linalg.solve(transposed(a), dz)
+    db = solve_linear(transposed(a), dz)
     return -outer_product(db, z), db
 
 
-@rule(np.linalg.solve)
+@rule(np.linalg.solve, solve_linear)
 def _(z, a, b, dz):
-    db = np.linalg.solve(transposed(a), dz)
+    db = solve_linear(transposed(a), dz)
     return -np.dot(db, z.T), db
 
 
-@tangent(np.linalg.solve)
+@tangent(np.linalg.solve, solve_linear)
 def _(z, a, b, a_dot, b_dot):
-    return np.linalg.solve(a, b_dot) - np.linalg.solve(a, np.dot(a_dot, z))
+    return solve_linear(a, b_dot) - solve_linear(a, np.dot(a_dot, z))
 
 
-@result_type(np.linalg.inv, np.linalg.solve)
+@result_type(np.linalg.inv, np.linalg.solve, inverse, solve_linear)
 def _(args, kw, consts):
     return array(np.float64, args[-1].ndim)
 
@@ -154,12 +157,12 @@ result_type(one_d_array)(_one_d_only(lambda t: (
 # np.linalg.slogdet(a) is normalized to (slogdet_sign(a), logabsdet(a)).
 @rule(logabsdet)
 def _(z, a, dz):
-    return dz * np.linalg.inv(a).T
+    return dz * inverse(a).T
 
 
 @tangent(logabsdet)
 def _(z, a, a_dot):
-    return np.sum(np.linalg.inv(a).T * a_dot)
+    return np.sum(inverse(a).T * a_dot)
 
 
 nondifferentiable(slogdet_sign, result=lambda args, kw, consts: F64)

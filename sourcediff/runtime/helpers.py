@@ -22,7 +22,6 @@ __all__ = [
     "cholesky_adjoint",
     "cholesky_adjoint_tangent",
     "cholesky_tangent",
-    "cofactors",
     "column_stack2",
     "eigh_values",
     "eigh_values_adjoint",
@@ -1143,23 +1142,6 @@ def logabsdet(a):
 def slogdet_sign(a):
     """``np.linalg.slogdet(a)[0]``: the sign of det a."""
     return np.linalg.slogdet(a)[0]
-
-
-@runtime_helper(jit=True, of="np.linalg.det")
-def cofactors(a):
-    """The cofactor matrix of a square ``a``: ``det(a) inv(a).T`` where ``a`` is
-    invertible, and defined where it is not (the derivative of ``det``, which
-    JAX gives at a singular matrix too; ``inv`` raises there).  From the
-    singular value decomposition ``a = u diag(s) vt``: ``det(u) det(vt) u
-    diag(c) vt``, ``c[i]`` the product of the other singular values."""
-    u, s, vt = np.linalg.svd(a)
-    n = s.shape[0]
-    c = np.ones(n)
-    for i in range(n):
-        for j in range(n):
-            if j != i:
-                c[i] *= s[j]
-    return np.linalg.det(u) * np.linalg.det(vt) * np.dot(u * c, vt)
 
 
 # Cholesky's derivatives solve triangular systems.  Compiled, they are loops

@@ -647,4 +647,4 @@ def test_linear_algebra_adjoints_use_the_quickly_compiled_helpers():
     source = sd.grad(linear_algebra, wrt=(0, 1), target="python").source_for(a, b)
     adjoint = source[source.index("def linear_algebra_grad"):]
     assert "np.outer(" not in adjoint and "outer_product(" in adjoint, adjoint
-    assert "np.linalg.solve(transposed(" in adjoint and ".T, " not in adjoint, adjoint
+    assert "solve_linear(transposed(" in adjoint and ".T, " not in adjoint, adjoint
