@@ -23,7 +23,8 @@ the written value without the restore. The stores here need no tape.
 Taken when all of these hold for an array ``a`` (else its stores are taped as
 before):
 
-* ``a`` is bound once, by ``a = np.empty(...)``, is not a parameter, and no
+* ``a`` is bound once, by ``a = np.empty(...)`` or ``np.empty_like(...)`` (a
+  row buffer of passes/lower.py), is not a parameter, and no
   view or other name shares its memory (``views``: the planner's);
 * every store into ``a`` is a plain ``a[i] = v`` (not ``+=``) in the body of
   one ``for i in range(...)`` loop, outside any loop nested in it, indexed by
@@ -59,7 +60,8 @@ def first_writes(fn: ast.FunctionDef, sites: dict, params, shared: set) -> set:
         if base in params or base in shared or len(sites.get(base, [])) != 1:
             continue
         binding = sites[base][0].stmt
-        if not _made_empty(binding) or any(ir.KIND(s) != ir.Kind.STORE for s in its):
+        if not _made_empty(binding, ("np.empty", "np.empty_like")) or \
+                any(ir.KIND(s) != ir.Kind.STORE for s in its):
             continue
         loop = _filling_loop(binding, its, blocks)
         if loop is not None and _exclusive(loop, its):

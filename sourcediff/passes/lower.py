@@ -67,8 +67,13 @@ Where the line is drawn, and why:
   whole row).  A store of a whole array (``u[:] = un``) is a group by itself.
 * Each reduction or store with the temporaries it needs is a group; groups
   sharing temporaries are one loop, unless one needs the other's result (``d /
-  np.sum(d)``, a softmax): then it is a second loop, after, recomputing the
-  shared elements (cheaper than a row buffer).  A group is lowered when it
+  np.sum(d)``): then it is a second loop, after, recomputing the shared
+  elements (cheaper than a row buffer), except a temporary made by a costly
+  function (``is_costly``: a softmax's ``e = np.exp(row - mx)``), which the
+  first loop stores in a row buffer (``_Buffer``) as it sums it and the second
+  reads back.  A row buffer that its loop fills whole before anything reads
+  it, read only element by element or by reductions, is allocated once before
+  the loop around it (``_hoist_buffers``).  A group is lowered when it
   reads at least one row or a vector the loop body computes (a matrix-vector
   product ``W @ x``, which stays BLAS, of length ``.shape[0]``): arithmetic
   on whole arrays that are not values of an iteration stays a library call.
@@ -143,7 +148,7 @@ from ..names import Namer
 from ..rules import registry
 from ..runtime.array_helpers import select
 from ..runtime.helpers import broadcast_into, broadcast_length, empty_rows, equal_length
-from .astutil import int_of, nodes, own_reads, takes_all
+from .astutil import int_of, is_costly, nodes, own_reads, takes_all
 from .buffers import find_permutations
 from .own_names import drop_statements
 from .scalars import select_statement
@@ -191,13 +196,21 @@ def lower_array_temporaries(fn: ast.FunctionDef, env: dict, used_names: set,
     facts = _Facts.of(fn, env, [a.arg for a in fn.args.args], same_axes, rows)
     changed = _stops_from_the_end(fn, facts)
 
-    def visit(stmts, in_loop):
+    def visit(stmts, in_loop, hoisted=None):
+        """``stmts`` lowered; where ``hoisted`` is a list (``stmts`` is a loop's
+        body), row buffers that need not be made in each iteration are made
+        once, by statements added to it, to go before the loop."""
         nonlocal changed
+        out = []
         for s in stmts:
             loop = isinstance(s, (ast.For, ast.While))
+            before = []
             for f in ("body", "orelse"):
                 if getattr(s, f, None):
-                    setattr(s, f, visit(getattr(s, f), in_loop or loop))
+                    setattr(s, f, visit(getattr(s, f), in_loop or loop,
+                                        before if loop and f == "body" else None))
+            out += before + [s]
+        stmts = out
         if not in_loop:
             return stmts
         snaps = _snapshots(stmts, facts, env, used_names)
@@ -228,7 +241,10 @@ def lower_array_temporaries(fn: ast.FunctionDef, env: dict, used_names: set,
         if not groups:
             return stmts
         changed = True
-        return emit_block(trial, groups, env, used_names)
+        lowered = emit_block(trial, groups, env, used_names)
+        if hoisted is not None:
+            lowered = _hoist_buffers(lowered, made, hoisted, facts)
+        return lowered
 
     fn.body = visit(fn.body, False)
     if changed:
@@ -1597,8 +1613,13 @@ class _Buffer:
     # ``_fh_shape = hu[1:]``: a view of y's shape the allocation reads, of its own (the
     # slice the value reads is read element by element, at its root)
     shape_view: ast.stmt | None = None
+    # the sums over y that read ``temp`` instead (``_read_after_its_sum``)
+    summed: list = field(default_factory=list)
 
     def undo(self, facts):
+        for r in self.summed:
+            r.value.args[0].id = self.name
+            facts.readers.setdefault(self.name, set()).add(id(r))
         if self.shape_view is not None:
             view = self.shape_view.targets[0].id
             for table in (facts.env, facts.lengths, facts.assignments, facts.readers):
@@ -1633,7 +1654,8 @@ def _materialize(stmts, facts, env, used_names, made) -> dict:
     for y, k in defs.items():
         st = stmts[k]
         if y in {m.name for m in made.values()} | {m.temp for m in made.values()} or \
-                _prim(st.value)[0] == "subscript" or _uses_ok(y, k, stmts, defs, ends, facts):
+                _prim(st.value)[0] == "subscript" or \
+                _uses_ok(y, k, stmts, defs, ends, facts) and not _read_after_its_sum(y, k, stmts):
             continue
         w = _shape_source(y, stmts, defs, facts)
         if w is None or not set(_temporary_def(st, facts)) & set(defs):
@@ -1675,7 +1697,37 @@ def _materialize(stmts, facts, env, used_names, made) -> dict:
         made[y] = _Buffer(y, temp, st, alloc, store, w, k, facts.lengths.get(y),
                           alloc_at=first if early else None, shape_view=shape_view)
         facts.lengths[y] = facts.lengths[w]
+        if _read_after_its_sum(y, k, stmts):
+            # the sum adds the values as they are made (one loop makes, stores and
+            # sums them; the one after it reads them back)
+            for r in stmts[k + 1:]:
+                if _kind(r) == "assign" and _prim(r.value)[0] == "call" and \
+                        id(_prim(r.value)[1]) in SUM_IDS and len(r.value.args) == 1 and \
+                        isinstance(r.value.args[0], ast.Name) and r.value.args[0].id == y:
+                    r.value.args[0].id = temp
+                    facts.readers.get(y, set()).discard(id(r))
+                    facts.readers[temp].add(id(r))
+                    made[y].summed.append(r)
     return made
+
+
+def _read_after_its_sum(y, k, stmts) -> bool:
+    """``y`` (bound at ``k``) is made by a costly function (``is_costly``: exp,
+    log, sin ..., tens of additions per element) and read by a statement that
+    also reads what a reduction over ``y`` gives: the loop that reads it again
+    would have to run after the one summing it, recomputing ``y`` (a softmax's
+    ``e = np.exp(row - mx)`` in ``p = e / np.sum(e)``); it is stored in a row
+    buffer instead."""
+    if not is_costly(stmts[k].value):
+        return False
+    readers = [st for st in stmts[k + 1:] if y in own_reads(st)]
+    summing = [st for st in readers if _kind(st) == "assign" and
+               isinstance(st.targets[0], ast.Name) and _prim(st.value)[0] == "call" and
+               id(_prim(st.value)[1]) in SUM_IDS]
+    if not summing:
+        return False
+    after = _derived({st.targets[0].id for st in summing}, stmts)
+    return any(own_reads(st) & after for st in readers if st not in summing)
 
 
 @dataclass
@@ -1983,6 +2035,96 @@ def _with_buffers(stmts, made) -> list:
             out += [*_allocation(m), st, m.store] if m.alloc is not None and \
                 m.alloc_at is None else [st, m.store]
     return out
+
+
+def _hoist_buffers(body, made, hoisted, facts) -> list:
+    """``body`` (a loop's, lowered) without the allocations of the row buffers
+    that can be made once before the loop, which go to ``hoisted``: a buffer
+    its element loop fills whole (as long as the loop's bounds, which nothing
+    in the body changes) before anything reads it, read only element by
+    element or summed (so no array of an iteration holds it in a later one):
+    a softmax's ``e = np.exp(row - mx)``, stored at ``e[j]`` to be read again
+    after its sum, allocated once, not in every row."""
+    bound = {n for st in body for x in nodes(st) for n in _binds(x)} | \
+        {n.id for st in body for x in nodes(st) if isinstance(x, (ast.For, ast.comprehension))
+         for n in nodes(x.target) if isinstance(n, ast.Name)}
+    drop = set()
+    for y, m in made.items():
+        if m.alloc is None or m.rebound is not None or facts.assignments.get(y) != 1:
+            continue
+        bounds = _filling_bounds(y, body)
+        if bounds is None or any(isinstance(n, ast.Name) and n.id in bound
+                                 for b in bounds for n in nodes(b)) or \
+                not _read_by_element(y, body):
+            continue
+        shape = bounds[0] if len(bounds) == 1 else ast.Tuple(elts=bounds, ctx=ast.Load())
+        call = _marked(ast.Call(func=ast.Attribute(value=ast.Name(id="np", ctx=ast.Load()),
+                                                   attr="empty", ctx=ast.Load()),
+                                args=[copy.deepcopy(shape)], keywords=[]), ("call", np.empty))
+        hoisted.append(_assign(y, call, "assign", _line(m.alloc)))
+        drop |= {id(x) for x in _allocation(m)}
+    return [st for st in body if id(st) not in drop]
+
+
+def _filling_bounds(y, body):
+    """The bounds of the element loop nest of ``body`` that stores ``y[j]`` (or
+    ``y[j, k]``) at its loops' indices, the only store into ``y``, before
+    anything else in ``body`` mentions ``y`` but its allocation (the buffer's
+    lengths, then), or None."""
+    for st in body:
+        if isinstance(st, ast.Assign) and any(isinstance(t, ast.Name) and t.id == y
+                                              for t in st.targets):
+            continue                             # (the allocation)
+        if not any(isinstance(n, ast.Name) and n.id == y for n in nodes(st)):
+            continue
+        bounds, targets, loop = [], [], st
+        while isinstance(loop, ast.For) and isinstance(loop.target, ast.Name) and \
+                isinstance(loop.iter, ast.Call) and ast.unparse(loop.iter.func) == "range" \
+                and len(loop.iter.args) == 1 and not loop.orelse:
+            bounds.append(loop.iter.args[0])
+            targets.append(loop.target.id)
+            inner = [x for x in loop.body if isinstance(x, ast.For)]
+            if not inner:
+                break
+            loop = inner[0]
+        stores = [n for n in nodes(st) if isinstance(n, ast.Subscript) and
+                  isinstance(n.ctx, ast.Store) and isinstance(n.value, ast.Name) and
+                  n.value.id == y]
+        loads = [n for n in nodes(st) if isinstance(n, ast.Name) and n.id == y and
+                 isinstance(n.ctx, ast.Load)]
+        if not bounds or len(stores) != 1 or len(loads) != 1 or \
+                not any(x is stores[0] for x in nodes(loop)):
+            return None          # (the store is its only mention in its loop)
+        index = stores[0].slice
+        names = index.elts if isinstance(index, ast.Tuple) else [index]
+        ok = len(names) == len(bounds) and all(
+            isinstance(n, ast.Name) and n.id == t for n, t in zip(names, targets))
+        return bounds if ok else None
+    return None
+
+
+def _read_by_element(y, body) -> bool:
+    """Every mention of ``y`` in ``body`` but its allocation and its store is
+    an element read ``y[...]`` or an argument of a call whose result shares
+    no memory with it (``np.sum(y)``, ``np.max(y)``): no other name or array
+    gets hold of it."""
+    whole = elements = 0
+    for st in body:
+        for n in nodes(st):
+            if isinstance(n, ast.Subscript) and isinstance(n.value, ast.Name) and \
+                    n.value.id == y:
+                elements += 1
+            elif isinstance(n, ast.Call) and any(isinstance(a, ast.Name) and a.id == y
+                                                 for a in n.args):
+                if not (_prim(n)[0] == "call" and id(_prim(n)[1]) in NEW_RESULTS and
+                        not n.keywords):
+                    return False
+                whole += 1
+            elif isinstance(n, ast.Assign) and any(isinstance(t, ast.Name) and t.id == y
+                                                   for t in n.targets):
+                whole += 1
+    names = sum(1 for st in body for n in nodes(st) if isinstance(n, ast.Name) and n.id == y)
+    return names == elements + whole
 
 
 def _allocation(m) -> list:

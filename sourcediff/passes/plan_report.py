@@ -205,11 +205,17 @@ def _not_stored(rt, stmts) -> list:
     back = {}
     for sid, var in sorted(rt.recovered.items(), key=lambda k: k[1]):
         store = stmts[sid]
-        back.setdefault(store.targets[0].value.id, []).append(stmts[rt.recovered_site[sid]])
-    for array, sites in sorted(back.items()):
+        why = "(before those are put back)" \
+            if (sid, store.targets[0].value.id + "[]") in rt.save_at else \
+            "(which the re-run of their loop stores again)" if sid in rt.rerun_stores else \
+            "(their first writes: nothing is put back)" if sid in rt.fresh_writes else \
+            "(in the fused loop, before the next iteration overwrites them)"
+        back.setdefault((store.targets[0].value.id, why), []).append(
+            stmts[rt.recovered_site[sid]])
+    for (array, why), sites in sorted(back.items()):
         out.append(f"read back, not stored: {_plural(len(sites), 'value')} of "
                    f"{_lines(sites)}, from the elements of '{array}' they are stored into "
-                   f"(before those are put back)")
+                   f"{why}")
     return out
 
 

@@ -898,7 +898,13 @@ class Planner:
         into ``X`` was undone before), so ``v`` needs no slot of its own (a state
         updated in place, ``h[j] = tanh(z_j)``, kept its elements and, again,
         each ``tanh`` value).  Only where ``v`` is read nowhere but between the
-        two statements and the store is the only statement writing into ``X``."""
+        two statements and the store is the only statement writing into ``X``.
+        The same where the store is the first write into its element of an
+        ``np.empty`` array (``fresh_writes``: nothing to put back) whose binding
+        is put back in reverse or happens once: a softmax's row buffer ``e[j] =
+        _e_value``, ``_e_value = np.exp(...)`` read back from ``e[j]``; or where
+        the store's loop is re-run at the start of the reverse iteration
+        (``rerun_stores``): ``X[idx]`` holds ``v`` again there."""
         self.recovered_site: dict = {}          # id(store) -> id(v's assignment)
         writes: dict = {}
         readers: dict = {}                      # name -> ids of the statements reading it
@@ -917,17 +923,30 @@ class Planner:
                 base, var = store.targets[0].value.id, store.value.id
                 sites = self.sites.get(var, [])
                 t = self.types.get(var)
-                if (id(store), base + "[]") not in self.save_at or writes.get(base) != 1 or \
+                if not ((id(store), base + "[]") in self.save_at or
+                        id(store) in self.rerun_stores or
+                        id(store) in self.fresh_writes and self.holds_its_array(base)) or \
+                        writes.get(base) != 1 or \
                         t is None or t.kind != "float" or len(sites) != 1 or \
                         (id(sites[0].stmt), var) not in self.save_at:
                     continue
                 p = next((k for k in range(q) if block[k] is sites[0].stmt), None)
                 inside = {id(x) for x in walk(block[p + 1:q + 1])} if p is not None else set()
+                # (a sum of it after the store, ``total += v``, reads it in forward only)
+                inside |= {id(x) for x in block[q + 1:] if _adds(x, var)}
                 if p is None or not readers.get(var, set()) <= inside:
                     continue
                 out[id(store)] = var
                 self.recovered_site[id(store)] = id(sites[0].stmt)
         return out
+
+    def holds_its_array(self, array) -> bool:
+        """In reverse, ``array`` holds, until the reverse of its binding, the
+        array that binding made: it is bound once, and that binding is put back
+        (saved before it) or runs once (at the top level)."""
+        sites = self.sites.get(array, [])
+        return len(sites) == 1 and ((id(sites[0].stmt), array) in self.save_at or
+                                    sites[0].top_level)
 
     def drop_dead_restores(self, sites: set) -> bool:
         """Store nothing for the ``(id(site), var)`` of ``sites``: the reverse
@@ -1582,6 +1601,21 @@ def assigned_once(stmts) -> set:
                 if isinstance(t, ast.Name):
                     counts[t.id] = counts.get(t.id, 0) + 1
     return {v for v, c in counts.items() if c == 1}
+
+
+def _adds(stmt, var) -> bool:
+    """``stmt`` is ``total += var`` or ``total -= var`` (normalized: ``total =
+    total + var``), whose adjoint does not read ``var``."""
+    if isinstance(stmt, ast.AugAssign):
+        op, value = stmt.op, stmt.value
+    elif isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and \
+            isinstance(stmt.targets[0], ast.Name) and isinstance(stmt.value, ast.BinOp) and \
+            isinstance(stmt.value.left, ast.Name) and stmt.value.left.id == stmt.targets[0].id:
+        op, value = stmt.value.op, stmt.value.right
+    else:
+        return False
+    return isinstance(op, (ast.Add, ast.Sub)) and isinstance(value, ast.Name) and \
+        value.id == var
 
 
 def iteration_locals(loop, after) -> set:

@@ -50,8 +50,12 @@ from .tape import counted, nest_facts, plan_indexed_tapes
 _CHEAP_CALLS = (abs, min, max, math.fabs, math.copysign)
 
 # cost units of :func:`pays`: one arithmetic operation or store is 1
-CALL_COST = 10       # a math or NumPy function of one element (exp, log, sqrt ...)
+CALL_COST = 10       # a math or NumPy function of one element (abs, floor, min ...)
 TAPE_COST = 20       # one value stored in the forward sweep and read back in reverse
+# a transcendental function of one element (astutil.is_costly: exp, log, sin ...):
+# dearer than storing its value and reading it back (a softmax's row of exps
+# re-run in each reverse step took 1.43 ms where its tape took 1.17)
+COSTLY_COST = 30
 TRIPS = 8            # assumed trip count of a nested loop (only relative depths matter)
 # one value a kept nest leaves (see ``_keep``): copied into its tape row in the
 # forward sweep, read from it in reverse; a copy of contiguous values, but at
@@ -909,6 +913,11 @@ def _length(plan, array):
         if not n_sites and n.id in plan.params or len(n_sites) == 1 and n_sites[0].top_level \
                 and n_sites[0].order < sites[0].order:
             return n
+    if isinstance(n, ast.Subscript) and isinstance(n.value, ast.Attribute) and \
+            n.value.attr == "shape" and isinstance(n.value.value, ast.Name) and \
+            n.value.value.id in plan.params and not plan.sites.get(n.value.value.id) and \
+            isinstance(n.slice, ast.Constant):
+        return n            # (``np.empty(X.shape[1])``: a row buffer, passes/lower.py)
     return None
 
 
@@ -996,6 +1005,8 @@ def _cost(stmts, arrays, weight) -> tuple:
             continue
         work = sum(isinstance(n, (ast.BinOp, ast.UnaryOp, ast.Compare)) for n in nodes(value))
         work += CALL_COST * sum(isinstance(n, ast.Call) for n in nodes(value))
+        if is_costly(value):
+            work += COSTLY_COST - CALL_COST
         if store_base(s) is not None:
             work += 1
             if store_base(s) in arrays:

@@ -381,10 +381,13 @@ def _version_carried(loop, var, taken, mentioned, binders, local=False):
                     _rename(s.test, var, current)
                     arm = current
                     for x in s.body:
-                        if _defines_directly(x, var):
+                        if _defines_directly(x, var) and not (
+                                arm == new and ir.KIND(x) == ir.Kind.ACCUMULATE):
                             _rebind(x, var, arm, new)
                             arm = new
                         else:
+                            # (an update after the arm's first binding, ``v += e``,
+                            # updates the new name: ``new += e``, not ``new = new + e``)
                             _rename(x, var, arm)
                     s.orelse.append(_copy(new, current, s))
                 else:       # an if: from a copy of the value before it
