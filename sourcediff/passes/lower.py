@@ -210,6 +210,14 @@ def lower_array_temporaries(fn: ast.FunctionDef, env: dict, used_names: set,
                     setattr(s, f, visit(getattr(s, f), in_loop or loop,
                                         before if loop and f == "body" else None))
             out += before + [s]
+        if hoisted is not None:
+            # (an allocation made before an inner loop goes before this one too
+            # where this loop's body binds nothing it reads)
+            bound = _bound_in(out)
+            up = [x for x in out if any(x is b for b in made_before) and
+                  not own_reads(x) & bound]
+            hoisted += up
+            out = [x for x in out if not any(x is u for u in up)]
         stmts = out
         if not in_loop:
             return stmts
@@ -244,8 +252,10 @@ def lower_array_temporaries(fn: ast.FunctionDef, env: dict, used_names: set,
         lowered = emit_block(trial, groups, env, used_names)
         if hoisted is not None:
             lowered = _hoist_buffers(lowered, made, hoisted, facts)
+            made_before.extend(hoisted)
         return lowered
 
+    made_before = []            # the allocations _hoist_buffers moved before a loop
     fn.body = visit(fn.body, False)
     if changed:
         drop_statements(fn, _unread_views(fn, facts))
@@ -2045,9 +2055,7 @@ def _hoist_buffers(body, made, hoisted, facts) -> list:
     element or summed (so no array of an iteration holds it in a later one):
     a softmax's ``e = np.exp(row - mx)``, stored at ``e[j]`` to be read again
     after its sum, allocated once, not in every row."""
-    bound = {n for st in body for x in nodes(st) for n in _binds(x)} | \
-        {n.id for st in body for x in nodes(st) if isinstance(x, (ast.For, ast.comprehension))
-         for n in nodes(x.target) if isinstance(n, ast.Name)}
+    bound = _bound_in(body)
     drop = set()
     for y, m in made.items():
         if m.alloc is None or m.rebound is not None or facts.assignments.get(y) != 1:
@@ -2064,6 +2072,13 @@ def _hoist_buffers(body, made, hoisted, facts) -> list:
         hoisted.append(_assign(y, call, "assign", _line(m.alloc)))
         drop |= {id(x) for x in _allocation(m)}
     return [st for st in body if id(st) not in drop]
+
+
+def _bound_in(body) -> set:
+    """The names ``body`` binds, at any depth (loop counters too)."""
+    return {n for st in body for x in nodes(st) for n in _binds(x)} | \
+        {n.id for st in body for x in nodes(st) if isinstance(x, (ast.For, ast.comprehension))
+         for n in nodes(x.target) if isinstance(n, ast.Name)}
 
 
 def _filling_bounds(y, body):

@@ -119,3 +119,37 @@ def test_a_sum_alone_keeps_one_loop_and_no_buffer():
         assert len(_calls(fn, "np.exp")) == 1, text
         assert not any(isinstance(s, ast.Assign) and ast.unparse(s.targets[0]) == "e"
                        and "np.empty" in ast.unparse(s.value) for s in ast.walk(fn)), text
+
+
+def chain_energy(P, k, steps):
+    """A row temporary read whole (``np.linalg.norm(d)``) in a loop nested in
+    another: its buffer is made once, before both loops (nothing in either
+    changes its length)."""
+    total = 0.0
+    Q = P.copy()
+    for s in range(steps):
+        for i in range(Q.shape[0] - 1):
+            d = Q[i + 1] - Q[i]
+            L = np.linalg.norm(d)
+            total += k * (L - 1.0) ** 2
+        Q = 0.9 * Q + 0.1 * np.roll(Q, 1, axis=0)
+    return total
+
+
+CHAIN = (RNG.normal(size=(6, 5)), 0.7, 3)
+
+
+@pytest.mark.parametrize("target", ["python", "cpu"])
+def test_a_buffer_in_nested_loops_matches_finite_differences(target):
+    check_grad(chain_energy, CHAIN, wrt=(0, 1), target=target)
+
+
+def test_a_buffer_in_nested_loops_is_made_before_both():
+    fns, text = _functions(chain_energy, CHAIN, (0, 1))
+    for fn in fns.values():
+        made = [s for s in fn.body if isinstance(s, ast.Assign) and
+                ast.unparse(s.targets[0]) == "d" and ast.unparse(s.value).startswith("np.empty(")]
+        assert len(made) == 1, text
+        assert not any(isinstance(n, ast.Call) and ast.unparse(n.func).startswith("np.empty")
+                       and "d" in {t.id for t in ast.walk(n) if isinstance(t, ast.Name)}
+                       for n in _in_loops(fn)), text
