@@ -66,6 +66,7 @@ from ..rules.arrayfuncs import VIEW_NAMES
 from .astutil import nodes
 
 _OPS = (ast.Add, ast.Sub, ast.Mult, ast.Div, ast.Pow)
+_COMPARES = (ast.Lt, ast.LtE, ast.Gt, ast.GtE, ast.Eq, ast.NotEq)
 _ALLOCATE = ("np.zeros_like", "np.zeros", "np.empty", "np.ones", "np.empty_like",
              "np.ones_like", "fresh")
 _ATTRIBUTES = ("shape", "size", "ndim", "dtype", "copy")
@@ -85,26 +86,113 @@ class _Member:
     total: str | None = None            # the number a reduction adds into
     starts: bool = False                # s = np.sum(...): the total starts at 0
     allocates: bool = False
+    local: str | None = None            # T = E of a temporary T of the run (see _Fuser.local)
 
 
 def fuse_array_statements(stmts: list, whole: list, arrays: dict, numbers: set,
-                          buffers: set, fresh) -> list:
+                          buffers: set, fresh, maybe_arrays=None) -> list:
     """``stmts`` (a reverse sweep) with such runs as element loops.  ``whole``:
     every statement of the function (for the bindings of the buffers);
     ``arrays``: name -> ``(ndim, shape key)`` of the float64 arrays whose shape
     has a key; ``numbers``: names of numbers; ``buffers``: the adjoint
-    buffers; ``fresh(name)``: a name not yet used."""
+    buffers; ``fresh(name)``: a name not yet used; ``maybe_arrays``: names
+    that are arrays of such a ``(ndim, key)`` where an expression reading an
+    array of it is assigned to them (adjoints of direct temporaries)."""
     arrays = {k: v for k, v in arrays.items() if v[0] >= 1}     # (a 0-d array has no loop)
+    maybe = {k: v for k, v in (maybe_arrays or {}).items() if v[0] >= 1 and k not in arrays}
     writable = _writable(whole, set(buffers) & set(arrays))
     if not writable:
         return stmts
-    return _Fuser(arrays, numbers, writable, fresh).block(stmts)
+    temporaries = _temporaries(whole, set(buffers) & (set(arrays) | set(maybe)))
+    known = dict(arrays)
+    while True:         # (a temporary of temporaries: ``_dt9 = select(c, _dt10, 0.0)``)
+        more = {t: maybe[t] for t, st in temporaries.items() if t not in known and
+                _reads_array_of(st.value, known, maybe[t])}
+        if not more:
+            break
+        known.update(more)
+    temporaries = {t: st for t, st in temporaries.items() if t in known}
+    arrays = known
+    return _Fuser(arrays, numbers, writable, fresh, temporaries,
+                  _mentions(whole, set(temporaries))).block(stmts)
+
+
+def _reads_array_of(value, arrays, shape) -> bool:
+    """``value`` has an array of ``shape`` (``(ndim, key)``) among the operands
+    of its element arithmetic (not under an attribute, ``_t1.size``, nor in a
+    ``select``'s condition): it makes an array of that shape where it is such
+    arithmetic (``_Fuser.element_of`` checks)."""
+    return any(arrays.get(n) == shape for n in _operands(value))
+
+
+def _operands(e) -> list:
+    """The names whose elements element arithmetic ``e`` combines."""
+    if isinstance(e, ast.Name):
+        return [e.id]
+    if isinstance(e, ast.BinOp):
+        return _operands(e.left) + _operands(e.right)
+    if isinstance(e, ast.UnaryOp):
+        return _operands(e.operand)
+    if _select(e):
+        return _operands(e.args[1]) + _operands(e.args[2])
+    if isinstance(e, ast.Call) and isinstance(e.func, ast.Name) and e.args and \
+            (e.func.id == "fresh" and len(e.args) == 1 or _unbroadcast(e)):
+        return _operands(e.args[0])
+    return []
+
+
+def _mentions(whole, names) -> dict:
+    """``name -> ids`` of the statements mentioning it: simple statements, and a
+    compound statement where its header does (a loop's range, an ``if``'s test)."""
+    out: dict = {n: set() for n in names}
+
+    def visit(stmts):
+        for st in stmts:
+            parts = [st]
+            if isinstance(st, (ast.For, ast.While, ast.If)):
+                parts = [getattr(st, f) for f in ("target", "iter", "test") if hasattr(st, f)]
+                visit(st.body)
+                visit(st.orelse)
+            for n in (x for part in parts for x in nodes(part)):
+                if isinstance(n, ast.Name) and n.id in out:
+                    out[n.id].add(id(st))
+    visit(whole)
+    return out
+
+
+def _temporaries(whole, candidates) -> dict:
+    """``name -> the statement binding it`` for the adjoint arrays of ``candidates``
+    bound once, by ``T = E`` (an expression, not a view of another array), and
+    otherwise only read, never viewed: a run holding that statement and every
+    statement mentioning ``T`` computes ``T`` element by element, as a number
+    (``_dt9 = select(_t9 < eps, _dt10, 0.0)``, the adjoint of a ``np.minimum``)."""
+    binds: dict = {}
+    bad = set()
+    for n in (x for st in whole for x in nodes(st)):
+        if isinstance(n, ast.Assign):
+            for t in n.targets:
+                for a in nodes(t):
+                    if isinstance(a, ast.Name) and a.id in candidates:
+                        if t is a:
+                            binds.setdefault(a.id, []).append(n)
+                        else:
+                            bad.add(a.id)
+        elif isinstance(n, (ast.AugAssign, ast.For, ast.comprehension)):
+            bad |= {a.id for a in nodes(n.target) if isinstance(a, ast.Name)}
+        elif _views(n) or isinstance(n, ast.Subscript) and isinstance(n.value, ast.Name):
+            bad.add(n.value.id)
+    return {name: its[0] for name, its in binds.items()
+            if name not in bad and len(its) == 1 and
+            isinstance(its[0].value, (ast.BinOp, ast.UnaryOp, ast.Call)) and
+            name not in {n.id for n in nodes(its[0].value) if isinstance(n, ast.Name)}}
 
 
 class _Fuser:
-    def __init__(self, arrays, numbers, writable, fresh):
+    def __init__(self, arrays, numbers, writable, fresh, temporaries, mentioned):
         self.arrays, self.numbers, self.writable = arrays, numbers, writable
         self._fresh, self.index_names = fresh, []
+        self.temporaries, self.mentioned = temporaries, mentioned
+        self.scalar_of: dict = {}           # a temporary of the run -> its number's name
 
     def indices(self, ndim) -> list:
         """Names for the element loops' counters, one per axis (the same in
@@ -114,22 +202,27 @@ class _Fuser:
         return self.index_names[:ndim]
 
     def block(self, stmts) -> list:
-        out, run = [], []
+        out, run, later = [], [], []
         for s in stmts:
             for f in ("body", "orelse"):
                 if isinstance(s, (ast.For, ast.While, ast.If)) and getattr(s, f):
                     setattr(s, f, self.block(getattr(s, f)))
             m = self.member(s)
-            if m is not None and run and _joins(run, m):
+            if m is not None and run and _joins(run, m) and not _crosses(later, s):
                 run.append(m)
                 continue
-            out += self.emit(run)
-            run = []
+            if m is None and run and _floats(s):
+                # a tape's pop between members (``_t9 = _saved_t9[top]``): after the
+                # loop, where the members after it read nothing it binds
+                later.append(s)
+                continue
+            out += self.emit(run) + later
+            run, later = [], []
             if m is not None:
                 run = [m]
             else:
                 out.append(s)
-        return out + self.emit(run)
+        return out + self.emit(run) + later
 
     # -- one statement ---------------------------------------------------
     def member(self, s):
@@ -147,6 +240,8 @@ class _Fuser:
         t = s.targets[0]
         if isinstance(t, ast.Name) and t.id in self.numbers:
             return self.reduction(s, t.id, starts=True)
+        if isinstance(t, ast.Name) and self.temporaries.get(t.id) is s and t.id in self.arrays:
+            return self.local(s, t.id)
         if isinstance(t, ast.Subscript) and isinstance(t.value, ast.Name) and \
                 t.value.id in self.writable and _whole_slice(t.slice):
             return self.reset(s, t.value.id)
@@ -163,6 +258,27 @@ class _Fuser:
             return ast.AugAssign(target=_at(name, idx, store=True), op=s.op, value=make(idx))
         return _Member(s, key, ndim, element, {name}, numbers,
                        allocates=not isinstance(s.value, ast.Name))
+
+    def local(self, s, name):
+        """``T = E`` of a temporary: element ``j`` is the number ``T_j = E_j``
+        where the run holds every statement mentioning ``T``, else ``T[j] = E_j``
+        into ``T`` made before the loop (``emit``)."""
+        ndim, key = self.arrays[name]
+        v = s.value
+        if isinstance(v, ast.Call) and ast.unparse(v.func) == "fresh" and len(v.args) == 1:
+            v = v.args[0]                       # (a copy: element j is the element j)
+        value = self.element_of(v, key, ndim)
+        if value is None:
+            return None
+        make, numbers = value
+
+        def element(idx):
+            if name in self.scalar_of:
+                target = ast.Name(id=self.scalar_of[name], ctx=ast.Store())
+            else:
+                target = _at(name, idx, store=True)
+            return ast.Assign(targets=[target], value=make(idx))
+        return _Member(s, key, ndim, element, {name}, numbers, allocates=True, local=name)
 
     def reset(self, s, name):
         ndim, key = self.arrays[name]
@@ -221,6 +337,11 @@ class _Fuser:
                 y = e.args[1]
                 return isinstance(y, ast.Name) and self.arrays.get(y.id) == (ndim, key) and \
                     ok(e.args[0])
+            if _select(e):
+                c = e.args[0]
+                return isinstance(c, ast.Compare) and len(c.ops) == 1 and \
+                    isinstance(c.ops[0], _COMPARES) and ok(c.left) and ok(c.comparators[0]) \
+                    and ok(e.args[1]) and ok(e.args[2])
             return False
 
         if not ok(e):
@@ -228,6 +349,8 @@ class _Fuser:
 
         def make(idx, e=e):
             if isinstance(e, ast.Name):
+                if e.id in self.scalar_of:
+                    return ast.Name(id=self.scalar_of[e.id], ctx=ast.Load())
                 return _at(e.id, idx) if e.id in self.arrays else ast.Name(id=e.id,
                                                                            ctx=ast.Load())
             if isinstance(e, ast.Constant):
@@ -236,6 +359,12 @@ class _Fuser:
                 return ast.BinOp(left=make(idx, e.left), op=e.op, right=make(idx, e.right))
             if isinstance(e, ast.UnaryOp):
                 return ast.UnaryOp(op=e.op, operand=make(idx, e.operand))
+            if _select(e):                         # select(a < b, x, y): x_j if a_j < b_j else y_j
+                c = e.args[0]
+                test = ast.Compare(left=make(idx, c.left), ops=[c.ops[0]],
+                                   comparators=[make(idx, c.comparators[0])])
+                return ast.IfExp(test=test, body=make(idx, e.args[1]),
+                                 orelse=make(idx, e.args[2]))
             return make(idx, e.args[0])            # unbroadcast(X, Y) of one shape: X
         return make, numbers
 
@@ -247,10 +376,34 @@ class _Fuser:
             return [run[0].stmt]
         first = run[0]
         idx = self.indices(first.ndim)
+        made = []
+        members = {id(m.stmt) for m in run}
+        for k, m in enumerate(run):
+            if m.local is None:
+                continue
+            if any(m.local in {n.id for n in nodes(r.stmt) if isinstance(n, ast.Name)}
+                   for r in run[:k]):
+                # (read before it is bound: the last iteration's array)
+                return [r.stmt for r in run]
+            if self.mentioned[m.local] <= members:
+                self.scalar_of[m.local] = self._fresh(f"{m.local.lstrip('_')}_{idx[-1]}")
+            else:
+                # read after the run too: an array of its own, as before, filled by the loop
+                like = next((n.id for r in run for n in nodes(r.stmt.value)
+                             if isinstance(n, ast.Name) and n.id not in self.temporaries
+                             and self.arrays.get(n.id) == (m.ndim, m.key)), None)
+                if like is None:        # (only temporaries read: keep the statements)
+                    return [r.stmt for r in run]
+                made.append(ir.copy_facts(m.stmt, ast.Assign(
+                    targets=[ast.Name(id=m.local, ctx=ast.Store())],
+                    value=ast.Call(func=ast.Attribute(value=ast.Name(id="np", ctx=ast.Load()),
+                                                      attr="empty_like", ctx=ast.Load()),
+                                   args=[ast.Name(id=like, ctx=ast.Load())], keywords=[]))))
         body = [ir.copy_facts(m.stmt, m.element(idx)) for m in run]
-        shaped = next(iter(sorted(first.writes))) if first.writes else \
-            next(n.id for n in nodes(first.stmt.value) if isinstance(n, ast.Name)
-                 and n.id in self.arrays)
+        arrays_here = [n for m in run for n in sorted(m.writes) if n not in self.scalar_of] + \
+            [n.id for m in run for n in nodes(m.stmt.value) if isinstance(n, ast.Name)
+             and n.id in self.arrays and n.id not in self.scalar_of]
+        shaped = arrays_here[0]
         loop = None
         for d in range(first.ndim - 1, -1, -1):
             bound = ast.Subscript(value=ast.Attribute(value=ast.Name(id=shaped, ctx=ast.Load()),
@@ -268,7 +421,42 @@ class _Fuser:
                 st = ast.Assign(targets=[ast.Name(id=m.total, ctx=ast.Store())],
                                 value=ast.Constant(0.0))
                 starts.append(ir.copy_facts(m.stmt, st))
-        return starts + [loop]
+        return made + starts + [loop]
+
+
+def _select(e) -> bool:
+    return isinstance(e, ast.Call) and isinstance(e.func, ast.Name) and \
+        e.func.id == "select" and len(e.args) == 3 and not e.keywords
+
+
+def _floats(s) -> bool:
+    """``s`` binds names only and may run after a run's loop, where nothing
+    after it in the run reads or binds them (``_crosses``): a tape's pop,
+    ``_saved_t9_top -= 1`` and ``_t9 = _saved_t9[_saved_t9_top]``."""
+    if isinstance(s, ast.AugAssign):
+        return isinstance(s.target, ast.Name) and isinstance(s.value, ast.Constant)
+    return ir.TAPE(s) is not None and isinstance(s, ast.Assign) and \
+        all(isinstance(t, ast.Name) for t in s.targets)
+
+
+def _crosses(later, s) -> bool:
+    """Statement ``s`` reads or binds a name the statements ``later`` (held back
+    to run after the loop) bind, or binds one they read."""
+    if not later:
+        return False
+    bound = set().union(*(_bound_names(x) for x in later))
+    read = set().union(*(_read_names(x) for x in later))
+    return bool((_read_names(s) | _bound_names(s)) & bound or _bound_names(s) & read)
+
+
+def _bound_names(s) -> set:
+    targets = s.targets if isinstance(s, ast.Assign) else [getattr(s, "target", None)]
+    return {n.id for t in targets if t is not None for n in nodes(t)
+            if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+
+
+def _read_names(s) -> set:
+    return {n.id for n in nodes(s) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
 
 
 def _joins(run, m) -> bool:

@@ -2016,7 +2016,8 @@ class ReverseTransformer:
         keyed = self.keyed_arrays_and_numbers()
         rev = drop_same_shape_unbroadcasts(rev, *keyed)
         rev = drop_same_shape_unbroadcasts(rev, self.arrays_of_known_axes(), keyed[1])
-        rev = fuse_array_statements(rev, body + rev, *keyed, adjoints.arrays, self.fresh)
+        rev = fuse_array_statements(rev, body + rev, *keyed, adjoints.arrays, self.fresh,
+                                    self.direct_adjoint_keys())
         body = sum_inner_loops(body, self.float64_numbers(), before=rev)
         rev = sum_inner_loops(rev, self.float64_numbers(), before=body)
         body, rev = reset_stack_tops(body, rev)
@@ -2107,6 +2108,16 @@ class ReverseTransformer:
                 if v in self.adj_names and t.kind == "float":
                     numbers.add(self.adj_names[v])
         return arrays, numbers
+
+    def direct_adjoint_keys(self) -> dict:
+        """The adjoints of direct temporaries that are float64 arrays with a shape
+        key, each with its number of dimensions and key: arrays of that shape
+        where assigned an expression reading an array of it (passes/array_loops.py
+        checks), else maybe numbers."""
+        return {self.adj_names[v]: (t.ndim, self.plan.shape_keys[v])
+                for v, t in self.types.items()
+                if t is not None and t.is_array and t.dtype == _np.float64 and
+                v in self.plan.shape_keys and v in self.adj_names and v in self.plan.direct}
 
     def arrays_of_known_axes(self) -> dict:
         """The float64 arrays of the primal whose every axis has a length key
