@@ -32,7 +32,9 @@ from .astutil import assign, bound_names, nodes, walk
 _IN_PLACE = ("add_into", "sub_into", "copy_into", "store_row")
 # what reads an array and makes a new one (or a number): no other name holds it
 _NEW_ARRAYS = ("transposed", "unbroadcast", "np.zeros_like", "reuse_zeros", "len", "fresh",
-               "outer_product", "ties_shared")
+               "outer_product", "ties_shared", "determinant", "inverse", "solve_linear",
+               "cofactors", "small_determinant", "small_inverse", "small_solve",
+               "small_cofactors")
 _NUMPY_NEW = ("np.zeros_like", "np.empty_like", "np.ones_like", "np.sum", "np.dot", "np.exp",
               "np.log", "np.sin", "np.cos", "np.tanh", "np.sqrt", "np.linalg.solve",
               "np.linalg.inv", "np.matmul", "np.outer", "np.max", "np.min", "np.mean")

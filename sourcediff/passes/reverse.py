@@ -85,6 +85,7 @@ from .rulecall import RuleInfo, bind_template, constants_of, rule_inputs
 from .selects import number_kind, select_branches
 from .shapes import shape_axes
 from .sink import Adjoints, sink_adjoints
+from .small_linalg_calls import call_small_forms, small_matrices
 from .split_adds import split_neighbour_adds
 from .stack_tops import reset_stack_tops
 from .tape import STACK_START, tape_traffic
@@ -2025,6 +2026,8 @@ class ReverseTransformer:
         rev = reuse_loop_adjoint_buffers(rev, body, self.axes_from_parameters)
         body = sink_adjoint_zeroings(body, adjoints.arrays)
         rev = sink_adjoint_zeroings(rev, adjoints.arrays)
+        small = small_matrices(self.plan.shape_keys)
+        body, rev = call_small_forms(body, small), call_small_forms(rev, small)
         primal_of = {a: v for v, a in self.adj_names.items()}
         rev = match_product_layouts(body, rev, lambda n: self.ndim_of(primal_of.get(n, n)))
         rev = hoist_reverse_transposes(body, rev)

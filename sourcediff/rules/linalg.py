@@ -29,7 +29,16 @@ from ..runtime.helpers import (
     slogdet_sign,
     transposed,
 )
-from ..runtime.small_linalg import cofactors, determinant, inverse, solve_linear
+from ..runtime.small_linalg import (
+    cofactors,
+    determinant,
+    inverse,
+    small_cofactors,
+    small_determinant,
+    small_inverse,
+    small_solve,
+    solve_linear,
+)
 from .registry import nondifferentiable, result_type, rule, tangent
 
 
@@ -39,40 +48,41 @@ def _ndim(info, name):
 
 
 # On Numba targets generated code calls determinant, inverse and solve_linear
-# (passes/numba_calls.py: closed forms up to 3x3); they share the rules of the
-# np.linalg functions they stand for, and the rules call them too.
-@rule(np.linalg.det, determinant)   # the cofactors: det(a) inv(a).T, also where a is singular
+# (passes/numba_calls.py: closed forms up to 3x3), and their small_ forms where
+# the matrix is known to be that small (passes/small_linalg_calls.py); they share
+# the rules of the np.linalg functions they stand for, and the rules call them too.
+@rule(np.linalg.det, determinant, small_determinant)   # the cofactors: det(a) inv(a).T, also where a is singular
 def _(z, a, dz):
     return dz * cofactors(a)
 
 
-@tangent(np.linalg.det, determinant)
+@tangent(np.linalg.det, determinant, small_determinant)
 def _(z, a, a_dot):
     return np.sum(cofactors(a) * a_dot)
 
 
-@tangent(cofactors)           # of det(a) inv(a).T (an invertible a: second derivatives)
+@tangent(cofactors, small_cofactors)           # of det(a) inv(a).T (an invertible a: second derivatives)
 def _(z, a, a_dot):
     return np.sum(inverse(a).T * a_dot) * z - z @ a_dot.T @ inverse(a).T
 
 
-@result_type(cofactors)
+@result_type(cofactors, small_cofactors)
 def _(args, kw, consts):
     return array(np.float64, 2)
 
 
-@result_type(np.linalg.det, determinant)
+@result_type(np.linalg.det, determinant, small_determinant)
 def _(args, kw, consts):
     return F64
 
 
-@rule(np.linalg.inv, inverse)
+@rule(np.linalg.inv, inverse, small_inverse)
 def _(z, a, dz):
     zt = transposed(z)
     return -((zt @ dz) @ zt)
 
 
-@tangent(np.linalg.inv, inverse)
+@tangent(np.linalg.inv, inverse, small_inverse)
 def _(z, a, a_dot):
     return -np.dot(np.dot(z, a_dot), z)
 
@@ -80,24 +90,25 @@ def _(z, a, a_dot):
 # (A.T as a C-contiguous copy, transposed(a): Numba compiles np.linalg.solve once
 # per memory layout, 0.5 s each, and copies its matrix for LAPACK either way;
 # outer_product's loops compile in 0.1 s, np.outer in 1.5 s)
-@rule(np.linalg.solve, solve_linear, when=lambda i: _ndim(i, "b") == 1)
+@rule(np.linalg.solve, solve_linear, small_solve, when=lambda i: _ndim(i, "b") == 1)
 def _(z, a, b, dz):
     db = solve_linear(transposed(a), dz)
     return -outer_product(db, z), db
 
 
-@rule(np.linalg.solve, solve_linear)
+@rule(np.linalg.solve, solve_linear, small_solve)
 def _(z, a, b, dz):
     db = solve_linear(transposed(a), dz)
     return -np.dot(db, z.T), db
 
 
-@tangent(np.linalg.solve, solve_linear)
+@tangent(np.linalg.solve, solve_linear, small_solve)
 def _(z, a, b, a_dot, b_dot):
     return solve_linear(a, b_dot) - solve_linear(a, np.dot(a_dot, z))
 
 
-@result_type(np.linalg.inv, np.linalg.solve, inverse, solve_linear)
+@result_type(np.linalg.inv, np.linalg.solve, inverse, solve_linear, small_inverse,
+             small_solve)
 def _(args, kw, consts):
     return array(np.float64, args[-1].ndim)
 

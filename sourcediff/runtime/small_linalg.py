@@ -94,7 +94,7 @@ def cofactors(a):
     JAX gives at a singular matrix too; ``inv`` raises there).  In closed form
     up to 3x3, else from the singular value decomposition."""
     if _small(a):
-        return _closed_cofactors(a)
+        return small_cofactors(a)
     return _svd_cofactors(a)
 
 
@@ -102,8 +102,7 @@ def cofactors(a):
 def determinant(a):
     """``np.linalg.det(a)`` of a matrix."""
     if _small(a):
-        _finite(a)
-        return _closed_det(a, _closed_cofactors(a))
+        return small_determinant(a)
     return np.linalg.det(a)
 
 
@@ -111,11 +110,7 @@ def determinant(a):
 def inverse(a):
     """``np.linalg.inv(a)`` of a matrix."""
     if _small(a):
-        _finite(a)
-        c = _closed_cofactors(a)
-        d = _closed_det(a, c)
-        _nonsingular(d)
-        return (c / d).T        # (Fortran order, as LAPACK's result: one type)
+        return small_inverse(a)     # (Fortran order, as LAPACK's result: one type)
     return np.linalg.inv(a)
 
 
@@ -130,40 +125,110 @@ def solve_linear(a, b):
 @jitable
 def _solve_vector(a, b):
     if _small(a) and b.shape[0] == a.shape[0]:
-        _finite(a)
-        c = _closed_cofactors(a)
-        d = _closed_det(a, c)
-        _nonsingular(d)
-        n = a.shape[0]
-        x = np.empty(n)
-        for i in range(n):
-            s = 0.0
-            for k in range(n):
-                s += c[k, i] * b[k]
-            x[i] = s / d
-        return x
+        return _small_solve_vector(a, b)
     return np.linalg.solve(a, b)
 
 
 @jitable
 def _solve_matrix(a, b):
     if _small(a) and b.shape[0] == a.shape[0]:
-        _finite(a)
-        c = _closed_cofactors(a)
-        d = _closed_det(a, c)
-        _nonsingular(d)
-        n, m = b.shape
-        x = np.empty((m, n)).T      # (Fortran order, as LAPACK's result: one type)
-        for i in range(n):
-            for j in range(m):
-                s = 0.0
-                for k in range(n):
-                    s += c[k, i] * b[k, j]
-                x[i, j] = s / d
-        return x
+        return _small_solve_matrix(a, b)
     return np.linalg.solve(a, b)
 
 
 @numba_overload(solve_linear)
 def _(a, b):
     return _solve_vector if b.ndim == 1 else _solve_matrix
+
+
+# Where the transform knows a matrix is square with at most 3 rows (its shape
+# follows from constants: passes/shapes.py), generated code calls these
+# instead: the closed forms alone, so that Numba compiles no LAPACK call for
+# them (Numba's solve and the SVD compile in 1-2.5 s each the first time).
+
+@jitable
+def _small_only(a):
+    if not _small(a):
+        raise ValueError("a matrix of more than 3 rows where one of at most 3 was known")
+
+
+@runtime_helper(jit=True, of="np.linalg.det")
+def small_cofactors(a):
+    """``cofactors(a)`` of a square ``a`` of at most 3 rows."""
+    _small_only(a)
+    return _closed_cofactors(a)
+
+
+@runtime_helper(jit=True)
+def small_determinant(a):
+    """``np.linalg.det(a)`` of a square ``a`` of at most 3 rows."""
+    _small_only(a)
+    _finite(a)
+    return _closed_det(a, _closed_cofactors(a))
+
+
+@runtime_helper(jit=True)
+def small_inverse(a):
+    """``np.linalg.inv(a)`` of a square ``a`` of at most 3 rows."""
+    _small_only(a)
+    _finite(a)
+    c = _closed_cofactors(a)
+    d = _closed_det(a, c)
+    _nonsingular(d)
+    return (c / d).T
+
+
+@runtime_helper
+def small_solve(a, b):
+    """``np.linalg.solve(a, b)`` of a square ``a`` of at most 3 rows."""
+    _small_only(a)
+    return solve_linear(a, b)
+
+
+@jitable
+def _small_solve_vector(a, b):
+    _small_only(a)
+    _finite(a)
+    c = _closed_cofactors(a)
+    d = _closed_det(a, c)
+    _nonsingular(d)
+    n = a.shape[0]
+    if b.shape[0] != n:
+        raise ValueError("solve: the right-hand side's length is not the matrix's")
+    x = np.empty(n)
+    for i in range(n):
+        s = 0.0
+        for k in range(n):
+            s += c[k, i] * b[k]
+        x[i] = s / d
+    return x
+
+
+@jitable
+def _small_solve_matrix(a, b):
+    _small_only(a)
+    _finite(a)
+    c = _closed_cofactors(a)
+    d = _closed_det(a, c)
+    _nonsingular(d)
+    n, m = b.shape
+    if n != a.shape[0]:
+        raise ValueError("solve: the right-hand side's rows are not the matrix's")
+    x = np.empty((m, n)).T
+    for i in range(n):
+        for j in range(m):
+            s = 0.0
+            for k in range(n):
+                s += c[k, i] * b[k, j]
+            x[i, j] = s / d
+    return x
+
+
+@numba_overload(small_solve)
+def _(a, b):
+    return _small_solve_vector if b.ndim == 1 else _small_solve_matrix
+
+
+# the helper of a matrix of any size -> the one of a small matrix
+SMALL_FORMS = {"determinant": "small_determinant", "inverse": "small_inverse",
+               "solve_linear": "small_solve", "cofactors": "small_cofactors"}

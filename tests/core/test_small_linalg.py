@@ -132,5 +132,44 @@ def test_generated_code_calls_no_lapack_for_them():
     text = sd.grad(gauss_newton, wrt=(0, 2), target="python").source_for(*GN_ARGS)
     code = "\n".join(line.split("#")[0] for line in text.splitlines())
     assert "np.linalg." not in code, code
-    assert {"determinant", "inverse", "solve_linear", "cofactors"} <= \
-        set(re.findall(r"(\w+)\(", code))
+    called = set(re.findall(r"(\w+)\(", code))
+    for helper, small in L.SMALL_FORMS.items():
+        assert helper in called or small in called, (helper, code)
+
+
+def _small_forms(compiled):
+    def every(a, b, bs):
+        return (L.small_determinant(a), L.small_inverse(a), L.small_solve(a, b),
+                L.small_solve(a, bs), L.small_cofactors(a))
+    if not compiled:
+        return every
+    import numba
+    install_numba_overloads("cpu")
+    return numba.njit(every)
+
+
+@pytest.mark.parametrize("compiled", [False, True], ids=["python", "cpu"])
+@pytest.mark.parametrize("n", [1, 2, 3])
+def test_the_small_forms_give_the_same_values(n, compiled):
+    a = RNG.normal(size=(n, n)) + n * np.eye(n)
+    b, bs = RNG.normal(size=n), RNG.normal(size=(n, 2))
+    for x, y in zip(_small_forms(compiled)(a, b, bs), WAYS["python"]()[0](a, b, bs)):
+        np.testing.assert_allclose(x, y, rtol=1e-14, atol=1e-15)
+
+
+@pytest.mark.parametrize("compiled", [False, True], ids=["python", "cpu"])
+def test_the_small_forms_refuse_a_larger_matrix(compiled):
+    a = np.eye(4)
+    with pytest.raises(ValueError, match="more than 3 rows"):
+        _small_forms(compiled)(a, np.ones(4), np.ones((4, 2)))
+
+
+def test_a_matrix_of_known_small_shape_calls_the_small_forms():
+    """The Kalman filter's 2x2 innovation covariance (its shape follows from
+    products of matrices of known shapes): no LAPACK call is compiled for it."""
+    from tests.core import test_small_matrix_filters as K
+    text = sd.grad(K.kalman_dots, wrt=(0, 1), target="python").source_for(*K.ARGS)
+    grad = text[text.index("def kalman_dots_grad"):]
+    called = set(re.findall(r"(\w+)\(", "\n".join(ln.split("#")[0] for ln in grad.splitlines())))
+    assert {"small_inverse", "small_determinant", "small_solve", "small_cofactors"} <= called
+    assert not called & {"inverse", "determinant", "solve_linear", "cofactors"}, called
