@@ -2065,11 +2065,17 @@ def _hoist_buffers(body, made, hoisted, facts) -> list:
                                  for b in bounds for n in nodes(b)) or \
                 not _read_by_element(y, body):
             continue
-        shape = bounds[0] if len(bounds) == 1 else ast.Tuple(elts=bounds, ctx=ast.Load())
-        call = _marked(ast.Call(func=ast.Attribute(value=ast.Name(id="np", ctx=ast.Load()),
-                                                   attr="empty", ctx=ast.Load()),
-                                args=[copy.deepcopy(shape)], keywords=[]), ("call", np.empty))
-        hoisted.append(_assign(y, call, "assign", _line(m.alloc)))
+        if len(bounds) == 1:
+            # (as long as its loop: ``np.empty(n)``, a length the planner follows)
+            call = _marked(ast.Call(func=ast.Attribute(value=ast.Name(id="np", ctx=ast.Load()),
+                                                       attr="empty", ctx=ast.Load()),
+                                    args=[copy.deepcopy(bounds[0])], keywords=[]),
+                           ("call", np.empty))
+            hoisted.append(_assign(y, call, "assign", _line(m.alloc)))
+        elif m.shape_view is None and m.shape_of not in bound:
+            hoisted.append(m.alloc)         # (``np.empty_like(w)`` of a ``w`` made before)
+        else:
+            continue
         drop |= {id(x) for x in _allocation(m)}
     return [st for st in body if id(st) not in drop]
 

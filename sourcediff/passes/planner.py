@@ -1581,7 +1581,12 @@ def final_value_locals(loop, after, active) -> set:
             for v in reads[id(x)] & candidates:
                 if v not in first_reader and not _additive(x, v):
                     first_reader[v] = k
-    return {v for v in candidates if first_reader.get(v, len(tops)) > last[v]}
+    # the trip counter of a loop nested in another loop of the body: each run of
+    # the outer one sets it afresh, and the reverse of each run replays that
+    # run's trips (a step-halving ``while`` in a Newton ``while`` per data point)
+    repeated = {ir.COUNT(inner) for outer in flat if isinstance(outer, (ast.For, ast.While))
+                for inner in walk(outer.body) if isinstance(inner, (ast.For, ast.While))} - {None}
+    return {v for v in candidates if first_reader.get(v, len(tops)) > last[v]} - repeated
 
 
 def _additive(st, v) -> bool:
