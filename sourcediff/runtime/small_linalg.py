@@ -152,6 +152,18 @@ def _small_only(a):
         raise ValueError("a matrix of more than 3 rows where one of at most 3 was known")
 
 
+@jitable
+def _checked_cofactors(a):
+    """The cofactors and the determinant of a square ``a`` of at most 3 rows,
+    refused where it has a NaN or an infinity or is singular."""
+    _small_only(a)
+    _finite(a)
+    c = _closed_cofactors(a)
+    d = _closed_det(a, c)
+    _nonsingular(d)
+    return c, d
+
+
 @runtime_helper(jit=True, of="np.linalg.det")
 def small_cofactors(a):
     """``cofactors(a)`` of a square ``a`` of at most 3 rows."""
@@ -170,11 +182,7 @@ def small_determinant(a):
 @runtime_helper(jit=True)
 def small_inverse(a):
     """``np.linalg.inv(a)`` of a square ``a`` of at most 3 rows."""
-    _small_only(a)
-    _finite(a)
-    c = _closed_cofactors(a)
-    d = _closed_det(a, c)
-    _nonsingular(d)
+    c, d = _checked_cofactors(a)
     return (c / d).T
 
 
@@ -187,11 +195,7 @@ def small_solve(a, b):
 
 @jitable
 def _small_solve_vector(a, b):
-    _small_only(a)
-    _finite(a)
-    c = _closed_cofactors(a)
-    d = _closed_det(a, c)
-    _nonsingular(d)
+    c, d = _checked_cofactors(a)
     n = a.shape[0]
     if b.shape[0] != n:
         raise ValueError("solve: the right-hand side's length is not the matrix's")
@@ -206,11 +210,7 @@ def _small_solve_vector(a, b):
 
 @jitable
 def _small_solve_matrix(a, b):
-    _small_only(a)
-    _finite(a)
-    c = _closed_cofactors(a)
-    d = _closed_det(a, c)
-    _nonsingular(d)
+    c, d = _checked_cofactors(a)
     n, m = b.shape
     if n != a.shape[0]:
         raise ValueError("solve: the right-hand side's rows are not the matrix's")

@@ -139,11 +139,6 @@ def chain_energy(P, k, steps):
 CHAIN = (RNG.normal(size=(6, 5)), 0.7, 3)
 
 
-@pytest.mark.parametrize("target", ["python", "cpu"])
-def test_a_buffer_in_nested_loops_matches_finite_differences(target):
-    check_grad(chain_energy, CHAIN, wrt=(0, 1), target=target)
-
-
 def test_a_buffer_in_nested_loops_is_made_before_both():
     fns, text = _functions(chain_energy, CHAIN, (0, 1))
     for fn in fns.values():
@@ -173,12 +168,16 @@ def dual_steps(img, lam, iters):
 DUAL = (RNG.normal(size=(4, 3)), 0.5, 3)
 
 
-@pytest.mark.parametrize("target", ["python", "cpu"])
-def test_a_matrix_buffer_of_an_argument_matches_finite_differences(target):
-    check_grad(dual_steps, DUAL, wrt=(0, 1), target=target)
-
-
 def test_a_matrix_buffer_of_an_argument_is_made_once_as_its_like():
     fns, text = _functions(dual_steps, DUAL, (0, 1))
     primal = fns["dual_steps"]
     assert any(ast.unparse(s) == "u = np.empty_like(img)" for s in primal.body), text
+
+
+BUFFERS = [(chain_energy, CHAIN, (0, 1)), (dual_steps, DUAL, (0, 1))]
+
+
+@pytest.mark.parametrize("target", ["python", "cpu"])
+@pytest.mark.parametrize("f,args,wrt", BUFFERS, ids=[c[0].__name__ for c in BUFFERS])
+def test_buffers_made_once_match_finite_differences(f, args, wrt, target):
+    check_grad(f, args, wrt=wrt, target=target)
