@@ -958,6 +958,25 @@ class Planner:
         self.storage()
         return True
 
+    def drop_dead_snapshots(self, snapshots: set) -> bool:
+        """Take no snapshot for the ``(id(loop), var)`` of ``snapshots``: the
+        reverse sweep, as emitted, restores them where nothing reads them (a
+        running sum ``a += W[i, j] * h[j]``, snapshotted in each trip of its
+        loop); its assignment in the loop is then saved, or not, as any other
+        (passes/dead_restores.py finds those puts-back dead in turn); false when
+        that changes nothing."""
+        changed = False
+        for loop_id, var in snapshots:
+            if var in self.carried.get(loop_id, ()):
+                self.carried[loop_id] = [v for v in self.carried[loop_id] if v != var]
+                st = self.carried_stmt.get(loop_id, {}).pop(var, None)
+                if st is not None:
+                    self.carried_sites.discard((id(st), var))
+                changed = True
+        if changed:
+            self.storage()
+        return changed
+
     def drop_unread_items(self, arrays: set) -> bool:
         """Store no overwritten element of ``arrays`` (the reverse sweep reads
         none of them once it would put them back); false when that changes

@@ -407,8 +407,11 @@ class ReverseTransformer:
             reverse = self.reverse_block(self.fn.body)
             if self.plan.decide(self.reads, self.shape_reads, self.primal_names(), self.read_at):
                 continue
-            if self.plan.drop_dead_restores(dead_restores(
-                    reverse, self.scalar_restores, free_names(self.gradients()))):
+            dead = dead_restores(reverse, {**self.scalar_restores, **self.snapshot_restores},
+                                 free_names(self.gradients()))
+            snapshots = dead & {key for _, key in self.snapshot_restores.values()}
+            if self.plan.drop_dead_snapshots(snapshots) or \
+                    self.plan.drop_dead_restores(dead - snapshots):
                 continue
             if not self.plan.drop_unread_items(unread_puts_back(
                     reverse, {**self.element_restores, **self.element_pops}, self.plan.sole,
