@@ -19,13 +19,11 @@ _REDUCTIONS = {id(f) for f in (_np.sum, _np.mean, _np.max, _np.amax, _np.min, _n
                                _np.prod)}
 
 
-# np.linalg functions of float matrices -> (the ranks of their arguments), the
-# runtime helper standing in for them (runtime/small_linalg.py)
-_SMALL_LINALG = {id(_np.linalg.det): ((2,),), id(_np.linalg.inv): ((2,),),
-                 id(_np.linalg.solve): ((2,), (1, 2))}
-_SMALL_LINALG_FNS = {id(_np.linalg.det): determinant, id(_np.linalg.inv): inverse,
-                     id(_np.linalg.solve): solve_linear}
-_SMALL_LINALG_HELPERS = {k: f.__name__ for k, f in _SMALL_LINALG_FNS.items()}
+# np.linalg functions of float matrices -> the ranks their arguments may have,
+# and the runtime helper standing in for them (runtime/small_linalg.py)
+_SMALL_LINALG = {id(_np.linalg.det): (((2,),), determinant),
+                 id(_np.linalg.inv): (((2,),), inverse),
+                 id(_np.linalg.solve): (((2,), (1, 2)), solve_linear)}
 
 
 def contiguous_reshape(call):
@@ -112,14 +110,13 @@ def lower_for_numba(prim, types):
         if xt is not None and xt.is_array and xt.ndim == 2:
             axis = args[1] if len(args) > 1 else prim.keywords[0].value
             return _call("argmax_along" if fn is _np.argmax else "argmin_along", args[0], axis)
-    if id(fn) in _SMALL_LINALG and len(args) == len(_SMALL_LINALG[id(fn)]) and \
-            not prim.keywords and all(
-                type_of(a) is not None and type_of(a).is_array and type_of(a).ndim in ndims
-                and type_of(a).dtype is not None and type_of(a).dtype.kind == "f"
-                for a, ndims in zip(args, _SMALL_LINALG[id(fn)])):
+    ranks, helper = _SMALL_LINALG.get(id(fn), ((), None))
+    if helper is not None and len(args) == len(ranks) and not prim.keywords and all(
+            type_of(a) is not None and type_of(a).is_array and type_of(a).ndim in ndims
+            and type_of(a).dtype is not None and type_of(a).dtype.kind == "f"
+            for a, ndims in zip(args, ranks)):
         # (closed forms up to 3x3: Numba's LAPACK calls take 160-270 ns for a 2x2)
-        return ir.mark(_call(_SMALL_LINALG_HELPERS[id(fn)], *args),
-                       ("call", _SMALL_LINALG_FNS[id(fn)]))
+        return ir.mark(_call(helper.__name__, *args), ("call", helper))
     if fn is _np.expand_dims and args and is_number(args[0]):
         return _call("np.full", _const(1), args[0])
     helper = registry.axis_helper_name(fn)
