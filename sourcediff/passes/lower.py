@@ -147,7 +147,8 @@ from .. import ir
 from ..names import Namer
 from ..rules import registry
 from ..runtime.array_helpers import select
-from ..runtime.helpers import broadcast_into, broadcast_length, empty_rows, equal_length
+from ..runtime.helpers import (broadcast_into, broadcast_length, empty_rows, equal_length,
+                               slice_length, slice_start)
 from .astutil import int_of, is_costly, nodes, own_reads, takes_all
 from .buffers import find_permutations
 from .own_names import drop_statements
@@ -400,7 +401,11 @@ class _Facts:
             lb = keys_b[kb] if kb < len(keys_b) else None
             if la is None or lb is None:
                 return False
-            if ta[1] == tb[1] == 1:
+            if _moving(ta[0]) or _moving(tb[0]):
+                # (one span of axes of one length: ``V[lo:hi]`` and ``E[lo:hi]``)
+                if la != lb or ta != tb:
+                    return False
+            elif ta[1] == tb[1] == 1:
                 # what each slice leaves of its axis (``g[2:, 1:-1]`` of a ghost-cell
                 # array made 2 longer than the grid: the grid's length)
                 if grown_key(la, -ta[0]) != grown_key(lb, -tb[0]):
@@ -950,7 +955,8 @@ def _row_axes(v, facts):
         return None
     parts = v.slice.elts if isinstance(v.slice, ast.Tuple) else [v.slice]
     if len(parts) > base.ndim or any(
-            isinstance(p, ast.Slice) and _cut(p) is None or
+            isinstance(p, ast.Slice) and (_cut(p) is None or _moving(_cut(p)[1]) and
+                                          not _span_ok(p, facts)) or
             isinstance(p, ast.Constant) and (type(p.value) is not int) or
             isinstance(p, ast.Name) and not _int_scalar(p.id, facts) for p in parts):
         return None
@@ -971,6 +977,26 @@ def _where(r, facts):
     return tuple(out) + (("s", 0, 0, 1),) * (facts.env[r.value.id].ndim - len(parts))
 
 
+class _Span:
+    """A slice ``lo:hi`` of step 1 whose bounds are not both such constants
+    (``V[lo + 1:hi + 1]``, ``x[:i]``, ``c[k:]``): where the row starts and how
+    long it is are known only when the loop runs, NumPy's way (``slice_start``,
+    ``slice_length``: a negative bound counts from the end, one past it is
+    clipped).  Two spans are the same when their bounds are written alike:
+    read at one place, the element loop's, they take the same elements."""
+
+    def __init__(self, lo, hi):
+        self.lo, self.hi = lo, hi
+        self.key = (ast.dump(lo) if lo is not None else None,
+                    ast.dump(hi) if hi is not None else None)
+
+    def __eq__(self, other):
+        return isinstance(other, _Span) and self.key == other.key
+
+    def __hash__(self):
+        return hash(self.key)
+
+
 def _cut(part):
     """``(start, trim, step)`` of a slice ``a:b:c`` a row may take: ``start`` its
     first element, ``trim`` how many of the axis it leaves out before taking
@@ -978,16 +1004,41 @@ def _cut(part):
     the stop a negative constant (or none), the step a positive constant (or
     none): ``u[1:-1]``, ``u[2:]``, ``u[:-2]``, ``u[1:-1:2]``, so that the row's
     length is ``ceil((n - trim) / step)`` whatever the axis' length ``n`` (a
-    stop past the end, which NumPy would clip, cannot be written).  None for
-    any other slice."""
+    stop past the end, which NumPy would clip, cannot be written).  A slice of
+    step 1 with other bounds is ``(span, span, 1)`` of its :class:`_Span`
+    (whether its bounds are whole numbers: ``_span_ok``).  None for any other
+    slice."""
     lo, hi = part.lower, part.upper
     start = 0 if lo is None else int_of(lo)
     stop = 0 if hi is None else int_of(hi)
     step = 1 if part.step is None else int_of(part.step)
-    if step is None or step < 1 or start is None or start < 0 or stop is None or stop > 0 or \
-            stop == 0 and hi is not None:
+    if step is None or step < 1:
         return None
+    if start is None or start < 0 or stop is None or stop > 0 or stop == 0 and hi is not None:
+        if step != 1:
+            return None
+        span = _Span(lo, hi)
+        return span, span, 1
     return start, start - stop, step
+
+
+def _span_ok(part, facts) -> bool:
+    """The bounds of a :class:`_Span` are whole numbers: int constants, int
+    scalars, and their sums, differences and products (``lo - 1``, ``n - i``)."""
+    def whole(e):
+        if e is None or isinstance(e, ast.Constant):
+            return e is None or type(e.value) is int
+        if isinstance(e, ast.Name):
+            return _int_scalar(e.id, facts)
+        if isinstance(e, ast.BinOp) and isinstance(e.op, (ast.Add, ast.Sub, ast.Mult)):
+            return whole(e.left) and whole(e.right)
+        return isinstance(e, ast.UnaryOp) and isinstance(e.op, ast.USub) and whole(e.operand)
+    return whole(part.lower) and whole(part.upper)
+
+
+def _moving(trim) -> bool:
+    """A cut's trim that is a :class:`_Span`'s (known when the loop runs)."""
+    return isinstance(trim, _Span)
 
 
 def _int_scalar(name, facts):
@@ -1300,7 +1351,7 @@ def _row_keys(row, facts):
     keys = facts.lengths.get(base) or ()
     out = []
     for k, trim, step in axes:
-        if step != 1 or k >= len(keys) or keys[k] is None:
+        if step != 1 or k >= len(keys) or keys[k] is None or _moving(trim):
             return None
         out.append(grown_key(keys[k], -trim))
     return tuple(out)
@@ -1320,7 +1371,7 @@ def _apart(row, other, facts) -> bool:
         la = keys_a[ka] if ka < len(keys_a) else None
         lb = keys_b[kb] if kb < len(keys_b) else None
         one_axis = a == b and ka == kb or la is not None and la == lb
-        if one_axis and sa == sb == 1 and ta != tb:
+        if one_axis and sa == sb == 1 and ta != tb and not (_moving(ta) or _moving(tb)):
             return True
     return False
 
@@ -2328,7 +2379,9 @@ def element_loop(g, stmts, env, used_names) -> list:
         _checked_lengths(g, lengths, used_names, first, before)
     j = _Indices([_fresh(hint, used_names) for hint in LOOP_NAMES[:len(axes)]], steps,
                  row_steps)
-    loop_lengths = [_loop_length(base, cut, k, lengths) for k, cut in enumerate(axes)]
+    loop_lengths = [_loop_length(base, cut, k, lengths) if lengths or not _moving(cut[1])
+                    else _span_length(base, cut, used_names, first, before)
+                    for k, cut in enumerate(axes)]
     whole = {x for x, _ in g.rows} - g.unsure
     j.bounds = [length if row_steps is None and not lengths and cut[1:] == (0, 1) else None
                 for length, cut in zip(loop_lengths, axes)]
@@ -2367,6 +2420,18 @@ def element_loop(g, stmts, env, used_names) -> list:
                        body=body, orelse=[], type_comment=None)
         body = [_made(loop, "for", _line(stmts[g.members[-1]]))]
     return before + body + after
+
+
+def _span_length(base, cut, used_names, line, before):
+    """The length of the element loop over a span of ``base`` (its statements go
+    to ``before``)."""
+    shape = _fresh("shape", used_names)
+    before.append(_assign(shape, _marked(ast.Attribute(value=ast.Name(id=base, ctx=ast.Load()),
+                                                       attr="shape", ctx=ast.Load()),
+                                         ("attr", "shape")), "assign", line))
+    n, stmts = _axis_length(shape, *cut, used_names, line)
+    before.extend(stmts)
+    return ast.Name(id=n, ctx=ast.Load())
 
 
 def _loop_length(base, cut, k, lengths):
@@ -2426,6 +2491,13 @@ def _axis_length(shape, axis, trim, step, used_names, line) -> tuple:
     out.append(_assign(n, _marked(ast.Subscript(value=ast.Name(id=shape, ctx=ast.Load()),
                                                 slice=ast.Constant(axis), ctx=ast.Load()),
                                   ("subscript",)), "assign", line))
+    if _moving(trim):     # NumPy's length of ``lo:hi`` along an axis of n elements
+        m = _fresh("n", used_names)
+        out.append(_assign(m, _span_call(slice_length, [trim.lo or ast.Constant(0),
+                                                        trim.hi or ast.Name(id=n, ctx=ast.Load()),
+                                                        ast.Name(id=n, ctx=ast.Load())]),
+                           "assign", line))
+        return m, out
     if step > 1:      # ceil((n - trim) / step) elements
         m, q = _fresh("m", used_names), _fresh("m", used_names)
         less = trim - step + 1
@@ -2458,6 +2530,13 @@ def _axis_length(shape, axis, trim, step, used_names, line) -> tuple:
     return n, out
 
 
+def _span_call(fn, args):
+    """``fn(*args)`` (``slice_start``, ``slice_length``) of copies of ``args``."""
+    call = ast.Call(func=ast.Name(id=fn.__name__, ctx=ast.Load()),
+                    args=[ir.clone(a) for a in args], keywords=[])
+    return _marked(call, ("call", fn))
+
+
 def _reduced(s):
     """The operands a reduction statement sums the product of, or None."""
     v, prim = s.value, _prim(s.value)
@@ -2476,7 +2555,7 @@ def _element_statement(s, temps, j, env, used_names, before) -> list:
     line = _line(s)
     v = ir.clone(s.value)
     if _prim(v)[0] == "subscript":
-        v.slice = _element_index(_hoisted(v.slice, used_names, line, before),
+        v.slice = _element_index(_hoisted(v.slice, used_names, line, before, v.value.id),
                                  env[v.value.id].ndim, j.rows())
         return [_assign(s.targets[0].id, v, "assign", line)]
     if _prim(v)[0] == "call" and id(_prim(v)[1]) == ROLL_ID:
@@ -2547,7 +2626,8 @@ def _element_store(s, temps, j, env, used_names, before) -> list:
     vector read as ``t[j]``)."""
     line = _line(s)
     target = ir.clone(_stored_into(s))
-    target.slice = _element_index(_hoisted(target.slice, used_names, line, before),
+    target.slice = _element_index(_hoisted(target.slice, used_names, line, before,
+                                           target.value.id),
                                   env[target.value.id].ndim, j.rows())
 
     def stored(value):
@@ -2563,11 +2643,21 @@ def _element_store(s, temps, j, env, used_names, before) -> list:
     return out + [stored(ast.Name(id=value, ctx=ast.Load()))]
 
 
-def _hoisted(index, used_names, line, before):
-    """``index`` with its parts read from arrays (``a[i]``) bound before the loop."""
+def _hoisted(index, used_names, line, before, array):
+    """``index`` (of ``array``) with its parts read from arrays (``a[i]``) bound
+    before the loop, and the first element of each span too (``first =
+    slice_start(lo, n)``, the span then ``first:``)."""
     parts = list(index.elts) if isinstance(index, ast.Tuple) else [index]
     for k, p in enumerate(parts):
-        if isinstance(p, ast.Subscript) and isinstance(p.value, ast.Name):
+        if isinstance(p, ast.Slice) and _cut(p) is not None and _moving(_cut(p)[1]):
+            n = _fresh("n", used_names)
+            before.extend(_shape_read(array, k, n, used_names, line))
+            first = _fresh("first", used_names)
+            start = _span_call(slice_start, [p.lower or ast.Constant(0),
+                                             ast.Name(id=n, ctx=ast.Load())])
+            before.append(_assign(first, start, "assign", line))
+            parts[k] = ast.Slice(lower=ast.Name(id=first, ctx=ast.Load()), upper=None, step=None)
+        elif isinstance(p, ast.Subscript) and isinstance(p.value, ast.Name):
             name = _fresh(f"{p.value.id}_i", used_names)
             before.append(_assign(name, _marked(p, ("subscript",)), "assign", line))
             parts[k] = ast.Name(id=name, ctx=ast.Load())
@@ -2601,11 +2691,13 @@ def _put(parent, fld, old, new):
 def _element_index(index, ndim, at):
     """The element of a row at the loops' indices ``at`` (``_Indices.rows``), one per axis it leaves
     (``_row_axes``): ``i`` -> ``i, j``; ``i, :`` -> ``i, j``; ``:, k`` -> ``j, k``;
-    ``1:-1`` -> ``j + 1``; ``1:-1, 2:`` -> ``j + 1, k + 2``."""
+    ``1:-1`` -> ``j + 1``; ``1:-1, 2:`` -> ``j + 1, k + 2``; a span, its first
+    element bound before the loop (``_hoisted``), ``first:`` -> ``j + first``."""
     parts = list(index.elts) if isinstance(index, ast.Tuple) else [index]
     names = iter(at)
-    parts = [_shifted(next(names), *_cut(p)[::2]) if isinstance(p, ast.Slice) else p
-             for p in parts]
+    parts = [p if not isinstance(p, ast.Slice) else
+             ast.BinOp(left=next(names), op=ast.Add(), right=p.lower) if _moving(_cut(p)[1])
+             else _shifted(next(names), *_cut(p)[::2]) for p in parts]
     parts += list(names)[:ndim - len(parts)]
     return parts[0] if len(parts) == 1 else ast.Tuple(elts=parts, ctx=ast.Load())
 

@@ -565,6 +565,8 @@ def axis_lengths(types: dict, params: list, sites: dict, same_axes=None, rows=No
                 isinstance(e.right, ast.Constant) and type(e.right.value) is int:
             return grown_key(number(e.left), e.right.value * (  # n + 2: a ghost cell's array
                 1 if isinstance(e.op, ast.Add) else -1))
+        if isinstance(e, ast.BinOp) and isinstance(e.op, ast.Mult):
+            return product_key(number(e.left), number(e.right))     # 2 * n + 1 nodes
         if isinstance(e, ast.Name):
             return of(e.id)[0] if types.get(e.id) is not None and \
                 types[e.id].kind == "int" and len(of(e.id)) == 1 else None
@@ -951,6 +953,18 @@ def _sliced_key(p, key):
     if p.step is not None or lo is None or hi is None or lo[0] < 0 or hi[0] > 0:
         return None
     return grown_key(key, hi[0] - lo[0])
+
+
+def product_key(a, b):
+    """The key of the product of whole numbers of keys ``a`` and ``b`` (None
+    where either is not known)."""
+    if a is None or b is None:
+        return None
+    if type(a) is int and type(b) is int:
+        return a * b
+    if a == 1 or b == 1:
+        return b if a == 1 else a
+    return ("product",) + tuple(sorted((a, b), key=repr))
 
 
 def grown_key(key, c):
