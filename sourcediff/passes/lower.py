@@ -147,8 +147,14 @@ from .. import ir
 from ..names import Namer
 from ..rules import registry
 from ..runtime.array_helpers import select
-from ..runtime.helpers import (broadcast_into, broadcast_length, empty_rows, equal_length,
-                               slice_length, slice_start)
+from ..runtime.helpers import (
+    broadcast_into,
+    broadcast_length,
+    empty_rows,
+    equal_length,
+    slice_length,
+    slice_start,
+)
 from .astutil import int_of, is_costly, nodes, own_reads, takes_all
 from .buffers import find_permutations
 from .own_names import drop_statements
