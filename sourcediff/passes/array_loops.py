@@ -37,9 +37,18 @@ Taken when:
   and constants, and ``unbroadcast(X, Y)`` with ``X`` and ``Y`` of one shape
   (which is ``X``);
 * every array of the run has one shape: the same shape key
-  (``shapes.shape_keys``; an adjoint buffer has its array's), so no
-  operation broadcasts and every statement touches element ``j`` of each
-  array in step ``j``;
+  (``shapes.shape_keys``; an adjoint buffer has its array's), or the same
+  keys of its axes' lengths (``shapes.axis_lengths``: ``Xw = X * w[:, None]``
+  and ``X``), so every statement touches element ``j`` of each array in step
+  ``j``; or it broadcasts into that shape, its axes' keys those of the run's
+  last axes but for axes of length 1 (``w[:, None]``, ``(n, 1)``, in a run
+  over ``(n, d)``; a vector ``c`` of length ``d``), and is read at its own
+  axes' indices, 0 along those of length 1 (``_t7[j, 0]``, ``c[k]``);
+* ``A += unbroadcast(E, A)`` (``-=``) of such a broadcast ``A``, where ``E``
+  runs over the run's shape, adds element ``(j, k)`` of ``E`` into ``A[j,
+  0]``: the sum NumPy's ``unbroadcast`` makes, in another order.  No other
+  statement of the run reads or writes ``A`` (it holds its sums only after
+  the loop), nor does ``E``;
 * every array the run writes is an adjoint buffer only ever bound to an array
   of its own (``np.zeros_like``, arithmetic, ``fresh``, a copy, or another
   such buffer, as in a swap) and never viewed (sliced, transposed, passed to
@@ -87,19 +96,24 @@ class _Member:
     starts: bool = False                # s = np.sum(...): the total starts at 0
     allocates: bool = False
     local: str | None = None            # T = E of a temporary T of the run (see _Fuser.local)
+    sums_into: str | None = None        # A += unbroadcast(E, A) of an A that E broadcasts from
 
 
 def fuse_array_statements(stmts: list, whole: list, arrays: dict, numbers: set,
-                          buffers: set, fresh, maybe_arrays=None) -> list:
+                          buffers: set, fresh, maybe_arrays=None, axes=None) -> list:
     """``stmts`` (a reverse sweep) with such runs as element loops.  ``whole``:
     every statement of the function (for the bindings of the buffers);
     ``arrays``: name -> ``(ndim, shape key)`` of the float64 arrays whose shape
     has a key; ``numbers``: names of numbers; ``buffers``: the adjoint
     buffers; ``fresh(name)``: a name not yet used; ``maybe_arrays``: names
     that are arrays of such a ``(ndim, key)`` where an expression reading an
-    array of it is assigned to them (adjoints of direct temporaries)."""
+    array of it is assigned to them (adjoints of direct temporaries);
+    ``axes``: name -> ``(ndim, keys)`` of the arrays whose every axis has a
+    length key (``shapes.axis_lengths``), for the shapes that broadcast
+    (``axis_keyed``)."""
+    arrays, maybe_arrays = axis_keyed(arrays, maybe_arrays or {}, axes or {})
     arrays = {k: v for k, v in arrays.items() if v[0] >= 1}     # (a 0-d array has no loop)
-    maybe = {k: v for k, v in (maybe_arrays or {}).items() if v[0] >= 1 and k not in arrays}
+    maybe = {k: v for k, v in maybe_arrays.items() if v[0] >= 1 and k not in arrays}
     writable = _writable(whole, set(buffers) & set(arrays))
     if not writable:
         return stmts
@@ -115,6 +129,48 @@ def fuse_array_statements(stmts: list, whole: list, arrays: dict, numbers: set,
     arrays = known
     return _Fuser(arrays, numbers, writable, fresh, temporaries,
                   _mentions(whole, set(temporaries))).block(stmts)
+
+
+def axis_keyed(arrays: dict, maybe: dict, axes: dict) -> tuple:
+    """``arrays`` and ``maybe`` with the shape key of each array whose shape
+    (or another array of its shape key) has a key per axis replaced by
+    ``("axes", keys)``: arrays of different shape keys but the same axes'
+    keys (``Xw = X * w[:, None]`` and ``X``) are of one shape, and an array
+    whose axes' keys are those of a run's but for axes of length 1 (``w[:,
+    None]``'s ``(n, 1)`` in a run over ``(n, d)``) broadcasts into it, read
+    at 0 along those axes (``_Fuser.spread``)."""
+    canonical: dict = {}                       # (ndim, shape key) -> its axes' keys
+    for name in sorted(arrays):
+        if name in axes and axes[name][0] == arrays[name][0]:
+            canonical.setdefault(arrays[name], tuple(axes[name][1]))
+
+    def keyed(table):
+        return {n: (v[0], ("axes", canonical[v])) if v in canonical else v
+                for n, v in table.items()}
+    return keyed(arrays), keyed(maybe)
+
+
+def _axes_of(key):
+    """The axes' keys of a run's key (``axis_keyed``), or None."""
+    return key[1] if isinstance(key, tuple) and len(key) == 2 and key[0] == "axes" else None
+
+
+def _spread_into(own, into):
+    """Per axis of an array of axes' keys ``own``: True where it runs with the
+    loop's axis of key ``into`` (aligned from the last, as NumPy broadcasts),
+    False where it has length 1 and is read at 0; None unless every axis is
+    one of these and it has no more axes than the loop."""
+    if own is None or into is None or len(own) > len(into):
+        return None
+    out = []
+    for k, key in zip(own, into[len(into) - len(own):]):
+        if k == key:
+            out.append(True)
+        elif k == 1:
+            out.append(False)
+        else:
+            return None
+    return out
 
 
 def _reads_array_of(value, arrays, shape) -> bool:
@@ -247,8 +303,63 @@ class _Fuser:
             return self.reset(s, t.value.id)
         return None
 
+    def spread(self, name, ndim, key):
+        """How array ``name`` is read in a loop over ``(ndim, key)``: True where
+        it is of that shape, a list (``_spread_into``) where it broadcasts into
+        it, else None."""
+        if self.arrays.get(name) == (ndim, key):
+            return True
+        own = self.arrays.get(name)
+        into = _axes_of(key)
+        if own is None or into is None or len(into) != ndim or _axes_of(own[1]) is None:
+            return None
+        return _spread_into(_axes_of(own[1]), into)
+
+    def space(self, e):
+        """``(ndim, key)`` of the loop an array expression ``e`` runs over: that of
+        an array it reads into which all the others it reads broadcast; None
+        where there is none."""
+        found = sorted({self.arrays[n.id] for n in nodes(e)
+                        if isinstance(n, ast.Name) and n.id in self.arrays}, key=repr)
+        for ndim, key in found:
+            if all(self.spread(n.id, ndim, key) is not None for n in nodes(e)
+                   if isinstance(n, ast.Name) and n.id in self.arrays):
+                return ndim, key
+        return None
+
+    def summed(self, s, name):
+        """``A += unbroadcast(E, A)`` (or ``-=``, or of another array of ``A``'s
+        shape) where ``E`` runs over more elements than ``A`` holds (``_dt7 +=
+        unbroadcast(dXw * X, _t7)`` of a ``_t7 = w[:, None]``): element ``(j, k)``
+        of ``E`` adds into ``A[j, 0]``.  ``E`` must not read ``A`` (``_joins``
+        keeps every other member of the run from reading or writing it)."""
+        v = s.value
+        if not (_unbroadcast(v) and isinstance(v.args[1], ast.Name) and
+                self.arrays.get(v.args[1].id) == self.arrays[name] and
+                isinstance(s.op, (ast.Add, ast.Sub))):
+            return None
+        e = v.args[0]
+        where = self.space(e)
+        if where is None or where == self.arrays[name] or \
+                name in {n.id for n in nodes(e) if isinstance(n, ast.Name)}:
+            return None
+        spec = self.spread(name, *where)
+        value = self.element_of(e, where[1], where[0])
+        if not isinstance(spec, list) or value is None:
+            return None
+        make, numbers = value
+
+        def element(idx):
+            return ast.AugAssign(target=_spread_at(name, idx, spec, store=True), op=s.op,
+                                 value=make(idx))
+        return _Member(s, where[1], where[0], element, {name}, numbers, allocates=True,
+                       sums_into=name)
+
     def update(self, s, name):
         ndim, key = self.arrays[name]
+        summed = self.summed(s, name)
+        if summed is not None:
+            return summed
         value = self.element_of(s.value, key, ndim)
         if value is None:
             return None
@@ -296,11 +407,10 @@ class _Fuser:
         if not (isinstance(v, ast.Call) and ast.unparse(v.func) == "np.sum" and
                 len(v.args) == 1 and not v.keywords):
             return None
-        found = {self.arrays[n.id] for n in nodes(v.args[0])
-                 if isinstance(n, ast.Name) and n.id in self.arrays}
-        if len(found) != 1:
+        where = self.space(v.args[0])
+        if where is None:
             return None
-        ndim, key = found.pop()
+        ndim, key = where
         value = self.element_of(v.args[0], key, ndim)
         if value is None:
             return None
@@ -322,7 +432,7 @@ class _Fuser:
         def ok(e) -> bool:
             if isinstance(e, ast.Name):
                 if e.id in self.arrays:
-                    return self.arrays[e.id] == (ndim, key)
+                    return self.spread(e.id, ndim, key) is not None
                 if e.id in self.numbers:
                     numbers.add(e.id)
                     return True
@@ -351,8 +461,10 @@ class _Fuser:
             if isinstance(e, ast.Name):
                 if e.id in self.scalar_of:
                     return ast.Name(id=self.scalar_of[e.id], ctx=ast.Load())
-                return _at(e.id, idx) if e.id in self.arrays else ast.Name(id=e.id,
-                                                                           ctx=ast.Load())
+                if e.id not in self.arrays:
+                    return ast.Name(id=e.id, ctx=ast.Load())
+                spec = self.spread(e.id, ndim, key)
+                return _at(e.id, idx) if spec is True else _spread_at(e.id, idx, spec)
             if isinstance(e, ast.Constant):
                 return ast.Constant(e.value)
             if isinstance(e, ast.BinOp):
@@ -375,6 +487,15 @@ class _Fuser:
         if len(run) == 1 and not run[0].allocates:
             return [run[0].stmt]
         first = run[0]
+        # (the loops' bounds: an array of the run's shape, not a temporary of it nor
+        # one it sums into, ``_dt7[j, 0] += ...``, which may be shorter)
+        locals_ = {m.local for m in run}
+        names = [n for m in run for n in _targets(m.stmt)] + \
+            [n for m in run for n in nodes(m.stmt.value)]
+        shaped = next((n.id for n in names if isinstance(n, ast.Name) and n.id not in locals_
+                       and self.arrays.get(n.id) == (first.ndim, first.key)), None)
+        if shaped is None:
+            return [r.stmt for r in run]
         idx = self.indices(first.ndim)
         made = []
         members = {id(m.stmt) for m in run}
@@ -400,10 +521,6 @@ class _Fuser:
                                                       attr="empty_like", ctx=ast.Load()),
                                    args=[ast.Name(id=like, ctx=ast.Load())], keywords=[]))))
         body = [ir.copy_facts(m.stmt, m.element(idx)) for m in run]
-        arrays_here = [n for m in run for n in sorted(m.writes) if n not in self.scalar_of] + \
-            [n.id for m in run for n in nodes(m.stmt.value) if isinstance(n, ast.Name)
-             and n.id in self.arrays and n.id not in self.scalar_of]
-        shaped = arrays_here[0]
         loop = None
         for d in range(first.ndim - 1, -1, -1):
             bound = ast.Subscript(value=ast.Attribute(value=ast.Name(id=shaped, ctx=ast.Load()),
@@ -422,6 +539,24 @@ class _Fuser:
                                 value=ast.Constant(0.0))
                 starts.append(ir.copy_facts(m.stmt, st))
         return made + starts + [loop]
+
+
+def _targets(s) -> list:
+    """The names a run's member writes (``A`` of ``A += E``, of ``A[:] = c``)."""
+    t = s.target if isinstance(s, ast.AugAssign) else s.targets[0]
+    return [t if isinstance(t, ast.Name) else t.value]
+
+
+def _spread_at(name, idx, spec, store=False):
+    """Element ``idx`` of a loop read from an array that broadcasts into it
+    (``_spread_into``): its own axes take the last indices, 0 where of length 1."""
+    own = idx[len(idx) - len(spec):]
+    index = [ast.Name(id=i, ctx=ast.Load()) if runs else ast.Constant(0)
+             for i, runs in zip(own, spec)]
+    return ast.Subscript(value=ast.Name(id=name, ctx=ast.Load()),
+                         slice=index[0] if len(index) == 1 else ast.Tuple(elts=index,
+                                                                          ctx=ast.Load()),
+                         ctx=ast.Store() if store else ast.Load())
 
 
 def _select(e) -> bool:
@@ -463,6 +598,12 @@ def _joins(run, m) -> bool:
     first = run[0]
     if (m.key, m.ndim) != (first.key, first.ndim):
         return False
+    # (an array a member sums into holds its sums only after the loop: no other
+    # member reads or writes it)
+    into = {r.sums_into for r in run + [m] if r.sums_into is not None}
+    if into and any(into - ({x.sums_into} if x.sums_into else set()) & _names_of(x.stmt)
+                    for x in run + [m]):
+        return False
     totals = {r.total for r in run if r.total is not None}
     read = set().union(*(r.numbers for r in run))
     if m.numbers & totals:
@@ -472,11 +613,19 @@ def _joins(run, m) -> bool:
                                    m.starts and m.total in totals)
 
 
+def _names_of(s) -> set:
+    return {n.id for n in nodes(s) if isinstance(n, ast.Name)}
+
+
 def _writable(whole, candidates) -> set:
     """The names of ``candidates`` only ever bound to an array of their own
     (or to another such name) and never viewed."""
     bound: dict = {}
     viewed = set()
+    # (a call whose result is copied at once, ``fresh(reshape_like(_dt7, _t6))``,
+    # leaves no view behind)
+    copied = {id(a) for s in whole for x in nodes(s) if isinstance(x, ast.Call) and
+              ast.unparse(x.func) == "fresh" for a in x.args}
     for n in (x for s in whole for x in nodes(s)):
         if isinstance(n, ast.Assign):
             for t in n.targets:
@@ -497,7 +646,7 @@ def _writable(whole, candidates) -> set:
                     bound.setdefault(a.id, []).append(None)
         elif _views(n):
             viewed.add(n.value.id)
-        elif isinstance(n, ast.Call):
+        elif isinstance(n, ast.Call) and id(n) not in copied:
             func = ast.unparse(n.func)
             if func in VIEW_NAMES or func not in _READERS and not func.startswith("math."):
                 viewed |= {a.id for a in n.args if isinstance(a, ast.Name)}

@@ -2019,9 +2019,10 @@ class ReverseTransformer:
         body, rev = bind_view_adjoints(body, rev)
         keyed = self.keyed_arrays_and_numbers()
         rev = drop_same_shape_unbroadcasts(rev, *keyed)
-        rev = drop_same_shape_unbroadcasts(rev, self.arrays_of_known_axes(), keyed[1])
+        known_axes = self.arrays_of_known_axes()
+        rev = drop_same_shape_unbroadcasts(rev, known_axes, keyed[1])
         rev = fuse_array_statements(rev, body + rev, *keyed, adjoints.arrays, self.fresh,
-                                    self.direct_adjoint_keys())
+                                    self.direct_adjoint_keys(), known_axes)
         body = sum_inner_loops(body, self.float64_numbers(), before=rev)
         rev = sum_inner_loops(rev, self.float64_numbers(), before=body)
         body, rev = reset_stack_tops(body, rev)
