@@ -114,7 +114,7 @@ def fuse_array_statements(stmts: list, whole: list, arrays: dict, numbers: set,
     arrays, maybe_arrays = axis_keyed(arrays, maybe_arrays or {}, axes or {})
     arrays = {k: v for k, v in arrays.items() if v[0] >= 1}     # (a 0-d array has no loop)
     maybe = {k: v for k, v in maybe_arrays.items() if v[0] >= 1 and k not in arrays}
-    writable = _writable(whole, set(buffers) & set(arrays))
+    writable, aliases = _writable(whole, set(buffers) & set(arrays))
     if not writable:
         return stmts
     temporaries = _temporaries(whole, set(buffers) & (set(arrays) | set(maybe)))
@@ -128,7 +128,7 @@ def fuse_array_statements(stmts: list, whole: list, arrays: dict, numbers: set,
     temporaries = {t: st for t, st in temporaries.items() if t in known}
     arrays = known
     return _Fuser(arrays, numbers, writable, fresh, temporaries,
-                  _mentions(whole, set(temporaries))).block(stmts)
+                  _mentions(whole, set(temporaries)), aliases).block(stmts)
 
 
 def axis_keyed(arrays: dict, maybe: dict, axes: dict) -> tuple:
@@ -244,8 +244,9 @@ def _temporaries(whole, candidates) -> dict:
 
 
 class _Fuser:
-    def __init__(self, arrays, numbers, writable, fresh, temporaries, mentioned):
+    def __init__(self, arrays, numbers, writable, fresh, temporaries, mentioned, aliases=None):
         self.arrays, self.numbers, self.writable = arrays, numbers, writable
+        self.aliases = aliases or {}        # writable array -> the names of its views
         self._fresh, self.index_names = fresh, []
         self.temporaries, self.mentioned = temporaries, mentioned
         self.scalar_of: dict = {}           # a temporary of the run -> its number's name
@@ -264,7 +265,9 @@ class _Fuser:
                 if isinstance(s, (ast.For, ast.While, ast.If)) and getattr(s, f):
                     setattr(s, f, self.block(getattr(s, f)))
             m = self.member(s)
-            if m is not None and run and _joins(run, m) and not _crosses(later, s):
+            if m is not None and run and _joins(run, m) and not _crosses(later, s) and \
+                    not self.seen_through(set().union(*(r.writes for r in run + [m])),
+                                          set().union(*(_names_of(r.stmt) for r in run + [m]))):
                 run.append(m)
                 continue
             if m is None and run and _floats(s):
@@ -282,6 +285,17 @@ class _Fuser:
 
     # -- one statement ---------------------------------------------------
     def member(self, s):
+        m = self._member(s)
+        if m is not None and (m.ndim > len(INDEX_NAMES) or
+                              self.seen_through(m.writes, _names_of(s))):
+            return None         # (loops over up to three axes)
+        return m
+
+    def seen_through(self, writes, names) -> bool:
+        """``names`` hold a view of an array of ``writes`` (``_dt8 = dXw.T``)."""
+        return any(self.aliases.get(w, set()) & names for w in writes)
+
+    def _member(self, s):
         if ir.TAPE(s) is not None or ir.ADJOINT_INIT(s) is not None:
             return None
         if isinstance(s, ast.AugAssign) and isinstance(s.target, ast.Name):
@@ -617,11 +631,20 @@ def _names_of(s) -> set:
     return {n.id for n in nodes(s) if isinstance(n, ast.Name)}
 
 
-def _writable(whole, candidates) -> set:
+def _writable(whole, candidates) -> tuple:
     """The names of ``candidates`` only ever bound to an array of their own
-    (or to another such name) and never viewed."""
+    (or to another such name) and never viewed but by a name of the view's
+    own (``v = A.T``), and for each such name the names of its views."""
     bound: dict = {}
     viewed = set()
+    # ``v = A.T`` or ``v = A[i]`` of a name ``A``: a view under a name of its own
+    # (passes/view_adjoints.py binds a transposed buffer so), which a run may not
+    # mention where it writes ``A`` (``_Fuser.seen_through``)
+    named = {}
+    for x in (x for st in whole for x in nodes(st)):
+        if isinstance(x, ast.Assign) and len(x.targets) == 1 and \
+                isinstance(x.targets[0], ast.Name) and _views(x.value):
+            named[id(x.value)] = (x.value.value.id, x.targets[0].id)
     # (a call whose result is copied at once, ``fresh(reshape_like(_dt7, _t6))``,
     # leaves no view behind)
     copied = {id(a) for s in whole for x in nodes(s) if isinstance(x, ast.Call) and
@@ -644,7 +667,7 @@ def _writable(whole, candidates) -> set:
             for a in nodes(n.target):
                 if isinstance(a, ast.Name):
                     bound.setdefault(a.id, []).append(None)
-        elif _views(n):
+        elif _views(n) and id(n) not in named:
             viewed.add(n.value.id)
         elif isinstance(n, ast.Call) and id(n) not in copied:
             func = ast.unparse(n.func)
@@ -665,8 +688,15 @@ def _writable(whole, candidates) -> set:
                if any(not (own(v) or isinstance(v, ast.Name) and v.id in out)
                       for v in bound.get(c, []))}
         if not bad:
-            return out
+            break
         out -= bad
+    aliases: dict = {}
+    for base, view in named.values():
+        aliases.setdefault(base, set()).add(view)
+    for _ in range(len(named)):         # (a view of a view sees the array too)
+        for base in list(aliases):
+            aliases[base] |= set().union(*(aliases.get(v, set()) for v in aliases[base]))
+    return out, {a: aliases[a] for a in out if a in aliases}
 
 
 def _views(n) -> bool:

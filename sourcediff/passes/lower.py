@@ -85,7 +85,11 @@ Where the line is drawn, and why:
   first member's place is free (a time step rebinding ``u`` between the two
   updates that share ``u * v * v``), the loop runs there, with the numbers
   it needs that are computed in between from names nothing there binds
-  (``F + k``) computed before it (``_liftable``).
+  (``F + k``) computed before it (``_liftable``).  A number computed in
+  between from an earlier member's sum (``A_00 = _t34``: ``A[0, 0] =
+  np.sum(...)`` with a small ``A`` as numbers) that no later member reads
+  runs after the loop instead (``_sinkable``), so that sums over the same
+  residuals share one loop.
 * A store into an array of values computed from other elements of it (a
   fixed-boundary stencil's ``u[1:-1, 1:-1] = un``, ``un`` reading
   ``u[:-2, 1:-1]``) has its temporaries read a copy of the array taken
@@ -814,6 +818,7 @@ class Group:
     mixed: bool = False                              # of fewer axes where that is not known
     first: bool = False                              # the loop runs at the first member
     lifted: list = field(default_factory=list)       # positions of numbers it needs, run first
+    sunk: list = field(default_factory=list)         # positions of numbers run after its loop
 
     def at(self) -> int:
         """The position of the group's element loop: its last member's, or its
@@ -1196,8 +1201,10 @@ def _groups(stmts, defs, reductions, facts) -> list:
         # (with every such group: two loops recomputing shared temporaries may
         # not be placed apart, one storing what the other reads)
         for other in list(groups):
+            # (what the block computes from the other's sums after g's last member,
+            # ``th -= d[0]`` for the next iteration, g does not read)
             if set(other.members) & set(g.members) and \
-                    not (_derived(other.sums, stmts) & g.all_reads) and \
+                    not (_derived(other.sums, stmts[:g.members[-1]]) & g.all_reads) and \
                     not _rolls_stored(g, other, stmts, facts):
                 g = Group(members=sorted(set(other.members) | set(g.members)))
                 _describe(g, stmts, defs, local, facts)
@@ -1555,7 +1562,8 @@ def _movable(g, kept, stmts) -> bool:
     loops = {h.at(): h for h in kept if h is not g}
     moved = {k for h in kept for k in h.members}
     made = set()        # arrays made since the first member (``np.concatenate``'s),
-    for m in range(g.members[0], g.members[-1]):     # stored into and read by no one yet
+    sunk, sunk_binds, sunk_reads = [], set(), set()  # stored into and read by no one yet
+    for m in range(g.members[0], g.members[-1]):
         if m not in g.members and _kind(stmts[m]) == "assign" and \
                 _makes_array(stmts[m].value):
             made |= set(_binds(stmts[m]))
@@ -1571,12 +1579,41 @@ def _movable(g, kept, stmts) -> bool:
             # array it stores into: ``d = 3.0 * v`` before ``v[:] = v + 1.0``)
             h = loops[m]
             stored = {_stored_into(stmts[k]).value.id for k in h.stores}
-            if h.all_reads & results or (h.sums | stored) & reads:
+            if h.all_reads & results or (h.sums | stored) & reads or sunk:
                 return False
             continue
-        if not _passable(stmts[m], results, reads, made - g.all_reads):
+        st = stmts[m]
+        if _passable(st, results, reads, made - g.all_reads) and \
+                not own_reads(st) & sunk_binds and not set(_binds(st)) & (sunk_binds | sunk_reads):
+            continue
+        if not _sinkable(st, m, g, stmts, sunk_binds):
             return False
+        sunk.append(m)
+        sunk_binds |= set(_binds(st))
+        sunk_reads |= own_reads(st)
+    g.sunk = sunk
     return True
+
+
+def _sinkable(st, m, g, stmts, sunk_binds) -> bool:
+    """``stmts[m]``, between the group's members, binds a number from numbers
+    (``A_00 = _t34``, an earlier member's sum, with the small matrix ``A`` as
+    numbers): it may run after the group's loop, where the sums are complete,
+    since no later member reads what it binds, and it reads no temporary of
+    the group (numbers of an element, inside the loop) nor what a later
+    member binds.  (The statements the loop then moves past must not read
+    what it binds nor bind what it reads: ``_movable``.)"""
+    if _kind(st) != "assign" or not isinstance(st, ast.Assign) or \
+            not isinstance(st.targets[0], ast.Name) or \
+            not all(isinstance(n, (ast.Name, ast.Constant, ast.BinOp, ast.UnaryOp, ast.operator,
+                                   ast.unaryop, ast.expr_context)) for n in nodes(st.value)):
+        return False
+    target = st.targets[0].id
+    later = [k for k in g.members if k > m]
+    later_reads = set().union(*(g.reads[k] for k in later)) if later else set()
+    later_binds = {g.results[k] for k in later}
+    return target not in later_reads | set(g.results.values()) | g.temps and \
+        not own_reads(st) & (g.temps | later_binds)
 
 
 def _passable(stmt, results, reads, own=frozenset()) -> bool:
@@ -2226,7 +2263,7 @@ def _buffer_filled(m, groups, stmts, facts) -> bool:
 def emit_block(stmts, groups, env, used_names) -> list:
     """The block with each group's members replaced by its element loop."""
     at = {g.at(): g for g in groups}
-    gone = {k for g in groups for k in g.members + (g.lifted if g.first else [])}
+    gone = {k for g in groups for k in g.members + (g.lifted if g.first else g.sunk)}
     out, emitted = [], set()
     for k, s in enumerate(stmts):
         if k in at:
@@ -2237,6 +2274,8 @@ def emit_block(stmts, groups, env, used_names) -> list:
             again = {t: _fresh(t, used_names) for t in sorted(at[k].temps & emitted)}
             emitted |= at[k].temps
             out.extend(_renamed(element_loop(at[k], stmts, env, used_names), again))
+            if not at[k].first:
+                out.extend(stmts[m] for m in at[k].sunk)
         elif k not in gone:
             out.append(s)
     return out

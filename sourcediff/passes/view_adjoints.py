@@ -48,13 +48,10 @@ def bind_view_adjoints(body: list, rev: list) -> tuple:
         if not _only_allocations(body, name) or not _only_allocations(rev, name, windows):
             continue
         for block, start, add, zeroed in windows:
-            target = add.target
-            if zeroed:
-                del block[block.index(add) + 1]
+            if zeroed is not None:
+                block.remove(zeroed)
             block.remove(add)
-            bind = ast.Assign(targets=[ast.Name(id=name, ctx=ast.Store())],
-                              value=ir.clone(target))
-            bind.value.ctx = ast.Load()
+            bind = ast.Assign(targets=[ast.Name(id=name, ctx=ast.Store())], value=_view(add))
             ir.LINE.set(bind, ir.LINE(add))
             block.insert(block.index(start), bind)
         body = _drop_allocations(body, name)
@@ -68,11 +65,40 @@ def _candidates(stmts) -> set:
 
 
 def _add_of(s):
+    """``v`` of ``T[idx] += v`` (an add into a view) or ``T += v.T`` (a transposed
+    view's buffer added into its array: ``rhs = Xw.T @ y`` in a loop)."""
     if isinstance(s, ast.AugAssign) and isinstance(s.op, ast.Add) and ir.ARRAY(s) and \
             isinstance(s.target, ast.Subscript) and isinstance(s.target.value, ast.Name) and \
             isinstance(s.value, ast.Name):
         return s.value.id
+    if _transposed_add(s):
+        return s.value.value.id
     return None
+
+
+def _transposed_add(s) -> bool:
+    return isinstance(s, ast.AugAssign) and isinstance(s.op, ast.Add) and \
+        isinstance(s.target, ast.Name) and isinstance(s.value, ast.Attribute) and \
+        s.value.attr == "T" and isinstance(s.value.value, ast.Name) and \
+        s.value.value.id != s.target.id
+
+
+def _base(add):
+    """The array whose view the buffer stands for, and the names its index reads."""
+    if _transposed_add(add):
+        return add.target.id, set()
+    target = add.target
+    return target.value.id, {n.id for n in nodes(target.slice) if isinstance(n, ast.Name)}
+
+
+def _view(add):
+    """The view the buffer is bound to: ``T[idx]``, or ``T.T``."""
+    if _transposed_add(add):
+        return ast.Attribute(value=ast.Name(id=add.target.id, ctx=ast.Load()), attr="T",
+                             ctx=ast.Load())
+    view = ir.clone(add.target)
+    view.ctx = ast.Load()
+    return view
 
 
 def _zeroed(s):
@@ -114,20 +140,21 @@ def _collect(stmts, name, windows) -> bool:
             if end is None or not all(_adds_only(t, name) for t in block[k:end]):
                 return False
             # the buffer starts at zero: made afresh before, or zeroed (or made
-            # afresh: ``db = np.zeros_like(b)``) after each use
-            zeroed = end + 1 < len(block) and (_zeroed(block[end + 1]) == name or
-                                               _allocation(block[end + 1], name))
-            if not zeroed and not (any(_allocation(t, name) for t in block[:k]) and
-                                   not any(_mentions(t, name) for t in block[end + 1:])):
+            # afresh: ``db = np.zeros_like(b)``) after each use, the next statement
+            # mentioning it (a tape's pop may come between)
+            after = next((j for j in range(end + 1, len(block)) if _mentions(block[j], name)),
+                         None)
+            zeroed = block[after] if after is not None and (
+                _zeroed(block[after]) == name or _allocation(block[after], name)) else None
+            if zeroed is None and not (any(_allocation(t, name) for t in block[:k]) and
+                                       after is None):
                 return False
-            target = block[end].target
-            base = target.value.id
+            base, index_names = _base(block[end])
             changed = set().union(*(stored_names(t) for t in block[k:end])) if end > k else set()
-            index_names = {n.id for n in nodes(target.slice) if isinstance(n, ast.Name)}
             if (index_names | {base}) & changed or \
                     any(_mentions(t, base) for t in block[k:end]):
                 return False
-            last = end + 1 if zeroed else end
+            last = after if zeroed is not None else end
             windows.append((block, s, block[end], zeroed))
             covered |= {id(n) for t in block[k:last + 1] for n in nodes(t)}
             k = last + 1
@@ -171,8 +198,9 @@ def _only_allocations(stmts, name, windows=()) -> bool:
     it or lies in one of ``windows``."""
     covered = set()
     for block, start, add, zeroed in windows:
-        k, end = block.index(start), block.index(add) + zeroed
-        covered |= {id(n) for t in block[k:end + 1] for n in nodes(t)}
+        k, end = block.index(start), block.index(add)
+        covered |= {id(n) for t in block[k:end + 1] + [zeroed] if t is not None
+                    for n in nodes(t)}
     for block in blocks(stmts):
         for s in block:
             if id(s) in covered or not _mentions(s, name) or _allocation(s, name):

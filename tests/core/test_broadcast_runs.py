@@ -100,3 +100,25 @@ def test_weighted_rows_sum_into_their_column():
         reads = [n for s in inner for n in ast.walk(s.value) if _zero_column(n)]
         found = found or bool(sums and reads)
     assert found, text
+
+
+def test_transposed_views_add_into_their_array():
+    """``A = Xw.T @ X`` and ``r = Xw.T @ y``: the adjoint of the view ``Xw.T`` is
+    ``dXw.T`` (passes/view_adjoints.py), not a buffer of its own added into
+    ``dXw`` through its transpose and zeroed in every reverse iteration; the
+    loop that zeroes ``dXw`` still runs fused (no statement of it reads the
+    views)."""
+    text = sd.value_and_grad(weighted_gram, wrt=(0, 1, 2), target="python").source_for(
+        *CASES[0][1])
+    fn = next(n for n in ast.parse(text).body if isinstance(n, ast.FunctionDef)
+              and n.name.endswith("_grad"))
+    adds = [s for s in ast.walk(fn) if isinstance(s, ast.AugAssign) and
+            isinstance(s.value, ast.Attribute) and s.value.attr == "T"]
+    assert not adds, [ast.unparse(s) for s in adds]
+    views = [s for s in ast.walk(fn) if isinstance(s, ast.Assign) and
+             isinstance(s.value, ast.Attribute) and s.value.attr == "T" and
+             ast.unparse(s.value) == "dXw.T"]
+    assert len(views) == 2
+    zeroed = [s for s in ast.walk(fn) if isinstance(s, ast.Assign) and
+              ast.unparse(s.targets[0]).startswith("dXw[") and ast.unparse(s.value) == "0.0"]
+    assert zeroed and all(not isinstance(s.targets[0].slice, ast.Slice) for s in zeroed)

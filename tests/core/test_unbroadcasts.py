@@ -36,6 +36,11 @@ def test_only_the_broadcast_operands_are_summed_down():
                 if isinstance(n, ast.FunctionDef) and n.name == "layer_grad")
     summed = sorted(ast.unparse(n.args[1]) for n in ast.walk(grad)
                     if isinstance(n, ast.Call) and ast.unparse(n.func) == "unbroadcast")
-    # the row b broadcast along X @ W's rows, and the column m.reshape(-1, 1)
-    # broadcast along the logits' columns; no call for arrays of one shape
-    assert summed == ["_t5", "b"], text
+    # the column m.reshape(-1, 1) broadcast along the logits' columns; no call
+    # for arrays of one shape; the row b broadcast along X @ W's rows is summed
+    # down in the element loop of the statements beside it
+    # (passes/array_loops.py: ``db[k] += dlogits[j, k]``)
+    assert summed == ["_t5"], text
+    rows = [n for n in ast.walk(grad) if isinstance(n, ast.AugAssign) and
+            isinstance(n.target, ast.Subscript) and ast.unparse(n.target.value) == "db"]
+    assert len(rows) == 1 and isinstance(rows[0].target.slice, ast.Name), text
