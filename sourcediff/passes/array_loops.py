@@ -73,6 +73,7 @@ from dataclasses import dataclass, field
 from .. import ir
 from ..rules.arrayfuncs import VIEW_NAMES
 from .astutil import nodes
+from .shapes import spread_axes
 
 _OPS = (ast.Add, ast.Sub, ast.Mult, ast.Div, ast.Pow)
 _COMPARES = (ast.Lt, ast.LtE, ast.Gt, ast.GtE, ast.Eq, ast.NotEq)
@@ -153,24 +154,6 @@ def axis_keyed(arrays: dict, maybe: dict, axes: dict) -> tuple:
 def _axes_of(key):
     """The axes' keys of a run's key (``axis_keyed``), or None."""
     return key[1] if isinstance(key, tuple) and len(key) == 2 and key[0] == "axes" else None
-
-
-def _spread_into(own, into):
-    """Per axis of an array of axes' keys ``own``: True where it runs with the
-    loop's axis of key ``into`` (aligned from the last, as NumPy broadcasts),
-    False where it has length 1 and is read at 0; None unless every axis is
-    one of these and it has no more axes than the loop."""
-    if own is None or into is None or len(own) > len(into):
-        return None
-    out = []
-    for k, key in zip(own, into[len(into) - len(own):]):
-        if k == key:
-            out.append(True)
-        elif k == 1:
-            out.append(False)
-        else:
-            return None
-    return out
 
 
 def _reads_array_of(value, arrays, shape) -> bool:
@@ -319,15 +302,15 @@ class _Fuser:
 
     def spread(self, name, ndim, key):
         """How array ``name`` is read in a loop over ``(ndim, key)``: True where
-        it is of that shape, a list (``_spread_into``) where it broadcasts into
-        it, else None."""
+        it is of that shape, a tuple (``shapes.spread_axes``) where it broadcasts
+        into it, else None."""
         if self.arrays.get(name) == (ndim, key):
             return True
         own = self.arrays.get(name)
         into = _axes_of(key)
         if own is None or into is None or len(into) != ndim or _axes_of(own[1]) is None:
             return None
-        return _spread_into(_axes_of(own[1]), into)
+        return spread_axes(_axes_of(own[1]), into)
 
     def space(self, e):
         """``(ndim, key)`` of the loop an array expression ``e`` runs over: that of
@@ -359,7 +342,7 @@ class _Fuser:
             return None
         spec = self.spread(name, *where)
         value = self.element_of(e, where[1], where[0])
-        if not isinstance(spec, list) or value is None:
+        if not isinstance(spec, tuple) or value is None:
             return None
         make, numbers = value
 
@@ -563,7 +546,7 @@ def _targets(s) -> list:
 
 def _spread_at(name, idx, spec, store=False):
     """Element ``idx`` of a loop read from an array that broadcasts into it
-    (``_spread_into``): its own axes take the last indices, 0 where of length 1."""
+    (``shapes.spread_axes``): its own axes take the last indices, 0 where of length 1."""
     own = idx[len(idx) - len(spec):]
     index = [ast.Name(id=i, ctx=ast.Load()) if runs else ast.Constant(0)
              for i, runs in zip(own, spec)]

@@ -163,7 +163,7 @@ from .astutil import int_of, is_costly, nodes, own_reads, takes_all
 from .buffers import find_permutations
 from .own_names import drop_statements
 from .scalars import select_statement
-from .shapes import axis_lengths, grown_key
+from .shapes import axis_lengths, grown_key, spread_axes
 
 ARITHMETIC = {"Add", "Sub", "Mult", "Div", "Pow"}
 LOOP_NAMES = ("j", "k", "l")     # the element loops' indices: blocks of up to 3 dimensions
@@ -929,22 +929,12 @@ def _bool_scalar(name, facts) -> bool:
 
 def _spread(keys, into):
     """How an array of axes ``keys`` (``shapes.axis_lengths``) broadcasts into
-    one of axes ``into``, as NumPy aligns them (from the last axis): per axis
-    of its own, True where it runs with the other's axis (the same key), False
-    where it is of length 1 (read at 0); None unless every axis is one of
-    these, all keys are known and it has no more axes (``c`` against ``(n,
-    c.shape[0])``, ``c[None, :]`` of keys ``(1, m)`` against ``(n, m)``)."""
-    if not keys or not into or len(keys) > len(into) or None in keys or None in into:
+    one of axes ``into``, as NumPy aligns them (``shapes.spread_axes``: ``c``
+    against ``(n, c.shape[0])``, ``c[None, :]`` of keys ``(1, m)`` against
+    ``(n, m)``); None unless all keys are known."""
+    if not keys or not into or None in keys or None in into:
         return None
-    out = []
-    for k, key in zip(keys, into[len(into) - len(keys):]):
-        if k == key:
-            out.append(True)
-        elif k == 1:
-            out.append(False)
-        else:
-            return None
-    return tuple(out)
+    return spread_axes(keys, into)
 
 
 def _element_atom(a, facts, ndim) -> bool:
@@ -1416,9 +1406,9 @@ def _settle(groups, stmts, facts) -> list:
     kept = list(groups)
     while True:
         for g in kept:
-            g.first = not _movable(g, kept, stmts) and _movable_up(g, kept, stmts)
+            g.first = not _movable(g, kept, stmts, facts) and _movable_up(g, kept, stmts)
         bad = [g for g in kept if not _lowerable(g) or not (
-            g.first or _movable(g, kept, stmts)) or not _store_safe(g, stmts, facts)]
+            g.first or _movable(g, kept, stmts, facts)) or not _store_safe(g, stmts, facts)]
         # (and a group whose temporary a statement left as array code reads: a
         # store no group took, ``u[1:-1] = t + e`` of a ``t`` the sum before made)
         members = {k for g in kept for k in g.members}
@@ -1555,7 +1545,7 @@ def _disjoint(a, b) -> bool:
     return False
 
 
-def _movable(g, kept, stmts) -> bool:
+def _movable(g, kept, stmts, facts) -> bool:
     """Between the group's first member and its loop, no statement (nor another
     group's loop) reads the results of earlier members or writes what they
     read, and no statement writes into any array (it may alias a row)."""
@@ -1586,33 +1576,54 @@ def _movable(g, kept, stmts) -> bool:
         if _passable(st, results, reads, made - g.all_reads) and \
                 not own_reads(st) & sunk_binds and not set(_binds(st)) & (sunk_binds | sunk_reads):
             continue
-        if not _sinkable(st, m, g, stmts, sunk_binds):
-            return False
+        if not _sinkable(st, m, g, facts) or any(
+                h is not g and h.members[0] < m < h.members[-1] for h in kept):
+            return False        # (one group's loop only runs a statement after it)
         sunk.append(m)
         sunk_binds |= set(_binds(st))
+        if _kind(st) == "store":        # (what reads the array there reads it after)
+            sunk_binds.add(st.targets[0].value.id)
         sunk_reads |= own_reads(st)
     g.sunk = sunk
     return True
 
 
-def _sinkable(st, m, g, stmts, sunk_binds) -> bool:
-    """``stmts[m]``, between the group's members, binds a number from numbers
-    (``A_00 = _t34``, an earlier member's sum, with the small matrix ``A`` as
-    numbers): it may run after the group's loop, where the sums are complete,
-    since no later member reads what it binds, and it reads no temporary of
-    the group (numbers of an element, inside the loop) nor what a later
-    member binds.  (The statements the loop then moves past must not read
-    what it binds nor bind what it reads: ``_movable``.)"""
-    if _kind(st) != "assign" or not isinstance(st, ast.Assign) or \
-            not isinstance(st.targets[0], ast.Name) or \
+def _sinkable(st, m, g, facts) -> bool:
+    """``st`` (at ``m``, between the group's members) binds a number from
+    numbers (``A_00 = _t34``, an earlier member's sum, with the small matrix
+    ``A`` as numbers) or stores one into an element of a local array no
+    other name holds and no member reads (``out[i, 0] = _t5``): it may run
+    after the group's loop, where the sums are complete, since no later
+    member reads what it binds, and it reads no temporary of the group
+    (numbers of an element, inside the loop) nor what a later member binds.
+    (The statements the loop then moves past must not read what it binds
+    nor bind what it reads: ``_movable``.)"""
+    if not isinstance(st, ast.Assign) or \
             not all(isinstance(n, (ast.Name, ast.Constant, ast.BinOp, ast.UnaryOp, ast.operator,
-                                   ast.unaryop, ast.expr_context)) for n in nodes(st.value)):
+                                   ast.unaryop, ast.expr_context, ast.Tuple))
+                    for n in nodes(st.value)):
         return False
-    target = st.targets[0].id
+    target = st.targets[0]
     later = [k for k in g.members if k > m]
-    later_reads = set().union(*(g.reads[k] for k in later)) if later else set()
     later_binds = {g.results[k] for k in later}
-    return target not in later_reads | set(g.results.values()) | g.temps and \
+    if _kind(st) == "store" and isinstance(target, ast.Subscript) and \
+            isinstance(target.value, ast.Name) and \
+            not isinstance(target.slice, ast.Slice) and \
+            all(isinstance(n, (ast.Name, ast.Constant, ast.Tuple, ast.expr_context))
+                for n in nodes(target.slice)):
+        a = target.value.id
+        if not facts.fresh(a) or a in g.all_reads or \
+                any(n in g.results.values() or n in g.temps for n in own_reads(st)
+                    if n in later_binds or n in g.temps):
+            return False
+        # (the element stored: whole numbers no member binds)
+        return not own_reads(st) & (g.temps | later_binds) and \
+            not {n.id for n in nodes(target.slice) if isinstance(n, ast.Name)} & \
+            set(g.results.values())
+    if _kind(st) != "assign" or not isinstance(target, ast.Name):
+        return False
+    later_reads = set().union(*(g.reads[k] for k in later)) if later else set()
+    return target.id not in later_reads | set(g.results.values()) | g.temps and \
         not own_reads(st) & (g.temps | later_binds)
 
 

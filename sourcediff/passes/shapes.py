@@ -955,6 +955,25 @@ def _sliced_key(p, key):
     return grown_key(key, hi[0] - lo[0])
 
 
+def spread_axes(keys, into):
+    """How an array whose axes' lengths have ``keys`` broadcasts into one of
+    axes ``into``, as NumPy aligns them (from the last axis): per axis of its
+    own, True where it runs with the other's axis (the same key), False where
+    it is of length 1 (read at 0); None unless every axis is one of these and
+    it has no more axes."""
+    if len(keys) > len(into):
+        return None
+    out = []
+    for k, key in zip(keys, into[len(into) - len(keys):]):
+        if k == key:
+            out.append(True)
+        elif k == 1:
+            out.append(False)
+        else:
+            return None
+    return tuple(out)
+
+
 def product_key(a, b):
     """The key of the product of whole numbers of keys ``a`` and ``b`` (None
     where either is not known)."""

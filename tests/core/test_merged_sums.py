@@ -73,6 +73,20 @@ def sum_read_inside(x, c, iters):
     return a
 
 
+def stores_between(X, mu, w):
+    """Each sum stored into an element of a local array: the stores run after
+    the row's one loop (no member reads ``out``)."""
+    n = X.shape[0]
+    out = np.empty((n, 2))
+    s = 0.0
+    for i in range(n):
+        d = X[i] - mu
+        out[i, 0] = np.sum(d * d)
+        out[i, 1] = np.sum(d * w)
+        s += out[i, 0] * out[i, 1]
+    return np.sum(out * out) + s
+
+
 RNG = np.random.default_rng(20261210)
 _SRC = RNG.normal(size=(9, 2))
 _DST = _SRC @ np.array([[0.96, -0.28], [0.28, 0.96]]) + RNG.normal(scale=0.1, size=(9, 2))
@@ -80,6 +94,8 @@ CASES = [
     (rigid_step, (_SRC, _DST, 0.3, 3), (0, 1, 2)),
     (sum_between, (RNG.normal(size=(6, 2)), 0.7, 3), (0, 1)),
     (sum_read_inside, (RNG.normal(size=(6, 2)), 0.7, 3), (0, 1)),
+    (stores_between, (RNG.normal(size=(5, 3)), RNG.normal(size=3), RNG.normal(size=3)),
+     (0, 1, 2)),
 ]
 IDS = [c[0].__name__ for c in CASES]
 
@@ -99,7 +115,7 @@ def _element_loops_per_iteration(f, args, wrt):
 
 
 @pytest.mark.parametrize("f,args,wrt,loops", [
-    (*CASES[0], 1), (*CASES[1], 1), (*CASES[2], 2)], ids=IDS)
+    (*CASES[0], 1), (*CASES[1], 1), (*CASES[2], 2), (*CASES[3], 1)], ids=IDS)
 def test_sums_over_the_same_rows_share_a_loop(f, args, wrt, loops):
     assert len(_element_loops_per_iteration(f, args, wrt)) == loops
 
