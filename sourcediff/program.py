@@ -216,6 +216,8 @@ class Program:
         versions = split_loop_versions(fn, env, norm.used_names)
         versions = split_array_versions(fn, env, norm.used_names) or versions
         versions = split_carried_versions(fn, env, norm.used_names) or versions
+        if versions:
+            return True     # (the new names' types first: the passes below read them)
         # coordinate axes of a known length (``np.sum(d * d, axis=2)``, ``s[:, :, None]``):
         # one array per coordinate, which the element loops below then take
         if split_coordinates(fn, env, norm.used_names, row_lengths, same_axes):

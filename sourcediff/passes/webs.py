@@ -226,8 +226,7 @@ def split_loop_versions(fn: ast.FunctionDef, types: dict, taken: set) -> bool:
         for var in sorted(_redefined(loop.body)):
             t = types.get(var)
             if var in params or t is None or not (t.is_scalar or t.is_array and all(
-                    ir.KIND(s) == ir.Kind.ASSIGN for s in loop.body
-                    if _defines_directly(s, var))):
+                    _new_binding(s) for s in loop.body if _defines_directly(s, var))):
                 continue
             if inside is None:
                 inside, facts = _mention_counts(loop.body), _body_facts(loop.body)
@@ -237,9 +236,17 @@ def split_loop_versions(fn: ast.FunctionDef, types: dict, taken: set) -> bool:
                 continue
             # (renames var alone, in the loop's body: the counts and facts of the
             # other names stay true, the new names are none of this loop's candidates)
-            _version(loop.body, var, taken, facts[0])
+            _version(loop.body, var, taken, facts[0], total)
             changed = True
     return changed
+
+
+def _new_binding(s) -> bool:
+    """``s`` binds its target to a new array: an assignment, or an update
+    written as one (``s = s - m``, which NumPy computes into a new array), not
+    ``s -= m`` (in place, seen through the array's other names)."""
+    return ir.KIND(s) == ir.Kind.ASSIGN or ir.KIND(s) == ir.Kind.ACCUMULATE and \
+        not ir.AUGMENTED(s) and not ir.AUGMENTED(getattr(s, "value", None))
 
 
 def split_carried_versions(fn: ast.FunctionDef, types: dict, taken: set) -> bool:
@@ -470,11 +477,16 @@ def _body_facts(body) -> tuple:
              for s in body])
 
 
-def _version(body, var, taken, mentioned):
+def _version(body, var, taken, mentioned, counts=None):
     """``mentioned``: the names each statement of ``body`` mentions (from
-    before any renaming: a statement that did not mention ``var`` does not)."""
+    before any renaming: a statement that did not mention ``var`` does not).
+    ``counts``: how many times each name is mentioned in the function; a
+    binding ``var = _t2`` of a value the statement before computed into a
+    name mentioned only there (the normalizer's ``_t2 = d * w; d = _t2`` for
+    ``d = d * w``) becomes ``d_v2 = d * w``, as if written with a new name."""
     current, seen_first = var, False
-    for s, names in zip(body, mentioned):
+    folded = []
+    for k, (s, names) in enumerate(zip(body, mentioned)):
         if var not in names:
             continue
         if _defines_directly(s, var):
@@ -485,8 +497,18 @@ def _version(body, var, taken, mentioned):
             taken.add(new)
             _rebind(s, var, current, new)           # dx -= y: now dx_v2 = dx - y
             current = new
+            before = body[k - 1] if k else None
+            if counts is not None and isinstance(s, ast.Assign) and \
+                    isinstance(s.value, ast.Name) and ir.KIND(s) == ir.Kind.ASSIGN and \
+                    counts.get(s.value.id) == 2 and isinstance(before, ast.Assign) and \
+                    len(before.targets) == 1 and isinstance(before.targets[0], ast.Name) and \
+                    before.targets[0].id == s.value.id and ir.KIND(before) == ir.Kind.ASSIGN:
+                before.targets[0].id = new
+                folded.append(s)
         elif seen_first and current != var:
             _rename(s, var, current)
+    for s in folded:
+        body.remove(s)
 
 
 
