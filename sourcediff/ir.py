@@ -249,7 +249,8 @@ INPLACE = Fact("inplace", "call of a user function", "normalize",
                "buffers, forward, reverse, small_arrays, tables, typeinfer",
                "Positions of the array arguments the callee writes into.")
 AUGMENTED = Fact("augmented", "binop", "normalize, webs",
-                 "buffers, forward, hoist, lower, normalize, rebound_params, shapes, small_arrays",
+                 "buffers, forward, hoist, lower, normalize, rebound_params, shapes, small_arrays, "
+                 "webs",
                  "The operation comes from an augmented assignment (``x += y``).", False)
 NONNEG = Fact("nonneg", "index expression", "normalize", "tuples",
               "The index is known to be non-negative (a loop index over a range "
