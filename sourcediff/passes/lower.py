@@ -104,7 +104,10 @@ Where the line is drawn, and why:
   reads it only at the elements it stores (``un[:] = np.maximum(un, p)``,
   not ``u[1:-1] = u[2:] + u[:-2]``) or at elements sure to be others (the
   other colour of a red-black sweep, ``u[1:-1:2]`` from ``u[2::2]``; another
-  constant row, ``U[0, :] = U[1, :]``), and every other array it reads is a
+  constant row, ``U[0, :] = U[1, :]``), or through a view bound before to
+  exactly the row it stores (``row = R[i]`` then ``R[i] = np.exp(row -
+  lse)``: read in ``R`` itself, ``R[i, j]``, element ``j`` before it is
+  stored; ``_views_the_stored``), and every other array it reads is a
   parameter, another such local, or a local bound only to new arrays and to
   other names' arrays (``u = unew``), none of them the one stored into; or
   anything at all, when the array stored into was made in the loop body
@@ -819,6 +822,7 @@ class Group:
     first: bool = False                              # the loop runs at the first member
     lifted: list = field(default_factory=list)       # positions of numbers it needs, run first
     sunk: list = field(default_factory=list)         # positions of numbers run after its loop
+    read_through: dict = field(default_factory=dict)  # view of a stored row -> its A[idx]
 
     def at(self) -> int:
         """The position of the group's element loop: its last member's, or its
@@ -1494,12 +1498,39 @@ def _store_safe(g, stmts, facts) -> bool:
                 if targets[base] != {index} and \
                         not all(_disjoint(index, w) for w in targets[base]):
                     return False
+            elif facts.viewed.get(base) in targets and isinstance(r, ast.Name):
+                # a view of the array stored into, read whole: read in that array
+                # where it views the very elements stored (``row = R[i]``, ``R[i]
+                # = np.exp(row - lse)``: element j read before it is stored)
+                value = _views_the_stored(base, targets, g, stmts, facts)
+                if value is None:
+                    return False
+                g.read_through[base] = value
             elif base not in params and not facts.fresh(base) and \
                     facts.viewed.get(base) not in (params | facts.steady) - set(targets) and \
                     not (base in facts.origins and not facts.origins[base] & set(targets)) and \
                     not set(targets) <= new:
                 return False
     return True
+
+
+def _views_the_stored(view, targets, g, stmts, facts):
+    """``A[idx]`` where ``view`` is bound in ``stmts`` before the group, once, to
+    it, and the group stores into ``A`` only at ``A[idx]`` (the same index, no
+    name of it bound in between): reading the view reads the elements stored,
+    each before it is stored.  Else None."""
+    at = [k for k, st in enumerate(stmts) if view in _binds(st)]
+    if len(at) != 1 or at[0] >= g.members[0] or facts.assignments.get(view) != 1:
+        return None
+    value = stmts[at[0]].value
+    if _prim(value)[0] != "subscript" or not isinstance(value.value, ast.Name) or \
+            value.value.id not in targets or _row_axes(value, facts) is None or \
+            len(_row_axes(value, facts)) != facts.env[view].ndim:
+        return None
+    names = {n.id for n in nodes(value.slice) if isinstance(n, ast.Name)}
+    if any(set(_binds(st)) & names for st in _statements(stmts[at[0] + 1:g.at() + 1])):
+        return None
+    return value if targets[value.value.id] == {_where(value, facts)} else None
 
 
 def _new_here(targets, g, stmts) -> set:
@@ -2319,6 +2350,9 @@ class _Indices:
     rolled_whole: set = field(default_factory=set)       # arrays as long as the loops
     spread: dict = field(default_factory=dict)           # arrays that broadcast (Group.spread)
     through: dict = field(default_factory=dict)          # views given an axis (Group.through)
+    read_through: dict = field(default_factory=dict)     # (Group.read_through)
+    env: dict = field(default_factory=dict)
+    before: list = field(default_factory=list)
 
     def rows(self) -> list:
         """The rows' element of the loops' iteration, one index per axis."""
@@ -2443,6 +2477,7 @@ def element_loop(g, stmts, env, used_names) -> list:
                 for length, cut in zip(loop_lengths, axes)]
     j.rolled_whole = whole
     j.spread, j.through = g.spread, g.through
+    j.read_through, j.env, j.before = g.read_through, env, before
     temps = g.temps
     body, after = [], []
     for k in g.members:
@@ -2766,6 +2801,19 @@ def _shifted(j, start, step=1):
 
 
 def _read_element(name, at, used_names, line):
+    if name in at.read_through:
+        # (a view of the row the loop stores into, ``row = R[i]``: read in R, at
+        # the element, before the loop stores it)
+        v = ir.clone(at.read_through[name])
+        base = v.value.id
+        v.slice = _element_index(_hoisted(v.slice, used_names, line, at.before, base),
+                                 at.env[base].ndim, at.rows())
+        t = _fresh(f"{name}_{''.join(LOOP_NAMES[:len(at.names)])}", used_names)
+        return _assign(t, _marked(v, ("subscript",)), "assign", line)
+    return _read_element_of(name, at, used_names, line)
+
+
+def _read_element_of(name, at, used_names, line):
     """``name_j = name[j]`` (``name[j, k]`` of a block; ``name[j * name_step]``
     of an array that may be broadcast; ``c[k]`` of one that broadcasts along
     the first loop, ``y[j]`` of ``y[:, None]``: ``_spread``)."""
