@@ -349,6 +349,7 @@ class _Facts:
     renewable: set = field(default_factory=set)  # locals bound to new arrays or parameters
     axis_views: dict = field(default_factory=dict)   # view given an axis -> (array, axis)
     body: list = field(default_factory=list)         # the function's statements
+    homes: dict = field(default_factory=dict)        # own locals first bound in a loop (_loop_homes)
 
     @classmethod
     def of(cls, fn, env, params=(), same_axes=None, rows=None):
@@ -397,7 +398,8 @@ class _Facts:
         return cls(env, assignments, readers, fresh, set(params), set(perms), lengths,
                    viewed, steady, _origins(fn, env, params, perms), own, _top_bound(fn),
                    _reshaped(fn), _renewable(fn, env, params, perms, handed),
-                   _axis_views(fn, assignments), fn.body)
+                   _axis_views(fn, assignments), fn.body,
+                   {x: h for x, h in _loop_homes(fn).items() if x in own})
 
     def same_length(self, row, other) -> bool:
         """Rows ``(base, axes)`` sure to be as long as each other along every axis."""
@@ -669,16 +671,51 @@ def _top_bound(fn) -> set:
     return {n for n, st in first.items() if id(st) in top}
 
 
+def _loop_homes(fn) -> dict:
+    """``name -> id`` of its first binding, for names first bound by a statement of a
+    loop's body whose every other binding is inside a loop of that body after it
+    (``G = lam * W`` at the top of an epoch, ``G = G + g`` in the loop over
+    samples): each iteration of the outer loop makes the array the inner loop
+    finds bound, as the function's own body does for a top-level name."""
+    first, where = {}, {}
+
+    def visit(stmts, home):
+        for k, st in enumerate(stmts):
+            for n in _binds(st):
+                if n not in first:
+                    first[n], where[n] = st, (home, k)
+            for f in ("body", "orelse"):
+                inner = getattr(st, f, None) or []
+                if inner:
+                    visit(inner, inner if isinstance(st, (ast.For, ast.While)) and
+                          f == "body" else None)
+    visit(fn.body, None)
+    out = {}
+    for n, st in first.items():
+        home, k = where[n]
+        if home is None or not isinstance(st, ast.Assign):
+            continue
+        later = [x for j, x in enumerate(home) if j > k and isinstance(x, (ast.For, ast.While))]
+        inside = {id(x) for loop in later for x in _statements(loop.body)}
+        others = [x for x in _statements(fn.body) if n in _binds(x) and x is not st]
+        if others and all(id(x) in inside for x in others) and \
+                not any(n in _binds(x) for x in home if x is not st):
+            out[n] = id(st)
+    return out
+
+
 def _own_buffers(fn, env, fresh, assignments) -> set:
     """Array locals ``x`` that a rebinding in a loop, ``x = x + growth``, may
     instead store into (``x[:] = ...``: the same values, in the array ``x``
     holds): locals of ``fresh`` (no other name holds their buffer; not in a swap)
     bound at least twice, first by a statement of the function's own body (so
-    every loop finds a buffer there), whose buffer never leaves them: every
+    every loop finds a buffer there) or of a loop's body whose other bindings
+    are all in loops of that body after it (``_loop_homes``: ``G = lam * W``
+    per epoch, ``G = G + g`` per sample), whose buffer never leaves them: every
     read is an operand of arithmetic, a comparison, a ufunc or a reduction,
     an element, ``.shape``, or a view (``r = x[1:]``, ``r = x``) bound once and
     read only in its own block, after it, before ``x`` is bound again."""
-    top = _top_bound(fn)
+    top = _top_bound(fn) | set(_loop_homes(fn))
     out = {x for x in fresh if assignments.get(x, 0) > 1 and x in top}
     views: dict = {}
     for st in _statements(fn.body):
@@ -2015,6 +2052,8 @@ def _carry_in_place(stmts, facts, env, used_names, made) -> dict:
                 not isinstance(st.targets[0], ast.Name):
             continue
         x = st.targets[0].id
+        if facts.homes.get(x) == id(st):
+            continue            # (the binding that makes the buffer the loops store into)
         # (a step that rolls x reads other elements of it than the one it would
         # store: a new array then, as NumPy makes)
         rolled = x in rolls and rolls[x] < k
