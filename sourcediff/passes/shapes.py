@@ -754,18 +754,17 @@ def _made_axes(v, ndim, number, axes, types) -> tuple:
                 (found.add if t.ndim == ndim else fewer.append)(own)
         if not found:
             return unknown
-        # axis by axis, a length of 1 stretched to the others' (``x - m.reshape(-1, 1)``);
-        # an axis one operand's key knows is that length where another's is not known
-        # (NumPy broadcasts it only from 1, or raises): ``xb @ W1 + b1`` of a minibatch
-        # ``xb`` of unknown rows has ``W1``'s columns
+        # axis by axis, a length of 1 stretched to the others' (``x - m.reshape(-1, 1)``)
         full = []
         for k in range(ndim):
-            keys = {f[k] for f in found} | {low[k - (ndim - len(low))] for low in fewer
-                                            if k >= ndim - len(low)}
-            keys -= {1}
-            known = keys - {None}
-            full.append(known.pop() if len(known) == 1 else None if keys else 1)
-        return tuple(full)
+            keys = {f[k] for f in found} - {1}
+            if None in keys or len(keys) > 1:
+                return unknown
+            full.append(keys.pop() if keys else 1)
+        full = tuple(full)
+        if any(None in low or low != full[ndim - len(low):] for low in fewer):
+            return unknown
+        return full
     if isinstance(v, ast.Subscript) and isinstance(v.value, ast.Name):
         return _row_axes(v, ndim, axes, types)
     if isinstance(v, ast.Call) and not v.keywords and _column_or_row(v) is not None and \
