@@ -1680,9 +1680,7 @@ def _sinkable(st, m, g, facts) -> bool:
             all(isinstance(n, (ast.Name, ast.Constant, ast.Tuple, ast.expr_context))
                 for n in nodes(target.slice)):
         a = target.value.id
-        if not facts.fresh(a) or a in g.all_reads or \
-                any(n in g.results.values() or n in g.temps for n in own_reads(st)
-                    if n in later_binds or n in g.temps):
+        if not facts.fresh(a) or a in g.all_reads:
             return False
         # (the element stored: whole numbers no member binds)
         return not own_reads(st) & (g.temps | later_binds) and \
