@@ -1,6 +1,8 @@
 """NumPy calls of generated modules lowered in the caller, instead of compiled as
 functions of their own: ``np.empty``, ``np.zeros``, ``np.empty_like``,
-``np.zeros_like`` and the product ``a @ b`` of vectors and matrices.
+``np.zeros_like`` and the product ``a @ b`` of vectors and matrices, and a product
+added into an array (``dW += x.T @ dy``, how adjoints of products accumulate) by BLAS
+itself, without the product's own array and the second pass that adds it.
 
 Numba implements these with ``@overload``: each argument-type combination a program
 uses (``np.empty((n, m), np.float64)``, ``np.zeros_like`` of a 1-d and of a 2-d array,
@@ -34,12 +36,25 @@ import operator
 import re
 
 import numpy as np
+from llvmlite import ir
 from numba.core import cgutils, types, utils
-from numba.core.imputils import impl_ret_new_ref, lower_builtin
+from numba.core.imputils import impl_ret_borrowed, impl_ret_new_ref, lower_builtin
 from numba.core.typing.npydecl import parse_dtype, parse_shape
 from numba.core.typing.templates import AbstractTemplate, infer_global, signature
 from numba.np.arrayobj import _empty_nd_impl, _parse_shape, make_array
-from numba.np.linalg import call_xxdot, call_xxgemm, call_xxgemv, ensure_blas, make_contiguous
+from numba.np.linalg import (
+    call_xxdot,
+    call_xxgemm,
+    call_xxgemv,
+    check_blas_return,
+    ensure_blas,
+    get_blas_kind,
+    intp_t,
+    ll_char,
+    ll_void_p,
+    make_constant_slot,
+    make_contiguous,
+)
 from numba.np.numpy_support import is_nonelike
 
 
@@ -68,10 +83,23 @@ def matmul_now(a, b):
     return a @ b
 
 
+def add_matmul_now(out, a, b):
+    """``out += a @ b``, the name rebound to what ``+=`` gives."""
+    out += a @ b
+    return out
+
+
+def sub_matmul_now(out, a, b):
+    """``out -= a @ b``."""
+    out -= a @ b
+    return out
+
+
 # the name the rewritten file calls each by (a name no program's own can be, as the
 # normalizer's ``__sourcediff_<helper>__``), and the function
 NOW = {f"__sourcediff_{fn.__name__}__": fn
-       for fn in (empty_now, zeros_now, empty_like_now, zeros_like_now, matmul_now)}
+       for fn in (empty_now, zeros_now, empty_like_now, zeros_like_now, matmul_now,
+                  add_matmul_now, sub_matmul_now)}
 
 
 # -- the rewrite of the file Numba compiles -----------------------------------------
@@ -96,7 +124,8 @@ def _direct_allocations(source: str) -> str:
 
 def _direct_products(source: str) -> str:
     """Each ``a @ b`` as ``__sourcediff_matmul_now__(a, b)`` (``a @ b @ c`` too: the
-    operands' own text, products in them rewritten first).  Positions from the
+    operands' own text, products in them rewritten first); ``x += a @ b`` as
+    ``x = __sourcediff_add_matmul_now__(x, a, b)`` (``-=``: ``sub``).  Positions from the
     parse, so an operand is whatever the parse says it is (``x[i]``, ``-y``,
     ``(u + v)``); offsets in bytes, as ``ast`` gives them."""
     if "@" not in source:
@@ -111,19 +140,25 @@ def _direct_products(source: str) -> str:
                 starts[node.end_lineno - 1] + node.end_col_offset)
 
     def outermost(node):
-        """The products in ``node`` not inside another product in it."""
+        """The products in ``node`` not inside another product in it, and the
+        statements that add a product into a name."""
         for child in ast.iter_child_nodes(node):
-            if isinstance(child, ast.BinOp) and isinstance(child.op, ast.MatMult):
+            if _is_product(child) or _adds_product(child):
                 yield child
             else:
                 yield from outermost(child)
 
     def rewritten(lo, hi, node) -> bytes:
         """The text ``text[lo:hi]`` of ``node`` with its products rewritten."""
-        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.MatMult) and \
-                span(node) == (lo, hi):
+        if _is_product(node) and span(node) == (lo, hi):
             return (b"__sourcediff_matmul_now__(" + rewritten(*span(node.left), node.left)
                     + b", " + rewritten(*span(node.right), node.right) + b")")
+        if _adds_product(node) and span(node) == (lo, hi):
+            name, product = node.target.id.encode(), node.value
+            verb = b"add" if isinstance(node.op, ast.Add) else b"sub"
+            return (name + b" = __sourcediff_" + verb + b"_matmul_now__(" + name + b", "
+                    + rewritten(*span(product.left), product.left) + b", "
+                    + rewritten(*span(product.right), product.right) + b")")
         out, at = [], lo
         for inner in outermost(node):
             a, b = span(inner)
@@ -132,6 +167,16 @@ def _direct_products(source: str) -> str:
         return b"".join(out + [text[at:hi]])
 
     return rewritten(0, len(text), ast.parse(source)).decode()
+
+
+def _is_product(node) -> bool:
+    return isinstance(node, ast.BinOp) and isinstance(node.op, ast.MatMult)
+
+
+def _adds_product(node) -> bool:
+    """``x += a @ b`` or ``x -= a @ b``: the product BLAS can add in place."""
+    return (isinstance(node, ast.AugAssign) and isinstance(node.target, ast.Name)
+            and isinstance(node.op, (ast.Add, ast.Sub)) and _is_product(node.value))
 
 
 # -- allocations -------------------------------------------------------------------
@@ -362,3 +407,177 @@ def lower_matmul(context, builder, sig, args):
     with make_contiguous(context, builder, sig, args) as (contiguous, values):
         result = _product(context, builder, contiguous, values)
     return impl_ret_new_ref(context, builder, sig.return_type, result)
+
+
+# -- products added into an array ------------------------------------------------------
+#
+# ``dW += x.T @ dy`` is how a product's adjoint reaches its operands.  Computed as
+# written it makes the product in a new array and adds it in a second pass; BLAS adds
+# it where it computes it (``beta = 1``), and a minus sign is its ``alpha = -1``.
+# That is done where the array is contiguous, has the product's shape exactly, and
+# shares no memory with an operand; anything else (a broadcast, an overlap, empty or
+# mismatched sizes, sizes past a C int: the errors of ``@``) is the product made and
+# added as written.
+
+def _accumulates_through_blas(out, a, b) -> bool:
+    return (_through_blas(a, b) and isinstance(out, types.Array) and out.mutable
+            and out.dtype == a.dtype and out.layout in "CF"
+            and out.ndim == a.ndim + b.ndim - 2 >= 1)
+
+
+def _product_signature(typing_context, a, b):
+    if _through_blas(a, b):
+        return signature(_product_type(a, b), a, b)
+    return typing_context.resolve_function_type(operator.matmul, (a, b), {})
+
+
+def _as_written(context, builder, inplace_op, outty, out, product_sig, operands):
+    """``out += a @ b`` (or ``-=``) as Numba computes it; the value ``+=`` gives."""
+    product = lower_matmul(context, builder, product_sig, operands)
+    added_sig = context.typing_context.resolve_function_type(
+        inplace_op, (outty, product_sig.return_type), {})
+    result = context.get_function(inplace_op, added_sig)(builder, (out, product))
+    context.nrt.decref(builder, product_sig.return_type, product)
+    return added_sig, result
+
+
+def _extent(context, builder, ary):
+    """The first and one-past-the-last byte address of a contiguous array."""
+    lo = builder.ptrtoint(ary.data, context.get_value_type(types.intp))
+    return lo, builder.add(lo, builder.mul(ary.nitems, ary.itemsize))
+
+
+def _apart(context, builder, out, operand):
+    (lo, hi), (olo, ohi) = _extent(context, builder, out), _extent(context, builder, operand)
+    return builder.or_(builder.icmp_unsigned("<=", hi, olo), builder.icmp_unsigned("<=", ohi, lo))
+
+
+def _scalar_slot(context, builder, dtype, value: float):
+    return builder.bitcast(make_constant_slot(context, builder, dtype, value), ll_void_p)
+
+
+def _gemm_into(context, builder, x, y, out_data, m, n, k, alpha) -> None:
+    """``out += alpha * x @ y`` for a C-contiguous ``out`` of shape (m, n): BLAS's
+    column-major ``out.T += alpha * y.T @ x.T`` (as Numba's ``call_xxgemm``)."""
+    (xty, xs, x_data), (yty, ys, y_data) = x, y
+    fnty = ir.FunctionType(ir.IntType(32), [ll_char, ll_char, ll_char, intp_t, intp_t, intp_t,
+                                            ll_void_p, ll_void_p, intp_t, ll_void_p, intp_t,
+                                            ll_void_p, ll_void_p, intp_t])
+    fn = cgutils.get_or_insert_function(builder.module, fnty, "numba_xxgemm")
+
+    def operand(ty, shapes, data):
+        trans = ir.Constant(ll_char, ord("n" if ty.layout == "C" else "t"))
+        return trans, shapes[1] if ty.layout == "C" else shapes[0], builder.bitcast(data, ll_void_p)
+
+    transa, lda, data_a = operand(yty, ys, y_data)
+    transb, ldb, data_b = operand(xty, xs, x_data)
+    dtype = xty.dtype
+    res = builder.call(fn, (ir.Constant(ll_char, ord(get_blas_kind(dtype))), transa, transb,
+                            n, m, k, _scalar_slot(context, builder, dtype, alpha), data_a, lda,
+                            data_b, ldb, _scalar_slot(context, builder, dtype, 1.0),
+                            builder.bitcast(out_data, ll_void_p), n))
+    check_blas_return(context, builder, res)
+
+
+def _gemv_into(context, builder, do_trans, mty, ms, m_data, v_data, out_data, alpha) -> None:
+    """``out += alpha * op(matrix) @ vector`` (as Numba's ``call_xxgemv``, ``beta = 1``)."""
+    fnty = ir.FunctionType(ir.IntType(32), [ll_char, ll_char, intp_t, intp_t, ll_void_p,
+                                            ll_void_p, intp_t, ll_void_p, ll_void_p, ll_void_p])
+    fn = cgutils.get_or_insert_function(builder.module, fnty, "numba_xxgemv")
+    rows, cols = ms if mty.layout == "F" else (ms[1], ms[0])
+    dtype = mty.dtype
+    res = builder.call(fn, (ir.Constant(ll_char, ord(get_blas_kind(dtype))),
+                            ir.Constant(ll_char, ord("t" if do_trans else "n")), rows, cols,
+                            _scalar_slot(context, builder, dtype, alpha),
+                            builder.bitcast(m_data, ll_void_p), rows,
+                            builder.bitcast(v_data, ll_void_p),
+                            _scalar_slot(context, builder, dtype, 1.0),
+                            builder.bitcast(out_data, ll_void_p)))
+    check_blas_return(context, builder, res)
+
+
+def _flipped(ty):
+    return ty.copy(layout="F" if ty.layout == "C" else "C")
+
+
+def _accumulate(context, builder, sig, args, alpha, inplace_op):
+    outty = sig.args[0]
+    product_sig = _product_signature(context.typing_context, *sig.args[1:])
+    ensure_blas()
+    out = make_array(outty)(context, builder, args[0])
+    os_ = cgutils.unpack_tuple(builder, out.shape)
+    zero = context.get_constant(types.intp, 0)
+    limit = context.get_constant(types.intp, 2 ** 31 - 1)
+    operands_sig = signature(types.none, *sig.args[1:])
+    with make_contiguous(context, builder, operands_sig, args[1:]) as (contiguous, values):
+        xty, yty = contiguous.args
+        x, y = (make_array(t)(context, builder, v) for t, v in zip(contiguous.args, values))
+        xs, ys = cgutils.unpack_tuple(builder, x.shape), cgutils.unpack_tuple(builder, y.shape)
+        if xty.ndim == yty.ndim == 2:
+            (m, k), (k2, n) = xs, ys
+            made = [m, n]
+        elif xty.ndim == 2:
+            (m, k), (k2,), n = xs, ys, None
+            made = [m]
+        else:
+            (k,), (k2, n), m = xs, ys, None
+            made = [n]
+        fits = builder.icmp_signed("==", k, k2)
+        for size in [k] + made:
+            fits = builder.and_(fits, builder.and_(builder.icmp_signed(">", size, zero),
+                                                   builder.icmp_signed("<=", size, limit)))
+        for have, want in zip(os_, made):
+            fits = builder.and_(fits, builder.icmp_signed("==", have, want))
+        fits = builder.and_(fits, builder.and_(_apart(context, builder, out, x),
+                                               _apart(context, builder, out, y)))
+        with builder.if_else(fits, likely=True) as (direct, as_written):
+            with direct:
+                if xty.ndim == yty.ndim == 2:
+                    if outty.layout == "C":
+                        _gemm_into(context, builder, (xty, xs, x.data), (yty, ys, y.data),
+                                   out.data, m, n, k, alpha)
+                    else:               # out.T += y.T @ x.T, out.T C-contiguous
+                        _gemm_into(context, builder, (_flipped(yty), ys[::-1], y.data),
+                                   (_flipped(xty), xs[::-1], x.data), out.data, n, m, k, alpha)
+                elif xty.ndim == 2:
+                    _gemv_into(context, builder, xty.layout == "C", xty, xs, x.data, y.data,
+                               out.data, alpha)
+                else:
+                    _gemv_into(context, builder, yty.layout == "F", yty, ys, y.data, x.data,
+                               out.data, alpha)
+            with as_written:
+                added_sig, result = _as_written(context, builder, inplace_op, outty, args[0],
+                                                product_sig, args[1:])
+                context.nrt.decref(builder, added_sig.return_type, result)
+    return impl_ret_borrowed(context, builder, outty, args[0])
+
+
+def _register_accumulation(fn, alpha: float, inplace_op) -> None:
+    class Accumulation(AbstractTemplate):
+        key = fn
+
+        def generic(self, args, kws):
+            if kws or len(args) != 3:
+                return None
+            out, a, b = args
+            if _accumulates_through_blas(out, a, b):
+                return signature(out, *args)
+            product = _product_signature(self.context, a, b)
+            added = None if product is None else self.context.resolve_function_type(
+                inplace_op, (out, product.return_type), {})
+            return None if added is None else signature(added.return_type, *args)
+
+    infer_global(fn)(Accumulation)
+
+    @lower_builtin(fn, types.Any, types.Any, types.Any)
+    def lower(context, builder, sig, args):
+        if _accumulates_through_blas(*sig.args):
+            return _accumulate(context, builder, sig, args, alpha, inplace_op)
+        product_sig = _product_signature(context.typing_context, *sig.args[1:])
+        _, result = _as_written(context, builder, inplace_op, sig.args[0], args[0],
+                                product_sig, args[1:])
+        return result
+
+
+_register_accumulation(add_matmul_now, 1.0, operator.iadd)
+_register_accumulation(sub_matmul_now, -1.0, operator.isub)

@@ -10,10 +10,12 @@ import numpy as np
 import pytest
 
 from sourcediff.backends.direct_numpy import (
+    add_matmul_now,
     direct_calls,
     empty_like_now,
     empty_now,
     matmul_now,
+    sub_matmul_now,
     zeros_like_now,
     zeros_now,
 )
@@ -174,6 +176,105 @@ def test_rewrite_finds_every_product_by_its_parse():
         "    return 'a @ b', y, z, w\n")
 
 
+def test_rewrite_adds_products_into_names_in_place():
+    src = ("def f(a, b, c, x, z):\n"
+           "    x += a @ b  # x += a @ b\n"
+           "    x -= a.T @ (b @ c)\n"
+           "    x *= a @ b\n"
+           "    z[0] += a @ b\n"
+           "    x += a @ b + c\n")
+    assert direct_calls(src) == (
+        "def f(a, b, c, x, z):\n"
+        "    x = __sourcediff_add_matmul_now__(x, a, b)  # x += a @ b\n"
+        "    x = __sourcediff_sub_matmul_now__(x, a.T, __sourcediff_matmul_now__(b, c))\n"
+        "    x *= __sourcediff_matmul_now__(a, b)\n"
+        "    z[0] += __sourcediff_matmul_now__(a, b)\n"
+        "    x += __sourcediff_matmul_now__(a, b) + c\n")
+
+
+@numba.njit
+def ours_added(out, a, b):
+    return add_matmul_now(out, a, b)
+
+
+@numba.njit
+def ours_subtracted(out, a, b):
+    return sub_matmul_now(out, a, b)
+
+
+@numba.njit
+def numbas_added(out, a, b):
+    out += a @ b
+    return out
+
+
+@numba.njit
+def numbas_subtracted(out, a, b):
+    out -= a @ b
+    return out
+
+
+def _accumulations():
+    """(out, a, b): BLAS adds into C and F matrices and into vectors; a product of
+    one row, one that broadcasts into ``out``, an empty one, a strided ``out`` and
+    operand, float32, complex, a number."""
+    rng = np.random.default_rng(5)
+    a, m = rng.normal(size=(4, 6)), rng.normal(size=(6, 5))
+    sq = rng.normal(size=(4, 4))
+    return [
+        (rng.normal(size=(4, 5)), a, m), (rng.normal(size=(5, 4)).T, a, m),
+        (rng.normal(size=(4, 5)), np.asfortranarray(a), m.T.copy().T),
+        (rng.normal(size=(4, 5)), a[:, ::2], m[::2]), (rng.normal(size=4), a, m[:, 0]),
+        (rng.normal(size=5), a[0], np.asfortranarray(m)), (rng.normal(size=(1, 5)), a[:1], m),
+        (rng.normal(size=(4, 5)), a[:1], m), (rng.normal(size=(4, 5)), a[:, :0], m[:0]),
+        (sq[:, 1], sq.T, sq[:, 1].copy()),
+        (rng.normal(size=(4, 5)).astype(np.float32), a.astype(np.float32), m.astype(np.float32)),
+        (rng.normal(size=4) + 1j, a + 2j, m[:, 1] - 1j), (1.5, a[0], m[:, 0]),
+    ]
+
+
+@pytest.mark.parametrize("k", range(13))
+@pytest.mark.parametrize("sign", [1, -1])
+def test_products_added_in_place_are_numbas(k, sign):
+    out, a, b = _accumulations()[k]
+    ours, numbas = (ours_added, numbas_added) if sign == 1 else \
+        (ours_subtracted, numbas_subtracted)
+    want = out + sign * (a @ b)
+    if isinstance(out, np.ndarray):
+        mine, theirs = out.copy(order="A"), out.copy(order="A")
+        got, expect = ours(mine, a, b), numbas(theirs, a, b)
+        assert got is mine                       # the array itself, added into
+    else:
+        got, expect = ours(out, a, b), numbas(out, a, b)
+    assert ours.nopython_signatures[-1].return_type == numbas.nopython_signatures[-1].return_type
+    tol = 1e-5 if np.asarray(want).dtype == np.float32 else 1e-12
+    np.testing.assert_allclose(got, expect, rtol=tol, atol=tol)
+    np.testing.assert_allclose(got, want, rtol=tol, atol=tol)
+
+
+def test_an_out_that_is_an_operand_is_added_as_written():
+    rng = np.random.default_rng(6)
+    sq, b = rng.normal(size=(64, 64)), rng.normal(size=(64, 64))   # (big enough that BLAS
+    # would read rows it has already added into)
+    for call in (lambda f, s: f(s, s, b), lambda f, s: f(s, b, s.T),
+                 lambda f, s: f(s[1], s, s[1]), lambda f, s: f(s[1:3], s[:2], s)):
+        for ours, numbas, sign in ((ours_added, numbas_added, 1),
+                                   (ours_subtracted, numbas_subtracted, -1)):
+            mine, theirs, plain = sq.copy(), sq.copy(), sq.copy()
+            call(ours, mine)
+            call(numbas, theirs)
+            call(lambda o, x, y, sign=sign: o.__iadd__(sign * (x @ y)), plain)
+            np.testing.assert_allclose(mine, theirs, rtol=1e-13)
+            np.testing.assert_allclose(mine, plain, rtol=1e-13)
+
+
+def test_added_products_of_mismatched_sizes_are_numbas_error():
+    with pytest.raises(ValueError, match=re.escape("(matrix * matrix)")):
+        ours_added(np.ones((4, 5)), np.ones((4, 6)), np.ones((4, 5)))
+    with pytest.raises(ValueError, match=re.escape("(matrix * vector)")):
+        ours_subtracted(np.ones(4), np.ones((4, 6)), np.ones(5))
+
+
 def layer(W, x, v):
     h = np.zeros(W.shape[0])
     for t in range(3):
@@ -189,6 +290,7 @@ def test_the_cpu_target_compiles_the_direct_calls_and_agrees_with_python():
     value, grads = cpu(*args)
     compiled = Path(cpu._last.names["grad"].py_func.__code__.co_filename).read_text()
     assert "__sourcediff_matmul_now__(" in compiled and "__sourcediff_zeros_now__(" in compiled
+    assert "dx = __sourcediff_add_matmul_now__(dx, W.T, " in compiled     # dx += W.T @ ...
     assert "@" in cpu.source_for(*args) and "__sourcediff" not in cpu.source_for(*args)
     want_value, want = sd.value_and_grad(layer, wrt=(0, 1, 2), target="python")(*args)
     np.testing.assert_allclose(value, want_value, rtol=1e-13)
