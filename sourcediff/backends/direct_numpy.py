@@ -496,6 +496,16 @@ def _gemv_into(context, builder, do_trans, mty, ms, m_data, v_data, out_data, al
     check_blas_return(context, builder, res)
 
 
+_FEW_ROWS = 16
+
+
+def _left_untransposed(outty, xty, yty) -> bool:
+    """The operand BLAS multiplies from the left (``y`` of ``out.T = y.T @ x.T``
+    for a C ``out``; ``x.T``'s for an F one, :func:`_gemm_into`) is passed
+    untransposed."""
+    return yty.layout == "C" if outty.layout == "C" else xty.layout == "F"
+
+
 def _flipped(ty):
     return ty.copy(layout="F" if ty.layout == "C" else "C")
 
@@ -528,6 +538,13 @@ def _accumulate(context, builder, sig, args, alpha, inplace_op):
                                                    builder.icmp_signed("<=", size, limit)))
         for have, want in zip(os_, made):
             fits = builder.and_(fits, builder.icmp_signed("==", have, want))
+        if xty.ndim == yty.ndim == 2 and _left_untransposed(outty, xty, yty):
+            # (OpenBLAS's gemm adding into an output of few rows (in BLAS's column
+            # order) with the left operand untransposed took up to twice as long as
+            # the product made and then added: 5000 x 4 times 4 x 4, all C)
+            rows = n if outty.layout == "C" else m
+            fits = builder.and_(fits, builder.icmp_signed(
+                ">=", rows, context.get_constant(types.intp, _FEW_ROWS)))
         fits = builder.and_(fits, builder.and_(_apart(context, builder, out, x),
                                                _apart(context, builder, out, y)))
         with builder.if_else(fits, likely=True) as (direct, as_written):

@@ -629,9 +629,12 @@ def _writable(whole, candidates) -> tuple:
                 isinstance(x.targets[0], ast.Name) and _views(x.value):
             named[id(x.value)] = (x.value.value.id, x.targets[0].id)
     # (a call whose result is copied at once, ``fresh(reshape_like(_dt7, _t6))``,
-    # leaves no view behind)
+    # or added into an array, ``_dt6 += reshape_like(_dt7, _t6)``, leaves no view
+    # behind)
     copied = {id(a) for s in whole for x in nodes(s) if isinstance(x, ast.Call) and
-              ast.unparse(x.func) == "fresh" for a in x.args}
+              ast.unparse(x.func) == "fresh" for a in x.args} | \
+        {id(x.value) for s in whole for x in nodes(s) if isinstance(x, ast.AugAssign) and
+         isinstance(x.value, ast.Call)}
     for n in (x for s in whole for x in nodes(s)):
         if isinstance(n, ast.Assign):
             for t in n.targets:

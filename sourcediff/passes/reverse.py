@@ -2016,7 +2016,9 @@ class ReverseTransformer:
                                   lengths=self.buffer_lengths())
         rev = restore_after_loops(rev, self.element_restores, self.plan.sole)
         body = save_before_loops(body, self.element_saves, self.plan.sole)
-        body, rev = bind_view_adjoints(body, rev)
+        body, rev = bind_view_adjoints(
+            body, rev, lambda v, e, line: self.add_outer(v, *e.args, line)
+            if _outer_of_names(e) else None)
         keyed = self.keyed_arrays_and_numbers()
         rev = drop_same_shape_unbroadcasts(rev, *keyed)
         known_axes = self.arrays_of_known_axes()

@@ -38,9 +38,12 @@ from .. import ir
 from .astutil import blocks, nodes, stored_names
 
 
-def bind_view_adjoints(body: list, rev: list) -> tuple:
+def bind_view_adjoints(body: list, rev: list, add_outer=None) -> tuple:
     """``(body, rev)``, the forward and reverse sweeps, with the adjoint buffers
-    of views that qualify bound to the view of the adjoint instead."""
+    of views that qualify bound to the view of the adjoint instead, and the
+    adjoints made in one statement added into a view added there directly
+    (:func:`_made_into_views`; ``add_outer(v, a, b, line)``: the loops that add
+    ``outer_product(a, b)`` into ``v``, or None where that is not such a product)."""
     for name in sorted(_candidates(rev)):
         windows = []
         if not _collect(rev, name, windows) or not windows:
@@ -56,7 +59,92 @@ def bind_view_adjoints(body: list, rev: list) -> tuple:
             block.insert(block.index(start), bind)
         body = _drop_allocations(body, name)
         rev = _drop_allocations(rev, name)
-    return body, rev
+    return body, _made_into_views(body, rev, add_outer)
+
+
+def _made_into_views(body: list, rev: list, add_outer) -> list:
+    """An adjoint made whole in one statement and then added into a view,
+    nothing else mentioning it (the adjoint of ``K[:t + 1]`` in
+    ``s = np.dot(K[:t + 1], q)``)::
+
+        _dt5 = outer_product(ds, q)     ->    _dt5 = dK[:t + 1]
+        dK[:t + 1] += _dt5                    for row ...: for col ...:
+                                                  _dt5[row, col] += ds[row] * q[col]
+
+    adds into the view as it is made: no array per iteration, no second pass
+    (a product, ``_dt6 = dK.T @ ds``, becomes ``_dt6 += ...``, which BLAS adds in
+    place).  Not where a statement between them touches the view's array or its
+    index, nor where the value reads that array (or a name bound to something
+    that mentions it: it could be a view of it)."""
+    everything = body + rev
+    for block in blocks(rev):
+        for add in list(block):
+            name = _add_of(add)
+            if name is None or add not in block:
+                continue
+            k = block.index(add)
+            start = next((j for j in range(k - 1, -1, -1) if _mentions(block[j], name)), None)
+            if start is None or not _made(block[start], name):
+                continue
+            base, index_names = _base(add)
+            between = block[start + 1:k]
+            made = block[start]
+            near = {base} | _bound_from(base, everything)
+            if any(any(_mentions(t, v) for v in near) or stored_names(t) & index_names
+                   for t in between) or \
+                    _count_mentions(everything, name) != 2 or \
+                    _may_read(made.value, base, everything):
+                continue
+            line = ir.LINE(made)
+            bind = ast.Assign(targets=[ast.Name(id=name, ctx=ast.Store())], value=_view(add))
+            ir.LINE.set(bind, line)
+            loops = add_outer(name, made.value, line) if add_outer is not None else None
+            if loops is None:
+                # (``fresh(e)``, a copy keeping the adjoint apart from the view ``e`` may
+                # be, is no longer needed: ``e`` is added, not bound)
+                value = made.value.args[0] if _fresh_copy(made.value) else made.value
+                loops = ir.copy_facts(add, ast.AugAssign(
+                    target=ast.Name(id=name, ctx=ast.Store()), op=ast.Add(), value=value))
+                ir.LINE.set(loops, line)
+            block[start:start + 1] = [bind, loops]
+            block.remove(add)
+    return rev
+
+
+def _fresh_copy(value) -> bool:
+    return isinstance(value, ast.Call) and isinstance(value.func, ast.Name) and \
+        value.func.id == "fresh" and len(value.args) == 1 and not value.keywords
+
+
+def _made(s, name) -> bool:
+    """``name = e``, ``e`` free of ``name``."""
+    return isinstance(s, ast.Assign) and len(s.targets) == 1 and \
+        isinstance(s.targets[0], ast.Name) and s.targets[0].id == name and \
+        not _mentions(s.value, name)
+
+
+def _count_mentions(stmts, name) -> int:
+    """How many statements (innermost) of ``stmts`` mention ``name``."""
+    return sum(1 for block in blocks(stmts) for s in block
+               if not isinstance(s, (ast.For, ast.While, ast.If)) and _mentions(s, name)) + \
+        sum(1 for block in blocks(stmts) for s in block
+            if isinstance(s, (ast.For, ast.While, ast.If)) and _head_mentions(s, name))
+
+
+def _may_read(value, base, stmts) -> bool:
+    """``value`` mentions ``base``, or a name some statement of ``stmts`` binds to
+    a value that mentions it."""
+    names = {n.id for n in nodes(value) if isinstance(n, ast.Name)}
+    return base in names or bool(names & _bound_from(base, stmts))
+
+
+def _bound_from(base, stmts) -> set:
+    """The names some statement of ``stmts`` binds to a value that mentions
+    ``base`` (a view of it, perhaps)."""
+    return {t.id for block in blocks(stmts) for s in block
+            if isinstance(s, (ast.Assign, ast.AugAssign)) and _mentions(s.value, base)
+            for t in (s.targets if isinstance(s, ast.Assign) else [s.target])
+            if isinstance(t, ast.Name)}
 
 
 def _candidates(stmts) -> set:

@@ -215,12 +215,13 @@ def numbas_subtracted(out, a, b):
 
 
 def _accumulations():
-    """(out, a, b): BLAS adds into C and F matrices and into vectors; a product of
-    one row, one that broadcasts into ``out``, an empty one, a strided ``out`` and
-    operand, float32, complex, a number."""
+    """(out, a, b): BLAS adds into C and F matrices and into vectors (the matrices
+    of few columns by a product made and added); a product of one row, one that
+    broadcasts into ``out``, an empty one, a strided ``out`` and operand, float32,
+    complex, a number."""
     rng = np.random.default_rng(5)
     a, m = rng.normal(size=(4, 6)), rng.normal(size=(6, 5))
-    sq = rng.normal(size=(4, 4))
+    sq, wide = rng.normal(size=(4, 4)), rng.normal(size=(6, 20))
     return [
         (rng.normal(size=(4, 5)), a, m), (rng.normal(size=(5, 4)).T, a, m),
         (rng.normal(size=(4, 5)), np.asfortranarray(a), m.T.copy().T),
@@ -228,12 +229,14 @@ def _accumulations():
         (rng.normal(size=5), a[0], np.asfortranarray(m)), (rng.normal(size=(1, 5)), a[:1], m),
         (rng.normal(size=(4, 5)), a[:1], m), (rng.normal(size=(4, 5)), a[:, :0], m[:0]),
         (sq[:, 1], sq.T, sq[:, 1].copy()),
+        # (16 columns or more: BLAS adds into C outputs with untransposed operands too)
+        (rng.normal(size=(3, 20)), a[:3], wide), (rng.normal(size=(3, 20)).T, wide.T, a[:3].T),
         (rng.normal(size=(4, 5)).astype(np.float32), a.astype(np.float32), m.astype(np.float32)),
         (rng.normal(size=4) + 1j, a + 2j, m[:, 1] - 1j), (1.5, a[0], m[:, 0]),
     ]
 
 
-@pytest.mark.parametrize("k", range(13))
+@pytest.mark.parametrize("k", range(15))
 @pytest.mark.parametrize("sign", [1, -1])
 def test_products_added_in_place_are_numbas(k, sign):
     out, a, b = _accumulations()[k]
