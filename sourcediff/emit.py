@@ -117,6 +117,8 @@ class Emitter:
             self.block(s.body or [ast.Pass()], indent + 1, ir.LINE(s))
         elif _into_view(s):
             self.lines.append(pad + astor.to_source(_prepare(_add_into(s))).rstrip())
+        elif _ties_added(s):
+            self.lines.append(pad + astor.to_source(_prepare(_add_ties_shared(s))).rstrip())
         elif _scalar_accumulate(s):
             v = s.value
             op = "+=" if isinstance(v.op, ast.Add) else "-="
@@ -208,6 +210,22 @@ def _add_into(s) -> ast.Expr:
     return ir.copy_facts(s, ast.copy_location(ast.Expr(value=call), s))
 
 
+def _ties_added(s) -> bool:
+    """``dx += ties_shared(x, m, dm)`` (a full max's adjoint added into an adjoint):
+    printed ``add_ties_shared(dx, x, m, dm)``, which adds the shares in place."""
+    v = getattr(s, "value", None)
+    return isinstance(s, ast.AugAssign) and isinstance(s.target, ast.Name) and \
+        isinstance(s.op, ast.Add) and isinstance(v, ast.Call) and \
+        isinstance(v.func, ast.Name) and v.func.id == "ties_shared" and \
+        len(v.args) == 3 and not v.keywords
+
+
+def _add_ties_shared(s) -> ast.Expr:
+    call = ast.Call(func=ast.Name(id="add_ties_shared", ctx=ast.Load()),
+                    args=[ast.Name(id=s.target.id, ctx=ast.Load()), *s.value.args], keywords=[])
+    return ir.copy_facts(s, ast.copy_location(ast.Expr(value=call), s))
+
+
 def _scalar_accumulate(s) -> bool:
     """``x = x + e`` of a scalar accumulation: printed ``x += e``."""
     return ir.KIND(s) == ir.Kind.ACCUMULATE and isinstance(s, ast.Assign) and not ir.ARRAY(s)
@@ -222,6 +240,8 @@ class _Printed(_NegativeConstants):
             node.body = [ast.Pass()]
         if _into_view(node):
             return _add_into(node)
+        if _ties_added(node):
+            return _add_ties_shared(node)
         if _scalar_accumulate(node):
             v = node.value
             aug = ast.AugAssign(target=node.targets[0],

@@ -36,6 +36,7 @@ from ..runtime.array_helpers import grown, item_of, leading_axes, unflatten_cont
 from ..runtime.declare import helper_of
 from ..runtime.helpers import (
     add_into,
+    add_ties_shared,
     append_flat,
     as_vector,
     check_assertion,
@@ -55,6 +56,7 @@ from ..runtime.helpers import (
     slogdet_sign,
     store_row,
     sub_into,
+    ties_shared,
     transpose_axes,
     vstack2,
 )
@@ -582,7 +584,8 @@ class Normalizer:
     def helper_statement(self, s, out) -> bool:
         """The helper calls generated code makes for speed (an adjoint differentiated
         again): ``add_into(dx[i, :], g)`` is ``dx[i, :] += g`` (``sub_into``: ``-=``,
-        ``copy_into``: ``=``),
+        ``copy_into``: ``=``), ``add_ties_shared(dx, x, m, dm)`` is ``dx +=
+        ties_shared(x, m, dm)``,
         ``store_row(rows, k, v)`` (a tape's push of an array) is ``rows[k] = v``."""
         call = s.value
         if call.keywords:
@@ -595,6 +598,15 @@ class Normalizer:
             op = ast.Add() if fn is add_into else ast.Sub()
             self.augassign_stmt(ast.copy_location(
                 ast.AugAssign(target=target, op=op, value=call.args[1]), s), out)
+            return True
+        if fn is add_ties_shared and len(call.args) == 4 and isinstance(call.args[0], ast.Name):
+            # (the module imports add_ties_shared, not ties_shared: called by its object)
+            shares = self.call_object(_call_like(call, call.args[1:], func=_name("ties_shared")),
+                                      ties_shared, out)
+            tmp = self.temp("shares")
+            self.assign(out, tmp, shares)
+            self.augassign_stmt(ast.copy_location(ast.AugAssign(
+                target=_name(call.args[0].id, True), op=ast.Add(), value=_name(tmp)), s), out)
             return True
         if fn is copy_into and len(call.args) == 2 and isinstance(call.args[0], ast.Subscript):
             target = ir.clone(call.args[0])

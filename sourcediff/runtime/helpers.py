@@ -15,6 +15,7 @@ from .joins import append_flat, column_stack2, hstack2, pad_constant, vstack2
 
 __all__ = [
     "add_into",
+    "add_ties_shared",
     "append_flat",
     "as_vector",
     "broadcast_into",
@@ -804,6 +805,53 @@ def _(x, z):
 
 
 @runtime_helper
+def add_ties_shared(out, x, z, dz):
+    """``out += ties_shared(x, z, dz)`` without the array of shares: how generated
+    code adds the adjoint of a full ``np.max`` (``np.min``) into an adjoint
+    (``add_ties_shared(ds, s, m, dm)``; a softmax's max shift, in every row).
+
+    >>> out = np.ones(3); add_ties_shared(out, np.array([1.0, 3.0, 3.0]), 3.0, 2.0); out
+    array([1., 2., 2.])
+    """
+    out += ties_shared(x, z, dz)
+
+
+@numba_overload(add_ties_shared)
+def _(out, x, z, dz):
+    ndim = getattr(x, "ndim", None)
+    if ndim == 1 and getattr(out, "ndim", None) == 1:
+        def impl(out, x, z, dz):
+            n = 0
+            for k in range(x.shape[0]):
+                if x[k] == z:
+                    n += 1
+            for k in range(x.shape[0]):
+                if n == 0:
+                    out[k] += np.nan        # (no element equals it: NaN, as in Python)
+                elif x[k] == z:
+                    out[k] += dz / n
+        return impl
+    if ndim == 2 and getattr(out, "ndim", None) == 2:
+        def impl(out, x, z, dz):
+            n = 0
+            for j in range(x.shape[0]):
+                for k in range(x.shape[1]):
+                    if x[j, k] == z:
+                        n += 1
+            for j in range(x.shape[0]):
+                for k in range(x.shape[1]):
+                    if n == 0:
+                        out[j, k] += np.nan
+                    elif x[j, k] == z:
+                        out[j, k] += dz / n
+        return impl
+
+    def impl(out, x, z, dz):
+        out += ties_shared(x, z, dz)
+    return impl
+
+
+@runtime_helper
 def ties_shared(x, z, dz):
     """``dz * share_ties(x, z)`` as one new array (the adjoint of a full ``np.max``
     or ``np.min``: a softmax's ``np.max(row)`` in every row), not four.
@@ -825,6 +873,10 @@ def _(x, z, dz):
             if v == z:
                 flat[k] = 1.0
                 n += 1
+        if n == 0:
+            # (no element equals z, a NaN: the shares are NaN, as NumPy's 0 * (dz / 0))
+            flat[:] = np.nan
+            return out
         share = dz / n
         for k in range(flat.size):
             if flat[k] != 0.0:
