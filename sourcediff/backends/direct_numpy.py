@@ -539,9 +539,10 @@ def _accumulate(context, builder, sig, args, alpha, inplace_op):
         for have, want in zip(os_, made):
             fits = builder.and_(fits, builder.icmp_signed("==", have, want))
         if xty.ndim == yty.ndim == 2 and _left_untransposed(outty, xty, yty):
-            # (OpenBLAS's gemm adding into an output of few rows (in BLAS's column
-            # order) with the left operand untransposed took up to twice as long as
-            # the product made and then added: 5000 x 4 times 4 x 4, all C)
+            # (OpenBLAS's gemm adding into an output whose leading dimension (BLAS's
+            # rows: a C matrix's columns) is small, the left operand untransposed,
+            # took up to twice as long as the product made and then added: 5000 x 4
+            # times 4 x 4, all C)
             rows = n if outty.layout == "C" else m
             fits = builder.and_(fits, builder.icmp_signed(
                 ">=", rows, context.get_constant(types.intp, _FEW_ROWS)))

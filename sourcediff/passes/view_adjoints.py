@@ -89,11 +89,10 @@ def _made_into_views(body: list, rev: list, add_outer) -> list:
             base, index_names = _base(add)
             between = block[start + 1:k]
             made = block[start]
-            near = {base} | _bound_from(base, everything)
+            near = {base} | _bound_from(base, everything)    # (the array, its views)
             if any(any(_mentions(t, v) for v in near) or stored_names(t) & index_names
-                   for t in between) or \
-                    _count_mentions(everything, name) != 2 or \
-                    _may_read(made.value, base, everything):
+                   for t in between) or any(_mentions(made.value, v) for v in near) or \
+                    _count_mentions(everything, name) != 2:
                 continue
             line = ir.LINE(made)
             bind = ast.Assign(targets=[ast.Name(id=name, ctx=ast.Store())], value=_view(add))
@@ -124,18 +123,11 @@ def _made(s, name) -> bool:
 
 
 def _count_mentions(stmts, name) -> int:
-    """How many statements (innermost) of ``stmts`` mention ``name``."""
+    """How many statements of ``stmts`` mention ``name`` (a loop or branch by its
+    head, its blocks statement by statement)."""
     return sum(1 for block in blocks(stmts) for s in block
-               if not isinstance(s, (ast.For, ast.While, ast.If)) and _mentions(s, name)) + \
-        sum(1 for block in blocks(stmts) for s in block
-            if isinstance(s, (ast.For, ast.While, ast.If)) and _head_mentions(s, name))
-
-
-def _may_read(value, base, stmts) -> bool:
-    """``value`` mentions ``base``, or a name some statement of ``stmts`` binds to
-    a value that mentions it."""
-    names = {n.id for n in nodes(value) if isinstance(n, ast.Name)}
-    return base in names or bool(names & _bound_from(base, stmts))
+               if (_head_mentions(s, name) if isinstance(s, (ast.For, ast.While, ast.If))
+                   else _mentions(s, name)))
 
 
 def _bound_from(base, stmts) -> set:
