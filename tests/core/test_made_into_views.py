@@ -15,7 +15,7 @@ import pytest
 
 import sourcediff as sd
 from sourcediff import ir
-from sourcediff.passes.view_adjoints import _made_into_views
+from sourcediff.passes.view_adjoints import bind_view_adjoints
 from tests.fdcheck import case_id, check_grad
 
 
@@ -97,7 +97,7 @@ def _rev(text):
 
 def _after(text, body=""):
     rev = _rev(text)
-    module = ast.Module(body=_made_into_views(ast.parse(body).body, rev, None), type_ignores=[])
+    module = ast.Module(body=bind_view_adjoints(ast.parse(body).body, rev)[1], type_ignores=[])
     return ast.unparse(ast.fix_missing_locations(module))
 
 
