@@ -434,11 +434,16 @@ def _product_signature(typing_context, a, b):
 def _as_written(context, builder, inplace_op, outty, out, product_sig, operands):
     """``out += a @ b`` (or ``-=``) as Numba computes it; the value ``+=`` gives."""
     product = lower_matmul(context, builder, product_sig, operands)
-    added_sig = context.typing_context.resolve_function_type(
-        inplace_op, (outty, product_sig.return_type), {})
-    result = context.get_function(inplace_op, added_sig)(builder, (out, product))
+    added_sig, result = _numbas_add(context, builder, inplace_op, outty, out,
+                                    product_sig.return_type, product)
     context.nrt.decref(builder, product_sig.return_type, product)
     return added_sig, result
+
+
+def _numbas_add(context, builder, inplace_op, outty, out, productty, product):
+    """Numba's ``out += product`` (``-=``): its signature and the value it gives."""
+    added_sig = context.typing_context.resolve_function_type(inplace_op, (outty, productty), {})
+    return added_sig, context.get_function(inplace_op, added_sig)(builder, (out, product))
 
 
 def _extent(context, builder, ary):
@@ -596,9 +601,8 @@ def _made_then_added(context, builder, inplace_op, outty, out_value, out, produc
                                            made.data, [loop.index]))))
                 context.pack_value(builder, dtype, value, at)
         with broadcast:
-            added_sig = context.typing_context.resolve_function_type(
-                inplace_op, (outty, product_sig.return_type), {})
-            result = context.get_function(inplace_op, added_sig)(builder, (out_value, product))
+            added_sig, result = _numbas_add(context, builder, inplace_op, outty, out_value,
+                                            product_sig.return_type, product)
             context.nrt.decref(builder, added_sig.return_type, result)
     context.nrt.decref(builder, product_sig.return_type, product)
 
