@@ -41,6 +41,7 @@ from numba.core import cgutils, types, utils
 from numba.core.imputils import impl_ret_borrowed, impl_ret_new_ref, lower_builtin
 from numba.core.typing.npydecl import parse_dtype, parse_shape
 from numba.core.typing.templates import AbstractTemplate, infer_global, signature
+from numba.cpython.slicing import get_defaults
 from numba.np.arrayobj import _empty_nd_impl, _parse_shape, make_array
 from numba.np.linalg import (
     call_xxdot,
@@ -95,11 +96,16 @@ def sub_matmul_now(out, a, b):
     return out
 
 
+def fill_now(out, value):
+    """``out[:] = value``: how an adjoint buffer is reset each iteration."""
+    out[:] = value
+
+
 # the name the rewritten file calls each by (a name no program's own can be, as the
 # normalizer's ``__sourcediff_<helper>__``), and the function
 NOW = {f"__sourcediff_{fn.__name__}__": fn
        for fn in (empty_now, zeros_now, empty_like_now, zeros_like_now, matmul_now,
-                  add_matmul_now, sub_matmul_now)}
+                  add_matmul_now, sub_matmul_now, fill_now)}
 
 
 # -- the rewrite of the file Numba compiles -----------------------------------------
@@ -108,10 +114,20 @@ NOW = {f"__sourcediff_{fn.__name__}__": fn
 _ALLOCATION = re.compile(r"\bnp\.(empty_like|zeros_like|empty|zeros)\(")
 
 
+# ``name[:] = number``, a whole line
+_FILL = re.compile(r"^(\s*)([A-Za-z_]\w*)\[:\] = (-?[0-9][0-9.eE+-]*)(\s*#.*)?$", re.M)
+
+
 def direct_calls(source: str) -> str:
-    """``source`` with its allocations and ``@`` products calling the functions
-    above, on the same lines (Numba's messages point at the right one)."""
-    return _direct_products(_direct_allocations(source))
+    """``source`` with its allocations, ``@`` products and buffer resets calling
+    the functions above, on the same lines (Numba's messages point at the right
+    one)."""
+    return _direct_products(_direct_allocations(_FILL.sub(_fill_call, source)))
+
+
+def _fill_call(match) -> str:
+    indent, name, value, comment = match.groups()
+    return f"{indent}__sourcediff_fill_now__({name}, {value}){comment or ''}"
 
 
 def _direct_allocations(source: str) -> str:
@@ -275,6 +291,54 @@ _register_allocation(empty_now, like=False, zero=False)
 _register_allocation(zeros_now, like=False, zero=True)
 _register_allocation(empty_like_now, like=True, zero=False)
 _register_allocation(zeros_like_now, like=True, zero=True)
+
+
+# -- buffers reset -------------------------------------------------------------------
+#
+# Numba lowers ``buf[:] = 0.0`` as any slice assignment: the slice resolved against
+# the shape, the number broadcast, a loop nest with its index arithmetic, about 350
+# LLVM instructions where a gradient resets a matrix (a Kalman filter's gradient
+# resets 22 buffers: a tenth of its function).  A contiguous array of numbers set to
+# a number is one loop over its memory (a ``memset`` once LLVM sees the zero).
+
+def _fills(out, value) -> bool:
+    return (isinstance(out, types.Array) and out.mutable and out.ndim >= 1
+            and out.layout in "CF" and isinstance(out.dtype, types.Number)
+            and isinstance(value, types.Number))
+
+
+def _as_setitem(context, out, value):
+    return context.resolve_function_type(operator.setitem, (out, types.slice2_type, value), {})
+
+
+@infer_global(fill_now)
+class Fill(AbstractTemplate):
+    def generic(self, args, kws):
+        if kws or len(args) != 2:
+            return None
+        if _fills(*args) or _as_setitem(self.context, *args) is not None:
+            return signature(types.none, *args)
+        return None
+
+
+@lower_builtin(fill_now, types.Any, types.Any)
+def lower_fill(context, builder, sig, args):
+    outty, valuety = sig.args
+    if _fills(outty, valuety):
+        out = make_array(outty)(context, builder, args[0])
+        value = context.cast(builder, args[1], valuety, outty.dtype)
+        with cgutils.for_range(builder, out.nitems) as loop:
+            context.pack_value(builder, outty.dtype, value, builder.gep(out.data, [loop.index]))
+    else:                               # (a strided view: Numba's own slice assignment)
+        whole = context.make_helper(builder, types.slice2_type)
+        start, _, stop, _, step = (context.get_constant(types.intp, v)
+                                   for v in get_defaults(context))
+        whole.start, whole.stop, whole.step = start, stop, step
+        setitem = _as_setitem(context.typing_context, *sig.args)
+        value = context.cast(builder, args[1], valuety, setitem.args[2])
+        context.get_function(operator.setitem, setitem)(
+            builder, (args[0], whole._getvalue(), value))
+    return context.get_dummy_value()
 
 
 # -- products ----------------------------------------------------------------------

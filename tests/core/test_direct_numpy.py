@@ -14,6 +14,7 @@ from sourcediff.backends.direct_numpy import (
     direct_calls,
     empty_like_now,
     empty_now,
+    fill_now,
     matmul_now,
     sub_matmul_now,
     zeros_like_now,
@@ -299,3 +300,59 @@ def test_the_cpu_target_compiles_the_direct_calls_and_agrees_with_python():
     np.testing.assert_allclose(value, want_value, rtol=1e-13)
     for g, w in zip(grads, want):
         np.testing.assert_allclose(g, w, rtol=1e-12, atol=1e-14)
+
+
+@numba.njit
+def ours_filled(a, value):
+    fill_now(a, value)
+
+
+@numba.njit
+def numbas_filled(a, value):
+    a[:] = value
+
+
+def _fillable():
+    """Each layout and dtype a buffer reset meets, and views Numba's own slice
+    assignment handles (strided, a column, a transpose, 3-d): (a fresh base array,
+    the part of it set, the number)."""
+    def m():
+        return np.arange(24.0).reshape(4, 6)
+    whole = lambda b: b                                         # noqa: E731
+    return [
+        (lambda: np.arange(5.0), whole, 0.0), (m, whole, -1.5),
+        (lambda: np.asfortranarray(m()), whole, 2.0), (lambda: np.arange(5), whole, 3.7),
+        (lambda: np.arange(6, dtype=np.int32), whole, -2),
+        (lambda: np.ones(3, np.float32), whole, 0.25),
+        (lambda: np.ones(4, np.complex128), whole, 1.5),
+        (lambda: np.ones(3, np.bool_), whole, 0), (lambda: np.zeros((0, 3)), whole, 1.0),
+        (m, lambda b: b[:, ::2], 7.0), (m, lambda b: b[:, 1], 0.0), (m, lambda b: b.T, 4),
+        (lambda: np.arange(24.0).reshape(2, 3, 4), lambda b: b[:, 1:], 0.5),
+    ]
+
+
+@pytest.mark.parametrize("k", range(13))
+def test_buffer_resets_are_numbas_slice_assignment(k):
+    make, part, value = _fillable()[k]
+    got, want = make(), make()
+    ours_filled(part(got), value)
+    numbas_filled(part(want), value)
+    assert got.dtype == want.dtype
+    np.testing.assert_array_equal(got, want)
+    assert not np.array_equal(got, make()) or value == 0 or got.size == 0
+
+
+def test_rewrite_resets_whole_lines_only():
+    src = ("    dK[:] = 0.0\n"
+           "    _dt3[:] = -1.5  # f:4  x = y\n"
+           "    d[:] = e\n"
+           "    d[:n] = 0.0\n"
+           "    d[:] = 0.0 * x\n"
+           "    # d[:] = 0.0\n")
+    assert direct_calls(src) == (
+        "    __sourcediff_fill_now__(dK, 0.0)\n"
+        "    __sourcediff_fill_now__(_dt3, -1.5)  # f:4  x = y\n"
+        "    d[:] = e\n"
+        "    d[:n] = 0.0\n"
+        "    d[:] = 0.0 * x\n"
+        "    # d[:] = 0.0\n")
