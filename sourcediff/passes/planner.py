@@ -55,6 +55,7 @@ from .tape import (
     enclosing,
     invariant_length,
     invariant_value,
+    longest_slice,
     nest_facts,
     plan_indexed_tapes,
     plan_stack_tapes,
@@ -1248,7 +1249,7 @@ class Planner:
         if not self.checkpointed:
             self.stacks = plan_stack_tapes(self.fn, self.around, stack_sites(self),
                                            self.per_iteration, self.while_trips,
-                                           self.bound_value)
+                                           self.bound_value, self.longest_value)
         moved = self._moved_and_written() if self.stacks else set()   # (one walk)
         for key, tape in list(self.stacks.items()):
             t = self.types.get(key[1])
@@ -1312,6 +1313,12 @@ class Planner:
         if isinstance(name, ast.expr):
             return invariant_length(name, varying, self.sites, self.types, self._bound_lengths)
         return invariant_value(name, varying, self.sites, self.types, self._bound_lengths)
+
+    def longest_value(self, name, varying):
+        """:meth:`bound_value` of the most a slice's length ``name`` can be
+        (passes/tape.py ``longest_slice``), or None."""
+        self.bound_value(name, varying)           # (the lengths it reads)
+        return longest_slice(name, varying, self.sites, self.types, self._bound_lengths)
 
     def row_dtype(self, var):
         """The dtype of ``var``'s elements when its values may go on a stack of

@@ -18,7 +18,7 @@ loop) goes on a *stack*: an array and a top counter, allocated before the
 top-level statement that does all its saves, with room for an upper bound on
 their number (:func:`plan_stack_tapes`: each loop counts for the length of
 its range, a range whose bounds move with an outer counter for its longest
-run, a ``while`` loop whose test keeps a counter below a limit for the
+run, a loop over a slice for its array's length, a ``while`` loop whose test keeps a counter below a limit for the
 limit less the counter's lowest value).  A push is ``_saved_x[_saved_x_top] =
 x; _saved_x_top += 1``.  A ``while`` loop's limit is often a cap far above
 what runs (``it < maxit`` with ``maxit = 10 ** 7`` "never reached": 75 GB for
@@ -307,6 +307,33 @@ def _invariant_expr(e, varying, sites, types, lengths, depth):
     return None
 
 
+def longest_slice(name, varying, sites, types, lengths):
+    """The most number ``name`` can be, where it is a slice's length along an
+    axis (``_n4 = slice_length(0, step + 1, _n3)``: at most ``_n3``, the axis's
+    length; ``equal_length(a, b)``: ``a``, or ``b``), as an expression
+    computable before the statement that assigns ``varying``; else None.  A
+    loop over a level of a binomial tree, ``S[:step + 1] = S[:step + 1] * d``,
+    runs at most the array's length: its saves go on a stack of that many
+    slots per level, not in a list."""
+    ss = sites.get(name, [])
+    if len(ss) != 1 or not isinstance(ss[0].stmt, ast.Assign):
+        return None
+    value = ss[0].stmt.value
+    if not (isinstance(value, ast.Call) and isinstance(value.func, ast.Name)
+            and not value.keywords):
+        return None
+    if value.func.id == "slice_length" and len(value.args) == 3:
+        return _invariant_expr(value.args[2], varying, sites, types, lengths, 1)
+    if value.func.id == "equal_length":
+        for a in value.args:
+            bound = _invariant_expr(a, varying, sites, types, lengths, 1)
+            if bound is None and isinstance(a, ast.Name):
+                bound = longest_slice(a.id, varying, sites, types, lengths)
+            if bound is not None:
+                return bound
+    return None
+
+
 def _shape_of(e, sites):
     """The array ``x`` whose shape ``e`` is: ``x.shape``, or a name assigned it once."""
     if isinstance(e, ast.Attribute) and e.attr == "shape" and isinstance(e.value, ast.Name):
@@ -378,11 +405,12 @@ def _extreme(e, span, end):
     return None
 
 
-def _most_trips(loop, span, varying, while_trips=None, invariant=None):
+def _most_trips(loop, span, varying, while_trips=None, invariant=None, longest=None):
     """An upper bound on the trips of ``loop`` (an expression computable before
     the top-level statement), or None; records the range of its counter in
     ``span`` (name -> (lowest, highest) expressions).  A ``while`` loop's bound
-    is ``while_trips(loop)``'s, where it gives one."""
+    is ``while_trips(loop)``'s, where it gives one; a bound that is a slice's
+    length is at most ``longest(name, varying)``'s, where it gives one."""
     if isinstance(loop, ast.While):
         trips = while_trips(loop) if while_trips is not None else None
         return trips if trips is not None and _evaluable(trips, varying) else None
@@ -404,7 +432,9 @@ def _most_trips(loop, span, varying, while_trips=None, invariant=None):
             _substituted(lo, varying, invariant), varying)
     if not _evaluable(hi, varying):
         hi = _extreme(hi, span, 1) or _evaluable_or_none(
-            _substituted(hi, varying, invariant), varying)
+            _substituted(hi, varying, invariant), varying) or (
+            longest(hi.id, varying) if longest is not None and isinstance(hi, ast.Name)
+            else None)
     if lo is None or hi is None:
         return None
     lo, hi = simplify(lo), simplify(hi)
@@ -425,7 +455,7 @@ def _evaluable_or_none(e, varying):
 
 
 def _most_pushes(top, loops, per_iteration=(), stored=stored_names, while_trips=None,
-                 invariant=None, varying=None):
+                 invariant=None, varying=None, longest=None):
     """An upper bound on how often a statement inside ``loops`` (the loops
     around it within ``top``, outermost first) runs, or None; within one
     iteration of the loops in ``per_iteration`` (fused: each iteration pops
@@ -438,7 +468,7 @@ def _most_pushes(top, loops, per_iteration=(), stored=stored_names, while_trips=
     span: dict = {}
     bound = ast.Constant(1)
     for loop in loops:
-        trips = _most_trips(loop, span, varying, while_trips, invariant)
+        trips = _most_trips(loop, span, varying, while_trips, invariant, longest)
         if trips is None:
             return None
         counter = getattr(getattr(loop, "target", None), "id", None)
@@ -469,7 +499,7 @@ def _lengths_only(bound) -> bool:
 
 
 def plan_stack_tapes(fn, around, sites: dict, per_iteration=(), while_trips=None,
-                     invariant=None) -> dict:
+                     invariant=None, longest=None) -> dict:
     """For each tape of ``sites`` (key -> (dtype, [(statement, loops)]): a push
     made at ``statement``, inside ``loops``), a :class:`StackTape` where the
     number of pushes has an upper bound computable before they start: before
@@ -479,7 +509,9 @@ def plan_stack_tapes(fn, around, sites: dict, per_iteration=(), while_trips=None
     varying)``: an expression of a name's value (or of an array's length
     ``x.shape[k]``, given as that expression) computable before the top-level
     statement that assigns ``varying`` (:func:`invariant_value`,
-    :func:`invariant_length`), or None."""
+    :func:`invariant_length`), or None; ``longest(name, varying)``: such an
+    expression of the most a slice's length ``name`` can be (:func:`longest_slice`),
+    or None."""
     stored = remembered_stored_names()     # the tree does not change here
     top_of = {}
     for s in fn.body:
@@ -507,7 +539,7 @@ def plan_stack_tapes(fn, around, sites: dict, per_iteration=(), while_trips=None
             inside += [lp for lp in loops if lp not in inside]
             bounds.append(_most_pushes(top if inside else None, inside, per_iteration, stored,
                                        while_trips, invariant,
-                                       varying if inside else None))
+                                       varying if inside else None, longest))
             whiles = [k for k, lp in enumerate(inside)
                       if isinstance(lp, ast.While) and id(lp) not in per_iteration]
             k = whiles[-1] if whiles else None

@@ -16,7 +16,7 @@ import pytest
 
 import sourcediff as sd
 from sourcediff import ir
-from sourcediff.passes.tape import invariant_value
+from sourcediff.passes.tape import invariant_value, longest_slice
 from sourcediff.passes.types import array, scalar
 from tests.fdcheck import check_grad
 
@@ -191,3 +191,46 @@ def test_one_stack_for_the_pushes_of_two_nests(target):
     plan = text[text.index("# Plan:"):text.index("# -- ")]
     assert "in a list" not in plan and "in lists" not in plan and ".append(" not in text, plan
     assert "elements of 'K' before lines" in plan and "on the stack" in plan, plan
+
+
+def american_put(S0, K, sigma, n):
+    """A binomial tree rolled back on shrinking slices, in place: each level's
+    element loops run ``slice_length(0, step + 1, ...)`` times, at most the
+    array's length."""
+    u = math.exp(sigma * math.sqrt(1.0 / n))
+    d = 1.0 / u
+    p = (1.0 - d) / (u - d)
+    S = np.empty(n + 1)
+    for i in range(n + 1):
+        S[i] = S0 * u ** (n - i) * d ** i
+    V = np.maximum(K - S, 0.0)
+    for step in range(n - 1, -1, -1):
+        S[:step + 1] = S[:step + 1] * d
+        cont = p * V[:step + 1] + (1.0 - p) * V[1:step + 2]
+        V[:step + 1] = np.maximum(cont, K - S[:step + 1])
+    return V[0]
+
+
+PUT = (100.0, 104.0, 0.3, 7)
+
+
+@pytest.mark.parametrize("target", ["python", "cpu"])
+def test_a_slices_length_bounds_its_loop_by_the_arrays(target):
+    check_grad(american_put, PUT, wrt=(0, 1, 2), target=target)
+    text = sd.grad(american_put, wrt=(0, 1, 2), target=target).source_for(*PUT)
+    plan = text[text.index("# Plan:"):text.index("# -- ")]
+    assert "in a list" not in plan and "in lists" not in plan and ".append(" not in text, plan
+    assert "elements of 'S' before line" in plan and "on the stack" in plan, plan
+
+
+def test_the_longest_a_slices_length_can_be():
+    sites = _sites("_n3 = shape[0]\n_n4 = slice_length(0, step + 1, _n3)\n"
+                   "_n5 = slice_length(1, step + 2, x.shape[0])\n_n6 = equal_length(_n4, _n5)\n"
+                   "_n7 = slice_length(0, step, m)")
+    types = {k: scalar(np.int64) for k in ("_n3", "_n4", "_n5", "_n6", "_n7", "m")}
+    varying = {"_n4", "_n5", "_n6", "_n7", "step", "m"}
+    assert ast.unparse(longest_slice("_n4", varying, sites, types, {})) == "_n3"
+    assert ast.unparse(longest_slice("_n6", varying, sites, types, {})) == "_n3"
+    assert ast.unparse(longest_slice("_n5", varying, sites, types, {})) == "x.shape[0]"
+    assert longest_slice("_n7", varying, sites, types, {}) is None     # (m changes)
+    assert longest_slice("_n3", varying, sites, types, {}) is None     # (no slice)
