@@ -429,7 +429,7 @@ def _most_trips(loop, span, varying, while_trips=None, invariant=None, longest=N
         lo, hi = hi, lo
     if not _evaluable(lo, varying):
         lo = _extreme(lo, span, 0) or _evaluable_or_none(
-            _substituted(lo, varying, invariant), varying)
+            _substituted(lo, varying, invariant), varying) or _least(lo, span, varying)
     if not _evaluable(hi, varying):
         hi = _extreme(hi, span, 1) or _evaluable_or_none(
             _substituted(hi, varying, invariant), varying) or (
@@ -448,6 +448,26 @@ def _most_trips(loop, span, varying, while_trips=None, invariant=None, longest=N
                                          right=ast.Constant(step.value - 1)),
                           op=ast.FloorDiv(), right=ast.Constant(step.value))
     return trips
+
+
+def _least(e, span, varying):
+    """An expression at most ``e`` in every iteration, computable before the
+    top-level statement, or None: ``e`` itself where it is, the lowest value of
+    an outer counter, 0 for a remainder by a positive number, sums of those
+    (``1 + (i + 1 + color) % 2``, where a red-black sweep starts a row: at
+    least 1)."""
+    if _evaluable(e, varying):
+        return ir.clone(e)
+    if isinstance(e, ast.Name) and e.id in span:
+        return ir.clone(span[e.id][0])
+    if isinstance(e, ast.BinOp) and isinstance(e.op, ast.Mod):
+        m = int_of(e.right)
+        return ast.Constant(0) if m is not None and m > 0 else None
+    if isinstance(e, ast.BinOp) and isinstance(e.op, ast.Add):
+        left, right = _least(e.left, span, varying), _least(e.right, span, varying)
+        return None if left is None or right is None else \
+            ast.BinOp(left=left, op=ast.Add(), right=right)
+    return None
 
 
 def _evaluable_or_none(e, varying):

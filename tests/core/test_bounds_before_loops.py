@@ -234,3 +234,29 @@ def test_the_longest_a_slices_length_can_be():
     assert ast.unparse(longest_slice("_n5", varying, sites, types, {})) == "x.shape[0]"
     assert longest_slice("_n7", varying, sites, types, {}) is None     # (m changes)
     assert longest_slice("_n3", varying, sites, types, {}) is None     # (no slice)
+
+
+def red_black(src, omega, n, sweeps):
+    """Red-black over-relaxation: a row's sweep starts at 1 or 2 (``1 + (i + 1 +
+    color) % 2``, at least 1) and steps by 2."""
+    u = np.zeros((n, n))
+    for s in range(sweeps):
+        for color in range(2):
+            for i in range(1, n - 1):
+                for j in range(1 + (i + 1 + color) % 2, n - 1, 2):
+                    gs = 0.25 * (u[i - 1, j] + u[i + 1, j] + u[i, j - 1] + u[i, j + 1]
+                                 + src[i, j])
+                    u[i, j] = u[i, j] + omega * (gs - u[i, j])
+    return np.sum(u * u)
+
+
+RED_BLACK = (np.random.default_rng(7).standard_normal((6, 6)), 1.3, 6, 3)
+
+
+@pytest.mark.parametrize("target", ["python", "cpu"])
+def test_a_range_starting_at_a_remainder_counts_from_its_least(target):
+    check_grad(red_black, RED_BLACK, wrt=(0, 1), target=target)
+    text = sd.grad(red_black, wrt=(0, 1), target=target).source_for(*RED_BLACK)
+    plan = text[text.index("# Plan:"):text.index("# -- ")]
+    assert "in a list" not in plan and "in lists" not in plan and ".append(" not in text, plan
+    assert "((max(n - 2, 0) + 1) // 2) values" in plan, plan
