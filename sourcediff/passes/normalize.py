@@ -3259,9 +3259,22 @@ class JumpLowering:
         ir.tag(node, line, ir.Kind.IF)
         return node
 
-    def block(self, stmts):
+    def block(self, stmts, top=False):
+        """``stmts`` with their jumps lowered, and whether one may jump; ``top``:
+        they are a loop's body (or the rest of one after a skip)."""
         out = []
         for k, s in enumerate(stmts):
+            if top and _skips_only(s):
+                # ``if c: continue`` in the loop's own body: the rest runs under ``if
+                # not c``, no flag (which the reverse sweep would store per
+                # iteration: it is set in two places)
+                inner, _ = self.block(stmts[k + 1:], top=True)
+                if inner:
+                    rest = ast.If(test=ast.UnaryOp(op=ast.Not(), operand=s.test), body=inner,
+                                  orelse=[])
+                    ir.tag(rest, ir.LINE(s), ir.Kind.IF)
+                    out.append(rest)
+                return out, False
             new, jumps = self.statement(s)
             out.extend(new)
             rest = stmts[k + 1:]
@@ -3315,7 +3328,7 @@ class JumpLowering:
             if self.norm.tapes and isinstance(s, ast.While):
                 _mark_final_exit(s)
             self.loops.append(loop)
-            body, _ = self.block(s.body)
+            body, _ = self.block(s.body, top=True)
             self.loops.pop()
             pre = []
             if loop.uses_skip:
@@ -3400,6 +3413,12 @@ def _is_new_axis(p) -> bool:
     """``None`` or ``np.newaxis`` in an index."""
     return isinstance(p, ast.Constant) and p.value is None or \
         isinstance(p, ast.Attribute) and p.attr == "newaxis"
+
+
+def _skips_only(s) -> bool:
+    """``if c: continue``, with no other statement and no ``else``."""
+    return isinstance(s, ast.If) and not s.orelse and len(s.body) == 1 and \
+        isinstance(s.body[0], ast.Continue)
 
 
 def _continues(stmts) -> bool:
