@@ -682,6 +682,16 @@ def _writable(whole, candidates) -> tuple:
     for _ in range(len(named)):         # (a view of a view sees the array too)
         for base in list(aliases):
             aliases[base] |= set().union(*(aliases.get(v, set()) for v in aliases[base]))
+    # a view under a name of its own, of such an array (``dxj = dX[:, j]``), only
+    # ever bound so, is written element by element too where the run mentions
+    # neither the array nor another view of it: step ``j`` writes element ``j``
+    # of the view and reads no other element of the array
+    for base, view in named.values():
+        if view in candidates and view not in viewed and view not in aliases and \
+                base in out and all(_views(v) and v.value.id == base
+                                    for v in bound.get(view, [])):
+            out.add(view)
+            aliases[view] = ({base} | aliases[base]) - {view}
     return out, {a: aliases[a] for a in out if a in aliases}
 
 

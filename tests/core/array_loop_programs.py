@@ -67,3 +67,21 @@ def row_and_column(x, c, steps):
         total += np.sum(v * v)
         u = 0.5 * u + 0.1 * np.sum(v, axis=0)
     return total + np.sum(u)
+
+
+def coordinate_steps(X, y, lam, sweeps):
+    """Coordinate descent on least squares: a column view per coordinate, whose
+    adjoint ``dX[:, j]`` the reverse adds into beside the residual's."""
+    n, p = X.shape
+    w = np.zeros(p)
+    r = y.copy()
+    for s in range(sweeps):
+        for j in range(p):
+            xj = X[:, j]
+            rho = np.dot(xj, r) + w[j] * np.dot(xj, xj)
+            wj = rho / (np.dot(xj, xj) + lam)
+            delta = wj - w[j]
+            if delta != 0.0:
+                r -= delta * xj
+                w[j] = wj
+    return np.sum(r * r) + lam * np.sum(w * w)

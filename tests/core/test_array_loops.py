@@ -23,6 +23,7 @@ CASES = [
     # the same transform called again with a target that broadcasts: specialized anew
     (P.heavy_ball, (rng.normal(size=5), rng.normal(size=1), 0.05, 0.8, 6), (0, 1, 2, 3)),
     (P.adam, (rng.normal(size=(3, 2)), rng.normal(size=(1, 2)), 0.05, 3), (0, 1)),
+    (P.coordinate_steps, (rng.normal(size=(40, 3)), rng.normal(size=40), 0.3, 2), (0, 1, 2)),
 ]
 NOTE = "# whole-array statements as one loop over their elements"
 
@@ -163,3 +164,42 @@ def test_a_buffer_viewed_or_bound_to_another_array_is_not_written_element_by_ele
 
 def test_a_single_update_without_a_temporary_stays():
     assert run("da += b\n").strip() == "da += b"
+
+
+def test_a_named_view_of_a_buffer_is_written_element_by_element_beside_other_arrays():
+    # ``dxj = dX[:, j]``, a column's adjoint (a coordinate-descent step): its run with
+    # another buffer is one loop; not where the run also mentions the array viewed
+    arrays = dict(ARRAYS, dv=(1, "n"), dM=(2, "nn"))
+    buffers = set(BUFFERS) | {"dv", "dM"}
+    whole = "dM = np.zeros((4, 4))\ndv = dM[:, 2]\n"
+    code = "dv += s * a\nda += s * b\n"
+    out = fuse_array_statements(ast.parse(code).body, ast.parse(whole + code).body, arrays,
+                                NUMBERS, buffers, lambda base: base)
+    text = ast.unparse(ast.fix_missing_locations(ast.Module(out, [])))
+    assert "dv[j] += s * a[j]" in text and text.count("for j") == 1, text
+    envs = []
+    for version in (code, text):
+        r = np.random.default_rng(2)
+        env = {"np": np, "s": 0.5, "a": r.normal(size=4), "b": r.normal(size=4),
+               "da": r.normal(size=4)}
+        exec(whole + version, env)  # noqa: S102  (statements written in this file)
+        envs.append(env)
+    np.testing.assert_allclose(envs[1]["dM"], envs[0]["dM"], rtol=1e-14)
+    np.testing.assert_allclose(envs[1]["da"], envs[0]["da"], rtol=1e-14)
+    # (a run reading another view of the array: each statement its own loop)
+    arrays["w2"] = (1, "n")
+    other = code.replace("s * b", "s * w2")
+    out = fuse_array_statements(ast.parse(other).body,
+                                ast.parse(whole + "w2 = dM[:, 1]\n" + other).body, arrays,
+                                NUMBERS, buffers, lambda base: base)
+    assert ast.unparse(ast.fix_missing_locations(ast.Module(out, []))).count("for j") == 2
+    # (a view bound once to another array's view too: not its own)
+    out = fuse_array_statements(ast.parse(code).body,
+                                ast.parse(whole + "dv = da[1:]\n" + code).body, arrays,
+                                NUMBERS, buffers, lambda base: base)
+    assert "dv[j]" not in ast.unparse(ast.fix_missing_locations(ast.Module(out, [])))
+
+
+def test_a_columns_adjoint_is_added_in_the_residuals_loop():
+    rev = reverse_sweep(*CASES[6])
+    assert "dxj[j2] += drho * r[j2]" in rev and "dxj +=" not in rev, rev
