@@ -122,6 +122,9 @@ def _stored(rt, names, stmts, loops) -> list:
             reread[v] = [s for s in at_def if (id(s), v) in rt.read_from_saves]
         if len(at_def) < len(slots):
             indexed[v] = [s for s in slots if (id(s), v) not in rt.stored_at_def]
+        if [s for s in rest if (id(s), v) in rt.peeked]:
+            reread.setdefault(v, []).extend(s for s in rest if (id(s), v) in rt.peeked)
+        rest = [s for s in rest if (id(s), v) not in rt.peeked]
         if rest:
             (stacked if ("saved", v) in rt.stacks else listed)[v] = rest
     if computed:

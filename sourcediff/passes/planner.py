@@ -1231,8 +1231,9 @@ class Planner:
     def needs_placeholder(self, var) -> bool:
         """Whether ``var`` (in ``placeholders``) is bound before the forward
         sweep: not when its only saves store the values it is assigned."""
-        at_def = {v for _, v in self.stored_at_def}
+        at_def = {v for _, v in self.stored_at_def} | {v for _, v in self.peeked}
         return var not in at_def or any(v == var and (sid, v) not in self.stored_at_def
+                                        and (sid, v) not in self.peeked
                                         for sid, v in self.save_at)
 
     def segments(self) -> dict:
@@ -1272,6 +1273,81 @@ class Planner:
                 del self.stacks[key]
             else:
                 tape.row = tuple(axes)
+        self.peeked = self.numbers_peeked_from_stacks()
+        for _sid, var in self.peeked:
+            del self.stacks["saved", var]
+
+    def numbers_peeked_from_stacks(self) -> dict:
+        """``(id(assignment), var) -> ("_items", base)`` for numbers saved before
+        each overwrite on a stack of their own that are an element the same
+        iteration overwrites later, at the same index, where that element's save
+        is the last push onto the array's stack in the iteration::
+
+            _p_j2 = p[j]                 # saved before each overwrite
+            _p_value = r[j] + beta * _p_j2
+            p[j] = _p_value              # the old element is pushed for its put-back
+
+        The top of the element's stack holds the number where the reverse
+        iteration starts: it is read from there (``_saved_p_items[_saved_p_items_top
+        - 1]``), not pushed a second time (a conjugate-gradient step's direction,
+        a binomial tree's level).  The stack version of
+        :meth:`numbers_read_from_saves`: both statements at the top level of the
+        innermost loop's body, the number assigned only there and read only in
+        that body after it."""
+        out: dict = {}
+        stmts = {id(st): st for st in walk(self.fn.body)}
+        for sid, var in self.save_at:
+            st = stmts.get(sid)
+            if ("saved", var) not in self.stacks or st is None or \
+                    ir.KIND(st) != ir.Kind.ASSIGN or len(self.sites.get(var, [])) != 1:
+                continue
+            read, t = st.value, self.types.get(var)
+            if not isinstance(read, ast.Subscript) or not isinstance(read.value, ast.Name) or \
+                    t is None or not t.is_scalar or t.kind != "float":
+                continue
+            around = [x for x in self.around.get(sid, []) if isinstance(x, (ast.For, ast.While))]
+            loop = around[-1] if around else None
+            k = next((k for k, top in enumerate(loop.body) if top is st), None) \
+                if loop is not None else None
+            inside = {id(n) for n in nodes(loop)}
+            if k is None or var in _names_read(loop.body[:k]) or any(
+                    isinstance(n, ast.Name) and n.id == var and id(n) not in inside
+                    for n in nodes(self.fn)):
+                continue
+            base = read.value.id
+            store = self._later_store(loop, k, read)
+            if store is None or (id(store), base + "[]") not in self.save_at or \
+                    ("_items", base) not in self.stacks or \
+                    self.stacks["_items", base].row or \
+                    np.dtype(self.types[base].dtype) != np.dtype(t.dtype or np.float64):
+                continue
+            j = next(j for j, top in enumerate(loop.body) if top is store)
+            if any((id(x), base + "[]") in self.save_at for x in walk(loop.body[j + 1:])):
+                continue            # (another push onto the stack after it)
+            out[sid, var] = ("_items", base)
+        return out
+
+    def _later_store(self, loop, k, read):
+        """The statement of ``loop.body`` after ``body[k]`` that first writes the
+        array ``read`` reads, where it stores at the same index, with nothing
+        between but numbers computed by operations that write nothing and stores
+        into other arrays no name shares with it; else None."""
+        base = read.value.id
+        for later in loop.body[k + 1:]:
+            written = store_base(later)
+            if written == base:
+                return later if ir.KIND(later) == ir.Kind.STORE and \
+                    ast.dump(later.targets[0].slice) == ast.dump(read.slice) else None
+            if ir.KIND(later) in (ir.Kind.STORE, ir.Kind.AUGSTORE) and written is not None \
+                    and {written, base} <= self.sole:
+                continue
+            t = self.types.get(later.targets[0].id) \
+                if ir.KIND(later) == ir.Kind.ASSIGN else None
+            if t is None or not t.is_scalar or \
+                    (ir.PRIM(later.value) or ("",))[0] in ("user", "method") or \
+                    base in free_names(later.targets[0]):
+                return None
+        return None
 
     def _moved_and_written(self) -> set:
         """Arrays bound to another name (``P = _t1``) that some statement stores
@@ -1491,7 +1567,8 @@ class Planner:
     def listed_vars(self) -> set:
         """Saved variables with a list tape: some save of theirs is not indexed."""
         return {v for v in self.saved_vars if v in self.snapshot_vars or any(
-            v == var and (sid, var) not in self.indexed_scalars for sid, var in self.save_at)}
+            v == var and (sid, var) not in self.indexed_scalars and (sid, var) not in self.peeked
+            for sid, var in self.save_at)}
 
 
 def _adds_to(e, var):
@@ -1791,6 +1868,12 @@ def _feeds_adjoint(stmts, var, active) -> bool:
                 reached.add(st.targets[0].id)
                 grown = True
     return False
+
+
+def _names_read(stmts) -> set:
+    """The names ``stmts`` read."""
+    return {n.id for st in stmts for n in nodes(st)
+            if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
 
 
 def _reads_with_adjoint(stmt, var, active) -> bool:

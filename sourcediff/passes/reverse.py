@@ -1042,7 +1042,7 @@ class ReverseTransformer:
         pre, post = [], []
         if kind in (ir.Kind.ASSIGN, ir.Kind.ACCUMULATE, ir.Kind.UNPACK):
             for var in self.plan.targets_of(s):
-                if (id(s), var) in self.plan.read_from_saves:
+                if (id(s), var) in self.plan.read_from_saves or (id(s), var) in self.plan.peeked:
                     pass            # loaded from the element's save (Planner.read_from_saves)
                 elif (id(s), var) in self.plan.indexed_scalars and (id(s), var) in self.plan.save_at \
                         and not self._plain:
@@ -1360,7 +1360,7 @@ class ReverseTransformer:
         the reverse of ``s``: its slot or stack read back, or the update undone
         (nothing for a value loaded where the reverse iteration starts)."""
         key = (id(s), var)
-        if key in self.plan.stored_at_def:
+        if key in self.plan.stored_at_def or key in self.plan.peeked:
             return []          # loaded where the reverse iteration starts (reverse_loop)
         if key in self.plan.save_at and key in self.plan.indexed_scalars:
             index = self.plan.indexed_scalars[key].index
@@ -1505,6 +1505,16 @@ class ReverseTransformer:
                 out.append(_assign(var, ast.Subscript(value=_name(tape), slice=ir.clone(index),
                                                       ctx=ast.Load()), ir.LINE(loop)))
                 self.read(index)
+        # (the top of the stack of the element it read, saved before its overwrite:
+        # Planner.peeked)
+        for (sid, var), key in sorted(self.plan.peeked.items(),
+                                      key=lambda kv: (order.get(kv[0][0], -1), kv[0][1])):
+            if any(id(top) == sid for top in loop.body) and var in reads:
+                tape = self.stack_name(key)
+                out.append(_assign(var, ast.Subscript(
+                    value=_name(tape), ctx=ast.Load(), slice=ast.BinOp(
+                        left=_name(self.stack_top(tape)), op=ast.Sub(), right=_const(1))),
+                    ir.LINE(loop)))
         return out
 
     def needed_recomputation(self, loop) -> list:
