@@ -141,7 +141,8 @@ def _select(plan, loop, carried, banned) -> Rerun:
                 continue
             if all(n in ok or n in final or n in restored or n in settled or
                    n not in written or carried.get(n, -1) > idx or
-                   _stored_before(loop, idx, s.value, n)
+                   _stored_before(loop, idx, s.value, n) or
+                   _unwritten_after(loop, idx, s.value, n)
                    for n in names):
                 ok.add(z)
                 out.finals |= final
@@ -712,6 +713,48 @@ def _stored_before(loop, idx, value, name) -> bool:
     return bool(writes) and all(k < idx and st is loop.body[k] and ir.KIND(st) == ir.Kind.STORE
                                 and ast.dump(st.targets[0].slice) == ast.dump(value.slice)
                                 for k, st in writes)
+
+
+def _unwritten_after(loop, idx, value, name) -> bool:
+    """``value`` is ``name[i + c]`` (``i`` the loop index, ``c`` an int constant),
+    every write into ``name`` in the loop is a ``name[i + c'] = ...`` at the top
+    level of its body, and none after ``body[idx]`` stores at the element read
+    (``c' != c``): the element holds what ``body[idx]`` read when the reverse
+    iteration starts (the reverse of each later iteration puts back what that
+    iteration overwrote).  ``V[i + 1]`` read before ``V[i] = ...``: a binomial
+    tree's level, re-read instead of stored."""
+    if not (isinstance(loop, ast.For) and isinstance(value, ast.Subscript) and
+            isinstance(value.value, ast.Name) and value.value.id == name):
+        return False
+    index = loop.target.id
+    c = _offset(value.slice, index)
+    writes = [(k, st) for k, top in enumerate(loop.body) for st in walk([top])
+              if store_base(st) == name]
+    if c is None or not writes:
+        return False
+    for k, st in writes:
+        if st is not loop.body[k] or ir.KIND(st) != ir.Kind.STORE:
+            return False
+        at = _offset(st.targets[0].slice, index)
+        if at is None or k > idx and at == c:
+            return False
+    return True
+
+
+def _offset(e, index):
+    """``c`` where ``e`` is ``index``, ``index + c``, ``c + index`` or ``index - c``
+    (``c`` an int constant), else None."""
+    if isinstance(e, ast.Name):
+        return 0 if e.id == index else None
+    if not (isinstance(e, ast.BinOp) and isinstance(e.op, (ast.Add, ast.Sub))):
+        return None
+    left, right = e.left, e.right
+    if isinstance(e.op, ast.Add) and isinstance(left, ast.Constant):
+        left, right = right, left
+    if isinstance(left, ast.Name) and left.id == index and isinstance(right, ast.Constant) \
+            and type(right.value) is int:
+        return right.value if isinstance(e.op, ast.Add) else -right.value
+    return None
 
 
 def _nest_ok(plan, nest) -> bool:

@@ -2,8 +2,10 @@
 a loop whose saves go on stacks, is read in reverse from the top of the
 element's stack where the reverse iteration starts, not pushed on a stack of
 its own (passes/planner.py ``numbers_peeked_from_stacks``): the same values
-were stored twice.  Gradients against central differences on both targets;
-the plans."""
+were stored twice.  An element read at another offset of the loop index than
+the iteration's later writes (``V[i + 1]`` before ``V[i] = ...``) is read
+again in reverse (passes/rerun.py ``_unwritten_after``).  Gradients against
+central differences on both targets; the plans."""
 from __future__ import annotations
 
 import math
@@ -65,11 +67,23 @@ def twice(x, c, n):
     return np.sum(y * y)
 
 
+def shifted(x, c, n):
+    """``y[i + 1]`` read, then written later in the same iteration: stored."""
+    y = x.copy()
+    for t in range(n):
+        for i in range(y.shape[0] - 1):
+            a = y[i + 1]
+            y[i] = y[i] * c + a
+            y[i + 1] = math.sin(a) + y[i]
+    return np.sum(y * y)
+
+
 rng = np.random.default_rng(8)
 M = rng.normal(size=(5, 5))
 CASES = [(cg_loops, (M @ M.T + 5 * np.eye(5), rng.normal(size=5), 1e-12, 4), (0, 1)),
          (tree, (100.0, 102.0, 0.95, 0.52, 6), (0, 1, 2, 3)),
-         (twice, (rng.normal(size=4), 0.7, 3), (0, 1))]
+         (twice, (rng.normal(size=4), 0.7, 3), (0, 1)),
+         (shifted, (rng.normal(size=5), 0.8, 3), (0, 1))]
 
 
 @pytest.mark.parametrize("target", ["python", "cpu"])
@@ -95,3 +109,12 @@ def test_a_load_before_its_elements_overwrite_is_read_from_the_elements_stack(k,
 def test_an_element_saved_again_later_in_the_iteration_keeps_the_numbers_stack():
     text, plan = _plan(*CASES[2])
     assert "stored before each overwrite: 'v' (line" in plan and "_saved_v[" in text, plan
+
+
+def test_an_element_at_another_offset_is_read_again_in_reverse():
+    text, plan = _plan(*CASES[1])
+    assert "elements of 'V' before line" in plan and "stored before each overwrite" not in plan, \
+        plan
+    text, plan = _plan(*CASES[3])
+    stored = [line for line in plan.splitlines() if "'a' (line" in line]
+    assert stored and "stored where computed" in stored[0], plan
