@@ -1532,8 +1532,11 @@ def _store_safe(g, stmts, facts) -> bool:
             # a row X[idx], or an array read whole
             base, index = (r.value.id if isinstance(r, ast.Subscript) else r.id), _where(r, facts)
             if base in targets:
+                # (a row read before the group's first store, ahead of the row it
+                # stores: each element read before its store, ``_ahead``)
                 if targets[base] != {index} and \
-                        not all(_disjoint(index, w) for w in targets[base]):
+                        not all(_disjoint(index, w) or k < min(g.stores) and _ahead(index, w)
+                                for w in targets[base]):
                     return False
             elif facts.viewed.get(base) in targets and isinstance(r, ast.Name):
                 # a view of the array stored into, read whole: read in that array
@@ -1956,9 +1959,11 @@ def _snapshots(stmts, facts, env, used_names) -> list:
         chain = sorted(_chain(operands, stmts, defs, facts))
         reads = [(j, n) for j in chain for n in nodes(stmts[j].value)
                  if isinstance(n, ast.Name) and n.id == a]
-        if not reads or all(_read_where(stmts[j].value, n, facts) == _where(target, facts)
+        stored = _where(target, facts)
+        if not reads or all(_read_where(stmts[j].value, n, facts) in (stored, )
+                            or _ahead(_read_where(stmts[j].value, n, facts), stored)
                             for j, n in reads):
-            continue            # (only the elements stored: element by element as it is)
+            continue            # (only the elements stored, or ahead of them: as it is)
         first = reads[0][0]
         if any(_mentions(a, x) for j, x in enumerate(stmts[first:k], first) if j not in chain):
             continue
@@ -1987,6 +1992,32 @@ def _snapshots(stmts, facts, env, used_names) -> list:
         taken.add(a)
         out.append(_Snapshot(name, a, snap, first, renamed, st))
     return out
+
+
+def _ahead(read, stored) -> bool:
+    """A row of a vector read no earlier than the row stored into starts
+    (``V[1:k + 2]`` and ``V[:k + 1]``, both of step 1): step ``j`` of the element
+    loop reads an element that step ``j`` or a later one stores, after its read,
+    so every read finds the value from before the store (a binomial tree's
+    level rolled back in place: no copy of the vector per level)."""
+    if read is None or len(read) != 1 or len(stored) != 1:
+        return False
+    (r,), (w,) = read, stored
+    if r[0] != "s" or w[0] != "s" or r[3] != 1 or w[3] != 1:
+        return False
+    lo_r, lo_w = _first(r[1]), _first(w[1])
+    return lo_r is not None and lo_w is not None and lo_r >= lo_w
+
+
+def _first(start):
+    """The first element a row's start (``_cut``'s) takes, where it is a
+    constant at least 0 (a span's lower bound left out: 0); else None."""
+    if isinstance(start, _Span):
+        if start.lo is None:
+            return 0
+        value = int_of(start.lo)
+        return value if value is not None and value >= 0 else None
+    return start
 
 
 def _read_where(value, n, facts):

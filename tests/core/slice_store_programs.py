@@ -175,3 +175,29 @@ def rows_from_other_rows(U0, k, steps):
         U[-1, :] = U[-2, :] * k
         U[1:-1, :] = U[1:-1, :] + 0.1 * U[1:-1, :] ** 2
     return np.sum(U * U)
+
+
+def rolled_back_tree(S0, K, d, p, n):
+    """A binomial tree rolled back in place on shrinking slices: ``V[1:step + 2]``
+    is read ahead of ``V[:step + 1]``, which is stored: each element is read
+    before its store, so no copy of ``V`` is taken per level."""
+    S = np.empty(n + 1)
+    for i in range(n + 1):
+        S[i] = S0 * d ** (2 * i - n)
+    V = np.maximum(K - S, 0.0)
+    for step in range(n - 1, -1, -1):
+        S[:step + 1] = S[:step + 1] * d
+        cont = p * V[:step + 1] + (1.0 - p) * V[1:step + 2]
+        V[:step + 1] = np.maximum(cont, K - S[:step + 1])
+    return V[0]
+
+
+def ahead_then_after(x, c, steps):
+    """A row read ahead of the row stored, then both read after the store (the
+    new values)."""
+    y = x.copy()
+    s = 0.0
+    for t in range(steps):
+        y[:-1] = y[1:] * c + y[:-1]
+        s += np.sum(y[1:] * y[:-1])
+    return s + np.sum(y * y)

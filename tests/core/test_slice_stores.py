@@ -34,11 +34,13 @@ CASES = [(P.heat_copy_back, (rng.standard_normal(9), 0.2, rng.standard_normal(9)
          (P.boundaries_2d, (rng.standard_normal((5, 4)), 0.2, 0.3, 3), (0, 1, 2)),
          (P.red_black, (rng.standard_normal(9), rng.standard_normal(9), 1.3, 3), (0, 1, 2)),
          (P.pairs_of_neighbours, (rng.standard_normal(10), 0.7, 2), (0, 1)),
-         (P.rows_from_other_rows, (rng.standard_normal((4, 5)), 0.9, 2), (0, 1))]
+         (P.rows_from_other_rows, (rng.standard_normal((4, 5)), 0.9, 2), (0, 1)),
+         (P.rolled_back_tree, (100.0, 102.0, 0.95, 0.52, 6), (0, 1, 2, 3)),
+         (P.ahead_then_after, (rng.standard_normal(6), 0.7, 3), (0, 1))]
 IDS = [c[0].__name__ for c in CASES]
 # the cpu target: the three lowered time loops (one compile each)
 CPU = [c for c in CASES if c[0] in (P.heat_copy_back, P.heat_swap, american_put, P.heat_2d,
-                                    P.red_black)]
+                                    P.red_black, P.rolled_back_tree, P.ahead_then_after)]
 
 
 @pytest.mark.parametrize("f, args, wrt", CASES, ids=IDS)
@@ -154,3 +156,9 @@ def test_a_row_stored_from_another_row_is_an_element_loop():
     text = source(P.rows_from_other_rows)
     assert "U[0, :]" not in text and "U[1, :]" not in text and "U[-2, :]" not in text
     assert re.search(r"U\[0, j\] = ", text)
+
+
+def test_a_row_read_ahead_of_the_row_stored_reads_no_copy():
+    # (step j reads V[j + 1] before step j + 1 stores it)
+    text = source(P.rolled_back_tree)
+    assert ".copy()" not in text and "V[:step + 1] = " not in text, text
