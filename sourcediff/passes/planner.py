@@ -1895,11 +1895,11 @@ def _reads_with_adjoint(stmt, var, active) -> bool:
 
 
 def _added_only(value, var) -> bool:
-    """``value`` reads ``var`` only as a term added or subtracted (``var``,
-    ``-var``, ``var - y``, ``y + var``): the adjoint of an assignment of it
-    adds into ``var``'s adjoint without reading ``var``."""
-    if isinstance(value, ast.Name):
-        return True
+    """``value`` reads ``var`` only as a term added or subtracted (``-var``,
+    ``var - y``, ``y + var``): the adjoint of an assignment of it adds into
+    ``var``'s adjoint without reading ``var``.  Not a copy (``t = var``): what
+    reads the copy would read the number the snapshot puts back, and could not
+    be computed again in reverse (a small matrix's elements, scalarized)."""
     if isinstance(value, ast.UnaryOp) and isinstance(value.op, ast.USub):
         return isinstance(value.operand, ast.Name) or var not in free_names(value.operand)
     if isinstance(value, ast.BinOp) and isinstance(value.op, (ast.Add, ast.Sub)):

@@ -132,7 +132,9 @@ def test_pushes_outside_the_capped_loop_keep_a_whole_stack(target):
     check_grad(capped_then_triangle, MIXED, wrt=0, target=target)
     text = sd.grad(capped_then_triangle, wrt=0, target="python").source_for(*MIXED)
     assert "_saved_x_items = np.empty(max(" in text and "_saved_x_items = room_for(" not in text
-    assert "_saved_t5 = room_for(" in text        # (a stack of the loop's own grows)
+    # (``x[i]`` read before ``x[i] = new``: from the top of the elements' stack, no
+    # stack of its own; planner.numbers_peeked_from_stacks)
+    assert "_t5 = _saved_x_items[_saved_x_items_top - 1]" in text and "_saved_t5" not in text
 
 
 def trajectories(x0, mu):
