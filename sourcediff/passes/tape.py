@@ -114,6 +114,12 @@ def _span(loop, segmented):
     return None
 
 
+def steps_by_one(loop) -> bool:
+    """``loop`` counts over a range by 1 or by -1 (a slot per iteration can be
+    indexed by its counter)."""
+    return _span(loop, False) is not None
+
+
 def _trips(lo, hi):
     low = int_of(lo)
     if isinstance(hi, ast.Constant) and low is not None:
