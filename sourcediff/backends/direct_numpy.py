@@ -115,7 +115,8 @@ _ALLOCATION = re.compile(r"\bnp\.(empty_like|zeros_like|empty|zeros)\(")
 
 
 # ``name[:] = number``, a whole line
-_FILL = re.compile(r"^(\s*)([A-Za-z_]\w*)\[:\] = (-?[0-9][0-9.eE+-]*)(\s*#.*)?$", re.M)
+_FILL = re.compile(r"^(\s*)([A-Za-z_]\w*)\[:\] = (-?[0-9][0-9.eE+-]*)(\s*#.*)?$",
+                   re.MULTILINE)
 
 
 def direct_calls(source: str) -> str:

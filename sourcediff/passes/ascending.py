@@ -60,7 +60,7 @@ import ast
 import copy
 
 from .. import ir
-from .astutil import counting_up, descending_range, free_names, nodes
+from .astutil import counting_up, descending_range, free_names, index_offset, nodes
 from .invariant_sums import shared_buffers
 from .sink import Adjoints
 
@@ -400,23 +400,9 @@ def _position(index, i):
     nowhere else; else None.  Uses at one such place touch one element per
     iteration, a different one in each."""
     parts = index.elts if isinstance(index, ast.Tuple) else [index]
-    at = [(k, _offset(p, i)) for k, p in enumerate(parts) if _offset(p, i) is not None]
+    at = [(k, index_offset(p, i)) for k, p in enumerate(parts) if index_offset(p, i) is not None]
     mentions = sum(isinstance(n, ast.Name) and n.id == i for p in parts for n in nodes(p))
     return at[0] if len(at) == 1 and mentions == 1 else None
-
-
-def _offset(e, i):
-    """``c`` of ``i``, ``i + c``, ``c + i`` or ``i - c`` (``c`` an integer), else None."""
-    if isinstance(e, ast.Name) and e.id == i:
-        return 0
-    if isinstance(e, ast.BinOp) and isinstance(e.op, (ast.Add, ast.Sub)):
-        left, right = e.left, e.right
-        if isinstance(e.op, ast.Add) and isinstance(left, ast.Constant):
-            left, right = right, left
-        if isinstance(left, ast.Name) and left.id == i and isinstance(right, ast.Constant) \
-                and type(right.value) is int:
-            return right.value if isinstance(e.op, ast.Add) else -right.value
-    return None
 
 
 def _name_sets():

@@ -384,6 +384,21 @@ def simplify(expr):
     return _Simplify().visit(expr)
 
 
+def index_offset(e, i):
+    """``c`` where ``e`` is ``i``, ``i + c``, ``c + i`` or ``i - c`` (``c`` an int
+    constant), else None."""
+    if isinstance(e, ast.Name) and e.id == i:
+        return 0
+    if isinstance(e, ast.BinOp) and isinstance(e.op, (ast.Add, ast.Sub)):
+        left, right = e.left, e.right
+        if isinstance(e.op, ast.Add) and isinstance(left, ast.Constant):
+            left, right = right, left
+        if isinstance(left, ast.Name) and left.id == i and isinstance(right, ast.Constant) \
+                and type(right.value) is int:
+            return right.value if isinstance(e.op, ast.Add) else -right.value
+    return None
+
+
 def int_of(e):
     """The value of an integer constant ``c`` or ``-c``, else None."""
     if isinstance(e, ast.UnaryOp) and isinstance(e.op, ast.USub):

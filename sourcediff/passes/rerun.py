@@ -46,6 +46,7 @@ from .astutil import (
     LIKE,
     SHAPE_ATTRIBUTES,
     free_names,
+    index_offset,
     is_costly,
     maker_shape,
     nodes,
@@ -752,7 +753,7 @@ def _unwritten_after(loop, idx, value, name) -> bool:
             isinstance(value.value, ast.Name) and value.value.id == name):
         return False
     index = loop.target.id
-    c = _offset(value.slice, index)
+    c = index_offset(value.slice, index)
     writes = [(k, st) for k, top in enumerate(loop.body) for st in walk([top])
               if store_base(st) == name]
     if c is None or not writes:
@@ -760,26 +761,10 @@ def _unwritten_after(loop, idx, value, name) -> bool:
     for k, st in writes:
         if st is not loop.body[k] or ir.KIND(st) != ir.Kind.STORE:
             return False
-        at = _offset(st.targets[0].slice, index)
+        at = index_offset(st.targets[0].slice, index)
         if at is None or k > idx and at == c:
             return False
     return True
-
-
-def _offset(e, index):
-    """``c`` where ``e`` is ``index``, ``index + c``, ``c + index`` or ``index - c``
-    (``c`` an int constant), else None."""
-    if isinstance(e, ast.Name):
-        return 0 if e.id == index else None
-    if not (isinstance(e, ast.BinOp) and isinstance(e.op, (ast.Add, ast.Sub))):
-        return None
-    left, right = e.left, e.right
-    if isinstance(e.op, ast.Add) and isinstance(left, ast.Constant):
-        left, right = right, left
-    if isinstance(left, ast.Name) and left.id == index and isinstance(right, ast.Constant) \
-            and type(right.value) is int:
-        return right.value if isinstance(e.op, ast.Add) else -right.value
-    return None
 
 
 def _nest_ok(plan, nest) -> bool:

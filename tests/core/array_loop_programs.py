@@ -72,7 +72,7 @@ def row_and_column(x, c, steps):
 def coordinate_steps(X, y, lam, sweeps):
     """Coordinate descent on least squares: a column view per coordinate, whose
     adjoint ``dX[:, j]`` the reverse adds into beside the residual's."""
-    n, p = X.shape
+    p = X.shape[1]
     w = np.zeros(p)
     r = y.copy()
     for s in range(sweeps):

@@ -318,7 +318,7 @@ def _fillable():
     the part of it set, the number)."""
     def m():
         return np.arange(24.0).reshape(4, 6)
-    whole = lambda b: b                                         # noqa: E731
+    whole = lambda b: b
     return [
         (lambda: np.arange(5.0), whole, 0.0), (m, whole, -1.5),
         (lambda: np.asfortranarray(m()), whole, 2.0), (lambda: np.arange(5), whole, 3.7),

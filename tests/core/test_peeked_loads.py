@@ -112,9 +112,9 @@ def test_an_element_saved_again_later_in_the_iteration_keeps_the_numbers_stack()
 
 
 def test_an_element_at_another_offset_is_read_again_in_reverse():
-    text, plan = _plan(*CASES[1])
+    _, plan = _plan(*CASES[1])
     assert "elements of 'V' before line" in plan and "stored before each overwrite" not in plan, \
         plan
-    text, plan = _plan(*CASES[3])
+    _, plan = _plan(*CASES[3])
     stored = [line for line in plan.splitlines() if "'a' (line" in line]
     assert stored and "stored where computed" in stored[0], plan

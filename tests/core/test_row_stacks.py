@@ -74,8 +74,8 @@ def test_a_state_of_a_parameters_columns_goes_on_a_stack_of_rows():
     ("pendulums", "_saved_p_items = np.empty((max(steps, 0), max(p0.shape[0], 0), max(p0.shape"),
     # the specialized shape of p0 and np.zeros((3, 2)) are one shape: d = p[j] - p[i] is a
     # row of two (the pair loop, three trips, unrolled: three pushes of d per i)
-    ("springs", "_saved_d = np.empty((max(steps, 0) * 3 + max(steps, 0) * 3 + max(steps, 0) "
-                "* 3, 2), np.float64)"),
+    ("springs", ("_saved_d = np.empty((max(steps, 0) * 3 + max(steps, 0) * 3 + max(steps, 0) "
+                 "* 3, 2), np.float64)")),
     # np.zeros(n + 1) less one element at either end, np.roll: u0's length
     ("finite_volume", "_saved_u = np.empty((max(steps, 0), u0.shape[0]), np.float64)"),
     # filled before the loop, then a new array filled and handed on each step
