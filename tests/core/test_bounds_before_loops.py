@@ -18,6 +18,7 @@ import sourcediff as sd
 from sourcediff import ir
 from sourcediff.passes.tape import invariant_value, longest_slice
 from sourcediff.passes.types import array, scalar
+from tests.core.slice_store_programs import rolled_back_tree
 from tests.fdcheck import check_grad
 
 
@@ -184,42 +185,30 @@ def fill_then_factor(x, s2):
 FILL = (np.linspace(0.0, 2.0, 5), 0.3)
 
 
-@pytest.mark.parametrize("target", ["python", "cpu"])
-def test_one_stack_for_the_pushes_of_two_nests(target):
-    check_grad(fill_then_factor, FILL, wrt=(0, 1), target=target)
-    text = sd.grad(fill_then_factor, wrt=(0, 1), target=target).source_for(*FILL)
+def _stacks_only(f, args, wrt, target) -> str:
+    """The plan of ``f``'s gradient, checked against finite differences, after
+    asserting it keeps no list."""
+    check_grad(f, args, wrt=wrt, target=target)
+    text = sd.grad(f, wrt=wrt, target=target).source_for(*args)
     plan = text[text.index("# Plan:"):text.index("# -- ")]
     assert "in a list" not in plan and "in lists" not in plan and ".append(" not in text, plan
+    return plan
+
+
+@pytest.mark.parametrize("target", ["python", "cpu"])
+def test_one_stack_for_the_pushes_of_two_nests(target):
+    plan = _stacks_only(fill_then_factor, FILL, (0, 1), target)
     assert "elements of 'K' before lines" in plan and "on the stack" in plan, plan
 
 
-def american_put(S0, K, sigma, n):
-    """A binomial tree rolled back on shrinking slices, in place: each level's
-    element loops run ``slice_length(0, step + 1, ...)`` times, at most the
-    array's length."""
-    u = math.exp(sigma * math.sqrt(1.0 / n))
-    d = 1.0 / u
-    p = (1.0 - d) / (u - d)
-    S = np.empty(n + 1)
-    for i in range(n + 1):
-        S[i] = S0 * u ** (n - i) * d ** i
-    V = np.maximum(K - S, 0.0)
-    for step in range(n - 1, -1, -1):
-        S[:step + 1] = S[:step + 1] * d
-        cont = p * V[:step + 1] + (1.0 - p) * V[1:step + 2]
-        V[:step + 1] = np.maximum(cont, K - S[:step + 1])
-    return V[0]
-
-
-PUT = (100.0, 104.0, 0.3, 7)
+# (a binomial tree rolled back in place on shrinking slices: each level's element
+# loops run ``slice_length(0, step + 1, ...)`` times, at most the array's length)
+PUT = (100.0, 102.0, 0.95, 0.52, 7)
 
 
 @pytest.mark.parametrize("target", ["python", "cpu"])
 def test_a_slices_length_bounds_its_loop_by_the_arrays(target):
-    check_grad(american_put, PUT, wrt=(0, 1, 2), target=target)
-    text = sd.grad(american_put, wrt=(0, 1, 2), target=target).source_for(*PUT)
-    plan = text[text.index("# Plan:"):text.index("# -- ")]
-    assert "in a list" not in plan and "in lists" not in plan and ".append(" not in text, plan
+    plan = _stacks_only(rolled_back_tree, PUT, (0, 1, 2, 3), target)
     assert "elements of 'S' before line" in plan and "on the stack" in plan, plan
 
 
@@ -255,8 +244,5 @@ RED_BLACK = (np.random.default_rng(7).standard_normal((6, 6)), 1.3, 6, 3)
 
 @pytest.mark.parametrize("target", ["python", "cpu"])
 def test_a_range_starting_at_a_remainder_counts_from_its_least(target):
-    check_grad(red_black, RED_BLACK, wrt=(0, 1), target=target)
-    text = sd.grad(red_black, wrt=(0, 1), target=target).source_for(*RED_BLACK)
-    plan = text[text.index("# Plan:"):text.index("# -- ")]
-    assert "in a list" not in plan and "in lists" not in plan and ".append(" not in text, plan
+    plan = _stacks_only(red_black, RED_BLACK, (0, 1), target)
     assert "((max(n - 2, 0) + 1) // 2) values" in plan, plan
