@@ -1887,25 +1887,8 @@ def _reads_with_adjoint(stmt, var, active) -> bool:
             any(_reads_with_adjoint(s, var, active) for s in stmt.body + stmt.orelse)
     if var not in free_names(stmt):
         return False
-    if ir.KIND(stmt) == ir.Kind.ASSIGN and isinstance(stmt.targets[0], ast.Name) and \
-            _added_only(stmt.value, var):
-        return False            # (``d = I - obs[k]``: its adjoint adds, reads no value)
     return not (ir.KIND(stmt) == ir.Kind.ASSIGN and isinstance(stmt.targets[0], ast.Name)
                 and stmt.targets[0].id not in active)
-
-
-def _added_only(value, var) -> bool:
-    """``value`` reads ``var`` only as a term added or subtracted (``-var``,
-    ``var - y``, ``y + var``): the adjoint of an assignment of it adds into
-    ``var``'s adjoint without reading ``var``.  Not a copy (``t = var``): what
-    reads the copy would read the number the snapshot puts back, and could not
-    be computed again in reverse (a small matrix's elements, scalarized)."""
-    if isinstance(value, ast.UnaryOp) and isinstance(value.op, ast.USub):
-        return isinstance(value.operand, ast.Name) or var not in free_names(value.operand)
-    if isinstance(value, ast.BinOp) and isinstance(value.op, (ast.Add, ast.Sub)):
-        return all(isinstance(side, ast.Name) or var not in free_names(side)
-                   for side in (value.left, value.right))
-    return False
 
 
 def _carried_from_inside(loop) -> set:
