@@ -2809,12 +2809,14 @@ def _hoisted(index, used_names, line, before, array):
     parts = list(index.elts) if isinstance(index, ast.Tuple) else [index]
     for k, p in enumerate(parts):
         if isinstance(p, ast.Slice) and _cut(p) is not None and _moving(_cut(p)[1]):
-            n = _fresh("n", used_names)
-            before.extend(_shape_read(array, k, n, used_names, line))
-            first = _fresh("first", used_names)
-            start = _span_call(slice_start, [p.lower or ast.Constant(0),
-                                             ast.Name(id=n, ctx=ast.Load())])
-            before.append(_assign(first, start, "assign", line))
+            lower = p.lower or ast.Constant(0)
+            first = _first_bound(before, array, k, lower)
+            if first is None:
+                n = _fresh("n", used_names)
+                before.extend(_shape_read(array, k, n, used_names, line))
+                first = _fresh("first", used_names)
+                start = _span_call(slice_start, [lower, ast.Name(id=n, ctx=ast.Load())])
+                before.append(_assign(first, start, "assign", line))
             parts[k] = ast.Slice(lower=ast.Name(id=first, ctx=ast.Load()), upper=None, step=None)
         elif isinstance(p, ast.Subscript) and isinstance(p.value, ast.Name):
             name = _fresh(f"{p.value.id}_i", used_names)
@@ -2823,6 +2825,31 @@ def _hoisted(index, used_names, line, before, array):
     if isinstance(index, ast.Tuple):
         return ast.Tuple(elts=parts, ctx=ast.Load())
     return parts[0]
+
+
+def _first_bound(before, array, axis, lower):
+    """The name ``before`` (the statements bound before one element loop) already
+    gives the first element of ``array[lower:...]`` along ``axis``, else None:
+    the read ``S[:step + 1]`` and the store into ``S[:step + 1]`` of one loop index
+    the same elements by the same name (``S[j + first]``), which the planner then
+    knows for one element (a load before its overwrite, ``numbers_peeked_from_stacks``)."""
+    lengths, shapes = {}, {}
+    for st in before:
+        if not (isinstance(st, ast.Assign) and isinstance(st.targets[0], ast.Name)):
+            continue
+        name, value = st.targets[0].id, st.value
+        if isinstance(value, ast.Attribute) and value.attr == "shape" and \
+                isinstance(value.value, ast.Name):
+            shapes[name] = value.value.id
+        elif isinstance(value, ast.Subscript) and isinstance(value.value, ast.Name) and \
+                shapes.get(value.value.id) == array and int_of(value.slice) == axis:
+            lengths[name] = True
+        elif isinstance(value, ast.Call) and len(value.args) == 2 and \
+                isinstance(value.args[1], ast.Name) and value.args[1].id in lengths and \
+                ast.dump(value.args[0]) == ast.dump(lower) and \
+                getattr(value.func, "id", None) == "slice_start":
+            return name
+    return None
 
 
 def _atoms(v):

@@ -118,3 +118,15 @@ def test_an_element_at_another_offset_is_read_again_in_reverse():
     _, plan = _plan(*CASES[3])
     stored = [line for line in plan.splitlines() if "'a' (line" in line]
     assert stored and "stored where computed" in stored[0], plan
+
+
+def test_a_spans_read_and_store_in_one_loop_index_one_element():
+    # (``S[:step + 1] = S[:step + 1] * d``: the element loop reads and stores
+    # ``S[j + first]`` by one name, passes/lower.py ``_first_bound``, so the load
+    # is read from the elements' stack too)
+    from tests.core.slice_store_programs import rolled_back_tree
+    args = (100.0, 102.0, 0.95, 0.52, 6)
+    check_grad(rolled_back_tree, args, wrt=(0, 1, 2, 3), target="python")
+    text, plan = _plan(rolled_back_tree, args, (0, 1, 2, 3))
+    assert "loaded where the reverse iteration starts from the elements saved" in plan, plan
+    assert "_saved_S_items[_saved_S_items_top - 1]" in text, text
