@@ -317,15 +317,25 @@ class Fill(AbstractTemplate):
     def generic(self, args, kws):
         if kws or len(args) != 2:
             return None
-        if _fills(*args) or _as_setitem(self.context, *args) is not None:
+        if _fills(*args) or _zero_dimensional(*args) or \
+                _as_setitem(self.context, *args) is not None:
             return signature(types.none, *args)
         return None
+
+
+def _zero_dimensional(out, value) -> bool:
+    """``a[:] = x`` of a 0-d array: NumPy's IndexError when it runs (as the
+    python target gives), not a typing error from inside the compiler."""
+    return isinstance(out, types.Array) and out.ndim == 0
 
 
 @lower_builtin(fill_now, types.Any, types.Any)
 def lower_fill(context, builder, sig, args):
     outty, valuety = sig.args
-    if _fills(outty, valuety):
+    if _zero_dimensional(outty, valuety):
+        _require(context, builder, cgutils.false_bit, IndexError,
+                 "too many indices for array: array is 0-dimensional, but 1 were indexed")
+    elif _fills(outty, valuety):
         out = make_array(outty)(context, builder, args[0])
         value = context.cast(builder, args[1], valuety, outty.dtype)
         with cgutils.for_range(builder, out.nitems) as loop:

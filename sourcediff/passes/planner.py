@@ -1296,6 +1296,7 @@ class Planner:
         that body after it."""
         out: dict = {}
         stmts = {id(st): st for st in walk(self.fn.body)}
+        mentions = None         # name -> ids of its Name nodes (one walk, when first needed)
         for sid, var in self.save_at:
             st = stmts.get(sid)
             if ("saved", var) not in self.stacks or st is None or \
@@ -1309,10 +1310,15 @@ class Planner:
             loop = around[-1] if around else None
             k = next((k for k, top in enumerate(loop.body) if top is st), None) \
                 if loop is not None else None
+            if k is None or var in _names_read(loop.body[:k]):
+                continue
+            if mentions is None:
+                mentions = {}
+                for n in nodes(self.fn):
+                    if isinstance(n, ast.Name):
+                        mentions.setdefault(n.id, []).append(id(n))
             inside = {id(n) for n in nodes(loop)}
-            if k is None or var in _names_read(loop.body[:k]) or any(
-                    isinstance(n, ast.Name) and n.id == var and id(n) not in inside
-                    for n in nodes(self.fn)):
+            if any(m not in inside for m in mentions.get(var, ())):
                 continue
             base = read.value.id
             store = self._later_store(loop, k, read)
@@ -1383,18 +1389,21 @@ class Planner:
         of numbers and of such names (``nmax = int(2.0 / dt) + 2`` in a ray's
         loop), or an axis of an array whose every value has the axis of a
         parameter (``n = x.shape[0]`` in a time step re-binding ``x``)."""
+        if isinstance(name, ast.expr):
+            return invariant_length(name, varying, self.sites, self.types, self.bound_lengths())
+        return invariant_value(name, varying, self.sites, self.types, self.bound_lengths())
+
+    def bound_lengths(self) -> dict:
+        """``shapes.axis_lengths`` as the bounds read it (computed once)."""
         if not hasattr(self, "_bound_lengths"):
             self._bound_lengths = axis_lengths(self.types, self.params, self.sites,
                                                self.same_axes, self.rows)
-        if isinstance(name, ast.expr):
-            return invariant_length(name, varying, self.sites, self.types, self._bound_lengths)
-        return invariant_value(name, varying, self.sites, self.types, self._bound_lengths)
+        return self._bound_lengths
 
     def longest_value(self, name, varying):
         """:meth:`bound_value` of the most a slice's length ``name`` can be
         (passes/tape.py ``longest_slice``), or None."""
-        self.bound_value(name, varying)           # (the lengths it reads)
-        return longest_slice(name, varying, self.sites, self.types, self._bound_lengths)
+        return longest_slice(name, varying, self.sites, self.types, self.bound_lengths())
 
     def row_dtype(self, var):
         """The dtype of ``var``'s elements when its values may go on a stack of

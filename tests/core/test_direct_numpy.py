@@ -356,3 +356,18 @@ def test_rewrite_resets_whole_lines_only():
         "    d[:n] = 0.0\n"
         "    d[:] = 0.0 * x\n"
         "    # d[:] = 0.0\n")
+
+
+@numba.njit
+def reset_scalar_array(value):
+    a = np.ones(())
+    fill_now(a, value)
+    return a
+
+
+def test_a_reset_of_a_0d_array_is_numpys_index_error():
+    # (the python target runs NumPy's ``a[:] = x``; the compiled file raises the same)
+    with pytest.raises(IndexError, match="array is 0-dimensional"):
+        np.ones(())[:] = 0.0
+    with pytest.raises(IndexError, match="array is 0-dimensional"):
+        reset_scalar_array(0.0)
