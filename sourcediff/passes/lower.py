@@ -2810,6 +2810,15 @@ def _hoisted(index, used_names, line, before, array):
     for k, p in enumerate(parts):
         if isinstance(p, ast.Slice) and _cut(p) is not None and _moving(_cut(p)[1]):
             lower = p.lower or ast.Constant(0)
+            c = int_of(lower)
+            if c is not None and c >= 0:
+                # a span read in the loop is as long as the loop (checked, or known:
+                # ``_checked_lengths``), and a span of elements from ``c >= 0`` starts at
+                # ``c`` (``slice_start`` clips it only where it is empty): ``j + c``, which
+                # the planner compares with the other reads and stores of the array
+                # (``V[:k + 1]`` and ``V[1:k + 2]`` at ``j`` and ``j + 1``)
+                parts[k] = ast.Slice(lower=ast.Constant(c), upper=None, step=None)
+                continue
             first = _first_bound(before, array, k, lower)
             if first is None:
                 n = _fresh("n", used_names)

@@ -130,3 +130,19 @@ def test_a_spans_read_and_store_in_one_loop_index_one_element():
     text, plan = _plan(rolled_back_tree, args, (0, 1, 2, 3))
     assert "loaded where the reverse iteration starts from the elements saved" in plan, plan
     assert "_saved_S_items[_saved_S_items_top - 1]" in text, text
+
+
+def test_the_tree_on_slices_stores_what_its_element_loops_store():
+    # (spans from constant starts, ``V[:step + 1]`` and ``V[1:step + 2]``, are read
+    # at ``j`` and ``j + 1`` in their element loop, passes/lower.py ``_hoisted``: the
+    # offsets the planner compares, so ``V[j]``'s load is read from V's elements'
+    # stack and ``V[j + 1]`` read again from V put back, as in the element-loop form)
+    from tests.core.slice_store_programs import rolled_back_tree
+    args = (100.0, 102.0, 0.95, 0.52, 6)
+    plans = [_plan(f, args, (0, 1, 2, 3))[1] for f in (tree, rolled_back_tree)]
+    stores = [[line.split(" before line")[0] for line in plan.splitlines()
+               if "stored: " in line] for plan in plans]
+    assert stores[0] == stores[1] and len(stores[0]) == 3, stores
+    assert not any("stored before each overwrite" in plan for plan in plans), plans
+    text = _plan(rolled_back_tree, args, (0, 1, 2, 3))[0]
+    assert "V[_j2 + 1]" in text and "slice_start" not in text, text
