@@ -410,8 +410,9 @@ class _Facts:
         if len(a_axes) != len(b_axes):
             return False
         for (ka, *ta), (kb, *tb) in zip(a_axes, b_axes):
-            if a == b and ka == kb and ta == tb:
-                continue
+            if a == b and ka == kb and (ta == tb or not _moving(ta[0]) and
+                                        not _moving(tb[0]) and ta[1:] == tb[1:]):
+                continue      # (one axis cut alike: ``u[1:-1]`` and ``u[:-2]``)
             la = keys_a[ka] if ka < len(keys_a) else None
             lb = keys_b[kb] if kb < len(keys_b) else None
             if la is None or lb is None:
@@ -1320,12 +1321,13 @@ def _describe(g, stmts, defs, local, facts):
     g.length = next((r for r in sure if r[0] in facts.params), None) or \
         _parameter_like(first, facts) or \
         next((r for r in sure if facts.assignments.get(r[0], 0) <= 1), first)
-    # rows of other arrays not known to be as long (``X[i] - C[a[i]]``): the
-    # loop's length is checked against theirs (``equal_length``) before it runs
+    # rows not known to be as long (``X[i] - C[a[i]]``; two spans of one array,
+    # ``V[:k + 1] * V[1:k + 2]``): the loop's length is checked against theirs
+    # (``equal_length``) before it runs
     seen = set()
     for r in g.rows:
         key = (r[0], tuple(tuple(a) for a in r[1]))
-        if key not in seen and r[0] != g.length[0] and not facts.same_length(r, g.length):
+        if key not in seen and not facts.same_length(r, g.length):
             seen.add(key)
             g.unchecked.append(r)
 
@@ -2501,7 +2503,8 @@ def _checked_lengths(g, lengths, used_names, line, out):
     ValueError where they differ (NumPy would raise too, or broadcast a row
     of one element, which these loops do not).  The loop keeps its length
     (``lengths``, or the rows' where None), so that the check is a statement
-    of its own, which the adjoint need not store.  Statements go to ``out``."""
+    of its own, which the adjoint need not store.  Statements go to ``out``;
+    returns the names of the loop's lengths."""
     def axis_lengths(row):
         base, axes = row
         shape = _fresh("shape", used_names)
@@ -2522,6 +2525,7 @@ def _checked_lengths(g, lengths, used_names, line, out):
                                   ast.Name(id=other, ctx=ast.Load())], keywords=[])
             out.append(_assign(_fresh("n", used_names), _marked(call, ("call", equal_length)),
                                "assign", line))
+    return lengths
 
 
 def element_loop(g, stmts, env, used_names) -> list:
@@ -2533,11 +2537,11 @@ def element_loop(g, stmts, env, used_names) -> list:
     steps, before, sizes = _broadcast_steps(g, env, used_names, first)
     lengths, row_steps = _broadcast_lengths(g, sizes, used_names, first, before) \
         if g.unsure else (None, None)
-    if g.unchecked:
-        _checked_lengths(g, lengths, used_names, first, before)
+    checked = _checked_lengths(g, lengths, used_names, first, before) if g.unchecked else None
     j = _Indices([_fresh(hint, used_names) for hint in LOOP_NAMES[:len(axes)]], steps,
                  row_steps)
     loop_lengths = [_loop_length(base, cut, k, lengths) if lengths or not _moving(cut[1])
+                    else ast.Name(id=checked[k], ctx=ast.Load()) if checked
                     else _span_length(base, cut, used_names, first, before)
                     for k, cut in enumerate(axes)]
     whole = {x for x, _ in g.rows} - g.unsure

@@ -361,9 +361,9 @@ class Normalizer:
             node = ast.If(test=test, body=then or [ast.Pass()], orelse=orelse)
             self.emit(out, node, ir.Kind.IF)
         elif isinstance(s, ast.For):
-            self.for_stmt(s, out)
+            self.for_stmt(_skips_as_branches(s), out)
         elif isinstance(s, ast.While):
-            self.while_stmt(s, out)
+            self.while_stmt(_skips_as_branches(s), out)
         elif isinstance(s, (ast.Break, ast.Continue)):
             self.emit(out, type(s)(), ir.Kind.JUMP)
         elif isinstance(s, ast.Return):
@@ -3259,22 +3259,10 @@ class JumpLowering:
         ir.tag(node, line, ir.Kind.IF)
         return node
 
-    def block(self, stmts, top=False):
-        """``stmts`` with their jumps lowered, and whether one may jump; ``top``:
-        they are a loop's body (or the rest of one after a skip)."""
+    def block(self, stmts):
+        """``stmts`` with their jumps lowered, and whether one may jump."""
         out = []
         for k, s in enumerate(stmts):
-            if top and _skips_only(s):
-                # ``if c: continue`` in the loop's own body: the rest runs under ``if
-                # not c``, no flag (which the reverse sweep would store per
-                # iteration: it is set in two places)
-                inner, _ = self.block(stmts[k + 1:], top=True)
-                if inner:
-                    rest = ast.If(test=ast.UnaryOp(op=ast.Not(), operand=s.test), body=inner,
-                                  orelse=[])
-                    ir.tag(rest, ir.LINE(s), ir.Kind.IF)
-                    out.append(rest)
-                return out, False
             new, jumps = self.statement(s)
             out.extend(new)
             rest = stmts[k + 1:]
@@ -3328,7 +3316,7 @@ class JumpLowering:
             if self.norm.tapes and isinstance(s, ast.While):
                 _mark_final_exit(s)
             self.loops.append(loop)
-            body, _ = self.block(s.body, top=True)
+            body, _ = self.block(s.body)
             self.loops.pop()
             pre = []
             if loop.uses_skip:
@@ -3415,10 +3403,60 @@ def _is_new_axis(p) -> bool:
         isinstance(p, ast.Attribute) and p.attr == "newaxis"
 
 
-def _skips_only(s) -> bool:
-    """``if c: continue``, with no other statement and no ``else``."""
-    return isinstance(s, ast.If) and not s.orelse and len(s.body) == 1 and \
-        isinstance(s.body[0], ast.Continue)
+def _skips_as_branches(loop):
+    """``loop`` with each ``if c: A; continue`` of its own body (the ``continue``
+    ending a branch, nothing else in the ``if`` leaving the iteration) made an
+    ``if c: A else: <the rest of the body>`` (``if not c: <the rest>`` where A is
+    empty): no flag for the jump, whose value the reverse sweep would store per
+    iteration, and a ``while`` loop left with no ``continue`` is tested at the end
+    of its body like any other (``tested_at_end``).  An adaptive step's rejection,
+    ``if err > tol: h = 0.5 * h; continue``, is the form a user writes for it."""
+    body = _branches_for_skips(loop.body)
+    if body is loop.body:
+        return loop
+    new = copy.copy(loop)
+    new.body = body
+    return new
+
+
+def _branches_for_skips(stmts):
+    for k, s in enumerate(stmts):
+        skip = _ends_in_skip(s)
+        if skip is None:
+            continue
+        taken = getattr(s, skip)[:-1]
+        rest = _branches_for_skips((s.orelse if skip == "body" else s.body) + stmts[k + 1:])
+        if not taken and skip == "body":
+            test = ast.copy_location(ast.UnaryOp(op=ast.Not(), operand=s.test), s.test)
+            branch = ast.If(test=test, body=rest, orelse=[])
+        elif skip == "body":
+            branch = ast.If(test=s.test, body=taken, orelse=rest)
+        else:
+            branch = ast.If(test=s.test, body=rest, orelse=taken)
+        if not branch.body:      # (``if c: continue`` ending the body: c still evaluated)
+            branch.body = [ast.copy_location(ast.Pass(), s)]
+        return stmts[:k] + [ast.copy_location(branch, s)]
+    return stmts
+
+
+def _ends_in_skip(s):
+    """``"body"`` for ``if c: A; continue``, ``"orelse"`` for ``if c: A else: B;
+    continue``, where nothing else in the ``if`` leaves the iteration (no other
+    ``continue``, ``break`` or ``return`` of the loop); else None."""
+    if not isinstance(s, ast.If):
+        return None
+    for skip, other in (("body", s.orelse), ("orelse", s.body)):
+        branch = getattr(s, skip)
+        if branch and isinstance(branch[-1], ast.Continue) and \
+                not _leaves(branch[:-1]) and not _leaves(other):
+            return skip
+    return None
+
+
+def _leaves(stmts) -> bool:
+    """A ``continue``, ``break`` (not of a loop inside) or ``return`` in ``stmts``."""
+    return own_jumps(stmts, (ast.Continue, ast.Break)) or \
+        any(isinstance(n, ast.Return) for n in walk(stmts))
 
 
 def _continues(stmts) -> bool:

@@ -140,3 +140,26 @@ def test_rows_of_different_lengths_raise_as_numpy_does():
         f(a, b)
     with pytest.raises(ValueError):
         sd.value_and_grad(f, target="cpu")(a, b)
+
+
+
+def two_spans_of_one_array(x, m, steps):
+    V = np.zeros(m)
+    for i in range(m):
+        V[i] = x[i] * 2.0
+    s = 0.0
+    for step in range(steps):
+        s += np.sum(V[:step + 1] * V[1:step + 2])
+    return s
+
+
+@pytest.mark.parametrize("target", ["python", "cpu"])
+def test_two_spans_of_one_array_of_different_lengths_raise_as_numpy_does(target):
+    # (the last step's ``V[1:m + 1]`` is one shorter than ``V[:m]``: read as long as
+    # the loop, it ran past V's end, silently on the cpu target; checked now)
+    x = np.arange(1.0, 6.0)
+    with pytest.raises(ValueError):
+        two_spans_of_one_array(x, 4, 4)
+    with pytest.raises(ValueError, match="rows of different lengths"):
+        sd.value_and_grad(two_spans_of_one_array, target=target)(x, 4, 4)
+    check_grad(two_spans_of_one_array, (x, 4, 3), wrt=0, target=target)

@@ -16,6 +16,7 @@ rng = np.random.default_rng(5)
 CASES = [(P.newton_cells, (10.0 ** rng.uniform(0, 2, 4), rng.uniform(0.5, 1.5, 4), 3, 0.05),
           (0, 1)),
          (P.skips_with_continue, (rng.standard_normal(5), 7), 0),
+         (P.skips_inside_a_branch, (rng.standard_normal(5), 7), 0),
          (P.never_runs_or_runs, (rng.standard_normal(5), 1), 0),
          (P.never_runs_or_runs, (rng.standard_normal(5), 7), 0)]
 OSCILLATOR = (np.array([0.2, 0.3, 0.4, 1.2]), 0.5, 0.0, 0.05, 3.0)
@@ -60,7 +61,11 @@ def test_the_test_moves_to_the_end_unless_the_body_continues():
     primal = primal[:primal.index("_grad(")]
     body = primal.split("while (True):")[1]
     assert body.index("it += 1") < body.index("not _c")
+    # (a ``continue`` ending a branch of the body is that branch, the rest the other)
     text = sd.grad(P.skips_with_continue, target="python").source_for(*CASES[1][1])
+    body = text.split("while (True):")[1]
+    assert body.index("k += 1") < body.index("k < m")
+    text = sd.grad(P.skips_inside_a_branch, target="python").source_for(*CASES[2][1])
     body = text.split("while (True):")[1]
     assert body.index("k < m") < body.index("k += 1")
 
@@ -113,5 +118,5 @@ def test_values_of_a_branch_are_recomputed_in_its_reverse():
     assert not re.search(r"_saved_(w|_?t\d+)\b", text), text
     reverse = text[text.index("-- reverse sweep"):]
     # (the rest of the body after ``if ...: continue`` runs under ``if not``: its test)
-    branch = reverse[reverse.index("if (not _c"):]
-    assert "w = _t8 ** 2" in branch and "= x[i]" in branch, branch
+    branch = reverse[re.search(r"if \(?(not )?_c\d+\)?:", reverse).start():]
+    assert re.search(r"w = _t\d+ \*\* 2", branch) and "= x[i]" in branch, branch

@@ -25,13 +25,29 @@ def newton_cells(k, y0, steps, dt):
 
 
 def skips_with_continue(x, m):
-    """``continue`` jumps to the test: the loop keeps the test at its top."""
+    """``continue`` ending a branch of the body: the rest of the body runs in the
+    other branch, and the loop is tested at the end of its body."""
     s = 0.0
     k = 0
     while k < m:
         k += 1
         if x[k % x.shape[0]] < 0.0:
             continue
+        s += x[k % x.shape[0]] * s + x[0]
+    return s
+
+
+def skips_inside_a_branch(x, m):
+    """A ``continue`` inside a branch of a branch: it jumps to the test, which
+    the loop keeps at its top."""
+    s = 0.0
+    k = 0
+    while k < m:
+        k += 1
+        if x[k % x.shape[0]] < 0.5:
+            if x[k % x.shape[0]] < 0.0:
+                continue
+            s += x[0]
         s += x[k % x.shape[0]] * s + x[0]
     return s
 
