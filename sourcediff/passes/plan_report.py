@@ -187,6 +187,10 @@ def _stack(rt, names, key) -> str:
     where = "before everything" if tape.top is None else \
         f"before {line_ref(ir.LINE(tape.top))}"
     what = "arrays of its shape" if tape.row else "values"
+    if names.grows(key) and tape.open_ended:
+        return (f"{names.stack_name(key)}, allocated once {where} with room for "
+                f"{STACK_START} {what}, doubled when full (a while loop with no bound "
+                f"on its trips)")
     if names.grows(key):
         return (f"{names.stack_name(key)}, allocated once {where} with room for at most "
                 f"{STACK_START} {what}, doubled when full (its bound, "

@@ -71,8 +71,10 @@ class Planner:
     def __init__(self, fn: ast.FunctionDef, types: dict, params: list, active: set,
                  ret_name, mode: str, checkpoint=None, error=None, name_of=None,
                  prefer_store=frozenset(), same_shape=None, param_shapes=None,
-                 same_axes=None, stored_reads=frozenset(), rows=None):
+                 same_axes=None, stored_reads=frozenset(), rows=None, growable=True):
         self.fn = fn
+        # stacks may grow where a ``while`` loop's trip starts (not in a batch's element)
+        self.growable = growable
         # parameter -> (ndim, length) of a last axis the compiled code is specialized on
         self.rows = rows or {}
         # arrays whose element reads are stored where the reverse sweep needs
@@ -1250,7 +1252,8 @@ class Planner:
         if not self.checkpointed:
             self.stacks = plan_stack_tapes(self.fn, self.around, stack_sites(self),
                                            self.per_iteration, self.while_trips,
-                                           self.bound_value, self.longest_value)
+                                           self.bound_value, self.longest_value,
+                                           open_ended=self.growable)
         moved = self._moved_and_written() if self.stacks else set()   # (one walk)
         for key, tape in list(self.stacks.items()):
             t = self.types.get(key[1])

@@ -185,7 +185,7 @@ class ReverseTransformer:
                                        [self.ret_name] if self.ret_name else [])
         self.plan = Planner(fn, types, self.params, self.active, self.ret_name, mode,
                             checkpoint, error, self.fresh_cached, prefer_store, same_shape,
-                            param_shapes, same_axes, stored_reads, rows)
+                            param_shapes, same_axes, stored_reads, rows, growable)
         self.adj_names: dict[str, str] = {}
         self.tmp = itertools.count(1)
         self.helpers_used: set = set()
@@ -852,7 +852,7 @@ class ReverseTransformer:
             if tape.top is top:
                 name = self.stack_name(key)
                 size = ir.clone(tape.capacity)
-                if self.grows(key):
+                if self.grows(key) and not tape.open_ended:
                     size = _call("min", size, _const(STACK_START))
                 if tape.row:        # a stack of arrays: a row per push
                     size = ast.Tuple(elts=[size, *map(ir.clone, tape.row)], ctx=ast.Load())

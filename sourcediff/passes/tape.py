@@ -29,8 +29,10 @@ pushes, a bound of the counted loops inside.  A bound the loops compute
 the same way in every trip (``nmax = int(2.0 / dt) + 2`` in a ray loop, ``n =
 x.shape[0]`` of an ``x`` whose every value has ``x0``'s length) is taken before
 them (:func:`invariant_value`): a ray marcher's stacks allocated whole, 2.44 ->
-1.62 ms.  Lists stay where no such bound exists before the loops run (a
-``while`` loop that iterates to convergence, an inner loop whose length each
+1.62 ms.  A ``while`` loop with no bound on its trips at all (``while t < T``)
+holding every push of a stack, with a bound on what one trip pushes, grows its
+stack the same way from ``STACK_START``.  Lists stay where no such bound exists
+(pushes in such a loop and after it, an inner loop whose length each
 trip computes anew: ``n = int((tfar - tnear) / dt)`` per ray) and for values
 that are not numbers: a Numba list already grows a typed buffer by doubling,
 and an array regrown inside a loop was measured 10x slower than either (the
@@ -222,6 +224,9 @@ class StackTape:
     dtype: np.dtype
     row: tuple = ()
     grows: tuple = ()
+    # pushes in a ``while`` loop whose trips have no bound (``while t < T``): the
+    # capacity is where it starts, ``STACK_START``
+    open_ended: bool = False
 
 
 # calls a loop bound may make and still be evaluated before the loops run
@@ -525,7 +530,7 @@ def _lengths_only(bound) -> bool:
 
 
 def plan_stack_tapes(fn, around, sites: dict, per_iteration=(), while_trips=None,
-                     invariant=None, longest=None) -> dict:
+                     invariant=None, longest=None, open_ended=False) -> dict:
     """For each tape of ``sites`` (key -> (dtype, [(statement, loops)]): a push
     made at ``statement``, inside ``loops``), a :class:`StackTape` where the
     number of pushes has an upper bound computable before they start: before
@@ -537,7 +542,12 @@ def plan_stack_tapes(fn, around, sites: dict, per_iteration=(), while_trips=None
     statement that assigns ``varying`` (:func:`invariant_value`,
     :func:`invariant_length`), or None; ``longest(name, varying)``: such an
     expression of the most a slice's length ``name`` can be (:func:`longest_slice`),
-    or None."""
+    or None.  ``open_ended``: pushes in a ``while`` loop with no bound on its trips
+    (``while t < T``) go on a stack that starts with room for ``STACK_START`` and
+    grows where each trip starts, to room for a bound on what one trip pushes
+    (the counted loops inside it), where every push of the stack is in that one
+    loop: an explicit integrator's elements saved per step, one push and pop of
+    a Numba list each before (3x the primal for a spring chain's forward sweep)."""
     stored = remembered_stored_names()     # the tree does not change here
     top_of = {}
     for s in fn.body:
@@ -559,7 +569,7 @@ def plan_stack_tapes(fn, around, sites: dict, per_iteration=(), while_trips=None
             first, last = min(order[t] for t in tops), max(order[t] for t in tops)
             top = fn.body[first]
             varying = set().union(*(stored(s) for s in fn.body[first:last + 1]))
-        bounds, trips = [], {}
+        bounds, trips, unbounded = [], {}, False
         for st, loops in pushes:
             inside = [lp for lp in around[id(st)] if isinstance(lp, (ast.For, ast.While))]
             inside += [lp for lp in loops if lp not in inside]
@@ -572,6 +582,11 @@ def plan_stack_tapes(fn, around, sites: dict, per_iteration=(), while_trips=None
             limit = while_trips(inside[k]) if k is not None and bounds[-1] is not None else None
             per_trip = None if limit is None or _lengths_only(limit) else \
                 _most_pushes(top, inside[k + 1:], per_iteration, stored, while_trips)
+            if bounds[-1] is None and open_ended and k is not None and len(tops) == 1 and \
+                    (while_trips is None or while_trips(inside[k]) is None):
+                per_trip = _most_pushes(top, inside[k + 1:], per_iteration, stored, while_trips)
+                if per_trip is not None:
+                    bounds[-1], unbounded = ast.Constant(STACK_START), True
             trips.setdefault(id(inside[k]) if k is not None else None,
                              [inside[k] if k is not None else None, []])[1].append(per_trip)
         if None in bounds:
@@ -588,7 +603,12 @@ def plan_stack_tapes(fn, around, sites: dict, per_iteration=(), while_trips=None
             for b in per_trip[1:]:
                 each = simplify(ast.BinOp(left=each, op=ast.Add(), right=b))
             grows = ((loop, each),)
-        if len(tops) == 1:
+        if unbounded and not grows:
+            continue
+        if unbounded:
+            plan[key] = StackTape(top, ast.Constant(STACK_START), dtype, grows=grows,
+                                  open_ended=True)
+        elif len(tops) == 1:
             plan[key] = StackTape(top, total, dtype, grows=grows)
         elif isinstance(total, ast.Constant):
             plan[key] = StackTape(None, total, dtype)

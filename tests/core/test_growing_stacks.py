@@ -174,3 +174,48 @@ def test_a_number_cap_inside_a_loop_grows_its_stacks(target):
     assert re.search(r"if \(?(_saved_\w+)_top \+ 1 > \1\.shape\[0\]\)?:\n +\1 = room_for\(", text)
     small = sd.grad(small_cap, wrt=(0, 1), target="python").source_for(*args)
     assert "= room_for(" not in small and "doubled when full" not in small
+
+
+def spring_chain(x0, v0, k, dt, T):
+    """A spring chain stepped by velocity Verlet until the time ``T``: a ``while``
+    loop with no bound on its trips (``t < T``), elements overwritten each step."""
+    n = x0.shape[0]
+    x, v = x0.copy(), v0.copy()
+    t = 0.0
+    while t < T:
+        for i in range(n):
+            f = -k * x[i]
+            if i > 0:
+                f += k * (x[i - 1] - x[i])
+            v[i] = v[i] + 0.5 * dt * f
+        for i in range(n):
+            x[i] = x[i] + dt * v[i]
+        for i in range(n):
+            v[i] = v[i] * (1.0 - 0.01 * dt)
+        t += dt
+    return np.sum(x * x) + 0.5 * np.sum(v * v)
+
+
+# 30 elements, 3 stores each, ~90 steps: about 8,000 pushes, the stacks grow 3 times
+CHAIN = (np.linspace(0.0, 0.3, 30), np.zeros(30), 1.3, 0.05, 4.5)
+
+
+@pytest.mark.parametrize("target", ["python", "cpu"])
+def test_a_while_loop_with_no_bound_on_its_trips_grows_its_stacks(target):
+    check_grad(spring_chain, CHAIN, wrt=(0, 1, 2), target=target)
+    text = sd.grad(spring_chain, wrt=(0, 1, 2), target="python").source_for(*CHAIN)
+    plan = text[text.index("# Plan:"):text.index("# -- ")]
+    assert plan.count(f"with room for {STACK_START} values, doubled when full (a while "
+                      "loop with no bound on its trips)") == 2, plan
+    assert ".append(" not in text and "= room_for(" in text, text
+
+
+def test_in_a_batch_a_while_loop_with_no_bound_keeps_its_lists():
+    # (a batch's element cannot grow a stack: its tapes are sized by the batch)
+    X0 = np.stack([CHAIN[0] * s for s in (0.5, 1.0, 1.5)])
+    vg = sd.value_and_grad(spring_chain, wrt=0, target="cpu", batch=(0, None, None, None, None))
+    values, grads = vg(X0, *CHAIN[1:])
+    for b in range(3):
+        value, g = sd.value_and_grad(spring_chain, wrt=0, target="python")(X0[b], *CHAIN[1:])
+        np.testing.assert_allclose(values[b], value, rtol=1e-12)
+        np.testing.assert_allclose(grads[b], g, rtol=1e-10, atol=1e-14)
