@@ -3427,8 +3427,7 @@ def _branches_for_skips(stmts):
         taken = getattr(s, skip)[:-1]
         rest = _branches_for_skips((s.orelse if skip == "body" else s.body) + stmts[k + 1:])
         if not taken and skip == "body":
-            test = ast.copy_location(ast.UnaryOp(op=ast.Not(), operand=s.test), s.test)
-            branch = ast.If(test=test, body=rest, orelse=[])
+            branch = ast.If(test=_negated_test(s.test), body=rest, orelse=[])
         elif skip == "body":
             branch = ast.If(test=s.test, body=taken, orelse=rest)
         else:
@@ -3437,6 +3436,19 @@ def _branches_for_skips(stmts):
             branch.body = [ast.copy_location(ast.Pass(), s)]
         return stmts[:k] + [ast.copy_location(branch, s)]
     return stmts
+
+
+_OPPOSITE = {ast.Eq: ast.NotEq, ast.NotEq: ast.Eq}
+
+
+def _negated_test(test):
+    """``not test``: ``j != i`` for ``j == i`` (exact, NaN included; an order
+    comparison is not: ``not a < b`` is true for a NaN), else ``not (test)``."""
+    if isinstance(test, ast.Compare) and len(test.ops) == 1 and \
+            type(test.ops[0]) in _OPPOSITE:
+        return ast.copy_location(ast.Compare(left=test.left, ops=[_OPPOSITE[type(test.ops[0])]()],
+                                             comparators=test.comparators), test)
+    return ast.copy_location(ast.UnaryOp(op=ast.Not(), operand=test), test)
 
 
 def _ends_in_skip(s):
