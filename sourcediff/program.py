@@ -284,8 +284,10 @@ class Program:
         if key in self._vjp:
             return self._vjp[key]
         fname = fname or f"{name}_{'grad' if mode == 'grad' else 'vjp'}"
-        if any(ir.KIND(s) == ir.Kind.PUSH for s in nodes(fn)):
-            # tapes of generated code: forward mode handles them, reverse mode not yet
+        if any(ir.KIND(s) == ir.Kind.PUSH or isinstance(s, ast.Call) and
+               getattr(s.func, "id", None) == "room_for" for s in nodes(fn)):
+            # tapes of generated code (lists, stacks that grow): forward mode handles
+            # them, reverse mode not yet
             raise TransformError(f"reverse mode cannot differentiate the tapes of generated "
                                  f"code ('{src.name}'); use forward mode (sd.jvp) over it",
                                  src.info.filename, src.info.line_offset + 1, 0,

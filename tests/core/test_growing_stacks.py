@@ -219,3 +219,21 @@ def test_in_a_batch_a_while_loop_with_no_bound_keeps_its_lists():
         value, g = sd.value_and_grad(spring_chain, wrt=0, target="python")(X0[b], *CHAIN[1:])
         np.testing.assert_allclose(values[b], value, rtol=1e-12)
         np.testing.assert_allclose(grads[b], g, rtol=1e-10, atol=1e-14)
+
+
+def many_trips(x, T):
+    """A number carried through ~3,000 trips of a loop with no bound on them: its
+    snapshot stack grows where each trip starts."""
+    s = 0.0
+    t = 0.0
+    while t < T:
+        s = s * x + 0.001 * math.sin(s + t)
+        t += 0.001
+    return s
+
+
+@pytest.mark.parametrize("target", ["python", "cpu"])
+def test_a_carried_number_through_many_open_ended_trips(target):
+    check_grad(many_trips, (0.9, 3.0), wrt=0, target=target)
+    text = sd.grad(many_trips, wrt=0, target="python").source_for(0.9, 3.0)
+    assert "_saved_s = room_for(" in text and ".append(" not in text, text

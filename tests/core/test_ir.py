@@ -138,8 +138,10 @@ PROGRAMS = [
     lambda: sd.grad(P.cont_while, target="python")(X),
     lambda: sd.jvp(g.while_break, target="python")(X, 0.2, V),
     lambda: sd.jvp(sd.grad(g.while_break, target="python"), target="python")(X, 0.2, V),
-    # a while loop with no bound on its trips: a list tape, transformed again
+    # a while loop with no bound on its trips: a stack that grows, transformed again
     lambda: sd.jvp(sd.grad(P.while_true, target="python"), target="python")(1.5, 1.0),
+    # an array whose length changes: a list tape, transformed again
+    lambda: sd.jvp(sd.grad(P.grows_rows, target="python"), target="python")(X, 2, V),
 ]
 
 

@@ -134,9 +134,10 @@ def test_stack_allocated_before_the_loops_with_a_bound(f, args, room):
     assert "on the stack" in source          # the plan says so
 
 
-def test_while_loop_keeps_a_list():
+def test_a_while_loop_with_no_bound_grows_its_stacks():
     source = _source(until_small, PROGRAMS[5][1])
-    assert ".append(" in source and "in lists (a while loop" in source
+    assert ".append(" not in source and "= room_for(" in source and \
+        "doubled when full (a while loop with no bound on its trips)" in source
 
 
 def test_batched_element_takes_stacks_as_preallocated_tapes():

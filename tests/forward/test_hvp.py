@@ -219,7 +219,7 @@ def test_generated_function_is_the_entry_point_for_higher_order():
 
 def test_reverse_mode_over_tapes_is_refused_not_wrong():
     from sourcediff.program import Program
-    # (a loop with no bound on its trips: its values go in a list)
+    # (a loop with no bound on its trips: its values go on a stack that grows)
     types = [type_of_value(0.3)]
     f_grad = generated_function(sd.grad(P.while_true, target="python"), types)
     with pytest.raises(sd.TransformError, match="reverse mode cannot differentiate the tapes"):
