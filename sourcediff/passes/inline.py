@@ -97,8 +97,10 @@ MAX_GROWTH = 240
 # whose gradient was 10% slower than with three copies.  A small helper is
 # copied everywhere (an activation; an RK4 right-hand side of 6 statements at
 # its four stages: called, its small arrays would be allocated, 13x slower).
-# Sites that run equally often (the four stages of one step) are copied all or
-# not at all: a 14-statement right-hand side at all four (56 statements).
+# The sites that run most often are copied all (the four stages of one step: a
+# 14-statement right-hand side at all four, 56 statements); less frequent ones
+# as the budget allows, in the order they are written (a sphere tracer's six
+# normal-estimate calls after its march loop's: three copied, three called).
 MAX_COPIED = 32
 # how often a call site is taken to run, per enclosing loop: ``range(c)`` of a
 # constant ``c`` runs ``c`` times, any other loop this many; a branch half the time
