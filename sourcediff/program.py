@@ -70,6 +70,13 @@ from .passes.wrap_indices import wrap_periodic_indices
 from .runtime.declare import helper_names
 
 
+def _has_tapes(fn) -> bool:
+    """``fn`` (generated code) keeps a tape: a list pushed on, or a stack grown
+    (``room_for``). Forward mode handles them; reverse mode not yet."""
+    return any(ir.KIND(s) == ir.Kind.PUSH or isinstance(s, ast.Call) and
+               getattr(s.func, "id", None) == "room_for" for s in nodes(fn))
+
+
 class Program:
     def __init__(self, func, arg_types: list):
         self.root = get_source(func)
@@ -284,10 +291,7 @@ class Program:
         if key in self._vjp:
             return self._vjp[key]
         fname = fname or f"{name}_{'grad' if mode == 'grad' else 'vjp'}"
-        if any(ir.KIND(s) == ir.Kind.PUSH or isinstance(s, ast.Call) and
-               getattr(s.func, "id", None) == "room_for" for s in nodes(fn)):
-            # tapes of generated code (lists, stacks that grow): forward mode handles
-            # them, reverse mode not yet
+        if _has_tapes(fn):
             raise TransformError(f"reverse mode cannot differentiate the tapes of generated "
                                  f"code ('{src.name}'); use forward mode (sd.jvp) over it",
                                  src.info.filename, src.info.line_offset + 1, 0,
