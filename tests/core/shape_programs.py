@@ -89,3 +89,31 @@ def made_of_len(b, a, steps):
         x += a * r
         r = r - 0.1 * w
     return np.sum(x * b)
+
+
+def intervals_and_points(v0, c, steps):
+    """``N`` intervals, ``N + 1`` points (``np.zeros(N + 1)`` with ``N = len - 1``: the
+    length of ``v0``), two buffers swapped each step: the slice ``w[1:N]`` stored into
+    has a length known before the loop."""
+    N = v0.shape[0] - 1
+    v = v0.copy()
+    w = np.zeros(N + 1)
+    for k in range(steps):
+        w[0] = v[0]
+        w[N] = v[N]
+        w[1:N] = v[1:N] + c * (v[:N - 1] - 2.0 * v[1:N] + v[2:])
+        v, w = w, v
+    return np.sum(v * v)
+
+
+def cut_then_grown(v0, c, steps):
+    """``m + 1`` with ``m = len(v0[1:])`` (at least 0): ``v0``'s length only where
+    ``v0`` is not empty, so not known to be."""
+    m = len(v0[1:])
+    v = v0.copy()
+    w = np.zeros(m + 1)
+    for k in range(steps):
+        w[0] = v[0]
+        w[1:] = v[1:] * c + v[:-1]
+        v, w = w, v
+    return np.sum(v * v)

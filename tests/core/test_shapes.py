@@ -19,7 +19,9 @@ CASES = [(P.recurrent, REC, (0, 1, 2)), (P.growing_slice, GROW, (0, 1)),
          (P.broadcast_grows, BROADCAST, (0, 1)), (P.recurrent_transposed, REC, (0, 1, 2)),
          (P.copied_rows, (REC[2][:3], REC[3]), (0, 1)),
          (P.made_of_a_length, (rng.standard_normal(5), 0.7, 4), (0, 1)),
-         (P.made_of_len, (rng.standard_normal(5), 0.7, 4), (0, 1))]
+         (P.made_of_len, (rng.standard_normal(5), 0.7, 4), (0, 1)),
+         (P.intervals_and_points, (rng.standard_normal(7), 0.2, 5), (0, 1)),
+         (P.cut_then_grown, (rng.standard_normal(6), 0.3, 4), (0, 1))]
 
 
 @pytest.mark.parametrize("target", ["python", "cpu"])
@@ -60,3 +62,31 @@ def test_an_array_made_of_a_length_has_that_arrays_shape(case):
 def test_changing_shapes_are_kept():
     assert "1 temporary of line" in plan(*CASES[1])      # np.cumsum(x[:t])
     assert "'x'" in plan(*CASES[2])
+
+
+def test_whole_number_arithmetic_on_a_length_is_exact():
+    # (``N = len - 1`` then ``np.zeros(N + 1)``: the argument's length, so the swapped
+    # buffers keep one length and ``w[1:N]``'s saves go on a stack, not a list; a length
+    # cut and grown again is not the argument's: empty, the cut is 0, not -1)
+    import sourcediff.passes.planner as planner
+    from sourcediff.passes import shapes
+    text = plan(*CASES[7])
+    assert "on the stack" in text and "in a list" not in text, text
+    seen = []
+
+    def spy(*args, **kwargs):
+        out = shapes.axis_lengths(*args, **kwargs)
+        seen.append(out)
+        return out
+    keys = []
+    for case in (7, 8):
+        mp = pytest.MonkeyPatch()
+        mp.setattr(planner, "axis_lengths", spy)
+        try:
+            seen.clear()
+            plan(*CASES[case])
+        finally:
+            mp.undo()
+        keys.append({out.get("w") for out in seen if "w" in out})
+    assert keys[0] == {("v0.shape[0]",)}, keys
+    assert ("v0.shape[0]",) not in keys[1], keys
