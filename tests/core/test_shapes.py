@@ -68,8 +68,7 @@ def test_whole_number_arithmetic_on_a_length_is_exact():
     # (``N = len - 1`` then ``np.zeros(N + 1)``: the argument's length, so the swapped
     # buffers keep one length and ``w[1:N]``'s saves go on a stack, not a list; a length
     # cut and grown again is not the argument's: empty, the cut is 0, not -1)
-    import sourcediff.passes.planner as planner
-    from sourcediff.passes import shapes
+    from sourcediff.passes import planner, shapes
     text = plan(*CASES[7])
     assert "on the stack" in text and "in a list" not in text, text
     seen = []
