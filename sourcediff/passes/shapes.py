@@ -558,27 +558,12 @@ def axis_lengths(types: dict, params: list, sites: dict, same_axes=None, rows=No
             return None
         return ss[0].stmt.value
 
-    def offset(e):
-        """``(b, c)`` with ``e`` equal to ``b + c`` in whole-number arithmetic, which is
-        exact: through names of ints assigned once (``N = n - 1``; ``N + 1`` is ``n``,
-        where a length cut by one and grown by one is not: ``grown_key``)."""
-        if isinstance(e, ast.BinOp) and isinstance(e.op, (ast.Add, ast.Sub)) and \
-                isinstance(e.right, ast.Constant) and type(e.right.value) is int:
-            inner, c = offset(e.left)
-            return inner, c + e.right.value * (1 if isinstance(e.op, ast.Add) else -1)
-        t = types.get(e.id) if isinstance(e, ast.Name) else None
-        v = value(e.id) if t is not None and t.kind == "int" and t.is_scalar else None
-        if isinstance(v, ast.BinOp) and isinstance(v.op, (ast.Add, ast.Sub)) and \
-                isinstance(v.right, ast.Constant):
-            return offset(v)
-        return e, 0
-
     def number(e):
         if isinstance(e, ast.Constant) and type(e.value) is int:
             return e.value
         if isinstance(e, ast.BinOp) and isinstance(e.op, (ast.Add, ast.Sub)) and \
                 isinstance(e.right, ast.Constant) and type(e.right.value) is int:
-            inner, c = offset(e)        # n + 2: a ghost cell's array
+            inner, c = _offset(e, types, value)        # n + 2: a ghost cell's array
             return grown_key(number(inner), c)
         if isinstance(e, ast.BinOp) and isinstance(e.op, ast.Mult):
             return product_key(number(e.left), number(e.right))     # 2 * n + 1 nodes
@@ -643,6 +628,23 @@ def axis_lengths(types: dict, params: list, sites: dict, same_axes=None, rows=No
     _solve_rebound(several, sites, types, memo, made, seeds)
     names = set(sites) | set(params)
     return {var: of(var) for var in sorted(names)}
+
+
+def _offset(e, types, value):
+    """``(b, c)`` with ``e`` equal to ``b + c`` in whole-number arithmetic, which is
+    exact: through names of ints assigned once (``value``: name -> its one value;
+    ``N = n - 1``, so ``N + 1`` is ``n``, where a length cut by one and grown by one
+    is not: ``grown_key``)."""
+    if isinstance(e, ast.BinOp) and isinstance(e.op, (ast.Add, ast.Sub)) and \
+            isinstance(e.right, ast.Constant) and type(e.right.value) is int:
+        inner, c = _offset(e.left, types, value)
+        return inner, c + e.right.value * (1 if isinstance(e.op, ast.Add) else -1)
+    t = types.get(e.id) if isinstance(e, ast.Name) else None
+    v = value(e.id) if t is not None and t.kind == "int" and t.is_scalar else None
+    if isinstance(v, ast.BinOp) and isinstance(v.op, (ast.Add, ast.Sub)) and \
+            isinstance(v.right, ast.Constant):
+        return _offset(v, types, value)
+    return e, 0
 
 
 def _parameter_axis_keys(same_axes, rows):
