@@ -187,16 +187,14 @@ def _stack(rt, names, key) -> str:
     where = "before everything" if tape.top is None else \
         f"before {line_ref(ir.LINE(tape.top))}"
     what = "arrays of its shape" if tape.row else "values"
+    head = f"{names.stack_name(key)}, allocated once {where} with room for"
     if names.grows(key) and tape.open_ended:
-        return (f"{names.stack_name(key)}, allocated once {where} with room for "
-                f"{STACK_START} {what}, doubled when full (a while loop with no bound "
-                f"on its trips)")
+        return (f"{head} {STACK_START} {what}, doubled when full (a while loop with no "
+                f"bound on its trips)")
     if names.grows(key):
-        return (f"{names.stack_name(key)}, allocated once {where} with room for at most "
-                f"{STACK_START} {what}, doubled when full (its bound, "
+        return (f"{head} at most {STACK_START} {what}, doubled when full (its bound, "
                 f"{ast.unparse(tape.capacity)}, counts every trip a while loop's test allows)")
-    return (f"{names.stack_name(key)}, allocated once {where} with room for "
-            f"{ast.unparse(tape.capacity)} {what} (a bound on its pushes)")
+    return f"{head} {ast.unparse(tape.capacity)} {what} (a bound on its pushes)"
 
 
 def _not_stored(rt, stmts) -> list:
