@@ -68,7 +68,10 @@ def save_before_loops(stmts: list, saves: dict, sole: set) -> list:
     after the save; that index is the loop's index plus or minus a value the
     loop does not change (or a tuple of one such and values free of the index);
     the tape is mentioned by no other statement of the loop; the loop's bounds
-    and the slot read nothing the loop assigns.
+    and the slot read nothing the loop assigns; the loop has no ``if``: after
+    a loop of saves, LLVM left Burgers' upwinded update (an ``if`` on the sign
+    of ``u[i]``) scalar, 1.56 ms for the forward sweep against 0.42 ms with
+    each save in the update loop (which LLVM then vectorizes, saves included).
     """
     if not saves:
         return stmts
@@ -89,7 +92,8 @@ def _bound_in(loop):
 
 def _split_saves(loop, saves, sole) -> list:
     names = _bound_in(loop)
-    if names is None or names_in(loop.iter) & (names | _stored_arrays(loop.body)):
+    if names is None or names_in(loop.iter) & (names | _stored_arrays(loop.body)) or \
+            any(isinstance(n, ast.If) for s in loop.body for n in nodes(s)):
         return [loop]
     moved = []
     for k, s in enumerate(loop.body):

@@ -99,6 +99,44 @@ def limited_slopes(u0, nu, steps):
     return np.sum(u * u)
 
 
+def upwinded(u0, nu, steps):
+    """Burgers' upwinding: the branch picks the difference by the sign of u[i],
+    and the advection term enters the update linearly, so the reverse reads
+    only each branch's own factors (re-run in the reverse of that branch)."""
+    n = u0.shape[0]
+    u = u0.copy()
+    un = np.empty(n)
+    for t in range(steps):
+        un[0] = u[0]
+        un[n - 1] = u[n - 1]
+        for i in range(1, n - 1):
+            if u[i] > 0.0:
+                adv = u[i] * (u[i] - u[i - 1])
+            else:
+                adv = u[i] * (u[i + 1] - u[i])
+            un[i] = u[i] + nu * (u[i + 1] - 2.0 * u[i] + u[i - 1]) - 0.1 * adv
+        u, un = un, u
+    return np.sum(u * u)
+
+
+def upwinded_squared(u0, nu, steps):
+    """The same, but the update squares the branch's value: the reverse reads it."""
+    n = u0.shape[0]
+    u = u0.copy()
+    un = np.empty(n)
+    for t in range(steps):
+        un[0] = u[0]
+        un[n - 1] = u[n - 1]
+        for i in range(1, n - 1):
+            if u[i] > 0.0:
+                adv = u[i] * (u[i] - u[i - 1])
+            else:
+                adv = u[i] * (u[i + 1] - u[i])
+            un[i] = u[i] + nu * (u[i + 1] - 2.0 * u[i] + u[i - 1]) - 0.1 * adv * adv
+        u, un = un, u
+    return np.sum(u * u)
+
+
 def elif_without_else(x, lo):
     """The last ``elif`` has no ``else``: s keeps the last value, taped."""
     s = 0.0
@@ -120,7 +158,9 @@ CASES = [(lockdown, (0.8, 0.4, X, 1.7), (0, 1, 2)),
          (read_before_chosen, (X,), 0),
          (read_after_the_loop, (X,), 0),
          (limited_slopes, (np.sin(np.linspace(0.0, 3.0, 9)) + 0.1 * X, 0.4, 3), (0, 1)),
-         (elif_without_else, (X, 0.6), (0, 1))]
+         (elif_without_else, (X, 0.6), (0, 1)),
+         (upwinded, (np.sin(np.linspace(0.0, 6.0, 9)), 0.2, 3), (0, 1)),
+         (upwinded_squared, (np.sin(np.linspace(0.0, 6.0, 9)), 0.2, 3), (0, 1))]
 
 
 @pytest.mark.parametrize("target", ["python", "cpu"])
@@ -157,3 +197,26 @@ def test_an_if_elif_else_chain_is_recomputed_not_stored():
 def test_an_elif_without_else_keeps_its_tape():
     _, text = _plan(*CASES[6])
     assert "_saved_s" in text
+
+
+def reverse_sweep(text):
+    return text[text.rindex("# -- reverse sweep"):]
+
+
+def test_a_choice_read_only_through_its_branches_is_recomputed_in_them():
+    plan, text = _plan(*CASES[7])
+    assert "recomputed where the reverse of their branch starts" in plan
+    assert "_saved_adv" not in text and "_saved_t" not in text
+    # the reverse takes the branch once: the test's two ifs are the upwinding's
+    # reverse, which recomputes each branch's own factors (u[i - 1] or u[i + 1])
+    rev = reverse_sweep(text)
+    branch, other = rev.split("if _c")[1].split("else:")[:2]
+    assert rev.count("if _c") == 1
+    assert "u[i - 1]" in branch and "u[i + 1]" in other.split("# f:")[0] + other
+
+
+def test_a_choice_whose_value_the_reverse_reads_is_recomputed_whole():
+    plan, text = _plan(*CASES[8])
+    assert "recomputed where the reverse of their branch starts" not in plan
+    assert "_saved_adv" not in text
+    assert reverse_sweep(text).count("if _c") == 2     # re-run, then reversed

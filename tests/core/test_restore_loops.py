@@ -234,6 +234,7 @@ def test_saves_an_element_no_earlier_iteration_wrote_before_the_loop():
      "j = i + 1\n    tape[t, i - 1] = u[j]\n    u[j]"),
     ("u[i + 1] = g * w", "u[i + 1] = g * w\n    if g > 1.0:\n        break"),
     ("u[i + 1] = g * w", "u[i + 1] = g * w\n    n = 2"),          # its bounds
+    ("u[i + 1] = g * w", "if g > 0.0:\n        g = -g\n    u[i + 1] = g * w"),  # a branch
 ])
 def test_what_keeps_a_save_in_its_loop(change):
     code = STEP.replace(*change)
