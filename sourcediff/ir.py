@@ -147,14 +147,15 @@ LINE = Fact("line", "statement, function",
             "index_names, int_arrays, "
             "invariant_sums, invariant_transposes, kept_rows, kernel, layouts, lower, masks, normalize, outer_products, partial_sums, "
             "placeholders, rebound_params, reverse, "
-            "rolling_sums, scalars, selects, single_constants, slice_dots, small_arrays, split_adds, "
-            "stack_tops, tables, tuples, unroll, view_adjoints, webs",
+            "rolling_sums, running_best, scalars, selects, single_constants, slice_dots, small_arrays, "
+            "split_adds, stack_tops, tables, tuples, unroll, view_adjoints, webs",
             "array_loops, ascending, axis_gathers, components, differences, emit, errors, forward, "
             "hoist_adjoints, "
             "index_names, int_arrays, "
             "invariant_sums, invariant_transposes, kernel, layouts, lower, masks, normalize, outer_products, partial_sums, "
             "placeholders, plan_report, "
-            "planner, rebound_params, reverse, rolling_sums, scalars, selects, single_constants, slice_dots, "
+            "planner, rebound_params, reverse, rolling_sums, running_best, scalars, selects, "
+            "single_constants, slice_dots, "
             "small_arrays, split_adds, stack_tops, tables, tuples, unroll, view_adjoints, webs",
             "The user's source line the statement comes from (1-based, in the file); "
             "emitted as the comment that links generated code to the user's code "
@@ -163,14 +164,15 @@ LINE = Fact("line", "statement, function",
 KIND = Fact("kind", "statement", "axis_gathers, components, differences, index_names, int_arrays, "
                                  "invariant_sums, invariant_transposes, "
                                  "layouts, lower, masks, normalize, outer_products, partial_sums, "
-                                 "placeholders, rebound_params, reverse, rolling_sums, scalars, selects, "
+                                 "placeholders, rebound_params, reverse, rolling_sums, running_best, "
+                                 "scalars, selects, "
                                  "single_constants, "
                                  "slice_dots, small_arrays, split_adds, stack_tops, tables, tuples, "
                                  "webs",
             "activity, axis_gathers, buffers, components, cse, dependence, differences, emit, forward, "
             "fresh_arrays, "
             "hoist, index_names, int_arrays, layouts, lower, masks, outer_products, planner, program, "
-            "rerun, reverse, "
+            "rerun, reverse, running_best, "
             "scalars, shapes, sites, slice_dots, small_arrays, tables, tape, tuples, typeinfer, "
             "versions, views, webs",
             "The statement's Kind (written by tag(); a string written is converted).",
@@ -235,13 +237,14 @@ PRIM = Fact("prim", "expression", "axis_gathers, components, differences, hoist,
                                   "layouts, lower, "
                                   "masks, "
                                   "normalize, numba_calls, outer_products, placeholders, "
-                                  "rebound_params, scalars, "
+                                  "rebound_params, running_best, scalars, "
                                   "single_constants, slice_dots, small_arrays, tables, tuples, webs",
             "activity, astutil, buffers, components, cse, differences, forward, fresh_arrays, hoist, "
             "int_arrays, "
             "layouts, "
             "lower, normalize, numba_calls, outer_products, planner, program, rerun, "
-            "reverse, rulecall, scalars, shapes, single_constants, slice_dots, small_arrays, tables, "
+            "reverse, rulecall, running_best, scalars, shapes, single_constants, slice_dots, "
+            "small_arrays, tables, "
             "tuples, typeinfer, views",
             "The primitive an expression applies (a key tuple, see the module doc; "
             "written by mark()).")
@@ -255,6 +258,9 @@ AUGMENTED = Fact("augmented", "binop", "normalize, webs",
 NONNEG = Fact("nonneg", "index expression", "normalize", "tuples",
               "The index is known to be non-negative (a loop index over a range "
               "starting at 0).", False)
+DETACHED = Fact("detached", "copy expression", "running_best", "activity",
+                "The copy carries no derivative (a running best's search copy: its "
+                "value only decides tests).", False)
 STATIC_PARAM = Fact("static_param", "constant", "static_args", "normalize",
                     "The parameter whose string or None value the constant stands for "
                     "(the transform specialized on it): named when the value is used "
@@ -304,7 +310,7 @@ COMMENTS = Fact("comments", "statement of an emitted function", "emit, kernel",
 
 FACTS = [LINE, KIND, COUNT, TRIP_LIMIT, CONTROL_ONLY, ITERATES, ARRAY, INTO_VIEW, STACK_ROW,
          COUNTS_FROM, PROLOGUE, NOTE, SECTION,
-         PRIM, INPLACE, AUGMENTED, NONNEG, STATIC_PARAM, GENERATED, TUPLE_PARAMS, TUPLE_ELEMENTS,
+         PRIM, INPLACE, AUGMENTED, NONNEG, DETACHED, STATIC_PARAM, GENERATED, TUPLE_PARAMS, TUPLE_ELEMENTS,
          TUPLE_WHOLE, REVERSE,
          PLAN,
          TAPE, ADJOINT_INIT, COMMENTS]

@@ -48,6 +48,7 @@ from .passes.parallel_loops import prange_source
 from .passes.placeholders import bind_placeholders
 from .passes.rebound_params import local_names_for_rebound_parameters
 from .passes.reverse import ReverseTransformer
+from .passes.running_best import keep_winners
 from .passes.scalars import scalar_numpy_calls
 from .passes.selects import number_kind, select_branches
 from .passes.shapes import parameter_axes
@@ -186,6 +187,10 @@ class Program:
             for _ in range(8):
                 if not self.rewrite_round(fn, env, src, norm, same_axes, row_lengths):
                     break
+                env, ret = self.infer_with_versions(fn, params, arg_types, src, norm)
+            # a running best (``if v > best: best = v``) found by its index, its value
+            # read again after the loop
+            if keep_winners(fn, env, norm.used_names):
                 env, ret = self.infer_with_versions(fn, params, arg_types, src, norm)
             # float constants beside float32 values: float32, as NumPy computes them
             if single_constants(fn, env, norm.used_names):

@@ -24,7 +24,7 @@ def diff_operands(prim) -> list:
     if head in ("const", "global", "dtype", "compare"):
         return []
     if head == "copy":
-        return [prim.id]
+        return [] if ir.DETACHED(prim) else [prim.id]
     if head == "binop":
         p = registry.get_primitive(ir.PRIM(prim)[1])
         if p is not None and not p.differentiable:

@@ -1366,8 +1366,22 @@ class Normalizer:
             return _name(t)
         return self.atom(e, out, force_temp=True, hint="c")
 
+    def float_literal(self, e):
+        """``float("inf")``, ``float("-inf")``, ``float("nan")``, ``float("1.5")``
+        (a running minimum's seed, as Numba compiles it): the number itself."""
+        if isinstance(e, ast.Call) and len(e.args) == 1 and not e.keywords and \
+                isinstance(e.args[0], ast.Constant) and isinstance(e.args[0].value, str) and \
+                resolve(e.func, self.namespace, self.locals) is float:
+            try:
+                return ast.copy_location(ast.Constant(float(e.args[0].value)), e)
+            except ValueError:
+                raise self.error(e.args[0], f"float({e.args[0].value!r}) is not a number: "
+                                            f"'inf', '-inf', 'nan' or digits are") from None
+        return e
+
     def atom(self, e, out, force_temp=False, hint="t"):
         """Evaluate ``e`` into a name or constant."""
+        e = self.float_literal(e)
         self.check_expr(e)
         if isinstance(e, ast.Constant):
             param = ir.STATIC_PARAM(e)
@@ -1399,6 +1413,7 @@ class Normalizer:
 
     def prim(self, e, out):
         """Evaluate ``e`` to one primitive expression over atoms."""
+        e = self.float_literal(e)
         self.check_expr(e)
         if isinstance(e, ast.Constant):
             return ir.mark(self.atom(e, out), ("const",))

@@ -165,12 +165,8 @@ def _select(plan, loop, carried, banned) -> Rerun:
                 out.reads[id(s)] = names
                 out.writes[id(s)] = {z}
                 out.scalars.add((id(s), z))
-        elif isinstance(s, ast.If) and not _choice_ok(plan, s, loop, idx):
-            for test, values in _branches(plan, loop, idx, s, written, carried, banned):
-                out.branches[id(test)] = values
-                out.scalars |= {(id(st), st.targets[0].id) for st in values}
-        elif isinstance(s, ast.If) and _choice_ok(plan, s, loop, idx) and \
-                (branched := _in_branches(plan, loop, idx, s, written, carried, banned)) is not None:
+        elif isinstance(s, ast.If) and \
+                (branched := _branch_reruns(plan, loop, idx, s, written, carried, banned)) is not None:
             for test, values in branched:
                 out.branches[id(test)] = values
                 out.scalars |= {(id(st), st.targets[0].id) for st in values}
@@ -305,6 +301,15 @@ def _branches(plan, loop, idx, top, written, carried, banned, inner=None) -> lis
                 out += _branches(plan, loop, idx, top, written, carried, banned,
                                  (st, around | rest, made))
     return ([(test, chosen)] if chosen else []) + out
+
+
+def _branch_reruns(plan, loop, idx, s, written, carried, banned):
+    """The ``if`` ``s``'s values re-run in the reverse of their branches
+    (``_branches``), or None where the ``if`` is re-run whole (a choice,
+    ``_choice_ok``, whose values are not read only there: ``_in_branches``)."""
+    if not _choice_ok(plan, s, loop, idx):
+        return _branches(plan, loop, idx, s, written, carried, banned)
+    return _in_branches(plan, loop, idx, s, written, carried, banned)
 
 
 def _in_branches(plan, loop, idx, choice, written, carried, banned):

@@ -1,0 +1,140 @@
+"""A running best (``if v > best: best = v``) is searched with a detached copy
+and the winner's value read again after the loop (passes/running_best.py):
+gradients against central differences on both targets and in forward mode,
+ties, no winner, NaN, the code written, and the loops left as they were."""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+import sourcediff as sd
+from tests.fdcheck import check_grad
+from tests.forward.jvpcheck import check_jvp
+
+
+def viterbi(log_pi, log_A, log_B, obs):
+    """Max-product over a chain: a running max per state and step."""
+    K = log_pi.shape[0]
+    delta = np.empty(K)
+    new = np.empty(K)
+    for j in range(K):
+        delta[j] = log_pi[j] + log_B[j, obs[0]]
+    for t in range(1, obs.shape[0]):
+        for j in range(K):
+            best = -np.inf
+            for i in range(K):
+                v = delta[i] + log_A[i, j]
+                if v > best:  # noqa: PLR1730 (the loop form is what is tested)
+                    best = v
+            new[j] = best + log_B[j, obs[t]]
+        delta, new = new, delta
+    return np.sum(delta * delta)
+
+
+def nearest(x, c, w):
+    """A running minimum of squared distances with its argmin, both read after."""
+    total = 0.0
+    for j in range(c.shape[0]):
+        best = math.inf
+        arg = 0
+        for i in range(x.shape[0]):
+            d = (x[i] - c[j]) * w
+            if d * d < best:
+                best = d * d
+                arg = i
+        total += best * (1.0 + 0.1 * arg) + best * best
+    return total
+
+
+def first_or_last(x, y):
+    """``>`` keeps the first of equal values, ``>=`` the last."""
+    a = -1.0e300
+    b = -1.0e300
+    for i in range(x.shape[0]):
+        if x[i] > a:  # noqa: PLR1730
+            a = x[i]
+    for i in range(y.shape[0]):
+        if y[i] >= b:  # noqa: PLR1730
+            b = y[i]
+    return 2.0 * a + 3.0 * b
+
+
+def seeded(x, c):
+    """The best from before the loop wins when no value beats it."""
+    best = c * c
+    for i in range(x.shape[0]):
+        if x[i] > best:  # noqa: PLR1730
+            best = x[i]
+    return 2.0 * best
+
+
+def read_in_the_loop(x):
+    """``best`` read elsewhere in the loop: every iteration needs it (kept)."""
+    best = 0.0
+    s = 0.0
+    for i in range(x.shape[0]):
+        if x[i] > best:  # noqa: PLR1730
+            best = x[i]
+        s += best * x[i]
+    return s
+
+
+rng = np.random.default_rng(5)
+K, T, M = 3, 5, 4
+VITERBI = (np.log(rng.dirichlet(np.ones(K))), np.log(rng.dirichlet(np.ones(K), size=K)),
+           np.log(rng.dirichlet(np.ones(M), size=K)), rng.integers(0, M, T))
+NEAREST = (rng.standard_normal(7), rng.standard_normal(3), 1.3)
+CASES = [(viterbi, VITERBI, (0, 1, 2)), (nearest, NEAREST, (0, 1, 2)),
+         (seeded, (rng.standard_normal(5), 0.4), (0, 1)),
+         (read_in_the_loop, (rng.uniform(0.1, 1.0, 6),), 0)]
+
+
+@pytest.mark.parametrize("target", ["python", "cpu"])
+@pytest.mark.parametrize("f, args, wrt", CASES, ids=[c[0].__name__ for c in CASES])
+def test_gradient_matches_finite_differences(f, args, wrt, target):
+    check_grad(f, args, wrt=wrt, target=target, check_value=target == "python")
+
+
+@pytest.mark.parametrize("f, args, wrt", CASES[:2], ids=["viterbi", "nearest"])
+def test_tangents(f, args, wrt):
+    check_jvp(f, args, wrt, target="python")
+
+
+def test_ties_go_where_the_loop_sends_them():
+    x = np.array([1.0, 3.0, 2.0, 3.0])
+    _, (dx, dy) = sd.value_and_grad(first_or_last, wrt=(0, 1), target="python")(x, x.copy())
+    assert np.array_equal(dx, [0.0, 2.0, 0.0, 0.0])      # the first 3.0
+    assert np.array_equal(dy, [0.0, 0.0, 0.0, 3.0])      # the last
+
+
+def test_no_winner_leaves_the_seed():
+    x = np.array([0.1, -0.5, 0.2])
+    v, (dx, dc) = sd.value_and_grad(seeded, wrt=(0, 1), target="python")(x, 0.9)
+    assert v == 2.0 * 0.81 and dc == 2.0 * 2.0 * 0.9 and not dx.any()
+
+
+def test_nan_is_never_the_best():
+    x = np.array([0.3, np.nan, 0.7, 0.1])
+    v, (dx, dc) = sd.value_and_grad(seeded, wrt=(0, 1), target="python")(x, 0.2)
+    assert v == 1.4 and np.array_equal(dx, [0.0, 0.0, 2.0, 0.0]) and dc == 0.0
+
+
+def source(f, args, wrt):
+    return sd.grad(f, wrt=wrt, target="python").source_for(*args)
+
+
+def test_the_search_stores_an_index_not_the_values():
+    text = source(*CASES[0])
+    assert "best_s = best" in text and "_win = i if _c" in text.replace("_win2", "_win")
+    plan = text[text.index("# Plan:"):text.index("# -- ")]
+    assert "'best'" not in plan and "_saved_best" not in text
+    # the reverse of the search is the winner's alone: no loop over i left in it
+    reverse = text[text.index("# -- reverse sweep"):]
+    assert not [ln for ln in reverse.splitlines() if ln.strip().startswith("for i in")]
+
+
+def test_a_best_read_in_the_loop_is_left_as_it_was():
+    text = source(*CASES[3])
+    assert "best_s" not in text and "_win" not in text
