@@ -90,7 +90,7 @@ class _Splitter:
 
     def loop(self, loop) -> list:
         step = range_step(loop)
-        if step is None or loop.orelse or not _vector_body(loop) or \
+        if step is None or loop.orelse or not _vector_body(loop.body) or \
                 (trips_at_most(loop) or 0) in (1, 2):   # an end peel_ends runs apart
             return [loop]
         i = loop.target.id
@@ -102,7 +102,9 @@ class _Splitter:
                           if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
         if not _affine_reads(loop, i, assigned):
             return [loop]
-        split = self.buffers_to_split(loop, i, assigned)
+        branches = any(isinstance(s, ast.If) for s in loop.body)
+        split = self.branch_adds(loop, i, assigned) if branches else \
+            self.buffers_to_split(loop, i, assigned)
         if not split:
             return [loop]
         line = ir.LINE(loop)
@@ -111,6 +113,8 @@ class _Splitter:
             length = ast.Call(func=ast.Name(id="max", ctx=ast.Load()),
                               args=[length, ast.Constant(0)], keywords=[])
         slot = _minus(ast.Name(id=i, ctx=ast.Load()), lo)
+        if branches:
+            return self.through_locals(loop, split, length, slot)
         rows, rewritten, flushes = {}, {}, []
         for s, x, element in split:
             first = (x, element) not in rows
@@ -147,6 +151,79 @@ class _Splitter:
             ir.SECTION.set(f, ir.SECTION(loop))
         return [new_loop] + flushes
 
+    def branch_adds(self, loop, i, assigned) -> list:
+        """``[(add, buffer, element key), ...]`` in a loop with branches: every add
+        of each buffer some add of which is inside a branch (the sums an
+        iteration carries to the next would be selected by the branch, which
+        LLVM does not vectorize: Burgers' upwinded flux adds into ``du[i - 1]``
+        or ``du[i + 1]`` by the sign of ``u[i]``), where ``AddGroups`` would carry
+        them (the smallest and the largest offset added into in every iteration:
+        each row's element exists at every index of the loop)."""
+        groups = AddGroups(loop, i, assigned, self.ndims, self.lengths)
+        top = {id(s) for s in loop.body}
+        out = []
+        for (x, place, fixed), adds in groups.groups.items():
+            if any(wrap is not None for _, _, wrap in adds) or \
+                    all(id(s) in top for s, _, _ in adds):
+                continue
+            out += [(s, x, (place, fixed, c)) for s, c, _ in adds]
+        return out
+
+    def through_locals(self, loop, split, length, slot) -> list:
+        """``loop`` with the adds ``split`` summed in one local per element in each
+        iteration, the locals stored into rows at its end, and the rows added
+        in after it, each in a loop of its own::
+
+            for i in range(1, n - 1):
+                du_i = 0.0
+                du_i_minus_1 = 0.0
+                ...
+                if _c5:
+                    du_i_minus_1 += _dt8
+                ...
+                du_i_row[i - 1] = du_i
+                du_i_minus_1_row[i - 1] = du_i_minus_1
+            for i in range(1, n - 1):
+                du[i] += du_i_row[i - 1]
+            ...
+        """
+        line = ir.LINE(loop)
+        sums, rewritten, flushes, stores, starts = {}, {}, [], [], []
+        for s, x, element in split:
+            if (x, element) not in sums:
+                label = _label(s.target)
+                total, row = self.namer.fresh(label), self.namer.fresh(f"{label}_row")
+                sums[(x, element)] = total
+                self.rows.append(ir.tag(ast.Assign(
+                    targets=[ast.Name(id=row, ctx=ast.Store())],
+                    value=call("np.empty", ir.clone(length))), line, ir.Kind.ASSIGN))
+                starts.append(ir.tag(ast.Assign(targets=[ast.Name(id=total, ctx=ast.Store())],
+                                                value=ast.Constant(0.0)), line, ir.Kind.ASSIGN))
+                stores.append(ir.tag(ast.Assign(
+                    targets=[ast.Subscript(value=ast.Name(id=row, ctx=ast.Load()),
+                                           slice=ir.clone(slot), ctx=ast.Store())],
+                    value=ast.Name(id=total, ctx=ast.Load())), line, ir.Kind.STORE))
+                flush = ast.AugAssign(target=ir.clone(s.target), op=ast.Add(),
+                                      value=ast.Subscript(value=ast.Name(id=row, ctx=ast.Load()),
+                                                          slice=ir.clone(slot), ctx=ast.Load()))
+                ir.copy_facts(s, flush)
+                ir.LINE.set(flush, line)
+                flushes.append(_loop_like(loop, [flush]))
+            new = ast.AugAssign(target=ast.Name(id=sums[(x, element)], ctx=ast.Store()),
+                                op=s.op, value=s.value)
+            ir.copy_facts(s, new)
+            ir.KIND.set(new, ir.Kind.ACCUMULATE)
+            rewritten[id(s)] = new
+        buffers = ", ".join(f"'{x}'" for x in dict.fromkeys(x for _, x, _ in split))
+        ir.NOTE.set(self.rows[-len(sums)], f"rows of the adds into {buffers} of the loop at "
+                                           f"{line_ref(line)}, so that it vectorizes")
+        ir.NOTE.set(flushes[0], f"the rows added into {buffers}, each in a loop of its own")
+        new_loop = copy.copy(loop)
+        new_loop.body = starts + _replaced(loop.body, rewritten) + stores
+        for f in flushes:
+            ir.SECTION.set(f, ir.SECTION(loop))
+        return [new_loop] + flushes
+
     def buffers_to_split(self, loop, i, assigned) -> list:
         """``[(add, buffer, element key), ...]``: the adds of each buffer every
         mention of which in the loop is an add the loop makes in every
@@ -177,10 +254,15 @@ class _Splitter:
         return sorted(out, key=lambda a: loop.body.index(a[0]))
 
 
-def _vector_body(loop) -> bool:
+def _vector_body(body) -> bool:
     """Straight-line numbers: assignments, element reads, arithmetic, and calls
-    LLVM has vector forms of."""
-    for s in loop.body:
+    LLVM has vector forms of; and ``if``/``else`` on a name between such blocks
+    (LLVM turns their assignments into selects)."""
+    for s in body:
+        if isinstance(s, ast.If) and isinstance(s.test, ast.Name):
+            if not (_vector_body(s.body) and _vector_body(s.orelse)):
+                return False
+            continue
         if not isinstance(s, (ast.Assign, ast.AugAssign)) or ir.ARRAY(s):
             return False
         for n in nodes(s):
@@ -190,6 +272,17 @@ def _vector_body(loop) -> bool:
                     not (isinstance(n, ast.Tuple) and _in_index(s, n)):
                 return False
     return True
+
+
+def _replaced(stmts, new: dict) -> list:
+    """``stmts`` with the statements ``new`` maps (by id) replaced, in branches too."""
+    out = []
+    for s in stmts:
+        if isinstance(s, ast.If):
+            s = copy.copy(s)
+            s.body, s.orelse = _replaced(s.body, new), _replaced(s.orelse, new)
+        out.append(new.get(id(s), s))
+    return out
 
 
 def _affine_reads(loop, i, assigned) -> bool:
