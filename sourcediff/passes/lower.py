@@ -1109,6 +1109,12 @@ def _reduction_operands(s, facts):
     return [a.id for a in operands]
 
 
+def _dot(s) -> bool:
+    """``r = np.dot(t, u)`` or ``r = t @ u``."""
+    prim = _prim(s.value)
+    return prim == ("binop", "MatMult") or prim[0] == "call" and id(prim[1]) in DOT_IDS
+
+
 def _stored_into(s):
     """The target ``A[idx]`` of a store or an augmented store (``A[idx] += t``)."""
     return s.targets[0] if _kind(s) == "store" else s.target
@@ -1295,6 +1301,12 @@ def _describe(g, stmts, defs, local, facts):
     g.rows += [_whole(n, facts) for k in g.members for n in sorted(
         _temporary_def(stmts[k], facts) if k in at else
         _reduction_operands(stmts[k], facts) or _store_operands(stmts[k], facts)) if n in local]
+    # (both operands of a dot product: NumPy takes vectors of one length only, no
+    # broadcast; an argument's vector too, ``np.dot(h, xp[i:i + m])``, read at the
+    # loop's index rather than at ``j * h_step``, which LLVM does not vectorize)
+    dotted = {n for k in g.members if k not in at and _dot(stmts[k])
+              for n in _reduction_operands(stmts[k], facts) or () if n not in local}
+    g.rows += [_whole(n, facts) for n in sorted(dotted)]
     # (what a store writes, for ``_movable``: its array)
     g.results = {k: _stored_into(stmts[k]).value.id if k in g.stores else stmts[k].targets[0].id
                  for k in g.members}
@@ -1310,7 +1322,7 @@ def _describe(g, stmts, defs, local, facts):
     _spread_rows(g, stmts, at, facts)
     first = g.rows[0] if g.rows else None
     read_whole = {n for k in g.members for n in _whole_reads(stmts[k], g, facts)} - \
-        {r[0] for r in g.rows if r[0] in local} - set(g.spread)  # (a product W @ h: a row)
+        {r[0] for r in g.rows if r[0] in local} - set(g.spread) - dotted  # (W @ h: a row)
     g.unsure = {n for n in read_whole
                 if first is None or not facts.same_length(_whole(n, facts), first)}
     # an operand given axes to broadcast, not sure to be as long as the others: NumPy's code
@@ -1327,7 +1339,8 @@ def _describe(g, stmts, defs, local, facts):
     seen = set()
     for r in g.rows:
         key = (r[0], tuple(tuple(a) for a in r[1]))
-        if key not in seen and not facts.same_length(r, g.length):
+        # (a temporary is as long as the rows it is computed from, checked themselves)
+        if key not in seen and r[0] not in g.temps and not facts.same_length(r, g.length):
             seen.add(key)
             g.unchecked.append(r)
 

@@ -129,6 +129,13 @@ def scaled_rows(X, w):                # a scalar against a row
     return s
 
 
+def windowed_dot(h, x, m):            # np.dot takes vectors of one length only
+    s = 0.0
+    for i in range(x.shape[0] - m + 1):
+        s += np.tanh(np.dot(h, x[i:i + m]))
+    return s
+
+
 BROADCAST = [
     (row_minus_vector, (np.array([[1.0], [2.0]]), np.array([0.0, 1.0, 2.0])), (0, 1)),
     (row_minus_vector, (np.array([[1.0, 2.0, 0.5]]), np.array([0.3])), (0, 1)),
@@ -163,6 +170,7 @@ MISMATCHED = [
     (matvec_plus_bias, (np.ones((1, 2)), np.ones((2, 2)), np.array([0.1, 0.2, 0.3])),
      (0, 1, 2)),
     (store_scaled, (np.array([0.3, 0.7, -0.2, 0.5, 0.9]), np.array([0.8, 1.1]), 2), (0, 1)),
+    (windowed_dot, (np.array([0.4, 0.2]), np.array([0.3, 0.7, -0.2, 0.5, 0.9]), 3), (0, 1)),
 ]
 
 
@@ -174,6 +182,17 @@ def test_lengths_neither_one_raise_value_error_as_numpy(f, args, wrt, target):
         f(*args)
     with pytest.raises(ValueError):
         sd.value_and_grad(f, wrt=wrt, target=target)(*args)
+
+
+@pytest.mark.parametrize("target", TARGETS)
+def test_a_dot_product_does_not_broadcast_one_element(target):
+    """NumPy's dot of a 1-element vector with a 3-element one raises (no
+    broadcasting), as an element-wise product would not."""
+    args = (np.array([0.4]), np.array([0.3, 0.7, -0.2, 0.5, 0.9]), 3)
+    with pytest.raises(ValueError):
+        windowed_dot(*args)
+    with pytest.raises(ValueError):
+        sd.value_and_grad(windowed_dot, wrt=(0, 1), target=target)(*args)
 
 
 @pytest.mark.parametrize("target", TARGETS)
@@ -204,6 +223,9 @@ def _inside_loops(text, function):
 EQUAL = [
     (stencil, (np.array([0.3, 0.7, -0.2, 0.5, 0.9]), 2), (0,)),
     (scaled_rows, (np.array([[0.5, 0.6, 0.1], [0.2, -0.3, 0.4]]), 0.7), (0, 1)),
+    # (an argument's vector in a dot product: as long as the window, checked, read at j)
+    (windowed_dot, (np.array([0.4, -0.3, 0.8]), np.array([0.3, 0.7, -0.2, 0.5, 0.9]), 3),
+     (0, 1)),
 ]
 
 
