@@ -124,18 +124,10 @@ class _Splitter:
             target = ast.Subscript(value=ast.Name(id=row, ctx=ast.Load()),
                                    slice=ir.clone(slot), ctx=ast.Store())
             if first:
-                self.rows.append(ir.tag(ast.Assign(
-                    targets=[ast.Name(id=row, ctx=ast.Store())],
-                    value=call("np.empty", ir.clone(length))), line, ir.Kind.ASSIGN))
+                flushes.append(self.row(loop, s, row, length, slot))
                 value = s.value if isinstance(s.op, ast.Add) else \
                     ast.UnaryOp(op=ast.USub(), operand=s.value)
                 new = ast.Assign(targets=[target], value=value)
-                flush = ast.AugAssign(target=ir.clone(s.target), op=ast.Add(),
-                                      value=ast.Subscript(value=ast.Name(id=row, ctx=ast.Load()),
-                                                          slice=ir.clone(slot), ctx=ast.Load()))
-                ir.copy_facts(s, flush)
-                ir.LINE.set(flush, line)
-                flushes.append(_loop_like(loop, [flush]))
             else:
                 new = ast.AugAssign(target=target, op=s.op, value=s.value)
             ir.copy_facts(s, new)
@@ -150,6 +142,20 @@ class _Splitter:
         for f in flushes:
             ir.SECTION.set(f, ir.SECTION(loop))
         return [new_loop] + flushes
+
+    def row(self, loop, add, row, length, slot):
+        """Allocates ``row`` (before the sweep) for the element ``add`` adds into;
+        returns the loop after ``loop`` that adds the row into that element."""
+        line = ir.LINE(loop)
+        self.rows.append(ir.tag(ast.Assign(targets=[ast.Name(id=row, ctx=ast.Store())],
+                                           value=call("np.empty", ir.clone(length))),
+                                line, ir.Kind.ASSIGN))
+        flush = ast.AugAssign(target=ir.clone(add.target), op=ast.Add(),
+                              value=ast.Subscript(value=ast.Name(id=row, ctx=ast.Load()),
+                                                  slice=ir.clone(slot), ctx=ast.Load()))
+        ir.copy_facts(add, flush)
+        ir.LINE.set(flush, line)
+        return _loop_like(loop, [flush])
 
     def branch_adds(self, loop, i, assigned) -> list:
         """``[(add, buffer, element key), ...]`` in a loop with branches: every add
@@ -194,21 +200,13 @@ class _Splitter:
                 label = _label(s.target)
                 total, row = self.namer.fresh(label), self.namer.fresh(f"{label}_row")
                 sums[(x, element)] = total
-                self.rows.append(ir.tag(ast.Assign(
-                    targets=[ast.Name(id=row, ctx=ast.Store())],
-                    value=call("np.empty", ir.clone(length))), line, ir.Kind.ASSIGN))
+                flushes.append(self.row(loop, s, row, length, slot))
                 starts.append(ir.tag(ast.Assign(targets=[ast.Name(id=total, ctx=ast.Store())],
                                                 value=ast.Constant(0.0)), line, ir.Kind.ASSIGN))
                 stores.append(ir.tag(ast.Assign(
                     targets=[ast.Subscript(value=ast.Name(id=row, ctx=ast.Load()),
                                            slice=ir.clone(slot), ctx=ast.Store())],
                     value=ast.Name(id=total, ctx=ast.Load())), line, ir.Kind.STORE))
-                flush = ast.AugAssign(target=ir.clone(s.target), op=ast.Add(),
-                                      value=ast.Subscript(value=ast.Name(id=row, ctx=ast.Load()),
-                                                          slice=ir.clone(slot), ctx=ast.Load()))
-                ir.copy_facts(s, flush)
-                ir.LINE.set(flush, line)
-                flushes.append(_loop_like(loop, [flush]))
             new = ast.AugAssign(target=ast.Name(id=sums[(x, element)], ctx=ast.Store()),
                                 op=s.op, value=s.value)
             ir.copy_facts(s, new)
