@@ -107,7 +107,6 @@ class _Splitter:
             self.buffers_to_split(loop, i, assigned)
         if not split:
             return [loop]
-        line = ir.LINE(loop)
         length = _minus(hi, lo)
         if not (isinstance(lo, ast.Constant) and lo.value == 0 and _a_length(hi)):
             length = ast.Call(func=ast.Name(id="max", ctx=ast.Load()),
@@ -133,15 +132,8 @@ class _Splitter:
             ir.copy_facts(s, new)
             ir.KIND.set(new, ir.Kind.STORE if isinstance(new, ast.Assign) else ir.Kind.AUGSTORE)
             rewritten[id(s)] = new
-        buffers = ", ".join(f"'{x}'" for x in dict.fromkeys(x for _, x, _ in split))
-        ir.NOTE.set(self.rows[-len(rows)], f"rows of the adds into {buffers} of the loop at "
-                                           f"{line_ref(line)}, so that it vectorizes")
-        ir.NOTE.set(flushes[0], f"the rows added into {buffers}, each in a loop of its own")
-        new_loop = copy.copy(loop)
-        new_loop.body = [rewritten.get(id(s), s) for s in loop.body]
-        for f in flushes:
-            ir.SECTION.set(f, ir.SECTION(loop))
-        return [new_loop] + flushes
+        return self.finished(loop, [rewritten.get(id(s), s) for s in loop.body], split,
+                             flushes)
 
     def row(self, loop, add, row, length, slot):
         """Allocates ``row`` (before the sweep) for the element ``add`` adds into;
@@ -212,12 +204,18 @@ class _Splitter:
             ir.copy_facts(s, new)
             ir.KIND.set(new, ir.Kind.ACCUMULATE)
             rewritten[id(s)] = new
+        return self.finished(loop, starts + _replaced(loop.body, rewritten) + stores, split,
+                             flushes)
+
+    def finished(self, loop, body, split, flushes) -> list:
+        """``loop`` with ``body``, then the loops ``flushes`` adding its rows in
+        (the last ``len(flushes)`` allocations), with notes saying why."""
         buffers = ", ".join(f"'{x}'" for x in dict.fromkeys(x for _, x, _ in split))
-        ir.NOTE.set(self.rows[-len(sums)], f"rows of the adds into {buffers} of the loop at "
-                                           f"{line_ref(line)}, so that it vectorizes")
+        ir.NOTE.set(self.rows[-len(flushes)], f"rows of the adds into {buffers} of the loop at "
+                                              f"{line_ref(ir.LINE(loop))}, so that it vectorizes")
         ir.NOTE.set(flushes[0], f"the rows added into {buffers}, each in a loop of its own")
         new_loop = copy.copy(loop)
-        new_loop.body = starts + _replaced(loop.body, rewritten) + stores
+        new_loop.body = body
         for f in flushes:
             ir.SECTION.set(f, ir.SECTION(loop))
         return [new_loop] + flushes
