@@ -46,6 +46,7 @@ code (the names it adds are typed again after it).
 from __future__ import annotations
 
 import ast
+from collections import Counter
 
 from .. import ir
 from ..names import Namer
@@ -69,8 +70,8 @@ def keep_winners(fn: ast.FunctionDef, env: dict, used_names: set) -> bool:
 
 
 def _search(loop, env):
-    """``(best, the test's statement, the if, best's assignment)`` for such a
-    loop, else None."""
+    """``(best, the test's statement, the if, best's assignment, the statements
+    its new value is computed by, in order)`` for such a loop, else None."""
     if loop.orelse or not isinstance(loop.target, ast.Name) or \
             not (isinstance(loop.iter, ast.Call) and isinstance(loop.iter.func, ast.Name)
                  and loop.iter.func.id == "range") or not loop.body:
@@ -79,26 +80,45 @@ def _search(loop, env):
     if not isinstance(last, ast.If) or last.orelse or not isinstance(last.test, ast.Name) or \
             not all(_number_assign(s, env) for s in chain + last.body):
         return None
-    floats = [s for s in last.body if _is_float(env, s.targets[0].id)]
-    if len(floats) != 1:
-        return None
-    assign = floats[0]
-    best = assign.targets[0].id
     test = next((s for s in chain if s.targets[0].id == last.test.id), None)
-    if test is None or not _compares(test.value, best) or \
-            any(s.targets[0].id == best for s in chain):
+    if test is None or not _compares(test.value):
         return None
+    # best: the number compared that the branch sets (once; the loop sets it nowhere else)
+    compared = {a.id for a in (test.value.left, test.value.comparators[0])
+                if isinstance(a, ast.Name)}
+    sets = [s for s in last.body if s.targets[0].id in compared]
+    if len(sets) != 1 or not _is_float(env, sets[0].targets[0].id):
+        return None
+    assign = sets[0]
+    best = assign.targets[0].id
+    counts = Counter(s.targets[0].id for s in walk(loop.body) if isinstance(s, ast.Assign))
     reads = [n for s in loop.body for n in nodes(s) if isinstance(n, ast.Name) and
              n.id == best and isinstance(n.ctx, ast.Load)]
-    if len(reads) != 1 or not any(n is reads[0] for n in nodes(test.value)):
+    if counts[best] != 1 or len(reads) != 1 or \
+            not any(n is reads[0] for n in nodes(test.value)) or counts[loop.target.id]:
         return None
-    # (what the new value reads: the index, numbers before the if, the loop's constants)
-    assigned = {s.targets[0].id for s in walk(loop.body) if isinstance(s, ast.Assign)}
-    before = {s.targets[0].id for s in chain}
-    if (_reads(assign.value) & assigned) - before - {loop.target.id} or \
-            loop.target.id in assigned:
+    wanted = _computed_by(chain + last.body[:last.body.index(assign)], assign.value, counts,
+                          loop.target.id)
+    return None if wanted is None else (best, test, last, assign, wanted)
+
+
+def _computed_by(stmts, value, counts, index):
+    """The statements of ``stmts`` (in order) that ``value`` is computed by in an
+    iteration, when what they read is the loop index, numbers they set once
+    before their reader, or names the loop does not set (else None: a number
+    carried from the iteration before, ``acc2 = acc + x[i]`` before ``acc =
+    acc2``, would be read at its last value after the loop)."""
+    needed, wanted = _reads(value), []
+    for s in reversed(stmts):
+        z = s.targets[0].id
+        if z in needed:
+            if counts[z] != 1:
+                return None
+            wanted.append(s)
+            needed = (needed - {z}) | _reads(s.value)
+    if (needed - {index}) & set(counts):
         return None
-    return best, test, last, assign
+    return wanted[::-1]
 
 
 def _number_assign(s, env) -> bool:
@@ -115,10 +135,9 @@ def _is_float(env, name) -> bool:
     return t is not None and t.is_float
 
 
-def _compares(value, best) -> bool:
+def _compares(value) -> bool:
     return isinstance(value, ast.Compare) and len(value.ops) == 1 and \
-        isinstance(value.ops[0], _TESTS) and \
-        any(isinstance(a, ast.Name) and a.id == best for a in (value.left, value.comparators[0]))
+        isinstance(value.ops[0], _TESTS)
 
 
 def _reads(node) -> set:
@@ -126,7 +145,7 @@ def _reads(node) -> set:
 
 
 def _rewrite(loop, found, namer) -> list:
-    best, test, branch, assign = found
+    best, test, branch, assign, wanted = found
     line = ir.LINE(loop)
     seen, win = namer.fresh(f"{best}_s"), namer.fresh("_win")
     # the search: the test reads the detached copy, the branch sets it and the index
@@ -138,7 +157,9 @@ def _rewrite(loop, found, namer) -> list:
         value = assign.value.id
     else:
         value = namer.fresh(f"{best}_new")
-        branch.body.insert(k, ir.tag(_assign(value, assign.value), ir.LINE(assign)))
+        made = ir.tag(_assign(value, assign.value), ir.LINE(assign))
+        branch.body.insert(k, made)
+        wanted = wanted + [made]
         k += 1
     assign.targets[0].id = seen
     assign.value = ir.DETACHED.set(_name_copy(value), True)
@@ -146,14 +167,9 @@ def _rewrite(loop, found, namer) -> list:
     start = [ir.tag(_assign(seen, ir.DETACHED.set(_name_copy(best), True)), line),
              ir.tag(_assign(win, ir.mark(ast.Constant(-1), ("const",))), line)]
     # after it: the winner's value computed again from its index
-    needed, wanted = {value}, []
-    for s in reversed(loop.body[:-1] + branch.body[:k]):
-        if s.targets[0].id in needed:
-            wanted.append(s)
-            needed |= _reads(s.value)
     renamed = {loop.target.id: win}
     again = []
-    for s in reversed(wanted):
+    for s in wanted:
         new = ir.clone(s)
         _rename(new.value, renamed)
         renamed[s.targets[0].id] = new.targets[0].id = namer.fresh(s.targets[0].id + "_w")

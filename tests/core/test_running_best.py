@@ -70,6 +70,31 @@ def seeded(x, c):
     return 2.0 * best
 
 
+def running_prefix_max(x):
+    """The value compared is computed from a number the loop carries (``acc``):
+    after the loop ``acc`` holds its last value, not the winner's (kept)."""
+    acc = 0.0
+    best = -1e300
+    for i in range(x.shape[0]):
+        acc2 = acc + x[i]
+        acc = acc2
+        if acc2 > best:  # noqa: PLR1730
+            best = acc2
+    return best * 2.0 + acc
+
+
+def stepping_down(x, w):
+    """A range counting down by two, ``>=``, the argmax read after, the new value
+    computed in the branch from the index."""
+    best = -math.inf
+    arg = -1
+    for i in range(x.shape[0] - 1, -1, -2):
+        if x[i] * w >= best:
+            best = x[i] * w + 0.0
+            arg = i
+    return best * best + arg
+
+
 def read_in_the_loop(x):
     """``best`` read elsewhere in the loop: every iteration needs it (kept)."""
     best = 0.0
@@ -88,7 +113,9 @@ VITERBI = (np.log(rng.dirichlet(np.ones(K))), np.log(rng.dirichlet(np.ones(K), s
 NEAREST = (rng.standard_normal(7), rng.standard_normal(3), 1.3)
 CASES = [(viterbi, VITERBI, (0, 1, 2)), (nearest, NEAREST, (0, 1, 2)),
          (seeded, (rng.standard_normal(5), 0.4), (0, 1)),
-         (read_in_the_loop, (rng.uniform(0.1, 1.0, 6),), 0)]
+         (read_in_the_loop, (rng.uniform(0.1, 1.0, 6),), 0),
+         (running_prefix_max, (rng.standard_normal(6),), 0),
+         (stepping_down, (rng.standard_normal(7), 0.7), (0, 1))]
 
 
 @pytest.mark.parametrize("target", ["python", "cpu"])
@@ -138,3 +165,18 @@ def test_the_search_stores_an_index_not_the_values():
 def test_a_best_read_in_the_loop_is_left_as_it_was():
     text = source(*CASES[3])
     assert "best_s" not in text and "_win" not in text
+
+
+def test_a_value_from_a_carried_number_is_left_as_it_was():
+    x = np.array([0.5, 1.0, -2.0, 0.3])
+    v, g = sd.value_and_grad(running_prefix_max, target="python")(x)
+    assert v == running_prefix_max(x) and np.array_equal(g, [3.0, 3.0, 1.0, 1.0])
+    assert "_win" not in source(*CASES[4])
+
+
+@pytest.mark.parametrize("case", [1, 5], ids=["nearest", "stepping_down"])
+def test_a_value_the_branch_computes_is_computed_again_after_the_loop(case):
+    text = source(*CASES[case])
+    plan = text[text.index("# Plan:"):text.index("# -- ")]
+    assert "_win" in text and "best_new_w" in text
+    assert "_saved" not in text and "stored: nothing" in plan      # nothing of the search kept
