@@ -58,14 +58,14 @@ _TESTS = (ast.Gt, ast.Lt, ast.GtE, ast.LtE)
 def keep_winners(fn: ast.FunctionDef, env: dict, used_names: set) -> bool:
     """Rewrite ``fn`` in place; whether it changed.  ``used_names`` gets the new
     names."""
-    found = [(block, s) for block in blocks(fn.body) for s in block
-             if isinstance(s, ast.For) and _search(s, env) is not None]
+    found = [(block, s, search) for block in blocks(fn.body) for s in block
+             if isinstance(s, ast.For) and (search := _search(s, env)) is not None]
     if not found:
         return False
     namer = Namer(used_names)
-    for block, loop in found:
+    for block, loop, search in found:
         k = next(j for j, s in enumerate(block) if s is loop)
-        block[k:k + 1] = _rewrite(loop, _search(loop, env), namer)
+        block[k:k + 1] = _rewrite(loop, search, namer)
     return True
 
 
