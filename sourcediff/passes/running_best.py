@@ -34,6 +34,13 @@ The loop is then all comparisons: nothing of it is stored or reversed.  Ties
 and NaN go as in the loop (the same tests on the same numbers pick the same
 iteration; with none taken, ``best`` keeps its value from before the loop).
 
+``best = max(best, v)`` (``min``) is the same loop: Python's ``max(a, b)`` is
+``a`` unless ``b > a``, NaN included (``_as_test``).  Its rule gives each of two
+equal values half the adjoint, so the search also notes the last iteration
+whose value equals the best before it (``_last``); the iterations after the
+winner's up to it are run again after the winner's value, each equal one taking
+half (``_ties_shared``): with no tie that loop runs no iteration.
+
 Taken for a ``for`` over ``range`` whose body is assignments of numbers and,
 last, one ``if`` without ``else`` on a comparison (``>``, ``<``, ``>=``, ``<=``)
 of ``best`` with a number the body computes, whose branch assigns ``best``
@@ -51,6 +58,7 @@ from collections import Counter
 from .. import ir
 from ..names import Namer
 from .astutil import blocks, nodes, walk
+from .types import BOOL
 
 _TESTS = (ast.Gt, ast.Lt, ast.GtE, ast.LtE)
 
@@ -58,15 +66,66 @@ _TESTS = (ast.Gt, ast.Lt, ast.GtE, ast.LtE)
 def keep_winners(fn: ast.FunctionDef, env: dict, used_names: set) -> bool:
     """Rewrite ``fn`` in place; whether it changed.  ``used_names`` gets the new
     names."""
-    found = [(block, s, search) for block in blocks(fn.body) for s in block
-             if isinstance(s, ast.For) and (search := _search(s, env)) is not None]
-    if not found:
-        return False
     namer = Namer(used_names)
-    for block, loop, search in found:
-        k = next(j for j, s in enumerate(block) if s is loop)
-        block[k:k + 1] = _rewrite(loop, search, namer)
-    return True
+    found = []
+    for block in blocks(fn.body):
+        for s in block:
+            if not isinstance(s, ast.For):
+                continue
+            loop, ties = s, None
+            search = _search(s, env)
+            if search is None and (taken := _as_test(s, env, namer)) is not None:
+                loop, ties = taken
+                search = _search(loop, env)
+            if search is not None:
+                found.append((block, s, loop, search, ties))
+    for block, was, loop, search, ties in found:
+        k = next(j for j, s in enumerate(block) if s is was)
+        block[k:k + 1] = _rewrite(loop, search, namer, ties)
+    return bool(found)
+
+
+def _as_test(loop, env, namer):
+    """``(the loop with its last statement ``best = max(best, v)`` written as
+    ``if v > best: best = v``, the value v)`` (``min``: ``<``), else None: the
+    same numbers (Python's and Numba's ``max(a, b)`` is ``a`` unless ``b > a``,
+    NaN included).  Its rule splits a tie's adjoint equally, which the
+    rewrite keeps (``_ties_shared``)."""
+    if not loop.body or loop.orelse or not _counted_range(loop):
+        return None
+    *rest, last = loop.body
+    if not (ir.KIND(last) == ir.Kind.ASSIGN and isinstance(last.targets[0], ast.Name)):
+        return None
+    best, call = last.targets[0].id, last.value
+    if isinstance(call, ast.Name) and rest and ir.KIND(rest[-1]) == ir.Kind.ASSIGN and \
+            isinstance(rest[-1].targets[0], ast.Name) and rest[-1].targets[0].id == call.id:
+        *rest, made = rest
+        call = made.value
+    if not (isinstance(call, ast.Call) and isinstance(call.func, ast.Name) and
+            call.func.id in ("max", "min") and len(call.args) == 2 and not call.keywords and
+            all(isinstance(a, ast.Name) for a in call.args) and call.args[0].id == best and
+            call.args[1].id != best and _is_float(env, call.args[1].id)):
+        return None
+    value, test = call.args[1].id, namer.fresh("_c")
+    op = ast.Gt() if call.func.id == "max" else ast.Lt()
+    new = ir.copy_facts(loop, ast.For(target=ir.clone(loop.target), iter=ir.clone(loop.iter),
+                                      body=[ir.clone(s) for s in rest], orelse=[],
+                                      type_comment=None, lineno=0))
+    line = ir.LINE(last)
+    new.body += [ir.tag(_assign(test, _compare(value, op, best)), line),
+                 ir.tag(ast.If(test=ast.Name(id=test, ctx=ast.Load()),
+                               body=[ir.tag(_assign(best, _name_copy(value)), line)],
+                               orelse=[]), line, ir.Kind.IF)]
+    env[test] = BOOL
+    return new, value
+
+
+def _counted_range(loop) -> bool:
+    """``for i in range(stop)`` or ``range(start, stop)``: counting up by one."""
+    it = loop.iter
+    return isinstance(it, ast.Call) and isinstance(it.func, ast.Name) and \
+        it.func.id == "range" and 1 <= len(it.args) <= 2 and not it.keywords and \
+        isinstance(loop.target, ast.Name)
 
 
 def _search(loop, env):
@@ -144,8 +203,9 @@ def _reads(node) -> set:
     return {n.id for n in nodes(node) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
 
 
-def _rewrite(loop, found, namer) -> list:
+def _rewrite(loop, found, namer, ties=None) -> list:
     best, test, branch, assign, wanted = found
+    chain = [ir.clone(s) for s in wanted]   # (before the search renames best)
     line = ir.LINE(loop)
     seen, win = namer.fresh(f"{best}_s"), namer.fresh("_win")
     # the search: the test reads the detached copy, the branch sets it and the index
@@ -181,7 +241,80 @@ def _rewrite(loop, found, namer) -> list:
                                         ("compare",))), line)
     after = ir.tag(ast.If(test=ast.Name(id=won, ctx=ast.Load()), body=again + [result],
                           orelse=[]), line, ir.Kind.IF)
-    return start + [loop, check, after]
+    if ties is None:
+        return start + [loop, check, after]
+    # the last iteration whose value equals the best before it: one after the
+    # winner's is a tie with the winner's value (the test is independent of
+    # the winner's, so Numba makes both selects)
+    last = namer.fresh("_last")
+    start.append(ir.tag(_assign(last, ir.mark(ast.Constant(-1), ("const",))), line))
+    equal = namer.fresh("_e")
+    k = next(j for j, s in enumerate(loop.body) if s is branch)
+    loop.body[k:k] = [ir.tag(_assign(equal, _compare(ties, ast.Eq(), seen)), line),
+                      ir.tag(ast.If(test=ast.Name(id=equal, ctx=ast.Load()),
+                                    body=[ir.tag(_assign(last, _name_copy(loop.target.id)),
+                                                 line)],
+                                    orelse=[]), line, ir.Kind.IF)]
+    return start + [loop, check, after] + \
+        _ties_shared(loop, chain, ties, (best, seen, win, last), namer, ir.LINE(assign))
+
+
+def _ties_shared(loop, chain, value, names, namer, line) -> list:
+    """Where the search met the winner's value again (after the winner, up to
+    ``_last``), ``max``'s rule gave each of the two equal values half the
+    adjoint: a loop over those iterations takes ``best = 0.5 * best + 0.5 * v``
+    at each such ``v`` (the same number: ``0.5 * m`` is exact for normal ``m``;
+    a tie at a subnormal value rounds) and differentiates as the rule does,
+    reading nothing it stores.  With no tie it runs no iteration."""
+    best, seen, win, last = names
+    index = namer.fresh(loop.target.id + "_t")
+    renamed = {loop.target.id: index}
+    body = []
+    for s in chain:
+        new = ir.clone(s)
+        _rename(new.value, renamed)
+        renamed[s.targets[0].id] = new.targets[0].id = namer.fresh(s.targets[0].id + "_t")
+        body.append(new)
+    v = renamed.get(value, value)
+    equal, half, other = namer.fresh("_e"), namer.fresh(f"{best}_h"), namer.fresh(f"{v}_h")
+    share = [ir.tag(_assign(half, _times_half(best)), line),
+             ir.tag(_assign(other, _times_half(v)), line),
+             ir.tag(_assign(best, ir.mark(ast.BinOp(left=ast.Name(id=half, ctx=ast.Load()),
+                                                    op=ast.Add(),
+                                                    right=ast.Name(id=other, ctx=ast.Load())),
+                                          ("binop", "Add"))), line)]
+    body += [ir.tag(_assign(equal, _compare(v, ast.Eq(), seen)), line),
+             ir.tag(ast.If(test=ast.Name(id=equal, ctx=ast.Load()), body=share, orelse=[]),
+                    line, ir.Kind.IF)]
+    first, stop = namer.fresh("_from"), namer.fresh("_to")
+    after = _plus_one(win)
+    if len(loop.iter.args) == 2:    # range(start, stop): from the start while no iteration won
+        after = ir.mark(ast.Call(func=ast.Name(id="max", ctx=ast.Load()),
+                                 args=[ir.clone(loop.iter.args[0]), after], keywords=[]),
+                        ("call", max))
+    again = ir.copy_facts(loop, ast.For(
+        target=ast.Name(id=index, ctx=ast.Store()),
+        iter=ast.Call(func=ast.Name(id="range", ctx=ast.Load()),
+                      args=[ast.Name(id=first, ctx=ast.Load()),
+                            ast.Name(id=stop, ctx=ast.Load())], keywords=[]),
+        body=body, orelse=[], type_comment=None, lineno=0))
+    return [ir.tag(_assign(first, after), line), ir.tag(_assign(stop, _plus_one(last)), line),
+            again]
+
+
+def _plus_one(name):
+    return ir.mark(ast.BinOp(left=ast.Name(id=name, ctx=ast.Load()), op=ast.Add(),
+                             right=ast.Constant(1)), ("binop", "Add"))
+
+
+def _times_half(name):
+    return ir.mark(ast.BinOp(left=ast.Constant(0.5), op=ast.Mult(),
+                             right=ast.Name(id=name, ctx=ast.Load())), ("binop", "Mult"))
+
+
+def _compare(left, op, right):
+    return ir.mark(ast.Compare(left=ast.Name(id=left, ctx=ast.Load()), ops=[op],
+                               comparators=[ast.Name(id=right, ctx=ast.Load())]), ("compare",))
 
 
 def _assign(name, value):

@@ -261,7 +261,13 @@ def _(z, x, x_dot):
     return trigamma(x) * x_dot
 
 
-@tangent(max, np.maximum, when=numbers("x", "y"))   # a select per term for numbers
+@tangent(max)      # x unless y > x, as the value (a NaN y loses); ties share equally
+def _(z, x, y, x_dot, y_dot):
+    return ((0.0 if y > x else x_dot) - (0.5 * x_dot if x == y else 0.0)
+            + (y_dot if y > x else 0.0) + (0.5 * y_dot if x == y else 0.0))
+
+
+@tangent(np.maximum, when=numbers("x", "y"))   # a select per term for numbers
 def _(z, x, y, x_dot, y_dot):
     return ((x_dot if x > y else 0.0) + (0.5 * x_dot if x == y else 0.0)
             + (y_dot if y > x else 0.0) + (0.5 * y_dot if x == y else 0.0))
@@ -272,7 +278,13 @@ def _(z, x, y, x_dot, y_dot):
     return x_dot * ((x > y) + 0.5 * (x == y)) + y_dot * ((y > x) + 0.5 * (x == y))
 
 
-@tangent(min, np.minimum, when=numbers("x", "y"))
+@tangent(min)
+def _(z, x, y, x_dot, y_dot):
+    return ((0.0 if y < x else x_dot) - (0.5 * x_dot if x == y else 0.0)
+            + (y_dot if y < x else 0.0) + (0.5 * y_dot if x == y else 0.0))
+
+
+@tangent(np.minimum, when=numbers("x", "y"))
 def _(z, x, y, x_dot, y_dot):
     return ((x_dot if x < y else 0.0) + (0.5 * x_dot if x == y else 0.0)
             + (y_dot if y < x else 0.0) + (0.5 * y_dot if x == y else 0.0))

@@ -141,15 +141,17 @@ def _(z, x, dz):
 elementwise(max, min)
 
 
-@rule(max)                 # ties split the adjoint equally, as JAX's maximum
+# Python's max(x, y) is x unless y > x (min: unless y < x), so a NaN y loses and a NaN
+# x wins, as the value does; ties split the adjoint equally, as JAX's maximum
+@rule(max)
 def _(z, x, y, dz):
-    return ((dz if x > y else 0.0) + (0.5 * dz if x == y else 0.0),
+    return ((0.0 if y > x else dz) - (0.5 * dz if x == y else 0.0),
             (dz if y > x else 0.0) + (0.5 * dz if x == y else 0.0))
 
 
 @rule(min)
 def _(z, x, y, dz):
-    return ((dz if x < y else 0.0) + (0.5 * dz if x == y else 0.0),
+    return ((0.0 if y < x else dz) - (0.5 * dz if x == y else 0.0),
             (dz if y < x else 0.0) + (0.5 * dz if x == y else 0.0))
 
 

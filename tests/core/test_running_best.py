@@ -180,3 +180,142 @@ def test_a_value_the_branch_computes_is_computed_again_after_the_loop(case):
     plan = text[text.index("# Plan:"):text.index("# -- ")]
     assert "_win" in text and "best_new_w" in text
     assert "_saved" not in text and "stored: nothing" in plan      # nothing of the search kept
+
+
+# --- ``best = max(best, v)``: the same search; max's rule splits a tie's adjoint
+# equally, and the rewrite keeps that (passes/running_best.py ``_ties_shared``)
+
+def viterbi_max(log_pi, log_A, log_B, obs):
+    """The Viterbi recursion above with ``best = max(best, v)``."""
+    K = log_pi.shape[0]
+    delta = np.empty(K)
+    new = np.empty(K)
+    for j in range(K):
+        delta[j] = log_pi[j] + log_B[j, obs[0]]
+    for t in range(1, obs.shape[0]):
+        for j in range(K):
+            best = -np.inf
+            for i in range(K):
+                v = delta[i] + log_A[i, j]
+                best = max(best, v)
+            new[j] = best + log_B[j, obs[t]]
+        delta, new = new, delta
+    return np.sum(delta * delta)
+
+
+def chained_max(x, w):
+    """A running max seeded by the first value, scaled after."""
+    best = x[0] * w
+    for i in range(1, x.shape[0]):
+        best = max(best, x[i] * w)
+    return best * best
+
+
+def chained_min_from(x, c, start):
+    """``min`` over ``range(start, n)``, seeded by ``c`` (a tie with the seed while
+    no value has beaten it)."""
+    best = c
+    for i in range(start, x.shape[0]):
+        y = x[i] + 0.0
+        best = min(best, y)
+    return 3.0 * best
+
+
+def max_value_first(x):
+    """``max(v, best)``: NaN in ``v`` goes through, unlike ``max(best, v)`` (kept)."""
+    best = -1e300
+    for i in range(x.shape[0]):
+        best = max(x[i], best)
+    return 2.0 * best
+
+
+def chain_oracle(seed, values, pick):
+    """The adjoints of ``seed`` and ``values`` in ``b = pick(b, v)`` over the
+    values, step by step backwards: ``pick(a, b)`` is ``a`` unless ``b`` is
+    better (a NaN ``b`` loses), a tie shares equally: an independent account of
+    what the chain's derivative is."""
+    bests = [seed]
+    for v in values:
+        bests.append(pick(bests[-1], v))
+    better = (lambda a, b: a > b) if pick is max else (lambda a, b: a < b)
+    g, dv = 1.0, np.zeros(len(values))
+    for k in range(len(values) - 1, -1, -1):
+        a, b = bests[k], values[k]
+        ga = (0.0 if better(b, a) else g) - (0.5 * g if a == b else 0.0)   # a NaN b loses
+        dv[k] = (g if better(b, a) else 0.0) + (0.5 * g if a == b else 0.0)
+        g = ga
+    return g, dv
+
+
+MAX_CASES = [(viterbi_max, VITERBI, (0, 1, 2)),
+             (chained_max, (rng.standard_normal(6), 0.8), (0, 1)),
+             (chained_min_from, (rng.standard_normal(6), 0.1, 2), (0, 1)),
+             (max_value_first, (rng.standard_normal(5),), 0)]
+
+
+@pytest.mark.parametrize("target", ["python", "cpu"])
+@pytest.mark.parametrize("f, args, wrt", MAX_CASES, ids=[c[0].__name__ for c in MAX_CASES])
+def test_max_form_matches_finite_differences(f, args, wrt, target):
+    check_grad(f, args, wrt=wrt, target=target, check_value=target == "python")
+
+
+def test_max_form_tangents():
+    check_jvp(*MAX_CASES[0], target="python")
+
+
+def test_max_form_is_the_if_form_without_ties():
+    a = sd.value_and_grad(viterbi, wrt=(0, 1, 2), target="python")(*VITERBI)
+    b = sd.value_and_grad(viterbi_max, wrt=(0, 1, 2), target="python")(*VITERBI)
+    assert a[0] == b[0] and all(np.array_equal(p, q) for p, q in zip(a[1], b[1]))
+
+
+@pytest.mark.parametrize("target", ["python", "cpu"])
+@pytest.mark.parametrize("x", [[1.0, 3.0, 3.0, 2.0, 3.0], [2.0, 2.0, 2.0, 2.0],
+                               [3.0, 1.0, 3.0, 3.0], [1.0, np.nan, 1.0, 0.5]],
+                         ids=["after_the_winner", "all_equal", "with_the_seed", "nan"])
+def test_max_form_ties_split_as_the_rule_does(x, target):
+    x = np.array(x)
+    v, (dx, dw) = sd.value_and_grad(chained_max, wrt=(0, 1), target=target)(x, 1.0)
+    dseed, dvalues = chain_oracle(x[0], list(x[1:]), max)
+    best = x[0] if not x[1:].size else chained_max(x, 1.0) ** 0.5
+    assert v == chained_max(x, 1.0)
+    expected = 2.0 * best * np.concatenate([[dseed], dvalues])
+    assert np.array_equal(dx, expected)
+    assert dw == pytest.approx(float(np.nansum(expected * x)))
+
+
+@pytest.mark.parametrize("target", ["python", "cpu"])
+def test_min_form_ties_with_the_seed_and_its_start(target):
+    x = np.array([-5.0, 0.5, 0.5, 0.7, 0.5])     # x[0] outside range(2, n)
+    _, (dx, dc) = sd.value_and_grad(chained_min_from, wrt=(0, 1), target=target)(x, 0.5, 2)
+    dseed, dvalues = chain_oracle(0.5, list(x[2:]), min)
+    assert dc == 3.0 * dseed == 0.75
+    assert np.array_equal(dx, 3.0 * np.concatenate([[0.0, 0.0], dvalues]))
+
+
+def test_max_form_searches_by_index():
+    text = source(*MAX_CASES[0])
+    assert "best_s = best" in text and "_last = i if _e" in text
+    assert "_saved_best" not in text.replace("_saved_best_s", "")   # no best per step
+    reverse = text[text.index("# -- reverse sweep"):]
+    assert not [ln for ln in reverse.splitlines() if ln.strip().startswith("for i in")]
+
+
+def test_max_with_the_value_first_is_left_as_it_was():
+    assert "_win" not in source(*MAX_CASES[3])
+    x = np.array([0.5, 0.2, np.nan])
+    v, dx = sd.value_and_grad(max_value_first, target="python")(x)
+    assert np.isnan(v) and np.isnan(max_value_first(x))
+    assert np.array_equal(dx, [0.0, 0.0, 2.0])         # the NaN is the value
+
+
+@pytest.mark.parametrize("target", ["python", "cpu"])
+def test_max_of_a_number_and_nan_is_the_number(target):
+    # Python's (and Numba's) max(x, nan) is x, min(x, nan) too: the derivative is 1
+    def f(x, y):
+        return 2.0 * max(x, y) + 3.0 * min(x, y)
+    _, (dx, dy) = sd.value_and_grad(f, wrt=(0, 1), target=target)(0.3, np.nan)
+    assert (dx, dy) == (5.0, 0.0)
+    _, (dx, dy) = sd.value_and_grad(f, wrt=(0, 1), target=target)(np.nan, 0.3)
+    assert (dx, dy) == (5.0, 0.0)                      # max(nan, y) is the NaN x
+    assert sd.jvp(f, wrt=(0, 1), target=target)(0.3, np.nan, (1.0, 1.0))[1] == 5.0
