@@ -99,6 +99,19 @@ SHAPE_ARGUMENTS = {"unbroadcast": (1,), "reuse_zeros": (1,), "np.zeros_like": (0
                    "np.empty_like": (0,), "np.ones_like": (0,)}
 
 
+def _leaving(stmts, flag) -> list:
+    """``stmts`` with each ``break`` of theirs (not of a loop inside them) first
+    setting ``flag``."""
+    out = []
+    for st in stmts:
+        if isinstance(st, ast.Break):
+            out.append(_assign(flag, _const(True), ir.LINE(st)))
+        elif isinstance(st, ast.If):
+            st.body, st.orelse = _leaving(st.body, flag), _leaving(st.orelse, flag)
+        out.append(st)
+    return out
+
+
 def _tape(stmt, role, tape, item=None):
     """Mark a generated statement as an operation on a tape (``ir.TAPE``)."""
     ir.TAPE.set(stmt, ir.TapeOp(role, tape, item))
@@ -838,6 +851,51 @@ class ReverseTransformer:
                                 "bound start small)")
         return out
 
+    def trips_per_chunk(self, loop):
+        """How many trips of ``loop`` (a ``while True``) run between two checks
+        of room on the stacks they push onto, when each trip pushes a constant
+        number of values onto each (else None: a check where each trip starts).
+        A stack grown inside a loop is a name bound again there, and Numba then
+        counts references at every push: a ray march's two stacks, grown where
+        each trip starts, 1.70 ms, grown before each 1,024 trips 0.66 ms, never
+        grown 0.59 ms."""
+        each = [pushes for key, tape in self.plan.stacks.items() if self.grows(key)
+                for lp, pushes in tape.grows if lp is loop]
+        if not each or not (isinstance(loop.test, ast.Constant) and loop.test.value is True) or \
+                not all(isinstance(p, ast.Constant) and type(p.value) is int and p.value > 0
+                        for p in each):
+            return None
+        return max(1, STACK_START // max(p.value for p in each))
+
+    def chunked_trips(self, loop, new, body, chunk):
+        """``new`` (the forward ``loop``) run ``chunk`` trips at a time: before
+        each run its stacks are grown to room for them; a ``break`` of a trip
+        leaves both loops."""
+        line = ir.LINE(loop)
+        grow = []
+        for key, tape in sorted(self.plan.stacks.items()):
+            for lp, pushes in tape.grows if self.grows(key) else ():
+                if lp is loop:
+                    name = self.stack_name(key)
+                    need = ast.BinOp(left=_name(self.stack_top(name)), op=ast.Add(),
+                                     right=_const(chunk * pushes.value))
+                    grow.append(ast.If(test=ast.Compare(
+                        left=need, ops=[ast.Gt()],
+                        comparators=[ast.parse(f"{name}.shape[0]", mode="eval").body]),
+                        body=[_assign(name, _call("room_for", _name(name), ir.clone(need)),
+                                      line)], orelse=[]))
+                    ir.LINE.set(grow[-1], line)
+        ir.NOTE.set(grow[0], f"room for what the next {chunk} trips push, then those trips")
+        left = self.fresh("_left")
+        trips = ast.For(target=_name(self.fresh("_trip"), store=True),
+                        iter=_call("range", _const(chunk)), body=_leaving(body, left),
+                        orelse=[], type_comment=None)
+        ir.LINE.set(trips, line)
+        stop = ast.If(test=_name(left), body=[ast.Break()], orelse=[])
+        ir.LINE.set(stop, line)
+        new.body = grow + [_assign(left, _const(False), line), trips, stop]
+        return new
+
     def stack_top(self, tape) -> str:
         return self.fresh_cached(tape + "_top", ("top", tape))
 
@@ -1114,8 +1172,12 @@ class ReverseTransformer:
             new = copy.copy(s)
             body = self.forward_block(s.body)
             # a while body starts with the trip counter: the snapshot follows it
-            snaps = [] if self._plain else self.snapshot_pushes(s) + self.room_for_a_trip(s)
-            new.body = body[:1] + snaps + body[1:] or [ast.Pass()]
+            snaps = [] if self._plain else self.snapshot_pushes(s)
+            chunk = None if self._plain else self.trips_per_chunk(s)
+            if chunk is not None:
+                return [self.chunked_trips(s, new, body[:1] + snaps + body[1:], chunk)]
+            room = [] if self._plain else self.room_for_a_trip(s)
+            new.body = body[:1] + snaps + room + body[1:] or [ast.Pass()]
             return [new]
         if isinstance(s, ast.Return):
             return []

@@ -170,8 +170,11 @@ def test_a_number_cap_inside_a_loop_grows_its_stacks(target):
     check_grad(trajectories, args, wrt=(0, 1), target=target)
     text = sd.grad(trajectories, wrt=(0, 1), target="python").source_for(*args)
     assert f"with room for at most {STACK_START}" in text and "doubled when full" in text
-    # the stack is re-bound only when a trip may not fit
-    assert re.search(r"if \(?(_saved_\w+)_top \+ 1 > \1\.shape\[0\]\)?:\n +\1 = room_for\(", text)
+    # the stack is re-bound only when the next 1,024 trips (one push each) may not
+    # fit, before they run (a name bound again in every trip counts references)
+    assert re.search(r"if \(?(_saved_\w+)_top \+ 1024 > \1\.shape\[0\]\)?:\n +\1 = room_for\(",
+                     text), text
+    assert "for _trip in range(1024):" in text and "_top + 1 >" not in text
     small = sd.grad(small_cap, wrt=(0, 1), target="python").source_for(*args)
     assert "= room_for(" not in small and "doubled when full" not in small
 
@@ -208,6 +211,8 @@ def test_a_while_loop_with_no_bound_on_its_trips_grows_its_stacks(target):
     assert plan.count(f"with room for {STACK_START} values, doubled when full (a while "
                       "loop with no bound on its trips)") == 2, plan
     assert ".append(" not in text and "= room_for(" in text, text
+    # (a trip pushes n values: room checked where each trip starts, for that many)
+    assert "for _trip in" not in text
 
 
 def test_in_a_batch_a_while_loop_with_no_bound_keeps_its_lists():
@@ -237,3 +242,32 @@ def test_a_carried_number_through_many_open_ended_trips(target):
     check_grad(many_trips, (0.9, 3.0), wrt=0, target=target)
     text = sd.grad(many_trips, wrt=0, target="python").source_for(0.9, 3.0)
     assert "_saved_s = room_for(" in text and ".append(" not in text, text
+
+
+def march(field, w, n_cells, step):
+    """A march through cells with ``continue`` and a ``break`` of its own besides
+    the loop's test, over thousands of trips: run 1,024 trips at a time, each
+    ``break`` leaving both loops."""
+    pos = 0.1
+    acc = 0.0
+    k = 0
+    while pos < n_cells:
+        k += 1
+        cell = int(pos)
+        pos += step
+        if cell % 3 == 1:
+            continue
+        acc += w * field[cell % field.shape[0]] * pos
+        if acc > 1e6:
+            break
+    return acc * acc + k
+
+
+@pytest.mark.parametrize("target", ["python", "cpu"])
+@pytest.mark.parametrize("n_cells", [3.0, 2500.0, 1e7], ids=["few", "thousands", "break"])
+def test_trips_run_in_chunks_leave_where_the_loop_does(n_cells, target):
+    field = np.linspace(0.5, 1.5, 17)
+    step = 0.3 if n_cells < 1e7 else 1.0
+    check_grad(march, (field, 1.1, n_cells, step), wrt=(0, 1), target=target)
+    text = sd.grad(march, wrt=(0, 1), target="python").source_for(field, 1.1, n_cells, step)
+    assert "for _trip in range(" in text and "_left = True" in text, text
