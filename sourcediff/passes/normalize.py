@@ -923,9 +923,22 @@ class Normalizer:
             return
         raise self.error(target, "unsupported augmented assignment target")
 
+    def loop_else(self, s, out):
+        """``for``/``while`` with ``else``: a flag set before the loop, cleared by
+        each ``break`` of the loop's own, and the ``else`` run where it is still
+        set (Python's meaning: the loop ended without a ``break``)."""
+        flag = self.temp("no_break")
+        loop = copy.copy(s)
+        loop.orelse = []
+        loop.body = _clearing_before_breaks(s.body, flag)
+        start = ast.copy_location(ast.Assign(targets=[_name(flag, True)],
+                                             value=ast.Constant(True)), s)
+        after = ast.copy_location(ast.If(test=_name(flag), body=s.orelse, orelse=[]), s.orelse[0])
+        self.block([start, loop, after], out)
+
     def for_stmt(self, s, out):
         if s.orelse:
-            raise self.error(s, "'for ... else' is not supported")
+            return self.loop_else(s, out)
         it = s.iter
         fn = resolve(it.func, self.namespace, self.locals) if isinstance(it, ast.Call) else MISSING
         if fn is reversed and len(it.args) == 1 and not it.keywords and \
@@ -1131,7 +1144,7 @@ class Normalizer:
 
     def while_stmt(self, s, out):
         if s.orelse:
-            raise self.error(s, "'while ... else' is not supported")
+            return self.loop_else(s, out)
         if self.values_unknown:
             s = ast.copy_location(ast.While(test=without_flag_tests(s.test, self.params),
                                             body=s.body, orelse=s.orelse), s)
@@ -3931,3 +3944,24 @@ def _exits_in_test(s: ast.While) -> ast.While:
         s = ast.copy_location(ast.While(test=test, body=s.body[1:], orelse=[]), s)
     return s
 
+
+
+def _clearing_before_breaks(stmts, flag) -> list:
+    """``stmts`` (a loop's body) with ``flag = False`` before each ``break`` of
+    that loop (not of a loop inside it)."""
+    out = []
+    for st in stmts:
+        if isinstance(st, ast.Break):
+            out.append(ast.copy_location(ast.Assign(targets=[_name(flag, True)],
+                                                    value=ast.Constant(False)), st))
+        elif isinstance(st, ast.If):
+            st = ast.copy_location(ast.If(test=st.test,
+                                          body=_clearing_before_breaks(st.body, flag),
+                                          orelse=_clearing_before_breaks(st.orelse, flag)),
+                                   st)
+        elif isinstance(st, (ast.For, ast.While)) and st.orelse:
+            # (an inner loop's else runs as part of the outer body: its breaks are ours)
+            st = copy.copy(st)
+            st.orelse = _clearing_before_breaks(st.orelse, flag)
+        out.append(st)
+    return out
