@@ -263,8 +263,8 @@ def _(z, x, x_dot):
 
 @tangent(max)      # x unless y > x, as the value (a NaN y loses); ties share equally
 def _(z, x, y, x_dot, y_dot):
-    return ((0.0 if y > x else x_dot) - (0.5 * x_dot if x == y else 0.0)
-            + (y_dot if y > x else 0.0) + (0.5 * y_dot if x == y else 0.0))
+    return ((0.0 if y > x else x_dot * (0.5 if x == y else 1.0))
+            + (y_dot * (0.5 if x == y else 1.0) if y >= x else 0.0))
 
 
 @tangent(np.maximum, when=numbers("x", "y"))   # a select per term for numbers
@@ -280,8 +280,8 @@ def _(z, x, y, x_dot, y_dot):
 
 @tangent(min)
 def _(z, x, y, x_dot, y_dot):
-    return ((0.0 if y < x else x_dot) - (0.5 * x_dot if x == y else 0.0)
-            + (y_dot if y < x else 0.0) + (0.5 * y_dot if x == y else 0.0))
+    return ((0.0 if y < x else x_dot * (0.5 if x == y else 1.0))
+            + (y_dot * (0.5 if x == y else 1.0) if y <= x else 0.0))
 
 
 @tangent(np.minimum, when=numbers("x", "y"))

@@ -142,17 +142,20 @@ elementwise(max, min)
 
 
 # Python's max(x, y) is x unless y > x (min: unless y < x), so a NaN y loses and a NaN
-# x wins, as the value does; ties split the adjoint equally, as JAX's maximum
+# x wins, as the value does; ties split the adjoint equally, as JAX's maximum.  The
+# share (1 or 0.5) is chosen from the values alone, so a recurrence through the
+# adjoint (a DTW table's) waits for one product and one select, not for two of each
+# and a sum; the operand that lost gets 0.0 selected (not dz * 0: an infinite dz).
 @rule(max)
 def _(z, x, y, dz):
-    return ((0.0 if y > x else dz) - (0.5 * dz if x == y else 0.0),
-            (dz if y > x else 0.0) + (0.5 * dz if x == y else 0.0))
+    return (0.0 if y > x else dz * (0.5 if x == y else 1.0),
+            dz * (0.5 if x == y else 1.0) if y >= x else 0.0)
 
 
 @rule(min)
 def _(z, x, y, dz):
-    return ((0.0 if y < x else dz) - (0.5 * dz if x == y else 0.0),
-            (dz if y < x else 0.0) + (0.5 * dz if x == y else 0.0))
+    return (0.0 if y < x else dz * (0.5 if x == y else 1.0),
+            dz * (0.5 if x == y else 1.0) if y <= x else 0.0)
 
 
 @rule(float)

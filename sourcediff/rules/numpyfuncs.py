@@ -187,10 +187,10 @@ def _(z, x, y, dz):
     return dz / y, -dz * z / y
 
 
-@rule(np.maximum, when=numbers("x", "y"))
+@rule(np.maximum, when=numbers("x", "y"))     # (a NaN: neither; the share as max's)
 def _(z, x, y, dz):
-    return ((dz if x > y else 0.0) + (0.5 * dz if x == y else 0.0),
-            (dz if y > x else 0.0) + (0.5 * dz if x == y else 0.0))
+    return (dz * (0.5 if x == y else 1.0) if x >= y else 0.0,
+            dz * (0.5 if x == y else 1.0) if y >= x else 0.0)
 
 
 # Of arrays, the adjoint is selected, not multiplied by a mask: an infinite adjoint
@@ -204,8 +204,8 @@ def _(z, x, y, dz):
 
 @rule(np.minimum, when=numbers("x", "y"))
 def _(z, x, y, dz):
-    return ((dz if x < y else 0.0) + (0.5 * dz if x == y else 0.0),
-            (dz if y < x else 0.0) + (0.5 * dz if x == y else 0.0))
+    return (dz * (0.5 if x == y else 1.0) if x <= y else 0.0,
+            dz * (0.5 if x == y else 1.0) if y <= x else 0.0)
 
 
 @rule(np.minimum)

@@ -319,3 +319,43 @@ def test_max_of_a_number_and_nan_is_the_number(target):
     _, (dx, dy) = sd.value_and_grad(f, wrt=(0, 1), target=target)(np.nan, 0.3)
     assert (dx, dy) == (5.0, 0.0)                      # max(nan, y) is the NaN x
     assert sd.jvp(f, wrt=(0, 1), target=target)(0.3, np.nan, (1.0, 1.0))[1] == 5.0
+
+
+# --- the number rules of max/min (rules/mathfuncs.py, numpyfuncs.py): the share is
+# picked from the values, the loser gets 0.0 even where the adjoint is infinite
+
+def truncated_roots(v, w):
+    """``math.sqrt(max(v, 0.0))`` where ``v < 0``: an infinite adjoint reaches
+    ``max``; the operand that lost (``v``) gets 0, not inf * 0 = NaN."""
+    return math.sqrt(max(v, 0.0)) + math.sqrt(-min(v, 0.0) + 0.0 * w) + \
+        math.sqrt(np.maximum(w, 0.0)) + math.sqrt(-np.minimum(w, 0.0))
+
+
+@pytest.mark.parametrize("target", ["python", "cpu"])
+def test_the_loser_of_max_gets_zero_under_an_infinite_adjoint(target):
+    _, (dv, dw) = sd.value_and_grad(truncated_roots, wrt=(0, 1), target=target)(-0.5, 0.0)
+    assert not math.isnan(dv) and not math.isnan(dw)
+    assert dv == pytest.approx(-0.5 / math.sqrt(0.5))
+
+
+def dtw(x, y, w):
+    """Dynamic time warping: a table whose adjoint runs through ``min`` of three."""
+    n, m = x.shape[0], y.shape[0]
+    D = np.full((n + 1, m + 1), 1e30)
+    D[0, 0] = 0.0
+    for i in range(1, n + 1):
+        for j in range(1, m + 1):
+            c = (x[i - 1] - w * y[j - 1]) ** 2
+            D[i, j] = c + min(D[i - 1, j], D[i, j - 1], D[i - 1, j - 1])
+    return D[n, m]
+
+
+@pytest.mark.parametrize("target", ["python", "cpu"])
+def test_dtw_through_min_of_three(target):
+    x = np.array([0.0, 1.0, 1.5, 0.2, -0.3])
+    y = np.array([0.1, 0.9, 1.6, 0.0])
+    check_grad(dtw, (x, y, 0.8), wrt=(0, 1, 2), target=target)
+    # equal paths: the table's ties share the adjoint (w = 1 makes the costs equal)
+    xs = np.array([0.0, 1.0, 1.0, 0.0])
+    _, (dx, dy, dw) = sd.value_and_grad(dtw, wrt=(0, 1, 2), target=target)(xs, xs.copy(), 1.0)
+    assert dw == 0.0 and not dx.any() and not dy.any()

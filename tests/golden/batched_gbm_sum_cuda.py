@@ -53,7 +53,7 @@ def gbm_call_grad_element(s0, sigma, z, r, T, K, _saved_s, tape_need):
     # gbm_call:17  return math.exp(-r * T) * max(s - K, 0.0)
     _dt15 = _dt18 * _t17
     _dt17 = _dt18 * _t15
-    _dt16 = (0.0 if 0.0 > _t16 else _dt17) - (0.5 * _dt17 if _t16 == 0.0 else 0.0)
+    _dt16 = 0.0 if 0.0 > _t16 else _dt17 * (0.5 if _t16 == 0.0 else 1.0)
     ds += _dt16
     _dt14 = _dt15 * _t15
     _dt13 = _dt14 * T
