@@ -91,6 +91,7 @@ from .stack_tops import reset_stack_tops
 from .tape import STACK_START, tape_traffic
 from .types import T
 from .unbroadcasts import drop_same_shape_unbroadcasts
+from .unread_resets import drop_unread_resets
 from .view_adjoints import bind_view_adjoints
 
 # calls of generated code that read only the shape of the arguments at these
@@ -2109,6 +2110,7 @@ class ReverseTransformer:
         primal_of = {a: v for v, a in self.adj_names.items()}
         rev = match_product_layouts(body, rev, lambda n: self.ndim_of(primal_of.get(n, n)))
         rev = hoist_reverse_transposes(body, rev)
+        rev = drop_unread_resets(body, rev, adjoints.arrays, live_out)
         return body, drop_needless_copies(rev)
 
     def ndim_of(self, var):
