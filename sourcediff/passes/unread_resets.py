@@ -54,11 +54,8 @@ def _private(stmts, arrays) -> set:
                 continue
             if isinstance(n, ast.Subscript) and n.value is child:
                 seen_as_element.add(child.id)
-            elif isinstance(n, ast.Attribute) and n.value is child and n.attr == "shape":
-                pass
-            elif isinstance(n, ast.Assign) and child in n.targets and _fresh(n.value):
-                pass
-            else:
+            elif not (isinstance(n, ast.Attribute) and n.value is child and n.attr == "shape"
+                      or isinstance(n, ast.Assign) and child in n.targets and _fresh(n.value)):
                 ok.discard(child.id)
     return ok & seen_as_element
 
