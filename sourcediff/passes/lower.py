@@ -1550,7 +1550,8 @@ def _store_safe(g, stmts, facts) -> bool:
                 # (a row read before the group's first store, ahead of the row it
                 # stores: each element read before its store, ``_ahead``)
                 if targets[base] != {index} and \
-                        not all(_disjoint(index, w) or k < min(g.stores) and _ahead(index, w)
+                        not all(_disjoint(index, w) or _beside(index, w) or
+                                k < min(g.stores) and _ahead(index, w)
                                 for w in targets[base]):
                     return False
             elif facts.viewed.get(base) in targets and isinstance(r, ast.Name):
@@ -1977,6 +1978,7 @@ def _snapshots(stmts, facts, env, used_names) -> list:
         stored = _where(target, facts)
         if not reads or all(_read_where(stmts[j].value, n, facts) in (stored, )
                             or _ahead(_read_where(stmts[j].value, n, facts), stored)
+                            or _beside(_read_where(stmts[j].value, n, facts), stored)
                             for j, n in reads):
             continue            # (only the elements stored, or ahead of them: as it is)
         first = reads[0][0]
@@ -2022,6 +2024,18 @@ def _ahead(read, stored) -> bool:
         return False
     lo_r, lo_w = _first(r[1]), _first(w[1])
     return lo_r is not None and lo_w is not None and lo_r >= lo_w
+
+
+def _beside(read, stored) -> bool:
+    """A read that takes the slices the store takes, axis by axis, and fixed
+    indices where the store has fixed indices (``u[1, :]`` into ``u[0, :]``, a
+    ghost row copied from its neighbour): step ``k`` of the element loop reads
+    and writes elements at the same place ``k`` along the sliced axes, so no
+    element is read after a step stored it, whichever rows the indices name
+    (no copy of the whole grid per ghost row)."""
+    if read is None or len(read) != len(stored) or all(w[0] != "s" for w in stored):
+        return False
+    return all(r == w if "s" in (r[0], w[0]) else True for r, w in zip(read, stored))
 
 
 def _first(start):
