@@ -19,8 +19,8 @@ if not os.path.exists("/dev/nvidiactl"):
 # optimization: every compiled check still goes through Numba's typing and lowering of
 # the same generated code and runs it (the cpu target).  Primals compile without
 # fastmath, and LLVM's optimizations do not change their floating-point results; a
-# derivative's sums may be reassociated and its quotients taken as products by a
-# reciprocal (fastmath={"reassoc", "arcp"}, transforms/base.py), so at -O3 LLVM may add
+# derivative's sums may be reassociated (fastmath={"reassoc"}, transforms/base.py), so
+# at -O3 LLVM may add
 # their terms in another order, within the tolerances every
 # gradient check has (the fd_subset, bench and rolling/invariant-sum tests pass at -O3
 # too).  One difference shows: Numba finds "dynamic globals" in some unoptimized

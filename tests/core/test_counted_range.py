@@ -145,7 +145,7 @@ SCRIPT = textwrap.dedent('''
     module.counted_range = range
     for name, fn in NOW.items():            # (allocations and products lowered in place, as in ours)
         setattr(module, name, fn)
-    plain = numba.njit(error_model="numpy", fastmath={"reassoc", "arcp"})(
+    plain = numba.njit(error_model="numpy", fastmath={"reassoc"})(
         module.put_temporaries_grad)
     value_plain, grads_plain = plain(*args)
     text = "\\n".join(plain.inspect_llvm().values())

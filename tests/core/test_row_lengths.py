@@ -177,7 +177,7 @@ SCRIPT = textwrap.dedent('''
     module = importlib.util.module_from_spec(spec)
     module.__dict__.update(grad.py_func.__globals__)
     exec(compile(re.sub(r"; assert [^\\n]*", "", source), path, "exec"), module.__dict__)
-    plain = numba.njit(error_model="numpy", fastmath={"reassoc", "arcp"})(
+    plain = numba.njit(error_model="numpy", fastmath={"reassoc"})(
         module.chain_energy_grad)
     value_plain, grads_plain = plain(*args)
     text = "\\n".join(plain.inspect_llvm().values())
