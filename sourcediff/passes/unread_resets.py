@@ -12,52 +12,53 @@ reverse sweep's stores).
 
 Taken for a buffer of ``adjoints.arrays`` that the adjoint mentions only as
 ``dX[...]`` or ``dX.shape`` besides its allocation (no other name can see its
-elements), not read after the sweep; a store of a constant into it at an index
-that reads no such buffer is dropped where liveness (the stores themselves
-counted as reading nothing) shows no later read of the buffer; a loop or
-branch left empty goes with them when it binds nothing read after it.
+elements) and that the adjoint does not return: a statement of the sweep's
+top level made only of stores of constants into such buffers (at indices that
+read none of them; in loops over ``range`` and branches on a name or a
+comparison) is dropped where no later statement mentions those buffers or the
+loops' variables.
 """
 from __future__ import annotations
 
 import ast
 
-from .astutil import nodes
-from .buffers import Liveness
+from .astutil import free_names, nodes
 
 
 def drop_unread_resets(body: list, rev: list, arrays, live_out) -> list:
     """``rev`` (the reverse sweep after forward sweep ``body``) without such
-    stores; ``arrays``: the adjoint buffers; ``live_out``: names read after."""
-    private = _private(body + rev, set(arrays) - set(live_out))
-    if not private:
+    statements; ``arrays``: the adjoint buffers; ``live_out``: names read after."""
+    candidates = set(arrays) - set(live_out)
+    if not candidates or not any(_resets(s, candidates) for s in rev):
         return rev
-    holder = ast.Module(body=rev, type_ignores=[])
-    while True:
-        resets = {id(s): s.targets[0].value.id for s in nodes(holder) if _reset(s, private)}
-        if not resets:
-            return holder.body
-        live = Liveness(holder, live_out=frozenset(live_out), skip=frozenset(resets))
-        dead = {k for k, x in resets.items() if x not in live.after.get(k, {x})}
-        if not dead:
-            return holder.body
-        holder.body = _without(holder.body, dead, live)
+    private = _private(body + rev, candidates)
+    out, later = [], set(live_out)
+    for s in reversed(rev):
+        reset = _resets(s, private)
+        if reset is not None and not reset & later:
+            continue
+        later |= free_names(s)
+        out.append(s)
+    return out[::-1]
 
 
 def _private(stmts, arrays) -> set:
     """The buffers of ``arrays`` mentioned only as ``x[...]``, ``x.shape`` or
     bound by an assignment of a fresh allocation (``np.zeros_like(...)``)."""
-    ok = set(arrays)
-    seen_as_element = set()
+    allowed, names, elements = set(), [], set()
     for n in nodes(ast.Module(body=stmts, type_ignores=[])):
-        for child in ast.iter_child_nodes(n):
-            if not (isinstance(child, ast.Name) and child.id in ok):
-                continue
-            if isinstance(n, ast.Subscript) and n.value is child:
-                seen_as_element.add(child.id)
-            elif not (isinstance(n, ast.Attribute) and n.value is child and n.attr == "shape"
-                      or isinstance(n, ast.Assign) and child in n.targets and _fresh(n.value)):
-                ok.discard(child.id)
-    return ok & seen_as_element
+        cls = n.__class__
+        if cls is ast.Name:
+            if n.id in arrays:
+                names.append(n)
+        elif cls is ast.Subscript and n.value.__class__ is ast.Name:
+            allowed.add(id(n.value))
+            elements.add(n.value.id)
+        elif cls is ast.Attribute and n.attr == "shape" and n.value.__class__ is ast.Name:
+            allowed.add(id(n.value))
+        elif cls is ast.Assign and _fresh(n.value):
+            allowed.update(id(t) for t in n.targets if t.__class__ is ast.Name)
+    return (set(arrays) - {n.id for n in names if id(n) not in allowed}) & elements
 
 
 def _fresh(value) -> bool:
@@ -66,38 +67,23 @@ def _fresh(value) -> bool:
         value.func.attr in ("zeros_like", "zeros", "empty_like", "empty")
 
 
-def _reset(s, private) -> bool:
-    """``x[index] = constant`` into a private buffer, the index reading none."""
-    if not (isinstance(s, ast.Assign) and len(s.targets) == 1 and
-            isinstance(s.targets[0], ast.Subscript) and isinstance(s.value, ast.Constant)):
-        return False
-    target = s.targets[0]
-    return isinstance(target.value, ast.Name) and target.value.id in private and \
-        not any(isinstance(n, ast.Name) and n.id in private for n in nodes(target.slice))
-
-
-def _without(stmts, dead, live) -> list:
-    out = []
-    for s in stmts:
-        if id(s) in dead:
-            continue
-        if isinstance(s, (ast.For, ast.While, ast.If)):
-            s.body = _without(s.body, dead, live)
-            s.orelse = _without(s.orelse, dead, live)
-            if not s.body and not s.orelse and _drops(s, live):
-                continue
-            if not s.body:
-                s.body = [ast.Pass()]
-        out.append(s)
-    return out
-
-
-def _drops(s, live) -> bool:
-    """An emptied ``for`` over ``range`` whose variable nothing reads after it,
-    or an emptied ``if`` on a name or a comparison, does nothing."""
-    if isinstance(s, ast.For):
-        it = s.iter
-        return isinstance(it, ast.Call) and isinstance(it.func, ast.Name) and \
-            it.func.id == "range" and isinstance(s.target, ast.Name) and \
-            s.target.id not in live.after.get(id(s), {s.target.id})
-    return isinstance(s, ast.If) and isinstance(s.test, (ast.Name, ast.Compare))
+def _resets(s, private):
+    """The names ``s`` stores constants into and binds, where that is all it
+    does: ``x[index] = constant`` into private buffers, the index reading none,
+    in loops over ``range`` and branches on a name or a comparison; else None."""
+    if isinstance(s, ast.Assign):
+        target = s.targets[0] if len(s.targets) == 1 else None
+        if isinstance(target, ast.Subscript) and isinstance(s.value, ast.Constant) and \
+                isinstance(target.value, ast.Name) and target.value.id in private and \
+                not free_names(target.slice) & private:
+            return {target.value.id}
+        return None
+    if isinstance(s, ast.For) and isinstance(s.iter, ast.Call) and \
+            isinstance(s.iter.func, ast.Name) and s.iter.func.id == "range" and \
+            isinstance(s.target, ast.Name) and not s.orelse:
+        inner = [_resets(st, private) for st in s.body]
+        return None if None in inner else {s.target.id}.union(*inner)
+    if isinstance(s, ast.If) and isinstance(s.test, (ast.Name, ast.Compare)):
+        inner = [_resets(st, private) for st in s.body + s.orelse]
+        return None if None in inner else set().union(*inner)
+    return None
