@@ -1,6 +1,6 @@
-import json, glob, os, statistics
+import json, glob, os, statistics, sys  # python summ.py ROUND
 rows = []
-for p in sorted(glob.glob(os.path.join(os.path.dirname(os.path.abspath(__file__)), "rr", "*.json"))):
+for p in sorted(glob.glob(os.path.join(os.path.dirname(os.path.abspath(__file__)), sys.argv[1], "rr", "*.json"))):
     rows.append(json.load(open(p)))
 def fmt(v, f):
     return (f % v) if isinstance(v, (int, float)) else "-"

@@ -4,7 +4,7 @@ os.environ["OMP_NUM_THREADS"] = "1"
 os.environ["OPENBLAS_NUM_THREADS"] = "1"
 os.environ["MKL_NUM_THREADS"] = "1"
 os.environ["XLA_FLAGS"] = "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1"
-_tmp = tempfile.mkdtemp(prefix="probeK_")
+_tmp = tempfile.mkdtemp(prefix="probe_")
 os.environ["SOURCEDIFF_CACHE_DIR"] = os.path.join(_tmp, "sd")
 os.environ["NUMBA_CACHE_DIR"] = os.path.join(_tmp, "nb")
 
@@ -15,7 +15,8 @@ jax.config.update("jax_enable_x64", True)
 import jax.numpy as jnp
 import sourcediff as sd
 
-HERE = os.path.dirname(os.path.abspath(__file__))
+# python driver.py ROUND NAME: the program ROUND/NAME.py; results in ROUND/rr/
+HERE = os.path.join(os.path.dirname(os.path.abspath(__file__)), sys.argv[1])
 sys.path.insert(0, HERE)
 NREP = 40
 
@@ -129,4 +130,4 @@ def main(name):
 
 
 if __name__ == "__main__":
-    main(sys.argv[1])
+    main(sys.argv[2])
